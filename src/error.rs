@@ -1,0 +1,78 @@
+//! Kafka's error codes, as typed Rust errors, and the crate's own errors.
+
+use thiserror::Error;
+
+/// A Kafka protocol error, with Kafka's name and numeric code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Error)]
+pub enum KafkaError {
+    /// 6: the broker is not the partition's leader (retriable; refresh metadata).
+    #[error("NOT_LEADER_OR_FOLLOWER")]
+    NotLeaderOrFollower,
+    /// 7: acks=all purgatory expired before the high watermark reached the batch.
+    #[error("REQUEST_TIMED_OUT")]
+    RequestTimedOut,
+    /// 19: ISR smaller than min.insync.replicas, rejected before the append.
+    #[error("NOT_ENOUGH_REPLICAS")]
+    NotEnoughReplicas,
+    /// 20: appended and committed, but ISR fell below min.insync.replicas.
+    #[error("NOT_ENOUGH_REPLICAS_AFTER_APPEND")]
+    NotEnoughReplicasAfterAppend,
+    /// 21: acks is not 0, 1 or -1.
+    #[error("INVALID_REQUIRED_ACKS")]
+    InvalidRequiredAcks,
+    /// 45: a gap in an idempotent producer's sequence.
+    #[error("OUT_OF_ORDER_SEQUENCE_NUMBER")]
+    OutOfOrderSequenceNumber,
+    /// 47: the producer epoch is older than the broker's.
+    #[error("INVALID_PRODUCER_EPOCH")]
+    InvalidProducerEpoch,
+    /// 74: the request's leader epoch is older than the leader's.
+    #[error("FENCED_LEADER_EPOCH")]
+    FencedLeaderEpoch,
+    /// 75: the request's leader epoch is newer than the broker knows.
+    #[error("UNKNOWN_LEADER_EPOCH")]
+    UnknownLeaderEpoch,
+    /// Client side: delivery.timeout.ms expired (Java's TimeoutException).
+    #[error("TIMEOUT (delivery.timeout.ms expired)")]
+    DeliveryTimeout,
+    /// Client side: retries exhausted on a retriable error; the last error is kept separately.
+    #[error("RETRIES_EXHAUSTED")]
+    RetriesExhausted,
+    /// Client side: the producer instance died with the batch unresolved.
+    #[error("PRODUCER_CRASHED")]
+    ProducerCrashed,
+    /// Client side: the run ended with the batch unresolved.
+    #[error("UNRESOLVED_AT_END")]
+    UnresolvedAtEnd,
+}
+
+impl KafkaError {
+    /// Kafka's numeric error code (-1 for client-side conditions with no wire code).
+    pub fn code(self) -> i16 {
+        match self {
+            KafkaError::NotLeaderOrFollower => 6,
+            KafkaError::RequestTimedOut => 7,
+            KafkaError::NotEnoughReplicas => 19,
+            KafkaError::NotEnoughReplicasAfterAppend => 20,
+            KafkaError::InvalidRequiredAcks => 21,
+            KafkaError::OutOfOrderSequenceNumber => 45,
+            KafkaError::InvalidProducerEpoch => 47,
+            KafkaError::FencedLeaderEpoch => 74,
+            KafkaError::UnknownLeaderEpoch => 75,
+            _ => -1,
+        }
+    }
+
+    /// Whether the Java client retries this error.
+    pub fn is_retriable(self) -> bool {
+        matches!(
+            self,
+            KafkaError::NotLeaderOrFollower
+                | KafkaError::RequestTimedOut
+                | KafkaError::NotEnoughReplicas
+                | KafkaError::NotEnoughReplicasAfterAppend
+                | KafkaError::FencedLeaderEpoch
+                | KafkaError::UnknownLeaderEpoch
+        )
+    }
+}

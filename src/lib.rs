@@ -1,0 +1,9 @@
+//! # kafkasim
+//!
+//! A deterministic, in-process Kafka cluster simulator.
+pub mod check;
+pub mod error;
+pub mod report;
+pub mod scenario;
+
+pub use error::KafkaError;

@@ -1,0 +1,152 @@
+//! The report of one seed's run: the contract's JSON object, plus the text rendering.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub mod json;
+pub mod text;
+
+/// Anomaly counts, in the contract's key order. Counts are distinct records (transactions for
+/// `torn_transaction`, partitions for `stuck_lso`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Anomalies {
+    /// Acknowledged records missing from the final log.
+    pub lost_acked: u64,
+    /// Records at two or more offsets of the final log.
+    pub duplicated: u64,
+    /// Records of one producer instance on one partition standing in the opposite order to their sends.
+    pub reordered: u64,
+    /// Offsets below the HW where two in-sync replicas disagree.
+    pub divergence: u64,
+    /// Records given to a consumer at an offset the final log no longer holds (consumer issue).
+    pub phantom_read: u64,
+    /// Aborted records given to a read_committed consumer (transactions issue).
+    pub aborted_read: u64,
+    /// Committed transactions only partly in the final log (transactions issue).
+    pub torn_transaction: u64,
+    /// Records in the final log their group never processed (consumer issue).
+    pub lost_processing: u64,
+    /// Records a group processed twice or more (consumer issue).
+    pub duplicate_processing: u64,
+    /// Partitions whose LSO stays below the HW (transactions issue).
+    pub stuck_lso: u64,
+    /// Acknowledged records on a partition with no leader at the end.
+    pub unavailable: u64,
+}
+
+impl Anomalies {
+    /// Every anomaly name, in report order.
+    pub const NAMES: [&'static str; 11] = [
+        "lost_acked",
+        "duplicated",
+        "reordered",
+        "divergence",
+        "phantom_read",
+        "aborted_read",
+        "torn_transaction",
+        "lost_processing",
+        "duplicate_processing",
+        "stuck_lso",
+        "unavailable",
+    ];
+
+    /// The count of the anomaly called `name`, if there is one.
+    pub fn get(&self, name: &str) -> Option<u64> {
+        Some(match name {
+            "lost_acked" => self.lost_acked,
+            "duplicated" => self.duplicated,
+            "reordered" => self.reordered,
+            "divergence" => self.divergence,
+            "phantom_read" => self.phantom_read,
+            "aborted_read" => self.aborted_read,
+            "torn_transaction" => self.torn_transaction,
+            "lost_processing" => self.lost_processing,
+            "duplicate_processing" => self.duplicate_processing,
+            "stuck_lso" => self.stuck_lso,
+            "unavailable" => self.unavailable,
+            _ => return None,
+        })
+    }
+}
+
+/// Per-producer outcome counts (distinct records).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ProducerStats {
+    /// Records the application sent.
+    pub sent: u64,
+    /// Records some instance saw acknowledged.
+    pub acked: u64,
+    /// Records that definitely were not written.
+    pub failed: u64,
+    /// Records whose fate the client cannot know (timeouts, ambiguous errors, unresolved).
+    pub indeterminate: u64,
+}
+
+/// One partition's final state, as reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionSummary {
+    /// Leader broker, or null when offline.
+    pub leader: Option<u32>,
+    /// Leader epoch.
+    pub leader_epoch: u32,
+    /// Leader's high watermark (0 when offline).
+    pub hw: u64,
+    /// Leader's log end offset (0 when offline).
+    pub leo: u64,
+    /// In-sync replicas.
+    pub isr: Vec<u32>,
+}
+
+/// The delivery semantic a client's configuration promises, and whether the run kept it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Semantic {
+    /// "at-most-once", "at-least-once" or "exactly-once".
+    pub delivery: String,
+    /// Whether the run kept it.
+    pub holds: bool,
+}
+
+/// Outcome of `[expect]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ExpectOutcome {
+    /// Every expectation held.
+    pub passed: bool,
+    /// One line per failed expectation: `lost_acked: expected >0, got 0`.
+    pub failures: Vec<String>,
+}
+
+/// One seed's report: the contract's JSON object, field for field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed run.
+    pub seed: u64,
+    /// Hash of the whole event trace, 16 hex digits.
+    pub trace_hash: String,
+    /// Virtual time at the end of the run, ms.
+    pub virtual_ms: u64,
+    /// Number of events the kernel handled.
+    pub events: u64,
+    /// Anomaly counts.
+    pub anomalies: Anomalies,
+    /// Up to a few example explanations per anomaly with a non-zero count.
+    pub examples: BTreeMap<String, Vec<String>>,
+    /// Per-producer counts.
+    pub producers: BTreeMap<String, ProducerStats>,
+    /// Per-consumer counts (consumer issue; empty until then).
+    pub consumers: BTreeMap<String, serde_json::Value>,
+    /// Final partition states, keyed `topic/partition`.
+    pub partitions: BTreeMap<String, PartitionSummary>,
+    /// Per-client semantic verdicts.
+    pub semantics: BTreeMap<String, Semantic>,
+    /// `[expect]` outcome.
+    pub expect: ExpectOutcome,
+    /// Scenario description, for the text report only.
+    #[serde(skip)]
+    pub description: Option<String>,
+    /// Every finding with its full explanation, for the text report only.
+    #[serde(skip)]
+    pub findings: Vec<crate::check::Finding>,
+}

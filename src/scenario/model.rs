@@ -1,0 +1,451 @@
+//! The validated scenario: what a scenario file (or Rust code, or a proptest strategy) asks the
+//! simulator to run. Every field has Kafka's default unless the contract says otherwise, so a
+//! `Scenario::default()` plus a topic and a producer is already a runnable cluster.
+
+use std::fmt;
+
+/// A whole scenario: cluster, workload, faults and expectations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Required human name, echoed in every report.
+    pub name: String,
+    /// Optional longer text, shown in the text report.
+    pub description: Option<String>,
+    /// Seed of the one RNG; `--seed` overrides it.
+    pub seed: u64,
+    /// Virtual-time bound of the whole run, in ms.
+    pub duration_ms: u64,
+    /// Brokers and their configs.
+    pub cluster: ClusterSpec,
+    /// One-way message latency.
+    pub network: NetworkSpec,
+    /// Topics created before the run starts.
+    pub topics: Vec<TopicSpec>,
+    /// Producing applications.
+    pub producers: Vec<ProducerSpec>,
+    /// Scheduled faults, in file order.
+    pub faults: Vec<FaultSpec>,
+    /// Random faults drawn from the seed.
+    pub nemesis: Option<NemesisSpec>,
+    /// Conditions checked on every seed's report.
+    pub expect: Vec<Expectation>,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            name: "unnamed".into(),
+            description: None,
+            seed: 1,
+            duration_ms: 120_000,
+            cluster: ClusterSpec::default(),
+            network: NetworkSpec::default(),
+            topics: Vec::new(),
+            producers: Vec::new(),
+            faults: Vec::new(),
+            nemesis: None,
+            expect: Vec::new(),
+        }
+    }
+}
+
+/// `[cluster]`: how many brokers and their shared configs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterSpec {
+    /// Number of brokers, numbered 1..=brokers.
+    pub brokers: u32,
+    /// `[cluster.config]`, Kafka's broker configs.
+    pub config: BrokerConfig,
+}
+
+impl Default for ClusterSpec {
+    fn default() -> Self {
+        ClusterSpec { brokers: 3, config: BrokerConfig::default() }
+    }
+}
+
+/// Broker configs, spelled in the file exactly as Kafka spells them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerConfig {
+    /// `min.insync.replicas` (default 1).
+    pub min_insync_replicas: u32,
+    /// `unclean.leader.election.enable` (default false).
+    pub unclean_leader_election_enable: bool,
+    /// `replica.lag.time.max.ms` (default 30000).
+    pub replica_lag_time_max_ms: u64,
+    /// `log.flush.interval.messages` (default Long.MAX_VALUE: never fsync).
+    pub log_flush_interval_messages: u64,
+    /// `broker.session.timeout.ms` (default 9000): missed heartbeats before the controller fences.
+    pub broker_session_timeout_ms: u64,
+    /// `broker.heartbeat.interval.ms` (default 2000).
+    pub broker_heartbeat_interval_ms: u64,
+    /// `replica.fetch.wait.max.ms` (default 500): how long a follower fetch waits for data.
+    pub replica_fetch_wait_max_ms: u64,
+    /// `replica.fetch.backoff.ms` (default 1000): pause after a failed follower fetch.
+    pub replica_fetch_backoff_ms: u64,
+    /// `replica.lag.time.max.ms`-driven ISR shrink check period (Kafka: half the lag time).
+    pub isr_check_interval_ms: u64,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            min_insync_replicas: 1,
+            unclean_leader_election_enable: false,
+            replica_lag_time_max_ms: 30_000,
+            log_flush_interval_messages: i64::MAX as u64,
+            broker_session_timeout_ms: 9_000,
+            broker_heartbeat_interval_ms: 2_000,
+            replica_fetch_wait_max_ms: 500,
+            replica_fetch_backoff_ms: 1_000,
+            isr_check_interval_ms: 15_000,
+        }
+    }
+}
+
+/// `[network]`: one-way latency, drawn uniformly per message from the seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkSpec {
+    /// Inclusive range of one-way latency in ms.
+    pub latency_ms: (u64, u64),
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec { latency_ms: (1, 5) }
+    }
+}
+
+/// `[[topic]]`: a topic and its per-topic overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicSpec {
+    /// Topic name.
+    pub name: String,
+    /// Number of partitions.
+    pub partitions: u32,
+    /// Replicas per partition, at most the broker count.
+    pub replication_factor: u32,
+    /// `min.insync.replicas` override.
+    pub min_insync_replicas: Option<u32>,
+    /// `unclean.leader.election.enable` override.
+    pub unclean_leader_election_enable: Option<bool>,
+    /// `flush.messages` override (the topic spelling of `log.flush.interval.messages`).
+    pub flush_messages: Option<u64>,
+}
+
+/// `acks`: how many replicas must have a record before the leader answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acks {
+    /// `acks=0`: no response at all; the send completes when written to the socket.
+    Zero,
+    /// `acks=1`: the leader answers after its own append.
+    One,
+    /// `acks=all` (`-1`): the leader answers when the high watermark passes the batch.
+    All,
+}
+
+impl fmt::Display for Acks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Acks::Zero => "0",
+            Acks::One => "1",
+            Acks::All => "all",
+        })
+    }
+}
+
+/// What a restarted producer does with records it never saw acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnRestart {
+    /// Resend them (an at-least-once application). The default.
+    #[default]
+    ResendUnacked,
+    /// Drop them.
+    SkipUnacked,
+}
+
+/// Kafka producer configs (4.x names and defaults).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProducerConfig {
+    /// `acks` (default all).
+    pub acks: Acks,
+    /// `enable.idempotence` (default true; silently off when acks/retries/in-flight conflict and
+    /// it was not set explicitly).
+    pub enable_idempotence: bool,
+    /// `retries` (default 2147483647).
+    pub retries: u32,
+    /// `max.in.flight.requests.per.connection` (default 5).
+    pub max_in_flight: u32,
+    /// `linger.ms` (default 5 since 4.0).
+    pub linger_ms: u64,
+    /// `batch.size` in bytes (default 16384).
+    pub batch_size: u64,
+    /// `retry.backoff.ms` (default 100).
+    pub retry_backoff_ms: u64,
+    /// `retry.backoff.max.ms` (default 1000).
+    pub retry_backoff_max_ms: u64,
+    /// `request.timeout.ms` (default 30000).
+    pub request_timeout_ms: u64,
+    /// `delivery.timeout.ms` (default 120000).
+    pub delivery_timeout_ms: u64,
+    /// `transactional.id` (default none). Parsed now; transactions are a later issue.
+    pub transactional_id: Option<String>,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            acks: Acks::All,
+            enable_idempotence: true,
+            retries: i32::MAX as u32,
+            max_in_flight: 5,
+            linger_ms: 5,
+            batch_size: 16_384,
+            retry_backoff_ms: 100,
+            retry_backoff_max_ms: 1_000,
+            request_timeout_ms: 30_000,
+            delivery_timeout_ms: 120_000,
+            transactional_id: None,
+        }
+    }
+}
+
+/// `[[producer]]`: an application that sends `records` records `NAME#0..` to one topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProducerSpec {
+    /// Client name; also the prefix of its record values.
+    pub name: String,
+    /// Topic it writes to (must be declared).
+    pub topic: String,
+    /// How many records the workload sends.
+    pub records: u32,
+    /// Optional number of distinct keys; records are then partitioned by key hash.
+    pub keys: Option<u32>,
+    /// Virtual ms between two sends (0: all at once).
+    pub interval_ms: u64,
+    /// Simulated size of one record in bytes, which with `batch.size` bounds a batch (default 100).
+    pub record_bytes: u64,
+    /// What a restarted instance does with unacknowledged records.
+    pub on_restart: OnRestart,
+    /// The Kafka client configs.
+    pub config: ProducerConfig,
+}
+
+impl ProducerSpec {
+    /// A producer with Kafka's defaults sending `records` records to `topic`, one per ms.
+    pub fn new(name: &str, topic: &str, records: u32) -> Self {
+        ProducerSpec {
+            name: name.into(),
+            topic: topic.into(),
+            records,
+            keys: None,
+            interval_ms: 1,
+            record_bytes: 100,
+            on_restart: OnRestart::ResendUnacked,
+            config: ProducerConfig::default(),
+        }
+    }
+}
+
+/// What a fault does to its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultAction {
+    /// The process dies; a broker keeps what reached the page cache.
+    Crash,
+    /// A broker dies and loses everything not flushed.
+    PowerLoss,
+    /// The target reaches no other node for `duration_ms`.
+    Isolate,
+    /// The target stops for `duration_ms`, then carries on.
+    Pause,
+}
+
+impl FaultAction {
+    /// The spelling used in scenario files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultAction::Crash => "crash",
+            FaultAction::PowerLoss => "power-loss",
+            FaultAction::Isolate => "isolate",
+            FaultAction::Pause => "pause",
+        }
+    }
+}
+
+/// Whom a fault hits. Broker-resolving targets are resolved when the fault fires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `broker:N`.
+    Broker(u32),
+    /// `leader:TOPIC/P`: the partition's leader at the moment the fault fires.
+    Leader { topic: String, partition: u32 },
+    /// `producer:NAME` (index into `Scenario::producers`).
+    Producer(usize),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Broker(b) => write!(f, "broker:{b}"),
+            Target::Leader { topic, partition } => write!(f, "leader:{topic}/{partition}"),
+            Target::Producer(p) => write!(f, "producer#{p}"),
+        }
+    }
+}
+
+/// A per-record event that can trigger a fault (`after = "p1#17 acked"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordEvent {
+    /// The application called send().
+    Sent,
+    /// The partition leader appended it.
+    Appended,
+    /// The producer saw success.
+    Acked,
+    /// The leader's high watermark passed it.
+    Committed,
+    /// First processed by any consumer (consumer issue).
+    Processed,
+}
+
+/// A counted per-client event (`after = "p1 acked 10"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// Records acknowledged.
+    Acked,
+    /// Polls that returned records.
+    Polled,
+    /// Records processed.
+    Processed,
+    /// Successful offset commits.
+    Committed,
+    /// Committed transactions.
+    TxnCommitted,
+    /// Aborted transactions.
+    TxnAborted,
+}
+
+/// When a fault fires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// At this virtual time (ms).
+    AtMs(u64),
+    /// When record `index` of producer `producer` reaches `event`.
+    Record { producer: usize, index: u32, event: RecordEvent },
+    /// At the `n`-th `event` of the named client (a producer index for now).
+    Client { producer: usize, event: ClientEvent, n: u64 },
+}
+
+/// `[[fault]]`: one scheduled fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultSpec {
+    /// When it fires.
+    pub trigger: Trigger,
+    /// What it does.
+    pub action: FaultAction,
+    /// Whom it hits.
+    pub target: Target,
+    /// Crash / power-loss: restart this long after; `None` = stays down.
+    pub restart_after_ms: Option<u64>,
+    /// Isolate / pause: how long it lasts.
+    pub duration_ms: Option<u64>,
+}
+
+/// Classes of node the nemesis may pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TargetClass {
+    /// Any broker.
+    Brokers,
+    /// Any producer.
+    Producers,
+    /// Any consumer (consumer issue).
+    Consumers,
+    /// Any processor (streams issue).
+    Processors,
+}
+
+/// `[nemesis]`: random faults drawn from the seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NemesisSpec {
+    /// Actions to draw from.
+    pub actions: Vec<FaultAction>,
+    /// Target classes to draw from.
+    pub targets: Vec<TargetClass>,
+    /// Time between two faults, drawn from this inclusive range.
+    pub interval_ms: (u64, u64),
+    /// First fault no earlier than this.
+    pub start_ms: u64,
+    /// No fault after this.
+    pub stop_ms: u64,
+    /// Restart delay for crashes and power losses.
+    pub restart_after_ms: (u64, u64),
+    /// Duration of isolations and pauses.
+    pub duration_ms: (u64, u64),
+    /// Only power-lose a broker while every replica of its partitions is in the ISR
+    /// (the safe-schedule rule of the durability property). Default false.
+    pub safe_power_loss: bool,
+}
+
+impl Default for NemesisSpec {
+    fn default() -> Self {
+        NemesisSpec {
+            actions: vec![FaultAction::Crash, FaultAction::Isolate, FaultAction::Pause],
+            targets: vec![TargetClass::Brokers],
+            interval_ms: (1_000, 5_000),
+            start_ms: 0,
+            stop_ms: u64::MAX,
+            restart_after_ms: (1_000, 5_000),
+            duration_ms: (1_000, 5_000),
+            safe_power_loss: false,
+        }
+    }
+}
+
+/// A comparison in `[expect]`: integer = exactly, or "0", ">0", ">=N", "<=N".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `== n`.
+    Eq(u64),
+    /// `> n`.
+    Gt(u64),
+    /// `>= n`.
+    Ge(u64),
+    /// `<= n`.
+    Le(u64),
+    /// `< n`.
+    Lt(u64),
+}
+
+impl Bound {
+    /// Whether `value` satisfies the bound.
+    pub fn holds(self, value: u64) -> bool {
+        match self {
+            Bound::Eq(n) => value == n,
+            Bound::Gt(n) => value > n,
+            Bound::Ge(n) => value >= n,
+            Bound::Le(n) => value <= n,
+            Bound::Lt(n) => value < n,
+        }
+    }
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bound::Eq(n) => write!(f, "{n}"),
+            Bound::Gt(n) => write!(f, ">{n}"),
+            Bound::Ge(n) => write!(f, ">={n}"),
+            Bound::Le(n) => write!(f, "<={n}"),
+            Bound::Lt(n) => write!(f, "<{n}"),
+        }
+    }
+}
+
+/// One `[expect]` line: an anomaly counter (a key of the report's `anomalies`) and its bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    /// Anomaly name, e.g. `lost_acked`.
+    pub anomaly: String,
+    /// The condition its count must meet.
+    pub bound: Bound,
+}
