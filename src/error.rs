@@ -32,6 +32,15 @@ pub enum KafkaError {
     /// 75: the request's leader epoch is newer than the broker knows.
     #[error("UNKNOWN_LEADER_EPOCH")]
     UnknownLeaderEpoch,
+    /// 95: AlterPartition carried a stale partition epoch.
+    #[error("INVALID_UPDATE_VERSION")]
+    InvalidUpdateVersion,
+    /// 107: AlterPartition proposed a fenced replica or one from an old incarnation.
+    #[error("INELIGIBLE_REPLICA")]
+    IneligibleReplica,
+    /// Client side: the connection broke or the request timed out without a response.
+    #[error("NETWORK_EXCEPTION")]
+    NetworkException,
     /// Client side: delivery.timeout.ms expired (Java's TimeoutException).
     #[error("TIMEOUT (delivery.timeout.ms expired)")]
     DeliveryTimeout,
@@ -59,6 +68,9 @@ impl KafkaError {
             KafkaError::InvalidProducerEpoch => 47,
             KafkaError::FencedLeaderEpoch => 74,
             KafkaError::UnknownLeaderEpoch => 75,
+            KafkaError::NetworkException => 13,
+            KafkaError::InvalidUpdateVersion => 95,
+            KafkaError::IneligibleReplica => 107,
             _ => -1,
         }
     }
@@ -73,6 +85,7 @@ impl KafkaError {
                 | KafkaError::NotEnoughReplicasAfterAppend
                 | KafkaError::FencedLeaderEpoch
                 | KafkaError::UnknownLeaderEpoch
+                | KafkaError::NetworkException
         )
     }
 }

@@ -7,3 +7,5 @@ pub mod report;
 pub mod scenario;
 
 pub use error::KafkaError;
+pub mod broker;
+pub mod sim;

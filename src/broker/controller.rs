@@ -1,0 +1,232 @@
+//! The KRaft controller, modelled as one reliable state machine: broker registration and
+//! fencing on missed heartbeats, leader election from the ISR (or any live replica when unclean
+//! election is enabled), and ISR changes through AlterPartition.
+
+use std::sync::Arc;
+
+use super::{BrokerObs, MetadataImage, Msg, PartitionState, Topology};
+use crate::error::KafkaError;
+use crate::sim::{NodeId, Out};
+
+/// Controller timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControllerTimer {
+    /// Look for brokers whose session expired.
+    SessionCheck,
+}
+
+/// Controller output buffer.
+pub type ControllerOut = Out<Msg, ControllerTimer, BrokerObs>;
+
+#[derive(Debug, Clone, Copy)]
+struct Registration {
+    epoch: u64,
+    fenced: bool,
+    last_heartbeat: u64,
+}
+
+/// The controller's state.
+#[derive(Debug)]
+pub struct Controller {
+    topo: Arc<Topology>,
+    brokers: Vec<Registration>,
+    parts: Vec<PartitionState>,
+    version: u64,
+    next_epoch: u64,
+}
+
+impl Controller {
+    /// A controller whose brokers are all registered and every partition led by its first replica.
+    pub fn new(topo: Arc<Topology>) -> Self {
+        let brokers = (1..=topo.brokers).map(|b| Registration { epoch: b as u64, fenced: false, last_heartbeat: 0 }).collect();
+        let parts = topo
+            .partitions
+            .iter()
+            .map(|p| PartitionState { leader: Some(p.replicas[0]), leader_epoch: 0, partition_epoch: 0, isr: p.replicas.clone() })
+            .collect();
+        Controller { next_epoch: topo.brokers as u64 + 1, topo, brokers, parts, version: 1 }
+    }
+
+    /// The current metadata image.
+    pub fn image(&self) -> MetadataImage {
+        MetadataImage { version: self.version, partitions: Arc::new(self.parts.clone()) }
+    }
+
+    /// Current state of partition `p`.
+    pub fn partition(&self, p: u32) -> &PartitionState {
+        &self.parts[p as usize]
+    }
+
+    /// Broker epoch the controller knows for broker `b`.
+    pub fn broker_epoch(&self, b: u32) -> u64 {
+        self.brokers[b as usize - 1].epoch
+    }
+
+    /// Whether broker `b` is fenced.
+    pub fn is_fenced(&self, b: u32) -> bool {
+        self.brokers[b as usize - 1].fenced
+    }
+
+    /// Arm the periodic session check.
+    pub fn start(&mut self, out: &mut ControllerOut) {
+        out.timer(self.check_interval(), ControllerTimer::SessionCheck);
+    }
+
+    fn check_interval(&self) -> u64 {
+        (self.topo.config.broker_heartbeat_interval_ms / 2).max(1)
+    }
+
+    /// Handle a timer.
+    pub fn on_timer(&mut self, now: u64, t: ControllerTimer, out: &mut ControllerOut) {
+        match t {
+            ControllerTimer::SessionCheck => {
+                let timeout = self.topo.config.broker_session_timeout_ms;
+                let expired: Vec<u32> = (1..=self.topo.brokers)
+                    .filter(|&b| {
+                        let r = &self.brokers[b as usize - 1];
+                        !r.fenced && now.saturating_sub(r.last_heartbeat) > timeout
+                    })
+                    .collect();
+                if !expired.is_empty() {
+                    for b in expired {
+                        self.fence(b, out);
+                    }
+                    self.publish(out);
+                }
+                out.timer(self.check_interval(), ControllerTimer::SessionCheck);
+            }
+        }
+    }
+
+    /// Handle a message from broker `from`.
+    pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ControllerOut) {
+        let NodeId::Broker(b) = from else { return };
+        match msg {
+            Msg::Register => {
+                if !self.brokers[b as usize - 1].fenced {
+                    // A new incarnation fences the old one first (its replicas lost their state).
+                    self.fence(b, out);
+                }
+                let epoch = self.next_epoch;
+                self.next_epoch += 1;
+                self.brokers[b as usize - 1] = Registration { epoch, fenced: false, last_heartbeat: now };
+                self.elect_offline(out);
+                self.publish(out);
+                out.send(from, Msg::Registered { broker_epoch: epoch, image: self.image() });
+            }
+            Msg::Heartbeat { broker_epoch, metadata_version } => {
+                let r = &mut self.brokers[b as usize - 1];
+                if r.epoch != broker_epoch {
+                    out.send(from, Msg::HeartbeatResponse { image: None, stale: true });
+                    return;
+                }
+                r.last_heartbeat = now;
+                if r.fenced {
+                    r.fenced = false;
+                    self.elect_offline(out);
+                    self.publish(out);
+                }
+                let image = (metadata_version < self.version).then(|| self.image());
+                out.send(from, Msg::HeartbeatResponse { image, stale: false });
+            }
+            Msg::AlterPartition { partition, leader_epoch, partition_epoch, isr, broker_epochs } => {
+                let result = self.alter_partition(b, partition, leader_epoch, partition_epoch, &isr, &broker_epochs);
+                if result.is_ok() {
+                    self.publish(out);
+                }
+                out.send(from, Msg::AlterPartitionResponse { partition, result });
+            }
+            _ => {}
+        }
+    }
+
+    fn alter_partition(
+        &mut self,
+        leader: u32,
+        p: u32,
+        leader_epoch: u32,
+        partition_epoch: u32,
+        isr: &[u32],
+        epochs: &[u64],
+    ) -> Result<PartitionState, KafkaError> {
+        let st = &self.parts[p as usize];
+        if st.leader != Some(leader) || st.leader_epoch != leader_epoch {
+            return Err(KafkaError::FencedLeaderEpoch);
+        }
+        if st.partition_epoch != partition_epoch {
+            return Err(KafkaError::InvalidUpdateVersion);
+        }
+        for (&r, &e) in isr.iter().zip(epochs) {
+            let reg = &self.brokers[r as usize - 1];
+            if !st.isr.contains(&r) && (reg.fenced || reg.epoch != e) {
+                return Err(KafkaError::IneligibleReplica);
+            }
+        }
+        let st = &mut self.parts[p as usize];
+        st.isr = isr.to_vec();
+        st.partition_epoch += 1;
+        Ok(st.clone())
+    }
+
+    /// Fence broker `b`: move leadership away and drop it from every ISR it is not the last of.
+    fn fence(&mut self, b: u32, out: &mut ControllerOut) {
+        self.brokers[b as usize - 1].fenced = true;
+        for p in 0..self.parts.len() {
+            let st = &mut self.parts[p];
+            let was_leader = st.leader == Some(b);
+            let in_isr = st.isr.contains(&b);
+            if !was_leader && !in_isr {
+                continue;
+            }
+            if in_isr && st.isr.len() > 1 {
+                st.isr.retain(|&r| r != b);
+            }
+            st.partition_epoch += 1;
+            if was_leader {
+                self.elect(p, out);
+            }
+        }
+    }
+
+    /// Elect leaders for offline partitions (after a broker comes back).
+    fn elect_offline(&mut self, out: &mut ControllerOut) {
+        for p in 0..self.parts.len() {
+            if self.parts[p].leader.is_none() {
+                self.elect(p, out);
+            }
+        }
+    }
+
+    /// Choose a leader for partition `p`: the first replica in assignment order that is in the
+    /// ISR and unfenced; failing that, with unclean election, the first unfenced replica.
+    fn elect(&mut self, p: usize, out: &mut ControllerOut) {
+        let info = &self.topo.partitions[p];
+        let alive = |r: u32| !self.brokers[r as usize - 1].fenced;
+        let st = &self.parts[p];
+        let clean = info.replicas.iter().copied().find(|&r| st.isr.contains(&r) && alive(r));
+        let (leader, unclean) = match clean {
+            Some(l) => (Some(l), false),
+            None if info.unclean => (info.replicas.iter().copied().find(|&r| alive(r)), true),
+            None => (None, false),
+        };
+        let st = &mut self.parts[p];
+        let previous = st.leader;
+        st.leader = leader;
+        if let (Some(l), true) = (leader, unclean) {
+            st.isr = vec![l];
+        }
+        if leader.is_some() || previous.is_some() {
+            st.leader_epoch += 1;
+            st.partition_epoch += 1;
+            out.observe(BrokerObs::LeaderChange { partition: p as u32, state: st.clone(), unclean: unclean && leader.is_some() });
+        }
+    }
+
+    fn publish(&mut self, out: &mut ControllerOut) {
+        self.version += 1;
+        let image = self.image();
+        for b in 1..=self.topo.brokers {
+            out.send(NodeId::Broker(b), Msg::MetadataUpdate(image.clone()));
+        }
+    }
+}

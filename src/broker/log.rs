@@ -1,0 +1,319 @@
+//! One replica's log: batches with offsets and leader epochs, the leader-epoch cache, the
+//! flushed offset (what survives a power loss) and the producer state derived from the log.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use crate::check::{LogBatch, RecordList};
+use crate::error::KafkaError;
+
+/// Batches a broker remembers per producer id for duplicate detection (Kafka's
+/// `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`).
+pub const BATCHES_TO_RETAIN: usize = 5;
+
+/// What an idempotent producer's batch carries before the leader gives it offsets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchTemplate {
+    /// Producer id (-1 without idempotence).
+    pub producer_id: i64,
+    /// Producer epoch (-1 without idempotence).
+    pub producer_epoch: i16,
+    /// Sequence of the first record (-1 without idempotence).
+    pub base_sequence: i32,
+    /// Writing producer (scenario index).
+    pub producer: u32,
+    /// Writing instance (a header the client stamps).
+    pub instance: u32,
+    /// The records.
+    pub records: RecordList,
+}
+
+/// One retained batch of a producer: sequences and where it landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SeqBatch {
+    first_seq: i32,
+    last_seq: i32,
+    base_offset: u64,
+}
+
+/// Per-producer-id state, rebuilt from the log.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ProducerEntry {
+    epoch: i16,
+    batches: VecDeque<SeqBatch>,
+}
+
+/// Outcome of validating a producer batch against the producer state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqCheck {
+    /// Append it.
+    Append,
+    /// Already in the log at this base offset: answer success without appending.
+    Duplicate(u64),
+}
+
+/// A replica's log.
+#[derive(Debug, Clone, Default)]
+pub struct ReplicaLog {
+    batches: Vec<Arc<LogBatch>>,
+    leo: u64,
+    flushed: u64,
+    /// (epoch, start offset), ascending.
+    epochs: Vec<(u32, u64)>,
+    producers: BTreeMap<i64, ProducerEntry>,
+}
+
+fn last_seq(base: i32, n: usize) -> i32 {
+    // Sequences wrap from i32::MAX to 0 (Kafka's rule).
+    ((base as i64 + n as i64 - 1) % (i32::MAX as i64 + 1)) as i32
+}
+
+fn next_seq(last: i32) -> i32 {
+    if last == i32::MAX {
+        0
+    } else {
+        last + 1
+    }
+}
+
+impl ReplicaLog {
+    /// Log end offset.
+    pub fn leo(&self) -> u64 {
+        self.leo
+    }
+
+    /// Offset up to which the log is flushed (survives a power loss).
+    pub fn flushed(&self) -> u64 {
+        self.flushed
+    }
+
+    /// The batches.
+    pub fn batches(&self) -> &[Arc<LogBatch>] {
+        &self.batches
+    }
+
+    /// Epoch of the last batch, if any (a follower's `lastFetchedEpoch`).
+    pub fn last_epoch(&self) -> Option<u32> {
+        self.batches.last().map(|b| b.leader_epoch)
+    }
+
+    /// Latest epoch in the epoch cache (including a new leader's entry with no data yet).
+    pub fn latest_cached_epoch(&self) -> Option<u32> {
+        self.epochs.last().map(|e| e.0)
+    }
+
+    /// Record that a leader of `epoch` starts writing at the current LEO (a new leader does this).
+    pub fn assign_epoch_start(&mut self, epoch: u32) {
+        match self.epochs.last() {
+            Some(&(e, _)) if e >= epoch => {}
+            _ => self.epochs.push((epoch, self.leo)),
+        }
+    }
+
+    /// Kafka's `endOffsetFor(epoch)`: the largest cached epoch `<= epoch` and the start of the
+    /// next higher epoch (or LEO). `None` when no cached epoch is `<= epoch`.
+    pub fn end_offset_for(&self, epoch: u32) -> Option<(u32, u64)> {
+        let i = self.epochs.partition_point(|e| e.0 <= epoch);
+        if i == 0 {
+            return None;
+        }
+        let (e, _) = self.epochs[i - 1];
+        let end = self.epochs.get(i).map_or(self.leo, |n| n.1);
+        Some((e, end))
+    }
+
+    /// Start offset of the earliest cached epoch (0 for an empty cache).
+    pub fn earliest_epoch_start(&self) -> u64 {
+        self.epochs.first().map_or(0, |e| e.1)
+    }
+
+    /// Validate an idempotent batch as the leader does before appending it.
+    pub fn check_producer(&self, t: &BatchTemplate) -> Result<SeqCheck, KafkaError> {
+        if t.producer_id < 0 {
+            return Ok(SeqCheck::Append);
+        }
+        let Some(entry) = self.producers.get(&t.producer_id) else {
+            // No state for this producer id: any sequence is accepted (Kafka 2.5+).
+            return Ok(SeqCheck::Append);
+        };
+        let last = last_seq(t.base_sequence, t.records.len());
+        if t.producer_epoch == entry.epoch {
+            if let Some(b) = entry.batches.iter().find(|b| b.first_seq == t.base_sequence && b.last_seq == last) {
+                return Ok(SeqCheck::Duplicate(b.base_offset));
+            }
+        }
+        if t.producer_epoch < entry.epoch {
+            return Err(KafkaError::InvalidProducerEpoch);
+        }
+        if t.producer_epoch > entry.epoch {
+            return if t.base_sequence == 0 { Ok(SeqCheck::Append) } else { Err(KafkaError::OutOfOrderSequenceNumber) };
+        }
+        match entry.batches.back() {
+            Some(b) if t.base_sequence != next_seq(b.last_seq) => Err(KafkaError::OutOfOrderSequenceNumber),
+            _ => Ok(SeqCheck::Append),
+        }
+    }
+
+    fn update_producer(&mut self, b: &LogBatch) {
+        if b.producer_id < 0 {
+            return;
+        }
+        let e = self.producers.entry(b.producer_id).or_default();
+        if b.producer_epoch != e.epoch {
+            e.epoch = b.producer_epoch;
+            e.batches.clear();
+        }
+        if e.batches.len() == BATCHES_TO_RETAIN {
+            e.batches.pop_front();
+        }
+        e.batches.push_back(SeqBatch {
+            first_seq: b.base_sequence,
+            last_seq: last_seq(b.base_sequence, b.records.len()),
+            base_offset: b.base_offset,
+        });
+    }
+
+    /// Append a producer batch as leader at the LEO, stamped with `epoch`; returns the batch.
+    pub fn append_as_leader(&mut self, t: &BatchTemplate, epoch: u32) -> Arc<LogBatch> {
+        let b = Arc::new(LogBatch {
+            base_offset: self.leo,
+            leader_epoch: epoch,
+            producer_id: t.producer_id,
+            producer_epoch: t.producer_epoch,
+            base_sequence: t.base_sequence,
+            producer: t.producer,
+            instance: t.instance,
+            records: t.records.clone(),
+        });
+        self.append(b.clone());
+        b
+    }
+
+    /// Append a batch replicated from the leader (it must start at our LEO).
+    pub fn append(&mut self, b: Arc<LogBatch>) {
+        debug_assert_eq!(b.base_offset, self.leo);
+        if self.epochs.last().is_none_or(|e| e.0 < b.leader_epoch) {
+            self.epochs.push((b.leader_epoch, b.base_offset));
+        }
+        self.update_producer(&b);
+        self.leo = b.next_offset();
+        self.batches.push(b);
+    }
+
+    /// Flush the page cache to disk up to the LEO.
+    pub fn flush(&mut self) {
+        self.flushed = self.leo;
+    }
+
+    /// Unflushed record count.
+    pub fn unflushed(&self) -> u64 {
+        self.leo - self.flushed
+    }
+
+    /// Truncate to `offset` (batches are cut whole: a batch straddling it is removed, as Kafka
+    /// truncates to batch boundaries), then rebuild the derived state.
+    pub fn truncate_to(&mut self, offset: u64) {
+        if offset >= self.leo {
+            return;
+        }
+        let keep = self.batches.partition_point(|b| b.next_offset() <= offset);
+        self.batches.truncate(keep);
+        self.leo = self.batches.last().map_or(0, |b| b.next_offset());
+        self.flushed = self.flushed.min(self.leo);
+        let leo = self.leo;
+        self.epochs.retain(|e| e.1 < leo);
+        // Rebuild the producer state from the remaining log (Kafka reloads it on truncation).
+        self.producers.clear();
+        let batches = std::mem::take(&mut self.batches);
+        for b in &batches {
+            self.update_producer(b);
+        }
+        self.batches = batches;
+    }
+
+    /// Batches from `offset` on, at most `max` of them.
+    pub fn read_from(&self, offset: u64, max: usize) -> Vec<Arc<LogBatch>> {
+        let i = self.batches.partition_point(|b| b.next_offset() <= offset);
+        self.batches[i..].iter().take(max).cloned().collect()
+    }
+
+    /// Records in `[from, to)` offsets, with their offset (for trigger checks).
+    pub fn records_between(&self, from: u64, to: u64) -> impl Iterator<Item = (&LogBatch, u64, u32)> + '_ {
+        let i = self.batches.partition_point(|b| b.next_offset() <= from);
+        self.batches[i..].iter().take_while(move |b| b.base_offset < to).flat_map(move |b| {
+            b.records
+                .iter()
+                .enumerate()
+                .map(move |(k, &r)| (&**b, b.base_offset + k as u64, r))
+                .filter(move |&(_, o, _)| o >= from && o < to)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(pid: i64, epoch: i16, seq: i32, n: u32) -> BatchTemplate {
+        BatchTemplate {
+            producer_id: pid,
+            producer_epoch: epoch,
+            base_sequence: seq,
+            producer: 0,
+            instance: 0,
+            records: (0..n).collect::<Vec<_>>().into(),
+        }
+    }
+
+    #[test]
+    fn retried_batch_within_window_is_answered_with_its_original_offset() {
+        let mut log = ReplicaLog::default();
+        log.append_as_leader(&t(7, 0, 0, 3), 0);
+        log.append_as_leader(&t(7, 0, 3, 2), 0);
+        assert_eq!(log.check_producer(&t(7, 0, 0, 3)), Ok(SeqCheck::Duplicate(0)));
+        assert_eq!(log.check_producer(&t(7, 0, 3, 2)), Ok(SeqCheck::Duplicate(3)));
+        assert_eq!(log.check_producer(&t(7, 0, 5, 1)), Ok(SeqCheck::Append));
+    }
+
+    #[test]
+    fn sequence_gap_is_out_of_order_and_older_epoch_is_fenced() {
+        let mut log = ReplicaLog::default();
+        log.append_as_leader(&t(7, 1, 0, 3), 0);
+        assert_eq!(log.check_producer(&t(7, 1, 4, 1)), Err(KafkaError::OutOfOrderSequenceNumber));
+        assert_eq!(log.check_producer(&t(7, 0, 3, 1)), Err(KafkaError::InvalidProducerEpoch));
+        assert_eq!(log.check_producer(&t(8, 0, 42, 1)), Ok(SeqCheck::Append), "unknown producer id accepts any sequence");
+    }
+
+    #[test]
+    fn a_batch_older_than_the_five_batch_window_is_not_deduplicated() {
+        let mut log = ReplicaLog::default();
+        for i in 0..6 {
+            log.append_as_leader(&t(7, 0, i, 1), 0);
+        }
+        assert_eq!(log.check_producer(&t(7, 0, 0, 1)), Err(KafkaError::OutOfOrderSequenceNumber));
+        assert_eq!(log.check_producer(&t(7, 0, 1, 1)), Ok(SeqCheck::Duplicate(1)));
+    }
+
+    #[test]
+    fn truncation_forgets_producer_state_of_removed_batches() {
+        let mut log = ReplicaLog::default();
+        log.append_as_leader(&t(7, 0, 0, 2), 0);
+        log.append_as_leader(&t(7, 0, 2, 2), 1);
+        log.truncate_to(2);
+        assert_eq!(log.leo(), 2);
+        assert_eq!(log.check_producer(&t(7, 0, 2, 2)), Ok(SeqCheck::Append));
+        assert_eq!(log.end_offset_for(1), Some((0, 2)));
+    }
+
+    #[test]
+    fn end_offset_for_epoch_uses_the_next_epochs_start() {
+        let mut log = ReplicaLog::default();
+        log.append_as_leader(&t(-1, -1, -1, 2), 0);
+        log.append_as_leader(&t(-1, -1, -1, 3), 2);
+        log.assign_epoch_start(5);
+        assert_eq!(log.end_offset_for(0), Some((0, 2)));
+        assert_eq!(log.end_offset_for(1), Some((0, 2)));
+        assert_eq!(log.end_offset_for(3), Some((2, 5)));
+        assert_eq!(log.end_offset_for(9), Some((5, 5)));
+    }
+}

@@ -1,0 +1,622 @@
+//! A broker: its replicas of partitions, the leader's produce path and high-watermark rule,
+//! the follower's fetch loop with truncation by leader epoch, and ISR maintenance.
+
+use std::sync::Arc;
+
+use super::log::{ReplicaLog, SeqCheck};
+use super::{BrokerObs, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, Topology};
+use crate::error::KafkaError;
+use crate::scenario::Acks;
+use crate::sim::{NodeId, Out};
+
+/// Most batches one fetch response carries.
+const MAX_FETCH_BATCHES: usize = 64;
+/// How long a follower waits for a fetch response before asking again (replica socket timeout).
+const FETCH_REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// Kafka checkpoints the high watermark every `replica.high.watermark.checkpoint.interval.ms`.
+const HW_CHECKPOINT_INTERVAL_MS: u64 = 5_000;
+
+/// Broker timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerTimer {
+    /// Send a heartbeat to the controller.
+    Heartbeat,
+    /// Leader: look for followers that fell out of sync.
+    IsrCheck,
+    /// Write the high-watermark checkpoint.
+    HwCheckpoint,
+    /// Leader: a parked follower fetch has waited `replica.fetch.wait.max.ms`.
+    FetchWait { partition: u32, id: u64 },
+    /// Leader: an acks=all produce request reached its timeout.
+    ProduceTimeout { partition: u32, id: u64 },
+    /// Follower: fetch again after a backoff or a lost request.
+    Refetch { partition: u32, id: u64 },
+}
+
+/// Broker output buffer.
+pub type BrokerOut = Out<Msg, BrokerTimer, BrokerObs>;
+
+#[derive(Debug, Clone)]
+struct FollowerState {
+    broker: u32,
+    leo: u64,
+    last_caught_up: u64,
+    last_fetch_leader_leo: u64,
+    last_fetch_time: u64,
+    broker_epoch: u64,
+}
+
+#[derive(Debug, Clone)]
+struct PendingProduce {
+    id: u64,
+    producer: NodeId,
+    req: u64,
+    base: u64,
+    required: u64,
+}
+
+#[derive(Debug, Clone)]
+struct ParkedFetch {
+    id: u64,
+    fetch: FetchRequest,
+}
+
+#[derive(Debug, Clone)]
+struct LeaderState {
+    followers: Vec<FollowerState>,
+    /// Leader epoch start offset: the LEO when this broker became leader.
+    leso: u64,
+    /// Proposed ISR of an in-flight AlterPartition.
+    pending_isr: Option<Vec<u32>>,
+    purgatory: Vec<PendingProduce>,
+    parked: Vec<ParkedFetch>,
+}
+
+#[derive(Debug, Clone)]
+enum Role {
+    /// No metadata yet, or the partition is offline.
+    None,
+    /// Fetching from `leader`; `fetch_id` names the fetch in flight.
+    Follower { leader: u32, fetch_id: u64 },
+    /// Leading.
+    Leader(Box<LeaderState>),
+}
+
+/// One broker's replica of one partition.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    /// The log.
+    pub log: ReplicaLog,
+    /// Local high watermark.
+    pub hw: u64,
+    hw_checkpoint: u64,
+    leader_epoch: u32,
+    partition_epoch: u32,
+    isr: Vec<u32>,
+    role: Role,
+}
+
+impl Replica {
+    fn new() -> Self {
+        Replica { log: ReplicaLog::default(), hw: 0, hw_checkpoint: 0, leader_epoch: 0, partition_epoch: 0, isr: Vec::new(), role: Role::None }
+    }
+
+    /// Whether this replica believes it leads.
+    pub fn is_leader(&self) -> bool {
+        matches!(self.role, Role::Leader(_))
+    }
+}
+
+/// A broker process.
+#[derive(Debug)]
+pub struct Broker {
+    /// Broker id (1-based).
+    pub id: u32,
+    topo: Arc<Topology>,
+    /// Epoch of this incarnation's registration (0 before it registers).
+    pub broker_epoch: u64,
+    metadata_version: u64,
+    /// Replicas by partition index (`None` where not assigned).
+    pub replicas: Vec<Option<Replica>>,
+    cache: Arc<Vec<PartitionState>>,
+    next_id: u64,
+}
+
+impl Broker {
+    /// A broker at cluster start: registered with `epoch`, holding empty replicas, with the
+    /// initial metadata applied.
+    pub fn new(id: u32, topo: Arc<Topology>, epoch: u64, image: &MetadataImage, now: u64, out: &mut BrokerOut) -> Self {
+        let replicas = topo.partitions.iter().map(|p| p.replicas.contains(&id).then(Replica::new)).collect();
+        let mut b = Broker { id, topo, broker_epoch: epoch, metadata_version: 0, replicas, cache: Arc::default(), next_id: 0 };
+        b.arm_timers(out);
+        b.apply_image(now, image, out);
+        b
+    }
+
+    /// The same broker after its process died: only the logs (cut back to the flushed offset
+    /// on a power loss) and the HW checkpoint survive. It must register again.
+    pub fn restarted(old: &Broker, power_loss: bool, out: &mut BrokerOut) -> Self {
+        let replicas = old
+            .replicas
+            .iter()
+            .map(|r| {
+                r.as_ref().map(|r| {
+                    let mut log = r.log.clone();
+                    if power_loss {
+                        let flushed = log.flushed();
+                        log.truncate_to(flushed);
+                    }
+                    let hw = r.hw_checkpoint.min(log.leo());
+                    Replica { log, hw, hw_checkpoint: hw, leader_epoch: r.leader_epoch, ..Replica::new() }
+                })
+            })
+            .collect();
+        out.send(NodeId::Controller, Msg::Register);
+        Broker { id: old.id, topo: old.topo.clone(), broker_epoch: 0, metadata_version: 0, replicas, cache: Arc::default(), next_id: old.next_id }
+    }
+
+    fn arm_timers(&self, out: &mut BrokerOut) {
+        out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Heartbeat);
+        out.timer(self.isr_check_interval(), BrokerTimer::IsrCheck);
+        out.timer(HW_CHECKPOINT_INTERVAL_MS, BrokerTimer::HwCheckpoint);
+    }
+
+    fn isr_check_interval(&self) -> u64 {
+        (self.topo.config.replica_lag_time_max_ms / 2).max(1)
+    }
+
+    fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Handle a timer.
+    pub fn on_timer(&mut self, now: u64, t: BrokerTimer, out: &mut BrokerOut) {
+        match t {
+            BrokerTimer::Heartbeat => {
+                if self.broker_epoch != 0 {
+                    out.send(NodeId::Controller, Msg::Heartbeat { broker_epoch: self.broker_epoch, metadata_version: self.metadata_version });
+                }
+                out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Heartbeat);
+            }
+            BrokerTimer::IsrCheck => {
+                for p in 0..self.replicas.len() as u32 {
+                    self.maybe_shrink_isr(now, p, out);
+                }
+                out.timer(self.isr_check_interval(), BrokerTimer::IsrCheck);
+            }
+            BrokerTimer::HwCheckpoint => {
+                for r in self.replicas.iter_mut().flatten() {
+                    r.hw_checkpoint = r.hw;
+                }
+                out.timer(HW_CHECKPOINT_INTERVAL_MS, BrokerTimer::HwCheckpoint);
+            }
+            BrokerTimer::FetchWait { partition, id } => {
+                let Some(r) = self.replicas[partition as usize].as_mut() else { return };
+                let Role::Leader(ls) = &mut r.role else { return };
+                if let Some(i) = ls.parked.iter().position(|f| f.id == id) {
+                    let f = ls.parked.swap_remove(i);
+                    let hw = r.hw;
+                    out.send(NodeId::Broker(f.fetch.replica), Msg::FetchResponse { partition, id: f.fetch.id, result: FetchResult::Records { batches: Vec::new(), hw } });
+                }
+            }
+            BrokerTimer::ProduceTimeout { partition, id } => {
+                let Some(r) = self.replicas[partition as usize].as_mut() else { return };
+                let Role::Leader(ls) = &mut r.role else { return };
+                if let Some(i) = ls.purgatory.iter().position(|p| p.id == id) {
+                    let p = ls.purgatory.swap_remove(i);
+                    let leader_epoch = r.leader_epoch;
+                    out.send(p.producer, Msg::ProduceResponse { req: p.req, partition, result: Err(KafkaError::RequestTimedOut), leader_epoch });
+                }
+            }
+            BrokerTimer::Refetch { partition, id } => {
+                let Some(r) = self.replicas[partition as usize].as_ref() else { return };
+                if let Role::Follower { fetch_id, .. } = r.role {
+                    if fetch_id == id {
+                        self.send_fetch(partition, out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handle a message.
+    pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut BrokerOut) {
+        match msg {
+            Msg::Registered { broker_epoch, image } => {
+                self.broker_epoch = broker_epoch;
+                self.arm_timers(out);
+                self.apply_image(now, &image, out);
+            }
+            Msg::MetadataUpdate(image) => self.apply_image(now, &image, out),
+            Msg::HeartbeatResponse { image, .. } => {
+                if let Some(image) = image {
+                    self.apply_image(now, &image, out);
+                }
+            }
+            Msg::MetadataRequest => {
+                // Answer from this broker's (possibly stale) metadata cache.
+                out.send(from, Msg::MetadataResponse { leaders: self.cache.clone() });
+            }
+            Msg::Produce { req, partition, acks, timeout_ms, batch } => self.on_produce(now, from, req, partition, acks, timeout_ms, &batch, out),
+            Msg::Fetch(f) => self.on_fetch(now, f, out),
+            Msg::FetchResponse { partition, id, result } => self.on_fetch_response(now, partition, id, result, out),
+            Msg::AlterPartitionResponse { partition, result } => {
+                let Some(r) = self.replicas[partition as usize].as_mut() else { return };
+                let Role::Leader(ls) = &mut r.role else { return };
+                ls.pending_isr = None;
+                if let Ok(st) = result {
+                    if st.leader_epoch == r.leader_epoch && st.partition_epoch >= r.partition_epoch {
+                        r.isr = st.isr;
+                        r.partition_epoch = st.partition_epoch;
+                    }
+                }
+                self.maybe_advance_hw(now, partition, out);
+            }
+            Msg::Disconnected => {
+                // A leader we fetch from died: back off, then fetch again (from whoever leads by then).
+                let NodeId::Broker(dead) = from else { return };
+                for p in 0..self.replicas.len() as u32 {
+                    if let Some(Replica { role: Role::Follower { leader, fetch_id }, .. }) = self.replicas[p as usize].as_mut() {
+                        if *leader == dead {
+                            *fetch_id += 1_000_000;
+                            let id = *fetch_id;
+                            out.timer(self.topo.config.replica_fetch_backoff_ms, BrokerTimer::Refetch { partition: p, id });
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_image(&mut self, now: u64, image: &MetadataImage, out: &mut BrokerOut) {
+        if image.version <= self.metadata_version {
+            return;
+        }
+        self.metadata_version = image.version;
+        self.cache = image.partitions.clone();
+        for p in 0..self.replicas.len() {
+            let st = &image.partitions[p];
+            let Some(r) = self.replicas[p].as_mut() else { continue };
+            let fresh = matches!(r.role, Role::None) && st.leader.is_some();
+            if st.leader_epoch > r.leader_epoch || fresh {
+                r.leader_epoch = st.leader_epoch;
+                r.partition_epoch = st.partition_epoch;
+                r.isr = st.isr.clone();
+                match st.leader {
+                    Some(l) if l == self.id => self.become_leader(now, p as u32, out),
+                    Some(l) => self.become_follower(p as u32, l, out),
+                    None => self.resign(p as u32, Role::None, out),
+                }
+            } else if st.leader_epoch == r.leader_epoch && st.partition_epoch > r.partition_epoch {
+                r.partition_epoch = st.partition_epoch;
+                r.isr = st.isr.clone();
+                if r.is_leader() {
+                    self.maybe_advance_hw(now, p as u32, out);
+                }
+            }
+        }
+    }
+
+    /// Leave the leader role (if held), failing what waits on it.
+    fn resign(&mut self, p: u32, role: Role, out: &mut BrokerOut) {
+        let r = self.replicas[p as usize].as_mut().expect("replica");
+        let old = std::mem::replace(&mut r.role, role);
+        if let Role::Leader(ls) = old {
+            for w in ls.purgatory {
+                out.send(w.producer, Msg::ProduceResponse { req: w.req, partition: p, result: Err(KafkaError::NotLeaderOrFollower), leader_epoch: r.leader_epoch });
+            }
+            for f in ls.parked {
+                out.send(NodeId::Broker(f.fetch.replica), Msg::FetchResponse { partition: p, id: f.fetch.id, result: FetchResult::Error(KafkaError::NotLeaderOrFollower) });
+            }
+        }
+    }
+
+    fn become_leader(&mut self, now: u64, p: u32, out: &mut BrokerOut) {
+        let info = &self.topo.partitions[p as usize];
+        let r = self.replicas[p as usize].as_mut().expect("replica");
+        r.log.assign_epoch_start(r.leader_epoch);
+        let followers = info
+            .replicas
+            .iter()
+            .filter(|&&b| b != self.id)
+            .map(|&b| FollowerState {
+                broker: b,
+                leo: 0,
+                last_caught_up: if r.isr.contains(&b) { now } else { 0 },
+                last_fetch_leader_leo: 0,
+                last_fetch_time: 0,
+                broker_epoch: 0,
+            })
+            .collect();
+        let leso = r.log.leo();
+        let ls = LeaderState { followers, leso, pending_isr: None, purgatory: Vec::new(), parked: Vec::new() };
+        self.resign(p, Role::Leader(Box::new(ls)), out);
+        self.maybe_advance_hw(now, p, out);
+    }
+
+    fn become_follower(&mut self, p: u32, leader: u32, out: &mut BrokerOut) {
+        let id = self.next_id();
+        self.resign(p, Role::Follower { leader, fetch_id: id }, out);
+        self.send_fetch(p, out);
+    }
+
+    fn send_fetch(&mut self, p: u32, out: &mut BrokerOut) {
+        let id = self.next_id();
+        let me = self.id;
+        let broker_epoch = self.broker_epoch;
+        let r = self.replicas[p as usize].as_mut().expect("replica");
+        let Role::Follower { leader, fetch_id } = &mut r.role else { return };
+        *fetch_id = id;
+        let fetch = FetchRequest {
+            partition: p,
+            replica: me,
+            broker_epoch,
+            fetch_offset: r.log.leo(),
+            last_fetched_epoch: r.log.latest_cached_epoch(),
+            leader_epoch: r.leader_epoch,
+            id,
+        };
+        out.send(NodeId::Broker(*leader), Msg::Fetch(fetch));
+        out.timer(FETCH_REQUEST_TIMEOUT_MS + self.topo.config.replica_fetch_wait_max_ms, BrokerTimer::Refetch { partition: p, id });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_produce(&mut self, now: u64, from: NodeId, req: u64, p: u32, acks: Acks, timeout_ms: u64, batch: &super::BatchTemplate, out: &mut BrokerOut) {
+        let min_isr = self.topo.partitions[p as usize].min_isr;
+        let flush_interval = self.topo.partitions[p as usize].flush_interval;
+        let respond = |out: &mut BrokerOut, result: Result<u64, KafkaError>, leader_epoch: u32| {
+            if acks == Acks::Zero {
+                // acks=0 gets no response; on an error the broker closes the connection.
+                if result.is_err() {
+                    out.send(from, Msg::Disconnected);
+                }
+            } else {
+                out.send(from, Msg::ProduceResponse { req, partition: p, result, leader_epoch });
+            }
+        };
+        let Some(r) = self.replicas[p as usize].as_mut().filter(|r| r.is_leader()) else {
+            respond(out, Err(KafkaError::NotLeaderOrFollower), 0);
+            return;
+        };
+        let epoch = r.leader_epoch;
+        if acks == Acks::All && r.isr.len() < min_isr {
+            respond(out, Err(KafkaError::NotEnoughReplicas), epoch);
+            return;
+        }
+        let base = match r.log.check_producer(batch) {
+            Err(e) => {
+                respond(out, Err(e), epoch);
+                return;
+            }
+            Ok(SeqCheck::Duplicate(base)) => base,
+            Ok(SeqCheck::Append) => {
+                let b = r.log.append_as_leader(batch, epoch);
+                if r.log.unflushed() >= flush_interval {
+                    r.log.flush();
+                }
+                out.observe(BrokerObs::Appended { partition: p, batch: b.clone() });
+                b.base_offset
+            }
+        };
+        let required = base + batch.records.len() as u64;
+        match acks {
+            Acks::Zero | Acks::One => respond(out, Ok(base), epoch),
+            Acks::All => {
+                let id = self.next_id();
+                let r = self.replicas[p as usize].as_mut().expect("replica");
+                let Role::Leader(ls) = &mut r.role else { unreachable!() };
+                ls.purgatory.push(PendingProduce { id, producer: from, req, base, required });
+                out.timer(timeout_ms, BrokerTimer::ProduceTimeout { partition: p, id });
+            }
+        }
+        self.wake_parked_fetches(p, out);
+        self.maybe_advance_hw(now, p, out);
+    }
+
+    fn wake_parked_fetches(&mut self, p: u32, out: &mut BrokerOut) {
+        let r = self.replicas[p as usize].as_mut().expect("replica");
+        let Role::Leader(ls) = &mut r.role else { return };
+        for f in ls.parked.drain(..) {
+            let batches = r.log.read_from(f.fetch.fetch_offset, MAX_FETCH_BATCHES);
+            out.send(NodeId::Broker(f.fetch.replica), Msg::FetchResponse { partition: p, id: f.fetch.id, result: FetchResult::Records { batches, hw: r.hw } });
+        }
+    }
+
+    fn on_fetch(&mut self, now: u64, f: FetchRequest, out: &mut BrokerOut) {
+        let p = f.partition;
+        let to = NodeId::Broker(f.replica);
+        let reply = |out: &mut BrokerOut, result| out.send(to, Msg::FetchResponse { partition: p, id: f.id, result });
+        let Some(r) = self.replicas[p as usize].as_mut().filter(|r| r.is_leader()) else {
+            reply(out, FetchResult::Error(KafkaError::NotLeaderOrFollower));
+            return;
+        };
+        if f.leader_epoch < r.leader_epoch {
+            reply(out, FetchResult::Error(KafkaError::FencedLeaderEpoch));
+            return;
+        }
+        if f.leader_epoch > r.leader_epoch {
+            reply(out, FetchResult::Error(KafkaError::UnknownLeaderEpoch));
+            return;
+        }
+        if let Some(e) = f.last_fetched_epoch {
+            let (epoch, end) = r.log.end_offset_for(e).unwrap_or((e, r.log.earliest_epoch_start()));
+            if epoch < e || end < f.fetch_offset {
+                reply(out, FetchResult::Diverging { epoch, end_offset: end });
+                return;
+            }
+        }
+        let leo = r.log.leo();
+        let Role::Leader(ls) = &mut r.role else { unreachable!() };
+        let Some(fs) = ls.followers.iter_mut().find(|s| s.broker == f.replica) else {
+            reply(out, FetchResult::Error(KafkaError::NotLeaderOrFollower));
+            return;
+        };
+        // Kafka's lastCaughtUpTimeMs rule: caught up to the LEO now, or to the LEO of the previous fetch.
+        if f.fetch_offset >= leo {
+            fs.last_caught_up = now;
+        } else if f.fetch_offset >= fs.last_fetch_leader_leo {
+            fs.last_caught_up = fs.last_caught_up.max(fs.last_fetch_time);
+        }
+        fs.leo = f.fetch_offset;
+        fs.last_fetch_leader_leo = leo;
+        fs.last_fetch_time = now;
+        fs.broker_epoch = f.broker_epoch;
+        self.maybe_expand_isr(p, f.replica, out);
+        self.maybe_advance_hw(now, p, out);
+        let r = self.replicas[p as usize].as_mut().expect("replica");
+        if f.fetch_offset < r.log.leo() {
+            let batches = r.log.read_from(f.fetch_offset, MAX_FETCH_BATCHES);
+            reply(out, FetchResult::Records { batches, hw: r.hw });
+        } else {
+            let id = self.next_id();
+            let r = self.replicas[p as usize].as_mut().expect("replica");
+            let Role::Leader(ls) = &mut r.role else { unreachable!() };
+            ls.parked.push(ParkedFetch { id, fetch: f });
+            out.timer(self.topo.config.replica_fetch_wait_max_ms, BrokerTimer::FetchWait { partition: p, id });
+        }
+    }
+
+    fn on_fetch_response(&mut self, _now: u64, p: u32, id: u64, result: FetchResult, out: &mut BrokerOut) {
+        let flush_interval = self.topo.partitions[p as usize].flush_interval;
+        let backoff = self.topo.config.replica_fetch_backoff_ms;
+        let Some(r) = self.replicas[p as usize].as_mut() else { return };
+        let Role::Follower { fetch_id, .. } = &mut r.role else { return };
+        if *fetch_id != id {
+            return;
+        }
+        match result {
+            FetchResult::Records { batches, hw } => {
+                for b in batches {
+                    let leo = r.log.leo();
+                    if b.next_offset() <= leo {
+                        continue;
+                    }
+                    if b.base_offset < leo {
+                        // Our tail ends inside the leader's batch: cut back to its start.
+                        r.log.truncate_to(b.base_offset);
+                    }
+                    if b.base_offset != r.log.leo() {
+                        break;
+                    }
+                    r.log.append(b);
+                }
+                if r.log.unflushed() >= flush_interval {
+                    r.log.flush();
+                }
+                r.hw = hw.min(r.log.leo());
+                self.send_fetch(p, out);
+            }
+            FetchResult::Diverging { epoch, end_offset } => {
+                let own = r.log.end_offset_for(epoch).map_or(r.log.earliest_epoch_start(), |(_, end)| end);
+                r.log.truncate_to(own.min(end_offset));
+                r.hw = r.hw.min(r.log.leo());
+                self.send_fetch(p, out);
+            }
+            FetchResult::Error(_) => {
+                *fetch_id += 1_000_000;
+                let id = *fetch_id;
+                out.timer(backoff, BrokerTimer::Refetch { partition: p, id });
+            }
+        }
+    }
+
+    fn maybe_expand_isr(&mut self, p: u32, follower: u32, out: &mut BrokerOut) {
+        let r = self.replicas[p as usize].as_mut().expect("replica");
+        let Role::Leader(ls) = &mut r.role else { return };
+        if ls.pending_isr.is_some() || r.isr.contains(&follower) {
+            return;
+        }
+        let Some(fs) = ls.followers.iter().find(|s| s.broker == follower) else { return };
+        if fs.leo >= r.hw && fs.leo >= ls.leso {
+            let mut isr = r.isr.clone();
+            isr.push(follower);
+            self.propose_isr(p, isr, out);
+        }
+    }
+
+    fn maybe_shrink_isr(&mut self, now: u64, p: u32, out: &mut BrokerOut) {
+        let lag = self.topo.config.replica_lag_time_max_ms;
+        let Some(r) = self.replicas[p as usize].as_mut() else { return };
+        let leo = r.log.leo();
+        let Role::Leader(ls) = &r.role else { return };
+        if ls.pending_isr.is_some() {
+            return;
+        }
+        let out_of_sync: Vec<u32> = ls
+            .followers
+            .iter()
+            .filter(|f| r.isr.contains(&f.broker) && f.leo != leo && now.saturating_sub(f.last_caught_up) > lag)
+            .map(|f| f.broker)
+            .collect();
+        if !out_of_sync.is_empty() {
+            let isr = r.isr.iter().copied().filter(|b| !out_of_sync.contains(b)).collect();
+            self.propose_isr(p, isr, out);
+        }
+    }
+
+    fn propose_isr(&mut self, p: u32, isr: Vec<u32>, out: &mut BrokerOut) {
+        let r = self.replicas[p as usize].as_mut().expect("replica");
+        let Role::Leader(ls) = &mut r.role else { return };
+        let me = self.id;
+        let broker_epochs = isr
+            .iter()
+            .map(|&b| if b == me { self.broker_epoch } else { ls.followers.iter().find(|f| f.broker == b).map_or(0, |f| f.broker_epoch) })
+            .collect();
+        // While a change is in flight the leader uses the larger of the two ISRs (the maximal ISR).
+        let mut maximal = r.isr.clone();
+        for &b in &isr {
+            if !maximal.contains(&b) {
+                maximal.push(b);
+            }
+        }
+        ls.pending_isr = Some(maximal);
+        out.send(NodeId::Controller, Msg::AlterPartition { partition: p, leader_epoch: r.leader_epoch, partition_epoch: r.partition_epoch, isr, broker_epochs });
+    }
+
+    /// Kafka's `maybeIncrementLeaderHW` (3.7+ rule): no advance while the ISR is below
+    /// min.insync.replicas; otherwise the minimum LEO over the maximal ISR and over caught-up
+    /// replicas outside it. Completes acks=all requests the new HW covers.
+    fn maybe_advance_hw(&mut self, now: u64, p: u32, out: &mut BrokerOut) {
+        let info = &self.topo.partitions[p as usize];
+        let lag = self.topo.config.replica_lag_time_max_ms;
+        let Some(r) = self.replicas[p as usize].as_mut() else { return };
+        let leo = r.log.leo();
+        let Role::Leader(ls) = &mut r.role else { return };
+        if r.isr.len() < info.min_isr {
+            return;
+        }
+        let maximal = ls.pending_isr.as_ref().unwrap_or(&r.isr);
+        let mut new_hw = leo;
+        for f in &ls.followers {
+            let caught_up = f.leo == leo || now.saturating_sub(f.last_caught_up) <= lag;
+            if f.leo < new_hw && (maximal.contains(&f.broker) || (caught_up && f.last_fetch_time > 0)) {
+                new_hw = f.leo;
+            }
+        }
+        if new_hw <= r.hw {
+            return;
+        }
+        let from = r.hw;
+        r.hw = new_hw;
+        out.observe(BrokerObs::Committed { partition: p, broker: self.id, from, to: new_hw });
+        let enough = maximal.len() >= info.min_isr;
+        let epoch = r.leader_epoch;
+        let mut i = 0;
+        while i < ls.purgatory.len() {
+            if ls.purgatory[i].required <= new_hw {
+                let w = ls.purgatory.swap_remove(i);
+                let result = if enough { Ok(w.base) } else { Err(KafkaError::NotEnoughReplicasAfterAppend) };
+                out.send(w.producer, Msg::ProduceResponse { req: w.req, partition: p, result, leader_epoch: epoch });
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Which partitions this broker believes it leads (for the final report).
+    pub fn leads(&self, p: u32) -> bool {
+        self.replicas[p as usize].as_ref().is_some_and(|r| r.is_leader())
+    }
+}

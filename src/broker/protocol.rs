@@ -1,0 +1,156 @@
+//! Messages between nodes, shaped after Kafka's requests and answered with Kafka's error codes.
+
+use std::sync::Arc;
+
+use super::log::BatchTemplate;
+use crate::check::LogBatch;
+use crate::error::KafkaError;
+use crate::scenario::Acks;
+
+/// The controller's view of one partition, as published in metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionState {
+    /// Current leader, `None` when offline.
+    pub leader: Option<u32>,
+    /// Bumped on every leader change.
+    pub leader_epoch: u32,
+    /// Bumped on every change (leader or ISR).
+    pub partition_epoch: u32,
+    /// In-sync replicas.
+    pub isr: Vec<u32>,
+}
+
+/// A published metadata image: every partition's state, with a version.
+#[derive(Debug, Clone)]
+pub struct MetadataImage {
+    /// Monotonic version of the image.
+    pub version: u64,
+    /// State per partition index.
+    pub partitions: Arc<Vec<PartitionState>>,
+}
+
+/// Follower fetch (`Fetch` with a replica id).
+#[derive(Debug, Clone)]
+pub struct FetchRequest {
+    /// Partition index.
+    pub partition: u32,
+    /// Fetching broker.
+    pub replica: u32,
+    /// Follower's broker epoch (proves the incarnation).
+    pub broker_epoch: u64,
+    /// Follower's LEO.
+    pub fetch_offset: u64,
+    /// Epoch of the follower's last batch.
+    pub last_fetched_epoch: Option<u32>,
+    /// The leader epoch the follower believes current.
+    pub leader_epoch: u32,
+    /// Follower-chosen id, echoed so stale responses can be ignored.
+    pub id: u64,
+}
+
+/// What a fetch returns.
+#[derive(Debug, Clone)]
+pub enum FetchResult {
+    /// Records from the fetch offset on, and the leader's HW.
+    Records { batches: Vec<Arc<LogBatch>>, hw: u64 },
+    /// The follower's log diverges: truncate using (epoch, end offset) and fetch again.
+    Diverging { epoch: u32, end_offset: u64 },
+    /// An error (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH).
+    Error(KafkaError),
+}
+
+/// A message on the simulated network.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// Client → broker: which brokers lead which partitions?
+    MetadataRequest,
+    /// Broker → client: leader and leader epoch per partition (from the broker's cache).
+    MetadataResponse { leaders: Arc<Vec<PartitionState>> },
+    /// Producer → leader.
+    Produce { req: u64, partition: u32, acks: Acks, timeout_ms: u64, batch: Arc<BatchTemplate> },
+    /// Leader → producer: base offset or error.
+    ProduceResponse { req: u64, partition: u32, result: Result<u64, KafkaError>, leader_epoch: u32 },
+    /// The OS of a crashed process resets the connection (TCP RST) seen by the peer.
+    Disconnected,
+    /// Follower → leader.
+    Fetch(FetchRequest),
+    /// Leader → follower.
+    FetchResponse { partition: u32, id: u64, result: FetchResult },
+    /// Broker → controller at start: register a new incarnation.
+    Register,
+    /// Controller → broker: the new broker epoch and the current metadata.
+    Registered { broker_epoch: u64, image: MetadataImage },
+    /// Broker → controller, every `broker.heartbeat.interval.ms`.
+    Heartbeat { broker_epoch: u64, metadata_version: u64 },
+    /// Controller → broker: newer metadata when the broker is behind; `stale` when its epoch is old.
+    HeartbeatResponse { image: Option<MetadataImage>, stale: bool },
+    /// Controller → brokers: a new metadata image.
+    MetadataUpdate(MetadataImage),
+    /// Leader → controller: propose a new ISR.
+    AlterPartition { partition: u32, leader_epoch: u32, partition_epoch: u32, isr: Vec<u32>, broker_epochs: Vec<u64> },
+    /// Controller → leader.
+    AlterPartitionResponse { partition: u32, result: Result<PartitionState, KafkaError> },
+}
+
+impl Msg {
+    /// A small code per message kind, for the trace hash.
+    pub fn kind_code(&self) -> u64 {
+        match self {
+            Msg::MetadataRequest => 1,
+            Msg::MetadataResponse { .. } => 2,
+            Msg::Produce { .. } => 3,
+            Msg::ProduceResponse { .. } => 4,
+            Msg::Disconnected => 5,
+            Msg::Fetch(_) => 6,
+            Msg::FetchResponse { .. } => 7,
+            Msg::Register => 8,
+            Msg::Registered { .. } => 9,
+            Msg::Heartbeat { .. } => 10,
+            Msg::HeartbeatResponse { .. } => 11,
+            Msg::MetadataUpdate(_) => 12,
+            Msg::AlterPartition { .. } => 13,
+            Msg::AlterPartitionResponse { .. } => 14,
+        }
+    }
+
+    /// Kind name for `--trace`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Msg::MetadataRequest => "Metadata",
+            Msg::MetadataResponse { .. } => "MetadataResp",
+            Msg::Produce { .. } => "Produce",
+            Msg::ProduceResponse { .. } => "ProduceResp",
+            Msg::Disconnected => "Disconnected",
+            Msg::Fetch(_) => "Fetch",
+            Msg::FetchResponse { .. } => "FetchResp",
+            Msg::Register => "Register",
+            Msg::Registered { .. } => "Registered",
+            Msg::Heartbeat { .. } => "Heartbeat",
+            Msg::HeartbeatResponse { .. } => "HeartbeatResp",
+            Msg::MetadataUpdate(_) => "MetadataUpdate",
+            Msg::AlterPartition { .. } => "AlterPartition",
+            Msg::AlterPartitionResponse { .. } => "AlterPartitionResp",
+        }
+    }
+
+    /// Two detail words for the trace hash (partition, offset, request id...).
+    pub fn detail(&self) -> (u64, u64) {
+        match self {
+            Msg::Produce { req, partition, .. } => (*partition as u64, *req),
+            Msg::ProduceResponse { req, result, .. } => (*req, result.map_or(u64::MAX, |o| o)),
+            Msg::Fetch(f) => (f.partition as u64, f.fetch_offset),
+            Msg::FetchResponse { partition, result, .. } => (
+                *partition as u64,
+                match result {
+                    FetchResult::Records { batches, hw } => (batches.len() as u64) << 40 | hw,
+                    FetchResult::Diverging { end_offset, .. } => u64::MAX - end_offset,
+                    FetchResult::Error(e) => e.code() as u64,
+                },
+            ),
+            Msg::Registered { broker_epoch, .. } => (*broker_epoch, 0),
+            Msg::MetadataUpdate(i) => (i.version, 0),
+            Msg::AlterPartition { partition, isr, .. } => (*partition as u64, isr.len() as u64),
+            _ => (0, 0),
+        }
+    }
+}
