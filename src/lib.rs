@@ -9,3 +9,6 @@ pub mod scenario;
 pub use error::KafkaError;
 pub mod broker;
 pub mod sim;
+pub mod client;
+pub mod fault;
+pub mod world;

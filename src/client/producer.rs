@@ -1,0 +1,607 @@
+//! The producer client: accumulator and linger, the sender with its in-flight limit, retries
+//! with backoff, request and delivery timeouts, metadata refresh, and idempotence (producer id,
+//! epoch, per-partition sequences, KIP-360 epoch bump on an unresolvable gap).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use crate::broker::{BatchTemplate, Msg, PartitionState, Topology};
+use crate::check::{EventKind, RecordList};
+use crate::error::KafkaError;
+use crate::scenario::{Acks, ProducerSpec};
+use crate::sim::{NodeId, Out};
+
+/// How long a metadata request may go unanswered before asking another broker
+/// (Kafka's `socket.connection.setup.timeout.ms` default bounds a dead node this way).
+const METADATA_TIMEOUT_MS: u64 = 10_000;
+
+/// Producer timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProducerTimer {
+    /// The application sends its next record(s).
+    Tick,
+    /// Linger expired, a backoff ended or a deadline passed: try to send.
+    Drain,
+    /// A produce request got no answer within `request.timeout.ms`.
+    RequestTimeout { req: u64 },
+    /// A metadata request got no answer.
+    MetadataTimeout { id: u64 },
+    /// Ask for metadata again after a backoff.
+    MetadataRetry,
+}
+
+/// What a producer reports besides messages.
+#[derive(Debug, Clone)]
+pub enum ProducerObs {
+    /// A history line.
+    History(EventKind),
+    /// The application called send() for record `index`.
+    AppSent { producer: u32, index: u32 },
+}
+
+/// Producer output buffer.
+pub type ProducerOut = Out<Msg, ProducerTimer, ProducerObs>;
+
+#[derive(Debug, Clone)]
+struct Batch {
+    records: RecordList,
+    created: u64,
+    base_seq: i32,
+    attempts: u32,
+    in_flight: Option<u64>,
+    retry_at: u64,
+    maybe_written: bool,
+    last_error: Option<KafkaError>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct PartitionQueue {
+    pending: Vec<u32>,
+    pending_since: u64,
+    batches: VecDeque<Batch>,
+    next_seq: i32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    partition: u32,
+    broker: u32,
+}
+
+/// One producer instance (a `KafkaProducer` object inside a running application).
+#[derive(Debug)]
+pub struct Producer {
+    /// Index of the producer in the scenario.
+    pub idx: u32,
+    /// Instance number: 0 at first start, +1 per restart.
+    pub instance: u32,
+    spec: Arc<ProducerSpec>,
+    topo: Arc<Topology>,
+    first_partition: u32,
+    producer_id: i64,
+    producer_epoch: i16,
+    idempotent: bool,
+    /// Records this instance sends, in order: unacknowledged ones of earlier instances first.
+    plan: VecDeque<u32>,
+    /// Workload records not yet handed to any instance: `next_fresh..records`.
+    next_fresh: u32,
+    parts: Vec<PartitionQueue>,
+    leaders: Vec<Option<(u32, u32)>>,
+    metadata_id: u64,
+    metadata_in_flight: bool,
+    metadata_rr: u32,
+    in_flight: BTreeMap<u64, InFlight>,
+    next_req: u64,
+    sticky: u32,
+    sticky_bytes: u64,
+    bump_pending: bool,
+    max_records: usize,
+}
+
+/// Kafka's murmur2 (the default partitioner's key hash).
+pub fn murmur2(data: &[u8]) -> i32 {
+    let m: u32 = 0x5bd1_e995;
+    let seed: u32 = 0x9747_b28c;
+    let len = data.len();
+    let mut h: u32 = seed ^ len as u32;
+    let chunks = data.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        let mut k = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        k = k.wrapping_mul(m);
+        k ^= k >> 24;
+        k = k.wrapping_mul(m);
+        h = h.wrapping_mul(m);
+        h ^= k;
+    }
+    match rest.len() {
+        3 => {
+            h ^= (rest[2] as u32) << 16;
+            h ^= (rest[1] as u32) << 8;
+            h ^= rest[0] as u32;
+            h = h.wrapping_mul(m);
+        }
+        2 => {
+            h ^= (rest[1] as u32) << 8;
+            h ^= rest[0] as u32;
+            h = h.wrapping_mul(m);
+        }
+        1 => {
+            h ^= rest[0] as u32;
+            h = h.wrapping_mul(m);
+        }
+        _ => {}
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(m);
+    h ^= h >> 15;
+    h as i32
+}
+
+/// The partition of key number `key` among `n` partitions: murmur2 of the key's bytes
+/// (`"key-K"`), made positive, modulo `n`, as Kafka's default partitioner does.
+pub fn key_partition(key: u32, n: u32) -> u32 {
+    let mut buf = [0u8; 16];
+    let mut len = 4;
+    buf[..4].copy_from_slice(b"key-");
+    let digits = key.to_string();
+    buf[len..len + digits.len()].copy_from_slice(digits.as_bytes());
+    len += digits.len();
+    ((murmur2(&buf[..len]) & 0x7fff_ffff) as u32) % n
+}
+
+impl Producer {
+    /// Start instance `instance` of producer `idx`. `resend` are records earlier instances sent
+    /// but never saw acknowledged (empty with `on_restart = "skip-unacked"`); `next_fresh` is the
+    /// first workload record no instance has sent yet.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        idx: u32,
+        instance: u32,
+        spec: Arc<ProducerSpec>,
+        topo: Arc<Topology>,
+        producer_id: i64,
+        resend: Vec<u32>,
+        next_fresh: u32,
+        out: &mut ProducerOut,
+    ) -> Self {
+        let (first_partition, n) = topo.topic(&spec.topic).expect("validated topic");
+        let idempotent = spec.config.enable_idempotence;
+        let max_records = (spec.config.batch_size / spec.record_bytes.max(1)).max(1) as usize;
+        let mut p = Producer {
+            idx,
+            instance,
+            first_partition,
+            producer_id: if idempotent { producer_id } else { -1 },
+            producer_epoch: if idempotent { 0 } else { -1 },
+            idempotent,
+            plan: resend.into(),
+            next_fresh,
+            parts: vec![PartitionQueue::default(); n as usize],
+            leaders: vec![None; n as usize],
+            metadata_id: 0,
+            metadata_in_flight: false,
+            metadata_rr: idx + instance,
+            in_flight: BTreeMap::new(),
+            next_req: 0,
+            sticky: (idx + instance) % n,
+            sticky_bytes: 0,
+            bump_pending: false,
+            max_records,
+            spec,
+            topo,
+        };
+        out.observe(ProducerObs::History(EventKind::ProducerStarted { producer: idx, instance, producer_id: p.producer_id }));
+        p.request_metadata(out);
+        out.timer(0, ProducerTimer::Tick);
+        p
+    }
+
+    /// Whether the application has sent everything and nothing is left unresolved.
+    pub fn is_done(&self) -> bool {
+        self.plan.is_empty()
+            && self.next_fresh >= self.spec.records
+            && self.parts.iter().all(|q| q.pending.is_empty() && q.batches.is_empty())
+    }
+
+    /// First workload record no instance has sent yet.
+    pub fn next_fresh(&self) -> u32 {
+        self.next_fresh
+    }
+
+    /// Handle a timer.
+    pub fn on_timer(&mut self, now: u64, t: ProducerTimer, out: &mut ProducerOut) {
+        match t {
+            ProducerTimer::Tick => self.tick(now, out),
+            ProducerTimer::Drain => self.drain(now, out),
+            ProducerTimer::RequestTimeout { req } => {
+                if let Some(f) = self.in_flight.get(&req).copied() {
+                    // The Java client closes the connection on a request timeout: every request
+                    // in flight to that broker fails and metadata is refreshed.
+                    self.disconnect(now, f.broker, out);
+                }
+            }
+            ProducerTimer::MetadataTimeout { id } => {
+                if self.metadata_in_flight && self.metadata_id == id {
+                    self.metadata_in_flight = false;
+                    self.request_metadata(out);
+                }
+            }
+            ProducerTimer::MetadataRetry => self.request_metadata(out),
+        }
+    }
+
+    /// Handle a message.
+    pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ProducerOut) {
+        match msg {
+            Msg::MetadataResponse { leaders } => self.on_metadata(now, &leaders, out),
+            Msg::ProduceResponse { req, result, leader_epoch, .. } => self.on_response(now, req, result, leader_epoch, out),
+            Msg::Disconnected => {
+                if let NodeId::Broker(b) = from {
+                    if self.metadata_in_flight {
+                        self.metadata_in_flight = false;
+                        self.request_metadata(out);
+                    }
+                    self.disconnect(now, b, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn tick(&mut self, now: u64, out: &mut ProducerOut) {
+        let interval = self.spec.interval_ms;
+        // Resends of an earlier instance's unacknowledged records go out at once.
+        while let Some(r) = self.plan.pop_front() {
+            self.app_send(now, r, out);
+        }
+        loop {
+            if self.next_fresh >= self.spec.records {
+                break;
+            }
+            let r = self.next_fresh;
+            self.next_fresh += 1;
+            self.app_send(now, r, out);
+            if interval > 0 {
+                out.timer(interval, ProducerTimer::Tick);
+                break;
+            }
+        }
+        self.drain(now, out);
+    }
+
+    fn app_send(&mut self, now: u64, record: u32, out: &mut ProducerOut) {
+        out.observe(ProducerObs::AppSent { producer: self.idx, index: record });
+        let n = self.parts.len() as u32;
+        let p = match self.spec.keys {
+            Some(k) => key_partition(record % k.max(1), n),
+            None => {
+                // Sticky partitioning: stay on one partition for a batch's worth of bytes.
+                if self.sticky_bytes >= self.spec.config.batch_size {
+                    self.sticky = (self.sticky + 1) % n;
+                    self.sticky_bytes = 0;
+                }
+                self.sticky_bytes += self.spec.record_bytes;
+                self.sticky
+            }
+        };
+        let q = &mut self.parts[p as usize];
+        if q.pending.is_empty() {
+            q.pending_since = now;
+            out.timer(self.spec.config.linger_ms, ProducerTimer::Drain);
+        }
+        q.pending.push(record);
+    }
+
+    fn request_metadata(&mut self, out: &mut ProducerOut) {
+        if self.metadata_in_flight {
+            return;
+        }
+        self.metadata_in_flight = true;
+        self.metadata_id += 1;
+        self.metadata_rr = self.metadata_rr % self.topo.brokers + 1;
+        out.send(NodeId::Broker(self.metadata_rr), Msg::MetadataRequest);
+        out.timer(METADATA_TIMEOUT_MS, ProducerTimer::MetadataTimeout { id: self.metadata_id });
+    }
+
+    fn on_metadata(&mut self, now: u64, states: &[PartitionState], out: &mut ProducerOut) {
+        self.metadata_in_flight = false;
+        let mut missing = states.is_empty();
+        for (i, l) in self.leaders.iter_mut().enumerate() {
+            match states.get(self.first_partition as usize + i) {
+                Some(PartitionState { leader: Some(b), leader_epoch, .. }) => *l = Some((*b, *leader_epoch)),
+                _ => {
+                    *l = None;
+                    missing = true;
+                }
+            }
+        }
+        if missing {
+            out.timer(self.spec.config.retry_backoff_ms, ProducerTimer::MetadataRetry);
+        }
+        self.drain(now, out);
+    }
+
+    fn disconnect(&mut self, now: u64, broker: u32, out: &mut ProducerOut) {
+        let reqs: Vec<u64> = self.in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&r, _)| r).collect();
+        for req in reqs {
+            self.on_response(now, req, Err(KafkaError::NetworkException), 0, out);
+        }
+        self.request_metadata(out);
+    }
+
+    fn backoff(c: &crate::scenario::ProducerConfig, attempts: u32) -> u64 {
+        let exp = c.retry_backoff_ms.saturating_mul(1u64 << attempts.saturating_sub(1).min(20));
+        exp.min(c.retry_backoff_max_ms.max(c.retry_backoff_ms))
+    }
+
+    fn on_response(&mut self, now: u64, req: u64, result: Result<u64, KafkaError>, leader_epoch: u32, out: &mut ProducerOut) {
+        let Some(f) = self.in_flight.remove(&req) else { return };
+        let spec = self.spec.clone();
+        let q = &mut self.parts[f.partition as usize];
+        let Some(pos) = q.batches.iter().position(|b| b.in_flight == Some(req)) else { return };
+        let global = self.first_partition + f.partition;
+        match result {
+            Ok(base) => {
+                let b = q.batches.remove(pos).expect("batch");
+                out.observe(ProducerObs::History(EventKind::Acked {
+                    producer: self.idx,
+                    instance: self.instance,
+                    partition: global,
+                    records: b.records,
+                    offset: base as i64,
+                    broker: f.broker,
+                    leader_epoch,
+                }));
+            }
+            Err(e) => {
+                let c = &spec.config;
+                let is_head = pos == 0;
+                let b = &mut q.batches[pos];
+                b.in_flight = None;
+                b.last_error = Some(e);
+                // Only these errors prove the attempt was not appended.
+                let rejected_before_append = matches!(
+                    e,
+                    KafkaError::NotEnoughReplicas | KafkaError::OutOfOrderSequenceNumber | KafkaError::InvalidProducerEpoch
+                );
+                if !rejected_before_append {
+                    b.maybe_written = true;
+                }
+                let expired = now >= b.created + c.delivery_timeout_ms;
+                let fatal = matches!(e, KafkaError::InvalidProducerEpoch);
+                if e == KafkaError::OutOfOrderSequenceNumber && self.idempotent {
+                    // KIP-360: a real gap at the head means the broker lost earlier batches:
+                    // bump the epoch and restart sequences; otherwise just retry.
+                    if is_head {
+                        self.bump_pending = true;
+                    }
+                    b.retry_at = now + Self::backoff(c, 1);
+                } else if fatal || expired || b.attempts > c.retries || !e.is_retriable() {
+                    let error = if expired { KafkaError::DeliveryTimeout } else { e };
+                    let b = q.batches.remove(pos).expect("batch");
+                    self.fail(global, b, error, out);
+                } else {
+                    b.retry_at = now + Self::backoff(c, b.attempts);
+                    out.timer(b.retry_at - now, ProducerTimer::Drain);
+                }
+                if matches!(
+                    e,
+                    KafkaError::NotLeaderOrFollower | KafkaError::FencedLeaderEpoch | KafkaError::UnknownLeaderEpoch | KafkaError::NetworkException
+                ) {
+                    self.request_metadata(out);
+                }
+            }
+        }
+        self.drain(now, out);
+    }
+
+    fn fail(&self, partition: u32, b: Batch, error: KafkaError, out: &mut ProducerOut) {
+        out.observe(ProducerObs::History(EventKind::Failed {
+            producer: self.idx,
+            instance: self.instance,
+            partition,
+            records: b.records,
+            error,
+            maybe_written: b.maybe_written,
+        }));
+    }
+
+    /// KIP-360 epoch bump for an idempotent producer: once nothing is in flight, take the next
+    /// epoch and renumber every unacknowledged batch from sequence 0.
+    fn maybe_bump_epoch(&mut self) {
+        if !self.bump_pending || !self.in_flight.is_empty() {
+            return;
+        }
+        self.bump_pending = false;
+        self.producer_epoch += 1;
+        for q in &mut self.parts {
+            let mut seq = 0i32;
+            for b in &mut q.batches {
+                b.base_seq = seq;
+                seq = seq.wrapping_add(b.records.len() as i32);
+            }
+            q.next_seq = seq;
+        }
+    }
+
+    fn drain(&mut self, now: u64, out: &mut ProducerOut) {
+        self.maybe_bump_epoch();
+        let spec = self.spec.clone();
+        let c = &spec.config;
+        let mut wake = u64::MAX;
+        for p in 0..self.parts.len() {
+            let global = self.first_partition + p as u32;
+            // Expire batches (and lingering records) whose delivery timeout passed.
+            let q = &mut self.parts[p];
+            let mut i = 0;
+            while i < q.batches.len() {
+                let b = &q.batches[i];
+                if b.in_flight.is_none() && now >= b.created + c.delivery_timeout_ms {
+                    let b = q.batches.remove(i).expect("batch");
+                    out.observe(ProducerObs::History(EventKind::Failed {
+                        producer: self.idx,
+                        instance: self.instance,
+                        partition: global,
+                        records: b.records,
+                        error: KafkaError::DeliveryTimeout,
+                        maybe_written: b.maybe_written,
+                    }));
+                } else {
+                    i += 1;
+                }
+            }
+            loop {
+                let Some((leader, epoch)) = self.leaders[p] else { break };
+                if self.bump_pending {
+                    break;
+                }
+                let q = &self.parts[p];
+                let to_broker = self.in_flight.values().filter(|f| f.broker == leader).count() as u32;
+                if to_broker >= c.max_in_flight {
+                    break;
+                }
+                let part_in_flight = q.batches.iter().any(|b| b.in_flight.is_some());
+                let retrying = q.batches.iter().any(|b| b.attempts > 0 && b.in_flight.is_none());
+                // Ordering guarantees: max.in.flight=1 mutes the partition while a batch is out;
+                // idempotence sends only the head batch while a retry is outstanding.
+                if part_in_flight && (c.max_in_flight == 1 || (self.idempotent && retrying)) {
+                    break;
+                }
+                let next = q.batches.iter().position(|b| b.in_flight.is_none());
+                let pick = match next {
+                    Some(i) if q.batches[i].retry_at <= now => Some(i),
+                    Some(i) => {
+                        wake = wake.min(q.batches[i].retry_at);
+                        if self.idempotent || c.max_in_flight == 1 {
+                            None
+                        } else {
+                            self.seal(p, now, &mut wake, out)
+                        }
+                    }
+                    None => self.seal(p, now, &mut wake, out),
+                };
+                let Some(i) = pick else { break };
+                self.send_batch(now, p, i, leader, epoch, out);
+            }
+            let q = &self.parts[p];
+            if let Some(b) = q.batches.iter().find(|b| b.in_flight.is_none()) {
+                wake = wake.min(b.created + c.delivery_timeout_ms);
+            }
+        }
+        if wake != u64::MAX && wake > now {
+            out.timer(wake - now, ProducerTimer::Drain);
+        }
+    }
+
+    /// Turn lingering records into a batch if it is full or its linger passed; its index.
+    fn seal(&mut self, p: usize, now: u64, wake: &mut u64, out: &mut ProducerOut) -> Option<usize> {
+        let linger = self.spec.config.linger_ms;
+        let q = &mut self.parts[p];
+        if q.pending.is_empty() {
+            return None;
+        }
+        if q.pending.len() < self.max_records && now < q.pending_since + linger {
+            *wake = (*wake).min(q.pending_since + linger);
+            return None;
+        }
+        let take = q.pending.len().min(self.max_records);
+        let records: RecordList = q.pending[..take].into();
+        q.pending.drain(..take);
+        let created = q.pending_since;
+        q.pending_since = now;
+        let base_seq = if self.idempotent { q.next_seq } else { -1 };
+        if self.idempotent {
+            q.next_seq = q.next_seq.wrapping_add(take as i32);
+            if q.next_seq < 0 {
+                q.next_seq -= i32::MIN; // sequences wrap to 0 after i32::MAX
+            }
+        }
+        out.observe(ProducerObs::History(EventKind::Sent {
+            producer: self.idx,
+            instance: self.instance,
+            partition: self.first_partition + p as u32,
+            records: records.clone(),
+        }));
+        q.batches.push_back(Batch { records, created, base_seq, attempts: 0, in_flight: None, retry_at: 0, maybe_written: false, last_error: None });
+        Some(q.batches.len() - 1)
+    }
+
+    fn send_batch(&mut self, now: u64, p: usize, i: usize, leader: u32, leader_epoch: u32, out: &mut ProducerOut) {
+        let c = &self.spec.config;
+        self.next_req += 1;
+        let req = self.next_req;
+        let global = self.first_partition + p as u32;
+        let q = &mut self.parts[p];
+        let b = &mut q.batches[i];
+        b.attempts += 1;
+        let batch = Arc::new(BatchTemplate {
+            producer_id: self.producer_id,
+            producer_epoch: self.producer_epoch,
+            base_sequence: b.base_seq,
+            producer: self.idx,
+            instance: self.instance,
+            records: b.records.clone(),
+        });
+        out.send(NodeId::Broker(leader), Msg::Produce { req, partition: global, acks: c.acks, timeout_ms: c.request_timeout_ms, batch });
+        if c.acks == Acks::Zero {
+            // acks=0: the send is complete once written to the socket; offset unknown (-1).
+            let b = q.batches.remove(i).expect("batch");
+            out.observe(ProducerObs::History(EventKind::Acked {
+                producer: self.idx,
+                instance: self.instance,
+                partition: global,
+                records: b.records,
+                offset: -1,
+                broker: leader,
+                leader_epoch,
+            }));
+            return;
+        }
+        b.in_flight = Some(req);
+        self.in_flight.insert(req, InFlight { partition: p as u32, broker: leader });
+        out.timer(c.request_timeout_ms, ProducerTimer::RequestTimeout { req });
+        let _ = now;
+    }
+
+    /// The instance dies: everything it had not resolved fails with an unknown outcome for
+    /// batches it had sent, and a definite one for records it never sent.
+    pub fn crash(&mut self, error: KafkaError, out: &mut ProducerOut) {
+        for p in 0..self.parts.len() {
+            let global = self.first_partition + p as u32;
+            let q = std::mem::take(&mut self.parts[p]);
+            for b in q.batches {
+                self.fail(global, b, error, out);
+            }
+            if !q.pending.is_empty() {
+                let records: RecordList = q.pending.into();
+                out.observe(ProducerObs::History(EventKind::Sent { producer: self.idx, instance: self.instance, partition: global, records: records.clone() }));
+                out.observe(ProducerObs::History(EventKind::Failed {
+                    producer: self.idx,
+                    instance: self.instance,
+                    partition: global,
+                    records,
+                    error,
+                    maybe_written: false,
+                }));
+            }
+        }
+        self.in_flight.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn murmur2_matches_kafkas_reference_values() {
+        // Values from Kafka's UtilsTest.testMurmur2.
+        assert_eq!(murmur2(b"21"), -973932308);
+        assert_eq!(murmur2(b"foobar"), -790332482);
+        assert_eq!(murmur2(b"a-little-bit-long-string"), -985981536);
+        assert_eq!(murmur2(b"a-little-bit-longer-string"), -1486304829);
+        assert_eq!(murmur2(b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"), -58897971);
+        assert_eq!(murmur2(&[b'a', b'b', b'c']), 479470107);
+    }
+}

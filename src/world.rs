@@ -1,0 +1,713 @@
+//! The world: one run of a scenario. It owns the kernel (clock, queue, RNG streams, links),
+//! every node, the application state that survives client crashes, the fault schedule, and the
+//! history. `run` is a pure function of (scenario, seed).
+
+use std::sync::Arc;
+
+use crate::broker::{Broker, BrokerObs, BrokerTimer, Controller, ControllerTimer, Msg, Topology};
+use crate::check::{Event, EventKind, FinalPartition, FinalReplica, History};
+use crate::client::{Producer, ProducerObs, ProducerTimer};
+use crate::error::KafkaError;
+use crate::fault::{nemesis_schedule, FaultStep, NemesisStep};
+use crate::scenario::{ClientEvent, FaultAction, FaultSpec, OnRestart, ProducerSpec, RecordEvent, Scenario, Target, TargetClass, Trigger};
+use crate::sim::{NodeId, Out, Queue, Rngs, Stream, TraceHash};
+
+/// How often (virtual ms) the world checks whether the run has settled.
+const SETTLE_CHECK_MS: u64 = 100;
+
+/// Options of one run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Keep one fixed-column line per handled event.
+    pub trace: bool,
+}
+
+/// What one run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// Client observations, fault log and final logs: all the checker may see.
+    pub history: History,
+    /// Hash of every handled event.
+    pub trace_hash: u64,
+    /// Virtual time at the end.
+    pub virtual_ms: u64,
+    /// Events handled.
+    pub events: u64,
+    /// Trace lines (empty unless asked for).
+    pub trace: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Timer {
+    Controller(ControllerTimer),
+    Broker(BrokerTimer),
+    Producer(ProducerTimer),
+}
+
+#[derive(Debug)]
+enum Ev {
+    Deliver { from: NodeId, to: NodeId, msg: Msg },
+    Timer { node: NodeId, inc: u32, timer: Timer },
+    Fault(usize),
+    Nemesis(usize),
+    Restart(NodeId),
+    Heal(NodeId, &'static str),
+    Settle,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct NodeState {
+    down: Option<FaultAction>,
+    inc: u32,
+    isolated_until: u64,
+    paused_until: u64,
+}
+
+/// Application-side state of a producer that survives its client's crashes (think: the
+/// database the application reads its work from).
+#[derive(Debug, Clone)]
+struct App {
+    acked: Vec<bool>,
+    acked_count: u64,
+    instance: u32,
+    next_fresh: u32,
+    restart_pending: bool,
+}
+
+struct World<'a> {
+    s: &'a Scenario,
+    topo: Arc<Topology>,
+    now: u64,
+    queue: Queue<Ev>,
+    rngs: Rngs,
+    hash: TraceHash,
+    events: u64,
+    nodes: Vec<NodeState>,
+    controller: Controller,
+    brokers: Vec<Broker>,
+    specs: Vec<Arc<ProducerSpec>>,
+    producers: Vec<Option<Producer>>,
+    apps: Vec<App>,
+    history: Vec<Event>,
+    armed: Vec<usize>,
+    nemesis: Vec<NemesisStep>,
+    nemesis_on: bool,
+    heals_pending: u32,
+    timed_faults_pending: u32,
+    next_pid: i64,
+    safe_power_loss: bool,
+    trace: Option<Vec<String>>,
+    fire: Vec<FaultStep>,
+    stop: bool,
+}
+
+/// Run `scenario` with `seed`.
+pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> RunOutput {
+    let mut w = World::new(scenario, seed, opts);
+    w.start();
+    while let Some((t, ev)) = w.queue.pop() {
+        if t > scenario.duration_ms {
+            w.now = scenario.duration_ms;
+            break;
+        }
+        w.now = t;
+        w.handle(ev);
+        w.apply_fired();
+        if w.stop {
+            break;
+        }
+    }
+    w.finish()
+}
+
+impl<'a> World<'a> {
+    fn new(s: &'a Scenario, seed: u64, opts: RunOptions) -> Self {
+        let topo = Topology::new(s);
+        let mut rngs = Rngs::new(seed);
+        let nemesis = s.nemesis.as_ref().map(|n| nemesis_schedule(n, s.duration_ms, &mut rngs)).unwrap_or_default();
+        let node_count = 1 + topo.brokers as usize + s.producers.len();
+        World {
+            s,
+            controller: Controller::new(topo.clone()),
+            topo,
+            now: 0,
+            queue: Queue::default(),
+            rngs,
+            hash: TraceHash::default(),
+            events: 0,
+            nodes: vec![NodeState::default(); node_count],
+            brokers: Vec::new(),
+            specs: s.producers.iter().map(|p| Arc::new(p.clone())).collect(),
+            producers: Vec::new(),
+            apps: s
+                .producers
+                .iter()
+                .map(|p| App { acked: vec![false; p.records as usize], acked_count: 0, instance: 0, next_fresh: 0, restart_pending: false })
+                .collect(),
+            history: Vec::new(),
+            armed: Vec::new(),
+            nemesis,
+            nemesis_on: true,
+            heals_pending: 0,
+            timed_faults_pending: 0,
+            next_pid: 1000,
+            safe_power_loss: s.nemesis.as_ref().is_some_and(|n| n.safe_power_loss),
+            trace: opts.trace.then(Vec::new),
+            fire: Vec::new(),
+            stop: false,
+        }
+    }
+
+    fn idx(&self, n: NodeId) -> usize {
+        match n {
+            NodeId::Controller => 0,
+            NodeId::Broker(b) => b as usize,
+            NodeId::Producer(p) => 1 + self.topo.brokers as usize + p as usize,
+        }
+    }
+
+    fn node(&self, n: NodeId) -> NodeState {
+        self.nodes[self.idx(n)]
+    }
+
+    fn node_mut(&mut self, n: NodeId) -> &mut NodeState {
+        let i = self.idx(n);
+        &mut self.nodes[i]
+    }
+
+    fn start(&mut self) {
+        let mut out = Out::default();
+        self.controller.start(&mut out);
+        self.flush_controller(out);
+        let image = self.controller.image();
+        for b in 1..=self.topo.brokers {
+            let mut out = Out::default();
+            let epoch = self.controller.broker_epoch(b);
+            self.brokers.push(Broker::new(b, self.topo.clone(), epoch, &image, 0, &mut out));
+            self.flush_broker(b, out);
+        }
+        for p in 0..self.specs.len() {
+            self.producers.push(None);
+            self.start_producer(p as u32, Vec::new());
+        }
+        for (i, f) in self.s.faults.iter().enumerate() {
+            match f.trigger {
+                Trigger::AtMs(t) => {
+                    self.timed_faults_pending += 1;
+                    self.queue.push(t, Ev::Fault(i));
+                }
+                _ => self.armed.push(i),
+            }
+        }
+        for (i, n) in self.nemesis.iter().enumerate() {
+            self.queue.push(n.at_ms, Ev::Nemesis(i));
+        }
+        self.queue.push(SETTLE_CHECK_MS, Ev::Settle);
+    }
+
+    fn start_producer(&mut self, p: u32, resend: Vec<u32>) {
+        let pid = self.next_pid;
+        self.next_pid += 1;
+        let app = &self.apps[p as usize];
+        let mut out = Out::default();
+        let prod = Producer::start(p, app.instance, self.specs[p as usize].clone(), self.topo.clone(), pid, resend, app.next_fresh, &mut out);
+        self.producers[p as usize] = Some(prod);
+        self.flush_producer(p, out);
+    }
+
+    // ---- event handling -------------------------------------------------------------------
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Deliver { from, to, msg } => self.deliver(from, to, msg),
+            Ev::Timer { node, inc, timer } => {
+                let ns = self.node(node);
+                if ns.down.is_some() || ns.inc != inc {
+                    return;
+                }
+                if ns.paused_until > self.now {
+                    self.queue.push(ns.paused_until, Ev::Timer { node, inc, timer });
+                    return;
+                }
+                self.record(2, node, NodeId::Controller, 0, (0, 0), || format!("timer {timer:?}"));
+                match timer {
+                    Timer::Controller(t) => {
+                        let mut out = Out::default();
+                        self.controller.on_timer(self.now, t, &mut out);
+                        self.flush_controller(out);
+                    }
+                    Timer::Broker(t) => {
+                        let NodeId::Broker(b) = node else { return };
+                        let mut out = Out::default();
+                        self.brokers[b as usize - 1].on_timer(self.now, t, &mut out);
+                        self.flush_broker(b, out);
+                    }
+                    Timer::Producer(t) => {
+                        let NodeId::Producer(p) = node else { return };
+                        let mut out = Out::default();
+                        if let Some(prod) = self.producers[p as usize].as_mut() {
+                            prod.on_timer(self.now, t, &mut out);
+                        }
+                        self.flush_producer(p, out);
+                    }
+                }
+            }
+            Ev::Fault(i) => {
+                self.timed_faults_pending -= 1;
+                let f: &FaultSpec = &self.s.faults[i];
+                self.fire.push(FaultStep::from(f));
+            }
+            Ev::Nemesis(i) => {
+                if self.nemesis_on {
+                    let step = self.nemesis[i].clone();
+                    if let Some(f) = self.nemesis_target(&step) {
+                        self.fire.push(f);
+                    }
+                }
+            }
+            Ev::Restart(node) => {
+                self.heals_pending -= 1;
+                self.restart(node);
+            }
+            Ev::Heal(node, what) => {
+                self.heals_pending -= 1;
+                let broker = if let NodeId::Broker(b) = node { Some(b) } else { None };
+                self.record(6, node, node, 0, (0, 0), || format!("heal {what}"));
+                self.push_history(EventKind::Healed { target: format!("{what} {}", self.node_name(node)), broker });
+            }
+            Ev::Settle => {
+                if self.settled() {
+                    self.stop = true;
+                } else {
+                    self.queue.push(self.now + SETTLE_CHECK_MS, Ev::Settle);
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, msg: Msg) {
+        let ns = self.node(to);
+        if let Some(how) = ns.down {
+            // A process that died leaves its OS up: the peer's connection is reset.
+            let rst = how == FaultAction::Crash && matches!(to, NodeId::Broker(_)) && !matches!(msg, Msg::Disconnected);
+            if rst && self.node(from).down.is_none() {
+                self.send(to, from, Msg::Disconnected, true);
+            }
+            return;
+        }
+        if ns.isolated_until > self.now || self.node(from).isolated_until > self.now {
+            return;
+        }
+        if ns.paused_until > self.now {
+            self.queue.push(ns.paused_until, Ev::Deliver { from, to, msg });
+            return;
+        }
+        let (d0, d1) = msg.detail();
+        self.record(1, to, from, msg.kind_code(), (d0, d1), || msg.kind_name().to_string());
+        match to {
+            NodeId::Controller => {
+                let mut out = Out::default();
+                self.controller.on_message(self.now, from, msg, &mut out);
+                self.flush_controller(out);
+            }
+            NodeId::Broker(b) => {
+                let mut out = Out::default();
+                self.brokers[b as usize - 1].on_message(self.now, from, msg, &mut out);
+                self.flush_broker(b, out);
+            }
+            NodeId::Producer(p) => {
+                let mut out = Out::default();
+                if let Some(prod) = self.producers[p as usize].as_mut() {
+                    prod.on_message(self.now, from, msg, &mut out);
+                }
+                self.flush_producer(p, out);
+            }
+        }
+    }
+
+    /// Mix one handled event into the trace hash (and the trace, when kept).
+    #[inline]
+    fn record(&mut self, kind: u64, at: NodeId, other: NodeId, code: u64, detail: (u64, u64), line: impl FnOnce() -> String) {
+        self.events += 1;
+        self.hash.word(self.now);
+        self.hash.word(kind << 56 | code << 48 ^ at.code());
+        self.hash.word(other.code() ^ detail.0.rotate_left(17) ^ detail.1.rotate_left(41));
+        if let Some(t) = self.trace.as_mut() {
+            t.push(format!("{:>9} {:<12} {:<12} {:<6} {}", self.now, at.to_string(), other.to_string(), format!("{}.{}", detail.0, detail.1 & 0xffff_ffff), line()));
+        }
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: Msg, ignore_isolation: bool) {
+        if !ignore_isolation && self.node(from).isolated_until > self.now {
+            return;
+        }
+        let (lo, hi) = self.s.network.latency_ms;
+        let lat = self.rngs.range(Stream::Network, lo, hi);
+        self.queue.push(self.now + lat, Ev::Deliver { from, to, msg });
+    }
+
+    fn flush_common<T: Copy>(&mut self, node: NodeId, sends: Vec<(NodeId, Msg)>, timers: Vec<(u64, T)>, wrap: impl Fn(T) -> Timer) {
+        for (to, msg) in sends {
+            self.send(node, to, msg, false);
+        }
+        let inc = self.node(node).inc;
+        for (d, t) in timers {
+            self.queue.push(self.now + d, Ev::Timer { node, inc, timer: wrap(t) });
+        }
+    }
+
+    fn flush_controller(&mut self, out: Out<Msg, ControllerTimer, BrokerObs>) {
+        self.flush_common(NodeId::Controller, out.sends, out.timers, Timer::Controller);
+        for o in out.obs {
+            self.broker_obs(o);
+        }
+    }
+
+    fn flush_broker(&mut self, b: u32, out: Out<Msg, BrokerTimer, BrokerObs>) {
+        self.flush_common(NodeId::Broker(b), out.sends, out.timers, Timer::Broker);
+        for o in out.obs {
+            self.broker_obs(o);
+        }
+    }
+
+    fn flush_producer(&mut self, p: u32, out: Out<Msg, ProducerTimer, ProducerObs>) {
+        self.flush_common(NodeId::Producer(p), out.sends, out.timers, Timer::Producer);
+        for o in out.obs {
+            match o {
+                ProducerObs::AppSent { producer, index } => self.check_record_trigger(producer, index, RecordEvent::Sent),
+                ProducerObs::History(kind) => {
+                    if let EventKind::Acked { producer, records, .. } = &kind {
+                        let app = &mut self.apps[*producer as usize];
+                        for &r in records.iter() {
+                            if !app.acked[r as usize] {
+                                app.acked[r as usize] = true;
+                            }
+                        }
+                        app.acked_count += records.len() as u64;
+                        if !self.armed.is_empty() {
+                            let (producer, records) = (*producer, records.clone());
+                            for &r in records.iter() {
+                                self.check_record_trigger(producer, r, RecordEvent::Acked);
+                            }
+                            self.check_client_trigger(producer);
+                        }
+                    }
+                    self.push_history(kind);
+                }
+            }
+        }
+    }
+
+    fn push_history(&mut self, kind: EventKind) {
+        self.history.push(Event { at: self.now, kind });
+    }
+
+    fn broker_obs(&mut self, o: BrokerObs) {
+        match o {
+            BrokerObs::Appended { batch, .. } => {
+                if !self.armed.is_empty() {
+                    for &r in batch.records.iter() {
+                        self.check_record_trigger(batch.producer, r, RecordEvent::Appended);
+                    }
+                }
+            }
+            BrokerObs::Committed { partition, broker, from, to } => {
+                if self.armed.iter().any(|&i| matches!(self.s.faults[i].trigger, Trigger::Record { event: RecordEvent::Committed, .. })) {
+                    let hits: Vec<(u32, u32)> = self.brokers[broker as usize - 1].replicas[partition as usize]
+                        .as_ref()
+                        .map(|r| r.log.records_between(from, to).map(|(b, _, rec)| (b.producer, rec)).collect())
+                        .unwrap_or_default();
+                    for (p, r) in hits {
+                        self.check_record_trigger(p, r, RecordEvent::Committed);
+                    }
+                }
+            }
+            BrokerObs::LeaderChange { partition, state, unclean } => {
+                self.push_history(EventKind::LeaderChange { partition, leader: state.leader, leader_epoch: state.leader_epoch, isr: state.isr, unclean });
+            }
+        }
+    }
+
+    fn check_record_trigger(&mut self, producer: u32, index: u32, event: RecordEvent) {
+        if self.armed.is_empty() {
+            return;
+        }
+        let s = self.s;
+        self.armed.retain(|&i| {
+            let f = &s.faults[i];
+            let hit = matches!(f.trigger, Trigger::Record { producer: p, index: x, event: e } if p as u32 == producer && x == index && e == event);
+            if hit {
+                self.fire.push(FaultStep::from(f));
+            }
+            !hit
+        });
+    }
+
+    fn check_client_trigger(&mut self, producer: u32) {
+        let count = self.apps[producer as usize].acked_count;
+        let s = self.s;
+        self.armed.retain(|&i| {
+            let f = &s.faults[i];
+            let hit = matches!(f.trigger, Trigger::Client { producer: p, event: ClientEvent::Acked, n } if p as u32 == producer && count >= n);
+            if hit {
+                self.fire.push(FaultStep::from(f));
+            }
+            !hit
+        });
+    }
+
+    // ---- faults ---------------------------------------------------------------------------
+
+    fn nemesis_target(&mut self, step: &NemesisStep) -> Option<FaultStep> {
+        let candidates: Vec<Target> = match step.class {
+            TargetClass::Brokers => (1..=self.topo.brokers).filter(|&b| self.node(NodeId::Broker(b)).down.is_none()).map(Target::Broker).collect(),
+            TargetClass::Producers => {
+                (0..self.specs.len()).filter(|&p| self.producers[p].is_some()).map(Target::Producer).collect()
+            }
+            _ => Vec::new(),
+        };
+        if candidates.is_empty() {
+            return None;
+        }
+        let k = self.rngs.range(Stream::Nemesis, 0, candidates.len() as u64 - 1) as usize;
+        let action = match (step.action, &candidates[k]) {
+            (FaultAction::PowerLoss, Target::Producer(_)) => FaultAction::Crash,
+            (a, _) => a,
+        };
+        Some(FaultStep { action, target: candidates[k].clone(), restart_after_ms: Some(step.restart_after_ms), duration_ms: step.duration_ms })
+    }
+
+    fn apply_fired(&mut self) {
+        while !self.fire.is_empty() {
+            let steps = std::mem::take(&mut self.fire);
+            for f in steps {
+                self.apply_fault(f);
+            }
+        }
+    }
+
+    fn target_name(&self, t: &Target) -> String {
+        match t {
+            Target::Producer(p) => format!("producer:{}", self.specs[*p].name),
+            t => t.to_string(),
+        }
+    }
+
+    fn node_name(&self, n: NodeId) -> String {
+        match n {
+            NodeId::Producer(p) => format!("producer:{}", self.specs[p as usize].name),
+            n => n.to_string(),
+        }
+    }
+
+    /// Whether every partition broker `b` hosts has its full replica set in the ISR and alive:
+    /// the only moment the durability property lets a broker lose power.
+    fn power_loss_is_safe(&self, b: u32) -> bool {
+        self.topo.partitions.iter().enumerate().all(|(p, info)| {
+            !info.replicas.contains(&b)
+                || info.replicas.iter().all(|&r| self.controller.partition(p as u32).isr.contains(&r) && self.node(NodeId::Broker(r)).down.is_none())
+        })
+    }
+
+    fn apply_fault(&mut self, f: FaultStep) {
+        let node = match &f.target {
+            Target::Broker(b) => Some(NodeId::Broker(*b)),
+            Target::Leader { topic, partition } => self
+                .topo
+                .topic(topic)
+                .and_then(|(first, _)| self.controller.partition(first + partition).leader)
+                .map(NodeId::Broker),
+            Target::Producer(p) => Some(NodeId::Producer(*p as u32)),
+        };
+        let mut action = f.action;
+        if let (FaultAction::PowerLoss, Some(NodeId::Broker(b))) = (action, node) {
+            if self.safe_power_loss && !self.power_loss_is_safe(b) {
+                action = FaultAction::Crash;
+            }
+        }
+        let broker = match node {
+            Some(NodeId::Broker(b)) => Some(b),
+            _ => None,
+        };
+        let target = match (&f.target, node) {
+            (Target::Leader { .. }, Some(n)) => format!("{} ({})", self.target_name(&f.target), n),
+            (t, _) => self.target_name(t),
+        };
+        self.record(5, node.unwrap_or(NodeId::Controller), NodeId::Controller, action as u64, (0, 0), || format!("fault {} {target}", action.as_str()));
+        self.push_history(EventKind::Fault { action, target, broker });
+        let Some(node) = node else { return };
+        if self.node(node).down.is_some() {
+            return;
+        }
+        match action {
+            FaultAction::Crash | FaultAction::PowerLoss => {
+                let ns = self.node_mut(node);
+                ns.down = Some(action);
+                ns.inc += 1;
+                match node {
+                    NodeId::Broker(b) => {
+                        if action == FaultAction::Crash {
+                            // The OS resets every connection of the dead process.
+                            let peers: Vec<NodeId> = (1..=self.topo.brokers)
+                                .filter(|&x| x != b)
+                                .map(NodeId::Broker)
+                                .chain((0..self.specs.len() as u32).map(NodeId::Producer))
+                                .collect();
+                            for to in peers {
+                                self.send(node, to, Msg::Disconnected, true);
+                            }
+                        }
+                    }
+                    NodeId::Producer(p) => {
+                        let mut out = Out::default();
+                        if let Some(mut prod) = self.producers[p as usize].take() {
+                            prod.crash(KafkaError::ProducerCrashed, &mut out);
+                            self.apps[p as usize].next_fresh = prod.next_fresh();
+                        }
+                        self.flush_producer(p, out);
+                    }
+                    NodeId::Controller => {}
+                }
+                if let Some(r) = f.restart_after_ms {
+                    self.heals_pending += 1;
+                    if let NodeId::Producer(p) = node {
+                        self.apps[p as usize].restart_pending = true;
+                    }
+                    self.queue.push(self.now + r, Ev::Restart(node));
+                }
+            }
+            FaultAction::Isolate => {
+                let until = self.now + f.duration_ms;
+                let ns = self.node_mut(node);
+                ns.isolated_until = ns.isolated_until.max(until);
+                self.heals_pending += 1;
+                self.queue.push(until, Ev::Heal(node, "isolation of"));
+            }
+            FaultAction::Pause => {
+                let until = self.now + f.duration_ms;
+                let ns = self.node_mut(node);
+                ns.paused_until = ns.paused_until.max(until);
+                self.heals_pending += 1;
+                self.queue.push(until, Ev::Heal(node, "pause of"));
+            }
+        }
+    }
+
+    fn restart(&mut self, node: NodeId) {
+        let ns = self.node(node);
+        let Some(how) = ns.down else { return };
+        self.node_mut(node).down = None;
+        self.record(6, node, node, 0, (0, 0), || "restart".into());
+        match node {
+            NodeId::Broker(b) => {
+                let mut out = Out::default();
+                let nb = Broker::restarted(&self.brokers[b as usize - 1], how == FaultAction::PowerLoss, &mut out);
+                self.brokers[b as usize - 1] = nb;
+                self.push_history(EventKind::Healed { target: format!("restart of broker:{b}"), broker: Some(b) });
+                self.flush_broker(b, out);
+            }
+            NodeId::Producer(p) => {
+                let app = &mut self.apps[p as usize];
+                app.restart_pending = false;
+                app.instance += 1;
+                let resend = match self.specs[p as usize].on_restart {
+                    OnRestart::ResendUnacked => (0..app.next_fresh).filter(|&r| !app.acked[r as usize]).collect(),
+                    OnRestart::SkipUnacked => Vec::new(),
+                };
+                let name = self.node_name(node);
+                self.push_history(EventKind::Healed { target: format!("restart of {name}"), broker: None });
+                self.start_producer(p, resend);
+            }
+            NodeId::Controller => {}
+        }
+    }
+
+    // ---- ending ---------------------------------------------------------------------------
+
+    fn workload_done(&self) -> bool {
+        (0..self.specs.len()).all(|p| match &self.producers[p] {
+            Some(prod) => prod.is_done(),
+            None => !self.apps[p].restart_pending,
+        })
+    }
+
+    /// The run is over when the workload is done, every fault has healed, and every live
+    /// replica has caught up and rejoined the ISR.
+    fn settled(&mut self) -> bool {
+        if !self.workload_done() {
+            return false;
+        }
+        self.nemesis_on = false;
+        if self.heals_pending > 0 || self.timed_faults_pending > 0 {
+            return false;
+        }
+        (0..self.topo.partitions.len() as u32).all(|p| {
+            let st = self.controller.partition(p);
+            let Some(l) = st.leader else { return true };
+            if self.node(NodeId::Broker(l)).down.is_some() || !self.brokers[l as usize - 1].leads(p) {
+                return false;
+            }
+            let lr = self.brokers[l as usize - 1].replicas[p as usize].as_ref().expect("leader replica");
+            let (leo, hw) = (lr.log.leo(), lr.hw);
+            hw == leo
+                && self.topo.partitions[p as usize].replicas.iter().all(|&r| {
+                    if self.node(NodeId::Broker(r)).down.is_some() {
+                        return true;
+                    }
+                    let rr = self.brokers[r as usize - 1].replicas[p as usize].as_ref().expect("replica");
+                    rr.log.leo() == leo && rr.hw == hw && st.isr.contains(&r)
+                })
+        })
+    }
+
+    fn finish(mut self) -> RunOutput {
+        for p in 0..self.specs.len() {
+            if let Some(mut prod) = self.producers[p].take() {
+                let mut out = Out::default();
+                prod.crash(KafkaError::UnresolvedAtEnd, &mut out);
+                for o in out.obs {
+                    if let ProducerObs::History(k) = o {
+                        self.push_history(k);
+                    }
+                }
+            }
+        }
+        let partitions = self
+            .topo
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(p, info)| {
+                let st = self.controller.partition(p as u32);
+                FinalPartition {
+                    topic: info.topic.clone(),
+                    partition: info.partition,
+                    leader: st.leader,
+                    leader_epoch: st.leader_epoch,
+                    isr: st.isr.clone(),
+                    replicas: info
+                        .replicas
+                        .iter()
+                        .map(|&b| {
+                            let r = self.brokers[b as usize - 1].replicas[p].as_ref().expect("replica");
+                            FinalReplica {
+                                broker: b,
+                                alive: self.node(NodeId::Broker(b)).down.is_none(),
+                                leo: r.log.leo(),
+                                hw: r.hw,
+                                log: r.log.batches().to_vec(),
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        RunOutput {
+            history: History { producers: self.specs.iter().map(|s| s.name.clone()).collect(), events: self.history, partitions },
+            trace_hash: self.hash.value(),
+            virtual_ms: self.now,
+            events: self.events,
+            trace: self.trace.unwrap_or_default(),
+        }
+    }
+}
