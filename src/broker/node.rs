@@ -584,23 +584,23 @@ impl Broker {
         let Some(r) = self.replicas[p as usize].as_mut() else { return };
         let leo = r.log.leo();
         let Role::Leader(ls) = &mut r.role else { return };
-        if r.isr.len() < info.min_isr {
-            return;
-        }
         let maximal = ls.pending_isr.as_ref().unwrap_or(&r.isr);
-        let mut new_hw = leo;
+        // 3.7+ (KAFKA-15583): no HW advance while the ISR is below min.insync.replicas.
+        let mut new_hw = if r.isr.len() < info.min_isr { r.hw } else { leo };
         for f in &ls.followers {
             let caught_up = f.leo == leo || now.saturating_sub(f.last_caught_up) <= lag;
             if f.leo < new_hw && (maximal.contains(&f.broker) || (caught_up && f.last_fetch_time > 0)) {
                 new_hw = f.leo;
             }
         }
-        if new_hw <= r.hw {
-            return;
+        if new_hw > r.hw {
+            let from = r.hw;
+            r.hw = new_hw;
+            out.observe(BrokerObs::Committed { partition: p, broker: self.id, from, to: new_hw });
         }
-        let from = r.hw;
-        r.hw = new_hw;
-        out.observe(BrokerObs::Committed { partition: p, broker: self.id, from, to: new_hw });
+        // Complete every acks=all request the HW now covers (a retried duplicate may be covered
+        // already when it arrives).
+        let new_hw = r.hw;
         let enough = maximal.len() >= info.min_isr;
         let epoch = r.leader_epoch;
         let mut i = 0;

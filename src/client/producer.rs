@@ -472,12 +472,10 @@ impl Producer {
                 let pick = match next {
                     Some(i) if q.batches[i].retry_at <= now => Some(i),
                     Some(i) => {
+                        // A batch backing off blocks the partition, as the head of Kafka's
+                        // accumulator deque does: no newer batch overtakes it meanwhile.
                         wake = wake.min(q.batches[i].retry_at);
-                        if self.idempotent || c.max_in_flight == 1 {
-                            None
-                        } else {
-                            self.seal(p, now, &mut wake, out)
-                        }
+                        None
                     }
                     None => self.seal(p, now, &mut wake, out),
                 };

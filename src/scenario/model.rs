@@ -133,6 +133,20 @@ pub struct TopicSpec {
     pub flush_messages: Option<u64>,
 }
 
+impl TopicSpec {
+    /// A topic with `partitions` partitions of `replication_factor` replicas and no overrides.
+    pub fn new(name: &str, partitions: u32, replication_factor: u32) -> Self {
+        TopicSpec {
+            name: name.into(),
+            partitions,
+            replication_factor,
+            min_insync_replicas: None,
+            unclean_leader_election_enable: None,
+            flush_messages: None,
+        }
+    }
+}
+
 /// `acks`: how many replicas must have a record before the leader answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Acks {
