@@ -589,7 +589,8 @@ anomalies:
   lost_acked  1
 
 lost_acked (1):
-  - p1#1 acked at orders/0 offset 1 by broker 1 (epoch 0) at 5 ms; the final log ends before offset 1 (log end offset 1)
+  - p1#1 acked at orders/0 offset 1 by broker 1 (epoch 0) at 5 ms; the final log ends before offset
+    1 (log end offset 1)
 
 producers:
   producer  sent  acked  failed  indeterminate
@@ -623,4 +624,52 @@ fn judging_is_deterministic() {
     let r = lossy_run();
     assert_eq!(to_json_line(&r.report()), to_json_line(&r.report()));
     assert_eq!(to_text(&r.report()), to_text(&r.report()));
+}
+
+#[test]
+#[ignore = "timing smoke test; run with --ignored --nocapture"]
+fn judging_a_million_records_is_linear() {
+    let n: u32 = 1_000_000;
+    let mut r = Run::new(&["p1"], n);
+    let mut log = Vec::new();
+    for b in 0..n / 100 {
+        let ids: Vec<u32> = (b * 100..b * 100 + 100).collect();
+        r.sent(b as u64, 0, 0, 0, &ids).acked(b as u64 + 5, 0, 0, 0, &ids, (b * 100) as i64, 1, 0);
+        log.push(batch((b * 100) as u64, 0, 0, 0, &ids));
+    }
+    let follower = log.clone();
+    r.partition(Some(1), 0, &[1, 2], vec![replica(1, true, log), replica(2, true, follower)]);
+    let t = std::time::Instant::now();
+    let v = r.check();
+    eprintln!("checked {n} records in {:?}", t.elapsed());
+    assert_eq!(v.anomalies, Default::default());
+}
+
+#[test]
+#[ignore = "timing smoke test; run with --ignored --nocapture"]
+fn judging_a_million_anomalous_records_is_linear() {
+    let n: u32 = 1_000_000;
+    let mut r = Run::new(&["p1"], n);
+    for b in 0..n / 100 {
+        let ids: Vec<u32> = (b * 100..b * 100 + 100).collect();
+        r.sent(b as u64, 0, 0, 0, &ids).acked(b as u64 + 5, 0, 0, 0, &ids, (b * 100) as i64, 1, 0);
+    }
+    // Every batch twice, in reverse send order: every record duplicated, all but the last
+    // batch's reordered.
+    let mut log: Vec<Arc<LogBatch>> = Vec::new();
+    for _copy in 0..2 {
+        for b in (0..n / 100).rev() {
+            let ids: Vec<u32> = (b * 100..b * 100 + 100).collect();
+            let base = log.last().map_or(0, |l| l.next_offset());
+            log.push(batch(base, 0, 0, 0, &ids));
+        }
+    }
+    let follower: Vec<_> = log.iter().map(|b| Arc::new((**b).clone())).collect();
+    r.partition(Some(1), 0, &[1, 2], vec![replica(1, true, log), replica(2, true, follower)]);
+    let t = std::time::Instant::now();
+    let v = r.check();
+    eprintln!("checked {n} anomalous records in {:?}", t.elapsed());
+    assert_eq!(v.anomalies.duplicated, n as u64);
+    assert_eq!(v.anomalies.reordered, (n - 100) as u64);
+    assert_eq!(v.findings.len(), 2 * FINDINGS_CAP);
 }

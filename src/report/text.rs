@@ -61,7 +61,7 @@ fn findings(s: &mut String, r: &Report) {
             if shown == 0 {
                 let _ = writeln!(s, "\n{name} ({count}):");
             }
-            let _ = writeln!(s, "  - {}", f.explanation);
+            wrap(s, &f.explanation, "  - ", "    ");
             shown += 1;
         }
         if shown > 0 && count > shown {
@@ -151,6 +151,32 @@ fn expect(s: &mut String, r: &Report) {
     }
 }
 
+/// Width explanations are wrapped to.
+const WIDTH: usize = 100;
+
+/// Writes `text` word-wrapped to [`WIDTH`] columns: the first line after `first`, the others
+/// after `rest`. A word longer than a line stands alone on its line.
+fn wrap(s: &mut String, text: &str, first: &str, rest: &str) {
+    let mut line = String::from(first);
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.len() + 1 + word.len() > WIDTH {
+            s.push_str(&line);
+            s.push('\n');
+            line.clear();
+            line.push_str(rest);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    s.push_str(&line);
+    s.push('\n');
+}
+
 /// Writes `rows` as aligned columns (two spaces apart), each line prefixed by `indent`; columns
 /// flagged in `right` are right-aligned. Trailing spaces are trimmed.
 fn table(s: &mut String, rows: &[Vec<String>], right: &[bool], indent: &str) {
@@ -178,6 +204,17 @@ fn table(s: &mut String, rows: &[Vec<String>], right: &[bool], indent: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_breaks_between_words_with_a_hanging_indent() {
+        let mut s = String::new();
+        let text = format!("{} {} {}", "a".repeat(60), "b".repeat(30), "c".repeat(30));
+        wrap(&mut s, &text, "  - ", "    ");
+        assert_eq!(s, format!("  - {} {}\n    {}\n", "a".repeat(60), "b".repeat(30), "c".repeat(30)));
+        for line in s.lines() {
+            assert!(line.len() <= WIDTH);
+        }
+    }
 
     #[test]
     fn table_aligns_left_and_right_columns() {
