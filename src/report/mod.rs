@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::check::{History, Verdict};
+use crate::scenario::{Expectation, Scenario};
+
 pub mod json;
 pub mod text;
 
@@ -105,6 +108,10 @@ pub struct Semantic {
     pub delivery: String,
     /// Whether the run kept it.
     pub holds: bool,
+    /// Why it broke, one phrase per broken promise (`2 acknowledged records lost`); empty when it
+    /// held. Text report only.
+    #[serde(skip)]
+    pub broken_by: Vec<String>,
 }
 
 /// Outcome of `[expect]`.
@@ -149,4 +156,81 @@ pub struct Report {
     /// Every finding with its full explanation, for the text report only.
     #[serde(skip)]
     pub findings: Vec<crate::check::Finding>,
+}
+
+/// How many explanations per non-zero anomaly the JSON report carries as `examples`.
+pub const EXAMPLES_PER_ANOMALY: usize = 3;
+
+/// Assembles one seed's report from the run's totals, its history and the checker's verdict,
+/// evaluating the scenario's `[expect]` against the verdict's anomaly counts.
+pub fn build_report(
+    scenario: &Scenario,
+    seed: u64,
+    trace_hash: u64,
+    virtual_ms: u64,
+    events: u64,
+    history: &History,
+    verdict: Verdict,
+) -> Report {
+    let Verdict { anomalies, findings, producers, semantics } = verdict;
+    let mut examples: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for name in Anomalies::NAMES {
+        if anomalies.get(name).unwrap_or(0) == 0 {
+            continue;
+        }
+        let picked: Vec<String> = findings
+            .iter()
+            .filter(|f| f.anomaly == name)
+            .take(EXAMPLES_PER_ANOMALY)
+            .map(|f| f.explanation.clone())
+            .collect();
+        if !picked.is_empty() {
+            examples.insert(name.to_string(), picked);
+        }
+    }
+    let partitions = history
+        .partitions
+        .iter()
+        .map(|p| {
+            let leader = p.leader_replica();
+            let summary = PartitionSummary {
+                leader: p.leader,
+                leader_epoch: p.leader_epoch,
+                hw: leader.map_or(0, |r| r.hw),
+                leo: leader.map_or(0, |r| r.leo),
+                isr: p.isr.clone(),
+            };
+            (p.name(), summary)
+        })
+        .collect();
+    Report {
+        scenario: scenario.name.clone(),
+        seed,
+        trace_hash: format!("{trace_hash:016x}"),
+        virtual_ms,
+        events,
+        anomalies,
+        examples,
+        producers,
+        consumers: BTreeMap::new(),
+        partitions,
+        semantics,
+        expect: evaluate_expect(&scenario.expect, &anomalies),
+        description: scenario.description.clone(),
+        findings,
+    }
+}
+
+/// Checks each `[expect]` line against the anomaly counts; a failure reads
+/// `lost_acked: expected >0, got 0`.
+pub fn evaluate_expect(expect: &[Expectation], anomalies: &Anomalies) -> ExpectOutcome {
+    let failures: Vec<String> = expect
+        .iter()
+        .filter_map(|e| match anomalies.get(&e.anomaly) {
+            Some(got) if e.bound.holds(got) => None,
+            Some(got) => Some(format!("{}: expected {}, got {got}", e.anomaly, e.bound)),
+            None => Some(format!("{}: no such anomaly", e.anomaly)),
+        })
+        .collect();
+    ExpectOutcome { passed: failures.is_empty(), failures }
 }

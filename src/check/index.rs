@@ -1,0 +1,406 @@
+//! The per-record index every checker family shares: one flat `Vec<Rec>` per producer, indexed by
+//! workload index, filled by one pass over the events and one walk over the final logs. No
+//! per-record allocation; strings are only made later, for findings.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use super::history::{Event, EventKind, FinalReplica, History, LogBatch};
+use crate::scenario::{FaultAction, Scenario};
+
+/// `Rec::flags`: some instance sent it.
+pub(crate) const SENT: u8 = 1;
+/// `Rec::flags`: some instance saw it acknowledged.
+pub(crate) const ACKED: u8 = 1 << 1;
+/// `Rec::flags`: some failure report said it may have been written.
+pub(crate) const FAILED_MAYBE: u8 = 1 << 2;
+/// `Rec::flags`: some failure report said it was definitely not written.
+pub(crate) const FAILED_NOT_WRITTEN: u8 = 1 << 3;
+/// `Rec::flags`: it stands in the final log of the partition it was first acknowledged on.
+pub(crate) const PRESENT_IN_ACK_PARTITION: u8 = 1 << 4;
+/// `Rec::flags`: counted as reordered.
+pub(crate) const REORDERED: u8 = 1 << 5;
+/// `Rec::flags`: a duplicate whose locations are kept for a finding.
+pub(crate) const TRACKED_DUPLICATE: u8 = 1 << 6;
+
+/// "None" for the u32 fields of `Rec`.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Everything the checker keeps per record (40 bytes).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rec {
+    /// Bit set of the constants above.
+    pub flags: u8,
+    /// Occurrences in the final logs (all partitions), saturating.
+    pub count: u8,
+    /// The first instance that sent it.
+    pub send_instance: u32,
+    /// That instance's send sequence number for it (global send order of the run).
+    pub send_seq: u32,
+    /// Index in `History::events` of the first `Acked` event naming it.
+    pub ack_event: u32,
+    /// Partition of that ack.
+    pub ack_partition: u32,
+    /// Partition of its first occurrence in the final logs.
+    pub first_partition: u32,
+    /// Instance that wrote its first occurrence.
+    pub first_writer: u32,
+    /// Offset of its first occurrence.
+    pub first_offset: u64,
+}
+
+impl Rec {
+    const EMPTY: Rec = Rec {
+        flags: 0,
+        count: 0,
+        send_instance: NONE,
+        send_seq: 0,
+        ack_event: NONE,
+        ack_partition: NONE,
+        first_partition: NONE,
+        first_writer: NONE,
+        first_offset: 0,
+    };
+
+    /// Whether any flag of `mask` is set.
+    pub fn has(&self, mask: u8) -> bool {
+        self.flags & mask != 0
+    }
+}
+
+/// What the log walk learned about one occurrence of a record.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Occurrence {
+    /// How many times the record stood in the final logs before this occurrence.
+    pub prior: u8,
+    /// Whether this is the first occurrence written by this instance in this partition.
+    pub first_for_walk: bool,
+}
+
+/// The shared per-record index.
+pub(crate) struct Table {
+    /// `recs[producer][index]`.
+    pub recs: Vec<Vec<Rec>>,
+    /// Sends of a record by an instance other than its first sender: (producer, index, instance,
+    /// seq), sorted after the event pass.
+    extra_sends: Vec<(u32, u32, u32, u32)>,
+    /// (producer, index, instance, partition) occurrences seen by a walk other than the one of
+    /// the record's first occurrence (only duplicates land here).
+    walk_seen: BTreeSet<(u32, u32, u32, u32)>,
+    /// Indices of `Fault`, `Healed` and `LeaderChange` events, in order: the material of stories.
+    pub story: Vec<u32>,
+    /// Per producer: one more than the highest instance number seen.
+    pub instances: Vec<u32>,
+    /// Per partition: whether it has a final log (a leader whose replica is known).
+    pub online: Vec<bool>,
+}
+
+impl Table {
+    /// Sizes the index from the scenario and fills it from the events.
+    pub fn build(scenario: &Scenario, history: &History) -> Table {
+        let n = scenario.producers.len().max(history.producers.len());
+        let recs =
+            (0..n).map(|p| vec![Rec::EMPTY; scenario.producers.get(p).map_or(0, |s| s.records as usize)]).collect();
+        let online = history.partitions.iter().map(|p| p.leader_replica().is_some()).collect();
+        let mut t = Table {
+            recs,
+            extra_sends: Vec::new(),
+            walk_seen: BTreeSet::new(),
+            story: Vec::new(),
+            instances: vec![0; n],
+            online,
+        };
+        t.scan_events(&history.events);
+        t
+    }
+
+    /// The record's slot, growing the index if the history names a record the scenario does not.
+    pub fn rec_mut(&mut self, producer: u32, index: u32) -> &mut Rec {
+        let (p, i) = (producer as usize, index as usize);
+        if p >= self.recs.len() {
+            self.recs.resize_with(p + 1, Vec::new);
+            self.instances.resize(p + 1, 0);
+        }
+        let v = &mut self.recs[p];
+        if i >= v.len() {
+            v.resize(i + 1, Rec::EMPTY);
+        }
+        &mut v[i]
+    }
+
+    /// The record's slot, if the index has one.
+    pub fn rec(&self, producer: u32, index: u32) -> Option<&Rec> {
+        self.recs.get(producer as usize)?.get(index as usize)
+    }
+
+    fn note_instance(&mut self, producer: u32, instance: u32) {
+        let p = producer as usize;
+        if p >= self.instances.len() {
+            self.instances.resize(p + 1, 0);
+            self.recs.resize_with(p + 1, Vec::new);
+        }
+        let n = &mut self.instances[p];
+        *n = (*n).max(instance.saturating_add(1));
+    }
+
+    fn scan_events(&mut self, events: &[Event]) {
+        let mut seq: u32 = 0;
+        for (i, ev) in events.iter().enumerate() {
+            let ei = i as u32;
+            match &ev.kind {
+                EventKind::ProducerStarted { producer, instance, .. } => self.note_instance(*producer, *instance),
+                EventKind::Sent { producer, instance, records, .. } => {
+                    self.note_instance(*producer, *instance);
+                    for &idx in records.iter() {
+                        let r = self.rec_mut(*producer, idx);
+                        r.flags |= SENT;
+                        if r.send_instance == NONE {
+                            r.send_instance = *instance;
+                            r.send_seq = seq;
+                        } else if r.send_instance != *instance {
+                            self.extra_sends.push((*producer, idx, *instance, seq));
+                        }
+                        seq = seq.wrapping_add(1);
+                    }
+                }
+                EventKind::Acked { producer, partition, records, .. } => {
+                    for &idx in records.iter() {
+                        let r = self.rec_mut(*producer, idx);
+                        if !r.has(ACKED) {
+                            r.flags |= ACKED;
+                            r.ack_event = ei;
+                            r.ack_partition = *partition;
+                        }
+                    }
+                }
+                EventKind::Failed { producer, records, maybe_written, .. } => {
+                    let bit = if *maybe_written { FAILED_MAYBE } else { FAILED_NOT_WRITTEN };
+                    for &idx in records.iter() {
+                        self.rec_mut(*producer, idx).flags |= bit;
+                    }
+                }
+                EventKind::Fault { .. } | EventKind::Healed { .. } | EventKind::LeaderChange { .. } => {
+                    self.story.push(ei)
+                }
+            }
+        }
+        // Stable: for one (record, instance) the earliest send stays first.
+        self.extra_sends.sort_by_key(|&(p, i, k, _)| (p, i, k));
+    }
+
+    /// The send sequence number of `instance`'s send of the record, if that instance sent it.
+    pub fn send_seq(&self, producer: u32, index: u32, instance: u32) -> Option<u32> {
+        let r = self.rec(producer, index)?;
+        if r.send_instance == instance {
+            return Some(r.send_seq);
+        }
+        if r.send_instance == NONE {
+            return None;
+        }
+        let key = (producer, index, instance);
+        let at = self.extra_sends.partition_point(|&(p, i, k, _)| (p, i, k) < key);
+        match self.extra_sends.get(at) {
+            Some(&(p, i, k, s)) if (p, i, k) == key => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Records one occurrence of a record in the final log of `partition`, written by `writer`.
+    pub fn occur(&mut self, producer: u32, index: u32, partition: u32, offset: u64, writer: u32) -> Occurrence {
+        let r = self.rec_mut(producer, index);
+        let prior = r.count;
+        r.count = r.count.saturating_add(1);
+        if r.ack_partition == partition {
+            r.flags |= PRESENT_IN_ACK_PARTITION;
+        }
+        if prior == 0 {
+            r.first_partition = partition;
+            r.first_offset = offset;
+            r.first_writer = writer;
+            return Occurrence { prior, first_for_walk: true };
+        }
+        if r.first_partition == partition && r.first_writer == writer {
+            return Occurrence { prior, first_for_walk: false };
+        }
+        let fresh = self.walk_seen.insert((producer, index, writer, partition));
+        Occurrence { prior, first_for_walk: fresh }
+    }
+}
+
+/// `NAME#I`, tolerating a producer index the history does not name.
+pub(crate) fn record_name(history: &History, producer: u32, index: u32) -> String {
+    match history.producers.get(producer as usize) {
+        Some(name) => format!("{name}#{index}"),
+        None => format!("producer{producer}#{index}"),
+    }
+}
+
+/// `topic/partition`, tolerating an index the history does not have.
+pub(crate) fn partition_name(history: &History, partition: u32) -> String {
+    match history.partitions.get(partition as usize) {
+        Some(p) => p.name(),
+        None => format!("partition{partition}"),
+    }
+}
+
+/// The batch of `log` holding `offset`, if any.
+pub(crate) fn batch_at(log: &[Arc<LogBatch>], offset: u64) -> Option<&LogBatch> {
+    let at = log.partition_point(|b| b.next_offset() <= offset);
+    let b = log.get(at)?;
+    (b.base_offset <= offset && offset < b.next_offset()).then_some(&**b)
+}
+
+/// The record (producer, index) at `offset` of `log`, with its batch.
+pub(crate) fn record_at(log: &[Arc<LogBatch>], offset: u64) -> Option<(&LogBatch, u32, u32)> {
+    let b = batch_at(log, offset)?;
+    Some((b, b.producer, b.records[(offset - b.base_offset) as usize]))
+}
+
+/// The final replica that is the partition's final log, if the partition is online.
+pub(crate) fn final_log(history: &History, partition: u32) -> Option<&FinalReplica> {
+    history.partitions.get(partition as usize)?.leader_replica()
+}
+
+/// The offset an `Acked` event gives the record `index` (base offset plus its position), if the
+/// broker returned one.
+pub(crate) fn acked_offset(ev: &Event, index: u32) -> Option<u64> {
+    let EventKind::Acked { records, offset, .. } = &ev.kind else { return None };
+    let base = u64::try_from(*offset).ok()?;
+    let pos = records.iter().position(|&r| r == index)?;
+    Some(base + pos as u64)
+}
+
+/// A fault action as a past-tense verb phrase.
+pub(crate) fn fault_verb(action: FaultAction) -> &'static str {
+    match action {
+        FaultAction::Crash => "crashed",
+        FaultAction::PowerLoss => "lost power",
+        FaultAction::Isolate => "was isolated",
+        FaultAction::Pause => "was paused",
+    }
+}
+
+/// How many story phrases one explanation tells before summarising the rest.
+const STORY_CAP: usize = 8;
+
+/// Phrases for what happened after event `after` that bears on a record acknowledged by `broker`
+/// on `partition`: faults and recoveries of that broker and leader changes of that partition, in
+/// time order. `known` is the (leader, epoch) the ack reported, so a change is told only when the
+/// leadership really moved.
+pub(crate) fn story_after(
+    history: &History,
+    story: &[u32],
+    after: u32,
+    broker: u32,
+    partition: u32,
+    known: (Option<u32>, u32),
+    out: &mut Vec<String>,
+) {
+    let start = story.partition_point(|&i| i <= after);
+    let mut prev = known;
+    let mut told = 0usize;
+    let mut untold = 0usize;
+    for &i in &story[start..] {
+        let ev = &history.events[i as usize];
+        let phrase = match &ev.kind {
+            EventKind::Fault { action, broker: Some(b), .. } if *b == broker => {
+                Some(format!("broker {b} {} at {} ms", fault_verb(*action), ev.at))
+            }
+            EventKind::Healed { broker: Some(b), .. } if *b == broker => {
+                Some(format!("broker {b} came back at {} ms", ev.at))
+            }
+            EventKind::LeaderChange { partition: p, leader, leader_epoch, unclean, .. } if *p == partition => {
+                if (*leader, *leader_epoch) == prev {
+                    None
+                } else {
+                    prev = (*leader, *leader_epoch);
+                    Some(leader_phrase(history, partition, *leader, *leader_epoch, *unclean, ev.at))
+                }
+            }
+            _ => None,
+        };
+        if let Some(s) = phrase {
+            if told < STORY_CAP {
+                out.push(s);
+                told += 1;
+            } else {
+                untold += 1;
+            }
+        }
+    }
+    if untold > 0 {
+        out.push(format!("{untold} more faults and leader changes followed"));
+    }
+}
+
+/// One leader change as a phrase.
+pub(crate) fn leader_phrase(
+    history: &History,
+    partition: u32,
+    leader: Option<u32>,
+    epoch: u32,
+    unclean: bool,
+    at: u64,
+) -> String {
+    match leader {
+        Some(l) if unclean => format!("an unclean election made broker {l} leader at epoch {epoch} ({at} ms)"),
+        Some(l) => format!("broker {l} became leader at epoch {epoch} ({at} ms)"),
+        None => format!("{} went offline (no leader) at epoch {epoch} ({at} ms)", partition_name(history, partition)),
+    }
+}
+
+/// Phrases naming the replicas of `partition` other than the final log's that hold the record at
+/// `offset` (a copy that did not survive into the final log, or one stranded on a dead broker).
+pub(crate) fn stranded_copies(
+    history: &History,
+    partition: u32,
+    offset: u64,
+    producer: u32,
+    index: u32,
+    out: &mut Vec<String>,
+) {
+    let Some(part) = history.partitions.get(partition as usize) else { return };
+    for r in &part.replicas {
+        if Some(r.broker) == part.leader {
+            continue;
+        }
+        if let Some((_, p, i)) = record_at(&r.log, offset) {
+            if (p, i) == (producer, index) {
+                let mut s = format!("broker {}'s replica still holds it at offset {offset} (", r.broker);
+                s.push_str(if r.alive { "alive" } else { "down" });
+                if !part.isr.contains(&r.broker) {
+                    s.push_str(", not in the ISR");
+                }
+                s.push(')');
+                out.push(s);
+            }
+        }
+    }
+}
+
+/// What the final log holds at `offset`, as a phrase.
+pub(crate) fn holds_phrase(history: &History, log: &FinalReplica, offset: u64) -> String {
+    match record_at(&log.log, offset) {
+        Some((b, p, i)) => format!(
+            "offset {offset} now holds {} (instance {}, epoch {})",
+            record_name(history, p, i),
+            b.instance,
+            b.leader_epoch
+        ),
+        None if log.leo <= offset => format!("the final log ends before offset {offset} (log end offset {})", log.leo),
+        None => format!("the final log has no record at offset {offset}"),
+    }
+}
+
+/// "a, b and c".
+pub(crate) fn join_and(parts: &[String]) -> String {
+    let mut s = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push_str(if i + 1 == parts.len() { " and " } else { ", " });
+        }
+        let _ = write!(s, "{p}");
+    }
+    s
+}

@@ -1,0 +1,120 @@
+//! `reordered`: for one producer instance and one partition, a record that stands in the final log
+//! after a record that instance sent later. Only the first copy of a record written by that
+//! instance in that partition is judged; records of different instances are never compared.
+
+use super::history::{EventKind, History};
+use super::index::{acked_offset, partition_name, record_name, Table, REORDERED};
+use super::{Finding, FINDINGS_CAP};
+use crate::scenario::Scenario;
+
+/// The latest-sent record seen so far in one (instance, partition) walk.
+#[derive(Debug, Clone, Copy)]
+struct Latest {
+    /// Partition of the walk it belongs to (stale entries of earlier partitions are ignored).
+    partition: u32,
+    seq: u32,
+    index: u32,
+    offset: u64,
+}
+
+/// One reordered record and the later-sent record standing before it.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    producer: u32,
+    instance: u32,
+    partition: u32,
+    index: u32,
+    offset: u64,
+    later_index: u32,
+    later_offset: u64,
+}
+
+/// The reordering family's running state during the log walk.
+#[derive(Debug, Default)]
+pub(crate) struct Order {
+    /// Distinct reordered records.
+    pub count: u64,
+    /// `latest[producer][instance]`.
+    latest: Vec<Vec<Option<Latest>>>,
+    hits: Vec<Hit>,
+}
+
+impl Order {
+    /// Notes the first copy, in its (instance, partition) walk, of a record at `offset`.
+    pub fn observe(&mut self, t: &mut Table, producer: u32, instance: u32, index: u32, partition: u32, offset: u64) {
+        let Some(seq) = t.send_seq(producer, index, instance) else { return };
+        let (p, k) = (producer as usize, instance as usize);
+        if p >= self.latest.len() {
+            self.latest.resize_with(p + 1, Vec::new);
+        }
+        let row = &mut self.latest[p];
+        if k >= row.len() {
+            row.resize(k + 1, None);
+        }
+        let slot = &mut row[k];
+        match slot {
+            Some(l) if l.partition == partition && seq < l.seq => {
+                let r = t.rec_mut(producer, index);
+                if !r.has(REORDERED) {
+                    r.flags |= REORDERED;
+                    self.count += 1;
+                    if self.hits.len() < FINDINGS_CAP {
+                        self.hits.push(Hit {
+                            producer,
+                            instance,
+                            partition,
+                            index,
+                            offset,
+                            later_index: l.index,
+                            later_offset: l.offset,
+                        });
+                    }
+                }
+            }
+            Some(l) if l.partition == partition => *l = Latest { partition, seq, index, offset },
+            _ => *slot = Some(Latest { partition, seq, index, offset }),
+        }
+    }
+
+    /// One finding per kept hit.
+    pub fn findings(&self, scenario: &Scenario, history: &History, t: &Table) -> Vec<Finding> {
+        self.hits.iter().map(|h| explain(scenario, history, t, h)).collect()
+    }
+}
+
+fn explain(scenario: &Scenario, history: &History, t: &Table, h: &Hit) -> Finding {
+    let name = record_name(history, h.producer, h.index);
+    let later = record_name(history, h.producer, h.later_index);
+    let mut parts = vec![format!(
+        "{name} stands at {} offset {}, after {later} at offset {}, though instance {} sent {name} first",
+        partition_name(history, h.partition),
+        h.offset,
+        h.later_offset,
+        h.instance
+    )];
+    for (idx, n) in [(h.index, &name), (h.later_index, &later)] {
+        let Some(r) = t.rec(h.producer, idx) else { continue };
+        let Some(ev) = history.events.get(r.ack_event as usize) else { continue };
+        if let (EventKind::Acked { broker, leader_epoch, .. }, Some(o)) = (&ev.kind, acked_offset(ev, idx)) {
+            parts
+                .push(format!("{n} was acked at offset {o} by broker {broker} (epoch {leader_epoch}) at {} ms", ev.at));
+        }
+    }
+    if let Some(spec) = scenario.producers.get(h.producer as usize) {
+        let c = &spec.config;
+        parts.push(if c.enable_idempotence {
+            "this should not happen with enable.idempotence=true".to_string()
+        } else if c.max_in_flight > 1 && c.retries > 0 {
+            format!(
+                "likely cause: a batch was retried after a later batch had been appended \
+                 (max.in.flight.requests.per.connection={} without idempotence)",
+                c.max_in_flight
+            )
+        } else if c.retries == 0 {
+            "this should not happen with retries=0".to_string()
+        } else {
+            format!("this should not happen with max.in.flight.requests.per.connection={}", c.max_in_flight)
+        });
+    }
+    Finding { anomaly: "reordered", subject: name, explanation: parts.join("; ") }
+}

@@ -1,0 +1,88 @@
+//! Per-producer outcome counts and the delivery semantic each producer's configuration promises,
+//! with whether the run kept it.
+
+use std::collections::BTreeMap;
+
+use super::history::History;
+use super::index::{Table, ACKED, FAILED_MAYBE, FAILED_NOT_WRITTEN, SENT};
+use super::loss::ProducerLoss;
+use crate::report::{ProducerStats, Semantic};
+use crate::scenario::{Acks, ProducerConfig, Scenario};
+
+/// The name of producer `p`: the history's, else the scenario's.
+fn name(scenario: &Scenario, history: &History, p: usize) -> String {
+    history
+        .producers
+        .get(p)
+        .or_else(|| scenario.producers.get(p).map(|s| &s.name))
+        .cloned()
+        .unwrap_or_else(|| format!("producer{p}"))
+}
+
+/// Outcome counts per producer, plus the number of its records that stand twice or more.
+pub(crate) fn stats(scenario: &Scenario, history: &History, t: &Table) -> (BTreeMap<String, ProducerStats>, Vec<u64>) {
+    let mut out = BTreeMap::new();
+    let mut duplicated = vec![0u64; t.recs.len()];
+    for (p, recs) in t.recs.iter().enumerate() {
+        let mut s = ProducerStats::default();
+        for r in recs {
+            s.sent += u64::from(r.has(SENT));
+            if r.has(ACKED) {
+                s.acked += 1;
+            } else if r.has(FAILED_MAYBE) {
+                s.indeterminate += 1;
+            } else if r.has(FAILED_NOT_WRITTEN) {
+                s.failed += 1;
+            }
+            duplicated[p] += u64::from(r.count >= 2);
+        }
+        out.insert(name(scenario, history, p), s);
+    }
+    (out, duplicated)
+}
+
+/// The delivery semantic a producer configuration promises.
+pub fn promised_delivery(config: &ProducerConfig) -> &'static str {
+    if config.acks == Acks::Zero || config.retries == 0 {
+        "at-most-once"
+    } else if config.enable_idempotence {
+        "exactly-once"
+    } else {
+        "at-least-once"
+    }
+}
+
+/// Each scenario producer's promised semantic and whether it held, with the reasons it broke.
+pub(crate) fn semantics(
+    scenario: &Scenario,
+    history: &History,
+    loss: &[ProducerLoss],
+    duplicated: &[u64],
+) -> BTreeMap<String, Semantic> {
+    let mut out = BTreeMap::new();
+    for (p, spec) in scenario.producers.iter().enumerate() {
+        let delivery = promised_delivery(&spec.config);
+        let lost = loss.get(p).map_or(0, |l| l.lost);
+        let dup = duplicated.get(p).copied().unwrap_or(0);
+        let mut broken_by = Vec::new();
+        if delivery != "at-most-once" && lost > 0 {
+            broken_by.push(format!("{lost} acknowledged record{} lost", plural(lost)));
+        }
+        if delivery != "at-least-once" && dup > 0 {
+            broken_by.push(format!("{dup} record{} duplicated", plural(dup)));
+        }
+        out.insert(
+            name(scenario, history, p),
+            Semantic { delivery: delivery.to_string(), holds: broken_by.is_empty(), broken_by },
+        );
+    }
+    out
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -1,0 +1,675 @@
+//! The checker judged on hand-built histories: each anomaly is counted exactly when its definition
+//! says so and not otherwise, explanations tell the record's fate from the history, and the report
+//! keeps the contract's shape.
+
+use std::sync::Arc;
+
+use kafkasim::check::{check, EventKind, FinalPartition, FinalReplica, History, LogBatch, Verdict, FINDINGS_CAP};
+use kafkasim::check::{Event, RecordList};
+use kafkasim::report::json::to_json_line;
+use kafkasim::report::text::to_text;
+use kafkasim::report::{build_report, Report};
+use kafkasim::scenario::{Acks, Bound, Expectation, FaultAction, ProducerSpec, Scenario, TopicSpec};
+use kafkasim::KafkaError;
+
+/// Builds a scenario and a history side by side.
+struct Run {
+    scenario: Scenario,
+    history: History,
+}
+
+fn recs(ids: &[u32]) -> RecordList {
+    ids.into()
+}
+
+fn batch(base: u64, producer: u32, instance: u32, epoch: u32, ids: &[u32]) -> Arc<LogBatch> {
+    Arc::new(LogBatch {
+        base_offset: base,
+        leader_epoch: epoch,
+        producer_id: -1,
+        producer_epoch: -1,
+        base_sequence: -1,
+        producer,
+        instance,
+        records: recs(ids),
+    })
+}
+
+/// A replica whose hw and leo are its log's end.
+fn replica(broker: u32, alive: bool, log: Vec<Arc<LogBatch>>) -> FinalReplica {
+    let leo = log.last().map_or(0, |b| b.next_offset());
+    FinalReplica { broker, alive, leo, hw: leo, log }
+}
+
+impl Run {
+    /// Producers `names`, each with `records` records, acks=all without idempotence (at-least-once),
+    /// writing to topic `orders`.
+    fn new(names: &[&str], records: u32) -> Run {
+        let mut scenario = Scenario { name: "test".into(), ..Scenario::default() };
+        scenario.topics.push(TopicSpec {
+            name: "orders".into(),
+            partitions: 1,
+            replication_factor: 3,
+            min_insync_replicas: None,
+            unclean_leader_election_enable: None,
+            flush_messages: None,
+        });
+        for n in names {
+            let mut p = ProducerSpec::new(n, "orders", records);
+            p.config.enable_idempotence = false;
+            scenario.producers.push(p);
+        }
+        let history = History { producers: names.iter().map(|s| s.to_string()).collect(), ..History::default() };
+        Run { scenario, history }
+    }
+
+    fn ev(&mut self, at: u64, kind: EventKind) -> &mut Self {
+        self.history.events.push(Event { at, kind });
+        self
+    }
+
+    fn started(&mut self, at: u64, producer: u32, instance: u32) -> &mut Self {
+        self.ev(at, EventKind::ProducerStarted { producer, instance, producer_id: -1 })
+    }
+
+    fn sent(&mut self, at: u64, producer: u32, instance: u32, partition: u32, ids: &[u32]) -> &mut Self {
+        self.ev(at, EventKind::Sent { producer, instance, partition, records: recs(ids) })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn acked(
+        &mut self,
+        at: u64,
+        producer: u32,
+        instance: u32,
+        partition: u32,
+        ids: &[u32],
+        offset: i64,
+        broker: u32,
+        leader_epoch: u32,
+    ) -> &mut Self {
+        self.ev(
+            at,
+            EventKind::Acked { producer, instance, partition, records: recs(ids), offset, broker, leader_epoch },
+        )
+    }
+
+    fn failed(
+        &mut self,
+        at: u64,
+        producer: u32,
+        instance: u32,
+        ids: &[u32],
+        error: KafkaError,
+        maybe: bool,
+    ) -> &mut Self {
+        self.ev(
+            at,
+            EventKind::Failed { producer, instance, partition: 0, records: recs(ids), error, maybe_written: maybe },
+        )
+    }
+
+    fn fault(&mut self, at: u64, action: FaultAction, broker: u32) -> &mut Self {
+        self.ev(at, EventKind::Fault { action, target: format!("broker:{broker}"), broker: Some(broker) })
+    }
+
+    fn healed(&mut self, at: u64, broker: u32) -> &mut Self {
+        self.ev(at, EventKind::Healed { target: format!("broker:{broker}"), broker: Some(broker) })
+    }
+
+    fn leader_change(&mut self, at: u64, partition: u32, leader: Option<u32>, epoch: u32, unclean: bool) -> &mut Self {
+        let isr = leader.into_iter().collect();
+        self.ev(at, EventKind::LeaderChange { partition, leader, leader_epoch: epoch, isr, unclean })
+    }
+
+    /// Adds partition `orders/N` (N = its index) with these replicas.
+    fn partition(&mut self, leader: Option<u32>, epoch: u32, isr: &[u32], replicas: Vec<FinalReplica>) -> &mut Self {
+        let n = self.history.partitions.len() as u32;
+        self.history.partitions.push(FinalPartition {
+            topic: "orders".into(),
+            partition: n,
+            leader,
+            leader_epoch: epoch,
+            isr: isr.to_vec(),
+            replicas,
+        });
+        self
+    }
+
+    /// Adds an online partition whose only replica, broker 1, holds `log`.
+    fn single(&mut self, log: Vec<Arc<LogBatch>>) -> &mut Self {
+        self.partition(Some(1), 0, &[1], vec![replica(1, true, log)])
+    }
+
+    fn check(&self) -> Verdict {
+        check(&self.scenario, &self.history)
+    }
+
+    fn report(&self) -> Report {
+        build_report(&self.scenario, 7, 0xabc, 5123, 42, &self.history, self.check())
+    }
+}
+
+fn findings<'a>(v: &'a Verdict, anomaly: &str) -> Vec<&'a str> {
+    v.findings.iter().filter(|f| f.anomaly == anomaly).map(|f| f.explanation.as_str()).collect()
+}
+
+// ---- a clean run ----
+
+#[test]
+fn a_clean_run_has_no_anomalies_and_exact_producer_counts() {
+    let mut r = Run::new(&["p1"], 4);
+    r.started(0, 0, 0)
+        .sent(1, 0, 0, 0, &[0, 1])
+        .sent(2, 0, 0, 0, &[2, 3])
+        .acked(5, 0, 0, 0, &[0, 1], 0, 1, 0)
+        .acked(6, 0, 0, 0, &[2, 3], 2, 1, 0)
+        .single(vec![batch(0, 0, 0, 0, &[0, 1]), batch(2, 0, 0, 0, &[2, 3])]);
+    let v = r.check();
+    assert_eq!(v.anomalies, Default::default());
+    assert!(v.findings.is_empty());
+    let p1 = v.producers["p1"];
+    assert_eq!((p1.sent, p1.acked, p1.failed, p1.indeterminate), (4, 4, 0, 0));
+    assert_eq!(v.semantics["p1"].delivery, "at-least-once");
+    assert!(v.semantics["p1"].holds);
+}
+
+// ---- lost_acked and unavailable ----
+
+#[test]
+fn acked_record_missing_from_final_log_counts_as_lost_acked() {
+    let mut r = Run::new(&["p1"], 3);
+    r.sent(1, 0, 0, 0, &[0, 1, 2])
+        .acked(5, 0, 0, 0, &[0, 1], 0, 1, 0)
+        .failed(9, 0, 0, &[2], KafkaError::RequestTimedOut, true)
+        .single(vec![batch(0, 0, 0, 0, &[0])]);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_acked, 1, "p1#1 was acked and is gone; p1#2 was never acked");
+    assert_eq!(v.anomalies.unavailable, 0);
+    let lost = findings(&v, "lost_acked");
+    assert_eq!(lost.len(), 1);
+    assert!(lost[0].starts_with("p1#1 acked at orders/0 offset 1 by broker 1 (epoch 0) at 5 ms"), "{}", lost[0]);
+    assert!(lost[0].contains("the final log ends before offset 1 (log end offset 1)"), "{}", lost[0]);
+    assert_eq!(v.findings[0].subject, "p1#1");
+}
+
+#[test]
+fn acked_record_present_at_another_offset_is_not_lost() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(5, 0, 0, 0, &[0], 3, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
+    assert_eq!(r.check().anomalies.lost_acked, 0);
+}
+
+#[test]
+fn unacked_missing_records_are_not_lost() {
+    let mut r = Run::new(&["p1"], 2);
+    r.sent(1, 0, 0, 0, &[0, 1])
+        .failed(9, 0, 0, &[0], KafkaError::NotEnoughReplicas, false)
+        .failed(9, 0, 0, &[1], KafkaError::UnresolvedAtEnd, true)
+        .single(vec![]);
+    let v = r.check();
+    assert_eq!(v.anomalies, Default::default());
+    let p1 = v.producers["p1"];
+    assert_eq!((p1.sent, p1.acked, p1.failed, p1.indeterminate), (2, 0, 1, 1));
+}
+
+#[test]
+fn acks0_completed_send_missing_from_log_counts_as_lost_acked() {
+    let mut r = Run::new(&["p1"], 2);
+    r.scenario.producers[0].config.acks = Acks::Zero;
+    r.sent(1, 0, 0, 0, &[0, 1]).acked(2, 0, 0, 0, &[0, 1], -1, 1, 0).single(vec![batch(0, 0, 0, 0, &[1])]);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_acked, 1);
+    let lost = findings(&v, "lost_acked");
+    assert!(lost[0].starts_with("p1#0 sent with acks=0 (no response) to orders/0"), "{}", lost[0]);
+    assert!(lost[0].contains("does not hold it"), "{}", lost[0]);
+    // acks=0 promises at-most-once: a loss does not break it.
+    assert_eq!(v.semantics["p1"].delivery, "at-most-once");
+    assert!(v.semantics["p1"].holds);
+}
+
+#[test]
+fn record_on_offline_partition_counts_as_unavailable_not_lost() {
+    let mut r = Run::new(&["p1"], 2);
+    r.sent(1, 0, 0, 0, &[0]).sent(1, 0, 0, 1, &[1]).acked(5, 0, 0, 0, &[0], 0, 1, 0).acked(5, 0, 0, 1, &[1], 0, 2, 0);
+    r.partition(None, 1, &[], vec![replica(1, false, vec![batch(0, 0, 0, 0, &[0])])]);
+    r.partition(Some(2), 0, &[2], vec![replica(2, true, vec![])]);
+    let v = r.check();
+    assert_eq!(v.anomalies.unavailable, 1, "p1#0 sits on offline orders/0");
+    assert_eq!(v.anomalies.lost_acked, 1, "p1#1 is missing from online orders/1");
+    let un = findings(&v, "unavailable");
+    assert!(un[0].contains("orders/0 has no leader at the end"), "{}", un[0]);
+    assert!(un[0].contains("broker 1's replica still holds it at offset 0 (down"), "{}", un[0]);
+    // Unavailable records do not break at-least-once; the lost one does.
+    assert!(!v.semantics["p1"].holds);
+    assert_eq!(v.semantics["p1"].broken_by, vec!["1 acknowledged record lost".to_string()]);
+}
+
+#[test]
+fn unavailable_alone_keeps_the_semantic() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(5, 0, 0, 0, &[0], 0, 1, 0);
+    r.partition(None, 1, &[], vec![replica(1, false, vec![])]);
+    let v = r.check();
+    assert_eq!((v.anomalies.unavailable, v.anomalies.lost_acked), (1, 0));
+    assert!(v.semantics["p1"].holds);
+}
+
+#[test]
+fn explanation_names_the_crash_and_the_new_leader() {
+    let mut r = Run::new(&["p1"], 19);
+    let all: Vec<u32> = (0..19).collect();
+    r.sent(1, 0, 0, 0, &all)
+        .acked(400, 0, 0, 0, &all[..17], 0, 1, 2)
+        .acked(405, 0, 0, 0, &all[17..18], 17, 1, 2)
+        .fault(412, FaultAction::Crash, 1)
+        .fault(500, FaultAction::Crash, 3) // another broker: not part of the story
+        .leader_change(9412, 0, Some(2), 3, false)
+        .leader_change(9500, 0, Some(2), 3, false) // ISR-only update: not a leader change
+        .healed(11000, 1)
+        .leader_change(12000, 0, Some(3), 4, true);
+    let log = vec![batch(0, 0, 0, 2, &all[..17]), batch(17, 0, 0, 3, &[18])];
+    let old = vec![batch(0, 0, 0, 2, &all[..18])];
+    r.partition(Some(3), 4, &[3], vec![replica(1, true, old), replica(2, true, log.clone()), replica(3, true, log)]);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_acked, 1);
+    let e = findings(&v, "lost_acked")[0];
+    assert_eq!(
+        e,
+        "p1#17 acked at orders/0 offset 17 by broker 1 (epoch 2) at 405 ms; broker 1 crashed at 412 ms; \
+         broker 2 became leader at epoch 3 (9412 ms); broker 1 came back at 11000 ms; \
+         an unclean election made broker 3 leader at epoch 4 (12000 ms); \
+         offset 17 now holds p1#18 (instance 0, epoch 3); \
+         broker 1's replica still holds it at offset 17 (alive, not in the ISR)"
+    );
+}
+
+#[test]
+fn findings_are_capped_but_counts_stay_exact() {
+    let n = (FINDINGS_CAP + 50) as u32;
+    let mut r = Run::new(&["p1"], n);
+    let all: Vec<u32> = (0..n).collect();
+    r.sent(1, 0, 0, 0, &all).acked(5, 0, 0, 0, &all, 0, 1, 0).single(vec![]);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_acked, n as u64);
+    assert_eq!(findings(&v, "lost_acked").len(), FINDINGS_CAP);
+    let text = to_text(&r.report());
+    assert!(text.contains("  ... and 50 more not shown\n"), "{text}");
+}
+
+// ---- duplicated ----
+
+#[test]
+fn record_at_two_offsets_counts_once_as_duplicated() {
+    let mut r = Run::new(&["p1"], 3);
+    r.sent(1, 0, 0, 0, &[0, 1, 2]).acked(50, 0, 0, 0, &[0, 1, 2], 3, 1, 0).single(vec![
+        batch(0, 0, 0, 0, &[0, 1, 2]),
+        batch(3, 0, 0, 0, &[0, 1, 2]),
+        batch(6, 0, 0, 0, &[1]),
+    ]);
+    let v = r.check();
+    assert_eq!(v.anomalies.duplicated, 3, "three records stand twice or more, each counted once");
+    let d = findings(&v, "duplicated");
+    assert_eq!(d.len(), 3);
+    assert!(d[1].starts_with("p1#1 stands at orders/0 offsets 1 (instance 0, epoch 0), 4 (instance 0, epoch 0) and 6 (instance 0, epoch 0)"), "{}", d[1]);
+    assert!(d[0].contains("instance 0 sent it at 1 ms, then saw it acked at orders/0 offset 3"), "{}", d[0]);
+    assert!(d[0].contains("retried a batch whose earlier attempt had already been written"), "{}", d[0]);
+    assert!(d[0].contains("it saw one acknowledgement, for offset 3"), "{}", d[0]);
+    // at-least-once allows duplicates.
+    assert!(v.semantics["p1"].holds);
+    assert_eq!(v.anomalies.reordered, 0, "later copies are skipped by the order check");
+}
+
+#[test]
+fn duplicate_written_by_two_instances_is_explained_by_the_restart() {
+    let mut r = Run::new(&["p1"], 1);
+    r.scenario.producers[0].config.enable_idempotence = true;
+    r.started(0, 0, 0)
+        .sent(1, 0, 0, 0, &[0])
+        .failed(30, 0, 0, &[0], KafkaError::ProducerCrashed, true)
+        .started(31, 0, 1)
+        .sent(32, 0, 1, 0, &[0])
+        .acked(40, 0, 1, 0, &[0], 1, 1, 0)
+        .single(vec![batch(0, 0, 0, 0, &[0]), batch(1, 0, 1, 0, &[0])]);
+    let v = r.check();
+    assert_eq!(v.anomalies.duplicated, 1);
+    let d = findings(&v, "duplicated")[0];
+    assert!(d.contains("instance 0 sent it at 1 ms, then got PRODUCER_CRASHED at 30 ms (maybe written)"), "{d}");
+    assert!(d.contains("instance 1 sent it at 32 ms, then saw it acked at orders/0 offset 1"), "{d}");
+    assert!(d.contains("instances 0 and 1 each wrote a copy"), "{d}");
+    assert_eq!(v.semantics["p1"].delivery, "exactly-once");
+    assert!(!v.semantics["p1"].holds);
+    assert_eq!(v.semantics["p1"].broken_by, vec!["1 record duplicated".to_string()]);
+    assert_eq!(v.producers["p1"].acked, 1);
+    assert_eq!(v.producers["p1"].indeterminate, 0, "acked by the second instance");
+}
+
+#[test]
+fn duplicates_break_at_most_once_but_not_at_least_once() {
+    let mut r = Run::new(&["p1", "p2"], 1);
+    r.scenario.producers[0].config.retries = 0;
+    r.sent(1, 0, 0, 0, &[0]).sent(1, 1, 0, 0, &[0]).single(vec![
+        batch(0, 0, 0, 0, &[0]),
+        batch(1, 0, 0, 0, &[0]),
+        batch(2, 1, 0, 0, &[0]),
+        batch(3, 1, 0, 0, &[0]),
+    ]);
+    let v = r.check();
+    assert_eq!(v.anomalies.duplicated, 2);
+    assert_eq!(v.semantics["p1"].delivery, "at-most-once");
+    assert!(!v.semantics["p1"].holds);
+    assert_eq!(v.semantics["p2"].delivery, "at-least-once");
+    assert!(v.semantics["p2"].holds);
+}
+
+// ---- reordered ----
+
+#[test]
+fn later_send_at_earlier_offset_counts_as_reordered() {
+    let mut r = Run::new(&["p1"], 4);
+    r.sent(1, 0, 0, 0, &[0, 1])
+        .sent(2, 0, 0, 0, &[2, 3])
+        .acked(10, 0, 0, 0, &[2, 3], 0, 1, 0)
+        .acked(20, 0, 0, 0, &[0, 1], 2, 1, 0)
+        .single(vec![batch(0, 0, 0, 0, &[2, 3]), batch(2, 0, 0, 0, &[0, 1])]);
+    let v = r.check();
+    assert_eq!(v.anomalies.reordered, 2, "p1#0 and p1#1 stand after p1#2 and p1#3");
+    let o = findings(&v, "reordered");
+    assert!(
+        o[0].starts_with("p1#0 stands at orders/0 offset 2, after p1#3 at offset 1, though instance 0 sent p1#0 first"),
+        "{}",
+        o[0]
+    );
+    assert!(o[0].contains("max.in.flight.requests.per.connection=5 without idempotence"), "{}", o[0]);
+    assert_eq!(findings(&v, "reordered").len(), 2);
+}
+
+#[test]
+fn records_in_send_order_are_not_reordered_even_with_gaps() {
+    let mut r = Run::new(&["p1"], 5);
+    r.sent(1, 0, 0, 0, &[0, 1, 2, 3, 4]).single(vec![batch(0, 0, 0, 0, &[0, 2]), batch(2, 0, 0, 0, &[4])]);
+    assert_eq!(r.check().anomalies.reordered, 0);
+}
+
+#[test]
+fn reordering_across_different_instances_is_not_reordering() {
+    let mut r = Run::new(&["p1"], 4);
+    // Instance 0 sends 0,1; instance 1 sends 2,3; the log holds instance 1's records first.
+    r.sent(1, 0, 0, 0, &[0, 1])
+        .sent(2, 0, 1, 0, &[2, 3])
+        .single(vec![batch(0, 0, 1, 0, &[2, 3]), batch(2, 0, 0, 0, &[0, 1])]);
+    assert_eq!(r.check().anomalies.reordered, 0);
+}
+
+#[test]
+fn reordering_across_partitions_is_not_reordering() {
+    let mut r = Run::new(&["p1"], 2);
+    r.sent(1, 0, 0, 1, &[0]).sent(2, 0, 0, 0, &[1]);
+    r.single(vec![batch(0, 0, 0, 0, &[1])]).single(vec![batch(0, 0, 0, 0, &[0])]);
+    assert_eq!(r.check().anomalies.reordered, 0);
+}
+
+#[test]
+fn resent_record_is_judged_in_the_resending_instances_own_order() {
+    let mut r = Run::new(&["p1"], 3);
+    // Instance 0 sent 0,1,2; instance 1 resent 2 then 1. The log: 0,1 (inst 0), 2,1 (inst 1).
+    r.sent(1, 0, 0, 0, &[0, 1, 2])
+        .sent(5, 0, 1, 0, &[2, 1])
+        .single(vec![batch(0, 0, 0, 0, &[0, 1]), batch(2, 0, 1, 0, &[2, 1])]);
+    let v = r.check();
+    assert_eq!(v.anomalies.reordered, 0, "instance 1 sent 2 before 1, and that is their log order");
+    assert_eq!(v.anomalies.duplicated, 1);
+}
+
+#[test]
+fn first_occurrence_decides_for_reordering() {
+    let mut r = Run::new(&["p1"], 3);
+    // Log: 0, 1, 2, 0 (a late duplicate of 0 by the same instance): only the duplicate is out of
+    // place, and it is skipped.
+    r.sent(1, 0, 0, 0, &[0, 1, 2]).single(vec![batch(0, 0, 0, 0, &[0, 1, 2]), batch(3, 0, 0, 0, &[0])]);
+    let v = r.check();
+    assert_eq!((v.anomalies.reordered, v.anomalies.duplicated), (0, 1));
+}
+
+// ---- divergence ----
+
+#[test]
+fn in_sync_replicas_disagreeing_below_hw_count_as_divergence() {
+    let mut r = Run::new(&["p1"], 10);
+    let shared = batch(0, 0, 0, 1, &[0, 1, 2, 3, 4]);
+    let leader = vec![shared.clone(), batch(5, 0, 0, 2, &[5, 6])];
+    let follower = vec![shared.clone(), batch(5, 0, 0, 1, &[8, 9])];
+    let third = vec![shared, batch(5, 0, 0, 2, &[5, 7])];
+    let mut l = replica(1, true, leader);
+    l.hw = 7;
+    r.partition(Some(1), 2, &[1, 2, 3], vec![l, replica(2, true, follower), replica(3, true, third)]);
+    r.leader_change(100, 0, Some(1), 2, true);
+    let v = r.check();
+    assert_eq!(v.anomalies.divergence, 2, "offsets 5 and 6, each counted once across the pairs");
+    let d = &v.findings.iter().filter(|f| f.anomaly == "divergence").collect::<Vec<_>>();
+    assert_eq!(d[0].subject, "orders/0@5");
+    assert_eq!(
+        d[0].explanation,
+        "in-sync replicas of orders/0 disagree at offset 5 (below high watermark 7): \
+         broker 1 (leader) holds p1#5 (instance 0, epoch 2), broker 2 holds p1#8 (instance 0, epoch 1), \
+         broker 3 holds p1#5 (instance 0, epoch 2); \
+         an unclean election made broker 1 leader at epoch 2 (100 ms)"
+    );
+    assert_eq!(d[1].subject, "orders/0@6");
+}
+
+#[test]
+fn disagreement_above_hw_outside_isr_or_on_dead_replicas_is_not_divergence() {
+    let mut r = Run::new(&["p1"], 10);
+    let shared = batch(0, 0, 0, 1, &[0, 1]);
+    let mut l = replica(1, true, vec![shared.clone(), batch(2, 0, 0, 2, &[2, 3])]);
+    l.hw = 2; // the differing tail is above the high watermark
+    let f = replica(2, true, vec![shared.clone(), batch(2, 0, 0, 1, &[8, 9])]);
+    let out_of_isr = replica(3, true, vec![batch(0, 0, 0, 0, &[5, 6])]);
+    r.partition(Some(1), 2, &[1, 2], vec![l, f, out_of_isr]);
+    let dead = replica(5, false, vec![batch(0, 0, 0, 0, &[5, 6])]);
+    r.partition(Some(4), 1, &[4, 5], vec![replica(4, true, vec![shared]), dead]);
+    assert_eq!(r.check().anomalies.divergence, 0);
+}
+
+#[test]
+fn offline_partitions_are_not_judged_for_divergence() {
+    let mut r = Run::new(&["p1"], 4);
+    r.partition(
+        None,
+        1,
+        &[1, 2],
+        vec![replica(1, true, vec![batch(0, 0, 0, 0, &[0])]), replica(2, true, vec![batch(0, 0, 0, 0, &[1])])],
+    );
+    assert_eq!(r.check().anomalies.divergence, 0);
+}
+
+// ---- report ----
+
+fn lossy_run() -> Run {
+    let mut r = Run::new(&["p1"], 2);
+    r.scenario.description = Some("one record is lost".into());
+    r.sent(1, 0, 0, 0, &[0, 1]).acked(5, 0, 0, 0, &[0, 1], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
+    r.partition(None, 3, &[], vec![replica(2, false, vec![])]);
+    r
+}
+
+#[test]
+fn json_has_exactly_the_contracts_keys_in_order() {
+    let line = to_json_line(&lossy_run().report());
+    assert!(!line.contains('\n'));
+    let keys = [
+        "scenario",
+        "seed",
+        "trace_hash",
+        "virtual_ms",
+        "events",
+        "anomalies",
+        "examples",
+        "producers",
+        "consumers",
+        "partitions",
+        "semantics",
+        "expect",
+    ];
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let obj = v.as_object().unwrap();
+    let mut got: Vec<&str> = obj.keys().map(String::as_str).collect();
+    got.sort_unstable();
+    let mut want = keys.to_vec();
+    want.sort_unstable();
+    assert_eq!(got, want);
+    let positions: Vec<usize> = keys.iter().map(|k| line.find(&format!("\"{k}\":")).unwrap()).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{line}");
+    let anomaly_positions: Vec<usize> =
+        kafkasim::report::Anomalies::NAMES.iter().map(|k| line.find(&format!("\"{k}\":")).unwrap()).collect();
+    assert!(anomaly_positions.windows(2).all(|w| w[0] < w[1]), "{line}");
+    assert_eq!(obj["trace_hash"], "0000000000000abc");
+    assert_eq!(obj["anomalies"].as_object().unwrap().len(), 11);
+    assert_eq!(obj["examples"]["lost_acked"].as_array().unwrap().len(), 1);
+    assert_eq!(obj["producers"]["p1"], serde_json::json!({"sent": 2, "acked": 2, "failed": 0, "indeterminate": 0}));
+    assert_eq!(
+        obj["partitions"]["orders/0"],
+        serde_json::json!({"leader": 1, "leader_epoch": 0, "hw": 1, "leo": 1, "isr": [1]})
+    );
+    assert_eq!(
+        obj["partitions"]["orders/1"],
+        serde_json::json!({"leader": null, "leader_epoch": 3, "hw": 0, "leo": 0, "isr": []})
+    );
+    assert_eq!(obj["semantics"]["p1"], serde_json::json!({"delivery": "at-least-once", "holds": false}));
+    assert_eq!(obj["expect"], serde_json::json!({"passed": true, "failures": []}));
+    assert_eq!(obj["consumers"], serde_json::json!({}));
+}
+
+#[test]
+fn examples_hold_at_most_three_explanations_per_nonzero_anomaly() {
+    let mut r = Run::new(&["p1"], 5);
+    r.sent(1, 0, 0, 0, &[0, 1, 2, 3, 4]).acked(5, 0, 0, 0, &[0, 1, 2, 3, 4], 0, 1, 0).single(vec![]);
+    let rep = r.report();
+    assert_eq!(rep.examples.len(), 1);
+    assert_eq!(rep.examples["lost_acked"].len(), 3);
+    assert_eq!(rep.findings.len(), 5);
+}
+
+#[test]
+fn expect_failures_are_reported() {
+    let mut r = lossy_run();
+    r.scenario.expect = vec![
+        Expectation { anomaly: "lost_acked".into(), bound: Bound::Gt(0) },
+        Expectation { anomaly: "duplicated".into(), bound: Bound::Gt(0) },
+        Expectation { anomaly: "unavailable".into(), bound: Bound::Eq(0) },
+        Expectation { anomaly: "reordered".into(), bound: Bound::Le(3) },
+    ];
+    let rep = r.report();
+    assert!(!rep.expect.passed);
+    assert_eq!(rep.expect.failures, vec!["duplicated: expected >0, got 0".to_string()]);
+    let text = to_text(&rep);
+    assert!(text.ends_with("\nexpect: FAILED\n  - duplicated: expected >0, got 0\n"), "{text}");
+}
+
+#[test]
+fn expect_passes_when_every_bound_holds() {
+    let mut r = lossy_run();
+    r.scenario.expect = vec![Expectation { anomaly: "lost_acked".into(), bound: Bound::Ge(1) }];
+    assert!(r.report().expect.passed);
+}
+
+#[test]
+fn text_report_tells_the_whole_story() {
+    let text = to_text(&lossy_run().report());
+    let want = "\
+scenario: test
+  one record is lost
+seed          7
+trace_hash    0000000000000abc
+virtual time  5123 ms
+events        42
+
+anomalies:
+  lost_acked  1
+
+lost_acked (1):
+  - p1#1 acked at orders/0 offset 1 by broker 1 (epoch 0) at 5 ms; the final log ends before offset
+    1 (log end offset 1)
+
+producers:
+  producer  sent  acked  failed  indeterminate
+  p1           2      2       0              0
+
+partitions:
+  partition   leader  epoch  hw  leo  isr
+  orders/0         1      0   1    1  1
+  orders/1   offline      3   0    0  -
+
+semantics:
+  p1 promises at-least-once: broken: 1 acknowledged record lost
+
+expect: passed
+";
+    assert_eq!(text, want);
+    assert!(text.is_ascii());
+}
+
+#[test]
+fn text_report_says_when_there_are_no_anomalies() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(5, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
+    let text = to_text(&r.report());
+    assert!(text.contains("\nanomalies: none\n"), "{text}");
+    assert!(text.contains("  p1 promises at-least-once: held\n"), "{text}");
+}
+
+#[test]
+fn judging_is_deterministic() {
+    let r = lossy_run();
+    assert_eq!(to_json_line(&r.report()), to_json_line(&r.report()));
+    assert_eq!(to_text(&r.report()), to_text(&r.report()));
+}
+
+#[test]
+#[ignore = "timing smoke test; run with --ignored --nocapture"]
+fn judging_a_million_records_is_linear() {
+    let n: u32 = 1_000_000;
+    let mut r = Run::new(&["p1"], n);
+    let mut log = Vec::new();
+    for b in 0..n / 100 {
+        let ids: Vec<u32> = (b * 100..b * 100 + 100).collect();
+        r.sent(b as u64, 0, 0, 0, &ids).acked(b as u64 + 5, 0, 0, 0, &ids, (b * 100) as i64, 1, 0);
+        log.push(batch((b * 100) as u64, 0, 0, 0, &ids));
+    }
+    let follower = log.clone();
+    r.partition(Some(1), 0, &[1, 2], vec![replica(1, true, log), replica(2, true, follower)]);
+    let t = std::time::Instant::now();
+    let v = r.check();
+    eprintln!("checked {n} records in {:?}", t.elapsed());
+    assert_eq!(v.anomalies, Default::default());
+}
+
+#[test]
+#[ignore = "timing smoke test; run with --ignored --nocapture"]
+fn judging_a_million_anomalous_records_is_linear() {
+    let n: u32 = 1_000_000;
+    let mut r = Run::new(&["p1"], n);
+    for b in 0..n / 100 {
+        let ids: Vec<u32> = (b * 100..b * 100 + 100).collect();
+        r.sent(b as u64, 0, 0, 0, &ids).acked(b as u64 + 5, 0, 0, 0, &ids, (b * 100) as i64, 1, 0);
+    }
+    // Every batch twice, in reverse send order: every record duplicated, all but the last
+    // batch's reordered.
+    let mut log: Vec<Arc<LogBatch>> = Vec::new();
+    for _copy in 0..2 {
+        for b in (0..n / 100).rev() {
+            let ids: Vec<u32> = (b * 100..b * 100 + 100).collect();
+            let base = log.last().map_or(0, |l| l.next_offset());
+            log.push(batch(base, 0, 0, 0, &ids));
+        }
+    }
+    let follower: Vec<_> = log.iter().map(|b| Arc::new((**b).clone())).collect();
+    r.partition(Some(1), 0, &[1, 2], vec![replica(1, true, log), replica(2, true, follower)]);
+    let t = std::time::Instant::now();
+    let v = r.check();
+    eprintln!("checked {n} anomalous records in {:?}", t.elapsed());
+    assert_eq!(v.anomalies.duplicated, n as u64);
+    assert_eq!(v.anomalies.reordered, (n - 100) as u64);
+    assert_eq!(v.findings.len(), 2 * FINDINGS_CAP);
+}
