@@ -11,7 +11,7 @@
 //! deterministic tie-break, one seeded ChaCha RNG forked per purpose, no threads and no wall
 //! clock inside the simulation. The same scenario and seed give the same `trace_hash`.
 //!
-//! ```ignore
+//! ```
 //! use kafkasim::scenario::{Acks, FaultAction, FaultSpec, ProducerSpec, Scenario, Target, TopicSpec, Trigger};
 //!
 //! // acks=1: the leader answers before any follower has the record...
@@ -50,3 +50,10 @@ pub mod world;
 pub use error::KafkaError;
 pub use world::{run, RunOptions, RunOutput};
 
+/// Run one seed of `scenario` and judge it: the report plus the raw run (history, trace).
+pub fn run_seed(scenario: &scenario::Scenario, seed: u64, opts: RunOptions) -> (report::Report, RunOutput) {
+    let out = world::run(scenario, seed, opts);
+    let verdict = check::check(scenario, &out.history);
+    let report = report::build_report(scenario, seed, out.trace_hash, out.virtual_ms, out.events, &out.history, verdict);
+    (report, out)
+}

@@ -127,3 +127,39 @@ fn smoke_dbg_idem() {
     for l in out.trace.iter().filter(|l| l.contains("producer#0") && !l.contains("Tick")).skip(20).take(60) { println!("{l}"); }
     for e in out.history.events.iter().take(60) { println!("{:>7} {:?}", e.at, e.kind); }
 }
+#[test]
+fn smoke_report_acks1() {
+    let mut s = base();
+    s.producers[0].config.acks = Acks::One;
+    s.producers[0].config.enable_idempotence = false;
+    s.faults.push(fault(Trigger::AtMs(400), FaultAction::Crash, leader0(), Some(2000), None));
+    let (r, _) = kafkasim::run_seed(&s, 1, RunOptions::default());
+    println!("{}", kafkasim::report::text::to_text(&r));
+    println!("{}", kafkasim::report::json::to_json_line(&r));
+}
+#[test]
+fn smoke_report_unclean() {
+    let mut s = base();
+    s.cluster.config.unclean_leader_election_enable = true;
+    s.producers[0].records = 30000;
+    s.faults.push(fault(Trigger::AtMs(100), FaultAction::Crash, Target::Broker(2), Some(40_000), None));
+    s.faults.push(fault(Trigger::AtMs(100), FaultAction::Crash, Target::Broker(3), Some(40_000), None));
+    s.faults.push(fault(Trigger::AtMs(20_000), FaultAction::Crash, Target::Broker(1), None, None));
+    let (r, out) = kafkasim::run_seed(&s, 1, RunOptions::default());
+    for e in out.history.events.iter().filter(|e| !matches!(e.kind, EventKind::Sent{..} | EventKind::Acked{..})).take(30) { println!("{:>7} {:?}", e.at, e.kind); }
+    println!("{}", kafkasim::report::text::to_text(&r));
+}
+#[test]
+fn smoke_dbg_unclean() {
+    let mut s = base();
+    s.cluster.config.unclean_leader_election_enable = true;
+    s.producers[0].records = 30000;
+    s.faults.push(fault(Trigger::AtMs(100), FaultAction::Crash, Target::Broker(2), Some(40_000), None));
+    s.faults.push(fault(Trigger::AtMs(100), FaultAction::Crash, Target::Broker(3), Some(40_000), None));
+    s.faults.push(fault(Trigger::AtMs(20_000), FaultAction::Crash, Target::Broker(1), None, None));
+    let out = run(&s, 1, RunOptions::default());
+    let mut acked_before = 0; let mut first_ack_after = None;
+    for e in &out.history.events { if let EventKind::Acked { records, .. } = &e.kind { if e.at < 20000 { acked_before += records.len(); } else if first_ack_after.is_none() { first_ack_after = Some(e.at); } } }
+    println!("acked before 20000: {acked_before}, first ack after {first_ack_after:?}");
+    for p in &out.history.partitions { for r in &p.replicas { println!("b{} leo {} first batches {:?}", r.broker, r.leo, r.log.iter().take(3).map(|b| (b.base_offset, b.leader_epoch, b.records.len(), b.records[0])).collect::<Vec<_>>()); } }
+}

@@ -49,7 +49,8 @@ impl Controller {
 
     /// The current metadata image.
     pub fn image(&self) -> MetadataImage {
-        MetadataImage { version: self.version, partitions: Arc::new(self.parts.clone()) }
+        let fenced = (1..=self.topo.brokers).filter(|&b| self.brokers[b as usize - 1].fenced).collect();
+        MetadataImage { version: self.version, partitions: Arc::new(self.parts.clone()), fenced: Arc::new(fenced) }
     }
 
     /// Current state of partition `p`.

@@ -119,6 +119,7 @@ pub struct Broker {
     /// Replicas by partition index (`None` where not assigned).
     pub replicas: Vec<Option<Replica>>,
     cache: Arc<Vec<PartitionState>>,
+    fenced: Arc<Vec<u32>>,
     next_id: u64,
 }
 
@@ -127,7 +128,7 @@ impl Broker {
     /// initial metadata applied.
     pub fn new(id: u32, topo: Arc<Topology>, epoch: u64, image: &MetadataImage, now: u64, out: &mut BrokerOut) -> Self {
         let replicas = topo.partitions.iter().map(|p| p.replicas.contains(&id).then(Replica::new)).collect();
-        let mut b = Broker { id, topo, broker_epoch: epoch, metadata_version: 0, replicas, cache: Arc::default(), next_id: 0 };
+        let mut b = Broker { id, topo, broker_epoch: epoch, metadata_version: 0, replicas, cache: Arc::default(), fenced: Arc::default(), next_id: 0 };
         b.arm_timers(out);
         b.apply_image(now, image, out);
         b
@@ -152,7 +153,7 @@ impl Broker {
             })
             .collect();
         out.send(NodeId::Controller, Msg::Register);
-        Broker { id: old.id, topo: old.topo.clone(), broker_epoch: 0, metadata_version: 0, replicas, cache: Arc::default(), next_id: old.next_id }
+        Broker { id: old.id, topo: old.topo.clone(), broker_epoch: 0, metadata_version: 0, replicas, cache: Arc::default(), fenced: Arc::default(), next_id: old.next_id }
     }
 
     fn arm_timers(&self, out: &mut BrokerOut) {
@@ -276,6 +277,7 @@ impl Broker {
         }
         self.metadata_version = image.version;
         self.cache = image.partitions.clone();
+        self.fenced = image.fenced.clone();
         for p in 0..self.replicas.len() {
             let st = &image.partitions[p];
             let Some(r) = self.replicas[p].as_mut() else { continue };
@@ -589,7 +591,10 @@ impl Broker {
         let mut new_hw = if r.isr.len() < info.min_isr { r.hw } else { leo };
         for f in &ls.followers {
             let caught_up = f.leo == leo || now.saturating_sub(f.last_caught_up) <= lag;
-            if f.leo < new_hw && (maximal.contains(&f.broker) || (caught_up && f.last_fetch_time > 0)) {
+            // A caught-up replica outside the ISR holds the HW back too, if it is ISR-eligible
+            // (KAFKA-15021: its broker is not fenced).
+            let eligible = caught_up && f.last_fetch_time > 0 && !self.fenced.contains(&f.broker);
+            if f.leo < new_hw && (maximal.contains(&f.broker) || eligible) {
                 new_hw = f.leo;
             }
         }

@@ -27,6 +27,8 @@ pub struct MetadataImage {
     pub version: u64,
     /// State per partition index.
     pub partitions: Arc<Vec<PartitionState>>,
+    /// Brokers the controller has fenced (they are not ISR-eligible).
+    pub fenced: Arc<Vec<u32>>,
 }
 
 /// Follower fetch (`Fetch` with a replica id).
