@@ -62,7 +62,13 @@ pub fn parse_str(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let cx = Cx { src: source, file };
     let doc = ImDocument::parse(source).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
-        cx.err(at, format!("invalid TOML: {}", one_line(e.message())))
+        let what = one_line(e.message());
+        let what = if what.is_empty() {
+            "syntax error".into()
+        } else {
+            what
+        };
+        cx.err(at, format!("invalid TOML: {what}"))
     })?;
     let root = Tab {
         t: doc.as_table(),
@@ -448,12 +454,8 @@ impl Cx<'_> {
 
     /// The required entry `key` of `t`, or an error at the table.
     fn required<'a>(&self, t: &Tab<'a>, key: &str) -> R<Field<'a>> {
-        t.get(key).ok_or_else(|| {
-            self.err(
-                t.at,
-                format!("missing required key `{key}` {}", t.place()),
-            )
-        })
+        t.get(key)
+            .ok_or_else(|| self.err(t.at, format!("missing required key `{key}` {}", t.place())))
     }
 
     /// Rejects any key of `t` not in `allowed`, naming the nearest valid one.
@@ -462,11 +464,10 @@ impl Cx<'_> {
             if allowed.contains(&k) {
                 continue;
             }
-            let at = t
-                .t
-                .key(k)
-                .and_then(|key| key.span())
-                .map_or(t.at, |s| s.start);
+            let at =
+                t.t.key(k)
+                    .and_then(|key| key.span())
+                    .map_or(t.at, |s| s.start);
             let shown = match dotted_path(k, item) {
                 Some(path) if allowed.contains(&path.as_str()) => {
                     return Err(self.err(
@@ -607,7 +608,10 @@ impl Cx<'_> {
         if a > b {
             return Err(self.err(
                 f.at,
-                format!("`{}` = [{a}, {b}]: the minimum {a} is above the maximum {b}", f.key),
+                format!(
+                    "`{}` = [{a}, {b}]: the minimum {a} is above the maximum {b}",
+                    f.key
+                ),
             ));
         }
         Ok((a, b))
@@ -619,7 +623,11 @@ impl Cx<'_> {
             Some(t) => Ok(Tab { t, at: f.at, name }),
             None => Err(self.err(
                 f.at,
-                format!("`{}` must be a table ({name}), found {}", f.key, kind(f.item)),
+                format!(
+                    "`{}` must be a table ({name}), found {}",
+                    f.key,
+                    kind(f.item)
+                ),
             )),
         }
     }
@@ -901,7 +909,10 @@ impl Cx<'_> {
             if name.is_empty() {
                 return Err(self.err(name_f.at, "a client name must not be empty"));
             }
-            if let Some(c) = name.chars().find(|&c| c == '#' || c == '/' || c.is_whitespace()) {
+            if let Some(c) = name
+                .chars()
+                .find(|&c| c == '#' || c == '/' || c.is_whitespace())
+            {
                 return Err(self.err(
                     name_f.at,
                     format!(
@@ -1100,7 +1111,9 @@ impl Cx<'_> {
         let bad = |found: String| {
             self.err(
                 f.at,
-                format!("`acks` must be \"all\", \"-1\", \"0\" or \"1\" (or -1, 0, 1), found {found}"),
+                format!(
+                    "`acks` must be \"all\", \"-1\", \"0\" or \"1\" (or -1, 0, 1), found {found}"
+                ),
             )
         };
         match f.item.as_value() {
@@ -1163,7 +1176,7 @@ impl Cx<'_> {
                 return Err(self.err(
                     f.key_at,
                     format!(
-                        "`restart_after_ms` applies to crash and power-loss; a {} ends after \
+                        "`restart_after_ms` applies to crash and power-loss; {} ends after \
                          `duration_ms`",
                         action.as_str()
                     ),
@@ -1177,7 +1190,7 @@ impl Cx<'_> {
                 return Err(self.err(
                     f.key_at,
                     format!(
-                        "`duration_ms` applies to isolate and pause; a {} lasts until \
+                        "`duration_ms` applies to isolate and pause; {} lasts until \
                          `restart_after_ms` (omitted: the target stays down)",
                         action.as_str()
                     ),
@@ -1187,7 +1200,10 @@ impl Cx<'_> {
             None if lasting => {
                 return Err(self.err(
                     t.at,
-                    format!("missing required key `duration_ms`: a {} needs one", action.as_str()),
+                    format!(
+                        "missing required key `duration_ms` in [[fault]]: how long the {} lasts",
+                        action.as_str()
+                    ),
                 ));
             }
             None => None,
@@ -1229,7 +1245,9 @@ impl Cx<'_> {
                 )),
                 Err(_) => Err(self.err(
                     rest_at,
-                    format!("`broker:N` needs a broker number from 1 to {brokers}, found \"{rest}\""),
+                    format!(
+                        "`broker:N` needs a broker number from 1 to {brokers}, found \"{rest}\""
+                    ),
                 )),
             },
             "leader" => {
@@ -1264,7 +1282,9 @@ impl Cx<'_> {
                     )),
                 }
             }
-            "producer" => Ok(Target::Producer(self.client_index(rest_at, rest, producers)?)),
+            "producer" => Ok(Target::Producer(
+                self.client_index(rest_at, rest, producers)?,
+            )),
             "coordinator" => Err(self.err(
                 f.at,
                 "coordinator targets are not supported yet by this build",
@@ -1313,12 +1333,12 @@ impl Cx<'_> {
                     let has = if records == 0 {
                         format!("{client} sends no records")
                     } else {
-                        format!("{client} sends records {client}#0 to {client}#{}", records - 1)
+                        format!(
+                            "{client} sends records {client}#0 to {client}#{}",
+                            records - 1
+                        )
                     };
-                    return Err(self.err(
-                        index_at,
-                        format!("{has}; there is no {client}#{index}"),
-                    ));
+                    return Err(self.err(index_at, format!("{has}; there is no {client}#{index}")));
                 }
                 let event_at = self.inside(f, *at1);
                 let event = self.word(event_at, "after", event, RECORD_EVENTS)?;
@@ -1366,7 +1386,9 @@ impl Cx<'_> {
                     }),
                     _ => Err(self.err(
                         n_at,
-                        format!("the count N in \"CLIENT EVENT N\" must be at least 1, found \"{n}\""),
+                        format!(
+                            "the count N in \"CLIENT EVENT N\" must be at least 1, found \"{n}\""
+                        ),
                     )),
                 }
             }
@@ -1442,7 +1464,11 @@ impl Cx<'_> {
         if array.is_empty() {
             return Err(self.err(
                 f.at,
-                format!("`{}` must not be empty: list some of {}", f.key, one_of(options)),
+                format!(
+                    "`{}` must not be empty: list some of {}",
+                    f.key,
+                    one_of(options)
+                ),
             ));
         }
         array
@@ -1488,7 +1514,10 @@ impl Cx<'_> {
                 if n < 0 {
                     return Err(self.err(
                         f.at,
-                        format!("`{}` must be {usage}, found {n}: counts are never negative", f.key),
+                        format!(
+                            "`{}` must be {usage}, found {n}: counts are never negative",
+                            f.key
+                        ),
                     ));
                 }
                 Bound::Eq(n as u64)
@@ -1507,7 +1536,10 @@ impl Cx<'_> {
         if bound == Bound::Lt(0) {
             return Err(self.err(
                 f.at,
-                format!("`{}` = \"<0\" can never hold: counts are never negative", f.key),
+                format!(
+                    "`{}` = \"<0\" can never hold: counts are never negative",
+                    f.key
+                ),
             ));
         }
         Ok(bound)
@@ -1553,7 +1585,17 @@ mod tests {
         assert_eq!(parse_bound(">=12"), Some(Bound::Ge(12)));
         assert_eq!(parse_bound("<= 3"), Some(Bound::Le(3)));
         assert_eq!(parse_bound("<7"), Some(Bound::Lt(7)));
-        for junk in ["", ">", "=>1", "==1", "1.5", "-1", "+1", "> x", "99999999999999999999"] {
+        for junk in [
+            "",
+            ">",
+            "=>1",
+            "==1",
+            "1.5",
+            "-1",
+            "+1",
+            "> x",
+            "99999999999999999999",
+        ] {
             assert_eq!(parse_bound(junk), None, "{junk:?}");
         }
     }
