@@ -747,7 +747,7 @@ fn replication_factor_above_the_broker_count_is_rejected_at_its_value() {
         "name = \"t\"\n[[topic]]\nname = \"a\"\nreplication_factor = 0\n",
         4,
         22,
-        "`replication_factor` must be from 1 to",
+        "`replication_factor` must be at least 1, found 0",
     );
 }
 
@@ -861,6 +861,7 @@ fn acks_accepts_kafkas_string_and_integer_spellings() {
         ("1", Acks::One),
         ("\"0\"", Acks::Zero),
         ("0", Acks::Zero),
+        ("\" all \"", Acks::All),
     ] {
         let c = producer_config(&format!("\"acks\" = {value}\n")).unwrap();
         assert_eq!(c.acks, acks, "{value}");
@@ -1075,7 +1076,7 @@ fn trigger_errors_name_what_was_wrong() {
     let cases: &[(&str, usize, &str)] = &[
         ("p1#100 acked", 13, "p1 sends records p1#0 to p1#99; there is no p1#100"),
         ("p1#x acked", 13, "the record index must be a number, found \"x\""),
-        ("p1#3 ackd", 15, "`after` must be one of \"sent\", \"appended\", \"acked\", \"committed\" or \"processed\", found \"ackd\"; did you mean \"acked\"?"),
+        ("p1#3 ackd", 15, "the record event must be one of \"sent\", \"appended\", \"acked\", \"committed\" or \"processed\", found \"ackd\"; did you mean \"acked\"?"),
         ("p1#3 processed", 15, "`processed` triggers need consumers, which are not supported yet by this build"),
         ("p1 polled 3", 13, "producer p1 has no `polled` events; producers count acked"),
         ("p1 committed 3", 13, "producer p1 has no `committed` events; producers count acked"),

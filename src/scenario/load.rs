@@ -289,7 +289,7 @@ impl<'a> Tab<'a> {
     /// "in [producer.config]" or "at the top level", for messages.
     fn place(&self) -> String {
         if self.name == TOP {
-            TOP.replacen("the", "at the", 1)
+            format!("at {TOP}")
         } else {
             format!("in {}", self.name)
         }
@@ -543,11 +543,11 @@ impl Cx<'_> {
     /// A string naming one of `options`, with the nearest option on a typo.
     fn choice<T: Copy>(&self, f: Field<'_>, options: &[(&str, T)]) -> R<T> {
         let s = self.string(f)?;
-        self.word(f.at, f.key, s, options)
+        self.word(f.at, &format!("`{}`", f.key), s, options)
     }
 
-    /// `word` (found at byte `at`, the value of `key`) as one of `options`.
-    fn word<T: Copy>(&self, at: usize, key: &str, word: &str, options: &[(&str, T)]) -> R<T> {
+    /// `word` (found at byte `at`; `subject` says what it is) as one of `options`.
+    fn word<T: Copy>(&self, at: usize, subject: &str, word: &str, options: &[(&str, T)]) -> R<T> {
         if let Some((_, v)) = options.iter().find(|(n, _)| *n == word) {
             return Ok(*v);
         }
@@ -557,7 +557,7 @@ impl Cx<'_> {
         Err(self.err(
             at,
             format!(
-                "`{key}` must be one of {}, found \"{word}\"{hint}",
+                "{subject} must be one of {}, found \"{word}\"{hint}",
                 one_of(options)
             ),
         ))
@@ -849,7 +849,7 @@ impl Cx<'_> {
             };
             let replication_factor = match t.get("replication_factor") {
                 Some(f) => {
-                    let rf = self.int(f, 1, INT_MAX)?;
+                    let rf = self.int(f, 1, i64::MAX)?;
                     if rf > i64::from(brokers) {
                         return Err(self.err(
                             f.at,
@@ -1123,7 +1123,8 @@ impl Cx<'_> {
                 -1 => Ok(Acks::All),
                 other => Err(bad(other.to_string())),
             },
-            Some(Value::String(s)) => match s.value().as_str() {
+            // Kafka trims string configs before validating them.
+            Some(Value::String(s)) => match s.value().trim() {
                 "all" | "-1" => Ok(Acks::All),
                 "0" => Ok(Acks::Zero),
                 "1" => Ok(Acks::One),
@@ -1282,6 +1283,10 @@ impl Cx<'_> {
                     )),
                 }
             }
+            "producer" if rest.is_empty() => Err(self.err(
+                rest_at,
+                "`producer:NAME` needs a producer name after the colon",
+            )),
             "producer" => Ok(Target::Producer(
                 self.client_index(rest_at, rest, producers)?,
             )),
@@ -1341,7 +1346,7 @@ impl Cx<'_> {
                     return Err(self.err(index_at, format!("{has}; there is no {client}#{index}")));
                 }
                 let event_at = self.inside(f, *at1);
-                let event = self.word(event_at, "after", event, RECORD_EVENTS)?;
+                let event = self.word(event_at, "the record event", event, RECORD_EVENTS)?;
                 if event == RecordEvent::Processed {
                     return Err(self.err(
                         event_at,
@@ -1358,7 +1363,7 @@ impl Cx<'_> {
             [(at0, client), (at1, event), (at2, n)] if !client.contains('#') => {
                 let p = self.client_index(self.inside(f, *at0), client, producers)?;
                 let event_at = self.inside(f, *at1);
-                let event = self.word(event_at, "after", event, CLIENT_EVENTS)?;
+                let event = self.word(event_at, "the client event", event, CLIENT_EVENTS)?;
                 match event {
                     ClientEvent::Acked => {}
                     ClientEvent::TxnCommitted | ClientEvent::TxnAborted => {
@@ -1476,7 +1481,7 @@ impl Cx<'_> {
             .map(|v| {
                 let at = v.span().map_or(f.at, |s| s.start);
                 match v.as_str() {
-                    Some(s) => self.word(at, f.key, s, options),
+                    Some(s) => self.word(at, &format!("each of `{}`", f.key), s, options),
                     None => Err(self.err(
                         at,
                         format!(
