@@ -1,0 +1,1613 @@
+//! Loading a scenario file: TOML text in, a validated [`Scenario`] out, or one
+//! `FILE:LINE:COL: MESSAGE` error that says what was wrong and where, so that nothing bad is run.
+//!
+//! The file is parsed with `toml_edit`, which keeps the byte span of every key and value; each
+//! check reports the position of the offending key or value. Unknown keys get the nearest valid
+//! key by edit distance.
+
+use std::path::Path;
+
+use thiserror::Error;
+use toml_edit::{ImDocument, Item, TableLike, Value};
+
+use super::model::{
+    Acks, Bound, BrokerConfig, ClientEvent, ClusterSpec, Expectation, FaultAction, FaultSpec,
+    NemesisSpec, NetworkSpec, OnRestart, ProducerConfig, ProducerSpec, RecordEvent, Scenario,
+    Target, TargetClass, TopicSpec, Trigger,
+};
+use crate::report::Anomalies;
+
+/// A rejected scenario file: where (1-based line and column) and what was wrong.
+///
+/// Displays as `FILE:LINE:COL: MESSAGE`, the form editors and the CLI's exit-2 path expect.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ScenarioError {
+    /// The file name, as the caller gave it.
+    pub file: String,
+    /// 1-based line of the offending key or value (0 when the file could not be read at all).
+    pub line: usize,
+    /// 1-based column in characters (0 when the file could not be read at all).
+    pub column: usize,
+    /// What was wrong, with the allowed values or the nearest valid spelling when there is one.
+    pub message: String,
+}
+
+/// Reads and validates the scenario file at `path`; I/O and UTF-8 failures are errors too.
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the scenario file: {e}"),
+    })?;
+    match std::str::from_utf8(&bytes) {
+        Ok(source) => parse_str(source, &file),
+        Err(e) => {
+            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            let (line, column) = line_col(valid, valid.len());
+            Err(ScenarioError {
+                file,
+                line,
+                column,
+                message: "the file is not valid UTF-8".into(),
+            })
+        }
+    }
+}
+
+/// Parses and validates scenario TOML `source`; `file` is only used to label errors.
+pub fn parse_str(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    let cx = Cx { src: source, file };
+    let doc = ImDocument::parse(source).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start);
+        let what = one_line(e.message());
+        let what = if what.is_empty() {
+            "syntax error".into()
+        } else {
+            what
+        };
+        cx.err(at, format!("invalid TOML: {what}"))
+    })?;
+    let root = Tab {
+        t: doc.as_table(),
+        at: 0,
+        name: TOP,
+    };
+    cx.scenario(root)
+}
+
+/// Edit distance (insertions, deletions, substitutions) between two strings, by characters.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate nearest to `word` by edit distance (the first one on ties), if any.
+fn nearest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let word = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(&word, &c.to_lowercase()), c))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+/// 1-based line and column (in characters) of byte offset `at` in `src`.
+fn line_col(src: &str, at: usize) -> (usize, usize) {
+    let (mut line, mut column) = (1, 1);
+    for (i, ch) in src.char_indices() {
+        if i >= at {
+            break;
+        }
+        if ch == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    (line, column)
+}
+
+/// A multi-line parser message folded into one line.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+type R<T> = Result<T, ScenarioError>;
+
+/// The name used for the document's root table in messages.
+const TOP: &str = "the top level";
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "seed",
+    "duration_ms",
+    "cluster",
+    "network",
+    "topic",
+    "producer",
+    "consumer",
+    "processor",
+    "fault",
+    "nemesis",
+    "expect",
+];
+const CLUSTER_KEYS: &[&str] = &["brokers", "config"];
+const BROKER_CONFIG_KEYS: &[&str] = &[
+    "min.insync.replicas",
+    "unclean.leader.election.enable",
+    "replica.lag.time.max.ms",
+    "log.flush.interval.messages",
+    "broker.session.timeout.ms",
+    "broker.heartbeat.interval.ms",
+    "replica.fetch.wait.max.ms",
+    "replica.fetch.backoff.ms",
+];
+const NETWORK_KEYS: &[&str] = &["latency_ms"];
+const TOPIC_KEYS: &[&str] = &["name", "partitions", "replication_factor", "config"];
+const TOPIC_CONFIG_KEYS: &[&str] = &[
+    "min.insync.replicas",
+    "unclean.leader.election.enable",
+    "flush.messages",
+];
+const PRODUCER_KEYS: &[&str] = &[
+    "name",
+    "topic",
+    "records",
+    "keys",
+    "interval_ms",
+    "record_bytes",
+    "on_restart",
+    "config",
+    "transaction_records",
+    "abort_every",
+];
+const PRODUCER_CONFIG_KEYS: &[&str] = &[
+    "acks",
+    "enable.idempotence",
+    "retries",
+    "max.in.flight.requests.per.connection",
+    "linger.ms",
+    "batch.size",
+    "retry.backoff.ms",
+    "retry.backoff.max.ms",
+    "request.timeout.ms",
+    "delivery.timeout.ms",
+    "transactional.id",
+];
+const FAULT_KEYS: &[&str] = &[
+    "at_ms",
+    "after",
+    "action",
+    "target",
+    "restart_after_ms",
+    "duration_ms",
+];
+const NEMESIS_KEYS: &[&str] = &[
+    "actions",
+    "targets",
+    "interval_ms",
+    "start_ms",
+    "stop_ms",
+    "restart_after_ms",
+    "duration_ms",
+    "safe_power_loss",
+];
+
+const ACTIONS: &[(&str, FaultAction)] = &[
+    ("crash", FaultAction::Crash),
+    ("power-loss", FaultAction::PowerLoss),
+    ("isolate", FaultAction::Isolate),
+    ("pause", FaultAction::Pause),
+];
+const TARGET_CLASSES: &[(&str, TargetClass)] = &[
+    ("brokers", TargetClass::Brokers),
+    ("producers", TargetClass::Producers),
+    ("consumers", TargetClass::Consumers),
+    ("processors", TargetClass::Processors),
+];
+const TARGET_KINDS: &[&str] = &[
+    "broker",
+    "leader",
+    "producer",
+    "coordinator",
+    "consumer",
+    "processor",
+];
+const RECORD_EVENTS: &[(&str, RecordEvent)] = &[
+    ("sent", RecordEvent::Sent),
+    ("appended", RecordEvent::Appended),
+    ("acked", RecordEvent::Acked),
+    ("committed", RecordEvent::Committed),
+    ("processed", RecordEvent::Processed),
+];
+const CLIENT_EVENTS: &[(&str, ClientEvent)] = &[
+    ("acked", ClientEvent::Acked),
+    ("polled", ClientEvent::Polled),
+    ("processed", ClientEvent::Processed),
+    ("committed", ClientEvent::Committed),
+    ("txn-committed", ClientEvent::TxnCommitted),
+    ("txn-aborted", ClientEvent::TxnAborted),
+];
+const ON_RESTART: &[(&str, OnRestart)] = &[
+    ("resend-unacked", OnRestart::ResendUnacked),
+    ("skip-unacked", OnRestart::SkipUnacked),
+];
+
+/// Java `int` bound of Kafka's INT-typed configs.
+const INT_MAX: i64 = i32::MAX as i64;
+/// Kafka's `replica.socket.timeout.ms` default, which `replica.fetch.wait.max.ms` may not exceed.
+const REPLICA_SOCKET_TIMEOUT_MS: u64 = 30_000;
+/// The idempotent producer's limit on `max.in.flight.requests.per.connection`.
+const MAX_IN_FLIGHT_FOR_IDEMPOTENCE: u32 = 5;
+
+/// A table (standard, inline, or an entry of an array of tables) and where it starts.
+#[derive(Clone, Copy)]
+struct Tab<'a> {
+    t: &'a dyn TableLike,
+    at: usize,
+    name: &'static str,
+}
+
+impl<'a> Tab<'a> {
+    /// The entry for `key`, with the positions of its key and value.
+    fn get(&self, key: &str) -> Option<Field<'a>> {
+        let t: &'a dyn TableLike = self.t;
+        let (k, item) = t.get_key_value(key)?;
+        if item.is_none() {
+            return None;
+        }
+        let key_at = k.span().map_or(self.at, |s| s.start);
+        let at = item.span().map_or(key_at, |s| s.start);
+        Some(Field {
+            key: k.get(),
+            key_at,
+            item,
+            at,
+        })
+    }
+
+    /// "in [producer.config]" or "at the top level", for messages.
+    fn place(&self) -> String {
+        if self.name == TOP {
+            format!("at {TOP}")
+        } else {
+            format!("in {}", self.name)
+        }
+    }
+}
+
+/// One key/value entry of a table, with byte offsets of the key and of the value.
+#[derive(Clone, Copy)]
+struct Field<'a> {
+    key: &'a str,
+    key_at: usize,
+    item: &'a Item,
+    at: usize,
+}
+
+/// The loader: the source text (for positions) and the file name (for messages).
+struct Cx<'s> {
+    src: &'s str,
+    file: &'s str,
+}
+
+/// "a string", "an integer", ...: what a value is, for type errors.
+fn kind(item: &Item) -> &'static str {
+    match item {
+        Item::None => "nothing",
+        Item::Table(_) => "a table",
+        Item::ArrayOfTables(_) => "an array of tables",
+        Item::Value(v) => match v {
+            Value::String(_) => "a string",
+            Value::Integer(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::Boolean(_) => "a boolean",
+            Value::Datetime(_) => "a date-time",
+            Value::Array(_) => "an array",
+            Value::InlineTable(_) => "an inline table",
+        },
+    }
+}
+
+/// "from 1 to 64" or "at least 1".
+fn range_text(min: i64, max: i64) -> String {
+    if max == i64::MAX {
+        format!("at least {min}")
+    } else {
+        format!("from {min} to {max}")
+    }
+}
+
+/// `"a", "b" or "c"`.
+fn one_of<T>(options: &[(&str, T)]) -> String {
+    let names: Vec<String> = options.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => String::new(),
+    }
+}
+
+/// The full name of a dotted key (`min.insync.replicas = 1` unquoted), when `item` is one.
+fn dotted_path(key: &str, item: &Item) -> Option<String> {
+    let mut cur = item.as_table_like()?;
+    if !cur.is_dotted() {
+        return None;
+    }
+    let mut path = key.to_string();
+    loop {
+        let (k, next) = cur.iter().next()?;
+        path.push('.');
+        path.push_str(k);
+        match next.as_table_like() {
+            Some(t) if t.is_dotted() => cur = t,
+            _ => return Some(path),
+        }
+    }
+}
+
+/// Kafka's legal topic names: 1..=249 of `[a-zA-Z0-9._-]`, not `.` or `..`.
+fn legal_topic_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 249
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Parses an `[expect]` string bound: "N", ">N", ">=N", "<=N" or "<N", whitespace tolerated.
+fn parse_bound(s: &str) -> Option<Bound> {
+    let t = s.trim();
+    let (make, rest): (fn(u64) -> Bound, &str) = if let Some(r) = t.strip_prefix(">=") {
+        (Bound::Ge, r)
+    } else if let Some(r) = t.strip_prefix("<=") {
+        (Bound::Le, r)
+    } else if let Some(r) = t.strip_prefix('>') {
+        (Bound::Gt, r)
+    } else if let Some(r) = t.strip_prefix('<') {
+        (Bound::Lt, r)
+    } else {
+        (Bound::Eq, t)
+    };
+    let rest = rest.trim();
+    if rest.is_empty() || !rest.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    rest.parse().ok().map(make)
+}
+
+/// Whitespace-separated words of `s` with their byte offsets.
+fn words(s: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(b)) => {
+                out.push((b, &s[b..i]));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(b) = start {
+        out.push((b, &s[b..]));
+    }
+    out
+}
+
+impl Cx<'_> {
+    /// An error at byte offset `at`.
+    fn err(&self, at: usize, message: impl Into<String>) -> ScenarioError {
+        let (line, column) = line_col(self.src, at);
+        ScenarioError {
+            file: self.file.to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// The line of byte offset `at`, for "first declared at line N" notes.
+    fn line_of(&self, at: usize) -> usize {
+        line_col(self.src, at).0
+    }
+
+    /// Byte offset of byte `offset` inside string value `f`, when the source spells the string
+    /// without escapes (else the start of the value).
+    fn inside(&self, f: Field<'_>, offset: usize) -> usize {
+        let (Some(span), Some(value)) = (f.item.span(), f.item.as_str()) else {
+            return f.at;
+        };
+        let raw = self.src.get(span.clone()).unwrap_or_default();
+        let plain = raw.len() == value.len() + 2
+            && (raw.starts_with('"') || raw.starts_with('\''))
+            && raw.get(1..raw.len() - 1) == Some(value);
+        if plain && offset <= value.len() {
+            span.start + 1 + offset
+        } else {
+            f.at
+        }
+    }
+
+    /// The required entry `key` of `t`, or an error at the table.
+    fn required<'a>(&self, t: &Tab<'a>, key: &str) -> R<Field<'a>> {
+        t.get(key)
+            .ok_or_else(|| self.err(t.at, format!("missing required key `{key}` {}", t.place())))
+    }
+
+    /// Rejects any key of `t` not in `allowed`, naming the nearest valid one.
+    fn check_keys(&self, t: &Tab<'_>, allowed: &[&str]) -> R<()> {
+        for (k, item) in t.t.iter() {
+            if allowed.contains(&k) {
+                continue;
+            }
+            let at =
+                t.t.key(k)
+                    .and_then(|key| key.span())
+                    .map_or(t.at, |s| s.start);
+            let shown = match dotted_path(k, item) {
+                Some(path) if allowed.contains(&path.as_str()) => {
+                    return Err(self.err(
+                        at,
+                        format!(
+                            "write the key in quotes, \"{path}\" = ...: unquoted, TOML reads \
+                             its dots as nested tables"
+                        ),
+                    ));
+                }
+                Some(path) => path,
+                None => k.to_string(),
+            };
+            let hint = nearest(&shown, allowed.iter().copied())
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            return Err(self.err(at, format!("unknown key `{shown}` {}{hint}", t.place())));
+        }
+        Ok(())
+    }
+
+    /// A type error: "`brokers` must be an integer, found a string".
+    fn type_err(&self, f: Field<'_>, want: &str) -> ScenarioError {
+        let mut message = format!("`{}` must be {want}, found {}", f.key, kind(f.item));
+        if let Some(s) = f.item.as_str() {
+            let t = s.trim();
+            let unquote = (want.contains("integer") && t.parse::<i64>().is_ok())
+                || (want.contains("boolean") && (t == "true" || t == "false"));
+            if unquote {
+                message.push_str(&format!(" (write {t} without quotes)"));
+            }
+        }
+        self.err(f.at, message)
+    }
+
+    /// An integer in `min..=max`.
+    fn int(&self, f: Field<'_>, min: i64, max: i64) -> R<i64> {
+        let Some(n) = f.item.as_integer() else {
+            return Err(self.type_err(f, "an integer"));
+        };
+        if n < min || n > max {
+            return Err(self.err(
+                f.at,
+                format!("`{}` must be {}, found {n}", f.key, range_text(min, max)),
+            ));
+        }
+        Ok(n)
+    }
+
+    /// A non-negative integer of at least `min`, as u64.
+    fn u64_min(&self, f: Field<'_>, min: i64) -> R<u64> {
+        self.int(f, min, i64::MAX).map(|n| n as u64)
+    }
+
+    /// An integer in `min..=max` (max at most u32::MAX), as u32.
+    fn u32_in(&self, f: Field<'_>, min: i64, max: i64) -> R<u32> {
+        self.int(f, min, max.min(i64::from(u32::MAX)))
+            .map(|n| n as u32)
+    }
+
+    /// A boolean.
+    fn bool(&self, f: Field<'_>) -> R<bool> {
+        f.item
+            .as_bool()
+            .ok_or_else(|| self.type_err(f, "a boolean (true or false)"))
+    }
+
+    /// A string.
+    fn string<'a>(&self, f: Field<'a>) -> R<&'a str> {
+        f.item.as_str().ok_or_else(|| self.type_err(f, "a string"))
+    }
+
+    /// A string naming one of `options`, with the nearest option on a typo.
+    fn choice<T: Copy>(&self, f: Field<'_>, options: &[(&str, T)]) -> R<T> {
+        let s = self.string(f)?;
+        self.word(f.at, &format!("`{}`", f.key), s, options)
+    }
+
+    /// `word` (found at byte `at`; `subject` says what it is) as one of `options`.
+    fn word<T: Copy>(&self, at: usize, subject: &str, word: &str, options: &[(&str, T)]) -> R<T> {
+        if let Some((_, v)) = options.iter().find(|(n, _)| *n == word) {
+            return Ok(*v);
+        }
+        let hint = nearest(word, options.iter().map(|(n, _)| *n))
+            .map(|n| format!("; did you mean \"{n}\"?"))
+            .unwrap_or_default();
+        Err(self.err(
+            at,
+            format!(
+                "{subject} must be one of {}, found \"{word}\"{hint}",
+                one_of(options)
+            ),
+        ))
+    }
+
+    /// `[a, b]` with `min <= a <= b`, or one integer `n` meaning `[n, n]`.
+    fn pair(&self, f: Field<'_>, min: i64) -> R<(u64, u64)> {
+        if f.item.as_integer().is_some() {
+            let n = self.u64_min(f, min)?;
+            return Ok((n, n));
+        }
+        let Some(array) = f.item.as_array() else {
+            return Err(self.type_err(f, "[min, max] or one integer"));
+        };
+        if array.len() != 2 {
+            return Err(self.err(
+                f.at,
+                format!(
+                    "`{}` must be [min, max], two integers, found {} element{}",
+                    f.key,
+                    array.len(),
+                    if array.len() == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+        let mut bounds = [0u64; 2];
+        for (slot, v) in bounds.iter_mut().zip(array.iter()) {
+            let at = v.span().map_or(f.at, |s| s.start);
+            let Some(n) = v.as_integer() else {
+                return Err(self.err(
+                    at,
+                    format!(
+                        "`{}` must be [min, max], two integers, found {}",
+                        f.key,
+                        kind(&Item::Value(v.clone()))
+                    ),
+                ));
+            };
+            if n < min {
+                return Err(self.err(
+                    at,
+                    format!("`{}` bounds must be at least {min}, found {n}", f.key),
+                ));
+            }
+            *slot = n as u64;
+        }
+        let [a, b] = bounds;
+        if a > b {
+            return Err(self.err(
+                f.at,
+                format!(
+                    "`{}` = [{a}, {b}]: the minimum {a} is above the maximum {b}",
+                    f.key
+                ),
+            ));
+        }
+        Ok((a, b))
+    }
+
+    /// The sub-table in `f`.
+    fn table<'a>(&self, f: Field<'a>, name: &'static str) -> R<Tab<'a>> {
+        match f.item.as_table_like() {
+            Some(t) => Ok(Tab { t, at: f.at, name }),
+            None => Err(self.err(
+                f.at,
+                format!(
+                    "`{}` must be a table ({name}), found {}",
+                    f.key,
+                    kind(f.item)
+                ),
+            )),
+        }
+    }
+
+    /// The tables of an array of tables (`[[producer]]`, or an array of inline tables).
+    fn tables<'a>(&self, f: Field<'a>, name: &'static str) -> R<Vec<Tab<'a>>> {
+        match f.item {
+            Item::ArrayOfTables(array) => Ok(array
+                .iter()
+                .map(|t| Tab {
+                    t,
+                    at: t.span().map_or(f.at, |s| s.start),
+                    name,
+                })
+                .collect()),
+            Item::Value(Value::Array(array)) => array
+                .iter()
+                .map(|v| {
+                    let at = v.span().map_or(f.at, |s| s.start);
+                    match v.as_inline_table() {
+                        Some(t) => Ok(Tab { t, at, name }),
+                        None => Err(self.err(
+                            at,
+                            format!(
+                                "each `{}` must be a table ({name}), found {}",
+                                f.key,
+                                kind(&Item::Value(v.clone()))
+                            ),
+                        )),
+                    }
+                })
+                .collect(),
+            _ => Err(self.err(
+                f.at,
+                format!(
+                    "`{}` must be an array of tables, written {name}, found {}",
+                    f.key,
+                    kind(f.item)
+                ),
+            )),
+        }
+    }
+
+    /// The whole scenario.
+    fn scenario(&self, root: Tab<'_>) -> R<Scenario> {
+        self.check_keys(&root, TOP_KEYS)?;
+        for (key, what) in [("consumer", "consumers"), ("processor", "processors")] {
+            if let Some(f) = root.get(key) {
+                return Err(self.err(f.at, format!("{what} are not supported yet by this build")));
+            }
+        }
+        let defaults = Scenario::default();
+        let name = self.string(self.required(&root, "name")?)?.to_string();
+        let description = match root.get("description") {
+            Some(f) => Some(self.string(f)?.to_string()),
+            None => None,
+        };
+        let seed = match root.get("seed") {
+            Some(f) => self.u64_min(f, 0)?,
+            None => defaults.seed,
+        };
+        let duration_ms = match root.get("duration_ms") {
+            Some(f) => self.u64_min(f, 1)?,
+            None => defaults.duration_ms,
+        };
+        let cluster = self.cluster(&root)?;
+        let network = self.network(&root)?;
+        let topics = self.topics(&root, cluster.brokers)?;
+        let producers = self.producers(&root, &topics)?;
+        let mut faults = Vec::new();
+        if let Some(f) = root.get("fault") {
+            for t in self.tables(f, "[[fault]]")? {
+                faults.push(self.fault(&t, cluster.brokers, &topics, &producers)?);
+            }
+        }
+        let nemesis = match root.get("nemesis") {
+            Some(f) => Some(self.nemesis(&self.table(f, "[nemesis]")?)?),
+            None => None,
+        };
+        let expect = match root.get("expect") {
+            Some(f) => self.expect(&self.table(f, "[expect]")?)?,
+            None => Vec::new(),
+        };
+        Ok(Scenario {
+            name,
+            description,
+            seed,
+            duration_ms,
+            cluster,
+            network,
+            topics,
+            producers,
+            faults,
+            nemesis,
+            expect,
+        })
+    }
+
+    /// `[cluster]` and `[cluster.config]`.
+    fn cluster(&self, root: &Tab<'_>) -> R<ClusterSpec> {
+        let mut cluster = ClusterSpec::default();
+        let Some(f) = root.get("cluster") else {
+            return Ok(cluster);
+        };
+        let t = self.table(f, "[cluster]")?;
+        self.check_keys(&t, CLUSTER_KEYS)?;
+        if let Some(f) = t.get("brokers") {
+            cluster.brokers = self.u32_in(f, 1, 64)?;
+        }
+        if let Some(f) = t.get("config") {
+            cluster.config = self.broker_config(&self.table(f, "[cluster.config]")?)?;
+        }
+        Ok(cluster)
+    }
+
+    /// `[cluster.config]`: Kafka broker configs with Kafka's ranges and cross-checks.
+    fn broker_config(&self, t: &Tab<'_>) -> R<BrokerConfig> {
+        self.check_keys(t, BROKER_CONFIG_KEYS)?;
+        let mut c = BrokerConfig::default();
+        if let Some(f) = t.get("min.insync.replicas") {
+            c.min_insync_replicas = self.u32_in(f, 1, INT_MAX)?;
+        }
+        if let Some(f) = t.get("unclean.leader.election.enable") {
+            c.unclean_leader_election_enable = self.bool(f)?;
+        }
+        let lag = t.get("replica.lag.time.max.ms");
+        if let Some(f) = lag {
+            c.replica_lag_time_max_ms = self.u64_min(f, 1)?;
+            // Kafka's ReplicaManager checks for lagging followers every half lag time.
+            c.isr_check_interval_ms = (c.replica_lag_time_max_ms / 2).max(1);
+        }
+        if let Some(f) = t.get("log.flush.interval.messages") {
+            c.log_flush_interval_messages = self.u64_min(f, 1)?;
+        }
+        if let Some(f) = t.get("broker.session.timeout.ms") {
+            c.broker_session_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("broker.heartbeat.interval.ms") {
+            c.broker_heartbeat_interval_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        let fetch_wait = t.get("replica.fetch.wait.max.ms");
+        if let Some(f) = fetch_wait {
+            c.replica_fetch_wait_max_ms = self.int(f, 0, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("replica.fetch.backoff.ms") {
+            c.replica_fetch_backoff_ms = self.int(f, 0, INT_MAX)? as u64;
+        }
+        if c.replica_fetch_wait_max_ms > REPLICA_SOCKET_TIMEOUT_MS {
+            let at = fetch_wait.map_or(t.at, |f| f.at);
+            return Err(self.err(
+                at,
+                format!(
+                    "`replica.fetch.wait.max.ms` ({}) must be at most replica.socket.timeout.ms \
+                     ({REPLICA_SOCKET_TIMEOUT_MS}, Kafka's default) to prevent unnecessary \
+                     socket timeouts",
+                    c.replica_fetch_wait_max_ms
+                ),
+            ));
+        }
+        if c.replica_fetch_wait_max_ms > c.replica_lag_time_max_ms {
+            let at = fetch_wait.or(lag).map_or(t.at, |f| f.at);
+            return Err(self.err(
+                at,
+                format!(
+                    "`replica.fetch.wait.max.ms` ({}) must be at most `replica.lag.time.max.ms` \
+                     ({}) to prevent frequent changes in ISR",
+                    c.replica_fetch_wait_max_ms, c.replica_lag_time_max_ms
+                ),
+            ));
+        }
+        Ok(c)
+    }
+
+    /// `[network]`.
+    fn network(&self, root: &Tab<'_>) -> R<NetworkSpec> {
+        let mut network = NetworkSpec::default();
+        if let Some(f) = root.get("network") {
+            let t = self.table(f, "[network]")?;
+            self.check_keys(&t, NETWORK_KEYS)?;
+            if let Some(f) = t.get("latency_ms") {
+                network.latency_ms = self.pair(f, 0)?;
+            }
+        }
+        Ok(network)
+    }
+
+    /// Every `[[topic]]`.
+    fn topics(&self, root: &Tab<'_>, brokers: u32) -> R<Vec<TopicSpec>> {
+        let mut topics: Vec<TopicSpec> = Vec::new();
+        let mut declared_at: Vec<usize> = Vec::new();
+        let Some(f) = root.get("topic") else {
+            return Ok(topics);
+        };
+        for t in self.tables(f, "[[topic]]")? {
+            self.check_keys(&t, TOPIC_KEYS)?;
+            let name_f = self.required(&t, "name")?;
+            let name = self.string(name_f)?;
+            if !legal_topic_name(name) {
+                return Err(self.err(
+                    name_f.at,
+                    format!(
+                        "topic name \"{name}\" is not a legal Kafka topic name: use 1 to 249 \
+                         ASCII letters, digits, '.', '_' or '-' (not \".\" or \"..\")"
+                    ),
+                ));
+            }
+            if let Some(i) = topics.iter().position(|x| x.name == name) {
+                return Err(self.err(
+                    name_f.at,
+                    format!(
+                        "topic `{name}` is declared twice (first at line {})",
+                        self.line_of(declared_at[i])
+                    ),
+                ));
+            }
+            let partitions = match t.get("partitions") {
+                Some(f) => self.u32_in(f, 1, 1000)?,
+                None => 1,
+            };
+            let replication_factor = match t.get("replication_factor") {
+                Some(f) => {
+                    let rf = self.int(f, 1, i64::MAX)?;
+                    if rf > i64::from(brokers) {
+                        return Err(self.err(
+                            f.at,
+                            format!("replication_factor {rf} is above the broker count {brokers}"),
+                        ));
+                    }
+                    rf as u32
+                }
+                None => brokers.min(3),
+            };
+            let mut topic = TopicSpec {
+                name: name.to_string(),
+                partitions,
+                replication_factor,
+                min_insync_replicas: None,
+                unclean_leader_election_enable: None,
+                flush_messages: None,
+            };
+            if let Some(f) = t.get("config") {
+                let c = self.table(f, "[topic.config]")?;
+                self.check_keys(&c, TOPIC_CONFIG_KEYS)?;
+                if let Some(f) = c.get("min.insync.replicas") {
+                    topic.min_insync_replicas = Some(self.u32_in(f, 1, INT_MAX)?);
+                }
+                if let Some(f) = c.get("unclean.leader.election.enable") {
+                    topic.unclean_leader_election_enable = Some(self.bool(f)?);
+                }
+                if let Some(f) = c.get("flush.messages") {
+                    topic.flush_messages = Some(self.u64_min(f, 1)?);
+                }
+            }
+            declared_at.push(name_f.at);
+            topics.push(topic);
+        }
+        Ok(topics)
+    }
+
+    /// Every `[[producer]]`.
+    fn producers(&self, root: &Tab<'_>, topics: &[TopicSpec]) -> R<Vec<ProducerSpec>> {
+        let mut producers: Vec<ProducerSpec> = Vec::new();
+        let mut declared_at: Vec<usize> = Vec::new();
+        let Some(f) = root.get("producer") else {
+            return Ok(producers);
+        };
+        for t in self.tables(f, "[[producer]]")? {
+            self.check_keys(&t, PRODUCER_KEYS)?;
+            for key in ["transaction_records", "abort_every"] {
+                if let Some(f) = t.get(key) {
+                    return Err(self.err(
+                        f.key_at,
+                        format!("transactions are not supported yet ({key})"),
+                    ));
+                }
+            }
+            let name_f = self.required(&t, "name")?;
+            let name = self.string(name_f)?;
+            if name.is_empty() {
+                return Err(self.err(name_f.at, "a client name must not be empty"));
+            }
+            if let Some(c) = name
+                .chars()
+                .find(|&c| c == '#' || c == '/' || c.is_whitespace())
+            {
+                return Err(self.err(
+                    name_f.at,
+                    format!(
+                        "client name \"{name}\" must not contain {:?}: names appear in record \
+                         values (NAME#I) and targets",
+                        c
+                    ),
+                ));
+            }
+            if let Some(i) = producers.iter().position(|p| p.name == name) {
+                return Err(self.err(
+                    name_f.at,
+                    format!(
+                        "client name `{name}` is already used by the producer at line {}",
+                        self.line_of(declared_at[i])
+                    ),
+                ));
+            }
+            let topic_f = self.required(&t, "topic")?;
+            let topic = self.string(topic_f)?;
+            self.topic_index(topic_f.at, topic, topics)?;
+            let records = self.u32_in(self.required(&t, "records")?, 0, i64::from(u32::MAX))?;
+            let mut p = ProducerSpec::new(name, topic, records);
+            if let Some(f) = t.get("keys") {
+                p.keys = Some(self.u32_in(f, 1, i64::from(u32::MAX))?);
+            }
+            if let Some(f) = t.get("interval_ms") {
+                p.interval_ms = self.u64_min(f, 0)?;
+            }
+            if let Some(f) = t.get("record_bytes") {
+                p.record_bytes = self.u64_min(f, 1)?;
+            }
+            if let Some(f) = t.get("on_restart") {
+                p.on_restart = self.choice(f, ON_RESTART)?;
+            }
+            if let Some(f) = t.get("config") {
+                p.config = self.producer_config(&self.table(f, "[producer.config]")?)?;
+            }
+            declared_at.push(name_f.at);
+            producers.push(p);
+        }
+        Ok(producers)
+    }
+
+    /// The index of declared topic `name`, or an error naming the nearest one.
+    fn topic_index(&self, at: usize, name: &str, topics: &[TopicSpec]) -> R<usize> {
+        if let Some(i) = topics.iter().position(|t| t.name == name) {
+            return Ok(i);
+        }
+        let hint = match nearest(name, topics.iter().map(|t| t.name.as_str())) {
+            Some(n) => format!("; did you mean `{n}`?"),
+            None => " (the file declares no [[topic]])".into(),
+        };
+        Err(self.err(at, format!("topic `{name}` is not declared{hint}")))
+    }
+
+    /// The index of the producer called `name`, or an error naming the nearest client.
+    fn client_index(&self, at: usize, name: &str, producers: &[ProducerSpec]) -> R<usize> {
+        if let Some(i) = producers.iter().position(|p| p.name == name) {
+            return Ok(i);
+        }
+        let hint = match nearest(name, producers.iter().map(|p| p.name.as_str())) {
+            Some(n) => format!("; did you mean `{n}`?"),
+            None => " (the file declares no [[producer]])".into(),
+        };
+        Err(self.err(at, format!("`{name}` names no client{hint}")))
+    }
+
+    /// `[producer.config]`, with the Java client's idempotence and delivery-timeout rules.
+    fn producer_config(&self, t: &Tab<'_>) -> R<ProducerConfig> {
+        self.check_keys(t, PRODUCER_CONFIG_KEYS)?;
+        if let Some(f) = t.get("transactional.id") {
+            return Err(self.err(
+                f.key_at,
+                "transactions are not supported yet (transactional.id)",
+            ));
+        }
+        let mut c = ProducerConfig::default();
+        let acks = t.get("acks");
+        if let Some(f) = acks {
+            c.acks = self.acks(f)?;
+        }
+        let idempotence = t.get("enable.idempotence");
+        let explicit = match idempotence {
+            Some(f) => Some(self.bool(f)?),
+            None => None,
+        };
+        let retries = t.get("retries");
+        if let Some(f) = retries {
+            c.retries = self.int(f, 0, INT_MAX)? as u32;
+        }
+        let in_flight = t.get("max.in.flight.requests.per.connection");
+        if let Some(f) = in_flight {
+            c.max_in_flight = self.int(f, 1, INT_MAX)? as u32;
+        }
+        if let Some(f) = t.get("linger.ms") {
+            c.linger_ms = self.u64_min(f, 0)?;
+        }
+        if let Some(f) = t.get("batch.size") {
+            c.batch_size = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("retry.backoff.ms") {
+            c.retry_backoff_ms = self.u64_min(f, 0)?;
+        }
+        if let Some(f) = t.get("retry.backoff.max.ms") {
+            c.retry_backoff_max_ms = self.u64_min(f, 0)?;
+        }
+        if let Some(f) = t.get("request.timeout.ms") {
+            c.request_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        let delivery = t.get("delivery.timeout.ms");
+        if let Some(f) = delivery {
+            c.delivery_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+
+        // ProducerConfig.postProcessAndValidateIdempotenceConfigs (Kafka 4.x): idempotence is on
+        // by default; a conflict turns it off silently unless it was asked for explicitly, except
+        // max.in.flight > 5, which is an error whenever idempotence is on.
+        c.enable_idempotence = explicit.unwrap_or(true);
+        if c.enable_idempotence {
+            let asked = explicit.is_some();
+            let mut disable = false;
+            if c.retries == 0 {
+                if asked {
+                    return Err(self.err(
+                        retries.map_or(t.at, |f| f.at),
+                        "enable.idempotence=true requires retries > 0 (Kafka: Must set retries \
+                         to non-zero when using the idempotent producer)",
+                    ));
+                }
+                disable = true;
+            }
+            if c.acks != Acks::All {
+                if asked {
+                    return Err(self.err(
+                        acks.map_or(t.at, |f| f.at),
+                        format!(
+                            "enable.idempotence=true requires acks=all, found acks={} (Kafka: \
+                             Must set acks to all in order to use the idempotent producer)",
+                            c.acks
+                        ),
+                    ));
+                }
+                disable = true;
+            }
+            if c.max_in_flight > MAX_IN_FLIGHT_FOR_IDEMPOTENCE {
+                let why = if asked {
+                    "enable.idempotence=true requires".to_string()
+                } else {
+                    "the idempotent producer (on by default; set \"enable.idempotence\" = false \
+                     to turn it off) requires"
+                        .to_string()
+                };
+                return Err(self.err(
+                    in_flight.map_or(t.at, |f| f.at),
+                    format!(
+                        "{why} max.in.flight.requests.per.connection <= \
+                         {MAX_IN_FLIGHT_FOR_IDEMPOTENCE}, found {} (Kafka: To use the idempotent \
+                         producer, max.in.flight.requests.per.connection must be set to at most 5)",
+                        c.max_in_flight
+                    ),
+                ));
+            }
+            if disable {
+                c.enable_idempotence = false;
+            }
+        }
+
+        // KafkaProducer.configureDeliveryTimeout: an explicit delivery.timeout.ms below
+        // linger.ms + request.timeout.ms is an error; the default is raised to that sum.
+        let floor = c
+            .linger_ms
+            .min(INT_MAX as u64)
+            .saturating_add(c.request_timeout_ms)
+            .min(INT_MAX as u64);
+        if c.delivery_timeout_ms < floor {
+            match delivery {
+                Some(f) => {
+                    return Err(self.err(
+                        f.at,
+                        format!(
+                            "`delivery.timeout.ms` ({}) must be at least linger.ms + \
+                             request.timeout.ms ({} + {} = {floor})",
+                            c.delivery_timeout_ms, c.linger_ms, c.request_timeout_ms
+                        ),
+                    ));
+                }
+                None => c.delivery_timeout_ms = floor,
+            }
+        }
+        Ok(c)
+    }
+
+    /// `acks`: "all", "-1", "0", "1" (Kafka's spellings) or the integers -1, 0, 1.
+    fn acks(&self, f: Field<'_>) -> R<Acks> {
+        let bad = |found: String| {
+            self.err(
+                f.at,
+                format!(
+                    "`acks` must be \"all\", \"-1\", \"0\" or \"1\" (or -1, 0, 1), found {found}"
+                ),
+            )
+        };
+        match f.item.as_value() {
+            Some(Value::Integer(n)) => match *n.value() {
+                0 => Ok(Acks::Zero),
+                1 => Ok(Acks::One),
+                -1 => Ok(Acks::All),
+                other => Err(bad(other.to_string())),
+            },
+            // Kafka trims string configs before validating them.
+            Some(Value::String(s)) => match s.value().trim() {
+                "all" | "-1" => Ok(Acks::All),
+                "0" => Ok(Acks::Zero),
+                "1" => Ok(Acks::One),
+                other => Err(bad(format!("\"{other}\""))),
+            },
+            _ => Err(self.type_err(f, "a string (\"all\", \"-1\", \"0\", \"1\") or an integer")),
+        }
+    }
+
+    /// One `[[fault]]`.
+    fn fault(
+        &self,
+        t: &Tab<'_>,
+        brokers: u32,
+        topics: &[TopicSpec],
+        producers: &[ProducerSpec],
+    ) -> R<FaultSpec> {
+        self.check_keys(t, FAULT_KEYS)?;
+        let trigger = match (t.get("at_ms"), t.get("after")) {
+            (Some(_), Some(after)) => {
+                return Err(self.err(
+                    after.key_at,
+                    "a fault has one trigger, `at_ms` or `after`, not both",
+                ));
+            }
+            (Some(f), None) => Trigger::AtMs(self.u64_min(f, 0)?),
+            (None, Some(f)) => self.trigger(f, producers)?,
+            (None, None) => {
+                return Err(self.err(
+                    t.at,
+                    "a fault needs a trigger: `at_ms = T` or `after = \"P#I EVENT\"` / \
+                     `after = \"CLIENT EVENT N\"`",
+                ));
+            }
+        };
+        let action = self.choice(self.required(t, "action")?, ACTIONS)?;
+        let target_f = self.required(t, "target")?;
+        let target = self.target(target_f, brokers, topics, producers)?;
+        if action == FaultAction::PowerLoss {
+            if let Target::Producer(_) = target {
+                return Err(self.err(
+                    target_f.at,
+                    "power-loss applies to brokers (broker:N or leader:TOPIC/P), not to a producer",
+                ));
+            }
+        }
+        let lasting = matches!(action, FaultAction::Isolate | FaultAction::Pause);
+        let restart_after_ms = match t.get("restart_after_ms") {
+            Some(f) if lasting => {
+                return Err(self.err(
+                    f.key_at,
+                    format!(
+                        "`restart_after_ms` applies to crash and power-loss; {} ends after \
+                         `duration_ms`",
+                        action.as_str()
+                    ),
+                ));
+            }
+            Some(f) => Some(self.u64_min(f, 0)?),
+            None => None,
+        };
+        let duration_ms = match t.get("duration_ms") {
+            Some(f) if !lasting => {
+                return Err(self.err(
+                    f.key_at,
+                    format!(
+                        "`duration_ms` applies to isolate and pause; {} lasts until \
+                         `restart_after_ms` (omitted: the target stays down)",
+                        action.as_str()
+                    ),
+                ));
+            }
+            Some(f) => Some(self.u64_min(f, 1)?),
+            None if lasting => {
+                return Err(self.err(
+                    t.at,
+                    format!(
+                        "missing required key `duration_ms` in [[fault]]: how long the {} lasts",
+                        action.as_str()
+                    ),
+                ));
+            }
+            None => None,
+        };
+        Ok(FaultSpec {
+            trigger,
+            action,
+            target,
+            restart_after_ms,
+            duration_ms,
+        })
+    }
+
+    /// `target = "broker:N" | "leader:TOPIC/P" | "producer:NAME"`.
+    fn target(
+        &self,
+        f: Field<'_>,
+        brokers: u32,
+        topics: &[TopicSpec],
+        producers: &[ProducerSpec],
+    ) -> R<Target> {
+        let s = self.string(f)?;
+        let Some((kind, rest)) = s.split_once(':') else {
+            return Err(self.err(
+                f.at,
+                format!(
+                    "`target` must be \"broker:N\", \"leader:TOPIC/P\" or \"producer:NAME\", \
+                     found \"{s}\""
+                ),
+            ));
+        };
+        let rest_at = self.inside(f, kind.len() + 1);
+        match kind {
+            "broker" => match rest.parse::<u32>() {
+                Ok(b) if (1..=brokers).contains(&b) => Ok(Target::Broker(b)),
+                Ok(b) => Err(self.err(
+                    rest_at,
+                    format!("broker {b} does not exist: the cluster has brokers 1 to {brokers}"),
+                )),
+                Err(_) => Err(self.err(
+                    rest_at,
+                    format!(
+                        "`broker:N` needs a broker number from 1 to {brokers}, found \"{rest}\""
+                    ),
+                )),
+            },
+            "leader" => {
+                let Some((topic, partition)) = rest.rsplit_once('/') else {
+                    return Err(self.err(
+                        rest_at,
+                        format!("`leader:TOPIC/P` needs a topic and a partition, found \"{rest}\""),
+                    ));
+                };
+                let i = self.topic_index(rest_at, topic, topics)?;
+                let partitions = topics[i].partitions;
+                let p_at = self.inside(f, kind.len() + 1 + topic.len() + 1);
+                match partition.parse::<u32>() {
+                    Ok(p) if p < partitions => Ok(Target::Leader {
+                        topic: topic.to_string(),
+                        partition: p,
+                    }),
+                    Ok(p) => Err(self.err(
+                        p_at,
+                        format!(
+                            "partition {p} does not exist: topic `{topic}` has partitions 0 to {}",
+                            partitions - 1
+                        ),
+                    )),
+                    Err(_) => Err(self.err(
+                        p_at,
+                        format!(
+                            "`leader:{topic}/P` needs a partition number from 0 to {}, found \
+                             \"{partition}\"",
+                            partitions - 1
+                        ),
+                    )),
+                }
+            }
+            "producer" if rest.is_empty() => Err(self.err(
+                rest_at,
+                "`producer:NAME` needs a producer name after the colon",
+            )),
+            "producer" => Ok(Target::Producer(
+                self.client_index(rest_at, rest, producers)?,
+            )),
+            "coordinator" => Err(self.err(
+                f.at,
+                "coordinator targets are not supported yet by this build",
+            )),
+            "consumer" | "processor" => Err(self.err(
+                f.at,
+                format!("{kind} targets are not supported yet by this build"),
+            )),
+            other => {
+                let hint = nearest(other, TARGET_KINDS.iter().copied())
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_default();
+                Err(self.err(f.at, format!("unknown target kind `{other}`{hint}")))
+            }
+        }
+    }
+
+    /// `after = "P#I EVENT"` or `after = "CLIENT EVENT N"`.
+    fn trigger(&self, f: Field<'_>, producers: &[ProducerSpec]) -> R<Trigger> {
+        let s = self.string(f)?;
+        let w = words(s);
+        let grammar = || {
+            self.err(
+                f.at,
+                format!(
+                    "`after` must be \"P#I EVENT\" (e.g. \"p1#17 acked\") or \"CLIENT EVENT N\" \
+                     (e.g. \"p1 acked 10\"), found \"{s}\""
+                ),
+            )
+        };
+        match w.as_slice() {
+            [(at0, record), (at1, event)] => {
+                let Some((client, index)) = record.split_once('#') else {
+                    return Err(grammar());
+                };
+                let p = self.client_index(self.inside(f, *at0), client, producers)?;
+                let index_at = self.inside(f, at0 + client.len() + 1);
+                let records = producers[p].records;
+                let Ok(index) = index.parse::<u32>() else {
+                    return Err(self.err(
+                        index_at,
+                        format!("`{record}`: the record index must be a number, found \"{index}\""),
+                    ));
+                };
+                if index >= records {
+                    let has = if records == 0 {
+                        format!("{client} sends no records")
+                    } else {
+                        format!(
+                            "{client} sends records {client}#0 to {client}#{}",
+                            records - 1
+                        )
+                    };
+                    return Err(self.err(index_at, format!("{has}; there is no {client}#{index}")));
+                }
+                let event_at = self.inside(f, *at1);
+                let event = self.word(event_at, "the record event", event, RECORD_EVENTS)?;
+                if event == RecordEvent::Processed {
+                    return Err(self.err(
+                        event_at,
+                        "`processed` triggers need consumers, which are not supported yet by \
+                         this build",
+                    ));
+                }
+                Ok(Trigger::Record {
+                    producer: p,
+                    index,
+                    event,
+                })
+            }
+            [(at0, client), (at1, event), (at2, n)] if !client.contains('#') => {
+                let p = self.client_index(self.inside(f, *at0), client, producers)?;
+                let event_at = self.inside(f, *at1);
+                let event = self.word(event_at, "the client event", event, CLIENT_EVENTS)?;
+                match event {
+                    ClientEvent::Acked => {}
+                    ClientEvent::TxnCommitted | ClientEvent::TxnAborted => {
+                        return Err(self.err(
+                            event_at,
+                            format!("transactions are not supported yet ({})", w[1].1),
+                        ));
+                    }
+                    _ => {
+                        return Err(self.err(
+                            event_at,
+                            format!(
+                                "producer {client} has no `{}` events; producers count acked",
+                                w[1].1
+                            ),
+                        ));
+                    }
+                }
+                let n_at = self.inside(f, *at2);
+                match n.parse::<u64>() {
+                    Ok(n) if n >= 1 => Ok(Trigger::Client {
+                        producer: p,
+                        event,
+                        n,
+                    }),
+                    _ => Err(self.err(
+                        n_at,
+                        format!(
+                            "the count N in \"CLIENT EVENT N\" must be at least 1, found \"{n}\""
+                        ),
+                    )),
+                }
+            }
+            _ => Err(grammar()),
+        }
+    }
+
+    /// `[nemesis]`.
+    fn nemesis(&self, t: &Tab<'_>) -> R<NemesisSpec> {
+        self.check_keys(t, NEMESIS_KEYS)?;
+        let mut n = NemesisSpec::default();
+        if let Some(f) = t.get("actions") {
+            n.actions = self.list(f, ACTIONS)?;
+        }
+        if let Some(f) = t.get("targets") {
+            let classes = self.list(f, TARGET_CLASSES)?;
+            if let Some(array) = f.item.as_array() {
+                for (class, v) in classes.iter().zip(array.iter()) {
+                    if matches!(class, TargetClass::Consumers | TargetClass::Processors) {
+                        let what = v.as_str().unwrap_or_default();
+                        return Err(self.err(
+                            v.span().map_or(f.at, |s| s.start),
+                            format!("{what} are not supported yet by this build"),
+                        ));
+                    }
+                }
+            }
+            n.targets = classes;
+        }
+        if n.actions.contains(&FaultAction::PowerLoss) && !n.targets.contains(&TargetClass::Brokers)
+        {
+            let at = t.get("targets").or(t.get("actions")).map_or(t.at, |f| f.at);
+            return Err(self.err(
+                at,
+                "power-loss applies to brokers, but the nemesis `targets` has no \"brokers\"",
+            ));
+        }
+        if let Some(f) = t.get("interval_ms") {
+            n.interval_ms = self.pair(f, 1)?;
+        }
+        if let Some(f) = t.get("start_ms") {
+            n.start_ms = self.u64_min(f, 0)?;
+        }
+        if let Some(f) = t.get("stop_ms") {
+            n.stop_ms = self.u64_min(f, 0)?;
+            if n.stop_ms < n.start_ms {
+                return Err(self.err(
+                    f.at,
+                    format!(
+                        "`stop_ms` ({}) must be at least `start_ms` ({})",
+                        n.stop_ms, n.start_ms
+                    ),
+                ));
+            }
+        }
+        if let Some(f) = t.get("restart_after_ms") {
+            n.restart_after_ms = self.pair(f, 0)?;
+        }
+        if let Some(f) = t.get("duration_ms") {
+            n.duration_ms = self.pair(f, 1)?;
+        }
+        if let Some(f) = t.get("safe_power_loss") {
+            n.safe_power_loss = self.bool(f)?;
+        }
+        Ok(n)
+    }
+
+    /// A non-empty array of strings, each one of `options`.
+    fn list<T: Copy>(&self, f: Field<'_>, options: &[(&str, T)]) -> R<Vec<T>> {
+        let Some(array) = f.item.as_array() else {
+            return Err(self.type_err(f, &format!("an array of {}", one_of(options))));
+        };
+        if array.is_empty() {
+            return Err(self.err(
+                f.at,
+                format!(
+                    "`{}` must not be empty: list some of {}",
+                    f.key,
+                    one_of(options)
+                ),
+            ));
+        }
+        array
+            .iter()
+            .map(|v| {
+                let at = v.span().map_or(f.at, |s| s.start);
+                match v.as_str() {
+                    Some(s) => self.word(at, &format!("each of `{}`", f.key), s, options),
+                    None => Err(self.err(
+                        at,
+                        format!(
+                            "`{}` must list strings ({}), found {}",
+                            f.key,
+                            one_of(options),
+                            kind(&Item::Value(v.clone()))
+                        ),
+                    )),
+                }
+            })
+            .collect()
+    }
+
+    /// `[expect]`, in file order.
+    fn expect(&self, t: &Tab<'_>) -> R<Vec<Expectation>> {
+        self.check_keys(t, &Anomalies::NAMES)?;
+        let mut out = Vec::new();
+        for (k, _) in t.t.iter() {
+            let Some(f) = t.get(k) else { continue };
+            out.push(Expectation {
+                anomaly: k.to_string(),
+                bound: self.bound(f)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One `[expect]` value: a count (exactly) or a comparison string.
+    fn bound(&self, f: Field<'_>) -> R<Bound> {
+        let usage = "a count (0) or a comparison (\"0\", \">0\", \">=N\", \"<=N\", \"<N\")";
+        let bound = match f.item.as_value() {
+            Some(Value::Integer(n)) => {
+                let n = *n.value();
+                if n < 0 {
+                    return Err(self.err(
+                        f.at,
+                        format!(
+                            "`{}` must be {usage}, found {n}: counts are never negative",
+                            f.key
+                        ),
+                    ));
+                }
+                Bound::Eq(n as u64)
+            }
+            Some(Value::String(s)) => match parse_bound(s.value()) {
+                Some(b) => b,
+                None => {
+                    return Err(self.err(
+                        f.at,
+                        format!("`{}` must be {usage}, found \"{}\"", f.key, s.value()),
+                    ));
+                }
+            },
+            _ => return Err(self.type_err(f, usage)),
+        };
+        if bound == Bound::Lt(0) {
+            return Err(self.err(
+                f.at,
+                format!(
+                    "`{}` = \"<0\" can never hold: counts are never negative",
+                    f.key
+                ),
+            ));
+        }
+        Ok(bound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levenshtein_counts_single_edits() {
+        assert_eq!(levenshtein("", ""), 0);
+        assert_eq!(levenshtein("acks", "acks"), 0);
+        assert_eq!(levenshtein("acsk", "acks"), 2);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("é", "e"), 1);
+    }
+
+    #[test]
+    fn nearest_picks_the_closest_candidate_and_the_first_on_ties() {
+        assert_eq!(nearest("brokrs", ["brokers", "config"]), Some("brokers"));
+        assert_eq!(nearest("x", ["ab", "cd"]), Some("ab"));
+        assert_eq!(nearest("x", std::iter::empty::<&str>()), None);
+    }
+
+    #[test]
+    fn line_col_counts_lines_and_characters_from_one() {
+        let src = "a = 1\nbé = 2\n";
+        assert_eq!(line_col(src, 0), (1, 1));
+        assert_eq!(line_col(src, 4), (1, 5));
+        assert_eq!(line_col(src, 6), (2, 1));
+        // 'é' is two bytes but one column.
+        assert_eq!(line_col(src, 9), (2, 3));
+        assert_eq!(line_col(src, 1000), (3, 1));
+    }
+
+    #[test]
+    fn bounds_parse_with_whitespace_and_reject_junk() {
+        assert_eq!(parse_bound("0"), Some(Bound::Eq(0)));
+        assert_eq!(parse_bound(" > 0 "), Some(Bound::Gt(0)));
+        assert_eq!(parse_bound(">=12"), Some(Bound::Ge(12)));
+        assert_eq!(parse_bound("<= 3"), Some(Bound::Le(3)));
+        assert_eq!(parse_bound("<7"), Some(Bound::Lt(7)));
+        for junk in [
+            "",
+            ">",
+            "=>1",
+            "==1",
+            "1.5",
+            "-1",
+            "+1",
+            "> x",
+            "99999999999999999999",
+        ] {
+            assert_eq!(parse_bound(junk), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn words_keep_byte_offsets() {
+        assert_eq!(words(" p1#3  acked"), vec![(1, "p1#3"), (7, "acked")]);
+        assert!(words("   ").is_empty());
+    }
+}
