@@ -1,1 +1,140 @@
-fn main(){}
+//! `kafkasim run SCENARIO.toml [--seed N | --seeds A..B] [--format text|json] [--trace]`
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use parking_lot::{Condvar, Mutex};
+
+use kafkasim::{run_seed, scenario, RunOptions};
+
+#[derive(Parser)]
+#[command(name = "kafkasim", version, about = "A deterministic Kafka cluster simulator that judges delivery semantics under faults")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario file and judge it.
+    Run {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Run this seed instead of the file's `seed`.
+        #[arg(long, conflicts_with = "seeds")]
+        seed: Option<u64>,
+        /// Run every seed from A to B inclusive, e.g. `1..200`.
+        #[arg(long, value_parser = parse_range)]
+        seeds: Option<(u64, u64)>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Add one fixed-column line per event (to stderr with `--format json`).
+        #[arg(long)]
+        trace: bool,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn parse_range(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s.split_once("..").ok_or_else(|| format!("`{s}` is not a range A..B"))?;
+    let a: u64 = a.trim().parse().map_err(|_| format!("`{a}` is not a seed"))?;
+    let b: u64 = b.trim().parse().map_err(|_| format!("`{b}` is not a seed"))?;
+    if b < a {
+        return Err(format!("empty range {a}..{b}"));
+    }
+    Ok((a, b))
+}
+
+/// One finished seed: what to print and whether its expectations held.
+struct Done {
+    stdout: String,
+    stderr: String,
+    passed: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Command::Run { scenario: path, seed, seeds, format, trace } = cli.command;
+    let sc = match scenario::load_file(&path) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (first, last) = seeds.unwrap_or_else(|| {
+        let s = seed.unwrap_or(sc.seed);
+        (s, s)
+    });
+    let count = (last - first + 1) as usize;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(count).max(1);
+
+    // Seeds run on every core; each seed is still a deterministic single-threaded run.
+    // Results are printed in seed order as soon as the next one is ready.
+    let results: Arc<(Mutex<Vec<Option<Done>>>, Condvar)> = Arc::new((Mutex::new((0..count).map(|_| None).collect()), Condvar::new()));
+    let next = Arc::new(Mutex::new(0usize));
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).build().expect("tokio runtime");
+    for _ in 0..workers {
+        let (sc, results, next) = (sc.clone(), results.clone(), next.clone());
+        runtime.spawn_blocking(move || loop {
+            let i = {
+                let mut n = next.lock();
+                if *n >= count {
+                    return;
+                }
+                *n += 1;
+                *n - 1
+            };
+            let (report, out) = run_seed(&sc, first + i as u64, RunOptions { trace });
+            let mut stdout = String::new();
+            let mut stderr = String::new();
+            let lines = if format == Format::Json { &mut stderr } else { &mut stdout };
+            for l in &out.trace {
+                lines.push_str(l);
+                lines.push('\n');
+            }
+            match format {
+                Format::Json => {
+                    stdout.push_str(&kafkasim::report::json::to_json_line(&report));
+                    stdout.push('\n');
+                }
+                Format::Text => stdout.push_str(&kafkasim::report::text::to_text(&report)),
+            }
+            let (lock, cv) = &*results;
+            lock.lock()[i] = Some(Done { stdout, stderr, passed: report.expect.passed });
+            cv.notify_all();
+        });
+    }
+    let mut all_passed = true;
+    let stdout = std::io::stdout();
+    let (lock, cv) = &*results;
+    for i in 0..count {
+        let done = {
+            let mut r = lock.lock();
+            while r[i].is_none() {
+                cv.wait(&mut r);
+            }
+            r[i].take().expect("result")
+        };
+        eprint!("{}", done.stderr);
+        let mut o = stdout.lock();
+        let _ = o.write_all(done.stdout.as_bytes());
+        let _ = o.flush();
+        all_passed &= done.passed;
+    }
+    runtime.shutdown_background();
+    if all_passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

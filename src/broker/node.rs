@@ -31,6 +31,8 @@ pub enum BrokerTimer {
     ProduceTimeout { partition: u32, id: u64 },
     /// Follower: fetch again after a backoff or a lost request.
     Refetch { partition: u32, id: u64 },
+    /// Registration not answered yet: ask again.
+    Register,
 }
 
 /// Broker output buffer.
@@ -120,6 +122,7 @@ pub struct Broker {
     pub replicas: Vec<Option<Replica>>,
     cache: Arc<Vec<PartitionState>>,
     fenced: Arc<Vec<u32>>,
+    timers_armed: bool,
     next_id: u64,
 }
 
@@ -128,7 +131,7 @@ impl Broker {
     /// initial metadata applied.
     pub fn new(id: u32, topo: Arc<Topology>, epoch: u64, image: &MetadataImage, now: u64, out: &mut BrokerOut) -> Self {
         let replicas = topo.partitions.iter().map(|p| p.replicas.contains(&id).then(Replica::new)).collect();
-        let mut b = Broker { id, topo, broker_epoch: epoch, metadata_version: 0, replicas, cache: Arc::default(), fenced: Arc::default(), next_id: 0 };
+        let mut b = Broker { id, topo, broker_epoch: epoch, metadata_version: 0, replicas, cache: Arc::default(), fenced: Arc::default(), timers_armed: false, next_id: 0 };
         b.arm_timers(out);
         b.apply_image(now, image, out);
         b
@@ -153,17 +156,31 @@ impl Broker {
             })
             .collect();
         out.send(NodeId::Controller, Msg::Register);
-        Broker { id: old.id, topo: old.topo.clone(), broker_epoch: 0, metadata_version: 0, replicas, cache: Arc::default(), fenced: Arc::default(), next_id: old.next_id }
+        out.timer(old.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Register);
+        Broker {
+            id: old.id,
+            topo: old.topo.clone(),
+            broker_epoch: 0,
+            metadata_version: 0,
+            replicas,
+            cache: Arc::default(),
+            fenced: Arc::default(),
+            timers_armed: false,
+            next_id: old.next_id,
+        }
     }
 
-    fn arm_timers(&self, out: &mut BrokerOut) {
+    fn arm_timers(&mut self, out: &mut BrokerOut) {
+        if std::mem::replace(&mut self.timers_armed, true) {
+            return;
+        }
         out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Heartbeat);
         out.timer(self.isr_check_interval(), BrokerTimer::IsrCheck);
         out.timer(HW_CHECKPOINT_INTERVAL_MS, BrokerTimer::HwCheckpoint);
     }
 
     fn isr_check_interval(&self) -> u64 {
-        (self.topo.config.replica_lag_time_max_ms / 2).max(1)
+        self.topo.config.isr_check_interval_ms.max(1)
     }
 
     fn next_id(&mut self) -> u64 {
@@ -210,6 +227,12 @@ impl Broker {
                     out.send(p.producer, Msg::ProduceResponse { req: p.req, partition, result: Err(KafkaError::RequestTimedOut), leader_epoch });
                 }
             }
+            BrokerTimer::Register => {
+                if self.broker_epoch == 0 {
+                    out.send(NodeId::Controller, Msg::Register);
+                    out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Register);
+                }
+            }
             BrokerTimer::Refetch { partition, id } => {
                 let Some(r) = self.replicas[partition as usize].as_ref() else { return };
                 if let Role::Follower { fetch_id, .. } = r.role {
@@ -229,9 +252,16 @@ impl Broker {
                 self.arm_timers(out);
                 self.apply_image(now, &image, out);
             }
-            Msg::MetadataUpdate(image) => self.apply_image(now, &image, out),
-            Msg::HeartbeatResponse { image, .. } => {
-                if let Some(image) = image {
+            // A broker acts on metadata only once registered: a restarted process that has not
+            // registered yet must not take over its old incarnation's role.
+            Msg::MetadataUpdate(image) if self.broker_epoch != 0 => self.apply_image(now, &image, out),
+            Msg::HeartbeatResponse { image, stale } if self.broker_epoch != 0 => {
+                if stale {
+                    // The controller knows a newer registration: register again.
+                    self.broker_epoch = 0;
+                    out.send(NodeId::Controller, Msg::Register);
+                    out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Register);
+                } else if let Some(image) = image {
                     self.apply_image(now, &image, out);
                 }
             }
