@@ -96,6 +96,9 @@ struct World<'a> {
     timed_faults_pending: u32,
     next_pid: i64,
     safe_power_loss: bool,
+    /// A broker that lost power under the safe-schedule rule and is not back in the ISR yet,
+    /// with the broker epoch its lost incarnation had.
+    recovering: Option<(u32, u64)>,
     trace: Option<Vec<String>>,
     fire: Vec<FaultStep>,
     stop: bool,
@@ -152,6 +155,7 @@ impl<'a> World<'a> {
             timed_faults_pending: 0,
             next_pid: 1000,
             safe_power_loss: s.nemesis.as_ref().is_some_and(|n| n.safe_power_loss),
+            recovering: None,
             trace: opts.trace.then(Vec::new),
             fire: Vec::new(),
             stop: false,
@@ -520,9 +524,24 @@ impl<'a> World<'a> {
             Target::Producer(p) => Some(NodeId::Producer(*p as u32)),
         };
         let mut action = f.action;
-        if let (FaultAction::PowerLoss, Some(NodeId::Broker(b))) = (action, node) {
-            if self.safe_power_loss && !self.power_loss_is_safe(b) {
-                action = FaultAction::Crash;
+        if let (true, Some(NodeId::Broker(b))) = (self.safe_power_loss, node) {
+            // The safe-schedule rule: a broker may lose power only while every replica of its
+            // partitions is in the ISR, and until it is back in the ISR no other broker is faulted.
+            if let Some((r, epoch)) = self.recovering {
+                let back = self.controller.broker_epoch(r) != epoch && self.power_loss_is_safe(r);
+                if back {
+                    self.recovering = None;
+                } else if r != b {
+                    self.record(5, NodeId::Broker(b), NodeId::Controller, 0, (0, 0), || "fault skipped".into());
+                    return;
+                }
+            }
+            if action == FaultAction::PowerLoss {
+                if self.power_loss_is_safe(b) {
+                    self.recovering = Some((b, self.controller.broker_epoch(b)));
+                } else {
+                    action = FaultAction::Crash;
+                }
             }
         }
         let broker = match node {

@@ -54,12 +54,20 @@ struct Batch {
     last_error: Option<KafkaError>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct PartitionQueue {
     pending: Vec<u32>,
     pending_since: u64,
     batches: VecDeque<Batch>,
     next_seq: i32,
+    /// Last sequence of the highest acknowledged batch (-1: none this epoch).
+    last_acked_seq: i64,
+}
+
+impl Default for PartitionQueue {
+    fn default() -> Self {
+        PartitionQueue { pending: Vec::new(), pending_since: 0, batches: VecDeque::new(), next_seq: 0, last_acked_seq: -1 }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -344,6 +352,9 @@ impl Producer {
         match result {
             Ok(base) => {
                 let b = q.batches.remove(pos).expect("batch");
+                if self.idempotent {
+                    q.last_acked_seq = q.last_acked_seq.max(b.base_seq as i64 + b.records.len() as i64 - 1);
+                }
                 out.observe(ProducerObs::History(EventKind::Acked {
                     producer: self.idx,
                     instance: self.instance,
@@ -356,8 +367,10 @@ impl Producer {
             }
             Err(e) => {
                 let c = &spec.config;
-                let is_head = pos == 0;
+                let last_acked = q.last_acked_seq;
                 let b = &mut q.batches[pos];
+                // Java's isNextSequence: the batch right after the last acknowledged one.
+                let is_next = b.base_seq as i64 == last_acked + 1;
                 b.in_flight = None;
                 b.last_error = Some(e);
                 // Only these errors prove the attempt was not appended.
@@ -371,9 +384,10 @@ impl Producer {
                 let expired = now >= b.created + c.delivery_timeout_ms;
                 let fatal = matches!(e, KafkaError::InvalidProducerEpoch);
                 if e == KafkaError::OutOfOrderSequenceNumber && self.idempotent {
-                    // KIP-360: a real gap at the head means the broker lost earlier batches:
-                    // bump the epoch and restart sequences; otherwise just retry.
-                    if is_head {
+                    // KIP-360: a gap right after the last acknowledged batch means the broker
+                    // lost batches: bump the epoch and restart sequences; otherwise just retry
+                    // (until the delivery timeout) and let the sequence resolve.
+                    if is_next {
                         self.bump_pending = true;
                     }
                     b.retry_at = now + Self::backoff(c, 1);
@@ -422,6 +436,7 @@ impl Producer {
                 seq = seq.wrapping_add(b.records.len() as i32);
             }
             q.next_seq = seq;
+            q.last_acked_seq = -1;
         }
     }
 

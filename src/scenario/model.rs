@@ -395,8 +395,10 @@ pub struct NemesisSpec {
     pub restart_after_ms: (u64, u64),
     /// Duration of isolations and pauses.
     pub duration_ms: (u64, u64),
-    /// Only power-lose a broker while every replica of its partitions is in the ISR
-    /// (the safe-schedule rule of the durability property). Default false.
+    /// The safe-schedule rule of the durability property, applied to every broker fault of the
+    /// run (scheduled or drawn): a broker loses power only while every replica of its partitions
+    /// is in the ISR (otherwise it crashes instead), and until it has re-registered and is back
+    /// in the ISR, faults on other brokers are skipped. Default false.
     pub safe_power_loss: bool,
 }
 
