@@ -476,7 +476,14 @@ impl Producer {
                 if to_broker >= c.max_in_flight {
                     break;
                 }
-                let part_in_flight = q.batches.iter().any(|b| b.in_flight.is_some());
+                let part_in_flight_count = q.batches.iter().filter(|b| b.in_flight.is_some()).count() as u32;
+                let part_in_flight = part_in_flight_count > 0;
+                // An idempotent producer keeps at most max.in.flight batches of one partition
+                // outstanding across all brokers, so a retry always falls inside the broker's
+                // five-batch window even when requests to an old leader are still pending.
+                if self.idempotent && part_in_flight_count >= c.max_in_flight {
+                    break;
+                }
                 let retrying = q.batches.iter().any(|b| b.attempts > 0 && b.in_flight.is_none());
                 // Ordering guarantees: max.in.flight=1 mutes the partition while a batch is out;
                 // idempotence sends only the head batch while a retry is outstanding.
