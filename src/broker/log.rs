@@ -127,11 +127,6 @@ impl ReplicaLog {
         self.epochs.first().map_or(0, |e| e.1)
     }
 
-    /// Debug view of a producer's retained batches.
-    pub fn debug_state(&self, pid: i64) -> String {
-        format!("{:?}", self.producers.get(&pid))
-    }
-
     /// Validate an idempotent batch as the leader does before appending it.
     pub fn check_producer(&self, t: &BatchTemplate) -> Result<SeqCheck, KafkaError> {
         if t.producer_id < 0 {

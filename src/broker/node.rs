@@ -419,7 +419,6 @@ impl Broker {
         }
         let base = match r.log.check_producer(batch) {
             Err(e) => {
-                if std::env::var("KSIM_DEBUG").is_ok() { eprintln!("DEBUG t={now} b{} p{p} err {e:?} batch pid {} ep {} seq {} n {} first rec {} state {:?}", self.id, batch.producer_id, batch.producer_epoch, batch.base_sequence, batch.records.len(), batch.records[0], r.log.debug_state(batch.producer_id)); }
                 respond(out, Err(e), epoch);
                 return;
             }
