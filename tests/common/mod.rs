@@ -1,0 +1,43 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use kafkasim::check::{EventKind, History};
+use kafkasim::report::Report;
+use kafkasim::scenario::{load_file, parse_str, Scenario};
+use kafkasim::{run_seed, RunOptions, RunOutput};
+
+/// Load a bundled example scenario by file stem.
+pub fn example(stem: &str) -> Scenario {
+    load_file(std::path::Path::new(&format!("examples/scenarios/{stem}.toml"))).expect("bundled example loads")
+}
+
+/// Parse an inline scenario.
+pub fn inline(src: &str) -> Scenario {
+    parse_str(src, "inline.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Run one seed and judge it.
+pub fn judge(s: &Scenario, seed: u64) -> (Report, RunOutput) {
+    run_seed(s, seed, RunOptions::default())
+}
+
+/// Time of the first Acked event covering record `index` of producer 0.
+pub fn acked_at(h: &History, index: u32) -> Option<(u64, i64)> {
+    h.events.iter().find_map(|e| match &e.kind {
+        EventKind::Acked { producer: 0, records, offset, .. } => {
+            records.iter().position(|&r| r == index).map(|k| (e.at, if *offset < 0 { -1 } else { offset + k as i64 }))
+        }
+        _ => None,
+    })
+}
+
+/// Offsets at which record `index` of producer 0 stands in partition `p`'s final log.
+pub fn offsets_of(h: &History, p: usize, index: u32) -> Vec<u64> {
+    let Some(l) = h.partitions[p].leader_replica() else { return Vec::new() };
+    l.log
+        .iter()
+        .flat_map(|b| b.records.iter().enumerate().map(move |(k, &r)| (b.base_offset + k as u64, b.producer, r)))
+        .filter(|&(_, pr, r)| pr == 0 && r == index)
+        .map(|(o, _, _)| o)
+        .collect()
+}
