@@ -41,6 +41,9 @@ pub enum KafkaError {
     /// Client side: the connection broke or the request timed out without a response.
     #[error("NETWORK_EXCEPTION")]
     NetworkException,
+    /// Client side: the broker's machine refused the connection; the request was not handled.
+    #[error("CONNECTION_REFUSED")]
+    ConnectionRefused,
     /// Client side: delivery.timeout.ms expired (Java's TimeoutException).
     #[error("TIMEOUT (delivery.timeout.ms expired)")]
     DeliveryTimeout,
@@ -86,6 +89,7 @@ impl KafkaError {
                 | KafkaError::FencedLeaderEpoch
                 | KafkaError::UnknownLeaderEpoch
                 | KafkaError::NetworkException
+                | KafkaError::ConnectionRefused
         )
     }
 }

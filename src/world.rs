@@ -292,10 +292,13 @@ impl<'a> World<'a> {
     fn deliver(&mut self, from: NodeId, to: NodeId, msg: Msg) {
         let ns = self.node(to);
         if let Some(how) = ns.down {
-            // A process that died leaves its OS up: the peer's connection is reset.
-            let rst = how == FaultAction::Crash && matches!(to, NodeId::Broker(_)) && !matches!(msg, Msg::Disconnected);
-            if rst && self.node(from).down.is_none() {
-                self.send(to, from, Msg::Disconnected, true);
+            // A process that died leaves its OS up: a new message is refused.
+            let refuse = how == FaultAction::Crash
+                && matches!(to, NodeId::Broker(_))
+                && !matches!(msg, Msg::Disconnected | Msg::Refused { .. });
+            if refuse && self.node(from).down.is_none() {
+                let req = if let Msg::Produce { req, .. } = msg { Some(req) } else { None };
+                self.send(to, from, Msg::Refused { req }, true);
             }
             return;
         }

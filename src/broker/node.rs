@@ -284,7 +284,7 @@ impl Broker {
                 }
                 self.maybe_advance_hw(now, partition, out);
             }
-            Msg::Disconnected => {
+            Msg::Disconnected | Msg::Refused { .. } => {
                 // A leader we fetch from died: back off, then fetch again (from whoever leads by then).
                 let NodeId::Broker(dead) = from else { return };
                 for p in 0..self.replicas.len() as u32 {

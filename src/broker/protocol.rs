@@ -72,8 +72,12 @@ pub enum Msg {
     Produce { req: u64, partition: u32, acks: Acks, timeout_ms: u64, batch: Arc<BatchTemplate> },
     /// Leader → producer: base offset or error.
     ProduceResponse { req: u64, partition: u32, result: Result<u64, KafkaError>, leader_epoch: u32 },
-    /// The OS of a crashed process resets the connection (TCP RST) seen by the peer.
+    /// The OS of a crashed process resets the connection (TCP RST) seen by the peer: requests
+    /// in flight on it have an unknown outcome.
     Disconnected,
+    /// A message reached a machine whose process is dead: the connection is refused, so the
+    /// request (`req`, for a produce request) was certainly not handled.
+    Refused { req: Option<u64> },
     /// Follower → leader.
     Fetch(FetchRequest),
     /// Leader → follower.
@@ -112,6 +116,7 @@ impl Msg {
             Msg::MetadataUpdate(_) => 12,
             Msg::AlterPartition { .. } => 13,
             Msg::AlterPartitionResponse { .. } => 14,
+            Msg::Refused { .. } => 15,
         }
     }
 
@@ -132,6 +137,7 @@ impl Msg {
             Msg::MetadataUpdate(_) => "MetadataUpdate",
             Msg::AlterPartition { .. } => "AlterPartition",
             Msg::AlterPartitionResponse { .. } => "AlterPartitionResp",
+            Msg::Refused { .. } => "Refused",
         }
     }
 

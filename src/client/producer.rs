@@ -244,6 +244,14 @@ impl Producer {
         match msg {
             Msg::MetadataResponse { leaders } => self.on_metadata(now, &leaders, out),
             Msg::ProduceResponse { req, result, leader_epoch, .. } => self.on_response(now, req, result, leader_epoch, out),
+            Msg::Refused { req } => {
+                if let Some(req) = req {
+                    self.on_response(now, req, Err(KafkaError::ConnectionRefused), 0, out);
+                } else if self.metadata_in_flight {
+                    self.metadata_in_flight = false;
+                    self.request_metadata(out);
+                }
+            }
             Msg::Disconnected => {
                 if let NodeId::Broker(b) = from {
                     if self.metadata_in_flight {
@@ -376,7 +384,10 @@ impl Producer {
                 // Only these errors prove the attempt was not appended.
                 let rejected_before_append = matches!(
                     e,
-                    KafkaError::NotEnoughReplicas | KafkaError::OutOfOrderSequenceNumber | KafkaError::InvalidProducerEpoch
+                    KafkaError::NotEnoughReplicas
+                        | KafkaError::OutOfOrderSequenceNumber
+                        | KafkaError::InvalidProducerEpoch
+                        | KafkaError::ConnectionRefused
                 );
                 if !rejected_before_append {
                     b.maybe_written = true;
@@ -401,7 +412,11 @@ impl Producer {
                 }
                 if matches!(
                     e,
-                    KafkaError::NotLeaderOrFollower | KafkaError::FencedLeaderEpoch | KafkaError::UnknownLeaderEpoch | KafkaError::NetworkException
+                    KafkaError::NotLeaderOrFollower
+                        | KafkaError::FencedLeaderEpoch
+                        | KafkaError::UnknownLeaderEpoch
+                        | KafkaError::NetworkException
+                        | KafkaError::ConnectionRefused
                 ) {
                     self.request_metadata(out);
                 }

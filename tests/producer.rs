@@ -1,0 +1,113 @@
+//! The producer client: retries, in-flight requests, idempotence, restarts.
+
+mod common;
+use common::*;
+
+#[test]
+fn retries_without_idempotence_duplicate_a_record_whose_response_was_lost() {
+    let (r, out) = judge(&example("retries-duplicate"), 1);
+    assert!(r.anomalies.duplicated > 0);
+    assert!(offsets_of(&out.history, 0, 17).len() >= 2, "p1#17 was appended twice");
+    assert_eq!(r.semantics["p1"].delivery, "at-least-once");
+    assert!(r.semantics["p1"].holds, "duplicates do not break at-least-once");
+}
+
+#[test]
+fn idempotence_answers_a_retried_batch_with_its_original_offset() {
+    let (r, out) = judge(&example("idempotence-dedup"), 1);
+    assert_eq!(r.anomalies.duplicated, 0);
+    let offsets = offsets_of(&out.history, 0, 17);
+    assert_eq!(offsets.len(), 1);
+    let (_, acked_offset) = acked_at(&out.history, 17).expect("p1#17 acknowledged");
+    assert_eq!(acked_offset, offsets[0] as i64, "the retry was answered with the first append's offset");
+}
+
+#[test]
+fn five_requests_in_flight_without_idempotence_reorder_and_idempotence_keeps_order() {
+    let s = example("reorder-in-flight");
+    let (r, _) = judge(&s, 1);
+    assert!(r.anomalies.reordered > 0);
+
+    let mut idem = s.clone();
+    idem.producers[0].config.enable_idempotence = true;
+    let (r, _) = judge(&idem, 1);
+    assert_eq!((r.anomalies.reordered, r.anomalies.duplicated, r.anomalies.lost_acked), (0, 0, 0));
+}
+
+#[test]
+fn one_request_in_flight_keeps_order_without_idempotence() {
+    let mut s = example("reorder-in-flight");
+    s.producers[0].config.max_in_flight = 1;
+    let (r, _) = judge(&s, 1);
+    assert_eq!(r.anomalies.reordered, 0);
+}
+
+const RESTART: &str = r#"
+name = "restarted producer"
+[cluster]
+brokers = 3
+[[topic]]
+name = "orders"
+replication_factor = 3
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 500
+on_restart = "ON_RESTART"
+[[fault]]
+after = "p1#200 appended"
+action = "isolate"
+target = "producer:p1"
+duration_ms = 50
+[[fault]]
+after = "p1#200 appended"
+action = "crash"
+target = "producer:p1"
+restart_after_ms = 100
+"#;
+
+#[test]
+fn a_restarted_producer_duplicates_records_its_previous_instance_wrote_but_never_saw_acknowledged() {
+    let (r, out) = judge(&inline(&RESTART.replace("ON_RESTART", "resend-unacked")), 1);
+    assert!(r.anomalies.duplicated > 0, "a new producer id cannot be deduplicated against the old one");
+    assert_eq!(r.anomalies.lost_acked, 0);
+    assert_eq!(r.producers["p1"].acked, 500);
+    assert!(!r.semantics["p1"].holds, "idempotence promises exactly-once only within one producer session");
+    let starts = out.history.events.iter().filter(|e| matches!(e.kind, kafkasim::check::EventKind::ProducerStarted { .. })).count();
+    assert_eq!(starts, 2);
+}
+
+#[test]
+fn a_restarted_producer_that_skips_unacked_records_writes_no_duplicate_but_leaves_gaps() {
+    let (r, _) = judge(&inline(&RESTART.replace("ON_RESTART", "skip-unacked")), 1);
+    assert_eq!(r.anomalies.duplicated, 0);
+    assert!(r.producers["p1"].acked < 500, "the records in flight at the crash were never resent");
+}
+
+#[test]
+fn a_send_to_an_unreachable_cluster_fails_after_the_delivery_timeout() {
+    let s = inline(
+        r#"
+name = "delivery timeout"
+duration_ms = 200000
+[cluster]
+brokers = 1
+[[topic]]
+name = "orders"
+replication_factor = 1
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 100
+[[fault]]
+at_ms = 30
+action = "crash"
+target = "broker:1"
+"#,
+    );
+    let (r, _) = judge(&s, 1);
+    let p = r.producers["p1"];
+    assert_eq!(p.acked + p.failed + p.indeterminate, 100);
+    assert!(p.failed > 0, "records never sent fail with a timeout and were definitely not written");
+    assert_eq!(r.anomalies.unavailable, p.acked, "the acked records sit on an offline partition");
+}
