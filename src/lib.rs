@@ -54,6 +54,7 @@ pub use world::{run, RunOptions, RunOutput};
 pub fn run_seed(scenario: &scenario::Scenario, seed: u64, opts: RunOptions) -> (report::Report, RunOutput) {
     let out = world::run(scenario, seed, opts);
     let verdict = check::check(scenario, &out.history);
-    let report = report::build_report(scenario, seed, out.trace_hash, out.virtual_ms, out.events, &out.history, verdict);
+    let report =
+        report::build_report(scenario, seed, out.trace_hash, out.virtual_ms, out.events, &out.history, verdict);
     (report, out)
 }

@@ -9,7 +9,9 @@ use crate::check::{Event, EventKind, FinalPartition, FinalReplica, History};
 use crate::client::{Producer, ProducerObs, ProducerTimer};
 use crate::error::KafkaError;
 use crate::fault::{nemesis_schedule, FaultStep, NemesisStep};
-use crate::scenario::{ClientEvent, FaultAction, FaultSpec, OnRestart, ProducerSpec, RecordEvent, Scenario, Target, TargetClass, Trigger};
+use crate::scenario::{
+    ClientEvent, FaultAction, FaultSpec, OnRestart, ProducerSpec, RecordEvent, Scenario, Target, TargetClass, Trigger,
+};
 use crate::sim::{NodeId, Out, Queue, Rngs, Stream, TraceHash};
 
 /// How often (virtual ms) the world checks whether the run has settled.
@@ -145,7 +147,13 @@ impl<'a> World<'a> {
             apps: s
                 .producers
                 .iter()
-                .map(|p| App { acked: vec![false; p.records as usize], acked_count: 0, instance: 0, next_fresh: 0, restart_pending: false })
+                .map(|p| App {
+                    acked: vec![false; p.records as usize],
+                    acked_count: 0,
+                    instance: 0,
+                    next_fresh: 0,
+                    restart_pending: false,
+                })
                 .collect(),
             history: Vec::new(),
             armed: Vec::new(),
@@ -214,7 +222,16 @@ impl<'a> World<'a> {
         self.next_pid += 1;
         let app = &self.apps[p as usize];
         let mut out = Out::default();
-        let prod = Producer::start(p, app.instance, self.specs[p as usize].clone(), self.topo.clone(), pid, resend, app.next_fresh, &mut out);
+        let prod = Producer::start(
+            p,
+            app.instance,
+            self.specs[p as usize].clone(),
+            self.topo.clone(),
+            pid,
+            resend,
+            app.next_fresh,
+            &mut out,
+        );
         self.producers[p as usize] = Some(prod);
         self.flush_producer(p, out);
     }
@@ -334,13 +351,28 @@ impl<'a> World<'a> {
 
     /// Mix one handled event into the trace hash (and the trace, when kept).
     #[inline]
-    fn record(&mut self, kind: u64, at: NodeId, other: NodeId, code: u64, detail: (u64, u64), line: impl FnOnce() -> String) {
+    fn record(
+        &mut self,
+        kind: u64,
+        at: NodeId,
+        other: NodeId,
+        code: u64,
+        detail: (u64, u64),
+        line: impl FnOnce() -> String,
+    ) {
         self.events += 1;
         self.hash.word(self.now);
         self.hash.word(kind << 56 | code << 48 ^ at.code());
         self.hash.word(other.code() ^ detail.0.rotate_left(17) ^ detail.1.rotate_left(41));
         if let Some(t) = self.trace.as_mut() {
-            t.push(format!("{:>9} {:<12} {:<12} {:<6} {}", self.now, at.to_string(), other.to_string(), format!("{}.{}", detail.0, detail.1 & 0xffff_ffff), line()));
+            t.push(format!(
+                "{:>9} {:<12} {:<12} {:<6} {}",
+                self.now,
+                at.to_string(),
+                other.to_string(),
+                format!("{}.{}", detail.0, detail.1 & 0xffff_ffff),
+                line()
+            ));
         }
     }
 
@@ -353,7 +385,13 @@ impl<'a> World<'a> {
         self.queue.push(self.now + lat, Ev::Deliver { from, to, msg });
     }
 
-    fn flush_common<T: Copy>(&mut self, node: NodeId, sends: Vec<(NodeId, Msg)>, timers: Vec<(u64, T)>, wrap: impl Fn(T) -> Timer) {
+    fn flush_common<T: Copy>(
+        &mut self,
+        node: NodeId,
+        sends: Vec<(NodeId, Msg)>,
+        timers: Vec<(u64, T)>,
+        wrap: impl Fn(T) -> Timer,
+    ) {
         for (to, msg) in sends {
             self.send(node, to, msg, false);
         }
@@ -381,7 +419,9 @@ impl<'a> World<'a> {
         self.flush_common(NodeId::Producer(p), out.sends, out.timers, Timer::Producer);
         for o in out.obs {
             match o {
-                ProducerObs::AppSent { producer, index } => self.check_record_trigger(producer, index, RecordEvent::Sent),
+                ProducerObs::AppSent { producer, index } => {
+                    self.check_record_trigger(producer, index, RecordEvent::Sent)
+                }
                 ProducerObs::History(kind) => {
                     if let EventKind::Acked { producer, records, .. } = &kind {
                         let app = &mut self.apps[*producer as usize];
@@ -419,7 +459,11 @@ impl<'a> World<'a> {
                 }
             }
             BrokerObs::Committed { partition, broker, from, to } => {
-                if self.armed.iter().any(|&i| matches!(self.s.faults[i].trigger, Trigger::Record { event: RecordEvent::Committed, .. })) {
+                if self
+                    .armed
+                    .iter()
+                    .any(|&i| matches!(self.s.faults[i].trigger, Trigger::Record { event: RecordEvent::Committed, .. }))
+                {
                     let hits: Vec<(u32, u32)> = self.brokers[broker as usize - 1].replicas[partition as usize]
                         .as_ref()
                         .map(|r| r.log.records_between(from, to).map(|(b, _, rec)| (b.producer, rec)).collect())
@@ -430,7 +474,13 @@ impl<'a> World<'a> {
                 }
             }
             BrokerObs::LeaderChange { partition, state, unclean } => {
-                self.push_history(EventKind::LeaderChange { partition, leader: state.leader, leader_epoch: state.leader_epoch, isr: state.isr, unclean });
+                self.push_history(EventKind::LeaderChange {
+                    partition,
+                    leader: state.leader,
+                    leader_epoch: state.leader_epoch,
+                    isr: state.isr,
+                    unclean,
+                });
             }
         }
     }
@@ -467,7 +517,10 @@ impl<'a> World<'a> {
 
     fn nemesis_target(&mut self, step: &NemesisStep) -> Option<FaultStep> {
         let candidates: Vec<Target> = match step.class {
-            TargetClass::Brokers => (1..=self.topo.brokers).filter(|&b| self.node(NodeId::Broker(b)).down.is_none()).map(Target::Broker).collect(),
+            TargetClass::Brokers => (1..=self.topo.brokers)
+                .filter(|&b| self.node(NodeId::Broker(b)).down.is_none())
+                .map(Target::Broker)
+                .collect(),
             TargetClass::Producers => {
                 (0..self.specs.len()).filter(|&p| self.producers[p].is_some()).map(Target::Producer).collect()
             }
@@ -481,7 +534,12 @@ impl<'a> World<'a> {
             (FaultAction::PowerLoss, Target::Producer(_)) => FaultAction::Crash,
             (a, _) => a,
         };
-        Some(FaultStep { action, target: candidates[k].clone(), restart_after_ms: Some(step.restart_after_ms), duration_ms: step.duration_ms })
+        Some(FaultStep {
+            action,
+            target: candidates[k].clone(),
+            restart_after_ms: Some(step.restart_after_ms),
+            duration_ms: step.duration_ms,
+        })
     }
 
     fn apply_fired(&mut self) {
@@ -512,7 +570,9 @@ impl<'a> World<'a> {
     fn power_loss_is_safe(&self, b: u32) -> bool {
         self.topo.partitions.iter().enumerate().all(|(p, info)| {
             !info.replicas.contains(&b)
-                || info.replicas.iter().all(|&r| self.controller.partition(p as u32).isr.contains(&r) && self.node(NodeId::Broker(r)).down.is_none())
+                || info.replicas.iter().all(|&r| {
+                    self.controller.partition(p as u32).isr.contains(&r) && self.node(NodeId::Broker(r)).down.is_none()
+                })
         })
     }
 
@@ -555,7 +615,9 @@ impl<'a> World<'a> {
             (Target::Leader { .. }, Some(n)) => format!("{} ({})", self.target_name(&f.target), n),
             (t, _) => self.target_name(t),
         };
-        self.record(5, node.unwrap_or(NodeId::Controller), NodeId::Controller, action as u64, (0, 0), || format!("fault {} {target}", action.as_str()));
+        self.record(5, node.unwrap_or(NodeId::Controller), NodeId::Controller, action as u64, (0, 0), || {
+            format!("fault {} {target}", action.as_str())
+        });
         self.push_history(EventKind::Fault { action, target, broker });
         let Some(node) = node else { return };
         if self.node(node).down.is_some() {
@@ -725,7 +787,11 @@ impl<'a> World<'a> {
             })
             .collect();
         RunOutput {
-            history: History { producers: self.specs.iter().map(|s| s.name.clone()).collect(), events: self.history, partitions },
+            history: History {
+                producers: self.specs.iter().map(|s| s.name.clone()).collect(),
+                events: self.history,
+                partitions,
+            },
             trace_hash: self.hash.value(),
             virtual_ms: self.now,
             events: self.events,

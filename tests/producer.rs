@@ -73,7 +73,12 @@ fn a_restarted_producer_duplicates_records_its_previous_instance_wrote_but_never
     assert_eq!(r.anomalies.lost_acked, 0);
     assert_eq!(r.producers["p1"].acked, 500);
     assert!(!r.semantics["p1"].holds, "idempotence promises exactly-once only within one producer session");
-    let starts = out.history.events.iter().filter(|e| matches!(e.kind, kafkasim::check::EventKind::ProducerStarted { .. })).count();
+    let starts = out
+        .history
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, kafkasim::check::EventKind::ProducerStarted { .. }))
+        .count();
     assert_eq!(starts, 2);
 }
 

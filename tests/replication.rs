@@ -138,7 +138,13 @@ restart_after_ms = 100
 
 #[test]
 fn no_example_ends_with_in_sync_replicas_that_disagree_below_the_high_watermark() {
-    for stem in ["acks0-leader-failure", "acks1-leader-failure", "unclean-election", "two-power-losses", "power-loss-then-crashes"] {
+    for stem in [
+        "acks0-leader-failure",
+        "acks1-leader-failure",
+        "unclean-election",
+        "two-power-losses",
+        "power-loss-then-crashes",
+    ] {
         let (r, _) = judge(&example(stem), 1);
         assert_eq!(r.anomalies.divergence, 0, "{stem}");
     }

@@ -117,8 +117,7 @@ fn pos(src: &str, needle: &str) -> (usize, usize) {
 }
 
 fn load(src: &str) -> Scenario {
-    parse_str(src, "s.toml")
-        .unwrap_or_else(|e| panic!("unexpected error: {e}\n--- source ---\n{src}"))
+    parse_str(src, "s.toml").unwrap_or_else(|e| panic!("unexpected error: {e}\n--- source ---\n{src}"))
 }
 
 fn error(src: &str) -> String {
@@ -133,10 +132,7 @@ fn error(src: &str) -> String {
 fn assert_error(src: &str, line: usize, col: usize, needle: &str) {
     let e = error(src);
     let prefix = format!("s.toml:{line}:{col}: ");
-    assert!(
-        e.starts_with(&prefix),
-        "expected prefix {prefix:?}, got {e:?}"
-    );
+    assert!(e.starts_with(&prefix), "expected prefix {prefix:?}, got {e:?}");
     assert!(e.contains(needle), "expected {needle:?} in {e:?}");
 }
 
@@ -156,8 +152,7 @@ fn with_base(rest: &str) -> String {
 }
 
 fn producer_config(lines: &str) -> Result<ProducerConfig, ScenarioError> {
-    parse_str(&with_base(&format!("[producer.config]\n{lines}")), "s.toml")
-        .map(|s| s.producers[0].config.clone())
+    parse_str(&with_base(&format!("[producer.config]\n{lines}")), "s.toml").map(|s| s.producers[0].config.clone())
 }
 
 fn fault(lines: &str) -> Result<FaultSpec, ScenarioError> {
@@ -211,23 +206,14 @@ fn contract_example_without_consumers_parses_to_the_expected_model() {
         faults: vec![FaultSpec {
             trigger: Trigger::AtMs(400),
             action: FaultAction::Crash,
-            target: Target::Leader {
-                topic: "orders".into(),
-                partition: 0,
-            },
+            target: Target::Leader { topic: "orders".into(), partition: 0 },
             restart_after_ms: Some(2000),
             duration_ms: None,
         }],
         nemesis: None,
         expect: vec![
-            Expectation {
-                anomaly: "lost_acked".into(),
-                bound: Bound::Gt(0),
-            },
-            Expectation {
-                anomaly: "duplicate_processing".into(),
-                bound: Bound::Eq(0),
-            },
+            Expectation { anomaly: "lost_acked".into(), bound: Bound::Gt(0) },
+            Expectation { anomaly: "duplicate_processing".into(), bound: Bound::Eq(0) },
         ],
     };
     assert_eq!(s, expected);
@@ -236,19 +222,13 @@ fn contract_example_without_consumers_parses_to_the_expected_model() {
 #[test]
 fn the_full_contract_example_is_rejected_at_its_consumer_table() {
     let (line, col) = pos(CONTRACT_EXAMPLE, "[[consumer]]");
-    assert_eq!(
-        error(CONTRACT_EXAMPLE),
-        format!("s.toml:{line}:{col}: consumers are not supported yet by this build")
-    );
+    assert_eq!(error(CONTRACT_EXAMPLE), format!("s.toml:{line}:{col}: consumers are not supported yet by this build"));
 }
 
 #[test]
 fn a_processor_table_is_rejected_as_not_supported_yet() {
     let src = with_base("[[processor]]\nname = \"s1\"\n");
-    assert_eq!(
-        error(&src),
-        "s.toml:9:1: processors are not supported yet by this build"
-    );
+    assert_eq!(error(&src), "s.toml:9:1: processors are not supported yet by this build");
 }
 
 #[test]
@@ -383,44 +363,26 @@ producer = [{ name = "p1", topic = "b", records = 5, config = { "acks" = 1 } }]
 
 #[test]
 fn an_error_displays_as_file_line_column_message() {
-    let e = ScenarioError {
-        file: "x/y.toml".into(),
-        line: 2,
-        column: 7,
-        message: "what went wrong".into(),
-    };
+    let e = ScenarioError { file: "x/y.toml".into(), line: 2, column: 7, message: "what went wrong".into() };
     assert_eq!(e.to_string(), "x/y.toml:2:7: what went wrong");
 }
 
 #[test]
 fn a_missing_name_is_reported_at_the_start_of_the_file() {
-    assert_eq!(
-        error("seed = 3\n"),
-        "s.toml:1:1: missing required key `name` at the top level"
-    );
+    assert_eq!(error("seed = 3\n"), "s.toml:1:1: missing required key `name` at the top level");
     assert_error("", 1, 1, "missing required key `name`");
 }
 
 #[test]
 fn invalid_toml_syntax_is_reported_where_the_parser_stopped() {
-    assert_error(
-        "name = \"t\"\nseed = [1,\n",
-        3,
-        1,
-        "invalid TOML: invalid array",
-    );
+    assert_error("name = \"t\"\nseed = [1,\n", 3, 1, "invalid TOML: invalid array");
     assert_error("name = \"t\"\nseed = \n", 2, 8, "invalid TOML");
     assert_error("name = \"t\"\nname = \"u\"\n", 2, 1, "duplicate key `name`");
 }
 
 #[test]
 fn columns_count_characters_not_bytes() {
-    assert_error(
-        "name = \"né\"\n[cluster]\nbrokers = \"é\"\n",
-        3,
-        11,
-        "`brokers` must be an integer, found a string",
-    );
+    assert_error("name = \"né\"\n[cluster]\nbrokers = \"é\"\n", 3, 11, "`brokers` must be an integer, found a string");
     assert_error("description = \"ééé\" ; x = 1\n", 1, 21, "invalid TOML");
 }
 
@@ -429,10 +391,7 @@ fn columns_count_characters_not_bytes() {
 
 #[test]
 fn unknown_top_level_key_names_the_nearest_valid_key() {
-    assert_eq!(
-        error("nmae = \"x\"\n"),
-        "s.toml:1:1: unknown key `nmae` at the top level; did you mean `name`?"
-    );
+    assert_eq!(error("nmae = \"x\"\n"), "s.toml:1:1: unknown key `nmae` at the top level; did you mean `name`?");
     assert_eq!(
         error("name = \"x\"\n[clustr]\nbrokers = 3\n"),
         "s.toml:2:2: unknown key `clustr` at the top level; did you mean `cluster`?"
@@ -446,9 +405,7 @@ fn unknown_producer_config_key_names_the_nearest_valid_key() {
         "s.toml:10:1: unknown key `acsk` in [producer.config]; did you mean `acks`?"
     );
     assert_error(
-        &with_base(
-            "[producer.config]\n\"acks\" = \"1\"\n\"max.inflight.requests.per.connection\" = 1\n",
-        ),
+        &with_base("[producer.config]\n\"acks\" = \"1\"\n\"max.inflight.requests.per.connection\" = 1\n"),
         11,
         1,
         "did you mean `max.in.flight.requests.per.connection`?",
@@ -458,18 +415,8 @@ fn unknown_producer_config_key_names_the_nearest_valid_key() {
 #[test]
 fn unknown_keys_in_every_table_name_the_nearest_valid_key() {
     let cases: &[(&str, usize, usize, &str)] = &[
-        (
-            "name = \"t\"\n[cluster]\nbrokerz = 3\n",
-            3,
-            1,
-            "unknown key `brokerz` in [cluster]; did you mean `brokers`?",
-        ),
-        (
-            "name = \"t\"\ncluster.brokerz = 3\n",
-            2,
-            9,
-            "unknown key `brokerz` in [cluster]; did you mean `brokers`?",
-        ),
+        ("name = \"t\"\n[cluster]\nbrokerz = 3\n", 3, 1, "unknown key `brokerz` in [cluster]; did you mean `brokers`?"),
+        ("name = \"t\"\ncluster.brokerz = 3\n", 2, 9, "unknown key `brokerz` in [cluster]; did you mean `brokers`?"),
         (
             "name = \"t\"\n[cluster.config]\n\"min.insync.replica\" = 2\n",
             3,
@@ -520,11 +467,7 @@ fn unknown_keys_in_every_table_name_the_nearest_valid_key() {
         ),
     ];
     for &(src, line, col, message) in cases {
-        assert_eq!(
-            error(src),
-            format!("s.toml:{line}:{col}: {message}"),
-            "{src}"
-        );
+        assert_eq!(error(src), format!("s.toml:{line}:{col}: {message}"), "{src}");
     }
 }
 
@@ -535,12 +478,7 @@ fn an_unquoted_dotted_kafka_config_name_is_told_to_be_quoted() {
         "s.toml:3:1: write the key in quotes, \"min.insync.replicas\" = ...: unquoted, TOML reads \
          its dots as nested tables"
     );
-    assert_error(
-        &with_base("[producer.config]\nenable.idempotence = true\n"),
-        10,
-        1,
-        "\"enable.idempotence\"",
-    );
+    assert_error(&with_base("[producer.config]\nenable.idempotence = true\n"), 10, 1, "\"enable.idempotence\"");
     // An unquoted dotted name that is not a config gets the nearest-key hint under its full name.
     assert_error(
         &with_base("[producer.config]\nlinger.mss = 1\n"),
@@ -556,30 +494,10 @@ fn an_unquoted_dotted_kafka_config_name_is_told_to_be_quoted() {
 #[test]
 fn out_of_range_values_report_the_allowed_range() {
     let cases: &[(&str, usize, usize, &str)] = &[
-        (
-            "name = \"t\"\n[cluster]\nbrokers = 0\n",
-            3,
-            11,
-            "`brokers` must be from 1 to 64, found 0",
-        ),
-        (
-            "name = \"t\"\n[cluster]\nbrokers = 65\n",
-            3,
-            11,
-            "`brokers` must be from 1 to 64, found 65",
-        ),
-        (
-            "name = \"t\"\nduration_ms = 0\n",
-            2,
-            15,
-            "`duration_ms` must be at least 1, found 0",
-        ),
-        (
-            "name = \"t\"\nseed = -1\n",
-            2,
-            8,
-            "`seed` must be at least 0, found -1",
-        ),
+        ("name = \"t\"\n[cluster]\nbrokers = 0\n", 3, 11, "`brokers` must be from 1 to 64, found 0"),
+        ("name = \"t\"\n[cluster]\nbrokers = 65\n", 3, 11, "`brokers` must be from 1 to 64, found 65"),
+        ("name = \"t\"\nduration_ms = 0\n", 2, 15, "`duration_ms` must be at least 1, found 0"),
+        ("name = \"t\"\nseed = -1\n", 2, 8, "`seed` must be at least 0, found -1"),
         (
             "name = \"t\"\n[[topic]]\nname = \"a\"\npartitions = 1001\n",
             4,
@@ -606,24 +524,10 @@ fn out_of_range_values_report_the_allowed_range() {
         ),
     ];
     for &(src, line, col, message) in cases {
-        assert_eq!(
-            error(src),
-            format!("s.toml:{line}:{col}: {message}"),
-            "{src}"
-        );
+        assert_eq!(error(src), format!("s.toml:{line}:{col}: {message}"), "{src}");
     }
-    assert_error(
-        &with_base("keys = 0\n"),
-        9,
-        8,
-        "`keys` must be from 1 to 4294967295, found 0",
-    );
-    assert_error(
-        &with_base("record_bytes = 0\n"),
-        9,
-        16,
-        "`record_bytes` must be at least 1",
-    );
+    assert_error(&with_base("keys = 0\n"), 9, 8, "`keys` must be from 1 to 4294967295, found 0");
+    assert_error(&with_base("record_bytes = 0\n"), 9, 16, "`record_bytes` must be at least 1");
     assert_error(
         "name = \"t\"\n[[topic]]\nname = \"a\"\n[[producer]]\nname = \"p\"\ntopic = \"a\"\nrecords = 4294967296\n",
         7,
@@ -631,34 +535,16 @@ fn out_of_range_values_report_the_allowed_range() {
         "`records` must be from 0 to 4294967295, found 4294967296",
     );
     let config_cases: &[(&str, &str)] = &[
-        (
-            "\"retries\" = -1",
-            "`retries` must be from 0 to 2147483647, found -1",
-        ),
-        (
-            "\"retries\" = 2147483648",
-            "`retries` must be from 0 to 2147483647, found 2147483648",
-        ),
+        ("\"retries\" = -1", "`retries` must be from 0 to 2147483647, found -1"),
+        ("\"retries\" = 2147483648", "`retries` must be from 0 to 2147483647, found 2147483648"),
         (
             "\"max.in.flight.requests.per.connection\" = 0",
             "`max.in.flight.requests.per.connection` must be from 1 to 2147483647, found 0",
         ),
-        (
-            "\"batch.size\" = 0",
-            "`batch.size` must be from 1 to 2147483647, found 0",
-        ),
-        (
-            "\"request.timeout.ms\" = 0",
-            "`request.timeout.ms` must be from 1 to 2147483647, found 0",
-        ),
-        (
-            "\"delivery.timeout.ms\" = 0",
-            "`delivery.timeout.ms` must be from 1 to 2147483647, found 0",
-        ),
-        (
-            "\"linger.ms\" = -5",
-            "`linger.ms` must be at least 0, found -5",
-        ),
+        ("\"batch.size\" = 0", "`batch.size` must be from 1 to 2147483647, found 0"),
+        ("\"request.timeout.ms\" = 0", "`request.timeout.ms` must be from 1 to 2147483647, found 0"),
+        ("\"delivery.timeout.ms\" = 0", "`delivery.timeout.ms` must be from 1 to 2147483647, found 0"),
+        ("\"linger.ms\" = -5", "`linger.ms` must be at least 0, found -5"),
     ];
     for &(line, message) in config_cases {
         let e = producer_config(line).unwrap_err();
@@ -682,34 +568,16 @@ fn wrong_types_say_what_was_expected_and_what_was_found() {
         "s.toml:3:36: `unclean.leader.election.enable` must be a boolean (true or false), found a \
          string (write true without quotes)"
     );
-    assert_eq!(
-        error("name = 5\n"),
-        "s.toml:1:8: `name` must be a string, found an integer"
-    );
-    assert_error(
-        "name = \"t\"\n[[cluster]]\nbrokers = 3\n",
-        2,
-        1,
-        "`cluster` must be a table ([cluster])",
-    );
+    assert_eq!(error("name = 5\n"), "s.toml:1:8: `name` must be a string, found an integer");
+    assert_error("name = \"t\"\n[[cluster]]\nbrokers = 3\n", 2, 1, "`cluster` must be a table ([cluster])");
     assert_error(
         "name = \"t\"\n[topic]\nname = \"a\"\n",
         2,
         1,
         "`topic` must be an array of tables, written [[topic]]",
     );
-    assert_error(
-        "name = \"t\"\ntopic = [1]\n",
-        2,
-        10,
-        "each `topic` must be a table ([[topic]]), found an integer",
-    );
-    assert_error(
-        &with_base("on_restart = \"skip\"\n"),
-        9,
-        14,
-        "did you mean \"skip-unacked\"?",
-    );
+    assert_error("name = \"t\"\ntopic = [1]\n", 2, 10, "each `topic` must be a table ([[topic]]), found an integer");
+    assert_error(&with_base("on_restart = \"skip\"\n"), 9, 14, "did you mean \"skip-unacked\"?");
 }
 
 #[test]
@@ -720,9 +588,7 @@ fn missing_required_keys_are_reported_at_their_table() {
     );
     let topic = "name = \"t\"\n[[topic]]\nname = \"a\"\n";
     assert_eq!(
-        error(&format!(
-            "{topic}[[producer]]\ntopic = \"a\"\nrecords = 1\n"
-        )),
+        error(&format!("{topic}[[producer]]\ntopic = \"a\"\nrecords = 1\n")),
         "s.toml:4:1: missing required key `name` in [[producer]]"
     );
     assert_eq!(
@@ -730,9 +596,7 @@ fn missing_required_keys_are_reported_at_their_table() {
         "s.toml:4:1: missing required key `topic` in [[producer]]"
     );
     assert_eq!(
-        error(&format!(
-            "{topic}[[producer]]\nname = \"p\"\ntopic = \"a\"\n"
-        )),
+        error(&format!("{topic}[[producer]]\nname = \"p\"\ntopic = \"a\"\n")),
         "s.toml:4:1: missing required key `records` in [[producer]]"
     );
 }
@@ -757,29 +621,18 @@ fn topic_names_must_be_unique_and_legal_kafka_names() {
         error("name = \"t\"\n[[topic]]\nname = \"a\"\n[[topic]]\nname = \"a\"\n"),
         "s.toml:5:8: topic `a` is declared twice (first at line 3)"
     );
-    assert_error(
-        "name = \"t\"\n[[topic]]\nname = \"a b\"\n",
-        3,
-        8,
-        "not a legal Kafka topic name",
-    );
-    assert_error(
-        "name = \"t\"\n[[topic]]\nname = \"\"\n",
-        3,
-        8,
-        "not a legal Kafka topic name",
-    );
+    assert_error("name = \"t\"\n[[topic]]\nname = \"a b\"\n", 3, 8, "not a legal Kafka topic name");
+    assert_error("name = \"t\"\n[[topic]]\nname = \"\"\n", 3, 8, "not a legal Kafka topic name");
 }
 
 #[test]
 fn producer_names_must_be_unique_and_free_of_separators() {
     let two = with_base("[[producer]]\nname = \"p1\"\ntopic = \"orders\"\nrecords = 1\n");
-    assert_eq!(
-        error(&two),
-        "s.toml:10:8: client name `p1` is already used by the producer at line 6"
-    );
+    assert_eq!(error(&two), "s.toml:10:8: client name `p1` is already used by the producer at line 6");
     for (name, shown) in [("p#1", "'#'"), ("p 1", "' '"), ("a/b", "'/'")] {
-        let src = format!("name = \"t\"\n[[topic]]\nname = \"a\"\n[[producer]]\nname = \"{name}\"\ntopic = \"a\"\nrecords = 1\n");
+        let src = format!(
+            "name = \"t\"\n[[topic]]\nname = \"a\"\n[[producer]]\nname = \"{name}\"\ntopic = \"a\"\nrecords = 1\n"
+        );
         assert_error(&src, 5, 8, &format!("must not contain {shown}"));
     }
     let empty = "name = \"t\"\n[[topic]]\nname = \"a\"\n[[producer]]\nname = \"\"\ntopic = \"a\"\nrecords = 1\n";
@@ -788,18 +641,11 @@ fn producer_names_must_be_unique_and_free_of_separators() {
 
 #[test]
 fn a_producer_topic_that_is_not_declared_names_the_nearest_topic() {
-    let src = "name = \"t\"\n[[topic]]\nname = \"orders\"\n[[producer]]\nname = \"p\"\ntopic = \"order\"\nrecords = 1\n";
-    assert_eq!(
-        error(src),
-        "s.toml:6:9: topic `order` is not declared; did you mean `orders`?"
-    );
+    let src =
+        "name = \"t\"\n[[topic]]\nname = \"orders\"\n[[producer]]\nname = \"p\"\ntopic = \"order\"\nrecords = 1\n";
+    assert_eq!(error(src), "s.toml:6:9: topic `order` is not declared; did you mean `orders`?");
     let none = "name = \"t\"\n[[producer]]\nname = \"p\"\ntopic = \"a\"\nrecords = 1\n";
-    assert_error(
-        none,
-        4,
-        9,
-        "topic `a` is not declared (the file declares no [[topic]])",
-    );
+    assert_error(none, 4, 9, "topic `a` is not declared (the file declares no [[topic]])");
 }
 
 #[test]
@@ -812,24 +658,9 @@ fn network_latency_is_a_range_or_one_integer() {
         error("name = \"t\"\n[network]\nlatency_ms = [5, 1]\n"),
         "s.toml:3:14: `latency_ms` = [5, 1]: the minimum 5 is above the maximum 1"
     );
-    assert_error(
-        "name = \"t\"\n[network]\nlatency_ms = [1, 2, 3]\n",
-        3,
-        14,
-        "found 3 elements",
-    );
-    assert_error(
-        "name = \"t\"\n[network]\nlatency_ms = [1, -2]\n",
-        3,
-        18,
-        "bounds must be at least 0, found -2",
-    );
-    assert_error(
-        "name = \"t\"\n[network]\nlatency_ms = \"fast\"\n",
-        3,
-        14,
-        "must be [min, max] or one integer",
-    );
+    assert_error("name = \"t\"\n[network]\nlatency_ms = [1, 2, 3]\n", 3, 14, "found 3 elements");
+    assert_error("name = \"t\"\n[network]\nlatency_ms = [1, -2]\n", 3, 18, "bounds must be at least 0, found -2");
+    assert_error("name = \"t\"\n[network]\nlatency_ms = \"fast\"\n", 3, 14, "must be [min, max] or one integer");
 }
 
 #[test]
@@ -902,19 +733,13 @@ fn idempotence_is_silently_off_for_zero_retries_unless_explicit() {
     assert_eq!(c.retries, 0);
     let e = producer_config("\"retries\" = 0\n\"enable.idempotence\" = true\n").unwrap_err();
     assert_eq!((e.line, e.column), (10, 13));
-    assert!(
-        e.message
-            .starts_with("enable.idempotence=true requires retries > 0"),
-        "{e}"
-    );
+    assert!(e.message.starts_with("enable.idempotence=true requires retries > 0"), "{e}");
 }
 
 #[test]
 fn explicitly_disabled_idempotence_stays_off_and_allows_more_in_flight() {
-    let c = producer_config(
-        "\"enable.idempotence\" = false\n\"max.in.flight.requests.per.connection\" = 10\n",
-    )
-    .unwrap();
+    let c =
+        producer_config("\"enable.idempotence\" = false\n\"max.in.flight.requests.per.connection\" = 10\n").unwrap();
     assert!(!c.enable_idempotence);
     assert_eq!(c.max_in_flight, 10);
 }
@@ -931,21 +756,14 @@ fn more_than_five_in_flight_is_an_error_while_idempotence_is_on_as_in_kafka_4() 
         let (line, col) = pos(&with_base(&format!("[producer.config]\n{lines}")), "= 6");
         assert_eq!((e.line, e.column), (line, col + 2), "{lines}");
         assert!(
-            e.message
-                .contains("requires max.in.flight.requests.per.connection <= 5, found 6")
+            e.message.contains("requires max.in.flight.requests.per.connection <= 5, found 6")
                 && e.message.contains("\"enable.idempotence\" = false"),
             "{e}"
         );
     }
-    let e = producer_config(
-        "\"enable.idempotence\" = true\n\"max.in.flight.requests.per.connection\" = 6\n",
-    )
-    .unwrap_err();
-    assert!(
-        e.message
-            .starts_with("enable.idempotence=true requires max.in.flight"),
-        "{e}"
-    );
+    let e =
+        producer_config("\"enable.idempotence\" = true\n\"max.in.flight.requests.per.connection\" = 6\n").unwrap_err();
+    assert!(e.message.starts_with("enable.idempotence=true requires max.in.flight"), "{e}");
 }
 
 #[test]
@@ -969,19 +787,14 @@ fn the_default_delivery_timeout_is_raised_to_linger_plus_request_timeout_as_kafk
 #[test]
 fn transactions_are_rejected_as_not_supported_yet_at_their_key() {
     assert_eq!(
-        producer_config("\"transactional.id\" = \"tx\"\n")
-            .unwrap_err()
-            .to_string(),
+        producer_config("\"transactional.id\" = \"tx\"\n").unwrap_err().to_string(),
         "s.toml:10:1: transactions are not supported yet (transactional.id)"
     );
     assert_eq!(
         error(&with_base("transaction_records = 10\n")),
         "s.toml:9:1: transactions are not supported yet (transaction_records)"
     );
-    assert_eq!(
-        error(&with_base("abort_every = 3\n")),
-        "s.toml:9:1: transactions are not supported yet (abort_every)"
-    );
+    assert_eq!(error(&with_base("abort_every = 3\n")), "s.toml:9:1: transactions are not supported yet (abort_every)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1004,70 +817,30 @@ fn a_fault_with_a_time_trigger_and_a_broker_target_parses() {
 
 #[test]
 fn record_and_client_triggers_parse_to_indices() {
-    let f = fault("after = \"p1#17 acked\"\naction = \"crash\"\ntarget = \"producer:p1\"\nrestart_after_ms = 0\n")
-        .unwrap();
-    assert_eq!(
-        f.trigger,
-        Trigger::Record {
-            producer: 0,
-            index: 17,
-            event: RecordEvent::Acked
-        }
-    );
+    let f =
+        fault("after = \"p1#17 acked\"\naction = \"crash\"\ntarget = \"producer:p1\"\nrestart_after_ms = 0\n").unwrap();
+    assert_eq!(f.trigger, Trigger::Record { producer: 0, index: 17, event: RecordEvent::Acked });
     assert_eq!(f.target, Target::Producer(0));
     assert_eq!(f.restart_after_ms, Some(0));
-    for (word, event) in [
-        ("sent", RecordEvent::Sent),
-        ("appended", RecordEvent::Appended),
-        ("committed", RecordEvent::Committed),
-    ] {
-        let f = fault(&format!(
-            "after = \"  p1#99 \t{word} \"\naction = \"crash\"\ntarget = \"broker:1\"\n"
-        ))
-        .unwrap();
-        assert_eq!(
-            f.trigger,
-            Trigger::Record {
-                producer: 0,
-                index: 99,
-                event
-            }
-        );
+    for (word, event) in
+        [("sent", RecordEvent::Sent), ("appended", RecordEvent::Appended), ("committed", RecordEvent::Committed)]
+    {
+        let f = fault(&format!("after = \"  p1#99 \t{word} \"\naction = \"crash\"\ntarget = \"broker:1\"\n")).unwrap();
+        assert_eq!(f.trigger, Trigger::Record { producer: 0, index: 99, event });
     }
     let f = fault("after = \"p1 acked 10\"\naction = \"pause\"\ntarget = \"leader:orders/1\"\nduration_ms = 300\n")
         .unwrap();
-    assert_eq!(
-        f.trigger,
-        Trigger::Client {
-            producer: 0,
-            event: ClientEvent::Acked,
-            n: 10
-        }
-    );
-    assert_eq!(
-        f.target,
-        Target::Leader {
-            topic: "orders".into(),
-            partition: 1
-        }
-    );
+    assert_eq!(f.trigger, Trigger::Client { producer: 0, event: ClientEvent::Acked, n: 10 });
+    assert_eq!(f.target, Target::Leader { topic: "orders".into(), partition: 1 });
     assert_eq!(f.duration_ms, Some(300));
 }
 
 #[test]
 fn a_trigger_naming_no_client_points_inside_the_string_at_the_nearest_client() {
-    let e =
-        fault("after = \"p2#3 acked\"\naction = \"crash\"\ntarget = \"broker:1\"\n").unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "s.toml:10:10: `p2` names no client; did you mean `p1`?"
-    );
-    let e =
-        fault("after = \"q1 acked 3\"\naction = \"crash\"\ntarget = \"broker:1\"\n").unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "s.toml:10:10: `q1` names no client; did you mean `p1`?"
-    );
+    let e = fault("after = \"p2#3 acked\"\naction = \"crash\"\ntarget = \"broker:1\"\n").unwrap_err();
+    assert_eq!(e.to_string(), "s.toml:10:10: `p2` names no client; did you mean `p1`?");
+    let e = fault("after = \"q1 acked 3\"\naction = \"crash\"\ntarget = \"broker:1\"\n").unwrap_err();
+    assert_eq!(e.to_string(), "s.toml:10:10: `q1` names no client; did you mean `p1`?");
 }
 
 #[test]
@@ -1093,84 +866,30 @@ fn trigger_errors_name_what_was_wrong() {
 
 #[test]
 fn a_fault_needs_exactly_one_trigger() {
-    let e = fault("at_ms = 5\nafter = \"p1#1 acked\"\naction = \"crash\"\ntarget = \"broker:1\"\n")
-        .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "s.toml:11:1: a fault has one trigger, `at_ms` or `after`, not both"
-    );
+    let e = fault("at_ms = 5\nafter = \"p1#1 acked\"\naction = \"crash\"\ntarget = \"broker:1\"\n").unwrap_err();
+    assert_eq!(e.to_string(), "s.toml:11:1: a fault has one trigger, `at_ms` or `after`, not both");
     let e = fault("action = \"crash\"\ntarget = \"broker:1\"\n").unwrap_err();
-    assert!(
-        e.to_string()
-            .starts_with("s.toml:9:1: a fault needs a trigger"),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("s.toml:9:1: a fault needs a trigger"), "{e}");
 }
 
 #[test]
 fn target_errors_name_what_was_wrong() {
     let cases: &[(&str, usize, &str)] = &[
-        (
-            "broker:4",
-            18,
-            "broker 4 does not exist: the cluster has brokers 1 to 3",
-        ),
+        ("broker:4", 18, "broker 4 does not exist: the cluster has brokers 1 to 3"),
         ("broker:0", 18, "broker 0 does not exist"),
-        (
-            "broker:one",
-            18,
-            "`broker:N` needs a broker number from 1 to 3, found \"one\"",
-        ),
-        (
-            "leader:orders/2",
-            25,
-            "partition 2 does not exist: topic `orders` has partitions 0 to 1",
-        ),
-        (
-            "leader:ordes/0",
-            18,
-            "topic `ordes` is not declared; did you mean `orders`?",
-        ),
-        (
-            "leader:orders",
-            18,
-            "`leader:TOPIC/P` needs a topic and a partition",
-        ),
-        (
-            "producer:p3",
-            20,
-            "`p3` names no client; did you mean `p1`?",
-        ),
-        (
-            "brokr:1",
-            10,
-            "unknown target kind `brokr`; did you mean `broker`?",
-        ),
-        (
-            "node1",
-            10,
-            "`target` must be \"broker:N\", \"leader:TOPIC/P\" or \"producer:NAME\"",
-        ),
-        (
-            "coordinator:group:g1",
-            10,
-            "coordinator targets are not supported yet by this build",
-        ),
-        (
-            "consumer:c1",
-            10,
-            "consumer targets are not supported yet by this build",
-        ),
-        (
-            "processor:s1/0",
-            10,
-            "processor targets are not supported yet by this build",
-        ),
+        ("broker:one", 18, "`broker:N` needs a broker number from 1 to 3, found \"one\""),
+        ("leader:orders/2", 25, "partition 2 does not exist: topic `orders` has partitions 0 to 1"),
+        ("leader:ordes/0", 18, "topic `ordes` is not declared; did you mean `orders`?"),
+        ("leader:orders", 18, "`leader:TOPIC/P` needs a topic and a partition"),
+        ("producer:p3", 20, "`p3` names no client; did you mean `p1`?"),
+        ("brokr:1", 10, "unknown target kind `brokr`; did you mean `broker`?"),
+        ("node1", 10, "`target` must be \"broker:N\", \"leader:TOPIC/P\" or \"producer:NAME\""),
+        ("coordinator:group:g1", 10, "coordinator targets are not supported yet by this build"),
+        ("consumer:c1", 10, "consumer targets are not supported yet by this build"),
+        ("processor:s1/0", 10, "processor targets are not supported yet by this build"),
     ];
     for &(target, col, message) in cases {
-        let src = with_base(&format!(
-            "[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"{target}\"\n"
-        ));
+        let src = with_base(&format!("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"{target}\"\n"));
         assert_error(&src, 12, col, message);
     }
 }
@@ -1193,38 +912,17 @@ fn action_rules_check_restart_and_duration() {
         e.to_string(),
         "s.toml:9:1: missing required key `duration_ms` in [[fault]]: how long the isolate lasts"
     );
-    let e = fault("at_ms = 1\naction = \"pause\"\ntarget = \"broker:1\"\nduration_ms = 0\n")
-        .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "s.toml:13:15: `duration_ms` must be at least 1, found 0"
-    );
+    let e = fault("at_ms = 1\naction = \"pause\"\ntarget = \"broker:1\"\nduration_ms = 0\n").unwrap_err();
+    assert_eq!(e.to_string(), "s.toml:13:15: `duration_ms` must be at least 1, found 0");
     let e = fault("at_ms = 1\naction = \"pause\"\ntarget = \"broker:1\"\nduration_ms = 5\nrestart_after_ms = 5\n")
         .unwrap_err();
-    assert!(
-        e.to_string()
-            .starts_with("s.toml:14:1: `restart_after_ms` applies to crash and power-loss"),
-        "{e}"
-    );
-    let e = fault("at_ms = 1\naction = \"crash\"\ntarget = \"broker:1\"\nduration_ms = 5\n")
-        .unwrap_err();
-    assert!(
-        e.to_string()
-            .starts_with("s.toml:13:1: `duration_ms` applies to isolate and pause"),
-        "{e}"
-    );
-    let f =
-        fault("at_ms = 1\naction = \"isolate\"\ntarget = \"leader:orders/0\"\nduration_ms = 5\n")
-            .unwrap();
-    assert_eq!(
-        (f.action, f.duration_ms, f.restart_after_ms),
-        (FaultAction::Isolate, Some(5), None)
-    );
+    assert!(e.to_string().starts_with("s.toml:14:1: `restart_after_ms` applies to crash and power-loss"), "{e}");
+    let e = fault("at_ms = 1\naction = \"crash\"\ntarget = \"broker:1\"\nduration_ms = 5\n").unwrap_err();
+    assert!(e.to_string().starts_with("s.toml:13:1: `duration_ms` applies to isolate and pause"), "{e}");
+    let f = fault("at_ms = 1\naction = \"isolate\"\ntarget = \"leader:orders/0\"\nduration_ms = 5\n").unwrap();
+    assert_eq!((f.action, f.duration_ms, f.restart_after_ms), (FaultAction::Isolate, Some(5), None));
     let f = fault("at_ms = 1\naction = \"crash\"\ntarget = \"broker:2\"\n").unwrap();
-    assert_eq!(
-        f.restart_after_ms, None,
-        "an omitted restart means the target stays down"
-    );
+    assert_eq!(f.restart_after_ms, None, "an omitted restart means the target stays down");
 }
 
 #[test]
@@ -1264,12 +962,7 @@ safe_power_loss = true
     assert_eq!(
         s.nemesis,
         Some(NemesisSpec {
-            actions: vec![
-                FaultAction::Crash,
-                FaultAction::PowerLoss,
-                FaultAction::Isolate,
-                FaultAction::Pause
-            ],
+            actions: vec![FaultAction::Crash, FaultAction::PowerLoss, FaultAction::Isolate, FaultAction::Pause],
             targets: vec![TargetClass::Brokers, TargetClass::Producers],
             interval_ms: (10, 20),
             start_ms: 100,
@@ -1284,56 +977,16 @@ safe_power_loss = true
 #[test]
 fn nemesis_errors_name_what_was_wrong() {
     let cases: &[(&str, usize, usize, &str)] = &[
-        (
-            "targets = [\"brokers\", \"consumers\"]",
-            3,
-            23,
-            "consumers are not supported yet by this build",
-        ),
-        (
-            "targets = [\"processors\"]",
-            3,
-            12,
-            "processors are not supported yet by this build",
-        ),
+        ("targets = [\"brokers\", \"consumers\"]", 3, 23, "consumers are not supported yet by this build"),
+        ("targets = [\"processors\"]", 3, 12, "processors are not supported yet by this build"),
         ("targets = [\"broker\"]", 3, 12, "did you mean \"brokers\"?"),
         ("actions = []", 3, 11, "`actions` must not be empty"),
-        (
-            "actions = [\"crash\", \"explode\"]",
-            3,
-            21,
-            "found \"explode\"; did you mean",
-        ),
-        (
-            "actions = \"crash\"",
-            3,
-            11,
-            "`actions` must be an array of",
-        ),
-        (
-            "interval_ms = [0, 5]",
-            3,
-            16,
-            "`interval_ms` bounds must be at least 1, found 0",
-        ),
-        (
-            "interval_ms = [9, 5]",
-            3,
-            15,
-            "the minimum 9 is above the maximum 5",
-        ),
-        (
-            "duration_ms = 0",
-            3,
-            15,
-            "`duration_ms` must be at least 1, found 0",
-        ),
-        (
-            "start_ms = 10\nstop_ms = 5",
-            4,
-            11,
-            "`stop_ms` (5) must be at least `start_ms` (10)",
-        ),
+        ("actions = [\"crash\", \"explode\"]", 3, 21, "found \"explode\"; did you mean"),
+        ("actions = \"crash\"", 3, 11, "`actions` must be an array of"),
+        ("interval_ms = [0, 5]", 3, 16, "`interval_ms` bounds must be at least 1, found 0"),
+        ("interval_ms = [9, 5]", 3, 15, "the minimum 9 is above the maximum 5"),
+        ("duration_ms = 0", 3, 15, "`duration_ms` must be at least 1, found 0"),
+        ("start_ms = 10\nstop_ms = 5", 4, 11, "`stop_ms` (5) must be at least `start_ms` (10)"),
         ("safe_power_loss = 1", 3, 19, "must be a boolean"),
         (
             "actions = [\"power-loss\"]\ntargets = [\"producers\"]",
@@ -1346,10 +999,7 @@ fn nemesis_errors_name_what_was_wrong() {
         let src = format!("name = \"t\"\n[nemesis]\n{lines}\n");
         let e = error(&src);
         let prefix = format!("s.toml:{line}:{col}: ");
-        assert!(
-            e.starts_with(&prefix) && e.contains(message),
-            "{lines}: got {e:?}"
-        );
+        assert!(e.starts_with(&prefix) && e.contains(message), "{lines}: got {e:?}");
     }
 }
 
@@ -1369,11 +1019,7 @@ divergence = "<3"
 stuck_lso = "5"
 "#,
     );
-    let got: Vec<(&str, Bound)> = s
-        .expect
-        .iter()
-        .map(|e| (e.anomaly.as_str(), e.bound))
-        .collect();
+    let got: Vec<(&str, Bound)> = s.expect.iter().map(|e| (e.anomaly.as_str(), e.bound)).collect();
     assert_eq!(
         got,
         vec![
@@ -1389,10 +1035,7 @@ stuck_lso = "5"
 
 #[test]
 fn every_anomaly_name_is_a_valid_expect_key() {
-    let body: String = kafkasim::report::Anomalies::NAMES
-        .iter()
-        .map(|n| format!("{n} = 0\n"))
-        .collect();
+    let body: String = kafkasim::report::Anomalies::NAMES.iter().map(|n| format!("{n} = 0\n")).collect();
     let s = load(&format!("name = \"t\"\n[expect]\n{body}"));
     assert_eq!(s.expect.len(), kafkasim::report::Anomalies::NAMES.len());
 }
@@ -1400,28 +1043,17 @@ fn every_anomaly_name_is_a_valid_expect_key() {
 #[test]
 fn bad_expectations_name_what_was_wrong() {
     let cases: &[(&str, usize, &str)] = &[
-        (
-            "lost_acked = -1",
-            14,
-            "`lost_acked` must be a count (0) or a comparison",
-        ),
+        ("lost_acked = -1", 14, "`lost_acked` must be a count (0) or a comparison"),
         ("lost_acked = \"=>3\"", 14, "found \"=>3\""),
         ("lost_acked = \">\"", 14, "found \">\""),
-        (
-            "lost_acked = \"<0\"",
-            14,
-            "`lost_acked` = \"<0\" can never hold",
-        ),
+        ("lost_acked = \"<0\"", 14, "`lost_acked` = \"<0\" can never hold"),
         ("lost_acked = 0.5", 14, "found a float"),
         ("lost_acked = true", 14, "found a boolean"),
     ];
     for &(line, col, message) in cases {
         let e = error(&format!("name = \"t\"\n[expect]\n{line}\n"));
         let prefix = format!("s.toml:3:{col}: ");
-        assert!(
-            e.starts_with(&prefix) && e.contains(message),
-            "{line}: got {e:?}"
-        );
+        assert!(e.starts_with(&prefix) && e.contains(message), "{line}: got {e:?}");
     }
 }
 
@@ -1429,10 +1061,7 @@ fn bad_expectations_name_what_was_wrong() {
 // Files
 
 fn temp_path(tag: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!(
-        "kafkasim-scenario-{}-{tag}.toml",
-        std::process::id()
-    ))
+    std::env::temp_dir().join(format!("kafkasim-scenario-{}-{tag}.toml", std::process::id()))
 }
 
 #[test]
@@ -1446,9 +1075,7 @@ fn load_file_reads_a_scenario_and_labels_errors_with_the_path() {
     let e = load_file(&path).unwrap_err();
     assert_eq!(e.file, path.display().to_string());
     assert_eq!((e.line, e.column), (3, 11));
-    assert!(e
-        .to_string()
-        .starts_with(&format!("{}:3:11: ", path.display())));
+    assert!(e.to_string().starts_with(&format!("{}:3:11: ", path.display())));
     std::fs::remove_file(&path).unwrap();
 }
 
@@ -1457,13 +1084,8 @@ fn a_missing_file_is_an_error_not_a_panic() {
     let path = temp_path("does-not-exist");
     let e = load_file(&path).unwrap_err();
     assert_eq!((e.line, e.column), (0, 0));
-    assert!(
-        e.message.starts_with("cannot read the scenario file"),
-        "{e}"
-    );
-    assert!(e
-        .to_string()
-        .starts_with(&format!("{}:0:0: ", path.display())));
+    assert!(e.message.starts_with("cannot read the scenario file"), "{e}");
+    assert!(e.to_string().starts_with(&format!("{}:0:0: ", path.display())));
 }
 
 #[test]
@@ -1472,10 +1094,7 @@ fn a_file_that_is_not_utf8_is_reported_where_the_bad_byte_is() {
     std::fs::write(&path, b"name = \"t\"\ndescription = \"caf\xe9\"\n").unwrap();
     let e = load_file(&path).unwrap_err();
     std::fs::remove_file(&path).unwrap();
-    assert_eq!(
-        (e.line, e.column, e.message.as_str()),
-        (2, 19, "the file is not valid UTF-8")
-    );
+    assert_eq!((e.line, e.column, e.message.as_str()), (2, 19, "the file is not valid UTF-8"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1502,9 +1121,7 @@ fn assert_consistent(s: &Scenario) {
         }
         match f.trigger {
             Trigger::AtMs(_) => {}
-            Trigger::Record {
-                producer, index, ..
-            } => assert!(index < s.producers[producer].records),
+            Trigger::Record { producer, index, .. } => assert!(index < s.producers[producer].records),
             Trigger::Client { producer, n, .. } => assert!(producer < s.producers.len() && n >= 1),
         }
     }
@@ -1523,10 +1140,7 @@ fn check_no_panic(src: &str) {
 
 #[test]
 fn every_truncation_of_the_contract_example_is_handled_without_panicking() {
-    for src in [
-        CONTRACT_EXAMPLE.to_string(),
-        contract_example_without_consumers(),
-    ] {
+    for src in [CONTRACT_EXAMPLE.to_string(), contract_example_without_consumers()] {
         for (i, _) in src.char_indices() {
             check_no_panic(&src[..i]);
         }
@@ -1536,15 +1150,9 @@ fn every_truncation_of_the_contract_example_is_handled_without_panicking() {
 #[test]
 fn hostile_inputs_are_handled_without_panicking() {
     let deep_array = format!("name = {}{}", "[".repeat(10_000), "]".repeat(10_000));
-    let deep_table = format!(
-        "name = \"t\"\nx = {}1{}",
-        "{a = ".repeat(5_000),
-        "}".repeat(5_000)
-    );
+    let deep_table = format!("name = \"t\"\nx = {}1{}", "{a = ".repeat(5_000), "}".repeat(5_000));
     let long_key = format!("name = \"t\"\n{} = 1\n", "k".repeat(100_000));
-    let many_topics: String = (0..2000)
-        .map(|i| format!("[[topic]]\nname = \"t{i}\"\n"))
-        .collect();
+    let many_topics: String = (0..2000).map(|i| format!("[[topic]]\nname = \"t{i}\"\n")).collect();
     for src in [
         deep_array,
         deep_table,

@@ -11,7 +11,11 @@ use parking_lot::{Condvar, Mutex};
 use kafkasim::{run_seed, scenario, RunOptions};
 
 #[derive(Parser)]
-#[command(name = "kafkasim", version, about = "A deterministic Kafka cluster simulator that judges delivery semantics under faults")]
+#[command(
+    name = "kafkasim",
+    version,
+    about = "A deterministic Kafka cluster simulator that judges delivery semantics under faults"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -80,7 +84,8 @@ fn main() -> ExitCode {
 
     // Seeds run on every core; each seed is still a deterministic single-threaded run.
     // Results are printed in seed order as soon as the next one is ready.
-    let results: Arc<(Mutex<Vec<Option<Done>>>, Condvar)> = Arc::new((Mutex::new((0..count).map(|_| None).collect()), Condvar::new()));
+    let results: Arc<(Mutex<Vec<Option<Done>>>, Condvar)> =
+        Arc::new((Mutex::new((0..count).map(|_| None).collect()), Condvar::new()));
     let next = Arc::new(Mutex::new(0usize));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).build().expect("tokio runtime");
     for _ in 0..workers {

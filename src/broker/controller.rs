@@ -38,11 +38,17 @@ pub struct Controller {
 impl Controller {
     /// A controller whose brokers are all registered and every partition led by its first replica.
     pub fn new(topo: Arc<Topology>) -> Self {
-        let brokers = (1..=topo.brokers).map(|b| Registration { epoch: b as u64, fenced: false, last_heartbeat: 0 }).collect();
+        let brokers =
+            (1..=topo.brokers).map(|b| Registration { epoch: b as u64, fenced: false, last_heartbeat: 0 }).collect();
         let parts = topo
             .partitions
             .iter()
-            .map(|p| PartitionState { leader: Some(p.replicas[0]), leader_epoch: 0, partition_epoch: 0, isr: p.replicas.clone() })
+            .map(|p| PartitionState {
+                leader: Some(p.replicas[0]),
+                leader_epoch: 0,
+                partition_epoch: 0,
+                isr: p.replicas.clone(),
+            })
             .collect();
         Controller { next_epoch: topo.brokers as u64 + 1, topo, brokers, parts, version: 1 }
     }
@@ -219,7 +225,11 @@ impl Controller {
         if leader.is_some() || previous.is_some() {
             st.leader_epoch += 1;
             st.partition_epoch += 1;
-            out.observe(BrokerObs::LeaderChange { partition: p as u32, state: st.clone(), unclean: unclean && leader.is_some() });
+            out.observe(BrokerObs::LeaderChange {
+                partition: p as u32,
+                state: st.clone(),
+                unclean: unclean && leader.is_some(),
+            });
         }
     }
 

@@ -281,7 +281,11 @@ mod tests {
         log.append_as_leader(&t(7, 1, 0, 3), 0);
         assert_eq!(log.check_producer(&t(7, 1, 4, 1)), Err(KafkaError::OutOfOrderSequenceNumber));
         assert_eq!(log.check_producer(&t(7, 0, 3, 1)), Err(KafkaError::InvalidProducerEpoch));
-        assert_eq!(log.check_producer(&t(8, 0, 42, 1)), Ok(SeqCheck::Append), "unknown producer id accepts any sequence");
+        assert_eq!(
+            log.check_producer(&t(8, 0, 42, 1)),
+            Ok(SeqCheck::Append),
+            "unknown producer id accepts any sequence"
+        );
     }
 
     #[test]

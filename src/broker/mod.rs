@@ -64,7 +64,9 @@ impl Topology {
                     partition: p,
                     min_isr: min_isr.min(replicas.len()),
                     replicas,
-                    unclean: t.unclean_leader_election_enable.unwrap_or(s.cluster.config.unclean_leader_election_enable),
+                    unclean: t
+                        .unclean_leader_election_enable
+                        .unwrap_or(s.cluster.config.unclean_leader_election_enable),
                     flush_interval: t.flush_messages.unwrap_or(s.cluster.config.log_flush_interval_messages).max(1),
                 });
             }

@@ -100,7 +100,15 @@ pub struct Replica {
 
 impl Replica {
     fn new() -> Self {
-        Replica { log: ReplicaLog::default(), hw: 0, hw_checkpoint: 0, leader_epoch: 0, partition_epoch: 0, isr: Vec::new(), role: Role::None }
+        Replica {
+            log: ReplicaLog::default(),
+            hw: 0,
+            hw_checkpoint: 0,
+            leader_epoch: 0,
+            partition_epoch: 0,
+            isr: Vec::new(),
+            role: Role::None,
+        }
     }
 
     /// Whether this replica believes it leads.
@@ -131,7 +139,17 @@ impl Broker {
     /// initial metadata applied.
     pub fn new(id: u32, topo: Arc<Topology>, epoch: u64, image: &MetadataImage, now: u64, out: &mut BrokerOut) -> Self {
         let replicas = topo.partitions.iter().map(|p| p.replicas.contains(&id).then(Replica::new)).collect();
-        let mut b = Broker { id, topo, broker_epoch: epoch, metadata_version: 0, replicas, cache: Arc::default(), fenced: Arc::default(), timers_armed: false, next_id: 0 };
+        let mut b = Broker {
+            id,
+            topo,
+            broker_epoch: epoch,
+            metadata_version: 0,
+            replicas,
+            cache: Arc::default(),
+            fenced: Arc::default(),
+            timers_armed: false,
+            next_id: 0,
+        };
         b.arm_timers(out);
         b.apply_image(now, image, out);
         b
@@ -193,7 +211,10 @@ impl Broker {
         match t {
             BrokerTimer::Heartbeat => {
                 if self.broker_epoch != 0 {
-                    out.send(NodeId::Controller, Msg::Heartbeat { broker_epoch: self.broker_epoch, metadata_version: self.metadata_version });
+                    out.send(
+                        NodeId::Controller,
+                        Msg::Heartbeat { broker_epoch: self.broker_epoch, metadata_version: self.metadata_version },
+                    );
                 }
                 out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Heartbeat);
             }
@@ -215,7 +236,14 @@ impl Broker {
                 if let Some(i) = ls.parked.iter().position(|f| f.id == id) {
                     let f = ls.parked.swap_remove(i);
                     let hw = r.hw;
-                    out.send(NodeId::Broker(f.fetch.replica), Msg::FetchResponse { partition, id: f.fetch.id, result: FetchResult::Records { batches: Vec::new(), hw } });
+                    out.send(
+                        NodeId::Broker(f.fetch.replica),
+                        Msg::FetchResponse {
+                            partition,
+                            id: f.fetch.id,
+                            result: FetchResult::Records { batches: Vec::new(), hw },
+                        },
+                    );
                 }
             }
             BrokerTimer::ProduceTimeout { partition, id } => {
@@ -224,7 +252,15 @@ impl Broker {
                 if let Some(i) = ls.purgatory.iter().position(|p| p.id == id) {
                     let p = ls.purgatory.swap_remove(i);
                     let leader_epoch = r.leader_epoch;
-                    out.send(p.producer, Msg::ProduceResponse { req: p.req, partition, result: Err(KafkaError::RequestTimedOut), leader_epoch });
+                    out.send(
+                        p.producer,
+                        Msg::ProduceResponse {
+                            req: p.req,
+                            partition,
+                            result: Err(KafkaError::RequestTimedOut),
+                            leader_epoch,
+                        },
+                    );
                 }
             }
             BrokerTimer::Register => {
@@ -269,7 +305,9 @@ impl Broker {
                 // Answer from this broker's (possibly stale) metadata cache.
                 out.send(from, Msg::MetadataResponse { leaders: self.cache.clone() });
             }
-            Msg::Produce { req, partition, acks, timeout_ms, batch } => self.on_produce(now, from, req, partition, acks, timeout_ms, &batch, out),
+            Msg::Produce { req, partition, acks, timeout_ms, batch } => {
+                self.on_produce(now, from, req, partition, acks, timeout_ms, &batch, out)
+            }
             Msg::Fetch(f) => self.on_fetch(now, f, out),
             Msg::FetchResponse { partition, id, result } => self.on_fetch_response(now, partition, id, result, out),
             Msg::AlterPartitionResponse { partition, result } => {
@@ -288,11 +326,16 @@ impl Broker {
                 // A leader we fetch from died: back off, then fetch again (from whoever leads by then).
                 let NodeId::Broker(dead) = from else { return };
                 for p in 0..self.replicas.len() as u32 {
-                    if let Some(Replica { role: Role::Follower { leader, fetch_id }, .. }) = self.replicas[p as usize].as_mut() {
+                    if let Some(Replica { role: Role::Follower { leader, fetch_id }, .. }) =
+                        self.replicas[p as usize].as_mut()
+                    {
                         if *leader == dead {
                             *fetch_id += 1_000_000;
                             let id = *fetch_id;
-                            out.timer(self.topo.config.replica_fetch_backoff_ms, BrokerTimer::Refetch { partition: p, id });
+                            out.timer(
+                                self.topo.config.replica_fetch_backoff_ms,
+                                BrokerTimer::Refetch { partition: p, id },
+                            );
                         }
                     }
                 }
@@ -337,10 +380,25 @@ impl Broker {
         let old = std::mem::replace(&mut r.role, role);
         if let Role::Leader(ls) = old {
             for w in ls.purgatory {
-                out.send(w.producer, Msg::ProduceResponse { req: w.req, partition: p, result: Err(KafkaError::NotLeaderOrFollower), leader_epoch: r.leader_epoch });
+                out.send(
+                    w.producer,
+                    Msg::ProduceResponse {
+                        req: w.req,
+                        partition: p,
+                        result: Err(KafkaError::NotLeaderOrFollower),
+                        leader_epoch: r.leader_epoch,
+                    },
+                );
             }
             for f in ls.parked {
-                out.send(NodeId::Broker(f.fetch.replica), Msg::FetchResponse { partition: p, id: f.fetch.id, result: FetchResult::Error(KafkaError::NotLeaderOrFollower) });
+                out.send(
+                    NodeId::Broker(f.fetch.replica),
+                    Msg::FetchResponse {
+                        partition: p,
+                        id: f.fetch.id,
+                        result: FetchResult::Error(KafkaError::NotLeaderOrFollower),
+                    },
+                );
             }
         }
     }
@@ -391,11 +449,24 @@ impl Broker {
             id,
         };
         out.send(NodeId::Broker(*leader), Msg::Fetch(fetch));
-        out.timer(FETCH_REQUEST_TIMEOUT_MS + self.topo.config.replica_fetch_wait_max_ms, BrokerTimer::Refetch { partition: p, id });
+        out.timer(
+            FETCH_REQUEST_TIMEOUT_MS + self.topo.config.replica_fetch_wait_max_ms,
+            BrokerTimer::Refetch { partition: p, id },
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn on_produce(&mut self, now: u64, from: NodeId, req: u64, p: u32, acks: Acks, timeout_ms: u64, batch: &super::BatchTemplate, out: &mut BrokerOut) {
+    fn on_produce(
+        &mut self,
+        now: u64,
+        from: NodeId,
+        req: u64,
+        p: u32,
+        acks: Acks,
+        timeout_ms: u64,
+        batch: &super::BatchTemplate,
+        out: &mut BrokerOut,
+    ) {
         let min_isr = self.topo.partitions[p as usize].min_isr;
         let flush_interval = self.topo.partitions[p as usize].flush_interval;
         let respond = |out: &mut BrokerOut, result: Result<u64, KafkaError>, leader_epoch: u32| {
@@ -452,7 +523,10 @@ impl Broker {
         let Role::Leader(ls) = &mut r.role else { return };
         for f in ls.parked.drain(..) {
             let batches = r.log.read_from(f.fetch.fetch_offset, MAX_FETCH_BATCHES);
-            out.send(NodeId::Broker(f.fetch.replica), Msg::FetchResponse { partition: p, id: f.fetch.id, result: FetchResult::Records { batches, hw: r.hw } });
+            out.send(
+                NodeId::Broker(f.fetch.replica),
+                Msg::FetchResponse { partition: p, id: f.fetch.id, result: FetchResult::Records { batches, hw: r.hw } },
+            );
         }
     }
 
@@ -594,7 +668,13 @@ impl Broker {
         let me = self.id;
         let broker_epochs = isr
             .iter()
-            .map(|&b| if b == me { self.broker_epoch } else { ls.followers.iter().find(|f| f.broker == b).map_or(0, |f| f.broker_epoch) })
+            .map(|&b| {
+                if b == me {
+                    self.broker_epoch
+                } else {
+                    ls.followers.iter().find(|f| f.broker == b).map_or(0, |f| f.broker_epoch)
+                }
+            })
             .collect();
         // While a change is in flight the leader uses the larger of the two ISRs (the maximal ISR).
         let mut maximal = r.isr.clone();
@@ -604,7 +684,16 @@ impl Broker {
             }
         }
         ls.pending_isr = Some(maximal);
-        out.send(NodeId::Controller, Msg::AlterPartition { partition: p, leader_epoch: r.leader_epoch, partition_epoch: r.partition_epoch, isr, broker_epochs });
+        out.send(
+            NodeId::Controller,
+            Msg::AlterPartition {
+                partition: p,
+                leader_epoch: r.leader_epoch,
+                partition_epoch: r.partition_epoch,
+                isr,
+                broker_epochs,
+            },
+        );
     }
 
     /// Kafka's `maybeIncrementLeaderHW` (3.7+ rule): no advance while the ISR is below

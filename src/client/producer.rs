@@ -66,7 +66,13 @@ struct PartitionQueue {
 
 impl Default for PartitionQueue {
     fn default() -> Self {
-        PartitionQueue { pending: Vec::new(), pending_since: 0, batches: VecDeque::new(), next_seq: 0, last_acked_seq: -1 }
+        PartitionQueue {
+            pending: Vec::new(),
+            pending_since: 0,
+            batches: VecDeque::new(),
+            next_seq: 0,
+            last_acked_seq: -1,
+        }
     }
 }
 
@@ -199,7 +205,11 @@ impl Producer {
             spec,
             topo,
         };
-        out.observe(ProducerObs::History(EventKind::ProducerStarted { producer: idx, instance, producer_id: p.producer_id }));
+        out.observe(ProducerObs::History(EventKind::ProducerStarted {
+            producer: idx,
+            instance,
+            producer_id: p.producer_id,
+        }));
         p.request_metadata(out);
         out.timer(0, ProducerTimer::Tick);
         p
@@ -243,7 +253,9 @@ impl Producer {
     pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ProducerOut) {
         match msg {
             Msg::MetadataResponse { leaders } => self.on_metadata(now, &leaders, out),
-            Msg::ProduceResponse { req, result, leader_epoch, .. } => self.on_response(now, req, result, leader_epoch, out),
+            Msg::ProduceResponse { req, result, leader_epoch, .. } => {
+                self.on_response(now, req, result, leader_epoch, out)
+            }
             Msg::Refused { req } => {
                 if let Some(req) = req {
                     self.on_response(now, req, Err(KafkaError::ConnectionRefused), 0, out);
@@ -351,7 +363,14 @@ impl Producer {
         exp.min(c.retry_backoff_max_ms.max(c.retry_backoff_ms))
     }
 
-    fn on_response(&mut self, now: u64, req: u64, result: Result<u64, KafkaError>, leader_epoch: u32, out: &mut ProducerOut) {
+    fn on_response(
+        &mut self,
+        now: u64,
+        req: u64,
+        result: Result<u64, KafkaError>,
+        leader_epoch: u32,
+        out: &mut ProducerOut,
+    ) {
         let Some(f) = self.in_flight.remove(&req) else { return };
         let spec = self.spec.clone();
         let q = &mut self.parts[f.partition as usize];
@@ -481,8 +500,7 @@ impl Producer {
                     i += 1;
                 }
             }
-            loop {
-                let Some((leader, epoch)) = self.leaders[p] else { break };
+            while let Some((leader, epoch)) = self.leaders[p] {
                 if self.bump_pending {
                     break;
                 }
@@ -558,7 +576,16 @@ impl Producer {
             partition: self.first_partition + p as u32,
             records: records.clone(),
         }));
-        q.batches.push_back(Batch { records, created, base_seq, attempts: 0, in_flight: None, retry_at: 0, maybe_written: false, last_error: None });
+        q.batches.push_back(Batch {
+            records,
+            created,
+            base_seq,
+            attempts: 0,
+            in_flight: None,
+            retry_at: 0,
+            maybe_written: false,
+            last_error: None,
+        });
         Some(q.batches.len() - 1)
     }
 
@@ -578,7 +605,10 @@ impl Producer {
             instance: self.instance,
             records: b.records.clone(),
         });
-        out.send(NodeId::Broker(leader), Msg::Produce { req, partition: global, acks: c.acks, timeout_ms: c.request_timeout_ms, batch });
+        out.send(
+            NodeId::Broker(leader),
+            Msg::Produce { req, partition: global, acks: c.acks, timeout_ms: c.request_timeout_ms, batch },
+        );
         if c.acks == Acks::Zero {
             // acks=0: the send is complete once written to the socket; offset unknown (-1).
             let b = q.batches.remove(i).expect("batch");
@@ -610,7 +640,12 @@ impl Producer {
             }
             if !q.pending.is_empty() {
                 let records: RecordList = q.pending.into();
-                out.observe(ProducerObs::History(EventKind::Sent { producer: self.idx, instance: self.instance, partition: global, records: records.clone() }));
+                out.observe(ProducerObs::History(EventKind::Sent {
+                    producer: self.idx,
+                    instance: self.instance,
+                    partition: global,
+                    records: records.clone(),
+                }));
                 out.observe(ProducerObs::History(EventKind::Failed {
                     producer: self.idx,
                     instance: self.instance,
@@ -637,6 +672,6 @@ mod tests {
         assert_eq!(murmur2(b"a-little-bit-long-string"), -985981536);
         assert_eq!(murmur2(b"a-little-bit-longer-string"), -1486304829);
         assert_eq!(murmur2(b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"), -58897971);
-        assert_eq!(murmur2(&[b'a', b'b', b'c']), 479470107);
+        assert_eq!(murmur2(b"abc"), 479470107);
     }
 }

@@ -59,7 +59,12 @@ pub struct FaultStep {
 
 impl From<&FaultSpec> for FaultStep {
     fn from(f: &FaultSpec) -> Self {
-        FaultStep { action: f.action, target: f.target.clone(), restart_after_ms: f.restart_after_ms, duration_ms: f.duration_ms.unwrap_or(0) }
+        FaultStep {
+            action: f.action,
+            target: f.target.clone(),
+            restart_after_ms: f.restart_after_ms,
+            duration_ms: f.duration_ms.unwrap_or(0),
+        }
     }
 }
 

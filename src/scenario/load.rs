@@ -11,9 +11,8 @@ use thiserror::Error;
 use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::model::{
-    Acks, Bound, BrokerConfig, ClientEvent, ClusterSpec, Expectation, FaultAction, FaultSpec,
-    NemesisSpec, NetworkSpec, OnRestart, ProducerConfig, ProducerSpec, RecordEvent, Scenario,
-    Target, TargetClass, TopicSpec, Trigger,
+    Acks, Bound, BrokerConfig, ClientEvent, ClusterSpec, Expectation, FaultAction, FaultSpec, NemesisSpec, NetworkSpec,
+    OnRestart, ProducerConfig, ProducerSpec, RecordEvent, Scenario, Target, TargetClass, TopicSpec, Trigger,
 };
 use crate::report::Anomalies;
 
@@ -47,12 +46,7 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
         Err(e) => {
             let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
             let (line, column) = line_col(valid, valid.len());
-            Err(ScenarioError {
-                file,
-                line,
-                column,
-                message: "the file is not valid UTF-8".into(),
-            })
+            Err(ScenarioError { file, line, column, message: "the file is not valid UTF-8".into() })
         }
     }
 }
@@ -63,18 +57,10 @@ pub fn parse_str(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let doc = ImDocument::parse(source).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
         let what = one_line(e.message());
-        let what = if what.is_empty() {
-            "syntax error".into()
-        } else {
-            what
-        };
+        let what = if what.is_empty() { "syntax error".into() } else { what };
         cx.err(at, format!("invalid TOML: {what}"))
     })?;
-    let root = Tab {
-        t: doc.as_table(),
-        at: 0,
-        name: TOP,
-    };
+    let root = Tab { t: doc.as_table(), at: 0, name: TOP };
     cx.scenario(root)
 }
 
@@ -97,11 +83,7 @@ fn levenshtein(a: &str, b: &str) -> usize {
 /// The candidate nearest to `word` by edit distance (the first one on ties), if any.
 fn nearest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     let word = word.to_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (levenshtein(&word, &c.to_lowercase()), c))
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| c)
+    candidates.into_iter().map(|c| (levenshtein(&word, &c.to_lowercase()), c)).min_by_key(|&(d, _)| d).map(|(_, c)| c)
 }
 
 /// 1-based line and column (in characters) of byte offset `at` in `src`.
@@ -123,12 +105,7 @@ fn line_col(src: &str, at: usize) -> (usize, usize) {
 
 /// A multi-line parser message folded into one line.
 fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
+    message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
 }
 
 type R<T> = Result<T, ScenarioError>;
@@ -164,11 +141,7 @@ const BROKER_CONFIG_KEYS: &[&str] = &[
 ];
 const NETWORK_KEYS: &[&str] = &["latency_ms"];
 const TOPIC_KEYS: &[&str] = &["name", "partitions", "replication_factor", "config"];
-const TOPIC_CONFIG_KEYS: &[&str] = &[
-    "min.insync.replicas",
-    "unclean.leader.election.enable",
-    "flush.messages",
-];
+const TOPIC_CONFIG_KEYS: &[&str] = &["min.insync.replicas", "unclean.leader.election.enable", "flush.messages"];
 const PRODUCER_KEYS: &[&str] = &[
     "name",
     "topic",
@@ -194,24 +167,9 @@ const PRODUCER_CONFIG_KEYS: &[&str] = &[
     "delivery.timeout.ms",
     "transactional.id",
 ];
-const FAULT_KEYS: &[&str] = &[
-    "at_ms",
-    "after",
-    "action",
-    "target",
-    "restart_after_ms",
-    "duration_ms",
-];
-const NEMESIS_KEYS: &[&str] = &[
-    "actions",
-    "targets",
-    "interval_ms",
-    "start_ms",
-    "stop_ms",
-    "restart_after_ms",
-    "duration_ms",
-    "safe_power_loss",
-];
+const FAULT_KEYS: &[&str] = &["at_ms", "after", "action", "target", "restart_after_ms", "duration_ms"];
+const NEMESIS_KEYS: &[&str] =
+    &["actions", "targets", "interval_ms", "start_ms", "stop_ms", "restart_after_ms", "duration_ms", "safe_power_loss"];
 
 const ACTIONS: &[(&str, FaultAction)] = &[
     ("crash", FaultAction::Crash),
@@ -225,14 +183,7 @@ const TARGET_CLASSES: &[(&str, TargetClass)] = &[
     ("consumers", TargetClass::Consumers),
     ("processors", TargetClass::Processors),
 ];
-const TARGET_KINDS: &[&str] = &[
-    "broker",
-    "leader",
-    "producer",
-    "coordinator",
-    "consumer",
-    "processor",
-];
+const TARGET_KINDS: &[&str] = &["broker", "leader", "producer", "coordinator", "consumer", "processor"];
 const RECORD_EVENTS: &[(&str, RecordEvent)] = &[
     ("sent", RecordEvent::Sent),
     ("appended", RecordEvent::Appended),
@@ -248,10 +199,8 @@ const CLIENT_EVENTS: &[(&str, ClientEvent)] = &[
     ("txn-committed", ClientEvent::TxnCommitted),
     ("txn-aborted", ClientEvent::TxnAborted),
 ];
-const ON_RESTART: &[(&str, OnRestart)] = &[
-    ("resend-unacked", OnRestart::ResendUnacked),
-    ("skip-unacked", OnRestart::SkipUnacked),
-];
+const ON_RESTART: &[(&str, OnRestart)] =
+    &[("resend-unacked", OnRestart::ResendUnacked), ("skip-unacked", OnRestart::SkipUnacked)];
 
 /// Java `int` bound of Kafka's INT-typed configs.
 const INT_MAX: i64 = i32::MAX as i64;
@@ -278,12 +227,7 @@ impl<'a> Tab<'a> {
         }
         let key_at = k.span().map_or(self.at, |s| s.start);
         let at = item.span().map_or(key_at, |s| s.start);
-        Some(Field {
-            key: k.get(),
-            key_at,
-            item,
-            at,
-        })
+        Some(Field { key: k.get(), key_at, item, at })
     }
 
     /// "in [producer.config]" or "at the top level", for messages.
@@ -372,9 +316,7 @@ fn legal_topic_name(name: &str) -> bool {
         && name.len() <= 249
         && name != "."
         && name != ".."
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// Parses an `[expect]` string bound: "N", ">N", ">=N", "<=N" or "<N", whitespace tolerated.
@@ -422,12 +364,7 @@ impl Cx<'_> {
     /// An error at byte offset `at`.
     fn err(&self, at: usize, message: impl Into<String>) -> ScenarioError {
         let (line, column) = line_col(self.src, at);
-        ScenarioError {
-            file: self.file.to_string(),
-            line,
-            column,
-            message: message.into(),
-        }
+        ScenarioError { file: self.file.to_string(), line, column, message: message.into() }
     }
 
     /// The line of byte offset `at`, for "first declared at line N" notes.
@@ -454,8 +391,7 @@ impl Cx<'_> {
 
     /// The required entry `key` of `t`, or an error at the table.
     fn required<'a>(&self, t: &Tab<'a>, key: &str) -> R<Field<'a>> {
-        t.get(key)
-            .ok_or_else(|| self.err(t.at, format!("missing required key `{key}` {}", t.place())))
+        t.get(key).ok_or_else(|| self.err(t.at, format!("missing required key `{key}` {}", t.place())))
     }
 
     /// Rejects any key of `t` not in `allowed`, naming the nearest valid one.
@@ -464,10 +400,7 @@ impl Cx<'_> {
             if allowed.contains(&k) {
                 continue;
             }
-            let at =
-                t.t.key(k)
-                    .and_then(|key| key.span())
-                    .map_or(t.at, |s| s.start);
+            let at = t.t.key(k).and_then(|key| key.span()).map_or(t.at, |s| s.start);
             let shown = match dotted_path(k, item) {
                 Some(path) if allowed.contains(&path.as_str()) => {
                     return Err(self.err(
@@ -481,9 +414,8 @@ impl Cx<'_> {
                 Some(path) => path,
                 None => k.to_string(),
             };
-            let hint = nearest(&shown, allowed.iter().copied())
-                .map(|n| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
+            let hint =
+                nearest(&shown, allowed.iter().copied()).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
             return Err(self.err(at, format!("unknown key `{shown}` {}{hint}", t.place())));
         }
         Ok(())
@@ -509,10 +441,7 @@ impl Cx<'_> {
             return Err(self.type_err(f, "an integer"));
         };
         if n < min || n > max {
-            return Err(self.err(
-                f.at,
-                format!("`{}` must be {}, found {n}", f.key, range_text(min, max)),
-            ));
+            return Err(self.err(f.at, format!("`{}` must be {}, found {n}", f.key, range_text(min, max))));
         }
         Ok(n)
     }
@@ -524,15 +453,12 @@ impl Cx<'_> {
 
     /// An integer in `min..=max` (max at most u32::MAX), as u32.
     fn u32_in(&self, f: Field<'_>, min: i64, max: i64) -> R<u32> {
-        self.int(f, min, max.min(i64::from(u32::MAX)))
-            .map(|n| n as u32)
+        self.int(f, min, max.min(i64::from(u32::MAX))).map(|n| n as u32)
     }
 
     /// A boolean.
     fn bool(&self, f: Field<'_>) -> R<bool> {
-        f.item
-            .as_bool()
-            .ok_or_else(|| self.type_err(f, "a boolean (true or false)"))
+        f.item.as_bool().ok_or_else(|| self.type_err(f, "a boolean (true or false)"))
     }
 
     /// A string.
@@ -554,13 +480,7 @@ impl Cx<'_> {
         let hint = nearest(word, options.iter().map(|(n, _)| *n))
             .map(|n| format!("; did you mean \"{n}\"?"))
             .unwrap_or_default();
-        Err(self.err(
-            at,
-            format!(
-                "{subject} must be one of {}, found \"{word}\"{hint}",
-                one_of(options)
-            ),
-        ))
+        Err(self.err(at, format!("{subject} must be one of {}, found \"{word}\"{hint}", one_of(options))))
     }
 
     /// `[a, b]` with `min <= a <= b`, or one integer `n` meaning `[n, n]`.
@@ -589,30 +509,17 @@ impl Cx<'_> {
             let Some(n) = v.as_integer() else {
                 return Err(self.err(
                     at,
-                    format!(
-                        "`{}` must be [min, max], two integers, found {}",
-                        f.key,
-                        kind(&Item::Value(v.clone()))
-                    ),
+                    format!("`{}` must be [min, max], two integers, found {}", f.key, kind(&Item::Value(v.clone()))),
                 ));
             };
             if n < min {
-                return Err(self.err(
-                    at,
-                    format!("`{}` bounds must be at least {min}, found {n}", f.key),
-                ));
+                return Err(self.err(at, format!("`{}` bounds must be at least {min}, found {n}", f.key)));
             }
             *slot = n as u64;
         }
         let [a, b] = bounds;
         if a > b {
-            return Err(self.err(
-                f.at,
-                format!(
-                    "`{}` = [{a}, {b}]: the minimum {a} is above the maximum {b}",
-                    f.key
-                ),
-            ));
+            return Err(self.err(f.at, format!("`{}` = [{a}, {b}]: the minimum {a} is above the maximum {b}", f.key)));
         }
         Ok((a, b))
     }
@@ -621,28 +528,16 @@ impl Cx<'_> {
     fn table<'a>(&self, f: Field<'a>, name: &'static str) -> R<Tab<'a>> {
         match f.item.as_table_like() {
             Some(t) => Ok(Tab { t, at: f.at, name }),
-            None => Err(self.err(
-                f.at,
-                format!(
-                    "`{}` must be a table ({name}), found {}",
-                    f.key,
-                    kind(f.item)
-                ),
-            )),
+            None => Err(self.err(f.at, format!("`{}` must be a table ({name}), found {}", f.key, kind(f.item)))),
         }
     }
 
     /// The tables of an array of tables (`[[producer]]`, or an array of inline tables).
     fn tables<'a>(&self, f: Field<'a>, name: &'static str) -> R<Vec<Tab<'a>>> {
         match f.item {
-            Item::ArrayOfTables(array) => Ok(array
-                .iter()
-                .map(|t| Tab {
-                    t,
-                    at: t.span().map_or(f.at, |s| s.start),
-                    name,
-                })
-                .collect()),
+            Item::ArrayOfTables(array) => {
+                Ok(array.iter().map(|t| Tab { t, at: t.span().map_or(f.at, |s| s.start), name }).collect())
+            }
             Item::Value(Value::Array(array)) => array
                 .iter()
                 .map(|v| {
@@ -660,14 +555,8 @@ impl Cx<'_> {
                     }
                 })
                 .collect(),
-            _ => Err(self.err(
-                f.at,
-                format!(
-                    "`{}` must be an array of tables, written {name}, found {}",
-                    f.key,
-                    kind(f.item)
-                ),
-            )),
+            _ => Err(self
+                .err(f.at, format!("`{}` must be an array of tables, written {name}, found {}", f.key, kind(f.item)))),
         }
     }
 
@@ -837,10 +726,7 @@ impl Cx<'_> {
             if let Some(i) = topics.iter().position(|x| x.name == name) {
                 return Err(self.err(
                     name_f.at,
-                    format!(
-                        "topic `{name}` is declared twice (first at line {})",
-                        self.line_of(declared_at[i])
-                    ),
+                    format!("topic `{name}` is declared twice (first at line {})", self.line_of(declared_at[i])),
                 ));
             }
             let partitions = match t.get("partitions") {
@@ -851,10 +737,9 @@ impl Cx<'_> {
                 Some(f) => {
                     let rf = self.int(f, 1, i64::MAX)?;
                     if rf > i64::from(brokers) {
-                        return Err(self.err(
-                            f.at,
-                            format!("replication_factor {rf} is above the broker count {brokers}"),
-                        ));
+                        return Err(
+                            self.err(f.at, format!("replication_factor {rf} is above the broker count {brokers}"))
+                        );
                     }
                     rf as u32
                 }
@@ -898,10 +783,7 @@ impl Cx<'_> {
             self.check_keys(&t, PRODUCER_KEYS)?;
             for key in ["transaction_records", "abort_every"] {
                 if let Some(f) = t.get(key) {
-                    return Err(self.err(
-                        f.key_at,
-                        format!("transactions are not supported yet ({key})"),
-                    ));
+                    return Err(self.err(f.key_at, format!("transactions are not supported yet ({key})")));
                 }
             }
             let name_f = self.required(&t, "name")?;
@@ -909,10 +791,7 @@ impl Cx<'_> {
             if name.is_empty() {
                 return Err(self.err(name_f.at, "a client name must not be empty"));
             }
-            if let Some(c) = name
-                .chars()
-                .find(|&c| c == '#' || c == '/' || c.is_whitespace())
-            {
+            if let Some(c) = name.chars().find(|&c| c == '#' || c == '/' || c.is_whitespace()) {
                 return Err(self.err(
                     name_f.at,
                     format!(
@@ -985,10 +864,7 @@ impl Cx<'_> {
     fn producer_config(&self, t: &Tab<'_>) -> R<ProducerConfig> {
         self.check_keys(t, PRODUCER_CONFIG_KEYS)?;
         if let Some(f) = t.get("transactional.id") {
-            return Err(self.err(
-                f.key_at,
-                "transactions are not supported yet (transactional.id)",
-            ));
+            return Err(self.err(f.key_at, "transactions are not supported yet (transactional.id)"));
         }
         let mut c = ProducerConfig::default();
         let acks = t.get("acks");
@@ -1083,11 +959,7 @@ impl Cx<'_> {
 
         // KafkaProducer.configureDeliveryTimeout: an explicit delivery.timeout.ms below
         // linger.ms + request.timeout.ms is an error; the default is raised to that sum.
-        let floor = c
-            .linger_ms
-            .min(INT_MAX as u64)
-            .saturating_add(c.request_timeout_ms)
-            .min(INT_MAX as u64);
+        let floor = c.linger_ms.min(INT_MAX as u64).saturating_add(c.request_timeout_ms).min(INT_MAX as u64);
         if c.delivery_timeout_ms < floor {
             match delivery {
                 Some(f) => {
@@ -1109,12 +981,7 @@ impl Cx<'_> {
     /// `acks`: "all", "-1", "0", "1" (Kafka's spellings) or the integers -1, 0, 1.
     fn acks(&self, f: Field<'_>) -> R<Acks> {
         let bad = |found: String| {
-            self.err(
-                f.at,
-                format!(
-                    "`acks` must be \"all\", \"-1\", \"0\" or \"1\" (or -1, 0, 1), found {found}"
-                ),
-            )
+            self.err(f.at, format!("`acks` must be \"all\", \"-1\", \"0\" or \"1\" (or -1, 0, 1), found {found}"))
         };
         match f.item.as_value() {
             Some(Value::Integer(n)) => match *n.value() {
@@ -1135,20 +1002,11 @@ impl Cx<'_> {
     }
 
     /// One `[[fault]]`.
-    fn fault(
-        &self,
-        t: &Tab<'_>,
-        brokers: u32,
-        topics: &[TopicSpec],
-        producers: &[ProducerSpec],
-    ) -> R<FaultSpec> {
+    fn fault(&self, t: &Tab<'_>, brokers: u32, topics: &[TopicSpec], producers: &[ProducerSpec]) -> R<FaultSpec> {
         self.check_keys(t, FAULT_KEYS)?;
         let trigger = match (t.get("at_ms"), t.get("after")) {
             (Some(_), Some(after)) => {
-                return Err(self.err(
-                    after.key_at,
-                    "a fault has one trigger, `at_ms` or `after`, not both",
-                ));
+                return Err(self.err(after.key_at, "a fault has one trigger, `at_ms` or `after`, not both"));
             }
             (Some(f), None) => Trigger::AtMs(self.u64_min(f, 0)?),
             (None, Some(f)) => self.trigger(f, producers)?,
@@ -1201,31 +1059,16 @@ impl Cx<'_> {
             None if lasting => {
                 return Err(self.err(
                     t.at,
-                    format!(
-                        "missing required key `duration_ms` in [[fault]]: how long the {} lasts",
-                        action.as_str()
-                    ),
+                    format!("missing required key `duration_ms` in [[fault]]: how long the {} lasts", action.as_str()),
                 ));
             }
             None => None,
         };
-        Ok(FaultSpec {
-            trigger,
-            action,
-            target,
-            restart_after_ms,
-            duration_ms,
-        })
+        Ok(FaultSpec { trigger, action, target, restart_after_ms, duration_ms })
     }
 
     /// `target = "broker:N" | "leader:TOPIC/P" | "producer:NAME"`.
-    fn target(
-        &self,
-        f: Field<'_>,
-        brokers: u32,
-        topics: &[TopicSpec],
-        producers: &[ProducerSpec],
-    ) -> R<Target> {
+    fn target(&self, f: Field<'_>, brokers: u32, topics: &[TopicSpec], producers: &[ProducerSpec]) -> R<Target> {
         let s = self.string(f)?;
         let Some((kind, rest)) = s.split_once(':') else {
             return Err(self.err(
@@ -1240,38 +1083,26 @@ impl Cx<'_> {
         match kind {
             "broker" => match rest.parse::<u32>() {
                 Ok(b) if (1..=brokers).contains(&b) => Ok(Target::Broker(b)),
-                Ok(b) => Err(self.err(
-                    rest_at,
-                    format!("broker {b} does not exist: the cluster has brokers 1 to {brokers}"),
-                )),
-                Err(_) => Err(self.err(
-                    rest_at,
-                    format!(
-                        "`broker:N` needs a broker number from 1 to {brokers}, found \"{rest}\""
-                    ),
-                )),
+                Ok(b) => {
+                    Err(self.err(rest_at, format!("broker {b} does not exist: the cluster has brokers 1 to {brokers}")))
+                }
+                Err(_) => Err(self
+                    .err(rest_at, format!("`broker:N` needs a broker number from 1 to {brokers}, found \"{rest}\""))),
             },
             "leader" => {
                 let Some((topic, partition)) = rest.rsplit_once('/') else {
-                    return Err(self.err(
-                        rest_at,
-                        format!("`leader:TOPIC/P` needs a topic and a partition, found \"{rest}\""),
-                    ));
+                    return Err(
+                        self.err(rest_at, format!("`leader:TOPIC/P` needs a topic and a partition, found \"{rest}\""))
+                    );
                 };
                 let i = self.topic_index(rest_at, topic, topics)?;
                 let partitions = topics[i].partitions;
                 let p_at = self.inside(f, kind.len() + 1 + topic.len() + 1);
                 match partition.parse::<u32>() {
-                    Ok(p) if p < partitions => Ok(Target::Leader {
-                        topic: topic.to_string(),
-                        partition: p,
-                    }),
+                    Ok(p) if p < partitions => Ok(Target::Leader { topic: topic.to_string(), partition: p }),
                     Ok(p) => Err(self.err(
                         p_at,
-                        format!(
-                            "partition {p} does not exist: topic `{topic}` has partitions 0 to {}",
-                            partitions - 1
-                        ),
+                        format!("partition {p} does not exist: topic `{topic}` has partitions 0 to {}", partitions - 1),
                     )),
                     Err(_) => Err(self.err(
                         p_at,
@@ -1283,21 +1114,14 @@ impl Cx<'_> {
                     )),
                 }
             }
-            "producer" if rest.is_empty() => Err(self.err(
-                rest_at,
-                "`producer:NAME` needs a producer name after the colon",
-            )),
-            "producer" => Ok(Target::Producer(
-                self.client_index(rest_at, rest, producers)?,
-            )),
-            "coordinator" => Err(self.err(
-                f.at,
-                "coordinator targets are not supported yet by this build",
-            )),
-            "consumer" | "processor" => Err(self.err(
-                f.at,
-                format!("{kind} targets are not supported yet by this build"),
-            )),
+            "producer" if rest.is_empty() => {
+                Err(self.err(rest_at, "`producer:NAME` needs a producer name after the colon"))
+            }
+            "producer" => Ok(Target::Producer(self.client_index(rest_at, rest, producers)?)),
+            "coordinator" => Err(self.err(f.at, "coordinator targets are not supported yet by this build")),
+            "consumer" | "processor" => {
+                Err(self.err(f.at, format!("{kind} targets are not supported yet by this build")))
+            }
             other => {
                 let hint = nearest(other, TARGET_KINDS.iter().copied())
                     .map(|n| format!("; did you mean `{n}`?"))
@@ -1329,19 +1153,15 @@ impl Cx<'_> {
                 let index_at = self.inside(f, at0 + client.len() + 1);
                 let records = producers[p].records;
                 let Ok(index) = index.parse::<u32>() else {
-                    return Err(self.err(
-                        index_at,
-                        format!("`{record}`: the record index must be a number, found \"{index}\""),
-                    ));
+                    return Err(
+                        self.err(index_at, format!("`{record}`: the record index must be a number, found \"{index}\""))
+                    );
                 };
                 if index >= records {
                     let has = if records == 0 {
                         format!("{client} sends no records")
                     } else {
-                        format!(
-                            "{client} sends records {client}#0 to {client}#{}",
-                            records - 1
-                        )
+                        format!("{client} sends records {client}#0 to {client}#{}", records - 1)
                     };
                     return Err(self.err(index_at, format!("{has}; there is no {client}#{index}")));
                 }
@@ -1354,11 +1174,7 @@ impl Cx<'_> {
                          this build",
                     ));
                 }
-                Ok(Trigger::Record {
-                    producer: p,
-                    index,
-                    event,
-                })
+                Ok(Trigger::Record { producer: p, index, event })
             }
             [(at0, client), (at1, event), (at2, n)] if !client.contains('#') => {
                 let p = self.client_index(self.inside(f, *at0), client, producers)?;
@@ -1367,34 +1183,22 @@ impl Cx<'_> {
                 match event {
                     ClientEvent::Acked => {}
                     ClientEvent::TxnCommitted | ClientEvent::TxnAborted => {
-                        return Err(self.err(
-                            event_at,
-                            format!("transactions are not supported yet ({})", w[1].1),
-                        ));
+                        return Err(self.err(event_at, format!("transactions are not supported yet ({})", w[1].1)));
                     }
                     _ => {
                         return Err(self.err(
                             event_at,
-                            format!(
-                                "producer {client} has no `{}` events; producers count acked",
-                                w[1].1
-                            ),
+                            format!("producer {client} has no `{}` events; producers count acked", w[1].1),
                         ));
                     }
                 }
                 let n_at = self.inside(f, *at2);
                 match n.parse::<u64>() {
-                    Ok(n) if n >= 1 => Ok(Trigger::Client {
-                        producer: p,
-                        event,
-                        n,
-                    }),
-                    _ => Err(self.err(
-                        n_at,
-                        format!(
-                            "the count N in \"CLIENT EVENT N\" must be at least 1, found \"{n}\""
-                        ),
-                    )),
+                    Ok(n) if n >= 1 => Ok(Trigger::Client { producer: p, event, n }),
+                    _ => {
+                        Err(self
+                            .err(n_at, format!("the count N in \"CLIENT EVENT N\" must be at least 1, found \"{n}\"")))
+                    }
                 }
             }
             _ => Err(grammar()),
@@ -1423,13 +1227,9 @@ impl Cx<'_> {
             }
             n.targets = classes;
         }
-        if n.actions.contains(&FaultAction::PowerLoss) && !n.targets.contains(&TargetClass::Brokers)
-        {
+        if n.actions.contains(&FaultAction::PowerLoss) && !n.targets.contains(&TargetClass::Brokers) {
             let at = t.get("targets").or(t.get("actions")).map_or(t.at, |f| f.at);
-            return Err(self.err(
-                at,
-                "power-loss applies to brokers, but the nemesis `targets` has no \"brokers\"",
-            ));
+            return Err(self.err(at, "power-loss applies to brokers, but the nemesis `targets` has no \"brokers\""));
         }
         if let Some(f) = t.get("interval_ms") {
             n.interval_ms = self.pair(f, 1)?;
@@ -1440,13 +1240,9 @@ impl Cx<'_> {
         if let Some(f) = t.get("stop_ms") {
             n.stop_ms = self.u64_min(f, 0)?;
             if n.stop_ms < n.start_ms {
-                return Err(self.err(
-                    f.at,
-                    format!(
-                        "`stop_ms` ({}) must be at least `start_ms` ({})",
-                        n.stop_ms, n.start_ms
-                    ),
-                ));
+                return Err(
+                    self.err(f.at, format!("`stop_ms` ({}) must be at least `start_ms` ({})", n.stop_ms, n.start_ms))
+                );
             }
         }
         if let Some(f) = t.get("restart_after_ms") {
@@ -1467,14 +1263,7 @@ impl Cx<'_> {
             return Err(self.type_err(f, &format!("an array of {}", one_of(options))));
         };
         if array.is_empty() {
-            return Err(self.err(
-                f.at,
-                format!(
-                    "`{}` must not be empty: list some of {}",
-                    f.key,
-                    one_of(options)
-                ),
-            ));
+            return Err(self.err(f.at, format!("`{}` must not be empty: list some of {}", f.key, one_of(options))));
         }
         array
             .iter()
@@ -1502,10 +1291,7 @@ impl Cx<'_> {
         let mut out = Vec::new();
         for (k, _) in t.t.iter() {
             let Some(f) = t.get(k) else { continue };
-            out.push(Expectation {
-                anomaly: k.to_string(),
-                bound: self.bound(f)?,
-            });
+            out.push(Expectation { anomaly: k.to_string(), bound: self.bound(f)? });
         }
         Ok(out)
     }
@@ -1517,35 +1303,22 @@ impl Cx<'_> {
             Some(Value::Integer(n)) => {
                 let n = *n.value();
                 if n < 0 {
-                    return Err(self.err(
-                        f.at,
-                        format!(
-                            "`{}` must be {usage}, found {n}: counts are never negative",
-                            f.key
-                        ),
-                    ));
+                    return Err(
+                        self.err(f.at, format!("`{}` must be {usage}, found {n}: counts are never negative", f.key))
+                    );
                 }
                 Bound::Eq(n as u64)
             }
             Some(Value::String(s)) => match parse_bound(s.value()) {
                 Some(b) => b,
                 None => {
-                    return Err(self.err(
-                        f.at,
-                        format!("`{}` must be {usage}, found \"{}\"", f.key, s.value()),
-                    ));
+                    return Err(self.err(f.at, format!("`{}` must be {usage}, found \"{}\"", f.key, s.value())));
                 }
             },
             _ => return Err(self.type_err(f, usage)),
         };
         if bound == Bound::Lt(0) {
-            return Err(self.err(
-                f.at,
-                format!(
-                    "`{}` = \"<0\" can never hold: counts are never negative",
-                    f.key
-                ),
-            ));
+            return Err(self.err(f.at, format!("`{}` = \"<0\" can never hold: counts are never negative", f.key)));
         }
         Ok(bound)
     }
@@ -1590,17 +1363,7 @@ mod tests {
         assert_eq!(parse_bound(">=12"), Some(Bound::Ge(12)));
         assert_eq!(parse_bound("<= 3"), Some(Bound::Le(3)));
         assert_eq!(parse_bound("<7"), Some(Bound::Lt(7)));
-        for junk in [
-            "",
-            ">",
-            "=>1",
-            "==1",
-            "1.5",
-            "-1",
-            "+1",
-            "> x",
-            "99999999999999999999",
-        ] {
+        for junk in ["", ">", "=>1", "==1", "1.5", "-1", "+1", "> x", "99999999999999999999"] {
             assert_eq!(parse_bound(junk), None, "{junk:?}");
         }
     }
