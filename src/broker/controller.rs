@@ -241,3 +241,79 @@ impl Controller {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Scenario, TopicSpec};
+
+    fn controller(unclean: bool) -> Controller {
+        let mut s = Scenario::default();
+        let mut t = TopicSpec::new("t", 1, 3);
+        t.unclean_leader_election_enable = Some(unclean);
+        s.topics.push(t);
+        Controller::new(Topology::new(&s))
+    }
+
+    fn fence_by_timeout(c: &mut Controller, now: u64, alive: &[u32]) -> ControllerOut {
+        let mut out = ControllerOut::default();
+        for &b in alive {
+            let e = c.broker_epoch(b);
+            c.on_message(now, NodeId::Broker(b), Msg::Heartbeat { broker_epoch: e, metadata_version: 0 }, &mut out);
+        }
+        c.on_timer(now + 1, ControllerTimer::SessionCheck, &mut out);
+        out
+    }
+
+    #[test]
+    fn a_fenced_leader_is_replaced_by_the_first_isr_replica_in_assignment_order() {
+        let mut c = controller(false);
+        assert_eq!(c.partition(0).leader, Some(1));
+        fence_by_timeout(&mut c, 10_000, &[2, 3]);
+        let st = c.partition(0);
+        assert_eq!((st.leader, st.leader_epoch, st.isr.clone()), (Some(2), 1, vec![2, 3]));
+    }
+
+    #[test]
+    fn the_last_isr_member_stays_in_the_isr_and_the_partition_goes_offline() {
+        let mut c = controller(false);
+        fence_by_timeout(&mut c, 10_000, &[1]); // 2 and 3 fenced: ISR {1}
+        fence_by_timeout(&mut c, 30_000, &[]); // 1 fenced too
+        let st = c.partition(0);
+        assert_eq!((st.leader, st.isr.clone()), (None, vec![1]));
+        // Broker 2 returns: not in the ISR, so no clean election.
+        let mut out = ControllerOut::default();
+        c.on_message(40_000, NodeId::Broker(2), Msg::Register, &mut out);
+        assert_eq!(c.partition(0).leader, None);
+    }
+
+    #[test]
+    fn unclean_election_picks_a_live_replica_outside_the_isr_and_makes_it_the_whole_isr() {
+        let mut c = controller(true);
+        fence_by_timeout(&mut c, 10_000, &[1]);
+        fence_by_timeout(&mut c, 30_000, &[]);
+        let mut out = ControllerOut::default();
+        c.on_message(40_000, NodeId::Broker(3), Msg::Register, &mut out);
+        let st = c.partition(0);
+        assert_eq!((st.leader, st.isr.clone()), (Some(3), vec![3]));
+        assert!(out.obs.iter().any(|o| matches!(o, BrokerObs::LeaderChange { unclean: true, .. })));
+    }
+
+    #[test]
+    fn alter_partition_with_a_stale_partition_epoch_is_rejected() {
+        let mut c = controller(false);
+        let mut out = ControllerOut::default();
+        let msg = Msg::AlterPartition {
+            partition: 0,
+            leader_epoch: 0,
+            partition_epoch: 7,
+            isr: vec![1],
+            broker_epochs: vec![1],
+        };
+        c.on_message(0, NodeId::Broker(1), msg, &mut out);
+        assert!(matches!(
+            out.sends.last(),
+            Some((_, Msg::AlterPartitionResponse { result: Err(KafkaError::InvalidUpdateVersion), .. }))
+        ));
+    }
+}

@@ -53,11 +53,14 @@ fn anomalies(s: &mut String, r: &Report) {
     table(s, &rows, &[false, true], "  ");
 }
 
+/// Explanations printed per anomaly; the JSON keeps a few examples and the counts stay exact.
+const TEXT_FINDINGS_PER_ANOMALY: usize = 10;
+
 fn findings(s: &mut String, r: &Report) {
     for name in Anomalies::NAMES {
         let count = r.anomalies.get(name).unwrap_or(0);
         let mut shown = 0u64;
-        for f in r.findings.iter().filter(|f| f.anomaly == name) {
+        for f in r.findings.iter().filter(|f| f.anomaly == name).take(TEXT_FINDINGS_PER_ANOMALY) {
             if shown == 0 {
                 let _ = writeln!(s, "\n{name} ({count}):");
             }
