@@ -69,10 +69,7 @@ static GLOBAL: Counting = Counting;
 
 fn main() {
     // `cargo bench` passes `--bench`; take the first two numeric arguments, if any.
-    let nums: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let nums: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let records = nums.first().copied().unwrap_or(10_000_000) as u32;
     let partitions = nums.get(1).copied().unwrap_or(3) as u32;
 
@@ -96,31 +93,14 @@ fn main() {
             _ => None,
         })
         .sum();
-    assert_eq!(
-        acked, records as usize,
-        "every record must be acknowledged (virtual {} ms)",
-        out.virtual_ms
-    );
+    assert_eq!(acked, records as usize, "every record must be acknowledged (virtual {} ms)", out.virtual_ms);
     let r = records as f64;
     println!("memory_per_record: {records} records, 1 topic x {partitions} partitions, RF 3, acks=all, idempotent, interval 0, no faults");
-    println!(
-        "  wall time              {:.2} s ({:.0} records/s)",
-        wall.as_secs_f64(),
-        r / wall.as_secs_f64()
-    );
+    println!("  wall time              {:.2} s ({:.0} records/s)", wall.as_secs_f64(), r / wall.as_secs_f64());
     println!("  virtual time           {} ms", out.virtual_ms);
     println!("  events                 {}", out.events);
     println!("  history events         {}", out.history.events.len());
-    println!(
-        "  peak heap              {:.1} MiB",
-        peak as f64 / (1u64 << 20) as f64
-    );
-    println!(
-        "  peak heap per record   {:.1} B (target <= 200)",
-        peak as f64 / r
-    );
-    println!(
-        "  retained by RunOutput  {:.1} B per record",
-        retained as f64 / r
-    );
+    println!("  peak heap              {:.1} MiB", peak as f64 / (1u64 << 20) as f64);
+    println!("  peak heap per record   {:.1} B (target <= 200)", peak as f64 / r);
+    println!("  retained by RunOutput  {:.1} B per record", retained as f64 / r);
 }

@@ -19,20 +19,15 @@ fn nemesis_seeds(c: &mut Criterion) {
     // as soon as the workload is resolved and every fault has healed, usually well before
     // the 120 s bound.
     const PROBE: u64 = 200;
-    let (mut events, mut virt, mut max_virt, mut faults, mut at_bound) =
-        (0u64, 0u64, 0u64, 0usize, 0u32);
+    let (mut events, mut virt, mut max_virt, mut faults, mut at_bound) = (0u64, 0u64, 0u64, 0usize, 0u32);
     for seed in 0..PROBE {
         let out = run(&scenario, seed, RunOptions::default());
         events += out.events;
         virt += out.virtual_ms;
         max_virt = max_virt.max(out.virtual_ms);
         at_bound += u32::from(out.virtual_ms >= scenario.duration_ms);
-        faults += out
-            .history
-            .events
-            .iter()
-            .filter(|e| matches!(e.kind, kafkasim::check::EventKind::Fault { .. }))
-            .count();
+        faults +=
+            out.history.events.iter().filter(|e| matches!(e.kind, kafkasim::check::EventKind::Fault { .. })).count();
     }
     eprintln!(
         "nemesis_seeds: over {PROBE} seeds: mean {} events, mean {} virtual ms (max {max_virt}), \

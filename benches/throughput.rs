@@ -28,10 +28,7 @@ fn replication_throughput(c: &mut Criterion) {
         })
         .sum();
     assert_eq!(acked, RECORDS as usize, "every record must be acknowledged");
-    eprintln!(
-        "replication_throughput: {} events, {} virtual ms per run",
-        out.events, out.virtual_ms
-    );
+    eprintln!("replication_throughput: {} events, {} virtual ms per run", out.events, out.virtual_ms);
     drop(out);
 
     let mut g = c.benchmark_group("replication_throughput");

@@ -2,9 +2,7 @@
 
 #![allow(dead_code)]
 
-use kafkasim::scenario::{
-    ClusterSpec, FaultAction, NemesisSpec, ProducerSpec, Scenario, TargetClass, TopicSpec,
-};
+use kafkasim::scenario::{ClusterSpec, FaultAction, NemesisSpec, ProducerSpec, Scenario, TargetClass, TopicSpec};
 
 /// A topic with Kafka's per-topic defaults.
 pub fn topic(name: &str, partitions: u32, replication_factor: u32) -> TopicSpec {
@@ -25,10 +23,7 @@ pub fn replication(partitions: u32, records: u32) -> Scenario {
     p.interval_ms = 0;
     Scenario {
         name: format!("replication-{partitions}p-{records}"),
-        cluster: ClusterSpec {
-            brokers: 3,
-            ..Default::default()
-        },
+        cluster: ClusterSpec { brokers: 3, ..Default::default() },
         topics: vec![topic("orders", partitions, 3)],
         producers: vec![p],
         ..Default::default()
@@ -44,12 +39,7 @@ pub fn nemesis() -> Scenario {
     let mut p = ProducerSpec::new("p1", "orders", 1_000);
     p.interval_ms = 1;
     let nemesis = NemesisSpec {
-        actions: vec![
-            FaultAction::Crash,
-            FaultAction::PowerLoss,
-            FaultAction::Isolate,
-            FaultAction::Pause,
-        ],
+        actions: vec![FaultAction::Crash, FaultAction::PowerLoss, FaultAction::Isolate, FaultAction::Pause],
         targets: vec![TargetClass::Brokers],
         interval_ms: (500, 3000),
         restart_after_ms: (500, 5000),
@@ -59,10 +49,7 @@ pub fn nemesis() -> Scenario {
     Scenario {
         name: "nemesis-seeds".into(),
         duration_ms: 120_000,
-        cluster: ClusterSpec {
-            brokers: 3,
-            ..Default::default()
-        },
+        cluster: ClusterSpec { brokers: 3, ..Default::default() },
         topics: vec![t],
         producers: vec![p],
         nemesis: Some(nemesis),
