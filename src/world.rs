@@ -101,6 +101,8 @@ struct World<'a> {
     /// A broker that lost power under the safe-schedule rule and is not back in the ISR yet,
     /// with the broker epoch its lost incarnation had.
     recovering: Option<(u32, u64)>,
+    /// Latest delivery time per (sender, receiver): a connection delivers in order, as TCP does.
+    fifo: Vec<u64>,
     trace: Option<Vec<String>>,
     fire: Vec<FaultStep>,
     stop: bool,
@@ -164,6 +166,7 @@ impl<'a> World<'a> {
             next_pid: 1000,
             safe_power_loss: s.nemesis.as_ref().is_some_and(|n| n.safe_power_loss),
             recovering: None,
+            fifo: vec![0; node_count * node_count],
             trace: opts.trace.then(Vec::new),
             fire: Vec::new(),
             stop: false,
@@ -222,6 +225,9 @@ impl<'a> World<'a> {
         self.next_pid += 1;
         let app = &self.apps[p as usize];
         let mut out = Out::default();
+        let watch = self.s.faults.iter().any(
+            |f| matches!(f.trigger, Trigger::Record { producer, event: RecordEvent::Sent, .. } if producer == p as usize),
+        );
         let prod = Producer::start(
             p,
             app.instance,
@@ -230,6 +236,7 @@ impl<'a> World<'a> {
             pid,
             resend,
             app.next_fresh,
+            watch,
             &mut out,
         );
         self.producers[p as usize] = Some(prod);
@@ -382,7 +389,10 @@ impl<'a> World<'a> {
         }
         let (lo, hi) = self.s.network.latency_ms;
         let lat = self.rngs.range(Stream::Network, lo, hi);
-        self.queue.push(self.now + lat, Ev::Deliver { from, to, msg });
+        let link = self.idx(from) * self.nodes.len() + self.idx(to);
+        let at = (self.now + lat).max(self.fifo[link]);
+        self.fifo[link] = at;
+        self.queue.push(at, Ev::Deliver { from, to, msg });
     }
 
     fn flush_common<T: Copy>(

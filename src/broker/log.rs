@@ -104,10 +104,20 @@ impl ReplicaLog {
 
     /// Record that a leader of `epoch` starts writing at the current LEO (a new leader does this).
     pub fn assign_epoch_start(&mut self, epoch: u32) {
-        match self.epochs.last() {
-            Some(&(e, _)) if e >= epoch => {}
-            _ => self.epochs.push((epoch, self.leo)),
+        let leo = self.leo;
+        self.assign(epoch, leo);
+    }
+
+    /// Kafka's `LeaderEpochFileCache.assign`: a new (epoch, start) entry replaces every entry
+    /// with an epoch or a start offset at least as large, so no two entries share a start.
+    fn assign(&mut self, epoch: u32, start: u64) {
+        if self.epochs.last().is_some_and(|&(e, s)| e == epoch && s <= start) {
+            return;
         }
+        while self.epochs.last().is_some_and(|&(e, s)| e >= epoch || s >= start) {
+            self.epochs.pop();
+        }
+        self.epochs.push((epoch, start));
     }
 
     /// Kafka's `endOffsetFor(epoch)`: the largest cached epoch `<= epoch` and the start of the
@@ -192,8 +202,8 @@ impl ReplicaLog {
     /// Append a batch replicated from the leader (it must start at our LEO).
     pub fn append(&mut self, b: Arc<LogBatch>) {
         debug_assert_eq!(b.base_offset, self.leo);
-        if self.epochs.last().is_none_or(|e| e.0 < b.leader_epoch) {
-            self.epochs.push((b.leader_epoch, b.base_offset));
+        if self.epochs.last().is_none_or(|e| e.0 != b.leader_epoch) {
+            self.assign(b.leader_epoch, b.base_offset);
         }
         self.update_producer(&b);
         self.leo = b.next_offset();
@@ -214,6 +224,10 @@ impl ReplicaLog {
     /// truncates to batch boundaries), then rebuild the derived state.
     pub fn truncate_to(&mut self, offset: u64) {
         if offset >= self.leo {
+            // Kafka still drops epoch entries that start at the LEO: a broker that led an epoch
+            // without appending to it would otherwise keep offering that epoch to its new leader.
+            let leo = self.leo;
+            self.epochs.retain(|e| e.1 < leo);
             return;
         }
         let keep = self.batches.partition_point(|b| b.next_offset() <= offset);
@@ -307,6 +321,25 @@ mod tests {
         assert_eq!(log.leo(), 2);
         assert_eq!(log.check_producer(&t(7, 0, 2, 2)), Ok(SeqCheck::Append));
         assert_eq!(log.end_offset_for(1), Some((0, 2)));
+    }
+
+    #[test]
+    fn an_epoch_without_data_is_dropped_by_truncation_at_the_log_end() {
+        let mut log = ReplicaLog::default();
+        log.append_as_leader(&t(-1, -1, -1, 2), 0);
+        log.assign_epoch_start(3); // led epoch 3, wrote nothing
+        assert_eq!(log.latest_cached_epoch(), Some(3));
+        log.truncate_to(2);
+        assert_eq!(log.latest_cached_epoch(), Some(0));
+    }
+
+    #[test]
+    fn a_new_epoch_entry_replaces_one_at_the_same_start_offset() {
+        let mut log = ReplicaLog::default();
+        log.assign_epoch_start(3);
+        log.assign_epoch_start(9);
+        assert_eq!(log.end_offset_for(5), None, "epoch 3 had no data and is gone");
+        assert_eq!(log.end_offset_for(9), Some((9, 0)));
     }
 
     #[test]

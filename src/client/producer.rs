@@ -56,7 +56,7 @@ struct Batch {
 
 #[derive(Debug, Clone)]
 struct PartitionQueue {
-    pending: Vec<u32>,
+    pending: VecDeque<u32>,
     pending_since: u64,
     batches: VecDeque<Batch>,
     next_seq: i32,
@@ -67,7 +67,7 @@ struct PartitionQueue {
 impl Default for PartitionQueue {
     fn default() -> Self {
         PartitionQueue {
-            pending: Vec::new(),
+            pending: VecDeque::new(),
             pending_since: 0,
             batches: VecDeque::new(),
             next_seq: 0,
@@ -110,6 +110,10 @@ pub struct Producer {
     sticky_bytes: u64,
     bump_pending: bool,
     max_records: usize,
+    /// Earliest pending `Drain` timer, so one wake-up is not scheduled many times.
+    next_drain: Option<u64>,
+    /// Report each application send (only when a fault waits for one).
+    watch_sends: bool,
 }
 
 /// Kafka's murmur2 (the default partitioner's key hash).
@@ -167,7 +171,8 @@ pub fn key_partition(key: u32, n: u32) -> u32 {
 impl Producer {
     /// Start instance `instance` of producer `idx`. `resend` are records earlier instances sent
     /// but never saw acknowledged (empty with `on_restart = "skip-unacked"`); `next_fresh` is the
-    /// first workload record no instance has sent yet.
+    /// first workload record no instance has sent yet; `watch_sends` reports every send() (a
+    /// fault waits for one).
     #[allow(clippy::too_many_arguments)]
     pub fn start(
         idx: u32,
@@ -177,6 +182,7 @@ impl Producer {
         producer_id: i64,
         resend: Vec<u32>,
         next_fresh: u32,
+        watch_sends: bool,
         out: &mut ProducerOut,
     ) -> Self {
         let (first_partition, n) = topo.topic(&spec.topic).expect("validated topic");
@@ -202,6 +208,8 @@ impl Producer {
             sticky_bytes: 0,
             bump_pending: false,
             max_records,
+            next_drain: None,
+            watch_sends,
             spec,
             topo,
         };
@@ -231,7 +239,12 @@ impl Producer {
     pub fn on_timer(&mut self, now: u64, t: ProducerTimer, out: &mut ProducerOut) {
         match t {
             ProducerTimer::Tick => self.tick(now, out),
-            ProducerTimer::Drain => self.drain(now, out),
+            ProducerTimer::Drain => {
+                if self.next_drain.is_some_and(|t| t <= now) {
+                    self.next_drain = None;
+                }
+                self.drain(now, out)
+            }
             ProducerTimer::RequestTimeout { req } => {
                 if let Some(f) = self.in_flight.get(&req).copied() {
                     // The Java client closes the connection on a request timeout: every request
@@ -299,7 +312,9 @@ impl Producer {
     }
 
     fn app_send(&mut self, now: u64, record: u32, out: &mut ProducerOut) {
-        out.observe(ProducerObs::AppSent { producer: self.idx, index: record });
+        if self.watch_sends {
+            out.observe(ProducerObs::AppSent { producer: self.idx, index: record });
+        }
         let n = self.parts.len() as u32;
         let p = match self.spec.keys {
             Some(k) => key_partition(record % k.max(1), n),
@@ -314,11 +329,23 @@ impl Producer {
             }
         };
         let q = &mut self.parts[p as usize];
-        if q.pending.is_empty() {
+        let first = q.pending.is_empty();
+        if first {
             q.pending_since = now;
-            out.timer(self.spec.config.linger_ms, ProducerTimer::Drain);
         }
-        q.pending.push(record);
+        q.pending.push_back(record);
+        if first {
+            self.wake_at(now, now + self.spec.config.linger_ms, out);
+        }
+    }
+
+    /// Schedule a `Drain` at `at` unless one is already due no later.
+    fn wake_at(&mut self, now: u64, at: u64, out: &mut ProducerOut) {
+        if self.next_drain.is_some_and(|t| t <= at && t >= now) {
+            return;
+        }
+        self.next_drain = Some(at);
+        out.timer(at - now, ProducerTimer::Drain);
     }
 
     fn request_metadata(&mut self, out: &mut ProducerOut) {
@@ -427,7 +454,6 @@ impl Producer {
                     self.fail(global, b, error, out);
                 } else {
                     b.retry_at = now + Self::backoff(c, b.attempts);
-                    out.timer(b.retry_at - now, ProducerTimer::Drain);
                 }
                 if matches!(
                     e,
@@ -543,7 +569,7 @@ impl Producer {
             }
         }
         if wake != u64::MAX && wake > now {
-            out.timer(wake - now, ProducerTimer::Drain);
+            self.wake_at(now, wake, out);
         }
     }
 
@@ -559,8 +585,7 @@ impl Producer {
             return None;
         }
         let take = q.pending.len().min(self.max_records);
-        let records: RecordList = q.pending[..take].into();
-        q.pending.drain(..take);
+        let records: RecordList = q.pending.drain(..take).collect();
         let created = q.pending_since;
         q.pending_since = now;
         let base_seq = if self.idempotent { q.next_seq } else { -1 };
@@ -639,7 +664,7 @@ impl Producer {
                 self.fail(global, b, error, out);
             }
             if !q.pending.is_empty() {
-                let records: RecordList = q.pending.into();
+                let records: RecordList = q.pending.into_iter().collect();
                 out.observe(ProducerObs::History(EventKind::Sent {
                     producer: self.idx,
                     instance: self.instance,
