@@ -71,7 +71,7 @@ fn main() -> ExitCode {
     let sc = match scenario::load_file(&path) {
         Ok(s) => Arc::new(s),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{e}");
             return ExitCode::from(2);
         }
     };

@@ -660,7 +660,9 @@ impl Producer {
         for p in 0..self.parts.len() {
             let global = self.first_partition + p as u32;
             let q = std::mem::take(&mut self.parts[p]);
-            for b in q.batches {
+            for mut b in q.batches {
+                // A request still in flight may or may not have been appended.
+                b.maybe_written |= b.in_flight.is_some();
                 self.fail(global, b, error, out);
             }
             if !q.pending.is_empty() {
