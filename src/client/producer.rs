@@ -159,12 +159,22 @@ pub fn murmur2(data: &[u8]) -> i32 {
 /// The partition of key number `key` among `n` partitions: murmur2 of the key's bytes
 /// (`"key-K"`), made positive, modulo `n`, as Kafka's default partitioner does.
 pub fn key_partition(key: u32, n: u32) -> u32 {
-    let mut buf = [0u8; 16];
-    let mut len = 4;
+    // Format the key on the stack: no allocation per record.
+    let mut digits = [0u8; 10];
+    let mut d = digits.len();
+    let mut k = key;
+    loop {
+        d -= 1;
+        digits[d] = b'0' + (k % 10) as u8;
+        k /= 10;
+        if k == 0 {
+            break;
+        }
+    }
+    let mut buf = [0u8; 14];
     buf[..4].copy_from_slice(b"key-");
-    let digits = key.to_string();
-    buf[len..len + digits.len()].copy_from_slice(digits.as_bytes());
-    len += digits.len();
+    let len = 4 + digits.len() - d;
+    buf[4..len].copy_from_slice(&digits[d..]);
     ((murmur2(&buf[..len]) & 0x7fff_ffff) as u32) % n
 }
 
@@ -700,5 +710,13 @@ mod tests {
         assert_eq!(murmur2(b"a-little-bit-longer-string"), -1486304829);
         assert_eq!(murmur2(b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"), -58897971);
         assert_eq!(murmur2(b"abc"), 479470107);
+    }
+
+    #[test]
+    fn key_partition_hashes_the_decimal_key_name() {
+        for key in [0u32, 7, 10, 12345, u32::MAX] {
+            let expected = ((murmur2(format!("key-{key}").as_bytes()) & 0x7fff_ffff) as u32) % 6;
+            assert_eq!(key_partition(key, 6), expected);
+        }
     }
 }
