@@ -35,6 +35,9 @@ pub enum KafkaError {
     /// 95: AlterPartition carried a stale partition epoch.
     #[error("INVALID_UPDATE_VERSION")]
     InvalidUpdateVersion,
+    /// 101: a broker registered a new incarnation while the old one's session is alive.
+    #[error("DUPLICATE_BROKER_REGISTRATION")]
+    DuplicateBrokerRegistration,
     /// 107: AlterPartition proposed a fenced replica or one from an old incarnation.
     #[error("INELIGIBLE_REPLICA")]
     IneligibleReplica,
@@ -73,6 +76,7 @@ impl KafkaError {
             KafkaError::UnknownLeaderEpoch => 75,
             KafkaError::NetworkException => 13,
             KafkaError::InvalidUpdateVersion => 95,
+            KafkaError::DuplicateBrokerRegistration => 101,
             KafkaError::IneligibleReplica => 107,
             _ => -1,
         }

@@ -110,8 +110,16 @@ impl Controller {
         let NodeId::Broker(b) = from else { return };
         match msg {
             Msg::Register => {
-                if !self.brokers[b as usize - 1].fenced {
-                    // A new incarnation fences the old one first (its replicas lost their state).
+                let old = self.brokers[b as usize - 1];
+                if !old.fenced {
+                    if now.saturating_sub(old.last_heartbeat) <= self.topo.config.broker_session_timeout_ms {
+                        // Kafka's ClusterControlManager.registerBroker: a new incarnation is
+                        // refused while the old one's session is alive; the broker retries until
+                        // the session expires and the controller fences the old incarnation.
+                        out.send(from, Msg::RegisterRejected(KafkaError::DuplicateBrokerRegistration));
+                        return;
+                    }
+                    // The session expired but the periodic check has not fenced it yet.
                     self.fence(b, out);
                 }
                 let epoch = self.next_epoch;

@@ -86,6 +86,8 @@ pub enum Msg {
     Register,
     /// Controller → broker: the new broker epoch and the current metadata.
     Registered { broker_epoch: u64, image: MetadataImage },
+    /// Controller → broker: registration refused (the broker retries on its `Register` timer).
+    RegisterRejected(KafkaError),
     /// Broker → controller, every `broker.heartbeat.interval.ms`.
     Heartbeat { broker_epoch: u64, metadata_version: u64 },
     /// Controller → broker: newer metadata when the broker is behind; `stale` when its epoch is old.
@@ -117,6 +119,7 @@ impl Msg {
             Msg::AlterPartition { .. } => 13,
             Msg::AlterPartitionResponse { .. } => 14,
             Msg::Refused { .. } => 15,
+            Msg::RegisterRejected(_) => 16,
         }
     }
 
@@ -138,6 +141,7 @@ impl Msg {
             Msg::AlterPartition { .. } => "AlterPartition",
             Msg::AlterPartitionResponse { .. } => "AlterPartitionResp",
             Msg::Refused { .. } => "Refused",
+            Msg::RegisterRejected(_) => "RegisterRejected",
         }
     }
 
