@@ -576,13 +576,17 @@ impl<'a> World<'a> {
     }
 
     /// Whether every partition broker `b` hosts has its full replica set in the ISR and alive:
-    /// the only moment the durability property lets a broker lose power.
+    /// the only moment the durability property lets a broker lose power. A restarted process
+    /// counts only once it has registered: until then the ISR entry is its dead predecessor's
+    /// (the controller refuses the new incarnation while the old one's session is alive).
     fn power_loss_is_safe(&self, b: u32) -> bool {
+        let current = |r: u32| {
+            let epoch = self.brokers[r as usize - 1].broker_epoch;
+            self.node(NodeId::Broker(r)).down.is_none() && epoch != 0 && epoch == self.controller.broker_epoch(r)
+        };
         self.topo.partitions.iter().enumerate().all(|(p, info)| {
             !info.replicas.contains(&b)
-                || info.replicas.iter().all(|&r| {
-                    self.controller.partition(p as u32).isr.contains(&r) && self.node(NodeId::Broker(r)).down.is_none()
-                })
+                || info.replicas.iter().all(|&r| self.controller.partition(p as u32).isr.contains(&r) && current(r))
         })
     }
 
