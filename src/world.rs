@@ -730,7 +730,9 @@ impl<'a> World<'a> {
     }
 
     /// The run is over when the workload is done, every fault has healed, and every live
-    /// replica has caught up and rejoined the ISR.
+    /// replica has caught up and rejoined the ISR (registered: a restarted broker may wait for
+    /// its old session to expire). A partition without a leader is over only when no ISR member
+    /// is up to come back and be elected.
     fn settled(&mut self) -> bool {
         if !self.workload_done() {
             return false;
@@ -741,7 +743,9 @@ impl<'a> World<'a> {
         }
         (0..self.topo.partitions.len() as u32).all(|p| {
             let st = self.controller.partition(p);
-            let Some(l) = st.leader else { return true };
+            let Some(l) = st.leader else {
+                return st.isr.iter().all(|&r| self.node(NodeId::Broker(r)).down.is_some());
+            };
             if self.node(NodeId::Broker(l)).down.is_some() || !self.brokers[l as usize - 1].leads(p) {
                 return false;
             }
@@ -753,7 +757,8 @@ impl<'a> World<'a> {
                         return true;
                     }
                     let rr = self.brokers[r as usize - 1].replicas[p as usize].as_ref().expect("replica");
-                    rr.log.leo() == leo && rr.hw == hw && st.isr.contains(&r)
+                    let registered = self.brokers[r as usize - 1].broker_epoch == self.controller.broker_epoch(r);
+                    rr.log.leo() == leo && rr.hw == hw && st.isr.contains(&r) && registered
                 })
         })
     }
