@@ -582,7 +582,14 @@ impl<'a> World<'a> {
     fn power_loss_is_safe(&self, b: u32) -> bool {
         let current = |r: u32| {
             let epoch = self.brokers[r as usize - 1].broker_epoch;
-            self.node(NodeId::Broker(r)).down.is_none() && epoch != 0 && epoch == self.controller.broker_epoch(r)
+            let ns = self.node(NodeId::Broker(r));
+            // Up, registered under its current incarnation, and neither cut off nor stopped:
+            // an isolated or paused broker's session may expire before the power-lost one's.
+            ns.down.is_none()
+                && ns.isolated_until <= self.now
+                && ns.paused_until <= self.now
+                && epoch != 0
+                && epoch == self.controller.broker_epoch(r)
         };
         self.topo.partitions.iter().enumerate().all(|(p, info)| {
             !info.replicas.contains(&b)

@@ -101,8 +101,8 @@ fn two_power_losses_with_a_short_isr_lose_acknowledged_records_and_fsync_prevent
 }
 
 #[test]
-fn one_unnoticed_power_loss_and_two_crashes_lose_acknowledged_records() {
-    let (r, out) = judge(&example("power-loss-then-crashes"), 1);
+fn a_power_loss_while_two_isolated_brokers_are_still_listed_in_the_isr_loses_acknowledged_records() {
+    let (r, out) = judge(&example("power-loss-isr-full-on-paper"), 1);
     assert!(r.anomalies.lost_acked > 0);
     // The power-lost broker was elected again as the last ISR member: a clean election.
     assert!(!out.history.events.iter().any(|e| matches!(e.kind, EventKind::LeaderChange { unclean: true, .. })));
@@ -143,7 +143,7 @@ fn no_example_ends_with_in_sync_replicas_that_disagree_below_the_high_watermark(
         "acks1-leader-failure",
         "unclean-election",
         "two-power-losses",
-        "power-loss-then-crashes",
+        "power-loss-isr-full-on-paper",
     ] {
         let (r, _) = judge(&example(stem), 1);
         assert_eq!(r.anomalies.divergence, 0, "{stem}");

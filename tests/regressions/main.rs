@@ -1,0 +1,6 @@
+//! Regression tests: one module per bug, each opening with the bug, the scenario and the fix.
+
+mod a_restarted_broker_registers_only_after_its_old_session_expires;
+mod a_run_does_not_end_while_its_last_isr_member_waits_to_register;
+mod an_out_of_order_retry_below_the_last_acked_sequence_keeps_the_producer_epoch;
+mod safe_power_loss_waits_until_a_restarted_broker_has_registered;
