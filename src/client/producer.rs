@@ -517,24 +517,20 @@ impl Producer {
         let mut wake = u64::MAX;
         for p in 0..self.parts.len() {
             let global = self.first_partition + p as u32;
-            // Expire batches (and lingering records) whose delivery timeout passed.
+            // Expire batches whose delivery timeout passed while they waited to be (re)sent.
             let q = &mut self.parts[p];
+            let mut expired = Vec::new();
             let mut i = 0;
             while i < q.batches.len() {
                 let b = &q.batches[i];
                 if b.in_flight.is_none() && now >= b.created + c.delivery_timeout_ms {
-                    let b = q.batches.remove(i).expect("batch");
-                    out.observe(ProducerObs::History(EventKind::Failed {
-                        producer: self.idx,
-                        instance: self.instance,
-                        partition: global,
-                        records: b.records,
-                        error: KafkaError::DeliveryTimeout,
-                        maybe_written: b.maybe_written,
-                    }));
+                    expired.extend(q.batches.remove(i));
                 } else {
                     i += 1;
                 }
+            }
+            for b in expired {
+                self.fail(global, b, KafkaError::DeliveryTimeout, out);
             }
             while let Some((leader, epoch)) = self.leaders[p] {
                 if self.bump_pending {
