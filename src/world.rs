@@ -48,8 +48,19 @@ enum Timer {
 
 #[derive(Debug)]
 enum Ev {
-    Deliver { from: NodeId, to: NodeId, msg: Msg },
-    Timer { node: NodeId, inc: u32, timer: Timer },
+    /// `inc` is the receiver's incarnation when the message was sent: a connection belongs to
+    /// one process, so a message for a process that has since died is never delivered.
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        inc: u32,
+        msg: Msg,
+    },
+    Timer {
+        node: NodeId,
+        inc: u32,
+        timer: Timer,
+    },
     Fault(usize),
     Nemesis(usize),
     Restart(NodeId),
@@ -247,7 +258,7 @@ impl<'a> World<'a> {
 
     fn handle(&mut self, ev: Ev) {
         match ev {
-            Ev::Deliver { from, to, msg } => self.deliver(from, to, msg),
+            Ev::Deliver { from, to, inc, msg } => self.deliver(from, to, inc, msg),
             Ev::Timer { node, inc, timer } => {
                 let ns = self.node(node);
                 if ns.down.is_some() || ns.inc != inc {
@@ -313,7 +324,7 @@ impl<'a> World<'a> {
         }
     }
 
-    fn deliver(&mut self, from: NodeId, to: NodeId, msg: Msg) {
+    fn deliver(&mut self, from: NodeId, to: NodeId, inc: u32, msg: Msg) {
         let ns = self.node(to);
         if let Some(how) = ns.down {
             // A process that died leaves its OS up: a new message is refused.
@@ -326,11 +337,11 @@ impl<'a> World<'a> {
             }
             return;
         }
-        if ns.isolated_until > self.now || self.node(from).isolated_until > self.now {
+        if ns.inc != inc || ns.isolated_until > self.now || self.node(from).isolated_until > self.now {
             return;
         }
         if ns.paused_until > self.now {
-            self.queue.push(ns.paused_until, Ev::Deliver { from, to, msg });
+            self.queue.push(ns.paused_until, Ev::Deliver { from, to, inc, msg });
             return;
         }
         let (d0, d1) = msg.detail();
@@ -392,7 +403,8 @@ impl<'a> World<'a> {
         let link = self.idx(from) * self.nodes.len() + self.idx(to);
         let at = (self.now + lat).max(self.fifo[link]);
         self.fifo[link] = at;
-        self.queue.push(at, Ev::Deliver { from, to, msg });
+        let inc = self.node(to).inc;
+        self.queue.push(at, Ev::Deliver { from, to, inc, msg });
     }
 
     fn flush_common<T: Copy>(
@@ -701,7 +713,11 @@ impl<'a> World<'a> {
     fn restart(&mut self, node: NodeId) {
         let ns = self.node(node);
         let Some(how) = ns.down else { return };
-        self.node_mut(node).down = None;
+        // A new process: nothing addressed to the dead one (timers, messages sent while it was
+        // down) reaches it.
+        let ns = self.node_mut(node);
+        ns.down = None;
+        ns.inc += 1;
         self.record(6, node, node, 0, (0, 0), || "restart".into());
         match node {
             NodeId::Broker(b) => {

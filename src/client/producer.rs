@@ -213,7 +213,9 @@ impl Producer {
             metadata_in_flight: false,
             metadata_rr: idx + instance,
             in_flight: BTreeMap::new(),
-            next_req: 0,
+            // Request ids are unique across instances: a response to a dead instance's request
+            // (still answered by a broker's purgatory) must not match a new instance's request.
+            next_req: (instance as u64) << 40,
             sticky: (idx + instance) % n,
             sticky_bytes: 0,
             bump_pending: false,

@@ -1,5 +1,6 @@
 //! Regression tests: one module per bug, each opening with the bug, the scenario and the fix.
 
+mod a_response_to_a_dead_producer_instance_is_not_taken_for_a_new_instances_request;
 mod a_restarted_broker_registers_only_after_its_old_session_expires;
 mod a_run_does_not_end_while_its_last_isr_member_waits_to_register;
 mod an_out_of_order_retry_below_the_last_acked_sequence_keeps_the_producer_epoch;
