@@ -49,11 +49,13 @@ enum Timer {
 #[derive(Debug)]
 enum Ev {
     /// `inc` is the receiver's incarnation when the message was sent: a connection belongs to
-    /// one process, so a message for a process that has since died is never delivered.
+    /// one process, so a message for a process that has since died is never delivered. `gen` is
+    /// the connection's generation: a message on a connection a client closed since is dropped.
     Deliver {
         from: NodeId,
         to: NodeId,
         inc: u32,
+        gen: u32,
         msg: Msg,
     },
     Timer {
@@ -114,6 +116,8 @@ struct World<'a> {
     recovering: Option<(u32, u64)>,
     /// Latest delivery time per (sender, receiver): a connection delivers in order, as TCP does.
     fifo: Vec<u64>,
+    /// Generation of each connection (per ordered pair), bumped when a client closes it.
+    conn_gen: Vec<u32>,
     trace: Option<Vec<String>>,
     fire: Vec<FaultStep>,
     stop: bool,
@@ -178,6 +182,7 @@ impl<'a> World<'a> {
             safe_power_loss: s.nemesis.as_ref().is_some_and(|n| n.safe_power_loss),
             recovering: None,
             fifo: vec![0; node_count * node_count],
+            conn_gen: vec![0; node_count * node_count],
             trace: opts.trace.then(Vec::new),
             fire: Vec::new(),
             stop: false,
@@ -258,7 +263,7 @@ impl<'a> World<'a> {
 
     fn handle(&mut self, ev: Ev) {
         match ev {
-            Ev::Deliver { from, to, inc, msg } => self.deliver(from, to, inc, msg),
+            Ev::Deliver { from, to, inc, gen, msg } => self.deliver(from, to, inc, gen, msg),
             Ev::Timer { node, inc, timer } => {
                 let ns = self.node(node);
                 if ns.down.is_some() || ns.inc != inc {
@@ -324,7 +329,7 @@ impl<'a> World<'a> {
         }
     }
 
-    fn deliver(&mut self, from: NodeId, to: NodeId, inc: u32, msg: Msg) {
+    fn deliver(&mut self, from: NodeId, to: NodeId, inc: u32, gen: u32, msg: Msg) {
         let ns = self.node(to);
         if let Some(how) = ns.down {
             // A process that died leaves its OS up: a new message is refused.
@@ -333,15 +338,18 @@ impl<'a> World<'a> {
                 && !matches!(msg, Msg::Disconnected | Msg::Refused { .. });
             if refuse && self.node(from).down.is_none() {
                 let req = if let Msg::Produce { req, .. } = msg { Some(req) } else { None };
-                self.send(to, from, Msg::Refused { req }, true);
+                self.send(to, from, Msg::Refused { req });
             }
             return;
         }
-        if ns.inc != inc || ns.isolated_until > self.now || self.node(from).isolated_until > self.now {
+        if ns.inc != inc || self.conn_gen[self.link(from, to)] != gen {
             return;
         }
-        if ns.paused_until > self.now {
-            self.queue.push(ns.paused_until, Ev::Deliver { from, to, inc, msg });
+        // An isolation holds a connection's traffic (TCP retransmits it after the heal, in
+        // order); a pause holds deliveries until the process runs again.
+        let hold = ns.isolated_until.max(self.node(from).isolated_until).max(ns.paused_until);
+        if hold > self.now {
+            self.queue.push(hold, Ev::Deliver { from, to, inc, gen, msg });
             return;
         }
         let (d0, d1) = msg.detail();
@@ -394,17 +402,27 @@ impl<'a> World<'a> {
         }
     }
 
-    fn send(&mut self, from: NodeId, to: NodeId, msg: Msg, ignore_isolation: bool) {
-        if !ignore_isolation && self.node(from).isolated_until > self.now {
-            return;
-        }
+    fn link(&self, from: NodeId, to: NodeId) -> usize {
+        self.idx(from) * self.nodes.len() + self.idx(to)
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: Msg) {
         let (lo, hi) = self.s.network.latency_ms;
         let lat = self.rngs.range(Stream::Network, lo, hi);
-        let link = self.idx(from) * self.nodes.len() + self.idx(to);
+        let link = self.link(from, to);
         let at = (self.now + lat).max(self.fifo[link]);
         self.fifo[link] = at;
         let inc = self.node(to).inc;
-        self.queue.push(at, Ev::Deliver { from, to, inc, msg });
+        let gen = self.conn_gen[link];
+        self.queue.push(at, Ev::Deliver { from, to, inc, gen, msg });
+    }
+
+    /// A client closed its connection to `peer`: whatever is still in flight on it, either
+    /// way, is gone.
+    fn close_connection(&mut self, a: NodeId, b: NodeId) {
+        let (ab, ba) = (self.link(a, b), self.link(b, a));
+        self.conn_gen[ab] += 1;
+        self.conn_gen[ba] += 1;
     }
 
     fn flush_common<T: Copy>(
@@ -415,7 +433,7 @@ impl<'a> World<'a> {
         wrap: impl Fn(T) -> Timer,
     ) {
         for (to, msg) in sends {
-            self.send(node, to, msg, false);
+            self.send(node, to, msg);
         }
         let inc = self.node(node).inc;
         for (d, t) in timers {
@@ -443,6 +461,9 @@ impl<'a> World<'a> {
             match o {
                 ProducerObs::AppSent { producer, index } => {
                     self.check_record_trigger(producer, index, RecordEvent::Sent)
+                }
+                ProducerObs::CloseConnection { broker } => {
+                    self.close_connection(NodeId::Producer(p), NodeId::Broker(broker))
                 }
                 ProducerObs::History(kind) => {
                     if let EventKind::Acked { producer, records, .. } = &kind {
@@ -671,7 +692,7 @@ impl<'a> World<'a> {
                                 .chain((0..self.specs.len() as u32).map(NodeId::Producer))
                                 .collect();
                             for to in peers {
-                                self.send(node, to, Msg::Disconnected, true);
+                                self.send(node, to, Msg::Disconnected);
                             }
                         }
                     }

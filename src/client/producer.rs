@@ -37,6 +37,9 @@ pub enum ProducerObs {
     History(EventKind),
     /// The application called send() for record `index`.
     AppSent { producer: u32, index: u32 },
+    /// The client closed its connection to `broker` (after a request timeout): nothing still
+    /// in flight on it arrives.
+    CloseConnection { broker: u32 },
 }
 
 /// Producer output buffer.
@@ -261,11 +264,14 @@ impl Producer {
                 if let Some(f) = self.in_flight.get(&req).copied() {
                     // The Java client closes the connection on a request timeout: every request
                     // in flight to that broker fails and metadata is refreshed.
+                    out.observe(ProducerObs::CloseConnection { broker: f.broker });
                     self.disconnect(now, f.broker, out);
                 }
             }
             ProducerTimer::MetadataTimeout { id } => {
                 if self.metadata_in_flight && self.metadata_id == id {
+                    // Give up on that broker's connection and ask another one.
+                    out.observe(ProducerObs::CloseConnection { broker: self.metadata_rr });
                     self.metadata_in_flight = false;
                     self.request_metadata(out);
                 }
@@ -466,6 +472,13 @@ impl Producer {
                     self.fail(global, b, error, out);
                 } else {
                     b.retry_at = now + Self::backoff(c, b.attempts);
+                    if !self.idempotent {
+                        // Java's RecordAccumulator.reenqueue: without idempotence a failed batch
+                        // goes to the front of its partition's queue, so batches that fail
+                        // together are retried in reverse order (idempotence keeps sequence order).
+                        let b = q.batches.remove(pos).expect("batch");
+                        q.batches.push_front(b);
+                    }
                 }
                 if matches!(
                     e,
