@@ -84,15 +84,7 @@ fn main() {
     let wall = start.elapsed();
     let peak = PEAK.load(Relaxed) - base;
     let retained = CURRENT.load(Relaxed) - base;
-    let acked: usize = out
-        .history
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            kafkasim::check::EventKind::Acked { records, .. } => Some(records.len()),
-            _ => None,
-        })
-        .sum();
+    let acked = common::acked_records(&out);
     assert_eq!(acked, records as usize, "every record must be acknowledged (virtual {} ms)", out.virtual_ms);
     let r = records as f64;
     println!("memory_per_record: {records} records, 1 topic x {partitions} partitions, RF 3, acks=all, idempotent, interval 0, no faults");

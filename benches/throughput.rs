@@ -18,15 +18,7 @@ fn replication_throughput(c: &mut Criterion) {
     let scenario = common::replication(3, RECORDS);
     // Sanity: the run must actually acknowledge every record, or the figure means nothing.
     let out = run(&scenario, 1, RunOptions::default());
-    let acked: usize = out
-        .history
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            kafkasim::check::EventKind::Acked { records, .. } => Some(records.len()),
-            _ => None,
-        })
-        .sum();
+    let acked = common::acked_records(&out);
     assert_eq!(acked, RECORDS as usize, "every record must be acknowledged");
     eprintln!("replication_throughput: {} events, {} virtual ms per run", out.events, out.virtual_ms);
     drop(out);

@@ -6,14 +6,20 @@ use kafkasim::scenario::{ClusterSpec, FaultAction, NemesisSpec, ProducerSpec, Sc
 
 /// A topic with Kafka's per-topic defaults.
 pub fn topic(name: &str, partitions: u32, replication_factor: u32) -> TopicSpec {
-    TopicSpec {
-        name: name.into(),
-        partitions,
-        replication_factor,
-        min_insync_replicas: None,
-        unclean_leader_election_enable: None,
-        flush_messages: None,
-    }
+    TopicSpec::new(name, partitions, replication_factor)
+}
+
+/// Records the producers saw acknowledged in a run (a bench's sanity check: a figure for a run
+/// that did not deliver its workload means nothing).
+pub fn acked_records(out: &kafkasim::RunOutput) -> usize {
+    out.history
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            kafkasim::check::EventKind::Acked { records, .. } => Some(records.len()),
+            _ => None,
+        })
+        .sum()
 }
 
 /// 3 brokers, one topic of `partitions` partitions at RF 3, one producer with the defaults
