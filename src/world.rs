@@ -68,6 +68,11 @@ enum Ev {
     Restart(NodeId),
     Heal(NodeId, &'static str),
     Settle,
+    /// The hold on a connection (isolation, pause) may have ended: deliver what waits on it.
+    Release {
+        from: NodeId,
+        to: NodeId,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -118,6 +123,8 @@ struct World<'a> {
     fifo: Vec<u64>,
     /// Generation of each connection (per ordered pair), bumped when a client closes it.
     conn_gen: Vec<u32>,
+    /// Messages waiting on a held connection, in send order.
+    held: Vec<std::collections::VecDeque<(u32, u32, Msg)>>,
     trace: Option<Vec<String>>,
     fire: Vec<FaultStep>,
     stop: bool,
@@ -183,6 +190,7 @@ impl<'a> World<'a> {
             recovering: None,
             fifo: vec![0; node_count * node_count],
             conn_gen: vec![0; node_count * node_count],
+            held: (0..node_count * node_count).map(|_| std::collections::VecDeque::new()).collect(),
             trace: opts.trace.then(Vec::new),
             fire: Vec::new(),
             stop: false,
@@ -319,6 +327,19 @@ impl<'a> World<'a> {
                 self.record(6, node, node, 0, (0, 0), || format!("heal {what}"));
                 self.push_history(EventKind::Healed { target: format!("{what} {}", self.node_name(node)), broker });
             }
+            Ev::Release { from, to } => {
+                let link = self.link(from, to);
+                let hold =
+                    self.node(to).isolated_until.max(self.node(from).isolated_until).max(self.node(to).paused_until);
+                if hold > self.now {
+                    self.queue.push(hold, Ev::Release { from, to });
+                    return;
+                }
+                let waiting = std::mem::take(&mut self.held[link]);
+                for (inc, gen, msg) in waiting {
+                    self.deliver(from, to, inc, gen, msg);
+                }
+            }
             Ev::Settle => {
                 if self.settled() {
                     self.stop = true;
@@ -347,9 +368,15 @@ impl<'a> World<'a> {
         }
         // An isolation holds a connection's traffic (TCP retransmits it after the heal, in
         // order); a pause holds deliveries until the process runs again.
+        let link = self.link(from, to);
         let hold = ns.isolated_until.max(self.node(from).isolated_until).max(ns.paused_until);
-        if hold > self.now {
-            self.queue.push(hold, Ev::Deliver { from, to, inc, gen, msg });
+        if hold > self.now || !self.held[link].is_empty() {
+            // Held messages wait in their connection's own queue, so they come out in the order
+            // they were sent however often the hold is extended.
+            if self.held[link].is_empty() {
+                self.queue.push(hold.max(self.now), Ev::Release { from, to });
+            }
+            self.held[link].push_back((inc, gen, msg));
             return;
         }
         let (d0, d1) = msg.detail();
