@@ -282,7 +282,6 @@ fn every_broker_config_key_is_read_and_the_lag_time_sets_the_isr_check_period() 
             broker_heartbeat_interval_ms: 1_000,
             replica_fetch_wait_max_ms: 100,
             replica_fetch_backoff_ms: 50,
-            isr_check_interval_ms: 5_000,
         }
     );
 }

@@ -198,7 +198,8 @@ impl Broker {
     }
 
     fn isr_check_interval(&self) -> u64 {
-        self.topo.config.isr_check_interval_ms.max(1)
+        // Kafka's ReplicaManager looks for lagging followers every half lag time.
+        (self.topo.config.replica_lag_time_max_ms / 2).max(1)
     }
 
     fn next_id(&mut self) -> u64 {

@@ -645,8 +645,6 @@ impl Cx<'_> {
         let lag = t.get("replica.lag.time.max.ms");
         if let Some(f) = lag {
             c.replica_lag_time_max_ms = self.u64_min(f, 1)?;
-            // Kafka's ReplicaManager checks for lagging followers every half lag time.
-            c.isr_check_interval_ms = (c.replica_lag_time_max_ms / 2).max(1);
         }
         if let Some(f) = t.get("log.flush.interval.messages") {
             c.log_flush_interval_messages = self.u64_min(f, 1)?;

@@ -83,8 +83,6 @@ pub struct BrokerConfig {
     pub replica_fetch_wait_max_ms: u64,
     /// `replica.fetch.backoff.ms` (default 1000): pause after a failed follower fetch.
     pub replica_fetch_backoff_ms: u64,
-    /// `replica.lag.time.max.ms`-driven ISR shrink check period (Kafka: half the lag time).
-    pub isr_check_interval_ms: u64,
 }
 
 impl Default for BrokerConfig {
@@ -98,7 +96,6 @@ impl Default for BrokerConfig {
             broker_heartbeat_interval_ms: 2_000,
             replica_fetch_wait_max_ms: 500,
             replica_fetch_backoff_ms: 1_000,
-            isr_check_interval_ms: 15_000,
         }
     }
 }
