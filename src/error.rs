@@ -50,9 +50,6 @@ pub enum KafkaError {
     /// Client side: delivery.timeout.ms expired (Java's TimeoutException).
     #[error("TIMEOUT (delivery.timeout.ms expired)")]
     DeliveryTimeout,
-    /// Client side: retries exhausted on a retriable error; the last error is kept separately.
-    #[error("RETRIES_EXHAUSTED")]
-    RetriesExhausted,
     /// Client side: the producer instance died with the batch unresolved.
     #[error("PRODUCER_CRASHED")]
     ProducerCrashed,

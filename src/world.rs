@@ -623,7 +623,7 @@ impl<'a> World<'a> {
 
     fn target_name(&self, t: &Target) -> String {
         match t {
-            Target::Producer(p) => format!("producer:{}", self.specs[*p].name),
+            Target::Producer(p) => self.node_name(NodeId::Producer(*p as u32)),
             t => t.to_string(),
         }
     }

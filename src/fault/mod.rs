@@ -3,7 +3,7 @@
 
 use rand::Rng;
 
-use crate::scenario::{FaultAction, FaultSpec, NemesisSpec, Target, TargetClass, Trigger};
+use crate::scenario::{FaultAction, FaultSpec, NemesisSpec, Target, TargetClass};
 use crate::sim::{Rngs, Stream};
 
 /// One nemesis fault drawn from the seed: when, what, and against which class of node.
@@ -65,13 +65,5 @@ impl From<&FaultSpec> for FaultStep {
             restart_after_ms: f.restart_after_ms,
             duration_ms: f.duration_ms.unwrap_or(0),
         }
-    }
-}
-
-/// Whether `trigger` is a virtual-time trigger, and its time.
-pub fn at_time(trigger: &Trigger) -> Option<u64> {
-    match trigger {
-        Trigger::AtMs(t) => Some(*t),
-        _ => None,
     }
 }
