@@ -5,52 +5,11 @@
 //! producer). Fix: request ids carry the instance number, so an old answer matches nothing, and
 //! a restarted process also gets a new incarnation for message delivery.
 
-use kafkasim::scenario::parse_str;
-
 #[test]
 fn a_response_to_a_dead_producer_instance_is_not_taken_for_a_new_instances_request() {
     // The nemesis sweep with a keyed producer that the nemesis also crashes; seeds 12, 35, 108,
     // 144, 155 and 274 reported lost records before the fix.
-    let s = parse_str(
-        r#"
-name = "keyed producer under a broker and producer nemesis"
-seed = 1
-duration_ms = 120000
-
-[cluster]
-brokers = 3
-[cluster.config]
-"min.insync.replicas" = 2
-"unclean.leader.election.enable" = false
-
-[[topic]]
-name = "orders"
-partitions = 3
-replication_factor = 3
-
-[[producer]]
-name = "p1"
-topic = "orders"
-records = 2000
-keys = 17
-interval_ms = 10
-[producer.config]
-"acks" = "all"
-"enable.idempotence" = true
-
-[nemesis]
-actions = ["crash", "power-loss", "isolate", "pause"]
-targets = ["brokers", "producers"]
-interval_ms = [500, 3000]
-stop_ms = 30000
-restart_after_ms = [500, 5000]
-duration_ms = [500, 5000]
-safe_power_loss = true
-
-"#,
-        "regression.toml",
-    )
-    .unwrap();
+    let s = crate::keyed_producer_nemesis();
     for seed in [12, 35, 108, 144, 155, 274] {
         let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
         assert_eq!(r.anomalies.lost_acked, 0, "seed {seed}: {}", kafkasim::report::text::to_text(&r));

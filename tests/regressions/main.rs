@@ -6,3 +6,38 @@ mod a_run_does_not_end_while_its_last_isr_member_waits_to_register;
 mod an_out_of_order_retry_below_the_last_acked_sequence_keeps_the_producer_epoch;
 mod held_messages_keep_their_connection_order_across_overlapping_pauses;
 mod safe_power_loss_waits_until_a_restarted_broker_has_registered;
+
+/// The nemesis sweep with a keyed producer on three partitions that the nemesis also crashes and
+/// pauses: the scenario two of the bugs above were found in.
+fn keyed_producer_nemesis() -> kafkasim::scenario::Scenario {
+    kafkasim::scenario::parse_str(
+        r#"
+name = "keyed producer under a broker and producer nemesis"
+duration_ms = 120000
+[cluster]
+brokers = 3
+[cluster.config]
+"min.insync.replicas" = 2
+[[topic]]
+name = "orders"
+partitions = 3
+replication_factor = 3
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 2000
+keys = 17
+interval_ms = 10
+[nemesis]
+actions = ["crash", "power-loss", "isolate", "pause"]
+targets = ["brokers", "producers"]
+interval_ms = [500, 3000]
+stop_ms = 30000
+restart_after_ms = [500, 5000]
+duration_ms = [500, 5000]
+safe_power_loss = true
+"#,
+        "regression.toml",
+    )
+    .unwrap()
+}
