@@ -10,7 +10,8 @@ use crate::client::{Producer, ProducerObs, ProducerTimer};
 use crate::error::KafkaError;
 use crate::fault::{nemesis_schedule, FaultStep, NemesisStep};
 use crate::scenario::{
-    ClientEvent, FaultAction, FaultSpec, OnRestart, ProducerSpec, RecordEvent, Scenario, Target, TargetClass, Trigger,
+    ClientEvent, ClientRef, FaultAction, FaultSpec, OnRestart, ProducerSpec, RecordEvent, Scenario, Target,
+    TargetClass, Trigger,
 };
 use crate::sim::{NodeId, Out, Queue, Rngs, Stream, TraceHash};
 
@@ -202,6 +203,7 @@ impl<'a> World<'a> {
             NodeId::Controller => 0,
             NodeId::Broker(b) => b as usize,
             NodeId::Producer(p) => 1 + self.topo.brokers as usize + p as usize,
+            NodeId::Consumer(c) => 1 + self.topo.brokers as usize + self.specs.len() + c as usize,
         }
     }
 
@@ -399,6 +401,7 @@ impl<'a> World<'a> {
                 }
                 self.flush_producer(p, out);
             }
+            NodeId::Consumer(_) => {}
         }
     }
 
@@ -575,7 +578,7 @@ impl<'a> World<'a> {
         let s = self.s;
         self.armed.retain(|&i| {
             let f = &s.faults[i];
-            let hit = matches!(f.trigger, Trigger::Client { producer: p, event: ClientEvent::Acked, n } if p as u32 == producer && count >= n);
+            let hit = matches!(f.trigger, Trigger::Client { client: ClientRef::Producer(p), event: ClientEvent::Acked, n } if p as u32 == producer && count >= n);
             if hit {
                 self.fire.push(FaultStep::from(f));
             }
@@ -666,6 +669,7 @@ impl<'a> World<'a> {
                 .and_then(|(first, _)| self.controller.partition(first + partition).leader)
                 .map(NodeId::Broker),
             Target::Producer(p) => Some(NodeId::Producer(*p as u32)),
+            Target::Consumer { .. } | Target::GroupCoordinator(_) => None,
         };
         let mut action = f.action;
         if let (true, Some(NodeId::Broker(b))) = (self.safe_power_loss, node) {
@@ -731,7 +735,7 @@ impl<'a> World<'a> {
                         }
                         self.flush_producer(p, out);
                     }
-                    NodeId::Controller => {}
+                    NodeId::Controller | NodeId::Consumer(_) => {}
                 }
                 if let Some(r) = f.restart_after_ms {
                     self.heals_pending += 1;
@@ -787,7 +791,7 @@ impl<'a> World<'a> {
                 self.push_history(EventKind::Healed { target: format!("restart of {name}"), broker: None });
                 self.start_producer(p, resend);
             }
-            NodeId::Controller => {}
+            NodeId::Controller | NodeId::Consumer(_) => {}
         }
     }
 
@@ -879,6 +883,7 @@ impl<'a> World<'a> {
         RunOutput {
             history: History {
                 producers: self.specs.iter().map(|s| s.name.clone()).collect(),
+                consumers: Vec::new(),
                 events: self.history,
                 partitions,
             },

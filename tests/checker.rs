@@ -32,6 +32,7 @@ fn batch(base: u64, producer: u32, instance: u32, epoch: u32, ids: &[u32]) -> Ar
         producer,
         instance,
         records: recs(ids),
+        meta: None,
     })
 }
 

@@ -203,6 +203,7 @@ fn contract_example_without_consumers_parses_to_the_expected_model() {
             },
             ..ProducerSpec::new("p1", "orders", 1000)
         }],
+        consumers: Vec::new(),
         faults: vec![FaultSpec {
             trigger: Trigger::AtMs(400),
             action: FaultAction::Crash,
@@ -282,6 +283,7 @@ fn every_broker_config_key_is_read_and_the_lag_time_sets_the_isr_check_period() 
             broker_heartbeat_interval_ms: 1_000,
             replica_fetch_wait_max_ms: 100,
             replica_fetch_backoff_ms: 50,
+            ..BrokerConfig::default()
         }
     );
 }
@@ -829,7 +831,7 @@ fn record_and_client_triggers_parse_to_indices() {
     }
     let f = fault("after = \"p1 acked 10\"\naction = \"pause\"\ntarget = \"leader:orders/1\"\nduration_ms = 300\n")
         .unwrap();
-    assert_eq!(f.trigger, Trigger::Client { producer: 0, event: ClientEvent::Acked, n: 10 });
+    assert_eq!(f.trigger, Trigger::Client { client: ClientRef::Producer(0), event: ClientEvent::Acked, n: 10 });
     assert_eq!(f.target, Target::Leader { topic: "orders".into(), partition: 1 });
     assert_eq!(f.duration_ms, Some(300));
 }
@@ -1117,11 +1119,16 @@ fn assert_consistent(s: &Scenario) {
                 assert!(*partition < t.partitions);
             }
             Target::Producer(i) => assert!(*i < s.producers.len()),
+            Target::Consumer { consumer, .. } => assert!(*consumer < s.consumers.len()),
+            Target::GroupCoordinator(_) => {}
         }
         match f.trigger {
             Trigger::AtMs(_) => {}
             Trigger::Record { producer, index, .. } => assert!(index < s.producers[producer].records),
-            Trigger::Client { producer, n, .. } => assert!(producer < s.producers.len() && n >= 1),
+            Trigger::Client { client: ClientRef::Producer(producer), n, .. } => {
+                assert!(producer < s.producers.len() && n >= 1)
+            }
+            Trigger::Client { client: ClientRef::Consumer(c), n, .. } => assert!(c < s.consumers.len() && n >= 1),
         }
     }
 }

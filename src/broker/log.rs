@@ -26,6 +26,37 @@ pub struct BatchTemplate {
     pub instance: u32,
     /// The records.
     pub records: RecordList,
+    /// An internal-topic record instead of workload records.
+    pub meta: Option<Arc<crate::check::MetaRecord>>,
+}
+
+impl BatchTemplate {
+    /// Offsets the batch will occupy.
+    pub fn len(&self) -> u64 {
+        if self.meta.is_some() {
+            1
+        } else {
+            self.records.len() as u64
+        }
+    }
+
+    /// Whether the batch would occupy no offset.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A coordinator's write to an internal topic: no producer id, one record.
+    pub fn internal(meta: crate::check::MetaRecord) -> Self {
+        BatchTemplate {
+            producer_id: -1,
+            producer_epoch: -1,
+            base_sequence: -1,
+            producer: u32::MAX,
+            instance: 0,
+            records: Arc::from(Vec::new()),
+            meta: Some(Arc::new(meta)),
+        }
+    }
 }
 
 /// One retained batch of a producer: sequences and where it landed.
@@ -194,6 +225,7 @@ impl ReplicaLog {
             producer: t.producer,
             instance: t.instance,
             records: t.records.clone(),
+            meta: t.meta.clone(),
         });
         self.append(b.clone());
         b
@@ -276,6 +308,7 @@ mod tests {
             producer: 0,
             instance: 0,
             records: (0..n).collect::<Vec<_>>().into(),
+            meta: None,
         }
     }
 

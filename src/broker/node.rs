@@ -504,7 +504,7 @@ impl Broker {
                 b.base_offset
             }
         };
-        let required = base + batch.records.len() as u64;
+        let required = base + batch.len();
         match acks {
             Acks::Zero | Acks::One => respond(out, Ok(base), epoch),
             Acks::All => {

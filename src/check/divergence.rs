@@ -192,6 +192,7 @@ mod tests {
             producer: 0,
             instance: 0,
             records: records.into(),
+            meta: None,
         })
     }
 

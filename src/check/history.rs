@@ -21,6 +21,20 @@ pub struct RecordId {
 /// A partition as an index into `History::partitions`.
 pub type PartitionIdx = u32;
 
+/// One record handed to a consumer by `poll()`: where it stood and which record it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Delivery {
+    /// Partition it was read from.
+    pub partition: PartitionIdx,
+    /// Its offset there.
+    pub offset: u64,
+    /// The record.
+    pub record: RecordId,
+}
+
+/// Records of one poll (or of one run of processing), in the order the application got them.
+pub type Deliveries = Arc<[Delivery]>;
+
 /// One observed event with its virtual time in ms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -66,6 +80,57 @@ pub enum EventKind {
     Healed { target: String, broker: Option<u32> },
     /// The controller published a new leader (as any metadata client sees it).
     LeaderChange { partition: PartitionIdx, leader: Option<u32>, leader_epoch: u32, isr: Vec<u32>, unclean: bool },
+    /// A consumer member started (first start or restart): `consumer` indexes
+    /// `History::consumers`, `instance` is K of `consumer:NAME/K`.
+    ConsumerStarted { consumer: u32, instance: u32 },
+    /// A member joined a generation of its group and was assigned these partitions.
+    Assigned { consumer: u32, instance: u32, generation: i32, partitions: Vec<PartitionIdx> },
+    /// `poll()` handed these records to the application (its position moved past them).
+    Polled { consumer: u32, instance: u32, records: Deliveries },
+    /// The application finished processing these records: their side effects are in the
+    /// external store, whatever happens to the member afterwards.
+    Processed { consumer: u32, instance: u32, records: Deliveries },
+    /// An offset commit finished (`offsets` are the next offsets to read).
+    OffsetCommit { consumer: u32, instance: u32, offsets: Arc<[(PartitionIdx, u64)]>, result: Result<(), KafkaError> },
+    /// The application stopped on an exception it does not handle (for example
+    /// `NoOffsetForPartitionException` with `auto.offset.reset=none`).
+    ConsumerFailed { consumer: u32, instance: u32, error: KafkaError },
+}
+
+/// What an internal-topic batch holds instead of workload records.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetaRecord {
+    /// An OffsetCommit in `__consumer_offsets`: the group's next offset per partition.
+    OffsetCommit { group: Arc<str>, offsets: Arc<[(PartitionIdx, u64)]> },
+    /// Group metadata in `__consumer_offsets`, written when a generation's assignment is
+    /// stored (and when the group empties), so a new coordinator can reload the group.
+    GroupMetadata(Arc<GroupRecord>),
+}
+
+/// A group's stored metadata: its generation, leader and members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRecord {
+    /// `group.id`.
+    pub group: Arc<str>,
+    /// Generation id.
+    pub generation: i32,
+    /// Member id of the group leader (the member that computes the assignment).
+    pub leader: Option<Arc<str>>,
+    /// Members with their timeouts and assignments.
+    pub members: Vec<MemberRecord>,
+}
+
+/// One member in a [`GroupRecord`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberRecord {
+    /// Member id the coordinator gave it.
+    pub member_id: Arc<str>,
+    /// Its `session.timeout.ms`.
+    pub session_timeout_ms: u64,
+    /// Its rebalance timeout (`max.poll.interval.ms`).
+    pub rebalance_timeout_ms: u64,
+    /// Its assigned partitions.
+    pub assignment: Vec<PartitionIdx>,
 }
 
 /// A batch as it stands in a replica's log. Replicas share the same `Arc`.
@@ -85,14 +150,30 @@ pub struct LogBatch {
     pub producer: u32,
     /// Which instance of that producer wrote it: a header the client stamps on its batches.
     pub instance: u32,
-    /// The records, in offset order.
+    /// The records, in offset order (empty for an internal-topic batch).
     pub records: RecordList,
+    /// An internal-topic record (offset commit, group metadata); `None` for workload data.
+    pub meta: Option<Arc<MetaRecord>>,
 }
 
 impl LogBatch {
+    /// Offsets the batch occupies: its records, or one for an internal record.
+    pub fn len(&self) -> u64 {
+        if self.meta.is_some() {
+            1
+        } else {
+            self.records.len() as u64
+        }
+    }
+
+    /// Whether the batch occupies no offset (never true of a stored batch).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Offset one past the last record.
     pub fn next_offset(&self) -> u64 {
-        self.base_offset + self.records.len() as u64
+        self.base_offset + self.len()
     }
 }
 
@@ -129,6 +210,11 @@ pub struct FinalPartition {
 }
 
 impl FinalPartition {
+    /// Whether this is an internal topic (`__consumer_offsets`), not workload data.
+    pub fn is_internal(&self) -> bool {
+        self.topic.starts_with("__")
+    }
+
     /// `topic/partition`, as reports spell it.
     pub fn name(&self) -> String {
         format!("{}/{}", self.topic, self.partition)
@@ -141,14 +227,30 @@ impl FinalPartition {
     }
 }
 
+/// A consuming application as the checker needs to know it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerInfo {
+    /// Client name.
+    pub name: String,
+    /// `group.id`.
+    pub group: String,
+    /// Subscribed topics.
+    pub topics: Vec<String>,
+    /// Where it commits, which decides the semantic it promises.
+    pub commit: crate::scenario::CommitMode,
+}
+
 /// What one run produced for the checker.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
     /// Producer names, indexed by `RecordId::producer`.
     pub producers: Vec<String>,
+    /// Consuming applications, indexed by the `consumer` of consumer events.
+    pub consumers: Vec<ConsumerInfo>,
     /// Events in the order they happened.
     pub events: Vec<Event>,
-    /// Final partition states, indexed by `PartitionIdx`.
+    /// Final partition states, indexed by `PartitionIdx`. Internal topics (`__consumer_offsets`)
+    /// come after the scenario's topics.
     pub partitions: Vec<FinalPartition>,
 }
 

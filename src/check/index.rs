@@ -183,6 +183,8 @@ impl Table {
                 EventKind::Fault { .. } | EventKind::Healed { .. } | EventKind::LeaderChange { .. } => {
                     self.story.push(ei)
                 }
+                // Consumer events are judged by the consumer checkers.
+                _ => {}
             }
         }
         // Stable: for one (record, instance) the earliest send stays first.

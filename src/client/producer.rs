@@ -650,6 +650,7 @@ impl Producer {
             producer: self.idx,
             instance: self.instance,
             records: b.records.clone(),
+            meta: None,
         });
         out.send(
             NodeId::Broker(leader),

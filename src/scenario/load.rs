@@ -11,8 +11,9 @@ use thiserror::Error;
 use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::model::{
-    Acks, Bound, BrokerConfig, ClientEvent, ClusterSpec, Expectation, FaultAction, FaultSpec, NemesisSpec, NetworkSpec,
-    OnRestart, ProducerConfig, ProducerSpec, RecordEvent, Scenario, Target, TargetClass, TopicSpec, Trigger,
+    Acks, Bound, BrokerConfig, ClientEvent, ClientRef, ClusterSpec, Expectation, FaultAction, FaultSpec, NemesisSpec,
+    NetworkSpec, OnRestart, ProducerConfig, ProducerSpec, RecordEvent, Scenario, Target, TargetClass, TopicSpec,
+    Trigger,
 };
 use crate::report::Anomalies;
 
@@ -609,6 +610,7 @@ impl Cx<'_> {
             network,
             topics,
             producers,
+            consumers: Vec::new(),
             faults,
             nemesis,
             expect,
@@ -1192,7 +1194,7 @@ impl Cx<'_> {
                 }
                 let n_at = self.inside(f, *at2);
                 match n.parse::<u64>() {
-                    Ok(n) if n >= 1 => Ok(Trigger::Client { producer: p, event, n }),
+                    Ok(n) if n >= 1 => Ok(Trigger::Client { client: ClientRef::Producer(p), event, n }),
                     _ => {
                         Err(self
                             .err(n_at, format!("the count N in \"CLIENT EVENT N\" must be at least 1, found \"{n}\"")))

@@ -23,6 +23,8 @@ pub struct Scenario {
     pub topics: Vec<TopicSpec>,
     /// Producing applications.
     pub producers: Vec<ProducerSpec>,
+    /// Consuming applications (each may run several members of its group).
+    pub consumers: Vec<ConsumerSpec>,
     /// Scheduled faults, in file order.
     pub faults: Vec<FaultSpec>,
     /// Random faults drawn from the seed.
@@ -42,6 +44,7 @@ impl Default for Scenario {
             network: NetworkSpec::default(),
             topics: Vec::new(),
             producers: Vec::new(),
+            consumers: Vec::new(),
             faults: Vec::new(),
             nemesis: None,
             expect: Vec::new(),
@@ -83,6 +86,19 @@ pub struct BrokerConfig {
     pub replica_fetch_wait_max_ms: u64,
     /// `replica.fetch.backoff.ms` (default 1000): pause after a failed follower fetch.
     pub replica_fetch_backoff_ms: u64,
+    /// `offsets.topic.num.partitions` (default 50): partitions of `__consumer_offsets`.
+    pub offsets_topic_num_partitions: u32,
+    /// `offsets.topic.replication.factor` (default 3; capped at the broker count).
+    pub offsets_topic_replication_factor: u32,
+    /// `offsets.commit.timeout.ms` (default 5000): how long a commit waits for replication.
+    pub offsets_commit_timeout_ms: u64,
+    /// `group.initial.rebalance.delay.ms` (default 3000): how long a new group waits for more
+    /// members before its first generation.
+    pub group_initial_rebalance_delay_ms: u64,
+    /// `group.min.session.timeout.ms` (default 6000).
+    pub group_min_session_timeout_ms: u64,
+    /// `group.max.session.timeout.ms` (default 1800000).
+    pub group_max_session_timeout_ms: u64,
 }
 
 impl Default for BrokerConfig {
@@ -96,6 +112,12 @@ impl Default for BrokerConfig {
             broker_heartbeat_interval_ms: 2_000,
             replica_fetch_wait_max_ms: 500,
             replica_fetch_backoff_ms: 1_000,
+            offsets_topic_num_partitions: 50,
+            offsets_topic_replication_factor: 3,
+            offsets_commit_timeout_ms: 5_000,
+            group_initial_rebalance_delay_ms: 3_000,
+            group_min_session_timeout_ms: 6_000,
+            group_max_session_timeout_ms: 1_800_000,
         }
     }
 }
@@ -258,6 +280,141 @@ impl ProducerSpec {
     }
 }
 
+/// Where a consumer application commits its offsets (the contract's `commit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitMode {
+    /// `auto`: `enable.auto.commit=true`; the client commits the positions reached by earlier
+    /// polls at the start of a later poll (every `auto.commit.interval.ms`), before a rebalance
+    /// and on close. Processing happens inside the poll loop.
+    Auto,
+    /// `before-processing`: `commitSync()` right after `poll()`, then process (at-most-once).
+    BeforeProcessing,
+    /// `after-processing`: process the whole batch, then `commitSync()` (at-least-once).
+    AfterProcessing,
+}
+
+impl CommitMode {
+    /// The spelling used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommitMode::Auto => "auto",
+            CommitMode::BeforeProcessing => "before-processing",
+            CommitMode::AfterProcessing => "after-processing",
+        }
+    }
+}
+
+/// `auto.offset.reset`: where a consumer starts without a valid committed offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetReset {
+    /// The log start offset.
+    Earliest,
+    /// The high watermark (Kafka's default).
+    Latest,
+    /// Fail: the application gets `NoOffsetForPartitionException`.
+    None,
+}
+
+/// `isolation.level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationLevel {
+    /// Read up to the high watermark (Kafka's default).
+    ReadUncommitted,
+    /// Read up to the last stable offset (the high watermark until transactions exist).
+    ReadCommitted,
+}
+
+/// Kafka consumer configs (4.x names and defaults).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerConfig {
+    /// `enable.auto.commit` (default true).
+    pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms` (default 5000).
+    pub auto_commit_interval_ms: u64,
+    /// `auto.offset.reset` (default latest).
+    pub auto_offset_reset: OffsetReset,
+    /// `isolation.level` (default read_uncommitted).
+    pub isolation_level: IsolationLevel,
+    /// `session.timeout.ms` (default 45000).
+    pub session_timeout_ms: u64,
+    /// `heartbeat.interval.ms` (default 3000).
+    pub heartbeat_interval_ms: u64,
+    /// `max.poll.interval.ms` (default 300000; also the rebalance timeout).
+    pub max_poll_interval_ms: u64,
+    /// `max.poll.records` (default 500).
+    pub max_poll_records: u32,
+    /// `request.timeout.ms` (default 30000).
+    pub request_timeout_ms: u64,
+    /// `default.api.timeout.ms` (default 60000): bounds `commitSync()`.
+    pub default_api_timeout_ms: u64,
+    /// `fetch.max.wait.ms` (default 500): how long the broker holds a fetch with no data.
+    pub fetch_max_wait_ms: u64,
+    /// `retry.backoff.ms` (default 100).
+    pub retry_backoff_ms: u64,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            enable_auto_commit: true,
+            auto_commit_interval_ms: 5_000,
+            auto_offset_reset: OffsetReset::Latest,
+            isolation_level: IsolationLevel::ReadUncommitted,
+            session_timeout_ms: 45_000,
+            heartbeat_interval_ms: 3_000,
+            max_poll_interval_ms: 300_000,
+            max_poll_records: 500,
+            request_timeout_ms: 30_000,
+            default_api_timeout_ms: 60_000,
+            fetch_max_wait_ms: 500,
+            retry_backoff_ms: 100,
+        }
+    }
+}
+
+/// `[[consumer]]`: an application running `instances` members of `group`, each in a loop of
+/// poll, process (with `processing_ms` per record) and commit as `commit` says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerSpec {
+    /// Client name.
+    pub name: String,
+    /// `group.id`.
+    pub group: String,
+    /// Subscribed topics (each must be declared).
+    pub topics: Vec<String>,
+    /// Commit placement; must agree with `enable.auto.commit`.
+    pub commit: CommitMode,
+    /// Virtual ms the application spends processing one record (0: instantly).
+    pub processing_ms: u64,
+    /// Members of the group this application runs (default 1).
+    pub instances: u32,
+    /// The timeout the application passes to `poll()` (default 100).
+    pub poll_timeout_ms: u64,
+    /// The Kafka client configs.
+    pub config: ConsumerConfig,
+}
+
+impl ConsumerSpec {
+    /// One member of `group` reading `topic` from the earliest offset and committing after
+    /// processing, 1 ms per record.
+    pub fn new(name: &str, group: &str, topic: &str) -> Self {
+        ConsumerSpec {
+            name: name.into(),
+            group: group.into(),
+            topics: vec![topic.into()],
+            commit: CommitMode::AfterProcessing,
+            processing_ms: 1,
+            instances: 1,
+            poll_timeout_ms: 100,
+            config: ConsumerConfig {
+                enable_auto_commit: false,
+                auto_offset_reset: OffsetReset::Earliest,
+                ..ConsumerConfig::default()
+            },
+        }
+    }
+}
+
 /// What a fault does to its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FaultAction {
@@ -292,6 +449,15 @@ pub enum Target {
     Leader { topic: String, partition: u32 },
     /// `producer:NAME` (index into `Scenario::producers`).
     Producer(usize),
+    /// `consumer:NAME` (every instance) or `consumer:NAME/K` (instance K).
+    Consumer {
+        /// Index into `Scenario::consumers`.
+        consumer: usize,
+        /// `None` for every instance.
+        instance: Option<u32>,
+    },
+    /// `coordinator:group:GROUP`: the broker coordinating the group when the fault fires.
+    GroupCoordinator(String),
 }
 
 impl fmt::Display for Target {
@@ -300,6 +466,9 @@ impl fmt::Display for Target {
             Target::Broker(b) => write!(f, "broker:{b}"),
             Target::Leader { topic, partition } => write!(f, "leader:{topic}/{partition}"),
             Target::Producer(p) => write!(f, "producer#{p}"),
+            Target::Consumer { consumer, instance: None } => write!(f, "consumer#{consumer}"),
+            Target::Consumer { consumer, instance: Some(k) } => write!(f, "consumer#{consumer}/{k}"),
+            Target::GroupCoordinator(g) => write!(f, "coordinator:group:{g}"),
         }
     }
 }
@@ -315,7 +484,7 @@ pub enum RecordEvent {
     Acked,
     /// The leader's high watermark passed it.
     Committed,
-    /// First processed by any consumer (consumer issue).
+    /// First processed by any consumer.
     Processed,
 }
 
@@ -343,8 +512,17 @@ pub enum Trigger {
     AtMs(u64),
     /// When record `index` of producer `producer` reaches `event`.
     Record { producer: usize, index: u32, event: RecordEvent },
-    /// At the `n`-th `event` of the named client (a producer index for now).
-    Client { producer: usize, event: ClientEvent, n: u64 },
+    /// At the `n`-th `event` of the named client (all its instances together).
+    Client { client: ClientRef, event: ClientEvent, n: u64 },
+}
+
+/// A client a trigger names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientRef {
+    /// Index into `Scenario::producers`.
+    Producer(usize),
+    /// Index into `Scenario::consumers`.
+    Consumer(usize),
 }
 
 /// `[[fault]]`: one scheduled fault.
@@ -369,7 +547,7 @@ pub enum TargetClass {
     Brokers,
     /// Any producer.
     Producers,
-    /// Any consumer (consumer issue).
+    /// Any consumer member.
     Consumers,
     /// Any processor (streams issue).
     Processors,

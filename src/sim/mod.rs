@@ -19,6 +19,9 @@ pub enum NodeId {
     Broker(u32),
     /// A producer, by its index in the scenario.
     Producer(u32),
+    /// A consumer group member, by its index among all members of all `[[consumer]]` tables
+    /// (instances of one table are consecutive).
+    Consumer(u32),
 }
 
 impl NodeId {
@@ -28,6 +31,7 @@ impl NodeId {
             NodeId::Controller => 0,
             NodeId::Broker(b) => (1 << 32) | b as u64,
             NodeId::Producer(p) => (2 << 32) | p as u64,
+            NodeId::Consumer(c) => (3 << 32) | c as u64,
         }
     }
 }
@@ -38,6 +42,7 @@ impl std::fmt::Display for NodeId {
             NodeId::Controller => write!(f, "controller"),
             NodeId::Broker(b) => write!(f, "broker:{b}"),
             NodeId::Producer(p) => write!(f, "producer#{p}"),
+            NodeId::Consumer(c) => write!(f, "consumer#{c}"),
         }
     }
 }
