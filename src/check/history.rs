@@ -115,7 +115,7 @@ pub struct GroupRecord {
     /// Generation id.
     pub generation: i32,
     /// Member id of the group leader (the member that computes the assignment).
-    pub leader: Option<Arc<str>>,
+    pub leader: Option<u64>,
     /// Members with their timeouts and assignments.
     pub members: Vec<MemberRecord>,
 }
@@ -123,8 +123,8 @@ pub struct GroupRecord {
 /// One member in a [`GroupRecord`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberRecord {
-    /// Member id the coordinator gave it.
-    pub member_id: Arc<str>,
+    /// Member id the coordinator gave it (Kafka's is `client.id-UUID`; a number here).
+    pub member_id: u64,
     /// Its `session.timeout.ms`.
     pub session_timeout_ms: u64,
     /// Its rebalance timeout (`max.poll.interval.ms`).
