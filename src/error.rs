@@ -5,12 +5,24 @@ use thiserror::Error;
 /// A Kafka protocol error, with Kafka's name and numeric code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Error)]
 pub enum KafkaError {
+    /// 1: the fetch offset is outside the log (after an unclean truncation, say).
+    #[error("OFFSET_OUT_OF_RANGE")]
+    OffsetOutOfRange,
     /// 6: the broker is not the partition's leader (retriable; refresh metadata).
     #[error("NOT_LEADER_OR_FOLLOWER")]
     NotLeaderOrFollower,
     /// 7: acks=all purgatory expired before the high watermark reached the batch.
     #[error("REQUEST_TIMED_OUT")]
     RequestTimedOut,
+    /// 14: the coordinator is still loading the group from its log.
+    #[error("COORDINATOR_LOAD_IN_PROGRESS")]
+    CoordinatorLoadInProgress,
+    /// 15: the group's coordinator cannot serve (its write failed to replicate, say).
+    #[error("COORDINATOR_NOT_AVAILABLE")]
+    CoordinatorNotAvailable,
+    /// 16: this broker does not coordinate the group (rediscover it).
+    #[error("NOT_COORDINATOR")]
+    NotCoordinator,
     /// 19: ISR smaller than min.insync.replicas, rejected before the append.
     #[error("NOT_ENOUGH_REPLICAS")]
     NotEnoughReplicas,
@@ -20,6 +32,15 @@ pub enum KafkaError {
     /// 21: acks is not 0, 1 or -1.
     #[error("INVALID_REQUIRED_ACKS")]
     InvalidRequiredAcks,
+    /// 22: the request's generation is not the group's current one.
+    #[error("ILLEGAL_GENERATION")]
+    IllegalGeneration,
+    /// 25: the coordinator does not know this member id.
+    #[error("UNKNOWN_MEMBER_ID")]
+    UnknownMemberId,
+    /// 27: the group is rebalancing; rejoin.
+    #[error("REBALANCE_IN_PROGRESS")]
+    RebalanceInProgress,
     /// 45: a gap in an idempotent producer's sequence.
     #[error("OUT_OF_ORDER_SEQUENCE_NUMBER")]
     OutOfOrderSequenceNumber,
@@ -32,6 +53,9 @@ pub enum KafkaError {
     /// 75: the request's leader epoch is newer than the broker knows.
     #[error("UNKNOWN_LEADER_EPOCH")]
     UnknownLeaderEpoch,
+    /// 79: a JoinGroup without a member id gets one and must join again with it.
+    #[error("MEMBER_ID_REQUIRED")]
+    MemberIdRequired,
     /// 95: AlterPartition carried a stale partition epoch.
     #[error("INVALID_UPDATE_VERSION")]
     InvalidUpdateVersion,
@@ -56,13 +80,34 @@ pub enum KafkaError {
     /// Client side: the run ended with the batch unresolved.
     #[error("UNRESOLVED_AT_END")]
     UnresolvedAtEnd,
+    /// Client side: `commitSync()` gave up after `default.api.timeout.ms` (Java's TimeoutException).
+    #[error("TIMEOUT (default.api.timeout.ms expired)")]
+    ApiTimeout,
+    /// Client side: a commit while the member has no stable generation (Java's
+    /// `CommitFailedException` raised without a request).
+    #[error("COMMIT_FAILED (not a member of a stable generation)")]
+    CommitFailed,
+    /// Client side: no committed offset and `auto.offset.reset=none`.
+    #[error("NO_OFFSET_FOR_PARTITION")]
+    NoOffsetForPartition,
+    /// Client side: the consumer process died before the request finished.
+    #[error("CONSUMER_CRASHED")]
+    ConsumerCrashed,
 }
 
 impl KafkaError {
     /// Kafka's numeric error code (-1 for client-side conditions with no wire code).
     pub fn code(self) -> i16 {
         match self {
+            KafkaError::OffsetOutOfRange => 1,
             KafkaError::NotLeaderOrFollower => 6,
+            KafkaError::CoordinatorLoadInProgress => 14,
+            KafkaError::CoordinatorNotAvailable => 15,
+            KafkaError::NotCoordinator => 16,
+            KafkaError::IllegalGeneration => 22,
+            KafkaError::UnknownMemberId => 25,
+            KafkaError::RebalanceInProgress => 27,
+            KafkaError::MemberIdRequired => 79,
             KafkaError::RequestTimedOut => 7,
             KafkaError::NotEnoughReplicas => 19,
             KafkaError::NotEnoughReplicasAfterAppend => 20,
@@ -91,6 +136,9 @@ impl KafkaError {
                 | KafkaError::UnknownLeaderEpoch
                 | KafkaError::NetworkException
                 | KafkaError::ConnectionRefused
+                | KafkaError::CoordinatorLoadInProgress
+                | KafkaError::CoordinatorNotAvailable
+                | KafkaError::NotCoordinator
         )
     }
 }

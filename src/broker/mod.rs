@@ -2,6 +2,7 @@
 //! elections, follower truncation and flush-based durability.
 
 pub mod controller;
+pub mod group;
 pub mod log;
 pub mod node;
 pub mod protocol;
@@ -44,6 +45,20 @@ pub struct Topology {
     pub partitions: Vec<PartitionInfo>,
     /// Topic name → (first partition index, partition count).
     pub topics: Vec<(String, u32, u32)>,
+    /// Consumer groups of the scenario (`group.id`), in order of first mention; a group's
+    /// index is how messages name it.
+    pub groups: Vec<String>,
+    /// First partition index of `__consumer_offsets` and its partition count (0 when the
+    /// scenario has no consumers: the topic is created only when someone needs it).
+    pub offsets_topic: (u32, u32),
+}
+
+/// Name of the internal topic holding committed offsets and group metadata.
+pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
+
+/// Java's `String.hashCode` (over UTF-16 code units), as Kafka hashes a `group.id`.
+fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
 }
 
 impl Topology {
@@ -53,7 +68,23 @@ impl Topology {
         let n = s.cluster.brokers.max(1);
         let mut partitions = Vec::new();
         let mut topics = Vec::new();
-        for (ti, t) in s.topics.iter().enumerate() {
+        let mut specs = s.topics.clone();
+        let mut groups: Vec<String> = Vec::new();
+        for c in &s.consumers {
+            if !groups.contains(&c.group) {
+                groups.push(c.group.clone());
+            }
+        }
+        if !groups.is_empty() {
+            // `__consumer_offsets` is an ordinary replicated topic with the broker's defaults.
+            let c = &s.cluster.config;
+            specs.push(crate::scenario::TopicSpec::new(
+                OFFSETS_TOPIC,
+                c.offsets_topic_num_partitions.max(1),
+                c.offsets_topic_replication_factor.max(1),
+            ));
+        }
+        for (ti, t) in specs.iter().enumerate() {
             topics.push((t.name.clone(), partitions.len() as u32, t.partitions));
             for p in 0..t.partitions {
                 let start = (ti as u32 + p) % n;
@@ -71,7 +102,27 @@ impl Topology {
                 });
             }
         }
-        Arc::new(Topology { brokers: n, config: s.cluster.config.clone(), partitions, topics })
+        let offsets_topic = topics.iter().find(|t| t.0 == OFFSETS_TOPIC).map_or((0, 0), |t| (t.1, t.2));
+        Arc::new(Topology { brokers: n, config: s.cluster.config.clone(), partitions, topics, groups, offsets_topic })
+    }
+
+    /// Index of consumer group `group`.
+    pub fn group(&self, group: &str) -> Option<u32> {
+        self.groups.iter().position(|g| g == group).map(|g| g as u32)
+    }
+
+    /// The `__consumer_offsets` partition (as a partition index) holding group `g`: Kafka's
+    /// `abs(groupId.hashCode) % offsets.topic.num.partitions`; its leader coordinates the group.
+    pub fn group_partition(&self, g: u32) -> u32 {
+        let h = java_string_hash(&self.groups[g as usize]);
+        // Kafka's Utils.abs maps Integer.MIN_VALUE to 0.
+        let abs = if h == i32::MIN { 0 } else { h.unsigned_abs() };
+        self.offsets_topic.0 + abs % self.offsets_topic.1
+    }
+
+    /// Whether partition `p` belongs to `__consumer_offsets`.
+    pub fn is_offsets_partition(&self, p: u32) -> bool {
+        p >= self.offsets_topic.0 && p < self.offsets_topic.0 + self.offsets_topic.1
     }
 
     /// First partition index and partition count of `topic`.

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::group::{ConsumerParked, Group, GroupWait};
 use super::log::{ReplicaLog, SeqCheck};
 use super::{BrokerObs, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
@@ -33,6 +34,12 @@ pub enum BrokerTimer {
     Refetch { partition: u32, id: u64 },
     /// Registration not answered yet: ask again.
     Register,
+    /// Coordinator: a group's join phase may be over (`token` names the phase).
+    GroupJoin { group: u32, token: u64 },
+    /// Coordinator: a member's session may have expired (`deadline` names the arming).
+    MemberExpiry { group: u32, member: u64, deadline: u64 },
+    /// Leader: a parked consumer fetch has waited `fetch.max.wait.ms`.
+    ConsumerFetchWait { id: u64 },
 }
 
 /// Broker output buffer.
@@ -55,6 +62,9 @@ struct PendingProduce {
     req: u64,
     base: u64,
     required: u64,
+    /// A group coordinator's own write: completed through the coordinator, not answered as a
+    /// produce response.
+    group: Option<GroupWait>,
 }
 
 #[derive(Debug, Clone)]
@@ -122,16 +132,21 @@ impl Replica {
 pub struct Broker {
     /// Broker id (1-based).
     pub id: u32,
-    topo: Arc<Topology>,
+    pub(super) topo: Arc<Topology>,
     /// Epoch of this incarnation's registration (0 before it registers).
     pub broker_epoch: u64,
     metadata_version: u64,
     /// Replicas by partition index (`None` where not assigned).
     pub replicas: Vec<Option<Replica>>,
-    cache: Arc<Vec<PartitionState>>,
+    pub(super) cache: Arc<Vec<PartitionState>>,
     fenced: Arc<Vec<u32>>,
     timers_armed: bool,
     next_id: u64,
+    /// Groups this broker coordinates (loaded when it became leader of their offsets
+    /// partition), by group index.
+    pub(super) groups: Vec<Option<Group>>,
+    /// Consumer fetches waiting for data.
+    pub(super) consumer_parked: Vec<ConsumerParked>,
 }
 
 impl Broker {
@@ -139,6 +154,7 @@ impl Broker {
     /// initial metadata applied.
     pub fn new(id: u32, topo: Arc<Topology>, epoch: u64, image: &MetadataImage, now: u64, out: &mut BrokerOut) -> Self {
         let replicas = topo.partitions.iter().map(|p| p.replicas.contains(&id).then(Replica::new)).collect();
+        let groups = vec![None; topo.groups.len()];
         let mut b = Broker {
             id,
             topo,
@@ -149,6 +165,8 @@ impl Broker {
             fenced: Arc::default(),
             timers_armed: false,
             next_id: 0,
+            groups,
+            consumer_parked: Vec::new(),
         };
         b.arm_timers(out);
         b.apply_image(now, image, out);
@@ -185,6 +203,8 @@ impl Broker {
             fenced: Arc::default(),
             timers_armed: false,
             next_id: old.next_id,
+            groups: vec![None; old.topo.groups.len()],
+            consumer_parked: Vec::new(),
         }
     }
 
@@ -202,7 +222,7 @@ impl Broker {
         (self.topo.config.replica_lag_time_max_ms / 2).max(1)
     }
 
-    fn next_id(&mut self) -> u64 {
+    pub(super) fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
@@ -253,6 +273,10 @@ impl Broker {
                 if let Some(i) = ls.purgatory.iter().position(|p| p.id == id) {
                     let p = ls.purgatory.swap_remove(i);
                     let leader_epoch = r.leader_epoch;
+                    if let Some(w) = p.group {
+                        self.group_write_done(now, w, Err(KafkaError::RequestTimedOut), out);
+                        return;
+                    }
                     out.send(
                         p.producer,
                         Msg::ProduceResponse {
@@ -270,6 +294,11 @@ impl Broker {
                     out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Register);
                 }
             }
+            BrokerTimer::GroupJoin { group, token } => self.on_group_join_timer(now, group, token, out),
+            BrokerTimer::MemberExpiry { group, member, deadline } => {
+                self.on_member_expiry(now, group, member, deadline, out)
+            }
+            BrokerTimer::ConsumerFetchWait { id } => self.on_consumer_fetch_wait(id, out),
             BrokerTimer::Refetch { partition, id } => {
                 let Some(r) = self.replicas[partition as usize].as_ref() else { return };
                 if let Role::Follower { fetch_id, .. } = r.role {
@@ -310,6 +339,47 @@ impl Broker {
                 self.on_produce(now, from, req, partition, acks, timeout_ms, &batch, out)
             }
             Msg::Fetch(f) => self.on_fetch(now, f, out),
+            Msg::FindCoordinator { group } => {
+                let p = self.topo.group_partition(group) as usize;
+                let result = self.cache.get(p).and_then(|st| st.leader).ok_or(KafkaError::CoordinatorNotAvailable);
+                out.send(from, Msg::FindCoordinatorResponse { group, result });
+            }
+            Msg::JoinGroup { req, group, member_id, session_timeout_ms, rebalance_timeout_ms, topics } => self
+                .on_join_group(
+                    now,
+                    from,
+                    req,
+                    group,
+                    member_id,
+                    (session_timeout_ms, rebalance_timeout_ms),
+                    topics,
+                    out,
+                ),
+            Msg::SyncGroup { req, group, member_id, generation, assignments } => {
+                self.on_sync_group(now, from, req, group, member_id, generation, assignments, out)
+            }
+            Msg::GroupHeartbeat { req, group, member_id, generation } => {
+                let result = self.on_group_heartbeat(now, group, member_id, generation, out);
+                out.send(from, Msg::GroupHeartbeatResponse { req, result });
+            }
+            Msg::LeaveGroup { group, member_id } => self.on_leave_group(now, group, member_id, out),
+            Msg::OffsetCommit { req, group, member_id, generation, offsets } => {
+                self.on_offset_commit(now, from, req, group, member_id, generation, offsets, out)
+            }
+            Msg::OffsetFetch { req, group, partitions } => {
+                let result = self.on_offset_fetch(group, &partitions);
+                out.send(from, Msg::OffsetFetchResponse { req, result });
+            }
+            Msg::ListOffsets { req, partition } => {
+                let result = match self.replicas[partition as usize].as_ref().filter(|r| r.is_leader()) {
+                    Some(r) => Ok(r.hw),
+                    None => Err(KafkaError::NotLeaderOrFollower),
+                };
+                out.send(from, Msg::ListOffsetsResponse { req, partition, result });
+            }
+            Msg::ConsumerFetch { req, partitions, max_wait_ms } => {
+                self.on_consumer_fetch(from, req, partitions, max_wait_ms, out)
+            }
             Msg::FetchResponse { partition, id, result } => self.on_fetch_response(now, partition, id, result, out),
             Msg::AlterPartitionResponse { partition, result } => {
                 let Some(r) = self.replicas[partition as usize].as_mut() else { return };
@@ -380,14 +450,22 @@ impl Broker {
         let r = self.replicas[p as usize].as_mut().expect("replica");
         let old = std::mem::replace(&mut r.role, role);
         if let Role::Leader(ls) = old {
+            let epoch = r.leader_epoch;
+            if self.topo.is_offsets_partition(p) {
+                self.unload_groups(p, out);
+            }
             for w in ls.purgatory {
+                if let Some(g) = w.group {
+                    self.group_write_done(0, g, Err(KafkaError::NotLeaderOrFollower), out);
+                    continue;
+                }
                 out.send(
                     w.producer,
                     Msg::ProduceResponse {
                         req: w.req,
                         partition: p,
                         result: Err(KafkaError::NotLeaderOrFollower),
-                        leader_epoch: r.leader_epoch,
+                        leader_epoch: epoch,
                     },
                 );
             }
@@ -424,6 +502,9 @@ impl Broker {
         let leso = r.log.leo();
         let ls = LeaderState { followers, leso, pending_isr: None, purgatory: Vec::new(), parked: Vec::new() };
         self.resign(p, Role::Leader(Box::new(ls)), out);
+        if self.topo.is_offsets_partition(p) {
+            self.load_groups(now, p, out);
+        }
         self.maybe_advance_hw(now, p, out);
     }
 
@@ -511,7 +592,7 @@ impl Broker {
                 let id = self.next_id();
                 let r = self.replicas[p as usize].as_mut().expect("replica");
                 let Role::Leader(ls) = &mut r.role else { unreachable!() };
-                ls.purgatory.push(PendingProduce { id, producer: from, req, base, required });
+                ls.purgatory.push(PendingProduce { id, producer: from, req, base, required, group: None });
                 out.timer(timeout_ms, BrokerTimer::ProduceTimeout { partition: p, id });
             }
         }
@@ -718,7 +799,8 @@ impl Broker {
                 new_hw = f.leo;
             }
         }
-        if new_hw > r.hw {
+        let advanced = new_hw > r.hw;
+        if advanced {
             let from = r.hw;
             r.hw = new_hw;
             out.observe(BrokerObs::Committed { partition: p, broker: self.id, from, to: new_hw });
@@ -729,15 +811,76 @@ impl Broker {
         let enough = maximal.len() >= info.min_isr;
         let epoch = r.leader_epoch;
         let mut i = 0;
+        let mut group_done = Vec::new();
         while i < ls.purgatory.len() {
             if ls.purgatory[i].required <= new_hw {
                 let w = ls.purgatory.swap_remove(i);
                 let result = if enough { Ok(w.base) } else { Err(KafkaError::NotEnoughReplicasAfterAppend) };
-                out.send(w.producer, Msg::ProduceResponse { req: w.req, partition: p, result, leader_epoch: epoch });
+                match w.group {
+                    Some(g) => group_done.push((g, result.map(|_| ()))),
+                    None => out.send(
+                        w.producer,
+                        Msg::ProduceResponse { req: w.req, partition: p, result, leader_epoch: epoch },
+                    ),
+                }
             } else {
                 i += 1;
             }
         }
+        for (g, result) in group_done {
+            self.group_write_done(now, g, result, out);
+        }
+        if advanced && !self.consumer_parked.is_empty() {
+            self.wake_consumer_fetches(p, out);
+        }
+    }
+
+    /// A coordinator's write to its `__consumer_offsets` partition `p`, completed through
+    /// [`Broker::group_write_done`] once the high watermark passes it (acks=all), or failed.
+    pub(super) fn group_append(
+        &mut self,
+        now: u64,
+        p: u32,
+        meta: crate::check::MetaRecord,
+        wait: GroupWait,
+        out: &mut BrokerOut,
+    ) -> Result<(), KafkaError> {
+        let info = &self.topo.partitions[p as usize];
+        let (min_isr, flush_interval) = (info.min_isr, info.flush_interval);
+        let timeout = self.topo.config.offsets_commit_timeout_ms;
+        let Some(r) = self.replicas[p as usize].as_mut().filter(|r| r.is_leader()) else {
+            return Err(KafkaError::NotCoordinator);
+        };
+        if r.isr.len() < min_isr {
+            // Kafka maps NOT_ENOUGH_REPLICAS on a coordinator write to COORDINATOR_NOT_AVAILABLE.
+            return Err(KafkaError::CoordinatorNotAvailable);
+        }
+        let epoch = r.leader_epoch;
+        let b = r.log.append_as_leader(&super::BatchTemplate::internal(meta), epoch);
+        if r.log.unflushed() >= flush_interval {
+            r.log.flush();
+        }
+        let (base, required) = (b.base_offset, b.next_offset());
+        let id = self.next_id();
+        let r = self.replicas[p as usize].as_mut().expect("replica");
+        let Role::Leader(ls) = &mut r.role else { unreachable!() };
+        ls.purgatory.push(PendingProduce {
+            id,
+            producer: NodeId::Controller,
+            req: 0,
+            base,
+            required,
+            group: Some(wait),
+        });
+        out.timer(timeout, BrokerTimer::ProduceTimeout { partition: p, id });
+        self.wake_parked_fetches(p, out);
+        self.maybe_advance_hw(now, p, out);
+        Ok(())
+    }
+
+    /// The leader replica of `p`, if this broker leads it: (log, high watermark, leader epoch).
+    pub(super) fn leader_view(&self, p: u32) -> Option<(&ReplicaLog, u64, u32)> {
+        self.replicas[p as usize].as_ref().filter(|r| r.is_leader()).map(|r| (&r.log, r.hw, r.leader_epoch))
     }
 
     /// Which partitions this broker believes it leads (for the final report).

@@ -61,6 +61,41 @@ pub enum FetchResult {
     Error(KafkaError),
 }
 
+/// One partition of a consumer fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchPartition {
+    /// Partition index.
+    pub partition: u32,
+    /// Offset of the next record the consumer wants.
+    pub offset: u64,
+    /// The leader epoch the consumer believes current (KIP-320).
+    pub leader_epoch: u32,
+}
+
+/// What a consumer fetch returns for one partition.
+#[derive(Debug, Clone)]
+pub struct FetchedPartition {
+    /// Partition index.
+    pub partition: u32,
+    /// The offset fetched from (echoed, so stale data can be recognised).
+    pub offset: u64,
+    /// Whole batches from the fetch offset up to the high watermark, and the high watermark.
+    pub result: Result<(Vec<Arc<LogBatch>>, u64), KafkaError>,
+}
+
+/// A JoinGroup's successful answer.
+#[derive(Debug, Clone)]
+pub struct JoinResult {
+    /// The new generation.
+    pub generation: i32,
+    /// The member id of the group leader.
+    pub leader: u64,
+    /// This member's id.
+    pub member_id: u64,
+    /// For the leader only: every member and the topics it subscribes to (topic indices).
+    pub members: Vec<(u64, Arc<[u32]>)>,
+}
+
 /// A message on the simulated network.
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -94,6 +129,48 @@ pub enum Msg {
     HeartbeatResponse { image: Option<MetadataImage>, stale: bool },
     /// Controller → brokers: a new metadata image.
     MetadataUpdate(MetadataImage),
+    /// Client → any broker: which broker coordinates group `group` (index into the topology's groups)?
+    FindCoordinator { group: u32 },
+    /// Broker → client: the coordinator's broker id, or COORDINATOR_NOT_AVAILABLE.
+    FindCoordinatorResponse { group: u32, result: Result<u32, KafkaError> },
+    /// Consumer → coordinator. `member_id` 0 asks for an id (answered MEMBER_ID_REQUIRED).
+    JoinGroup {
+        req: u64,
+        group: u32,
+        member_id: u64,
+        session_timeout_ms: u64,
+        rebalance_timeout_ms: u64,
+        topics: Arc<[u32]>,
+    },
+    /// Coordinator → consumer. MEMBER_ID_REQUIRED carries the id to rejoin with.
+    JoinGroupResponse { req: u64, result: Result<JoinResult, (KafkaError, u64)> },
+    /// Consumer → coordinator; the leader carries the assignment of every member.
+    SyncGroup { req: u64, group: u32, member_id: u64, generation: i32, assignments: Vec<(u64, Vec<u32>)> },
+    /// Coordinator → consumer: this member's partitions.
+    SyncGroupResponse { req: u64, result: Result<Vec<u32>, KafkaError> },
+    /// Consumer → coordinator (from the client's heartbeat thread).
+    GroupHeartbeat { req: u64, group: u32, member_id: u64, generation: i32 },
+    /// Coordinator → consumer.
+    GroupHeartbeatResponse { req: u64, result: Result<(), KafkaError> },
+    /// Consumer → coordinator: leave the group now.
+    LeaveGroup { group: u32, member_id: u64 },
+    /// Consumer → coordinator: commit these next offsets.
+    OffsetCommit { req: u64, group: u32, member_id: u64, generation: i32, offsets: Arc<[(u32, u64)]> },
+    /// Coordinator → consumer.
+    OffsetCommitResponse { req: u64, result: Result<(), KafkaError> },
+    /// Consumer → coordinator: the committed offsets of these partitions.
+    OffsetFetch { req: u64, group: u32, partitions: Vec<u32> },
+    /// Coordinator → consumer: committed offset per partition (`None`: no commit).
+    OffsetFetchResponse { req: u64, result: Result<Vec<(u32, Option<u64>)>, KafkaError> },
+    /// Consumer → leader: the high watermark of a partition (`ListOffsets(LATEST)`).
+    ListOffsets { req: u64, partition: u32 },
+    /// Leader → consumer.
+    ListOffsetsResponse { req: u64, partition: u32, result: Result<u64, KafkaError> },
+    /// Consumer → leader: records of these partitions; the broker waits up to `max_wait_ms`
+    /// for data when it has none.
+    ConsumerFetch { req: u64, partitions: Vec<FetchPartition>, max_wait_ms: u64 },
+    /// Leader → consumer.
+    ConsumerFetchResponse { req: u64, partitions: Vec<FetchedPartition> },
     /// Leader → controller: propose a new ISR.
     AlterPartition { partition: u32, leader_epoch: u32, partition_epoch: u32, isr: Vec<u32>, broker_epochs: Vec<u64> },
     /// Controller → leader.
@@ -120,6 +197,23 @@ impl Msg {
             Msg::AlterPartitionResponse { .. } => 14,
             Msg::Refused { .. } => 15,
             Msg::RegisterRejected(_) => 16,
+            Msg::FindCoordinator { .. } => 17,
+            Msg::FindCoordinatorResponse { .. } => 18,
+            Msg::JoinGroup { .. } => 19,
+            Msg::JoinGroupResponse { .. } => 20,
+            Msg::SyncGroup { .. } => 21,
+            Msg::SyncGroupResponse { .. } => 22,
+            Msg::GroupHeartbeat { .. } => 23,
+            Msg::GroupHeartbeatResponse { .. } => 24,
+            Msg::LeaveGroup { .. } => 25,
+            Msg::OffsetCommit { .. } => 26,
+            Msg::OffsetCommitResponse { .. } => 27,
+            Msg::OffsetFetch { .. } => 28,
+            Msg::OffsetFetchResponse { .. } => 29,
+            Msg::ListOffsets { .. } => 30,
+            Msg::ListOffsetsResponse { .. } => 31,
+            Msg::ConsumerFetch { .. } => 32,
+            Msg::ConsumerFetchResponse { .. } => 33,
         }
     }
 
@@ -142,6 +236,23 @@ impl Msg {
             Msg::AlterPartitionResponse { .. } => "AlterPartitionResp",
             Msg::Refused { .. } => "Refused",
             Msg::RegisterRejected(_) => "RegisterRejected",
+            Msg::FindCoordinator { .. } => "FindCoordinator",
+            Msg::FindCoordinatorResponse { .. } => "FindCoordinatorResp",
+            Msg::JoinGroup { .. } => "JoinGroup",
+            Msg::JoinGroupResponse { .. } => "JoinGroupResp",
+            Msg::SyncGroup { .. } => "SyncGroup",
+            Msg::SyncGroupResponse { .. } => "SyncGroupResp",
+            Msg::GroupHeartbeat { .. } => "GroupHeartbeat",
+            Msg::GroupHeartbeatResponse { .. } => "GroupHeartbeatResp",
+            Msg::LeaveGroup { .. } => "LeaveGroup",
+            Msg::OffsetCommit { .. } => "OffsetCommit",
+            Msg::OffsetCommitResponse { .. } => "OffsetCommitResp",
+            Msg::OffsetFetch { .. } => "OffsetFetch",
+            Msg::OffsetFetchResponse { .. } => "OffsetFetchResp",
+            Msg::ListOffsets { .. } => "ListOffsets",
+            Msg::ListOffsetsResponse { .. } => "ListOffsetsResp",
+            Msg::ConsumerFetch { .. } => "ConsumerFetch",
+            Msg::ConsumerFetchResponse { .. } => "ConsumerFetchResp",
         }
     }
 
@@ -162,6 +273,19 @@ impl Msg {
             Msg::Registered { broker_epoch, .. } => (*broker_epoch, 0),
             Msg::MetadataUpdate(i) => (i.version, 0),
             Msg::AlterPartition { partition, isr, .. } => (*partition as u64, isr.len() as u64),
+            Msg::JoinGroup { req, member_id, .. } => (*req, *member_id),
+            Msg::JoinGroupResponse { req, result } => {
+                (*req, result.as_ref().map_or_else(|e| e.0.code() as u64, |r| r.generation as u64))
+            }
+            Msg::SyncGroup { req, generation, .. } => (*req, *generation as u64),
+            Msg::OffsetCommit { req, offsets, .. } => (*req, offsets.iter().map(|o| o.1).sum()),
+            Msg::OffsetCommitResponse { req, result }
+            | Msg::GroupHeartbeatResponse { req, result } => (*req, result.map_or_else(|e| e.code() as u64, |_| 0)),
+            Msg::ConsumerFetch { req, partitions, .. } => (*req, partitions.iter().map(|p| p.offset).sum()),
+            Msg::ConsumerFetchResponse { req, partitions } => (
+                *req,
+                partitions.iter().map(|p| p.result.as_ref().map_or(1, |(b, hw)| (b.len() as u64) << 40 | hw)).sum(),
+            ),
             _ => (0, 0),
         }
     }

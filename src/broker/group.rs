@@ -1,0 +1,680 @@
+//! The group coordinator (classic protocol) and the consumer side of the leader: FindCoordinator,
+//! JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch and consumer fetches.
+//!
+//! A group lives on the leader of its `__consumer_offsets` partition. Offset commits and group
+//! metadata are records in that partition, written with acks=all and answered once the high
+//! watermark passes them; a broker that becomes leader of the partition rebuilds the group by
+//! replaying the log, so the coordinator fails over with the partition and a commit survives
+//! exactly as its record does.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::node::{BrokerOut, BrokerTimer};
+use super::{FetchPartition, FetchedPartition, JoinResult, Msg};
+use crate::check::{GroupRecord, MemberRecord, MetaRecord};
+use crate::error::KafkaError;
+use crate::sim::NodeId;
+use super::node::Broker;
+
+/// Most batches one consumer fetch returns per partition (about `max.partition.fetch.bytes`).
+const MAX_CONSUMER_FETCH_BATCHES: usize = 64;
+
+/// Classic group states (`ClassicGroupState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupState {
+    /// No members.
+    Empty,
+    /// Waiting for members to (re)join.
+    PreparingRebalance,
+    /// Joined; waiting for the leader's assignment.
+    CompletingRebalance,
+    /// Every member has its assignment.
+    Stable,
+}
+
+#[derive(Debug, Clone)]
+struct Member {
+    client: NodeId,
+    session_timeout_ms: u64,
+    rebalance_timeout_ms: u64,
+    topics: Arc<[u32]>,
+    last_seen: u64,
+    expiry_deadline: u64,
+    awaiting_join: Option<u64>,
+    awaiting_sync: Option<u64>,
+    assignment: Vec<u32>,
+}
+
+/// One group's coordinator state.
+#[derive(Debug, Clone)]
+pub struct Group {
+    name: Arc<str>,
+    partition: u32,
+    state: GroupState,
+    generation: i32,
+    leader: Option<u64>,
+    members: BTreeMap<u64, Member>,
+    /// Members given an id by MEMBER_ID_REQUIRED that have not joined yet, with their deadline.
+    pending: BTreeMap<u64, u64>,
+    /// Committed offsets (next offset to read) per partition.
+    offsets: BTreeMap<u32, u64>,
+    /// Names the current join phase; a join timer of another phase is stale.
+    token: u64,
+    /// The first rebalance of an empty group waits `group.initial.rebalance.delay.ms` for more
+    /// members, extending while new ones arrive: the time left to extend by.
+    initial_remaining: Option<u64>,
+    new_member_added: bool,
+}
+
+/// A coordinator write waiting for replication.
+#[derive(Debug, Clone)]
+pub enum GroupWait {
+    /// An OffsetCommit to answer.
+    Commit { group: u32, to: NodeId, req: u64, offsets: Arc<[(u32, u64)]> },
+    /// The leader's assignment of `generation`, stored before SyncGroup is answered.
+    Sync { group: u32, generation: i32 },
+}
+
+/// A consumer fetch parked until data arrives or `fetch.max.wait.ms` passes.
+#[derive(Debug, Clone)]
+pub struct ConsumerParked {
+    id: u64,
+    from: NodeId,
+    req: u64,
+    partitions: Vec<FetchPartition>,
+}
+
+/// Kafka maps a failed coordinator write to the error the client sees.
+fn commit_error(e: KafkaError) -> KafkaError {
+    match e {
+        KafkaError::NotLeaderOrFollower => KafkaError::NotCoordinator,
+        KafkaError::NotEnoughReplicas | KafkaError::NotEnoughReplicasAfterAppend => {
+            KafkaError::CoordinatorNotAvailable
+        }
+        e => e,
+    }
+}
+
+impl Group {
+    fn new(name: Arc<str>, partition: u32) -> Self {
+        Group {
+            name,
+            partition,
+            state: GroupState::Empty,
+            generation: 0,
+            leader: None,
+            members: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            offsets: BTreeMap::new(),
+            token: 0,
+            initial_remaining: None,
+            new_member_added: false,
+        }
+    }
+
+    fn record(&self) -> GroupRecord {
+        GroupRecord {
+            group: self.name.clone(),
+            generation: self.generation,
+            leader: self.leader,
+            members: self
+                .members
+                .iter()
+                .map(|(&id, m)| MemberRecord {
+                    member_id: id,
+                    session_timeout_ms: m.session_timeout_ms,
+                    rebalance_timeout_ms: m.rebalance_timeout_ms,
+                    assignment: m.assignment.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    fn all_joined(&self) -> bool {
+        self.pending.is_empty() && self.members.values().all(|m| m.awaiting_join.is_some())
+    }
+}
+
+impl Broker {
+    fn coordinates(&self, g: u32) -> bool {
+        self.groups.get(g as usize).is_some_and(|x| x.is_some())
+    }
+
+    /// The group, created empty on first use if this broker coordinates it.
+    fn group_mut(&mut self, g: u32) -> Result<&mut Group, KafkaError> {
+        let p = self.topo.group_partition(g);
+        if self.leader_view(p).is_none() {
+            return Err(KafkaError::NotCoordinator);
+        }
+        let name: Arc<str> = self.topo.groups[g as usize].as_str().into();
+        Ok(self.groups[g as usize].get_or_insert_with(|| Group::new(name, p)))
+    }
+
+    /// Became leader of offsets partition `p`: rebuild its groups by replaying the log.
+    pub(super) fn load_groups(&mut self, now: u64, p: u32, out: &mut BrokerOut) {
+        let Some((log, _, _)) = self.leader_view(p) else { return };
+        let mut loaded: Vec<(u32, Group)> = Vec::new();
+        for b in log.batches() {
+            let Some(meta) = b.meta.as_deref() else { continue };
+            let name = match meta {
+                MetaRecord::OffsetCommit { group, .. } => group,
+                MetaRecord::GroupMetadata(r) => &r.group,
+            };
+            let Some(g) = self.topo.group(name) else { continue };
+            let i = match loaded.iter().position(|x| x.0 == g) {
+                Some(i) => i,
+                None => {
+                    loaded.push((g, Group::new(name.clone(), p)));
+                    loaded.len() - 1
+                }
+            };
+            let grp = &mut loaded[i].1;
+            match meta {
+                MetaRecord::OffsetCommit { offsets, .. } => {
+                    for &(tp, o) in offsets.iter() {
+                        grp.offsets.insert(tp, o);
+                    }
+                }
+                MetaRecord::GroupMetadata(r) => {
+                    grp.generation = r.generation;
+                    grp.leader = r.leader;
+                    grp.members = r
+                        .members
+                        .iter()
+                        .map(|m| {
+                            let member = Member {
+                                // The client is learnt again from its next request.
+                                client: NodeId::Controller,
+                                session_timeout_ms: m.session_timeout_ms,
+                                rebalance_timeout_ms: m.rebalance_timeout_ms,
+                                topics: Arc::from(Vec::new()),
+                                last_seen: now,
+                                expiry_deadline: 0,
+                                awaiting_join: None,
+                                awaiting_sync: None,
+                                assignment: m.assignment.clone(),
+                            };
+                            (m.member_id, member)
+                        })
+                        .collect();
+                    grp.state = if grp.members.is_empty() { GroupState::Empty } else { GroupState::Stable };
+                }
+            }
+        }
+        for (g, mut grp) in loaded {
+            let ids: Vec<u64> = grp.members.keys().copied().collect();
+            for id in ids {
+                arm_expiry(&mut grp, g, id, now, out);
+            }
+            self.groups[g as usize] = Some(grp);
+        }
+    }
+
+    /// Lost leadership of offsets partition `p`: its groups move with it; waiting members are
+    /// told to find the new coordinator.
+    pub(super) fn unload_groups(&mut self, p: u32, out: &mut BrokerOut) {
+        for slot in self.groups.iter_mut() {
+            if slot.as_ref().is_some_and(|g| g.partition == p) {
+                let g = slot.take().expect("group");
+                for m in g.members.values() {
+                    if let Some(req) = m.awaiting_join {
+                        out.send(
+                            m.client,
+                            Msg::JoinGroupResponse { req, result: Err((KafkaError::NotCoordinator, 0)) },
+                        );
+                    }
+                    if let Some(req) = m.awaiting_sync {
+                        out.send(m.client, Msg::SyncGroupResponse { req, result: Err(KafkaError::NotCoordinator) });
+                    }
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_join_group(
+        &mut self,
+        now: u64,
+        from: NodeId,
+        req: u64,
+        g: u32,
+        member_id: u64,
+        (session_timeout_ms, rebalance_timeout_ms): (u64, u64),
+        topics: Arc<[u32]>,
+        out: &mut BrokerOut,
+    ) {
+        let reply = |out: &mut BrokerOut, e: KafkaError, id: u64| {
+            out.send(from, Msg::JoinGroupResponse { req, result: Err((e, id)) })
+        };
+        let fresh_id = (self.id as u64) << 48 | self.next_id();
+        let delay = self.topo.config.group_initial_rebalance_delay_ms;
+        let grp = match self.group_mut(g) {
+            Ok(grp) => grp,
+            Err(e) => return reply(out, e, 0),
+        };
+        if member_id == 0 {
+            // KIP-394: a new member first gets an id and must join again with it.
+            grp.pending.insert(fresh_id, now + session_timeout_ms);
+            out.timer(session_timeout_ms, BrokerTimer::MemberExpiry { group: g, member: fresh_id, deadline: now });
+            return reply(out, KafkaError::MemberIdRequired, fresh_id);
+        }
+        if grp.pending.remove(&member_id).is_some() {
+            let m = Member {
+                client: from,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+                topics,
+                last_seen: now,
+                expiry_deadline: 0,
+                awaiting_join: Some(req),
+                awaiting_sync: None,
+                assignment: Vec::new(),
+            };
+            grp.members.insert(member_id, m);
+            if grp.state == GroupState::PreparingRebalance && grp.initial_remaining.is_some() {
+                grp.new_member_added = true;
+            }
+            if grp.state != GroupState::PreparingRebalance {
+                prepare_rebalance(grp, g, now, delay, out);
+            }
+            maybe_complete_join(grp, g, now, out);
+            return;
+        }
+        let Some(m) = grp.members.get_mut(&member_id) else {
+            return reply(out, KafkaError::UnknownMemberId, 0);
+        };
+        let same = *m.topics == *topics;
+        m.client = from;
+        m.topics = topics;
+        m.last_seen = now;
+        m.session_timeout_ms = session_timeout_ms;
+        m.rebalance_timeout_ms = rebalance_timeout_ms;
+        match grp.state {
+            GroupState::PreparingRebalance => {
+                m.awaiting_join = Some(req);
+                maybe_complete_join(grp, g, now, out);
+            }
+            GroupState::Stable | GroupState::CompletingRebalance
+                if same && grp.leader != Some(member_id) && grp.state == GroupState::Stable =>
+            {
+                // A follower with unchanged metadata rejoining a stable group gets the current
+                // generation back (Kafka's JoinGroup in Stable).
+                let result = JoinResult {
+                    generation: grp.generation,
+                    leader: grp.leader.unwrap_or(0),
+                    member_id,
+                    members: Vec::new(),
+                };
+                out.send(from, Msg::JoinGroupResponse { req, result: Ok(result) });
+            }
+            _ => {
+                m.awaiting_join = Some(req);
+                prepare_rebalance(grp, g, now, delay, out);
+                maybe_complete_join(grp, g, now, out);
+            }
+        }
+    }
+
+    pub(super) fn on_group_join_timer(&mut self, now: u64, g: u32, token: u64, out: &mut BrokerOut) {
+        let delay = self.topo.config.group_initial_rebalance_delay_ms;
+        let Some(grp) = self.groups[g as usize].as_mut() else { return };
+        if grp.token != token || grp.state != GroupState::PreparingRebalance {
+            return;
+        }
+        if let Some(remaining) = grp.initial_remaining {
+            if grp.new_member_added && remaining > 0 {
+                // InitialDelayedJoin: members are still arriving; wait once more.
+                grp.new_member_added = false;
+                let d = delay.min(remaining);
+                grp.initial_remaining = Some(remaining - d);
+                out.timer(d, BrokerTimer::GroupJoin { group: g, token });
+                return;
+            }
+        }
+        complete_join(grp, g, now, out);
+    }
+
+    pub(super) fn on_member_expiry(&mut self, now: u64, g: u32, member: u64, deadline: u64, out: &mut BrokerOut) {
+        let delay = self.topo.config.group_initial_rebalance_delay_ms;
+        let Some(grp) = self.groups[g as usize].as_mut() else { return };
+        if let Some(&d) = grp.pending.get(&member) {
+            if now >= d {
+                grp.pending.remove(&member);
+                maybe_complete_join(grp, g, now, out);
+            }
+            return;
+        }
+        let Some(m) = grp.members.get(&member) else { return };
+        if m.expiry_deadline != deadline {
+            return;
+        }
+        // A member waiting in a join phase is not expired by its session (Kafka parks its
+        // heartbeat while the JoinGroup is pending).
+        if m.awaiting_join.is_none() && now >= m.last_seen + m.session_timeout_ms {
+            remove_member(grp, g, member, now, delay, out);
+        } else {
+            arm_expiry(grp, g, member, now, out);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_sync_group(
+        &mut self,
+        now: u64,
+        from: NodeId,
+        req: u64,
+        g: u32,
+        member_id: u64,
+        generation: i32,
+        assignments: Vec<(u64, Vec<u32>)>,
+        out: &mut BrokerOut,
+    ) {
+        let reply = |out: &mut BrokerOut, result| out.send(from, Msg::SyncGroupResponse { req, result });
+        let grp = match self.group_mut(g) {
+            Ok(grp) => grp,
+            Err(e) => return reply(out, Err(e)),
+        };
+        let Some(m) = grp.members.get_mut(&member_id) else { return reply(out, Err(KafkaError::UnknownMemberId)) };
+        if generation != grp.generation {
+            return reply(out, Err(KafkaError::IllegalGeneration));
+        }
+        m.client = from;
+        m.last_seen = now;
+        match grp.state {
+            GroupState::Empty | GroupState::PreparingRebalance => reply(out, Err(KafkaError::RebalanceInProgress)),
+            GroupState::Stable => reply(out, Ok(m.assignment.clone())),
+            GroupState::CompletingRebalance => {
+                m.awaiting_sync = Some(req);
+                if grp.leader == Some(member_id) {
+                    for (id, parts) in assignments {
+                        if let Some(x) = grp.members.get_mut(&id) {
+                            x.assignment = parts;
+                        }
+                    }
+                    let (p, record) = (grp.partition, grp.record());
+                    let wait = GroupWait::Sync { group: g, generation };
+                    let meta = MetaRecord::GroupMetadata(Arc::new(record));
+                    if let Err(e) = self.group_append(now, p, meta, wait.clone(), out) {
+                        self.group_write_done(now, wait, Err(e), out);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_group_heartbeat(
+        &mut self,
+        now: u64,
+        g: u32,
+        member_id: u64,
+        generation: i32,
+        _out: &mut BrokerOut,
+    ) -> Result<(), KafkaError> {
+        let grp = self.group_mut(g)?;
+        let m = grp.members.get_mut(&member_id).ok_or(KafkaError::UnknownMemberId)?;
+        if generation != grp.generation {
+            return Err(KafkaError::IllegalGeneration);
+        }
+        m.last_seen = now;
+        match grp.state {
+            GroupState::PreparingRebalance => Err(KafkaError::RebalanceInProgress),
+            GroupState::Empty => Err(KafkaError::UnknownMemberId),
+            GroupState::CompletingRebalance | GroupState::Stable => Ok(()),
+        }
+    }
+
+    pub(super) fn on_leave_group(&mut self, now: u64, g: u32, member_id: u64, out: &mut BrokerOut) {
+        let delay = self.topo.config.group_initial_rebalance_delay_ms;
+        if let Ok(grp) = self.group_mut(g) {
+            if grp.members.contains_key(&member_id) {
+                remove_member(grp, g, member_id, now, delay, out);
+            }
+        }
+    }
+
+    /// OffsetCommit, validated as `ClassicGroup.validateOffsetCommit` does.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_offset_commit(
+        &mut self,
+        now: u64,
+        from: NodeId,
+        req: u64,
+        g: u32,
+        member_id: u64,
+        generation: i32,
+        offsets: Arc<[(u32, u64)]>,
+        out: &mut BrokerOut,
+    ) {
+        let reply = |out: &mut BrokerOut, result| out.send(from, Msg::OffsetCommitResponse { req, result });
+        let grp = match self.group_mut(g) {
+            Ok(grp) => grp,
+            Err(e) => return reply(out, Err(e)),
+        };
+        let simple = generation < 0 && grp.state == GroupState::Empty;
+        if !simple {
+            let Some(m) = grp.members.get_mut(&member_id) else { return reply(out, Err(KafkaError::UnknownMemberId)) };
+            if generation != grp.generation {
+                return reply(out, Err(KafkaError::IllegalGeneration));
+            }
+            if grp.state == GroupState::CompletingRebalance {
+                return reply(out, Err(KafkaError::RebalanceInProgress));
+            }
+            // A commit counts as a heartbeat.
+            m.last_seen = now;
+        }
+        let (p, name) = (grp.partition, grp.name.clone());
+        let wait = GroupWait::Commit { group: g, to: from, req, offsets: offsets.clone() };
+        let meta = MetaRecord::OffsetCommit { group: name, offsets };
+        if let Err(e) = self.group_append(now, p, meta, wait, out) {
+            reply(out, Err(e));
+        }
+    }
+
+    pub(super) fn on_offset_fetch(&mut self, g: u32, partitions: &[u32]) -> Result<Vec<(u32, Option<u64>)>, KafkaError> {
+        let grp = self.group_mut(g)?;
+        Ok(partitions.iter().map(|&p| (p, grp.offsets.get(&p).copied())).collect())
+    }
+
+    /// A coordinator write finished (replicated, or failed).
+    pub(super) fn group_write_done(
+        &mut self,
+        now: u64,
+        wait: GroupWait,
+        result: Result<(), KafkaError>,
+        out: &mut BrokerOut,
+    ) {
+        let delay = self.topo.config.group_initial_rebalance_delay_ms;
+        match wait {
+            GroupWait::Commit { group, to, req, offsets } => {
+                let result = result.map_err(commit_error);
+                if result.is_ok() {
+                    if let Some(grp) = self.groups[group as usize].as_mut() {
+                        for &(p, o) in offsets.iter() {
+                            grp.offsets.insert(p, o);
+                        }
+                    }
+                }
+                out.send(to, Msg::OffsetCommitResponse { req, result });
+            }
+            GroupWait::Sync { group, generation } => {
+                let Some(grp) = self.groups[group as usize].as_mut() else { return };
+                if grp.generation != generation || grp.state != GroupState::CompletingRebalance {
+                    return;
+                }
+                match result {
+                    Ok(()) => {
+                        grp.state = GroupState::Stable;
+                        for m in grp.members.values_mut() {
+                            if let Some(req) = m.awaiting_sync.take() {
+                                out.send(m.client, Msg::SyncGroupResponse { req, result: Ok(m.assignment.clone()) });
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let e = commit_error(e);
+                        for m in grp.members.values_mut() {
+                            m.assignment.clear();
+                            if let Some(req) = m.awaiting_sync.take() {
+                                out.send(m.client, Msg::SyncGroupResponse { req, result: Err(e) });
+                            }
+                        }
+                        prepare_rebalance(grp, group, now, delay, out);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_consumer_fetch(
+        &mut self,
+        from: NodeId,
+        req: u64,
+        partitions: Vec<FetchPartition>,
+        max_wait_ms: u64,
+        out: &mut BrokerOut,
+    ) {
+        let answer = self.consumer_fetch_answer(&partitions);
+        let ready = answer.iter().any(|a| a.result.as_ref().map_or(true, |(b, _)| !b.is_empty()));
+        if ready || max_wait_ms == 0 {
+            out.send(from, Msg::ConsumerFetchResponse { req, partitions: answer });
+            return;
+        }
+        let id = self.next_id();
+        self.consumer_parked.push(ConsumerParked { id, from, req, partitions });
+        out.timer(max_wait_ms, BrokerTimer::ConsumerFetchWait { id });
+    }
+
+    /// What a consumer fetch gets now: whole batches from each fetch offset below the high
+    /// watermark (read_uncommitted; read_committed is the same until transactions exist).
+    fn consumer_fetch_answer(&self, partitions: &[FetchPartition]) -> Vec<FetchedPartition> {
+        partitions
+            .iter()
+            .map(|f| {
+                let result = match self.leader_view(f.partition) {
+                    None => Err(KafkaError::NotLeaderOrFollower),
+                    Some((_, _, epoch)) if f.leader_epoch < epoch => Err(KafkaError::FencedLeaderEpoch),
+                    Some((_, _, epoch)) if f.leader_epoch > epoch => Err(KafkaError::UnknownLeaderEpoch),
+                    Some((log, _, _)) if f.offset > log.leo() => Err(KafkaError::OffsetOutOfRange),
+                    Some((log, hw, _)) => {
+                        let mut batches = log.read_from(f.offset, MAX_CONSUMER_FETCH_BATCHES);
+                        batches.retain(|b| b.next_offset() <= hw);
+                        Ok((batches, hw))
+                    }
+                };
+                FetchedPartition { partition: f.partition, offset: f.offset, result }
+            })
+            .collect()
+    }
+
+    pub(super) fn on_consumer_fetch_wait(&mut self, id: u64, out: &mut BrokerOut) {
+        if let Some(i) = self.consumer_parked.iter().position(|c| c.id == id) {
+            let c = self.consumer_parked.swap_remove(i);
+            let partitions = self.consumer_fetch_answer(&c.partitions);
+            out.send(c.from, Msg::ConsumerFetchResponse { req: c.req, partitions });
+        }
+    }
+
+    /// The high watermark of `p` moved: answer parked consumer fetches that wait on it.
+    pub(super) fn wake_consumer_fetches(&mut self, p: u32, out: &mut BrokerOut) {
+        let mut i = 0;
+        while i < self.consumer_parked.len() {
+            if self.consumer_parked[i].partitions.iter().any(|f| f.partition == p) {
+                let c = self.consumer_parked.swap_remove(i);
+                let partitions = self.consumer_fetch_answer(&c.partitions);
+                out.send(c.from, Msg::ConsumerFetchResponse { req: c.req, partitions });
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Whether this broker coordinates group `g` now (for fault targets and tests).
+    pub fn is_coordinator_of(&self, g: u32) -> bool {
+        self.coordinates(g)
+    }
+}
+
+fn arm_expiry(grp: &mut Group, g: u32, member: u64, now: u64, out: &mut BrokerOut) {
+    let Some(m) = grp.members.get_mut(&member) else { return };
+    let deadline = (m.last_seen + m.session_timeout_ms).max(now + 1);
+    m.expiry_deadline = deadline;
+    out.timer(deadline - now, BrokerTimer::MemberExpiry { group: g, member, deadline });
+}
+
+fn prepare_rebalance(grp: &mut Group, g: u32, now: u64, initial_delay: u64, out: &mut BrokerOut) {
+    if grp.state == GroupState::CompletingRebalance {
+        for m in grp.members.values_mut() {
+            m.assignment.clear();
+            if let Some(req) = m.awaiting_sync.take() {
+                out.send(m.client, Msg::SyncGroupResponse { req, result: Err(KafkaError::RebalanceInProgress) });
+            }
+        }
+    }
+    let rebalance_timeout = grp.members.values().map(|m| m.rebalance_timeout_ms).max().unwrap_or(0);
+    grp.token += 1;
+    let delay = if grp.state == GroupState::Empty && initial_delay > 0 {
+        let d = initial_delay.min(rebalance_timeout);
+        grp.initial_remaining = Some(rebalance_timeout.saturating_sub(d));
+        grp.new_member_added = false;
+        d
+    } else {
+        grp.initial_remaining = None;
+        rebalance_timeout
+    };
+    grp.state = GroupState::PreparingRebalance;
+    out.timer(delay, BrokerTimer::GroupJoin { group: g, token: grp.token });
+    let _ = now;
+}
+
+fn maybe_complete_join(grp: &mut Group, g: u32, now: u64, out: &mut BrokerOut) {
+    if grp.state == GroupState::PreparingRebalance && grp.initial_remaining.is_none() && grp.all_joined() {
+        complete_join(grp, g, now, out);
+    }
+}
+
+/// The join phase ends: members that did not rejoin are dropped, the generation advances, and
+/// every joined member gets its JoinGroup answer (the leader with the member list).
+fn complete_join(grp: &mut Group, g: u32, now: u64, out: &mut BrokerOut) {
+    grp.members.retain(|_, m| m.awaiting_join.is_some());
+    grp.pending.clear();
+    grp.token += 1;
+    grp.initial_remaining = None;
+    grp.generation += 1;
+    if grp.members.is_empty() {
+        grp.state = GroupState::Empty;
+        grp.leader = None;
+        return;
+    }
+    if grp.leader.is_none_or(|l| !grp.members.contains_key(&l)) {
+        grp.leader = grp.members.keys().next().copied();
+    }
+    grp.state = GroupState::CompletingRebalance;
+    let leader = grp.leader.expect("leader");
+    let list: Vec<(u64, Arc<[u32]>)> = grp.members.iter().map(|(&id, m)| (id, m.topics.clone())).collect();
+    let ids: Vec<u64> = grp.members.keys().copied().collect();
+    for id in ids {
+        let m = grp.members.get_mut(&id).expect("member");
+        let req = m.awaiting_join.take().expect("joined");
+        m.last_seen = now;
+        let members = if id == leader { list.clone() } else { Vec::new() };
+        let result = JoinResult { generation: grp.generation, leader, member_id: id, members };
+        out.send(m.client, Msg::JoinGroupResponse { req, result: Ok(result) });
+        arm_expiry(grp, g, id, now, out);
+    }
+}
+
+fn remove_member(grp: &mut Group, g: u32, member: u64, now: u64, initial_delay: u64, out: &mut BrokerOut) {
+    let Some(m) = grp.members.remove(&member) else { return };
+    if let Some(req) = m.awaiting_join {
+        out.send(m.client, Msg::JoinGroupResponse { req, result: Err((KafkaError::UnknownMemberId, 0)) });
+    }
+    if let Some(req) = m.awaiting_sync {
+        out.send(m.client, Msg::SyncGroupResponse { req, result: Err(KafkaError::UnknownMemberId) });
+    }
+    match grp.state {
+        GroupState::Stable | GroupState::CompletingRebalance => prepare_rebalance(grp, g, now, initial_delay, out),
+        GroupState::PreparingRebalance | GroupState::Empty => {}
+    }
+    maybe_complete_join(grp, g, now, out);
+}
