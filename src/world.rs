@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use crate::broker::{Broker, BrokerObs, BrokerTimer, Controller, ControllerTimer, Msg, Topology};
-use crate::check::{Event, EventKind, FinalPartition, FinalReplica, History};
-use crate::client::{Producer, ProducerObs, ProducerTimer};
+use crate::check::{ConsumerInfo, Event, EventKind, FinalPartition, FinalReplica, History};
+use crate::client::{Consumer, ConsumerObs, ConsumerTimer, Producer, ProducerObs, ProducerTimer};
 use crate::error::KafkaError;
 use crate::fault::{nemesis_schedule, FaultStep, NemesisStep};
 use crate::scenario::{
-    ClientEvent, ClientRef, FaultAction, FaultSpec, OnRestart, ProducerSpec, RecordEvent, Scenario, Target,
+    ClientEvent, ClientRef, ConsumerSpec, FaultAction, FaultSpec, OnRestart, ProducerSpec, RecordEvent, Scenario, Target,
     TargetClass, Trigger,
 };
 use crate::sim::{NodeId, Out, Queue, Rngs, Stream, TraceHash};
@@ -45,6 +45,7 @@ enum Timer {
     Controller(ControllerTimer),
     Broker(BrokerTimer),
     Producer(ProducerTimer),
+    Consumer(ConsumerTimer),
 }
 
 #[derive(Debug)]
@@ -109,6 +110,15 @@ struct World<'a> {
     specs: Vec<Arc<ProducerSpec>>,
     producers: Vec<Option<Producer>>,
     apps: Vec<App>,
+    consumer_specs: Vec<Arc<ConsumerSpec>>,
+    /// Every group member: (index of its `[[consumer]]` table, instance K).
+    members: Vec<(u32, u32)>,
+    consumers: Vec<Option<Consumer>>,
+    /// Per `[[consumer]]` table: polls that returned records, records processed, commits
+    /// that succeeded (for `CLIENT EVENT N` triggers).
+    consumer_counts: Vec<[u64; 3]>,
+    /// Members down with a restart scheduled.
+    consumer_restart_pending: Vec<bool>,
     history: Vec<Event>,
     armed: Vec<usize>,
     nemesis: Vec<NemesisStep>,
@@ -155,7 +165,13 @@ impl<'a> World<'a> {
         let topo = Topology::new(s);
         let mut rngs = Rngs::new(seed);
         let nemesis = s.nemesis.as_ref().map(|n| nemesis_schedule(n, s.duration_ms, &mut rngs)).unwrap_or_default();
-        let node_count = 1 + topo.brokers as usize + s.producers.len();
+        let members: Vec<(u32, u32)> = s
+            .consumers
+            .iter()
+            .enumerate()
+            .flat_map(|(c, spec)| (0..spec.instances.max(1)).map(move |k| (c as u32, k)))
+            .collect();
+        let node_count = 1 + topo.brokers as usize + s.producers.len() + members.len();
         World {
             s,
             controller: Controller::new(topo.clone()),
@@ -180,6 +196,11 @@ impl<'a> World<'a> {
                     restart_pending: false,
                 })
                 .collect(),
+            consumer_specs: s.consumers.iter().map(|c| Arc::new(c.clone())).collect(),
+            consumers: (0..members.len()).map(|_| None).collect(),
+            consumer_restart_pending: vec![false; members.len()],
+            consumer_counts: vec![[0; 3]; s.consumers.len()],
+            members,
             history: Vec::new(),
             armed: Vec::new(),
             nemesis,
@@ -231,6 +252,9 @@ impl<'a> World<'a> {
             self.producers.push(None);
             self.start_producer(p as u32, Vec::new());
         }
+        for m in 0..self.members.len() as u32 {
+            self.start_consumer(m);
+        }
         for (i, f) in self.s.faults.iter().enumerate() {
             match f.trigger {
                 Trigger::AtMs(t) => {
@@ -269,6 +293,15 @@ impl<'a> World<'a> {
         self.flush_producer(p, out);
     }
 
+    fn start_consumer(&mut self, m: u32) {
+        let (c, k) = self.members[m as usize];
+        let mut out = Out::default();
+        let spec = self.consumer_specs[c as usize].clone();
+        let consumer = Consumer::start(c, k, spec, self.topo.clone(), self.now, &mut out);
+        self.consumers[m as usize] = Some(consumer);
+        self.flush_consumer(m, out);
+    }
+
     // ---- event handling -------------------------------------------------------------------
 
     fn handle(&mut self, ev: Ev) {
@@ -303,6 +336,14 @@ impl<'a> World<'a> {
                             prod.on_timer(self.now, t, &mut out);
                         }
                         self.flush_producer(p, out);
+                    }
+                    Timer::Consumer(t) => {
+                        let NodeId::Consumer(m) = node else { return };
+                        let mut out = Out::default();
+                        if let Some(c) = self.consumers[m as usize].as_mut() {
+                            c.on_timer(self.now, t, &mut out);
+                        }
+                        self.flush_consumer(m, out);
                     }
                 }
             }
@@ -401,7 +442,13 @@ impl<'a> World<'a> {
                 }
                 self.flush_producer(p, out);
             }
-            NodeId::Consumer(_) => {}
+            NodeId::Consumer(m) => {
+                let mut out = Out::default();
+                if let Some(c) = self.consumers[m as usize].as_mut() {
+                    c.on_message(self.now, from, msg, &mut out);
+                }
+                self.flush_consumer(m, out);
+            }
         }
     }
 
@@ -518,6 +565,60 @@ impl<'a> World<'a> {
         }
     }
 
+    fn flush_consumer(&mut self, m: u32, out: Out<Msg, ConsumerTimer, ConsumerObs>) {
+        self.flush_common(NodeId::Consumer(m), out.sends, out.timers, Timer::Consumer);
+        for o in out.obs {
+            match o {
+                ConsumerObs::CloseConnection { broker } => {
+                    self.close_connection(NodeId::Consumer(m), NodeId::Broker(broker))
+                }
+                ConsumerObs::ProcessedOne(r) => {
+                    let c = self.members[m as usize].0 as usize;
+                    self.consumer_counts[c][1] += 1;
+                    if !self.armed.is_empty() {
+                        self.check_record_trigger(r.producer, r.index, RecordEvent::Processed);
+                        self.check_consumer_trigger(c, ClientEvent::Processed);
+                    }
+                }
+                ConsumerObs::History(kind) => {
+                    let c = self.members[m as usize].0 as usize;
+                    match &kind {
+                        EventKind::Polled { .. } => {
+                            self.consumer_counts[c][0] += 1;
+                            self.check_consumer_trigger(c, ClientEvent::Polled);
+                        }
+                        EventKind::OffsetCommit { result: Ok(()), .. } => {
+                            self.consumer_counts[c][2] += 1;
+                            self.check_consumer_trigger(c, ClientEvent::Committed);
+                        }
+                        _ => {}
+                    }
+                    self.push_history(kind);
+                }
+            }
+        }
+    }
+
+    fn check_consumer_trigger(&mut self, consumer: usize, event: ClientEvent) {
+        if self.armed.is_empty() {
+            return;
+        }
+        let count = self.consumer_counts[consumer][match event {
+            ClientEvent::Polled => 0,
+            ClientEvent::Processed => 1,
+            _ => 2,
+        }];
+        let s = self.s;
+        self.armed.retain(|&i| {
+            let f = &s.faults[i];
+            let hit = matches!(f.trigger, Trigger::Client { client: ClientRef::Consumer(c), event: e, n } if c == consumer && e == event && count >= n);
+            if hit {
+                self.fire.push(FaultStep::from(f));
+            }
+            !hit
+        });
+    }
+
     fn push_history(&mut self, kind: EventKind) {
         self.history.push(Event { at: self.now, kind });
     }
@@ -597,6 +698,10 @@ impl<'a> World<'a> {
             TargetClass::Producers => {
                 (0..self.specs.len()).filter(|&p| self.producers[p].is_some()).map(Target::Producer).collect()
             }
+            TargetClass::Consumers => (0..self.members.len())
+                .filter(|&m| self.consumers[m].is_some())
+                .map(|m| Target::Consumer { consumer: self.members[m].0 as usize, instance: Some(self.members[m].1) })
+                .collect(),
             _ => Vec::new(),
         };
         if candidates.is_empty() {
@@ -604,7 +709,7 @@ impl<'a> World<'a> {
         }
         let k = self.rngs.range(Stream::Nemesis, 0, candidates.len() as u64 - 1) as usize;
         let action = match (step.action, &candidates[k]) {
-            (FaultAction::PowerLoss, Target::Producer(_)) => FaultAction::Crash,
+            (FaultAction::PowerLoss, Target::Producer(_) | Target::Consumer { .. }) => FaultAction::Crash,
             (a, _) => a,
         };
         Some(FaultStep {
@@ -624,9 +729,16 @@ impl<'a> World<'a> {
         }
     }
 
+    fn member_of(&self, consumer: usize, instance: u32) -> Option<u32> {
+        self.members.iter().position(|&(c, k)| c as usize == consumer && k == instance).map(|m| m as u32)
+    }
+
     fn target_name(&self, t: &Target) -> String {
         match t {
             Target::Producer(p) => self.node_name(NodeId::Producer(*p as u32)),
+            Target::Consumer { consumer, instance: Some(k) } => {
+                format!("consumer:{}/{k}", self.consumer_specs[*consumer].name)
+            }
             t => t.to_string(),
         }
     }
@@ -634,6 +746,10 @@ impl<'a> World<'a> {
     fn node_name(&self, n: NodeId) -> String {
         match n {
             NodeId::Producer(p) => format!("producer:{}", self.specs[p as usize].name),
+            NodeId::Consumer(m) => {
+                let (c, k) = self.members[m as usize];
+                format!("consumer:{}/{k}", self.consumer_specs[c as usize].name)
+            }
             n => n.to_string(),
         }
     }
@@ -661,6 +777,13 @@ impl<'a> World<'a> {
     }
 
     fn apply_fault(&mut self, f: FaultStep) {
+        if let Target::Consumer { consumer, instance: None } = f.target {
+            // `consumer:NAME` hits every instance.
+            for k in 0..self.consumer_specs[consumer].instances.max(1) {
+                self.apply_fault(FaultStep { target: Target::Consumer { consumer, instance: Some(k) }, ..f.clone() });
+            }
+            return;
+        }
         let node = match &f.target {
             Target::Broker(b) => Some(NodeId::Broker(*b)),
             Target::Leader { topic, partition } => self
@@ -669,7 +792,14 @@ impl<'a> World<'a> {
                 .and_then(|(first, _)| self.controller.partition(first + partition).leader)
                 .map(NodeId::Broker),
             Target::Producer(p) => Some(NodeId::Producer(*p as u32)),
-            Target::Consumer { .. } | Target::GroupCoordinator(_) => None,
+            Target::Consumer { consumer, instance } => {
+                self.member_of(*consumer, instance.unwrap_or(0)).map(NodeId::Consumer)
+            }
+            Target::GroupCoordinator(group) => self
+                .topo
+                .group(group)
+                .and_then(|g| self.controller.partition(self.topo.group_partition(g)).leader)
+                .map(NodeId::Broker),
         };
         let mut action = f.action;
         if let (true, Some(NodeId::Broker(b))) = (self.safe_power_loss, node) {
@@ -696,8 +826,20 @@ impl<'a> World<'a> {
             Some(NodeId::Broker(b)) => Some(b),
             _ => None,
         };
+        if let Some(NodeId::Consumer(m)) = node {
+            // What the application processed up to this instant is in the store before it dies.
+            if matches!(action, FaultAction::Crash | FaultAction::PowerLoss) {
+                let mut out = Out::default();
+                if let Some(c) = self.consumers[m as usize].as_mut() {
+                    c.crash(&mut out);
+                }
+                self.flush_consumer(m, out);
+            }
+        }
         let target = match (&f.target, node) {
-            (Target::Leader { .. }, Some(n)) => format!("{} ({})", self.target_name(&f.target), n),
+            (Target::Leader { .. } | Target::GroupCoordinator(_), Some(n)) => {
+                format!("{} ({})", self.target_name(&f.target), n)
+            }
             (t, _) => self.target_name(t),
         };
         self.record(5, node.unwrap_or(NodeId::Controller), NodeId::Controller, action as u64, (0, 0), || {
@@ -721,6 +863,7 @@ impl<'a> World<'a> {
                                 .filter(|&x| x != b)
                                 .map(NodeId::Broker)
                                 .chain((0..self.specs.len() as u32).map(NodeId::Producer))
+                                .chain((0..self.members.len() as u32).map(NodeId::Consumer))
                                 .collect();
                             for to in peers {
                                 self.send(node, to, Msg::Disconnected);
@@ -735,12 +878,18 @@ impl<'a> World<'a> {
                         }
                         self.flush_producer(p, out);
                     }
-                    NodeId::Controller | NodeId::Consumer(_) => {}
+                    NodeId::Consumer(m) => {
+                        self.consumers[m as usize] = None;
+                    }
+                    NodeId::Controller => {}
                 }
                 if let Some(r) = f.restart_after_ms {
                     self.heals_pending += 1;
                     if let NodeId::Producer(p) = node {
                         self.apps[p as usize].restart_pending = true;
+                    }
+                    if let NodeId::Consumer(m) = node {
+                        self.consumer_restart_pending[m as usize] = true;
                     }
                     self.queue.push(self.now + r, Ev::Restart(node));
                 }
@@ -791,7 +940,13 @@ impl<'a> World<'a> {
                 self.push_history(EventKind::Healed { target: format!("restart of {name}"), broker: None });
                 self.start_producer(p, resend);
             }
-            NodeId::Controller | NodeId::Consumer(_) => {}
+            NodeId::Consumer(m) => {
+                self.consumer_restart_pending[m as usize] = false;
+                let name = self.node_name(node);
+                self.push_history(EventKind::Healed { target: format!("restart of {name}"), broker: None });
+                self.start_consumer(m);
+            }
+            NodeId::Controller => {}
         }
     }
 
@@ -816,6 +971,9 @@ impl<'a> World<'a> {
         if self.heals_pending > 0 || self.timed_faults_pending > 0 {
             return false;
         }
+        if !self.consumers_drained() {
+            return false;
+        }
         (0..self.topo.partitions.len() as u32).all(|p| {
             let st = self.controller.partition(p);
             let Some(l) = st.leader else {
@@ -838,7 +996,53 @@ impl<'a> World<'a> {
         })
     }
 
+    /// The drain phase: every group with a live member has its partitions assigned, and every
+    /// live member has read and handled everything up to the high watermark.
+    fn consumers_drained(&self) -> bool {
+        let end = |p: u32| {
+            let l = self.controller.partition(p).leader?;
+            self.brokers[l as usize - 1].replicas[p as usize].as_ref().map(|r| r.hw)
+        };
+        (0..self.topo.groups.len()).all(|g| {
+            let group = &self.topo.groups[g];
+            let mut live = 0;
+            let mut assigned: Vec<u32> = Vec::new();
+            let mut partitions: Vec<u32> = Vec::new();
+            for (m, &(c, _)) in self.members.iter().enumerate() {
+                let spec = &self.consumer_specs[c as usize];
+                if &spec.group != group {
+                    continue;
+                }
+                for t in &spec.topics {
+                    if let Some((first, n)) = self.topo.topic(t) {
+                        partitions.extend(first..first + n);
+                    }
+                }
+                let Some(member) = self.consumers[m].as_ref() else { continue };
+                if !member.drained(end) {
+                    return false;
+                }
+                if !member.failed() {
+                    live += 1;
+                    assigned.extend_from_slice(member.assignment());
+                }
+            }
+            live == 0 || partitions.iter().all(|p| assigned.contains(p))
+        })
+    }
+
     fn finish(mut self) -> RunOutput {
+        for m in 0..self.members.len() as u32 {
+            let mut out = Out::default();
+            if let Some(c) = self.consumers[m as usize].as_mut() {
+                c.crash(&mut out);
+            }
+            for o in out.obs {
+                if let ConsumerObs::History(k) = o {
+                    self.push_history(k);
+                }
+            }
+        }
         for p in 0..self.specs.len() {
             if let Some(mut prod) = self.producers[p].take() {
                 let mut out = Out::default();
@@ -883,7 +1087,16 @@ impl<'a> World<'a> {
         RunOutput {
             history: History {
                 producers: self.specs.iter().map(|s| s.name.clone()).collect(),
-                consumers: Vec::new(),
+                consumers: self
+                    .consumer_specs
+                    .iter()
+                    .map(|c| ConsumerInfo {
+                        name: c.name.clone(),
+                        group: c.group.clone(),
+                        topics: c.topics.clone(),
+                        commit: c.commit,
+                    })
+                    .collect(),
                 events: self.history,
                 partitions,
             },

@@ -1,5 +1,7 @@
-//! Clients: the producer (and, in later issues, consumers and processors).
+//! Clients: the producer and the consumer (processors come with transactions).
 
+pub mod consumer;
 pub mod producer;
 
+pub use consumer::{Consumer, ConsumerObs, ConsumerTimer};
 pub use producer::{Producer, ProducerObs, ProducerTimer};

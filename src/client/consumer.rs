@@ -1,0 +1,1015 @@
+//! The consumer client and the application around it: one member of a consumer group, shaped
+//! after Java's `KafkaConsumer` with the classic group protocol, driven by an application loop
+//! of poll → process → commit as the scenario's `commit` says.
+//!
+//! - **Group membership**: FindCoordinator, JoinGroup (with the MEMBER_ID_REQUIRED round trip),
+//!   SyncGroup (the leader computes the range assignment, as Java's client does), heartbeats
+//!   from a background "thread" that also leaves the group when `max.poll.interval.ms` passes
+//!   without a `poll()`. The protocol is eager: every partition is revoked before a rejoin.
+//! - **Positions**: the position moves when `poll()` hands records to the application, before
+//!   they are processed; a newly assigned partition starts at the committed offset (OffsetFetch)
+//!   or where `auto.offset.reset` says.
+//! - **Commits**: `commitSync()` retries retriable errors until `default.api.timeout.ms`;
+//!   auto-commit sends an asynchronous commit of the positions reached by earlier polls at the
+//!   start of a later `poll()`, every `auto.commit.interval.ms`, and a synchronous one before a
+//!   rejoin (`onJoinPrepare`).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use crate::broker::{FetchPartition, FetchedPartition, JoinResult, Msg, PartitionState, Topology};
+use crate::check::{Deliveries, Delivery, EventKind, LogBatch, RecordId};
+use crate::error::KafkaError;
+use crate::scenario::{CommitMode, ConsumerSpec, OffsetReset};
+use crate::sim::{NodeId, Out};
+
+/// How long a metadata or coordinator lookup may go unanswered before asking another broker.
+const LOOKUP_TIMEOUT_MS: u64 = 10_000;
+/// Java sends JoinGroup with a timeout of the rebalance timeout plus this much.
+const JOIN_GROUP_TIMEOUT_EXTRA_MS: u64 = 5_000;
+
+/// Consumer timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsumerTimer {
+    /// `poll(timeout)` number `poll` returns empty-handed.
+    PollTimeout { poll: u64 },
+    /// The application finished processing the current record.
+    Process { batch: u64 },
+    /// The heartbeat thread wakes up.
+    Heartbeat,
+    /// A request got no answer in time.
+    RequestTimeout { req: u64 },
+    /// A backoff ended: try again what waits.
+    Retry,
+}
+
+/// What a consumer reports besides messages.
+#[derive(Debug, Clone)]
+pub enum ConsumerObs {
+    /// A history line.
+    History(EventKind),
+    /// One record's processing finished (for triggers; the history gets whole runs).
+    ProcessedOne(RecordId),
+    /// The client closed its connection to `broker` after a request timeout.
+    CloseConnection { broker: u32 },
+}
+
+/// Consumer output buffer.
+pub type ConsumerOut = Out<Msg, ConsumerTimer, ConsumerObs>;
+
+/// Where the group membership stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Unjoined,
+    Joining,
+    Syncing,
+    Stable,
+}
+
+/// What the application thread is doing.
+#[derive(Debug, Clone, PartialEq)]
+enum App {
+    /// Inside `poll()`.
+    Polling,
+    /// Processing record `next` of the batch.
+    Processing { next: usize },
+    /// Blocked in `commitSync()`; then process the batch (`before`) or poll again.
+    Committing { then_process: bool },
+    /// Stopped on an exception.
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReqKind {
+    Metadata,
+    FindCoordinator,
+    Join,
+    Sync,
+    Heartbeat,
+    Commit,
+    OffsetFetch,
+    ListOffsets(u32),
+    Fetch,
+}
+
+#[derive(Debug, Clone)]
+struct SyncCommit {
+    offsets: Arc<[(u32, u64)]>,
+    deadline: u64,
+    req: Option<u64>,
+    retry_at: u64,
+}
+
+/// One consumer group member (a `KafkaConsumer` inside a running application).
+#[derive(Debug)]
+pub struct Consumer {
+    /// Index of the `[[consumer]]` table.
+    pub idx: u32,
+    /// Instance K of `consumer:NAME/K`.
+    pub instance: u32,
+    spec: Arc<ConsumerSpec>,
+    topo: Arc<Topology>,
+    group: u32,
+    topics: Arc<[u32]>,
+    leaders: Vec<Option<(u32, u32)>>,
+    metadata_wanted: bool,
+    metadata_rr: u32,
+    coordinator: Option<u32>,
+    member_id: u64,
+    generation: i32,
+    phase: Phase,
+    rejoin_needed: bool,
+    join_prepared: bool,
+    assignment: Vec<u32>,
+    position: Vec<Option<u64>>,
+    resetting: Vec<bool>,
+    offsets_req: Option<u64>,
+    fetches: BTreeMap<u32, u64>,
+    buffer: VecDeque<(u32, Arc<LogBatch>)>,
+    requests: BTreeMap<u64, (u32, ReqKind)>,
+    next_req: u64,
+    app: App,
+    poll_no: u64,
+    batch_no: u64,
+    batch: Deliveries,
+    processed_run: Vec<Delivery>,
+    last_poll: u64,
+    next_auto_commit: u64,
+    sync_commit: Option<SyncCommit>,
+    async_commits: BTreeMap<u64, Arc<[(u32, u64)]>>,
+    heartbeat_in_flight: bool,
+    retry_at: u64,
+    retry_armed: Option<u64>,
+}
+
+impl Consumer {
+    /// A new member at `now`: it looks up metadata and its coordinator and starts polling.
+    pub fn start(
+        idx: u32,
+        instance: u32,
+        spec: Arc<ConsumerSpec>,
+        topo: Arc<Topology>,
+        now: u64,
+        out: &mut ConsumerOut,
+    ) -> Self {
+        let group = topo.group(&spec.group).expect("declared group");
+        let topics: Arc<[u32]> = spec
+            .topics
+            .iter()
+            .filter_map(|t| topo.topics.iter().position(|x| &x.0 == t).map(|i| i as u32))
+            .collect();
+        let n = topo.partitions.len();
+        let mut c = Consumer {
+            idx,
+            instance,
+            group,
+            topics,
+            leaders: vec![None; n],
+            metadata_wanted: true,
+            metadata_rr: (idx + instance) % topo.brokers,
+            coordinator: None,
+            member_id: 0,
+            generation: -1,
+            phase: Phase::Unjoined,
+            rejoin_needed: true,
+            join_prepared: false,
+            assignment: Vec::new(),
+            position: vec![None; n],
+            resetting: vec![false; n],
+            offsets_req: None,
+            fetches: BTreeMap::new(),
+            buffer: VecDeque::new(),
+            requests: BTreeMap::new(),
+            next_req: (u64::from(idx) << 48) | (u64::from(instance) << 40),
+            app: App::Polling,
+            poll_no: 0,
+            batch_no: 0,
+            batch: Arc::from(Vec::new()),
+            processed_run: Vec::new(),
+            last_poll: now,
+            next_auto_commit: now + spec.config.auto_commit_interval_ms,
+            sync_commit: None,
+            async_commits: BTreeMap::new(),
+            heartbeat_in_flight: false,
+            retry_at: 0,
+            retry_armed: None,
+            spec,
+            topo,
+        };
+        out.observe(ConsumerObs::History(EventKind::ConsumerStarted { consumer: idx, instance }));
+        out.timer(c.spec.config.heartbeat_interval_ms, ConsumerTimer::Heartbeat);
+        c.enter_poll(now, out);
+        c
+    }
+
+    fn req_id(&mut self) -> u64 {
+        self.next_req += 1;
+        self.next_req
+    }
+
+    fn request(&mut self, broker: u32, kind: ReqKind, timeout: u64, msg: Msg, out: &mut ConsumerOut) -> u64 {
+        let req = match &msg {
+            Msg::JoinGroup { req, .. }
+            | Msg::SyncGroup { req, .. }
+            | Msg::GroupHeartbeat { req, .. }
+            | Msg::OffsetCommit { req, .. }
+            | Msg::OffsetFetch { req, .. }
+            | Msg::ListOffsets { req, .. }
+            | Msg::ConsumerFetch { req, .. } => *req,
+            _ => self.req_id(),
+        };
+        self.requests.insert(req, (broker, kind));
+        out.send(NodeId::Broker(broker), msg);
+        out.timer(timeout, ConsumerTimer::RequestTimeout { req });
+        req
+    }
+
+    fn in_flight(&self, kind: ReqKind) -> bool {
+        self.requests.values().any(|&(_, k)| k == kind)
+    }
+
+    /// Wake up at `at` to try again what waits.
+    fn retry_later(&mut self, now: u64, delay: u64, out: &mut ConsumerOut) {
+        let at = now + delay.max(1);
+        self.retry_at = self.retry_at.max(at);
+        if self.retry_armed.is_some_and(|t| t >= now && t <= at) {
+            return;
+        }
+        self.retry_armed = Some(at);
+        out.timer(at - now, ConsumerTimer::Retry);
+    }
+
+    // ---- handlers -------------------------------------------------------------------------
+
+    /// Handle a timer.
+    pub fn on_timer(&mut self, now: u64, t: ConsumerTimer, out: &mut ConsumerOut) {
+        match t {
+            ConsumerTimer::PollTimeout { poll } => {
+                if poll == self.poll_no && self.app == App::Polling {
+                    // poll() returned nothing; the application calls it again.
+                    self.enter_poll(now, out);
+                }
+            }
+            ConsumerTimer::Process { batch } => {
+                if batch == self.batch_no {
+                    if let App::Processing { next } = self.app {
+                        self.process_one(next, out);
+                        self.after_process(now, next + 1, out);
+                    }
+                }
+            }
+            ConsumerTimer::Heartbeat => {
+                self.heartbeat(now, out);
+                out.timer(self.spec.config.heartbeat_interval_ms, ConsumerTimer::Heartbeat);
+            }
+            ConsumerTimer::RequestTimeout { req } => {
+                if let Some(&(broker, _)) = self.requests.get(&req) {
+                    // Java closes the connection of a timed-out request: everything in flight on it fails.
+                    out.observe(ConsumerObs::CloseConnection { broker });
+                    self.fail_broker(now, broker, KafkaError::NetworkException, out);
+                }
+            }
+            ConsumerTimer::Retry => {
+                if self.retry_armed == Some(now) {
+                    self.retry_armed = None;
+                }
+                if now < self.retry_at {
+                    let at = self.retry_at;
+                    self.retry_later(now, at - now, out);
+                }
+            }
+        }
+        self.pump(now, out);
+    }
+
+    /// Handle a message.
+    pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ConsumerOut) {
+        let NodeId::Broker(broker) = from else { return };
+        match msg {
+            Msg::Disconnected => self.fail_broker(now, broker, KafkaError::NetworkException, out),
+            Msg::Refused { .. } => self.fail_broker(now, broker, KafkaError::ConnectionRefused, out),
+            Msg::MetadataResponse { leaders } => {
+                if self.take_req_of(broker, ReqKind::Metadata) {
+                    self.on_metadata(now, &leaders, out);
+                }
+            }
+            Msg::FindCoordinatorResponse { result, .. } => {
+                if self.take_req_of(broker, ReqKind::FindCoordinator) {
+                    match result {
+                        Ok(b) => self.coordinator = Some(b),
+                        Err(_) => self.retry_later(now, self.spec.config.retry_backoff_ms, out),
+                    }
+                }
+            }
+            Msg::JoinGroupResponse { req, result } => {
+                if self.requests.remove(&req).is_some() {
+                    self.on_join_response(now, result, out);
+                }
+            }
+            Msg::SyncGroupResponse { req, result } => {
+                if self.requests.remove(&req).is_some() {
+                    self.on_sync_response(now, result, out);
+                }
+            }
+            Msg::GroupHeartbeatResponse { req, result } => {
+                if self.requests.remove(&req).is_some() {
+                    self.heartbeat_in_flight = false;
+                    if let Err(e) = result {
+                        self.on_group_error(now, e, out);
+                    }
+                }
+            }
+            Msg::OffsetCommitResponse { req, result } => {
+                if self.requests.remove(&req).is_some() {
+                    self.on_commit_response(now, req, result, out);
+                }
+            }
+            Msg::OffsetFetchResponse { req, result } => {
+                if self.requests.remove(&req).is_some() {
+                    self.on_offset_fetch(now, req, result, out);
+                }
+            }
+            Msg::ListOffsetsResponse { req, partition, result } => {
+                if self.requests.remove(&req).is_some() {
+                    self.resetting[partition as usize] = false;
+                    match result {
+                        Ok(hw) if self.assignment.contains(&partition) => self.position[partition as usize] = Some(hw),
+                        Ok(_) => {}
+                        Err(_) => {
+                            self.metadata_wanted = true;
+                            self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+                        }
+                    }
+                }
+            }
+            Msg::ConsumerFetchResponse { req, partitions } => {
+                if self.requests.remove(&req).is_some() {
+                    self.fetches.remove(&broker);
+                    self.on_fetch_response(now, partitions, out);
+                }
+            }
+            _ => {}
+        }
+        self.pump(now, out);
+    }
+
+    /// Remove the in-flight request of `kind` to `broker`; false if none (a stale answer).
+    fn take_req_of(&mut self, broker: u32, kind: ReqKind) -> bool {
+        let req = self.requests.iter().find(|(_, &(b, k))| b == broker && k == kind).map(|(&r, _)| r);
+        req.is_some_and(|r| self.requests.remove(&r).is_some())
+    }
+
+    fn fail_broker(&mut self, now: u64, broker: u32, e: KafkaError, out: &mut ConsumerOut) {
+        let failed: Vec<(u64, ReqKind)> =
+            self.requests.iter().filter(|(_, &(b, _))| b == broker).map(|(&r, &(_, k))| (r, k)).collect();
+        for (req, kind) in failed {
+            self.requests.remove(&req);
+            match kind {
+                ReqKind::Metadata => self.metadata_wanted = true,
+                ReqKind::FindCoordinator => {}
+                ReqKind::Join | ReqKind::Sync => {
+                    self.coordinator = None;
+                    self.phase = Phase::Unjoined;
+                }
+                ReqKind::Heartbeat => {
+                    self.heartbeat_in_flight = false;
+                    self.coordinator = None;
+                }
+                ReqKind::Commit => self.on_commit_response(now, req, Err(e), out),
+                ReqKind::OffsetFetch => {
+                    self.offsets_req = None;
+                    self.coordinator = None;
+                }
+                ReqKind::ListOffsets(p) => {
+                    self.resetting[p as usize] = false;
+                    self.metadata_wanted = true;
+                }
+                ReqKind::Fetch => {
+                    self.fetches.remove(&broker);
+                    self.metadata_wanted = true;
+                }
+            }
+        }
+        self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+    }
+
+    fn on_metadata(&mut self, now: u64, states: &[PartitionState], out: &mut ConsumerOut) {
+        let mut missing = states.is_empty();
+        for (p, l) in self.leaders.iter_mut().enumerate() {
+            *l = states.get(p).and_then(|s| s.leader.map(|b| (b, s.leader_epoch)));
+            missing |= l.is_none() && self.assignment.contains(&(p as u32));
+        }
+        if missing {
+            self.metadata_wanted = true;
+            self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+        }
+    }
+
+    /// An error from the coordinator on a group request.
+    fn on_group_error(&mut self, now: u64, e: KafkaError, out: &mut ConsumerOut) {
+        match e {
+            KafkaError::RebalanceInProgress => self.rejoin_needed = true,
+            KafkaError::UnknownMemberId | KafkaError::IllegalGeneration => self.reset_membership(),
+            _ => {
+                self.coordinator = None;
+                self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+            }
+        }
+    }
+
+    /// Java's `resetStateAndRejoin`: this member is out of the group and joins as a new one.
+    fn reset_membership(&mut self) {
+        self.member_id = 0;
+        self.generation = -1;
+        self.rejoin_needed = true;
+        if self.phase != Phase::Joining {
+            self.phase = Phase::Unjoined;
+        }
+    }
+
+    fn on_join_response(&mut self, now: u64, result: Result<JoinResult, (KafkaError, u64)>, out: &mut ConsumerOut) {
+        self.phase = Phase::Unjoined;
+        match result {
+            Err((KafkaError::MemberIdRequired, id)) => {
+                self.member_id = id;
+            }
+            Err((e, _)) => {
+                self.on_group_error(now, e, out);
+                if e == KafkaError::RebalanceInProgress {
+                    self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+                }
+            }
+            Ok(r) => {
+                self.member_id = r.member_id;
+                self.generation = r.generation;
+                let assignments = if r.leader == r.member_id { self.range_assign(&r.members) } else { Vec::new() };
+                let Some(c) = self.coordinator else { return };
+                let req = self.req_id();
+                let msg = Msg::SyncGroup {
+                    req,
+                    group: self.group,
+                    member_id: self.member_id,
+                    generation: self.generation,
+                    assignments,
+                };
+                self.request(c, ReqKind::Sync, self.spec.config.request_timeout_ms, msg, out);
+                self.phase = Phase::Syncing;
+            }
+        }
+    }
+
+    /// Kafka's RangeAssignor: per topic, members (by id) get consecutive ranges of partitions,
+    /// the first `partitions % members` one extra.
+    fn range_assign(&self, members: &[(u64, Arc<[u32]>)]) -> Vec<(u64, Vec<u32>)> {
+        let mut result: Vec<(u64, Vec<u32>)> = members.iter().map(|(id, _)| (*id, Vec::new())).collect();
+        result.sort_by_key(|r| r.0);
+        let mut topics: Vec<u32> = members.iter().flat_map(|(_, t)| t.iter().copied()).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        for t in topics {
+            let (_, first, count) = self.topo.topics[t as usize];
+            let subs: Vec<usize> =
+                (0..result.len()).filter(|&i| members.iter().any(|(id, ts)| *id == result[i].0 && ts.contains(&t))).collect();
+            let m = subs.len() as u32;
+            if m == 0 {
+                continue;
+            }
+            let (per, extra) = (count / m, count % m);
+            for (k, &i) in subs.iter().enumerate() {
+                let k = k as u32;
+                let start = k * per + k.min(extra);
+                let len = per + u32::from(k < extra);
+                result[i].1.extend((start..start + len).map(|p| first + p));
+            }
+        }
+        result
+    }
+
+    fn on_sync_response(&mut self, now: u64, result: Result<Vec<u32>, KafkaError>, out: &mut ConsumerOut) {
+        match result {
+            Ok(parts) => {
+                self.phase = Phase::Stable;
+                self.rejoin_needed = false;
+                self.join_prepared = false;
+                self.assignment = parts;
+                out.observe(ConsumerObs::History(EventKind::Assigned {
+                    consumer: self.idx,
+                    instance: self.instance,
+                    generation: self.generation,
+                    partitions: self.assignment.clone(),
+                }));
+            }
+            Err(e) => {
+                self.phase = Phase::Unjoined;
+                self.on_group_error(now, e, out);
+                self.rejoin_needed = true;
+            }
+        }
+    }
+
+    fn on_offset_fetch(
+        &mut self,
+        now: u64,
+        req: u64,
+        result: Result<Vec<(u32, Option<u64>)>, KafkaError>,
+        out: &mut ConsumerOut,
+    ) {
+        if self.offsets_req != Some(req) {
+            return;
+        }
+        self.offsets_req = None;
+        match result {
+            Ok(offsets) => {
+                for (p, o) in offsets {
+                    if !self.assignment.contains(&p) || self.position[p as usize].is_some() {
+                        continue;
+                    }
+                    match o {
+                        Some(o) => self.position[p as usize] = Some(o),
+                        None => self.reset_position(now, p, out),
+                    }
+                }
+            }
+            Err(e) => self.on_group_error(now, e, out),
+        }
+    }
+
+    /// No valid offset for `p`: apply `auto.offset.reset`.
+    fn reset_position(&mut self, now: u64, p: u32, out: &mut ConsumerOut) {
+        match self.spec.config.auto_offset_reset {
+            OffsetReset::Earliest => self.position[p as usize] = Some(0),
+            OffsetReset::Latest => {
+                self.position[p as usize] = None;
+                self.resetting[p as usize] = true;
+                self.send_list_offsets(p, out);
+            }
+            OffsetReset::None => self.fail(now, KafkaError::NoOffsetForPartition, out),
+        }
+    }
+
+    fn send_list_offsets(&mut self, p: u32, out: &mut ConsumerOut) {
+        if let Some((b, _)) = self.leaders[p as usize] {
+            let req = self.req_id();
+            self.request(b, ReqKind::ListOffsets(p), self.spec.config.request_timeout_ms, Msg::ListOffsets { req, partition: p }, out);
+        } else {
+            self.metadata_wanted = true;
+        }
+    }
+
+    fn fail(&mut self, _now: u64, error: KafkaError, out: &mut ConsumerOut) {
+        self.app = App::Failed;
+        out.observe(ConsumerObs::History(EventKind::ConsumerFailed {
+            consumer: self.idx,
+            instance: self.instance,
+            error,
+        }));
+    }
+
+    fn on_fetch_response(&mut self, now: u64, parts: Vec<FetchedPartition>, out: &mut ConsumerOut) {
+        for f in parts {
+            let p = f.partition;
+            if !self.assignment.contains(&p) || self.position[p as usize] != Some(f.offset) {
+                continue;
+            }
+            match f.result {
+                Ok((batches, _hw)) => {
+                    for b in batches {
+                        if b.next_offset() > f.offset {
+                            self.buffer.push_back((p, b));
+                        }
+                    }
+                }
+                Err(KafkaError::OffsetOutOfRange) => self.reset_position(now, p, out),
+                Err(_) => self.metadata_wanted = true,
+            }
+        }
+    }
+
+    // ---- the application loop ---------------------------------------------------------------
+
+    /// The application calls `poll(poll_timeout_ms)`.
+    fn enter_poll(&mut self, now: u64, out: &mut ConsumerOut) {
+        self.app = App::Polling;
+        self.last_poll = now;
+        self.poll_no += 1;
+        out.timer(self.spec.poll_timeout_ms, ConsumerTimer::PollTimeout { poll: self.poll_no });
+        // Auto-commit runs at the start of poll(), before new records are fetched or returned.
+        if self.spec.config.enable_auto_commit && now >= self.next_auto_commit {
+            self.next_auto_commit = now + self.spec.config.auto_commit_interval_ms;
+            self.commit_async(now, out);
+        }
+    }
+
+    /// Everything that can move now: lookups, a waiting commit, and the poll in progress.
+    fn pump(&mut self, now: u64, out: &mut ConsumerOut) {
+        if self.app == App::Failed {
+            return;
+        }
+        if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at {
+            self.metadata_wanted = false;
+            self.metadata_rr = self.metadata_rr % self.topo.brokers + 1;
+            let b = self.metadata_rr;
+            self.request(b, ReqKind::Metadata, LOOKUP_TIMEOUT_MS, Msg::MetadataRequest, out);
+        }
+        if self.coordinator.is_none() {
+            if !self.in_flight(ReqKind::FindCoordinator) && now >= self.retry_at {
+                self.metadata_rr = self.metadata_rr % self.topo.brokers + 1;
+                let b = self.metadata_rr;
+                let msg = Msg::FindCoordinator { group: self.group };
+                self.request(b, ReqKind::FindCoordinator, LOOKUP_TIMEOUT_MS, msg, out);
+            }
+            if self.sync_commit.as_ref().is_some_and(|c| now >= c.deadline) {
+                self.finish_sync_commit(now, Err(KafkaError::ApiTimeout), out);
+            }
+        }
+        if self.sync_commit.as_ref().is_some_and(|c| c.req.is_none()) {
+            self.send_sync_commit(now, out);
+        }
+        if self.app == App::Polling {
+            self.poll_step(now, out);
+        }
+    }
+
+    fn poll_step(&mut self, now: u64, out: &mut ConsumerOut) {
+        // Without a coordinator the group logic waits, but records of the current assignment
+        // are still fetched and returned (Java's poll ignores a failed coordinator lookup).
+        let coordinator = self.coordinator;
+        if let (Some(coord), true) = (coordinator, self.rejoin_needed || self.phase == Phase::Unjoined) {
+            if self.phase == Phase::Joining || self.phase == Phase::Syncing {
+                return;
+            }
+            if self.generation >= 0 && !self.assignment.is_empty() && !self.join_prepared {
+                // onJoinPrepare: with auto-commit, commit what was consumed before revoking.
+                self.join_prepared = true;
+                if self.spec.config.enable_auto_commit {
+                    let deadline = now + self.spec.config.max_poll_interval_ms;
+                    if self.start_sync_commit(now, deadline, out) {
+                        self.app = App::Committing { then_process: false };
+                        return;
+                    }
+                }
+            }
+            // Eager protocol: revoke everything before joining.
+            self.revoke();
+            if now < self.retry_at {
+                return;
+            }
+            let req = self.req_id();
+            let c = &self.spec.config;
+            let msg = Msg::JoinGroup {
+                req,
+                group: self.group,
+                member_id: self.member_id,
+                session_timeout_ms: c.session_timeout_ms,
+                rebalance_timeout_ms: c.max_poll_interval_ms,
+                topics: self.topics.clone(),
+            };
+            let timeout = c.max_poll_interval_ms + JOIN_GROUP_TIMEOUT_EXTRA_MS;
+            self.request(coord, ReqKind::Join, timeout, msg, out);
+            self.phase = Phase::Joining;
+            return;
+        }
+        if self.phase != Phase::Stable {
+            return;
+        }
+        // Positions for newly assigned partitions: the committed offset, else the reset policy.
+        let missing: Vec<u32> = self
+            .assignment
+            .iter()
+            .copied()
+            .filter(|&p| self.position[p as usize].is_none() && !self.resetting[p as usize])
+            .collect();
+        if !missing.is_empty() {
+            let Some(coord) = coordinator else { return };
+            if self.offsets_req.is_none() && now >= self.retry_at {
+                let req = self.req_id();
+                let msg = Msg::OffsetFetch { req, group: self.group, partitions: missing };
+                self.request(coord, ReqKind::OffsetFetch, self.spec.config.request_timeout_ms, msg, out);
+                self.offsets_req = Some(req);
+            }
+            return;
+        }
+        for p in self.assignment.clone() {
+            if self.resetting[p as usize] && !self.in_flight(ReqKind::ListOffsets(p)) {
+                self.send_list_offsets(p, out);
+            }
+        }
+        if self.return_records(now, out) {
+            return;
+        }
+        self.send_fetches(out);
+    }
+
+    fn revoke(&mut self) {
+        for &p in &self.assignment {
+            self.position[p as usize] = None;
+            self.resetting[p as usize] = false;
+        }
+        self.assignment.clear();
+        self.buffer.clear();
+        self.offsets_req = None;
+    }
+
+    /// Hand buffered records to the application, if any: up to `max.poll.records`.
+    fn return_records(&mut self, now: u64, out: &mut ConsumerOut) -> bool {
+        let max = self.spec.config.max_poll_records as usize;
+        let mut got: Vec<Delivery> = Vec::new();
+        while got.len() < max {
+            let Some((p, b)) = self.buffer.front().cloned() else { break };
+            let pos = self.position[p as usize];
+            let Some(pos) = pos.filter(|&o| self.assignment.contains(&p) && o < b.next_offset() && o >= b.base_offset)
+            else {
+                self.buffer.pop_front();
+                continue;
+            };
+            let skip = (pos - b.base_offset) as usize;
+            let take = (b.records.len() - skip).min(max - got.len());
+            got.extend(b.records[skip..skip + take].iter().enumerate().map(|(k, &r)| Delivery {
+                partition: p,
+                offset: pos + k as u64,
+                record: RecordId { producer: b.producer, index: r },
+            }));
+            let next = pos + take as u64;
+            self.position[p as usize] = Some(next);
+            if next >= b.next_offset() {
+                self.buffer.pop_front();
+            }
+        }
+        if got.is_empty() {
+            return false;
+        }
+        let batch: Deliveries = got.into();
+        self.batch = batch.clone();
+        self.batch_no += 1;
+        out.observe(ConsumerObs::History(EventKind::Polled { consumer: self.idx, instance: self.instance, records: batch }));
+        if self.spec.commit == CommitMode::BeforeProcessing {
+            let deadline = now + self.spec.config.default_api_timeout_ms;
+            if self.start_sync_commit(now, deadline, out) {
+                self.app = App::Committing { then_process: true };
+                return true;
+            }
+            // The commit failed at once (not a member of a stable generation): an at-most-once
+            // application does not process what it could not commit.
+            self.enter_poll(now, out);
+            return true;
+        }
+        self.start_processing(now, out);
+        true
+    }
+
+    fn send_fetches(&mut self, out: &mut ConsumerOut) {
+        let mut by_broker: BTreeMap<u32, Vec<FetchPartition>> = BTreeMap::new();
+        for &p in &self.assignment {
+            let Some(offset) = self.position[p as usize] else { continue };
+            let Some((b, leader_epoch)) = self.leaders[p as usize] else {
+                self.metadata_wanted = true;
+                continue;
+            };
+            if self.fetches.contains_key(&b) || self.buffer.iter().any(|(x, _)| *x == p) {
+                continue;
+            }
+            by_broker.entry(b).or_default().push(FetchPartition { partition: p, offset, leader_epoch });
+        }
+        for (b, partitions) in by_broker {
+            let req = self.req_id();
+            let msg = Msg::ConsumerFetch { req, partitions, max_wait_ms: self.spec.config.fetch_max_wait_ms };
+            let timeout = self.spec.config.request_timeout_ms;
+            self.request(b, ReqKind::Fetch, timeout, msg, out);
+            self.fetches.insert(b, req);
+        }
+    }
+
+    fn start_processing(&mut self, now: u64, out: &mut ConsumerOut) {
+        self.app = App::Processing { next: 0 };
+        if self.spec.processing_ms == 0 {
+            for i in 0..self.batch.len() {
+                self.process_one(i, out);
+            }
+            self.after_process(now, self.batch.len(), out);
+        } else if self.batch.is_empty() {
+            self.after_process(now, 0, out);
+        } else {
+            out.timer(self.spec.processing_ms, ConsumerTimer::Process { batch: self.batch_no });
+        }
+    }
+
+    fn process_one(&mut self, i: usize, out: &mut ConsumerOut) {
+        let d = self.batch[i];
+        self.processed_run.push(d);
+        out.observe(ConsumerObs::ProcessedOne(d.record));
+    }
+
+    fn after_process(&mut self, now: u64, next: usize, out: &mut ConsumerOut) {
+        if next < self.batch.len() {
+            self.app = App::Processing { next };
+            out.timer(self.spec.processing_ms, ConsumerTimer::Process { batch: self.batch_no });
+            return;
+        }
+        self.flush_processed(out);
+        if self.spec.commit == CommitMode::AfterProcessing {
+            let deadline = now + self.spec.config.default_api_timeout_ms;
+            if self.start_sync_commit(now, deadline, out) {
+                self.app = App::Committing { then_process: false };
+                return;
+            }
+        }
+        self.enter_poll(now, out);
+    }
+
+    /// Write what was processed since the last flush into the history.
+    fn flush_processed(&mut self, out: &mut ConsumerOut) {
+        if self.processed_run.is_empty() {
+            return;
+        }
+        let records: Deliveries = std::mem::take(&mut self.processed_run).into();
+        out.observe(ConsumerObs::History(EventKind::Processed { consumer: self.idx, instance: self.instance, records }));
+    }
+
+    // ---- commits ----------------------------------------------------------------------------
+
+    /// `allConsumed()`: the position of every assigned partition that has one.
+    fn consumed(&self) -> Arc<[(u32, u64)]> {
+        self.assignment.iter().filter_map(|&p| self.position[p as usize].map(|o| (p, o))).collect()
+    }
+
+    fn commit_event(&self, offsets: Arc<[(u32, u64)]>, result: Result<(), KafkaError>) -> ConsumerObs {
+        ConsumerObs::History(EventKind::OffsetCommit { consumer: self.idx, instance: self.instance, offsets, result })
+    }
+
+    /// Begin `commitSync()`; false when it ended at once (nothing to commit, or failed locally).
+    fn start_sync_commit(&mut self, now: u64, deadline: u64, out: &mut ConsumerOut) -> bool {
+        let offsets = self.consumed();
+        if offsets.is_empty() {
+            return false;
+        }
+        if self.phase != Phase::Stable || self.generation < 0 {
+            let e = if self.rejoin_needed && self.member_id != 0 {
+                KafkaError::RebalanceInProgress
+            } else {
+                KafkaError::CommitFailed
+            };
+            out.observe(self.commit_event(offsets, Err(e)));
+            return false;
+        }
+        self.sync_commit = Some(SyncCommit { offsets, deadline, req: None, retry_at: now });
+        self.send_sync_commit(now, out);
+        true
+    }
+
+    fn send_sync_commit(&mut self, now: u64, out: &mut ConsumerOut) {
+        let Some(coord) = self.coordinator else { return };
+        let Some(c) = self.sync_commit.as_ref() else { return };
+        if c.req.is_some() || now < c.retry_at {
+            return;
+        }
+        let offsets = c.offsets.clone();
+        let req = self.req_id();
+        let msg =
+            Msg::OffsetCommit { req, group: self.group, member_id: self.member_id, generation: self.generation, offsets };
+        self.request(coord, ReqKind::Commit, self.spec.config.request_timeout_ms, msg, out);
+        if let Some(c) = self.sync_commit.as_mut() {
+            c.req = Some(req);
+        }
+    }
+
+    fn commit_async(&mut self, _now: u64, out: &mut ConsumerOut) {
+        let offsets = self.consumed();
+        if offsets.is_empty() {
+            return;
+        }
+        let Some(coord) = self.coordinator.filter(|_| self.phase == Phase::Stable && self.generation >= 0) else {
+            out.observe(self.commit_event(offsets, Err(KafkaError::CommitFailed)));
+            return;
+        };
+        let req = self.req_id();
+        let msg = Msg::OffsetCommit {
+            req,
+            group: self.group,
+            member_id: self.member_id,
+            generation: self.generation,
+            offsets: offsets.clone(),
+        };
+        self.request(coord, ReqKind::Commit, self.spec.config.request_timeout_ms, msg, out);
+        self.async_commits.insert(req, offsets);
+    }
+
+    fn on_commit_response(&mut self, now: u64, req: u64, result: Result<(), KafkaError>, out: &mut ConsumerOut) {
+        if let Some(offsets) = self.async_commits.remove(&req) {
+            // commitAsync: never retried; a retriable failure re-arms the auto-commit timer.
+            if let Err(e) = result {
+                if e.is_retriable() {
+                    self.next_auto_commit = now + self.spec.config.retry_backoff_ms;
+                }
+                self.on_commit_error(now, e, out);
+            }
+            out.observe(self.commit_event(offsets, result));
+            return;
+        }
+        let Some(c) = self.sync_commit.as_mut().filter(|c| c.req == Some(req)) else { return };
+        c.req = None;
+        match result {
+            Err(e) if e.is_retriable() || e == KafkaError::RequestTimedOut => {
+                if now >= c.deadline {
+                    self.finish_sync_commit(now, Err(KafkaError::ApiTimeout), out);
+                } else {
+                    c.retry_at = now + self.spec.config.retry_backoff_ms;
+                    self.on_commit_error(now, e, out);
+                    self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+                }
+            }
+            result => {
+                if let Err(e) = result {
+                    self.on_commit_error(now, e, out);
+                }
+                self.finish_sync_commit(now, result, out);
+            }
+        }
+    }
+
+    fn on_commit_error(&mut self, now: u64, e: KafkaError, out: &mut ConsumerOut) {
+        match e {
+            KafkaError::NotCoordinator | KafkaError::CoordinatorNotAvailable | KafkaError::CoordinatorLoadInProgress => {
+                self.coordinator = None;
+                self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+            }
+            KafkaError::RebalanceInProgress | KafkaError::UnknownMemberId | KafkaError::IllegalGeneration => {
+                self.on_group_error(now, e, out)
+            }
+            _ => {}
+        }
+    }
+
+    fn finish_sync_commit(&mut self, now: u64, result: Result<(), KafkaError>, out: &mut ConsumerOut) {
+        let Some(c) = self.sync_commit.take() else { return };
+        if let Some(req) = c.req {
+            self.requests.remove(&req);
+        }
+        out.observe(self.commit_event(c.offsets, result));
+        let App::Committing { then_process } = self.app else { return };
+        if then_process && result.is_ok() {
+            self.start_processing(now, out);
+        } else {
+            // A failed commit before processing: the batch is dropped (at-most-once); after
+            // processing: logged, and the loop goes on.
+            self.enter_poll(now, out);
+        }
+    }
+
+    // ---- the heartbeat thread ---------------------------------------------------------------
+
+    fn heartbeat(&mut self, now: u64, out: &mut ConsumerOut) {
+        if self.app == App::Failed || self.member_id == 0 || self.generation < 0 {
+            return;
+        }
+        if !matches!(self.phase, Phase::Stable | Phase::Syncing) {
+            return;
+        }
+        if now.saturating_sub(self.last_poll) > self.spec.config.max_poll_interval_ms {
+            // The application did not poll in time: leave the group (Java's maybeLeaveGroup).
+            if let Some(c) = self.coordinator {
+                out.send(NodeId::Broker(c), Msg::LeaveGroup { group: self.group, member_id: self.member_id });
+            }
+            self.reset_membership();
+            return;
+        }
+        let Some(c) = self.coordinator else { return };
+        if self.heartbeat_in_flight {
+            return;
+        }
+        self.heartbeat_in_flight = true;
+        let req = self.req_id();
+        let msg = Msg::GroupHeartbeat { req, group: self.group, member_id: self.member_id, generation: self.generation };
+        self.request(c, ReqKind::Heartbeat, self.spec.config.request_timeout_ms, msg, out);
+    }
+
+    // ---- the world's view -------------------------------------------------------------------
+
+    /// The process dies: what the application processed so far is in the external store.
+    pub fn crash(&mut self, out: &mut ConsumerOut) {
+        self.flush_processed(out);
+    }
+
+    /// Partitions assigned to this member now.
+    pub fn assignment(&self) -> &[u32] {
+        &self.assignment
+    }
+
+    /// Whether the member has read and handled everything up to `end(p)` of each assigned
+    /// partition and waits in `poll()` with nothing else to do (the drain phase is over for it).
+    pub fn drained(&self, end: impl Fn(u32) -> Option<u64>) -> bool {
+        if self.app == App::Failed {
+            return true;
+        }
+        self.app == App::Polling
+            && self.phase == Phase::Stable
+            && !self.rejoin_needed
+            && self.sync_commit.is_none()
+            && self.async_commits.is_empty()
+            && self.assignment.iter().all(|&p| end(p).is_none_or(|e| self.position[p as usize] == Some(e)))
+    }
+
+    /// Whether the application stopped on an exception.
+    pub fn failed(&self) -> bool {
+        self.app == App::Failed
+    }
+}
