@@ -77,33 +77,19 @@ lost_acked = ">0"
 duplicate_processing = 0
 "#;
 
-/// The contract's example without its consumer and processor parts (tables and the fault that
-/// needs a consumer), which this build does not support yet.
-fn contract_example_without_consumers() -> String {
+/// The contract's example without its `[[processor]]` table, which this build does not support yet.
+fn contract_example_without_processor() -> String {
     let mut out = String::new();
     let mut skipping = false;
-    let mut block: Vec<&str> = Vec::new();
-    let flush = |block: &mut Vec<&str>, out: &mut String| {
-        let text = block.join("\n");
-        if !text.contains("consumer:c1") {
-            out.push_str(&text);
-            out.push('\n');
-        }
-        block.clear();
-    };
     for line in CONTRACT_EXAMPLE.lines() {
         if line.starts_with('[') {
-            skipping = line.starts_with("[[consumer]]")
-                || line.starts_with("[consumer.")
-                || line.starts_with("[[processor]]")
-                || line.starts_with("[processor.");
-            flush(&mut block, &mut out);
+            skipping = line.starts_with("[[processor]]") || line.starts_with("[processor.");
         }
         if !skipping {
-            block.push(line);
+            out.push_str(line);
+            out.push('\n');
         }
     }
-    flush(&mut block, &mut out);
     out
 }
 
@@ -159,13 +145,28 @@ fn fault(lines: &str) -> Result<FaultSpec, ScenarioError> {
     parse_str(&with_base(&format!("[[fault]]\n{lines}")), "s.toml").map(|s| s.faults[0].clone())
 }
 
+/// `BASE` plus consumer `c1` of group `g1` reading `orders` (lines 9 to 12), then `rest`.
+fn with_consumer(rest: &str) -> String {
+    with_base(&format!("[[consumer]]\nname = \"c1\"\ngroup = \"g1\"\ntopics = [\"orders\"]\n{rest}"))
+}
+
+/// Consumer `c1` with `lines` added to its table (from line 13).
+fn consumer(lines: &str) -> Result<ConsumerSpec, ScenarioError> {
+    parse_str(&with_consumer(lines), "s.toml").map(|s| s.consumers[0].clone())
+}
+
+/// Consumer `c1` with a `[consumer.config]` (line 13) holding `lines` (from line 14).
+fn consumer_config(lines: &str) -> Result<ConsumerConfig, ScenarioError> {
+    consumer(&format!("[consumer.config]\n{lines}")).map(|c| c.config)
+}
+
 // ---------------------------------------------------------------------------------------------
 // The contract's example and defaults
 
 #[test]
-fn contract_example_without_consumers_parses_to_the_expected_model() {
-    let src = contract_example_without_consumers();
-    assert!(!src.contains("consumer") && !src.contains("[[processor]]"));
+fn the_contract_example_without_its_processor_table_parses_to_the_expected_model() {
+    let src = contract_example_without_processor();
+    assert!(src.contains("[[consumer]]") && !src.contains("processor"));
     let s = load(&src);
     let expected = Scenario {
         name: "acks=1 loses acknowledged writes when the leader fails".into(),
@@ -203,14 +204,37 @@ fn contract_example_without_consumers_parses_to_the_expected_model() {
             },
             ..ProducerSpec::new("p1", "orders", 1000)
         }],
-        consumers: Vec::new(),
-        faults: vec![FaultSpec {
-            trigger: Trigger::AtMs(400),
-            action: FaultAction::Crash,
-            target: Target::Leader { topic: "orders".into(), partition: 0 },
-            restart_after_ms: Some(2000),
-            duration_ms: None,
+        consumers: vec![ConsumerSpec {
+            name: "c1".into(),
+            group: "g1".into(),
+            topics: vec!["orders".into()],
+            commit: CommitMode::AfterProcessing,
+            processing_ms: 1,
+            instances: 1,
+            poll_timeout_ms: 100,
+            config: ConsumerConfig {
+                enable_auto_commit: false,
+                isolation_level: IsolationLevel::ReadCommitted,
+                auto_offset_reset: OffsetReset::Earliest,
+                ..ConsumerConfig::default()
+            },
         }],
+        faults: vec![
+            FaultSpec {
+                trigger: Trigger::AtMs(400),
+                action: FaultAction::Crash,
+                target: Target::Leader { topic: "orders".into(), partition: 0 },
+                restart_after_ms: Some(2000),
+                duration_ms: None,
+            },
+            FaultSpec {
+                trigger: Trigger::Client { client: ClientRef::Consumer(0), event: ClientEvent::Processed, n: 10 },
+                action: FaultAction::Crash,
+                target: Target::Consumer { consumer: 0, instance: None },
+                restart_after_ms: Some(500),
+                duration_ms: None,
+            },
+        ],
         nemesis: None,
         expect: vec![
             Expectation { anomaly: "lost_acked".into(), bound: Bound::Gt(0) },
@@ -221,9 +245,9 @@ fn contract_example_without_consumers_parses_to_the_expected_model() {
 }
 
 #[test]
-fn the_full_contract_example_is_rejected_at_its_consumer_table() {
-    let (line, col) = pos(CONTRACT_EXAMPLE, "[[consumer]]");
-    assert_eq!(error(CONTRACT_EXAMPLE), format!("s.toml:{line}:{col}: consumers are not supported yet by this build"));
+fn the_full_contract_example_is_rejected_at_its_processor_table() {
+    let (line, col) = pos(CONTRACT_EXAMPLE, "[[processor]]");
+    assert_eq!(error(CONTRACT_EXAMPLE), format!("s.toml:{line}:{col}: processors are not supported yet by this build"));
 }
 
 #[test]
@@ -258,7 +282,7 @@ fn replication_factor_defaults_to_the_broker_count_when_it_is_below_three() {
 }
 
 #[test]
-fn every_broker_config_key_is_read_and_the_lag_time_sets_the_isr_check_period() {
+fn every_broker_config_key_is_read() {
     let s = load(
         r#"name = "t"
 [cluster.config]
@@ -270,6 +294,12 @@ fn every_broker_config_key_is_read_and_the_lag_time_sets_the_isr_check_period() 
 "broker.heartbeat.interval.ms" = 1000
 "replica.fetch.wait.max.ms" = 100
 "replica.fetch.backoff.ms" = 50
+"offsets.topic.num.partitions" = 3
+"offsets.topic.replication.factor" = 5
+"offsets.commit.timeout.ms" = 700
+"group.initial.rebalance.delay.ms" = 0
+"group.min.session.timeout.ms" = 100
+"group.max.session.timeout.ms" = 9000
 "#,
     );
     assert_eq!(
@@ -283,7 +313,12 @@ fn every_broker_config_key_is_read_and_the_lag_time_sets_the_isr_check_period() 
             broker_heartbeat_interval_ms: 1_000,
             replica_fetch_wait_max_ms: 100,
             replica_fetch_backoff_ms: 50,
-            ..BrokerConfig::default()
+            offsets_topic_num_partitions: 3,
+            offsets_topic_replication_factor: 5,
+            offsets_commit_timeout_ms: 700,
+            group_initial_rebalance_delay_ms: 0,
+            group_min_session_timeout_ms: 100,
+            group_max_session_timeout_ms: 9_000,
         }
     );
 }
@@ -851,7 +886,11 @@ fn trigger_errors_name_what_was_wrong() {
         ("p1#100 acked", 13, "p1 sends records p1#0 to p1#99; there is no p1#100"),
         ("p1#x acked", 13, "the record index must be a number, found \"x\""),
         ("p1#3 ackd", 15, "the record event must be one of \"sent\", \"appended\", \"acked\", \"committed\" or \"processed\", found \"ackd\"; did you mean \"acked\"?"),
-        ("p1#3 processed", 15, "`processed` triggers need consumers, which are not supported yet by this build"),
+        (
+            "p1#3 processed",
+            15,
+            "`p1#3 processed` can never happen: no [[consumer]] subscribes to topic `orders`, which p1 writes to",
+        ),
         ("p1 polled 3", 13, "producer p1 has no `polled` events; producers count acked"),
         ("p1 committed 3", 13, "producer p1 has no `committed` events; producers count acked"),
         ("p1 txn-committed 1", 13, "transactions are not supported yet (txn-committed)"),
@@ -884,9 +923,13 @@ fn target_errors_name_what_was_wrong() {
         ("leader:orders", 18, "`leader:TOPIC/P` needs a topic and a partition"),
         ("producer:p3", 20, "`p3` names no client; did you mean `p1`?"),
         ("brokr:1", 10, "unknown target kind `brokr`; did you mean `broker`?"),
-        ("node1", 10, "`target` must be \"broker:N\", \"leader:TOPIC/P\" or \"producer:NAME\""),
-        ("coordinator:group:g1", 10, "coordinator targets are not supported yet by this build"),
-        ("consumer:c1", 10, "consumer targets are not supported yet by this build"),
+        (
+            "node1",
+            10,
+            "`target` must be \"broker:N\", \"leader:TOPIC/P\", \"producer:NAME\", \"consumer:NAME\", \
+             \"consumer:NAME/K\" or \"coordinator:group:GROUP\", found \"node1\"",
+        ),
+        ("coordinator:transaction:tx", 10, "transaction coordinator targets are not supported yet by this build"),
         ("processor:s1/0", 10, "processor targets are not supported yet by this build"),
     ];
     for &(target, col, message) in cases {
@@ -906,7 +949,8 @@ fn action_rules_check_restart_and_duration() {
     let e = fault("at_ms = 1\naction = \"power-loss\"\ntarget = \"producer:p1\"\n").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "s.toml:12:10: power-loss applies to brokers (broker:N or leader:TOPIC/P), not to a producer"
+        "s.toml:12:10: power-loss applies to brokers (broker:N, leader:TOPIC/P or coordinator:group:GROUP), \
+         not to a producer"
     );
     let e = fault("at_ms = 1\naction = \"isolate\"\ntarget = \"broker:1\"\n").unwrap_err();
     assert_eq!(
@@ -937,6 +981,527 @@ fn faults_keep_file_order() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Consumers
+
+#[test]
+fn a_minimal_consumer_gets_kafka_defaults_and_commits_automatically() {
+    let c = consumer("").unwrap();
+    assert_eq!(
+        c,
+        ConsumerSpec {
+            name: "c1".into(),
+            group: "g1".into(),
+            topics: vec!["orders".into()],
+            commit: CommitMode::Auto,
+            processing_ms: 1,
+            instances: 1,
+            poll_timeout_ms: 100,
+            config: ConsumerConfig::default(),
+        }
+    );
+    assert!(c.config.enable_auto_commit);
+    assert_eq!(c.config.auto_offset_reset, OffsetReset::Latest);
+    assert_eq!(c.config.isolation_level, IsolationLevel::ReadUncommitted);
+}
+
+#[test]
+fn every_consumer_key_and_config_is_read() {
+    // Every value differs from its default, so a key that was not read would show.
+    let s = load(
+        r#"name = "t"
+[[topic]]
+name = "a"
+[[topic]]
+name = "b"
+[[consumer]]
+name = "c1"
+group = "g"
+topics = ["b", "a"]
+commit = "before-processing"
+processing_ms = 0
+instances = 64
+poll_timeout_ms = 7
+[consumer.config]
+"enable.auto.commit" = false
+"auto.commit.interval.ms" = 0
+"auto.offset.reset" = "none"
+"isolation.level" = "read_committed"
+"session.timeout.ms" = 10000
+"heartbeat.interval.ms" = 9999
+"max.poll.interval.ms" = 1
+"max.poll.records" = 1
+"request.timeout.ms" = 2
+"default.api.timeout.ms" = 3
+"fetch.max.wait.ms" = 0
+"retry.backoff.ms" = 0
+"#,
+    );
+    assert_eq!(
+        s.consumers,
+        vec![ConsumerSpec {
+            name: "c1".into(),
+            group: "g".into(),
+            topics: vec!["b".into(), "a".into()],
+            commit: CommitMode::BeforeProcessing,
+            processing_ms: 0,
+            instances: 64,
+            poll_timeout_ms: 7,
+            config: ConsumerConfig {
+                enable_auto_commit: false,
+                auto_commit_interval_ms: 0,
+                auto_offset_reset: OffsetReset::None,
+                isolation_level: IsolationLevel::ReadCommitted,
+                session_timeout_ms: 10_000,
+                heartbeat_interval_ms: 9_999,
+                max_poll_interval_ms: 1,
+                max_poll_records: 1,
+                request_timeout_ms: 2,
+                default_api_timeout_ms: 3,
+                fetch_max_wait_ms: 0,
+                retry_backoff_ms: 0,
+            },
+        }]
+    );
+}
+
+#[test]
+fn an_array_of_inline_consumer_tables_is_accepted() {
+    let s = load(
+        r#"name = "t"
+topic = [{ name = "a" }]
+consumer = [{ name = "c1", group = "g", topics = ["a"], config = { "enable.auto.commit" = false } }]
+"#,
+    );
+    assert_eq!(s.consumers[0].commit, CommitMode::AfterProcessing);
+    assert!(!s.consumers[0].config.enable_auto_commit);
+}
+
+#[test]
+fn commit_and_enable_auto_commit_each_follow_from_the_other_when_one_is_left_out() {
+    let cases: &[(&str, CommitMode, bool)] = &[
+        ("", CommitMode::Auto, true),
+        ("commit = \"auto\"\n", CommitMode::Auto, true),
+        ("commit = \"auto\"\n[consumer.config]\n\"enable.auto.commit\" = true\n", CommitMode::Auto, true),
+        ("commit = \"before-processing\"\n", CommitMode::BeforeProcessing, false),
+        ("commit = \"after-processing\"\n", CommitMode::AfterProcessing, false),
+        (
+            "commit = \"after-processing\"\n[consumer.config]\n\"enable.auto.commit\" = false\n",
+            CommitMode::AfterProcessing,
+            false,
+        ),
+        ("[consumer.config]\n\"enable.auto.commit\" = false\n", CommitMode::AfterProcessing, false),
+        ("[consumer.config]\n\"enable.auto.commit\" = true\n", CommitMode::Auto, true),
+    ];
+    for &(lines, commit, auto) in cases {
+        let c = consumer(lines).unwrap();
+        assert_eq!((c.commit, c.config.enable_auto_commit), (commit, auto), "{lines}");
+    }
+}
+
+#[test]
+fn a_commit_mode_that_contradicts_enable_auto_commit_is_rejected_at_enable_auto_commit() {
+    for mode in ["before-processing", "after-processing"] {
+        let e =
+            consumer(&format!("commit = \"{mode}\"\n[consumer.config]\n\"enable.auto.commit\" = true\n")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "s.toml:15:24: \"enable.auto.commit\" = true contradicts commit = \"{mode}\" (a manual \
+                 commit); set it to false or use commit = \"auto\""
+            )
+        );
+    }
+    let e = consumer("commit = \"auto\"\n[consumer.config]\n\"enable.auto.commit\" = false\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "s.toml:15:24: \"enable.auto.commit\" = false contradicts commit = \"auto\"; set it to true or use \
+         commit = \"before-processing\" or \"after-processing\""
+    );
+}
+
+#[test]
+fn a_consumer_needs_a_name_a_group_and_topics() {
+    let table = |lines: &str| with_base(&format!("[[consumer]]\n{lines}"));
+    assert_eq!(
+        error(&table("group = \"g\"\ntopics = [\"orders\"]\n")),
+        "s.toml:9:1: missing required key `name` in [[consumer]]"
+    );
+    assert_eq!(
+        error(&table("name = \"c\"\ntopics = [\"orders\"]\n")),
+        "s.toml:9:1: missing required key `group` in [[consumer]]"
+    );
+    assert_eq!(
+        error(&table("name = \"c\"\ngroup = \"g\"\n")),
+        "s.toml:9:1: missing required key `topics` in [[consumer]]"
+    );
+    assert_eq!(
+        error(&table("name = \"c\"\ngroup = \" \"\ntopics = [\"orders\"]\n")),
+        "s.toml:11:9: `group` must not be empty (Kafka: The configured group.id should not be an empty \
+         string or whitespace.)"
+    );
+}
+
+#[test]
+fn client_names_are_unique_across_producers_and_consumers() {
+    let src = with_base("[[consumer]]\nname = \"p1\"\ngroup = \"g\"\ntopics = [\"orders\"]\n");
+    assert_eq!(error(&src), "s.toml:10:8: client name `p1` is already used by the producer at line 6");
+    let src = with_consumer("[[consumer]]\nname = \"c1\"\ngroup = \"g2\"\ntopics = [\"orders\"]\n");
+    assert_eq!(error(&src), "s.toml:14:8: client name `c1` is already used by the consumer at line 10");
+    // A consumer written before a producer of the same name: the later of the two is reported.
+    let src = "name = \"t\"\n[[topic]]\nname = \"a\"\n[[consumer]]\nname = \"x\"\ngroup = \"g\"\ntopics = [\"a\"]\n\
+               [[producer]]\nname = \"x\"\ntopic = \"a\"\nrecords = 1\n";
+    assert_eq!(error(src), "s.toml:9:8: client name `x` is already used by the consumer at line 5");
+    for (name, message) in [
+        (
+            "c#1",
+            "client name \"c#1\" must not contain '#': names appear in triggers (where '#' marks a record) and targets",
+        ),
+        ("c/1", "client name \"c/1\" must not contain '/'"),
+        ("c 1", "client name \"c 1\" must not contain ' '"),
+        ("", "a client name must not be empty"),
+    ] {
+        let src = with_base(&format!("[[consumer]]\nname = \"{name}\"\ngroup = \"g\"\ntopics = [\"orders\"]\n"));
+        assert_error(&src, 10, 8, message);
+    }
+}
+
+#[test]
+fn consumer_topics_must_be_a_non_empty_list_of_declared_topics_each_listed_once() {
+    let cases: &[(&str, usize, &str)] = &[
+        ("[\"orders\", \"ordr\"]", 21, "topic `ordr` is not declared; did you mean `orders`?"),
+        ("[]", 10, "`topics` must not be empty: list the topics the group subscribes to"),
+        ("\"orders\"", 10, "`topics` must be an array of topic names, found a string (write [\"orders\"])"),
+        ("[\"orders\", 3]", 21, "`topics` must list topic names (strings), found an integer"),
+        ("[\"orders\", \"orders\"]", 21, "topic `orders` is listed twice in `topics`"),
+    ];
+    for &(topics, col, message) in cases {
+        let src = with_base(&format!("[[consumer]]\nname = \"c1\"\ngroup = \"g1\"\ntopics = {topics}\n"));
+        assert_eq!(error(&src), format!("s.toml:12:{col}: {message}"), "{topics}");
+    }
+    let none = "name = \"t\"\n[[consumer]]\nname = \"c\"\ngroup = \"g\"\ntopics = [\"a\"]\n";
+    assert_eq!(error(none), "s.toml:5:11: topic `a` is not declared (the file declares no [[topic]])");
+}
+
+#[test]
+fn unknown_consumer_keys_name_the_nearest_valid_key() {
+    assert_eq!(
+        error(&with_consumer("instance = 2\n")),
+        "s.toml:13:1: unknown key `instance` in [[consumer]]; did you mean `instances`?"
+    );
+    assert_eq!(
+        consumer_config("\"max.poll.record\" = 1\n").unwrap_err().to_string(),
+        "s.toml:14:1: unknown key `max.poll.record` in [consumer.config]; did you mean `max.poll.records`?"
+    );
+    assert_eq!(
+        consumer_config("\"group.id\" = \"g\"\n").unwrap_err().to_string(),
+        "s.toml:14:1: `group.id` is written as `group = \"...\"` in [[consumer]], not here"
+    );
+    assert_error(
+        &with_consumer("[consumer.config]\nenable.auto.commit = false\n"),
+        14,
+        1,
+        "\"enable.auto.commit\" = ...",
+    );
+}
+
+#[test]
+fn consumer_values_out_of_range_report_the_allowed_range() {
+    let table_cases: &[(&str, &str)] = &[
+        ("processing_ms = -1", "`processing_ms` must be at least 0, found -1"),
+        ("instances = 0", "`instances` must be from 1 to 64, found 0"),
+        ("instances = 65", "`instances` must be from 1 to 64, found 65"),
+        ("poll_timeout_ms = 0", "`poll_timeout_ms` must be at least 1, found 0"),
+        ("commit = true", "`commit` must be a string, found a boolean"),
+    ];
+    for &(line, message) in table_cases {
+        let e = consumer(&format!("{line}\n")).unwrap_err();
+        assert_eq!((e.line, e.column, e.message.as_str()), (13, line.find(" = ").unwrap() + 4, message), "{line}");
+    }
+    let config_cases: &[(&str, &str)] = &[
+        ("\"auto.commit.interval.ms\" = -1", "`auto.commit.interval.ms` must be from 0 to 2147483647, found -1"),
+        ("\"session.timeout.ms\" = 0", "`session.timeout.ms` must be from 1 to 2147483647, found 0"),
+        ("\"heartbeat.interval.ms\" = 0", "`heartbeat.interval.ms` must be from 1 to 2147483647, found 0"),
+        ("\"max.poll.interval.ms\" = 0", "`max.poll.interval.ms` must be from 1 to 2147483647, found 0"),
+        ("\"max.poll.records\" = 0", "`max.poll.records` must be from 1 to 2147483647, found 0"),
+        ("\"max.poll.records\" = 2147483648", "`max.poll.records` must be from 1 to 2147483647, found 2147483648"),
+        ("\"request.timeout.ms\" = 0", "`request.timeout.ms` must be from 1 to 2147483647, found 0"),
+        ("\"default.api.timeout.ms\" = 0", "`default.api.timeout.ms` must be from 1 to 2147483647, found 0"),
+        ("\"fetch.max.wait.ms\" = -1", "`fetch.max.wait.ms` must be from 0 to 2147483647, found -1"),
+        ("\"retry.backoff.ms\" = -1", "`retry.backoff.ms` must be at least 0, found -1"),
+        (
+            "\"enable.auto.commit\" = \"false\"",
+            "`enable.auto.commit` must be a boolean (true or false), found a string (write false without quotes)",
+        ),
+    ];
+    for &(line, message) in config_cases {
+        let e = consumer_config(&format!("{line}\n")).unwrap_err();
+        assert_eq!((e.line, e.column, e.message.as_str()), (14, line.find(" = ").unwrap() + 4, message), "{line}");
+    }
+}
+
+#[test]
+fn consumer_words_accept_kafkas_spellings_and_name_the_nearest_one() {
+    for (word, reset) in
+        [("earliest", OffsetReset::Earliest), ("latest", OffsetReset::Latest), ("none", OffsetReset::None)]
+    {
+        let c = consumer_config(&format!("\"auto.offset.reset\" = \"{word}\"\n")).unwrap();
+        assert_eq!(c.auto_offset_reset, reset);
+    }
+    for (word, level) in
+        [("read_uncommitted", IsolationLevel::ReadUncommitted), ("read_committed", IsolationLevel::ReadCommitted)]
+    {
+        let c = consumer_config(&format!("\"isolation.level\" = \"{word}\"\n")).unwrap();
+        assert_eq!(c.isolation_level, level);
+    }
+    assert_eq!(
+        error(&with_consumer("commit = \"after_processing\"\n")),
+        "s.toml:13:10: `commit` must be one of \"auto\", \"before-processing\" or \"after-processing\", \
+         found \"after_processing\"; did you mean \"after-processing\"?"
+    );
+    assert_eq!(
+        consumer_config("\"auto.offset.reset\" = \"earlist\"\n").unwrap_err().to_string(),
+        "s.toml:14:23: `auto.offset.reset` must be one of \"earliest\", \"latest\" or \"none\", found \
+         \"earlist\"; did you mean \"earliest\"?"
+    );
+    assert_eq!(
+        consumer_config("\"isolation.level\" = \"read-committed\"\n").unwrap_err().to_string(),
+        "s.toml:14:21: `isolation.level` must be one of \"read_uncommitted\" or \"read_committed\", found \
+         \"read-committed\"; did you mean \"read_committed\"?"
+    );
+}
+
+#[test]
+fn the_heartbeat_interval_must_be_below_the_session_timeout() {
+    let e = consumer_config("\"heartbeat.interval.ms\" = 45000\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "s.toml:14:27: `heartbeat.interval.ms` (45000) must be below `session.timeout.ms` (45000) (Kafka: \
+         Heartbeat must be set lower than the session timeout)"
+    );
+    // Only the session timeout written: the error points at it.
+    let e = consumer_config("\"session.timeout.ms\" = 3000\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "s.toml:14:24: `heartbeat.interval.ms` (3000) must be below `session.timeout.ms` (3000) (Kafka: \
+         Heartbeat must be set lower than the session timeout)"
+    );
+    let e = consumer_config("\"session.timeout.ms\" = 8000\n\"heartbeat.interval.ms\" = 9000\n").unwrap_err();
+    assert_eq!((e.line, e.column), (15, 27));
+    let c = consumer_config("\"session.timeout.ms\" = 8000\n\"heartbeat.interval.ms\" = 7999\n").unwrap();
+    assert_eq!((c.session_timeout_ms, c.heartbeat_interval_ms), (8_000, 7_999));
+}
+
+#[test]
+fn the_session_timeout_must_lie_within_the_clusters_group_bounds() {
+    for session in [5_999, 1_800_001] {
+        let e = consumer_config(&format!("\"session.timeout.ms\" = {session}\n\"heartbeat.interval.ms\" = 1000\n"))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "s.toml:14:24: `session.timeout.ms` ({session}) is outside the cluster's \
+                 `group.min.session.timeout.ms` to `group.max.session.timeout.ms` (6000 to 1800000): \
+                 Kafka's JoinGroup would fail with INVALID_SESSION_TIMEOUT"
+            )
+        );
+    }
+    for session in [6_000, 1_800_000] {
+        let c = consumer_config(&format!("\"session.timeout.ms\" = {session}\n")).unwrap();
+        assert_eq!(c.session_timeout_ms, session);
+    }
+    // The default 45000 against a lowered maximum: reported at the consumer's table.
+    let cluster = "name = \"t\"\n[cluster.config]\n\"group.max.session.timeout.ms\" = 30000\n[[topic]]\nname = \"a\"\n";
+    let consumer = "[[consumer]]\nname = \"c\"\ngroup = \"g\"\ntopics = [\"a\"]\n";
+    assert_eq!(
+        error(&format!("{cluster}{consumer}")),
+        "s.toml:6:1: the default `session.timeout.ms` (45000) is outside the cluster's \
+         `group.min.session.timeout.ms` to `group.max.session.timeout.ms` (6000 to 30000): Kafka's \
+         JoinGroup would fail with INVALID_SESSION_TIMEOUT; set \"session.timeout.ms\" in [consumer.config]"
+    );
+    let src = format!("{cluster}{consumer}[consumer.config]\n\"max.poll.records\" = 5\n");
+    assert_error(&src, 10, 1, "the default `session.timeout.ms` (45000) is outside");
+    let ok = load(&format!("{cluster}{consumer}[consumer.config]\n\"session.timeout.ms\" = 30000\n"));
+    assert_eq!(ok.consumers[0].config.session_timeout_ms, 30_000);
+}
+
+#[test]
+fn consumer_group_broker_configs_have_kafkas_ranges() {
+    let cases: &[(&str, &str)] = &[
+        ("\"offsets.topic.num.partitions\" = 0", "`offsets.topic.num.partitions` must be from 1 to 1000, found 0"),
+        (
+            "\"offsets.topic.num.partitions\" = 1001",
+            "`offsets.topic.num.partitions` must be from 1 to 1000, found 1001",
+        ),
+        (
+            "\"offsets.topic.replication.factor\" = 0",
+            "`offsets.topic.replication.factor` must be from 1 to 32767, found 0",
+        ),
+        (
+            "\"offsets.topic.replication.factor\" = 32768",
+            "`offsets.topic.replication.factor` must be from 1 to 32767, found 32768",
+        ),
+        ("\"offsets.commit.timeout.ms\" = 0", "`offsets.commit.timeout.ms` must be from 1 to 2147483647, found 0"),
+        (
+            "\"group.initial.rebalance.delay.ms\" = -1",
+            "`group.initial.rebalance.delay.ms` must be from 0 to 2147483647, found -1",
+        ),
+        (
+            "\"group.min.session.timeout.ms\" = 0",
+            "`group.min.session.timeout.ms` must be from 1 to 2147483647, found 0",
+        ),
+        (
+            "\"group.max.session.timeout.ms\" = 0",
+            "`group.max.session.timeout.ms` must be from 1 to 2147483647, found 0",
+        ),
+        (
+            "\"group.min.session.timeout.ms\" = 2000000",
+            "`group.min.session.timeout.ms` (2000000) must be at most `group.max.session.timeout.ms` \
+             (1800000): no consumer could join a group",
+        ),
+    ];
+    for &(line, message) in cases {
+        let e = error(&format!("name = \"t\"\n[cluster.config]\n{line}\n"));
+        assert_eq!(e, format!("s.toml:3:{}: {message}", line.find(" = ").unwrap() + 4), "{line}");
+    }
+    // Both bounds written: the maximum is reported.
+    assert_error(
+        "name = \"t\"\n[cluster.config]\n\"group.min.session.timeout.ms\" = 7000\n\
+         \"group.max.session.timeout.ms\" = 6000\n",
+        4,
+        34,
+        "`group.min.session.timeout.ms` (7000) must be at most `group.max.session.timeout.ms` (6000)",
+    );
+    // The offsets topic's replication factor may exceed the broker count: it is capped at run time.
+    let s = load("name = \"t\"\n[cluster]\nbrokers = 1\n[cluster.config]\n\"offsets.topic.replication.factor\" = 3\n");
+    assert_eq!(s.cluster.config.offsets_topic_replication_factor, 3);
+}
+
+#[test]
+fn consumer_and_group_coordinator_targets_parse() {
+    let target = |t: &str| {
+        let src =
+            with_consumer(&format!("instances = 2\n[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"{t}\"\n"));
+        load(&src).faults[0].target.clone()
+    };
+    assert_eq!(target("consumer:c1"), Target::Consumer { consumer: 0, instance: None });
+    assert_eq!(target("consumer:c1/0"), Target::Consumer { consumer: 0, instance: Some(0) });
+    assert_eq!(target("consumer:c1/1"), Target::Consumer { consumer: 0, instance: Some(1) });
+    assert_eq!(target("coordinator:group:g1"), Target::GroupCoordinator("g1".into()));
+    // Two consumers may share a group; the second one's index is 1.
+    let src = with_consumer(
+        "[[consumer]]\nname = \"c2\"\ngroup = \"g1\"\ntopics = [\"orders\"]\n\
+         [[fault]]\nat_ms = 1\naction = \"pause\"\ntarget = \"consumer:c2\"\nduration_ms = 5\n\
+         [[fault]]\nat_ms = 1\naction = \"power-loss\"\ntarget = \"coordinator:group:g1\"\n",
+    );
+    let s = load(&src);
+    assert_eq!(s.faults[0].target, Target::Consumer { consumer: 1, instance: None });
+    assert_eq!(s.faults[1].target, Target::GroupCoordinator("g1".into()));
+}
+
+#[test]
+fn consumer_target_errors_name_what_was_wrong() {
+    let cases: &[(&str, usize, &str)] = &[
+        ("consumer:c2", 20, "`c2` names no client; did you mean `c1`?"),
+        ("consumer:p1", 20, "`p1` is a producer, not a consumer"),
+        ("producer:c1", 20, "`c1` is a consumer, not a producer"),
+        ("consumer:", 20, "`consumer:NAME` needs a consumer name after the colon"),
+        ("consumer:/0", 20, "`consumer:NAME` needs a consumer name after the colon"),
+        ("consumer:c1/2", 23, "instance 2 does not exist: consumer `c1` runs 2 instances, 0 to 1"),
+        (
+            "consumer:c1/x",
+            23,
+            "`consumer:c1/K` needs an instance number, found \"x\": consumer `c1` runs 2 instances, 0 to 1",
+        ),
+        ("coordinator:group:g2", 29, "group `g2` is the group of no consumer; did you mean `g1`?"),
+        ("coordinator:group:", 29, "`coordinator:group:GROUP` needs a group id after `group:`"),
+        (
+            "coordinator:grop:g1",
+            23,
+            "the coordinator kind must be one of \"group\" or \"transaction\", found \"grop\"; did you mean \"group\"?",
+        ),
+        ("coordinator:transaction:tx", 10, "transaction coordinator targets are not supported yet by this build"),
+        ("consumr:c1", 10, "unknown target kind `consumr`; did you mean `consumer`?"),
+    ];
+    for &(target, col, message) in cases {
+        let src =
+            with_consumer(&format!("instances = 2\n[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"{target}\"\n"));
+        assert_eq!(error(&src), format!("s.toml:17:{col}: {message}"), "{target}");
+    }
+    let one = with_consumer("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"consumer:c1/1\"\n");
+    assert_eq!(error(&one), "s.toml:16:23: instance 1 does not exist: consumer `c1` runs 1 instance, 0");
+    let power = with_consumer("[[fault]]\nat_ms = 1\naction = \"power-loss\"\ntarget = \"consumer:c1\"\n");
+    assert_eq!(
+        error(&power),
+        "s.toml:16:10: power-loss applies to brokers (broker:N, leader:TOPIC/P or coordinator:group:GROUP), \
+         not to a consumer"
+    );
+    for (target, message) in [
+        ("consumer:c1", "s.toml:12:20: `c1` names no client (the file declares no [[consumer]])"),
+        (
+            "coordinator:group:g1",
+            "s.toml:12:29: group `g1` is the group of no consumer (the file declares no [[consumer]])",
+        ),
+    ] {
+        let src = with_base(&format!("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"{target}\"\n"));
+        assert_eq!(error(&src), message);
+    }
+}
+
+#[test]
+fn consumer_triggers_count_polls_processed_records_and_commits() {
+    for (word, event) in
+        [("polled", ClientEvent::Polled), ("processed", ClientEvent::Processed), ("committed", ClientEvent::Committed)]
+    {
+        let src = with_consumer(&format!(
+            "[[fault]]\nafter = \"c1 {word} 3\"\naction = \"crash\"\ntarget = \"consumer:c1\"\n"
+        ));
+        assert_eq!(load(&src).faults[0].trigger, Trigger::Client { client: ClientRef::Consumer(0), event, n: 3 });
+    }
+}
+
+#[test]
+fn a_record_processed_trigger_needs_a_consumer_of_the_producers_topic() {
+    let src = with_consumer("[[fault]]\nafter = \"p1#5 processed\"\naction = \"crash\"\ntarget = \"broker:1\"\n");
+    assert_eq!(load(&src).faults[0].trigger, Trigger::Record { producer: 0, index: 5, event: RecordEvent::Processed });
+    let elsewhere = "name = \"t\"\n[[topic]]\nname = \"orders\"\n[[topic]]\nname = \"other\"\n\
+                     [[producer]]\nname = \"p1\"\ntopic = \"orders\"\nrecords = 10\n\
+                     [[consumer]]\nname = \"c1\"\ngroup = \"g1\"\ntopics = [\"other\"]\n\
+                     [[fault]]\nafter = \"p1#5 processed\"\naction = \"crash\"\ntarget = \"broker:1\"\n";
+    assert_eq!(
+        error(elsewhere),
+        "s.toml:15:15: `p1#5 processed` can never happen: no [[consumer]] subscribes to topic `orders`, which \
+         p1 writes to"
+    );
+    let both = elsewhere.replace("[\"other\"]", "[\"other\", \"orders\"]");
+    assert_eq!(load(&both).faults[0].trigger, Trigger::Record { producer: 0, index: 5, event: RecordEvent::Processed });
+}
+
+#[test]
+fn consumer_trigger_errors_name_what_was_wrong() {
+    let cases: &[(&str, usize, &str)] = &[
+        ("c1 acked 3", 13, "consumer c1 has no `acked` events; consumers count polled, processed and committed"),
+        (
+            "c1 txn-committed 1",
+            13,
+            "consumer c1 has no `txn-committed` events; consumers count polled, processed and committed",
+        ),
+        ("p1 processed 3", 13, "producer p1 has no `processed` events; producers count acked"),
+        ("c1 pollled 3", 13, "the client event must be one of"),
+        ("c2 polled 1", 10, "`c2` names no client; did you mean `c1`?"),
+        ("q1 polled 1", 10, "`q1` names no client; did you mean `p1`?"),
+        ("c1#3 acked", 10, "`c1` is a consumer, not a producer"),
+        ("c1 polled 0", 20, "the count N in \"CLIENT EVENT N\" must be at least 1, found \"0\""),
+    ];
+    for &(after, col, message) in cases {
+        let src =
+            with_consumer(&format!("[[fault]]\nafter = \"{after}\"\naction = \"crash\"\ntarget = \"broker:1\"\n"));
+        assert_error(&src, 14, col, message);
+    }
+    let none = "name = \"t\"\n[[fault]]\nafter = \"c1 polled 1\"\naction = \"crash\"\ntarget = \"broker:1\"\n";
+    assert_eq!(error(none), "s.toml:3:10: `c1` names no client (the file declares no [[producer]] or [[consumer]])");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Nemesis
 
 #[test]
@@ -951,7 +1516,7 @@ fn every_nemesis_key_is_read() {
         r#"name = "t"
 [nemesis]
 actions = ["crash", "power-loss", "isolate", "pause"]
-targets = ["brokers", "producers"]
+targets = ["brokers", "producers", "consumers"]
 interval_ms = [10, 20]
 start_ms = 100
 stop_ms = 900
@@ -964,7 +1529,7 @@ safe_power_loss = true
         s.nemesis,
         Some(NemesisSpec {
             actions: vec![FaultAction::Crash, FaultAction::PowerLoss, FaultAction::Isolate, FaultAction::Pause],
-            targets: vec![TargetClass::Brokers, TargetClass::Producers],
+            targets: vec![TargetClass::Brokers, TargetClass::Producers, TargetClass::Consumers],
             interval_ms: (10, 20),
             start_ms: 100,
             stop_ms: 900,
@@ -978,8 +1543,7 @@ safe_power_loss = true
 #[test]
 fn nemesis_errors_name_what_was_wrong() {
     let cases: &[(&str, usize, usize, &str)] = &[
-        ("targets = [\"brokers\", \"consumers\"]", 3, 23, "consumers are not supported yet by this build"),
-        ("targets = [\"processors\"]", 3, 12, "processors are not supported yet by this build"),
+        ("targets = [\"brokers\", \"processors\"]", 3, 23, "processors are not supported yet by this build"),
         ("targets = [\"broker\"]", 3, 12, "did you mean \"brokers\"?"),
         ("actions = []", 3, 11, "`actions` must not be empty"),
         ("actions = [\"crash\", \"explode\"]", 3, 21, "found \"explode\"; did you mean"),
@@ -1068,7 +1632,7 @@ fn temp_path(tag: &str) -> std::path::PathBuf {
 #[test]
 fn load_file_reads_a_scenario_and_labels_errors_with_the_path() {
     let path = temp_path("ok");
-    std::fs::write(&path, contract_example_without_consumers()).unwrap();
+    std::fs::write(&path, contract_example_without_processor()).unwrap();
     let s = load_file(&path).unwrap();
     assert_eq!(s.producers[0].name, "p1");
 
@@ -1111,6 +1675,19 @@ fn assert_consistent(s: &Scenario) {
     for p in &s.producers {
         assert!(s.topics.iter().any(|t| t.name == p.topic));
     }
+    let (min, max) = (s.cluster.config.group_min_session_timeout_ms, s.cluster.config.group_max_session_timeout_ms);
+    for c in &s.consumers {
+        assert!(!c.topics.is_empty());
+        assert!(c.topics.iter().all(|t| s.topics.iter().any(|x| &x.name == t)));
+        assert!((1..=64).contains(&c.instances) && c.poll_timeout_ms >= 1 && c.config.max_poll_records >= 1);
+        assert_eq!(c.config.enable_auto_commit, c.commit == CommitMode::Auto);
+        assert!(c.config.heartbeat_interval_ms < c.config.session_timeout_ms);
+        assert!((min..=max).contains(&c.config.session_timeout_ms));
+    }
+    let mut names: Vec<&str> =
+        s.producers.iter().map(|p| p.name.as_str()).chain(s.consumers.iter().map(|c| c.name.as_str())).collect();
+    names.sort_unstable();
+    assert!(names.windows(2).all(|w| w[0] != w[1]), "client names are unique: {names:?}");
     for f in &s.faults {
         match &f.target {
             Target::Broker(b) => assert!((1..=s.cluster.brokers).contains(b)),
@@ -1119,16 +1696,26 @@ fn assert_consistent(s: &Scenario) {
                 assert!(*partition < t.partitions);
             }
             Target::Producer(i) => assert!(*i < s.producers.len()),
-            Target::Consumer { consumer, .. } => assert!(*consumer < s.consumers.len()),
-            Target::GroupCoordinator(_) => {}
+            Target::Consumer { consumer, instance } => {
+                assert!(*consumer < s.consumers.len());
+                assert!(instance.is_none_or(|k| k < s.consumers[*consumer].instances));
+            }
+            Target::GroupCoordinator(g) => assert!(s.consumers.iter().any(|c| &c.group == g)),
         }
         match f.trigger {
             Trigger::AtMs(_) => {}
-            Trigger::Record { producer, index, .. } => assert!(index < s.producers[producer].records),
-            Trigger::Client { client: ClientRef::Producer(producer), n, .. } => {
-                assert!(producer < s.producers.len() && n >= 1)
+            Trigger::Record { producer, index, event } => {
+                assert!(index < s.producers[producer].records);
+                let topic = &s.producers[producer].topic;
+                assert!(event != RecordEvent::Processed || s.consumers.iter().any(|c| c.topics.contains(topic)));
             }
-            Trigger::Client { client: ClientRef::Consumer(c), n, .. } => assert!(c < s.consumers.len() && n >= 1),
+            Trigger::Client { client: ClientRef::Producer(producer), n, event } => {
+                assert!(producer < s.producers.len() && n >= 1 && event == ClientEvent::Acked)
+            }
+            Trigger::Client { client: ClientRef::Consumer(c), n, event } => {
+                assert!(c < s.consumers.len() && n >= 1);
+                assert!(matches!(event, ClientEvent::Polled | ClientEvent::Processed | ClientEvent::Committed));
+            }
         }
     }
 }
@@ -1146,7 +1733,7 @@ fn check_no_panic(src: &str) {
 
 #[test]
 fn every_truncation_of_the_contract_example_is_handled_without_panicking() {
-    for src in [CONTRACT_EXAMPLE.to_string(), contract_example_without_consumers()] {
+    for src in [CONTRACT_EXAMPLE.to_string(), contract_example_without_processor()] {
         for (i, _) in src.char_indices() {
             check_no_panic(&src[..i]);
         }
@@ -1199,6 +1786,20 @@ const JUNK: &[&str] = &[
     "\"leader:orders/4294967295\"",
     "\"leader:/0\"",
     "\"producer:\"",
+    "\"consumer:c1/1\"",
+    "\"consumer:c1/\"",
+    "\"coordinator:group:g1\"",
+    "\"coordinator:group:\"",
+    "\"coordinator:\"",
+    "\"c1 processed 0\"",
+    "\"c1 polled 1\"",
+    "\"p1#0 processed\"",
+    "[\"orders\", \"orders\"]",
+    "[\"orders\"]",
+    "\"read_committed\"",
+    "\"after-processing\"",
+    "false",
+    "44999",
     "\":\"",
     "\"#\"",
     "\"é\\u0000\"",
@@ -1231,10 +1832,10 @@ proptest! {
 
     #[test]
     fn replacing_any_value_of_the_example_with_junk_never_panics(
-        line in 0usize..60,
+        line in 0usize..100,
         junk in proptest::sample::select(JUNK),
     ) {
-        let src = contract_example_without_consumers();
+        let src = contract_example_without_processor();
         let lines: Vec<&str> = src.lines().collect();
         let line = line % lines.len();
         let mutated: Vec<String> = lines
@@ -1253,7 +1854,7 @@ proptest! {
         at in 0usize..2000,
         text in "[ -~\n]{0,12}",
     ) {
-        let src = contract_example_without_consumers();
+        let src = contract_example_without_processor();
         let mut at = at % (src.len() + 1);
         while !src.is_char_boundary(at) {
             at -= 1;

@@ -11,9 +11,9 @@ use thiserror::Error;
 use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::model::{
-    Acks, Bound, BrokerConfig, ClientEvent, ClientRef, ClusterSpec, Expectation, FaultAction, FaultSpec, NemesisSpec,
-    NetworkSpec, OnRestart, ProducerConfig, ProducerSpec, RecordEvent, Scenario, Target, TargetClass, TopicSpec,
-    Trigger,
+    Acks, Bound, BrokerConfig, ClientEvent, ClientRef, ClusterSpec, CommitMode, ConsumerConfig, ConsumerSpec,
+    Expectation, FaultAction, FaultSpec, IsolationLevel, NemesisSpec, NetworkSpec, OffsetReset, OnRestart,
+    ProducerConfig, ProducerSpec, RecordEvent, Scenario, Target, TargetClass, TopicSpec, Trigger,
 };
 use crate::report::Anomalies;
 
@@ -139,6 +139,12 @@ const BROKER_CONFIG_KEYS: &[&str] = &[
     "broker.heartbeat.interval.ms",
     "replica.fetch.wait.max.ms",
     "replica.fetch.backoff.ms",
+    "offsets.topic.num.partitions",
+    "offsets.topic.replication.factor",
+    "offsets.commit.timeout.ms",
+    "group.initial.rebalance.delay.ms",
+    "group.min.session.timeout.ms",
+    "group.max.session.timeout.ms",
 ];
 const NETWORK_KEYS: &[&str] = &["latency_ms"];
 const TOPIC_KEYS: &[&str] = &["name", "partitions", "replication_factor", "config"];
@@ -167,6 +173,22 @@ const PRODUCER_CONFIG_KEYS: &[&str] = &[
     "request.timeout.ms",
     "delivery.timeout.ms",
     "transactional.id",
+];
+const CONSUMER_KEYS: &[&str] =
+    &["name", "group", "topics", "commit", "processing_ms", "instances", "poll_timeout_ms", "config"];
+const CONSUMER_CONFIG_KEYS: &[&str] = &[
+    "enable.auto.commit",
+    "auto.commit.interval.ms",
+    "auto.offset.reset",
+    "isolation.level",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "max.poll.records",
+    "request.timeout.ms",
+    "default.api.timeout.ms",
+    "fetch.max.wait.ms",
+    "retry.backoff.ms",
 ];
 const FAULT_KEYS: &[&str] = &["at_ms", "after", "action", "target", "restart_after_ms", "duration_ms"];
 const NEMESIS_KEYS: &[&str] =
@@ -202,9 +224,23 @@ const CLIENT_EVENTS: &[(&str, ClientEvent)] = &[
 ];
 const ON_RESTART: &[(&str, OnRestart)] =
     &[("resend-unacked", OnRestart::ResendUnacked), ("skip-unacked", OnRestart::SkipUnacked)];
+const COMMIT_MODES: &[(&str, CommitMode)] = &[
+    ("auto", CommitMode::Auto),
+    ("before-processing", CommitMode::BeforeProcessing),
+    ("after-processing", CommitMode::AfterProcessing),
+];
+const OFFSET_RESETS: &[(&str, OffsetReset)] =
+    &[("earliest", OffsetReset::Earliest), ("latest", OffsetReset::Latest), ("none", OffsetReset::None)];
+const ISOLATION_LEVELS: &[(&str, IsolationLevel)] =
+    &[("read_uncommitted", IsolationLevel::ReadUncommitted), ("read_committed", IsolationLevel::ReadCommitted)];
+const COORDINATOR_KINDS: &[(&str, bool)] = &[("group", true), ("transaction", false)];
 
 /// Java `int` bound of Kafka's INT-typed configs.
 const INT_MAX: i64 = i32::MAX as i64;
+/// Java `short` bound of Kafka's SHORT-typed configs.
+const SHORT_MAX: i64 = i16::MAX as i64;
+/// Most members one `[[consumer]]` may run.
+const MAX_INSTANCES: i64 = 64;
 /// Kafka's `replica.socket.timeout.ms` default, which `replica.fetch.wait.max.ms` may not exceed.
 const REPLICA_SOCKET_TIMEOUT_MS: u64 = 30_000;
 /// The idempotent producer's limit on `max.in.flight.requests.per.connection`.
@@ -254,6 +290,22 @@ struct Field<'a> {
 struct Cx<'s> {
     src: &'s str,
     file: &'s str,
+}
+
+/// What the file declared before its faults, which targets and triggers refer to.
+struct Declared<'d> {
+    brokers: u32,
+    topics: &'d [TopicSpec],
+    producers: &'d [ProducerSpec],
+    consumers: &'d [ConsumerSpec],
+}
+
+/// A client name already given, for the uniqueness check: producers and consumers share one
+/// namespace, since triggers name clients.
+struct Taken {
+    name: String,
+    kind: &'static str,
+    at: usize,
 }
 
 /// "a string", "an integer", ...: what a value is, for type errors.
@@ -564,10 +616,8 @@ impl Cx<'_> {
     /// The whole scenario.
     fn scenario(&self, root: Tab<'_>) -> R<Scenario> {
         self.check_keys(&root, TOP_KEYS)?;
-        for (key, what) in [("consumer", "consumers"), ("processor", "processors")] {
-            if let Some(f) = root.get(key) {
-                return Err(self.err(f.at, format!("{what} are not supported yet by this build")));
-            }
+        if let Some(f) = root.get("processor") {
+            return Err(self.err(f.at, "processors are not supported yet by this build"));
         }
         let defaults = Scenario::default();
         let name = self.string(self.required(&root, "name")?)?.to_string();
@@ -586,11 +636,15 @@ impl Cx<'_> {
         let cluster = self.cluster(&root)?;
         let network = self.network(&root)?;
         let topics = self.topics(&root, cluster.brokers)?;
-        let producers = self.producers(&root, &topics)?;
+        let mut taken = Vec::new();
+        let producers = self.producers(&root, &topics, &mut taken)?;
+        let consumers = self.consumers(&root, &topics, &cluster.config, &mut taken)?;
+        let declared =
+            Declared { brokers: cluster.brokers, topics: &topics, producers: &producers, consumers: &consumers };
         let mut faults = Vec::new();
         if let Some(f) = root.get("fault") {
             for t in self.tables(f, "[[fault]]")? {
-                faults.push(self.fault(&t, cluster.brokers, &topics, &producers)?);
+                faults.push(self.fault(&t, &declared)?);
             }
         }
         let nemesis = match root.get("nemesis") {
@@ -610,7 +664,7 @@ impl Cx<'_> {
             network,
             topics,
             producers,
-            consumers: Vec::new(),
+            consumers,
             faults,
             nemesis,
             expect,
@@ -663,6 +717,38 @@ impl Cx<'_> {
         }
         if let Some(f) = t.get("replica.fetch.backoff.ms") {
             c.replica_fetch_backoff_ms = self.int(f, 0, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("offsets.topic.num.partitions") {
+            c.offsets_topic_num_partitions = self.u32_in(f, 1, 1000)?;
+        }
+        // Kafka's SHORT config; at run time the replication factor is capped at the broker count.
+        if let Some(f) = t.get("offsets.topic.replication.factor") {
+            c.offsets_topic_replication_factor = self.u32_in(f, 1, SHORT_MAX)?;
+        }
+        if let Some(f) = t.get("offsets.commit.timeout.ms") {
+            c.offsets_commit_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("group.initial.rebalance.delay.ms") {
+            c.group_initial_rebalance_delay_ms = self.int(f, 0, INT_MAX)? as u64;
+        }
+        let min_session = t.get("group.min.session.timeout.ms");
+        if let Some(f) = min_session {
+            c.group_min_session_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        let max_session = t.get("group.max.session.timeout.ms");
+        if let Some(f) = max_session {
+            c.group_max_session_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if c.group_min_session_timeout_ms > c.group_max_session_timeout_ms {
+            let at = max_session.or(min_session).map_or(t.at, |f| f.at);
+            return Err(self.err(
+                at,
+                format!(
+                    "`group.min.session.timeout.ms` ({}) must be at most \
+                     `group.max.session.timeout.ms` ({}): no consumer could join a group",
+                    c.group_min_session_timeout_ms, c.group_max_session_timeout_ms
+                ),
+            ));
         }
         if c.replica_fetch_wait_max_ms > REPLICA_SOCKET_TIMEOUT_MS {
             let at = fetch_wait.map_or(t.at, |f| f.at);
@@ -772,10 +858,9 @@ impl Cx<'_> {
         Ok(topics)
     }
 
-    /// Every `[[producer]]`.
-    fn producers(&self, root: &Tab<'_>, topics: &[TopicSpec]) -> R<Vec<ProducerSpec>> {
+    /// Every `[[producer]]`; their names join `taken`.
+    fn producers(&self, root: &Tab<'_>, topics: &[TopicSpec], taken: &mut Vec<Taken>) -> R<Vec<ProducerSpec>> {
         let mut producers: Vec<ProducerSpec> = Vec::new();
-        let mut declared_at: Vec<usize> = Vec::new();
         let Some(f) = root.get("producer") else {
             return Ok(producers);
         };
@@ -786,30 +871,7 @@ impl Cx<'_> {
                     return Err(self.err(f.key_at, format!("transactions are not supported yet ({key})")));
                 }
             }
-            let name_f = self.required(&t, "name")?;
-            let name = self.string(name_f)?;
-            if name.is_empty() {
-                return Err(self.err(name_f.at, "a client name must not be empty"));
-            }
-            if let Some(c) = name.chars().find(|&c| c == '#' || c == '/' || c.is_whitespace()) {
-                return Err(self.err(
-                    name_f.at,
-                    format!(
-                        "client name \"{name}\" must not contain {:?}: names appear in record \
-                         values (NAME#I) and targets",
-                        c
-                    ),
-                ));
-            }
-            if let Some(i) = producers.iter().position(|p| p.name == name) {
-                return Err(self.err(
-                    name_f.at,
-                    format!(
-                        "client name `{name}` is already used by the producer at line {}",
-                        self.line_of(declared_at[i])
-                    ),
-                ));
-            }
+            let name = self.client_name(&t, "producer", taken)?;
             let topic_f = self.required(&t, "topic")?;
             let topic = self.string(topic_f)?;
             self.topic_index(topic_f.at, topic, topics)?;
@@ -830,10 +892,257 @@ impl Cx<'_> {
             if let Some(f) = t.get("config") {
                 p.config = self.producer_config(&self.table(f, "[producer.config]")?)?;
             }
-            declared_at.push(name_f.at);
             producers.push(p);
         }
         Ok(producers)
+    }
+
+    /// The `name` of a client table (`kind` is "producer" or "consumer"): not empty, free of the
+    /// separators of triggers and targets, and unique among `taken`, which it then joins. A name
+    /// given twice is reported at the later of the two.
+    fn client_name<'a>(&self, t: &Tab<'a>, kind: &'static str, taken: &mut Vec<Taken>) -> R<&'a str> {
+        let name_f = self.required(t, "name")?;
+        let name = self.string(name_f)?;
+        if name.is_empty() {
+            return Err(self.err(name_f.at, "a client name must not be empty"));
+        }
+        if let Some(c) = name.chars().find(|&c| c == '#' || c == '/' || c.is_whitespace()) {
+            let why = if kind == "producer" {
+                "names appear in record values (NAME#I) and targets"
+            } else {
+                "names appear in triggers (where '#' marks a record) and targets"
+            };
+            return Err(self.err(name_f.at, format!("client name \"{name}\" must not contain {c:?}: {why}")));
+        }
+        if let Some(first) = taken.iter().find(|x| x.name == name) {
+            let (at, earlier_kind, earlier_at) =
+                if first.at < name_f.at { (name_f.at, first.kind, first.at) } else { (first.at, kind, name_f.at) };
+            return Err(self.err(
+                at,
+                format!(
+                    "client name `{name}` is already used by the {earlier_kind} at line {}",
+                    self.line_of(earlier_at)
+                ),
+            ));
+        }
+        taken.push(Taken { name: name.to_string(), kind, at: name_f.at });
+        Ok(name)
+    }
+
+    /// Every `[[consumer]]`; their names join `taken`. `broker` bounds their session timeouts.
+    fn consumers(
+        &self,
+        root: &Tab<'_>,
+        topics: &[TopicSpec],
+        broker: &BrokerConfig,
+        taken: &mut Vec<Taken>,
+    ) -> R<Vec<ConsumerSpec>> {
+        let mut consumers = Vec::new();
+        let Some(f) = root.get("consumer") else {
+            return Ok(consumers);
+        };
+        for t in self.tables(f, "[[consumer]]")? {
+            consumers.push(self.consumer(&t, topics, broker, taken)?);
+        }
+        Ok(consumers)
+    }
+
+    /// One `[[consumer]]`, with the rules tying `commit` to `enable.auto.commit` and the session
+    /// timeout to the cluster's bounds.
+    fn consumer(
+        &self,
+        t: &Tab<'_>,
+        topics: &[TopicSpec],
+        broker: &BrokerConfig,
+        taken: &mut Vec<Taken>,
+    ) -> R<ConsumerSpec> {
+        self.check_keys(t, CONSUMER_KEYS)?;
+        let name = self.client_name(t, "consumer", taken)?;
+        let group_f = self.required(t, "group")?;
+        let group = self.string(group_f)?;
+        if group.trim().is_empty() {
+            return Err(self.err(
+                group_f.at,
+                "`group` must not be empty (Kafka: The configured group.id should not be an empty \
+                 string or whitespace.)",
+            ));
+        }
+        let subscribed = self.subscribed(self.required(t, "topics")?, topics)?;
+        let commit = match t.get("commit") {
+            Some(f) => Some(self.choice(f, COMMIT_MODES)?),
+            None => None,
+        };
+        let processing_ms = match t.get("processing_ms") {
+            Some(f) => self.u64_min(f, 0)?,
+            None => 1,
+        };
+        let instances = match t.get("instances") {
+            Some(f) => self.u32_in(f, 1, MAX_INSTANCES)?,
+            None => 1,
+        };
+        let poll_timeout_ms = match t.get("poll_timeout_ms") {
+            Some(f) => self.u64_min(f, 1)?,
+            None => 100,
+        };
+        let table = match t.get("config") {
+            Some(f) => Some(self.table(f, "[consumer.config]")?),
+            None => None,
+        };
+        let mut config = match &table {
+            Some(c) => self.consumer_config(c)?,
+            None => ConsumerConfig::default(),
+        };
+        let written = |key: &str| table.as_ref().and_then(|c| c.get(key));
+
+        // `commit` and `enable.auto.commit` say the same thing twice: each may be left out, and a
+        // contradiction is reported at `enable.auto.commit`.
+        let auto_commit = written("enable.auto.commit");
+        let commit = match (commit, auto_commit) {
+            (Some(CommitMode::Auto), Some(f)) if !config.enable_auto_commit => {
+                return Err(self.err(
+                    f.at,
+                    "\"enable.auto.commit\" = false contradicts commit = \"auto\"; set it to true \
+                     or use commit = \"before-processing\" or \"after-processing\"",
+                ));
+            }
+            (Some(manual @ (CommitMode::BeforeProcessing | CommitMode::AfterProcessing)), Some(f))
+                if config.enable_auto_commit =>
+            {
+                return Err(self.err(
+                    f.at,
+                    format!(
+                        "\"enable.auto.commit\" = true contradicts commit = \"{}\" (a manual \
+                         commit); set it to false or use commit = \"auto\"",
+                        manual.as_str()
+                    ),
+                ));
+            }
+            (Some(mode), _) => mode,
+            (None, _) if config.enable_auto_commit => CommitMode::Auto,
+            (None, _) => CommitMode::AfterProcessing,
+        };
+        config.enable_auto_commit = commit == CommitMode::Auto;
+
+        // The group coordinator answers a JoinGroup whose session timeout lies outside the
+        // broker's bounds with INVALID_SESSION_TIMEOUT: such a member could never join.
+        let (min, max) = (broker.group_min_session_timeout_ms, broker.group_max_session_timeout_ms);
+        let session = config.session_timeout_ms;
+        if !(min..=max).contains(&session) {
+            let bounds = format!(
+                "the cluster's `group.min.session.timeout.ms` to `group.max.session.timeout.ms` \
+                 ({min} to {max}): Kafka's JoinGroup would fail with INVALID_SESSION_TIMEOUT"
+            );
+            return Err(match written("session.timeout.ms") {
+                Some(f) => self.err(f.at, format!("`session.timeout.ms` ({session}) is outside {bounds}")),
+                None => self.err(
+                    table.as_ref().map_or(t.at, |c| c.at),
+                    format!(
+                        "the default `session.timeout.ms` ({session}) is outside {bounds}; set \
+                         \"session.timeout.ms\" in [consumer.config]"
+                    ),
+                ),
+            });
+        }
+        Ok(ConsumerSpec {
+            name: name.to_string(),
+            group: group.to_string(),
+            topics: subscribed,
+            commit,
+            processing_ms,
+            instances,
+            poll_timeout_ms,
+            config,
+        })
+    }
+
+    /// A consumer's `topics`: a non-empty array of declared topics, each listed once.
+    fn subscribed(&self, f: Field<'_>, topics: &[TopicSpec]) -> R<Vec<String>> {
+        let Some(array) = f.item.as_array() else {
+            let mut e = self.type_err(f, "an array of topic names");
+            if let Some(s) = f.item.as_str() {
+                e.message.push_str(&format!(" (write [\"{s}\"])"));
+            }
+            return Err(e);
+        };
+        if array.is_empty() {
+            return Err(self.err(f.at, "`topics` must not be empty: list the topics the group subscribes to"));
+        }
+        let mut out: Vec<String> = Vec::new();
+        for v in array.iter() {
+            let at = v.span().map_or(f.at, |s| s.start);
+            let Some(name) = v.as_str() else {
+                return Err(self.err(
+                    at,
+                    format!("`topics` must list topic names (strings), found {}", kind(&Item::Value(v.clone()))),
+                ));
+            };
+            self.topic_index(at, name, topics)?;
+            if out.iter().any(|t| t == name) {
+                return Err(self.err(at, format!("topic `{name}` is listed twice in `topics`")));
+            }
+            out.push(name.to_string());
+        }
+        Ok(out)
+    }
+
+    /// `[consumer.config]`, with the Java client's ranges and its heartbeat rule.
+    fn consumer_config(&self, t: &Tab<'_>) -> R<ConsumerConfig> {
+        if let Some(f) = t.get("group.id") {
+            return Err(self.err(f.key_at, "`group.id` is written as `group = \"...\"` in [[consumer]], not here"));
+        }
+        self.check_keys(t, CONSUMER_CONFIG_KEYS)?;
+        let mut c = ConsumerConfig::default();
+        if let Some(f) = t.get("enable.auto.commit") {
+            c.enable_auto_commit = self.bool(f)?;
+        }
+        if let Some(f) = t.get("auto.commit.interval.ms") {
+            c.auto_commit_interval_ms = self.int(f, 0, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("auto.offset.reset") {
+            c.auto_offset_reset = self.choice(f, OFFSET_RESETS)?;
+        }
+        if let Some(f) = t.get("isolation.level") {
+            c.isolation_level = self.choice(f, ISOLATION_LEVELS)?;
+        }
+        let session = t.get("session.timeout.ms");
+        if let Some(f) = session {
+            c.session_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        let heartbeat = t.get("heartbeat.interval.ms");
+        if let Some(f) = heartbeat {
+            c.heartbeat_interval_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("max.poll.interval.ms") {
+            c.max_poll_interval_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("max.poll.records") {
+            c.max_poll_records = self.int(f, 1, INT_MAX)? as u32;
+        }
+        if let Some(f) = t.get("request.timeout.ms") {
+            c.request_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("default.api.timeout.ms") {
+            c.default_api_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("fetch.max.wait.ms") {
+            c.fetch_max_wait_ms = self.int(f, 0, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("retry.backoff.ms") {
+            c.retry_backoff_ms = self.u64_min(f, 0)?;
+        }
+        // Heartbeat's constructor in the Java client.
+        if c.heartbeat_interval_ms >= c.session_timeout_ms {
+            let at = heartbeat.or(session).map_or(t.at, |f| f.at);
+            return Err(self.err(
+                at,
+                format!(
+                    "`heartbeat.interval.ms` ({}) must be below `session.timeout.ms` ({}) (Kafka: \
+                     Heartbeat must be set lower than the session timeout)",
+                    c.heartbeat_interval_ms, c.session_timeout_ms
+                ),
+            ));
+        }
+        Ok(c)
     }
 
     /// The index of declared topic `name`, or an error naming the nearest one.
@@ -848,14 +1157,48 @@ impl Cx<'_> {
         Err(self.err(at, format!("topic `{name}` is not declared{hint}")))
     }
 
-    /// The index of the producer called `name`, or an error naming the nearest client.
-    fn client_index(&self, at: usize, name: &str, producers: &[ProducerSpec]) -> R<usize> {
-        if let Some(i) = producers.iter().position(|p| p.name == name) {
+    /// The client called `name`, or an error naming the nearest client of any kind.
+    fn client(&self, at: usize, name: &str, d: &Declared<'_>) -> R<ClientRef> {
+        if let Some(i) = d.producers.iter().position(|p| p.name == name) {
+            return Ok(ClientRef::Producer(i));
+        }
+        if let Some(i) = d.consumers.iter().position(|c| c.name == name) {
+            return Ok(ClientRef::Consumer(i));
+        }
+        let all = d.producers.iter().map(|p| p.name.as_str()).chain(d.consumers.iter().map(|c| c.name.as_str()));
+        let hint = match nearest(name, all) {
+            Some(n) => format!("; did you mean `{n}`?"),
+            None => " (the file declares no [[producer]] or [[consumer]])".into(),
+        };
+        Err(self.err(at, format!("`{name}` names no client{hint}")))
+    }
+
+    /// The index of the producer called `name`, or an error naming the nearest producer.
+    fn producer_index(&self, at: usize, name: &str, d: &Declared<'_>) -> R<usize> {
+        if let Some(i) = d.producers.iter().position(|p| p.name == name) {
             return Ok(i);
         }
-        let hint = match nearest(name, producers.iter().map(|p| p.name.as_str())) {
+        if d.consumers.iter().any(|c| c.name == name) {
+            return Err(self.err(at, format!("`{name}` is a consumer, not a producer")));
+        }
+        let hint = match nearest(name, d.producers.iter().map(|p| p.name.as_str())) {
             Some(n) => format!("; did you mean `{n}`?"),
             None => " (the file declares no [[producer]])".into(),
+        };
+        Err(self.err(at, format!("`{name}` names no client{hint}")))
+    }
+
+    /// The index of the consumer called `name`, or an error naming the nearest consumer.
+    fn consumer_index(&self, at: usize, name: &str, d: &Declared<'_>) -> R<usize> {
+        if let Some(i) = d.consumers.iter().position(|c| c.name == name) {
+            return Ok(i);
+        }
+        if d.producers.iter().any(|p| p.name == name) {
+            return Err(self.err(at, format!("`{name}` is a producer, not a consumer")));
+        }
+        let hint = match nearest(name, d.consumers.iter().map(|c| c.name.as_str())) {
+            Some(n) => format!("; did you mean `{n}`?"),
+            None => " (the file declares no [[consumer]])".into(),
         };
         Err(self.err(at, format!("`{name}` names no client{hint}")))
     }
@@ -1002,14 +1345,14 @@ impl Cx<'_> {
     }
 
     /// One `[[fault]]`.
-    fn fault(&self, t: &Tab<'_>, brokers: u32, topics: &[TopicSpec], producers: &[ProducerSpec]) -> R<FaultSpec> {
+    fn fault(&self, t: &Tab<'_>, d: &Declared<'_>) -> R<FaultSpec> {
         self.check_keys(t, FAULT_KEYS)?;
         let trigger = match (t.get("at_ms"), t.get("after")) {
             (Some(_), Some(after)) => {
                 return Err(self.err(after.key_at, "a fault has one trigger, `at_ms` or `after`, not both"));
             }
             (Some(f), None) => Trigger::AtMs(self.u64_min(f, 0)?),
-            (None, Some(f)) => self.trigger(f, producers)?,
+            (None, Some(f)) => self.trigger(f, d)?,
             (None, None) => {
                 return Err(self.err(
                     t.at,
@@ -1020,12 +1363,20 @@ impl Cx<'_> {
         };
         let action = self.choice(self.required(t, "action")?, ACTIONS)?;
         let target_f = self.required(t, "target")?;
-        let target = self.target(target_f, brokers, topics, producers)?;
+        let target = self.target(target_f, d)?;
         if action == FaultAction::PowerLoss {
-            if let Target::Producer(_) = target {
+            let client = match target {
+                Target::Producer(_) => Some("producer"),
+                Target::Consumer { .. } => Some("consumer"),
+                _ => None,
+            };
+            if let Some(client) = client {
                 return Err(self.err(
                     target_f.at,
-                    "power-loss applies to brokers (broker:N or leader:TOPIC/P), not to a producer",
+                    format!(
+                        "power-loss applies to brokers (broker:N, leader:TOPIC/P or \
+                         coordinator:group:GROUP), not to a {client}"
+                    ),
                 ));
             }
         }
@@ -1067,14 +1418,17 @@ impl Cx<'_> {
         Ok(FaultSpec { trigger, action, target, restart_after_ms, duration_ms })
     }
 
-    /// `target = "broker:N" | "leader:TOPIC/P" | "producer:NAME"`.
-    fn target(&self, f: Field<'_>, brokers: u32, topics: &[TopicSpec], producers: &[ProducerSpec]) -> R<Target> {
+    /// `target = "broker:N" | "leader:TOPIC/P" | "producer:NAME" | "consumer:NAME[/K]" |
+    /// "coordinator:group:GROUP"`.
+    fn target(&self, f: Field<'_>, d: &Declared<'_>) -> R<Target> {
+        let (brokers, topics) = (d.brokers, d.topics);
         let s = self.string(f)?;
         let Some((kind, rest)) = s.split_once(':') else {
             return Err(self.err(
                 f.at,
                 format!(
-                    "`target` must be \"broker:N\", \"leader:TOPIC/P\" or \"producer:NAME\", \
+                    "`target` must be \"broker:N\", \"leader:TOPIC/P\", \"producer:NAME\", \
+                     \"consumer:NAME\", \"consumer:NAME/K\" or \"coordinator:group:GROUP\", \
                      found \"{s}\""
                 ),
             ));
@@ -1117,11 +1471,54 @@ impl Cx<'_> {
             "producer" if rest.is_empty() => {
                 Err(self.err(rest_at, "`producer:NAME` needs a producer name after the colon"))
             }
-            "producer" => Ok(Target::Producer(self.client_index(rest_at, rest, producers)?)),
-            "coordinator" => Err(self.err(f.at, "coordinator targets are not supported yet by this build")),
-            "consumer" | "processor" => {
-                Err(self.err(f.at, format!("{kind} targets are not supported yet by this build")))
+            "producer" => Ok(Target::Producer(self.producer_index(rest_at, rest, d)?)),
+            "consumer" => {
+                let (name, instance) = match rest.split_once('/') {
+                    Some((name, k)) => (name, Some(k)),
+                    None => (rest, None),
+                };
+                if name.is_empty() {
+                    return Err(self.err(rest_at, "`consumer:NAME` needs a consumer name after the colon"));
+                }
+                let c = self.consumer_index(rest_at, name, d)?;
+                let Some(k) = instance else {
+                    return Ok(Target::Consumer { consumer: c, instance: None });
+                };
+                let k_at = self.inside(f, kind.len() + 1 + name.len() + 1);
+                let instances = d.consumers[c].instances;
+                let runs = if instances == 1 {
+                    format!("consumer `{name}` runs 1 instance, 0")
+                } else {
+                    format!("consumer `{name}` runs {instances} instances, 0 to {}", instances - 1)
+                };
+                match k.parse::<u32>() {
+                    Ok(k) if k < instances => Ok(Target::Consumer { consumer: c, instance: Some(k) }),
+                    Ok(k) => Err(self.err(k_at, format!("instance {k} does not exist: {runs}"))),
+                    Err(_) => {
+                        Err(self
+                            .err(k_at, format!("`consumer:{name}/K` needs an instance number, found \"{k}\": {runs}")))
+                    }
+                }
             }
+            "coordinator" => {
+                let (which, id) = rest.split_once(':').unwrap_or((rest, ""));
+                if !self.word(rest_at, "the coordinator kind", which, COORDINATOR_KINDS)? {
+                    return Err(self.err(f.at, "transaction coordinator targets are not supported yet by this build"));
+                }
+                let id_at = self.inside(f, kind.len() + 1 + which.len() + 1);
+                if id.is_empty() {
+                    return Err(self.err(id_at, "`coordinator:group:GROUP` needs a group id after `group:`"));
+                }
+                if d.consumers.iter().any(|c| c.group == id) {
+                    return Ok(Target::GroupCoordinator(id.to_string()));
+                }
+                let hint = match nearest(id, d.consumers.iter().map(|c| c.group.as_str())) {
+                    Some(g) => format!("; did you mean `{g}`?"),
+                    None => " (the file declares no [[consumer]])".into(),
+                };
+                Err(self.err(id_at, format!("group `{id}` is the group of no consumer{hint}")))
+            }
+            "processor" => Err(self.err(f.at, "processor targets are not supported yet by this build")),
             other => {
                 let hint = nearest(other, TARGET_KINDS.iter().copied())
                     .map(|n| format!("; did you mean `{n}`?"))
@@ -1132,7 +1529,8 @@ impl Cx<'_> {
     }
 
     /// `after = "P#I EVENT"` or `after = "CLIENT EVENT N"`.
-    fn trigger(&self, f: Field<'_>, producers: &[ProducerSpec]) -> R<Trigger> {
+    fn trigger(&self, f: Field<'_>, d: &Declared<'_>) -> R<Trigger> {
+        let producers = d.producers;
         let s = self.string(f)?;
         let w = words(s);
         let grammar = || {
@@ -1149,7 +1547,7 @@ impl Cx<'_> {
                 let Some((client, index)) = record.split_once('#') else {
                     return Err(grammar());
                 };
-                let p = self.client_index(self.inside(f, *at0), client, producers)?;
+                let p = self.producer_index(self.inside(f, *at0), client, d)?;
                 let index_at = self.inside(f, at0 + client.len() + 1);
                 let records = producers[p].records;
                 let Ok(index) = index.parse::<u32>() else {
@@ -1167,34 +1565,49 @@ impl Cx<'_> {
                 }
                 let event_at = self.inside(f, *at1);
                 let event = self.word(event_at, "the record event", event, RECORD_EVENTS)?;
-                if event == RecordEvent::Processed {
+                let topic = &producers[p].topic;
+                if event == RecordEvent::Processed && !d.consumers.iter().any(|c| c.topics.contains(topic)) {
                     return Err(self.err(
                         event_at,
-                        "`processed` triggers need consumers, which are not supported yet by \
-                         this build",
+                        format!(
+                            "`{record} processed` can never happen: no [[consumer]] subscribes to \
+                             topic `{topic}`, which {client} writes to"
+                        ),
                     ));
                 }
                 Ok(Trigger::Record { producer: p, index, event })
             }
             [(at0, client), (at1, event), (at2, n)] if !client.contains('#') => {
-                let p = self.client_index(self.inside(f, *at0), client, producers)?;
+                let who = self.client(self.inside(f, *at0), client, d)?;
                 let event_at = self.inside(f, *at1);
                 let event = self.word(event_at, "the client event", event, CLIENT_EVENTS)?;
-                match event {
-                    ClientEvent::Acked => {}
-                    ClientEvent::TxnCommitted | ClientEvent::TxnAborted => {
+                match (who, event) {
+                    (ClientRef::Producer(_), ClientEvent::Acked)
+                    | (ClientRef::Consumer(_), ClientEvent::Polled | ClientEvent::Processed | ClientEvent::Committed) =>
+                        {}
+                    (ClientRef::Producer(_), ClientEvent::TxnCommitted | ClientEvent::TxnAborted) => {
                         return Err(self.err(event_at, format!("transactions are not supported yet ({})", w[1].1)));
                     }
-                    _ => {
+                    (ClientRef::Producer(_), _) => {
                         return Err(self.err(
                             event_at,
                             format!("producer {client} has no `{}` events; producers count acked", w[1].1),
                         ));
                     }
+                    (ClientRef::Consumer(_), _) => {
+                        return Err(self.err(
+                            event_at,
+                            format!(
+                                "consumer {client} has no `{}` events; consumers count polled, \
+                                 processed and committed",
+                                w[1].1
+                            ),
+                        ));
+                    }
                 }
                 let n_at = self.inside(f, *at2);
                 match n.parse::<u64>() {
-                    Ok(n) if n >= 1 => Ok(Trigger::Client { client: ClientRef::Producer(p), event, n }),
+                    Ok(n) if n >= 1 => Ok(Trigger::Client { client: who, event, n }),
                     _ => {
                         Err(self
                             .err(n_at, format!("the count N in \"CLIENT EVENT N\" must be at least 1, found \"{n}\"")))
@@ -1216,11 +1629,10 @@ impl Cx<'_> {
             let classes = self.list(f, TARGET_CLASSES)?;
             if let Some(array) = f.item.as_array() {
                 for (class, v) in classes.iter().zip(array.iter()) {
-                    if matches!(class, TargetClass::Consumers | TargetClass::Processors) {
-                        let what = v.as_str().unwrap_or_default();
+                    if *class == TargetClass::Processors {
                         return Err(self.err(
                             v.span().map_or(f.at, |s| s.start),
-                            format!("{what} are not supported yet by this build"),
+                            "processors are not supported yet by this build",
                         ));
                     }
                 }
