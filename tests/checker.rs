@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use kafkasim::check::{check, EventKind, FinalPartition, FinalReplica, History, LogBatch, Verdict, FINDINGS_CAP};
-use kafkasim::check::{Event, RecordList};
+use kafkasim::check::{ConsumerInfo, Deliveries, Delivery, Event, GroupRecord, MetaRecord, RecordId, RecordList};
 use kafkasim::report::json::to_json_line;
 use kafkasim::report::text::to_text;
 use kafkasim::report::{build_report, Report};
-use kafkasim::scenario::{Acks, Bound, Expectation, FaultAction, ProducerSpec, Scenario, TopicSpec};
+use kafkasim::scenario::{Acks, Bound, CommitMode, Expectation, FaultAction, ProducerSpec, Scenario, TopicSpec};
 use kafkasim::KafkaError;
 
 /// Builds a scenario and a history side by side.
@@ -137,6 +137,77 @@ impl Run {
         self
     }
 
+    /// Adds partition `TOPIC/NUMBER` (its index is the next one) with these replicas.
+    fn topic_partition(
+        &mut self,
+        topic: &str,
+        number: u32,
+        leader: Option<u32>,
+        isr: &[u32],
+        replicas: Vec<FinalReplica>,
+    ) -> &mut Self {
+        self.history.partitions.push(FinalPartition {
+            topic: topic.into(),
+            partition: number,
+            leader,
+            leader_epoch: 0,
+            isr: isr.to_vec(),
+            replicas,
+        });
+        self
+    }
+
+    /// Adds a `[[consumer]]` table.
+    fn consumer(&mut self, name: &str, group: &str, topics: &[&str], commit: CommitMode) -> &mut Self {
+        self.history.consumers.push(ConsumerInfo {
+            name: name.into(),
+            group: group.into(),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            commit,
+        });
+        self
+    }
+
+    fn assigned(&mut self, at: u64, consumer: u32, instance: u32, generation: i32, partitions: &[u32]) -> &mut Self {
+        self.ev(at, EventKind::Assigned { consumer, instance, generation, partitions: partitions.to_vec() })
+    }
+
+    /// `poll()` handed over these (partition, offset, index of p1) records.
+    fn polled(&mut self, at: u64, consumer: u32, instance: u32, records: &[(u32, u64, u32)]) -> &mut Self {
+        self.ev(at, EventKind::Polled { consumer, instance, records: deliveries(records) })
+    }
+
+    fn processed(&mut self, at: u64, consumer: u32, instance: u32, records: &[(u32, u64, u32)]) -> &mut Self {
+        self.ev(at, EventKind::Processed { consumer, instance, records: deliveries(records) })
+    }
+
+    fn committed(
+        &mut self,
+        at: u64,
+        consumer: u32,
+        instance: u32,
+        offsets: &[(u32, u64)],
+        result: Result<(), KafkaError>,
+    ) -> &mut Self {
+        self.ev(at, EventKind::OffsetCommit { consumer, instance, offsets: offsets.into(), result })
+    }
+
+    fn consumer_fault(&mut self, at: u64, action: FaultAction, target: &str) -> &mut Self {
+        self.ev(at, EventKind::Fault { action, target: target.into(), broker: None })
+    }
+
+    /// Adds `__consumer_offsets/N` whose only replica, broker 1, holds one batch per
+    /// (group, offsets) commit, with its high watermark at `hw` (`None`: the log's end).
+    fn offsets_log(&mut self, number: u32, commits: &[(&str, &[(u32, u64)])], hw: Option<u64>) -> &mut Self {
+        let log: Vec<Arc<LogBatch>> =
+            commits.iter().enumerate().map(|(i, (g, o))| meta_batch(i as u64, offset_commit(g, o))).collect();
+        let mut rep = replica(1, true, log);
+        if let Some(hw) = hw {
+            rep.hw = hw;
+        }
+        self.topic_partition("__consumer_offsets", number, Some(1), &[1], vec![rep])
+    }
+
     /// Adds an online partition whose only replica, broker 1, holds `log`.
     fn single(&mut self, log: Vec<Arc<LogBatch>>) -> &mut Self {
         self.partition(Some(1), 0, &[1], vec![replica(1, true, log)])
@@ -149,6 +220,38 @@ impl Run {
     fn report(&self) -> Report {
         build_report(&self.scenario, 7, 0xabc, 5123, 42, &self.history, self.check())
     }
+}
+
+/// Records of p1 as (partition, offset, index) triples.
+fn deliveries(records: &[(u32, u64, u32)]) -> Deliveries {
+    records
+        .iter()
+        .map(|&(partition, offset, index)| Delivery { partition, offset, record: RecordId { producer: 0, index } })
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// `(0, first..first+n, first..first+n)`: records at their own offsets of orders/0.
+fn at_own_offsets(ids: std::ops::Range<u32>) -> Vec<(u32, u64, u32)> {
+    ids.map(|i| (0, i as u64, i)).collect()
+}
+
+fn offset_commit(group: &str, offsets: &[(u32, u64)]) -> MetaRecord {
+    MetaRecord::OffsetCommit { group: group.into(), offsets: offsets.into() }
+}
+
+fn meta_batch(base: u64, meta: MetaRecord) -> Arc<LogBatch> {
+    Arc::new(LogBatch {
+        base_offset: base,
+        leader_epoch: 0,
+        producer_id: -1,
+        producer_epoch: -1,
+        base_sequence: -1,
+        producer: 0,
+        instance: 0,
+        records: recs(&[]),
+        meta: Some(Arc::new(meta)),
+    })
 }
 
 fn findings<'a>(v: &'a Verdict, anomaly: &str) -> Vec<&'a str> {
@@ -486,6 +589,345 @@ fn offline_partitions_are_not_judged_for_divergence() {
     assert_eq!(r.check().anomalies.divergence, 0);
 }
 
+// ---- consumers: lost_processing, duplicate_processing, phantom_read ----
+
+/// p1 wrote records 0..n to orders/0 at their own offsets (one online replica, broker 1), and
+/// consumer c1 of group g1 reads orders with this commit placement.
+fn consumed_run(n: u32, commit: CommitMode) -> Run {
+    let mut r = Run::new(&["p1"], n);
+    let ids: Vec<u32> = (0..n).collect();
+    r.sent(1, 0, 0, 0, &ids).acked(2, 0, 0, 0, &ids, 0, 1, 0).single(vec![batch(0, 0, 0, 0, &ids)]);
+    r.consumer("c1", "g1", &["orders"], commit);
+    r
+}
+
+/// c1/0 polls p1#0..3, commits offset 4, processes p1#0 and p1#1 and crashes: p1#2 and p1#3 are
+/// never processed.
+fn commit_then_crash_run(commit: CommitMode) -> Run {
+    let mut r = consumed_run(4, commit);
+    r.assigned(10, 0, 0, 1, &[0])
+        .polled(20, 0, 0, &at_own_offsets(0..4))
+        .committed(21, 0, 0, &[(0, 4)], Ok(()))
+        .processed(22, 0, 0, &at_own_offsets(0..2))
+        .consumer_fault(23, FaultAction::Crash, "consumer:c1/0")
+        .ev(30, EventKind::ConsumerStarted { consumer: 0, instance: 0 })
+        .assigned(31, 0, 0, 2, &[0])
+        .offsets_log(0, &[("g1", &[(0, 4)])], None);
+    r
+}
+
+/// c1/0 processes p1#0..1 and commits offset 2, processes p1#2..5 and crashes before committing;
+/// c1/1 is assigned orders/0 and processes p1#2..5 again.
+fn process_then_crash_run(commit: CommitMode) -> Run {
+    let mut r = consumed_run(6, commit);
+    r.assigned(10, 0, 0, 1, &[0])
+        .polled(11, 0, 0, &at_own_offsets(0..2))
+        .processed(12, 0, 0, &at_own_offsets(0..2))
+        .committed(13, 0, 0, &[(0, 2)], Ok(()))
+        .polled(20, 0, 0, &at_own_offsets(2..6))
+        .processed(22, 0, 0, &at_own_offsets(2..6))
+        .consumer_fault(23, FaultAction::Crash, "consumer:c1/0")
+        .assigned(40, 0, 1, 3, &[0])
+        .polled(41, 0, 1, &at_own_offsets(2..6))
+        .processed(42, 0, 1, &at_own_offsets(2..6))
+        .committed(43, 0, 1, &[(0, 6)], Ok(()))
+        .offsets_log(0, &[("g1", &[(0, 2)]), ("g1", &[(0, 6)])], None);
+    r
+}
+
+#[test]
+fn a_crash_after_committing_and_before_processing_loses_the_uncommitted_records() {
+    let v = commit_then_crash_run(CommitMode::BeforeProcessing).check();
+    assert_eq!(v.anomalies.lost_processing, 2, "p1#2 and p1#3 were committed past but never processed");
+    assert_eq!((v.anomalies.duplicate_processing, v.anomalies.phantom_read), (0, 0));
+    let lost = findings(&v, "lost_processing");
+    assert_eq!(lost.len(), 2);
+    assert_eq!(
+        lost[0],
+        "p1#2 (orders/0 offset 2) never processed by group g1: c1/0 polled it at 20 ms; c1/0 committed offset 4 \
+         for orders/0 at 21 ms, passing it; c1/0 crashed at 23 ms; the group's final committed offset for \
+         orders/0 is 4"
+    );
+    assert_eq!(v.findings.iter().find(|f| f.anomaly == "lost_processing").unwrap().subject, "p1#2");
+    let c1 = &v.consumers["c1"];
+    assert_eq!((c1.processed, c1.distinct), (2, 2));
+}
+
+#[test]
+fn a_crash_after_processing_and_before_committing_duplicates_processing_and_loses_nothing() {
+    let v = process_then_crash_run(CommitMode::AfterProcessing).check();
+    assert_eq!(v.anomalies.duplicate_processing, 4, "p1#2..5 were processed by c1/0 and again by c1/1");
+    assert_eq!((v.anomalies.lost_processing, v.anomalies.phantom_read), (0, 0));
+    let dup = findings(&v, "duplicate_processing");
+    assert_eq!(
+        dup[0],
+        "p1#2 (orders/0 offset 2) processed twice by group g1: by c1/0 at 22 ms, then by c1/1 at 42 ms after \
+         c1/0 crashed at 23 ms; the group's committed offset for orders/0 was 2 when c1/1 was assigned it at \
+         generation 3"
+    );
+    let c1 = &v.consumers["c1"];
+    assert_eq!((c1.processed, c1.distinct), (10, 6));
+    assert_eq!(c1.committed.get("orders/0"), Some(&6));
+}
+
+#[test]
+fn a_failed_commit_explains_a_duplicate_when_no_fault_does() {
+    let mut r = consumed_run(2, CommitMode::AfterProcessing);
+    r.assigned(10, 0, 0, 1, &[0])
+        .polled(11, 0, 0, &at_own_offsets(0..2))
+        .processed(12, 0, 0, &at_own_offsets(0..2))
+        .committed(13, 0, 0, &[(0, 2)], Err(KafkaError::NetworkException))
+        .assigned(20, 0, 0, 2, &[0])
+        .polled(21, 0, 0, &at_own_offsets(0..2))
+        .processed(22, 0, 0, &at_own_offsets(0..2))
+        .processed(23, 0, 0, &at_own_offsets(0..1));
+    let v = r.check();
+    assert_eq!(v.anomalies.duplicate_processing, 2);
+    assert_eq!(
+        findings(&v, "duplicate_processing")[0],
+        "p1#0 (orders/0 offset 0) processed 3 times by group g1: by c1/0 at 12 ms, then by c1/0 at 22 ms after \
+         c1/0's offset commit failed with NETWORK_EXCEPTION at 13 ms, then by c1/0 at 23 ms; the group had no \
+         committed offset for orders/0 when c1/0 was assigned it at generation 2"
+    );
+}
+
+#[test]
+fn a_record_read_and_then_truncated_away_is_a_phantom_read() {
+    let mut r = Run::new(&["p1"], 3);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
+    r.sent(1, 0, 0, 0, &[0, 1, 2])
+        .acked(2, 0, 0, 0, &[0, 1], 0, 1, 0)
+        .leader_change(3, 0, Some(1), 0, false)
+        .polled(20, 0, 0, &[(0, 0, 0), (0, 1, 1)])
+        .processed(21, 0, 0, &[(0, 0, 0), (0, 1, 1)])
+        .fault(25, FaultAction::Crash, 1)
+        .leader_change(30, 0, Some(2), 1, false)
+        .acked(35, 0, 0, 0, &[2], 1, 2, 1);
+    let old = vec![batch(0, 0, 0, 0, &[0, 1])];
+    let new = vec![batch(0, 0, 0, 0, &[0]), batch(1, 0, 0, 1, &[2])];
+    r.partition(Some(2), 1, &[2], vec![replica(1, false, old), replica(2, true, new)]);
+    let v = r.check();
+    assert_eq!(v.anomalies.phantom_read, 1, "p1#0 is still at offset 0; p1#1 is gone from offset 1");
+    assert_eq!(
+        findings(&v, "phantom_read")[0],
+        "p1#1 read by c1/0 at orders/0 offset 1 at 20 ms (leader broker 1, epoch 0); broker 1 crashed at 25 ms; \
+         broker 2 became leader at epoch 1 (30 ms); offset 1 now holds p1#2 (instance 0, epoch 1); no final log \
+         holds it"
+    );
+    assert_eq!(v.anomalies.lost_acked, 1);
+    assert_eq!(v.anomalies.lost_processing, 1, "p1#2 now at offset 1 was never processed");
+}
+
+#[test]
+fn reads_still_in_the_final_log_or_on_an_offline_partition_are_not_phantom_reads() {
+    let mut r = Run::new(&["p1"], 4);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
+    // orders/0 holds p1#0 and p1#1 (read out of offset order); orders/1 is offline.
+    r.polled(20, 0, 0, &[(0, 1, 1), (0, 0, 0), (1, 0, 2), (1, 7, 3)])
+        .single(vec![batch(0, 0, 0, 0, &[0]), batch(1, 0, 0, 0, &[1])])
+        .partition(None, 1, &[], vec![replica(2, false, vec![])]);
+    let v = r.check();
+    assert_eq!(v.anomalies.phantom_read, 0);
+    assert_eq!(v.anomalies.lost_processing, 2, "p1#0 and p1#1 of online orders/0 were never processed");
+}
+
+#[test]
+fn a_read_past_the_final_log_end_is_a_phantom_read() {
+    let mut r = consumed_run(2, CommitMode::AfterProcessing);
+    r.polled(20, 0, 0, &[(0, 5, 1)]);
+    let v = r.check();
+    assert_eq!(v.anomalies.phantom_read, 1);
+    let e = findings(&v, "phantom_read")[0];
+    assert!(
+        e.contains("the final log ends before offset 5 (log end offset 2); it stands at orders/0 offset 1 instead"),
+        "{e}"
+    );
+}
+
+#[test]
+fn internal_partitions_are_not_workload_data_and_are_not_reported() {
+    let mut r = consumed_run(2, CommitMode::AfterProcessing);
+    r.processed(10, 0, 0, &at_own_offsets(0..2)).committed(11, 0, 0, &[(0, 2)], Ok(()));
+    // Two in-sync replicas of __consumer_offsets/0 that disagree, and an offline __consumer_offsets/1.
+    let commit = meta_batch(0, offset_commit("g1", &[(0, 2)]));
+    let group = GroupRecord { group: "g1".into(), generation: 1, leader: None, members: Vec::new() };
+    let a = replica(1, true, vec![commit.clone(), meta_batch(1, MetaRecord::GroupMetadata(Arc::new(group)))]);
+    let mut b = replica(2, true, vec![meta_batch(0, offset_commit("g1", &[(0, 1)]))]);
+    b.hw = 2;
+    r.topic_partition("__consumer_offsets", 0, Some(1), &[1, 2], vec![a, b]);
+    r.topic_partition("__consumer_offsets", 1, None, &[], vec![replica(3, false, vec![commit])]);
+    let v = r.check();
+    assert_eq!(v.anomalies, Default::default(), "{:?}", v.findings);
+    assert_eq!(v.consumers["c1"].committed.get("orders/0"), Some(&2));
+    let rep = r.report();
+    assert_eq!(rep.partitions.keys().collect::<Vec<_>>(), vec!["orders/0"]);
+    assert!(!to_text(&rep).contains("__consumer_offsets"));
+    assert!(!to_json_line(&rep).contains("__consumer_offsets"));
+}
+
+#[test]
+fn committed_offsets_come_from_the_final_offsets_log_below_its_high_watermark() {
+    let mut r = consumed_run(6, CommitMode::AfterProcessing);
+    r.processed(10, 0, 0, &at_own_offsets(0..6)).committed(11, 0, 0, &[(0, 2)], Ok(())).committed(
+        12,
+        0,
+        0,
+        &[(0, 6)],
+        Ok(()),
+    );
+    // The commit of offset 6 stands above the high watermark; another group's commit is not g1's.
+    r.offsets_log(0, &[("g1", &[(0, 2)]), ("g9", &[(0, 5)]), ("g1", &[(0, 6)])], Some(2));
+    let rep = r.report();
+    let v: serde_json::Value = serde_json::from_str(&to_json_line(&rep)).unwrap();
+    assert_eq!(v["consumers"]["c1"], serde_json::json!({"processed": 6, "distinct": 6, "committed": {"orders/0": 2}}));
+}
+
+#[test]
+fn a_commit_the_client_saw_succeed_but_missing_from_the_final_offsets_log_is_not_committed() {
+    let mut r = consumed_run(6, CommitMode::AfterProcessing);
+    r.processed(10, 0, 0, &at_own_offsets(0..6))
+        .committed(11, 0, 0, &[(0, 2)], Ok(()))
+        .committed(12, 0, 0, &[(0, 6)], Ok(()))
+        .offsets_log(0, &[("g1", &[(0, 2)])], None);
+    assert_eq!(r.check().consumers["c1"].committed.get("orders/0"), Some(&2));
+    // No offsets log at all: nothing is committed.
+    let mut r = consumed_run(1, CommitMode::AfterProcessing);
+    r.processed(10, 0, 0, &at_own_offsets(0..1)).committed(11, 0, 0, &[(0, 1)], Ok(()));
+    assert!(r.check().consumers["c1"].committed.is_empty());
+}
+
+#[test]
+fn each_commit_mode_promises_its_semantic_and_breaks_it_only_by_its_anomaly() {
+    let cases = [
+        (CommitMode::BeforeProcessing, "at-most-once"),
+        (CommitMode::AfterProcessing, "at-least-once"),
+        (CommitMode::Auto, "at-least-once"),
+    ];
+    for (mode, delivery) in cases {
+        let lossy = commit_then_crash_run(mode).check();
+        let sem = &lossy.semantics["c1"];
+        assert_eq!(sem.delivery, delivery, "{mode:?}");
+        if mode == CommitMode::BeforeProcessing {
+            assert!(sem.holds, "losing processing keeps at-most-once");
+        } else {
+            assert!(!sem.holds, "{mode:?}");
+            assert_eq!(sem.broken_by, vec!["2 records never processed by group g1".to_string()]);
+        }
+        let dup = process_then_crash_run(mode).check();
+        let sem = &dup.semantics["c1"];
+        if mode == CommitMode::BeforeProcessing {
+            assert!(!sem.holds);
+            assert_eq!(sem.broken_by, vec!["4 records processed more than once by group g1".to_string()]);
+        } else {
+            assert!(sem.holds, "processing twice keeps at-least-once ({mode:?})");
+        }
+        // The producer's verdict sits alongside.
+        assert!(dup.semantics["p1"].holds);
+    }
+}
+
+#[test]
+fn two_consumer_tables_of_one_group_share_its_processing_but_keep_their_own_counts_and_topics() {
+    let mut r = Run::new(&["p1"], 6);
+    r.consumer("c1", "g1", &["orders"], CommitMode::BeforeProcessing);
+    r.consumer("c2", "g1", &["orders", "payments"], CommitMode::AfterProcessing);
+    r.single(vec![batch(0, 0, 0, 0, &[0, 1, 2, 3])]);
+    r.topic_partition("payments", 0, Some(1), &[1], vec![replica(1, true, vec![batch(0, 0, 0, 0, &[4, 5])])]);
+    r.processed(10, 0, 0, &at_own_offsets(0..2))
+        .processed(11, 1, 0, &[(0, 2, 2), (0, 3, 3), (1, 0, 4)])
+        .processed(12, 0, 0, &[(0, 3, 3)])
+        .offsets_log(0, &[("g1", &[(0, 4), (1, 1)])], None);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_processing, 1, "p1#5 of payments/0 was never processed by g1");
+    assert_eq!(v.anomalies.duplicate_processing, 1, "p1#3 was processed by c2 and then by c1, one group");
+    assert_eq!(
+        findings(&v, "duplicate_processing")[0],
+        "p1#3 (orders/0 offset 3) processed twice by group g1: by c2/0 at 11 ms, then by c1/0 at 12 ms"
+    );
+    let (c1, c2) = (&v.consumers["c1"], &v.consumers["c2"]);
+    assert_eq!((c1.processed, c1.distinct), (3, 3));
+    assert_eq!((c2.processed, c2.distinct), (3, 3));
+    assert_eq!(c1.committed.keys().collect::<Vec<_>>(), vec!["orders/0"]);
+    assert_eq!(c2.committed.keys().collect::<Vec<_>>(), vec!["orders/0", "payments/0"]);
+    // c1 reads only orders: the loss on payments is not its; the duplicate is.
+    assert!(!v.semantics["c1"].holds);
+    assert_eq!(v.semantics["c1"].broken_by, vec!["1 record processed more than once by group g1".to_string()]);
+    assert!(!v.semantics["c2"].holds);
+    assert_eq!(v.semantics["c2"].broken_by, vec!["1 record never processed by group g1".to_string()]);
+}
+
+#[test]
+fn a_record_processed_once_by_each_of_two_groups_is_no_duplicate_and_one_both_lose_counts_once() {
+    let mut r = consumed_run(3, CommitMode::AfterProcessing);
+    r.consumer("c2", "g2", &["orders"], CommitMode::AfterProcessing);
+    r.processed(10, 0, 0, &at_own_offsets(0..2)).processed(10, 1, 0, &at_own_offsets(0..2));
+    let v = r.check();
+    assert_eq!(v.anomalies.duplicate_processing, 0);
+    assert_eq!(v.anomalies.lost_processing, 1, "p1#2, lost by g1 and by g2");
+    let lost = findings(&v, "lost_processing");
+    assert_eq!(lost.len(), 1);
+    assert_eq!(
+        lost[0],
+        "p1#2 (orders/0 offset 2) never processed by group g1 (nor by group g2): no member of group g1 polled it \
+         (none was ever assigned orders/0); no commit of group g1 passed it; the final offsets log holds no \
+         committed offset of the group for orders/0"
+    );
+    assert_eq!(v.semantics["c1"].broken_by, vec!["1 record never processed by group g1".to_string()]);
+    assert_eq!(v.semantics["c2"].broken_by, vec!["1 record never processed by group g2".to_string()]);
+}
+
+#[test]
+fn records_above_the_high_watermark_or_on_offline_partitions_are_not_lost_processing() {
+    let mut r = Run::new(&["p1"], 4);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
+    let mut leader = replica(1, true, vec![batch(0, 0, 0, 0, &[0, 1])]);
+    leader.hw = 1;
+    r.partition(Some(1), 0, &[1], vec![leader]);
+    r.partition(None, 0, &[], vec![replica(2, false, vec![batch(0, 0, 0, 0, &[2, 3])])]);
+    r.processed(10, 0, 0, &at_own_offsets(0..1));
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_processing, 0);
+    assert!(v.semantics["c1"].holds);
+}
+
+#[test]
+fn records_of_topics_no_group_reads_are_not_lost_processing() {
+    let mut r = Run::new(&["p1"], 2);
+    r.consumer("c1", "g1", &["payments"], CommitMode::AfterProcessing);
+    r.single(vec![batch(0, 0, 0, 0, &[0, 1])]);
+    assert_eq!(r.check().anomalies.lost_processing, 0);
+}
+
+#[test]
+fn text_report_shows_consumers_next_to_producers_and_their_semantics() {
+    let text = to_text(&process_then_crash_run(CommitMode::AfterProcessing).report());
+    assert!(
+        text.contains(
+            "\nproducers:\n  producer  sent  acked  failed  indeterminate\n  p1           6      6       0              0\n\
+             \nconsumers:\n  consumer  group  processed  distinct  committed\n  c1        g1            10         6  orders/0=6\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("\nduplicate_processing (4):\n  - p1#2 (orders/0 offset 2) processed twice"), "{text}");
+    assert!(text.contains("  c1 promises at-least-once: held\n  p1 promises at-least-once: held\n"), "{text}");
+    let lossy = to_text(&commit_then_crash_run(CommitMode::Auto).report());
+    assert!(lossy.contains("  c1 promises at-least-once: broken: 2 records never processed by group g1\n"), "{lossy}");
+}
+
+#[test]
+fn processing_findings_are_capped_but_counts_stay_exact() {
+    let n = (FINDINGS_CAP + 20) as u32;
+    let mut r = consumed_run(n, CommitMode::AfterProcessing);
+    r.consumer("c2", "g2", &["orders"], CommitMode::AfterProcessing);
+    let all = at_own_offsets(0..n);
+    r.processed(10, 0, 0, &all).processed(11, 0, 0, &all);
+    let v = r.check();
+    assert_eq!(v.anomalies.duplicate_processing, n as u64);
+    assert_eq!(v.anomalies.lost_processing, n as u64, "g2 processed nothing");
+    assert_eq!(findings(&v, "duplicate_processing").len(), FINDINGS_CAP);
+    assert_eq!(findings(&v, "lost_processing").len(), FINDINGS_CAP);
+}
+
 // ---- report ----
 
 fn lossy_run() -> Run {
@@ -674,4 +1116,33 @@ fn judging_a_million_anomalous_records_is_linear() {
     assert_eq!(v.anomalies.duplicated, n as u64);
     assert_eq!(v.anomalies.reordered, (n - 100) as u64);
     assert_eq!(v.findings.len(), 2 * FINDINGS_CAP);
+}
+
+#[test]
+#[ignore = "timing smoke test; run with --ignored --nocapture"]
+fn judging_a_million_consumed_records_is_linear() {
+    let n: u32 = 1_000_000;
+    let mut r = consumed_run(n, CommitMode::AfterProcessing);
+    r.consumer("c2", "g2", &["orders"], CommitMode::BeforeProcessing);
+    // g1 reads everything twice in polls of 500 (every record duplicated); g2 reads nothing (every
+    // record lost); c1's first reading saw offsets shifted by one (every record a phantom read).
+    for pass in 0..2u64 {
+        for b in 0..n / 500 {
+            let recs: Vec<(u32, u64, u32)> = (b * 500..b * 500 + 500).map(|i| (0, i as u64 + 1 - pass, i)).collect();
+            let at = pass * 1_000_000 + b as u64;
+            r.polled(at, 0, 0, &recs).processed(at, 0, 0, &recs).committed(
+                at,
+                0,
+                0,
+                &[(0, (b * 500 + 500) as u64)],
+                Ok(()),
+            );
+        }
+    }
+    let t = std::time::Instant::now();
+    let v = r.check();
+    eprintln!("checked {n} records consumed twice in {:?}", t.elapsed());
+    assert_eq!(v.anomalies.duplicate_processing, n as u64);
+    assert_eq!(v.anomalies.lost_processing, n as u64);
+    assert_eq!(v.anomalies.phantom_read, n as u64);
 }

@@ -1,5 +1,5 @@
-//! `divergence`: after heal, two alive in-sync replicas of an online partition hold different
-//! records at one offset below the leader's high watermark. Counted per distinct offset.
+//! `divergence`: after heal, two alive in-sync replicas of an online workload partition hold
+//! different records at one offset below the leader's high watermark. Counted per distinct offset.
 
 use std::sync::Arc;
 
@@ -20,6 +20,9 @@ pub(crate) fn check(history: &History, t: &Table) -> Divergence {
     let mut out = Divergence::default();
     let mut offsets: Vec<u64> = Vec::new();
     for (x, part) in history.partitions.iter().enumerate() {
+        if part.is_internal() {
+            continue;
+        }
         let Some(leader) = part.leader_replica() else { continue };
         let members: Vec<&FinalReplica> =
             part.replicas.iter().filter(|r| r.alive && part.isr.contains(&r.broker)).collect();

@@ -253,10 +253,12 @@ pub(crate) fn batch_at(log: &[Arc<LogBatch>], offset: u64) -> Option<&LogBatch> 
     (b.base_offset <= offset && offset < b.next_offset()).then_some(&**b)
 }
 
-/// The record (producer, index) at `offset` of `log`, with its batch.
+/// The record (producer, index) at `offset` of `log`, with its batch (none at an offset an
+/// internal record occupies).
 pub(crate) fn record_at(log: &[Arc<LogBatch>], offset: u64) -> Option<(&LogBatch, u32, u32)> {
     let b = batch_at(log, offset)?;
-    Some((b, b.producer, b.records[(offset - b.base_offset) as usize]))
+    let &index = b.records.get((offset - b.base_offset) as usize)?;
+    Some((b, b.producer, index))
 }
 
 /// The final replica that is the partition's final log, if the partition is online.

@@ -5,31 +5,39 @@
 //! - `duplicates`: `duplicated`;
 //! - `order`: `reordered`;
 //! - `divergence`: `divergence`;
-//! - `producers`: per-producer counts and delivery semantics.
+//! - `producers`: per-producer counts and delivery semantics;
+//! - `phantom`: `phantom_read`;
+//! - `processing`: `lost_processing` and `duplicate_processing`;
+//! - `consumers`: the consumer index those two share, per-consumer counts, committed offsets and
+//!   delivery semantics.
 //!
-//! Consumer and transaction anomalies (`phantom_read`, `aborted_read`, `torn_transaction`,
-//! `lost_processing`, `duplicate_processing`, `stuck_lso`) are judged nowhere yet and stay 0: their
-//! checkers plug in at the marked seam in [`check`], once the history carries consumer and
-//! transaction events.
+//! Internal partitions (`__consumer_offsets`) are no workload data: only the consumer checkers
+//! read them, for committed offsets. Transaction anomalies (`aborted_read`, `torn_transaction`,
+//! `stuck_lso`) are judged nowhere yet and stay 0: their checkers plug in at the marked seam in
+//! [`check`], once the history carries transaction events.
 //!
-//! Cost: one pass over the events and one walk over each final log, with per-record state in flat
-//! vectors indexed by workload index; strings are built only for the (capped) findings.
+//! Cost: one pass over the events and one walk over each final log (a second one over the consumed
+//! partitions' logs), with per-record state in flat vectors indexed by workload index; strings are
+//! built only for the (capped) findings.
 
 use std::collections::BTreeMap;
 
 pub mod history;
 
+mod consumers;
 mod divergence;
 mod duplicates;
 mod index;
 mod loss;
 mod order;
+mod phantom;
+mod processing;
 mod producers;
 
 pub use history::*;
 pub use producers::promised_delivery;
 
-use crate::report::{Anomalies, ProducerStats, Semantic};
+use crate::report::{Anomalies, ConsumerStats, ProducerStats, Semantic};
 use crate::scenario::Scenario;
 
 /// Most findings kept per anomaly; the counts stay exact beyond it.
@@ -46,8 +54,8 @@ pub struct Finding {
     pub explanation: String,
 }
 
-/// The checker's judgement of one run: what the report's anomalies, producers and semantics say,
-/// plus the findings behind the counts.
+/// The checker's judgement of one run: what the report's anomalies, producers, consumers and
+/// semantics say, plus the findings behind the counts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Verdict {
     /// Anomaly counts (distinct records; distinct offsets for divergence).
@@ -56,7 +64,9 @@ pub struct Verdict {
     pub findings: Vec<Finding>,
     /// Outcome counts per producer name.
     pub producers: BTreeMap<String, ProducerStats>,
-    /// Promised delivery semantic per producer name, and whether it held.
+    /// Processing counts and committed offsets per consumer name.
+    pub consumers: BTreeMap<String, ConsumerStats>,
+    /// Promised delivery semantic per client (producer and consumer) name, and whether it held.
     pub semantics: BTreeMap<String, Semantic>,
 }
 
@@ -66,8 +76,11 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     let mut dups = duplicates::Duplicates::default();
     let mut order = order::Order::default();
 
-    // One walk over every final log feeds presence, duplicates and order.
+    // One walk over every final workload log feeds presence, duplicates and order.
     for (x, part) in history.partitions.iter().enumerate() {
+        if part.is_internal() {
+            continue;
+        }
         let Some(log) = part.leader_replica() else { continue };
         let x = x as u32;
         for batch in &log.log {
@@ -86,19 +99,40 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     let loss = loss::check(history, &table);
     let div = divergence::check(history, &table);
     let (producer_stats, dup_per_producer) = producers::stats(scenario, history, &table);
-    let semantics = producers::semantics(scenario, history, &loss.per_producer, &dup_per_producer);
+    let mut semantics = producers::semantics(scenario, history, &loss.per_producer, &dup_per_producer);
+
+    // One pass over the consumer events feeds phantom reads and processing counts; then a walk
+    // over the consumed partitions' final logs finds what no group processed.
+    let mut cons = consumers::Consumers::build(history, &table);
+    let mut phantom = phantom::Phantom::new(history);
+    let mut processing = processing::Processing::default();
+    if !history.consumers.is_empty() {
+        for (ei, ev) in history.events.iter().enumerate() {
+            let ei = ei as u32;
+            cons.note(ei, ev);
+            match &ev.kind {
+                EventKind::Polled { consumer, instance, records } => {
+                    phantom.observe(&mut cons, ei, *consumer, *instance, records)
+                }
+                EventKind::Processed { consumer, records, .. } => processing.observe(&mut cons, *consumer, records),
+                _ => {}
+            }
+        }
+        processing.walk_final_logs(&mut cons, history);
+    }
+    semantics.extend(cons.semantics(history, &processing.lost_in));
 
     let anomalies = Anomalies {
         lost_acked: loss.lost_acked,
         duplicated: dups.count,
         reordered: order.count,
         divergence: div.count,
-        // Seam: consumer and transaction checkers fill these once the history carries their events.
-        phantom_read: 0,
+        phantom_read: phantom.count,
+        // Seam: transaction checkers fill these once the history carries their events.
         aborted_read: 0,
         torn_transaction: 0,
-        lost_processing: 0,
-        duplicate_processing: 0,
+        lost_processing: processing.lost,
+        duplicate_processing: processing.duplicated,
         stuck_lso: 0,
         unavailable: loss.unavailable,
     };
@@ -107,7 +141,12 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     findings.extend(dups.findings(scenario, history, &table));
     findings.extend(order.findings(scenario, history, &table));
     findings.extend(div.findings);
+    findings.extend(phantom.findings(history, &table));
+    let consumer_stats = cons.stats(history);
+    let (lost_processing, duplicate_processing) = processing.findings(&cons, history, &table);
+    findings.extend(lost_processing);
+    findings.extend(duplicate_processing);
     findings.extend(loss.unavailable_findings);
 
-    Verdict { anomalies, findings, producers: producer_stats, semantics }
+    Verdict { anomalies, findings, producers: producer_stats, consumers: consumer_stats, semantics }
 }

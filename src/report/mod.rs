@@ -86,6 +86,21 @@ pub struct ProducerStats {
     pub indeterminate: u64,
 }
 
+/// Per-consumer processing counts and committed offsets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ConsumerStats {
+    /// The consumer's `group.id`, for the text report only.
+    #[serde(skip)]
+    pub group: String,
+    /// Records its instances processed, each processing counted.
+    pub processed: u64,
+    /// Distinct records its instances processed.
+    pub distinct: u64,
+    /// Its group's committed offset per partition of its topics (`topic/partition`), as the
+    /// final `__consumer_offsets` logs hold it.
+    pub committed: BTreeMap<String, u64>,
+}
+
 /// One partition's final state, as reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PartitionSummary {
@@ -142,9 +157,9 @@ pub struct Report {
     pub examples: BTreeMap<String, Vec<String>>,
     /// Per-producer counts.
     pub producers: BTreeMap<String, ProducerStats>,
-    /// Per-consumer counts (consumer issue; empty until then).
-    pub consumers: BTreeMap<String, serde_json::Value>,
-    /// Final partition states, keyed `topic/partition`.
+    /// Per-consumer counts.
+    pub consumers: BTreeMap<String, ConsumerStats>,
+    /// Final partition states of the workload topics (not internal ones), keyed `topic/partition`.
     pub partitions: BTreeMap<String, PartitionSummary>,
     /// Per-client semantic verdicts.
     pub semantics: BTreeMap<String, Semantic>,
@@ -172,7 +187,7 @@ pub fn build_report(
     history: &History,
     verdict: Verdict,
 ) -> Report {
-    let Verdict { anomalies, findings, producers, semantics } = verdict;
+    let Verdict { anomalies, findings, producers, consumers, semantics } = verdict;
     let mut examples: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for name in Anomalies::NAMES {
         if anomalies.get(name).unwrap_or(0) == 0 {
@@ -191,6 +206,7 @@ pub fn build_report(
     let partitions = history
         .partitions
         .iter()
+        .filter(|p| !p.is_internal())
         .map(|p| {
             let leader = p.leader_replica();
             let summary = PartitionSummary {
@@ -212,7 +228,7 @@ pub fn build_report(
         anomalies,
         examples,
         producers,
-        consumers: BTreeMap::new(),
+        consumers,
         partitions,
         semantics,
         expect: evaluate_expect(&scenario.expect, &anomalies),

@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use super::{Anomalies, Report};
 
 /// The human summary of a report: header, anomaly table, every finding's explanation grouped by
-/// anomaly, producer counts, partition states, semantic verdicts and the `[expect]` outcome.
+/// anomaly, producer and consumer counts, partition states, semantic verdicts and the `[expect]`
+/// outcome.
 pub fn to_text(report: &Report) -> String {
     let mut s = String::new();
     header(&mut s, report);
@@ -97,8 +98,16 @@ fn consumers(s: &mut String, r: &Report) {
         return;
     }
     s.push_str("\nconsumers:\n");
-    let rows: Vec<Vec<String>> = r.consumers.iter().map(|(n, v)| vec![n.clone(), v.to_string()]).collect();
-    table(s, &rows, &[false, false], "  ");
+    let mut rows = vec![["consumer", "group", "processed", "distinct", "committed"].map(String::from).to_vec()];
+    for (name, c) in &r.consumers {
+        let committed = if c.committed.is_empty() {
+            "-".to_string()
+        } else {
+            c.committed.iter().map(|(p, o)| format!("{p}={o}")).collect::<Vec<_>>().join(" ")
+        };
+        rows.push(vec![name.clone(), c.group.clone(), c.processed.to_string(), c.distinct.to_string(), committed]);
+    }
+    table(s, &rows, &[false, false, true, true, false], "  ");
 }
 
 fn partitions(s: &mut String, r: &Report) {
