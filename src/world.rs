@@ -10,8 +10,8 @@ use crate::client::{Consumer, ConsumerObs, ConsumerTimer, Producer, ProducerObs,
 use crate::error::KafkaError;
 use crate::fault::{nemesis_schedule, FaultStep, NemesisStep};
 use crate::scenario::{
-    ClientEvent, ClientRef, ConsumerSpec, FaultAction, FaultSpec, OnRestart, ProducerSpec, RecordEvent, Scenario, Target,
-    TargetClass, Trigger,
+    ClientEvent, ClientRef, ConsumerSpec, FaultAction, FaultSpec, OnRestart, ProducerSpec, RecordEvent, Scenario,
+    Target, TargetClass, Trigger,
 };
 use crate::sim::{NodeId, Out, Queue, Rngs, Stream, TraceHash};
 

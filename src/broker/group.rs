@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::node::Broker;
 use super::node::{BrokerOut, BrokerTimer};
 use super::{FetchPartition, FetchedPartition, JoinResult, Msg};
 use crate::check::{GroupRecord, MemberRecord, MetaRecord};
 use crate::error::KafkaError;
 use crate::sim::NodeId;
-use super::node::Broker;
 
 /// Most batches one consumer fetch returns per partition (about `max.partition.fetch.bytes`).
 const MAX_CONSUMER_FETCH_BATCHES: usize = 64;
@@ -89,9 +89,7 @@ pub struct ConsumerParked {
 fn commit_error(e: KafkaError) -> KafkaError {
     match e {
         KafkaError::NotLeaderOrFollower => KafkaError::NotCoordinator,
-        KafkaError::NotEnoughReplicas | KafkaError::NotEnoughReplicasAfterAppend => {
-            KafkaError::CoordinatorNotAvailable
-        }
+        KafkaError::NotEnoughReplicas | KafkaError::NotEnoughReplicasAfterAppend => KafkaError::CoordinatorNotAvailable,
         e => e,
     }
 }
@@ -471,7 +469,11 @@ impl Broker {
         }
     }
 
-    pub(super) fn on_offset_fetch(&mut self, g: u32, partitions: &[u32]) -> Result<Vec<(u32, Option<u64>)>, KafkaError> {
+    pub(super) fn on_offset_fetch(
+        &mut self,
+        g: u32,
+        partitions: &[u32],
+    ) -> Result<Vec<(u32, Option<u64>)>, KafkaError> {
         let grp = self.group_mut(g)?;
         Ok(partitions.iter().map(|&p| (p, grp.offsets.get(&p).copied())).collect())
     }

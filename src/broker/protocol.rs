@@ -279,8 +279,9 @@ impl Msg {
             }
             Msg::SyncGroup { req, generation, .. } => (*req, *generation as u64),
             Msg::OffsetCommit { req, offsets, .. } => (*req, offsets.iter().map(|o| o.1).sum()),
-            Msg::OffsetCommitResponse { req, result }
-            | Msg::GroupHeartbeatResponse { req, result } => (*req, result.map_or_else(|e| e.code() as u64, |_| 0)),
+            Msg::OffsetCommitResponse { req, result } | Msg::GroupHeartbeatResponse { req, result } => {
+                (*req, result.map_or_else(|e| e.code() as u64, |_| 0))
+            }
             Msg::ConsumerFetch { req, partitions, .. } => (*req, partitions.iter().map(|p| p.offset).sum()),
             Msg::ConsumerFetchResponse { req, partitions } => (
                 *req,

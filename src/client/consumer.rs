@@ -153,11 +153,8 @@ impl Consumer {
         out: &mut ConsumerOut,
     ) -> Self {
         let group = topo.group(&spec.group).expect("declared group");
-        let topics: Arc<[u32]> = spec
-            .topics
-            .iter()
-            .filter_map(|t| topo.topics.iter().position(|x| &x.0 == t).map(|i| i as u32))
-            .collect();
+        let topics: Arc<[u32]> =
+            spec.topics.iter().filter_map(|t| topo.topics.iter().position(|x| &x.0 == t).map(|i| i as u32)).collect();
         let n = topo.partitions.len();
         let mut c = Consumer {
             idx,
@@ -285,72 +282,61 @@ impl Consumer {
     /// Handle a message.
     pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ConsumerOut) {
         let NodeId::Broker(broker) = from else { return };
+        // A response counts only while its request is still outstanding.
+        let expected = match &msg {
+            Msg::MetadataResponse { .. } => self.take_req_of(broker, ReqKind::Metadata),
+            Msg::FindCoordinatorResponse { .. } => self.take_req_of(broker, ReqKind::FindCoordinator),
+            Msg::JoinGroupResponse { req, .. }
+            | Msg::SyncGroupResponse { req, .. }
+            | Msg::GroupHeartbeatResponse { req, .. }
+            | Msg::OffsetCommitResponse { req, .. }
+            | Msg::OffsetFetchResponse { req, .. }
+            | Msg::ListOffsetsResponse { req, .. }
+            | Msg::ConsumerFetchResponse { req, .. } => self.requests.remove(req).is_some(),
+            _ => true,
+        };
+        if expected {
+            self.on_expected(now, broker, msg, out);
+        }
+        self.pump(now, out);
+    }
+
+    fn on_expected(&mut self, now: u64, broker: u32, msg: Msg, out: &mut ConsumerOut) {
         match msg {
             Msg::Disconnected => self.fail_broker(now, broker, KafkaError::NetworkException, out),
             Msg::Refused { .. } => self.fail_broker(now, broker, KafkaError::ConnectionRefused, out),
-            Msg::MetadataResponse { leaders } => {
-                if self.take_req_of(broker, ReqKind::Metadata) {
-                    self.on_metadata(now, &leaders, out);
+            Msg::MetadataResponse { leaders } => self.on_metadata(now, &leaders, out),
+            Msg::FindCoordinatorResponse { result: Ok(b), .. } => self.coordinator = Some(b),
+            Msg::FindCoordinatorResponse { result: Err(_), .. } => {
+                self.retry_later(now, self.spec.config.retry_backoff_ms, out)
+            }
+            Msg::JoinGroupResponse { result, .. } => self.on_join_response(now, result, out),
+            Msg::SyncGroupResponse { result, .. } => self.on_sync_response(now, result, out),
+            Msg::GroupHeartbeatResponse { result, .. } => {
+                self.heartbeat_in_flight = false;
+                if let Err(e) = result {
+                    self.on_group_error(now, e, out);
                 }
             }
-            Msg::FindCoordinatorResponse { result, .. } => {
-                if self.take_req_of(broker, ReqKind::FindCoordinator) {
-                    match result {
-                        Ok(b) => self.coordinator = Some(b),
-                        Err(_) => self.retry_later(now, self.spec.config.retry_backoff_ms, out),
+            Msg::OffsetCommitResponse { req, result } => self.on_commit_response(now, req, result, out),
+            Msg::OffsetFetchResponse { req, result } => self.on_offset_fetch(now, req, result, out),
+            Msg::ListOffsetsResponse { partition, result, .. } => {
+                self.resetting[partition as usize] = false;
+                match result {
+                    Ok(hw) if self.assignment.contains(&partition) => self.position[partition as usize] = Some(hw),
+                    Ok(_) => {}
+                    Err(_) => {
+                        self.metadata_wanted = true;
+                        self.retry_later(now, self.spec.config.retry_backoff_ms, out);
                     }
                 }
             }
-            Msg::JoinGroupResponse { req, result } => {
-                if self.requests.remove(&req).is_some() {
-                    self.on_join_response(now, result, out);
-                }
-            }
-            Msg::SyncGroupResponse { req, result } => {
-                if self.requests.remove(&req).is_some() {
-                    self.on_sync_response(now, result, out);
-                }
-            }
-            Msg::GroupHeartbeatResponse { req, result } => {
-                if self.requests.remove(&req).is_some() {
-                    self.heartbeat_in_flight = false;
-                    if let Err(e) = result {
-                        self.on_group_error(now, e, out);
-                    }
-                }
-            }
-            Msg::OffsetCommitResponse { req, result } => {
-                if self.requests.remove(&req).is_some() {
-                    self.on_commit_response(now, req, result, out);
-                }
-            }
-            Msg::OffsetFetchResponse { req, result } => {
-                if self.requests.remove(&req).is_some() {
-                    self.on_offset_fetch(now, req, result, out);
-                }
-            }
-            Msg::ListOffsetsResponse { req, partition, result } => {
-                if self.requests.remove(&req).is_some() {
-                    self.resetting[partition as usize] = false;
-                    match result {
-                        Ok(hw) if self.assignment.contains(&partition) => self.position[partition as usize] = Some(hw),
-                        Ok(_) => {}
-                        Err(_) => {
-                            self.metadata_wanted = true;
-                            self.retry_later(now, self.spec.config.retry_backoff_ms, out);
-                        }
-                    }
-                }
-            }
-            Msg::ConsumerFetchResponse { req, partitions } => {
-                if self.requests.remove(&req).is_some() {
-                    self.fetches.remove(&broker);
-                    self.on_fetch_response(now, partitions, out);
-                }
+            Msg::ConsumerFetchResponse { partitions, .. } => {
+                self.fetches.remove(&broker);
+                self.on_fetch_response(now, partitions, out);
             }
             _ => {}
         }
-        self.pump(now, out);
     }
 
     /// Remove the in-flight request of `kind` to `broker`; false if none (a stale answer).
@@ -468,8 +454,9 @@ impl Consumer {
         topics.dedup();
         for t in topics {
             let (_, first, count) = self.topo.topics[t as usize];
-            let subs: Vec<usize> =
-                (0..result.len()).filter(|&i| members.iter().any(|(id, ts)| *id == result[i].0 && ts.contains(&t))).collect();
+            let subs: Vec<usize> = (0..result.len())
+                .filter(|&i| members.iter().any(|(id, ts)| *id == result[i].0 && ts.contains(&t)))
+                .collect();
             let m = subs.len() as u32;
             if m == 0 {
                 continue;
@@ -550,7 +537,13 @@ impl Consumer {
     fn send_list_offsets(&mut self, p: u32, out: &mut ConsumerOut) {
         if let Some((b, _)) = self.leaders[p as usize] {
             let req = self.req_id();
-            self.request(b, ReqKind::ListOffsets(p), self.spec.config.request_timeout_ms, Msg::ListOffsets { req, partition: p }, out);
+            self.request(
+                b,
+                ReqKind::ListOffsets(p),
+                self.spec.config.request_timeout_ms,
+                Msg::ListOffsets { req, partition: p },
+                out,
+            );
         } else {
             self.metadata_wanted = true;
         }
@@ -741,7 +734,11 @@ impl Consumer {
         let batch: Deliveries = got.into();
         self.batch = batch.clone();
         self.batch_no += 1;
-        out.observe(ConsumerObs::History(EventKind::Polled { consumer: self.idx, instance: self.instance, records: batch }));
+        out.observe(ConsumerObs::History(EventKind::Polled {
+            consumer: self.idx,
+            instance: self.instance,
+            records: batch,
+        }));
         if self.spec.commit == CommitMode::BeforeProcessing {
             let deadline = now + self.spec.config.default_api_timeout_ms;
             if self.start_sync_commit(now, deadline, out) {
@@ -822,7 +819,11 @@ impl Consumer {
             return;
         }
         let records: Deliveries = std::mem::take(&mut self.processed_run).into();
-        out.observe(ConsumerObs::History(EventKind::Processed { consumer: self.idx, instance: self.instance, records }));
+        out.observe(ConsumerObs::History(EventKind::Processed {
+            consumer: self.idx,
+            instance: self.instance,
+            records,
+        }));
     }
 
     // ---- commits ----------------------------------------------------------------------------
@@ -864,8 +865,13 @@ impl Consumer {
         }
         let offsets = c.offsets.clone();
         let req = self.req_id();
-        let msg =
-            Msg::OffsetCommit { req, group: self.group, member_id: self.member_id, generation: self.generation, offsets };
+        let msg = Msg::OffsetCommit {
+            req,
+            group: self.group,
+            member_id: self.member_id,
+            generation: self.generation,
+            offsets,
+        };
         self.request(coord, ReqKind::Commit, self.spec.config.request_timeout_ms, msg, out);
         if let Some(c) = self.sync_commit.as_mut() {
             c.req = Some(req);
@@ -928,7 +934,9 @@ impl Consumer {
 
     fn on_commit_error(&mut self, now: u64, e: KafkaError, out: &mut ConsumerOut) {
         match e {
-            KafkaError::NotCoordinator | KafkaError::CoordinatorNotAvailable | KafkaError::CoordinatorLoadInProgress => {
+            KafkaError::NotCoordinator
+            | KafkaError::CoordinatorNotAvailable
+            | KafkaError::CoordinatorLoadInProgress => {
                 self.coordinator = None;
                 self.retry_later(now, self.spec.config.retry_backoff_ms, out);
             }
@@ -978,7 +986,8 @@ impl Consumer {
         }
         self.heartbeat_in_flight = true;
         let req = self.req_id();
-        let msg = Msg::GroupHeartbeat { req, group: self.group, member_id: self.member_id, generation: self.generation };
+        let msg =
+            Msg::GroupHeartbeat { req, group: self.group, member_id: self.member_id, generation: self.generation };
         self.request(c, ReqKind::Heartbeat, self.spec.config.request_timeout_ms, msg, out);
     }
 
