@@ -566,12 +566,17 @@ impl<'a> World<'a> {
     }
 
     fn flush_consumer(&mut self, m: u32, out: Out<Msg, ConsumerTimer, ConsumerObs>) {
+        // A connection closed in this step is closed before anything the step sends: a request
+        // retried at once goes out on the new connection.
+        for o in &out.obs {
+            if let ConsumerObs::CloseConnection { broker } = o {
+                self.close_connection(NodeId::Consumer(m), NodeId::Broker(*broker));
+            }
+        }
         self.flush_common(NodeId::Consumer(m), out.sends, out.timers, Timer::Consumer);
         for o in out.obs {
             match o {
-                ConsumerObs::CloseConnection { broker } => {
-                    self.close_connection(NodeId::Consumer(m), NodeId::Broker(broker))
-                }
+                ConsumerObs::CloseConnection { .. } => {}
                 ConsumerObs::ProcessedOne(r) => {
                     let c = self.members[m as usize].0 as usize;
                     self.consumer_counts[c][1] += 1;

@@ -680,3 +680,135 @@ fn remove_member(grp: &mut Group, g: u32, member: u64, now: u64, initial_delay: 
     }
     maybe_complete_join(grp, g, now, out);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::{Controller, Topology};
+    use crate::scenario::{ConsumerSpec, Scenario, TopicSpec};
+    use crate::sim::Out;
+
+    /// One broker coordinating group `g1` (RF 1, so its writes commit at once), and a clock.
+    fn coordinator() -> Broker {
+        let mut s = Scenario::default();
+        s.cluster.brokers = 1;
+        s.topics.push(TopicSpec::new("orders", 1, 1));
+        s.consumers.push(ConsumerSpec::new("c1", "g1", "orders"));
+        let topo = Topology::new(&s);
+        let mut c = Controller::new(topo.clone());
+        c.start(&mut Out::default());
+        Broker::new(1, topo, c.broker_epoch(1), &c.image(), 0, &mut Out::default())
+    }
+
+    /// Deliver `msg` from consumer `k` at `now`; the answers and timers it caused.
+    fn send(b: &mut Broker, now: u64, k: u32, msg: Msg) -> BrokerOut {
+        let mut out = Out::default();
+        b.on_message(now, NodeId::Consumer(k), msg, &mut out);
+        out
+    }
+
+    fn join(b: &mut Broker, now: u64, k: u32, member_id: u64) -> BrokerOut {
+        let msg = Msg::JoinGroup {
+            req: 1,
+            group: 0,
+            member_id,
+            session_timeout_ms: 45_000,
+            rebalance_timeout_ms: 300_000,
+            topics: Arc::from(vec![0]),
+        };
+        send(b, now, k, msg)
+    }
+
+    /// The id MEMBER_ID_REQUIRED hands out.
+    fn new_member(b: &mut Broker, now: u64, k: u32) -> u64 {
+        let out = join(b, now, k, 0);
+        match &out.sends[..] {
+            [(_, Msg::JoinGroupResponse { result: Err((KafkaError::MemberIdRequired, id)), .. })] => *id,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn fire_join_timers(b: &mut Broker, now: u64, out: BrokerOut) -> BrokerOut {
+        let mut next = Out::default();
+        for (_, t) in out.timers {
+            if let BrokerTimer::GroupJoin { group, token } = t {
+                b.on_timer(now, BrokerTimer::GroupJoin { group, token }, &mut next);
+            }
+        }
+        next
+    }
+
+    fn commit(b: &mut Broker, now: u64, member_id: u64, generation: i32) -> Result<(), KafkaError> {
+        let msg = Msg::OffsetCommit { req: 9, group: 0, member_id, generation, offsets: Arc::from(vec![(0, 5)]) };
+        let out = send(b, now, 0, msg);
+        match &out.sends[..] {
+            [(_, Msg::OffsetCommitResponse { result, .. })] => *result,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A stable group of one member at generation 1: its member id.
+    fn stable_group(b: &mut Broker) -> u64 {
+        let id = new_member(b, 10, 0);
+        let out = join(b, 11, 0, id);
+        let out = fire_join_timers(b, 3_011, out);
+        assert!(out
+            .sends
+            .iter()
+            .any(|(_, m)| matches!(m, Msg::JoinGroupResponse { result: Ok(r), .. } if r.generation == 1)));
+        let sync = Msg::SyncGroup { req: 2, group: 0, member_id: id, generation: 1, assignments: vec![(id, vec![0])] };
+        let out = send(b, 3_020, 0, sync);
+        assert!(out
+            .sends
+            .iter()
+            .any(|(_, m)| matches!(m, Msg::SyncGroupResponse { result: Ok(p), .. } if p == &vec![0])));
+        id
+    }
+
+    #[test]
+    fn a_join_without_a_member_id_is_answered_member_id_required() {
+        let mut b = coordinator();
+        assert_ne!(new_member(&mut b, 0, 0), 0);
+    }
+
+    #[test]
+    fn a_commit_of_the_current_generation_is_accepted_and_fetched_back() {
+        let mut b = coordinator();
+        let id = stable_group(&mut b);
+        assert_eq!(commit(&mut b, 4_000, id, 1), Ok(()));
+        assert_eq!(b.on_offset_fetch(0, &[0]), Ok(vec![(0, Some(5))]), "the committed offset is the next to read");
+    }
+
+    #[test]
+    fn a_commit_of_another_generation_is_illegal_generation() {
+        let mut b = coordinator();
+        let id = stable_group(&mut b);
+        assert_eq!(commit(&mut b, 4_000, id, 0), Err(KafkaError::IllegalGeneration));
+    }
+
+    #[test]
+    fn a_commit_of_an_unknown_member_is_unknown_member_id() {
+        let mut b = coordinator();
+        let id = stable_group(&mut b);
+        assert_eq!(commit(&mut b, 4_000, id + 1, 1), Err(KafkaError::UnknownMemberId));
+    }
+
+    #[test]
+    fn current_generation_commits_pass_while_preparing_and_fail_while_completing_a_rebalance() {
+        let mut b = coordinator();
+        let first = stable_group(&mut b);
+        // A second member joins: PreparingRebalance, the generation has not moved yet.
+        let second = new_member(&mut b, 5_000, 1);
+        let out = join(&mut b, 5_001, 1, second);
+        assert!(out.sends.is_empty(), "the newcomer waits for the first member to rejoin");
+        assert_eq!(commit(&mut b, 5_002, first, 1), Ok(()));
+        // The first member rejoins: every member joined, generation 2, CompletingRebalance.
+        let out = join(&mut b, 5_003, 0, first);
+        assert_eq!(
+            out.sends.iter().filter(|(_, m)| matches!(m, Msg::JoinGroupResponse { result: Ok(_), .. })).count(),
+            2
+        );
+        assert_eq!(commit(&mut b, 5_004, first, 2), Err(KafkaError::RebalanceInProgress));
+        assert_eq!(commit(&mut b, 5_005, first, 1), Err(KafkaError::IllegalGeneration));
+    }
+}

@@ -138,6 +138,8 @@ pub struct Consumer {
     sync_commit: Option<SyncCommit>,
     async_commits: BTreeMap<u64, Arc<[(u32, u64)]>>,
     heartbeat_in_flight: bool,
+    /// Per broker: no fetch before this time (after a failed fetch, until metadata catches up).
+    fetch_backoff: Vec<u64>,
     retry_at: u64,
     retry_armed: Option<u64>,
 }
@@ -188,6 +190,7 @@ impl Consumer {
             sync_commit: None,
             async_commits: BTreeMap::new(),
             heartbeat_in_flight: false,
+            fetch_backoff: vec![0; topo.brokers as usize + 1],
             retry_at: 0,
             retry_armed: None,
             spec,
@@ -333,6 +336,11 @@ impl Consumer {
             }
             Msg::ConsumerFetchResponse { partitions, .. } => {
                 self.fetches.remove(&broker);
+                if partitions.iter().any(|p| matches!(p.result, Err(e) if e != KafkaError::OffsetOutOfRange)) {
+                    // Java's fetcher waits for fresh metadata before asking that leader again.
+                    self.fetch_backoff[broker as usize] = now + self.spec.config.retry_backoff_ms;
+                    self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+                }
                 self.on_fetch_response(now, partitions, out);
             }
             _ => {}
@@ -372,6 +380,7 @@ impl Consumer {
                 }
                 ReqKind::Fetch => {
                     self.fetches.remove(&broker);
+                    self.fetch_backoff[broker as usize] = now + self.spec.config.retry_backoff_ms;
                     self.metadata_wanted = true;
                 }
             }
@@ -690,7 +699,7 @@ impl Consumer {
         if self.return_records(now, out) {
             return;
         }
-        self.send_fetches(out);
+        self.send_fetches(now, out);
     }
 
     fn revoke(&mut self) {
@@ -754,7 +763,7 @@ impl Consumer {
         true
     }
 
-    fn send_fetches(&mut self, out: &mut ConsumerOut) {
+    fn send_fetches(&mut self, now: u64, out: &mut ConsumerOut) {
         let mut by_broker: BTreeMap<u32, Vec<FetchPartition>> = BTreeMap::new();
         for &p in &self.assignment {
             let Some(offset) = self.position[p as usize] else { continue };
@@ -762,7 +771,10 @@ impl Consumer {
                 self.metadata_wanted = true;
                 continue;
             };
-            if self.fetches.contains_key(&b) || self.buffer.iter().any(|(x, _)| *x == p) {
+            if self.fetches.contains_key(&b)
+                || now < self.fetch_backoff[b as usize]
+                || self.buffer.iter().any(|(x, _)| *x == p)
+            {
                 continue;
             }
             by_broker.entry(b).or_default().push(FetchPartition { partition: p, offset, leader_epoch });
