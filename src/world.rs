@@ -137,6 +137,8 @@ struct World<'a> {
     /// Messages waiting on a held connection, in send order.
     held: Vec<std::collections::VecDeque<(u32, u32, Msg)>>,
     trace: Option<Vec<String>>,
+    /// The drain phase is over: live consumers have been asked to `close()`.
+    closing: bool,
     fire: Vec<FaultStep>,
     stop: bool,
 }
@@ -214,6 +216,7 @@ impl<'a> World<'a> {
             conn_gen: vec![0; node_count * node_count],
             held: (0..node_count * node_count).map(|_| std::collections::VecDeque::new()).collect(),
             trace: opts.trace.then(Vec::new),
+            closing: false,
             fire: Vec::new(),
             stop: false,
         }
@@ -977,6 +980,20 @@ impl<'a> World<'a> {
             return false;
         }
         if !self.consumers_drained() {
+            return false;
+        }
+        if !self.closing {
+            // The applications shut down: close() commits (with auto-commit) and leaves.
+            self.closing = true;
+            for m in 0..self.members.len() as u32 {
+                let mut out = Out::default();
+                if let Some(c) = self.consumers[m as usize].as_mut() {
+                    c.close(self.now, &mut out);
+                }
+                self.flush_consumer(m, out);
+            }
+        }
+        if !self.consumers.iter().flatten().all(|c| c.closed()) {
             return false;
         }
         (0..self.topo.partitions.len() as u32).all(|p| {

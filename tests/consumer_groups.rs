@@ -213,3 +213,20 @@ fn a_consumer_scenario_replays_to_the_same_trace_hash() {
     let s = example("zombie-consumer");
     assert_eq!(judge(&s, 3).0.trace_hash, judge(&s, 3).0.trace_hash);
 }
+
+#[test]
+fn close_with_auto_commit_commits_the_final_positions_and_leaves_the_group() {
+    let (report, out) = judge(&example("auto-commit-crash"), 1);
+    assert_eq!(report.consumers["c1"].committed.get("orders/0").copied(), Some(3000), "{}", to_text(&report));
+    let last_commit = out
+        .history
+        .events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.kind {
+            EventKind::OffsetCommit { offsets, result: Ok(()), .. } => Some(offsets.clone()),
+            _ => None,
+        })
+        .expect("a commit");
+    assert_eq!(&*last_commit, &[(0, 3000)], "the last commit is close()'s");
+}

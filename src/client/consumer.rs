@@ -25,6 +25,8 @@ use crate::sim::{NodeId, Out};
 
 /// How long a metadata or coordinator lookup may go unanswered before asking another broker.
 const LOOKUP_TIMEOUT_MS: u64 = 10_000;
+/// `close()` waits at most this long for its commit (Java's default close timeout).
+const CLOSE_TIMEOUT_MS: u64 = 30_000;
 /// Java sends JoinGroup with a timeout of the rebalance timeout plus this much.
 const JOIN_GROUP_TIMEOUT_EXTRA_MS: u64 = 5_000;
 
@@ -77,6 +79,10 @@ enum App {
     Committing { then_process: bool },
     /// Stopped on an exception.
     Failed,
+    /// In `close()`: committing (with auto-commit) before leaving the group.
+    Closing,
+    /// Closed: left the group.
+    Closed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -604,7 +610,7 @@ impl Consumer {
 
     /// Everything that can move now: lookups, a waiting commit, and the poll in progress.
     fn pump(&mut self, now: u64, out: &mut ConsumerOut) {
-        if self.app == App::Failed {
+        if matches!(self.app, App::Failed | App::Closed) {
             return;
         }
         if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at {
@@ -965,6 +971,10 @@ impl Consumer {
             self.requests.remove(&req);
         }
         out.observe(self.commit_event(c.offsets, result));
+        if self.app == App::Closing {
+            self.leave(out);
+            return;
+        }
         let App::Committing { then_process } = self.app else { return };
         if then_process && result.is_ok() {
             self.start_processing(now, out);
@@ -978,7 +988,7 @@ impl Consumer {
     // ---- the heartbeat thread ---------------------------------------------------------------
 
     fn heartbeat(&mut self, now: u64, out: &mut ConsumerOut) {
-        if self.app == App::Failed || self.member_id == 0 || self.generation < 0 {
+        if matches!(self.app, App::Failed | App::Closed) || self.member_id == 0 || self.generation < 0 {
             return;
         }
         if !matches!(self.phase, Phase::Stable | Phase::Syncing) {
@@ -1005,6 +1015,31 @@ impl Consumer {
 
     // ---- the world's view -------------------------------------------------------------------
 
+    /// The application shuts down with `close()`: with auto-commit, a synchronous commit of
+    /// the positions reached (including records polled but not processed), then LeaveGroup.
+    pub fn close(&mut self, now: u64, out: &mut ConsumerOut) {
+        if self.app != App::Polling {
+            return;
+        }
+        if self.spec.config.enable_auto_commit && self.start_sync_commit(now, now + CLOSE_TIMEOUT_MS, out) {
+            self.app = App::Closing;
+            return;
+        }
+        self.leave(out);
+    }
+
+    fn leave(&mut self, out: &mut ConsumerOut) {
+        if let (Some(c), true) = (self.coordinator, self.member_id != 0) {
+            out.send(NodeId::Broker(c), Msg::LeaveGroup { group: self.group, member_id: self.member_id });
+        }
+        self.app = App::Closed;
+    }
+
+    /// Whether the member is closed, or stopped on an exception.
+    pub fn closed(&self) -> bool {
+        matches!(self.app, App::Closed | App::Failed)
+    }
+
     /// The process dies: what the application processed so far is in the external store.
     pub fn crash(&mut self, out: &mut ConsumerOut) {
         self.flush_processed(out);
@@ -1018,7 +1053,7 @@ impl Consumer {
     /// Whether the member has read and handled everything up to `end(p)` of each assigned
     /// partition and waits in `poll()` with nothing else to do (the drain phase is over for it).
     pub fn drained(&self, end: impl Fn(u32) -> Option<u64>) -> bool {
-        if self.app == App::Failed {
+        if matches!(self.app, App::Failed | App::Closing | App::Closed) {
             return true;
         }
         self.app == App::Polling
