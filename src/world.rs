@@ -300,7 +300,8 @@ impl<'a> World<'a> {
         let (c, k) = self.members[m as usize];
         let mut out = Out::default();
         let spec = self.consumer_specs[c as usize].clone();
-        let consumer = Consumer::start(c, k, spec, self.topo.clone(), self.now, &mut out);
+        let inc = self.node(NodeId::Consumer(m)).inc;
+        let consumer = Consumer::start(c, k, inc, spec, self.topo.clone(), self.now, &mut out);
         self.consumers[m as usize] = Some(consumer);
         self.flush_consumer(m, out);
     }
@@ -835,14 +836,13 @@ impl<'a> World<'a> {
             _ => None,
         };
         if let Some(NodeId::Consumer(m)) = node {
-            // What the application processed up to this instant is in the store before it dies.
-            if matches!(action, FaultAction::Crash | FaultAction::PowerLoss) {
-                let mut out = Out::default();
-                if let Some(c) = self.consumers[m as usize].as_mut() {
-                    c.crash(&mut out);
-                }
-                self.flush_consumer(m, out);
+            // What the application processed up to this instant is in the history before the
+            // fault: it stays in the store whatever the fault does to the member.
+            let mut out = Out::default();
+            if let Some(c) = self.consumers[m as usize].as_mut() {
+                c.flush_processed(&mut out);
             }
+            self.flush_consumer(m, out);
         }
         let target = match (&f.target, node) {
             (Target::Leader { .. } | Target::GroupCoordinator(_), Some(n)) => {
@@ -979,7 +979,9 @@ impl<'a> World<'a> {
         if self.heals_pending > 0 || self.timed_faults_pending > 0 {
             return false;
         }
-        if !self.consumers_drained() {
+        // Consumers drain what the settled logs hold: a new leader's high watermark may still
+        // be catching up with what its predecessor acknowledged.
+        if !self.replicas_settled() || !self.consumers_drained() {
             return false;
         }
         if !self.closing {
@@ -996,6 +998,12 @@ impl<'a> World<'a> {
         if !self.consumers.iter().flatten().all(|c| c.closed()) {
             return false;
         }
+        self.replicas_settled()
+    }
+
+    /// Every partition has a live leader whose high watermark is its log end, and every live
+    /// replica is caught up, registered and in the ISR (or, offline, no ISR member is up).
+    fn replicas_settled(&self) -> bool {
         (0..self.topo.partitions.len() as u32).all(|p| {
             let st = self.controller.partition(p);
             let Some(l) = st.leader else {
@@ -1057,7 +1065,7 @@ impl<'a> World<'a> {
         for m in 0..self.members.len() as u32 {
             let mut out = Out::default();
             if let Some(c) = self.consumers[m as usize].as_mut() {
-                c.crash(&mut out);
+                c.flush_processed(&mut out);
             }
             for o in out.obs {
                 if let ConsumerObs::History(k) = o {

@@ -1,6 +1,7 @@
 //! Regression tests: one module per bug, each opening with the bug, the scenario and the fix.
 
 mod a_consumer_retry_sent_with_a_connection_close_goes_out_on_the_new_connection;
+mod a_group_drains_only_after_a_new_leaders_high_watermark_catches_up;
 mod a_response_to_a_dead_producer_instance_is_not_taken_for_a_new_instances_request;
 mod a_restarted_broker_registers_only_after_its_old_session_expires;
 mod a_run_does_not_end_while_its_last_isr_member_waits_to_register;
