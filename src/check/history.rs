@@ -103,7 +103,7 @@ pub enum MetaRecord {
     /// An OffsetCommit in `__consumer_offsets`: the group's next offset per partition.
     OffsetCommit { group: Arc<str>, offsets: Arc<[(PartitionIdx, u64)]> },
     /// Group metadata in `__consumer_offsets`, written when a generation's assignment is
-    /// stored (and when the group empties), so a new coordinator can reload the group.
+    /// stored (at SyncGroup), so a new coordinator can reload the group.
     GroupMetadata(Arc<GroupRecord>),
 }
 

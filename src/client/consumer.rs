@@ -152,9 +152,13 @@ pub struct Consumer {
 
 impl Consumer {
     /// A new member at `now`: it looks up metadata and its coordinator and starts polling.
+    /// `incarnation` numbers the member's processes, so a late answer to a dead process's
+    /// request is never taken for an answer to this one's.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         idx: u32,
         instance: u32,
+        incarnation: u32,
         spec: Arc<ConsumerSpec>,
         topo: Arc<Topology>,
         now: u64,
@@ -185,7 +189,9 @@ impl Consumer {
             fetches: BTreeMap::new(),
             buffer: VecDeque::new(),
             requests: BTreeMap::new(),
-            next_req: (u64::from(idx) << 48) | (u64::from(instance) << 40),
+            next_req: (u64::from(idx) << 56)
+                | (u64::from(instance & 0xff) << 48)
+                | (u64::from(incarnation & 0xffff) << 32),
             app: App::Polling,
             poll_no: 0,
             batch_no: 0,
@@ -831,8 +837,9 @@ impl Consumer {
         self.enter_poll(now, out);
     }
 
-    /// Write what was processed since the last flush into the history.
-    fn flush_processed(&mut self, out: &mut ConsumerOut) {
+    /// Write what was processed since the last flush into the history (at the end of a batch,
+    /// and when a fault hits the member or the run ends).
+    pub fn flush_processed(&mut self, out: &mut ConsumerOut) {
         if self.processed_run.is_empty() {
             return;
         }
@@ -1038,11 +1045,6 @@ impl Consumer {
     /// Whether the member is closed, or stopped on an exception.
     pub fn closed(&self) -> bool {
         matches!(self.app, App::Closed | App::Failed)
-    }
-
-    /// The process dies: what the application processed so far is in the external store.
-    pub fn crash(&mut self, out: &mut ConsumerOut) {
-        self.flush_processed(out);
     }
 
     /// Partitions assigned to this member now.
