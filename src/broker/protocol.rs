@@ -256,6 +256,27 @@ impl Msg {
         }
     }
 
+    /// The client's request id, for the consumer requests and responses that carry one.
+    pub fn consumer_req(&self) -> Option<u64> {
+        match self {
+            Msg::JoinGroup { req, .. }
+            | Msg::JoinGroupResponse { req, .. }
+            | Msg::SyncGroup { req, .. }
+            | Msg::SyncGroupResponse { req, .. }
+            | Msg::GroupHeartbeat { req, .. }
+            | Msg::GroupHeartbeatResponse { req, .. }
+            | Msg::OffsetCommit { req, .. }
+            | Msg::OffsetCommitResponse { req, .. }
+            | Msg::OffsetFetch { req, .. }
+            | Msg::OffsetFetchResponse { req, .. }
+            | Msg::ListOffsets { req, .. }
+            | Msg::ListOffsetsResponse { req, .. }
+            | Msg::ConsumerFetch { req, .. }
+            | Msg::ConsumerFetchResponse { req, .. } => Some(*req),
+            _ => None,
+        }
+    }
+
     /// Two detail words for the trace hash (partition, offset, request id...).
     pub fn detail(&self) -> (u64, u64) {
         match self {

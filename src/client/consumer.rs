@@ -220,16 +220,7 @@ impl Consumer {
     }
 
     fn request(&mut self, broker: u32, kind: ReqKind, timeout: u64, msg: Msg, out: &mut ConsumerOut) -> u64 {
-        let req = match &msg {
-            Msg::JoinGroup { req, .. }
-            | Msg::SyncGroup { req, .. }
-            | Msg::GroupHeartbeat { req, .. }
-            | Msg::OffsetCommit { req, .. }
-            | Msg::OffsetFetch { req, .. }
-            | Msg::ListOffsets { req, .. }
-            | Msg::ConsumerFetch { req, .. } => *req,
-            _ => self.req_id(),
-        };
+        let req = msg.consumer_req().unwrap_or_else(|| self.req_id());
         self.requests.insert(req, (broker, kind));
         out.send(NodeId::Broker(broker), msg);
         out.timer(timeout, ConsumerTimer::RequestTimeout { req });
@@ -301,14 +292,7 @@ impl Consumer {
         let expected = match &msg {
             Msg::MetadataResponse { .. } => self.take_req_of(broker, ReqKind::Metadata),
             Msg::FindCoordinatorResponse { .. } => self.take_req_of(broker, ReqKind::FindCoordinator),
-            Msg::JoinGroupResponse { req, .. }
-            | Msg::SyncGroupResponse { req, .. }
-            | Msg::GroupHeartbeatResponse { req, .. }
-            | Msg::OffsetCommitResponse { req, .. }
-            | Msg::OffsetFetchResponse { req, .. }
-            | Msg::ListOffsetsResponse { req, .. }
-            | Msg::ConsumerFetchResponse { req, .. } => self.requests.remove(req).is_some(),
-            _ => true,
+            m => m.consumer_req().is_none_or(|req| self.requests.remove(&req).is_some()),
         };
         if expected {
             self.on_expected(now, broker, msg, out);
