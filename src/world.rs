@@ -15,6 +15,9 @@ use crate::scenario::{
 };
 use crate::sim::{NodeId, Out, Queue, Rngs, Stream, TraceHash};
 
+/// The heal of a pause, as the history words it.
+const PAUSE_HEAL: &str = "pause of";
+
 /// How often (virtual ms) the world checks whether the run has settled.
 const SETTLE_CHECK_MS: u64 = 100;
 
@@ -372,7 +375,12 @@ impl<'a> World<'a> {
                 self.heals_pending -= 1;
                 let broker = if let NodeId::Broker(b) = node { Some(b) } else { None };
                 self.record(6, node, node, 0, (0, 0), || format!("heal {what}"));
-                self.push_history(EventKind::Healed { target: format!("{what} {}", self.node_name(node)), broker });
+                // A pause its process's death cut short has nothing left to heal.
+                let cut_short = what == PAUSE_HEAL && self.node(node).paused_until < self.now;
+                if !cut_short {
+                    let target = format!("{what} {}", self.node_name(node));
+                    self.push_history(EventKind::Healed { target, broker });
+                }
             }
             Ev::Release { from, to } => {
                 let link = self.link(from, to);
@@ -860,9 +868,13 @@ impl<'a> World<'a> {
         }
         match action {
             FaultAction::Crash | FaultAction::PowerLoss => {
+                let now = self.now;
                 let ns = self.node_mut(node);
                 ns.down = Some(action);
                 ns.inc += 1;
+                // A pause belongs to the process: it ends with it (an isolation is the machine's
+                // and outlives it).
+                ns.paused_until = ns.paused_until.min(now);
                 match node {
                     NodeId::Broker(b) => {
                         if action == FaultAction::Crash {
@@ -914,7 +926,7 @@ impl<'a> World<'a> {
                 let ns = self.node_mut(node);
                 ns.paused_until = ns.paused_until.max(until);
                 self.heals_pending += 1;
-                self.queue.push(until, Ev::Heal(node, "pause of"));
+                self.queue.push(until, Ev::Heal(node, PAUSE_HEAL));
             }
         }
     }
