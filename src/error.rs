@@ -53,9 +53,27 @@ pub enum KafkaError {
     /// 75: the request's leader epoch is newer than the broker knows.
     #[error("UNKNOWN_LEADER_EPOCH")]
     UnknownLeaderEpoch,
+    /// 48: the request does not fit the transaction's state (EndTxn in Empty, say).
+    #[error("INVALID_TXN_STATE")]
+    InvalidTxnState,
+    /// 49: the producer id does not belong to the transactional id.
+    #[error("INVALID_PRODUCER_ID_MAPPING")]
+    InvalidProducerIdMapping,
+    /// 51: another transition of the transactional id is in progress (retriable).
+    #[error("CONCURRENT_TRANSACTIONS")]
+    ConcurrentTransactions,
+    /// 52: a marker from a coordinator older than the last one the partition saw.
+    #[error("TRANSACTION_COORDINATOR_FENCED")]
+    TransactionCoordinatorFenced,
     /// 79: a JoinGroup without a member id gets one and must join again with it.
     #[error("MEMBER_ID_REQUIRED")]
     MemberIdRequired,
+    /// 88: OffsetFetch with require_stable found pending transactional offsets (retriable).
+    #[error("UNSTABLE_OFFSET_COMMIT")]
+    UnstableOffsetCommit,
+    /// 90: a newer producer with the same transactional id exists.
+    #[error("PRODUCER_FENCED")]
+    ProducerFenced,
     /// 95: AlterPartition carried a stale partition epoch.
     #[error("INVALID_UPDATE_VERSION")]
     InvalidUpdateVersion,
@@ -108,6 +126,12 @@ impl KafkaError {
             KafkaError::UnknownMemberId => 25,
             KafkaError::RebalanceInProgress => 27,
             KafkaError::MemberIdRequired => 79,
+            KafkaError::InvalidTxnState => 48,
+            KafkaError::InvalidProducerIdMapping => 49,
+            KafkaError::ConcurrentTransactions => 51,
+            KafkaError::TransactionCoordinatorFenced => 52,
+            KafkaError::UnstableOffsetCommit => 88,
+            KafkaError::ProducerFenced => 90,
             KafkaError::RequestTimedOut => 7,
             KafkaError::NotEnoughReplicas => 19,
             KafkaError::NotEnoughReplicasAfterAppend => 20,

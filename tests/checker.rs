@@ -33,6 +33,7 @@ fn batch(base: u64, producer: u32, instance: u32, epoch: u32, ids: &[u32]) -> Ar
         instance,
         records: recs(ids),
         meta: None,
+        transactional: false,
     })
 }
 
@@ -251,6 +252,7 @@ fn meta_batch(base: u64, meta: MetaRecord) -> Arc<LogBatch> {
         instance: 0,
         records: recs(&[]),
         meta: Some(Arc::new(meta)),
+        transactional: false,
     })
 }
 

@@ -83,6 +83,7 @@ pub struct ConsumerParked {
     from: NodeId,
     req: u64,
     partitions: Vec<FetchPartition>,
+    read_committed: bool,
 }
 
 /// Kafka maps a failed coordinator write to the error the client sees.
@@ -158,6 +159,7 @@ impl Broker {
             let name = match meta {
                 MetaRecord::OffsetCommit { group, .. } => group,
                 MetaRecord::GroupMetadata(r) => &r.group,
+                MetaRecord::TxnMarker { .. } => continue,
             };
             let Some(g) = self.topo.group(name) else { continue };
             let i = match loaded.iter().position(|x| x.0 == g) {
@@ -198,6 +200,7 @@ impl Broker {
                         .collect();
                     grp.state = if grp.members.is_empty() { GroupState::Empty } else { GroupState::Stable };
                 }
+                MetaRecord::TxnMarker { .. } => {}
             }
         }
         for (g, mut grp) in loaded {
@@ -532,39 +535,46 @@ impl Broker {
         &mut self,
         from: NodeId,
         req: u64,
-        partitions: Vec<FetchPartition>,
+        (partitions, read_committed): (Vec<FetchPartition>, bool),
         max_wait_ms: u64,
         out: &mut BrokerOut,
     ) {
-        let answer = self.consumer_fetch_answer(&partitions);
+        let answer = self.consumer_fetch_answer(&partitions, read_committed);
         let ready = answer.iter().any(|a| a.result.as_ref().map_or(true, |(b, _)| !b.is_empty()));
         if ready || max_wait_ms == 0 {
             out.send(from, Msg::ConsumerFetchResponse { req, partitions: answer });
             return;
         }
         let id = self.next_id();
-        self.consumer_parked.push(ConsumerParked { id, from, req, partitions });
+        self.consumer_parked.push(ConsumerParked { id, from, req, partitions, read_committed });
         out.timer(max_wait_ms, BrokerTimer::ConsumerFetchWait { id });
     }
 
     /// What a consumer fetch gets now: whole batches from each fetch offset below the high
-    /// watermark (read_uncommitted; read_committed is the same until transactions exist).
-    fn consumer_fetch_answer(&self, partitions: &[FetchPartition]) -> Vec<FetchedPartition> {
+    /// watermark (read_uncommitted) or the last stable offset (read_committed, with the aborted
+    /// transactions among them for the reader to drop).
+    fn consumer_fetch_answer(&self, partitions: &[FetchPartition], read_committed: bool) -> Vec<FetchedPartition> {
         partitions
             .iter()
             .map(|f| {
+                let mut aborted = Vec::new();
                 let result = match self.leader_view(f.partition) {
                     None => Err(KafkaError::NotLeaderOrFollower),
                     Some((_, _, epoch)) if f.leader_epoch < epoch => Err(KafkaError::FencedLeaderEpoch),
                     Some((_, _, epoch)) if f.leader_epoch > epoch => Err(KafkaError::UnknownLeaderEpoch),
                     Some((log, _, _)) if f.offset > log.leo() => Err(KafkaError::OffsetOutOfRange),
                     Some((log, hw, _)) => {
+                        let end = if read_committed { log.lso(hw) } else { hw };
                         let mut batches = log.read_from(f.offset, MAX_CONSUMER_FETCH_BATCHES);
-                        batches.retain(|b| b.next_offset() <= hw);
-                        Ok((batches, hw))
+                        batches.retain(|b| b.next_offset() <= end);
+                        if read_committed {
+                            let last = batches.last().map_or(f.offset, |b| b.next_offset());
+                            aborted = log.aborted_between(f.offset, last);
+                        }
+                        Ok((batches, end))
                     }
                 };
-                FetchedPartition { partition: f.partition, offset: f.offset, result }
+                FetchedPartition { partition: f.partition, offset: f.offset, result, aborted }
             })
             .collect()
     }
@@ -572,7 +582,7 @@ impl Broker {
     pub(super) fn on_consumer_fetch_wait(&mut self, id: u64, out: &mut BrokerOut) {
         if let Some(i) = self.consumer_parked.iter().position(|c| c.id == id) {
             let c = self.consumer_parked.swap_remove(i);
-            let partitions = self.consumer_fetch_answer(&c.partitions);
+            let partitions = self.consumer_fetch_answer(&c.partitions, c.read_committed);
             out.send(c.from, Msg::ConsumerFetchResponse { req: c.req, partitions });
         }
     }
@@ -583,7 +593,7 @@ impl Broker {
         while i < self.consumer_parked.len() {
             if self.consumer_parked[i].partitions.iter().any(|f| f.partition == p) {
                 let c = self.consumer_parked.swap_remove(i);
-                let partitions = self.consumer_fetch_answer(&c.partitions);
+                let partitions = self.consumer_fetch_answer(&c.partitions, c.read_committed);
                 out.send(c.from, Msg::ConsumerFetchResponse { req: c.req, partitions });
             } else {
                 i += 1;
@@ -810,5 +820,50 @@ mod tests {
         );
         assert_eq!(commit(&mut b, 5_004, first, 2), Err(KafkaError::RebalanceInProgress));
         assert_eq!(commit(&mut b, 5_005, first, 1), Err(KafkaError::IllegalGeneration));
+    }
+
+    fn fetch(b: &mut Broker, read_committed: bool) -> FetchedPartition {
+        let f = FetchPartition { partition: 0, offset: 0, leader_epoch: 0 };
+        let msg = Msg::ConsumerFetch { req: 3, partitions: vec![f], max_wait_ms: 0, read_committed };
+        let out = send(b, 100, 0, msg);
+        match out.sends.into_iter().next() {
+            Some((_, Msg::ConsumerFetchResponse { mut partitions, .. })) => partitions.remove(0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn read_committed_fetches_stop_at_the_last_stable_offset_and_name_aborted_transactions() {
+        use crate::broker::{AbortedTxn, BatchTemplate};
+        let mut b = coordinator();
+        let plain = |n: u32| BatchTemplate {
+            producer_id: -1,
+            producer_epoch: -1,
+            base_sequence: -1,
+            producer: 0,
+            instance: 0,
+            records: (0..n).collect::<Vec<_>>().into(),
+            meta: None,
+            transactional: false,
+        };
+        let r = b.replicas[0].as_mut().expect("replica");
+        r.log.append_as_leader(&plain(2), 0);
+        r.log.append_as_leader(
+            &BatchTemplate { producer_id: 7, producer_epoch: 0, base_sequence: 0, transactional: true, ..plain(3) },
+            0,
+        );
+        r.log.append_as_leader(&plain(2), 0);
+        r.hw = 7;
+        let committed = fetch(&mut b, true);
+        let (batches, end) = committed.result.expect("records");
+        assert_eq!((batches.len(), end), (1, 2), "only what precedes the open transaction");
+        let (batches, end) = fetch(&mut b, false).result.expect("records");
+        assert_eq!((batches.len(), end), (3, 7), "read_uncommitted reads to the high watermark");
+        let r = b.replicas[0].as_mut().expect("replica");
+        r.log.append_as_leader(&BatchTemplate::marker(7, 0, false, 0), 0);
+        r.hw = 8;
+        let committed = fetch(&mut b, true);
+        assert_eq!(committed.result.expect("records").0.len(), 4);
+        assert_eq!(committed.aborted, vec![AbortedTxn { producer_id: 7, first: 2, marker: 7 }]);
     }
 }

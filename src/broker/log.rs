@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use crate::check::{LogBatch, RecordList};
+use crate::check::{LogBatch, MetaRecord, RecordList};
 use crate::error::KafkaError;
 
 /// Batches a broker remembers per producer id for duplicate detection (Kafka's
@@ -28,6 +28,8 @@ pub struct BatchTemplate {
     pub records: RecordList,
     /// An internal-topic record instead of workload records.
     pub meta: Option<Arc<crate::check::MetaRecord>>,
+    /// Part of a transaction.
+    pub transactional: bool,
 }
 
 impl BatchTemplate {
@@ -45,6 +47,20 @@ impl BatchTemplate {
         self.len() == 0
     }
 
+    /// A transaction marker for `producer_id` at `producer_epoch` (a control batch).
+    pub fn marker(producer_id: i64, producer_epoch: i16, commit: bool, coordinator_epoch: i32) -> Self {
+        BatchTemplate {
+            producer_id,
+            producer_epoch,
+            base_sequence: -1,
+            producer: u32::MAX,
+            instance: 0,
+            records: Arc::from(Vec::new()),
+            meta: Some(Arc::new(MetaRecord::TxnMarker { commit, coordinator_epoch })),
+            transactional: true,
+        }
+    }
+
     /// A coordinator's write to an internal topic: no producer id, one record.
     pub fn internal(meta: crate::check::MetaRecord) -> Self {
         BatchTemplate {
@@ -55,6 +71,7 @@ impl BatchTemplate {
             instance: 0,
             records: Arc::from(Vec::new()),
             meta: Some(Arc::new(meta)),
+            transactional: false,
         }
     }
 }
@@ -68,10 +85,32 @@ struct SeqBatch {
 }
 
 /// Per-producer-id state, rebuilt from the log.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 struct ProducerEntry {
     epoch: i16,
     batches: VecDeque<SeqBatch>,
+    /// Epoch of the coordinator that wrote this producer's last marker (-1: none).
+    coordinator_epoch: i32,
+    /// First offset of this producer's open transaction on this partition.
+    txn_first: Option<u64>,
+}
+
+impl Default for ProducerEntry {
+    fn default() -> Self {
+        ProducerEntry { epoch: 0, batches: VecDeque::new(), coordinator_epoch: -1, txn_first: None }
+    }
+}
+
+/// An aborted transaction on this partition (Kafka's `AbortedTxn` index entry): a
+/// read_committed reader drops the producer's transactional batches in `[first, marker)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AbortedTxn {
+    /// Producer id.
+    pub producer_id: i64,
+    /// First offset of the transaction.
+    pub first: u64,
+    /// Offset of its ABORT marker.
+    pub marker: u64,
 }
 
 /// Outcome of validating a producer batch against the producer state.
@@ -92,6 +131,13 @@ pub struct ReplicaLog {
     /// (epoch, start offset), ascending.
     epochs: Vec<(u32, u64)>,
     producers: BTreeMap<i64, ProducerEntry>,
+    /// Open transactions: first offset → producer id.
+    ongoing: BTreeMap<u64, i64>,
+    /// Ended transactions whose marker may not be below the high watermark yet:
+    /// (first offset, marker offset), in marker order.
+    ended: VecDeque<(u64, u64)>,
+    /// Aborted transactions, in marker order.
+    aborted: Vec<AbortedTxn>,
 }
 
 fn last_seq(base: i32, n: usize) -> i32 {
@@ -204,6 +250,22 @@ impl ReplicaLog {
             e.epoch = b.producer_epoch;
             e.batches.clear();
         }
+        if let Some(MetaRecord::TxnMarker { commit, coordinator_epoch }) = b.meta.as_deref() {
+            // Kafka's appendEndTxnMarker: the marker ends the producer's open transaction here.
+            e.coordinator_epoch = *coordinator_epoch;
+            if let Some(first) = e.txn_first.take() {
+                self.ongoing.remove(&first);
+                self.ended.push_back((first, b.base_offset));
+                if !commit {
+                    self.aborted.push(AbortedTxn { producer_id: b.producer_id, first, marker: b.base_offset });
+                }
+            }
+            return;
+        }
+        if b.transactional && e.txn_first.is_none() {
+            e.txn_first = Some(b.base_offset);
+            self.ongoing.insert(b.base_offset, b.producer_id);
+        }
         if e.batches.len() == BATCHES_TO_RETAIN {
             e.batches.pop_front();
         }
@@ -226,6 +288,7 @@ impl ReplicaLog {
             instance: t.instance,
             records: t.records.clone(),
             meta: t.meta.clone(),
+            transactional: t.transactional,
         });
         self.append(b.clone());
         b
@@ -270,11 +333,60 @@ impl ReplicaLog {
         self.epochs.retain(|e| e.1 < leo);
         // Rebuild the producer state from the remaining log (Kafka reloads it on truncation).
         self.producers.clear();
+        self.ongoing.clear();
+        self.ended.clear();
+        self.aborted.clear();
         let batches = std::mem::take(&mut self.batches);
         for b in &batches {
             self.update_producer(b);
         }
         self.batches = batches;
+    }
+
+    /// Validate a transaction marker for `producer_id` as the leader does before appending it
+    /// (`ProducerAppendInfo.appendEndTxnMarker`): an older producer epoch is
+    /// INVALID_PRODUCER_EPOCH, an older coordinator epoch TRANSACTION_COORDINATOR_FENCED.
+    pub fn check_marker(
+        &self,
+        producer_id: i64,
+        producer_epoch: i16,
+        coordinator_epoch: i32,
+    ) -> Result<(), KafkaError> {
+        let Some(e) = self.producers.get(&producer_id) else { return Ok(()) };
+        if producer_epoch < e.epoch {
+            return Err(KafkaError::InvalidProducerEpoch);
+        }
+        if coordinator_epoch < e.coordinator_epoch {
+            return Err(KafkaError::TransactionCoordinatorFenced);
+        }
+        Ok(())
+    }
+
+    /// The last stable offset for high watermark `hw`: the first offset of the earliest
+    /// transaction that is open, or ended with a marker not yet below `hw`; `hw` if none.
+    pub fn lso(&self, hw: u64) -> u64 {
+        let open = self.ongoing.keys().next().copied();
+        let unreplicated = self.ended.iter().filter(|&&(_, marker)| marker >= hw).map(|&(first, _)| first).min();
+        open.into_iter().chain(unreplicated).fold(hw, u64::min)
+    }
+
+    /// The leader's high watermark reached `hw`: forget ended transactions whose markers it
+    /// passed (they no longer hold the last stable offset back).
+    pub fn forget_stable(&mut self, hw: u64) {
+        while self.ended.front().is_some_and(|&(_, marker)| marker < hw) {
+            self.ended.pop_front();
+        }
+    }
+
+    /// Aborted transactions whose range overlaps `[from, to)`: what a read_committed fetch of
+    /// that range returns beside the records, for the reader to drop.
+    pub fn aborted_between(&self, from: u64, to: u64) -> Vec<AbortedTxn> {
+        self.aborted.iter().filter(|a| a.marker >= from && a.first < to).copied().collect()
+    }
+
+    /// Whether `producer_id` has an open transaction on this partition.
+    pub fn in_transaction(&self, producer_id: i64) -> bool {
+        self.producers.get(&producer_id).is_some_and(|e| e.txn_first.is_some())
     }
 
     /// Batches from `offset` on, at most `max` of them.
@@ -309,7 +421,70 @@ mod tests {
             instance: 0,
             records: (0..n).collect::<Vec<_>>().into(),
             meta: None,
+            transactional: false,
         }
+    }
+
+    fn txn(pid: i64, seq: i32, n: u32) -> BatchTemplate {
+        BatchTemplate { transactional: true, ..t(pid, 0, seq, n) }
+    }
+
+    #[test]
+    fn an_open_transaction_holds_the_last_stable_offset_at_its_first_offset() {
+        let mut log = ReplicaLog::default();
+        log.append_as_leader(&t(-1, -1, -1, 2), 0);
+        log.append_as_leader(&txn(7, 0, 3), 0);
+        log.append_as_leader(&t(-1, -1, -1, 2), 0);
+        assert_eq!(log.lso(7), 2, "records after the open transaction wait too");
+        assert!(log.in_transaction(7));
+        assert_eq!(log.lso(1), 1, "never above the high watermark");
+    }
+
+    #[test]
+    fn the_last_stable_offset_passes_a_transaction_once_its_marker_is_below_the_high_watermark() {
+        let mut log = ReplicaLog::default();
+        log.append_as_leader(&txn(7, 0, 3), 0);
+        log.append_as_leader(&BatchTemplate::marker(7, 0, true, 0), 0);
+        assert_eq!(log.leo(), 4, "a marker occupies one offset");
+        assert!(!log.in_transaction(7));
+        assert_eq!(log.lso(3), 0, "the marker at offset 3 is not replicated yet");
+        assert_eq!(log.lso(4), 4);
+        assert!(log.aborted_between(0, 4).is_empty(), "a committed transaction is not in the aborted index");
+    }
+
+    #[test]
+    fn an_aborted_transaction_enters_the_aborted_index() {
+        let mut log = ReplicaLog::default();
+        log.append_as_leader(&t(-1, -1, -1, 2), 0);
+        log.append_as_leader(&txn(7, 0, 3), 0);
+        log.append_as_leader(&BatchTemplate::marker(7, 0, false, 0), 0);
+        let a = AbortedTxn { producer_id: 7, first: 2, marker: 5 };
+        assert_eq!(log.aborted_between(0, 6), vec![a]);
+        assert_eq!(log.aborted_between(6, 9), vec![]);
+        assert_eq!(log.aborted_between(0, 2), vec![], "the range ends before the transaction starts");
+    }
+
+    #[test]
+    fn markers_from_an_older_coordinator_or_producer_epoch_are_fenced() {
+        let mut log = ReplicaLog::default();
+        log.append_as_leader(&BatchTemplate { producer_epoch: 2, ..txn(7, 0, 1) }, 0);
+        log.append_as_leader(&BatchTemplate::marker(7, 2, false, 3), 0);
+        assert_eq!(log.check_marker(7, 2, 2), Err(KafkaError::TransactionCoordinatorFenced));
+        assert_eq!(log.check_marker(7, 1, 3), Err(KafkaError::InvalidProducerEpoch));
+        assert_eq!(log.check_marker(7, 3, 3), Ok(()), "a fencing marker carries a newer epoch");
+        assert_eq!(log.check_marker(8, 0, 0), Ok(()), "a producer with no data here may still be marked");
+    }
+
+    #[test]
+    fn truncating_away_a_marker_reopens_its_transaction() {
+        let mut log = ReplicaLog::default();
+        log.append_as_leader(&t(-1, -1, -1, 2), 0);
+        log.append_as_leader(&txn(7, 0, 3), 0);
+        log.append_as_leader(&BatchTemplate::marker(7, 0, false, 0), 0);
+        log.truncate_to(5);
+        assert!(log.in_transaction(7));
+        assert_eq!(log.lso(5), 2);
+        assert!(log.aborted_between(0, 9).is_empty());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::check::LogBatch;
 use crate::scenario::{BrokerConfig, Scenario};
 
 pub use controller::{Controller, ControllerTimer};
-pub use log::{BatchTemplate, ReplicaLog};
+pub use log::{AbortedTxn, BatchTemplate, ReplicaLog};
 pub use node::{Broker, BrokerTimer};
 pub use protocol::*;
 

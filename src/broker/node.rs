@@ -377,8 +377,8 @@ impl Broker {
                 };
                 out.send(from, Msg::ListOffsetsResponse { req, partition, result });
             }
-            Msg::ConsumerFetch { req, partitions, max_wait_ms } => {
-                self.on_consumer_fetch(from, req, partitions, max_wait_ms, out)
+            Msg::ConsumerFetch { req, partitions, max_wait_ms, read_committed } => {
+                self.on_consumer_fetch(from, req, (partitions, read_committed), max_wait_ms, out)
             }
             Msg::FetchResponse { partition, id, result } => self.on_fetch_response(now, partition, id, result, out),
             Msg::AlterPartitionResponse { partition, result } => {
@@ -803,6 +803,7 @@ impl Broker {
         if advanced {
             let from = r.hw;
             r.hw = new_hw;
+            r.log.forget_stable(new_hw);
             out.observe(BrokerObs::Committed { partition: p, broker: self.id, from, to: new_hw });
         }
         // Complete every acks=all request the HW now covers (a retried duplicate may be covered

@@ -79,8 +79,11 @@ pub struct FetchedPartition {
     pub partition: u32,
     /// The offset fetched from (echoed, so stale data can be recognised).
     pub offset: u64,
-    /// Whole batches from the fetch offset up to the high watermark, and the high watermark.
+    /// Whole batches from the fetch offset up to the high watermark (read_uncommitted) or the
+    /// last stable offset (read_committed), and that bound.
     pub result: Result<(Vec<Arc<LogBatch>>, u64), KafkaError>,
+    /// read_committed: the aborted transactions overlapping the returned batches.
+    pub aborted: Vec<super::AbortedTxn>,
 }
 
 /// A JoinGroup's successful answer.
@@ -167,8 +170,8 @@ pub enum Msg {
     /// Leader → consumer.
     ListOffsetsResponse { req: u64, partition: u32, result: Result<u64, KafkaError> },
     /// Consumer → leader: records of these partitions; the broker waits up to `max_wait_ms`
-    /// for data when it has none.
-    ConsumerFetch { req: u64, partitions: Vec<FetchPartition>, max_wait_ms: u64 },
+    /// for data when it has none. `read_committed` reads up to the last stable offset.
+    ConsumerFetch { req: u64, partitions: Vec<FetchPartition>, max_wait_ms: u64, read_committed: bool },
     /// Leader → consumer.
     ConsumerFetchResponse { req: u64, partitions: Vec<FetchedPartition> },
     /// Leader → controller: propose a new ISR.

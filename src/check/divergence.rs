@@ -196,6 +196,7 @@ mod tests {
             instance: 0,
             records: records.into(),
             meta: None,
+            transactional: false,
         })
     }
 

@@ -105,6 +105,9 @@ pub enum MetaRecord {
     /// Group metadata in `__consumer_offsets`, written when a generation's assignment is
     /// stored (at SyncGroup), so a new coordinator can reload the group.
     GroupMetadata(Arc<GroupRecord>),
+    /// A transaction marker (a control record) ending the open transaction of the batch's
+    /// producer id on this partition: COMMIT or ABORT, with the writing coordinator's epoch.
+    TxnMarker { commit: bool, coordinator_epoch: i32 },
 }
 
 /// A group's stored metadata: its generation, leader and members.
@@ -152,11 +155,22 @@ pub struct LogBatch {
     pub instance: u32,
     /// The records, in offset order (empty for an internal-topic batch).
     pub records: RecordList,
-    /// An internal-topic record (offset commit, group metadata); `None` for workload data.
+    /// An internal-topic record (offset commit, group metadata) or a transaction marker;
+    /// `None` for workload data.
     pub meta: Option<Arc<MetaRecord>>,
+    /// Written by a transactional producer inside a transaction.
+    pub transactional: bool,
 }
 
 impl LogBatch {
+    /// The marker's outcome (`Some(true)` COMMIT, `Some(false)` ABORT) if this is a control batch.
+    pub fn marker(&self) -> Option<bool> {
+        match self.meta.as_deref() {
+            Some(MetaRecord::TxnMarker { commit, .. }) => Some(*commit),
+            _ => None,
+        }
+    }
+
     /// Offsets the batch occupies: its records, or one for an internal record.
     pub fn len(&self) -> u64 {
         if self.meta.is_some() {

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use crate::broker::{FetchPartition, FetchedPartition, JoinResult, Msg, PartitionState, Topology};
 use crate::check::{Deliveries, Delivery, EventKind, LogBatch, RecordId};
 use crate::error::KafkaError;
-use crate::scenario::{CommitMode, ConsumerSpec, OffsetReset};
+use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
 use crate::sim::{NodeId, Out};
 
 /// How long a metadata or coordinator lookup may go unanswered before asking another broker.
@@ -131,7 +131,10 @@ pub struct Consumer {
     resetting: Vec<bool>,
     offsets_req: Option<u64>,
     fetches: BTreeMap<u32, u64>,
-    buffer: VecDeque<(u32, Arc<LogBatch>)>,
+    /// Fetched batches per partition, in offset order; `true` marks one the application never
+    /// sees (a transaction marker, or read_committed data of an aborted transaction) that the
+    /// position still moves past.
+    buffer: VecDeque<(u32, Arc<LogBatch>, bool)>,
     requests: BTreeMap<u64, (u32, ReqKind)>,
     next_req: u64,
     app: App,
@@ -570,10 +573,19 @@ impl Consumer {
                 continue;
             }
             match f.result {
-                Ok((batches, _hw)) => {
+                Ok((batches, _end)) => {
                     for b in batches {
                         if b.next_offset() > f.offset {
-                            self.buffer.push_back((p, b));
+                            // Java's CompletedFetch: control batches are never returned, and a
+                            // read_committed reader drops an aborted transaction's batches.
+                            let aborted = b.transactional
+                                && f.aborted.iter().any(|a| {
+                                    a.producer_id == b.producer_id
+                                        && a.first <= b.base_offset
+                                        && b.base_offset < a.marker
+                                });
+                            let hidden = b.meta.is_some() || aborted;
+                            self.buffer.push_back((p, b, hidden));
                         }
                     }
                 }
@@ -713,13 +725,18 @@ impl Consumer {
         let max = self.spec.config.max_poll_records as usize;
         let mut got: Vec<Delivery> = Vec::new();
         while got.len() < max {
-            let Some((p, b)) = self.buffer.front().cloned() else { break };
+            let Some((p, b, hidden)) = self.buffer.front().cloned() else { break };
             let pos = self.position[p as usize];
             let Some(pos) = pos.filter(|&o| self.assignment.contains(&p) && o < b.next_offset() && o >= b.base_offset)
             else {
                 self.buffer.pop_front();
                 continue;
             };
+            if hidden {
+                self.position[p as usize] = Some(b.next_offset());
+                self.buffer.pop_front();
+                continue;
+            }
             let skip = (pos - b.base_offset) as usize;
             let take = (b.records.len() - skip).min(max - got.len());
             got.extend(b.records[skip..skip + take].iter().enumerate().map(|(k, &r)| Delivery {
@@ -769,7 +786,7 @@ impl Consumer {
             };
             if self.fetches.contains_key(&b)
                 || now < self.fetch_backoff[b as usize]
-                || self.buffer.iter().any(|(x, _)| *x == p)
+                || self.buffer.iter().any(|(x, _, _)| *x == p)
             {
                 continue;
             }
@@ -777,7 +794,9 @@ impl Consumer {
         }
         for (b, partitions) in by_broker {
             let req = self.req_id();
-            let msg = Msg::ConsumerFetch { req, partitions, max_wait_ms: self.spec.config.fetch_max_wait_ms };
+            let read_committed = self.spec.config.isolation_level == IsolationLevel::ReadCommitted;
+            let max_wait_ms = self.spec.config.fetch_max_wait_ms;
+            let msg = Msg::ConsumerFetch { req, partitions, max_wait_ms, read_committed };
             let timeout = self.spec.config.request_timeout_ms;
             self.request(b, ReqKind::Fetch, timeout, msg, out);
             self.fetches.insert(b, req);

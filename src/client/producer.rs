@@ -651,6 +651,7 @@ impl Producer {
             instance: self.instance,
             records: b.records.clone(),
             meta: None,
+            transactional: false,
         });
         out.send(
             NodeId::Broker(leader),
