@@ -319,6 +319,7 @@ fn every_broker_config_key_is_read() {
             group_initial_rebalance_delay_ms: 0,
             group_min_session_timeout_ms: 100,
             group_max_session_timeout_ms: 9_000,
+            ..BrokerConfig::default()
         }
     );
 }
@@ -374,6 +375,7 @@ on_restart = "skip-unacked"
             request_timeout_ms: 500,
             delivery_timeout_ms: 600,
             transactional_id: None,
+            ..ProducerConfig::default()
         }
     );
 }

@@ -159,7 +159,7 @@ impl Broker {
             let name = match meta {
                 MetaRecord::OffsetCommit { group, .. } => group,
                 MetaRecord::GroupMetadata(r) => &r.group,
-                MetaRecord::TxnMarker { .. } => continue,
+                MetaRecord::TxnMarker { .. } | MetaRecord::TxnState(_) => continue,
             };
             let Some(g) = self.topo.group(name) else { continue };
             let i = match loaded.iter().position(|x| x.0 == g) {
@@ -200,7 +200,7 @@ impl Broker {
                         .collect();
                     grp.state = if grp.members.is_empty() { GroupState::Empty } else { GroupState::Stable };
                 }
-                MetaRecord::TxnMarker { .. } => {}
+                MetaRecord::TxnMarker { .. } | MetaRecord::TxnState(_) => {}
             }
         }
         for (g, mut grp) in loaded {

@@ -51,10 +51,28 @@ pub struct Topology {
     /// First partition index of `__consumer_offsets` and its partition count (0 when the
     /// scenario has no consumers: the topic is created only when someone needs it).
     pub offsets_topic: (u32, u32),
+    /// Transactional ids of the scenario's producers, in order of first mention; an id's index
+    /// is how messages name it.
+    pub txn_ids: Vec<String>,
+    /// First partition index of `__transaction_state` and its partition count (0 without
+    /// transactional producers).
+    pub txn_topic: (u32, u32),
 }
+
+/// Name of the internal topic holding transaction states.
+pub const TXN_TOPIC: &str = "__transaction_state";
 
 /// Name of the internal topic holding committed offsets and group metadata.
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
+
+/// Kafka's `Utils.abs`: the absolute value, with Integer.MIN_VALUE mapped to 0.
+fn java_abs(h: i32) -> u32 {
+    if h == i32::MIN {
+        0
+    } else {
+        h.unsigned_abs()
+    }
+}
 
 /// Java's `String.hashCode` (over UTF-16 code units), as Kafka hashes a `group.id`.
 fn java_string_hash(s: &str) -> i32 {
@@ -84,6 +102,25 @@ impl Topology {
                 c.offsets_topic_replication_factor.max(1),
             ));
         }
+        let mut txn_ids: Vec<String> = Vec::new();
+        for p in &s.producers {
+            if let Some(t) = &p.config.transactional_id {
+                if !txn_ids.contains(t) {
+                    txn_ids.push(t.clone());
+                }
+            }
+        }
+        if !txn_ids.is_empty() {
+            // `__transaction_state` likewise, with its own min.insync.replicas.
+            let c = &s.cluster.config;
+            let mut t = crate::scenario::TopicSpec::new(
+                TXN_TOPIC,
+                c.transaction_state_log_num_partitions.max(1),
+                c.transaction_state_log_replication_factor.max(1),
+            );
+            t.min_insync_replicas = Some(c.transaction_state_log_min_isr.max(1));
+            specs.push(t);
+        }
         for (ti, t) in specs.iter().enumerate() {
             topics.push((t.name.clone(), partitions.len() as u32, t.partitions));
             for p in 0..t.partitions {
@@ -102,8 +139,27 @@ impl Topology {
                 });
             }
         }
-        let offsets_topic = topics.iter().find(|t| t.0 == OFFSETS_TOPIC).map_or((0, 0), |t| (t.1, t.2));
-        Arc::new(Topology { brokers: n, config: s.cluster.config.clone(), partitions, topics, groups, offsets_topic })
+        let internal = |name: &str| topics.iter().find(|t| t.0 == name).map_or((0, 0), |t| (t.1, t.2));
+        let (offsets_topic, txn_topic) = (internal(OFFSETS_TOPIC), internal(TXN_TOPIC));
+        let config = s.cluster.config.clone();
+        Arc::new(Topology { brokers: n, config, partitions, topics, groups, offsets_topic, txn_ids, txn_topic })
+    }
+
+    /// Index of transactional id `id`.
+    pub fn txn_id(&self, id: &str) -> Option<u32> {
+        self.txn_ids.iter().position(|t| t == id).map(|t| t as u32)
+    }
+
+    /// The `__transaction_state` partition (as a partition index) holding transactional id `t`:
+    /// `abs(transactionalId.hashCode) % transaction.state.log.num.partitions`; its leader is
+    /// the id's transaction coordinator, and its leader epoch the coordinator epoch.
+    pub fn txn_partition(&self, t: u32) -> u32 {
+        self.txn_topic.0 + java_abs(java_string_hash(&self.txn_ids[t as usize])) % self.txn_topic.1
+    }
+
+    /// Whether partition `p` belongs to `__transaction_state`.
+    pub fn is_txn_partition(&self, p: u32) -> bool {
+        p >= self.txn_topic.0 && p < self.txn_topic.0 + self.txn_topic.1
     }
 
     /// Index of consumer group `group`.
@@ -114,10 +170,7 @@ impl Topology {
     /// The `__consumer_offsets` partition (as a partition index) holding group `g`: Kafka's
     /// `abs(groupId.hashCode) % offsets.topic.num.partitions`; its leader coordinates the group.
     pub fn group_partition(&self, g: u32) -> u32 {
-        let h = java_string_hash(&self.groups[g as usize]);
-        // Kafka's Utils.abs maps Integer.MIN_VALUE to 0.
-        let abs = if h == i32::MIN { 0 } else { h.unsigned_abs() };
-        self.offsets_topic.0 + abs % self.offsets_topic.1
+        self.offsets_topic.0 + java_abs(java_string_hash(&self.groups[g as usize])) % self.offsets_topic.1
     }
 
     /// Whether partition `p` belongs to `__consumer_offsets`.

@@ -174,6 +174,51 @@ pub enum Msg {
     ConsumerFetch { req: u64, partitions: Vec<FetchPartition>, max_wait_ms: u64, read_committed: bool },
     /// Leader → consumer.
     ConsumerFetchResponse { req: u64, partitions: Vec<FetchedPartition> },
+    /// Transactional producer → any broker: which broker coordinates transactional id `txn`?
+    FindTxnCoordinator { txn: u32 },
+    /// Broker → producer.
+    FindTxnCoordinatorResponse { txn: u32, result: Result<u32, KafkaError> },
+    /// Producer → transaction coordinator: a producer id and epoch for `txn` (fencing any
+    /// older instance).
+    InitProducerId { req: u64, txn: u32, timeout_ms: u64 },
+    /// Coordinator → producer: (producer id, epoch).
+    InitProducerIdResponse { req: u64, result: Result<(i64, i16), KafkaError> },
+    /// Producer → coordinator, before the first send to each partition of a transaction.
+    AddPartitionsToTxn { req: u64, txn: u32, producer_id: i64, producer_epoch: i16, partitions: Vec<u32> },
+    /// Coordinator → producer.
+    AddPartitionsToTxnResponse { req: u64, result: Result<(), KafkaError> },
+    /// Producer → coordinator: the group's offsets partition joins the transaction.
+    AddOffsetsToTxn { req: u64, txn: u32, producer_id: i64, producer_epoch: i16, group: u32 },
+    /// Coordinator → producer.
+    AddOffsetsToTxnResponse { req: u64, result: Result<(), KafkaError> },
+    /// Producer → coordinator: commit or abort the ongoing transaction.
+    EndTxn { req: u64, txn: u32, producer_id: i64, producer_epoch: i16, commit: bool },
+    /// Coordinator → producer: answered once PrepareCommit / PrepareAbort is durable.
+    EndTxnResponse { req: u64, result: Result<(), KafkaError> },
+    /// Coordinator → partition leader: append a COMMIT or ABORT marker to these partitions.
+    WriteTxnMarkers {
+        req: u64,
+        producer_id: i64,
+        producer_epoch: i16,
+        commit: bool,
+        coordinator_epoch: i32,
+        partitions: Vec<u32>,
+    },
+    /// Partition leader → coordinator: per partition, once the marker is replicated (or failed).
+    WriteTxnMarkersResponse { req: u64, results: Vec<(u32, Result<(), KafkaError>)> },
+    /// Producer → group coordinator: offsets inside the transaction, with the consumer's group
+    /// metadata (KIP-447 fencing); pending until the transaction's marker.
+    TxnOffsetCommit {
+        req: u64,
+        group: u32,
+        producer_id: i64,
+        producer_epoch: i16,
+        member_id: u64,
+        generation: i32,
+        offsets: Arc<[(u32, u64)]>,
+    },
+    /// Group coordinator → producer.
+    TxnOffsetCommitResponse { req: u64, result: Result<(), KafkaError> },
     /// Leader → controller: propose a new ISR.
     AlterPartition { partition: u32, leader_epoch: u32, partition_epoch: u32, isr: Vec<u32>, broker_epochs: Vec<u64> },
     /// Controller → leader.
@@ -217,6 +262,20 @@ impl Msg {
             Msg::ListOffsetsResponse { .. } => 31,
             Msg::ConsumerFetch { .. } => 32,
             Msg::ConsumerFetchResponse { .. } => 33,
+            Msg::FindTxnCoordinator { .. } => 34,
+            Msg::FindTxnCoordinatorResponse { .. } => 35,
+            Msg::InitProducerId { .. } => 36,
+            Msg::InitProducerIdResponse { .. } => 37,
+            Msg::AddPartitionsToTxn { .. } => 38,
+            Msg::AddPartitionsToTxnResponse { .. } => 39,
+            Msg::AddOffsetsToTxn { .. } => 40,
+            Msg::AddOffsetsToTxnResponse { .. } => 41,
+            Msg::EndTxn { .. } => 42,
+            Msg::EndTxnResponse { .. } => 43,
+            Msg::WriteTxnMarkers { .. } => 44,
+            Msg::WriteTxnMarkersResponse { .. } => 45,
+            Msg::TxnOffsetCommit { .. } => 46,
+            Msg::TxnOffsetCommitResponse { .. } => 47,
         }
     }
 
@@ -256,6 +315,20 @@ impl Msg {
             Msg::ListOffsetsResponse { .. } => "ListOffsetsResp",
             Msg::ConsumerFetch { .. } => "ConsumerFetch",
             Msg::ConsumerFetchResponse { .. } => "ConsumerFetchResp",
+            Msg::FindTxnCoordinator { .. } => "FindTxnCoordinator",
+            Msg::FindTxnCoordinatorResponse { .. } => "FindTxnCoordinatorResp",
+            Msg::InitProducerId { .. } => "InitProducerId",
+            Msg::InitProducerIdResponse { .. } => "InitProducerIdResp",
+            Msg::AddPartitionsToTxn { .. } => "AddPartitionsToTxn",
+            Msg::AddPartitionsToTxnResponse { .. } => "AddPartitionsToTxnResp",
+            Msg::AddOffsetsToTxn { .. } => "AddOffsetsToTxn",
+            Msg::AddOffsetsToTxnResponse { .. } => "AddOffsetsToTxnResp",
+            Msg::EndTxn { .. } => "EndTxn",
+            Msg::EndTxnResponse { .. } => "EndTxnResp",
+            Msg::WriteTxnMarkers { .. } => "WriteTxnMarkers",
+            Msg::WriteTxnMarkersResponse { .. } => "WriteTxnMarkersResp",
+            Msg::TxnOffsetCommit { .. } => "TxnOffsetCommit",
+            Msg::TxnOffsetCommitResponse { .. } => "TxnOffsetCommitResp",
         }
     }
 
@@ -307,6 +380,19 @@ impl Msg {
                 (*req, result.map_or_else(|e| e.code() as u64, |_| 0))
             }
             Msg::ConsumerFetch { req, partitions, .. } => (*req, partitions.iter().map(|p| p.offset).sum()),
+            Msg::InitProducerIdResponse { req, result } => {
+                (*req, result.map_or_else(|e| e.code() as u64, |(pid, epoch)| (pid as u64) << 16 | epoch as u16 as u64))
+            }
+            Msg::EndTxn { req, commit, producer_epoch, .. } => {
+                (*req, (*producer_epoch as u16 as u64) << 1 | *commit as u64)
+            }
+            Msg::AddPartitionsToTxnResponse { req, result }
+            | Msg::AddOffsetsToTxnResponse { req, result }
+            | Msg::EndTxnResponse { req, result }
+            | Msg::TxnOffsetCommitResponse { req, result } => (*req, result.map_or_else(|e| e.code() as u64, |_| 0)),
+            Msg::WriteTxnMarkers { req, partitions, commit, .. } => {
+                (*req, (partitions.len() as u64) << 1 | *commit as u64)
+            }
             Msg::ConsumerFetchResponse { req, partitions } => (
                 *req,
                 partitions.iter().map(|p| p.result.as_ref().map_or(1, |(b, hw)| (b.len() as u64) << 40 | hw)).sum(),

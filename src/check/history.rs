@@ -95,6 +95,56 @@ pub enum EventKind {
     /// The application stopped on an exception it does not handle (for example
     /// `NoOffsetForPartitionException` with `auto.offset.reset=none`).
     ConsumerFailed { consumer: u32, instance: u32, error: KafkaError },
+    /// A transactional producer's `commitTransaction()` or `abortTransaction()` returned:
+    /// `txn` numbers the instance's transactions from 0, `records` are every record it sent in
+    /// that transaction. `result` is what the call returned (an error leaves the outcome
+    /// to the coordinator: a commit that failed may still have committed).
+    TxnEnded {
+        producer: u32,
+        instance: u32,
+        txn: u32,
+        commit: bool,
+        records: RecordList,
+        result: Result<(), KafkaError>,
+    },
+}
+
+/// A transaction's state at the coordinator (`TransactionState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TxnState {
+    /// No transaction (after InitProducerId).
+    Empty,
+    /// Partitions have been added; records may be written.
+    Ongoing,
+    /// EndTxn(COMMIT) is durable: markers are being written.
+    PrepareCommit,
+    /// EndTxn(ABORT), a timeout or a fence is durable: markers are being written.
+    PrepareAbort,
+    /// Every COMMIT marker is written.
+    CompleteCommit,
+    /// Every ABORT marker is written.
+    CompleteAbort,
+    /// A newer producer fences an ongoing transaction (an in-memory step before PrepareAbort).
+    PrepareEpochFence,
+}
+
+/// A transactional id's metadata as the coordinator writes it to `__transaction_state`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TxnRecord {
+    /// Index of the transactional id in the topology.
+    pub transactional_id: u32,
+    /// Producer id.
+    pub producer_id: i64,
+    /// Producer epoch.
+    pub producer_epoch: i16,
+    /// State.
+    pub state: TxnState,
+    /// Partitions in the transaction (partition indices).
+    pub partitions: Vec<PartitionIdx>,
+    /// `transaction.timeout.ms` of the producer.
+    pub timeout_ms: u64,
+    /// When the first partition was added (virtual ms).
+    pub started_at: u64,
 }
 
 /// What an internal-topic batch holds instead of workload records.
@@ -108,6 +158,8 @@ pub enum MetaRecord {
     /// A transaction marker (a control record) ending the open transaction of the batch's
     /// producer id on this partition: COMMIT or ABORT, with the writing coordinator's epoch.
     TxnMarker { commit: bool, coordinator_epoch: i32 },
+    /// A transaction-state record in `__transaction_state`.
+    TxnState(Arc<TxnRecord>),
 }
 
 /// A group's stored metadata: its generation, leader and members.

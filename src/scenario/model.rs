@@ -99,6 +99,17 @@ pub struct BrokerConfig {
     pub group_min_session_timeout_ms: u64,
     /// `group.max.session.timeout.ms` (default 1800000).
     pub group_max_session_timeout_ms: u64,
+    /// `transaction.state.log.num.partitions` (default 50): partitions of `__transaction_state`.
+    pub transaction_state_log_num_partitions: u32,
+    /// `transaction.state.log.replication.factor` (default 3; capped at the broker count).
+    pub transaction_state_log_replication_factor: u32,
+    /// `transaction.state.log.min.isr` (default 2; capped at the replication factor).
+    pub transaction_state_log_min_isr: u32,
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms` (default 10000): how often
+    /// the coordinator looks for timed-out transactions.
+    pub transaction_abort_timed_out_transaction_cleanup_interval_ms: u64,
+    /// `transaction.max.timeout.ms` (default 900000).
+    pub transaction_max_timeout_ms: u64,
 }
 
 impl Default for BrokerConfig {
@@ -118,6 +129,11 @@ impl Default for BrokerConfig {
             group_initial_rebalance_delay_ms: 3_000,
             group_min_session_timeout_ms: 6_000,
             group_max_session_timeout_ms: 1_800_000,
+            transaction_state_log_num_partitions: 50,
+            transaction_state_log_replication_factor: 3,
+            transaction_state_log_min_isr: 2,
+            transaction_abort_timed_out_transaction_cleanup_interval_ms: 10_000,
+            transaction_max_timeout_ms: 900_000,
         }
     }
 }
@@ -221,8 +237,10 @@ pub struct ProducerConfig {
     pub request_timeout_ms: u64,
     /// `delivery.timeout.ms` (default 120000).
     pub delivery_timeout_ms: u64,
-    /// `transactional.id` (default none). Parsed now; transactions are a later issue.
+    /// `transactional.id` (default none): makes the producer transactional.
     pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms` (default 60000): the coordinator aborts a transaction open longer.
+    pub transaction_timeout_ms: u64,
 }
 
 impl Default for ProducerConfig {
@@ -239,6 +257,7 @@ impl Default for ProducerConfig {
             request_timeout_ms: 30_000,
             delivery_timeout_ms: 120_000,
             transactional_id: None,
+            transaction_timeout_ms: 60_000,
         }
     }
 }
@@ -260,6 +279,10 @@ pub struct ProducerSpec {
     pub record_bytes: u64,
     /// What a restarted instance does with unacknowledged records.
     pub on_restart: OnRestart,
+    /// Transactional producers: records per transaction (default 10).
+    pub transaction_records: u32,
+    /// Transactional producers: abort every K-th transaction on purpose (`None`: never).
+    pub abort_every: Option<u32>,
     /// The Kafka client configs.
     pub config: ProducerConfig,
 }
@@ -275,6 +298,8 @@ impl ProducerSpec {
             interval_ms: 1,
             record_bytes: 100,
             on_restart: OnRestart::ResendUnacked,
+            transaction_records: 10,
+            abort_every: None,
             config: ProducerConfig::default(),
         }
     }
