@@ -97,6 +97,10 @@ struct App {
     instance: u32,
     next_fresh: u32,
     restart_pending: bool,
+    /// A transactional producer: a record counts as acknowledged when its transaction commits.
+    transactional: bool,
+    /// Transactions committed and aborted (for `txn-committed` / `txn-aborted` triggers).
+    txns: [u64; 2],
 }
 
 struct World<'a> {
@@ -199,6 +203,8 @@ impl<'a> World<'a> {
                     instance: 0,
                     next_fresh: 0,
                     restart_pending: false,
+                    transactional: p.config.transactional_id.is_some(),
+                    txns: [0; 2],
                 })
                 .collect(),
             consumer_specs: s.consumers.iter().map(|c| Arc::new(c.clone())).collect(),
@@ -555,16 +561,27 @@ impl<'a> World<'a> {
                     self.close_connection(NodeId::Producer(p), NodeId::Broker(broker))
                 }
                 ProducerObs::History(kind) => {
-                    if let EventKind::Acked { producer, records, .. } = &kind {
-                        let app = &mut self.apps[*producer as usize];
+                    // A transactional record is acknowledged when its transaction commits.
+                    let acked = match &kind {
+                        EventKind::Acked { producer, records, .. } if !self.apps[*producer as usize].transactional => {
+                            Some((*producer, records.clone()))
+                        }
+                        EventKind::TxnEnded { producer, commit, records, result: Ok(()), .. } => {
+                            let app = &mut self.apps[*producer as usize];
+                            app.txns[usize::from(!*commit)] += 1;
+                            let event = if *commit { ClientEvent::TxnCommitted } else { ClientEvent::TxnAborted };
+                            self.check_txn_trigger(*producer, event);
+                            commit.then(|| (*producer, records.clone()))
+                        }
+                        _ => None,
+                    };
+                    if let Some((producer, records)) = acked {
+                        let app = &mut self.apps[producer as usize];
                         for &r in records.iter() {
-                            if !app.acked[r as usize] {
-                                app.acked[r as usize] = true;
-                            }
+                            app.acked[r as usize] = true;
                         }
                         app.acked_count += records.len() as u64;
                         if !self.armed.is_empty() {
-                            let (producer, records) = (*producer, records.clone());
                             for &r in records.iter() {
                                 self.check_record_trigger(producer, r, RecordEvent::Acked);
                             }
@@ -697,6 +714,22 @@ impl<'a> World<'a> {
         self.armed.retain(|&i| {
             let f = &s.faults[i];
             let hit = matches!(f.trigger, Trigger::Client { client: ClientRef::Producer(p), event: ClientEvent::Acked, n } if p as u32 == producer && count >= n);
+            if hit {
+                self.fire.push(FaultStep::from(f));
+            }
+            !hit
+        });
+    }
+
+    fn check_txn_trigger(&mut self, producer: u32, event: ClientEvent) {
+        if self.armed.is_empty() {
+            return;
+        }
+        let count = self.apps[producer as usize].txns[usize::from(event == ClientEvent::TxnAborted)];
+        let s = self.s;
+        self.armed.retain(|&i| {
+            let f = &s.faults[i];
+            let hit = matches!(f.trigger, Trigger::Client { client: ClientRef::Producer(p), event: e, n } if p as u32 == producer && e == event && count >= n);
             if hit {
                 self.fire.push(FaultStep::from(f));
             }

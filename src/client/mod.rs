@@ -2,6 +2,7 @@
 
 pub mod consumer;
 pub mod producer;
+mod transactional;
 
 pub use consumer::{Consumer, ConsumerObs, ConsumerTimer};
 pub use producer::{Producer, ProducerObs, ProducerTimer};

@@ -28,6 +28,10 @@ pub enum ProducerTimer {
     MetadataTimeout { id: u64 },
     /// Ask for metadata again after a backoff.
     MetadataRetry,
+    /// Transactional: a backoff ended; try the coordinator again.
+    TxnRetry,
+    /// Transactional: a coordinator request got no answer in time.
+    TxnRequestTimeout { req: u64 },
 }
 
 /// What a producer reports besides messages.
@@ -46,7 +50,7 @@ pub enum ProducerObs {
 pub type ProducerOut = Out<Msg, ProducerTimer, ProducerObs>;
 
 #[derive(Debug, Clone)]
-struct Batch {
+pub(crate) struct Batch {
     records: RecordList,
     created: u64,
     base_seq: i32,
@@ -58,13 +62,13 @@ struct Batch {
 }
 
 #[derive(Debug, Clone)]
-struct PartitionQueue {
-    pending: VecDeque<u32>,
+pub(crate) struct PartitionQueue {
+    pub(crate) pending: VecDeque<u32>,
     pending_since: u64,
-    batches: VecDeque<Batch>,
-    next_seq: i32,
+    pub(crate) batches: VecDeque<Batch>,
+    pub(crate) next_seq: i32,
     /// Last sequence of the highest acknowledged batch (-1: none this epoch).
-    last_acked_seq: i64,
+    pub(crate) last_acked_seq: i64,
 }
 
 impl Default for PartitionQueue {
@@ -92,23 +96,23 @@ pub struct Producer {
     pub idx: u32,
     /// Instance number: 0 at first start, +1 per restart.
     pub instance: u32,
-    spec: Arc<ProducerSpec>,
-    topo: Arc<Topology>,
-    first_partition: u32,
-    producer_id: i64,
-    producer_epoch: i16,
+    pub(crate) spec: Arc<ProducerSpec>,
+    pub(crate) topo: Arc<Topology>,
+    pub(crate) first_partition: u32,
+    pub(crate) producer_id: i64,
+    pub(crate) producer_epoch: i16,
     idempotent: bool,
     /// Records this instance sends, in order: unacknowledged ones of earlier instances first.
-    plan: VecDeque<u32>,
+    pub(crate) plan: VecDeque<u32>,
     /// Workload records not yet handed to any instance: `next_fresh..records`.
     next_fresh: u32,
-    parts: Vec<PartitionQueue>,
+    pub(crate) parts: Vec<PartitionQueue>,
     leaders: Vec<Option<(u32, u32)>>,
     metadata_id: u64,
     metadata_in_flight: bool,
     metadata_rr: u32,
     in_flight: BTreeMap<u64, InFlight>,
-    next_req: u64,
+    pub(crate) next_req: u64,
     sticky: u32,
     sticky_bytes: u64,
     bump_pending: bool,
@@ -117,6 +121,8 @@ pub struct Producer {
     next_drain: Option<u64>,
     /// Report each application send (only when a fault waits for one).
     watch_sends: bool,
+    /// The transaction manager of a transactional producer.
+    pub(crate) txn: Option<Box<super::transactional::Txn>>,
 }
 
 /// Kafka's murmur2 (the default partitioner's key hash).
@@ -199,14 +205,22 @@ impl Producer {
         out: &mut ProducerOut,
     ) -> Self {
         let (first_partition, n) = topo.topic(&spec.topic).expect("validated topic");
-        let idempotent = spec.config.enable_idempotence;
+        let txn = spec
+            .config
+            .transactional_id
+            .as_deref()
+            .and_then(|t| topo.txn_id(t))
+            .map(|t| Box::new(super::transactional::Txn::new(t, idx + instance)));
+        // A transactional producer is idempotent, with a producer id from its coordinator.
+        let idempotent = spec.config.enable_idempotence || txn.is_some();
+        let producer_id = if txn.is_some() { -1 } else { producer_id };
         let max_records = (spec.config.batch_size / spec.record_bytes.max(1)).max(1) as usize;
         let mut p = Producer {
             idx,
             instance,
             first_partition,
             producer_id: if idempotent { producer_id } else { -1 },
-            producer_epoch: if idempotent { 0 } else { -1 },
+            producer_epoch: if idempotent && producer_id >= 0 { 0 } else { -1 },
             idempotent,
             plan: resend.into(),
             next_fresh,
@@ -225,6 +239,7 @@ impl Producer {
             max_records,
             next_drain: None,
             watch_sends,
+            txn,
             spec,
             topo,
         };
@@ -234,15 +249,47 @@ impl Producer {
             producer_id: p.producer_id,
         }));
         p.request_metadata(out);
-        out.timer(0, ProducerTimer::Tick);
+        if p.txn.is_some() {
+            // initTransactions() first; the loop starts once the producer id is known.
+            p.txn_pump(0, out);
+        } else {
+            out.timer(0, ProducerTimer::Tick);
+        }
         p
     }
 
     /// Whether the application has sent everything and nothing is left unresolved.
     pub fn is_done(&self) -> bool {
-        self.plan.is_empty()
-            && self.next_fresh >= self.spec.records
-            && self.parts.iter().all(|q| q.pending.is_empty() && q.batches.is_empty())
+        if self.txn.is_some() {
+            return self.txn_done();
+        }
+        !self.has_work() && self.parts.iter().all(|q| q.pending.is_empty() && q.batches.is_empty())
+    }
+
+    /// Whether the application has records left to send.
+    pub(crate) fn has_work(&self) -> bool {
+        !self.plan.is_empty() || self.next_fresh < self.spec.records
+    }
+
+    /// The application's next record: a resend first, then the next fresh one.
+    pub(crate) fn next_record(&mut self) -> Option<u32> {
+        if let Some(r) = self.plan.pop_front() {
+            return Some(r);
+        }
+        (self.next_fresh < self.spec.records).then(|| {
+            self.next_fresh += 1;
+            self.next_fresh - 1
+        })
+    }
+
+    /// `flush()`: what lingers is ready to go at once.
+    pub(crate) fn flush_now(&mut self, now: u64) {
+        let linger = self.spec.config.linger_ms;
+        for q in &mut self.parts {
+            if !q.pending.is_empty() {
+                q.pending_since = q.pending_since.min(now.saturating_sub(linger));
+            }
+        }
     }
 
     /// First workload record no instance has sent yet.
@@ -277,11 +324,28 @@ impl Producer {
                 }
             }
             ProducerTimer::MetadataRetry => self.request_metadata(out),
+            ProducerTimer::TxnRetry => {
+                self.txn_pump(now, out);
+                self.drain(now, out);
+            }
+            ProducerTimer::TxnRequestTimeout { req } => {
+                self.txn_timed_out(now, req, out);
+                self.txn_pump(now, out);
+            }
         }
     }
 
     /// Handle a message.
     pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ProducerOut) {
+        if self.txn.is_some() {
+            if self.txn_on_message(now, from, &msg, out) {
+                self.txn_pump(now, out);
+                return;
+            }
+            if let (Msg::Disconnected | Msg::Refused { req: None }, NodeId::Broker(b)) = (&msg, from) {
+                self.txn_disconnected(now, b, out);
+            }
+        }
         match msg {
             Msg::MetadataResponse { leaders } => self.on_metadata(now, &leaders, out),
             Msg::ProduceResponse { req, result, leader_epoch, .. } => {
@@ -309,6 +373,10 @@ impl Producer {
     }
 
     fn tick(&mut self, now: u64, out: &mut ProducerOut) {
+        if self.txn.is_some() {
+            self.txn_tick(now, out);
+            return;
+        }
         let interval = self.spec.interval_ms;
         // Resends of an earlier instance's unacknowledged records go out at once.
         while let Some(r) = self.plan.pop_front() {
@@ -329,7 +397,7 @@ impl Producer {
         self.drain(now, out);
     }
 
-    fn app_send(&mut self, now: u64, record: u32, out: &mut ProducerOut) {
+    pub(crate) fn app_send(&mut self, now: u64, record: u32, out: &mut ProducerOut) {
         if self.watch_sends {
             out.observe(ProducerObs::AppSent { producer: self.idx, index: record });
         }
@@ -470,6 +538,7 @@ impl Producer {
                     let error = if expired { KafkaError::DeliveryTimeout } else { e };
                     let b = q.batches.remove(pos).expect("batch");
                     self.fail(global, b, error, out);
+                    self.txn_send_failed();
                 } else {
                     b.retry_at = now + Self::backoff(c, b.attempts);
                     if !self.idempotent {
@@ -525,7 +594,7 @@ impl Producer {
         }
     }
 
-    fn drain(&mut self, now: u64, out: &mut ProducerOut) {
+    pub(crate) fn drain(&mut self, now: u64, out: &mut ProducerOut) {
         self.maybe_bump_epoch();
         let spec = self.spec.clone();
         let c = &spec.config;
@@ -546,9 +615,11 @@ impl Producer {
             }
             for b in expired {
                 self.fail(global, b, KafkaError::DeliveryTimeout, out);
+                self.txn_send_failed();
             }
             while let Some((leader, epoch)) = self.leaders[p] {
-                if self.bump_pending {
+                // A transactional batch waits until its partition has joined the transaction.
+                if self.bump_pending || !self.txn_may_send(p as u32) {
                     break;
                 }
                 let q = &self.parts[p];
@@ -591,6 +662,9 @@ impl Producer {
         }
         if wake != u64::MAX && wake > now {
             self.wake_at(now, wake, out);
+        }
+        if self.txn.is_some() {
+            self.txn_pump(now, out);
         }
     }
 
@@ -651,7 +725,7 @@ impl Producer {
             instance: self.instance,
             records: b.records.clone(),
             meta: None,
-            transactional: false,
+            transactional: self.txn.is_some(),
         });
         out.send(
             NodeId::Broker(leader),

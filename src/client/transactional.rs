@@ -1,0 +1,373 @@
+//! The transactional side of the producer (Java's `TransactionManager`) and the application
+//! loop around it: `initTransactions()`, then transactions of `transaction_records` records —
+//! `beginTransaction()`, sends, `commitTransaction()` (or `abortTransaction()` every
+//! `abort_every`-th time, and whenever a send of the transaction failed).
+//!
+//! - The coordinator is found with FindTxnCoordinator; InitProducerId gives the producer id and
+//!   epoch (fencing any older instance of the same `transactional.id`).
+//! - A partition joins the transaction by AddPartitionsToTxn before any batch is sent to it.
+//! - Committing first flushes: every batch of the transaction is sent (linger ignored) and
+//!   resolved; then EndTxn, whose answer means the outcome is durable at the coordinator.
+//! - PRODUCER_FENCED, INVALID_PRODUCER_EPOCH from the coordinator and INVALID_TXN_STATE are
+//!   fatal: the application stops with the producer.
+
+use std::collections::BTreeSet;
+
+use super::producer::{Producer, ProducerObs, ProducerOut, ProducerTimer};
+use crate::broker::Msg;
+use crate::check::{EventKind, RecordList};
+use crate::error::KafkaError;
+use crate::sim::NodeId;
+
+/// How long a lookup or coordinator request may go unanswered before asking again.
+const TXN_REQUEST_TIMEOUT_MS: u64 = 30_000;
+
+/// Where the transaction manager stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Waiting for a producer id (FindTxnCoordinator, InitProducerId).
+    Initializing,
+    /// Between transactions.
+    Ready,
+    /// In a transaction, sending its records.
+    InTxn,
+    /// The application called commit (`true`) or abort; flushing, then EndTxn.
+    Ending(bool),
+    /// Stopped on a fatal error.
+    Fatal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TxnReq {
+    Find,
+    Init,
+    Add,
+    End,
+}
+
+/// The transaction manager's state.
+#[derive(Debug, Clone)]
+pub(crate) struct Txn {
+    /// Index of the transactional id in the topology.
+    id: u32,
+    coordinator: Option<u32>,
+    pub(crate) phase: Phase,
+    /// The instance's transactions so far (the next one's number).
+    number: u32,
+    /// Records the application sent in the current transaction.
+    records: Vec<u32>,
+    /// Partitions (indices within the topic) added to the current transaction.
+    added: BTreeSet<u32>,
+    /// The coordinator request in flight: (request id, broker, kind, partitions it adds).
+    request: Option<(u64, u32, TxnReq, Vec<u32>)>,
+    /// A send of the current transaction failed: it can only be aborted.
+    abortable: bool,
+    retry_at: u64,
+    lookup_rr: u32,
+}
+
+impl Txn {
+    /// A transaction manager for transactional id `id`, not yet initialised.
+    pub(crate) fn new(id: u32, lookup_rr: u32) -> Self {
+        Txn {
+            id,
+            coordinator: None,
+            phase: Phase::Initializing,
+            number: 0,
+            records: Vec::new(),
+            added: BTreeSet::new(),
+            request: None,
+            abortable: false,
+            retry_at: 0,
+            lookup_rr,
+        }
+    }
+}
+
+impl Producer {
+    fn txn_mut(&mut self) -> &mut Txn {
+        self.txn.as_mut().expect("transactional producer")
+    }
+
+    /// Whether a batch of partition `p` may be sent: it must have joined the transaction.
+    pub(crate) fn txn_may_send(&self, p: u32) -> bool {
+        self.txn.as_ref().is_none_or(|t| matches!(t.phase, Phase::InTxn | Phase::Ending(_)) && t.added.contains(&p))
+    }
+
+    /// The application's loop, one step: begin a transaction, send its next record(s), or end it.
+    pub(crate) fn txn_tick(&mut self, now: u64, out: &mut ProducerOut) {
+        let per_txn = self.spec.transaction_records.max(1) as usize;
+        if self.txn_mut().phase == Phase::Ready && self.has_work() {
+            let t = self.txn_mut();
+            t.phase = Phase::InTxn;
+            t.records.clear();
+            t.added.clear();
+            t.abortable = false;
+        }
+        if self.txn_mut().phase != Phase::InTxn {
+            return;
+        }
+        while self.txn_mut().records.len() < per_txn {
+            let Some(r) = self.next_record() else { break };
+            self.txn_mut().records.push(r);
+            self.app_send(now, r, out);
+            if self.spec.interval_ms > 0 && self.txn_mut().records.len() < per_txn && self.has_work() {
+                out.timer(self.spec.interval_ms, ProducerTimer::Tick);
+                self.drain(now, out);
+                return;
+            }
+        }
+        // The transaction is full (or the workload is): commit it, or abort it on purpose.
+        let number = self.txn_mut().number;
+        let abort = self.spec.abort_every.is_some_and(|k| k > 0 && (number + 1) % k == 0);
+        self.txn_mut().phase = Phase::Ending(!abort);
+        // commitTransaction() flushes: what lingers goes out now.
+        self.flush_now(now);
+        self.drain(now, out);
+        self.txn_pump(now, out);
+    }
+
+    /// Coordinator lookups and requests that can go out now.
+    pub(crate) fn txn_pump(&mut self, now: u64, out: &mut ProducerOut) {
+        let brokers = self.topo.brokers;
+        let timeout = self.spec.config.transaction_timeout_ms;
+        let t = self.txn.as_mut().expect("transactional producer");
+        if t.request.is_some() || now < t.retry_at || t.phase == Phase::Fatal {
+            return;
+        }
+        let Some(coord) = t.coordinator else {
+            t.lookup_rr = t.lookup_rr % brokers + 1;
+            let b = t.lookup_rr;
+            let msg = Msg::FindTxnCoordinator { txn: t.id };
+            self.txn_send(b, TxnReq::Find, Vec::new(), msg, out);
+            return;
+        };
+        let (pid, epoch) = (self.producer_id, self.producer_epoch);
+        match t.phase {
+            Phase::Initializing => {
+                let req = self.next_txn_req();
+                let t = self.txn_mut();
+                let msg = Msg::InitProducerId { req, txn: t.id, timeout_ms: timeout };
+                self.txn_send(coord, TxnReq::Init, Vec::new(), msg, out);
+            }
+            Phase::InTxn | Phase::Ending(_) => {
+                // Partitions with data that have not joined the transaction yet.
+                let missing: Vec<u32> = (0..self.parts.len() as u32)
+                    .filter(|&p| {
+                        let q = &self.parts[p as usize];
+                        let has_data = !q.pending.is_empty() || !q.batches.is_empty();
+                        has_data && !t.added.contains(&p)
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    let req = self.next_txn_req();
+                    let id = self.txn_mut().id;
+                    let partitions = missing.iter().map(|&p| self.first_partition + p).collect();
+                    let msg =
+                        Msg::AddPartitionsToTxn { req, txn: id, producer_id: pid, producer_epoch: epoch, partitions };
+                    self.txn_send(coord, TxnReq::Add, missing, msg, out);
+                    return;
+                }
+                if let Phase::Ending(commit) = self.txn_mut().phase {
+                    let flushed = self.parts.iter().all(|q| q.pending.is_empty() && q.batches.is_empty());
+                    if !flushed {
+                        return;
+                    }
+                    let t = self.txn_mut();
+                    if t.added.is_empty() {
+                        // Nothing was sent: the transaction never reached the coordinator.
+                        self.end_txn(now, commit, Ok(()), out);
+                        return;
+                    }
+                    let commit = commit && !t.abortable;
+                    let req = self.next_txn_req();
+                    let id = self.txn_mut().id;
+                    let msg = Msg::EndTxn { req, txn: id, producer_id: pid, producer_epoch: epoch, commit };
+                    self.txn_send(coord, TxnReq::End, Vec::new(), msg, out);
+                }
+            }
+            Phase::Ready | Phase::Fatal => {}
+        }
+    }
+
+    fn next_txn_req(&mut self) -> u64 {
+        self.next_req += 1;
+        self.next_req
+    }
+
+    fn txn_send(&mut self, broker: u32, kind: TxnReq, adding: Vec<u32>, msg: Msg, out: &mut ProducerOut) {
+        let req = match &msg {
+            Msg::InitProducerId { req, .. } | Msg::AddPartitionsToTxn { req, .. } | Msg::EndTxn { req, .. } => *req,
+            _ => self.next_txn_req(),
+        };
+        self.txn_mut().request = Some((req, broker, kind, adding));
+        out.send(NodeId::Broker(broker), msg);
+        out.timer(TXN_REQUEST_TIMEOUT_MS, ProducerTimer::TxnRequestTimeout { req });
+    }
+
+    /// A coordinator request failed or timed out: find the coordinator again, after a backoff.
+    pub(crate) fn txn_retry(&mut self, now: u64, lost_coordinator: bool, out: &mut ProducerOut) {
+        let backoff = self.spec.config.retry_backoff_ms;
+        let t = self.txn_mut();
+        t.request = None;
+        if lost_coordinator {
+            t.coordinator = None;
+        }
+        t.retry_at = now + backoff;
+        out.timer(backoff, ProducerTimer::TxnRetry);
+    }
+
+    /// The connection to `broker` broke: a coordinator request on it failed.
+    pub(crate) fn txn_disconnected(&mut self, now: u64, broker: u32, out: &mut ProducerOut) {
+        if self.txn.as_ref().is_some_and(|t| t.request.as_ref().is_some_and(|r| r.1 == broker)) {
+            self.txn_retry(now, true, out);
+        }
+    }
+
+    /// A coordinator request got no answer in time.
+    pub(crate) fn txn_timed_out(&mut self, now: u64, req: u64, out: &mut ProducerOut) {
+        let Some(t) = self.txn.as_ref() else { return };
+        if let Some((r, broker, _, _)) = t.request.as_ref() {
+            if *r == req {
+                out.observe(ProducerObs::CloseConnection { broker: *broker });
+                self.txn_retry(now, true, out);
+            }
+        }
+    }
+
+    /// Handle a transaction-protocol response; false if the message is not one.
+    pub(crate) fn txn_on_message(&mut self, now: u64, from: NodeId, msg: &Msg, out: &mut ProducerOut) -> bool {
+        let NodeId::Broker(broker) = from else { return false };
+        let Some(t) = self.txn.as_ref() else { return false };
+        let Some((req, at, kind, _)) = t.request.clone() else {
+            return matches!(
+                msg,
+                Msg::FindTxnCoordinatorResponse { .. }
+                    | Msg::InitProducerIdResponse { .. }
+                    | Msg::AddPartitionsToTxnResponse { .. }
+                    | Msg::EndTxnResponse { .. }
+            );
+        };
+        match (msg, kind) {
+            (Msg::FindTxnCoordinatorResponse { result, .. }, TxnReq::Find) if at == broker => {
+                let t = self.txn_mut();
+                t.request = None;
+                match result {
+                    Ok(b) => t.coordinator = Some(*b),
+                    Err(_) => self.txn_retry(now, true, out),
+                }
+            }
+            (Msg::InitProducerIdResponse { req: r, result }, TxnReq::Init) if *r == req => match result {
+                Ok((pid, epoch)) => {
+                    self.producer_id = *pid;
+                    self.producer_epoch = *epoch;
+                    for q in &mut self.parts {
+                        q.next_seq = 0;
+                        q.last_acked_seq = -1;
+                    }
+                    let t = self.txn_mut();
+                    t.request = None;
+                    t.phase = Phase::Ready;
+                    out.timer(0, ProducerTimer::Tick);
+                }
+                Err(e) => self.txn_error(now, *e, out),
+            },
+            (Msg::AddPartitionsToTxnResponse { req: r, result }, TxnReq::Add) if *r == req => match result {
+                Ok(()) => {
+                    let t = self.txn_mut();
+                    if let Some((_, _, _, adding)) = t.request.take() {
+                        t.added.extend(adding);
+                    }
+                    self.drain(now, out);
+                }
+                Err(e) => self.txn_error(now, *e, out),
+            },
+            (Msg::EndTxnResponse { req: r, result }, TxnReq::End) if *r == req => match result {
+                Ok(()) => {
+                    let Phase::Ending(commit) = self.txn_mut().phase else { return true };
+                    let commit = commit && !self.txn_mut().abortable;
+                    self.txn_mut().request = None;
+                    self.end_txn(now, commit, Ok(()), out);
+                }
+                Err(e) => self.txn_error(now, *e, out),
+            },
+            (
+                Msg::FindTxnCoordinatorResponse { .. }
+                | Msg::InitProducerIdResponse { .. }
+                | Msg::AddPartitionsToTxnResponse { .. }
+                | Msg::EndTxnResponse { .. },
+                _,
+            ) => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// An error answer from the coordinator: retriable ones are retried, the rest are fatal.
+    fn txn_error(&mut self, now: u64, e: KafkaError, out: &mut ProducerOut) {
+        match e {
+            KafkaError::NotCoordinator
+            | KafkaError::CoordinatorNotAvailable
+            | KafkaError::CoordinatorLoadInProgress => self.txn_retry(now, true, out),
+            KafkaError::ConcurrentTransactions | KafkaError::RequestTimedOut | KafkaError::NetworkException => {
+                self.txn_retry(now, false, out)
+            }
+            e => {
+                // PRODUCER_FENCED, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE...: the producer is
+                // unusable; the application's commit or abort throws and it stops.
+                let commit = matches!(self.txn_mut().phase, Phase::Ending(true));
+                self.txn_mut().request = None;
+                if matches!(self.txn_mut().phase, Phase::InTxn | Phase::Ending(_)) {
+                    self.end_txn(now, commit, Err(e), out);
+                }
+                self.txn_mut().phase = Phase::Fatal;
+                self.crash(e, out);
+            }
+        }
+    }
+
+    /// `commitTransaction()` / `abortTransaction()` returned with `result`.
+    fn end_txn(&mut self, now: u64, commit: bool, result: Result<(), KafkaError>, out: &mut ProducerOut) {
+        let (idx, instance) = (self.idx, self.instance);
+        let t = self.txn_mut();
+        let records: RecordList = std::mem::take(&mut t.records).into();
+        let txn = t.number;
+        t.number += 1;
+        t.added.clear();
+        let unintended_abort = !commit && t.abortable;
+        t.abortable = false;
+        if result.is_ok() {
+            t.phase = Phase::Ready;
+        }
+        if unintended_abort && result.is_ok() {
+            // The application retries what a failed send forced it to abort, in a new transaction.
+            for &r in records.iter().rev() {
+                self.plan.push_front(r);
+            }
+        }
+        out.observe(ProducerObs::History(EventKind::TxnEnded {
+            producer: idx,
+            instance,
+            txn,
+            commit,
+            records,
+            result,
+        }));
+        if result.is_ok() {
+            out.timer(0, ProducerTimer::Tick);
+        }
+        let _ = now;
+    }
+
+    /// A batch of the current transaction failed: the transaction can only be aborted.
+    pub(crate) fn txn_send_failed(&mut self) {
+        if let Some(t) = self.txn.as_mut() {
+            t.abortable = true;
+        }
+    }
+
+    /// Whether the transactional application has nothing left to do.
+    pub(crate) fn txn_done(&self) -> bool {
+        self.txn.as_ref().is_none_or(|t| t.phase == Phase::Fatal || (t.phase == Phase::Ready && !self.has_work()))
+    }
+}
