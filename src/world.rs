@@ -70,6 +70,8 @@ enum Ev {
     },
     Fault(usize),
     Nemesis(usize),
+    /// A producer whose application starts later (`start_ms`) starts now.
+    StartProducer(u32),
     Restart(NodeId),
     Heal(NodeId, &'static str),
     Settle,
@@ -262,7 +264,13 @@ impl<'a> World<'a> {
         }
         for p in 0..self.specs.len() {
             self.producers.push(None);
-            self.start_producer(p as u32, Vec::new());
+            match self.specs[p].start_ms {
+                0 => self.start_producer(p as u32, Vec::new()),
+                t => {
+                    self.apps[p].restart_pending = true;
+                    self.queue.push(t, Ev::StartProducer(p as u32));
+                }
+            }
         }
         for m in 0..self.members.len() as u32 {
             self.start_consumer(m);
@@ -376,6 +384,12 @@ impl<'a> World<'a> {
             Ev::Restart(node) => {
                 self.heals_pending -= 1;
                 self.restart(node);
+            }
+            Ev::StartProducer(p) => {
+                self.apps[p as usize].restart_pending = false;
+                if self.node(NodeId::Producer(p)).down.is_none() {
+                    self.start_producer(p, Vec::new());
+                }
             }
             Ev::Heal(node, what) => {
                 self.heals_pending -= 1;

@@ -279,6 +279,9 @@ pub struct ProducerSpec {
     pub record_bytes: u64,
     /// What a restarted instance does with unacknowledged records.
     pub on_restart: OnRestart,
+    /// Virtual ms before the application starts its producer (default 0): a later instance of
+    /// a transactional id can then fence an earlier one.
+    pub start_ms: u64,
     /// Transactional producers: records per transaction (default 10).
     pub transaction_records: u32,
     /// Transactional producers: abort every K-th transaction on purpose (`None`: never).
@@ -298,6 +301,7 @@ impl ProducerSpec {
             interval_ms: 1,
             record_bytes: 100,
             on_restart: OnRestart::ResendUnacked,
+            start_ms: 0,
             transaction_records: 10,
             abort_every: None,
             config: ProducerConfig::default(),
