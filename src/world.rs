@@ -864,6 +864,7 @@ impl<'a> World<'a> {
                 .group(group)
                 .and_then(|g| self.controller.partition(self.topo.group_partition(g)).leader)
                 .map(NodeId::Broker),
+            Target::TxnCoordinator(_) => None,
         };
         let mut action = f.action;
         if let (true, Some(NodeId::Broker(b))) = (self.safe_power_loss, node) {

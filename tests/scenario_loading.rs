@@ -300,6 +300,11 @@ fn every_broker_config_key_is_read() {
 "group.initial.rebalance.delay.ms" = 0
 "group.min.session.timeout.ms" = 100
 "group.max.session.timeout.ms" = 9000
+"transaction.state.log.num.partitions" = 7
+"transaction.state.log.replication.factor" = 2
+"transaction.state.log.min.isr" = 1
+"transaction.abort.timed.out.transaction.cleanup.interval.ms" = 250
+"transaction.max.timeout.ms" = 120000
 "#,
     );
     assert_eq!(
@@ -319,7 +324,11 @@ fn every_broker_config_key_is_read() {
             group_initial_rebalance_delay_ms: 0,
             group_min_session_timeout_ms: 100,
             group_max_session_timeout_ms: 9_000,
-            ..BrokerConfig::default()
+            transaction_state_log_num_partitions: 7,
+            transaction_state_log_replication_factor: 2,
+            transaction_state_log_min_isr: 1,
+            transaction_abort_timed_out_transaction_cleanup_interval_ms: 250,
+            transaction_max_timeout_ms: 120_000,
         }
     );
 }
@@ -822,17 +831,441 @@ fn the_default_delivery_timeout_is_raised_to_linger_plus_request_timeout_as_kafk
     assert_eq!(c.delivery_timeout_ms, 200_010);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Transactions
+
+/// Two transactional producers sharing one transactional.id (a zombie and its successor), a
+/// plain producer, a read_committed consumer, and every transactional key, target and trigger.
+const TXN_EXAMPLE: &str = r#"name = "transactions"
+[cluster]
+brokers = 3
+[cluster.config]
+"transaction.state.log.num.partitions" = 5
+"transaction.max.timeout.ms" = 60000
+[[topic]]
+name = "orders"
+partitions = 2
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 100
+transaction_records = 5
+abort_every = 3
+[producer.config]
+"transactional.id" = "tx-orders"
+"transaction.timeout.ms" = 10000
+[[producer]]
+name = "p2"
+topic = "orders"
+records = 50
+[producer.config]
+"transactional.id" = "tx-orders"
+"enable.idempotence" = true
+[[producer]]
+name = "plain"
+topic = "orders"
+records = 10
+[[consumer]]
+name = "c1"
+group = "g1"
+topics = ["orders"]
+[consumer.config]
+"isolation.level" = "read_committed"
+[[fault]]
+after = "p1 txn-committed 2"
+action = "crash"
+target = "coordinator:transaction:tx-orders"
+restart_after_ms = 1000
+[[fault]]
+after = "p2 txn-aborted 1"
+action = "power-loss"
+target = "coordinator:transaction:tx-orders"
+[[fault]]
+after = "p1#7 acked"
+action = "crash"
+target = "producer:p1"
+"#;
+
+/// `BASE` with producer p1 made transactional (`[producer.config]` at line 9, its id at line 10),
+/// then `rest` from line 11.
+fn with_txn(rest: &str) -> String {
+    with_base(&format!("[producer.config]\n\"transactional.id\" = \"tx\"\n{rest}"))
+}
+
 #[test]
-fn transactions_are_rejected_as_not_supported_yet_at_their_key() {
+fn a_transactional_file_parses_to_the_expected_model() {
+    let s = load(TXN_EXAMPLE);
+    assert_eq!(s.cluster.config.transaction_state_log_num_partitions, 5);
+    assert_eq!(s.cluster.config.transaction_max_timeout_ms, 60_000);
+    let txn = |id: &str, timeout: u64| ProducerConfig {
+        transactional_id: Some(id.into()),
+        transaction_timeout_ms: timeout,
+        ..ProducerConfig::default()
+    };
     assert_eq!(
-        producer_config("\"transactional.id\" = \"tx\"\n").unwrap_err().to_string(),
-        "s.toml:10:1: transactions are not supported yet (transactional.id)"
+        s.producers,
+        vec![
+            ProducerSpec {
+                transaction_records: 5,
+                abort_every: Some(3),
+                config: txn("tx-orders", 10_000),
+                ..ProducerSpec::new("p1", "orders", 100)
+            },
+            ProducerSpec { config: txn("tx-orders", 60_000), ..ProducerSpec::new("p2", "orders", 50) },
+            ProducerSpec::new("plain", "orders", 10),
+        ]
     );
+    assert_eq!(
+        s.faults,
+        vec![
+            FaultSpec {
+                trigger: Trigger::Client { client: ClientRef::Producer(0), event: ClientEvent::TxnCommitted, n: 2 },
+                action: FaultAction::Crash,
+                target: Target::TxnCoordinator("tx-orders".into()),
+                restart_after_ms: Some(1_000),
+                duration_ms: None,
+            },
+            FaultSpec {
+                trigger: Trigger::Client { client: ClientRef::Producer(1), event: ClientEvent::TxnAborted, n: 1 },
+                action: FaultAction::PowerLoss,
+                target: Target::TxnCoordinator("tx-orders".into()),
+                restart_after_ms: None,
+                duration_ms: None,
+            },
+            FaultSpec {
+                trigger: Trigger::Record { producer: 0, index: 7, event: RecordEvent::Acked },
+                action: FaultAction::Crash,
+                target: Target::Producer(0),
+                restart_after_ms: None,
+                duration_ms: None,
+            },
+        ]
+    );
+    assert_eq!(s.faults[0].target.to_string(), "coordinator:transaction:tx-orders");
+}
+
+#[test]
+fn a_transactional_producer_gets_kafkas_transaction_defaults() {
+    let p = load(&with_txn("")).producers[0].clone();
+    assert_eq!(
+        p,
+        ProducerSpec {
+            config: ProducerConfig { transactional_id: Some("tx".into()), ..ProducerConfig::default() },
+            ..ProducerSpec::new("p1", "orders", 100)
+        }
+    );
+    assert_eq!((p.transaction_records, p.abort_every, p.config.transaction_timeout_ms), (10, None, 60_000));
+    assert!(p.config.enable_idempotence);
+}
+
+#[test]
+fn two_producers_may_share_a_transactional_id() {
+    let s = load(TXN_EXAMPLE);
+    assert_eq!(s.producers[0].config.transactional_id.as_deref(), Some("tx-orders"));
+    assert_eq!(s.producers[0].config.transactional_id, s.producers[1].config.transactional_id);
+}
+
+#[test]
+fn the_transactional_id_is_trimmed_as_kafka_does_and_must_not_be_empty() {
+    let c = producer_config("\"transactional.id\" = \"  tx \"\n").unwrap();
+    assert_eq!(c.transactional_id.as_deref(), Some("tx"));
+    for empty in ["\"\"", "\"   \""] {
+        let e = producer_config(&format!("\"transactional.id\" = {empty}\n")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "s.toml:10:22: `transactional.id` must not be empty or only whitespace (Kafka trims it, then: \
+             String must be non-empty)"
+        );
+    }
+    assert_eq!(
+        producer_config("\"transactional.id\" = 7\n").unwrap_err().to_string(),
+        "s.toml:10:22: `transactional.id` must be a string, found an integer"
+    );
+}
+
+#[test]
+fn the_transaction_timeout_must_lie_within_the_clusters_transaction_max_timeout() {
+    for timeout in [0, -5, 900_001] {
+        let e = producer_config(&format!("\"transactional.id\" = \"tx\"\n\"transaction.timeout.ms\" = {timeout}\n"))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "s.toml:11:28: `transaction.timeout.ms` must be from 1 to the cluster's \
+                 `transaction.max.timeout.ms` (900000), found {timeout}: Kafka's InitProducerId would fail \
+                 with INVALID_TRANSACTION_TIMEOUT"
+            )
+        );
+    }
+    for timeout in [1, 900_000] {
+        let c = producer_config(&format!("\"transactional.id\" = \"tx\"\n\"transaction.timeout.ms\" = {timeout}\n"))
+            .unwrap();
+        assert_eq!(c.transaction_timeout_ms, timeout);
+    }
+    assert_eq!(
+        producer_config("\"transactional.id\" = \"tx\"\n\"transaction.timeout.ms\" = \"5\"\n").unwrap_err().to_string(),
+        "s.toml:11:28: `transaction.timeout.ms` must be an integer, found a string (write 5 without quotes)"
+    );
+    // A lowered cluster maximum bounds an explicit value, and the default 60000 too.
+    let cluster = "name = \"t\"\n[cluster.config]\n\"transaction.max.timeout.ms\" = 30000\n\
+                   [[topic]]\nname = \"a\"\n[[producer]]\nname = \"p\"\ntopic = \"a\"\nrecords = 1\n\
+                   [producer.config]\n\"transactional.id\" = \"tx\"\n";
+    assert_eq!(
+        error(&format!("{cluster}\"transaction.timeout.ms\" = 30001\n")),
+        "s.toml:12:28: `transaction.timeout.ms` must be from 1 to the cluster's `transaction.max.timeout.ms` \
+         (30000), found 30001: Kafka's InitProducerId would fail with INVALID_TRANSACTION_TIMEOUT"
+    );
+    assert_eq!(
+        error(cluster),
+        "s.toml:10:1: the default `transaction.timeout.ms` (60000) is above the cluster's \
+         `transaction.max.timeout.ms` (30000): Kafka's InitProducerId would fail with \
+         INVALID_TRANSACTION_TIMEOUT; set \"transaction.timeout.ms\" in [producer.config]"
+    );
+    let ok = load(&format!("{cluster}\"transaction.timeout.ms\" = 30000\n"));
+    assert_eq!(ok.producers[0].config.transaction_timeout_ms, 30_000);
+    // The default against a lowered maximum is no error for a producer without transactions.
+    let plain = load(&cluster.replace("\"transactional.id\" = \"tx\"\n", ""));
+    assert_eq!(plain.producers[0].config.transaction_timeout_ms, 60_000);
+}
+
+#[test]
+fn a_transaction_timeout_without_a_transactional_id_is_rejected_at_its_key() {
+    assert_eq!(
+        producer_config("\"transaction.timeout.ms\" = 10000\n").unwrap_err().to_string(),
+        "s.toml:10:1: `transaction.timeout.ms` applies to transactional producers; set \"transactional.id\" too"
+    );
+}
+
+#[test]
+fn a_transactional_producer_must_be_idempotent() {
+    let txn = "\"transactional.id\" = \"tx\"\n";
+    let cases: &[(&str, usize, usize, &str)] = &[
+        (
+            "\"enable.idempotence\" = false\n",
+            11,
+            24,
+            "\"enable.idempotence\" = false contradicts \"transactional.id\": a transactional producer is \
+             idempotent (Kafka: Cannot set a transactional.id without also enabling idempotence)",
+        ),
+        (
+            "\"acks\" = \"1\"\n",
+            11,
+            10,
+            "a transactional producer (\"transactional.id\" is set) is idempotent and requires acks=all, \
+             found acks=1 (Kafka: Cannot set a transactional.id without also enabling idempotence)",
+        ),
+        (
+            "\"acks\" = 0\n",
+            11,
+            10,
+            "a transactional producer (\"transactional.id\" is set) is idempotent and requires acks=all, \
+             found acks=0 (Kafka: Cannot set a transactional.id without also enabling idempotence)",
+        ),
+        (
+            "\"retries\" = 0\n",
+            11,
+            13,
+            "a transactional producer (\"transactional.id\" is set) is idempotent and requires retries > 0 \
+             (Kafka: Cannot set a transactional.id without also enabling idempotence)",
+        ),
+        (
+            "\"max.in.flight.requests.per.connection\" = 6\n",
+            11,
+            43,
+            "a transactional producer (\"transactional.id\" is set) is idempotent and requires \
+             max.in.flight.requests.per.connection <= 5, found 6 (Kafka: To use the idempotent producer, \
+             max.in.flight.requests.per.connection must be set to at most 5)",
+        ),
+        // Explicit idempotence keeps its own messages, as Kafka checks them first.
+        (
+            "\"enable.idempotence\" = true\n\"acks\" = \"1\"\n",
+            12,
+            10,
+            "enable.idempotence=true requires acks=all, found acks=1 (Kafka: Must set acks to all in order \
+             to use the idempotent producer)",
+        ),
+        // An explicit false is reported, whatever else idempotence would need.
+        (
+            "\"enable.idempotence\" = false\n\"max.in.flight.requests.per.connection\" = 6\n",
+            11,
+            24,
+            "\"enable.idempotence\" = false contradicts \"transactional.id\": a transactional producer is \
+             idempotent (Kafka: Cannot set a transactional.id without also enabling idempotence)",
+        ),
+    ];
+    for &(lines, line, col, message) in cases {
+        let e = producer_config(&format!("{txn}{lines}")).unwrap_err();
+        assert_eq!(e.to_string(), format!("s.toml:{line}:{col}: {message}"), "{lines}");
+    }
+    for lines in
+        ["", "\"enable.idempotence\" = true\n\"acks\" = \"all\"\n\"max.in.flight.requests.per.connection\" = 5\n"]
+    {
+        let c = producer_config(&format!("{txn}{lines}")).unwrap();
+        assert!(c.enable_idempotence && c.acks == Acks::All, "{lines}");
+    }
+}
+
+#[test]
+fn transaction_records_and_abort_every_are_read_for_a_transactional_producer() {
+    let p = &load(&with_base(
+        "transaction_records = 1\nabort_every = 1\n[producer.config]\n\"transactional.id\" = \"tx\"\n",
+    ))
+    .producers[0];
+    assert_eq!((p.transaction_records, p.abort_every), (1, Some(1)));
+    let p = &load(&with_base(
+        "transaction_records = 4294967295\nabort_every = 4294967295\n[producer.config]\n\
+         \"transactional.id\" = \"tx\"\n",
+    ))
+    .producers[0];
+    assert_eq!((p.transaction_records, p.abort_every), (u32::MAX, Some(u32::MAX)));
+}
+
+#[test]
+fn transaction_records_and_abort_every_must_be_at_least_one() {
+    let config = "[producer.config]\n\"transactional.id\" = \"tx\"\n";
+    assert_eq!(
+        error(&with_base(&format!("transaction_records = 0\n{config}"))),
+        "s.toml:9:23: `transaction_records` must be from 1 to 4294967295, found 0"
+    );
+    assert_eq!(
+        error(&with_base(&format!("abort_every = 0\n{config}"))),
+        "s.toml:9:15: `abort_every` must be from 1 to 4294967295, found 0"
+    );
+    assert_eq!(
+        error(&with_base(&format!("abort_every = \"2\"\n{config}"))),
+        "s.toml:9:15: `abort_every` must be an integer, found a string (write 2 without quotes)"
+    );
+}
+
+#[test]
+fn transaction_records_and_abort_every_without_a_transactional_id_are_rejected_at_their_key() {
     assert_eq!(
         error(&with_base("transaction_records = 10\n")),
-        "s.toml:9:1: transactions are not supported yet (transaction_records)"
+        "s.toml:9:1: `transaction_records` applies to transactional producers, and p1 has no \
+         \"transactional.id\" (set it in [producer.config])"
     );
-    assert_eq!(error(&with_base("abort_every = 3\n")), "s.toml:9:1: transactions are not supported yet (abort_every)");
+    assert_eq!(
+        error(&with_base("abort_every = 3\n[producer.config]\n\"acks\" = \"all\"\n")),
+        "s.toml:9:1: `abort_every` applies to transactional producers, and p1 has no \"transactional.id\" \
+         (set it in [producer.config])"
+    );
+    // With both, the first one in the file is reported.
+    assert_error(&with_base("abort_every = 3\ntransaction_records = 10\n"), 9, 1, "`abort_every` applies");
+}
+
+#[test]
+fn transaction_broker_configs_have_kafkas_ranges() {
+    let cases: &[(&str, &str)] = &[
+        ("\"transaction.state.log.num.partitions\" = 0", "must be from 1 to 1000, found 0"),
+        ("\"transaction.state.log.num.partitions\" = 1001", "must be from 1 to 1000, found 1001"),
+        ("\"transaction.state.log.replication.factor\" = 0", "must be from 1 to 32767, found 0"),
+        ("\"transaction.state.log.replication.factor\" = 32768", "must be from 1 to 32767, found 32768"),
+        ("\"transaction.state.log.min.isr\" = 0", "must be from 1 to 2147483647, found 0"),
+        (
+            "\"transaction.abort.timed.out.transaction.cleanup.interval.ms\" = 0",
+            "must be from 1 to 2147483647, found 0",
+        ),
+        ("\"transaction.max.timeout.ms\" = 0", "must be from 1 to 2147483647, found 0"),
+        ("\"transaction.max.timeout.ms\" = 2147483648", "must be from 1 to 2147483647, found 2147483648"),
+    ];
+    for &(line, message) in cases {
+        let (key, _) = line.split_once(" = ").unwrap();
+        let col = key.len() + 4;
+        assert_eq!(
+            error(&format!("name = \"t\"\n[cluster.config]\n{line}\n")),
+            format!("s.toml:3:{col}: `{}` {message}", key.trim_matches('"')),
+        );
+    }
+    // A replication factor above the broker count is capped at run time, as for __consumer_offsets.
+    let s = load("name = \"t\"\n[cluster.config]\n\"transaction.state.log.replication.factor\" = 5\n");
+    assert_eq!(s.cluster.config.transaction_state_log_replication_factor, 5);
+    assert_eq!(
+        error("name = \"t\"\n[cluster.config]\n\"transaction.max.timeout\" = 5\n"),
+        "s.toml:3:1: unknown key `transaction.max.timeout` in [cluster.config]; did you mean \
+         `transaction.max.timeout.ms`?"
+    );
+    assert_eq!(
+        error(&with_base("[producer.config]\n\"transactional_id\" = \"tx\"\n")),
+        "s.toml:10:1: unknown key `transactional_id` in [producer.config]; did you mean `transactional.id`?"
+    );
+}
+
+#[test]
+fn transaction_triggers_count_the_commits_and_aborts_of_a_transactional_producer() {
+    for (word, event) in [("txn-committed", ClientEvent::TxnCommitted), ("txn-aborted", ClientEvent::TxnAborted)] {
+        let src =
+            with_txn(&format!("[[fault]]\nafter = \"p1 {word} 4\"\naction = \"crash\"\ntarget = \"producer:p1\"\n"));
+        assert_eq!(load(&src).faults[0].trigger, Trigger::Client { client: ClientRef::Producer(0), event, n: 4 });
+    }
+    let src = with_txn("[[fault]]\nafter = \"p1 acked 4\"\naction = \"crash\"\ntarget = \"producer:p1\"\n");
+    assert_eq!(
+        load(&src).faults[0].trigger,
+        Trigger::Client { client: ClientRef::Producer(0), event: ClientEvent::Acked, n: 4 }
+    );
+}
+
+#[test]
+fn transaction_trigger_errors_name_what_was_wrong() {
+    let cases: &[(&str, usize, &str)] = &[
+        (
+            "p1 polled 1",
+            13,
+            "producer p1 has no `polled` events; transactional producers count acked, txn-committed and \
+             txn-aborted",
+        ),
+        (
+            "p1 txn-commited 1",
+            13,
+            "the client event must be one of \"acked\", \"polled\", \"processed\", \"committed\", \
+             \"txn-committed\" or \"txn-aborted\", found \"txn-commited\"; did you mean \"txn-committed\"?",
+        ),
+        ("p1 txn-aborted 0", 25, "the count N in \"CLIENT EVENT N\" must be at least 1, found \"0\""),
+        ("tx txn-committed 1", 10, "`tx` names no client; did you mean `p1`?"),
+    ];
+    for &(after, col, message) in cases {
+        let src = with_txn(&format!("[[fault]]\nafter = \"{after}\"\naction = \"crash\"\ntarget = \"broker:1\"\n"));
+        assert_eq!(error(&src), format!("s.toml:12:{col}: {message}"), "{after}");
+    }
+}
+
+#[test]
+fn transaction_coordinator_targets_parse_for_any_transactional_id() {
+    let src = with_txn("[[fault]]\nat_ms = 1\naction = \"power-loss\"\ntarget = \"coordinator:transaction:tx\"\n");
+    assert_eq!(load(&src).faults[0].target, Target::TxnCoordinator("tx".into()));
+    // The id is whatever follows `transaction:`, colons and spaces included.
+    let src = with_base(
+        "[producer.config]\n\"transactional.id\" = \"a:b c\"\n[[fault]]\nat_ms = 1\naction = \"crash\"\n\
+         target = \"coordinator:transaction:a:b c\"\n",
+    );
+    assert_eq!(load(&src).faults[0].target, Target::TxnCoordinator("a:b c".into()));
+    assert_eq!(Target::TxnCoordinator("a:b c".into()).to_string(), "coordinator:transaction:a:b c");
+}
+
+#[test]
+fn transaction_coordinator_target_errors_name_what_was_wrong() {
+    let cases: &[(&str, usize, &str)] = &[
+        ("coordinator:transaction:tz", 35, "`tz` is the transactional.id of no producer; did you mean `tx`?"),
+        ("coordinator:transaction:p1", 35, "`p1` is the transactional.id of no producer; did you mean `tx`?"),
+        ("coordinator:transaction:", 35, "`coordinator:transaction:ID` needs a transactional id after `transaction:`"),
+        (
+            "coordinator:transactions:tx",
+            23,
+            "the coordinator kind must be one of \"group\" or \"transaction\", found \"transactions\"; did you \
+             mean \"transaction\"?",
+        ),
+    ];
+    for &(target, col, message) in cases {
+        let src = with_txn(&format!("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"{target}\"\n"));
+        assert_eq!(error(&src), format!("s.toml:14:{col}: {message}"), "{target}");
+    }
+}
+
+#[test]
+fn processors_stay_rejected_next_to_transactions() {
+    let src = with_txn("[[processor]]\nname = \"s1\"\n");
+    assert_eq!(error(&src), "s.toml:11:1: processors are not supported yet by this build");
+    let src = with_txn("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"processor:s1\"\n");
+    assert_eq!(error(&src), "s.toml:14:10: processor targets are not supported yet by this build");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -895,7 +1328,16 @@ fn trigger_errors_name_what_was_wrong() {
         ),
         ("p1 polled 3", 13, "producer p1 has no `polled` events; producers count acked"),
         ("p1 committed 3", 13, "producer p1 has no `committed` events; producers count acked"),
-        ("p1 txn-committed 1", 13, "transactions are not supported yet (txn-committed)"),
+        (
+            "p1 txn-committed 1",
+            13,
+            "producer p1 has no `txn-committed` events: it has no \"transactional.id\", so it runs no transactions",
+        ),
+        (
+            "p1 txn-aborted 1",
+            13,
+            "producer p1 has no `txn-aborted` events: it has no \"transactional.id\", so it runs no transactions",
+        ),
         ("p1 acked 0", 19, "must be at least 1, found \"0\""),
         ("p1", 9, "`after` must be \"P#I EVENT\" (e.g. \"p1#17 acked\") or \"CLIENT EVENT N\""),
         ("p1#3 acked 5", 9, "`after` must be \"P#I EVENT\""),
@@ -929,9 +1371,13 @@ fn target_errors_name_what_was_wrong() {
             "node1",
             10,
             "`target` must be \"broker:N\", \"leader:TOPIC/P\", \"producer:NAME\", \"consumer:NAME\", \
-             \"consumer:NAME/K\" or \"coordinator:group:GROUP\", found \"node1\"",
+             \"consumer:NAME/K\", \"coordinator:group:GROUP\" or \"coordinator:transaction:ID\", found \"node1\"",
         ),
-        ("coordinator:transaction:tx", 10, "transaction coordinator targets are not supported yet by this build"),
+        (
+            "coordinator:transaction:tx",
+            35,
+            "`tx` is the transactional.id of no producer (no [[producer]] sets \"transactional.id\")",
+        ),
         ("processor:s1/0", 10, "processor targets are not supported yet by this build"),
     ];
     for &(target, col, message) in cases {
@@ -951,8 +1397,8 @@ fn action_rules_check_restart_and_duration() {
     let e = fault("at_ms = 1\naction = \"power-loss\"\ntarget = \"producer:p1\"\n").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "s.toml:12:10: power-loss applies to brokers (broker:N, leader:TOPIC/P or coordinator:group:GROUP), \
-         not to a producer"
+        "s.toml:12:10: power-loss applies to brokers (broker:N, leader:TOPIC/P, coordinator:group:GROUP or \
+         coordinator:transaction:ID), not to a producer"
     );
     let e = fault("at_ms = 1\naction = \"isolate\"\ntarget = \"broker:1\"\n").unwrap_err();
     assert_eq!(
@@ -1421,7 +1867,11 @@ fn consumer_target_errors_name_what_was_wrong() {
             23,
             "the coordinator kind must be one of \"group\" or \"transaction\", found \"grop\"; did you mean \"group\"?",
         ),
-        ("coordinator:transaction:tx", 10, "transaction coordinator targets are not supported yet by this build"),
+        (
+            "coordinator:transaction:g1",
+            35,
+            "`g1` is the transactional.id of no producer (no [[producer]] sets \"transactional.id\")",
+        ),
         ("consumr:c1", 10, "unknown target kind `consumr`; did you mean `consumer`?"),
     ];
     for &(target, col, message) in cases {
@@ -1434,8 +1884,8 @@ fn consumer_target_errors_name_what_was_wrong() {
     let power = with_consumer("[[fault]]\nat_ms = 1\naction = \"power-loss\"\ntarget = \"consumer:c1\"\n");
     assert_eq!(
         error(&power),
-        "s.toml:16:10: power-loss applies to brokers (broker:N, leader:TOPIC/P or coordinator:group:GROUP), \
-         not to a consumer"
+        "s.toml:16:10: power-loss applies to brokers (broker:N, leader:TOPIC/P, coordinator:group:GROUP or \
+         coordinator:transaction:ID), not to a consumer"
     );
     for (target, message) in [
         ("consumer:c1", "s.toml:12:20: `c1` names no client (the file declares no [[consumer]])"),
@@ -1676,6 +2126,15 @@ fn assert_consistent(s: &Scenario) {
     }
     for p in &s.producers {
         assert!(s.topics.iter().any(|t| t.name == p.topic));
+        match &p.config.transactional_id {
+            Some(id) => {
+                assert!(!id.is_empty() && id.trim() == id);
+                assert!(p.config.enable_idempotence && p.config.acks == Acks::All && p.config.max_in_flight <= 5);
+                assert!((1..=s.cluster.config.transaction_max_timeout_ms).contains(&p.config.transaction_timeout_ms));
+                assert!(p.transaction_records >= 1 && p.abort_every.is_none_or(|k| k >= 1));
+            }
+            None => assert!(p.transaction_records == 10 && p.abort_every.is_none()),
+        }
     }
     let (min, max) = (s.cluster.config.group_min_session_timeout_ms, s.cluster.config.group_max_session_timeout_ms);
     for c in &s.consumers {
@@ -1703,6 +2162,9 @@ fn assert_consistent(s: &Scenario) {
                 assert!(instance.is_none_or(|k| k < s.consumers[*consumer].instances));
             }
             Target::GroupCoordinator(g) => assert!(s.consumers.iter().any(|c| &c.group == g)),
+            Target::TxnCoordinator(id) => {
+                assert!(s.producers.iter().any(|p| p.config.transactional_id.as_ref() == Some(id)))
+            }
         }
         match f.trigger {
             Trigger::AtMs(_) => {}
@@ -1712,7 +2174,13 @@ fn assert_consistent(s: &Scenario) {
                 assert!(event != RecordEvent::Processed || s.consumers.iter().any(|c| c.topics.contains(topic)));
             }
             Trigger::Client { client: ClientRef::Producer(producer), n, event } => {
-                assert!(producer < s.producers.len() && n >= 1 && event == ClientEvent::Acked)
+                assert!(producer < s.producers.len() && n >= 1);
+                let transactional = s.producers[producer].config.transactional_id.is_some();
+                match event {
+                    ClientEvent::Acked => {}
+                    ClientEvent::TxnCommitted | ClientEvent::TxnAborted => assert!(transactional),
+                    other => panic!("a producer trigger on {other:?}"),
+                }
             }
             Trigger::Client { client: ClientRef::Consumer(c), n, event } => {
                 assert!(c < s.consumers.len() && n >= 1);
@@ -1735,7 +2203,7 @@ fn check_no_panic(src: &str) {
 
 #[test]
 fn every_truncation_of_the_contract_example_is_handled_without_panicking() {
-    for src in [CONTRACT_EXAMPLE.to_string(), contract_example_without_processor()] {
+    for src in [CONTRACT_EXAMPLE.to_string(), contract_example_without_processor(), TXN_EXAMPLE.to_string()] {
         for (i, _) in src.char_indices() {
             check_no_panic(&src[..i]);
         }
@@ -1791,6 +2259,13 @@ const JUNK: &[&str] = &[
     "\"consumer:c1/1\"",
     "\"consumer:c1/\"",
     "\"coordinator:group:g1\"",
+    "\"coordinator:transaction:tx\"",
+    "\"coordinator:transaction:\"",
+    "\"p1 txn-committed 1\"",
+    "\"p1 txn-aborted 0\"",
+    "\"tx\"",
+    "\" \"",
+    "900001",
     "\"coordinator:group:\"",
     "\"coordinator:\"",
     "\"c1 processed 0\"",
@@ -1836,8 +2311,9 @@ proptest! {
     fn replacing_any_value_of_the_example_with_junk_never_panics(
         line in 0usize..100,
         junk in proptest::sample::select(JUNK),
+        transactional in any::<bool>(),
     ) {
-        let src = contract_example_without_processor();
+        let src = if transactional { TXN_EXAMPLE.to_string() } else { contract_example_without_processor() };
         let lines: Vec<&str> = src.lines().collect();
         let line = line % lines.len();
         let mutated: Vec<String> = lines

@@ -145,6 +145,11 @@ const BROKER_CONFIG_KEYS: &[&str] = &[
     "group.initial.rebalance.delay.ms",
     "group.min.session.timeout.ms",
     "group.max.session.timeout.ms",
+    "transaction.state.log.num.partitions",
+    "transaction.state.log.replication.factor",
+    "transaction.state.log.min.isr",
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+    "transaction.max.timeout.ms",
 ];
 const NETWORK_KEYS: &[&str] = &["latency_ms"];
 const TOPIC_KEYS: &[&str] = &["name", "partitions", "replication_factor", "config"];
@@ -173,6 +178,7 @@ const PRODUCER_CONFIG_KEYS: &[&str] = &[
     "request.timeout.ms",
     "delivery.timeout.ms",
     "transactional.id",
+    "transaction.timeout.ms",
 ];
 const CONSUMER_KEYS: &[&str] =
     &["name", "group", "topics", "commit", "processing_ms", "instances", "poll_timeout_ms", "config"];
@@ -637,7 +643,7 @@ impl Cx<'_> {
         let network = self.network(&root)?;
         let topics = self.topics(&root, cluster.brokers)?;
         let mut taken = Vec::new();
-        let producers = self.producers(&root, &topics, &mut taken)?;
+        let producers = self.producers(&root, &topics, &cluster.config, &mut taken)?;
         let consumers = self.consumers(&root, &topics, &cluster.config, &mut taken)?;
         let declared =
             Declared { brokers: cluster.brokers, topics: &topics, producers: &producers, consumers: &consumers };
@@ -738,6 +744,22 @@ impl Cx<'_> {
         let max_session = t.get("group.max.session.timeout.ms");
         if let Some(f) = max_session {
             c.group_max_session_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("transaction.state.log.num.partitions") {
+            c.transaction_state_log_num_partitions = self.u32_in(f, 1, 1000)?;
+        }
+        // Kafka's SHORT config; at run time the replication factor is capped at the broker count.
+        if let Some(f) = t.get("transaction.state.log.replication.factor") {
+            c.transaction_state_log_replication_factor = self.u32_in(f, 1, SHORT_MAX)?;
+        }
+        if let Some(f) = t.get("transaction.state.log.min.isr") {
+            c.transaction_state_log_min_isr = self.u32_in(f, 1, INT_MAX)?;
+        }
+        if let Some(f) = t.get("transaction.abort.timed.out.transaction.cleanup.interval.ms") {
+            c.transaction_abort_timed_out_transaction_cleanup_interval_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("transaction.max.timeout.ms") {
+            c.transaction_max_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
         }
         if c.group_min_session_timeout_ms > c.group_max_session_timeout_ms {
             let at = max_session.or(min_session).map_or(t.at, |f| f.at);
@@ -858,19 +880,20 @@ impl Cx<'_> {
         Ok(topics)
     }
 
-    /// Every `[[producer]]`; their names join `taken`.
-    fn producers(&self, root: &Tab<'_>, topics: &[TopicSpec], taken: &mut Vec<Taken>) -> R<Vec<ProducerSpec>> {
+    /// Every `[[producer]]`; their names join `taken`. `broker` bounds their transaction timeouts.
+    fn producers(
+        &self,
+        root: &Tab<'_>,
+        topics: &[TopicSpec],
+        broker: &BrokerConfig,
+        taken: &mut Vec<Taken>,
+    ) -> R<Vec<ProducerSpec>> {
         let mut producers: Vec<ProducerSpec> = Vec::new();
         let Some(f) = root.get("producer") else {
             return Ok(producers);
         };
         for t in self.tables(f, "[[producer]]")? {
             self.check_keys(&t, PRODUCER_KEYS)?;
-            for key in ["transaction_records", "abort_every"] {
-                if let Some(f) = t.get(key) {
-                    return Err(self.err(f.key_at, format!("transactions are not supported yet ({key})")));
-                }
-            }
             let name = self.client_name(&t, "producer", taken)?;
             let topic_f = self.required(&t, "topic")?;
             let topic = self.string(topic_f)?;
@@ -890,7 +913,27 @@ impl Cx<'_> {
                 p.on_restart = self.choice(f, ON_RESTART)?;
             }
             if let Some(f) = t.get("config") {
-                p.config = self.producer_config(&self.table(f, "[producer.config]")?)?;
+                p.config = self.producer_config(&self.table(f, "[producer.config]")?, broker)?;
+            }
+            // The transactional workload needs a transactional producer.
+            if p.config.transactional_id.is_none() {
+                let keys = [t.get("transaction_records"), t.get("abort_every")];
+                if let Some(f) = keys.into_iter().flatten().min_by_key(|f| f.key_at) {
+                    return Err(self.err(
+                        f.key_at,
+                        format!(
+                            "`{}` applies to transactional producers, and {name} has no \
+                             \"transactional.id\" (set it in [producer.config])",
+                            f.key
+                        ),
+                    ));
+                }
+            }
+            if let Some(f) = t.get("transaction_records") {
+                p.transaction_records = self.u32_in(f, 1, i64::from(u32::MAX))?;
+            }
+            if let Some(f) = t.get("abort_every") {
+                p.abort_every = Some(self.u32_in(f, 1, i64::from(u32::MAX))?);
             }
             producers.push(p);
         }
@@ -1203,13 +1246,24 @@ impl Cx<'_> {
         Err(self.err(at, format!("`{name}` names no client{hint}")))
     }
 
-    /// `[producer.config]`, with the Java client's idempotence and delivery-timeout rules.
-    fn producer_config(&self, t: &Tab<'_>) -> R<ProducerConfig> {
+    /// `[producer.config]`, with the Java client's idempotence, transaction and delivery-timeout
+    /// rules; `broker` bounds the transaction timeout.
+    fn producer_config(&self, t: &Tab<'_>, broker: &BrokerConfig) -> R<ProducerConfig> {
         self.check_keys(t, PRODUCER_CONFIG_KEYS)?;
-        if let Some(f) = t.get("transactional.id") {
-            return Err(self.err(f.key_at, "transactions are not supported yet (transactional.id)"));
-        }
         let mut c = ProducerConfig::default();
+        // Kafka trims string configs, then `transactional.id` must not be empty (NonEmptyString).
+        if let Some(f) = t.get("transactional.id") {
+            let id = self.string(f)?.trim();
+            if id.is_empty() {
+                return Err(self.err(
+                    f.at,
+                    "`transactional.id` must not be empty or only whitespace (Kafka trims it, then: \
+                     String must be non-empty)",
+                ));
+            }
+            c.transactional_id = Some(id.to_string());
+        }
+        let transactional = c.transactional_id.is_some();
         let acks = t.get("acks");
         if let Some(f) = acks {
             c.acks = self.acks(f)?;
@@ -1247,39 +1301,99 @@ impl Cx<'_> {
             c.delivery_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
         }
 
+        // The transaction coordinator answers an InitProducerId whose timeout is not in
+        // 1..=transaction.max.timeout.ms with INVALID_TRANSACTION_TIMEOUT: such a producer could
+        // never start. Without a transactional.id the timeout means nothing.
+        let max = broker.transaction_max_timeout_ms;
+        let invalid = "Kafka's InitProducerId would fail with INVALID_TRANSACTION_TIMEOUT";
+        match t.get("transaction.timeout.ms") {
+            Some(f) if !transactional => {
+                return Err(self.err(
+                    f.key_at,
+                    "`transaction.timeout.ms` applies to transactional producers; set \
+                     \"transactional.id\" too",
+                ));
+            }
+            Some(f) => {
+                let Some(n) = f.item.as_integer() else {
+                    return Err(self.type_err(f, "an integer"));
+                };
+                if n < 1 || n as u64 > max {
+                    return Err(self.err(
+                        f.at,
+                        format!(
+                            "`transaction.timeout.ms` must be from 1 to the cluster's \
+                             `transaction.max.timeout.ms` ({max}), found {n}: {invalid}"
+                        ),
+                    ));
+                }
+                c.transaction_timeout_ms = n as u64;
+            }
+            None if transactional && c.transaction_timeout_ms > max => {
+                return Err(self.err(
+                    t.at,
+                    format!(
+                        "the default `transaction.timeout.ms` ({}) is above the cluster's \
+                         `transaction.max.timeout.ms` ({max}): {invalid}; set \
+                         \"transaction.timeout.ms\" in [producer.config]",
+                        c.transaction_timeout_ms
+                    ),
+                ));
+            }
+            None => {}
+        }
+
         // ProducerConfig.postProcessAndValidateIdempotenceConfigs (Kafka 4.x): idempotence is on
         // by default; a conflict turns it off silently unless it was asked for explicitly, except
-        // max.in.flight > 5, which is an error whenever idempotence is on.
+        // max.in.flight > 5, which is an error whenever idempotence is on. A transactional.id
+        // needs idempotence: with it, a conflict is an error too (Kafka turns idempotence off,
+        // then rejects the transactional.id).
+        if let (true, Some(false), Some(f)) = (transactional, explicit, idempotence) {
+            return Err(self.err(
+                f.at,
+                "\"enable.idempotence\" = false contradicts \"transactional.id\": a transactional \
+                 producer is idempotent (Kafka: Cannot set a transactional.id without also enabling \
+                 idempotence)",
+            ));
+        }
         c.enable_idempotence = explicit.unwrap_or(true);
         if c.enable_idempotence {
-            let asked = explicit.is_some();
+            let asked = explicit.is_some() || transactional;
+            let requires = if explicit.is_some() {
+                "enable.idempotence=true requires"
+            } else {
+                "a transactional producer (\"transactional.id\" is set) is idempotent and requires"
+            };
+            let no_txn = "(Kafka: Cannot set a transactional.id without also enabling idempotence)";
             let mut disable = false;
             if c.retries == 0 {
                 if asked {
-                    return Err(self.err(
-                        retries.map_or(t.at, |f| f.at),
-                        "enable.idempotence=true requires retries > 0 (Kafka: Must set retries \
-                         to non-zero when using the idempotent producer)",
-                    ));
+                    let kafka = if explicit.is_some() {
+                        "(Kafka: Must set retries to non-zero when using the idempotent producer)"
+                    } else {
+                        no_txn
+                    };
+                    return Err(self.err(retries.map_or(t.at, |f| f.at), format!("{requires} retries > 0 {kafka}")));
                 }
                 disable = true;
             }
             if c.acks != Acks::All {
                 if asked {
+                    let kafka = if explicit.is_some() {
+                        "(Kafka: Must set acks to all in order to use the idempotent producer)"
+                    } else {
+                        no_txn
+                    };
                     return Err(self.err(
                         acks.map_or(t.at, |f| f.at),
-                        format!(
-                            "enable.idempotence=true requires acks=all, found acks={} (Kafka: \
-                             Must set acks to all in order to use the idempotent producer)",
-                            c.acks
-                        ),
+                        format!("{requires} acks=all, found acks={} {kafka}", c.acks),
                     ));
                 }
                 disable = true;
             }
             if c.max_in_flight > MAX_IN_FLIGHT_FOR_IDEMPOTENCE {
                 let why = if asked {
-                    "enable.idempotence=true requires".to_string()
+                    requires.to_string()
                 } else {
                     "the idempotent producer (on by default; set \"enable.idempotence\" = false \
                      to turn it off) requires"
@@ -1374,8 +1488,8 @@ impl Cx<'_> {
                 return Err(self.err(
                     target_f.at,
                     format!(
-                        "power-loss applies to brokers (broker:N, leader:TOPIC/P or \
-                         coordinator:group:GROUP), not to a {client}"
+                        "power-loss applies to brokers (broker:N, leader:TOPIC/P, \
+                         coordinator:group:GROUP or coordinator:transaction:ID), not to a {client}"
                     ),
                 ));
             }
@@ -1419,7 +1533,7 @@ impl Cx<'_> {
     }
 
     /// `target = "broker:N" | "leader:TOPIC/P" | "producer:NAME" | "consumer:NAME[/K]" |
-    /// "coordinator:group:GROUP"`.
+    /// "coordinator:group:GROUP" | "coordinator:transaction:ID"`.
     fn target(&self, f: Field<'_>, d: &Declared<'_>) -> R<Target> {
         let (brokers, topics) = (d.brokers, d.topics);
         let s = self.string(f)?;
@@ -1428,8 +1542,8 @@ impl Cx<'_> {
                 f.at,
                 format!(
                     "`target` must be \"broker:N\", \"leader:TOPIC/P\", \"producer:NAME\", \
-                     \"consumer:NAME\", \"consumer:NAME/K\" or \"coordinator:group:GROUP\", \
-                     found \"{s}\""
+                     \"consumer:NAME\", \"consumer:NAME/K\", \"coordinator:group:GROUP\" or \
+                     \"coordinator:transaction:ID\", found \"{s}\""
                 ),
             ));
         };
@@ -1502,10 +1616,23 @@ impl Cx<'_> {
             }
             "coordinator" => {
                 let (which, id) = rest.split_once(':').unwrap_or((rest, ""));
-                if !self.word(rest_at, "the coordinator kind", which, COORDINATOR_KINDS)? {
-                    return Err(self.err(f.at, "transaction coordinator targets are not supported yet by this build"));
-                }
+                let group = self.word(rest_at, "the coordinator kind", which, COORDINATOR_KINDS)?;
                 let id_at = self.inside(f, kind.len() + 1 + which.len() + 1);
+                if !group {
+                    if id.is_empty() {
+                        return Err(self
+                            .err(id_at, "`coordinator:transaction:ID` needs a transactional id after `transaction:`"));
+                    }
+                    let ids = || d.producers.iter().filter_map(|p| p.config.transactional_id.as_deref());
+                    if ids().any(|x| x == id) {
+                        return Ok(Target::TxnCoordinator(id.to_string()));
+                    }
+                    let hint = match nearest(id, ids()) {
+                        Some(x) => format!("; did you mean `{x}`?"),
+                        None => " (no [[producer]] sets \"transactional.id\")".into(),
+                    };
+                    return Err(self.err(id_at, format!("`{id}` is the transactional.id of no producer{hint}")));
+                }
                 if id.is_empty() {
                     return Err(self.err(id_at, "`coordinator:group:GROUP` needs a group id after `group:`"));
                 }
@@ -1581,18 +1708,32 @@ impl Cx<'_> {
                 let who = self.client(self.inside(f, *at0), client, d)?;
                 let event_at = self.inside(f, *at1);
                 let event = self.word(event_at, "the client event", event, CLIENT_EVENTS)?;
+                let transactional = |p: usize| producers.get(p).is_some_and(|p| p.config.transactional_id.is_some());
                 match (who, event) {
                     (ClientRef::Producer(_), ClientEvent::Acked)
                     | (ClientRef::Consumer(_), ClientEvent::Polled | ClientEvent::Processed | ClientEvent::Committed) =>
                         {}
+                    (ClientRef::Producer(p), ClientEvent::TxnCommitted | ClientEvent::TxnAborted)
+                        if transactional(p) => {}
                     (ClientRef::Producer(_), ClientEvent::TxnCommitted | ClientEvent::TxnAborted) => {
-                        return Err(self.err(event_at, format!("transactions are not supported yet ({})", w[1].1)));
-                    }
-                    (ClientRef::Producer(_), _) => {
                         return Err(self.err(
                             event_at,
-                            format!("producer {client} has no `{}` events; producers count acked", w[1].1),
+                            format!(
+                                "producer {client} has no `{}` events: it has no \"transactional.id\", \
+                                 so it runs no transactions",
+                                w[1].1
+                            ),
                         ));
+                    }
+                    (ClientRef::Producer(p), _) => {
+                        let counts = if transactional(p) {
+                            "transactional producers count acked, txn-committed and txn-aborted"
+                        } else {
+                            "producers count acked"
+                        };
+                        return Err(
+                            self.err(event_at, format!("producer {client} has no `{}` events; {counts}", w[1].1))
+                        );
                     }
                     (ClientRef::Consumer(_), _) => {
                         return Err(self.err(

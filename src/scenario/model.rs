@@ -487,6 +487,9 @@ pub enum Target {
     },
     /// `coordinator:group:GROUP`: the broker coordinating the group when the fault fires.
     GroupCoordinator(String),
+    /// `coordinator:transaction:ID`: the broker coordinating the transactional id (the leader of
+    /// its `__transaction_state` partition) when the fault fires.
+    TxnCoordinator(String),
 }
 
 impl fmt::Display for Target {
@@ -498,6 +501,7 @@ impl fmt::Display for Target {
             Target::Consumer { consumer, instance: None } => write!(f, "consumer#{consumer}"),
             Target::Consumer { consumer, instance: Some(k) } => write!(f, "consumer#{consumer}/{k}"),
             Target::GroupCoordinator(g) => write!(f, "coordinator:group:{g}"),
+            Target::TxnCoordinator(id) => write!(f, "coordinator:transaction:{id}"),
         }
     }
 }
