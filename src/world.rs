@@ -864,7 +864,11 @@ impl<'a> World<'a> {
                 .group(group)
                 .and_then(|g| self.controller.partition(self.topo.group_partition(g)).leader)
                 .map(NodeId::Broker),
-            Target::TxnCoordinator(_) => None,
+            Target::TxnCoordinator(id) => self
+                .topo
+                .txn_id(id)
+                .and_then(|t| self.controller.partition(self.topo.txn_partition(t)).leader)
+                .map(NodeId::Broker),
         };
         let mut action = f.action;
         if let (true, Some(NodeId::Broker(b))) = (self.safe_power_loss, node) {
@@ -901,7 +905,7 @@ impl<'a> World<'a> {
             self.flush_consumer(m, out);
         }
         let target = match (&f.target, node) {
-            (Target::Leader { .. } | Target::GroupCoordinator(_), Some(n)) => {
+            (Target::Leader { .. } | Target::GroupCoordinator(_) | Target::TxnCoordinator(_), Some(n)) => {
                 format!("{} ({})", self.target_name(&f.target), n)
             }
             (t, _) => self.target_name(t),

@@ -2340,3 +2340,11 @@ proptest! {
         check_no_panic(&format!("{}{}{}", &src[..at], text, &src[at..]));
     }
 }
+
+#[test]
+fn a_producer_may_start_later() {
+    let s = load(
+        "name = \"t\"\n[[topic]]\nname = \"a\"\npartitions = 1\nreplication_factor = 1\n[[producer]]\nname = \"p\"\ntopic = \"a\"\nrecords = 1\nstart_ms = 2500\n",
+    );
+    assert_eq!(s.producers[0].start_ms, 2500);
+}

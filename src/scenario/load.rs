@@ -160,6 +160,7 @@ const PRODUCER_KEYS: &[&str] = &[
     "records",
     "keys",
     "interval_ms",
+    "start_ms",
     "record_bytes",
     "on_restart",
     "config",
@@ -905,6 +906,9 @@ impl Cx<'_> {
             }
             if let Some(f) = t.get("interval_ms") {
                 p.interval_ms = self.u64_min(f, 0)?;
+            }
+            if let Some(f) = t.get("start_ms") {
+                p.start_ms = self.u64_min(f, 0)?;
             }
             if let Some(f) = t.get("record_bytes") {
                 p.record_bytes = self.u64_min(f, 1)?;
