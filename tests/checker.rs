@@ -9,7 +9,9 @@ use kafkasim::check::{ConsumerInfo, Deliveries, Delivery, Event, GroupRecord, Me
 use kafkasim::report::json::to_json_line;
 use kafkasim::report::text::to_text;
 use kafkasim::report::{build_report, Report};
-use kafkasim::scenario::{Acks, Bound, CommitMode, Expectation, FaultAction, ProducerSpec, Scenario, TopicSpec};
+use kafkasim::scenario::{
+    Acks, Bound, CommitMode, Expectation, FaultAction, IsolationLevel, ProducerSpec, Scenario, TopicSpec,
+};
 use kafkasim::KafkaError;
 
 /// Builds a scenario and a history side by side.
@@ -165,6 +167,7 @@ impl Run {
             group: group.into(),
             topics: topics.iter().map(|t| t.to_string()).collect(),
             commit,
+            isolation: IsolationLevel::ReadUncommitted,
         });
         self
     }
