@@ -224,13 +224,21 @@ impl Table {
                 EventKind::ProducerStarted { producer, instance, .. } => self.note_instance(*producer, *instance),
                 EventKind::Sent { producer, instance, records, .. } => {
                     self.note_instance(*producer, *instance);
+                    let txn = self.is_txn(*producer);
                     for &idx in records.iter() {
                         let r = self.rec_mut(*producer, idx);
                         r.flags |= SENT;
                         if r.send_instance == NONE {
                             r.send_instance = *instance;
                             r.send_seq = seq;
-                        } else if r.send_instance != *instance {
+                        } else if r.send_instance == *instance {
+                            // A transactional instance resends a record only in a later
+                            // transaction, after aborting the earlier one: the latest send is the
+                            // one its order is judged by.
+                            if txn {
+                                r.send_seq = seq;
+                            }
+                        } else {
                             self.extra_sends.push((*producer, idx, *instance, seq));
                         }
                         seq = seq.wrapping_add(1);
@@ -287,7 +295,8 @@ impl Table {
         self.extra_sends.sort_by_key(|&(p, i, k, _)| (p, i, k));
     }
 
-    /// The send sequence number of `instance`'s send of the record, if that instance sent it.
+    /// The send sequence number of `instance`'s send of the record, if that instance sent it: its
+    /// first send, or for a transactional producer its latest.
     pub fn send_seq(&self, producer: u32, index: u32, instance: u32) -> Option<u32> {
         let r = self.rec(producer, index)?;
         if r.send_instance == instance {
@@ -297,7 +306,12 @@ impl Table {
             return None;
         }
         let key = (producer, index, instance);
-        let at = self.extra_sends.partition_point(|&(p, i, k, _)| (p, i, k) < key);
+        let at = if self.is_txn(producer) {
+            // The latest send (see `scan_events`).
+            self.extra_sends.partition_point(|&(p, i, k, _)| (p, i, k) <= key).wrapping_sub(1)
+        } else {
+            self.extra_sends.partition_point(|&(p, i, k, _)| (p, i, k) < key)
+        };
         match self.extra_sends.get(at) {
             Some(&(p, i, k, s)) if (p, i, k) == key => Some(s),
             _ => None,
