@@ -1189,6 +1189,7 @@ impl<'a> World<'a> {
                         group: c.group.clone(),
                         topics: c.topics.clone(),
                         commit: c.commit,
+                        isolation: c.config.isolation_level,
                     })
                     .collect(),
                 events: self.history,

@@ -9,7 +9,9 @@ use kafkasim::check::{ConsumerInfo, Deliveries, Delivery, Event, GroupRecord, Me
 use kafkasim::report::json::to_json_line;
 use kafkasim::report::text::to_text;
 use kafkasim::report::{build_report, Report};
-use kafkasim::scenario::{Acks, Bound, CommitMode, Expectation, FaultAction, ProducerSpec, Scenario, TopicSpec};
+use kafkasim::scenario::{
+    Acks, Bound, CommitMode, Expectation, FaultAction, IsolationLevel, ProducerSpec, Scenario, TopicSpec,
+};
 use kafkasim::KafkaError;
 
 /// Builds a scenario and a history side by side.
@@ -165,6 +167,7 @@ impl Run {
             group: group.into(),
             topics: topics.iter().map(|t| t.to_string()).collect(),
             commit,
+            isolation: IsolationLevel::ReadUncommitted,
         });
         self
     }
@@ -928,6 +931,338 @@ fn processing_findings_are_capped_but_counts_stay_exact() {
     assert_eq!(v.anomalies.lost_processing, n as u64, "g2 processed nothing");
     assert_eq!(findings(&v, "duplicate_processing").len(), FINDINGS_CAP);
     assert_eq!(findings(&v, "lost_processing").len(), FINDINGS_CAP);
+}
+
+// ---- transactions ----
+
+/// A transactional data batch of producer id `pid` (epoch 0) written by p`producer`/`instance`.
+fn txn_batch(base: u64, producer: u32, instance: u32, pid: i64, ids: &[u32]) -> Arc<LogBatch> {
+    Arc::new(LogBatch {
+        base_offset: base,
+        leader_epoch: 0,
+        producer_id: pid,
+        producer_epoch: 0,
+        base_sequence: 0,
+        producer,
+        instance,
+        records: recs(ids),
+        meta: None,
+        transactional: true,
+    })
+}
+
+/// A COMMIT (`commit`) or ABORT marker ending producer id `pid`'s open transaction.
+fn marker(base: u64, pid: i64, commit: bool) -> Arc<LogBatch> {
+    Arc::new(LogBatch {
+        base_offset: base,
+        leader_epoch: 0,
+        producer_id: pid,
+        producer_epoch: 0,
+        base_sequence: -1,
+        producer: 0,
+        instance: 0,
+        records: recs(&[]),
+        meta: Some(Arc::new(MetaRecord::TxnMarker { commit, coordinator_epoch: 0 })),
+        transactional: true,
+    })
+}
+
+impl Run {
+    /// Producers `names`, transactional (`transactional.id` = the name), writing to `orders`.
+    fn transactional(names: &[&str], records: u32) -> Run {
+        let mut r = Run::new(names, records);
+        for p in &mut r.scenario.producers {
+            p.config.enable_idempotence = true;
+            p.config.transactional_id = Some(p.name.clone());
+        }
+        r
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn txn_ended(
+        &mut self,
+        at: u64,
+        producer: u32,
+        instance: u32,
+        txn: u32,
+        commit: bool,
+        ids: &[u32],
+        result: Result<(), KafkaError>,
+    ) -> &mut Self {
+        self.ev(at, EventKind::TxnEnded { producer, instance, txn, commit, records: recs(ids), result })
+    }
+
+    /// Sends and acks `ids` of p1/0 as one batch at `offset` of partition `partition`.
+    fn sent_acked(&mut self, at: u64, partition: u32, ids: &[u32], offset: i64) -> &mut Self {
+        self.sent(at, 0, 0, partition, ids).acked(at + 1, 0, 0, partition, ids, offset, 1, 0)
+    }
+
+    /// Makes consumer `consumer` read_committed.
+    fn read_committed(&mut self, consumer: usize) -> &mut Self {
+        self.history.consumers[consumer].isolation = IsolationLevel::ReadCommitted;
+        self
+    }
+}
+
+#[test]
+fn a_committed_transaction_standing_whole_before_its_commit_marker_is_clean() {
+    let mut r = Run::transactional(&["p1"], 3);
+    r.sent_acked(1, 0, &[0, 1, 2], 0)
+        .txn_ended(5, 0, 0, 0, true, &[0, 1, 2], Ok(()))
+        .single(vec![txn_batch(0, 0, 0, 7, &[0, 1, 2]), marker(3, 7, true)]);
+    let v = r.check();
+    assert_eq!(v.anomalies, Default::default());
+    let p1 = v.producers["p1"];
+    assert_eq!((p1.sent, p1.acked, p1.failed, p1.indeterminate), (3, 3, 0, 0));
+    assert_eq!(v.semantics["p1"].delivery, "exactly-once");
+    assert!(v.semantics["p1"].holds);
+}
+
+#[test]
+fn a_transactional_record_counts_as_acked_only_once_its_transactions_commit_succeeded() {
+    let mut r = Run::transactional(&["p1"], 4);
+    r.sent_acked(1, 0, &[0, 1], 0)
+        .txn_ended(5, 0, 0, 0, true, &[0, 1], Ok(()))
+        .sent_acked(6, 0, &[2, 3], 2) // its transaction never ended
+        .single(vec![]);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_acked, 2, "only the committed p1#0 and p1#1 were acknowledged");
+    let p1 = v.producers["p1"];
+    assert_eq!((p1.acked, p1.failed, p1.indeterminate), (2, 0, 2), "the open transaction's records are undecided");
+    let lost = findings(&v, "lost_acked");
+    assert!(
+        lost[0].starts_with(
+            "p1#0 was in transaction 0 (2 records), whose commitTransaction() returned success at 5 ms; \
+             its batch was acked at orders/0 offset 0 by broker 1 (epoch 0) at 2 ms"
+        ),
+        "{}",
+        lost[0]
+    );
+    assert!(!v.semantics["p1"].holds);
+}
+
+#[test]
+fn a_record_of_an_aborted_transaction_is_never_lost_acked() {
+    let mut r = Run::transactional(&["p1"], 2);
+    r.sent_acked(1, 0, &[0, 1], 0).txn_ended(5, 0, 0, 0, false, &[0, 1], Ok(())).single(vec![]);
+    let v = r.check();
+    assert_eq!(v.anomalies, Default::default());
+    let p1 = v.producers["p1"];
+    assert_eq!((p1.acked, p1.failed, p1.indeterminate), (0, 2, 0), "a successful abort wrote nothing");
+}
+
+#[test]
+fn a_commit_that_failed_leaves_its_records_indeterminate_and_never_lost() {
+    let mut r = Run::transactional(&["p1"], 2);
+    r.sent_acked(1, 0, &[0, 1], 0)
+        .txn_ended(5, 0, 0, 0, true, &[0, 1], Err(KafkaError::RequestTimedOut))
+        .single(vec![]);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_acked, 0);
+    assert_eq!(v.producers["p1"].indeterminate, 2);
+}
+
+#[test]
+fn a_committed_record_standing_only_in_an_aborted_transaction_is_lost_acked() {
+    let mut r = Run::transactional(&["p1"], 2);
+    r.sent_acked(1, 0, &[0, 1], 0)
+        .txn_ended(5, 0, 0, 0, true, &[0, 1], Ok(()))
+        .single(vec![txn_batch(0, 0, 0, 7, &[0, 1]), marker(2, 7, false)]);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_acked, 2);
+    assert_eq!(v.anomalies.torn_transaction, 0, "nothing of it committed: lost whole, not torn");
+    let lost = findings(&v, "lost_acked");
+    assert!(
+        lost[1].ends_with(
+            "the final log holds it at offset 1, in a transaction aborted by the marker at offset 2 that began at offset 0"
+        ),
+        "{}",
+        lost[1]
+    );
+}
+
+#[test]
+fn aborted_copies_retried_in_a_committed_transaction_are_neither_duplicated_nor_reordered() {
+    let mut r = Run::transactional(&["p1"], 2);
+    r.sent_acked(1, 0, &[0, 1], 0)
+        .txn_ended(5, 0, 0, 0, false, &[0, 1], Ok(()))
+        .sent_acked(6, 0, &[1, 0], 3)
+        .txn_ended(9, 0, 0, 1, true, &[1, 0], Ok(()))
+        .single(vec![
+            txn_batch(0, 0, 0, 7, &[0, 1]),
+            marker(2, 7, false),
+            txn_batch(3, 0, 0, 7, &[1, 0]),
+            marker(5, 7, true),
+        ]);
+    let v = r.check();
+    assert_eq!(v.anomalies, Default::default());
+    assert!(v.semantics["p1"].holds);
+
+    // Two committed copies are duplicates, and break exactly-once.
+    let mut r = Run::transactional(&["p1"], 1);
+    r.sent_acked(1, 0, &[0], 0).txn_ended(5, 0, 0, 0, true, &[0], Ok(())).single(vec![
+        txn_batch(0, 0, 0, 7, &[0]),
+        marker(1, 7, true),
+        txn_batch(2, 0, 0, 7, &[0]),
+        marker(3, 7, true),
+    ]);
+    let v = r.check();
+    assert_eq!(v.anomalies.duplicated, 1);
+    assert_eq!(v.semantics["p1"].broken_by, vec!["1 record duplicated".to_string()]);
+}
+
+#[test]
+fn a_committed_transaction_only_partly_in_the_final_logs_is_torn() {
+    let mut r = Run::transactional(&["p1"], 4);
+    r.sent_acked(1, 0, &[0, 1], 0)
+        .sent_acked(1, 1, &[2, 3], 0)
+        .txn_ended(5, 0, 0, 3, true, &[0, 1, 2, 3], Ok(()))
+        .single(vec![txn_batch(0, 0, 0, 7, &[0, 1]), marker(2, 7, true)])
+        .single(vec![txn_batch(0, 0, 0, 7, &[2]), marker(1, 7, false)]);
+    let v = r.check();
+    assert_eq!(v.anomalies.torn_transaction, 1);
+    assert_eq!(v.anomalies.lost_acked, 2, "p1#2 and p1#3 were committed and are not committed data");
+    let torn = findings(&v, "torn_transaction");
+    assert_eq!(
+        torn[0],
+        "p1/0's commitTransaction() of transaction 3 returned success at 5 ms, yet only 2 of its 4 records stand \
+         in the final logs as committed data: 2 at orders/0 offsets 0 to 1 (committed by the marker at offset 2); \
+         missing: p1#2 (at orders/1 offset 0, in a transaction aborted by the marker at offset 1) and p1#3 \
+         (in no final log)"
+    );
+    assert_eq!(v.findings.iter().find(|f| f.anomaly == "torn_transaction").unwrap().subject, "p1/0 transaction 3");
+    assert_eq!(
+        v.semantics["p1"].broken_by,
+        vec!["2 acknowledged records lost".to_string(), "1 committed transaction torn".to_string()]
+    );
+}
+
+#[test]
+fn a_transaction_whose_commit_failed_is_not_judged_for_tearing() {
+    let mut r = Run::transactional(&["p1"], 2);
+    r.sent_acked(1, 0, &[0, 1], 0)
+        .txn_ended(5, 0, 0, 0, true, &[0, 1], Err(KafkaError::RequestTimedOut))
+        .single(vec![txn_batch(0, 0, 0, 7, &[0]), marker(1, 7, true)]);
+    assert_eq!(r.check().anomalies.torn_transaction, 0);
+}
+
+#[test]
+fn an_open_transaction_below_the_high_watermark_sticks_the_lso() {
+    let mut r = Run::transactional(&["p1", "p2"], 4);
+    r.sent_acked(1, 0, &[0, 1], 0);
+    // orders/0: p1's transaction at offset 2 never ends; p2's committed one follows it.
+    r.single(vec![
+        txn_batch(0, 0, 0, 7, &[0, 1]),
+        marker(2, 7, true),
+        txn_batch(3, 0, 0, 7, &[2, 3]),
+        txn_batch(5, 1, 0, 8, &[0]),
+        marker(6, 8, true),
+    ]);
+    // orders/1: an open transaction at the high watermark pins nothing.
+    let mut rep = replica(1, true, vec![txn_batch(0, 1, 0, 8, &[1]), marker(1, 8, true), txn_batch(2, 1, 0, 8, &[2])]);
+    rep.hw = 2;
+    r.partition(Some(1), 0, &[1], vec![rep]);
+    // orders/2: a marker not yet below the high watermark keeps its transaction unstable.
+    let mut rep = replica(1, true, vec![txn_batch(0, 1, 0, 9, &[3]), marker(1, 9, true)]);
+    rep.hw = 1;
+    r.partition(Some(1), 0, &[1], vec![rep]);
+    r.txn_ended(9, 0, 0, 0, true, &[0, 1], Ok(()));
+    let v = r.check();
+    assert_eq!(v.anomalies.stuck_lso, 2, "orders/0 and orders/2");
+    let stuck = findings(&v, "stuck_lso");
+    assert_eq!(
+        stuck[0],
+        "orders/0's last stable offset is 3, below its high watermark 7; the transaction of producer id 7 \
+         (epoch 0, p1 instance 0) that began at offset 3 (1 batch, 2 records) is still open (no marker in the final \
+         log); p1/0 never saw it end (no commitTransaction() or abortTransaction() returned); read_committed \
+         consumers cannot read offsets 3 to 6"
+    );
+    assert!(stuck[1].starts_with("orders/2's last stable offset is 0, below its high watermark 1"), "{}", stuck[1]);
+    assert!(stuck[1].contains("has its COMMIT marker at offset 1, not below the high watermark"), "{}", stuck[1]);
+    assert_eq!(v.anomalies.lost_acked, 0, "p1#0 and p1#1 stand committed");
+}
+
+/// p1's transaction 0 (p1#0, p1#1) aborted, transaction 1 (p1#2) committed, transaction 2 (p1#3)
+/// still open, all on orders/0; consumer c1 of group g1 polls every record.
+fn txn_consumed_run() -> Run {
+    let mut r = Run::transactional(&["p1"], 4);
+    r.sent_acked(1, 0, &[0, 1], 0)
+        .txn_ended(3, 0, 0, 0, false, &[0, 1], Ok(()))
+        .sent_acked(4, 0, &[2], 3)
+        .txn_ended(6, 0, 0, 1, true, &[2], Ok(()))
+        .sent_acked(7, 0, &[3], 5)
+        .single(vec![
+            txn_batch(0, 0, 0, 7, &[0, 1]),
+            marker(2, 7, false),
+            txn_batch(3, 0, 0, 7, &[2]),
+            marker(4, 7, true),
+            txn_batch(5, 0, 0, 7, &[3]),
+        ]);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
+    r.polled(10, 0, 0, &[(0, 0, 0), (0, 1, 1), (0, 3, 2), (0, 5, 3)]);
+    r
+}
+
+#[test]
+fn a_read_committed_consumer_given_records_of_uncommitted_transactions_is_an_aborted_read() {
+    let mut r = txn_consumed_run();
+    r.read_committed(0);
+    let v = r.check();
+    assert_eq!(v.anomalies.aborted_read, 3, "p1#0 and p1#1 were aborted, p1#3 is still open; p1#2 committed");
+    assert_eq!(v.anomalies.phantom_read, 0);
+    let reads = findings(&v, "aborted_read");
+    assert_eq!(
+        reads[0],
+        "p1#0 read by c1/0 (read_committed) at orders/0 offset 0 at 10 ms; its batch is in the transaction of \
+         producer id 7 (epoch 0, p1 instance 0) that began at offset 0, aborted by the marker at offset 2; \
+         p1/0's abortTransaction() of transaction 0 returned success at 3 ms"
+    );
+    assert!(
+        reads[2].contains("still open (no marker in the final log); p1/0 never saw that transaction end"),
+        "{}",
+        reads[2]
+    );
+}
+
+#[test]
+fn a_record_read_by_two_read_committed_consumers_counts_once_and_read_uncommitted_reads_not_at_all() {
+    let mut r = txn_consumed_run();
+    assert_eq!(r.check().anomalies.aborted_read, 0, "read_uncommitted may read aborted records");
+    r.consumer("c2", "g2", &["orders"], CommitMode::AfterProcessing).read_committed(0).read_committed(1);
+    r.polled(11, 1, 0, &[(0, 1, 1)]);
+    assert_eq!(r.check().anomalies.aborted_read, 3);
+}
+
+#[test]
+fn a_read_committed_group_owes_no_processing_to_uncommitted_records_but_a_read_uncommitted_group_does() {
+    let mut r = txn_consumed_run();
+    r.processed(12, 0, 0, &[(0, 3, 2)]);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_processing, 3, "read_uncommitted g1 reads p1#0, p1#1 and p1#3 too");
+    r.read_committed(0);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_processing, 0, "read_committed g1 only owes p1#2");
+    assert!(v.semantics["c1"].holds);
+
+    // A committed record behind a stuck LSO is out of a read_committed group's reach.
+    let mut r = Run::transactional(&["p1"], 2);
+    r.single(vec![txn_batch(0, 0, 0, 7, &[0]), txn_batch(1, 0, 0, 8, &[1]), marker(2, 8, true)]);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing).read_committed(0);
+    let v = r.check();
+    assert_eq!((v.anomalies.stuck_lso, v.anomalies.lost_processing), (1, 0));
+}
+
+#[test]
+fn transaction_findings_are_capped_but_counts_stay_exact() {
+    let n = (FINDINGS_CAP + 5) as u32;
+    let mut r = Run::transactional(&["p1"], n);
+    let all: Vec<u32> = (0..n).collect();
+    r.single(vec![txn_batch(0, 0, 0, 7, &all), marker(n as u64, 7, false)]);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing).read_committed(0);
+    r.polled(10, 0, 0, &at_own_offsets(0..n));
+    let v = r.check();
+    assert_eq!(v.anomalies.aborted_read, n as u64);
+    assert_eq!(findings(&v, "aborted_read").len(), FINDINGS_CAP);
 }
 
 // ---- report ----

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::history::{ConsumerInfo, Event, EventKind, History, MetaRecord, RecordId};
 use super::index::{fault_verb, partition_name, Table};
 use crate::report::{ConsumerStats, Semantic};
-use crate::scenario::CommitMode;
+use crate::scenario::{CommitMode, IsolationLevel};
 
 /// A group's per-record byte: times the group processed the record (saturating at 127).
 pub(crate) const COUNT: u8 = 0x7f;
@@ -25,6 +25,8 @@ pub(crate) const PHANTOM: u8 = 1 << 2;
 pub(crate) const TRACK_LOST: u8 = 1 << 3;
 /// Per-record flag: a `duplicate_processing` finding follows it.
 pub(crate) const TRACK_DUP: u8 = 1 << 4;
+/// Per-record flag: a read_committed consumer was given it from a transaction that did not commit.
+pub(crate) const ABORTED_READ: u8 = 1 << 5;
 
 /// One byte per record, `[producer][index]`, growing when the history names a record the
 /// scenario does not.
@@ -81,6 +83,9 @@ pub(crate) struct Consumers {
     pub processed: Vec<u64>,
     /// Per record: the flags above.
     pub flags: RecordBytes,
+    /// Per group: whether any of its tables reads read_committed (its members then never see
+    /// records of aborted or open transactions, so losing them is no `lost_processing`).
+    pub read_committed: Vec<bool>,
     /// Per group: the committed offset per partition in the final `__consumer_offsets` logs.
     pub committed: Vec<BTreeMap<u32, u64>>,
     /// Indices of the events stories are told from: faults, `ConsumerStarted`, `Assigned`,
@@ -108,6 +113,10 @@ impl Consumers {
             };
             c.group_of.push(g as u32);
             c.seen.push(RecordBytes::shaped(t));
+            if c.read_committed.len() <= g {
+                c.read_committed.resize(g + 1, false);
+            }
+            c.read_committed[g] |= info.isolation == IsolationLevel::ReadCommitted;
         }
         c.processed = vec![0; history.consumers.len()];
         c.counts = (0..c.groups.len()).map(|_| RecordBytes::shaped(t)).collect();
@@ -425,6 +434,7 @@ mod tests {
             group: "g1".into(),
             topics: vec!["orders".into()],
             commit: CommitMode::AfterProcessing,
+            isolation: IsolationLevel::ReadUncommitted,
         };
         History { consumers: vec![info("c1"), info("c10")], ..History::default() }
     }

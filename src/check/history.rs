@@ -304,6 +304,9 @@ pub struct ConsumerInfo {
     pub topics: Vec<String>,
     /// Where it commits, which decides the semantic it promises.
     pub commit: crate::scenario::CommitMode,
+    /// `isolation.level`: a read_committed consumer must never be given a record of a
+    /// transaction that did not commit.
+    pub isolation: crate::scenario::IsolationLevel,
 }
 
 /// What one run produced for the checker.

@@ -10,19 +10,24 @@ use super::history::{Event, EventKind, FinalReplica, History, LogBatch};
 use crate::scenario::{FaultAction, Scenario};
 
 /// `Rec::flags`: some instance sent it.
-pub(crate) const SENT: u8 = 1;
+pub(crate) const SENT: u16 = 1;
 /// `Rec::flags`: some instance saw it acknowledged.
-pub(crate) const ACKED: u8 = 1 << 1;
+pub(crate) const ACKED: u16 = 1 << 1;
 /// `Rec::flags`: some failure report said it may have been written.
-pub(crate) const FAILED_MAYBE: u8 = 1 << 2;
+pub(crate) const FAILED_MAYBE: u16 = 1 << 2;
 /// `Rec::flags`: some failure report said it was definitely not written.
-pub(crate) const FAILED_NOT_WRITTEN: u8 = 1 << 3;
+pub(crate) const FAILED_NOT_WRITTEN: u16 = 1 << 3;
 /// `Rec::flags`: it stands in the final log of the partition it was first acknowledged on.
-pub(crate) const PRESENT_IN_ACK_PARTITION: u8 = 1 << 4;
+pub(crate) const PRESENT_IN_ACK_PARTITION: u16 = 1 << 4;
 /// `Rec::flags`: counted as reordered.
-pub(crate) const REORDERED: u8 = 1 << 5;
+pub(crate) const REORDERED: u16 = 1 << 5;
 /// `Rec::flags`: a duplicate whose locations are kept for a finding.
-pub(crate) const TRACKED_DUPLICATE: u8 = 1 << 6;
+pub(crate) const TRACKED_DUPLICATE: u16 = 1 << 6;
+/// `Rec::flags`: a transactional record whose batch some instance saw acknowledged (its
+/// transaction's outcome decides whether it counts as acknowledged).
+pub(crate) const BATCH_ACKED: u16 = 1 << 7;
+/// `Rec::flags`: a transactional record some instance's `abortTransaction()` returned success for.
+pub(crate) const TXN_ABORTED: u16 = 1 << 8;
 
 /// "None" for the u32 fields of `Rec`.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -31,14 +36,15 @@ pub(crate) const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rec {
     /// Bit set of the constants above.
-    pub flags: u8,
-    /// Occurrences in the final logs (all partitions), saturating.
+    pub flags: u16,
+    /// Occurrences in the read_committed view of the final logs (all partitions), saturating.
     pub count: u8,
     /// The first instance that sent it.
     pub send_instance: u32,
     /// That instance's send sequence number for it (global send order of the run).
     pub send_seq: u32,
-    /// Index in `History::events` of the first `Acked` event naming it.
+    /// Index in `History::events` of the first `Acked` event naming it (for a transactional
+    /// record: of its batch; `ACKED` is set by its transaction's commit).
     pub ack_event: u32,
     /// Partition of that ack.
     pub ack_partition: u32,
@@ -64,9 +70,25 @@ impl Rec {
     };
 
     /// Whether any flag of `mask` is set.
-    pub fn has(&self, mask: u8) -> bool {
+    pub fn has(&self, mask: u16) -> bool {
         self.flags & mask != 0
     }
+}
+
+/// What a transactional record's acknowledgement rests on (12 bytes, kept only for the records of
+/// transactional producers).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TxnAck {
+    /// Index of the last `Acked` event naming its batch.
+    pub last_batch_ack: u32,
+    /// Index of the first `TxnEnded { commit: true, result: Ok }` naming it.
+    pub commit_event: u32,
+    /// `last_batch_ack` when that commit returned: the ack of the batch the commit made visible.
+    pub commit_batch_ack: u32,
+}
+
+impl TxnAck {
+    const EMPTY: TxnAck = TxnAck { last_batch_ack: NONE, commit_event: NONE, commit_batch_ack: NONE };
 }
 
 /// What the log walk learned about one occurrence of a record.
@@ -94,6 +116,12 @@ pub(crate) struct Table {
     pub instances: Vec<u32>,
     /// Per partition: whether it has a final log (a leader whose replica is known).
     pub online: Vec<bool>,
+    /// Per producer: whether it is transactional (a `transactional.id` in the scenario, or a
+    /// `TxnEnded` event in the history). Its records count as acknowledged only when a commit of
+    /// their transaction succeeded.
+    pub transactional: Vec<bool>,
+    /// `txn[producer][index]`, for transactional producers only (empty for the others).
+    pub txn: Vec<Vec<TxnAck>>,
 }
 
 impl Table {
@@ -103,6 +131,25 @@ impl Table {
         let recs =
             (0..n).map(|p| vec![Rec::EMPTY; scenario.producers.get(p).map_or(0, |s| s.records as usize)]).collect();
         let online = history.partitions.iter().map(|p| p.leader_replica().is_some()).collect();
+        let mut transactional: Vec<bool> =
+            (0..n).map(|p| scenario.producers.get(p).is_some_and(|s| s.config.transactional_id.is_some())).collect();
+        for ev in &history.events {
+            if let EventKind::TxnEnded { producer, .. } = ev.kind {
+                let p = producer as usize;
+                if p >= transactional.len() {
+                    transactional.resize(p + 1, false);
+                }
+                transactional[p] = true;
+            }
+        }
+        let txn = transactional
+            .iter()
+            .enumerate()
+            .map(|(p, &tx)| {
+                let len = if tx { scenario.producers.get(p).map_or(0, |s| s.records as usize) } else { 0 };
+                vec![TxnAck::EMPTY; len]
+            })
+            .collect();
         let mut t = Table {
             recs,
             extra_sends: Vec::new(),
@@ -110,6 +157,8 @@ impl Table {
             story: Vec::new(),
             instances: vec![0; n],
             online,
+            transactional,
+            txn,
         };
         t.scan_events(&history.events);
         t
@@ -127,6 +176,29 @@ impl Table {
             v.resize(i + 1, Rec::EMPTY);
         }
         &mut v[i]
+    }
+
+    /// Whether `producer` is transactional.
+    pub fn is_txn(&self, producer: u32) -> bool {
+        self.transactional.get(producer as usize).copied().unwrap_or(false)
+    }
+
+    /// A transactional record's acknowledgement slot, growing the index as `rec_mut` does.
+    fn txn_mut(&mut self, producer: u32, index: u32) -> &mut TxnAck {
+        let (p, i) = (producer as usize, index as usize);
+        if p >= self.txn.len() {
+            self.txn.resize_with(p + 1, Vec::new);
+        }
+        let v = &mut self.txn[p];
+        if i >= v.len() {
+            v.resize(i + 1, TxnAck::EMPTY);
+        }
+        &mut v[i]
+    }
+
+    /// A transactional record's acknowledgement slot, if the index has one.
+    pub fn txn_ack(&self, producer: u32, index: u32) -> Option<&TxnAck> {
+        self.txn.get(producer as usize)?.get(index as usize)
     }
 
     /// The record's slot, if the index has one.
@@ -152,25 +224,57 @@ impl Table {
                 EventKind::ProducerStarted { producer, instance, .. } => self.note_instance(*producer, *instance),
                 EventKind::Sent { producer, instance, records, .. } => {
                     self.note_instance(*producer, *instance);
+                    let txn = self.is_txn(*producer);
                     for &idx in records.iter() {
                         let r = self.rec_mut(*producer, idx);
                         r.flags |= SENT;
                         if r.send_instance == NONE {
                             r.send_instance = *instance;
                             r.send_seq = seq;
-                        } else if r.send_instance != *instance {
+                        } else if r.send_instance == *instance {
+                            // A transactional instance resends a record only in a later
+                            // transaction, after aborting the earlier one: the latest send is the
+                            // one its order is judged by.
+                            if txn {
+                                r.send_seq = seq;
+                            }
+                        } else {
                             self.extra_sends.push((*producer, idx, *instance, seq));
                         }
                         seq = seq.wrapping_add(1);
                     }
                 }
                 EventKind::Acked { producer, partition, records, .. } => {
+                    let txn = self.is_txn(*producer);
                     for &idx in records.iter() {
                         let r = self.rec_mut(*producer, idx);
-                        if !r.has(ACKED) {
-                            r.flags |= ACKED;
+                        if r.ack_event == NONE {
                             r.ack_event = ei;
                             r.ack_partition = *partition;
+                        }
+                        if txn {
+                            r.flags |= BATCH_ACKED;
+                            self.txn_mut(*producer, idx).last_batch_ack = ei;
+                        } else {
+                            r.flags |= ACKED;
+                        }
+                    }
+                }
+                EventKind::TxnEnded { producer, commit, records, result, .. } => {
+                    for &idx in records.iter() {
+                        let r = self.rec_mut(*producer, idx);
+                        match (commit, result) {
+                            (true, Ok(())) => {
+                                r.flags |= ACKED;
+                                let a = self.txn_mut(*producer, idx);
+                                if a.commit_event == NONE {
+                                    a.commit_event = ei;
+                                    a.commit_batch_ack = a.last_batch_ack;
+                                }
+                            }
+                            (false, Ok(())) => r.flags |= TXN_ABORTED,
+                            // The coordinator decides: a failed commit may still have committed.
+                            (_, Err(_)) => r.flags |= FAILED_MAYBE,
                         }
                     }
                 }
@@ -191,7 +295,8 @@ impl Table {
         self.extra_sends.sort_by_key(|&(p, i, k, _)| (p, i, k));
     }
 
-    /// The send sequence number of `instance`'s send of the record, if that instance sent it.
+    /// The send sequence number of `instance`'s send of the record, if that instance sent it: its
+    /// first send, or for a transactional producer its latest.
     pub fn send_seq(&self, producer: u32, index: u32, instance: u32) -> Option<u32> {
         let r = self.rec(producer, index)?;
         if r.send_instance == instance {
@@ -201,7 +306,12 @@ impl Table {
             return None;
         }
         let key = (producer, index, instance);
-        let at = self.extra_sends.partition_point(|&(p, i, k, _)| (p, i, k) < key);
+        let at = if self.is_txn(producer) {
+            // The latest send (see `scan_events`).
+            self.extra_sends.partition_point(|&(p, i, k, _)| (p, i, k) <= key).wrapping_sub(1)
+        } else {
+            self.extra_sends.partition_point(|&(p, i, k, _)| (p, i, k) < key)
+        };
         match self.extra_sends.get(at) {
             Some(&(p, i, k, s)) if (p, i, k) == key => Some(s),
             _ => None,

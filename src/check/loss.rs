@@ -1,11 +1,17 @@
 //! `lost_acked` and `unavailable`: acknowledged records missing from the final log of the
 //! partition they were acknowledged on, told apart by whether that partition has a leader.
+//!
+//! A transactional producer's record counts as acknowledged only when a `commitTransaction()`
+//! of a transaction holding it returned success (its batch's own ack is not enough), and it is
+//! present only as committed data: in the read_committed view of any final log (a copy in an
+//! aborted or still open transaction does not count).
 
 use super::history::{EventKind, History};
 use super::index::{
-    final_log, holds_phrase, partition_name, record_name, story_after, stranded_copies, Table, ACKED,
+    final_log, holds_phrase, partition_name, record_name, story_after, stranded_copies, Table, ACKED, NONE,
     PRESENT_IN_ACK_PARTITION,
 };
+use super::txnlog::{batch_index, ending_phrase, TxnLogs};
 use super::{Finding, FINDINGS_CAP};
 
 /// Counts of one producer's acknowledged records that the final logs do not show.
@@ -28,30 +34,148 @@ pub(crate) struct Loss {
 }
 
 /// Judges every acknowledged record.
-pub(crate) fn check(history: &History, t: &Table) -> Loss {
+pub(crate) fn check(history: &History, t: &Table, txns: &TxnLogs) -> Loss {
     let mut out = Loss { per_producer: vec![ProducerLoss::default(); t.recs.len()], ..Loss::default() };
     for (p, recs) in t.recs.iter().enumerate() {
+        let txn = t.is_txn(p as u32);
         for (i, r) in recs.iter().enumerate() {
-            if !r.has(ACKED) || r.has(PRESENT_IN_ACK_PARTITION) {
-                continue;
-            }
-            let online = t.online.get(r.ack_partition as usize).copied().unwrap_or(false);
+            let (p, i) = (p as u32, i as u32);
+            let partition = if txn {
+                if !r.has(ACKED) || r.count > 0 {
+                    continue;
+                }
+                txn_partition(history, t, p, i)
+            } else {
+                if !r.has(ACKED) || r.has(PRESENT_IN_ACK_PARTITION) {
+                    continue;
+                }
+                Some(r.ack_partition)
+            };
+            // A committed record whose batch ack is unknown is judged lost: the final logs that
+            // exist do not hold it.
+            let online = partition.is_none_or(|x| t.online.get(x as usize).copied().unwrap_or(false));
             if online {
                 out.lost_acked += 1;
-                out.per_producer[p].lost += 1;
+                out.per_producer[p as usize].lost += 1;
                 if out.findings.len() < FINDINGS_CAP {
-                    out.findings.push(explain(history, t, p as u32, i as u32, true));
+                    let f =
+                        if txn { explain_txn(history, t, txns, p, i, true) } else { explain(history, t, p, i, true) };
+                    out.findings.push(f);
                 }
             } else {
                 out.unavailable += 1;
-                out.per_producer[p].unavailable += 1;
+                out.per_producer[p as usize].unavailable += 1;
                 if out.unavailable_findings.len() < FINDINGS_CAP {
-                    out.unavailable_findings.push(explain(history, t, p as u32, i as u32, false));
+                    let f =
+                        if txn { explain_txn(history, t, txns, p, i, false) } else { explain(history, t, p, i, false) };
+                    out.unavailable_findings.push(f);
                 }
             }
         }
     }
     out
+}
+
+/// The partition of the batch ack a transactional record's commit rests on (else of its first
+/// batch ack), if any.
+fn txn_partition(history: &History, t: &Table, producer: u32, index: u32) -> Option<u32> {
+    let a = t.txn_ack(producer, index).map_or(NONE, |a| a.commit_batch_ack);
+    if let Some(EventKind::Acked { partition, .. }) = history.events.get(a as usize).map(|e| &e.kind) {
+        return Some(*partition);
+    }
+    t.rec(producer, index).map(|r| r.ack_partition).filter(|&x| x != NONE)
+}
+
+/// The fate of a committed transactional record: the commit that acknowledged it, its batch's
+/// ack, what hit that broker and partition afterwards, and what the final log holds there (its
+/// batch in an aborted or open transaction, or another record).
+fn explain_txn(history: &History, t: &Table, txns: &TxnLogs, producer: u32, index: u32, online: bool) -> Finding {
+    let name = record_name(history, producer, index);
+    let a = t.txn_ack(producer, index).copied();
+    let mut parts = Vec::new();
+    if let Some(ev) = a.and_then(|a| history.events.get(a.commit_event as usize)) {
+        if let EventKind::TxnEnded { instance, txn, records, .. } = &ev.kind {
+            let who = if *instance == 0 { name.clone() } else { format!("{name} (instance {instance})") };
+            parts.push(format!(
+                "{who} was in transaction {txn} ({} record{}), whose commitTransaction() returned success at {} ms",
+                records.len(),
+                if records.len() == 1 { "" } else { "s" },
+                ev.at
+            ));
+        }
+    }
+    if parts.is_empty() {
+        parts.push(format!("{name} was committed"));
+    }
+    let ack = a.and_then(|a| history.events.get(a.commit_batch_ack as usize).map(|ev| (a.commit_batch_ack, ev)));
+    let mut at = None;
+    if let Some((ai, ev)) = ack {
+        if let EventKind::Acked { partition, broker, leader_epoch, .. } = &ev.kind {
+            let (partition, broker, epoch) = (*partition, *broker, *leader_epoch);
+            let pname = partition_name(history, partition);
+            let offset = super::index::acked_offset(ev, index);
+            parts.push(match offset {
+                Some(o) => format!(
+                    "its batch was acked at {pname} offset {o} by broker {broker} (epoch {epoch}) at {} ms",
+                    ev.at
+                ),
+                None => format!("its batch was acked by broker {broker} (epoch {epoch}) of {pname} at {} ms", ev.at),
+            });
+            story_after(history, &t.story, ai, broker, partition, (Some(broker), epoch), &mut parts);
+            at = Some((partition, offset));
+        }
+    }
+    match at {
+        Some((partition, _)) if !online => parts.push(format!(
+            "{} has no leader at the end, so it is neither lost nor present",
+            partition_name(history, partition)
+        )),
+        Some((partition, Some(o))) => {
+            if let Some(log) = final_log(history, partition) {
+                let mut cursor = 0;
+                let held = batch_index(&log.log, &mut cursor, o).map(|bi| (bi, &log.log[bi]));
+                let same = held.filter(|(_, b)| {
+                    b.producer == producer && b.records.get((o - b.base_offset) as usize) == Some(&index)
+                });
+                match same.and_then(|(bi, _)| txns.part(partition)?.txn_of(bi)) {
+                    Some(txn) => parts.push(format!(
+                        "the final log holds it at offset {o}, in a transaction {} that began at offset {}",
+                        ending_phrase(txn),
+                        txn.first_offset
+                    )),
+                    None => parts.push(holds_phrase(history, log, o)),
+                }
+            }
+            stranded_copies(history, partition, o, producer, index, &mut parts);
+        }
+        _ => {}
+    }
+    // Copies of it anywhere in the final logs, outside the read_committed view.
+    let mut elsewhere = Vec::new();
+    for (x, part) in txns.parts.iter().enumerate() {
+        let Some(part) = part.as_ref().filter(|p| p.any()) else { continue };
+        let Some(log) = final_log(history, x as u32) else { continue };
+        for (bi, b) in log.log.iter().enumerate() {
+            if b.producer != producer || !b.records.contains(&index) {
+                continue;
+            }
+            let Some(txn) = part.txn_of(bi) else { continue };
+            let o = b.base_offset + b.records.iter().position(|&r| r == index).unwrap_or(0) as u64;
+            if at == Some((x as u32, Some(o))) {
+                continue;
+            }
+            elsewhere.push(format!(
+                "a copy stands at {} offset {o} in a transaction {}",
+                partition_name(history, x as u32),
+                ending_phrase(txn)
+            ));
+        }
+    }
+    if online && !matches!(at, Some((_, Some(_)))) {
+        parts.push("no final log holds it as committed data".to_string());
+    }
+    parts.extend(elsewhere.into_iter().take(3));
+    Finding { anomaly: if online { "lost_acked" } else { "unavailable" }, subject: name, explanation: parts.join("; ") }
 }
 
 /// The fate of one acknowledged record: the ack, what hit its broker and partition afterwards,

@@ -9,12 +9,15 @@
 //! - `phantom`: `phantom_read`;
 //! - `processing`: `lost_processing` and `duplicate_processing`;
 //! - `consumers`: the consumer index those two share, per-consumer counts, committed offsets and
-//!   delivery semantics.
+//!   delivery semantics;
+//! - `transactions`: `aborted_read`, `torn_transaction` and `stuck_lso`, from `txnlog`, the
+//!   transactions of the final logs (which batch is in which transaction, how each ended, each
+//!   partition's last stable offset).
 //!
-//! Internal partitions (`__consumer_offsets`) are no workload data: only the consumer checkers
-//! read them, for committed offsets. Transaction anomalies (`aborted_read`, `torn_transaction`,
-//! `stuck_lso`) are judged nowhere yet and stay 0: their checkers plug in at the marked seam in
-//! [`check`], once the history carries transaction events.
+//! Internal partitions (`__consumer_offsets`, `__transaction_state`) are no workload data: only the
+//! consumer checkers read them, for committed offsets. The record-identity checkers (presence,
+//! duplicates, order) walk the read_committed view of the final logs: records of aborted and still
+//! open transactions are skipped there, and judged by the transaction checkers instead.
 //!
 //! Cost: one pass over the events and one walk over each final log (a second one over the consumed
 //! partitions' logs), with per-record state in flat vectors indexed by workload index; strings are
@@ -33,6 +36,8 @@ mod order;
 mod phantom;
 mod processing;
 mod producers;
+mod transactions;
+mod txnlog;
 
 pub use history::*;
 pub use producers::promised_delivery;
@@ -73,17 +78,22 @@ pub struct Verdict {
 /// Judges a run from its history alone; `scenario` supplies workload sizes and client configs.
 pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     let mut table = index::Table::build(scenario, history);
+    let txns = txnlog::TxnLogs::build(history);
     let mut dups = duplicates::Duplicates::default();
     let mut order = order::Order::default();
 
-    // One walk over every final workload log feeds presence, duplicates and order.
+    // One walk over the read_committed view of every final workload log feeds presence,
+    // duplicates and order.
     for (x, part) in history.partitions.iter().enumerate() {
         if part.is_internal() {
             continue;
         }
         let Some(log) = part.leader_replica() else { continue };
         let x = x as u32;
-        for batch in &log.log {
+        for (bi, batch) in log.log.iter().enumerate() {
+            if !txns.fate(x, bi).committed_view() {
+                continue;
+            }
             let (p, k) = (batch.producer, batch.instance);
             for (pos, &idx) in batch.records.iter().enumerate() {
                 let offset = batch.base_offset + pos as u64;
@@ -96,15 +106,19 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
         }
     }
 
-    let loss = loss::check(history, &table);
+    let loss = loss::check(history, &table, &txns);
     let div = divergence::check(history, &table);
+    let torn = transactions::torn(history, &table, &txns);
+    let (stuck_lso, stuck_findings) = transactions::stuck(history, &txns);
     let (producer_stats, dup_per_producer) = producers::stats(scenario, history, &table);
-    let mut semantics = producers::semantics(scenario, history, &loss.per_producer, &dup_per_producer);
+    let mut semantics =
+        producers::semantics(scenario, history, &loss.per_producer, &dup_per_producer, &torn.per_producer);
 
     // One pass over the consumer events feeds phantom reads and processing counts; then a walk
     // over the consumed partitions' final logs finds what no group processed.
     let mut cons = consumers::Consumers::build(history, &table);
     let mut phantom = phantom::Phantom::new(history);
+    let mut aborted = transactions::AbortedRead::new(history);
     let mut processing = processing::Processing::default();
     if !history.consumers.is_empty() {
         for (ei, ev) in history.events.iter().enumerate() {
@@ -112,13 +126,14 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
             cons.note(ei, ev);
             match &ev.kind {
                 EventKind::Polled { consumer, instance, records } => {
-                    phantom.observe(&mut cons, ei, *consumer, *instance, records)
+                    phantom.observe(&mut cons, ei, *consumer, *instance, records);
+                    aborted.observe(&mut cons, history, &txns, ei, *consumer, *instance, records);
                 }
                 EventKind::Processed { consumer, records, .. } => processing.observe(&mut cons, *consumer, records),
                 _ => {}
             }
         }
-        processing.walk_final_logs(&mut cons, history);
+        processing.walk_final_logs(&mut cons, history, &txns);
     }
     semantics.extend(cons.semantics(history, &processing.lost_in));
 
@@ -128,12 +143,11 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
         reordered: order.count,
         divergence: div.count,
         phantom_read: phantom.count,
-        // Seam: transaction checkers fill these once the history carries their events.
-        aborted_read: 0,
-        torn_transaction: 0,
+        aborted_read: aborted.count,
+        torn_transaction: torn.count,
         lost_processing: processing.lost,
         duplicate_processing: processing.duplicated,
-        stuck_lso: 0,
+        stuck_lso,
         unavailable: loss.unavailable,
     };
 
@@ -142,10 +156,13 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     findings.extend(order.findings(scenario, history, &table));
     findings.extend(div.findings);
     findings.extend(phantom.findings(history, &table));
+    findings.extend(aborted.findings(history, &txns));
+    findings.extend(torn.findings);
     let consumer_stats = cons.stats(history);
     let (lost_processing, duplicate_processing) = processing.findings(&cons, history, &table);
     findings.extend(lost_processing);
     findings.extend(duplicate_processing);
+    findings.extend(stuck_findings);
     findings.extend(loss.unavailable_findings);
 
     Verdict { anomalies, findings, producers: producer_stats, consumers: consumer_stats, semantics }

@@ -6,13 +6,16 @@
 //!   many groups did.
 //! - `lost_processing`: a record in the final log of an online partition (the leader's replica,
 //!   below its high watermark) of a topic some group subscribes to, that no member of that group
-//!   ever processed; counted once however many groups lost it.
+//!   ever processed; counted once however many groups lost it. For a read_committed group the
+//!   final log is its read_committed view, below the last stable offset: records of aborted or
+//!   still open transactions are none of its business.
 
 use std::collections::BTreeMap;
 
 use super::consumers::{instance_name, Consumers, COUNT, DUP, LOST, LOST_IN_GROUP, TRACK_DUP, TRACK_LOST};
 use super::history::{Deliveries, EventKind, History, RecordId};
 use super::index::{join_and, partition_name, record_name, Table};
+use super::txnlog::TxnLogs;
 use super::{Finding, FINDINGS_CAP};
 
 /// Processings told per duplicate before summarising the rest.
@@ -102,8 +105,9 @@ impl Processing {
     }
 
     /// Walks the final log of every online partition some group subscribes to, below its high
-    /// watermark, for records a subscribing group never processed.
-    pub fn walk_final_logs(&mut self, c: &mut Consumers, history: &History) {
+    /// watermark (for a read_committed group: its read_committed view, below the last stable
+    /// offset), for records a subscribing group never processed.
+    pub fn walk_final_logs(&mut self, c: &mut Consumers, history: &History, txns: &TxnLogs) {
         self.lost_in = vec![vec![0; history.partitions.len()]; c.groups.len()];
         for (x, part) in history.partitions.iter().enumerate() {
             let Some(groups) = c.subscribed.get(x).filter(|g| !g.is_empty()) else { continue };
@@ -111,7 +115,9 @@ impl Processing {
                 continue;
             }
             let Some(log) = part.leader_replica() else { continue };
-            for batch in log.log.iter().take_while(|b| b.base_offset < log.hw) {
+            let lso = txns.part(x as u32).map_or(log.hw, |p| p.lso);
+            for (bi, batch) in log.log.iter().enumerate().take_while(|(_, b)| b.base_offset < log.hw) {
+                let committed_view = txns.fate(x as u32, bi).committed_view();
                 for (pos, &index) in batch.records.iter().enumerate() {
                     let offset = batch.base_offset + pos as u64;
                     if offset >= log.hw {
@@ -119,6 +125,9 @@ impl Processing {
                     }
                     let record = RecordId { producer: batch.producer, index };
                     for &g in groups {
+                        if c.read_committed[g as usize] && (!committed_view || offset >= lso) {
+                            continue;
+                        }
                         let slot = c.counts[g as usize].get_mut(record);
                         if *slot != 0 {
                             continue;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::history::History;
-use super::index::{Table, ACKED, FAILED_MAYBE, FAILED_NOT_WRITTEN, SENT};
+use super::index::{Table, ACKED, BATCH_ACKED, FAILED_MAYBE, FAILED_NOT_WRITTEN, SENT, TXN_ABORTED};
 use super::loss::ProducerLoss;
 use crate::report::{ProducerStats, Semantic};
 use crate::scenario::{Acks, ProducerConfig, Scenario};
@@ -27,11 +27,14 @@ pub(crate) fn stats(scenario: &Scenario, history: &History, t: &Table) -> (BTree
         let mut s = ProducerStats::default();
         for r in recs {
             s.sent += u64::from(r.has(SENT));
+            // A transactional record: acked when its commit succeeded; failed when its abort
+            // succeeded; indeterminate when its batch was acked but no transaction holding it
+            // ended (the coordinator decides).
             if r.has(ACKED) {
                 s.acked += 1;
-            } else if r.has(FAILED_MAYBE) {
+            } else if r.has(FAILED_MAYBE) || (r.has(BATCH_ACKED) && !r.has(TXN_ABORTED)) {
                 s.indeterminate += 1;
-            } else if r.has(FAILED_NOT_WRITTEN) {
+            } else if r.has(FAILED_NOT_WRITTEN | TXN_ABORTED) {
                 s.failed += 1;
             }
             duplicated[p] += u64::from(r.count >= 2);
@@ -41,9 +44,13 @@ pub(crate) fn stats(scenario: &Scenario, history: &History, t: &Table) -> (BTree
     (out, duplicated)
 }
 
-/// The delivery semantic a producer configuration promises.
+/// The delivery semantic a producer configuration promises. A transactional producer promises
+/// exactly-once: atomic transactions, no committed record lost, none twice in the read_committed
+/// view of the log.
 pub fn promised_delivery(config: &ProducerConfig) -> &'static str {
-    if config.acks == Acks::Zero || config.retries == 0 {
+    if config.transactional_id.is_some() {
+        "exactly-once"
+    } else if config.acks == Acks::Zero || config.retries == 0 {
         "at-most-once"
     } else if config.enable_idempotence {
         "exactly-once"
@@ -52,12 +59,14 @@ pub fn promised_delivery(config: &ProducerConfig) -> &'static str {
     }
 }
 
-/// Each scenario producer's promised semantic and whether it held, with the reasons it broke.
+/// Each scenario producer's promised semantic and whether it held, with the reasons it broke
+/// (a torn transaction breaks exactly-once too).
 pub(crate) fn semantics(
     scenario: &Scenario,
     history: &History,
     loss: &[ProducerLoss],
     duplicated: &[u64],
+    torn: &[u64],
 ) -> BTreeMap<String, Semantic> {
     let mut out = BTreeMap::new();
     for (p, spec) in scenario.producers.iter().enumerate() {
@@ -70,6 +79,10 @@ pub(crate) fn semantics(
         }
         if delivery != "at-least-once" && dup > 0 {
             broken_by.push(format!("{dup} record{} duplicated", plural(dup)));
+        }
+        let torn = torn.get(p).copied().unwrap_or(0);
+        if delivery == "exactly-once" && torn > 0 {
+            broken_by.push(format!("{torn} committed transaction{} torn", plural(torn)));
         }
         out.insert(
             name(scenario, history, p),
