@@ -1037,4 +1037,29 @@ mod tests {
         b.load_groups(90, p, &mut out);
         assert_eq!(b.on_offset_fetch(0, &[0]), Ok(vec![(0, Some(9))]));
     }
+
+    #[test]
+    fn a_leader_answers_markers_per_partition_and_refuses_a_stale_coordinator_epoch() {
+        let mut b = coordinator();
+        let write = |b: &mut Broker, coordinator_epoch: i32, partitions: Vec<u32>| {
+            let msg = Msg::WriteTxnMarkers {
+                req: 8,
+                producer_id: 9,
+                producer_epoch: 0,
+                commit: true,
+                coordinator_epoch,
+                partitions,
+            };
+            match send(b, 10, msg).sends.as_slice() {
+                [(_, Msg::WriteTxnMarkersResponse { results, .. })] => results.clone(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(write(&mut b, 5, vec![0]), vec![(0, Ok(()))]);
+        assert_eq!(last_marker(&b, 0), Some((true, 0)));
+        assert_eq!(
+            write(&mut b, 4, vec![0, 9_999]),
+            vec![(0, Err(KafkaError::TransactionCoordinatorFenced)), (9_999, Err(KafkaError::NotLeaderOrFollower))]
+        );
+    }
 }
