@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::node::Broker;
-use super::node::{BrokerOut, BrokerTimer};
+use super::node::{Broker, BrokerOut, BrokerTimer, InternalWait};
+use super::BatchTemplate;
 use super::{FetchPartition, FetchedPartition, JoinResult, Msg};
 use crate::check::{GroupRecord, MemberRecord, MetaRecord};
 use crate::error::KafkaError;
@@ -59,6 +59,12 @@ pub struct Group {
     pending: BTreeMap<u64, u64>,
     /// Committed offsets (next offset to read) per partition.
     offsets: BTreeMap<u32, u64>,
+    /// Log offset of the record each committed offset comes from (a transaction's offsets
+    /// replace a committed offset only if written after it).
+    offset_at: BTreeMap<u32, u64>,
+    /// Transactional offsets awaiting their transaction's marker, by producer id:
+    /// partition → (offset, log offset of the record).
+    txn_pending: BTreeMap<i64, BTreeMap<u32, (u64, u64)>>,
     /// Names the current join phase; a join timer of another phase is stale.
     token: u64,
     /// The first rebalance of an empty group waits `group.initial.rebalance.delay.ms` for more
@@ -74,6 +80,8 @@ pub enum GroupWait {
     Commit { group: u32, to: NodeId, req: u64, offsets: Arc<[(u32, u64)]> },
     /// The leader's assignment of `generation`, stored before SyncGroup is answered.
     Sync { group: u32, generation: i32 },
+    /// A TxnOffsetCommit to answer: the offsets stay pending until the transaction's marker.
+    TxnCommit { group: u32, to: NodeId, req: u64, producer_id: i64, offsets: Arc<[(u32, u64)]> },
 }
 
 /// A consumer fetch parked until data arrives or `fetch.max.wait.ms` passes.
@@ -106,6 +114,8 @@ impl Group {
             members: BTreeMap::new(),
             pending: BTreeMap::new(),
             offsets: BTreeMap::new(),
+            offset_at: BTreeMap::new(),
+            txn_pending: BTreeMap::new(),
             token: 0,
             initial_remaining: None,
             new_member_added: false,
@@ -128,6 +138,25 @@ impl Group {
                 })
                 .collect(),
         }
+    }
+
+    /// The transaction of `producer_id` ended: its pending offsets become committed (unless a
+    /// later record already committed the partition) or are discarded.
+    fn end_txn(&mut self, producer_id: i64, commit: bool) {
+        let Some(pending) = self.txn_pending.remove(&producer_id) else { return };
+        if !commit {
+            return;
+        }
+        for (tp, (o, at)) in pending {
+            if self.offset_at.get(&tp).is_none_or(|&c| c < at) {
+                self.offsets.insert(tp, o);
+                self.offset_at.insert(tp, at);
+            }
+        }
+    }
+
+    fn has_pending(&self, tp: u32) -> bool {
+        self.txn_pending.values().any(|m| m.contains_key(&tp))
     }
 
     fn all_joined(&self) -> bool {
@@ -159,7 +188,14 @@ impl Broker {
             let name = match meta {
                 MetaRecord::OffsetCommit { group, .. } => group,
                 MetaRecord::GroupMetadata(r) => &r.group,
-                MetaRecord::TxnMarker { .. } | MetaRecord::TxnState(_) => continue,
+                MetaRecord::TxnMarker { commit, .. } => {
+                    // The marker ends the producer's transactional offsets in every group here.
+                    for (_, grp) in loaded.iter_mut() {
+                        grp.end_txn(b.producer_id, *commit);
+                    }
+                    continue;
+                }
+                MetaRecord::TxnState(_) => continue,
             };
             let Some(g) = self.topo.group(name) else { continue };
             let i = match loaded.iter().position(|x| x.0 == g) {
@@ -171,9 +207,16 @@ impl Broker {
             };
             let grp = &mut loaded[i].1;
             match meta {
+                MetaRecord::OffsetCommit { offsets, .. } if b.transactional => {
+                    let pending = grp.txn_pending.entry(b.producer_id).or_default();
+                    for &(tp, o) in offsets.iter() {
+                        pending.insert(tp, (o, b.base_offset));
+                    }
+                }
                 MetaRecord::OffsetCommit { offsets, .. } => {
                     for &(tp, o) in offsets.iter() {
                         grp.offsets.insert(tp, o);
+                        grp.offset_at.insert(tp, b.base_offset);
                     }
                 }
                 MetaRecord::GroupMetadata(r) => {
@@ -395,8 +438,8 @@ impl Broker {
                     }
                     let (p, record) = (grp.partition, grp.record());
                     let wait = GroupWait::Sync { group: g, generation };
-                    let meta = MetaRecord::GroupMetadata(Arc::new(record));
-                    if let Err(e) = self.group_append(now, p, meta, wait.clone(), out) {
+                    let meta = BatchTemplate::internal(MetaRecord::GroupMetadata(Arc::new(record)));
+                    if let Err(e) = self.group_append(now, p, &meta, wait.clone(), out) {
                         self.group_write_done(now, wait, Err(e), out);
                     }
                 }
@@ -466,8 +509,8 @@ impl Broker {
         }
         let (p, name) = (grp.partition, grp.name.clone());
         let wait = GroupWait::Commit { group: g, to: from, req, offsets: offsets.clone() };
-        let meta = MetaRecord::OffsetCommit { group: name, offsets };
-        if let Err(e) = self.group_append(now, p, meta, wait, out) {
+        let meta = BatchTemplate::internal(MetaRecord::OffsetCommit { group: name, offsets });
+        if let Err(e) = self.group_append(now, p, &meta, wait, out) {
             reply(out, Err(e));
         }
     }
@@ -478,29 +521,126 @@ impl Broker {
         partitions: &[u32],
     ) -> Result<Vec<(u32, Option<u64>)>, KafkaError> {
         let grp = self.group_mut(g)?;
+        // The Java consumer always asks with require_stable: pending transactional offsets
+        // make the whole fetch retriable (it fails the request on any such partition).
+        if partitions.iter().any(|&p| grp.has_pending(p)) {
+            return Err(KafkaError::UnstableOffsetCommit);
+        }
         Ok(partitions.iter().map(|&p| (p, grp.offsets.get(&p).copied())).collect())
     }
 
-    /// A coordinator write finished (replicated, or failed).
+    /// TxnOffsetCommit (section 3.10): validated against the group like an OffsetCommit, but
+    /// not rejected while the group completes a rebalance, and unfenced with generation -1 and
+    /// no member id. The offsets are written to the group's partition as a transactional batch
+    /// of the producer and stay pending (OffsetFetch: UNSTABLE_OFFSET_COMMIT) until the
+    /// transaction's marker reaches that partition.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_txn_offset_commit(
+        &mut self,
+        now: u64,
+        from: NodeId,
+        req: u64,
+        g: u32,
+        (producer_id, producer_epoch): (i64, i16),
+        (member_id, generation): (u64, i32),
+        offsets: Arc<[(u32, u64)]>,
+        out: &mut BrokerOut,
+    ) {
+        let reply = |out: &mut BrokerOut, result| out.send(from, Msg::TxnOffsetCommitResponse { req, result });
+        let grp = match self.group_mut(g) {
+            Ok(grp) => grp,
+            Err(e) => return reply(out, Err(e)),
+        };
+        if generation >= 0 || member_id != 0 {
+            if !grp.members.contains_key(&member_id) {
+                return reply(out, Err(KafkaError::UnknownMemberId));
+            }
+            if generation != grp.generation {
+                return reply(out, Err(KafkaError::IllegalGeneration));
+            }
+        }
+        let (p, name) = (grp.partition, grp.name.clone());
+        let Some((log, _, _)) = self.leader_view(p) else { return reply(out, Err(KafkaError::NotCoordinator)) };
+        if log.producer_epoch(producer_id).is_some_and(|e| producer_epoch < e) {
+            return reply(out, Err(KafkaError::InvalidProducerEpoch));
+        }
+        // The record lands at the log end (the write may complete before append returns).
+        let at = log.leo();
+        let grp = self.groups[g as usize].as_mut().expect("group");
+        let pending = grp.txn_pending.entry(producer_id).or_default();
+        for &(tp, o) in offsets.iter() {
+            pending.insert(tp, (o, at));
+        }
+        let batch = BatchTemplate {
+            producer_id,
+            producer_epoch,
+            transactional: true,
+            ..BatchTemplate::internal(MetaRecord::OffsetCommit { group: name, offsets: offsets.clone() })
+        };
+        let wait = GroupWait::TxnCommit { group: g, to: from, req, producer_id, offsets: offsets.clone() };
+        if let Err(e) = self.group_append(now, p, &batch, wait, out) {
+            if let Some(grp) = self.groups[g as usize].as_mut() {
+                unpend(grp, producer_id, &offsets);
+            }
+            reply(out, Err(e));
+        }
+    }
+
+    /// A transaction marker for `producer_id` is replicated on offsets partition `p`: the
+    /// producer's pending offsets in the groups coordinated there are committed or discarded.
+    pub(super) fn group_txn_completed(&mut self, p: u32, producer_id: i64, commit: bool) {
+        for grp in self.groups.iter_mut().flatten() {
+            if grp.partition == p {
+                grp.end_txn(producer_id, commit);
+            }
+        }
+    }
+
+    /// A coordinator's write to its `__consumer_offsets` partition `p`, completed through
+    /// [`Broker::group_write_done`] once the high watermark passes it (acks=all), or failed.
+    /// Returns the record's offset.
+    pub(super) fn group_append(
+        &mut self,
+        now: u64,
+        p: u32,
+        batch: &BatchTemplate,
+        wait: GroupWait,
+        out: &mut BrokerOut,
+    ) -> Result<u64, KafkaError> {
+        let timeout = self.topo.config.offsets_commit_timeout_ms;
+        self.internal_append(now, p, batch, InternalWait::Group(wait), timeout, out).map_err(commit_error)
+    }
+
+    /// A coordinator write finished (replicated at the returned offset, or failed).
     pub(super) fn group_write_done(
         &mut self,
         now: u64,
         wait: GroupWait,
-        result: Result<(), KafkaError>,
+        result: Result<u64, KafkaError>,
         out: &mut BrokerOut,
     ) {
         let delay = self.topo.config.group_initial_rebalance_delay_ms;
         match wait {
             GroupWait::Commit { group, to, req, offsets } => {
-                let result = result.map_err(commit_error);
-                if result.is_ok() {
+                if let Ok(at) = result {
                     if let Some(grp) = self.groups[group as usize].as_mut() {
                         for &(p, o) in offsets.iter() {
                             grp.offsets.insert(p, o);
+                            grp.offset_at.insert(p, at);
                         }
                     }
                 }
+                let result = result.map(|_| ()).map_err(commit_error);
                 out.send(to, Msg::OffsetCommitResponse { req, result });
+            }
+            GroupWait::TxnCommit { group, to, req, producer_id, offsets } => {
+                if result.is_err() {
+                    if let Some(grp) = self.groups[group as usize].as_mut() {
+                        unpend(grp, producer_id, &offsets);
+                    }
+                }
+                let result = result.map(|_| ()).map_err(commit_error);
+                out.send(to, Msg::TxnOffsetCommitResponse { req, result });
             }
             GroupWait::Sync { group, generation } => {
                 let Some(grp) = self.groups[group as usize].as_mut() else { return };
@@ -508,7 +648,7 @@ impl Broker {
                     return;
                 }
                 match result {
-                    Ok(()) => {
+                    Ok(_) => {
                         grp.state = GroupState::Stable;
                         for m in grp.members.values_mut() {
                             if let Some(req) = m.awaiting_sync.take() {
@@ -604,6 +744,19 @@ impl Broker {
     /// Whether this broker coordinates group `g` now (for fault targets and tests).
     pub fn is_coordinator_of(&self, g: u32) -> bool {
         self.coordinates(g)
+    }
+}
+
+/// A transactional offset write failed: drop the pending offsets it added (unless replaced).
+fn unpend(grp: &mut Group, producer_id: i64, offsets: &[(u32, u64)]) {
+    let Some(pending) = grp.txn_pending.get_mut(&producer_id) else { return };
+    for &(tp, o) in offsets {
+        if pending.get(&tp).is_some_and(|x| x.0 == o) {
+            pending.remove(&tp);
+        }
+    }
+    if pending.is_empty() {
+        grp.txn_pending.remove(&producer_id);
     }
 }
 

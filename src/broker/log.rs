@@ -384,6 +384,11 @@ impl ReplicaLog {
         self.aborted.iter().filter(|a| a.marker >= from && a.first < to).copied().collect()
     }
 
+    /// The epoch this partition last saw for `producer_id` (from its data or markers).
+    pub fn producer_epoch(&self, producer_id: i64) -> Option<i16> {
+        self.producers.get(&producer_id).map(|e| e.epoch)
+    }
+
     /// Whether `producer_id` has an open transaction on this partition.
     pub fn in_transaction(&self, producer_id: i64) -> bool {
         self.producers.get(&producer_id).is_some_and(|e| e.txn_first.is_some())

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::group::{ConsumerParked, Group, GroupWait};
 use super::log::{ReplicaLog, SeqCheck};
+use super::txn::{MarkerReq, TxnMeta, TxnWait};
 use super::{BrokerObs, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
 use crate::scenario::Acks;
@@ -40,6 +41,29 @@ pub enum BrokerTimer {
     MemberExpiry { group: u32, member: u64, deadline: u64 },
     /// Leader: a parked consumer fetch has waited `fetch.max.wait.ms`.
     ConsumerFetchWait { id: u64 },
+    /// Transaction coordinator: look for timed-out transactions
+    /// (`transaction.abort.timed.out.transaction.cleanup.interval.ms`).
+    TxnTimeoutScan,
+    /// Transaction coordinator: send the outstanding markers of `txn` again (`round` names
+    /// the marker round).
+    TxnMarkerRetry { txn: u32, round: u64 },
+    /// Transaction coordinator: a WriteTxnMarkers request `req` of `txn` got no answer in time.
+    TxnMarkerTimeout { txn: u32, req: u64 },
+    /// Transaction coordinator: write the Complete state of `txn` again after a failed write.
+    TxnCompleteRetry { txn: u32, round: u64 },
+}
+
+/// A coordinator's own write to a partition it leads (acks=all), completed through
+/// [`Broker::internal_write_done`] instead of being answered as a produce response.
+#[derive(Debug, Clone)]
+pub enum InternalWait {
+    /// A group coordinator's write to `__consumer_offsets`.
+    Group(GroupWait),
+    /// A transaction coordinator's write to `__transaction_state`.
+    Txn(TxnWait),
+    /// A transaction marker a partition leader appended for a WriteTxnMarkers request
+    /// (`id` names the request's aggregation).
+    Marker { id: u64, partition: u32, producer_id: i64, commit: bool },
 }
 
 /// Broker output buffer.
@@ -62,9 +86,9 @@ struct PendingProduce {
     req: u64,
     base: u64,
     required: u64,
-    /// A group coordinator's own write: completed through the coordinator, not answered as a
+    /// A coordinator's own write: completed through the coordinator, not answered as a
     /// produce response.
-    group: Option<GroupWait>,
+    internal: Option<InternalWait>,
 }
 
 #[derive(Debug, Clone)]
@@ -147,6 +171,11 @@ pub struct Broker {
     pub(super) groups: Vec<Option<Group>>,
     /// Consumer fetches waiting for data.
     pub(super) consumer_parked: Vec<ConsumerParked>,
+    /// Transactional ids this broker coordinates (loaded when it became leader of their
+    /// `__transaction_state` partition), by transactional id index.
+    pub(super) txns: Vec<Option<TxnMeta>>,
+    /// WriteTxnMarkers requests whose markers are being replicated.
+    pub(super) marker_reqs: Vec<MarkerReq>,
 }
 
 impl Broker {
@@ -155,6 +184,7 @@ impl Broker {
     pub fn new(id: u32, topo: Arc<Topology>, epoch: u64, image: &MetadataImage, now: u64, out: &mut BrokerOut) -> Self {
         let replicas = topo.partitions.iter().map(|p| p.replicas.contains(&id).then(Replica::new)).collect();
         let groups = vec![None; topo.groups.len()];
+        let txns = vec![None; topo.txn_ids.len()];
         let mut b = Broker {
             id,
             topo,
@@ -167,6 +197,8 @@ impl Broker {
             next_id: 0,
             groups,
             consumer_parked: Vec::new(),
+            txns,
+            marker_reqs: Vec::new(),
         };
         b.arm_timers(out);
         b.apply_image(now, image, out);
@@ -205,6 +237,8 @@ impl Broker {
             next_id: old.next_id,
             groups: vec![None; old.topo.groups.len()],
             consumer_parked: Vec::new(),
+            txns: vec![None; old.topo.txn_ids.len()],
+            marker_reqs: Vec::new(),
         }
     }
 
@@ -215,6 +249,12 @@ impl Broker {
         out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Heartbeat);
         out.timer(self.isr_check_interval(), BrokerTimer::IsrCheck);
         out.timer(HW_CHECKPOINT_INTERVAL_MS, BrokerTimer::HwCheckpoint);
+        if self.topo.txn_topic.1 > 0 {
+            out.timer(
+                self.topo.config.transaction_abort_timed_out_transaction_cleanup_interval_ms.max(1),
+                BrokerTimer::TxnTimeoutScan,
+            );
+        }
     }
 
     fn isr_check_interval(&self) -> u64 {
@@ -273,8 +313,8 @@ impl Broker {
                 if let Some(i) = ls.purgatory.iter().position(|p| p.id == id) {
                     let p = ls.purgatory.swap_remove(i);
                     let leader_epoch = r.leader_epoch;
-                    if let Some(w) = p.group {
-                        self.group_write_done(now, w, Err(KafkaError::RequestTimedOut), out);
+                    if let Some(w) = p.internal {
+                        self.internal_write_done(now, w, Err(KafkaError::RequestTimedOut), out);
                         return;
                     }
                     out.send(
@@ -299,6 +339,16 @@ impl Broker {
                 self.on_member_expiry(now, group, member, deadline, out)
             }
             BrokerTimer::ConsumerFetchWait { id } => self.on_consumer_fetch_wait(id, out),
+            BrokerTimer::TxnTimeoutScan => {
+                self.abort_timed_out_txns(now, out);
+                out.timer(
+                    self.topo.config.transaction_abort_timed_out_transaction_cleanup_interval_ms.max(1),
+                    BrokerTimer::TxnTimeoutScan,
+                );
+            }
+            BrokerTimer::TxnMarkerRetry { txn, round } => self.on_txn_marker_retry(now, txn, round, out),
+            BrokerTimer::TxnMarkerTimeout { txn, req } => self.on_txn_marker_timeout(now, txn, req, out),
+            BrokerTimer::TxnCompleteRetry { txn, round } => self.on_txn_complete_retry(now, txn, round, out),
             BrokerTimer::Refetch { partition, id } => {
                 let Some(r) = self.replicas[partition as usize].as_ref() else { return };
                 if let Role::Follower { fetch_id, .. } = r.role {
@@ -393,9 +443,53 @@ impl Broker {
                 }
                 self.maybe_advance_hw(now, partition, out);
             }
+            Msg::FindTxnCoordinator { txn } => {
+                let p = self.topo.txn_partition(txn) as usize;
+                let result = self.cache.get(p).and_then(|st| st.leader).ok_or(KafkaError::CoordinatorNotAvailable);
+                out.send(from, Msg::FindTxnCoordinatorResponse { txn, result });
+            }
+            Msg::InitProducerId { req, txn, timeout_ms } => {
+                self.on_init_producer_id(now, from, req, txn, timeout_ms, out)
+            }
+            Msg::AddPartitionsToTxn { req, txn, producer_id, producer_epoch, partitions } => {
+                self.on_add_to_txn(now, from, req, txn, (producer_id, producer_epoch), partitions, false, out)
+            }
+            Msg::AddOffsetsToTxn { req, txn, producer_id, producer_epoch, group } => {
+                let partitions = vec![self.topo.group_partition(group)];
+                self.on_add_to_txn(now, from, req, txn, (producer_id, producer_epoch), partitions, true, out)
+            }
+            Msg::EndTxn { req, txn, producer_id, producer_epoch, commit } => {
+                self.on_end_txn(now, from, req, txn, (producer_id, producer_epoch), commit, out)
+            }
+            Msg::WriteTxnMarkers { req, producer_id, producer_epoch, commit, coordinator_epoch, partitions } => self
+                .on_write_txn_markers(
+                    now,
+                    from,
+                    req,
+                    (producer_id, producer_epoch),
+                    commit,
+                    coordinator_epoch,
+                    partitions,
+                    out,
+                ),
+            Msg::WriteTxnMarkersResponse { req, results } => {
+                self.on_write_txn_markers_response(now, from, req, results, out)
+            }
+            Msg::TxnOffsetCommit { req, group, producer_id, producer_epoch, member_id, generation, offsets } => self
+                .on_txn_offset_commit(
+                    now,
+                    from,
+                    req,
+                    group,
+                    (producer_id, producer_epoch),
+                    (member_id, generation),
+                    offsets,
+                    out,
+                ),
             Msg::Disconnected | Msg::Refused { .. } => {
                 // A leader we fetch from died: back off, then fetch again (from whoever leads by then).
                 let NodeId::Broker(dead) = from else { return };
+                self.on_txn_peer_down(dead, out);
                 for p in 0..self.replicas.len() as u32 {
                     if let Some(Replica { role: Role::Follower { leader, fetch_id }, .. }) =
                         self.replicas[p as usize].as_mut()
@@ -454,9 +548,12 @@ impl Broker {
             if self.topo.is_offsets_partition(p) {
                 self.unload_groups(p, out);
             }
+            if self.topo.is_txn_partition(p) {
+                self.unload_txns(p);
+            }
             for w in ls.purgatory {
-                if let Some(g) = w.group {
-                    self.group_write_done(0, g, Err(KafkaError::NotLeaderOrFollower), out);
+                if let Some(g) = w.internal {
+                    self.internal_write_done(0, g, Err(KafkaError::NotLeaderOrFollower), out);
                     continue;
                 }
                 out.send(
@@ -504,6 +601,9 @@ impl Broker {
         self.resign(p, Role::Leader(Box::new(ls)), out);
         if self.topo.is_offsets_partition(p) {
             self.load_groups(now, p, out);
+        }
+        if self.topo.is_txn_partition(p) {
+            self.load_txns(now, p, out);
         }
         self.maybe_advance_hw(now, p, out);
     }
@@ -592,7 +692,7 @@ impl Broker {
                 let id = self.next_id();
                 let r = self.replicas[p as usize].as_mut().expect("replica");
                 let Role::Leader(ls) = &mut r.role else { unreachable!() };
-                ls.purgatory.push(PendingProduce { id, producer: from, req, base, required, group: None });
+                ls.purgatory.push(PendingProduce { id, producer: from, req, base, required, internal: None });
                 out.timer(timeout_ms, BrokerTimer::ProduceTimeout { partition: p, id });
             }
         }
@@ -812,13 +912,13 @@ impl Broker {
         let enough = maximal.len() >= info.min_isr;
         let epoch = r.leader_epoch;
         let mut i = 0;
-        let mut group_done = Vec::new();
+        let mut internal_done = Vec::new();
         while i < ls.purgatory.len() {
             if ls.purgatory[i].required <= new_hw {
                 let w = ls.purgatory.swap_remove(i);
                 let result = if enough { Ok(w.base) } else { Err(KafkaError::NotEnoughReplicasAfterAppend) };
-                match w.group {
-                    Some(g) => group_done.push((g, result.map(|_| ()))),
+                match w.internal {
+                    Some(g) => internal_done.push((g, result)),
                     None => out.send(
                         w.producer,
                         Msg::ProduceResponse { req: w.req, partition: p, result, leader_epoch: epoch },
@@ -828,36 +928,38 @@ impl Broker {
                 i += 1;
             }
         }
-        for (g, result) in group_done {
-            self.group_write_done(now, g, result, out);
+        for (g, result) in internal_done {
+            self.internal_write_done(now, g, result, out);
         }
         if advanced && !self.consumer_parked.is_empty() {
             self.wake_consumer_fetches(p, out);
         }
     }
 
-    /// A coordinator's write to its `__consumer_offsets` partition `p`, completed through
-    /// [`Broker::group_write_done`] once the high watermark passes it (acks=all), or failed.
-    pub(super) fn group_append(
+    /// A coordinator's own write of `batch` to partition `p`, which this broker must lead, with
+    /// acks=all: completed through [`Broker::internal_write_done`] once the high watermark
+    /// passes it, or failed (NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT after
+    /// `timeout_ms`, NOT_LEADER_OR_FOLLOWER on resignation). Returns the batch's offset, or
+    /// NOT_LEADER_OR_FOLLOWER / NOT_ENOUGH_REPLICAS without appending.
+    pub(super) fn internal_append(
         &mut self,
         now: u64,
         p: u32,
-        meta: crate::check::MetaRecord,
-        wait: GroupWait,
+        batch: &super::BatchTemplate,
+        wait: InternalWait,
+        timeout_ms: u64,
         out: &mut BrokerOut,
-    ) -> Result<(), KafkaError> {
+    ) -> Result<u64, KafkaError> {
         let info = &self.topo.partitions[p as usize];
         let (min_isr, flush_interval) = (info.min_isr, info.flush_interval);
-        let timeout = self.topo.config.offsets_commit_timeout_ms;
         let Some(r) = self.replicas[p as usize].as_mut().filter(|r| r.is_leader()) else {
-            return Err(KafkaError::NotCoordinator);
+            return Err(KafkaError::NotLeaderOrFollower);
         };
         if r.isr.len() < min_isr {
-            // Kafka maps NOT_ENOUGH_REPLICAS on a coordinator write to COORDINATOR_NOT_AVAILABLE.
-            return Err(KafkaError::CoordinatorNotAvailable);
+            return Err(KafkaError::NotEnoughReplicas);
         }
         let epoch = r.leader_epoch;
-        let b = r.log.append_as_leader(&super::BatchTemplate::internal(meta), epoch);
+        let b = r.log.append_as_leader(batch, epoch);
         if r.log.unflushed() >= flush_interval {
             r.log.flush();
         }
@@ -871,12 +973,46 @@ impl Broker {
             req: 0,
             base,
             required,
-            group: Some(wait),
+            internal: Some(wait),
         });
-        out.timer(timeout, BrokerTimer::ProduceTimeout { partition: p, id });
+        out.timer(timeout_ms, BrokerTimer::ProduceTimeout { partition: p, id });
         self.wake_parked_fetches(p, out);
         self.maybe_advance_hw(now, p, out);
+        Ok(base)
+    }
+
+    /// An internal write finished: replicated (with its offset), or failed.
+    pub(super) fn internal_write_done(
+        &mut self,
+        now: u64,
+        wait: InternalWait,
+        result: Result<u64, KafkaError>,
+        out: &mut BrokerOut,
+    ) {
+        match wait {
+            InternalWait::Group(w) => self.group_write_done(now, w, result, out),
+            InternalWait::Txn(w) => self.txn_write_done(now, w, result.map(|_| ()), out),
+            InternalWait::Marker { id, partition, producer_id, commit } => {
+                self.marker_write_done(now, id, partition, producer_id, commit, result.map(|_| ()), out)
+            }
+        }
+    }
+
+    /// Whether partition `p` can take an acks=all write now: this broker leads it and its ISR
+    /// has at least `min.insync.replicas` members.
+    pub(super) fn writable(&self, p: u32) -> Result<(), KafkaError> {
+        let Some(r) = self.replicas[p as usize].as_ref().filter(|r| r.is_leader()) else {
+            return Err(KafkaError::NotLeaderOrFollower);
+        };
+        if r.isr.len() < self.topo.partitions[p as usize].min_isr {
+            return Err(KafkaError::NotEnoughReplicas);
+        }
         Ok(())
+    }
+
+    /// The leader epoch of `p` if this broker leads it.
+    pub(super) fn leader_epoch_of(&self, p: u32) -> Option<u32> {
+        self.replicas[p as usize].as_ref().filter(|r| r.is_leader()).map(|r| r.leader_epoch)
     }
 
     /// The leader replica of `p`, if this broker leads it: (log, high watermark, leader epoch).
