@@ -439,6 +439,16 @@ impl<'a> World<'a> {
             return;
         }
         if ns.inc != inc || self.conn_gen[self.link(from, to)] != gen {
+            // Sent while the receiver was down (its dead incarnation) and arriving after its
+            // restart: the new process never had that connection, so its OS refuses it.
+            let sent_while_down = ns.inc == inc + 1;
+            if sent_while_down
+                && self.node(from).down.is_none()
+                && !matches!(msg, Msg::Disconnected | Msg::Refused { .. })
+            {
+                let req = if let Msg::Produce { req, .. } = msg { Some(req) } else { None };
+                self.send(to, from, Msg::Refused { req });
+            }
             return;
         }
         // An isolation holds a connection's traffic (TCP retransmits it after the heal, in

@@ -1483,3 +1483,24 @@ fn judging_a_million_consumed_records_is_linear() {
     assert_eq!(v.anomalies.lost_processing, n as u64);
     assert_eq!(v.anomalies.phantom_read, n as u64);
 }
+
+#[test]
+fn a_transactional_offset_commit_counts_only_once_its_commit_marker_follows() {
+    for (commit, want) in [(true, 5), (false, 2)] {
+        let mut r = consumed_run(6, CommitMode::AfterProcessing);
+        r.processed(10, 0, 0, &at_own_offsets(0..6)).committed(11, 0, 0, &[(0, 2)], Ok(()));
+        let plain = meta_batch(0, offset_commit("g1", &[(0, 2)]));
+        let in_txn = Arc::new(LogBatch {
+            producer_id: 9,
+            transactional: true,
+            ..(*meta_batch(1, offset_commit("g1", &[(0, 5)]))).clone()
+        });
+        let marker = Arc::new(LogBatch {
+            producer_id: 9,
+            transactional: true,
+            ..(*meta_batch(2, MetaRecord::TxnMarker { commit, coordinator_epoch: 0 })).clone()
+        });
+        r.topic_partition("__consumer_offsets", 0, Some(1), &[1], vec![replica(1, true, vec![plain, in_txn, marker])]);
+        assert_eq!(r.check().consumers["c1"].committed.get("orders/0"), Some(&want), "marker commit={commit}");
+    }
+}

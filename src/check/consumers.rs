@@ -369,21 +369,37 @@ pub(crate) fn promised_delivery(commit: CommitMode) -> &'static str {
     }
 }
 
-/// Per group (indexed like `groups`): the last `OffsetCommit` per partition in the final logs
-/// of the internal partitions (the leader's replica, below its high watermark).
+/// Per group (indexed like `groups`): the committed offset per partition in the final logs of
+/// the internal partitions (the leader's replica, below its high watermark). A transactional
+/// commit counts once its producer's COMMIT marker follows it (and only against plain commits
+/// written before it: the later record wins); an ABORT marker or no marker discards it.
 fn committed_offsets(history: &History, groups: &[String]) -> Vec<BTreeMap<u32, u64>> {
-    let mut out = vec![BTreeMap::new(); groups.len()];
+    // (offset, offset of the record that committed it), per group and partition.
+    let mut out: Vec<BTreeMap<u32, (u64, u64)>> = vec![BTreeMap::new(); groups.len()];
     for part in history.partitions.iter().filter(|p| p.is_internal()) {
         let Some(log) = part.leader_replica() else { continue };
+        let mut pending: BTreeMap<i64, Vec<(usize, u32, u64, u64)>> = BTreeMap::new();
         for batch in log.log.iter().take_while(|b| b.next_offset() <= log.hw) {
+            if let Some(commit) = batch.marker() {
+                for (g, x, o, at) in pending.remove(&batch.producer_id).unwrap_or_default() {
+                    if commit && out[g].get(&x).is_none_or(|&(_, prev)| prev < at) {
+                        out[g].insert(x, (o, at));
+                    }
+                }
+                continue;
+            }
             let Some(MetaRecord::OffsetCommit { group, offsets }) = batch.meta.as_deref() else { continue };
             let Some(g) = groups.iter().position(|name| name.as_str() == &**group) else { continue };
             for &(x, o) in offsets.iter() {
-                out[g].insert(x, o);
+                if batch.transactional {
+                    pending.entry(batch.producer_id).or_default().push((g, x, o, batch.base_offset));
+                } else {
+                    out[g].insert(x, (o, batch.base_offset));
+                }
             }
         }
     }
-    out
+    out.into_iter().map(|m| m.into_iter().map(|(x, (o, _))| (x, o)).collect()).collect()
 }
 
 /// `NAME/K`, tolerating a consumer index the history does not name.

@@ -402,6 +402,8 @@ impl Consumer {
     /// An error from the coordinator on a group request.
     fn on_group_error(&mut self, now: u64, e: KafkaError, out: &mut ConsumerOut) {
         match e {
+            // A transaction still holds offsets of these partitions: ask again (require_stable).
+            KafkaError::UnstableOffsetCommit => self.retry_later(now, self.spec.config.retry_backoff_ms, out),
             KafkaError::RebalanceInProgress => self.rejoin_needed = true,
             KafkaError::UnknownMemberId | KafkaError::IllegalGeneration => self.reset_membership(),
             _ => {
