@@ -132,6 +132,23 @@ impl TxnMeta {
 impl Broker {
     /// The transaction coordinator's answer to a client: NOT_COORDINATOR unless this broker
     /// leads the id's partition.
+    /// The metadata of id `t` for a request from (`producer_id`, `epoch`), checked as the
+    /// coordinator checks AddPartitionsToTxn, AddOffsetsToTxn and EndTxn: NOT_COORDINATOR,
+    /// INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED.
+    fn txn_for(&self, t: u32, producer_id: i64, epoch: i16) -> Result<&TxnMeta, KafkaError> {
+        if !self.txn_coordinates(t) {
+            return Err(KafkaError::NotCoordinator);
+        }
+        let m = self.txns[t as usize].as_ref().ok_or(KafkaError::InvalidProducerIdMapping)?;
+        if m.producer_id != producer_id {
+            return Err(KafkaError::InvalidProducerIdMapping);
+        }
+        if m.epoch != epoch {
+            return Err(KafkaError::ProducerFenced);
+        }
+        Ok(m)
+    }
+
     fn txn_coordinates(&self, t: u32) -> bool {
         self.leader_epoch_of(self.topo.txn_partition(t)).is_some()
     }
@@ -356,18 +373,10 @@ impl Broker {
     ) {
         let kind = if offsets { Reply::AddOffsets } else { Reply::AddPartitions };
         let reply = |out: &mut BrokerOut, result| Self::txn_reply(out, (from, req, kind), result);
-        if !self.txn_coordinates(t) {
-            return reply(out, Err(KafkaError::NotCoordinator));
-        }
-        let Some(m) = self.txns[t as usize].as_ref() else {
-            return reply(out, Err(KafkaError::InvalidProducerIdMapping));
+        let m = match self.txn_for(t, producer_id, epoch) {
+            Ok(m) => m,
+            Err(e) => return reply(out, Err(e)),
         };
-        if m.producer_id != producer_id {
-            return reply(out, Err(KafkaError::InvalidProducerIdMapping));
-        }
-        if m.epoch != epoch {
-            return reply(out, Err(KafkaError::ProducerFenced));
-        }
         if m.pending.is_some() || is_prepare(m.state) || m.state == TxnState::PrepareEpochFence {
             return reply(out, Err(KafkaError::ConcurrentTransactions));
         }
@@ -401,18 +410,10 @@ impl Broker {
         out: &mut BrokerOut,
     ) {
         let reply = |out: &mut BrokerOut, result| out.send(from, Msg::EndTxnResponse { req, result });
-        if !self.txn_coordinates(t) {
-            return reply(out, Err(KafkaError::NotCoordinator));
-        }
-        let Some(m) = self.txns[t as usize].as_ref() else {
-            return reply(out, Err(KafkaError::InvalidProducerIdMapping));
+        let m = match self.txn_for(t, producer_id, epoch) {
+            Ok(m) => m,
+            Err(e) => return reply(out, Err(e)),
         };
-        if m.producer_id != producer_id {
-            return reply(out, Err(KafkaError::InvalidProducerIdMapping));
-        }
-        if m.epoch != epoch {
-            return reply(out, Err(KafkaError::ProducerFenced));
-        }
         if m.pending.is_some() {
             return reply(out, Err(KafkaError::ConcurrentTransactions));
         }
