@@ -575,15 +575,19 @@ impl<'a> World<'a> {
     }
 
     fn flush_producer(&mut self, p: u32, out: Out<Msg, ProducerTimer, ProducerObs>) {
+        // As for consumers: a connection closed in this step is closed before the step's sends.
+        for o in &out.obs {
+            if let ProducerObs::CloseConnection { broker } = o {
+                self.close_connection(NodeId::Producer(p), NodeId::Broker(*broker));
+            }
+        }
         self.flush_common(NodeId::Producer(p), out.sends, out.timers, Timer::Producer);
         for o in out.obs {
             match o {
                 ProducerObs::AppSent { producer, index } => {
                     self.check_record_trigger(producer, index, RecordEvent::Sent)
                 }
-                ProducerObs::CloseConnection { broker } => {
-                    self.close_connection(NodeId::Producer(p), NodeId::Broker(broker))
-                }
+                ProducerObs::CloseConnection { .. } => {}
                 ProducerObs::History(kind) => {
                     // A transactional record is acknowledged when its transaction commits.
                     let acked = match &kind {
