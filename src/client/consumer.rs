@@ -894,15 +894,7 @@ impl Consumer {
             return;
         }
         let offsets = c.offsets.clone();
-        let req = self.req_id();
-        let msg = Msg::OffsetCommit {
-            req,
-            group: self.group,
-            member_id: self.member_id,
-            generation: self.generation,
-            offsets,
-        };
-        self.request(coord, ReqKind::Commit, self.spec.config.request_timeout_ms, msg, out);
+        let req = self.send_commit(coord, offsets, out);
         if let Some(c) = self.sync_commit.as_mut() {
             c.req = Some(req);
         }
@@ -917,16 +909,16 @@ impl Consumer {
             out.observe(self.commit_event(offsets, Err(KafkaError::CommitFailed)));
             return;
         };
-        let req = self.req_id();
-        let msg = Msg::OffsetCommit {
-            req,
-            group: self.group,
-            member_id: self.member_id,
-            generation: self.generation,
-            offsets: offsets.clone(),
-        };
-        self.request(coord, ReqKind::Commit, self.spec.config.request_timeout_ms, msg, out);
+        let req = self.send_commit(coord, offsets.clone(), out);
         self.async_commits.insert(req, offsets);
+    }
+
+    /// Send an OffsetCommit of `offsets` for this member's generation; its request id.
+    fn send_commit(&mut self, coord: u32, offsets: Arc<[(u32, u64)]>, out: &mut ConsumerOut) -> u64 {
+        let req = self.req_id();
+        let (group, member_id, generation) = (self.group, self.member_id, self.generation);
+        let msg = Msg::OffsetCommit { req, group, member_id, generation, offsets };
+        self.request(coord, ReqKind::Commit, self.spec.config.request_timeout_ms, msg, out)
     }
 
     fn on_commit_response(&mut self, now: u64, req: u64, result: Result<(), KafkaError>, out: &mut ConsumerOut) {
