@@ -662,18 +662,23 @@ impl<'a> World<'a> {
     }
 
     fn check_consumer_trigger(&mut self, consumer: usize, event: ClientEvent) {
-        if self.armed.is_empty() {
-            return;
-        }
         let count = self.consumer_counts[consumer][match event {
             ClientEvent::Polled => 0,
             ClientEvent::Processed => 1,
             _ => 2,
         }];
+        self.fire_client_trigger(ClientRef::Consumer(consumer), event, count);
+    }
+
+    /// Fire every armed `CLIENT EVENT N` fault whose N the client's `count` of `event` reached.
+    fn fire_client_trigger(&mut self, client: ClientRef, event: ClientEvent, count: u64) {
+        if self.armed.is_empty() {
+            return;
+        }
         let s = self.s;
         self.armed.retain(|&i| {
             let f = &s.faults[i];
-            let hit = matches!(f.trigger, Trigger::Client { client: ClientRef::Consumer(c), event: e, n } if c == consumer && e == event && count >= n);
+            let hit = matches!(f.trigger, Trigger::Client { client: c, event: e, n } if c == client && e == event && count >= n);
             if hit {
                 self.fire.push(FaultStep::from(f));
             }
@@ -738,31 +743,12 @@ impl<'a> World<'a> {
 
     fn check_client_trigger(&mut self, producer: u32) {
         let count = self.apps[producer as usize].acked_count;
-        let s = self.s;
-        self.armed.retain(|&i| {
-            let f = &s.faults[i];
-            let hit = matches!(f.trigger, Trigger::Client { client: ClientRef::Producer(p), event: ClientEvent::Acked, n } if p as u32 == producer && count >= n);
-            if hit {
-                self.fire.push(FaultStep::from(f));
-            }
-            !hit
-        });
+        self.fire_client_trigger(ClientRef::Producer(producer as usize), ClientEvent::Acked, count);
     }
 
     fn check_txn_trigger(&mut self, producer: u32, event: ClientEvent) {
-        if self.armed.is_empty() {
-            return;
-        }
         let count = self.apps[producer as usize].txns[usize::from(event == ClientEvent::TxnAborted)];
-        let s = self.s;
-        self.armed.retain(|&i| {
-            let f = &s.faults[i];
-            let hit = matches!(f.trigger, Trigger::Client { client: ClientRef::Producer(p), event: e, n } if p as u32 == producer && e == event && count >= n);
-            if hit {
-                self.fire.push(FaultStep::from(f));
-            }
-            !hit
-        });
+        self.fire_client_trigger(ClientRef::Producer(producer as usize), event, count);
     }
 
     // ---- faults ---------------------------------------------------------------------------

@@ -165,10 +165,6 @@ impl Group {
 }
 
 impl Broker {
-    fn coordinates(&self, g: u32) -> bool {
-        self.groups.get(g as usize).is_some_and(|x| x.is_some())
-    }
-
     /// The group, created empty on first use if this broker coordinates it.
     fn group_mut(&mut self, g: u32) -> Result<&mut Group, KafkaError> {
         let p = self.topo.group_partition(g);
@@ -739,11 +735,6 @@ impl Broker {
                 i += 1;
             }
         }
-    }
-
-    /// Whether this broker coordinates group `g` now (for fault targets and tests).
-    pub fn is_coordinator_of(&self, g: u32) -> bool {
-        self.coordinates(g)
     }
 }
 

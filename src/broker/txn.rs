@@ -153,11 +153,6 @@ impl Broker {
         self.leader_epoch_of(self.topo.txn_partition(t)).is_some()
     }
 
-    /// Whether this broker coordinates transactional id `t` now (for fault targets and tests).
-    pub fn is_txn_coordinator_of(&self, t: u32) -> bool {
-        self.txn_coordinates(t)
-    }
-
     /// Became leader of `__transaction_state` partition `p`: rebuild its ids from the log (the
     /// last record of each wins) and finish their Prepare* transactions.
     pub(super) fn load_txns(&mut self, now: u64, p: u32, out: &mut BrokerOut) {
