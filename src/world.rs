@@ -869,6 +869,7 @@ impl<'a> World<'a> {
                 .txn_id(id)
                 .and_then(|t| self.controller.partition(self.topo.txn_partition(t)).leader)
                 .map(NodeId::Broker),
+            Target::Processor { .. } => None,
         };
         let mut action = f.action;
         if let (true, Some(NodeId::Broker(b))) = (self.safe_power_loss, node) {
@@ -1190,6 +1191,17 @@ impl<'a> World<'a> {
                         topics: c.topics.clone(),
                         commit: c.commit,
                         isolation: c.config.isolation_level,
+                        processor: None,
+                    })
+                    .collect(),
+                processors: Vec::new(),
+                record_base: self
+                    .specs
+                    .iter()
+                    .scan(0u32, |next, s| {
+                        let base = *next;
+                        *next += s.records;
+                        Some(base)
                     })
                     .collect(),
                 events: self.history,

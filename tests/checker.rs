@@ -168,6 +168,7 @@ impl Run {
             topics: topics.iter().map(|t| t.to_string()).collect(),
             commit,
             isolation: IsolationLevel::ReadUncommitted,
+            processor: None,
         });
         self
     }

@@ -169,6 +169,7 @@ fn the_contract_example_without_its_processor_table_parses_to_the_expected_model
     assert!(src.contains("[[consumer]]") && !src.contains("processor"));
     let s = load(&src);
     let expected = Scenario {
+        processors: Vec::new(),
         name: "acks=1 loses acknowledged writes when the leader fails".into(),
         description: Some("...".into()),
         seed: 1,
@@ -2165,6 +2166,10 @@ fn assert_consistent(s: &Scenario) {
             Target::TxnCoordinator(id) => {
                 assert!(s.producers.iter().any(|p| p.config.transactional_id.as_ref() == Some(id)))
             }
+            Target::Processor { processor, instance } => {
+                assert!(*processor < s.processors.len());
+                assert!(instance.is_none_or(|k| k < s.processors[*processor].instances));
+            }
         }
         match f.trigger {
             Trigger::AtMs(_) => {}
@@ -2185,6 +2190,10 @@ fn assert_consistent(s: &Scenario) {
             Trigger::Client { client: ClientRef::Consumer(c), n, event } => {
                 assert!(c < s.consumers.len() && n >= 1);
                 assert!(matches!(event, ClientEvent::Polled | ClientEvent::Processed | ClientEvent::Committed));
+            }
+            Trigger::Client { client: ClientRef::Processor(c), n, event } => {
+                assert!(c < s.processors.len() && n >= 1);
+                assert!(event != ClientEvent::Acked);
             }
         }
     }

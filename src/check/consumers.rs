@@ -451,6 +451,7 @@ mod tests {
             topics: vec!["orders".into()],
             commit: CommitMode::AfterProcessing,
             isolation: IsolationLevel::ReadUncommitted,
+            processor: None,
         };
         History { consumers: vec![info("c1"), info("c10")], ..History::default() }
     }

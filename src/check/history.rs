@@ -307,15 +307,46 @@ pub struct ConsumerInfo {
     /// `isolation.level`: a read_committed consumer must never be given a record of a
     /// transaction that did not commit.
     pub isolation: crate::scenario::IsolationLevel,
+    /// The consuming side of processor `History::processors[i]`: judged by its outputs, not by
+    /// its `Processed` events.
+    pub processor: Option<u32>,
+}
+
+/// A consume-transform-produce application as the checker needs to know it. Its members are
+/// consumers (index `consumer`), and its output records are written under the pseudo-producer
+/// `producer`: output record `I` is the output of input record [`History::input_of`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessorInfo {
+    /// Client name.
+    pub name: String,
+    /// `group.id`.
+    pub group: String,
+    /// Input topic.
+    pub input: String,
+    /// Output topic.
+    pub output: String,
+    /// Index of its outputs' producer in `History::producers` (after the scenario's producers).
+    pub producer: u32,
+    /// Index of its members' events in `History::consumers`.
+    pub consumer: u32,
+    /// `processing.guarantee`, which decides the semantic it promises.
+    pub guarantee: crate::scenario::ProcessingGuarantee,
 }
 
 /// What one run produced for the checker.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
-    /// Producer names, indexed by `RecordId::producer`.
+    /// Producer names, indexed by `RecordId::producer`: the scenario's producers, then one
+    /// pseudo-producer per processor (its outputs).
     pub producers: Vec<String>,
-    /// Consuming applications, indexed by the `consumer` of consumer events.
+    /// Per scenario producer (not processors): the first global input number of its records.
+    /// A processor's output record index is its input's global number.
+    pub record_base: Vec<u32>,
+    /// Consuming applications, indexed by the `consumer` of consumer events: the scenario's
+    /// consumers, then one per processor.
     pub consumers: Vec<ConsumerInfo>,
+    /// Consume-transform-produce applications.
+    pub processors: Vec<ProcessorInfo>,
     /// Events in the order they happened.
     pub events: Vec<Event>,
     /// Final partition states, indexed by `PartitionIdx`. Internal topics (`__consumer_offsets`)
@@ -324,8 +355,36 @@ pub struct History {
 }
 
 impl History {
-    /// `NAME#I` for a record.
+    /// `NAME#I` for a record; `PROC(NAME#I)` for a processor's output of `NAME#I`.
     pub fn record_name(&self, r: RecordId) -> String {
-        format!("{}#{}", self.producers[r.producer as usize], r.index)
+        match self.input_of(r) {
+            Some(input) => format!("{}({})", self.producers[r.producer as usize], self.record_name(input)),
+            None => format!("{}#{}", self.producers[r.producer as usize], r.index),
+        }
     }
+
+    /// Whether records of `producer` are a processor's outputs.
+    pub fn is_output(&self, producer: u32) -> bool {
+        producer as usize >= self.record_base.len() && (producer as usize) < self.producers.len()
+    }
+
+    /// The input record a processor's output record names (`None` for a producer's record).
+    pub fn input_of(&self, r: RecordId) -> Option<RecordId> {
+        if !self.is_output(r.producer) {
+            return None;
+        }
+        Some(input_record(&self.record_base, r.index))
+    }
+
+    /// The global input number of a producer's record: what a processor's output of it carries.
+    pub fn global_number(&self, r: RecordId) -> u32 {
+        self.record_base[r.producer as usize] + r.index
+    }
+}
+
+/// Decode a global input number into the producer record it stands for; `record_base` holds
+/// the first global number of each producer, ascending.
+pub fn input_record(record_base: &[u32], global: u32) -> RecordId {
+    let p = record_base.partition_point(|&b| b <= global).saturating_sub(1);
+    RecordId { producer: p as u32, index: global - record_base.get(p).copied().unwrap_or(0) }
 }

@@ -663,6 +663,7 @@ impl Cx<'_> {
             None => Vec::new(),
         };
         Ok(Scenario {
+            processors: Vec::new(),
             name,
             description,
             seed,
@@ -1715,8 +1716,25 @@ impl Cx<'_> {
                 let transactional = |p: usize| producers.get(p).is_some_and(|p| p.config.transactional_id.is_some());
                 match (who, event) {
                     (ClientRef::Producer(_), ClientEvent::Acked)
-                    | (ClientRef::Consumer(_), ClientEvent::Polled | ClientEvent::Processed | ClientEvent::Committed) =>
-                        {}
+                    | (ClientRef::Consumer(_), ClientEvent::Polled | ClientEvent::Processed | ClientEvent::Committed)
+                    | (
+                        ClientRef::Processor(_),
+                        ClientEvent::Polled
+                        | ClientEvent::Processed
+                        | ClientEvent::Committed
+                        | ClientEvent::TxnCommitted
+                        | ClientEvent::TxnAborted,
+                    ) => {}
+                    (ClientRef::Processor(_), ClientEvent::Acked) => {
+                        return Err(self.err(
+                            event_at,
+                            format!(
+                                "processor {client} counts polled, processed, committed, txn-committed and \
+                                 txn-aborted, not `{}`",
+                                w[1].1
+                            ),
+                        ));
+                    }
                     (ClientRef::Producer(p), ClientEvent::TxnCommitted | ClientEvent::TxnAborted)
                         if transactional(p) => {}
                     (ClientRef::Producer(_), ClientEvent::TxnCommitted | ClientEvent::TxnAborted) => {

@@ -25,6 +25,8 @@ pub struct Scenario {
     pub producers: Vec<ProducerSpec>,
     /// Consuming applications (each may run several members of its group).
     pub consumers: Vec<ConsumerSpec>,
+    /// Consume-transform-produce applications (Kafka Streams style).
+    pub processors: Vec<ProcessorSpec>,
     /// Scheduled faults, in file order.
     pub faults: Vec<FaultSpec>,
     /// Random faults drawn from the seed.
@@ -45,6 +47,7 @@ impl Default for Scenario {
             topics: Vec::new(),
             producers: Vec::new(),
             consumers: Vec::new(),
+            processors: Vec::new(),
             faults: Vec::new(),
             nemesis: None,
             expect: Vec::new(),
@@ -444,6 +447,122 @@ impl ConsumerSpec {
     }
 }
 
+/// `processing.guarantee` of a processor (Kafka Streams' names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProcessingGuarantee {
+    /// `at_least_once`: outputs are flushed and acknowledged, then the input offsets are
+    /// committed with `commitSync()`; a crash between the two repeats outputs.
+    AtLeastOnce,
+    /// `exactly_once_v2`: one transactional producer per instance; outputs and input offsets
+    /// (with the consumer's group metadata) commit in one transaction; input read_committed.
+    ExactlyOnceV2,
+}
+
+impl ProcessingGuarantee {
+    /// The config value as Kafka Streams spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcessingGuarantee::AtLeastOnce => "at_least_once",
+            ProcessingGuarantee::ExactlyOnceV2 => "exactly_once_v2",
+        }
+    }
+}
+
+/// `[processor.config]`: the Streams configs a processor honours, with Streams' defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessorConfig {
+    /// `processing.guarantee` (default at_least_once).
+    pub processing_guarantee: ProcessingGuarantee,
+    /// `commit.interval.ms` (default 30000 for at_least_once, 100 for exactly_once_v2).
+    pub commit_interval_ms: u64,
+    /// The producer's `transaction.timeout.ms` (Streams' default 10000 under exactly-once).
+    pub transaction_timeout_ms: u64,
+    /// The producer's `linger.ms` (Streams' default 100).
+    pub linger_ms: u64,
+    /// The consumer's `max.poll.records` (Streams' default 1000).
+    pub max_poll_records: u32,
+    /// The consumer's `session.timeout.ms` (default 45000).
+    pub session_timeout_ms: u64,
+    /// The consumer's `heartbeat.interval.ms` (default 3000).
+    pub heartbeat_interval_ms: u64,
+    /// The consumer's `max.poll.interval.ms` (default 300000).
+    pub max_poll_interval_ms: u64,
+    /// `request.timeout.ms` of both clients (default 30000).
+    pub request_timeout_ms: u64,
+}
+
+impl ProcessorConfig {
+    /// Streams' defaults for `guarantee` (the commit interval depends on it).
+    pub fn new(guarantee: ProcessingGuarantee) -> Self {
+        ProcessorConfig {
+            processing_guarantee: guarantee,
+            commit_interval_ms: match guarantee {
+                ProcessingGuarantee::AtLeastOnce => 30_000,
+                ProcessingGuarantee::ExactlyOnceV2 => 100,
+            },
+            transaction_timeout_ms: 10_000,
+            linger_ms: 100,
+            max_poll_records: 1_000,
+            session_timeout_ms: 45_000,
+            heartbeat_interval_ms: 3_000,
+            max_poll_interval_ms: 300_000,
+            request_timeout_ms: 30_000,
+        }
+    }
+}
+
+impl Default for ProcessorConfig {
+    fn default() -> Self {
+        ProcessorConfig::new(ProcessingGuarantee::AtLeastOnce)
+    }
+}
+
+/// `[[processor]]`: a consume-transform-produce application (a Kafka Streams topology of one
+/// map step). Each of its `instances` is one group member with its own producer: it polls
+/// `input`, writes one output record naming each input record to `output`, and commits every
+/// `commit.interval.ms` as its `processing.guarantee` says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessorSpec {
+    /// Client name (also the name its output records carry: `s1(p1#17)`).
+    pub name: String,
+    /// `group.id` (Streams' `application.id`).
+    pub group: String,
+    /// Topic it reads (must be declared, and written by producers, not by another processor).
+    pub input: String,
+    /// Topic it writes (must be declared).
+    pub output: String,
+    /// Members of the group this application runs (default 1).
+    pub instances: u32,
+    /// Virtual ms spent transforming one record (default 0).
+    pub processing_ms: u64,
+    /// The timeout the application passes to `poll()` (default 100).
+    pub poll_timeout_ms: u64,
+    /// The Streams configs.
+    pub config: ProcessorConfig,
+}
+
+impl ProcessorSpec {
+    /// One instance of an application `name` in group `group`, from `input` to `output`.
+    pub fn new(name: &str, group: &str, input: &str, output: &str, guarantee: ProcessingGuarantee) -> Self {
+        ProcessorSpec {
+            name: name.into(),
+            group: group.into(),
+            input: input.into(),
+            output: output.into(),
+            instances: 1,
+            processing_ms: 0,
+            poll_timeout_ms: 100,
+            config: ProcessorConfig::new(guarantee),
+        }
+    }
+
+    /// The transactional id of instance `k` under exactly-once: stable across restarts of that
+    /// instance, so a restarted instance fences its predecessor.
+    pub fn transactional_id(&self, k: u32) -> String {
+        format!("{}-{}-{k}", self.group, self.name)
+    }
+}
+
 /// What a fault does to its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FaultAction {
@@ -490,6 +609,13 @@ pub enum Target {
     /// `coordinator:transaction:ID`: the broker coordinating the transactional id (the leader of
     /// its `__transaction_state` partition) when the fault fires.
     TxnCoordinator(String),
+    /// `processor:NAME` (every instance) or `processor:NAME/K` (instance K).
+    Processor {
+        /// Index into `Scenario::processors`.
+        processor: usize,
+        /// `None` for every instance.
+        instance: Option<u32>,
+    },
 }
 
 impl fmt::Display for Target {
@@ -502,6 +628,8 @@ impl fmt::Display for Target {
             Target::Consumer { consumer, instance: Some(k) } => write!(f, "consumer#{consumer}/{k}"),
             Target::GroupCoordinator(g) => write!(f, "coordinator:group:{g}"),
             Target::TxnCoordinator(id) => write!(f, "coordinator:transaction:{id}"),
+            Target::Processor { processor, instance: None } => write!(f, "processor#{processor}"),
+            Target::Processor { processor, instance: Some(k) } => write!(f, "processor#{processor}/{k}"),
         }
     }
 }
@@ -556,6 +684,8 @@ pub enum ClientRef {
     Producer(usize),
     /// Index into `Scenario::consumers`.
     Consumer(usize),
+    /// Index into `Scenario::processors`.
+    Processor(usize),
 }
 
 /// `[[fault]]`: one scheduled fault.
