@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use crate::broker::{Broker, BrokerObs, BrokerTimer, Controller, ControllerTimer, Msg, Topology};
-use crate::check::{ConsumerInfo, Event, EventKind, FinalPartition, FinalReplica, History};
+use crate::check::{ConsumerInfo, Event, EventKind, FinalPartition, FinalReplica, History, ProcessorInfo};
+use crate::client::consumer::Proc;
 use crate::client::{Consumer, ConsumerObs, ConsumerTimer, Producer, ProducerObs, ProducerTimer};
 use crate::error::KafkaError;
 use crate::fault::{nemesis_schedule, FaultStep, NemesisStep};
@@ -119,13 +120,16 @@ struct World<'a> {
     specs: Vec<Arc<ProducerSpec>>,
     producers: Vec<Option<Producer>>,
     apps: Vec<App>,
+    /// The `[[consumer]]` tables, then each `[[processor]]`'s consumer side.
     consumer_specs: Vec<Arc<ConsumerSpec>>,
-    /// Every group member: (index of its `[[consumer]]` table, instance K).
+    /// Every group member: (index into `consumer_specs`, instance K).
     members: Vec<(u32, u32)>,
     consumers: Vec<Option<Consumer>>,
-    /// Per `[[consumer]]` table: polls that returned records, records processed, commits
-    /// that succeeded (for `CLIENT EVENT N` triggers).
-    consumer_counts: Vec<[u64; 3]>,
+    /// Per entry of `consumer_specs`: polls that returned records, records processed, commits
+    /// that succeeded, transactions committed and aborted (for `CLIENT EVENT N` triggers).
+    consumer_counts: Vec<[u64; 5]>,
+    /// First global input number of each producer's records (processor outputs carry it).
+    record_base: Arc<[u32]>,
     /// Members down with a restart scheduled.
     consumer_restart_pending: Vec<bool>,
     history: Vec<Event>,
@@ -176,11 +180,21 @@ impl<'a> World<'a> {
         let topo = Topology::new(s);
         let mut rngs = Rngs::new(seed);
         let nemesis = s.nemesis.as_ref().map(|n| nemesis_schedule(n, s.duration_ms, &mut rngs)).unwrap_or_default();
-        let members: Vec<(u32, u32)> = s
-            .consumers
+        let consumer_specs: Vec<Arc<ConsumerSpec>> =
+            s.consumers.iter().cloned().chain(s.processors.iter().map(|p| p.consumer_spec())).map(Arc::new).collect();
+        let members: Vec<(u32, u32)> = consumer_specs
             .iter()
             .enumerate()
             .flat_map(|(c, spec)| (0..spec.instances.max(1)).map(move |k| (c as u32, k)))
+            .collect();
+        let record_base: Arc<[u32]> = s
+            .producers
+            .iter()
+            .scan(0u32, |next, p| {
+                let base = *next;
+                *next = next.saturating_add(p.records);
+                Some(base)
+            })
             .collect();
         let node_count = 1 + topo.brokers as usize + s.producers.len() + members.len();
         World {
@@ -209,10 +223,11 @@ impl<'a> World<'a> {
                     txns: [0; 2],
                 })
                 .collect(),
-            consumer_specs: s.consumers.iter().map(|c| Arc::new(c.clone())).collect(),
             consumers: (0..members.len()).map(|_| None).collect(),
             consumer_restart_pending: vec![false; members.len()],
-            consumer_counts: vec![[0; 3]; s.consumers.len()],
+            consumer_counts: vec![[0; 5]; consumer_specs.len()],
+            consumer_specs,
+            record_base,
             members,
             history: Vec::new(),
             armed: Vec::new(),
@@ -318,7 +333,36 @@ impl<'a> World<'a> {
         let mut out = Out::default();
         let spec = self.consumer_specs[c as usize].clone();
         let inc = self.node(NodeId::Consumer(m)).inc;
-        let consumer = Consumer::start(c, k, inc, spec, self.topo.clone(), self.now, &mut out);
+        let consumer = match (c as usize).checked_sub(self.s.consumers.len()) {
+            None => Consumer::start(c, k, inc, spec, self.topo.clone(), self.now, &mut out),
+            Some(pi) => {
+                let ps = &self.s.processors[pi];
+                let pspec = Arc::new(ps.producer_spec(k));
+                let pseudo = (self.specs.len() + pi) as u32;
+                let input_first = self.topo.topic(&ps.input).map_or(0, |t| t.0);
+                let (guarantee, interval) = (ps.config.processing_guarantee, ps.config.commit_interval_ms);
+                let (topo, base, now) = (self.topo.clone(), self.record_base.clone(), self.now);
+                // Producer ids and instance numbers unique per member and incarnation.
+                let pid_base = (1i64 << 50) | (i64::from(m) << 34) | (i64::from(inc & 0xffff) << 18);
+                let first = (inc & 0xff) << 8;
+                let proc = |o: &mut _| {
+                    Proc::new(
+                        guarantee,
+                        interval,
+                        pseudo,
+                        pspec,
+                        base,
+                        input_first,
+                        (pid_base, first),
+                        &topo,
+                        now,
+                        k,
+                        o,
+                    )
+                };
+                Consumer::start_processor(c, k, inc, spec, self.topo.clone(), self.now, proc, &mut out)
+            }
+        };
         self.consumers[m as usize] = Some(consumer);
         self.flush_consumer(m, out);
     }
@@ -653,6 +697,17 @@ impl<'a> World<'a> {
                             self.consumer_counts[c][2] += 1;
                             self.check_consumer_trigger(c, ClientEvent::Committed);
                         }
+                        // A processor's transaction commits its outputs and its offsets at once.
+                        EventKind::TxnEnded { commit: true, result: Ok(()), .. } => {
+                            self.consumer_counts[c][2] += 1;
+                            self.consumer_counts[c][3] += 1;
+                            self.check_consumer_trigger(c, ClientEvent::Committed);
+                            self.check_consumer_trigger(c, ClientEvent::TxnCommitted);
+                        }
+                        EventKind::TxnEnded { commit: false, result: Ok(()), .. } => {
+                            self.consumer_counts[c][4] += 1;
+                            self.check_consumer_trigger(c, ClientEvent::TxnAborted);
+                        }
                         _ => {}
                     }
                     self.push_history(kind);
@@ -665,9 +720,15 @@ impl<'a> World<'a> {
         let count = self.consumer_counts[consumer][match event {
             ClientEvent::Polled => 0,
             ClientEvent::Processed => 1,
+            ClientEvent::TxnCommitted => 3,
+            ClientEvent::TxnAborted => 4,
             _ => 2,
         }];
-        self.fire_client_trigger(ClientRef::Consumer(consumer), event, count);
+        let client = match consumer.checked_sub(self.s.consumers.len()) {
+            None => ClientRef::Consumer(consumer),
+            Some(p) => ClientRef::Processor(p),
+        };
+        self.fire_client_trigger(client, event, count);
     }
 
     /// Fire every armed `CLIENT EVENT N` fault whose N the client's `count` of `event` reached.
@@ -762,18 +823,29 @@ impl<'a> World<'a> {
             TargetClass::Producers => {
                 (0..self.specs.len()).filter(|&p| self.producers[p].is_some()).map(Target::Producer).collect()
             }
-            TargetClass::Consumers => (0..self.members.len())
-                .filter(|&m| self.consumers[m].is_some())
-                .map(|m| Target::Consumer { consumer: self.members[m].0 as usize, instance: Some(self.members[m].1) })
-                .collect(),
-            _ => Vec::new(),
+            TargetClass::Consumers | TargetClass::Processors => {
+                let n = self.s.consumers.len();
+                let want_processors = step.class == TargetClass::Processors;
+                (0..self.members.len())
+                    .filter(|&m| self.consumers[m].is_some() && (self.members[m].0 as usize >= n) == want_processors)
+                    .map(|m| {
+                        let (c, k) = (self.members[m].0 as usize, Some(self.members[m].1));
+                        match c.checked_sub(n) {
+                            None => Target::Consumer { consumer: c, instance: k },
+                            Some(p) => Target::Processor { processor: p, instance: k },
+                        }
+                    })
+                    .collect()
+            }
         };
         if candidates.is_empty() {
             return None;
         }
         let k = self.rngs.range(Stream::Nemesis, 0, candidates.len() as u64 - 1) as usize;
         let action = match (step.action, &candidates[k]) {
-            (FaultAction::PowerLoss, Target::Producer(_) | Target::Consumer { .. }) => FaultAction::Crash,
+            (FaultAction::PowerLoss, Target::Producer(_) | Target::Consumer { .. } | Target::Processor { .. }) => {
+                FaultAction::Crash
+            }
             (a, _) => a,
         };
         Some(FaultStep {
@@ -803,6 +875,9 @@ impl<'a> World<'a> {
             Target::Consumer { consumer, instance: Some(k) } => {
                 format!("consumer:{}/{k}", self.consumer_specs[*consumer].name)
             }
+            Target::Processor { processor, instance: Some(k) } => {
+                format!("processor:{}/{k}", self.s.processors[*processor].name)
+            }
             t => t.to_string(),
         }
     }
@@ -812,7 +887,8 @@ impl<'a> World<'a> {
             NodeId::Producer(p) => format!("producer:{}", self.specs[p as usize].name),
             NodeId::Consumer(m) => {
                 let (c, k) = self.members[m as usize];
-                format!("consumer:{}/{k}", self.consumer_specs[c as usize].name)
+                let kind = if (c as usize) < self.s.consumers.len() { "consumer" } else { "processor" };
+                format!("{kind}:{}/{k}", self.consumer_specs[c as usize].name)
             }
             n => n.to_string(),
         }
@@ -841,6 +917,14 @@ impl<'a> World<'a> {
     }
 
     fn apply_fault(&mut self, f: FaultStep) {
+        if let Target::Processor { processor, instance: None } = f.target {
+            // `processor:NAME` hits every instance.
+            for k in 0..self.s.processors[processor].instances.max(1) {
+                let target = Target::Processor { processor, instance: Some(k) };
+                self.apply_fault(FaultStep { target, ..f.clone() });
+            }
+            return;
+        }
         if let Target::Consumer { consumer, instance: None } = f.target {
             // `consumer:NAME` hits every instance.
             for k in 0..self.consumer_specs[consumer].instances.max(1) {
@@ -869,7 +953,9 @@ impl<'a> World<'a> {
                 .txn_id(id)
                 .and_then(|t| self.controller.partition(self.topo.txn_partition(t)).leader)
                 .map(NodeId::Broker),
-            Target::Processor { .. } => None,
+            Target::Processor { processor, instance } => {
+                self.member_of(self.s.consumers.len() + processor, instance.unwrap_or(0)).map(NodeId::Consumer)
+            }
         };
         let mut action = f.action;
         if let (true, Some(NodeId::Broker(b))) = (self.safe_power_loss, node) {
@@ -1049,21 +1135,29 @@ impl<'a> World<'a> {
         if !self.replicas_settled() || !self.consumers_drained() {
             return false;
         }
-        if !self.closing {
-            // The applications shut down: close() commits (with auto-commit) and leaves.
-            self.closing = true;
-            for m in 0..self.members.len() as u32 {
-                let mut out = Out::default();
-                if let Some(c) = self.consumers[m as usize].as_mut() {
-                    c.close(self.now, &mut out);
-                }
-                self.flush_consumer(m, out);
+        // The applications shut down: close() commits (with auto-commit; a processor commits its
+        // task) and leaves. A processor whose last commit failed re-reads its input, drains
+        // again and is closed again.
+        self.closing = true;
+        let end = |w: &Self, p: u32| {
+            let l = w.controller.partition(p).leader?;
+            w.brokers[l as usize - 1].replicas[p as usize].as_ref().map(|r| r.hw)
+        };
+        for m in 0..self.members.len() as u32 {
+            let mut out = Out::default();
+            let drained = self.consumers[m as usize].as_ref().is_some_and(|c| c.drained(|p| end(self, p)));
+            if let (Some(c), true) = (self.consumers[m as usize].as_mut(), drained) {
+                c.close(self.now, &mut out);
             }
+            self.flush_consumer(m, out);
         }
         if !self.consumers.iter().flatten().all(|c| c.closed()) {
             return false;
         }
-        self.replicas_settled()
+        // A decided transaction's markers must be written: until then its partitions' LSO waits.
+        let markers_pending = (1..=self.topo.brokers)
+            .any(|b| self.node(NodeId::Broker(b)).down.is_none() && self.brokers[b as usize - 1].txn_markers_pending());
+        !markers_pending && self.replicas_settled()
     }
 
     /// Every partition has a live leader whose high watermark is its log end, and every live
@@ -1181,29 +1275,41 @@ impl<'a> World<'a> {
             .collect();
         RunOutput {
             history: History {
-                producers: self.specs.iter().map(|s| s.name.clone()).collect(),
+                producers: self
+                    .specs
+                    .iter()
+                    .map(|s| s.name.clone())
+                    .chain(self.s.processors.iter().map(|p| p.name.clone()))
+                    .collect(),
                 consumers: self
                     .consumer_specs
                     .iter()
-                    .map(|c| ConsumerInfo {
+                    .enumerate()
+                    .map(|(i, c)| ConsumerInfo {
                         name: c.name.clone(),
                         group: c.group.clone(),
                         topics: c.topics.clone(),
                         commit: c.commit,
                         isolation: c.config.isolation_level,
-                        processor: None,
+                        processor: i.checked_sub(self.s.consumers.len()).map(|p| p as u32),
                     })
                     .collect(),
-                processors: Vec::new(),
-                record_base: self
-                    .specs
+                processors: self
+                    .s
+                    .processors
                     .iter()
-                    .scan(0u32, |next, s| {
-                        let base = *next;
-                        *next += s.records;
-                        Some(base)
+                    .enumerate()
+                    .map(|(i, p)| ProcessorInfo {
+                        name: p.name.clone(),
+                        group: p.group.clone(),
+                        input: p.input.clone(),
+                        output: p.output.clone(),
+                        producer: (self.specs.len() + i) as u32,
+                        consumer: (self.s.consumers.len() + i) as u32,
+                        guarantee: p.config.processing_guarantee,
                     })
                     .collect(),
+                record_base: self.record_base.to_vec(),
                 events: self.history,
                 partitions,
             },

@@ -89,9 +89,9 @@ impl Topology {
         let mut topics = Vec::new();
         let mut specs = s.topics.clone();
         let mut groups: Vec<String> = Vec::new();
-        for c in &s.consumers {
-            if !groups.contains(&c.group) {
-                groups.push(c.group.clone());
+        for g in s.consumers.iter().map(|c| &c.group).chain(s.processors.iter().map(|p| &p.group)) {
+            if !groups.contains(g) {
+                groups.push(g.clone());
             }
         }
         if !groups.is_empty() {
@@ -109,6 +109,12 @@ impl Topology {
                 if !txn_ids.contains(t) {
                     txn_ids.push(t.clone());
                 }
+            }
+        }
+        for p in &s.processors {
+            if p.config.processing_guarantee == crate::scenario::ProcessingGuarantee::ExactlyOnceV2 {
+                // One transactional producer per instance, its id stable across restarts.
+                txn_ids.extend((0..p.instances.max(1)).map(|k| p.transactional_id(k)));
             }
         }
         if !txn_ids.is_empty() {

@@ -130,6 +130,12 @@ impl TxnMeta {
 }
 
 impl Broker {
+    /// Whether a transaction this broker coordinates is between EndTxn and its last marker
+    /// (its outcome is decided but some partition's LSO still waits for the marker).
+    pub fn txn_markers_pending(&self) -> bool {
+        self.txns.iter().flatten().any(|m| matches!(m.state, TxnState::PrepareCommit | TxnState::PrepareAbort))
+    }
+
     /// The transaction coordinator's answer to a client: NOT_COORDINATOR unless this broker
     /// leads the id's partition.
     /// The metadata of id `t` for a request from (`producer_id`, `epoch`), checked as the

@@ -23,6 +23,9 @@ use crate::error::KafkaError;
 use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
 use crate::sim::{NodeId, Out};
 
+mod processor;
+pub(crate) use processor::Proc;
+
 /// How long a metadata or coordinator lookup may go unanswered before asking another broker.
 const LOOKUP_TIMEOUT_MS: u64 = 10_000;
 /// `close()` waits at most this long for its commit (Java's default close timeout).
@@ -43,6 +46,8 @@ pub enum ConsumerTimer {
     RequestTimeout { req: u64 },
     /// A backoff ended: try again what waits.
     Retry,
+    /// A timer of a processor member's producer.
+    Producer(crate::client::ProducerTimer),
 }
 
 /// What a consumer reports besides messages.
@@ -83,6 +88,8 @@ enum App {
     Closing,
     /// Closed: left the group.
     Closed,
+    /// A processor commits its task (flush and commitSync, or the transaction).
+    ProcCommit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +158,8 @@ pub struct Consumer {
     fetch_backoff: Vec<u64>,
     retry_at: u64,
     retry_armed: Option<u64>,
+    /// A processor member's task and producer.
+    proc: Option<Box<Proc>>,
 }
 
 impl Consumer {
@@ -208,12 +217,30 @@ impl Consumer {
             fetch_backoff: vec![0; topo.brokers as usize + 1],
             retry_at: 0,
             retry_armed: None,
+            proc: None,
             spec,
             topo,
         };
         out.observe(ConsumerObs::History(EventKind::ConsumerStarted { consumer: idx, instance }));
         out.timer(c.spec.config.heartbeat_interval_ms, ConsumerTimer::Heartbeat);
         c.enter_poll(now, out);
+        c
+    }
+
+    /// A processor member: a consumer that owns the task state and producer `proc`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn start_processor(
+        idx: u32,
+        instance: u32,
+        incarnation: u32,
+        spec: Arc<ConsumerSpec>,
+        topo: Arc<Topology>,
+        now: u64,
+        proc: impl FnOnce(&mut ConsumerOut) -> Proc,
+        out: &mut ConsumerOut,
+    ) -> Self {
+        let mut c = Consumer::start(idx, instance, incarnation, spec, topo, now, out);
+        c.proc = Some(Box::new(proc(out)));
         c
     }
 
@@ -251,15 +278,16 @@ impl Consumer {
     pub fn on_timer(&mut self, now: u64, t: ConsumerTimer, out: &mut ConsumerOut) {
         match t {
             ConsumerTimer::PollTimeout { poll } => {
-                if poll == self.poll_no && self.app == App::Polling {
+                if poll == self.poll_no && self.app == App::Polling && !self.proc_maybe_commit(now, out) {
                     // poll() returned nothing; the application calls it again.
                     self.enter_poll(now, out);
                 }
             }
+            ConsumerTimer::Producer(t) => self.with_producer(now, out, |p, o| p.on_timer(now, t, o)),
             ConsumerTimer::Process { batch } => {
                 if batch == self.batch_no {
                     if let App::Processing { next } = self.app {
-                        self.process_one(next, out);
+                        self.process_one(now, next, out);
                         self.after_process(now, next + 1, out);
                     }
                 }
@@ -291,6 +319,28 @@ impl Consumer {
     /// Handle a message.
     pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ConsumerOut) {
         let NodeId::Broker(broker) = from else { return };
+        if self.proc.is_some() {
+            // A processor member's producer shares its process and connections.
+            match &msg {
+                Msg::ProduceResponse { .. }
+                | Msg::FindTxnCoordinatorResponse { .. }
+                | Msg::InitProducerIdResponse { .. }
+                | Msg::AddPartitionsToTxnResponse { .. }
+                | Msg::AddOffsetsToTxnResponse { .. }
+                | Msg::TxnOffsetCommitResponse { .. }
+                | Msg::EndTxnResponse { .. }
+                | Msg::Refused { req: Some(_) } => {
+                    self.with_producer(now, out, |p, o| p.on_message(now, from, msg, o));
+                    self.pump(now, out);
+                    return;
+                }
+                Msg::MetadataResponse { .. } | Msg::Disconnected | Msg::Refused { req: None } => {
+                    let m = msg.clone();
+                    self.with_producer(now, out, |p, o| p.on_message(now, from, m, o));
+                }
+                _ => {}
+            }
+        }
         // A response counts only while its request is still outstanding.
         let expected = match &msg {
             Msg::MetadataResponse { .. } => self.take_req_of(broker, ReqKind::Metadata),
@@ -617,6 +667,9 @@ impl Consumer {
         if matches!(self.app, App::Failed | App::Closed) {
             return;
         }
+        if self.proc.is_some() {
+            self.proc_progress(now, out);
+        }
         if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at {
             self.metadata_wanted = false;
             self.metadata_rr = self.metadata_rr % self.topo.brokers + 1;
@@ -649,6 +702,14 @@ impl Consumer {
         if let (Some(coord), true) = (coordinator, self.rejoin_needed || self.phase == Phase::Unjoined) {
             if self.phase == Phase::Joining || self.phase == Phase::Syncing {
                 return;
+            }
+            if self.proc.is_some() && !self.join_prepared {
+                // onPartitionsRevoked: a processor commits its task (or aborts its transaction
+                // when its membership is lost) before the rejoin.
+                self.join_prepared = true;
+                if self.start_task_commit(now, false, out) {
+                    return;
+                }
             }
             if self.generation >= 0 && !self.assignment.is_empty() && !self.join_prepared {
                 // onJoinPrepare: with auto-commit, commit what was consumed before revoking.
@@ -724,6 +785,9 @@ impl Consumer {
 
     /// Hand buffered records to the application, if any: up to `max.poll.records`.
     fn return_records(&mut self, now: u64, out: &mut ConsumerOut) -> bool {
+        if !self.proc_ready() {
+            return false;
+        }
         let max = self.spec.config.max_poll_records as usize;
         let mut got: Vec<Delivery> = Vec::new();
         while got.len() < max {
@@ -809,7 +873,7 @@ impl Consumer {
         self.app = App::Processing { next: 0 };
         if self.spec.processing_ms == 0 {
             for i in 0..self.batch.len() {
-                self.process_one(i, out);
+                self.process_one(now, i, out);
             }
             self.after_process(now, self.batch.len(), out);
         } else if self.batch.is_empty() {
@@ -819,8 +883,9 @@ impl Consumer {
         }
     }
 
-    fn process_one(&mut self, i: usize, out: &mut ConsumerOut) {
+    fn process_one(&mut self, now: u64, i: usize, out: &mut ConsumerOut) {
         let d = self.batch[i];
+        self.proc_output(now, i, out);
         self.processed_run.push(d);
         out.observe(ConsumerObs::ProcessedOne(d.record));
     }
@@ -832,6 +897,12 @@ impl Consumer {
             return;
         }
         self.flush_processed(out);
+        if self.proc.is_some() {
+            if !self.proc_maybe_commit(now, out) {
+                self.enter_poll(now, out);
+            }
+            return;
+        }
         if self.spec.commit == CommitMode::AfterProcessing {
             let deadline = now + self.spec.config.default_api_timeout_ms;
             if self.start_sync_commit(now, deadline, out) {
@@ -1023,6 +1094,13 @@ impl Consumer {
     /// the positions reached (including records polled but not processed), then LeaveGroup.
     pub fn close(&mut self, now: u64, out: &mut ConsumerOut) {
         if self.app != App::Polling {
+            return;
+        }
+        if self.proc.is_some() {
+            // Streams' close(): commit the task, then leave.
+            if !self.start_task_commit(now, true, out) {
+                self.leave(out);
+            }
             return;
         }
         if self.spec.config.enable_auto_commit && self.start_sync_commit(now, now + CLOSE_TIMEOUT_MS, out) {

@@ -414,6 +414,11 @@ impl Producer {
                 self.sticky
             }
         };
+        self.enqueue(now, record, p, out);
+    }
+
+    /// Put `record` in the accumulator of partition `p` (an index within the topic).
+    pub(crate) fn enqueue(&mut self, now: u64, record: u32, p: u32, out: &mut ProducerOut) {
         let q = &mut self.parts[p as usize];
         let first = q.pending.is_empty();
         if first {

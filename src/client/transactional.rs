@@ -12,6 +12,7 @@
 //!   fatal: the application stops with the producer.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::producer::{Producer, ProducerObs, ProducerOut, ProducerTimer};
 use crate::broker::Msg;
@@ -42,7 +43,34 @@ enum TxnReq {
     Find,
     Init,
     Add,
+    AddOffsets,
+    OffsetCommit,
     End,
+}
+
+/// `sendOffsetsToTransaction(offsets, groupMetadata)`: a consumer's positions committed inside
+/// the transaction, fenced by its group generation (KIP-447).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TxnOffsets {
+    /// Group index.
+    pub(crate) group: u32,
+    /// The consumer's member id.
+    pub(crate) member_id: u64,
+    /// The consumer's generation.
+    pub(crate) generation: i32,
+    /// Next offset to read per partition.
+    pub(crate) offsets: Arc<[(u32, u64)]>,
+}
+
+/// How far `sendOffsetsToTransaction` has gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OffsetsStage {
+    /// AddOffsetsToTxn to the transaction coordinator next.
+    Add,
+    /// TxnOffsetCommit to the group coordinator next.
+    Commit,
+    /// Written (or fenced: the transaction can then only abort).
+    Done,
 }
 
 /// The transaction manager's state.
@@ -64,6 +92,15 @@ pub(crate) struct Txn {
     abortable: bool,
     retry_at: u64,
     lookup_rr: u32,
+    /// Driven by a processor, not by the scenario's producer loop: no records of its own, and
+    /// nothing requeued after an abort (the processor re-reads its input instead).
+    pub(crate) driven: bool,
+    /// Offsets sent to the current transaction, and how far that has gone.
+    offsets: Option<(TxnOffsets, OffsetsStage)>,
+    /// The group coordinator TxnOffsetCommit goes to (the processor's consumer knows it).
+    pub(crate) group_coordinator: Option<u32>,
+    /// AddOffsetsToTxn succeeded: the transaction exists at the coordinator even with no data.
+    offsets_added: bool,
 }
 
 impl Txn {
@@ -80,6 +117,10 @@ impl Txn {
             abortable: false,
             retry_at: 0,
             lookup_rr,
+            driven: false,
+            offsets: None,
+            group_coordinator: None,
+            offsets_added: false,
         }
     }
 }
@@ -96,6 +137,9 @@ impl Producer {
 
     /// The application's loop, one step: begin a transaction, send its next record(s), or end it.
     pub(crate) fn txn_tick(&mut self, now: u64, out: &mut ProducerOut) {
+        if self.txn_mut().driven {
+            return;
+        }
         let per_txn = self.spec.transaction_records.max(1) as usize;
         if self.txn_mut().phase == Phase::Ready && self.has_work() {
             let t = self.txn_mut();
@@ -169,12 +213,47 @@ impl Producer {
                     return;
                 }
                 if let Phase::Ending(commit) = self.txn_mut().phase {
+                    // sendOffsetsToTransaction: AddOffsetsToTxn, then TxnOffsetCommit, before EndTxn.
+                    let t = self.txn_mut();
+                    if let (true, false, Some((o, stage))) = (commit, t.abortable, t.offsets.clone()) {
+                        let id = t.id;
+                        match stage {
+                            OffsetsStage::Add => {
+                                let req = self.next_txn_req();
+                                let msg = Msg::AddOffsetsToTxn {
+                                    req,
+                                    txn: id,
+                                    producer_id: pid,
+                                    producer_epoch: epoch,
+                                    group: o.group,
+                                };
+                                self.txn_send(coord, TxnReq::AddOffsets, Vec::new(), msg, out);
+                                return;
+                            }
+                            OffsetsStage::Commit => {
+                                let Some(gc) = t.group_coordinator else { return };
+                                let req = self.next_txn_req();
+                                let msg = Msg::TxnOffsetCommit {
+                                    req,
+                                    group: o.group,
+                                    producer_id: pid,
+                                    producer_epoch: epoch,
+                                    member_id: o.member_id,
+                                    generation: o.generation,
+                                    offsets: o.offsets.clone(),
+                                };
+                                self.txn_send(gc, TxnReq::OffsetCommit, Vec::new(), msg, out);
+                                return;
+                            }
+                            OffsetsStage::Done => {}
+                        }
+                    }
                     let flushed = self.parts.iter().all(|q| q.pending.is_empty() && q.batches.is_empty());
                     if !flushed {
                         return;
                     }
                     let t = self.txn_mut();
-                    if t.added.is_empty() {
+                    if t.added.is_empty() && !t.offsets_added {
                         // Nothing was sent: the transaction never reached the coordinator.
                         self.end_txn(now, commit, Ok(()), out);
                         return;
@@ -197,7 +276,11 @@ impl Producer {
 
     fn txn_send(&mut self, broker: u32, kind: TxnReq, adding: Vec<u32>, msg: Msg, out: &mut ProducerOut) {
         let req = match &msg {
-            Msg::InitProducerId { req, .. } | Msg::AddPartitionsToTxn { req, .. } | Msg::EndTxn { req, .. } => *req,
+            Msg::InitProducerId { req, .. }
+            | Msg::AddPartitionsToTxn { req, .. }
+            | Msg::AddOffsetsToTxn { req, .. }
+            | Msg::TxnOffsetCommit { req, .. }
+            | Msg::EndTxn { req, .. } => *req,
             _ => self.next_txn_req(),
         };
         self.txn_mut().request = Some((req, broker, kind, adding));
@@ -209,9 +292,13 @@ impl Producer {
     pub(crate) fn txn_retry(&mut self, now: u64, lost_coordinator: bool, out: &mut ProducerOut) {
         let backoff = self.spec.config.retry_backoff_ms;
         let t = self.txn_mut();
-        t.request = None;
+        let kind = t.request.take().map(|r| r.2);
         if lost_coordinator {
-            t.coordinator = None;
+            if kind == Some(TxnReq::OffsetCommit) {
+                t.group_coordinator = None;
+            } else {
+                t.coordinator = None;
+            }
         }
         t.retry_at = now + backoff;
         out.timer(backoff, ProducerTimer::TxnRetry);
@@ -245,6 +332,8 @@ impl Producer {
                 Msg::FindTxnCoordinatorResponse { .. }
                     | Msg::InitProducerIdResponse { .. }
                     | Msg::AddPartitionsToTxnResponse { .. }
+                    | Msg::AddOffsetsToTxnResponse { .. }
+                    | Msg::TxnOffsetCommitResponse { .. }
                     | Msg::EndTxnResponse { .. }
             );
         };
@@ -282,6 +371,27 @@ impl Producer {
                 }
                 Err(e) => self.txn_error(now, *e, out),
             },
+            (Msg::AddOffsetsToTxnResponse { req: r, result }, TxnReq::AddOffsets) if *r == req => match result {
+                Ok(()) => {
+                    let t = self.txn_mut();
+                    t.request = None;
+                    t.offsets_added = true;
+                    if let Some((_, stage)) = t.offsets.as_mut() {
+                        *stage = OffsetsStage::Commit;
+                    }
+                }
+                Err(e) => self.txn_error(now, *e, out),
+            },
+            (Msg::TxnOffsetCommitResponse { req: r, result }, TxnReq::OffsetCommit) if *r == req => match result {
+                Ok(()) => {
+                    let t = self.txn_mut();
+                    t.request = None;
+                    if let Some((_, stage)) = t.offsets.as_mut() {
+                        *stage = OffsetsStage::Done;
+                    }
+                }
+                Err(e) => self.txn_offset_commit_error(now, *e, out),
+            },
             (Msg::EndTxnResponse { req: r, result }, TxnReq::End) if *r == req => match result {
                 Ok(()) => {
                     let Phase::Ending(commit) = self.txn_mut().phase else { return true };
@@ -295,6 +405,8 @@ impl Producer {
                 Msg::FindTxnCoordinatorResponse { .. }
                 | Msg::InitProducerIdResponse { .. }
                 | Msg::AddPartitionsToTxnResponse { .. }
+                | Msg::AddOffsetsToTxnResponse { .. }
+                | Msg::TxnOffsetCommitResponse { .. }
                 | Msg::EndTxnResponse { .. },
                 _,
             ) => {}
@@ -326,6 +438,30 @@ impl Producer {
         }
     }
 
+    /// An error answer to TxnOffsetCommit (Java's `TxnOffsetCommitHandler`): a coordinator
+    /// error looks the group coordinator up again; a fenced group member (KIP-447) makes the
+    /// transaction abortable; a fenced producer is fatal.
+    fn txn_offset_commit_error(&mut self, now: u64, e: KafkaError, out: &mut ProducerOut) {
+        match e {
+            KafkaError::NotCoordinator
+            | KafkaError::CoordinatorNotAvailable
+            | KafkaError::CoordinatorLoadInProgress
+            | KafkaError::RequestTimedOut
+            | KafkaError::NetworkException
+            | KafkaError::ConcurrentTransactions => self.txn_retry(now, true, out),
+            KafkaError::ProducerFenced | KafkaError::InvalidProducerEpoch => self.txn_error(now, e, out),
+            _ => {
+                // UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION...: CommitFailedException, abortable.
+                let t = self.txn_mut();
+                t.request = None;
+                t.abortable = true;
+                if let Some((_, stage)) = t.offsets.as_mut() {
+                    *stage = OffsetsStage::Done;
+                }
+            }
+        }
+    }
+
     /// `commitTransaction()` / `abortTransaction()` returned with `result`.
     fn end_txn(&mut self, now: u64, commit: bool, result: Result<(), KafkaError>, out: &mut ProducerOut) {
         let (idx, instance) = (self.idx, self.instance);
@@ -334,8 +470,10 @@ impl Producer {
         let txn = t.number;
         t.number += 1;
         t.added.clear();
-        let unintended_abort = !commit && t.abortable;
+        let unintended_abort = !commit && t.abortable && !t.driven;
         t.abortable = false;
+        t.offsets = None;
+        t.offsets_added = false;
         if result.is_ok() {
             t.phase = Phase::Ready;
         }
@@ -369,5 +507,84 @@ impl Producer {
     /// Whether the transactional application has nothing left to do.
     pub(crate) fn txn_done(&self) -> bool {
         self.txn.as_ref().is_none_or(|t| t.phase == Phase::Fatal || (t.phase == Phase::Ready && !self.has_work()))
+    }
+
+    // ---- driven by a processor --------------------------------------------------------------
+
+    /// Whether a processor may hand this producer records: initialised, not ending a
+    /// transaction, not fenced.
+    pub(crate) fn driven_ready(&self) -> bool {
+        self.txn.as_ref().is_none_or(|t| matches!(t.phase, Phase::Ready | Phase::InTxn))
+    }
+
+    /// Whether the producer stopped on a fatal error (fenced): it must be replaced.
+    pub(crate) fn driven_fatal(&self) -> bool {
+        self.txn.as_ref().is_some_and(|t| t.phase == Phase::Fatal)
+    }
+
+    /// Whether a transaction is open (records sent since the last commit or abort).
+    pub(crate) fn driven_in_txn(&self) -> bool {
+        self.txn.as_ref().is_some_and(|t| t.phase == Phase::InTxn)
+    }
+
+    /// Whether every record handed over so far is resolved (acknowledged or failed).
+    pub(crate) fn driven_flushed(&self) -> bool {
+        self.parts.iter().all(|q| q.pending.is_empty() && q.batches.is_empty())
+    }
+
+    /// `send(record)` to partition `p` of the topic (`beginTransaction()` first when needed).
+    pub(crate) fn driven_send(&mut self, now: u64, record: u32, p: u32, out: &mut ProducerOut) {
+        if let Some(t) = self.txn.as_mut() {
+            if t.phase == Phase::Ready {
+                t.phase = Phase::InTxn;
+                t.records.clear();
+                t.added.clear();
+                t.abortable = false;
+            }
+            t.records.push(record);
+        }
+        self.enqueue(now, record, p, out);
+        if self.txn.is_some() {
+            self.txn_pump(now, out);
+        }
+        self.drain(now, out);
+    }
+
+    /// `flush()`: everything lingering goes out now.
+    pub(crate) fn driven_flush(&mut self, now: u64, out: &mut ProducerOut) {
+        self.flush_now(now);
+        self.drain(now, out);
+    }
+
+    /// `sendOffsetsToTransaction(offsets)` then `commitTransaction()` (or `abortTransaction()`
+    /// when `commit` is false). The answer comes as a `TxnEnded` history event.
+    pub(crate) fn driven_end(&mut self, now: u64, commit: bool, offsets: Option<TxnOffsets>, out: &mut ProducerOut) {
+        let t = self.txn_mut();
+        if !matches!(t.phase, Phase::Ready | Phase::InTxn) {
+            return;
+        }
+        if t.phase == Phase::Ready {
+            t.records.clear();
+            t.added.clear();
+            t.abortable = false;
+        }
+        t.offsets = offsets.filter(|o| commit && !o.offsets.is_empty()).map(|o| (o, OffsetsStage::Add));
+        t.phase = Phase::Ending(commit);
+        self.flush_now(now);
+        self.drain(now, out);
+        self.txn_pump(now, out);
+    }
+
+    /// Whether the producer waits for the group coordinator to send TxnOffsetCommit.
+    pub(crate) fn driven_wants_group_coordinator(&self) -> bool {
+        self.txn.as_ref().is_some_and(|t| t.group_coordinator.is_none())
+    }
+
+    /// The group coordinator the processor's consumer found; a waiting TxnOffsetCommit goes out.
+    pub(crate) fn driven_set_group_coordinator(&mut self, now: u64, broker: u32, out: &mut ProducerOut) {
+        if let Some(t) = self.txn.as_mut() {
+            t.group_coordinator = Some(broker);
+            self.txn_pump(now, out);
+        }
     }
 }

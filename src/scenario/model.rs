@@ -561,6 +561,54 @@ impl ProcessorSpec {
     pub fn transactional_id(&self, k: u32) -> String {
         format!("{}-{}-{k}", self.group, self.name)
     }
+
+    /// Whether the processor runs `exactly_once_v2`.
+    pub fn exactly_once(&self) -> bool {
+        self.config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2
+    }
+
+    /// The consumer Streams configures for it: no auto-commit, earliest reset, read_committed
+    /// under exactly-once.
+    pub fn consumer_spec(&self) -> ConsumerSpec {
+        let c = &self.config;
+        ConsumerSpec {
+            name: self.name.clone(),
+            group: self.group.clone(),
+            topics: vec![self.input.clone()],
+            commit: CommitMode::AfterProcessing,
+            processing_ms: self.processing_ms,
+            instances: self.instances.max(1),
+            poll_timeout_ms: self.poll_timeout_ms,
+            config: ConsumerConfig {
+                enable_auto_commit: false,
+                auto_offset_reset: OffsetReset::Earliest,
+                isolation_level: if self.exactly_once() {
+                    IsolationLevel::ReadCommitted
+                } else {
+                    IsolationLevel::ReadUncommitted
+                },
+                session_timeout_ms: c.session_timeout_ms,
+                heartbeat_interval_ms: c.heartbeat_interval_ms,
+                max_poll_interval_ms: c.max_poll_interval_ms,
+                max_poll_records: c.max_poll_records,
+                request_timeout_ms: c.request_timeout_ms,
+                ..ConsumerConfig::default()
+            },
+        }
+    }
+
+    /// The producer of instance `k`: idempotent with Kafka's defaults, `linger.ms` 100, and
+    /// under exactly-once transactional with the instance's id.
+    pub fn producer_spec(&self, k: u32) -> ProducerSpec {
+        let mut p = ProducerSpec::new(&self.name, &self.output, 0);
+        p.config.linger_ms = self.config.linger_ms;
+        p.config.request_timeout_ms = self.config.request_timeout_ms;
+        if self.exactly_once() {
+            p.config.transactional_id = Some(self.transactional_id(k));
+            p.config.transaction_timeout_ms = self.config.transaction_timeout_ms;
+        }
+        p
+    }
 }
 
 /// What a fault does to its target.
