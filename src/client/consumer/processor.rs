@@ -64,8 +64,8 @@ pub(crate) struct Proc {
     /// Producer id for a non-transactional (idempotent) producer of this member.
     pid_base: i64,
     next_commit: u64,
-    /// Positions last committed (or last seen committed at assignment).
-    committed: Arc<[(u32, u64)]>,
+    /// Outputs were sent since the last task commit began.
+    dirty: bool,
     commit: Commit,
     after: After,
     /// A send failed since the last commit (at_least_once: the task must re-read).
@@ -108,7 +108,7 @@ impl Proc {
             made: first + 1,
             pid_base,
             next_commit: now + commit_interval_ms,
-            committed: Arc::from(Vec::new()),
+            dirty: false,
             commit: Commit::Idle,
             after: After::Poll,
             send_failed: false,
@@ -200,6 +200,9 @@ impl Consumer {
         let d = self.batch[i];
         let global = proc.record_base[d.record.producer as usize] + d.record.index;
         let p = (d.partition - proc.input_first) % proc.output_n;
+        if let Some(proc) = self.proc.as_mut() {
+            proc.dirty = true;
+        }
         self.with_producer(now, out, |prod, o| prod.driven_send(now, global, p, o));
     }
 
@@ -218,12 +221,16 @@ impl Consumer {
         let offsets = self.consumed();
         let member = self.phase == Phase::Stable && self.generation >= 0;
         let Some(proc) = self.proc.as_mut() else { return false };
+        if !proc.producer.driven_ready() {
+            // initTransactions() has not finished: nothing was processed yet.
+            return false;
+        }
         proc.next_commit = now + proc.commit_interval_ms;
         proc.after = if close { After::Close } else { After::Poll };
+        let dirty = std::mem::take(&mut proc.dirty);
         match proc.guarantee {
             ProcessingGuarantee::AtLeastOnce => {
-                let moved = !offsets.is_empty() && offsets != proc.committed;
-                if !moved && proc.producer.driven_flushed() {
+                if !dirty && proc.producer.driven_flushed() {
                     return false;
                 }
                 proc.commit = Commit::Flushing;
@@ -232,9 +239,7 @@ impl Consumer {
                 true
             }
             ProcessingGuarantee::ExactlyOnceV2 => {
-                let in_txn = proc.producer.driven_in_txn();
-                let moved = !offsets.is_empty() && offsets != proc.committed && member;
-                if !in_txn && !moved {
+                if !proc.producer.driven_in_txn() && !dirty {
                     return false;
                 }
                 // Without a current generation the offsets cannot be fenced: abort instead
@@ -258,13 +263,12 @@ impl Consumer {
 
     /// The task's transaction ended.
     fn on_task_txn_ended(&mut self, now: u64, (commit, result): (bool, Result<(), KafkaError>), out: &mut ConsumerOut) {
-        let offsets = self.consumed();
         let Some(proc) = self.proc.as_mut() else { return };
         let waiting = proc.commit == Commit::Transaction;
         proc.commit = Commit::Idle;
         let mut reset = false;
         match result {
-            Ok(()) if commit => proc.committed = offsets,
+            Ok(()) if commit => {}
             Ok(()) => reset = !std::mem::take(&mut proc.abort_intended),
             Err(_) => {
                 // Fenced (TaskMigrated): a new producer, and the member rejoins.
@@ -292,6 +296,7 @@ impl Consumer {
         self.offsets_req = None;
         if let Some(proc) = self.proc.as_mut() {
             proc.send_failed = false;
+            proc.dirty = false;
         }
     }
 
@@ -337,10 +342,6 @@ impl Consumer {
             return;
         }
         let close = proc.after == After::Close;
-        let offsets = self.consumed();
-        if let Some(proc) = self.proc.as_mut() {
-            proc.committed = offsets;
-        }
         let deadline = now + self.spec.config.default_api_timeout_ms;
         if self.start_sync_commit(now, deadline, out) {
             self.app = if close { App::Closing } else { App::Committing { then_process: false } };
