@@ -77,7 +77,7 @@ lost_acked = ">0"
 duplicate_processing = 0
 "#;
 
-/// The contract's example without its `[[processor]]` table, which this build does not support yet.
+/// The contract's example without its `[[processor]]` table (whose output topic it does not declare).
 fn contract_example_without_processor() -> String {
     let mut out = String::new();
     let mut skipping = false;
@@ -91,6 +91,13 @@ fn contract_example_without_processor() -> String {
         }
     }
     out
+}
+
+/// The contract's example with a `[[topic]]` for its processor's output, which it does not declare.
+fn contract_example_with_shipments() -> String {
+    let anchor = "\"min.insync.replicas\" = 2  # overrides the broker value\n";
+    assert!(CONTRACT_EXAMPLE.contains(anchor));
+    CONTRACT_EXAMPLE.replacen(anchor, &format!("{anchor}\n[[topic]]\nname = \"shipments\"\n"), 1)
 }
 
 /// The 1-based line and column of the first `needle` in `src`.
@@ -246,15 +253,28 @@ fn the_contract_example_without_its_processor_table_parses_to_the_expected_model
 }
 
 #[test]
-fn the_full_contract_example_is_rejected_at_its_processor_table() {
-    let (line, col) = pos(CONTRACT_EXAMPLE, "[[processor]]");
-    assert_eq!(error(CONTRACT_EXAMPLE), format!("s.toml:{line}:{col}: processors are not supported yet by this build"));
+fn the_contract_example_as_written_is_rejected_at_its_undeclared_output_topic() {
+    let (line, col) = pos(CONTRACT_EXAMPLE, "\"shipments\"");
+    assert_eq!(
+        error(CONTRACT_EXAMPLE),
+        format!("s.toml:{line}:{col}: topic `shipments` is not declared; did you mean `orders`?")
+    );
 }
 
 #[test]
-fn a_processor_table_is_rejected_as_not_supported_yet() {
-    let src = with_base("[[processor]]\nname = \"s1\"\n");
-    assert_eq!(error(&src), "s.toml:9:1: processors are not supported yet by this build");
+fn the_contract_example_with_its_output_topic_declared_parses_to_the_expected_model() {
+    let s = load(&contract_example_with_shipments());
+    let without = load(&contract_example_without_processor());
+    let expected = Scenario {
+        topics: vec![without.topics[0].clone(), TopicSpec::new("shipments", 1, 3)],
+        processors: vec![ProcessorSpec {
+            instances: 2,
+            ..ProcessorSpec::new("s1", "app", "orders", "shipments", ProcessingGuarantee::ExactlyOnceV2)
+        }],
+        ..without
+    };
+    assert_eq!(s, expected);
+    assert_eq!(s.processors[0].config.commit_interval_ms, 100);
 }
 
 #[test]
@@ -1245,8 +1265,16 @@ fn transaction_coordinator_targets_parse_for_any_transactional_id() {
 #[test]
 fn transaction_coordinator_target_errors_name_what_was_wrong() {
     let cases: &[(&str, usize, &str)] = &[
-        ("coordinator:transaction:tz", 35, "`tz` is the transactional.id of no producer; did you mean `tx`?"),
-        ("coordinator:transaction:p1", 35, "`p1` is the transactional.id of no producer; did you mean `tx`?"),
+        (
+            "coordinator:transaction:tz",
+            35,
+            "`tz` is the transactional.id of no producer or exactly_once_v2 processor; did you mean `tx`?",
+        ),
+        (
+            "coordinator:transaction:p1",
+            35,
+            "`p1` is the transactional.id of no producer or exactly_once_v2 processor; did you mean `tx`?",
+        ),
         ("coordinator:transaction:", 35, "`coordinator:transaction:ID` needs a transactional id after `transaction:`"),
         (
             "coordinator:transactions:tx",
@@ -1259,14 +1287,6 @@ fn transaction_coordinator_target_errors_name_what_was_wrong() {
         let src = with_txn(&format!("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"{target}\"\n"));
         assert_eq!(error(&src), format!("s.toml:14:{col}: {message}"), "{target}");
     }
-}
-
-#[test]
-fn processors_stay_rejected_next_to_transactions() {
-    let src = with_txn("[[processor]]\nname = \"s1\"\n");
-    assert_eq!(error(&src), "s.toml:11:1: processors are not supported yet by this build");
-    let src = with_txn("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"processor:s1\"\n");
-    assert_eq!(error(&src), "s.toml:14:10: processor targets are not supported yet by this build");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1325,7 +1345,8 @@ fn trigger_errors_name_what_was_wrong() {
         (
             "p1#3 processed",
             15,
-            "`p1#3 processed` can never happen: no [[consumer]] subscribes to topic `orders`, which p1 writes to",
+            "`p1#3 processed` can never happen: p1 writes to topic `orders`, which no [[consumer]] subscribes to \
+             and no [[processor]] reads",
         ),
         ("p1 polled 3", 13, "producer p1 has no `polled` events; producers count acked"),
         ("p1 committed 3", 13, "producer p1 has no `committed` events; producers count acked"),
@@ -1372,14 +1393,16 @@ fn target_errors_name_what_was_wrong() {
             "node1",
             10,
             "`target` must be \"broker:N\", \"leader:TOPIC/P\", \"producer:NAME\", \"consumer:NAME\", \
-             \"consumer:NAME/K\", \"coordinator:group:GROUP\" or \"coordinator:transaction:ID\", found \"node1\"",
+             \"consumer:NAME/K\", \"processor:NAME\", \"processor:NAME/K\", \"coordinator:group:GROUP\" or \
+             \"coordinator:transaction:ID\", found \"node1\"",
         ),
         (
             "coordinator:transaction:tx",
             35,
-            "`tx` is the transactional.id of no producer (no [[producer]] sets \"transactional.id\")",
+            "`tx` is the transactional.id of no producer or exactly_once_v2 processor (no [[producer]] sets \
+             \"transactional.id\" and no [[processor]] runs exactly_once_v2)",
         ),
-        ("processor:s1/0", 10, "processor targets are not supported yet by this build"),
+        ("processor:s1/0", 21, "`s1` names no client (the file declares no [[processor]])"),
     ];
     for &(target, col, message) in cases {
         let src = with_base(&format!("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"{target}\"\n"));
@@ -1861,7 +1884,7 @@ fn consumer_target_errors_name_what_was_wrong() {
             23,
             "`consumer:c1/K` needs an instance number, found \"x\": consumer `c1` runs 2 instances, 0 to 1",
         ),
-        ("coordinator:group:g2", 29, "group `g2` is the group of no consumer; did you mean `g1`?"),
+        ("coordinator:group:g2", 29, "group `g2` is the group of no consumer or processor; did you mean `g1`?"),
         ("coordinator:group:", 29, "`coordinator:group:GROUP` needs a group id after `group:`"),
         (
             "coordinator:grop:g1",
@@ -1871,7 +1894,8 @@ fn consumer_target_errors_name_what_was_wrong() {
         (
             "coordinator:transaction:g1",
             35,
-            "`g1` is the transactional.id of no producer (no [[producer]] sets \"transactional.id\")",
+            "`g1` is the transactional.id of no producer or exactly_once_v2 processor (no [[producer]] sets \
+             \"transactional.id\" and no [[processor]] runs exactly_once_v2)",
         ),
         ("consumr:c1", 10, "unknown target kind `consumr`; did you mean `consumer`?"),
     ];
@@ -1892,7 +1916,8 @@ fn consumer_target_errors_name_what_was_wrong() {
         ("consumer:c1", "s.toml:12:20: `c1` names no client (the file declares no [[consumer]])"),
         (
             "coordinator:group:g1",
-            "s.toml:12:29: group `g1` is the group of no consumer (the file declares no [[consumer]])",
+            "s.toml:12:29: group `g1` is the group of no consumer or processor (the file declares no [[consumer]] \
+             or [[processor]])",
         ),
     ] {
         let src = with_base(&format!("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"{target}\"\n"));
@@ -1922,8 +1947,8 @@ fn a_record_processed_trigger_needs_a_consumer_of_the_producers_topic() {
                      [[fault]]\nafter = \"p1#5 processed\"\naction = \"crash\"\ntarget = \"broker:1\"\n";
     assert_eq!(
         error(elsewhere),
-        "s.toml:15:15: `p1#5 processed` can never happen: no [[consumer]] subscribes to topic `orders`, which \
-         p1 writes to"
+        "s.toml:15:15: `p1#5 processed` can never happen: p1 writes to topic `orders`, which no [[consumer]] \
+         subscribes to and no [[processor]] reads"
     );
     let both = elsewhere.replace("[\"other\"]", "[\"other\", \"orders\"]");
     assert_eq!(load(&both).faults[0].trigger, Trigger::Record { producer: 0, index: 5, event: RecordEvent::Processed });
@@ -1951,7 +1976,695 @@ fn consumer_trigger_errors_name_what_was_wrong() {
         assert_error(&src, 14, col, message);
     }
     let none = "name = \"t\"\n[[fault]]\nafter = \"c1 polled 1\"\naction = \"crash\"\ntarget = \"broker:1\"\n";
-    assert_eq!(error(none), "s.toml:3:10: `c1` names no client (the file declares no [[producer]] or [[consumer]])");
+    assert_eq!(
+        error(none),
+        "s.toml:3:10: `c1` names no client (the file declares no [[producer]], [[consumer]] or [[processor]])"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processors
+
+/// `BASE` plus topic `shipments` (lines 9 and 10) and processor `s1` of group `app` from `orders`
+/// to `shipments` (lines 11 to 15), then `rest` from line 16.
+fn with_processor(rest: &str) -> String {
+    with_base(&format!(
+        "[[topic]]\nname = \"shipments\"\n[[processor]]\nname = \"s1\"\ngroup = \"app\"\ninput = \"orders\"\n\
+         output = \"shipments\"\n{rest}"
+    ))
+}
+
+/// Processor `s1` with `lines` added to its table (from line 16).
+fn processor(lines: &str) -> Result<ProcessorSpec, ScenarioError> {
+    parse_str(&with_processor(lines), "s.toml").map(|s| s.processors[0].clone())
+}
+
+/// Processor `s1` with a `[processor.config]` (line 16) holding `lines` (from line 17).
+fn processor_config(lines: &str) -> Result<ProcessorConfig, ScenarioError> {
+    processor(&format!("[processor.config]\n{lines}")).map(|p| p.config)
+}
+
+/// `with_processor`, s1 exactly-once with 2 instances (lines 16 to 18), then `rest` from line 19.
+fn with_eos_processor(rest: &str) -> String {
+    with_processor(&format!(
+        "instances = 2\n[processor.config]\n\"processing.guarantee\" = \"exactly_once_v2\"\n{rest}"
+    ))
+}
+
+/// A file with two processors (one exactly-once), their targets, triggers and a nemesis.
+const PROCESSOR_EXAMPLE: &str = r#"name = "processors"
+[cluster.config]
+"transaction.max.timeout.ms" = 60000
+[[topic]]
+name = "orders"
+partitions = 2
+[[topic]]
+name = "shipments"
+[[topic]]
+name = "audit"
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 100
+[[consumer]]
+name = "c1"
+group = "g1"
+topics = ["shipments"]
+[[processor]]
+name = "s1"
+group = "app"
+input = "orders"
+output = "shipments"
+instances = 2
+[processor.config]
+"processing.guarantee" = "exactly_once_v2"
+"transaction.timeout.ms" = 20000
+[[processor]]
+name = "s2"
+group = "audit-app"
+input = "orders"
+output = "audit"
+processing_ms = 2
+[processor.config]
+"commit.interval.ms" = 1000
+[[fault]]
+after = "s1 txn-committed 3"
+action = "crash"
+target = "processor:s1/1"
+restart_after_ms = 500
+[[fault]]
+after = "s2 committed 1"
+action = "crash"
+target = "coordinator:transaction:app-s1-0"
+[[fault]]
+after = "p1#5 processed"
+action = "pause"
+target = "processor:s2"
+duration_ms = 100
+[[fault]]
+at_ms = 10
+action = "crash"
+target = "coordinator:group:app"
+[nemesis]
+targets = ["brokers", "processors"]
+"#;
+
+#[test]
+fn a_processor_table_loads_with_streams_defaults_for_its_guarantee() {
+    let p = processor("").unwrap();
+    assert_eq!(
+        p,
+        ProcessorSpec {
+            name: "s1".into(),
+            group: "app".into(),
+            input: "orders".into(),
+            output: "shipments".into(),
+            instances: 1,
+            processing_ms: 0,
+            poll_timeout_ms: 100,
+            config: ProcessorConfig {
+                processing_guarantee: ProcessingGuarantee::AtLeastOnce,
+                commit_interval_ms: 30_000,
+                transaction_timeout_ms: 10_000,
+                linger_ms: 100,
+                max_poll_records: 1_000,
+                session_timeout_ms: 45_000,
+                heartbeat_interval_ms: 3_000,
+                max_poll_interval_ms: 300_000,
+                request_timeout_ms: 30_000,
+            },
+        }
+    );
+    let alos = processor_config("\"processing.guarantee\" = \"at_least_once\"\n").unwrap();
+    assert_eq!(alos, ProcessorConfig::new(ProcessingGuarantee::AtLeastOnce));
+    assert_eq!(alos.commit_interval_ms, 30_000);
+    let eos = processor_config("\"processing.guarantee\" = \"exactly_once_v2\"\n").unwrap();
+    assert_eq!(eos, ProcessorConfig::new(ProcessingGuarantee::ExactlyOnceV2));
+    assert_eq!(eos.commit_interval_ms, 100);
+    // An empty [processor.config] is the same as none.
+    assert_eq!(processor_config("").unwrap(), ProcessorConfig::default());
+}
+
+#[test]
+fn every_processor_key_and_config_is_read() {
+    // Every value differs from its default, so a key that was not read would show.
+    let s = load(
+        r#"name = "t"
+[cluster.config]
+"transaction.max.timeout.ms" = 60000
+[[topic]]
+name = "in"
+[[topic]]
+name = "out"
+[[processor]]
+name = "s9"
+group = "app9"
+input = "in"
+output = "out"
+instances = 3
+processing_ms = 7
+poll_timeout_ms = 250
+[processor.config]
+"processing.guarantee" = "exactly_once_v2"
+"commit.interval.ms" = 1500
+"transaction.timeout.ms" = 20000
+"linger.ms" = 0
+"max.poll.records" = 50
+"session.timeout.ms" = 10000
+"heartbeat.interval.ms" = 2500
+"max.poll.interval.ms" = 60000
+"request.timeout.ms" = 15000
+"#,
+    );
+    assert_eq!(
+        s.processors,
+        vec![ProcessorSpec {
+            name: "s9".into(),
+            group: "app9".into(),
+            input: "in".into(),
+            output: "out".into(),
+            instances: 3,
+            processing_ms: 7,
+            poll_timeout_ms: 250,
+            config: ProcessorConfig {
+                processing_guarantee: ProcessingGuarantee::ExactlyOnceV2,
+                commit_interval_ms: 1_500,
+                transaction_timeout_ms: 20_000,
+                linger_ms: 0,
+                max_poll_records: 50,
+                session_timeout_ms: 10_000,
+                heartbeat_interval_ms: 2_500,
+                max_poll_interval_ms: 60_000,
+                request_timeout_ms: 15_000,
+            },
+        }]
+    );
+    assert_eq!(s.processors[0].transactional_id(2), "app9-s9-2");
+}
+
+#[test]
+fn an_explicit_commit_interval_wins_over_the_guarantees_default() {
+    // Written after the guarantee, before it, or with the default guarantee: the written value wins.
+    for lines in [
+        "\"processing.guarantee\" = \"exactly_once_v2\"\n\"commit.interval.ms\" = 5000\n",
+        "\"commit.interval.ms\" = 5000\n\"processing.guarantee\" = \"exactly_once_v2\"\n",
+        "\"commit.interval.ms\" = 5000\n",
+        "\"processing.guarantee\" = \"at_least_once\"\n\"commit.interval.ms\" = 5000\n",
+    ] {
+        assert_eq!(processor_config(lines).unwrap().commit_interval_ms, 5_000, "{lines}");
+    }
+    let eos = processor_config("\"commit.interval.ms\" = 30000\n\"processing.guarantee\" = \"exactly_once_v2\"\n");
+    assert_eq!(eos.unwrap().commit_interval_ms, 30_000);
+    assert_eq!(processor_config("\"commit.interval.ms\" = 0\n").unwrap().commit_interval_ms, 0);
+}
+
+#[test]
+fn an_array_of_inline_processor_tables_is_accepted() {
+    let src = "name = \"t\"\nprocessor = [{ name = \"s1\", group = \"a\", input = \"i\", output = \"o\", \
+               config = { \"processing.guarantee\" = \"exactly_once_v2\" } }]\n\
+               [[topic]]\nname = \"i\"\n[[topic]]\nname = \"o\"\n";
+    let s = load(src);
+    assert_eq!(s.processors[0], ProcessorSpec::new("s1", "a", "i", "o", ProcessingGuarantee::ExactlyOnceV2));
+}
+
+#[test]
+fn a_processor_needs_a_name_a_group_an_input_and_an_output() {
+    let table = |lines: &str| with_base(&format!("[[topic]]\nname = \"out\"\n[[processor]]\n{lines}"));
+    for (lines, key) in [
+        ("group = \"g\"\ninput = \"orders\"\noutput = \"out\"\n", "name"),
+        ("name = \"s\"\ninput = \"orders\"\noutput = \"out\"\n", "group"),
+        ("name = \"s\"\ngroup = \"g\"\noutput = \"out\"\n", "input"),
+        ("name = \"s\"\ngroup = \"g\"\ninput = \"orders\"\n", "output"),
+    ] {
+        assert_eq!(error(&table(lines)), format!("s.toml:11:1: missing required key `{key}` in [[processor]]"));
+    }
+    assert_eq!(
+        error(&table("name = \"s\"\ngroup = \"\"\ninput = \"orders\"\noutput = \"out\"\n")),
+        "s.toml:13:9: `group` must not be empty (Kafka: The configured group.id should not be an empty \
+         string or whitespace.)"
+    );
+}
+
+#[test]
+fn processor_topics_must_be_declared_strings_and_differ() {
+    let table = |input: &str, output: &str| {
+        with_base(&format!(
+            "[[topic]]\nname = \"out\"\n[[processor]]\nname = \"s\"\ngroup = \"g\"\ninput = {input}\noutput = {output}\n"
+        ))
+    };
+    let cases: &[(&str, &str, usize, usize, &str)] = &[
+        ("\"ordrs\"", "\"out\"", 14, 9, "topic `ordrs` is not declared; did you mean `orders`?"),
+        ("\"orders\"", "\"ot\"", 15, 10, "topic `ot` is not declared; did you mean `out`?"),
+        ("[\"orders\"]", "\"out\"", 14, 9, "`input` must be a string, found an array"),
+        (
+            "\"orders\"",
+            "\"orders\"",
+            15,
+            10,
+            "`output` must differ from `input` (both `orders`): a processor does not read its own output",
+        ),
+    ];
+    for &(input, output, line, col, message) in cases {
+        assert_eq!(error(&table(input, output)), format!("s.toml:{line}:{col}: {message}"), "{input} {output}");
+    }
+}
+
+#[test]
+fn processor_chains_are_rejected_at_the_reading_processors_input() {
+    let second = "[[topic]]\nname = \"final\"\n[[processor]]\nname = \"s2\"\ngroup = \"app2\"\n\
+                  input = \"shipments\"\noutput = \"final\"\n";
+    assert_eq!(
+        error(&with_processor(second)),
+        "s.toml:21:9: topic `shipments` is the output of processor `s1` (line 15): processor chains are not \
+         supported yet"
+    );
+    // The reader written before the writer: still reported at the reader's input.
+    let src = "name = \"t\"\n[[topic]]\nname = \"a\"\n[[topic]]\nname = \"b\"\n[[topic]]\nname = \"c\"\n\
+               [[processor]]\nname = \"second\"\ngroup = \"g2\"\ninput = \"b\"\noutput = \"c\"\n\
+               [[processor]]\nname = \"first\"\ngroup = \"g1\"\ninput = \"a\"\noutput = \"b\"\n";
+    assert_eq!(
+        error(src),
+        "s.toml:11:9: topic `b` is the output of processor `first` (line 17): processor chains are not \
+         supported yet"
+    );
+    // Two processors may read one topic, and a consumer may read a processor's output.
+    let fan_out = with_processor(
+        "[[topic]]\nname = \"audit\"\n[[processor]]\nname = \"s2\"\ngroup = \"app2\"\ninput = \"orders\"\n\
+         output = \"audit\"\n[[consumer]]\nname = \"c1\"\ngroup = \"g1\"\ntopics = [\"shipments\"]\n",
+    );
+    assert_eq!(load(&fan_out).processors.len(), 2);
+}
+
+#[test]
+fn client_names_are_unique_across_producers_consumers_and_processors() {
+    let src = with_base("[[topic]]\nname = \"out\"\n[[processor]]\nname = \"p1\"\ngroup = \"g\"\n");
+    assert_eq!(error(&src), "s.toml:12:8: client name `p1` is already used by the producer at line 6");
+    let src = with_processor("[[consumer]]\nname = \"s1\"\ngroup = \"g1\"\ntopics = [\"orders\"]\n");
+    assert_eq!(error(&src), "s.toml:17:8: client name `s1` is already used by the processor at line 12");
+    let src = with_processor("[[processor]]\nname = \"s1\"\ngroup = \"app2\"\n");
+    assert_eq!(error(&src), "s.toml:17:8: client name `s1` is already used by the processor at line 12");
+    let src = with_base("[[topic]]\nname = \"out\"\n[[processor]]\nname = \"s#1\"\ngroup = \"g\"\n");
+    assert_error(&src, 12, 8, "client name \"s#1\" must not contain '#'");
+}
+
+#[test]
+fn a_processor_group_is_shared_with_no_consumer_and_no_other_processor() {
+    // The consumer written after the processor: the processor's group is still the one reported.
+    let src = with_processor("[[consumer]]\nname = \"c1\"\ngroup = \"app\"\ntopics = [\"orders\"]\n");
+    assert_eq!(
+        error(&src),
+        "s.toml:13:9: group `app` is already the group of consumer `c1`: a processor's group is its own \
+         (Kafka Streams' application.id), shared with no [[consumer]]"
+    );
+    let src = with_processor(
+        "[[topic]]\nname = \"audit\"\n[[processor]]\nname = \"s2\"\ngroup = \"app\"\ninput = \"orders\"\n\
+         output = \"audit\"\n",
+    );
+    assert_eq!(
+        error(&src),
+        "s.toml:20:9: group `app` is already the group of processor `s1` (line 13): each [[processor]] is \
+         one application with a group of its own (Kafka Streams' application.id); run more members with \
+         `instances`"
+    );
+}
+
+#[test]
+fn unknown_processor_keys_name_the_nearest_valid_key() {
+    assert_eq!(
+        error(&with_processor("instance = 2\n")),
+        "s.toml:16:1: unknown key `instance` in [[processor]]; did you mean `instances`?"
+    );
+    assert_eq!(
+        processor_config("\"commit.interval\" = 1\n").unwrap_err().to_string(),
+        "s.toml:17:1: unknown key `commit.interval` in [processor.config]; did you mean `commit.interval.ms`?"
+    );
+    assert_eq!(
+        processor_config("\"processing.guarantees\" = \"at_least_once\"\n").unwrap_err().to_string(),
+        "s.toml:17:1: unknown key `processing.guarantees` in [processor.config]; did you mean \
+         `processing.guarantee`?"
+    );
+    for key in ["application.id", "group.id"] {
+        assert_eq!(
+            processor_config(&format!("\"{key}\" = \"g\"\n")).unwrap_err().to_string(),
+            format!("s.toml:17:1: `{key}` is written as `group = \"...\"` in [[processor]], not here")
+        );
+    }
+    assert_error(
+        &with_processor("[processor.config]\nprocessing.guarantee = \"at_least_once\"\n"),
+        17,
+        1,
+        "write the key in quotes, \"processing.guarantee\" = ...",
+    );
+}
+
+#[test]
+fn processor_values_out_of_range_report_the_allowed_range() {
+    let table_cases: &[(&str, &str)] = &[
+        ("instances = 0", "`instances` must be from 1 to 64, found 0"),
+        ("instances = 65", "`instances` must be from 1 to 64, found 65"),
+        ("processing_ms = -1", "`processing_ms` must be at least 0, found -1"),
+        ("poll_timeout_ms = 0", "`poll_timeout_ms` must be at least 1, found 0"),
+        ("instances = \"2\"", "`instances` must be an integer, found a string (write 2 without quotes)"),
+    ];
+    for &(line, message) in table_cases {
+        let e = error(&with_processor(&format!("{line}\n")));
+        assert_eq!(e, format!("s.toml:16:{}: {message}", line.find(" = ").unwrap() + 4), "{line}");
+    }
+    let config_cases: &[(&str, &str)] = &[
+        ("\"commit.interval.ms\" = -1", "`commit.interval.ms` must be at least 0, found -1"),
+        ("\"linger.ms\" = -1", "`linger.ms` must be at least 0, found -1"),
+        ("\"max.poll.records\" = 0", "`max.poll.records` must be from 1 to 2147483647, found 0"),
+        ("\"session.timeout.ms\" = 0", "`session.timeout.ms` must be from 1 to 2147483647, found 0"),
+        ("\"heartbeat.interval.ms\" = 0", "`heartbeat.interval.ms` must be from 1 to 2147483647, found 0"),
+        ("\"max.poll.interval.ms\" = 0", "`max.poll.interval.ms` must be from 1 to 2147483647, found 0"),
+        ("\"request.timeout.ms\" = 2147483648", "`request.timeout.ms` must be from 1 to 2147483647, found 2147483648"),
+    ];
+    for &(line, message) in config_cases {
+        let e = processor_config(&format!("{line}\n")).unwrap_err();
+        assert_eq!(e.to_string(), format!("s.toml:17:{}: {message}", line.find(" = ").unwrap() + 4), "{line}");
+    }
+}
+
+#[test]
+fn the_processing_guarantee_is_one_of_the_two_kafka_4_spellings() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "\"exactly_once\"",
+            "`processing.guarantee` \"exactly_once\" was removed in Kafka Streams 4.0; use \"exactly_once_v2\" \
+             (or \"at_least_once\")",
+        ),
+        (
+            "\"exactly_once_beta\"",
+            "`processing.guarantee` \"exactly_once_beta\" was removed in Kafka Streams 4.0; use \
+             \"exactly_once_v2\" (or \"at_least_once\")",
+        ),
+        (
+            "\"at-least-once\"",
+            "`processing.guarantee` must be one of \"at_least_once\" or \"exactly_once_v2\", found \
+             \"at-least-once\"; did you mean \"at_least_once\"?",
+        ),
+        ("\"EXACTLY_ONCE_V2\"", "found \"EXACTLY_ONCE_V2\"; did you mean \"exactly_once_v2\"?"),
+        ("2", "`processing.guarantee` must be a string, found an integer"),
+    ];
+    for &(value, message) in cases {
+        let e = processor_config(&format!("\"processing.guarantee\" = {value}\n")).unwrap_err();
+        let e = e.to_string();
+        assert!(e.starts_with("s.toml:17:26: ") && e.contains(message), "{value}: got {e:?}");
+    }
+}
+
+#[test]
+fn processor_heartbeat_and_session_timeouts_follow_the_consumer_rules() {
+    let e = processor_config("\"heartbeat.interval.ms\" = 45000\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "s.toml:17:27: `heartbeat.interval.ms` (45000) must be below `session.timeout.ms` (45000) (Kafka: \
+         Heartbeat must be set lower than the session timeout)"
+    );
+    let e = processor_config("\"session.timeout.ms\" = 3000\n").unwrap_err();
+    assert_eq!((e.line, e.column), (17, 24));
+    let e = processor_config("\"session.timeout.ms\" = 5999\n\"heartbeat.interval.ms\" = 1000\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "s.toml:17:24: `session.timeout.ms` (5999) is outside the cluster's `group.min.session.timeout.ms` to \
+         `group.max.session.timeout.ms` (6000 to 1800000): Kafka's JoinGroup would fail with \
+         INVALID_SESSION_TIMEOUT"
+    );
+    // The default 45000 against a lowered maximum: at [processor.config], or at [[processor]].
+    let head = "name = \"t\"\n[cluster.config]\n\"group.max.session.timeout.ms\" = 30000\n[[topic]]\nname = \"a\"\n\
+                [[topic]]\nname = \"b\"\n[[processor]]\nname = \"s\"\ngroup = \"g\"\ninput = \"a\"\noutput = \"b\"\n";
+    assert_eq!(
+        error(head),
+        "s.toml:8:1: the default `session.timeout.ms` (45000) is outside the cluster's \
+         `group.min.session.timeout.ms` to `group.max.session.timeout.ms` (6000 to 30000): Kafka's JoinGroup \
+         would fail with INVALID_SESSION_TIMEOUT; set \"session.timeout.ms\" in [processor.config]"
+    );
+    assert_error(
+        &format!("{head}[processor.config]\n\"linger.ms\" = 5\n"),
+        13,
+        1,
+        "the default `session.timeout.ms` (45000) is outside",
+    );
+    let ok = load(&format!("{head}[processor.config]\n\"session.timeout.ms\" = 30000\n"));
+    assert_eq!(ok.processors[0].config.session_timeout_ms, 30_000);
+}
+
+#[test]
+fn an_exactly_once_processors_transaction_timeout_lies_within_the_clusters_maximum() {
+    let e = error(&with_eos_processor("\"transaction.timeout.ms\" = 900001\n"));
+    assert_eq!(
+        e,
+        "s.toml:19:28: `transaction.timeout.ms` must be from 1 to the cluster's `transaction.max.timeout.ms` \
+         (900000), found 900001: Kafka's InitProducerId would fail with INVALID_TRANSACTION_TIMEOUT"
+    );
+    assert_error(&with_eos_processor("\"transaction.timeout.ms\" = 0\n"), 19, 28, "found 0");
+    assert_error(&with_eos_processor("\"transaction.timeout.ms\" = \"5\"\n"), 19, 28, "must be an integer");
+    let s = load(&with_eos_processor("\"transaction.timeout.ms\" = 900000\n"));
+    assert_eq!(s.processors[0].config.transaction_timeout_ms, 900_000);
+    // Streams' default 10000 against a lowered maximum: reported at [processor.config].
+    let low = "name = \"t\"\n[cluster.config]\n\"transaction.max.timeout.ms\" = 5000\n[[topic]]\nname = \"a\"\n\
+               [[topic]]\nname = \"b\"\n[[processor]]\nname = \"s\"\ngroup = \"g\"\ninput = \"a\"\noutput = \"b\"\n\
+               [processor.config]\n\"processing.guarantee\" = \"exactly_once_v2\"\n";
+    assert_eq!(
+        error(low),
+        "s.toml:13:1: the default `transaction.timeout.ms` (10000) is above the cluster's \
+         `transaction.max.timeout.ms` (5000): Kafka's InitProducerId would fail with \
+         INVALID_TRANSACTION_TIMEOUT; set \"transaction.timeout.ms\" in [processor.config]"
+    );
+    assert_eq!(
+        load(&format!("{low}\"transaction.timeout.ms\" = 5000\n")).processors[0].config.transaction_timeout_ms,
+        5_000
+    );
+    // Under at_least_once there is no transaction to time out.
+    assert_eq!(
+        processor_config("\"transaction.timeout.ms\" = 5000\n").unwrap_err().to_string(),
+        "s.toml:17:1: `transaction.timeout.ms` applies to exactly_once_v2 processors; under at_least_once the \
+         processor runs no transactions"
+    );
+    let lowered_alos = low.replace("exactly_once_v2", "at_least_once");
+    assert_eq!(load(&lowered_alos).processors[0].config.transaction_timeout_ms, 10_000);
+}
+
+#[test]
+fn an_exactly_once_processors_transactional_ids_clash_with_no_one() {
+    let src = with_base(
+        "[producer.config]\n\"transactional.id\" = \"app-s1-1\"\n[[topic]]\nname = \"out\"\n[[processor]]\n\
+         name = \"s1\"\ngroup = \"app\"\ninput = \"orders\"\noutput = \"out\"\ninstances = 2\n[processor.config]\n\
+         \"processing.guarantee\" = \"exactly_once_v2\"\n",
+    );
+    assert_eq!(
+        error(&src),
+        "s.toml:14:8: the transactional id of instance 1 of processor `s1` is `app-s1-1` (GROUP-NAME-K), which \
+         is the \"transactional.id\" of producer `p1`: the two would fence each other"
+    );
+    // At at_least_once the processor has no transactional id to clash.
+    assert_eq!(load(&src.replace("exactly_once_v2", "at_least_once")).processors.len(), 1);
+    let two = |guarantee: &str| {
+        format!(
+            "name = \"t\"\n[[topic]]\nname = \"i\"\n[[topic]]\nname = \"o\"\n[[topic]]\nname = \"o2\"\n\
+             [[processor]]\nname = \"c\"\ngroup = \"a-b\"\ninput = \"i\"\noutput = \"o\"\n[processor.config]\n\
+             \"processing.guarantee\" = \"exactly_once_v2\"\n\
+             [[processor]]\nname = \"b-c\"\ngroup = \"a\"\ninput = \"i\"\noutput = \"o2\"\n[processor.config]\n\
+             \"processing.guarantee\" = \"{guarantee}\"\n"
+        )
+    };
+    assert_eq!(
+        error(&two("exactly_once_v2")),
+        "s.toml:16:8: the transactional id of instance 0 of processor `b-c` is `a-b-c-0` (GROUP-NAME-K), which \
+         is also the id of processor `c` (line 9): the two would fence each other"
+    );
+    assert_eq!(load(&two("at_least_once")).processors.len(), 2);
+}
+
+#[test]
+fn processor_and_coordinator_targets_parse() {
+    let target = |t: &str| {
+        let src = with_eos_processor(&format!("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"{t}\"\n"));
+        load(&src).faults[0].target.clone()
+    };
+    assert_eq!(target("processor:s1"), Target::Processor { processor: 0, instance: None });
+    assert_eq!(target("processor:s1/0"), Target::Processor { processor: 0, instance: Some(0) });
+    assert_eq!(target("processor:s1/1"), Target::Processor { processor: 0, instance: Some(1) });
+    assert_eq!(target("coordinator:group:app"), Target::GroupCoordinator("app".into()));
+    assert_eq!(target("coordinator:transaction:app-s1-0"), Target::TxnCoordinator("app-s1-0".into()));
+    assert_eq!(target("coordinator:transaction:app-s1-1"), Target::TxnCoordinator("app-s1-1".into()));
+    // An at_least_once processor's group has a coordinator too; pause and isolate apply to it.
+    let src = with_processor(
+        "[[fault]]\nat_ms = 1\naction = \"power-loss\"\ntarget = \"coordinator:group:app\"\n\
+         [[fault]]\nat_ms = 2\naction = \"pause\"\ntarget = \"processor:s1/0\"\nduration_ms = 5\n\
+         [[fault]]\nat_ms = 3\naction = \"isolate\"\ntarget = \"processor:s1\"\nduration_ms = 5\n",
+    );
+    let targets: Vec<_> = load(&src).faults.iter().map(|f| f.target.clone()).collect();
+    assert_eq!(
+        targets,
+        vec![
+            Target::GroupCoordinator("app".into()),
+            Target::Processor { processor: 0, instance: Some(0) },
+            Target::Processor { processor: 0, instance: None },
+        ]
+    );
+}
+
+#[test]
+fn processor_target_errors_name_what_was_wrong() {
+    let cases: &[(&str, usize, &str)] = &[
+        ("processor:s2", 21, "`s2` names no client; did you mean `s1`?"),
+        ("processor:p1", 21, "`p1` is a producer, not a processor"),
+        ("consumer:s1", 20, "`s1` is a processor, not a consumer"),
+        ("producer:s1", 20, "`s1` is a processor, not a producer"),
+        ("processor:", 21, "`processor:NAME` needs a processor name after the colon"),
+        ("processor:/1", 21, "`processor:NAME` needs a processor name after the colon"),
+        ("processor:s1/2", 24, "instance 2 does not exist: processor `s1` runs 2 instances, 0 to 1"),
+        (
+            "processor:s1/x",
+            24,
+            "`processor:s1/K` needs an instance number, found \"x\": processor `s1` runs 2 instances, 0 to 1",
+        ),
+        ("coordinator:group:ap", 29, "group `ap` is the group of no consumer or processor; did you mean `app`?"),
+        (
+            "coordinator:transaction:app-s1-2",
+            35,
+            "`app-s1-2` is the transactional.id of no producer or exactly_once_v2 processor; did you mean \
+             `app-s1-0`?",
+        ),
+        ("procesor:s1", 10, "unknown target kind `procesor`; did you mean `processor`?"),
+    ];
+    for &(target, col, message) in cases {
+        let src = with_eos_processor(&format!("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"{target}\"\n"));
+        assert_eq!(error(&src), format!("s.toml:22:{col}: {message}"), "{target}");
+    }
+    let one = with_processor("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"processor:s1/1\"\n");
+    assert_eq!(error(&one), "s.toml:19:24: instance 1 does not exist: processor `s1` runs 1 instance, 0");
+    let alos =
+        with_processor("[[fault]]\nat_ms = 1\naction = \"crash\"\ntarget = \"coordinator:transaction:app-s1-0\"\n");
+    assert_eq!(
+        error(&alos),
+        "s.toml:19:35: `app-s1-0` would be the transactional id of instance 0 of processor `s1`, but it runs \
+         at_least_once, which uses no transactions"
+    );
+    let power = with_processor("[[fault]]\nat_ms = 1\naction = \"power-loss\"\ntarget = \"processor:s1\"\n");
+    assert_eq!(
+        error(&power),
+        "s.toml:19:10: power-loss applies to brokers (broker:N, leader:TOPIC/P, coordinator:group:GROUP or \
+         coordinator:transaction:ID), not to a processor"
+    );
+}
+
+#[test]
+fn processor_triggers_count_polls_processed_records_commits_and_transactions() {
+    let all = [
+        ("polled", ClientEvent::Polled),
+        ("processed", ClientEvent::Processed),
+        ("committed", ClientEvent::Committed),
+        ("txn-committed", ClientEvent::TxnCommitted),
+        ("txn-aborted", ClientEvent::TxnAborted),
+    ];
+    for (word, event) in all {
+        let src = with_eos_processor(&format!(
+            "[[fault]]\nafter = \"s1 {word} 3\"\naction = \"crash\"\ntarget = \"processor:s1/1\"\n"
+        ));
+        assert_eq!(load(&src).faults[0].trigger, Trigger::Client { client: ClientRef::Processor(0), event, n: 3 });
+    }
+    for (word, event) in &all[..3] {
+        let src =
+            with_processor(&format!("[[fault]]\nafter = \"s1 {word} 2\"\naction = \"crash\"\ntarget = \"broker:1\"\n"));
+        assert_eq!(
+            load(&src).faults[0].trigger,
+            Trigger::Client { client: ClientRef::Processor(0), event: *event, n: 2 }
+        );
+    }
+}
+
+#[test]
+fn processor_trigger_errors_name_what_was_wrong() {
+    let alos: &[(&str, usize, &str)] = &[
+        (
+            "s1 txn-committed 1",
+            13,
+            "processor s1 has no `txn-committed` events: it runs at_least_once, so it runs no transactions \
+             (\"processing.guarantee\" = \"exactly_once_v2\" does)",
+        ),
+        (
+            "s1 txn-aborted 1",
+            13,
+            "processor s1 has no `txn-aborted` events: it runs at_least_once, so it runs no transactions",
+        ),
+        (
+            "s1 acked 1",
+            13,
+            "processor s1 has no `acked` events; at_least_once processors count polled, processed and committed",
+        ),
+        ("s2 polled 1", 10, "`s2` names no client; did you mean `s1`?"),
+        ("s1#3 acked", 10, "`s1` is a processor, not a producer"),
+        ("s1 polled 0", 20, "the count N in \"CLIENT EVENT N\" must be at least 1, found \"0\""),
+    ];
+    for &(after, col, message) in alos {
+        let src =
+            with_processor(&format!("[[fault]]\nafter = \"{after}\"\naction = \"crash\"\ntarget = \"broker:1\"\n"));
+        assert_error(&src, 17, col, message);
+    }
+    let src = with_eos_processor("[[fault]]\nafter = \"s1 acked 1\"\naction = \"crash\"\ntarget = \"broker:1\"\n");
+    assert_eq!(
+        error(&src),
+        "s.toml:20:13: processor s1 has no `acked` events; exactly_once_v2 processors count polled, processed, \
+         committed, txn-committed and txn-aborted"
+    );
+}
+
+#[test]
+fn a_record_processed_trigger_is_allowed_when_a_processor_reads_the_producers_topic() {
+    let src = with_processor("[[fault]]\nafter = \"p1#5 processed\"\naction = \"crash\"\ntarget = \"processor:s1\"\n");
+    assert_eq!(load(&src).faults[0].trigger, Trigger::Record { producer: 0, index: 5, event: RecordEvent::Processed });
+    // A processor reading another topic does not make it possible.
+    let src = with_base(
+        "[[topic]]\nname = \"a\"\n[[topic]]\nname = \"b\"\n[[processor]]\nname = \"s1\"\ngroup = \"app\"\n\
+         input = \"a\"\noutput = \"b\"\n[[fault]]\nafter = \"p1#5 processed\"\naction = \"crash\"\ntarget = \"broker:1\"\n",
+    );
+    assert_eq!(
+        error(&src),
+        "s.toml:19:15: `p1#5 processed` can never happen: p1 writes to topic `orders`, which no [[consumer]] \
+         subscribes to and no [[processor]] reads"
+    );
+}
+
+#[test]
+fn the_nemesis_may_target_processors_when_the_file_declares_some() {
+    let s = load(&with_processor("[nemesis]\ntargets = [\"processors\", \"brokers\"]\n"));
+    assert_eq!(s.nemesis.unwrap().targets, vec![TargetClass::Processors, TargetClass::Brokers]);
+    assert_eq!(
+        error(&with_consumer("[nemesis]\ntargets = [\"consumers\", \"processors\"]\n")),
+        "s.toml:14:25: the nemesis `targets` lists \"processors\", but the file declares no [[processor]]"
+    );
+    assert_error(&with_processor("[nemesis]\ntargets = [\"processor\"]\n"), 17, 12, "did you mean \"processors\"?");
+}
+
+#[test]
+fn the_processor_example_loads_with_every_processor_target_and_trigger() {
+    let s = load(PROCESSOR_EXAMPLE);
+    assert_eq!(s.processors.len(), 2);
+    assert_eq!(s.processors[0].config.processing_guarantee, ProcessingGuarantee::ExactlyOnceV2);
+    assert_eq!(s.processors[1].config.commit_interval_ms, 1_000);
+    let got: Vec<(Trigger, Target)> = s.faults.iter().map(|f| (f.trigger.clone(), f.target.clone())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                Trigger::Client { client: ClientRef::Processor(0), event: ClientEvent::TxnCommitted, n: 3 },
+                Target::Processor { processor: 0, instance: Some(1) },
+            ),
+            (
+                Trigger::Client { client: ClientRef::Processor(1), event: ClientEvent::Committed, n: 1 },
+                Target::TxnCoordinator("app-s1-0".into()),
+            ),
+            (
+                Trigger::Record { producer: 0, index: 5, event: RecordEvent::Processed },
+                Target::Processor { processor: 1, instance: None },
+            ),
+            (Trigger::AtMs(10), Target::GroupCoordinator("app".into())),
+        ]
+    );
+    assert_eq!(s.nemesis.unwrap().targets, vec![TargetClass::Brokers, TargetClass::Processors]);
+    assert_consistent(&load(PROCESSOR_EXAMPLE));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1996,7 +2709,12 @@ safe_power_loss = true
 #[test]
 fn nemesis_errors_name_what_was_wrong() {
     let cases: &[(&str, usize, usize, &str)] = &[
-        ("targets = [\"brokers\", \"processors\"]", 3, 23, "processors are not supported yet by this build"),
+        (
+            "targets = [\"brokers\", \"processors\"]",
+            3,
+            23,
+            "the nemesis `targets` lists \"processors\", but the file declares no [[processor]]",
+        ),
         ("targets = [\"broker\"]", 3, 12, "did you mean \"brokers\"?"),
         ("actions = []", 3, 11, "`actions` must not be empty"),
         ("actions = [\"crash\", \"explode\"]", 3, 21, "found \"explode\"; did you mean"),
@@ -2146,11 +2864,47 @@ fn assert_consistent(s: &Scenario) {
         assert!(c.config.heartbeat_interval_ms < c.config.session_timeout_ms);
         assert!((min..=max).contains(&c.config.session_timeout_ms));
     }
-    let mut names: Vec<&str> =
-        s.producers.iter().map(|p| p.name.as_str()).chain(s.consumers.iter().map(|c| c.name.as_str())).collect();
+    let eos = |p: &ProcessorSpec| p.config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2;
+    let mut txn_ids: Vec<String> = Vec::new();
+    for p in &s.processors {
+        assert!(s.topics.iter().any(|t| t.name == p.input) && s.topics.iter().any(|t| t.name == p.output));
+        assert_ne!(p.input, p.output);
+        assert!(!s.processors.iter().any(|q| q.output == p.input), "no processor chains");
+        assert!(!s.consumers.iter().any(|c| c.group == p.group));
+        assert_eq!(s.processors.iter().filter(|q| q.group == p.group).count(), 1);
+        assert!(!p.group.trim().is_empty());
+        assert!((1..=64).contains(&p.instances) && p.poll_timeout_ms >= 1 && p.config.max_poll_records >= 1);
+        assert!(p.config.heartbeat_interval_ms < p.config.session_timeout_ms);
+        assert!((min..=max).contains(&p.config.session_timeout_ms));
+        if eos(p) {
+            let txn_max = s.cluster.config.transaction_max_timeout_ms;
+            assert!((1..=txn_max).contains(&p.config.transaction_timeout_ms));
+            for k in 0..p.instances {
+                let id = p.transactional_id(k);
+                assert!(!s.producers.iter().any(|q| q.config.transactional_id.as_ref() == Some(&id)));
+                assert!(!txn_ids.contains(&id));
+                txn_ids.push(id);
+            }
+        } else {
+            assert_eq!(p.config.transaction_timeout_ms, 10_000);
+        }
+    }
+    let mut names: Vec<&str> = s
+        .producers
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(s.consumers.iter().map(|c| c.name.as_str()))
+        .chain(s.processors.iter().map(|p| p.name.as_str()))
+        .collect();
     names.sort_unstable();
     assert!(names.windows(2).all(|w| w[0] != w[1]), "client names are unique: {names:?}");
+    if let Some(n) = &s.nemesis {
+        assert!(!n.targets.contains(&TargetClass::Processors) || !s.processors.is_empty());
+    }
     for f in &s.faults {
+        if f.action == FaultAction::PowerLoss {
+            assert!(!matches!(f.target, Target::Producer(_) | Target::Consumer { .. } | Target::Processor { .. }));
+        }
         match &f.target {
             Target::Broker(b) => assert!((1..=s.cluster.brokers).contains(b)),
             Target::Leader { topic, partition } => {
@@ -2162,10 +2916,12 @@ fn assert_consistent(s: &Scenario) {
                 assert!(*consumer < s.consumers.len());
                 assert!(instance.is_none_or(|k| k < s.consumers[*consumer].instances));
             }
-            Target::GroupCoordinator(g) => assert!(s.consumers.iter().any(|c| &c.group == g)),
-            Target::TxnCoordinator(id) => {
-                assert!(s.producers.iter().any(|p| p.config.transactional_id.as_ref() == Some(id)))
+            Target::GroupCoordinator(g) => {
+                assert!(s.consumers.iter().any(|c| &c.group == g) || s.processors.iter().any(|p| &p.group == g))
             }
+            Target::TxnCoordinator(id) => assert!(
+                s.producers.iter().any(|p| p.config.transactional_id.as_ref() == Some(id)) || txn_ids.contains(id)
+            ),
             Target::Processor { processor, instance } => {
                 assert!(*processor < s.processors.len());
                 assert!(instance.is_none_or(|k| k < s.processors[*processor].instances));
@@ -2176,7 +2932,9 @@ fn assert_consistent(s: &Scenario) {
             Trigger::Record { producer, index, event } => {
                 assert!(index < s.producers[producer].records);
                 let topic = &s.producers[producer].topic;
-                assert!(event != RecordEvent::Processed || s.consumers.iter().any(|c| c.topics.contains(topic)));
+                let read = s.consumers.iter().any(|c| c.topics.contains(topic))
+                    || s.processors.iter().any(|p| &p.input == topic);
+                assert!(event != RecordEvent::Processed || read);
             }
             Trigger::Client { client: ClientRef::Producer(producer), n, event } => {
                 assert!(producer < s.producers.len() && n >= 1);
@@ -2193,7 +2951,11 @@ fn assert_consistent(s: &Scenario) {
             }
             Trigger::Client { client: ClientRef::Processor(c), n, event } => {
                 assert!(c < s.processors.len() && n >= 1);
-                assert!(event != ClientEvent::Acked);
+                match event {
+                    ClientEvent::Polled | ClientEvent::Processed | ClientEvent::Committed => {}
+                    ClientEvent::TxnCommitted | ClientEvent::TxnAborted => assert!(eos(&s.processors[c])),
+                    ClientEvent::Acked => panic!("a processor trigger on acked"),
+                }
             }
         }
     }
@@ -2212,7 +2974,13 @@ fn check_no_panic(src: &str) {
 
 #[test]
 fn every_truncation_of_the_contract_example_is_handled_without_panicking() {
-    for src in [CONTRACT_EXAMPLE.to_string(), contract_example_without_processor(), TXN_EXAMPLE.to_string()] {
+    for src in [
+        CONTRACT_EXAMPLE.to_string(),
+        contract_example_without_processor(),
+        contract_example_with_shipments(),
+        TXN_EXAMPLE.to_string(),
+        PROCESSOR_EXAMPLE.to_string(),
+    ] {
         for (i, _) in src.char_indices() {
             check_no_panic(&src[..i]);
         }
@@ -2296,6 +3064,23 @@ const JUNK: &[&str] = &[
     "{}",
     "{ a = 1 }",
     "1979-05-27T07:32:00Z",
+    "\"processor:s1/1\"",
+    "\"processor:s1/2\"",
+    "\"processor:c1\"",
+    "\"s1 txn-committed 1\"",
+    "\"s2 txn-aborted 1\"",
+    "\"s1 acked 1\"",
+    "\"exactly_once\"",
+    "\"exactly_once_v2\"",
+    "\"at_least_once\"",
+    "\"orders\"",
+    "\"shipments\"",
+    "\"app\"",
+    "\"g1\"",
+    "\"coordinator:transaction:app-s1-1\"",
+    "\"coordinator:group:app\"",
+    "[\"processors\"]",
+    "10001",
 ];
 
 proptest! {
@@ -2320,9 +3105,13 @@ proptest! {
     fn replacing_any_value_of_the_example_with_junk_never_panics(
         line in 0usize..100,
         junk in proptest::sample::select(JUNK),
-        transactional in any::<bool>(),
+        example in 0usize..3,
     ) {
-        let src = if transactional { TXN_EXAMPLE.to_string() } else { contract_example_without_processor() };
+        let src = match example {
+            0 => TXN_EXAMPLE.to_string(),
+            1 => contract_example_with_shipments(),
+            _ => PROCESSOR_EXAMPLE.to_string(),
+        };
         let lines: Vec<&str> = src.lines().collect();
         let line = line % lines.len();
         let mutated: Vec<String> = lines
@@ -2340,8 +3129,9 @@ proptest! {
     fn splicing_random_text_into_the_example_never_panics(
         at in 0usize..2000,
         text in "[ -~\n]{0,12}",
+        processors in any::<bool>(),
     ) {
-        let src = contract_example_without_processor();
+        let src = if processors { PROCESSOR_EXAMPLE.to_string() } else { contract_example_without_processor() };
         let mut at = at % (src.len() + 1);
         while !src.is_char_boundary(at) {
             at -= 1;

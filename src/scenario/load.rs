@@ -5,6 +5,7 @@
 //! check reports the position of the offending key or value. Unknown keys get the nearest valid
 //! key by edit distance.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use thiserror::Error;
@@ -13,7 +14,8 @@ use toml_edit::{ImDocument, Item, TableLike, Value};
 use super::model::{
     Acks, Bound, BrokerConfig, ClientEvent, ClientRef, ClusterSpec, CommitMode, ConsumerConfig, ConsumerSpec,
     Expectation, FaultAction, FaultSpec, IsolationLevel, NemesisSpec, NetworkSpec, OffsetReset, OnRestart,
-    ProducerConfig, ProducerSpec, RecordEvent, Scenario, Target, TargetClass, TopicSpec, Trigger,
+    ProcessingGuarantee, ProcessorConfig, ProcessorSpec, ProducerConfig, ProducerSpec, RecordEvent, Scenario, Target,
+    TargetClass, TopicSpec, Trigger,
 };
 use crate::report::Anomalies;
 
@@ -197,6 +199,19 @@ const CONSUMER_CONFIG_KEYS: &[&str] = &[
     "fetch.max.wait.ms",
     "retry.backoff.ms",
 ];
+const PROCESSOR_KEYS: &[&str] =
+    &["name", "group", "input", "output", "instances", "processing_ms", "poll_timeout_ms", "config"];
+const PROCESSOR_CONFIG_KEYS: &[&str] = &[
+    "processing.guarantee",
+    "commit.interval.ms",
+    "transaction.timeout.ms",
+    "linger.ms",
+    "max.poll.records",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "request.timeout.ms",
+];
 const FAULT_KEYS: &[&str] = &["at_ms", "after", "action", "target", "restart_after_ms", "duration_ms"];
 const NEMESIS_KEYS: &[&str] =
     &["actions", "targets", "interval_ms", "start_ms", "stop_ms", "restart_after_ms", "duration_ms", "safe_power_loss"];
@@ -240,13 +255,17 @@ const OFFSET_RESETS: &[(&str, OffsetReset)] =
     &[("earliest", OffsetReset::Earliest), ("latest", OffsetReset::Latest), ("none", OffsetReset::None)];
 const ISOLATION_LEVELS: &[(&str, IsolationLevel)] =
     &[("read_uncommitted", IsolationLevel::ReadUncommitted), ("read_committed", IsolationLevel::ReadCommitted)];
+const GUARANTEES: &[(&str, ProcessingGuarantee)] =
+    &[("at_least_once", ProcessingGuarantee::AtLeastOnce), ("exactly_once_v2", ProcessingGuarantee::ExactlyOnceV2)];
+/// `processing.guarantee` values Kafka Streams 4.0 removed.
+const REMOVED_GUARANTEES: &[&str] = &["exactly_once", "exactly_once_beta"];
 const COORDINATOR_KINDS: &[(&str, bool)] = &[("group", true), ("transaction", false)];
 
 /// Java `int` bound of Kafka's INT-typed configs.
 const INT_MAX: i64 = i32::MAX as i64;
 /// Java `short` bound of Kafka's SHORT-typed configs.
 const SHORT_MAX: i64 = i16::MAX as i64;
-/// Most members one `[[consumer]]` may run.
+/// Most members one `[[consumer]]` or `[[processor]]` may run.
 const MAX_INSTANCES: i64 = 64;
 /// Kafka's `replica.socket.timeout.ms` default, which `replica.fetch.wait.max.ms` may not exceed.
 const REPLICA_SOCKET_TIMEOUT_MS: u64 = 30_000;
@@ -305,10 +324,21 @@ struct Declared<'d> {
     topics: &'d [TopicSpec],
     producers: &'d [ProducerSpec],
     consumers: &'d [ConsumerSpec],
+    processors: &'d [ProcessorSpec],
 }
 
-/// A client name already given, for the uniqueness check: producers and consumers share one
-/// namespace, since triggers name clients.
+impl Declared<'_> {
+    /// The transactional ids of every instance of every exactly_once_v2 processor.
+    fn processor_txn_ids(&self) -> impl Iterator<Item = String> + '_ {
+        self.processors
+            .iter()
+            .filter(|p| p.config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2)
+            .flat_map(|p| (0..p.instances).map(move |k| p.transactional_id(k)))
+    }
+}
+
+/// A client name already given, for the uniqueness check: producers, consumers and processors
+/// share one namespace, since triggers name clients.
 struct Taken {
     name: String,
     kind: &'static str,
@@ -623,9 +653,6 @@ impl Cx<'_> {
     /// The whole scenario.
     fn scenario(&self, root: Tab<'_>) -> R<Scenario> {
         self.check_keys(&root, TOP_KEYS)?;
-        if let Some(f) = root.get("processor") {
-            return Err(self.err(f.at, "processors are not supported yet by this build"));
-        }
         let defaults = Scenario::default();
         let name = self.string(self.required(&root, "name")?)?.to_string();
         let description = match root.get("description") {
@@ -646,8 +673,14 @@ impl Cx<'_> {
         let mut taken = Vec::new();
         let producers = self.producers(&root, &topics, &cluster.config, &mut taken)?;
         let consumers = self.consumers(&root, &topics, &cluster.config, &mut taken)?;
-        let declared =
-            Declared { brokers: cluster.brokers, topics: &topics, producers: &producers, consumers: &consumers };
+        let processors = self.processors(&root, &topics, &cluster.config, &producers, &consumers, &mut taken)?;
+        let declared = Declared {
+            brokers: cluster.brokers,
+            topics: &topics,
+            producers: &producers,
+            consumers: &consumers,
+            processors: &processors,
+        };
         let mut faults = Vec::new();
         if let Some(f) = root.get("fault") {
             for t in self.tables(f, "[[fault]]")? {
@@ -655,7 +688,7 @@ impl Cx<'_> {
             }
         }
         let nemesis = match root.get("nemesis") {
-            Some(f) => Some(self.nemesis(&self.table(f, "[nemesis]")?)?),
+            Some(f) => Some(self.nemesis(&self.table(f, "[nemesis]")?, &declared)?),
             None => None,
         };
         let expect = match root.get("expect") {
@@ -663,7 +696,6 @@ impl Cx<'_> {
             None => Vec::new(),
         };
         Ok(Scenario {
-            processors: Vec::new(),
             name,
             description,
             seed,
@@ -673,6 +705,7 @@ impl Cx<'_> {
             topics,
             producers,
             consumers,
+            processors,
             faults,
             nemesis,
             expect,
@@ -1006,15 +1039,7 @@ impl Cx<'_> {
     ) -> R<ConsumerSpec> {
         self.check_keys(t, CONSUMER_KEYS)?;
         let name = self.client_name(t, "consumer", taken)?;
-        let group_f = self.required(t, "group")?;
-        let group = self.string(group_f)?;
-        if group.trim().is_empty() {
-            return Err(self.err(
-                group_f.at,
-                "`group` must not be empty (Kafka: The configured group.id should not be an empty \
-                 string or whitespace.)",
-            ));
-        }
+        let group = self.string(self.group(t)?)?;
         let subscribed = self.subscribed(self.required(t, "topics")?, topics)?;
         let commit = match t.get("commit") {
             Some(f) => Some(self.choice(f, COMMIT_MODES)?),
@@ -1071,26 +1096,7 @@ impl Cx<'_> {
         };
         config.enable_auto_commit = commit == CommitMode::Auto;
 
-        // The group coordinator answers a JoinGroup whose session timeout lies outside the
-        // broker's bounds with INVALID_SESSION_TIMEOUT: such a member could never join.
-        let (min, max) = (broker.group_min_session_timeout_ms, broker.group_max_session_timeout_ms);
-        let session = config.session_timeout_ms;
-        if !(min..=max).contains(&session) {
-            let bounds = format!(
-                "the cluster's `group.min.session.timeout.ms` to `group.max.session.timeout.ms` \
-                 ({min} to {max}): Kafka's JoinGroup would fail with INVALID_SESSION_TIMEOUT"
-            );
-            return Err(match written("session.timeout.ms") {
-                Some(f) => self.err(f.at, format!("`session.timeout.ms` ({session}) is outside {bounds}")),
-                None => self.err(
-                    table.as_ref().map_or(t.at, |c| c.at),
-                    format!(
-                        "the default `session.timeout.ms` ({session}) is outside {bounds}; set \
-                         \"session.timeout.ms\" in [consumer.config]"
-                    ),
-                ),
-            });
-        }
+        self.session_in_bounds(config.session_timeout_ms, broker, t, table.as_ref())?;
         Ok(ConsumerSpec {
             name: name.to_string(),
             group: group.to_string(),
@@ -1101,6 +1107,62 @@ impl Cx<'_> {
             poll_timeout_ms,
             config,
         })
+    }
+
+    /// The `group` of a `[[consumer]]` or `[[processor]]`: required, and not empty or whitespace.
+    fn group<'a>(&self, t: &Tab<'a>) -> R<Field<'a>> {
+        let group_f = self.required(t, "group")?;
+        if self.string(group_f)?.trim().is_empty() {
+            return Err(self.err(
+                group_f.at,
+                "`group` must not be empty (Kafka: The configured group.id should not be an empty \
+                 string or whitespace.)",
+            ));
+        }
+        Ok(group_f)
+    }
+
+    /// The group coordinator answers a JoinGroup whose session timeout lies outside the broker's
+    /// bounds with INVALID_SESSION_TIMEOUT: such a member could never join. The error stands at
+    /// the written `session.timeout.ms`, else at the client's config table `config`, else at its
+    /// table `t`.
+    fn session_in_bounds(&self, session: u64, broker: &BrokerConfig, t: &Tab<'_>, config: Option<&Tab<'_>>) -> R<()> {
+        let (min, max) = (broker.group_min_session_timeout_ms, broker.group_max_session_timeout_ms);
+        if (min..=max).contains(&session) {
+            return Ok(());
+        }
+        let bounds = format!(
+            "the cluster's `group.min.session.timeout.ms` to `group.max.session.timeout.ms` \
+             ({min} to {max}): Kafka's JoinGroup would fail with INVALID_SESSION_TIMEOUT"
+        );
+        // "[[consumer]]" -> "[consumer.config]".
+        let table = format!("[{}.config]", t.name.trim_matches(['[', ']']));
+        Err(match config.and_then(|c| c.get("session.timeout.ms")) {
+            Some(f) => self.err(f.at, format!("`session.timeout.ms` ({session}) is outside {bounds}")),
+            None => self.err(
+                config.map_or(t.at, |c| c.at),
+                format!(
+                    "the default `session.timeout.ms` ({session}) is outside {bounds}; set \
+                     \"session.timeout.ms\" in {table}"
+                ),
+            ),
+        })
+    }
+
+    /// Heartbeat's constructor in the Java client: the interval must be below the session
+    /// timeout. The error stands at the written heartbeat, else the written session timeout.
+    fn heartbeat_below_session(&self, t: &Tab<'_>, heartbeat: u64, session: u64) -> R<()> {
+        if heartbeat < session {
+            return Ok(());
+        }
+        let at = t.get("heartbeat.interval.ms").or(t.get("session.timeout.ms")).map_or(t.at, |f| f.at);
+        Err(self.err(
+            at,
+            format!(
+                "`heartbeat.interval.ms` ({heartbeat}) must be below `session.timeout.ms` ({session}) (Kafka: \
+                 Heartbeat must be set lower than the session timeout)"
+            ),
+        ))
     }
 
     /// A consumer's `topics`: a non-empty array of declared topics, each listed once.
@@ -1152,12 +1214,10 @@ impl Cx<'_> {
         if let Some(f) = t.get("isolation.level") {
             c.isolation_level = self.choice(f, ISOLATION_LEVELS)?;
         }
-        let session = t.get("session.timeout.ms");
-        if let Some(f) = session {
+        if let Some(f) = t.get("session.timeout.ms") {
             c.session_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
         }
-        let heartbeat = t.get("heartbeat.interval.ms");
-        if let Some(f) = heartbeat {
+        if let Some(f) = t.get("heartbeat.interval.ms") {
             c.heartbeat_interval_ms = self.int(f, 1, INT_MAX)? as u64;
         }
         if let Some(f) = t.get("max.poll.interval.ms") {
@@ -1178,17 +1238,241 @@ impl Cx<'_> {
         if let Some(f) = t.get("retry.backoff.ms") {
             c.retry_backoff_ms = self.u64_min(f, 0)?;
         }
-        // Heartbeat's constructor in the Java client.
-        if c.heartbeat_interval_ms >= c.session_timeout_ms {
-            let at = heartbeat.or(session).map_or(t.at, |f| f.at);
+        self.heartbeat_below_session(t, c.heartbeat_interval_ms, c.session_timeout_ms)?;
+        Ok(c)
+    }
+
+    /// Every `[[processor]]`; their names join `taken`. Besides each table's own rules: a
+    /// processor's group is its own (Streams' `application.id`: no `[[consumer]]` and no other
+    /// `[[processor]]` shares it), its exactly-once transactional ids clash with no one's, and its
+    /// input is no processor's output.
+    fn processors(
+        &self,
+        root: &Tab<'_>,
+        topics: &[TopicSpec],
+        broker: &BrokerConfig,
+        producers: &[ProducerSpec],
+        consumers: &[ConsumerSpec],
+        taken: &mut Vec<Taken>,
+    ) -> R<Vec<ProcessorSpec>> {
+        let mut processors: Vec<ProcessorSpec> = Vec::new();
+        let Some(f) = root.get("processor") else {
+            return Ok(processors);
+        };
+        // Where each processor's `name`, `group`, `input` and `output` values stand.
+        let mut at: Vec<[usize; 4]> = Vec::new();
+        // The transactional ids taken so far, by producer and by exactly-once processor.
+        let producer_ids: HashMap<&str, usize> = producers
+            .iter()
+            .enumerate()
+            .rev()
+            .filter_map(|(i, q)| Some((q.config.transactional_id.as_deref()?, i)))
+            .collect();
+        let mut processor_ids: HashMap<String, usize> = HashMap::new();
+        for t in self.tables(f, "[[processor]]")? {
+            let (p, here) = self.processor(&t, topics, broker, taken)?;
+            let [name_at, group_at, _, _] = here;
+            let group = &p.group;
+            if let Some(c) = consumers.iter().find(|c| &c.group == group) {
+                return Err(self.err(
+                    group_at,
+                    format!(
+                        "group `{group}` is already the group of consumer `{}`: a processor's group is its \
+                         own (Kafka Streams' application.id), shared with no [[consumer]]",
+                        c.name
+                    ),
+                ));
+            }
+            if let Some(i) = processors.iter().position(|q| &q.group == group) {
+                return Err(self.err(
+                    group_at,
+                    format!(
+                        "group `{group}` is already the group of processor `{}` (line {}): each \
+                         [[processor]] is one application with a group of its own (Kafka Streams' \
+                         application.id); run more members with `instances`",
+                        processors[i].name,
+                        self.line_of(at[i][1])
+                    ),
+                ));
+            }
+            if p.config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2 {
+                for k in 0..p.instances {
+                    let id = p.transactional_id(k);
+                    let clash = if let Some(q) = producer_ids.get(id.as_str()) {
+                        format!("the \"transactional.id\" of producer `{}`", producers[*q].name)
+                    } else if let Some(&i) = processor_ids.get(&id) {
+                        format!("also the id of processor `{}` (line {})", processors[i].name, self.line_of(at[i][0]))
+                    } else {
+                        processor_ids.insert(id, processors.len());
+                        continue;
+                    };
+                    return Err(self.err(
+                        name_at,
+                        format!(
+                            "the transactional id of instance {k} of processor `{}` is `{id}` (GROUP-NAME-K), \
+                             which is {clash}: the two would fence each other",
+                            p.name
+                        ),
+                    ));
+                }
+            }
+            at.push(here);
+            processors.push(p);
+        }
+        for (p, here) in processors.iter().zip(&at) {
+            if let Some(i) = processors.iter().position(|q| q.output == p.input) {
+                return Err(self.err(
+                    here[2],
+                    format!(
+                        "topic `{}` is the output of processor `{}` (line {}): processor chains are not \
+                         supported yet",
+                        p.input,
+                        processors[i].name,
+                        self.line_of(at[i][3])
+                    ),
+                ));
+            }
+        }
+        Ok(processors)
+    }
+
+    /// One `[[processor]]`, and where its `name`, `group`, `input` and `output` values stand.
+    fn processor(
+        &self,
+        t: &Tab<'_>,
+        topics: &[TopicSpec],
+        broker: &BrokerConfig,
+        taken: &mut Vec<Taken>,
+    ) -> R<(ProcessorSpec, [usize; 4])> {
+        self.check_keys(t, PROCESSOR_KEYS)?;
+        let name = self.client_name(t, "processor", taken)?;
+        let name_at = self.required(t, "name")?.at;
+        let group_f = self.group(t)?;
+        let group = self.string(group_f)?;
+        let input_f = self.required(t, "input")?;
+        let input = self.string(input_f)?;
+        self.topic_index(input_f.at, input, topics)?;
+        let output_f = self.required(t, "output")?;
+        let output = self.string(output_f)?;
+        self.topic_index(output_f.at, output, topics)?;
+        if input == output {
             return Err(self.err(
-                at,
-                format!(
-                    "`heartbeat.interval.ms` ({}) must be below `session.timeout.ms` ({}) (Kafka: \
-                     Heartbeat must be set lower than the session timeout)",
-                    c.heartbeat_interval_ms, c.session_timeout_ms
-                ),
+                output_f.at,
+                format!("`output` must differ from `input` (both `{input}`): a processor does not read its own output"),
             ));
+        }
+        let mut p = ProcessorSpec::new(name, group, input, output, ProcessingGuarantee::AtLeastOnce);
+        if let Some(f) = t.get("instances") {
+            p.instances = self.u32_in(f, 1, MAX_INSTANCES)?;
+        }
+        if let Some(f) = t.get("processing_ms") {
+            p.processing_ms = self.u64_min(f, 0)?;
+        }
+        if let Some(f) = t.get("poll_timeout_ms") {
+            p.poll_timeout_ms = self.u64_min(f, 1)?;
+        }
+        let table = match t.get("config") {
+            Some(f) => Some(self.table(f, "[processor.config]")?),
+            None => None,
+        };
+        if let Some(c) = &table {
+            p.config = self.processor_config(c, broker)?;
+        }
+        self.session_in_bounds(p.config.session_timeout_ms, broker, t, table.as_ref())?;
+        Ok((p, [name_at, group_f.at, input_f.at, output_f.at]))
+    }
+
+    /// `[processor.config]`: the guarantee first, since the commit interval's default follows
+    /// it; then the client configs, with the consumer's heartbeat rule and, under exactly-once,
+    /// the transactional producer's timeout bound.
+    fn processor_config(&self, t: &Tab<'_>, broker: &BrokerConfig) -> R<ProcessorConfig> {
+        if let Some(f) = t.get("application.id").or(t.get("group.id")) {
+            return Err(
+                self.err(f.key_at, format!("`{}` is written as `group = \"...\"` in [[processor]], not here", f.key))
+            );
+        }
+        self.check_keys(t, PROCESSOR_CONFIG_KEYS)?;
+        let guarantee = match t.get("processing.guarantee") {
+            Some(f) => {
+                let s = self.string(f)?;
+                if REMOVED_GUARANTEES.contains(&s) {
+                    return Err(self.err(
+                        f.at,
+                        format!(
+                            "`processing.guarantee` \"{s}\" was removed in Kafka Streams 4.0; use \
+                             \"exactly_once_v2\" (or \"at_least_once\")"
+                        ),
+                    ));
+                }
+                self.word(f.at, "`processing.guarantee`", s, GUARANTEES)?
+            }
+            None => ProcessingGuarantee::AtLeastOnce,
+        };
+        let mut c = ProcessorConfig::new(guarantee);
+        if let Some(f) = t.get("commit.interval.ms") {
+            c.commit_interval_ms = self.u64_min(f, 0)?;
+        }
+        if let Some(f) = t.get("linger.ms") {
+            c.linger_ms = self.u64_min(f, 0)?;
+        }
+        if let Some(f) = t.get("max.poll.records") {
+            c.max_poll_records = self.int(f, 1, INT_MAX)? as u32;
+        }
+        if let Some(f) = t.get("session.timeout.ms") {
+            c.session_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("heartbeat.interval.ms") {
+            c.heartbeat_interval_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("max.poll.interval.ms") {
+            c.max_poll_interval_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        if let Some(f) = t.get("request.timeout.ms") {
+            c.request_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
+        }
+        self.heartbeat_below_session(t, c.heartbeat_interval_ms, c.session_timeout_ms)?;
+
+        // Under exactly_once_v2 each instance's producer is transactional, and the coordinator
+        // answers its InitProducerId with INVALID_TRANSACTION_TIMEOUT when the timeout is not in
+        // 1..=transaction.max.timeout.ms. Under at_least_once the timeout means nothing.
+        let max = broker.transaction_max_timeout_ms;
+        let invalid = "Kafka's InitProducerId would fail with INVALID_TRANSACTION_TIMEOUT";
+        let eos = guarantee == ProcessingGuarantee::ExactlyOnceV2;
+        match t.get("transaction.timeout.ms") {
+            Some(f) if !eos => {
+                return Err(self.err(
+                    f.key_at,
+                    "`transaction.timeout.ms` applies to exactly_once_v2 processors; under \
+                     at_least_once the processor runs no transactions",
+                ));
+            }
+            Some(f) => {
+                let Some(n) = f.item.as_integer() else {
+                    return Err(self.type_err(f, "an integer"));
+                };
+                if n < 1 || n as u64 > max {
+                    return Err(self.err(
+                        f.at,
+                        format!(
+                            "`transaction.timeout.ms` must be from 1 to the cluster's \
+                             `transaction.max.timeout.ms` ({max}), found {n}: {invalid}"
+                        ),
+                    ));
+                }
+                c.transaction_timeout_ms = n as u64;
+            }
+            None if eos && c.transaction_timeout_ms > max => {
+                return Err(self.err(
+                    t.at,
+                    format!(
+                        "the default `transaction.timeout.ms` ({}) is above the cluster's \
+                         `transaction.max.timeout.ms` ({max}): {invalid}; set \
+                         \"transaction.timeout.ms\" in [processor.config]",
+                        c.transaction_timeout_ms
+                    ),
+                ));
+            }
+            None => {}
         }
         Ok(c)
     }
@@ -1213,40 +1497,40 @@ impl Cx<'_> {
         if let Some(i) = d.consumers.iter().position(|c| c.name == name) {
             return Ok(ClientRef::Consumer(i));
         }
-        let all = d.producers.iter().map(|p| p.name.as_str()).chain(d.consumers.iter().map(|c| c.name.as_str()));
+        if let Some(i) = d.processors.iter().position(|p| p.name == name) {
+            return Ok(ClientRef::Processor(i));
+        }
+        let all = d
+            .producers
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(d.consumers.iter().map(|c| c.name.as_str()))
+            .chain(d.processors.iter().map(|p| p.name.as_str()));
         let hint = match nearest(name, all) {
             Some(n) => format!("; did you mean `{n}`?"),
-            None => " (the file declares no [[producer]] or [[consumer]])".into(),
+            None => " (the file declares no [[producer]], [[consumer]] or [[processor]])".into(),
         };
         Err(self.err(at, format!("`{name}` names no client{hint}")))
     }
 
-    /// The index of the producer called `name`, or an error naming the nearest producer.
-    fn producer_index(&self, at: usize, name: &str, d: &Declared<'_>) -> R<usize> {
-        if let Some(i) = d.producers.iter().position(|p| p.name == name) {
+    /// The index of the client of kind `kind` ("producer", "consumer" or "processor") called
+    /// `name`, or an error naming its actual kind or the nearest client of that kind.
+    fn client_index(&self, at: usize, kind: &str, name: &str, d: &Declared<'_>) -> R<usize> {
+        let kinds: [(&str, Vec<&str>); 3] = [
+            ("producer", d.producers.iter().map(|p| p.name.as_str()).collect()),
+            ("consumer", d.consumers.iter().map(|c| c.name.as_str()).collect()),
+            ("processor", d.processors.iter().map(|p| p.name.as_str()).collect()),
+        ];
+        let names = kinds.iter().find(|(k, _)| *k == kind).map(|(_, n)| n.as_slice()).unwrap_or_default();
+        if let Some(i) = names.iter().position(|n| *n == name) {
             return Ok(i);
         }
-        if d.consumers.iter().any(|c| c.name == name) {
-            return Err(self.err(at, format!("`{name}` is a consumer, not a producer")));
+        if let Some((other, _)) = kinds.iter().find(|(_, n)| n.contains(&name)) {
+            return Err(self.err(at, format!("`{name}` is a {other}, not a {kind}")));
         }
-        let hint = match nearest(name, d.producers.iter().map(|p| p.name.as_str())) {
+        let hint = match nearest(name, names.iter().copied()) {
             Some(n) => format!("; did you mean `{n}`?"),
-            None => " (the file declares no [[producer]])".into(),
-        };
-        Err(self.err(at, format!("`{name}` names no client{hint}")))
-    }
-
-    /// The index of the consumer called `name`, or an error naming the nearest consumer.
-    fn consumer_index(&self, at: usize, name: &str, d: &Declared<'_>) -> R<usize> {
-        if let Some(i) = d.consumers.iter().position(|c| c.name == name) {
-            return Ok(i);
-        }
-        if d.producers.iter().any(|p| p.name == name) {
-            return Err(self.err(at, format!("`{name}` is a producer, not a consumer")));
-        }
-        let hint = match nearest(name, d.consumers.iter().map(|c| c.name.as_str())) {
-            Some(n) => format!("; did you mean `{n}`?"),
-            None => " (the file declares no [[consumer]])".into(),
+            None => format!(" (the file declares no [[{kind}]])"),
         };
         Err(self.err(at, format!("`{name}` names no client{hint}")))
     }
@@ -1487,6 +1771,7 @@ impl Cx<'_> {
             let client = match target {
                 Target::Producer(_) => Some("producer"),
                 Target::Consumer { .. } => Some("consumer"),
+                Target::Processor { .. } => Some("processor"),
                 _ => None,
             };
             if let Some(client) = client {
@@ -1538,7 +1823,7 @@ impl Cx<'_> {
     }
 
     /// `target = "broker:N" | "leader:TOPIC/P" | "producer:NAME" | "consumer:NAME[/K]" |
-    /// "coordinator:group:GROUP" | "coordinator:transaction:ID"`.
+    /// "processor:NAME[/K]" | "coordinator:group:GROUP" | "coordinator:transaction:ID"`.
     fn target(&self, f: Field<'_>, d: &Declared<'_>) -> R<Target> {
         let (brokers, topics) = (d.brokers, d.topics);
         let s = self.string(f)?;
@@ -1547,8 +1832,8 @@ impl Cx<'_> {
                 f.at,
                 format!(
                     "`target` must be \"broker:N\", \"leader:TOPIC/P\", \"producer:NAME\", \
-                     \"consumer:NAME\", \"consumer:NAME/K\", \"coordinator:group:GROUP\" or \
-                     \"coordinator:transaction:ID\", found \"{s}\""
+                     \"consumer:NAME\", \"consumer:NAME/K\", \"processor:NAME\", \"processor:NAME/K\", \
+                     \"coordinator:group:GROUP\" or \"coordinator:transaction:ID\", found \"{s}\""
                 ),
             ));
         };
@@ -1590,34 +1875,14 @@ impl Cx<'_> {
             "producer" if rest.is_empty() => {
                 Err(self.err(rest_at, "`producer:NAME` needs a producer name after the colon"))
             }
-            "producer" => Ok(Target::Producer(self.producer_index(rest_at, rest, d)?)),
+            "producer" => Ok(Target::Producer(self.client_index(rest_at, "producer", rest, d)?)),
             "consumer" => {
-                let (name, instance) = match rest.split_once('/') {
-                    Some((name, k)) => (name, Some(k)),
-                    None => (rest, None),
-                };
-                if name.is_empty() {
-                    return Err(self.err(rest_at, "`consumer:NAME` needs a consumer name after the colon"));
-                }
-                let c = self.consumer_index(rest_at, name, d)?;
-                let Some(k) = instance else {
-                    return Ok(Target::Consumer { consumer: c, instance: None });
-                };
-                let k_at = self.inside(f, kind.len() + 1 + name.len() + 1);
-                let instances = d.consumers[c].instances;
-                let runs = if instances == 1 {
-                    format!("consumer `{name}` runs 1 instance, 0")
-                } else {
-                    format!("consumer `{name}` runs {instances} instances, 0 to {}", instances - 1)
-                };
-                match k.parse::<u32>() {
-                    Ok(k) if k < instances => Ok(Target::Consumer { consumer: c, instance: Some(k) }),
-                    Ok(k) => Err(self.err(k_at, format!("instance {k} does not exist: {runs}"))),
-                    Err(_) => {
-                        Err(self
-                            .err(k_at, format!("`consumer:{name}/K` needs an instance number, found \"{k}\": {runs}")))
-                    }
-                }
+                let (consumer, instance) = self.member_target(f, kind, rest, d)?;
+                Ok(Target::Consumer { consumer, instance })
+            }
+            "processor" => {
+                let (processor, instance) = self.member_target(f, kind, rest, d)?;
+                Ok(Target::Processor { processor, instance })
             }
             "coordinator" => {
                 let (which, id) = rest.split_once(':').unwrap_or((rest, ""));
@@ -1628,35 +1893,91 @@ impl Cx<'_> {
                         return Err(self
                             .err(id_at, "`coordinator:transaction:ID` needs a transactional id after `transaction:`"));
                     }
-                    let ids = || d.producers.iter().filter_map(|p| p.config.transactional_id.as_deref());
-                    if ids().any(|x| x == id) {
+                    let ids: Vec<String> = d
+                        .producers
+                        .iter()
+                        .filter_map(|p| p.config.transactional_id.clone())
+                        .chain(d.processor_txn_ids())
+                        .collect();
+                    if ids.iter().any(|x| x == id) {
                         return Ok(Target::TxnCoordinator(id.to_string()));
                     }
-                    let hint = match nearest(id, ids()) {
+                    // The id an at_least_once processor would have under exactly_once_v2.
+                    let unused = d
+                        .processors
+                        .iter()
+                        .find_map(|p| (0..p.instances).find(|&k| p.transactional_id(k) == id).map(|k| (p, k)));
+                    if let Some((p, k)) = unused {
+                        return Err(self.err(
+                            id_at,
+                            format!(
+                                "`{id}` would be the transactional id of instance {k} of processor `{}`, but it \
+                                 runs at_least_once, which uses no transactions",
+                                p.name
+                            ),
+                        ));
+                    }
+                    let hint = match nearest(id, ids.iter().map(String::as_str)) {
                         Some(x) => format!("; did you mean `{x}`?"),
-                        None => " (no [[producer]] sets \"transactional.id\")".into(),
+                        None => " (no [[producer]] sets \"transactional.id\" and no [[processor]] runs \
+                                 exactly_once_v2)"
+                            .into(),
                     };
-                    return Err(self.err(id_at, format!("`{id}` is the transactional.id of no producer{hint}")));
+                    return Err(self.err(
+                        id_at,
+                        format!("`{id}` is the transactional.id of no producer or exactly_once_v2 processor{hint}"),
+                    ));
                 }
                 if id.is_empty() {
                     return Err(self.err(id_at, "`coordinator:group:GROUP` needs a group id after `group:`"));
                 }
-                if d.consumers.iter().any(|c| c.group == id) {
+                let groups = || {
+                    d.consumers.iter().map(|c| c.group.as_str()).chain(d.processors.iter().map(|p| p.group.as_str()))
+                };
+                if groups().any(|g| g == id) {
                     return Ok(Target::GroupCoordinator(id.to_string()));
                 }
-                let hint = match nearest(id, d.consumers.iter().map(|c| c.group.as_str())) {
+                let hint = match nearest(id, groups()) {
                     Some(g) => format!("; did you mean `{g}`?"),
-                    None => " (the file declares no [[consumer]])".into(),
+                    None => " (the file declares no [[consumer]] or [[processor]])".into(),
                 };
-                Err(self.err(id_at, format!("group `{id}` is the group of no consumer{hint}")))
+                Err(self.err(id_at, format!("group `{id}` is the group of no consumer or processor{hint}")))
             }
-            "processor" => Err(self.err(f.at, "processor targets are not supported yet by this build")),
             other => {
                 let hint = nearest(other, TARGET_KINDS.iter().copied())
                     .map(|n| format!("; did you mean `{n}`?"))
                     .unwrap_or_default();
                 Err(self.err(f.at, format!("unknown target kind `{other}`{hint}")))
             }
+        }
+    }
+
+    /// `consumer:NAME[/K]` or `processor:NAME[/K]` (`kind` says which, `rest` is what follows the
+    /// colon): the client's index, and the instance when one is named.
+    fn member_target(&self, f: Field<'_>, kind: &str, rest: &str, d: &Declared<'_>) -> R<(usize, Option<u32>)> {
+        let rest_at = self.inside(f, kind.len() + 1);
+        let (name, instance) = match rest.split_once('/') {
+            Some((name, k)) => (name, Some(k)),
+            None => (rest, None),
+        };
+        if name.is_empty() {
+            return Err(self.err(rest_at, format!("`{kind}:NAME` needs a {kind} name after the colon")));
+        }
+        let i = self.client_index(rest_at, kind, name, d)?;
+        let Some(k) = instance else {
+            return Ok((i, None));
+        };
+        let k_at = self.inside(f, kind.len() + 1 + name.len() + 1);
+        let instances = if kind == "consumer" { d.consumers[i].instances } else { d.processors[i].instances };
+        let runs = if instances == 1 {
+            format!("{kind} `{name}` runs 1 instance, 0")
+        } else {
+            format!("{kind} `{name}` runs {instances} instances, 0 to {}", instances - 1)
+        };
+        match k.parse::<u32>() {
+            Ok(k) if k < instances => Ok((i, Some(k))),
+            Ok(k) => Err(self.err(k_at, format!("instance {k} does not exist: {runs}"))),
+            Err(_) => Err(self.err(k_at, format!("`{kind}:{name}/K` needs an instance number, found \"{k}\": {runs}"))),
         }
     }
 
@@ -1679,7 +2000,7 @@ impl Cx<'_> {
                 let Some((client, index)) = record.split_once('#') else {
                     return Err(grammar());
                 };
-                let p = self.producer_index(self.inside(f, *at0), client, d)?;
+                let p = self.client_index(self.inside(f, *at0), "producer", client, d)?;
                 let index_at = self.inside(f, at0 + client.len() + 1);
                 let records = producers[p].records;
                 let Ok(index) = index.parse::<u32>() else {
@@ -1698,12 +2019,14 @@ impl Cx<'_> {
                 let event_at = self.inside(f, *at1);
                 let event = self.word(event_at, "the record event", event, RECORD_EVENTS)?;
                 let topic = &producers[p].topic;
-                if event == RecordEvent::Processed && !d.consumers.iter().any(|c| c.topics.contains(topic)) {
+                let read = d.consumers.iter().any(|c| c.topics.contains(topic))
+                    || d.processors.iter().any(|p| &p.input == topic);
+                if event == RecordEvent::Processed && !read {
                     return Err(self.err(
                         event_at,
                         format!(
-                            "`{record} processed` can never happen: no [[consumer]] subscribes to \
-                             topic `{topic}`, which {client} writes to"
+                            "`{record} processed` can never happen: {client} writes to topic \
+                             `{topic}`, which no [[consumer]] subscribes to and no [[processor]] reads"
                         ),
                     ));
                 }
@@ -1714,26 +2037,40 @@ impl Cx<'_> {
                 let event_at = self.inside(f, *at1);
                 let event = self.word(event_at, "the client event", event, CLIENT_EVENTS)?;
                 let transactional = |p: usize| producers.get(p).is_some_and(|p| p.config.transactional_id.is_some());
+                let exactly_once = |p: usize| {
+                    d.processors
+                        .get(p)
+                        .is_some_and(|p| p.config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2)
+                };
                 match (who, event) {
                     (ClientRef::Producer(_), ClientEvent::Acked)
                     | (ClientRef::Consumer(_), ClientEvent::Polled | ClientEvent::Processed | ClientEvent::Committed)
                     | (
                         ClientRef::Processor(_),
-                        ClientEvent::Polled
-                        | ClientEvent::Processed
-                        | ClientEvent::Committed
-                        | ClientEvent::TxnCommitted
-                        | ClientEvent::TxnAborted,
+                        ClientEvent::Polled | ClientEvent::Processed | ClientEvent::Committed,
                     ) => {}
-                    (ClientRef::Processor(_), ClientEvent::Acked) => {
+                    (ClientRef::Processor(p), ClientEvent::TxnCommitted | ClientEvent::TxnAborted)
+                        if exactly_once(p) => {}
+                    (ClientRef::Processor(_), ClientEvent::TxnCommitted | ClientEvent::TxnAborted) => {
                         return Err(self.err(
                             event_at,
                             format!(
-                                "processor {client} counts polled, processed, committed, txn-committed and \
-                                 txn-aborted, not `{}`",
+                                "processor {client} has no `{}` events: it runs at_least_once, so it runs \
+                                 no transactions (\"processing.guarantee\" = \"exactly_once_v2\" does)",
                                 w[1].1
                             ),
                         ));
+                    }
+                    (ClientRef::Processor(p), _) => {
+                        let counts = if exactly_once(p) {
+                            "exactly_once_v2 processors count polled, processed, committed, txn-committed and \
+                             txn-aborted"
+                        } else {
+                            "at_least_once processors count polled, processed and committed"
+                        };
+                        return Err(
+                            self.err(event_at, format!("processor {client} has no `{}` events; {counts}", w[1].1))
+                        );
                     }
                     (ClientRef::Producer(p), ClientEvent::TxnCommitted | ClientEvent::TxnAborted)
                         if transactional(p) => {}
@@ -1782,7 +2119,7 @@ impl Cx<'_> {
     }
 
     /// `[nemesis]`.
-    fn nemesis(&self, t: &Tab<'_>) -> R<NemesisSpec> {
+    fn nemesis(&self, t: &Tab<'_>, d: &Declared<'_>) -> R<NemesisSpec> {
         self.check_keys(t, NEMESIS_KEYS)?;
         let mut n = NemesisSpec::default();
         if let Some(f) = t.get("actions") {
@@ -1792,10 +2129,10 @@ impl Cx<'_> {
             let classes = self.list(f, TARGET_CLASSES)?;
             if let Some(array) = f.item.as_array() {
                 for (class, v) in classes.iter().zip(array.iter()) {
-                    if *class == TargetClass::Processors {
+                    if *class == TargetClass::Processors && d.processors.is_empty() {
                         return Err(self.err(
                             v.span().map_or(f.at, |s| s.start),
-                            "processors are not supported yet by this build",
+                            "the nemesis `targets` lists \"processors\", but the file declares no [[processor]]",
                         ));
                     }
                 }
