@@ -253,12 +253,19 @@ fn the_contract_example_without_its_processor_table_parses_to_the_expected_model
 }
 
 #[test]
-fn the_contract_example_as_written_is_rejected_at_its_undeclared_output_topic() {
-    let (line, col) = pos(CONTRACT_EXAMPLE, "\"shipments\"");
-    assert_eq!(
-        error(CONTRACT_EXAMPLE),
-        format!("s.toml:{line}:{col}: topic `shipments` is not declared; did you mean `orders`?")
-    );
+fn the_contract_example_as_written_auto_creates_its_output_topic_with_broker_defaults() {
+    let s = load(CONTRACT_EXAMPLE);
+    let without = load(&contract_example_without_processor());
+    // Kafka's `auto.create.topics.enable`: 1 partition, replication factor 1.
+    let expected = Scenario {
+        topics: vec![without.topics[0].clone(), TopicSpec::new("shipments", 1, 1)],
+        processors: vec![ProcessorSpec {
+            instances: 2,
+            ..ProcessorSpec::new("s1", "app", "orders", "shipments", ProcessingGuarantee::ExactlyOnceV2)
+        }],
+        ..without
+    };
+    assert_eq!(s, expected);
 }
 
 #[test]
@@ -2206,7 +2213,7 @@ fn a_processor_needs_a_name_a_group_an_input_and_an_output() {
 }
 
 #[test]
-fn processor_topics_must_be_declared_strings_and_differ() {
+fn processor_topics_must_be_declared_strings_and_differ_and_an_undeclared_output_is_auto_created() {
     let table = |input: &str, output: &str| {
         with_base(&format!(
             "[[topic]]\nname = \"out\"\n[[processor]]\nname = \"s\"\ngroup = \"g\"\ninput = {input}\noutput = {output}\n"
@@ -2214,7 +2221,13 @@ fn processor_topics_must_be_declared_strings_and_differ() {
     };
     let cases: &[(&str, &str, usize, usize, &str)] = &[
         ("\"ordrs\"", "\"out\"", 14, 9, "topic `ordrs` is not declared; did you mean `orders`?"),
-        ("\"orders\"", "\"ot\"", 15, 10, "topic `ot` is not declared; did you mean `out`?"),
+        (
+            "\"orders\"",
+            "\"__consumer_offsets\"",
+            15,
+            10,
+            "`output` must name a workload topic, found `__consumer_offsets`",
+        ),
         ("[\"orders\"]", "\"out\"", 14, 9, "`input` must be a string, found an array"),
         (
             "\"orders\"",
@@ -2227,6 +2240,8 @@ fn processor_topics_must_be_declared_strings_and_differ() {
     for &(input, output, line, col, message) in cases {
         assert_eq!(error(&table(input, output)), format!("s.toml:{line}:{col}: {message}"), "{input} {output}");
     }
+    let s = load(&table("\"orders\"", "\"ot\""));
+    assert_eq!(s.topics.last(), Some(&TopicSpec::new("ot", 1, 1)));
 }
 
 #[test]

@@ -669,11 +669,19 @@ impl Cx<'_> {
         };
         let cluster = self.cluster(&root)?;
         let network = self.network(&root)?;
-        let topics = self.topics(&root, cluster.brokers)?;
+        let mut topics = self.topics(&root, cluster.brokers)?;
         let mut taken = Vec::new();
         let producers = self.producers(&root, &topics, &cluster.config, &mut taken)?;
         let consumers = self.consumers(&root, &topics, &cluster.config, &mut taken)?;
         let processors = self.processors(&root, &topics, &cluster.config, &producers, &consumers, &mut taken)?;
+        for p in &processors {
+            if !topics.iter().any(|t| t.name == p.output) {
+                // The output's producer asks for metadata with auto-creation allowed: the broker
+                // creates the topic with its defaults (`auto.create.topics.enable`,
+                // `num.partitions` = 1, `default.replication.factor` = 1).
+                topics.push(TopicSpec::new(&p.output, 1, 1));
+            }
+        }
         let declared = Declared {
             brokers: cluster.brokers,
             topics: &topics,
@@ -1354,7 +1362,9 @@ impl Cx<'_> {
         self.topic_index(input_f.at, input, topics)?;
         let output_f = self.required(t, "output")?;
         let output = self.string(output_f)?;
-        self.topic_index(output_f.at, output, topics)?;
+        if output.is_empty() || output.starts_with("__") {
+            return Err(self.err(output_f.at, format!("`output` must name a workload topic, found `{output}`")));
+        }
         if input == output {
             return Err(self.err(
                 output_f.at,
