@@ -127,7 +127,7 @@ struct World<'a> {
     consumers: Vec<Option<Consumer>>,
     /// Per entry of `consumer_specs`: polls that returned records, records processed, commits
     /// that succeeded, transactions committed and aborted (for `CLIENT EVENT N` triggers).
-    consumer_counts: Vec<[u64; 5]>,
+    consumer_counts: Vec<[u64; 6]>,
     /// First global input number of each producer's records (processor outputs carry it).
     record_base: Arc<[u32]>,
     /// Members down with a restart scheduled.
@@ -225,7 +225,7 @@ impl<'a> World<'a> {
                 .collect(),
             consumers: (0..members.len()).map(|_| None).collect(),
             consumer_restart_pending: vec![false; members.len()],
-            consumer_counts: vec![[0; 5]; consumer_specs.len()],
+            consumer_counts: vec![[0; 6]; consumer_specs.len()],
             consumer_specs,
             record_base,
             members,
@@ -631,7 +631,7 @@ impl<'a> World<'a> {
                 ProducerObs::AppSent { producer, index } => {
                     self.check_record_trigger(producer, index, RecordEvent::Sent)
                 }
-                ProducerObs::CloseConnection { .. } => {}
+                ProducerObs::CloseConnection { .. } | ProducerObs::OffsetsSent => {}
                 ProducerObs::History(kind) => {
                     // A transactional record is acknowledged when its transaction commits.
                     let acked = match &kind {
@@ -678,6 +678,11 @@ impl<'a> World<'a> {
         for o in out.obs {
             match o {
                 ConsumerObs::CloseConnection { .. } => {}
+                ConsumerObs::OffsetsSent => {
+                    let c = self.members[m as usize].0 as usize;
+                    self.consumer_counts[c][5] += 1;
+                    self.check_consumer_trigger(c, ClientEvent::OffsetsSent);
+                }
                 ConsumerObs::ProcessedOne(r) => {
                     let c = self.members[m as usize].0 as usize;
                     self.consumer_counts[c][1] += 1;
@@ -722,6 +727,7 @@ impl<'a> World<'a> {
             ClientEvent::Processed => 1,
             ClientEvent::TxnCommitted => 3,
             ClientEvent::TxnAborted => 4,
+            ClientEvent::OffsetsSent => 5,
             _ => 2,
         }];
         let client = match consumer.checked_sub(self.s.consumers.len()) {

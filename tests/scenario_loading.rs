@@ -1245,7 +1245,7 @@ fn transaction_trigger_errors_name_what_was_wrong() {
             "p1 txn-commited 1",
             13,
             "the client event must be one of \"acked\", \"polled\", \"processed\", \"committed\", \
-             \"txn-committed\" or \"txn-aborted\", found \"txn-commited\"; did you mean \"txn-committed\"?",
+             \"txn-committed\", \"txn-aborted\" or \"offsets-sent\", found \"txn-commited\"; did you mean \"txn-committed\"?",
         ),
         ("p1 txn-aborted 0", 25, "the count N in \"CLIENT EVENT N\" must be at least 1, found \"0\""),
         ("tx txn-committed 1", 10, "`tx` names no client; did you mean `p1`?"),
@@ -2622,7 +2622,7 @@ fn processor_trigger_errors_name_what_was_wrong() {
     assert_eq!(
         error(&src),
         "s.toml:20:13: processor s1 has no `acked` events; exactly_once_v2 processors count polled, processed, \
-         committed, txn-committed and txn-aborted"
+         committed, offsets-sent, txn-committed and txn-aborted"
     );
 }
 
@@ -2968,7 +2968,9 @@ fn assert_consistent(s: &Scenario) {
                 assert!(c < s.processors.len() && n >= 1);
                 match event {
                     ClientEvent::Polled | ClientEvent::Processed | ClientEvent::Committed => {}
-                    ClientEvent::TxnCommitted | ClientEvent::TxnAborted => assert!(eos(&s.processors[c])),
+                    ClientEvent::TxnCommitted | ClientEvent::TxnAborted | ClientEvent::OffsetsSent => {
+                        assert!(eos(&s.processors[c]))
+                    }
                     ClientEvent::Acked => panic!("a processor trigger on acked"),
                 }
             }

@@ -59,6 +59,8 @@ pub enum ConsumerObs {
     ProcessedOne(RecordId),
     /// The client closed its connection to `broker` after a request timeout.
     CloseConnection { broker: u32 },
+    /// A processor's `sendOffsetsToTransaction()` finished (for triggers).
+    OffsetsSent,
 }
 
 /// Consumer output buffer.

@@ -44,6 +44,8 @@ pub enum ProducerObs {
     /// The client closed its connection to `broker` (after a request timeout): nothing still
     /// in flight on it arrives.
     CloseConnection { broker: u32 },
+    /// `sendOffsetsToTransaction()` finished: the group coordinator acknowledged TxnOffsetCommit.
+    OffsetsSent,
 }
 
 /// Producer output buffer.

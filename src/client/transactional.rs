@@ -389,6 +389,7 @@ impl Producer {
                     if let Some((_, stage)) = t.offsets.as_mut() {
                         *stage = OffsetsStage::Done;
                     }
+                    out.observe(ProducerObs::OffsetsSent);
                 }
                 Err(e) => self.txn_offset_commit_error(now, *e, out),
             },

@@ -243,6 +243,7 @@ const CLIENT_EVENTS: &[(&str, ClientEvent)] = &[
     ("committed", ClientEvent::Committed),
     ("txn-committed", ClientEvent::TxnCommitted),
     ("txn-aborted", ClientEvent::TxnAborted),
+    ("offsets-sent", ClientEvent::OffsetsSent),
 ];
 const ON_RESTART: &[(&str, OnRestart)] =
     &[("resend-unacked", OnRestart::ResendUnacked), ("skip-unacked", OnRestart::SkipUnacked)];
@@ -2059,9 +2060,14 @@ impl Cx<'_> {
                         ClientRef::Processor(_),
                         ClientEvent::Polled | ClientEvent::Processed | ClientEvent::Committed,
                     ) => {}
-                    (ClientRef::Processor(p), ClientEvent::TxnCommitted | ClientEvent::TxnAborted)
-                        if exactly_once(p) => {}
-                    (ClientRef::Processor(_), ClientEvent::TxnCommitted | ClientEvent::TxnAborted) => {
+                    (
+                        ClientRef::Processor(p),
+                        ClientEvent::TxnCommitted | ClientEvent::TxnAborted | ClientEvent::OffsetsSent,
+                    ) if exactly_once(p) => {}
+                    (
+                        ClientRef::Processor(_),
+                        ClientEvent::TxnCommitted | ClientEvent::TxnAborted | ClientEvent::OffsetsSent,
+                    ) => {
                         return Err(self.err(
                             event_at,
                             format!(
@@ -2073,8 +2079,8 @@ impl Cx<'_> {
                     }
                     (ClientRef::Processor(p), _) => {
                         let counts = if exactly_once(p) {
-                            "exactly_once_v2 processors count polled, processed, committed, txn-committed and \
-                             txn-aborted"
+                            "exactly_once_v2 processors count polled, processed, committed, offsets-sent, \
+                             txn-committed and txn-aborted"
                         } else {
                             "at_least_once processors count polled, processed and committed"
                         };

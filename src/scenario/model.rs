@@ -712,6 +712,9 @@ pub enum ClientEvent {
     TxnCommitted,
     /// Aborted transactions.
     TxnAborted,
+    /// An exactly-once processor's `sendOffsetsToTransaction()` finished (TxnOffsetCommit
+    /// acknowledged) and its `commitTransaction()` is under way (an extension of the contract).
+    OffsetsSent,
 }
 
 /// When a fault fires.

@@ -136,6 +136,7 @@ impl Proc {
                     out.observe(ConsumerObs::History(k));
                 }
                 ProducerObs::CloseConnection { broker } => out.observe(ConsumerObs::CloseConnection { broker }),
+                ProducerObs::OffsetsSent => out.observe(ConsumerObs::OffsetsSent),
                 ProducerObs::AppSent { .. } => {}
             }
         }
