@@ -5,12 +5,15 @@
 use std::sync::Arc;
 
 use kafkasim::check::{check, EventKind, FinalPartition, FinalReplica, History, LogBatch, Verdict, FINDINGS_CAP};
-use kafkasim::check::{ConsumerInfo, Deliveries, Delivery, Event, GroupRecord, MetaRecord, RecordId, RecordList};
+use kafkasim::check::{
+    ConsumerInfo, Deliveries, Delivery, Event, GroupRecord, MetaRecord, ProcessorInfo, RecordId, RecordList,
+};
 use kafkasim::report::json::to_json_line;
 use kafkasim::report::text::to_text;
 use kafkasim::report::{build_report, Report};
 use kafkasim::scenario::{
-    Acks, Bound, CommitMode, Expectation, FaultAction, IsolationLevel, ProducerSpec, Scenario, TopicSpec,
+    Acks, Bound, CommitMode, Expectation, FaultAction, IsolationLevel, ProcessingGuarantee, ProducerSpec, Scenario,
+    TopicSpec,
 };
 use kafkasim::KafkaError;
 
@@ -1504,4 +1507,439 @@ fn a_transactional_offset_commit_counts_only_once_its_commit_marker_follows() {
         r.topic_partition("__consumer_offsets", 0, Some(1), &[1], vec![replica(1, true, vec![plain, in_txn, marker])]);
         assert_eq!(r.check().consumers["c1"].committed.get("orders/0"), Some(&want), "marker commit={commit}");
     }
+}
+
+// ---- processors ----
+
+impl Run {
+    /// Adds processor `name` (group `app`) reading `orders` and writing `shipments`: its outputs
+    /// are written under the next producer index, its members' events use the next consumer
+    /// index (read_committed for exactly_once_v2).
+    fn processor(&mut self, name: &str, guarantee: ProcessingGuarantee) -> &mut Self {
+        let h = &mut self.history;
+        if h.record_base.is_empty() {
+            let mut next = 0;
+            for p in &self.scenario.producers {
+                h.record_base.push(next);
+                next += p.records;
+            }
+        }
+        let producer = h.producers.len() as u32;
+        h.producers.push(name.into());
+        let consumer = h.consumers.len() as u32;
+        let isolation = match guarantee {
+            ProcessingGuarantee::ExactlyOnceV2 => IsolationLevel::ReadCommitted,
+            ProcessingGuarantee::AtLeastOnce => IsolationLevel::ReadUncommitted,
+        };
+        h.consumers.push(ConsumerInfo {
+            name: name.into(),
+            group: "app".into(),
+            topics: vec!["orders".into()],
+            commit: CommitMode::AfterProcessing,
+            isolation,
+            processor: Some(h.processors.len() as u32),
+        });
+        h.processors.push(ProcessorInfo {
+            name: name.into(),
+            group: "app".into(),
+            input: "orders".into(),
+            output: "shipments".into(),
+            producer,
+            consumer,
+            guarantee,
+        });
+        self
+    }
+
+    /// Adds `shipments/0` whose only replica, broker 1, holds `log`.
+    fn shipments(&mut self, log: Vec<Arc<LogBatch>>) -> &mut Self {
+        self.topic_partition("shipments", 0, Some(1), &[1], vec![replica(1, true, log)])
+    }
+
+    /// Adds `__consumer_offsets/0` holding, per (producer id, offsets), a transactional offset
+    /// commit of group `app` followed by its COMMIT marker.
+    fn txn_offsets_log(&mut self, commits: &[(i64, &[(u32, u64)])]) -> &mut Self {
+        let mut log = Vec::new();
+        for &(pid, offsets) in commits {
+            let base = log.len() as u64;
+            log.push(Arc::new(LogBatch {
+                producer_id: pid,
+                transactional: true,
+                ..(*meta_batch(base, offset_commit("app", offsets))).clone()
+            }));
+            log.push(Arc::new(LogBatch {
+                producer_id: pid,
+                transactional: true,
+                ..(*meta_batch(base + 1, MetaRecord::TxnMarker { commit: true, coordinator_epoch: 0 })).clone()
+            }));
+        }
+        self.topic_partition("__consumer_offsets", 0, Some(1), &[1], vec![replica(1, true, log)])
+    }
+
+    /// Member `k` of the processor (consumer index 0, producer index 1: the run's only consumer,
+    /// after its one producer) polls and processes `ids` of p1 at their own offsets of orders/0,
+    /// and its producer `instance` sends their outputs to shipments/0 (partition index 1).
+    fn transform(&mut self, at: u64, k: u32, instance: u32, ids: std::ops::Range<u32>) -> &mut Self {
+        let outputs: Vec<u32> = ids.clone().collect();
+        self.polled(at, 0, k, &at_own_offsets(ids.clone())).processed(at + 1, 0, k, &at_own_offsets(ids)).sent(
+            at + 1,
+            1,
+            instance,
+            1,
+            &outputs,
+        )
+    }
+}
+
+/// p1 wrote p1#0..3 to orders/0 at their own offsets; exactly-once processor s1 (consumer index
+/// 0, producer index 1) reads them.
+fn eos_run() -> Run {
+    let mut r = Run::new(&["p1"], 4);
+    let ids: Vec<u32> = (0..4).collect();
+    r.sent(1, 0, 0, 0, &ids).acked(2, 0, 0, 0, &ids, 0, 1, 0).single(vec![batch(0, 0, 0, 0, &ids)]);
+    r.processor("s1", ProcessingGuarantee::ExactlyOnceV2);
+    r
+}
+
+#[test]
+fn an_exactly_once_processor_with_one_output_per_input_keeps_its_promise_and_is_reported_once() {
+    let mut r = eos_run();
+    r.ev(5, EventKind::ConsumerStarted { consumer: 0, instance: 0 })
+        .assigned(6, 0, 0, 1, &[0])
+        .transform(10, 0, 0, 0..4)
+        .acked(12, 1, 0, 1, &[0, 1, 2, 3], 0, 1, 0)
+        .txn_ended(13, 1, 0, 0, true, &[0, 1, 2, 3], Ok(()))
+        .shipments(vec![txn_batch(0, 1, 0, 7, &[0, 1, 2, 3]), marker(4, 7, true)])
+        .txn_offsets_log(&[(7, &[(0, 4)])]);
+    let v = r.check();
+    assert_eq!(v.anomalies, Default::default());
+    assert!(v.findings.is_empty(), "{:?}", v.findings);
+    let s1 = &v.processors["s1"];
+    assert_eq!((s1.inputs, s1.outputs, s1.distinct), (4, 4, 4));
+    assert_eq!(s1.guarantee, "exactly_once_v2");
+    assert_eq!(s1.committed.get("orders/0"), Some(&4));
+    assert_eq!(v.semantics["s1"].delivery, "exactly-once");
+    assert!(v.semantics["s1"].holds);
+    assert!(!v.producers.contains_key("s1"), "a processor's outputs are not a producer's records");
+    assert!(!v.consumers.contains_key("s1"), "a processor's members are not a consumer");
+    assert_eq!(v.producers["p1"].acked, 4);
+}
+
+/// s1/0 commits the outputs of p1#0 and p1#1, is crashed, and s1/1 reprocesses p1#1..3 and
+/// commits them too: p1#1's output stands twice.
+fn eos_duplicate_run() -> Run {
+    let mut r = eos_run();
+    let k1 = 1 << 16;
+    r.assigned(6, 0, 0, 1, &[0])
+        .transform(10, 0, 0, 0..2)
+        .txn_ended(13, 1, 0, 0, true, &[0, 1], Ok(()))
+        .consumer_fault(14, FaultAction::Crash, "processor:s1/0")
+        .assigned(20, 0, 1, 2, &[0])
+        .transform(21, 1, k1, 1..4)
+        .txn_ended(24, 1, k1, 0, true, &[1, 2, 3], Ok(()))
+        .shipments(vec![
+            txn_batch(0, 1, 0, 7, &[0, 1]),
+            marker(2, 7, true),
+            txn_batch(3, 1, k1, 8, &[1, 2, 3]),
+            marker(6, 8, true),
+        ])
+        .txn_offsets_log(&[(7, &[(0, 2)]), (8, &[(0, 4)])]);
+    r
+}
+
+#[test]
+fn an_input_with_two_committed_outputs_is_one_duplicate_processing_and_breaks_exactly_once() {
+    let v = eos_duplicate_run().check();
+    assert_eq!(v.anomalies.duplicate_processing, 1, "p1#1's output stands at shipments/0 offsets 1 and 3");
+    assert_eq!(v.anomalies.lost_processing, 0);
+    assert_eq!((v.anomalies.duplicated, v.anomalies.torn_transaction), (0, 0));
+    let s1 = &v.processors["s1"];
+    assert_eq!((s1.inputs, s1.outputs, s1.distinct), (4, 5, 4));
+    assert!(!v.semantics["s1"].holds);
+    assert_eq!(v.semantics["s1"].broken_by, vec!["1 input record with two or more outputs".to_string()]);
+    let f = v.findings.iter().find(|f| f.anomaly == "duplicate_processing").unwrap();
+    assert_eq!(f.subject, "p1#1");
+    assert_eq!(
+        f.explanation,
+        "p1#1 (orders/0 offset 1): processor s1's output s1(p1#1) stands twice in the read_committed view of the \
+         final logs, at shipments/0 offset 1 (written by s1/0.0, in a transaction committed by the marker at offset 2) and shipments/0 offset \
+         3 (written by s1/1.0, in a transaction committed by the marker at offset 6); s1/0 polled it at 10 ms; \
+         s1/0.0 sent its output to shipments/0 at 11 ms; s1/0.0's commitTransaction() of transaction 0 returned \
+         success at 13 ms; s1/0 crashed at 14 ms; s1/1 was assigned orders/0 at generation 2 at 20 ms; s1/1 \
+         polled it at 21 ms; s1/1.0 sent its output to shipments/0 at 22 ms; s1/1.0's commitTransaction() of \
+         transaction 0 returned success at 24 ms; the group's final committed offset for orders/0 is 4, past it"
+    );
+}
+
+#[test]
+fn an_output_in_an_aborted_transaction_does_not_count() {
+    // s1/0's transaction is aborted (it was fenced); s1/1 redoes the work and commits.
+    let k1 = 1 << 16;
+    let mut r = eos_run();
+    r.transform(10, 0, 0, 0..4)
+        .txn_ended(13, 1, 0, 0, false, &[0, 1, 2, 3], Err(KafkaError::ProducerFenced))
+        .transform(20, 1, k1, 0..4)
+        .txn_ended(23, 1, k1, 0, true, &[0, 1, 2, 3], Ok(()))
+        .shipments(vec![
+            txn_batch(0, 1, 0, 7, &[0, 1, 2, 3]),
+            txn_batch(4, 1, k1, 8, &[0, 1, 2, 3]),
+            marker(8, 7, false),
+            marker(9, 8, true),
+        ])
+        .txn_offsets_log(&[(8, &[(0, 4)])]);
+    let v = r.check();
+    assert_eq!(
+        (v.anomalies.duplicate_processing, v.anomalies.lost_processing),
+        (0, 0),
+        "each input has one committed output, and both members' Processed events do not count"
+    );
+    assert_eq!(v.processors["s1"].outputs, 4);
+    assert!(v.semantics["s1"].holds);
+
+    // Without the retry, the aborted outputs leave every input without one.
+    let mut r = eos_run();
+    r.transform(10, 0, 0, 0..4)
+        .txn_ended(13, 1, 0, 0, false, &[0, 1, 2, 3], Ok(()))
+        .shipments(vec![txn_batch(0, 1, 0, 7, &[0, 1, 2, 3]), marker(4, 7, false)]);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_processing, 4);
+    assert_eq!(v.processors["s1"].outputs, 0);
+    let lost = findings(&v, "lost_processing");
+    assert_eq!(
+        lost[0],
+        "p1#0 (orders/0 offset 0): no output of processor s1 stands in the read_committed view of the final logs; \
+         s1/0 polled it at 10 ms; \
+         s1/0.0 sent its output to shipments/0 at 11 ms; s1/0.0's abortTransaction() of transaction 0 returned \
+         success at 13 ms; no commitTransaction() of a transaction holding its output returned success; its \
+         output s1(p1#0) stands only outside that view: at shipments/0 offset 0 (written by s1/0.0, in \
+         a transaction aborted by the marker at offset 4); the final offsets log holds no committed offset of \
+         group app for orders/0"
+    );
+}
+
+#[test]
+fn an_input_with_no_output_is_one_lost_processing() {
+    for guarantee in [ProcessingGuarantee::ExactlyOnceV2, ProcessingGuarantee::AtLeastOnce] {
+        let mut r = Run::new(&["p1"], 4);
+        let ids: Vec<u32> = (0..4).collect();
+        r.single(vec![batch(0, 0, 0, 0, &ids)]).processor("s1", guarantee);
+        r.transform(10, 0, 0, 0..4)
+            .committed(12, 0, 0, &[(0, 4)], Ok(()))
+            .shipments(vec![batch(0, 1, 0, 0, &[0, 1, 3])])
+            .offsets_log(0, &[("app", &[(0, 4)])], None);
+        let v = r.check();
+        assert_eq!(v.anomalies.lost_processing, 1, "{guarantee:?}: p1#2 has no output");
+        assert_eq!(v.anomalies.duplicate_processing, 0);
+        assert!(!v.semantics["s1"].holds, "{guarantee:?}");
+        assert_eq!(v.semantics["s1"].broken_by, vec!["1 input record with no output".to_string()]);
+        let f = v.findings.iter().find(|f| f.anomaly == "lost_processing").unwrap();
+        assert_eq!(f.subject, "p1#2");
+        assert!(
+            f.explanation.starts_with("p1#2 (orders/0 offset 2): no output of processor s1 stands in the"),
+            "{}",
+            f.explanation
+        );
+        assert!(f.explanation.contains("s1/0.0 sent its output to shipments/0 at 11 ms"), "{}", f.explanation);
+        assert!(
+            f.explanation.ends_with("the group's final committed offset for orders/0 is 4, past it"),
+            "{}",
+            f.explanation
+        );
+        if guarantee == ProcessingGuarantee::AtLeastOnce {
+            assert!(
+                f.explanation.contains("s1/0 committed offset 4 for orders/0 at 12 ms, passing it"),
+                "{}",
+                f.explanation
+            );
+        }
+        let s1 = &v.processors["s1"];
+        assert_eq!((s1.inputs, s1.outputs, s1.distinct), (4, 3, 3));
+    }
+}
+
+#[test]
+fn a_lost_inputs_story_tells_the_ack_of_its_output_and_what_befell_that_broker() {
+    let mut r = Run::new(&["p1"], 1);
+    r.single(vec![batch(0, 0, 0, 0, &[0])]).processor("s1", ProcessingGuarantee::AtLeastOnce);
+    r.transform(10, 0, 0, 0..1)
+        .acked(12, 1, 0, 1, &[0], 0, 1, 0)
+        .committed(13, 0, 0, &[(0, 1)], Ok(()))
+        .fault(14, FaultAction::PowerLoss, 1)
+        .fault(15, FaultAction::Crash, 2) // another broker: not part of the story
+        .leader_change(20, 1, Some(2), 1, true)
+        .shipments(vec![])
+        .offsets_log(0, &[("app", &[(0, 1)])], None);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_processing, 1);
+    assert_eq!(v.anomalies.lost_acked, 0, "the output is judged by its processing");
+    assert_eq!(
+        findings(&v, "lost_processing")[0],
+        "p1#0 (orders/0 offset 0): no output of processor s1 stands in the read_committed view of the final \
+         logs; s1/0 polled it at 10 ms; s1/0.0 sent its output to shipments/0 at 11 ms; s1/0.0 saw its output \
+         acked at shipments/0 offset 0 by broker 1 (epoch 0) at 12 ms; s1/0 committed offset 1 for orders/0 at \
+         13 ms, passing it; broker 1 lost power at 14 ms; an unclean election made broker 2 leader at epoch 1 \
+         (20 ms); the group's final committed offset for orders/0 is 1, past it"
+    );
+}
+
+#[test]
+fn an_input_whose_output_went_to_an_offline_partition_is_not_judged() {
+    let mut r = Run::new(&["p1"], 2);
+    r.single(vec![batch(0, 0, 0, 0, &[0, 1])]).processor("s1", ProcessingGuarantee::AtLeastOnce);
+    r.transform(10, 0, 0, 0..1).sent(11, 1, 0, 2, &[1]);
+    r.shipments(vec![batch(0, 1, 0, 0, &[0])]);
+    r.topic_partition("shipments", 1, None, &[], vec![replica(2, false, vec![])]);
+    assert_eq!(r.check().anomalies.lost_processing, 0);
+}
+
+#[test]
+fn an_at_least_once_duplicate_counts_but_keeps_the_at_least_once_promise() {
+    let mut r = Run::new(&["p1"], 3);
+    r.single(vec![batch(0, 0, 0, 0, &[0, 1, 2])]).processor("s1", ProcessingGuarantee::AtLeastOnce);
+    r.transform(10, 0, 0, 0..2)
+        .consumer_fault(13, FaultAction::Crash, "processor:s1")
+        .assigned(20, 0, 1, 2, &[0])
+        .transform(21, 1, 1 << 16, 1..3)
+        .committed(23, 0, 1, &[(0, 3)], Ok(()))
+        .shipments(vec![batch(0, 1, 0, 0, &[0, 1]), batch(2, 1, 1 << 16, 0, &[1, 2])])
+        .offsets_log(0, &[("app", &[(0, 3)])], None);
+    let v = r.check();
+    assert_eq!(v.anomalies.duplicate_processing, 1);
+    assert_eq!(v.anomalies.duplicated, 0, "the processor's outputs are no producer's duplicates");
+    assert_eq!(v.semantics["s1"].delivery, "at-least-once");
+    assert!(v.semantics["s1"].holds);
+    let dup = findings(&v, "duplicate_processing");
+    assert!(dup[0].contains("s1/0 crashed at 13 ms; s1/1 was assigned orders/0 at generation 2 at 20 ms, the group having no committed offset for it; s1/1 polled it at 21 ms"), "{}", dup[0]);
+    assert!(dup[0].contains("s1/1 committed offset 3 for orders/0 at 23 ms, passing it"), "{}", dup[0]);
+
+    // The same run under exactly_once_v2 breaks its promise.
+    r.history.processors[0].guarantee = ProcessingGuarantee::ExactlyOnceV2;
+    let v = r.check();
+    assert_eq!(v.semantics["s1"].delivery, "exactly-once");
+    assert!(!v.semantics["s1"].holds);
+}
+
+#[test]
+fn pseudo_producer_records_never_show_in_lost_acked_duplicated_or_reordered() {
+    let mut r = Run::new(&["p1"], 4);
+    let ids: Vec<u32> = (0..4).collect();
+    r.single(vec![batch(0, 0, 0, 0, &ids)]).processor("s1", ProcessingGuarantee::AtLeastOnce);
+    // s1/0.0 sends outputs 0..3 and sees them acked; the final log holds output 3 twice, output 2
+    // before output 1, and no output 0.
+    r.sent(10, 1, 0, 1, &[0, 1, 2, 3]).acked(11, 1, 0, 1, &[0, 1, 2, 3], 0, 1, 0);
+    r.shipments(vec![batch(0, 1, 0, 0, &[3, 2, 1, 3])]);
+    let v = r.check();
+    assert_eq!((v.anomalies.lost_acked, v.anomalies.duplicated, v.anomalies.reordered), (0, 0, 0));
+    assert_eq!((v.anomalies.lost_processing, v.anomalies.duplicate_processing), (1, 1), "judged as processing");
+    assert!(!v.producers.contains_key("s1"));
+    assert_eq!(v.producers.len(), 1);
+    assert!(v.semantics["p1"].holds);
+}
+
+#[test]
+fn processor_outputs_are_named_after_their_inputs() {
+    let mut r = Run::new(&["p1", "p2"], 4);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce);
+    assert_eq!(r.history.record_base, vec![0, 4]);
+    assert_eq!(r.history.record_name(RecordId { producer: 2, index: 3 }), "s1(p1#3)");
+    assert_eq!(r.history.record_name(RecordId { producer: 2, index: 5 }), "s1(p2#1)");
+    assert_eq!(r.history.record_name(RecordId { producer: 1, index: 1 }), "p2#1");
+    // In findings too: a downstream consumer reading the output topic reads a truncated output.
+    r.single(vec![batch(0, 0, 0, 0, &[0, 1, 2, 3])]).single(vec![batch(0, 1, 0, 0, &[0, 1, 2, 3, 4])]);
+    r.history.partitions[1].topic = "shipments".into();
+    r.history.partitions[1].partition = 0;
+    r.ev(
+        30,
+        EventKind::Polled {
+            consumer: 0,
+            instance: 0,
+            records: vec![Delivery { partition: 1, offset: 5, record: RecordId { producer: 2, index: 3 } }].into(),
+        },
+    );
+    let v = r.check();
+    assert_eq!(findings(&v, "phantom_read").len(), 1);
+    assert!(findings(&v, "phantom_read")[0].starts_with("s1(p1#3) read by s1/0 at shipments/0 offset 5"));
+    assert_eq!(v.findings.iter().find(|f| f.anomaly == "phantom_read").unwrap().subject, "s1(p1#3)");
+}
+
+#[test]
+fn a_processor_member_given_an_aborted_input_is_an_aborted_read() {
+    let mut r = Run::transactional(&["p1"], 2);
+    r.single(vec![txn_batch(0, 0, 0, 7, &[0, 1]), marker(2, 7, false)]);
+    r.processor("s1", ProcessingGuarantee::ExactlyOnceV2);
+    r.polled(10, 0, 0, &at_own_offsets(0..2)).shipments(vec![]);
+    let v = r.check();
+    assert_eq!(v.anomalies.aborted_read, 2);
+    assert!(findings(&v, "aborted_read")[0].starts_with("p1#0 read by s1/0 (read_committed)"));
+    assert_eq!(v.anomalies.lost_processing, 0, "aborted inputs are owed nothing");
+    assert_eq!(v.processors["s1"].inputs, 0);
+}
+
+#[test]
+fn a_record_a_group_and_a_processor_both_lose_counts_once() {
+    let mut r = Run::new(&["p1"], 2);
+    r.single(vec![batch(0, 0, 0, 0, &[0, 1])]);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce);
+    r.processed(10, 0, 0, &at_own_offsets(0..1)).shipments(vec![batch(0, 1, 0, 0, &[0])]);
+    let v = r.check();
+    assert_eq!(v.anomalies.lost_processing, 1, "p1#1 is lost by g1 and by s1: one record");
+    assert!(!v.semantics["c1"].holds && !v.semantics["s1"].holds);
+    assert_eq!(findings(&v, "lost_processing").len(), 1);
+}
+
+#[test]
+fn the_report_has_a_processors_section_after_the_consumers() {
+    let mut r = eos_duplicate_run();
+    r.consumer("c1", "g1", &["shipments"], CommitMode::AfterProcessing);
+    let rep = r.report();
+    let line = to_json_line(&rep);
+    let at = |k: &str| line.find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k} in {line}"));
+    assert!(at("consumers") < at("processors") && at("processors") < at("partitions"), "{line}");
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        v["processors"],
+        serde_json::json!({"s1": {"guarantee": "exactly_once_v2", "inputs": 4, "outputs": 5, "distinct": 4,
+                                   "committed": {"orders/0": 4}}})
+    );
+    assert!(
+        line.contains(
+            r#""processors":{"s1":{"guarantee":"exactly_once_v2","inputs":4,"outputs":5,"distinct":4,"committed":{"orders/0":4}}}"#
+        ),
+        "keys in a fixed order: {line}"
+    );
+    assert_eq!(v["semantics"]["s1"], serde_json::json!({"delivery": "exactly-once", "holds": false}));
+    assert!(v["consumers"].get("s1").is_none() && v["producers"].get("s1").is_none());
+    assert_eq!(v["examples"]["duplicate_processing"].as_array().unwrap().len(), 1);
+    let text = to_text(&rep);
+    assert!(
+        text.contains(
+            "processors:\n  processor  group  guarantee        inputs  outputs  distinct  committed\n  \
+             s1         app    exactly_once_v2       4        5         4  orders/0=4\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("s1 promises exactly-once: broken: 1 input record with two or more outputs"), "{text}");
+}
+
+#[test]
+#[ignore = "timing smoke test; run with --ignored --nocapture"]
+fn judging_a_million_processed_records_is_linear() {
+    let n: u32 = 1_000_000;
+    let mut r = Run::new(&["p1"], n);
+    let ids: Vec<u32> = (0..n).collect();
+    r.single(vec![batch(0, 0, 0, 0, &ids)]);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce).processor("s2", ProcessingGuarantee::ExactlyOnceV2);
+    // s1 polls everything in polls of 500 and writes every output twice; s2 writes nothing.
+    for b in 0..n / 500 {
+        r.transform(b as u64, 0, 0, b * 500..b * 500 + 500);
+    }
+    r.shipments(vec![batch(0, 1, 0, 0, &ids), batch(n as u64, 1, 1 << 16, 0, &ids)]);
+    let t = std::time::Instant::now();
+    let v = r.check();
+    eprintln!("checked {n} records processed by two processors in {:?}", t.elapsed());
+    assert_eq!(v.anomalies.duplicate_processing, n as u64);
+    assert_eq!(v.anomalies.lost_processing, n as u64);
+    assert_eq!(v.processors["s1"].outputs, 2 * n as u64);
+    assert!(!v.semantics["s2"].holds && v.semantics["s1"].holds);
 }

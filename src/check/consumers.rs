@@ -93,6 +93,9 @@ pub(crate) struct Consumers {
     pub story: Vec<u32>,
     /// Per (consumer, instance): indices of its `Polled` events.
     pub polls: BTreeMap<(u32, u32), Vec<u32>>,
+    /// Per consumer: the processor whose consuming side it is, if any (judged by its outputs,
+    /// not by its `Processed` events).
+    pub processor_of: Vec<Option<u32>>,
 }
 
 impl Consumers {
@@ -112,6 +115,7 @@ impl Consumers {
                 }
             };
             c.group_of.push(g as u32);
+            c.processor_of.push(info.processor);
             c.seen.push(RecordBytes::shaped(t));
             if c.read_committed.len() <= g {
                 c.read_committed.resize(g + 1, false);
@@ -132,7 +136,7 @@ impl Consumers {
                     .consumers
                     .iter()
                     .zip(&c.group_of)
-                    .filter(|(info, _)| info.topics.contains(&part.topic))
+                    .filter(|(info, _)| info.processor.is_none() && info.topics.contains(&part.topic))
                     .map(|(_, &g)| g)
                     .collect();
                 gs.sort_unstable();
@@ -147,6 +151,11 @@ impl Consumers {
     /// The group of consumer `consumer`, if the history has it.
     pub fn group(&self, consumer: u32) -> Option<u32> {
         self.group_of.get(consumer as usize).copied()
+    }
+
+    /// Whether consumer `consumer` is a processor's consuming side.
+    pub fn is_processor(&self, consumer: u32) -> bool {
+        self.processor_of.get(consumer as usize).is_some_and(Option::is_some)
     }
 
     /// Notes an event for the stories.
@@ -165,9 +174,13 @@ impl Consumers {
     }
 
     /// Per consumer name: processing counts and the group's committed offsets on its topics.
+    /// Processors are reported in their own section.
     pub fn stats(&self, history: &History) -> BTreeMap<String, ConsumerStats> {
         let mut out = BTreeMap::new();
         for (c, info) in history.consumers.iter().enumerate() {
+            if info.processor.is_some() {
+                continue;
+            }
             let g = self.group_of[c] as usize;
             let committed = self.committed[g]
                 .iter()
@@ -192,6 +205,9 @@ impl Consumers {
     pub fn semantics(&self, history: &History, lost_in: &[Vec<u64>]) -> BTreeMap<String, Semantic> {
         let mut out = BTreeMap::new();
         for (c, info) in history.consumers.iter().enumerate() {
+            if info.processor.is_some() {
+                continue;
+            }
             let g = self.group_of[c] as usize;
             let group = &self.groups[g];
             let delivery = promised_delivery(info.commit);
@@ -411,15 +427,28 @@ pub(crate) fn instance_name(history: &History, consumer: u32, instance: u32) -> 
 }
 
 /// Whether a fault target names `consumer/instance`: `consumer:NAME` (every instance),
-/// `consumer:NAME/K`, or the index forms `consumer#I` and `consumer#I/K`.
+/// `consumer:NAME/K`, or the index forms `consumer#I` and `consumer#I/K`; for a processor's
+/// consuming side, `processor:NAME`, `processor:NAME/K`, `processor#P` and `processor#P/K` (P
+/// indexes `History::processors`).
 pub(crate) fn hits(history: &History, target: &str, consumer: u32, instance: u32) -> bool {
+    let Some(info) = history.consumers.get(consumer as usize) else { return false };
     let rest = if let Some(t) = target.strip_prefix("consumer:") {
-        let Some(info) = history.consumers.get(consumer as usize) else { return false };
         let Some(rest) = t.strip_prefix(info.name.as_str()) else { return false };
         rest
     } else if let Some(t) = target.strip_prefix("consumer#") {
         let digits = t.bytes().take_while(u8::is_ascii_digit).count();
         if t[..digits].parse::<u32>().ok() != Some(consumer) {
+            return false;
+        }
+        &t[digits..]
+    } else if let Some(t) = target.strip_prefix("processor:") {
+        let Some(p) = info.processor.and_then(|p| history.processors.get(p as usize)) else { return false };
+        let Some(rest) = t.strip_prefix(p.name.as_str()) else { return false };
+        rest
+    } else if let Some(t) = target.strip_prefix("processor#") {
+        let Some(p) = info.processor else { return false };
+        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+        if t[..digits].parse::<u32>().ok() != Some(p) {
             return false;
         }
         &t[digits..]
@@ -443,6 +472,7 @@ pub(crate) fn plural(n: u64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::history::ProcessorInfo;
 
     fn history() -> History {
         let info = |name: &str| ConsumerInfo {
@@ -469,6 +499,28 @@ mod tests {
         assert!(!hits(&h, "consumer#1/5", 0, 5));
         assert!(!hits(&h, "producer:c1", 0, 0));
         assert!(!hits(&h, "broker:1", 0, 0));
+    }
+
+    #[test]
+    fn a_processor_target_hits_its_members_only() {
+        let mut h = history();
+        h.consumers.push(ConsumerInfo { name: "s1".into(), processor: Some(0), ..h.consumers[0].clone() });
+        h.processors.push(ProcessorInfo {
+            name: "s1".into(),
+            group: "app".into(),
+            input: "orders".into(),
+            output: "shipments".into(),
+            producer: 1,
+            consumer: 2,
+            guarantee: crate::scenario::ProcessingGuarantee::ExactlyOnceV2,
+        });
+        assert!(hits(&h, "processor:s1", 2, 4));
+        assert!(hits(&h, "processor:s1/4", 2, 4));
+        assert!(!hits(&h, "processor:s1/3", 2, 4));
+        assert!(hits(&h, "processor#0/4", 2, 4));
+        assert!(!hits(&h, "processor#1", 2, 4));
+        assert!(!hits(&h, "processor:s1", 0, 4), "c1 is no processor");
+        assert!(!hits(&h, "processor#0", 0, 4), "c1 is no processor");
     }
 
     #[test]

@@ -363,9 +363,10 @@ impl History {
         }
     }
 
-    /// Whether records of `producer` are a processor's outputs.
+    /// Whether records of `producer` are a processor's outputs (it is some processor's
+    /// pseudo-producer).
     pub fn is_output(&self, producer: u32) -> bool {
-        producer as usize >= self.record_base.len() && (producer as usize) < self.producers.len()
+        self.processors.iter().any(|p| p.producer == producer)
     }
 
     /// The input record a processor's output record names (`None` for a producer's record).

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use super::history::{Event, EventKind, FinalReplica, History, LogBatch};
+use super::history::{Event, EventKind, FinalReplica, History, LogBatch, RecordId};
 use crate::scenario::{FaultAction, Scenario};
 
 /// `Rec::flags`: some instance sent it.
@@ -122,6 +122,9 @@ pub(crate) struct Table {
     pub transactional: Vec<bool>,
     /// `txn[producer][index]`, for transactional producers only (empty for the others).
     pub txn: Vec<Vec<TxnAck>>,
+    /// Per producer: whether it is a processor's pseudo-producer (its records are outputs, judged
+    /// by the processor checks, never by the producer-level ones).
+    pub outputs: Vec<bool>,
 }
 
 impl Table {
@@ -150,7 +153,16 @@ impl Table {
                 vec![TxnAck::EMPTY; len]
             })
             .collect();
+        let mut outputs = vec![false; n];
+        for info in &history.processors {
+            let p = info.producer as usize;
+            if p >= outputs.len() {
+                outputs.resize(p + 1, false);
+            }
+            outputs[p] = true;
+        }
         let mut t = Table {
+            outputs,
             recs,
             extra_sends: Vec::new(),
             walk_seen: BTreeSet::new(),
@@ -176,6 +188,11 @@ impl Table {
             v.resize(i + 1, Rec::EMPTY);
         }
         &mut v[i]
+    }
+
+    /// Whether `producer` is a processor's pseudo-producer.
+    pub fn is_output(&self, producer: u32) -> bool {
+        self.outputs.get(producer as usize).copied().unwrap_or(false)
     }
 
     /// Whether `producer` is transactional.
@@ -340,11 +357,24 @@ impl Table {
     }
 }
 
-/// `NAME#I`, tolerating a producer index the history does not name.
+/// `NAME#I`, or `PROC(NAME#I)` for a processor's output, tolerating a producer index the
+/// history does not name.
 pub(crate) fn record_name(history: &History, producer: u32, index: u32) -> String {
     match history.producers.get(producer as usize) {
+        Some(_) if history.is_output(producer) => history.record_name(RecordId { producer, index }),
         Some(name) => format!("{name}#{index}"),
         None => format!("producer{producer}#{index}"),
+    }
+}
+
+/// A producer instance: `p1/0`; for a processor's pseudo-producer, whose instance numbers are
+/// `(K << 16) | N`, `s1/K.N` (the N-th producer member K created).
+pub(crate) fn producer_instance(history: &History, producer: u32, instance: u32) -> String {
+    let name = history.producers.get(producer as usize).cloned().unwrap_or_else(|| format!("producer{producer}"));
+    if history.is_output(producer) {
+        format!("{name}/{}.{}", instance >> 16, instance & 0xffff)
+    } else {
+        format!("{name}/{instance}")
     }
 }
 
@@ -411,6 +441,24 @@ pub(crate) fn story_after(
     known: (Option<u32>, u32),
     out: &mut Vec<String>,
 ) {
+    let (steps, untold) = story_steps(history, story, after, broker, partition, known);
+    out.extend(steps.into_iter().map(|(_, s)| s));
+    if untold > 0 {
+        out.push(format!("{untold} more faults and leader changes followed"));
+    }
+}
+
+/// The phrases of [`story_after`], each with the index of its event (at most [`STORY_CAP`]), and
+/// how many more there were.
+pub(crate) fn story_steps(
+    history: &History,
+    story: &[u32],
+    after: u32,
+    broker: u32,
+    partition: u32,
+    known: (Option<u32>, u32),
+) -> (Vec<(u32, String)>, usize) {
+    let mut out = Vec::new();
     let start = story.partition_point(|&i| i <= after);
     let mut prev = known;
     let mut told = 0usize;
@@ -436,16 +484,14 @@ pub(crate) fn story_after(
         };
         if let Some(s) = phrase {
             if told < STORY_CAP {
-                out.push(s);
+                out.push((i, s));
                 told += 1;
             } else {
                 untold += 1;
             }
         }
     }
-    if untold > 0 {
-        out.push(format!("{untold} more faults and leader changes followed"));
-    }
+    (out, untold)
 }
 
 /// One leader change as a phrase.

@@ -37,6 +37,9 @@ pub(crate) struct Loss {
 pub(crate) fn check(history: &History, t: &Table, txns: &TxnLogs) -> Loss {
     let mut out = Loss { per_producer: vec![ProducerLoss::default(); t.recs.len()], ..Loss::default() };
     for (p, recs) in t.recs.iter().enumerate() {
+        if t.is_output(p as u32) {
+            continue;
+        }
         let txn = t.is_txn(p as u32);
         for (i, r) in recs.iter().enumerate() {
             let (p, i) = (p as u32, i as u32);

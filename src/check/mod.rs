@@ -7,7 +7,9 @@
 //! - `divergence`: `divergence`;
 //! - `producers`: per-producer counts and delivery semantics;
 //! - `phantom`: `phantom_read`;
-//! - `processing`: `lost_processing` and `duplicate_processing`;
+//! - `processing`: `lost_processing` and `duplicate_processing` of consumer groups;
+//! - `processors`: `lost_processing` and `duplicate_processing` of processors (consume-transform-
+//!   produce), judged by their outputs in the final logs, per-processor counts and semantics;
 //! - `consumers`: the consumer index those two share, per-consumer counts, committed offsets and
 //!   delivery semantics;
 //! - `transactions`: `aborted_read`, `torn_transaction` and `stuck_lso`, from `txnlog`, the
@@ -18,6 +20,12 @@
 //! consumer checkers read them, for committed offsets. The record-identity checkers (presence,
 //! duplicates, order) walk the read_committed view of the final logs: records of aborted and still
 //! open transactions are skipped there, and judged by the transaction checkers instead.
+//!
+//! Processors' outputs are written under pseudo-producers (`History::processors`). The
+//! producer-level checkers (presence, duplicates, order, producer counts and semantics) skip their
+//! records, and the consumer groups' processing checkers skip the processors' members: a
+//! processor is judged once, by its outputs. Phantom and aborted reads, torn transactions and
+//! stuck LSOs apply to processors as to any client.
 //!
 //! Cost: one pass over the events and one walk over each final log (a second one over the consumed
 //! partitions' logs), with per-record state in flat vectors indexed by workload index; strings are
@@ -35,6 +43,7 @@ mod loss;
 mod order;
 mod phantom;
 mod processing;
+mod processors;
 mod producers;
 mod transactions;
 mod txnlog;
@@ -42,7 +51,7 @@ mod txnlog;
 pub use history::*;
 pub use producers::promised_delivery;
 
-use crate::report::{Anomalies, ConsumerStats, ProducerStats, Semantic};
+use crate::report::{Anomalies, ConsumerStats, ProcessorStats, ProducerStats, Semantic};
 use crate::scenario::Scenario;
 
 /// Most findings kept per anomaly; the counts stay exact beyond it.
@@ -69,9 +78,12 @@ pub struct Verdict {
     pub findings: Vec<Finding>,
     /// Outcome counts per producer name.
     pub producers: BTreeMap<String, ProducerStats>,
-    /// Processing counts and committed offsets per consumer name.
+    /// Processing counts and committed offsets per consumer name (processors excluded).
     pub consumers: BTreeMap<String, ConsumerStats>,
-    /// Promised delivery semantic per client (producer and consumer) name, and whether it held.
+    /// Input, output and committed-offset counts per processor name.
+    pub processors: BTreeMap<String, ProcessorStats>,
+    /// Promised delivery semantic per client (producer, consumer and processor) name, and
+    /// whether it held.
     pub semantics: BTreeMap<String, Semantic>,
 }
 
@@ -95,9 +107,15 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
                 continue;
             }
             let (p, k) = (batch.producer, batch.instance);
+            // A processor's outputs are judged by its processing (`processors`), not as a
+            // producer's records: they are indexed (for torn transactions and stories) only.
+            let output = table.is_output(p);
             for (pos, &idx) in batch.records.iter().enumerate() {
                 let offset = batch.base_offset + pos as u64;
                 let occ = table.occur(p, idx, x, offset, k);
+                if output {
+                    continue;
+                }
                 dups.observe(&mut table, p, idx, occ, x, offset);
                 if occ.first_for_walk {
                     order.observe(&mut table, p, k, idx, x, offset);
@@ -137,6 +155,12 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     }
     semantics.extend(cons.semantics(history, &processing.lost_in));
 
+    // Processors: their outputs in the final logs, per input.
+    let (kept_lost, kept_dup) = processing.kept();
+    let room = (FINDINGS_CAP.saturating_sub(kept_lost), FINDINGS_CAP.saturating_sub(kept_dup));
+    let procs = processors::Processors::check(history, &table, &txns, &mut cons, room);
+    semantics.extend(procs.semantics.iter().map(|(k, v)| (k.clone(), v.clone())));
+
     let anomalies = Anomalies {
         lost_acked: loss.lost_acked,
         duplicated: dups.count,
@@ -145,8 +169,8 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
         phantom_read: phantom.count,
         aborted_read: aborted.count,
         torn_transaction: torn.count,
-        lost_processing: processing.lost,
-        duplicate_processing: processing.duplicated,
+        lost_processing: processing.lost + procs.lost,
+        duplicate_processing: processing.duplicated + procs.duplicated,
         stuck_lso,
         unavailable: loss.unavailable,
     };
@@ -160,10 +184,20 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     findings.extend(torn.findings);
     let consumer_stats = cons.stats(history);
     let (lost_processing, duplicate_processing) = processing.findings(&cons, history, &table);
+    let (proc_lost, proc_dup) = procs.findings(&cons, history, &table);
     findings.extend(lost_processing);
+    findings.extend(proc_lost);
     findings.extend(duplicate_processing);
+    findings.extend(proc_dup);
     findings.extend(stuck_findings);
     findings.extend(loss.unavailable_findings);
 
-    Verdict { anomalies, findings, producers: producer_stats, consumers: consumer_stats, semantics }
+    Verdict {
+        anomalies,
+        findings,
+        producers: producer_stats,
+        consumers: consumer_stats,
+        processors: procs.stats,
+        semantics,
+    }
 }

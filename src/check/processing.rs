@@ -68,6 +68,10 @@ pub(crate) struct Processing {
 impl Processing {
     /// Notes a `Processed` event: counts per group and consumer, and duplicates.
     pub fn observe(&mut self, c: &mut Consumers, consumer: u32, records: &Deliveries) {
+        // A processor's members are judged by their outputs (`processors`).
+        if c.is_processor(consumer) {
+            return;
+        }
         let Some(g) = c.group(consumer) else { return };
         c.processed[consumer as usize] += records.len() as u64;
         for d in records.iter() {
@@ -102,6 +106,11 @@ impl Processing {
                 }
             }
         }
+    }
+
+    /// How many `lost_processing` and `duplicate_processing` findings this family keeps.
+    pub fn kept(&self) -> (usize, usize) {
+        (self.lost_kept.len(), self.dup_kept.len())
     }
 
     /// Walks the final log of every online partition some group subscribes to, below its high
@@ -338,8 +347,13 @@ fn explain_dup(c: &Consumers, history: &History, t: &Table, k: &Dup) -> Finding 
     }
     if !one_place {
         if let Some(r) = t.rec(k.record.producer, k.record.index).filter(|r| r.count >= 2) {
+            let (who, see) = if t.is_output(k.record.producer) {
+                ("its processor", "duplicate_processing")
+            } else {
+                ("the producer", "duplicated")
+            };
             s.push_str(&format!(
-                "; the record stands {} times in the final logs: the producer wrote it more than once (see duplicated)",
+                "; the record stands {} times in the final logs: {who} wrote it more than once (see {see})",
                 r.count
             ));
         }

@@ -24,6 +24,10 @@ pub(crate) fn stats(scenario: &Scenario, history: &History, t: &Table) -> (BTree
     let mut out = BTreeMap::new();
     let mut duplicated = vec![0u64; t.recs.len()];
     for (p, recs) in t.recs.iter().enumerate() {
+        // A processor's outputs are reported with the processor.
+        if t.is_output(p as u32) {
+            continue;
+        }
         let mut s = ProducerStats::default();
         for r in recs {
             s.sent += u64::from(r.has(SENT));

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::consumers::{instance_name, Consumers, ABORTED_READ};
 use super::history::{Delivery, EventKind, History, RecordId};
-use super::index::{final_log, join_and, partition_name, record_name, Table};
+use super::index::{final_log, join_and, partition_name, producer_instance, record_name, Table};
 use super::txnlog::{batch_index, ending_phrase, writer_phrase, LogTxn, TxnLogs};
 use super::{Finding, FINDINGS_CAP};
 
@@ -128,12 +128,6 @@ impl AbortedRead {
             })
             .collect()
     }
-}
-
-/// `p1/0`: a producer instance.
-fn producer_instance(history: &History, producer: u32, instance: u32) -> String {
-    let name = history.producers.get(producer as usize).cloned().unwrap_or_else(|| format!("producer{producer}"));
-    format!("{name}/{instance}")
 }
 
 /// For each wanted record: the first `TxnEnded` event of each instance naming it, keyed by

@@ -200,8 +200,13 @@ pub(crate) fn ending_phrase(t: &LogTxn) -> String {
     }
 }
 
-/// "producer id 7 (epoch 0, p1 instance 0)": who wrote a transaction.
+/// "producer id 7 (epoch 0, p1 instance 0)" (for a processor's producer: "(epoch 0, s1/1.0)"):
+/// who wrote a transaction.
 pub(crate) fn writer_phrase(history: &History, t: &LogTxn) -> String {
+    if history.is_output(t.producer) {
+        let who = super::index::producer_instance(history, t.producer, t.instance);
+        return format!("producer id {} (epoch {}, {who})", t.producer_id, t.producer_epoch);
+    }
     let name = history.producers.get(t.producer as usize).cloned().unwrap_or_else(|| format!("producer{}", t.producer));
     format!("producer id {} (epoch {}, {name} instance {})", t.producer_id, t.producer_epoch, t.instance)
 }

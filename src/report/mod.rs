@@ -101,6 +101,28 @@ pub struct ConsumerStats {
     pub committed: BTreeMap<String, u64>,
 }
 
+/// Per-processor counts and committed offsets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProcessorStats {
+    /// The processor's `group.id`, for the text report only.
+    #[serde(skip)]
+    pub group: String,
+    /// Its `processing.guarantee`: `exactly_once_v2` or `at_least_once`.
+    pub guarantee: String,
+    /// Distinct input records it owes an output: those in the final logs of its input topic
+    /// (read_committed view, below the high watermark; below the last stable offset for an
+    /// exactly-once processor).
+    pub inputs: u64,
+    /// Its output records standing in the read_committed view of its output topic's final logs,
+    /// each copy counted.
+    pub outputs: u64,
+    /// Distinct input records among those outputs.
+    pub distinct: u64,
+    /// Its group's committed offset per partition of its input topic (`topic/partition`), as the
+    /// final `__consumer_offsets` logs hold it.
+    pub committed: BTreeMap<String, u64>,
+}
+
 /// One partition's final state, as reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PartitionSummary {
@@ -159,6 +181,9 @@ pub struct Report {
     pub producers: BTreeMap<String, ProducerStats>,
     /// Per-consumer counts.
     pub consumers: BTreeMap<String, ConsumerStats>,
+    /// Per-processor counts; left out of the JSON when the scenario has no processors.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub processors: BTreeMap<String, ProcessorStats>,
     /// Final partition states of the workload topics (not internal ones), keyed `topic/partition`.
     pub partitions: BTreeMap<String, PartitionSummary>,
     /// Per-client semantic verdicts.
@@ -187,7 +212,7 @@ pub fn build_report(
     history: &History,
     verdict: Verdict,
 ) -> Report {
-    let Verdict { anomalies, findings, producers, consumers, semantics } = verdict;
+    let Verdict { anomalies, findings, producers, consumers, processors, semantics } = verdict;
     let mut examples: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for name in Anomalies::NAMES {
         if anomalies.get(name).unwrap_or(0) == 0 {
@@ -229,6 +254,7 @@ pub fn build_report(
         examples,
         producers,
         consumers,
+        processors,
         partitions,
         semantics,
         expect: evaluate_expect(&scenario.expect, &anomalies),

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::{Anomalies, Report};
 
 /// The human summary of a report: header, anomaly table, every finding's explanation grouped by
-/// anomaly, producer and consumer counts, partition states, semantic verdicts and the `[expect]`
+/// anomaly, producer, consumer and processor counts, partition states, semantic verdicts and the `[expect]`
 /// outcome.
 pub fn to_text(report: &Report) -> String {
     let mut s = String::new();
@@ -16,6 +16,7 @@ pub fn to_text(report: &Report) -> String {
     findings(&mut s, report);
     producers(&mut s, report);
     consumers(&mut s, report);
+    processors(&mut s, report);
     partitions(&mut s, report);
     semantics(&mut s, report);
     expect(&mut s, report);
@@ -108,6 +109,33 @@ fn consumers(s: &mut String, r: &Report) {
         rows.push(vec![name.clone(), c.group.clone(), c.processed.to_string(), c.distinct.to_string(), committed]);
     }
     table(s, &rows, &[false, false, true, true, false], "  ");
+}
+
+fn processors(s: &mut String, r: &Report) {
+    if r.processors.is_empty() {
+        return;
+    }
+    s.push_str("\nprocessors:\n");
+    let mut rows = vec![["processor", "group", "guarantee", "inputs", "outputs", "distinct", "committed"]
+        .map(String::from)
+        .to_vec()];
+    for (name, p) in &r.processors {
+        let committed = if p.committed.is_empty() {
+            "-".to_string()
+        } else {
+            p.committed.iter().map(|(x, o)| format!("{x}={o}")).collect::<Vec<_>>().join(" ")
+        };
+        rows.push(vec![
+            name.clone(),
+            p.group.clone(),
+            p.guarantee.clone(),
+            p.inputs.to_string(),
+            p.outputs.to_string(),
+            p.distinct.to_string(),
+            committed,
+        ]);
+    }
+    table(s, &rows, &[false, false, false, true, true, true, false], "  ");
 }
 
 fn partitions(s: &mut String, r: &Report) {
