@@ -51,5 +51,5 @@ const PINNED: [&str; 6] = [
     "959efb9c9f289659",
     "b6e06656bc8dd41d",
     "9bdbceb80ff428d1",
-    "f9836200a351518a",
+    "93f56a00f8ee00f2",
 ];

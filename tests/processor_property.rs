@@ -75,7 +75,8 @@ fn scenario(faults: Vec<FaultSpec>) -> Scenario {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 32,
+        // PROPTEST_CASES raises the count for a long local run.
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/processor_property.txt"))),
         ..ProptestConfig::default()
     })]
@@ -103,7 +104,7 @@ fn the_same_pipeline_at_least_once_repeats_outputs_after_a_processor_crash() {
     let crash = FaultSpec {
         trigger: Trigger::AtMs(8_000),
         action: FaultAction::Crash,
-        target: Target::Processor { processor: 0, instance: Some(0) },
+        target: Target::Processor { processor: 0, instance: None },
         restart_after_ms: Some(1_000),
         duration_ms: None,
     };

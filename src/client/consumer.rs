@@ -303,6 +303,9 @@ impl Consumer {
                     // Java closes the connection of a timed-out request: everything in flight on it fails.
                     out.observe(ConsumerObs::CloseConnection { broker });
                     self.fail_broker(now, broker, KafkaError::NetworkException, out);
+                    // A processor's producer shares the member's connections (a simplification).
+                    let from = NodeId::Broker(broker);
+                    self.with_producer(now, out, |p, o| p.on_message(now, from, Msg::Disconnected, o));
                 }
             }
             ConsumerTimer::Retry => {

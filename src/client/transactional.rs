@@ -99,6 +99,9 @@ pub(crate) struct Txn {
     offsets: Option<(TxnOffsets, OffsetsStage)>,
     /// The group coordinator TxnOffsetCommit goes to (the processor's consumer knows it).
     pub(crate) group_coordinator: Option<u32>,
+    /// A group coordinator that answered NOT_COORDINATOR (or failed): the consumer must look
+    /// the coordinator up again.
+    lost_group_coordinator: Option<u32>,
     /// AddOffsetsToTxn succeeded: the transaction exists at the coordinator even with no data.
     offsets_added: bool,
 }
@@ -120,6 +123,7 @@ impl Txn {
             driven: false,
             offsets: None,
             group_coordinator: None,
+            lost_group_coordinator: None,
             offsets_added: false,
         }
     }
@@ -295,7 +299,7 @@ impl Producer {
         let kind = t.request.take().map(|r| r.2);
         if lost_coordinator {
             if kind == Some(TxnReq::OffsetCommit) {
-                t.group_coordinator = None;
+                t.lost_group_coordinator = t.group_coordinator.take();
             } else {
                 t.coordinator = None;
             }
@@ -579,6 +583,12 @@ impl Producer {
     /// Whether the producer waits for the group coordinator to send TxnOffsetCommit.
     pub(crate) fn driven_wants_group_coordinator(&self) -> bool {
         self.txn.as_ref().is_some_and(|t| t.group_coordinator.is_none())
+    }
+
+    /// A group coordinator the producer gave up on since the last call (the consumer's may be
+    /// stale too).
+    pub(crate) fn driven_take_lost_group_coordinator(&mut self) -> Option<u32> {
+        self.txn.as_mut().and_then(|t| t.lost_group_coordinator.take())
     }
 
     /// The group coordinator the processor's consumer found; a waiting TxnOffsetCommit goes out.

@@ -24,6 +24,10 @@ use crate::client::transactional::TxnOffsets;
 use crate::error::KafkaError;
 use crate::scenario::{ProcessingGuarantee, ProducerSpec};
 
+/// How a transaction ended, if one did: (commit asked for, what `commitTransaction()` /
+/// `abortTransaction()` returned).
+type TxnOutcome = Option<(bool, Result<(), KafkaError>)>;
+
 /// What the task does once its commit finishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum After {
@@ -122,9 +126,10 @@ impl Proc {
     }
 
     /// Copy a producer step's output into the member's, noting failed sends; returns the
-    /// transaction outcome if one ended.
-    fn merge(&mut self, pout: ProducerOut, out: &mut ConsumerOut) -> Option<(bool, Result<(), KafkaError>)> {
+    /// transaction outcome if one ended, and the brokers whose connection the producer closed.
+    fn merge(&mut self, pout: ProducerOut, out: &mut ConsumerOut) -> (TxnOutcome, Vec<u32>) {
         let mut ended = None;
+        let mut closed = Vec::new();
         for o in pout.obs {
             match o {
                 ProducerObs::History(k) => {
@@ -135,7 +140,10 @@ impl Proc {
                     }
                     out.observe(ConsumerObs::History(k));
                 }
-                ProducerObs::CloseConnection { broker } => out.observe(ConsumerObs::CloseConnection { broker }),
+                ProducerObs::CloseConnection { broker } => {
+                    closed.push(broker);
+                    out.observe(ConsumerObs::CloseConnection { broker });
+                }
                 ProducerObs::OffsetsSent => out.observe(ConsumerObs::OffsetsSent),
                 ProducerObs::AppSent { .. } => {}
             }
@@ -146,7 +154,7 @@ impl Proc {
         for (d, t) in pout.timers {
             out.timer(d, ConsumerTimer::Producer(t));
         }
-        ended
+        (ended, closed)
     }
 
     /// A new producer after the old one was fenced (Streams closes it and creates another).
@@ -184,10 +192,20 @@ impl Consumer {
         let Some(proc) = self.proc.as_mut() else { return };
         let mut pout = ProducerOut::default();
         f(&mut proc.producer, &mut pout);
-        if let Some(ended) = proc.merge(pout, out) {
+        let (ended, closed) = proc.merge(pout, out);
+        self.after_producer_step(now, ended, closed, out);
+        self.proc_progress(now, out);
+    }
+
+    /// React to a producer step: a connection it closed is the member's too (the consumer's
+    /// requests on it fail), and a transaction that ended moves the task on.
+    fn after_producer_step(&mut self, now: u64, ended: TxnOutcome, closed: Vec<u32>, out: &mut ConsumerOut) {
+        for b in closed {
+            self.fail_broker(now, b, KafkaError::NetworkException, out);
+        }
+        if let Some(ended) = ended {
             self.on_task_txn_ended(now, ended, out);
         }
-        self.proc_progress(now, out);
     }
 
     /// Whether the processor may take records from `poll()`: its producer is initialised.
@@ -254,7 +272,8 @@ impl Consumer {
                 if let Some(c) = self.coordinator.filter(|_| proc.producer.driven_wants_group_coordinator()) {
                     let mut pout = ProducerOut::default();
                     proc.producer.driven_set_group_coordinator(now, c, &mut pout);
-                    proc.merge(pout, out);
+                    let (ended, closed) = proc.merge(pout, out);
+                    self.after_producer_step(now, ended, closed, out);
                 }
                 self.with_producer(now, out, |p, po| p.driven_end(now, commit, Some(o), po));
                 true
@@ -315,14 +334,20 @@ impl Consumer {
     /// Move a waiting commit on: a flush that completed, a fenced producer, a group
     /// coordinator the producer waits for.
     pub(super) fn proc_progress(&mut self, now: u64, out: &mut ConsumerOut) {
+        let Some(proc) = self.proc.as_mut() else { return };
+        if let Some(lost) = proc.producer.driven_take_lost_group_coordinator() {
+            if self.coordinator == Some(lost) {
+                // TxnOffsetCommit found it is no longer the coordinator: look it up again.
+                self.coordinator = None;
+            }
+        }
         let coordinator = self.coordinator;
         let Some(proc) = self.proc.as_mut() else { return };
         if let (Some(c), true) = (coordinator, proc.producer.driven_wants_group_coordinator()) {
             let mut pout = ProducerOut::default();
             proc.producer.driven_set_group_coordinator(now, c, &mut pout);
-            if let Some(ended) = proc.merge(pout, out) {
-                self.on_task_txn_ended(now, ended, out);
-            }
+            let (ended, closed) = proc.merge(pout, out);
+            self.after_producer_step(now, ended, closed, out);
         }
         let Some(proc) = self.proc.as_mut() else { return };
         if proc.producer.driven_fatal() && proc.commit == Commit::Idle {
