@@ -197,3 +197,77 @@ fn a_processor_run_replays_to_the_same_trace_hash() {
     let b = judge(&s, 3).0.trace_hash;
     assert_eq!(a, b);
 }
+
+#[test]
+#[ignore = "prints the numbers docs/streams-semantics.md quotes"]
+fn print_example_numbers() {
+    for stem in [
+        "eos-processor-crash-after-producing",
+        "eos-processor-crash-after-sending-offsets",
+        "eos-processor-crash-after-committing",
+        "eos-processor-zombie-fenced",
+        "alos-processor-crash-duplicates",
+    ] {
+        let (_, out) = judge(&example(stem), 1);
+        let h = &out.history;
+        let s1 = h.processors[0].producer;
+        let mut aborted = 0;
+        let mut markers = (0, 0);
+        for p in h.partitions.iter().filter(|p| p.topic == "shipments") {
+            let mut open: std::collections::BTreeMap<i64, usize> = Default::default();
+            for b in &p.leader_replica().unwrap().log {
+                match b.marker() {
+                    Some(c) => {
+                        let n = open.remove(&b.producer_id).unwrap_or(0);
+                        if c {
+                            markers.0 += 1;
+                        } else {
+                            markers.1 += 1;
+                            aborted += n;
+                        }
+                    }
+                    None if b.transactional => *open.entry(b.producer_id).or_default() += b.records.len(),
+                    None => {}
+                }
+            }
+        }
+        let txns: Vec<_> = h
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::TxnEnded { producer, commit, result, records, .. } if *producer == s1 => {
+                    Some((e.at, *commit, result.is_ok(), records.len()))
+                }
+                _ => None,
+            })
+            .collect();
+        let faults: Vec<_> = h
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Fault { target, .. } => Some((e.at, target.clone())),
+                EventKind::Healed { target, .. } => Some((e.at, target.clone())),
+                EventKind::Assigned { instance, generation, partitions, .. } => {
+                    Some((e.at, format!("assigned s1/{instance} gen {generation} {partitions:?}")))
+                }
+                _ => None,
+            })
+            .collect();
+        let polled: usize = h
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Processed { records, .. } => Some(records.len()),
+                _ => None,
+            })
+            .sum();
+        eprintln!(
+            "{stem}: aborted outputs {aborted}, markers commit/abort {markers:?}, transactions {} (aborted {}), processed {polled}",
+            txns.len(),
+            txns.iter().filter(|t| !t.1).count()
+        );
+        eprintln!("  faults {faults:?}");
+        let around: Vec<_> = txns.iter().filter(|t| !t.1 || t.3 == 0).collect();
+        eprintln!("  aborts {around:?}");
+    }
+}

@@ -510,7 +510,7 @@ fn explain(c: &Consumers, history: &History, t: &Table, k: &Kept) -> Finding {
     let alos = info.guarantee == ProcessingGuarantee::AtLeastOnce;
     let mut prev: Option<(u32, u32)> = None;
     let mut told_fates: Vec<u32> = Vec::new();
-    for &(ei, instance, x, o) in &k.polls {
+    for (n, &(ei, instance, x, o)) in k.polls.iter().enumerate() {
         let at = history.events[ei as usize].at;
         let who = instance_name(history, consumer, instance);
         if let Some((pe, _)) = prev {
@@ -535,7 +535,8 @@ fn explain(c: &Consumers, history: &History, t: &Table, k: &Kept) -> Finding {
             format!(" at {} offset {o}", partition_name(history, x))
         };
         steps.push((at, ei, format!("{who} polled it{where_} at {at} ms")));
-        let until = c.next_poll(consumer, instance, ei).unwrap_or(u32::MAX);
+        // What befell the member before this input was polled again (or since, if never).
+        let until = k.polls.get(n + 1).map_or(u32::MAX, |p| p.0);
         if let Some((fi, fate)) = c.fate_between(history, consumer, instance, ei, until) {
             if !told_fates.contains(&fi) {
                 told_fates.push(fi);
