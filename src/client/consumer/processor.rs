@@ -74,8 +74,6 @@ pub(crate) struct Proc {
     after: After,
     /// A send failed since the last commit (at_least_once: the task must re-read).
     send_failed: bool,
-    /// The abort in progress was asked for (membership lost), not forced by an error.
-    abort_intended: bool,
 }
 
 impl Proc {
@@ -116,7 +114,6 @@ impl Proc {
             commit: Commit::Idle,
             after: After::Poll,
             send_failed: false,
-            abort_intended: false,
         };
         if let Some(t) = p.producer.txn.as_mut() {
             t.driven = true;
@@ -264,7 +261,6 @@ impl Consumer {
                 // Without a current generation the offsets cannot be fenced: abort instead
                 // (Streams closes its tasks dirty when it lost its partitions).
                 let commit = member;
-                proc.abort_intended = !commit;
                 proc.commit = Commit::Transaction;
                 self.app = App::ProcCommit;
                 let o =
@@ -289,7 +285,9 @@ impl Consumer {
         let mut reset = false;
         match result {
             Ok(()) if commit => {}
-            Ok(()) => reset = !std::mem::take(&mut proc.abort_intended),
+            // Aborted (on purpose, or forced by a failed send or a fenced offset commit): the
+            // inputs behind the aborted outputs are read again from the committed offsets.
+            Ok(()) => reset = true,
             Err(_) => {
                 // Fenced (TaskMigrated): a new producer, and the member rejoins.
                 reset = true;
