@@ -513,6 +513,48 @@ impl Cx<'_> {
     }
 
     /// A type error: "`brokers` must be an integer, found a string".
+    /// `transaction.timeout.ms` of a client config table `t` (`table` names it in messages):
+    /// rejected where it does not apply; else the coordinator answers an InitProducerId whose
+    /// timeout is not in 1..=`transaction.max.timeout.ms` with INVALID_TRANSACTION_TIMEOUT, so
+    /// such a client could never start, and the default (`default`) must fit too.
+    fn transaction_timeout(
+        &self,
+        t: &Tab<'_>,
+        broker: &BrokerConfig,
+        (applies, not_applied): (bool, &str),
+        default: u64,
+        table: &str,
+    ) -> R<u64> {
+        let max = broker.transaction_max_timeout_ms;
+        let invalid = "Kafka's InitProducerId would fail with INVALID_TRANSACTION_TIMEOUT";
+        match t.get("transaction.timeout.ms") {
+            Some(f) if !applies => Err(self.err(f.key_at, not_applied)),
+            Some(f) => {
+                let Some(n) = f.item.as_integer() else {
+                    return Err(self.type_err(f, "an integer"));
+                };
+                if n < 1 || n as u64 > max {
+                    return Err(self.err(
+                        f.at,
+                        format!(
+                            "`transaction.timeout.ms` must be from 1 to the cluster's \
+                             `transaction.max.timeout.ms` ({max}), found {n}: {invalid}"
+                        ),
+                    ));
+                }
+                Ok(n as u64)
+            }
+            None if applies && default > max => Err(self.err(
+                t.at,
+                format!(
+                    "the default `transaction.timeout.ms` ({default}) is above the cluster's \
+                     `transaction.max.timeout.ms` ({max}): {invalid}; set \"transaction.timeout.ms\" in {table}"
+                ),
+            )),
+            None => Ok(default),
+        }
+    }
+
     fn type_err(&self, f: Field<'_>, want: &str) -> ScenarioError {
         let mut message = format!("`{}` must be {want}, found {}", f.key, kind(f.item));
         if let Some(s) = f.item.as_str() {
@@ -1443,48 +1485,13 @@ impl Cx<'_> {
         }
         self.heartbeat_below_session(t, c.heartbeat_interval_ms, c.session_timeout_ms)?;
 
-        // Under exactly_once_v2 each instance's producer is transactional, and the coordinator
-        // answers its InitProducerId with INVALID_TRANSACTION_TIMEOUT when the timeout is not in
-        // 1..=transaction.max.timeout.ms. Under at_least_once the timeout means nothing.
-        let max = broker.transaction_max_timeout_ms;
-        let invalid = "Kafka's InitProducerId would fail with INVALID_TRANSACTION_TIMEOUT";
+        // Under exactly_once_v2 each instance's producer is transactional; under at_least_once
+        // the timeout means nothing.
         let eos = guarantee == ProcessingGuarantee::ExactlyOnceV2;
-        match t.get("transaction.timeout.ms") {
-            Some(f) if !eos => {
-                return Err(self.err(
-                    f.key_at,
-                    "`transaction.timeout.ms` applies to exactly_once_v2 processors; under \
-                     at_least_once the processor runs no transactions",
-                ));
-            }
-            Some(f) => {
-                let Some(n) = f.item.as_integer() else {
-                    return Err(self.type_err(f, "an integer"));
-                };
-                if n < 1 || n as u64 > max {
-                    return Err(self.err(
-                        f.at,
-                        format!(
-                            "`transaction.timeout.ms` must be from 1 to the cluster's \
-                             `transaction.max.timeout.ms` ({max}), found {n}: {invalid}"
-                        ),
-                    ));
-                }
-                c.transaction_timeout_ms = n as u64;
-            }
-            None if eos && c.transaction_timeout_ms > max => {
-                return Err(self.err(
-                    t.at,
-                    format!(
-                        "the default `transaction.timeout.ms` ({}) is above the cluster's \
-                         `transaction.max.timeout.ms` ({max}): {invalid}; set \
-                         \"transaction.timeout.ms\" in [processor.config]",
-                        c.transaction_timeout_ms
-                    ),
-                ));
-            }
-            None => {}
-        }
+        let not_applied = "`transaction.timeout.ms` applies to exactly_once_v2 processors; under at_least_once the \
+                           processor runs no transactions";
+        c.transaction_timeout_ms =
+            self.transaction_timeout(t, broker, (eos, not_applied), c.transaction_timeout_ms, "[processor.config]")?;
         Ok(c)
     }
 
@@ -1601,47 +1608,15 @@ impl Cx<'_> {
             c.delivery_timeout_ms = self.int(f, 1, INT_MAX)? as u64;
         }
 
-        // The transaction coordinator answers an InitProducerId whose timeout is not in
-        // 1..=transaction.max.timeout.ms with INVALID_TRANSACTION_TIMEOUT: such a producer could
-        // never start. Without a transactional.id the timeout means nothing.
-        let max = broker.transaction_max_timeout_ms;
-        let invalid = "Kafka's InitProducerId would fail with INVALID_TRANSACTION_TIMEOUT";
-        match t.get("transaction.timeout.ms") {
-            Some(f) if !transactional => {
-                return Err(self.err(
-                    f.key_at,
-                    "`transaction.timeout.ms` applies to transactional producers; set \
-                     \"transactional.id\" too",
-                ));
-            }
-            Some(f) => {
-                let Some(n) = f.item.as_integer() else {
-                    return Err(self.type_err(f, "an integer"));
-                };
-                if n < 1 || n as u64 > max {
-                    return Err(self.err(
-                        f.at,
-                        format!(
-                            "`transaction.timeout.ms` must be from 1 to the cluster's \
-                             `transaction.max.timeout.ms` ({max}), found {n}: {invalid}"
-                        ),
-                    ));
-                }
-                c.transaction_timeout_ms = n as u64;
-            }
-            None if transactional && c.transaction_timeout_ms > max => {
-                return Err(self.err(
-                    t.at,
-                    format!(
-                        "the default `transaction.timeout.ms` ({}) is above the cluster's \
-                         `transaction.max.timeout.ms` ({max}): {invalid}; set \
-                         \"transaction.timeout.ms\" in [producer.config]",
-                        c.transaction_timeout_ms
-                    ),
-                ));
-            }
-            None => {}
-        }
+        // Without a transactional.id the timeout means nothing.
+        let not_applied = "`transaction.timeout.ms` applies to transactional producers; set \"transactional.id\" too";
+        c.transaction_timeout_ms = self.transaction_timeout(
+            t,
+            broker,
+            (transactional, not_applied),
+            c.transaction_timeout_ms,
+            "[producer.config]",
+        )?;
 
         // ProducerConfig.postProcessAndValidateIdempotenceConfigs (Kafka 4.x): idempotence is on
         // by default; a conflict turns it off silently unless it was asked for explicitly, except

@@ -95,9 +95,7 @@ impl Proc {
     ) -> Self {
         let (_, output_n) = topo.topic(&pspec.topic).expect("validated output topic");
         let mut pout = ProducerOut::default();
-        let instance = (k << 16) | (first & 0xffff);
-        let producer =
-            Producer::start(pseudo, instance, pspec.clone(), topo.clone(), pid_base, Vec::new(), 0, false, &mut pout);
+        let producer = driven_producer(pseudo, (k << 16) | (first & 0xffff), &pspec, topo, pid_base, &mut pout);
         let mut p = Proc {
             guarantee,
             commit_interval_ms,
@@ -115,9 +113,6 @@ impl Proc {
             after: After::Poll,
             send_failed: false,
         };
-        if let Some(t) = p.producer.txn.as_mut() {
-            t.driven = true;
-        }
         p.merge(pout, out);
         p
     }
@@ -160,22 +155,25 @@ impl Proc {
         let instance = (k << 16) | (self.made & 0xffff);
         let pid = self.pid_base + i64::from(self.made & 0xffff);
         self.made += 1;
-        self.producer = Producer::start(
-            self.pseudo,
-            instance,
-            self.pspec.clone(),
-            topo.clone(),
-            pid,
-            Vec::new(),
-            0,
-            false,
-            &mut pout,
-        );
-        if let Some(t) = self.producer.txn.as_mut() {
-            t.driven = true;
-        }
+        self.producer = driven_producer(self.pseudo, instance, &self.pspec, topo, pid, &mut pout);
         self.merge(pout, out);
     }
+}
+
+/// A producer for a processor member, driven by its task rather than by a workload.
+fn driven_producer(
+    pseudo: u32,
+    instance: u32,
+    pspec: &Arc<ProducerSpec>,
+    topo: &Arc<crate::broker::Topology>,
+    pid: i64,
+    out: &mut ProducerOut,
+) -> Producer {
+    let mut p = Producer::start(pseudo, instance, pspec.clone(), topo.clone(), pid, Vec::new(), 0, false, out);
+    if let Some(t) = p.txn.as_mut() {
+        t.driven = true;
+    }
+    p
 }
 
 impl Consumer {
