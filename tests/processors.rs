@@ -40,6 +40,22 @@ fn eos(stem: &str) -> (kafkasim::report::Report, RunOutput) {
 }
 
 #[test]
+fn every_bundled_processor_example_meets_its_expectations() {
+    for stem in [
+        "eos-processor-crash-after-producing",
+        "eos-processor-crash-after-sending-offsets",
+        "eos-processor-crash-after-committing",
+        "eos-processor-zombie-fenced",
+        "eos-processor-nemesis-sweep",
+        "alos-processor-crash-duplicates",
+        "alos-processor-nemesis-sweep",
+    ] {
+        let (report, _) = judge(&example(stem), 1);
+        assert!(report.expect.passed, "{stem}: {}", to_text(&report));
+    }
+}
+
+#[test]
 fn each_input_has_exactly_one_committed_output_after_an_exactly_once_processor_crashes() {
     for stem in [
         "eos-processor-crash-after-producing",
