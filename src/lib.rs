@@ -45,6 +45,7 @@ pub mod fault;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod strategy;
 pub mod world;
 
 pub use error::KafkaError;

@@ -1,0 +1,117 @@
+//! The public proptest strategies (`kafkasim::strategy`): generated scenarios respect their
+//! shape, fault drafts stay valid while the scenario around them shrinks, and shrinking takes a
+//! failing schedule of many faults down to the one or two that matter.
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+
+use kafkasim::scenario::{Acks, FaultAction, ProducerSpec, Scenario, Target, TargetClass, TopicSpec, Trigger};
+use kafkasim::strategy::{fault_draft, scenario, DraftTarget, DraftTrigger, FaultDraft, Semantic, Shape};
+
+/// acks=1 without idempotence over RF 3: a leader crash right after an acknowledgement loses it.
+fn acks_one() -> Scenario {
+    let mut s = Scenario { name: "acks=1".into(), duration_ms: 120_000, ..Scenario::default() };
+    s.cluster.brokers = 3;
+    s.topics.push(TopicSpec::new("orders", 1, 3));
+    let mut p = ProducerSpec::new("p1", "orders", 200);
+    p.config.acks = Acks::One;
+    p.config.enable_idempotence = false;
+    s.producers.push(p);
+    s
+}
+
+fn with_faults(base: &Scenario, drafts: &[FaultDraft]) -> Scenario {
+    let mut s = base.clone();
+    s.faults = drafts.iter().filter_map(|d| d.resolve(&s)).collect();
+    s
+}
+
+fn loses(s: &Scenario) -> bool {
+    kafkasim::run_seed(s, 1, kafkasim::RunOptions::default()).0.anomalies.lost_acked > 0
+}
+
+#[test]
+fn shrinking_reduces_a_twenty_fault_failing_schedule_to_at_most_two_faults() {
+    let base = acks_one();
+    let strategy = prop::collection::vec(
+        fault_draft(vec![FaultAction::Crash, FaultAction::Pause], vec![TargetClass::Brokers], 3_000, 2_000),
+        0..=20,
+    );
+    let mut runner = TestRunner::deterministic();
+    // A failing schedule of exactly 20 faults, as a property run would first find one.
+    let mut tree = loop {
+        let t = strategy.new_tree(&mut runner).unwrap();
+        if t.current().len() == 20 && loses(&with_faults(&base, &t.current())) {
+            break t;
+        }
+    };
+    // Proptest's shrinking loop: simplify while it still fails, step back when it passes.
+    let mut smallest = tree.current();
+    let mut steps = 0;
+    loop {
+        steps += 1;
+        assert!(steps < 10_000, "shrinking must end");
+        if loses(&with_faults(&base, &tree.current())) {
+            smallest = tree.current();
+            if !tree.simplify() {
+                break;
+            }
+        } else if !tree.complicate() {
+            break;
+        }
+    }
+    assert!(loses(&with_faults(&base, &smallest)), "the shrunk schedule still fails");
+    assert!(smallest.len() <= 2, "shrunk to {} faults: {smallest:?}", smallest.len());
+}
+
+#[test]
+fn a_fault_draft_stays_valid_when_the_cluster_and_workload_shrink() {
+    let draft = FaultDraft {
+        trigger: DraftTrigger::Acked { producer: 3, index: 9_999 },
+        action: FaultAction::PowerLoss,
+        target: DraftTarget::Broker(7),
+        outage_ms: 500,
+    };
+    let mut s = acks_one();
+    s.cluster.brokers = 2;
+    s.producers[0].records = 10;
+    let f = draft.resolve(&s).unwrap();
+    assert_eq!(f.target, Target::Broker(7 % 2 + 1));
+    assert!(matches!(f.trigger, Trigger::Record { producer: 0, index: 9, .. }), "{:?}", f.trigger);
+    assert_eq!(f.restart_after_ms, Some(500));
+    // A client target cannot lose power: the draft becomes a crash; no consumer, no fault.
+    let crash = FaultDraft { target: DraftTarget::Producer(5), ..draft }.resolve(&s).unwrap();
+    assert_eq!((crash.action, crash.target), (FaultAction::Crash, Target::Producer(0)));
+    assert_eq!(FaultDraft { target: DraftTarget::Consumer(0), ..draft }.resolve(&s), None);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_generated_scenario_respects_its_shape(
+        s in scenario(Shape { consumer: true, processor: true, targets: vec![TargetClass::Brokers, TargetClass::Producers, TargetClass::Consumers, TargetClass::Processors], ..Shape::new(Semantic::ExactlyOnce) }),
+    ) {
+        prop_assert!((1..=3).contains(&s.cluster.brokers));
+        prop_assert!((1..=100).contains(&s.producers[0].records));
+        prop_assert!(s.faults.len() <= 5);
+        prop_assert!(s.producers[0].config.enable_idempotence && s.producers[0].config.acks == Acks::All);
+        for f in &s.faults {
+            match &f.target {
+                Target::Broker(b) => prop_assert!((1..=s.cluster.brokers).contains(b)),
+                Target::Consumer { consumer, instance: Some(k) } => prop_assert!(*k < s.consumers[*consumer].instances),
+                Target::Processor { processor, instance: Some(k) } => prop_assert!(*k < s.processors[*processor].instances),
+                Target::Leader { partition, .. } => prop_assert!(*partition < s.topics[0].partitions),
+                Target::Producer(p) => prop_assert!(*p < s.producers.len()),
+                t => prop_assert!(false, "unexpected target {:?}", t),
+            }
+            if let Trigger::Record { index, .. } = f.trigger {
+                prop_assert!(index < s.producers[0].records);
+            }
+        }
+        // It runs to a report.
+        let (r, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default());
+        prop_assert!(r.virtual_ms <= s.duration_ms);
+    }
+}
