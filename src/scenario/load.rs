@@ -222,21 +222,21 @@ const ACTIONS: &[(&str, FaultAction)] = &[
     ("isolate", FaultAction::Isolate),
     ("pause", FaultAction::Pause),
 ];
-const TARGET_CLASSES: &[(&str, TargetClass)] = &[
+pub(super) const TARGET_CLASSES: &[(&str, TargetClass)] = &[
     ("brokers", TargetClass::Brokers),
     ("producers", TargetClass::Producers),
     ("consumers", TargetClass::Consumers),
     ("processors", TargetClass::Processors),
 ];
 const TARGET_KINDS: &[&str] = &["broker", "leader", "producer", "coordinator", "consumer", "processor"];
-const RECORD_EVENTS: &[(&str, RecordEvent)] = &[
+pub(super) const RECORD_EVENTS: &[(&str, RecordEvent)] = &[
     ("sent", RecordEvent::Sent),
     ("appended", RecordEvent::Appended),
     ("acked", RecordEvent::Acked),
     ("committed", RecordEvent::Committed),
     ("processed", RecordEvent::Processed),
 ];
-const CLIENT_EVENTS: &[(&str, ClientEvent)] = &[
+pub(super) const CLIENT_EVENTS: &[(&str, ClientEvent)] = &[
     ("acked", ClientEvent::Acked),
     ("polled", ClientEvent::Polled),
     ("processed", ClientEvent::Processed),
@@ -245,16 +245,16 @@ const CLIENT_EVENTS: &[(&str, ClientEvent)] = &[
     ("txn-aborted", ClientEvent::TxnAborted),
     ("offsets-sent", ClientEvent::OffsetsSent),
 ];
-const ON_RESTART: &[(&str, OnRestart)] =
+pub(super) const ON_RESTART: &[(&str, OnRestart)] =
     &[("resend-unacked", OnRestart::ResendUnacked), ("skip-unacked", OnRestart::SkipUnacked)];
 const COMMIT_MODES: &[(&str, CommitMode)] = &[
     ("auto", CommitMode::Auto),
     ("before-processing", CommitMode::BeforeProcessing),
     ("after-processing", CommitMode::AfterProcessing),
 ];
-const OFFSET_RESETS: &[(&str, OffsetReset)] =
+pub(super) const OFFSET_RESETS: &[(&str, OffsetReset)] =
     &[("earliest", OffsetReset::Earliest), ("latest", OffsetReset::Latest), ("none", OffsetReset::None)];
-const ISOLATION_LEVELS: &[(&str, IsolationLevel)] =
+pub(super) const ISOLATION_LEVELS: &[(&str, IsolationLevel)] =
     &[("read_uncommitted", IsolationLevel::ReadUncommitted), ("read_committed", IsolationLevel::ReadCommitted)];
 const GUARANTEES: &[(&str, ProcessingGuarantee)] =
     &[("at_least_once", ProcessingGuarantee::AtLeastOnce), ("exactly_once_v2", ProcessingGuarantee::ExactlyOnceV2)];
@@ -402,12 +402,18 @@ fn dotted_path(key: &str, item: &Item) -> Option<String> {
 }
 
 /// Kafka's legal topic names: 1..=249 of `[a-zA-Z0-9._-]`, not `.` or `..`.
-fn legal_topic_name(name: &str) -> bool {
+pub(super) fn legal_topic_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 249
         && name != "."
         && name != ".."
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// The least `delivery.timeout.ms` the producer accepts: `linger.ms + request.timeout.ms`, capped
+/// at Java's `int` bound. A written value below it is rejected; the default is raised to it.
+pub(super) fn delivery_timeout_floor(linger_ms: u64, request_timeout_ms: u64) -> u64 {
+    linger_ms.min(INT_MAX as u64).saturating_add(request_timeout_ms).min(INT_MAX as u64)
 }
 
 /// Parses an `[expect]` string bound: "N", ">N", ">=N", "<=N" or "<N", whitespace tolerated.
@@ -1691,7 +1697,7 @@ impl Cx<'_> {
 
         // KafkaProducer.configureDeliveryTimeout: an explicit delivery.timeout.ms below
         // linger.ms + request.timeout.ms is an error; the default is raised to that sum.
-        let floor = c.linger_ms.min(INT_MAX as u64).saturating_add(c.request_timeout_ms).min(INT_MAX as u64);
+        let floor = delivery_timeout_floor(c.linger_ms, c.request_timeout_ms);
         if c.delivery_timeout_ms < floor {
             match delivery {
                 Some(f) => {
