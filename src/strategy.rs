@@ -28,6 +28,8 @@
 //!     .unwrap();
 //! ```
 
+use std::path::{Path, PathBuf};
+
 use proptest::prelude::*;
 
 use crate::scenario::{
@@ -60,8 +62,8 @@ pub fn cluster(min: u32, max: u32) -> impl Strategy<Value = ClusterSpec> {
     })
 }
 
-/// A topic `name` of 1..=`max_partitions` partitions at replication factor 1..=3 (capped at the
-/// broker count when the scenario runs), shrinking towards one partition and replication factor 3.
+/// A topic `name` of 1..=`max_partitions` partitions at replication factor 1..=3, shrinking
+/// towards one partition and replication factor 3 (cap it at the broker count: [`scenario`] does).
 pub fn topic(name: &str, max_partitions: u32) -> impl Strategy<Value = TopicSpec> {
     let name = name.to_string();
     (1..=max_partitions.max(1), prop_oneof![3 => Just(3u32), 1 => 1u32..=2])
@@ -412,7 +414,31 @@ pub fn scenario(shape: Shape) -> impl Strategy<Value = Scenario> {
                 s.processors.push(p);
             }
         }
+        // A replication factor above the broker count is a load error: keep every file loadable.
+        for t in &mut s.topics {
+            t.replication_factor = t.replication_factor.min(s.cluster.brokers);
+        }
         s.faults = drafts.iter().filter_map(|d| d.resolve(&s)).collect();
         s
     })
+}
+
+/// Write a failing case (`s` run with `seed`) as a scenario file that `kafkasim run PATH`
+/// replays: the same scenario with `seed` as its seed, so it gives the same `trace_hash`.
+pub fn write_case(s: &Scenario, seed: u64, path: &Path) -> std::io::Result<()> {
+    let mut case = s.clone();
+    case.seed = seed;
+    std::fs::write(path, crate::scenario::to_toml(&case))
+}
+
+/// Save a failing case in `dir` (created if needed) as `NAME-seed-SEED.toml`, NAME being the
+/// scenario's name made file-safe, and return the path: call it from a property's failure
+/// branch and the message can say `replay with: kafkasim run PATH`.
+pub fn save_failure(s: &Scenario, seed: u64, dir: &Path) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let stem: String =
+        s.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    let path = dir.join(format!("{}-seed-{seed}.toml", stem.trim_matches('-')));
+    write_case(s, seed, &path)?;
+    Ok(path)
 }

@@ -110,8 +110,29 @@ proptest! {
                 prop_assert!(index < s.producers[0].records);
             }
         }
-        // It runs to a report.
+        // It is a valid scenario file once written out, and runs to a report.
+        let back = kafkasim::scenario::parse_str(&kafkasim::scenario::to_toml(&s), "generated.toml");
+        prop_assert_eq!(back.as_ref(), Ok(&s));
         let (r, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default());
         prop_assert!(r.virtual_ms <= s.duration_ms);
     }
+}
+
+#[test]
+fn a_failing_case_written_out_replays_to_the_recorded_trace_hash() {
+    let mut runner = TestRunner::deterministic();
+    let shape = Shape { consumer: true, max_faults: 4, max_records: 60, ..Shape::new(Semantic::AtMostOnce) };
+    let strategy = (scenario(shape), 0u64..1_000);
+    let dir = std::env::temp_dir().join(format!("kafkasim-strategies-{}", std::process::id()));
+    for _ in 0..5 {
+        let (s, seed) = strategy.new_tree(&mut runner).unwrap().current();
+        let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+        let path = kafkasim::strategy::save_failure(&s, seed, &dir).unwrap();
+        // The file alone, with the seed it carries, gives the same run.
+        let replayed = kafkasim::scenario::load_file(&path).unwrap();
+        assert_eq!(replayed.seed, seed);
+        let (again, _) = kafkasim::run_seed(&replayed, replayed.seed, kafkasim::RunOptions::default());
+        assert_eq!(again.trace_hash, report.trace_hash, "{}", path.display());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
