@@ -323,17 +323,16 @@ impl<'a> World<'a> {
         let watch = self.s.faults.iter().any(
             |f| matches!(f.trigger, Trigger::Record { producer, event: RecordEvent::Sent, .. } if producer == p as usize),
         );
-        let prod = Producer::start(
-            p,
-            app.instance,
-            self.specs[p as usize].clone(),
-            self.topo.clone(),
-            pid,
-            resend,
-            app.next_fresh,
-            watch,
-            &mut out,
-        );
+        let spec = self.specs[p as usize].clone();
+        let prod = match self.user_apps.and_then(|a| a.producer_driver(&spec.name, app.instance)) {
+            // The application decides what to send: no resends, no workload.
+            Some(d) => {
+                Producer::start_user(p, app.instance, spec, self.topo.clone(), pid, watch, self.now, d, &mut out)
+            }
+            None => {
+                Producer::start(p, app.instance, spec, self.topo.clone(), pid, resend, app.next_fresh, watch, &mut out)
+            }
+        };
         self.producers[p as usize] = Some(prod);
         self.flush_producer(p, out);
     }

@@ -1,13 +1,14 @@
-//! The one interface between a consumer member and the application code that runs it: the
-//! member asks for the application's next call whenever the previous one returned, and carries
-//! it out with Kafka semantics. Both the synchronous [`ConsumerApp`](super::ConsumerApp) and
-//! the async [`SimConsumer`](super::SimConsumer) are drivers of this interface, which is why
-//! the two versions of one application make the same calls at the same virtual instants.
+//! The one interface between a client and the application code that runs it: the client asks
+//! for the application's next call whenever the previous one returned, and carries it out with
+//! Kafka semantics. Both the synchronous [`ConsumerApp`](super::ConsumerApp) and the async
+//! [`SimConsumer`](super::SimConsumer) are drivers of this interface, which is why the two
+//! versions of one application make the same calls at the same virtual instants. A
+//! [`SimProducer`](super::SimProducer) makes the producer's calls through it too.
 
 use crate::check::{Deliveries, Delivery};
 use crate::error::KafkaError;
 
-/// A call the application makes on its consumer.
+/// A call the application makes on its client.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Step {
     /// `poll()`: returns when it hands out records.
@@ -20,8 +21,14 @@ pub(crate) enum Step {
     CommitAsync,
     /// Sleep this many virtual ms.
     Sleep(u64),
-    /// The application returned: it closes its consumer.
+    /// The application returned: it closes its client.
     Finished,
+    /// A producer's `send(record)`, waiting for its acknowledgement or failure.
+    Send(u32),
+    /// A producer's `beginTransaction()`.
+    BeginTxn,
+    /// A producer's `commitTransaction()` (true) or `abortTransaction()` (false).
+    EndTxn(bool),
 }
 
 /// What the previous call returned.
@@ -35,9 +42,11 @@ pub(crate) enum Answer {
     Done,
     /// `commitSync()` returned.
     Committed(Result<(), KafkaError>),
+    /// A producer call returned (a send's delivery, a transaction's end).
+    Outcome(Result<(), KafkaError>),
 }
 
-/// The application side of one member process.
+/// The application side of one client process.
 pub(crate) trait Driver: Send {
     /// The previous call returned `answer` at virtual time `now`: the application's next call.
     fn next(&mut self, now: u64, answer: Answer) -> Step;

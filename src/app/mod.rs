@@ -75,7 +75,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 pub use sync::{ConsumerApp, Plan};
-pub use task::SimConsumer;
+pub use task::{SimConsumer, SimProducer};
 
 use crate::report::Report;
 use crate::scenario::Scenario;
@@ -88,10 +88,14 @@ enum Factory {
     Async(Arc<dyn Fn(SimConsumer) -> task::AppFuture + Send + Sync>),
 }
 
-/// Applications by `[[consumer]]` name: which code runs each consumer's members.
+/// How to make a producer process's async application.
+type ProducerFactory = Arc<dyn Fn(SimProducer) -> task::AppFuture + Send + Sync>;
+
+/// Applications by `[[consumer]]` and `[[producer]]` name: which code runs each client.
 #[derive(Clone, Default)]
 pub struct Apps {
     consumers: BTreeMap<String, Factory>,
+    producers: BTreeMap<String, ProducerFactory>,
 }
 
 impl std::fmt::Debug for Apps {
@@ -101,7 +105,8 @@ impl std::fmt::Debug for Apps {
             .iter()
             .map(|(n, f)| (n.as_str(), if matches!(f, Factory::Sync(_)) { "sync" } else { "async" }))
             .collect();
-        f.debug_struct("Apps").field("consumers", &kinds).finish()
+        let producers: Vec<&str> = self.producers.keys().map(String::as_str).collect();
+        f.debug_struct("Apps").field("consumers", &kinds).field("producers", &producers).finish()
     }
 }
 
@@ -135,16 +140,38 @@ impl Apps {
         self
     }
 
+    /// Run `[[producer]]` `name` with an async application instead of its workload loop:
+    /// `factory` makes the task of each start of the producer process from its
+    /// [`SimProducer`]. The table's `records` is the set of records the application may send
+    /// (and the checker knows); its `interval_ms`, `transaction_records`, `abort_every` and
+    /// `on_restart` are the built-in loop's and do nothing here. The run settles only once the
+    /// application has returned.
+    pub fn async_producer<F, Fut>(mut self, name: &str, factory: F) -> Self
+    where
+        F: Fn(SimProducer) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let f = move |p: SimProducer| Box::pin(factory(p)) as task::AppFuture;
+        self.producers.insert(name.to_string(), Arc::new(f));
+        self
+    }
+
     /// Whether no application is registered.
     pub fn is_empty(&self) -> bool {
-        self.consumers.is_empty()
+        self.consumers.is_empty() && self.producers.is_empty()
+    }
+
+    /// The application of process `instance` of `[[producer]]` `name`, if any.
+    pub(crate) fn producer_driver(&self, name: &str, instance: u32) -> Option<Box<dyn driver::Driver>> {
+        let f = self.producers.get(name)?;
+        Some(Box::new(task::AsyncDriver::producer(name, instance, |p| f(p))))
     }
 
     /// The application of a new process of member `instance` of `[[consumer]]` `name`, if any.
     pub(crate) fn driver(&self, name: &str, instance: u32) -> Option<Box<dyn driver::Driver>> {
         Some(match self.consumers.get(name)? {
             Factory::Sync(f) => Box::new(sync::SyncDriver::new(f())),
-            Factory::Async(f) => Box::new(task::AsyncDriver::new(name, instance, |c| f(c))),
+            Factory::Async(f) => Box::new(task::AsyncDriver::consumer(name, instance, |c| f(c))),
         })
     }
 }
@@ -154,13 +181,19 @@ impl Apps {
 ///
 /// # Panics
 ///
-/// If `apps` names a consumer the scenario has no `[[consumer]]` table for, or an application
+/// If `apps` names a consumer or producer the scenario has no table for, or an application
 /// panics.
 pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions, apps: &Apps) -> (Report, RunOutput) {
     for name in apps.consumers.keys() {
         assert!(
             scenario.consumers.iter().any(|c| &c.name == name),
             "an application is registered for consumer {name}, but the scenario has no [[consumer]] of that name"
+        );
+    }
+    for name in apps.producers.keys() {
+        assert!(
+            scenario.producers.iter().any(|p| &p.name == name),
+            "an application is registered for producer {name}, but the scenario has no [[producer]] of that name"
         );
     }
     let out = crate::world::run_with_apps(scenario, seed, opts, Some(apps));

@@ -83,7 +83,7 @@ impl Plan {
                 Step::CommitSync => "commitSync".into(),
                 Step::CommitAsync => "commitAsync".into(),
                 Step::Sleep(ms) => format!("sleep {ms}"),
-                Step::Poll | Step::Finished => unreachable!("a plan holds no polls"),
+                s => unreachable!("a plan holds no {s:?}"),
             })
             .collect()
     }
@@ -110,7 +110,7 @@ impl Driver for SyncDriver {
                 self.steps.extend(plan.steps);
             }
             Answer::Committed(result) => self.app.on_commit(result),
-            Answer::Start | Answer::Done => {}
+            Answer::Start | Answer::Done | Answer::Outcome(_) => {}
         }
         self.steps.pop_front().unwrap_or(Step::Poll)
     }

@@ -1,5 +1,6 @@
 //! The async API: the application is an ordinary async function on a tokio current-thread
-//! runtime that the member owns, and talks to its consumer through a [`SimConsumer`].
+//! runtime that the client process owns, and talks to its client through a [`SimConsumer`] or a
+//! [`SimProducer`].
 //!
 //! Each call registers a request in state shared with the member (behind a `parking_lot`
 //! mutex) and waits. The member, whenever it needs the application's next call, writes the
@@ -119,6 +120,78 @@ impl SimConsumer {
     }
 }
 
+/// The producer an async application holds: its calls run in the simulation, in virtual time,
+/// one at a time, each awaited to the end.
+///
+/// Records are the scenario's: `send(i)` sends record `i` of the `[[producer]]` table's
+/// workload (`NAME#i`, `i < records`), to the partition its `keys` and the sticky partitioner
+/// choose, and the checker judges them as the built-in workload's.
+#[derive(Debug)]
+pub struct SimProducer {
+    shared: Arc<Mutex<Shared>>,
+    name: String,
+    instance: u32,
+}
+
+impl SimProducer {
+    /// `send(record).get()`: hand record `index` to the client and wait until it is
+    /// acknowledged (`Ok`) or has failed (the error the client reported, after its retries and
+    /// `delivery.timeout.ms`). In a transaction, the first send begins it if
+    /// [`begin_transaction`](Self::begin_transaction) did not; an acknowledged send is only
+    /// written, not committed.
+    ///
+    /// # Panics
+    ///
+    /// If `index` is not below the table's `records`.
+    pub async fn send(&mut self, index: u32) -> Result<(), KafkaError> {
+        self.outcome(Step::Send(index)).await
+    }
+
+    /// `beginTransaction()` (transactional producers only; waits for `initTransactions()`).
+    /// `Err(ProducerFenced)` once a newer instance has fenced this one.
+    pub async fn begin_transaction(&mut self) -> Result<(), KafkaError> {
+        self.outcome(Step::BeginTxn).await
+    }
+
+    /// `commitTransaction()`: flush, then end the transaction; its outcome (an error leaves the
+    /// outcome to the coordinator, as in Kafka).
+    pub async fn commit_transaction(&mut self) -> Result<(), KafkaError> {
+        self.outcome(Step::EndTxn(true)).await
+    }
+
+    /// `abortTransaction()`.
+    pub async fn abort_transaction(&mut self) -> Result<(), KafkaError> {
+        self.outcome(Step::EndTxn(false)).await
+    }
+
+    /// Sleep `ms` milliseconds of virtual time.
+    pub async fn sleep(&mut self, ms: u64) {
+        Call { shared: &self.shared, step: Some(Step::Sleep(ms)), waiting: false }.await;
+    }
+
+    /// The virtual time in ms.
+    pub fn now(&self) -> u64 {
+        self.shared.lock().now
+    }
+
+    /// The `[[producer]]` table this producer belongs to.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Which start of the producer process this is (0 first, then one more per restart).
+    pub fn instance(&self) -> u32 {
+        self.instance
+    }
+
+    async fn outcome(&mut self, step: Step) -> Result<(), KafkaError> {
+        match (Call { shared: &self.shared, step: Some(step), waiting: false }).await {
+            Answer::Outcome(r) => r,
+            a => unreachable!("a producer call answered with {a:?}"),
+        }
+    }
+}
+
 /// One call in progress.
 struct Call<'a> {
     shared: &'a Mutex<Shared>,
@@ -163,7 +236,7 @@ impl Drop for Call<'_> {
     }
 }
 
-/// A member's runtime and its application task.
+/// A client process's runtime and its application task.
 pub(crate) struct AsyncDriver {
     rt: Runtime,
     shared: Arc<Mutex<Shared>>,
@@ -174,13 +247,25 @@ pub(crate) struct AsyncDriver {
 impl AsyncDriver {
     /// Spawn the task `make` builds from the member's [`SimConsumer`] (it runs at the member's
     /// first event).
-    pub(crate) fn new(name: &str, instance: u32, make: impl FnOnce(SimConsumer) -> AppFuture) -> Self {
+    pub(crate) fn consumer(name: &str, instance: u32, make: impl FnOnce(SimConsumer) -> AppFuture) -> Self {
+        AsyncDriver::new(format!("consumer {name}"), |shared| {
+            make(SimConsumer { shared, name: name.to_string(), instance })
+        })
+    }
+
+    /// Spawn the task `make` builds from the process's [`SimProducer`].
+    pub(crate) fn producer(name: &str, instance: u32, make: impl FnOnce(SimProducer) -> AppFuture) -> Self {
+        AsyncDriver::new(format!("producer {name}"), |shared| {
+            make(SimProducer { shared, name: name.to_string(), instance })
+        })
+    }
+
+    fn new(name: String, make: impl FnOnce(Arc<Mutex<Shared>>) -> AppFuture) -> Self {
         // No I/O and no time driver: the task cannot reach the wall clock through tokio.
         let rt = tokio::runtime::Builder::new_current_thread().build().expect("a current-thread runtime");
         let shared = Arc::new(Mutex::new(Shared::default()));
-        let consumer = SimConsumer { shared: shared.clone(), name: name.to_string(), instance };
-        let task = rt.spawn(make(consumer));
-        AsyncDriver { rt, shared, task: Some(task), name: name.to_string() }
+        let task = rt.spawn(make(shared.clone()));
+        AsyncDriver { rt, shared, task: Some(task), name }
     }
 }
 
@@ -224,8 +309,8 @@ impl Driver for AsyncDriver {
                 Step::Finished
             }
             None => panic!(
-                "the application of consumer {} waits on something the simulator does not drive \
-                 (only SimConsumer calls advance; tokio's timers and I/O are off)",
+                "the application of {} waits on something the simulator does not drive \
+                 (only SimConsumer and SimProducer calls advance; tokio's timers and I/O are off)",
                 self.name
             ),
         }

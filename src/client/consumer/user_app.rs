@@ -85,6 +85,9 @@ impl Consumer {
                     out.timer(ms, ConsumerTimer::AppWake { sleep: self.sleeps });
                     return;
                 }
+                Step::Send(_) | Step::BeginTxn | Step::EndTxn(_) => {
+                    unreachable!("a consumer application makes no producer calls")
+                }
                 Step::Finished => {
                     // The application returned: its consumer is closed (with auto-commit,
                     // close() commits the positions first).
