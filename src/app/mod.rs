@@ -14,9 +14,15 @@
 //!   process runs it on its own tokio current-thread runtime without time or I/O drivers; its
 //!   only clock is the simulator's virtual clock ([`SimConsumer::now`], [`SimConsumer::sleep`]).
 //!
-//! Register applications by `[[consumer]]` name in [`Apps`] and run with [`run`]. Each start of
-//! a member process (the first, and each restart after a crash) calls the factory again: what
-//! the application keeps in memory dies with the process, as in a real one. What it processed is
+//! A `[[producer]]` can be run by an async application too: it gets a [`SimProducer`] and calls
+//! `send(i).await` (record `i` of the table's workload; returns on its acknowledgement or
+//! failure) and, with a `transactional.id`, `begin_transaction()`, `commit_transaction()` and
+//! `abort_transaction()`.
+//!
+//! Register applications by `[[consumer]]` and `[[producer]]` name in [`Apps`] and run with
+//! [`run`]. Each start of a client process (the first, and each restart after a crash) calls
+//! the factory again: what the application keeps in memory dies with the process, as in a real
+//! one. What it processed is
 //! in the simulator's external store (the history's `Processed` events), which survives crashes.
 //! A crash can land between any two calls, at any `.await` of the async version, and in the
 //! middle of a record's processing time.
