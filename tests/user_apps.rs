@@ -186,6 +186,9 @@ impl ConsumerApp for Counting {
         self.log.lock().push((self.id, self.batches, batch[0].offset));
         self.batches += 1;
         plan.process_all().commit_sync();
+        let mut calls: Vec<String> = (0..batch.len()).map(|i| format!("process {i}")).collect();
+        calls.push("commitSync".into());
+        assert_eq!(plan.calls(), calls);
     }
 }
 
@@ -280,6 +283,17 @@ fn an_async_app_awaiting_something_the_simulator_does_not_drive_is_an_error_not_
     let apps = Apps::new().async_consumer("c1", |mut c: SimConsumer| async move {
         let _ = c.poll().await;
         std::future::pending::<()>().await;
+    });
+    run_apps(&s, 1, &apps);
+}
+
+#[test]
+#[should_panic(expected = "the application's own bug")]
+fn a_panic_in_an_async_app_fails_the_run_with_its_message() {
+    let s = example("process-then-commit-crash");
+    let apps = Apps::new().async_consumer("c1", |mut c: SimConsumer| async move {
+        let _ = c.poll().await;
+        panic!("the application's own bug");
     });
     run_apps(&s, 1, &apps);
 }
