@@ -35,8 +35,10 @@
 //!
 //! The modules follow the data: [`scenario`] (what to run) → [`world`] (the kernel in [`sim`]
 //! driving [`broker`]s and [`client`]s through [`fault`]s) → [`check`] (judging the history)
-//! → [`report`] (text and JSON).
+//! → [`report`] (text and JSON). [`app`] runs your own consumer application, synchronous or
+//! async, as a group member.
 
+pub mod app;
 pub mod broker;
 pub mod check;
 pub mod client;
@@ -54,8 +56,11 @@ pub use world::{run, RunOptions, RunOutput};
 /// Run one seed of `scenario` and judge it: the report plus the raw run (history, trace).
 pub fn run_seed(scenario: &scenario::Scenario, seed: u64, opts: RunOptions) -> (report::Report, RunOutput) {
     let out = world::run(scenario, seed, opts);
+    (judge(scenario, seed, &out), out)
+}
+
+/// Judge one run: the report.
+fn judge(scenario: &scenario::Scenario, seed: u64, out: &RunOutput) -> report::Report {
     let verdict = check::check(scenario, &out.history);
-    let report =
-        report::build_report(scenario, seed, out.trace_hash, out.virtual_ms, out.events, &out.history, verdict);
-    (report, out)
+    report::build_report(scenario, seed, out.trace_hash, out.virtual_ms, out.events, &out.history, verdict)
 }

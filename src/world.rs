@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::app::Apps;
 use crate::broker::{Broker, BrokerObs, BrokerTimer, Controller, ControllerTimer, Msg, Topology};
 use crate::check::{ConsumerInfo, Event, EventKind, FinalPartition, FinalReplica, History, ProcessorInfo};
 use crate::client::consumer::Proc;
@@ -108,6 +109,8 @@ struct App {
 
 struct World<'a> {
     s: &'a Scenario,
+    /// User applications that run some consumers' members.
+    user_apps: Option<&'a Apps>,
     topo: Arc<Topology>,
     now: u64,
     queue: Queue<Ev>,
@@ -158,7 +161,13 @@ struct World<'a> {
 
 /// Run `scenario` with `seed`.
 pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> RunOutput {
+    run_with_apps(scenario, seed, opts, None)
+}
+
+/// Run `scenario` with `seed`, the consumers `apps` names run by their applications.
+pub(crate) fn run_with_apps(scenario: &Scenario, seed: u64, opts: RunOptions, apps: Option<&Apps>) -> RunOutput {
     let mut w = World::new(scenario, seed, opts);
+    w.user_apps = apps.filter(|a| !a.is_empty());
     w.start();
     while let Some((t, ev)) = w.queue.pop() {
         if t > scenario.duration_ms {
@@ -199,6 +208,7 @@ impl<'a> World<'a> {
         let node_count = 1 + topo.brokers as usize + s.producers.len() + members.len();
         World {
             s,
+            user_apps: None,
             controller: Controller::new(topo.clone()),
             topo,
             now: 0,
@@ -313,17 +323,16 @@ impl<'a> World<'a> {
         let watch = self.s.faults.iter().any(
             |f| matches!(f.trigger, Trigger::Record { producer, event: RecordEvent::Sent, .. } if producer == p as usize),
         );
-        let prod = Producer::start(
-            p,
-            app.instance,
-            self.specs[p as usize].clone(),
-            self.topo.clone(),
-            pid,
-            resend,
-            app.next_fresh,
-            watch,
-            &mut out,
-        );
+        let spec = self.specs[p as usize].clone();
+        let prod = match self.user_apps.and_then(|a| a.producer_driver(&spec.name, app.instance)) {
+            // The application decides what to send: no resends, no workload.
+            Some(d) => {
+                Producer::start_user(p, app.instance, spec, self.topo.clone(), pid, watch, self.now, d, &mut out)
+            }
+            None => {
+                Producer::start(p, app.instance, spec, self.topo.clone(), pid, resend, app.next_fresh, watch, &mut out)
+            }
+        };
         self.producers[p as usize] = Some(prod);
         self.flush_producer(p, out);
     }
@@ -334,7 +343,10 @@ impl<'a> World<'a> {
         let spec = self.consumer_specs[c as usize].clone();
         let inc = self.node(NodeId::Consumer(m)).inc;
         let consumer = match (c as usize).checked_sub(self.s.consumers.len()) {
-            None => Consumer::start(c, k, inc, spec, self.topo.clone(), self.now, &mut out),
+            None => match self.user_apps.and_then(|a| a.driver(&spec.name, k)) {
+                Some(d) => Consumer::start_user(c, k, inc, spec, self.topo.clone(), self.now, d, &mut out),
+                None => Consumer::start(c, k, inc, spec, self.topo.clone(), self.now, &mut out),
+            },
             Some(pi) => {
                 let ps = &self.s.processors[pi];
                 let pspec = Arc::new(ps.producer_spec(k));
@@ -1217,7 +1229,8 @@ impl<'a> World<'a> {
                 if !member.drained(end) {
                     return false;
                 }
-                if !member.failed() {
+                // A member whose application returned has left: its partitions are the others'.
+                if !member.failed() && !member.app_returned() {
                     live += 1;
                     assigned.extend_from_slice(member.assignment());
                 }

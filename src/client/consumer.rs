@@ -24,6 +24,7 @@ use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
 use crate::sim::{NodeId, Out};
 
 mod processor;
+mod user_app;
 pub(crate) use processor::Proc;
 
 /// How long a metadata or coordinator lookup may go unanswered before asking another broker.
@@ -48,6 +49,8 @@ pub enum ConsumerTimer {
     Retry,
     /// A timer of a processor member's producer.
     Producer(crate::client::ProducerTimer),
+    /// A user application's sleep number `sleep` ends.
+    AppWake { sleep: u64 },
 }
 
 /// What a consumer reports besides messages.
@@ -92,6 +95,12 @@ enum App {
     Closed,
     /// A processor commits its task (flush and commitSync, or the transaction).
     ProcCommit,
+    /// A user application processes this record.
+    UserProcessing(Delivery),
+    /// A user application is blocked in `commitSync()`.
+    UserCommitting,
+    /// A user application sleeps (until its sleep number `sleep` ends).
+    UserSleeping { sleep: u64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +171,12 @@ pub struct Consumer {
     retry_armed: Option<u64>,
     /// A processor member's task and producer.
     proc: Option<Box<Proc>>,
+    /// A user application's code, which decides the member's calls.
+    driver: Option<Box<dyn crate::app::driver::Driver>>,
+    /// Sleeps the user application began.
+    sleeps: u64,
+    /// The user application returned (and closed its consumer).
+    app_returned: bool,
 }
 
 impl Consumer {
@@ -178,11 +193,27 @@ impl Consumer {
         now: u64,
         out: &mut ConsumerOut,
     ) -> Self {
+        let mut c = Consumer::new_member(idx, instance, incarnation, spec, topo, now, out);
+        c.enter_poll(now, out);
+        c
+    }
+
+    /// A member up to its application's first call: it has reported its start and armed its
+    /// heartbeat.
+    fn new_member(
+        idx: u32,
+        instance: u32,
+        incarnation: u32,
+        spec: Arc<ConsumerSpec>,
+        topo: Arc<Topology>,
+        now: u64,
+        out: &mut ConsumerOut,
+    ) -> Self {
         let group = topo.group(&spec.group).expect("declared group");
         let topics: Arc<[u32]> =
             spec.topics.iter().filter_map(|t| topo.topics.iter().position(|x| &x.0 == t).map(|i| i as u32)).collect();
         let n = topo.partitions.len();
-        let mut c = Consumer {
+        let c = Consumer {
             idx,
             instance,
             group,
@@ -220,12 +251,14 @@ impl Consumer {
             retry_at: 0,
             retry_armed: None,
             proc: None,
+            driver: None,
+            sleeps: 0,
+            app_returned: false,
             spec,
             topo,
         };
         out.observe(ConsumerObs::History(EventKind::ConsumerStarted { consumer: idx, instance }));
         out.timer(c.spec.config.heartbeat_interval_ms, ConsumerTimer::Heartbeat);
-        c.enter_poll(now, out);
         c
     }
 
@@ -292,6 +325,14 @@ impl Consumer {
                         self.process_one(now, next, out);
                         self.after_process(now, next + 1, out);
                     }
+                }
+                if let App::UserProcessing(d) = self.app {
+                    self.user_processed(now, d, out);
+                }
+            }
+            ConsumerTimer::AppWake { sleep } => {
+                if self.app == (App::UserSleeping { sleep }) {
+                    self.user_next(now, crate::app::driver::Answer::Done, out);
                 }
             }
             ConsumerTimer::Heartbeat => {
@@ -830,8 +871,12 @@ impl Consumer {
         out.observe(ConsumerObs::History(EventKind::Polled {
             consumer: self.idx,
             instance: self.instance,
-            records: batch,
+            records: batch.clone(),
         }));
+        if self.driver.is_some() {
+            self.user_next(now, crate::app::driver::Answer::Records(batch), out);
+            return true;
+        }
         if self.spec.commit == CommitMode::BeforeProcessing {
             let deadline = now + self.spec.config.default_api_timeout_ms;
             if self.start_sync_commit(now, deadline, out) {
@@ -945,9 +990,15 @@ impl Consumer {
 
     /// Begin `commitSync()`; false when it ended at once (nothing to commit, or failed locally).
     fn start_sync_commit(&mut self, now: u64, deadline: u64, out: &mut ConsumerOut) -> bool {
+        self.begin_sync_commit(now, deadline, out).is_none()
+    }
+
+    /// Begin `commitSync()`: `None` while it waits for its answer, or what it returned at once
+    /// (`Ok` with nothing to commit, an error when not a member of a stable generation).
+    fn begin_sync_commit(&mut self, now: u64, deadline: u64, out: &mut ConsumerOut) -> Option<Result<(), KafkaError>> {
         let offsets = self.consumed();
         if offsets.is_empty() {
-            return false;
+            return Some(Ok(()));
         }
         if self.phase != Phase::Stable || self.generation < 0 {
             let e = if self.rejoin_needed && self.member_id != 0 {
@@ -956,11 +1007,11 @@ impl Consumer {
                 KafkaError::CommitFailed
             };
             out.observe(self.commit_event(offsets, Err(e)));
-            return false;
+            return Some(Err(e));
         }
         self.sync_commit = Some(SyncCommit { offsets, deadline, req: None, retry_at: now });
         self.send_sync_commit(now, out);
-        true
+        None
     }
 
     fn send_sync_commit(&mut self, now: u64, out: &mut ConsumerOut) {
@@ -1053,6 +1104,10 @@ impl Consumer {
         out.observe(self.commit_event(c.offsets, result));
         if self.app == App::Closing {
             self.leave(out);
+            return;
+        }
+        if self.app == App::UserCommitting {
+            self.user_next(now, crate::app::driver::Answer::Committed(result), out);
             return;
         }
         let App::Committing { then_process } = self.app else { return };

@@ -3,6 +3,7 @@
 pub mod consumer;
 pub mod producer;
 mod transactional;
+mod user_producer;
 
 pub use consumer::{Consumer, ConsumerObs, ConsumerTimer};
 pub use producer::{Producer, ProducerObs, ProducerTimer};

@@ -32,6 +32,8 @@ pub enum ProducerTimer {
     TxnRetry,
     /// Transactional: a coordinator request got no answer in time.
     TxnRequestTimeout { req: u64 },
+    /// A user application's sleep number `sleep` ends.
+    AppWake { sleep: u64 },
 }
 
 /// What a producer reports besides messages.
@@ -125,6 +127,8 @@ pub struct Producer {
     watch_sends: bool,
     /// The transaction manager of a transactional producer.
     pub(crate) txn: Option<Box<super::transactional::Txn>>,
+    /// A user application that runs this producer instead of the workload loop.
+    pub(crate) user: Option<Box<super::user_producer::UserProducer>>,
 }
 
 /// Kafka's murmur2 (the default partitioner's key hash).
@@ -242,6 +246,7 @@ impl Producer {
             next_drain: None,
             watch_sends,
             txn,
+            user: None,
             spec,
             topo,
         };
@@ -262,6 +267,9 @@ impl Producer {
 
     /// Whether the application has sent everything and nothing is left unresolved.
     pub fn is_done(&self) -> bool {
+        if let Some(u) = self.user.as_ref() {
+            return u.returned() && self.parts.iter().all(|q| q.pending.is_empty() && q.batches.is_empty());
+        }
         if self.txn.is_some() {
             return self.txn_done();
         }
@@ -301,7 +309,16 @@ impl Producer {
 
     /// Handle a timer.
     pub fn on_timer(&mut self, now: u64, t: ProducerTimer, out: &mut ProducerOut) {
+        let mark = out.obs.len();
+        self.handle_timer(now, t, out);
+        if self.user.is_some() {
+            self.user_after_step(now, mark, out);
+        }
+    }
+
+    fn handle_timer(&mut self, now: u64, t: ProducerTimer, out: &mut ProducerOut) {
         match t {
+            ProducerTimer::AppWake { sleep } => self.user_woke(now, sleep, out),
             ProducerTimer::Tick => self.tick(now, out),
             ProducerTimer::Drain => {
                 if self.next_drain.is_some_and(|t| t <= now) {
@@ -339,6 +356,14 @@ impl Producer {
 
     /// Handle a message.
     pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ProducerOut) {
+        let mark = out.obs.len();
+        self.handle_message(now, from, msg, out);
+        if self.user.is_some() {
+            self.user_after_step(now, mark, out);
+        }
+    }
+
+    fn handle_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ProducerOut) {
         if self.txn.is_some() {
             if self.txn_on_message(now, from, &msg, out) {
                 self.txn_pump(now, out);
@@ -400,11 +425,18 @@ impl Producer {
     }
 
     pub(crate) fn app_send(&mut self, now: u64, record: u32, out: &mut ProducerOut) {
+        let p = self.partition_for(record, out);
+        self.enqueue(now, record, p, out);
+    }
+
+    /// The application calls `send(record)`: the partition (an index within the topic) the
+    /// partitioner chooses for it.
+    pub(crate) fn partition_for(&mut self, record: u32, out: &mut ProducerOut) -> u32 {
         if self.watch_sends {
             out.observe(ProducerObs::AppSent { producer: self.idx, index: record });
         }
         let n = self.parts.len() as u32;
-        let p = match self.spec.keys {
+        match self.spec.keys {
             Some(k) => key_partition(record % k.max(1), n),
             None => {
                 // Sticky partitioning: stay on one partition for a batch's worth of bytes.
@@ -415,8 +447,7 @@ impl Producer {
                 self.sticky_bytes += self.spec.record_bytes;
                 self.sticky
             }
-        };
-        self.enqueue(now, record, p, out);
+        }
     }
 
     /// Put `record` in the accumulator of partition `p` (an index within the topic).

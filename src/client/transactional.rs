@@ -555,6 +555,18 @@ impl Producer {
         self.drain(now, out);
     }
 
+    /// `beginTransaction()`: a transaction is open from now (a no-op while one is).
+    pub(crate) fn driven_begin(&mut self) {
+        if let Some(t) = self.txn.as_mut() {
+            if t.phase == Phase::Ready {
+                t.phase = Phase::InTxn;
+                t.records.clear();
+                t.added.clear();
+                t.abortable = false;
+            }
+        }
+    }
+
     /// `flush()`: everything lingering goes out now.
     pub(crate) fn driven_flush(&mut self, now: u64, out: &mut ProducerOut) {
         self.flush_now(now);

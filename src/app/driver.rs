@@ -1,0 +1,59 @@
+//! The one interface between a client and the application code that runs it: the client asks
+//! for the application's next call whenever the previous one returned, and carries it out with
+//! Kafka semantics. Both the synchronous [`ConsumerApp`](super::ConsumerApp) and the async
+//! [`SimConsumer`](super::SimConsumer) are drivers of this interface, which is why the two
+//! versions of one application make the same calls at the same virtual instants. A
+//! [`SimProducer`](super::SimProducer) makes the producer's calls through it too.
+
+use crate::check::{Deliveries, Delivery};
+use crate::error::KafkaError;
+
+/// A call the application makes on its client.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Step {
+    /// `poll()`: returns when it hands out records.
+    Poll,
+    /// Process one record: a side effect in the external store, `processing_ms` long.
+    Process(Delivery),
+    /// `commitSync()` of the positions (`allConsumed()`).
+    CommitSync,
+    /// `commitAsync()` of the positions: returns at once.
+    CommitAsync,
+    /// Sleep this many virtual ms.
+    Sleep(u64),
+    /// The application returned: it closes its client.
+    Finished,
+    /// A producer's `send(record)`, waiting for its acknowledgement or failure.
+    Send(u32),
+    /// A producer's `beginTransaction()`.
+    BeginTxn,
+    /// A producer's `commitTransaction()` (true) or `abortTransaction()` (false).
+    EndTxn(bool),
+}
+
+/// What the previous call returned.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Answer {
+    /// The member process just started: no call yet.
+    Start,
+    /// `poll()` returned these records.
+    Records(Deliveries),
+    /// A call without a result returned (processing, `commitAsync()`, a sleep).
+    Done,
+    /// `commitSync()` returned.
+    Committed(Result<(), KafkaError>),
+    /// A producer call returned (a send's delivery, a transaction's end).
+    Outcome(Result<(), KafkaError>),
+}
+
+/// The application side of one client process.
+pub(crate) trait Driver: Send {
+    /// The previous call returned `answer` at virtual time `now`: the application's next call.
+    fn next(&mut self, now: u64, answer: Answer) -> Step;
+}
+
+impl std::fmt::Debug for dyn Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Driver")
+    }
+}

@@ -1,0 +1,123 @@
+//! A member whose application loop is user code (see [`crate::app`]): instead of the built-in
+//! poll → process → commit loop of its `commit` placement, the member asks the application's
+//! [`Driver`] for its next call each time the previous one returns, and carries it out with the
+//! same machinery the built-in loop uses (the same processing timers, the same `commitSync()`),
+//! so a user application that makes the built-in loop's calls runs exactly as it does.
+
+use std::sync::Arc;
+
+use super::{App, Consumer, ConsumerObs, ConsumerOut, ConsumerTimer, Topology, CLOSE_TIMEOUT_MS};
+use crate::app::driver::{Answer, Driver, Step};
+use crate::check::Delivery;
+use crate::scenario::ConsumerSpec;
+
+/// Calls that return at once (no processing time, `commitAsync()`) one application may make in
+/// a row at one virtual instant before the simulator calls it a livelock.
+const INSTANT_CALLS_LIMIT: u32 = 1_000_000;
+
+impl Consumer {
+    /// A member run by user code: it starts with the application's first call.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn start_user(
+        idx: u32,
+        instance: u32,
+        incarnation: u32,
+        spec: Arc<ConsumerSpec>,
+        topo: Arc<Topology>,
+        now: u64,
+        driver: Box<dyn Driver>,
+        out: &mut ConsumerOut,
+    ) -> Self {
+        let mut c = Consumer::new_member(idx, instance, incarnation, spec, topo, now, out);
+        c.driver = Some(driver);
+        c.user_next(now, Answer::Start, out);
+        c
+    }
+
+    /// Whether the member's user application returned (its consumer is closed or closing).
+    pub fn app_returned(&self) -> bool {
+        self.app_returned
+    }
+
+    /// The application's previous call returned `answer`: carry out its next calls until one
+    /// has to wait (for records, processing time, a commit's answer, a sleep).
+    pub(super) fn user_next(&mut self, now: u64, mut answer: Answer, out: &mut ConsumerOut) {
+        for _ in 0..INSTANT_CALLS_LIMIT {
+            let Some(driver) = self.driver.as_mut() else { return };
+            let step = driver.next(now, answer);
+            if !matches!(step, Step::Process(_)) {
+                // A run of processing ends with the first call that is not processing (as the
+                // built-in loop writes it when its batch ends).
+                self.flush_processed(out);
+            }
+            match step {
+                Step::Poll => {
+                    self.enter_poll(now, out);
+                    return;
+                }
+                Step::Process(d) => {
+                    if self.spec.processing_ms > 0 {
+                        self.app = App::UserProcessing(d);
+                        out.timer(self.spec.processing_ms, ConsumerTimer::Process { batch: self.batch_no });
+                        return;
+                    }
+                    self.user_process_one(d, out);
+                    answer = Answer::Done;
+                }
+                Step::CommitSync => {
+                    let deadline = now + self.spec.config.default_api_timeout_ms;
+                    match self.begin_sync_commit(now, deadline, out) {
+                        None => {
+                            self.app = App::UserCommitting;
+                            return;
+                        }
+                        Some(result) => answer = Answer::Committed(result),
+                    }
+                }
+                Step::CommitAsync => {
+                    self.commit_async(now, out);
+                    answer = Answer::Done;
+                }
+                Step::Sleep(0) => answer = Answer::Done,
+                Step::Sleep(ms) => {
+                    self.sleeps += 1;
+                    self.app = App::UserSleeping { sleep: self.sleeps };
+                    out.timer(ms, ConsumerTimer::AppWake { sleep: self.sleeps });
+                    return;
+                }
+                Step::Send(_) | Step::BeginTxn | Step::EndTxn(_) => {
+                    unreachable!("a consumer application makes no producer calls")
+                }
+                Step::Finished => {
+                    // The application returned: its consumer is closed (with auto-commit,
+                    // close() commits the positions first).
+                    self.driver = None;
+                    self.app_returned = true;
+                    self.app = App::Polling;
+                    if self.spec.config.enable_auto_commit && self.start_sync_commit(now, now + CLOSE_TIMEOUT_MS, out) {
+                        self.app = App::Closing;
+                    } else {
+                        self.leave(out);
+                    }
+                    return;
+                }
+            }
+        }
+        panic!(
+            "the application of consumer {} made {INSTANT_CALLS_LIMIT} calls in a row at {now} ms without \
+             waiting for anything (a loop without poll(), processing time or a sleep?)",
+            self.spec.name
+        );
+    }
+
+    /// The record in processing is done.
+    pub(super) fn user_processed(&mut self, now: u64, d: Delivery, out: &mut ConsumerOut) {
+        self.user_process_one(d, out);
+        self.user_next(now, Answer::Done, out);
+    }
+
+    fn user_process_one(&mut self, d: Delivery, out: &mut ConsumerOut) {
+        self.processed_run.push(d);
+        out.observe(ConsumerObs::ProcessedOne(d.record));
+    }
+}
