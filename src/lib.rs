@@ -35,12 +35,14 @@
 //!
 //! The modules follow the data: [`scenario`] (what to run) → [`world`] (the kernel in [`sim`]
 //! driving [`broker`]s and [`client`]s through [`fault`]s) → [`check`] (judging the history)
-//! → [`report`] (text and JSON).
+//! → [`report`] (text and JSON). [`explore`] sweeps a scenario's faults over every crash point
+//! of its fault-free run.
 
 pub mod broker;
 pub mod check;
 pub mod client;
 pub mod error;
+pub mod explore;
 pub mod fault;
 pub mod report;
 pub mod scenario;
