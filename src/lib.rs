@@ -36,13 +36,15 @@
 //! The modules follow the data: [`scenario`] (what to run) → [`world`] (the kernel in [`sim`]
 //! driving [`broker`]s and [`client`]s through [`fault`]s) → [`check`] (judging the history)
 //! → [`report`] (text and JSON). [`app`] runs your own consumer application, synchronous or
-//! async, as a group member.
+//! async, as a group member; [`strategy`] generates scenarios for property tests; [`explore`]
+//! sweeps a scenario's faults over every crash point of its fault-free run.
 
 pub mod app;
 pub mod broker;
 pub mod check;
 pub mod client;
 pub mod error;
+pub mod explore;
 pub mod fault;
 pub mod report;
 pub mod scenario;

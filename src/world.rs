@@ -43,6 +43,34 @@ pub struct RunOutput {
     pub events: u64,
     /// Trace lines (empty unless asked for).
     pub trace: Vec<String>,
+    /// Per `[[fault]]` of the scenario (file order): the virtual time it fired at, or `None` when
+    /// it never fired (its trigger never happened, or its `at_ms` lies past the end).
+    pub faults_fired_at: Vec<Option<u64>>,
+}
+
+/// A moment of a run that a fault trigger can name, as [`run_recording_points`] records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriggerPoint {
+    /// The `after` trigger that names this moment (`p1#17 acked`, `c1 polled 3`): a record
+    /// event's first occurrence, or the step at which a client's count of an event first
+    /// reached N.
+    pub trigger: Trigger,
+    /// Virtual time (ms) at which it happened.
+    pub at_ms: u64,
+    /// The world step it happened in: one handled event, or one round of applying fired
+    /// faults. A fault a trigger fires is applied at the end of the step, so every trigger of
+    /// one step puts its fault at exactly the same place of the run.
+    pub step: u64,
+}
+
+/// What the world notes when it records trigger points.
+#[derive(Debug, Default)]
+struct PointLog {
+    points: Vec<TriggerPoint>,
+    /// Record events already seen: (producer, index, event).
+    seen: std::collections::HashSet<(u32, u32, RecordEvent)>,
+    /// The highest count already recorded per (client, event).
+    counts: std::collections::HashMap<(ClientRef, ClientEvent), u64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -157,6 +185,12 @@ struct World<'a> {
     closing: bool,
     fire: Vec<FaultStep>,
     stop: bool,
+    /// Steps taken: handled events plus rounds of applying fired faults.
+    step: u64,
+    /// When fired, per scenario fault.
+    fired_at: Vec<Option<u64>>,
+    /// Every trigger-able point, when recording them (see [`run_recording_points`]).
+    points: Option<PointLog>,
 }
 
 /// Run `scenario` with `seed`.
@@ -168,23 +202,51 @@ pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> RunOutput {
 pub(crate) fn run_with_apps(scenario: &Scenario, seed: u64, opts: RunOptions, apps: Option<&Apps>) -> RunOutput {
     let mut w = World::new(scenario, seed, opts);
     w.user_apps = apps.filter(|a| !a.is_empty());
+    w.run()
+}
+
+/// Run `scenario` with `seed` exactly as [`run`] does (same trace, same hash) and also record,
+/// in the order they happen, every moment an `after` trigger can name: each record event's
+/// first occurrence (`P#I sent|appended|acked|committed|processed`, for the scenario's
+/// producers) and each count a client's event reaches (`CLIENT EVENT N`, every N from 1 to the
+/// final count, in the steps where the count reached it). The explorer places faults there.
+pub fn run_recording_points(scenario: &Scenario, seed: u64, opts: RunOptions) -> (RunOutput, Vec<TriggerPoint>) {
+    let mut w = World::new(scenario, seed, opts);
+    w.points = Some(PointLog::default());
     w.start();
-    while let Some((t, ev)) = w.queue.pop() {
-        if t > scenario.duration_ms {
-            w.now = scenario.duration_ms;
-            break;
-        }
-        w.now = t;
-        w.handle(ev);
-        w.apply_fired();
-        if w.stop {
-            break;
-        }
-    }
-    w.finish()
+    w.main_loop();
+    let points = w.points.take().map(|log| log.points).unwrap_or_default();
+    (w.finish(), points)
 }
 
 impl<'a> World<'a> {
+    fn run(mut self) -> RunOutput {
+        self.start();
+        self.main_loop();
+        self.finish()
+    }
+
+    fn main_loop(&mut self) {
+        while let Some((t, ev)) = self.queue.pop() {
+            if t > self.s.duration_ms {
+                self.now = self.s.duration_ms;
+                break;
+            }
+            self.now = t;
+            self.step += 1;
+            self.handle(ev);
+            self.apply_fired();
+            if self.stop {
+                break;
+            }
+        }
+    }
+
+    /// Whether trigger checks must run: a fault is armed, or points are being recorded.
+    fn watching(&self) -> bool {
+        !self.armed.is_empty() || self.points.is_some()
+    }
+
     fn new(s: &'a Scenario, seed: u64, opts: RunOptions) -> Self {
         let topo = Topology::new(s);
         let mut rngs = Rngs::new(seed);
@@ -255,6 +317,9 @@ impl<'a> World<'a> {
             closing: false,
             fire: Vec::new(),
             stop: false,
+            step: 0,
+            fired_at: vec![None; s.faults.len()],
+            points: None,
         }
     }
 
@@ -320,9 +385,10 @@ impl<'a> World<'a> {
         self.next_pid += 1;
         let app = &self.apps[p as usize];
         let mut out = Out::default();
-        let watch = self.s.faults.iter().any(
-            |f| matches!(f.trigger, Trigger::Record { producer, event: RecordEvent::Sent, .. } if producer == p as usize),
-        );
+        let watch = self.points.is_some()
+            || self.s.faults.iter().any(
+                |f| matches!(f.trigger, Trigger::Record { producer, event: RecordEvent::Sent, .. } if producer == p as usize),
+            );
         let spec = self.specs[p as usize].clone();
         let prod = match self.user_apps.and_then(|a| a.producer_driver(&spec.name, app.instance)) {
             // The application decides what to send: no resends, no workload.
@@ -427,6 +493,7 @@ impl<'a> World<'a> {
             Ev::Fault(i) => {
                 self.timed_faults_pending -= 1;
                 let f: &FaultSpec = &self.s.faults[i];
+                self.fired_at[i] = Some(self.now);
                 self.fire.push(FaultStep::from(f));
             }
             Ev::Nemesis(i) => {
@@ -665,7 +732,7 @@ impl<'a> World<'a> {
                             app.acked[r as usize] = true;
                         }
                         app.acked_count += records.len() as u64;
-                        if !self.armed.is_empty() {
+                        if self.watching() {
                             for &r in records.iter() {
                                 self.check_record_trigger(producer, r, RecordEvent::Acked);
                             }
@@ -698,7 +765,7 @@ impl<'a> World<'a> {
                 ConsumerObs::ProcessedOne(r) => {
                     let c = self.members[m as usize].0 as usize;
                     self.consumer_counts[c][1] += 1;
-                    if !self.armed.is_empty() {
+                    if self.watching() {
                         self.check_record_trigger(r.producer, r.index, RecordEvent::Processed);
                         self.check_consumer_trigger(c, ClientEvent::Processed);
                     }
@@ -751,14 +818,27 @@ impl<'a> World<'a> {
 
     /// Fire every armed `CLIENT EVENT N` fault whose N the client's `count` of `event` reached.
     fn fire_client_trigger(&mut self, client: ClientRef, event: ClientEvent, count: u64) {
+        if let Some(log) = self.points.as_mut() {
+            let last = log.counts.entry((client, event)).or_insert(0);
+            for n in *last + 1..=count {
+                log.points.push(TriggerPoint {
+                    trigger: Trigger::Client { client, event, n },
+                    at_ms: self.now,
+                    step: self.step,
+                });
+            }
+            *last = (*last).max(count);
+        }
         if self.armed.is_empty() {
             return;
         }
         let s = self.s;
+        let (now, fired_at) = (self.now, &mut self.fired_at);
         self.armed.retain(|&i| {
             let f = &s.faults[i];
             let hit = matches!(f.trigger, Trigger::Client { client: c, event: e, n } if c == client && e == event && count >= n);
             if hit {
+                fired_at[i] = Some(now);
                 self.fire.push(FaultStep::from(f));
             }
             !hit
@@ -772,17 +852,17 @@ impl<'a> World<'a> {
     fn broker_obs(&mut self, o: BrokerObs) {
         match o {
             BrokerObs::Appended { batch, .. } => {
-                if !self.armed.is_empty() {
+                if self.watching() {
                     for &r in batch.records.iter() {
                         self.check_record_trigger(batch.producer, r, RecordEvent::Appended);
                     }
                 }
             }
             BrokerObs::Committed { partition, broker, from, to } => {
-                if self
-                    .armed
-                    .iter()
-                    .any(|&i| matches!(self.s.faults[i].trigger, Trigger::Record { event: RecordEvent::Committed, .. }))
+                if self.points.is_some()
+                    || self.armed.iter().any(|&i| {
+                        matches!(self.s.faults[i].trigger, Trigger::Record { event: RecordEvent::Committed, .. })
+                    })
                 {
                     let hits: Vec<(u32, u32)> = self.brokers[broker as usize - 1].replicas[partition as usize]
                         .as_ref()
@@ -806,14 +886,24 @@ impl<'a> World<'a> {
     }
 
     fn check_record_trigger(&mut self, producer: u32, index: u32, event: RecordEvent) {
+        if let Some(log) = self.points.as_mut() {
+            // Only the scenario's producers have records a trigger can name (a processor's
+            // outputs are written under pseudo-producers numbered after them).
+            if (producer as usize) < self.s.producers.len() && log.seen.insert((producer, index, event)) {
+                let trigger = Trigger::Record { producer: producer as usize, index, event };
+                log.points.push(TriggerPoint { trigger, at_ms: self.now, step: self.step });
+            }
+        }
         if self.armed.is_empty() {
             return;
         }
         let s = self.s;
+        let (now, fired_at) = (self.now, &mut self.fired_at);
         self.armed.retain(|&i| {
             let f = &s.faults[i];
             let hit = matches!(f.trigger, Trigger::Record { producer: p, index: x, event: e } if p as u32 == producer && x == index && e == event);
             if hit {
+                fired_at[i] = Some(now);
                 self.fire.push(FaultStep::from(f));
             }
             !hit
@@ -876,6 +966,8 @@ impl<'a> World<'a> {
 
     fn apply_fired(&mut self) {
         while !self.fire.is_empty() {
+            // Triggers hit while these faults are applied fire in a later round: a step of its own.
+            self.step += 1;
             let steps = std::mem::take(&mut self.fire);
             for f in steps {
                 self.apply_fault(f);
@@ -1336,6 +1428,7 @@ impl<'a> World<'a> {
             virtual_ms: self.now,
             events: self.events,
             trace: self.trace.unwrap_or_default(),
+            faults_fired_at: self.fired_at,
         }
     }
 }

@@ -55,6 +55,47 @@ impl Default for Scenario {
     }
 }
 
+impl Scenario {
+    /// The name of the client `c` refers to.
+    pub fn client_name(&self, c: ClientRef) -> &str {
+        match c {
+            ClientRef::Producer(p) => &self.producers[p].name,
+            ClientRef::Consumer(k) => &self.consumers[k].name,
+            ClientRef::Processor(k) => &self.processors[k].name,
+        }
+    }
+
+    /// A trigger as a scenario file spells it: the value of `after` (`p1#17 acked`,
+    /// `c1 polled 3`), or `at_ms = T` for a timed one.
+    pub fn trigger_text(&self, t: &Trigger) -> String {
+        match *t {
+            Trigger::AtMs(ms) => format!("at_ms = {ms}"),
+            Trigger::Record { producer, index, event } => {
+                format!("{}#{index} {}", self.producers[producer].name, event.as_str())
+            }
+            Trigger::Client { client, event, n } => format!("{} {} {n}", self.client_name(client), event.as_str()),
+        }
+    }
+
+    /// A fault target as a scenario file spells it (`consumer:c1`, `leader:orders/0`).
+    pub fn target_text(&self, t: &Target) -> String {
+        match t {
+            Target::Producer(p) => format!("producer:{}", self.producers[*p].name),
+            Target::Consumer { consumer, instance: None } => format!("consumer:{}", self.consumers[*consumer].name),
+            Target::Consumer { consumer, instance: Some(k) } => {
+                format!("consumer:{}/{k}", self.consumers[*consumer].name)
+            }
+            Target::Processor { processor, instance: None } => {
+                format!("processor:{}", self.processors[*processor].name)
+            }
+            Target::Processor { processor, instance: Some(k) } => {
+                format!("processor:{}/{k}", self.processors[*processor].name)
+            }
+            t => t.to_string(),
+        }
+    }
+}
+
 /// `[cluster]`: how many brokers and their shared configs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterSpec {
@@ -683,7 +724,7 @@ impl fmt::Display for Target {
 }
 
 /// A per-record event that can trigger a fault (`after = "p1#17 acked"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordEvent {
     /// The application called send().
     Sent,
@@ -697,8 +738,21 @@ pub enum RecordEvent {
     Processed,
 }
 
+impl RecordEvent {
+    /// The spelling used in `after = "P#I EVENT"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordEvent::Sent => "sent",
+            RecordEvent::Appended => "appended",
+            RecordEvent::Acked => "acked",
+            RecordEvent::Committed => "committed",
+            RecordEvent::Processed => "processed",
+        }
+    }
+}
+
 /// A counted per-client event (`after = "p1 acked 10"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClientEvent {
     /// Records acknowledged.
     Acked,
@@ -717,6 +771,21 @@ pub enum ClientEvent {
     OffsetsSent,
 }
 
+impl ClientEvent {
+    /// The spelling used in `after = "CLIENT EVENT N"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientEvent::Acked => "acked",
+            ClientEvent::Polled => "polled",
+            ClientEvent::Processed => "processed",
+            ClientEvent::Committed => "committed",
+            ClientEvent::TxnCommitted => "txn-committed",
+            ClientEvent::TxnAborted => "txn-aborted",
+            ClientEvent::OffsetsSent => "offsets-sent",
+        }
+    }
+}
+
 /// When a fault fires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
@@ -729,7 +798,7 @@ pub enum Trigger {
 }
 
 /// A client a trigger names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClientRef {
     /// Index into `Scenario::producers`.
     Producer(usize),

@@ -1,0 +1,790 @@
+//! `kafkasim explore`: a deterministic sweep over crash points.
+//!
+//! The scenario is run once without its faults (the *fault-free run*, same seed), and every
+//! moment of that run that an `after` trigger can name is noted: each record event that
+//! happened (`p1#17 sent`, `appended`, `acked`, `committed`, `processed`) and each count every
+//! client's events reached (`c1 polled 3`, `p1 acked 40`, ...). These are the *crash points*, in
+//! the order they happened. Each `[[fault]]` of the scenario is a *candidate*: its own trigger is
+//! ignored, and the sweep runs the scenario once with the candidate placed at each crash point,
+//! judges the run as `kafkasim run` does, and tabulates which points lead to which anomalies.
+//! With `depth = 2` it also runs pairs of faults: a first at one point, a second at a later one.
+//!
+//! Exactness. A run is deterministic, so up to the step where a crash point's trigger fires, the
+//! run with the fault is the fault-free run, and the trigger fires at the same instant. A fault a
+//! trigger fires is applied at the end of the world's step (the handled event) in which the
+//! trigger was hit, and nothing of the run depends on which trigger fired it. So every crash
+//! point of one step (an *instant*) leads to exactly the same run; the sweep runs one simulation
+//! per candidate and instant and gives its result to every point of the instant. (Replaying any
+//! point's trigger from a scenario file gives the same `trace_hash`; the tests check it.)
+//!
+//! See `docs/explore.md` for the table, the JSON fields and the `--max-runs` cap.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::report::Anomalies;
+use crate::scenario::{FaultSpec, Scenario, Trigger};
+use crate::world::{run_recording_points, RunOptions, RunOutput};
+
+/// The default `--max-runs`: the most simulations one sweep runs.
+pub const DEFAULT_MAX_RUNS: usize = 20_000;
+
+/// How to explore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExploreOptions {
+    /// The seed of every run (the fault-free one and each placed one).
+    pub seed: u64,
+    /// 1: one fault per run; 2: also pairs of faults.
+    pub depth: u8,
+    /// The most simulations the sweep runs (single faults and pairs together; the fault-free
+    /// run is not counted). See [`explore`] for what is left out when the cap cuts.
+    pub max_runs: usize,
+    /// Worker threads (each run is still single-threaded and deterministic; results do not
+    /// depend on the number of threads).
+    pub threads: usize,
+}
+
+impl ExploreOptions {
+    /// Depth 1, [`DEFAULT_MAX_RUNS`], one thread per available core.
+    pub fn new(seed: u64) -> Self {
+        ExploreOptions {
+            seed,
+            depth: 1,
+            max_runs: DEFAULT_MAX_RUNS,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// Why a sweep could not start.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ExploreError {
+    /// The scenario has no `[[fault]]` to place.
+    #[error(
+        "the scenario declares no [[fault]]: explore places each of the scenario's faults at every \
+         crash point (ignoring its own `at_ms` or `after`), so it needs at least one"
+    )]
+    NoFaults,
+    /// A depth other than 1 or 2.
+    #[error("the depth must be 1 or 2, not {0}")]
+    Depth(u8),
+    /// `max_runs` of 0.
+    #[error("the run cap must be at least 1")]
+    MaxRuns,
+}
+
+/// A crash point: a moment of the fault-free run that a trigger names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Point {
+    /// The trigger that fires there.
+    pub trigger: Trigger,
+    /// The trigger as a scenario file spells `after` (`p1#17 acked`, `c1 polled 3`).
+    pub text: String,
+    /// Virtual time (ms) of the point in the fault-free run.
+    pub at_ms: u64,
+    /// Which instant (0, 1, ...) of the fault-free run it belongs to: the points of one instant
+    /// fire in the same step, so a fault placed at any of them gives the same run.
+    pub instant: usize,
+}
+
+/// A candidate fault: one `[[fault]]` of the scenario, to be placed at crash points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The fault as the scenario declares it (its trigger is not used).
+    pub fault: FaultSpec,
+    /// Its target as the scenario file spells it (`consumer:c1`).
+    pub target: String,
+    /// `crash consumer:c1, restart after 1000 ms`.
+    pub text: String,
+}
+
+/// What one judged run came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The anomaly counts of its report.
+    pub anomalies: Anomalies,
+    /// Its `trace_hash`, 16 hex digits.
+    pub trace_hash: String,
+    /// Virtual time at its end.
+    pub virtual_ms: u64,
+    /// Whether the scenario's `[expect]` held (true when there is none).
+    pub expect_passed: bool,
+    /// Per placed fault, in order: the virtual time it fired at, `None` if it never fired.
+    pub fired_at_ms: Vec<Option<u64>>,
+}
+
+/// A candidate placed at a crash point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    /// Index into [`Exploration::candidates`].
+    pub candidate: usize,
+    /// Index into [`Exploration::points`].
+    pub point: usize,
+}
+
+/// One run of the sweep: the faults placed and what came of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// One fault (depth 1) or two (a pair: the second at a later point than the first).
+    pub faults: Vec<Placed>,
+    /// The judged result.
+    pub outcome: Outcome,
+}
+
+/// A line of the summary: how many points of a candidate lead to an anomaly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SummaryRow {
+    /// Index into [`Exploration::candidates`].
+    pub candidate: usize,
+    /// An anomaly name of the report.
+    pub anomaly: String,
+    /// Swept points whose run has this anomaly.
+    pub points: usize,
+    /// The largest count among them.
+    pub max: u64,
+    /// The first such point, as a trigger.
+    pub first: String,
+}
+
+/// The result of a sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exploration {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The seed of every run.
+    pub seed: u64,
+    /// 1 or 2.
+    pub depth: u8,
+    /// The run cap that applied.
+    pub max_runs: usize,
+    /// Whether the scenario has an `[expect]`.
+    pub has_expect: bool,
+    /// The fault-free run.
+    pub baseline: Outcome,
+    /// The candidate faults, in file order.
+    pub candidates: Vec<Candidate>,
+    /// Every crash point of the fault-free run, in the order they happened.
+    pub points: Vec<Point>,
+    /// Number of instants the points fall into.
+    pub instants: usize,
+    /// One run per candidate and swept point, candidate by candidate, points in order. Points of
+    /// one instant share their run (same outcome and trace hash).
+    pub singles: Vec<Run>,
+    /// Depth 2: one run per pair swept, ordered by first point, then second point, then
+    /// candidates.
+    pub pairs: Vec<Run>,
+    /// Simulations run (the fault-free one not counted).
+    pub runs: usize,
+    /// What the `max_runs` cap left out, if anything, in words.
+    pub notes: Vec<String>,
+}
+
+/// The crash points of `scenario` with `seed`: every trigger-able moment of its fault-free run
+/// (the scenario with its `[[fault]]` list emptied), in order, with that run's outcome.
+pub fn crash_points(scenario: &Scenario, seed: u64) -> (Outcome, Vec<Point>) {
+    let mut base = scenario.clone();
+    base.faults.clear();
+    let (out, recorded) = run_recording_points(&base, seed, RunOptions::default());
+    let baseline = judge(&base, seed, out);
+    let mut points = Vec::with_capacity(recorded.len());
+    let mut instant = 0;
+    for (i, p) in recorded.iter().enumerate() {
+        if i > 0 && p.step != recorded[i - 1].step {
+            instant += 1;
+        }
+        points.push(Point {
+            text: scenario.trigger_text(&p.trigger),
+            trigger: p.trigger.clone(),
+            at_ms: p.at_ms,
+            instant,
+        });
+    }
+    (baseline, points)
+}
+
+/// `scenario` with its faults replaced by the candidates `(index into scenario.faults,
+/// trigger)` placed at those triggers, in that order: the scenario a run of the sweep runs.
+pub fn place(scenario: &Scenario, faults: &[(usize, &Trigger)]) -> Scenario {
+    let mut s = scenario.clone();
+    s.faults = faults.iter().map(|&(c, t)| FaultSpec { trigger: t.clone(), ..scenario.faults[c].clone() }).collect();
+    s
+}
+
+/// How a candidate reads in tables: `crash consumer:c1, restart after 1000 ms`.
+pub fn candidate_text(scenario: &Scenario, f: &FaultSpec) -> String {
+    let mut t = format!("{} {}", f.action.as_str(), scenario.target_text(&f.target));
+    match (f.restart_after_ms, f.duration_ms) {
+        (Some(r), _) => write!(t, ", restart after {r} ms").expect("write to String"),
+        (None, Some(d)) => write!(t, " for {d} ms").expect("write to String"),
+        (None, None) => {
+            if matches!(f.action, crate::scenario::FaultAction::Crash | crate::scenario::FaultAction::PowerLoss) {
+                t.push_str(", stays down");
+            }
+        }
+    }
+    t
+}
+
+fn judge(s: &Scenario, seed: u64, out: RunOutput) -> Outcome {
+    let verdict = crate::check::check(s, &out.history);
+    let report =
+        crate::report::build_report(s, seed, out.trace_hash, out.virtual_ms, out.events, &out.history, verdict);
+    Outcome {
+        anomalies: report.anomalies,
+        trace_hash: report.trace_hash,
+        virtual_ms: report.virtual_ms,
+        expect_passed: report.expect.passed,
+        fired_at_ms: out.faults_fired_at,
+    }
+}
+
+fn run_placed(s: &Scenario, seed: u64, faults: &[(usize, &Trigger)]) -> Outcome {
+    let placed = place(s, faults);
+    let out = crate::world::run(&placed, seed, RunOptions::default());
+    judge(&placed, seed, out)
+}
+
+/// Run `f` over `jobs` on `threads` threads; results in job order whatever the threads do.
+fn par_map<T: Sync, R: Send>(jobs: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let threads = threads.clamp(1, jobs.len().max(1));
+    let parts: Vec<Vec<(usize, R)>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                sc.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= jobs.len() {
+                            return mine;
+                        }
+                        mine.push((i, f(&jobs[i])));
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("an explore worker panicked")).collect()
+    });
+    let mut out: Vec<Option<R>> = (0..jobs.len()).map(|_| None).collect();
+    for (i, r) in parts.into_iter().flatten() {
+        out[i] = Some(r);
+    }
+    out.into_iter().map(|r| r.expect("every job ran")).collect()
+}
+
+/// Sweep `scenario`'s candidate faults over its crash points.
+///
+/// Depth 1 runs each candidate at each instant of the fault-free run (one run serves every
+/// point of an instant). If that is more than `max_runs`, only every K-th instant is swept (K
+/// the smallest stride that fits), and a note says so.
+///
+/// Depth 2 then spends what is left of `max_runs` on pairs: a candidate at the first point of
+/// one swept instant and a candidate (the same or another) at the first point of a later swept
+/// instant. All such pairs are run when they fit. Otherwise only *boundary* instants take part:
+/// for each candidate, the swept instants whose single-fault outcome (the anomaly counts)
+/// differs from the previous or the next swept instant's, plus the first and last. If even those
+/// pairs do not fit, every K-th of them in the order above is run. Each step is noted.
+pub fn explore(scenario: &Scenario, opts: &ExploreOptions) -> Result<Exploration, ExploreError> {
+    if scenario.faults.is_empty() {
+        return Err(ExploreError::NoFaults);
+    }
+    if !(1..=2).contains(&opts.depth) {
+        return Err(ExploreError::Depth(opts.depth));
+    }
+    if opts.max_runs == 0 {
+        return Err(ExploreError::MaxRuns);
+    }
+    let seed = opts.seed;
+    let candidates: Vec<Candidate> = scenario
+        .faults
+        .iter()
+        .map(|f| Candidate {
+            fault: f.clone(),
+            target: scenario.target_text(&f.target),
+            text: candidate_text(scenario, f),
+        })
+        .collect();
+    let (baseline, points) = crash_points(scenario, seed);
+    // The first point of each instant stands for the instant.
+    let mut reps: Vec<usize> = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        if p.instant == reps.len() {
+            reps.push(i);
+        }
+    }
+    let instants = reps.len();
+    let c = candidates.len();
+    let mut notes = Vec::new();
+
+    // Depth 1.
+    let total = c * instants;
+    let stride = if total > opts.max_runs { total.div_ceil(opts.max_runs) } else { 1 };
+    let swept: Vec<usize> = (0..instants).step_by(stride).collect();
+    if stride > 1 {
+        notes.push(format!(
+            "the cap cut the single-fault sweep: {} points at {instants} instants × {c} candidate(s) \
+             would take {total} runs, more than --max-runs {}; one instant in {stride} was swept \
+             ({} runs)",
+            points.len(),
+            opts.max_runs,
+            swept.len() * c
+        ));
+    }
+    let jobs: Vec<(usize, usize)> = (0..c).flat_map(|ci| swept.iter().map(move |&k| (ci, k))).collect();
+    let single: Vec<Outcome> =
+        par_map(&jobs, opts.threads, |&(ci, k)| run_placed(scenario, seed, &[(ci, &points[reps[k]].trigger)]));
+    let mut runs = jobs.len();
+    let mut singles = Vec::new();
+    for (j, &(ci, k)) in jobs.iter().enumerate() {
+        let end = reps.get(k + 1).copied().unwrap_or(points.len());
+        for point in reps[k]..end {
+            singles.push(Run { faults: vec![Placed { candidate: ci, point }], outcome: single[j].clone() });
+        }
+    }
+
+    // Depth 2.
+    let mut pairs = Vec::new();
+    if opts.depth == 2 {
+        let budget = opts.max_runs.saturating_sub(runs);
+        let s = swept.len();
+        let outcome = |ci: usize, pos: usize| &single[ci * s + pos];
+        // (position in `swept`, candidate), sorted: every member may be a first or a second.
+        let all: Vec<(usize, usize)> = (0..s).flat_map(|pos| (0..c).map(move |ci| (pos, ci))).collect();
+        let count = |members: &[(usize, usize)]| -> usize {
+            members.iter().map(|&(pos, _)| members.len() - members.partition_point(|&(q, _)| q <= pos)).sum()
+        };
+        let mut members = all;
+        let mut n = count(&members);
+        if n > budget {
+            let boundary: Vec<(usize, usize)> = members
+                .iter()
+                .copied()
+                .filter(|&(pos, ci)| {
+                    let here = &outcome(ci, pos).anomalies;
+                    pos == 0
+                        || pos + 1 == s
+                        || outcome(ci, pos - 1).anomalies != *here
+                        || outcome(ci, pos + 1).anomalies != *here
+                })
+                .collect();
+            let m = count(&boundary);
+            notes.push(format!(
+                "the cap cut the pair sweep: all {n} pairs would take more than the {budget} runs left \
+                 under --max-runs {}; only pairs of outcome boundaries (instants whose single-fault \
+                 outcome differs from the previous or next swept instant's, and the first and last) \
+                 were considered: {m} pairs",
+                opts.max_runs
+            ));
+            members = boundary;
+            n = m;
+        }
+        let pair_stride = if n > budget { n.div_ceil(budget.max(1)) } else { 1 };
+        let mut chosen: Vec<((usize, usize), (usize, usize))> = Vec::new();
+        if budget > 0 {
+            let mut g = 0usize;
+            for &(pos, ci) in &members {
+                let start = members.partition_point(|&(q, _)| q <= pos);
+                let len = members.len() - start;
+                let first = (pair_stride - g % pair_stride) % pair_stride;
+                let mut t = first;
+                while t < len {
+                    chosen.push(((pos, ci), members[start + t]));
+                    t += pair_stride;
+                }
+                g += len;
+            }
+        }
+        if pair_stride > 1 {
+            notes.push(format!(
+                "the cap cut the pair sweep further: one in {pair_stride} of those {n} pairs was run \
+                 ({} runs)",
+                chosen.len()
+            ));
+        } else if budget == 0 {
+            notes.push(format!(
+                "the cap left no runs for pairs: the single-fault sweep used all of --max-runs {}",
+                opts.max_runs
+            ));
+        }
+        let outcomes = par_map(&chosen, opts.threads, |&((p1, a), (p2, b))| {
+            let (x, y) = (reps[swept[p1]], reps[swept[p2]]);
+            run_placed(scenario, seed, &[(a, &points[x].trigger), (b, &points[y].trigger)])
+        });
+        runs += chosen.len();
+        for (&((p1, a), (p2, b)), outcome) in chosen.iter().zip(outcomes) {
+            let faults =
+                vec![Placed { candidate: a, point: reps[swept[p1]] }, Placed { candidate: b, point: reps[swept[p2]] }];
+            pairs.push(Run { faults, outcome });
+        }
+    }
+
+    Ok(Exploration {
+        scenario: scenario.name.clone(),
+        seed,
+        depth: opts.depth,
+        max_runs: opts.max_runs,
+        has_expect: !scenario.expect.is_empty(),
+        baseline,
+        candidates,
+        points,
+        instants,
+        singles,
+        pairs,
+        runs,
+        notes,
+    })
+}
+
+/// `lost_processing 12, duplicate_processing 3`, or `none`.
+pub fn anomalies_text(a: &Anomalies) -> String {
+    let parts: Vec<String> =
+        Anomalies::NAMES.iter().filter_map(|n| a.get(n).filter(|&v| v > 0).map(|v| format!("{n} {v}"))).collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+impl Exploration {
+    /// The single-fault run of candidate `candidate` at point `point`, if that point was swept.
+    pub fn single(&self, candidate: usize, point: usize) -> Option<&Run> {
+        // Singles are ordered by candidate, then point.
+        let i = self
+            .singles
+            .binary_search_by_key(&(candidate, point), |r| (r.faults[0].candidate, r.faults[0].point))
+            .ok()?;
+        Some(&self.singles[i])
+    }
+
+    /// Per candidate and anomaly: how many swept points lead to it, the largest count, the
+    /// first such point. Candidates in order, anomalies in report order.
+    pub fn summary(&self) -> Vec<SummaryRow> {
+        let mut rows = Vec::new();
+        for ci in 0..self.candidates.len() {
+            for name in Anomalies::NAMES {
+                let mut row: Option<SummaryRow> = None;
+                for r in self.singles.iter().filter(|r| r.faults[0].candidate == ci) {
+                    let v = r.outcome.anomalies.get(name).unwrap_or(0);
+                    if v == 0 {
+                        continue;
+                    }
+                    let row = row.get_or_insert_with(|| SummaryRow {
+                        candidate: ci,
+                        anomaly: name.to_string(),
+                        points: 0,
+                        max: 0,
+                        first: self.points[r.faults[0].point].text.clone(),
+                    });
+                    row.points += 1;
+                    row.max = row.max.max(v);
+                }
+                rows.extend(row);
+            }
+        }
+        rows
+    }
+
+    /// Whether a pair leads to more of some anomaly than each of its two faults does alone
+    /// (each single-fault outcome read at the pair's points).
+    pub fn is_interaction(&self, pair: &Run) -> bool {
+        let alone: Vec<&Anomalies> = pair
+            .faults
+            .iter()
+            .filter_map(|f| self.single(f.candidate, f.point))
+            .map(|r| &r.outcome.anomalies)
+            .collect();
+        Anomalies::NAMES.iter().any(|n| {
+            let v = pair.outcome.anomalies.get(n).unwrap_or(0);
+            v > alone.iter().map(|a| a.get(n).unwrap_or(0)).max().unwrap_or(0)
+        })
+    }
+
+    fn placed_text(&self, p: &Placed) -> String {
+        if self.candidates.len() > 1 {
+            format!("{} [#{}]", self.points[p.point].text, p.candidate + 1)
+        } else {
+            self.points[p.point].text.clone()
+        }
+    }
+
+    /// The text rendering: a header, then per candidate a table with one row per run of
+    /// consecutive swept points with the same outcome and a summary; at depth 2 the pairs that
+    /// lead to more than either of their faults alone, and a pair summary.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let w = &mut o;
+        let _ = writeln!(w, "explore: {}", self.scenario);
+        let _ = writeln!(
+            w,
+            "seed {}, depth {}: {} crash points at {} instants, {} candidate fault(s), {} runs",
+            self.seed,
+            self.depth,
+            self.points.len(),
+            self.instants,
+            self.candidates.len(),
+            self.runs
+        );
+        let _ = writeln!(
+            w,
+            "fault-free run: trace_hash {}, anomalies: {}",
+            self.baseline.trace_hash,
+            anomalies_text(&self.baseline.anomalies)
+        );
+        for n in &self.notes {
+            let _ = writeln!(w, "note: {n}");
+        }
+        for (ci, cand) in self.candidates.iter().enumerate() {
+            let _ = writeln!(w);
+            let _ = writeln!(w, "candidate #{}: {}", ci + 1, cand.text);
+            let _ = writeln!(w);
+            let mine: Vec<&Run> = self.singles.iter().filter(|r| r.faults[0].candidate == ci).collect();
+            // Rows: maximal runs of consecutive swept points with the same outcome.
+            let mut rows: Vec<[String; 5]> = Vec::new();
+            let mut i = 0;
+            while i < mine.len() {
+                let mut j = i;
+                while j + 1 < mine.len()
+                    && mine[j + 1].faults[0].point == mine[j].faults[0].point + 1
+                    && mine[j + 1].outcome.anomalies == mine[i].outcome.anomalies
+                {
+                    j += 1;
+                }
+                let (a, b) = (&self.points[mine[i].faults[0].point], &self.points[mine[j].faults[0].point]);
+                let points = if i == j { a.text.clone() } else { format!("{} .. {}", a.text, b.text) };
+                let at = if a.at_ms == b.at_ms { a.at_ms.to_string() } else { format!("{}..{}", a.at_ms, b.at_ms) };
+                let expect = if !self.has_expect {
+                    String::new()
+                } else if mine[i].outcome.expect_passed {
+                    "holds".into()
+                } else {
+                    "fails".into()
+                };
+                rows.push([points, at, (j - i + 1).to_string(), anomalies_text(&mine[i].outcome.anomalies), expect]);
+                i = j + 1;
+            }
+            let header = ["points", "at ms", "count", "anomalies", if self.has_expect { "expect" } else { "" }];
+            table(w, &header, &rows, &[false, true, true, false, false]);
+            let _ = writeln!(w);
+            let summary: Vec<SummaryRow> = self.summary().into_iter().filter(|r| r.candidate == ci).collect();
+            let clean = mine.iter().filter(|r| r.outcome.anomalies == Anomalies::default()).count();
+            let _ = writeln!(w, "summary of candidate #{} ({} points swept):", ci + 1, mine.len());
+            let mut rows: Vec<[String; 4]> = summary
+                .iter()
+                .map(|r| [r.anomaly.clone(), r.points.to_string(), r.max.to_string(), r.first.clone()])
+                .collect();
+            rows.push(["none".into(), clean.to_string(), String::new(), String::new()]);
+            table(w, &["anomaly", "points", "max", "first point"], &rows, &[false, true, true, false]);
+            if self.has_expect {
+                let fails = mine.iter().filter(|r| !r.outcome.expect_passed).count();
+                let _ = writeln!(w, "  [expect] fails at {fails} of {} points", mine.len());
+            }
+        }
+        if self.depth == 2 {
+            let _ = writeln!(w);
+            let interactions: Vec<&Run> = self.pairs.iter().filter(|p| self.is_interaction(p)).collect();
+            let _ = writeln!(
+                w,
+                "pairs: {} runs; {} lead to more of some anomaly than either fault alone:",
+                self.pairs.len(),
+                interactions.len()
+            );
+            if !interactions.is_empty() {
+                let _ = writeln!(w);
+                let rows: Vec<[String; 4]> = interactions
+                    .iter()
+                    .map(|p| {
+                        let alone: Vec<String> = p
+                            .faults
+                            .iter()
+                            .map(|f| {
+                                self.single(f.candidate, f.point)
+                                    .map_or("?".into(), |r| anomalies_text(&r.outcome.anomalies))
+                            })
+                            .collect();
+                        [
+                            self.placed_text(&p.faults[0]),
+                            self.placed_text(&p.faults[1]),
+                            anomalies_text(&p.outcome.anomalies),
+                            alone.join(" / "),
+                        ]
+                    })
+                    .collect();
+                table(w, &["first", "second", "anomalies", "alone (first / second)"], &rows, &[false; 4]);
+            }
+            let _ = writeln!(w);
+            let _ = writeln!(w, "summary of pairs:");
+            let mut rows: Vec<[String; 3]> = Vec::new();
+            for name in Anomalies::NAMES {
+                let with: Vec<u64> =
+                    self.pairs.iter().filter_map(|p| p.outcome.anomalies.get(name).filter(|&v| v > 0)).collect();
+                if !with.is_empty() {
+                    rows.push([name.into(), with.len().to_string(), with.iter().max().unwrap_or(&0).to_string()]);
+                }
+            }
+            let clean = self.pairs.iter().filter(|p| p.outcome.anomalies == Anomalies::default()).count();
+            let unfired = self.pairs.iter().filter(|p| p.outcome.fired_at_ms.iter().any(Option::is_none)).count();
+            rows.push(["none".into(), clean.to_string(), String::new()]);
+            table(w, &["anomaly", "pairs", "max"], &rows, &[false, true, true]);
+            let _ = writeln!(w, "  the second fault never fired in {unfired} pairs");
+        }
+        o
+    }
+
+    /// The JSON rendering: one object on one line (see `docs/explore.md` for every field).
+    pub fn to_json(&self) -> String {
+        let outcome = |o: &'_ Outcome| JsonOutcome {
+            anomalies: o.anomalies,
+            trace_hash: o.trace_hash.clone(),
+            virtual_ms: o.virtual_ms,
+            expect_passed: o.expect_passed,
+        };
+        let run = |r: &Run, interaction: Option<bool>| JsonRun {
+            faults: r
+                .faults
+                .iter()
+                .zip(&r.outcome.fired_at_ms)
+                .map(|(f, at)| JsonFault {
+                    candidate: f.candidate,
+                    point: f.point,
+                    trigger: self.points[f.point].text.clone(),
+                    fired_at_ms: *at,
+                })
+                .collect(),
+            outcome: outcome(&r.outcome),
+            interaction,
+        };
+        let doc = JsonExploration {
+            scenario: &self.scenario,
+            seed: self.seed,
+            depth: self.depth,
+            max_runs: self.max_runs,
+            runs: self.runs,
+            notes: &self.notes,
+            baseline: outcome(&self.baseline),
+            candidates: self
+                .candidates
+                .iter()
+                .enumerate()
+                .map(|(i, c)| JsonCandidate {
+                    candidate: i,
+                    action: c.fault.action.as_str(),
+                    target: c.target.clone(),
+                    restart_after_ms: c.fault.restart_after_ms,
+                    duration_ms: c.fault.duration_ms,
+                    text: c.text.clone(),
+                })
+                .collect(),
+            points: self
+                .points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| JsonPoint { point: i, trigger: &p.text, at_ms: p.at_ms, instant: p.instant })
+                .collect(),
+            singles: self.singles.iter().map(|r| run(r, None)).collect(),
+            pairs: self.pairs.iter().map(|r| run(r, Some(self.is_interaction(r)))).collect(),
+            summary: self.summary(),
+        };
+        serde_json::to_string(&doc).expect("an exploration always serialises to JSON")
+    }
+}
+
+/// Write an aligned table: two spaces of indent, columns two apart, `right` ones right-aligned;
+/// empty trailing columns are dropped.
+fn table<const N: usize>(w: &mut String, header: &[&str; N], rows: &[[String; N]], right: &[bool; N]) {
+    let mut width = [0usize; N];
+    for (k, h) in header.iter().enumerate() {
+        width[k] = h.chars().count();
+    }
+    for r in rows {
+        for k in 0..N {
+            width[k] = width[k].max(r[k].chars().count());
+        }
+    }
+    let line = |w: &mut String, cells: [&str; N]| {
+        let mut s = String::from("  ");
+        for k in 0..N {
+            if width[k] == 0 {
+                continue;
+            }
+            if k > 0 {
+                s.push_str("  ");
+            }
+            let pad = width[k] - cells[k].chars().count();
+            if right[k] {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(cells[k]);
+            } else {
+                s.push_str(cells[k]);
+                s.push_str(&" ".repeat(pad));
+            }
+        }
+        let _ = writeln!(w, "{}", s.trim_end());
+    };
+    line(w, *header);
+    for r in rows {
+        line(w, std::array::from_fn(|k| r[k].as_str()));
+    }
+}
+
+#[derive(Serialize)]
+struct JsonExploration<'a> {
+    scenario: &'a str,
+    seed: u64,
+    depth: u8,
+    max_runs: usize,
+    runs: usize,
+    notes: &'a [String],
+    baseline: JsonOutcome,
+    candidates: Vec<JsonCandidate>,
+    points: Vec<JsonPoint<'a>>,
+    singles: Vec<JsonRun>,
+    pairs: Vec<JsonRun>,
+    summary: Vec<SummaryRow>,
+}
+
+#[derive(Serialize)]
+struct JsonCandidate {
+    candidate: usize,
+    action: &'static str,
+    target: String,
+    restart_after_ms: Option<u64>,
+    duration_ms: Option<u64>,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct JsonPoint<'a> {
+    point: usize,
+    trigger: &'a str,
+    at_ms: u64,
+    instant: usize,
+}
+
+#[derive(Serialize)]
+struct JsonOutcome {
+    anomalies: Anomalies,
+    trace_hash: String,
+    virtual_ms: u64,
+    expect_passed: bool,
+}
+
+#[derive(Serialize)]
+struct JsonFault {
+    candidate: usize,
+    point: usize,
+    trigger: String,
+    fired_at_ms: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct JsonRun {
+    faults: Vec<JsonFault>,
+    #[serde(flatten)]
+    outcome: JsonOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interaction: Option<bool>,
+}
