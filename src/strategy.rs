@@ -442,3 +442,21 @@ pub fn save_failure(s: &Scenario, seed: u64, dir: &Path) -> std::io::Result<Path
     write_case(s, seed, &path)?;
     Ok(path)
 }
+
+/// After proptest has shrunk a failing case, drop every fault the failure no longer needs:
+/// proptest removes faults before it shrinks their times, so a fault that became redundant once
+/// the others moved stays in its result. `fails` is the property's failure test; faults are
+/// tried in turn from the last, and each removal that keeps `fails` true is kept.
+pub fn minimize_faults(s: &Scenario, seed: u64, fails: impl Fn(&Scenario, u64) -> bool) -> Scenario {
+    let mut best = s.clone();
+    let mut i = best.faults.len();
+    while i > 0 {
+        i -= 1;
+        let mut fewer = best.clone();
+        fewer.faults.remove(i);
+        if fails(&fewer, seed) {
+            best = fewer;
+        }
+    }
+    best
+}
