@@ -1,23 +1,7 @@
 //! The `kafkasim run` command line: exit statuses, formats, seeds and bad input.
 
-use std::process::Command;
-
-fn kafkasim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kafkasim")).args(args).output().expect("run kafkasim");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
-fn temp_file(name: &str, body: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("kafkasim-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, body).unwrap();
-    p.to_string_lossy().into_owned()
-}
+mod common;
+use common::{kafkasim, temp_file};
 
 #[test]
 fn a_scenario_whose_expectations_hold_exits_zero_and_prints_a_text_report() {

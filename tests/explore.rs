@@ -2,8 +2,7 @@
 //! commit-before-processing example, and the command line.
 
 mod common;
-
-use std::process::Command;
+use common::{kafkasim, temp_file};
 
 use kafkasim::check::EventKind;
 use kafkasim::explore::{crash_points, explore, place, Exploration, ExploreError, ExploreOptions};
@@ -327,23 +326,6 @@ fn check_commit_before_processing(src: &str) -> (Exploration, Vec<u64>, usize) {
         losing += usize::from(want > 0);
     }
     (x, polled_after, losing)
-}
-
-fn kafkasim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kafkasim")).args(args).output().expect("run kafkasim");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
-fn temp_file(name: &str, body: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("kafkasim-explore-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, body).unwrap();
-    p.to_string_lossy().into_owned()
 }
 
 #[test]

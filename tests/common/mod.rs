@@ -41,3 +41,22 @@ pub fn offsets_of(h: &History, p: usize, index: u32) -> Vec<u64> {
         .map(|(o, _, _)| o)
         .collect()
 }
+
+/// Run the `kafkasim` binary with `args`: (exit status, stdout, stderr).
+pub fn kafkasim(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kafkasim")).args(args).output().expect("run kafkasim");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// Write `body` to a file `name` in a directory of this test process, and return its path.
+pub fn temp_file(name: &str, body: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("kafkasim-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p.to_string_lossy().into_owned()
+}
