@@ -20,7 +20,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner
 
 use kafkasim::app::{Apps, ConsumerApp, Plan, SimConsumer};
 use kafkasim::check::Delivery;
-use kafkasim::scenario::{ConsumerSpec, FaultAction, ProducerSpec, Scenario, Target, TargetClass, TopicSpec};
+use kafkasim::scenario::{ConsumerSpec, FaultAction, ProducerSpec, Scenario, TargetClass, TopicSpec};
 use kafkasim::strategy::{fault_draft, FaultDraft};
 
 /// The application's logic: process every record of the batch, then commit.
@@ -123,7 +123,7 @@ fn main() {
 fn the_property_finds_a_duplicate_and_shrinks_it_to_one_consumer_crash() {
     let (s, seed) = find_duplicate(false);
     assert_eq!(s.faults.len(), 1, "{:?}", s.faults);
-    assert!(matches!(s.faults[0].target, Target::Consumer { .. }), "{:?}", s.faults[0].target);
+    assert!(matches!(s.faults[0].target, kafkasim::scenario::Target::Consumer { .. }), "{:?}", s.faults[0].target);
     let (report, _) = kafkasim::app::run(&s, seed, kafkasim::RunOptions::default(), &apps(false));
     assert!(report.anomalies.duplicate_processing > 0);
     assert_eq!(report.anomalies.lost_processing, 0, "process-then-commit loses nothing");
