@@ -53,3 +53,21 @@ const PINNED: [&str; 6] = [
     "9bdbceb80ff428d1",
     "93f56a00f8ee00f2",
 ];
+
+/// An async application runs on tokio inside the simulation: its trace is the same in debug and
+/// release builds too, and equal to the built-in loop it mirrors (`process-then-commit-crash`,
+/// seed 1, whose built-in run hashes to the value below).
+#[test]
+fn an_async_application_gives_the_pinned_trace_hash_in_every_build_profile() {
+    let apps = kafkasim::app::Apps::new().async_consumer("c1", |mut c: kafkasim::app::SimConsumer| async move {
+        loop {
+            let batch = c.poll().await;
+            c.process_all(&batch).await;
+            let _ = c.commit_sync().await;
+        }
+    });
+    let s = example("process-then-commit-crash");
+    let (report, _) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &apps);
+    assert_eq!(report.trace_hash, "259459e6040a6798");
+    assert_eq!(report.trace_hash, judge(&s, 1).0.trace_hash);
+}
