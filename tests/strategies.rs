@@ -136,3 +136,25 @@ fn a_failing_case_written_out_replays_to_the_recorded_trace_hash() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The first property of docs/property-testing.md, run with proptest's ChaCha RNG as the chapter
+/// does (a fixed ChaCha RNG): it fails, and shrinks to the case the chapter shows (seed 471, six
+/// records on a topic of replication factor 1, one power loss of its leader at 9 ms).
+#[test]
+fn the_chapter_s_first_property_fails_and_shrinks_to_the_case_it_shows() {
+    use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng};
+    let config = Config { failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let shape = Shape { min_brokers: 3, ..Shape::new(Semantic::AtLeastOnce) };
+    let result = runner.run(&(scenario(shape), 0u64..1000), |(s, seed)| {
+        let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+        prop_assert_eq!(r.anomalies.lost_acked, 0);
+        Ok(())
+    });
+    let Err(TestError::Fail(_, (s, seed))) = result else { panic!("the property must fail: {result:?}") };
+    assert_eq!(seed, 471);
+    assert_eq!((s.producers[0].records, s.topics[0].replication_factor), (6, 1));
+    assert_eq!(s.faults.len(), 1);
+    assert_eq!((s.faults[0].trigger.clone(), s.faults[0].action), (Trigger::AtMs(9), FaultAction::PowerLoss));
+    assert_eq!(s.faults[0].target, Target::Leader { topic: "orders".into(), partition: 0 });
+}
