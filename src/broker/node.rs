@@ -54,7 +54,7 @@ pub enum BrokerTimer {
 }
 
 /// A coordinator's own write to a partition it leads (acks=all), completed through
-/// [`Broker::internal_write_done`] instead of being answered as a produce response.
+/// `Broker::internal_write_done` instead of being answered as a produce response.
 #[derive(Debug, Clone)]
 pub enum InternalWait {
     /// A group coordinator's write to `__consumer_offsets`.
