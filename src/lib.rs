@@ -39,6 +39,8 @@
 //! async, as a group member; [`strategy`] generates scenarios for property tests; [`explore`]
 //! sweeps a scenario's faults over every crash point of its fault-free run.
 
+#![deny(missing_docs)]
+
 pub mod app;
 pub mod broker;
 pub mod check;

@@ -172,9 +172,20 @@ pub enum DraftTrigger {
     /// At this virtual time.
     AtMs(u64),
     /// When record `index` (modulo the producer's records) of producer `producer` is acknowledged.
-    Acked { producer: u32, index: u32 },
+    Acked {
+        /// Picks a producer with records, modulo their number.
+        producer: u32,
+        /// Workload index, modulo the picked producer's record count.
+        index: u32,
+    },
     /// When a client (picked by number) reaches its `n`-th event of a kind it has.
-    Client { client: u32, n: u64 },
+    Client {
+        /// Picks a client, modulo the scenario's producers, consumers and processors.
+        client: u32,
+        /// Fires at that client's `n`-th acknowledged (producer) or processed (consumer,
+        /// processor) record.
+        n: u64,
+    },
 }
 
 /// A fault as drawn: resolved against a scenario by [`FaultDraft::resolve`].

@@ -77,11 +77,36 @@ pub struct Group {
 #[derive(Debug, Clone)]
 pub enum GroupWait {
     /// An OffsetCommit to answer.
-    Commit { group: u32, to: NodeId, req: u64, offsets: Arc<[(u32, u64)]> },
+    Commit {
+        /// Group index (into `Topology::groups`).
+        group: u32,
+        /// The consumer to answer.
+        to: NodeId,
+        /// The consumer's request id, echoed in the answer.
+        req: u64,
+        /// (partition index, next offset to read) pairs being committed.
+        offsets: Arc<[(u32, u64)]>,
+    },
     /// The leader's assignment of `generation`, stored before SyncGroup is answered.
-    Sync { group: u32, generation: i32 },
+    Sync {
+        /// Group index (into `Topology::groups`).
+        group: u32,
+        /// The generation whose assignment is being stored; stale if the group has moved on.
+        generation: i32,
+    },
     /// A TxnOffsetCommit to answer: the offsets stay pending until the transaction's marker.
-    TxnCommit { group: u32, to: NodeId, req: u64, producer_id: i64, offsets: Arc<[(u32, u64)]> },
+    TxnCommit {
+        /// Group index (into `Topology::groups`).
+        group: u32,
+        /// The transactional producer to answer.
+        to: NodeId,
+        /// The producer's request id, echoed in the answer.
+        req: u64,
+        /// Producer id of the transaction; the offsets stay pending under it until its marker.
+        producer_id: i64,
+        /// (partition index, next offset to read) pairs being committed.
+        offsets: Arc<[(u32, u64)]>,
+    },
 }
 
 /// A consumer fetch parked until data arrives or `fetch.max.wait.ms` passes.

@@ -195,9 +195,30 @@ impl Topology {
 #[derive(Debug, Clone)]
 pub enum BrokerObs {
     /// A leader appended a producer batch.
-    Appended { partition: u32, batch: Arc<LogBatch> },
+    Appended {
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// The batch as stored, with its base offset and leader epoch.
+        batch: Arc<LogBatch>,
+    },
     /// A leader's high watermark moved from `from` to `to`.
-    Committed { partition: u32, broker: u32, from: u64, to: u64 },
+    Committed {
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// The leader's broker id (from 1).
+        broker: u32,
+        /// High watermark before the move.
+        from: u64,
+        /// High watermark after the move: records in `from..to` are now committed.
+        to: u64,
+    },
     /// The controller published a new leader for a partition.
-    LeaderChange { partition: u32, state: PartitionState, unclean: bool },
+    LeaderChange {
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// The partition's new state (leader, epochs, ISR).
+        state: PartitionState,
+        /// Whether the new leader was elected from outside the ISR (unclean election).
+        unclean: bool,
+    },
 }

@@ -28,29 +28,74 @@ pub enum BrokerTimer {
     /// Write the high-watermark checkpoint.
     HwCheckpoint,
     /// Leader: a parked follower fetch has waited `replica.fetch.wait.max.ms`.
-    FetchWait { partition: u32, id: u64 },
+    FetchWait {
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// Id this broker gave the parked fetch (gone if it was answered already).
+        id: u64,
+    },
     /// Leader: an acks=all produce request reached its timeout.
-    ProduceTimeout { partition: u32, id: u64 },
+    ProduceTimeout {
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// Id this broker gave the waiting request in its purgatory (gone if it was answered).
+        id: u64,
+    },
     /// Follower: fetch again after a backoff or a lost request.
-    Refetch { partition: u32, id: u64 },
+    Refetch {
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// The follower's fetch id when armed; stale once a newer fetch went out.
+        id: u64,
+    },
     /// Registration not answered yet: ask again.
     Register,
     /// Coordinator: a group's join phase may be over (`token` names the phase).
-    GroupJoin { group: u32, token: u64 },
+    GroupJoin {
+        /// Group index (into `Topology::groups`).
+        group: u32,
+        /// The group's join-phase token when armed; stale once another phase began.
+        token: u64,
+    },
     /// Coordinator: a member's session may have expired (`deadline` names the arming).
-    MemberExpiry { group: u32, member: u64, deadline: u64 },
+    MemberExpiry {
+        /// Group index (into `Topology::groups`).
+        group: u32,
+        /// Member id (of a joined member, or of one given an id by MEMBER_ID_REQUIRED).
+        member: u64,
+        /// A joined member's expiry deadline (virtual ms) when armed; stale if it moved since.
+        deadline: u64,
+    },
     /// Leader: a parked consumer fetch has waited `fetch.max.wait.ms`.
-    ConsumerFetchWait { id: u64 },
+    ConsumerFetchWait {
+        /// Id this broker gave the parked fetch (gone if it was answered already).
+        id: u64,
+    },
     /// Transaction coordinator: look for timed-out transactions
     /// (`transaction.abort.timed.out.transaction.cleanup.interval.ms`).
     TxnTimeoutScan,
     /// Transaction coordinator: send the outstanding markers of `txn` again (`round` names
     /// the marker round).
-    TxnMarkerRetry { txn: u32, round: u64 },
+    TxnMarkerRetry {
+        /// Transactional id index (into `Topology::txn_ids`).
+        txn: u32,
+        /// The marker round when armed; stale once another round started.
+        round: u64,
+    },
     /// Transaction coordinator: a WriteTxnMarkers request `req` of `txn` got no answer in time.
-    TxnMarkerTimeout { txn: u32, req: u64 },
+    TxnMarkerTimeout {
+        /// Transactional id index (into `Topology::txn_ids`).
+        txn: u32,
+        /// Id this coordinator gave the WriteTxnMarkers request.
+        req: u64,
+    },
     /// Transaction coordinator: write the Complete state of `txn` again after a failed write.
-    TxnCompleteRetry { txn: u32, round: u64 },
+    TxnCompleteRetry {
+        /// Transactional id index (into `Topology::txn_ids`).
+        txn: u32,
+        /// The marker round whose Complete state is to be written again.
+        round: u64,
+    },
 }
 
 /// A coordinator's own write to a partition it leads (acks=all), completed through
@@ -63,7 +108,16 @@ pub enum InternalWait {
     Txn(TxnWait),
     /// A transaction marker a partition leader appended for a WriteTxnMarkers request
     /// (`id` names the request's aggregation).
-    Marker { id: u64, partition: u32, producer_id: i64, commit: bool },
+    Marker {
+        /// Id this leader gave the WriteTxnMarkers request it is answering.
+        id: u64,
+        /// Partition index the marker was appended to.
+        partition: u32,
+        /// Producer id whose transaction the marker ends.
+        producer_id: i64,
+        /// COMMIT (`true`) or ABORT (`false`).
+        commit: bool,
+    },
 }
 
 /// Broker output buffer.

@@ -54,9 +54,20 @@ pub struct FetchRequest {
 #[derive(Debug, Clone)]
 pub enum FetchResult {
     /// Records from the fetch offset on, and the leader's HW.
-    Records { batches: Vec<Arc<LogBatch>>, hw: u64 },
+    Records {
+        /// Whole batches from the fetch offset on (empty when the fetch waited in vain).
+        batches: Vec<Arc<LogBatch>>,
+        /// The leader's high watermark.
+        hw: u64,
+    },
     /// The follower's log diverges: truncate using (epoch, end offset) and fetch again.
-    Diverging { epoch: u32, end_offset: u64 },
+    Diverging {
+        /// Largest epoch in the leader's log not above the follower's last fetched epoch
+        /// (Kafka's `endOffsetFor`).
+        epoch: u32,
+        /// Where that epoch ends in the leader's log: the follower truncates to at most this.
+        end_offset: u64,
+    },
     /// An error (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH).
     Error(KafkaError),
 }
@@ -105,124 +116,393 @@ pub enum Msg {
     /// Client → broker: which brokers lead which partitions?
     MetadataRequest,
     /// Broker → client: leader and leader epoch per partition (from the broker's cache).
-    MetadataResponse { leaders: Arc<Vec<PartitionState>> },
+    MetadataResponse {
+        /// State per partition index from the broker's cache (empty before it has any).
+        leaders: Arc<Vec<PartitionState>>,
+    },
     /// Producer → leader.
-    Produce { req: u64, partition: u32, acks: Acks, timeout_ms: u64, batch: Arc<BatchTemplate> },
+    Produce {
+        /// The client's request id, echoed in the response.
+        req: u64,
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// The producer's `acks`.
+        acks: Acks,
+        /// How long an acks=all request may wait for replication (`request.timeout.ms`).
+        timeout_ms: u64,
+        /// The records, with the producer id, epoch and base sequence idempotence checks use.
+        batch: Arc<BatchTemplate>,
+    },
     /// Leader → producer: base offset or error.
-    ProduceResponse { req: u64, partition: u32, result: Result<u64, KafkaError>, leader_epoch: u32 },
+    ProduceResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// Base offset of the batch (of its earlier copy for a duplicate), or the error.
+        result: Result<u64, KafkaError>,
+        /// The answering replica's leader epoch (0 when it is not the leader).
+        leader_epoch: u32,
+    },
     /// The OS of a crashed process resets the connection (TCP RST) seen by the peer: requests
     /// in flight on it have an unknown outcome.
     Disconnected,
     /// A message reached a machine whose process is dead: the connection is refused, so the
     /// request (`req`, for a produce request) was certainly not handled.
-    Refused { req: Option<u64> },
+    Refused {
+        /// Request id of a refused produce request; `None` for any other message.
+        req: Option<u64>,
+    },
     /// Follower → leader.
     Fetch(FetchRequest),
     /// Leader → follower.
-    FetchResponse { partition: u32, id: u64, result: FetchResult },
+    FetchResponse {
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// The `FetchRequest::id` it answers.
+        id: u64,
+        /// Records, a divergence or an error.
+        result: FetchResult,
+    },
     /// Broker → controller at start: register a new incarnation.
     Register,
     /// Controller → broker: the new broker epoch and the current metadata.
-    Registered { broker_epoch: u64, image: MetadataImage },
+    Registered {
+        /// Epoch of the broker's new incarnation.
+        broker_epoch: u64,
+        /// The controller's current metadata.
+        image: MetadataImage,
+    },
     /// Controller → broker: registration refused (the broker retries on its `Register` timer).
     RegisterRejected(KafkaError),
     /// Broker → controller, every `broker.heartbeat.interval.ms`.
-    Heartbeat { broker_epoch: u64, metadata_version: u64 },
+    Heartbeat {
+        /// The broker's epoch, from its registration.
+        broker_epoch: u64,
+        /// `MetadataImage::version` of the last image the broker applied.
+        metadata_version: u64,
+    },
     /// Controller → broker: newer metadata when the broker is behind; `stale` when its epoch is old.
-    HeartbeatResponse { image: Option<MetadataImage>, stale: bool },
+    HeartbeatResponse {
+        /// The current image, when the broker's version is behind.
+        image: Option<MetadataImage>,
+        /// The broker epoch is not the controller's registration: register again.
+        stale: bool,
+    },
     /// Controller → brokers: a new metadata image.
     MetadataUpdate(MetadataImage),
     /// Client → any broker: which broker coordinates group `group` (index into the topology's groups)?
-    FindCoordinator { group: u32 },
+    FindCoordinator {
+        /// Group index (into `Topology::groups`).
+        group: u32,
+    },
     /// Broker → client: the coordinator's broker id, or COORDINATOR_NOT_AVAILABLE.
-    FindCoordinatorResponse { group: u32, result: Result<u32, KafkaError> },
+    FindCoordinatorResponse {
+        /// Group index (into `Topology::groups`).
+        group: u32,
+        /// Broker id (from 1) of the coordinator: the leader of the group's offsets partition.
+        result: Result<u32, KafkaError>,
+    },
     /// Consumer → coordinator. `member_id` 0 asks for an id (answered MEMBER_ID_REQUIRED).
     JoinGroup {
+        /// The client's request id, echoed in the response.
         req: u64,
+        /// Group index (into `Topology::groups`).
         group: u32,
+        /// Member id the coordinator gave the member (0: none yet).
         member_id: u64,
+        /// The consumer's `session.timeout.ms`.
         session_timeout_ms: u64,
+        /// How long a rebalance waits for the member (`max.poll.interval.ms`).
         rebalance_timeout_ms: u64,
+        /// Subscribed topics, as indices into `Topology::topics`.
         topics: Arc<[u32]>,
     },
     /// Coordinator → consumer. MEMBER_ID_REQUIRED carries the id to rejoin with.
-    JoinGroupResponse { req: u64, result: Result<JoinResult, (KafkaError, u64)> },
+    JoinGroupResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// The generation joined, or the error with the member id to rejoin with (0 unless
+        /// MEMBER_ID_REQUIRED).
+        result: Result<JoinResult, (KafkaError, u64)>,
+    },
     /// Consumer → coordinator; the leader carries the assignment of every member.
-    SyncGroup { req: u64, group: u32, member_id: u64, generation: i32, assignments: Vec<(u64, Vec<u32>)> },
+    SyncGroup {
+        /// The client's request id, echoed in the response.
+        req: u64,
+        /// Group index (into `Topology::groups`).
+        group: u32,
+        /// Member id the coordinator gave the member (0: none yet).
+        member_id: u64,
+        /// The generation JoinGroup returned.
+        generation: i32,
+        /// Leader only (empty otherwise): (member id, partition indices) for every member.
+        assignments: Vec<(u64, Vec<u32>)>,
+    },
     /// Coordinator → consumer: this member's partitions.
-    SyncGroupResponse { req: u64, result: Result<Vec<u32>, KafkaError> },
+    SyncGroupResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// The member's assigned partitions (partition indices).
+        result: Result<Vec<u32>, KafkaError>,
+    },
     /// Consumer → coordinator (from the client's heartbeat thread).
-    GroupHeartbeat { req: u64, group: u32, member_id: u64, generation: i32 },
+    GroupHeartbeat {
+        /// The client's request id, echoed in the response.
+        req: u64,
+        /// Group index (into `Topology::groups`).
+        group: u32,
+        /// Member id the coordinator gave the member (0: none yet).
+        member_id: u64,
+        /// Generation the member believes current.
+        generation: i32,
+    },
     /// Coordinator → consumer.
-    GroupHeartbeatResponse { req: u64, result: Result<(), KafkaError> },
+    GroupHeartbeatResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// Ok, or the error (REBALANCE_IN_PROGRESS: rejoin; UNKNOWN_MEMBER_ID or
+        /// ILLEGAL_GENERATION: rejoin as a new member).
+        result: Result<(), KafkaError>,
+    },
     /// Consumer → coordinator: leave the group now.
-    LeaveGroup { group: u32, member_id: u64 },
+    LeaveGroup {
+        /// Group index (into `Topology::groups`).
+        group: u32,
+        /// Id of the leaving member.
+        member_id: u64,
+    },
     /// Consumer → coordinator: commit these next offsets.
-    OffsetCommit { req: u64, group: u32, member_id: u64, generation: i32, offsets: Arc<[(u32, u64)]> },
+    OffsetCommit {
+        /// The client's request id, echoed in the response.
+        req: u64,
+        /// Group index (into `Topology::groups`).
+        group: u32,
+        /// Member id the coordinator gave the member (0: none yet).
+        member_id: u64,
+        /// Generation the member believes current.
+        generation: i32,
+        /// (partition index, next offset to read) pairs.
+        offsets: Arc<[(u32, u64)]>,
+    },
     /// Coordinator → consumer.
-    OffsetCommitResponse { req: u64, result: Result<(), KafkaError> },
+    OffsetCommitResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// Ok once the commit record is replicated, or the error.
+        result: Result<(), KafkaError>,
+    },
     /// Consumer → coordinator: the committed offsets of these partitions.
-    OffsetFetch { req: u64, group: u32, partitions: Vec<u32> },
+    OffsetFetch {
+        /// The client's request id, echoed in the response.
+        req: u64,
+        /// Group index (into `Topology::groups`).
+        group: u32,
+        /// Partition indices whose committed offsets are wanted.
+        partitions: Vec<u32>,
+    },
     /// Coordinator → consumer: committed offset per partition (`None`: no commit).
-    OffsetFetchResponse { req: u64, result: Result<Vec<(u32, Option<u64>)>, KafkaError> },
+    OffsetFetchResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// (partition index, committed next offset) pairs, or the error (UNSTABLE_OFFSET_COMMIT
+        /// while a transaction holds offsets of one of them).
+        result: Result<Vec<(u32, Option<u64>)>, KafkaError>,
+    },
     /// Consumer → leader: the high watermark of a partition (`ListOffsets(LATEST)`).
-    ListOffsets { req: u64, partition: u32 },
+    ListOffsets {
+        /// The client's request id, echoed in the response.
+        req: u64,
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+    },
     /// Leader → consumer.
-    ListOffsetsResponse { req: u64, partition: u32, result: Result<u64, KafkaError> },
+    ListOffsetsResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// The leader's high watermark, or NOT_LEADER_OR_FOLLOWER.
+        result: Result<u64, KafkaError>,
+    },
     /// Consumer → leader: records of these partitions; the broker waits up to `max_wait_ms`
     /// for data when it has none. `read_committed` reads up to the last stable offset.
-    ConsumerFetch { req: u64, partitions: Vec<FetchPartition>, max_wait_ms: u64, read_committed: bool },
+    ConsumerFetch {
+        /// The client's request id, echoed in the response.
+        req: u64,
+        /// Assigned partitions the consumer believes this broker leads, with position and epoch.
+        partitions: Vec<FetchPartition>,
+        /// `fetch.max.wait.ms`.
+        max_wait_ms: u64,
+        /// `isolation.level=read_committed`.
+        read_committed: bool,
+    },
     /// Leader → consumer.
-    ConsumerFetchResponse { req: u64, partitions: Vec<FetchedPartition> },
+    ConsumerFetchResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// One answer per requested partition.
+        partitions: Vec<FetchedPartition>,
+    },
     /// Transactional producer → any broker: which broker coordinates transactional id `txn`?
-    FindTxnCoordinator { txn: u32 },
+    FindTxnCoordinator {
+        /// Transactional id index (into `Topology::txn_ids`).
+        txn: u32,
+    },
     /// Broker → producer.
-    FindTxnCoordinatorResponse { txn: u32, result: Result<u32, KafkaError> },
+    FindTxnCoordinatorResponse {
+        /// Transactional id index (into `Topology::txn_ids`).
+        txn: u32,
+        /// Broker id (from 1) of the coordinator: the leader of the id's
+        /// `__transaction_state` partition.
+        result: Result<u32, KafkaError>,
+    },
     /// Producer → transaction coordinator: a producer id and epoch for `txn` (fencing any
     /// older instance).
-    InitProducerId { req: u64, txn: u32, timeout_ms: u64 },
+    InitProducerId {
+        /// The client's request id, echoed in the response.
+        req: u64,
+        /// Transactional id index (into `Topology::txn_ids`).
+        txn: u32,
+        /// The producer's `transaction.timeout.ms`.
+        timeout_ms: u64,
+    },
     /// Coordinator → producer: (producer id, epoch).
-    InitProducerIdResponse { req: u64, result: Result<(i64, i16), KafkaError> },
+    InitProducerIdResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// (producer id, producer epoch), or the error.
+        result: Result<(i64, i16), KafkaError>,
+    },
     /// Producer → coordinator, before the first send to each partition of a transaction.
-    AddPartitionsToTxn { req: u64, txn: u32, producer_id: i64, producer_epoch: i16, partitions: Vec<u32> },
+    AddPartitionsToTxn {
+        /// The client's request id, echoed in the response.
+        req: u64,
+        /// Transactional id index (into `Topology::txn_ids`).
+        txn: u32,
+        /// Producer id (from InitProducerId).
+        producer_id: i64,
+        /// Producer epoch (from InitProducerId; fences older instances).
+        producer_epoch: i16,
+        /// Partition indices joining the transaction.
+        partitions: Vec<u32>,
+    },
     /// Coordinator → producer.
-    AddPartitionsToTxnResponse { req: u64, result: Result<(), KafkaError> },
+    AddPartitionsToTxnResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// Ok once the transaction's replicated state record holds the partitions, or the error.
+        result: Result<(), KafkaError>,
+    },
     /// Producer → coordinator: the group's offsets partition joins the transaction.
-    AddOffsetsToTxn { req: u64, txn: u32, producer_id: i64, producer_epoch: i16, group: u32 },
+    AddOffsetsToTxn {
+        /// The client's request id, echoed in the response.
+        req: u64,
+        /// Transactional id index (into `Topology::txn_ids`).
+        txn: u32,
+        /// Producer id (from InitProducerId).
+        producer_id: i64,
+        /// Producer epoch (from InitProducerId; fences older instances).
+        producer_epoch: i16,
+        /// Group index (into `Topology::groups`).
+        group: u32,
+    },
     /// Coordinator → producer.
-    AddOffsetsToTxnResponse { req: u64, result: Result<(), KafkaError> },
+    AddOffsetsToTxnResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// Ok once the transaction's replicated state record holds the group's offsets
+        /// partition, or the error.
+        result: Result<(), KafkaError>,
+    },
     /// Producer → coordinator: commit or abort the ongoing transaction.
-    EndTxn { req: u64, txn: u32, producer_id: i64, producer_epoch: i16, commit: bool },
+    EndTxn {
+        /// The client's request id, echoed in the response.
+        req: u64,
+        /// Transactional id index (into `Topology::txn_ids`).
+        txn: u32,
+        /// Producer id (from InitProducerId).
+        producer_id: i64,
+        /// Producer epoch (from InitProducerId; fences older instances).
+        producer_epoch: i16,
+        /// Commit (`true`) or abort (`false`).
+        commit: bool,
+    },
     /// Coordinator → producer: answered once PrepareCommit / PrepareAbort is durable.
-    EndTxnResponse { req: u64, result: Result<(), KafkaError> },
+    EndTxnResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// Ok once PrepareCommit / PrepareAbort is replicated (at once if that outcome is
+        /// already complete), or the error.
+        result: Result<(), KafkaError>,
+    },
     /// Coordinator → partition leader: append a COMMIT or ABORT marker to these partitions.
     WriteTxnMarkers {
+        /// The coordinator's request id, echoed in the response.
         req: u64,
+        /// Producer id of the transaction.
         producer_id: i64,
+        /// Producer epoch of the transaction.
         producer_epoch: i16,
+        /// COMMIT (`true`) or ABORT (`false`) markers.
         commit: bool,
+        /// Leader epoch of the id's `__transaction_state` partition at the coordinator.
         coordinator_epoch: i32,
+        /// Partition indices this broker leads (per the coordinator's metadata).
         partitions: Vec<u32>,
     },
     /// Partition leader → coordinator: per partition, once the marker is replicated (or failed).
-    WriteTxnMarkersResponse { req: u64, results: Vec<(u32, Result<(), KafkaError>)> },
+    WriteTxnMarkersResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// (partition index, outcome of its marker) for every requested partition.
+        results: Vec<(u32, Result<(), KafkaError>)>,
+    },
     /// Producer → group coordinator: offsets inside the transaction, with the consumer's group
     /// metadata (KIP-447 fencing); pending until the transaction's marker.
     TxnOffsetCommit {
+        /// The client's request id, echoed in the response.
         req: u64,
+        /// Group index (into `Topology::groups`).
         group: u32,
+        /// Producer id (from InitProducerId).
         producer_id: i64,
+        /// Producer epoch (from InitProducerId; fences older instances).
         producer_epoch: i16,
+        /// The consumer's member id (0: none, unfenced).
         member_id: u64,
+        /// The consumer's generation (-1: unfenced).
         generation: i32,
+        /// (partition index, next offset to read) pairs.
         offsets: Arc<[(u32, u64)]>,
     },
     /// Group coordinator → producer.
-    TxnOffsetCommitResponse { req: u64, result: Result<(), KafkaError> },
+    TxnOffsetCommitResponse {
+        /// Request id of the request this answers.
+        req: u64,
+        /// Ok once the offsets record is replicated, or the error.
+        result: Result<(), KafkaError>,
+    },
     /// Leader → controller: propose a new ISR.
-    AlterPartition { partition: u32, leader_epoch: u32, partition_epoch: u32, isr: Vec<u32>, broker_epochs: Vec<u64> },
+    AlterPartition {
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// The leader's leader epoch (the controller rejects any other).
+        leader_epoch: u32,
+        /// The partition epoch the proposal is based on (INVALID_UPDATE_VERSION if outdated).
+        partition_epoch: u32,
+        /// Proposed ISR (broker ids).
+        isr: Vec<u32>,
+        /// Broker epoch of each `isr` entry as the leader last saw it (KIP-903).
+        broker_epochs: Vec<u64>,
+    },
     /// Controller → leader.
-    AlterPartitionResponse { partition: u32, result: Result<PartitionState, KafkaError> },
+    AlterPartitionResponse {
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// The partition's new state, or why the proposal was rejected.
+        result: Result<PartitionState, KafkaError>,
+    },
 }
 
 impl Msg {

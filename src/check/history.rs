@@ -49,62 +49,165 @@ pub struct Event {
 pub enum EventKind {
     /// A producer instance started (first start or restart). `producer_id` is what
     /// InitProducerId returned (-1 for a non-idempotent producer).
-    ProducerStarted { producer: u32, instance: u32, producer_id: i64 },
+    ProducerStarted {
+        /// Producer index (into `History::producers`).
+        producer: u32,
+        /// Instance number (`Producer::instance`), unique within the producer.
+        instance: u32,
+        /// Producer id it starts with (-1 without idempotence, and for a transactional producer,
+        /// which gets its id from InitProducerId later).
+        producer_id: i64,
+    },
     /// The application handed these records to the client (`send()`), in this order.
-    Sent { producer: u32, instance: u32, partition: PartitionIdx, records: RecordList },
+    Sent {
+        /// Producer index (into `History::producers`).
+        producer: u32,
+        /// Instance number (`Producer::instance`), unique within the producer.
+        instance: u32,
+        /// Partition the client chose for the records.
+        partition: PartitionIdx,
+        /// The batch's records, in send order.
+        records: RecordList,
+    },
     /// The client reported success for a batch. `offset` is the base offset the broker
     /// returned (-1 for acks=0); `broker` and `leader_epoch` name whom it believed leader.
     Acked {
+        /// Producer index (into `History::producers`).
         producer: u32,
+        /// Instance number (`Producer::instance`), unique within the producer.
         instance: u32,
+        /// Partition of the batch.
         partition: PartitionIdx,
+        /// The batch's records, in send order.
         records: RecordList,
+        /// Base offset the broker returned (-1 for acks=0).
         offset: i64,
+        /// Broker id (from 1) the batch was sent to.
         broker: u32,
+        /// That broker's leader epoch: from its response, or from metadata for acks=0.
         leader_epoch: u32,
     },
     /// The client reported failure for a batch. `maybe_written` is false only when no attempt
     /// can have been appended (never sent, or every attempt rejected before the append);
     /// otherwise the outcome is indeterminate.
     Failed {
+        /// Producer index (into `History::producers`).
         producer: u32,
+        /// Instance number (`Producer::instance`), unique within the producer.
         instance: u32,
+        /// Partition of the batch.
         partition: PartitionIdx,
+        /// The batch's records, in send order.
         records: RecordList,
+        /// The error the client reported.
         error: KafkaError,
+        /// Whether some attempt may have been appended (the outcome is then unknown).
         maybe_written: bool,
     },
     /// A fault was injected (operator's log). `broker` is the resolved broker, if any.
-    Fault { action: crate::scenario::FaultAction, target: String, broker: Option<u32> },
+    Fault {
+        /// What was done (a power loss the safe schedule forbids is done as a crash).
+        action: crate::scenario::FaultAction,
+        /// The target as named, with the node it resolved to for leader and coordinator targets.
+        target: String,
+        /// Broker id (from 1) when the fault hit a broker.
+        broker: Option<u32>,
+    },
     /// A fault ended: a node restarted, an isolation or pause was lifted.
-    Healed { target: String, broker: Option<u32> },
+    Healed {
+        /// What ended and on which node (`restart of broker:2`, `pause of ...`).
+        target: String,
+        /// Broker id (from 1) when the node is a broker.
+        broker: Option<u32>,
+    },
     /// The controller published a new leader (as any metadata client sees it).
-    LeaderChange { partition: PartitionIdx, leader: Option<u32>, leader_epoch: u32, isr: Vec<u32>, unclean: bool },
+    LeaderChange {
+        /// Partition whose leader changed.
+        partition: PartitionIdx,
+        /// New leader's broker id (from 1); `None` when the partition went offline.
+        leader: Option<u32>,
+        /// The new leader epoch.
+        leader_epoch: u32,
+        /// The ISR (broker ids) after the change.
+        isr: Vec<u32>,
+        /// Whether the leader was elected from outside the ISR (unclean election).
+        unclean: bool,
+    },
     /// A consumer member started (first start or restart): `consumer` indexes
     /// `History::consumers`, `instance` is K of `consumer:NAME/K`.
-    ConsumerStarted { consumer: u32, instance: u32 },
+    ConsumerStarted {
+        /// Consuming application index (into `History::consumers`).
+        consumer: u32,
+        /// Instance K of `consumer:NAME/K` (or `processor:NAME/K`).
+        instance: u32,
+    },
     /// A member joined a generation of its group and was assigned these partitions.
-    Assigned { consumer: u32, instance: u32, generation: i32, partitions: Vec<PartitionIdx> },
+    Assigned {
+        /// Consuming application index (into `History::consumers`).
+        consumer: u32,
+        /// Instance K of `consumer:NAME/K` (or `processor:NAME/K`).
+        instance: u32,
+        /// The group generation joined.
+        generation: i32,
+        /// The member's assigned partitions.
+        partitions: Vec<PartitionIdx>,
+    },
     /// `poll()` handed these records to the application (its position moved past them).
-    Polled { consumer: u32, instance: u32, records: Deliveries },
+    Polled {
+        /// Consuming application index (into `History::consumers`).
+        consumer: u32,
+        /// Instance K of `consumer:NAME/K` (or `processor:NAME/K`).
+        instance: u32,
+        /// The records `poll()` returned, in order.
+        records: Deliveries,
+    },
     /// The application finished processing these records: their side effects are in the
     /// external store, whatever happens to the member afterwards.
-    Processed { consumer: u32, instance: u32, records: Deliveries },
+    Processed {
+        /// Consuming application index (into `History::consumers`).
+        consumer: u32,
+        /// Instance K of `consumer:NAME/K` (or `processor:NAME/K`).
+        instance: u32,
+        /// The records processed, in order.
+        records: Deliveries,
+    },
     /// An offset commit finished (`offsets` are the next offsets to read).
-    OffsetCommit { consumer: u32, instance: u32, offsets: Arc<[(PartitionIdx, u64)]>, result: Result<(), KafkaError> },
+    OffsetCommit {
+        /// Consuming application index (into `History::consumers`).
+        consumer: u32,
+        /// Instance K of `consumer:NAME/K` (or `processor:NAME/K`).
+        instance: u32,
+        /// (partition, next offset to read) pairs.
+        offsets: Arc<[(PartitionIdx, u64)]>,
+        /// What the commit returned.
+        result: Result<(), KafkaError>,
+    },
     /// The application stopped on an exception it does not handle (for example
     /// `NoOffsetForPartitionException` with `auto.offset.reset=none`).
-    ConsumerFailed { consumer: u32, instance: u32, error: KafkaError },
+    ConsumerFailed {
+        /// Consuming application index (into `History::consumers`).
+        consumer: u32,
+        /// Instance K of `consumer:NAME/K` (or `processor:NAME/K`).
+        instance: u32,
+        /// The exception, as a Kafka error.
+        error: KafkaError,
+    },
     /// A transactional producer's `commitTransaction()` or `abortTransaction()` returned:
     /// `txn` numbers the instance's transactions from 0, `records` are every record it sent in
     /// that transaction. `result` is what the call returned (an error leaves the outcome
     /// to the coordinator: a commit that failed may still have committed).
     TxnEnded {
+        /// Producer index (into `History::producers`).
         producer: u32,
+        /// Instance number (`Producer::instance`), unique within the producer.
         instance: u32,
+        /// The instance's transaction number, from 0.
         txn: u32,
+        /// `commitTransaction()` (`true`) or `abortTransaction()` (`false`).
         commit: bool,
+        /// Every record the instance sent in the transaction.
         records: RecordList,
+        /// What the call returned.
         result: Result<(), KafkaError>,
     },
 }
@@ -151,13 +254,23 @@ pub struct TxnRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetaRecord {
     /// An OffsetCommit in `__consumer_offsets`: the group's next offset per partition.
-    OffsetCommit { group: Arc<str>, offsets: Arc<[(PartitionIdx, u64)]> },
+    OffsetCommit {
+        /// `group.id`.
+        group: Arc<str>,
+        /// (partition, next offset to read) pairs.
+        offsets: Arc<[(PartitionIdx, u64)]>,
+    },
     /// Group metadata in `__consumer_offsets`, written when a generation's assignment is
     /// stored (at SyncGroup), so a new coordinator can reload the group.
     GroupMetadata(Arc<GroupRecord>),
     /// A transaction marker (a control record) ending the open transaction of the batch's
     /// producer id on this partition: COMMIT or ABORT, with the writing coordinator's epoch.
-    TxnMarker { commit: bool, coordinator_epoch: i32 },
+    TxnMarker {
+        /// COMMIT (`true`) or ABORT (`false`).
+        commit: bool,
+        /// The writing coordinator's epoch (its `__transaction_state` partition's leader epoch).
+        coordinator_epoch: i32,
+    },
     /// A transaction-state record in `__transaction_state`.
     TxnState(Arc<TxnRecord>),
 }

@@ -38,19 +38,31 @@ const JOIN_GROUP_TIMEOUT_EXTRA_MS: u64 = 5_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsumerTimer {
     /// `poll(timeout)` number `poll` returns empty-handed.
-    PollTimeout { poll: u64 },
+    PollTimeout {
+        /// Number of the `poll()` call; stale once another poll began.
+        poll: u64,
+    },
     /// The application finished processing the current record.
-    Process { batch: u64 },
+    Process {
+        /// Number of the polled batch being processed; stale once another batch began.
+        batch: u64,
+    },
     /// The heartbeat thread wakes up.
     Heartbeat,
     /// A request got no answer in time.
-    RequestTimeout { req: u64 },
+    RequestTimeout {
+        /// The request's id; ignored if it was answered meanwhile.
+        req: u64,
+    },
     /// A backoff ended: try again what waits.
     Retry,
     /// A timer of a processor member's producer.
     Producer(crate::client::ProducerTimer),
     /// A user application's sleep number `sleep` ends.
-    AppWake { sleep: u64 },
+    AppWake {
+        /// Number of the application's sleep call.
+        sleep: u64,
+    },
 }
 
 /// What a consumer reports besides messages.
@@ -61,7 +73,10 @@ pub enum ConsumerObs {
     /// One record's processing finished (for triggers; the history gets whole runs).
     ProcessedOne(RecordId),
     /// The client closed its connection to `broker` after a request timeout.
-    CloseConnection { broker: u32 },
+    CloseConnection {
+        /// Broker id (from 1).
+        broker: u32,
+    },
     /// A processor's `sendOffsetsToTransaction()` finished (for triggers).
     OffsetsSent,
 }

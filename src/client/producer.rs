@@ -23,17 +23,29 @@ pub enum ProducerTimer {
     /// Linger expired, a backoff ended or a deadline passed: try to send.
     Drain,
     /// A produce request got no answer within `request.timeout.ms`.
-    RequestTimeout { req: u64 },
+    RequestTimeout {
+        /// The produce request's id; ignored if it was answered meanwhile.
+        req: u64,
+    },
     /// A metadata request got no answer.
-    MetadataTimeout { id: u64 },
+    MetadataTimeout {
+        /// Number of the metadata request; stale once another went out.
+        id: u64,
+    },
     /// Ask for metadata again after a backoff.
     MetadataRetry,
     /// Transactional: a backoff ended; try the coordinator again.
     TxnRetry,
     /// Transactional: a coordinator request got no answer in time.
-    TxnRequestTimeout { req: u64 },
+    TxnRequestTimeout {
+        /// The coordinator request's id; ignored if it was answered meanwhile.
+        req: u64,
+    },
     /// A user application's sleep number `sleep` ends.
-    AppWake { sleep: u64 },
+    AppWake {
+        /// Number of the application's sleep call.
+        sleep: u64,
+    },
 }
 
 /// What a producer reports besides messages.
@@ -42,10 +54,18 @@ pub enum ProducerObs {
     /// A history line.
     History(EventKind),
     /// The application called send() for record `index`.
-    AppSent { producer: u32, index: u32 },
+    AppSent {
+        /// Index of the producer in the scenario (`Producer::idx`).
+        producer: u32,
+        /// Workload index `I` of the record `NAME#I`.
+        index: u32,
+    },
     /// The client closed its connection to `broker` (after a request timeout): nothing still
     /// in flight on it arrives.
-    CloseConnection { broker: u32 },
+    CloseConnection {
+        /// Broker id (from 1).
+        broker: u32,
+    },
     /// `sendOffsetsToTransaction()` finished: the group coordinator acknowledged TxnOffsetCommit.
     OffsetsSent,
 }

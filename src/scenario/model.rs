@@ -683,7 +683,12 @@ pub enum Target {
     /// `broker:N`.
     Broker(u32),
     /// `leader:TOPIC/P`: the partition's leader at the moment the fault fires.
-    Leader { topic: String, partition: u32 },
+    Leader {
+        /// Topic name.
+        topic: String,
+        /// Partition number within the topic (from 0).
+        partition: u32,
+    },
     /// `producer:NAME` (index into `Scenario::producers`).
     Producer(usize),
     /// `consumer:NAME` (every instance) or `consumer:NAME/K` (instance K).
@@ -792,9 +797,23 @@ pub enum Trigger {
     /// At this virtual time (ms).
     AtMs(u64),
     /// When record `index` of producer `producer` reaches `event`.
-    Record { producer: usize, index: u32, event: RecordEvent },
+    Record {
+        /// Index into `Scenario::producers`.
+        producer: usize,
+        /// Workload index `I` of the record `NAME#I`.
+        index: u32,
+        /// What must happen to the record.
+        event: RecordEvent,
+    },
     /// At the `n`-th `event` of the named client (all its instances together).
-    Client { client: ClientRef, event: ClientEvent, n: u64 },
+    Client {
+        /// The client whose events are counted.
+        client: ClientRef,
+        /// The kind of event counted.
+        event: ClientEvent,
+        /// Fires once the count reaches `n`.
+        n: u64,
+    },
 }
 
 /// A client a trigger names.
