@@ -47,8 +47,8 @@ pub struct Event {
 /// Everything a client or the operator can observe.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {
-    /// A producer instance started (first start or restart). `producer_id` is what
-    /// InitProducerId returned (-1 for a non-idempotent producer).
+    /// A producer instance started (first start or restart), with the producer id it starts
+    /// with (a transactional producer gets its id from its coordinator later).
     ProducerStarted {
         /// Producer index (into `History::producers`).
         producer: u32,
