@@ -263,12 +263,7 @@ impl Consumer {
                 self.app = App::ProcCommit;
                 let o =
                     TxnOffsets { group: self.group, member_id: self.member_id, generation: self.generation, offsets };
-                if let Some(c) = self.coordinator.filter(|_| proc.producer.driven_wants_group_coordinator()) {
-                    let mut pout = ProducerOut::default();
-                    proc.producer.driven_set_group_coordinator(now, c, &mut pout);
-                    let (ended, closed) = proc.merge(pout, out);
-                    self.after_producer_step(now, ended, closed, out);
-                }
+                self.hand_group_coordinator(now, out);
                 self.with_producer(now, out, |p, po| p.driven_end(now, commit, Some(o), po));
                 true
             }
@@ -327,6 +322,17 @@ impl Consumer {
         }
     }
 
+    /// Hand the producer the group coordinator its own member's consumer knows, when the
+    /// producer waits for one (TxnOffsetCommit goes there).
+    fn hand_group_coordinator(&mut self, now: u64, out: &mut ConsumerOut) {
+        let Some(c) = self.coordinator else { return };
+        let Some(proc) = self.proc.as_mut().filter(|p| p.producer.driven_wants_group_coordinator()) else { return };
+        let mut pout = ProducerOut::default();
+        proc.producer.driven_set_group_coordinator(now, c, &mut pout);
+        let (ended, closed) = proc.merge(pout, out);
+        self.after_producer_step(now, ended, closed, out);
+    }
+
     /// Move a waiting commit on: a flush that completed, a fenced producer, a group
     /// coordinator the producer waits for.
     pub(super) fn proc_progress(&mut self, now: u64, out: &mut ConsumerOut) {
@@ -337,14 +343,7 @@ impl Consumer {
                 self.coordinator = None;
             }
         }
-        let coordinator = self.coordinator;
-        let Some(proc) = self.proc.as_mut() else { return };
-        if let (Some(c), true) = (coordinator, proc.producer.driven_wants_group_coordinator()) {
-            let mut pout = ProducerOut::default();
-            proc.producer.driven_set_group_coordinator(now, c, &mut pout);
-            let (ended, closed) = proc.merge(pout, out);
-            self.after_producer_step(now, ended, closed, out);
-        }
+        self.hand_group_coordinator(now, out);
         let Some(proc) = self.proc.as_mut() else { return };
         if proc.producer.driven_fatal() && proc.commit == Commit::Idle {
             // Fenced outside a commit: replace the producer and re-read.
