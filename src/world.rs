@@ -983,12 +983,18 @@ impl<'a> World<'a> {
         match t {
             Target::Producer(p) => self.node_name(NodeId::Producer(*p as u32)),
             Target::Consumer { consumer, instance: Some(k) } => {
-                format!("consumer:{}/{k}", self.consumer_specs[*consumer].name)
-            }
-            Target::Processor { processor, instance: Some(k) } => {
-                format!("processor:{}/{k}", self.s.processors[*processor].name)
+                format!("{}:{}/{k}", self.member_kind(*consumer), self.consumer_specs[*consumer].name)
             }
             t => t.to_string(),
+        }
+    }
+
+    /// Whether entry `c` of `consumer_specs` is a `[[consumer]]` table or a processor's members.
+    fn member_kind(&self, c: usize) -> &'static str {
+        if c < self.s.consumers.len() {
+            "consumer"
+        } else {
+            "processor"
         }
     }
 
@@ -997,8 +1003,7 @@ impl<'a> World<'a> {
             NodeId::Producer(p) => format!("producer:{}", self.specs[p as usize].name),
             NodeId::Consumer(m) => {
                 let (c, k) = self.members[m as usize];
-                let kind = if (c as usize) < self.s.consumers.len() { "consumer" } else { "processor" };
-                format!("{kind}:{}/{k}", self.consumer_specs[c as usize].name)
+                format!("{}:{}/{k}", self.member_kind(c as usize), self.consumer_specs[c as usize].name)
             }
             n => n.to_string(),
         }
@@ -1027,12 +1032,10 @@ impl<'a> World<'a> {
     }
 
     fn apply_fault(&mut self, f: FaultStep) {
-        if let Target::Processor { processor, instance: None } = f.target {
-            // `processor:NAME` hits every instance.
-            for k in 0..self.s.processors[processor].instances.max(1) {
-                let target = Target::Processor { processor, instance: Some(k) };
-                self.apply_fault(FaultStep { target, ..f.clone() });
-            }
+        if let Target::Processor { processor, instance } = f.target {
+            // A processor's members are consumer members (after the `[[consumer]]` tables').
+            let consumer = self.s.consumers.len() + processor;
+            self.apply_fault(FaultStep { target: Target::Consumer { consumer, instance }, ..f });
             return;
         }
         if let Target::Consumer { consumer, instance: None } = f.target {
@@ -1063,9 +1066,7 @@ impl<'a> World<'a> {
                 .txn_id(id)
                 .and_then(|t| self.controller.partition(self.topo.txn_partition(t)).leader)
                 .map(NodeId::Broker),
-            Target::Processor { processor, instance } => {
-                self.member_of(self.s.consumers.len() + processor, instance.unwrap_or(0)).map(NodeId::Consumer)
-            }
+            Target::Processor { .. } => unreachable!("a processor target is a consumer target by now"),
         };
         let mut action = f.action;
         if let (true, Some(NodeId::Broker(b))) = (self.safe_power_loss, node) {
@@ -1249,13 +1250,9 @@ impl<'a> World<'a> {
         // task) and leaves. A processor whose last commit failed re-reads its input, drains
         // again and is closed again.
         self.closing = true;
-        let end = |w: &Self, p: u32| {
-            let l = w.controller.partition(p).leader?;
-            w.brokers[l as usize - 1].replicas[p as usize].as_ref().map(|r| r.hw)
-        };
         for m in 0..self.members.len() as u32 {
             let mut out = Out::default();
-            let drained = self.consumers[m as usize].as_ref().is_some_and(|c| c.drained(|p| end(self, p)));
+            let drained = self.consumers[m as usize].as_ref().is_some_and(|c| c.drained(|p| self.leader_hw(p)));
             if let (Some(c), true) = (self.consumers[m as usize].as_mut(), drained) {
                 c.close(self.now, &mut out);
             }
@@ -1295,13 +1292,17 @@ impl<'a> World<'a> {
         })
     }
 
+    /// Partition `p`'s high watermark at its current leader (`None` while it has no leader):
+    /// where a drained member's position must stand.
+    fn leader_hw(&self, p: u32) -> Option<u64> {
+        let l = self.controller.partition(p).leader?;
+        self.brokers[l as usize - 1].replicas[p as usize].as_ref().map(|r| r.hw)
+    }
+
     /// The drain phase: every group with a live member has its partitions assigned, and every
     /// live member has read and handled everything up to the high watermark.
     fn consumers_drained(&self) -> bool {
-        let end = |p: u32| {
-            let l = self.controller.partition(p).leader?;
-            self.brokers[l as usize - 1].replicas[p as usize].as_ref().map(|r| r.hw)
-        };
+        let end = |p: u32| self.leader_hw(p);
         (0..self.topo.groups.len()).all(|g| {
             let group = &self.topo.groups[g];
             let mut live = 0;
