@@ -205,6 +205,13 @@ pub struct FaultDraft {
 const ACTIONS: [FaultAction; 4] =
     [FaultAction::Crash, FaultAction::Pause, FaultAction::Isolate, FaultAction::PowerLoss];
 
+/// Empty lists mean every action and the brokers.
+fn or_defaults(actions: Vec<FaultAction>, targets: Vec<TargetClass>) -> (Vec<FaultAction>, Vec<TargetClass>) {
+    let actions = if actions.is_empty() { ACTIONS.to_vec() } else { actions };
+    let targets = if targets.is_empty() { vec![TargetClass::Brokers] } else { targets };
+    (actions, targets)
+}
+
 /// Drafts of faults with `actions` (all four when empty) on `targets`, firing within
 /// `horizon_ms` (or at an acknowledged record or a client event), with outages of
 /// 100..=`max_outage_ms`. Times, indices and outages shrink towards their least.
@@ -214,8 +221,7 @@ pub fn fault_draft(
     horizon_ms: u64,
     max_outage_ms: u64,
 ) -> impl Strategy<Value = FaultDraft> {
-    let actions = if actions.is_empty() { ACTIONS.to_vec() } else { actions };
-    let targets = if targets.is_empty() { vec![TargetClass::Brokers] } else { targets };
+    let (actions, targets) = or_defaults(actions, targets);
     let trigger = prop_oneof![
         4 => (0..horizon_ms.max(1)).prop_map(DraftTrigger::AtMs),
         1 => (0u32..4, 0u32..10_000).prop_map(|(producer, index)| DraftTrigger::Acked { producer, index }),
@@ -329,8 +335,7 @@ pub fn nemesis(
     stop_ms: u64,
     max_outage_ms: u64,
 ) -> impl Strategy<Value = NemesisSpec> {
-    let actions = if actions.is_empty() { ACTIONS.to_vec() } else { actions };
-    let targets = if targets.is_empty() { vec![TargetClass::Brokers] } else { targets };
+    let (actions, targets) = or_defaults(actions, targets);
     (500u64..=3_000, any::<bool>(), 500..=max_outage_ms.max(500)).prop_map(move |(gap, safe, outage)| NemesisSpec {
         actions: actions.clone(),
         targets: targets.clone(),
