@@ -6,8 +6,7 @@
 
 #[test]
 fn a_refused_txn_offset_commit_finds_the_new_group_coordinator() {
-    let s = kafkasim::scenario::load_file(std::path::Path::new("examples/scenarios/eos-processor-nemesis-sweep.toml"))
-        .expect("bundled example");
+    let s = crate::eos_processor_sweep();
     let (r, _) = kafkasim::run_seed(&s, 757, kafkasim::RunOptions::default());
     assert!(r.virtual_ms < 120_000, "the run must end well before its duration: {}", r.virtual_ms);
     assert_eq!(r.processors["s1"].outputs, 300);

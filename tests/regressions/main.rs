@@ -47,3 +47,10 @@ safe_power_loss = true
     )
     .unwrap()
 }
+
+/// The bundled exactly-once processor sweep (`eos-processor-nemesis-sweep.toml`): the scenario
+/// two of the processor bugs above were found in.
+fn eos_processor_sweep() -> kafkasim::scenario::Scenario {
+    kafkasim::scenario::load_file(std::path::Path::new("examples/scenarios/eos-processor-nemesis-sweep.toml"))
+        .expect("bundled example")
+}
