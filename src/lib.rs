@@ -51,6 +51,7 @@ pub mod fault;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+#[cfg(feature = "strategy")]
 pub mod strategy;
 pub mod world;
 

@@ -144,10 +144,10 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
     let results: Arc<(Mutex<Vec<Option<Done>>>, Condvar)> =
         Arc::new((Mutex::new((0..count).map(|_| None).collect()), Condvar::new()));
     let next = Arc::new(Mutex::new(0usize));
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).build().expect("tokio runtime");
+    let mut pool = Vec::with_capacity(workers);
     for _ in 0..workers {
         let (sc, results, next) = (sc.clone(), results.clone(), next.clone());
-        runtime.spawn_blocking(move || loop {
+        pool.push(std::thread::spawn(move || loop {
             let i = {
                 let mut n = next.lock();
                 if *n >= count {
@@ -174,7 +174,7 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
             let (lock, cv) = &*results;
             lock.lock()[i] = Some(Done { stdout, stderr, passed: report.expect.passed });
             cv.notify_all();
-        });
+        }));
     }
     let mut all_passed = true;
     let stdout = std::io::stdout();
@@ -193,7 +193,9 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
         let _ = o.flush();
         all_passed &= done.passed;
     }
-    runtime.shutdown_background();
+    for worker in pool {
+        let _ = worker.join();
+    }
     if all_passed {
         ExitCode::SUCCESS
     } else {

@@ -1,7 +1,6 @@
 //! Faults as data: the scheduled `[[fault]]` list and the `[nemesis]`, expanded into concrete
 //! (time or trigger, action, target) steps the world executes.
 
-use rand::Rng;
 
 use crate::scenario::{FaultAction, FaultSpec, NemesisSpec, Target, TargetClass};
 use crate::sim::{Rngs, Stream};
@@ -34,9 +33,8 @@ pub fn nemesis_schedule(spec: &NemesisSpec, end_ms: u64, rngs: &mut Rngs) -> Vec
         if t > stop {
             break;
         }
-        let rng = rngs.get(Stream::Nemesis);
-        let action = spec.actions[rng.gen_range(0..spec.actions.len())];
-        let class = spec.targets[rng.gen_range(0..spec.targets.len())];
+        let action = spec.actions[rngs.index(Stream::Nemesis, spec.actions.len())];
+        let class = spec.targets[rngs.index(Stream::Nemesis, spec.targets.len())];
         let restart_after_ms = rngs.range(Stream::Nemesis, spec.restart_after_ms.0, spec.restart_after_ms.1);
         let duration_ms = rngs.range(Stream::Nemesis, spec.duration_ms.0, spec.duration_ms.1).max(1);
         steps.push(NemesisStep { at_ms: t, action, class, restart_after_ms, duration_ms });
