@@ -167,7 +167,7 @@ impl Producer {
         }
         // The transaction is full (or the workload is): commit it, or abort it on purpose.
         let number = self.txn_mut().number;
-        let abort = self.spec.abort_every.is_some_and(|k| k > 0 && (number + 1) % k == 0);
+        let abort = self.spec.abort_every.is_some_and(|k| k > 0 && (number + 1).is_multiple_of(k));
         self.txn_mut().phase = Phase::Ending(!abort);
         // commitTransaction() flushes: what lingers goes out now.
         self.flush_now(now);
