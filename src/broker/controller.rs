@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{BrokerObs, MetadataImage, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
-use crate::sim::{NodeId, Out};
+use crate::sim::{Node, NodeId, Out};
 
 /// Controller timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,78 +81,6 @@ impl Controller {
 
     fn check_interval(&self) -> u64 {
         (self.topo.config.broker_heartbeat_interval_ms / 2).max(1)
-    }
-
-    /// Handle a timer.
-    pub fn on_timer(&mut self, now: u64, t: ControllerTimer, out: &mut ControllerOut) {
-        match t {
-            ControllerTimer::SessionCheck => {
-                let timeout = self.topo.config.broker_session_timeout_ms;
-                let expired: Vec<u32> = (1..=self.topo.brokers)
-                    .filter(|&b| {
-                        let r = &self.brokers[b as usize - 1];
-                        !r.fenced && now.saturating_sub(r.last_heartbeat) > timeout
-                    })
-                    .collect();
-                if !expired.is_empty() {
-                    for b in expired {
-                        self.fence(b, out);
-                    }
-                    self.publish(out);
-                }
-                out.timer(self.check_interval(), ControllerTimer::SessionCheck);
-            }
-        }
-    }
-
-    /// Handle a message from broker `from`.
-    pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ControllerOut) {
-        let NodeId::Broker(b) = from else { return };
-        match msg {
-            Msg::Register => {
-                let old = self.brokers[b as usize - 1];
-                if !old.fenced {
-                    if now.saturating_sub(old.last_heartbeat) <= self.topo.config.broker_session_timeout_ms {
-                        // Kafka's ClusterControlManager.registerBroker: a new incarnation is
-                        // refused while the old one's session is alive; the broker retries until
-                        // the session expires and the controller fences the old incarnation.
-                        out.send(from, Msg::RegisterRejected(KafkaError::DuplicateBrokerRegistration));
-                        return;
-                    }
-                    // The session expired but the periodic check has not fenced it yet.
-                    self.fence(b, out);
-                }
-                let epoch = self.next_epoch;
-                self.next_epoch += 1;
-                self.brokers[b as usize - 1] = Registration { epoch, fenced: false, last_heartbeat: now };
-                self.elect_offline(out);
-                self.publish(out);
-                out.send(from, Msg::Registered { broker_epoch: epoch, image: self.image() });
-            }
-            Msg::Heartbeat { broker_epoch, metadata_version } => {
-                let r = &mut self.brokers[b as usize - 1];
-                if r.epoch != broker_epoch {
-                    out.send(from, Msg::HeartbeatResponse { image: None, stale: true });
-                    return;
-                }
-                r.last_heartbeat = now;
-                if r.fenced {
-                    r.fenced = false;
-                    self.elect_offline(out);
-                    self.publish(out);
-                }
-                let image = (metadata_version < self.version).then(|| self.image());
-                out.send(from, Msg::HeartbeatResponse { image, stale: false });
-            }
-            Msg::AlterPartition { partition, leader_epoch, partition_epoch, isr, broker_epochs } => {
-                let result = self.alter_partition(b, partition, leader_epoch, partition_epoch, &isr, &broker_epochs);
-                if result.is_ok() {
-                    self.publish(out);
-                }
-                out.send(from, Msg::AlterPartitionResponse { partition, result });
-            }
-            _ => {}
-        }
     }
 
     fn alter_partition(
@@ -246,6 +174,83 @@ impl Controller {
         let image = self.image();
         for b in 1..=self.topo.brokers {
             out.send(NodeId::Broker(b), Msg::MetadataUpdate(image.clone()));
+        }
+    }
+}
+
+impl Node<Msg> for Controller {
+    type Timer = ControllerTimer;
+    type Obs = BrokerObs;
+
+    /// Handle a message from broker `from`.
+    fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ControllerOut) {
+        let NodeId::Broker(b) = from else { return };
+        match msg {
+            Msg::Register => {
+                let old = self.brokers[b as usize - 1];
+                if !old.fenced {
+                    if now.saturating_sub(old.last_heartbeat) <= self.topo.config.broker_session_timeout_ms {
+                        // Kafka's ClusterControlManager.registerBroker: a new incarnation is
+                        // refused while the old one's session is alive; the broker retries until
+                        // the session expires and the controller fences the old incarnation.
+                        out.send(from, Msg::RegisterRejected(KafkaError::DuplicateBrokerRegistration));
+                        return;
+                    }
+                    // The session expired but the periodic check has not fenced it yet.
+                    self.fence(b, out);
+                }
+                let epoch = self.next_epoch;
+                self.next_epoch += 1;
+                self.brokers[b as usize - 1] = Registration { epoch, fenced: false, last_heartbeat: now };
+                self.elect_offline(out);
+                self.publish(out);
+                out.send(from, Msg::Registered { broker_epoch: epoch, image: self.image() });
+            }
+            Msg::Heartbeat { broker_epoch, metadata_version } => {
+                let r = &mut self.brokers[b as usize - 1];
+                if r.epoch != broker_epoch {
+                    out.send(from, Msg::HeartbeatResponse { image: None, stale: true });
+                    return;
+                }
+                r.last_heartbeat = now;
+                if r.fenced {
+                    r.fenced = false;
+                    self.elect_offline(out);
+                    self.publish(out);
+                }
+                let image = (metadata_version < self.version).then(|| self.image());
+                out.send(from, Msg::HeartbeatResponse { image, stale: false });
+            }
+            Msg::AlterPartition { partition, leader_epoch, partition_epoch, isr, broker_epochs } => {
+                let result = self.alter_partition(b, partition, leader_epoch, partition_epoch, &isr, &broker_epochs);
+                if result.is_ok() {
+                    self.publish(out);
+                }
+                out.send(from, Msg::AlterPartitionResponse { partition, result });
+            }
+            _ => {}
+        }
+    }
+
+    /// Handle a timer.
+    fn on_timer(&mut self, now: u64, t: ControllerTimer, out: &mut ControllerOut) {
+        match t {
+            ControllerTimer::SessionCheck => {
+                let timeout = self.topo.config.broker_session_timeout_ms;
+                let expired: Vec<u32> = (1..=self.topo.brokers)
+                    .filter(|&b| {
+                        let r = &self.brokers[b as usize - 1];
+                        !r.fenced && now.saturating_sub(r.last_heartbeat) > timeout
+                    })
+                    .collect();
+                if !expired.is_empty() {
+                    for b in expired {
+                        self.fence(b, out);
+                    }
+                    self.publish(out);
+                }
+                out.timer(self.check_interval(), ControllerTimer::SessionCheck);
+            }
         }
     }
 }

@@ -865,7 +865,7 @@ mod tests {
     use super::*;
     use crate::broker::{Controller, Topology};
     use crate::scenario::{ConsumerSpec, Scenario, TopicSpec};
-    use crate::sim::Out;
+    use crate::sim::{Node, Out};
 
     /// One broker coordinating group `g1` (RF 1, so its writes commit at once), and a clock.
     fn coordinator() -> Broker {

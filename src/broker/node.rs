@@ -9,7 +9,7 @@ use super::txn::{MarkerReq, TxnMeta, TxnWait};
 use super::{BrokerObs, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
 use crate::scenario::Acks;
-use crate::sim::{NodeId, Out};
+use crate::sim::{Node, NodeId, Out};
 
 /// Most batches one fetch response carries.
 const MAX_FETCH_BATCHES: usize = 64;
@@ -319,248 +319,6 @@ impl Broker {
     pub(super) fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
-    }
-
-    /// Handle a timer.
-    pub fn on_timer(&mut self, now: u64, t: BrokerTimer, out: &mut BrokerOut) {
-        match t {
-            BrokerTimer::Heartbeat => {
-                if self.broker_epoch != 0 {
-                    out.send(
-                        NodeId::Controller,
-                        Msg::Heartbeat { broker_epoch: self.broker_epoch, metadata_version: self.metadata_version },
-                    );
-                }
-                out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Heartbeat);
-            }
-            BrokerTimer::IsrCheck => {
-                for p in 0..self.replicas.len() as u32 {
-                    self.maybe_shrink_isr(now, p, out);
-                }
-                out.timer(self.isr_check_interval(), BrokerTimer::IsrCheck);
-            }
-            BrokerTimer::HwCheckpoint => {
-                for r in self.replicas.iter_mut().flatten() {
-                    r.hw_checkpoint = r.hw;
-                }
-                out.timer(HW_CHECKPOINT_INTERVAL_MS, BrokerTimer::HwCheckpoint);
-            }
-            BrokerTimer::FetchWait { partition, id } => {
-                let Some(r) = self.replicas[partition as usize].as_mut() else { return };
-                let Role::Leader(ls) = &mut r.role else { return };
-                if let Some(i) = ls.parked.iter().position(|f| f.id == id) {
-                    let f = ls.parked.swap_remove(i);
-                    let hw = r.hw;
-                    out.send(
-                        NodeId::Broker(f.fetch.replica),
-                        Msg::FetchResponse {
-                            partition,
-                            id: f.fetch.id,
-                            result: FetchResult::Records { batches: Vec::new(), hw },
-                        },
-                    );
-                }
-            }
-            BrokerTimer::ProduceTimeout { partition, id } => {
-                let Some(r) = self.replicas[partition as usize].as_mut() else { return };
-                let Role::Leader(ls) = &mut r.role else { return };
-                if let Some(i) = ls.purgatory.iter().position(|p| p.id == id) {
-                    let p = ls.purgatory.swap_remove(i);
-                    let leader_epoch = r.leader_epoch;
-                    if let Some(w) = p.internal {
-                        self.internal_write_done(now, w, Err(KafkaError::RequestTimedOut), out);
-                        return;
-                    }
-                    out.send(
-                        p.producer,
-                        Msg::ProduceResponse {
-                            req: p.req,
-                            partition,
-                            result: Err(KafkaError::RequestTimedOut),
-                            leader_epoch,
-                        },
-                    );
-                }
-            }
-            BrokerTimer::Register => {
-                if self.broker_epoch == 0 {
-                    out.send(NodeId::Controller, Msg::Register);
-                    out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Register);
-                }
-            }
-            BrokerTimer::GroupJoin { group, token } => self.on_group_join_timer(now, group, token, out),
-            BrokerTimer::MemberExpiry { group, member, deadline } => {
-                self.on_member_expiry(now, group, member, deadline, out)
-            }
-            BrokerTimer::ConsumerFetchWait { id } => self.on_consumer_fetch_wait(id, out),
-            BrokerTimer::TxnTimeoutScan => {
-                self.abort_timed_out_txns(now, out);
-                out.timer(
-                    self.topo.config.transaction_abort_timed_out_transaction_cleanup_interval_ms.max(1),
-                    BrokerTimer::TxnTimeoutScan,
-                );
-            }
-            BrokerTimer::TxnMarkerRetry { txn, round } => self.on_txn_marker_retry(now, txn, round, out),
-            BrokerTimer::TxnMarkerTimeout { txn, req } => self.on_txn_marker_timeout(now, txn, req, out),
-            BrokerTimer::TxnCompleteRetry { txn, round } => self.on_txn_complete_retry(now, txn, round, out),
-            BrokerTimer::Refetch { partition, id } => {
-                let Some(r) = self.replicas[partition as usize].as_ref() else { return };
-                if let Role::Follower { fetch_id, .. } = r.role {
-                    if fetch_id == id {
-                        self.send_fetch(partition, out);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Handle a message.
-    pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut BrokerOut) {
-        match msg {
-            Msg::Registered { broker_epoch, image } => {
-                self.broker_epoch = broker_epoch;
-                self.arm_timers(out);
-                self.apply_image(now, &image, out);
-            }
-            // A broker acts on metadata only once registered: a restarted process that has not
-            // registered yet must not take over its old incarnation's role.
-            Msg::MetadataUpdate(image) if self.broker_epoch != 0 => self.apply_image(now, &image, out),
-            Msg::HeartbeatResponse { image, stale } if self.broker_epoch != 0 => {
-                if stale {
-                    // The controller knows a newer registration: register again.
-                    self.broker_epoch = 0;
-                    out.send(NodeId::Controller, Msg::Register);
-                    out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Register);
-                } else if let Some(image) = image {
-                    self.apply_image(now, &image, out);
-                }
-            }
-            Msg::MetadataRequest => {
-                // Answer from this broker's (possibly stale) metadata cache.
-                out.send(from, Msg::MetadataResponse { leaders: self.cache.clone() });
-            }
-            Msg::Produce { req, partition, acks, timeout_ms, batch } => {
-                self.on_produce(now, from, req, partition, acks, timeout_ms, &batch, out)
-            }
-            Msg::Fetch(f) => self.on_fetch(now, f, out),
-            Msg::FindCoordinator { group } => {
-                let p = self.topo.group_partition(group) as usize;
-                let result = self.cache.get(p).and_then(|st| st.leader).ok_or(KafkaError::CoordinatorNotAvailable);
-                out.send(from, Msg::FindCoordinatorResponse { group, result });
-            }
-            Msg::JoinGroup { req, group, member_id, session_timeout_ms, rebalance_timeout_ms, topics } => self
-                .on_join_group(
-                    now,
-                    from,
-                    req,
-                    group,
-                    member_id,
-                    (session_timeout_ms, rebalance_timeout_ms),
-                    topics,
-                    out,
-                ),
-            Msg::SyncGroup { req, group, member_id, generation, assignments } => {
-                self.on_sync_group(now, from, req, group, member_id, generation, assignments, out)
-            }
-            Msg::GroupHeartbeat { req, group, member_id, generation } => {
-                let result = self.on_group_heartbeat(now, group, member_id, generation, out);
-                out.send(from, Msg::GroupHeartbeatResponse { req, result });
-            }
-            Msg::LeaveGroup { group, member_id } => self.on_leave_group(now, group, member_id, out),
-            Msg::OffsetCommit { req, group, member_id, generation, offsets } => {
-                self.on_offset_commit(now, from, req, group, member_id, generation, offsets, out)
-            }
-            Msg::OffsetFetch { req, group, partitions } => {
-                let result = self.on_offset_fetch(group, &partitions);
-                out.send(from, Msg::OffsetFetchResponse { req, result });
-            }
-            Msg::ListOffsets { req, partition } => {
-                let result = match self.replicas[partition as usize].as_ref().filter(|r| r.is_leader()) {
-                    Some(r) => Ok(r.hw),
-                    None => Err(KafkaError::NotLeaderOrFollower),
-                };
-                out.send(from, Msg::ListOffsetsResponse { req, partition, result });
-            }
-            Msg::ConsumerFetch { req, partitions, max_wait_ms, read_committed } => {
-                self.on_consumer_fetch(from, req, (partitions, read_committed), max_wait_ms, out)
-            }
-            Msg::FetchResponse { partition, id, result } => self.on_fetch_response(now, partition, id, result, out),
-            Msg::AlterPartitionResponse { partition, result } => {
-                let Some(r) = self.replicas[partition as usize].as_mut() else { return };
-                let Role::Leader(ls) = &mut r.role else { return };
-                ls.pending_isr = None;
-                if let Ok(st) = result {
-                    if st.leader_epoch == r.leader_epoch && st.partition_epoch >= r.partition_epoch {
-                        r.isr = st.isr;
-                        r.partition_epoch = st.partition_epoch;
-                    }
-                }
-                self.maybe_advance_hw(now, partition, out);
-            }
-            Msg::FindTxnCoordinator { txn } => {
-                let p = self.topo.txn_partition(txn) as usize;
-                let result = self.cache.get(p).and_then(|st| st.leader).ok_or(KafkaError::CoordinatorNotAvailable);
-                out.send(from, Msg::FindTxnCoordinatorResponse { txn, result });
-            }
-            Msg::InitProducerId { req, txn, timeout_ms } => {
-                self.on_init_producer_id(now, from, req, txn, timeout_ms, out)
-            }
-            Msg::AddPartitionsToTxn { req, txn, producer_id, producer_epoch, partitions } => {
-                self.on_add_to_txn(now, from, req, txn, (producer_id, producer_epoch), partitions, false, out)
-            }
-            Msg::AddOffsetsToTxn { req, txn, producer_id, producer_epoch, group } => {
-                let partitions = vec![self.topo.group_partition(group)];
-                self.on_add_to_txn(now, from, req, txn, (producer_id, producer_epoch), partitions, true, out)
-            }
-            Msg::EndTxn { req, txn, producer_id, producer_epoch, commit } => {
-                self.on_end_txn(now, from, req, txn, (producer_id, producer_epoch), commit, out)
-            }
-            Msg::WriteTxnMarkers { req, producer_id, producer_epoch, commit, coordinator_epoch, partitions } => self
-                .on_write_txn_markers(
-                    now,
-                    from,
-                    req,
-                    (producer_id, producer_epoch),
-                    commit,
-                    coordinator_epoch,
-                    partitions,
-                    out,
-                ),
-            Msg::WriteTxnMarkersResponse { req, results } => {
-                self.on_write_txn_markers_response(now, from, req, results, out)
-            }
-            Msg::TxnOffsetCommit { req, group, producer_id, producer_epoch, member_id, generation, offsets } => self
-                .on_txn_offset_commit(
-                    now,
-                    from,
-                    req,
-                    group,
-                    (producer_id, producer_epoch),
-                    (member_id, generation),
-                    offsets,
-                    out,
-                ),
-            Msg::Disconnected | Msg::Refused { .. } => {
-                // A leader we fetch from died: back off, then fetch again (from whoever leads by then).
-                let NodeId::Broker(dead) = from else { return };
-                self.on_txn_peer_down(dead, out);
-                for p in 0..self.replicas.len() as u32 {
-                    if let Some(Replica { role: Role::Follower { leader, fetch_id }, .. }) =
-                        self.replicas[p as usize].as_mut()
-                    {
-                        if *leader == dead {
-                            *fetch_id += 1_000_000;
-                            let id = *fetch_id;
-                            out.timer(
-                                self.topo.config.replica_fetch_backoff_ms,
-                                BrokerTimer::Refetch { partition: p, id },
-                            );
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
     }
 
     fn apply_image(&mut self, now: u64, image: &MetadataImage, out: &mut BrokerOut) {
@@ -1077,5 +835,274 @@ impl Broker {
     /// Which partitions this broker believes it leads (for the final report).
     pub fn leads(&self, p: u32) -> bool {
         self.replicas[p as usize].as_ref().is_some_and(|r| r.is_leader())
+    }
+
+    /// This broker's replica of `p` as the world may see it, if it hosts one: (log end offset,
+    /// high watermark).
+    pub(crate) fn replica_offsets(&self, p: u32) -> Option<(u64, u64)> {
+        self.replicas[p as usize].as_ref().map(|r| (r.log.leo(), r.hw))
+    }
+
+    /// The records of replica `p` between offsets `from` and `to` (none if it hosts no replica):
+    /// (batch, offset, record index).
+    pub(crate) fn records_between(
+        &self,
+        p: u32,
+        from: u64,
+        to: u64,
+    ) -> impl Iterator<Item = (&crate::check::LogBatch, u64, u32)> + '_ {
+        self.replicas[p as usize].iter().flat_map(move |r| r.log.records_between(from, to))
+    }
+
+    /// The batches of replica `p` (its final log, for the checker), if it hosts one.
+    pub(crate) fn replica_log(&self, p: u32) -> Option<&[Arc<crate::check::LogBatch>]> {
+        self.replicas[p as usize].as_ref().map(|r| r.log.batches())
+    }
+}
+
+impl Node<Msg> for Broker {
+    type Timer = BrokerTimer;
+    type Obs = BrokerObs;
+
+    /// Handle a message.
+    fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut BrokerOut) {
+        match msg {
+            Msg::Registered { broker_epoch, image } => {
+                self.broker_epoch = broker_epoch;
+                self.arm_timers(out);
+                self.apply_image(now, &image, out);
+            }
+            // A broker acts on metadata only once registered: a restarted process that has not
+            // registered yet must not take over its old incarnation's role.
+            Msg::MetadataUpdate(image) if self.broker_epoch != 0 => self.apply_image(now, &image, out),
+            Msg::HeartbeatResponse { image, stale } if self.broker_epoch != 0 => {
+                if stale {
+                    // The controller knows a newer registration: register again.
+                    self.broker_epoch = 0;
+                    out.send(NodeId::Controller, Msg::Register);
+                    out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Register);
+                } else if let Some(image) = image {
+                    self.apply_image(now, &image, out);
+                }
+            }
+            Msg::MetadataRequest => {
+                // Answer from this broker's (possibly stale) metadata cache.
+                out.send(from, Msg::MetadataResponse { leaders: self.cache.clone() });
+            }
+            Msg::Produce { req, partition, acks, timeout_ms, batch } => {
+                self.on_produce(now, from, req, partition, acks, timeout_ms, &batch, out)
+            }
+            Msg::Fetch(f) => self.on_fetch(now, f, out),
+            Msg::FindCoordinator { group } => {
+                let p = self.topo.group_partition(group) as usize;
+                let result = self.cache.get(p).and_then(|st| st.leader).ok_or(KafkaError::CoordinatorNotAvailable);
+                out.send(from, Msg::FindCoordinatorResponse { group, result });
+            }
+            Msg::JoinGroup { req, group, member_id, session_timeout_ms, rebalance_timeout_ms, topics } => self
+                .on_join_group(
+                    now,
+                    from,
+                    req,
+                    group,
+                    member_id,
+                    (session_timeout_ms, rebalance_timeout_ms),
+                    topics,
+                    out,
+                ),
+            Msg::SyncGroup { req, group, member_id, generation, assignments } => {
+                self.on_sync_group(now, from, req, group, member_id, generation, assignments, out)
+            }
+            Msg::GroupHeartbeat { req, group, member_id, generation } => {
+                let result = self.on_group_heartbeat(now, group, member_id, generation, out);
+                out.send(from, Msg::GroupHeartbeatResponse { req, result });
+            }
+            Msg::LeaveGroup { group, member_id } => self.on_leave_group(now, group, member_id, out),
+            Msg::OffsetCommit { req, group, member_id, generation, offsets } => {
+                self.on_offset_commit(now, from, req, group, member_id, generation, offsets, out)
+            }
+            Msg::OffsetFetch { req, group, partitions } => {
+                let result = self.on_offset_fetch(group, &partitions);
+                out.send(from, Msg::OffsetFetchResponse { req, result });
+            }
+            Msg::ListOffsets { req, partition } => {
+                let result = match self.replicas[partition as usize].as_ref().filter(|r| r.is_leader()) {
+                    Some(r) => Ok(r.hw),
+                    None => Err(KafkaError::NotLeaderOrFollower),
+                };
+                out.send(from, Msg::ListOffsetsResponse { req, partition, result });
+            }
+            Msg::ConsumerFetch { req, partitions, max_wait_ms, read_committed } => {
+                self.on_consumer_fetch(from, req, (partitions, read_committed), max_wait_ms, out)
+            }
+            Msg::FetchResponse { partition, id, result } => self.on_fetch_response(now, partition, id, result, out),
+            Msg::AlterPartitionResponse { partition, result } => {
+                let Some(r) = self.replicas[partition as usize].as_mut() else { return };
+                let Role::Leader(ls) = &mut r.role else { return };
+                ls.pending_isr = None;
+                if let Ok(st) = result {
+                    if st.leader_epoch == r.leader_epoch && st.partition_epoch >= r.partition_epoch {
+                        r.isr = st.isr;
+                        r.partition_epoch = st.partition_epoch;
+                    }
+                }
+                self.maybe_advance_hw(now, partition, out);
+            }
+            Msg::FindTxnCoordinator { txn } => {
+                let p = self.topo.txn_partition(txn) as usize;
+                let result = self.cache.get(p).and_then(|st| st.leader).ok_or(KafkaError::CoordinatorNotAvailable);
+                out.send(from, Msg::FindTxnCoordinatorResponse { txn, result });
+            }
+            Msg::InitProducerId { req, txn, timeout_ms } => {
+                self.on_init_producer_id(now, from, req, txn, timeout_ms, out)
+            }
+            Msg::AddPartitionsToTxn { req, txn, producer_id, producer_epoch, partitions } => {
+                self.on_add_to_txn(now, from, req, txn, (producer_id, producer_epoch), partitions, false, out)
+            }
+            Msg::AddOffsetsToTxn { req, txn, producer_id, producer_epoch, group } => {
+                let partitions = vec![self.topo.group_partition(group)];
+                self.on_add_to_txn(now, from, req, txn, (producer_id, producer_epoch), partitions, true, out)
+            }
+            Msg::EndTxn { req, txn, producer_id, producer_epoch, commit } => {
+                self.on_end_txn(now, from, req, txn, (producer_id, producer_epoch), commit, out)
+            }
+            Msg::WriteTxnMarkers { req, producer_id, producer_epoch, commit, coordinator_epoch, partitions } => self
+                .on_write_txn_markers(
+                    now,
+                    from,
+                    req,
+                    (producer_id, producer_epoch),
+                    commit,
+                    coordinator_epoch,
+                    partitions,
+                    out,
+                ),
+            Msg::WriteTxnMarkersResponse { req, results } => {
+                self.on_write_txn_markers_response(now, from, req, results, out)
+            }
+            Msg::TxnOffsetCommit { req, group, producer_id, producer_epoch, member_id, generation, offsets } => self
+                .on_txn_offset_commit(
+                    now,
+                    from,
+                    req,
+                    group,
+                    (producer_id, producer_epoch),
+                    (member_id, generation),
+                    offsets,
+                    out,
+                ),
+            Msg::Disconnected | Msg::Refused { .. } => {
+                // A leader we fetch from died: back off, then fetch again (from whoever leads by then).
+                let NodeId::Broker(dead) = from else { return };
+                self.on_txn_peer_down(dead, out);
+                for p in 0..self.replicas.len() as u32 {
+                    if let Some(Replica { role: Role::Follower { leader, fetch_id }, .. }) =
+                        self.replicas[p as usize].as_mut()
+                    {
+                        if *leader == dead {
+                            *fetch_id += 1_000_000;
+                            let id = *fetch_id;
+                            out.timer(
+                                self.topo.config.replica_fetch_backoff_ms,
+                                BrokerTimer::Refetch { partition: p, id },
+                            );
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Handle a timer.
+    fn on_timer(&mut self, now: u64, t: BrokerTimer, out: &mut BrokerOut) {
+        match t {
+            BrokerTimer::Heartbeat => {
+                if self.broker_epoch != 0 {
+                    out.send(
+                        NodeId::Controller,
+                        Msg::Heartbeat { broker_epoch: self.broker_epoch, metadata_version: self.metadata_version },
+                    );
+                }
+                out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Heartbeat);
+            }
+            BrokerTimer::IsrCheck => {
+                for p in 0..self.replicas.len() as u32 {
+                    self.maybe_shrink_isr(now, p, out);
+                }
+                out.timer(self.isr_check_interval(), BrokerTimer::IsrCheck);
+            }
+            BrokerTimer::HwCheckpoint => {
+                for r in self.replicas.iter_mut().flatten() {
+                    r.hw_checkpoint = r.hw;
+                }
+                out.timer(HW_CHECKPOINT_INTERVAL_MS, BrokerTimer::HwCheckpoint);
+            }
+            BrokerTimer::FetchWait { partition, id } => {
+                let Some(r) = self.replicas[partition as usize].as_mut() else { return };
+                let Role::Leader(ls) = &mut r.role else { return };
+                if let Some(i) = ls.parked.iter().position(|f| f.id == id) {
+                    let f = ls.parked.swap_remove(i);
+                    let hw = r.hw;
+                    out.send(
+                        NodeId::Broker(f.fetch.replica),
+                        Msg::FetchResponse {
+                            partition,
+                            id: f.fetch.id,
+                            result: FetchResult::Records { batches: Vec::new(), hw },
+                        },
+                    );
+                }
+            }
+            BrokerTimer::ProduceTimeout { partition, id } => {
+                let Some(r) = self.replicas[partition as usize].as_mut() else { return };
+                let Role::Leader(ls) = &mut r.role else { return };
+                if let Some(i) = ls.purgatory.iter().position(|p| p.id == id) {
+                    let p = ls.purgatory.swap_remove(i);
+                    let leader_epoch = r.leader_epoch;
+                    if let Some(w) = p.internal {
+                        self.internal_write_done(now, w, Err(KafkaError::RequestTimedOut), out);
+                        return;
+                    }
+                    out.send(
+                        p.producer,
+                        Msg::ProduceResponse {
+                            req: p.req,
+                            partition,
+                            result: Err(KafkaError::RequestTimedOut),
+                            leader_epoch,
+                        },
+                    );
+                }
+            }
+            BrokerTimer::Register => {
+                if self.broker_epoch == 0 {
+                    out.send(NodeId::Controller, Msg::Register);
+                    out.timer(self.topo.config.broker_heartbeat_interval_ms, BrokerTimer::Register);
+                }
+            }
+            BrokerTimer::GroupJoin { group, token } => self.on_group_join_timer(now, group, token, out),
+            BrokerTimer::MemberExpiry { group, member, deadline } => {
+                self.on_member_expiry(now, group, member, deadline, out)
+            }
+            BrokerTimer::ConsumerFetchWait { id } => self.on_consumer_fetch_wait(id, out),
+            BrokerTimer::TxnTimeoutScan => {
+                self.abort_timed_out_txns(now, out);
+                out.timer(
+                    self.topo.config.transaction_abort_timed_out_transaction_cleanup_interval_ms.max(1),
+                    BrokerTimer::TxnTimeoutScan,
+                );
+            }
+            BrokerTimer::TxnMarkerRetry { txn, round } => self.on_txn_marker_retry(now, txn, round, out),
+            BrokerTimer::TxnMarkerTimeout { txn, req } => self.on_txn_marker_timeout(now, txn, req, out),
+            BrokerTimer::TxnCompleteRetry { txn, round } => self.on_txn_complete_retry(now, txn, round, out),
+            BrokerTimer::Refetch { partition, id } => {
+                let Some(r) = self.replicas[partition as usize].as_ref() else { return };
+                if let Role::Follower { fetch_id, .. } = r.role {
+                    if fetch_id == id {
+                        self.send_fetch(partition, out);
+                    }
+                }
+            }
+        }
     }
 }

@@ -506,6 +506,20 @@ pub enum Msg {
 }
 
 impl Msg {
+    /// A connection's own event (a reset or a refusal), never answered with another.
+    pub fn is_connection_event(&self) -> bool {
+        matches!(self, Msg::Disconnected | Msg::Refused { .. })
+    }
+
+    /// The request id of a Produce (what a refusal of it names).
+    pub fn produce_req(&self) -> Option<u64> {
+        if let Msg::Produce { req, .. } = self {
+            Some(*req)
+        } else {
+            None
+        }
+    }
+
     /// A small code per message kind, for the trace hash.
     pub fn kind_code(&self) -> u64 {
         match self {

@@ -673,7 +673,7 @@ mod tests {
     use super::*;
     use crate::broker::{Controller, Topology};
     use crate::scenario::{Acks, ConsumerSpec, ProducerSpec, Scenario, TopicSpec};
-    use crate::sim::Out;
+    use crate::sim::{Node, Out};
 
     const P: NodeId = NodeId::Producer(0);
     const ME: NodeId = NodeId::Broker(1);

@@ -21,7 +21,7 @@ use crate::broker::{FetchPartition, FetchedPartition, JoinResult, Msg, Partition
 use crate::check::{Deliveries, Delivery, EventKind, LogBatch, RecordId};
 use crate::error::KafkaError;
 use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
-use crate::sim::{NodeId, Out};
+use crate::sim::{Node, NodeId, Out};
 
 mod processor;
 mod user_app;
@@ -323,96 +323,6 @@ impl Consumer {
     }
 
     // ---- handlers -------------------------------------------------------------------------
-
-    /// Handle a timer.
-    pub fn on_timer(&mut self, now: u64, t: ConsumerTimer, out: &mut ConsumerOut) {
-        match t {
-            ConsumerTimer::PollTimeout { poll } => {
-                if poll == self.poll_no && self.app == App::Polling && !self.proc_maybe_commit(now, out) {
-                    // poll() returned nothing; the application calls it again.
-                    self.enter_poll(now, out);
-                }
-            }
-            ConsumerTimer::Producer(t) => self.with_producer(now, out, |p, o| p.on_timer(now, t, o)),
-            ConsumerTimer::Process { batch } => {
-                if batch == self.batch_no {
-                    if let App::Processing { next } = self.app {
-                        self.process_one(now, next, out);
-                        self.after_process(now, next + 1, out);
-                    }
-                }
-                if let App::UserProcessing(d) = self.app {
-                    self.user_processed(now, d, out);
-                }
-            }
-            ConsumerTimer::AppWake { sleep } => {
-                if self.app == (App::UserSleeping { sleep }) {
-                    self.user_next(now, crate::app::driver::Answer::Done, out);
-                }
-            }
-            ConsumerTimer::Heartbeat => {
-                self.heartbeat(now, out);
-                out.timer(self.spec.config.heartbeat_interval_ms, ConsumerTimer::Heartbeat);
-            }
-            ConsumerTimer::RequestTimeout { req } => {
-                if let Some(&(broker, _)) = self.requests.get(&req) {
-                    // Java closes the connection of a timed-out request: everything in flight on it fails.
-                    out.observe(ConsumerObs::CloseConnection { broker });
-                    self.fail_broker(now, broker, KafkaError::NetworkException, out);
-                    // A processor's producer shares the member's connections (a simplification).
-                    let from = NodeId::Broker(broker);
-                    self.with_producer(now, out, |p, o| p.on_message(now, from, Msg::Disconnected, o));
-                }
-            }
-            ConsumerTimer::Retry => {
-                if self.retry_armed == Some(now) {
-                    self.retry_armed = None;
-                }
-                if now < self.retry_at {
-                    let at = self.retry_at;
-                    self.retry_later(now, at - now, out);
-                }
-            }
-        }
-        self.pump(now, out);
-    }
-
-    /// Handle a message.
-    pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ConsumerOut) {
-        let NodeId::Broker(broker) = from else { return };
-        if self.proc.is_some() {
-            // A processor member's producer shares its process and connections.
-            match &msg {
-                Msg::ProduceResponse { .. }
-                | Msg::FindTxnCoordinatorResponse { .. }
-                | Msg::InitProducerIdResponse { .. }
-                | Msg::AddPartitionsToTxnResponse { .. }
-                | Msg::AddOffsetsToTxnResponse { .. }
-                | Msg::TxnOffsetCommitResponse { .. }
-                | Msg::EndTxnResponse { .. }
-                | Msg::Refused { req: Some(_) } => {
-                    self.with_producer(now, out, |p, o| p.on_message(now, from, msg, o));
-                    self.pump(now, out);
-                    return;
-                }
-                Msg::MetadataResponse { .. } | Msg::Disconnected | Msg::Refused { req: None } => {
-                    let m = msg.clone();
-                    self.with_producer(now, out, |p, o| p.on_message(now, from, m, o));
-                }
-                _ => {}
-            }
-        }
-        // A response counts only while its request is still outstanding.
-        let expected = match &msg {
-            Msg::MetadataResponse { .. } => self.take_req_of(broker, ReqKind::Metadata),
-            Msg::FindCoordinatorResponse { .. } => self.take_req_of(broker, ReqKind::FindCoordinator),
-            m => m.consumer_req().is_none_or(|req| self.requests.remove(&req).is_some()),
-        };
-        if expected {
-            self.on_expected(now, broker, msg, out);
-        }
-        self.pump(now, out);
-    }
 
     fn on_expected(&mut self, now: u64, broker: u32, msg: Msg, out: &mut ConsumerOut) {
         match msg {
@@ -1219,5 +1129,100 @@ impl Consumer {
     /// Whether the application stopped on an exception.
     pub fn failed(&self) -> bool {
         self.app == App::Failed
+    }
+}
+
+impl Node<Msg> for Consumer {
+    type Timer = ConsumerTimer;
+    type Obs = ConsumerObs;
+
+    /// Handle a message.
+    fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ConsumerOut) {
+        let NodeId::Broker(broker) = from else { return };
+        if self.proc.is_some() {
+            // A processor member's producer shares its process and connections.
+            match &msg {
+                Msg::ProduceResponse { .. }
+                | Msg::FindTxnCoordinatorResponse { .. }
+                | Msg::InitProducerIdResponse { .. }
+                | Msg::AddPartitionsToTxnResponse { .. }
+                | Msg::AddOffsetsToTxnResponse { .. }
+                | Msg::TxnOffsetCommitResponse { .. }
+                | Msg::EndTxnResponse { .. }
+                | Msg::Refused { req: Some(_) } => {
+                    self.with_producer(now, out, |p, o| p.on_message(now, from, msg, o));
+                    self.pump(now, out);
+                    return;
+                }
+                Msg::MetadataResponse { .. } | Msg::Disconnected | Msg::Refused { req: None } => {
+                    let m = msg.clone();
+                    self.with_producer(now, out, |p, o| p.on_message(now, from, m, o));
+                }
+                _ => {}
+            }
+        }
+        // A response counts only while its request is still outstanding.
+        let expected = match &msg {
+            Msg::MetadataResponse { .. } => self.take_req_of(broker, ReqKind::Metadata),
+            Msg::FindCoordinatorResponse { .. } => self.take_req_of(broker, ReqKind::FindCoordinator),
+            m => m.consumer_req().is_none_or(|req| self.requests.remove(&req).is_some()),
+        };
+        if expected {
+            self.on_expected(now, broker, msg, out);
+        }
+        self.pump(now, out);
+    }
+
+    /// Handle a timer.
+    fn on_timer(&mut self, now: u64, t: ConsumerTimer, out: &mut ConsumerOut) {
+        match t {
+            ConsumerTimer::PollTimeout { poll } => {
+                if poll == self.poll_no && self.app == App::Polling && !self.proc_maybe_commit(now, out) {
+                    // poll() returned nothing; the application calls it again.
+                    self.enter_poll(now, out);
+                }
+            }
+            ConsumerTimer::Producer(t) => self.with_producer(now, out, |p, o| p.on_timer(now, t, o)),
+            ConsumerTimer::Process { batch } => {
+                if batch == self.batch_no {
+                    if let App::Processing { next } = self.app {
+                        self.process_one(now, next, out);
+                        self.after_process(now, next + 1, out);
+                    }
+                }
+                if let App::UserProcessing(d) = self.app {
+                    self.user_processed(now, d, out);
+                }
+            }
+            ConsumerTimer::AppWake { sleep } => {
+                if self.app == (App::UserSleeping { sleep }) {
+                    self.user_next(now, crate::app::driver::Answer::Done, out);
+                }
+            }
+            ConsumerTimer::Heartbeat => {
+                self.heartbeat(now, out);
+                out.timer(self.spec.config.heartbeat_interval_ms, ConsumerTimer::Heartbeat);
+            }
+            ConsumerTimer::RequestTimeout { req } => {
+                if let Some(&(broker, _)) = self.requests.get(&req) {
+                    // Java closes the connection of a timed-out request: everything in flight on it fails.
+                    out.observe(ConsumerObs::CloseConnection { broker });
+                    self.fail_broker(now, broker, KafkaError::NetworkException, out);
+                    // A processor's producer shares the member's connections (a simplification).
+                    let from = NodeId::Broker(broker);
+                    self.with_producer(now, out, |p, o| p.on_message(now, from, Msg::Disconnected, o));
+                }
+            }
+            ConsumerTimer::Retry => {
+                if self.retry_armed == Some(now) {
+                    self.retry_armed = None;
+                }
+                if now < self.retry_at {
+                    let at = self.retry_at;
+                    self.retry_later(now, at - now, out);
+                }
+            }
+        }
+        self.pump(now, out);
     }
 }

@@ -9,7 +9,7 @@ use crate::broker::{BatchTemplate, Msg, PartitionState, Topology};
 use crate::check::{EventKind, RecordList};
 use crate::error::KafkaError;
 use crate::scenario::{Acks, ProducerSpec};
-use crate::sim::{NodeId, Out};
+use crate::sim::{Node, NodeId, Out};
 
 /// How long a metadata request may go unanswered before asking another broker
 /// (Kafka's `socket.connection.setup.timeout.ms` default bounds a dead node this way).
@@ -327,15 +327,6 @@ impl Producer {
         self.next_fresh
     }
 
-    /// Handle a timer.
-    pub fn on_timer(&mut self, now: u64, t: ProducerTimer, out: &mut ProducerOut) {
-        let mark = out.obs.len();
-        self.handle_timer(now, t, out);
-        if self.user.is_some() {
-            self.user_after_step(now, mark, out);
-        }
-    }
-
     fn handle_timer(&mut self, now: u64, t: ProducerTimer, out: &mut ProducerOut) {
         match t {
             ProducerTimer::AppWake { sleep } => self.user_woke(now, sleep, out),
@@ -371,15 +362,6 @@ impl Producer {
                 self.txn_timed_out(now, req, out);
                 self.txn_pump(now, out);
             }
-        }
-    }
-
-    /// Handle a message.
-    pub fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ProducerOut) {
-        let mark = out.obs.len();
-        self.handle_message(now, from, msg, out);
-        if self.user.is_some() {
-            self.user_after_step(now, mark, out);
         }
     }
 
@@ -839,6 +821,29 @@ impl Producer {
             }
         }
         self.in_flight.clear();
+    }
+}
+
+impl Node<Msg> for Producer {
+    type Timer = ProducerTimer;
+    type Obs = ProducerObs;
+
+    /// Handle a message.
+    fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ProducerOut) {
+        let mark = out.obs.len();
+        self.handle_message(now, from, msg, out);
+        if self.user.is_some() {
+            self.user_after_step(now, mark, out);
+        }
+    }
+
+    /// Handle a timer.
+    fn on_timer(&mut self, now: u64, t: ProducerTimer, out: &mut ProducerOut) {
+        let mark = out.obs.len();
+        self.handle_timer(now, t, out);
+        if self.user.is_some() {
+            self.user_after_step(now, mark, out);
+        }
     }
 }
 

@@ -1,7 +1,6 @@
 //! Faults as data: the scheduled `[[fault]]` list and the `[nemesis]`, expanded into concrete
 //! (time or trigger, action, target) steps the world executes.
 
-
 use crate::scenario::{FaultAction, FaultSpec, NemesisSpec, Target, TargetClass};
 use crate::sim::{Rngs, Stream};
 

@@ -7,6 +7,10 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+pub mod net;
+
+pub use net::Net;
+
 use rand::rngs::ChaCha8Rng;
 use rand::{Rng, SeedableRng};
 
@@ -199,13 +203,20 @@ pub fn uniform_inclusive(rng: &mut impl Rng, lo: u64, hi: u64) -> u64 {
     }
 }
 
-/// Per-node network state: whether it can talk and whether it is stopped.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Link {
-    /// Isolated (reaches no other node) until this time, exclusive.
-    pub isolated_until: u64,
-    /// Paused until this time, exclusive: deliveries and timers wait.
-    pub paused_until: u64,
+/// A node of the simulated world: a plain state machine. It gets the current virtual time and
+/// one message or one of its own timers, changes its own state, and writes what it wants done
+/// (messages to send, timers to set, observations for the history) into its [`Out`] buffer.
+/// It never sees the queue, the clock, the RNG, the network or any other node: the world
+/// drives every node through this one trait.
+pub trait Node<M> {
+    /// The timers this node sets.
+    type Timer: Copy + std::fmt::Debug;
+    /// What this node tells the world besides messages and timers.
+    type Obs;
+    /// Handle `msg` from `from` at `now`.
+    fn on_message(&mut self, now: u64, from: NodeId, msg: M, out: &mut Out<M, Self::Timer, Self::Obs>);
+    /// Handle one of this node's timers at `now`.
+    fn on_timer(&mut self, now: u64, timer: Self::Timer, out: &mut Out<M, Self::Timer, Self::Obs>);
 }
 
 /// Commands a node writes while handling one message or timer.

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use kafkasim::broker::{Msg, PartitionState, Topology};
 use kafkasim::client::{Producer, ProducerTimer};
 use kafkasim::scenario::{ProducerSpec, Scenario, TopicSpec};
-use kafkasim::sim::{NodeId, Out};
+use kafkasim::sim::{Node, NodeId, Out};
 use kafkasim::KafkaError;
 
 type POut = Out<Msg, ProducerTimer, kafkasim::client::ProducerObs>;

@@ -1,0 +1,330 @@
+//! The network: which messages may be delivered now, and which wait.
+//!
+//! A connection between two nodes is a TCP connection: it delivers in send order (a message is
+//! never delivered before one sent earlier on the same link), and a client that closes it
+//! starts a new one (its generation), so whatever was in flight on the old one is gone.
+//! Isolations, partitions and pauses *hold* a link's traffic instead of dropping it: TCP
+//! retransmits once the link heals, in order, as long as both ends are alive.
+//!
+//! The net knows nothing of messages' contents nor of processes' lives; the world asks it
+//! where a message goes and when, and keeps held messages in the link's own queue.
+
+use std::collections::VecDeque;
+
+use super::NodeId;
+
+/// Per ordered pair of nodes: order, generation, and what waits.
+#[derive(Debug)]
+struct LinkState<H> {
+    /// Latest delivery time of anything sent on the link: deliveries never overtake it.
+    last_delivery: u64,
+    /// Bumped when either end closes the connection: older messages are stale.
+    generation: u32,
+    /// Messages waiting for a hold on the link to end, in send order.
+    held: VecDeque<H>,
+}
+
+impl<H> Default for LinkState<H> {
+    fn default() -> Self {
+        LinkState { last_delivery: 0, generation: 0, held: VecDeque::new() }
+    }
+}
+
+/// A network partition: nodes of `a` reach no node of `b` (and back) until `until`.
+#[derive(Debug, Clone)]
+struct Cut {
+    a: Vec<usize>,
+    b: Vec<usize>,
+    until: u64,
+}
+
+impl Cut {
+    fn separates(&self, x: usize, y: usize) -> bool {
+        (self.a.contains(&x) && self.b.contains(&y)) || (self.b.contains(&x) && self.a.contains(&y))
+    }
+}
+
+/// The simulated network between `brokers` brokers, the controller, producers and members.
+/// `H` is what the world keeps of a held message.
+#[derive(Debug)]
+pub struct Net<H> {
+    brokers: u32,
+    producers: u32,
+    nodes: usize,
+    links: Vec<LinkState<H>>,
+    /// Per node: isolated (reaches no other node) until this time, exclusive.
+    isolated_until: Vec<u64>,
+    /// Per node: paused until this time, exclusive (deliveries to it and its timers wait).
+    paused_until: Vec<u64>,
+    cuts: Vec<Cut>,
+}
+
+impl<H> Net<H> {
+    /// A network between the controller, `brokers` brokers, `producers` producers and
+    /// `members` consumer-group members.
+    pub fn new(brokers: u32, producers: u32, members: u32) -> Self {
+        let nodes = 1 + brokers as usize + producers as usize + members as usize;
+        Net {
+            brokers,
+            producers,
+            nodes,
+            links: (0..nodes * nodes).map(|_| LinkState::default()).collect(),
+            isolated_until: vec![0; nodes],
+            paused_until: vec![0; nodes],
+            cuts: Vec::new(),
+        }
+    }
+
+    /// A dense index of `n`: the controller, brokers 1..=B, producers, members.
+    pub fn index(&self, n: NodeId) -> usize {
+        match n {
+            NodeId::Controller => 0,
+            NodeId::Broker(b) => b as usize,
+            NodeId::Producer(p) => 1 + self.brokers as usize + p as usize,
+            NodeId::Consumer(c) => 1 + self.brokers as usize + self.producers as usize + c as usize,
+        }
+    }
+
+    /// The node of dense index `i` (the inverse of [`Net::index`]).
+    pub fn node(&self, i: usize) -> NodeId {
+        let (b, p) = (self.brokers as usize, self.producers as usize);
+        match i {
+            0 => NodeId::Controller,
+            i if i <= b => NodeId::Broker(i as u32),
+            i if i <= b + p => NodeId::Producer((i - 1 - b) as u32),
+            i => NodeId::Consumer((i - 1 - b - p) as u32),
+        }
+    }
+
+    /// How many nodes the net connects.
+    pub fn len(&self) -> usize {
+        self.nodes
+    }
+
+    /// Whether the net connects no node (never: the controller is always there).
+    pub fn is_empty(&self) -> bool {
+        self.nodes == 0
+    }
+
+    fn link(&self, from: NodeId, to: NodeId) -> usize {
+        self.index(from) * self.nodes + self.index(to)
+    }
+
+    /// A message leaves `from` for `to`, to arrive after `earliest` (now plus its latency) but
+    /// never before anything sent earlier on the link (invariant 4, per-connection FIFO).
+    /// Returns its delivery time and the connection generation it belongs to.
+    pub fn send(&mut self, from: NodeId, to: NodeId, earliest: u64) -> (u64, u32) {
+        let l = self.link(from, to);
+        let link = &mut self.links[l];
+        let at = earliest.max(link.last_delivery);
+        debug_assert!(at >= link.last_delivery, "invariant 4: a connection delivers in send order");
+        link.last_delivery = at;
+        (at, link.generation)
+    }
+
+    /// The current generation of the connection `from` → `to`.
+    pub fn generation(&self, from: NodeId, to: NodeId) -> u32 {
+        self.links[self.link(from, to)].generation
+    }
+
+    /// `a` closed its connection to `b`: whatever is in flight on it, either way, is stale.
+    pub fn close(&mut self, a: NodeId, b: NodeId) {
+        let (ab, ba) = (self.link(a, b), self.link(b, a));
+        self.links[ab].generation += 1;
+        self.links[ba].generation += 1;
+    }
+
+    /// Until when a message on `from` → `to` must wait: an isolation of either end, a
+    /// partition between them, or a pause of the receiver. At or before `now`: no hold.
+    pub fn hold_until(&self, from: NodeId, to: NodeId) -> u64 {
+        let (f, t) = (self.index(from), self.index(to));
+        let cut = self.cuts.iter().filter(|c| c.separates(f, t)).map(|c| c.until).max().unwrap_or(0);
+        self.isolated_until[f].max(self.isolated_until[t]).max(self.paused_until[t]).max(cut)
+    }
+
+    /// Whether messages wait on `from` → `to` (a later one must queue behind them).
+    pub fn holding(&self, from: NodeId, to: NodeId) -> bool {
+        !self.links[self.link(from, to)].held.is_empty()
+    }
+
+    /// Keep `item` on the link until its hold ends. Returns true when the link held nothing
+    /// before, so the caller must schedule the release.
+    pub fn hold(&mut self, from: NodeId, to: NodeId, item: H) -> bool {
+        let l = self.link(from, to);
+        let first = self.links[l].held.is_empty();
+        self.links[l].held.push_back(item);
+        first
+    }
+
+    /// Everything held on `from` → `to`, in send order, leaving the link empty.
+    pub fn release(&mut self, from: NodeId, to: NodeId) -> VecDeque<H> {
+        let l = self.link(from, to);
+        std::mem::take(&mut self.links[l].held)
+    }
+
+    /// `n` reaches no other node until `until` (a longer isolation already in force stays).
+    pub fn isolate(&mut self, n: NodeId, until: u64) {
+        let i = self.index(n);
+        self.isolated_until[i] = self.isolated_until[i].max(until);
+    }
+
+    /// `n` stops until `until`: nothing is delivered to it and its timers wait.
+    pub fn pause(&mut self, n: NodeId, until: u64) {
+        let i = self.index(n);
+        self.paused_until[i] = self.paused_until[i].max(until);
+    }
+
+    /// `n`'s process died at `now`: its pause ends with it (an isolation is the machine's and
+    /// outlives the process).
+    pub fn end_pause(&mut self, n: NodeId, now: u64) {
+        let i = self.index(n);
+        self.paused_until[i] = self.paused_until[i].min(now);
+    }
+
+    /// Nodes of `a` and of `b` reach each other only after `until`; each side still reaches
+    /// its own side and every node named on neither side.
+    pub fn partition(&mut self, a: &[NodeId], b: &[NodeId], until: u64) {
+        let a = a.iter().map(|&n| self.index(n)).collect();
+        let b = b.iter().map(|&n| self.index(n)).collect();
+        self.cuts.push(Cut { a, b, until });
+    }
+
+    /// End every isolation, pause and partition at `now`.
+    pub fn heal(&mut self, now: u64) {
+        for t in self.isolated_until.iter_mut().chain(self.paused_until.iter_mut()) {
+            *t = (*t).min(now);
+        }
+        self.cuts.clear();
+    }
+
+    /// Every link with messages waiting, as (from, to), in index order.
+    pub fn held_links(&self) -> Vec<(NodeId, NodeId)> {
+        (0..self.links.len())
+            .filter(|&l| !self.links[l].held.is_empty())
+            .map(|l| (self.node(l / self.nodes), self.node(l % self.nodes)))
+            .collect()
+    }
+
+    /// Forget partitions that ended at or before `now`.
+    pub fn expire(&mut self, now: u64) {
+        self.cuts.retain(|c| c.until > now);
+    }
+
+    /// Until when `n` is isolated.
+    pub fn isolated_until(&self, n: NodeId) -> u64 {
+        self.isolated_until[self.index(n)]
+    }
+
+    /// Until when `n` is paused.
+    pub fn paused_until(&self, n: NodeId) -> u64 {
+        self.paused_until[self.index(n)]
+    }
+
+    /// Whether `n` is cut off or stopped at `now`: isolated, paused, or on a side of a partition.
+    pub fn impaired(&self, n: NodeId, now: u64) -> bool {
+        let i = self.index(n);
+        self.isolated_until[i] > now
+            || self.paused_until[i] > now
+            || self.cuts.iter().any(|c| c.until > now && (c.a.contains(&i) || c.b.contains(&i)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B1: NodeId = NodeId::Broker(1);
+    const B2: NodeId = NodeId::Broker(2);
+    const B3: NodeId = NodeId::Broker(3);
+    const P0: NodeId = NodeId::Producer(0);
+
+    fn net() -> Net<&'static str> {
+        Net::new(3, 1, 1)
+    }
+
+    #[test]
+    fn a_link_never_delivers_before_what_was_sent_earlier_on_it() {
+        let mut n = net();
+        assert_eq!(n.send(P0, B1, 10), (10, 0));
+        // Sent later with a shorter latency: it still arrives after the first one.
+        assert_eq!(n.send(P0, B1, 7).0, 10);
+        assert_eq!(n.send(P0, B1, 12).0, 12);
+        // Another link has its own order.
+        assert_eq!(n.send(P0, B2, 3).0, 3);
+        assert_eq!(n.send(B1, P0, 1).0, 1);
+    }
+
+    #[test]
+    fn closing_a_connection_starts_a_new_generation_both_ways() {
+        let mut n = net();
+        let (_, g) = n.send(P0, B1, 1);
+        n.close(P0, B1);
+        assert_ne!(n.generation(P0, B1), g);
+        assert_eq!(n.generation(B1, P0), 1);
+        assert_eq!(n.generation(P0, B2), 0);
+    }
+
+    #[test]
+    fn an_isolation_holds_both_directions_and_a_pause_only_deliveries_to_the_paused() {
+        let mut n = net();
+        n.isolate(B1, 100);
+        assert_eq!(n.hold_until(P0, B1), 100);
+        assert_eq!(n.hold_until(B1, P0), 100);
+        assert_eq!(n.hold_until(P0, B2), 0);
+        n.isolate(B1, 50); // a shorter isolation does not shorten the one in force
+        assert_eq!(n.isolated_until(B1), 100);
+        n.pause(B2, 70);
+        assert_eq!(n.hold_until(P0, B2), 70);
+        assert_eq!(n.hold_until(B2, P0), 0);
+        n.end_pause(B2, 20);
+        assert_eq!(n.paused_until(B2), 20);
+        assert!(n.impaired(B1, 99) && !n.impaired(B1, 100));
+    }
+
+    #[test]
+    fn held_messages_come_out_in_send_order_and_only_the_first_asks_for_a_release() {
+        let mut n = net();
+        assert!(n.hold(P0, B1, "a"));
+        assert!(!n.hold(P0, B1, "b"));
+        assert!(n.holding(P0, B1) && !n.holding(B1, P0));
+        assert_eq!(n.release(P0, B1), ["a", "b"]);
+        assert!(!n.holding(P0, B1));
+    }
+
+    #[test]
+    fn every_node_index_maps_back_to_its_node() {
+        let n = net();
+        for i in 0..n.len() {
+            assert_eq!(n.index(n.node(i)), i);
+        }
+        assert_eq!(n.node(5), NodeId::Consumer(0));
+    }
+
+    #[test]
+    fn heal_ends_every_hold_and_lists_the_links_that_wait() {
+        let mut n = net();
+        n.isolate(B1, 100);
+        n.pause(B2, 100);
+        n.partition(&[B3], &[P0], 100);
+        n.hold(P0, B1, "x");
+        n.heal(10);
+        assert_eq!(n.hold_until(P0, B1), 10);
+        assert_eq!(n.hold_until(P0, B2), 10);
+        assert_eq!(n.hold_until(B3, P0), 0);
+        assert_eq!(n.held_links(), [(P0, B1)]);
+    }
+
+    #[test]
+    fn a_partition_cuts_only_links_between_its_two_sides() {
+        let mut n = net();
+        n.partition(&[B1, B2], &[B3, NodeId::Controller], 500);
+        assert_eq!(n.hold_until(B1, B3), 500);
+        assert_eq!(n.hold_until(NodeId::Controller, B2), 500);
+        assert_eq!(n.hold_until(B1, B2), 0, "a side reaches its own side");
+        assert_eq!(n.hold_until(P0, B3), 0, "a node on neither side reaches both");
+        assert!(n.impaired(B3, 10));
+        n.expire(500);
+        assert_eq!(n.hold_until(B1, B3), 0);
+        assert!(!n.impaired(B3, 10));
+    }
+}

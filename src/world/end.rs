@@ -1,0 +1,228 @@
+//! The end of a run: when it has settled, and what it hands the checker.
+
+use super::{RunOutput, World};
+use crate::check::{ConsumerInfo, FinalPartition, FinalReplica, History, ProcessorInfo};
+use crate::client::{ConsumerObs, ProducerObs};
+use crate::error::KafkaError;
+use crate::sim::{NodeId, Out};
+
+impl World<'_> {
+    fn workload_done(&self) -> bool {
+        (0..self.nodes.specs.len()).all(|p| match &self.nodes.producers[p] {
+            Some(prod) => prod.is_done(),
+            None => !self.work.producers[p].restart_pending,
+        })
+    }
+
+    /// The run is over when the workload is done, every fault has healed, and every live
+    /// replica has caught up and rejoined the ISR (registered: a restarted broker may wait for
+    /// its old session to expire). A partition without a leader is over only when no ISR member
+    /// is up to come back and be elected.
+    pub(super) fn settled(&mut self) -> bool {
+        if !self.workload_done() {
+            return false;
+        }
+        self.faults.nemesis_on = false;
+        if self.faults.heals_pending > 0 || self.faults.timed_pending > 0 {
+            return false;
+        }
+        // Consumers drain what the settled logs hold: a new leader's high watermark may still
+        // be catching up with what its predecessor acknowledged.
+        if !self.replicas_settled() || !self.consumers_drained() {
+            return false;
+        }
+        // The applications shut down: close() commits (with auto-commit; a processor commits its
+        // task) and leaves. A processor whose last commit failed re-reads its input, drains
+        // again and is closed again.
+        for m in 0..self.nodes.members.len() as u32 {
+            let mut out = Out::default();
+            let drained = self.nodes.consumers[m as usize].as_ref().is_some_and(|c| c.drained(|p| self.leader_hw(p)));
+            if let (Some(c), true) = (self.nodes.consumers[m as usize].as_mut(), drained) {
+                c.close(self.k.now, &mut out);
+            }
+            self.flush(NodeId::Consumer(m), out);
+        }
+        if !self.nodes.consumers.iter().flatten().all(|c| c.closed()) {
+            return false;
+        }
+        // A decided transaction's markers must be written: until then its partitions' LSO waits.
+        let markers_pending = (1..=self.nodes.layout.brokers).any(|b| {
+            self.nodes.life(NodeId::Broker(b)).down.is_none()
+                && self.nodes.brokers[b as usize - 1].txn_markers_pending()
+        });
+        !markers_pending && self.replicas_settled()
+    }
+
+    /// Every partition has a live leader whose high watermark is its log end, and every live
+    /// replica is caught up, registered and in the ISR (or, offline, no ISR member is up).
+    fn replicas_settled(&self) -> bool {
+        let n = &self.nodes;
+        let up = |b: u32| n.life(NodeId::Broker(b)).down.is_none();
+        (0..n.topo.partitions.len() as u32).all(|p| {
+            let st = n.controller.partition(p);
+            let Some(l) = st.leader else {
+                return st.isr.iter().all(|&r| !up(r));
+            };
+            let leader = &n.brokers[l as usize - 1];
+            if !up(l) || !leader.leads(p) {
+                return false;
+            }
+            let (leo, hw) = leader.replica_offsets(p).expect("a leader hosts a replica");
+            hw == leo
+                && n.topo.partitions[p as usize].replicas.iter().all(|&r| {
+                    if !up(r) {
+                        return true;
+                    }
+                    let broker = &n.brokers[r as usize - 1];
+                    let registered = broker.broker_epoch == n.controller.broker_epoch(r);
+                    broker.replica_offsets(p) == Some((leo, hw)) && st.isr.contains(&r) && registered
+                })
+        })
+    }
+
+    /// Partition `p`'s high watermark at its current leader (`None` while it has no leader):
+    /// where a drained member's position must stand.
+    fn leader_hw(&self, p: u32) -> Option<u64> {
+        let l = self.nodes.controller.partition(p).leader?;
+        self.nodes.brokers[l as usize - 1].replica_offsets(p).map(|(_, hw)| hw)
+    }
+
+    /// The drain phase: every group with a live member has its partitions assigned, and every
+    /// live member has read and handled everything up to the high watermark.
+    fn consumers_drained(&self) -> bool {
+        let n = &self.nodes;
+        let end = |p: u32| self.leader_hw(p);
+        (0..n.topo.groups.len()).all(|g| {
+            let group = &n.topo.groups[g];
+            let mut live = 0;
+            let mut assigned: Vec<u32> = Vec::new();
+            let mut partitions: Vec<u32> = Vec::new();
+            for (m, &(c, _)) in n.members.iter().enumerate() {
+                let spec = &n.consumer_specs[c as usize];
+                if &spec.group != group {
+                    continue;
+                }
+                for t in &spec.topics {
+                    if let Some((first, count)) = n.topo.topic(t) {
+                        partitions.extend(first..first + count);
+                    }
+                }
+                let Some(member) = n.consumers[m].as_ref() else { continue };
+                if !member.drained(end) {
+                    return false;
+                }
+                // A member whose application returned has left: its partitions are the others'.
+                if !member.failed() && !member.app_returned() {
+                    live += 1;
+                    assigned.extend_from_slice(member.assignment());
+                }
+            }
+            live == 0 || partitions.iter().all(|p| assigned.contains(p))
+        })
+    }
+
+    /// End the run: what the applications processed and the producers never resolved goes
+    /// into the history, with every replica's final log.
+    pub(super) fn finish(mut self) -> RunOutput {
+        for m in 0..self.nodes.members.len() {
+            let mut out = Out::default();
+            if let Some(c) = self.nodes.consumers[m].as_mut() {
+                c.flush_processed(&mut out);
+            }
+            for o in out.obs {
+                if let ConsumerObs::History(k) = o {
+                    self.push_history(k);
+                }
+            }
+        }
+        for p in 0..self.nodes.specs.len() {
+            if let Some(mut prod) = self.nodes.producers[p].take() {
+                let mut out = Out::default();
+                prod.crash(KafkaError::UnresolvedAtEnd, &mut out);
+                for o in out.obs {
+                    if let ProducerObs::History(k) = o {
+                        self.push_history(k);
+                    }
+                }
+            }
+        }
+        let n = &self.nodes;
+        let partitions = n
+            .topo
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(p, info)| {
+                let st = n.controller.partition(p as u32);
+                FinalPartition {
+                    topic: info.topic.clone(),
+                    partition: info.partition,
+                    leader: st.leader,
+                    leader_epoch: st.leader_epoch,
+                    isr: st.isr.clone(),
+                    replicas: info
+                        .replicas
+                        .iter()
+                        .map(|&b| {
+                            let broker = &n.brokers[b as usize - 1];
+                            let (leo, hw) = broker.replica_offsets(p as u32).expect("replica");
+                            FinalReplica {
+                                broker: b,
+                                alive: n.life(NodeId::Broker(b)).down.is_none(),
+                                leo,
+                                hw,
+                                log: broker.replica_log(p as u32).expect("replica").to_vec(),
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let s = self.s;
+        RunOutput {
+            history: History {
+                producers: n
+                    .specs
+                    .iter()
+                    .map(|s| s.name.clone())
+                    .chain(s.processors.iter().map(|p| p.name.clone()))
+                    .collect(),
+                consumers: n
+                    .consumer_specs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| ConsumerInfo {
+                        name: c.name.clone(),
+                        group: c.group.clone(),
+                        topics: c.topics.clone(),
+                        commit: c.commit,
+                        isolation: c.config.isolation_level,
+                        processor: i.checked_sub(s.consumers.len()).map(|p| p as u32),
+                    })
+                    .collect(),
+                processors: s
+                    .processors
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| ProcessorInfo {
+                        name: p.name.clone(),
+                        group: p.group.clone(),
+                        input: p.input.clone(),
+                        output: p.output.clone(),
+                        producer: (n.specs.len() + i) as u32,
+                        consumer: (s.consumers.len() + i) as u32,
+                        guarantee: p.config.processing_guarantee,
+                    })
+                    .collect(),
+                record_base: n.record_base.to_vec(),
+                events: self.history,
+                partitions,
+            },
+            trace_hash: self.k.hash.value(),
+            virtual_ms: self.k.now,
+            events: self.k.events,
+            trace: self.k.trace.unwrap_or_default(),
+            faults_fired_at: self.faults.fired_at,
+        }
+    }
+}

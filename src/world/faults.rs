@@ -1,0 +1,481 @@
+//! The fault verbs: crash, power loss, restart, isolate, pause, resume, heal; the scenario's
+//! faults and the nemesis go through them.
+
+use super::{Ev, Heal, World};
+use crate::broker::{Broker, Msg};
+use crate::check::EventKind;
+use crate::error::KafkaError;
+use crate::fault::{FaultStep, NemesisStep};
+use crate::scenario::{FaultAction, OnRestart, Scenario, Target, TargetClass};
+use crate::sim::{NodeId, Out, Stream};
+
+/// The fault schedule and what is still to heal.
+pub(super) struct Faults {
+    /// `[[fault]]`s (by index) whose `after` trigger has not happened yet.
+    pub armed: Vec<usize>,
+    pub nemesis: Vec<NemesisStep>,
+    /// The nemesis strikes until the workload is done.
+    pub nemesis_on: bool,
+    /// Restarts and heals scheduled but not yet happened.
+    pub heals_pending: u32,
+    /// `at_ms` faults not yet fired.
+    pub timed_pending: u32,
+    /// Faults fired in this step, applied at its end.
+    pub fire: Vec<FaultStep>,
+    /// When fired, per scenario fault.
+    pub fired_at: Vec<Option<u64>>,
+    /// The nemesis keeps the safe-schedule rule for power losses.
+    safe_power_loss: bool,
+    /// A broker that lost power under the safe-schedule rule and is not back in the ISR yet,
+    /// with the broker epoch its lost incarnation had.
+    recovering: Option<(u32, u64)>,
+}
+
+impl Faults {
+    pub fn new(s: &Scenario, nemesis: Vec<NemesisStep>) -> Self {
+        Faults {
+            armed: Vec::new(),
+            nemesis,
+            nemesis_on: true,
+            heals_pending: 0,
+            timed_pending: 0,
+            fire: Vec::new(),
+            fired_at: vec![None; s.faults.len()],
+            safe_power_loss: s.nemesis.as_ref().is_some_and(|n| n.safe_power_loss),
+            recovering: None,
+        }
+    }
+}
+
+impl World<'_> {
+    /// Crash `target`'s process: a broker keeps what reached the page cache; a client loses
+    /// everything it had not handed on. It comes back after `restart_after_ms` (`None`: never).
+    pub fn crash(&mut self, target: Target, restart_after_ms: Option<u64>) {
+        self.strike(FaultStep { action: FaultAction::Crash, target, restart_after_ms, duration_ms: 0 });
+    }
+
+    /// Cut `target`'s power: a broker also loses what it had not flushed to disk (a client
+    /// just crashes).
+    pub fn power_loss(&mut self, target: Target, restart_after_ms: Option<u64>) {
+        self.strike(FaultStep { action: FaultAction::PowerLoss, target, restart_after_ms, duration_ms: 0 });
+    }
+
+    /// Cut `target` off from every other node for `duration_ms`; its connections' traffic
+    /// waits and flows again, in order, afterwards.
+    pub fn isolate(&mut self, target: Target, duration_ms: u64) {
+        self.strike(FaultStep { action: FaultAction::Isolate, target, restart_after_ms: None, duration_ms });
+    }
+
+    /// Stop `target` for `duration_ms` (a GC pause): nothing reaches it, its timers wait, and
+    /// then it carries on as if nothing happened.
+    pub fn pause(&mut self, target: Target, duration_ms: u64) {
+        self.strike(FaultStep { action: FaultAction::Pause, target, restart_after_ms: None, duration_ms });
+    }
+
+    /// Restart `target` now if it is down (a new process: nothing addressed to the dead one
+    /// reaches it).
+    pub fn restart(&mut self, target: Target) {
+        for node in self.resolve(&target) {
+            self.restart_node(node);
+        }
+    }
+
+    /// End `target`'s pause now.
+    pub fn resume(&mut self, target: Target) {
+        let now = self.k.now;
+        for node in self.resolve(&target) {
+            if self.net.paused_until(node) > now {
+                self.net.end_pause(node, now);
+                self.push_history(EventKind::Healed {
+                    target: format!("pause of {}", self.node_name(node)),
+                    broker: broker_of(node),
+                });
+            }
+        }
+        self.release_held();
+    }
+
+    /// Partition the network: nodes of `a` and nodes of `b` cannot reach each other for
+    /// `duration_ms` (each side still reaches its own side, and nodes on neither side reach
+    /// both). Held traffic flows again, in order, after the heal.
+    pub fn partition(&mut self, a: &[Target], b: &[Target], duration_ms: u64) {
+        let side = |w: &Self, ts: &[Target]| -> Vec<NodeId> { ts.iter().flat_map(|t| w.resolve(t)).collect() };
+        let (na, nb) = (side(self, a), side(self, b));
+        let names = |w: &Self, ns: &[NodeId]| ns.iter().map(|&n| w.node_name(n)).collect::<Vec<_>>().join(", ");
+        let desc = format!("[{}] and [{}]", names(self, &na), names(self, &nb));
+        let until = self.k.now + duration_ms;
+        self.k.record(5, NodeId::Controller, NodeId::Controller, 4, (0, 0), || format!("fault partition {desc}"));
+        self.push_history(EventKind::Fault {
+            action: FaultAction::Isolate,
+            target: format!("partition {desc}"),
+            broker: None,
+        });
+        self.net.partition(&na, &nb, until);
+        self.faults.heals_pending += 1;
+        self.k.queue.push(until, Ev::Heal(NodeId::Controller, Heal::Partition(desc)));
+    }
+
+    /// End every isolation, partition and pause now; held traffic flows again, in order.
+    pub fn heal(&mut self) {
+        let now = self.k.now;
+        for i in 0..self.net.len() {
+            let node = self.net.node(i);
+            if self.net.isolated_until(node) > now {
+                self.push_history(EventKind::Healed {
+                    target: format!("isolation of {}", self.node_name(node)),
+                    broker: broker_of(node),
+                });
+            }
+            if self.net.paused_until(node) > now {
+                self.push_history(EventKind::Healed {
+                    target: format!("pause of {}", self.node_name(node)),
+                    broker: broker_of(node),
+                });
+            }
+        }
+        self.net.heal(now);
+        self.release_held();
+    }
+
+    /// Deliver, at once, whatever waits on a link whose hold has ended.
+    fn release_held(&mut self) {
+        for (from, to) in self.net.held_links() {
+            if self.net.hold_until(from, to) <= self.k.now {
+                self.k.queue.push(self.k.now, Ev::Release { from, to });
+            }
+        }
+    }
+
+    /// A fault a verb strikes: applied now, as a step of its own, as the scenario's faults are
+    /// (and any fault it triggers after it).
+    fn strike(&mut self, f: FaultStep) {
+        self.faults.fire.push(f);
+        self.apply_fired();
+    }
+
+    /// The nodes `t` names now (a leader or coordinator resolves to the broker that holds the
+    /// role at this instant; `consumer:NAME` to every instance).
+    fn resolve(&self, t: &Target) -> Vec<NodeId> {
+        let n = &self.nodes;
+        match t {
+            Target::Broker(b) => vec![NodeId::Broker(*b)],
+            Target::Leader { topic, partition } => n
+                .topo
+                .topic(topic)
+                .and_then(|(first, _)| n.controller.partition(first + partition).leader)
+                .map(NodeId::Broker)
+                .into_iter()
+                .collect(),
+            Target::Producer(p) => vec![NodeId::Producer(*p as u32)],
+            Target::Processor { processor, instance } => {
+                let consumer = self.s.consumers.len() + processor;
+                self.resolve(&Target::Consumer { consumer, instance: *instance })
+            }
+            Target::Consumer { consumer, instance: Some(k) } => {
+                n.member_of(*consumer, *k).map(NodeId::Consumer).into_iter().collect()
+            }
+            Target::Consumer { consumer, instance: None } => (0..n.consumer_specs[*consumer].instances.max(1))
+                .filter_map(|k| n.member_of(*consumer, k))
+                .map(NodeId::Consumer)
+                .collect(),
+            Target::GroupCoordinator(group) => n
+                .topo
+                .group(group)
+                .and_then(|g| n.controller.partition(n.topo.group_partition(g)).leader)
+                .map(NodeId::Broker)
+                .into_iter()
+                .collect(),
+            Target::TxnCoordinator(id) => n
+                .topo
+                .txn_id(id)
+                .and_then(|t| n.controller.partition(n.topo.txn_partition(t)).leader)
+                .map(NodeId::Broker)
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    pub(super) fn nemesis_target(&mut self, step: &NemesisStep) -> Option<FaultStep> {
+        let n = &self.nodes;
+        let candidates: Vec<Target> = match step.class {
+            TargetClass::Brokers => (1..=n.layout.brokers)
+                .filter(|&b| n.life(NodeId::Broker(b)).down.is_none())
+                .map(Target::Broker)
+                .collect(),
+            TargetClass::Producers => {
+                (0..n.specs.len()).filter(|&p| n.producers[p].is_some()).map(Target::Producer).collect()
+            }
+            TargetClass::Consumers | TargetClass::Processors => {
+                let tables = self.s.consumers.len();
+                let want_processors = step.class == TargetClass::Processors;
+                (0..n.members.len())
+                    .filter(|&m| n.consumers[m].is_some() && (n.members[m].0 as usize >= tables) == want_processors)
+                    .map(|m| {
+                        let (c, k) = (n.members[m].0 as usize, Some(n.members[m].1));
+                        match c.checked_sub(tables) {
+                            None => Target::Consumer { consumer: c, instance: k },
+                            Some(p) => Target::Processor { processor: p, instance: k },
+                        }
+                    })
+                    .collect()
+            }
+        };
+        if candidates.is_empty() {
+            return None;
+        }
+        let k = self.k.rngs.range(Stream::Nemesis, 0, candidates.len() as u64 - 1) as usize;
+        let action = match (step.action, &candidates[k]) {
+            (FaultAction::PowerLoss, Target::Producer(_) | Target::Consumer { .. } | Target::Processor { .. }) => {
+                FaultAction::Crash
+            }
+            (a, _) => a,
+        };
+        Some(FaultStep {
+            action,
+            target: candidates[k].clone(),
+            restart_after_ms: Some(step.restart_after_ms),
+            duration_ms: step.duration_ms,
+        })
+    }
+
+    /// Apply the faults fired in this step, each round a step of its own (triggers hit while
+    /// they are applied fire in a later round).
+    pub(super) fn apply_fired(&mut self) {
+        while !self.faults.fire.is_empty() {
+            self.k.step += 1;
+            let steps = std::mem::take(&mut self.faults.fire);
+            for f in steps {
+                self.apply_fault(f);
+            }
+        }
+    }
+
+    /// Whether every partition broker `b` hosts has its full replica set in the ISR and alive:
+    /// the only moment the durability property lets a broker lose power. A restarted process
+    /// counts only once it has registered: until then the ISR entry is its dead predecessor's
+    /// (the controller refuses the new incarnation while the old one's session is alive).
+    fn power_loss_is_safe(&self, b: u32) -> bool {
+        let n = &self.nodes;
+        let current = |r: u32| {
+            let epoch = n.brokers[r as usize - 1].broker_epoch;
+            let node = NodeId::Broker(r);
+            // Up, registered under its current incarnation, and neither cut off nor stopped:
+            // an isolated or paused broker's session may expire before the power-lost one's.
+            n.life(node).down.is_none()
+                && !self.net.impaired(node, self.k.now)
+                && epoch != 0
+                && epoch == n.controller.broker_epoch(r)
+        };
+        n.topo.partitions.iter().enumerate().all(|(p, info)| {
+            !info.replicas.contains(&b)
+                || info.replicas.iter().all(|&r| n.controller.partition(p as u32).isr.contains(&r) && current(r))
+        })
+    }
+
+    fn apply_fault(&mut self, f: FaultStep) {
+        if let Target::Processor { processor, instance } = f.target {
+            // A processor's members are consumer members (after the `[[consumer]]` tables').
+            let consumer = self.s.consumers.len() + processor;
+            self.apply_fault(FaultStep { target: Target::Consumer { consumer, instance }, ..f });
+            return;
+        }
+        if let Target::Consumer { consumer, instance: None } = f.target {
+            // `consumer:NAME` hits every instance.
+            for k in 0..self.nodes.consumer_specs[consumer].instances.max(1) {
+                self.apply_fault(FaultStep { target: Target::Consumer { consumer, instance: Some(k) }, ..f.clone() });
+            }
+            return;
+        }
+        let node = self.resolve(&f.target).first().copied();
+        let mut action = f.action;
+        if let (true, Some(NodeId::Broker(b))) = (self.faults.safe_power_loss, node) {
+            // The safe-schedule rule: a broker may lose power only while every replica of its
+            // partitions is in the ISR, and until it is back in the ISR no other broker is faulted.
+            if let Some((r, epoch)) = self.faults.recovering {
+                let back = self.nodes.controller.broker_epoch(r) != epoch && self.power_loss_is_safe(r);
+                if back {
+                    self.faults.recovering = None;
+                } else if r != b {
+                    self.k.record(5, NodeId::Broker(b), NodeId::Controller, 0, (0, 0), || "fault skipped".into());
+                    return;
+                }
+            }
+            if action == FaultAction::PowerLoss {
+                if self.power_loss_is_safe(b) {
+                    self.faults.recovering = Some((b, self.nodes.controller.broker_epoch(b)));
+                } else {
+                    action = FaultAction::Crash;
+                }
+            }
+        }
+        if let Some(NodeId::Consumer(m)) = node {
+            // What the application processed up to this instant is in the history before the
+            // fault: it stays in the store whatever the fault does to the member.
+            let mut out = Out::default();
+            if let Some(c) = self.nodes.consumers[m as usize].as_mut() {
+                c.flush_processed(&mut out);
+            }
+            self.flush(NodeId::Consumer(m), out);
+        }
+        let target = match (&f.target, node) {
+            (Target::Leader { .. } | Target::GroupCoordinator(_) | Target::TxnCoordinator(_), Some(n)) => {
+                format!("{} ({})", self.target_name(&f.target), n)
+            }
+            (t, _) => self.target_name(t),
+        };
+        self.k.record(5, node.unwrap_or(NodeId::Controller), NodeId::Controller, action as u64, (0, 0), || {
+            format!("fault {} {target}", action.as_str())
+        });
+        self.push_history(EventKind::Fault { action, target, broker: node.and_then(broker_of) });
+        let Some(node) = node else { return };
+        if self.nodes.life(node).down.is_some() {
+            return;
+        }
+        match action {
+            FaultAction::Crash | FaultAction::PowerLoss => self.kill(node, action, f.restart_after_ms),
+            FaultAction::Isolate => {
+                let until = self.k.now + f.duration_ms;
+                self.net.isolate(node, until);
+                self.faults.heals_pending += 1;
+                self.k.queue.push(until, Ev::Heal(node, Heal::Isolation));
+            }
+            FaultAction::Pause => {
+                let until = self.k.now + f.duration_ms;
+                self.net.pause(node, until);
+                self.faults.heals_pending += 1;
+                self.k.queue.push(until, Ev::Heal(node, Heal::Pause));
+            }
+        }
+    }
+
+    /// The process of `node` dies (`how`: crash or power loss), to restart after
+    /// `restart_after_ms` if given.
+    fn kill(&mut self, node: NodeId, how: FaultAction, restart_after_ms: Option<u64>) {
+        let life = self.nodes.life_mut(node);
+        life.down = Some(how);
+        life.inc += 1;
+        // A pause belongs to the process: it ends with it (an isolation is the machine's and
+        // outlives it).
+        self.net.end_pause(node, self.k.now);
+        match node {
+            NodeId::Broker(b) => {
+                if how == FaultAction::Crash {
+                    // The OS resets every connection of the dead process.
+                    for to in self.nodes.peers_of_broker(b) {
+                        self.send(node, to, Msg::Disconnected);
+                    }
+                }
+            }
+            NodeId::Producer(p) => {
+                let mut out = Out::default();
+                if let Some(mut prod) = self.nodes.producers[p as usize].take() {
+                    prod.crash(KafkaError::ProducerCrashed, &mut out);
+                    self.work.producers[p as usize].next_fresh = prod.next_fresh();
+                }
+                self.flush(node, out);
+            }
+            NodeId::Consumer(m) => self.nodes.consumers[m as usize] = None,
+            NodeId::Controller => {}
+        }
+        if let Some(r) = restart_after_ms {
+            self.faults.heals_pending += 1;
+            match node {
+                NodeId::Producer(p) => self.work.producers[p as usize].restart_pending = true,
+                NodeId::Consumer(m) => self.work.member_restart_pending[m as usize] = true,
+                _ => {}
+            }
+            self.k.queue.push(self.k.now + r, Ev::Restart(node));
+        }
+    }
+
+    /// A scheduled heal: the history notes it unless the hold already ended (a pause its
+    /// process's death cut short, or a hold an earlier `heal`/`resume` ended).
+    pub(super) fn healed(&mut self, node: NodeId, what: Heal) {
+        let (word, ended_early) = match &what {
+            Heal::Isolation => ("isolation of", self.net.isolated_until(node) < self.k.now),
+            Heal::Pause => ("pause of", self.net.paused_until(node) < self.k.now),
+            Heal::Partition(_) => ("partition", false),
+        };
+        self.k.record(6, node, node, 0, (0, 0), || format!("heal {word}"));
+        if ended_early {
+            return;
+        }
+        let target = match what {
+            Heal::Partition(desc) => {
+                self.net.expire(self.k.now);
+                format!("partition {desc}")
+            }
+            _ => format!("{word} {}", self.node_name(node)),
+        };
+        self.push_history(EventKind::Healed { target, broker: broker_of(node) });
+    }
+
+    /// Restart `node` if it is down: a new process, to which nothing addressed to the dead one
+    /// (timers, messages sent while it was down) is delivered.
+    pub(super) fn restart_node(&mut self, node: NodeId) {
+        let Some(how) = self.nodes.life(node).down else { return };
+        let life = self.nodes.life_mut(node);
+        life.down = None;
+        life.inc += 1;
+        self.k.record(6, node, node, 0, (0, 0), || "restart".into());
+        let name = self.node_name(node);
+        match node {
+            NodeId::Broker(b) => {
+                let mut out = Out::default();
+                let old = &self.nodes.brokers[b as usize - 1];
+                self.nodes.brokers[b as usize - 1] = Broker::restarted(old, how == FaultAction::PowerLoss, &mut out);
+                self.push_history(EventKind::Healed { target: format!("restart of {name}"), broker: Some(b) });
+                self.flush(node, out);
+            }
+            NodeId::Producer(p) => {
+                let app = &mut self.work.producers[p as usize];
+                app.restart_pending = false;
+                app.instance += 1;
+                let resend = match self.nodes.specs[p as usize].on_restart {
+                    OnRestart::ResendUnacked => (0..app.next_fresh).filter(|&r| !app.acked[r as usize]).collect(),
+                    OnRestart::SkipUnacked => Vec::new(),
+                };
+                self.push_history(EventKind::Healed { target: format!("restart of {name}"), broker: None });
+                self.start_producer(p, resend);
+            }
+            NodeId::Consumer(m) => {
+                self.work.member_restart_pending[m as usize] = false;
+                self.push_history(EventKind::Healed { target: format!("restart of {name}"), broker: None });
+                self.start_consumer(m);
+            }
+            NodeId::Controller => {}
+        }
+    }
+
+    fn target_name(&self, t: &Target) -> String {
+        match t {
+            Target::Producer(p) => self.node_name(NodeId::Producer(*p as u32)),
+            Target::Consumer { consumer, instance: Some(k) } => {
+                let kind = self.nodes.member_kind(*consumer, self.s.consumers.len());
+                format!("{kind}:{}/{k}", self.nodes.consumer_specs[*consumer].name)
+            }
+            t => t.to_string(),
+        }
+    }
+
+    /// How the history names `n`: `broker:2`, `producer:p1`, `consumer:c1/0`, `processor:s1/1`.
+    pub(super) fn node_name(&self, n: NodeId) -> String {
+        match n {
+            NodeId::Producer(p) => format!("producer:{}", self.nodes.specs[p as usize].name),
+            NodeId::Consumer(m) => {
+                let (c, k) = self.nodes.members[m as usize];
+                let kind = self.nodes.member_kind(c as usize, self.s.consumers.len());
+                format!("{kind}:{}/{k}", self.nodes.consumer_specs[c as usize].name)
+            }
+            n => n.to_string(),
+        }
+    }
+}
+
+/// The broker a node is, if it is one.
+fn broker_of(n: NodeId) -> Option<u32> {
+    match n {
+        NodeId::Broker(b) => Some(b),
+        _ => None,
+    }
+}

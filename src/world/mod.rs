@@ -1,0 +1,432 @@
+//! The world: one run of a scenario, and the verbs that drive it.
+//!
+//! A [`World`] owns the kernel (virtual clock, event queue, the seeded RNG streams, the trace
+//! hash), the [`Net`], every node (controller, brokers, producers, group members) behind the one
+//! [`Node`](crate::sim::Node) trait, the application state that survives client crashes, the
+//! fault schedule and the history. Its loop pops the earliest event, hands a message or a timer
+//! to the one node it is for, and carries out what the node wrote into its out-buffer.
+//!
+//! Faults are verbs, as turmoil's operators are: [`World::crash`], [`World::power_loss`],
+//! [`World::restart`], [`World::isolate`], [`World::partition`], [`World::pause`],
+//! [`World::resume`], [`World::heal`]. A scenario's `[[fault]]`s and its `[nemesis]` go through
+//! the same verbs when they fire, so a Rust test that calls them reproduces a file's run.
+//!
+//! ```
+//! use kafkasim::scenario::{ProducerSpec, Scenario, Target, TopicSpec};
+//! use kafkasim::world::{RunOptions, World};
+//!
+//! let mut s = Scenario { name: "crash the leader by hand".into(), ..Scenario::default() };
+//! s.topics.push(TopicSpec::new("orders", 1, 3));
+//! s.producers.push(ProducerSpec::new("p1", "orders", 500));
+//! let mut w = World::new(&s, 1, RunOptions::default());
+//! w.run_until(200);
+//! w.crash(Target::Leader { topic: "orders".into(), partition: 0 }, Some(1_000));
+//! let out = w.run();
+//! assert!(out.virtual_ms > 1_200);
+//! ```
+
+mod end;
+mod faults;
+mod nodes;
+mod observe;
+mod triggers;
+
+use crate::app::Apps;
+use crate::broker::{BrokerTimer, ControllerTimer, Msg};
+use crate::check::{Event, EventKind, History};
+use crate::client::{ConsumerTimer, ProducerTimer};
+use crate::fault::{nemesis_schedule, FaultStep};
+use crate::scenario::{FaultAction, Scenario, Trigger};
+use crate::sim::{Net, NodeId, Queue, Rngs, TraceHash};
+
+pub use triggers::TriggerPoint;
+
+use faults::Faults;
+use nodes::Nodes;
+use observe::Workload;
+use triggers::PointLog;
+
+/// How often (virtual ms) the world checks whether the run has settled.
+const SETTLE_CHECK_MS: u64 = 100;
+
+/// Options of one run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Keep one fixed-column line per handled event.
+    pub trace: bool,
+}
+
+/// What one run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// Client observations, fault log and final logs: all the checker may see.
+    pub history: History,
+    /// Hash of every handled event.
+    pub trace_hash: u64,
+    /// Virtual time at the end.
+    pub virtual_ms: u64,
+    /// Events handled.
+    pub events: u64,
+    /// Trace lines (empty unless asked for).
+    pub trace: Vec<String>,
+    /// Per `[[fault]]` of the scenario (file order): the virtual time it fired at, or `None` when
+    /// it never fired (its trigger never happened, or its `at_ms` lies past the end).
+    pub faults_fired_at: Vec<Option<u64>>,
+}
+
+/// Run `scenario` with `seed`.
+pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> RunOutput {
+    run_with_apps(scenario, seed, opts, None)
+}
+
+/// Run `scenario` with `seed`, the consumers `apps` names run by their applications.
+pub(crate) fn run_with_apps(scenario: &Scenario, seed: u64, opts: RunOptions, apps: Option<&Apps>) -> RunOutput {
+    let mut w = World::build(scenario, seed, opts, apps.filter(|a| !a.is_empty()), false);
+    w.start();
+    w.run()
+}
+
+/// Run `scenario` with `seed` exactly as [`run`] does (same trace, same hash) and also record,
+/// in the order they happen, every moment an `after` trigger can name: each record event's
+/// first occurrence (`P#I sent|appended|acked|committed|processed`, for the scenario's
+/// producers) and each count a client's event reaches (`CLIENT EVENT N`, every N from 1 to the
+/// final count, in the steps where the count reached it). The explorer places faults there.
+pub fn run_recording_points(scenario: &Scenario, seed: u64, opts: RunOptions) -> (RunOutput, Vec<TriggerPoint>) {
+    let mut w = World::build(scenario, seed, opts, None, true);
+    w.start();
+    w.run_to_end();
+    let points = w.points.take().map(|log| log.points).unwrap_or_default();
+    (w.finish(), points)
+}
+
+/// A timer of one node, as the queue holds it.
+#[derive(Debug, Clone, Copy)]
+enum Timer {
+    Controller(ControllerTimer),
+    Broker(BrokerTimer),
+    Producer(ProducerTimer),
+    Consumer(ConsumerTimer),
+}
+
+/// A message held by the net: the receiver's incarnation and the connection's generation it
+/// was sent under, and the message.
+type Held = (u32, u32, Msg);
+
+#[derive(Debug)]
+enum Ev {
+    /// `inc` is the receiver's incarnation when the message was sent: a connection belongs to
+    /// one process, so a message for a process that has since died is never delivered. `gen` is
+    /// the connection's generation: a message on a connection a client closed since is dropped.
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        inc: u32,
+        gen: u32,
+        msg: Msg,
+    },
+    Timer {
+        node: NodeId,
+        inc: u32,
+        timer: Timer,
+    },
+    /// The `[[fault]]` of this index fires (an `at_ms` trigger).
+    Fault(usize),
+    /// The nemesis step of this index fires.
+    Nemesis(usize),
+    /// A producer whose application starts later (`start_ms`) starts now.
+    StartProducer(u32),
+    Restart(NodeId),
+    /// An isolation, pause or partition ends (the node names whom the history says healed).
+    Heal(NodeId, Heal),
+    Settle,
+    /// The hold on a connection (isolation, partition, pause) may have ended: deliver what
+    /// waits on it.
+    Release {
+        from: NodeId,
+        to: NodeId,
+    },
+}
+
+/// What a scheduled heal ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Heal {
+    Isolation,
+    Pause,
+    Partition(String),
+}
+
+/// The kernel: the clock, the queue, the RNG streams, and the trace.
+struct Kernel {
+    now: u64,
+    queue: Queue<Ev>,
+    rngs: Rngs,
+    hash: TraceHash,
+    /// Events handled (the report's `events`).
+    events: u64,
+    /// Steps taken: handled events plus rounds of applying fired faults.
+    step: u64,
+    trace: Option<Vec<String>>,
+}
+
+impl Kernel {
+    /// Mix one handled event into the trace hash (and the trace, when kept).
+    #[inline]
+    fn record(
+        &mut self,
+        kind: u64,
+        at: NodeId,
+        other: NodeId,
+        code: u64,
+        detail: (u64, u64),
+        line: impl FnOnce() -> String,
+    ) {
+        self.events += 1;
+        self.hash.word(self.now);
+        self.hash.word(kind << 56 | code << 48 ^ at.code());
+        self.hash.word(other.code() ^ detail.0.rotate_left(17) ^ detail.1.rotate_left(41));
+        if let Some(t) = self.trace.as_mut() {
+            t.push(format!(
+                "{:>9} {:<12} {:<12} {:<6} {}",
+                self.now,
+                at.to_string(),
+                other.to_string(),
+                format!("{}.{}", detail.0, detail.1 & 0xffff_ffff),
+                line()
+            ));
+        }
+    }
+}
+
+/// One run of a scenario: build it with [`World::new`], drive it with [`World::step`] and
+/// [`World::run_until`], strike it with the fault verbs, and end it with [`World::run`].
+pub struct World<'a> {
+    s: &'a Scenario,
+    /// User applications that run some clients.
+    user_apps: Option<&'a Apps>,
+    k: Kernel,
+    net: Net<Held>,
+    nodes: Nodes,
+    work: Workload,
+    faults: Faults,
+    history: Vec<Event>,
+    /// Every trigger-able point, when recording them (see [`run_recording_points`]).
+    points: Option<PointLog>,
+    /// The run has settled (or was told to stop).
+    stop: bool,
+}
+
+impl<'a> World<'a> {
+    /// A world for one seed of `scenario`, at virtual time 0 with every node started and the
+    /// scenario's faults and nemesis scheduled.
+    pub fn new(scenario: &'a Scenario, seed: u64, opts: RunOptions) -> Self {
+        let mut w = World::build(scenario, seed, opts, None, false);
+        w.start();
+        w
+    }
+
+    fn build(s: &'a Scenario, seed: u64, opts: RunOptions, user_apps: Option<&'a Apps>, points: bool) -> Self {
+        let mut rngs = Rngs::new(seed);
+        let nemesis = s.nemesis.as_ref().map(|n| nemesis_schedule(n, s.duration_ms, &mut rngs)).unwrap_or_default();
+        let nodes = Nodes::new(s);
+        let layout = nodes.layout;
+        World {
+            s,
+            user_apps,
+            k: Kernel {
+                now: 0,
+                queue: Queue::default(),
+                rngs,
+                hash: TraceHash::default(),
+                events: 0,
+                step: 0,
+                trace: opts.trace.then(Vec::new),
+            },
+            net: Net::new(layout.brokers, layout.producers, layout.members),
+            work: Workload::new(s, &nodes),
+            faults: Faults::new(s, nemesis),
+            nodes,
+            history: Vec::new(),
+            points: points.then(PointLog::default),
+            stop: false,
+        }
+    }
+
+    /// Virtual time (ms).
+    pub fn now(&self) -> u64 {
+        self.k.now
+    }
+
+    /// Handle the next event. Returns false, handling nothing, once the run is over: it
+    /// settled, its queue ran dry, or the next event lies past `duration_ms`.
+    pub fn step(&mut self) -> bool {
+        if self.stop {
+            return false;
+        }
+        let Some(t) = self.k.queue.peek_time() else { return false };
+        if t > self.s.duration_ms {
+            self.k.now = self.s.duration_ms;
+            self.stop = true;
+            return false;
+        }
+        let (t, ev) = self.k.queue.pop().expect("peeked");
+        self.k.now = t;
+        self.k.step += 1;
+        self.handle(ev);
+        self.apply_fired();
+        !self.stop
+    }
+
+    /// Handle every event up to virtual time `t` (inclusive); the clock then reads `t` unless
+    /// the run ended first.
+    pub fn run_until(&mut self, t: u64) {
+        while self.k.queue.peek_time().is_some_and(|at| at <= t) && self.step() {}
+        if !self.stop {
+            self.k.now = self.k.now.max(t.min(self.s.duration_ms));
+        }
+    }
+
+    /// Run to the end (heal, drain, settle, or `duration_ms`) and hand over what the run
+    /// produced.
+    pub fn run(mut self) -> RunOutput {
+        self.run_to_end();
+        self.finish()
+    }
+
+    fn run_to_end(&mut self) {
+        while self.step() {}
+    }
+
+    fn start(&mut self) {
+        self.start_nodes();
+        for (i, f) in self.s.faults.iter().enumerate() {
+            match f.trigger {
+                Trigger::AtMs(t) => {
+                    self.faults.timed_pending += 1;
+                    self.k.queue.push(t, Ev::Fault(i));
+                }
+                _ => self.faults.armed.push(i),
+            }
+        }
+        for (i, n) in self.faults.nemesis.iter().enumerate() {
+            self.k.queue.push(n.at_ms, Ev::Nemesis(i));
+        }
+        self.k.queue.push(SETTLE_CHECK_MS, Ev::Settle);
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Deliver { from, to, inc, gen, msg } => self.deliver(from, to, inc, gen, msg),
+            Ev::Timer { node, inc, timer } => {
+                let life = self.nodes.life(node);
+                if life.down.is_some() || life.inc != inc {
+                    return;
+                }
+                let paused = self.net.paused_until(node);
+                if paused > self.k.now {
+                    self.k.queue.push(paused, Ev::Timer { node, inc, timer });
+                    return;
+                }
+                self.k.record(2, node, NodeId::Controller, 0, (0, 0), || format!("timer {timer:?}"));
+                self.dispatch(node, Input::Timer(timer));
+            }
+            Ev::Fault(i) => {
+                self.faults.timed_pending -= 1;
+                self.faults.fired_at[i] = Some(self.k.now);
+                self.faults.fire.push(FaultStep::from(&self.s.faults[i]));
+            }
+            Ev::Nemesis(i) => {
+                if self.faults.nemesis_on {
+                    let step = self.faults.nemesis[i].clone();
+                    if let Some(f) = self.nemesis_target(&step) {
+                        self.faults.fire.push(f);
+                    }
+                }
+            }
+            Ev::Restart(node) => {
+                self.faults.heals_pending -= 1;
+                self.restart_node(node);
+            }
+            Ev::StartProducer(p) => {
+                self.work.producers[p as usize].restart_pending = false;
+                if self.nodes.life(NodeId::Producer(p)).down.is_none() {
+                    self.start_producer(p, Vec::new());
+                }
+            }
+            Ev::Heal(node, what) => {
+                self.faults.heals_pending -= 1;
+                self.healed(node, what);
+            }
+            Ev::Release { from, to } => {
+                let hold = self.net.hold_until(from, to);
+                if hold > self.k.now {
+                    self.k.queue.push(hold, Ev::Release { from, to });
+                    return;
+                }
+                for (inc, gen, msg) in self.net.release(from, to) {
+                    self.deliver(from, to, inc, gen, msg);
+                }
+            }
+            Ev::Settle => {
+                if self.settled() {
+                    self.stop = true;
+                } else {
+                    self.k.queue.push(self.k.now + SETTLE_CHECK_MS, Ev::Settle);
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, inc: u32, gen: u32, msg: Msg) {
+        let life = self.nodes.life(to);
+        if let Some(how) = life.down {
+            // A process that died leaves its OS up: a new message is refused.
+            let refuse = how == FaultAction::Crash && matches!(to, NodeId::Broker(_)) && !msg.is_connection_event();
+            if refuse && self.nodes.life(from).down.is_none() {
+                self.send(to, from, Msg::Refused { req: msg.produce_req() });
+            }
+            return;
+        }
+        if life.inc != inc || self.net.generation(from, to) != gen {
+            // Sent while the receiver was down (its dead incarnation) and arriving after its
+            // restart: the new process never had that connection, so its OS refuses it.
+            let sent_while_down = life.inc == inc + 1;
+            if sent_while_down && self.nodes.life(from).down.is_none() && !msg.is_connection_event() {
+                self.send(to, from, Msg::Refused { req: msg.produce_req() });
+            }
+            return;
+        }
+        // An isolation or a partition holds a connection's traffic (TCP retransmits it after
+        // the heal, in order); a pause holds deliveries until the process runs again.
+        let hold = self.net.hold_until(from, to);
+        if hold > self.k.now || self.net.holding(from, to) {
+            // Held messages wait in their connection's own queue, so they come out in the order
+            // they were sent however often the hold is extended.
+            if self.net.hold(from, to, (inc, gen, msg)) {
+                self.k.queue.push(hold.max(self.k.now), Ev::Release { from, to });
+            }
+            return;
+        }
+        let (d0, d1) = msg.detail();
+        self.k.record(1, to, from, msg.kind_code(), (d0, d1), || msg.kind_name().to_string());
+        self.dispatch(to, Input::Message(from, msg));
+    }
+
+    /// Put `msg` on the wire from `from` to `to`, with a latency drawn from the network stream.
+    fn send(&mut self, from: NodeId, to: NodeId, msg: Msg) {
+        let (lo, hi) = self.s.network.latency_ms;
+        let lat = self.k.rngs.range(crate::sim::Stream::Network, lo, hi);
+        let (at, gen) = self.net.send(from, to, self.k.now + lat);
+        let inc = self.nodes.life(to).inc;
+        self.k.queue.push(at, Ev::Deliver { from, to, inc, gen, msg });
+    }
+
+    fn push_history(&mut self, kind: EventKind) {
+        self.history.push(Event { at: self.k.now, kind });
+    }
+}
+
+/// What a node is handed: a message from a peer, or one of its timers.
+enum Input {
+    Message(NodeId, Msg),
+    Timer(Timer),
+}

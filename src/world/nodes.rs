@@ -1,0 +1,258 @@
+//! Every node of the world, whether it is up, and the one dispatch that hands a node its input.
+
+use std::sync::Arc;
+
+use super::{Ev, Input, Timer, World};
+use crate::broker::{Broker, Controller, Msg, Topology};
+use crate::client::consumer::Proc;
+use crate::client::{Consumer, Producer};
+use crate::scenario::{ConsumerSpec, FaultAction, ProducerSpec, RecordEvent, Scenario, Trigger};
+use crate::sim::{Node, NodeId, Out};
+
+/// How many nodes of each kind a world has: the dense numbering of nodes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Layout {
+    pub brokers: u32,
+    pub producers: u32,
+    pub members: u32,
+}
+
+impl Layout {
+    fn index(self, n: NodeId) -> usize {
+        match n {
+            NodeId::Controller => 0,
+            NodeId::Broker(b) => b as usize,
+            NodeId::Producer(p) => 1 + self.brokers as usize + p as usize,
+            NodeId::Consumer(c) => 1 + self.brokers as usize + self.producers as usize + c as usize,
+        }
+    }
+
+    fn len(self) -> usize {
+        1 + self.brokers as usize + self.producers as usize + self.members as usize
+    }
+}
+
+/// Whether a node's process is up, and which incarnation of it runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Life {
+    /// Down since a crash or power loss (which one), until restarted.
+    pub down: Option<FaultAction>,
+    /// Bumped at every death and restart: timers and connections belong to one incarnation.
+    pub inc: u32,
+}
+
+/// The nodes, their specs and their lives.
+pub(super) struct Nodes {
+    pub layout: Layout,
+    pub topo: Arc<Topology>,
+    pub controller: Controller,
+    pub brokers: Vec<Broker>,
+    pub producers: Vec<Option<Producer>>,
+    /// Group members: the `[[consumer]]` tables' instances, then each processor's.
+    pub consumers: Vec<Option<Consumer>>,
+    lives: Vec<Life>,
+    pub specs: Vec<Arc<ProducerSpec>>,
+    /// The `[[consumer]]` tables, then each `[[processor]]`'s consumer side.
+    pub consumer_specs: Vec<Arc<ConsumerSpec>>,
+    /// Every group member: (index into `consumer_specs`, instance K).
+    pub members: Vec<(u32, u32)>,
+    /// First global input number of each producer's records (processor outputs carry it).
+    pub record_base: Arc<[u32]>,
+    /// The producer id the next plain producer instance gets.
+    next_pid: i64,
+}
+
+impl Nodes {
+    pub fn new(s: &Scenario) -> Self {
+        let topo = Topology::new(s);
+        let consumer_specs: Vec<Arc<ConsumerSpec>> =
+            s.consumers.iter().cloned().chain(s.processors.iter().map(|p| p.consumer_spec())).map(Arc::new).collect();
+        let members: Vec<(u32, u32)> = consumer_specs
+            .iter()
+            .enumerate()
+            .flat_map(|(c, spec)| (0..spec.instances.max(1)).map(move |k| (c as u32, k)))
+            .collect();
+        let record_base: Arc<[u32]> = s
+            .producers
+            .iter()
+            .scan(0u32, |next, p| {
+                let base = *next;
+                *next = next.saturating_add(p.records);
+                Some(base)
+            })
+            .collect();
+        let layout =
+            Layout { brokers: topo.brokers, producers: s.producers.len() as u32, members: members.len() as u32 };
+        Nodes {
+            layout,
+            controller: Controller::new(topo.clone()),
+            topo,
+            brokers: Vec::new(),
+            producers: (0..s.producers.len()).map(|_| None).collect(),
+            consumers: (0..members.len()).map(|_| None).collect(),
+            lives: vec![Life::default(); layout.len()],
+            specs: s.producers.iter().map(|p| Arc::new(p.clone())).collect(),
+            consumer_specs,
+            members,
+            record_base,
+            next_pid: 1000,
+        }
+    }
+
+    pub fn life(&self, n: NodeId) -> Life {
+        self.lives[self.layout.index(n)]
+    }
+
+    pub fn life_mut(&mut self, n: NodeId) -> &mut Life {
+        &mut self.lives[self.layout.index(n)]
+    }
+
+    /// Every broker, producer and member but `me`: whom a dying broker's OS resets.
+    pub fn peers_of_broker(&self, me: u32) -> Vec<NodeId> {
+        (1..=self.layout.brokers)
+            .filter(|&x| x != me)
+            .map(NodeId::Broker)
+            .chain((0..self.layout.producers).map(NodeId::Producer))
+            .chain((0..self.layout.members).map(NodeId::Consumer))
+            .collect()
+    }
+
+    /// Whether entry `c` of `consumer_specs` is a `[[consumer]]` table or a processor's members.
+    pub fn member_kind(&self, c: usize, consumers: usize) -> &'static str {
+        if c < consumers {
+            "consumer"
+        } else {
+            "processor"
+        }
+    }
+
+    /// Producer ids and producer instance numbers for processor member `m`'s incarnation `inc`,
+    /// unique per member and incarnation.
+    pub fn processor_ids(&self, m: u32, inc: u32) -> (i64, u32) {
+        let pid_base = (1i64 << 50) | (i64::from(m) << 34) | (i64::from(inc & 0xffff) << 18);
+        (pid_base, (inc & 0xff) << 8)
+    }
+
+    pub fn member_of(&self, consumer: usize, instance: u32) -> Option<u32> {
+        self.members.iter().position(|&(c, k)| c as usize == consumer && k == instance).map(|m| m as u32)
+    }
+}
+
+/// Hand `input` to `node` and collect what it wrote.
+fn drive<N>(node: &mut N, now: u64, input: Input) -> Out<Msg, N::Timer, N::Obs>
+where
+    N: Node<Msg>,
+    N::Timer: TryFrom<Timer>,
+{
+    let mut out = Out::default();
+    match input {
+        Input::Message(from, msg) => node.on_message(now, from, msg, &mut out),
+        Input::Timer(t) => match N::Timer::try_from(t) {
+            Ok(t) => node.on_timer(now, t, &mut out),
+            Err(_) => unreachable!("a timer reaches only the kind of node that set it"),
+        },
+    }
+    out
+}
+
+impl World<'_> {
+    /// The one dispatch: hand `input` to node `id` (a client that is down gets nothing) and
+    /// carry out what it wrote.
+    pub(super) fn dispatch(&mut self, id: NodeId, input: Input) {
+        let now = self.k.now;
+        let n = &mut self.nodes;
+        match id {
+            NodeId::Controller => {
+                let out = drive(&mut n.controller, now, input);
+                self.flush(id, out);
+            }
+            NodeId::Broker(b) => {
+                let out = drive(&mut n.brokers[b as usize - 1], now, input);
+                self.flush(id, out);
+            }
+            NodeId::Producer(p) => {
+                let out = n.producers[p as usize].as_mut().map(|x| drive(x, now, input)).unwrap_or_default();
+                self.flush(id, out);
+            }
+            NodeId::Consumer(m) => {
+                let out = n.consumers[m as usize].as_mut().map(|x| drive(x, now, input)).unwrap_or_default();
+                self.flush(id, out);
+            }
+        }
+    }
+
+    /// Start the controller, every broker, every producer due at 0 and every member.
+    pub(super) fn start_nodes(&mut self) {
+        let mut out = Out::default();
+        self.nodes.controller.start(&mut out);
+        self.flush(NodeId::Controller, out);
+        let image = self.nodes.controller.image();
+        for b in 1..=self.nodes.layout.brokers {
+            let mut out = Out::default();
+            let epoch = self.nodes.controller.broker_epoch(b);
+            let broker = Broker::new(b, self.nodes.topo.clone(), epoch, &image, 0, &mut out);
+            self.nodes.brokers.push(broker);
+            self.flush(NodeId::Broker(b), out);
+        }
+        for p in 0..self.nodes.layout.producers {
+            match self.nodes.specs[p as usize].start_ms {
+                0 => self.start_producer(p, Vec::new()),
+                t => {
+                    self.work.producers[p as usize].restart_pending = true;
+                    self.k.queue.push(t, Ev::StartProducer(p));
+                }
+            }
+        }
+        for m in 0..self.nodes.layout.members {
+            self.start_consumer(m);
+        }
+    }
+
+    pub(super) fn start_producer(&mut self, p: u32, resend: Vec<u32>) {
+        let pid = self.nodes.next_pid;
+        self.nodes.next_pid += 1;
+        let app = &self.work.producers[p as usize];
+        let mut out = Out::default();
+        let watch = self.points.is_some()
+            || self.s.faults.iter().any(
+                |f| matches!(f.trigger, Trigger::Record { producer, event: RecordEvent::Sent, .. } if producer == p as usize),
+            );
+        let spec = self.nodes.specs[p as usize].clone();
+        let topo = self.nodes.topo.clone();
+        let prod = match self.user_apps.and_then(|a| a.producer_driver(&spec.name, app.instance)) {
+            // The application decides what to send: no resends, no workload.
+            Some(d) => Producer::start_user(p, app.instance, spec, topo, pid, watch, self.k.now, d, &mut out),
+            None => Producer::start(p, app.instance, spec, topo, pid, resend, app.next_fresh, watch, &mut out),
+        };
+        self.nodes.producers[p as usize] = Some(prod);
+        self.flush(NodeId::Producer(p), out);
+    }
+
+    pub(super) fn start_consumer(&mut self, m: u32) {
+        let (c, k) = self.nodes.members[m as usize];
+        let mut out = Out::default();
+        let spec = self.nodes.consumer_specs[c as usize].clone();
+        let inc = self.nodes.life(NodeId::Consumer(m)).inc;
+        let (topo, now) = (self.nodes.topo.clone(), self.k.now);
+        let consumer = match (c as usize).checked_sub(self.s.consumers.len()) {
+            None => match self.user_apps.and_then(|a| a.driver(&spec.name, k)) {
+                Some(d) => Consumer::start_user(c, k, inc, spec, topo, now, d, &mut out),
+                None => Consumer::start(c, k, inc, spec, topo, now, &mut out),
+            },
+            Some(pi) => {
+                let ps = &self.s.processors[pi];
+                let pspec = Arc::new(ps.producer_spec(k));
+                let pseudo = (self.nodes.specs.len() + pi) as u32;
+                let input_first = topo.topic(&ps.input).map_or(0, |t| t.0);
+                let (guarantee, interval) = (ps.config.processing_guarantee, ps.config.commit_interval_ms);
+                let base = self.nodes.record_base.clone();
+                let ids = self.nodes.processor_ids(m, inc);
+                let proc =
+                    |o: &mut _| Proc::new(guarantee, interval, pseudo, pspec, base, input_first, ids, &topo, now, k, o);
+                Consumer::start_processor(c, k, inc, spec, self.nodes.topo.clone(), now, proc, &mut out)
+            }
+        };
+        self.nodes.consumers[m as usize] = Some(consumer);
+        self.flush(NodeId::Consumer(m), out);
+    }
+}
