@@ -168,6 +168,12 @@ impl<H> Net<H> {
         self.isolated_until[i] = self.isolated_until[i].max(until);
     }
 
+    /// `n`'s isolation ends at `now` (if it lasted longer).
+    pub fn unisolate(&mut self, n: NodeId, now: u64) {
+        let i = self.index(n);
+        self.isolated_until[i] = self.isolated_until[i].min(now);
+    }
+
     /// `n` stops until `until`: nothing is delivered to it and its timers wait.
     pub fn pause(&mut self, n: NodeId, until: u64) {
         let i = self.index(n);

@@ -23,7 +23,7 @@ impl World<'_> {
             return false;
         }
         self.faults.nemesis_on = false;
-        if self.faults.heals_pending > 0 || self.faults.timed_pending > 0 {
+        if self.faults.restarts_pending > 0 || !self.faults.holds.is_empty() || self.faults.timed_pending > 0 {
             return false;
         }
         // Consumers drain what the settled logs hold: a new leader's high watermark may still

@@ -1,6 +1,8 @@
 //! The fault verbs: crash, power loss, restart, isolate, pause, resume, heal; the scenario's
 //! faults and the nemesis go through them.
 
+use std::collections::BTreeMap;
+
 use super::{Ev, Heal, World};
 use crate::broker::{Broker, Msg};
 use crate::check::EventKind;
@@ -16,8 +18,12 @@ pub(super) struct Faults {
     pub nemesis: Vec<NemesisStep>,
     /// The nemesis strikes until the workload is done.
     pub nemesis_on: bool,
-    /// Restarts and heals scheduled but not yet happened.
-    pub heals_pending: u32,
+    /// Restarts scheduled but not yet happened.
+    pub restarts_pending: u32,
+    /// Isolations, pauses and partitions in force, by id, until their scheduled heal (or an
+    /// early `heal`/`resume`) ends them.
+    pub holds: BTreeMap<u64, (NodeId, Heal)>,
+    next_hold: u64,
     /// `at_ms` faults not yet fired.
     pub timed_pending: u32,
     /// Faults fired in this step, applied at its end.
@@ -37,7 +43,9 @@ impl Faults {
             armed: Vec::new(),
             nemesis,
             nemesis_on: true,
-            heals_pending: 0,
+            restarts_pending: 0,
+            holds: BTreeMap::new(),
+            next_hold: 0,
             timed_pending: 0,
             fire: Vec::new(),
             fired_at: vec![None; s.faults.len()],
@@ -82,15 +90,10 @@ impl World<'_> {
 
     /// End `target`'s pause now.
     pub fn resume(&mut self, target: Target) {
-        let now = self.k.now;
         for node in self.resolve(&target) {
-            if self.net.paused_until(node) > now {
-                self.net.end_pause(node, now);
-                self.push_history(EventKind::Healed {
-                    target: format!("pause of {}", self.node_name(node)),
-                    broker: broker_of(node),
-                });
-            }
+            let ended: Vec<u64> =
+                self.faults.holds.iter().filter(|(_, h)| **h == (node, Heal::Pause)).map(|(&id, _)| id).collect();
+            self.end_holds(&ended);
         }
         self.release_held();
     }
@@ -111,30 +114,57 @@ impl World<'_> {
             broker: None,
         });
         self.net.partition(&na, &nb, until);
-        self.faults.heals_pending += 1;
-        self.k.queue.push(until, Ev::Heal(NodeId::Controller, Heal::Partition(desc)));
+        self.schedule_heal(until, NodeId::Controller, Heal::Partition(desc));
     }
 
     /// End every isolation, partition and pause now; held traffic flows again, in order.
     pub fn heal(&mut self) {
+        let all: Vec<u64> = self.faults.holds.keys().copied().collect();
+        self.end_holds(&all);
+        self.net.heal(self.k.now);
+        self.release_held();
+    }
+
+    /// End the holds `ids` now, each noted once in the history (their scheduled heals then do
+    /// nothing).
+    fn end_holds(&mut self, ids: &[u64]) {
         let now = self.k.now;
-        for i in 0..self.net.len() {
-            let node = self.net.node(i);
-            if self.net.isolated_until(node) > now {
-                self.push_history(EventKind::Healed {
-                    target: format!("isolation of {}", self.node_name(node)),
-                    broker: broker_of(node),
-                });
+        let mut noted: Vec<(NodeId, Heal)> = Vec::new();
+        for id in ids {
+            let Some((node, what)) = self.faults.holds.remove(id) else { continue };
+            let in_force = match &what {
+                Heal::Isolation => self.net.isolated_until(node) > now,
+                Heal::Pause => self.net.paused_until(node) > now,
+                Heal::Partition(_) => true,
+            };
+            if in_force && !noted.contains(&(node, what.clone())) {
+                noted.push((node, what.clone()));
+                self.push_history(EventKind::Healed { target: self.heal_name(node, &what), broker: broker_of(node) });
             }
-            if self.net.paused_until(node) > now {
-                self.push_history(EventKind::Healed {
-                    target: format!("pause of {}", self.node_name(node)),
-                    broker: broker_of(node),
-                });
+            match what {
+                Heal::Isolation => self.net.unisolate(node, now),
+                Heal::Pause => self.net.end_pause(node, now),
+                Heal::Partition(_) => {}
             }
         }
-        self.net.heal(now);
-        self.release_held();
+    }
+
+    /// Schedule the end of a hold on `node` at `until`.
+    fn schedule_heal(&mut self, until: u64, node: NodeId, what: Heal) {
+        let id = self.faults.next_hold;
+        self.faults.next_hold += 1;
+        self.faults.holds.insert(id, (node, what));
+        self.k.queue.push(until, Ev::Heal(id));
+    }
+
+    /// How the history names the end of a hold: `isolation of broker:2`, `pause of
+    /// consumer:c1/0`, `partition [broker:1] and [broker:2, broker:3]`.
+    fn heal_name(&self, node: NodeId, what: &Heal) -> String {
+        match what {
+            Heal::Isolation => format!("isolation of {}", self.node_name(node)),
+            Heal::Pause => format!("pause of {}", self.node_name(node)),
+            Heal::Partition(desc) => format!("partition {desc}"),
+        }
     }
 
     /// Deliver, at once, whatever waits on a link whose hold has ended.
@@ -336,14 +366,12 @@ impl World<'_> {
             FaultAction::Isolate => {
                 let until = self.k.now + f.duration_ms;
                 self.net.isolate(node, until);
-                self.faults.heals_pending += 1;
-                self.k.queue.push(until, Ev::Heal(node, Heal::Isolation));
+                self.schedule_heal(until, node, Heal::Isolation);
             }
             FaultAction::Pause => {
                 let until = self.k.now + f.duration_ms;
                 self.net.pause(node, until);
-                self.faults.heals_pending += 1;
-                self.k.queue.push(until, Ev::Heal(node, Heal::Pause));
+                self.schedule_heal(until, node, Heal::Pause);
             }
         }
     }
@@ -378,7 +406,7 @@ impl World<'_> {
             NodeId::Controller => {}
         }
         if let Some(r) = restart_after_ms {
-            self.faults.heals_pending += 1;
+            self.faults.restarts_pending += 1;
             match node {
                 NodeId::Producer(p) => self.work.producers[p as usize].restart_pending = true,
                 NodeId::Consumer(m) => self.work.member_restart_pending[m as usize] = true,
@@ -388,26 +416,22 @@ impl World<'_> {
         }
     }
 
-    /// A scheduled heal: the history notes it unless the hold already ended (a pause its
-    /// process's death cut short, or a hold an earlier `heal`/`resume` ended).
-    pub(super) fn healed(&mut self, node: NodeId, what: Heal) {
-        let (word, ended_early) = match &what {
-            Heal::Isolation => ("isolation of", self.net.isolated_until(node) < self.k.now),
+    /// A scheduled heal (hold `id`), unless an early `heal`/`resume` ended it already: the
+    /// history notes it unless the hold was cut short (a pause its process's death ended).
+    pub(super) fn healed(&mut self, id: u64) {
+        let Some((node, what)) = self.faults.holds.remove(&id) else { return };
+        let (word, cut_short) = match &what {
+            Heal::Isolation => ("isolation of", false),
             Heal::Pause => ("pause of", self.net.paused_until(node) < self.k.now),
             Heal::Partition(_) => ("partition", false),
         };
         self.k.record(6, node, node, 0, (0, 0), || format!("heal {word}"));
-        if ended_early {
-            return;
+        if let Heal::Partition(_) = what {
+            self.net.expire(self.k.now);
         }
-        let target = match what {
-            Heal::Partition(desc) => {
-                self.net.expire(self.k.now);
-                format!("partition {desc}")
-            }
-            _ => format!("{word} {}", self.node_name(node)),
-        };
-        self.push_history(EventKind::Healed { target, broker: broker_of(node) });
+        if !cut_short {
+            self.push_history(EventKind::Healed { target: self.heal_name(node, &what), broker: broker_of(node) });
+        }
     }
 
     /// Restart `node` if it is down: a new process, to which nothing addressed to the dead one

@@ -136,8 +136,8 @@ enum Ev {
     /// A producer whose application starts later (`start_ms`) starts now.
     StartProducer(u32),
     Restart(NodeId),
-    /// An isolation, pause or partition ends (the node names whom the history says healed).
-    Heal(NodeId, Heal),
+    /// The isolation, pause or partition of this id (see `Faults::holds`) ends.
+    Heal(u64),
     Settle,
     /// The hold on a connection (isolation, partition, pause) may have ended: deliver what
     /// waits on it.
@@ -147,7 +147,7 @@ enum Ev {
     },
 }
 
-/// What a scheduled heal ends.
+/// What a hold is, and so what its heal ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Heal {
     Isolation,
@@ -276,10 +276,11 @@ impl<'a> World<'a> {
         !self.stop
     }
 
-    /// Handle every event up to virtual time `t` (inclusive); the clock then reads `t` unless
-    /// the run ended first.
+    /// Handle every event due before virtual time `t`, then set the clock to `t` (unless the
+    /// run ended first). A verb called next acts at `t`, before anything else due at `t`, just
+    /// as a scenario's `at_ms = t` fault does.
     pub fn run_until(&mut self, t: u64) {
-        while self.k.queue.peek_time().is_some_and(|at| at <= t) && self.step() {}
+        while self.k.queue.peek_time().is_some_and(|at| at < t) && self.step() {}
         if !self.stop {
             self.k.now = self.k.now.max(t.min(self.s.duration_ms));
         }
@@ -343,7 +344,7 @@ impl<'a> World<'a> {
                 }
             }
             Ev::Restart(node) => {
-                self.faults.heals_pending -= 1;
+                self.faults.restarts_pending -= 1;
                 self.restart_node(node);
             }
             Ev::StartProducer(p) => {
@@ -352,10 +353,7 @@ impl<'a> World<'a> {
                     self.start_producer(p, Vec::new());
                 }
             }
-            Ev::Heal(node, what) => {
-                self.faults.heals_pending -= 1;
-                self.healed(node, what);
-            }
+            Ev::Heal(id) => self.healed(id),
             Ev::Release { from, to } => {
                 let hold = self.net.hold_until(from, to);
                 if hold > self.k.now {
