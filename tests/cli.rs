@@ -42,13 +42,26 @@ fn seed_flag_overrides_the_files_seed_and_replays_exactly() {
 }
 
 #[test]
-fn trace_adds_one_fixed_column_line_per_event() {
-    let (code, out, _) = kafkasim(&["run", "examples/scenarios/acks1-leader-failure.toml", "--trace"]);
+fn trace_all_adds_a_header_and_one_fixed_column_line_per_event() {
+    let (code, out, _) = kafkasim(&["run", "examples/scenarios/acks1-leader-failure.toml", "--trace", "all"]);
     assert_eq!(code, 0);
     let events: usize =
         out.lines().find(|l| l.starts_with("events")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
-    let trace_lines = out.lines().take_while(|l| !l.starts_with("scenario:")).count();
-    assert_eq!(trace_lines, events);
+    let trace: Vec<&str> = out.lines().take_while(|l| !l.starts_with("scenario:")).collect();
+    assert_eq!(trace[0], kafkasim::world::TRACE_HEADER);
+    assert_eq!(trace.len(), events + 1);
+}
+
+#[test]
+fn trace_takes_a_filter_of_families_and_refuses_an_unknown_one() {
+    let (code, out, _) = kafkasim(&["run", "examples/scenarios/acks1-leader-failure.toml", "--trace", "faults"]);
+    assert_eq!(code, 0);
+    let trace: Vec<&str> = out.lines().skip(1).take_while(|l| !l.starts_with("scenario:")).collect();
+    assert_eq!(trace.len(), 6, "3 faults, 2 heals, 1 restart: {trace:#?}");
+    assert!(trace[2].contains("fault crash leader:orders/0 (broker:1)"), "{}", trace[2]);
+    let (code, _, err) = kafkasim(&["run", "examples/scenarios/acks1-leader-failure.toml", "--trace", "fautls"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown trace family `fautls`"), "{err}");
 }
 
 #[test]

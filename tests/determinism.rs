@@ -3,6 +3,9 @@
 
 mod common;
 use common::*;
+use kafkasim::sim::trace::TraceFilter;
+
+mod golden;
 
 #[test]
 fn the_same_scenario_and_seed_give_the_same_trace_hash_and_report() {
@@ -23,14 +26,28 @@ fn another_seed_gives_another_trace_hash() {
 #[test]
 fn a_trace_with_lines_hashes_the_same_as_one_without() {
     let s = example("acks1-leader-failure");
-    let plain = kafkasim::run(&s, 3, kafkasim::RunOptions { trace: false });
-    let traced = kafkasim::run(&s, 3, kafkasim::RunOptions { trace: true });
+    let plain = kafkasim::run(&s, 3, kafkasim::RunOptions::default());
+    let all = kafkasim::RunOptions { trace: TraceFilter::all() };
+    let traced = kafkasim::run(&s, 3, all);
     assert_eq!(plain.trace_hash, traced.trace_hash);
-    assert_eq!(traced.trace.len() as u64, traced.events, "one trace line per handled event");
+    assert_eq!(traced.trace[0], kafkasim::world::TRACE_HEADER, "the first line names the columns");
+    assert_eq!(traced.trace.len() as u64, traced.events + 1, "a header, then one line per handled event");
 }
 
-/// Pinned values: a change that alters them changes behaviour (or breaks determinism) and must
-/// say so. Debug and release builds both run this test in CI, so they agree on these hashes.
+#[test]
+fn the_default_trace_leaves_out_timers_and_replica_fetches_and_names_clients_as_the_report_does() {
+    let s = example("acks1-leader-failure");
+    let out = kafkasim::run(&s, 1, kafkasim::RunOptions::traced());
+    assert!(out.trace.len() < 300, "{} lines", out.trace.len());
+    assert!(out.trace.iter().any(|l| l.contains("Produce p1/0#1 partition=0")), "requests are named p1/0#N");
+    assert!(out.trace.iter().all(|l| !l.contains("producer#") && !l.contains(" timer ") && !l.contains(" Fetch ")));
+    assert!(out.trace.iter().any(|l| l.contains("error=NOT_LEADER_OR_FOLLOWER")), "errors by Kafka name");
+}
+
+/// The pinned runs: `tests/golden/trace-hashes.txt` holds each run's hash and its first
+/// events. A change that alters a hash changes behaviour (or breaks determinism) and must say
+/// so: `UPDATE_GOLDEN=1 cargo test --test determinism` rewrites the file. Debug and release
+/// builds both run this test in CI, so they agree on these hashes.
 #[test]
 fn pinned_trace_hashes_hold_in_every_build_profile() {
     let cases = [
@@ -40,23 +57,21 @@ fn pinned_trace_hashes_hold_in_every_build_profile() {
         ("zombie-consumer", 1),
         ("zombie-producer-fenced", 1),
         ("eos-processor-nemesis-sweep", 7),
+        ("process-then-commit-crash", 1),
     ];
-    let got: Vec<String> = cases.iter().map(|(stem, seed)| judge(&example(stem), *seed).0.trace_hash).collect();
-    assert_eq!(got, PINNED, "trace hashes changed; if the behaviour change is intended, update PINNED");
+    let runs: Vec<golden::Run> = cases
+        .iter()
+        .map(|&(stem, seed)| {
+            let out = kafkasim::run(&example(stem), seed, kafkasim::RunOptions { trace: TraceFilter::all() });
+            golden::Run::new(stem, seed, out.trace_hash, &out.trace)
+        })
+        .collect();
+    golden::check("tests/golden/trace-hashes.txt", &runs);
 }
-
-const PINNED: [&str; 6] = [
-    "86245bc44bec8a38",
-    "a7d3821b04d452b7",
-    "959efb9c9f289659",
-    "b6e06656bc8dd41d",
-    "9bdbceb80ff428d1",
-    "93f56a00f8ee00f2",
-];
 
 /// An async application runs on tokio inside the simulation: its trace is the same in debug and
 /// release builds too, and equal to the built-in loop it mirrors (`process-then-commit-crash`,
-/// seed 1, whose built-in run hashes to the value below).
+/// seed 1, pinned in the golden file).
 #[test]
 fn an_async_application_gives_the_pinned_trace_hash_in_every_build_profile() {
     let apps = kafkasim::app::Apps::new().async_consumer("c1", |mut c: kafkasim::app::SimConsumer| async move {
@@ -68,6 +83,8 @@ fn an_async_application_gives_the_pinned_trace_hash_in_every_build_profile() {
     });
     let s = example("process-then-commit-crash");
     let (report, _) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &apps);
-    assert_eq!(report.trace_hash, "259459e6040a6798");
+    let golden = golden::read("tests/golden/trace-hashes.txt");
+    let pinned = golden.iter().find(|r| r.stem == "process-then-commit-crash" && r.seed == 1).expect("pinned");
+    assert_eq!(report.trace_hash, format!("{:016x}", pinned.hash));
     assert_eq!(report.trace_hash, judge(&s, 1).0.trace_hash);
 }

@@ -131,7 +131,7 @@ fn an_async_app_that_only_commits_when_it_can_matches_the_built_in_before_proces
 #[test]
 fn an_async_apps_run_is_deterministic() {
     let s = example("process-then-commit-nemesis-sweep");
-    let opts = RunOptions { trace: true };
+    let opts = RunOptions::traced();
     for seed in [3, 11] {
         let (r1, o1) = app::run(&s, seed, opts, &async_apps());
         let (r2, o2) = app::run(&s, seed, opts, &async_apps());

@@ -80,7 +80,7 @@ fn resume_ends_a_pause_early() {
 #[test]
 fn a_partition_between_the_leader_and_its_followers_makes_the_leader_shrink_the_isr() {
     let s = Scenario { duration_ms: 120_000, ..scenario() };
-    let trace = RunOptions { trace: true };
+    let trace = RunOptions::traced();
     let shrinks = |out: &kafkasim::RunOutput| out.trace.iter().filter(|l| l.contains("AlterPartition")).count();
     let calm = run(&s, 1, trace);
     assert_eq!(shrinks(&calm), 0, "without a fault the ISR never changes");

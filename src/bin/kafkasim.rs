@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use parking_lot::{Condvar, Mutex};
 
+use kafkasim::sim::trace::TraceFilter;
 use kafkasim::{run_seed, scenario, RunOptions};
 
 #[derive(Parser)]
@@ -37,9 +38,11 @@ enum Command {
         /// Report format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Add one fixed-column line per event (to stderr with `--format json`).
-        #[arg(long)]
-        trace: bool,
+        /// Add one fixed-column line per event (to stderr with `--format json`). FILTER is a
+        /// comma-separated list of families (faults, net, groups, txn, timers, replication,
+        /// controller), `all`, or `default`: everything but timers and replica fetches.
+        #[arg(long, value_name = "FILTER", num_args = 0..=1, default_missing_value = "default", value_parser = TraceFilter::parse)]
+        trace: Option<TraceFilter>,
     },
     /// Place the scenario's faults at every crash point of its fault-free run and tabulate
     /// which points lead to which anomalies. Exits 0 whatever the runs find (2 on bad input).
@@ -124,7 +127,13 @@ fn explore(path: PathBuf, seed: Option<u64>, depth: u8, max_runs: usize, format:
     ExitCode::SUCCESS
 }
 
-fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Format, trace: bool) -> ExitCode {
+fn run(
+    path: PathBuf,
+    seed: Option<u64>,
+    seeds: Option<(u64, u64)>,
+    format: Format,
+    trace: Option<TraceFilter>,
+) -> ExitCode {
     let sc = match scenario::load_file(&path) {
         Ok(s) => Arc::new(s),
         Err(e) => {
@@ -156,7 +165,7 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
                 *n += 1;
                 *n - 1
             };
-            let (report, out) = run_seed(&sc, first + i as u64, RunOptions { trace });
+            let (report, out) = run_seed(&sc, first + i as u64, RunOptions { trace: trace.unwrap_or_default() });
             let mut stdout = String::new();
             let mut stderr = String::new();
             let lines = if format == Format::Json { &mut stderr } else { &mut stdout };

@@ -6,6 +6,7 @@ pub mod group;
 pub mod log;
 pub mod node;
 pub mod protocol;
+mod summary;
 pub mod txn;
 
 use std::sync::Arc;

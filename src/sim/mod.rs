@@ -8,6 +8,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 pub mod net;
+pub mod trace;
 
 pub use net::Net;
 

@@ -221,7 +221,7 @@ impl World<'_> {
             trace_hash: self.k.hash.value(),
             virtual_ms: self.k.now,
             events: self.k.events,
-            trace: self.k.trace.unwrap_or_default(),
+            trace: self.k.trace,
             faults_fired_at: self.faults.fired_at,
         }
     }

@@ -9,6 +9,7 @@ use crate::check::EventKind;
 use crate::error::KafkaError;
 use crate::fault::{FaultStep, NemesisStep};
 use crate::scenario::{FaultAction, OnRestart, Scenario, Target, TargetClass};
+use crate::sim::trace::{TraceEvent, TraceKind};
 use crate::sim::{NodeId, Out, Stream};
 
 /// The fault schedule and what is still to heal.
@@ -107,7 +108,8 @@ impl World<'_> {
         let names = |w: &Self, ns: &[NodeId]| ns.iter().map(|&n| w.node_name(n)).collect::<Vec<_>>().join(", ");
         let desc = format!("[{}] and [{}]", names(self, &na), names(self, &nb));
         let until = self.k.now + duration_ms;
-        self.k.record(5, NodeId::Controller, NodeId::Controller, 4, (0, 0), || format!("fault partition {desc}"));
+        let ev = TraceEvent { at: self.k.now, node: NodeId::Controller, peer: None, kind: TraceKind::Partition };
+        self.record(ev, |_| desc.clone());
         self.push_history(EventKind::Fault {
             action: FaultAction::Isolate,
             target: format!("partition {desc}"),
@@ -326,7 +328,10 @@ impl World<'_> {
                 if back {
                     self.faults.recovering = None;
                 } else if r != b {
-                    self.k.record(5, NodeId::Broker(b), NodeId::Controller, 0, (0, 0), || "fault skipped".into());
+                    let kind = TraceKind::FaultSkipped;
+                    self.record(TraceEvent { at: self.k.now, node: NodeId::Broker(b), peer: None, kind }, |_| {
+                        String::new()
+                    });
                     return;
                 }
             }
@@ -353,8 +358,9 @@ impl World<'_> {
             }
             (t, _) => self.target_name(t),
         };
-        self.k.record(5, node.unwrap_or(NodeId::Controller), NodeId::Controller, action as u64, (0, 0), || {
-            format!("fault {} {target}", action.as_str())
+        let at = node.unwrap_or(NodeId::Controller);
+        self.record(TraceEvent { at: self.k.now, node: at, peer: None, kind: TraceKind::Fault(action) }, |_| {
+            target.clone()
         });
         self.push_history(EventKind::Fault { action, target, broker: node.and_then(broker_of) });
         let Some(node) = node else { return };
@@ -420,12 +426,9 @@ impl World<'_> {
     /// history notes it unless the hold was cut short (a pause its process's death ended).
     pub(super) fn healed(&mut self, id: u64) {
         let Some((node, what)) = self.faults.holds.remove(&id) else { return };
-        let (word, cut_short) = match &what {
-            Heal::Isolation => ("isolation of", false),
-            Heal::Pause => ("pause of", self.net.paused_until(node) < self.k.now),
-            Heal::Partition(_) => ("partition", false),
-        };
-        self.k.record(6, node, node, 0, (0, 0), || format!("heal {word}"));
+        let cut_short = what == Heal::Pause && self.net.paused_until(node) < self.k.now;
+        let ev = TraceEvent { at: self.k.now, node, peer: None, kind: TraceKind::Heal };
+        self.record(ev, |w| w.heal_name(node, &what));
         if let Heal::Partition(_) = what {
             self.net.expire(self.k.now);
         }
@@ -441,7 +444,7 @@ impl World<'_> {
         let life = self.nodes.life_mut(node);
         life.down = None;
         life.inc += 1;
-        self.k.record(6, node, node, 0, (0, 0), || "restart".into());
+        self.record(TraceEvent { at: self.k.now, node, peer: None, kind: TraceKind::Restart }, |_| String::new());
         let name = self.node_name(node);
         match node {
             NodeId::Broker(b) => {

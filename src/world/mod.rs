@@ -29,6 +29,7 @@ mod end;
 mod faults;
 mod nodes;
 mod observe;
+mod trace;
 mod triggers;
 
 use crate::app::Apps;
@@ -37,8 +38,10 @@ use crate::check::{Event, EventKind, History};
 use crate::client::{ConsumerTimer, ProducerTimer};
 use crate::fault::{nemesis_schedule, FaultStep};
 use crate::scenario::{FaultAction, Scenario, Trigger};
+use crate::sim::trace::{TraceEvent, TraceFilter, TraceKind};
 use crate::sim::{Net, NodeId, Queue, Rngs, TraceHash};
 
+pub use trace::TRACE_HEADER;
 pub use triggers::TriggerPoint;
 
 use faults::Faults;
@@ -52,8 +55,16 @@ const SETTLE_CHECK_MS: u64 = 100;
 /// Options of one run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
-    /// Keep one fixed-column line per handled event.
-    pub trace: bool,
+    /// Which families of events to print, one fixed-column line each, into
+    /// [`RunOutput::trace`] (none by default; the hash covers every event either way).
+    pub trace: TraceFilter,
+}
+
+impl RunOptions {
+    /// Print the standard trace (everything but timers and replica fetches).
+    pub fn traced() -> Self {
+        RunOptions { trace: TraceFilter::standard() }
+    }
 }
 
 /// What one run produced.
@@ -67,7 +78,7 @@ pub struct RunOutput {
     pub virtual_ms: u64,
     /// Events handled.
     pub events: u64,
-    /// Trace lines (empty unless asked for).
+    /// Trace lines, a header first (empty unless asked for).
     pub trace: Vec<String>,
     /// Per `[[fault]]` of the scenario (file order): the virtual time it fired at, or `None` when
     /// it never fired (its trigger never happened, or its `at_ms` lies past the end).
@@ -106,6 +117,18 @@ enum Timer {
     Broker(BrokerTimer),
     Producer(ProducerTimer),
     Consumer(ConsumerTimer),
+}
+
+impl Timer {
+    /// The node's own name of the timer (`IsrCheck`, `PollTimeout { poll: 3 }`).
+    fn name(&self) -> String {
+        match self {
+            Timer::Controller(t) => format!("{t:?}"),
+            Timer::Broker(t) => format!("{t:?}"),
+            Timer::Producer(t) => format!("{t:?}"),
+            Timer::Consumer(t) => format!("{t:?}"),
+        }
+    }
 }
 
 /// A message held by the net: the receiver's incarnation and the connection's generation it
@@ -165,36 +188,9 @@ struct Kernel {
     events: u64,
     /// Steps taken: handled events plus rounds of applying fired faults.
     step: u64,
-    trace: Option<Vec<String>>,
-}
-
-impl Kernel {
-    /// Mix one handled event into the trace hash (and the trace, when kept).
-    #[inline]
-    fn record(
-        &mut self,
-        kind: u64,
-        at: NodeId,
-        other: NodeId,
-        code: u64,
-        detail: (u64, u64),
-        line: impl FnOnce() -> String,
-    ) {
-        self.events += 1;
-        self.hash.word(self.now);
-        self.hash.word(kind << 56 | code << 48 ^ at.code());
-        self.hash.word(other.code() ^ detail.0.rotate_left(17) ^ detail.1.rotate_left(41));
-        if let Some(t) = self.trace.as_mut() {
-            t.push(format!(
-                "{:>9} {:<12} {:<12} {:<6} {}",
-                self.now,
-                at.to_string(),
-                other.to_string(),
-                format!("{}.{}", detail.0, detail.1 & 0xffff_ffff),
-                line()
-            ));
-        }
-    }
+    /// Which families of events are printed into `trace`.
+    filter: TraceFilter,
+    trace: Vec<String>,
 }
 
 /// One run of a scenario: build it with [`World::new`], drive it with [`World::step`] and
@@ -239,7 +235,8 @@ impl<'a> World<'a> {
                 hash: TraceHash::default(),
                 events: 0,
                 step: 0,
-                trace: opts.trace.then(Vec::new),
+                filter: opts.trace,
+                trace: if opts.trace.is_on() { vec![trace::TRACE_HEADER.to_string()] } else { Vec::new() },
             },
             net: Net::new(layout.brokers, layout.producers, layout.members),
             work: Workload::new(s, &nodes),
@@ -327,7 +324,8 @@ impl<'a> World<'a> {
                     self.k.queue.push(paused, Ev::Timer { node, inc, timer });
                     return;
                 }
-                self.k.record(2, node, NodeId::Controller, 0, (0, 0), || format!("timer {timer:?}"));
+                let ev = TraceEvent { at: self.k.now, node, peer: None, kind: TraceKind::Timer };
+                self.record(ev, |_| timer.name());
                 self.dispatch(node, Input::Timer(timer));
             }
             Ev::Fault(i) => {
@@ -404,8 +402,8 @@ impl<'a> World<'a> {
             }
             return;
         }
-        let (d0, d1) = msg.detail();
-        self.k.record(1, to, from, msg.kind_code(), (d0, d1), || msg.kind_name().to_string());
+        let ev = TraceEvent { at: self.k.now, node: to, peer: Some(from), kind: TraceKind::Message(msg.summary()) };
+        self.record(ev, |_| String::new());
         self.dispatch(to, Input::Message(from, msg));
     }
 

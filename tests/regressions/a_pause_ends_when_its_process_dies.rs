@@ -30,11 +30,12 @@ fn a_member_restarted_during_its_dead_predecessor_s_pause_runs_at_once() {
             duration_ms: None,
         },
     ];
-    let out = kafkasim::run(&s, 1, kafkasim::RunOptions { trace: true });
+    let all = kafkasim::RunOptions { trace: kafkasim::sim::trace::TraceFilter::all() };
+    let out = kafkasim::run(&s, 1, all);
     // The restarted member (at 4000 ms) handles its own timers before the old pause's end.
     let busy = out.trace.iter().any(|l| {
         let t: u64 = l.split_whitespace().next().and_then(|t| t.parse().ok()).unwrap_or(0);
-        (4_001..11_000).contains(&t) && l.contains("consumer#0   controller") && l.contains("timer")
+        (4_001..11_000).contains(&t) && l.contains(" c1/0 ") && l.contains(" timer ")
     });
     assert!(busy, "the new process must run during the dead process's pause");
     let healed_pause = out.history.events.iter().any(

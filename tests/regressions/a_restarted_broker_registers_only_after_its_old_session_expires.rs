@@ -67,10 +67,11 @@ lost_acked = 0
 #[test]
 fn a_restarted_broker_registers_only_after_its_old_session_expires() {
     let s = parse_str(SCENARIO, "inline.toml").expect("scenario");
-    let (report, out) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions { trace: true });
+    let (report, out) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::traced());
     assert!(report.producers["p1"].acked > 0);
     assert_eq!(report.anomalies.lost_acked, 0, "{:#?}", report.findings);
     assert!(report.expect.passed, "{:?}", report.expect.failures);
-    let rejected = out.trace.iter().filter(|l| l.ends_with("RegisterRejected")).count();
+    let rejected =
+        out.trace.iter().filter(|l| l.contains("BrokerRegistrationResp error=DUPLICATE_BROKER_REGISTRATION")).count();
     assert!(rejected > 0, "restarted brokers are refused while their old sessions are alive");
 }

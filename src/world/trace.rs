@@ -1,0 +1,79 @@
+//! Recording the typed trace: every handled event is hashed; the events of the families the
+//! run's filter keeps are also printed, one fixed-column line each, with nodes named as the
+//! report names them (`p1/0`, `c1/0`, `s1/1`, `broker:2`, `controller`).
+
+use std::fmt::Write;
+
+use super::World;
+use crate::sim::trace::{TraceEvent, TraceKind};
+use crate::sim::NodeId;
+
+/// The first line of a printed trace: what each column holds.
+pub const TRACE_HEADER: &str = "     time  node         peer         event";
+
+impl World<'_> {
+    /// Hash `ev` into the trace hash and, when its family is kept, print it; `extra` adds what
+    /// the event alone does not say (a timer's name, a fault's target).
+    pub(super) fn record(&mut self, ev: TraceEvent, extra: impl FnOnce(&Self) -> String) {
+        self.k.events += 1;
+        ev.hash_into(&mut self.k.hash);
+        if !self.k.filter.contains(ev.kind.family()) {
+            return;
+        }
+        let line = self.render(&ev, extra(self));
+        self.k.trace.push(line);
+    }
+
+    /// One trace line: time, node, peer, then the event with its request id and facts.
+    fn render(&self, ev: &TraceEvent, extra: String) -> String {
+        let peer = ev.peer.map_or_else(|| "-".to_string(), |p| self.label(p));
+        let mut line = format!("{:>9}  {:<12} {:<12} ", ev.at, self.label(ev.node), peer);
+        match &ev.kind {
+            TraceKind::Message(m) => {
+                let _ = write!(line, "{}", m.api);
+                if let Some(req) = m.req {
+                    // The request id names the client end: the receiver of a response, the
+                    // sender of a request.
+                    let client = match ev.node {
+                        NodeId::Producer(_) | NodeId::Consumer(_) => ev.node,
+                        _ => ev.peer.unwrap_or(ev.node),
+                    };
+                    let _ = write!(line, " {}#{}", self.label(client), req & 0xffff_ffff);
+                }
+                for f in m.facts.iter().flatten() {
+                    let _ = write!(line, " {f}");
+                }
+            }
+            TraceKind::Timer => {
+                let _ = write!(line, "timer {extra}");
+            }
+            TraceKind::Fault(a) => {
+                let _ = write!(line, "fault {} {extra}", a.as_str());
+            }
+            TraceKind::Partition => {
+                let _ = write!(line, "fault partition {extra}");
+            }
+            TraceKind::FaultSkipped => line.push_str("fault skipped (safe power-loss rule)"),
+            TraceKind::Heal => {
+                let _ = write!(line, "heal {extra}");
+            }
+            TraceKind::Restart => line.push_str("restart"),
+        }
+        line
+    }
+
+    /// How the trace names node `n`: `controller`, `broker:2`, a producer as `NAME/INSTANCE`
+    /// (the instance counts its restarts), a group member as `NAME/K`.
+    fn label(&self, n: NodeId) -> String {
+        match n {
+            NodeId::Producer(p) => {
+                format!("{}/{}", self.nodes.specs[p as usize].name, self.work.producers[p as usize].instance)
+            }
+            NodeId::Consumer(m) => {
+                let (c, k) = self.nodes.members[m as usize];
+                format!("{}/{k}", self.nodes.consumer_specs[c as usize].name)
+            }
+            n => n.to_string(),
+        }
+    }
+}
