@@ -19,7 +19,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 
 use kafkasim::app::{Apps, ConsumerApp, Plan, SimConsumer};
-use kafkasim::check::Delivery;
+use kafkasim::record::Delivery;
 use kafkasim::scenario::{ConsumerSpec, FaultAction, ProducerSpec, Scenario, TargetClass, TopicSpec};
 use kafkasim::strategy::{fault_draft, FaultDraft};
 

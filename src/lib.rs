@@ -48,6 +48,7 @@ pub mod client;
 pub mod error;
 pub mod explore;
 pub mod fault;
+pub mod record;
 pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use crate::app::Apps;
 use crate::broker::{Broker, BrokerObs, BrokerTimer, Controller, ControllerTimer, Msg, Topology};
-use crate::check::{ConsumerInfo, Event, EventKind, FinalPartition, FinalReplica, History, ProcessorInfo};
 use crate::client::consumer::Proc;
 use crate::client::{Consumer, ConsumerObs, ConsumerTimer, Producer, ProducerObs, ProducerTimer};
 use crate::error::KafkaError;
 use crate::fault::{nemesis_schedule, FaultStep, NemesisStep};
+use crate::record::{ConsumerInfo, Event, EventKind, FinalPartition, FinalReplica, History, ProcessorInfo};
 use crate::scenario::{
     ClientEvent, ClientRef, ConsumerSpec, FaultAction, FaultSpec, OnRestart, ProducerSpec, RecordEvent, Scenario,
     Target, TargetClass, Trigger,

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use kafkasim::check::{check, EventKind, FinalPartition, FinalReplica, History, LogBatch, Verdict, FINDINGS_CAP};
-use kafkasim::check::{
-    ConsumerInfo, Deliveries, Delivery, Event, GroupRecord, MetaRecord, ProcessorInfo, RecordId, RecordList,
+use kafkasim::check::{check, Verdict, FINDINGS_CAP};
+use kafkasim::record::{
+    ConsumerInfo, Deliveries, Delivery, Event, EventKind, FinalPartition, FinalReplica, GroupRecord, History, LogBatch,
+    MetaRecord, ProcessorInfo, RecordId, RecordList,
 };
 use kafkasim::report::json::to_json_line;
 use kafkasim::report::text::to_text;

@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 
-use kafkasim::check::EventKind;
+use kafkasim::record::EventKind;
 use kafkasim::report::text::to_text;
 
 /// A cluster of three brokers with `orders` (`partitions`, RF 3, min ISR 2), a producer of

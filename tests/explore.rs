@@ -4,8 +4,8 @@
 mod common;
 use common::{kafkasim, temp_file};
 
-use kafkasim::check::EventKind;
 use kafkasim::explore::{crash_points, explore, place, Exploration, ExploreError, ExploreOptions};
+use kafkasim::record::EventKind;
 use kafkasim::scenario::{parse_str, Scenario};
 use kafkasim::{run_seed, RunOptions};
 

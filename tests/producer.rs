@@ -77,7 +77,7 @@ fn a_restarted_producer_duplicates_records_its_previous_instance_wrote_but_never
         .history
         .events
         .iter()
-        .filter(|e| matches!(e.kind, kafkasim::check::EventKind::ProducerStarted { .. }))
+        .filter(|e| matches!(e.kind, kafkasim::record::EventKind::ProducerStarted { .. }))
         .count();
     assert_eq!(starts, 2);
 }

@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use kafkasim::check::EventKind;
+use kafkasim::record::EventKind;
 
 #[test]
 fn acks_one_loses_acked_records_when_the_leader_dies_before_followers_fetch_them() {

@@ -5,8 +5,8 @@
 mod common;
 use common::*;
 
-use kafkasim::check::EventKind;
 use kafkasim::error::KafkaError;
+use kafkasim::record::EventKind;
 use kafkasim::report::text::to_text;
 
 #[test]

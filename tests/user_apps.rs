@@ -10,7 +10,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use kafkasim::app::{self, Apps, ConsumerApp, Plan, SimConsumer};
-use kafkasim::check::{Delivery, EventKind, History};
+use kafkasim::record::{Delivery, EventKind, History};
 use kafkasim::report::Report;
 use kafkasim::scenario::Scenario;
 use kafkasim::{RunOptions, RunOutput};

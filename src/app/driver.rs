@@ -5,8 +5,8 @@
 //! versions of one application make the same calls at the same virtual instants. A
 //! [`SimProducer`](super::SimProducer) makes the producer's calls through it too.
 
-use crate::check::{Deliveries, Delivery};
 use crate::error::KafkaError;
+use crate::record::{Deliveries, Delivery};
 
 /// A call the application makes on its client.
 #[derive(Debug, Clone, PartialEq)]

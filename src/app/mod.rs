@@ -34,7 +34,7 @@
 //!
 //! ```
 //! use kafkasim::app::{Apps, ConsumerApp, Plan, SimConsumer};
-//! use kafkasim::check::Delivery;
+//! use kafkasim::record::Delivery;
 //! use kafkasim::scenario::{ConsumerSpec, ProducerSpec, Scenario, TopicSpec};
 //!
 //! /// Process the batch, then commit: at-least-once.

@@ -18,8 +18,8 @@ use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
 use super::driver::{Answer, Driver, Step};
-use crate::check::Delivery;
 use crate::error::KafkaError;
+use crate::record::Delivery;
 
 /// How many times the member lets the runtime run before deciding that the task waits on
 /// something the simulator does not drive.

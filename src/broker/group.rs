@@ -13,8 +13,8 @@ use std::sync::Arc;
 use super::node::{Broker, BrokerOut, BrokerTimer, InternalWait};
 use super::BatchTemplate;
 use super::{FetchPartition, FetchedPartition, JoinResult, Msg};
-use crate::check::{GroupRecord, MemberRecord, MetaRecord};
 use crate::error::KafkaError;
+use crate::record::{GroupRecord, MemberRecord, MetaRecord};
 use crate::sim::NodeId;
 
 /// Most batches one consumer fetch returns per partition (about `max.partition.fetch.bytes`).

@@ -10,7 +10,7 @@ pub mod txn;
 
 use std::sync::Arc;
 
-use crate::check::LogBatch;
+use crate::record::LogBatch;
 use crate::scenario::{BrokerConfig, Scenario};
 
 pub use controller::{Controller, ControllerTimer};

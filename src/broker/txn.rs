@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use super::node::{Broker, BrokerOut, BrokerTimer, InternalWait};
 use super::{BatchTemplate, Msg};
-use crate::check::{MetaRecord, TxnRecord, TxnState};
 use crate::error::KafkaError;
+use crate::record::{MetaRecord, TxnRecord, TxnState};
 use crate::sim::NodeId;
 
 /// Timeout of a coordinator's write to `__transaction_state` (the broker's

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use super::history::{ConsumerInfo, Event, EventKind, History, MetaRecord, RecordId};
 use super::index::{fault_verb, partition_name, Table};
+use crate::record::{ConsumerInfo, Event, EventKind, History, MetaRecord, RecordId};
 use crate::report::{ConsumerStats, Semantic};
 use crate::scenario::{CommitMode, IsolationLevel};
 
@@ -472,7 +472,7 @@ pub(crate) fn plural(n: u64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::history::ProcessorInfo;
+    use crate::record::ProcessorInfo;
 
     fn history() -> History {
         let info = |name: &str| ConsumerInfo {

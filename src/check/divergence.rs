@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use super::history::{EventKind, FinalPartition, FinalReplica, History, LogBatch};
 use super::index::{leader_phrase, record_at, record_name, Table};
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{EventKind, FinalPartition, FinalReplica, History, LogBatch};
 
 /// The divergence family's outcome.
 #[derive(Debug, Default)]

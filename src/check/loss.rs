@@ -6,13 +6,13 @@
 //! present only as committed data: in the read_committed view of any final log (a copy in an
 //! aborted or still open transaction does not count).
 
-use super::history::{EventKind, History};
 use super::index::{
     final_log, holds_phrase, partition_name, record_name, story_after, stranded_copies, Table, ACKED, NONE,
     PRESENT_IN_ACK_PARTITION,
 };
 use super::txnlog::{batch_index, ending_phrase, TxnLogs};
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{EventKind, History};
 
 /// Counts of one producer's acknowledged records that the final logs do not show.
 #[derive(Debug, Clone, Copy, Default)]

@@ -33,8 +33,6 @@
 
 use std::collections::BTreeMap;
 
-pub mod history;
-
 mod consumers;
 mod divergence;
 mod duplicates;
@@ -48,9 +46,9 @@ mod producers;
 mod transactions;
 mod txnlog;
 
-pub use history::*;
 pub use producers::promised_delivery;
 
+use crate::record::{EventKind, History};
 use crate::report::{Anomalies, ConsumerStats, ProcessorStats, ProducerStats, Semantic};
 use crate::scenario::Scenario;
 

@@ -2,9 +2,9 @@
 //! after a record that instance sent later. Only the first copy of a record written by that
 //! instance in that partition is judged; records of different instances are never compared.
 
-use super::history::{EventKind, History};
 use super::index::{acked_offset, partition_name, record_name, Table, REORDERED};
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{EventKind, History};
 use crate::scenario::Scenario;
 
 /// The latest-sent record seen so far in one (instance, partition) walk.

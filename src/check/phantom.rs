@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use super::consumers::{instance_name, Consumers, PHANTOM};
-use super::history::{Delivery, EventKind, FinalReplica, History, LogBatch};
 use super::index::{holds_phrase, partition_name, record_name, story_after, Table};
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{Delivery, EventKind, FinalReplica, History, LogBatch};
 
 /// One phantom read kept for a finding.
 #[derive(Debug, Clone, Copy)]

@@ -13,10 +13,10 @@
 use std::collections::BTreeMap;
 
 use super::consumers::{instance_name, Consumers, COUNT, DUP, LOST, LOST_IN_GROUP, TRACK_DUP, TRACK_LOST};
-use super::history::{Deliveries, EventKind, History, RecordId};
 use super::index::{join_and, partition_name, record_name, Table};
 use super::txnlog::TxnLogs;
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{Deliveries, EventKind, History, RecordId};
 
 /// Processings told per duplicate before summarising the rest.
 const STEPS_CAP: usize = 4;

@@ -23,10 +23,10 @@
 use std::collections::BTreeMap;
 
 use super::consumers::{instance_name, plural, Consumers, DUP, LOST};
-use super::history::{EventKind, History, RecordId};
 use super::index::{acked_offset, join_and, partition_name, producer_instance, record_name, story_steps, Table};
 use super::txnlog::{Fate, TxnLogs};
 use super::Finding;
+use crate::record::{EventKind, History, RecordId};
 use crate::report::{ProcessorStats, Semantic};
 use crate::scenario::{IsolationLevel, ProcessingGuarantee};
 
@@ -279,7 +279,7 @@ impl Processors {
                 let v = b.get(key);
                 if v & COUNT >= 2 && v & IN_INPUT == 0 {
                     dup += 1;
-                    let input = super::history::input_record(&history.record_base, key);
+                    let input = crate::record::input_record(&history.record_base, key);
                     note(&mut out, b, input, key, None, true);
                 }
             }

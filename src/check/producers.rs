@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::history::History;
 use super::index::{Table, ACKED, BATCH_ACKED, FAILED_MAYBE, FAILED_NOT_WRITTEN, SENT, TXN_ABORTED};
 use super::loss::ProducerLoss;
+use crate::record::History;
 use crate::report::{ProducerStats, Semantic};
 use crate::scenario::{Acks, ProducerConfig, Scenario};
 

@@ -14,10 +14,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::consumers::{instance_name, Consumers, ABORTED_READ};
-use super::history::{Delivery, EventKind, History, RecordId};
 use super::index::{final_log, join_and, partition_name, producer_instance, record_name, Table};
 use super::txnlog::{batch_index, ending_phrase, writer_phrase, LogTxn, TxnLogs};
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{Delivery, EventKind, History, RecordId};
 
 /// Records named per list in a finding before summarising the rest.
 const NAMES_CAP: usize = 5;

@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use crate::broker::{FetchPartition, FetchedPartition, JoinResult, Msg, PartitionState, Topology};
-use crate::check::{Deliveries, Delivery, EventKind, LogBatch, RecordId};
 use crate::error::KafkaError;
+use crate::record::{Deliveries, Delivery, EventKind, LogBatch, RecordId};
 use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
 use crate::sim::{NodeId, Out};
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use super::producer::{Producer, ProducerObs, ProducerOut, ProducerTimer};
 use crate::app::driver::{Answer, Driver, Step};
 use crate::broker::Topology;
-use crate::check::EventKind;
 use crate::error::KafkaError;
+use crate::record::EventKind;
 use crate::scenario::ProducerSpec;
 
 /// Calls that return at once one application may make in a row at one virtual instant.

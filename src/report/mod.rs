@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::check::{History, Verdict};
+use crate::check::Verdict;
+use crate::record::History;
 use crate::scenario::{Expectation, Scenario};
 
 pub mod json;

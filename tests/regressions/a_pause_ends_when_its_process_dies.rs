@@ -38,7 +38,7 @@ fn a_member_restarted_during_its_dead_predecessor_s_pause_runs_at_once() {
     });
     assert!(busy, "the new process must run during the dead process's pause");
     let healed_pause = out.history.events.iter().any(
-        |e| matches!(&e.kind, kafkasim::check::EventKind::Healed { target, .. } if target.starts_with("pause of")),
+        |e| matches!(&e.kind, kafkasim::record::EventKind::Healed { target, .. } if target.starts_with("pause of")),
     );
     assert!(!healed_pause, "a pause cut short by the crash is not healed later");
 }

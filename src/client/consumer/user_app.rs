@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::{App, Consumer, ConsumerObs, ConsumerOut, ConsumerTimer, Topology, CLOSE_TIMEOUT_MS};
 use crate::app::driver::{Answer, Driver, Step};
-use crate::check::Delivery;
+use crate::record::Delivery;
 use crate::scenario::ConsumerSpec;
 
 /// Calls that return at once (no processing time, `commitAsync()`) one application may make in

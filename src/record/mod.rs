@@ -1,0 +1,16 @@
+//! The data layer: the values both the model and the checker read. The broker and clients
+//! write log batches and history events; the checker reads the history and the final logs and
+//! nothing else, so neither side owns these types.
+//!
+//! - `ids`: record and partition ids, and the records a consumer was handed;
+//! - `log`: log batches and the internal records (offset commits, group metadata, transaction
+//!   state and markers) they may carry;
+//! - `history`: what clients and the operator observed, and the final logs.
+
+mod history;
+mod ids;
+mod log;
+
+pub use history::*;
+pub use ids::*;
+pub use log::*;
