@@ -80,7 +80,7 @@ pub enum EventKind {
     /// A fault was injected (operator's log). `broker` is the resolved broker, if any.
     Fault {
         /// What was done (a power loss the safe schedule forbids is done as a crash).
-        action: crate::scenario::FaultAction,
+        action: super::FaultAction,
         /// The target as named, with the node it resolved to for leader and coordinator targets.
         target: String,
         /// Broker id (from 1) when the fault hit a broker.
@@ -245,10 +245,10 @@ pub struct ConsumerInfo {
     /// Subscribed topics.
     pub topics: Vec<String>,
     /// Where it commits, which decides the semantic it promises.
-    pub commit: crate::scenario::CommitMode,
+    pub commit: super::CommitMode,
     /// `isolation.level`: a read_committed consumer must never be given a record of a
     /// transaction that did not commit.
-    pub isolation: crate::scenario::IsolationLevel,
+    pub isolation: super::IsolationLevel,
     /// The consuming side of processor `History::processors[i]`: judged by its outputs, not by
     /// its `Processed` events.
     pub processor: Option<u32>,
@@ -272,7 +272,7 @@ pub struct ProcessorInfo {
     /// Index of its members' events in `History::consumers`.
     pub consumer: u32,
     /// `processing.guarantee`, which decides the semantic it promises.
-    pub guarantee: crate::scenario::ProcessingGuarantee,
+    pub guarantee: super::ProcessingGuarantee,
 }
 
 /// What one run produced for the checker.
