@@ -30,7 +30,7 @@
 //!     duration_ms: None,
 //! });
 //! let (report, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default());
-//! assert!(report.anomalies.lost_acked > 0);
+//! assert!(report.anomalies[kafkasim::record::Anomaly::LostAcked] > 0);
 //! ```
 //!
 //! The modules follow the data: [`scenario`] (what to run) → [`world`] (the kernel in [`sim`]

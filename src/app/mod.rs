@@ -54,7 +54,7 @@
 //!
 //! let sync = Apps::new().consumer("c1", || ProcessThenCommit);
 //! let (report, out) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &sync);
-//! assert_eq!(report.anomalies.lost_processing, 0);
+//! assert_eq!(report.anomalies[kafkasim::record::Anomaly::LostProcessing], 0);
 //!
 //! // The same application, async.
 //! let asynchronous = Apps::new().async_consumer("c1", |mut c: SimConsumer| async move {

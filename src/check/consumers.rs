@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use super::index::{fault_verb, partition_name, Table};
+use super::stats::{ConsumerStats, Semantic};
 use crate::record::{ConsumerInfo, Event, EventKind, History, MetaRecord, RecordId};
-use crate::report::{ConsumerStats, Semantic};
 use crate::scenario::{CommitMode, IsolationLevel};
 
 /// A group's per-record byte: times the group processed the record (saturating at 127).

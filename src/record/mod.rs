@@ -5,16 +5,19 @@
 //! - `ids`: record and partition ids, and the records a consumer was handed;
 //! - `log`: log batches and the internal records (offset commits, group metadata, transaction
 //!   state and markers) they may carry;
+//! - `anomaly`: the anomalies the checker counts, and their names;
 //! - `config` and `fault`: the client configs and fault actions the history names (scenarios
 //!   set them; `kafkasim::scenario` re-exports them);
 //! - `history`: what clients and the operator observed, and the final logs.
 
+mod anomaly;
 mod config;
 mod fault;
 mod history;
 mod ids;
 mod log;
 
+pub use anomaly::*;
 pub use config::*;
 pub use fault::*;
 pub use history::*;

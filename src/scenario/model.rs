@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::record::Anomaly;
 pub use crate::record::{CommitMode, FaultAction, IsolationLevel, ProcessingGuarantee};
 
 /// A whole scenario: cluster, workload, faults and expectations.
@@ -860,8 +861,8 @@ impl fmt::Display for Bound {
 /// One `[expect]` line: an anomaly counter (a key of the report's `anomalies`) and its bound.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expectation {
-    /// Anomaly name, e.g. `lost_acked`.
-    pub anomaly: String,
+    /// The anomaly whose count is bounded.
+    pub anomaly: Anomaly,
     /// The condition its count must meet.
     pub bound: Bound,
 }
