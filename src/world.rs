@@ -10,15 +10,15 @@ use crate::client::consumer::Proc;
 use crate::client::{Consumer, ConsumerObs, ConsumerTimer, Producer, ProducerObs, ProducerTimer};
 use crate::error::KafkaError;
 use crate::fault::{nemesis_schedule, FaultStep, NemesisStep};
-use crate::record::{ConsumerInfo, Event, EventKind, FinalPartition, FinalReplica, History, ProcessorInfo};
+use crate::record::{
+    ConsumerInfo, Event, EventKind, FaultNode, FaultTarget, FinalPartition, FinalReplica, Heal, History, ProcessorInfo,
+    Role,
+};
 use crate::scenario::{
     ClientEvent, ClientRef, ConsumerSpec, FaultAction, FaultSpec, OnRestart, ProducerSpec, RecordEvent, Scenario,
     Target, TargetClass, Trigger,
 };
 use crate::sim::{NodeId, Out, Queue, Rngs, Stream, TraceHash};
-
-/// The heal of a pause, as the history words it.
-const PAUSE_HEAL: &str = "pause of";
 
 /// How often (virtual ms) the world checks whether the run has settled.
 const SETTLE_CHECK_MS: u64 = 100;
@@ -103,7 +103,7 @@ enum Ev {
     /// A producer whose application starts later (`start_ms`) starts now.
     StartProducer(u32),
     Restart(NodeId),
-    Heal(NodeId, &'static str),
+    Heal(NodeId, Heal),
     Settle,
     /// The hold on a connection (isolation, pause) may have ended: deliver what waits on it.
     Release {
@@ -519,10 +519,9 @@ impl<'a> World<'a> {
                 let broker = if let NodeId::Broker(b) = node { Some(b) } else { None };
                 self.record(6, node, node, 0, (0, 0), || format!("heal {what}"));
                 // A pause its process's death cut short has nothing left to heal.
-                let cut_short = what == PAUSE_HEAL && self.node(node).paused_until < self.now;
+                let cut_short = what == Heal::Pause && self.node(node).paused_until < self.now;
                 if !cut_short {
-                    let target = format!("{what} {}", self.node_name(node));
-                    self.push_history(EventKind::Healed { target, broker });
+                    self.push_history(EventKind::Healed { end: what, target: self.fault_node(node), broker });
                 }
             }
             Ev::Release { from, to } => {
@@ -979,33 +978,48 @@ impl<'a> World<'a> {
         self.members.iter().position(|&(c, k)| c as usize == consumer && k == instance).map(|m| m as u32)
     }
 
-    fn target_name(&self, t: &Target) -> String {
-        match t {
-            Target::Producer(p) => self.node_name(NodeId::Producer(*p as u32)),
-            Target::Consumer { consumer, instance: Some(k) } => {
-                format!("{}:{}/{k}", self.member_kind(*consumer), self.consumer_specs[*consumer].name)
+    /// The history's name for fault target `t`, a role with the broker it resolved to.
+    fn fault_target(&self, t: &Target, broker: Option<u32>) -> FaultTarget {
+        let role = match t {
+            Target::Broker(b) => return FaultTarget::Node(FaultNode::Broker(*b)),
+            Target::Producer(p) => return FaultTarget::Node(self.fault_node(NodeId::Producer(*p as u32))),
+            Target::Consumer { consumer, instance } => {
+                let c = &self.consumer_specs[*consumer];
+                return FaultTarget::Node(FaultNode::Member {
+                    consumer: *consumer as u32,
+                    instance: instance.unwrap_or(0),
+                    name: c.name.clone(),
+                    processor: self.is_processor_member(*consumer),
+                });
             }
-            t => t.to_string(),
-        }
+            Target::Processor { .. } => unreachable!("a processor target is a consumer target by now"),
+            Target::Leader { topic, partition } => Role::Leader { topic: topic.clone(), partition: *partition },
+            Target::GroupCoordinator(g) => Role::GroupCoordinator(g.clone()),
+            Target::TxnCoordinator(id) => Role::TxnCoordinator(id.clone()),
+        };
+        FaultTarget::Role { role, broker }
     }
 
-    /// Whether entry `c` of `consumer_specs` is a `[[consumer]]` table or a processor's members.
-    fn member_kind(&self, c: usize) -> &'static str {
-        if c < self.s.consumers.len() {
-            "consumer"
-        } else {
-            "processor"
-        }
+    /// Whether entry `c` of `consumer_specs` is a processor's members (after the `[[consumer]]` tables).
+    fn is_processor_member(&self, c: usize) -> bool {
+        c >= self.s.consumers.len()
     }
 
-    fn node_name(&self, n: NodeId) -> String {
+    /// The history's name for node `n`.
+    fn fault_node(&self, n: NodeId) -> FaultNode {
         match n {
-            NodeId::Producer(p) => format!("producer:{}", self.specs[p as usize].name),
+            NodeId::Broker(b) => FaultNode::Broker(b),
+            NodeId::Producer(p) => FaultNode::Producer { producer: p, name: self.specs[p as usize].name.clone() },
             NodeId::Consumer(m) => {
                 let (c, k) = self.members[m as usize];
-                format!("{}:{}/{k}", self.member_kind(c as usize), self.consumer_specs[c as usize].name)
+                FaultNode::Member {
+                    consumer: c,
+                    instance: k,
+                    name: self.consumer_specs[c as usize].name.clone(),
+                    processor: self.is_processor_member(c as usize),
+                }
             }
-            n => n.to_string(),
+            NodeId::Controller => FaultNode::Controller,
         }
     }
 
@@ -1102,12 +1116,7 @@ impl<'a> World<'a> {
             }
             self.flush_consumer(m, out);
         }
-        let target = match (&f.target, node) {
-            (Target::Leader { .. } | Target::GroupCoordinator(_) | Target::TxnCoordinator(_), Some(n)) => {
-                format!("{} ({})", self.target_name(&f.target), n)
-            }
-            (t, _) => self.target_name(t),
-        };
+        let target = self.fault_target(&f.target, broker);
         self.record(5, node.unwrap_or(NodeId::Controller), NodeId::Controller, action as u64, (0, 0), || {
             format!("fault {} {target}", action.as_str())
         });
@@ -1169,14 +1178,14 @@ impl<'a> World<'a> {
                 let ns = self.node_mut(node);
                 ns.isolated_until = ns.isolated_until.max(until);
                 self.heals_pending += 1;
-                self.queue.push(until, Ev::Heal(node, "isolation of"));
+                self.queue.push(until, Ev::Heal(node, Heal::Isolation));
             }
             FaultAction::Pause => {
                 let until = self.now + f.duration_ms;
                 let ns = self.node_mut(node);
                 ns.paused_until = ns.paused_until.max(until);
                 self.heals_pending += 1;
-                self.queue.push(until, Ev::Heal(node, PAUSE_HEAL));
+                self.queue.push(until, Ev::Heal(node, Heal::Pause));
             }
         }
     }
@@ -1195,7 +1204,11 @@ impl<'a> World<'a> {
                 let mut out = Out::default();
                 let nb = Broker::restarted(&self.brokers[b as usize - 1], how == FaultAction::PowerLoss, &mut out);
                 self.brokers[b as usize - 1] = nb;
-                self.push_history(EventKind::Healed { target: format!("restart of broker:{b}"), broker: Some(b) });
+                self.push_history(EventKind::Healed {
+                    end: Heal::Restart,
+                    target: FaultNode::Broker(b),
+                    broker: Some(b),
+                });
                 self.flush_broker(b, out);
             }
             NodeId::Producer(p) => {
@@ -1206,14 +1219,20 @@ impl<'a> World<'a> {
                     OnRestart::ResendUnacked => (0..app.next_fresh).filter(|&r| !app.acked[r as usize]).collect(),
                     OnRestart::SkipUnacked => Vec::new(),
                 };
-                let name = self.node_name(node);
-                self.push_history(EventKind::Healed { target: format!("restart of {name}"), broker: None });
+                self.push_history(EventKind::Healed {
+                    end: Heal::Restart,
+                    target: self.fault_node(node),
+                    broker: None,
+                });
                 self.start_producer(p, resend);
             }
             NodeId::Consumer(m) => {
                 self.consumer_restart_pending[m as usize] = false;
-                let name = self.node_name(node);
-                self.push_history(EventKind::Healed { target: format!("restart of {name}"), broker: None });
+                self.push_history(EventKind::Healed {
+                    end: Heal::Restart,
+                    target: self.fault_node(node),
+                    broker: None,
+                });
                 self.start_consumer(m);
             }
             NodeId::Controller => {}

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use kafkasim::check::{check, Verdict, FINDINGS_CAP};
 use kafkasim::record::{
-    Anomaly, ConsumerInfo, Deliveries, Delivery, Event, EventKind, FinalPartition, FinalReplica, GroupRecord, History,
-    LogBatch, MetaRecord, ProcessorInfo, RecordId, RecordList,
+    Anomaly, ConsumerInfo, Deliveries, Delivery, Event, EventKind, FaultNode, FaultTarget, FinalPartition,
+    FinalReplica, GroupRecord, Heal, History, LogBatch, MetaRecord, ProcessorInfo, RecordId, RecordList,
 };
 use kafkasim::report::json::to_json_line;
 use kafkasim::report::text::to_text;
@@ -118,11 +118,12 @@ impl Run {
     }
 
     fn fault(&mut self, at: u64, action: FaultAction, broker: u32) -> &mut Self {
-        self.ev(at, EventKind::Fault { action, target: format!("broker:{broker}"), broker: Some(broker) })
+        let target = FaultTarget::Node(FaultNode::Broker(broker));
+        self.ev(at, EventKind::Fault { action, target, broker: Some(broker) })
     }
 
     fn healed(&mut self, at: u64, broker: u32) -> &mut Self {
-        self.ev(at, EventKind::Healed { target: format!("broker:{broker}"), broker: Some(broker) })
+        self.ev(at, EventKind::Healed { end: Heal::Restart, target: FaultNode::Broker(broker), broker: Some(broker) })
     }
 
     fn leader_change(&mut self, at: u64, partition: u32, leader: Option<u32>, epoch: u32, unclean: bool) -> &mut Self {
@@ -201,8 +202,12 @@ impl Run {
         self.ev(at, EventKind::OffsetCommit { consumer, instance, offsets: offsets.into(), result })
     }
 
-    fn consumer_fault(&mut self, at: u64, action: FaultAction, target: &str) -> &mut Self {
-        self.ev(at, EventKind::Fault { action, target: target.into(), broker: None })
+    /// A fault on member `consumer/instance` (of a consumer or a processor).
+    fn consumer_fault(&mut self, at: u64, action: FaultAction, consumer: u32, instance: u32) -> &mut Self {
+        let info = &self.history.consumers[consumer as usize];
+        let (name, processor) = (info.name.clone(), info.processor.is_some());
+        let target = FaultTarget::Node(FaultNode::Member { consumer, instance, name, processor });
+        self.ev(at, EventKind::Fault { action, target, broker: None })
     }
 
     /// Adds `__consumer_offsets/N` whose only replica, broker 1, holds one batch per
@@ -619,7 +624,7 @@ fn commit_then_crash_run(commit: CommitMode) -> Run {
         .polled(20, 0, 0, &at_own_offsets(0..4))
         .committed(21, 0, 0, &[(0, 4)], Ok(()))
         .processed(22, 0, 0, &at_own_offsets(0..2))
-        .consumer_fault(23, FaultAction::Crash, "consumer:c1/0")
+        .consumer_fault(23, FaultAction::Crash, 0, 0)
         .ev(30, EventKind::ConsumerStarted { consumer: 0, instance: 0 })
         .assigned(31, 0, 0, 2, &[0])
         .offsets_log(0, &[("g1", &[(0, 4)])], None);
@@ -636,7 +641,7 @@ fn process_then_crash_run(commit: CommitMode) -> Run {
         .committed(13, 0, 0, &[(0, 2)], Ok(()))
         .polled(20, 0, 0, &at_own_offsets(2..6))
         .processed(22, 0, 0, &at_own_offsets(2..6))
-        .consumer_fault(23, FaultAction::Crash, "consumer:c1/0")
+        .consumer_fault(23, FaultAction::Crash, 0, 0)
         .assigned(40, 0, 1, 3, &[0])
         .polled(41, 0, 1, &at_own_offsets(2..6))
         .processed(42, 0, 1, &at_own_offsets(2..6))
@@ -1637,7 +1642,7 @@ fn eos_duplicate_run() -> Run {
     r.assigned(6, 0, 0, 1, &[0])
         .transform(10, 0, 0, 0..2)
         .txn_ended(13, 1, 0, 0, true, &[0, 1], Ok(()))
-        .consumer_fault(14, FaultAction::Crash, "processor:s1/0")
+        .consumer_fault(14, FaultAction::Crash, 0, 0)
         .assigned(20, 0, 1, 2, &[0])
         .transform(21, 1, k1, 1..4)
         .txn_ended(24, 1, k1, 0, true, &[1, 2, 3], Ok(()))
@@ -1801,7 +1806,7 @@ fn an_at_least_once_duplicate_counts_but_keeps_the_at_least_once_promise() {
     let mut r = Run::new(&["p1"], 3);
     r.single(vec![batch(0, 0, 0, 0, &[0, 1, 2])]).processor("s1", ProcessingGuarantee::AtLeastOnce);
     r.transform(10, 0, 0, 0..2)
-        .consumer_fault(13, FaultAction::Crash, "processor:s1")
+        .consumer_fault(13, FaultAction::Crash, 0, 0)
         .assigned(20, 0, 1, 2, &[0])
         .transform(21, 1, 1 << 16, 1..3)
         .committed(23, 0, 1, &[(0, 3)], Ok(()))

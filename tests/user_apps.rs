@@ -82,7 +82,7 @@ fn crashes_of_c1(h: &History) -> usize {
         .iter()
         .filter(|e| {
             matches!(&e.kind, EventKind::Fault { action, target, .. }
-            if *action == kafkasim::scenario::FaultAction::Crash && target.starts_with("consumer:c1"))
+            if *action == kafkasim::scenario::FaultAction::Crash && target.to_string().starts_with("consumer:c1/"))
         })
         .count()
 }

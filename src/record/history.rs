@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::fault::{FaultNode, FaultTarget, Heal};
 use super::ids::{Deliveries, PartitionIdx, RecordId, RecordList};
 use super::log::LogBatch;
 use crate::error::KafkaError;
@@ -81,15 +82,17 @@ pub enum EventKind {
     Fault {
         /// What was done (a power loss the safe schedule forbids is done as a crash).
         action: super::FaultAction,
-        /// The target as named, with the node it resolved to for leader and coordinator targets.
-        target: String,
+        /// The target as named, with the broker it resolved to for leader and coordinator targets.
+        target: FaultTarget,
         /// Broker id (from 1) when the fault hit a broker.
         broker: Option<u32>,
     },
-    /// A fault ended: a node restarted, an isolation or pause was lifted.
+    /// A fault ended: a node restarted, an isolation or pause was lifted (`restart of broker:2`).
     Healed {
-        /// What ended and on which node (`restart of broker:2`, `pause of ...`).
-        target: String,
+        /// What ended.
+        end: Heal,
+        /// The node it ended on.
+        target: FaultNode,
         /// Broker id (from 1) when the node is a broker.
         broker: Option<u32>,
     },
