@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use crate::app::Apps;
 use crate::broker::{Broker, BrokerObs, BrokerTimer, Controller, ControllerTimer, Msg, Topology};
 use crate::client::consumer::Proc;
+use crate::client::driver::Drivers;
 use crate::client::{Consumer, ConsumerObs, ConsumerTimer, Producer, ProducerObs, ProducerTimer};
 use crate::error::KafkaError;
 use crate::fault::{nemesis_schedule, FaultStep, NemesisStep};
@@ -138,7 +138,7 @@ struct App {
 struct World<'a> {
     s: &'a Scenario,
     /// User applications that run some consumers' members.
-    user_apps: Option<&'a Apps>,
+    user_apps: Option<&'a dyn Drivers>,
     topo: Arc<Topology>,
     now: u64,
     queue: Queue<Ev>,
@@ -199,7 +199,7 @@ pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> RunOutput {
 }
 
 /// Run `scenario` with `seed`, the consumers `apps` names run by their applications.
-pub(crate) fn run_with_apps(scenario: &Scenario, seed: u64, opts: RunOptions, apps: Option<&Apps>) -> RunOutput {
+pub(crate) fn run_with_apps(scenario: &Scenario, seed: u64, opts: RunOptions, apps: Option<&dyn Drivers>) -> RunOutput {
     let mut w = World::new(scenario, seed, opts);
     w.user_apps = apps.filter(|a| !a.is_empty());
     w.run()

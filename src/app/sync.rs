@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use super::driver::{Answer, Driver, Step};
+use crate::client::driver::{Answer, Driver, Step};
 use crate::error::KafkaError;
 use crate::record::{Deliveries, Delivery};
 

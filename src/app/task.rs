@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
-use super::driver::{Answer, Driver, Step};
+use crate::client::driver::{Answer, Driver, Step};
 use crate::error::KafkaError;
 use crate::record::Delivery;
 
