@@ -20,6 +20,24 @@ use crate::scenario::{
 };
 use crate::sim::{NodeId, Out, Queue, Rngs, Stream, TraceHash};
 
+/// One consuming client's count of each [`ClientEvent`] (`Acked`, a producer's, stays 0).
+#[derive(Debug, Clone, Copy, Default)]
+struct EventCounts([u64; 7]);
+
+impl std::ops::Index<ClientEvent> for EventCounts {
+    type Output = u64;
+
+    fn index(&self, e: ClientEvent) -> &u64 {
+        &self.0[e as usize]
+    }
+}
+
+impl std::ops::IndexMut<ClientEvent> for EventCounts {
+    fn index_mut(&mut self, e: ClientEvent) -> &mut u64 {
+        &mut self.0[e as usize]
+    }
+}
+
 /// How often (virtual ms) the world checks whether the run has settled.
 const SETTLE_CHECK_MS: u64 = 100;
 
@@ -156,9 +174,9 @@ struct World<'a> {
     /// Every group member: (index into `consumer_specs`, instance K).
     members: Vec<(u32, u32)>,
     consumers: Vec<Option<Consumer>>,
-    /// Per entry of `consumer_specs`: polls that returned records, records processed, commits
-    /// that succeeded, transactions committed and aborted (for `CLIENT EVENT N` triggers).
-    consumer_counts: Vec<[u64; 6]>,
+    /// Per entry of `consumer_specs`: how often each client event happened (for `CLIENT EVENT N`
+    /// triggers).
+    consumer_counts: Vec<EventCounts>,
     /// First global input number of each producer's records (processor outputs carry it).
     record_base: Arc<[u32]>,
     /// Members down with a restart scheduled.
@@ -297,7 +315,7 @@ impl<'a> World<'a> {
                 .collect(),
             consumers: (0..members.len()).map(|_| None).collect(),
             consumer_restart_pending: vec![false; members.len()],
-            consumer_counts: vec![[0; 6]; consumer_specs.len()],
+            consumer_counts: vec![EventCounts::default(); consumer_specs.len()],
             consumer_specs,
             record_base,
             members,
@@ -758,12 +776,12 @@ impl<'a> World<'a> {
                 ConsumerObs::CloseConnection { .. } => {}
                 ConsumerObs::OffsetsSent => {
                     let c = self.members[m as usize].0 as usize;
-                    self.consumer_counts[c][5] += 1;
+                    self.consumer_counts[c][ClientEvent::OffsetsSent] += 1;
                     self.check_consumer_trigger(c, ClientEvent::OffsetsSent);
                 }
                 ConsumerObs::ProcessedOne(r) => {
                     let c = self.members[m as usize].0 as usize;
-                    self.consumer_counts[c][1] += 1;
+                    self.consumer_counts[c][ClientEvent::Processed] += 1;
                     if self.watching() {
                         self.check_record_trigger(r.producer, r.index, RecordEvent::Processed);
                         self.check_consumer_trigger(c, ClientEvent::Processed);
@@ -773,22 +791,22 @@ impl<'a> World<'a> {
                     let c = self.members[m as usize].0 as usize;
                     match &kind {
                         EventKind::Polled { .. } => {
-                            self.consumer_counts[c][0] += 1;
+                            self.consumer_counts[c][ClientEvent::Polled] += 1;
                             self.check_consumer_trigger(c, ClientEvent::Polled);
                         }
                         EventKind::OffsetCommit { result: Ok(()), .. } => {
-                            self.consumer_counts[c][2] += 1;
+                            self.consumer_counts[c][ClientEvent::Committed] += 1;
                             self.check_consumer_trigger(c, ClientEvent::Committed);
                         }
                         // A processor's transaction commits its outputs and its offsets at once.
                         EventKind::TxnEnded { commit: true, result: Ok(()), .. } => {
-                            self.consumer_counts[c][2] += 1;
-                            self.consumer_counts[c][3] += 1;
+                            self.consumer_counts[c][ClientEvent::Committed] += 1;
+                            self.consumer_counts[c][ClientEvent::TxnCommitted] += 1;
                             self.check_consumer_trigger(c, ClientEvent::Committed);
                             self.check_consumer_trigger(c, ClientEvent::TxnCommitted);
                         }
                         EventKind::TxnEnded { commit: false, result: Ok(()), .. } => {
-                            self.consumer_counts[c][4] += 1;
+                            self.consumer_counts[c][ClientEvent::TxnAborted] += 1;
                             self.check_consumer_trigger(c, ClientEvent::TxnAborted);
                         }
                         _ => {}
@@ -800,14 +818,7 @@ impl<'a> World<'a> {
     }
 
     fn check_consumer_trigger(&mut self, consumer: usize, event: ClientEvent) {
-        let count = self.consumer_counts[consumer][match event {
-            ClientEvent::Polled => 0,
-            ClientEvent::Processed => 1,
-            ClientEvent::TxnCommitted => 3,
-            ClientEvent::TxnAborted => 4,
-            ClientEvent::OffsetsSent => 5,
-            _ => 2,
-        }];
+        let count = self.consumer_counts[consumer][event];
         let client = match consumer.checked_sub(self.s.consumers.len()) {
             None => ClientRef::Consumer(consumer),
             Some(p) => ClientRef::Processor(p),
