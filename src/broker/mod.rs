@@ -2,6 +2,7 @@
 //! elections, follower truncation and flush-based durability.
 
 pub mod controller;
+mod coord;
 pub mod group;
 pub mod log;
 pub mod node;

@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use super::group::{ConsumerParked, Group, GroupWait};
+use super::coord::{ConsumerParked, Group, GroupWait, MarkerReq, TxnMeta, TxnWait};
 use super::log::{ReplicaLog, SeqCheck};
-use super::txn::{MarkerReq, TxnMeta, TxnWait};
 use super::{BrokerObs, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
 use crate::scenario::Acks;
