@@ -139,8 +139,8 @@ pub struct Run {
 pub struct SummaryRow {
     /// Index into [`Exploration::candidates`].
     pub candidate: usize,
-    /// An anomaly name of the report.
-    pub anomaly: String,
+    /// The anomaly (serialised as its name).
+    pub anomaly: Anomaly,
     /// Swept points whose run has this anomaly.
     pub points: usize,
     /// The largest count among them.
@@ -473,7 +473,7 @@ impl Exploration {
                     }
                     let row = row.get_or_insert_with(|| SummaryRow {
                         candidate: ci,
-                        anomaly: name.to_string(),
+                        anomaly: name,
                         points: 0,
                         max: 0,
                         first: self.points[r.faults[0].point].text.clone(),
@@ -573,7 +573,7 @@ impl Exploration {
             let _ = writeln!(w, "summary of candidate #{} ({} points swept):", ci + 1, mine.len());
             let mut rows: Vec<[String; 4]> = summary
                 .iter()
-                .map(|r| [r.anomaly.clone(), r.points.to_string(), r.max.to_string(), r.first.clone()])
+                .map(|r| [r.anomaly.to_string(), r.points.to_string(), r.max.to_string(), r.first.clone()])
                 .collect();
             rows.push(["none".into(), clean.to_string(), String::new(), String::new()]);
             table(w, &["anomaly", "points", "max", "first point"], &rows, &[false, true, true, false]);

@@ -263,7 +263,7 @@ fn commit_before_processing_loses_exactly_the_polled_records_not_yet_processed_a
     assert_eq!(losing, 2 + 2 * 99 + 3 * 2);
     let summary = x.summary();
     assert_eq!(summary.len(), 1);
-    assert_eq!(summary[0].anomaly, "lost_processing");
+    assert_eq!(summary[0].anomaly, Anomaly::LostProcessing);
     assert_eq!(summary[0].points, losing);
     assert_eq!(summary[0].max, 30);
     assert_eq!(summary[0].first, "c1 polled 1");
