@@ -6,8 +6,10 @@
 //! - `log`: log batches and the internal records (offset commits, group metadata, transaction
 //!   state and markers) they may carry;
 //! - `anomaly`: the anomalies the checker counts, and their names;
-//! - `config` and `fault`: the client configs and fault actions the history names (scenarios
-//!   set them; `kafkasim::scenario` re-exports them);
+//! - `config`: the client configs the history names (scenarios set them; `kafkasim::scenario`
+//!   re-exports them);
+//! - `fault`: fault actions (re-exported by `kafkasim::scenario` too) and the typed targets of
+//!   `Fault` and `Healed` events;
 //! - `history`: what clients and the operator observed, and the final logs.
 
 mod anomaly;
