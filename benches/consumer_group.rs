@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kafkasim::check::EventKind;
+use kafkasim::record::EventKind;
 use kafkasim::scenario::{ClusterSpec, CommitMode, ConsumerSpec, OffsetReset, ProducerSpec, Scenario};
 use kafkasim::world::{run, RunOptions};
 

@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kafkasim::check::EventKind;
+use kafkasim::record::EventKind;
 use kafkasim::scenario::{ClusterSpec, ProcessingGuarantee, ProcessorSpec, ProducerSpec, Scenario};
 use kafkasim::world::{run, RunOptions};
 

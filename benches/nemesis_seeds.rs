@@ -27,7 +27,7 @@ fn nemesis_seeds(c: &mut Criterion) {
         max_virt = max_virt.max(out.virtual_ms);
         at_bound += u32::from(out.virtual_ms >= scenario.duration_ms);
         faults +=
-            out.history.events.iter().filter(|e| matches!(e.kind, kafkasim::check::EventKind::Fault { .. })).count();
+            out.history.events.iter().filter(|e| matches!(e.kind, kafkasim::record::EventKind::Fault { .. })).count();
     }
     eprintln!(
         "nemesis_seeds: over {PROBE} seeds: mean {} events, mean {} virtual ms (max {max_virt}), \

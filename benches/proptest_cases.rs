@@ -14,6 +14,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
+use kafkasim::record::Anomaly;
 use kafkasim::scenario::{ProducerSpec, Scenario, TargetClass, TopicSpec};
 use kafkasim::strategy::fault_draft;
 
@@ -49,7 +50,7 @@ fn cases(c: &mut Criterion) {
                     let mut s = base.clone();
                     s.faults = drafts.iter().filter_map(|d| d.resolve(&s)).collect();
                     let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
-                    black_box(r.anomalies.lost_acked);
+                    black_box(r.anomalies[Anomaly::LostAcked]);
                     Ok(())
                 })
                 .unwrap();

@@ -19,7 +19,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 
 use kafkasim::app::{Apps, ConsumerApp, Plan, SimConsumer};
-use kafkasim::check::Delivery;
+use kafkasim::record::Anomaly;
+use kafkasim::record::Delivery;
 use kafkasim::scenario::{ConsumerSpec, FaultAction, ProducerSpec, Scenario, TargetClass, TopicSpec};
 use kafkasim::strategy::{fault_draft, FaultDraft};
 
@@ -88,7 +89,7 @@ fn find_duplicate(asynchronous: bool) -> (Scenario, u64) {
     let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
     let result = runner.run(&strategy, |(drafts, seed)| {
         let (report, _) = kafkasim::app::run(&with(&drafts), seed, kafkasim::RunOptions::default(), &apps);
-        prop_assert_eq!(report.anomalies.duplicate_processing, 0, "a record was processed twice");
+        prop_assert_eq!(report.anomalies[Anomaly::DuplicateProcessing], 0, "a record was processed twice");
         Ok(())
     });
     let (drafts, seed) = match result {
@@ -97,7 +98,8 @@ fn find_duplicate(asynchronous: bool) -> (Scenario, u64) {
     };
     // Drop the faults the shrunk failure no longer needs.
     let duplicates = |s: &Scenario, seed: u64| {
-        kafkasim::app::run(s, seed, kafkasim::RunOptions::default(), &apps).0.anomalies.duplicate_processing > 0
+        kafkasim::app::run(s, seed, kafkasim::RunOptions::default(), &apps).0.anomalies[Anomaly::DuplicateProcessing]
+            > 0
     };
     (kafkasim::strategy::minimize_faults(&with(&drafts), seed, duplicates), seed)
 }
@@ -125,8 +127,8 @@ fn the_property_finds_a_duplicate_and_shrinks_it_to_one_consumer_crash() {
     assert_eq!(s.faults.len(), 1, "{:?}", s.faults);
     assert!(matches!(s.faults[0].target, kafkasim::scenario::Target::Consumer { .. }), "{:?}", s.faults[0].target);
     let (report, _) = kafkasim::app::run(&s, seed, kafkasim::RunOptions::default(), &apps(false));
-    assert!(report.anomalies.duplicate_processing > 0);
-    assert_eq!(report.anomalies.lost_processing, 0, "process-then-commit loses nothing");
+    assert!(report.anomalies[Anomaly::DuplicateProcessing] > 0);
+    assert_eq!(report.anomalies[Anomaly::LostProcessing], 0, "process-then-commit loses nothing");
 }
 
 #[test]

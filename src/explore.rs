@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::report::Anomalies;
+use crate::record::{Anomalies, Anomaly};
 use crate::scenario::{FaultSpec, Scenario, Trigger};
 use crate::world::{run_recording_points, RunOptions, RunOutput};
 
@@ -139,8 +139,8 @@ pub struct Run {
 pub struct SummaryRow {
     /// Index into [`Exploration::candidates`].
     pub candidate: usize,
-    /// An anomaly name of the report.
-    pub anomaly: String,
+    /// The anomaly (serialised as its name).
+    pub anomaly: Anomaly,
     /// Swept points whose run has this anomaly.
     pub points: usize,
     /// The largest count among them.
@@ -440,8 +440,7 @@ pub fn explore(scenario: &Scenario, opts: &ExploreOptions) -> Result<Exploration
 
 /// `lost_processing 12, duplicate_processing 3`, or `none`.
 pub fn anomalies_text(a: &Anomalies) -> String {
-    let parts: Vec<String> =
-        Anomalies::NAMES.iter().filter_map(|n| a.get(n).filter(|&v| v > 0).map(|v| format!("{n} {v}"))).collect();
+    let parts: Vec<String> = a.nonzero().map(|(n, v)| format!("{n} {v}")).collect();
     if parts.is_empty() {
         "none".into()
     } else {
@@ -465,16 +464,16 @@ impl Exploration {
     pub fn summary(&self) -> Vec<SummaryRow> {
         let mut rows = Vec::new();
         for ci in 0..self.candidates.len() {
-            for name in Anomalies::NAMES {
+            for name in Anomaly::ALL {
                 let mut row: Option<SummaryRow> = None;
                 for r in self.singles.iter().filter(|r| r.faults[0].candidate == ci) {
-                    let v = r.outcome.anomalies.get(name).unwrap_or(0);
+                    let v = r.outcome.anomalies[name];
                     if v == 0 {
                         continue;
                     }
                     let row = row.get_or_insert_with(|| SummaryRow {
                         candidate: ci,
-                        anomaly: name.to_string(),
+                        anomaly: name,
                         points: 0,
                         max: 0,
                         first: self.points[r.faults[0].point].text.clone(),
@@ -497,9 +496,9 @@ impl Exploration {
             .filter_map(|f| self.single(f.candidate, f.point))
             .map(|r| &r.outcome.anomalies)
             .collect();
-        Anomalies::NAMES.iter().any(|n| {
-            let v = pair.outcome.anomalies.get(n).unwrap_or(0);
-            v > alone.iter().map(|a| a.get(n).unwrap_or(0)).max().unwrap_or(0)
+        Anomaly::ALL.into_iter().any(|n| {
+            let v = pair.outcome.anomalies[n];
+            v > alone.iter().map(|a| a[n]).max().unwrap_or(0)
         })
     }
 
@@ -574,7 +573,7 @@ impl Exploration {
             let _ = writeln!(w, "summary of candidate #{} ({} points swept):", ci + 1, mine.len());
             let mut rows: Vec<[String; 4]> = summary
                 .iter()
-                .map(|r| [r.anomaly.clone(), r.points.to_string(), r.max.to_string(), r.first.clone()])
+                .map(|r| [r.anomaly.to_string(), r.points.to_string(), r.max.to_string(), r.first.clone()])
                 .collect();
             rows.push(["none".into(), clean.to_string(), String::new(), String::new()]);
             table(w, &["anomaly", "points", "max", "first point"], &rows, &[false, true, true, false]);
@@ -618,11 +617,10 @@ impl Exploration {
             let _ = writeln!(w);
             let _ = writeln!(w, "summary of pairs:");
             let mut rows: Vec<[String; 3]> = Vec::new();
-            for name in Anomalies::NAMES {
-                let with: Vec<u64> =
-                    self.pairs.iter().filter_map(|p| p.outcome.anomalies.get(name).filter(|&v| v > 0)).collect();
+            for name in Anomaly::ALL {
+                let with: Vec<u64> = self.pairs.iter().map(|p| p.outcome.anomalies[name]).filter(|&v| v > 0).collect();
                 if !with.is_empty() {
-                    rows.push([name.into(), with.len().to_string(), with.iter().max().unwrap_or(&0).to_string()]);
+                    rows.push([name.to_string(), with.len().to_string(), with.iter().max().unwrap_or(&0).to_string()]);
                 }
             }
             let clean = self.pairs.iter().filter(|p| p.outcome.anomalies == Anomalies::default()).count();

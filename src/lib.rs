@@ -30,12 +30,13 @@
 //!     duration_ms: None,
 //! });
 //! let (report, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default());
-//! assert!(report.anomalies.lost_acked > 0);
+//! assert!(report.anomalies[kafkasim::record::Anomaly::LostAcked] > 0);
 //! ```
 //!
 //! The modules follow the data: [`scenario`] (what to run) → [`world`] (the kernel in [`sim`]
 //! driving [`broker`]s and [`client`]s through [`fault`]s) → [`check`] (judging the history)
-//! → [`report`] (text and JSON). [`app`] runs your own consumer application, synchronous or
+//! → [`report`] (text and JSON). [`record`] holds what the model writes and the checker reads:
+//! log batches, the history, typed ids and the [`record::Anomaly`] names. [`app`] runs your own consumer application, synchronous or
 //! async, as a group member; [`strategy`] generates scenarios for property tests; [`explore`]
 //! sweeps a scenario's faults over every crash point of its fault-free run.
 
@@ -48,6 +49,7 @@ pub mod client;
 pub mod error;
 pub mod explore;
 pub mod fault;
+pub mod record;
 pub mod report;
 pub mod scenario;
 pub mod sim;

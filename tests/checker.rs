@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use kafkasim::check::{check, EventKind, FinalPartition, FinalReplica, History, LogBatch, Verdict, FINDINGS_CAP};
-use kafkasim::check::{
-    ConsumerInfo, Deliveries, Delivery, Event, GroupRecord, MetaRecord, ProcessorInfo, RecordId, RecordList,
+use kafkasim::check::{check, Verdict, FINDINGS_CAP};
+use kafkasim::record::{
+    Anomaly, ConsumerInfo, Deliveries, Delivery, Event, EventKind, FaultNode, FaultTarget, FinalPartition,
+    FinalReplica, GroupRecord, Heal, History, LogBatch, MetaRecord, ProcessorInfo, RecordId, RecordList,
 };
 use kafkasim::report::json::to_json_line;
 use kafkasim::report::text::to_text;
@@ -117,11 +118,19 @@ impl Run {
     }
 
     fn fault(&mut self, at: u64, action: FaultAction, broker: u32) -> &mut Self {
-        self.ev(at, EventKind::Fault { action, target: format!("broker:{broker}"), broker: Some(broker) })
+        let target = FaultTarget::Node(FaultNode::Broker(broker));
+        self.ev(at, EventKind::Fault { action, target, broker: Some(broker) })
     }
 
     fn healed(&mut self, at: u64, broker: u32) -> &mut Self {
-        self.ev(at, EventKind::Healed { target: format!("broker:{broker}"), broker: Some(broker) })
+        self.ev(
+            at,
+            EventKind::Healed {
+                end: Heal::Restart,
+                target: kafkasim::record::FaultTarget::Node(FaultNode::Broker(broker)),
+                broker: Some(broker),
+            },
+        )
     }
 
     fn leader_change(&mut self, at: u64, partition: u32, leader: Option<u32>, epoch: u32, unclean: bool) -> &mut Self {
@@ -200,8 +209,12 @@ impl Run {
         self.ev(at, EventKind::OffsetCommit { consumer, instance, offsets: offsets.into(), result })
     }
 
-    fn consumer_fault(&mut self, at: u64, action: FaultAction, target: &str) -> &mut Self {
-        self.ev(at, EventKind::Fault { action, target: target.into(), broker: None })
+    /// A fault on member `consumer/instance` (of a consumer or a processor).
+    fn consumer_fault(&mut self, at: u64, action: FaultAction, consumer: u32, instance: u32) -> &mut Self {
+        let info = &self.history.consumers[consumer as usize];
+        let (name, processor) = (info.name.clone(), info.processor.is_some());
+        let target = FaultTarget::Node(FaultNode::Member { consumer, instance, name, processor });
+        self.ev(at, EventKind::Fault { action, target, broker: None })
     }
 
     /// Adds `__consumer_offsets/N` whose only replica, broker 1, holds one batch per
@@ -264,7 +277,7 @@ fn meta_batch(base: u64, meta: MetaRecord) -> Arc<LogBatch> {
 }
 
 fn findings<'a>(v: &'a Verdict, anomaly: &str) -> Vec<&'a str> {
-    v.findings.iter().filter(|f| f.anomaly == anomaly).map(|f| f.explanation.as_str()).collect()
+    v.findings.iter().filter(|f| f.anomaly.name() == anomaly).map(|f| f.explanation.as_str()).collect()
 }
 
 // ---- a clean run ----
@@ -297,8 +310,8 @@ fn acked_record_missing_from_final_log_counts_as_lost_acked() {
         .failed(9, 0, 0, &[2], KafkaError::RequestTimedOut, true)
         .single(vec![batch(0, 0, 0, 0, &[0])]);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_acked, 1, "p1#1 was acked and is gone; p1#2 was never acked");
-    assert_eq!(v.anomalies.unavailable, 0);
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 1, "p1#1 was acked and is gone; p1#2 was never acked");
+    assert_eq!(v.anomalies[Anomaly::Unavailable], 0);
     let lost = findings(&v, "lost_acked");
     assert_eq!(lost.len(), 1);
     assert!(lost[0].starts_with("p1#1 acked at orders/0 offset 1 by broker 1 (epoch 0) at 5 ms"), "{}", lost[0]);
@@ -310,7 +323,7 @@ fn acked_record_missing_from_final_log_counts_as_lost_acked() {
 fn acked_record_present_at_another_offset_is_not_lost() {
     let mut r = Run::new(&["p1"], 1);
     r.sent(1, 0, 0, 0, &[0]).acked(5, 0, 0, 0, &[0], 3, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
-    assert_eq!(r.check().anomalies.lost_acked, 0);
+    assert_eq!(r.check().anomalies[Anomaly::LostAcked], 0);
 }
 
 #[test]
@@ -332,7 +345,7 @@ fn acks0_completed_send_missing_from_log_counts_as_lost_acked() {
     r.scenario.producers[0].config.acks = Acks::Zero;
     r.sent(1, 0, 0, 0, &[0, 1]).acked(2, 0, 0, 0, &[0, 1], -1, 1, 0).single(vec![batch(0, 0, 0, 0, &[1])]);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_acked, 1);
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 1);
     let lost = findings(&v, "lost_acked");
     assert!(lost[0].starts_with("p1#0 sent with acks=0 (no response) to orders/0"), "{}", lost[0]);
     assert!(lost[0].contains("does not hold it"), "{}", lost[0]);
@@ -348,8 +361,8 @@ fn record_on_offline_partition_counts_as_unavailable_not_lost() {
     r.partition(None, 1, &[], vec![replica(1, false, vec![batch(0, 0, 0, 0, &[0])])]);
     r.partition(Some(2), 0, &[2], vec![replica(2, true, vec![])]);
     let v = r.check();
-    assert_eq!(v.anomalies.unavailable, 1, "p1#0 sits on offline orders/0");
-    assert_eq!(v.anomalies.lost_acked, 1, "p1#1 is missing from online orders/1");
+    assert_eq!(v.anomalies[Anomaly::Unavailable], 1, "p1#0 sits on offline orders/0");
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 1, "p1#1 is missing from online orders/1");
     let un = findings(&v, "unavailable");
     assert!(un[0].contains("orders/0 has no leader at the end"), "{}", un[0]);
     assert!(un[0].contains("broker 1's replica still holds it at offset 0 (down"), "{}", un[0]);
@@ -364,7 +377,7 @@ fn unavailable_alone_keeps_the_semantic() {
     r.sent(1, 0, 0, 0, &[0]).acked(5, 0, 0, 0, &[0], 0, 1, 0);
     r.partition(None, 1, &[], vec![replica(1, false, vec![])]);
     let v = r.check();
-    assert_eq!((v.anomalies.unavailable, v.anomalies.lost_acked), (1, 0));
+    assert_eq!((v.anomalies[Anomaly::Unavailable], v.anomalies[Anomaly::LostAcked]), (1, 0));
     assert!(v.semantics["p1"].holds);
 }
 
@@ -385,7 +398,7 @@ fn explanation_names_the_crash_and_the_new_leader() {
     let old = vec![batch(0, 0, 0, 2, &all[..18])];
     r.partition(Some(3), 4, &[3], vec![replica(1, true, old), replica(2, true, log.clone()), replica(3, true, log)]);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_acked, 1);
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 1);
     let e = findings(&v, "lost_acked")[0];
     assert_eq!(
         e,
@@ -404,7 +417,7 @@ fn findings_are_capped_but_counts_stay_exact() {
     let all: Vec<u32> = (0..n).collect();
     r.sent(1, 0, 0, 0, &all).acked(5, 0, 0, 0, &all, 0, 1, 0).single(vec![]);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_acked, n as u64);
+    assert_eq!(v.anomalies[Anomaly::LostAcked], n as u64);
     assert_eq!(findings(&v, "lost_acked").len(), FINDINGS_CAP);
     let text = to_text(&r.report());
     // The text report shows the first ten explanations of each anomaly.
@@ -422,7 +435,7 @@ fn record_at_two_offsets_counts_once_as_duplicated() {
         batch(6, 0, 0, 0, &[1]),
     ]);
     let v = r.check();
-    assert_eq!(v.anomalies.duplicated, 3, "three records stand twice or more, each counted once");
+    assert_eq!(v.anomalies[Anomaly::Duplicated], 3, "three records stand twice or more, each counted once");
     let d = findings(&v, "duplicated");
     assert_eq!(d.len(), 3);
     assert!(d[1].starts_with("p1#1 stands at orders/0 offsets 1 (instance 0, epoch 0), 4 (instance 0, epoch 0) and 6 (instance 0, epoch 0)"), "{}", d[1]);
@@ -431,7 +444,7 @@ fn record_at_two_offsets_counts_once_as_duplicated() {
     assert!(d[0].contains("it saw one acknowledgement, for offset 3"), "{}", d[0]);
     // at-least-once allows duplicates.
     assert!(v.semantics["p1"].holds);
-    assert_eq!(v.anomalies.reordered, 0, "later copies are skipped by the order check");
+    assert_eq!(v.anomalies[Anomaly::Reordered], 0, "later copies are skipped by the order check");
 }
 
 #[test]
@@ -446,7 +459,7 @@ fn duplicate_written_by_two_instances_is_explained_by_the_restart() {
         .acked(40, 0, 1, 0, &[0], 1, 1, 0)
         .single(vec![batch(0, 0, 0, 0, &[0]), batch(1, 0, 1, 0, &[0])]);
     let v = r.check();
-    assert_eq!(v.anomalies.duplicated, 1);
+    assert_eq!(v.anomalies[Anomaly::Duplicated], 1);
     let d = findings(&v, "duplicated")[0];
     assert!(d.contains("instance 0 sent it at 1 ms, then got PRODUCER_CRASHED at 30 ms (maybe written)"), "{d}");
     assert!(d.contains("instance 1 sent it at 32 ms, then saw it acked at orders/0 offset 1"), "{d}");
@@ -469,7 +482,7 @@ fn duplicates_break_at_most_once_but_not_at_least_once() {
         batch(3, 1, 0, 0, &[0]),
     ]);
     let v = r.check();
-    assert_eq!(v.anomalies.duplicated, 2);
+    assert_eq!(v.anomalies[Anomaly::Duplicated], 2);
     assert_eq!(v.semantics["p1"].delivery, "at-most-once");
     assert!(!v.semantics["p1"].holds);
     assert_eq!(v.semantics["p2"].delivery, "at-least-once");
@@ -487,7 +500,7 @@ fn later_send_at_earlier_offset_counts_as_reordered() {
         .acked(20, 0, 0, 0, &[0, 1], 2, 1, 0)
         .single(vec![batch(0, 0, 0, 0, &[2, 3]), batch(2, 0, 0, 0, &[0, 1])]);
     let v = r.check();
-    assert_eq!(v.anomalies.reordered, 2, "p1#0 and p1#1 stand after p1#2 and p1#3");
+    assert_eq!(v.anomalies[Anomaly::Reordered], 2, "p1#0 and p1#1 stand after p1#2 and p1#3");
     let o = findings(&v, "reordered");
     assert!(
         o[0].starts_with("p1#0 stands at orders/0 offset 2, after p1#3 at offset 1, though instance 0 sent p1#0 first"),
@@ -502,7 +515,7 @@ fn later_send_at_earlier_offset_counts_as_reordered() {
 fn records_in_send_order_are_not_reordered_even_with_gaps() {
     let mut r = Run::new(&["p1"], 5);
     r.sent(1, 0, 0, 0, &[0, 1, 2, 3, 4]).single(vec![batch(0, 0, 0, 0, &[0, 2]), batch(2, 0, 0, 0, &[4])]);
-    assert_eq!(r.check().anomalies.reordered, 0);
+    assert_eq!(r.check().anomalies[Anomaly::Reordered], 0);
 }
 
 #[test]
@@ -512,7 +525,7 @@ fn reordering_across_different_instances_is_not_reordering() {
     r.sent(1, 0, 0, 0, &[0, 1])
         .sent(2, 0, 1, 0, &[2, 3])
         .single(vec![batch(0, 0, 1, 0, &[2, 3]), batch(2, 0, 0, 0, &[0, 1])]);
-    assert_eq!(r.check().anomalies.reordered, 0);
+    assert_eq!(r.check().anomalies[Anomaly::Reordered], 0);
 }
 
 #[test]
@@ -520,7 +533,7 @@ fn reordering_across_partitions_is_not_reordering() {
     let mut r = Run::new(&["p1"], 2);
     r.sent(1, 0, 0, 1, &[0]).sent(2, 0, 0, 0, &[1]);
     r.single(vec![batch(0, 0, 0, 0, &[1])]).single(vec![batch(0, 0, 0, 0, &[0])]);
-    assert_eq!(r.check().anomalies.reordered, 0);
+    assert_eq!(r.check().anomalies[Anomaly::Reordered], 0);
 }
 
 #[test]
@@ -531,8 +544,8 @@ fn resent_record_is_judged_in_the_resending_instances_own_order() {
         .sent(5, 0, 1, 0, &[2, 1])
         .single(vec![batch(0, 0, 0, 0, &[0, 1]), batch(2, 0, 1, 0, &[2, 1])]);
     let v = r.check();
-    assert_eq!(v.anomalies.reordered, 0, "instance 1 sent 2 before 1, and that is their log order");
-    assert_eq!(v.anomalies.duplicated, 1);
+    assert_eq!(v.anomalies[Anomaly::Reordered], 0, "instance 1 sent 2 before 1, and that is their log order");
+    assert_eq!(v.anomalies[Anomaly::Duplicated], 1);
 }
 
 #[test]
@@ -542,7 +555,7 @@ fn first_occurrence_decides_for_reordering() {
     // place, and it is skipped.
     r.sent(1, 0, 0, 0, &[0, 1, 2]).single(vec![batch(0, 0, 0, 0, &[0, 1, 2]), batch(3, 0, 0, 0, &[0])]);
     let v = r.check();
-    assert_eq!((v.anomalies.reordered, v.anomalies.duplicated), (0, 1));
+    assert_eq!((v.anomalies[Anomaly::Reordered], v.anomalies[Anomaly::Duplicated]), (0, 1));
 }
 
 // ---- divergence ----
@@ -559,8 +572,8 @@ fn in_sync_replicas_disagreeing_below_hw_count_as_divergence() {
     r.partition(Some(1), 2, &[1, 2, 3], vec![l, replica(2, true, follower), replica(3, true, third)]);
     r.leader_change(100, 0, Some(1), 2, true);
     let v = r.check();
-    assert_eq!(v.anomalies.divergence, 2, "offsets 5 and 6, each counted once across the pairs");
-    let d = &v.findings.iter().filter(|f| f.anomaly == "divergence").collect::<Vec<_>>();
+    assert_eq!(v.anomalies[Anomaly::Divergence], 2, "offsets 5 and 6, each counted once across the pairs");
+    let d = &v.findings.iter().filter(|f| f.anomaly == Anomaly::Divergence).collect::<Vec<_>>();
     assert_eq!(d[0].subject, "orders/0@5");
     assert_eq!(
         d[0].explanation,
@@ -583,7 +596,7 @@ fn disagreement_above_hw_outside_isr_or_on_dead_replicas_is_not_divergence() {
     r.partition(Some(1), 2, &[1, 2], vec![l, f, out_of_isr]);
     let dead = replica(5, false, vec![batch(0, 0, 0, 0, &[5, 6])]);
     r.partition(Some(4), 1, &[4, 5], vec![replica(4, true, vec![shared]), dead]);
-    assert_eq!(r.check().anomalies.divergence, 0);
+    assert_eq!(r.check().anomalies[Anomaly::Divergence], 0);
 }
 
 #[test]
@@ -595,7 +608,7 @@ fn offline_partitions_are_not_judged_for_divergence() {
         &[1, 2],
         vec![replica(1, true, vec![batch(0, 0, 0, 0, &[0])]), replica(2, true, vec![batch(0, 0, 0, 0, &[1])])],
     );
-    assert_eq!(r.check().anomalies.divergence, 0);
+    assert_eq!(r.check().anomalies[Anomaly::Divergence], 0);
 }
 
 // ---- consumers: lost_processing, duplicate_processing, phantom_read ----
@@ -618,7 +631,7 @@ fn commit_then_crash_run(commit: CommitMode) -> Run {
         .polled(20, 0, 0, &at_own_offsets(0..4))
         .committed(21, 0, 0, &[(0, 4)], Ok(()))
         .processed(22, 0, 0, &at_own_offsets(0..2))
-        .consumer_fault(23, FaultAction::Crash, "consumer:c1/0")
+        .consumer_fault(23, FaultAction::Crash, 0, 0)
         .ev(30, EventKind::ConsumerStarted { consumer: 0, instance: 0 })
         .assigned(31, 0, 0, 2, &[0])
         .offsets_log(0, &[("g1", &[(0, 4)])], None);
@@ -635,7 +648,7 @@ fn process_then_crash_run(commit: CommitMode) -> Run {
         .committed(13, 0, 0, &[(0, 2)], Ok(()))
         .polled(20, 0, 0, &at_own_offsets(2..6))
         .processed(22, 0, 0, &at_own_offsets(2..6))
-        .consumer_fault(23, FaultAction::Crash, "consumer:c1/0")
+        .consumer_fault(23, FaultAction::Crash, 0, 0)
         .assigned(40, 0, 1, 3, &[0])
         .polled(41, 0, 1, &at_own_offsets(2..6))
         .processed(42, 0, 1, &at_own_offsets(2..6))
@@ -647,8 +660,8 @@ fn process_then_crash_run(commit: CommitMode) -> Run {
 #[test]
 fn a_crash_after_committing_and_before_processing_loses_the_uncommitted_records() {
     let v = commit_then_crash_run(CommitMode::BeforeProcessing).check();
-    assert_eq!(v.anomalies.lost_processing, 2, "p1#2 and p1#3 were committed past but never processed");
-    assert_eq!((v.anomalies.duplicate_processing, v.anomalies.phantom_read), (0, 0));
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 2, "p1#2 and p1#3 were committed past but never processed");
+    assert_eq!((v.anomalies[Anomaly::DuplicateProcessing], v.anomalies[Anomaly::PhantomRead]), (0, 0));
     let lost = findings(&v, "lost_processing");
     assert_eq!(lost.len(), 2);
     assert_eq!(
@@ -657,7 +670,7 @@ fn a_crash_after_committing_and_before_processing_loses_the_uncommitted_records(
          for orders/0 at 21 ms, passing it; c1/0 crashed at 23 ms; the group's final committed offset for \
          orders/0 is 4"
     );
-    assert_eq!(v.findings.iter().find(|f| f.anomaly == "lost_processing").unwrap().subject, "p1#2");
+    assert_eq!(v.findings.iter().find(|f| f.anomaly == Anomaly::LostProcessing).unwrap().subject, "p1#2");
     let c1 = &v.consumers["c1"];
     assert_eq!((c1.processed, c1.distinct), (2, 2));
 }
@@ -665,8 +678,8 @@ fn a_crash_after_committing_and_before_processing_loses_the_uncommitted_records(
 #[test]
 fn a_crash_after_processing_and_before_committing_duplicates_processing_and_loses_nothing() {
     let v = process_then_crash_run(CommitMode::AfterProcessing).check();
-    assert_eq!(v.anomalies.duplicate_processing, 4, "p1#2..5 were processed by c1/0 and again by c1/1");
-    assert_eq!((v.anomalies.lost_processing, v.anomalies.phantom_read), (0, 0));
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 4, "p1#2..5 were processed by c1/0 and again by c1/1");
+    assert_eq!((v.anomalies[Anomaly::LostProcessing], v.anomalies[Anomaly::PhantomRead]), (0, 0));
     let dup = findings(&v, "duplicate_processing");
     assert_eq!(
         dup[0],
@@ -691,7 +704,7 @@ fn a_failed_commit_explains_a_duplicate_when_no_fault_does() {
         .processed(22, 0, 0, &at_own_offsets(0..2))
         .processed(23, 0, 0, &at_own_offsets(0..1));
     let v = r.check();
-    assert_eq!(v.anomalies.duplicate_processing, 2);
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 2);
     assert_eq!(
         findings(&v, "duplicate_processing")[0],
         "p1#0 (orders/0 offset 0) processed 3 times by group g1: by c1/0 at 12 ms, then by c1/0 at 22 ms after \
@@ -716,15 +729,15 @@ fn a_record_read_and_then_truncated_away_is_a_phantom_read() {
     let new = vec![batch(0, 0, 0, 0, &[0]), batch(1, 0, 0, 1, &[2])];
     r.partition(Some(2), 1, &[2], vec![replica(1, false, old), replica(2, true, new)]);
     let v = r.check();
-    assert_eq!(v.anomalies.phantom_read, 1, "p1#0 is still at offset 0; p1#1 is gone from offset 1");
+    assert_eq!(v.anomalies[Anomaly::PhantomRead], 1, "p1#0 is still at offset 0; p1#1 is gone from offset 1");
     assert_eq!(
         findings(&v, "phantom_read")[0],
         "p1#1 read by c1/0 at orders/0 offset 1 at 20 ms (leader broker 1, epoch 0); broker 1 crashed at 25 ms; \
          broker 2 became leader at epoch 1 (30 ms); offset 1 now holds p1#2 (instance 0, epoch 1); no final log \
          holds it"
     );
-    assert_eq!(v.anomalies.lost_acked, 1);
-    assert_eq!(v.anomalies.lost_processing, 1, "p1#2 now at offset 1 was never processed");
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 1);
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 1, "p1#2 now at offset 1 was never processed");
 }
 
 #[test]
@@ -736,8 +749,8 @@ fn reads_still_in_the_final_log_or_on_an_offline_partition_are_not_phantom_reads
         .single(vec![batch(0, 0, 0, 0, &[0]), batch(1, 0, 0, 0, &[1])])
         .partition(None, 1, &[], vec![replica(2, false, vec![])]);
     let v = r.check();
-    assert_eq!(v.anomalies.phantom_read, 0);
-    assert_eq!(v.anomalies.lost_processing, 2, "p1#0 and p1#1 of online orders/0 were never processed");
+    assert_eq!(v.anomalies[Anomaly::PhantomRead], 0);
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 2, "p1#0 and p1#1 of online orders/0 were never processed");
 }
 
 #[test]
@@ -745,7 +758,7 @@ fn a_read_past_the_final_log_end_is_a_phantom_read() {
     let mut r = consumed_run(2, CommitMode::AfterProcessing);
     r.polled(20, 0, 0, &[(0, 5, 1)]);
     let v = r.check();
-    assert_eq!(v.anomalies.phantom_read, 1);
+    assert_eq!(v.anomalies[Anomaly::PhantomRead], 1);
     let e = findings(&v, "phantom_read")[0];
     assert!(
         e.contains("the final log ends before offset 5 (log end offset 2); it stands at orders/0 offset 1 instead"),
@@ -847,8 +860,8 @@ fn two_consumer_tables_of_one_group_share_its_processing_but_keep_their_own_coun
         .processed(12, 0, 0, &[(0, 3, 3)])
         .offsets_log(0, &[("g1", &[(0, 4), (1, 1)])], None);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_processing, 1, "p1#5 of payments/0 was never processed by g1");
-    assert_eq!(v.anomalies.duplicate_processing, 1, "p1#3 was processed by c2 and then by c1, one group");
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 1, "p1#5 of payments/0 was never processed by g1");
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 1, "p1#3 was processed by c2 and then by c1, one group");
     assert_eq!(
         findings(&v, "duplicate_processing")[0],
         "p1#3 (orders/0 offset 3) processed twice by group g1: by c2/0 at 11 ms, then by c1/0 at 12 ms"
@@ -871,8 +884,8 @@ fn a_record_processed_once_by_each_of_two_groups_is_no_duplicate_and_one_both_lo
     r.consumer("c2", "g2", &["orders"], CommitMode::AfterProcessing);
     r.processed(10, 0, 0, &at_own_offsets(0..2)).processed(10, 1, 0, &at_own_offsets(0..2));
     let v = r.check();
-    assert_eq!(v.anomalies.duplicate_processing, 0);
-    assert_eq!(v.anomalies.lost_processing, 1, "p1#2, lost by g1 and by g2");
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 0);
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 1, "p1#2, lost by g1 and by g2");
     let lost = findings(&v, "lost_processing");
     assert_eq!(lost.len(), 1);
     assert_eq!(
@@ -895,7 +908,7 @@ fn records_above_the_high_watermark_or_on_offline_partitions_are_not_lost_proces
     r.partition(None, 0, &[], vec![replica(2, false, vec![batch(0, 0, 0, 0, &[2, 3])])]);
     r.processed(10, 0, 0, &at_own_offsets(0..1));
     let v = r.check();
-    assert_eq!(v.anomalies.lost_processing, 0);
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 0);
     assert!(v.semantics["c1"].holds);
 }
 
@@ -904,7 +917,7 @@ fn records_of_topics_no_group_reads_are_not_lost_processing() {
     let mut r = Run::new(&["p1"], 2);
     r.consumer("c1", "g1", &["payments"], CommitMode::AfterProcessing);
     r.single(vec![batch(0, 0, 0, 0, &[0, 1])]);
-    assert_eq!(r.check().anomalies.lost_processing, 0);
+    assert_eq!(r.check().anomalies[Anomaly::LostProcessing], 0);
 }
 
 #[test]
@@ -931,8 +944,8 @@ fn processing_findings_are_capped_but_counts_stay_exact() {
     let all = at_own_offsets(0..n);
     r.processed(10, 0, 0, &all).processed(11, 0, 0, &all);
     let v = r.check();
-    assert_eq!(v.anomalies.duplicate_processing, n as u64);
-    assert_eq!(v.anomalies.lost_processing, n as u64, "g2 processed nothing");
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], n as u64);
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], n as u64, "g2 processed nothing");
     assert_eq!(findings(&v, "duplicate_processing").len(), FINDINGS_CAP);
     assert_eq!(findings(&v, "lost_processing").len(), FINDINGS_CAP);
 }
@@ -1030,7 +1043,7 @@ fn a_transactional_record_counts_as_acked_only_once_its_transactions_commit_succ
         .sent_acked(6, 0, &[2, 3], 2) // its transaction never ended
         .single(vec![]);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_acked, 2, "only the committed p1#0 and p1#1 were acknowledged");
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 2, "only the committed p1#0 and p1#1 were acknowledged");
     let p1 = v.producers["p1"];
     assert_eq!((p1.acked, p1.failed, p1.indeterminate), (2, 0, 2), "the open transaction's records are undecided");
     let lost = findings(&v, "lost_acked");
@@ -1062,7 +1075,7 @@ fn a_commit_that_failed_leaves_its_records_indeterminate_and_never_lost() {
         .txn_ended(5, 0, 0, 0, true, &[0, 1], Err(KafkaError::RequestTimedOut))
         .single(vec![]);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_acked, 0);
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 0);
     assert_eq!(v.producers["p1"].indeterminate, 2);
 }
 
@@ -1073,8 +1086,8 @@ fn a_committed_record_standing_only_in_an_aborted_transaction_is_lost_acked() {
         .txn_ended(5, 0, 0, 0, true, &[0, 1], Ok(()))
         .single(vec![txn_batch(0, 0, 0, 7, &[0, 1]), marker(2, 7, false)]);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_acked, 2);
-    assert_eq!(v.anomalies.torn_transaction, 0, "nothing of it committed: lost whole, not torn");
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 2);
+    assert_eq!(v.anomalies[Anomaly::TornTransaction], 0, "nothing of it committed: lost whole, not torn");
     let lost = findings(&v, "lost_acked");
     assert!(
         lost[1].ends_with(
@@ -1111,7 +1124,7 @@ fn aborted_copies_retried_in_a_committed_transaction_are_neither_duplicated_nor_
         marker(3, 7, true),
     ]);
     let v = r.check();
-    assert_eq!(v.anomalies.duplicated, 1);
+    assert_eq!(v.anomalies[Anomaly::Duplicated], 1);
     assert_eq!(v.semantics["p1"].broken_by, vec!["1 record duplicated".to_string()]);
 }
 
@@ -1124,8 +1137,8 @@ fn a_committed_transaction_only_partly_in_the_final_logs_is_torn() {
         .single(vec![txn_batch(0, 0, 0, 7, &[0, 1]), marker(2, 7, true)])
         .single(vec![txn_batch(0, 0, 0, 7, &[2]), marker(1, 7, false)]);
     let v = r.check();
-    assert_eq!(v.anomalies.torn_transaction, 1);
-    assert_eq!(v.anomalies.lost_acked, 2, "p1#2 and p1#3 were committed and are not committed data");
+    assert_eq!(v.anomalies[Anomaly::TornTransaction], 1);
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 2, "p1#2 and p1#3 were committed and are not committed data");
     let torn = findings(&v, "torn_transaction");
     assert_eq!(
         torn[0],
@@ -1134,7 +1147,10 @@ fn a_committed_transaction_only_partly_in_the_final_logs_is_torn() {
          missing: p1#2 (at orders/1 offset 0, in a transaction aborted by the marker at offset 1) and p1#3 \
          (in no final log)"
     );
-    assert_eq!(v.findings.iter().find(|f| f.anomaly == "torn_transaction").unwrap().subject, "p1/0 transaction 3");
+    assert_eq!(
+        v.findings.iter().find(|f| f.anomaly == Anomaly::TornTransaction).unwrap().subject,
+        "p1/0 transaction 3"
+    );
     assert_eq!(
         v.semantics["p1"].broken_by,
         vec!["2 acknowledged records lost".to_string(), "1 committed transaction torn".to_string()]
@@ -1147,7 +1163,7 @@ fn a_transaction_whose_commit_failed_is_not_judged_for_tearing() {
     r.sent_acked(1, 0, &[0, 1], 0)
         .txn_ended(5, 0, 0, 0, true, &[0, 1], Err(KafkaError::RequestTimedOut))
         .single(vec![txn_batch(0, 0, 0, 7, &[0]), marker(1, 7, true)]);
-    assert_eq!(r.check().anomalies.torn_transaction, 0);
+    assert_eq!(r.check().anomalies[Anomaly::TornTransaction], 0);
 }
 
 #[test]
@@ -1172,7 +1188,7 @@ fn an_open_transaction_below_the_high_watermark_sticks_the_lso() {
     r.partition(Some(1), 0, &[1], vec![rep]);
     r.txn_ended(9, 0, 0, 0, true, &[0, 1], Ok(()));
     let v = r.check();
-    assert_eq!(v.anomalies.stuck_lso, 2, "orders/0 and orders/2");
+    assert_eq!(v.anomalies[Anomaly::StuckLso], 2, "orders/0 and orders/2");
     let stuck = findings(&v, "stuck_lso");
     assert_eq!(
         stuck[0],
@@ -1183,7 +1199,7 @@ fn an_open_transaction_below_the_high_watermark_sticks_the_lso() {
     );
     assert!(stuck[1].starts_with("orders/2's last stable offset is 0, below its high watermark 1"), "{}", stuck[1]);
     assert!(stuck[1].contains("has its COMMIT marker at offset 1, not below the high watermark"), "{}", stuck[1]);
-    assert_eq!(v.anomalies.lost_acked, 0, "p1#0 and p1#1 stand committed");
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 0, "p1#0 and p1#1 stand committed");
 }
 
 /// p1's transaction 0 (p1#0, p1#1) aborted, transaction 1 (p1#2) committed, transaction 2 (p1#3)
@@ -1212,8 +1228,8 @@ fn a_read_committed_consumer_given_records_of_uncommitted_transactions_is_an_abo
     let mut r = txn_consumed_run();
     r.read_committed(0);
     let v = r.check();
-    assert_eq!(v.anomalies.aborted_read, 3, "p1#0 and p1#1 were aborted, p1#3 is still open; p1#2 committed");
-    assert_eq!(v.anomalies.phantom_read, 0);
+    assert_eq!(v.anomalies[Anomaly::AbortedRead], 3, "p1#0 and p1#1 were aborted, p1#3 is still open; p1#2 committed");
+    assert_eq!(v.anomalies[Anomaly::PhantomRead], 0);
     let reads = findings(&v, "aborted_read");
     assert_eq!(
         reads[0],
@@ -1231,10 +1247,10 @@ fn a_read_committed_consumer_given_records_of_uncommitted_transactions_is_an_abo
 #[test]
 fn a_record_read_by_two_read_committed_consumers_counts_once_and_read_uncommitted_reads_not_at_all() {
     let mut r = txn_consumed_run();
-    assert_eq!(r.check().anomalies.aborted_read, 0, "read_uncommitted may read aborted records");
+    assert_eq!(r.check().anomalies[Anomaly::AbortedRead], 0, "read_uncommitted may read aborted records");
     r.consumer("c2", "g2", &["orders"], CommitMode::AfterProcessing).read_committed(0).read_committed(1);
     r.polled(11, 1, 0, &[(0, 1, 1)]);
-    assert_eq!(r.check().anomalies.aborted_read, 3);
+    assert_eq!(r.check().anomalies[Anomaly::AbortedRead], 3);
 }
 
 #[test]
@@ -1242,10 +1258,10 @@ fn a_read_committed_group_owes_no_processing_to_uncommitted_records_but_a_read_u
     let mut r = txn_consumed_run();
     r.processed(12, 0, 0, &[(0, 3, 2)]);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_processing, 3, "read_uncommitted g1 reads p1#0, p1#1 and p1#3 too");
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 3, "read_uncommitted g1 reads p1#0, p1#1 and p1#3 too");
     r.read_committed(0);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_processing, 0, "read_committed g1 only owes p1#2");
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 0, "read_committed g1 only owes p1#2");
     assert!(v.semantics["c1"].holds);
 
     // A committed record behind a stuck LSO is out of a read_committed group's reach.
@@ -1253,7 +1269,7 @@ fn a_read_committed_group_owes_no_processing_to_uncommitted_records_but_a_read_u
     r.single(vec![txn_batch(0, 0, 0, 7, &[0]), txn_batch(1, 0, 0, 8, &[1]), marker(2, 8, true)]);
     r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing).read_committed(0);
     let v = r.check();
-    assert_eq!((v.anomalies.stuck_lso, v.anomalies.lost_processing), (1, 0));
+    assert_eq!((v.anomalies[Anomaly::StuckLso], v.anomalies[Anomaly::LostProcessing]), (1, 0));
 }
 
 #[test]
@@ -1265,7 +1281,7 @@ fn transaction_findings_are_capped_but_counts_stay_exact() {
     r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing).read_committed(0);
     r.polled(10, 0, 0, &at_own_offsets(0..n));
     let v = r.check();
-    assert_eq!(v.anomalies.aborted_read, n as u64);
+    assert_eq!(v.anomalies[Anomaly::AbortedRead], n as u64);
     assert_eq!(findings(&v, "aborted_read").len(), FINDINGS_CAP);
 }
 
@@ -1307,7 +1323,7 @@ fn json_has_exactly_the_contracts_keys_in_order() {
     let positions: Vec<usize> = keys.iter().map(|k| line.find(&format!("\"{k}\":")).unwrap()).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{line}");
     let anomaly_positions: Vec<usize> =
-        kafkasim::report::Anomalies::NAMES.iter().map(|k| line.find(&format!("\"{k}\":")).unwrap()).collect();
+        Anomaly::NAMES.iter().map(|k| line.find(&format!("\"{k}\":")).unwrap()).collect();
     assert!(anomaly_positions.windows(2).all(|w| w[0] < w[1]), "{line}");
     assert_eq!(obj["trace_hash"], "0000000000000abc");
     assert_eq!(obj["anomalies"].as_object().unwrap().len(), 11);
@@ -1340,10 +1356,10 @@ fn examples_hold_at_most_three_explanations_per_nonzero_anomaly() {
 fn expect_failures_are_reported() {
     let mut r = lossy_run();
     r.scenario.expect = vec![
-        Expectation { anomaly: "lost_acked".into(), bound: Bound::Gt(0) },
-        Expectation { anomaly: "duplicated".into(), bound: Bound::Gt(0) },
-        Expectation { anomaly: "unavailable".into(), bound: Bound::Eq(0) },
-        Expectation { anomaly: "reordered".into(), bound: Bound::Le(3) },
+        Expectation { anomaly: Anomaly::LostAcked, bound: Bound::Gt(0) },
+        Expectation { anomaly: Anomaly::Duplicated, bound: Bound::Gt(0) },
+        Expectation { anomaly: Anomaly::Unavailable, bound: Bound::Eq(0) },
+        Expectation { anomaly: Anomaly::Reordered, bound: Bound::Le(3) },
     ];
     let rep = r.report();
     assert!(!rep.expect.passed);
@@ -1355,7 +1371,7 @@ fn expect_failures_are_reported() {
 #[test]
 fn expect_passes_when_every_bound_holds() {
     let mut r = lossy_run();
-    r.scenario.expect = vec![Expectation { anomaly: "lost_acked".into(), bound: Bound::Ge(1) }];
+    r.scenario.expect = vec![Expectation { anomaly: Anomaly::LostAcked, bound: Bound::Ge(1) }];
     assert!(r.report().expect.passed);
 }
 
@@ -1454,8 +1470,8 @@ fn judging_a_million_anomalous_records_is_linear() {
     let t = std::time::Instant::now();
     let v = r.check();
     eprintln!("checked {n} anomalous records in {:?}", t.elapsed());
-    assert_eq!(v.anomalies.duplicated, n as u64);
-    assert_eq!(v.anomalies.reordered, (n - 100) as u64);
+    assert_eq!(v.anomalies[Anomaly::Duplicated], n as u64);
+    assert_eq!(v.anomalies[Anomaly::Reordered], (n - 100) as u64);
     assert_eq!(v.findings.len(), 2 * FINDINGS_CAP);
 }
 
@@ -1483,9 +1499,9 @@ fn judging_a_million_consumed_records_is_linear() {
     let t = std::time::Instant::now();
     let v = r.check();
     eprintln!("checked {n} records consumed twice in {:?}", t.elapsed());
-    assert_eq!(v.anomalies.duplicate_processing, n as u64);
-    assert_eq!(v.anomalies.lost_processing, n as u64);
-    assert_eq!(v.anomalies.phantom_read, n as u64);
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], n as u64);
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], n as u64);
+    assert_eq!(v.anomalies[Anomaly::PhantomRead], n as u64);
 }
 
 #[test]
@@ -1633,7 +1649,7 @@ fn eos_duplicate_run() -> Run {
     r.assigned(6, 0, 0, 1, &[0])
         .transform(10, 0, 0, 0..2)
         .txn_ended(13, 1, 0, 0, true, &[0, 1], Ok(()))
-        .consumer_fault(14, FaultAction::Crash, "processor:s1/0")
+        .consumer_fault(14, FaultAction::Crash, 0, 0)
         .assigned(20, 0, 1, 2, &[0])
         .transform(21, 1, k1, 1..4)
         .txn_ended(24, 1, k1, 0, true, &[1, 2, 3], Ok(()))
@@ -1650,14 +1666,14 @@ fn eos_duplicate_run() -> Run {
 #[test]
 fn an_input_with_two_committed_outputs_is_one_duplicate_processing_and_breaks_exactly_once() {
     let v = eos_duplicate_run().check();
-    assert_eq!(v.anomalies.duplicate_processing, 1, "p1#1's output stands at shipments/0 offsets 1 and 3");
-    assert_eq!(v.anomalies.lost_processing, 0);
-    assert_eq!((v.anomalies.duplicated, v.anomalies.torn_transaction), (0, 0));
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 1, "p1#1's output stands at shipments/0 offsets 1 and 3");
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 0);
+    assert_eq!((v.anomalies[Anomaly::Duplicated], v.anomalies[Anomaly::TornTransaction]), (0, 0));
     let s1 = &v.processors["s1"];
     assert_eq!((s1.inputs, s1.outputs, s1.distinct), (4, 5, 4));
     assert!(!v.semantics["s1"].holds);
     assert_eq!(v.semantics["s1"].broken_by, vec!["1 input record with two or more outputs".to_string()]);
-    let f = v.findings.iter().find(|f| f.anomaly == "duplicate_processing").unwrap();
+    let f = v.findings.iter().find(|f| f.anomaly == Anomaly::DuplicateProcessing).unwrap();
     assert_eq!(f.subject, "p1#1");
     assert_eq!(
         f.explanation,
@@ -1689,7 +1705,7 @@ fn an_output_in_an_aborted_transaction_does_not_count() {
         .txn_offsets_log(&[(8, &[(0, 4)])]);
     let v = r.check();
     assert_eq!(
-        (v.anomalies.duplicate_processing, v.anomalies.lost_processing),
+        (v.anomalies[Anomaly::DuplicateProcessing], v.anomalies[Anomaly::LostProcessing]),
         (0, 0),
         "each input has one committed output, and both members' Processed events do not count"
     );
@@ -1702,7 +1718,7 @@ fn an_output_in_an_aborted_transaction_does_not_count() {
         .txn_ended(13, 1, 0, 0, false, &[0, 1, 2, 3], Ok(()))
         .shipments(vec![txn_batch(0, 1, 0, 7, &[0, 1, 2, 3]), marker(4, 7, false)]);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_processing, 4);
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 4);
     assert_eq!(v.processors["s1"].outputs, 0);
     let lost = findings(&v, "lost_processing");
     assert_eq!(
@@ -1728,11 +1744,11 @@ fn an_input_with_no_output_is_one_lost_processing() {
             .shipments(vec![batch(0, 1, 0, 0, &[0, 1, 3])])
             .offsets_log(0, &[("app", &[(0, 4)])], None);
         let v = r.check();
-        assert_eq!(v.anomalies.lost_processing, 1, "{guarantee:?}: p1#2 has no output");
-        assert_eq!(v.anomalies.duplicate_processing, 0);
+        assert_eq!(v.anomalies[Anomaly::LostProcessing], 1, "{guarantee:?}: p1#2 has no output");
+        assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 0);
         assert!(!v.semantics["s1"].holds, "{guarantee:?}");
         assert_eq!(v.semantics["s1"].broken_by, vec!["1 input record with no output".to_string()]);
-        let f = v.findings.iter().find(|f| f.anomaly == "lost_processing").unwrap();
+        let f = v.findings.iter().find(|f| f.anomaly == Anomaly::LostProcessing).unwrap();
         assert_eq!(f.subject, "p1#2");
         assert!(
             f.explanation.starts_with("p1#2 (orders/0 offset 2): no output of processor s1 stands in the"),
@@ -1770,8 +1786,8 @@ fn a_lost_inputs_story_tells_the_ack_of_its_output_and_what_befell_that_broker()
         .shipments(vec![])
         .offsets_log(0, &[("app", &[(0, 1)])], None);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_processing, 1);
-    assert_eq!(v.anomalies.lost_acked, 0, "the output is judged by its processing");
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 1);
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 0, "the output is judged by its processing");
     assert_eq!(
         findings(&v, "lost_processing")[0],
         "p1#0 (orders/0 offset 0): no output of processor s1 stands in the read_committed view of the final \
@@ -1789,7 +1805,7 @@ fn an_input_whose_output_went_to_an_offline_partition_is_not_judged() {
     r.transform(10, 0, 0, 0..1).sent(11, 1, 0, 2, &[1]);
     r.shipments(vec![batch(0, 1, 0, 0, &[0])]);
     r.topic_partition("shipments", 1, None, &[], vec![replica(2, false, vec![])]);
-    assert_eq!(r.check().anomalies.lost_processing, 0);
+    assert_eq!(r.check().anomalies[Anomaly::LostProcessing], 0);
 }
 
 #[test]
@@ -1797,15 +1813,15 @@ fn an_at_least_once_duplicate_counts_but_keeps_the_at_least_once_promise() {
     let mut r = Run::new(&["p1"], 3);
     r.single(vec![batch(0, 0, 0, 0, &[0, 1, 2])]).processor("s1", ProcessingGuarantee::AtLeastOnce);
     r.transform(10, 0, 0, 0..2)
-        .consumer_fault(13, FaultAction::Crash, "processor:s1")
+        .consumer_fault(13, FaultAction::Crash, 0, 0)
         .assigned(20, 0, 1, 2, &[0])
         .transform(21, 1, 1 << 16, 1..3)
         .committed(23, 0, 1, &[(0, 3)], Ok(()))
         .shipments(vec![batch(0, 1, 0, 0, &[0, 1]), batch(2, 1, 1 << 16, 0, &[1, 2])])
         .offsets_log(0, &[("app", &[(0, 3)])], None);
     let v = r.check();
-    assert_eq!(v.anomalies.duplicate_processing, 1);
-    assert_eq!(v.anomalies.duplicated, 0, "the processor's outputs are no producer's duplicates");
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 1);
+    assert_eq!(v.anomalies[Anomaly::Duplicated], 0, "the processor's outputs are no producer's duplicates");
     assert_eq!(v.semantics["s1"].delivery, "at-least-once");
     assert!(v.semantics["s1"].holds);
     let dup = findings(&v, "duplicate_processing");
@@ -1829,8 +1845,15 @@ fn pseudo_producer_records_never_show_in_lost_acked_duplicated_or_reordered() {
     r.sent(10, 1, 0, 1, &[0, 1, 2, 3]).acked(11, 1, 0, 1, &[0, 1, 2, 3], 0, 1, 0);
     r.shipments(vec![batch(0, 1, 0, 0, &[3, 2, 1, 3])]);
     let v = r.check();
-    assert_eq!((v.anomalies.lost_acked, v.anomalies.duplicated, v.anomalies.reordered), (0, 0, 0));
-    assert_eq!((v.anomalies.lost_processing, v.anomalies.duplicate_processing), (1, 1), "judged as processing");
+    assert_eq!(
+        (v.anomalies[Anomaly::LostAcked], v.anomalies[Anomaly::Duplicated], v.anomalies[Anomaly::Reordered]),
+        (0, 0, 0)
+    );
+    assert_eq!(
+        (v.anomalies[Anomaly::LostProcessing], v.anomalies[Anomaly::DuplicateProcessing]),
+        (1, 1),
+        "judged as processing"
+    );
     assert!(!v.producers.contains_key("s1"));
     assert_eq!(v.producers.len(), 1);
     assert!(v.semantics["p1"].holds);
@@ -1859,7 +1882,7 @@ fn processor_outputs_are_named_after_their_inputs() {
     let v = r.check();
     assert_eq!(findings(&v, "phantom_read").len(), 1);
     assert!(findings(&v, "phantom_read")[0].starts_with("s1(p1#3) read by s1/0 at shipments/0 offset 5"));
-    assert_eq!(v.findings.iter().find(|f| f.anomaly == "phantom_read").unwrap().subject, "s1(p1#3)");
+    assert_eq!(v.findings.iter().find(|f| f.anomaly == Anomaly::PhantomRead).unwrap().subject, "s1(p1#3)");
 }
 
 #[test]
@@ -1869,9 +1892,9 @@ fn a_processor_member_given_an_aborted_input_is_an_aborted_read() {
     r.processor("s1", ProcessingGuarantee::ExactlyOnceV2);
     r.polled(10, 0, 0, &at_own_offsets(0..2)).shipments(vec![]);
     let v = r.check();
-    assert_eq!(v.anomalies.aborted_read, 2);
+    assert_eq!(v.anomalies[Anomaly::AbortedRead], 2);
     assert!(findings(&v, "aborted_read")[0].starts_with("p1#0 read by s1/0 (read_committed)"));
-    assert_eq!(v.anomalies.lost_processing, 0, "aborted inputs are owed nothing");
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 0, "aborted inputs are owed nothing");
     assert_eq!(v.processors["s1"].inputs, 0);
 }
 
@@ -1883,7 +1906,7 @@ fn a_record_a_group_and_a_processor_both_lose_counts_once() {
     r.processor("s1", ProcessingGuarantee::AtLeastOnce);
     r.processed(10, 0, 0, &at_own_offsets(0..1)).shipments(vec![batch(0, 1, 0, 0, &[0])]);
     let v = r.check();
-    assert_eq!(v.anomalies.lost_processing, 1, "p1#1 is lost by g1 and by s1: one record");
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 1, "p1#1 is lost by g1 and by s1: one record");
     assert!(!v.semantics["c1"].holds && !v.semantics["s1"].holds);
     assert_eq!(findings(&v, "lost_processing").len(), 1);
 }
@@ -1938,8 +1961,8 @@ fn judging_a_million_processed_records_is_linear() {
     let t = std::time::Instant::now();
     let v = r.check();
     eprintln!("checked {n} records processed by two processors in {:?}", t.elapsed());
-    assert_eq!(v.anomalies.duplicate_processing, n as u64);
-    assert_eq!(v.anomalies.lost_processing, n as u64);
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], n as u64);
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], n as u64);
     assert_eq!(v.processors["s1"].outputs, 2 * n as u64);
     assert!(!v.semantics["s2"].holds && v.semantics["s1"].holds);
 }

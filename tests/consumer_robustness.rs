@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
-use kafkasim::check::EventKind;
+use kafkasim::record::EventKind;
 use kafkasim::scenario::{
     CommitMode, ConsumerSpec, FaultAction, FaultSpec, NemesisSpec, OffsetReset, ProducerSpec, Scenario, Target,
     TargetClass, TopicSpec, Trigger,

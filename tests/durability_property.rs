@@ -13,6 +13,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
+use kafkasim::record::Anomaly;
 use kafkasim::scenario::{
     Acks, FaultAction, FaultSpec, NemesisSpec, ProducerSpec, Scenario, Target, TopicSpec, Trigger,
 };
@@ -70,8 +71,8 @@ proptest! {
     ) {
         let s = scenario(faults);
         let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
-        prop_assert_eq!(report.anomalies.lost_acked, 0, "{}", kafkasim::report::text::to_text(&report));
-        prop_assert_eq!(report.anomalies.duplicated, 0, "{}", kafkasim::report::text::to_text(&report));
+        prop_assert_eq!(report.anomalies[Anomaly::LostAcked], 0, "{}", kafkasim::report::text::to_text(&report));
+        prop_assert_eq!(report.anomalies[Anomaly::Duplicated], 0, "{}", kafkasim::report::text::to_text(&report));
     }
 }
 
@@ -96,8 +97,8 @@ fn without_the_safe_schedule_rule_two_power_losses_lose_acknowledged_records() {
     let mut s = scenario(schedule());
     s.nemesis = None;
     let (report, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default());
-    assert!(report.anomalies.lost_acked > 0, "{}", kafkasim::report::text::to_text(&report));
+    assert!(report.anomalies[Anomaly::LostAcked] > 0, "{}", kafkasim::report::text::to_text(&report));
     // With the rule on, the isolation and the second power loss wait for broker 2's recovery.
     let (report, _) = kafkasim::run_seed(&scenario(schedule()), 1, kafkasim::RunOptions::default());
-    assert_eq!(report.anomalies.lost_acked, 0, "{}", kafkasim::report::text::to_text(&report));
+    assert_eq!(report.anomalies[Anomaly::LostAcked], 0, "{}", kafkasim::report::text::to_text(&report));
 }

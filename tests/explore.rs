@@ -4,8 +4,9 @@
 mod common;
 use common::{kafkasim, temp_file};
 
-use kafkasim::check::EventKind;
 use kafkasim::explore::{crash_points, explore, place, Exploration, ExploreError, ExploreOptions};
+use kafkasim::record::Anomaly;
+use kafkasim::record::EventKind;
 use kafkasim::scenario::{parse_str, Scenario};
 use kafkasim::{run_seed, RunOptions};
 
@@ -262,14 +263,14 @@ fn commit_before_processing_loses_exactly_the_polled_records_not_yet_processed_a
     assert_eq!(losing, 2 + 2 * 99 + 3 * 2);
     let summary = x.summary();
     assert_eq!(summary.len(), 1);
-    assert_eq!(summary[0].anomaly, "lost_processing");
+    assert_eq!(summary[0].anomaly, Anomaly::LostProcessing);
     assert_eq!(summary[0].points, losing);
     assert_eq!(summary[0].max, 30);
     assert_eq!(summary[0].first, "c1 polled 1");
     // The last point, the processing of p1#99, is the only consumer point that loses nothing.
     let last = x.singles.last().unwrap();
     assert_eq!(x.points[last.faults[0].point].text, "c1 processed 100");
-    assert_eq!(last.outcome.anomalies.lost_processing, 0);
+    assert_eq!(last.outcome.anomalies[Anomaly::LostProcessing], 0);
 }
 
 /// The bundled example itself (2583 runs): too slow for a debug build, so run it with
@@ -320,9 +321,9 @@ fn check_commit_before_processing(src: &str) -> (Exploration, Vec<u64>, usize) {
     for r in &x.singles {
         let p = &x.points[r.faults[0].point];
         let want = polled_after[polls[p.instant] as usize] - processed[p.instant];
-        assert_eq!(r.outcome.anomalies.lost_processing, want, "{}", p.text);
-        assert_eq!(r.outcome.anomalies.duplicate_processing, 0, "{}", p.text);
-        assert_eq!(r.outcome.anomalies.lost_acked, 0, "{}", p.text);
+        assert_eq!(r.outcome.anomalies[Anomaly::LostProcessing], want, "{}", p.text);
+        assert_eq!(r.outcome.anomalies[Anomaly::DuplicateProcessing], 0, "{}", p.text);
+        assert_eq!(r.outcome.anomalies[Anomaly::LostAcked], 0, "{}", p.text);
         losing += usize::from(want > 0);
     }
     (x, polled_after, losing)

@@ -13,6 +13,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
+use kafkasim::record::Anomaly;
 use kafkasim::scenario::{
     ClientEvent, ClientRef, CommitMode, ConsumerSpec, FaultAction, FaultSpec, ProducerSpec, Scenario, Target,
     TopicSpec, Trigger,
@@ -75,8 +76,8 @@ proptest! {
     ) {
         let s = scenario(CommitMode::AfterProcessing, faults);
         let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
-        prop_assert_eq!(report.anomalies.lost_acked, 0, "{}", kafkasim::report::text::to_text(&report));
-        prop_assert_eq!(report.anomalies.lost_processing, 0, "{}", kafkasim::report::text::to_text(&report));
+        prop_assert_eq!(report.anomalies[Anomaly::LostAcked], 0, "{}", kafkasim::report::text::to_text(&report));
+        prop_assert_eq!(report.anomalies[Anomaly::LostProcessing], 0, "{}", kafkasim::report::text::to_text(&report));
     }
 
     #[test]
@@ -86,8 +87,8 @@ proptest! {
     ) {
         let s = scenario(CommitMode::BeforeProcessing, faults);
         let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
-        prop_assert_eq!(report.anomalies.duplicated, 0, "{}", kafkasim::report::text::to_text(&report));
-        prop_assert_eq!(report.anomalies.duplicate_processing, 0, "{}", kafkasim::report::text::to_text(&report));
+        prop_assert_eq!(report.anomalies[Anomaly::Duplicated], 0, "{}", kafkasim::report::text::to_text(&report));
+        prop_assert_eq!(report.anomalies[Anomaly::DuplicateProcessing], 0, "{}", kafkasim::report::text::to_text(&report));
     }
 }
 
@@ -106,8 +107,8 @@ fn one_consumer_crash_breaks_the_other_promise_of_each_placement() {
     };
     let (after, _) =
         kafkasim::run_seed(&scenario(CommitMode::AfterProcessing, crash()), 1, kafkasim::RunOptions::default());
-    assert!(after.anomalies.duplicate_processing > 0, "{}", kafkasim::report::text::to_text(&after));
+    assert!(after.anomalies[Anomaly::DuplicateProcessing] > 0, "{}", kafkasim::report::text::to_text(&after));
     let (before, _) =
         kafkasim::run_seed(&scenario(CommitMode::BeforeProcessing, crash()), 1, kafkasim::RunOptions::default());
-    assert!(before.anomalies.lost_processing > 0, "{}", kafkasim::report::text::to_text(&before));
+    assert!(before.anomalies[Anomaly::LostProcessing] > 0, "{}", kafkasim::report::text::to_text(&before));
 }

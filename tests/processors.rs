@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 
-use kafkasim::check::{EventKind, MetaRecord, RecordId};
+use kafkasim::record::{EventKind, MetaRecord, RecordId};
 use kafkasim::report::text::to_text;
 use kafkasim::scenario::{IsolationLevel, ProcessingGuarantee};
 use kafkasim::RunOutput;

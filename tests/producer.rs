@@ -2,11 +2,12 @@
 
 mod common;
 use common::*;
+use kafkasim::record::Anomaly;
 
 #[test]
 fn retries_without_idempotence_duplicate_a_record_whose_response_was_lost() {
     let (r, out) = judge(&example("retries-duplicate"), 1);
-    assert!(r.anomalies.duplicated > 0);
+    assert!(r.anomalies[Anomaly::Duplicated] > 0);
     assert!(offsets_of(&out.history, 0, 17).len() >= 2, "p1#17 was appended twice");
     assert_eq!(r.semantics["p1"].delivery, "at-least-once");
     assert!(r.semantics["p1"].holds, "duplicates do not break at-least-once");
@@ -15,7 +16,7 @@ fn retries_without_idempotence_duplicate_a_record_whose_response_was_lost() {
 #[test]
 fn idempotence_answers_a_retried_batch_with_its_original_offset() {
     let (r, out) = judge(&example("idempotence-dedup"), 1);
-    assert_eq!(r.anomalies.duplicated, 0);
+    assert_eq!(r.anomalies[Anomaly::Duplicated], 0);
     let offsets = offsets_of(&out.history, 0, 17);
     assert_eq!(offsets.len(), 1);
     let (_, acked_offset) = acked_at(&out.history, 17).expect("p1#17 acknowledged");
@@ -26,12 +27,15 @@ fn idempotence_answers_a_retried_batch_with_its_original_offset() {
 fn five_requests_in_flight_without_idempotence_reorder_and_idempotence_keeps_order() {
     let s = example("reorder-in-flight");
     let (r, _) = judge(&s, 1);
-    assert!(r.anomalies.reordered > 0);
+    assert!(r.anomalies[Anomaly::Reordered] > 0);
 
     let mut idem = s.clone();
     idem.producers[0].config.enable_idempotence = true;
     let (r, _) = judge(&idem, 1);
-    assert_eq!((r.anomalies.reordered, r.anomalies.duplicated, r.anomalies.lost_acked), (0, 0, 0));
+    assert_eq!(
+        (r.anomalies[Anomaly::Reordered], r.anomalies[Anomaly::Duplicated], r.anomalies[Anomaly::LostAcked]),
+        (0, 0, 0)
+    );
 }
 
 #[test]
@@ -39,7 +43,7 @@ fn one_request_in_flight_keeps_order_without_idempotence() {
     let mut s = example("reorder-in-flight");
     s.producers[0].config.max_in_flight = 1;
     let (r, _) = judge(&s, 1);
-    assert_eq!(r.anomalies.reordered, 0);
+    assert_eq!(r.anomalies[Anomaly::Reordered], 0);
 }
 
 const RESTART: &str = r#"
@@ -69,15 +73,15 @@ restart_after_ms = 100
 #[test]
 fn a_restarted_producer_duplicates_records_its_previous_instance_wrote_but_never_saw_acknowledged() {
     let (r, out) = judge(&inline(&RESTART.replace("ON_RESTART", "resend-unacked")), 1);
-    assert!(r.anomalies.duplicated > 0, "a new producer id cannot be deduplicated against the old one");
-    assert_eq!(r.anomalies.lost_acked, 0);
+    assert!(r.anomalies[Anomaly::Duplicated] > 0, "a new producer id cannot be deduplicated against the old one");
+    assert_eq!(r.anomalies[Anomaly::LostAcked], 0);
     assert_eq!(r.producers["p1"].acked, 500);
     assert!(!r.semantics["p1"].holds, "idempotence promises exactly-once only within one producer session");
     let starts = out
         .history
         .events
         .iter()
-        .filter(|e| matches!(e.kind, kafkasim::check::EventKind::ProducerStarted { .. }))
+        .filter(|e| matches!(e.kind, kafkasim::record::EventKind::ProducerStarted { .. }))
         .count();
     assert_eq!(starts, 2);
 }
@@ -85,7 +89,7 @@ fn a_restarted_producer_duplicates_records_its_previous_instance_wrote_but_never
 #[test]
 fn a_restarted_producer_that_skips_unacked_records_writes_no_duplicate_but_leaves_gaps() {
     let (r, _) = judge(&inline(&RESTART.replace("ON_RESTART", "skip-unacked")), 1);
-    assert_eq!(r.anomalies.duplicated, 0);
+    assert_eq!(r.anomalies[Anomaly::Duplicated], 0);
     assert!(r.producers["p1"].acked < 500, "the records in flight at the crash were never resent");
 }
 
@@ -114,5 +118,5 @@ target = "broker:1"
     let p = r.producers["p1"];
     assert_eq!(p.acked + p.failed + p.indeterminate, 100);
     assert!(p.failed > 0, "records never sent fail with a timeout and were definitely not written");
-    assert_eq!(r.anomalies.unavailable, p.acked, "the acked records sit on an offline partition");
+    assert_eq!(r.anomalies[Anomaly::Unavailable], p.acked, "the acked records sit on an offline partition");
 }

@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
+use kafkasim::record::Anomaly;
 use kafkasim::scenario::{
     Acks, FaultAction, FaultSpec, NemesisSpec, OnRestart, ProducerSpec, Scenario, Target, TargetClass, TopicSpec,
     Trigger,
@@ -145,6 +146,6 @@ proptest! {
         let p = a.producers["p"];
         prop_assert!(p.sent <= sh.records as u64);
         prop_assert_eq!(p.acked + p.failed + p.indeterminate, p.sent, "every sent record is acked, failed or indeterminate");
-        prop_assert_eq!(a.anomalies.divergence, 0, "{}", kafkasim::report::text::to_text(&a));
+        prop_assert_eq!(a.anomalies[Anomaly::Divergence], 0, "{}", kafkasim::report::text::to_text(&a));
     }
 }

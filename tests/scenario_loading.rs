@@ -1,6 +1,7 @@
 //! Loading scenario files: the contract's format parses to the model, and every kind of bad input
 //! is rejected with `FILE:LINE:COL: MESSAGE` pointing at the offending key or value.
 
+use kafkasim::record::Anomaly;
 use kafkasim::scenario::*;
 use proptest::prelude::*;
 
@@ -245,8 +246,8 @@ fn the_contract_example_without_its_processor_table_parses_to_the_expected_model
         ],
         nemesis: None,
         expect: vec![
-            Expectation { anomaly: "lost_acked".into(), bound: Bound::Gt(0) },
-            Expectation { anomaly: "duplicate_processing".into(), bound: Bound::Eq(0) },
+            Expectation { anomaly: Anomaly::LostAcked, bound: Bound::Gt(0) },
+            Expectation { anomaly: Anomaly::DuplicateProcessing, bound: Bound::Eq(0) },
         ],
     };
     assert_eq!(s, expected);
@@ -2770,7 +2771,7 @@ divergence = "<3"
 stuck_lso = "5"
 "#,
     );
-    let got: Vec<(&str, Bound)> = s.expect.iter().map(|e| (e.anomaly.as_str(), e.bound)).collect();
+    let got: Vec<(&str, Bound)> = s.expect.iter().map(|e| (e.anomaly.name(), e.bound)).collect();
     assert_eq!(
         got,
         vec![
@@ -2786,9 +2787,9 @@ stuck_lso = "5"
 
 #[test]
 fn every_anomaly_name_is_a_valid_expect_key() {
-    let body: String = kafkasim::report::Anomalies::NAMES.iter().map(|n| format!("{n} = 0\n")).collect();
+    let body: String = Anomaly::NAMES.iter().map(|n| format!("{n} = 0\n")).collect();
     let s = load(&format!("name = \"t\"\n[expect]\n{body}"));
-    assert_eq!(s.expect.len(), kafkasim::report::Anomalies::NAMES.len());
+    assert_eq!(s.expect.len(), Anomaly::NAMES.len());
 }
 
 #[test]

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{FileFailurePersistence, TestRunner};
 
-use kafkasim::report::Anomalies;
+use kafkasim::record::Anomaly;
 use kafkasim::scenario::*;
 
 /// Loads `text`, panicking with the text and the loader's message when it does not load.
@@ -115,7 +115,7 @@ fn a_small_scenario_is_written_with_only_what_differs_from_the_defaults() {
         restart_after_ms: Some(1_000),
         duration_ms: None,
     });
-    s.expect.push(Expectation { anomaly: "lost_acked".into(), bound: Bound::Gt(0) });
+    s.expect.push(Expectation { anomaly: Anomaly::LostAcked, bound: Bound::Gt(0) });
     let expected = r#"name = "acks=1 loses \"acked\" writes"
 
 [cluster]
@@ -229,8 +229,8 @@ fn a_nemesis_with_every_default_is_written_as_an_empty_table_and_stays_on() {
 #[test]
 fn an_exact_count_beyond_tomls_integers_is_written_as_a_string_and_loads() {
     let mut s = Scenario { name: "huge".into(), ..Scenario::default() };
-    s.expect.push(Expectation { anomaly: "duplicated".into(), bound: Bound::Eq(u64::MAX) });
-    s.expect.push(Expectation { anomaly: "lost_acked".into(), bound: Bound::Eq(i64::MAX as u64) });
+    s.expect.push(Expectation { anomaly: Anomaly::Duplicated, bound: Bound::Eq(u64::MAX) });
+    s.expect.push(Expectation { anomaly: Anomaly::LostAcked, bound: Bound::Eq(i64::MAX as u64) });
     let text = to_toml(&s);
     assert!(text.contains("duplicated = \"18446744073709551615\"\nlost_acked = 9223372036854775807\n"), "{text}");
     assert_eq!(reload(&text), s);
@@ -666,7 +666,7 @@ fn nemesis(d: &mut Draw<'_>, s: &Scenario) -> NemesisSpec {
 
 /// Some anomalies, each once, in a drawn order, with bounds of every form.
 fn expectations(d: &mut Draw<'_>) -> Vec<Expectation> {
-    let mut names: Vec<&str> = Anomalies::NAMES.to_vec();
+    let mut names: Vec<Anomaly> = Anomaly::ALL.to_vec();
     let rotate = d.index(names.len());
     names.rotate_left(rotate);
     let chosen = if d.coin() { d.subset(&names[..5]) } else { Vec::new() };
@@ -681,7 +681,7 @@ fn expectations(d: &mut Draw<'_>) -> Vec<Expectation> {
                 3 => Bound::Le(n),
                 _ => Bound::Lt(n.max(1)),
             };
-            Expectation { anomaly: anomaly.to_string(), bound }
+            Expectation { anomaly, bound }
         })
         .collect()
 }

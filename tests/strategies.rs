@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 
+use kafkasim::record::Anomaly;
 use kafkasim::scenario::{Acks, FaultAction, ProducerSpec, Scenario, Target, TargetClass, TopicSpec, Trigger};
 use kafkasim::strategy::{fault_draft, scenario, DraftTarget, DraftTrigger, FaultDraft, Semantic, Shape};
 
@@ -28,7 +29,7 @@ fn with_faults(base: &Scenario, drafts: &[FaultDraft]) -> Scenario {
 }
 
 fn loses(s: &Scenario) -> bool {
-    kafkasim::run_seed(s, 1, kafkasim::RunOptions::default()).0.anomalies.lost_acked > 0
+    kafkasim::run_seed(s, 1, kafkasim::RunOptions::default()).0.anomalies[Anomaly::LostAcked] > 0
 }
 
 #[test]
@@ -148,7 +149,7 @@ fn the_chapter_s_first_property_fails_and_shrinks_to_the_case_it_shows() {
     let shape = Shape { min_brokers: 3, ..Shape::new(Semantic::AtLeastOnce) };
     let result = runner.run(&(scenario(shape), 0u64..1000), |(s, seed)| {
         let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
-        prop_assert_eq!(r.anomalies.lost_acked, 0);
+        prop_assert_eq!(r.anomalies[Anomaly::LostAcked], 0);
         Ok(())
     });
     let Err(TestError::Fail(_, (s, seed))) = result else { panic!("the property must fail: {result:?}") };

@@ -5,8 +5,9 @@
 mod common;
 use common::*;
 
-use kafkasim::check::EventKind;
 use kafkasim::error::KafkaError;
+use kafkasim::record::Anomaly;
+use kafkasim::record::EventKind;
 use kafkasim::report::text::to_text;
 
 #[test]
@@ -45,7 +46,7 @@ fn read_committed_reads_only_committed_records_and_read_uncommitted_reads_them_a
     let (report, _) = judge(&example("read-committed-skips-aborted"), 1);
     assert_eq!(report.consumers["committed"].distinct, 200, "{}", to_text(&report));
     assert_eq!(report.consumers["uncommitted"].distinct, 300);
-    assert_eq!(report.anomalies.aborted_read, 0);
+    assert_eq!(report.anomalies[Anomaly::AbortedRead], 0);
 }
 
 #[test]
@@ -94,7 +95,7 @@ fn a_new_instance_fences_the_old_one_which_fails_with_producer_fenced() {
 #[test]
 fn a_transaction_in_prepare_commit_is_committed_by_the_next_coordinator() {
     let (report, out) = judge(&example("transaction-coordinator-failover"), 1);
-    assert_eq!(report.anomalies.torn_transaction, 0);
+    assert_eq!(report.anomalies[Anomaly::TornTransaction], 0);
     let commits = out
         .history
         .events

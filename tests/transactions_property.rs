@@ -10,6 +10,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
+use kafkasim::record::Anomaly;
 use kafkasim::scenario::{
     ConsumerSpec, FaultAction, FaultSpec, IsolationLevel, ProducerSpec, Scenario, Target, TopicSpec, Trigger,
 };
@@ -71,10 +72,10 @@ proptest! {
         let s = scenario(faults);
         let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
         let text = kafkasim::report::text::to_text(&r);
-        prop_assert_eq!(r.anomalies.lost_acked, 0, "{}", text);
-        prop_assert_eq!(r.anomalies.torn_transaction, 0, "{}", text);
-        prop_assert_eq!(r.anomalies.aborted_read, 0, "{}", text);
-        prop_assert_eq!(r.anomalies.stuck_lso, 0, "{}", text);
-        prop_assert_eq!(r.anomalies.lost_processing, 0, "{}", text);
+        prop_assert_eq!(r.anomalies[Anomaly::LostAcked], 0, "{}", text);
+        prop_assert_eq!(r.anomalies[Anomaly::TornTransaction], 0, "{}", text);
+        prop_assert_eq!(r.anomalies[Anomaly::AbortedRead], 0, "{}", text);
+        prop_assert_eq!(r.anomalies[Anomaly::StuckLso], 0, "{}", text);
+        prop_assert_eq!(r.anomalies[Anomaly::LostProcessing], 0, "{}", text);
     }
 }

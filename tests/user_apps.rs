@@ -10,7 +10,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use kafkasim::app::{self, Apps, ConsumerApp, Plan, SimConsumer};
-use kafkasim::check::{Delivery, EventKind, History};
+use kafkasim::record::{Anomaly, Delivery, EventKind, History};
 use kafkasim::report::Report;
 use kafkasim::scenario::Scenario;
 use kafkasim::{RunOptions, RunOutput};
@@ -82,7 +82,7 @@ fn crashes_of_c1(h: &History) -> usize {
         .iter()
         .filter(|e| {
             matches!(&e.kind, EventKind::Fault { action, target, .. }
-            if *action == kafkasim::scenario::FaultAction::Crash && target.starts_with("consumer:c1"))
+            if *action == kafkasim::scenario::FaultAction::Crash && target.to_string().starts_with("consumer:c1/"))
         })
         .count()
 }
@@ -110,7 +110,7 @@ fn the_async_version_of_an_app_gives_the_same_verdicts_and_trace_hash_as_the_syn
         let (sync, out) = run_apps(&s, seed, &sync_apps());
         let (asynchronous, _) = run_apps(&s, seed, &async_apps());
         assert_eq!(asynchronous, sync, "seed {seed}");
-        assert_eq!(sync.anomalies.lost_processing, 0, "seed {seed}");
+        assert_eq!(sync.anomalies[Anomaly::LostProcessing], 0, "seed {seed}");
         crashed += crashes_of_c1(&out.history);
     }
     // The schedule did crash members (so the comparison covers restarts).
@@ -156,8 +156,8 @@ fn commit_before_processing_loses_the_rest_of_the_batch_a_crash_cuts_and_process
         let never: Vec<usize> = (0..1000).filter(|&i| n[i] == 0).collect();
         assert_eq!(never, (250..300).collect::<Vec<_>>(), "{apps:?}");
         assert!(n.iter().all(|&k| k <= 1), "{apps:?}");
-        assert_eq!(r.anomalies.lost_processing, 50);
-        assert_eq!(r.anomalies.duplicate_processing, 0);
+        assert_eq!(r.anomalies[Anomaly::LostProcessing], 50);
+        assert_eq!(r.anomalies[Anomaly::DuplicateProcessing], 0);
         assert!(!r.semantics["c1"].holds, "the at-least-once promise is broken");
     }
     for apps in [sync_apps(), async_apps()] {
@@ -167,8 +167,8 @@ fn commit_before_processing_loses_the_rest_of_the_batch_a_crash_cuts_and_process
         let twice: Vec<usize> = (0..1000).filter(|&i| n[i] == 2).collect();
         assert_eq!(twice, (200..250).collect::<Vec<_>>(), "{apps:?}");
         assert!(n.iter().all(|k| (1..=2).contains(k)), "{apps:?}");
-        assert_eq!(r.anomalies.lost_processing, 0);
-        assert_eq!(r.anomalies.duplicate_processing, 50);
+        assert_eq!(r.anomalies[Anomaly::LostProcessing], 0);
+        assert_eq!(r.anomalies[Anomaly::DuplicateProcessing], 50);
         assert!(r.semantics["c1"].holds);
     }
 }
@@ -256,7 +256,7 @@ fn a_sleep_in_an_async_app_advances_virtual_time_not_wall_time() {
     assert!(processed_at.iter().all(|&at| at <= seen[0] || at >= seen[1]));
     assert!(processed_at.iter().any(|&at| at >= seen[1]));
     assert!(out.virtual_ms >= seen[1]);
-    assert_eq!(r.anomalies.lost_processing, 0);
+    assert_eq!(r.anomalies[Anomaly::LostProcessing], 0);
 }
 
 #[test]
@@ -273,7 +273,7 @@ fn an_app_that_returns_leaves_its_group_and_the_run_still_ends() {
     // One batch was processed (the crash trigger, 250 processed, never fires)...
     assert!(processed > 0 && processed < 250, "{processed}");
     // ...and the rest of the log is lost to the group.
-    assert_eq!(r.anomalies.lost_processing, 1000 - processed as u64);
+    assert_eq!(r.anomalies[Anomaly::LostProcessing], 1000 - processed as u64);
 }
 
 #[test]
@@ -378,8 +378,8 @@ fn an_async_producer_sends_one_record_at_a_time_and_loses_nothing_acknowledged_a
     let (r2, _) = run_apps(&s, 1, &apps);
     assert_eq!(r1, r2, "deterministic");
     assert_eq!(out1.history.events.iter().filter(|e| matches!(e.kind, EventKind::Fault { .. })).count(), 1);
-    assert_eq!(r1.anomalies.lost_acked, 0);
-    assert_eq!(r1.anomalies.lost_processing, 0);
+    assert_eq!(r1.anomalies[Anomaly::LostAcked], 0);
+    assert_eq!(r1.anomalies[Anomaly::LostProcessing], 0);
     // One acknowledgement per record, in order: a send returns only once its record is acked.
     let acks: Vec<u32> = outcomes.lock().iter().filter(|x| x.1).map(|x| x.0).collect();
     assert_eq!(acks, [(0..200).collect::<Vec<u32>>(), (0..200).collect()].concat());
@@ -412,9 +412,9 @@ fn an_async_transactional_producer_aborts_what_it_chooses_and_read_committed_nev
         })
         .collect();
     assert_eq!(ends, (0..20).map(|t| t % 3 != 2).collect::<Vec<_>>());
-    assert_eq!(r.anomalies.aborted_read, 0);
-    assert_eq!(r.anomalies.torn_transaction, 0);
-    assert_eq!(r.anomalies.lost_acked, 0);
+    assert_eq!(r.anomalies[Anomaly::AbortedRead], 0);
+    assert_eq!(r.anomalies[Anomaly::TornTransaction], 0);
+    assert_eq!(r.anomalies[Anomaly::LostAcked], 0);
     // The consumer processed exactly the committed transactions' 140 records.
     let n = processed_counts(&out.history, 200);
     let processed: Vec<u32> = (0..200).filter(|&i| n[i as usize] > 0).collect();
@@ -459,9 +459,9 @@ fn a_crashed_async_transactional_producer_restarts_from_its_durable_position_wit
     let (r, out) = run_apps(&s, 1, &apps);
     assert_eq!(made.load(Ordering::SeqCst), 2, "one start, one restart");
     assert_eq!(next.load(Ordering::SeqCst), 200);
-    assert_eq!(r.anomalies.torn_transaction, 0);
-    assert_eq!(r.anomalies.aborted_read, 0);
-    assert_eq!(r.anomalies.lost_acked, 0);
+    assert_eq!(r.anomalies[Anomaly::TornTransaction], 0);
+    assert_eq!(r.anomalies[Anomaly::AbortedRead], 0);
+    assert_eq!(r.anomalies[Anomaly::LostAcked], 0);
     // The transaction the crash cut (p1#40..49) was re-sent and committed by the new instance:
     // every record is processed exactly once by the read_committed consumer.
     let n = processed_counts(&out.history, 200);

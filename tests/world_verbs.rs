@@ -1,6 +1,6 @@
 //! The world's verbs, called from Rust: they strike as a scenario's faults do.
 
-use kafkasim::check::EventKind;
+use kafkasim::record::{Event, EventKind};
 use kafkasim::scenario::{Acks, FaultAction, FaultSpec, ProducerSpec, Scenario, Target, TopicSpec, Trigger};
 use kafkasim::world::{run, RunOptions, World};
 
@@ -18,11 +18,11 @@ fn leader() -> Target {
     Target::Leader { topic: "orders".into(), partition: 0 }
 }
 
-fn healed_at(events: &[kafkasim::check::Event], what: &str) -> Vec<u64> {
+fn healed_at(events: &[Event], what: &str) -> Vec<u64> {
     events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Healed { target, .. } if target.starts_with(what) => Some(e.at),
+            EventKind::Healed { end, target, .. } if format!("{end} {target}").starts_with(what) => Some(e.at),
             _ => None,
         })
         .collect()

@@ -16,7 +16,7 @@ pub fn acked_records(out: &kafkasim::RunOutput) -> usize {
         .events
         .iter()
         .filter_map(|e| match &e.kind {
-            kafkasim::check::EventKind::Acked { records, .. } => Some(records.len()),
+            kafkasim::record::EventKind::Acked { records, .. } => Some(records.len()),
             _ => None,
         })
         .sum()

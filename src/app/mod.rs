@@ -34,7 +34,7 @@
 //!
 //! ```
 //! use kafkasim::app::{Apps, ConsumerApp, Plan, SimConsumer};
-//! use kafkasim::check::Delivery;
+//! use kafkasim::record::Delivery;
 //! use kafkasim::scenario::{ConsumerSpec, ProducerSpec, Scenario, TopicSpec};
 //!
 //! /// Process the batch, then commit: at-least-once.
@@ -54,7 +54,7 @@
 //!
 //! let sync = Apps::new().consumer("c1", || ProcessThenCommit);
 //! let (report, out) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &sync);
-//! assert_eq!(report.anomalies.lost_processing, 0);
+//! assert_eq!(report.anomalies[kafkasim::record::Anomaly::LostProcessing], 0);
 //!
 //! // The same application, async.
 //! let asynchronous = Apps::new().async_consumer("c1", |mut c: SimConsumer| async move {
@@ -72,7 +72,6 @@
 //! refuses inside another runtime's task. `tokio::select!` picks branches at random unless told
 //! `biased;`; the simulator cannot seed that, so use `biased;`.
 
-pub(crate) mod driver;
 mod sync;
 mod task;
 
@@ -83,6 +82,7 @@ use std::sync::Arc;
 pub use sync::{ConsumerApp, Plan};
 pub use task::{SimConsumer, SimProducer};
 
+use crate::client::driver::{Driver, Drivers};
 use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::world::{RunOptions, RunOutput};
@@ -166,15 +166,19 @@ impl Apps {
     pub fn is_empty(&self) -> bool {
         self.consumers.is_empty() && self.producers.is_empty()
     }
+}
 
-    /// The application of process `instance` of `[[producer]]` `name`, if any.
-    pub(crate) fn producer_driver(&self, name: &str, instance: u32) -> Option<Box<dyn driver::Driver>> {
+impl Drivers for Apps {
+    fn is_empty(&self) -> bool {
+        Apps::is_empty(self)
+    }
+
+    fn producer_driver(&self, name: &str, instance: u32) -> Option<Box<dyn Driver>> {
         let f = self.producers.get(name)?;
         Some(Box::new(task::AsyncDriver::producer(name, instance, |p| f(p))))
     }
 
-    /// The application of a new process of member `instance` of `[[consumer]]` `name`, if any.
-    pub(crate) fn driver(&self, name: &str, instance: u32) -> Option<Box<dyn driver::Driver>> {
+    fn driver(&self, name: &str, instance: u32) -> Option<Box<dyn Driver>> {
         Some(match self.consumers.get(name)? {
             Factory::Sync(f) => Box::new(sync::SyncDriver::new(f())),
             Factory::Async(f) => Box::new(task::AsyncDriver::consumer(name, instance, |c| f(c))),

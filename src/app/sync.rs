@@ -3,9 +3,9 @@
 
 use std::collections::VecDeque;
 
-use super::driver::{Answer, Driver, Step};
-use crate::check::{Deliveries, Delivery};
+use crate::client::driver::{Answer, Driver, Step};
 use crate::error::KafkaError;
+use crate::record::{Deliveries, Delivery};
 
 /// A consumer application written as a callback: the simulator runs its poll loop and, for
 /// each `poll()` that returns records, asks it what to do with them.

@@ -17,9 +17,9 @@ use parking_lot::Mutex;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
-use super::driver::{Answer, Driver, Step};
-use crate::check::Delivery;
+use crate::client::driver::{Answer, Driver, Step};
 use crate::error::KafkaError;
+use crate::record::Delivery;
 
 /// How many times the member lets the runtime run before deciding that the task waits on
 /// something the simulator does not drive.

@@ -7,117 +7,18 @@
 //! replaying the log, so the coordinator fails over with the partition and a commit survives
 //! exactly as its record does.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::coord::{ConsumerParked, Group, GroupState, GroupWait, Member};
 use super::node::{Broker, BrokerOut, BrokerTimer, InternalWait};
 use super::BatchTemplate;
 use super::{FetchPartition, FetchedPartition, JoinResult, Msg};
-use crate::check::{GroupRecord, MemberRecord, MetaRecord};
 use crate::error::KafkaError;
+use crate::record::MetaRecord;
 use crate::sim::NodeId;
 
 /// Most batches one consumer fetch returns per partition (about `max.partition.fetch.bytes`).
 const MAX_CONSUMER_FETCH_BATCHES: usize = 64;
-
-/// Classic group states (`ClassicGroupState`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupState {
-    /// No members.
-    Empty,
-    /// Waiting for members to (re)join.
-    PreparingRebalance,
-    /// Joined; waiting for the leader's assignment.
-    CompletingRebalance,
-    /// Every member has its assignment.
-    Stable,
-}
-
-#[derive(Debug, Clone)]
-struct Member {
-    client: NodeId,
-    session_timeout_ms: u64,
-    rebalance_timeout_ms: u64,
-    topics: Arc<[u32]>,
-    last_seen: u64,
-    expiry_deadline: u64,
-    awaiting_join: Option<u64>,
-    awaiting_sync: Option<u64>,
-    assignment: Vec<u32>,
-}
-
-/// One group's coordinator state.
-#[derive(Debug, Clone)]
-pub struct Group {
-    name: Arc<str>,
-    partition: u32,
-    state: GroupState,
-    generation: i32,
-    leader: Option<u64>,
-    members: BTreeMap<u64, Member>,
-    /// Members given an id by MEMBER_ID_REQUIRED that have not joined yet, with their deadline.
-    pending: BTreeMap<u64, u64>,
-    /// Committed offsets (next offset to read) per partition.
-    offsets: BTreeMap<u32, u64>,
-    /// Log offset of the record each committed offset comes from (a transaction's offsets
-    /// replace a committed offset only if written after it).
-    offset_at: BTreeMap<u32, u64>,
-    /// Transactional offsets awaiting their transaction's marker, by producer id:
-    /// partition → (offset, log offset of the record).
-    txn_pending: BTreeMap<i64, BTreeMap<u32, (u64, u64)>>,
-    /// Names the current join phase; a join timer of another phase is stale.
-    token: u64,
-    /// The first rebalance of an empty group waits `group.initial.rebalance.delay.ms` for more
-    /// members, extending while new ones arrive: the time left to extend by.
-    initial_remaining: Option<u64>,
-    new_member_added: bool,
-}
-
-/// A coordinator write waiting for replication.
-#[derive(Debug, Clone)]
-pub enum GroupWait {
-    /// An OffsetCommit to answer.
-    Commit {
-        /// Group index (into `Topology::groups`).
-        group: u32,
-        /// The consumer to answer.
-        to: NodeId,
-        /// The consumer's request id, echoed in the answer.
-        req: u64,
-        /// (partition index, next offset to read) pairs being committed.
-        offsets: Arc<[(u32, u64)]>,
-    },
-    /// The leader's assignment of `generation`, stored before SyncGroup is answered.
-    Sync {
-        /// Group index (into `Topology::groups`).
-        group: u32,
-        /// The generation whose assignment is being stored; stale if the group has moved on.
-        generation: i32,
-    },
-    /// A TxnOffsetCommit to answer: the offsets stay pending until the transaction's marker.
-    TxnCommit {
-        /// Group index (into `Topology::groups`).
-        group: u32,
-        /// The transactional producer to answer.
-        to: NodeId,
-        /// The producer's request id, echoed in the answer.
-        req: u64,
-        /// Producer id of the transaction; the offsets stay pending under it until its marker.
-        producer_id: i64,
-        /// (partition index, next offset to read) pairs being committed.
-        offsets: Arc<[(u32, u64)]>,
-    },
-}
-
-/// A consumer fetch parked until data arrives or `fetch.max.wait.ms` passes.
-#[derive(Debug, Clone)]
-pub struct ConsumerParked {
-    id: u64,
-    from: NodeId,
-    req: u64,
-    partitions: Vec<FetchPartition>,
-    read_committed: bool,
-}
 
 /// Kafka maps a failed coordinator write to the error the client sees.
 fn commit_error(e: KafkaError) -> KafkaError {
@@ -125,67 +26,6 @@ fn commit_error(e: KafkaError) -> KafkaError {
         KafkaError::NotLeaderOrFollower => KafkaError::NotCoordinator,
         KafkaError::NotEnoughReplicas | KafkaError::NotEnoughReplicasAfterAppend => KafkaError::CoordinatorNotAvailable,
         e => e,
-    }
-}
-
-impl Group {
-    fn new(name: Arc<str>, partition: u32) -> Self {
-        Group {
-            name,
-            partition,
-            state: GroupState::Empty,
-            generation: 0,
-            leader: None,
-            members: BTreeMap::new(),
-            pending: BTreeMap::new(),
-            offsets: BTreeMap::new(),
-            offset_at: BTreeMap::new(),
-            txn_pending: BTreeMap::new(),
-            token: 0,
-            initial_remaining: None,
-            new_member_added: false,
-        }
-    }
-
-    fn record(&self) -> GroupRecord {
-        GroupRecord {
-            group: self.name.clone(),
-            generation: self.generation,
-            leader: self.leader,
-            members: self
-                .members
-                .iter()
-                .map(|(&id, m)| MemberRecord {
-                    member_id: id,
-                    session_timeout_ms: m.session_timeout_ms,
-                    rebalance_timeout_ms: m.rebalance_timeout_ms,
-                    assignment: m.assignment.clone(),
-                })
-                .collect(),
-        }
-    }
-
-    /// The transaction of `producer_id` ended: its pending offsets become committed (unless a
-    /// later record already committed the partition) or are discarded.
-    fn end_txn(&mut self, producer_id: i64, commit: bool) {
-        let Some(pending) = self.txn_pending.remove(&producer_id) else { return };
-        if !commit {
-            return;
-        }
-        for (tp, (o, at)) in pending {
-            if self.offset_at.get(&tp).is_none_or(|&c| c < at) {
-                self.offsets.insert(tp, o);
-                self.offset_at.insert(tp, at);
-            }
-        }
-    }
-
-    fn has_pending(&self, tp: u32) -> bool {
-        self.txn_pending.values().any(|m| m.contains_key(&tp))
-    }
-
-    fn all_joined(&self) -> bool {
-        self.pending.is_empty() && self.members.values().all(|m| m.awaiting_join.is_some())
     }
 }
 

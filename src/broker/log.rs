@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use crate::check::{LogBatch, MetaRecord, RecordList};
 use crate::error::KafkaError;
+use crate::record::{LogBatch, MetaRecord, RecordList};
 
 /// Batches a broker remembers per producer id for duplicate detection (Kafka's
 /// `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`).
@@ -27,7 +27,7 @@ pub struct BatchTemplate {
     /// The records.
     pub records: RecordList,
     /// An internal-topic record instead of workload records.
-    pub meta: Option<Arc<crate::check::MetaRecord>>,
+    pub meta: Option<Arc<crate::record::MetaRecord>>,
     /// Part of a transaction.
     pub transactional: bool,
 }
@@ -62,7 +62,7 @@ impl BatchTemplate {
     }
 
     /// A coordinator's write to an internal topic: no producer id, one record.
-    pub fn internal(meta: crate::check::MetaRecord) -> Self {
+    pub fn internal(meta: crate::record::MetaRecord) -> Self {
         BatchTemplate {
             producer_id: -1,
             producer_epoch: -1,

@@ -2,6 +2,7 @@
 //! elections, follower truncation and flush-based durability.
 
 pub mod controller;
+mod coord;
 pub mod group;
 pub mod log;
 pub mod node;
@@ -11,7 +12,7 @@ pub mod txn;
 
 use std::sync::Arc;
 
-use crate::check::LogBatch;
+use crate::record::LogBatch;
 use crate::scenario::{BrokerConfig, Scenario};
 
 pub use controller::{Controller, ControllerTimer};

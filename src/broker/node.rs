@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use super::group::{ConsumerParked, Group, GroupWait};
+use super::coord::{ConsumerParked, Group, GroupWait, MarkerReq, TxnMeta, TxnWait};
 use super::log::{ReplicaLog, SeqCheck};
-use super::txn::{MarkerReq, TxnMeta, TxnWait};
 use super::{BrokerObs, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
 use crate::scenario::Acks;
@@ -850,12 +849,12 @@ impl Broker {
         p: u32,
         from: u64,
         to: u64,
-    ) -> impl Iterator<Item = (&crate::check::LogBatch, u64, u32)> + '_ {
+    ) -> impl Iterator<Item = (&crate::record::LogBatch, u64, u32)> + '_ {
         self.replicas[p as usize].iter().flat_map(move |r| r.log.records_between(from, to))
     }
 
     /// The batches of replica `p` (its final log, for the checker), if it hosts one.
-    pub(crate) fn replica_log(&self, p: u32) -> Option<&[Arc<crate::check::LogBatch>]> {
+    pub(crate) fn replica_log(&self, p: u32) -> Option<&[Arc<crate::record::LogBatch>]> {
         self.replicas[p as usize].as_ref().map(|r| r.log.batches())
     }
 }

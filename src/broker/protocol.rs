@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::log::BatchTemplate;
-use crate::check::LogBatch;
 use crate::error::KafkaError;
+use crate::record::LogBatch;
 use crate::scenario::Acks;
 
 /// The controller's view of one partition, as published in metadata.

@@ -11,10 +11,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use super::coord::{MarkerReq, MarkerRound, Reply, TxnMeta, TxnWait};
 use super::node::{Broker, BrokerOut, BrokerTimer, InternalWait};
 use super::{BatchTemplate, Msg};
-use crate::check::{MetaRecord, TxnRecord, TxnState};
 use crate::error::KafkaError;
+use crate::record::{MetaRecord, TxnRecord, TxnState};
 use crate::sim::NodeId;
 
 /// Timeout of a coordinator's write to `__transaction_state` (the broker's
@@ -26,69 +27,6 @@ const MARKER_REQUEST_TIMEOUT_MS: u64 = 30_000;
 /// Backoff before the coordinator sends failed markers again (`retry.backoff.ms` of the
 /// marker channel).
 const MARKER_RETRY_BACKOFF_MS: u64 = 100;
-
-/// One transactional id's coordinator state (`TransactionMetadata`).
-#[derive(Debug, Clone)]
-pub struct TxnMeta {
-    /// Its `__transaction_state` partition.
-    partition: u32,
-    producer_id: i64,
-    epoch: i16,
-    /// The epoch before the last bump (-1: none).
-    last_epoch: i16,
-    state: TxnState,
-    partitions: BTreeSet<u32>,
-    timeout_ms: u64,
-    /// When the first partition of the ongoing transaction was added.
-    started_at: u64,
-    /// Names the transition being written (`None`: no write pending).
-    pending: Option<u64>,
-    /// The markers of a Prepare* state being written.
-    markers: Option<MarkerRound>,
-}
-
-/// Markers of one PrepareCommit / PrepareAbort being written to the transaction's partitions.
-#[derive(Debug, Clone)]
-struct MarkerRound {
-    round: u64,
-    coordinator_epoch: i32,
-    /// Partitions whose marker is not acknowledged yet.
-    outstanding: BTreeSet<u32>,
-    /// WriteTxnMarkers requests in flight: (request id, broker, partitions).
-    inflight: Vec<(u64, u32, Vec<u32>)>,
-    retry_armed: bool,
-}
-
-/// Whom a transition's write answers once it completes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reply {
-    /// InitProducerId: the producer id and epoch.
-    Init,
-    /// InitProducerId that fenced an ongoing transaction: CONCURRENT_TRANSACTIONS (retry).
-    Fenced,
-    AddPartitions,
-    AddOffsets,
-    EndTxn,
-}
-
-/// A transition of transactional id `txn` being written to `__transaction_state`.
-#[derive(Debug, Clone)]
-pub struct TxnWait {
-    txn: u32,
-    token: u64,
-    record: Arc<TxnRecord>,
-    reply: Option<(NodeId, u64, Reply)>,
-}
-
-/// A WriteTxnMarkers request a partition leader is answering: per partition, the outcome once
-/// known.
-#[derive(Debug, Clone)]
-pub struct MarkerReq {
-    id: u64,
-    to: NodeId,
-    req: u64,
-    results: Vec<(u32, Option<Result<(), KafkaError>>)>,
-}
 
 /// Kafka maps a failed transaction-log append to the error the client sees.
 fn txn_log_error(e: KafkaError) -> KafkaError {
@@ -103,30 +41,6 @@ fn txn_log_error(e: KafkaError) -> KafkaError {
 
 fn is_prepare(s: TxnState) -> bool {
     matches!(s, TxnState::PrepareCommit | TxnState::PrepareAbort)
-}
-
-impl TxnMeta {
-    fn record(&self, t: u32) -> TxnRecord {
-        TxnRecord {
-            transactional_id: t,
-            producer_id: self.producer_id,
-            producer_epoch: self.epoch,
-            state: self.state,
-            partitions: self.partitions.iter().copied().collect(),
-            timeout_ms: self.timeout_ms,
-            started_at: self.started_at,
-        }
-    }
-
-    /// The fencing abort (`prepareFenceProducerEpoch` then PrepareAbort): the epoch is bumped
-    /// so the markers fence the current producer everywhere.
-    fn fence_record(&self, t: u32) -> TxnRecord {
-        TxnRecord {
-            producer_epoch: self.epoch.checked_add(1).unwrap_or(self.epoch),
-            state: TxnState::PrepareAbort,
-            ..self.record(t)
-        }
-    }
 }
 
 impl Broker {

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::history::{ConsumerInfo, Event, EventKind, History, MetaRecord, RecordId};
 use super::index::{fault_verb, partition_name, Table};
-use crate::report::{ConsumerStats, Semantic};
+use super::stats::{ConsumerStats, Semantic};
+use crate::record::{ConsumerInfo, Event, EventKind, FaultNode, FaultTarget, History, MetaRecord, RecordId};
 use crate::scenario::{CommitMode, IsolationLevel};
 
 /// A group's per-record byte: times the group processed the record (saturating at 127).
@@ -264,7 +264,7 @@ impl Consumers {
         self.story_between(after, before).iter().find_map(|&i| {
             let ev = &history.events[i as usize];
             match &ev.kind {
-                EventKind::Fault { action, target, .. } if hits(history, target, consumer, instance) => {
+                EventKind::Fault { action, target, .. } if hits(target, consumer, instance) => {
                     Some((i, format!("{who} {} at {} ms", fault_verb(*action), ev.at)))
                 }
                 EventKind::ConsumerFailed { consumer: c, instance: k, error } if (*c, *k) == (consumer, instance) => {
@@ -426,39 +426,10 @@ pub(crate) fn instance_name(history: &History, consumer: u32, instance: u32) -> 
     }
 }
 
-/// Whether a fault target names `consumer/instance`: `consumer:NAME` (every instance),
-/// `consumer:NAME/K`, or the index forms `consumer#I` and `consumer#I/K`; for a processor's
-/// consuming side, `processor:NAME`, `processor:NAME/K`, `processor#P` and `processor#P/K` (P
-/// indexes `History::processors`).
-pub(crate) fn hits(history: &History, target: &str, consumer: u32, instance: u32) -> bool {
-    let Some(info) = history.consumers.get(consumer as usize) else { return false };
-    let rest = if let Some(t) = target.strip_prefix("consumer:") {
-        let Some(rest) = t.strip_prefix(info.name.as_str()) else { return false };
-        rest
-    } else if let Some(t) = target.strip_prefix("consumer#") {
-        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-        if t[..digits].parse::<u32>().ok() != Some(consumer) {
-            return false;
-        }
-        &t[digits..]
-    } else if let Some(t) = target.strip_prefix("processor:") {
-        let Some(p) = info.processor.and_then(|p| history.processors.get(p as usize)) else { return false };
-        let Some(rest) = t.strip_prefix(p.name.as_str()) else { return false };
-        rest
-    } else if let Some(t) = target.strip_prefix("processor#") {
-        let Some(p) = info.processor else { return false };
-        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-        if t[..digits].parse::<u32>().ok() != Some(p) {
-            return false;
-        }
-        &t[digits..]
-    } else {
-        return false;
-    };
-    match rest.strip_prefix('/') {
-        None => rest.is_empty(),
-        Some(k) => k.parse::<u32>().ok() == Some(instance),
-    }
+/// Whether a fault was aimed at member `consumer/instance` (a fault on every instance is recorded
+/// once per instance).
+fn hits(target: &FaultTarget, consumer: u32, instance: u32) -> bool {
+    matches!(target, FaultTarget::Node(FaultNode::Member { consumer: c, instance: k, .. }) if (*c, *k) == (consumer, instance))
 }
 
 pub(crate) fn plural(n: u64) -> &'static str {
@@ -472,55 +443,16 @@ pub(crate) fn plural(n: u64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::history::ProcessorInfo;
 
-    fn history() -> History {
-        let info = |name: &str| ConsumerInfo {
-            name: name.into(),
-            group: "g1".into(),
-            topics: vec!["orders".into()],
-            commit: CommitMode::AfterProcessing,
-            isolation: IsolationLevel::ReadUncommitted,
-            processor: None,
+    #[test]
+    fn a_fault_hits_the_member_it_names_only() {
+        let member = |consumer, instance| {
+            FaultTarget::Node(FaultNode::Member { consumer, instance, name: "c1".into(), processor: false })
         };
-        History { consumers: vec![info("c1"), info("c10")], ..History::default() }
-    }
-
-    #[test]
-    fn a_target_hits_the_named_instance_or_every_instance() {
-        let h = history();
-        assert!(hits(&h, "consumer:c1", 0, 3));
-        assert!(hits(&h, "consumer:c1/3", 0, 3));
-        assert!(!hits(&h, "consumer:c1/2", 0, 3));
-        assert!(!hits(&h, "consumer:c10", 0, 0), "c10 is another consumer");
-        assert!(hits(&h, "consumer:c10/0", 1, 0));
-        assert!(hits(&h, "consumer#1", 1, 5));
-        assert!(hits(&h, "consumer#0/5", 0, 5));
-        assert!(!hits(&h, "consumer#1/5", 0, 5));
-        assert!(!hits(&h, "producer:c1", 0, 0));
-        assert!(!hits(&h, "broker:1", 0, 0));
-    }
-
-    #[test]
-    fn a_processor_target_hits_its_members_only() {
-        let mut h = history();
-        h.consumers.push(ConsumerInfo { name: "s1".into(), processor: Some(0), ..h.consumers[0].clone() });
-        h.processors.push(ProcessorInfo {
-            name: "s1".into(),
-            group: "app".into(),
-            input: "orders".into(),
-            output: "shipments".into(),
-            producer: 1,
-            consumer: 2,
-            guarantee: crate::scenario::ProcessingGuarantee::ExactlyOnceV2,
-        });
-        assert!(hits(&h, "processor:s1", 2, 4));
-        assert!(hits(&h, "processor:s1/4", 2, 4));
-        assert!(!hits(&h, "processor:s1/3", 2, 4));
-        assert!(hits(&h, "processor#0/4", 2, 4));
-        assert!(!hits(&h, "processor#1", 2, 4));
-        assert!(!hits(&h, "processor:s1", 0, 4), "c1 is no processor");
-        assert!(!hits(&h, "processor#0", 0, 4), "c1 is no processor");
+        assert!(hits(&member(0, 3), 0, 3));
+        assert!(!hits(&member(0, 2), 0, 3));
+        assert!(!hits(&member(1, 3), 0, 3));
+        assert!(!hits(&FaultTarget::Node(FaultNode::Broker(1)), 0, 3));
     }
 
     #[test]

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use super::history::{EventKind, FinalPartition, FinalReplica, History, LogBatch};
 use super::index::{leader_phrase, record_at, record_name, Table};
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{Anomaly, EventKind, FinalPartition, FinalReplica, History, LogBatch};
 
 /// The divergence family's outcome.
 #[derive(Debug, Default)]
@@ -178,7 +178,7 @@ fn explain(
         s.push_str("; ");
         s.push_str(&unclean.join("; "));
     }
-    Finding { anomaly: "divergence", subject: format!("{pname}@{offset}"), explanation: s }
+    Finding { anomaly: Anomaly::Divergence, subject: format!("{pname}@{offset}"), explanation: s }
 }
 
 #[cfg(test)]

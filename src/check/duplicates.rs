@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::history::{EventKind, History};
 use super::index::{
     acked_offset, batch_at, final_log, join_and, partition_name, record_name, Occurrence, Table, TRACKED_DUPLICATE,
 };
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{Anomaly, EventKind, History};
 use crate::scenario::Scenario;
 
 /// A duplicated record kept for a finding, with every place it stands.
@@ -166,5 +166,5 @@ fn explain(scenario: &Scenario, history: &History, tr: &Tracked, evs: &[u32]) ->
     } else {
         s.push_str("the copies' batches could not be read back");
     }
-    Finding { anomaly: "duplicated", subject: name, explanation: s }
+    Finding { anomaly: Anomaly::Duplicated, subject: name, explanation: s }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use super::history::{Event, EventKind, FinalReplica, History, LogBatch, RecordId};
+use crate::record::{Event, EventKind, FinalReplica, History, LogBatch, RecordId};
 use crate::scenario::{FaultAction, Scenario};
 
 /// `Rec::flags`: some instance sent it.
@@ -422,6 +422,7 @@ pub(crate) fn fault_verb(action: FaultAction) -> &'static str {
         FaultAction::PowerLoss => "lost power",
         FaultAction::Isolate => "was isolated",
         FaultAction::Pause => "was paused",
+        FaultAction::Partition => "was partitioned",
     }
 }
 

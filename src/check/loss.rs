@@ -6,13 +6,13 @@
 //! present only as committed data: in the read_committed view of any final log (a copy in an
 //! aborted or still open transaction does not count).
 
-use super::history::{EventKind, History};
 use super::index::{
     final_log, holds_phrase, partition_name, record_name, story_after, stranded_copies, Table, ACKED, NONE,
     PRESENT_IN_ACK_PARTITION,
 };
 use super::txnlog::{batch_index, ending_phrase, TxnLogs};
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{Anomaly, EventKind, History};
 
 /// Counts of one producer's acknowledged records that the final logs do not show.
 #[derive(Debug, Clone, Copy, Default)]
@@ -178,7 +178,11 @@ fn explain_txn(history: &History, t: &Table, txns: &TxnLogs, producer: u32, inde
         parts.push("no final log holds it as committed data".to_string());
     }
     parts.extend(elsewhere.into_iter().take(3));
-    Finding { anomaly: if online { "lost_acked" } else { "unavailable" }, subject: name, explanation: parts.join("; ") }
+    Finding {
+        anomaly: if online { Anomaly::LostAcked } else { Anomaly::Unavailable },
+        subject: name,
+        explanation: parts.join("; "),
+    }
 }
 
 /// The fate of one acknowledged record: the ack, what hit its broker and partition afterwards,
@@ -222,5 +226,9 @@ fn explain(history: &History, t: &Table, producer: u32, index: u32, online: bool
             r.first_offset
         ));
     }
-    Finding { anomaly: if online { "lost_acked" } else { "unavailable" }, subject: name, explanation: parts.join("; ") }
+    Finding {
+        anomaly: if online { Anomaly::LostAcked } else { Anomaly::Unavailable },
+        subject: name,
+        explanation: parts.join("; "),
+    }
 }

@@ -33,8 +33,6 @@
 
 use std::collections::BTreeMap;
 
-pub mod history;
-
 mod consumers;
 mod divergence;
 mod duplicates;
@@ -45,13 +43,14 @@ mod phantom;
 mod processing;
 mod processors;
 mod producers;
+mod stats;
 mod transactions;
 mod txnlog;
 
-pub use history::*;
 pub use producers::promised_delivery;
+pub use stats::{ConsumerStats, ProcessorStats, ProducerStats, Semantic};
 
-use crate::report::{Anomalies, ConsumerStats, ProcessorStats, ProducerStats, Semantic};
+use crate::record::{Anomalies, Anomaly, EventKind, History};
 use crate::scenario::Scenario;
 
 /// Most findings kept per anomaly; the counts stay exact beyond it.
@@ -60,8 +59,8 @@ pub const FINDINGS_CAP: usize = 100;
 /// One anomalous record (or partition) with the story of how it came to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// Anomaly name (a key of `Anomalies`).
-    pub anomaly: &'static str,
+    /// The anomaly it is an instance of.
+    pub anomaly: Anomaly,
     /// The record or partition it is about, e.g. `p1#17` or `orders/0`.
     pub subject: String,
     /// Its fate, record by record, in one sentence or a few.
@@ -74,7 +73,7 @@ pub struct Finding {
 pub struct Verdict {
     /// Anomaly counts (distinct records; distinct offsets for divergence).
     pub anomalies: Anomalies,
-    /// Up to [`FINDINGS_CAP`] findings per anomaly, grouped in `Anomalies::NAMES` order.
+    /// Up to [`FINDINGS_CAP`] findings per anomaly, grouped in `Anomaly::ALL` order.
     pub findings: Vec<Finding>,
     /// Outcome counts per producer name.
     pub producers: BTreeMap<String, ProducerStats>,
@@ -161,19 +160,18 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     let procs = processors::Processors::check(history, &table, &txns, &mut cons, room);
     semantics.extend(procs.semantics.iter().map(|(k, v)| (k.clone(), v.clone())));
 
-    let anomalies = Anomalies {
-        lost_acked: loss.lost_acked,
-        duplicated: dups.count,
-        reordered: order.count,
-        divergence: div.count,
-        phantom_read: phantom.count,
-        aborted_read: aborted.count,
-        torn_transaction: torn.count,
-        lost_processing: processing.lost + procs.lost,
-        duplicate_processing: processing.duplicated + procs.duplicated,
-        stuck_lso,
-        unavailable: loss.unavailable,
-    };
+    let mut anomalies = Anomalies::default();
+    anomalies[Anomaly::LostAcked] = loss.lost_acked;
+    anomalies[Anomaly::Duplicated] = dups.count;
+    anomalies[Anomaly::Reordered] = order.count;
+    anomalies[Anomaly::Divergence] = div.count;
+    anomalies[Anomaly::PhantomRead] = phantom.count;
+    anomalies[Anomaly::AbortedRead] = aborted.count;
+    anomalies[Anomaly::TornTransaction] = torn.count;
+    anomalies[Anomaly::LostProcessing] = processing.lost + procs.lost;
+    anomalies[Anomaly::DuplicateProcessing] = processing.duplicated + procs.duplicated;
+    anomalies[Anomaly::StuckLso] = stuck_lso;
+    anomalies[Anomaly::Unavailable] = loss.unavailable;
 
     let mut findings = loss.findings;
     findings.extend(dups.findings(scenario, history, &table));

@@ -2,9 +2,9 @@
 //! after a record that instance sent later. Only the first copy of a record written by that
 //! instance in that partition is judged; records of different instances are never compared.
 
-use super::history::{EventKind, History};
 use super::index::{acked_offset, partition_name, record_name, Table, REORDERED};
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{Anomaly, EventKind, History};
 use crate::scenario::Scenario;
 
 /// The latest-sent record seen so far in one (instance, partition) walk.
@@ -116,5 +116,5 @@ fn explain(scenario: &Scenario, history: &History, t: &Table, h: &Hit) -> Findin
             format!("this should not happen with max.in.flight.requests.per.connection={}", c.max_in_flight)
         });
     }
-    Finding { anomaly: "reordered", subject: name, explanation: parts.join("; ") }
+    Finding { anomaly: Anomaly::Reordered, subject: name, explanation: parts.join("; ") }
 }

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use super::consumers::{instance_name, Consumers, PHANTOM};
-use super::history::{Delivery, EventKind, FinalReplica, History, LogBatch};
 use super::index::{holds_phrase, partition_name, record_name, story_after, Table};
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{Anomaly, Delivery, EventKind, FinalReplica, History, LogBatch};
 
 /// One phantom read kept for a finding.
 #[derive(Debug, Clone, Copy)]
@@ -122,5 +122,5 @@ fn explain(history: &History, t: &Table, h: &Hit, log: Option<&FinalReplica>) ->
         Some(r) if r.count > 0 => {}
         _ => parts.push("no final log holds it".to_string()),
     }
-    Finding { anomaly: "phantom_read", subject: name, explanation: parts.join("; ") }
+    Finding { anomaly: Anomaly::PhantomRead, subject: name, explanation: parts.join("; ") }
 }

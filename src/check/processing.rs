@@ -13,10 +13,10 @@
 use std::collections::BTreeMap;
 
 use super::consumers::{instance_name, Consumers, COUNT, DUP, LOST, LOST_IN_GROUP, TRACK_DUP, TRACK_LOST};
-use super::history::{Deliveries, EventKind, History, RecordId};
 use super::index::{join_and, partition_name, record_name, Table};
 use super::txnlog::TxnLogs;
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{Anomaly, Deliveries, EventKind, History, RecordId};
 
 /// Processings told per duplicate before summarising the rest.
 const STEPS_CAP: usize = 4;
@@ -274,7 +274,7 @@ fn explain_lost(c: &Consumers, history: &History, k: &Lost) -> Finding {
     let mut explanation = parts.remove(0);
     explanation.push_str(": ");
     explanation.push_str(&parts.join("; "));
-    Finding { anomaly: "lost_processing", subject: name, explanation }
+    Finding { anomaly: Anomaly::LostProcessing, subject: name, explanation }
 }
 
 /// A duplicate's story: each processing, what happened to the previous processor in between,
@@ -348,9 +348,9 @@ fn explain_dup(c: &Consumers, history: &History, t: &Table, k: &Dup) -> Finding 
     if !one_place {
         if let Some(r) = t.rec(k.record.producer, k.record.index).filter(|r| r.count >= 2) {
             let (who, see) = if t.is_output(k.record.producer) {
-                ("its processor", "duplicate_processing")
+                ("its processor", Anomaly::DuplicateProcessing)
             } else {
-                ("the producer", "duplicated")
+                ("the producer", Anomaly::Duplicated)
             };
             s.push_str(&format!(
                 "; the record stands {} times in the final logs: {who} wrote it more than once (see {see})",
@@ -361,5 +361,5 @@ fn explain_dup(c: &Consumers, history: &History, t: &Table, k: &Dup) -> Finding 
     if !k.also.is_empty() {
         s.push_str(&format!("; {} processed it more than once too", groups_phrase(c, &k.also)));
     }
-    Finding { anomaly: "duplicate_processing", subject: name, explanation: s }
+    Finding { anomaly: Anomaly::DuplicateProcessing, subject: name, explanation: s }
 }

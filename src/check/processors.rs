@@ -23,11 +23,11 @@
 use std::collections::BTreeMap;
 
 use super::consumers::{instance_name, plural, Consumers, DUP, LOST};
-use super::history::{EventKind, History, RecordId};
 use super::index::{acked_offset, join_and, partition_name, producer_instance, record_name, story_steps, Table};
+use super::stats::{ProcessorStats, Semantic};
 use super::txnlog::{Fate, TxnLogs};
 use super::Finding;
-use crate::report::{ProcessorStats, Semantic};
+use crate::record::{Anomaly, EventKind, History, RecordId};
 use crate::scenario::{IsolationLevel, ProcessingGuarantee};
 
 /// Per-input byte: how many of its outputs stand (saturating at 31).
@@ -279,7 +279,7 @@ impl Processors {
                 let v = b.get(key);
                 if v & COUNT >= 2 && v & IN_INPUT == 0 {
                     dup += 1;
-                    let input = super::history::input_record(&history.record_base, key);
+                    let input = crate::record::input_record(&history.record_base, key);
                     note(&mut out, b, input, key, None, true);
                 }
             }
@@ -665,5 +665,9 @@ fn explain(c: &Consumers, history: &History, t: &Table, k: &Kept) -> Finding {
         explanation.push_str("; ");
         explanation.push_str(&parts.join("; "));
     }
-    Finding { anomaly: if k.dup { "duplicate_processing" } else { "lost_processing" }, subject: name, explanation }
+    Finding {
+        anomaly: if k.dup { Anomaly::DuplicateProcessing } else { Anomaly::LostProcessing },
+        subject: name,
+        explanation,
+    }
 }

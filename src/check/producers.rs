@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::history::History;
 use super::index::{Table, ACKED, BATCH_ACKED, FAILED_MAYBE, FAILED_NOT_WRITTEN, SENT, TXN_ABORTED};
 use super::loss::ProducerLoss;
-use crate::report::{ProducerStats, Semantic};
+use super::stats::{ProducerStats, Semantic};
+use crate::record::History;
 use crate::scenario::{Acks, ProducerConfig, Scenario};
 
 /// The name of producer `p`: the history's, else the scenario's.

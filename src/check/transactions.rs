@@ -14,10 +14,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::consumers::{instance_name, Consumers, ABORTED_READ};
-use super::history::{Delivery, EventKind, History, RecordId};
 use super::index::{final_log, join_and, partition_name, producer_instance, record_name, Table};
 use super::txnlog::{batch_index, ending_phrase, writer_phrase, LogTxn, TxnLogs};
 use super::{Finding, FINDINGS_CAP};
+use crate::record::{Anomaly, Delivery, EventKind, History, RecordId};
 
 /// Records named per list in a finding before summarising the rest.
 const NAMES_CAP: usize = 5;
@@ -124,7 +124,7 @@ impl AbortedRead {
                         ));
                     }
                 }
-                Finding { anomaly: "aborted_read", subject: name, explanation: parts.join("; ") }
+                Finding { anomaly: Anomaly::AbortedRead, subject: name, explanation: parts.join("; ") }
             })
             .collect()
     }
@@ -292,7 +292,7 @@ fn explain_torn(
         absent.push(format!("{} more", absent_count - absent.len()));
     }
     s.push_str(&format!("; missing: {}", join_and(&absent)));
-    Finding { anomaly: "torn_transaction", subject, explanation: s }
+    Finding { anomaly: Anomaly::TornTransaction, subject, explanation: s }
 }
 
 /// `stuck_lso`: online partitions whose last stable offset stays below the high watermark.
@@ -359,5 +359,5 @@ fn explain_stuck(history: &History, x: u32, lso: u64, hw: u64, txn: &LogTxn, uns
         });
     }
     parts.push(format!("read_committed consumers cannot read offsets {lso} to {}", hw - 1));
-    Finding { anomaly: "stuck_lso", subject: pname, explanation: parts.join("; ") }
+    Finding { anomaly: Anomaly::StuckLso, subject: pname, explanation: parts.join("; ") }
 }

@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::history::{FinalReplica, History, LogBatch};
 use super::index::NONE;
+use crate::record::{FinalReplica, History, LogBatch};
 
 /// How the transaction of one batch ended in the final log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use crate::broker::{FetchPartition, FetchedPartition, JoinResult, Msg, PartitionState, Topology};
-use crate::check::{Deliveries, Delivery, EventKind, LogBatch, RecordId};
 use crate::error::KafkaError;
+use crate::record::{Deliveries, Delivery, EventKind, LogBatch, RecordId};
 use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
 use crate::sim::{Node, NodeId, Out};
 
@@ -187,7 +187,7 @@ pub struct Consumer {
     /// A processor member's task and producer.
     proc: Option<Box<Proc>>,
     /// A user application's code, which decides the member's calls.
-    driver: Option<Box<dyn crate::app::driver::Driver>>,
+    driver: Option<Box<dyn crate::client::driver::Driver>>,
     /// Sleeps the user application began.
     sleeps: u64,
     /// The user application returned (and closed its consumer).
@@ -799,7 +799,7 @@ impl Consumer {
             records: batch.clone(),
         }));
         if self.driver.is_some() {
-            self.user_next(now, crate::app::driver::Answer::Records(batch), out);
+            self.user_next(now, crate::client::driver::Answer::Records(batch), out);
             return true;
         }
         if self.spec.commit == CommitMode::BeforeProcessing {
@@ -1032,7 +1032,7 @@ impl Consumer {
             return;
         }
         if self.app == App::UserCommitting {
-            self.user_next(now, crate::app::driver::Answer::Committed(result), out);
+            self.user_next(now, crate::client::driver::Answer::Committed(result), out);
             return;
         }
         let App::Committing { then_process } = self.app else { return };
@@ -1196,7 +1196,7 @@ impl Node<Msg> for Consumer {
             }
             ConsumerTimer::AppWake { sleep } => {
                 if self.app == (App::UserSleeping { sleep }) {
-                    self.user_next(now, crate::app::driver::Answer::Done, out);
+                    self.user_next(now, crate::client::driver::Answer::Done, out);
                 }
             }
             ConsumerTimer::Heartbeat => {

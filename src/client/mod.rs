@@ -1,6 +1,7 @@
 //! Clients: the producer and the consumer (processors come with transactions).
 
 pub mod consumer;
+pub(crate) mod driver;
 pub mod producer;
 mod transactional;
 mod user_producer;

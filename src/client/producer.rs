@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use crate::broker::{BatchTemplate, Msg, PartitionState, Topology};
-use crate::check::{EventKind, RecordList};
 use crate::error::KafkaError;
+use crate::record::{EventKind, RecordList};
 use crate::scenario::{Acks, ProducerSpec};
 use crate::sim::{Node, NodeId, Out};
 

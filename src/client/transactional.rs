@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use super::producer::{Producer, ProducerObs, ProducerOut, ProducerTimer};
 use crate::broker::Msg;
-use crate::check::{EventKind, RecordList};
 use crate::error::KafkaError;
+use crate::record::{EventKind, RecordList};
 use crate::sim::NodeId;
 
 /// How long a lookup or coordinator request may go unanswered before asking again.

@@ -1,4 +1,4 @@
-//! A producer whose application is user code (a [`SimProducer`](crate::app::SimProducer)):
+//! A producer whose application is user code (an async application's `SimProducer`):
 //! instead of the workload loop, the producer asks the application's [`Driver`] for its next
 //! call each time the previous one returned. A send waits for its record's acknowledgement or
 //! failure; a transaction's end for its `TxnEnded`. Calls go through the same driven API a
@@ -6,11 +6,11 @@
 
 use std::sync::Arc;
 
+use super::driver::{Answer, Driver, Step};
 use super::producer::{Producer, ProducerObs, ProducerOut, ProducerTimer};
-use crate::app::driver::{Answer, Driver, Step};
 use crate::broker::Topology;
-use crate::check::EventKind;
 use crate::error::KafkaError;
+use crate::record::EventKind;
 use crate::scenario::ProducerSpec;
 
 /// Calls that return at once one application may make in a row at one virtual instant.

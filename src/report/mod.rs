@@ -4,124 +4,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::check::{History, Verdict};
+use crate::check::{ConsumerStats, Finding, ProcessorStats, ProducerStats, Semantic, Verdict};
+use crate::record::{Anomalies, History};
 use crate::scenario::{Expectation, Scenario};
 
 pub mod json;
 pub mod text;
-
-/// Anomaly counts, in the contract's key order. Counts are distinct records (transactions for
-/// `torn_transaction`, partitions for `stuck_lso`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Anomalies {
-    /// Acknowledged records missing from the final log.
-    pub lost_acked: u64,
-    /// Records at two or more offsets of the final log.
-    pub duplicated: u64,
-    /// Records of one producer instance on one partition standing in the opposite order to their sends.
-    pub reordered: u64,
-    /// Offsets below the HW where two in-sync replicas disagree.
-    pub divergence: u64,
-    /// Records given to a consumer at an offset the final log no longer holds (consumer issue).
-    pub phantom_read: u64,
-    /// Aborted records given to a read_committed consumer (transactions issue).
-    pub aborted_read: u64,
-    /// Committed transactions only partly in the final log (transactions issue).
-    pub torn_transaction: u64,
-    /// Records in the final log their group never processed (consumer issue).
-    pub lost_processing: u64,
-    /// Records a group processed twice or more (consumer issue).
-    pub duplicate_processing: u64,
-    /// Partitions whose LSO stays below the HW (transactions issue).
-    pub stuck_lso: u64,
-    /// Acknowledged records on a partition with no leader at the end.
-    pub unavailable: u64,
-}
-
-impl Anomalies {
-    /// Every anomaly name, in report order.
-    pub const NAMES: [&'static str; 11] = [
-        "lost_acked",
-        "duplicated",
-        "reordered",
-        "divergence",
-        "phantom_read",
-        "aborted_read",
-        "torn_transaction",
-        "lost_processing",
-        "duplicate_processing",
-        "stuck_lso",
-        "unavailable",
-    ];
-
-    /// The count of the anomaly called `name`, if there is one.
-    pub fn get(&self, name: &str) -> Option<u64> {
-        Some(match name {
-            "lost_acked" => self.lost_acked,
-            "duplicated" => self.duplicated,
-            "reordered" => self.reordered,
-            "divergence" => self.divergence,
-            "phantom_read" => self.phantom_read,
-            "aborted_read" => self.aborted_read,
-            "torn_transaction" => self.torn_transaction,
-            "lost_processing" => self.lost_processing,
-            "duplicate_processing" => self.duplicate_processing,
-            "stuck_lso" => self.stuck_lso,
-            "unavailable" => self.unavailable,
-            _ => return None,
-        })
-    }
-}
-
-/// Per-producer outcome counts (distinct records).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct ProducerStats {
-    /// Records the application sent.
-    pub sent: u64,
-    /// Records some instance saw acknowledged.
-    pub acked: u64,
-    /// Records that definitely were not written.
-    pub failed: u64,
-    /// Records whose fate the client cannot know (timeouts, ambiguous errors, unresolved).
-    pub indeterminate: u64,
-}
-
-/// Per-consumer processing counts and committed offsets.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ConsumerStats {
-    /// The consumer's `group.id`, for the text report only.
-    #[serde(skip)]
-    pub group: String,
-    /// Records its instances processed, each processing counted.
-    pub processed: u64,
-    /// Distinct records its instances processed.
-    pub distinct: u64,
-    /// Its group's committed offset per partition of its topics (`topic/partition`), as the
-    /// final `__consumer_offsets` logs hold it.
-    pub committed: BTreeMap<String, u64>,
-}
-
-/// Per-processor counts and committed offsets.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ProcessorStats {
-    /// The processor's `group.id`, for the text report only.
-    #[serde(skip)]
-    pub group: String,
-    /// Its `processing.guarantee`: `exactly_once_v2` or `at_least_once`.
-    pub guarantee: String,
-    /// Distinct input records it owes an output: those in the final logs of its input topic
-    /// (read_committed view, below the high watermark; below the last stable offset for an
-    /// exactly-once processor).
-    pub inputs: u64,
-    /// Its output records standing in the read_committed view of its output topic's final logs,
-    /// each copy counted.
-    pub outputs: u64,
-    /// Distinct input records among those outputs.
-    pub distinct: u64,
-    /// Its group's committed offset per partition of its input topic (`topic/partition`), as the
-    /// final `__consumer_offsets` logs hold it.
-    pub committed: BTreeMap<String, u64>,
-}
 
 /// One partition's final state, as reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -136,19 +24,6 @@ pub struct PartitionSummary {
     pub leo: u64,
     /// In-sync replicas.
     pub isr: Vec<u32>,
-}
-
-/// The delivery semantic a client's configuration promises, and whether the run kept it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Semantic {
-    /// "at-most-once", "at-least-once" or "exactly-once".
-    pub delivery: String,
-    /// Whether the run kept it.
-    pub holds: bool,
-    /// Why it broke, one phrase per broken promise (`2 acknowledged records lost`); empty when it
-    /// held. Text report only.
-    #[serde(skip)]
-    pub broken_by: Vec<String>,
 }
 
 /// Outcome of `[expect]`.
@@ -195,7 +70,7 @@ pub struct Report {
     pub description: Option<String>,
     /// Every finding with its full explanation, for the text report only.
     #[serde(skip)]
-    pub findings: Vec<crate::check::Finding>,
+    pub findings: Vec<Finding>,
 }
 
 /// How many explanations per non-zero anomaly the JSON report carries as `examples`.
@@ -214,18 +89,15 @@ pub fn build_report(
 ) -> Report {
     let Verdict { anomalies, findings, producers, consumers, processors, semantics } = verdict;
     let mut examples: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for name in Anomalies::NAMES {
-        if anomalies.get(name).unwrap_or(0) == 0 {
-            continue;
-        }
+    for (anomaly, _) in anomalies.nonzero() {
         let picked: Vec<String> = findings
             .iter()
-            .filter(|f| f.anomaly == name)
+            .filter(|f| f.anomaly == anomaly)
             .take(EXAMPLES_PER_ANOMALY)
             .map(|f| f.explanation.clone())
             .collect();
         if !picked.is_empty() {
-            examples.insert(name.to_string(), picked);
+            examples.insert(anomaly.name().to_string(), picked);
         }
     }
     let partitions = history
@@ -268,10 +140,9 @@ pub fn build_report(
 pub fn evaluate_expect(expect: &[Expectation], anomalies: &Anomalies) -> ExpectOutcome {
     let failures: Vec<String> = expect
         .iter()
-        .filter_map(|e| match anomalies.get(&e.anomaly) {
-            Some(got) if e.bound.holds(got) => None,
-            Some(got) => Some(format!("{}: expected {}, got {got}", e.anomaly, e.bound)),
-            None => Some(format!("{}: no such anomaly", e.anomaly)),
+        .filter_map(|e| {
+            let got = anomalies[e.anomaly];
+            (!e.bound.holds(got)).then(|| format!("{}: expected {}, got {got}", e.anomaly, e.bound))
         })
         .collect();
     ExpectOutcome { passed: failures.is_empty(), failures }

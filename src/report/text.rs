@@ -4,7 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Anomalies, Report};
+use super::Report;
+use crate::record::Anomaly;
 
 /// The human summary of a report: header, anomaly table, every finding's explanation grouped by
 /// anomaly, producer, consumer and processor counts, partition states, semantic verdicts and the `[expect]`
@@ -40,13 +41,8 @@ fn header(s: &mut String, r: &Report) {
 }
 
 fn anomalies(s: &mut String, r: &Report) {
-    let rows: Vec<Vec<String>> = Anomalies::NAMES
-        .iter()
-        .filter_map(|&n| {
-            let c = r.anomalies.get(n).unwrap_or(0);
-            (c > 0).then(|| vec![n.to_string(), c.to_string()])
-        })
-        .collect();
+    let rows: Vec<Vec<String>> =
+        r.anomalies.nonzero().map(|(a, c)| vec![a.name().to_string(), c.to_string()]).collect();
     if rows.is_empty() {
         s.push_str("\nanomalies: none\n");
         return;
@@ -59,8 +55,8 @@ fn anomalies(s: &mut String, r: &Report) {
 const TEXT_FINDINGS_PER_ANOMALY: usize = 10;
 
 fn findings(s: &mut String, r: &Report) {
-    for name in Anomalies::NAMES {
-        let count = r.anomalies.get(name).unwrap_or(0);
+    for name in Anomaly::ALL {
+        let count = r.anomalies[name];
         let mut shown = 0u64;
         for f in r.findings.iter().filter(|f| f.anomaly == name).take(TEXT_FINDINGS_PER_ANOMALY) {
             if shown == 0 {

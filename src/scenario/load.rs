@@ -17,7 +17,7 @@ use super::model::{
     ProcessingGuarantee, ProcessorConfig, ProcessorSpec, ProducerConfig, ProducerSpec, RecordEvent, Scenario, Target,
     TargetClass, TopicSpec, Trigger,
 };
-use crate::report::Anomalies;
+use crate::record::Anomaly;
 
 /// A rejected scenario file: where (1-based line and column) and what was wrong.
 ///
@@ -2196,11 +2196,12 @@ impl Cx<'_> {
 
     /// `[expect]`, in file order.
     fn expect(&self, t: &Tab<'_>) -> R<Vec<Expectation>> {
-        self.check_keys(t, &Anomalies::NAMES)?;
+        self.check_keys(t, &Anomaly::NAMES)?;
         let mut out = Vec::new();
         for (k, _) in t.t.iter() {
-            let Some(f) = t.get(k) else { continue };
-            out.push(Expectation { anomaly: k.to_string(), bound: self.bound(f)? });
+            // `check_keys` has named the nearest anomaly for any other key.
+            let (Some(f), Ok(anomaly)) = (t.get(k), k.parse::<Anomaly>()) else { continue };
+            out.push(Expectation { anomaly, bound: self.bound(f)? });
         }
         Ok(out)
     }

@@ -4,6 +4,9 @@
 
 use std::fmt;
 
+use crate::record::Anomaly;
+pub use crate::record::{CommitMode, FaultAction, IsolationLevel, ProcessingGuarantee};
+
 /// A whole scenario: cluster, workload, faults and expectations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
@@ -353,30 +356,6 @@ impl ProducerSpec {
     }
 }
 
-/// Where a consumer application commits its offsets (the contract's `commit`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommitMode {
-    /// `auto`: `enable.auto.commit=true`; the client commits the positions reached by earlier
-    /// polls at the start of a later poll (every `auto.commit.interval.ms`), before a rebalance
-    /// and on close. Processing happens inside the poll loop.
-    Auto,
-    /// `before-processing`: `commitSync()` right after `poll()`, then process (at-most-once).
-    BeforeProcessing,
-    /// `after-processing`: process the whole batch, then `commitSync()` (at-least-once).
-    AfterProcessing,
-}
-
-impl CommitMode {
-    /// The spelling used in scenario files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CommitMode::Auto => "auto",
-            CommitMode::BeforeProcessing => "before-processing",
-            CommitMode::AfterProcessing => "after-processing",
-        }
-    }
-}
-
 /// `auto.offset.reset`: where a consumer starts without a valid committed offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OffsetReset {
@@ -386,15 +365,6 @@ pub enum OffsetReset {
     Latest,
     /// Fail: the application gets `NoOffsetForPartitionException`.
     None,
-}
-
-/// `isolation.level`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IsolationLevel {
-    /// Read up to the high watermark (Kafka's default).
-    ReadUncommitted,
-    /// Read up to the last stable offset (the high watermark until transactions exist).
-    ReadCommitted,
 }
 
 /// Kafka consumer configs (4.x names and defaults).
@@ -484,27 +454,6 @@ impl ConsumerSpec {
                 auto_offset_reset: OffsetReset::Earliest,
                 ..ConsumerConfig::default()
             },
-        }
-    }
-}
-
-/// `processing.guarantee` of a processor (Kafka Streams' names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ProcessingGuarantee {
-    /// `at_least_once`: outputs are flushed and acknowledged, then the input offsets are
-    /// committed with `commitSync()`; a crash between the two repeats outputs.
-    AtLeastOnce,
-    /// `exactly_once_v2`: one transactional producer per instance; outputs and input offsets
-    /// (with the consumer's group metadata) commit in one transaction; input read_committed.
-    ExactlyOnceV2,
-}
-
-impl ProcessingGuarantee {
-    /// The config value as Kafka Streams spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProcessingGuarantee::AtLeastOnce => "at_least_once",
-            ProcessingGuarantee::ExactlyOnceV2 => "exactly_once_v2",
         }
     }
 }
@@ -649,31 +598,6 @@ impl ProcessorSpec {
             p.config.transaction_timeout_ms = self.config.transaction_timeout_ms;
         }
         p
-    }
-}
-
-/// What a fault does to its target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FaultAction {
-    /// The process dies; a broker keeps what reached the page cache.
-    Crash,
-    /// A broker dies and loses everything not flushed.
-    PowerLoss,
-    /// The target reaches no other node for `duration_ms`.
-    Isolate,
-    /// The target stops for `duration_ms`, then carries on.
-    Pause,
-}
-
-impl FaultAction {
-    /// The spelling used in scenario files and reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FaultAction::Crash => "crash",
-            FaultAction::PowerLoss => "power-loss",
-            FaultAction::Isolate => "isolate",
-            FaultAction::Pause => "pause",
-        }
     }
 }
 
@@ -937,8 +861,8 @@ impl fmt::Display for Bound {
 /// One `[expect]` line: an anomaly counter (a key of the report's `anomalies`) and its bound.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expectation {
-    /// Anomaly name, e.g. `lost_acked`.
-    pub anomaly: String,
+    /// The anomaly whose count is bounded.
+    pub anomaly: Anomaly,
     /// The condition its count must meet.
     pub bound: Bound,
 }

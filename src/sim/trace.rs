@@ -6,7 +6,7 @@ use std::fmt;
 
 use super::{NodeId, TraceHash};
 use crate::error::KafkaError;
-use crate::scenario::FaultAction;
+use crate::record::FaultAction;
 
 /// A family of events, for `--trace FILTER`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,9 @@
 //! The end of a run: when it has settled, and what it hands the checker.
 
 use super::{RunOutput, World};
-use crate::check::{ConsumerInfo, FinalPartition, FinalReplica, History, ProcessorInfo};
 use crate::client::{ConsumerObs, ProducerObs};
 use crate::error::KafkaError;
+use crate::record::{ConsumerInfo, FinalPartition, FinalReplica, History, ProcessorInfo};
 use crate::sim::{NodeId, Out};
 
 impl World<'_> {

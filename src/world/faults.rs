@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use super::{Ev, Heal, World};
+use super::{Ev, World};
 use crate::broker::{Broker, Msg};
-use crate::check::EventKind;
 use crate::error::KafkaError;
 use crate::fault::{FaultStep, NemesisStep};
-use crate::scenario::{FaultAction, OnRestart, Scenario, Target, TargetClass};
+use crate::record::{EventKind, FaultAction, FaultNode, FaultTarget, Heal, Role};
+use crate::scenario::{OnRestart, Scenario, Target, TargetClass};
 use crate::sim::trace::{TraceEvent, TraceKind};
 use crate::sim::{NodeId, Out, Stream};
 
@@ -23,7 +23,7 @@ pub(super) struct Faults {
     pub restarts_pending: u32,
     /// Isolations, pauses and partitions in force, by id, until their scheduled heal (or an
     /// early `heal`/`resume`) ends them.
-    pub holds: BTreeMap<u64, (NodeId, Heal)>,
+    pub holds: BTreeMap<u64, Hold>,
     next_hold: u64,
     /// `at_ms` faults not yet fired.
     pub timed_pending: u32,
@@ -36,6 +36,17 @@ pub(super) struct Faults {
     /// A broker that lost power under the safe-schedule rule and is not back in the ISR yet,
     /// with the broker epoch its lost incarnation had.
     recovering: Option<(u32, u64)>,
+}
+
+/// An isolation, pause or partition in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Hold {
+    /// The node held (the controller stands for a partition, in the trace's node column).
+    node: NodeId,
+    /// What its heal ends.
+    end: Heal,
+    /// Whom the history says it held.
+    target: FaultTarget,
 }
 
 impl Faults {
@@ -92,8 +103,10 @@ impl World<'_> {
     /// End `target`'s pause now.
     pub fn resume(&mut self, target: Target) {
         for node in self.resolve(&target) {
-            let ended: Vec<u64> =
-                self.faults.holds.iter().filter(|(_, h)| **h == (node, Heal::Pause)).map(|(&id, _)| id).collect();
+            let ended: Vec<u64> = (self.faults.holds.iter())
+                .filter(|(_, h)| h.node == node && h.end == Heal::Pause)
+                .map(|(&id, _)| id)
+                .collect();
             self.end_holds(&ended);
         }
         self.release_held();
@@ -105,18 +118,15 @@ impl World<'_> {
     pub fn partition(&mut self, a: &[Target], b: &[Target], duration_ms: u64) {
         let side = |w: &Self, ts: &[Target]| -> Vec<NodeId> { ts.iter().flat_map(|t| w.resolve(t)).collect() };
         let (na, nb) = (side(self, a), side(self, b));
-        let names = |w: &Self, ns: &[NodeId]| ns.iter().map(|&n| w.node_name(n)).collect::<Vec<_>>().join(", ");
-        let desc = format!("[{}] and [{}]", names(self, &na), names(self, &nb));
+        let names = |w: &Self, ns: &[NodeId]| ns.iter().map(|&n| w.fault_node(n)).collect::<Vec<_>>();
+        let target = FaultTarget::Partition { a: names(self, &na), b: names(self, &nb) };
         let until = self.k.now + duration_ms;
         let ev = TraceEvent { at: self.k.now, node: NodeId::Controller, peer: None, kind: TraceKind::Partition };
-        self.record(ev, |_| desc.clone());
-        self.push_history(EventKind::Fault {
-            action: FaultAction::Isolate,
-            target: format!("partition {desc}"),
-            broker: None,
-        });
+        self.record(ev, |_| target.to_string());
+        let action = FaultAction::Partition;
+        self.push_history(EventKind::Fault { action, target: target.clone(), broker: None });
         self.net.partition(&na, &nb, until);
-        self.schedule_heal(until, NodeId::Controller, Heal::Partition(desc));
+        self.schedule_heal(until, Hold { node: NodeId::Controller, end: Heal::Partition, target });
     }
 
     /// End every isolation, partition and pause now; held traffic flows again, in order.
@@ -131,42 +141,37 @@ impl World<'_> {
     /// nothing).
     fn end_holds(&mut self, ids: &[u64]) {
         let now = self.k.now;
-        let mut noted: Vec<(NodeId, Heal)> = Vec::new();
+        let mut noted: Vec<Hold> = Vec::new();
         for id in ids {
-            let Some((node, what)) = self.faults.holds.remove(id) else { continue };
-            let in_force = match &what {
+            let Some(hold) = self.faults.holds.remove(id) else { continue };
+            let node = hold.node;
+            let in_force = match hold.end {
                 Heal::Isolation => self.net.isolated_until(node) > now,
                 Heal::Pause => self.net.paused_until(node) > now,
-                Heal::Partition(_) => true,
+                Heal::Partition | Heal::Restart => true,
             };
-            if in_force && !noted.contains(&(node, what.clone())) {
-                noted.push((node, what.clone()));
-                self.push_history(EventKind::Healed { target: self.heal_name(node, &what), broker: broker_of(node) });
-            }
-            match what {
+            match hold.end {
                 Heal::Isolation => self.net.unisolate(node, now),
                 Heal::Pause => self.net.end_pause(node, now),
-                Heal::Partition(_) => {}
+                Heal::Partition | Heal::Restart => {}
+            }
+            if in_force && !noted.contains(&hold) {
+                self.push_history(EventKind::Healed {
+                    end: hold.end,
+                    target: hold.target.clone(),
+                    broker: broker_of(node),
+                });
+                noted.push(hold);
             }
         }
     }
 
-    /// Schedule the end of a hold on `node` at `until`.
-    fn schedule_heal(&mut self, until: u64, node: NodeId, what: Heal) {
+    /// Schedule the end of `hold` at `until`.
+    fn schedule_heal(&mut self, until: u64, hold: Hold) {
         let id = self.faults.next_hold;
         self.faults.next_hold += 1;
-        self.faults.holds.insert(id, (node, what));
+        self.faults.holds.insert(id, hold);
         self.k.queue.push(until, Ev::Heal(id));
-    }
-
-    /// How the history names the end of a hold: `isolation of broker:2`, `pause of
-    /// consumer:c1/0`, `partition [broker:1] and [broker:2, broker:3]`.
-    fn heal_name(&self, node: NodeId, what: &Heal) -> String {
-        match what {
-            Heal::Isolation => format!("isolation of {}", self.node_name(node)),
-            Heal::Pause => format!("pause of {}", self.node_name(node)),
-            Heal::Partition(desc) => format!("partition {desc}"),
-        }
     }
 
     /// Deliver, at once, whatever waits on a link whose hold has ended.
@@ -352,15 +357,10 @@ impl World<'_> {
             }
             self.flush(NodeId::Consumer(m), out);
         }
-        let target = match (&f.target, node) {
-            (Target::Leader { .. } | Target::GroupCoordinator(_) | Target::TxnCoordinator(_), Some(n)) => {
-                format!("{} ({})", self.target_name(&f.target), n)
-            }
-            (t, _) => self.target_name(t),
-        };
+        let target = self.fault_target(&f.target, node.and_then(broker_of));
         let at = node.unwrap_or(NodeId::Controller);
         self.record(TraceEvent { at: self.k.now, node: at, peer: None, kind: TraceKind::Fault(action) }, |_| {
-            target.clone()
+            target.to_string()
         });
         self.push_history(EventKind::Fault { action, target, broker: node.and_then(broker_of) });
         let Some(node) = node else { return };
@@ -369,15 +369,18 @@ impl World<'_> {
         }
         match action {
             FaultAction::Crash | FaultAction::PowerLoss => self.kill(node, action, f.restart_after_ms),
+            FaultAction::Partition => unreachable!("a partition is struck by World::partition"),
             FaultAction::Isolate => {
                 let until = self.k.now + f.duration_ms;
                 self.net.isolate(node, until);
-                self.schedule_heal(until, node, Heal::Isolation);
+                let target = FaultTarget::Node(self.fault_node(node));
+                self.schedule_heal(until, Hold { node, end: Heal::Isolation, target });
             }
             FaultAction::Pause => {
                 let until = self.k.now + f.duration_ms;
                 self.net.pause(node, until);
-                self.schedule_heal(until, node, Heal::Pause);
+                let target = FaultTarget::Node(self.fault_node(node));
+                self.schedule_heal(until, Hold { node, end: Heal::Pause, target });
             }
         }
     }
@@ -425,15 +428,16 @@ impl World<'_> {
     /// A scheduled heal (hold `id`), unless an early `heal`/`resume` ended it already: the
     /// history notes it unless the hold was cut short (a pause its process's death ended).
     pub(super) fn healed(&mut self, id: u64) {
-        let Some((node, what)) = self.faults.holds.remove(&id) else { return };
-        let cut_short = what == Heal::Pause && self.net.paused_until(node) < self.k.now;
+        let Some(hold) = self.faults.holds.remove(&id) else { return };
+        let node = hold.node;
+        let cut_short = hold.end == Heal::Pause && self.net.paused_until(node) < self.k.now;
         let ev = TraceEvent { at: self.k.now, node, peer: None, kind: TraceKind::Heal };
-        self.record(ev, |w| w.heal_name(node, &what));
-        if let Heal::Partition(_) = what {
+        self.record(ev, |_| format!("{} {}", hold.end, hold.target));
+        if hold.end == Heal::Partition {
             self.net.expire(self.k.now);
         }
         if !cut_short {
-            self.push_history(EventKind::Healed { target: self.heal_name(node, &what), broker: broker_of(node) });
+            self.push_history(EventKind::Healed { end: hold.end, target: hold.target, broker: broker_of(node) });
         }
     }
 
@@ -445,13 +449,14 @@ impl World<'_> {
         life.down = None;
         life.inc += 1;
         self.record(TraceEvent { at: self.k.now, node, peer: None, kind: TraceKind::Restart }, |_| String::new());
-        let name = self.node_name(node);
+        let target = FaultTarget::Node(self.fault_node(node));
+        let restarted = |broker| EventKind::Healed { end: Heal::Restart, target: target.clone(), broker };
         match node {
             NodeId::Broker(b) => {
                 let mut out = Out::default();
                 let old = &self.nodes.brokers[b as usize - 1];
                 self.nodes.brokers[b as usize - 1] = Broker::restarted(old, how == FaultAction::PowerLoss, &mut out);
-                self.push_history(EventKind::Healed { target: format!("restart of {name}"), broker: Some(b) });
+                self.push_history(restarted(Some(b)));
                 self.flush(node, out);
             }
             NodeId::Producer(p) => {
@@ -462,39 +467,56 @@ impl World<'_> {
                     OnRestart::ResendUnacked => (0..app.next_fresh).filter(|&r| !app.acked[r as usize]).collect(),
                     OnRestart::SkipUnacked => Vec::new(),
                 };
-                self.push_history(EventKind::Healed { target: format!("restart of {name}"), broker: None });
+                self.push_history(restarted(None));
                 self.start_producer(p, resend);
             }
             NodeId::Consumer(m) => {
                 self.work.member_restart_pending[m as usize] = false;
-                self.push_history(EventKind::Healed { target: format!("restart of {name}"), broker: None });
+                self.push_history(restarted(None));
                 self.start_consumer(m);
             }
             NodeId::Controller => {}
         }
     }
 
-    fn target_name(&self, t: &Target) -> String {
-        match t {
-            Target::Producer(p) => self.node_name(NodeId::Producer(*p as u32)),
-            Target::Consumer { consumer, instance: Some(k) } => {
-                let kind = self.nodes.member_kind(*consumer, self.s.consumers.len());
-                format!("{kind}:{}/{k}", self.nodes.consumer_specs[*consumer].name)
+    /// The history's name for fault target `t`: a node, or a role with the broker it resolved
+    /// to.
+    fn fault_target(&self, t: &Target, broker: Option<u32>) -> FaultTarget {
+        let role = match t {
+            Target::Broker(b) => return FaultTarget::Node(FaultNode::Broker(*b)),
+            Target::Producer(p) => return FaultTarget::Node(self.fault_node(NodeId::Producer(*p as u32))),
+            Target::Consumer { consumer, instance } => {
+                return FaultTarget::Node(FaultNode::Member {
+                    consumer: *consumer as u32,
+                    instance: instance.unwrap_or(0),
+                    name: self.nodes.consumer_specs[*consumer].name.clone(),
+                    processor: *consumer >= self.s.consumers.len(),
+                });
             }
-            t => t.to_string(),
-        }
+            Target::Processor { .. } => unreachable!("a processor target is a consumer target by now"),
+            Target::Leader { topic, partition } => Role::Leader { topic: topic.clone(), partition: *partition },
+            Target::GroupCoordinator(g) => Role::GroupCoordinator(g.clone()),
+            Target::TxnCoordinator(id) => Role::TxnCoordinator(id.clone()),
+        };
+        FaultTarget::Role { role, broker }
     }
 
-    /// How the history names `n`: `broker:2`, `producer:p1`, `consumer:c1/0`, `processor:s1/1`.
-    pub(super) fn node_name(&self, n: NodeId) -> String {
+    /// The history's name for node `n`: `broker:2`, `producer:p1`, `consumer:c1/0`,
+    /// `processor:s1/1`.
+    pub(super) fn fault_node(&self, n: NodeId) -> FaultNode {
         match n {
-            NodeId::Producer(p) => format!("producer:{}", self.nodes.specs[p as usize].name),
+            NodeId::Broker(b) => FaultNode::Broker(b),
+            NodeId::Producer(p) => FaultNode::Producer { producer: p, name: self.nodes.specs[p as usize].name.clone() },
             NodeId::Consumer(m) => {
                 let (c, k) = self.nodes.members[m as usize];
-                let kind = self.nodes.member_kind(c as usize, self.s.consumers.len());
-                format!("{kind}:{}/{k}", self.nodes.consumer_specs[c as usize].name)
+                FaultNode::Member {
+                    consumer: c,
+                    instance: k,
+                    name: self.nodes.consumer_specs[c as usize].name.clone(),
+                    processor: c as usize >= self.s.consumers.len(),
+                }
             }
-            n => n.to_string(),
+            NodeId::Controller => FaultNode::Controller,
         }
     }
 }

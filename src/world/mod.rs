@@ -32,12 +32,12 @@ mod observe;
 mod trace;
 mod triggers;
 
-use crate::app::Apps;
 use crate::broker::{BrokerTimer, ControllerTimer, Msg};
-use crate::check::{Event, EventKind, History};
+use crate::client::driver::Drivers;
 use crate::client::{ConsumerTimer, ProducerTimer};
 use crate::fault::{nemesis_schedule, FaultStep};
-use crate::scenario::{FaultAction, Scenario, Trigger};
+use crate::record::{Event, EventKind, FaultAction, History};
+use crate::scenario::{Scenario, Trigger};
 use crate::sim::trace::{TraceEvent, TraceFilter, TraceKind};
 use crate::sim::{Net, NodeId, Queue, Rngs, TraceHash};
 
@@ -91,7 +91,7 @@ pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> RunOutput {
 }
 
 /// Run `scenario` with `seed`, the consumers `apps` names run by their applications.
-pub(crate) fn run_with_apps(scenario: &Scenario, seed: u64, opts: RunOptions, apps: Option<&Apps>) -> RunOutput {
+pub(crate) fn run_with_apps(scenario: &Scenario, seed: u64, opts: RunOptions, apps: Option<&dyn Drivers>) -> RunOutput {
     let mut w = World::build(scenario, seed, opts, apps.filter(|a| !a.is_empty()), false);
     w.start();
     w.run()
@@ -170,14 +170,6 @@ enum Ev {
     },
 }
 
-/// What a hold is, and so what its heal ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Heal {
-    Isolation,
-    Pause,
-    Partition(String),
-}
-
 /// The kernel: the clock, the queue, the RNG streams, and the trace.
 struct Kernel {
     now: u64,
@@ -198,7 +190,7 @@ struct Kernel {
 pub struct World<'a> {
     s: &'a Scenario,
     /// User applications that run some clients.
-    user_apps: Option<&'a Apps>,
+    user_apps: Option<&'a dyn Drivers>,
     k: Kernel,
     net: Net<Held>,
     nodes: Nodes,
@@ -220,7 +212,7 @@ impl<'a> World<'a> {
         w
     }
 
-    fn build(s: &'a Scenario, seed: u64, opts: RunOptions, user_apps: Option<&'a Apps>, points: bool) -> Self {
+    fn build(s: &'a Scenario, seed: u64, opts: RunOptions, user_apps: Option<&'a dyn Drivers>, points: bool) -> Self {
         let mut rngs = Rngs::new(seed);
         let nemesis = s.nemesis.as_ref().map(|n| nemesis_schedule(n, s.duration_ms, &mut rngs)).unwrap_or_default();
         let nodes = Nodes::new(s);

@@ -6,7 +6,8 @@ use super::{Ev, Input, Timer, World};
 use crate::broker::{Broker, Controller, Msg, Topology};
 use crate::client::consumer::Proc;
 use crate::client::{Consumer, Producer};
-use crate::scenario::{ConsumerSpec, FaultAction, ProducerSpec, RecordEvent, Scenario, Trigger};
+use crate::record::FaultAction;
+use crate::scenario::{ConsumerSpec, ProducerSpec, RecordEvent, Scenario, Trigger};
 use crate::sim::{Node, NodeId, Out};
 
 /// How many nodes of each kind a world has: the dense numbering of nodes.
@@ -115,15 +116,6 @@ impl Nodes {
             .chain((0..self.layout.producers).map(NodeId::Producer))
             .chain((0..self.layout.members).map(NodeId::Consumer))
             .collect()
-    }
-
-    /// Whether entry `c` of `consumer_specs` is a `[[consumer]]` table or a processor's members.
-    pub fn member_kind(&self, c: usize, consumers: usize) -> &'static str {
-        if c < consumers {
-            "consumer"
-        } else {
-            "processor"
-        }
     }
 
     /// Producer ids and producer instance numbers for processor member `m`'s incarnation `inc`,

@@ -4,8 +4,8 @@
 use super::nodes::Nodes;
 use super::{Ev, Timer, World};
 use crate::broker::{BrokerObs, BrokerTimer, ControllerTimer, Msg};
-use crate::check::EventKind;
 use crate::client::{ConsumerObs, ConsumerTimer, ProducerObs, ProducerTimer};
+use crate::record::EventKind;
 use crate::scenario::{ClientEvent, RecordEvent, Scenario};
 use crate::sim::{NodeId, Out};
 

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use kafkasim::check::{EventKind, History};
+use kafkasim::record::{EventKind, History};
 use kafkasim::report::Report;
 use kafkasim::scenario::{load_file, parse_str, Scenario};
 use kafkasim::{run_seed, RunOptions, RunOutput};

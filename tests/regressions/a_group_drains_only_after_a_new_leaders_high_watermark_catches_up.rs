@@ -6,6 +6,8 @@
 //! example at seed 2595 (3,000-seed sweep): lost_processing 1. Fix: the drain phase is judged
 //! only once replication has settled (every high watermark at its log end).
 
+use kafkasim::record::Anomaly;
+
 #[test]
 fn the_nemesis_sweep_seed_that_closed_its_group_too_early_loses_no_processing() {
     let s = kafkasim::scenario::load_file(std::path::Path::new(
@@ -13,5 +15,5 @@ fn the_nemesis_sweep_seed_that_closed_its_group_too_early_loses_no_processing() 
     ))
     .expect("bundled example loads");
     let (report, _) = kafkasim::run_seed(&s, 2595, kafkasim::RunOptions::default());
-    assert_eq!(report.anomalies.lost_processing, 0, "{}", kafkasim::report::text::to_text(&report));
+    assert_eq!(report.anomalies[Anomaly::LostProcessing], 0, "{}", kafkasim::report::text::to_text(&report));
 }

@@ -38,8 +38,10 @@ fn a_member_restarted_during_its_dead_predecessor_s_pause_runs_at_once() {
         (4_001..11_000).contains(&t) && l.contains(" c1/0 ") && l.contains(" timer ")
     });
     assert!(busy, "the new process must run during the dead process's pause");
-    let healed_pause = out.history.events.iter().any(
-        |e| matches!(&e.kind, kafkasim::check::EventKind::Healed { target, .. } if target.starts_with("pause of")),
-    );
+    let healed_pause = out
+        .history
+        .events
+        .iter()
+        .any(|e| matches!(&e.kind, kafkasim::record::EventKind::Healed { end: kafkasim::record::Heal::Pause, .. }));
     assert!(!healed_pause, "a pause cut short by the crash is not healed later");
 }

@@ -5,6 +5,8 @@
 //! producer). Fix: request ids carry the instance number, so an old answer matches nothing, and
 //! a restarted process also gets a new incarnation for message delivery.
 
+use kafkasim::record::Anomaly;
+
 #[test]
 fn a_response_to_a_dead_producer_instance_is_not_taken_for_a_new_instances_request() {
     // The nemesis sweep with a keyed producer that the nemesis also crashes; seeds 12, 35, 108,
@@ -12,6 +14,6 @@ fn a_response_to_a_dead_producer_instance_is_not_taken_for_a_new_instances_reque
     let s = crate::keyed_producer_nemesis();
     for seed in [12, 35, 108, 144, 155, 274] {
         let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
-        assert_eq!(r.anomalies.lost_acked, 0, "seed {seed}: {}", kafkasim::report::text::to_text(&r));
+        assert_eq!(r.anomalies[Anomaly::LostAcked], 0, "seed {seed}: {}", kafkasim::report::text::to_text(&r));
     }
 }

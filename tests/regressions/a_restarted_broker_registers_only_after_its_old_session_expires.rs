@@ -14,6 +14,7 @@
 //! `Controller::on_message` answers `Register` with `RegisterRejected` while the registered
 //! incarnation is unfenced and its last heartbeat is within the session timeout.
 
+use kafkasim::record::Anomaly;
 use kafkasim::scenario::parse_str;
 
 /// Broker 3 loses power first and comes back last; brokers 1 (the leader) and 2 crash (their
@@ -69,7 +70,7 @@ fn a_restarted_broker_registers_only_after_its_old_session_expires() {
     let s = parse_str(SCENARIO, "inline.toml").expect("scenario");
     let (report, out) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::traced());
     assert!(report.producers["p1"].acked > 0);
-    assert_eq!(report.anomalies.lost_acked, 0, "{:#?}", report.findings);
+    assert_eq!(report.anomalies[Anomaly::LostAcked], 0, "{:#?}", report.findings);
     assert!(report.expect.passed, "{:?}", report.expect.failures);
     let rejected =
         out.trace.iter().filter(|l| l.contains("BrokerRegistrationResp error=DUPLICATE_BROKER_REGISTRATION")).count();

@@ -11,6 +11,7 @@
 //! leaves the ISR first and broker 2 (a crash keeps the page cache) is the last replica
 //! standing.
 
+use kafkasim::record::Anomaly;
 use kafkasim::scenario::parse_str;
 
 const SCENARIO: &str = r#"
@@ -60,7 +61,7 @@ fn a_run_does_not_end_while_its_last_isr_member_waits_to_register() {
     let part = &report.partitions["orders/0"];
     assert!(part.leader.is_some(), "the run ended with orders/0 offline: {part:?}");
     assert_eq!(part.isr.len(), 3, "{part:?}");
-    assert_eq!(report.anomalies.unavailable, 0);
-    assert_eq!(report.anomalies.lost_acked, 0, "{:#?}", report.findings);
+    assert_eq!(report.anomalies[Anomaly::Unavailable], 0);
+    assert_eq!(report.anomalies[Anomaly::LostAcked], 0, "{:#?}", report.findings);
     assert_eq!(report.producers["p1"].acked, 4000);
 }

@@ -6,10 +6,12 @@
 //! producer under a broker and producer nemesis). Fix: held messages wait in a per-connection
 //! queue released in send order.
 
+use kafkasim::record::Anomaly;
+
 #[test]
 fn held_messages_keep_their_connection_order_across_overlapping_pauses() {
     let s = crate::keyed_producer_nemesis();
     let (r, _) = kafkasim::run_seed(&s, 149, kafkasim::RunOptions::default());
-    assert_eq!(r.anomalies.reordered, 0, "{}", kafkasim::report::text::to_text(&r));
-    assert_eq!(r.anomalies.lost_acked, 0);
+    assert_eq!(r.anomalies[Anomaly::Reordered], 0, "{}", kafkasim::report::text::to_text(&r));
+    assert_eq!(r.anomalies[Anomaly::LostAcked], 0);
 }

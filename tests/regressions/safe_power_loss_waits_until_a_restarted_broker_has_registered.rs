@@ -11,7 +11,7 @@
 //! counts a replica only when its process is up and registered under the controller's current
 //! broker epoch.
 
-use kafkasim::check::EventKind;
+use kafkasim::record::EventKind;
 use kafkasim::scenario::{parse_str, FaultAction};
 
 const SCENARIO: &str = r#"

@@ -18,10 +18,10 @@
 use std::sync::Arc;
 
 use super::{App, Consumer, ConsumerObs, ConsumerOut, ConsumerTimer, Phase};
-use crate::check::EventKind;
 use crate::client::producer::{Producer, ProducerObs, ProducerOut};
 use crate::client::transactional::TxnOffsets;
 use crate::error::KafkaError;
+use crate::record::EventKind;
 use crate::scenario::{ProcessingGuarantee, ProducerSpec};
 
 /// How a transaction ended, if one did: (commit asked for, what `commitTransaction()` /

@@ -1,4 +1,4 @@
-//! A member whose application loop is user code (see [`crate::app`]): instead of the built-in
+//! A member whose application loop is user code (an application of the `app` module): instead of the built-in
 //! poll → process → commit loop of its `commit` placement, the member asks the application's
 //! [`Driver`] for its next call each time the previous one returns, and carries it out with the
 //! same machinery the built-in loop uses (the same processing timers, the same `commitSync()`),
@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use super::{App, Consumer, ConsumerObs, ConsumerOut, ConsumerTimer, Topology, CLOSE_TIMEOUT_MS};
-use crate::app::driver::{Answer, Driver, Step};
-use crate::check::Delivery;
+use crate::client::driver::{Answer, Driver, Step};
+use crate::record::Delivery;
 use crate::scenario::ConsumerSpec;
 
 /// Calls that return at once (no processing time, `commitAsync()`) one application may make in

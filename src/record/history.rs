@@ -4,36 +4,10 @@
 
 use std::sync::Arc;
 
+use super::fault::{FaultTarget, Heal};
+use super::ids::{Deliveries, PartitionIdx, RecordId, RecordList};
+use super::log::LogBatch;
 use crate::error::KafkaError;
-
-/// The records of one batch, as indices into one producer's workload (`p1#17` is index 17).
-pub type RecordList = Arc<[u32]>;
-
-/// A record's identity: producer (index into the scenario's producers) and workload index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RecordId {
-    /// Index of the producer in `Scenario::producers`.
-    pub producer: u32,
-    /// Workload index `I` of `NAME#I`.
-    pub index: u32,
-}
-
-/// A partition as an index into `History::partitions`.
-pub type PartitionIdx = u32;
-
-/// One record handed to a consumer by `poll()`: where it stood and which record it was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Delivery {
-    /// Partition it was read from.
-    pub partition: PartitionIdx,
-    /// Its offset there.
-    pub offset: u64,
-    /// The record.
-    pub record: RecordId,
-}
-
-/// Records of one poll (or of one run of processing), in the order the application got them.
-pub type Deliveries = Arc<[Delivery]>;
 
 /// One observed event with its virtual time in ms.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,16 +81,18 @@ pub enum EventKind {
     /// A fault was injected (operator's log). `broker` is the resolved broker, if any.
     Fault {
         /// What was done (a power loss the safe schedule forbids is done as a crash).
-        action: crate::scenario::FaultAction,
-        /// The target as named, with the node it resolved to for leader and coordinator targets.
-        target: String,
+        action: super::FaultAction,
+        /// The target as named, with the broker it resolved to for leader and coordinator targets.
+        target: FaultTarget,
         /// Broker id (from 1) when the fault hit a broker.
         broker: Option<u32>,
     },
-    /// A fault ended: a node restarted, an isolation or pause was lifted.
+    /// A fault ended: a node restarted, an isolation or pause was lifted (`restart of broker:2`).
     Healed {
-        /// What ended and on which node (`restart of broker:2`, `pause of ...`).
-        target: String,
+        /// What ended.
+        end: Heal,
+        /// The node it ended on (or the partition that healed).
+        target: FaultTarget,
         /// Broker id (from 1) when the node is a broker.
         broker: Option<u32>,
     },
@@ -212,150 +188,6 @@ pub enum EventKind {
     },
 }
 
-/// A transaction's state at the coordinator (`TransactionState`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TxnState {
-    /// No transaction (after InitProducerId).
-    Empty,
-    /// Partitions have been added; records may be written.
-    Ongoing,
-    /// EndTxn(COMMIT) is durable: markers are being written.
-    PrepareCommit,
-    /// EndTxn(ABORT), a timeout or a fence is durable: markers are being written.
-    PrepareAbort,
-    /// Every COMMIT marker is written.
-    CompleteCommit,
-    /// Every ABORT marker is written.
-    CompleteAbort,
-    /// A newer producer fences an ongoing transaction (an in-memory step before PrepareAbort).
-    PrepareEpochFence,
-}
-
-/// A transactional id's metadata as the coordinator writes it to `__transaction_state`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TxnRecord {
-    /// Index of the transactional id in the topology.
-    pub transactional_id: u32,
-    /// Producer id.
-    pub producer_id: i64,
-    /// Producer epoch.
-    pub producer_epoch: i16,
-    /// State.
-    pub state: TxnState,
-    /// Partitions in the transaction (partition indices).
-    pub partitions: Vec<PartitionIdx>,
-    /// `transaction.timeout.ms` of the producer.
-    pub timeout_ms: u64,
-    /// When the first partition was added (virtual ms).
-    pub started_at: u64,
-}
-
-/// What an internal-topic batch holds instead of workload records.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MetaRecord {
-    /// An OffsetCommit in `__consumer_offsets`: the group's next offset per partition.
-    OffsetCommit {
-        /// `group.id`.
-        group: Arc<str>,
-        /// (partition, next offset to read) pairs.
-        offsets: Arc<[(PartitionIdx, u64)]>,
-    },
-    /// Group metadata in `__consumer_offsets`, written when a generation's assignment is
-    /// stored (at SyncGroup), so a new coordinator can reload the group.
-    GroupMetadata(Arc<GroupRecord>),
-    /// A transaction marker (a control record) ending the open transaction of the batch's
-    /// producer id on this partition: COMMIT or ABORT, with the writing coordinator's epoch.
-    TxnMarker {
-        /// COMMIT (`true`) or ABORT (`false`).
-        commit: bool,
-        /// The writing coordinator's epoch (its `__transaction_state` partition's leader epoch).
-        coordinator_epoch: i32,
-    },
-    /// A transaction-state record in `__transaction_state`.
-    TxnState(Arc<TxnRecord>),
-}
-
-/// A group's stored metadata: its generation, leader and members.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupRecord {
-    /// `group.id`.
-    pub group: Arc<str>,
-    /// Generation id.
-    pub generation: i32,
-    /// Member id of the group leader (the member that computes the assignment).
-    pub leader: Option<u64>,
-    /// Members with their timeouts and assignments.
-    pub members: Vec<MemberRecord>,
-}
-
-/// One member in a [`GroupRecord`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct MemberRecord {
-    /// Member id the coordinator gave it (Kafka's is `client.id-UUID`; a number here).
-    pub member_id: u64,
-    /// Its `session.timeout.ms`.
-    pub session_timeout_ms: u64,
-    /// Its rebalance timeout (`max.poll.interval.ms`).
-    pub rebalance_timeout_ms: u64,
-    /// Its assigned partitions.
-    pub assignment: Vec<PartitionIdx>,
-}
-
-/// A batch as it stands in a replica's log. Replicas share the same `Arc`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogBatch {
-    /// Offset of the first record.
-    pub base_offset: u64,
-    /// Epoch of the leader that first appended the batch.
-    pub leader_epoch: u32,
-    /// Producer id (-1 without idempotence).
-    pub producer_id: i64,
-    /// Producer epoch (-1 without idempotence).
-    pub producer_epoch: i16,
-    /// Sequence of the first record (-1 without idempotence).
-    pub base_sequence: i32,
-    /// Which producer wrote it (index into the scenario's producers).
-    pub producer: u32,
-    /// Which instance of that producer wrote it: a header the client stamps on its batches.
-    pub instance: u32,
-    /// The records, in offset order (empty for an internal-topic batch).
-    pub records: RecordList,
-    /// An internal-topic record (offset commit, group metadata) or a transaction marker;
-    /// `None` for workload data.
-    pub meta: Option<Arc<MetaRecord>>,
-    /// Written by a transactional producer inside a transaction.
-    pub transactional: bool,
-}
-
-impl LogBatch {
-    /// The marker's outcome (`Some(true)` COMMIT, `Some(false)` ABORT) if this is a control batch.
-    pub fn marker(&self) -> Option<bool> {
-        match self.meta.as_deref() {
-            Some(MetaRecord::TxnMarker { commit, .. }) => Some(*commit),
-            _ => None,
-        }
-    }
-
-    /// Offsets the batch occupies: its records, or one for an internal record.
-    pub fn len(&self) -> u64 {
-        if self.meta.is_some() {
-            1
-        } else {
-            self.records.len() as u64
-        }
-    }
-
-    /// Whether the batch occupies no offset (never true of a stored batch).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Offset one past the last record.
-    pub fn next_offset(&self) -> u64 {
-        self.base_offset + self.len()
-    }
-}
-
 /// One replica's final state, read after heal and drain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinalReplica {
@@ -416,10 +248,10 @@ pub struct ConsumerInfo {
     /// Subscribed topics.
     pub topics: Vec<String>,
     /// Where it commits, which decides the semantic it promises.
-    pub commit: crate::scenario::CommitMode,
+    pub commit: super::CommitMode,
     /// `isolation.level`: a read_committed consumer must never be given a record of a
     /// transaction that did not commit.
-    pub isolation: crate::scenario::IsolationLevel,
+    pub isolation: super::IsolationLevel,
     /// The consuming side of processor `History::processors[i]`: judged by its outputs, not by
     /// its `Processed` events.
     pub processor: Option<u32>,
@@ -443,7 +275,7 @@ pub struct ProcessorInfo {
     /// Index of its members' events in `History::consumers`.
     pub consumer: u32,
     /// `processing.guarantee`, which decides the semantic it promises.
-    pub guarantee: crate::scenario::ProcessingGuarantee,
+    pub guarantee: super::ProcessingGuarantee,
 }
 
 /// What one run produced for the checker.

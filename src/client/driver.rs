@@ -1,12 +1,13 @@
 //! The one interface between a client and the application code that runs it: the client asks
 //! for the application's next call whenever the previous one returned, and carries it out with
-//! Kafka semantics. Both the synchronous [`ConsumerApp`](super::ConsumerApp) and the async
-//! [`SimConsumer`](super::SimConsumer) are drivers of this interface, which is why the two
-//! versions of one application make the same calls at the same virtual instants. A
-//! [`SimProducer`](super::SimProducer) makes the producer's calls through it too.
+//! Kafka semantics. Both the synchronous `ConsumerApp` and the async `SimConsumer` of the `app`
+//! module are drivers of this interface, which is why the two versions of one application make
+//! the same calls at the same virtual instants. A `SimProducer` makes the producer's calls
+//! through it too. It lives with the clients, below `app`, so the clients and the world need
+//! nothing from `app`: `app` implements [`Drivers`] and hands it to the world.
 
-use crate::check::{Deliveries, Delivery};
 use crate::error::KafkaError;
+use crate::record::{Deliveries, Delivery};
 
 /// A call the application makes on its client.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +51,19 @@ pub(crate) enum Answer {
 pub(crate) trait Driver: Send {
     /// The previous call returned `answer` at virtual time `now`: the application's next call.
     fn next(&mut self, now: u64, answer: Answer) -> Step;
+}
+
+/// Where the world gets user applications: a new driver for each start of a client process, by
+/// its table's name (`app::Apps` is the one implementation).
+pub(crate) trait Drivers {
+    /// Whether no application is registered.
+    fn is_empty(&self) -> bool;
+
+    /// The application of process `instance` of `[[producer]]` `name`, if any.
+    fn producer_driver(&self, name: &str, instance: u32) -> Option<Box<dyn Driver>>;
+
+    /// The application of a new process of member `instance` of `[[consumer]]` `name`, if any.
+    fn driver(&self, name: &str, instance: u32) -> Option<Box<dyn Driver>>;
 }
 
 impl std::fmt::Debug for dyn Driver {

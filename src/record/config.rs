@@ -1,0 +1,57 @@
+//! The client configs the history names: a consumer's commit placement and isolation level and a
+//! processor's guarantee decide the semantic the checker holds it to. Scenarios set them
+//! (`kafkasim::scenario` re-exports them).
+
+/// Where a consumer application commits its offsets (the contract's `commit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitMode {
+    /// `auto`: `enable.auto.commit=true`; the client commits the positions reached by earlier
+    /// polls at the start of a later poll (every `auto.commit.interval.ms`), before a rebalance
+    /// and on close. Processing happens inside the poll loop.
+    Auto,
+    /// `before-processing`: `commitSync()` right after `poll()`, then process (at-most-once).
+    BeforeProcessing,
+    /// `after-processing`: process the whole batch, then `commitSync()` (at-least-once).
+    AfterProcessing,
+}
+
+impl CommitMode {
+    /// The spelling used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommitMode::Auto => "auto",
+            CommitMode::BeforeProcessing => "before-processing",
+            CommitMode::AfterProcessing => "after-processing",
+        }
+    }
+}
+
+/// `isolation.level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationLevel {
+    /// Read up to the high watermark (Kafka's default).
+    ReadUncommitted,
+    /// Read up to the last stable offset (the high watermark until transactions exist).
+    ReadCommitted,
+}
+
+/// `processing.guarantee` of a processor (Kafka Streams' names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProcessingGuarantee {
+    /// `at_least_once`: outputs are flushed and acknowledged, then the input offsets are
+    /// committed with `commitSync()`; a crash between the two repeats outputs.
+    AtLeastOnce,
+    /// `exactly_once_v2`: one transactional producer per instance; outputs and input offsets
+    /// (with the consumer's group metadata) commit in one transaction; input read_committed.
+    ExactlyOnceV2,
+}
+
+impl ProcessingGuarantee {
+    /// The config value as Kafka Streams spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcessingGuarantee::AtLeastOnce => "at_least_once",
+            ProcessingGuarantee::ExactlyOnceV2 => "exactly_once_v2",
+        }
+    }
+}

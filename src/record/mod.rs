@@ -1,0 +1,27 @@
+//! The data layer: the values both the model and the checker read. The broker and clients
+//! write log batches and history events; the checker reads the history and the final logs and
+//! nothing else, so neither side owns these types.
+//!
+//! - `ids`: record and partition ids, and the records a consumer was handed;
+//! - `log`: log batches and the internal records (offset commits, group metadata, transaction
+//!   state and markers) they may carry;
+//! - `anomaly`: the anomalies the checker counts, and their names;
+//! - `config`: the client configs the history names (scenarios set them; `kafkasim::scenario`
+//!   re-exports them);
+//! - `fault`: fault actions (re-exported by `kafkasim::scenario` too) and the typed targets of
+//!   `Fault` and `Healed` events;
+//! - `history`: what clients and the operator observed, and the final logs.
+
+mod anomaly;
+mod config;
+mod fault;
+mod history;
+mod ids;
+mod log;
+
+pub use anomaly::*;
+pub use config::*;
+pub use fault::*;
+pub use history::*;
+pub use ids::*;
+pub use log::*;
