@@ -38,7 +38,7 @@ impl Cx<'_> {
             let replication_factor = match t.get("replication_factor") {
                 Some(f) => {
                     self.note(&format!("{here}.replication_factor"), f);
-                    self.u32_in(f, 1, i64::MAX)?
+                    self.int(f, 1, i64::MAX)?.min(i64::from(u32::MAX)) as u32
                 }
                 None => brokers.min(3),
             };

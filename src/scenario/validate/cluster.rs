@@ -78,7 +78,9 @@ fn topics(s: &Scenario, out: &mut Vec<Problem>) {
     let brokers = s.cluster.brokers;
     for (i, t) in s.topics.iter().enumerate() {
         let here = format!("topic[{i}]");
-        if !legal_topic_name(&t.name) {
+        // A processor's output the broker auto-creates need not be a name a `[[topic]]` may carry.
+        let created = s.processors.iter().any(|p| p.output == t.name);
+        if !created && !legal_topic_name(&t.name) {
             out.push(Problem::new(format!("{here}.name"), illegal_topic_name(&t.name)));
         }
         if let Some(first) = s.topics[..i].iter().position(|x| x.name == t.name) {
