@@ -193,9 +193,10 @@ struct World<'a> {
     points: Option<PointLog>,
 }
 
-/// Run `scenario` with `seed`.
-pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> RunOutput {
-    run_with_apps(scenario, seed, opts, None)
+/// Run `scenario` with `seed`, or refuse it, running nothing, when [`Scenario::validate`] finds
+/// problems (the loader's messages, with paths instead of positions).
+pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunOutput, crate::scenario::InvalidScenario> {
+    Ok(run_with_apps(scenario.validated()?, seed, opts, None))
 }
 
 /// Run `scenario` with `seed`, the consumers `apps` names run by their applications.
@@ -210,13 +211,18 @@ pub(crate) fn run_with_apps(scenario: &Scenario, seed: u64, opts: RunOptions, ap
 /// first occurrence (`P#I sent|appended|acked|committed|processed`, for the scenario's
 /// producers) and each count a client's event reaches (`CLIENT EVENT N`, every N from 1 to the
 /// final count, in the steps where the count reached it). The explorer places faults there.
-pub fn run_recording_points(scenario: &Scenario, seed: u64, opts: RunOptions) -> (RunOutput, Vec<TriggerPoint>) {
-    let mut w = World::new(scenario, seed, opts);
+/// An invalid scenario is refused, as [`run`] refuses it.
+pub fn run_recording_points(
+    scenario: &Scenario,
+    seed: u64,
+    opts: RunOptions,
+) -> Result<(RunOutput, Vec<TriggerPoint>), crate::scenario::InvalidScenario> {
+    let mut w = World::new(scenario.validated()?, seed, opts);
     w.points = Some(PointLog::default());
     w.start();
     w.main_loop();
     let points = w.points.take().map(|log| log.points).unwrap_or_default();
-    (w.finish(), points)
+    Ok((w.finish(), points))
 }
 
 impl<'a> World<'a> {

@@ -23,8 +23,8 @@ fn another_seed_gives_another_trace_hash() {
 #[test]
 fn a_trace_with_lines_hashes_the_same_as_one_without() {
     let s = example("acks1-leader-failure");
-    let plain = kafkasim::run(&s, 3, kafkasim::RunOptions { trace: false });
-    let traced = kafkasim::run(&s, 3, kafkasim::RunOptions { trace: true });
+    let plain = kafkasim::run(&s, 3, kafkasim::RunOptions { trace: false }).unwrap();
+    let traced = kafkasim::run(&s, 3, kafkasim::RunOptions { trace: true }).unwrap();
     assert_eq!(plain.trace_hash, traced.trace_hash);
     assert_eq!(traced.trace.len() as u64, traced.events, "one trace line per handled event");
 }
@@ -67,7 +67,7 @@ fn an_async_application_gives_the_pinned_trace_hash_in_every_build_profile() {
         }
     });
     let s = example("process-then-commit-crash");
-    let (report, _) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &apps);
+    let (report, _) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &apps).unwrap();
     assert_eq!(report.trace_hash, "259459e6040a6798");
     assert_eq!(report.trace_hash, judge(&s, 1).0.trace_hash);
 }

@@ -156,7 +156,8 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
                 *n += 1;
                 *n - 1
             };
-            let (report, out) = run_seed(&sc, first + i as u64, RunOptions { trace });
+            let (report, out) =
+                run_seed(&sc, first + i as u64, RunOptions { trace }).expect("the loader validated the scenario");
             let mut stdout = String::new();
             let mut stderr = String::new();
             let lines = if format == Format::Json { &mut stderr } else { &mut stdout };

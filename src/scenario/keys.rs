@@ -221,48 +221,163 @@ const fn at_least(min: i64) -> Kind {
 
 // Broker configs.
 key!(MIN_INSYNC_REPLICAS, "min.insync.replicas", int(1, INT_MAX), "Smallest ISR with which the leader accepts an `acks=all` write and advances its high watermark; the effective value is the smaller of this and the replication factor.");
-key!(UNCLEAN_LEADER_ELECTION_ENABLE, "unclean.leader.election.enable", Kind::Bool, "Whether the controller may elect a replica that is not in the ISR when no ISR member is alive.");
+key!(
+    UNCLEAN_LEADER_ELECTION_ENABLE,
+    "unclean.leader.election.enable",
+    Kind::Bool,
+    "Whether the controller may elect a replica that is not in the ISR when no ISR member is alive."
+);
 key!(REPLICA_LAG_TIME_MAX_MS, "replica.lag.time.max.ms", at_least(1), "A follower that has not caught up with the leader's log end for this long leaves the ISR; the leader checks every half of this time.");
 key!(LOG_FLUSH_INTERVAL_MESSAGES, "log.flush.interval.messages", at_least(1), "Flush (fsync) a log once this many records are unflushed; the default means never, as in Kafka. Only flushed records survive a power loss.");
 key!(FLUSH_MESSAGES, "flush.messages", at_least(1), "The topic spelling of `log.flush.interval.messages`.");
 key!(BROKER_SESSION_TIMEOUT_MS, "broker.session.timeout.ms", int(1, INT_MAX), "The controller fences a broker whose last heartbeat is older than this, and until then refuses a registration from its restarted process (`DUPLICATE_BROKER_REGISTRATION`).");
 key!(BROKER_HEARTBEAT_INTERVAL_MS, "broker.heartbeat.interval.ms", int(1, INT_MAX), "How often a broker sends a heartbeat, and a restarted broker repeats a refused registration; the controller checks sessions every half of this time.");
 key!(REPLICA_FETCH_WAIT_MAX_MS, "replica.fetch.wait.max.ms", int(0, INT_MAX), "How long the leader holds a follower fetch that finds no new data; at most 30000 and at most `replica.lag.time.max.ms`.");
-key!(REPLICA_FETCH_BACKOFF_MS, "replica.fetch.backoff.ms", int(0, INT_MAX), "How long a follower waits after a failed, reset or refused fetch before fetching again.");
-key!(OFFSETS_TOPIC_NUM_PARTITIONS, "offsets.topic.num.partitions", int(1, 1000), "Partitions of `__consumer_offsets`; a group's coordinator is the leader of one of them.");
-key!(OFFSETS_TOPIC_REPLICATION_FACTOR, "offsets.topic.replication.factor", int(1, SHORT_MAX), "Replicas of each `__consumer_offsets` partition; above the broker count the run uses the broker count.");
-key!(OFFSETS_COMMIT_TIMEOUT_MS, "offsets.commit.timeout.ms", int(1, INT_MAX), "How long the coordinator waits for an offset commit to be replicated before failing it.");
-key!(GROUP_INITIAL_REBALANCE_DELAY_MS, "group.initial.rebalance.delay.ms", int(0, INT_MAX), "How long a new (empty) group waits for more members before its first generation.");
-key!(GROUP_MIN_SESSION_TIMEOUT_MS, "group.min.session.timeout.ms", int(1, INT_MAX), "Smallest `session.timeout.ms` a consumer or processor may join with.");
-key!(GROUP_MAX_SESSION_TIMEOUT_MS, "group.max.session.timeout.ms", int(1, INT_MAX), "Largest `session.timeout.ms` a consumer or processor may join with; at least `group.min.session.timeout.ms`.");
-key!(TRANSACTION_STATE_LOG_NUM_PARTITIONS, "transaction.state.log.num.partitions", int(1, 1000), "Partitions of `__transaction_state`; a transactional id's coordinator is the leader of one of them.");
-key!(TRANSACTION_STATE_LOG_REPLICATION_FACTOR, "transaction.state.log.replication.factor", int(1, SHORT_MAX), "Replicas of each `__transaction_state` partition; above the broker count the run uses the broker count.");
-key!(TRANSACTION_STATE_LOG_MIN_ISR, "transaction.state.log.min.isr", int(1, INT_MAX), "`min.insync.replicas` of `__transaction_state`, whose writes are always `acks=all`.");
-key!(TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS, "transaction.abort.timed.out.transaction.cleanup.interval.ms", int(1, INT_MAX), "How often a transaction coordinator aborts transactions open longer than their `transaction.timeout.ms`.");
-key!(TRANSACTION_MAX_TIMEOUT_MS, "transaction.max.timeout.ms", int(1, INT_MAX), "Largest `transaction.timeout.ms` a producer or an `exactly_once_v2` processor may ask for.");
+key!(
+    REPLICA_FETCH_BACKOFF_MS,
+    "replica.fetch.backoff.ms",
+    int(0, INT_MAX),
+    "How long a follower waits after a failed, reset or refused fetch before fetching again."
+);
+key!(
+    OFFSETS_TOPIC_NUM_PARTITIONS,
+    "offsets.topic.num.partitions",
+    int(1, 1000),
+    "Partitions of `__consumer_offsets`; a group's coordinator is the leader of one of them."
+);
+key!(
+    OFFSETS_TOPIC_REPLICATION_FACTOR,
+    "offsets.topic.replication.factor",
+    int(1, SHORT_MAX),
+    "Replicas of each `__consumer_offsets` partition; above the broker count the run uses the broker count."
+);
+key!(
+    OFFSETS_COMMIT_TIMEOUT_MS,
+    "offsets.commit.timeout.ms",
+    int(1, INT_MAX),
+    "How long the coordinator waits for an offset commit to be replicated before failing it."
+);
+key!(
+    GROUP_INITIAL_REBALANCE_DELAY_MS,
+    "group.initial.rebalance.delay.ms",
+    int(0, INT_MAX),
+    "How long a new (empty) group waits for more members before its first generation."
+);
+key!(
+    GROUP_MIN_SESSION_TIMEOUT_MS,
+    "group.min.session.timeout.ms",
+    int(1, INT_MAX),
+    "Smallest `session.timeout.ms` a consumer or processor may join with."
+);
+key!(
+    GROUP_MAX_SESSION_TIMEOUT_MS,
+    "group.max.session.timeout.ms",
+    int(1, INT_MAX),
+    "Largest `session.timeout.ms` a consumer or processor may join with; at least `group.min.session.timeout.ms`."
+);
+key!(
+    TRANSACTION_STATE_LOG_NUM_PARTITIONS,
+    "transaction.state.log.num.partitions",
+    int(1, 1000),
+    "Partitions of `__transaction_state`; a transactional id's coordinator is the leader of one of them."
+);
+key!(
+    TRANSACTION_STATE_LOG_REPLICATION_FACTOR,
+    "transaction.state.log.replication.factor",
+    int(1, SHORT_MAX),
+    "Replicas of each `__transaction_state` partition; above the broker count the run uses the broker count."
+);
+key!(
+    TRANSACTION_STATE_LOG_MIN_ISR,
+    "transaction.state.log.min.isr",
+    int(1, INT_MAX),
+    "`min.insync.replicas` of `__transaction_state`, whose writes are always `acks=all`."
+);
+key!(
+    TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS,
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+    int(1, INT_MAX),
+    "How often a transaction coordinator aborts transactions open longer than their `transaction.timeout.ms`."
+);
+key!(
+    TRANSACTION_MAX_TIMEOUT_MS,
+    "transaction.max.timeout.ms",
+    int(1, INT_MAX),
+    "Largest `transaction.timeout.ms` a producer or an `exactly_once_v2` processor may ask for."
+);
 
 // Client configs.
 key!(ACKS, "acks", Kind::Acks, "`0`: no response, the send completes when the request leaves; `1`: the leader answers after its own append; `all`: the leader answers when its high watermark passes the batch.");
 key!(ENABLE_IDEMPOTENCE, "enable.idempotence", Kind::Bool, "Producer id, epoch and per-partition sequence numbers, so the leader recognises a retried batch (see the idempotence rule).");
 key!(RETRIES, "retries", int(0, INT_MAX), "Retries after the first attempt of a batch.");
-key!(MAX_IN_FLIGHT, "max.in.flight.requests.per.connection", int(1, INT_MAX), "Requests outstanding per broker (with idempotence, batches per partition); 1 keeps order without idempotence.");
+key!(
+    MAX_IN_FLIGHT,
+    "max.in.flight.requests.per.connection",
+    int(1, INT_MAX),
+    "Requests outstanding per broker (with idempotence, batches per partition); 1 keeps order without idempotence."
+);
 key!(LINGER_MS, "linger.ms", at_least(0), "How long records wait to fill a batch.");
 key!(BATCH_SIZE, "batch.size", int(1, INT_MAX), "Bytes per batch, with `record_bytes`.");
-key!(RETRY_BACKOFF_MS, "retry.backoff.ms", at_least(0), "Pause before retrying a failed request (a producer doubles it with each attempt).");
+key!(
+    RETRY_BACKOFF_MS,
+    "retry.backoff.ms",
+    at_least(0),
+    "Pause before retrying a failed request (a producer doubles it with each attempt)."
+);
 key!(RETRY_BACKOFF_MAX_MS, "retry.backoff.max.ms", at_least(0), "Cap of the producer's retry backoff.");
 key!(REQUEST_TIMEOUT_MS, "request.timeout.ms", int(1, INT_MAX), "How long a client waits for an answer before closing the connection and retrying; also how long the leader holds an `acks=all` request.");
 key!(DELIVERY_TIMEOUT_MS, "delivery.timeout.ms", int(1, INT_MAX), "Upper bound from handing a record to the client to its success or failure; at least `linger.ms + request.timeout.ms`.");
-key!(TRANSACTIONAL_ID, "transactional.id", Kind::Text, "Makes the producer transactional, its records in transactions of `transaction_records`; trimmed, then not empty.");
+key!(
+    TRANSACTIONAL_ID,
+    "transactional.id",
+    Kind::Text,
+    "Makes the producer transactional, its records in transactions of `transaction_records`; trimmed, then not empty."
+);
 key!(TRANSACTION_TIMEOUT_MS, "transaction.timeout.ms", int(1, INT_MAX), "The coordinator aborts a transaction open this long; at most the cluster's `transaction.max.timeout.ms`, and only for a transactional client.");
-key!(ENABLE_AUTO_COMMIT, "enable.auto.commit", Kind::Bool, "Whether the client commits by itself; must agree with `commit`.");
+key!(
+    ENABLE_AUTO_COMMIT,
+    "enable.auto.commit",
+    Kind::Bool,
+    "Whether the client commits by itself; must agree with `commit`."
+);
 key!(AUTO_COMMIT_INTERVAL_MS, "auto.commit.interval.ms", int(0, INT_MAX), "Least time between two auto-commits.");
-key!(AUTO_OFFSET_RESET, "auto.offset.reset", Kind::Choice(&["earliest", "latest", "none"]), "Where a member starts on a partition without a valid committed offset: the log start, the end, or an error.");
-key!(ISOLATION_LEVEL, "isolation.level", Kind::Choice(&["read_uncommitted", "read_committed"]), "Read up to the high watermark, or up to the last stable offset.");
-key!(SESSION_TIMEOUT_MS, "session.timeout.ms", int(1, INT_MAX), "The coordinator removes a member silent this long; within the cluster's group session bounds.");
-key!(HEARTBEAT_INTERVAL_MS, "heartbeat.interval.ms", int(1, INT_MAX), "Time between heartbeats; below `session.timeout.ms`.");
-key!(MAX_POLL_INTERVAL_MS, "max.poll.interval.ms", int(1, INT_MAX), "Longest time between two polls before the member leaves the group; also its rebalance timeout.");
+key!(
+    AUTO_OFFSET_RESET,
+    "auto.offset.reset",
+    Kind::Choice(&["earliest", "latest", "none"]),
+    "Where a member starts on a partition without a valid committed offset: the log start, the end, or an error."
+);
+key!(
+    ISOLATION_LEVEL,
+    "isolation.level",
+    Kind::Choice(&["read_uncommitted", "read_committed"]),
+    "Read up to the high watermark, or up to the last stable offset."
+);
+key!(
+    SESSION_TIMEOUT_MS,
+    "session.timeout.ms",
+    int(1, INT_MAX),
+    "The coordinator removes a member silent this long; within the cluster's group session bounds."
+);
+key!(
+    HEARTBEAT_INTERVAL_MS,
+    "heartbeat.interval.ms",
+    int(1, INT_MAX),
+    "Time between heartbeats; below `session.timeout.ms`."
+);
+key!(
+    MAX_POLL_INTERVAL_MS,
+    "max.poll.interval.ms",
+    int(1, INT_MAX),
+    "Longest time between two polls before the member leaves the group; also its rebalance timeout."
+);
 key!(MAX_POLL_RECORDS, "max.poll.records", int(1, INT_MAX), "Most records one `poll()` returns.");
-key!(DEFAULT_API_TIMEOUT_MS, "default.api.timeout.ms", int(1, INT_MAX), "Bound of a blocking call such as `commitSync()`.");
+key!(
+    DEFAULT_API_TIMEOUT_MS,
+    "default.api.timeout.ms",
+    int(1, INT_MAX),
+    "Bound of a blocking call such as `commitSync()`."
+);
 key!(FETCH_MAX_WAIT_MS, "fetch.max.wait.ms", int(0, INT_MAX), "How long a broker holds a fetch that finds no data.");
 key!(PROCESSING_GUARANTEE, "processing.guarantee", Kind::Choice(&["at_least_once", "exactly_once_v2"]), "`at_least_once`: outputs acknowledged, then input offsets committed; `exactly_once_v2`: outputs and offsets in one transaction, input read_committed.");
 key!(COMMIT_INTERVAL_MS, "commit.interval.ms", at_least(0), "How often a member commits.");
@@ -310,7 +425,10 @@ pub static BROKER: &[Binding<BrokerConfig>] = &[
     num!(TRANSACTION_STATE_LOG_NUM_PARTITIONS, transaction_state_log_num_partitions),
     num!(TRANSACTION_STATE_LOG_REPLICATION_FACTOR, transaction_state_log_replication_factor),
     num!(TRANSACTION_STATE_LOG_MIN_ISR, transaction_state_log_min_isr),
-    num!(TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS, transaction_abort_timed_out_transaction_cleanup_interval_ms),
+    num!(
+        TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS,
+        transaction_abort_timed_out_transaction_cleanup_interval_ms
+    ),
     num!(TRANSACTION_MAX_TIMEOUT_MS, transaction_max_timeout_ms),
 ];
 

@@ -10,9 +10,9 @@ use std::fmt::{Display, Write as _};
 
 use super::keys::{self, Binding, BROKER, CONSUMER, PROCESSOR, PRODUCER, TOPIC};
 use super::model::{
-    Acks, Bound, ClientRef, CommitMode, ConsumerConfig, ConsumerSpec, Expectation, FaultSpec, NemesisSpec,
-    NetworkSpec, ProcessingGuarantee, ProcessorConfig, ProcessorSpec, ProducerConfig, ProducerSpec, Scenario, Target,
-    TopicSpec, Trigger,
+    Acks, Bound, ClientRef, CommitMode, ConsumerConfig, ConsumerSpec, Expectation, FaultSpec, NemesisSpec, NetworkSpec,
+    ProcessingGuarantee, ProcessorConfig, ProcessorSpec, ProducerConfig, ProducerSpec, Scenario, Target, TopicSpec,
+    Trigger,
 };
 use super::spell::{
     delivery_timeout_floor, legal_topic_name, spelling, CLIENT_EVENTS, ON_RESTART, RECORD_EVENTS, TARGET_CLASSES,

@@ -18,14 +18,7 @@ impl Cx<'_> {
     /// Reads config table `t` (at `path`) into `c` through `bindings`, in the table's order, and
     /// notes where each key stands. `txn_max` is the cluster's `transaction.max.timeout.ms`,
     /// which bounds `transaction.timeout.ms`.
-    pub(super) fn config<C>(
-        &self,
-        t: &Tab<'_>,
-        path: &str,
-        bindings: &[Binding<C>],
-        c: &mut C,
-        txn_max: u64,
-    ) -> R<()> {
+    pub(super) fn config<C>(&self, t: &Tab<'_>, path: &str, bindings: &[Binding<C>], c: &mut C, txn_max: u64) -> R<()> {
         let names: Vec<&str> = bindings.iter().map(|b| b.key.name).collect();
         self.check_keys(t, &names)?;
         self.note_table(path, t);

@@ -106,8 +106,10 @@ impl Cx<'_> {
                 let group = self.word(rest_at, "the coordinator kind", which, COORDINATOR_KINDS)?;
                 let id_at = self.inside(f, kind.len() + 1 + which.len() + 1);
                 match (group, id.is_empty()) {
-                    (false, true) => Err(self
-                        .err(id_at, "`coordinator:transaction:ID` needs a transactional id after `transaction:`")),
+                    (false, true) => {
+                        Err(self
+                            .err(id_at, "`coordinator:transaction:ID` needs a transactional id after `transaction:`"))
+                    }
                     (true, true) => Err(self.err(id_at, "`coordinator:group:GROUP` needs a group id after `group:`")),
                     (false, false) => Ok(Target::TxnCoordinator(id.to_string())),
                     (true, false) => Ok(Target::GroupCoordinator(id.to_string())),

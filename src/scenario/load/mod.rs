@@ -237,7 +237,8 @@ impl Cx<'_> {
                 message = format!("{} at line {}{}", &message[..i], self.line_of(spot.at), &tail[end..]);
             }
         }
-        let found = std::iter::once(p.path.as_str()).chain(p.at.alts.iter().map(String::as_str)).find_map(|x| spots.get(x));
+        let found =
+            std::iter::once(p.path.as_str()).chain(p.at.alts.iter().map(String::as_str)).find_map(|x| spots.get(x));
         let at = match found {
             Some(spot) if p.at.key => spot.key_at,
             Some(spot) => match (p.at.within, spot.plain_from) {

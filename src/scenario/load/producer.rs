@@ -112,21 +112,24 @@ impl Cx<'_> {
         if c.enable_idempotence && !explicit {
             let at = |k: &keys::ConfigKey| t.get(k.name).map_or(t.at, |f| f.at);
             let no_txn = "(Kafka: Cannot set a transactional.id without also enabling idempotence)";
-            let requires = "a transactional producer (\"transactional.id\" is set) is idempotent and requires";
+            let requires = format!(
+                "a transactional producer (\"{}\" is set) is idempotent and requires",
+                keys::TRANSACTIONAL_ID.name
+            );
             if transactional && c.retries == 0 {
                 return Err(self.err(at(&keys::RETRIES), format!("{requires} retries > 0 {no_txn}")));
             }
             if transactional && c.acks != Acks::All {
-                return Err(
-                    self.err(at(&keys::ACKS), format!("{requires} acks=all, found acks={} {no_txn}", c.acks))
-                );
+                return Err(self.err(at(&keys::ACKS), format!("{requires} acks=all, found acks={} {no_txn}", c.acks)));
             }
             if c.max_in_flight > MAX_IN_FLIGHT_FOR_IDEMPOTENCE {
                 let why = if transactional {
-                    requires
+                    requires.clone()
                 } else {
-                    "the idempotent producer (on by default; set \"enable.idempotence\" = false to turn it off) \
-                     requires"
+                    format!(
+                        "the idempotent producer (on by default; set \"{}\" = false to turn it off) requires",
+                        keys::ENABLE_IDEMPOTENCE.name
+                    )
                 };
                 return Err(self.err(
                     at(&keys::MAX_IN_FLIGHT),
@@ -146,7 +149,8 @@ impl Cx<'_> {
         // KafkaProducer.configureDeliveryTimeout: the default is raised to linger.ms +
         // request.timeout.ms; a written value below it is `validate`'s error.
         if t.get(keys::DELIVERY_TIMEOUT_MS.name).is_none() {
-            c.delivery_timeout_ms = c.delivery_timeout_ms.max(delivery_timeout_floor(c.linger_ms, c.request_timeout_ms));
+            c.delivery_timeout_ms =
+                c.delivery_timeout_ms.max(delivery_timeout_floor(c.linger_ms, c.request_timeout_ms));
         }
         Ok(c)
     }

@@ -4,10 +4,9 @@
 use super::{config_ranges, key_path, range, transaction_timeout_range, Problem, INVALID_TXN_TIMEOUT};
 use crate::scenario::keys::{self, CONSUMER, PROCESSOR, PRODUCER};
 use crate::scenario::model::{
-    Acks, BrokerConfig, CommitMode, ConsumerConfig, ProcessorConfig, ProducerConfig, ProducerSpec, Scenario,
-    TopicSpec,
+    Acks, BrokerConfig, CommitMode, ConsumerConfig, ProcessorConfig, ProducerConfig, ProducerSpec, Scenario, TopicSpec,
 };
-use crate::scenario::spell::{delivery_timeout_floor, nearest, MAX_IN_FLIGHT_FOR_IDEMPOTENCE, MAX_INSTANCES};
+use crate::scenario::spell::{delivery_timeout_floor, nearest, MAX_INSTANCES, MAX_IN_FLIGHT_FOR_IDEMPOTENCE};
 
 pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
     let broker = &s.cluster.config;
@@ -124,13 +123,22 @@ fn producer(p: &ProducerSpec, broker: &BrokerConfig, here: &str, out: &mut Vec<P
     let transactional = c.transactional_id.is_some();
     let txn_id = keys::TRANSACTIONAL_ID.name;
     if transactional {
-        range(out, format!("{here}.transaction_records"), "transaction_records", p.transaction_records.into(), (1, i64::MAX));
+        range(
+            out,
+            format!("{here}.transaction_records"),
+            "transaction_records",
+            p.transaction_records.into(),
+            (1, i64::MAX),
+        );
         if let Some(k) = p.abort_every {
             range(out, format!("{here}.abort_every"), "abort_every", k.into(), (1, i64::MAX));
         }
     } else {
         let d = ProducerSpec::new(&p.name, &p.topic, p.records);
-        let written = [("transaction_records", p.transaction_records != d.transaction_records), ("abort_every", p.abort_every.is_some())];
+        let written = [
+            ("transaction_records", p.transaction_records != d.transaction_records),
+            ("abort_every", p.abort_every.is_some()),
+        ];
         for (key, _) in written.into_iter().filter(|(_, w)| *w) {
             out.push(Problem::new(format!("{here}.{key}"), not_transactional(key, &p.name)).at_key());
         }
@@ -236,7 +244,14 @@ fn transaction_timeout(n: u64, default: u64, broker: &BrokerConfig, config: &str
 /// A group member's session timeout within the cluster's bounds (the group coordinator answers a
 /// JoinGroup outside them with INVALID_SESSION_TIMEOUT), and its heartbeat below it (the Java
 /// client's Heartbeat constructor).
-fn group_session(session: u64, heartbeat: u64, broker: &BrokerConfig, config: &str, table: &str, out: &mut Vec<Problem>) {
+fn group_session(
+    session: u64,
+    heartbeat: u64,
+    broker: &BrokerConfig,
+    config: &str,
+    table: &str,
+    out: &mut Vec<Problem>,
+) {
     let (st, hb) = (keys::SESSION_TIMEOUT_MS.name, keys::HEARTBEAT_INTERVAL_MS.name);
     if heartbeat >= session {
         out.push(

@@ -23,11 +23,16 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
         }
         if n.actions.contains(&FaultAction::PowerLoss) && !n.targets.contains(&TargetClass::Brokers) {
             out.push(
-                Problem::new("nemesis.targets", "power-loss applies to brokers, but the nemesis `targets` has no \"brokers\"")
-                    .or_at("nemesis.actions"),
+                Problem::new(
+                    "nemesis.targets",
+                    "power-loss applies to brokers, but the nemesis `targets` has no \"brokers\"",
+                )
+                .or_at("nemesis.actions"),
             );
         }
-        for (key, (a, b)) in [("interval_ms", n.interval_ms), ("restart_after_ms", n.restart_after_ms), ("duration_ms", n.duration_ms)] {
+        for (key, (a, b)) in
+            [("interval_ms", n.interval_ms), ("restart_after_ms", n.restart_after_ms), ("duration_ms", n.duration_ms)]
+        {
             if a > b {
                 out.push(Problem::new(
                     format!("nemesis.{key}"),
@@ -183,14 +188,21 @@ fn target(s: &Scenario, t: &Target, path: &str, out: &mut Vec<Problem>) {
                 .producers
                 .iter()
                 .filter_map(|p| p.config.transactional_id.clone())
-                .chain(s.processors.iter().filter(|p| p.exactly_once()).flat_map(|p| (0..p.instances).map(move |k| p.transactional_id(k))))
+                .chain(
+                    s.processors
+                        .iter()
+                        .filter(|p| p.exactly_once())
+                        .flat_map(|p| (0..p.instances).map(move |k| p.transactional_id(k))),
+                )
                 .collect();
             if ids.iter().any(|x| x == id) {
                 return;
             }
             // The id an at_least_once processor would have under exactly_once_v2.
-            let unused =
-                s.processors.iter().find_map(|p| (0..p.instances).find(|&k| &p.transactional_id(k) == id).map(|k| (p, k)));
+            let unused = s
+                .processors
+                .iter()
+                .find_map(|p| (0..p.instances).find(|&k| &p.transactional_id(k) == id).map(|k| (p, k)));
             let message = if let Some((p, k)) = unused {
                 format!(
                     "`{id}` would be the transactional id of instance {k} of processor `{}`, but it runs \
@@ -200,8 +212,10 @@ fn target(s: &Scenario, t: &Target, path: &str, out: &mut Vec<Problem>) {
             } else {
                 let hint = match nearest(id, ids.iter().map(String::as_str)) {
                     Some(x) => format!("; did you mean `{x}`?"),
-                    None => " (no [[producer]] sets \"transactional.id\" and no [[processor]] runs exactly_once_v2)"
-                        .into(),
+                    None => format!(
+                        " (no [[producer]] sets \"{}\" and no [[processor]] runs exactly_once_v2)",
+                        crate::scenario::keys::TRANSACTIONAL_ID.name
+                    ),
                 };
                 format!("`{id}` is the transactional.id of no producer or exactly_once_v2 processor{hint}")
             };
@@ -231,7 +245,8 @@ fn trigger(s: &Scenario, t: &Trigger, here: &str, out: &mut Vec<Problem>) {
                 out.push(Problem::new(&path, format!("{has}; there is no {client}#{index}")).within(index_at));
             }
             let topic = &p.topic;
-            let read = s.consumers.iter().any(|c| c.topics.contains(topic)) || s.processors.iter().any(|q| &q.input == topic);
+            let read =
+                s.consumers.iter().any(|c| c.topics.contains(topic)) || s.processors.iter().any(|q| &q.input == topic);
             if event == RecordEvent::Processed && !read {
                 let event_at = index_at + index.to_string().len() + 1;
                 out.push(
@@ -286,7 +301,8 @@ fn client_event(s: &Scenario, client: ClientRef, event: ClientEvent) -> Option<S
                 TxnCommitted | TxnAborted | OffsetsSent if exactly_once => None,
                 TxnCommitted | TxnAborted | OffsetsSent => Some(format!(
                     "processor {name} has no `{word}` events: it runs at_least_once, so it runs no transactions \
-                     (\"processing.guarantee\" = \"exactly_once_v2\" does)"
+                     (\"{}\" = \"exactly_once_v2\" does)",
+                    crate::scenario::keys::PROCESSING_GUARANTEE.name
                 )),
                 _ if exactly_once => Some(format!(
                     "processor {name} has no `{word}` events; exactly_once_v2 processors count polled, processed, \
@@ -303,7 +319,8 @@ fn client_event(s: &Scenario, client: ClientRef, event: ClientEvent) -> Option<S
             match event {
                 TxnCommitted | TxnAborted if transactional => None,
                 TxnCommitted | TxnAborted => Some(format!(
-                    "producer {name} has no `{word}` events: it has no \"transactional.id\", so it runs no transactions"
+                    "producer {name} has no `{word}` events: it has no \"{}\", so it runs no transactions",
+                    crate::scenario::keys::TRANSACTIONAL_ID.name
                 )),
                 _ if transactional => Some(format!(
                     "producer {name} has no `{word}` events; transactional producers count acked, txn-committed and \
@@ -312,8 +329,8 @@ fn client_event(s: &Scenario, client: ClientRef, event: ClientEvent) -> Option<S
                 _ => Some(format!("producer {name} has no `{word}` events; producers count acked")),
             }
         }
-        (ClientRef::Consumer(_), _) => Some(format!(
-            "consumer {name} has no `{word}` events; consumers count polled, processed and committed"
-        )),
+        (ClientRef::Consumer(_), _) => {
+            Some(format!("consumer {name} has no `{word}` events; consumers count polled, processed and committed"))
+        }
     }
 }
