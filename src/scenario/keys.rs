@@ -220,19 +220,49 @@ const fn at_least(min: i64) -> Kind {
 }
 
 // Broker configs.
-key!(MIN_INSYNC_REPLICAS, "min.insync.replicas", int(1, INT_MAX), "Smallest ISR with which the leader accepts an `acks=all` write and advances its high watermark; the effective value is the smaller of this and the replication factor.");
+key!(
+    MIN_INSYNC_REPLICAS,
+    "min.insync.replicas",
+    int(1, INT_MAX),
+    "Smallest ISR with which the leader accepts an `acks=all` write and advances its high watermark; the effective value is the smaller of this and the replication factor."
+);
 key!(
     UNCLEAN_LEADER_ELECTION_ENABLE,
     "unclean.leader.election.enable",
     Kind::Bool,
     "Whether the controller may elect a replica that is not in the ISR when no ISR member is alive."
 );
-key!(REPLICA_LAG_TIME_MAX_MS, "replica.lag.time.max.ms", at_least(1), "A follower that has not caught up with the leader's log end for this long leaves the ISR; the leader checks every half of this time.");
-key!(LOG_FLUSH_INTERVAL_MESSAGES, "log.flush.interval.messages", at_least(1), "Flush (fsync) a log once this many records are unflushed; the default means never, as in Kafka. Only flushed records survive a power loss.");
+key!(
+    REPLICA_LAG_TIME_MAX_MS,
+    "replica.lag.time.max.ms",
+    at_least(1),
+    "A follower that has not caught up with the leader's log end for this long leaves the ISR; the leader checks every half of this time."
+);
+key!(
+    LOG_FLUSH_INTERVAL_MESSAGES,
+    "log.flush.interval.messages",
+    at_least(1),
+    "Flush (fsync) a log once this many records are unflushed; the default means never, as in Kafka. Only flushed records survive a power loss."
+);
 key!(FLUSH_MESSAGES, "flush.messages", at_least(1), "The topic spelling of `log.flush.interval.messages`.");
-key!(BROKER_SESSION_TIMEOUT_MS, "broker.session.timeout.ms", int(1, INT_MAX), "The controller fences a broker whose last heartbeat is older than this, and until then refuses a registration from its restarted process (`DUPLICATE_BROKER_REGISTRATION`).");
-key!(BROKER_HEARTBEAT_INTERVAL_MS, "broker.heartbeat.interval.ms", int(1, INT_MAX), "How often a broker sends a heartbeat, and a restarted broker repeats a refused registration; the controller checks sessions every half of this time.");
-key!(REPLICA_FETCH_WAIT_MAX_MS, "replica.fetch.wait.max.ms", int(0, INT_MAX), "How long the leader holds a follower fetch that finds no new data; at most 30000 and at most `replica.lag.time.max.ms`.");
+key!(
+    BROKER_SESSION_TIMEOUT_MS,
+    "broker.session.timeout.ms",
+    int(1, INT_MAX),
+    "The controller fences a broker whose last heartbeat is older than this, and until then refuses a registration from its restarted process (`DUPLICATE_BROKER_REGISTRATION`)."
+);
+key!(
+    BROKER_HEARTBEAT_INTERVAL_MS,
+    "broker.heartbeat.interval.ms",
+    int(1, INT_MAX),
+    "How often a broker sends a heartbeat, and a restarted broker repeats a refused registration; the controller checks sessions every half of this time."
+);
+key!(
+    REPLICA_FETCH_WAIT_MAX_MS,
+    "replica.fetch.wait.max.ms",
+    int(0, INT_MAX),
+    "How long the leader holds a follower fetch that finds no new data; at most 30000 and at most `replica.lag.time.max.ms`."
+);
 key!(
     REPLICA_FETCH_BACKOFF_MS,
     "replica.fetch.backoff.ms",
@@ -307,8 +337,18 @@ key!(
 );
 
 // Client configs.
-key!(ACKS, "acks", Kind::Acks, "`0`: no response, the send completes when the request leaves; `1`: the leader answers after its own append; `all`: the leader answers when its high watermark passes the batch.");
-key!(ENABLE_IDEMPOTENCE, "enable.idempotence", Kind::Bool, "Producer id, epoch and per-partition sequence numbers, so the leader recognises a retried batch (see the idempotence rule).");
+key!(
+    ACKS,
+    "acks",
+    Kind::Acks,
+    "`0`: no response, the send completes when the request leaves; `1`: the leader answers after its own append; `all`: the leader answers when its high watermark passes the batch."
+);
+key!(
+    ENABLE_IDEMPOTENCE,
+    "enable.idempotence",
+    Kind::Bool,
+    "Producer id, epoch and per-partition sequence numbers, so the leader recognises a retried batch (see the idempotence rule)."
+);
 key!(RETRIES, "retries", int(0, INT_MAX), "Retries after the first attempt of a batch.");
 key!(
     MAX_IN_FLIGHT,
@@ -325,15 +365,30 @@ key!(
     "Pause before retrying a failed request (a producer doubles it with each attempt)."
 );
 key!(RETRY_BACKOFF_MAX_MS, "retry.backoff.max.ms", at_least(0), "Cap of the producer's retry backoff.");
-key!(REQUEST_TIMEOUT_MS, "request.timeout.ms", int(1, INT_MAX), "How long a client waits for an answer before closing the connection and retrying; also how long the leader holds an `acks=all` request.");
-key!(DELIVERY_TIMEOUT_MS, "delivery.timeout.ms", int(1, INT_MAX), "Upper bound from handing a record to the client to its success or failure; at least `linger.ms + request.timeout.ms`.");
+key!(
+    REQUEST_TIMEOUT_MS,
+    "request.timeout.ms",
+    int(1, INT_MAX),
+    "How long a client waits for an answer before closing the connection and retrying; also how long the leader holds an `acks=all` request."
+);
+key!(
+    DELIVERY_TIMEOUT_MS,
+    "delivery.timeout.ms",
+    int(1, INT_MAX),
+    "Upper bound from handing a record to the client to its success or failure; at least `linger.ms + request.timeout.ms`."
+);
 key!(
     TRANSACTIONAL_ID,
     "transactional.id",
     Kind::Text,
     "Makes the producer transactional, its records in transactions of `transaction_records`; trimmed, then not empty."
 );
-key!(TRANSACTION_TIMEOUT_MS, "transaction.timeout.ms", int(1, INT_MAX), "The coordinator aborts a transaction open this long; at most the cluster's `transaction.max.timeout.ms`, and only for a transactional client.");
+key!(
+    TRANSACTION_TIMEOUT_MS,
+    "transaction.timeout.ms",
+    int(1, INT_MAX),
+    "The coordinator aborts a transaction open this long; at most the cluster's `transaction.max.timeout.ms`, and only for a transactional client."
+);
 key!(
     ENABLE_AUTO_COMMIT,
     "enable.auto.commit",
@@ -379,7 +434,12 @@ key!(
     "Bound of a blocking call such as `commitSync()`."
 );
 key!(FETCH_MAX_WAIT_MS, "fetch.max.wait.ms", int(0, INT_MAX), "How long a broker holds a fetch that finds no data.");
-key!(PROCESSING_GUARANTEE, "processing.guarantee", Kind::Choice(&["at_least_once", "exactly_once_v2"]), "`at_least_once`: outputs acknowledged, then input offsets committed; `exactly_once_v2`: outputs and offsets in one transaction, input read_committed.");
+key!(
+    PROCESSING_GUARANTEE,
+    "processing.guarantee",
+    Kind::Choice(&["at_least_once", "exactly_once_v2"]),
+    "`at_least_once`: outputs acknowledged, then input offsets committed; `exactly_once_v2`: outputs and offsets in one transaction, input read_committed."
+);
 key!(COMMIT_INTERVAL_MS, "commit.interval.ms", at_least(0), "How often a member commits.");
 
 // Keys a file may not write in a config table, because a key of its own says it.

@@ -1,6 +1,6 @@
 //! The top level of a file and `[cluster]` with its `[cluster.config]`.
 
-use super::{Cx, Tab, R, TOP};
+use super::{Cx, Tab, R};
 use crate::scenario::keys::BROKER;
 use crate::scenario::model::{ClusterSpec, Scenario, TopicSpec};
 use crate::scenario::validate::MAX_BROKERS;
@@ -25,7 +25,6 @@ const CLUSTER_KEYS: &[&str] = &["brokers", "config"];
 impl Cx<'_> {
     /// The whole scenario, section by section.
     pub(super) fn scenario(&self, root: Tab<'_>) -> R<Scenario> {
-        debug_assert_eq!(root.name, TOP);
         self.check_keys(&root, TOP_KEYS)?;
         let defaults = Scenario::default();
         let name = self.string(self.required(&root, "name")?)?.to_string();

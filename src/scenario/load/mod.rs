@@ -201,7 +201,7 @@ impl Cx<'_> {
         self.spots.borrow_mut().insert(path.to_string(), Spot { key_at: f.key_at, at: f.at, plain_from, len });
     }
 
-    /// Notes the element `i` of array entry `f` as `path`.
+    /// Notes that `path` is the array element at byte `at`.
     fn note_at(&self, path: &str, at: usize) {
         self.spots.borrow_mut().insert(path.to_string(), Spot { key_at: at, at, plain_from: None, len: 0 });
     }

@@ -121,7 +121,6 @@ fn producer(p: &ProducerSpec, broker: &BrokerConfig, here: &str, out: &mut Vec<P
     let c = &p.config;
     config_ranges(PRODUCER, c, &config, &[keys::TRANSACTION_TIMEOUT_MS.name], out);
     let transactional = c.transactional_id.is_some();
-    let txn_id = keys::TRANSACTIONAL_ID.name;
     if transactional {
         range(
             out,
@@ -161,7 +160,6 @@ fn producer(p: &ProducerSpec, broker: &BrokerConfig, here: &str, out: &mut Vec<P
             ),
         ));
     }
-    let _ = txn_id;
 }
 
 /// `key` of producer `name` needs a transactional producer.
