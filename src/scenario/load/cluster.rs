@@ -47,7 +47,7 @@ impl Cx<'_> {
         let txn_max = cluster.config.transaction_max_timeout_ms;
         let producers = self.producers(&root, txn_max, &mut taken)?;
         let consumers = self.consumers(&root, &mut taken)?;
-        let processors = self.processors(&root, txn_max, &producers, &consumers, &mut taken)?;
+        let processors = self.processors(&root, txn_max, &mut taken)?;
         for p in &processors {
             if !topics.iter().any(|t| t.name == p.output) {
                 // The output's producer asks for metadata with auto-creation allowed: the broker

@@ -28,7 +28,9 @@ impl Cx<'_> {
         self.check_keys(t, CONSUMER_KEYS)?;
         self.note_table(here, t);
         let name = self.client_name(t, here, "consumer", taken)?;
-        let group = self.string(self.group(t)?)?;
+        let group_f = self.required(t, "group")?;
+        self.note(&format!("{here}.group"), group_f);
+        let group = self.string(group_f)?;
         let topics = self.subscribed(self.required(t, "topics")?, here)?;
         let commit = match t.get("commit") {
             Some(f) => Some(self.choice(f, COMMIT_MODES)?),
@@ -74,20 +76,7 @@ impl Cx<'_> {
         })
     }
 
-    /// The `group` of a `[[consumer]]` or `[[processor]]`: required, and not empty or whitespace.
-    pub(super) fn group<'a>(&self, t: &Tab<'a>) -> R<Field<'a>> {
-        let group_f = self.required(t, "group")?;
-        if self.string(group_f)?.trim().is_empty() {
-            return Err(self.err(
-                group_f.at,
-                "`group` must not be empty (Kafka: The configured group.id should not be an empty \
-                 string or whitespace.)",
-            ));
-        }
-        Ok(group_f)
-    }
-
-    /// A consumer's `topics`: a non-empty array of topic names, each listed once.
+    /// A consumer's `topics`: a non-empty array of topic names.
     fn subscribed(&self, f: Field<'_>, here: &str) -> R<Vec<String>> {
         let Some(array) = f.item.as_array() else {
             let mut e = self.type_err(f, "an array of topic names");
@@ -112,9 +101,6 @@ impl Cx<'_> {
                     ),
                 ));
             };
-            if out.iter().any(|t| t == name) {
-                return Err(self.err(at, format!("topic `{name}` is listed twice in `topics`")));
-            }
             out.push(name.to_string());
         }
         Ok(out)

@@ -229,13 +229,9 @@ impl Cx<'_> {
     fn problem(&self, s: &Scenario, p: &Problem) -> ScenarioError {
         let spots = self.spots.borrow();
         let mut message = p.message.clone();
-        // "at producer[0]" (a path) reads "at line 6" in a file.
-        if let Some(i) = message.rfind(" at ") {
-            let tail = &message[i + 4..];
-            let end = tail.find(')').unwrap_or(tail.len());
-            if let Some(spot) = spots.get(&tail[..end]) {
-                message = format!("{} at line {}{}", &message[..i], self.line_of(spot.at), &tail[end..]);
-            }
+        // A path the message refers to (`first at topic[0].name`) reads as its line in a file.
+        if let Some((path, spot)) = p.at.refers.as_deref().and_then(|r| Some((r, spots.get(r)?))) {
+            message = message.replacen(path, &format!("line {}", self.line_of(spot.at)), 1);
         }
         let found =
             std::iter::once(p.path.as_str()).chain(p.at.alts.iter().map(String::as_str)).find_map(|x| spots.get(x));

@@ -12,7 +12,6 @@ impl Cx<'_> {
     /// Every `[[topic]]`; `brokers` gives the replication factor's default.
     pub(super) fn topics(&self, root: &Tab<'_>, brokers: u32) -> R<Vec<TopicSpec>> {
         let mut topics: Vec<TopicSpec> = Vec::new();
-        let mut declared_at: Vec<usize> = Vec::new();
         let Some(f) = root.get("topic") else {
             return Ok(topics);
         };
@@ -21,15 +20,10 @@ impl Cx<'_> {
             self.check_keys(t, TOPIC_KEYS)?;
             self.note_table(&here, t);
             let name_f = self.required(t, "name")?;
+            self.note(&format!("{here}.name"), name_f);
             let name = self.string(name_f)?;
             if !legal_topic_name(name) {
                 return Err(self.err(name_f.at, illegal_topic_name(name)));
-            }
-            if let Some(i) = topics.iter().position(|x| x.name == name) {
-                return Err(self.err(
-                    name_f.at,
-                    format!("topic `{name}` is declared twice (first at line {})", self.line_of(declared_at[i])),
-                ));
             }
             let partitions = match t.get("partitions") {
                 Some(f) => self.u32_in(f, 1, MAX_PARTITIONS)?,
@@ -47,7 +41,6 @@ impl Cx<'_> {
                 let c = self.table(f, "[topic.config]")?;
                 self.config(&c, &format!("{here}.config"), TOPIC, &mut topic, 0)?;
             }
-            declared_at.push(name_f.at);
             topics.push(topic);
         }
         Ok(topics)

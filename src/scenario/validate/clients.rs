@@ -26,9 +26,21 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
     for (i, c) in s.consumers.iter().enumerate() {
         let here = format!("consumer[{i}]");
         name(&c.name, "consumer", &here, &mut names, out);
+        group(&c.group, &here, out);
+        if c.topics.is_empty() {
+            out.push(Problem::new(
+                format!("{here}.topics"),
+                "`topics` must not be empty: list the topics the group subscribes to",
+            ));
+        }
         for (j, t) in c.topics.iter().enumerate() {
             if let Some(m) = undeclared_topic(t, &s.topics) {
                 out.push(Problem::new(format!("{here}.topics[{j}]"), m));
+            } else if c.topics[..j].contains(t) {
+                out.push(Problem::new(
+                    format!("{here}.topics[{j}]"),
+                    format!("topic `{t}` is listed twice in `topics`"),
+                ));
             }
         }
         range(out, format!("{here}.instances"), "instances", c.instances.into(), (1, MAX_INSTANCES));
@@ -57,8 +69,23 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
     for (i, p) in s.processors.iter().enumerate() {
         let here = format!("processor[{i}]");
         name(&p.name, "processor", &here, &mut names, out);
+        group(&p.group, &here, out);
         if let Some(m) = undeclared_topic(&p.input, &s.topics) {
             out.push(Problem::new(format!("{here}.input"), m));
+        }
+        let output = &p.output;
+        if output.is_empty() || output.starts_with("__") {
+            out.push(Problem::new(
+                format!("{here}.output"),
+                format!("`output` must name a workload topic, found `{output}`"),
+            ));
+        } else if output == &p.input {
+            out.push(Problem::new(
+                format!("{here}.output"),
+                format!(
+                    "`output` must differ from `input` (both `{output}`): a processor does not read its own output"
+                ),
+            ));
         }
         range(out, format!("{here}.instances"), "instances", p.instances.into(), (1, MAX_INSTANCES));
         let config = format!("{here}.config");
@@ -70,6 +97,7 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
             transaction_timeout(c.transaction_timeout_ms, default, broker, &config, "[processor.config]", out);
         }
     }
+    processors_apart(s, out);
 }
 
 /// The message when a client's `name` may not be used, or `None`.
@@ -93,12 +121,109 @@ fn name<'s>(name: &'s str, kind: &'static str, here: &str, names: &mut Vec<(Stri
     }
     if let Some((first, _)) = names.iter().find(|(_, n)| *n == name) {
         let earlier = first.split('[').next().unwrap_or_default();
-        out.push(Problem::new(
-            format!("{here}.name"),
-            format!("client name `{name}` is already used by the {earlier} at {first}"),
-        ));
+        out.push(
+            Problem::new(
+                format!("{here}.name"),
+                format!("client name `{name}` is already used by the {earlier} at {first}"),
+            )
+            .refers(first.clone()),
+        );
     } else {
-        names.push((here.to_string(), name));
+        names.push((format!("{here}.name"), name));
+    }
+}
+
+/// A group id Kafka refuses: empty or only whitespace.
+fn group(group: &str, here: &str, out: &mut Vec<Problem>) {
+    if group.trim().is_empty() {
+        out.push(Problem::new(
+            format!("{here}.group"),
+            "`group` must not be empty (Kafka: The configured group.id should not be an empty string or whitespace.)",
+        ));
+    }
+}
+
+/// The rules between a processor and the other clients: its group is its own (Streams'
+/// `application.id`: no `[[consumer]]` and no other `[[processor]]` shares it), its exactly-once
+/// transactional ids clash with no one's, and its input is no processor's output.
+fn processors_apart(s: &Scenario, out: &mut Vec<Problem>) {
+    for (i, p) in s.processors.iter().enumerate() {
+        let here = format!("processor[{i}]");
+        let g = &p.group;
+        if let Some(c) = s.consumers.iter().find(|c| &c.group == g) {
+            out.push(Problem::new(
+                format!("{here}.group"),
+                format!(
+                    "group `{g}` is already the group of consumer `{}`: a processor's group is its own (Kafka \
+                     Streams' application.id), shared with no [[consumer]]",
+                    c.name
+                ),
+            ));
+        } else if let Some(q) = s.processors[..i].iter().position(|q| &q.group == g) {
+            let first = format!("processor[{q}].group");
+            out.push(
+                Problem::new(
+                    format!("{here}.group"),
+                    format!(
+                        "group `{g}` is already the group of processor `{}` ({first}): each [[processor]] is one \
+                         application with a group of its own (Kafka Streams' application.id); run more members \
+                         with `instances`",
+                        s.processors[q].name
+                    ),
+                )
+                .refers(first),
+            );
+        }
+        if p.exactly_once() {
+            txn_ids_apart(s, i, out);
+        }
+    }
+    for (i, p) in s.processors.iter().enumerate() {
+        if let Some(q) = s.processors.iter().position(|q| q.output == p.input) {
+            let first = format!("processor[{q}].output");
+            out.push(
+                Problem::new(
+                    format!("processor[{i}].input"),
+                    format!(
+                        "topic `{}` is the output of processor `{}` ({first}): processor chains are not supported yet",
+                        p.input, s.processors[q].name
+                    ),
+                )
+                .refers(first),
+            );
+        }
+    }
+}
+
+/// The transactional ids of exactly-once processor `i` (`GROUP-NAME-K`) are no producer's
+/// `transactional.id` and no earlier processor's: the two would fence each other.
+fn txn_ids_apart(s: &Scenario, i: usize, out: &mut Vec<Problem>) {
+    let p = &s.processors[i];
+    for k in 0..p.instances {
+        let id = p.transactional_id(k);
+        let producer = s.producers.iter().find(|q| q.config.transactional_id.as_deref() == Some(id.as_str()));
+        let earlier = s.processors[..i]
+            .iter()
+            .position(|q| q.exactly_once() && (0..q.instances).any(|j| q.transactional_id(j) == id));
+        let (clash, refers) = match (producer, earlier) {
+            (Some(q), _) => (format!("the \"{}\" of producer `{}`", keys::TRANSACTIONAL_ID.name, q.name), None),
+            (None, Some(q)) => {
+                let first = format!("processor[{q}].name");
+                (format!("also the id of processor `{}` ({first})", s.processors[q].name), Some(first))
+            }
+            (None, None) => continue,
+        };
+        let mut problem = Problem::new(
+            format!("processor[{i}].name"),
+            format!(
+                "the transactional id of instance {k} of processor `{}` is `{id}` (GROUP-NAME-K), which is {clash}: \
+                 the two would fence each other",
+                p.name
+            ),
+        );
+        problem.at.refers = refers;
+        out.push(problem);
+        return;
     }
 }
 

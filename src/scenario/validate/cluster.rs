@@ -84,10 +84,14 @@ fn topics(s: &Scenario, out: &mut Vec<Problem>) {
             out.push(Problem::new(format!("{here}.name"), illegal_topic_name(&t.name)));
         }
         if let Some(first) = s.topics[..i].iter().position(|x| x.name == t.name) {
-            out.push(Problem::new(
-                format!("{here}.name"),
-                format!("topic `{}` is declared twice (first at topic[{first}])", t.name),
-            ));
+            let first = format!("topic[{first}].name");
+            out.push(
+                Problem::new(
+                    format!("{here}.name"),
+                    format!("topic `{}` is declared twice (first at {first})", t.name),
+                )
+                .refers(first),
+            );
         }
         range(out, format!("{here}.partitions"), "partitions", t.partitions.into(), (1, MAX_PARTITIONS));
         let rf = t.replication_factor;

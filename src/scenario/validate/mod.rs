@@ -39,6 +39,8 @@ pub(crate) struct At {
     pub within: Option<usize>,
     /// Paths to point at instead when `path` is not written.
     pub alts: Vec<String>,
+    /// A path the message names (an earlier declaration), which a file shows as its line.
+    pub refers: Option<String>,
 }
 
 impl Problem {
@@ -53,6 +55,12 @@ impl Problem {
 
     fn within(mut self, offset: usize) -> Self {
         self.at.within = Some(offset);
+        self
+    }
+
+    /// The message spells `path`, the earlier declaration the problem clashes with.
+    fn refers(mut self, path: impl Into<String>) -> Self {
+        self.at.refers = Some(path.into());
         self
     }
 
