@@ -44,6 +44,7 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
             }
         }
         range(out, format!("{here}.instances"), "instances", c.instances.into(), (1, MAX_INSTANCES));
+        range(out, format!("{here}.poll_timeout_ms"), "poll_timeout_ms", c.poll_timeout_ms, (1, i64::MAX));
         let config = format!("{here}.config");
         config_ranges(CONSUMER, &c.config, &config, &[], out);
         let auto = c.config.enable_auto_commit;
@@ -88,6 +89,7 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
             ));
         }
         range(out, format!("{here}.instances"), "instances", p.instances.into(), (1, MAX_INSTANCES));
+        range(out, format!("{here}.poll_timeout_ms"), "poll_timeout_ms", p.poll_timeout_ms, (1, i64::MAX));
         let config = format!("{here}.config");
         let c = &p.config;
         config_ranges(PROCESSOR, c, &config, &[keys::TRANSACTION_TIMEOUT_MS.name], out);

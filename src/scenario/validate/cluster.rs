@@ -11,6 +11,7 @@ pub(crate) const MAX_BROKERS: i64 = 64;
 pub(crate) const MAX_PARTITIONS: i64 = 1000;
 
 pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
+    range(out, "duration_ms".into(), "duration_ms", s.duration_ms, (1, i64::MAX));
     range(out, "cluster.brokers".into(), "brokers", s.cluster.brokers.into(), (1, MAX_BROKERS));
     broker_config(s, out);
     let (a, b) = s.network.latency_ms;

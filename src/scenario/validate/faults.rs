@@ -14,6 +14,15 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
         fault(s, f, &format!("fault[{i}]"), out);
     }
     if let Some(n) = &s.nemesis {
+        // Empty `actions` is allowed here: Rust code may switch on `safe_power_loss` alone.
+        for (key, (a, _), min) in [("interval_ms", n.interval_ms, 1), ("duration_ms", n.duration_ms, 1)] {
+            if a < min {
+                out.push(Problem::new(
+                    format!("nemesis.{key}"),
+                    format!("`{key}` bounds must be at least {min}, found {a}"),
+                ));
+            }
+        }
         if n.targets.contains(&TargetClass::Processors) && s.processors.is_empty() {
             let k = n.targets.iter().position(|t| *t == TargetClass::Processors).unwrap_or(0);
             out.push(Problem::new(

@@ -6,6 +6,7 @@
 
 mod clients;
 mod cluster;
+mod expect;
 mod faults;
 
 use std::fmt;
@@ -100,6 +101,7 @@ impl Scenario {
         cluster::check(self, &mut out);
         clients::check(self, &mut out);
         faults::check(self, &mut out);
+        expect::check(self, &mut out);
         if out.is_empty() {
             Ok(())
         } else {
