@@ -62,7 +62,7 @@ fn assert_full_drain(out: &kafkasim::RunOutput, records: u32) {
 
 fn consumer_group_drain(c: &mut Criterion) {
     let scenario = scenario(RECORDS);
-    let out = run(&scenario, 1, RunOptions::default());
+    let out = run(&scenario, 1, RunOptions::default()).unwrap();
     assert_eq!(common::acked_records(&out), RECORDS as usize, "every record must be acknowledged");
     assert_full_drain(&out, RECORDS);
     eprintln!("consumer_group_drain: {} events, {} virtual ms per run", out.events, out.virtual_ms);
@@ -73,7 +73,7 @@ fn consumer_group_drain(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(20));
     g.bench_function("1t_6p_rf3_3c_commit_after_1M", |b| {
-        b.iter(|| black_box(run(black_box(&scenario), 1, RunOptions::default())));
+        b.iter(|| black_box(run(black_box(&scenario), 1, RunOptions::default()).unwrap()));
     });
     g.finish();
 }

@@ -62,7 +62,7 @@ fn assert_exactly_once(out: &kafkasim::RunOutput, records: u32) -> usize {
 
 fn eos_pipeline(c: &mut Criterion) {
     let scenario = scenario(RECORDS);
-    let out = run(&scenario, 1, RunOptions::default());
+    let out = run(&scenario, 1, RunOptions::default()).unwrap();
     let txns = assert_exactly_once(&out, RECORDS);
     eprintln!("eos_pipeline: {} events, {} virtual ms, {txns} transactions per run", out.events, out.virtual_ms);
     drop(out);
@@ -72,7 +72,7 @@ fn eos_pipeline(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(20));
     g.bench_function("3p_rf3_exactly_once_v2_100ms_commits_100k", |b| {
-        b.iter(|| black_box(run(black_box(&scenario), 1, RunOptions::default())));
+        b.iter(|| black_box(run(black_box(&scenario), 1, RunOptions::default()).unwrap()));
     });
     g.finish();
 }

@@ -80,7 +80,7 @@ fn main() {
     let base = CURRENT.load(Relaxed);
     PEAK.store(base, Relaxed);
     let start = Instant::now();
-    let out = run(&scenario, 1, RunOptions::default());
+    let out = run(&scenario, 1, RunOptions::default()).unwrap();
     let wall = start.elapsed();
     let peak = PEAK.load(Relaxed) - base;
     let retained = CURRENT.load(Relaxed) - base;

@@ -21,7 +21,7 @@ fn nemesis_seeds(c: &mut Criterion) {
     const PROBE: u64 = 200;
     let (mut events, mut virt, mut max_virt, mut faults, mut at_bound) = (0u64, 0u64, 0u64, 0usize, 0u32);
     for seed in 0..PROBE {
-        let out = run(&scenario, seed, RunOptions::default());
+        let out = run(&scenario, seed, RunOptions::default()).unwrap();
         events += out.events;
         virt += out.virtual_ms;
         max_virt = max_virt.max(out.virtual_ms);
@@ -46,7 +46,7 @@ fn nemesis_seeds(c: &mut Criterion) {
         let mut seed = 0u64;
         b.iter(|| {
             seed += 1;
-            black_box(run(black_box(&scenario), seed, RunOptions::default()))
+            black_box(run(black_box(&scenario), seed, RunOptions::default()).unwrap())
         });
     });
     g.finish();

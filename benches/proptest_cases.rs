@@ -49,7 +49,7 @@ fn cases(c: &mut Criterion) {
                 .run(&strategy, |(drafts, seed)| {
                     let mut s = base.clone();
                     s.faults = drafts.iter().filter_map(|d| d.resolve(&s)).collect();
-                    let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+                    let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
                     black_box(r.anomalies[Anomaly::LostAcked]);
                     Ok(())
                 })

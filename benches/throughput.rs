@@ -17,7 +17,7 @@ const RECORDS: u32 = 1_000_000;
 fn replication_throughput(c: &mut Criterion) {
     let scenario = common::replication(3, RECORDS);
     // Sanity: the run must actually acknowledge every record, or the figure means nothing.
-    let out = run(&scenario, 1, RunOptions::default());
+    let out = run(&scenario, 1, RunOptions::default()).unwrap();
     let acked = common::acked_records(&out);
     assert_eq!(acked, RECORDS as usize, "every record must be acknowledged");
     eprintln!("replication_throughput: {} events, {} virtual ms per run", out.events, out.virtual_ms);
@@ -28,7 +28,7 @@ fn replication_throughput(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(20));
     g.bench_function("1t_3p_rf3_acks_all_idempotent_1M", |b| {
-        b.iter(|| black_box(run(black_box(&scenario), 1, RunOptions::default())));
+        b.iter(|| black_box(run(black_box(&scenario), 1, RunOptions::default()).unwrap()));
     });
     g.finish();
 }

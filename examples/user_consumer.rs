@@ -88,7 +88,7 @@ fn find_duplicate(asynchronous: bool) -> (Scenario, u64) {
     // A fixed RNG: the same search, the same shrunk case, every time.
     let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
     let result = runner.run(&strategy, |(drafts, seed)| {
-        let (report, _) = kafkasim::app::run(&with(&drafts), seed, kafkasim::RunOptions::default(), &apps);
+        let (report, _) = kafkasim::app::run(&with(&drafts), seed, kafkasim::RunOptions::default(), &apps).unwrap();
         prop_assert_eq!(report.anomalies[Anomaly::DuplicateProcessing], 0, "a record was processed twice");
         Ok(())
     });
@@ -98,7 +98,8 @@ fn find_duplicate(asynchronous: bool) -> (Scenario, u64) {
     };
     // Drop the faults the shrunk failure no longer needs.
     let duplicates = |s: &Scenario, seed: u64| {
-        kafkasim::app::run(s, seed, kafkasim::RunOptions::default(), &apps).0.anomalies[Anomaly::DuplicateProcessing]
+        kafkasim::app::run(s, seed, kafkasim::RunOptions::default(), &apps).unwrap().0.anomalies
+            [Anomaly::DuplicateProcessing]
             > 0
     };
     (kafkasim::strategy::minimize_faults(&with(&drafts), seed, duplicates), seed)
@@ -107,7 +108,7 @@ fn find_duplicate(asynchronous: bool) -> (Scenario, u64) {
 fn main() {
     let asynchronous = std::env::args().any(|a| a == "async");
     let (s, seed) = find_duplicate(asynchronous);
-    let (report, _) = kafkasim::app::run(&s, seed, kafkasim::RunOptions::default(), &apps(asynchronous));
+    let (report, _) = kafkasim::app::run(&s, seed, kafkasim::RunOptions::default(), &apps(asynchronous)).unwrap();
     println!("shrunk to {} fault(s), seed {seed}:", s.faults.len());
     for f in &s.faults {
         println!("  {:?} {} at {:?}", f.action, s.target_text(&f.target), f.trigger);
@@ -126,7 +127,7 @@ fn the_property_finds_a_duplicate_and_shrinks_it_to_one_consumer_crash() {
     let (s, seed) = find_duplicate(false);
     assert_eq!(s.faults.len(), 1, "{:?}", s.faults);
     assert!(matches!(s.faults[0].target, kafkasim::scenario::Target::Consumer { .. }), "{:?}", s.faults[0].target);
-    let (report, _) = kafkasim::app::run(&s, seed, kafkasim::RunOptions::default(), &apps(false));
+    let (report, _) = kafkasim::app::run(&s, seed, kafkasim::RunOptions::default(), &apps(false)).unwrap();
     assert!(report.anomalies[Anomaly::DuplicateProcessing] > 0);
     assert_eq!(report.anomalies[Anomaly::LostProcessing], 0, "process-then-commit loses nothing");
 }
@@ -136,7 +137,7 @@ fn the_async_version_finds_the_same_shrunk_case_with_the_same_trace() {
     let (sync_case, sync_seed) = find_duplicate(false);
     let (async_case, async_seed) = find_duplicate(true);
     assert_eq!((&sync_case.faults, sync_seed), (&async_case.faults, async_seed));
-    let a = kafkasim::app::run(&sync_case, sync_seed, kafkasim::RunOptions::default(), &apps(false)).0;
-    let b = kafkasim::app::run(&async_case, async_seed, kafkasim::RunOptions::default(), &apps(true)).0;
+    let a = kafkasim::app::run(&sync_case, sync_seed, kafkasim::RunOptions::default(), &apps(false)).unwrap().0;
+    let b = kafkasim::app::run(&async_case, async_seed, kafkasim::RunOptions::default(), &apps(true)).unwrap().0;
     assert_eq!(a.trace_hash, b.trace_hash);
 }

@@ -26,7 +26,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::record::{Anomalies, Anomaly};
-use crate::scenario::{FaultSpec, Scenario, Trigger};
+use crate::scenario::{FaultSpec, InvalidScenario, Scenario, Trigger};
 use crate::world::{run_recording_points, RunOptions, RunOutput};
 
 /// The default `--max-runs`: the most simulations one sweep runs.
@@ -74,6 +74,9 @@ pub enum ExploreError {
     /// `max_runs` of 0.
     #[error("the run cap must be at least 1")]
     MaxRuns,
+    /// The scenario is invalid ([`Scenario::validate`]).
+    #[error("{0}")]
+    Invalid(#[from] InvalidScenario),
 }
 
 /// A crash point: a moment of the fault-free run that a trigger names.
@@ -184,10 +187,12 @@ pub struct Exploration {
 
 /// The crash points of `scenario` with `seed`: every trigger-able moment of its fault-free run
 /// (the scenario with its `[[fault]]` list emptied), in order, with that run's outcome.
-pub fn crash_points(scenario: &Scenario, seed: u64) -> (Outcome, Vec<Point>) {
+/// An invalid scenario is refused, as `run` refuses it.
+pub fn crash_points(scenario: &Scenario, seed: u64) -> Result<(Outcome, Vec<Point>), InvalidScenario> {
+    scenario.validated()?;
     let mut base = scenario.clone();
     base.faults.clear();
-    let (out, recorded) = run_recording_points(&base, seed, RunOptions::default());
+    let (out, recorded) = run_recording_points(&base, seed, RunOptions::default())?;
     let baseline = judge(&base, seed, out);
     let mut points = Vec::with_capacity(recorded.len());
     let mut instant = 0;
@@ -202,7 +207,7 @@ pub fn crash_points(scenario: &Scenario, seed: u64) -> (Outcome, Vec<Point>) {
             instant,
         });
     }
-    (baseline, points)
+    Ok((baseline, points))
 }
 
 /// `scenario` with its faults replaced by the candidates `(index into scenario.faults,
@@ -243,7 +248,8 @@ fn judge(s: &Scenario, seed: u64, out: RunOutput) -> Outcome {
 
 fn run_placed(s: &Scenario, seed: u64, faults: &[(usize, &Trigger)]) -> Outcome {
     let placed = place(s, faults);
-    let out = crate::world::run(&placed, seed, RunOptions::default());
+    let out = crate::world::run(&placed, seed, RunOptions::default())
+        .expect("a valid scenario's faults placed at its own trigger points stay valid");
     judge(&placed, seed, out)
 }
 
@@ -307,7 +313,7 @@ pub fn explore(scenario: &Scenario, opts: &ExploreOptions) -> Result<Exploration
             text: candidate_text(scenario, f),
         })
         .collect();
-    let (baseline, points) = crash_points(scenario, seed);
+    let (baseline, points) = crash_points(scenario, seed)?;
     // The first point of each instant stands for the instant.
     let mut reps: Vec<usize> = Vec::new();
     for (i, p) in points.iter().enumerate() {

@@ -29,8 +29,9 @@
 //!     restart_after_ms: Some(1_000),
 //!     duration_ms: None,
 //! });
-//! let (report, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default());
+//! let (report, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default())?;
 //! assert!(report.anomalies[kafkasim::record::Anomaly::LostAcked] > 0);
+//! # Ok::<(), kafkasim::scenario::InvalidScenario>(())
 //! ```
 //!
 //! The modules follow the data: [`scenario`] (what to run) → [`world`] (the kernel in [`sim`]
@@ -58,12 +59,19 @@ pub mod strategy;
 pub mod world;
 
 pub use error::KafkaError;
+pub use scenario::InvalidScenario;
 pub use world::{run, RunOptions, RunOutput};
 
-/// Run one seed of `scenario` and judge it: the report plus the raw run (history, trace).
-pub fn run_seed(scenario: &scenario::Scenario, seed: u64, opts: RunOptions) -> (report::Report, RunOutput) {
-    let out = world::run(scenario, seed, opts);
-    (judge(scenario, seed, &out), out)
+/// Run one seed of `scenario` and judge it: the report plus the raw run (history, trace). A
+/// scenario [`Scenario::validate`](scenario::Scenario::validate) rejects is refused, with the
+/// loader's messages.
+pub fn run_seed(
+    scenario: &scenario::Scenario,
+    seed: u64,
+    opts: RunOptions,
+) -> Result<(report::Report, RunOutput), scenario::InvalidScenario> {
+    let out = world::run(scenario, seed, opts)?;
+    Ok((judge(scenario, seed, &out), out))
 }
 
 /// Judge one run: the report.

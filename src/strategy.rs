@@ -20,8 +20,8 @@
 //! let shape = Shape { max_faults: 3, max_records: 30, ..Shape::new(Semantic::AtLeastOnce) };
 //! runner
 //!     .run(&(scenario(shape), 0u64..100), |(s, seed)| {
-//!         let (a, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
-//!         let (b, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+//!         let (a, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
+//!         let (b, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
 //!         assert_eq!(a.trace_hash, b.trace_hash);
 //!         Ok(())
 //!     })

@@ -148,8 +148,8 @@ proptest! {
         seed in 0u64..1_000,
     ) {
         let s = build(&sh, faults, nemesis);
-        let (a, out) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
-        let (b, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+        let (a, out) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
+        let (b, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
         prop_assert_eq!(&a.trace_hash, &b.trace_hash);
         let mut polled: BTreeSet<(u32, u32, u64)> = BTreeSet::new();
         for e in &out.history.events {

@@ -26,9 +26,9 @@ fn another_seed_gives_another_trace_hash() {
 #[test]
 fn a_trace_with_lines_hashes_the_same_as_one_without() {
     let s = example("acks1-leader-failure");
-    let plain = kafkasim::run(&s, 3, kafkasim::RunOptions::default());
+    let plain = kafkasim::run(&s, 3, kafkasim::RunOptions::default()).unwrap();
     let all = kafkasim::RunOptions { trace: TraceFilter::all() };
-    let traced = kafkasim::run(&s, 3, all);
+    let traced = kafkasim::run(&s, 3, all).unwrap();
     assert_eq!(plain.trace_hash, traced.trace_hash);
     assert_eq!(traced.trace[0], kafkasim::world::TRACE_HEADER, "the first line names the columns");
     assert_eq!(traced.trace.len() as u64, traced.events + 1, "a header, then one line per handled event");
@@ -37,7 +37,7 @@ fn a_trace_with_lines_hashes_the_same_as_one_without() {
 #[test]
 fn the_default_trace_leaves_out_timers_and_replica_fetches_and_names_clients_as_the_report_does() {
     let s = example("acks1-leader-failure");
-    let out = kafkasim::run(&s, 1, kafkasim::RunOptions::traced());
+    let out = kafkasim::run(&s, 1, kafkasim::RunOptions::traced()).unwrap();
     assert!(out.trace.len() < 300, "{} lines", out.trace.len());
     assert!(out.trace.iter().any(|l| l.contains("Produce p1/0#1 partition=0")), "requests are named p1/0#N");
     assert!(out.trace.iter().all(|l| !l.contains("producer#") && !l.contains(" timer ") && !l.contains(" Fetch ")));
@@ -62,7 +62,7 @@ fn pinned_trace_hashes_hold_in_every_build_profile() {
     let runs: Vec<golden::Run> = cases
         .iter()
         .map(|&(stem, seed)| {
-            let out = kafkasim::run(&example(stem), seed, kafkasim::RunOptions { trace: TraceFilter::all() });
+            let out = kafkasim::run(&example(stem), seed, kafkasim::RunOptions { trace: TraceFilter::all() }).unwrap();
             golden::Run::new(stem, seed, out.trace_hash, &out.trace)
         })
         .collect();
@@ -82,7 +82,7 @@ fn an_async_application_gives_the_pinned_trace_hash_in_every_build_profile() {
         }
     });
     let s = example("process-then-commit-crash");
-    let (report, _) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &apps);
+    let (report, _) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &apps).unwrap();
     let golden = golden::read("tests/golden/trace-hashes.txt");
     let pinned = golden.iter().find(|r| r.stem == "process-then-commit-crash" && r.seed == 1).expect("pinned");
     assert_eq!(report.trace_hash, format!("{:016x}", pinned.hash));

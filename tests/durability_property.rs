@@ -70,7 +70,7 @@ proptest! {
         seed in 0u64..1_000,
     ) {
         let s = scenario(faults);
-        let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+        let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
         prop_assert_eq!(report.anomalies[Anomaly::LostAcked], 0, "{}", kafkasim::report::text::to_text(&report));
         prop_assert_eq!(report.anomalies[Anomaly::Duplicated], 0, "{}", kafkasim::report::text::to_text(&report));
     }
@@ -96,9 +96,9 @@ fn without_the_safe_schedule_rule_two_power_losses_lose_acknowledged_records() {
     };
     let mut s = scenario(schedule());
     s.nemesis = None;
-    let (report, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default());
+    let (report, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default()).unwrap();
     assert!(report.anomalies[Anomaly::LostAcked] > 0, "{}", kafkasim::report::text::to_text(&report));
     // With the rule on, the isolation and the second power loss wait for broker 2's recovery.
-    let (report, _) = kafkasim::run_seed(&scenario(schedule()), 1, kafkasim::RunOptions::default());
+    let (report, _) = kafkasim::run_seed(&scenario(schedule()), 1, kafkasim::RunOptions::default()).unwrap();
     assert_eq!(report.anomalies[Anomaly::LostAcked], 0, "{}", kafkasim::report::text::to_text(&report));
 }

@@ -65,7 +65,7 @@ fn with_trigger(source: &str, old: &str, trigger: &str) -> Scenario {
 
 #[test]
 fn the_crash_points_of_a_tiny_scenario_are_exactly_its_record_and_client_events_in_order() {
-    let (baseline, points) = crash_points(&tiny(), 1);
+    let (baseline, points) = crash_points(&tiny(), 1).unwrap();
     assert_eq!(baseline.anomalies, Default::default(), "the fault-free run is clean");
     let got: Vec<(&str, usize)> = points.iter().map(|p| (p.text.as_str(), p.instant)).collect();
     // Per record: the application's send(); the leader's append, which with a single replica
@@ -104,7 +104,7 @@ fn every_crash_point_replays_from_a_scenario_file_with_the_same_trace_hash() {
     assert_eq!(x.runs, x.instants, "one run per instant");
     for r in &x.singles {
         let point = &x.points[r.faults[0].point];
-        let (report, out) = run_seed(&with_trigger(TINY, "p1#0 acked", &point.text), 1, RunOptions::default());
+        let (report, out) = run_seed(&with_trigger(TINY, "p1#0 acked", &point.text), 1, RunOptions::default()).unwrap();
         assert_eq!(report.trace_hash, r.outcome.trace_hash, "{}", point.text);
         assert_eq!(report.anomalies, r.outcome.anomalies, "{}", point.text);
         assert_eq!(out.faults_fired_at, vec![Some(point.at_ms)], "{} fires where it was seen", point.text);
@@ -124,7 +124,7 @@ fn crash_points_of_transactions_and_an_exactly_once_processor_replay_too() {
         .unwrap()
         .replace("records = 600", "records = 100");
     let s = parse_str(&src, "eos.toml").unwrap();
-    let (_, points) = crash_points(&s, 1);
+    let (_, points) = crash_points(&s, 1).unwrap();
     let kinds = |p: &str| -> String {
         let w: Vec<&str> = p.split_whitespace().collect();
         if w[0].contains('#') {
@@ -150,8 +150,9 @@ fn crash_points_of_transactions_and_an_exactly_once_processor_replay_too() {
     }
     for p in picked {
         let placed = place(&s, &[(0, &p.trigger)]);
-        let (report, out) = run_seed(&placed, 1, RunOptions::default());
-        let (file_report, _) = run_seed(&with_trigger(&src, "s1 offsets-sent 3", &p.text), 1, RunOptions::default());
+        let (report, out) = run_seed(&placed, 1, RunOptions::default()).unwrap();
+        let (file_report, _) =
+            run_seed(&with_trigger(&src, "s1 offsets-sent 3", &p.text), 1, RunOptions::default()).unwrap();
         assert_eq!(out.faults_fired_at, vec![Some(p.at_ms)], "{} fires where it was seen", p.text);
         assert_eq!(report.trace_hash, file_report.trace_hash, "{}", p.text);
     }
@@ -194,7 +195,7 @@ fn depth_two_places_the_second_fault_at_a_later_instant_and_runs_every_pair_when
     let r = &x.pairs[x.pairs.len() / 2];
     let placed =
         place(&tiny(), &[(0, &x.points[r.faults[0].point].trigger), (0, &x.points[r.faults[1].point].trigger)]);
-    assert_eq!(run_seed(&placed, 1, RunOptions::default()).0.trace_hash, r.outcome.trace_hash);
+    assert_eq!(run_seed(&placed, 1, RunOptions::default()).unwrap().0.trace_hash, r.outcome.trace_hash);
 }
 
 #[test]
@@ -293,7 +294,7 @@ fn check_commit_before_processing(src: &str) -> (Exploration, Vec<u64>, usize) {
     assert!(x.notes.is_empty());
     let mut free = s.clone();
     free.faults.clear();
-    let (_, out) = run_seed(&free, 1, RunOptions::default());
+    let (_, out) = run_seed(&free, 1, RunOptions::default()).unwrap();
     let mut polled_after = vec![0u64];
     for e in &out.history.events {
         if let EventKind::Polled { records, .. } = &e.kind {

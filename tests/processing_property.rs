@@ -75,7 +75,7 @@ proptest! {
         seed in 0u64..1_000,
     ) {
         let s = scenario(CommitMode::AfterProcessing, faults);
-        let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+        let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
         prop_assert_eq!(report.anomalies[Anomaly::LostAcked], 0, "{}", kafkasim::report::text::to_text(&report));
         prop_assert_eq!(report.anomalies[Anomaly::LostProcessing], 0, "{}", kafkasim::report::text::to_text(&report));
     }
@@ -86,7 +86,7 @@ proptest! {
         seed in 0u64..1_000,
     ) {
         let s = scenario(CommitMode::BeforeProcessing, faults);
-        let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+        let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
         prop_assert_eq!(report.anomalies[Anomaly::Duplicated], 0, "{}", kafkasim::report::text::to_text(&report));
         prop_assert_eq!(report.anomalies[Anomaly::DuplicateProcessing], 0, "{}", kafkasim::report::text::to_text(&report));
     }
@@ -106,9 +106,11 @@ fn one_consumer_crash_breaks_the_other_promise_of_each_placement() {
         }]
     };
     let (after, _) =
-        kafkasim::run_seed(&scenario(CommitMode::AfterProcessing, crash()), 1, kafkasim::RunOptions::default());
+        kafkasim::run_seed(&scenario(CommitMode::AfterProcessing, crash()), 1, kafkasim::RunOptions::default())
+            .unwrap();
     assert!(after.anomalies[Anomaly::DuplicateProcessing] > 0, "{}", kafkasim::report::text::to_text(&after));
     let (before, _) =
-        kafkasim::run_seed(&scenario(CommitMode::BeforeProcessing, crash()), 1, kafkasim::RunOptions::default());
+        kafkasim::run_seed(&scenario(CommitMode::BeforeProcessing, crash()), 1, kafkasim::RunOptions::default())
+            .unwrap();
     assert!(before.anomalies[Anomaly::LostProcessing] > 0, "{}", kafkasim::report::text::to_text(&before));
 }

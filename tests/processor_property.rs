@@ -88,7 +88,7 @@ proptest! {
         seed in 0u64..1_000,
     ) {
         let s = scenario(faults);
-        let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+        let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
         let text = kafkasim::report::text::to_text(&r);
         prop_assert_eq!(r.anomalies[Anomaly::LostProcessing], 0, "{}", text);
         prop_assert_eq!(r.anomalies[Anomaly::DuplicateProcessing], 0, "{}", text);
@@ -114,7 +114,7 @@ fn the_same_pipeline_at_least_once_repeats_outputs_after_a_processor_crash() {
         session_timeout_ms: 10_000,
         ..kafkasim::scenario::ProcessorConfig::new(ProcessingGuarantee::AtLeastOnce)
     };
-    let (r, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default());
+    let (r, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default()).unwrap();
     assert!(r.anomalies[Anomaly::DuplicateProcessing] > 0, "{}", kafkasim::report::text::to_text(&r));
     assert_eq!(r.anomalies[Anomaly::LostProcessing], 0);
 }

@@ -31,6 +31,8 @@ fn five_requests_in_flight_without_idempotence_reorder_and_idempotence_keeps_ord
 
     let mut idem = s.clone();
     idem.producers[0].config.enable_idempotence = true;
+    // Kafka's rule, which `run` enforces as the loader does: idempotence needs acks=all.
+    idem.producers[0].config.acks = kafkasim::scenario::Acks::All;
     let (r, _) = judge(&idem, 1);
     assert_eq!(
         (r.anomalies[Anomaly::Reordered], r.anomalies[Anomaly::Duplicated], r.anomalies[Anomaly::LostAcked]),

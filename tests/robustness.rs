@@ -140,8 +140,8 @@ proptest! {
         seed in 0u64..1_000,
     ) {
         let s = build(&sh, faults, nemesis);
-        let (a, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
-        let (b, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+        let (a, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
+        let (b, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
         prop_assert_eq!(&a.trace_hash, &b.trace_hash);
         let p = a.producers["p"];
         prop_assert!(p.sent <= sh.records as u64);

@@ -37,8 +37,8 @@ fn every_bundled_example_loads_back_equal_and_replays_seed_1_to_the_same_trace_h
         let reparsed = reload(&text);
         assert_eq!(reparsed, original, "{} does not round-trip; written as:\n{text}", path.display());
         assert_eq!(to_toml(&reparsed), text, "{}: writing is not stable", path.display());
-        let (a, _) = kafkasim::run_seed(&original, 1, kafkasim::RunOptions::default());
-        let (b, _) = kafkasim::run_seed(&reparsed, 1, kafkasim::RunOptions::default());
+        let (a, _) = kafkasim::run_seed(&original, 1, kafkasim::RunOptions::default()).unwrap();
+        let (b, _) = kafkasim::run_seed(&reparsed, 1, kafkasim::RunOptions::default()).unwrap();
         assert_eq!(a.trace_hash, b.trace_hash, "{}: the written file replays differently", path.display());
     }
 }
@@ -79,7 +79,7 @@ fn a_scenario_built_in_rust_written_to_a_file_replays_under_the_cli_to_the_same_
         duration_ms: None,
     });
     let seed = 7;
-    let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+    let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
 
     let text = to_toml(&s);
     assert_eq!(reload(&text), s, "written as:\n{text}");

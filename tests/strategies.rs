@@ -29,7 +29,7 @@ fn with_faults(base: &Scenario, drafts: &[FaultDraft]) -> Scenario {
 }
 
 fn loses(s: &Scenario) -> bool {
-    kafkasim::run_seed(s, 1, kafkasim::RunOptions::default()).0.anomalies[Anomaly::LostAcked] > 0
+    kafkasim::run_seed(s, 1, kafkasim::RunOptions::default()).unwrap().0.anomalies[Anomaly::LostAcked] > 0
 }
 
 #[test]
@@ -114,7 +114,7 @@ proptest! {
         // It is a valid scenario file once written out, and runs to a report.
         let back = kafkasim::scenario::parse_str(&kafkasim::scenario::to_toml(&s), "generated.toml");
         prop_assert_eq!(back.as_ref(), Ok(&s));
-        let (r, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default());
+        let (r, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default()).unwrap();
         prop_assert!(r.virtual_ms <= s.duration_ms);
     }
 }
@@ -127,12 +127,12 @@ fn a_failing_case_written_out_replays_to_the_recorded_trace_hash() {
     let dir = std::env::temp_dir().join(format!("kafkasim-strategies-{}", std::process::id()));
     for _ in 0..5 {
         let (s, seed) = strategy.new_tree(&mut runner).unwrap().current();
-        let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+        let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
         let path = kafkasim::strategy::save_failure(&s, seed, &dir).unwrap();
         // The file alone, with the seed it carries, gives the same run.
         let replayed = kafkasim::scenario::load_file(&path).unwrap();
         assert_eq!(replayed.seed, seed);
-        let (again, _) = kafkasim::run_seed(&replayed, replayed.seed, kafkasim::RunOptions::default());
+        let (again, _) = kafkasim::run_seed(&replayed, replayed.seed, kafkasim::RunOptions::default()).unwrap();
         assert_eq!(again.trace_hash, report.trace_hash, "{}", path.display());
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -148,7 +148,7 @@ fn the_chapter_s_first_property_fails_and_shrinks_to_the_case_it_shows() {
     let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
     let shape = Shape { min_brokers: 3, ..Shape::new(Semantic::AtLeastOnce) };
     let result = runner.run(&(scenario(shape), 0u64..1000), |(s, seed)| {
-        let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+        let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
         prop_assert_eq!(r.anomalies[Anomaly::LostAcked], 0);
         Ok(())
     });

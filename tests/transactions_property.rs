@@ -70,7 +70,7 @@ proptest! {
         seed in 0u64..1_000,
     ) {
         let s = scenario(faults);
-        let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+        let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
         let text = kafkasim::report::text::to_text(&r);
         prop_assert_eq!(r.anomalies[Anomaly::LostAcked], 0, "{}", text);
         prop_assert_eq!(r.anomalies[Anomaly::TornTransaction], 0, "{}", text);

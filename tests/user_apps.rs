@@ -61,7 +61,7 @@ fn async_apps() -> Apps {
 }
 
 fn run_apps(s: &Scenario, seed: u64, apps: &Apps) -> (Report, RunOutput) {
-    app::run(s, seed, RunOptions::default(), apps)
+    app::run(s, seed, RunOptions::default(), apps).unwrap()
 }
 
 /// Records of producer 0 (`p1#I`) the history's `Processed` events name, with how often.
@@ -133,8 +133,8 @@ fn an_async_apps_run_is_deterministic() {
     let s = example("process-then-commit-nemesis-sweep");
     let opts = RunOptions::traced();
     for seed in [3, 11] {
-        let (r1, o1) = app::run(&s, seed, opts, &async_apps());
-        let (r2, o2) = app::run(&s, seed, opts, &async_apps());
+        let (r1, o1) = app::run(&s, seed, opts, &async_apps()).unwrap();
+        let (r2, o2) = app::run(&s, seed, opts, &async_apps()).unwrap();
         assert_eq!(r1.trace_hash, r2.trace_hash, "seed {seed}");
         assert_eq!(r1, r2, "seed {seed}");
         assert_eq!(o1.trace, o2.trace, "seed {seed}");

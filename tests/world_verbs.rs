@@ -38,10 +38,10 @@ fn a_crash_struck_by_the_verb_replays_the_same_crash_written_in_the_scenario() {
         restart_after_ms: Some(2_000),
         duration_ms: None,
     });
-    let from_file = run(&with_fault, 3, RunOptions::default());
+    let from_file = run(&with_fault, 3, RunOptions::default()).unwrap();
 
     let plain = scenario();
-    let mut w = World::new(&plain, 3, RunOptions::default());
+    let mut w = World::new(&plain, 3, RunOptions::default()).unwrap();
     w.run_until(400);
     assert_eq!(w.now(), 400);
     w.crash(leader(), Some(2_000));
@@ -55,7 +55,7 @@ fn a_crash_struck_by_the_verb_replays_the_same_crash_written_in_the_scenario() {
 #[test]
 fn heal_ends_an_isolation_early_and_its_scheduled_end_adds_nothing() {
     let s = scenario();
-    let mut w = World::new(&s, 1, RunOptions::default());
+    let mut w = World::new(&s, 1, RunOptions::default()).unwrap();
     w.run_until(300);
     w.isolate(Target::Broker(2), 20_000);
     w.run_until(500);
@@ -68,7 +68,7 @@ fn heal_ends_an_isolation_early_and_its_scheduled_end_adds_nothing() {
 #[test]
 fn resume_ends_a_pause_early() {
     let s = scenario();
-    let mut w = World::new(&s, 1, RunOptions::default());
+    let mut w = World::new(&s, 1, RunOptions::default()).unwrap();
     w.run_until(300);
     w.pause(Target::Broker(3), 30_000);
     w.run_until(450);
@@ -82,12 +82,12 @@ fn a_partition_between_the_leader_and_its_followers_makes_the_leader_shrink_the_
     let s = Scenario { duration_ms: 120_000, ..scenario() };
     let trace = RunOptions::traced();
     let shrinks = |out: &kafkasim::RunOutput| out.trace.iter().filter(|l| l.contains("AlterPartition")).count();
-    let calm = run(&s, 1, trace);
+    let calm = run(&s, 1, trace).unwrap();
     assert_eq!(shrinks(&calm), 0, "without a fault the ISR never changes");
     let leader = calm.history.partitions[0].leader.expect("a leader");
     let followers: Vec<Target> = (1..=3).filter(|&b| b != leader).map(Target::Broker).collect();
 
-    let mut w = World::new(&s, 1, trace);
+    let mut w = World::new(&s, 1, trace).unwrap();
     w.run_until(200);
     // The controller and the producer still reach the leader; its followers do not, and
     // after replica.lag.time.max.ms (30 s) the leader's ISR check (every 15 s) drops them.
@@ -100,7 +100,7 @@ fn a_partition_between_the_leader_and_its_followers_makes_the_leader_shrink_the_
 #[test]
 fn a_restart_verb_brings_a_crashed_broker_back() {
     let s = scenario();
-    let mut w = World::new(&s, 1, RunOptions::default());
+    let mut w = World::new(&s, 1, RunOptions::default()).unwrap();
     w.run_until(300);
     w.crash(Target::Broker(2), None);
     w.run_until(1_000);
@@ -114,13 +114,13 @@ fn a_restart_verb_brings_a_crashed_broker_back() {
 #[test]
 fn step_handles_one_event_at_a_time_and_stops_when_the_run_is_over() {
     let s = scenario();
-    let mut w = World::new(&s, 1, RunOptions::default());
+    let mut w = World::new(&s, 1, RunOptions::default()).unwrap();
     let mut steps = 0u64;
     while w.step() {
         steps += 1;
     }
     assert!(!w.step(), "a finished world stays finished");
-    let whole = run(&s, 1, RunOptions::default());
+    let whole = run(&s, 1, RunOptions::default()).unwrap();
     let out = w.run();
     assert_eq!(out.trace_hash, whole.trace_hash);
     assert!(steps >= out.events, "every handled event took a step");

@@ -53,7 +53,7 @@
 //! s.consumers.push(ConsumerSpec::new("c1", "g1", "orders"));
 //!
 //! let sync = Apps::new().consumer("c1", || ProcessThenCommit);
-//! let (report, out) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &sync);
+//! let (report, out) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &sync).unwrap();
 //! assert_eq!(report.anomalies[kafkasim::record::Anomaly::LostProcessing], 0);
 //!
 //! // The same application, async.
@@ -64,7 +64,7 @@
 //!         let _ = c.commit_sync().await;
 //!     }
 //! });
-//! let (_, out2) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &asynchronous);
+//! let (_, out2) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &asynchronous).unwrap();
 //! assert_eq!(out.trace_hash, out2.trace_hash);
 //! ```
 //!
@@ -193,7 +193,13 @@ impl Drivers for Apps {
 ///
 /// If `apps` names a consumer or producer the scenario has no table for, or an application
 /// panics.
-pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions, apps: &Apps) -> (Report, RunOutput) {
+pub fn run(
+    scenario: &Scenario,
+    seed: u64,
+    opts: RunOptions,
+    apps: &Apps,
+) -> Result<(Report, RunOutput), crate::scenario::InvalidScenario> {
+    scenario.validated()?;
     for name in apps.consumers.keys() {
         assert!(
             scenario.consumers.iter().any(|c| &c.name == name),
@@ -207,5 +213,5 @@ pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions, apps: &Apps) -> (Re
         );
     }
     let out = crate::world::run_with_apps(scenario, seed, opts, Some(apps));
-    (crate::judge(scenario, seed, &out), out)
+    Ok((crate::judge(scenario, seed, &out), out))
 }

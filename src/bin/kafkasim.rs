@@ -165,7 +165,8 @@ fn run(
                 *n += 1;
                 *n - 1
             };
-            let (report, out) = run_seed(&sc, first + i as u64, RunOptions { trace: trace.unwrap_or_default() });
+            let opts = RunOptions { trace: trace.unwrap_or_default() };
+            let (report, out) = run_seed(&sc, first + i as u64, opts).expect("the loader validated the scenario");
             let mut stdout = String::new();
             let mut stderr = String::new();
             let lines = if format == Format::Json { &mut stderr } else { &mut stdout };

@@ -8,14 +8,14 @@
 
 use std::fmt::{Display, Write as _};
 
-use super::load::{
-    delivery_timeout_floor, legal_topic_name, CLIENT_EVENTS, ISOLATION_LEVELS, OFFSET_RESETS, ON_RESTART,
-    RECORD_EVENTS, TARGET_CLASSES,
-};
+use super::keys::{self, Binding, BROKER, CONSUMER, PROCESSOR, PRODUCER, TOPIC};
 use super::model::{
-    Acks, Bound, BrokerConfig, ClientRef, CommitMode, ConsumerConfig, ConsumerSpec, Expectation, FaultSpec,
-    NemesisSpec, NetworkSpec, ProcessingGuarantee, ProcessorConfig, ProcessorSpec, ProducerConfig, ProducerSpec,
-    Scenario, Target, TopicSpec, Trigger,
+    Acks, Bound, ClientRef, CommitMode, ConsumerConfig, ConsumerSpec, Expectation, FaultSpec, NemesisSpec, NetworkSpec,
+    ProcessingGuarantee, ProcessorConfig, ProcessorSpec, ProducerConfig, ProducerSpec, Scenario, Target, TopicSpec,
+    Trigger,
+};
+use super::spell::{
+    delivery_timeout_floor, legal_topic_name, spelling, CLIENT_EVENTS, ON_RESTART, RECORD_EVENTS, TARGET_CLASSES,
 };
 
 /// Writes `s` as a scenario file that [`parse_str`](super::parse_str) loads back to a `Scenario`
@@ -59,7 +59,7 @@ pub fn to_toml(s: &Scenario) -> String {
     let mut cluster = Entries::default();
     cluster.bare("brokers", s.cluster.brokers.to_string());
     doc.table("[cluster]", &cluster);
-    doc.sub_table("[cluster.config]", &broker_config(&s.cluster.config));
+    doc.sub_table("[cluster.config]", &config(BROKER, &s.cluster.config, &Default::default()));
 
     if s.network != NetworkSpec::default() {
         let mut network = Entries::default();
@@ -149,18 +149,6 @@ impl Entries {
         }
     }
 
-    /// A Kafka config (`"min.insync.replicas"`), written quoted: its dots are not nesting.
-    fn kafka(&mut self, key: &str, value: String) {
-        self.0.push((quote(key), value));
-    }
-
-    /// `"key" = value` unless `value` is what the loader takes without the key.
-    fn kafka_if<T: PartialEq + Display>(&mut self, key: &str, value: T, default: T) {
-        if value != default {
-            self.kafka(key, value.to_string());
-        }
-    }
-
     fn write(&self, out: &mut String) {
         for (k, v) in &self.0 {
             let _ = writeln!(out, "{k} = {v}");
@@ -170,7 +158,7 @@ impl Entries {
 
 /// `s` as a TOML basic string: quotes, backslashes and control characters escaped, everything
 /// else (any Unicode) as it is.
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -212,54 +200,18 @@ fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
-/// The file's spelling of `value`, from the loader's own table of spellings.
-fn spelling<T: PartialEq + Copy>(table: &[(&'static str, T)], value: T) -> &'static str {
-    table.iter().find(|(_, v)| *v == value).map(|(name, _)| *name).expect("the loader spells every variant")
-}
-
-/// `[cluster.config]`: the broker configs that differ from Kafka's defaults.
-fn broker_config(c: &BrokerConfig) -> Entries {
-    let d = BrokerConfig::default();
+/// The Kafka configs of `c` that differ from `d` (what the loader takes without the key), each
+/// written quoted (its dots are not nesting), in the key table's order.
+fn config<C>(bindings: &[Binding<C>], c: &C, d: &C) -> Entries {
     let mut e = Entries::default();
-    e.kafka_if("min.insync.replicas", c.min_insync_replicas, d.min_insync_replicas);
-    e.kafka_if("unclean.leader.election.enable", c.unclean_leader_election_enable, d.unclean_leader_election_enable);
-    e.kafka_if("replica.lag.time.max.ms", c.replica_lag_time_max_ms, d.replica_lag_time_max_ms);
-    e.kafka_if("log.flush.interval.messages", c.log_flush_interval_messages, d.log_flush_interval_messages);
-    e.kafka_if("broker.session.timeout.ms", c.broker_session_timeout_ms, d.broker_session_timeout_ms);
-    e.kafka_if("broker.heartbeat.interval.ms", c.broker_heartbeat_interval_ms, d.broker_heartbeat_interval_ms);
-    e.kafka_if("replica.fetch.wait.max.ms", c.replica_fetch_wait_max_ms, d.replica_fetch_wait_max_ms);
-    e.kafka_if("replica.fetch.backoff.ms", c.replica_fetch_backoff_ms, d.replica_fetch_backoff_ms);
-    e.kafka_if("offsets.topic.num.partitions", c.offsets_topic_num_partitions, d.offsets_topic_num_partitions);
-    e.kafka_if(
-        "offsets.topic.replication.factor",
-        c.offsets_topic_replication_factor,
-        d.offsets_topic_replication_factor,
-    );
-    e.kafka_if("offsets.commit.timeout.ms", c.offsets_commit_timeout_ms, d.offsets_commit_timeout_ms);
-    e.kafka_if(
-        "group.initial.rebalance.delay.ms",
-        c.group_initial_rebalance_delay_ms,
-        d.group_initial_rebalance_delay_ms,
-    );
-    e.kafka_if("group.min.session.timeout.ms", c.group_min_session_timeout_ms, d.group_min_session_timeout_ms);
-    e.kafka_if("group.max.session.timeout.ms", c.group_max_session_timeout_ms, d.group_max_session_timeout_ms);
-    e.kafka_if(
-        "transaction.state.log.num.partitions",
-        c.transaction_state_log_num_partitions,
-        d.transaction_state_log_num_partitions,
-    );
-    e.kafka_if(
-        "transaction.state.log.replication.factor",
-        c.transaction_state_log_replication_factor,
-        d.transaction_state_log_replication_factor,
-    );
-    e.kafka_if("transaction.state.log.min.isr", c.transaction_state_log_min_isr, d.transaction_state_log_min_isr);
-    e.kafka_if(
-        "transaction.abort.timed.out.transaction.cleanup.interval.ms",
-        c.transaction_abort_timed_out_transaction_cleanup_interval_ms,
-        d.transaction_abort_timed_out_transaction_cleanup_interval_ms,
-    );
-    e.kafka_if("transaction.max.timeout.ms", c.transaction_max_timeout_ms, d.transaction_max_timeout_ms);
+    for b in bindings {
+        let value = (b.get)(c);
+        if value != (b.get)(d) {
+            if let Some(v) = value {
+                e.0.push((quote(b.key.name), v.toml(b.key)));
+            }
+        }
+    }
     e
 }
 
@@ -293,16 +245,7 @@ fn topic(t: &TopicSpec) -> (Entries, Entries) {
     e.bare("name", quote(&t.name));
     e.bare("partitions", t.partitions.to_string());
     e.bare("replication_factor", t.replication_factor.to_string());
-    let mut c = Entries::default();
-    if let Some(n) = t.min_insync_replicas {
-        c.kafka("min.insync.replicas", n.to_string());
-    }
-    if let Some(b) = t.unclean_leader_election_enable {
-        c.kafka("unclean.leader.election.enable", b.to_string());
-    }
-    if let Some(n) = t.flush_messages {
-        c.kafka("flush.messages", n.to_string());
-    }
+    let c = config(TOPIC, t, &TopicSpec::new(&t.name, t.partitions, t.replication_factor));
     (e, c)
 }
 
@@ -331,32 +274,14 @@ fn producer(p: &ProducerSpec) -> (Entries, Entries) {
 
 /// `[producer.config]`: what differs from what the loader derives without the key.
 fn producer_config(c: &ProducerConfig) -> Entries {
-    let d = ProducerConfig::default();
-    let mut e = Entries::default();
-    if c.acks != d.acks {
-        e.kafka("acks", quote(&c.acks.to_string()));
-    }
+    let mut d = ProducerConfig::default();
     // Left out, idempotence is on for a transactional producer, and otherwise on unless acks or
     // retries forbid it; with more than 5 requests in flight only an explicit false loads. So a
     // false is always written, and a true whenever the loader would not derive it.
     let derived = c.transactional_id.is_some() || (c.acks == Acks::All && c.retries > 0);
-    if !(c.enable_idempotence && derived) {
-        e.kafka("enable.idempotence", c.enable_idempotence.to_string());
-    }
-    e.kafka_if("retries", c.retries, d.retries);
-    e.kafka_if("max.in.flight.requests.per.connection", c.max_in_flight, d.max_in_flight);
-    e.kafka_if("linger.ms", c.linger_ms, d.linger_ms);
-    e.kafka_if("batch.size", c.batch_size, d.batch_size);
-    e.kafka_if("retry.backoff.ms", c.retry_backoff_ms, d.retry_backoff_ms);
-    e.kafka_if("retry.backoff.max.ms", c.retry_backoff_max_ms, d.retry_backoff_max_ms);
-    e.kafka_if("request.timeout.ms", c.request_timeout_ms, d.request_timeout_ms);
-    let delivery = d.delivery_timeout_ms.max(delivery_timeout_floor(c.linger_ms, c.request_timeout_ms));
-    e.kafka_if("delivery.timeout.ms", c.delivery_timeout_ms, delivery);
-    if let Some(id) = &c.transactional_id {
-        e.kafka("transactional.id", quote(id));
-    }
-    e.kafka_if("transaction.timeout.ms", c.transaction_timeout_ms, d.transaction_timeout_ms);
-    e
+    d.enable_idempotence = if c.enable_idempotence && derived { c.enable_idempotence } else { !c.enable_idempotence };
+    d.delivery_timeout_ms = d.delivery_timeout_ms.max(delivery_timeout_floor(c.linger_ms, c.request_timeout_ms));
+    config(PRODUCER, c, &d)
 }
 
 /// `[[consumer]]` and its `[consumer.config]`.
@@ -375,25 +300,8 @@ fn consumer(c: &ConsumerSpec) -> (Entries, Entries) {
 /// `[consumer.config]`; `enable.auto.commit` follows `commit` and is written only when it
 /// disagrees with it.
 fn consumer_config(c: &ConsumerConfig, commit: CommitMode) -> Entries {
-    let d = ConsumerConfig::default();
-    let mut e = Entries::default();
-    e.kafka_if("enable.auto.commit", c.enable_auto_commit, commit == CommitMode::Auto);
-    e.kafka_if("auto.commit.interval.ms", c.auto_commit_interval_ms, d.auto_commit_interval_ms);
-    if c.auto_offset_reset != d.auto_offset_reset {
-        e.kafka("auto.offset.reset", quote(spelling(OFFSET_RESETS, c.auto_offset_reset)));
-    }
-    if c.isolation_level != d.isolation_level {
-        e.kafka("isolation.level", quote(spelling(ISOLATION_LEVELS, c.isolation_level)));
-    }
-    e.kafka_if("session.timeout.ms", c.session_timeout_ms, d.session_timeout_ms);
-    e.kafka_if("heartbeat.interval.ms", c.heartbeat_interval_ms, d.heartbeat_interval_ms);
-    e.kafka_if("max.poll.interval.ms", c.max_poll_interval_ms, d.max_poll_interval_ms);
-    e.kafka_if("max.poll.records", c.max_poll_records, d.max_poll_records);
-    e.kafka_if("request.timeout.ms", c.request_timeout_ms, d.request_timeout_ms);
-    e.kafka_if("default.api.timeout.ms", c.default_api_timeout_ms, d.default_api_timeout_ms);
-    e.kafka_if("fetch.max.wait.ms", c.fetch_max_wait_ms, d.fetch_max_wait_ms);
-    e.kafka_if("retry.backoff.ms", c.retry_backoff_ms, d.retry_backoff_ms);
-    e
+    let d = ConsumerConfig { enable_auto_commit: commit == CommitMode::Auto, ..ConsumerConfig::default() };
+    config(CONSUMER, c, &d)
 }
 
 /// `[[processor]]` and its `[processor.config]`.
@@ -414,16 +322,12 @@ fn processor(p: &ProcessorSpec) -> (Entries, Entries) {
 /// rest against Streams' defaults for that guarantee.
 fn processor_config(c: &ProcessorConfig) -> Entries {
     let d = ProcessorConfig::new(c.processing_guarantee);
+    let guarantee = Binding::find(PROCESSOR, keys::PROCESSING_GUARANTEE.name).and_then(|b| (b.get)(c));
     let mut e = Entries::default();
-    e.kafka("processing.guarantee", quote(c.processing_guarantee.as_str()));
-    e.kafka_if("commit.interval.ms", c.commit_interval_ms, d.commit_interval_ms);
-    e.kafka_if("transaction.timeout.ms", c.transaction_timeout_ms, d.transaction_timeout_ms);
-    e.kafka_if("linger.ms", c.linger_ms, d.linger_ms);
-    e.kafka_if("max.poll.records", c.max_poll_records, d.max_poll_records);
-    e.kafka_if("session.timeout.ms", c.session_timeout_ms, d.session_timeout_ms);
-    e.kafka_if("heartbeat.interval.ms", c.heartbeat_interval_ms, d.heartbeat_interval_ms);
-    e.kafka_if("max.poll.interval.ms", c.max_poll_interval_ms, d.max_poll_interval_ms);
-    e.kafka_if("request.timeout.ms", c.request_timeout_ms, d.request_timeout_ms);
+    if let Some(v) = guarantee {
+        e.0.push((quote(keys::PROCESSING_GUARANTEE.name), v.toml(&keys::PROCESSING_GUARANTEE)));
+    }
+    e.0.extend(config(PROCESSOR, c, &d).0);
     e
 }
 

@@ -18,11 +18,12 @@
 //! let mut s = Scenario { name: "crash the leader by hand".into(), ..Scenario::default() };
 //! s.topics.push(TopicSpec::new("orders", 1, 3));
 //! s.producers.push(ProducerSpec::new("p1", "orders", 500));
-//! let mut w = World::new(&s, 1, RunOptions::default());
+//! let mut w = World::new(&s, 1, RunOptions::default())?;
 //! w.run_until(200);
 //! w.crash(Target::Leader { topic: "orders".into(), partition: 0 }, Some(1_000));
 //! let out = w.run();
 //! assert!(out.virtual_ms > 1_200);
+//! # Ok::<(), kafkasim::InvalidScenario>(())
 //! ```
 
 mod end;
@@ -37,7 +38,7 @@ use crate::client::driver::Drivers;
 use crate::client::{ConsumerTimer, ProducerTimer};
 use crate::fault::{nemesis_schedule, FaultStep};
 use crate::record::{Event, EventKind, FaultAction, History};
-use crate::scenario::{Scenario, Trigger};
+use crate::scenario::{InvalidScenario, Scenario, Trigger};
 use crate::sim::trace::{TraceEvent, TraceFilter, TraceKind};
 use crate::sim::{Net, NodeId, Queue, Rngs, TraceHash};
 
@@ -85,9 +86,10 @@ pub struct RunOutput {
     pub faults_fired_at: Vec<Option<u64>>,
 }
 
-/// Run `scenario` with `seed`.
-pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> RunOutput {
-    run_with_apps(scenario, seed, opts, None)
+/// Run `scenario` with `seed`, or refuse it, running nothing, when [`Scenario::validate`] finds
+/// problems (the loader's messages, with paths instead of positions).
+pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunOutput, InvalidScenario> {
+    Ok(run_with_apps(scenario.validated()?, seed, opts, None))
 }
 
 /// Run `scenario` with `seed`, the consumers `apps` names run by their applications.
@@ -102,12 +104,17 @@ pub(crate) fn run_with_apps(scenario: &Scenario, seed: u64, opts: RunOptions, ap
 /// first occurrence (`P#I sent|appended|acked|committed|processed`, for the scenario's
 /// producers) and each count a client's event reaches (`CLIENT EVENT N`, every N from 1 to the
 /// final count, in the steps where the count reached it). The explorer places faults there.
-pub fn run_recording_points(scenario: &Scenario, seed: u64, opts: RunOptions) -> (RunOutput, Vec<TriggerPoint>) {
-    let mut w = World::build(scenario, seed, opts, None, true);
+/// An invalid scenario is refused, as [`run`] refuses it.
+pub fn run_recording_points(
+    scenario: &Scenario,
+    seed: u64,
+    opts: RunOptions,
+) -> Result<(RunOutput, Vec<TriggerPoint>), InvalidScenario> {
+    let mut w = World::build(scenario.validated()?, seed, opts, None, true);
     w.start();
     w.run_to_end();
     let points = w.points.take().map(|log| log.points).unwrap_or_default();
-    (w.finish(), points)
+    Ok((w.finish(), points))
 }
 
 /// A timer of one node, as the queue holds it.
@@ -205,11 +212,12 @@ pub struct World<'a> {
 
 impl<'a> World<'a> {
     /// A world for one seed of `scenario`, at virtual time 0 with every node started and the
-    /// scenario's faults and nemesis scheduled.
-    pub fn new(scenario: &'a Scenario, seed: u64, opts: RunOptions) -> Self {
-        let mut w = World::build(scenario, seed, opts, None, false);
+    /// scenario's faults and nemesis scheduled; an invalid scenario is refused, as [`run`]
+    /// refuses it.
+    pub fn new(scenario: &'a Scenario, seed: u64, opts: RunOptions) -> Result<Self, InvalidScenario> {
+        let mut w = World::build(scenario.validated()?, seed, opts, None, false);
         w.start();
-        w
+        Ok(w)
     }
 
     fn build(s: &'a Scenario, seed: u64, opts: RunOptions, user_apps: Option<&'a dyn Drivers>, points: bool) -> Self {

@@ -18,7 +18,7 @@ pub fn inline(src: &str) -> Scenario {
 
 /// Run one seed and judge it.
 pub fn judge(s: &Scenario, seed: u64) -> (Report, RunOutput) {
-    run_seed(s, seed, RunOptions::default())
+    run_seed(s, seed, RunOptions::default()).unwrap()
 }
 
 /// Time of the first Acked event covering record `index` of producer 0.

@@ -36,7 +36,7 @@ fn a_consumer_reads_its_partition_after_two_leader_crashes() {
         duration_ms: None,
     };
     s.faults = vec![crash(14_783, 2, 243), crash(4_125, 1, 1_726), crash(13_533, 1, 1_141)];
-    let (report, out) = kafkasim::run_seed(&s, 140, kafkasim::RunOptions::default());
+    let (report, out) = kafkasim::run_seed(&s, 140, kafkasim::RunOptions::default()).unwrap();
     assert_eq!(report.anomalies[Anomaly::LostProcessing], 0, "{}", kafkasim::report::text::to_text(&report));
     assert!(out.virtual_ms < s.duration_ms, "the run drains and settles before its time limit");
 }

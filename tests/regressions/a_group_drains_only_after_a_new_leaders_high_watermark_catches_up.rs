@@ -14,6 +14,6 @@ fn the_nemesis_sweep_seed_that_closed_its_group_too_early_loses_no_processing() 
         "examples/scenarios/process-then-commit-nemesis-sweep.toml",
     ))
     .expect("bundled example loads");
-    let (report, _) = kafkasim::run_seed(&s, 2595, kafkasim::RunOptions::default());
+    let (report, _) = kafkasim::run_seed(&s, 2595, kafkasim::RunOptions::default()).unwrap();
     assert_eq!(report.anomalies[Anomaly::LostProcessing], 0, "{}", kafkasim::report::text::to_text(&report));
 }

@@ -31,7 +31,7 @@ fn a_member_restarted_during_its_dead_predecessor_s_pause_runs_at_once() {
         },
     ];
     let all = kafkasim::RunOptions { trace: kafkasim::sim::trace::TraceFilter::all() };
-    let out = kafkasim::run(&s, 1, all);
+    let out = kafkasim::run(&s, 1, all).unwrap();
     // The restarted member (at 4000 ms) handles its own timers before the old pause's end.
     let busy = out.trace.iter().any(|l| {
         let t: u64 = l.split_whitespace().next().and_then(|t| t.parse().ok()).unwrap_or(0);

@@ -11,7 +11,7 @@
 #[test]
 fn a_join_group_lost_with_the_producer_s_closed_connection_is_sent_again() {
     let s = crate::eos_processor_sweep();
-    let (r, _) = kafkasim::run_seed(&s, 8, kafkasim::RunOptions::default());
+    let (r, _) = kafkasim::run_seed(&s, 8, kafkasim::RunOptions::default()).unwrap();
     assert!(r.virtual_ms < 120_000, "the run must end well before its duration: {}", r.virtual_ms);
     assert_eq!(r.processors["s1"].outputs, 300);
     assert!(r.expect.passed, "{}", kafkasim::report::text::to_text(&r));

@@ -35,7 +35,7 @@ fn a_group_forms_after_its_coordinator_restarts_under_a_join_sent_while_it_was_d
     };
     // The coordinator of g1 (broker 2) crashes twice; members keep asking it while it is down.
     s.faults = vec![crash(4_080, 2, 1_628), crash(7_472, 2, 3_011), crash(10_370, 1, 2_940)];
-    let (report, out) = kafkasim::run_seed(&s, 777, kafkasim::RunOptions::default());
+    let (report, out) = kafkasim::run_seed(&s, 777, kafkasim::RunOptions::default()).unwrap();
     assert_eq!(report.anomalies[Anomaly::LostProcessing], 0, "{}", kafkasim::report::text::to_text(&report));
     assert!(out.virtual_ms < 60_000, "the group forms and drains long before the time limit: {}", out.virtual_ms);
 }

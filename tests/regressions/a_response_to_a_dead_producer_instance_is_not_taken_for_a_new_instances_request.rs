@@ -13,7 +13,7 @@ fn a_response_to_a_dead_producer_instance_is_not_taken_for_a_new_instances_reque
     // 144, 155 and 274 reported lost records before the fix.
     let s = crate::keyed_producer_nemesis();
     for seed in [12, 35, 108, 144, 155, 274] {
-        let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default());
+        let (r, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
         assert_eq!(r.anomalies[Anomaly::LostAcked], 0, "seed {seed}: {}", kafkasim::report::text::to_text(&r));
     }
 }

@@ -68,7 +68,7 @@ lost_acked = 0
 #[test]
 fn a_restarted_broker_registers_only_after_its_old_session_expires() {
     let s = parse_str(SCENARIO, "inline.toml").expect("scenario");
-    let (report, out) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::traced());
+    let (report, out) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::traced()).unwrap();
     assert!(report.producers["p1"].acked > 0);
     assert_eq!(report.anomalies[Anomaly::LostAcked], 0, "{:#?}", report.findings);
     assert!(report.expect.passed, "{:?}", report.expect.failures);

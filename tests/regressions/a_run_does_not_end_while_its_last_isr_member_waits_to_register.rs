@@ -57,7 +57,7 @@ restart_after_ms = 1000
 #[test]
 fn a_run_does_not_end_while_its_last_isr_member_waits_to_register() {
     let s = parse_str(SCENARIO, "inline.toml").expect("scenario");
-    let (report, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default());
+    let (report, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default()).unwrap();
     let part = &report.partitions["orders/0"];
     assert!(part.leader.is_some(), "the run ended with orders/0 offline: {part:?}");
     assert_eq!(part.isr.len(), 3, "{part:?}");

@@ -7,7 +7,7 @@
 #[test]
 fn a_refused_txn_offset_commit_finds_the_new_group_coordinator() {
     let s = crate::eos_processor_sweep();
-    let (r, _) = kafkasim::run_seed(&s, 757, kafkasim::RunOptions::default());
+    let (r, _) = kafkasim::run_seed(&s, 757, kafkasim::RunOptions::default()).unwrap();
     assert!(r.virtual_ms < 120_000, "the run must end well before its duration: {}", r.virtual_ms);
     assert_eq!(r.processors["s1"].outputs, 300);
     assert!(r.expect.passed, "{}", kafkasim::report::text::to_text(&r));

@@ -11,7 +11,7 @@ use kafkasim::record::Anomaly;
 #[test]
 fn held_messages_keep_their_connection_order_across_overlapping_pauses() {
     let s = crate::keyed_producer_nemesis();
-    let (r, _) = kafkasim::run_seed(&s, 149, kafkasim::RunOptions::default());
+    let (r, _) = kafkasim::run_seed(&s, 149, kafkasim::RunOptions::default()).unwrap();
     assert_eq!(r.anomalies[Anomaly::Reordered], 0, "{}", kafkasim::report::text::to_text(&r));
     assert_eq!(r.anomalies[Anomaly::LostAcked], 0);
 }

@@ -55,7 +55,7 @@ restart_after_ms = 1000
 #[test]
 fn safe_power_loss_waits_until_a_restarted_broker_has_registered() {
     let s = parse_str(SCENARIO, "inline.toml").expect("scenario");
-    let out = kafkasim::run(&s, 1, kafkasim::RunOptions::default());
+    let out = kafkasim::run(&s, 1, kafkasim::RunOptions::default()).unwrap();
     let faults: Vec<(u64, FaultAction, Option<u32>)> = out
         .history
         .events

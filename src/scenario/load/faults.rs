@@ -1,0 +1,246 @@
+//! Every `[[fault]]`: its trigger and target, with the client names resolved to the model's
+//! indices (so a name that names no client is the loader's error, with the nearest name).
+
+use super::value::words;
+use super::{Cx, Field, Tab, R};
+use crate::scenario::model::{ClientRef, FaultSpec, Scenario, Target, Trigger};
+use crate::scenario::spell::{nearest, ACTIONS, CLIENT_EVENTS, COORDINATOR_KINDS, RECORD_EVENTS, TARGET_KINDS};
+use crate::scenario::validate::undeclared_topic;
+
+const FAULT_KEYS: &[&str] = &["at_ms", "after", "action", "target", "restart_after_ms", "duration_ms"];
+
+impl Cx<'_> {
+    /// One `[[fault]]` at `here`; `s` holds what the file declared before it.
+    pub(super) fn fault(&self, t: &Tab<'_>, here: &str, s: &Scenario) -> R<FaultSpec> {
+        self.check_keys(t, FAULT_KEYS)?;
+        self.note_table(here, t);
+        let trigger = match (t.get("at_ms"), t.get("after")) {
+            (Some(_), Some(after)) => {
+                return Err(self.err(after.key_at, "a fault has one trigger, `at_ms` or `after`, not both"));
+            }
+            (Some(f), None) => Trigger::AtMs(self.u64_min(f, 0)?),
+            (None, Some(f)) => {
+                self.note(&format!("{here}.after"), f);
+                self.trigger(f, s)?
+            }
+            (None, None) => {
+                return Err(self.err(
+                    t.at,
+                    "a fault needs a trigger: `at_ms = T` or `after = \"P#I EVENT\"` / \
+                     `after = \"CLIENT EVENT N\"`",
+                ));
+            }
+        };
+        let action = self.choice(self.required(t, "action")?, ACTIONS)?;
+        let target_f = self.required(t, "target")?;
+        self.note(&format!("{here}.target"), target_f);
+        let target = self.target(target_f, s)?;
+        let mut durations = [None, None];
+        for (slot, (key, min)) in durations.iter_mut().zip([("restart_after_ms", 0), ("duration_ms", 1)]) {
+            if let Some(f) = t.get(key) {
+                self.note(&format!("{here}.{key}"), f);
+                *slot = Some(self.u64_min(f, min)?);
+            }
+        }
+        let [restart_after_ms, duration_ms] = durations;
+        Ok(FaultSpec { trigger, action, target, restart_after_ms, duration_ms })
+    }
+
+    /// `target = "broker:N" | "leader:TOPIC/P" | "producer:NAME" | "consumer:NAME[/K]" |
+    /// "processor:NAME[/K]" | "coordinator:group:GROUP" | "coordinator:transaction:ID"`.
+    fn target(&self, f: Field<'_>, s: &Scenario) -> R<Target> {
+        let brokers = s.cluster.brokers;
+        let text = self.string(f)?;
+        let Some((kind, rest)) = text.split_once(':') else {
+            return Err(self.err(
+                f.at,
+                format!(
+                    "`target` must be \"broker:N\", \"leader:TOPIC/P\", \"producer:NAME\", \
+                     \"consumer:NAME\", \"consumer:NAME/K\", \"processor:NAME\", \"processor:NAME/K\", \
+                     \"coordinator:group:GROUP\" or \"coordinator:transaction:ID\", found \"{text}\""
+                ),
+            ));
+        };
+        let rest_at = self.inside(f, kind.len() + 1);
+        match kind {
+            "broker" => match rest.parse::<u32>() {
+                Ok(b) => Ok(Target::Broker(b)),
+                Err(_) => Err(self
+                    .err(rest_at, format!("`broker:N` needs a broker number from 1 to {brokers}, found \"{rest}\""))),
+            },
+            "leader" => {
+                let Some((topic, partition)) = rest.rsplit_once('/') else {
+                    return Err(
+                        self.err(rest_at, format!("`leader:TOPIC/P` needs a topic and a partition, found \"{rest}\""))
+                    );
+                };
+                let Some(declared) = s.topics.iter().find(|t| t.name == topic) else {
+                    return Err(self.err(rest_at, undeclared_topic(topic, &s.topics).unwrap_or_default()));
+                };
+                let p_at = self.inside(f, kind.len() + 1 + topic.len() + 1);
+                match partition.parse::<u32>() {
+                    Ok(p) => Ok(Target::Leader { topic: topic.to_string(), partition: p }),
+                    Err(_) => Err(self.err(
+                        p_at,
+                        format!(
+                            "`leader:{topic}/P` needs a partition number from 0 to {}, found \"{partition}\"",
+                            declared.partitions.saturating_sub(1)
+                        ),
+                    )),
+                }
+            }
+            "producer" if rest.is_empty() => {
+                Err(self.err(rest_at, "`producer:NAME` needs a producer name after the colon"))
+            }
+            "producer" => Ok(Target::Producer(self.client_index(rest_at, "producer", rest, s)?)),
+            "consumer" => {
+                let (consumer, instance) = self.member_target(f, kind, rest, s)?;
+                Ok(Target::Consumer { consumer, instance })
+            }
+            "processor" => {
+                let (processor, instance) = self.member_target(f, kind, rest, s)?;
+                Ok(Target::Processor { processor, instance })
+            }
+            "coordinator" => {
+                let (which, id) = rest.split_once(':').unwrap_or((rest, ""));
+                let group = self.word(rest_at, "the coordinator kind", which, COORDINATOR_KINDS)?;
+                let id_at = self.inside(f, kind.len() + 1 + which.len() + 1);
+                match (group, id.is_empty()) {
+                    (false, true) => {
+                        Err(self
+                            .err(id_at, "`coordinator:transaction:ID` needs a transactional id after `transaction:`"))
+                    }
+                    (true, true) => Err(self.err(id_at, "`coordinator:group:GROUP` needs a group id after `group:`")),
+                    (false, false) => Ok(Target::TxnCoordinator(id.to_string())),
+                    (true, false) => Ok(Target::GroupCoordinator(id.to_string())),
+                }
+            }
+            other => {
+                let hint = nearest(other, TARGET_KINDS.iter().copied())
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_default();
+                Err(self.err(f.at, format!("unknown target kind `{other}`{hint}")))
+            }
+        }
+    }
+
+    /// `consumer:NAME[/K]` or `processor:NAME[/K]` (`kind` says which, `rest` is what follows the
+    /// colon): the client's index, and the instance when one is named.
+    fn member_target(&self, f: Field<'_>, kind: &str, rest: &str, s: &Scenario) -> R<(usize, Option<u32>)> {
+        let rest_at = self.inside(f, kind.len() + 1);
+        let (name, instance) = match rest.split_once('/') {
+            Some((name, k)) => (name, Some(k)),
+            None => (rest, None),
+        };
+        if name.is_empty() {
+            return Err(self.err(rest_at, format!("`{kind}:NAME` needs a {kind} name after the colon")));
+        }
+        let i = self.client_index(rest_at, kind, name, s)?;
+        let Some(k) = instance else {
+            return Ok((i, None));
+        };
+        let k_at = self.inside(f, kind.len() + 1 + name.len() + 1);
+        let instances = if kind == "consumer" { s.consumers[i].instances } else { s.processors[i].instances };
+        match k.parse::<u32>() {
+            Ok(k) => Ok((i, Some(k))),
+            Err(_) => {
+                let runs = if instances == 1 {
+                    format!("{kind} `{name}` runs 1 instance, 0")
+                } else {
+                    format!("{kind} `{name}` runs {instances} instances, 0 to {}", instances - 1)
+                };
+                Err(self.err(k_at, format!("`{kind}:{name}/K` needs an instance number, found \"{k}\": {runs}")))
+            }
+        }
+    }
+
+    /// The client called `name`, or an error naming the nearest client of any kind.
+    fn client(&self, at: usize, name: &str, s: &Scenario) -> R<ClientRef> {
+        if let Some(i) = s.producers.iter().position(|p| p.name == name) {
+            return Ok(ClientRef::Producer(i));
+        }
+        if let Some(i) = s.consumers.iter().position(|c| c.name == name) {
+            return Ok(ClientRef::Consumer(i));
+        }
+        if let Some(i) = s.processors.iter().position(|p| p.name == name) {
+            return Ok(ClientRef::Processor(i));
+        }
+        let all = s
+            .producers
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(s.consumers.iter().map(|c| c.name.as_str()))
+            .chain(s.processors.iter().map(|p| p.name.as_str()));
+        let hint = match nearest(name, all) {
+            Some(n) => format!("; did you mean `{n}`?"),
+            None => " (the file declares no [[producer]], [[consumer]] or [[processor]])".into(),
+        };
+        Err(self.err(at, format!("`{name}` names no client{hint}")))
+    }
+
+    /// The index of the client of kind `kind` ("producer", "consumer" or "processor") called
+    /// `name`, or an error naming its actual kind or the nearest client of that kind.
+    fn client_index(&self, at: usize, kind: &str, name: &str, s: &Scenario) -> R<usize> {
+        let kinds: [(&str, Vec<&str>); 3] = [
+            ("producer", s.producers.iter().map(|p| p.name.as_str()).collect()),
+            ("consumer", s.consumers.iter().map(|c| c.name.as_str()).collect()),
+            ("processor", s.processors.iter().map(|p| p.name.as_str()).collect()),
+        ];
+        let names = kinds.iter().find(|(k, _)| *k == kind).map(|(_, n)| n.as_slice()).unwrap_or_default();
+        if let Some(i) = names.iter().position(|n| *n == name) {
+            return Ok(i);
+        }
+        if let Some((other, _)) = kinds.iter().find(|(_, n)| n.contains(&name)) {
+            return Err(self.err(at, format!("`{name}` is a {other}, not a {kind}")));
+        }
+        let hint = match nearest(name, names.iter().copied()) {
+            Some(n) => format!("; did you mean `{n}`?"),
+            None => format!(" (the file declares no [[{kind}]])"),
+        };
+        Err(self.err(at, format!("`{name}` names no client{hint}")))
+    }
+
+    /// `after = "P#I EVENT"` or `after = "CLIENT EVENT N"`: the grammar and the names; whether
+    /// the record and the event can happen is `validate`'s.
+    fn trigger(&self, f: Field<'_>, s: &Scenario) -> R<Trigger> {
+        let text = self.string(f)?;
+        let w = words(text);
+        let grammar = || {
+            self.err(
+                f.at,
+                format!(
+                    "`after` must be \"P#I EVENT\" (e.g. \"p1#17 acked\") or \"CLIENT EVENT N\" \
+                     (e.g. \"p1 acked 10\"), found \"{text}\""
+                ),
+            )
+        };
+        match w.as_slice() {
+            [(at0, record), (at1, event)] => {
+                let Some((client, index)) = record.split_once('#') else {
+                    return Err(grammar());
+                };
+                let producer = self.client_index(self.inside(f, *at0), "producer", client, s)?;
+                let index_at = self.inside(f, at0 + client.len() + 1);
+                let Ok(index) = index.parse::<u32>() else {
+                    return Err(
+                        self.err(index_at, format!("`{record}`: the record index must be a number, found \"{index}\""))
+                    );
+                };
+                let event = self.word(self.inside(f, *at1), "the record event", event, RECORD_EVENTS)?;
+                Ok(Trigger::Record { producer, index, event })
+            }
+            [(at0, client), (at1, event), (at2, n)] if !client.contains('#') => {
+                let client = self.client(self.inside(f, *at0), client, s)?;
+                let event = self.word(self.inside(f, *at1), "the client event", event, CLIENT_EVENTS)?;
+                match n.parse::<u64>() {
+                    Ok(n) => Ok(Trigger::Client { client, event, n }),
+                    Err(_) => Err(self.err(
+                        self.inside(f, *at2),
+                        format!("the count N in \"CLIENT EVENT N\" must be at least 1, found \"{n}\""),
+                    )),
+                }
+            }
+            _ => Err(grammar()),
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! Loading a scenario file: TOML text in, a validated [`Scenario`] out, or one
+//! `FILE:LINE:COL: MESSAGE` error that says what was wrong and where, so that nothing bad is run.
+//!
+//! The file is parsed with `toml_edit`, which keeps the byte span of every key and value. The
+//! loader itself rejects what is wrong with the text (bad TOML, a wrong type, an unknown key, with
+//! the nearest valid one, a value out of its key's range, a name it cannot resolve); every rule
+//! between fields is [`Scenario::validate`]'s, run on what was parsed, whose problem paths the
+//! loader turns back into positions. One file per section of the format.
+
+mod cluster;
+mod config;
+mod consumer;
+mod expect;
+mod faults;
+mod nemesis;
+mod network;
+mod processor;
+mod producer;
+mod topics;
+mod value;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
+
+use thiserror::Error;
+use toml_edit::{ImDocument, Item, TableLike};
+
+use super::model::Scenario;
+use super::validate::Problem;
+
+/// A rejected scenario file: where (1-based line and column) and what was wrong.
+///
+/// Displays as `FILE:LINE:COL: MESSAGE`, the form editors and the CLI's exit-2 path expect.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ScenarioError {
+    /// The file name, as the caller gave it.
+    pub file: String,
+    /// 1-based line of the offending key or value (0 when the file could not be read at all).
+    pub line: usize,
+    /// 1-based column in characters (0 when the file could not be read at all).
+    pub column: usize,
+    /// What was wrong, with the allowed values or the nearest valid spelling when there is one.
+    pub message: String,
+}
+
+/// Reads and validates the scenario file at `path`; I/O and UTF-8 failures are errors too.
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the scenario file: {e}"),
+    })?;
+    match std::str::from_utf8(&bytes) {
+        Ok(source) => parse_str(source, &file),
+        Err(e) => {
+            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            let (line, column) = line_col(valid, valid.len());
+            Err(ScenarioError { file, line, column, message: "the file is not valid UTF-8".into() })
+        }
+    }
+}
+
+/// Parses and validates scenario TOML `source`; `file` is only used to label errors.
+pub fn parse_str(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    let cx = Cx { src: source, file, spots: RefCell::default() };
+    let doc = ImDocument::parse(source).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start);
+        let what = one_line(e.message());
+        let what = if what.is_empty() { "syntax error".into() } else { what };
+        cx.err(at, format!("invalid TOML: {what}"))
+    })?;
+    let root = Tab { t: doc.as_table(), at: 0, name: TOP };
+    let scenario = cx.scenario(root)?;
+    match scenario.validate() {
+        Ok(()) => Ok(scenario),
+        Err(problems) => Err(cx.problem(&scenario, &problems[0])),
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `at` in `src`.
+fn line_col(src: &str, at: usize) -> (usize, usize) {
+    let (mut line, mut column) = (1, 1);
+    for (i, ch) in src.char_indices() {
+        if i >= at {
+            break;
+        }
+        if ch == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    (line, column)
+}
+
+/// A multi-line parser message folded into one line.
+fn one_line(message: &str) -> String {
+    message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+}
+
+type R<T> = Result<T, ScenarioError>;
+
+/// The name used for the document's root table in messages.
+const TOP: &str = "the top level";
+
+/// A table (standard, inline, or an entry of an array of tables) and where it starts.
+#[derive(Clone, Copy)]
+struct Tab<'a> {
+    t: &'a dyn TableLike,
+    at: usize,
+    name: &'static str,
+}
+
+impl<'a> Tab<'a> {
+    /// The entry for `key`, with the positions of its key and value.
+    fn get(&self, key: &str) -> Option<Field<'a>> {
+        let t: &'a dyn TableLike = self.t;
+        let (k, item) = t.get_key_value(key)?;
+        if item.is_none() {
+            return None;
+        }
+        let key_at = k.span().map_or(self.at, |s| s.start);
+        let at = item.span().map_or(key_at, |s| s.start);
+        Some(Field { key: k.get(), key_at, item, at })
+    }
+
+    /// "in [producer.config]" or "at the top level", for messages.
+    fn place(&self) -> String {
+        if self.name == TOP {
+            format!("at {TOP}")
+        } else {
+            format!("in {}", self.name)
+        }
+    }
+}
+
+/// One key/value entry of a table, with byte offsets of the key and of the value.
+#[derive(Clone, Copy)]
+struct Field<'a> {
+    key: &'a str,
+    key_at: usize,
+    item: &'a Item,
+    at: usize,
+}
+
+/// Where a path of the scenario stands in the file: a table, or a key and its value.
+#[derive(Clone, Copy)]
+struct Spot {
+    key_at: usize,
+    at: usize,
+    /// The byte offset of a string value's first character, when the file spells it without
+    /// escapes (so an offset into the value is an offset into the file).
+    plain_from: Option<usize>,
+    /// The value's length in bytes, for `plain_from`.
+    len: usize,
+}
+
+/// The loader: the source text (for positions), the file name (for messages), and where each
+/// path `validate` may name was written.
+struct Cx<'s> {
+    src: &'s str,
+    file: &'s str,
+    spots: RefCell<HashMap<String, Spot>>,
+}
+
+impl Cx<'_> {
+    /// An error at byte offset `at`.
+    fn err(&self, at: usize, message: impl Into<String>) -> ScenarioError {
+        let (line, column) = line_col(self.src, at);
+        ScenarioError { file: self.file.to_string(), line, column, message: message.into() }
+    }
+
+    /// The line of byte offset `at`, for "first declared at line N" notes.
+    fn line_of(&self, at: usize) -> usize {
+        line_col(self.src, at).0
+    }
+
+    /// Notes that `path` is table `t`.
+    fn note_table(&self, path: &str, t: &Tab<'_>) {
+        self.spots.borrow_mut().insert(path.to_string(), Spot { key_at: t.at, at: t.at, plain_from: None, len: 0 });
+    }
+
+    /// Notes that `path` is the entry `f`.
+    fn note(&self, path: &str, f: Field<'_>) {
+        let (mut plain_from, mut len) = (None, 0);
+        if let (Some(span), Some(value)) = (f.item.span(), f.item.as_str()) {
+            let raw = self.src.get(span.clone()).unwrap_or_default();
+            let plain = raw.len() == value.len() + 2
+                && (raw.starts_with('"') || raw.starts_with('\''))
+                && raw.get(1..raw.len() - 1) == Some(value);
+            if plain {
+                plain_from = Some(span.start + 1);
+                len = value.len();
+            }
+        }
+        self.spots.borrow_mut().insert(path.to_string(), Spot { key_at: f.key_at, at: f.at, plain_from, len });
+    }
+
+    /// Notes that `path` is the array element at byte `at`.
+    fn note_at(&self, path: &str, at: usize) {
+        self.spots.borrow_mut().insert(path.to_string(), Spot { key_at: at, at, plain_from: None, len: 0 });
+    }
+
+    /// Byte offset of byte `offset` inside string value `f`, when the source spells the string
+    /// without escapes (else the start of the value).
+    fn inside(&self, f: Field<'_>, offset: usize) -> usize {
+        let (Some(span), Some(value)) = (f.item.span(), f.item.as_str()) else {
+            return f.at;
+        };
+        let raw = self.src.get(span.clone()).unwrap_or_default();
+        let plain = raw.len() == value.len() + 2
+            && (raw.starts_with('"') || raw.starts_with('\''))
+            && raw.get(1..raw.len() - 1) == Some(value);
+        if plain && offset <= value.len() {
+            span.start + 1 + offset
+        } else {
+            f.at
+        }
+    }
+
+    /// `validate`'s problem `p` as a file error: at the path's key or value (inside a string
+    /// value when the problem says where), else at an alternative path, else at the nearest
+    /// enclosing table that was written.
+    fn problem(&self, s: &Scenario, p: &Problem) -> ScenarioError {
+        let spots = self.spots.borrow();
+        let mut message = p.message.clone();
+        // A path the message refers to (`first at topic[0].name`) reads as its line in a file.
+        if let Some((path, spot)) = p.at.refers.as_deref().and_then(|r| Some((r, spots.get(r)?))) {
+            message = message.replacen(path, &format!("line {}", self.line_of(spot.at)), 1);
+        }
+        let found =
+            std::iter::once(p.path.as_str()).chain(p.at.alts.iter().map(String::as_str)).find_map(|x| spots.get(x));
+        let at = match found {
+            Some(spot) if p.at.key => spot.key_at,
+            Some(spot) => match (p.at.within, spot.plain_from) {
+                (Some(within), Some(from)) => {
+                    let canonical = written_text(s, &p.path).unwrap_or_default();
+                    let offset = remap(&canonical, &self.src[from..from + spot.len], within);
+                    offset.map_or(spot.at, |o| from + o)
+                }
+                _ => spot.at,
+            },
+            None => {
+                let mut path = p.path.as_str();
+                loop {
+                    match path.rfind(['.', '[']) {
+                        Some(i) => {
+                            path = &path[..i];
+                            if let Some(spot) = spots.get(path) {
+                                break spot.at;
+                            }
+                        }
+                        None => break 0,
+                    }
+                }
+            }
+        };
+        self.err(at, message)
+    }
+}
+
+/// The canonical spelling of the string value at `path` (a fault's `target` or `after`), which
+/// a problem's `within` offset counts in.
+fn written_text(s: &Scenario, path: &str) -> Option<String> {
+    let rest = path.strip_prefix("fault[")?;
+    let (i, key) = rest.split_once("].")?;
+    let f = s.faults.get(i.parse::<usize>().ok()?)?;
+    match key {
+        "target" => Some(s.target_text(&f.target)),
+        "after" => Some(s.trigger_text(&f.trigger)),
+        _ => None,
+    }
+}
+
+/// Offset `within` of the canonical text as an offset of the file's `written` text: the same
+/// word and the same offset in it, since the two differ at most in whitespace.
+fn remap(canonical: &str, written: &str, within: usize) -> Option<usize> {
+    let (c, w) = (value::words(canonical), value::words(written));
+    if c.len() != w.len() {
+        return None;
+    }
+    let i = c.iter().rposition(|(start, _)| *start <= within)?;
+    let offset = within - c[i].0;
+    (offset <= w[i].1.len()).then(|| w[i].0 + offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_lines_and_characters_from_one() {
+        let src = "a = 1\nbé = 2\n";
+        assert_eq!(line_col(src, 0), (1, 1));
+        assert_eq!(line_col(src, 4), (1, 5));
+        assert_eq!(line_col(src, 6), (2, 1));
+        // 'é' is two bytes but one column.
+        assert_eq!(line_col(src, 9), (2, 3));
+        assert_eq!(line_col(src, 1000), (3, 1));
+    }
+
+    #[test]
+    fn an_offset_in_the_canonical_text_lands_on_the_same_word_of_the_written_text() {
+        assert_eq!(remap("p1#17 acked", "  p1#17   acked ", 6), Some(10));
+        assert_eq!(remap("p1#17 acked", "p1#17 acked", 3), Some(3));
+        assert_eq!(remap("a b", "a", 2), None);
+    }
+}

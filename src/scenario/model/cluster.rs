@@ -1,0 +1,131 @@
+//! `[cluster]`, `[network]` and `[[topic]]`: the brokers, their configs and the topics.
+
+/// `[cluster]`: how many brokers and their shared configs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterSpec {
+    /// Number of brokers, numbered 1..=brokers.
+    pub brokers: u32,
+    /// `[cluster.config]`, Kafka's broker configs.
+    pub config: BrokerConfig,
+}
+
+impl Default for ClusterSpec {
+    fn default() -> Self {
+        ClusterSpec { brokers: 3, config: BrokerConfig::default() }
+    }
+}
+
+/// Broker configs, spelled in the file exactly as Kafka spells them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerConfig {
+    /// `min.insync.replicas` (default 1).
+    pub min_insync_replicas: u32,
+    /// `unclean.leader.election.enable` (default false).
+    pub unclean_leader_election_enable: bool,
+    /// `replica.lag.time.max.ms` (default 30000).
+    pub replica_lag_time_max_ms: u64,
+    /// `log.flush.interval.messages` (default Long.MAX_VALUE: never fsync).
+    pub log_flush_interval_messages: u64,
+    /// `broker.session.timeout.ms` (default 9000): missed heartbeats before the controller fences.
+    pub broker_session_timeout_ms: u64,
+    /// `broker.heartbeat.interval.ms` (default 2000).
+    pub broker_heartbeat_interval_ms: u64,
+    /// `replica.fetch.wait.max.ms` (default 500): how long a follower fetch waits for data.
+    pub replica_fetch_wait_max_ms: u64,
+    /// `replica.fetch.backoff.ms` (default 1000): pause after a failed follower fetch.
+    pub replica_fetch_backoff_ms: u64,
+    /// `offsets.topic.num.partitions` (default 50): partitions of `__consumer_offsets`.
+    pub offsets_topic_num_partitions: u32,
+    /// `offsets.topic.replication.factor` (default 3; capped at the broker count).
+    pub offsets_topic_replication_factor: u32,
+    /// `offsets.commit.timeout.ms` (default 5000): how long a commit waits for replication.
+    pub offsets_commit_timeout_ms: u64,
+    /// `group.initial.rebalance.delay.ms` (default 3000): how long a new group waits for more
+    /// members before its first generation.
+    pub group_initial_rebalance_delay_ms: u64,
+    /// `group.min.session.timeout.ms` (default 6000).
+    pub group_min_session_timeout_ms: u64,
+    /// `group.max.session.timeout.ms` (default 1800000).
+    pub group_max_session_timeout_ms: u64,
+    /// `transaction.state.log.num.partitions` (default 50): partitions of `__transaction_state`.
+    pub transaction_state_log_num_partitions: u32,
+    /// `transaction.state.log.replication.factor` (default 3; capped at the broker count).
+    pub transaction_state_log_replication_factor: u32,
+    /// `transaction.state.log.min.isr` (default 2; capped at the replication factor).
+    pub transaction_state_log_min_isr: u32,
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms` (default 10000): how often
+    /// the coordinator looks for timed-out transactions.
+    pub transaction_abort_timed_out_transaction_cleanup_interval_ms: u64,
+    /// `transaction.max.timeout.ms` (default 900000).
+    pub transaction_max_timeout_ms: u64,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            min_insync_replicas: 1,
+            unclean_leader_election_enable: false,
+            replica_lag_time_max_ms: 30_000,
+            log_flush_interval_messages: i64::MAX as u64,
+            broker_session_timeout_ms: 9_000,
+            broker_heartbeat_interval_ms: 2_000,
+            replica_fetch_wait_max_ms: 500,
+            replica_fetch_backoff_ms: 1_000,
+            offsets_topic_num_partitions: 50,
+            offsets_topic_replication_factor: 3,
+            offsets_commit_timeout_ms: 5_000,
+            group_initial_rebalance_delay_ms: 3_000,
+            group_min_session_timeout_ms: 6_000,
+            group_max_session_timeout_ms: 1_800_000,
+            transaction_state_log_num_partitions: 50,
+            transaction_state_log_replication_factor: 3,
+            transaction_state_log_min_isr: 2,
+            transaction_abort_timed_out_transaction_cleanup_interval_ms: 10_000,
+            transaction_max_timeout_ms: 900_000,
+        }
+    }
+}
+
+/// `[network]`: one-way latency, drawn uniformly per message from the seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkSpec {
+    /// Inclusive range of one-way latency in ms.
+    pub latency_ms: (u64, u64),
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec { latency_ms: (1, 5) }
+    }
+}
+
+/// `[[topic]]`: a topic and its per-topic overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicSpec {
+    /// Topic name.
+    pub name: String,
+    /// Number of partitions.
+    pub partitions: u32,
+    /// Replicas per partition, at most the broker count.
+    pub replication_factor: u32,
+    /// `min.insync.replicas` override.
+    pub min_insync_replicas: Option<u32>,
+    /// `unclean.leader.election.enable` override.
+    pub unclean_leader_election_enable: Option<bool>,
+    /// `flush.messages` override (the topic spelling of `log.flush.interval.messages`).
+    pub flush_messages: Option<u64>,
+}
+
+impl TopicSpec {
+    /// A topic with `partitions` partitions of `replication_factor` replicas and no overrides.
+    pub fn new(name: &str, partitions: u32, replication_factor: u32) -> Self {
+        TopicSpec {
+            name: name.into(),
+            partitions,
+            replication_factor,
+            min_insync_replicas: None,
+            unclean_leader_election_enable: None,
+            flush_messages: None,
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! `[[consumer]]`: a consuming application, its commit placement and its Kafka client configs.
+
+use crate::record::{CommitMode, IsolationLevel};
+
+/// `auto.offset.reset`: where a consumer starts without a valid committed offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetReset {
+    /// The log start offset.
+    Earliest,
+    /// The high watermark (Kafka's default).
+    Latest,
+    /// Fail: the application gets `NoOffsetForPartitionException`.
+    None,
+}
+
+/// Kafka consumer configs (4.x names and defaults).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerConfig {
+    /// `enable.auto.commit` (default true).
+    pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms` (default 5000).
+    pub auto_commit_interval_ms: u64,
+    /// `auto.offset.reset` (default latest).
+    pub auto_offset_reset: OffsetReset,
+    /// `isolation.level` (default read_uncommitted).
+    pub isolation_level: IsolationLevel,
+    /// `session.timeout.ms` (default 45000).
+    pub session_timeout_ms: u64,
+    /// `heartbeat.interval.ms` (default 3000).
+    pub heartbeat_interval_ms: u64,
+    /// `max.poll.interval.ms` (default 300000; also the rebalance timeout).
+    pub max_poll_interval_ms: u64,
+    /// `max.poll.records` (default 500).
+    pub max_poll_records: u32,
+    /// `request.timeout.ms` (default 30000).
+    pub request_timeout_ms: u64,
+    /// `default.api.timeout.ms` (default 60000): bounds `commitSync()`.
+    pub default_api_timeout_ms: u64,
+    /// `fetch.max.wait.ms` (default 500): how long the broker holds a fetch with no data.
+    pub fetch_max_wait_ms: u64,
+    /// `retry.backoff.ms` (default 100).
+    pub retry_backoff_ms: u64,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            enable_auto_commit: true,
+            auto_commit_interval_ms: 5_000,
+            auto_offset_reset: OffsetReset::Latest,
+            isolation_level: IsolationLevel::ReadUncommitted,
+            session_timeout_ms: 45_000,
+            heartbeat_interval_ms: 3_000,
+            max_poll_interval_ms: 300_000,
+            max_poll_records: 500,
+            request_timeout_ms: 30_000,
+            default_api_timeout_ms: 60_000,
+            fetch_max_wait_ms: 500,
+            retry_backoff_ms: 100,
+        }
+    }
+}
+
+/// `[[consumer]]`: an application running `instances` members of `group`, each in a loop of
+/// poll, process (with `processing_ms` per record) and commit as `commit` says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerSpec {
+    /// Client name.
+    pub name: String,
+    /// `group.id`.
+    pub group: String,
+    /// Subscribed topics (each must be declared).
+    pub topics: Vec<String>,
+    /// Commit placement; must agree with `enable.auto.commit`.
+    pub commit: CommitMode,
+    /// Virtual ms the application spends processing one record (0: instantly).
+    pub processing_ms: u64,
+    /// Members of the group this application runs (default 1).
+    pub instances: u32,
+    /// The timeout the application passes to `poll()` (default 100).
+    pub poll_timeout_ms: u64,
+    /// The Kafka client configs.
+    pub config: ConsumerConfig,
+}
+
+impl ConsumerSpec {
+    /// One member of `group` reading `topic` from the earliest offset and committing after
+    /// processing, 1 ms per record.
+    pub fn new(name: &str, group: &str, topic: &str) -> Self {
+        ConsumerSpec {
+            name: name.into(),
+            group: group.into(),
+            topics: vec![topic.into()],
+            commit: CommitMode::AfterProcessing,
+            processing_ms: 1,
+            instances: 1,
+            poll_timeout_ms: 100,
+            config: ConsumerConfig {
+                enable_auto_commit: false,
+                auto_offset_reset: OffsetReset::Earliest,
+                ..ConsumerConfig::default()
+            },
+        }
+    }
+}

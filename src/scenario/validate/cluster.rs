@@ -1,0 +1,109 @@
+//! `[cluster]`, `[network]` and `[[topic]]`: broker counts, broker config rules, topics.
+
+use super::{config_ranges, key_path, range, Problem};
+use crate::scenario::keys::{self, BROKER, TOPIC};
+use crate::scenario::model::Scenario;
+use crate::scenario::spell::{legal_topic_name, REPLICA_SOCKET_TIMEOUT_MS};
+
+/// Most brokers a cluster may have.
+pub(crate) const MAX_BROKERS: i64 = 64;
+/// Most partitions a topic may have.
+pub(crate) const MAX_PARTITIONS: i64 = 1000;
+
+pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
+    range(out, "duration_ms".into(), "duration_ms", s.duration_ms, (1, i64::MAX));
+    range(out, "cluster.brokers".into(), "brokers", s.cluster.brokers.into(), (1, MAX_BROKERS));
+    broker_config(s, out);
+    let (a, b) = s.network.latency_ms;
+    if a > b {
+        out.push(Problem::new(
+            "network.latency_ms",
+            format!("`latency_ms` = [{a}, {b}]: the minimum {a} is above the maximum {b}"),
+        ));
+    }
+    topics(s, out);
+}
+
+/// `[cluster.config]`: ranges, then the rules between keys.
+fn broker_config(s: &Scenario, out: &mut Vec<Problem>) {
+    let c = &s.cluster.config;
+    let at = |k: &keys::ConfigKey| key_path("cluster.config", k.name);
+    config_ranges(BROKER, c, "cluster.config", &[], out);
+    let (min, max) = (&keys::GROUP_MIN_SESSION_TIMEOUT_MS, &keys::GROUP_MAX_SESSION_TIMEOUT_MS);
+    if c.group_min_session_timeout_ms > c.group_max_session_timeout_ms {
+        out.push(
+            Problem::new(
+                at(max),
+                format!(
+                    "`{}` ({}) must be at most `{}` ({}): no consumer could join a group",
+                    min.name, c.group_min_session_timeout_ms, max.name, c.group_max_session_timeout_ms
+                ),
+            )
+            .or_at(at(min)),
+        );
+    }
+    let (wait, lag) = (&keys::REPLICA_FETCH_WAIT_MAX_MS, &keys::REPLICA_LAG_TIME_MAX_MS);
+    if c.replica_fetch_wait_max_ms > REPLICA_SOCKET_TIMEOUT_MS {
+        out.push(Problem::new(
+            at(wait),
+            format!(
+                "`{}` ({}) must be at most replica.socket.timeout.ms ({REPLICA_SOCKET_TIMEOUT_MS}, Kafka's \
+                 default) to prevent unnecessary socket timeouts",
+                wait.name, c.replica_fetch_wait_max_ms
+            ),
+        ));
+    } else if c.replica_fetch_wait_max_ms > c.replica_lag_time_max_ms {
+        out.push(
+            Problem::new(
+                at(wait),
+                format!(
+                    "`{}` ({}) must be at most `{}` ({}) to prevent frequent changes in ISR",
+                    wait.name, c.replica_fetch_wait_max_ms, lag.name, c.replica_lag_time_max_ms
+                ),
+            )
+            .or_at(at(lag)),
+        );
+    }
+}
+
+/// The message for a topic name Kafka would refuse.
+pub(crate) fn illegal_topic_name(name: &str) -> String {
+    format!(
+        "topic name \"{name}\" is not a legal Kafka topic name: use 1 to 249 ASCII letters, digits, '.', \
+         '_' or '-' (not \".\" or \"..\")"
+    )
+}
+
+/// Every `[[topic]]`: legal unique names, partitions, replication factor within the brokers.
+fn topics(s: &Scenario, out: &mut Vec<Problem>) {
+    let brokers = s.cluster.brokers;
+    for (i, t) in s.topics.iter().enumerate() {
+        let here = format!("topic[{i}]");
+        // A processor's output the broker auto-creates need not be a name a `[[topic]]` may carry.
+        let created = s.processors.iter().any(|p| p.output == t.name);
+        if !created && !legal_topic_name(&t.name) {
+            out.push(Problem::new(format!("{here}.name"), illegal_topic_name(&t.name)));
+        }
+        if let Some(first) = s.topics[..i].iter().position(|x| x.name == t.name) {
+            let first = format!("topic[{first}].name");
+            out.push(
+                Problem::new(
+                    format!("{here}.name"),
+                    format!("topic `{}` is declared twice (first at {first})", t.name),
+                )
+                .refers(first),
+            );
+        }
+        range(out, format!("{here}.partitions"), "partitions", t.partitions.into(), (1, MAX_PARTITIONS));
+        let rf = t.replication_factor;
+        if rf == 0 {
+            range(out, format!("{here}.replication_factor"), "replication_factor", 0, (1, i64::MAX));
+        } else if rf > brokers {
+            out.push(Problem::new(
+                format!("{here}.replication_factor"),
+                format!("replication_factor {rf} is above the broker count {brokers}"),
+            ));
+        }
+        config_ranges(TOPIC, t, &format!("{here}.config"), &[], out);
+    }
+}
