@@ -73,13 +73,16 @@
 //! `biased;`; the simulator cannot seed that, so use `biased;`.
 
 mod sync;
+#[cfg(feature = "tokio")]
 mod task;
 
 use std::collections::BTreeMap;
+#[cfg(feature = "tokio")]
 use std::future::Future;
 use std::sync::Arc;
 
 pub use sync::{ConsumerApp, Plan};
+#[cfg(feature = "tokio")]
 pub use task::{SimConsumer, SimProducer};
 
 use crate::client::driver::{Driver, Drivers};
@@ -91,11 +94,16 @@ use crate::world::{RunOptions, RunOutput};
 #[derive(Clone)]
 enum Factory {
     Sync(Arc<dyn Fn() -> Box<dyn ConsumerApp> + Send + Sync>),
+    #[cfg(feature = "tokio")]
     Async(Arc<dyn Fn(SimConsumer) -> task::AppFuture + Send + Sync>),
 }
 
 /// How to make a producer process's async application.
+#[cfg(feature = "tokio")]
 type ProducerFactory = Arc<dyn Fn(SimProducer) -> task::AppFuture + Send + Sync>;
+/// Without the `tokio` feature there are no async producer applications.
+#[cfg(not(feature = "tokio"))]
+type ProducerFactory = std::convert::Infallible;
 
 /// Applications by `[[consumer]]` and `[[producer]]` name: which code runs each client.
 #[derive(Clone, Default)]
@@ -134,6 +142,7 @@ impl Apps {
         self
     }
 
+    #[cfg(feature = "tokio")]
     /// Run every member of `[[consumer]]` `name` with an async application: `factory` makes the
     /// task of each start of a member process from the process's [`SimConsumer`].
     pub fn async_consumer<F, Fut>(mut self, name: &str, factory: F) -> Self
@@ -146,6 +155,7 @@ impl Apps {
         self
     }
 
+    #[cfg(feature = "tokio")]
     /// Run `[[producer]]` `name` with an async application instead of its workload loop:
     /// `factory` makes the task of each start of the producer process from its
     /// [`SimProducer`]. The table's `records` is the set of records the application may send
@@ -175,12 +185,17 @@ impl Drivers for Apps {
 
     fn producer_driver(&self, name: &str, instance: u32) -> Option<Box<dyn Driver>> {
         let f = self.producers.get(name)?;
-        Some(Box::new(task::AsyncDriver::producer(name, instance, |p| f(p))))
+        #[cfg(feature = "tokio")]
+        return Some(Box::new(task::AsyncDriver::producer(name, instance, |p| f(p))));
+        #[cfg(not(feature = "tokio"))]
+        match (*f, instance) {}
     }
 
     fn driver(&self, name: &str, instance: u32) -> Option<Box<dyn Driver>> {
+        let _ = instance; // only an async application is told its instance
         Some(match self.consumers.get(name)? {
             Factory::Sync(f) => Box::new(sync::SyncDriver::new(f())),
+            #[cfg(feature = "tokio")]
             Factory::Async(f) => Box::new(task::AsyncDriver::consumer(name, instance, |c| f(c))),
         })
     }

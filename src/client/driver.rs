@@ -11,6 +11,7 @@ use crate::record::{Deliveries, Delivery};
 
 /// A call the application makes on its client.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))] // the producer steps are async-only
 pub(crate) enum Step {
     /// `poll()`: returns when it hands out records.
     Poll,
