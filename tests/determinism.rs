@@ -83,8 +83,11 @@ fn an_async_application_gives_the_pinned_trace_hash_in_every_build_profile() {
     });
     let s = example("process-then-commit-crash");
     let (report, _) = kafkasim::app::run(&s, 1, kafkasim::RunOptions::default(), &apps).unwrap();
-    let golden = golden::read("tests/golden/trace-hashes.txt");
-    let pinned = golden.iter().find(|r| r.stem == "process-then-commit-crash" && r.seed == 1).expect("pinned");
-    assert_eq!(report.trace_hash, format!("{:016x}", pinned.hash));
+    if std::env::var_os("UPDATE_GOLDEN").is_none() {
+        // (While the golden file is being rewritten, the pinned test above writes it.)
+        let golden = golden::read("tests/golden/trace-hashes.txt");
+        let pinned = golden.iter().find(|r| r.stem == "process-then-commit-crash" && r.seed == 1).expect("pinned");
+        assert_eq!(report.trace_hash, format!("{:016x}", pinned.hash));
+    }
     assert_eq!(report.trace_hash, judge(&s, 1).0.trace_hash);
 }

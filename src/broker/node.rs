@@ -614,8 +614,12 @@ impl Broker {
                 self.send_fetch(p, out);
             }
             FetchResult::Error(_) => {
-                *fetch_id += 1_000_000;
-                let id = *fetch_id;
+                // A new fetch id for the refetch after the backoff.
+                let id = self.next_id();
+                if let Some(Replica { role: Role::Follower { fetch_id, .. }, .. }) = self.replicas[p as usize].as_mut()
+                {
+                    *fetch_id = id;
+                }
                 out.timer(backoff, BrokerTimer::Refetch { partition: p, id });
             }
         }
@@ -994,17 +998,19 @@ impl Node<Msg> for Broker {
                 let NodeId::Broker(dead) = from else { return };
                 self.on_txn_peer_down(dead, out);
                 for p in 0..self.replicas.len() as u32 {
-                    if let Some(Replica { role: Role::Follower { leader, fetch_id }, .. }) =
-                        self.replicas[p as usize].as_mut()
-                    {
-                        if *leader == dead {
-                            *fetch_id += 1_000_000;
-                            let id = *fetch_id;
-                            out.timer(
-                                self.topo.config.replica_fetch_backoff_ms,
-                                BrokerTimer::Refetch { partition: p, id },
-                            );
+                    let fetching_from_dead = matches!(
+                        self.replicas[p as usize],
+                        Some(Replica { role: Role::Follower { leader, .. }, .. }) if leader == dead
+                    );
+                    if fetching_from_dead {
+                        // A new fetch id: the fetch in flight is forgotten, the refetch is awaited.
+                        let id = self.next_id();
+                        if let Some(Replica { role: Role::Follower { fetch_id, .. }, .. }) =
+                            self.replicas[p as usize].as_mut()
+                        {
+                            *fetch_id = id;
                         }
+                        out.timer(self.topo.config.replica_fetch_backoff_ms, BrokerTimer::Refetch { partition: p, id });
                     }
                 }
             }

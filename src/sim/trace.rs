@@ -277,7 +277,8 @@ impl TraceEvent {
     /// Mix this event into `h`.
     pub fn hash_into(&self, h: &mut TraceHash) {
         h.word(self.at);
-        h.word(self.kind.code() << 48 ^ self.node.code());
+        h.word(self.kind.code());
+        h.word(self.node.code());
         h.word(self.peer.map_or(u64::MAX, NodeId::code));
         if let TraceKind::Message(m) = &self.kind {
             let api = m.api.bytes().fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(b.into()));
