@@ -34,32 +34,35 @@
 //! # Ok::<(), kafkasim::scenario::InvalidScenario>(())
 //! ```
 //!
-//! The modules follow the data: [`scenario`] (what to run) → [`world`] (the kernel in [`sim`]
-//! driving [`broker`]s and [`client`]s through [`fault`]s) → [`check`] (judging the history)
-//! → [`report`] (text and JSON). [`record`] holds what the model writes and the checker reads:
-//! log batches, the history, typed ids and the [`record::Anomaly`] names. [`app`] runs your own consumer application, synchronous or
-//! async, as a group member; [`strategy`] generates scenarios for property tests; [`explore`]
-//! sweeps a scenario's faults over every crash point of its fault-free run.
+//! The public modules follow the data: [`scenario`] (what to run, validated) → [`world`] (one
+//! run: the loop, and the fault verbs a Rust test drives it with) → [`check`] (judging the
+//! history) → [`report`] (text and JSON). [`record`] holds what the model writes and the checker
+//! reads: log batches, the history, typed fault targets and the [`record::Anomaly`] names.
+//! [`app`] runs your own application, synchronous or async, as a client; [`strategy`] generates
+//! scenarios for property tests; [`explore`] sweeps a scenario's faults over every crash point of
+//! its fault-free run. The model itself (the kernel, brokers, clients) is private to the crate:
+//! it is reached through these, never directly. docs/architecture.md draws the whole house.
 
 #![deny(missing_docs)]
 
 pub mod app;
-pub mod broker;
+pub(crate) mod broker;
 pub mod check;
-pub mod client;
+pub(crate) mod client;
 pub mod error;
 pub mod explore;
-pub mod fault;
+pub(crate) mod fault;
 pub mod record;
 pub mod report;
 pub mod scenario;
-pub mod sim;
+pub(crate) mod sim;
 #[cfg(feature = "strategy")]
 pub mod strategy;
 pub mod world;
 
 pub use error::KafkaError;
 pub use scenario::InvalidScenario;
+pub use sim::trace::{Family, TraceFilter};
 pub use world::{run, RunOptions, RunOutput};
 
 /// Run one seed of `scenario` and judge it: the report plus the raw run (history, trace). A

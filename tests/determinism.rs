@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use kafkasim::sim::trace::TraceFilter;
+use kafkasim::TraceFilter;
 
 mod golden;
 

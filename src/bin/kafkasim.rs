@@ -9,7 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use parking_lot::{Condvar, Mutex};
 
-use kafkasim::sim::trace::TraceFilter;
+use kafkasim::TraceFilter;
 use kafkasim::{run_seed, scenario, RunOptions};
 
 #[derive(Parser)]

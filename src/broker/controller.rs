@@ -69,11 +69,6 @@ impl Controller {
         self.brokers[b as usize - 1].epoch
     }
 
-    /// Whether broker `b` is fenced.
-    pub fn is_fenced(&self, b: u32) -> bool {
-        self.brokers[b as usize - 1].fenced
-    }
-
     /// Arm the periodic session check.
     pub fn start(&mut self, out: &mut ControllerOut) {
         out.timer(self.check_interval(), ControllerTimer::SessionCheck);

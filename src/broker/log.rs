@@ -42,11 +42,6 @@ impl BatchTemplate {
         }
     }
 
-    /// Whether the batch would occupy no offset.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// A transaction marker for `producer_id` at `producer_epoch` (a control batch).
     pub fn marker(producer_id: i64, producer_epoch: i16, commit: bool, coordinator_epoch: i32) -> Self {
         BatchTemplate {
@@ -167,11 +162,6 @@ impl ReplicaLog {
     /// The batches.
     pub fn batches(&self) -> &[Arc<LogBatch>] {
         &self.batches
-    }
-
-    /// Epoch of the last batch, if any (a follower's `lastFetchedEpoch`).
-    pub fn last_epoch(&self) -> Option<u32> {
-        self.batches.last().map(|b| b.leader_epoch)
     }
 
     /// Latest epoch in the epoch cache (including a new leader's entry with no data yet).
@@ -389,6 +379,7 @@ impl ReplicaLog {
         self.producers.get(&producer_id).map(|e| e.epoch)
     }
 
+    #[cfg(test)]
     /// Whether `producer_id` has an open transaction on this partition.
     pub fn in_transaction(&self, producer_id: i64) -> bool {
         self.producers.get(&producer_id).is_some_and(|e| e.txn_first.is_some())

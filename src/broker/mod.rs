@@ -16,7 +16,7 @@ use crate::record::LogBatch;
 use crate::scenario::{BrokerConfig, Scenario};
 
 pub use controller::{Controller, ControllerTimer};
-pub use log::{AbortedTxn, BatchTemplate, ReplicaLog};
+pub use log::{AbortedTxn, BatchTemplate};
 pub use node::{Broker, BrokerTimer};
 pub use protocol::*;
 
@@ -198,8 +198,6 @@ impl Topology {
 pub enum BrokerObs {
     /// A leader appended a producer batch.
     Appended {
-        /// Partition index (into `Topology::partitions`).
-        partition: u32,
         /// The batch as stored, with its base offset and leader epoch.
         batch: Arc<LogBatch>,
     },

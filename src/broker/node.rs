@@ -492,7 +492,7 @@ impl Broker {
                 if r.log.unflushed() >= flush_interval {
                     r.log.flush();
                 }
-                out.observe(BrokerObs::Appended { partition: p, batch: b.clone() });
+                out.observe(BrokerObs::Appended { batch: b.clone() });
                 b.base_offset
             }
         };

@@ -198,7 +198,9 @@ pub enum Msg {
     },
     /// Broker → client: the coordinator's broker id, or COORDINATOR_NOT_AVAILABLE.
     FindCoordinatorResponse {
-        /// Group index (into `Topology::groups`).
+        /// Group index (into `Topology::groups`): Kafka's response names the key it answers;
+        /// our clients match the answer to the one lookup they have in flight.
+        #[allow(dead_code)]
         group: u32,
         /// Broker id (from 1) of the coordinator: the leader of the group's offsets partition.
         result: Result<u32, KafkaError>,
@@ -351,7 +353,9 @@ pub enum Msg {
     },
     /// Broker → producer.
     FindTxnCoordinatorResponse {
-        /// Transactional id index (into `Topology::txn_ids`).
+        /// Transactional id index (into `Topology::txn_ids`), named as Kafka's response names
+        /// its key; the producer has one lookup in flight.
+        #[allow(dead_code)]
         txn: u32,
         /// Broker id (from 1) of the coordinator: the leader of the id's
         /// `__transaction_state` partition.

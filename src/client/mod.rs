@@ -3,6 +3,8 @@
 pub mod consumer;
 pub(crate) mod driver;
 pub mod producer;
+#[cfg(test)]
+mod regressions;
 mod transactional;
 mod user_producer;
 

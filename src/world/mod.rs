@@ -1,9 +1,9 @@
 //! The world: one run of a scenario, and the verbs that drive it.
 //!
 //! A [`World`] owns the kernel (virtual clock, event queue, the seeded RNG streams, the trace
-//! hash), the [`Net`], every node (controller, brokers, producers, group members) behind the one
-//! [`Node`](crate::sim::Node) trait, the application state that survives client crashes, the
-//! fault schedule and the history. Its loop pops the earliest event, hands a message or a timer
+//! hash), the network, every node (controller, brokers, producers, group members) behind the
+//! one crate-private `Node` trait, the application state that survives client crashes, the fault
+//! schedule and the history. Its loop pops the earliest event, hands a message or a timer
 //! to the one node it is for, and carries out what the node wrote into its out-buffer.
 //!
 //! Faults are verbs, as turmoil's operators are: [`World::crash`], [`World::power_loss`],

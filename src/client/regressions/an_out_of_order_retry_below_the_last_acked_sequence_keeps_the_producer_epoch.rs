@@ -15,13 +15,13 @@
 
 use std::sync::Arc;
 
-use kafkasim::broker::{Msg, PartitionState, Topology};
-use kafkasim::client::{Producer, ProducerTimer};
-use kafkasim::scenario::{ProducerSpec, Scenario, TopicSpec};
-use kafkasim::sim::{Node, NodeId, Out};
-use kafkasim::KafkaError;
+use crate::broker::{Msg, PartitionState, Topology};
+use crate::client::{Producer, ProducerTimer};
+use crate::scenario::{ProducerSpec, Scenario, TopicSpec};
+use crate::sim::{Node, NodeId, Out};
+use crate::KafkaError;
 
-type POut = Out<Msg, ProducerTimer, kafkasim::client::ProducerObs>;
+type POut = Out<Msg, ProducerTimer, crate::client::ProducerObs>;
 
 /// (request id, producer epoch, base sequence, first record) of every Produce in `out`.
 fn produces(out: &POut) -> Vec<(u64, i16, i32, u32)> {
