@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::FetchPartition;
 use crate::error::KafkaError;
-use crate::record::{GroupRecord, MemberRecord, TxnRecord, TxnState};
+use crate::record::{GroupRecord, MemberId, MemberRecord, TxnRecord, TxnState};
 use crate::sim::NodeId;
 
 /// Classic group states (`ClassicGroupState`).
@@ -44,10 +44,10 @@ pub struct Group {
     pub(super) partition: u32,
     pub(super) state: GroupState,
     pub(super) generation: i32,
-    pub(super) leader: Option<u64>,
-    pub(super) members: BTreeMap<u64, Member>,
+    pub(super) leader: Option<MemberId>,
+    pub(super) members: BTreeMap<MemberId, Member>,
     /// Members given an id by MEMBER_ID_REQUIRED that have not joined yet, with their deadline.
-    pub(super) pending: BTreeMap<u64, u64>,
+    pub(super) pending: BTreeMap<MemberId, u64>,
     /// Committed offsets (next offset to read) per partition.
     pub(super) offsets: BTreeMap<u32, u64>,
     /// Log offset of the record each committed offset comes from (a transaction's offsets

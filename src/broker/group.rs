@@ -14,7 +14,7 @@ use super::node::{Broker, BrokerOut, BrokerTimer, InternalWait};
 use super::BatchTemplate;
 use super::{FetchPartition, FetchedPartition, JoinResult, Msg};
 use crate::error::KafkaError;
-use crate::record::MetaRecord;
+use crate::record::{MemberId, MetaRecord};
 use crate::sim::NodeId;
 
 /// Most batches one consumer fetch returns per partition (about `max.partition.fetch.bytes`).
@@ -108,7 +108,7 @@ impl Broker {
             }
         }
         for (g, mut grp) in loaded {
-            let ids: Vec<u64> = grp.members.keys().copied().collect();
+            let ids: Vec<MemberId> = grp.members.keys().copied().collect();
             for id in ids {
                 arm_expiry(&mut grp, g, id, now, out);
             }
@@ -126,7 +126,10 @@ impl Broker {
                     if let Some(req) = m.awaiting_join {
                         out.send(
                             m.client,
-                            Msg::JoinGroupResponse { req, result: Err((KafkaError::NotCoordinator, 0)) },
+                            Msg::JoinGroupResponse {
+                                req,
+                                result: Err((KafkaError::NotCoordinator, MemberId::UNKNOWN)),
+                            },
                         );
                     }
                     if let Some(req) = m.awaiting_sync {
@@ -144,21 +147,21 @@ impl Broker {
         from: NodeId,
         req: u64,
         g: u32,
-        member_id: u64,
+        member_id: MemberId,
         (session_timeout_ms, rebalance_timeout_ms): (u64, u64),
         topics: Arc<[u32]>,
         out: &mut BrokerOut,
     ) {
-        let reply = |out: &mut BrokerOut, e: KafkaError, id: u64| {
+        let reply = |out: &mut BrokerOut, e: KafkaError, id: MemberId| {
             out.send(from, Msg::JoinGroupResponse { req, result: Err((e, id)) })
         };
-        let fresh_id = (self.id as u64) << 48 | self.next_id();
+        let fresh_id = MemberId { coordinator: self.id, n: self.next_id() };
         let delay = self.topo.config.group_initial_rebalance_delay_ms;
         let grp = match self.group_mut(g) {
             Ok(grp) => grp,
-            Err(e) => return reply(out, e, 0),
+            Err(e) => return reply(out, e, MemberId::UNKNOWN),
         };
-        if member_id == 0 {
+        if !member_id.is_known() {
             // KIP-394: a new member first gets an id and must join again with it.
             grp.pending.insert(fresh_id, now + session_timeout_ms);
             out.timer(session_timeout_ms, BrokerTimer::MemberExpiry { group: g, member: fresh_id, deadline: now });
@@ -187,7 +190,7 @@ impl Broker {
             return;
         }
         let Some(m) = grp.members.get_mut(&member_id) else {
-            return reply(out, KafkaError::UnknownMemberId, 0);
+            return reply(out, KafkaError::UnknownMemberId, MemberId::UNKNOWN);
         };
         let same = *m.topics == *topics;
         m.client = from;
@@ -207,7 +210,7 @@ impl Broker {
                 // generation back (Kafka's JoinGroup in Stable).
                 let result = JoinResult {
                     generation: grp.generation,
-                    leader: grp.leader.unwrap_or(0),
+                    leader: grp.leader.unwrap_or(MemberId::UNKNOWN),
                     member_id,
                     members: Vec::new(),
                 };
@@ -240,7 +243,7 @@ impl Broker {
         complete_join(grp, g, now, out);
     }
 
-    pub(super) fn on_member_expiry(&mut self, now: u64, g: u32, member: u64, deadline: u64, out: &mut BrokerOut) {
+    pub(super) fn on_member_expiry(&mut self, now: u64, g: u32, member: MemberId, deadline: u64, out: &mut BrokerOut) {
         let delay = self.topo.config.group_initial_rebalance_delay_ms;
         let Some(grp) = self.groups[g as usize].as_mut() else { return };
         if let Some(&d) = grp.pending.get(&member) {
@@ -270,9 +273,9 @@ impl Broker {
         from: NodeId,
         req: u64,
         g: u32,
-        member_id: u64,
+        member_id: MemberId,
         generation: i32,
-        assignments: Vec<(u64, Vec<u32>)>,
+        assignments: Vec<(MemberId, Vec<u32>)>,
         out: &mut BrokerOut,
     ) {
         let reply = |out: &mut BrokerOut, result| out.send(from, Msg::SyncGroupResponse { req, result });
@@ -312,7 +315,7 @@ impl Broker {
         &mut self,
         now: u64,
         g: u32,
-        member_id: u64,
+        member_id: MemberId,
         generation: i32,
         _out: &mut BrokerOut,
     ) -> Result<(), KafkaError> {
@@ -329,7 +332,7 @@ impl Broker {
         }
     }
 
-    pub(super) fn on_leave_group(&mut self, now: u64, g: u32, member_id: u64, out: &mut BrokerOut) {
+    pub(super) fn on_leave_group(&mut self, now: u64, g: u32, member_id: MemberId, out: &mut BrokerOut) {
         let delay = self.topo.config.group_initial_rebalance_delay_ms;
         if let Ok(grp) = self.group_mut(g) {
             if grp.members.contains_key(&member_id) {
@@ -346,7 +349,7 @@ impl Broker {
         from: NodeId,
         req: u64,
         g: u32,
-        member_id: u64,
+        member_id: MemberId,
         generation: i32,
         offsets: Arc<[(u32, u64)]>,
         out: &mut BrokerOut,
@@ -403,7 +406,7 @@ impl Broker {
         req: u64,
         g: u32,
         (producer_id, producer_epoch): (i64, i16),
-        (member_id, generation): (u64, i32),
+        (member_id, generation): (MemberId, i32),
         offsets: Arc<[(u32, u64)]>,
         out: &mut BrokerOut,
     ) {
@@ -412,7 +415,7 @@ impl Broker {
             Ok(grp) => grp,
             Err(e) => return reply(out, Err(e)),
         };
-        if generation >= 0 || member_id != 0 {
+        if generation >= 0 || member_id.is_known() {
             if !grp.members.contains_key(&member_id) {
                 return reply(out, Err(KafkaError::UnknownMemberId));
             }
@@ -616,7 +619,7 @@ fn unpend(grp: &mut Group, producer_id: i64, offsets: &[(u32, u64)]) {
     }
 }
 
-fn arm_expiry(grp: &mut Group, g: u32, member: u64, now: u64, out: &mut BrokerOut) {
+fn arm_expiry(grp: &mut Group, g: u32, member: MemberId, now: u64, out: &mut BrokerOut) {
     let Some(m) = grp.members.get_mut(&member) else { return };
     let deadline = (m.last_seen + m.session_timeout_ms).max(now + 1);
     m.expiry_deadline = deadline;
@@ -672,8 +675,8 @@ fn complete_join(grp: &mut Group, g: u32, now: u64, out: &mut BrokerOut) {
     }
     grp.state = GroupState::CompletingRebalance;
     let leader = grp.leader.expect("leader");
-    let list: Vec<(u64, Arc<[u32]>)> = grp.members.iter().map(|(&id, m)| (id, m.topics.clone())).collect();
-    let ids: Vec<u64> = grp.members.keys().copied().collect();
+    let list: Vec<(MemberId, Arc<[u32]>)> = grp.members.iter().map(|(&id, m)| (id, m.topics.clone())).collect();
+    let ids: Vec<MemberId> = grp.members.keys().copied().collect();
     for id in ids {
         let m = grp.members.get_mut(&id).expect("member");
         let req = m.awaiting_join.take().expect("joined");
@@ -685,10 +688,13 @@ fn complete_join(grp: &mut Group, g: u32, now: u64, out: &mut BrokerOut) {
     }
 }
 
-fn remove_member(grp: &mut Group, g: u32, member: u64, now: u64, initial_delay: u64, out: &mut BrokerOut) {
+fn remove_member(grp: &mut Group, g: u32, member: MemberId, now: u64, initial_delay: u64, out: &mut BrokerOut) {
     let Some(m) = grp.members.remove(&member) else { return };
     if let Some(req) = m.awaiting_join {
-        out.send(m.client, Msg::JoinGroupResponse { req, result: Err((KafkaError::UnknownMemberId, 0)) });
+        out.send(
+            m.client,
+            Msg::JoinGroupResponse { req, result: Err((KafkaError::UnknownMemberId, MemberId::UNKNOWN)) },
+        );
     }
     if let Some(req) = m.awaiting_sync {
         out.send(m.client, Msg::SyncGroupResponse { req, result: Err(KafkaError::UnknownMemberId) });
@@ -726,7 +732,7 @@ mod tests {
         out
     }
 
-    fn join(b: &mut Broker, now: u64, k: u32, member_id: u64) -> BrokerOut {
+    fn join(b: &mut Broker, now: u64, k: u32, member_id: MemberId) -> BrokerOut {
         let msg = Msg::JoinGroup {
             req: 1,
             group: 0,
@@ -739,8 +745,8 @@ mod tests {
     }
 
     /// The id MEMBER_ID_REQUIRED hands out.
-    fn new_member(b: &mut Broker, now: u64, k: u32) -> u64 {
-        let out = join(b, now, k, 0);
+    fn new_member(b: &mut Broker, now: u64, k: u32) -> MemberId {
+        let out = join(b, now, k, MemberId::UNKNOWN);
         match &out.sends[..] {
             [(_, Msg::JoinGroupResponse { result: Err((KafkaError::MemberIdRequired, id)), .. })] => *id,
             other => panic!("{other:?}"),
@@ -757,7 +763,7 @@ mod tests {
         next
     }
 
-    fn commit(b: &mut Broker, now: u64, member_id: u64, generation: i32) -> Result<(), KafkaError> {
+    fn commit(b: &mut Broker, now: u64, member_id: MemberId, generation: i32) -> Result<(), KafkaError> {
         let msg = Msg::OffsetCommit { req: 9, group: 0, member_id, generation, offsets: Arc::from(vec![(0, 5)]) };
         let out = send(b, now, 0, msg);
         match &out.sends[..] {
@@ -767,7 +773,7 @@ mod tests {
     }
 
     /// A stable group of one member at generation 1: its member id.
-    fn stable_group(b: &mut Broker) -> u64 {
+    fn stable_group(b: &mut Broker) -> MemberId {
         let id = new_member(b, 10, 0);
         let out = join(b, 11, 0, id);
         let out = fire_join_timers(b, 3_011, out);
@@ -787,7 +793,7 @@ mod tests {
     #[test]
     fn a_join_without_a_member_id_is_answered_member_id_required() {
         let mut b = coordinator();
-        assert_ne!(new_member(&mut b, 0, 0), 0);
+        assert!(new_member(&mut b, 0, 0).is_known());
     }
 
     #[test]
@@ -809,7 +815,7 @@ mod tests {
     fn a_commit_of_an_unknown_member_is_unknown_member_id() {
         let mut b = coordinator();
         let id = stable_group(&mut b);
-        assert_eq!(commit(&mut b, 4_000, id + 1, 1), Err(KafkaError::UnknownMemberId));
+        assert_eq!(commit(&mut b, 4_000, MemberId { n: id.n + 1, ..id }, 1), Err(KafkaError::UnknownMemberId));
     }
 
     #[test]

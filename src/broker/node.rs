@@ -7,6 +7,7 @@ use super::coord::{ConsumerParked, Group, GroupWait, MarkerReq, TxnMeta, TxnWait
 use super::log::{ReplicaLog, SeqCheck};
 use super::{BrokerObs, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
+use crate::record::MemberId;
 use crate::scenario::Acks;
 use crate::sim::{Node, NodeId, Out};
 
@@ -61,7 +62,7 @@ pub enum BrokerTimer {
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Member id (of a joined member, or of one given an id by MEMBER_ID_REQUIRED).
-        member: u64,
+        member: MemberId,
         /// A joined member's expiry deadline (virtual ms) when armed; stale if it moved since.
         deadline: u64,
     },

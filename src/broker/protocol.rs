@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::log::BatchTemplate;
 use crate::error::KafkaError;
-use crate::record::LogBatch;
+use crate::record::{LogBatch, MemberId};
 use crate::scenario::Acks;
 
 /// The controller's view of one partition, as published in metadata.
@@ -103,11 +103,11 @@ pub struct JoinResult {
     /// The new generation.
     pub generation: i32,
     /// The member id of the group leader.
-    pub leader: u64,
+    pub leader: MemberId,
     /// This member's id.
-    pub member_id: u64,
+    pub member_id: MemberId,
     /// For the leader only: every member and the topics it subscribes to (topic indices).
-    pub members: Vec<(u64, Arc<[u32]>)>,
+    pub members: Vec<(MemberId, Arc<[u32]>)>,
 }
 
 /// A message on the simulated network.
@@ -212,7 +212,7 @@ pub enum Msg {
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Member id the coordinator gave the member (0: none yet).
-        member_id: u64,
+        member_id: MemberId,
         /// The consumer's `session.timeout.ms`.
         session_timeout_ms: u64,
         /// How long a rebalance waits for the member (`max.poll.interval.ms`).
@@ -226,7 +226,7 @@ pub enum Msg {
         req: u64,
         /// The generation joined, or the error with the member id to rejoin with (0 unless
         /// MEMBER_ID_REQUIRED).
-        result: Result<JoinResult, (KafkaError, u64)>,
+        result: Result<JoinResult, (KafkaError, MemberId)>,
     },
     /// Consumer → coordinator; the leader carries the assignment of every member.
     SyncGroup {
@@ -235,11 +235,11 @@ pub enum Msg {
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Member id the coordinator gave the member (0: none yet).
-        member_id: u64,
+        member_id: MemberId,
         /// The generation JoinGroup returned.
         generation: i32,
         /// Leader only (empty otherwise): (member id, partition indices) for every member.
-        assignments: Vec<(u64, Vec<u32>)>,
+        assignments: Vec<(MemberId, Vec<u32>)>,
     },
     /// Coordinator → consumer: this member's partitions.
     SyncGroupResponse {
@@ -255,7 +255,7 @@ pub enum Msg {
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Member id the coordinator gave the member (0: none yet).
-        member_id: u64,
+        member_id: MemberId,
         /// Generation the member believes current.
         generation: i32,
     },
@@ -272,7 +272,7 @@ pub enum Msg {
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Id of the leaving member.
-        member_id: u64,
+        member_id: MemberId,
     },
     /// Consumer → coordinator: commit these next offsets.
     OffsetCommit {
@@ -281,7 +281,7 @@ pub enum Msg {
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Member id the coordinator gave the member (0: none yet).
-        member_id: u64,
+        member_id: MemberId,
         /// Generation the member believes current.
         generation: i32,
         /// (partition index, next offset to read) pairs.
@@ -474,7 +474,7 @@ pub enum Msg {
         /// Producer epoch (from InitProducerId; fences older instances).
         producer_epoch: i16,
         /// The consumer's member id (0: none, unfenced).
-        member_id: u64,
+        member_id: MemberId,
         /// The consumer's generation (-1: unfenced).
         generation: i32,
         /// (partition index, next offset to read) pairs.

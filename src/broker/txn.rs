@@ -885,7 +885,10 @@ mod tests {
             group: 0,
             producer_id: pid,
             producer_epoch: epoch,
-            member_id: member.0,
+            member_id: match member.0 {
+                0 => crate::record::MemberId::UNKNOWN,
+                n => crate::record::MemberId { coordinator: 1, n },
+            },
             generation: member.1,
             offsets: Arc::from(vec![(0, o)]),
         };

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use crate::broker::{FetchPartition, FetchedPartition, JoinResult, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
-use crate::record::{Deliveries, Delivery, EventKind, LogBatch, RecordId};
+use crate::record::{Deliveries, Delivery, EventKind, LogBatch, MemberId, RecordId};
 use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
 use crate::sim::{Node, NodeId, Out};
 
@@ -154,7 +154,7 @@ pub struct Consumer {
     metadata_wanted: bool,
     metadata_rr: u32,
     coordinator: Option<u32>,
-    member_id: u64,
+    member_id: MemberId,
     generation: i32,
     phase: Phase,
     rejoin_needed: bool,
@@ -237,7 +237,7 @@ impl Consumer {
             metadata_wanted: true,
             metadata_rr: (idx + instance) % topo.brokers,
             coordinator: None,
-            member_id: 0,
+            member_id: MemberId::UNKNOWN,
             generation: -1,
             phase: Phase::Unjoined,
             rejoin_needed: true,
@@ -436,7 +436,7 @@ impl Consumer {
 
     /// Java's `resetStateAndRejoin`: this member is out of the group and joins as a new one.
     fn reset_membership(&mut self) {
-        self.member_id = 0;
+        self.member_id = MemberId::UNKNOWN;
         self.generation = -1;
         self.rejoin_needed = true;
         if self.phase != Phase::Joining {
@@ -444,7 +444,12 @@ impl Consumer {
         }
     }
 
-    fn on_join_response(&mut self, now: u64, result: Result<JoinResult, (KafkaError, u64)>, out: &mut ConsumerOut) {
+    fn on_join_response(
+        &mut self,
+        now: u64,
+        result: Result<JoinResult, (KafkaError, MemberId)>,
+        out: &mut ConsumerOut,
+    ) {
         self.phase = Phase::Unjoined;
         match result {
             Err((KafkaError::MemberIdRequired, id)) => {
@@ -477,8 +482,8 @@ impl Consumer {
 
     /// Kafka's RangeAssignor: per topic, members (by id) get consecutive ranges of partitions,
     /// the first `partitions % members` one extra.
-    fn range_assign(&self, members: &[(u64, Arc<[u32]>)]) -> Vec<(u64, Vec<u32>)> {
-        let mut result: Vec<(u64, Vec<u32>)> = members.iter().map(|(id, _)| (*id, Vec::new())).collect();
+    fn range_assign(&self, members: &[(MemberId, Arc<[u32]>)]) -> Vec<(MemberId, Vec<u32>)> {
+        let mut result: Vec<(MemberId, Vec<u32>)> = members.iter().map(|(id, _)| (*id, Vec::new())).collect();
         result.sort_by_key(|r| r.0);
         let mut topics: Vec<u32> = members.iter().flat_map(|(_, t)| t.iter().copied()).collect();
         topics.sort_unstable();
@@ -926,7 +931,7 @@ impl Consumer {
             return Some(Ok(()));
         }
         if self.phase != Phase::Stable || self.generation < 0 {
-            let e = if self.rejoin_needed && self.member_id != 0 {
+            let e = if self.rejoin_needed && self.member_id.is_known() {
                 KafkaError::RebalanceInProgress
             } else {
                 KafkaError::CommitFailed
@@ -1048,7 +1053,7 @@ impl Consumer {
     // ---- the heartbeat thread ---------------------------------------------------------------
 
     fn heartbeat(&mut self, now: u64, out: &mut ConsumerOut) {
-        if matches!(self.app, App::Failed | App::Closed) || self.member_id == 0 || self.generation < 0 {
+        if matches!(self.app, App::Failed | App::Closed) || !self.member_id.is_known() || self.generation < 0 {
             return;
         }
         if !matches!(self.phase, Phase::Stable | Phase::Syncing) {
@@ -1096,7 +1101,7 @@ impl Consumer {
     }
 
     fn leave(&mut self, out: &mut ConsumerOut) {
-        if let (Some(c), true) = (self.coordinator, self.member_id != 0) {
+        if let (Some(c), true) = (self.coordinator, self.member_id.is_known()) {
             out.send(NodeId::Broker(c), Msg::LeaveGroup { group: self.group, member_id: self.member_id });
         }
         self.app = App::Closed;

@@ -55,7 +55,7 @@ pub(crate) struct TxnOffsets {
     /// Group index.
     pub(crate) group: u32,
     /// The consumer's member id.
-    pub(crate) member_id: u64,
+    pub(crate) member_id: crate::record::MemberId,
     /// The consumer's generation.
     pub(crate) generation: i32,
     /// Next offset to read per partition.

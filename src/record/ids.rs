@@ -30,3 +30,36 @@ pub struct Delivery {
 
 /// Records of one poll (or of one run of processing), in the order the application got them.
 pub type Deliveries = Arc<[Delivery]>;
+
+/// A consumer group member's id, as its group coordinator gave it. Kafka's member ids are unique
+/// strings (`client.id` and a UUID); here they are the coordinator's broker and a number it
+/// counts, unique across coordinator failovers and ordered (by broker, then number) as the range
+/// assignor and the coordinator order members. [`MemberId::UNKNOWN`] is Kafka's empty id: a
+/// member that has none yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct MemberId {
+    /// The broker whose group coordinator gave the id (0: none).
+    pub coordinator: u32,
+    /// The coordinator's count.
+    pub n: u64,
+}
+
+impl MemberId {
+    /// No id yet (a first JoinGroup; answered with MEMBER_ID_REQUIRED and a fresh id).
+    pub const UNKNOWN: MemberId = MemberId { coordinator: 0, n: 0 };
+
+    /// Whether this is a real id (not [`MemberId::UNKNOWN`]).
+    pub fn is_known(self) -> bool {
+        self != MemberId::UNKNOWN
+    }
+}
+
+impl std::fmt::Display for MemberId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_known() {
+            write!(f, "{}-{}", self.coordinator, self.n)
+        } else {
+            f.write_str("none")
+        }
+    }
+}

@@ -77,7 +77,7 @@ pub struct GroupRecord {
     /// Generation id.
     pub generation: i32,
     /// Member id of the group leader (the member that computes the assignment).
-    pub leader: Option<u64>,
+    pub leader: Option<super::MemberId>,
     /// Members with their timeouts and assignments.
     pub members: Vec<MemberRecord>,
 }
@@ -86,7 +86,7 @@ pub struct GroupRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberRecord {
     /// Member id the coordinator gave it (Kafka's is `client.id-UUID`; a number here).
-    pub member_id: u64,
+    pub member_id: super::MemberId,
     /// Its `session.timeout.ms`.
     pub session_timeout_ms: u64,
     /// Its rebalance timeout (`max.poll.interval.ms`).

@@ -6,7 +6,7 @@ use std::fmt;
 
 use super::{NodeId, TraceHash};
 use crate::error::KafkaError;
-use crate::record::FaultAction;
+use crate::record::{FaultAction, MemberId};
 
 /// A family of events, for `--trace FILTER`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +144,7 @@ pub enum Fact {
     /// A metadata image version.
     Version(u64),
     /// A group member id.
-    Member(u64),
+    Member(MemberId),
     /// A coordinator broker.
     Coordinator(u32),
     /// Whether a transaction ends in a commit (else an abort).
@@ -170,7 +170,7 @@ impl Fact {
             Fact::ProducerEpoch(e) => (9, e as u16 as u64),
             Fact::BrokerEpoch(e) => (10, e),
             Fact::Version(v) => (11, v),
-            Fact::Member(m) => (12, m),
+            Fact::Member(m) => (12, u64::from(m.coordinator).rotate_left(40) ^ m.n),
             Fact::Coordinator(b) => (13, b.into()),
             Fact::Commit(c) => (14, c.into()),
             Fact::Diverging(o) => (15, o),

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 /// How many leading trace lines (header included) a golden file keeps per run.
-const KEPT_LINES: usize = 40;
+const KEPT_LINES: usize = 100;
 
 /// One pinned run.
 #[derive(Debug, Clone, PartialEq, Eq)]
