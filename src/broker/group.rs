@@ -241,6 +241,15 @@ impl Broker {
                     }
                 }
                 MetaRecord::GroupMetadata(r) => {
+                    crate::invariant!(
+                        17,
+                        r.generation >= grp.generation,
+                        "group {}: its log goes from generation {} back to {} at offset {}",
+                        grp.name,
+                        grp.generation,
+                        r.generation,
+                        b.base_offset
+                    );
                     grp.generation = r.generation;
                     grp.leader = r.leader;
                     grp.members = r
@@ -647,7 +656,13 @@ impl Broker {
                     if let Some(grp) = self.groups[group as usize].as_mut() {
                         for &(p, o) in offsets.iter() {
                             grp.offsets.insert(p, o);
-                            grp.offset_at.insert(p, at);
+                            let before = grp.offset_at.insert(p, at);
+                            crate::invariant!(
+                                16,
+                                before.is_none_or(|b| b <= at),
+                                "group {}: partition {p}'s committed offset {o} (record at {at}) replaced a later record's (at {before:?})",
+                                grp.name
+                            );
                         }
                     }
                 }
@@ -726,8 +741,20 @@ impl Broker {
                     Some((log, _, _)) if f.offset > log.leo() => Err(KafkaError::OffsetOutOfRange),
                     Some((log, hw, _)) => {
                         let end = if read_committed { log.lso(hw) } else { hw };
+                        crate::invariant!(
+                            14,
+                            end <= hw && hw <= log.leo(),
+                            "LSO {end} > HW {hw} or HW > LEO {}",
+                            log.leo()
+                        );
                         let mut batches = log.read_from(f.offset, MAX_CONSUMER_FETCH_BATCHES);
                         batches.retain(|b| b.next_offset() <= end);
+                        crate::invariant!(
+                            22,
+                            batches.iter().all(|b| b.next_offset() <= end),
+                            "a consumer fetch of partition {} returns offsets past {end}",
+                            f.partition
+                        );
                         if read_committed {
                             let last = batches.last().map_or(f.offset, |b| b.next_offset());
                             aborted = log.aborted_between(f.offset, last);
@@ -821,7 +848,15 @@ fn complete_join(grp: &mut Group, g: u32, now: u64, out: &mut BrokerOut) {
     grp.pending.clear();
     grp.token += 1;
     grp.initial_remaining = None;
+    let before = grp.generation;
     grp.generation += 1;
+    crate::invariant!(
+        17,
+        grp.generation == before + 1,
+        "group {}: generation {before} became {}",
+        grp.name,
+        grp.generation
+    );
     if grp.members.is_empty() {
         grp.state = GroupState::Empty;
         grp.leader = None;
