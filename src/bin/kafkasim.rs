@@ -158,7 +158,7 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
     let next = Arc::new(Mutex::new(0usize));
     let mut pool = Vec::with_capacity(workers);
     for _ in 0..workers {
-        let (sc, results, next) = (sc.clone(), results.clone(), next.clone());
+        let (sc, results, next, path) = (sc.clone(), results.clone(), next.clone(), path.clone());
         pool.push(std::thread::spawn(move || loop {
             let i = {
                 let mut n = next.lock();
@@ -173,8 +173,9 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_seed(&sc, first + i as u64, opts)));
             let Ok((report, out)) = ran else {
                 let (lock, cv) = &*results;
-                lock.lock()[i] =
-                    Some(Done { stdout: String::new(), stderr: String::new(), passed: false, panicked: true });
+                let stderr =
+                    format!("{}: seed {}: the run panicked (message above)\n", path.display(), first + i as u64);
+                lock.lock()[i] = Some(Done { stdout: String::new(), stderr, passed: false, panicked: true });
                 cv.notify_all();
                 continue;
             };

@@ -113,7 +113,7 @@ fn valid_transition(from: TxnState, to: TxnState) -> bool {
         Empty => matches!(from, Empty | CompleteCommit | CompleteAbort),
         Ongoing => matches!(from, Ongoing | Empty | CompleteCommit | CompleteAbort),
         PrepareCommit => from == Ongoing,
-        PrepareAbort => matches!(from, Ongoing | PrepareEpochFence | Empty),
+        PrepareAbort => matches!(from, Ongoing | PrepareEpochFence),
         CompleteCommit => from == PrepareCommit,
         CompleteAbort => from == PrepareAbort,
         PrepareEpochFence => from == Ongoing,
