@@ -647,6 +647,14 @@ impl Broker {
                     if b.base_offset != r.log.leo() {
                         break;
                     }
+                    crate::invariant!(
+                        34,
+                        b.leader_epoch <= r.leader_epoch,
+                        "a follower at leader epoch {} of partition {p} got a batch of epoch {} at {}",
+                        r.leader_epoch,
+                        b.leader_epoch,
+                        b.base_offset
+                    );
                     r.log.append(b);
                 }
                 if r.log.unflushed() >= flush_interval {
