@@ -933,6 +933,14 @@ impl Broker {
         self.replicas[p as usize].as_ref().map(|r| (r.leader_epoch, r.is_leader()))
     }
 
+    /// The maximal ISR of `p` (the committed ISR and any member proposed by an AlterPartition
+    /// in flight), if this broker leads it (for the world's cross-node invariants).
+    pub(crate) fn maximal_isr(&self, p: u32) -> Option<&[u32]> {
+        let r = self.replicas[p as usize].as_ref()?;
+        let Role::Leader(ls) = &r.role else { return None };
+        Some(ls.pending_isr.as_deref().unwrap_or(&r.isr))
+    }
+
     /// The records of replica `p` between offsets `from` and `to` (none if it hosts no replica):
     /// (batch, offset, record index).
     pub(crate) fn records_between(

@@ -8,8 +8,16 @@ use super::World;
 use crate::broker::Broker;
 use crate::sim::NodeId;
 
+/// Invariant 35 is known not to hold (docs/architecture.md, "Findings"): a broker applies an
+/// AlterPartitionResponse whatever request it answers, so the FENCED_LEADER_EPOCH answer to a
+/// proposal it sent under an older leader epoch clears the pending ISR of its current proposal,
+/// which the controller then accepts. Kafka ignores a response that does not match its pending
+/// state (`Partition`'s AlterPartition callback). The assert stays, switched off by this flag
+/// until the model is fixed; then remove the flag.
+const KNOWN_STALE_ALTER_PARTITION_RESPONSE: bool = true;
+
 impl World<'_> {
-    /// Invariants 24 to 26 (see `docs/architecture.md`, section "Invariants").
+    /// Invariants 24 to 26 and 35 (see `docs/architecture.md`, section "Invariants").
     pub(super) fn check_invariants(&self) {
         let n = &self.nodes;
         // A broker that is down has no in-memory state: only live ones believe anything.
@@ -27,7 +35,8 @@ impl World<'_> {
             );
         }
         for p in 0..n.topo.partitions.len() as u32 {
-            let controller = n.controller.partition(p).leader_epoch;
+            let st = n.controller.partition(p);
+            let controller = st.leader_epoch;
             for (i, b) in live.iter().enumerate() {
                 let Some((epoch, leads)) = b.replica_epoch(p) else { continue };
                 crate::invariant!(
@@ -39,6 +48,18 @@ impl World<'_> {
                 if !leads {
                     continue;
                 }
+                // Vanlightly's ReplicationQuorumSuperset: the leader of the current epoch counts
+                // at least every member of the controller's ISR when it advances the HW.
+                let maximal = b.maximal_isr(p).unwrap_or_default();
+                crate::invariant!(
+                    35,
+                    KNOWN_STALE_ALTER_PARTITION_RESPONSE
+                        || epoch != controller
+                        || st.isr.iter().all(|m| maximal.contains(m)),
+                    "broker:{} leads partition {p} at epoch {epoch} with maximal ISR {maximal:?}, not a superset of the controller's {:?}",
+                    b.id,
+                    st.isr
+                );
                 let other = live[i + 1..].iter().find(|o| o.replica_epoch(p) == Some((epoch, true)));
                 crate::invariant!(
                     24,
