@@ -27,7 +27,7 @@ fn another_seed_gives_another_trace_hash() {
 fn a_trace_with_lines_hashes_the_same_as_one_without() {
     let s = example("acks1-leader-failure");
     let plain = kafkasim::run(&s, 3, kafkasim::RunOptions::default()).unwrap();
-    let all = kafkasim::RunOptions { trace: TraceFilter::all() };
+    let all = kafkasim::RunOptions { trace: TraceFilter::all(), ..Default::default() };
     let traced = kafkasim::run(&s, 3, all).unwrap();
     assert_eq!(plain.trace_hash, traced.trace_hash);
     assert_eq!(traced.trace[0], kafkasim::world::TRACE_HEADER, "the first line names the columns");
@@ -62,7 +62,12 @@ fn pinned_trace_hashes_hold_in_every_build_profile() {
     let runs: Vec<golden::Run> = cases
         .iter()
         .map(|&(stem, seed)| {
-            let out = kafkasim::run(&example(stem), seed, kafkasim::RunOptions { trace: TraceFilter::all() }).unwrap();
+            let out = kafkasim::run(
+                &example(stem),
+                seed,
+                kafkasim::RunOptions { trace: TraceFilter::all(), ..Default::default() },
+            )
+            .unwrap();
             golden::Run::new(stem, seed, out.trace_hash, &out.trace)
         })
         .collect();

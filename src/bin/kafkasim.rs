@@ -1,4 +1,4 @@
-//! `kafkasim run SCENARIO.toml [--seed N | --seeds A..B] [--format text|json] [--trace]`
+//! `kafkasim run SCENARIO.toml [--seed N | --seeds A..B] [--format text|json] [--trace] [--check-invariants]`
 //! `kafkasim explore SCENARIO.toml [--seed N] [--depth 1|2] [--max-runs N] [--format text|json]`
 
 use std::io::Write;
@@ -43,6 +43,10 @@ enum Command {
         /// controller), `all`, or `default`: everything but timers and replica fetches.
         #[arg(long, value_name = "FILTER", num_args = 0..=1, default_missing_value = "default", value_parser = TraceFilter::parse)]
         trace: Option<TraceFilter>,
+        /// Check the numbered invariants (docs/architecture.md) in this release build too; a
+        /// violated one stops the process with `invariant N: ...` on stderr and exit status 101.
+        #[arg(long)]
+        check_invariants: bool,
     },
     /// Place the scenario's faults at every crash point of its fault-free run and tabulate
     /// which points lead to which anomalies. Exits 0 whatever the runs find (2 on bad input).
@@ -85,12 +89,17 @@ struct Done {
     stdout: String,
     stderr: String,
     passed: bool,
+    /// The run panicked (a violated invariant): no report.
+    panicked: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, seeds, format, trace } => run(scenario, seed, seeds, format, trace),
+        Command::Run { scenario, seed, seeds, format, trace, check_invariants } => {
+            let opts = RunOptions { trace: trace.unwrap_or_default(), check_invariants };
+            run(scenario, seed, seeds, format, opts)
+        }
         Command::Explore { scenario, seed, depth, max_runs, format } => {
             explore(scenario, seed, depth, max_runs as usize, format)
         }
@@ -127,13 +136,7 @@ fn explore(path: PathBuf, seed: Option<u64>, depth: u8, max_runs: usize, format:
     ExitCode::SUCCESS
 }
 
-fn run(
-    path: PathBuf,
-    seed: Option<u64>,
-    seeds: Option<(u64, u64)>,
-    format: Format,
-    trace: Option<TraceFilter>,
-) -> ExitCode {
+fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Format, opts: RunOptions) -> ExitCode {
     let sc = match scenario::load_file(&path) {
         Ok(s) => Arc::new(s),
         Err(e) => {
@@ -155,7 +158,7 @@ fn run(
     let next = Arc::new(Mutex::new(0usize));
     let mut pool = Vec::with_capacity(workers);
     for _ in 0..workers {
-        let (sc, results, next) = (sc.clone(), results.clone(), next.clone());
+        let (sc, results, next, path) = (sc.clone(), results.clone(), next.clone(), path.clone());
         pool.push(std::thread::spawn(move || loop {
             let i = {
                 let mut n = next.lock();
@@ -165,8 +168,19 @@ fn run(
                 *n += 1;
                 *n - 1
             };
-            let opts = RunOptions { trace: trace.unwrap_or_default() };
-            let (report, out) = run_seed(&sc, first + i as u64, opts).expect("the loader validated the scenario");
+            // A panic (a violated invariant) has printed its message to stderr already; the seed
+            // counts as failed and the process exits 101 once the earlier seeds are printed.
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_seed(&sc, first + i as u64, opts).expect("the loader validated the scenario")
+            }));
+            let Ok((report, out)) = ran else {
+                let (lock, cv) = &*results;
+                let stderr =
+                    format!("{}: seed {}: the run panicked (message above)\n", path.display(), first + i as u64);
+                lock.lock()[i] = Some(Done { stdout: String::new(), stderr, passed: false, panicked: true });
+                cv.notify_all();
+                continue;
+            };
             let mut stdout = String::new();
             let mut stderr = String::new();
             let lines = if format == Format::Json { &mut stderr } else { &mut stdout };
@@ -182,11 +196,12 @@ fn run(
                 Format::Text => stdout.push_str(&kafkasim::report::text::to_text(&report)),
             }
             let (lock, cv) = &*results;
-            lock.lock()[i] = Some(Done { stdout, stderr, passed: report.expect.passed });
+            lock.lock()[i] = Some(Done { stdout, stderr, passed: report.expect.passed, panicked: false });
             cv.notify_all();
         }));
     }
     let mut all_passed = true;
+    let mut panicked = false;
     let stdout = std::io::stdout();
     let (lock, cv) = &*results;
     for i in 0..count {
@@ -202,6 +217,14 @@ fn run(
         let _ = o.write_all(done.stdout.as_bytes());
         let _ = o.flush();
         all_passed &= done.passed;
+        if done.panicked {
+            panicked = true;
+            break;
+        }
+    }
+    if panicked {
+        // Seeds still running are not waited for.
+        return ExitCode::from(101);
     }
     for worker in pool {
         let _ = worker.join();

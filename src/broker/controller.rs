@@ -103,7 +103,30 @@ impl Controller {
         let st = &mut self.parts[p as usize];
         st.isr = isr.to_vec();
         st.partition_epoch += 1;
-        Ok(st.clone())
+        crate::invariant!(
+            11,
+            st.partition_epoch == partition_epoch + 1,
+            "partition {p}: an ISR change took the partition epoch from {partition_epoch} to {}",
+            st.partition_epoch
+        );
+        self.check_isr(p as usize);
+        Ok(self.parts[p as usize].clone())
+    }
+
+    /// Invariant 10 for partition `p`: its ISR is a non-empty set of its replicas holding its
+    /// leader (if it has one).
+    fn check_isr(&self, p: usize) {
+        let (st, replicas) = (&self.parts[p], &self.topo.partitions[p].replicas);
+        crate::invariant!(
+            10,
+            !st.isr.is_empty()
+                && st.isr.iter().all(|r| replicas.contains(r))
+                && st.isr.iter().enumerate().all(|(i, r)| !st.isr[..i].contains(r))
+                && st.leader.is_none_or(|l| st.isr.contains(&l)),
+            "partition {p}: ISR {:?}, leader {:?}, replicas {replicas:?}",
+            st.isr,
+            st.leader
+        );
     }
 
     /// Fence broker `b`: move leadership away and drop it from every ISR it is not the last of.
@@ -119,10 +142,20 @@ impl Controller {
             if in_isr && st.isr.len() > 1 {
                 st.isr.retain(|&r| r != b);
             }
+            let before = st.partition_epoch;
             st.partition_epoch += 1;
             if was_leader {
                 self.elect(p, out);
             }
+            let st = &self.parts[p];
+            crate::invariant!(
+                11,
+                st.partition_epoch > before && st.leader != Some(b),
+                "partition {p}: fencing broker:{b} left partition epoch {} (was {before}), leader {:?}",
+                st.partition_epoch,
+                st.leader
+            );
+            self.check_isr(p);
         }
     }
 
@@ -148,7 +181,7 @@ impl Controller {
             None => (None, false),
         };
         let st = &mut self.parts[p];
-        let previous = st.leader;
+        let (previous, epoch_before) = (st.leader, st.leader_epoch);
         st.leader = leader;
         if let (Some(l), true) = (leader, unclean) {
             st.isr = vec![l];
@@ -156,16 +189,24 @@ impl Controller {
         if leader.is_some() || previous.is_some() {
             st.leader_epoch += 1;
             st.partition_epoch += 1;
+            crate::invariant!(
+                9,
+                st.leader_epoch == epoch_before + 1,
+                "partition {p}: an election took the leader epoch from {epoch_before} to {}",
+                st.leader_epoch
+            );
             out.observe(BrokerObs::LeaderChange {
                 partition: p as u32,
                 state: st.clone(),
                 unclean: unclean && leader.is_some(),
             });
         }
+        self.check_isr(p);
     }
 
     fn publish(&mut self, out: &mut ControllerOut) {
         self.version += 1;
+        crate::invariant!(13, self.version > 1, "the controller published metadata version {}", self.version);
         let image = self.image();
         for b in 1..=self.topo.brokers {
             out.send(NodeId::Broker(b), Msg::MetadataUpdate(image.clone()));
@@ -196,6 +237,12 @@ impl Node<Msg> for Controller {
                 }
                 let epoch = self.next_epoch;
                 self.next_epoch += 1;
+                crate::invariant!(
+                    12,
+                    epoch > old.epoch,
+                    "broker:{b} registered with epoch {epoch} after {}",
+                    old.epoch
+                );
                 self.brokers[b as usize - 1] = Registration { epoch, fenced: false, last_heartbeat: now };
                 self.elect_offline(out);
                 self.publish(out);

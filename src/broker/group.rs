@@ -20,6 +20,13 @@ use crate::sim::NodeId;
 /// Most batches one consumer fetch returns per partition (about `max.partition.fetch.bytes`).
 const MAX_CONSUMER_FETCH_BATCHES: usize = 64;
 
+/// Invariant 16 is known not to hold (docs/architecture.md, "Findings"): OffsetCommit writes
+/// that one high-watermark advance completes are applied in the purgatory's order (its
+/// `swap_remove` reverses them), not log order, and nothing keeps the newer record as Kafka's
+/// `GroupMetadata.onOffsetCommitAppend` does, so a group's committed offset can go back. The
+/// assert stays, switched off by this flag until the model is fixed; then remove the flag.
+const KNOWN_COMMIT_REORDER: bool = true;
+
 /// Kafka maps a failed coordinator write to the error the client sees.
 fn commit_error(e: KafkaError) -> KafkaError {
     match e {
@@ -81,6 +88,15 @@ impl Broker {
                     }
                 }
                 MetaRecord::GroupMetadata(r) => {
+                    crate::invariant!(
+                        17,
+                        r.generation >= grp.generation,
+                        "group {}: its log goes from generation {} back to {} at offset {}",
+                        grp.name,
+                        grp.generation,
+                        r.generation,
+                        b.base_offset
+                    );
                     grp.generation = r.generation;
                     grp.leader = r.leader;
                     grp.members = r
@@ -489,8 +505,17 @@ impl Broker {
                 if let Ok(at) = result {
                     if let Some(grp) = self.groups[group as usize].as_mut() {
                         for &(p, o) in offsets.iter() {
-                            grp.offsets.insert(p, o);
-                            grp.offset_at.insert(p, at);
+                            let was = grp.offsets.insert(p, o);
+                            let before = grp.offset_at.insert(p, at);
+                            // Kafka's onOffsetCommitAppend keeps the newer record (`olderThan`); the
+                            // model applies completions in purgatory order, which is not log order,
+                            // so this invariant is known not to hold: see `KNOWN_COMMIT_REORDER`.
+                            crate::invariant!(
+                                16,
+                                KNOWN_COMMIT_REORDER || before.is_none_or(|b| b <= at),
+                                "group {}: partition {p}'s committed offset {o} (record at {at}) replaced {was:?}, a later record's (at {before:?})",
+                                grp.name
+                            );
                         }
                     }
                 }
@@ -569,8 +594,20 @@ impl Broker {
                     Some((log, _, _)) if f.offset > log.leo() => Err(KafkaError::OffsetOutOfRange),
                     Some((log, hw, _)) => {
                         let end = if read_committed { log.lso(hw) } else { hw };
+                        crate::invariant!(
+                            14,
+                            end <= hw && hw <= log.leo(),
+                            "LSO {end} > HW {hw} or HW > LEO {}",
+                            log.leo()
+                        );
                         let mut batches = log.read_from(f.offset, MAX_CONSUMER_FETCH_BATCHES);
                         batches.retain(|b| b.next_offset() <= end);
+                        crate::invariant!(
+                            22,
+                            batches.iter().all(|b| b.next_offset() <= end),
+                            "a consumer fetch of partition {} returns offsets past {end}",
+                            f.partition
+                        );
                         if read_committed {
                             let last = batches.last().map_or(f.offset, |b| b.next_offset());
                             aborted = log.aborted_between(f.offset, last);
@@ -664,7 +701,15 @@ fn complete_join(grp: &mut Group, g: u32, now: u64, out: &mut BrokerOut) {
     grp.pending.clear();
     grp.token += 1;
     grp.initial_remaining = None;
+    let before = grp.generation;
     grp.generation += 1;
+    crate::invariant!(
+        17,
+        grp.generation == before + 1,
+        "group {}: generation {before} became {}",
+        grp.name,
+        grp.generation
+    );
     if grp.members.is_empty() {
         grp.state = GroupState::Empty;
         grp.leader = None;

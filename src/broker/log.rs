@@ -164,6 +164,11 @@ impl ReplicaLog {
         &self.batches
     }
 
+    /// Epoch of the last batch, if any (a follower's `lastFetchedEpoch`).
+    pub fn last_epoch(&self) -> Option<u32> {
+        self.batches.last().map(|b| b.leader_epoch)
+    }
+
     /// Latest epoch in the epoch cache (including a new leader's entry with no data yet).
     pub fn latest_cached_epoch(&self) -> Option<u32> {
         self.epochs.last().map(|e| e.0)
@@ -185,6 +190,12 @@ impl ReplicaLog {
             self.epochs.pop();
         }
         self.epochs.push((epoch, start));
+        crate::invariant!(
+            7,
+            self.epochs.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1),
+            "the leader-epoch cache is not ascending: {:?}",
+            self.epochs
+        );
     }
 
     /// Kafka's `endOffsetFor(epoch)`: the largest cached epoch `<= epoch` and the start of the
@@ -236,12 +247,29 @@ impl ReplicaLog {
             return;
         }
         let e = self.producers.entry(b.producer_id).or_default();
+        crate::invariant!(
+            18,
+            b.producer_epoch >= e.epoch,
+            "producer {} went back from epoch {} to {} at offset {}",
+            b.producer_id,
+            e.epoch,
+            b.producer_epoch,
+            b.base_offset
+        );
         if b.producer_epoch != e.epoch {
             e.epoch = b.producer_epoch;
             e.batches.clear();
         }
         if let Some(MetaRecord::TxnMarker { commit, coordinator_epoch }) = b.meta.as_deref() {
             // Kafka's appendEndTxnMarker: the marker ends the producer's open transaction here.
+            crate::invariant!(
+                28,
+                *coordinator_epoch >= e.coordinator_epoch,
+                "producer {}: a marker of coordinator epoch {coordinator_epoch} after one of {} at offset {}",
+                b.producer_id,
+                e.coordinator_epoch,
+                b.base_offset
+            );
             e.coordinator_epoch = *coordinator_epoch;
             if let Some(first) = e.txn_first.take() {
                 self.ongoing.remove(&first);
@@ -256,6 +284,19 @@ impl ReplicaLog {
             e.txn_first = Some(b.base_offset);
             self.ongoing.insert(b.base_offset, b.producer_id);
         }
+        crate::invariant!(
+            18,
+            b.base_sequence < 0
+                || e.batches
+                    .back()
+                    .is_none_or(|p| b.base_sequence > p.last_seq || b.base_sequence == next_seq(p.last_seq)),
+            "producer {} epoch {}: sequence {} at offset {} follows sequence {}",
+            b.producer_id,
+            e.epoch,
+            b.base_sequence,
+            b.base_offset,
+            e.batches.back().map_or(-1, |p| p.last_seq)
+        );
         if e.batches.len() == BATCHES_TO_RETAIN {
             e.batches.pop_front();
         }
@@ -287,6 +328,15 @@ impl ReplicaLog {
     /// Append a batch replicated from the leader (it must start at our LEO).
     pub fn append(&mut self, b: Arc<LogBatch>) {
         debug_assert_eq!(b.base_offset, self.leo);
+        crate::invariant!(3, b.base_offset == self.leo, "a batch at {} appended at LEO {}", b.base_offset, self.leo);
+        crate::invariant!(
+            6,
+            self.batches.last().is_none_or(|l| l.leader_epoch <= b.leader_epoch),
+            "a batch of leader epoch {} at {} follows one of epoch {:?}",
+            b.leader_epoch,
+            b.base_offset,
+            self.last_epoch()
+        );
         if self.epochs.last().is_none_or(|e| e.0 != b.leader_epoch) {
             self.assign(b.leader_epoch, b.base_offset);
         }
@@ -298,6 +348,7 @@ impl ReplicaLog {
     /// Flush the page cache to disk up to the LEO.
     pub fn flush(&mut self) {
         self.flushed = self.leo;
+        crate::invariant!(5, self.flushed <= self.leo, "flushed {} past LEO {}", self.flushed, self.leo);
     }
 
     /// Unflushed record count.
@@ -319,6 +370,19 @@ impl ReplicaLog {
         self.batches.truncate(keep);
         self.leo = self.batches.last().map_or(0, |b| b.next_offset());
         self.flushed = self.flushed.min(self.leo);
+        crate::invariant!(
+            5,
+            self.flushed <= self.leo,
+            "flushed {} past LEO {} after truncation",
+            self.flushed,
+            self.leo
+        );
+        crate::invariant!(
+            3,
+            self.leo <= offset && self.batches.last().is_none_or(|b| b.next_offset() == self.leo),
+            "truncation to {offset} left LEO {}",
+            self.leo
+        );
         let leo = self.leo;
         self.epochs.retain(|e| e.1 < leo);
         // Rebuild the producer state from the remaining log (Kafka reloads it on truncation).

@@ -273,6 +273,13 @@ impl Broker {
                         log.truncate_to(flushed);
                     }
                     let hw = r.hw_checkpoint.min(log.leo());
+                    crate::invariant!(
+                        1,
+                        hw <= log.leo(),
+                        "broker:{} restarts with HW {hw} past LEO {}",
+                        old.id,
+                        log.leo()
+                    );
                     Replica { log, hw, hw_checkpoint: hw, leader_epoch: r.leader_epoch, ..Replica::new() }
                 })
             })
@@ -325,6 +332,14 @@ impl Broker {
         if image.version <= self.metadata_version {
             return;
         }
+        crate::invariant!(
+            13,
+            image.version > self.metadata_version,
+            "broker:{} went from metadata version {} to {}",
+            self.id,
+            self.metadata_version,
+            image.version
+        );
         self.metadata_version = image.version;
         self.cache = image.partitions.clone();
         self.fenced = image.fenced.clone();
@@ -333,6 +348,14 @@ impl Broker {
             let Some(r) = self.replicas[p].as_mut() else { continue };
             let fresh = matches!(r.role, Role::None) && st.leader.is_some();
             if st.leader_epoch > r.leader_epoch || fresh {
+                crate::invariant!(
+                    8,
+                    st.leader_epoch >= r.leader_epoch,
+                    "broker:{} replica of partition {p} went back from leader epoch {} to {}",
+                    self.id,
+                    r.leader_epoch,
+                    st.leader_epoch
+                );
                 r.leader_epoch = st.leader_epoch;
                 r.partition_epoch = st.partition_epoch;
                 r.isr = st.isr.clone();
@@ -344,6 +367,13 @@ impl Broker {
             } else if st.leader_epoch == r.leader_epoch && st.partition_epoch > r.partition_epoch {
                 r.partition_epoch = st.partition_epoch;
                 r.isr = st.isr.clone();
+                crate::invariant!(
+                    10,
+                    !r.is_leader() || r.isr.contains(&self.id),
+                    "broker:{} leads partition {p} outside its ISR {:?}",
+                    self.id,
+                    r.isr
+                );
                 if r.is_leader() {
                     self.maybe_advance_hw(now, p as u32, out);
                 }
@@ -395,6 +425,15 @@ impl Broker {
         let info = &self.topo.partitions[p as usize];
         let r = self.replicas[p as usize].as_mut().expect("replica");
         r.log.assign_epoch_start(r.leader_epoch);
+        crate::invariant!(
+            30,
+            r.log.latest_cached_epoch() == Some(r.leader_epoch) && r.isr.contains(&self.id),
+            "broker:{} leads partition {p} at epoch {} with latest cached epoch {:?} and ISR {:?}",
+            self.id,
+            r.leader_epoch,
+            r.log.latest_cached_epoch(),
+            r.isr
+        );
         let followers = info
             .replicas
             .iter()
@@ -560,6 +599,14 @@ impl Broker {
             fs.last_caught_up = fs.last_caught_up.max(fs.last_fetch_time);
         }
         fs.leo = f.fetch_offset;
+        crate::invariant!(
+            27,
+            fs.leo <= leo,
+            "broker:{} follower {} of partition {p} past the leader's LEO {leo}: {}",
+            self.id,
+            f.replica,
+            fs.leo
+        );
         fs.last_fetch_leader_leo = leo;
         fs.last_fetch_time = now;
         fs.broker_epoch = f.broker_epoch;
@@ -600,18 +647,41 @@ impl Broker {
                     if b.base_offset != r.log.leo() {
                         break;
                     }
+                    crate::invariant!(
+                        34,
+                        b.leader_epoch <= r.leader_epoch,
+                        "a follower at leader epoch {} of partition {p} got a batch of epoch {} at {}",
+                        r.leader_epoch,
+                        b.leader_epoch,
+                        b.base_offset
+                    );
                     r.log.append(b);
                 }
                 if r.log.unflushed() >= flush_interval {
                     r.log.flush();
                 }
                 r.hw = hw.min(r.log.leo());
+                crate::invariant!(1, r.hw <= r.log.leo(), "follower HW {} past LEO {}", r.hw, r.log.leo());
                 self.send_fetch(p, out);
             }
             FetchResult::Diverging { epoch, end_offset } => {
                 let own = r.log.end_offset_for(epoch).map_or(r.log.earliest_epoch_start(), |(_, end)| end);
                 r.log.truncate_to(own.min(end_offset));
+                crate::invariant!(
+                    15,
+                    r.log.leo() <= end_offset,
+                    "broker:{} partition {p}: after truncating to the leader's end offset {end_offset} of epoch {epoch}, LEO {}",
+                    self.id,
+                    r.log.leo()
+                );
                 r.hw = r.hw.min(r.log.leo());
+                crate::invariant!(
+                    1,
+                    r.hw <= r.log.leo(),
+                    "follower HW {} past LEO {} after truncation",
+                    r.hw,
+                    r.log.leo()
+                );
                 self.send_fetch(p, out);
             }
             FetchResult::Error(_) => {
@@ -701,7 +771,7 @@ impl Broker {
         let info = &self.topo.partitions[p as usize];
         let lag = self.topo.config.replica_lag_time_max_ms;
         let Some(r) = self.replicas[p as usize].as_mut() else { return };
-        let leo = r.log.leo();
+        let (leo, hw_before) = (r.log.leo(), r.hw);
         let Role::Leader(ls) = &mut r.role else { return };
         let maximal = ls.pending_isr.as_ref().unwrap_or(&r.isr);
         // 3.7+ (KAFKA-15583): no HW advance while the ISR is below min.insync.replicas.
@@ -719,9 +789,23 @@ impl Broker {
         if advanced {
             let from = r.hw;
             r.hw = new_hw;
+            crate::invariant!(1, r.hw <= leo, "broker:{} leader HW {} of partition {p} past LEO {leo}", self.id, r.hw);
+            crate::invariant!(
+                31,
+                ls.followers.iter().all(|f| !maximal.contains(&f.broker) || f.leo >= new_hw),
+                "broker:{} partition {p}: HW {new_hw} past a maximal-ISR member's LEO",
+                self.id
+            );
             r.log.forget_stable(new_hw);
             out.observe(BrokerObs::Committed { partition: p, broker: self.id, from, to: new_hw });
         }
+        crate::invariant!(
+            2,
+            r.hw >= hw_before,
+            "broker:{} partition {p}: leader HW {hw_before} went back to {}",
+            self.id,
+            r.hw
+        );
         // Complete every acks=all request the HW now covers (a retried duplicate may be covered
         // already when it arrives).
         let new_hw = r.hw;
@@ -847,6 +931,20 @@ impl Broker {
         self.replicas[p as usize].as_ref().map(|r| (r.log.leo(), r.hw))
     }
 
+    /// This broker's leader epoch for partition `p` and whether it believes it leads, if it
+    /// hosts a replica (for the world's cross-node invariants).
+    pub(crate) fn replica_epoch(&self, p: u32) -> Option<(u32, bool)> {
+        self.replicas[p as usize].as_ref().map(|r| (r.leader_epoch, r.is_leader()))
+    }
+
+    /// The maximal ISR of `p` (the committed ISR and any member proposed by an AlterPartition
+    /// in flight), if this broker leads it (for the world's cross-node invariants).
+    pub(crate) fn maximal_isr(&self, p: u32) -> Option<&[u32]> {
+        let r = self.replicas[p as usize].as_ref()?;
+        let Role::Leader(ls) = &r.role else { return None };
+        Some(ls.pending_isr.as_deref().unwrap_or(&r.isr))
+    }
+
     /// The records of replica `p` between offsets `from` and `to` (none if it hosts no replica):
     /// (batch, offset, record index).
     pub(crate) fn records_between(
@@ -872,6 +970,13 @@ impl Node<Msg> for Broker {
     fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut BrokerOut) {
         match msg {
             Msg::Registered { broker_epoch, image } => {
+                crate::invariant!(
+                    12,
+                    broker_epoch > self.broker_epoch,
+                    "broker:{} registered with epoch {broker_epoch} after {}",
+                    self.id,
+                    self.broker_epoch
+                );
                 self.broker_epoch = broker_epoch;
                 self.arm_timers(out);
                 self.apply_image(now, &image, out);
@@ -947,6 +1052,13 @@ impl Node<Msg> for Broker {
                     if st.leader_epoch == r.leader_epoch && st.partition_epoch >= r.partition_epoch {
                         r.isr = st.isr;
                         r.partition_epoch = st.partition_epoch;
+                        crate::invariant!(
+                            10,
+                            r.isr.contains(&self.id),
+                            "broker:{} leads partition {partition} outside its ISR {:?}",
+                            self.id,
+                            r.isr
+                        );
                     }
                 }
                 self.maybe_advance_hw(now, partition, out);

@@ -43,6 +43,21 @@ fn is_prepare(s: TxnState) -> bool {
     matches!(s, TxnState::PrepareCommit | TxnState::PrepareAbort)
 }
 
+/// Kafka's `TransactionState.validPreviousStates` (invariant 19): whether a coordinator may
+/// move a transactional id from `from` to `to`.
+fn valid_transition(from: TxnState, to: TxnState) -> bool {
+    use TxnState::*;
+    match to {
+        Empty => matches!(from, Empty | CompleteCommit | CompleteAbort),
+        Ongoing => matches!(from, Ongoing | Empty | CompleteCommit | CompleteAbort),
+        PrepareCommit => from == Ongoing,
+        PrepareAbort => matches!(from, Ongoing | PrepareEpochFence),
+        CompleteCommit => from == PrepareCommit,
+        CompleteAbort => from == PrepareAbort,
+        PrepareEpochFence => from == Ongoing,
+    }
+}
+
 impl Broker {
     /// Whether a transaction this broker coordinates is between EndTxn and its last marker
     /// (its outcome is decided but some partition's LSO still waits for the marker).
@@ -166,6 +181,21 @@ impl Broker {
             Ok(()) => {
                 let m = self.txns[t as usize].as_mut().expect("coordinated id");
                 let r = &w.record;
+                crate::invariant!(
+                    19,
+                    valid_transition(m.state, r.state),
+                    "transactional id {t}: {:?} -> {:?} is not one of Kafka's transitions",
+                    m.state,
+                    r.state
+                );
+                crate::invariant!(
+                    29,
+                    r.producer_id != m.producer_id || r.producer_epoch >= m.epoch,
+                    "transactional id {t}: producer {} went back from epoch {} to {}",
+                    m.producer_id,
+                    m.epoch,
+                    r.producer_epoch
+                );
                 m.pending = None;
                 if r.producer_epoch != m.epoch || r.producer_id != m.producer_id {
                     m.last_epoch = if r.producer_id == m.producer_id { m.epoch } else { -1 };

@@ -601,7 +601,13 @@ impl Consumer {
                 continue;
             }
             match f.result {
-                Ok((batches, _end)) => {
+                Ok((batches, end)) => {
+                    crate::invariant!(
+                        22,
+                        batches.iter().all(|b| b.next_offset() <= end),
+                        "consumer#{}: a fetch of partition {p} brought offsets past its bound {end}",
+                        self.idx
+                    );
                     for b in batches {
                         if b.next_offset() > f.offset {
                             // Java's CompletedFetch: control batches are never returned, and a
@@ -775,6 +781,12 @@ impl Consumer {
                 continue;
             };
             if hidden {
+                crate::invariant!(
+                    32,
+                    b.next_offset() > pos,
+                    "consumer#{}: position {pos} of partition {p} moved back",
+                    self.idx
+                );
                 self.position[p as usize] = Some(b.next_offset());
                 self.buffer.pop_front();
                 continue;
@@ -787,6 +799,13 @@ impl Consumer {
                 record: RecordId { producer: b.producer, index: r },
             }));
             let next = pos + take as u64;
+            crate::invariant!(
+                32,
+                next > pos && next <= b.next_offset(),
+                "consumer#{}: position {pos} of partition {p} moved to {next} within a batch ending at {}",
+                self.idx,
+                b.next_offset()
+            );
             self.position[p as usize] = Some(next);
             if next >= b.next_offset() {
                 self.buffer.pop_front();

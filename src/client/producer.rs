@@ -787,6 +787,13 @@ impl Producer {
         }
         b.in_flight = Some(req);
         self.in_flight.insert(req, InFlight { partition: p as u32, broker: leader });
+        crate::invariant!(
+            23,
+            self.in_flight.values().filter(|f| f.broker == leader).count() as u32 <= c.max_in_flight,
+            "producer#{} has more than max.in.flight.requests.per.connection = {} requests out to broker:{leader}",
+            self.idx,
+            c.max_in_flight
+        );
         out.timer(c.request_timeout_ms, ProducerTimer::RequestTimeout { req });
         let _ = now;
     }

@@ -352,6 +352,13 @@ impl Producer {
             }
             (Msg::InitProducerIdResponse { req: r, result }, TxnReq::Init) if *r == req => match result {
                 Ok((pid, epoch)) => {
+                    crate::invariant!(
+                        33,
+                        *pid != self.producer_id || *epoch >= self.producer_epoch,
+                        "producer#{}: producer id {pid} went back from epoch {} to {epoch}",
+                        self.idx,
+                        self.producer_epoch
+                    );
                     self.producer_id = *pid;
                     self.producer_epoch = *epoch;
                     for q in &mut self.parts {

@@ -7,6 +7,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+pub mod invariant;
 pub mod net;
 pub mod trace;
 

@@ -107,7 +107,12 @@ impl<H> Net<H> {
         let l = self.link(from, to);
         let link = &mut self.links[l];
         let at = earliest.max(link.last_delivery);
-        debug_assert!(at >= link.last_delivery, "invariant 4: a connection delivers in send order");
+        crate::invariant!(
+            4,
+            at >= link.last_delivery,
+            "a connection delivers in send order: {at} < {}",
+            link.last_delivery
+        );
         link.last_delivery = at;
         (at, link.generation)
     }

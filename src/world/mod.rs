@@ -28,6 +28,7 @@
 
 mod end;
 mod faults;
+mod invariants;
 mod nodes;
 mod observe;
 mod trace;
@@ -59,12 +60,16 @@ pub struct RunOptions {
     /// Which families of events to print, one fixed-column line each, into
     /// [`RunOutput::trace`] (none by default; the hash covers every event either way).
     pub trace: TraceFilter,
+    /// Check the numbered invariants in release builds too (debug builds always check them);
+    /// a violated one panics with `invariant N: ...`. Building a World with it on turns on a
+    /// process-wide switch (docs/architecture.md, "Invariants"); it never changes what a run does.
+    pub check_invariants: bool,
 }
 
 impl RunOptions {
     /// Print the standard trace (everything but timers and replica fetches).
     pub fn traced() -> Self {
-        RunOptions { trace: TraceFilter::standard() }
+        RunOptions { trace: TraceFilter::standard(), ..RunOptions::default() }
     }
 }
 
@@ -221,6 +226,9 @@ impl<'a> World<'a> {
     }
 
     fn build(s: &'a Scenario, seed: u64, opts: RunOptions, user_apps: Option<&'a dyn Drivers>, points: bool) -> Self {
+        if opts.check_invariants {
+            crate::sim::invariant::enable();
+        }
         let mut rngs = Rngs::new(seed);
         let nemesis = s.nemesis.as_ref().map(|n| nemesis_schedule(n, s.duration_ms, &mut rngs)).unwrap_or_default();
         let nodes = Nodes::new(s);
@@ -266,10 +274,14 @@ impl<'a> World<'a> {
             return false;
         }
         let (t, ev) = self.k.queue.pop().expect("peeked");
+        crate::invariant!(20, t >= self.k.now, "the event queue went back in time: {t} < now {}", self.k.now);
         self.k.now = t;
         self.k.step += 1;
         self.handle(ev);
         self.apply_fired();
+        if crate::sim::invariant::switch_on() {
+            self.check_invariants();
+        }
         !self.stop
     }
 

@@ -152,6 +152,7 @@ impl World<'_> {
     /// carry out what it wrote.
     pub(super) fn dispatch(&mut self, id: NodeId, input: Input) {
         let now = self.k.now;
+        crate::invariant!(21, self.nodes.life(id).down.is_none(), "{id} is down but was handed an event at {now}");
         let n = &mut self.nodes;
         match id {
             NodeId::Controller => {

@@ -30,7 +30,7 @@ fn a_member_restarted_during_its_dead_predecessor_s_pause_runs_at_once() {
             duration_ms: None,
         },
     ];
-    let all = kafkasim::RunOptions { trace: kafkasim::TraceFilter::all() };
+    let all = kafkasim::RunOptions { trace: kafkasim::TraceFilter::all(), ..Default::default() };
     let out = kafkasim::run(&s, 1, all).unwrap();
     // The restarted member (at 4000 ms) handles its own timers before the old pause's end.
     let busy = out.trace.iter().any(|l| {
