@@ -5,17 +5,26 @@ use super::value::words;
 use super::{Cx, Field, Str, Tab, R};
 use crate::scenario::model::{ClientRef, FaultAction, FaultSpec, Scenario, Target, Trigger};
 use crate::scenario::spell::{
-    levenshtein, nearest, CLIENT_EVENTS, CONTROLLER, COORDINATOR_KINDS, FAULT_ACTIONS, RECORD_EVENTS, TARGET_KINDS,
+    levenshtein, nearest, one_of, CLIENT_EVENTS, CONTROLLER, COORDINATOR_KINDS, FAULT_ACTIONS, RECORD_EVENTS,
+    TARGET_KINDS,
 };
 use crate::scenario::validate::undeclared_topic;
 
 const FAULT_KEYS: &[&str] =
     &["at_ms", "after", "action", "target", "between", "and", "restart_after_ms", "duration_ms"];
 
-/// The targets a `target` string may be, for messages.
-const TARGET_FORMS: &str = "\"broker:N\", \"leader:TOPIC/P\", \"producer:NAME\", \"consumer:NAME\", \
-                            \"consumer:NAME/K\", \"processor:NAME\", \"processor:NAME/K\", \
-                            \"coordinator:group:GROUP\" or \"coordinator:transaction:ID\"";
+/// The forms of a target string, for messages (a side of a partition may also be `controller`).
+const TARGET_FORMS: &[&str] = &[
+    "broker:N",
+    "leader:TOPIC/P",
+    "producer:NAME",
+    "consumer:NAME",
+    "consumer:NAME/K",
+    "processor:NAME",
+    "processor:NAME/K",
+    "coordinator:group:GROUP",
+    "coordinator:transaction:ID",
+];
 
 impl Cx<'_> {
     /// One `[[fault]]` at `here`; `s` holds what the file declared before it.
@@ -56,7 +65,7 @@ impl Cx<'_> {
                 return Err(self.err(
                     f.key_at,
                     format!(
-                        "`{}` names a side of a partition (`action = \"partition\"`); a {} takes one `target`",
+                        "`{}` names a side of a partition (`action = \"partition\"`); `{}` takes one `target`",
                         f.key,
                         action.as_str()
                     ),
@@ -123,12 +132,14 @@ impl Cx<'_> {
             return Ok(Target::Controller);
         }
         let Some((kind, rest)) = text.split_once(':') else {
-            let controller = if what == "`target`" { "" } else { ", or \"controller\"" };
-            let hint = match nearest(text, [CONTROLLER]) {
-                Some(c) if !controller.is_empty() && levenshtein(text, c) <= 3 => format!("; did you mean \"{c}\"?"),
-                _ => String::new(),
+            let side = what != "`target`";
+            let forms: Vec<(&str, ())> =
+                TARGET_FORMS.iter().chain(side.then_some(&CONTROLLER)).map(|f| (*f, ())).collect();
+            let hint = match side && levenshtein(text, CONTROLLER) <= 3 {
+                true => format!("; did you mean \"{CONTROLLER}\"?"),
+                false => String::new(),
             };
-            return Err(self.err(v.at, format!("{what} must be {TARGET_FORMS}{controller}, found \"{text}\"{hint}")));
+            return Err(self.err(v.at, format!("{what} must be {}, found \"{text}\"{hint}", one_of(&forms))));
         };
         let rest_at = v.inside(kind.len() + 1);
         match kind {

@@ -73,7 +73,7 @@ fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
         (Target::Sides { between, and }, FaultAction::Partition) => sides(s, between, and, here, out),
         (Target::Sides { .. }, _) => out.push(Problem::new(
             format!("{here}.target"),
-            format!("two sides (`between` and `and`) belong to a partition; a {action} takes one `target`"),
+            format!("two sides (`between` and `and`) belong to a partition; `{action}` takes one `target`"),
         )),
         (_, FaultAction::Partition) => out.push(Problem::new(
             format!("{here}.target"),
@@ -83,7 +83,7 @@ fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
             format!("{here}.target"),
             format!(
                 "`controller` may only stand on a side of a partition (`between` or `and`), not be the target of \
-                 a {action}: the KRaft controller quorum is modelled as reliable"
+                 `{action}`: the KRaft controller quorum is modelled as reliable"
             ),
         )),
         (t, _) => target(s, t, &format!("{here}.target"), out),
