@@ -216,7 +216,10 @@ fn acks_one_loses_every_write_a_leader_cut_off_from_the_controller_acknowledged_
     assert_eq!(r.anomalies[Anomaly::LostAcked], lost.len() as u64);
     assert!(lost.len() > during.len());
     for f in r.findings.iter().filter(|f| f.anomaly == Anomaly::LostAcked) {
-        assert!(f.explanation.contains("by broker 1 (epoch 0)"), "{}", f.explanation);
+        let e = &f.explanation;
+        assert!(e.contains("by broker 1 (epoch 0)"), "{e}");
+        assert!(e.contains("a partition cut [broker:1] off from [controller, broker:2, broker:3] at 1000 ms"), "{e}");
+        assert!(e.contains("the partition of broker 1 healed at 16000 ms"), "{e}");
     }
     // The old leader truncated to the new leader's log: no divergence, every replica agrees.
     assert_eq!(r.anomalies[Anomaly::Divergence], 0);
