@@ -159,3 +159,12 @@ fn step_handles_one_event_at_a_time_and_stops_when_the_run_is_over() {
     assert_eq!(out.trace_hash, whole.trace_hash);
     assert!(steps >= out.events, "every handled event took a step");
 }
+
+#[test]
+#[should_panic(expected = "the controller quorum is modelled as reliable")]
+fn a_verb_other_than_partition_refuses_the_controller() {
+    let s = scenario();
+    let mut w = World::new(&s, 1, RunOptions::default()).unwrap();
+    w.run_until(100);
+    w.isolate(Target::Controller, 1_000);
+}

@@ -319,6 +319,14 @@ impl World<'_> {
             self.partition(between, and, f.duration_ms);
             return;
         }
+        // `validate` refuses these in a scenario; a verb called from Rust may still pass them.
+        assert!(
+            !matches!(f.target, Target::Controller | Target::Sides { .. }),
+            "{} of {}: the controller quorum is modelled as reliable (it stands only on a side of a partition), \
+             and two sides make a partition only",
+            f.action.as_str(),
+            f.target
+        );
         if let Target::Processor { processor, instance } = f.target {
             // A processor's members are consumer members (after the `[[consumer]]` tables').
             let consumer = self.s.consumers.len() + processor;

@@ -38,11 +38,12 @@ pub enum Target {
         instance: Option<u32>,
     },
     /// `controller`: the KRaft controller quorum, as one node. Only a partition's side may name
-    /// it (the quorum is modelled as reliable: it is never crashed, isolated or paused alone).
+    /// it (the quorum is modelled as reliable: it is never crashed, isolated or paused alone);
+    /// `validate` refuses it elsewhere, and the world's other verbs panic on it.
     Controller,
     /// The two sides of a `partition` fault (`between = [..]` and `and = [..]`): nodes of one side
     /// cannot reach nodes of the other until the partition heals. A side lists ordinary targets
-    /// and `controller`, never another `Sides`.
+    /// and `controller`, never another `Sides`. Only `FaultAction::Partition` takes it.
     Sides {
         /// Side a (`between`).
         between: Vec<Target>,
