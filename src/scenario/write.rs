@@ -33,7 +33,8 @@ use super::spell::{
 /// `[[topic]]` tables, including those the loader created for an undeclared processor `output`,
 /// except when such a created topic's name is not one a `[[topic]]` may carry (say `out put`):
 /// then the created topics are left out and the loader creates them again, identically. Faults
-/// name clients by name (the model holds indices), and strings are escaped as TOML basic strings,
+/// name clients by name (the model holds indices), a partition's sides are written as `between`
+/// and `and` (whatever the action, so a mismatch is the loader's error), and strings are escaped as TOML basic strings,
 /// so a `name` or `description` may hold any text. The same `Scenario` always gives the same text.
 ///
 /// A `Scenario` built in Rust may hold values the loader would reject (a duplicate client name, a
