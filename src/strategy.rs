@@ -193,15 +193,17 @@ pub enum DraftTrigger {
 pub struct FaultDraft {
     /// When it fires.
     pub trigger: DraftTrigger,
-    /// What it does (a power loss of a client becomes a crash).
+    /// What it does (a power loss of a client becomes a crash; a partition cuts the target off
+    /// from the controller and every other broker).
     pub action: FaultAction,
     /// Whom it hits.
     pub target: DraftTarget,
-    /// Restart delay (crash, power loss) or duration (isolate, pause), in ms.
+    /// Restart delay (crash, power loss) or duration (isolate, pause, partition), in ms.
     pub outage_ms: u64,
 }
 
 /// Fault actions in the order shrinking prefers them (a crash is the simplest fault to read).
+/// A partition is drawn only when asked for.
 const ACTIONS: [FaultAction; 4] =
     [FaultAction::Crash, FaultAction::Pause, FaultAction::Isolate, FaultAction::PowerLoss];
 
@@ -315,7 +317,21 @@ impl FaultDraft {
                 }
             }
         };
-        let timed = matches!(action, FaultAction::Isolate | FaultAction::Pause);
+        let target = match action {
+            // The target on one side, the controller and every other broker on the other (the
+            // clients, on neither side, reach both): for a leader, its broker is on both sides
+            // and stays on the target's.
+            FaultAction::Partition => {
+                let others: Vec<Target> =
+                    (1..=s.cluster.brokers).map(Target::Broker).filter(|b| *b != target).collect();
+                Target::Sides {
+                    between: vec![target],
+                    and: std::iter::once(Target::Controller).chain(others).collect(),
+                }
+            }
+            _ => target,
+        };
+        let timed = matches!(action, FaultAction::Isolate | FaultAction::Pause | FaultAction::Partition);
         Some(FaultSpec {
             trigger,
             action,
@@ -326,15 +342,16 @@ impl FaultDraft {
     }
 }
 
-/// A nemesis over `targets` with `actions` (all four when empty), faults every 500..3000 ms
-/// between 0 and `stop_ms`, restarts and durations of 500..=`max_outage_ms`, and the
-/// safe-schedule rule for power losses on or off.
+/// A nemesis over `targets` with `actions` (all four when empty; a partition, which the nemesis
+/// cannot draw, is left out), faults every 500..3000 ms between 0 and `stop_ms`, restarts and
+/// durations of 500..=`max_outage_ms`, and the safe-schedule rule for power losses on or off.
 pub fn nemesis(
-    actions: Vec<FaultAction>,
+    mut actions: Vec<FaultAction>,
     targets: Vec<TargetClass>,
     stop_ms: u64,
     max_outage_ms: u64,
 ) -> impl Strategy<Value = NemesisSpec> {
+    actions.retain(|a| *a != FaultAction::Partition);
     let (actions, targets) = or_defaults(actions, targets);
     (500u64..=3_000, any::<bool>(), 500..=max_outage_ms.max(500)).prop_map(move |(gap, safe, outage)| NemesisSpec {
         actions: actions.clone(),
@@ -367,7 +384,8 @@ pub struct Shape {
     pub processor: bool,
     /// Faults: 0..=`max_faults`.
     pub max_faults: usize,
-    /// Fault actions (all four when empty).
+    /// Fault actions (crash, power loss, isolate and pause when empty; `Partition` cuts the
+    /// target off from the controller and the other brokers).
     pub actions: Vec<FaultAction>,
     /// Fault targets (brokers when empty).
     pub targets: Vec<TargetClass>,

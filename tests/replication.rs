@@ -153,3 +153,90 @@ fn no_example_ends_with_in_sync_replicas_that_disagree_below_the_high_watermark(
         assert_eq!(r.anomalies[Anomaly::Divergence], 0, "{stem}");
     }
 }
+
+/// The records of producer 0 that broker 1 acknowledged within `from..to` ms, and when.
+fn acked_by_broker_1(h: &kafkasim::record::History, from: u64, to: u64) -> Vec<(u64, u32, u32)> {
+    h.events
+        .iter()
+        .filter(|e| (from..to).contains(&e.at))
+        .flat_map(|e| match &e.kind {
+            EventKind::Acked { producer: 0, records, broker: 1, leader_epoch, .. } => {
+                records.iter().map(|&r| (e.at, r, *leader_epoch)).collect::<Vec<_>>()
+            }
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// The partition's fault and heal, the leader change during it, from the example's history:
+/// (struck at, healed at, new leader elected at).
+fn partition_story(h: &kafkasim::record::History) -> (u64, u64, u64) {
+    use kafkasim::record::{FaultAction, FaultNode, FaultTarget, Heal};
+    let (mut struck, mut healed, mut elected) = (None, None, None);
+    for e in &h.events {
+        match &e.kind {
+            EventKind::Fault { action: FaultAction::Partition, target: FaultTarget::Partition { a, b }, .. } => {
+                // The leader alone on one side; the controller and the other brokers on the other
+                // (broker 1, named on both, stays on the leader's side only).
+                assert_eq!(a, &[FaultNode::Broker(1)]);
+                assert_eq!(b, &[FaultNode::Controller, FaultNode::Broker(2), FaultNode::Broker(3)]);
+                struck = Some(e.at);
+            }
+            EventKind::Healed { end: Heal::Partition, .. } => healed = Some(e.at),
+            EventKind::LeaderChange { leader: Some(2), leader_epoch: 1, .. } => elected = Some(e.at),
+            _ => {}
+        }
+    }
+    (struck.unwrap(), healed.unwrap(), elected.unwrap())
+}
+
+#[test]
+fn acks_one_loses_every_write_a_leader_cut_off_from_the_controller_acknowledged_during_the_partition() {
+    let (r, out) = judge(&example("partition-isolates-leader-from-controller"), 1);
+    assert!(r.expect.passed, "{:?}", r.expect.failures);
+    let h = &out.history;
+    let (struck, healed, elected) = partition_story(h);
+    assert_eq!((struck, healed), (1_000, 16_000));
+    // The controller fenced broker 1 once broker.session.timeout.ms (9 s) had passed without a
+    // heartbeat, while the partition was in force, and broker 2 took over.
+    assert!((struck + 9_000..healed).contains(&elected), "elected at {elected}");
+    // Broker 1 never learned it until the heal: it kept acknowledging at epoch 0, also after the
+    // election, and each of those records is gone from the final log.
+    let during = acked_by_broker_1(h, struck + 20, healed);
+    assert!(during.iter().any(|&(at, _, _)| at > elected), "acks after the election");
+    assert!(during.iter().all(|&(_, _, epoch)| epoch == 0));
+    for &(_, r, _) in &during {
+        assert!(offsets_of(h, 0, r).is_empty(), "p1#{r} survived");
+    }
+    // And the lost records are those: acknowledged by broker 1 once the partition had struck
+    // (the first few were appended just before it, never fetched), each explained as such.
+    let lost: Vec<_> =
+        acked_by_broker_1(h, 0, healed).into_iter().filter(|&(_, r, _)| offsets_of(h, 0, r).is_empty()).collect();
+    assert!(lost.iter().all(|&(at, _, _)| at >= struck));
+    assert_eq!(r.anomalies[Anomaly::LostAcked], lost.len() as u64);
+    assert!(lost.len() > during.len());
+    for f in r.findings.iter().filter(|f| f.anomaly == Anomaly::LostAcked) {
+        let e = &f.explanation;
+        assert!(e.contains("by broker 1 (epoch 0)"), "{e}");
+        assert!(e.contains("a partition cut [broker:1] off from [controller, broker:2, broker:3] at 1000 ms"), "{e}");
+        assert!(e.contains("the partition of broker 1 healed at 16000 ms"), "{e}");
+    }
+    // The old leader truncated to the new leader's log: no divergence, every replica agrees.
+    assert_eq!(r.anomalies[Anomaly::Divergence], 0);
+    let p = &h.partitions[0];
+    assert!(p.replicas.iter().all(|x| x.leo == p.replicas[0].leo));
+}
+
+#[test]
+fn acks_all_with_min_isr_two_acknowledges_nothing_on_a_leader_cut_off_from_the_controller() {
+    let (r, out) = judge(&example("partition-isolates-leader-acks-all-loses-nothing"), 1);
+    assert!(r.expect.passed, "{:?}", r.expect.failures);
+    let h = &out.history;
+    let (struck, healed, elected) = partition_story(h);
+    assert!((struck + 9_000..healed).contains(&elected), "elected at {elected}");
+    // Once the followers' last fetches before the partition are answered, broker 1 acknowledges
+    // nothing more: its high watermark cannot move and its ISR cannot shrink without the controller.
+    assert_eq!(acked_by_broker_1(h, struck + 20, h.events.last().unwrap().at + 1), []);
+    assert_eq!((r.anomalies[Anomaly::LostAcked], r.anomalies[Anomaly::Duplicated]), (0, 0));
+    assert_eq!(r.producers["p1"].acked, 8_000, "every record was acknowledged by the new leader in the end");
+}

@@ -1423,8 +1423,8 @@ fn action_rules_check_restart_and_duration() {
     let e = fault("at_ms = 1\naction = \"powerloss\"\ntarget = \"broker:1\"\n").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "s.toml:11:10: `action` must be one of \"crash\", \"power-loss\", \"isolate\" or \"pause\", \
-         found \"powerloss\"; did you mean \"power-loss\"?"
+        "s.toml:11:10: `action` must be one of \"crash\", \"power-loss\", \"isolate\", \"pause\" or \
+         \"partition\", found \"powerloss\"; did you mean \"power-loss\"?"
     );
     let e = fault("at_ms = 1\naction = \"power-loss\"\ntarget = \"producer:p1\"\n").unwrap_err();
     assert_eq!(
@@ -1443,11 +1443,197 @@ fn action_rules_check_restart_and_duration() {
         .unwrap_err();
     assert!(e.to_string().starts_with("s.toml:14:1: `restart_after_ms` applies to crash and power-loss"), "{e}");
     let e = fault("at_ms = 1\naction = \"crash\"\ntarget = \"broker:1\"\nduration_ms = 5\n").unwrap_err();
-    assert!(e.to_string().starts_with("s.toml:13:1: `duration_ms` applies to isolate and pause"), "{e}");
+    assert!(e.to_string().starts_with("s.toml:13:1: `duration_ms` applies to isolate, pause and partition"), "{e}");
     let f = fault("at_ms = 1\naction = \"isolate\"\ntarget = \"leader:orders/0\"\nduration_ms = 5\n").unwrap();
     assert_eq!((f.action, f.duration_ms, f.restart_after_ms), (FaultAction::Isolate, Some(5), None));
     let f = fault("at_ms = 1\naction = \"crash\"\ntarget = \"broker:2\"\n").unwrap();
     assert_eq!(f.restart_after_ms, None, "an omitted restart means the target stays down");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partitions: two sides instead of a target
+
+/// A partition fault (`[[fault]]` at line 9) with `lines` from line 10.
+fn partition(lines: &str) -> String {
+    with_base(&format!("[[fault]]\nat_ms = 1000\naction = \"partition\"\n{lines}"))
+}
+
+/// The 1-based column of the first `needle` in line `line` (1-based) of `src`.
+fn col(src: &str, line: usize, needle: &str) -> usize {
+    let text = src.lines().nth(line - 1).expect("the line exists");
+    text[..text.find(needle).expect("needle in line")].chars().count() + 1
+}
+
+#[test]
+fn a_partition_parses_its_between_and_and_sides_into_targets() {
+    let s = load(&partition(
+        "between = [\"leader:orders/1\", \"producer:p1\"]\nand = [\"controller\", \"broker:2\", \"broker:3\"]\n\
+         duration_ms = 15000\n",
+    ));
+    assert_eq!(
+        s.faults[0],
+        FaultSpec {
+            trigger: Trigger::AtMs(1000),
+            action: FaultAction::Partition,
+            target: Target::Sides {
+                between: vec![Target::Leader { topic: "orders".into(), partition: 1 }, Target::Producer(0)],
+                and: vec![Target::Controller, Target::Broker(2), Target::Broker(3)],
+            },
+            restart_after_ms: None,
+            duration_ms: Some(15000),
+        }
+    );
+    assert_eq!(s.faults[0].target.to_string(), "[leader:orders/1, producer#0] and [controller, broker:2, broker:3]");
+    assert_eq!(
+        s.target_text(&s.faults[0].target),
+        "[leader:orders/1, producer:p1] and [controller, broker:2, broker:3]"
+    );
+}
+
+#[test]
+fn an_error_in_a_side_points_inside_the_array_element_at_what_was_wrong() {
+    // (line 12 = between, line 13 = and; the needle is where the error points)
+    let cases: &[(&str, &str, usize, &str, &str)] = &[
+        // The loader's own errors.
+        (
+            "[\"broker:1\", \"leader:ordes/0\"]",
+            "[\"broker:2\"]",
+            12,
+            "ordes",
+            "topic `ordes` is not declared; did you mean `orders`?",
+        ),
+        ("[\"broker:1\"]", "[\"broker:2\", \"producer:p2\"]", 13, "p2", "`p2` names no client; did you mean `p1`?"),
+        (
+            "[\"broker:1\", \"brokr:2\"]",
+            "[\"broker:3\"]",
+            12,
+            "\"brokr",
+            "unknown target kind `brokr`; did you mean `broker`?",
+        ),
+        ("[\"broker:1\"]", "[\"controler\"]", 13, "\"controler", "each of `and` must be \"broker:N\""),
+        (
+            "[\"broker:1\"]",
+            "[\"controler\"]",
+            13,
+            "\"controler",
+            "\"coordinator:transaction:ID\" or \"controller\", found \"controler\"; did you mean \"controller\"?",
+        ),
+        ("[\"broker:1\"]", "[\"broker:x\"]", 13, "x\"", "`broker:N` needs a broker number from 1 to 3, found \"x\""),
+        ("[\"broker:1\", 2]", "[\"broker:3\"]", 12, "2]", "`between` must list target strings, found an integer"),
+        // `validate`'s, mapped back into the element.
+        (
+            "[\"broker:1\", \"broker:7\"]",
+            "[\"broker:3\"]",
+            12,
+            "7\"",
+            "broker 7 does not exist: the cluster has brokers 1 to 3",
+        ),
+        (
+            "[\"broker:1\"]",
+            "[\"controller\", \"leader:orders/5\"]",
+            13,
+            "5\"",
+            "partition 5 does not exist: topic `orders` has partitions 0 to 1",
+        ),
+    ];
+    for &(between, and, line, needle, message) in cases {
+        let src = partition(&format!("between = {between}\nand = {and}\nduration_ms = 10\n"));
+        assert_error(&src, line, col(&src, line, needle), message);
+    }
+}
+
+#[test]
+fn controller_is_a_target_only_on_a_side_of_a_partition() {
+    for action in ["crash", "power-loss"] {
+        let src = with_base(&format!("[[fault]]\nat_ms = 1\naction = \"{action}\"\ntarget = \"controller\"\n"));
+        assert_error(
+            &src,
+            12,
+            10,
+            &format!(
+                "`controller` may only stand on a side of a partition (`between` or `and`), not be the target of \
+                 `{action}`: the KRaft controller quorum is modelled as reliable"
+            ),
+        );
+    }
+    let src = with_base("[[fault]]\nat_ms = 1\naction = \"isolate\"\ntarget = \"controller\"\nduration_ms = 10\n");
+    assert_error(&src, 12, 10, "`controller` may only stand on a side of a partition");
+    // As a plain target, a misspelt kind lists no `controller`.
+    let e = fault("at_ms = 1\naction = \"crash\"\ntarget = \"controler\"\n").unwrap_err();
+    assert!(e.message.ends_with("\"coordinator:transaction:ID\", found \"controler\""), "{e}");
+    let src = partition("between = [\"controller:1\"]\nand = [\"broker:1\"]\nduration_ms = 10\n");
+    assert_error(&src, 12, 24, "`controller` names the KRaft controller quorum as one node and takes nothing after it");
+}
+
+#[test]
+fn a_partition_needs_both_sides_and_takes_no_target() {
+    let src = partition("between = [\"broker:1\"]\nduration_ms = 10\n");
+    assert_error(&src, 9, 1, "missing required key `and` in [[fault]]: a partition has two sides");
+    let src = partition("and = [\"broker:1\"]\nduration_ms = 10\n");
+    assert_error(&src, 9, 1, "missing required key `between` in [[fault]]");
+    let src = partition("target = \"broker:1\"\nduration_ms = 10\n");
+    assert_error(
+        &src,
+        12,
+        1,
+        "a partition has two sides, not a `target`: write `between = [TARGETS]` and `and = [TARGETS]`",
+    );
+    let src = partition("between = [\"broker:1\"]\nand = []\nduration_ms = 10\n");
+    assert_error(&src, 13, 7, "`and` must not be empty: a side of a partition lists at least one target");
+    let src = partition("between = \"broker:1\"\nand = [\"broker:2\"]\nduration_ms = 10\n");
+    assert_error(
+        &src,
+        12,
+        11,
+        "`between` must be an array of targets (e.g. [\"broker:1\", \"controller\"]), found a string",
+    );
+    // And the other actions take a target, never sides.
+    let e = fault("at_ms = 1\naction = \"crash\"\ntarget = \"broker:1\"\nand = [\"broker:2\"]\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "s.toml:13:1: `and` names a side of a partition (`action = \"partition\"`); `crash` takes one `target`"
+    );
+}
+
+#[test]
+fn a_partition_lasts_duration_ms_and_takes_no_restart_after_ms() {
+    let src = partition("between = [\"broker:1\"]\nand = [\"broker:2\"]\n");
+    assert_error(&src, 9, 1, "missing required key `duration_ms` in [[fault]]: how long the partition lasts");
+    let src = partition("between = [\"broker:1\"]\nand = [\"broker:2\"]\nduration_ms = 10\nrestart_after_ms = 5\n");
+    assert_error(&src, 15, 1, "`restart_after_ms` applies to crash and power-loss; partition ends after `duration_ms`");
+    let src = partition("between = [\"broker:1\"]\nand = [\"broker:2\"]\nduration_ms = 0\n");
+    assert_error(&src, 14, 15, "`duration_ms` must be at least 1, found 0");
+}
+
+#[test]
+fn a_node_named_on_both_sides_of_a_partition_is_refused_at_the_second_naming() {
+    let src =
+        partition("between = [\"broker:1\", \"broker:2\"]\nand = [\"controller\", \"broker:2\"]\nduration_ms = 10\n");
+    assert_error(
+        &src,
+        13,
+        col(&src, 13, "\"broker:2"),
+        "`broker:2` is on both sides of the partition; a node stands on one side (it reaches its own)",
+    );
+    let src = with_consumer(
+        "[[fault]]\nat_ms = 1\naction = \"partition\"\n\
+         between = [\"consumer:c1\"]\nand = [\"consumer:c1/0\"]\nduration_ms = 10\n",
+    );
+    let e = error(&src);
+    assert!(e.contains("`consumer:c1/0` and `consumer:c1` (in `between`) name a node on both sides"), "{e}");
+    // A leader and a broker may turn out to be one node: that is settled when the partition strikes.
+    load(&partition(
+        "between = [\"leader:orders/0\"]\nand = [\"broker:1\", \"broker:2\", \"broker:3\"]\nduration_ms = 10\n",
+    ));
+}
+
+#[test]
+fn the_nemesis_takes_no_partition_action() {
+    let e = error(&with_base("[nemesis]\nactions = [\"crash\", \"partition\"]\n"));
+    assert!(
+        e.starts_with("s.toml:10:") && e.contains("each of `actions` must be one of \"crash\", \"power-loss\", \"isolate\" or \"pause\", found \"partition\""),
+        "{e}"
+    );
 }
 
 #[test]
@@ -2921,26 +3107,42 @@ fn assert_consistent(s: &Scenario) {
         if f.action == FaultAction::PowerLoss {
             assert!(!matches!(f.target, Target::Producer(_) | Target::Consumer { .. } | Target::Processor { .. }));
         }
-        match &f.target {
-            Target::Broker(b) => assert!((1..=s.cluster.brokers).contains(b)),
-            Target::Leader { topic, partition } => {
-                let t = s.topics.iter().find(|t| &t.name == topic).unwrap();
-                assert!(*partition < t.partitions);
+        let targets = match &f.target {
+            Target::Sides { between, and } => {
+                assert_eq!(f.action, FaultAction::Partition);
+                assert!(!between.is_empty() && !and.is_empty());
+                assert!(!between.iter().any(|t| and.contains(t)), "no target on both sides");
+                between.iter().chain(and).collect()
             }
-            Target::Producer(i) => assert!(*i < s.producers.len()),
-            Target::Consumer { consumer, instance } => {
-                assert!(*consumer < s.consumers.len());
-                assert!(instance.is_none_or(|k| k < s.consumers[*consumer].instances));
+            t => {
+                assert_ne!(f.action, FaultAction::Partition);
+                vec![t]
             }
-            Target::GroupCoordinator(g) => {
-                assert!(s.consumers.iter().any(|c| &c.group == g) || s.processors.iter().any(|p| &p.group == g))
-            }
-            Target::TxnCoordinator(id) => assert!(
-                s.producers.iter().any(|p| p.config.transactional_id.as_ref() == Some(id)) || txn_ids.contains(id)
-            ),
-            Target::Processor { processor, instance } => {
-                assert!(*processor < s.processors.len());
-                assert!(instance.is_none_or(|k| k < s.processors[*processor].instances));
+        };
+        for t in targets {
+            match t {
+                Target::Sides { .. } => panic!("a side holds sides"),
+                Target::Controller => assert_eq!(f.action, FaultAction::Partition),
+                Target::Broker(b) => assert!((1..=s.cluster.brokers).contains(b)),
+                Target::Leader { topic, partition } => {
+                    let t = s.topics.iter().find(|t| &t.name == topic).unwrap();
+                    assert!(*partition < t.partitions);
+                }
+                Target::Producer(i) => assert!(*i < s.producers.len()),
+                Target::Consumer { consumer, instance } => {
+                    assert!(*consumer < s.consumers.len());
+                    assert!(instance.is_none_or(|k| k < s.consumers[*consumer].instances));
+                }
+                Target::GroupCoordinator(g) => {
+                    assert!(s.consumers.iter().any(|c| &c.group == g) || s.processors.iter().any(|p| &p.group == g))
+                }
+                Target::TxnCoordinator(id) => assert!(
+                    s.producers.iter().any(|p| p.config.transactional_id.as_ref() == Some(id)) || txn_ids.contains(id)
+                ),
+                Target::Processor { processor, instance } => {
+                    assert!(*processor < s.processors.len());
+                    assert!(instance.is_none_or(|k| k < s.processors[*processor].instances));
+                }
             }
         }
         match f.trigger {

@@ -237,6 +237,35 @@ fn an_exact_count_beyond_tomls_integers_is_written_as_a_string_and_loads() {
 }
 
 #[test]
+fn a_partition_is_written_as_its_between_and_and_sides_and_loads_back_equal() {
+    let mut s = Scenario { name: "split".into(), ..Scenario::default() };
+    s.topics.push(TopicSpec::new("orders", 1, 3));
+    s.producers.push(ProducerSpec::new("p1", "orders", 200));
+    s.faults.push(FaultSpec {
+        trigger: Trigger::AtMs(1_000),
+        action: FaultAction::Partition,
+        target: Target::Sides {
+            between: vec![Target::Leader { topic: "orders".into(), partition: 0 }, Target::Producer(0)],
+            and: vec![Target::Controller, Target::Broker(2), Target::Broker(3)],
+        },
+        restart_after_ms: None,
+        duration_ms: Some(15_000),
+    });
+    let text = to_toml(&s);
+    let fault = r#"[[fault]]
+at_ms = 1000
+action = "partition"
+between = ["leader:orders/0", "producer:p1"]
+and = ["controller", "broker:2", "broker:3"]
+duration_ms = 15000
+"#;
+    assert!(text.contains(fault), "{text}");
+    assert!(!text.contains("target ="), "{text}");
+    assert_eq!(reload(&text), s);
+    assert_eq!(to_toml(&reload(&text)), text);
+}
+
+#[test]
 fn a_fault_naming_a_client_that_does_not_exist_is_written_so_that_the_loader_rejects_it() {
     let mut s = Scenario { name: "dangling".into(), ..Scenario::default() };
     s.topics.push(TopicSpec::new("orders", 1, 3));
@@ -615,7 +644,46 @@ fn trigger(d: &mut Draw<'_>, s: &Scenario) -> Trigger {
     }
 }
 
+/// Whether targets `a` and `b` name a node in common whatever the cluster does (validate refuses
+/// such a pair on the two sides of a partition).
+fn overlap(a: &Target, b: &Target) -> bool {
+    match (a, b) {
+        (Target::Consumer { consumer: x, instance: i }, Target::Consumer { consumer: y, instance: k })
+        | (Target::Processor { processor: x, instance: i }, Target::Processor { processor: y, instance: k }) => {
+            x == y && (i.is_none() || k.is_none() || i == k)
+        }
+        _ => a == b,
+    }
+}
+
+/// A partition's two sides: the controller on one, a target on the other, then up to three more
+/// targets each on a side where it names no node of the other side.
+fn sides(d: &mut Draw<'_>, s: &Scenario) -> Target {
+    let mut sides = [Vec::new(), Vec::new()];
+    let c = d.index(2);
+    sides[c].push(Target::Controller);
+    sides[1 - c].push(target(d, s));
+    for _ in 0..d.range(0, 3) {
+        let t = target(d, s);
+        let k = d.index(2);
+        if !sides[1 - k].iter().any(|o| overlap(o, &t)) {
+            sides[k].push(t);
+        }
+    }
+    let [between, and] = sides;
+    Target::Sides { between, and }
+}
+
 fn fault(d: &mut Draw<'_>, s: &Scenario) -> FaultSpec {
+    if d.range(0, 5) == 0 {
+        return FaultSpec {
+            trigger: trigger(d, s),
+            action: FaultAction::Partition,
+            target: sides(d, s),
+            restart_after_ms: None,
+            duration_ms: Some(d.range(1, 10_000)),
+        };
+    }
     let target = target(d, s);
     let client = matches!(target, Target::Producer(_) | Target::Consumer { .. } | Target::Processor { .. });
     let action = if client {
@@ -765,6 +833,8 @@ fn labels(s: &Scenario, seen: &mut BTreeSet<String>) {
             Target::Processor { instance: Some(_), .. } => "processor/K",
             Target::GroupCoordinator(_) => "coordinator:group",
             Target::TxnCoordinator(_) => "coordinator:transaction",
+            Target::Controller => "controller",
+            Target::Sides { .. } => "sides",
         };
         add(format!("target={target}"));
         add(match &f.trigger {
@@ -825,7 +895,7 @@ fn the_generator_covers_every_kind_of_client_fault_trigger_and_expectation() {
     }
     wanted.extend(["isolation=ReadUncommitted".into(), "isolation=ReadCommitted".into()]);
     wanted.extend(["guarantee=at_least_once".into(), "guarantee=exactly_once_v2".into()]);
-    for x in ["crash", "power-loss", "isolate", "pause"] {
+    for x in ["crash", "power-loss", "isolate", "pause", "partition"] {
         wanted.push(format!("action={x}"));
     }
     for x in [
@@ -838,6 +908,7 @@ fn the_generator_covers_every_kind_of_client_fault_trigger_and_expectation() {
         "processor/K",
         "coordinator:group",
         "coordinator:transaction",
+        "sides",
     ] {
         wanted.push(format!("target={x}"));
     }

@@ -159,3 +159,32 @@ fn the_chapter_s_first_property_fails_and_shrinks_to_the_case_it_shows() {
     assert_eq!((s.faults[0].trigger.clone(), s.faults[0].action), (Trigger::AtMs(9), FaultAction::PowerLoss));
     assert_eq!(s.faults[0].target, Target::Leader { topic: "orders".into(), partition: 0 });
 }
+
+#[test]
+fn a_drafted_partition_cuts_its_target_off_from_the_controller_and_the_other_brokers_and_runs() {
+    let s = acks_one();
+    let leader = FaultDraft {
+        trigger: DraftTrigger::AtMs(100),
+        action: FaultAction::Partition,
+        target: DraftTarget::Leader(0),
+        outage_ms: 12_000,
+    };
+    let f = leader.resolve(&s).unwrap();
+    let all = vec![Target::Controller, Target::Broker(1), Target::Broker(2), Target::Broker(3)];
+    let orders_0 = Target::Leader { topic: "orders".into(), partition: 0 };
+    assert_eq!(f.target, Target::Sides { between: vec![orders_0], and: all });
+    assert_eq!((f.duration_ms, f.restart_after_ms), (Some(12_000), None));
+    // A broker is not named on both sides.
+    let f = FaultDraft { target: DraftTarget::Broker(1), ..leader }.resolve(&s).unwrap();
+    let others = vec![Target::Controller, Target::Broker(1), Target::Broker(3)];
+    assert_eq!(f.target, Target::Sides { between: vec![Target::Broker(2)], and: others });
+    // Drawn partitions make valid scenarios, which run.
+    let strategy = fault_draft(vec![FaultAction::Partition], vec![TargetClass::Brokers], 2_000, 12_000);
+    let mut runner = TestRunner::deterministic();
+    for _ in 0..8 {
+        let draft = strategy.new_tree(&mut runner).unwrap().current();
+        let with = with_faults(&s, &[draft]);
+        assert_eq!(with.validate(), Ok(()));
+        kafkasim::run_seed(&with, 1, kafkasim::RunOptions::default()).unwrap();
+    }
+}

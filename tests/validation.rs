@@ -169,3 +169,80 @@ fn every_key_of_the_table_is_accepted_by_some_config_table() {
         assert!(!k.doc.is_empty());
     }
 }
+
+/// A fault of `action` on `target`, lasting `duration_ms`, at 10 ms.
+fn fault_on(action: FaultAction, target: Target, duration_ms: Option<u64>) -> FaultSpec {
+    FaultSpec { trigger: Trigger::AtMs(10), action, target, restart_after_ms: None, duration_ms }
+}
+
+#[test]
+fn a_rust_built_partition_is_checked_element_by_element_with_paths_into_between_and_and() {
+    let mut s = three_brokers_and_rf(3);
+    let sides = Target::Sides {
+        between: vec![Target::Broker(1), Target::Broker(9)],
+        and: vec![Target::Controller, Target::Broker(1), Target::Producer(4)],
+    };
+    s.faults.push(FaultSpec { restart_after_ms: Some(5), ..fault_on(FaultAction::Partition, sides, None) });
+    let shown: Vec<String> = s.validate().unwrap_err().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "fault[0].between[1]: broker 9 does not exist: the cluster has brokers 1 to 3",
+            "fault[0].and[2]: producer index 4 names no client: the scenario has 1 [[producer]]",
+            "fault[0].and[1]: `broker:1` is on both sides of the partition; a node stands on one side (it reaches \
+             its own)",
+            "fault[0].restart_after_ms: `restart_after_ms` applies to crash and power-loss; partition ends after \
+             `duration_ms`",
+            "fault[0].duration_ms: missing required key `duration_ms` in [[fault]]: how long the partition lasts",
+        ]
+    );
+}
+
+#[test]
+fn a_partition_without_two_sides_and_a_controller_outside_one_are_refused() {
+    let mut s = three_brokers_and_rf(3);
+    let one_sided = Target::Sides { between: vec![], and: vec![Target::Controller] };
+    s.faults.push(fault_on(FaultAction::Partition, one_sided, Some(100)));
+    s.faults.push(fault_on(FaultAction::Partition, Target::Broker(1), Some(100)));
+    s.faults.push(fault_on(FaultAction::Crash, Target::Controller, None));
+    let sides = Target::Sides { between: vec![Target::Broker(1)], and: vec![Target::Broker(2)] };
+    s.faults.push(fault_on(FaultAction::Isolate, sides, Some(100)));
+    let shown: Vec<String> = s.validate().unwrap_err().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "fault[0].between: `between` must not be empty: a side of a partition lists at least one target",
+            "fault[1].target: a partition has two sides, not a `target`: write `between = [TARGETS]` and `and = \
+             [TARGETS]`",
+            "fault[2].target: `controller` may only stand on a side of a partition (`between` or `and`), not be the \
+             target of `crash`: the KRaft controller quorum is modelled as reliable",
+            "fault[3].target: two sides (`between` and `and`) belong to a partition; `isolate` takes one `target`",
+        ]
+    );
+    let mut n = three_brokers_and_rf(3);
+    n.nemesis =
+        Some(NemesisSpec { actions: vec![FaultAction::Crash, FaultAction::Partition], ..NemesisSpec::default() });
+    let problems = n.validate().unwrap_err();
+    assert_eq!(problems[0].path, "nemesis.actions[1]");
+    assert!(problems[0].message.contains("cannot draw a partition"), "{}", problems[0]);
+}
+
+#[test]
+fn run_refuses_a_rust_built_partition_with_the_message_a_file_gets() {
+    let file = "name = \"rf\"\n[cluster]\nbrokers = 3\n[[topic]]\nname = \"orders\"\n[[producer]]\nname = \"p1\"\n\
+                topic = \"orders\"\nrecords = 10\n[[fault]]\nat_ms = 10\naction = \"partition\"\n\
+                between = [\"leader:orders/0\"]\nand = [\"controller\", \"broker:7\"]\nduration_ms = 100\n";
+    let file_error = parse_str(file, "p.toml").unwrap_err();
+    assert_eq!(file_error.to_string(), "p.toml:14:30: broker 7 does not exist: the cluster has brokers 1 to 3");
+
+    let mut s = three_brokers_and_rf(3);
+    let sides = Target::Sides {
+        between: vec![Target::Leader { topic: "orders".into(), partition: 0 }],
+        and: vec![Target::Controller, Target::Broker(7)],
+    };
+    s.faults.push(fault_on(FaultAction::Partition, sides, Some(100)));
+    let refused = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default()).unwrap_err();
+    assert_eq!(refused.problems.len(), 1);
+    assert_eq!(refused.problems[0].path, "fault[0].and[1]");
+    assert_eq!(refused.problems[0].message, file_error.message);
+}

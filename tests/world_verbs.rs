@@ -98,6 +98,40 @@ fn a_partition_between_the_leader_and_its_followers_makes_the_leader_shrink_the_
 }
 
 #[test]
+fn a_partition_written_in_the_scenario_replays_the_partition_struck_by_the_verb() {
+    let between = vec![leader()];
+    let and = vec![Target::Controller, Target::Broker(1), Target::Broker(2), Target::Broker(3)];
+    let mut with_fault = scenario();
+    with_fault.faults.push(FaultSpec {
+        trigger: Trigger::AtMs(300),
+        action: FaultAction::Partition,
+        target: Target::Sides { between: between.clone(), and: and.clone() },
+        restart_after_ms: None,
+        duration_ms: Some(12_000),
+    });
+    let from_file = run(&with_fault, 2, RunOptions::default()).unwrap();
+
+    let plain = scenario();
+    let mut w = World::new(&plain, 2, RunOptions::default()).unwrap();
+    w.run_until(300);
+    w.partition(&between, &and, 12_000);
+    let by_verb = w.run();
+
+    assert_eq!(by_verb.trace_hash, from_file.trace_hash);
+    assert_eq!(by_verb.events, from_file.events);
+    // The leader, named on both sides (as `leader:orders/0` and as its broker), stays on the
+    // `between` side only (broker 1 leads orders/0 at 300 ms).
+    let struck: Vec<String> = (from_file.history.events.iter())
+        .filter_map(|e| match &e.kind {
+            EventKind::Fault { action: FaultAction::Partition, target, .. } => Some(target.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(struck, ["[broker:1] and [controller, broker:2, broker:3]"]);
+    assert_eq!(healed_at(&from_file.history.events, "partition"), [12_300]);
+}
+
+#[test]
 fn a_restart_verb_brings_a_crashed_broker_back() {
     let s = scenario();
     let mut w = World::new(&s, 1, RunOptions::default()).unwrap();
@@ -124,4 +158,13 @@ fn step_handles_one_event_at_a_time_and_stops_when_the_run_is_over() {
     let out = w.run();
     assert_eq!(out.trace_hash, whole.trace_hash);
     assert!(steps >= out.events, "every handled event took a step");
+}
+
+#[test]
+#[should_panic(expected = "the controller quorum is modelled as reliable")]
+fn a_verb_other_than_partition_refuses_the_controller() {
+    let s = scenario();
+    let mut w = World::new(&s, 1, RunOptions::default()).unwrap();
+    w.run_until(100);
+    w.isolate(Target::Controller, 1_000);
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::record::{Event, EventKind, FinalReplica, History, LogBatch, RecordId};
+use crate::record::{Event, EventKind, FaultNode, FaultTarget, FinalReplica, Heal, History, LogBatch, RecordId};
 use crate::scenario::{FaultAction, Scenario};
 
 /// `Rec::flags`: some instance sent it.
@@ -442,6 +442,7 @@ pub(crate) fn story_after(
     known: (Option<u32>, u32),
     out: &mut Vec<String>,
 ) {
+    out.extend(partition_in_force(history, story, after, broker));
     let (steps, untold) = story_steps(history, story, after, broker, partition, known);
     out.extend(steps.into_iter().map(|(_, s)| s));
     if untold > 0 {
@@ -467,6 +468,12 @@ pub(crate) fn story_steps(
     for &i in &story[start..] {
         let ev = &history.events[i as usize];
         let phrase = match &ev.kind {
+            EventKind::Fault { target, .. } if cut_off(target, broker).is_some() => {
+                cut_off(target, broker).map(|(mine, other)| format!("{} at {} ms", cut_phrase(mine, other), ev.at))
+            }
+            EventKind::Healed { end: Heal::Partition, target, .. } if cut_off(target, broker).is_some() => {
+                Some(format!("the partition of broker {broker} healed at {} ms", ev.at))
+            }
             EventKind::Fault { action, broker: Some(b), .. } if *b == broker => {
                 Some(format!("broker {b} {} at {} ms", fault_verb(*action), ev.at))
             }
@@ -493,6 +500,43 @@ pub(crate) fn story_steps(
         }
     }
     (out, untold)
+}
+
+/// The sides of partition `t` as (the side holding `broker`, the other side), if either does.
+fn cut_off(t: &FaultTarget, broker: u32) -> Option<(&[FaultNode], &[FaultNode])> {
+    let FaultTarget::Partition { a, b } = t else { return None };
+    let holds = |side: &[FaultNode]| side.iter().any(|n| n.broker() == Some(broker));
+    if holds(a) {
+        Some((a, b))
+    } else if holds(b) {
+        Some((b, a))
+    } else {
+        None
+    }
+}
+
+/// "a partition cut [broker:1] off from [controller, broker:2]".
+fn cut_phrase(mine: &[FaultNode], other: &[FaultNode]) -> String {
+    let side = |s: &[FaultNode]| s.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    format!("a partition cut [{}] off from [{}]", side(mine), side(other))
+}
+
+/// The phrase for a partition that cut `broker` off before event `after` and had not healed by
+/// then (the latest, if several), or `None`.
+fn partition_in_force(history: &History, story: &[u32], after: u32, broker: u32) -> Option<String> {
+    let end = story.partition_point(|&i| i <= after);
+    let mut in_force: Vec<(&FaultTarget, u64)> = Vec::new();
+    for &i in &story[..end] {
+        let ev = &history.events[i as usize];
+        match &ev.kind {
+            EventKind::Fault { target, .. } if cut_off(target, broker).is_some() => in_force.push((target, ev.at)),
+            EventKind::Healed { end: Heal::Partition, target, .. } => in_force.retain(|(t, _)| *t != target),
+            _ => {}
+        }
+    }
+    let (target, at) = in_force.last()?;
+    let (mine, other) = cut_off(target, broker)?;
+    Some(format!("{} at {at} ms", cut_phrase(mine, other)))
 }
 
 /// One leader change as a phrase.

@@ -3,11 +3,20 @@
 
 use super::model::{ClientEvent, CommitMode, FaultAction, OnRestart, RecordEvent, TargetClass};
 
+/// The nemesis's `actions`: what it may draw (a partition is not one of them: it needs two sides).
 pub(crate) const ACTIONS: &[(&str, FaultAction)] = &[
     ("crash", FaultAction::Crash),
     ("power-loss", FaultAction::PowerLoss),
     ("isolate", FaultAction::Isolate),
     ("pause", FaultAction::Pause),
+];
+/// A `[[fault]]`'s `action`: the nemesis's actions and `partition`.
+pub(crate) const FAULT_ACTIONS: &[(&str, FaultAction)] = &[
+    ("crash", FaultAction::Crash),
+    ("power-loss", FaultAction::PowerLoss),
+    ("isolate", FaultAction::Isolate),
+    ("pause", FaultAction::Pause),
+    ("partition", FaultAction::Partition),
 ];
 pub(crate) const TARGET_CLASSES: &[(&str, TargetClass)] = &[
     ("brokers", TargetClass::Brokers),
@@ -15,7 +24,10 @@ pub(crate) const TARGET_CLASSES: &[(&str, TargetClass)] = &[
     ("consumers", TargetClass::Consumers),
     ("processors", TargetClass::Processors),
 ];
-pub(crate) const TARGET_KINDS: &[&str] = &["broker", "leader", "producer", "coordinator", "consumer", "processor"];
+pub(crate) const TARGET_KINDS: &[&str] =
+    &["broker", "leader", "producer", "coordinator", "consumer", "processor", "controller"];
+/// The one target without a colon: the KRaft controller quorum, allowed on a partition's side.
+pub(crate) const CONTROLLER: &str = "controller";
 pub(crate) const RECORD_EVENTS: &[(&str, RecordEvent)] = &[
     ("sent", RecordEvent::Sent),
     ("appended", RecordEvent::Appended),

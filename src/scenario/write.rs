@@ -15,7 +15,8 @@ use super::model::{
     Trigger,
 };
 use super::spell::{
-    delivery_timeout_floor, legal_topic_name, spelling, CLIENT_EVENTS, ON_RESTART, RECORD_EVENTS, TARGET_CLASSES,
+    delivery_timeout_floor, legal_topic_name, spelling, CLIENT_EVENTS, CONTROLLER, ON_RESTART, RECORD_EVENTS,
+    TARGET_CLASSES,
 };
 
 /// Writes `s` as a scenario file that [`parse_str`](super::parse_str) loads back to a `Scenario`
@@ -32,7 +33,8 @@ use super::spell::{
 /// `[[topic]]` tables, including those the loader created for an undeclared processor `output`,
 /// except when such a created topic's name is not one a `[[topic]]` may carry (say `out put`):
 /// then the created topics are left out and the loader creates them again, identically. Faults
-/// name clients by name (the model holds indices), and strings are escaped as TOML basic strings,
+/// name clients by name (the model holds indices), a partition's sides are written as `between`
+/// and `and` (whatever the action, so a mismatch is the loader's error), and strings are escaped as TOML basic strings,
 /// so a `name` or `description` may hold any text. The same `Scenario` always gives the same text.
 ///
 /// A `Scenario` built in Rust may hold values the loader would reject (a duplicate client name, a
@@ -371,6 +373,12 @@ fn target(s: &Scenario, t: &Target) -> String {
         }
         Target::GroupCoordinator(g) => format!("coordinator:group:{g}"),
         Target::TxnCoordinator(id) => format!("coordinator:transaction:{id}"),
+        Target::Controller => CONTROLLER.to_string(),
+        // Written as `between` and `and` by `fault`; a side never holds sides (validate).
+        Target::Sides { between, and } => {
+            let side = |ts: &[Target]| ts.iter().map(|t| target(s, t)).collect::<Vec<_>>().join(", ");
+            format!("[{}] and [{}]", side(between), side(and))
+        }
     }
 }
 
@@ -394,7 +402,15 @@ fn fault(s: &Scenario, f: &FaultSpec) -> Entries {
         }
     }
     e.bare("action", quote(f.action.as_str()));
-    e.bare("target", quote(&target(s, &f.target)));
+    match &f.target {
+        Target::Sides { between, and } => {
+            for (key, side) in [("between", between), ("and", and)] {
+                let names: Vec<String> = side.iter().map(|t| target(s, t)).collect();
+                e.bare(key, strings(names.iter().map(String::as_str)));
+            }
+        }
+        t => e.bare("target", quote(&target(s, t))),
+    }
     if let Some(ms) = f.restart_after_ms {
         e.bare("restart_after_ms", ms.to_string());
     }

@@ -114,10 +114,13 @@ impl World<'_> {
 
     /// Partition the network: nodes of `a` and nodes of `b` cannot reach each other for
     /// `duration_ms` (each side still reaches its own side, and nodes on neither side reach
-    /// both). Held traffic flows again, in order, after the heal.
+    /// both). Held traffic flows again, in order, after the heal. Targets resolve now; a node
+    /// both sides resolve to (a leader that is also a broker named on the other side) stays on
+    /// side `a` only.
     pub fn partition(&mut self, a: &[Target], b: &[Target], duration_ms: u64) {
         let side = |w: &Self, ts: &[Target]| -> Vec<NodeId> { ts.iter().flat_map(|t| w.resolve(t)).collect() };
-        let (na, nb) = (side(self, a), side(self, b));
+        let (na, mut nb) = (side(self, a), side(self, b));
+        nb.retain(|n| !na.contains(n));
         let names = |w: &Self, ns: &[NodeId]| ns.iter().map(|&n| w.fault_node(n)).collect::<Vec<_>>();
         let target = FaultTarget::Partition { a: names(self, &na), b: names(self, &nb) };
         let until = self.k.now + duration_ms;
@@ -195,6 +198,8 @@ impl World<'_> {
     fn resolve(&self, t: &Target) -> Vec<NodeId> {
         let n = &self.nodes;
         match t {
+            Target::Controller => vec![NodeId::Controller],
+            Target::Sides { between, and } => between.iter().chain(and).flat_map(|t| self.resolve(t)).collect(),
             Target::Broker(b) => vec![NodeId::Broker(*b)],
             Target::Leader { topic, partition } => n
                 .topo
@@ -310,6 +315,18 @@ impl World<'_> {
     }
 
     fn apply_fault(&mut self, f: FaultStep) {
+        if let (FaultAction::Partition, Target::Sides { between, and }) = (f.action, &f.target) {
+            self.partition(between, and, f.duration_ms);
+            return;
+        }
+        // `validate` refuses these in a scenario; a verb called from Rust may still pass them.
+        assert!(
+            !matches!(f.target, Target::Controller | Target::Sides { .. }),
+            "{} of {}: the controller quorum is modelled as reliable (it stands only on a side of a partition), \
+             and two sides make a partition only",
+            f.action.as_str(),
+            f.target
+        );
         if let Target::Processor { processor, instance } = f.target {
             // A processor's members are consumer members (after the `[[consumer]]` tables').
             let consumer = self.s.consumers.len() + processor;
@@ -369,7 +386,7 @@ impl World<'_> {
         }
         match action {
             FaultAction::Crash | FaultAction::PowerLoss => self.kill(node, action, f.restart_after_ms),
-            FaultAction::Partition => unreachable!("a partition is struck by World::partition"),
+            FaultAction::Partition => unreachable!("validate gives every partition two sides"),
             FaultAction::Isolate => {
                 let until = self.k.now + f.duration_ms;
                 self.net.isolate(node, until);
@@ -494,6 +511,8 @@ impl World<'_> {
                 });
             }
             Target::Processor { .. } => unreachable!("a processor target is a consumer target by now"),
+            Target::Controller => return FaultTarget::Node(FaultNode::Controller),
+            Target::Sides { .. } => unreachable!("a partition is struck by World::partition"),
             Target::Leader { topic, partition } => Role::Leader { topic: topic.clone(), partition: *partition },
             Target::GroupCoordinator(g) => Role::GroupCoordinator(g.clone()),
             Target::TxnCoordinator(id) => Role::TxnCoordinator(id.clone()),

@@ -2,12 +2,29 @@
 //! indices (so a name that names no client is the loader's error, with the nearest name).
 
 use super::value::words;
-use super::{Cx, Field, Tab, R};
-use crate::scenario::model::{ClientRef, FaultSpec, Scenario, Target, Trigger};
-use crate::scenario::spell::{nearest, ACTIONS, CLIENT_EVENTS, COORDINATOR_KINDS, RECORD_EVENTS, TARGET_KINDS};
+use super::{Cx, Field, Str, Tab, R};
+use crate::scenario::model::{ClientRef, FaultAction, FaultSpec, Scenario, Target, Trigger};
+use crate::scenario::spell::{
+    levenshtein, nearest, one_of, CLIENT_EVENTS, CONTROLLER, COORDINATOR_KINDS, FAULT_ACTIONS, RECORD_EVENTS,
+    TARGET_KINDS,
+};
 use crate::scenario::validate::undeclared_topic;
 
-const FAULT_KEYS: &[&str] = &["at_ms", "after", "action", "target", "restart_after_ms", "duration_ms"];
+const FAULT_KEYS: &[&str] =
+    &["at_ms", "after", "action", "target", "between", "and", "restart_after_ms", "duration_ms"];
+
+/// The forms of a target string, for messages (a side of a partition may also be `controller`).
+const TARGET_FORMS: &[&str] = &[
+    "broker:N",
+    "leader:TOPIC/P",
+    "producer:NAME",
+    "consumer:NAME",
+    "consumer:NAME/K",
+    "processor:NAME",
+    "processor:NAME/K",
+    "coordinator:group:GROUP",
+    "coordinator:transaction:ID",
+];
 
 impl Cx<'_> {
     /// One `[[fault]]` at `here`; `s` holds what the file declared before it.
@@ -31,10 +48,33 @@ impl Cx<'_> {
                 ));
             }
         };
-        let action = self.choice(self.required(t, "action")?, ACTIONS)?;
-        let target_f = self.required(t, "target")?;
-        self.note(&format!("{here}.target"), target_f);
-        let target = self.target(target_f, s)?;
+        let action_f = self.required(t, "action")?;
+        let action = self.choice(action_f, FAULT_ACTIONS)?;
+        let target = if action == FaultAction::Partition {
+            if let Some(f) = t.get("target") {
+                return Err(self.err(
+                    f.key_at,
+                    "a partition has two sides, not a `target`: write `between = [TARGETS]` and \
+                     `and = [TARGETS]`",
+                ));
+            }
+            let [between, and] = ["between", "and"].map(|key| self.side(t, here, key, s));
+            Target::Sides { between: between?, and: and? }
+        } else {
+            if let Some(f) = t.get("between").or_else(|| t.get("and")) {
+                return Err(self.err(
+                    f.key_at,
+                    format!(
+                        "`{}` names a side of a partition (`action = \"partition\"`); `{}` takes one `target`",
+                        f.key,
+                        action.as_str()
+                    ),
+                ));
+            }
+            let target_f = self.required(t, "target")?;
+            self.note(&format!("{here}.target"), target_f);
+            self.target(self.str_of(target_f)?, "`target`", s)?
+        };
         let mut durations = [None, None];
         for (slot, (key, min)) in durations.iter_mut().zip([("restart_after_ms", 0), ("duration_ms", 1)]) {
             if let Some(f) = t.get(key) {
@@ -46,22 +86,62 @@ impl Cx<'_> {
         Ok(FaultSpec { trigger, action, target, restart_after_ms, duration_ms })
     }
 
-    /// `target = "broker:N" | "leader:TOPIC/P" | "producer:NAME" | "consumer:NAME[/K]" |
-    /// "processor:NAME[/K]" | "coordinator:group:GROUP" | "coordinator:transaction:ID"`.
-    fn target(&self, f: Field<'_>, s: &Scenario) -> R<Target> {
-        let brokers = s.cluster.brokers;
-        let text = self.string(f)?;
-        let Some((kind, rest)) = text.split_once(':') else {
+    /// A partition's side `key` (`between` or `and`): an array of target strings, each noted as
+    /// `HERE.KEY[J]`. Whether it is empty, or names a node the other side names, is `validate`'s.
+    fn side(&self, t: &Tab<'_>, here: &str, key: &str, s: &Scenario) -> R<Vec<Target>> {
+        let Some(f) = t.get(key) else {
             return Err(self.err(
-                f.at,
+                t.at,
                 format!(
-                    "`target` must be \"broker:N\", \"leader:TOPIC/P\", \"producer:NAME\", \
-                     \"consumer:NAME\", \"consumer:NAME/K\", \"processor:NAME\", \"processor:NAME/K\", \
-                     \"coordinator:group:GROUP\" or \"coordinator:transaction:ID\", found \"{text}\""
+                    "missing required key `{key}` in [[fault]]: a partition has two sides, \
+                     `between = [TARGETS]` and `and = [TARGETS]`"
                 ),
             ));
         };
-        let rest_at = self.inside(f, kind.len() + 1);
+        self.note(&format!("{here}.{key}"), f);
+        let Some(array) = f.item.as_array() else {
+            return Err(self.type_err(f, "an array of targets (e.g. [\"broker:1\", \"controller\"])"));
+        };
+        let mut side = Vec::with_capacity(array.len());
+        for (j, v) in array.iter().enumerate() {
+            let at = v.span().map_or(f.at, |sp| sp.start);
+            let Some(text) = v.as_str() else {
+                return Err(self.err(
+                    at,
+                    format!(
+                        "`{key}` must list target strings, found {}",
+                        super::value::kind(&toml_edit::Item::Value(v.clone()))
+                    ),
+                ));
+            };
+            let element = Str { text, at, plain_from: self.plain_from(v.span(), text) };
+            self.note_str(&format!("{here}.{key}[{j}]"), f.key_at, element);
+            side.push(self.target(element, &format!("each of `{key}`"), s)?);
+        }
+        Ok(side)
+    }
+
+    /// A target string (`what` names it in messages: "`target`", "each of `between`"):
+    /// `"broker:N" | "leader:TOPIC/P" | "producer:NAME" | "consumer:NAME[/K]" |
+    /// "processor:NAME[/K]" | "coordinator:group:GROUP" | "coordinator:transaction:ID" |
+    /// "controller"`. Where `controller` may stand is `validate`'s.
+    fn target(&self, v: Str<'_>, what: &str, s: &Scenario) -> R<Target> {
+        let brokers = s.cluster.brokers;
+        let text = v.text;
+        if text == CONTROLLER {
+            return Ok(Target::Controller);
+        }
+        let Some((kind, rest)) = text.split_once(':') else {
+            let side = what != "`target`";
+            let forms: Vec<(&str, ())> =
+                TARGET_FORMS.iter().chain(side.then_some(&CONTROLLER)).map(|f| (*f, ())).collect();
+            let hint = match side && levenshtein(text, CONTROLLER) <= 3 {
+                true => format!("; did you mean \"{CONTROLLER}\"?"),
+                false => String::new(),
+            };
+            return Err(self.err(v.at, format!("{what} must be {}, found \"{text}\"{hint}", one_of(&forms))));
+        };
+        let rest_at = v.inside(kind.len() + 1);
         match kind {
             "broker" => match rest.parse::<u32>() {
                 Ok(b) => Ok(Target::Broker(b)),
@@ -77,7 +157,7 @@ impl Cx<'_> {
                 let Some(declared) = s.topics.iter().find(|t| t.name == topic) else {
                     return Err(self.err(rest_at, undeclared_topic(topic, &s.topics).unwrap_or_default()));
                 };
-                let p_at = self.inside(f, kind.len() + 1 + topic.len() + 1);
+                let p_at = v.inside(kind.len() + 1 + topic.len() + 1);
                 match partition.parse::<u32>() {
                     Ok(p) => Ok(Target::Leader { topic: topic.to_string(), partition: p }),
                     Err(_) => Err(self.err(
@@ -94,17 +174,17 @@ impl Cx<'_> {
             }
             "producer" => Ok(Target::Producer(self.client_index(rest_at, "producer", rest, s)?)),
             "consumer" => {
-                let (consumer, instance) = self.member_target(f, kind, rest, s)?;
+                let (consumer, instance) = self.member_target(v, kind, rest, s)?;
                 Ok(Target::Consumer { consumer, instance })
             }
             "processor" => {
-                let (processor, instance) = self.member_target(f, kind, rest, s)?;
+                let (processor, instance) = self.member_target(v, kind, rest, s)?;
                 Ok(Target::Processor { processor, instance })
             }
             "coordinator" => {
                 let (which, id) = rest.split_once(':').unwrap_or((rest, ""));
                 let group = self.word(rest_at, "the coordinator kind", which, COORDINATOR_KINDS)?;
-                let id_at = self.inside(f, kind.len() + 1 + which.len() + 1);
+                let id_at = v.inside(kind.len() + 1 + which.len() + 1);
                 match (group, id.is_empty()) {
                     (false, true) => {
                         Err(self
@@ -115,19 +195,21 @@ impl Cx<'_> {
                     (true, false) => Ok(Target::GroupCoordinator(id.to_string())),
                 }
             }
+            CONTROLLER => Err(self
+                .err(rest_at, "`controller` names the KRaft controller quorum as one node and takes nothing after it")),
             other => {
                 let hint = nearest(other, TARGET_KINDS.iter().copied())
                     .map(|n| format!("; did you mean `{n}`?"))
                     .unwrap_or_default();
-                Err(self.err(f.at, format!("unknown target kind `{other}`{hint}")))
+                Err(self.err(v.at, format!("unknown target kind `{other}`{hint}")))
             }
         }
     }
 
     /// `consumer:NAME[/K]` or `processor:NAME[/K]` (`kind` says which, `rest` is what follows the
-    /// colon): the client's index, and the instance when one is named.
-    fn member_target(&self, f: Field<'_>, kind: &str, rest: &str, s: &Scenario) -> R<(usize, Option<u32>)> {
-        let rest_at = self.inside(f, kind.len() + 1);
+    /// colon of `v`): the client's index, and the instance when one is named.
+    fn member_target(&self, v: Str<'_>, kind: &str, rest: &str, s: &Scenario) -> R<(usize, Option<u32>)> {
+        let rest_at = v.inside(kind.len() + 1);
         let (name, instance) = match rest.split_once('/') {
             Some((name, k)) => (name, Some(k)),
             None => (rest, None),
@@ -139,7 +221,7 @@ impl Cx<'_> {
         let Some(k) = instance else {
             return Ok((i, None));
         };
-        let k_at = self.inside(f, kind.len() + 1 + name.len() + 1);
+        let k_at = v.inside(kind.len() + 1 + name.len() + 1);
         let instances = if kind == "consumer" { s.consumers[i].instances } else { s.processors[i].instances };
         match k.parse::<u32>() {
             Ok(k) => Ok((i, Some(k))),

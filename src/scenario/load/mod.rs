@@ -26,7 +26,7 @@ use std::path::Path;
 use thiserror::Error;
 use toml_edit::{ImDocument, Item, TableLike};
 
-use super::model::Scenario;
+use super::model::{Scenario, Target};
 use super::validate::Problem;
 
 /// A rejected scenario file: where (1-based line and column) and what was wrong.
@@ -148,6 +148,28 @@ struct Field<'a> {
     at: usize,
 }
 
+/// A string value of the file (a key's value or an array element) and where it stands, so an
+/// error can point inside it.
+#[derive(Clone, Copy)]
+struct Str<'a> {
+    text: &'a str,
+    /// Byte offset of the value (its opening quote).
+    at: usize,
+    /// Byte offset of its first character, when the file spells it without escapes.
+    plain_from: Option<usize>,
+}
+
+impl Str<'_> {
+    /// Byte offset of byte `offset` of the text, when the file spells it without escapes
+    /// (else the start of the value).
+    fn inside(&self, offset: usize) -> usize {
+        match self.plain_from {
+            Some(from) if offset <= self.text.len() => from + offset,
+            _ => self.at,
+        }
+    }
+}
+
 /// Where a path of the scenario stands in the file: a table, or a key and its value.
 #[derive(Clone, Copy)]
 struct Spot {
@@ -187,18 +209,17 @@ impl Cx<'_> {
 
     /// Notes that `path` is the entry `f`.
     fn note(&self, path: &str, f: Field<'_>) {
-        let (mut plain_from, mut len) = (None, 0);
-        if let (Some(span), Some(value)) = (f.item.span(), f.item.as_str()) {
-            let raw = self.src.get(span.clone()).unwrap_or_default();
-            let plain = raw.len() == value.len() + 2
-                && (raw.starts_with('"') || raw.starts_with('\''))
-                && raw.get(1..raw.len() - 1) == Some(value);
-            if plain {
-                plain_from = Some(span.start + 1);
-                len = value.len();
-            }
-        }
+        let (plain_from, len) = match f.item.as_str() {
+            Some(value) => (self.plain_from(f.item.span(), value), value.len()),
+            None => (None, 0),
+        };
         self.spots.borrow_mut().insert(path.to_string(), Spot { key_at: f.key_at, at: f.at, plain_from, len });
+    }
+
+    /// Notes that `path` is the string `s` (an array element; `key_at` is its array's key).
+    fn note_str(&self, path: &str, key_at: usize, s: Str<'_>) {
+        let spot = Spot { key_at, at: s.at, plain_from: s.plain_from, len: s.text.len() };
+        self.spots.borrow_mut().insert(path.to_string(), spot);
     }
 
     /// Notes that `path` is the array element at byte `at`.
@@ -206,20 +227,30 @@ impl Cx<'_> {
         self.spots.borrow_mut().insert(path.to_string(), Spot { key_at: at, at, plain_from: None, len: 0 });
     }
 
-    /// Byte offset of byte `offset` inside string value `f`, when the source spells the string
-    /// without escapes (else the start of the value).
-    fn inside(&self, f: Field<'_>, offset: usize) -> usize {
-        let (Some(span), Some(value)) = (f.item.span(), f.item.as_str()) else {
-            return f.at;
-        };
+    /// The byte offset of the first character of string `value` spanning `span` in the source,
+    /// when the source spells it without escapes (so an offset into the value is one into the
+    /// file).
+    fn plain_from(&self, span: Option<std::ops::Range<usize>>, value: &str) -> Option<usize> {
+        let span = span?;
         let raw = self.src.get(span.clone()).unwrap_or_default();
         let plain = raw.len() == value.len() + 2
             && (raw.starts_with('"') || raw.starts_with('\''))
             && raw.get(1..raw.len() - 1) == Some(value);
-        if plain && offset <= value.len() {
-            span.start + 1 + offset
-        } else {
-            f.at
+        plain.then_some(span.start + 1)
+    }
+
+    /// The string value of `f`, with where it stands.
+    fn str_of<'a>(&self, f: Field<'a>) -> R<Str<'a>> {
+        let text = self.string(f)?;
+        Ok(Str { text, at: f.at, plain_from: self.plain_from(f.item.span(), text) })
+    }
+
+    /// Byte offset of byte `offset` inside string value `f`, when the source spells the string
+    /// without escapes (else the start of the value).
+    fn inside(&self, f: Field<'_>, offset: usize) -> usize {
+        match f.item.as_str() {
+            Some(text) => Str { text, at: f.at, plain_from: self.plain_from(f.item.span(), text) }.inside(offset),
+            None => f.at,
         }
     }
 
@@ -264,15 +295,22 @@ impl Cx<'_> {
     }
 }
 
-/// The canonical spelling of the string value at `path` (a fault's `target` or `after`), which
-/// a problem's `within` offset counts in.
+/// The canonical spelling of the string value at `path` (a fault's `target` or `after`, or an
+/// element of a partition's `between` or `and`), which a problem's `within` offset counts in.
 fn written_text(s: &Scenario, path: &str) -> Option<String> {
     let rest = path.strip_prefix("fault[")?;
     let (i, key) = rest.split_once("].")?;
     let f = s.faults.get(i.parse::<usize>().ok()?)?;
-    match key {
-        "target" => Some(s.target_text(&f.target)),
-        "after" => Some(s.trigger_text(&f.trigger)),
+    let element =
+        |side: &[Target], j: &str| Some(s.target_text(side.get(j.strip_suffix(']')?.parse::<usize>().ok()?)?));
+    match (key, &f.target) {
+        ("target", t) => Some(s.target_text(t)),
+        ("after", _) => Some(s.trigger_text(&f.trigger)),
+        (k, Target::Sides { between, and }) => match k.split_once('[')? {
+            ("between", j) => element(between, j),
+            ("and", j) => element(and, j),
+            _ => None,
+        },
         _ => None,
     }
 }

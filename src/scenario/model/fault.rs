@@ -37,6 +37,19 @@ pub enum Target {
         /// `None` for every instance.
         instance: Option<u32>,
     },
+    /// `controller`: the KRaft controller quorum, as one node. Only a partition's side may name
+    /// it (the quorum is modelled as reliable: it is never crashed, isolated or paused alone);
+    /// `validate` refuses it elsewhere, and the world's other verbs panic on it.
+    Controller,
+    /// The two sides of a `partition` fault (`between = [..]` and `and = [..]`): nodes of one side
+    /// cannot reach nodes of the other until the partition heals. A side lists ordinary targets
+    /// and `controller`, never another `Sides`. Only `FaultAction::Partition` takes it.
+    Sides {
+        /// Side a (`between`).
+        between: Vec<Target>,
+        /// Side b (`and`).
+        and: Vec<Target>,
+    },
 }
 
 impl fmt::Display for Target {
@@ -51,6 +64,11 @@ impl fmt::Display for Target {
             Target::TxnCoordinator(id) => write!(f, "coordinator:transaction:{id}"),
             Target::Processor { processor, instance: None } => write!(f, "processor#{processor}"),
             Target::Processor { processor, instance: Some(k) } => write!(f, "processor#{processor}/{k}"),
+            Target::Controller => f.write_str("controller"),
+            Target::Sides { between, and } => {
+                let side = |s: &[Target]| s.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+                write!(f, "[{}] and [{}]", side(between), side(and))
+            }
         }
     }
 }
@@ -161,11 +179,11 @@ pub struct FaultSpec {
     pub trigger: Trigger,
     /// What it does.
     pub action: FaultAction,
-    /// Whom it hits.
+    /// Whom it hits; a partition's is [`Target::Sides`].
     pub target: Target,
     /// Crash / power-loss: restart this long after; `None` = stays down.
     pub restart_after_ms: Option<u64>,
-    /// Isolate / pause: how long it lasts.
+    /// Isolate / pause / partition: how long it lasts.
     pub duration_ms: Option<u64>,
 }
 

@@ -90,7 +90,8 @@ impl Scenario {
         }
     }
 
-    /// A fault target as a scenario file spells it (`consumer:c1`, `leader:orders/0`).
+    /// A fault target as a scenario file spells it (`consumer:c1`, `leader:orders/0`; a
+    /// partition's sides as `[broker:1, broker:2] and [broker:3, controller]`).
     pub fn target_text(&self, t: &Target) -> String {
         match t {
             Target::Producer(p) => format!("producer:{}", self.producers[*p].name),
@@ -103,6 +104,10 @@ impl Scenario {
             }
             Target::Processor { processor, instance: Some(k) } => {
                 format!("processor:{}/{k}", self.processors[*processor].name)
+            }
+            Target::Sides { between, and } => {
+                let side = |s: &[Target]| s.iter().map(|t| self.target_text(t)).collect::<Vec<_>>().join(", ");
+                format!("[{}] and [{}]", side(between), side(and))
             }
             t => t.to_string(),
         }

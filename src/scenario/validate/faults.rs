@@ -23,6 +23,13 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
                 ));
             }
         }
+        if let Some(k) = n.actions.iter().position(|a| *a == FaultAction::Partition) {
+            out.push(Problem::new(
+                format!("nemesis.actions[{k}]"),
+                "the nemesis draws one target per fault, so it cannot draw a partition (two sides); schedule one \
+                 with a [[fault]]",
+            ));
+        }
         if n.targets.contains(&TargetClass::Processors) && s.processors.is_empty() {
             let k = n.targets.iter().position(|t| *t == TargetClass::Processors).unwrap_or(0);
             out.push(Problem::new(
@@ -58,10 +65,29 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
     }
 }
 
-/// One fault: its trigger, its target, and the duration keys of its action.
+/// One fault: its trigger, its target (a partition's sides), and the duration keys of its action.
 fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
     trigger(s, &f.trigger, here, out);
-    target(s, &f.target, &format!("{here}.target"), out);
+    let action = f.action.as_str();
+    match (&f.target, f.action) {
+        (Target::Sides { between, and }, FaultAction::Partition) => sides(s, between, and, here, out),
+        (Target::Sides { .. }, _) => out.push(Problem::new(
+            format!("{here}.target"),
+            format!("two sides (`between` and `and`) belong to a partition; `{action}` takes one `target`"),
+        )),
+        (_, FaultAction::Partition) => out.push(Problem::new(
+            format!("{here}.target"),
+            "a partition has two sides, not a `target`: write `between = [TARGETS]` and `and = [TARGETS]`",
+        )),
+        (Target::Controller, _) => out.push(Problem::new(
+            format!("{here}.target"),
+            format!(
+                "`controller` may only stand on a side of a partition (`between` or `and`), not be the target of \
+                 `{action}`: the KRaft controller quorum is modelled as reliable"
+            ),
+        )),
+        (t, _) => target(s, t, &format!("{here}.target"), out),
+    }
     let client = match f.target {
         Target::Producer(_) => Some("producer"),
         Target::Consumer { .. } => Some("consumer"),
@@ -77,8 +103,7 @@ fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
             ),
         ));
     }
-    let action = f.action.as_str();
-    let lasting = matches!(f.action, FaultAction::Isolate | FaultAction::Pause);
+    let lasting = matches!(f.action, FaultAction::Isolate | FaultAction::Pause | FaultAction::Partition);
     if lasting && f.restart_after_ms.is_some() {
         out.push(
             Problem::new(
@@ -93,8 +118,8 @@ fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
             Problem::new(
                 format!("{here}.duration_ms"),
                 format!(
-                    "`duration_ms` applies to isolate and pause; {action} lasts until `restart_after_ms` (omitted: \
-                     the target stays down)"
+                    "`duration_ms` applies to isolate, pause and partition; {action} lasts until `restart_after_ms` \
+                     (omitted: the target stays down)"
                 ),
             )
             .at_key(),
@@ -105,6 +130,66 @@ fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
             format!("missing required key `duration_ms` in [[fault]]: how long the {action} lasts"),
         )),
         None => {}
+    }
+}
+
+/// A partition's sides: neither empty, each element a target that exists (or `controller`), and
+/// no target on both sides. Two targets that can name the same node only once resolved (a
+/// leader and a broker) are the world's: a node on both sides when the partition strikes stays
+/// on side a (`between`) only.
+fn sides(s: &Scenario, between: &[Target], and: &[Target], here: &str, out: &mut Vec<Problem>) {
+    for (key, side) in [("between", between), ("and", and)] {
+        if side.is_empty() {
+            out.push(Problem::new(
+                format!("{here}.{key}"),
+                format!("`{key}` must not be empty: a side of a partition lists at least one target"),
+            ));
+        }
+        for (j, t) in side.iter().enumerate() {
+            let path = format!("{here}.{key}[{j}]");
+            match t {
+                Target::Controller => {}
+                Target::Sides { .. } => out.push(Problem::new(path, "a side lists targets, not another partition")),
+                t => target(s, t, &path, out),
+            }
+        }
+    }
+    for (j, t) in and.iter().enumerate() {
+        if let Some(k) = between.iter().position(|b| overlap(b, t)) {
+            let (b, t) = (printable(s, &between[k]), printable(s, t));
+            let same = if b == t { format!("`{t}` is") } else { format!("`{t}` and `{b}` (in `between`) name a node") };
+            out.push(Problem::new(
+                format!("{here}.and[{j}]"),
+                format!("{same} on both sides of the partition; a node stands on one side (it reaches its own)"),
+            ));
+        }
+    }
+}
+
+/// Whether targets `a` and `b` name a node in common whatever the cluster does: the same target,
+/// or a client and one of its instances.
+fn overlap(a: &Target, b: &Target) -> bool {
+    match (a, b) {
+        (Target::Consumer { consumer: x, instance: i }, Target::Consumer { consumer: y, instance: k })
+        | (Target::Processor { processor: x, instance: i }, Target::Processor { processor: y, instance: k }) => {
+            x == y && (i.is_none() || k.is_none() || i == k)
+        }
+        _ => a == b,
+    }
+}
+
+/// `t` as a file spells it, or as the model prints it when an index names no client.
+fn printable(s: &Scenario, t: &Target) -> String {
+    let exists = match t {
+        Target::Producer(p) => *p < s.producers.len(),
+        Target::Consumer { consumer, .. } => *consumer < s.consumers.len(),
+        Target::Processor { processor, .. } => *processor < s.processors.len(),
+        _ => true,
+    };
+    if exists {
+        s.target_text(t)
+    } else {
+        t.to_string()
     }
 }
 
@@ -128,10 +213,12 @@ fn instance(kind: &str, name: &str, k: u32, instances: u32, path: &str, out: &mu
     out.push(Problem::new(path, format!("instance {k} does not exist: {runs}")).within(within));
 }
 
-/// A target names a broker, topic partition, client, group or transactional id that exists.
+/// A target names a broker, topic partition, client, group or transactional id that exists
+/// (the controller and a partition's sides are the caller's).
 fn target(s: &Scenario, t: &Target, path: &str, out: &mut Vec<Problem>) {
     let brokers = s.cluster.brokers;
     match t {
+        Target::Controller | Target::Sides { .. } => {}
         Target::Broker(b) if !(1..=brokers).contains(b) => out.push(
             Problem::new(path, format!("broker {b} does not exist: the cluster has brokers 1 to {brokers}"))
                 .within("broker:".len()),
