@@ -99,3 +99,15 @@ fn the_data_layer_and_the_kernel_import_nothing_above_them() {
         assert!(!check.contains(model), "check imports {model}");
     }
 }
+
+#[test]
+fn no_source_file_is_over_800_lines() {
+    let long: Vec<String> = sources(Path::new("src"))
+        .into_iter()
+        .filter_map(|p| {
+            let lines = std::fs::read_to_string(&p).expect("read").lines().count();
+            (lines > 800).then(|| format!("{} ({lines} lines)", p.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these by what they do: {long:?}");
+}

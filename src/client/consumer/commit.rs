@@ -1,0 +1,157 @@
+//! Offset commits: commitSync, commitAsync and auto-commit, and what their answers do.
+
+use super::*;
+
+impl Consumer {
+    /// `allConsumed()`: the position of every assigned partition that has one.
+    pub(super) fn consumed(&self) -> Arc<[(u32, u64)]> {
+        self.assignment.iter().filter_map(|&p| self.position[p as usize].map(|o| (p, o))).collect()
+    }
+
+    pub(super) fn commit_event(&self, offsets: Arc<[(u32, u64)]>, result: Result<(), KafkaError>) -> ConsumerObs {
+        ConsumerObs::History(EventKind::OffsetCommit { consumer: self.idx, instance: self.instance, offsets, result })
+    }
+
+    /// Begin `commitSync()`; false when it ended at once (nothing to commit, or failed locally).
+    pub(super) fn start_sync_commit(&mut self, now: u64, deadline: u64, out: &mut ConsumerOut) -> bool {
+        self.begin_sync_commit(now, deadline, out).is_none()
+    }
+
+    /// Begin `commitSync()`: `None` while it waits for its answer, or what it returned at once
+    /// (`Ok` with nothing to commit, an error when not a member of a stable generation).
+    pub(super) fn begin_sync_commit(
+        &mut self,
+        now: u64,
+        deadline: u64,
+        out: &mut ConsumerOut,
+    ) -> Option<Result<(), KafkaError>> {
+        let offsets = self.consumed();
+        if offsets.is_empty() {
+            return Some(Ok(()));
+        }
+        if self.phase != Phase::Stable || self.generation < 0 {
+            let e = if self.rejoin_needed && self.member_id.is_known() {
+                KafkaError::RebalanceInProgress
+            } else {
+                KafkaError::CommitFailed
+            };
+            out.observe(self.commit_event(offsets, Err(e)));
+            return Some(Err(e));
+        }
+        self.sync_commit = Some(SyncCommit { offsets, deadline, req: None, retry_at: now });
+        self.send_sync_commit(now, out);
+        None
+    }
+
+    pub(super) fn send_sync_commit(&mut self, now: u64, out: &mut ConsumerOut) {
+        let Some(coord) = self.coordinator else { return };
+        let Some(c) = self.sync_commit.as_ref() else { return };
+        if c.req.is_some() || now < c.retry_at {
+            return;
+        }
+        let offsets = c.offsets.clone();
+        let req = self.send_commit(coord, offsets, out);
+        if let Some(c) = self.sync_commit.as_mut() {
+            c.req = Some(req);
+        }
+    }
+
+    pub(super) fn commit_async(&mut self, _now: u64, out: &mut ConsumerOut) {
+        let offsets = self.consumed();
+        if offsets.is_empty() {
+            return;
+        }
+        let Some(coord) = self.coordinator.filter(|_| self.phase == Phase::Stable && self.generation >= 0) else {
+            out.observe(self.commit_event(offsets, Err(KafkaError::CommitFailed)));
+            return;
+        };
+        let req = self.send_commit(coord, offsets.clone(), out);
+        self.async_commits.insert(req, offsets);
+    }
+
+    /// Send an OffsetCommit of `offsets` for this member's generation; its request id.
+    pub(super) fn send_commit(&mut self, coord: u32, offsets: Arc<[(u32, u64)]>, out: &mut ConsumerOut) -> u64 {
+        let req = self.req_id();
+        let (group, member_id, generation) = (self.group, self.member_id, self.generation);
+        let msg = Msg::OffsetCommit { req, group, member_id, generation, offsets };
+        self.request(coord, ReqKind::Commit, self.spec.config.request_timeout_ms, msg, out)
+    }
+
+    pub(super) fn on_commit_response(
+        &mut self,
+        now: u64,
+        req: u64,
+        result: Result<(), KafkaError>,
+        out: &mut ConsumerOut,
+    ) {
+        if let Some(offsets) = self.async_commits.remove(&req) {
+            // commitAsync: never retried; a retriable failure re-arms the auto-commit timer.
+            if let Err(e) = result {
+                if e.is_retriable() {
+                    self.next_auto_commit = now + self.spec.config.retry_backoff_ms;
+                }
+                self.on_commit_error(now, e, out);
+            }
+            out.observe(self.commit_event(offsets, result));
+            return;
+        }
+        let Some(c) = self.sync_commit.as_mut().filter(|c| c.req == Some(req)) else { return };
+        c.req = None;
+        match result {
+            Err(e) if e.is_retriable() || e == KafkaError::RequestTimedOut => {
+                if now >= c.deadline {
+                    self.finish_sync_commit(now, Err(KafkaError::ApiTimeout), out);
+                } else {
+                    c.retry_at = now + self.spec.config.retry_backoff_ms;
+                    self.on_commit_error(now, e, out);
+                    self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+                }
+            }
+            result => {
+                if let Err(e) = result {
+                    self.on_commit_error(now, e, out);
+                }
+                self.finish_sync_commit(now, result, out);
+            }
+        }
+    }
+
+    pub(super) fn on_commit_error(&mut self, now: u64, e: KafkaError, out: &mut ConsumerOut) {
+        match e {
+            KafkaError::NotCoordinator
+            | KafkaError::CoordinatorNotAvailable
+            | KafkaError::CoordinatorLoadInProgress => {
+                self.coordinator = None;
+                self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+            }
+            KafkaError::RebalanceInProgress | KafkaError::UnknownMemberId | KafkaError::IllegalGeneration => {
+                self.on_group_error(now, e, out)
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn finish_sync_commit(&mut self, now: u64, result: Result<(), KafkaError>, out: &mut ConsumerOut) {
+        let Some(c) = self.sync_commit.take() else { return };
+        if let Some(req) = c.req {
+            self.requests.remove(&req);
+        }
+        out.observe(self.commit_event(c.offsets, result));
+        if self.app == App::Closing {
+            self.leave(out);
+            return;
+        }
+        if self.app == App::UserCommitting {
+            self.user_next(now, crate::client::driver::Answer::Committed(result), out);
+            return;
+        }
+        let App::Committing { then_process } = self.app else { return };
+        if then_process && result.is_ok() {
+            self.start_processing(now, out);
+        } else {
+            // A failed commit before processing: the batch is dropped (at-most-once); after
+            // processing: logged, and the loop goes on.
+            self.enter_poll(now, out);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Positions and fetches: committed offsets, auto.offset.reset, consumer fetches and the records a poll returns.
+
+use super::*;
+
+impl Consumer {
+    pub(super) fn on_offset_fetch(
+        &mut self,
+        now: u64,
+        req: u64,
+        result: Result<Vec<(u32, Option<u64>)>, KafkaError>,
+        out: &mut ConsumerOut,
+    ) {
+        if self.offsets_req != Some(req) {
+            return;
+        }
+        self.offsets_req = None;
+        match result {
+            Ok(offsets) => {
+                for (p, o) in offsets {
+                    if !self.assignment.contains(&p) || self.position[p as usize].is_some() {
+                        continue;
+                    }
+                    match o {
+                        Some(o) => self.position[p as usize] = Some(o),
+                        None => self.reset_position(now, p, out),
+                    }
+                }
+            }
+            Err(e) => self.on_group_error(now, e, out),
+        }
+    }
+
+    /// No valid offset for `p`: apply `auto.offset.reset`.
+    pub(super) fn reset_position(&mut self, now: u64, p: u32, out: &mut ConsumerOut) {
+        match self.spec.config.auto_offset_reset {
+            OffsetReset::Earliest => self.position[p as usize] = Some(0),
+            OffsetReset::Latest => {
+                self.position[p as usize] = None;
+                self.resetting[p as usize] = true;
+                self.send_list_offsets(p, out);
+            }
+            OffsetReset::None => self.fail(now, KafkaError::NoOffsetForPartition, out),
+        }
+    }
+
+    pub(super) fn send_list_offsets(&mut self, p: u32, out: &mut ConsumerOut) {
+        if let Some((b, _)) = self.leaders[p as usize] {
+            let req = self.req_id();
+            self.request(
+                b,
+                ReqKind::ListOffsets(p),
+                self.spec.config.request_timeout_ms,
+                Msg::ListOffsets { req, partition: p },
+                out,
+            );
+        } else {
+            self.metadata_wanted = true;
+        }
+    }
+
+    pub(super) fn on_fetch_response(&mut self, now: u64, parts: Vec<FetchedPartition>, out: &mut ConsumerOut) {
+        for f in parts {
+            let p = f.partition;
+            if !self.assignment.contains(&p) || self.position[p as usize] != Some(f.offset) {
+                continue;
+            }
+            match f.result {
+                Ok((batches, end)) => {
+                    crate::invariant!(
+                        22,
+                        batches.iter().all(|b| b.next_offset() <= end),
+                        "consumer#{}: a fetch of partition {p} brought offsets past its bound {end}",
+                        self.idx
+                    );
+                    for b in batches {
+                        if b.next_offset() > f.offset {
+                            // Java's CompletedFetch: control batches are never returned, and a
+                            // read_committed reader drops an aborted transaction's batches.
+                            let aborted = b.transactional
+                                && f.aborted.iter().any(|a| {
+                                    a.producer_id == b.producer_id
+                                        && a.first <= b.base_offset
+                                        && b.base_offset < a.marker
+                                });
+                            let hidden = b.meta.is_some() || aborted;
+                            self.buffer.push_back((p, b, hidden));
+                        }
+                    }
+                }
+                Err(KafkaError::OffsetOutOfRange) => self.reset_position(now, p, out),
+                Err(_) => self.metadata_wanted = true,
+            }
+        }
+    }
+
+    pub(super) fn send_fetches(&mut self, now: u64, out: &mut ConsumerOut) {
+        let mut by_broker: BTreeMap<u32, Vec<FetchPartition>> = BTreeMap::new();
+        for &p in &self.assignment {
+            let Some(offset) = self.position[p as usize] else { continue };
+            let Some((b, leader_epoch)) = self.leaders[p as usize] else {
+                self.metadata_wanted = true;
+                continue;
+            };
+            if self.fetches.contains_key(&b)
+                || now < self.fetch_backoff[b as usize]
+                || self.buffer.iter().any(|(x, _, _)| *x == p)
+            {
+                continue;
+            }
+            by_broker.entry(b).or_default().push(FetchPartition { partition: p, offset, leader_epoch });
+        }
+        for (b, partitions) in by_broker {
+            let req = self.req_id();
+            let read_committed = self.spec.config.isolation_level == IsolationLevel::ReadCommitted;
+            let max_wait_ms = self.spec.config.fetch_max_wait_ms;
+            let msg = Msg::ConsumerFetch { req, partitions, max_wait_ms, read_committed };
+            let timeout = self.spec.config.request_timeout_ms;
+            self.request(b, ReqKind::Fetch, timeout, msg, out);
+            self.fetches.insert(b, req);
+        }
+    }
+
+    /// Hand buffered records to the application, if any: up to `max.poll.records`.
+    pub(super) fn return_records(&mut self, now: u64, out: &mut ConsumerOut) -> bool {
+        if !self.proc_ready() {
+            return false;
+        }
+        let max = self.spec.config.max_poll_records as usize;
+        let mut got: Vec<Delivery> = Vec::new();
+        while got.len() < max {
+            let Some((p, b, hidden)) = self.buffer.front().cloned() else { break };
+            let pos = self.position[p as usize];
+            let Some(pos) = pos.filter(|&o| self.assignment.contains(&p) && o < b.next_offset() && o >= b.base_offset)
+            else {
+                self.buffer.pop_front();
+                continue;
+            };
+            if hidden {
+                crate::invariant!(
+                    32,
+                    b.next_offset() > pos,
+                    "consumer#{}: position {pos} of partition {p} moved back",
+                    self.idx
+                );
+                self.position[p as usize] = Some(b.next_offset());
+                self.buffer.pop_front();
+                continue;
+            }
+            let skip = (pos - b.base_offset) as usize;
+            let take = (b.records.len() - skip).min(max - got.len());
+            got.extend(b.records[skip..skip + take].iter().enumerate().map(|(k, &r)| Delivery {
+                partition: p,
+                offset: pos + k as u64,
+                record: RecordId { producer: b.producer, index: r },
+            }));
+            let next = pos + take as u64;
+            crate::invariant!(
+                32,
+                next > pos && next <= b.next_offset(),
+                "consumer#{}: position {pos} of partition {p} moved to {next} within a batch ending at {}",
+                self.idx,
+                b.next_offset()
+            );
+            self.position[p as usize] = Some(next);
+            if next >= b.next_offset() {
+                self.buffer.pop_front();
+            }
+        }
+        if got.is_empty() {
+            return false;
+        }
+        let batch: Deliveries = got.into();
+        self.batch = batch.clone();
+        self.batch_no += 1;
+        out.observe(ConsumerObs::History(EventKind::Polled {
+            consumer: self.idx,
+            instance: self.instance,
+            records: batch.clone(),
+        }));
+        if self.driver.is_some() {
+            self.user_next(now, crate::client::driver::Answer::Records(batch), out);
+            return true;
+        }
+        if self.spec.commit == CommitMode::BeforeProcessing {
+            let deadline = now + self.spec.config.default_api_timeout_ms;
+            if self.start_sync_commit(now, deadline, out) {
+                self.app = App::Committing { then_process: true };
+                return true;
+            }
+            // The commit failed at once (not a member of a stable generation): an at-most-once
+            // application does not process what it could not commit.
+            self.enter_poll(now, out);
+            return true;
+        }
+        self.start_processing(now, out);
+        true
+    }
+}

@@ -1,0 +1,148 @@
+//! A member's side of the group protocol: join, sync, the range assignor, heartbeats, leaving.
+
+use super::*;
+
+impl Consumer {
+    /// An error from the coordinator on a group request.
+    pub(super) fn on_group_error(&mut self, now: u64, e: KafkaError, out: &mut ConsumerOut) {
+        match e {
+            // A transaction still holds offsets of these partitions: ask again (require_stable).
+            KafkaError::UnstableOffsetCommit => self.retry_later(now, self.spec.config.retry_backoff_ms, out),
+            KafkaError::RebalanceInProgress => self.rejoin_needed = true,
+            KafkaError::UnknownMemberId | KafkaError::IllegalGeneration => self.reset_membership(),
+            _ => {
+                self.coordinator = None;
+                self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+            }
+        }
+    }
+
+    /// Java's `resetStateAndRejoin`: this member is out of the group and joins as a new one.
+    pub(super) fn reset_membership(&mut self) {
+        self.member_id = MemberId::UNKNOWN;
+        self.generation = -1;
+        self.rejoin_needed = true;
+        if self.phase != Phase::Joining {
+            self.phase = Phase::Unjoined;
+        }
+    }
+
+    pub(super) fn on_join_response(
+        &mut self,
+        now: u64,
+        result: Result<JoinResult, (KafkaError, MemberId)>,
+        out: &mut ConsumerOut,
+    ) {
+        self.phase = Phase::Unjoined;
+        match result {
+            Err((KafkaError::MemberIdRequired, id)) => {
+                self.member_id = id;
+            }
+            Err((e, _)) => {
+                self.on_group_error(now, e, out);
+                if e == KafkaError::RebalanceInProgress {
+                    self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+                }
+            }
+            Ok(r) => {
+                self.member_id = r.member_id;
+                self.generation = r.generation;
+                let assignments = if r.leader == r.member_id { self.range_assign(&r.members) } else { Vec::new() };
+                let Some(c) = self.coordinator else { return };
+                let req = self.req_id();
+                let msg = Msg::SyncGroup {
+                    req,
+                    group: self.group,
+                    member_id: self.member_id,
+                    generation: self.generation,
+                    assignments,
+                };
+                self.request(c, ReqKind::Sync, self.spec.config.request_timeout_ms, msg, out);
+                self.phase = Phase::Syncing;
+            }
+        }
+    }
+
+    /// Kafka's RangeAssignor: per topic, members (by id) get consecutive ranges of partitions,
+    /// the first `partitions % members` one extra.
+    pub(super) fn range_assign(&self, members: &[(MemberId, Arc<[u32]>)]) -> Vec<(MemberId, Vec<u32>)> {
+        let mut result: Vec<(MemberId, Vec<u32>)> = members.iter().map(|(id, _)| (*id, Vec::new())).collect();
+        result.sort_by_key(|r| r.0);
+        let mut topics: Vec<u32> = members.iter().flat_map(|(_, t)| t.iter().copied()).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        for t in topics {
+            let (_, first, count) = self.topo.topics[t as usize];
+            let subs: Vec<usize> = (0..result.len())
+                .filter(|&i| members.iter().any(|(id, ts)| *id == result[i].0 && ts.contains(&t)))
+                .collect();
+            let m = subs.len() as u32;
+            if m == 0 {
+                continue;
+            }
+            let (per, extra) = (count / m, count % m);
+            for (k, &i) in subs.iter().enumerate() {
+                let k = k as u32;
+                let start = k * per + k.min(extra);
+                let len = per + u32::from(k < extra);
+                result[i].1.extend((start..start + len).map(|p| first + p));
+            }
+        }
+        result
+    }
+
+    pub(super) fn on_sync_response(&mut self, now: u64, result: Result<Vec<u32>, KafkaError>, out: &mut ConsumerOut) {
+        match result {
+            Ok(parts) => {
+                self.phase = Phase::Stable;
+                self.rejoin_needed = false;
+                self.join_prepared = false;
+                self.assignment = parts;
+                out.observe(ConsumerObs::History(EventKind::Assigned {
+                    consumer: self.idx,
+                    instance: self.instance,
+                    generation: self.generation,
+                    partitions: self.assignment.clone(),
+                }));
+            }
+            Err(e) => {
+                self.phase = Phase::Unjoined;
+                self.on_group_error(now, e, out);
+                self.rejoin_needed = true;
+            }
+        }
+    }
+
+    pub(super) fn heartbeat(&mut self, now: u64, out: &mut ConsumerOut) {
+        if matches!(self.app, App::Failed | App::Closed) || !self.member_id.is_known() || self.generation < 0 {
+            return;
+        }
+        if !matches!(self.phase, Phase::Stable | Phase::Syncing) {
+            return;
+        }
+        if now.saturating_sub(self.last_poll) > self.spec.config.max_poll_interval_ms {
+            // The application did not poll in time: leave the group (Java's maybeLeaveGroup).
+            if let Some(c) = self.coordinator {
+                out.send(NodeId::Broker(c), Msg::LeaveGroup { group: self.group, member_id: self.member_id });
+            }
+            self.reset_membership();
+            return;
+        }
+        let Some(c) = self.coordinator else { return };
+        if self.heartbeat_in_flight {
+            return;
+        }
+        self.heartbeat_in_flight = true;
+        let req = self.req_id();
+        let msg =
+            Msg::GroupHeartbeat { req, group: self.group, member_id: self.member_id, generation: self.generation };
+        self.request(c, ReqKind::Heartbeat, self.spec.config.request_timeout_ms, msg, out);
+    }
+
+    pub(super) fn leave(&mut self, out: &mut ConsumerOut) {
+        if let (Some(c), true) = (self.coordinator, self.member_id.is_known()) {
+            out.send(NodeId::Broker(c), Msg::LeaveGroup { group: self.group, member_id: self.member_id });
+        }
+        self.app = App::Closed;
+    }
+}
