@@ -53,6 +53,46 @@ impl std::fmt::Display for NodeId {
     }
 }
 
+/// How many nodes of each kind a world has: the one dense numbering of nodes (the controller,
+/// brokers 1..=B, producers, members) that the net and the world's node table share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// Brokers, numbered from 1.
+    pub brokers: u32,
+    /// Producers, from 0.
+    pub producers: u32,
+    /// Consumer-group members (processors' too), from 0.
+    pub members: u32,
+}
+
+impl Layout {
+    /// The dense index of `n`.
+    pub fn index(self, n: NodeId) -> usize {
+        match n {
+            NodeId::Controller => 0,
+            NodeId::Broker(b) => b as usize,
+            NodeId::Producer(p) => 1 + self.brokers as usize + p as usize,
+            NodeId::Consumer(c) => 1 + self.brokers as usize + self.producers as usize + c as usize,
+        }
+    }
+
+    /// The node of dense index `i` (the inverse of [`Layout::index`]).
+    pub fn node(self, i: usize) -> NodeId {
+        let (b, p) = (self.brokers as usize, self.producers as usize);
+        match i {
+            0 => NodeId::Controller,
+            i if i <= b => NodeId::Broker(i as u32),
+            i if i <= b + p => NodeId::Producer((i - 1 - b) as u32),
+            i => NodeId::Consumer((i - 1 - b - p) as u32),
+        }
+    }
+
+    /// How many nodes there are.
+    pub fn len(self) -> usize {
+        1 + self.brokers as usize + self.producers as usize + self.members as usize
+    }
+}
+
 /// A queued event: when, a tie-breaking sequence number, and what.
 struct Entry<E> {
     at: u64,

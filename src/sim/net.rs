@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 
-use super::NodeId;
+use super::{Layout, NodeId};
 
 /// Per ordered pair of nodes: order, generation, and what waits.
 #[derive(Debug)]
@@ -48,8 +48,7 @@ impl Cut {
 /// `H` is what the world keeps of a held message.
 #[derive(Debug)]
 pub struct Net<H> {
-    brokers: u32,
-    producers: u32,
+    layout: Layout,
     nodes: usize,
     links: Vec<LinkState<H>>,
     /// Per node: isolated (reaches no other node) until this time, exclusive.
@@ -60,13 +59,11 @@ pub struct Net<H> {
 }
 
 impl<H> Net<H> {
-    /// A network between the controller, `brokers` brokers, `producers` producers and
-    /// `members` consumer-group members.
-    pub fn new(brokers: u32, producers: u32, members: u32) -> Self {
-        let nodes = 1 + brokers as usize + producers as usize + members as usize;
+    /// A network between the nodes of `layout`.
+    pub fn new(layout: Layout) -> Self {
+        let nodes = layout.len();
         Net {
-            brokers,
-            producers,
+            layout,
             nodes,
             links: (0..nodes * nodes).map(|_| LinkState::default()).collect(),
             isolated_until: vec![0; nodes],
@@ -75,25 +72,14 @@ impl<H> Net<H> {
         }
     }
 
-    /// A dense index of `n`: the controller, brokers 1..=B, producers, members.
+    /// The dense index of `n`.
     pub fn index(&self, n: NodeId) -> usize {
-        match n {
-            NodeId::Controller => 0,
-            NodeId::Broker(b) => b as usize,
-            NodeId::Producer(p) => 1 + self.brokers as usize + p as usize,
-            NodeId::Consumer(c) => 1 + self.brokers as usize + self.producers as usize + c as usize,
-        }
+        self.layout.index(n)
     }
 
-    /// The node of dense index `i` (the inverse of [`Net::index`]).
+    /// The node of dense index `i`.
     pub fn node(&self, i: usize) -> NodeId {
-        let (b, p) = (self.brokers as usize, self.producers as usize);
-        match i {
-            0 => NodeId::Controller,
-            i if i <= b => NodeId::Broker(i as u32),
-            i if i <= b + p => NodeId::Producer((i - 1 - b) as u32),
-            i => NodeId::Consumer((i - 1 - b - p) as u32),
-        }
+        self.layout.node(i)
     }
 
     fn link(&self, from: NodeId, to: NodeId) -> usize {
@@ -240,7 +226,7 @@ mod tests {
     const P0: NodeId = NodeId::Producer(0);
 
     fn net() -> Net<&'static str> {
-        Net::new(3, 1, 1)
+        Net::new(Layout { brokers: 3, producers: 1, members: 1 })
     }
 
     #[test]

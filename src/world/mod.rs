@@ -246,7 +246,7 @@ impl<'a> World<'a> {
                 filter: opts.trace,
                 trace: if opts.trace.is_on() { vec![trace::TRACE_HEADER.to_string()] } else { Vec::new() },
             },
-            net: Net::new(layout.brokers, layout.producers, layout.members),
+            net: Net::new(layout),
             work: Workload::new(s, &nodes),
             faults: Faults::new(s, nemesis),
             nodes,

@@ -8,30 +8,7 @@ use crate::client::consumer::Proc;
 use crate::client::{Consumer, Producer};
 use crate::record::FaultAction;
 use crate::scenario::{ConsumerSpec, ProducerSpec, RecordEvent, Scenario, Trigger};
-use crate::sim::{Node, NodeId, Out};
-
-/// How many nodes of each kind a world has: the dense numbering of nodes.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Layout {
-    pub brokers: u32,
-    pub producers: u32,
-    pub members: u32,
-}
-
-impl Layout {
-    fn index(self, n: NodeId) -> usize {
-        match n {
-            NodeId::Controller => 0,
-            NodeId::Broker(b) => b as usize,
-            NodeId::Producer(p) => 1 + self.brokers as usize + p as usize,
-            NodeId::Consumer(c) => 1 + self.brokers as usize + self.producers as usize + c as usize,
-        }
-    }
-
-    fn len(self) -> usize {
-        1 + self.brokers as usize + self.producers as usize + self.members as usize
-    }
-}
+use crate::sim::{Layout, Node, NodeId, Out};
 
 /// Whether a node's process is up, and which incarnation of it runs.
 #[derive(Debug, Clone, Copy, Default)]
