@@ -503,12 +503,7 @@ impl World<'_> {
             Target::Broker(b) => return FaultTarget::Node(FaultNode::Broker(*b)),
             Target::Producer(p) => return FaultTarget::Node(self.fault_node(NodeId::Producer(*p as u32))),
             Target::Consumer { consumer, instance } => {
-                return FaultTarget::Node(FaultNode::Member {
-                    consumer: *consumer as u32,
-                    instance: instance.unwrap_or(0),
-                    name: self.nodes.consumer_specs[*consumer].name.clone(),
-                    processor: *consumer >= self.s.consumers.len(),
-                });
+                return FaultTarget::Node(self.member_node(*consumer as u32, instance.unwrap_or(0)));
             }
             Target::Processor { .. } => unreachable!("a processor target is a consumer target by now"),
             Target::Controller => return FaultTarget::Node(FaultNode::Controller),
@@ -520,6 +515,17 @@ impl World<'_> {
         FaultTarget::Role { role, broker }
     }
 
+    /// Instance `k` of entry `c` of the consumer specs (a `[[consumer]]` table's or, after them,
+    /// a processor's members), as the history names it.
+    fn member_node(&self, c: u32, k: u32) -> FaultNode {
+        FaultNode::Member {
+            consumer: c,
+            instance: k,
+            name: self.nodes.consumer_specs[c as usize].name.clone(),
+            processor: c as usize >= self.s.consumers.len(),
+        }
+    }
+
     /// The history's name for node `n`: `broker:2`, `producer:p1`, `consumer:c1/0`,
     /// `processor:s1/1`.
     pub(super) fn fault_node(&self, n: NodeId) -> FaultNode {
@@ -528,12 +534,7 @@ impl World<'_> {
             NodeId::Producer(p) => FaultNode::Producer { producer: p, name: self.nodes.specs[p as usize].name.clone() },
             NodeId::Consumer(m) => {
                 let (c, k) = self.nodes.members[m as usize];
-                FaultNode::Member {
-                    consumer: c,
-                    instance: k,
-                    name: self.nodes.consumer_specs[c as usize].name.clone(),
-                    processor: c as usize >= self.s.consumers.len(),
-                }
+                self.member_node(c, k)
             }
             NodeId::Controller => FaultNode::Controller,
         }
