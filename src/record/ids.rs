@@ -40,8 +40,8 @@ pub type Deliveries = Arc<[Delivery]>;
 pub struct MemberId {
     /// The broker whose group coordinator gave the id (0: none).
     pub coordinator: u32,
-    /// The coordinator's count.
-    pub n: u64,
+    /// The coordinator's count (32 bits keep every message, and so every queued event, small).
+    pub n: u32,
 }
 
 impl MemberId {

@@ -170,7 +170,7 @@ impl Fact {
             Fact::ProducerEpoch(e) => (9, e as u16 as u64),
             Fact::BrokerEpoch(e) => (10, e),
             Fact::Version(v) => (11, v),
-            Fact::Member(m) => (12, u64::from(m.coordinator).rotate_left(40) ^ m.n),
+            Fact::Member(m) => (12, u64::from(m.coordinator).rotate_left(40) ^ u64::from(m.n)),
             Fact::Coordinator(b) => (13, b.into()),
             Fact::Commit(c) => (14, c.into()),
             Fact::Diverging(o) => (15, o),
@@ -276,12 +276,16 @@ pub struct TraceEvent {
 impl TraceEvent {
     /// Mix this event into `h`.
     pub fn hash_into(&self, h: &mut TraceHash) {
+        // Three words for every event (most are timers), a few more for a message's facts.
         h.word(self.at);
-        h.word(self.kind.code());
-        h.word(self.node.code());
+        h.word(self.kind.code().rotate_left(48) ^ self.node.code());
         h.word(self.peer.map_or(u64::MAX, NodeId::code));
         if let TraceKind::Message(m) = &self.kind {
-            let api = m.api.bytes().fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(b.into()));
+            // The API name's length and first eight bytes tell every API apart, cheaply.
+            let mut head = [0u8; 8];
+            let n = m.api.len().min(8);
+            head[..n].copy_from_slice(&m.api.as_bytes()[..n]);
+            let api = u64::from_le_bytes(head) ^ (m.api.len() as u64).rotate_left(56);
             h.word(api ^ m.req.map_or(u64::MAX, |r| r.rotate_left(13)));
             for f in m.facts.iter().flatten() {
                 h.word(f.word());

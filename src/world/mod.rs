@@ -438,3 +438,14 @@ enum Input {
     Message(NodeId, Msg),
     Timer(Timer),
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every queued event is moved on each push and pop of the heap: keeping it small is most
+    /// of the queue's cost (a 16-byte member id once made it 96 bytes and the run 15% slower).
+    #[test]
+    fn a_queued_event_stays_within_88_bytes() {
+        assert!(std::mem::size_of::<super::Ev>() <= 88, "{}", std::mem::size_of::<super::Ev>());
+        assert!(std::mem::size_of::<crate::broker::Msg>() <= 64);
+    }
+}

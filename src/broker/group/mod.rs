@@ -171,7 +171,8 @@ impl Broker {
         let reply = |out: &mut BrokerOut, e: KafkaError, id: MemberId| {
             out.send(from, Msg::JoinGroupResponse { req, result: Err((e, id)) })
         };
-        let fresh_id = MemberId { coordinator: self.id, n: self.next_id() };
+        let n = u32::try_from(self.next_id()).expect("a broker hands out fewer than 2^32 ids in a run");
+        let fresh_id = MemberId { coordinator: self.id, n };
         let delay = self.topo.config.group_initial_rebalance_delay_ms;
         let grp = match self.group_mut(g) {
             Ok(grp) => grp,

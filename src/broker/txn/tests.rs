@@ -302,7 +302,7 @@ fn txn_commit(
         producer_epoch: epoch,
         member_id: match member.0 {
             0 => crate::record::MemberId::UNKNOWN,
-            n => crate::record::MemberId { coordinator: 1, n },
+            n => crate::record::MemberId { coordinator: 1, n: n as u32 },
         },
         generation: member.1,
         offsets: Arc::from(vec![(0, o)]),
