@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::FetchPartition;
 use crate::error::KafkaError;
-use crate::record::{GroupRecord, MemberId, MemberRecord, TxnRecord, TxnState};
+use crate::record::{GroupRecord, MemberId, MemberRecord, ReqId, TxnRecord, TxnState};
 use crate::sim::NodeId;
 
 /// Classic group states (`ClassicGroupState`).
@@ -32,8 +32,8 @@ pub(super) struct Member {
     pub(super) topics: Arc<[u32]>,
     pub(super) last_seen: u64,
     pub(super) expiry_deadline: u64,
-    pub(super) awaiting_join: Option<u64>,
-    pub(super) awaiting_sync: Option<u64>,
+    pub(super) awaiting_join: Option<ReqId>,
+    pub(super) awaiting_sync: Option<ReqId>,
     pub(super) assignment: Vec<u32>,
 }
 
@@ -74,7 +74,7 @@ pub enum GroupWait {
         /// The consumer to answer.
         to: NodeId,
         /// The consumer's request id, echoed in the answer.
-        req: u64,
+        req: ReqId,
         /// (partition index, next offset to read) pairs being committed.
         offsets: Arc<[(u32, u64)]>,
     },
@@ -92,7 +92,7 @@ pub enum GroupWait {
         /// The transactional producer to answer.
         to: NodeId,
         /// The producer's request id, echoed in the answer.
-        req: u64,
+        req: ReqId,
         /// Producer id of the transaction; the offsets stay pending under it until its marker.
         producer_id: i64,
         /// (partition index, next offset to read) pairs being committed.
@@ -105,7 +105,7 @@ pub enum GroupWait {
 pub struct ConsumerParked {
     pub(super) id: u64,
     pub(super) from: NodeId,
-    pub(super) req: u64,
+    pub(super) req: ReqId,
     pub(super) partitions: Vec<FetchPartition>,
     pub(super) read_committed: bool,
 }
@@ -199,7 +199,7 @@ pub(super) struct MarkerRound {
     /// Partitions whose marker is not acknowledged yet.
     pub(super) outstanding: BTreeSet<u32>,
     /// WriteTxnMarkers requests in flight: (request id, broker, partitions).
-    pub(super) inflight: Vec<(u64, u32, Vec<u32>)>,
+    pub(super) inflight: Vec<(ReqId, u32, Vec<u32>)>,
     pub(super) retry_armed: bool,
 }
 
@@ -221,7 +221,7 @@ pub struct TxnWait {
     pub(super) txn: u32,
     pub(super) token: u64,
     pub(super) record: Arc<TxnRecord>,
-    pub(super) reply: Option<(NodeId, u64, Reply)>,
+    pub(super) reply: Option<(NodeId, ReqId, Reply)>,
 }
 
 /// A WriteTxnMarkers request a partition leader is answering: per partition, the outcome once
@@ -230,7 +230,7 @@ pub struct TxnWait {
 pub struct MarkerReq {
     pub(super) id: u64,
     pub(super) to: NodeId,
-    pub(super) req: u64,
+    pub(super) req: ReqId,
     pub(super) results: Vec<(u32, Option<Result<(), KafkaError>>)>,
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::log::BatchTemplate;
 use crate::error::KafkaError;
-use crate::record::{LogBatch, MemberId};
+use crate::record::{LogBatch, MemberId, ReqId};
 use crate::scenario::Acks;
 
 /// The controller's view of one partition, as published in metadata.
@@ -123,7 +123,7 @@ pub enum Msg {
     /// Producer → leader.
     Produce {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Partition index (into `Topology::partitions`).
         partition: u32,
         /// The producer's `acks`.
@@ -136,7 +136,7 @@ pub enum Msg {
     /// Leader → producer: base offset or error.
     ProduceResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// Partition index (into `Topology::partitions`).
         partition: u32,
         /// Base offset of the batch (of its earlier copy for a duplicate), or the error.
@@ -151,7 +151,7 @@ pub enum Msg {
     /// request (`req`, for a produce request) was certainly not handled.
     Refused {
         /// Request id of a refused produce request; `None` for any other message.
-        req: Option<u64>,
+        req: Option<ReqId>,
     },
     /// Follower → leader.
     Fetch(FetchRequest),
@@ -208,7 +208,7 @@ pub enum Msg {
     /// Consumer → coordinator. `member_id` 0 asks for an id (answered MEMBER_ID_REQUIRED).
     JoinGroup {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Member id the coordinator gave the member (0: none yet).
@@ -223,7 +223,7 @@ pub enum Msg {
     /// Coordinator → consumer. MEMBER_ID_REQUIRED carries the id to rejoin with.
     JoinGroupResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// The generation joined, or the error with the member id to rejoin with (0 unless
         /// MEMBER_ID_REQUIRED).
         result: Result<JoinResult, (KafkaError, MemberId)>,
@@ -231,7 +231,7 @@ pub enum Msg {
     /// Consumer → coordinator; the leader carries the assignment of every member.
     SyncGroup {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Member id the coordinator gave the member (0: none yet).
@@ -244,14 +244,14 @@ pub enum Msg {
     /// Coordinator → consumer: this member's partitions.
     SyncGroupResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// The member's assigned partitions (partition indices).
         result: Result<Vec<u32>, KafkaError>,
     },
     /// Consumer → coordinator (from the client's heartbeat thread).
     GroupHeartbeat {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Member id the coordinator gave the member (0: none yet).
@@ -262,7 +262,7 @@ pub enum Msg {
     /// Coordinator → consumer.
     GroupHeartbeatResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// Ok, or the error (REBALANCE_IN_PROGRESS: rejoin; UNKNOWN_MEMBER_ID or
         /// ILLEGAL_GENERATION: rejoin as a new member).
         result: Result<(), KafkaError>,
@@ -277,7 +277,7 @@ pub enum Msg {
     /// Consumer → coordinator: commit these next offsets.
     OffsetCommit {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Member id the coordinator gave the member (0: none yet).
@@ -290,14 +290,14 @@ pub enum Msg {
     /// Coordinator → consumer.
     OffsetCommitResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// Ok once the commit record is replicated, or the error.
         result: Result<(), KafkaError>,
     },
     /// Consumer → coordinator: the committed offsets of these partitions.
     OffsetFetch {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Partition indices whose committed offsets are wanted.
@@ -306,7 +306,7 @@ pub enum Msg {
     /// Coordinator → consumer: committed offset per partition (`None`: no commit).
     OffsetFetchResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// (partition index, committed next offset) pairs, or the error (UNSTABLE_OFFSET_COMMIT
         /// while a transaction holds offsets of one of them).
         result: Result<Vec<(u32, Option<u64>)>, KafkaError>,
@@ -314,14 +314,14 @@ pub enum Msg {
     /// Consumer → leader: the high watermark of a partition (`ListOffsets(LATEST)`).
     ListOffsets {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Partition index (into `Topology::partitions`).
         partition: u32,
     },
     /// Leader → consumer.
     ListOffsetsResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// Partition index (into `Topology::partitions`).
         partition: u32,
         /// The leader's high watermark, or NOT_LEADER_OR_FOLLOWER.
@@ -331,7 +331,7 @@ pub enum Msg {
     /// for data when it has none. `read_committed` reads up to the last stable offset.
     ConsumerFetch {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Assigned partitions the consumer believes this broker leads, with position and epoch.
         partitions: Vec<FetchPartition>,
         /// `fetch.max.wait.ms`.
@@ -342,7 +342,7 @@ pub enum Msg {
     /// Leader → consumer.
     ConsumerFetchResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// One answer per requested partition.
         partitions: Vec<FetchedPartition>,
     },
@@ -365,7 +365,7 @@ pub enum Msg {
     /// older instance).
     InitProducerId {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Transactional id index (into `Topology::txn_ids`).
         txn: u32,
         /// The producer's `transaction.timeout.ms`.
@@ -374,14 +374,14 @@ pub enum Msg {
     /// Coordinator → producer: (producer id, epoch).
     InitProducerIdResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// (producer id, producer epoch), or the error.
         result: Result<(i64, i16), KafkaError>,
     },
     /// Producer → coordinator, before the first send to each partition of a transaction.
     AddPartitionsToTxn {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Transactional id index (into `Topology::txn_ids`).
         txn: u32,
         /// Producer id (from InitProducerId).
@@ -394,14 +394,14 @@ pub enum Msg {
     /// Coordinator → producer.
     AddPartitionsToTxnResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// Ok once the transaction's replicated state record holds the partitions, or the error.
         result: Result<(), KafkaError>,
     },
     /// Producer → coordinator: the group's offsets partition joins the transaction.
     AddOffsetsToTxn {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Transactional id index (into `Topology::txn_ids`).
         txn: u32,
         /// Producer id (from InitProducerId).
@@ -414,7 +414,7 @@ pub enum Msg {
     /// Coordinator → producer.
     AddOffsetsToTxnResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// Ok once the transaction's replicated state record holds the group's offsets
         /// partition, or the error.
         result: Result<(), KafkaError>,
@@ -422,7 +422,7 @@ pub enum Msg {
     /// Producer → coordinator: commit or abort the ongoing transaction.
     EndTxn {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Transactional id index (into `Topology::txn_ids`).
         txn: u32,
         /// Producer id (from InitProducerId).
@@ -435,7 +435,7 @@ pub enum Msg {
     /// Coordinator → producer: answered once PrepareCommit / PrepareAbort is durable.
     EndTxnResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// Ok once PrepareCommit / PrepareAbort is replicated (at once if that outcome is
         /// already complete), or the error.
         result: Result<(), KafkaError>,
@@ -443,7 +443,7 @@ pub enum Msg {
     /// Coordinator → partition leader: append a COMMIT or ABORT marker to these partitions.
     WriteTxnMarkers {
         /// The coordinator's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Producer id of the transaction.
         producer_id: i64,
         /// Producer epoch of the transaction.
@@ -458,7 +458,7 @@ pub enum Msg {
     /// Partition leader → coordinator: per partition, once the marker is replicated (or failed).
     WriteTxnMarkersResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// (partition index, outcome of its marker) for every requested partition.
         results: Vec<(u32, Result<(), KafkaError>)>,
     },
@@ -466,7 +466,7 @@ pub enum Msg {
     /// metadata (KIP-447 fencing); pending until the transaction's marker.
     TxnOffsetCommit {
         /// The client's request id, echoed in the response.
-        req: u64,
+        req: ReqId,
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Producer id (from InitProducerId).
@@ -483,7 +483,7 @@ pub enum Msg {
     /// Group coordinator → producer.
     TxnOffsetCommitResponse {
         /// Request id of the request this answers.
-        req: u64,
+        req: ReqId,
         /// Ok once the offsets record is replicated, or the error.
         result: Result<(), KafkaError>,
     },
@@ -516,7 +516,7 @@ impl Msg {
     }
 
     /// The request id of a Produce (what a refusal of it names).
-    pub fn produce_req(&self) -> Option<u64> {
+    pub fn produce_req(&self) -> Option<ReqId> {
         if let Msg::Produce { req, .. } = self {
             Some(*req)
         } else {
@@ -525,7 +525,7 @@ impl Msg {
     }
 
     /// The client's request id, for the consumer requests and responses that carry one.
-    pub fn consumer_req(&self) -> Option<u64> {
+    pub fn consumer_req(&self) -> Option<ReqId> {
         match self {
             Msg::JoinGroup { req, .. }
             | Msg::JoinGroupResponse { req, .. }

@@ -2,10 +2,11 @@
 
 use super::{FetchResult, Msg};
 use crate::error::KafkaError;
+use crate::record::ReqId;
 use crate::sim::trace::{Fact, Family, MsgSummary};
 
 /// A summary with up to three facts.
-fn s(api: &'static str, family: Family, req: Option<u64>, facts: impl IntoIterator<Item = Fact>) -> MsgSummary {
+fn s(api: &'static str, family: Family, req: Option<ReqId>, facts: impl IntoIterator<Item = Fact>) -> MsgSummary {
     let mut f = [None; 3];
     for (slot, fact) in f.iter_mut().zip(facts) {
         *slot = Some(fact);
@@ -30,7 +31,7 @@ impl Msg {
     /// What the trace prints and hashes of this message.
     pub fn summary(&self) -> MsgSummary {
         use Family::{Controller, Groups, Net, Replication, Txn};
-        let r = |req: &u64| Some(*req);
+        let r = |req: &ReqId| Some(*req);
         match self {
             Msg::MetadataRequest => s("Metadata", Net, None, []),
             Msg::MetadataResponse { leaders } => s("MetadataResp", Net, None, [Fact::Partitions(leaders.len() as u64)]),

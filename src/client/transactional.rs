@@ -17,7 +17,7 @@ use std::sync::Arc;
 use super::producer::{Producer, ProducerObs, ProducerOut, ProducerTimer};
 use crate::broker::Msg;
 use crate::error::KafkaError;
-use crate::record::{EventKind, RecordList};
+use crate::record::{EventKind, RecordList, ReqId};
 use crate::sim::NodeId;
 
 /// How long a lookup or coordinator request may go unanswered before asking again.
@@ -87,7 +87,7 @@ pub(crate) struct Txn {
     /// Partitions (indices within the topic) added to the current transaction.
     added: BTreeSet<u32>,
     /// The coordinator request in flight: (request id, broker, kind, partitions it adds).
-    request: Option<(u64, u32, TxnReq, Vec<u32>)>,
+    request: Option<(ReqId, u32, TxnReq, Vec<u32>)>,
     /// A send of the current transaction failed: it can only be aborted.
     abortable: bool,
     retry_at: u64,
@@ -273,8 +273,8 @@ impl Producer {
         }
     }
 
-    fn next_txn_req(&mut self) -> u64 {
-        self.next_req += 1;
+    fn next_txn_req(&mut self) -> ReqId {
+        self.next_req = self.next_req.next();
         self.next_req
     }
 
@@ -316,7 +316,7 @@ impl Producer {
     }
 
     /// A coordinator request got no answer in time.
-    pub(crate) fn txn_timed_out(&mut self, now: u64, req: u64, out: &mut ProducerOut) {
+    pub(crate) fn txn_timed_out(&mut self, now: u64, req: ReqId, out: &mut ProducerOut) {
         let Some(t) = self.txn.as_ref() else { return };
         if let Some((r, broker, _, _)) = t.request.as_ref() {
             if *r == req {

@@ -63,3 +63,22 @@ impl std::fmt::Display for MemberId {
         }
     }
 }
+
+/// A client's request id (Kafka's correlation id), echoed in the answer: which process of the
+/// client sent it and its count there. A broker may answer from purgatory after the client
+/// restarted, so a new process's ids must not match its dead predecessor's: `process` is the
+/// member's incarnation, the producer's instance, or the broker's id for its own requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ReqId {
+    /// The sending process.
+    pub process: u32,
+    /// Its count of requests, from 1.
+    pub n: u32,
+}
+
+impl ReqId {
+    /// The next id of the same process.
+    pub fn next(self) -> ReqId {
+        ReqId { n: self.n + 1, ..self }
+    }
+}

@@ -6,7 +6,7 @@ use std::fmt;
 
 use super::{NodeId, TraceHash};
 use crate::error::KafkaError;
-use crate::record::{FaultAction, MemberId};
+use crate::record::{FaultAction, MemberId, ReqId};
 
 /// A family of events, for `--trace FILTER`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,8 +212,8 @@ pub struct MsgSummary {
     pub api: &'static str,
     /// Its family.
     pub family: Family,
-    /// The client's request number, for requests and responses that carry one.
-    pub req: Option<u64>,
+    /// The client's request id, for requests and responses that carry one.
+    pub req: Option<ReqId>,
     /// Its facts, in print order.
     pub facts: [Option<Fact>; 3],
 }
@@ -286,7 +286,7 @@ impl TraceEvent {
             let n = m.api.len().min(8);
             head[..n].copy_from_slice(&m.api.as_bytes()[..n]);
             let api = u64::from_le_bytes(head) ^ (m.api.len() as u64).rotate_left(56);
-            h.word(api ^ m.req.map_or(u64::MAX, |r| r.rotate_left(13)));
+            h.word(api ^ m.req.map_or(u64::MAX, |r| u64::from(r.process).rotate_left(32) ^ u64::from(r.n)));
             for f in m.facts.iter().flatten() {
                 h.word(f.word());
             }
@@ -322,7 +322,12 @@ mod tests {
             at: 5,
             node: NodeId::Broker(1),
             peer: Some(NodeId::Producer(0)),
-            kind: TraceKind::Message(MsgSummary { api: "Produce", family: Family::Net, req: Some(3), facts }),
+            kind: TraceKind::Message(MsgSummary {
+                api: "Produce",
+                family: Family::Net,
+                req: Some(ReqId { process: 0, n: 3 }),
+                facts,
+            }),
         };
         let hash = |e: TraceEvent| {
             let mut h = TraceHash::default();

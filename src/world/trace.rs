@@ -38,7 +38,7 @@ impl World<'_> {
                         NodeId::Producer(_) | NodeId::Consumer(_) => ev.node,
                         _ => ev.peer.unwrap_or(ev.node),
                     };
-                    let _ = write!(line, " {}#{}", self.label(client), req & 0xffff_ffff);
+                    let _ = write!(line, " {}#{}", self.label(client), req.n);
                 }
                 for f in m.facts.iter().flatten() {
                     let _ = write!(line, " {f}");

@@ -14,7 +14,7 @@ use super::node::{Broker, BrokerOut, BrokerTimer, InternalWait};
 use super::BatchTemplate;
 use super::{FetchPartition, FetchedPartition, JoinResult, Msg};
 use crate::error::KafkaError;
-use crate::record::{MemberId, MetaRecord};
+use crate::record::{MemberId, MetaRecord, ReqId};
 use crate::sim::NodeId;
 
 /// Most batches one consumer fetch returns per partition (about `max.partition.fetch.bytes`).
@@ -161,7 +161,7 @@ impl Broker {
         &mut self,
         now: u64,
         from: NodeId,
-        req: u64,
+        req: ReqId,
         g: u32,
         member_id: MemberId,
         (session_timeout_ms, rebalance_timeout_ms): (u64, u64),
@@ -288,7 +288,7 @@ impl Broker {
         &mut self,
         now: u64,
         from: NodeId,
-        req: u64,
+        req: ReqId,
         g: u32,
         member_id: MemberId,
         generation: i32,
@@ -364,7 +364,7 @@ impl Broker {
         &mut self,
         now: u64,
         from: NodeId,
-        req: u64,
+        req: ReqId,
         g: u32,
         member_id: MemberId,
         generation: i32,
@@ -420,7 +420,7 @@ impl Broker {
         &mut self,
         now: u64,
         from: NodeId,
-        req: u64,
+        req: ReqId,
         g: u32,
         (producer_id, producer_epoch): (i64, i16),
         (member_id, generation): (MemberId, i32),
@@ -564,7 +564,7 @@ impl Broker {
     pub(super) fn on_consumer_fetch(
         &mut self,
         from: NodeId,
-        req: u64,
+        req: ReqId,
         (partitions, read_committed): (Vec<FetchPartition>, bool),
         max_wait_ms: u64,
         out: &mut BrokerOut,

@@ -26,7 +26,7 @@ fn send(b: &mut Broker, now: u64, k: u32, msg: Msg) -> BrokerOut {
 
 fn join(b: &mut Broker, now: u64, k: u32, member_id: MemberId) -> BrokerOut {
     let msg = Msg::JoinGroup {
-        req: 1,
+        req: crate::record::ReqId { process: 0, n: 1 },
         group: 0,
         member_id,
         session_timeout_ms: 45_000,
@@ -56,7 +56,13 @@ fn fire_join_timers(b: &mut Broker, now: u64, out: BrokerOut) -> BrokerOut {
 }
 
 fn commit(b: &mut Broker, now: u64, member_id: MemberId, generation: i32) -> Result<(), KafkaError> {
-    let msg = Msg::OffsetCommit { req: 9, group: 0, member_id, generation, offsets: Arc::from(vec![(0, 5)]) };
+    let msg = Msg::OffsetCommit {
+        req: crate::record::ReqId { process: 0, n: 9 },
+        group: 0,
+        member_id,
+        generation,
+        offsets: Arc::from(vec![(0, 5)]),
+    };
     let out = send(b, now, 0, msg);
     match &out.sends[..] {
         [(_, Msg::OffsetCommitResponse { result, .. })] => *result,
@@ -73,7 +79,13 @@ fn stable_group(b: &mut Broker) -> MemberId {
         .sends
         .iter()
         .any(|(_, m)| matches!(m, Msg::JoinGroupResponse { result: Ok(r), .. } if r.generation == 1)));
-    let sync = Msg::SyncGroup { req: 2, group: 0, member_id: id, generation: 1, assignments: vec![(id, vec![0])] };
+    let sync = Msg::SyncGroup {
+        req: crate::record::ReqId { process: 0, n: 2 },
+        group: 0,
+        member_id: id,
+        generation: 1,
+        assignments: vec![(id, vec![0])],
+    };
     let out = send(b, 3_020, 0, sync);
     assert!(out.sends.iter().any(|(_, m)| matches!(m, Msg::SyncGroupResponse { result: Ok(p), .. } if p == &vec![0])));
     id
@@ -125,7 +137,12 @@ fn current_generation_commits_pass_while_preparing_and_fail_while_completing_a_r
 
 fn fetch(b: &mut Broker, read_committed: bool) -> FetchedPartition {
     let f = FetchPartition { partition: 0, offset: 0, leader_epoch: 0 };
-    let msg = Msg::ConsumerFetch { req: 3, partitions: vec![f], max_wait_ms: 0, read_committed };
+    let msg = Msg::ConsumerFetch {
+        req: crate::record::ReqId { process: 0, n: 3 },
+        partitions: vec![f],
+        max_wait_ms: 0,
+        read_committed,
+    };
     let out = send(b, 100, 0, msg);
     match out.sends.into_iter().next() {
         Some((_, Msg::ConsumerFetchResponse { mut partitions, .. })) => partitions.remove(0),

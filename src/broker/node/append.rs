@@ -8,7 +8,7 @@ impl Broker {
         &mut self,
         now: u64,
         from: NodeId,
-        req: u64,
+        req: ReqId,
         p: u32,
         acks: Acks,
         timeout_ms: u64,
@@ -112,7 +112,7 @@ impl Broker {
         ls.purgatory.push(PendingProduce {
             id,
             producer: NodeId::Controller,
-            req: 0,
+            req: ReqId::default(),
             base,
             required,
             internal: Some(wait),

@@ -11,7 +11,7 @@ use super::coord::{ConsumerParked, Group, GroupWait, MarkerReq, TxnMeta, TxnWait
 use super::log::{ReplicaLog, SeqCheck};
 use super::{BrokerObs, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
-use crate::record::MemberId;
+use crate::record::{MemberId, ReqId};
 use crate::scenario::Acks;
 use crate::sim::{Node, NodeId, Out};
 
@@ -91,7 +91,7 @@ pub enum BrokerTimer {
         /// Transactional id index (into `Topology::txn_ids`).
         txn: u32,
         /// Id this coordinator gave the WriteTxnMarkers request.
-        req: u64,
+        req: ReqId,
     },
     /// Transaction coordinator: write the Complete state of `txn` again after a failed write.
     TxnCompleteRetry {
@@ -141,7 +141,7 @@ struct FollowerState {
 struct PendingProduce {
     id: u64,
     producer: NodeId,
-    req: u64,
+    req: ReqId,
     base: u64,
     required: u64,
     /// A coordinator's own write: completed through the coordinator, not answered as a

@@ -15,7 +15,7 @@ use super::coord::{MarkerReq, MarkerRound, Reply, TxnMeta, TxnWait};
 use super::node::{Broker, BrokerOut, BrokerTimer, InternalWait};
 use super::{BatchTemplate, Msg};
 use crate::error::KafkaError;
-use crate::record::{MetaRecord, TxnRecord, TxnState};
+use crate::record::{MetaRecord, ReqId, TxnRecord, TxnState};
 use crate::sim::NodeId;
 
 /// Timeout of a coordinator's write to `__transaction_state` (the broker's
@@ -136,7 +136,7 @@ impl Broker {
         now: u64,
         t: u32,
         record: TxnRecord,
-        reply: Option<(NodeId, u64, Reply)>,
+        reply: Option<(NodeId, ReqId, Reply)>,
         out: &mut BrokerOut,
     ) {
         let token = self.next_id();
@@ -153,7 +153,7 @@ impl Broker {
         }
     }
 
-    fn txn_reply(out: &mut BrokerOut, (to, req, kind): (NodeId, u64, Reply), result: Result<(i64, i16), KafkaError>) {
+    fn txn_reply(out: &mut BrokerOut, (to, req, kind): (NodeId, ReqId, Reply), result: Result<(i64, i16), KafkaError>) {
         let unit = result.map(|_| ());
         let msg = match kind {
             Reply::Init => Msg::InitProducerIdResponse { req, result },
@@ -241,7 +241,7 @@ impl Broker {
         &mut self,
         now: u64,
         from: NodeId,
-        req: u64,
+        req: ReqId,
         t: u32,
         timeout_ms: u64,
         out: &mut BrokerOut,
@@ -309,7 +309,7 @@ impl Broker {
         &mut self,
         now: u64,
         from: NodeId,
-        req: u64,
+        req: ReqId,
         t: u32,
         (producer_id, epoch): (i64, i16),
         partitions: Vec<u32>,
@@ -348,7 +348,7 @@ impl Broker {
         &mut self,
         now: u64,
         from: NodeId,
-        req: u64,
+        req: ReqId,
         t: u32,
         (producer_id, epoch): (i64, i16),
         commit: bool,
@@ -427,7 +427,9 @@ impl Broker {
         let (commit, coordinator_epoch) = (m.state == TxnState::PrepareCommit, r.coordinator_epoch);
         let mut sent = Vec::new();
         for (l, partitions) in by_leader {
-            let req = self.next_id();
+            // The coordinator's own request: its broker id and a number it counts.
+            let n = u32::try_from(self.next_id()).expect("a broker hands out fewer than 2^32 ids in a run");
+            let req = ReqId { process: self.id, n };
             out.send(
                 NodeId::Broker(l),
                 Msg::WriteTxnMarkers {
@@ -476,7 +478,7 @@ impl Broker {
         }
     }
 
-    pub(super) fn on_txn_marker_timeout(&mut self, _now: u64, t: u32, req: u64, out: &mut BrokerOut) {
+    pub(super) fn on_txn_marker_timeout(&mut self, _now: u64, t: u32, req: ReqId, out: &mut BrokerOut) {
         let Some(r) = self.txns.get_mut(t as usize).and_then(|m| m.as_mut()).and_then(|m| m.markers.as_mut()) else {
             return;
         };
@@ -505,7 +507,7 @@ impl Broker {
         &mut self,
         now: u64,
         _from: NodeId,
-        req: u64,
+        req: ReqId,
         results: Vec<(u32, Result<(), KafkaError>)>,
         out: &mut BrokerOut,
     ) {
@@ -543,7 +545,7 @@ impl Broker {
         &mut self,
         now: u64,
         from: NodeId,
-        req: u64,
+        req: ReqId,
         (producer_id, producer_epoch): (i64, i16),
         commit: bool,
         coordinator_epoch: i32,

@@ -55,7 +55,11 @@ fn pump(b: &mut Broker, now: u64, out: BrokerOut) -> Vec<Msg> {
 }
 
 fn init(b: &mut Broker, now: u64) -> Result<(i64, i16), KafkaError> {
-    let out = send(b, now, Msg::InitProducerId { req: 1, txn: 0, timeout_ms: 60_000 });
+    let out = send(
+        b,
+        now,
+        Msg::InitProducerId { req: crate::record::ReqId { process: 0, n: 1 }, txn: 0, timeout_ms: 60_000 },
+    );
     match pump(b, now, out).as_slice() {
         [Msg::InitProducerIdResponse { result, .. }] => *result,
         other => panic!("{other:?}"),
@@ -63,7 +67,13 @@ fn init(b: &mut Broker, now: u64) -> Result<(i64, i16), KafkaError> {
 }
 
 fn add(b: &mut Broker, now: u64, (pid, epoch): (i64, i16), partitions: Vec<u32>) -> Result<(), KafkaError> {
-    let msg = Msg::AddPartitionsToTxn { req: 2, txn: 0, producer_id: pid, producer_epoch: epoch, partitions };
+    let msg = Msg::AddPartitionsToTxn {
+        req: crate::record::ReqId { process: 0, n: 2 },
+        txn: 0,
+        producer_id: pid,
+        producer_epoch: epoch,
+        partitions,
+    };
     match send(b, now, msg).sends.as_slice() {
         [(_, Msg::AddPartitionsToTxnResponse { result, .. })] => *result,
         other => panic!("{other:?}"),
@@ -71,7 +81,17 @@ fn add(b: &mut Broker, now: u64, (pid, epoch): (i64, i16), partitions: Vec<u32>)
 }
 
 fn end(b: &mut Broker, now: u64, (pid, epoch): (i64, i16), commit: bool) -> (Result<(), KafkaError>, BrokerOut) {
-    let mut out = send(b, now, Msg::EndTxn { req: 3, txn: 0, producer_id: pid, producer_epoch: epoch, commit });
+    let mut out = send(
+        b,
+        now,
+        Msg::EndTxn {
+            req: crate::record::ReqId { process: 0, n: 3 },
+            txn: 0,
+            producer_id: pid,
+            producer_epoch: epoch,
+            commit,
+        },
+    );
     let i = out.sends.iter().position(|(_, m)| matches!(m, Msg::EndTxnResponse { .. })).expect("answered");
     let Msg::EndTxnResponse { result, .. } = out.sends.remove(i).1 else { unreachable!() };
     (result, out)
@@ -88,7 +108,13 @@ fn produce(b: &mut Broker, now: u64, (pid, epoch): (i64, i16), seq: i32) -> Resu
         meta: None,
         transactional: true,
     };
-    let msg = Msg::Produce { req: 4, partition: 0, acks: Acks::All, timeout_ms: 30_000, batch: Arc::new(batch) };
+    let msg = Msg::Produce {
+        req: crate::record::ReqId { process: 0, n: 4 },
+        partition: 0,
+        acks: Acks::All,
+        timeout_ms: 30_000,
+        batch: Arc::new(batch),
+    };
     match send(b, now, msg).sends.as_slice() {
         [(_, Msg::ProduceResponse { result, .. })] => *result,
         other => panic!("{other:?}"),
@@ -143,7 +169,17 @@ fn end_txn_commit_is_answered_before_the_markers_and_the_markers_then_go_out() {
     let mut b = coordinator();
     let ids = init(&mut b, 10).expect("init");
     assert_eq!(add(&mut b, 20, ids, vec![0]), Ok(()));
-    let mut out = send(&mut b, 30, Msg::EndTxn { req: 3, txn: 0, producer_id: ids.0, producer_epoch: 0, commit: true });
+    let mut out = send(
+        &mut b,
+        30,
+        Msg::EndTxn {
+            req: crate::record::ReqId { process: 0, n: 3 },
+            txn: 0,
+            producer_id: ids.0,
+            producer_epoch: 0,
+            commit: true,
+        },
+    );
     let answer = out.sends.iter().position(|(_, m)| matches!(m, Msg::EndTxnResponse { result: Ok(()), .. }));
     let marker = out.sends.iter().position(|(_, m)| matches!(m, Msg::WriteTxnMarkers { .. }));
     assert!(answer.expect("answered") < marker.expect("markers sent"), "{:?}", out.sends);
@@ -177,7 +213,11 @@ fn a_second_init_while_ongoing_fences_the_first_producer() {
     let old = init(&mut b, 10).expect("init");
     assert_eq!(add(&mut b, 20, old, vec![0]), Ok(()));
     assert_eq!(produce(&mut b, 25, old, 0), Ok(0));
-    let out = send(&mut b, 30, Msg::InitProducerId { req: 1, txn: 0, timeout_ms: 60_000 });
+    let out = send(
+        &mut b,
+        30,
+        Msg::InitProducerId { req: crate::record::ReqId { process: 0, n: 1 }, txn: 0, timeout_ms: 60_000 },
+    );
     assert_eq!(markers(&out), vec![(1, false, vec![0])], "abort markers carry the bumped epoch");
     let rest = pump(&mut b, 30, out);
     assert!(
@@ -198,7 +238,11 @@ fn a_second_init_while_ongoing_fences_the_first_producer() {
 #[test]
 fn a_timed_out_transaction_is_aborted_with_an_epoch_bump() {
     let mut b = coordinator();
-    let out = send(&mut b, 0, Msg::InitProducerId { req: 1, txn: 0, timeout_ms: 1_000 });
+    let out = send(
+        &mut b,
+        0,
+        Msg::InitProducerId { req: crate::record::ReqId { process: 0, n: 1 }, txn: 0, timeout_ms: 1_000 },
+    );
     let ids = match pump(&mut b, 0, out).as_slice() {
         [Msg::InitProducerIdResponse { result: Ok(ids), .. }] => *ids,
         other => panic!("{other:?}"),
@@ -281,7 +325,13 @@ fn a_broker_that_becomes_leader_of_the_txn_partition_with_a_prepare_commit_in_it
 }
 
 fn add_offsets(b: &mut Broker, now: u64, (pid, epoch): (i64, i16)) -> Result<(), KafkaError> {
-    let msg = Msg::AddOffsetsToTxn { req: 5, txn: 0, producer_id: pid, producer_epoch: epoch, group: 0 };
+    let msg = Msg::AddOffsetsToTxn {
+        req: crate::record::ReqId { process: 0, n: 5 },
+        txn: 0,
+        producer_id: pid,
+        producer_epoch: epoch,
+        group: 0,
+    };
     match send(b, now, msg).sends.as_slice() {
         [(_, Msg::AddOffsetsToTxnResponse { result, .. })] => *result,
         other => panic!("{other:?}"),
@@ -296,7 +346,7 @@ fn txn_commit(
     o: u64,
 ) -> Result<(), KafkaError> {
     let msg = Msg::TxnOffsetCommit {
-        req: 6,
+        req: crate::record::ReqId { process: 0, n: 6 },
         group: 0,
         producer_id: pid,
         producer_epoch: epoch,
@@ -342,7 +392,11 @@ fn txn_offset_commit_of_an_unknown_member_or_a_stale_producer_epoch_is_rejected(
     assert_eq!(txn_commit(&mut b, 30, ids, (42, 1), 5), Err(KafkaError::UnknownMemberId));
     assert_eq!(txn_commit(&mut b, 30, ids, (0, -1), 5), Ok(()));
     // A second instance fences the first: the abort marker reaches the offsets partition.
-    let out = send(&mut b, 40, Msg::InitProducerId { req: 1, txn: 0, timeout_ms: 60_000 });
+    let out = send(
+        &mut b,
+        40,
+        Msg::InitProducerId { req: crate::record::ReqId { process: 0, n: 1 }, txn: 0, timeout_ms: 60_000 },
+    );
     pump(&mut b, 40, out);
     assert_eq!(b.on_offset_fetch(0, &[0]), Ok(vec![(0, None)]));
     assert_eq!(txn_commit(&mut b, 50, ids, (0, -1), 6), Err(KafkaError::InvalidProducerEpoch));
@@ -377,7 +431,7 @@ fn a_leader_answers_markers_per_partition_and_refuses_a_stale_coordinator_epoch(
     let mut b = coordinator();
     let write = |b: &mut Broker, coordinator_epoch: i32, partitions: Vec<u32>| {
         let msg = Msg::WriteTxnMarkers {
-            req: 8,
+            req: crate::record::ReqId { process: 0, n: 8 },
             producer_id: 9,
             producer_epoch: 0,
             commit: true,

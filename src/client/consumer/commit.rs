@@ -70,7 +70,7 @@ impl Consumer {
     }
 
     /// Send an OffsetCommit of `offsets` for this member's generation; its request id.
-    pub(super) fn send_commit(&mut self, coord: u32, offsets: Arc<[(u32, u64)]>, out: &mut ConsumerOut) -> u64 {
+    pub(super) fn send_commit(&mut self, coord: u32, offsets: Arc<[(u32, u64)]>, out: &mut ConsumerOut) -> ReqId {
         let req = self.req_id();
         let (group, member_id, generation) = (self.group, self.member_id, self.generation);
         let msg = Msg::OffsetCommit { req, group, member_id, generation, offsets };
@@ -80,7 +80,7 @@ impl Consumer {
     pub(super) fn on_commit_response(
         &mut self,
         now: u64,
-        req: u64,
+        req: ReqId,
         result: Result<(), KafkaError>,
         out: &mut ConsumerOut,
     ) {

@@ -6,7 +6,7 @@ impl Consumer {
     pub(super) fn on_offset_fetch(
         &mut self,
         now: u64,
-        req: u64,
+        req: ReqId,
         result: Result<Vec<(u32, Option<u64>)>, KafkaError>,
         out: &mut ConsumerOut,
     ) {

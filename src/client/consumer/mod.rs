@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use crate::broker::{FetchPartition, FetchedPartition, JoinResult, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
-use crate::record::{Deliveries, Delivery, EventKind, LogBatch, MemberId, RecordId};
+use crate::record::{Deliveries, Delivery, EventKind, LogBatch, MemberId, RecordId, ReqId};
 use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
 use crate::sim::{Node, NodeId, Out};
 
@@ -58,7 +58,7 @@ pub enum ConsumerTimer {
     /// A request got no answer in time.
     RequestTimeout {
         /// The request's id; ignored if it was answered meanwhile.
-        req: u64,
+        req: ReqId,
     },
     /// A backoff ended: try again what waits.
     Retry,
@@ -141,7 +141,7 @@ enum ReqKind {
 struct SyncCommit {
     offsets: Arc<[(u32, u64)]>,
     deadline: u64,
-    req: Option<u64>,
+    req: Option<ReqId>,
     retry_at: u64,
 }
 
@@ -168,14 +168,14 @@ pub struct Consumer {
     assignment: Vec<u32>,
     position: Vec<Option<u64>>,
     resetting: Vec<bool>,
-    offsets_req: Option<u64>,
-    fetches: BTreeMap<u32, u64>,
+    offsets_req: Option<ReqId>,
+    fetches: BTreeMap<u32, ReqId>,
     /// Fetched batches per partition, in offset order; `true` marks one the application never
     /// sees (a transaction marker, or read_committed data of an aborted transaction) that the
     /// position still moves past.
     buffer: VecDeque<(u32, Arc<LogBatch>, bool)>,
-    requests: BTreeMap<u64, (u32, ReqKind)>,
-    next_req: u64,
+    requests: BTreeMap<ReqId, (u32, ReqKind)>,
+    next_req: ReqId,
     app: App,
     poll_no: u64,
     batch_no: u64,
@@ -184,7 +184,7 @@ pub struct Consumer {
     last_poll: u64,
     next_auto_commit: u64,
     sync_commit: Option<SyncCommit>,
-    async_commits: BTreeMap<u64, Arc<[(u32, u64)]>>,
+    async_commits: BTreeMap<ReqId, Arc<[(u32, u64)]>>,
     heartbeat_in_flight: bool,
     /// Per broker: no fetch before this time (after a failed fetch, until metadata catches up).
     fetch_backoff: Vec<u64>,
@@ -255,9 +255,8 @@ impl Consumer {
             fetches: BTreeMap::new(),
             buffer: VecDeque::new(),
             requests: BTreeMap::new(),
-            next_req: (u64::from(idx) << 56)
-                | (u64::from(instance & 0xff) << 48)
-                | (u64::from(incarnation & 0xffff) << 32),
+            // Ids of this process: a restarted member's never match its predecessor's.
+            next_req: ReqId { process: incarnation, n: 0 },
             app: App::Polling,
             poll_no: 0,
             batch_no: 0,
@@ -300,12 +299,12 @@ impl Consumer {
         c
     }
 
-    fn req_id(&mut self) -> u64 {
-        self.next_req += 1;
+    fn req_id(&mut self) -> ReqId {
+        self.next_req = self.next_req.next();
         self.next_req
     }
 
-    fn request(&mut self, broker: u32, kind: ReqKind, timeout: u64, msg: Msg, out: &mut ConsumerOut) -> u64 {
+    fn request(&mut self, broker: u32, kind: ReqKind, timeout: u64, msg: Msg, out: &mut ConsumerOut) -> ReqId {
         let req = msg.consumer_req().unwrap_or_else(|| self.req_id());
         self.requests.insert(req, (broker, kind));
         out.send(NodeId::Broker(broker), msg);
@@ -380,7 +379,7 @@ impl Consumer {
     }
 
     fn fail_broker(&mut self, now: u64, broker: u32, e: KafkaError, out: &mut ConsumerOut) {
-        let failed: Vec<(u64, ReqKind)> =
+        let failed: Vec<(ReqId, ReqKind)> =
             self.requests.iter().filter(|(_, &(b, _))| b == broker).map(|(&r, &(_, k))| (r, k)).collect();
         for (req, kind) in failed {
             self.requests.remove(&req);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::broker::{BatchTemplate, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
-use crate::record::{EventKind, RecordList};
+use crate::record::{EventKind, RecordList, ReqId};
 use crate::scenario::{Acks, ProducerSpec};
 use crate::sim::{Node, NodeId, Out};
 
@@ -27,7 +27,7 @@ pub enum ProducerTimer {
     /// A produce request got no answer within `request.timeout.ms`.
     RequestTimeout {
         /// The produce request's id; ignored if it was answered meanwhile.
-        req: u64,
+        req: ReqId,
     },
     /// A metadata request got no answer.
     MetadataTimeout {
@@ -41,7 +41,7 @@ pub enum ProducerTimer {
     /// Transactional: a coordinator request got no answer in time.
     TxnRequestTimeout {
         /// The coordinator request's id; ignored if it was answered meanwhile.
-        req: u64,
+        req: ReqId,
     },
     /// A user application's sleep number `sleep` ends.
     AppWake {
@@ -81,7 +81,7 @@ pub(crate) struct Batch {
     created: u64,
     base_seq: i32,
     attempts: u32,
-    in_flight: Option<u64>,
+    in_flight: Option<ReqId>,
     retry_at: u64,
     maybe_written: bool,
     last_error: Option<KafkaError>,
@@ -137,8 +137,8 @@ pub struct Producer {
     metadata_id: u64,
     metadata_in_flight: bool,
     metadata_rr: u32,
-    in_flight: BTreeMap<u64, InFlight>,
-    pub(crate) next_req: u64,
+    in_flight: BTreeMap<ReqId, InFlight>,
+    pub(crate) next_req: ReqId,
     sticky: u32,
     sticky_bytes: u64,
     bump_pending: bool,
@@ -260,7 +260,7 @@ impl Producer {
             in_flight: BTreeMap::new(),
             // Request ids are unique across instances: a response to a dead instance's request
             // (still answered by a broker's purgatory) must not match a new instance's request.
-            next_req: (instance as u64) << 40,
+            next_req: ReqId { process: instance, n: 0 },
             sticky: (idx + instance) % n,
             sticky_bytes: 0,
             bump_pending: false,
@@ -506,7 +506,7 @@ impl Producer {
     }
 
     fn disconnect(&mut self, now: u64, broker: u32, out: &mut ProducerOut) {
-        let reqs: Vec<u64> = self.in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&r, _)| r).collect();
+        let reqs: Vec<ReqId> = self.in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&r, _)| r).collect();
         for req in reqs {
             self.on_response(now, req, Err(KafkaError::NetworkException), 0, out);
         }
@@ -635,7 +635,7 @@ impl Producer {
 
     fn send_batch(&mut self, now: u64, p: usize, i: usize, leader: u32, leader_epoch: u32, out: &mut ProducerOut) {
         let c = &self.spec.config;
-        self.next_req += 1;
+        self.next_req = self.next_req.next();
         let req = self.next_req;
         let global = self.first_partition + p as u32;
         let q = &mut self.parts[p];

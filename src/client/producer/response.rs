@@ -6,7 +6,7 @@ impl Producer {
     pub(super) fn on_response(
         &mut self,
         now: u64,
-        req: u64,
+        req: ReqId,
         result: Result<u64, KafkaError>,
         leader_epoch: u32,
         out: &mut ProducerOut,

@@ -23,13 +23,13 @@ use crate::KafkaError;
 
 type POut = Out<Msg, ProducerTimer, crate::client::ProducerObs>;
 
-/// (request id, producer epoch, base sequence, first record) of every Produce in `out`.
+/// (request number, producer epoch, base sequence, first record) of every Produce in `out`.
 fn produces(out: &POut) -> Vec<(u64, i16, i32, u32)> {
     out.sends
         .iter()
         .filter_map(|(_, m)| match m {
             Msg::Produce { req, batch, .. } => {
-                Some((*req, batch.producer_epoch, batch.base_sequence, batch.records[0]))
+                Some((u64::from(req.n), batch.producer_epoch, batch.base_sequence, batch.records[0]))
             }
             _ => None,
         })
@@ -89,7 +89,12 @@ fn an_out_of_order_retry_below_the_last_acked_sequence_keeps_the_producer_epoch(
     let c = step(&mut p, |p, o| p.on_timer(now, ProducerTimer::Tick, o));
     assert_eq!(c, vec![(3, 0, 2, 2)]);
     now = 25;
-    let ack = Msg::ProduceResponse { req: 3, partition: 0, result: Ok(2), leader_epoch: 1 };
+    let ack = Msg::ProduceResponse {
+        req: crate::record::ReqId { process: 0, n: 3 },
+        partition: 0,
+        result: Ok(2),
+        leader_epoch: 1,
+    };
     step(&mut p, |p, o| p.on_message(now, NodeId::Broker(2), ack, o));
 
     // The connection to broker 1 breaks: both batches are retried, head first, on broker 2.
@@ -103,7 +108,7 @@ fn an_out_of_order_retry_below_the_last_acked_sequence_keeps_the_producer_epoch(
     // acknowledged already, so this is not a gap after the last acked batch: retry as is.
     now = 1_005;
     let ooo = Msg::ProduceResponse {
-        req: 4,
+        req: crate::record::ReqId { process: 0, n: 4 },
         partition: 0,
         result: Err(KafkaError::OutOfOrderSequenceNumber),
         leader_epoch: 1,
