@@ -32,8 +32,16 @@ pub struct Controller {
     brokers: Vec<Registration>,
     parts: Vec<PartitionState>,
     version: u64,
+    /// The first producer id of each broker's block (KIP-730).
+    producer_id_blocks: Vec<i64>,
     next_epoch: u64,
 }
+
+/// The first producer id the controller hands to a transaction coordinator (2^40): the world
+/// numbers non-transactional producers (and processors' blocks) below it.
+const FIRST_COORDINATOR_PRODUCER_ID: i64 = 1 << 40;
+/// How many producer ids one block holds (2^40: more than any run asks for).
+const PRODUCER_ID_BLOCK: i64 = 1 << 40;
 
 impl Controller {
     /// A controller whose brokers are all registered and every partition led by its first replica.
@@ -50,7 +58,24 @@ impl Controller {
                 isr: p.replicas.clone(),
             })
             .collect();
-        Controller { next_epoch: topo.brokers as u64 + 1, topo, brokers, parts, version: 1 }
+        // KRaft's controller hands each broker a block of producer ids for its transaction
+        // coordinator (`ProducerIdControlManager`, KIP-730), in the order brokers ask: at start,
+        // broker order. A block here is large enough for any run, so a broker never asks again
+        // (Kafka's blocks hold 1000 ids and brokers ask for the next one as they run out).
+        let mut next_block = FIRST_COORDINATOR_PRODUCER_ID;
+        let producer_id_blocks = (1..=topo.brokers)
+            .map(|_| {
+                let block = next_block;
+                next_block += PRODUCER_ID_BLOCK;
+                block
+            })
+            .collect();
+        Controller { next_epoch: topo.brokers as u64 + 1, topo, brokers, parts, version: 1, producer_id_blocks }
+    }
+
+    /// The first producer id of broker `b`'s block.
+    pub fn producer_id_block(&self, b: u32) -> i64 {
+        self.producer_id_blocks[b as usize - 1]
     }
 
     /// The current metadata image.

@@ -54,6 +54,10 @@ pub(crate) trait Driver: Send {
     fn next(&mut self, now: u64, answer: Answer) -> Step;
 }
 
+/// Calls that return at once (no processing time, `commitAsync()`, a send) one application may
+/// make in a row at one virtual instant before the simulator calls it a livelock.
+pub(crate) const INSTANT_CALLS_LIMIT: u32 = 1_000_000;
+
 /// Where the world gets user applications: a new driver for each start of a client process, by
 /// its table's name (`app::Apps` is the one implementation).
 pub(crate) trait Drivers {

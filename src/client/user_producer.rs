@@ -13,8 +13,7 @@ use crate::error::KafkaError;
 use crate::record::EventKind;
 use crate::scenario::ProducerSpec;
 
-/// Calls that return at once one application may make in a row at one virtual instant.
-const INSTANT_CALLS_LIMIT: u32 = 1_000_000;
+use crate::client::driver::INSTANT_CALLS_LIMIT;
 
 /// What the application waits for.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,6 +10,10 @@ use crate::record::FaultAction;
 use crate::scenario::{ConsumerSpec, ProducerSpec, RecordEvent, Scenario, Trigger};
 use crate::sim::{Layout, Node, NodeId, Out};
 
+/// Producer ids a processor member's incarnation may use: one per producer its task makes (the
+/// task numbers them below 2^16).
+const PROCESSOR_PID_BLOCK: i64 = 0x1_0000;
+
 /// Whether a node's process is up, and which incarnation of it runs.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Life {
@@ -95,11 +99,13 @@ impl Nodes {
             .collect()
     }
 
-    /// Producer ids and producer instance numbers for processor member `m`'s incarnation `inc`,
-    /// unique per member and incarnation.
-    pub fn processor_ids(&self, m: u32, inc: u32) -> (i64, u32) {
-        let pid_base = (1i64 << 50) | (i64::from(m) << 34) | (i64::from(inc & 0xffff) << 18);
-        (pid_base, (inc & 0xff) << 8)
+    /// Producer ids and the first producer instance number for a processor member's
+    /// incarnation `inc`: a block of ids from the cluster's sequence (as KRaft's controller hands
+    /// out `ProducerIdsBlock`s, KIP-730), one id for each producer the task may make.
+    pub fn processor_ids(&mut self, inc: u32) -> (i64, u32) {
+        let block = self.next_pid;
+        self.next_pid += PROCESSOR_PID_BLOCK;
+        (block, (inc & 0xff) << 8)
     }
 
     pub fn member_of(&self, consumer: usize, instance: u32) -> Option<u32> {
@@ -160,7 +166,8 @@ impl World<'_> {
         for b in 1..=self.nodes.layout.brokers {
             let mut out = Out::default();
             let epoch = self.nodes.controller.broker_epoch(b);
-            let broker = Broker::new(b, self.nodes.topo.clone(), epoch, &image, 0, &mut out);
+            let ids = (epoch, self.nodes.controller.producer_id_block(b));
+            let broker = Broker::new(b, self.nodes.topo.clone(), ids, &image, 0, &mut out);
             self.nodes.brokers.push(broker);
             self.flush(NodeId::Broker(b), out);
         }
@@ -216,7 +223,7 @@ impl World<'_> {
                 let input_first = topo.topic(&ps.input).map_or(0, |t| t.0);
                 let (guarantee, interval) = (ps.config.processing_guarantee, ps.config.commit_interval_ms);
                 let base = self.nodes.record_base.clone();
-                let ids = self.nodes.processor_ids(m, inc);
+                let ids = self.nodes.processor_ids(inc);
                 let proc =
                     |o: &mut _| Proc::new(guarantee, interval, pseudo, pspec, base, input_first, ids, &topo, now, k, o);
                 Consumer::start_processor(c, k, inc, spec, self.nodes.topo.clone(), now, proc, &mut out)

@@ -14,7 +14,7 @@ fn coordinator() -> Broker {
     let topo = Topology::new(&s);
     let mut c = Controller::new(topo.clone());
     c.start(&mut Out::default());
-    Broker::new(1, topo, c.broker_epoch(1), &c.image(), 0, &mut Out::default())
+    Broker::new(1, topo, (c.broker_epoch(1), c.producer_id_block(1)), &c.image(), 0, &mut Out::default())
 }
 
 /// Deliver `msg` from consumer `k` at `now`; the answers and timers it caused.

@@ -224,6 +224,8 @@ pub struct Broker {
     fenced: Arc<Vec<u32>>,
     timers_armed: bool,
     next_id: u64,
+    /// The first of the producer ids the controller gave this broker's transaction coordinator.
+    pub(super) producer_ids: i64,
     /// Groups this broker coordinates (loaded when it became leader of their offsets
     /// partition), by group index.
     pub(super) groups: Vec<Option<Group>>,
@@ -239,7 +241,14 @@ pub struct Broker {
 impl Broker {
     /// A broker at cluster start: registered with `epoch`, holding empty replicas, with the
     /// initial metadata applied.
-    pub fn new(id: u32, topo: Arc<Topology>, epoch: u64, image: &MetadataImage, now: u64, out: &mut BrokerOut) -> Self {
+    pub fn new(
+        id: u32,
+        topo: Arc<Topology>,
+        (epoch, producer_ids): (u64, i64),
+        image: &MetadataImage,
+        now: u64,
+        out: &mut BrokerOut,
+    ) -> Self {
         let replicas = topo.partitions.iter().map(|p| p.replicas.contains(&id).then(Replica::new)).collect();
         let groups = vec![None; topo.groups.len()];
         let txns = vec![None; topo.txn_ids.len()];
@@ -253,6 +262,7 @@ impl Broker {
             fenced: Arc::default(),
             timers_armed: false,
             next_id: 0,
+            producer_ids,
             groups,
             consumer_parked: Vec::new(),
             txns,
@@ -300,6 +310,7 @@ impl Broker {
             fenced: Arc::default(),
             timers_armed: false,
             next_id: old.next_id,
+            producer_ids: old.producer_ids,
             groups: vec![None; old.topo.groups.len()],
             consumer_parked: Vec::new(),
             txns: vec![None; old.topo.txn_ids.len()],

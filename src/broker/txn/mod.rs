@@ -254,7 +254,7 @@ impl Broker {
         if self.txns[t as usize].is_none() {
             // A new id: a fresh producer id (unique across brokers and restarts), epoch -1,
             // bumped to 0 by the Empty transition below.
-            let producer_id = ((self.id as u64) << 48 | self.next_id()) as i64;
+            let producer_id = self.producer_ids + self.next_id() as i64;
             self.txns[t as usize] = Some(TxnMeta {
                 partition: p,
                 producer_id,
@@ -279,7 +279,7 @@ impl Broker {
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
                 let (producer_id, epoch) = if m.epoch >= i16::MAX - 1 {
                     // The epoch is exhausted: rotate to a new producer id.
-                    (((self.id as u64) << 48 | self.next_id()) as i64, 0)
+                    (self.producer_ids + self.next_id() as i64, 0)
                 } else {
                     (m.producer_id, m.epoch + 1)
                 };

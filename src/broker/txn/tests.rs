@@ -21,7 +21,7 @@ fn cluster() -> (Broker, Controller) {
     let topo = Topology::new(&s);
     let mut c = Controller::new(topo.clone());
     c.start(&mut Out::default());
-    let b = Broker::new(1, topo, c.broker_epoch(1), &c.image(), 0, &mut Out::default());
+    let b = Broker::new(1, topo, (c.broker_epoch(1), c.producer_id_block(1)), &c.image(), 0, &mut Out::default());
     (b, c)
 }
 
@@ -159,7 +159,7 @@ fn init_gives_epoch_0_then_a_second_init_bumps_it() {
     let mut b = coordinator();
     let (pid, epoch) = init(&mut b, 10).expect("init");
     assert_eq!(epoch, 0);
-    assert!(pid >= 1 << 48, "producer ids of the coordinator do not collide with the world's");
+    assert!(pid >= 1 << 40, "producer ids of the coordinator do not collide with the world's");
     assert_eq!(init(&mut b, 20), Ok((pid, 1)));
     assert_eq!(states(&b), vec![(TxnState::Empty, 0), (TxnState::Empty, 1)]);
 }

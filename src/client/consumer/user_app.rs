@@ -11,9 +11,7 @@ use crate::client::driver::{Answer, Driver, Step};
 use crate::record::Delivery;
 use crate::scenario::ConsumerSpec;
 
-/// Calls that return at once (no processing time, `commitAsync()`) one application may make in
-/// a row at one virtual instant before the simulator calls it a livelock.
-const INSTANT_CALLS_LIMIT: u32 = 1_000_000;
+use crate::client::driver::INSTANT_CALLS_LIMIT;
 
 impl Consumer {
     /// A member run by user code: it starts with the application's first call.
