@@ -56,7 +56,7 @@ pub(crate) trait Driver: Send {
 
 /// Calls that return at once (no processing time, `commitAsync()`, a send) one application may
 /// make in a row at one virtual instant before the simulator calls it a livelock.
-pub(crate) const INSTANT_CALLS_LIMIT: u32 = 1_000_000;
+pub(crate) const INSTANT_CALLS_LIMIT: u32 = 1 << 20;
 
 /// Where the world gets user applications: a new driver for each start of a client process, by
 /// its table's name (`app::Apps` is the one implementation).
