@@ -227,8 +227,6 @@ pub enum TraceKind {
     Timer,
     /// A fault struck `node` (the controller when it named no node, or for a partition).
     Fault(FaultAction),
-    /// A network partition between two sets of nodes began.
-    Partition,
     /// A fault the safe power-loss rule skipped.
     FaultSkipped,
     /// An isolation, pause or partition ended.
@@ -255,7 +253,6 @@ impl TraceKind {
             TraceKind::FaultSkipped => 4,
             TraceKind::Heal => 5,
             TraceKind::Restart => 6,
-            TraceKind::Partition => 7,
         }
     }
 }

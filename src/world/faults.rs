@@ -124,9 +124,9 @@ impl World<'_> {
         let names = |w: &Self, ns: &[NodeId]| ns.iter().map(|&n| w.fault_node(n)).collect::<Vec<_>>();
         let target = FaultTarget::Partition { a: names(self, &na), b: names(self, &nb) };
         let until = self.k.now + duration_ms;
-        let ev = TraceEvent { at: self.k.now, node: NodeId::Controller, peer: None, kind: TraceKind::Partition };
-        self.record(ev, |_| target.to_string());
         let action = FaultAction::Partition;
+        let ev = TraceEvent { at: self.k.now, node: NodeId::Controller, peer: None, kind: TraceKind::Fault(action) };
+        self.record(ev, |_| target.to_string());
         self.push_history(EventKind::Fault { action, target: target.clone(), broker: None });
         self.net.partition(&na, &nb, until);
         self.schedule_heal(until, Hold { node: NodeId::Controller, end: Heal::Partition, target });

@@ -121,6 +121,8 @@ impl NodeObs for ConsumerObs {
     }
 }
 
+/// `From` a node's own timer or observation into the world's enum of them; for timers also
+/// back (`drive` hands a node only its own kind of timer).
 macro_rules! wrap {
     ($outer:ident, $variant:ident, $inner:ty) => {
         impl From<$inner> for $outer {
@@ -128,6 +130,9 @@ macro_rules! wrap {
                 $outer::$variant(x)
             }
         }
+    };
+    ($outer:ident, $variant:ident, $inner:ty, both ways) => {
+        wrap!($outer, $variant, $inner);
         impl TryFrom<$outer> for $inner {
             type Error = ();
             fn try_from(x: $outer) -> Result<Self, ()> {
@@ -141,10 +146,10 @@ macro_rules! wrap {
     };
 }
 
-wrap!(Timer, Controller, ControllerTimer);
-wrap!(Timer, Broker, BrokerTimer);
-wrap!(Timer, Producer, ProducerTimer);
-wrap!(Timer, Consumer, ConsumerTimer);
+wrap!(Timer, Controller, ControllerTimer, both ways);
+wrap!(Timer, Broker, BrokerTimer, both ways);
+wrap!(Timer, Producer, ProducerTimer, both ways);
+wrap!(Timer, Consumer, ConsumerTimer, both ways);
 wrap!(Obs, Broker, BrokerObs);
 wrap!(Obs, Producer, ProducerObs);
 wrap!(Obs, Consumer, ConsumerObs);

@@ -50,9 +50,6 @@ impl World<'_> {
             TraceKind::Fault(a) => {
                 let _ = write!(line, "fault {} {extra}", a.as_str());
             }
-            TraceKind::Partition => {
-                let _ = write!(line, "fault partition {extra}");
-            }
             TraceKind::FaultSkipped => line.push_str("fault skipped (safe power-loss rule)"),
             TraceKind::Heal => {
                 let _ = write!(line, "heal {extra}");
