@@ -388,18 +388,16 @@ impl<'a> World<'a> {
         let life = self.nodes.life(to);
         if let Some(how) = life.down {
             // A process that died leaves its OS up: a new message is refused.
-            let refuse = how == FaultAction::Crash && matches!(to, NodeId::Broker(_)) && !msg.is_connection_event();
-            if refuse && self.nodes.life(from).down.is_none() {
-                self.send(to, from, Msg::Refused { req: msg.produce_req() });
+            if how == FaultAction::Crash && matches!(to, NodeId::Broker(_)) {
+                self.refuse(to, from, &msg);
             }
             return;
         }
         if life.inc != inc || self.net.generation(from, to) != gen {
             // Sent while the receiver was down (its dead incarnation) and arriving after its
             // restart: the new process never had that connection, so its OS refuses it.
-            let sent_while_down = life.inc == inc + 1;
-            if sent_while_down && self.nodes.life(from).down.is_none() && !msg.is_connection_event() {
-                self.send(to, from, Msg::Refused { req: msg.produce_req() });
+            if life.inc == inc + 1 {
+                self.refuse(to, from, &msg);
             }
             return;
         }
@@ -417,6 +415,14 @@ impl<'a> World<'a> {
         let ev = TraceEvent { at: self.k.now, node: to, peer: Some(from), kind: TraceKind::Message(msg.summary()) };
         self.record(ev, |_| String::new());
         self.dispatch(to, Input::Message(from, msg));
+    }
+
+    /// `to`'s machine refuses `msg` from `from` (a live sender is told; a reset or a refusal is
+    /// never answered).
+    fn refuse(&mut self, to: NodeId, from: NodeId, msg: &Msg) {
+        if self.nodes.life(from).down.is_none() && !msg.is_connection_event() {
+            self.send(to, from, Msg::Refused { req: msg.produce_req() });
+        }
     }
 
     /// Put `msg` on the wire from `from` to `to`, with a latency drawn from the network stream.
