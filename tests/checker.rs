@@ -1302,6 +1302,7 @@ fn json_has_exactly_the_contracts_keys_in_order() {
     let keys = [
         "scenario",
         "seed",
+        "kafka_version",
         "trace_hash",
         "virtual_ms",
         "events",
@@ -1382,6 +1383,7 @@ fn text_report_tells_the_whole_story() {
 scenario: test
   one record is lost
 seed          7
+kafka         4.1
 trace_hash    0000000000000abc
 virtual time  5123 ms
 events        42

@@ -191,6 +191,7 @@ fn the_contract_example_without_its_processor_table_parses_to_the_expected_model
                 log_flush_interval_messages: 9_223_372_036_854_775_807,
                 ..BrokerConfig::default()
             },
+            ..ClusterSpec::default()
         },
         network: NetworkSpec { latency_ms: (1, 5) },
         topics: vec![TopicSpec {
@@ -334,6 +335,7 @@ fn every_broker_config_key_is_read() {
 "transaction.state.log.min.isr" = 1
 "transaction.abort.timed.out.transaction.cleanup.interval.ms" = 250
 "transaction.max.timeout.ms" = 120000
+"zookeeper.session.timeout.ms" = 4000
 "#,
     );
     assert_eq!(
@@ -358,6 +360,7 @@ fn every_broker_config_key_is_read() {
             transaction_state_log_min_isr: 1,
             transaction_abort_timed_out_transaction_cleanup_interval_ms: 250,
             transaction_max_timeout_ms: 120_000,
+            zookeeper_session_timeout_ms: 4_000,
         }
     );
 }

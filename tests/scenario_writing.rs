@@ -417,6 +417,7 @@ fn broker_config(d: &mut Draw<'_>) -> BrokerConfig {
         transaction_abort_timed_out_transaction_cleanup_interval_ms: d
             .maybe(x.transaction_abort_timed_out_transaction_cleanup_interval_ms, |d| d.range(1, 60_000)),
         transaction_max_timeout_ms: d.maybe(x.transaction_max_timeout_ms, |d| d.range(1, 2_000_000)),
+        zookeeper_session_timeout_ms: d.maybe(x.zookeeper_session_timeout_ms, |d| d.range(1, 60_000)),
     };
     // The fetch wait may not exceed the lag time.
     c.replica_fetch_wait_max_ms = c.replica_fetch_wait_max_ms.min(c.replica_lag_time_max_ms);
@@ -762,6 +763,19 @@ fn build(name: String, description: Option<String>, raw: &[u64]) -> Scenario {
     s.duration_ms = d.maybe(120_000, |d| d.range(1, 10_000_000));
     s.cluster.brokers = d.maybe(3, |d| d.range(1, 5) as u32);
     s.cluster.config = broker_config(d);
+    // Releases whose clients have everything the draw uses (idempotence, exactly_once_v2), each
+    // in a metadata mode it had.
+    let versions = ["2.6", "2.8", "3.5", "3.6", "4.0", "4.1"].map(|v| KafkaVersion::parse(v).unwrap());
+    s.cluster.kafka_version = d.maybe(KafkaVersion::NEWEST, |d| d.pick(&versions));
+    let v = s.cluster.kafka_version;
+    s.cluster.metadata = d.maybe(v.default_metadata(), |d| {
+        let m = d.pick(&[MetadataMode::ZooKeeper, MetadataMode::KRaft]);
+        if v.supports(m) {
+            m
+        } else {
+            v.default_metadata()
+        }
+    });
     s.network.latency_ms = d.maybe((1, 5), |d| {
         let a = d.range(0, 20);
         (a, a + d.range(0, 20))

@@ -42,6 +42,12 @@ pub struct PartitionInfo {
 pub struct Topology {
     /// Number of brokers (ids 1..=brokers).
     pub brokers: u32,
+    /// The Kafka release modelled: each rule that changed between releases asks it.
+    #[allow(dead_code)] // read by the version-dependent rules as they land
+    pub version: crate::record::KafkaVersion,
+    /// ZooKeeper or KRaft.
+    #[allow(dead_code)]
+    pub metadata: crate::record::MetadataMode,
     /// Broker configs.
     pub config: BrokerConfig,
     /// All partitions of all topics; a partition's index is its `PartitionIdx`.
@@ -151,7 +157,18 @@ impl Topology {
         let internal = |name: &str| topics.iter().find(|t| t.0 == name).map_or((0, 0), |t| (t.1, t.2));
         let (offsets_topic, txn_topic) = (internal(OFFSETS_TOPIC), internal(TXN_TOPIC));
         let config = s.cluster.config.clone();
-        Arc::new(Topology { brokers: n, config, partitions, topics, groups, offsets_topic, txn_ids, txn_topic })
+        Arc::new(Topology {
+            brokers: n,
+            version: s.cluster.kafka_version,
+            metadata: s.cluster.metadata,
+            config,
+            partitions,
+            topics,
+            groups,
+            offsets_topic,
+            txn_ids,
+            txn_topic,
+        })
     }
 
     /// Index of transactional id `id`.

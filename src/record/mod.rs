@@ -10,7 +10,8 @@
 //!   re-exports them);
 //! - `fault`: fault actions (re-exported by `kafkasim::scenario` too) and the typed targets of
 //!   `Fault` and `Healed` events;
-//! - `history`: what clients and the operator observed, and the final logs.
+//! - `history`: what clients and the operator observed, and the final logs;
+//! - `version`: the Kafka releases the model reproduces and the behaviour switches between them.
 
 mod anomaly;
 mod config;
@@ -18,6 +19,7 @@ mod fault;
 mod history;
 mod ids;
 mod log;
+mod version;
 
 pub use anomaly::*;
 pub use config::*;
@@ -25,3 +27,4 @@ pub use fault::*;
 pub use history::*;
 pub use ids::*;
 pub use log::*;
+pub use version::*;

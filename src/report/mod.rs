@@ -42,6 +42,9 @@ pub struct Report {
     pub scenario: String,
     /// Seed run.
     pub seed: u64,
+    /// The Kafka release modelled (`[cluster] kafka_version`), and its metadata mode when that is
+    /// ZooKeeper: `"2.8"`, `"2.8 (zookeeper)"`.
+    pub kafka_version: String,
     /// Hash of the whole event trace, 16 hex digits.
     pub trace_hash: String,
     /// Virtual time at the end of the run, ms.
@@ -119,6 +122,10 @@ pub fn build_report(
     Report {
         scenario: scenario.name.clone(),
         seed,
+        kafka_version: match scenario.cluster.metadata {
+            crate::scenario::MetadataMode::KRaft => scenario.cluster.kafka_version.to_string(),
+            crate::scenario::MetadataMode::ZooKeeper => format!("{} (zookeeper)", scenario.cluster.kafka_version),
+        },
         trace_hash: format!("{trace_hash:016x}"),
         virtual_ms,
         events,

@@ -33,6 +33,7 @@ fn header(s: &mut String, r: &Report) {
     }
     let rows = vec![
         vec!["seed".to_string(), r.seed.to_string()],
+        vec!["kafka".to_string(), r.kafka_version.clone()],
         vec!["trace_hash".to_string(), r.trace_hash.clone()],
         vec!["virtual time".to_string(), format!("{} ms", r.virtual_ms)],
         vec!["events".to_string(), r.events.to_string()],

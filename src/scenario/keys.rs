@@ -335,6 +335,12 @@ key!(
     int(1, INT_MAX),
     "Largest `transaction.timeout.ms` a producer or an `exactly_once_v2` processor may ask for."
 );
+key!(
+    ZOOKEEPER_SESSION_TIMEOUT_MS,
+    "zookeeper.session.timeout.ms",
+    int(1, INT_MAX),
+    "ZooKeeper mode (`metadata = \"zookeeper\"`): the controller takes a broker for dead once its ZooKeeper session has had no heartbeat for this long (6000 before 2.5)."
+);
 
 // Client configs.
 key!(
@@ -490,6 +496,7 @@ pub static BROKER: &[Binding<BrokerConfig>] = &[
         transaction_abort_timed_out_transaction_cleanup_interval_ms
     ),
     num!(TRANSACTION_MAX_TIMEOUT_MS, transaction_max_timeout_ms),
+    num!(ZOOKEEPER_SESSION_TIMEOUT_MS, zookeeper_session_timeout_ms),
 ];
 
 /// `[topic.config]`: overrides, unset unless written.

@@ -1,7 +1,7 @@
 //! How a scenario file spells things, shared by the loader, the writer and `validate`: the words
 //! of enumerated values, Kafka's name rules, the nearest-spelling hint and a few of Kafka's limits.
 
-use super::model::{ClientEvent, CommitMode, FaultAction, OnRestart, RecordEvent, TargetClass};
+use super::model::{ClientEvent, CommitMode, FaultAction, MetadataMode, OnRestart, RecordEvent, TargetClass};
 
 /// The nemesis's `actions`: what it may draw (a partition is not one of them: it needs two sides).
 pub(crate) const ACTIONS: &[(&str, FaultAction)] = &[
@@ -44,6 +44,9 @@ pub(crate) const CLIENT_EVENTS: &[(&str, ClientEvent)] = &[
     ("txn-aborted", ClientEvent::TxnAborted),
     ("offsets-sent", ClientEvent::OffsetsSent),
 ];
+/// `[cluster] metadata`'s spellings.
+pub(crate) const METADATA: &[(&str, MetadataMode)] =
+    &[("zookeeper", MetadataMode::ZooKeeper), ("kraft", MetadataMode::KRaft)];
 pub(crate) const ON_RESTART: &[(&str, OnRestart)] =
     &[("resend-unacked", OnRestart::ResendUnacked), ("skip-unacked", OnRestart::SkipUnacked)];
 pub(crate) const COMMIT_MODES: &[(&str, CommitMode)] = &[

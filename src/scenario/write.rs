@@ -10,9 +10,9 @@ use std::fmt::{Display, Write as _};
 
 use super::keys::{self, Binding, BROKER, CONSUMER, PROCESSOR, PRODUCER, TOPIC};
 use super::model::{
-    Acks, Bound, ClientRef, CommitMode, ConsumerConfig, ConsumerSpec, Expectation, FaultSpec, NemesisSpec, NetworkSpec,
-    ProcessingGuarantee, ProcessorConfig, ProcessorSpec, ProducerConfig, ProducerSpec, Scenario, Target, TopicSpec,
-    Trigger,
+    Acks, Bound, BrokerConfig, ClientRef, CommitMode, ConsumerConfig, ConsumerSpec, Expectation, FaultSpec,
+    KafkaVersion, NemesisSpec, NetworkSpec, ProcessingGuarantee, ProcessorConfig, ProcessorSpec, ProducerConfig,
+    ProducerSpec, Scenario, Target, TopicSpec, Trigger,
 };
 use super::spell::{
     delivery_timeout_floor, legal_topic_name, spelling, CLIENT_EVENTS, CONTROLLER, ON_RESTART, RECORD_EVENTS,
@@ -60,8 +60,15 @@ pub fn to_toml(s: &Scenario) -> String {
 
     let mut cluster = Entries::default();
     cluster.bare("brokers", s.cluster.brokers.to_string());
+    let v = s.cluster.kafka_version;
+    if v != KafkaVersion::NEWEST {
+        cluster.bare("kafka_version", quote(&v.to_string()));
+    }
+    if s.cluster.metadata != v.default_metadata() {
+        cluster.bare("metadata", quote(s.cluster.metadata.as_str()));
+    }
     doc.table("[cluster]", &cluster);
-    doc.sub_table("[cluster.config]", &config(BROKER, &s.cluster.config, &Default::default()));
+    doc.sub_table("[cluster.config]", &config(BROKER, &s.cluster.config, &BrokerConfig::for_version(v)));
 
     if s.network != NetworkSpec::default() {
         let mut network = Entries::default();
@@ -75,12 +82,12 @@ pub fn to_toml(s: &Scenario) -> String {
         doc.sub_table("[topic.config]", &config);
     }
     for p in &s.producers {
-        let (table, config) = producer(p);
+        let (table, config) = producer(p, v);
         doc.table("[[producer]]", &table);
         doc.sub_table("[producer.config]", &config);
     }
     for c in &s.consumers {
-        let (table, config) = consumer(c);
+        let (table, config) = consumer(c, v);
         doc.table("[[consumer]]", &table);
         doc.sub_table("[consumer.config]", &config);
     }
@@ -252,7 +259,7 @@ fn topic(t: &TopicSpec) -> (Entries, Entries) {
 }
 
 /// `[[producer]]` and its `[producer.config]`.
-fn producer(p: &ProducerSpec) -> (Entries, Entries) {
+fn producer(p: &ProducerSpec, v: KafkaVersion) -> (Entries, Entries) {
     let d = ProducerSpec::new(&p.name, &p.topic, p.records);
     let mut e = Entries::default();
     e.bare("name", quote(&p.name));
@@ -271,12 +278,24 @@ fn producer(p: &ProducerSpec) -> (Entries, Entries) {
     if let Some(k) = p.abort_every {
         e.bare("abort_every", k.to_string());
     }
-    (e, producer_config(&p.config))
+    (e, producer_config(&p.config, v))
 }
 
 /// `[producer.config]`: what differs from what the loader derives without the key.
-fn producer_config(c: &ProducerConfig) -> Entries {
-    let mut d = ProducerConfig::default();
+fn producer_config(c: &ProducerConfig, v: KafkaVersion) -> Entries {
+    let mut d = ProducerConfig::for_version(v);
+    if !v.strong_producer_defaults() {
+        // Before 3.0 idempotence is off unless asked for or implied by a transactional id, and
+        // when on, acks and retries default to all and Integer.MAX_VALUE (see the loader).
+        let transactional = c.transactional_id.is_some();
+        if transactional || c.enable_idempotence {
+            d.enable_idempotence = if transactional { c.enable_idempotence } else { false };
+            d.acks = Acks::All;
+            d.retries = i32::MAX as u32;
+        }
+        d.delivery_timeout_ms = d.delivery_timeout_ms.max(delivery_timeout_floor(c.linger_ms, c.request_timeout_ms));
+        return config(PRODUCER, c, &d);
+    }
     // Left out, idempotence is on for a transactional producer, and otherwise on unless acks or
     // retries forbid it; with more than 5 requests in flight only an explicit false loads. So a
     // false is always written, and a true whenever the loader would not derive it.
@@ -287,7 +306,7 @@ fn producer_config(c: &ProducerConfig) -> Entries {
 }
 
 /// `[[consumer]]` and its `[consumer.config]`.
-fn consumer(c: &ConsumerSpec) -> (Entries, Entries) {
+fn consumer(c: &ConsumerSpec, v: KafkaVersion) -> (Entries, Entries) {
     let mut e = Entries::default();
     e.bare("name", quote(&c.name));
     e.bare("group", quote(&c.group));
@@ -296,13 +315,13 @@ fn consumer(c: &ConsumerSpec) -> (Entries, Entries) {
     e.bare_if("processing_ms", c.processing_ms, 1);
     e.bare_if("instances", c.instances, 1);
     e.bare_if("poll_timeout_ms", c.poll_timeout_ms, 100);
-    (e, consumer_config(&c.config, c.commit))
+    (e, consumer_config(&c.config, c.commit, v))
 }
 
 /// `[consumer.config]`; `enable.auto.commit` follows `commit` and is written only when it
 /// disagrees with it.
-fn consumer_config(c: &ConsumerConfig, commit: CommitMode) -> Entries {
-    let d = ConsumerConfig { enable_auto_commit: commit == CommitMode::Auto, ..ConsumerConfig::default() };
+fn consumer_config(c: &ConsumerConfig, commit: CommitMode, v: KafkaVersion) -> Entries {
+    let d = ConsumerConfig { enable_auto_commit: commit == CommitMode::Auto, ..ConsumerConfig::for_version(v) };
     config(CONSUMER, c, &d)
 }
 

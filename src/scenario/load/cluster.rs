@@ -2,7 +2,8 @@
 
 use super::{Cx, Tab, R};
 use crate::scenario::keys::BROKER;
-use crate::scenario::model::{ClusterSpec, Scenario, TopicSpec};
+use crate::scenario::model::{ClusterSpec, KafkaVersion, Scenario, TopicSpec};
+use crate::scenario::spell::METADATA;
 use crate::scenario::validate::MAX_BROKERS;
 
 const TOP_KEYS: &[&str] = &[
@@ -20,7 +21,7 @@ const TOP_KEYS: &[&str] = &[
     "nemesis",
     "expect",
 ];
-const CLUSTER_KEYS: &[&str] = &["brokers", "config"];
+const CLUSTER_KEYS: &[&str] = &["brokers", "kafka_version", "metadata", "config"];
 
 impl Cx<'_> {
     /// The whole scenario, section by section.
@@ -95,6 +96,16 @@ impl Cx<'_> {
         let t = self.table(f, "[cluster]")?;
         self.check_keys(&t, CLUSTER_KEYS)?;
         self.note_table("cluster", &t);
+        if let Some(f) = t.get("kafka_version") {
+            self.note("cluster.kafka_version", f);
+            let v = KafkaVersion::parse(self.string(f)?).map_err(|m| self.err(f.at, m))?;
+            self.version.set(v);
+            cluster = ClusterSpec { brokers: cluster.brokers, ..ClusterSpec::for_version(v) };
+        }
+        if let Some(f) = t.get("metadata") {
+            self.note("cluster.metadata", f);
+            cluster.metadata = self.choice(f, METADATA)?;
+        }
         if let Some(f) = t.get("brokers") {
             cluster.brokers = self.u32_in(f, 1, MAX_BROKERS)?;
         }

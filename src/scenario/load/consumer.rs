@@ -48,7 +48,7 @@ impl Cx<'_> {
             Some(f) => self.u64_min(f, 1)?,
             None => 100,
         };
-        let mut config = ConsumerConfig::default();
+        let mut config = ConsumerConfig::for_version(self.version.get());
         let mut auto_commit_written = false;
         if let Some(f) = t.get("config") {
             let c = self.table(f, "[consumer.config]")?;

@@ -66,7 +66,7 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Parses and validates scenario TOML `source`; `file` is only used to label errors.
 pub fn parse_str(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
-    let cx = Cx { src: source, file, spots: RefCell::default() };
+    let cx = Cx { src: source, file, spots: RefCell::default(), version: Default::default() };
     let doc = ImDocument::parse(source).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
         let what = one_line(e.message());
@@ -188,6 +188,8 @@ struct Cx<'s> {
     src: &'s str,
     file: &'s str,
     spots: RefCell<HashMap<String, Spot>>,
+    /// The file's `kafka_version`, once `[cluster]` is read: client config defaults follow it.
+    version: std::cell::Cell<super::model::KafkaVersion>,
 }
 
 impl Cx<'_> {

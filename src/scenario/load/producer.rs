@@ -86,7 +86,7 @@ impl Cx<'_> {
     /// idempotence the file did not ask for is switched off silently when acks or retries
     /// forbid it, and the default `delivery.timeout.ms` is raised to its floor.
     fn producer_config(&self, t: &Tab<'_>, here: &str, txn_max: u64) -> R<ProducerConfig> {
-        let mut c = ProducerConfig::default();
+        let mut c = ProducerConfig::for_version(self.version.get());
         let path = format!("{here}.config");
         self.config(t, &path, PRODUCER, &mut c, txn_max)?;
         let transactional = c.transactional_id.is_some();
@@ -109,6 +109,20 @@ impl Cx<'_> {
         // needs idempotence: with it, a conflict is an error too (Kafka turns idempotence off,
         // then rejects the transactional.id). An explicit request is checked by `validate`.
         let explicit = t.get(keys::ENABLE_IDEMPOTENCE.name).is_some();
+        if !self.version.get().strong_producer_defaults() && self.version.get().idempotence() {
+            // Before 3.0 (ProducerConfig.idempotenceEnabled, KafkaProducer.configureAcks and
+            // configureRetries in 2.x): idempotence is off unless asked for or implied by a
+            // transactional.id, and then acks and retries default to all and Integer.MAX_VALUE.
+            if transactional || (explicit && c.enable_idempotence) {
+                c.enable_idempotence = !explicit || c.enable_idempotence;
+                if t.get(keys::ACKS.name).is_none() {
+                    c.acks = Acks::All;
+                }
+                if t.get(keys::RETRIES.name).is_none() {
+                    c.retries = i32::MAX as u32;
+                }
+            }
+        }
         if c.enable_idempotence && !explicit {
             let at = |k: &keys::ConfigKey| t.get(k.name).map_or(t.at, |f| f.at);
             let no_txn = "(Kafka: Cannot set a transactional.id without also enabling idempotence)";

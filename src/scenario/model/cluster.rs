@@ -1,17 +1,37 @@
 //! `[cluster]`, `[network]` and `[[topic]]`: the brokers, their configs and the topics.
 
+pub use crate::record::{KafkaVersion, MetadataMode};
+
 /// `[cluster]`: how many brokers and their shared configs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterSpec {
     /// Number of brokers, numbered 1..=brokers.
     pub brokers: u32,
+    /// `kafka_version`: the release whose broker and client behaviour is modelled (default the
+    /// newest modelled). Config defaults follow it in files; in Rust, build the configs with
+    /// the `for_version` constructors.
+    pub kafka_version: KafkaVersion,
+    /// `metadata`: ZooKeeper or KRaft (default: what the release ran by default).
+    pub metadata: MetadataMode,
     /// `[cluster.config]`, Kafka's broker configs.
     pub config: BrokerConfig,
 }
 
 impl Default for ClusterSpec {
     fn default() -> Self {
-        ClusterSpec { brokers: 3, config: BrokerConfig::default() }
+        ClusterSpec::for_version(KafkaVersion::NEWEST)
+    }
+}
+
+impl ClusterSpec {
+    /// Three brokers of release `v` with that release's defaults.
+    pub fn for_version(v: KafkaVersion) -> Self {
+        ClusterSpec {
+            brokers: 3,
+            kafka_version: v,
+            metadata: v.default_metadata(),
+            config: BrokerConfig::for_version(v),
+        }
     }
 }
 
@@ -58,6 +78,22 @@ pub struct BrokerConfig {
     pub transaction_abort_timed_out_transaction_cleanup_interval_ms: u64,
     /// `transaction.max.timeout.ms` (default 900000).
     pub transaction_max_timeout_ms: u64,
+    /// `zookeeper.session.timeout.ms` (default 18000; 6000 before 2.5): ZooKeeper mode's
+    /// counterpart of `broker.session.timeout.ms`.
+    pub zookeeper_session_timeout_ms: u64,
+}
+
+impl BrokerConfig {
+    /// Release `v`'s defaults: `unclean.leader.election.enable` true before 0.11,
+    /// `replica.lag.time.max.ms` and `zookeeper.session.timeout.ms` raised in 2.5 (KIP-537).
+    pub fn for_version(v: KafkaVersion) -> Self {
+        BrokerConfig {
+            unclean_leader_election_enable: v.unclean_default(),
+            replica_lag_time_max_ms: v.replica_lag_time_max_ms_default(),
+            zookeeper_session_timeout_ms: v.zookeeper_session_timeout_ms_default(),
+            ..BrokerConfig::default()
+        }
+    }
 }
 
 impl Default for BrokerConfig {
@@ -82,6 +118,7 @@ impl Default for BrokerConfig {
             transaction_state_log_min_isr: 2,
             transaction_abort_timed_out_transaction_cleanup_interval_ms: 10_000,
             transaction_max_timeout_ms: 900_000,
+            zookeeper_session_timeout_ms: 18_000,
         }
     }
 }

@@ -42,6 +42,14 @@ pub struct ConsumerConfig {
     pub retry_backoff_ms: u64,
 }
 
+impl ConsumerConfig {
+    /// The Java consumer's defaults in release `v`: `session.timeout.ms` 10000 before 3.0
+    /// (KIP-735).
+    pub fn for_version(v: super::KafkaVersion) -> Self {
+        ConsumerConfig { session_timeout_ms: v.consumer_session_timeout_ms_default(), ..ConsumerConfig::default() }
+    }
+}
+
 impl Default for ConsumerConfig {
     fn default() -> Self {
         ConsumerConfig {

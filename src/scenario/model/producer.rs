@@ -63,6 +63,21 @@ pub struct ProducerConfig {
     pub transaction_timeout_ms: u64,
 }
 
+impl ProducerConfig {
+    /// The Java client's defaults in release `v`: `acks=1` and no idempotence before 3.0
+    /// (KIP-679), `retries=0` before 2.1 (KIP-91), `linger.ms=0` before 4.0 (KIP-1030).
+    pub fn for_version(v: super::KafkaVersion) -> Self {
+        let strong = v.strong_producer_defaults();
+        ProducerConfig {
+            acks: if strong { Acks::All } else { Acks::One },
+            enable_idempotence: strong,
+            retries: if v.delivery_timeout() { i32::MAX as u32 } else { 0 },
+            linger_ms: v.linger_ms_default(),
+            ..ProducerConfig::default()
+        }
+    }
+}
+
 impl Default for ProducerConfig {
     fn default() -> Self {
         ProducerConfig {

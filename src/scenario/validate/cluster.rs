@@ -2,7 +2,7 @@
 
 use super::{config_ranges, key_path, range, Problem};
 use crate::scenario::keys::{self, BROKER, TOPIC};
-use crate::scenario::model::Scenario;
+use crate::scenario::model::{MetadataMode, ProcessingGuarantee, Scenario};
 use crate::scenario::spell::{legal_topic_name, REPLICA_SOCKET_TIMEOUT_MS};
 
 /// Most brokers a cluster may have.
@@ -13,6 +13,7 @@ pub(crate) const MAX_PARTITIONS: i64 = 1000;
 pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
     range(out, "duration_ms".into(), "duration_ms", s.duration_ms, (1, i64::MAX));
     range(out, "cluster.brokers".into(), "brokers", s.cluster.brokers.into(), (1, MAX_BROKERS));
+    version(s, out);
     broker_config(s, out);
     let (a, b) = s.network.latency_ms;
     if a > b {
@@ -22,6 +23,48 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
         ));
     }
     topics(s, out);
+}
+
+/// What `kafka_version` rules out: a metadata mode the release did not have, and clients using
+/// what it did not ship (idempotence and transactions before 0.11, KIP-98).
+fn version(s: &Scenario, out: &mut Vec<Problem>) {
+    let v = s.cluster.kafka_version;
+    if !v.supports(s.cluster.metadata) {
+        let why = match s.cluster.metadata {
+            MetadataMode::ZooKeeper => "ZooKeeper mode was removed in 4.0 (KIP-833)",
+            MetadataMode::KRaft => "KRaft arrived in 2.8 (KIP-500)",
+        };
+        out.push(Problem::new(
+            "cluster.metadata",
+            format!("`metadata` = \"{}\" is not available in Kafka {v}: {why}", s.cluster.metadata.as_str()),
+        ));
+    }
+    for (i, p) in s.processors.iter().enumerate() {
+        if p.config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2 && !v.streams_eos_v2() {
+            out.push(Problem::new(
+                key_path(&format!("processor[{i}].config"), keys::PROCESSING_GUARANTEE.name),
+                format!("`exactly_once_v2` (first `exactly_once_beta`, KIP-447) arrived in Kafka Streams 2.6; `kafka_version` is {v}"),
+            ));
+        }
+    }
+    if v.idempotence() {
+        return;
+    }
+    let before = "arrived in Kafka 0.11 (KIP-98)";
+    for (i, p) in s.producers.iter().enumerate() {
+        let config = format!("producer[{i}].config");
+        if p.config.transactional_id.is_some() {
+            out.push(Problem::new(
+                key_path(&config, keys::TRANSACTIONAL_ID.name),
+                format!("transactions {before}; `kafka_version` is {v}"),
+            ));
+        } else if p.config.enable_idempotence {
+            out.push(Problem::new(
+                key_path(&config, keys::ENABLE_IDEMPOTENCE.name),
+                format!("the idempotent producer {before}; `kafka_version` is {v}"),
+            ));
+        }
+    }
 }
 
 /// `[cluster.config]`: ranges, then the rules between keys.
