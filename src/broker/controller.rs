@@ -31,6 +31,12 @@ pub struct Controller {
     topo: Arc<Topology>,
     brokers: Vec<Registration>,
     parts: Vec<PartitionState>,
+    /// Per partition, its eligible leader replicas (KIP-966, 4.1+): ex-ISR members that left
+    /// while the ISR was below min ISR, so hold everything below the frozen high watermark.
+    elr: Vec<Vec<u32>>,
+    /// Per partition, its last known leader (KIP-966's `lastKnownElr` with Kafka's default
+    /// `useLastKnownLeaderInBalancedRecovery`): the leader when the ISR emptied.
+    last_known_leader: Vec<Option<u32>>,
     version: u64,
     /// The first producer id of each broker's block (KIP-730).
     producer_id_blocks: Vec<i64>,
@@ -48,7 +54,7 @@ impl Controller {
     pub fn new(topo: Arc<Topology>) -> Self {
         let brokers =
             (1..=topo.brokers).map(|b| Registration { epoch: b as u64, fenced: false, last_heartbeat: 0 }).collect();
-        let parts = topo
+        let parts: Vec<PartitionState> = topo
             .partitions
             .iter()
             .map(|p| PartitionState {
@@ -70,7 +76,18 @@ impl Controller {
                 block
             })
             .collect();
-        Controller { next_epoch: topo.brokers as u64 + 1, topo, brokers, parts, version: 1, producer_id_blocks }
+        let elr = vec![Vec::new(); parts.len()];
+        let last_known_leader = vec![None; parts.len()];
+        Controller {
+            next_epoch: topo.brokers as u64 + 1,
+            topo,
+            brokers,
+            parts,
+            elr,
+            last_known_leader,
+            version: 1,
+            producer_id_blocks,
+        }
     }
 
     /// The first producer id of broker `b`'s block.
@@ -97,6 +114,17 @@ impl Controller {
     /// Arm the periodic session check.
     pub fn start(&mut self, out: &mut ControllerOut) {
         out.timer(self.check_interval(), ControllerTimer::SessionCheck);
+    }
+
+    /// How long a broker may stay silent before the controller takes it for dead: its KRaft
+    /// session (`broker.session.timeout.ms`) or, in ZooKeeper mode, its ZooKeeper session
+    /// (`zookeeper.session.timeout.ms`: the controller learns of the expiry through its watch on
+    /// `/brokers/ids`).
+    fn session_timeout(&self) -> u64 {
+        match self.topo.metadata {
+            crate::record::MetadataMode::KRaft => self.topo.config.broker_session_timeout_ms,
+            crate::record::MetadataMode::ZooKeeper => self.topo.config.zookeeper_session_timeout_ms,
+        }
     }
 
     fn check_interval(&self) -> u64 {
@@ -126,7 +154,7 @@ impl Controller {
             }
         }
         let st = &mut self.parts[p as usize];
-        st.isr = isr.to_vec();
+        let before = std::mem::replace(&mut st.isr, isr.to_vec());
         st.partition_epoch += 1;
         crate::invariant!(
             11,
@@ -134,17 +162,50 @@ impl Controller {
             "partition {p}: an ISR change took the partition epoch from {partition_epoch} to {}",
             st.partition_epoch
         );
+        self.track_elr(p as usize, &before, None);
         self.check_isr(p as usize);
         Ok(self.parts[p as usize].clone())
     }
 
-    /// Invariant 10 for partition `p`: its ISR is a non-empty set of its replicas holding its
-    /// leader (if it has one).
+    /// Whether the controller keeps eligible leader replicas (KIP-966 as 4.1 enables it).
+    fn elr_enabled(&self) -> bool {
+        self.topo.version.eligible_leader_replicas()
+    }
+
+    /// KIP-966's ELR bookkeeping after partition `p`'s ISR changed from `before`
+    /// (`PartitionChangeBuilder.maybePopulateTargetElr`): with the ISR at min ISR or above the
+    /// ELR is empty; below it, members that left the ISR join the ELR, except a broker that
+    /// registered after an unclean shutdown (`unclean`).
+    fn track_elr(&mut self, p: usize, before: &[u32], unclean: Option<u32>) {
+        if !self.elr_enabled() {
+            return;
+        }
+        let isr = &self.parts[p].isr;
+        if isr.is_empty() && !before.is_empty() && self.last_known_leader[p].is_none() {
+            // `maybeUpdateLastKnownLeader`: the first time the partition goes leaderless.
+            self.last_known_leader[p] = self.parts[p].leader;
+        }
+        let elr = &mut self.elr[p];
+        if isr.len() >= self.topo.partitions[p].min_isr {
+            elr.clear();
+            return;
+        }
+        for &r in before {
+            if !elr.contains(&r) {
+                elr.push(r);
+            }
+        }
+        elr.retain(|r| !isr.contains(r) && Some(*r) != unclean);
+    }
+
+    /// Invariant 10 for partition `p`: its ISR is a set of its replicas holding its leader (if it
+    /// has one), and not empty unless eligible leader replicas are kept (KIP-966 lets the ISR
+    /// empty then).
     fn check_isr(&self, p: usize) {
         let (st, replicas) = (&self.parts[p], &self.topo.partitions[p].replicas);
         crate::invariant!(
             10,
-            !st.isr.is_empty()
+            (!st.isr.is_empty() || self.elr_enabled())
                 && st.isr.iter().all(|r| replicas.contains(r))
                 && st.isr.iter().enumerate().all(|(i, r)| !st.isr[..i].contains(r))
                 && st.leader.is_none_or(|l| st.isr.contains(&l)),
@@ -154,9 +215,12 @@ impl Controller {
         );
     }
 
-    /// Fence broker `b`: move leadership away and drop it from every ISR it is not the last of.
+    /// Fence broker `b`: move leadership away and drop it from every ISR it is not the last of
+    /// (with eligible leader replicas, from every ISR: the ISR may empty, its last member joins
+    /// the ELR).
     fn fence(&mut self, b: u32, out: &mut ControllerOut) {
         self.brokers[b as usize - 1].fenced = true;
+        let elr = self.elr_enabled();
         for p in 0..self.parts.len() {
             let st = &mut self.parts[p];
             let was_leader = st.leader == Some(b);
@@ -164,9 +228,12 @@ impl Controller {
             if !was_leader && !in_isr {
                 continue;
             }
-            if in_isr && st.isr.len() > 1 {
+            if in_isr && (st.isr.len() > 1 || elr) {
+                let before = st.isr.clone();
                 st.isr.retain(|&r| r != b);
+                self.track_elr(p, &before, None);
             }
+            let st = &mut self.parts[p];
             let before = st.partition_epoch;
             st.partition_epoch += 1;
             if was_leader {
@@ -184,6 +251,26 @@ impl Controller {
         }
     }
 
+    /// Broker `b` registered after an unclean shutdown: out of every ISR and ELR.
+    fn forget_unclean(&mut self, b: u32) {
+        for p in 0..self.parts.len() {
+            let st = &mut self.parts[p];
+            let in_elr = self.elr[p].contains(&b);
+            if !st.isr.contains(&b) && !in_elr {
+                continue;
+            }
+            let before = st.isr.clone();
+            st.isr.retain(|&r| r != b);
+            st.partition_epoch += 1;
+            self.elr[p].retain(|&r| r != b);
+            self.track_elr(p, &before, Some(b));
+            if self.parts[p].leader == Some(b) {
+                self.parts[p].leader = None;
+            }
+            self.check_isr(p);
+        }
+    }
+
     /// Elect leaders for offline partitions (after a broker comes back).
     fn elect_offline(&mut self, out: &mut ControllerOut) {
         for p in 0..self.parts.len() {
@@ -193,23 +280,42 @@ impl Controller {
         }
     }
 
-    /// Choose a leader for partition `p`: the first replica in assignment order that is in the
-    /// ISR and unfenced; failing that, with unclean election, the first unfenced replica.
+    /// Choose a leader for partition `p` (`PartitionChangeBuilder.electAnyLeader`): the first
+    /// replica in assignment order that is in the ISR and unfenced, or, the ISR being empty, in
+    /// the ELR and unfenced (it becomes the whole ISR); failing that, with unclean election, the
+    /// first unfenced replica (the ELR is then cleared).
     fn elect(&mut self, p: usize, out: &mut ControllerOut) {
         let info = &self.topo.partitions[p];
         let alive = |r: u32| !self.brokers[r as usize - 1].fenced;
         let st = &self.parts[p];
-        let clean = info.replicas.iter().copied().find(|&r| st.isr.contains(&r) && alive(r));
-        let (leader, unclean) = match clean {
-            Some(l) => (Some(l), false),
-            None if info.unclean => (info.replicas.iter().copied().find(|&r| alive(r)), true),
-            None => (None, false),
+        let elr = &self.elr[p];
+        let valid = |r: u32| (st.isr.contains(&r) || (st.isr.is_empty() && elr.contains(&r))) && alive(r);
+        let clean = info.replicas.iter().copied().find(|&r| valid(r));
+        // With ISR and ELR both empty, the last known leader if it is back (KIP-966: what Kafka
+        // did before 4.0 when every replica was offline); Kafka calls it an unclean election.
+        let last_known = self.last_known_leader[p].filter(|&l| st.isr.is_empty() && elr.is_empty() && alive(l));
+        let (leader, unclean) = match (clean, last_known) {
+            (Some(l), _) => (Some(l), false),
+            (None, Some(l)) => (Some(l), true),
+            (None, None) if info.unclean => (info.replicas.iter().copied().find(|&r| alive(r)), true),
+            (None, None) => (None, false),
         };
         let st = &mut self.parts[p];
         let (previous, epoch_before) = (st.leader, st.leader_epoch);
         st.leader = leader;
-        if let (Some(l), true) = (leader, unclean) {
-            st.isr = vec![l];
+        if leader.is_some() {
+            self.last_known_leader[p] = None;
+        }
+        match (leader, unclean) {
+            (Some(l), true) => {
+                st.isr = vec![l];
+                self.elr[p].clear();
+            }
+            (Some(l), false) if st.isr.is_empty() => {
+                st.isr = vec![l];
+                self.elr[p].retain(|&r| r != l);
+            }
+            _ => {}
         }
         if leader.is_some() || previous.is_some() {
             st.leader_epoch += 1;
@@ -250,7 +356,7 @@ impl Node<Msg> for Controller {
             Msg::Register => {
                 let old = self.brokers[b as usize - 1];
                 if !old.fenced {
-                    if now.saturating_sub(old.last_heartbeat) <= self.topo.config.broker_session_timeout_ms {
+                    if now.saturating_sub(old.last_heartbeat) <= self.session_timeout() {
                         // Kafka's ClusterControlManager.registerBroker: a new incarnation is
                         // refused while the old one's session is alive; the broker retries until
                         // the session expires and the controller fences the old incarnation.
@@ -269,6 +375,12 @@ impl Node<Msg> for Controller {
                     old.epoch
                 );
                 self.brokers[b as usize - 1] = Registration { epoch, fenced: false, last_heartbeat: now };
+                if self.elr_enabled() {
+                    // Every restart in the model follows a crash: an unclean shutdown, which
+                    // takes the broker out of every ISR and ELR
+                    // (`ReplicationControlManager.handleBrokerUncleanShutdown`).
+                    self.forget_unclean(b);
+                }
                 self.elect_offline(out);
                 self.publish(out);
                 out.send(from, Msg::Registered { broker_epoch: epoch, image: self.image() });
@@ -303,7 +415,7 @@ impl Node<Msg> for Controller {
     fn on_timer(&mut self, now: u64, t: ControllerTimer, out: &mut ControllerOut) {
         match t {
             ControllerTimer::SessionCheck => {
-                let timeout = self.topo.config.broker_session_timeout_ms;
+                let timeout = self.session_timeout();
                 let expired: Vec<u32> = (1..=self.topo.brokers)
                     .filter(|&b| {
                         let r = &self.brokers[b as usize - 1];

@@ -43,10 +43,8 @@ pub struct Topology {
     /// Number of brokers (ids 1..=brokers).
     pub brokers: u32,
     /// The Kafka release modelled: each rule that changed between releases asks it.
-    #[allow(dead_code)] // read by the version-dependent rules as they land
     pub version: crate::record::KafkaVersion,
     /// ZooKeeper or KRaft.
-    #[allow(dead_code)]
     pub metadata: crate::record::MetadataMode,
     /// Broker configs.
     pub config: BrokerConfig,

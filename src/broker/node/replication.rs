@@ -42,6 +42,14 @@ impl Broker {
     }
 
     pub(super) fn become_follower(&mut self, p: u32, leader: u32, out: &mut BrokerOut) {
+        if !self.topo.version.leader_epochs() {
+            // Before KIP-101 (0.10 `ReplicaManager.makeFollowers`): a new follower truncates
+            // its log to its own high watermark, which may be stale (a restarted broker's comes
+            // from the last checkpoint), then fetches from there.
+            let r = self.replicas[p as usize].as_mut().expect("replica");
+            let hw = r.hw;
+            r.log.truncate_to(hw);
+        }
         let id = self.next_id();
         self.resign(p, Role::Follower { leader, fetch_id: id }, out);
         self.send_fetch(p, out);
@@ -59,7 +67,8 @@ impl Broker {
             replica: me,
             broker_epoch,
             fetch_offset: r.log.leo(),
-            last_fetched_epoch: r.log.latest_cached_epoch(),
+            // Before KIP-101 fetches carry no epoch and the leader checks nothing but the offset.
+            last_fetched_epoch: if self.topo.version.leader_epochs() { r.log.latest_cached_epoch() } else { None },
             leader_epoch: r.leader_epoch,
             id,
         };
@@ -88,10 +97,21 @@ impl Broker {
         }
         if let Some(e) = f.last_fetched_epoch {
             let (epoch, end) = r.log.end_offset_for(e).unwrap_or((e, r.log.earliest_epoch_start()));
-            if epoch < e || end < f.fetch_offset {
+            // KIP-279 (2.0): diverging when the leader has no entry of the follower's last epoch
+            // or it ends before the follower's log does. Before it (0.11-1.1, OffsetsForLeaderEpoch
+            // v0) only the end offset counted: a follower whose last epoch the leader never had,
+            // but whose log ends before that end offset, kept a forked suffix.
+            let diverging =
+                if self.topo.version.kip279() { epoch < e || end < f.fetch_offset } else { end < f.fetch_offset };
+            if diverging {
                 reply(out, FetchResult::Diverging { epoch, end_offset: end });
                 return;
             }
+        } else if f.fetch_offset > r.log.leo() {
+            // Before KIP-101: OFFSET_OUT_OF_RANGE, and the follower truncates to the leader's log
+            // end (0.10 `ReplicaFetcherThread.handleOffsetOutOfRange`).
+            reply(out, FetchResult::Diverging { epoch: r.leader_epoch, end_offset: r.log.leo() });
+            return;
         }
         let leo = r.log.leo();
         let Role::Leader(ls) = &mut r.role else { unreachable!() };
@@ -135,6 +155,7 @@ impl Broker {
     pub(super) fn on_fetch_response(&mut self, _now: u64, p: u32, id: u64, result: FetchResult, out: &mut BrokerOut) {
         let flush_interval = self.topo.partitions[p as usize].flush_interval;
         let backoff = self.topo.config.replica_fetch_backoff_ms;
+        let kip279 = self.topo.version.kip279();
         let Some(r) = self.replicas[p as usize].as_mut() else { return };
         let Role::Follower { fetch_id, .. } = &mut r.role else { return };
         if *fetch_id != id {
@@ -172,7 +193,13 @@ impl Broker {
                 self.send_fetch(p, out);
             }
             FetchResult::Diverging { epoch, end_offset } => {
-                let own = r.log.end_offset_for(epoch).map_or(r.log.earliest_epoch_start(), |(_, end)| end);
+                // KIP-279: truncate to where both histories agree; before it, to the leader's end
+                // offset (or the own log end if shorter).
+                let own = if kip279 {
+                    r.log.end_offset_for(epoch).map_or(r.log.earliest_epoch_start(), |(_, end)| end)
+                } else {
+                    r.log.leo()
+                };
                 r.log.truncate_to(own.min(end_offset));
                 crate::invariant!(
                     15,
@@ -282,7 +309,8 @@ impl Broker {
         let Role::Leader(ls) = &mut r.role else { return };
         let maximal = ls.pending_isr.as_ref().unwrap_or(&r.isr);
         // 3.7+ (KAFKA-15583): no HW advance while the ISR is below min.insync.replicas.
-        let mut new_hw = if r.isr.len() < info.min_isr { r.hw } else { leo };
+        let strict = self.topo.version.strict_min_isr();
+        let mut new_hw = if strict && r.isr.len() < info.min_isr { r.hw } else { leo };
         for f in &ls.followers {
             let caught_up = f.leo == leo || now.saturating_sub(f.last_caught_up) <= lag;
             // A caught-up replica outside the ISR holds the HW back too, if it is ISR-eligible

@@ -46,6 +46,7 @@ impl Cx<'_> {
             let topic = self.string(topic_f)?;
             let records = self.u32_in(self.required(t, "records")?, 0, i64::from(u32::MAX))?;
             let mut p = ProducerSpec::new(name, topic, records);
+            p.config = ProducerConfig::for_version(self.version.get());
             if let Some(f) = t.get("keys") {
                 p.keys = Some(self.u32_in(f, 1, i64::from(u32::MAX))?);
             }
