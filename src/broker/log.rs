@@ -327,6 +327,24 @@ impl ReplicaLog {
 
     /// Append a batch replicated from the leader (it must start at our LEO).
     pub fn append(&mut self, b: Arc<LogBatch>) {
+        self.append_checked(b);
+    }
+
+    /// Append a batch replicated from the leader; `forked_ok` says the release may leave a
+    /// forked suffix behind (before KIP-279), so a batch may follow one of a later epoch: the
+    /// epoch cache then ignores it, as 1.x's `LeaderEpochFileCache.assign` ignored an epoch
+    /// below its latest.
+    pub fn append_replicated(&mut self, b: Arc<LogBatch>, forked_ok: bool) {
+        if forked_ok && self.latest_cached_epoch().is_some_and(|e| e > b.leader_epoch) {
+            self.update_producer(&b);
+            self.leo = b.next_offset();
+            self.batches.push(b);
+            return;
+        }
+        self.append_checked(b);
+    }
+
+    fn append_checked(&mut self, b: Arc<LogBatch>) {
         debug_assert_eq!(b.base_offset, self.leo);
         crate::invariant!(3, b.base_offset == self.leo, "a batch at {} appended at LEO {}", b.base_offset, self.leo);
         crate::invariant!(

@@ -183,7 +183,7 @@ impl Broker {
                         b.leader_epoch,
                         b.base_offset
                     );
-                    r.log.append(b);
+                    r.log.append_replicated(b, !kip279);
                 }
                 if r.log.unflushed() >= flush_interval {
                     r.log.flush();
