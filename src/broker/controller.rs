@@ -106,6 +106,15 @@ impl Controller {
         &self.parts[p as usize]
     }
 
+    /// The replicas of partition `p` a clean election could pick once they are back: its ISR,
+    /// its eligible leader replicas and its last known leader.
+    pub fn electable(&self, p: u32) -> Vec<u32> {
+        let mut v = self.parts[p as usize].isr.clone();
+        v.extend(&self.elr[p as usize]);
+        v.extend(self.last_known_leader[p as usize]);
+        v
+    }
+
     /// Broker epoch the controller knows for broker `b`.
     pub fn broker_epoch(&self, b: u32) -> u64 {
         self.brokers[b as usize - 1].epoch
@@ -437,10 +446,13 @@ impl Node<Msg> for Controller {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::KafkaVersion;
     use crate::scenario::{Scenario, TopicSpec};
 
     fn controller(unclean: bool) -> Controller {
-        let mut s = Scenario::default();
+        // 4.0: without eligible leader replicas (the 4.1 tests below turn them on).
+        let mut s =
+            Scenario { cluster: crate::scenario::ClusterSpec::for_version(KafkaVersion::V4_0), ..Scenario::default() };
         let mut t = TopicSpec::new("t", 1, 3);
         t.unclean_leader_election_enable = Some(unclean);
         s.topics.push(t);
@@ -464,6 +476,47 @@ mod tests {
         fence_by_timeout(&mut c, 10_000, &[2, 3]);
         let st = c.partition(0);
         assert_eq!((st.leader, st.leader_epoch, st.isr.clone()), (Some(2), 1, vec![2, 3]));
+    }
+
+    fn controller_4_1() -> Controller {
+        let mut s = Scenario::default();
+        let mut t = TopicSpec::new("t", 1, 3);
+        t.min_insync_replicas = Some(2);
+        s.topics.push(t);
+        Controller::new(Topology::new(&s))
+    }
+
+    #[test]
+    fn with_eligible_leader_replicas_a_fenced_replica_below_min_isr_stays_electable() {
+        let mut c = controller_4_1();
+        fence_by_timeout(&mut c, 10_000, &[1, 2]); // 3 fenced: ISR {1, 2}, at min ISR: no ELR
+        assert!(c.elr[0].is_empty());
+        fence_by_timeout(&mut c, 30_000, &[1]); // 2 fenced: ISR {1} below min ISR, ELR {2}
+        assert_eq!((c.partition(0).isr.clone(), c.elr[0].clone()), (vec![1], vec![2]));
+        fence_by_timeout(&mut c, 50_000, &[]); // 1 fenced: the ISR empties
+        assert_eq!((c.partition(0).leader, c.partition(0).isr.clone()), (None, vec![]));
+        assert_eq!(c.elr[0], vec![2, 1]);
+        // Broker 2 heartbeats again (it was cut off, not restarted): elected from the ELR.
+        let mut out = ControllerOut::default();
+        let e = c.broker_epoch(2);
+        c.on_message(60_000, NodeId::Broker(2), Msg::Heartbeat { broker_epoch: e, metadata_version: 0 }, &mut out);
+        assert_eq!((c.partition(0).leader, c.partition(0).isr.clone()), (Some(2), vec![2]));
+        assert_eq!(c.elr[0], vec![1]);
+    }
+
+    #[test]
+    fn with_eligible_leader_replicas_a_restart_is_an_unclean_shutdown_that_leaves_the_elr() {
+        let mut c = controller_4_1();
+        fence_by_timeout(&mut c, 10_000, &[1]); // 2, then 3 fenced: ISR {1}, ELR {3}
+        fence_by_timeout(&mut c, 30_000, &[]); // 1 fenced: ISR {}, last known leader 1
+        let mut out = ControllerOut::default();
+        c.on_message(40_000, NodeId::Broker(2), Msg::Register, &mut out);
+        c.on_message(40_000, NodeId::Broker(3), Msg::Register, &mut out);
+        assert_eq!(c.partition(0).leader, None, "a restarted replica is no longer eligible");
+        assert_eq!(c.elr[0], vec![1]);
+        // With ISR and ELR empty the last known leader is elected when it is back.
+        c.on_message(40_000, NodeId::Broker(1), Msg::Register, &mut out);
+        assert_eq!((c.partition(0).leader, c.partition(0).isr.clone()), (Some(1), vec![1]));
     }
 
     #[test]

@@ -54,14 +54,15 @@ impl World<'_> {
     }
 
     /// Every partition has a live leader whose high watermark is its log end, and every live
-    /// replica is caught up, registered and in the ISR (or, offline, no ISR member is up).
+    /// replica is caught up, registered and in the ISR (or, offline, no replica that could be
+    /// elected cleanly is up).
     fn replicas_settled(&self) -> bool {
         let n = &self.nodes;
         let up = |b: u32| n.life(NodeId::Broker(b)).down.is_none();
         (0..n.topo.partitions.len() as u32).all(|p| {
             let st = n.controller.partition(p);
             let Some(l) = st.leader else {
-                return st.isr.iter().all(|&r| !up(r));
+                return n.controller.electable(p).iter().all(|&r| !up(r));
             };
             let leader = &n.brokers[l as usize - 1];
             if !up(l) || !leader.leads(p) {
