@@ -108,6 +108,10 @@ pub enum KafkaError {
     /// Client side: no committed offset and `auto.offset.reset=none`.
     #[error("NO_OFFSET_FOR_PARTITION")]
     NoOffsetForPartition,
+    /// Client side: KIP-320 validation found the log truncated below the consumer's position
+    /// and `auto.offset.reset=none` (Java's `LogTruncationException`).
+    #[error("LOG_TRUNCATION")]
+    LogTruncation,
     /// Client side: the consumer process died before the request finished.
     #[error("CONSUMER_CRASHED")]
     ConsumerCrashed,

@@ -327,6 +327,29 @@ pub enum Msg {
         /// The leader's high watermark, or NOT_LEADER_OR_FOLLOWER.
         result: Result<u64, KafkaError>,
     },
+    /// Consumer → leader (KIP-320, OffsetsForLeaderEpoch v3+ from a consumer): where does
+    /// `leader_epoch`, the epoch of the last record the consumer read, end in the leader's log?
+    ConsumerEpochEnd {
+        /// The client's request id, echoed in the response.
+        req: ReqId,
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// The leader epoch the consumer believes current (fenced like a fetch's).
+        current_leader_epoch: u32,
+        /// The epoch of the consumer's position (its last consumed record's batch).
+        leader_epoch: u32,
+    },
+    /// Leader → consumer.
+    ConsumerEpochEndResponse {
+        /// Request id of the request this answers.
+        req: ReqId,
+        /// Partition index (into `Topology::partitions`).
+        partition: u32,
+        /// The largest epoch at or below the asked one and its end offset (`None`: the leader
+        /// holds no such epoch, Kafka's UNDEFINED_EPOCH_OFFSET), or NOT_LEADER_OR_FOLLOWER,
+        /// FENCED_LEADER_EPOCH or UNKNOWN_LEADER_EPOCH.
+        result: Result<Option<(u32, u64)>, KafkaError>,
+    },
     /// Consumer → leader: records of these partitions; the broker waits up to `max_wait_ms`
     /// for data when it has none. `read_committed` reads up to the last stable offset.
     ConsumerFetch {
@@ -539,6 +562,8 @@ impl Msg {
             | Msg::OffsetFetchResponse { req, .. }
             | Msg::ListOffsets { req, .. }
             | Msg::ListOffsetsResponse { req, .. }
+            | Msg::ConsumerEpochEnd { req, .. }
+            | Msg::ConsumerEpochEndResponse { req, .. }
             | Msg::ConsumerFetch { req, .. }
             | Msg::ConsumerFetchResponse { req, .. } => Some(*req),
             _ => None,

@@ -132,6 +132,19 @@ impl Msg {
             Msg::ListOffsetsResponse { req, partition, result } => {
                 s("ListOffsetsResp", Net, r(req), [Fact::Partition(*partition), or_err(result, |o| Fact::Offset(*o))])
             }
+            Msg::ConsumerEpochEnd { req, partition, leader_epoch, .. } => {
+                s("OffsetsForLeaderEpoch", Net, r(req), [Fact::Partition(*partition), Fact::LeaderEpoch(*leader_epoch)])
+            }
+            Msg::ConsumerEpochEndResponse { req, partition, result } => {
+                let end = or_err(result, |r| Fact::Offset(r.map_or(u64::MAX, |(_, end)| end)));
+                let epoch = result.as_ref().ok().and_then(|r| r.map(|(e, _)| Fact::LeaderEpoch(e)));
+                s(
+                    "OffsetsForLeaderEpochResp",
+                    Net,
+                    r(req),
+                    [Some(Fact::Partition(*partition)), Some(end), epoch].into_iter().flatten(),
+                )
+            }
             Msg::ConsumerFetch { req, partitions, .. } => {
                 let sum = partitions.iter().map(|p| p.offset).sum();
                 s("ConsumerFetch", Net, r(req), [Fact::Partitions(partitions.len() as u64), Fact::Offset(sum)])

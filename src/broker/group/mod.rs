@@ -580,6 +580,24 @@ impl Broker {
         out.timer(max_wait_ms, BrokerTimer::ConsumerFetchWait { id });
     }
 
+    /// A consumer's OffsetsForLeaderEpoch (KIP-320): fenced by the current leader epoch as a
+    /// fetch is, then the leader's `endOffsetForEpoch` of the consumer's epoch over its whole
+    /// log, not bounded by the high watermark (Kafka's `Partition.lastOffsetForLeaderEpoch`
+    /// with `fetchOnlyFromLeader`). `Ok(None)` is Kafka's undefined epoch and offset.
+    pub(super) fn consumer_epoch_end(
+        &self,
+        p: u32,
+        current: u32,
+        epoch: u32,
+    ) -> Result<Option<(u32, u64)>, KafkaError> {
+        match self.leader_view(p) {
+            None => Err(KafkaError::NotLeaderOrFollower),
+            Some((_, _, e)) if current < e => Err(KafkaError::FencedLeaderEpoch),
+            Some((_, _, e)) if current > e => Err(KafkaError::UnknownLeaderEpoch),
+            Some((log, _, _)) => Ok(log.end_offset_for(epoch)),
+        }
+    }
+
     /// What a consumer fetch gets now: whole batches from each fetch offset below the high
     /// watermark (read_uncommitted) or the last stable offset (read_committed, with the aborted
     /// transactions among them for the reader to drop).

@@ -578,6 +578,10 @@ impl Node<Msg> for Broker {
                 };
                 out.send(from, Msg::ListOffsetsResponse { req, partition, result });
             }
+            Msg::ConsumerEpochEnd { req, partition, current_leader_epoch, leader_epoch } => {
+                let result = self.consumer_epoch_end(partition, current_leader_epoch, leader_epoch);
+                out.send(from, Msg::ConsumerEpochEndResponse { req, partition, result });
+            }
             Msg::ConsumerFetch { req, partitions, max_wait_ms, read_committed } => {
                 self.on_consumer_fetch(from, req, (partitions, read_committed), max_wait_ms, out)
             }

@@ -61,7 +61,10 @@ impl Consumer {
     pub(super) fn on_fetch_response(&mut self, now: u64, parts: Vec<FetchedPartition>, out: &mut ConsumerOut) {
         for f in parts {
             let p = f.partition;
-            if !self.assignment.contains(&p) || self.position[p as usize] != Some(f.offset) {
+            if !self.assignment.contains(&p)
+                || self.position[p as usize] != Some(f.offset)
+                || self.awaiting_validation(p)
+            {
                 continue;
             }
             match f.result {
@@ -94,9 +97,13 @@ impl Consumer {
     }
 
     pub(super) fn send_fetches(&mut self, now: u64, out: &mut ConsumerOut) {
+        self.send_validations(now, out);
         let mut by_broker: BTreeMap<u32, Vec<FetchPartition>> = BTreeMap::new();
         for &p in &self.assignment {
             let Some(offset) = self.position[p as usize] else { continue };
+            if self.awaiting_validation(p) {
+                continue;
+            }
             let Some((b, leader_epoch)) = self.leaders[p as usize] else {
                 self.metadata_wanted = true;
                 continue;
@@ -143,6 +150,7 @@ impl Consumer {
                     self.idx
                 );
                 self.position[p as usize] = Some(b.next_offset());
+                self.consumed_epoch(p, b.next_offset(), b.leader_epoch);
                 self.buffer.pop_front();
                 continue;
             }
@@ -162,6 +170,7 @@ impl Consumer {
                 b.next_offset()
             );
             self.position[p as usize] = Some(next);
+            self.consumed_epoch(p, next, b.leader_epoch);
             if next >= b.next_offset() {
                 self.buffer.pop_front();
             }

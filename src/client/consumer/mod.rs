@@ -20,6 +20,8 @@ mod commit;
 
 mod group;
 
+mod validate;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
@@ -135,6 +137,7 @@ enum ReqKind {
     OffsetFetch,
     ListOffsets(u32),
     Fetch,
+    Validate(u32),
 }
 
 #[derive(Debug, Clone)]
@@ -186,6 +189,8 @@ pub struct Consumer {
     sync_commit: Option<SyncCommit>,
     async_commits: BTreeMap<ReqId, Arc<[(u32, u64)]>>,
     heartbeat_in_flight: bool,
+    /// KIP-320 position validation (2.3+).
+    validation: validate::Validation,
     /// Per broker: no fetch before this time (after a failed fetch, until metadata catches up).
     fetch_backoff: Vec<u64>,
     retry_at: u64,
@@ -267,6 +272,7 @@ impl Consumer {
             sync_commit: None,
             async_commits: BTreeMap::new(),
             heartbeat_in_flight: false,
+            validation: validate::Validation::new(n),
             fetch_backoff: vec![0; topo.brokers as usize + 1],
             retry_at: 0,
             retry_armed: None,
@@ -359,6 +365,9 @@ impl Consumer {
                     }
                 }
             }
+            Msg::ConsumerEpochEndResponse { req, partition, result } => {
+                self.on_epoch_end(now, req, partition, result, out)
+            }
             Msg::ConsumerFetchResponse { partitions, .. } => {
                 self.fetches.remove(&broker);
                 if partitions.iter().any(|p| matches!(p.result, Err(e) if e != KafkaError::OffsetOutOfRange)) {
@@ -403,6 +412,7 @@ impl Consumer {
                     self.resetting[p as usize] = false;
                     self.metadata_wanted = true;
                 }
+                ReqKind::Validate(p) => self.validation_failed(p),
                 ReqKind::Fetch => {
                     self.fetches.remove(&broker);
                     self.fetch_backoff[broker as usize] = now + self.spec.config.retry_backoff_ms;
@@ -419,6 +429,7 @@ impl Consumer {
             *l = states.get(p).and_then(|s| s.leader.map(|b| (b, s.leader_epoch)));
             missing |= l.is_none() && self.assignment.contains(&(p as u32));
         }
+        self.check_leaders();
         if missing {
             self.metadata_wanted = true;
             self.retry_later(now, self.spec.config.retry_backoff_ms, out);
