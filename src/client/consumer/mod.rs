@@ -701,6 +701,7 @@ impl Node<Msg> for Consumer {
                 | Msg::AddOffsetsToTxnResponse { .. }
                 | Msg::TxnOffsetCommitResponse { .. }
                 | Msg::EndTxnResponse { .. }
+                | Msg::ApiVersionsResponse { .. }
                 | Msg::Refused { req: Some(_) } => {
                     self.with_producer(now, out, |p, o| p.on_message(now, from, msg, o));
                     self.pump(now, out);
