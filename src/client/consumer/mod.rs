@@ -436,18 +436,6 @@ impl Consumer {
         }
     }
 
-    fn on_metadata(&mut self, now: u64, states: &[PartitionState], out: &mut ConsumerOut) {
-        let mut missing = states.is_empty();
-        for (p, l) in self.leaders.iter_mut().enumerate() {
-            *l = states.get(p).and_then(|s| s.leader.map(|b| (b, s.leader_epoch)));
-            missing |= l.is_none() && self.assignment.contains(&(p as u32));
-        }
-        if missing {
-            self.metadata_wanted = true;
-            self.retry_later(now, self.spec.config.retry_backoff_ms, out);
-        }
-    }
-
     fn fail(&mut self, _now: u64, error: KafkaError, out: &mut ConsumerOut) {
         self.app = App::Failed;
         out.observe(ConsumerObs::History(EventKind::ConsumerFailed {
