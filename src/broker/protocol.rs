@@ -147,11 +147,24 @@ pub enum Msg {
     /// The OS of a crashed process resets the connection (TCP RST) seen by the peer: requests
     /// in flight on it have an unknown outcome.
     Disconnected,
-    /// A message reached a machine whose process is dead: the connection is refused, so the
-    /// request (`req`, for a produce request) was certainly not handled.
+    /// A message reached a machine whose process is dead, or a restarted one that does not
+    /// accept connections yet: the connection is refused, so the request (`req`, for a produce
+    /// request or a connection attempt) was certainly not handled.
     Refused {
-        /// Request id of a refused produce request; `None` for any other message.
+        /// Request id of a refused produce request or `ApiVersions`; `None` for any other message.
         req: Option<ReqId>,
+    },
+    /// Client → broker: a new connection (the TCP handshake and Kafka's ApiVersions request, one
+    /// round trip), tried after the client saw its connection to that broker fail; `NetworkClient`
+    /// sends nothing else to the broker until it is answered.
+    ApiVersions {
+        /// The client's id for this connection attempt.
+        req: ReqId,
+    },
+    /// Broker → client: the connection is up (`NetworkClient` marks the node ready).
+    ApiVersionsResponse {
+        /// Request id of the `ApiVersions` this answers.
+        req: ReqId,
     },
     /// Follower → leader.
     Fetch(FetchRequest),
@@ -538,12 +551,12 @@ impl Msg {
         matches!(self, Msg::Disconnected | Msg::Refused { .. })
     }
 
-    /// The request id of a Produce (what a refusal of it names).
-    pub fn produce_req(&self) -> Option<ReqId> {
-        if let Msg::Produce { req, .. } = self {
-            Some(*req)
-        } else {
-            None
+    /// The request id a refusal of this message names: a Produce's (whose batch the producer
+    /// then knows unwritten) or a connection attempt's.
+    pub fn refused_req(&self) -> Option<ReqId> {
+        match self {
+            Msg::Produce { req, .. } | Msg::ApiVersions { req } => Some(*req),
+            _ => None,
         }
     }
 

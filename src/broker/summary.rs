@@ -46,6 +46,8 @@ impl Msg {
             ),
             Msg::Disconnected => s("Disconnected", Net, None, []),
             Msg::Refused { req } => s("Refused", Net, *req, []),
+            Msg::ApiVersions { req } => s("ApiVersions", Net, r(req), []),
+            Msg::ApiVersionsResponse { req } => s("ApiVersionsResp", Net, r(req), []),
             Msg::Fetch(f) => s(
                 "Fetch",
                 Replication,

@@ -177,22 +177,30 @@ impl Producer {
 
     /// Coordinator lookups and requests that can go out now.
     pub(crate) fn txn_pump(&mut self, now: u64, out: &mut ProducerOut) {
-        let brokers = self.topo.brokers;
         let timeout = self.spec.config.transaction_timeout_ms;
         let t = self.txn.as_mut().expect("transactional producer");
         if t.request.is_some() || now < t.retry_at || t.phase == Phase::Fatal {
             return;
         }
         let Some(coord) = t.coordinator else {
-            t.lookup_rr = t.lookup_rr % brokers + 1;
-            let b = t.lookup_rr;
+            // The next broker whose connection is up (Java's leastLoadedNode).
+            let b = self.conns.pick(t.lookup_rr, now);
+            if !self.connected(now, b, out) {
+                return;
+            }
+            let t = self.txn_mut();
+            t.lookup_rr = b;
             let msg = Msg::FindTxnCoordinator { txn: t.id };
             self.txn_send(b, TxnReq::Find, Vec::new(), msg, out);
             return;
         };
+        // Each request below waits until the connection to its coordinator is up.
         let (pid, epoch) = (self.producer_id, self.producer_epoch);
         match t.phase {
             Phase::Initializing => {
+                if !self.connected(now, coord, out) {
+                    return;
+                }
                 let req = self.next_txn_req();
                 let t = self.txn_mut();
                 let msg = Msg::InitProducerId { req, txn: t.id, timeout_ms: timeout };
@@ -208,6 +216,9 @@ impl Producer {
                     })
                     .collect();
                 if !missing.is_empty() {
+                    if !self.connected(now, coord, out) {
+                        return;
+                    }
                     let req = self.next_txn_req();
                     let id = self.txn_mut().id;
                     let partitions = missing.iter().map(|&p| self.first_partition + p).collect();
@@ -223,6 +234,9 @@ impl Producer {
                         let id = t.id;
                         match stage {
                             OffsetsStage::Add => {
+                                if !self.connected(now, coord, out) {
+                                    return;
+                                }
                                 let req = self.next_txn_req();
                                 let msg = Msg::AddOffsetsToTxn {
                                     req,
@@ -236,6 +250,9 @@ impl Producer {
                             }
                             OffsetsStage::Commit => {
                                 let Some(gc) = t.group_coordinator else { return };
+                                if !self.connected(now, gc, out) {
+                                    return;
+                                }
                                 let req = self.next_txn_req();
                                 let msg = Msg::TxnOffsetCommit {
                                     req,
@@ -263,6 +280,9 @@ impl Producer {
                         return;
                     }
                     let commit = commit && !t.abortable;
+                    if !self.connected(now, coord, out) {
+                        return;
+                    }
                     let req = self.next_txn_req();
                     let id = self.txn_mut().id;
                     let msg = Msg::EndTxn { req, txn: id, producer_id: pid, producer_epoch: epoch, commit };
@@ -288,7 +308,7 @@ impl Producer {
             _ => self.next_txn_req(),
         };
         self.txn_mut().request = Some((req, broker, kind, adding));
-        out.send(NodeId::Broker(broker), msg);
+        self.send_request(broker, msg, out);
         out.timer(TXN_REQUEST_TIMEOUT_MS, ProducerTimer::TxnRequestTimeout { req });
     }
 
@@ -315,13 +335,31 @@ impl Producer {
         }
     }
 
+    /// A connection attempt to `broker` failed: if it is a coordinator, it is looked up again
+    /// (the Sender's `maybeFindCoordinatorAndRetry` when the coordinator is not ready in time).
+    pub(crate) fn txn_unreachable(&mut self, broker: u32) {
+        let Some(t) = self.txn.as_mut() else { return };
+        if t.request.is_some() {
+            return;
+        }
+        if t.coordinator == Some(broker) {
+            t.coordinator = None;
+        }
+        if t.group_coordinator == Some(broker) {
+            t.lost_group_coordinator = t.group_coordinator.take();
+        }
+    }
+
     /// A coordinator request got no answer in time.
     pub(crate) fn txn_timed_out(&mut self, now: u64, req: ReqId, out: &mut ProducerOut) {
         let Some(t) = self.txn.as_ref() else { return };
         if let Some((r, broker, _, _)) = t.request.as_ref() {
             if *r == req {
-                out.observe(ProducerObs::CloseConnection { broker: *broker });
+                let broker = *broker;
+                out.observe(ProducerObs::CloseConnection { broker });
                 self.txn_retry(now, true, out);
+                // The close fails everything else in flight on that connection too.
+                self.disconnect(now, broker, out);
             }
         }
     }

@@ -401,6 +401,12 @@ impl<'a> World<'a> {
             }
             return;
         }
+        if !self.nodes.accepts(to, from) {
+            // A restarted broker opens its port only once it is registered and unfenced: until
+            // then its machine refuses a connection as it refuses one to a dead process.
+            self.refuse(to, from, &msg);
+            return;
+        }
         // An isolation or a partition holds a connection's traffic (TCP retransmits it after
         // the heal, in order); a pause holds deliveries until the process runs again.
         let hold = self.net.hold_until(from, to);
@@ -421,7 +427,7 @@ impl<'a> World<'a> {
     /// never answered).
     fn refuse(&mut self, to: NodeId, from: NodeId, msg: &Msg) {
         if self.nodes.life(from).down.is_none() && !msg.is_connection_event() {
-            self.send(to, from, Msg::Refused { req: msg.produce_req() });
+            self.send(to, from, Msg::Refused { req: msg.refused_req() });
         }
     }
 

@@ -89,6 +89,15 @@ impl Nodes {
         &mut self.lives[self.layout.index(n)]
     }
 
+    /// Whether `to`'s process accepts a message from `from`: a broker accepts none but the
+    /// controller's answers until its socket server is up (see `Broker::accepts_connections`).
+    pub fn accepts(&self, to: NodeId, from: NodeId) -> bool {
+        match to {
+            NodeId::Broker(b) if from != NodeId::Controller => self.brokers[b as usize - 1].accepts_connections,
+            _ => true,
+        }
+    }
+
     /// Every broker, producer and member but `me`: whom a dying broker's OS resets.
     pub fn peers_of_broker(&self, me: u32) -> Vec<NodeId> {
         (1..=self.layout.brokers)

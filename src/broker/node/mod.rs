@@ -217,6 +217,15 @@ pub struct Broker {
     pub(super) topo: Arc<Topology>,
     /// Epoch of this incarnation's registration (0 before it registers).
     pub broker_epoch: u64,
+    /// Whether the socket server takes connections. Kafka's `BrokerServer.startup` enables
+    /// request processing (`socketServer.enableRequestProcessing`, which starts the acceptors
+    /// and, for a fixed port, only then binds it) after the controller has acknowledged the
+    /// broker as caught up and unfenced it (`lifecycleManager.setReadyToUnfence()` completes
+    /// once a heartbeat answer says it is no longer fenced). Until then a client's connection is
+    /// refused. This model unfences a broker when its registration is accepted, so a restarted
+    /// process takes connections from its registration on; it never stops taking them while it
+    /// lives (a stale registration that makes it register again does not close the port).
+    pub accepts_connections: bool,
     metadata_version: u64,
     /// Replicas by partition index (`None` where not assigned).
     pub replicas: Vec<Option<Replica>>,
@@ -256,6 +265,7 @@ impl Broker {
             id,
             topo,
             broker_epoch: epoch,
+            accepts_connections: true,
             metadata_version: 0,
             replicas,
             cache: Arc::default(),
@@ -304,6 +314,7 @@ impl Broker {
             id: old.id,
             topo: old.topo.clone(),
             broker_epoch: 0,
+            accepts_connections: false,
             metadata_version: 0,
             replicas,
             cache: Arc::default(),
@@ -516,6 +527,7 @@ impl Node<Msg> for Broker {
                     self.broker_epoch
                 );
                 self.broker_epoch = broker_epoch;
+                self.accepts_connections = true;
                 self.arm_timers(out);
                 self.apply_image(now, &image, out);
             }
@@ -532,6 +544,7 @@ impl Node<Msg> for Broker {
                     self.apply_image(now, &image, out);
                 }
             }
+            Msg::ApiVersions { req } => out.send(from, Msg::ApiVersionsResponse { req }),
             Msg::MetadataRequest => {
                 // Answer from this broker's (possibly stale) metadata cache.
                 out.send(from, Msg::MetadataResponse { leaders: self.cache.clone() });

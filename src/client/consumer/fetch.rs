@@ -3,6 +3,20 @@
 use super::*;
 
 impl Consumer {
+    /// Fresh metadata: the leader of every partition (a missing one is asked for again).
+    pub(super) fn on_metadata(&mut self, now: u64, states: &[PartitionState], out: &mut ConsumerOut) {
+        let mut missing = states.is_empty();
+        for (p, l) in self.leaders.iter_mut().enumerate() {
+            *l = states.get(p).and_then(|s| s.leader.map(|b| (b, s.leader_epoch)));
+            missing |= l.is_none() && self.assignment.contains(&(p as u32));
+        }
+        self.check_leaders();
+        if missing {
+            self.metadata_wanted = true;
+            self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+        }
+    }
+
     pub(super) fn on_offset_fetch(
         &mut self,
         now: u64,

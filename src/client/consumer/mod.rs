@@ -193,7 +193,10 @@ pub struct Consumer {
     validation: validate::Validation,
     /// Per broker: no fetch before this time (after a failed fetch, until metadata catches up).
     fetch_backoff: Vec<u64>,
+    /// No lookup, group request or commit retry before this time.
     retry_at: u64,
+    /// A wake-up wanted at this time that does not delay lookups (a fetch backoff's end).
+    wake_until: u64,
     retry_armed: Option<u64>,
     /// A processor member's task and producer.
     proc: Option<Box<Proc>>,
@@ -275,6 +278,7 @@ impl Consumer {
             validation: validate::Validation::new(n),
             fetch_backoff: vec![0; topo.brokers as usize + 1],
             retry_at: 0,
+            wake_until: 0,
             retry_armed: None,
             proc: None,
             driver: None,
@@ -326,6 +330,14 @@ impl Consumer {
     fn retry_later(&mut self, now: u64, delay: u64, out: &mut ConsumerOut) {
         let at = now + delay.max(1);
         self.retry_at = self.retry_at.max(at);
+        self.wake_at(now, at, out);
+    }
+
+    /// Wake up at `at` without delaying lookups: a failed fetch backs off its broker only, as
+    /// Java's fetcher does, so fetches failing in turn at two dead leaders cannot keep pushing
+    /// back the metadata refresh and coordinator lookup that would find the new ones.
+    fn wake_at(&mut self, now: u64, at: u64, out: &mut ConsumerOut) {
+        self.wake_until = self.wake_until.max(at);
         if self.retry_armed.is_some_and(|t| t >= now && t <= at) {
             return;
         }
@@ -373,7 +385,7 @@ impl Consumer {
                 if partitions.iter().any(|p| matches!(p.result, Err(e) if e != KafkaError::OffsetOutOfRange)) {
                     // Java's fetcher waits for fresh metadata before asking that leader again.
                     self.fetch_backoff[broker as usize] = now + self.spec.config.retry_backoff_ms;
-                    self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+                    self.wake_at(now, now + self.spec.config.retry_backoff_ms, out);
                 }
                 self.on_fetch_response(now, partitions, out);
             }
@@ -390,6 +402,7 @@ impl Consumer {
     fn fail_broker(&mut self, now: u64, broker: u32, e: KafkaError, out: &mut ConsumerOut) {
         let failed: Vec<(ReqId, ReqKind)> =
             self.requests.iter().filter(|(_, &(b, _))| b == broker).map(|(&r, &(_, k))| (r, k)).collect();
+        let only_fetches = failed.iter().all(|&(_, k)| k == ReqKind::Fetch);
         for (req, kind) in failed {
             self.requests.remove(&req);
             match kind {
@@ -403,7 +416,12 @@ impl Consumer {
                     self.heartbeat_in_flight = false;
                     self.coordinator = None;
                 }
-                ReqKind::Commit => self.on_commit_response(now, req, Err(e), out),
+                ReqKind::Commit => {
+                    // A coordinator request cut off by a disconnect marks the coordinator
+                    // unknown (`AbstractCoordinator`'s response handler on a DisconnectException).
+                    self.coordinator = None;
+                    self.on_commit_response(now, req, Err(e), out)
+                }
                 ReqKind::OffsetFetch => {
                     self.offsets_req = None;
                     self.coordinator = None;
@@ -420,18 +438,10 @@ impl Consumer {
                 }
             }
         }
-        self.retry_later(now, self.spec.config.retry_backoff_ms, out);
-    }
-
-    fn on_metadata(&mut self, now: u64, states: &[PartitionState], out: &mut ConsumerOut) {
-        let mut missing = states.is_empty();
-        for (p, l) in self.leaders.iter_mut().enumerate() {
-            *l = states.get(p).and_then(|s| s.leader.map(|b| (b, s.leader_epoch)));
-            missing |= l.is_none() && self.assignment.contains(&(p as u32));
-        }
-        self.check_leaders();
-        if missing {
-            self.metadata_wanted = true;
+        if only_fetches {
+            // The metadata refresh a failed fetch asks for is not held back by it.
+            self.wake_at(now, now + self.spec.config.retry_backoff_ms, out);
+        } else {
             self.retry_later(now, self.spec.config.retry_backoff_ms, out);
         }
     }
@@ -712,6 +722,7 @@ impl Node<Msg> for Consumer {
                 | Msg::AddOffsetsToTxnResponse { .. }
                 | Msg::TxnOffsetCommitResponse { .. }
                 | Msg::EndTxnResponse { .. }
+                | Msg::ApiVersionsResponse { .. }
                 | Msg::Refused { req: Some(_) } => {
                     self.with_producer(now, out, |p, o| p.on_message(now, from, msg, o));
                     self.pump(now, out);
@@ -780,9 +791,9 @@ impl Node<Msg> for Consumer {
                 if self.retry_armed == Some(now) {
                     self.retry_armed = None;
                 }
-                if now < self.retry_at {
-                    let at = self.retry_at;
-                    self.retry_later(now, at - now, out);
+                let until = self.retry_at.max(self.wake_until);
+                if now < until {
+                    self.wake_at(now, until, out);
                 }
             }
         }

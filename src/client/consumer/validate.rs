@@ -156,7 +156,7 @@ impl Consumer {
                 self.position[p as usize] = Some(end);
                 self.validation.offset_epoch[p as usize] = Some((end, epoch));
                 crate::invariant!(
-                    36,
+                    37,
                     self.position[p as usize].is_some_and(|o| o < pos),
                     "consumer#{}: validation moved partition {p} forward from {pos}",
                     self.idx

@@ -2,6 +2,7 @@
 //! with backoff, request and delivery timeouts, metadata refresh, and idempotence (producer id,
 //! epoch, per-partition sequences, KIP-360 epoch bump on an unresolvable gap).
 
+pub(crate) mod conn;
 mod response;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -36,6 +37,13 @@ pub enum ProducerTimer {
     },
     /// Ask for metadata again after a backoff.
     MetadataRetry,
+    /// A connection attempt to `broker` got no answer within the connection setup timeout.
+    ConnectTimeout {
+        /// Broker id (from 1).
+        broker: u32,
+        /// The attempt's ApiVersions request; ignored once it was answered or refused.
+        probe: ReqId,
+    },
     /// Transactional: a backoff ended; try the coordinator again.
     TxnRetry,
     /// Transactional: a coordinator request got no answer in time.
@@ -123,7 +131,6 @@ pub struct Producer {
     /// Instance number: 0 at first start, +1 per restart.
     pub instance: u32,
     pub(crate) spec: Arc<ProducerSpec>,
-    pub(crate) topo: Arc<Topology>,
     pub(crate) first_partition: u32,
     pub(crate) producer_id: i64,
     pub(crate) producer_epoch: i16,
@@ -136,7 +143,12 @@ pub struct Producer {
     leaders: Vec<Option<(u32, u32)>>,
     metadata_id: u64,
     metadata_in_flight: bool,
+    /// Fresh metadata is wanted but no broker could be asked yet (no connection was up).
+    metadata_wanted: bool,
+    /// The broker the last metadata request went to.
     metadata_rr: u32,
+    /// The connection to each broker (`conn.rs`).
+    pub(crate) conns: conn::Conns,
     in_flight: BTreeMap<ReqId, InFlight>,
     pub(crate) next_req: ReqId,
     sticky: u32,
@@ -256,7 +268,9 @@ impl Producer {
             leaders: vec![None; n as usize],
             metadata_id: 0,
             metadata_in_flight: false,
+            metadata_wanted: false,
             metadata_rr: idx + instance,
+            conns: conn::Conns::new(topo.brokers),
             in_flight: BTreeMap::new(),
             // Request ids are unique across instances: a response to a dead instance's request
             // (still answered by a broker's purgatory) must not match a new instance's request.
@@ -270,14 +284,14 @@ impl Producer {
             txn,
             user: None,
             spec,
-            topo,
         };
         out.observe(ProducerObs::History(EventKind::ProducerStarted {
             producer: idx,
             instance,
             producer_id: p.producer_id,
         }));
-        p.request_metadata(out);
+        // Every connection is up at start, so the time the request is made does not matter.
+        p.request_metadata(0, out);
         if p.txn.is_some() {
             // initTransactions() first; the loop starts once the producer id is known.
             p.txn_pump(0, out);
@@ -349,13 +363,14 @@ impl Producer {
             }
             ProducerTimer::MetadataTimeout { id } => {
                 if self.metadata_in_flight && self.metadata_id == id {
-                    // Give up on that broker's connection and ask another one.
+                    // Give up on that broker's connection (failing whatever else is in flight on
+                    // it, as any close does) and ask another one.
                     out.observe(ProducerObs::CloseConnection { broker: self.metadata_rr });
-                    self.metadata_in_flight = false;
-                    self.request_metadata(out);
+                    self.disconnect(now, self.metadata_rr, out);
                 }
             }
-            ProducerTimer::MetadataRetry => self.request_metadata(out),
+            ProducerTimer::MetadataRetry => self.request_metadata(now, out),
+            ProducerTimer::ConnectTimeout { broker, probe } => self.connect_timed_out(now, broker, probe, out),
             ProducerTimer::TxnRetry => {
                 self.txn_pump(now, out);
                 self.drain(now, out);
@@ -377,28 +392,15 @@ impl Producer {
                 self.txn_disconnected(now, b, out);
             }
         }
+        let NodeId::Broker(b) = from else { return };
         match msg {
             Msg::MetadataResponse { leaders } => self.on_metadata(now, &leaders, out),
             Msg::ProduceResponse { req, result, leader_epoch, .. } => {
                 self.on_response(now, req, result, leader_epoch, out)
             }
-            Msg::Refused { req } => {
-                if let Some(req) = req {
-                    self.on_response(now, req, Err(KafkaError::ConnectionRefused), 0, out);
-                } else if self.metadata_in_flight {
-                    self.metadata_in_flight = false;
-                    self.request_metadata(out);
-                }
-            }
-            Msg::Disconnected => {
-                if let NodeId::Broker(b) = from {
-                    if self.metadata_in_flight {
-                        self.metadata_in_flight = false;
-                        self.request_metadata(out);
-                    }
-                    self.disconnect(now, b, out);
-                }
-            }
+            Msg::ApiVersionsResponse { req } => self.on_api_versions(now, b, req, out),
+            Msg::Refused { req } => self.on_refused(now, b, req, out),
+            Msg::Disconnected => self.disconnect(now, b, out),
             _ => {}
         }
     }
@@ -476,14 +478,22 @@ impl Producer {
         out.timer(at - now, ProducerTimer::Drain);
     }
 
-    fn request_metadata(&mut self, out: &mut ProducerOut) {
+    /// Ask a broker for metadata: the next one in round-robin order whose connection is up (or,
+    /// with none up, once a connection is; see `Conns::pick`).
+    fn request_metadata(&mut self, now: u64, out: &mut ProducerOut) {
         if self.metadata_in_flight {
             return;
         }
+        self.metadata_wanted = true;
+        let b = self.conns.pick(self.metadata_rr, now);
+        if !self.connected(now, b, out) {
+            return;
+        }
+        self.metadata_wanted = false;
         self.metadata_in_flight = true;
         self.metadata_id += 1;
-        self.metadata_rr = self.metadata_rr % self.topo.brokers + 1;
-        out.send(NodeId::Broker(self.metadata_rr), Msg::MetadataRequest);
+        self.metadata_rr = b;
+        self.send_request(b, Msg::MetadataRequest, out);
         out.timer(METADATA_TIMEOUT_MS, ProducerTimer::MetadataTimeout { id: self.metadata_id });
     }
 
@@ -505,12 +515,18 @@ impl Producer {
         self.drain(now, out);
     }
 
-    fn disconnect(&mut self, now: u64, broker: u32, out: &mut ProducerOut) {
+    /// The connection to `broker` is gone (a reset, or the producer's own close): it is down
+    /// until a new one is up, and every request in flight on it fails with an unknown outcome.
+    pub(crate) fn disconnect(&mut self, now: u64, broker: u32, out: &mut ProducerOut) {
+        self.conn_lost(now, broker, out);
+        if self.txn.is_some() {
+            self.txn_disconnected(now, broker, out);
+        }
         let reqs: Vec<ReqId> = self.in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&r, _)| r).collect();
         for req in reqs {
             self.on_response(now, req, Err(KafkaError::NetworkException), 0, out);
         }
-        self.request_metadata(out);
+        self.drain(now, out);
     }
 
     fn backoff(c: &crate::scenario::ProducerConfig, attempts: u32) -> u64 {
@@ -519,6 +535,9 @@ impl Producer {
     }
 
     pub(crate) fn drain(&mut self, now: u64, out: &mut ProducerOut) {
+        if self.metadata_wanted {
+            self.request_metadata(now, out);
+        }
         self.maybe_bump_epoch();
         let spec = self.spec.clone();
         let c = &spec.config;
@@ -577,6 +596,10 @@ impl Producer {
                     None => self.seal(p, now, &mut wake, out),
                 };
                 let Some(i) = pick else { break };
+                // Only a ready connection takes a batch; it waits in the accumulator meanwhile.
+                if !self.connected(now, leader, out) {
+                    break;
+                }
                 self.send_batch(now, p, i, leader, epoch, out);
             }
             let q = &self.parts[p];
@@ -634,12 +657,12 @@ impl Producer {
     }
 
     fn send_batch(&mut self, now: u64, p: usize, i: usize, leader: u32, leader_epoch: u32, out: &mut ProducerOut) {
-        let c = &self.spec.config;
+        let spec = self.spec.clone();
+        let c = &spec.config;
         self.next_req = self.next_req.next();
         let req = self.next_req;
         let global = self.first_partition + p as u32;
-        let q = &mut self.parts[p];
-        let b = &mut q.batches[i];
+        let b = &mut self.parts[p].batches[i];
         b.attempts += 1;
         let batch = Arc::new(BatchTemplate {
             producer_id: self.producer_id,
@@ -651,10 +674,9 @@ impl Producer {
             meta: None,
             transactional: self.txn.is_some(),
         });
-        out.send(
-            NodeId::Broker(leader),
-            Msg::Produce { req, partition: global, acks: c.acks, timeout_ms: c.request_timeout_ms, batch },
-        );
+        let produce = Msg::Produce { req, partition: global, acks: c.acks, timeout_ms: c.request_timeout_ms, batch };
+        self.send_request(leader, produce, out);
+        let q = &mut self.parts[p];
         if c.acks == Acks::Zero {
             // acks=0: the send is complete once written to the socket; offset unknown (-1).
             let b = q.batches.remove(i).expect("batch");
@@ -669,7 +691,7 @@ impl Producer {
             }));
             return;
         }
-        b.in_flight = Some(req);
+        q.batches[i].in_flight = Some(req);
         self.in_flight.insert(req, InFlight { partition: p as u32, broker: leader });
         crate::invariant!(
             23,

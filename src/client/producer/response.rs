@@ -84,7 +84,7 @@ impl Producer {
                         | KafkaError::NetworkException
                         | KafkaError::ConnectionRefused
                 ) {
-                    self.request_metadata(out);
+                    self.request_metadata(now, out);
                 }
             }
         }
