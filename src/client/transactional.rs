@@ -20,9 +20,6 @@ use crate::error::KafkaError;
 use crate::record::{EventKind, RecordList, ReqId};
 use crate::sim::NodeId;
 
-/// How long a lookup or coordinator request may go unanswered before asking again.
-const TXN_REQUEST_TIMEOUT_MS: u64 = 30_000;
-
 /// Where the transaction manager stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -309,7 +306,11 @@ impl Producer {
         };
         self.txn_mut().request = Some((req, broker, kind, adding));
         self.send_request(broker, msg, out);
-        out.timer(TXN_REQUEST_TIMEOUT_MS, ProducerTimer::TxnRequestTimeout { req });
+        // Every request of the transaction manager, the coordinator lookup included, waits
+        // `request.timeout.ms` (Java's `TransactionManager` requests go through the same
+        // `NetworkClient` as produce requests, whose timeout is the producer's
+        // `request.timeout.ms`), then the connection is closed and the coordinator looked up again.
+        out.timer(self.spec.config.request_timeout_ms, ProducerTimer::TxnRequestTimeout { req });
     }
 
     /// A coordinator request failed or timed out: find the coordinator again, after a backoff.
