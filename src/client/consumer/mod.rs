@@ -393,12 +393,6 @@ impl Consumer {
         }
     }
 
-    /// Remove the in-flight request of `kind` to `broker`; false if none (a stale answer).
-    fn take_req_of(&mut self, broker: u32, kind: ReqKind) -> bool {
-        let req = self.requests.iter().find(|(_, &(b, k))| b == broker && k == kind).map(|(&r, _)| r);
-        req.is_some_and(|r| self.requests.remove(&r).is_some())
-    }
-
     fn fail_broker(&mut self, now: u64, broker: u32, e: KafkaError, out: &mut ConsumerOut) {
         let failed: Vec<(ReqId, ReqKind)> =
             self.requests.iter().filter(|(_, &(b, _))| b == broker).map(|(&r, &(_, k))| (r, k)).collect();
