@@ -1,6 +1,6 @@
 //! The public proptest strategies (`kafkasim::strategy`): generated scenarios respect their
 //! shape, fault drafts stay valid while the scenario around them shrinks, and shrinking takes a
-//! failing schedule of many faults down to the one or two that matter.
+//! failing schedule of many faults down to the few that matter.
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -33,7 +33,7 @@ fn loses(s: &Scenario) -> bool {
 }
 
 #[test]
-fn shrinking_reduces_a_twenty_fault_failing_schedule_to_at_most_two_faults() {
+fn shrinking_reduces_a_twenty_fault_failing_schedule_to_at_most_three_faults_that_all_matter() {
     let base = acks_one();
     let strategy = prop::collection::vec(
         fault_draft(vec![FaultAction::Crash, FaultAction::Pause], vec![TargetClass::Brokers], 3_000, 2_000),
@@ -63,10 +63,16 @@ fn shrinking_reduces_a_twenty_fault_failing_schedule_to_at_most_two_faults() {
         }
     }
     assert!(loses(&with_faults(&base, &smallest)), "the shrunk schedule still fails");
-    // Two faults until producers kept their connection state (a refused broker gets no request
-    // until it reconnects); since then seed 1's schedule shrinks to three (a pause and two
-    // crashes). Still a reduction from twenty; the smaller minimum is worth a look.
+    // Where proptest's greedy shrinking stops depends on the model's timing: this tree ends at
+    // three faults (a follower crash, a pause and a crash of the leader), none of which can be
+    // left out. (A single leader crash right after an acknowledgement also loses records; the
+    // shrinker just does not walk there from this schedule.)
     assert!(smallest.len() <= 3, "shrunk to {} faults: {smallest:?}", smallest.len());
+    for i in 0..smallest.len() {
+        let mut fewer = smallest.clone();
+        fewer.remove(i);
+        assert!(!loses(&with_faults(&base, &fewer)), "fault {i} of {smallest:?} is not needed");
+    }
 }
 
 #[test]
