@@ -38,6 +38,9 @@ pub enum KafkaError {
     /// 25: the coordinator does not know this member id.
     #[error("UNKNOWN_MEMBER_ID")]
     UnknownMemberId,
+    /// 82: another process took over this member's `group.instance.id` (KIP-345); fatal.
+    #[error("FENCED_INSTANCE_ID")]
+    FencedInstanceId,
     /// 27: the group is rebalancing; rejoin.
     #[error("REBALANCE_IN_PROGRESS")]
     RebalanceInProgress,
@@ -130,6 +133,7 @@ impl KafkaError {
             KafkaError::UnknownMemberId => 25,
             KafkaError::RebalanceInProgress => 27,
             KafkaError::MemberIdRequired => 79,
+            KafkaError::FencedInstanceId => 82,
             KafkaError::InvalidTxnState => 48,
             KafkaError::InvalidProducerIdMapping => 49,
             KafkaError::ConcurrentTransactions => 51,

@@ -232,6 +232,8 @@ pub enum Msg {
         rebalance_timeout_ms: u64,
         /// Subscribed topics, as indices into `Topology::topics`.
         topics: Arc<[u32]>,
+        /// `group.instance.id` of a static member (KIP-345); `None` for a dynamic one.
+        instance_id: Option<Arc<str>>,
     },
     /// Coordinator → consumer. MEMBER_ID_REQUIRED carries the id to rejoin with.
     JoinGroupResponse {

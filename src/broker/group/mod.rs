@@ -17,6 +17,8 @@ use crate::error::KafkaError;
 use crate::record::{MemberId, MetaRecord, ReqId};
 use crate::sim::NodeId;
 
+mod static_member;
+
 /// Most batches one consumer fetch returns per partition (about `max.partition.fetch.bytes`).
 const MAX_CONSUMER_FETCH_BATCHES: usize = 64;
 
@@ -114,6 +116,7 @@ impl Broker {
                                 awaiting_join: None,
                                 awaiting_sync: None,
                                 assignment: m.assignment.clone(),
+                                instance_id: m.instance_id.clone(),
                             };
                             (m.member_id, member)
                         })
@@ -163,7 +166,7 @@ impl Broker {
         from: NodeId,
         req: ReqId,
         g: u32,
-        member_id: MemberId,
+        (member_id, instance_id): (MemberId, Option<Arc<str>>),
         (session_timeout_ms, rebalance_timeout_ms): (u64, u64),
         topics: Arc<[u32]>,
         out: &mut BrokerOut,
@@ -178,6 +181,22 @@ impl Broker {
             Ok(grp) => grp,
             Err(e) => return reply(out, e, MemberId::UNKNOWN),
         };
+        let mut member_id = member_id;
+        if let Some(inst) = &instance_id {
+            match grp.members.iter().find(|(_, m)| m.instance_id.as_ref() == Some(inst)).map(|(&id, _)| id) {
+                Some(old) if !member_id.is_known() => {
+                    let join = static_member::Join { from, req, fresh_id, timeouts: (session_timeout_ms, rebalance_timeout_ms) };
+                    return self.replace_static_member(now, g, old, join, topics, out);
+                }
+                Some(old) if old != member_id => return reply(out, KafkaError::FencedInstanceId, MemberId::UNKNOWN),
+                // A new static member gets its id at once, without KIP-394's round trip.
+                None if !member_id.is_known() => {
+                    member_id = fresh_id;
+                    grp.pending.insert(fresh_id, now + session_timeout_ms);
+                }
+                _ => {}
+            }
+        }
         if !member_id.is_known() {
             // KIP-394: a new member first gets an id and must join again with it.
             grp.pending.insert(fresh_id, now + session_timeout_ms);
@@ -195,6 +214,7 @@ impl Broker {
                 awaiting_join: Some(req),
                 awaiting_sync: None,
                 assignment: Vec::new(),
+                instance_id,
             };
             grp.members.insert(member_id, m);
             if grp.state == GroupState::PreparingRebalance && grp.initial_remaining.is_some() {
@@ -522,6 +542,10 @@ impl Broker {
                 }
                 let result = result.map(|_| ()).map_err(commit_error);
                 out.send(to, Msg::OffsetCommitResponse { req, result });
+            }
+            GroupWait::StaticJoin { to, req, result: join, .. } => {
+                let result = result.map(|_| join).map_err(|e| (commit_error(e), MemberId::UNKNOWN));
+                out.send(to, Msg::JoinGroupResponse { req, result });
             }
             GroupWait::TxnCommit { group, to, req, producer_id, offsets } => {
                 if result.is_err() {

@@ -558,13 +558,13 @@ impl Node<Msg> for Broker {
                 let result = self.cache.get(p).and_then(|st| st.leader).ok_or(KafkaError::CoordinatorNotAvailable);
                 out.send(from, Msg::FindCoordinatorResponse { group, result });
             }
-            Msg::JoinGroup { req, group, member_id, session_timeout_ms, rebalance_timeout_ms, topics } => self
+            Msg::JoinGroup { req, group, member_id, session_timeout_ms, rebalance_timeout_ms, topics, instance_id } => self
                 .on_join_group(
                     now,
                     from,
                     req,
                     group,
-                    member_id,
+                    (member_id, instance_id),
                     (session_timeout_ms, rebalance_timeout_ms),
                     topics,
                     out,
