@@ -38,9 +38,6 @@ pub enum KafkaError {
     /// 25: the coordinator does not know this member id.
     #[error("UNKNOWN_MEMBER_ID")]
     UnknownMemberId,
-    /// 82: another process took over this member's `group.instance.id` (KIP-345); fatal.
-    #[error("FENCED_INSTANCE_ID")]
-    FencedInstanceId,
     /// 27: the group is rebalancing; rejoin.
     #[error("REBALANCE_IN_PROGRESS")]
     RebalanceInProgress,
@@ -118,6 +115,9 @@ pub enum KafkaError {
     /// Client side: the consumer process died before the request finished.
     #[error("CONSUMER_CRASHED")]
     ConsumerCrashed,
+    /// 82: another process took over this member's `group.instance.id` (KIP-345); fatal.
+    #[error("FENCED_INSTANCE_ID")]
+    FencedInstanceId,
 }
 
 impl KafkaError {
