@@ -95,3 +95,20 @@ topics = ["orders"]
     assert_ne!(code, 0);
     assert!(stderr.contains("group.instance.id") && stderr.contains("KIP-345") && stderr.contains("2.3"), "{stderr}");
 }
+
+#[test]
+fn two_consumers_of_one_group_with_the_same_group_instance_id_are_an_error() {
+    let consumer = |name: &str| {
+        format!(
+            "[[consumer]]\nname = \"{name}\"\ngroup = \"g1\"\ntopics = [\"orders\"]\n[consumer.config]\n\"group.instance.id\" = \"app\"\n"
+        )
+    };
+    let body = format!(
+        "name = \"clash\"\n[cluster]\nbrokers = 1\n[[topic]]\nname = \"orders\"\npartitions = 1\nreplication_factor = 1\n{}{}",
+        consumer("a"),
+        consumer("b")
+    );
+    let (code, _, stderr) = kafkasim(&["run", &temp_file("static-clash.toml", &body)]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("consumer[1].config") && stderr.contains("fence"), "{stderr}");
+}

@@ -185,7 +185,12 @@ impl Broker {
         if let Some(inst) = &instance_id {
             match grp.members.iter().find(|(_, m)| m.instance_id.as_ref() == Some(inst)).map(|(&id, _)| id) {
                 Some(old) if !member_id.is_known() => {
-                    let join = static_member::Join { from, req, fresh_id, timeouts: (session_timeout_ms, rebalance_timeout_ms) };
+                    let join = static_member::Join {
+                        from,
+                        req,
+                        fresh_id,
+                        timeouts: (session_timeout_ms, rebalance_timeout_ms),
+                    };
                     return self.replace_static_member(now, g, old, join, topics, out);
                 }
                 Some(old) if old != member_id => return reply(out, KafkaError::FencedInstanceId, MemberId::UNKNOWN),
