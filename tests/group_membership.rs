@@ -110,5 +110,5 @@ fn two_consumers_of_one_group_with_the_same_group_instance_id_are_an_error() {
     );
     let (code, _, stderr) = kafkasim(&["run", &temp_file("static-clash.toml", &body)]);
     assert_ne!(code, 0);
-    assert!(stderr.contains("consumer[1].config") && stderr.contains("fence"), "{stderr}");
+    assert!(stderr.contains("is also consumer `a`") && stderr.contains("fence"), "{stderr}");
 }
