@@ -564,7 +564,7 @@ impl Node<Msg> for Broker {
                     from,
                     req,
                     group,
-                    (member_id, instance_id),
+                    (member_id, instance_id.map(|s| Arc::from(s.as_str()))),
                     (session_timeout_ms, rebalance_timeout_ms),
                     topics,
                     out,

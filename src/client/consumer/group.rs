@@ -21,9 +21,9 @@ impl Consumer {
 
     /// This member's `group.instance.id` (KIP-345): instance K of a consumer whose config sets
     /// the value V is the static member `V-K`; `None` for a dynamic member.
-    pub(super) fn instance_id(&self) -> Option<Arc<str>> {
+    pub(super) fn instance_id(&self) -> Option<String> {
         let v = self.spec.config.group_instance_id.as_ref()?;
-        Some(Arc::from(format!("{v}-{}", self.instance)))
+        Some(format!("{v}-{}", self.instance))
     }
 
     /// Java's `resetStateAndRejoin`: this member is out of the group and joins as a new one.
