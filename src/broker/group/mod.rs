@@ -177,31 +177,16 @@ impl Broker {
         let n = u32::try_from(self.next_id()).expect("a broker hands out fewer than 2^32 ids in a run");
         let fresh_id = MemberId { coordinator: self.id, n };
         let delay = self.topo.config.group_initial_rebalance_delay_ms;
-        let grp = match self.group_mut(g) {
-            Ok(grp) => grp,
-            Err(e) => return reply(out, e, MemberId::UNKNOWN),
-        };
+        if let Err(e) = self.group_mut(g) {
+            return reply(out, e, MemberId::UNKNOWN);
+        }
         let mut member_id = member_id;
         if let Some(inst) = &instance_id {
-            match grp.members.iter().find(|(_, m)| m.instance_id.as_ref() == Some(inst)).map(|(&id, _)| id) {
-                Some(old) if !member_id.is_known() => {
-                    let join = static_member::Join {
-                        from,
-                        req,
-                        fresh_id,
-                        timeouts: (session_timeout_ms, rebalance_timeout_ms),
-                    };
-                    return self.replace_static_member(now, g, old, join, topics, out);
-                }
-                Some(old) if old != member_id => return reply(out, KafkaError::FencedInstanceId, MemberId::UNKNOWN),
-                // A new static member gets its id at once, without KIP-394's round trip.
-                None if !member_id.is_known() => {
-                    member_id = fresh_id;
-                    grp.pending.insert(fresh_id, now + session_timeout_ms);
-                }
-                _ => {}
-            }
+            let j = static_member::Join { from, req, fresh_id, timeouts: (session_timeout_ms, rebalance_timeout_ms) };
+            let Some(id) = self.static_join(now, g, j, member_id, inst, &topics, out) else { return };
+            member_id = id;
         }
+        let grp = self.groups[g as usize].as_mut().expect("group_mut made it");
         if !member_id.is_known() {
             // KIP-394: a new member first gets an id and must join again with it.
             grp.pending.insert(fresh_id, now + session_timeout_ms);

@@ -26,6 +26,41 @@ pub(super) struct Join {
 }
 
 impl Broker {
+    /// A static member's JoinGroup (`inst`) to group `g`, which exists here: replaces the
+    /// instance's old member (answered, `None`), refuses a member id that is not the
+    /// instance's current one with FENCED_INSTANCE_ID (`None`), or returns the member id to
+    /// join with: a new static member gets `j.fresh_id` at once, without KIP-394's round trip.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn static_join(
+        &mut self,
+        now: u64,
+        g: u32,
+        j: Join,
+        member_id: MemberId,
+        inst: &Arc<str>,
+        topics: &Arc<[u32]>,
+        out: &mut BrokerOut,
+    ) -> Option<MemberId> {
+        let grp = self.groups[g as usize].as_mut()?;
+        let current = grp.members.iter().find(|(_, m)| m.instance_id.as_ref() == Some(inst)).map(|(&id, _)| id);
+        match current {
+            Some(old) if !member_id.is_known() => {
+                self.replace_static_member(now, g, old, j, topics.clone(), out);
+                None
+            }
+            Some(old) if old != member_id => {
+                let result = Err((KafkaError::FencedInstanceId, MemberId::UNKNOWN));
+                out.send(j.from, Msg::JoinGroupResponse { req: j.req, result });
+                None
+            }
+            None if !member_id.is_known() => {
+                grp.pending.insert(j.fresh_id, now + j.timeouts.0);
+                Some(j.fresh_id)
+            }
+            _ => Some(member_id),
+        }
+    }
+
     /// Replaces member `old` of group `g` by the joining process `j` (same instance id). The old
     /// member's pending JoinGroup or SyncGroup is answered FENCED_INSTANCE_ID. In a Stable group
     /// with unchanged subscriptions the new member id is stored (the group record) and the join
