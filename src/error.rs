@@ -115,6 +115,9 @@ pub enum KafkaError {
     /// Client side: the consumer process died before the request finished.
     #[error("CONSUMER_CRASHED")]
     ConsumerCrashed,
+    /// 82: another process took over this member's `group.instance.id` (KIP-345); fatal.
+    #[error("FENCED_INSTANCE_ID")]
+    FencedInstanceId,
 }
 
 impl KafkaError {
@@ -130,6 +133,7 @@ impl KafkaError {
             KafkaError::UnknownMemberId => 25,
             KafkaError::RebalanceInProgress => 27,
             KafkaError::MemberIdRequired => 79,
+            KafkaError::FencedInstanceId => 82,
             KafkaError::InvalidTxnState => 48,
             KafkaError::InvalidProducerIdMapping => 49,
             KafkaError::ConcurrentTransactions => 51,

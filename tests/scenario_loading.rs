@@ -1728,6 +1728,7 @@ poll_timeout_ms = 7
                 default_api_timeout_ms: 3,
                 fetch_max_wait_ms: 0,
                 retry_backoff_ms: 0,
+                group_instance_id: None,
             },
         }]
     );

@@ -35,6 +35,8 @@ pub(super) struct Member {
     pub(super) awaiting_join: Option<ReqId>,
     pub(super) awaiting_sync: Option<ReqId>,
     pub(super) assignment: Vec<u32>,
+    /// `group.instance.id` of a static member (KIP-345).
+    pub(super) instance_id: Option<Arc<str>>,
 }
 
 /// One group's coordinator state.
@@ -84,6 +86,16 @@ pub enum GroupWait {
         group: u32,
         /// The generation whose assignment is being stored; stale if the group has moved on.
         generation: i32,
+    },
+    /// A static member's JoinGroup that replaced its predecessor in a Stable group (KIP-345):
+    /// answered once the group record with the new member id is stored.
+    StaticJoin {
+        /// The consumer to answer.
+        to: NodeId,
+        /// The consumer's request id, echoed in the answer.
+        req: ReqId,
+        /// The answer: the current generation, with the new member id.
+        result: super::JoinResult,
     },
     /// A TxnOffsetCommit to answer: the offsets stay pending until the transaction's marker.
     TxnCommit {
@@ -142,6 +154,7 @@ impl Group {
                     session_timeout_ms: m.session_timeout_ms,
                     rebalance_timeout_ms: m.rebalance_timeout_ms,
                     assignment: m.assignment.clone(),
+                    instance_id: m.instance_id.clone(),
                 })
                 .collect(),
         }

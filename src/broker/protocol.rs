@@ -232,6 +232,9 @@ pub enum Msg {
         rebalance_timeout_ms: u64,
         /// Subscribed topics, as indices into `Topology::topics`.
         topics: Arc<[u32]>,
+        /// `group.instance.id` of a static member (KIP-345); `None` for a dynamic one. A thin
+        /// pointer, so the message stays within its size budget.
+        instance_id: Option<Arc<String>>,
     },
     /// Coordinator → consumer. MEMBER_ID_REQUIRED carries the id to rejoin with.
     JoinGroupResponse {

@@ -93,6 +93,8 @@ pub struct MemberRecord {
     pub rebalance_timeout_ms: u64,
     /// Its assigned partitions.
     pub assignment: Vec<PartitionIdx>,
+    /// Its `group.instance.id` if it is a static member (KIP-345).
+    pub instance_id: Option<std::sync::Arc<str>>,
 }
 
 /// A batch as it stands in a replica's log. Replicas share the same `Arc`.

@@ -158,6 +158,11 @@ impl KafkaVersion {
         self >= v(2, 3)
     }
 
+    /// KIP-345 (2.3): static membership, the consumer's `group.instance.id`.
+    pub fn static_membership(self) -> bool {
+        self >= v(2, 3)
+    }
+
     /// KIP-360 (2.5): an idempotent producer that lost track of a partition's sequence (a
     /// batch expired, UNKNOWN_PRODUCER_ID) bumps its epoch and carries on; before, the error
     /// was fatal for transactional producers and reset the idempotent producer's id.

@@ -432,6 +432,12 @@ key!(
     int(1, INT_MAX),
     "Longest time between two polls before the member leaves the group; also its rebalance timeout."
 );
+key!(
+    GROUP_INSTANCE_ID,
+    "group.instance.id",
+    Kind::Text,
+    "Static membership (KIP-345, 2.3+): instance K of the consumer is the static member `<value>-<K>`, which keeps its assignment across a restart within `session.timeout.ms` and sends no LeaveGroup; trimmed, then not empty."
+);
 key!(MAX_POLL_RECORDS, "max.poll.records", int(1, INT_MAX), "Most records one `poll()` returns.");
 key!(
     DEFAULT_API_TIMEOUT_MS,
@@ -584,6 +590,16 @@ pub static CONSUMER: &[Binding<ConsumerConfig>] = &[
     num!(DEFAULT_API_TIMEOUT_MS, default_api_timeout_ms),
     num!(FETCH_MAX_WAIT_MS, fetch_max_wait_ms),
     num!(RETRY_BACKOFF_MS, retry_backoff_ms),
+    Binding {
+        key: &GROUP_INSTANCE_ID,
+        get: |c| c.group_instance_id.clone().map(Val::Text),
+        set: |c, v| {
+            if let Val::Text(s) = v {
+                c.group_instance_id = Some(s);
+            }
+        },
+        default_doc: Some("none"),
+    },
 ];
 
 /// `[processor.config]`. The guarantee comes first: setting it resets the commit interval's

@@ -17,6 +17,8 @@ use crate::error::KafkaError;
 use crate::record::{MemberId, MetaRecord, ReqId};
 use crate::sim::NodeId;
 
+mod static_member;
+
 /// Most batches one consumer fetch returns per partition (about `max.partition.fetch.bytes`).
 const MAX_CONSUMER_FETCH_BATCHES: usize = 64;
 
@@ -114,6 +116,7 @@ impl Broker {
                                 awaiting_join: None,
                                 awaiting_sync: None,
                                 assignment: m.assignment.clone(),
+                                instance_id: m.instance_id.clone(),
                             };
                             (m.member_id, member)
                         })
@@ -163,7 +166,7 @@ impl Broker {
         from: NodeId,
         req: ReqId,
         g: u32,
-        member_id: MemberId,
+        (member_id, instance_id): (MemberId, Option<Arc<str>>),
         (session_timeout_ms, rebalance_timeout_ms): (u64, u64),
         topics: Arc<[u32]>,
         out: &mut BrokerOut,
@@ -174,10 +177,16 @@ impl Broker {
         let n = u32::try_from(self.next_id()).expect("a broker hands out fewer than 2^32 ids in a run");
         let fresh_id = MemberId { coordinator: self.id, n };
         let delay = self.topo.config.group_initial_rebalance_delay_ms;
-        let grp = match self.group_mut(g) {
-            Ok(grp) => grp,
-            Err(e) => return reply(out, e, MemberId::UNKNOWN),
-        };
+        if let Err(e) = self.group_mut(g) {
+            return reply(out, e, MemberId::UNKNOWN);
+        }
+        let mut member_id = member_id;
+        if let Some(inst) = &instance_id {
+            let j = static_member::Join { from, req, fresh_id, timeouts: (session_timeout_ms, rebalance_timeout_ms) };
+            let Some(id) = self.static_join(now, g, j, member_id, inst, &topics, out) else { return };
+            member_id = id;
+        }
+        let grp = self.groups[g as usize].as_mut().expect("group_mut made it");
         if !member_id.is_known() {
             // KIP-394: a new member first gets an id and must join again with it.
             grp.pending.insert(fresh_id, now + session_timeout_ms);
@@ -195,6 +204,7 @@ impl Broker {
                 awaiting_join: Some(req),
                 awaiting_sync: None,
                 assignment: Vec::new(),
+                instance_id,
             };
             grp.members.insert(member_id, m);
             if grp.state == GroupState::PreparingRebalance && grp.initial_remaining.is_some() {
@@ -522,6 +532,10 @@ impl Broker {
                 }
                 let result = result.map(|_| ()).map_err(commit_error);
                 out.send(to, Msg::OffsetCommitResponse { req, result });
+            }
+            GroupWait::StaticJoin { to, req, result: join, .. } => {
+                let result = result.map(|_| join).map_err(|e| (commit_error(e), MemberId::UNKNOWN));
+                out.send(to, Msg::JoinGroupResponse { req, result });
             }
             GroupWait::TxnCommit { group, to, req, producer_id, offsets } => {
                 if result.is_err() {

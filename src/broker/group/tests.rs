@@ -32,6 +32,7 @@ fn join(b: &mut Broker, now: u64, k: u32, member_id: MemberId) -> BrokerOut {
         session_timeout_ms: 45_000,
         rebalance_timeout_ms: 300_000,
         topics: Arc::from(vec![0]),
+        instance_id: None,
     };
     send(b, now, k, msg)
 }

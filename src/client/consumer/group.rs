@@ -9,12 +9,21 @@ impl Consumer {
             // A transaction still holds offsets of these partitions: ask again (require_stable).
             KafkaError::UnstableOffsetCommit => self.retry_later(now, self.spec.config.retry_backoff_ms, out),
             KafkaError::RebalanceInProgress => self.rejoin_needed = true,
+            // Another process joined with this member's instance id (KIP-345): fatal.
+            KafkaError::FencedInstanceId => self.fail(now, e, out),
             KafkaError::UnknownMemberId | KafkaError::IllegalGeneration => self.reset_membership(),
             _ => {
                 self.coordinator = None;
                 self.retry_later(now, self.spec.config.retry_backoff_ms, out);
             }
         }
+    }
+
+    /// This member's `group.instance.id` (KIP-345): instance K of a consumer whose config sets
+    /// the value V is the static member `V-K`; `None` for a dynamic member.
+    pub(super) fn instance_id(&self) -> Option<String> {
+        let v = self.spec.config.group_instance_id.as_ref()?;
+        Some(format!("{v}-{}", self.instance))
     }
 
     /// Java's `resetStateAndRejoin`: this member is out of the group and joins as a new one.
@@ -121,8 +130,9 @@ impl Consumer {
             return;
         }
         if now.saturating_sub(self.last_poll) > self.spec.config.max_poll_interval_ms {
-            // The application did not poll in time: leave the group (Java's maybeLeaveGroup).
-            if let Some(c) = self.coordinator {
+            // The application did not poll in time: leave the group (Java's maybeLeaveGroup;
+            // a static member sends no LeaveGroup, its session timeout removes it).
+            if let (Some(c), None) = (self.coordinator, self.instance_id()) {
                 out.send(NodeId::Broker(c), Msg::LeaveGroup { group: self.group, member_id: self.member_id });
             }
             self.reset_membership();
@@ -139,8 +149,10 @@ impl Consumer {
         self.request(c, ReqKind::Heartbeat, self.spec.config.request_timeout_ms, msg, out);
     }
 
+    /// `close()`'s LeaveGroup; a static member sends none (KIP-345): its session timeout
+    /// removes it, unless it comes back first.
     pub(super) fn leave(&mut self, out: &mut ConsumerOut) {
-        if let (Some(c), true) = (self.coordinator, self.member_id.is_known()) {
+        if let (Some(c), true, None) = (self.coordinator, self.member_id.is_known(), self.instance_id()) {
             out.send(NodeId::Broker(c), Msg::LeaveGroup { group: self.group, member_id: self.member_id });
         }
         self.app = App::Closed;

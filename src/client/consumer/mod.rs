@@ -538,6 +538,7 @@ impl Consumer {
                 session_timeout_ms: c.session_timeout_ms,
                 rebalance_timeout_ms: c.max_poll_interval_ms,
                 topics: self.topics.clone(),
+                instance_id: self.instance_id().map(Arc::new),
             };
             let timeout = c.max_poll_interval_ms + JOIN_GROUP_TIMEOUT_EXTRA_MS;
             self.request(coord, ReqKind::Join, timeout, msg, out);

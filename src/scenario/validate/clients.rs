@@ -27,6 +27,7 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
         let here = format!("consumer[{i}]");
         name(&c.name, "consumer", &here, &mut names, out);
         group(&c.group, &here, out);
+        instance_ids_apart(s, i, out);
         if c.topics.is_empty() {
             out.push(Problem::new(
                 format!("{here}.topics"),
@@ -226,6 +227,24 @@ fn txn_ids_apart(s: &Scenario, i: usize, out: &mut Vec<Problem>) {
         problem.at.refers = refers;
         out.push(problem);
         return;
+    }
+}
+
+/// Consumer `i`'s `group.instance.id` prefix is not an earlier consumer's of the same group:
+/// their instances would take the same static ids (`<value>-<K>`) and fence each other.
+fn instance_ids_apart(s: &Scenario, i: usize, out: &mut Vec<Problem>) {
+    let c = &s.consumers[i];
+    let Some(v) = c.config.group_instance_id.as_deref() else { return };
+    let earlier =
+        s.consumers[..i].iter().find(|d| d.group == c.group && d.config.group_instance_id.as_deref() == Some(v));
+    if let Some(d) = earlier {
+        out.push(Problem::new(
+            key_path(&format!("consumer[{i}].config"), keys::GROUP_INSTANCE_ID.name),
+            format!(
+                "`{}` = \"{v}\" is also consumer `{}`'s in group `{}`: instance K of both would be the static member \"{v}-K\" and fence the other",
+                keys::GROUP_INSTANCE_ID.name, d.name, c.group
+            ),
+        ));
     }
 }
 

@@ -47,6 +47,16 @@ fn version(s: &Scenario, out: &mut Vec<Problem>) {
             ));
         }
     }
+    for (i, c) in s.consumers.iter().enumerate() {
+        if c.config.group_instance_id.is_some() && !v.static_membership() {
+            out.push(Problem::new(
+                key_path(&format!("consumer[{i}].config"), keys::GROUP_INSTANCE_ID.name),
+                format!(
+                    "static membership (`group.instance.id`, KIP-345) arrived in Kafka 2.3; `kafka_version` is {v}"
+                ),
+            ));
+        }
+    }
     if v.idempotence() {
         return;
     }
