@@ -2638,8 +2638,8 @@ fn an_exactly_once_processors_transaction_timeout_lies_within_the_clusters_maxim
     // Under at_least_once there is no transaction to time out.
     assert_eq!(
         processor_config("\"transaction.timeout.ms\" = 5000\n").unwrap_err().to_string(),
-        "s.toml:17:1: `transaction.timeout.ms` applies to exactly_once_v2 processors; under at_least_once the \
-         processor runs no transactions"
+        "s.toml:17:1: `transaction.timeout.ms` applies to exactly_once and exactly_once_v2 processors; under \
+         at_least_once the processor runs no transactions"
     );
     let lowered_alos = low.replace("exactly_once_v2", "at_least_once");
     assert_eq!(load(&lowered_alos).processors[0].config.transaction_timeout_ms, 10_000);
