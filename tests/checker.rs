@@ -1546,7 +1546,7 @@ impl Run {
         h.producers.push(name.into());
         let consumer = h.consumers.len() as u32;
         let isolation = match guarantee {
-            ProcessingGuarantee::ExactlyOnceV2 => IsolationLevel::ReadCommitted,
+            ProcessingGuarantee::ExactlyOnceV2 | ProcessingGuarantee::ExactlyOnce => IsolationLevel::ReadCommitted,
             ProcessingGuarantee::AtLeastOnce => IsolationLevel::ReadUncommitted,
         };
         h.consumers.push(ConsumerInfo {

@@ -2552,13 +2552,8 @@ fn processor_values_out_of_range_report_the_allowed_range() {
 }
 
 #[test]
-fn the_processing_guarantee_is_one_of_the_two_kafka_4_spellings() {
+fn the_processing_guarantee_is_one_of_the_three_spellings_and_exactly_once_beta_is_written_v2() {
     let cases: &[(&str, &str)] = &[
-        (
-            "\"exactly_once\"",
-            "`processing.guarantee` \"exactly_once\" was removed in Kafka Streams 4.0; use \"exactly_once_v2\" \
-             (or \"at_least_once\")",
-        ),
         (
             "\"exactly_once_beta\"",
             "`processing.guarantee` \"exactly_once_beta\" was removed in Kafka Streams 4.0; use \
@@ -2566,8 +2561,8 @@ fn the_processing_guarantee_is_one_of_the_two_kafka_4_spellings() {
         ),
         (
             "\"at-least-once\"",
-            "`processing.guarantee` must be one of \"at_least_once\" or \"exactly_once_v2\", found \
-             \"at-least-once\"; did you mean \"at_least_once\"?",
+            "`processing.guarantee` must be one of \"at_least_once\", \"exactly_once_v2\" or \"exactly_once\", \
+             found \"at-least-once\"; did you mean \"at_least_once\"?",
         ),
         ("\"EXACTLY_ONCE_V2\"", "found \"EXACTLY_ONCE_V2\"; did you mean \"exactly_once_v2\"?"),
         ("2", "`processing.guarantee` must be a string, found an integer"),
@@ -2644,8 +2639,8 @@ fn an_exactly_once_processors_transaction_timeout_lies_within_the_clusters_maxim
     // Under at_least_once there is no transaction to time out.
     assert_eq!(
         processor_config("\"transaction.timeout.ms\" = 5000\n").unwrap_err().to_string(),
-        "s.toml:17:1: `transaction.timeout.ms` applies to exactly_once_v2 processors; under at_least_once the \
-         processor runs no transactions"
+        "s.toml:17:1: `transaction.timeout.ms` applies to exactly_once and exactly_once_v2 processors; under \
+         at_least_once the processor runs no transactions"
     );
     let lowered_alos = low.replace("exactly_once_v2", "at_least_once");
     assert_eq!(load(&lowered_alos).processors[0].config.transaction_timeout_ms, 10_000);

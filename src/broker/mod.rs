@@ -118,10 +118,10 @@ impl Topology {
             }
         }
         for p in &s.processors {
-            if p.config.processing_guarantee == crate::scenario::ProcessingGuarantee::ExactlyOnceV2 {
-                // One transactional producer per instance, its id stable across restarts.
-                txn_ids.extend((0..p.instances.max(1)).map(|k| p.transactional_id(k)));
-            }
+            // exactly_once_v2: one transactional producer per instance, its id stable across
+            // restarts; exactly_once: one per task (input partition), whoever owns it.
+            let n_in = s.topics.iter().find(|t| t.name == p.input).map_or(0, |t| t.partitions);
+            txn_ids.extend(p.transactional_ids(n_in));
         }
         if !txn_ids.is_empty() {
             // `__transaction_state` likewise, with its own min.insync.replicas.

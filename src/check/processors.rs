@@ -137,7 +137,7 @@ fn key_of(history: &History, t: &Table, r: RecordId) -> Option<u32> {
 fn reads_committed(history: &History, consumer: u32, guarantee: ProcessingGuarantee) -> bool {
     match history.consumers.get(consumer as usize) {
         Some(info) => info.isolation == IsolationLevel::ReadCommitted,
-        None => guarantee == ProcessingGuarantee::ExactlyOnceV2,
+        None => guarantee.exactly_once(),
     }
 }
 
@@ -421,7 +421,7 @@ fn semantic(guarantee: ProcessingGuarantee, lost: u64, dup: u64) -> Semantic {
         broken_by.push(format!("{lost} input record{} with no output", plural(lost)));
     }
     let delivery = match guarantee {
-        ProcessingGuarantee::ExactlyOnceV2 => {
+        ProcessingGuarantee::ExactlyOnceV2 | ProcessingGuarantee::ExactlyOnce => {
             if dup > 0 {
                 broken_by.push(format!("{dup} input record{} with two or more outputs", plural(dup)));
             }

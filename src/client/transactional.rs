@@ -568,6 +568,11 @@ impl Producer {
         self.txn.as_ref().is_none_or(|t| matches!(t.phase, Phase::Ready | Phase::InTxn))
     }
 
+    /// The index of its transactional id in the topology, if transactional.
+    pub(crate) fn txn_index(&self) -> Option<u32> {
+        self.txn.as_ref().map(|t| t.id)
+    }
+
     /// Whether the producer stopped on a fatal error (fenced): it must be replaced.
     pub(crate) fn driven_fatal(&self) -> bool {
         self.txn.as_ref().is_some_and(|t| t.phase == Phase::Fatal)

@@ -44,6 +44,13 @@ pub enum ProcessingGuarantee {
     /// `exactly_once_v2`: one transactional producer per instance; outputs and input offsets
     /// (with the consumer's group metadata) commit in one transaction; input read_committed.
     ExactlyOnceV2,
+    /// `exactly_once` (KIP-98/KIP-129, Streams 0.11 to 3.9, removed in 4.0 by KIP-732): one
+    /// transactional producer per task (per input partition here), `transactional.id`
+    /// `<application.id>-<taskId>`; outputs and the task's input offsets commit in one
+    /// transaction, the offsets sent with the group id only (no KIP-447 generation fencing), so
+    /// a zombie is fenced by the next owner's InitProducerId of the task's id; input
+    /// read_committed.
+    ExactlyOnce,
 }
 
 impl ProcessingGuarantee {
@@ -52,6 +59,13 @@ impl ProcessingGuarantee {
         match self {
             ProcessingGuarantee::AtLeastOnce => "at_least_once",
             ProcessingGuarantee::ExactlyOnceV2 => "exactly_once_v2",
+            ProcessingGuarantee::ExactlyOnce => "exactly_once",
         }
+    }
+
+    /// Whether outputs and offsets commit in transactions (`exactly_once` or
+    /// `exactly_once_v2`).
+    pub fn exactly_once(self) -> bool {
+        matches!(self, ProcessingGuarantee::ExactlyOnce | ProcessingGuarantee::ExactlyOnceV2)
     }
 }

@@ -449,8 +449,8 @@ key!(FETCH_MAX_WAIT_MS, "fetch.max.wait.ms", int(0, INT_MAX), "How long a broker
 key!(
     PROCESSING_GUARANTEE,
     "processing.guarantee",
-    Kind::Choice(&["at_least_once", "exactly_once_v2"]),
-    "`at_least_once`: outputs acknowledged, then input offsets committed; `exactly_once_v2`: outputs and offsets in one transaction, input read_committed."
+    Kind::Choice(&["at_least_once", "exactly_once_v2", "exactly_once"]),
+    "`at_least_once`: outputs acknowledged, then input offsets committed; `exactly_once_v2`: outputs and offsets in one transaction per instance, input read_committed; `exactly_once` (0.11 to 3.9): one transactional producer per task (input partition)."
 );
 key!(COMMIT_INTERVAL_MS, "commit.interval.ms", at_least(0), "How often a member commits.");
 
@@ -458,8 +458,10 @@ key!(COMMIT_INTERVAL_MS, "commit.interval.ms", at_least(0), "How often a member 
 key!(GROUP_ID, "group.id", Kind::Text, "Written as `group = \"...\"` in the client's table.");
 key!(APPLICATION_ID, "application.id", Kind::Text, "Written as `group = \"...\"` in `[[processor]]`.");
 
-/// `processing.guarantee` values Kafka Streams 4.0 removed.
-pub const REMOVED_GUARANTEES: &[&str] = &["exactly_once", "exactly_once_beta"];
+/// `processing.guarantee` values a file may not write: `exactly_once_beta` is written
+/// `exactly_once_v2` for every release (`exactly_once` is a choice of its own, refused by
+/// validation from 4.0).
+pub const REMOVED_GUARANTEES: &[&str] = &["exactly_once_beta"];
 
 macro_rules! num {
     ($key:ident, $field:ident) => {
@@ -609,7 +611,13 @@ pub static PROCESSOR: &[Binding<ProcessorConfig>] = &[
         key: &PROCESSING_GUARANTEE,
         get: |c| Some(Val::Choice(c.processing_guarantee as usize)),
         set: |c, v| {
-            *c = ProcessorConfig::new([ProcessingGuarantee::AtLeastOnce, ProcessingGuarantee::ExactlyOnceV2][v.index()])
+            *c = ProcessorConfig::new(
+                [
+                    ProcessingGuarantee::AtLeastOnce,
+                    ProcessingGuarantee::ExactlyOnceV2,
+                    ProcessingGuarantee::ExactlyOnce,
+                ][v.index()],
+            )
         },
         default_doc: None,
     },
@@ -617,7 +625,7 @@ pub static PROCESSOR: &[Binding<ProcessorConfig>] = &[
         key: &COMMIT_INTERVAL_MS,
         get: |c| Some(Val::Int(c.commit_interval_ms)),
         set: |c, v| c.commit_interval_ms = v.int(),
-        default_doc: Some("30000 under `at_least_once`, 100 under `exactly_once_v2`"),
+        default_doc: Some("30000 under `at_least_once`, 100 under `exactly_once` and `exactly_once_v2`"),
     },
     num!(TRANSACTION_TIMEOUT_MS, transaction_timeout_ms),
     num!(LINGER_MS, linger_ms),

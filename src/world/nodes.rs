@@ -230,11 +230,9 @@ impl World<'_> {
                 let pspec = Arc::new(ps.producer_spec(k));
                 let pseudo = (self.nodes.specs.len() + pi) as u32;
                 let input_first = topo.topic(&ps.input).map_or(0, |t| t.0);
-                let (guarantee, interval) = (ps.config.processing_guarantee, ps.config.commit_interval_ms);
                 let base = self.nodes.record_base.clone();
                 let ids = self.nodes.processor_ids(inc);
-                let proc =
-                    |o: &mut _| Proc::new(guarantee, interval, pseudo, pspec, base, input_first, ids, &topo, now, k, o);
+                let proc = |o: &mut _| Proc::new(ps, pseudo, pspec, base, input_first, ids, &topo, now, k, o);
                 Consumer::start_processor(c, k, inc, spec, self.nodes.topo.clone(), now, proc, &mut out)
             }
         };

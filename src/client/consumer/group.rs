@@ -113,6 +113,7 @@ impl Consumer {
                     generation: self.generation,
                     partitions: self.assignment.clone(),
                 }));
+                self.proc_assigned(now, out);
             }
             Err(e) => {
                 self.phase = Phase::Unjoined;

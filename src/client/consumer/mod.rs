@@ -64,8 +64,8 @@ pub enum ConsumerTimer {
     },
     /// A backoff ended: try again what waits.
     Retry,
-    /// A timer of a processor member's producer.
-    Producer(crate::client::ProducerTimer),
+    /// A timer of a processor member's producer (by its instance number).
+    Producer(u32, crate::client::ProducerTimer),
     /// A user application's sleep number `sleep` ends.
     AppWake {
         /// Number of the application's sleep call.
@@ -557,7 +557,7 @@ impl Consumer {
             .collect();
         if !missing.is_empty() {
             let Some(coord) = coordinator else { return };
-            if self.offsets_req.is_none() && now >= self.retry_at {
+            if self.offsets_req.is_none() && now >= self.retry_at && self.proc_tasks_ready() {
                 let req = self.req_id();
                 let msg = Msg::OffsetFetch { req, group: self.group, partitions: missing };
                 self.request(coord, ReqKind::OffsetFetch, self.spec.config.request_timeout_ms, msg, out);
@@ -719,13 +719,12 @@ impl Node<Msg> for Consumer {
                 | Msg::EndTxnResponse { .. }
                 | Msg::ApiVersionsResponse { .. }
                 | Msg::Refused { req: Some(_) } => {
-                    self.with_producer(now, out, |p, o| p.on_message(now, from, msg, o));
+                    self.proc_message(now, from, msg, out);
                     self.pump(now, out);
                     return;
                 }
                 Msg::MetadataResponse { .. } | Msg::Disconnected | Msg::Refused { req: None } => {
-                    let m = msg.clone();
-                    self.with_producer(now, out, |p, o| p.on_message(now, from, m, o));
+                    self.proc_message(now, from, msg.clone(), out);
                 }
                 _ => {}
             }
@@ -751,7 +750,7 @@ impl Node<Msg> for Consumer {
                     self.enter_poll(now, out);
                 }
             }
-            ConsumerTimer::Producer(t) => self.with_producer(now, out, |p, o| p.on_timer(now, t, o)),
+            ConsumerTimer::Producer(i, t) => self.proc_timer(now, i, t, out),
             ConsumerTimer::Process { batch } => {
                 if batch == self.batch_no {
                     if let App::Processing { next } = self.app {
@@ -779,7 +778,7 @@ impl Node<Msg> for Consumer {
                     self.fail_broker(now, broker, KafkaError::NetworkException, out);
                     // A processor's producer shares the member's connections (a simplification).
                     let from = NodeId::Broker(broker);
-                    self.with_producer(now, out, |p, o| p.on_message(now, from, Msg::Disconnected, o));
+                    self.proc_message(now, from, Msg::Disconnected, out);
                 }
             }
             ConsumerTimer::Retry => {

@@ -55,7 +55,7 @@ impl Cx<'_> {
         self.moved_keys(t, &[&keys::APPLICATION_ID, &keys::GROUP_ID], "[[processor]]")?;
         let mut c = ProcessorConfig::default();
         self.config(t, &format!("{here}.config"), PROCESSOR, &mut c, txn_max)?;
-        // Under exactly_once_v2 each instance's producer is transactional; under at_least_once
+        // Under exactly-once each task's or instance's producer is transactional; under at_least_once
         // the timeout means nothing.
         if let (ProcessingGuarantee::AtLeastOnce, Some(f)) =
             (c.processing_guarantee, t.get(keys::TRANSACTION_TIMEOUT_MS.name))
@@ -63,7 +63,7 @@ impl Cx<'_> {
             return Err(self.err(
                 f.key_at,
                 format!(
-                    "`{}` applies to exactly_once_v2 processors; under at_least_once the processor runs no \
+                    "`{}` applies to exactly_once and exactly_once_v2 processors; under at_least_once the processor runs no \
                      transactions",
                     keys::TRANSACTION_TIMEOUT_MS.name
                 ),

@@ -32,7 +32,7 @@ impl ProcessorConfig {
             processing_guarantee: guarantee,
             commit_interval_ms: match guarantee {
                 ProcessingGuarantee::AtLeastOnce => 30_000,
-                ProcessingGuarantee::ExactlyOnceV2 => 100,
+                ProcessingGuarantee::ExactlyOnceV2 | ProcessingGuarantee::ExactlyOnce => 100,
             },
             transaction_timeout_ms: 10_000,
             linger_ms: 100,
@@ -96,9 +96,35 @@ impl ProcessorSpec {
         format!("{}-{}-{k}", self.group, self.name)
     }
 
-    /// Whether the processor runs `exactly_once_v2`.
+    /// Whether the processor runs transactions (`exactly_once` or `exactly_once_v2`).
     pub fn exactly_once(&self) -> bool {
-        self.config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2
+        self.config.processing_guarantee.exactly_once()
+    }
+
+    /// Whether the processor runs `exactly_once` (v1): one transactional producer per task.
+    pub fn eos_v1(&self) -> bool {
+        self.config.processing_guarantee == ProcessingGuarantee::ExactlyOnce
+    }
+
+    /// The transactional id of the task of input partition `p` under `exactly_once`:
+    /// `<application.id>-<taskId>`, the task id `0_p` (sub-topology 0, partition p), as
+    /// Streams' `StreamThread` names its task producers (KIP-129). Any instance that owns the
+    /// task uses it, so a new owner fences the previous one.
+    pub fn task_transactional_id(&self, p: u32) -> String {
+        format!("{}-0_{p}", self.group)
+    }
+
+    /// Every transactional id the processor may use, given its input topic's partition count:
+    /// one per instance under `exactly_once_v2`, one per task under `exactly_once`, none under
+    /// `at_least_once`.
+    pub fn transactional_ids(&self, input_partitions: u32) -> Vec<String> {
+        match self.config.processing_guarantee {
+            ProcessingGuarantee::AtLeastOnce => Vec::new(),
+            ProcessingGuarantee::ExactlyOnceV2 => {
+                (0..self.instances.max(1)).map(|k| self.transactional_id(k)).collect()
+            }
+            ProcessingGuarantee::ExactlyOnce => (0..input_partitions).map(|p| self.task_transactional_id(p)).collect(),
+        }
     }
 
     /// The consumer Streams configures for it: no auto-commit, earliest reset, read_committed

@@ -198,16 +198,17 @@ fn processors_apart(s: &Scenario, out: &mut Vec<Problem>) {
     }
 }
 
-/// The transactional ids of exactly-once processor `i` (`GROUP-NAME-K`) are no producer's
+/// The transactional ids of exactly-once processor `i` (`GROUP-NAME-K` per instance under
+/// exactly_once_v2, `GROUP-0_P` per task under exactly_once) are no producer's
 /// `transactional.id` and no earlier processor's: the two would fence each other.
 fn txn_ids_apart(s: &Scenario, i: usize, out: &mut Vec<Problem>) {
     let p = &s.processors[i];
-    for k in 0..p.instances {
-        let id = p.transactional_id(k);
+    let ids_of = |q: &crate::scenario::ProcessorSpec| {
+        q.transactional_ids(s.topics.iter().find(|t| t.name == q.input).map_or(0, |t| t.partitions))
+    };
+    for (k, id) in ids_of(p).into_iter().enumerate() {
         let producer = s.producers.iter().find(|q| q.config.transactional_id.as_deref() == Some(id.as_str()));
-        let earlier = s.processors[..i]
-            .iter()
-            .position(|q| q.exactly_once() && (0..q.instances).any(|j| q.transactional_id(j) == id));
+        let earlier = s.processors[..i].iter().position(|q| ids_of(q).contains(&id));
         let (clash, refers) = match (producer, earlier) {
             (Some(q), _) => (format!("the \"{}\" of producer `{}`", keys::TRANSACTIONAL_ID.name, q.name), None),
             (None, Some(q)) => {
@@ -219,9 +220,11 @@ fn txn_ids_apart(s: &Scenario, i: usize, out: &mut Vec<Problem>) {
         let mut problem = Problem::new(
             format!("processor[{i}].name"),
             format!(
-                "the transactional id of instance {k} of processor `{}` is `{id}` (GROUP-NAME-K), which is {clash}: \
-                 the two would fence each other",
-                p.name
+                "the transactional id of {} of processor `{}` is `{id}` ({}), which is {clash}: the two would \
+                 fence each other",
+                if p.eos_v1() { format!("task 0_{k}") } else { format!("instance {k}") },
+                p.name,
+                if p.eos_v1() { "GROUP-0_PARTITION" } else { "GROUP-NAME-K" }
             ),
         );
         problem.at.refers = refers;

@@ -46,6 +46,17 @@ fn version(s: &Scenario, out: &mut Vec<Problem>) {
                 format!("`exactly_once_v2` (first `exactly_once_beta`, KIP-447) arrived in Kafka Streams 2.6; `kafka_version` is {v}"),
             ));
         }
+        if p.config.processing_guarantee == ProcessingGuarantee::ExactlyOnce && !v.streams_eos_v1() {
+            let why = if v.idempotence() {
+                "it was removed in Kafka Streams 4.0 (KIP-732); use `exactly_once_v2`"
+            } else {
+                "it arrived with transactions in Kafka Streams 0.11 (KIP-98, KIP-129)"
+            };
+            out.push(Problem::new(
+                key_path(&format!("processor[{i}].config"), keys::PROCESSING_GUARANTEE.name),
+                format!("`exactly_once` (one producer per task) is not available in Kafka {v}: {why}"),
+            ));
+        }
     }
     for (i, c) in s.consumers.iter().enumerate() {
         if c.config.group_instance_id.is_some() && !v.static_membership() {

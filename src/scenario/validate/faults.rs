@@ -284,25 +284,26 @@ fn target(s: &Scenario, t: &Target, path: &str, out: &mut Vec<Problem>) {
                 .producers
                 .iter()
                 .filter_map(|p| p.config.transactional_id.clone())
-                .chain(
-                    s.processors
-                        .iter()
-                        .filter(|p| p.exactly_once())
-                        .flat_map(|p| (0..p.instances).map(move |k| p.transactional_id(k))),
-                )
+                .chain(s.processors.iter().flat_map(|p| {
+                    p.transactional_ids(s.topics.iter().find(|t| t.name == p.input).map_or(0, |t| t.partitions))
+                }))
                 .collect();
             if ids.iter().any(|x| x == id) {
                 return;
             }
-            // The id an at_least_once processor would have under exactly_once_v2.
+            // The id an at_least_once or exactly_once processor would have under exactly_once_v2.
             let unused = s
                 .processors
                 .iter()
                 .find_map(|p| (0..p.instances).find(|&k| &p.transactional_id(k) == id).map(|k| (p, k)));
             let message = if let Some((p, k)) = unused {
+                let runs = if p.eos_v1() {
+                    format!("exactly_once, whose producers are per task (`{}`, ...)", p.task_transactional_id(0))
+                } else {
+                    "at_least_once, which uses no transactions".to_string()
+                };
                 format!(
-                    "`{id}` would be the transactional id of instance {k} of processor `{}`, but it runs \
-                     at_least_once, which uses no transactions",
+                    "`{id}` would be the transactional id of instance {k} of processor `{}`, but it runs {runs}",
                     p.name
                 )
             } else {
