@@ -86,6 +86,20 @@ impl Consumer {
             parts.retain(|p| owner.get(p).is_none_or(|o| o == id));
             parts.sort_unstable();
         }
+        // ConsumerCoordinator.validateCooperativeAssignment: nothing goes straight from one
+        // owner to another.
+        for (id, parts) in &result {
+            for p in parts {
+                crate::invariant!(
+                    38,
+                    owner.get(p).is_none_or(|o| o == id),
+                    "cooperative assignment gives partition {} owned by {:?} to {:?}",
+                    p,
+                    owner.get(p),
+                    id
+                );
+            }
+        }
         result
     }
 

@@ -5,7 +5,8 @@
 //! - **Group membership**: FindCoordinator, JoinGroup (with the MEMBER_ID_REQUIRED round trip),
 //!   SyncGroup (the leader computes the range assignment, as Java's client does), heartbeats
 //!   from a background "thread" that also leaves the group when `max.poll.interval.ms` passes
-//!   without a `poll()`. The protocol is eager: every partition is revoked before a rejoin.
+//!   without a `poll()`. The protocol is eager (every partition is revoked before a rejoin)
+//!   unless `partition.assignment.strategy` is `cooperative-sticky` (KIP-429, `cooperative.rs`).
 //! - **Positions**: the position moves when `poll()` hands records to the application, before
 //!   they are processed; a newly assigned partition starts at the committed offset (OffsetFetch)
 //!   or where `auto.offset.reset` says.
