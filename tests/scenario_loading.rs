@@ -1703,6 +1703,7 @@ poll_timeout_ms = 7
 "default.api.timeout.ms" = 3
 "fetch.max.wait.ms" = 0
 "retry.backoff.ms" = 0
+"partition.assignment.strategy" = "cooperative-sticky"
 "#,
     );
     assert_eq!(
@@ -1729,6 +1730,7 @@ poll_timeout_ms = 7
                 fetch_max_wait_ms: 0,
                 retry_backoff_ms: 0,
                 group_instance_id: None,
+                assignment_strategy: AssignmentStrategy::CooperativeSticky,
             },
         }]
     );

@@ -495,6 +495,8 @@ fn consumer(d: &mut Draw<'_>, i: usize, topics: &[TopicSpec], b: &BrokerConfig) 
         retry_backoff_ms: d.maybe(x.retry_backoff_ms, |d| d.range(0, 1_000)),
         // Unique per consumer: two of one group sharing a value are an error.
         group_instance_id: d.maybe(None, |_| Some(format!("app {i}\""))),
+        // Every drawn release is 2.4 or later (KIP-429).
+        assignment_strategy: d.pick(&[AssignmentStrategy::Range, AssignmentStrategy::CooperativeSticky]),
     };
     c
 }

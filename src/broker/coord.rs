@@ -29,7 +29,7 @@ pub(super) struct Member {
     pub(super) client: NodeId,
     pub(super) session_timeout_ms: u64,
     pub(super) rebalance_timeout_ms: u64,
-    pub(super) topics: Arc<[u32]>,
+    pub(super) subscription: Arc<super::Subscription>,
     pub(super) last_seen: u64,
     pub(super) expiry_deadline: u64,
     pub(super) awaiting_join: Option<ReqId>,

@@ -97,6 +97,18 @@ pub struct FetchedPartition {
     pub aborted: Vec<super::AbortedTxn>,
 }
 
+/// A member's subscription: the protocol metadata its JoinGroup carries (Kafka's
+/// `ConsumerProtocolSubscription`). The coordinator stores it and hands it to the leader, and
+/// compares it only to decide whether a rejoin changes anything; the leader's assignor reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Subscription {
+    /// Subscribed topics, as indices into `Topology::topics`.
+    pub topics: Arc<[u32]>,
+    /// The partitions the member owns as it joins (`ownedPartitions`, KIP-429): always empty
+    /// with the eager protocol, which revokes everything first; what a cooperative member keeps.
+    pub owned: Vec<u32>,
+}
+
 /// A JoinGroup's successful answer.
 #[derive(Debug, Clone)]
 pub struct JoinResult {
@@ -106,8 +118,8 @@ pub struct JoinResult {
     pub leader: MemberId,
     /// This member's id.
     pub member_id: MemberId,
-    /// For the leader only: every member and the topics it subscribes to (topic indices).
-    pub members: Vec<(MemberId, Arc<[u32]>)>,
+    /// For the leader only: every member and its subscription.
+    pub members: Vec<(MemberId, Arc<Subscription>)>,
 }
 
 /// A message on the simulated network.
@@ -230,8 +242,8 @@ pub enum Msg {
         session_timeout_ms: u64,
         /// How long a rebalance waits for the member (`max.poll.interval.ms`).
         rebalance_timeout_ms: u64,
-        /// Subscribed topics, as indices into `Topology::topics`.
-        topics: Arc<[u32]>,
+        /// The member's subscription: topics and owned partitions.
+        subscription: Arc<Subscription>,
         /// `group.instance.id` of a static member (KIP-345); `None` for a dynamic one. A thin
         /// pointer, so the message stays within its size budget.
         instance_id: Option<Arc<String>>,

@@ -163,6 +163,12 @@ impl KafkaVersion {
         self >= v(2, 3)
     }
 
+    /// KIP-429 (2.4): incremental cooperative rebalancing, the consumer's
+    /// `CooperativeStickyAssignor` (`partition.assignment.strategy = "cooperative-sticky"`).
+    pub fn cooperative_rebalancing(self) -> bool {
+        self >= v(2, 4)
+    }
+
     /// KIP-360 (2.5): an idempotent producer that lost track of a partition's sequence (a
     /// batch expired, UNKNOWN_PRODUCER_ID) bumps its epoch and carries on; before, the error
     /// was fatal for transactional producers and reset the idempotent producer's id.

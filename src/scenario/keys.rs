@@ -7,8 +7,8 @@
 //! [`reference_table`], pinned by a test). So each key is spelled once, here.
 
 use super::model::{
-    Acks, BrokerConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProcessingGuarantee, ProcessorConfig,
-    ProducerConfig, TopicSpec,
+    Acks, AssignmentStrategy, BrokerConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProcessingGuarantee,
+    ProcessorConfig, ProducerConfig, TopicSpec,
 };
 
 /// Java `int` bound of Kafka's INT-typed configs.
@@ -438,6 +438,12 @@ key!(
     Kind::Text,
     "Static membership (KIP-345, 2.3+): instance K of the consumer is the static member `<value>-<K>`, which keeps its assignment across a restart within `session.timeout.ms` and sends no LeaveGroup; trimmed, then not empty."
 );
+key!(
+    PARTITION_ASSIGNMENT_STRATEGY,
+    "partition.assignment.strategy",
+    Kind::Choice(&["range", "cooperative-sticky"]),
+    "`range`: Kafka's default list, whose first entry, RangeAssignor, runs with the eager protocol (every partition revoked before a rejoin); `cooperative-sticky` (KIP-429, 2.4+): CooperativeStickyAssignor, incremental rebalancing in which a member keeps its partitions and gives up only those that move."
+);
 key!(MAX_POLL_RECORDS, "max.poll.records", int(1, INT_MAX), "Most records one `poll()` returns.");
 key!(
     DEFAULT_API_TIMEOUT_MS,
@@ -601,6 +607,14 @@ pub static CONSUMER: &[Binding<ConsumerConfig>] = &[
             }
         },
         default_doc: Some("none"),
+    },
+    Binding {
+        key: &PARTITION_ASSIGNMENT_STRATEGY,
+        get: |c| Some(Val::Choice(c.assignment_strategy as usize)),
+        set: |c, v| {
+            c.assignment_strategy = [AssignmentStrategy::Range, AssignmentStrategy::CooperativeSticky][v.index()]
+        },
+        default_doc: None,
     },
 ];
 

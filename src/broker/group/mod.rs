@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::coord::{ConsumerParked, Group, GroupState, GroupWait, Member};
 use super::node::{Broker, BrokerOut, BrokerTimer, InternalWait};
 use super::BatchTemplate;
-use super::{FetchPartition, FetchedPartition, JoinResult, Msg};
+use super::{FetchPartition, FetchedPartition, JoinResult, Msg, Subscription};
 use crate::error::KafkaError;
 use crate::record::{MemberId, MetaRecord, ReqId};
 use crate::sim::NodeId;
@@ -110,7 +110,7 @@ impl Broker {
                                 client: NodeId::Controller,
                                 session_timeout_ms: m.session_timeout_ms,
                                 rebalance_timeout_ms: m.rebalance_timeout_ms,
-                                topics: Arc::from(Vec::new()),
+                                subscription: Arc::default(),
                                 last_seen: now,
                                 expiry_deadline: 0,
                                 awaiting_join: None,
@@ -168,7 +168,7 @@ impl Broker {
         g: u32,
         (member_id, instance_id): (MemberId, Option<Arc<str>>),
         (session_timeout_ms, rebalance_timeout_ms): (u64, u64),
-        topics: Arc<[u32]>,
+        subscription: Arc<Subscription>,
         out: &mut BrokerOut,
     ) {
         let reply = |out: &mut BrokerOut, e: KafkaError, id: MemberId| {
@@ -183,7 +183,7 @@ impl Broker {
         let mut member_id = member_id;
         if let Some(inst) = &instance_id {
             let j = static_member::Join { from, req, fresh_id, timeouts: (session_timeout_ms, rebalance_timeout_ms) };
-            let Some(id) = self.static_join(now, g, j, member_id, inst, &topics, out) else { return };
+            let Some(id) = self.static_join(now, g, j, member_id, inst, &subscription, out) else { return };
             member_id = id;
         }
         let grp = self.groups[g as usize].as_mut().expect("group_mut made it");
@@ -198,7 +198,7 @@ impl Broker {
                 client: from,
                 session_timeout_ms,
                 rebalance_timeout_ms,
-                topics,
+                subscription,
                 last_seen: now,
                 expiry_deadline: 0,
                 awaiting_join: Some(req),
@@ -219,9 +219,10 @@ impl Broker {
         let Some(m) = grp.members.get_mut(&member_id) else {
             return reply(out, KafkaError::UnknownMemberId, MemberId::UNKNOWN);
         };
-        let same = *m.topics == *topics;
+        // Kafka's `member.matches(protocols)`: the metadata, owned partitions included.
+        let same = m.subscription == subscription;
         m.client = from;
-        m.topics = topics;
+        m.subscription = subscription;
         m.last_seen = now;
         m.session_timeout_ms = session_timeout_ms;
         m.rebalance_timeout_ms = rebalance_timeout_ms;
@@ -753,7 +754,8 @@ fn complete_join(grp: &mut Group, g: u32, now: u64, out: &mut BrokerOut) {
     }
     grp.state = GroupState::CompletingRebalance;
     let leader = grp.leader.expect("leader");
-    let list: Vec<(MemberId, Arc<[u32]>)> = grp.members.iter().map(|(&id, m)| (id, m.topics.clone())).collect();
+    let list: Vec<(MemberId, Arc<Subscription>)> =
+        grp.members.iter().map(|(&id, m)| (id, m.subscription.clone())).collect();
     let ids: Vec<MemberId> = grp.members.keys().copied().collect();
     for id in ids {
         let m = grp.members.get_mut(&id).expect("member");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::{arm_expiry, maybe_complete_join, prepare_rebalance};
 use crate::broker::coord::{GroupState, GroupWait};
 use crate::broker::node::{Broker, BrokerOut};
-use crate::broker::{BatchTemplate, JoinResult, Msg};
+use crate::broker::{BatchTemplate, JoinResult, Msg, Subscription};
 use crate::error::KafkaError;
 use crate::record::{MemberId, MetaRecord, ReqId};
 use crate::sim::NodeId;
@@ -38,14 +38,14 @@ impl Broker {
         j: Join,
         member_id: MemberId,
         inst: &Arc<str>,
-        topics: &Arc<[u32]>,
+        subscription: &Arc<Subscription>,
         out: &mut BrokerOut,
     ) -> Option<MemberId> {
         let grp = self.groups[g as usize].as_mut()?;
         let current = grp.members.iter().find(|(_, m)| m.instance_id.as_ref() == Some(inst)).map(|(&id, _)| id);
         match current {
             Some(old) if !member_id.is_known() => {
-                self.replace_static_member(now, g, old, j, topics.clone(), out);
+                self.replace_static_member(now, g, old, j, subscription.clone(), out);
                 None
             }
             Some(old) if old != member_id => {
@@ -73,7 +73,7 @@ impl Broker {
         g: u32,
         old: MemberId,
         j: Join,
-        topics: Arc<[u32]>,
+        subscription: Arc<Subscription>,
         out: &mut BrokerOut,
     ) {
         let delay = self.topo.config.group_initial_rebalance_delay_ms;
@@ -86,9 +86,10 @@ impl Broker {
         if let Some(req) = m.awaiting_sync.take() {
             out.send(m.client, Msg::SyncGroupResponse { req, result: Err(fenced) });
         }
-        let same = *m.topics == *topics;
+        // Kafka checks that the group's protocol stays the same; the model, that the topics do.
+        let same = m.subscription.topics == subscription.topics;
         m.client = j.from;
-        m.topics = topics;
+        m.subscription = subscription;
         m.last_seen = now;
         (m.session_timeout_ms, m.rebalance_timeout_ms) = j.timeouts;
         grp.members.insert(j.fresh_id, m);

@@ -31,7 +31,7 @@ fn join(b: &mut Broker, now: u64, k: u32, member_id: MemberId) -> BrokerOut {
         member_id,
         session_timeout_ms: 45_000,
         rebalance_timeout_ms: 300_000,
-        topics: Arc::from(vec![0]),
+        subscription: Arc::new(Subscription { topics: Arc::from(vec![0]), owned: Vec::new() }),
         instance_id: None,
     };
     send(b, now, k, msg)

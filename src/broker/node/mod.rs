@@ -558,18 +558,24 @@ impl Node<Msg> for Broker {
                 let result = self.cache.get(p).and_then(|st| st.leader).ok_or(KafkaError::CoordinatorNotAvailable);
                 out.send(from, Msg::FindCoordinatorResponse { group, result });
             }
-            Msg::JoinGroup { req, group, member_id, session_timeout_ms, rebalance_timeout_ms, topics, instance_id } => {
-                self.on_join_group(
-                    now,
-                    from,
-                    req,
-                    group,
-                    (member_id, instance_id.map(|s| Arc::from(s.as_str()))),
-                    (session_timeout_ms, rebalance_timeout_ms),
-                    topics,
-                    out,
-                )
-            }
+            Msg::JoinGroup {
+                req,
+                group,
+                member_id,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+                subscription,
+                instance_id,
+            } => self.on_join_group(
+                now,
+                from,
+                req,
+                group,
+                (member_id, instance_id.map(|s| Arc::from(s.as_str()))),
+                (session_timeout_ms, rebalance_timeout_ms),
+                subscription,
+                out,
+            ),
             Msg::SyncGroup { req, group, member_id, generation, assignments } => {
                 self.on_sync_group(now, from, req, group, member_id, generation, assignments, out)
             }

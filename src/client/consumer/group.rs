@@ -56,7 +56,11 @@ impl Consumer {
             Ok(r) => {
                 self.member_id = r.member_id;
                 self.generation = r.generation;
-                let assignments = if r.leader == r.member_id { self.range_assign(&r.members) } else { Vec::new() };
+                let assignments = match r.leader == r.member_id {
+                    true if self.cooperative() => self.cooperative_sticky_assign(&r.members),
+                    true => self.range_assign(&r.members),
+                    false => Vec::new(),
+                };
                 let Some(c) = self.coordinator else { return };
                 let req = self.req_id();
                 let msg = Msg::SyncGroup {
@@ -74,16 +78,16 @@ impl Consumer {
 
     /// Kafka's RangeAssignor: per topic, members (by id) get consecutive ranges of partitions,
     /// the first `partitions % members` one extra.
-    pub(super) fn range_assign(&self, members: &[(MemberId, Arc<[u32]>)]) -> Vec<(MemberId, Vec<u32>)> {
+    pub(super) fn range_assign(&self, members: &[(MemberId, Arc<Subscription>)]) -> Vec<(MemberId, Vec<u32>)> {
         let mut result: Vec<(MemberId, Vec<u32>)> = members.iter().map(|(id, _)| (*id, Vec::new())).collect();
         result.sort_by_key(|r| r.0);
-        let mut topics: Vec<u32> = members.iter().flat_map(|(_, t)| t.iter().copied()).collect();
+        let mut topics: Vec<u32> = members.iter().flat_map(|(_, s)| s.topics.iter().copied()).collect();
         topics.sort_unstable();
         topics.dedup();
         for t in topics {
             let (_, first, count) = self.topo.topics[t as usize];
             let subs: Vec<usize> = (0..result.len())
-                .filter(|&i| members.iter().any(|(id, ts)| *id == result[i].0 && ts.contains(&t)))
+                .filter(|&i| members.iter().any(|(id, s)| *id == result[i].0 && s.topics.contains(&t)))
                 .collect();
             let m = subs.len() as u32;
             if m == 0 {
@@ -106,6 +110,11 @@ impl Consumer {
                 self.phase = Phase::Stable;
                 self.rejoin_needed = false;
                 self.join_prepared = false;
+                if self.cooperative() {
+                    // Applied, and anything revoked, at the next poll() (onJoinComplete).
+                    self.pending_sync = Some((parts, false));
+                    return;
+                }
                 self.assignment = parts;
                 out.observe(ConsumerObs::History(EventKind::Assigned {
                     consumer: self.idx,
@@ -121,6 +130,60 @@ impl Consumer {
                 self.rejoin_needed = true;
             }
         }
+    }
+
+    /// `poll()`'s step while a (re)join is needed: onJoinPrepare, then JoinGroup. `true` when
+    /// `poll()` returns no records meanwhile: always with the eager protocol, whose member owns
+    /// nothing until the SyncGroup answer; a cooperative member keeps its partitions (KIP-429).
+    pub(super) fn join_step(&mut self, now: u64, coord: u32, out: &mut ConsumerOut) -> bool {
+        if self.phase == Phase::Joining || self.phase == Phase::Syncing {
+            return !self.keeps_partitions();
+        }
+        if self.proc.is_some() && !self.join_prepared {
+            // onPartitionsRevoked: a processor commits its task (or aborts its transaction
+            // when its membership is lost) before the rejoin.
+            self.join_prepared = true;
+            if self.start_task_commit(now, false, out) {
+                return true;
+            }
+        }
+        if self.generation >= 0 && !self.assignment.is_empty() && !self.join_prepared {
+            // onJoinPrepare: with auto-commit, commit what was consumed (both protocols).
+            self.join_prepared = true;
+            if self.spec.config.enable_auto_commit {
+                let deadline = now + self.spec.config.max_poll_interval_ms;
+                if self.start_sync_commit(now, deadline, out) {
+                    self.app = App::Committing { then_process: false };
+                    return true;
+                }
+            }
+        }
+        if !self.cooperative() || self.generation < 0 {
+            // Eager protocol: revoke everything before joining; a member out of the group
+            // (no generation) loses its partitions with either protocol (onPartitionsLost).
+            self.revoke();
+        }
+        if now < self.retry_at {
+            return !self.keeps_partitions();
+        }
+        let req = self.req_id();
+        let c = &self.spec.config;
+        // The subscription carries the partitions still owned (ConsumerProtocol's
+        // ownedPartitions): none with the eager protocol, so the leader can be sticky.
+        let subscription = Arc::new(Subscription { topics: self.topics.clone(), owned: self.assignment.clone() });
+        let msg = Msg::JoinGroup {
+            req,
+            group: self.group,
+            member_id: self.member_id,
+            session_timeout_ms: c.session_timeout_ms,
+            rebalance_timeout_ms: c.max_poll_interval_ms,
+            subscription,
+            instance_id: self.instance_id().map(Arc::new),
+        };
+        let timeout = c.max_poll_interval_ms + JOIN_GROUP_TIMEOUT_EXTRA_MS;
+        self.request(coord, ReqKind::Join, timeout, msg, out);
+        self.phase = Phase::Joining;
+        !self.keeps_partitions()
     }
 
     pub(super) fn heartbeat(&mut self, now: u64, out: &mut ConsumerOut) {

@@ -5,7 +5,8 @@
 //! - **Group membership**: FindCoordinator, JoinGroup (with the MEMBER_ID_REQUIRED round trip),
 //!   SyncGroup (the leader computes the range assignment, as Java's client does), heartbeats
 //!   from a background "thread" that also leaves the group when `max.poll.interval.ms` passes
-//!   without a `poll()`. The protocol is eager: every partition is revoked before a rejoin.
+//!   without a `poll()`. The protocol is eager (every partition is revoked before a rejoin)
+//!   unless `partition.assignment.strategy` is `cooperative-sticky` (KIP-429, `cooperative.rs`).
 //! - **Positions**: the position moves when `poll()` hands records to the application, before
 //!   they are processed; a newly assigned partition starts at the committed offset (OffsetFetch)
 //!   or where `auto.offset.reset` says.
@@ -22,10 +23,12 @@ mod group;
 
 mod validate;
 
+mod cooperative;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use crate::broker::{FetchPartition, FetchedPartition, JoinResult, Msg, PartitionState, Topology};
+use crate::broker::{FetchPartition, FetchedPartition, JoinResult, Msg, PartitionState, Subscription, Topology};
 use crate::error::KafkaError;
 use crate::record::{Deliveries, Delivery, EventKind, LogBatch, MemberId, RecordId, ReqId};
 use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
@@ -168,6 +171,9 @@ pub struct Consumer {
     phase: Phase,
     rejoin_needed: bool,
     join_prepared: bool,
+    /// A cooperative SyncGroup's assignment and whether its revocation commit is done, until
+    /// `poll()` applies it.
+    pending_sync: Option<(Vec<u32>, bool)>,
     assignment: Vec<u32>,
     position: Vec<Option<u64>>,
     resetting: Vec<bool>,
@@ -256,6 +262,7 @@ impl Consumer {
             phase: Phase::Unjoined,
             rejoin_needed: true,
             join_prepared: false,
+            pending_sync: None,
             assignment: Vec::new(),
             position: vec![None; n],
             resetting: vec![false; n],
@@ -501,51 +508,19 @@ impl Consumer {
         // Without a coordinator the group logic waits, but records of the current assignment
         // are still fetched and returned (Java's poll ignores a failed coordinator lookup).
         let coordinator = self.coordinator;
-        if let (Some(coord), true) = (coordinator, self.rejoin_needed || self.phase == Phase::Unjoined) {
-            if self.phase == Phase::Joining || self.phase == Phase::Syncing {
+        if let Some(parts) = self.pending_sync.take() {
+            // onJoinComplete of a cooperative rebalance runs in poll() (KIP-429).
+            if self.complete_cooperative(now, parts, out) {
                 return;
             }
-            if self.proc.is_some() && !self.join_prepared {
-                // onPartitionsRevoked: a processor commits its task (or aborts its transaction
-                // when its membership is lost) before the rejoin.
-                self.join_prepared = true;
-                if self.start_task_commit(now, false, out) {
-                    return;
-                }
-            }
-            if self.generation >= 0 && !self.assignment.is_empty() && !self.join_prepared {
-                // onJoinPrepare: with auto-commit, commit what was consumed before revoking.
-                self.join_prepared = true;
-                if self.spec.config.enable_auto_commit {
-                    let deadline = now + self.spec.config.max_poll_interval_ms;
-                    if self.start_sync_commit(now, deadline, out) {
-                        self.app = App::Committing { then_process: false };
-                        return;
-                    }
-                }
-            }
-            // Eager protocol: revoke everything before joining.
-            self.revoke();
-            if now < self.retry_at {
-                return;
-            }
-            let req = self.req_id();
-            let c = &self.spec.config;
-            let msg = Msg::JoinGroup {
-                req,
-                group: self.group,
-                member_id: self.member_id,
-                session_timeout_ms: c.session_timeout_ms,
-                rebalance_timeout_ms: c.max_poll_interval_ms,
-                topics: self.topics.clone(),
-                instance_id: self.instance_id().map(Arc::new),
-            };
-            let timeout = c.max_poll_interval_ms + JOIN_GROUP_TIMEOUT_EXTRA_MS;
-            self.request(coord, ReqKind::Join, timeout, msg, out);
-            self.phase = Phase::Joining;
-            return;
         }
-        if self.phase != Phase::Stable {
+        if let (Some(coord), true) = (coordinator, self.rejoin_needed || self.phase == Phase::Unjoined) {
+            if self.join_step(now, coord, out) {
+                return;
+            }
+        }
+        // A cooperative member goes on with the partitions it keeps through a rebalance.
+        if self.phase != Phase::Stable && !self.keeps_partitions() {
             return;
         }
         // Positions for newly assigned partitions: the committed offset, else the reset policy.
@@ -690,6 +665,7 @@ impl Consumer {
             && self.phase == Phase::Stable
             && !self.rejoin_needed
             && self.sync_commit.is_none()
+            && self.pending_sync.is_none()
             && self.async_commits.is_empty()
             && self.assignment.iter().all(|&p| end(p).is_none_or(|e| self.position[p as usize] == Some(e)))
     }

@@ -13,6 +13,20 @@ pub enum OffsetReset {
     None,
 }
 
+/// `partition.assignment.strategy`: the assignor the group's leader runs, and with it the
+/// rebalance protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AssignmentStrategy {
+    /// `RangeAssignor`, eager: Kafka's default list `[RangeAssignor, CooperativeStickyAssignor]`
+    /// runs the first, range, and with it the eager protocol (every partition revoked before a
+    /// rejoin).
+    #[default]
+    Range,
+    /// `CooperativeStickyAssignor` (KIP-429, 2.4+): incremental cooperative rebalancing; a
+    /// member keeps its partitions through a rebalance and gives up only those that move.
+    CooperativeSticky,
+}
+
 /// Kafka consumer configs (4.x names and defaults).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumerConfig {
@@ -43,6 +57,8 @@ pub struct ConsumerConfig {
     /// `group.instance.id` (KIP-345, 2.3+; default none: dynamic members). Instance K of the
     /// `[[consumer]]` uses `<value>-<K>`, so the value is a prefix shared by its instances.
     pub group_instance_id: Option<String>,
+    /// `partition.assignment.strategy` (default range, eager).
+    pub assignment_strategy: AssignmentStrategy,
 }
 
 impl ConsumerConfig {
@@ -69,6 +85,7 @@ impl Default for ConsumerConfig {
             fetch_max_wait_ms: 500,
             retry_backoff_ms: 100,
             group_instance_id: None,
+            assignment_strategy: AssignmentStrategy::Range,
         }
     }
 }

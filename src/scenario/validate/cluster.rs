@@ -2,7 +2,7 @@
 
 use super::{config_ranges, key_path, range, Problem};
 use crate::scenario::keys::{self, BROKER, TOPIC};
-use crate::scenario::model::{MetadataMode, ProcessingGuarantee, Scenario};
+use crate::scenario::model::{AssignmentStrategy, MetadataMode, ProcessingGuarantee, Scenario};
 use crate::scenario::spell::{legal_topic_name, REPLICA_SOCKET_TIMEOUT_MS};
 
 /// Most brokers a cluster may have.
@@ -64,6 +64,16 @@ fn version(s: &Scenario, out: &mut Vec<Problem>) {
                 key_path(&format!("consumer[{i}].config"), keys::GROUP_INSTANCE_ID.name),
                 format!(
                     "static membership (`group.instance.id`, KIP-345) arrived in Kafka 2.3; `kafka_version` is {v}"
+                ),
+            ));
+        }
+    }
+    for (i, c) in s.consumers.iter().enumerate() {
+        if c.config.assignment_strategy == AssignmentStrategy::CooperativeSticky && !v.cooperative_rebalancing() {
+            out.push(Problem::new(
+                key_path(&format!("consumer[{i}].config"), keys::PARTITION_ASSIGNMENT_STRATEGY.name),
+                format!(
+                    "`cooperative-sticky` (incremental cooperative rebalancing, KIP-429) arrived in Kafka 2.4; `kafka_version` is {v}"
                 ),
             ));
         }
