@@ -65,6 +65,10 @@ pub enum KafkaError {
     /// 52: a marker from a coordinator older than the last one the partition saw.
     #[error("TRANSACTION_COORDINATOR_FENCED")]
     TransactionCoordinatorFenced,
+    /// 120: the transaction can only be aborted (KIP-890, 3.8+: a write to a partition that
+    /// is not in the producer's ongoing transaction, say); the producer aborts and carries on.
+    #[error("TRANSACTION_ABORTABLE")]
+    TransactionAbortable,
     /// 79: a JoinGroup without a member id gets one and must join again with it.
     #[error("MEMBER_ID_REQUIRED")]
     MemberIdRequired,
@@ -144,6 +148,7 @@ impl KafkaError {
             KafkaError::InvalidUpdateVersion => 95,
             KafkaError::DuplicateBrokerRegistration => 101,
             KafkaError::IneligibleReplica => 107,
+            KafkaError::TransactionAbortable => 120,
             _ => -1,
         }
     }

@@ -133,6 +133,12 @@ pub struct ReplicaLog {
     ended: VecDeque<(u64, u64)>,
     /// Aborted transactions, in marker order.
     aborted: Vec<AbortedTxn>,
+    /// KIP-890 verification guards (`ProducerStateManager.verificationStates`): per producer id
+    /// with no open transaction here, the token of the verification under way. Memory only: a
+    /// restart forgets them, and any transactional batch of the producer (data or marker)
+    /// appended here clears its guard, so a verification answered after an abort marker no
+    /// longer matches (the ABA race the guard exists for).
+    verifying: BTreeMap<i64, u64>,
 }
 
 fn last_seq(base: i32, n: usize) -> i32 {
@@ -236,10 +242,14 @@ impl ReplicaLog {
         if t.producer_epoch > entry.epoch {
             return if t.base_sequence == 0 { Ok(SeqCheck::Append) } else { Err(KafkaError::OutOfOrderSequenceNumber) };
         }
-        match entry.batches.back() {
-            Some(b) if t.base_sequence != next_seq(b.last_seq) => Err(KafkaError::OutOfOrderSequenceNumber),
-            _ => Ok(SeqCheck::Append),
+        // Same epoch: the batch follows the last one retained; with none retained (a marker of a
+        // newer epoch cleared them: a fence, or a transactions V2 commit or abort) it must start
+        // the epoch at 0 (`ProducerAppendInfo.checkSequence`: `inSequence(NO_SEQUENCE, seq)`).
+        let last = entry.batches.back().map_or(-1, |b| b.last_seq);
+        if t.base_sequence != next_seq(last) {
+            return Err(KafkaError::OutOfOrderSequenceNumber);
         }
+        Ok(SeqCheck::Append)
     }
 
     fn update_producer(&mut self, b: &LogBatch) {
@@ -341,8 +351,28 @@ impl ReplicaLog {
             self.assign(b.leader_epoch, b.base_offset);
         }
         self.update_producer(&b);
+        if b.transactional && b.producer_id >= 0 {
+            // `UnifiedLog.updateProducers`: the transaction is complete or has a first offset.
+            self.verifying.remove(&b.producer_id);
+        }
         self.leo = b.next_offset();
         self.batches.push(b);
+    }
+
+    /// `maybeStartTransactionVerification`: the guard of a verification for `producer_id`, the
+    /// one under way if any, else `token`, which becomes it.
+    pub fn start_verification(&mut self, producer_id: i64, token: u64) -> u64 {
+        *self.verifying.entry(producer_id).or_insert(token)
+    }
+
+    /// The guard of the verification under way for `producer_id`, if any.
+    pub fn verification_guard(&self, producer_id: i64) -> Option<u64> {
+        self.verifying.get(&producer_id).copied()
+    }
+
+    /// Forget every verification (they live in memory: a restarted broker has none).
+    pub fn clear_verifications(&mut self) {
+        self.verifying.clear();
     }
 
     /// Flush the page cache to disk up to the LEO.
@@ -443,8 +473,8 @@ impl ReplicaLog {
         self.producers.get(&producer_id).map(|e| e.epoch)
     }
 
-    #[cfg(test)]
-    /// Whether `producer_id` has an open transaction on this partition.
+    /// Whether `producer_id` has an open transaction on this partition
+    /// (`UnifiedLog.hasOngoingTransaction`).
     pub fn in_transaction(&self, producer_id: i64) -> bool {
         self.producers.get(&producer_id).is_some_and(|e| e.txn_first.is_some())
     }
