@@ -1,21 +1,24 @@
 //! Bug: transactions ran the pre-3.6 protocol whatever the cluster's release, although the
 //! default profile claims Kafka 4.1: no partition leader verified a transactional write with the
 //! transaction coordinator (KIP-890 part 1, 3.6), and no commit or abort bumped the producer epoch
-//! (transactions V2, KIP-890 part 2, 4.0). A run showed what that allows:
-//! `examples/scenarios/hanging-transaction-3.5.toml`, whose producer's batch of its second
-//! transaction waits on a connection cut from the leader, expires in flight, is aborted (the ABORT
-//! marker lands at once) and then arrives: the leader appends it after the marker, a transaction
-//! the coordinator knows nothing of, and `orders/0`'s last stable offset stays at 12 below a high
-//! watermark of 22 for good. The same run on 4.0 did the same (once batches expire in flight, which
-//! the companion fix of `regression_timed_out_batch_bumps_the_epoch` brought). Fix: from 3.6 the leader asks the
-//! coordinator (`AddPartitionsToTxn` with `verifyOnly`, `AddPartitionsToTxnManager` and
+//! (transactions V2, KIP-890 part 2, 4.0). A run showed it:
+//! `examples/scenarios/hanging-transaction-fenced-4.0.toml` on the unfixed model traced what its
+//! 3.5 twin traced, the client's AddPartitionsToTxn, EndTxn answered without a new epoch, ABORT
+//! markers of epoch 0 and no verification. Its late write stayed out of the log only because the
+//! unfixed producer never let a batch expire in flight (the companion fix of
+//! `regression_timed_out_batch_bumps_the_epoch`); with batches expiring as in Kafka, the pre-3.6
+//! rules append that write after the ABORT marker, a transaction the coordinator knows nothing
+//! of, and `orders/0`'s last stable offset stays at 12 below a high watermark of 22 for good (the
+//! run of `hanging-transaction-3.5.toml`). Fix: from 3.6 the leader asks the coordinator
+//! (`AddPartitionsToTxn` with `verifyOnly`, `AddPartitionsToTxnManager` and
 //! `TransactionCoordinator.handleVerifyPartitionsInTransaction`) before the first transactional
-//! batch of a producer with no open transaction there, and refuses it when the partition is not in
-//! the producer's ongoing transaction (INVALID_TXN_STATE; TRANSACTION_ABORTABLE from 3.8); a
-//! verification guard refuses a write verified before an abort marker that came in between. From
-//! 4.0 every EndTxn bumps the epoch and answers it, the client sends no AddPartitionsToTxn (the
-//! leader's verification adds the partition), and markers carry the bumped epoch. Releases before
-//! 3.6 keep the hang, as Kafka had it.
+//! batch of a producer with no open transaction there, and refuses it unless the partition is in
+//! the producer's ongoing transaction at that epoch (INVALID_TXN_STATE, TRANSACTION_ABORTABLE
+//! from 3.8, INVALID_PRODUCER_EPOCH for a fenced epoch); a verification guard refuses a write
+//! verified before an abort marker that came in between. From 4.0 every EndTxn bumps the epoch
+//! and answers it, the client sends no AddPartitionsToTxn (the leader's verification adds the
+//! partition), and markers carry the bumped epoch. Releases before 3.6 keep the hang, as Kafka
+//! had it.
 
 use kafkasim::record::{Anomaly, History, KafkaVersion};
 use kafkasim::scenario::{load_file, Scenario};

@@ -529,10 +529,13 @@ impl Producer {
         match e {
             KafkaError::NotCoordinator
             | KafkaError::CoordinatorNotAvailable
-            | KafkaError::CoordinatorLoadInProgress
             | KafkaError::RequestTimedOut
-            | KafkaError::NetworkException
-            | KafkaError::ConcurrentTransactions => self.txn_retry(now, true, out),
+            | KafkaError::NetworkException => self.txn_retry(now, true, out),
+            // Retriable without a new lookup: the group coordinator is loading, or the
+            // transaction coordinator it verified with (KIP-890) is between two states.
+            KafkaError::CoordinatorLoadInProgress | KafkaError::ConcurrentTransactions => {
+                self.txn_retry(now, false, out)
+            }
             KafkaError::ProducerFenced
             | KafkaError::InvalidProducerEpoch
             | KafkaError::InvalidTxnState

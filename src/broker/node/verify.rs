@@ -70,8 +70,9 @@ impl Broker {
 
     /// Park `write` of (`producer_id`, `epoch`) to `p` behind a verification with the
     /// coordinator of transactional id `txn`, starting one unless one of the same producer on the
-    /// same partition is under way (the writes then wait in order; Kafka sends one verification per
-    /// request and merges them per transactional id).
+    /// same partition is under way with that coordinator (the writes then wait in order, as
+    /// `AddPartitionsToTxnManager` holds a transaction's verification back while one is in flight
+    /// to the node; a coordinator that moved meanwhile gets a verification of its own).
     #[allow(clippy::too_many_arguments)]
     pub(in crate::broker) fn verify_then(
         &mut self,
@@ -81,15 +82,17 @@ impl Broker {
         write: Parked,
         out: &mut BrokerOut,
     ) {
-        if let Some(v) = self.verifying.iter_mut().find(|v| v.partition == p && v.producer_id == producer_id) {
-            v.parked.push(write);
-            return;
-        }
         let coordinator = self.cache.get(self.topo.txn_partition(txn) as usize).and_then(|s| s.leader);
         let Some(coordinator) = coordinator else {
             // `verifyTransaction` without a coordinator: COORDINATOR_NOT_AVAILABLE.
             return self.verify_failed(write, p, KafkaError::CoordinatorNotAvailable, out);
         };
+        let same =
+            |v: &&mut Verifying| v.partition == p && v.producer_id == producer_id && v.coordinator == coordinator;
+        if let Some(v) = self.verifying.iter_mut().find(same) {
+            v.parked.push(write);
+            return;
+        }
         let token = self.next_id();
         let r = self.replicas[p as usize].as_mut().expect("replica");
         let guard = r.log.start_verification(producer_id, token);
