@@ -65,10 +65,6 @@ pub enum KafkaError {
     /// 52: a marker from a coordinator older than the last one the partition saw.
     #[error("TRANSACTION_COORDINATOR_FENCED")]
     TransactionCoordinatorFenced,
-    /// 120: the transaction can only be aborted (KIP-890, 3.8+: a write to a partition that
-    /// is not in the producer's ongoing transaction, say); the producer aborts and carries on.
-    #[error("TRANSACTION_ABORTABLE")]
-    TransactionAbortable,
     /// 79: a JoinGroup without a member id gets one and must join again with it.
     #[error("MEMBER_ID_REQUIRED")]
     MemberIdRequired,
@@ -115,6 +111,11 @@ pub enum KafkaError {
     /// Client side: the consumer process died before the request finished.
     #[error("CONSUMER_CRASHED")]
     ConsumerCrashed,
+    /// 120: the transaction can only be aborted (KIP-890, 3.8+: a write to a partition that
+    /// is not in the producer's ongoing transaction, say); the producer aborts and carries on.
+    /// (Last, so that the trace hash of every other error keeps its value.)
+    #[error("TRANSACTION_ABORTABLE")]
+    TransactionAbortable,
 }
 
 impl KafkaError {

@@ -473,6 +473,14 @@ impl ReplicaLog {
         self.producers.get(&producer_id).map(|e| e.epoch)
     }
 
+    /// Whether `producer_id` has an open transaction at `epoch` on this partition: 4.x's
+    /// `UnifiedLog.hasOngoingTransaction(producerId, producerEpoch)`, for transactions V2, where a
+    /// newer epoch means the open transaction has ended at the coordinator and only its marker is
+    /// still on its way.
+    pub fn in_transaction_at(&self, producer_id: i64, epoch: i16) -> bool {
+        self.producers.get(&producer_id).is_some_and(|e| e.txn_first.is_some() && e.epoch == epoch)
+    }
+
     /// Whether `producer_id` has an open transaction on this partition
     /// (`UnifiedLog.hasOngoingTransaction`).
     pub fn in_transaction(&self, producer_id: i64) -> bool {

@@ -437,7 +437,7 @@ impl Broker {
             Ok(grp) => grp.partition,
             Err(e) => return reply(out, Err(e)),
         };
-        if self.needs_verification(p, producer_id, true) {
+        if self.needs_verification(p, (producer_id, producer_epoch), true) {
             if guard.is_none() {
                 let ids = (producer_id, producer_epoch);
                 let write =
@@ -475,6 +475,14 @@ impl Broker {
             transactional: true,
             ..BatchTemplate::internal(MetaRecord::OffsetCommit { group: name, offsets: offsets.clone() })
         };
+        crate::invariant!(
+            36,
+            !self.topo.version.txn_offset_commit_verification()
+                || self.leader_view(p).is_some_and(|(log, _, _)| self.ongoing(log, producer_id, producer_epoch))
+                || self.guard_holds(p, producer_id, guard),
+            "broker:{} writes transactional offsets of producer {producer_id} outside an ongoing transaction, unverified",
+            self.id
+        );
         let wait = GroupWait::TxnCommit { group: g, to: from, req, producer_id, offsets: offsets.clone() };
         if let Err(e) = self.group_append(now, p, &batch, wait, out) {
             if let Some(grp) = self.groups[g as usize].as_mut() {

@@ -36,17 +36,23 @@ impl Broker {
         let epoch = r.leader_epoch;
         // KIP-890 part 1 (3.6+): the first transactional batch of a producer with no open
         // transaction here is appended only once the coordinator has verified it.
-        let verify = batch.transactional && self.needs_verification(p, batch.producer_id, false);
+        let ids = (batch.producer_id, batch.producer_epoch);
+        let verify = batch.transactional && self.needs_verification(p, ids, false);
         if let (true, Some(t)) = (verify, txn) {
             if guard.is_none() {
                 let write = Parked::Produce { from, req, acks, timeout_ms, batch: batch.clone() };
-                return self.verify_then(p, t, (batch.producer_id, batch.producer_epoch), write, out);
+                return self.verify_then(p, t, ids, write, out);
             }
             if !self.guard_holds(p, batch.producer_id, guard) {
                 // A marker of the producer was appended while the coordinator answered.
                 return respond(out, Err(KafkaError::InvalidTxnState), epoch);
             }
         }
+        let ongoing = self.replicas[p as usize].as_ref().is_some_and(|r| self.ongoing(&r.log, ids.0, ids.1));
+        let verified_or_ongoing = !batch.transactional
+            || !self.topo.version.txn_verification()
+            || ongoing
+            || self.guard_holds(p, ids.0, guard);
         let r = self.replicas[p as usize].as_mut().expect("leader replica");
         if acks == Acks::All && r.isr.len() < min_isr {
             respond(out, Err(KafkaError::NotEnoughReplicas), epoch);
@@ -61,10 +67,7 @@ impl Broker {
             Ok(SeqCheck::Append) => {
                 crate::invariant!(
                     36,
-                    !batch.transactional
-                        || !self.topo.version.txn_verification()
-                        || r.log.in_transaction(batch.producer_id)
-                        || (guard.is_some() && r.log.verification_guard(batch.producer_id) == guard),
+                    verified_or_ongoing,
                     "broker:{} appends a transactional batch of producer {} to partition {p} outside an ongoing \
                      transaction, unverified",
                     self.id,

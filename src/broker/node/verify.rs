@@ -53,12 +53,29 @@ impl Broker {
         !self.verifying.is_empty()
     }
 
-    /// Whether a transactional write of `producer_id` to partition `p` must be verified first:
-    /// the release verifies such writes and the producer has no open transaction there.
-    pub(in crate::broker) fn needs_verification(&self, p: u32, producer_id: i64, offsets: bool) -> bool {
+    /// Whether a transactional write of (`producer_id`, `epoch`) to partition `p` must be
+    /// verified first: the release verifies such writes and the producer has no open transaction
+    /// there (under transactions V2, none at that epoch: a transaction whose marker has not
+    /// arrived yet does not count for the next one).
+    pub(in crate::broker) fn needs_verification(
+        &self,
+        p: u32,
+        (producer_id, epoch): (i64, i16),
+        offsets: bool,
+    ) -> bool {
         let v = self.topo.version;
         let on = if offsets { v.txn_offset_commit_verification() } else { v.txn_verification() };
-        on && producer_id >= 0 && self.replicas[p as usize].as_ref().is_some_and(|r| !r.log.in_transaction(producer_id))
+        on && producer_id >= 0
+            && self.replicas[p as usize].as_ref().is_some_and(|r| !self.ongoing(&r.log, producer_id, epoch))
+    }
+
+    /// Whether the log holds an ongoing transaction of the producer for a write of `epoch`.
+    pub(in crate::broker) fn ongoing(&self, log: &ReplicaLog, producer_id: i64, epoch: i16) -> bool {
+        if self.topo.version.txn_v2() {
+            log.in_transaction_at(producer_id, epoch)
+        } else {
+            log.in_transaction(producer_id)
+        }
     }
 
     /// Whether `guard`, the answer of a verification, still stands for `producer_id` on `p`:

@@ -210,6 +210,14 @@ impl Broker {
                     m.epoch,
                     r.producer_epoch
                 );
+                crate::invariant!(
+                    38,
+                    !v2 || !is_prepare(r.state) || r.producer_epoch == m.epoch.saturating_add(1),
+                    "transactional id {t}: {:?} at epoch {} after epoch {} under transactions V2",
+                    r.state,
+                    r.producer_epoch,
+                    m.epoch
+                );
                 m.pending = None;
                 m.last_epoch = r.last_epoch;
                 m.producer_id = r.producer_id;

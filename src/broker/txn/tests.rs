@@ -582,3 +582,20 @@ fn under_transactions_v2_end_txn_bumps_the_epoch_and_the_markers_fence_the_finis
     assert_eq!(end_v(&mut b, 60, (ids.0, 2), true).0, Err(KafkaError::InvalidTxnState));
     assert_eq!(end_v(&mut b, 60, (ids.0, 0), false).0, Err(KafkaError::ProducerFenced));
 }
+
+#[test]
+fn under_transactions_v2_a_write_of_the_next_epoch_waits_for_the_last_transactions_marker() {
+    let (mut b, _) = cluster_at(KafkaVersion::V4_0);
+    let ids = init(&mut b, 10).expect("init");
+    assert_eq!(produce(&mut b, 20, ids, 0), Ok(0));
+    // The commit is durable, its marker not written yet: orders/0 still holds the open transaction.
+    let (result, _markers_held) = end_v(&mut b, 30, ids, true);
+    assert_eq!(result, Ok((ids.0, 1)));
+    assert_eq!(
+        produce(&mut b, 40, (ids.0, 1), 0),
+        Err(KafkaError::NotEnoughReplicas),
+        "verified, not joined to the old transaction: the coordinator is in PrepareCommit"
+    );
+    let (log, _, _) = b.leader_view(0).expect("leader");
+    assert_eq!(log.leo(), 2, "nothing appended");
+}
