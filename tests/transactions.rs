@@ -71,9 +71,7 @@ fn an_open_transaction_holds_read_committed_readers_until_the_timeout_aborts_it(
     let final_log = out.history.partitions[0].leader_replica().expect("leader");
     let markers: Vec<(u64, bool)> =
         final_log.log.iter().filter_map(|b| b.marker().map(|c| (b.base_offset, c))).collect();
-    // The third transaction got 6 records into the log before the crash (transactions V2 sends
-    // its first batch without waiting for an AddPartitionsToTxn); its ABORT marker follows them.
-    assert_eq!(markers, vec![(10, true), (21, true), (28, false)]);
+    assert_eq!(markers, vec![(10, true), (21, true), (32, false)]);
 }
 
 #[test]

@@ -134,11 +134,13 @@ pub struct ReplicaLog {
     /// Aborted transactions, in marker order.
     aborted: Vec<AbortedTxn>,
     /// KIP-890 verification guards (`ProducerStateManager.verificationStates`): per producer id
-    /// with no open transaction here, the token of the verification under way. Memory only: a
-    /// restart forgets them, and any transactional batch of the producer (data or marker)
-    /// appended here clears its guard, so a verification answered after an abort marker no
-    /// longer matches (the ABA race the guard exists for).
-    verifying: BTreeMap<i64, u64>,
+    /// with no open transaction here, the token of the verification under way, the highest epoch
+    /// it was asked for, and whether that is a transactions V2 write. Memory only: a restart
+    /// forgets them, and any transactional batch of the producer (data or marker) appended here
+    /// clears its guard, so a verification answered after an abort marker no longer matches (the
+    /// ABA race the guard exists for); except, under transactions V2, a marker of the guard's own
+    /// epoch: the last transaction's marker, which V2 writes with the next transaction's epoch.
+    verifying: BTreeMap<i64, (u64, i16, bool)>,
 }
 
 fn last_seq(base: i32, n: usize) -> i32 {
@@ -352,22 +354,32 @@ impl ReplicaLog {
         }
         self.update_producer(&b);
         if b.transactional && b.producer_id >= 0 {
-            // `UnifiedLog.updateProducers`: the transaction is complete or has a first offset.
-            self.verifying.remove(&b.producer_id);
+            // `UnifiedLog.updateProducers`: the transaction is complete or has a first offset (the
+            // V2 exception since KAFKA-18654: `isV2NextTransactionStarted`).
+            let next_started = self
+                .verifying
+                .get(&b.producer_id)
+                .is_some_and(|&(_, epoch, v2)| v2 && b.marker().is_some() && b.producer_epoch == epoch);
+            if !next_started {
+                self.verifying.remove(&b.producer_id);
+            }
         }
         self.leo = b.next_offset();
         self.batches.push(b);
     }
 
-    /// `maybeStartTransactionVerification`: the guard of a verification for `producer_id`, the
-    /// one under way if any, else `token`, which becomes it.
-    pub fn start_verification(&mut self, producer_id: i64, token: u64) -> u64 {
-        *self.verifying.entry(producer_id).or_insert(token)
+    /// `maybeStartTransactionVerification`: the guard of a verification for `producer_id` at
+    /// `epoch` (`v2`: transactions V2), the one under way if any (its epoch raised to `epoch` when
+    /// higher, as `maybeUpdateLowestSequenceAndEpoch` does), else `token`, which becomes it.
+    pub fn start_verification(&mut self, producer_id: i64, token: u64, epoch: i16, v2: bool) -> u64 {
+        let e = self.verifying.entry(producer_id).or_insert((token, epoch, v2));
+        e.1 = e.1.max(epoch);
+        e.0
     }
 
     /// The guard of the verification under way for `producer_id`, if any.
     pub fn verification_guard(&self, producer_id: i64) -> Option<u64> {
-        self.verifying.get(&producer_id).copied()
+        self.verifying.get(&producer_id).map(|v| v.0)
     }
 
     /// Forget every verification (they live in memory: a restarted broker has none).

@@ -442,7 +442,7 @@ impl Broker {
                 let ids = (producer_id, producer_epoch);
                 let write =
                     Parked::TxnOffsetCommit { from, req, group: g, ids, member: (member_id, generation), offsets };
-                return self.verify_then(p, txn, ids, write, out);
+                return self.verify_then(now, p, txn, ids, write, out);
             }
             if !self.guard_holds(p, producer_id, guard) {
                 return reply(out, Err(KafkaError::InvalidTxnState));

@@ -41,7 +41,7 @@ impl Broker {
         if let (true, Some(t)) = (verify, txn) {
             if guard.is_none() {
                 let write = Parked::Produce { from, req, acks, timeout_ms, batch: batch.clone() };
-                return self.verify_then(p, t, ids, write, out);
+                return self.verify_then(now, p, t, ids, write, out);
             }
             if !self.guard_holds(p, batch.producer_id, guard) {
                 // A marker of the producer was appended while the coordinator answered.

@@ -95,10 +95,13 @@ pub enum BrokerTimer {
         /// Id this coordinator gave the WriteTxnMarkers request.
         req: ReqId,
     },
-    /// A transaction verification `req` (KIP-890) got no answer from the coordinator in time.
-    TxnVerifyTimeout {
+    /// A transaction verification `req` (KIP-890) got no answer in time, or (`retry`) met
+    /// CONCURRENT_TRANSACTIONS adding its partition under transactions V2 and goes again.
+    TxnVerify {
         /// Id this broker gave the verification request.
         req: ReqId,
+        /// Ask again rather than give up.
+        retry: bool,
     },
     /// Transaction coordinator: write the Complete state of `txn` again after a failed write.
     TxnCompleteRetry {
@@ -778,7 +781,8 @@ impl Node<Msg> for Broker {
             BrokerTimer::TxnMarkerRetry { txn, round } => self.on_txn_marker_retry(now, txn, round, out),
             BrokerTimer::TxnMarkerTimeout { txn, req } => self.on_txn_marker_timeout(now, txn, req, out),
             BrokerTimer::TxnCompleteRetry { txn, round } => self.on_txn_complete_retry(now, txn, round, out),
-            BrokerTimer::TxnVerifyTimeout { req } => self.on_txn_verify_timeout(now, req, out),
+            BrokerTimer::TxnVerify { req, retry: false } => self.on_txn_verify_timeout(now, req, out),
+            BrokerTimer::TxnVerify { req, retry: true } => self.on_txn_verify_retry(req, out),
             BrokerTimer::Refetch { partition, id } => {
                 let Some(r) = self.replicas[partition as usize].as_ref() else { return };
                 if let Role::Follower { fetch_id, .. } = r.role {

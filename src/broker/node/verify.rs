@@ -17,6 +17,12 @@ use crate::broker::BatchTemplate;
 /// `request.timeout.ms`, which `AddPartitionsToTxnManager` uses), then treats it as a
 /// NETWORK_EXCEPTION.
 const VERIFY_REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// Transactions V2 (KAFKA-18654, 4.0): a leader whose add of a partition meets
+/// CONCURRENT_TRANSACTIONS (the last transaction's markers are still being written) asks again
+/// after `add.partitions.to.txn.retry.backoff.ms` (20)...
+const ADD_RETRY_BACKOFF_MS: u64 = 20;
+/// ...for at most `add.partitions.to.txn.retry.backoff.max.ms` (100) before it answers the error.
+const ADD_RETRY_MAX_MS: u64 = 100;
 
 /// A client's transactional write that waits for a verification.
 #[derive(Debug, Clone)]
@@ -43,8 +49,19 @@ pub(in crate::broker) struct Verifying {
     partition: u32,
     producer_id: i64,
     txn: u32,
+    epoch: i16,
     guard: u64,
+    /// When the first request went out (the add's server-side retries are bounded from it).
+    started: u64,
     parked: Vec<Parked>,
+}
+
+#[cfg(test)]
+impl Verifying {
+    /// The request id of the verification under way.
+    pub(in crate::broker) fn req(&self) -> ReqId {
+        self.req
+    }
 }
 
 impl Broker {
@@ -93,6 +110,7 @@ impl Broker {
     #[allow(clippy::too_many_arguments)]
     pub(in crate::broker) fn verify_then(
         &mut self,
+        now: u64,
         p: u32,
         txn: u32,
         (producer_id, epoch): (i64, i16),
@@ -112,14 +130,41 @@ impl Broker {
         }
         let token = self.next_id();
         let r = self.replicas[p as usize].as_mut().expect("replica");
-        let guard = r.log.start_verification(producer_id, token);
+        let guard = r.log.start_verification(producer_id, token, epoch, self.topo.version.txn_v2());
+        let req = self.send_verify(coordinator, txn, (producer_id, epoch), p, out);
+        let v = Verifying {
+            req,
+            coordinator,
+            partition: p,
+            producer_id,
+            txn,
+            epoch,
+            guard,
+            started: now,
+            parked: vec![write],
+        };
+        self.verifying.push(v);
+    }
+
+    /// Send a verification (or, under transactions V2, an add) to `coordinator`; its request id.
+    fn send_verify(&mut self, coordinator: u32, txn: u32, ids: (i64, i16), p: u32, out: &mut BrokerOut) -> ReqId {
         let n = u32::try_from(self.next_id()).expect("a broker hands out fewer than 2^32 ids in a run");
         let req = ReqId { process: self.id, n };
         let verify_only = !self.topo.version.txn_v2();
-        let msg = Msg::TxnVerify { req, txn, producer_id, producer_epoch: epoch, partition: p, verify_only };
+        let (producer_id, producer_epoch) = ids;
+        let msg = Msg::TxnVerify { req, txn, producer_id, producer_epoch, partition: p, verify_only };
         out.send(NodeId::Broker(coordinator), msg);
-        out.timer(VERIFY_REQUEST_TIMEOUT_MS, BrokerTimer::TxnVerifyTimeout { req });
-        self.verifying.push(Verifying { req, coordinator, partition: p, producer_id, txn, guard, parked: vec![write] });
+        out.timer(VERIFY_REQUEST_TIMEOUT_MS, BrokerTimer::TxnVerify { req, retry: false });
+        req
+    }
+
+    /// A V2 add of a produce's partition met CONCURRENT_TRANSACTIONS: ask again.
+    pub(super) fn on_txn_verify_retry(&mut self, req: ReqId, out: &mut BrokerOut) {
+        let Some(i) = self.verifying.iter().position(|v| v.req == req) else { return };
+        let v = &self.verifying[i];
+        let (coordinator, txn, ids, p) = (v.coordinator, v.txn, (v.producer_id, v.epoch), v.partition);
+        let req = self.send_verify(coordinator, txn, ids, p, out);
+        self.verifying[i].req = req;
     }
 
     /// The coordinator answered verification `req`.
@@ -131,6 +176,17 @@ impl Broker {
         out: &mut BrokerOut,
     ) {
         let Some(i) = self.verifying.iter().position(|v| v.req == req) else { return };
+        let v = &self.verifying[i];
+        let produce = matches!(v.parked.first(), Some(Parked::Produce { .. }));
+        if result == Err(KafkaError::ConcurrentTransactions)
+            && produce
+            && self.topo.version.txn_v2()
+            && now + ADD_RETRY_BACKOFF_MS <= v.started + ADD_RETRY_MAX_MS
+        {
+            // KAFKA-18654: the leader retries the add itself rather than fail the produce.
+            out.timer(ADD_RETRY_BACKOFF_MS, BrokerTimer::TxnVerify { req, retry: true });
+            return;
+        }
         let v = self.verifying.remove(i);
         match result {
             Ok(()) => {

@@ -589,13 +589,44 @@ fn under_transactions_v2_a_write_of_the_next_epoch_waits_for_the_last_transactio
     let ids = init(&mut b, 10).expect("init");
     assert_eq!(produce(&mut b, 20, ids, 0), Ok(0));
     // The commit is durable, its marker not written yet: orders/0 still holds the open transaction.
-    let (result, _markers_held) = end_v(&mut b, 30, ids, true);
+    let (result, markers_held) = end_v(&mut b, 30, ids, true);
     assert_eq!(result, Ok((ids.0, 1)));
-    assert_eq!(
-        produce(&mut b, 40, (ids.0, 1), 0),
-        Err(KafkaError::NotEnoughReplicas),
-        "verified, not joined to the old transaction: the coordinator is in PrepareCommit"
-    );
+    let batch = BatchTemplate {
+        producer_id: ids.0,
+        producer_epoch: 1,
+        base_sequence: 0,
+        producer: 0,
+        instance: 0,
+        records: Arc::from(vec![1]),
+        meta: None,
+        transactional: true,
+    };
+    let msg = Msg::Produce {
+        req: crate::record::ReqId { process: 0, n: 4 },
+        partition: 0,
+        acks: Acks::All,
+        timeout_ms: 30_000,
+        batch: Arc::new(batch),
+        txn: Some(0),
+    };
+    // Verified, not joined to the old transaction: the coordinator, in PrepareCommit, answers
+    // CONCURRENT_TRANSACTIONS, and the leader asks again 20 ms later (KAFKA-18654).
+    let mut out = Out::default();
+    let ask = send(&mut b, 40, msg).sends;
+    for (_, m) in ask {
+        b.on_message(40, ME, m, &mut out);
+    }
+    let rest = pump(&mut b, 40, out);
+    assert!(rest.is_empty(), "no answer yet: {rest:?}");
     let (log, _, _) = b.leader_view(0).expect("leader");
     assert_eq!(log.leo(), 2, "nothing appended");
+    let retry = b.verifying.first().map(|v| BrokerTimer::TxnVerify { req: v.req(), retry: true });
+    // The markers land and the commit completes; the retry then adds the partition.
+    pump(&mut b, 50, markers_held);
+    let mut out = Out::default();
+    b.on_timer(60, retry.expect("a retry is armed"), &mut out);
+    match pump(&mut b, 60, out).as_slice() {
+        [Msg::ProduceResponse { result, .. }] => assert_eq!(*result, Ok(3), "after the marker at offset 2"),
+        other => panic!("{other:?}"),
+    }
 }
