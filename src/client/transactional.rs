@@ -468,7 +468,7 @@ impl Producer {
                         // EndTxn v5: the next transaction uses the bumped epoch, its sequences
                         // from 0 (`EndTxnHandler`: setProducerIdAndEpoch, resetSequenceNumbers).
                         crate::invariant!(
-                            37,
+                            40,
                             *pid != self.producer_id || *epoch > self.producer_epoch,
                             "producer#{}: transactions V2 ended a transaction of epoch {} without a bump ({pid}, {epoch})",
                             self.idx,

@@ -476,7 +476,7 @@ impl Broker {
             ..BatchTemplate::internal(MetaRecord::OffsetCommit { group: name, offsets: offsets.clone() })
         };
         crate::invariant!(
-            36,
+            39,
             !self.topo.version.txn_offset_commit_verification()
                 || self.leader_view(p).is_some_and(|(log, _, _)| self.ongoing(log, producer_id, producer_epoch))
                 || self.guard_holds(p, producer_id, guard),

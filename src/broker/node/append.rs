@@ -66,7 +66,7 @@ impl Broker {
             Ok(SeqCheck::Duplicate(base)) => base,
             Ok(SeqCheck::Append) => {
                 crate::invariant!(
-                    36,
+                    39,
                     verified_or_ongoing,
                     "broker:{} appends a transactional batch of producer {} to partition {p} outside an ongoing \
                      transaction, unverified",

@@ -211,7 +211,7 @@ impl Broker {
                     r.producer_epoch
                 );
                 crate::invariant!(
-                    38,
+                    41,
                     !v2 || !is_prepare(r.state) || r.producer_epoch == m.epoch.saturating_add(1),
                     "transactional id {t}: {:?} at epoch {} after epoch {} under transactions V2",
                     r.state,
