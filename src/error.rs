@@ -118,6 +118,11 @@ pub enum KafkaError {
     /// 82: another process took over this member's `group.instance.id` (KIP-345); fatal.
     #[error("FENCED_INSTANCE_ID")]
     FencedInstanceId,
+    /// 120: the transaction can only be aborted (KIP-890, 3.8+: a write to a partition that
+    /// is not in the producer's ongoing transaction, say); the producer aborts and carries on.
+    /// (Last, so that the trace hash of every other error keeps its value.)
+    #[error("TRANSACTION_ABORTABLE")]
+    TransactionAbortable,
 }
 
 impl KafkaError {
@@ -152,6 +157,7 @@ impl KafkaError {
             KafkaError::InvalidUpdateVersion => 95,
             KafkaError::DuplicateBrokerRegistration => 101,
             KafkaError::IneligibleReplica => 107,
+            KafkaError::TransactionAbortable => 120,
             _ => -1,
         }
     }

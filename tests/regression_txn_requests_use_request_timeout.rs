@@ -7,19 +7,22 @@
 //! manager (FindCoordinator, InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit,
 //! EndTxn) times out after the producer's `request.timeout.ms`, as Java's `TransactionManager`
 //! requests do (they go through the producer's `NetworkClient`); the connection is closed and the
-//! coordinator looked up again.
+//! coordinator looked up again. (That run was on the default profile, whose transactions were
+//! then those of transactions V0/V1; `kafka_version = "3.5"` keeps that flow now that 4.x runs
+//! transactions V2, where the first request to meet the dead coordinator is the EndTxn.)
 
 use kafkasim::record::EventKind;
 use kafkasim::scenario::{parse_str, Scenario};
 use kafkasim::{run_seed, RunOptions};
 
-fn coordinator_power_loss(request_timeout_ms: u64) -> Scenario {
+fn coordinator_power_loss(version: &str, request_timeout_ms: u64) -> Scenario {
     let src = format!(
         r#"
 name = "the transaction coordinator loses power after the second commit"
 duration_ms = 120000
 [cluster]
 brokers = 3
+kafka_version = "{version}"
 [cluster.config]
 "min.insync.replicas" = 2
 [[topic]]
@@ -62,7 +65,7 @@ fn ended_at(s: &Scenario, n: u32) -> (u64, Result<(), kafkasim::error::KafkaErro
 fn a_transactional_producer_gives_up_on_a_dead_coordinator_after_its_request_timeout() {
     // The power loss strikes at about 230 ms; the controller fences broker 3 and moves the
     // coordinator at about 10 s. With 2 s timeouts the producer finds the new one soon after.
-    let (at, result) = ended_at(&coordinator_power_loss(2_000), 2);
+    let (at, result) = ended_at(&coordinator_power_loss("3.5", 2_000), 2);
     assert_eq!(result, Ok(()));
     assert!(at < 15_000, "the third transaction committed only at {at} ms");
 }
@@ -71,7 +74,17 @@ fn a_transactional_producer_gives_up_on_a_dead_coordinator_after_its_request_tim
 fn a_longer_request_timeout_keeps_the_producer_waiting_on_the_dead_coordinator_longer() {
     // The same run with 25 s timeouts: the AddPartitionsToTxn sent to the dead broker is given up
     // only after 25 s, so the third commit comes after that, however early the new coordinator is.
-    let (at, result) = ended_at(&coordinator_power_loss(25_000), 2);
+    let (at, result) = ended_at(&coordinator_power_loss("3.5", 25_000), 2);
     assert_eq!(result, Ok(()));
     assert!((25_000..30_000).contains(&at), "the third transaction committed at {at} ms");
+}
+
+#[test]
+fn under_transactions_v2_the_end_txn_to_a_dead_coordinator_gives_up_after_the_request_timeout() {
+    // Transactions V2: no AddPartitionsToTxn from the client, so the first request that meets the
+    // dead coordinator is the third transaction's EndTxn (its records are appended at about 12.8 s,
+    // once the leader verifies with the new coordinator); it is given up after 2 s, not 30 s.
+    let (at, result) = ended_at(&coordinator_power_loss("4.1", 2_000), 2);
+    assert_eq!(result, Ok(()));
+    assert!(at < 20_000, "the third transaction committed only at {at} ms");
 }

@@ -226,6 +226,8 @@ pub(super) enum Reply {
     AddPartitions,
     AddOffsets,
     EndTxn,
+    /// A broker's AddPartitionsToTxn (KIP-890 part 2): the partition joined the transaction.
+    Verify,
 }
 
 /// A transition of transactional id `txn` being written to `__transaction_state`.
@@ -253,6 +255,7 @@ impl TxnMeta {
             transactional_id: t,
             producer_id: self.producer_id,
             producer_epoch: self.epoch,
+            last_epoch: self.last_epoch,
             state: self.state,
             partitions: self.partitions.iter().copied().collect(),
             timeout_ms: self.timeout_ms,
@@ -261,10 +264,13 @@ impl TxnMeta {
     }
 
     /// The fencing abort (`prepareFenceProducerEpoch` then PrepareAbort): the epoch is bumped
-    /// so the markers fence the current producer everywhere.
+    /// so the markers fence the current producer everywhere, and no earlier epoch may retry a
+    /// bump (`lastProducerEpoch` is cleared). Under transactions V2 the abort bumps the epoch
+    /// once too (KAFKA-19367 removed the second bump 4.0 had made).
     pub(super) fn fence_record(&self, t: u32) -> TxnRecord {
         TxnRecord {
             producer_epoch: self.epoch.checked_add(1).unwrap_or(self.epoch),
+            last_epoch: -1,
             state: TxnState::PrepareAbort,
             ..self.record(t)
         }

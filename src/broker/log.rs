@@ -133,6 +133,14 @@ pub struct ReplicaLog {
     ended: VecDeque<(u64, u64)>,
     /// Aborted transactions, in marker order.
     aborted: Vec<AbortedTxn>,
+    /// KIP-890 verification guards (`ProducerStateManager.verificationStates`): per producer id
+    /// with no open transaction here, the token of the verification under way, the highest epoch
+    /// it was asked for, and whether that is a transactions V2 write. Memory only: a restart
+    /// forgets them, and any transactional batch of the producer (data or marker) appended here
+    /// clears its guard, so a verification answered after an abort marker no longer matches (the
+    /// ABA race the guard exists for); except, under transactions V2, a marker of the guard's own
+    /// epoch: the last transaction's marker, which V2 writes with the next transaction's epoch.
+    verifying: BTreeMap<i64, (u64, i16, bool)>,
 }
 
 fn last_seq(base: i32, n: usize) -> i32 {
@@ -236,10 +244,14 @@ impl ReplicaLog {
         if t.producer_epoch > entry.epoch {
             return if t.base_sequence == 0 { Ok(SeqCheck::Append) } else { Err(KafkaError::OutOfOrderSequenceNumber) };
         }
-        match entry.batches.back() {
-            Some(b) if t.base_sequence != next_seq(b.last_seq) => Err(KafkaError::OutOfOrderSequenceNumber),
-            _ => Ok(SeqCheck::Append),
+        // Same epoch: the batch follows the last one retained; with none retained (a marker of a
+        // newer epoch cleared them: a fence, or a transactions V2 commit or abort) it must start
+        // the epoch at 0 (`ProducerAppendInfo.checkSequence`: `inSequence(NO_SEQUENCE, seq)`).
+        let last = entry.batches.back().map_or(-1, |b| b.last_seq);
+        if t.base_sequence != next_seq(last) {
+            return Err(KafkaError::OutOfOrderSequenceNumber);
         }
+        Ok(SeqCheck::Append)
     }
 
     fn update_producer(&mut self, b: &LogBatch) {
@@ -359,8 +371,38 @@ impl ReplicaLog {
             self.assign(b.leader_epoch, b.base_offset);
         }
         self.update_producer(&b);
+        if b.transactional && b.producer_id >= 0 {
+            // `UnifiedLog.updateProducers`: the transaction is complete or has a first offset (the
+            // V2 exception since KAFKA-18654: `isV2NextTransactionStarted`).
+            let next_started = self
+                .verifying
+                .get(&b.producer_id)
+                .is_some_and(|&(_, epoch, v2)| v2 && b.marker().is_some() && b.producer_epoch == epoch);
+            if !next_started {
+                self.verifying.remove(&b.producer_id);
+            }
+        }
         self.leo = b.next_offset();
         self.batches.push(b);
+    }
+
+    /// `maybeStartTransactionVerification`: the guard of a verification for `producer_id` at
+    /// `epoch` (`v2`: transactions V2), the one under way if any (its epoch raised to `epoch` when
+    /// higher, as `maybeUpdateLowestSequenceAndEpoch` does), else `token`, which becomes it.
+    pub fn start_verification(&mut self, producer_id: i64, token: u64, epoch: i16, v2: bool) -> u64 {
+        let e = self.verifying.entry(producer_id).or_insert((token, epoch, v2));
+        e.1 = e.1.max(epoch);
+        e.0
+    }
+
+    /// The guard of the verification under way for `producer_id`, if any.
+    pub fn verification_guard(&self, producer_id: i64) -> Option<u64> {
+        self.verifying.get(&producer_id).map(|v| v.0)
+    }
+
+    /// Forget every verification (they live in memory: a restarted broker has none).
+    pub fn clear_verifications(&mut self) {
+        self.verifying.clear();
     }
 
     /// Flush the page cache to disk up to the LEO.
@@ -461,8 +503,16 @@ impl ReplicaLog {
         self.producers.get(&producer_id).map(|e| e.epoch)
     }
 
-    #[cfg(test)]
-    /// Whether `producer_id` has an open transaction on this partition.
+    /// Whether `producer_id` has an open transaction at `epoch` on this partition: 4.x's
+    /// `UnifiedLog.hasOngoingTransaction(producerId, producerEpoch)`, for transactions V2, where a
+    /// newer epoch means the open transaction has ended at the coordinator and only its marker is
+    /// still on its way.
+    pub fn in_transaction_at(&self, producer_id: i64, epoch: i16) -> bool {
+        self.producers.get(&producer_id).is_some_and(|e| e.txn_first.is_some() && e.epoch == epoch)
+    }
+
+    /// Whether `producer_id` has an open transaction on this partition
+    /// (`UnifiedLog.hasOngoingTransaction`).
     pub fn in_transaction(&self, producer_id: i64) -> bool {
         self.producers.get(&producer_id).is_some_and(|e| e.txn_first.is_some())
     }

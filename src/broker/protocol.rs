@@ -144,6 +144,9 @@ pub enum Msg {
         timeout_ms: u64,
         /// The records, with the producer id, epoch and base sequence idempotence checks use.
         batch: Arc<BatchTemplate>,
+        /// The producer's `transactional.id` (index into `Topology::txn_ids`), which
+        /// ProduceRequest carries so the leader can verify the transaction (KIP-890).
+        txn: Option<u32>,
     },
     /// Leader → producer: base offset or error.
     ProduceResponse {
@@ -413,14 +416,20 @@ pub enum Msg {
         result: Result<u32, KafkaError>,
     },
     /// Producer → transaction coordinator: a producer id and epoch for `txn` (fencing any
-    /// older instance).
+    /// older instance), or, without a transactional id, a fresh producer id from any broker (an
+    /// idempotent producer resetting its id before KIP-360).
     InitProducerId {
         /// The client's request id, echoed in the response.
         req: ReqId,
-        /// Transactional id index (into `Topology::txn_ids`).
-        txn: u32,
+        /// Transactional id index (into `Topology::txn_ids`); `None` for an idempotent producer.
+        txn: Option<u32>,
         /// The producer's `transaction.timeout.ms`.
         timeout_ms: u64,
+        /// KIP-360 (2.5+): the producer id the caller holds and wants bumped (-1 on the first
+        /// `initTransactions()`, as Java sends `ProducerIdAndEpoch.NONE`).
+        producer_id: i64,
+        /// KIP-360: the epoch the caller holds (-1 with no producer id).
+        producer_epoch: i16,
     },
     /// Coordinator → producer: (producer id, epoch).
     InitProducerIdResponse {
@@ -488,8 +497,9 @@ pub enum Msg {
         /// Request id of the request this answers.
         req: ReqId,
         /// Ok once PrepareCommit / PrepareAbort is replicated (at once if that outcome is
-        /// already complete), or the error.
-        result: Result<(), KafkaError>,
+        /// already complete), with the producer id and epoch the coordinator now holds (EndTxn
+        /// v5: under transactions V2 the epoch the next transaction must use), or the error.
+        result: Result<(i64, i16), KafkaError>,
     },
     /// Coordinator → partition leader: append a COMMIT or ABORT marker to these partitions.
     WriteTxnMarkers {
@@ -518,6 +528,9 @@ pub enum Msg {
     TxnOffsetCommit {
         /// The client's request id, echoed in the response.
         req: ReqId,
+        /// The producer's `transactional.id` (index into `Topology::txn_ids`): the coordinator
+        /// verifies the transaction with it (KIP-890).
+        txn: u32,
         /// Group index (into `Topology::groups`).
         group: u32,
         /// Producer id (from InitProducerId).
@@ -536,6 +549,33 @@ pub enum Msg {
         /// Request id of the request this answers.
         req: ReqId,
         /// Ok once the offsets record is replicated, or the error.
+        result: Result<(), KafkaError>,
+    },
+    /// Partition leader or group coordinator → transaction coordinator, before the first
+    /// transactional write of a producer to a partition where it has no open transaction
+    /// (Kafka's AddPartitionsToTxn v4+ from a broker, sent by `AddPartitionsToTxnManager`):
+    /// is the partition in the producer's ongoing transaction (`verify_only`, KIP-890 part 1,
+    /// 3.6+), or add it to the transaction (transactions V2, KIP-890 part 2, 4.0+)?
+    TxnVerify {
+        /// The broker's request id, echoed in the response.
+        req: ReqId,
+        /// Transactional id index (into `Topology::txn_ids`).
+        txn: u32,
+        /// Producer id of the write.
+        producer_id: i64,
+        /// Producer epoch of the write.
+        producer_epoch: i16,
+        /// Partition index of the write.
+        partition: u32,
+        /// Only verify (part 1); `false` adds the partition (part 2).
+        verify_only: bool,
+    },
+    /// Transaction coordinator → broker.
+    TxnVerifyResponse {
+        /// Request id of the request this answers.
+        req: ReqId,
+        /// Ok when the partition is (or was just added) in the producer's ongoing transaction, or
+        /// why not (INVALID_TXN_STATE / TRANSACTION_ABORTABLE, PRODUCER_FENCED, ...).
         result: Result<(), KafkaError>,
     },
     /// Leader → controller: propose a new ISR.

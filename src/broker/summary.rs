@@ -160,7 +160,12 @@ impl Msg {
             Msg::FindTxnCoordinatorResponse { result, .. } => {
                 s("FindTxnCoordinatorResp", Txn, None, [or_err(result, |b| Fact::Coordinator(*b))])
             }
-            Msg::InitProducerId { req, .. } => s("InitProducerId", Txn, r(req), []),
+            Msg::InitProducerId { req, producer_id, producer_epoch, .. } => {
+                // A KIP-360 bump names the producer id and epoch it holds.
+                let ids = (*producer_id >= 0)
+                    .then_some([Fact::ProducerId(*producer_id), Fact::ProducerEpoch(*producer_epoch)]);
+                s("InitProducerId", Txn, r(req), ids.into_iter().flatten())
+            }
             Msg::InitProducerIdResponse { req, result } => {
                 let facts = match result {
                     Ok((pid, epoch)) => [Some(Fact::ProducerId(*pid)), Some(Fact::ProducerEpoch(*epoch))],
@@ -205,7 +210,21 @@ impl Msg {
             }
             Msg::AddPartitionsToTxnResponse { req, result } => s("AddPartitionsToTxnResp", Txn, r(req), err(result)),
             Msg::AddOffsetsToTxnResponse { req, result } => s("AddOffsetsToTxnResp", Txn, r(req), err(result)),
-            Msg::EndTxnResponse { req, result } => s("EndTxnResp", Txn, r(req), err(result)),
+            Msg::EndTxnResponse { req, result } => {
+                // EndTxn v5 (transactions V2) answers the epoch of the next transaction.
+                let epoch = match result {
+                    Ok((_, e)) => (*e >= 0).then_some(Fact::ProducerEpoch(*e)),
+                    Err(e) => Some(Fact::Error(*e)),
+                };
+                s("EndTxnResp", Txn, r(req), epoch)
+            }
+            Msg::TxnVerify { req, producer_id, producer_epoch, partition, verify_only, .. } => s(
+                if *verify_only { "AddPartitionsToTxn(verifyOnly)" } else { "AddPartitionsToTxn(broker)" },
+                Txn,
+                r(req),
+                [Fact::ProducerId(*producer_id), Fact::ProducerEpoch(*producer_epoch), Fact::Partition(*partition)],
+            ),
+            Msg::TxnVerifyResponse { req, result } => s("AddPartitionsToTxnResp", Txn, r(req), err(result)),
             Msg::TxnOffsetCommitResponse { req, result } => s("TxnOffsetCommitResp", Txn, r(req), err(result)),
         }
     }

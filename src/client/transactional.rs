@@ -5,9 +5,17 @@
 //!
 //! - The coordinator is found with FindTxnCoordinator; InitProducerId gives the producer id and
 //!   epoch (fencing any older instance of the same `transactional.id`).
-//! - A partition joins the transaction by AddPartitionsToTxn before any batch is sent to it.
+//! - Transactions V0/V1 (before Kafka 4.0): a partition joins the transaction by
+//!   AddPartitionsToTxn before any batch is sent to it, and `sendOffsetsToTransaction` starts
+//!   with AddOffsetsToTxn. Transactions V2 (KIP-890 part 2, 4.0+): neither is sent; the partition
+//!   leader (or group coordinator) adds the partition when it verifies the first write, and EndTxn
+//!   answers the bumped epoch the next transaction uses.
 //! - Committing first flushes: every batch of the transaction is sent (linger ignored) and
 //!   resolved; then EndTxn, whose answer means the outcome is durable at the coordinator.
+//! - A failed send makes the transaction abortable. From 2.5 (KIP-360) under transactions V0/V1
+//!   the abort is followed by InitProducerId with the current producer id and epoch, which
+//!   bumps the epoch (`epochBumpRequired`) before `abortTransaction()` returns; before 2.5 a
+//!   partition whose retried batch expired makes the producer fatal.
 //! - PRODUCER_FENCED, INVALID_PRODUCER_EPOCH from the coordinator and INVALID_TXN_STATE are
 //!   fatal: the application stops with the producer.
 
@@ -31,6 +39,9 @@ pub(crate) enum Phase {
     InTxn,
     /// The application called commit (`true`) or abort; flushing, then EndTxn.
     Ending(bool),
+    /// The abort is written; InitProducerId with the current producer id and epoch bumps the
+    /// epoch (KIP-360) before `abortTransaction()` returns.
+    Bumping,
     /// Stopped on a fatal error.
     Fatal,
 }
@@ -101,6 +112,12 @@ pub(crate) struct Txn {
     lost_group_coordinator: Option<u32>,
     /// AddOffsetsToTxn succeeded: the transaction exists at the coordinator even with no data.
     offsets_added: bool,
+    /// KIP-360 (2.5+, transactions V0/V1): the abort must be followed by an epoch bump
+    /// (`TransactionManager.epochBumpRequired`).
+    bump_required: bool,
+    /// The transaction ended at the coordinator and waits for the epoch bump: whether it
+    /// committed, for the `TxnEnded` reported once the bump is done.
+    ended: Option<bool>,
 }
 
 impl Txn {
@@ -122,7 +139,16 @@ impl Txn {
             group_coordinator: None,
             lost_group_coordinator: None,
             offsets_added: false,
+            bump_required: false,
+            ended: None,
         }
+    }
+}
+
+impl Txn {
+    /// Index of the transactional id in the topology.
+    pub(crate) fn id(&self) -> u32 {
+        self.id
     }
 }
 
@@ -131,9 +157,13 @@ impl Producer {
         self.txn.as_mut().expect("transactional producer")
     }
 
-    /// Whether a batch of partition `p` may be sent: it must have joined the transaction.
+    /// Whether a batch of partition `p` may be sent: it must have joined the transaction (under
+    /// transactions V2 the leader adds it when it verifies the batch).
     pub(crate) fn txn_may_send(&self, p: u32) -> bool {
-        self.txn.as_ref().is_none_or(|t| matches!(t.phase, Phase::InTxn | Phase::Ending(_)) && t.added.contains(&p))
+        let v2 = self.topo.version.txn_v2();
+        self.txn
+            .as_ref()
+            .is_none_or(|t| matches!(t.phase, Phase::InTxn | Phase::Ending(_)) && (v2 || t.added.contains(&p)))
     }
 
     /// The application's loop, one step: begin a transaction, send its next record(s), or end it.
@@ -193,14 +223,19 @@ impl Producer {
         };
         // Each request below waits until the connection to its coordinator is up.
         let (pid, epoch) = (self.producer_id, self.producer_epoch);
+        let v2 = self.topo.version.txn_v2();
         match t.phase {
-            Phase::Initializing => {
+            Phase::Initializing | Phase::Bumping => {
                 if !self.connected(now, coord, out) {
                     return;
                 }
                 let req = self.next_txn_req();
                 let t = self.txn_mut();
-                let msg = Msg::InitProducerId { req, txn: t.id, timeout_ms: timeout };
+                // The first initTransactions() names no producer id; a KIP-360 bump names the
+                // current one (`initializeTransactions(producerIdAndEpoch)`).
+                let (producer_id, producer_epoch) = if t.phase == Phase::Bumping { (pid, epoch) } else { (-1, -1) };
+                let msg =
+                    Msg::InitProducerId { req, txn: Some(t.id), timeout_ms: timeout, producer_id, producer_epoch };
                 self.txn_send(coord, TxnReq::Init, Vec::new(), msg, out);
             }
             Phase::InTxn | Phase::Ending(_) => {
@@ -212,7 +247,11 @@ impl Producer {
                         has_data && !t.added.contains(&p)
                     })
                     .collect();
-                if !missing.is_empty() {
+                if v2 {
+                    // `maybeAddPartition` under transactions V2: the partition is in the
+                    // transaction locally at once; the leader adds it at the coordinator.
+                    self.txn_mut().added.extend(missing);
+                } else if !missing.is_empty() {
                     if !self.connected(now, coord, out) {
                         return;
                     }
@@ -227,6 +266,14 @@ impl Producer {
                 if let Phase::Ending(commit) = self.txn_mut().phase {
                     // sendOffsetsToTransaction: AddOffsetsToTxn, then TxnOffsetCommit, before EndTxn.
                     let t = self.txn_mut();
+                    if v2 && t.offsets.as_ref().is_some_and(|o| o.1 == OffsetsStage::Add) {
+                        // Transactions V2: TxnOffsetCommit without AddOffsetsToTxn; the group
+                        // coordinator adds its partition when it verifies the write.
+                        t.offsets_added = true;
+                        if let Some((_, stage)) = t.offsets.as_mut() {
+                            *stage = OffsetsStage::Commit;
+                        }
+                    }
                     if let (true, false, Some((o, stage))) = (commit, t.abortable, t.offsets.clone()) {
                         let id = t.id;
                         match stage {
@@ -253,6 +300,7 @@ impl Producer {
                                 let req = self.next_txn_req();
                                 let msg = Msg::TxnOffsetCommit {
                                     req,
+                                    txn: id,
                                     group: o.group,
                                     producer_id: pid,
                                     producer_epoch: epoch,
@@ -273,7 +321,8 @@ impl Producer {
                     let t = self.txn_mut();
                     if t.added.is_empty() && !t.offsets_added {
                         // Nothing was sent: the transaction never reached the coordinator.
-                        self.end_txn(now, commit, Ok(()), out);
+                        let commit = commit && !t.abortable;
+                        self.txn_ended(now, commit, out);
                         return;
                     }
                     let commit = commit && !t.abortable;
@@ -288,6 +337,18 @@ impl Producer {
             }
             Phase::Ready | Phase::Fatal => {}
         }
+    }
+
+    /// The transaction ended at the coordinator (or locally, having reached nothing): under
+    /// KIP-360 an abort that must bump the epoch goes on with InitProducerId first.
+    fn txn_ended(&mut self, now: u64, commit: bool, out: &mut ProducerOut) {
+        let t = self.txn_mut();
+        if !commit && std::mem::take(&mut t.bump_required) {
+            t.ended = Some(commit);
+            t.phase = Phase::Bumping;
+            return;
+        }
+        self.end_txn(now, commit, Ok(()), out);
     }
 
     fn next_txn_req(&mut self) -> ReqId {
@@ -391,23 +452,16 @@ impl Producer {
             }
             (Msg::InitProducerIdResponse { req: r, result }, TxnReq::Init) if *r == req => match result {
                 Ok((pid, epoch)) => {
-                    crate::invariant!(
-                        33,
-                        *pid != self.producer_id || *epoch >= self.producer_epoch,
-                        "producer#{}: producer id {pid} went back from epoch {} to {epoch}",
-                        self.idx,
-                        self.producer_epoch
-                    );
-                    self.producer_id = *pid;
-                    self.producer_epoch = *epoch;
-                    for q in &mut self.parts {
-                        q.next_seq = 0;
-                        q.last_acked_seq = -1;
-                    }
+                    self.set_producer_ids(*pid, *epoch);
                     let t = self.txn_mut();
                     t.request = None;
-                    t.phase = Phase::Ready;
-                    out.timer(0, ProducerTimer::Tick);
+                    if let Some(commit) = t.ended.take() {
+                        // The KIP-360 bump after an abort: abortTransaction() returns now.
+                        self.end_txn(now, commit, Ok(()), out);
+                    } else {
+                        t.phase = Phase::Ready;
+                        out.timer(0, ProducerTimer::Tick);
+                    }
                 }
                 Err(e) => self.txn_error(now, *e, out),
             },
@@ -444,11 +498,23 @@ impl Producer {
                 Err(e) => self.txn_offset_commit_error(now, *e, out),
             },
             (Msg::EndTxnResponse { req: r, result }, TxnReq::End) if *r == req => match result {
-                Ok(()) => {
+                Ok((pid, epoch)) => {
                     let Phase::Ending(commit) = self.txn_mut().phase else { return true };
                     let commit = commit && !self.txn_mut().abortable;
                     self.txn_mut().request = None;
-                    self.end_txn(now, commit, Ok(()), out);
+                    if self.topo.version.txn_v2() {
+                        // EndTxn v5: the next transaction uses the bumped epoch, its sequences
+                        // from 0 (`EndTxnHandler`: setProducerIdAndEpoch, resetSequenceNumbers).
+                        crate::invariant!(
+                            40,
+                            *pid != self.producer_id || *epoch > self.producer_epoch,
+                            "producer#{}: transactions V2 ended a transaction of epoch {} without a bump ({pid}, {epoch})",
+                            self.idx,
+                            self.producer_epoch
+                        );
+                        self.set_producer_ids(*pid, *epoch);
+                    }
+                    self.txn_ended(now, commit, out);
                 }
                 Err(e) => self.txn_error(now, *e, out),
             },
@@ -478,9 +544,13 @@ impl Producer {
             e => {
                 // PRODUCER_FENCED, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE...: the producer is
                 // unusable; the application's commit or abort throws and it stops.
-                let commit = matches!(self.txn_mut().phase, Phase::Ending(true));
-                self.txn_mut().request = None;
-                if matches!(self.txn_mut().phase, Phase::InTxn | Phase::Ending(_)) {
+                let t = self.txn_mut();
+                let commit = match t.phase {
+                    Phase::Ending(commit) => commit,
+                    _ => t.ended.take().unwrap_or(false),
+                };
+                t.request = None;
+                if matches!(t.phase, Phase::InTxn | Phase::Ending(_) | Phase::Bumping) {
                     self.end_txn(now, commit, Err(e), out);
                 }
                 self.txn_mut().phase = Phase::Fatal;
@@ -490,17 +560,24 @@ impl Producer {
     }
 
     /// An error answer to TxnOffsetCommit (Java's `TxnOffsetCommitHandler`): a coordinator
-    /// error looks the group coordinator up again; a fenced group member (KIP-447) makes the
-    /// transaction abortable; a fenced producer is fatal.
+    /// error looks the group coordinator up again; a fenced group member (KIP-447) or
+    /// TRANSACTION_ABORTABLE makes the transaction abortable; a fenced producer and any other
+    /// error (INVALID_TXN_STATE from a failed verification, say) are fatal.
     fn txn_offset_commit_error(&mut self, now: u64, e: KafkaError, out: &mut ProducerOut) {
         match e {
             KafkaError::NotCoordinator
             | KafkaError::CoordinatorNotAvailable
-            | KafkaError::CoordinatorLoadInProgress
             | KafkaError::RequestTimedOut
-            | KafkaError::NetworkException
-            | KafkaError::ConcurrentTransactions => self.txn_retry(now, true, out),
-            KafkaError::ProducerFenced | KafkaError::InvalidProducerEpoch => self.txn_error(now, e, out),
+            | KafkaError::NetworkException => self.txn_retry(now, true, out),
+            // Retriable without a new lookup: the group coordinator is loading, or the
+            // transaction coordinator it verified with (KIP-890) is between two states.
+            KafkaError::CoordinatorLoadInProgress | KafkaError::ConcurrentTransactions => {
+                self.txn_retry(now, false, out)
+            }
+            KafkaError::ProducerFenced
+            | KafkaError::InvalidProducerEpoch
+            | KafkaError::InvalidTxnState
+            | KafkaError::InvalidProducerIdMapping => self.txn_error(now, e, out),
             _ => {
                 // UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION...: CommitFailedException, abortable.
                 let t = self.txn_mut();
@@ -523,6 +600,7 @@ impl Producer {
         t.added.clear();
         let unintended_abort = !commit && t.abortable && !t.driven;
         t.abortable = false;
+        t.bump_required = false;
         t.offsets = None;
         t.offsets_added = false;
         if result.is_ok() {
@@ -548,10 +626,30 @@ impl Producer {
         let _ = now;
     }
 
-    /// A batch of the current transaction failed: the transaction can only be aborted.
+    /// A batch of the current transaction failed: the transaction can only be aborted. From 2.5
+    /// (KIP-360) under transactions V0/V1 the abort then bumps the epoch, unless the failure came
+    /// while the application was already committing or aborting (`maybeTransitionToErrorState`:
+    /// `!isCompleting()`); under transactions V2 the EndTxn bumps it anyway.
     pub(crate) fn txn_send_failed(&mut self) {
+        let bump = self.topo.version.kip360() && !self.topo.version.txn_v2();
         if let Some(t) = self.txn.as_mut() {
             t.abortable = true;
+            t.bump_required |= bump && t.phase == Phase::InTxn;
+        }
+    }
+
+    /// A retried batch of the transaction expired (`markSequenceUnresolved`): from 2.5 the abort
+    /// must bump the epoch whatever the phase (`maybeResolveSequences`); before, the producer
+    /// cannot continue safely and fails fatally ("The client hasn't received acknowledgment for
+    /// some previously sent messages and can no longer retry them").
+    pub(crate) fn txn_sequence_unresolved(&mut self, now: u64, out: &mut ProducerOut) {
+        let v = self.topo.version;
+        let Some(t) = self.txn.as_mut() else { return };
+        if v.kip360() {
+            t.abortable = true;
+            t.bump_required |= !v.txn_v2();
+        } else if t.phase != Phase::Fatal {
+            self.txn_error(now, KafkaError::DeliveryTimeout, out);
         }
     }
 

@@ -34,6 +34,9 @@ pub struct TxnRecord {
     pub producer_id: i64,
     /// Producer epoch.
     pub producer_epoch: i16,
+    /// The epoch before the last bump (`lastProducerEpoch`; -1: none): a KIP-360 InitProducerId
+    /// naming it retries a bump that succeeded, and gets the current epoch without a new bump.
+    pub last_epoch: i16,
     /// State.
     pub state: TxnState,
     /// Partitions in the transaction (partition indices).

@@ -189,6 +189,20 @@ impl KafkaVersion {
         self >= KafkaVersion::V3_6
     }
 
+    /// KIP-890 part 1 for offsets (KAFKA-15449, 3.7): the group coordinator verifies a
+    /// TxnOffsetCommit's transaction with the transaction coordinator the same way before
+    /// writing the producer's first transactional offsets to its `__consumer_offsets` partition.
+    pub fn txn_offset_commit_verification(self) -> bool {
+        self >= v(3, 7)
+    }
+
+    /// KIP-890's TRANSACTION_ABORTABLE error (KAFKA-16314, 3.8): the coordinator answers a
+    /// verification of a partition outside the transaction with it, and clients abort; before, the
+    /// answer was INVALID_TXN_STATE.
+    pub fn transaction_abortable_error(self) -> bool {
+        self >= v(3, 8)
+    }
+
     /// KIP-890 part 2 (4.0, `transaction.version=2`): every EndTxn bumps the producer epoch and
     /// returns it; the client adds partitions implicitly with its produce request.
     pub fn txn_v2(self) -> bool {

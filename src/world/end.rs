@@ -46,9 +46,12 @@ impl World<'_> {
             return false;
         }
         // A decided transaction's markers must be written: until then its partitions' LSO waits.
+        // A write waiting for the transaction coordinator's verification (KIP-890) may still be
+        // appended.
         let markers_pending = (1..=self.nodes.layout.brokers).any(|b| {
+            let broker = &self.nodes.brokers[b as usize - 1];
             self.nodes.life(NodeId::Broker(b)).down.is_none()
-                && self.nodes.brokers[b as usize - 1].txn_markers_pending()
+                && (broker.txn_markers_pending() || broker.txn_verifications_pending())
         });
         !markers_pending && self.replicas_settled()
     }

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use super::coord::{ConsumerParked, Group, GroupState, GroupWait, Member};
+use super::node::verify::Parked;
 use super::node::{Broker, BrokerOut, BrokerTimer, InternalWait};
 use super::BatchTemplate;
 use super::{FetchPartition, FetchedPartition, JoinResult, Msg, Subscription};
@@ -425,24 +426,40 @@ impl Broker {
     /// not rejected while the group completes a rebalance, and unfenced with generation -1 and
     /// no member id. The offsets are written to the group's partition as a transactional batch
     /// of the producer and stay pending (OffsetFetch: UNSTABLE_OFFSET_COMMIT) until the
-    /// transaction's marker reaches that partition.
+    /// transaction's marker reaches that partition. From 3.7 (KAFKA-15449) the producer's first
+    /// transactional offsets on that partition wait for the transaction coordinator's
+    /// verification (KIP-890; `guard` once it agreed), as `GroupCoordinator.handleTxnCommitOffsets`
+    /// does before it validates the member.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn on_txn_offset_commit(
+    pub(in crate::broker) fn on_txn_offset_commit(
         &mut self,
         now: u64,
         from: NodeId,
         req: ReqId,
-        g: u32,
+        (g, txn): (u32, u32),
         (producer_id, producer_epoch): (i64, i16),
         (member_id, generation): (MemberId, i32),
         offsets: Arc<[(u32, u64)]>,
+        guard: Option<u64>,
         out: &mut BrokerOut,
     ) {
         let reply = |out: &mut BrokerOut, result| out.send(from, Msg::TxnOffsetCommitResponse { req, result });
-        let grp = match self.group_mut(g) {
-            Ok(grp) => grp,
+        let p = match self.group_mut(g) {
+            Ok(grp) => grp.partition,
             Err(e) => return reply(out, Err(e)),
         };
+        if self.needs_verification(p, (producer_id, producer_epoch), true) {
+            if guard.is_none() {
+                let ids = (producer_id, producer_epoch);
+                let write =
+                    Parked::TxnOffsetCommit { from, req, group: g, ids, member: (member_id, generation), offsets };
+                return self.verify_then(now, p, txn, ids, write, out);
+            }
+            if !self.guard_holds(p, producer_id, guard) {
+                return reply(out, Err(KafkaError::InvalidTxnState));
+            }
+        }
+        let Ok(grp) = self.group_mut(g) else { return reply(out, Err(KafkaError::NotCoordinator)) };
         if generation >= 0 || member_id.is_known() {
             if !grp.members.contains_key(&member_id) {
                 return reply(out, Err(KafkaError::UnknownMemberId));
@@ -469,6 +486,14 @@ impl Broker {
             transactional: true,
             ..BatchTemplate::internal(MetaRecord::OffsetCommit { group: name, offsets: offsets.clone() })
         };
+        crate::invariant!(
+            39,
+            !self.topo.version.txn_offset_commit_verification()
+                || self.leader_view(p).is_some_and(|(log, _, _)| self.ongoing(log, producer_id, producer_epoch))
+                || self.guard_holds(p, producer_id, guard),
+            "broker:{} writes transactional offsets of producer {producer_id} outside an ongoing transaction, unverified",
+            self.id
+        );
         let wait = GroupWait::TxnCommit { group: g, to: from, req, producer_id, offsets: offsets.clone() };
         if let Err(e) = self.group_append(now, p, &batch, wait, out) {
             if let Some(grp) = self.groups[g as usize].as_mut() {

@@ -1,18 +1,20 @@
 //! A leader's appends: the produce path, internal (coordinator) writes and what waits for the high watermark.
 
+use super::verify::Parked;
 use super::*;
 
 impl Broker {
+    /// A produce request for partition `p` of a producer with transactional id `txn`; `guard` is
+    /// the verification's guard when the transaction coordinator has just verified it (KIP-890).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn on_produce(
         &mut self,
         now: u64,
         from: NodeId,
         req: ReqId,
-        p: u32,
-        acks: Acks,
-        timeout_ms: u64,
-        batch: &crate::broker::BatchTemplate,
+        (p, acks, timeout_ms): (u32, Acks, u64),
+        batch: &Arc<crate::broker::BatchTemplate>,
+        (txn, guard): (Option<u32>, Option<u64>),
         out: &mut BrokerOut,
     ) {
         let min_isr = self.topo.partitions[p as usize].min_isr;
@@ -32,6 +34,26 @@ impl Broker {
             return;
         };
         let epoch = r.leader_epoch;
+        // KIP-890 part 1 (3.6+): the first transactional batch of a producer with no open
+        // transaction here is appended only once the coordinator has verified it.
+        let ids = (batch.producer_id, batch.producer_epoch);
+        let verify = batch.transactional && self.needs_verification(p, ids, false);
+        if let (true, Some(t)) = (verify, txn) {
+            if guard.is_none() {
+                let write = Parked::Produce { from, req, acks, timeout_ms, batch: batch.clone() };
+                return self.verify_then(now, p, t, ids, write, out);
+            }
+            if !self.guard_holds(p, batch.producer_id, guard) {
+                // A marker of the producer was appended while the coordinator answered.
+                return respond(out, Err(KafkaError::InvalidTxnState), epoch);
+            }
+        }
+        let ongoing = self.replicas[p as usize].as_ref().is_some_and(|r| self.ongoing(&r.log, ids.0, ids.1));
+        let verified_or_ongoing = !batch.transactional
+            || !self.topo.version.txn_verification()
+            || ongoing
+            || self.guard_holds(p, ids.0, guard);
+        let r = self.replicas[p as usize].as_mut().expect("leader replica");
         if acks == Acks::All && r.isr.len() < min_isr {
             respond(out, Err(KafkaError::NotEnoughReplicas), epoch);
             return;
@@ -43,6 +65,14 @@ impl Broker {
             }
             Ok(SeqCheck::Duplicate(base)) => base,
             Ok(SeqCheck::Append) => {
+                crate::invariant!(
+                    39,
+                    verified_or_ongoing,
+                    "broker:{} appends a transactional batch of producer {} to partition {p} outside an ongoing \
+                     transaction, unverified",
+                    self.id,
+                    batch.producer_id
+                );
                 let b = r.log.append_as_leader(batch, epoch);
                 if r.log.unflushed() >= flush_interval {
                     r.log.flush();

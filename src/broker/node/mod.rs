@@ -5,6 +5,8 @@ mod append;
 
 mod replication;
 
+pub(super) mod verify;
+
 use std::sync::Arc;
 
 use super::coord::{ConsumerParked, Group, GroupWait, MarkerReq, TxnMeta, TxnWait};
@@ -92,6 +94,14 @@ pub enum BrokerTimer {
         txn: u32,
         /// Id this coordinator gave the WriteTxnMarkers request.
         req: ReqId,
+    },
+    /// A transaction verification `req` (KIP-890) got no answer in time, or (`retry`) met
+    /// CONCURRENT_TRANSACTIONS adding its partition under transactions V2 and goes again.
+    TxnVerify {
+        /// Id this broker gave the verification request.
+        req: ReqId,
+        /// Ask again rather than give up.
+        retry: bool,
     },
     /// Transaction coordinator: write the Complete state of `txn` again after a failed write.
     TxnCompleteRetry {
@@ -245,6 +255,8 @@ pub struct Broker {
     pub(super) txns: Vec<Option<TxnMeta>>,
     /// WriteTxnMarkers requests whose markers are being replicated.
     pub(super) marker_reqs: Vec<MarkerReq>,
+    /// Transactional writes waiting for the transaction coordinator's verification (KIP-890).
+    pub(super) verifying: Vec<verify::Verifying>,
 }
 
 impl Broker {
@@ -277,6 +289,7 @@ impl Broker {
             consumer_parked: Vec::new(),
             txns,
             marker_reqs: Vec::new(),
+            verifying: Vec::new(),
         };
         b.arm_timers(out);
         b.apply_image(now, image, out);
@@ -292,6 +305,7 @@ impl Broker {
             .map(|r| {
                 r.as_ref().map(|r| {
                     let mut log = r.log.clone();
+                    log.clear_verifications();
                     if power_loss {
                         let flushed = log.flushed();
                         log.truncate_to(flushed);
@@ -326,6 +340,7 @@ impl Broker {
             consumer_parked: Vec::new(),
             txns: vec![None; old.topo.txn_ids.len()],
             marker_reqs: Vec::new(),
+            verifying: Vec::new(),
         }
     }
 
@@ -549,8 +564,8 @@ impl Node<Msg> for Broker {
                 // Answer from this broker's (possibly stale) metadata cache.
                 out.send(from, Msg::MetadataResponse { leaders: self.cache.clone() });
             }
-            Msg::Produce { req, partition, acks, timeout_ms, batch } => {
-                self.on_produce(now, from, req, partition, acks, timeout_ms, &batch, out)
+            Msg::Produce { req, partition, acks, timeout_ms, batch, txn } => {
+                self.on_produce(now, from, req, (partition, acks, timeout_ms), &batch, (txn, None), out)
             }
             Msg::Fetch(f) => self.on_fetch(now, f, out),
             Msg::FindCoordinator { group } => {
@@ -630,15 +645,23 @@ impl Node<Msg> for Broker {
                 let result = self.cache.get(p).and_then(|st| st.leader).ok_or(KafkaError::CoordinatorNotAvailable);
                 out.send(from, Msg::FindTxnCoordinatorResponse { txn, result });
             }
-            Msg::InitProducerId { req, txn, timeout_ms } => {
-                self.on_init_producer_id(now, from, req, txn, timeout_ms, out)
+            Msg::InitProducerId { req, txn: Some(txn), timeout_ms, producer_id, producer_epoch } => {
+                self.on_init_producer_id(now, from, req, txn, timeout_ms, (producer_id, producer_epoch), out)
+            }
+            Msg::InitProducerId { req, txn: None, .. } => {
+                // An idempotent producer's request: any broker hands out a fresh producer id at
+                // epoch 0 (`TransactionCoordinator.handleInitProducerId` without a transactional id).
+                let producer_id = self.producer_ids + self.next_id() as i64;
+                out.send(from, Msg::InitProducerIdResponse { req, result: Ok((producer_id, 0)) });
             }
             Msg::AddPartitionsToTxn { req, txn, producer_id, producer_epoch, partitions } => {
-                self.on_add_to_txn(now, from, req, txn, (producer_id, producer_epoch), partitions, false, out)
+                let kind = super::coord::Reply::AddPartitions;
+                self.on_add_to_txn(now, from, req, txn, (producer_id, producer_epoch), partitions, kind, out)
             }
             Msg::AddOffsetsToTxn { req, txn, producer_id, producer_epoch, group } => {
                 let partitions = vec![self.topo.group_partition(group)];
-                self.on_add_to_txn(now, from, req, txn, (producer_id, producer_epoch), partitions, true, out)
+                let kind = super::coord::Reply::AddOffsets;
+                self.on_add_to_txn(now, from, req, txn, (producer_id, producer_epoch), partitions, kind, out)
             }
             Msg::EndTxn { req, txn, producer_id, producer_epoch, commit } => {
                 self.on_end_txn(now, from, req, txn, (producer_id, producer_epoch), commit, out)
@@ -657,21 +680,28 @@ impl Node<Msg> for Broker {
             Msg::WriteTxnMarkersResponse { req, results } => {
                 self.on_write_txn_markers_response(now, from, req, results, out)
             }
-            Msg::TxnOffsetCommit { req, group, producer_id, producer_epoch, member_id, generation, offsets } => self
-                .on_txn_offset_commit(
+            Msg::TxnOffsetCommit { req, txn, group, producer_id, producer_epoch, member_id, generation, offsets } => {
+                self.on_txn_offset_commit(
                     now,
                     from,
                     req,
-                    group,
+                    (group, txn),
                     (producer_id, producer_epoch),
                     (member_id, generation),
                     offsets,
+                    None,
                     out,
-                ),
+                )
+            }
+            Msg::TxnVerify { req, txn, producer_id, producer_epoch, partition, verify_only } => {
+                self.on_txn_verify(now, from, req, txn, (producer_id, producer_epoch), partition, verify_only, out)
+            }
+            Msg::TxnVerifyResponse { req, result } => self.on_txn_verify_response(now, req, result, out),
             Msg::Disconnected | Msg::Refused { .. } => {
                 // A leader we fetch from died: back off, then fetch again (from whoever leads by then).
                 let NodeId::Broker(dead) = from else { return };
                 self.on_txn_peer_down(dead, out);
+                self.on_verify_peer_down(now, dead, out);
                 for p in 0..self.replicas.len() as u32 {
                     let fetching_from_dead = matches!(
                         self.replicas[p as usize],
@@ -775,6 +805,8 @@ impl Node<Msg> for Broker {
             BrokerTimer::TxnMarkerRetry { txn, round } => self.on_txn_marker_retry(now, txn, round, out),
             BrokerTimer::TxnMarkerTimeout { txn, req } => self.on_txn_marker_timeout(now, txn, req, out),
             BrokerTimer::TxnCompleteRetry { txn, round } => self.on_txn_complete_retry(now, txn, round, out),
+            BrokerTimer::TxnVerify { req, retry: false } => self.on_txn_verify_timeout(now, req, out),
+            BrokerTimer::TxnVerify { req, retry: true } => self.on_txn_verify_retry(req, out),
             BrokerTimer::Refetch { partition, id } => {
                 let Some(r) = self.replicas[partition as usize].as_ref() else { return };
                 if let Role::Follower { fetch_id, .. } = r.role {

@@ -44,14 +44,18 @@ fn is_prepare(s: TxnState) -> bool {
 }
 
 /// Kafka's `TransactionState.validPreviousStates` (invariant 19): whether a coordinator may
-/// move a transactional id from `from` to `to`.
-fn valid_transition(from: TxnState, to: TxnState) -> bool {
+/// move a transactional id from `from` to `to`. Transactions V2 (`v2`) also abort from Empty,
+/// CompleteCommit and CompleteAbort: an EndTxn(ABORT) of a transaction that reached no partition.
+fn valid_transition(from: TxnState, to: TxnState, v2: bool) -> bool {
     use TxnState::*;
     match to {
         Empty => matches!(from, Empty | CompleteCommit | CompleteAbort),
         Ongoing => matches!(from, Ongoing | Empty | CompleteCommit | CompleteAbort),
         PrepareCommit => from == Ongoing,
-        PrepareAbort => matches!(from, Ongoing | PrepareEpochFence),
+        PrepareAbort => {
+            matches!(from, Ongoing | PrepareEpochFence)
+                || (v2 && matches!(from, Empty | CompleteCommit | CompleteAbort))
+        }
         CompleteCommit => from == PrepareCommit,
         CompleteAbort => from == PrepareAbort,
         PrepareEpochFence => from == Ongoing,
@@ -105,7 +109,7 @@ impl Broker {
                 partition: p,
                 producer_id: r.producer_id,
                 epoch: r.producer_epoch,
-                last_epoch: -1,
+                last_epoch: r.last_epoch,
                 state: r.state,
                 partitions: r.partitions.iter().copied().collect(),
                 timeout_ms: r.timeout_ms,
@@ -153,8 +157,16 @@ impl Broker {
         }
     }
 
-    fn txn_reply(out: &mut BrokerOut, (to, req, kind): (NodeId, ReqId, Reply), result: Result<(i64, i16), KafkaError>) {
+    /// Answer the request a transition's write completes. EndTxn answers the producer id and
+    /// epoch only from v5, the version transactions V2 use (the next transaction's epoch).
+    fn txn_reply(
+        &self,
+        out: &mut BrokerOut,
+        (to, req, kind): (NodeId, ReqId, Reply),
+        result: Result<(i64, i16), KafkaError>,
+    ) {
         let unit = result.map(|_| ());
+        let v2 = self.topo.version.txn_v2();
         let msg = match kind {
             Reply::Init => Msg::InitProducerIdResponse { req, result },
             Reply::Fenced => Msg::InitProducerIdResponse {
@@ -163,7 +175,8 @@ impl Broker {
             },
             Reply::AddPartitions => Msg::AddPartitionsToTxnResponse { req, result: unit },
             Reply::AddOffsets => Msg::AddOffsetsToTxnResponse { req, result: unit },
-            Reply::EndTxn => Msg::EndTxnResponse { req, result: unit },
+            Reply::EndTxn => Msg::EndTxnResponse { req, result: result.map(|ids| if v2 { ids } else { (-1, -1) }) },
+            Reply::Verify => Msg::TxnVerifyResponse { req, result: unit },
         };
         out.send(to, msg);
     }
@@ -179,11 +192,12 @@ impl Broker {
         };
         match result {
             Ok(()) => {
+                let v2 = self.topo.version.txn_v2();
                 let m = self.txns[t as usize].as_mut().expect("coordinated id");
                 let r = &w.record;
                 crate::invariant!(
                     19,
-                    valid_transition(m.state, r.state),
+                    valid_transition(m.state, r.state, v2),
                     "transactional id {t}: {:?} -> {:?} is not one of Kafka's transitions",
                     m.state,
                     r.state
@@ -196,10 +210,16 @@ impl Broker {
                     m.epoch,
                     r.producer_epoch
                 );
+                crate::invariant!(
+                    41,
+                    !v2 || !is_prepare(r.state) || r.producer_epoch == m.epoch.saturating_add(1),
+                    "transactional id {t}: {:?} at epoch {} after epoch {} under transactions V2",
+                    r.state,
+                    r.producer_epoch,
+                    m.epoch
+                );
                 m.pending = None;
-                if r.producer_epoch != m.epoch || r.producer_id != m.producer_id {
-                    m.last_epoch = if r.producer_id == m.producer_id { m.epoch } else { -1 };
-                }
+                m.last_epoch = r.last_epoch;
                 m.producer_id = r.producer_id;
                 m.epoch = r.producer_epoch;
                 m.state = r.state;
@@ -212,7 +232,7 @@ impl Broker {
                 let ids = (m.producer_id, m.epoch);
                 // EndTxn is answered once the decision is durable, before any marker.
                 if let Some(reply) = w.reply {
-                    Self::txn_reply(out, reply, Ok(ids));
+                    self.txn_reply(out, reply, Ok(ids));
                 }
                 if is_prepare(r.state) {
                     self.send_markers(now, t, out);
@@ -231,12 +251,16 @@ impl Broker {
                     }
                 }
                 if let Some(reply) = w.reply {
-                    Self::txn_reply(out, reply, Err(e));
+                    self.txn_reply(out, reply, Err(e));
                 }
             }
         }
     }
 
+    /// InitProducerId (section 3.5 of the Kafka model). `expected` is the producer id and epoch
+    /// the caller holds (KIP-360, 2.5+: a producer bumping its epoch after an abortable error), or
+    /// (-1, -1) from a first `initTransactions()`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_init_producer_id(
         &mut self,
         now: u64,
@@ -244,6 +268,7 @@ impl Broker {
         req: ReqId,
         t: u32,
         timeout_ms: u64,
+        expected: (i64, i16),
         out: &mut BrokerOut,
     ) {
         let reply = |out: &mut BrokerOut, e| out.send(from, Msg::InitProducerIdResponse { req, result: Err(e) });
@@ -272,21 +297,44 @@ impl Broker {
         if m.pending.is_some() {
             return reply(out, KafkaError::ConcurrentTransactions);
         }
+        // KIP-360 (`prepareInitProducerIdTransit`, `isValidProducerId`): a caller that names a
+        // producer id must hold the current one (or the metadata was just created).
+        let expected = (expected.0 >= 0).then_some(expected);
+        if expected.is_some_and(|(pid, _)| m.epoch >= 0 && pid != m.producer_id) {
+            return reply(out, KafkaError::ProducerFenced);
+        }
         match m.state {
             TxnState::PrepareCommit | TxnState::PrepareAbort | TxnState::PrepareEpochFence => {
                 reply(out, KafkaError::ConcurrentTransactions)
             }
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
-                let (producer_id, epoch) = if m.epoch >= i16::MAX - 1 {
+                // `prepareIncrementProducerEpoch(expectedProducerEpoch)`: the caller's epoch must be
+                // the current one; the epoch before the last bump is a retry of that bump, answered
+                // with the current ids without bumping again; anything else is fenced.
+                if let Some((_, e)) = expected {
+                    if m.epoch >= 0 && e != m.epoch {
+                        if e == m.last_epoch {
+                            return out
+                                .send(from, Msg::InitProducerIdResponse { req, result: Ok((m.producer_id, m.epoch)) });
+                        }
+                        return reply(out, KafkaError::ProducerFenced);
+                    }
+                }
+                // `lastProducerEpoch`: the caller's epoch after a KIP-360 bump, none otherwise (a
+                // new instance's call means no earlier epoch may retry).
+                let (current_id, current_epoch) = (m.producer_id, m.epoch);
+                let (producer_id, epoch) = if current_epoch >= i16::MAX - 1 {
                     // The epoch is exhausted: rotate to a new producer id.
                     (self.producer_ids + self.next_id() as i64, 0)
                 } else {
-                    (m.producer_id, m.epoch + 1)
+                    (current_id, current_epoch + 1)
                 };
+                let last_epoch = if expected.is_some() && producer_id == current_id { current_epoch } else { -1 };
                 let record = TxnRecord {
                     transactional_id: t,
                     producer_id,
                     producer_epoch: epoch,
+                    last_epoch,
                     state: TxnState::Empty,
                     partitions: Vec::new(),
                     timeout_ms,
@@ -303,7 +351,8 @@ impl Broker {
         }
     }
 
-    /// AddPartitionsToTxn, or AddOffsetsToTxn (`offsets`, with the group's offsets partition).
+    /// AddPartitionsToTxn from a client, AddOffsetsToTxn (`kind` AddOffsets, with the group's
+    /// offsets partition), or a broker's AddPartitionsToTxn under transactions V2 (`kind` Verify).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn on_add_to_txn(
         &mut self,
@@ -313,11 +362,20 @@ impl Broker {
         t: u32,
         (producer_id, epoch): (i64, i16),
         partitions: Vec<u32>,
-        offsets: bool,
+        kind: Reply,
         out: &mut BrokerOut,
     ) {
-        let kind = if offsets { Reply::AddOffsets } else { Reply::AddPartitions };
-        let reply = |out: &mut BrokerOut, result| Self::txn_reply(out, (from, req, kind), result);
+        let reply = |out: &mut BrokerOut, result: Result<(i64, i16), KafkaError>| {
+            let result = result.map(|_| ());
+            out.send(
+                from,
+                match kind {
+                    Reply::AddOffsets => Msg::AddOffsetsToTxnResponse { req, result },
+                    Reply::Verify => Msg::TxnVerifyResponse { req, result },
+                    _ => Msg::AddPartitionsToTxnResponse { req, result },
+                },
+            )
+        };
         let m = match self.txn_for(t, producer_id, epoch) {
             Ok(m) => m,
             Err(e) => return reply(out, Err(e)),
@@ -340,40 +398,6 @@ impl Broker {
         }
         record.state = TxnState::Ongoing;
         self.txn_write(now, t, record, Some((from, req, kind)), out);
-    }
-
-    /// EndTxn (section 3.7, TV0/TV1).
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn on_end_txn(
-        &mut self,
-        now: u64,
-        from: NodeId,
-        req: ReqId,
-        t: u32,
-        (producer_id, epoch): (i64, i16),
-        commit: bool,
-        out: &mut BrokerOut,
-    ) {
-        let reply = |out: &mut BrokerOut, result| out.send(from, Msg::EndTxnResponse { req, result });
-        let m = match self.txn_for(t, producer_id, epoch) {
-            Ok(m) => m,
-            Err(e) => return reply(out, Err(e)),
-        };
-        if m.pending.is_some() {
-            return reply(out, Err(KafkaError::ConcurrentTransactions));
-        }
-        match (m.state, commit) {
-            (TxnState::Ongoing, _) => {
-                let state = if commit { TxnState::PrepareCommit } else { TxnState::PrepareAbort };
-                let record = TxnRecord { state, ..m.record(t) };
-                self.txn_write(now, t, record, Some((from, req, Reply::EndTxn)), out);
-            }
-            (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => reply(out, Ok(())),
-            (TxnState::PrepareCommit, true) | (TxnState::PrepareAbort, false) => {
-                reply(out, Err(KafkaError::ConcurrentTransactions))
-            }
-            _ => reply(out, Err(KafkaError::InvalidTxnState)),
-        }
     }
 
     /// Abort every Ongoing transaction open longer than its timeout, with an epoch bump (the
@@ -613,6 +637,9 @@ fn arm_marker_retry(t: u32, r: &mut MarkerRound, out: &mut BrokerOut) {
         out.timer(MARKER_RETRY_BACKOFF_MS, BrokerTimer::TxnMarkerRetry { txn: t, round: r.round });
     }
 }
+
+mod end;
+mod verify;
 
 #[cfg(test)]
 mod tests;

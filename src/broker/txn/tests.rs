@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::broker::{Controller, Topology};
+use crate::record::KafkaVersion;
 use crate::scenario::{Acks, ConsumerSpec, ProducerSpec, Scenario, TopicSpec};
 use crate::sim::{Node, Out};
 
@@ -9,9 +10,16 @@ const P: NodeId = NodeId::Producer(0);
 const ME: NodeId = NodeId::Broker(1);
 
 /// One broker (RF 1, so writes commit at once) leading `orders` (partition 0), group `g1`'s
-/// offsets partition and transactional id `t1`'s `__transaction_state` partition.
+/// offsets partition and transactional id `t1`'s `__transaction_state` partition, running Kafka
+/// 3.5 (transactions V0/V1, no KIP-890 verification).
 fn cluster() -> (Broker, Controller) {
+    cluster_at(KafkaVersion::V3_5)
+}
+
+/// The same cluster running release `v`.
+fn cluster_at(v: KafkaVersion) -> (Broker, Controller) {
     let mut s = Scenario::default();
+    s.cluster.kafka_version = v;
     s.cluster.brokers = 1;
     s.topics.push(TopicSpec::new("orders", 1, 1));
     s.consumers.push(ConsumerSpec::new("c1", "g1", "orders"));
@@ -54,12 +62,27 @@ fn pump(b: &mut Broker, now: u64, out: BrokerOut) -> Vec<Msg> {
     rest
 }
 
+fn init_msg(timeout_ms: u64, (producer_id, producer_epoch): (i64, i16)) -> Msg {
+    Msg::InitProducerId {
+        req: crate::record::ReqId { process: 0, n: 1 },
+        txn: Some(0),
+        timeout_ms,
+        producer_id,
+        producer_epoch,
+    }
+}
+
+/// InitProducerId naming the producer id and epoch the caller holds (KIP-360).
+fn bump(b: &mut Broker, now: u64, ids: (i64, i16)) -> Result<(i64, i16), KafkaError> {
+    let out = send(b, now, init_msg(60_000, ids));
+    match pump(b, now, out).as_slice() {
+        [Msg::InitProducerIdResponse { result, .. }] => *result,
+        other => panic!("{other:?}"),
+    }
+}
+
 fn init(b: &mut Broker, now: u64) -> Result<(i64, i16), KafkaError> {
-    let out = send(
-        b,
-        now,
-        Msg::InitProducerId { req: crate::record::ReqId { process: 0, n: 1 }, txn: 0, timeout_ms: 60_000 },
-    );
+    let out = send(b, now, init_msg(60_000, (-1, -1)));
     match pump(b, now, out).as_slice() {
         [Msg::InitProducerIdResponse { result, .. }] => *result,
         other => panic!("{other:?}"),
@@ -80,7 +103,18 @@ fn add(b: &mut Broker, now: u64, (pid, epoch): (i64, i16), partitions: Vec<u32>)
     }
 }
 
-fn end(b: &mut Broker, now: u64, (pid, epoch): (i64, i16), commit: bool) -> (Result<(), KafkaError>, BrokerOut) {
+fn end(b: &mut Broker, now: u64, ids: (i64, i16), commit: bool) -> (Result<(), KafkaError>, BrokerOut) {
+    let (result, out) = end_v(b, now, ids, commit);
+    (result.map(|_| ()), out)
+}
+
+/// EndTxn, with the producer id and epoch the answer carries.
+fn end_v(
+    b: &mut Broker,
+    now: u64,
+    (pid, epoch): (i64, i16),
+    commit: bool,
+) -> (Result<(i64, i16), KafkaError>, BrokerOut) {
     let mut out = send(
         b,
         now,
@@ -114,9 +148,12 @@ fn produce(b: &mut Broker, now: u64, (pid, epoch): (i64, i16), seq: i32) -> Resu
         acks: Acks::All,
         timeout_ms: 30_000,
         batch: Arc::new(batch),
+        txn: Some(0),
     };
-    match send(b, now, msg).sends.as_slice() {
-        [(_, Msg::ProduceResponse { result, .. })] => *result,
+    // A verification (3.6+) goes to this broker, the coordinator, and back.
+    let out = send(b, now, msg);
+    match pump(b, now, out).as_slice() {
+        [Msg::ProduceResponse { result, .. }] => *result,
         other => panic!("{other:?}"),
     }
 }
@@ -180,7 +217,7 @@ fn end_txn_commit_is_answered_before_the_markers_and_the_markers_then_go_out() {
             commit: true,
         },
     );
-    let answer = out.sends.iter().position(|(_, m)| matches!(m, Msg::EndTxnResponse { result: Ok(()), .. }));
+    let answer = out.sends.iter().position(|(_, m)| matches!(m, Msg::EndTxnResponse { result: Ok(_), .. }));
     let marker = out.sends.iter().position(|(_, m)| matches!(m, Msg::WriteTxnMarkers { .. }));
     assert!(answer.expect("answered") < marker.expect("markers sent"), "{:?}", out.sends);
     assert_eq!(markers(&out), vec![(0, true, vec![0])]);
@@ -213,11 +250,7 @@ fn a_second_init_while_ongoing_fences_the_first_producer() {
     let old = init(&mut b, 10).expect("init");
     assert_eq!(add(&mut b, 20, old, vec![0]), Ok(()));
     assert_eq!(produce(&mut b, 25, old, 0), Ok(0));
-    let out = send(
-        &mut b,
-        30,
-        Msg::InitProducerId { req: crate::record::ReqId { process: 0, n: 1 }, txn: 0, timeout_ms: 60_000 },
-    );
+    let out = send(&mut b, 30, init_msg(60_000, (-1, -1)));
     assert_eq!(markers(&out), vec![(1, false, vec![0])], "abort markers carry the bumped epoch");
     let rest = pump(&mut b, 30, out);
     assert!(
@@ -238,11 +271,7 @@ fn a_second_init_while_ongoing_fences_the_first_producer() {
 #[test]
 fn a_timed_out_transaction_is_aborted_with_an_epoch_bump() {
     let mut b = coordinator();
-    let out = send(
-        &mut b,
-        0,
-        Msg::InitProducerId { req: crate::record::ReqId { process: 0, n: 1 }, txn: 0, timeout_ms: 1_000 },
-    );
+    let out = send(&mut b, 0, init_msg(1_000, (-1, -1)));
     let ids = match pump(&mut b, 0, out).as_slice() {
         [Msg::InitProducerIdResponse { result: Ok(ids), .. }] => *ids,
         other => panic!("{other:?}"),
@@ -298,6 +327,7 @@ fn a_broker_that_becomes_leader_of_the_txn_partition_with_a_prepare_commit_in_it
         transactional_id: 0,
         producer_id: 77,
         producer_epoch: 3,
+        last_epoch: -1,
         state: TxnState::PrepareCommit,
         partitions: vec![0],
         timeout_ms: 60_000,
@@ -347,6 +377,7 @@ fn txn_commit(
 ) -> Result<(), KafkaError> {
     let msg = Msg::TxnOffsetCommit {
         req: crate::record::ReqId { process: 0, n: 6 },
+        txn: 0,
         group: 0,
         producer_id: pid,
         producer_epoch: epoch,
@@ -357,8 +388,9 @@ fn txn_commit(
         generation: member.1,
         offsets: Arc::from(vec![(0, o)]),
     };
-    match send(b, now, msg).sends.as_slice() {
-        [(_, Msg::TxnOffsetCommitResponse { result, .. })] => *result,
+    let out = send(b, now, msg);
+    match pump(b, now, out).as_slice() {
+        [Msg::TxnOffsetCommitResponse { result, .. }] => *result,
         other => panic!("{other:?}"),
     }
 }
@@ -392,11 +424,7 @@ fn txn_offset_commit_of_an_unknown_member_or_a_stale_producer_epoch_is_rejected(
     assert_eq!(txn_commit(&mut b, 30, ids, (42, 1), 5), Err(KafkaError::UnknownMemberId));
     assert_eq!(txn_commit(&mut b, 30, ids, (0, -1), 5), Ok(()));
     // A second instance fences the first: the abort marker reaches the offsets partition.
-    let out = send(
-        &mut b,
-        40,
-        Msg::InitProducerId { req: crate::record::ReqId { process: 0, n: 1 }, txn: 0, timeout_ms: 60_000 },
-    );
+    let out = send(&mut b, 40, init_msg(60_000, (-1, -1)));
     pump(&mut b, 40, out);
     assert_eq!(b.on_offset_fetch(0, &[0]), Ok(vec![(0, None)]));
     assert_eq!(txn_commit(&mut b, 50, ids, (0, -1), 6), Err(KafkaError::InvalidProducerEpoch));
@@ -449,4 +477,156 @@ fn a_leader_answers_markers_per_partition_and_refuses_a_stale_coordinator_epoch(
         write(&mut b, 4, vec![0, 9_999]),
         vec![(0, Err(KafkaError::TransactionCoordinatorFenced)), (9_999, Err(KafkaError::NotLeaderOrFollower))]
     );
+}
+
+#[test]
+fn a_kip_360_init_with_the_current_epoch_bumps_it_and_a_retry_of_that_bump_does_not_bump_again() {
+    let mut b = coordinator();
+    let ids = init(&mut b, 10).expect("init");
+    assert_eq!(bump(&mut b, 20, ids), Ok((ids.0, 1)));
+    assert_eq!(bump(&mut b, 30, ids), Ok((ids.0, 1)), "the answer was lost: the same epoch again");
+    assert_eq!(bump(&mut b, 40, (ids.0, 7)), Err(KafkaError::ProducerFenced));
+    assert_eq!(bump(&mut b, 40, (ids.0 + 1, 1)), Err(KafkaError::ProducerFenced));
+    assert_eq!(init(&mut b, 50), Ok((ids.0, 2)), "a new instance bumps without naming an epoch");
+    assert_eq!(bump(&mut b, 60, (ids.0, 1)), Err(KafkaError::ProducerFenced), "the old instance is fenced");
+}
+
+#[test]
+fn before_3_6_a_write_after_the_abort_marker_opens_a_transaction_nobody_ends() {
+    let mut b = coordinator();
+    let ids = init(&mut b, 10).expect("init");
+    assert_eq!(add(&mut b, 20, ids, vec![0]), Ok(()));
+    assert_eq!(produce(&mut b, 25, ids, 0), Ok(0));
+    let (result, out) = end(&mut b, 30, ids, false);
+    assert_eq!(result, Ok(()));
+    pump(&mut b, 30, out);
+    assert_eq!(last_marker(&b, 0), Some((false, 0)));
+    // The batch of sequence 2, delayed, arrives after the abort marker: appended.
+    assert_eq!(produce(&mut b, 40, ids, 2), Ok(3));
+    let (log, hw, _) = b.leader_view(0).expect("leader");
+    assert_eq!((log.lso(hw), hw), (3, 5), "the hanging transaction holds the last stable offset");
+}
+
+#[test]
+fn from_3_6_the_leader_verifies_the_first_write_and_refuses_one_outside_the_transaction() {
+    let (mut b, _) = cluster_at(KafkaVersion::V3_6);
+    let ids = init(&mut b, 10).expect("init");
+    assert_eq!(produce(&mut b, 15, ids, 0), Err(KafkaError::InvalidTxnState), "not added yet");
+    assert_eq!(add(&mut b, 20, ids, vec![0]), Ok(()));
+    assert_eq!(produce(&mut b, 25, ids, 0), Ok(0), "verified");
+    let (result, out) = end(&mut b, 30, ids, false);
+    assert_eq!(result, Ok(()));
+    pump(&mut b, 30, out);
+    assert_eq!(produce(&mut b, 40, ids, 2), Err(KafkaError::InvalidTxnState), "the late write is refused");
+    let (log, hw, _) = b.leader_view(0).expect("leader");
+    assert_eq!((log.lso(hw), hw), (3, 3));
+    let (mut b, _) = cluster_at(KafkaVersion::parse("3.8").unwrap());
+    let ids = init(&mut b, 10).expect("init");
+    assert_eq!(produce(&mut b, 15, ids, 0), Err(KafkaError::TransactionAbortable), "KAFKA-16314");
+}
+
+#[test]
+fn an_abort_marker_written_while_the_coordinator_verifies_makes_the_verified_write_fail() {
+    let (mut b, _) = cluster_at(KafkaVersion::V3_6);
+    let ids = init(&mut b, 10).expect("init");
+    assert_eq!(add(&mut b, 20, ids, vec![0]), Ok(()));
+    let batch = BatchTemplate {
+        producer_id: ids.0,
+        producer_epoch: ids.1,
+        base_sequence: 0,
+        producer: 0,
+        instance: 0,
+        records: Arc::from(vec![1]),
+        meta: None,
+        transactional: true,
+    };
+    let msg = Msg::Produce {
+        req: crate::record::ReqId { process: 0, n: 4 },
+        partition: 0,
+        acks: Acks::All,
+        timeout_ms: 30_000,
+        batch: Arc::new(batch),
+        txn: Some(0),
+    };
+    // The leader asks; the coordinator answers "in the transaction"; the answer is held.
+    let ask = send(&mut b, 21, msg).sends;
+    let mut held = Out::default();
+    for (_, m) in ask {
+        b.on_message(22, ME, m, &mut held);
+    }
+    assert!(matches!(held.sends.as_slice(), [(_, Msg::TxnVerifyResponse { result: Ok(()), .. })]));
+    // Meanwhile the transaction aborts: the marker clears the guard.
+    let (result, out) = end(&mut b, 23, ids, false);
+    assert_eq!(result, Ok(()));
+    pump(&mut b, 23, out);
+    assert_eq!(pump(&mut b, 24, held).len(), 1);
+    let (log, _, _) = b.leader_view(0).expect("leader");
+    assert_eq!(log.leo(), 1, "only the marker: the verified write was refused");
+}
+
+#[test]
+fn under_transactions_v2_end_txn_bumps_the_epoch_and_the_markers_fence_the_finished_transaction() {
+    let (mut b, _) = cluster_at(KafkaVersion::V4_0);
+    let ids = init(&mut b, 10).expect("init");
+    assert_eq!(produce(&mut b, 20, ids, 0), Ok(0), "the leader's verification added the partition");
+    let (result, out) = end_v(&mut b, 30, ids, true);
+    assert_eq!(result, Ok((ids.0, 1)), "the next transaction's epoch");
+    assert_eq!(markers(&out), vec![(1, true, vec![0])]);
+    pump(&mut b, 30, out);
+    assert_eq!(states(&b).last(), Some(&(TxnState::CompleteCommit, 1)));
+    assert_eq!(end_v(&mut b, 35, ids, true).0, Ok((ids.0, 1)), "a retry carries the epoch before the bump");
+    assert_eq!(produce(&mut b, 40, ids, 2), Err(KafkaError::InvalidProducerEpoch), "a late write is fenced");
+    // An abort with nothing in the transaction still bumps the epoch.
+    let next = (ids.0, 1);
+    assert_eq!(end_v(&mut b, 50, next, false).0, Ok((ids.0, 2)));
+    assert_eq!(end_v(&mut b, 60, (ids.0, 2), true).0, Err(KafkaError::InvalidTxnState));
+    assert_eq!(end_v(&mut b, 60, (ids.0, 0), false).0, Err(KafkaError::ProducerFenced));
+}
+
+#[test]
+fn under_transactions_v2_a_write_of_the_next_epoch_waits_for_the_last_transactions_marker() {
+    let (mut b, _) = cluster_at(KafkaVersion::V4_0);
+    let ids = init(&mut b, 10).expect("init");
+    assert_eq!(produce(&mut b, 20, ids, 0), Ok(0));
+    // The commit is durable, its marker not written yet: orders/0 still holds the open transaction.
+    let (result, markers_held) = end_v(&mut b, 30, ids, true);
+    assert_eq!(result, Ok((ids.0, 1)));
+    let batch = BatchTemplate {
+        producer_id: ids.0,
+        producer_epoch: 1,
+        base_sequence: 0,
+        producer: 0,
+        instance: 0,
+        records: Arc::from(vec![1]),
+        meta: None,
+        transactional: true,
+    };
+    let msg = Msg::Produce {
+        req: crate::record::ReqId { process: 0, n: 4 },
+        partition: 0,
+        acks: Acks::All,
+        timeout_ms: 30_000,
+        batch: Arc::new(batch),
+        txn: Some(0),
+    };
+    // Verified, not joined to the old transaction: the coordinator, in PrepareCommit, answers
+    // CONCURRENT_TRANSACTIONS, and the leader asks again 20 ms later (KAFKA-18654).
+    let mut out = Out::default();
+    let ask = send(&mut b, 40, msg).sends;
+    for (_, m) in ask {
+        b.on_message(40, ME, m, &mut out);
+    }
+    let rest = pump(&mut b, 40, out);
+    assert!(rest.is_empty(), "no answer yet: {rest:?}");
+    let (log, _, _) = b.leader_view(0).expect("leader");
+    assert_eq!(log.leo(), 2, "nothing appended");
+    let retry = b.verifying.first().map(|v| BrokerTimer::TxnVerify { req: v.req(), retry: true });
+    // The markers land and the commit completes; the retry then adds the partition.
+    pump(&mut b, 50, markers_held);
+    let mut out = Out::default();
+    b.on_timer(60, retry.expect("a retry is armed"), &mut out);
+    match pump(&mut b, 60, out).as_slice() {
+        [Msg::ProduceResponse { result, .. }] => assert_eq!(*result, Ok(3), "after the marker at offset 2"),
+        other => panic!("{other:?}"),
+    }
 }

@@ -4,6 +4,7 @@
 
 pub(crate) mod conn;
 mod response;
+mod sequence;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -49,6 +50,12 @@ pub enum ProducerTimer {
     /// Transactional: a coordinator request got no answer in time.
     TxnRequestTimeout {
         /// The coordinator request's id; ignored if it was answered meanwhile.
+        req: ReqId,
+    },
+    /// An idempotent producer's InitProducerId (a producer id reset before KIP-360) got no
+    /// answer in time.
+    InitPidTimeout {
+        /// The request's id; ignored if it was answered meanwhile.
         req: ReqId,
     },
     /// A user application's sleep number `sleep` ends.
@@ -103,6 +110,9 @@ pub(crate) struct PartitionQueue {
     pub(crate) next_seq: i32,
     /// Last sequence of the highest acknowledged batch (-1: none this epoch).
     pub(crate) last_acked_seq: i64,
+    /// A batch that had been retried expired (Java's `markSequenceUnresolved`): whether the
+    /// broker has it is unknown, and no new batch goes out until the partition resolves.
+    unresolved: bool,
 }
 
 impl Default for PartitionQueue {
@@ -113,6 +123,7 @@ impl Default for PartitionQueue {
             batches: VecDeque::new(),
             next_seq: 0,
             last_acked_seq: -1,
+            unresolved: false,
         }
     }
 }
@@ -121,6 +132,13 @@ impl Default for PartitionQueue {
 struct InFlight {
     partition: u32,
     broker: u32,
+    /// Its batch expired while the request was out (`Sender.getExpiredInflightBatches`): an
+    /// answer only tells the producer whether the broker took its sequences.
+    expired: bool,
+    /// Producer id and epoch the batch was sent with.
+    ids: (i64, i16),
+    /// Last sequence of the batch.
+    last_seq: i64,
 }
 
 /// One producer instance (a `KafkaProducer` object inside a running application).
@@ -131,6 +149,7 @@ pub struct Producer {
     /// Instance number: 0 at first start, +1 per restart.
     pub instance: u32,
     pub(crate) spec: Arc<ProducerSpec>,
+    pub(crate) topo: Arc<Topology>,
     pub(crate) first_partition: u32,
     pub(crate) producer_id: i64,
     pub(crate) producer_epoch: i16,
@@ -154,6 +173,8 @@ pub struct Producer {
     sticky: u32,
     sticky_bytes: u64,
     bump_pending: bool,
+    /// Before KIP-360: the idempotent producer gets a new producer id (`resetProducerId`).
+    pid_reset: sequence::PidReset,
     max_records: usize,
     /// Earliest pending `Drain` timer, so one wake-up is not scheduled many times.
     next_drain: Option<u64>,
@@ -271,6 +292,7 @@ impl Producer {
             metadata_wanted: false,
             metadata_rr: idx + instance,
             conns: conn::Conns::new(topo.brokers),
+            topo: topo.clone(),
             in_flight: BTreeMap::new(),
             // Request ids are unique across instances: a response to a dead instance's request
             // (still answered by a broker's purgatory) must not match a new instance's request.
@@ -278,6 +300,7 @@ impl Producer {
             sticky: (idx + instance) % n,
             sticky_bytes: 0,
             bump_pending: false,
+            pid_reset: sequence::PidReset::Idle,
             max_records,
             next_drain: None,
             watch_sends,
@@ -379,6 +402,7 @@ impl Producer {
                 self.txn_timed_out(now, req, out);
                 self.txn_pump(now, out);
             }
+            ProducerTimer::InitPidTimeout { req } => self.init_pid_timed_out(now, req, out),
         }
     }
 
@@ -395,6 +419,7 @@ impl Producer {
         let NodeId::Broker(b) = from else { return };
         match msg {
             Msg::MetadataResponse { leaders } => self.on_metadata(now, &leaders, out),
+            Msg::InitProducerIdResponse { req, result } => self.on_init_pid(now, req, result, out),
             Msg::ProduceResponse { req, result, leader_epoch, .. } => {
                 self.on_response(now, req, result, leader_epoch, out)
             }
@@ -538,31 +563,20 @@ impl Producer {
         if self.metadata_wanted {
             self.request_metadata(now, out);
         }
-        self.maybe_bump_epoch();
         let spec = self.spec.clone();
         let c = &spec.config;
+        for p in 0..self.parts.len() {
+            self.expire(now, p, out);
+        }
+        self.maybe_resolve_sequences(now, out);
+        self.maybe_bump_epoch();
+        self.maybe_reset_producer_id(now, out);
         let mut wake = u64::MAX;
         for p in 0..self.parts.len() {
-            let global = self.first_partition + p as u32;
-            // Expire batches whose delivery timeout passed while they waited to be (re)sent.
-            let q = &mut self.parts[p];
-            let mut expired = Vec::new();
-            let mut i = 0;
-            while i < q.batches.len() {
-                let b = &q.batches[i];
-                if b.in_flight.is_none() && now >= b.created + c.delivery_timeout_ms {
-                    expired.extend(q.batches.remove(i));
-                } else {
-                    i += 1;
-                }
-            }
-            for b in expired {
-                self.fail(global, b, KafkaError::DeliveryTimeout, out);
-                self.txn_send_failed();
-            }
             while let Some((leader, epoch)) = self.leaders[p] {
-                // A transactional batch waits until its partition has joined the transaction.
-                if self.bump_pending || !self.txn_may_send(p as u32) {
+                // A transactional batch waits until its partition has joined the transaction;
+                // every batch waits for an epoch bump or a new producer id.
+                if self.bump_pending || self.pid_reset != sequence::PidReset::Idle || !self.txn_may_send(p as u32) {
                     break;
                 }
                 let q = &self.parts[p];
@@ -593,6 +607,8 @@ impl Producer {
                         wake = wake.min(q.batches[i].retry_at);
                         None
                     }
+                    // No new batch while the partition's sequences are unresolved.
+                    None if q.unresolved => None,
                     None => self.seal(p, now, &mut wake, out),
                 };
                 let Some(i) = pick else { break };
@@ -602,9 +618,19 @@ impl Producer {
                 }
                 self.send_batch(now, p, i, leader, epoch, out);
             }
+            // Wake up at the next delivery deadline (of a batch in flight too, from 2.1).
+            let in_flight_expires = self.topo.version.delivery_timeout();
             let q = &self.parts[p];
-            if let Some(b) = q.batches.iter().find(|b| b.in_flight.is_none()) {
-                wake = wake.min(b.created + c.delivery_timeout_ms);
+            let lingering = (!q.pending.is_empty()).then_some(q.pending_since);
+            if let Some(created) = q
+                .batches
+                .iter()
+                .filter(|b| in_flight_expires || b.in_flight.is_none())
+                .map(|b| b.created)
+                .chain(lingering)
+                .min()
+            {
+                wake = wake.min(created + c.delivery_timeout_ms);
             }
         }
         if wake != u64::MAX && wake > now {
@@ -674,8 +700,10 @@ impl Producer {
             meta: None,
             transactional: self.txn.is_some(),
         });
-        let produce = Msg::Produce { req, partition: global, acks: c.acks, timeout_ms: c.request_timeout_ms, batch };
+        let txn = self.txn.as_ref().map(|t| t.id());
+        let produce = Msg::Produce { req, partition: global, acks: c.acks, timeout_ms: c.request_timeout_ms, batch, txn };
         self.send_request(leader, produce, out);
+        let ids = (self.producer_id, self.producer_epoch);
         let q = &mut self.parts[p];
         if c.acks == Acks::Zero {
             // acks=0: the send is complete once written to the socket; offset unknown (-1).
@@ -691,8 +719,10 @@ impl Producer {
             }));
             return;
         }
-        q.batches[i].in_flight = Some(req);
-        self.in_flight.insert(req, InFlight { partition: p as u32, broker: leader });
+        let b = &mut q.batches[i];
+        b.in_flight = Some(req);
+        let last_seq = b.base_seq as i64 + b.records.len() as i64 - 1;
+        self.in_flight.insert(req, InFlight { partition: p as u32, broker: leader, expired: false, ids, last_seq });
         crate::invariant!(
             23,
             self.in_flight.values().filter(|f| f.broker == leader).count() as u32 <= c.max_in_flight,

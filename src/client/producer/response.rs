@@ -14,6 +14,16 @@ impl Producer {
         let Some(f) = self.in_flight.remove(&req) else { return };
         let spec = self.spec.clone();
         let q = &mut self.parts[f.partition as usize];
+        if f.expired {
+            // The batch expired while this request was out: its acknowledgement still tells
+            // which sequences the broker holds (`handleCompletedBatch` updates the last acked
+            // sequence of the producer id and epoch it was sent with).
+            if result.is_ok() && self.idempotent && f.ids == (self.producer_id, self.producer_epoch) {
+                q.last_acked_seq = q.last_acked_seq.max(f.last_seq);
+            }
+            self.drain(now, out);
+            return;
+        }
         let Some(pos) = q.batches.iter().position(|b| b.in_flight == Some(req)) else { return };
         let global = self.first_partition + f.partition;
         match result {
@@ -40,32 +50,41 @@ impl Producer {
                 let is_next = b.base_seq as i64 == last_acked + 1;
                 b.in_flight = None;
                 b.last_error = Some(e);
-                // Only these errors prove the attempt was not appended.
+                // Only these errors prove the attempt was not appended (the last three are a
+                // failed KIP-890 verification, answered before the append).
                 let rejected_before_append = matches!(
                     e,
                     KafkaError::NotEnoughReplicas
                         | KafkaError::OutOfOrderSequenceNumber
                         | KafkaError::InvalidProducerEpoch
                         | KafkaError::ConnectionRefused
+                        | KafkaError::InvalidTxnState
+                        | KafkaError::TransactionAbortable
+                        | KafkaError::InvalidProducerIdMapping
                 );
+                let in_retry = b.last_error.is_some();
                 if !rejected_before_append {
                     b.maybe_written = true;
                 }
                 let expired = now >= b.created + c.delivery_timeout_ms;
                 let fatal = matches!(e, KafkaError::InvalidProducerEpoch);
-                if e == KafkaError::OutOfOrderSequenceNumber && self.idempotent {
-                    // KIP-360: a gap right after the last acknowledged batch means the broker
-                    // lost batches: bump the epoch and restart sequences; otherwise just retry
-                    // (until the delivery timeout) and let the sequence resolve.
-                    if is_next {
+                // KIP-360 (`canRetry`): a gap right after the last acknowledged batch means the
+                // broker lost batches: an idempotent producer bumps the epoch and restarts
+                // sequences, a transactional one fails the batch (its transaction aborts and the
+                // epoch moves at the coordinator); a batch that is not the next one is retried
+                // (until the delivery timeout) while the sequence resolves.
+                let gap = e == KafkaError::OutOfOrderSequenceNumber && self.idempotent;
+                let txn_gap = gap && is_next && self.txn.is_some() && !q.unresolved;
+                if gap && !txn_gap && !expired {
+                    if is_next && !q.unresolved {
                         self.bump_pending = true;
                     }
                     b.retry_at = now + Self::backoff(c, 1);
-                } else if fatal || expired || b.attempts > c.retries || !e.is_retriable() {
+                } else if txn_gap || fatal || expired || b.attempts > c.retries || !e.is_retriable() {
                     let error = if expired { KafkaError::DeliveryTimeout } else { e };
                     let b = q.batches.remove(pos).expect("batch");
                     self.fail(global, b, error, out);
-                    self.txn_send_failed();
+                    self.batch_failed(now, f.partition as usize, sequence::Failure::Answered, in_retry, out);
                 } else {
                     b.retry_at = now + Self::backoff(c, b.attempts);
                     if !self.idempotent {
@@ -100,24 +119,5 @@ impl Producer {
             error,
             maybe_written: b.maybe_written,
         }));
-    }
-
-    /// KIP-360 epoch bump for an idempotent producer: once nothing is in flight, take the next
-    /// epoch and renumber every unacknowledged batch from sequence 0.
-    pub(super) fn maybe_bump_epoch(&mut self) {
-        if !self.bump_pending || !self.in_flight.is_empty() {
-            return;
-        }
-        self.bump_pending = false;
-        self.producer_epoch += 1;
-        for q in &mut self.parts {
-            let mut seq = 0i32;
-            for b in &mut q.batches {
-                b.base_seq = seq;
-                seq = seq.wrapping_add(b.records.len() as i32);
-            }
-            q.next_seq = seq;
-            q.last_acked_seq = -1;
-        }
     }
 }
