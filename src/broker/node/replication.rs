@@ -371,3 +371,98 @@ impl Broker {
         }
     }
 }
+
+impl Broker {
+    pub(super) fn apply_image(&mut self, now: u64, image: &MetadataImage, out: &mut BrokerOut) {
+        if image.version <= self.metadata_version {
+            return;
+        }
+        crate::invariant!(
+            13,
+            image.version > self.metadata_version,
+            "broker:{} went from metadata version {} to {}",
+            self.id,
+            self.metadata_version,
+            image.version
+        );
+        self.metadata_version = image.version;
+        self.cache = image.partitions.clone();
+        self.fenced = image.fenced.clone();
+        for p in 0..self.replicas.len() {
+            let st = &image.partitions[p];
+            let Some(r) = self.replicas[p].as_mut() else { continue };
+            let fresh = matches!(r.role, Role::None) && st.leader.is_some();
+            if st.leader_epoch > r.leader_epoch || fresh {
+                crate::invariant!(
+                    8,
+                    st.leader_epoch >= r.leader_epoch,
+                    "broker:{} replica of partition {p} went back from leader epoch {} to {}",
+                    self.id,
+                    r.leader_epoch,
+                    st.leader_epoch
+                );
+                r.leader_epoch = st.leader_epoch;
+                r.partition_epoch = st.partition_epoch;
+                r.isr = st.isr.clone();
+                match st.leader {
+                    Some(l) if l == self.id => self.become_leader(now, p as u32, out),
+                    Some(l) => self.become_follower(p as u32, l, out),
+                    None => self.resign(p as u32, Role::None, out),
+                }
+            } else if st.leader_epoch == r.leader_epoch && st.partition_epoch > r.partition_epoch {
+                r.partition_epoch = st.partition_epoch;
+                r.isr = st.isr.clone();
+                crate::invariant!(
+                    10,
+                    !r.is_leader() || r.isr.contains(&self.id),
+                    "broker:{} leads partition {p} outside its ISR {:?}",
+                    self.id,
+                    r.isr
+                );
+                if r.is_leader() {
+                    self.maybe_advance_hw(now, p as u32, out);
+                }
+            }
+        }
+    }
+
+    /// Leave the leader role (if held), failing what waits on it.
+    pub(super) fn resign(&mut self, p: u32, role: Role, out: &mut BrokerOut) {
+        let r = self.replicas[p as usize].as_mut().expect("replica");
+        let old = std::mem::replace(&mut r.role, role);
+        if let Role::Leader(ls) = old {
+            let epoch = r.leader_epoch;
+            if self.topo.is_offsets_partition(p) {
+                self.unload_groups(p, out);
+            }
+            if self.topo.is_txn_partition(p) {
+                self.unload_txns(p);
+            }
+            for w in ls.purgatory {
+                if let Some(g) = w.internal {
+                    self.internal_write_done(0, g, Err(KafkaError::NotLeaderOrFollower), out);
+                    continue;
+                }
+                out.send(
+                    w.producer,
+                    Msg::ProduceResponse {
+                        req: w.req,
+                        partition: p,
+                        result: Err(KafkaError::NotLeaderOrFollower),
+                        leader_epoch: epoch,
+                    },
+                );
+            }
+            for f in ls.parked {
+                out.send(
+                    NodeId::Broker(f.fetch.replica),
+                    Msg::FetchResponse {
+                        partition: p,
+                        id: f.fetch.id,
+                        result: FetchResult::Error(KafkaError::NotLeaderOrFollower),
+                    },
+                );
+            }
+        }
+    }
+}

@@ -121,3 +121,37 @@ impl Producer {
         }));
     }
 }
+
+impl Producer {
+    /// The instance dies: everything it had not resolved fails with an unknown outcome for
+    /// batches it had sent, and a definite one for records it never sent.
+    pub fn crash(&mut self, error: KafkaError, out: &mut ProducerOut) {
+        for p in 0..self.parts.len() {
+            let global = self.first_partition + p as u32;
+            let q = std::mem::take(&mut self.parts[p]);
+            for mut b in q.batches {
+                // A request still in flight may or may not have been appended.
+                b.maybe_written |= b.in_flight.is_some();
+                self.fail(global, b, error, out);
+            }
+            if !q.pending.is_empty() {
+                let records: RecordList = q.pending.into_iter().collect();
+                out.observe(ProducerObs::History(EventKind::Sent {
+                    producer: self.idx,
+                    instance: self.instance,
+                    partition: global,
+                    records: records.clone(),
+                }));
+                out.observe(ProducerObs::History(EventKind::Failed {
+                    producer: self.idx,
+                    instance: self.instance,
+                    partition: global,
+                    records,
+                    error,
+                    maybe_written: false,
+                }));
+            }
+        }
+        self.in_flight.clear();
+    }
+}
