@@ -113,6 +113,9 @@ impl Producer {
             expired.push(b);
         }
         for mut b in expired {
+            if b.attempts == 0 && b.base_seq >= 0 && self.idempotent && self.txn.is_none() {
+                self.forget_unsent_sequence(p, b.base_seq, b.records.len() as i32);
+            }
             if let Some(req) = b.in_flight.take() {
                 // The request stays out; the batch is over for the application.
                 b.maybe_written = true;
@@ -125,6 +128,22 @@ impl Producer {
             self.fail(global, b, KafkaError::DeliveryTimeout, out);
             self.batch_failed(now, p, Failure::Expired, in_retry, out);
         }
+    }
+
+    /// An idempotent batch of partition `p` that never went out expired. Java gives a batch its
+    /// sequence only when it is drained, so such a batch never had one: the model, which numbers
+    /// batches as they close, takes its `len` sequences back from the unsent batches after it. A
+    /// batch after it that was sent already keeps its number, and the gap is left unresolved.
+    fn forget_unsent_sequence(&mut self, p: usize, base: i32, len: i32) {
+        let q = &mut self.parts[p];
+        if q.batches.iter().any(|b| b.base_seq > base && b.attempts > 0) {
+            q.unresolved = true;
+            return;
+        }
+        for b in q.batches.iter_mut().filter(|b| b.base_seq > base) {
+            b.base_seq -= len;
+        }
+        q.next_seq -= len;
     }
 
     /// A batch of partition `p` failed for good: what it means for the producer's sequences.
@@ -155,12 +174,20 @@ impl Producer {
         let kip360 = self.topo.version.kip360();
         for p in 0..self.parts.len() {
             let q = &mut self.parts[p];
-            let out_there = self.in_flight.values().any(|f| f.partition == p as u32 && !f.expired);
-            if !q.unresolved || !q.batches.is_empty() || out_there {
+            // Java's `maybeResolveSequences` waits only for the partition's batches in flight
+            // (`hasInflightBatches`), not for its queue: batches waiting to be (re)sent would
+            // otherwise keep a gap unresolved, and keep being refused as out of order, until they
+            // expire too.
+            let out_there = self.in_flight.values().any(|f| f.partition == p as u32 && !f.expired)
+                || q.batches.iter().any(|b| b.in_flight.is_some());
+            if !q.unresolved || out_there {
                 continue;
             }
             q.unresolved = false;
-            if q.last_acked_seq + 1 == q.next_seq as i64 {
+            // `isNextSequence`: the first sequence still to be sent follows the last acknowledged
+            // one (a batch expired, but the ones after it went through).
+            let next = q.batches.front().map_or(q.next_seq, |b| b.base_seq);
+            if q.last_acked_seq + 1 == next as i64 {
                 continue;
             }
             if kip360 {
