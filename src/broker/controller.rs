@@ -271,11 +271,9 @@ impl Controller {
             let before = st.isr.clone();
             st.isr.retain(|&r| r != b);
             st.partition_epoch += 1;
-            self.elr[p].retain(|&r| r != b);
+            // `track_elr` takes `b` out of the ELR as the unclean replica; `b` leads nothing:
+            // its old incarnation was fenced (and its partitions re-elected) before it registered.
             self.track_elr(p, &before, Some(b));
-            if self.parts[p].leader == Some(b) {
-                self.parts[p].leader = None;
-            }
             self.check_isr(p);
         }
     }

@@ -339,7 +339,7 @@ impl ReplicaLog {
 
     /// Append a batch replicated from the leader (it must start at our LEO).
     pub fn append(&mut self, b: Arc<LogBatch>) {
-        self.append_checked(b);
+        self.append_replicated(b, false);
     }
 
     /// Append a batch replicated from the leader; `forked_ok` says the release may leave a
@@ -347,27 +347,18 @@ impl ReplicaLog {
     /// epoch cache then ignores it, as 1.x's `LeaderEpochFileCache.assign` ignored an epoch
     /// below its latest.
     pub fn append_replicated(&mut self, b: Arc<LogBatch>, forked_ok: bool) {
-        if forked_ok && self.latest_cached_epoch().is_some_and(|e| e > b.leader_epoch) {
-            self.update_producer(&b);
-            self.leo = b.next_offset();
-            self.batches.push(b);
-            return;
-        }
-        self.append_checked(b);
-    }
-
-    fn append_checked(&mut self, b: Arc<LogBatch>) {
+        let forked = forked_ok && self.latest_cached_epoch().is_some_and(|e| e > b.leader_epoch);
         debug_assert_eq!(b.base_offset, self.leo);
         crate::invariant!(3, b.base_offset == self.leo, "a batch at {} appended at LEO {}", b.base_offset, self.leo);
         crate::invariant!(
             6,
-            self.batches.last().is_none_or(|l| l.leader_epoch <= b.leader_epoch),
+            forked || self.batches.last().is_none_or(|l| l.leader_epoch <= b.leader_epoch),
             "a batch of leader epoch {} at {} follows one of epoch {:?}",
             b.leader_epoch,
             b.base_offset,
             self.last_epoch()
         );
-        if self.epochs.last().is_none_or(|e| e.0 != b.leader_epoch) {
+        if !forked && self.epochs.last().is_none_or(|e| e.0 != b.leader_epoch) {
             self.assign(b.leader_epoch, b.base_offset);
         }
         self.update_producer(&b);
