@@ -123,6 +123,11 @@ pub enum KafkaError {
     /// (Last, so that the trace hash of every other error keeps its value.)
     #[error("TRANSACTION_ABORTABLE")]
     TransactionAbortable,
+    /// 59: before 2.5, a leader with no state for the producer id (expired, or truncated away)
+    /// refuses a batch that does not start at sequence 0 (`ProducerStateManager.checkSequence`).
+    /// (After the others, so that their trace hashes keep their values.)
+    #[error("UNKNOWN_PRODUCER_ID")]
+    UnknownProducerId,
 }
 
 impl KafkaError {
@@ -141,6 +146,7 @@ impl KafkaError {
             KafkaError::FencedInstanceId => 82,
             KafkaError::InvalidTxnState => 48,
             KafkaError::InvalidProducerIdMapping => 49,
+            KafkaError::UnknownProducerId => 59,
             KafkaError::ConcurrentTransactions => 51,
             KafkaError::TransactionCoordinatorFenced => 52,
             KafkaError::UnstableOffsetCommit => 88,

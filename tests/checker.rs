@@ -40,6 +40,7 @@ fn batch(base: u64, producer: u32, instance: u32, epoch: u32, ids: &[u32]) -> Ar
         records: recs(ids),
         meta: None,
         transactional: false,
+        timestamp: 0,
     })
 }
 
@@ -273,6 +274,7 @@ fn meta_batch(base: u64, meta: MetaRecord) -> Arc<LogBatch> {
         records: recs(&[]),
         meta: Some(Arc::new(meta)),
         transactional: false,
+        timestamp: 0,
     })
 }
 
@@ -965,6 +967,7 @@ fn txn_batch(base: u64, producer: u32, instance: u32, pid: i64, ids: &[u32]) -> 
         records: recs(ids),
         meta: None,
         transactional: true,
+        timestamp: 0,
     })
 }
 
@@ -981,6 +984,7 @@ fn marker(base: u64, pid: i64, commit: bool) -> Arc<LogBatch> {
         records: recs(&[]),
         meta: Some(Arc::new(MetaRecord::TxnMarker { commit, coordinator_epoch: 0 })),
         transactional: true,
+        timestamp: 0,
     })
 }
 
@@ -1515,11 +1519,13 @@ fn a_transactional_offset_commit_counts_only_once_its_commit_marker_follows() {
         let in_txn = Arc::new(LogBatch {
             producer_id: 9,
             transactional: true,
+            timestamp: 0,
             ..(*meta_batch(1, offset_commit("g1", &[(0, 5)]))).clone()
         });
         let marker = Arc::new(LogBatch {
             producer_id: 9,
             transactional: true,
+            timestamp: 0,
             ..(*meta_batch(2, MetaRecord::TxnMarker { commit, coordinator_epoch: 0 })).clone()
         });
         r.topic_partition("__consumer_offsets", 0, Some(1), &[1], vec![replica(1, true, vec![plain, in_txn, marker])]);
@@ -1583,11 +1589,13 @@ impl Run {
             log.push(Arc::new(LogBatch {
                 producer_id: pid,
                 transactional: true,
+                timestamp: 0,
                 ..(*meta_batch(base, offset_commit("app", offsets))).clone()
             }));
             log.push(Arc::new(LogBatch {
                 producer_id: pid,
                 transactional: true,
+                timestamp: 0,
                 ..(*meta_batch(base + 1, MetaRecord::TxnMarker { commit: true, coordinator_epoch: 0 })).clone()
             }));
         }

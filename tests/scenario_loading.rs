@@ -336,6 +336,10 @@ fn every_broker_config_key_is_read() {
 "transaction.abort.timed.out.transaction.cleanup.interval.ms" = 250
 "transaction.max.timeout.ms" = 120000
 "zookeeper.session.timeout.ms" = 4000
+"producer.id.expiration.ms" = 60000
+"producer.id.expiration.check.interval.ms" = 1000
+"transactional.id.expiration.ms" = 90000
+"transaction.remove.expired.transaction.cleanup.interval.ms" = 5000
 "#,
     );
     assert_eq!(
@@ -361,6 +365,10 @@ fn every_broker_config_key_is_read() {
             transaction_abort_timed_out_transaction_cleanup_interval_ms: 250,
             transaction_max_timeout_ms: 120_000,
             zookeeper_session_timeout_ms: 4_000,
+            producer_id_expiration_ms: 60_000,
+            producer_id_expiration_check_interval_ms: 1_000,
+            transactional_id_expiration_ms: 90_000,
+            transaction_remove_expired_transaction_cleanup_interval_ms: 5_000,
         }
     );
 }

@@ -418,6 +418,12 @@ fn broker_config(d: &mut Draw<'_>) -> BrokerConfig {
             .maybe(x.transaction_abort_timed_out_transaction_cleanup_interval_ms, |d| d.range(1, 60_000)),
         transaction_max_timeout_ms: d.maybe(x.transaction_max_timeout_ms, |d| d.range(1, 2_000_000)),
         zookeeper_session_timeout_ms: d.maybe(x.zookeeper_session_timeout_ms, |d| d.range(1, 60_000)),
+        producer_id_expiration_ms: d.maybe(x.producer_id_expiration_ms, |d| d.range(1, 100_000_000)),
+        producer_id_expiration_check_interval_ms: d
+            .maybe(x.producer_id_expiration_check_interval_ms, |d| d.range(1, 1_000_000)),
+        transactional_id_expiration_ms: d.maybe(x.transactional_id_expiration_ms, |d| d.range(1, 1_000_000_000)),
+        transaction_remove_expired_transaction_cleanup_interval_ms: d
+            .maybe(x.transaction_remove_expired_transaction_cleanup_interval_ms, |d| d.range(1, 4_000_000)),
     };
     // The fetch wait may not exceed the lag time.
     c.replica_fetch_wait_max_ms = c.replica_fetch_wait_max_ms.min(c.replica_lag_time_max_ms);
@@ -772,6 +778,12 @@ fn build(name: String, description: Option<String>, raw: &[u64]) -> Scenario {
     let versions = ["2.6", "2.8", "3.5", "3.6", "4.0", "4.1"].map(|v| KafkaVersion::parse(v).unwrap());
     s.cluster.kafka_version = d.maybe(KafkaVersion::NEWEST, |d| d.pick(&versions));
     let v = s.cluster.kafka_version;
+    if !v.producer_id_expiration_config() {
+        // KIP-854's keys arrived in 3.4.
+        let x = BrokerConfig::default();
+        s.cluster.config.producer_id_expiration_ms = x.producer_id_expiration_ms;
+        s.cluster.config.producer_id_expiration_check_interval_ms = x.producer_id_expiration_check_interval_ms;
+    }
     s.cluster.metadata = d.maybe(v.default_metadata(), |d| {
         let m = d.pick(&[MetadataMode::ZooKeeper, MetadataMode::KRaft]);
         if v.supports(m) {

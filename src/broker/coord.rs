@@ -202,6 +202,9 @@ pub struct TxnMeta {
     pub(super) pending: Option<u64>,
     /// The markers of a Prepare* state being written.
     pub(super) markers: Option<MarkerRound>,
+    /// When its last transition was written (`txnLastUpdateTimestamp`): the id expires
+    /// `transactional.id.expiration.ms` after it.
+    pub(super) last_update: u64,
 }
 
 /// Markers of one PrepareCommit / PrepareAbort being written to the transaction's partitions.

@@ -30,6 +30,9 @@ pub struct BatchTemplate {
     pub meta: Option<Arc<crate::record::MetaRecord>>,
     /// Part of a transaction.
     pub transactional: bool,
+    /// When the producer created the batch (`CreateTime`); `None`: the leader stamps its own
+    /// time (markers and coordinator writes).
+    pub timestamp: Option<u64>,
 }
 
 impl BatchTemplate {
@@ -53,6 +56,7 @@ impl BatchTemplate {
             records: Arc::from(Vec::new()),
             meta: Some(Arc::new(MetaRecord::TxnMarker { commit, coordinator_epoch })),
             transactional: true,
+            timestamp: None,
         }
     }
 
@@ -67,6 +71,7 @@ impl BatchTemplate {
             records: Arc::from(Vec::new()),
             meta: Some(Arc::new(meta)),
             transactional: false,
+            timestamp: None,
         }
     }
 }
@@ -88,11 +93,13 @@ struct ProducerEntry {
     coordinator_epoch: i32,
     /// First offset of this producer's open transaction on this partition.
     txn_first: Option<u64>,
+    /// Timestamp of the producer's last batch or marker here (`lastTimestamp`).
+    last_timestamp: u64,
 }
 
 impl Default for ProducerEntry {
     fn default() -> Self {
-        ProducerEntry { epoch: 0, batches: VecDeque::new(), coordinator_epoch: -1, txn_first: None }
+        ProducerEntry { epoch: 0, batches: VecDeque::new(), coordinator_epoch: -1, txn_first: None, last_timestamp: 0 }
     }
 }
 
@@ -141,6 +148,11 @@ pub struct ReplicaLog {
     /// ABA race the guard exists for); except, under transactions V2, a marker of the guard's own
     /// epoch: the last transaction's marker, which V2 writes with the next transaction's epoch.
     verifying: BTreeMap<i64, (u64, i16, bool)>,
+    /// The latest producer-id expiry check (`removeExpiredProducers`) forgot every producer id
+    /// with no open transaction whose last timestamp is at or below this; a rebuild of the
+    /// producer state after a truncation forgets them again, as Kafka's reload from a snapshot
+    /// taken after the expiry would.
+    expired_through: Option<u64>,
 }
 
 fn last_seq(base: i32, n: usize) -> i32 {
@@ -223,14 +235,21 @@ impl ReplicaLog {
         self.epochs.first().map_or(0, |e| e.1)
     }
 
-    /// Validate an idempotent batch as the leader does before appending it.
-    pub fn check_producer(&self, t: &BatchTemplate) -> Result<SeqCheck, KafkaError> {
+    /// Validate an idempotent batch as the leader does before appending it; `kip360` says the
+    /// release takes any sequence from a producer id it has no state for (2.5+).
+    pub fn check_producer(&self, t: &BatchTemplate, kip360: bool) -> Result<SeqCheck, KafkaError> {
         if t.producer_id < 0 {
             return Ok(SeqCheck::Append);
         }
         let Some(entry) = self.producers.get(&t.producer_id) else {
-            // No state for this producer id: any sequence is accepted (Kafka 2.5+).
-            return Ok(SeqCheck::Append);
+            // No state for this producer id (new, expired, or truncated away): from 2.5 any
+            // sequence is accepted; before, only a batch starting at 0, and the rest are
+            // UNKNOWN_PRODUCER_ID (`ProducerStateManager.checkSequence`, changed by KIP-360).
+            return if kip360 || t.base_sequence == 0 {
+                Ok(SeqCheck::Append)
+            } else {
+                Err(KafkaError::UnknownProducerId)
+            };
         };
         let last = last_seq(t.base_sequence, t.records.len());
         if t.producer_epoch == entry.epoch {
@@ -247,7 +266,15 @@ impl ReplicaLog {
         // Same epoch: the batch follows the last one retained; with none retained (a marker of a
         // newer epoch cleared them: a fence, or a transactions V2 commit or abort) it must start
         // the epoch at 0 (`ProducerAppendInfo.checkSequence`: `inSequence(NO_SEQUENCE, seq)`).
-        let last = entry.batches.back().map_or(-1, |b| b.last_seq);
+        let Some(last) = entry.batches.back().map(|b| b.last_seq) else {
+            // Before 2.5 a known epoch with no sequence to follow (only a marker of the producer
+            // is left) was UNKNOWN_PRODUCER_ID, so the client could reset its sequences.
+            return match t.base_sequence {
+                0 => Ok(SeqCheck::Append),
+                _ if kip360 => Err(KafkaError::OutOfOrderSequenceNumber),
+                _ => Err(KafkaError::UnknownProducerId),
+            };
+        };
         if t.base_sequence != next_seq(last) {
             return Err(KafkaError::OutOfOrderSequenceNumber);
         }
@@ -259,6 +286,7 @@ impl ReplicaLog {
             return;
         }
         let e = self.producers.entry(b.producer_id).or_default();
+        e.last_timestamp = b.timestamp;
         crate::invariant!(
             18,
             b.producer_epoch >= e.epoch,
@@ -319,8 +347,15 @@ impl ReplicaLog {
         });
     }
 
-    /// Append a producer batch as leader at the LEO, stamped with `epoch`; returns the batch.
+    /// Append a producer batch as leader at the LEO, stamped with `epoch`, at time 0.
+    #[cfg(test)]
     pub fn append_as_leader(&mut self, t: &BatchTemplate, epoch: u32) -> Arc<LogBatch> {
+        self.append_as_leader_at(t, epoch, 0)
+    }
+
+    /// Append a producer batch as leader at the LEO at time `now`, stamped with `epoch`;
+    /// returns the batch.
+    pub fn append_as_leader_at(&mut self, t: &BatchTemplate, epoch: u32, now: u64) -> Arc<LogBatch> {
         let b = Arc::new(LogBatch {
             base_offset: self.leo,
             leader_epoch: epoch,
@@ -332,6 +367,7 @@ impl ReplicaLog {
             records: t.records.clone(),
             meta: t.meta.clone(),
             transactional: t.transactional,
+            timestamp: t.timestamp.unwrap_or(now),
         });
         self.append(b.clone());
         b
@@ -446,6 +482,23 @@ impl ReplicaLog {
             self.update_producer(b);
         }
         self.batches = batches;
+        if let Some(through) = self.expired_through {
+            self.forget_producers(through);
+        }
+    }
+
+    /// Kafka's `removeExpiredProducers` at time `now`: forget every producer id with no open
+    /// transaction here whose last batch or marker is `expiration_ms` old or older. A later batch
+    /// of such a producer meets no state: any sequence is taken (2.5+), so a late retry of a
+    /// batch already in the log is appended again.
+    pub fn expire_producers(&mut self, now: u64, expiration_ms: u64) {
+        let Some(through) = now.checked_sub(expiration_ms) else { return };
+        self.expired_through = Some(through);
+        self.forget_producers(through);
+    }
+
+    fn forget_producers(&mut self, through: u64) {
+        self.producers.retain(|_, e| e.txn_first.is_some() || e.last_timestamp > through);
     }
 
     /// Validate a transaction marker for `producer_id` as the leader does before appending it
@@ -541,6 +594,7 @@ mod tests {
             records: (0..n).collect::<Vec<_>>().into(),
             meta: None,
             transactional: false,
+            timestamp: None,
         }
     }
 
@@ -611,19 +665,19 @@ mod tests {
         let mut log = ReplicaLog::default();
         log.append_as_leader(&t(7, 0, 0, 3), 0);
         log.append_as_leader(&t(7, 0, 3, 2), 0);
-        assert_eq!(log.check_producer(&t(7, 0, 0, 3)), Ok(SeqCheck::Duplicate(0)));
-        assert_eq!(log.check_producer(&t(7, 0, 3, 2)), Ok(SeqCheck::Duplicate(3)));
-        assert_eq!(log.check_producer(&t(7, 0, 5, 1)), Ok(SeqCheck::Append));
+        assert_eq!(log.check_producer(&t(7, 0, 0, 3), true), Ok(SeqCheck::Duplicate(0)));
+        assert_eq!(log.check_producer(&t(7, 0, 3, 2), true), Ok(SeqCheck::Duplicate(3)));
+        assert_eq!(log.check_producer(&t(7, 0, 5, 1), true), Ok(SeqCheck::Append));
     }
 
     #[test]
     fn sequence_gap_is_out_of_order_and_older_epoch_is_fenced() {
         let mut log = ReplicaLog::default();
         log.append_as_leader(&t(7, 1, 0, 3), 0);
-        assert_eq!(log.check_producer(&t(7, 1, 4, 1)), Err(KafkaError::OutOfOrderSequenceNumber));
-        assert_eq!(log.check_producer(&t(7, 0, 3, 1)), Err(KafkaError::InvalidProducerEpoch));
+        assert_eq!(log.check_producer(&t(7, 1, 4, 1), true), Err(KafkaError::OutOfOrderSequenceNumber));
+        assert_eq!(log.check_producer(&t(7, 0, 3, 1), true), Err(KafkaError::InvalidProducerEpoch));
         assert_eq!(
-            log.check_producer(&t(8, 0, 42, 1)),
+            log.check_producer(&t(8, 0, 42, 1), true),
             Ok(SeqCheck::Append),
             "unknown producer id accepts any sequence"
         );
@@ -635,8 +689,8 @@ mod tests {
         for i in 0..6 {
             log.append_as_leader(&t(7, 0, i, 1), 0);
         }
-        assert_eq!(log.check_producer(&t(7, 0, 0, 1)), Err(KafkaError::OutOfOrderSequenceNumber));
-        assert_eq!(log.check_producer(&t(7, 0, 1, 1)), Ok(SeqCheck::Duplicate(1)));
+        assert_eq!(log.check_producer(&t(7, 0, 0, 1), true), Err(KafkaError::OutOfOrderSequenceNumber));
+        assert_eq!(log.check_producer(&t(7, 0, 1, 1), true), Ok(SeqCheck::Duplicate(1)));
     }
 
     #[test]
@@ -646,7 +700,7 @@ mod tests {
         log.append_as_leader(&t(7, 0, 2, 2), 1);
         log.truncate_to(2);
         assert_eq!(log.leo(), 2);
-        assert_eq!(log.check_producer(&t(7, 0, 2, 2)), Ok(SeqCheck::Append));
+        assert_eq!(log.check_producer(&t(7, 0, 2, 2), true), Ok(SeqCheck::Append));
         assert_eq!(log.end_offset_for(1), Some((0, 2)));
     }
 

@@ -197,6 +197,7 @@ mod tests {
             records: records.into(),
             meta: None,
             transactional: false,
+            timestamp: 0,
         })
     }
 

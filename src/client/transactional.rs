@@ -118,6 +118,11 @@ pub(crate) struct Txn {
     /// The transaction ended at the coordinator and waits for the epoch bump: whether it
     /// committed, for the `TxnEnded` reported once the bump is done.
     ended: Option<bool>,
+    /// From 2.5 (KIP-360): the coordinator no longer knows the producer id
+    /// (INVALID_PRODUCER_ID_MAPPING, the transactional id expired), so the abort skips EndTxn and
+    /// goes straight to InitProducerId (`beginCompletingTransaction`: `lastError instanceof
+    /// InvalidPidMappingException`).
+    id_lost: bool,
 }
 
 impl Txn {
@@ -141,6 +146,7 @@ impl Txn {
             offsets_added: false,
             bump_required: false,
             ended: None,
+            id_lost: false,
         }
     }
 }
@@ -247,7 +253,13 @@ impl Producer {
                         has_data && !t.added.contains(&p)
                     })
                     .collect();
-                if v2 {
+                if self.txn_mut().id_lost {
+                    // The coordinator forgot the id: nothing more can join the transaction, and
+                    // what waits for it fails (`Sender`: `abortUndrainedBatches(lastError)`).
+                    for p in missing {
+                        self.abort_undrained(p as usize, KafkaError::InvalidProducerIdMapping, out);
+                    }
+                } else if v2 {
                     // `maybeAddPartition` under transactions V2: the partition is in the
                     // transaction locally at once; the leader adds it at the coordinator.
                     self.txn_mut().added.extend(missing);
@@ -326,6 +338,13 @@ impl Producer {
                         return;
                     }
                     let commit = commit && !t.abortable;
+                    if t.id_lost {
+                        // KIP-360: no EndTxn for an id the coordinator forgot; InitProducerId with
+                        // the current producer id and epoch gets a new producer id.
+                        t.bump_required = true;
+                        self.txn_ended(now, false, out);
+                        return;
+                    }
                     if !self.connected(now, coord, out) {
                         return;
                     }
@@ -473,6 +492,7 @@ impl Producer {
                     }
                     self.drain(now, out);
                 }
+                Err(KafkaError::InvalidProducerIdMapping) if self.topo.version.kip360() => self.txn_id_lost(),
                 Err(e) => self.txn_error(now, *e, out),
             },
             (Msg::AddOffsetsToTxnResponse { req: r, result }, TxnReq::AddOffsets) if *r == req => match result {
@@ -484,6 +504,7 @@ impl Producer {
                         *stage = OffsetsStage::Commit;
                     }
                 }
+                Err(KafkaError::InvalidProducerIdMapping) if self.topo.version.kip360() => self.txn_id_lost(),
                 Err(e) => self.txn_error(now, *e, out),
             },
             (Msg::TxnOffsetCommitResponse { req: r, result }, TxnReq::OffsetCommit) if *r == req => match result {
@@ -601,6 +622,7 @@ impl Producer {
         let unintended_abort = !commit && t.abortable && !t.driven;
         t.abortable = false;
         t.bump_required = false;
+        t.id_lost = false;
         t.offsets = None;
         t.offsets_added = false;
         if result.is_ok() {
@@ -650,6 +672,19 @@ impl Producer {
             t.bump_required |= !v.txn_v2();
         } else if t.phase != Phase::Fatal {
             self.txn_error(now, KafkaError::DeliveryTimeout, out);
+        }
+    }
+
+    /// From 2.5, INVALID_PRODUCER_ID_MAPPING is abortable (`abortableErrorIfPossible`): the
+    /// coordinator forgot the transactional id, so the transaction must be aborted and the
+    /// producer initialised again, which gets it a new producer id. Before, it was fatal.
+    pub(crate) fn txn_id_lost(&mut self) {
+        let bump = self.topo.version.kip360();
+        if let Some(t) = self.txn.as_mut().filter(|_| bump) {
+            t.request = None;
+            t.abortable = true;
+            t.bump_required = true;
+            t.id_lost = true;
         }
     }
 

@@ -23,6 +23,9 @@ pub enum TxnState {
     CompleteAbort,
     /// A newer producer fences an ongoing transaction (an in-memory step before PrepareAbort).
     PrepareEpochFence,
+    /// The id had no transaction for `transactional.id.expiration.ms`: the coordinator's
+    /// tombstone, after which it forgets the id.
+    Dead,
 }
 
 /// A transactional id's metadata as the coordinator writes it to `__transaction_state`.
@@ -124,6 +127,10 @@ pub struct LogBatch {
     pub meta: Option<Arc<MetaRecord>>,
     /// Written by a transactional producer inside a transaction.
     pub transactional: bool,
+    /// The batch's timestamp (virtual ms): when the producer created it (Kafka's default
+    /// `CreateTime`), or when the leader appended a coordinator's write or a marker. The
+    /// partition's producer state expires by it (`ProducerStateEntry.lastTimestamp`).
+    pub timestamp: u64,
 }
 
 impl LogBatch {

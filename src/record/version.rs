@@ -176,6 +176,14 @@ impl KafkaVersion {
         self >= v(2, 5)
     }
 
+    /// KIP-854 (3.4): a partition's producer state expires after `producer.id.expiration.ms`
+    /// (default one day), checked every `producer.id.expiration.check.interval.ms`; before, it
+    /// expired after `transactional.id.expiration.ms`, checked every ten minutes
+    /// (`LogManager.ProducerIdExpirationCheckIntervalMs`).
+    pub fn producer_id_expiration_config(self) -> bool {
+        self >= v(3, 4)
+    }
+
     /// KIP-91 (2.1): `delivery.timeout.ms` bounds a send, and `retries` defaults to
     /// `Integer.MAX_VALUE`; before, `retries` defaulted to 0.
     pub fn delivery_timeout(self) -> bool {

@@ -341,6 +341,30 @@ key!(
     int(1, INT_MAX),
     "ZooKeeper mode (`metadata = \"zookeeper\"`): the controller takes a broker for dead once its ZooKeeper session has had no heartbeat for this long (6000 before 2.5)."
 );
+key!(
+    PRODUCER_ID_EXPIRATION_MS,
+    "producer.id.expiration.ms",
+    int(1, INT_MAX),
+    "From 3.4 (KIP-854): a partition forgets the state of a producer id that wrote nothing to it for this long and has no open transaction there; a late retry is then appended again (a duplicate), or refused with UNKNOWN_PRODUCER_ID before 2.5."
+);
+key!(
+    PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
+    "producer.id.expiration.check.interval.ms",
+    int(1, INT_MAX),
+    "From 3.4: how often a broker looks for producer ids past `producer.id.expiration.ms` (ten minutes, fixed, before)."
+);
+key!(
+    TRANSACTIONAL_ID_EXPIRATION_MS,
+    "transactional.id.expiration.ms",
+    int(1, INT_MAX),
+    "The transaction coordinator forgets a transactional id that has had no transaction for this long; its producer then gets INVALID_PRODUCER_ID_MAPPING. Before 3.4 producer ids expire after it too."
+);
+key!(
+    TRANSACTION_REMOVE_EXPIRED_TRANSACTION_CLEANUP_INTERVAL_MS,
+    "transaction.remove.expired.transaction.cleanup.interval.ms",
+    int(1, INT_MAX),
+    "How often a transaction coordinator looks for transactional ids past `transactional.id.expiration.ms`."
+);
 
 // Client configs.
 key!(
@@ -511,6 +535,13 @@ pub static BROKER: &[Binding<BrokerConfig>] = &[
     ),
     num!(TRANSACTION_MAX_TIMEOUT_MS, transaction_max_timeout_ms),
     num!(ZOOKEEPER_SESSION_TIMEOUT_MS, zookeeper_session_timeout_ms),
+    num!(PRODUCER_ID_EXPIRATION_MS, producer_id_expiration_ms),
+    num!(PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, producer_id_expiration_check_interval_ms),
+    num!(TRANSACTIONAL_ID_EXPIRATION_MS, transactional_id_expiration_ms),
+    num!(
+        TRANSACTION_REMOVE_EXPIRED_TRANSACTION_CLEANUP_INTERVAL_MS,
+        transaction_remove_expired_transaction_cleanup_interval_ms
+    ),
 ];
 
 /// `[topic.config]`: overrides, unset unless written.

@@ -472,7 +472,8 @@ impl World<'_> {
             NodeId::Broker(b) => {
                 let mut out = Out::default();
                 let old = &self.nodes.brokers[b as usize - 1];
-                self.nodes.brokers[b as usize - 1] = Broker::restarted(old, how == FaultAction::PowerLoss, &mut out);
+                self.nodes.brokers[b as usize - 1] =
+                    Broker::restarted(old, how == FaultAction::PowerLoss, self.k.now, &mut out);
                 self.push_history(restarted(Some(b)));
                 self.flush(node, out);
             }

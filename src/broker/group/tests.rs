@@ -164,6 +164,7 @@ fn read_committed_fetches_stop_at_the_last_stable_offset_and_name_aborted_transa
         records: (0..n).collect::<Vec<_>>().into(),
         meta: None,
         transactional: false,
+        timestamp: None,
     };
     let r = b.replicas[0].as_mut().expect("replica");
     r.log.append_as_leader(&plain(2), 0);

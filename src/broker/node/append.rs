@@ -58,7 +58,7 @@ impl Broker {
             respond(out, Err(KafkaError::NotEnoughReplicas), epoch);
             return;
         }
-        let base = match r.log.check_producer(batch) {
+        let base = match r.log.check_producer(batch, self.topo.version.kip360()) {
             Err(e) => {
                 respond(out, Err(e), epoch);
                 return;
@@ -73,7 +73,7 @@ impl Broker {
                     self.id,
                     batch.producer_id
                 );
-                let b = r.log.append_as_leader(batch, epoch);
+                let b = r.log.append_as_leader_at(batch, epoch, now);
                 if r.log.unflushed() >= flush_interval {
                     r.log.flush();
                 }
@@ -131,7 +131,7 @@ impl Broker {
             return Err(KafkaError::NotEnoughReplicas);
         }
         let epoch = r.leader_epoch;
-        let b = r.log.append_as_leader(batch, epoch);
+        let b = r.log.append_as_leader_at(batch, epoch, now);
         if r.log.unflushed() >= flush_interval {
             r.log.flush();
         }

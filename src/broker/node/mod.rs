@@ -2,6 +2,7 @@
 //! the follower's fetch loop with truncation by leader epoch, and ISR maintenance.
 
 mod append;
+mod expiry;
 
 mod replication;
 
@@ -257,6 +258,10 @@ pub struct Broker {
     pub(super) marker_reqs: Vec<MarkerReq>,
     /// Transactional writes waiting for the transaction coordinator's verification (KIP-890).
     pub(super) verifying: Vec<verify::Verifying>,
+    /// When the log manager's next producer-id expiry check is due (see [`Broker::expire`]).
+    pub(super) next_producer_expiry: u64,
+    /// When the transaction coordinator's next look for expired transactional ids is due.
+    pub(super) next_txn_id_expiry: u64,
 }
 
 impl Broker {
@@ -290,7 +295,11 @@ impl Broker {
             txns,
             marker_reqs: Vec::new(),
             verifying: Vec::new(),
+            next_producer_expiry: 0,
+            next_txn_id_expiry: 0,
         };
+        b.next_producer_expiry = now + b.producer_id_expiry().1;
+        b.next_txn_id_expiry = now + b.topo.config.transaction_remove_expired_transaction_cleanup_interval_ms;
         b.arm_timers(out);
         b.apply_image(now, image, out);
         b
@@ -298,7 +307,7 @@ impl Broker {
 
     /// The same broker after its process died: only the logs (cut back to the flushed offset
     /// on a power loss) and the HW checkpoint survive. It must register again.
-    pub fn restarted(old: &Broker, power_loss: bool, out: &mut BrokerOut) -> Self {
+    pub fn restarted(old: &Broker, power_loss: bool, now: u64, out: &mut BrokerOut) -> Self {
         let replicas = old
             .replicas
             .iter()
@@ -341,6 +350,8 @@ impl Broker {
             txns: vec![None; old.topo.txn_ids.len()],
             marker_reqs: Vec::new(),
             verifying: Vec::new(),
+            next_producer_expiry: now + old.producer_id_expiry().1,
+            next_txn_id_expiry: now + old.topo.config.transaction_remove_expired_transaction_cleanup_interval_ms,
         }
     }
 
@@ -439,6 +450,7 @@ impl Node<Msg> for Broker {
 
     /// Handle a message.
     fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut BrokerOut) {
+        self.expire(now);
         match msg {
             Msg::Registered { broker_epoch, image } => {
                 crate::invariant!(
@@ -632,6 +644,7 @@ impl Node<Msg> for Broker {
 
     /// Handle a timer.
     fn on_timer(&mut self, now: u64, t: BrokerTimer, out: &mut BrokerOut) {
+        self.expire(now);
         match t {
             BrokerTimer::Heartbeat => {
                 if self.broker_epoch != 0 {
@@ -704,6 +717,7 @@ impl Node<Msg> for Broker {
             BrokerTimer::ConsumerFetchWait { id } => self.on_consumer_fetch_wait(id, out),
             BrokerTimer::TxnTimeoutScan => {
                 self.abort_timed_out_txns(now, out);
+                self.expire_transactional_ids(now, out);
                 out.timer(
                     self.topo.config.transaction_abort_timed_out_transaction_cleanup_interval_ms.max(1),
                     BrokerTimer::TxnTimeoutScan,

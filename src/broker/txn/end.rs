@@ -88,6 +88,8 @@ impl Broker {
             TxnState::Ongoing | TxnState::Empty | TxnState::PrepareEpochFence => epoch == m.epoch,
             TxnState::PrepareCommit | TxnState::PrepareAbort => retry,
             TxnState::CompleteCommit | TxnState::CompleteAbort => retry || epoch == m.epoch,
+            // Never held in memory: the tombstone's write removes the id.
+            TxnState::Dead => return reply(out, Err(KafkaError::InvalidProducerIdMapping)),
         };
         if !valid {
             return reply(out, Err(KafkaError::ProducerFenced));

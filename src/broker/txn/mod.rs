@@ -59,6 +59,8 @@ fn valid_transition(from: TxnState, to: TxnState, v2: bool) -> bool {
         CompleteCommit => from == PrepareCommit,
         CompleteAbort => from == PrepareAbort,
         PrepareEpochFence => from == Ongoing,
+        // `TransactionState.isExpirationAllowed`.
+        Dead => matches!(from, Empty | CompleteCommit | CompleteAbort),
     }
 }
 
@@ -96,15 +98,16 @@ impl Broker {
     /// last record of each wins) and finish their Prepare* transactions.
     pub(super) fn load_txns(&mut self, now: u64, p: u32, out: &mut BrokerOut) {
         let Some((log, _, _)) = self.leader_view(p) else { return };
-        let mut last: BTreeMap<u32, Arc<TxnRecord>> = BTreeMap::new();
+        let mut last: BTreeMap<u32, (Arc<TxnRecord>, u64)> = BTreeMap::new();
         for b in log.batches() {
             if let Some(MetaRecord::TxnState(r)) = b.meta.as_deref() {
                 if (r.transactional_id as usize) < self.txns.len() && self.topo.txn_partition(r.transactional_id) == p {
-                    last.insert(r.transactional_id, r.clone());
+                    last.insert(r.transactional_id, (r.clone(), b.timestamp));
                 }
             }
         }
-        for (t, r) in last {
+        // An expired id's tombstone leaves nothing to load.
+        for (t, (r, last_update)) in last.into_iter().filter(|(_, (r, _))| r.state != TxnState::Dead) {
             self.txns[t as usize] = Some(TxnMeta {
                 partition: p,
                 producer_id: r.producer_id,
@@ -116,6 +119,7 @@ impl Broker {
                 started_at: r.started_at,
                 pending: None,
                 markers: None,
+                last_update,
             });
             if is_prepare(r.state) {
                 self.send_markers(now, t, out);
@@ -222,6 +226,12 @@ impl Broker {
                 m.last_epoch = r.last_epoch;
                 m.producer_id = r.producer_id;
                 m.epoch = r.producer_epoch;
+                if r.state == TxnState::Dead {
+                    // `writeTombstonesForExpiredTransactionalIds`: the id is forgotten.
+                    self.txns[t as usize] = None;
+                    return;
+                }
+                m.last_update = now;
                 m.state = r.state;
                 m.partitions = r.partitions.iter().copied().collect();
                 m.timeout_ms = r.timeout_ms;
@@ -291,6 +301,7 @@ impl Broker {
                 started_at: now,
                 pending: None,
                 markers: None,
+                last_update: now,
             });
         }
         let m = self.txns[t as usize].as_ref().expect("id");
@@ -304,7 +315,8 @@ impl Broker {
             return reply(out, KafkaError::ProducerFenced);
         }
         match m.state {
-            TxnState::PrepareCommit | TxnState::PrepareAbort | TxnState::PrepareEpochFence => {
+            // Dead is never held in memory (the tombstone's write removes the id).
+            TxnState::PrepareCommit | TxnState::PrepareAbort | TxnState::PrepareEpochFence | TxnState::Dead => {
                 reply(out, KafkaError::ConcurrentTransactions)
             }
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
@@ -639,6 +651,7 @@ fn arm_marker_retry(t: u32, r: &mut MarkerRound, out: &mut BrokerOut) {
 }
 
 mod end;
+mod expiry;
 mod verify;
 
 #[cfg(test)]

@@ -141,6 +141,7 @@ fn produce(b: &mut Broker, now: u64, (pid, epoch): (i64, i16), seq: i32) -> Resu
         records: Arc::from(vec![1, 2]),
         meta: None,
         transactional: true,
+        timestamp: None,
     };
     let msg = Msg::Produce {
         req: crate::record::ReqId { process: 0, n: 4 },
@@ -335,7 +336,7 @@ fn a_broker_that_becomes_leader_of_the_txn_partition_with_a_prepare_commit_in_it
     };
     let r = old.replicas[tp as usize].as_mut().expect("replica");
     r.log.append_as_leader(&BatchTemplate::internal(MetaRecord::TxnState(Arc::new(record))), 0);
-    let mut b = Broker::restarted(&old, false, &mut Out::default());
+    let mut b = Broker::restarted(&old, false, 0, &mut Out::default());
     let mut out = Out::default();
     b.on_message(100, NodeId::Controller, Msg::Registered { broker_epoch: 9, image: c.image() }, &mut out);
     let sent: Vec<_> = out
@@ -539,6 +540,7 @@ fn an_abort_marker_written_while_the_coordinator_verifies_makes_the_verified_wri
         records: Arc::from(vec![1]),
         meta: None,
         transactional: true,
+        timestamp: None,
     };
     let msg = Msg::Produce {
         req: crate::record::ReqId { process: 0, n: 4 },
@@ -600,6 +602,7 @@ fn under_transactions_v2_a_write_of_the_next_epoch_waits_for_the_last_transactio
         records: Arc::from(vec![1]),
         meta: None,
         transactional: true,
+        timestamp: None,
     };
     let msg = Msg::Produce {
         req: crate::record::ReqId { process: 0, n: 4 },

@@ -699,6 +699,7 @@ impl Producer {
             records: b.records.clone(),
             meta: None,
             transactional: self.txn.is_some(),
+            timestamp: Some(b.created),
         });
         let txn = self.txn.as_ref().map(|t| t.id());
         let produce =

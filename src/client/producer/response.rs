@@ -25,6 +25,14 @@ impl Producer {
             return;
         }
         let Some(pos) = q.batches.iter().position(|b| b.in_flight == Some(req)) else { return };
+        let pre360 = match result {
+            Err(e) => {
+                let q = &self.parts[f.partition as usize];
+                sequence::Pre360::of(self, &f, &q.batches[pos], e, q.last_acked_seq, q.unresolved)
+            }
+            Ok(_) => sequence::Pre360::Usual,
+        };
+        let q = &mut self.parts[f.partition as usize];
         let global = self.first_partition + f.partition;
         match result {
             Ok(base) => {
@@ -61,6 +69,7 @@ impl Producer {
                         | KafkaError::InvalidTxnState
                         | KafkaError::TransactionAbortable
                         | KafkaError::InvalidProducerIdMapping
+                        | KafkaError::UnknownProducerId
                 );
                 let in_retry = b.last_error.is_some();
                 if !rejected_before_append {
@@ -75,7 +84,23 @@ impl Producer {
                 // (until the delivery timeout) while the sequence resolves.
                 let gap = e == KafkaError::OutOfOrderSequenceNumber && self.idempotent;
                 let txn_gap = gap && is_next && self.txn.is_some() && !q.unresolved;
-                if gap && !txn_gap && !expired {
+                if pre360 == sequence::Pre360::Dropped {
+                    // Java 2.4's `canRetry`: the producer has dropped the id the batch was sent
+                    // with, so the batch fails with what the broker said.
+                    let b = q.batches.remove(pos).expect("batch");
+                    self.fail(global, b, e, out);
+                } else if let (sequence::Pre360::Retry { restart }, false, true) =
+                    (pre360, expired, b.attempts <= c.retries)
+                {
+                    b.retry_at = now + Self::backoff(c, b.attempts);
+                    if restart {
+                        self.start_sequences_at_beginning(f.partition as usize);
+                    }
+                } else if pre360 == sequence::Pre360::ResetProducerId {
+                    let b = q.batches.remove(pos).expect("batch");
+                    self.fail(global, b, e, out);
+                    self.reset_producer_id_now(f.partition as usize, e, out);
+                } else if gap && !txn_gap && !expired {
                     if is_next && !q.unresolved {
                         self.bump_pending = true;
                     }
@@ -84,6 +109,10 @@ impl Producer {
                     let error = if expired { KafkaError::DeliveryTimeout } else { e };
                     let b = q.batches.remove(pos).expect("batch");
                     self.fail(global, b, error, out);
+                    if error == KafkaError::InvalidProducerIdMapping {
+                        // KIP-890 verification found the coordinator has forgotten the id.
+                        self.txn_id_lost();
+                    }
                     self.batch_failed(now, f.partition as usize, sequence::Failure::Answered, in_retry, out);
                 } else {
                     b.retry_at = now + Self::backoff(c, b.attempts);
@@ -123,6 +152,37 @@ impl Producer {
 }
 
 impl Producer {
+    /// Fail what partition `p` holds that was never sent: its batches not in flight and the
+    /// records not batched yet.
+    pub(crate) fn abort_undrained(&mut self, p: usize, e: KafkaError, out: &mut ProducerOut) {
+        let global = self.first_partition + p as u32;
+        let q = &mut self.parts[p];
+        let (sent, unsent): (VecDeque<_>, VecDeque<_>) =
+            std::mem::take(&mut q.batches).into_iter().partition(|b| b.in_flight.is_some());
+        q.batches = sent;
+        let pending: RecordList = std::mem::take(&mut q.pending).into_iter().collect();
+        for b in unsent {
+            self.fail(global, b, e, out);
+        }
+        if !pending.is_empty() {
+            let (producer, instance) = (self.idx, self.instance);
+            out.observe(ProducerObs::History(EventKind::Sent {
+                producer,
+                instance,
+                partition: global,
+                records: pending.clone(),
+            }));
+            out.observe(ProducerObs::History(EventKind::Failed {
+                producer,
+                instance,
+                partition: global,
+                records: pending,
+                error: e,
+                maybe_written: false,
+            }));
+        }
+    }
+
     /// The instance dies: everything it had not resolved fails with an unknown outcome for
     /// batches it had sent, and a definite one for records it never sent.
     pub fn crash(&mut self, error: KafkaError, out: &mut ProducerOut) {

@@ -39,7 +39,85 @@ pub(super) enum Failure {
     Answered,
 }
 
+/// What a producer before 2.5 (KIP-360) does with an error answer that concerns its producer
+/// id (Java 2.4's `TransactionManager.canRetry` and `handleFailedBatch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pre360 {
+    /// Not such an answer, or a release from 2.5: the usual rules apply.
+    Usual,
+    /// The batch was sent under a producer id the producer has dropped: it fails.
+    Dropped,
+    /// UNKNOWN_PRODUCER_ID for a batch whose sequence was renumbered since it was sent, or on a
+    /// partition where nothing of this producer id was acknowledged yet (the last acknowledged
+    /// offset is below the log start offset, 0 here): retry, after renumbering the partition's
+    /// batches from 0 if `restart` (`startSequencesAtBeginning`).
+    Retry {
+        /// Renumber the partition first.
+        restart: bool,
+    },
+    /// UNKNOWN_PRODUCER_ID after acknowledged batches, or OUT_OF_ORDER_SEQUENCE_NUMBER for the
+    /// batch right after the last acknowledged one, of an idempotent producer without a
+    /// transactional id: the batch fails and the producer drops its id
+    /// (`UnknownProducerIdException` is an `OutOfOrderSequenceException`, which
+    /// `handleFailedBatch` answers with `resetProducerId`).
+    ResetProducerId,
+}
+
+impl Pre360 {
+    /// Classify the error answer `e` to the request `f` of batch `b`.
+    pub(super) fn of(p: &Producer, f: &InFlight, b: &Batch, e: KafkaError, last_acked: i64, unresolved: bool) -> Self {
+        if !p.idempotent || p.topo.version.kip360() {
+            return Pre360::Usual;
+        }
+        if p.pid_reset != PidReset::Idle || f.ids != (p.producer_id, p.producer_epoch) {
+            return Pre360::Dropped;
+        }
+        // `sequenceHasBeenReset`: the batch was renumbered while this request was out.
+        let reset = f.last_seq != b.base_seq as i64 + b.records.len() as i64 - 1;
+        let is_next = b.base_seq as i64 == last_acked + 1;
+        match e {
+            KafkaError::UnknownProducerId if reset || last_acked < 0 => Pre360::Retry { restart: !reset },
+            KafkaError::UnknownProducerId if p.txn.is_none() => Pre360::ResetProducerId,
+            KafkaError::OutOfOrderSequenceNumber if p.txn.is_none() && is_next && !reset && !unresolved => {
+                Pre360::ResetProducerId
+            }
+            _ => Pre360::Usual,
+        }
+    }
+}
+
 impl Producer {
+    /// Before 2.5, `startSequencesAtBeginning(tp)`: renumber partition `p`'s unacknowledged
+    /// batches from sequence 0 under the same producer id.
+    pub(super) fn start_sequences_at_beginning(&mut self, p: usize) {
+        let q = &mut self.parts[p];
+        let mut seq = 0i32;
+        for b in &mut q.batches {
+            b.base_seq = seq;
+            seq = seq.wrapping_add(b.records.len() as i32);
+        }
+        q.next_seq = seq;
+        q.last_acked_seq = -1;
+    }
+
+    /// Before 2.5, `resetProducerId` after a batch of partition `p` failed with `e`: the id is
+    /// dropped at once and a new one asked for once nothing is in flight. The partition's batches
+    /// being retried would go again under the dropped id (Java keeps a batch's producer id once
+    /// it has a sequence) and be refused the same way, so they fail with `e` too.
+    pub(super) fn reset_producer_id_now(&mut self, p: usize, e: KafkaError, out: &mut ProducerOut) {
+        if self.pid_reset == PidReset::Idle {
+            self.pid_reset = PidReset::Wanted;
+        }
+        let global = self.first_partition + p as u32;
+        let q = std::mem::take(&mut self.parts[p].batches);
+        let (retried, kept): (VecDeque<Batch>, VecDeque<Batch>) =
+            q.into_iter().partition(|b| b.attempts > 0 && b.in_flight.is_none());
+        self.parts[p].batches = kept;
+        for b in retried {
+            self.fail(global, b, e, out);
+        }
+    }
+
     /// Take the producer id and epoch the coordinator (or a broker) handed out: every partition
     /// starts its sequences again at 0.
     pub(crate) fn set_producer_ids(&mut self, producer_id: i64, epoch: i16) {

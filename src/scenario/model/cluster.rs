@@ -81,9 +81,32 @@ pub struct BrokerConfig {
     /// `zookeeper.session.timeout.ms` (default 18000; 6000 before 2.5): ZooKeeper mode's
     /// counterpart of `broker.session.timeout.ms`.
     pub zookeeper_session_timeout_ms: u64,
+    /// `producer.id.expiration.ms` (default 86400000, from 3.4, KIP-854): a partition forgets a
+    /// producer id that wrote nothing for this long and has no open transaction there.
+    pub producer_id_expiration_ms: u64,
+    /// `producer.id.expiration.check.interval.ms` (default 600000, from 3.4): how often a broker
+    /// looks for expired producer ids.
+    pub producer_id_expiration_check_interval_ms: u64,
+    /// `transactional.id.expiration.ms` (default 604800000): the transaction coordinator forgets
+    /// a transactional id with no transaction for this long; before 3.4 producer ids expire
+    /// after it too.
+    pub transactional_id_expiration_ms: u64,
+    /// `transaction.remove.expired.transaction.cleanup.interval.ms` (default 3600000): how
+    /// often the coordinator looks for expired transactional ids.
+    pub transaction_remove_expired_transaction_cleanup_interval_ms: u64,
 }
 
 impl BrokerConfig {
+    /// How long a partition keeps an idle producer id, and how often it looks: the KIP-854
+    /// configs from 3.4; before, `transactional.id.expiration.ms` every ten minutes.
+    pub fn producer_id_expiry(&self, v: KafkaVersion) -> (u64, u64) {
+        if v.producer_id_expiration_config() {
+            (self.producer_id_expiration_ms, self.producer_id_expiration_check_interval_ms)
+        } else {
+            (self.transactional_id_expiration_ms, 600_000)
+        }
+    }
+
     /// Release `v`'s defaults: `unclean.leader.election.enable` true before 0.11,
     /// `replica.lag.time.max.ms` and `zookeeper.session.timeout.ms` raised in 2.5 (KIP-537).
     pub fn for_version(v: KafkaVersion) -> Self {
@@ -119,6 +142,10 @@ impl Default for BrokerConfig {
             transaction_abort_timed_out_transaction_cleanup_interval_ms: 10_000,
             transaction_max_timeout_ms: 900_000,
             zookeeper_session_timeout_ms: 18_000,
+            producer_id_expiration_ms: 86_400_000,
+            producer_id_expiration_check_interval_ms: 600_000,
+            transactional_id_expiration_ms: 604_800_000,
+            transaction_remove_expired_transaction_cleanup_interval_ms: 3_600_000,
         }
     }
 }

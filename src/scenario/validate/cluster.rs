@@ -78,6 +78,30 @@ fn version(s: &Scenario, out: &mut Vec<Problem>) {
             ));
         }
     }
+    if !v.producer_id_expiration_config() {
+        // KIP-854 (3.4) split these from `transactional.id.expiration.ms`; a value other than
+        // the default can only have been written by the user.
+        let c = &s.cluster.config;
+        let d = crate::scenario::model::BrokerConfig::default();
+        for (k, set) in [
+            (&keys::PRODUCER_ID_EXPIRATION_MS, c.producer_id_expiration_ms != d.producer_id_expiration_ms),
+            (
+                &keys::PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
+                c.producer_id_expiration_check_interval_ms != d.producer_id_expiration_check_interval_ms,
+            ),
+        ] {
+            if set {
+                out.push(Problem::new(
+                    key_path("cluster.config", k.name),
+                    format!(
+                        "`{}` arrived in Kafka 3.4 (KIP-854); `kafka_version` is {v}, whose producer ids expire after `{}`, checked every ten minutes",
+                        k.name,
+                        keys::TRANSACTIONAL_ID_EXPIRATION_MS.name
+                    ),
+                ));
+            }
+        }
+    }
     if v.idempotence() {
         return;
     }
