@@ -343,7 +343,8 @@ impl Producer {
                         // the current producer id and epoch gets a new producer id.
                         t.bump_required = true;
                         self.txn_ended(now, false, out);
-                        return;
+                        // Now Bumping: InitProducerId goes out at once.
+                        return self.txn_pump(now, out);
                     }
                     if !self.connected(now, coord, out) {
                         return;

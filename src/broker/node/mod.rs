@@ -450,7 +450,7 @@ impl Node<Msg> for Broker {
 
     /// Handle a message.
     fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut BrokerOut) {
-        self.expire(now);
+        self.expire(now, out);
         match msg {
             Msg::Registered { broker_epoch, image } => {
                 crate::invariant!(
@@ -644,7 +644,7 @@ impl Node<Msg> for Broker {
 
     /// Handle a timer.
     fn on_timer(&mut self, now: u64, t: BrokerTimer, out: &mut BrokerOut) {
-        self.expire(now);
+        self.expire(now, out);
         match t {
             BrokerTimer::Heartbeat => {
                 if self.broker_epoch != 0 {
@@ -717,7 +717,6 @@ impl Node<Msg> for Broker {
             BrokerTimer::ConsumerFetchWait { id } => self.on_consumer_fetch_wait(id, out),
             BrokerTimer::TxnTimeoutScan => {
                 self.abort_timed_out_txns(now, out);
-                self.expire_transactional_ids(now, out);
                 out.timer(
                     self.topo.config.transaction_abort_timed_out_transaction_cleanup_interval_ms.max(1),
                     BrokerTimer::TxnTimeoutScan,

@@ -9,9 +9,10 @@ impl Broker {
     /// id is gone. Its producer's next AddPartitionsToTxn, AddOffsetsToTxn or EndTxn is then
     /// INVALID_PRODUCER_ID_MAPPING, and its next InitProducerId starts a new producer id.
     ///
-    /// Kafka looks every `transaction.remove.expired.transaction.cleanup.interval.ms`; the model
-    /// looks at the first timed-out-transaction scan after each of those instants (by default
-    /// within 10 s of it), so no timer of its own enters the trace.
+    /// Kafka looks every `transaction.remove.expired.transaction.cleanup.interval.ms` from
+    /// startup; the model looks when the broker handles its first event after each of those
+    /// instants (its heartbeats and replica fetches come every few milliseconds to seconds), so
+    /// no timer of its own enters the trace.
     pub(in crate::broker) fn expire_transactional_ids(&mut self, now: u64, out: &mut BrokerOut) {
         if now < self.next_txn_id_expiry {
             return;
