@@ -123,6 +123,13 @@ pub enum KafkaError {
     /// (Last, so that the trace hash of every other error keeps its value.)
     #[error("TRANSACTION_ABORTABLE")]
     TransactionAbortable,
+    /// 110: a KIP-848 member's epoch is not the coordinator's (nor its previous one with a
+    /// subset of its partitions): it must give up every partition and rejoin with epoch 0.
+    #[error("FENCED_MEMBER_EPOCH")]
+    FencedMemberEpoch,
+    /// 113: an OffsetCommit of a KIP-848 member carries an epoch that is not its current one.
+    #[error("STALE_MEMBER_EPOCH")]
+    StaleMemberEpoch,
 }
 
 impl KafkaError {
@@ -158,6 +165,8 @@ impl KafkaError {
             KafkaError::DuplicateBrokerRegistration => 101,
             KafkaError::IneligibleReplica => 107,
             KafkaError::TransactionAbortable => 120,
+            KafkaError::FencedMemberEpoch => 110,
+            KafkaError::StaleMemberEpoch => 113,
             _ => -1,
         }
     }
