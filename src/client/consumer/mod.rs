@@ -7,6 +7,8 @@
 //!   from a background "thread" that also leaves the group when `max.poll.interval.ms` passes
 //!   without a `poll()`. The protocol is eager (every partition is revoked before a rejoin)
 //!   unless `partition.assignment.strategy` is `cooperative-sticky` (KIP-429, `cooperative.rs`).
+//!   With `group.protocol = "consumer"` (KIP-848, 4.0+) the member heartbeats and reconciles
+//!   its assignment on its own instead (`kip848.rs`).
 //! - **Positions**: the position moves when `poll()` hands records to the application, before
 //!   they are processed; a newly assigned partition starts at the committed offset (OffsetFetch)
 //!   or where `auto.offset.reset` says.
