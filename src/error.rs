@@ -128,6 +128,13 @@ pub enum KafkaError {
     /// (After the others, so that their trace hashes keep their values.)
     #[error("UNKNOWN_PRODUCER_ID")]
     UnknownProducerId,
+    /// 110: a KIP-848 member's epoch is not the coordinator's (nor its previous one with a
+    /// subset of its partitions): it must give up every partition and rejoin with epoch 0.
+    #[error("FENCED_MEMBER_EPOCH")]
+    FencedMemberEpoch,
+    /// 113: an OffsetCommit of a KIP-848 member carries an epoch that is not its current one.
+    #[error("STALE_MEMBER_EPOCH")]
+    StaleMemberEpoch,
 }
 
 impl KafkaError {
@@ -164,6 +171,8 @@ impl KafkaError {
             KafkaError::DuplicateBrokerRegistration => 101,
             KafkaError::IneligibleReplica => 107,
             KafkaError::TransactionAbortable => 120,
+            KafkaError::FencedMemberEpoch => 110,
+            KafkaError::StaleMemberEpoch => 113,
             _ => -1,
         }
     }

@@ -328,6 +328,8 @@ fn every_broker_config_key_is_read() {
 "offsets.topic.replication.factor" = 5
 "offsets.commit.timeout.ms" = 700
 "group.initial.rebalance.delay.ms" = 0
+"group.consumer.session.timeout.ms" = 50000
+"group.consumer.heartbeat.interval.ms" = 2500
 "group.min.session.timeout.ms" = 100
 "group.max.session.timeout.ms" = 9000
 "transaction.state.log.num.partitions" = 7
@@ -359,6 +361,8 @@ fn every_broker_config_key_is_read() {
             group_initial_rebalance_delay_ms: 0,
             group_min_session_timeout_ms: 100,
             group_max_session_timeout_ms: 9_000,
+            group_consumer_session_timeout_ms: 50_000,
+            group_consumer_heartbeat_interval_ms: 2_500,
             transaction_state_log_num_partitions: 7,
             transaction_state_log_replication_factor: 2,
             transaction_state_log_min_isr: 1,
@@ -1739,6 +1743,7 @@ poll_timeout_ms = 7
                 retry_backoff_ms: 0,
                 group_instance_id: None,
                 assignment_strategy: AssignmentStrategy::CooperativeSticky,
+                group_protocol: GroupProtocol::Classic,
             },
         }]
     );

@@ -424,6 +424,8 @@ fn broker_config(d: &mut Draw<'_>) -> BrokerConfig {
         transactional_id_expiration_ms: d.maybe(x.transactional_id_expiration_ms, |d| d.range(1, 1_000_000_000)),
         transaction_remove_expired_transaction_cleanup_interval_ms: d
             .maybe(x.transaction_remove_expired_transaction_cleanup_interval_ms, |d| d.range(1, 4_000_000)),
+        group_consumer_session_timeout_ms: d.maybe(x.group_consumer_session_timeout_ms, |d| d.range(10_000, 60_000)),
+        group_consumer_heartbeat_interval_ms: d.maybe(x.group_consumer_heartbeat_interval_ms, |d| d.range(1, 9_999)),
     };
     // The fetch wait may not exceed the lag time.
     c.replica_fetch_wait_max_ms = c.replica_fetch_wait_max_ms.min(c.replica_lag_time_max_ms);
@@ -503,6 +505,9 @@ fn consumer(d: &mut Draw<'_>, i: usize, topics: &[TopicSpec], b: &BrokerConfig) 
         group_instance_id: d.maybe(None, |_| Some(format!("app {i}\""))),
         // Every drawn release is 2.4 or later (KIP-429).
         assignment_strategy: d.pick(&[AssignmentStrategy::Range, AssignmentStrategy::CooperativeSticky]),
+        // The KIP-848 protocol rules out most of the drawn keys; its own round trip is tested
+        // in tests/consumer_protocol.rs.
+        group_protocol: GroupProtocol::Classic,
     };
     c
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::FetchPartition;
 use crate::error::KafkaError;
-use crate::record::{GroupRecord, MemberId, MemberRecord, ReqId, TxnRecord, TxnState};
+use crate::record::{ConsumerMemberRecord, GroupRecord, MemberId, MemberRecord, ReqId, TxnRecord, TxnState};
 use crate::sim::NodeId;
 
 /// Classic group states (`ClassicGroupState`).
@@ -64,6 +64,26 @@ pub struct Group {
     /// members, extending while new ones arrive: the time left to extend by.
     pub(super) initial_remaining: Option<u64>,
     pub(super) new_member_added: bool,
+    /// A KIP-848 consumer group's state (`group.protocol = "consumer"`); `None` for a classic
+    /// group. Offsets and transactional offsets above serve both.
+    pub(super) consumer: Option<ConsumerGroupState>,
+}
+
+/// A KIP-848 member at the coordinator: its stored record and its session.
+#[derive(Debug, Clone)]
+pub(super) struct ConsumerMember {
+    pub(super) client: NodeId,
+    pub(super) last_seen: u64,
+    pub(super) expiry_deadline: u64,
+    pub(super) m: ConsumerMemberRecord,
+}
+
+/// A KIP-848 consumer group (`ConsumerGroup`): epochs and members, by member id.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ConsumerGroupState {
+    pub(super) group_epoch: i32,
+    pub(super) assignment_epoch: i32,
+    pub(super) members: BTreeMap<MemberId, ConsumerMember>,
 }
 
 /// A coordinator write waiting for replication.
@@ -97,6 +117,17 @@ pub enum GroupWait {
         /// The answer: the current generation, with the new member id.
         result: super::JoinResult,
     },
+    /// A KIP-848 heartbeat whose state change is being stored: answered once it is.
+    ConsumerHeartbeat {
+        /// The consumer to answer.
+        to: NodeId,
+        /// The consumer's request id, echoed in the answer.
+        req: ReqId,
+        /// The answer.
+        result: super::ConsumerHeartbeatResult,
+    },
+    /// A KIP-848 member fenced by its session timeout: nobody to answer.
+    ConsumerFenced,
     /// A TxnOffsetCommit to answer: the offsets stay pending until the transaction's marker.
     TxnCommit {
         /// Group index (into `Topology::groups`).
@@ -138,6 +169,7 @@ impl Group {
             token: 0,
             initial_remaining: None,
             new_member_added: false,
+            consumer: None,
         }
     }
 

@@ -122,6 +122,17 @@ pub struct JoinResult {
     pub members: Vec<(MemberId, Arc<Subscription>)>,
 }
 
+/// A ConsumerGroupHeartbeat's successful answer (KIP-848).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerHeartbeatResult {
+    /// The member's id (the coordinator's for a new member).
+    pub member_id: MemberId,
+    /// Its member epoch (-1 after a leave).
+    pub member_epoch: i32,
+    /// The partitions it may own now; `None` when the answer carries no assignment.
+    pub assignment: Option<Arc<[u32]>>,
+}
+
 /// A message on the simulated network.
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -297,6 +308,30 @@ pub enum Msg {
         /// Ok, or the error (REBALANCE_IN_PROGRESS: rejoin; UNKNOWN_MEMBER_ID or
         /// ILLEGAL_GENERATION: rejoin as a new member).
         result: Result<(), KafkaError>,
+    },
+    /// Consumer → coordinator (KIP-848 `ConsumerGroupHeartbeat`): join with epoch 0, heartbeat
+    /// and acknowledge with the current epoch, leave with -1.
+    ConsumerGroupHeartbeat {
+        /// The client's request id, echoed in the response.
+        req: ReqId,
+        /// Group index (into `Topology::groups`).
+        group: u32,
+        /// The member's id (unknown for a new process).
+        member_id: MemberId,
+        /// The member epoch it holds (0 to join, -1 to leave).
+        member_epoch: i32,
+        /// Its rebalance timeout (`max.poll.interval.ms`).
+        rebalance_timeout_ms: u64,
+        /// Subscribed topics and the partitions it owns now.
+        subscription: Arc<Subscription>,
+    },
+    /// Coordinator → consumer.
+    ConsumerGroupHeartbeatResponse {
+        /// Request id of the request this answers.
+        req: ReqId,
+        /// The member's id, epoch and assignment, or the error (FENCED_MEMBER_EPOCH,
+        /// UNKNOWN_MEMBER_ID: give up every partition and rejoin; NOT_COORDINATOR, ...).
+        result: Result<Box<ConsumerHeartbeatResult>, KafkaError>,
     },
     /// Consumer → coordinator: leave the group now.
     LeaveGroup {
@@ -624,6 +659,8 @@ impl Msg {
             | Msg::SyncGroupResponse { req, .. }
             | Msg::GroupHeartbeat { req, .. }
             | Msg::GroupHeartbeatResponse { req, .. }
+            | Msg::ConsumerGroupHeartbeat { req, .. }
+            | Msg::ConsumerGroupHeartbeatResponse { req, .. }
             | Msg::OffsetCommit { req, .. }
             | Msg::OffsetCommitResponse { req, .. }
             | Msg::OffsetFetch { req, .. }

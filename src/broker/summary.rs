@@ -116,6 +116,27 @@ impl Msg {
             }
             Msg::GroupHeartbeatResponse { req, result } => s("HeartbeatResp", Groups, r(req), err(result)),
             Msg::LeaveGroup { member_id, .. } => s("LeaveGroup", Groups, None, [Fact::Member(*member_id)]),
+            Msg::ConsumerGroupHeartbeat { req, member_id, member_epoch, subscription, .. } => s(
+                "ConsumerGroupHeartbeat",
+                Groups,
+                r(req),
+                [
+                    Fact::Member(*member_id),
+                    Fact::Generation(*member_epoch),
+                    Fact::Partitions(subscription.owned.len() as u64),
+                ],
+            ),
+            Msg::ConsumerGroupHeartbeatResponse { req, result } => {
+                let facts = match result {
+                    Ok(a) => [
+                        Some(Fact::Member(a.member_id)),
+                        Some(Fact::Generation(a.member_epoch)),
+                        a.assignment.as_ref().map(|p| Fact::Partitions(p.len() as u64)),
+                    ],
+                    Err(e) => [Some(Fact::Error(*e)), None, None],
+                };
+                s("ConsumerGroupHeartbeatResp", Groups, r(req), facts.into_iter().flatten())
+            }
             Msg::OffsetCommit { req, generation, offsets, .. } => {
                 let sum = offsets.iter().map(|o| o.1).sum();
                 s(

@@ -73,6 +73,56 @@ pub enum MetaRecord {
     },
     /// A transaction-state record in `__transaction_state`.
     TxnState(Arc<TxnRecord>),
+    /// A KIP-848 consumer group's state in `__consumer_offsets`, written whenever a heartbeat,
+    /// leave or session expiry changes it (Kafka writes it as several records; one here).
+    ConsumerGroup(Arc<ConsumerGroupRecord>),
+}
+
+/// Where a KIP-848 member stands in its reconciliation (`MemberState` of the coordinator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsumerMemberState {
+    /// It owns its assignment at the target epoch, or is waiting for nothing.
+    Stable,
+    /// It must first give up `pending_revocation` (reported gone from its owned partitions).
+    UnrevokedPartitions,
+    /// Some target partitions are still owned by other members; it gets them once released.
+    UnreleasedPartitions,
+}
+
+/// A KIP-848 consumer group as stored: its epochs and members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerGroupRecord {
+    /// `group.id`.
+    pub group: Arc<str>,
+    /// Group epoch: bumped on every membership or subscription change.
+    pub group_epoch: i32,
+    /// Epoch of the target assignment (at most the group epoch).
+    pub assignment_epoch: i32,
+    /// Members, by member id.
+    pub members: Vec<ConsumerMemberRecord>,
+}
+
+/// One member of a [`ConsumerGroupRecord`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerMemberRecord {
+    /// Member id.
+    pub member_id: super::MemberId,
+    /// Its member epoch.
+    pub member_epoch: i32,
+    /// Its epoch before the last bump (a heartbeat of it with a subset of the partitions is accepted).
+    pub previous_epoch: i32,
+    /// Its reconciliation state.
+    pub state: ConsumerMemberState,
+    /// Subscribed topics (topology indices).
+    pub topics: Arc<[u32]>,
+    /// Partitions it owns now (as far as the coordinator knows).
+    pub assigned: Vec<PartitionIdx>,
+    /// Partitions it must revoke before it moves on.
+    pub pending_revocation: Vec<PartitionIdx>,
+    /// Its target assignment.
+    pub target: Vec<PartitionIdx>,
+    /// Its rebalance timeout (`max.poll.interval.ms`).
+    pub rebalance_timeout_ms: u64,
 }
 
 /// A group's stored metadata: its generation, leader and members.

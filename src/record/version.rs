@@ -169,6 +169,13 @@ impl KafkaVersion {
         self >= v(2, 4)
     }
 
+    /// KIP-848 (4.0, GA): the consumer group protocol (`group.protocol = "consumer"`): the group
+    /// coordinator assigns partitions from ConsumerGroupHeartbeat, with member epochs and
+    /// incremental reconciliation instead of JoinGroup/SyncGroup rebalances.
+    pub fn consumer_group_protocol(self) -> bool {
+        self >= KafkaVersion::V4_0
+    }
+
     /// KIP-360 (2.5): an idempotent producer that lost track of a partition's sequence (a
     /// batch expired, UNKNOWN_PRODUCER_ID) bumps its epoch and carries on; before, the error
     /// was fatal for transactional producers and reset the idempotent producer's id.

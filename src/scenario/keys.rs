@@ -7,8 +7,8 @@
 //! [`reference_table`], pinned by a test). So each key is spelled once, here.
 
 use super::model::{
-    Acks, AssignmentStrategy, BrokerConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProcessingGuarantee,
-    ProcessorConfig, ProducerConfig, TopicSpec,
+    Acks, AssignmentStrategy, BrokerConfig, ConsumerConfig, GroupProtocol, IsolationLevel, OffsetReset,
+    ProcessingGuarantee, ProcessorConfig, ProducerConfig, TopicSpec,
 };
 
 /// Java `int` bound of Kafka's INT-typed configs.
@@ -306,6 +306,18 @@ key!(
     "Largest `session.timeout.ms` a consumer or processor may join with; at least `group.min.session.timeout.ms`."
 );
 key!(
+    GROUP_CONSUMER_SESSION_TIMEOUT_MS,
+    "group.consumer.session.timeout.ms",
+    int(1, INT_MAX),
+    "KIP-848 (`group.protocol = \"consumer\"`, 4.0+): the coordinator fences a member that has not heartbeated this long; Kafka bounds it to 45000..60000 by default (`group.consumer.min/max.session.timeout.ms`)."
+);
+key!(
+    GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS,
+    "group.consumer.heartbeat.interval.ms",
+    int(1, INT_MAX),
+    "KIP-848: the heartbeat interval the coordinator gives its members; below `group.consumer.session.timeout.ms`."
+);
+key!(
     TRANSACTION_STATE_LOG_NUM_PARTITIONS,
     "transaction.state.log.num.partitions",
     int(1, 1000),
@@ -468,6 +480,12 @@ key!(
     Kind::Choice(&["range", "cooperative-sticky"]),
     "`range`: Kafka's default list, whose first entry, RangeAssignor, runs with the eager protocol (every partition revoked before a rejoin); `cooperative-sticky` (KIP-429, 2.4+): CooperativeStickyAssignor, incremental rebalancing in which a member keeps its partitions and gives up only those that move."
 );
+key!(
+    GROUP_PROTOCOL,
+    "group.protocol",
+    Kind::Choice(&["classic", "consumer"]),
+    "`classic`: JoinGroup/SyncGroup rebalances; `consumer` (KIP-848, 4.0+): the coordinator assigns partitions from heartbeats and each member gives up and takes partitions on its own, with no rebalance barrier. With `consumer`, `session.timeout.ms`, `heartbeat.interval.ms` and `partition.assignment.strategy` may not be set (the broker's `group.consumer.*` configs decide)."
+);
 key!(MAX_POLL_RECORDS, "max.poll.records", int(1, INT_MAX), "Most records one `poll()` returns.");
 key!(
     DEFAULT_API_TIMEOUT_MS,
@@ -526,6 +544,8 @@ pub static BROKER: &[Binding<BrokerConfig>] = &[
     num!(GROUP_INITIAL_REBALANCE_DELAY_MS, group_initial_rebalance_delay_ms),
     num!(GROUP_MIN_SESSION_TIMEOUT_MS, group_min_session_timeout_ms),
     num!(GROUP_MAX_SESSION_TIMEOUT_MS, group_max_session_timeout_ms),
+    num!(GROUP_CONSUMER_SESSION_TIMEOUT_MS, group_consumer_session_timeout_ms),
+    num!(GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS, group_consumer_heartbeat_interval_ms),
     num!(TRANSACTION_STATE_LOG_NUM_PARTITIONS, transaction_state_log_num_partitions),
     num!(TRANSACTION_STATE_LOG_REPLICATION_FACTOR, transaction_state_log_replication_factor),
     num!(TRANSACTION_STATE_LOG_MIN_ISR, transaction_state_log_min_isr),
@@ -645,6 +665,12 @@ pub static CONSUMER: &[Binding<ConsumerConfig>] = &[
         set: |c, v| {
             c.assignment_strategy = [AssignmentStrategy::Range, AssignmentStrategy::CooperativeSticky][v.index()]
         },
+        default_doc: None,
+    },
+    Binding {
+        key: &GROUP_PROTOCOL,
+        get: |c| Some(Val::Choice(c.group_protocol as usize)),
+        set: |c, v| c.group_protocol = [GroupProtocol::Classic, GroupProtocol::Consumer][v.index()],
         default_doc: None,
     },
 ];

@@ -13,6 +13,7 @@ impl Broker {
             let name = match meta {
                 MetaRecord::OffsetCommit { group, .. } => group,
                 MetaRecord::GroupMetadata(r) => &r.group,
+                MetaRecord::ConsumerGroup(r) => &r.group,
                 MetaRecord::TxnMarker { commit, .. } => {
                     // The marker ends the producer's transactional offsets in every group here.
                     for (_, grp) in loaded.iter_mut() {
@@ -78,6 +79,7 @@ impl Broker {
                         .collect();
                     grp.state = if grp.members.is_empty() { GroupState::Empty } else { GroupState::Stable };
                 }
+                MetaRecord::ConsumerGroup(r) => grp.consumer = Some(consumer::consumer_state(r, now)),
                 MetaRecord::TxnMarker { .. } | MetaRecord::TxnState(_) => {}
             }
         }
@@ -85,6 +87,11 @@ impl Broker {
             let ids: Vec<MemberId> = grp.members.keys().copied().collect();
             for id in ids {
                 arm_expiry(&mut grp, g, id, now, out);
+            }
+            let session = self.topo.config.group_consumer_session_timeout_ms;
+            let ids: Vec<MemberId> = grp.consumer.iter().flat_map(|cg| cg.members.keys().copied()).collect();
+            for id in ids {
+                consumer::arm_consumer_expiry(&mut grp, g, id, now, session, out);
             }
             self.groups[g as usize] = Some(grp);
         }

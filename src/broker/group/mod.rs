@@ -18,8 +18,11 @@ use crate::error::KafkaError;
 use crate::record::{MemberId, MetaRecord, ReqId};
 use crate::sim::NodeId;
 
+mod consumer;
 mod load;
 mod static_member;
+
+pub(in crate::broker) use consumer::Beat;
 
 /// Most batches one consumer fetch returns per partition (about `max.partition.fetch.bytes`).
 const MAX_CONSUMER_FETCH_BATCHES: usize = 64;
@@ -164,6 +167,9 @@ impl Broker {
     }
 
     pub(super) fn on_member_expiry(&mut self, now: u64, g: u32, member: MemberId, deadline: u64, out: &mut BrokerOut) {
+        if self.groups[g as usize].as_ref().is_some_and(|grp| grp.consumer.is_some()) {
+            return self.on_consumer_member_expiry(now, g, member, deadline, out);
+        }
         let delay = self.topo.config.group_initial_rebalance_delay_ms;
         let Some(grp) = self.groups[g as usize].as_mut() else { return };
         if let Some(&d) = grp.pending.get(&member) {
@@ -280,7 +286,12 @@ impl Broker {
             Err(e) => return reply(out, Err(e)),
         };
         let simple = generation < 0 && grp.state == GroupState::Empty;
-        if !simple {
+        if let Some(cg) = &grp.consumer {
+            // A KIP-848 group checks the member epoch instead (`ConsumerGroup.validateOffsetCommit`).
+            if let Err(e) = consumer::validate_commit(cg, member_id, generation) {
+                return reply(out, Err(e));
+            }
+        } else if !simple {
             let Some(m) = grp.members.get_mut(&member_id) else { return reply(out, Err(KafkaError::UnknownMemberId)) };
             if generation != grp.generation {
                 return reply(out, Err(KafkaError::IllegalGeneration));
@@ -454,6 +465,11 @@ impl Broker {
                 let result = result.map(|_| join).map_err(|e| (commit_error(e), MemberId::UNKNOWN));
                 out.send(to, Msg::JoinGroupResponse { req, result });
             }
+            GroupWait::ConsumerHeartbeat { to, req, result: answer } => {
+                let result = result.map(|_| Box::new(answer)).map_err(commit_error);
+                out.send(to, Msg::ConsumerGroupHeartbeatResponse { req, result });
+            }
+            GroupWait::ConsumerFenced => {}
             GroupWait::TxnCommit { group, to, req, producer_id, offsets } => {
                 if result.is_err() {
                     if let Some(grp) = self.groups[group as usize].as_mut() {

@@ -518,6 +518,10 @@ impl Node<Msg> for Broker {
                 out.send(from, Msg::GroupHeartbeatResponse { req, result });
             }
             Msg::LeaveGroup { group, member_id } => self.on_leave_group(now, group, member_id, out),
+            Msg::ConsumerGroupHeartbeat { req, group, member_id, member_epoch, rebalance_timeout_ms, subscription } => {
+                let beat = super::group::Beat { member_epoch, rebalance_timeout_ms, subscription };
+                self.on_consumer_group_heartbeat(now, (from, req), group, member_id, beat, out)
+            }
             Msg::OffsetCommit { req, group, member_id, generation, offsets } => {
                 self.on_offset_commit(now, from, req, group, member_id, generation, offsets, out)
             }

@@ -95,10 +95,11 @@ impl Consumer {
             out.observe(self.commit_event(offsets, result));
             return;
         }
+        let stale_retried = result.is_err_and(|e| self.kip848_retries_commit(e));
         let Some(c) = self.sync_commit.as_mut().filter(|c| c.req == Some(req)) else { return };
         c.req = None;
         match result {
-            Err(e) if e.is_retriable() || e == KafkaError::RequestTimedOut => {
+            Err(e) if e.is_retriable() || e == KafkaError::RequestTimedOut || stale_retried => {
                 if now >= c.deadline {
                     self.finish_sync_commit(now, Err(KafkaError::ApiTimeout), out);
                 } else {
@@ -118,6 +119,9 @@ impl Consumer {
 
     pub(super) fn on_commit_error(&mut self, now: u64, e: KafkaError, out: &mut ConsumerOut) {
         match e {
+            // KIP-848: a commit's error ends the commit only (CommitFailedException); the
+            // heartbeat learns of a fencing and the new epoch (`CommitRequestManager`).
+            KafkaError::UnknownMemberId | KafkaError::StaleMemberEpoch if self.kip848() => {}
             KafkaError::NotCoordinator
             | KafkaError::CoordinatorNotAvailable
             | KafkaError::CoordinatorLoadInProgress => {

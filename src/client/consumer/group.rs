@@ -187,6 +187,9 @@ impl Consumer {
     }
 
     pub(super) fn heartbeat(&mut self, now: u64, out: &mut ConsumerOut) {
+        if self.kip848() {
+            return self.kip848_heartbeat(now, true, out);
+        }
         if matches!(self.app, App::Failed | App::Closed) || !self.member_id.is_known() || self.generation < 0 {
             return;
         }
@@ -216,7 +219,9 @@ impl Consumer {
     /// `close()`'s LeaveGroup; a static member sends none (KIP-345): its session timeout
     /// removes it, unless it comes back first.
     pub(super) fn leave(&mut self, out: &mut ConsumerOut) {
-        if let (Some(c), true, None) = (self.coordinator, self.member_id.is_known(), self.instance_id()) {
+        if self.kip848() {
+            self.kip848_leave(out);
+        } else if let (Some(c), true, None) = (self.coordinator, self.member_id.is_known(), self.instance_id()) {
             out.send(NodeId::Broker(c), Msg::LeaveGroup { group: self.group, member_id: self.member_id });
         }
         self.app = App::Closed;

@@ -7,6 +7,8 @@
 //!   from a background "thread" that also leaves the group when `max.poll.interval.ms` passes
 //!   without a `poll()`. The protocol is eager (every partition is revoked before a rejoin)
 //!   unless `partition.assignment.strategy` is `cooperative-sticky` (KIP-429, `cooperative.rs`).
+//!   With `group.protocol = "consumer"` (KIP-848, 4.0+) the member heartbeats and reconciles
+//!   its assignment on its own instead (`kip848.rs`).
 //! - **Positions**: the position moves when `poll()` hands records to the application, before
 //!   they are processed; a newly assigned partition starts at the committed offset (OffsetFetch)
 //!   or where `auto.offset.reset` says.
@@ -24,6 +26,8 @@ mod group;
 mod validate;
 
 mod cooperative;
+
+mod kip848;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -206,6 +210,8 @@ pub struct Consumer {
     retry_armed: Option<u64>,
     /// A processor member's task and producer.
     proc: Option<Box<Proc>>,
+    /// KIP-848 reconciliation (`group.protocol = "consumer"`).
+    kip848: kip848::Kip848,
     /// A user application's code, which decides the member's calls.
     driver: Option<Box<dyn crate::client::driver::Driver>>,
     /// Sleeps the user application began.
@@ -288,6 +294,7 @@ impl Consumer {
             wake_until: 0,
             retry_armed: None,
             proc: None,
+            kip848: kip848::Kip848::default(),
             driver: None,
             sleeps: 0,
             app_returned: false,
@@ -295,7 +302,7 @@ impl Consumer {
             topo,
         };
         out.observe(ConsumerObs::History(EventKind::ConsumerStarted { consumer: idx, instance }));
-        out.timer(c.spec.config.heartbeat_interval_ms, ConsumerTimer::Heartbeat);
+        out.timer(c.heartbeat_interval_ms(), ConsumerTimer::Heartbeat);
         c
     }
 
@@ -364,6 +371,7 @@ impl Consumer {
                 self.retry_later(now, self.spec.config.retry_backoff_ms, out)
             }
             Msg::JoinGroupResponse { result, .. } => self.on_join_response(now, result, out),
+            Msg::ConsumerGroupHeartbeatResponse { result, .. } => self.on_kip848_heartbeat(now, result, out),
             Msg::SyncGroupResponse { result, .. } => self.on_sync_response(now, result, out),
             Msg::GroupHeartbeatResponse { result, .. } => {
                 self.heartbeat_in_flight = false;
@@ -499,6 +507,9 @@ impl Consumer {
         if self.sync_commit.as_ref().is_some_and(|c| c.req.is_none()) {
             self.send_sync_commit(now, out);
         }
+        if self.kip848() {
+            self.kip848_heartbeat(now, false, out);
+        }
         if self.app == App::Polling {
             self.poll_step(now, out);
         }
@@ -508,13 +519,19 @@ impl Consumer {
         // Without a coordinator the group logic waits, but records of the current assignment
         // are still fetched and returned (Java's poll ignores a failed coordinator lookup).
         let coordinator = self.coordinator;
-        if let Some(parts) = self.pending_sync.take() {
+        if self.kip848() {
+            if self.kip848_step(now, out) {
+                return;
+            }
+        } else if let Some(parts) = self.pending_sync.take() {
             // onJoinComplete of a cooperative rebalance runs in poll() (KIP-429).
             if self.complete_cooperative(now, parts, out) {
                 return;
             }
         }
-        if let (Some(coord), true) = (coordinator, self.rejoin_needed || self.phase == Phase::Unjoined) {
+        if let (Some(coord), true, false) =
+            (coordinator, self.rejoin_needed || self.phase == Phase::Unjoined, self.kip848())
+        {
             if self.join_step(now, coord, out) {
                 return;
             }
@@ -666,6 +683,7 @@ impl Consumer {
             && !self.rejoin_needed
             && self.sync_commit.is_none()
             && self.pending_sync.is_none()
+            && !self.kip848.reconciling()
             && self.async_commits.is_empty()
             && self.assignment.iter().all(|&p| end(p).is_none_or(|e| self.position[p as usize] == Some(e)))
     }
@@ -745,7 +763,7 @@ impl Node<Msg> for Consumer {
             }
             ConsumerTimer::Heartbeat => {
                 self.heartbeat(now, out);
-                out.timer(self.spec.config.heartbeat_interval_ms, ConsumerTimer::Heartbeat);
+                out.timer(self.heartbeat_interval_ms(), ConsumerTimer::Heartbeat);
             }
             ConsumerTimer::RequestTimeout { req } => {
                 if let Some(&(broker, _)) = self.requests.get(&req) {

@@ -3,8 +3,9 @@
 use super::producer::Taken;
 use super::{Cx, Field, Tab, R};
 use crate::scenario::keys::{self, CONSUMER};
-use crate::scenario::model::{CommitMode, ConsumerConfig, ConsumerSpec};
+use crate::scenario::model::{CommitMode, ConsumerConfig, ConsumerSpec, GroupProtocol};
 use crate::scenario::spell::{COMMIT_MODES, MAX_INSTANCES};
+use crate::scenario::validate::classic_only;
 
 const CONSUMER_KEYS: &[&str] =
     &["name", "group", "topics", "commit", "processing_ms", "instances", "poll_timeout_ms", "config"];
@@ -55,6 +56,14 @@ impl Cx<'_> {
             self.moved_keys(&c, &[&keys::GROUP_ID], "[[consumer]]")?;
             self.config(&c, &format!("{here}.config"), CONSUMER, &mut config, 0)?;
             auto_commit_written = c.get(keys::ENABLE_AUTO_COMMIT.name).is_some();
+            if config.group_protocol == GroupProtocol::Consumer {
+                // Kafka rejects these keys when written at all, even with their default value.
+                let classic =
+                    [&keys::SESSION_TIMEOUT_MS, &keys::HEARTBEAT_INTERVAL_MS, &keys::PARTITION_ASSIGNMENT_STRATEGY];
+                if let Some(f) = classic.iter().find_map(|k| c.get(k.name)) {
+                    return Err(self.err(f.key_at, classic_only(f.key)));
+                }
+            }
         }
         let commit = match commit {
             Some(mode) => mode,

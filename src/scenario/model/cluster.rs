@@ -67,6 +67,12 @@ pub struct BrokerConfig {
     pub group_min_session_timeout_ms: u64,
     /// `group.max.session.timeout.ms` (default 1800000).
     pub group_max_session_timeout_ms: u64,
+    /// `group.consumer.session.timeout.ms` (default 45000): the session of a `group.protocol =
+    /// "consumer"` member (KIP-848), which the broker decides instead of the client.
+    pub group_consumer_session_timeout_ms: u64,
+    /// `group.consumer.heartbeat.interval.ms` (default 5000): the heartbeat interval the
+    /// coordinator gives KIP-848 members.
+    pub group_consumer_heartbeat_interval_ms: u64,
     /// `transaction.state.log.num.partitions` (default 50): partitions of `__transaction_state`.
     pub transaction_state_log_num_partitions: u32,
     /// `transaction.state.log.replication.factor` (default 3; capped at the broker count).
@@ -136,6 +142,8 @@ impl Default for BrokerConfig {
             group_initial_rebalance_delay_ms: 3_000,
             group_min_session_timeout_ms: 6_000,
             group_max_session_timeout_ms: 1_800_000,
+            group_consumer_session_timeout_ms: 45_000,
+            group_consumer_heartbeat_interval_ms: 5_000,
             transaction_state_log_num_partitions: 50,
             transaction_state_log_replication_factor: 3,
             transaction_state_log_min_isr: 2,

@@ -27,6 +27,17 @@ pub enum AssignmentStrategy {
     CooperativeSticky,
 }
 
+/// `group.protocol`: how the member takes part in its group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupProtocol {
+    /// `classic`: JoinGroup/SyncGroup rebalances, the assignment computed by the leader member.
+    #[default]
+    Classic,
+    /// `consumer` (KIP-848, 4.0+): ConsumerGroupHeartbeat; the coordinator computes the
+    /// assignment and every member reconciles towards it on its own, with no group-wide barrier.
+    Consumer,
+}
+
 /// Kafka consumer configs (4.x names and defaults).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumerConfig {
@@ -59,6 +70,8 @@ pub struct ConsumerConfig {
     pub group_instance_id: Option<String>,
     /// `partition.assignment.strategy` (default range, eager).
     pub assignment_strategy: AssignmentStrategy,
+    /// `group.protocol` (default classic; `consumer` is KIP-848, 4.0+).
+    pub group_protocol: GroupProtocol,
 }
 
 impl ConsumerConfig {
@@ -86,6 +99,7 @@ impl Default for ConsumerConfig {
             retry_backoff_ms: 100,
             group_instance_id: None,
             assignment_strategy: AssignmentStrategy::Range,
+            group_protocol: GroupProtocol::Classic,
         }
     }
 }

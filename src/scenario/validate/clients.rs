@@ -4,7 +4,8 @@
 use super::{config_ranges, key_path, range, transaction_timeout_range, Problem, INVALID_TXN_TIMEOUT};
 use crate::scenario::keys::{self, CONSUMER, PROCESSOR, PRODUCER};
 use crate::scenario::model::{
-    Acks, BrokerConfig, CommitMode, ConsumerConfig, ProcessorConfig, ProducerConfig, ProducerSpec, Scenario, TopicSpec,
+    Acks, BrokerConfig, CommitMode, ConsumerConfig, GroupProtocol, ProcessorConfig, ProducerConfig, ProducerSpec,
+    Scenario, TopicSpec,
 };
 use crate::scenario::spell::{delivery_timeout_floor, nearest, MAX_INSTANCES, MAX_IN_FLIGHT_FOR_IDEMPOTENCE};
 
@@ -65,6 +66,7 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
         if let Some(m) = contradiction {
             out.push(Problem::new(key_path(&config, eac), m));
         }
+        consumer_protocol(s, i, &config, out);
         let c = &c.config;
         group_session(c.session_timeout_ms, c.heartbeat_interval_ms, broker, &config, "[consumer.config]", out);
     }
@@ -386,6 +388,64 @@ fn transaction_timeout(n: u64, default: u64, broker: &BrokerConfig, config: &str
         }
     };
     out.push(Problem::new(key_path(config, key), message));
+}
+
+/// Why `key` may not be set with `group.protocol = "consumer"`: Kafka 4.0's `ConsumerConfig`
+/// rejects the classic protocol's own configs (KAFKA-17338 and its follow-ups), since the broker
+/// decides the session, the heartbeat interval and the (server-side) assignor.
+pub(crate) fn classic_only(key: &str) -> String {
+    format!(
+        "`{key}` cannot be set when `{}` = \"consumer\" (Kafka's ConsumerConfig rejects it: the broker's `{}`,          `{}` and server-side assignor decide instead)",
+        keys::GROUP_PROTOCOL.name,
+        keys::GROUP_CONSUMER_SESSION_TIMEOUT_MS.name,
+        keys::GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS.name
+    )
+}
+
+/// Consumer `i` with `group.protocol = "consumer"` (KIP-848): no classic-only config (a value
+/// other than the default, as the model can tell), no `group.instance.id` (static KIP-848
+/// members are not modelled), and every consumer of its group on the same protocol (the model
+/// has no mixed groups).
+fn consumer_protocol(s: &Scenario, i: usize, config: &str, out: &mut Vec<Problem>) {
+    let c = &s.consumers[i];
+    let d = ConsumerConfig::for_version(s.cluster.kafka_version);
+    if c.config.group_protocol == GroupProtocol::Consumer {
+        let classic = [
+            (keys::SESSION_TIMEOUT_MS.name, c.config.session_timeout_ms != d.session_timeout_ms),
+            (keys::HEARTBEAT_INTERVAL_MS.name, c.config.heartbeat_interval_ms != d.heartbeat_interval_ms),
+            (keys::PARTITION_ASSIGNMENT_STRATEGY.name, c.config.assignment_strategy != d.assignment_strategy),
+        ];
+        for (key, set) in classic {
+            if set {
+                out.push(Problem::new(key_path(config, key), classic_only(key)));
+            }
+        }
+        if c.config.group_instance_id.is_some() {
+            out.push(Problem::new(
+                key_path(config, keys::GROUP_INSTANCE_ID.name),
+                format!(
+                    "`{}` with `{}` = \"consumer\" (static KIP-848 members) is not modelled yet",
+                    keys::GROUP_INSTANCE_ID.name,
+                    keys::GROUP_PROTOCOL.name
+                ),
+            ));
+        }
+    }
+    let other =
+        s.consumers[..i].iter().find(|o| o.group == c.group && o.config.group_protocol != c.config.group_protocol);
+    if let Some(o) = other {
+        out.push(Problem::new(
+            key_path(config, keys::GROUP_PROTOCOL.name),
+            format!(
+                "consumer `{}` and consumer `{}` of group `{}` use different `{}`: the model does not mix classic and \
+                 consumer-protocol members in one group",
+                o.name,
+                c.name,
+                c.group,
+                keys::GROUP_PROTOCOL.name
+            ),
+        ));
+    }
 }
 
 /// A group member's session timeout within the cluster's bounds (the group coordinator answers a

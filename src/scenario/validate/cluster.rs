@@ -2,7 +2,7 @@
 
 use super::{config_ranges, key_path, range, Problem};
 use crate::scenario::keys::{self, BROKER, TOPIC};
-use crate::scenario::model::{AssignmentStrategy, MetadataMode, ProcessingGuarantee, Scenario};
+use crate::scenario::model::{AssignmentStrategy, GroupProtocol, MetadataMode, ProcessingGuarantee, Scenario};
 use crate::scenario::spell::{legal_topic_name, REPLICA_SOCKET_TIMEOUT_MS};
 
 /// Most brokers a cluster may have.
@@ -69,6 +69,15 @@ fn version(s: &Scenario, out: &mut Vec<Problem>) {
         }
     }
     for (i, c) in s.consumers.iter().enumerate() {
+        if c.config.group_protocol == GroupProtocol::Consumer && !v.consumer_group_protocol() {
+            out.push(Problem::new(
+                key_path(&format!("consumer[{i}].config"), keys::GROUP_PROTOCOL.name),
+                format!(
+                    "`{}` = \"consumer\" (the consumer group protocol, KIP-848) arrived in Kafka 4.0; `kafka_version` is {v}",
+                    keys::GROUP_PROTOCOL.name
+                ),
+            ));
+        }
         if c.config.assignment_strategy == AssignmentStrategy::CooperativeSticky && !v.cooperative_rebalancing() {
             out.push(Problem::new(
                 key_path(&format!("consumer[{i}].config"), keys::PARTITION_ASSIGNMENT_STRATEGY.name),
@@ -138,6 +147,19 @@ fn broker_config(s: &Scenario, out: &mut Vec<Problem>) {
                 ),
             )
             .or_at(at(min)),
+        );
+    }
+    let (cs, ch) = (&keys::GROUP_CONSUMER_SESSION_TIMEOUT_MS, &keys::GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS);
+    if c.group_consumer_heartbeat_interval_ms >= c.group_consumer_session_timeout_ms {
+        out.push(
+            Problem::new(
+                at(ch),
+                format!(
+                    "`{}` ({}) must be below `{}` ({}) (KAFKA-17618)",
+                    ch.name, c.group_consumer_heartbeat_interval_ms, cs.name, c.group_consumer_session_timeout_ms
+                ),
+            )
+            .or_at(at(cs)),
         );
     }
     let (wait, lag) = (&keys::REPLICA_FETCH_WAIT_MAX_MS, &keys::REPLICA_LAG_TIME_MAX_MS);

@@ -16,7 +16,7 @@ use thiserror::Error;
 use super::keys::{Binding, Val};
 use super::model::Scenario;
 
-pub(crate) use clients::{bad_client_name, not_transactional, undeclared_topic};
+pub(crate) use clients::{bad_client_name, classic_only, not_transactional, undeclared_topic};
 pub(crate) use cluster::{illegal_topic_name, MAX_BROKERS, MAX_PARTITIONS};
 
 /// One thing wrong with a scenario: where (a path such as `producer[0].config."linger.ms"`,
