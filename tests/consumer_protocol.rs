@@ -6,23 +6,7 @@ mod common;
 use common::*;
 
 use kafkasim::record::{Anomaly, EventKind};
-use kafkasim::report::text::to_text;
 use kafkasim::scenario::{GroupProtocol, Scenario};
-
-/// Records processed by instances other than `skip` between `from` and `to` (history times).
-fn processed_by_others(s: &Scenario, skip: u32, (from, to): (u64, u64)) -> usize {
-    let (report, out) = judge(s, 1);
-    assert!(report.expect.passed, "{}", to_text(&report));
-    out.history
-        .events
-        .iter()
-        .filter(|e| e.at > from && e.at < to)
-        .map(|e| match &e.kind {
-            EventKind::Processed { instance, records, .. } if *instance != skip => records.len(),
-            _ => 0,
-        })
-        .sum()
-}
 
 /// When instance `k` was first assigned a non-empty set of partitions after `after`.
 fn first_assigned_after(s: &Scenario, k: u32, after: u64) -> Option<u64> {

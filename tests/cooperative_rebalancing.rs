@@ -8,21 +8,6 @@ use kafkasim::record::EventKind;
 use kafkasim::report::text::to_text;
 use kafkasim::scenario::{AssignmentStrategy, ConsumerConfig, Scenario};
 
-/// Records processed by instances other than `skip` between `from` and `to` (history times).
-fn processed_by_others(s: &Scenario, skip: u32, (from, to): (u64, u64)) -> usize {
-    let (report, out) = judge(s, 1);
-    assert!(report.expect.passed, "{}", to_text(&report));
-    out.history
-        .events
-        .iter()
-        .filter(|e| e.at > from && e.at < to)
-        .map(|e| match &e.kind {
-            EventKind::Processed { instance, records, .. } if *instance != skip => records.len(),
-            _ => 0,
-        })
-        .sum()
-}
-
 /// Every `Assigned` of the run: (time, instance, generation, partitions).
 fn assignments(s: &Scenario) -> Vec<(u64, u32, i32, Vec<u32>)> {
     let (report, out) = judge(s, 1);

@@ -1,6 +1,7 @@
 //! Brokers and the controller: replicated partition logs, high watermarks, ISR, leader epochs,
 //! elections, follower truncation and flush-based durability.
 
+pub mod assign;
 pub mod controller;
 mod coord;
 pub mod group;

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use kafkasim::record::{EventKind, History};
+use kafkasim::report::text::to_text;
 use kafkasim::report::Report;
 use kafkasim::scenario::{load_file, parse_str, Scenario};
 use kafkasim::{run_seed, RunOptions, RunOutput};
@@ -59,4 +60,19 @@ pub fn temp_file(name: &str, body: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, body).unwrap();
     p.to_string_lossy().into_owned()
+}
+
+/// Records processed by instances other than `skip` between `from` and `to` (history times).
+pub fn processed_by_others(s: &Scenario, skip: u32, (from, to): (u64, u64)) -> usize {
+    let (report, out) = judge(s, 1);
+    assert!(report.expect.passed, "{}", to_text(&report));
+    out.history
+        .events
+        .iter()
+        .filter(|e| e.at > from && e.at < to)
+        .map(|e| match &e.kind {
+            EventKind::Processed { instance, records, .. } if *instance != skip => records.len(),
+            _ => 0,
+        })
+        .sum()
 }

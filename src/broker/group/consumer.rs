@@ -20,6 +20,7 @@
 //! [`ConsumerGroupRecord`] and the heartbeat answered once it is replicated, so the group fails
 //! over with the partition.
 
+use crate::broker::assign::Holder;
 use std::collections::BTreeMap;
 
 use super::*;
@@ -294,43 +295,9 @@ fn reconcile(cg: &mut ConsumerGroupState, id: MemberId, owned: &[u32]) {
 /// eligible member, `partitions / members` each or one more, sticky to the previous target;
 /// members in id order, so the result is deterministic.
 fn uniform_assign(cg: &mut ConsumerGroupState, topo: &Topology) {
-    let topic_of = |p: u32| topo.topics.iter().position(|&(_, first, count)| p >= first && p < first + count);
-    let eligible = |m: &ConsumerMemberRecord, p: u32| topic_of(p).is_some_and(|t| m.topics.contains(&(t as u32)));
-    let mut partitions: Vec<u32> = Vec::new();
-    for &(_, first, count) in topo.topics.iter() {
-        partitions.extend((first..first + count).filter(|&p| cg.members.values().any(|m| eligible(&m.m, p))));
-    }
-    let n = cg.members.len().max(1);
-    let (min, mut extra) = (partitions.len() / n, partitions.len() % n);
-    let mut taken: Vec<u32> = Vec::new();
-    let mut result: Vec<(MemberId, Vec<u32>)> = Vec::new();
-    for (&id, m) in &cg.members {
-        let mut kept: Vec<u32> =
-            m.m.target
-                .iter()
-                .copied()
-                .filter(|&p| partitions.contains(&p) && eligible(&m.m, p) && !taken.contains(&p))
-                .collect();
-        let cap = if kept.len() > min && extra > 0 {
-            extra -= 1;
-            min + 1
-        } else {
-            min
-        };
-        kept.truncate(cap);
-        taken.extend(&kept);
-        result.push((id, kept));
-    }
-    for p in partitions.iter().copied().filter(|p| !taken.contains(p)) {
-        let best = (0..result.len())
-            .filter(|&i| eligible(&cg.members[&result[i].0].m, p))
-            .min_by_key(|&i| (result[i].1.len(), result[i].0));
-        if let Some(i) = best {
-            result[i].1.push(p);
-        }
-    }
-    for (id, mut parts) in result {
-        parts.sort_unstable();
+    let holders: Vec<Holder<'_, MemberId>> =
+        cg.members.iter().map(|(&id, m)| Holder { id, topics: &m.m.topics, held: &m.m.target }).collect();
+    for (id, parts) in topo.balanced_sticky(&holders) {
         cg.members.get_mut(&id).expect("member").m.target = parts;
     }
 }

@@ -13,6 +13,7 @@
 //!   rejoins: the second rebalance hands the freed partitions out.
 
 use super::*;
+use crate::broker::assign::Holder;
 use crate::scenario::{AssignmentStrategy, CommitMode};
 
 impl Consumer {
@@ -36,50 +37,17 @@ impl Consumer {
     ) -> Vec<(MemberId, Vec<u32>)> {
         let mut members: Vec<&(MemberId, Arc<Subscription>)> = members.iter().collect();
         members.sort_by_key(|m| m.0);
-        let topic_of = |p: u32| {
-            self.topo.topics.iter().position(|&(_, first, count)| p >= first && p < first + count).map(|t| t as u32)
-        };
-        let eligible = |s: &Subscription, p: u32| topic_of(p).is_some_and(|t| s.topics.contains(&t));
-        let mut partitions: Vec<u32> = Vec::new();
-        for &(_, first, count) in self.topo.topics.iter() {
-            partitions.extend((first..first + count).filter(|&p| members.iter().any(|m| eligible(&m.1, p))));
-        }
-        let n = members.len().max(1);
-        let (min, mut extra) = (partitions.len() / n, partitions.len() % n);
-        // Who owns what as the members join; a partition claimed twice goes to the first
+        // Who owned what as the members joined: a partition claimed twice goes to the first
         // member by id (with consistent generations the model never sends such claims).
         let mut owner: BTreeMap<u32, MemberId> = BTreeMap::new();
-        let mut result: Vec<(MemberId, Vec<u32>)> = Vec::new();
         for (id, s) in &members {
-            let mut kept: Vec<u32> = Vec::new();
-            for &p in &s.owned {
-                if partitions.contains(&p) && eligible(s, p) && !owner.contains_key(&p) {
-                    owner.insert(p, *id);
-                    kept.push(p);
-                }
-            }
-            kept.sort_unstable();
-            // Sticky up to the member's share: the minimum, or one more while the extra
-            // slots last.
-            let cap = if kept.len() > min && extra > 0 {
-                extra -= 1;
-                min + 1
-            } else {
-                min
-            };
-            kept.truncate(cap);
-            result.push((*id, kept));
-        }
-        let assigned: Vec<u32> = result.iter().flat_map(|r| r.1.iter().copied()).collect();
-        for p in partitions.iter().copied().filter(|p| !assigned.contains(p)) {
-            // The eligible member with the fewest partitions (then the lowest id) takes it.
-            let best = (0..result.len())
-                .filter(|&i| eligible(&members[i].1, p))
-                .min_by_key(|&i| (result[i].1.len(), result[i].0));
-            if let Some(i) = best {
-                result[i].1.push(p);
+            for &p in s.owned.iter().filter(|&&p| self.topo.topic_of(p).is_some_and(|t| s.topics.contains(&t))) {
+                owner.entry(p).or_insert(*id);
             }
         }
+        let holders: Vec<Holder<'_, MemberId>> =
+            members.iter().map(|(id, s)| Holder { id: *id, topics: &s.topics, held: &s.owned }).collect();
+        let mut result = self.topo.balanced_sticky(&holders);
         // CooperativeStickyAssignor's adjustment: a partition whose owner is another member is
         // withheld from its new owner until the owner has revoked it and rejoined.
         for (id, parts) in &mut result {

@@ -135,15 +135,9 @@ impl Producer {
 
     /// Renumber every unacknowledged batch of every partition from sequence 0.
     fn restart_sequences(&mut self) {
-        for q in &mut self.parts {
-            let mut seq = 0i32;
-            for b in &mut q.batches {
-                b.base_seq = seq;
-                seq = seq.wrapping_add(b.records.len() as i32);
-            }
-            q.next_seq = seq;
-            q.last_acked_seq = -1;
-            q.unresolved = false;
+        for p in 0..self.parts.len() {
+            self.start_sequences_at_beginning(p);
+            self.parts[p].unresolved = false;
         }
     }
 
