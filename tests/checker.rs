@@ -678,6 +678,23 @@ fn a_crash_after_committing_and_before_processing_loses_the_uncommitted_records(
 }
 
 #[test]
+fn in_a_run_that_did_not_settle_a_record_a_commit_passed_is_still_lost_and_one_not_reached_is_unsettled() {
+    let mut r = commit_then_crash_run(CommitMode::BeforeProcessing);
+    // Two more records in the log that no member reached before the run stopped.
+    r.history.partitions[0].replicas[0].log.push(batch(4, 0, 0, 0, &[4, 5]));
+    r.history.partitions[0].replicas[0].hw = 6;
+    r.history.partitions[0].replicas[0].leo = 6;
+    r.scenario.producers[0].records = 6;
+    r.history.end =
+        kafkasim::record::RunEnd { settled: false, waiting: vec!["consumer c1/0 is in a rebalance".into()] };
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 2, "p1#2 and p1#3: the commit of offset 4 passed them");
+    assert_eq!(v.unsettled.get("c1"), Some(&2), "p1#4 and p1#5: no member got there");
+    r.history.end = kafkasim::record::RunEnd::default();
+    assert_eq!(r.check().anomalies[Anomaly::LostProcessing], 4, "in a settled run all four are lost");
+}
+
+#[test]
 fn a_crash_after_processing_and_before_committing_duplicates_processing_and_loses_nothing() {
     let v = process_then_crash_run(CommitMode::AfterProcessing).check();
     assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 4, "p1#2..5 were processed by c1/0 and again by c1/1");
@@ -1310,6 +1327,7 @@ fn json_has_exactly_the_contracts_keys_in_order() {
         "trace_hash",
         "virtual_ms",
         "events",
+        "settled",
         "anomalies",
         "examples",
         "producers",

@@ -84,6 +84,10 @@ pub struct Verdict {
     /// Promised delivery semantic per client (producer, consumer and processor) name, and
     /// whether it held.
     pub semantics: BTreeMap<String, Semantic>,
+    /// Per client name, in a run that stopped at `duration_ms` before it settled: records
+    /// neither judged lost nor done (a producer's sends still unresolved, a group's records not
+    /// processed yet that no commit passed). Empty for a settled run.
+    pub unsettled: BTreeMap<String, u64>,
 }
 
 /// Judges a run from its history alone; `scenario` supplies workload sizes and client configs.
@@ -154,6 +158,20 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     }
     semantics.extend(cons.semantics(history, &processing.lost_in));
 
+    let mut unsettled: BTreeMap<String, u64> = BTreeMap::new();
+    for ev in &history.events {
+        if let EventKind::Failed { producer, records, error: crate::error::KafkaError::UnresolvedAtEnd, .. } = &ev.kind
+        {
+            *unsettled.entry(history.producers[*producer as usize].clone()).or_default() += records.len() as u64;
+        }
+    }
+    for (g, &n) in processing.unsettled.iter().enumerate().filter(|(_, &n)| n > 0) {
+        // Named after the group's first consumer table.
+        if let Some(info) = history.consumers.iter().find(|i| i.group == cons.groups[g]) {
+            *unsettled.entry(info.name.clone()).or_default() += n;
+        }
+    }
+
     // Processors: their outputs in the final logs, per input.
     let (kept_lost, kept_dup) = processing.kept();
     let room = (FINDINGS_CAP.saturating_sub(kept_lost), FINDINGS_CAP.saturating_sub(kept_dup));
@@ -191,6 +209,7 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     findings.extend(loss.unavailable_findings);
 
     Verdict {
+        unsettled,
         anomalies,
         findings,
         producers: producer_stats,

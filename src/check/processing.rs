@@ -61,6 +61,9 @@ pub(crate) struct Processing {
     pub duplicated: u64,
     /// `lost_in[group][partition]`: records of the partition the group never processed.
     pub lost_in: Vec<Vec<u64>>,
+    /// Per group, in a run that did not settle: records no member processed and no commit of
+    /// the group passed, which the run stopped before the group reached (neither lost nor done).
+    pub unsettled: Vec<u64>,
     lost_kept: Vec<Lost>,
     dup_kept: Vec<Dup>,
 }
@@ -118,6 +121,7 @@ impl Processing {
     /// offset), for records a subscribing group never processed.
     pub fn walk_final_logs(&mut self, c: &mut Consumers, history: &History, txns: &TxnLogs) {
         self.lost_in = vec![vec![0; history.partitions.len()]; c.groups.len()];
+        self.unsettled = vec![0; c.groups.len()];
         for (x, part) in history.partitions.iter().enumerate() {
             let Some(groups) = c.subscribed.get(x).filter(|g| !g.is_empty()) else { continue };
             if part.is_internal() {
@@ -137,10 +141,15 @@ impl Processing {
                         if c.read_committed[g as usize] && (!committed_view || offset >= lso) {
                             continue;
                         }
-                        let slot = c.counts[g as usize].get_mut(record);
-                        if *slot != 0 {
+                        if c.counts[g as usize].get(record) != 0 {
                             continue;
                         }
+                        let passed = c.committed[g as usize].get(&(x as u32)).is_some_and(|&o| o > offset);
+                        if !history.end.settled && !passed {
+                            self.unsettled[g as usize] += 1;
+                            continue;
+                        }
+                        let slot = c.counts[g as usize].get_mut(record);
                         *slot = LOST_IN_GROUP;
                         self.lost_in[g as usize][x] += 1;
                         let flags = c.flags.get_mut(record);

@@ -278,6 +278,23 @@ pub struct ProcessorInfo {
     pub guarantee: super::ProcessingGuarantee,
 }
 
+/// How a run ended: settled (the workload done, every fault healed, every log caught up, every
+/// group drained and closed) or stopped at `duration_ms` with client work outstanding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunEnd {
+    /// Whether the run settled before `duration_ms`.
+    pub settled: bool,
+    /// When it did not: what was still outstanding, one phrase each, with a hint where one helps.
+    pub waiting: Vec<String>,
+}
+
+impl Default for RunEnd {
+    /// Settled: a history built by hand judges every record as done or lost.
+    fn default() -> Self {
+        RunEnd { settled: true, waiting: Vec::new() }
+    }
+}
+
 /// What one run produced for the checker.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
@@ -297,6 +314,9 @@ pub struct History {
     /// Final partition states, indexed by `PartitionIdx`. Internal topics (`__consumer_offsets`)
     /// come after the scenario's topics.
     pub partitions: Vec<FinalPartition>,
+    /// Whether the run settled. When it did not, a record no group has processed yet and no
+    /// commit passed is unsettled rather than lost.
+    pub end: RunEnd,
 }
 
 impl History {

@@ -51,6 +51,16 @@ pub struct Report {
     pub virtual_ms: u64,
     /// Number of events the kernel handled.
     pub events: u64,
+    /// Whether the run settled before `duration_ms`; false when it stopped there with client
+    /// work outstanding (see `unsettled`).
+    pub settled: bool,
+    /// Per client, in a run that did not settle: records neither judged lost nor done (sends
+    /// still unresolved, records a group had not reached). Left out of the JSON when empty.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unsettled: BTreeMap<String, u64>,
+    /// What the run still waited for when it stopped, for the text report only.
+    #[serde(skip)]
+    pub waiting: Vec<String>,
     /// Anomaly counts.
     pub anomalies: Anomalies,
     /// Up to a few example explanations per anomaly with a non-zero count.
@@ -90,7 +100,7 @@ pub fn build_report(
     history: &History,
     verdict: Verdict,
 ) -> Report {
-    let Verdict { anomalies, findings, producers, consumers, processors, semantics } = verdict;
+    let Verdict { anomalies, findings, producers, consumers, processors, semantics, unsettled } = verdict;
     let mut examples: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (anomaly, _) in anomalies.nonzero() {
         let picked: Vec<String> = findings
@@ -129,6 +139,9 @@ pub fn build_report(
         trace_hash: format!("{trace_hash:016x}"),
         virtual_ms,
         events,
+        settled: history.end.settled,
+        unsettled,
+        waiting: history.end.waiting.clone(),
         anomalies,
         examples,
         producers,

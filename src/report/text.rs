@@ -13,6 +13,7 @@ use crate::record::Anomaly;
 pub fn to_text(report: &Report) -> String {
     let mut s = String::new();
     header(&mut s, report);
+    unsettled(&mut s, report);
     anomalies(&mut s, report);
     findings(&mut s, report);
     producers(&mut s, report);
@@ -39,6 +40,24 @@ fn header(s: &mut String, r: &Report) {
         vec!["events".to_string(), r.events.to_string()],
     ];
     table(s, &rows, &[false, false], "");
+}
+
+/// A run that stopped at `duration_ms` before it settled: what it waited for, and the records it
+/// leaves neither lost nor done. Nothing for a settled run.
+fn unsettled(s: &mut String, r: &Report) {
+    if r.settled {
+        return;
+    }
+    let _ = writeln!(s, "\nwarning: the run stopped at duration_ms ({} ms) before it settled", r.virtual_ms);
+    for w in &r.waiting {
+        let _ = writeln!(s, "  - {w}");
+    }
+    if r.unsettled.is_empty() {
+        return;
+    }
+    s.push_str("unsettled (records neither lost nor done when the run stopped):\n");
+    let rows: Vec<Vec<String>> = r.unsettled.iter().map(|(c, n)| vec![c.clone(), n.to_string()]).collect();
+    table(s, &rows, &[false, true], "  ");
 }
 
 fn anomalies(s: &mut String, r: &Report) {

@@ -127,7 +127,77 @@ impl World<'_> {
 
     /// End the run: what the applications processed and the producers never resolved goes
     /// into the history, with every replica's final log.
+    /// Why the run has not settled: one phrase per thing still outstanding.
+    fn waiting(&self) -> Vec<String> {
+        let n = &self.nodes;
+        let mut why = Vec::new();
+        let part = |p: u32| {
+            let info = &n.topo.partitions[p as usize];
+            format!("{}/{}", info.topic, info.partition)
+        };
+        for (p, spec) in n.specs.iter().enumerate() {
+            match &n.producers[p] {
+                Some(prod) if !prod.is_done() => why.push(format!("producer {} has not finished its work", spec.name)),
+                None if self.work.producers[p].restart_pending => {
+                    why.push(format!("producer {} waits to restart", spec.name))
+                }
+                _ => {}
+            }
+        }
+        if self.faults.restarts_pending > 0 {
+            why.push(format!("{} crashed process(es) wait to restart", self.faults.restarts_pending));
+        }
+        if !self.faults.holds.is_empty() || self.faults.timed_pending > 0 {
+            why.push("a fault (an isolation, partition or pause) has not ended".to_string());
+        }
+        let up = |b: u32| n.life(NodeId::Broker(b)).down.is_none();
+        for p in 0..n.topo.partitions.len() as u32 {
+            let st = n.controller.partition(p);
+            match st.leader {
+                None if n.controller.electable(p).iter().any(|&r| up(r)) => {
+                    why.push(format!("{} has no leader yet", part(p)))
+                }
+                Some(l) => {
+                    let Some((leo, hw)) = n.brokers[l as usize - 1].replica_offsets(p) else { continue };
+                    let behind: Vec<String> = n.topo.partitions[p as usize]
+                        .replicas
+                        .iter()
+                        .filter(|&&r| r != l && up(r))
+                        .filter(|&&r| {
+                            n.brokers[r as usize - 1].replica_offsets(p) != Some((leo, hw)) || !st.isr.contains(&r)
+                        })
+                        .map(|r| format!("broker {r}"))
+                        .collect();
+                    if hw != leo || !behind.is_empty() {
+                        why.push(format!(
+                            "{}: the high watermark is {hw} of {leo} at leader {l}{}",
+                            part(p),
+                            if behind.is_empty() {
+                                String::new()
+                            } else {
+                                format!("; not caught up or not in the ISR: {}", behind.join(", "))
+                            }
+                        ));
+                    }
+                }
+                None => {}
+            }
+        }
+        for (m, &(c, k)) in n.members.iter().enumerate() {
+            let Some(member) = n.consumers[m].as_ref() else { continue };
+            if let Some(w) = member.waiting_for(|p| self.leader_hw(p)) {
+                why.push(format!("consumer {}/{k} {w}", n.consumer_specs[c as usize].name));
+            }
+        }
+        why
+    }
+
     pub(super) fn finish(mut self) -> RunOutput {
+        let end = if self.settled {
+            crate::record::RunEnd::default()
+        } else {
+            crate::record::RunEnd { settled: false, waiting: self.waiting() }
+        };
         for m in 0..self.nodes.members.len() {
             let mut out = Out::default();
             if let Some(c) = self.nodes.consumers[m].as_mut() {
@@ -221,6 +291,7 @@ impl World<'_> {
                 record_base: n.record_base.to_vec(),
                 events: self.history,
                 partitions,
+                end,
             },
             trace_hash: self.k.hash.value(),
             virtual_ms: self.k.now,

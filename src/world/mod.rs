@@ -213,6 +213,8 @@ pub struct World<'a> {
     points: Option<PointLog>,
     /// The run has settled (or was told to stop).
     stop: bool,
+    /// The run settled (rather than reaching `duration_ms` or being told to stop).
+    settled: bool,
 }
 
 impl<'a> World<'a> {
@@ -253,6 +255,7 @@ impl<'a> World<'a> {
             history: Vec::new(),
             points: points.then(PointLog::default),
             stop: false,
+            settled: false,
         }
     }
 
@@ -377,6 +380,7 @@ impl<'a> World<'a> {
             Ev::Settle => {
                 if self.settled() {
                     self.stop = true;
+                    self.settled = true;
                 } else {
                     self.k.queue.push(self.k.now + SETTLE_CHECK_MS, Ev::Settle);
                 }

@@ -26,6 +26,7 @@ mod group;
 mod validate;
 
 mod cooperative;
+mod diagnose;
 
 mod kip848;
 

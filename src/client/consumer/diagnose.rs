@@ -1,0 +1,47 @@
+//! Why a member has not drained when a run stops at `duration_ms`: the hint the report gives.
+
+use super::*;
+
+impl Consumer {
+    /// What this member still waits for, in a phrase (`None`: drained). `end(p)` is partition
+    /// `p`'s high watermark at its leader.
+    pub fn waiting_for(&self, end: impl Fn(u32) -> Option<u64>) -> Option<String> {
+        if self.drained(&end) {
+            return None;
+        }
+        let name = |p: u32| {
+            let info = &self.topo.partitions[p as usize];
+            format!("{}/{}", info.topic, info.partition)
+        };
+        if self.phase != Phase::Stable || self.rejoin_needed || self.kip848.reconciling() {
+            return Some(format!(
+                "is in a rebalance (a new group's first JoinGroup waits `group.initial.rebalance.delay.ms`; a later one up to the rebalance timeout, `max.poll.interval.ms` = {} ms, for every member to rejoin)",
+                self.spec.config.max_poll_interval_ms
+            ));
+        }
+        if self.sync_commit.is_some() || self.pending_sync.is_some() || !self.async_commits.is_empty() {
+            return Some("waits for an offset commit".to_string());
+        }
+        let behind: Vec<String> = self
+            .assignment
+            .iter()
+            .filter_map(|&p| {
+                let e = end(p)?;
+                let at = self.position[p as usize];
+                (at != Some(e)).then(|| match at {
+                    Some(at) => format!("{} at {at} of {e}", name(p)),
+                    None => format!("{} with no position yet (high watermark {e})", name(p)),
+                })
+            })
+            .collect();
+        if !behind.is_empty() {
+            let lso = if self.spec.config.isolation_level == crate::record::IsolationLevel::ReadCommitted {
+                " (read_committed: it reads only below the last stable offset, which an open transaction holds back)"
+            } else {
+                ""
+            };
+            return Some(format!("has not read to the high watermark: {}{lso}", behind.join(", ")));
+        }
+        Some("is busy in its application (processing or sleeping)".to_string())
+    }
+}
