@@ -13,9 +13,9 @@
 //!   they are processed; a newly assigned partition starts at the committed offset (OffsetFetch)
 //!   or where `auto.offset.reset` says.
 //! - **Commits**: `commitSync()` retries retriable errors until `default.api.timeout.ms`;
-//!   auto-commit sends an asynchronous commit of the positions reached by earlier polls at the
-//!   start of a later `poll()`, every `auto.commit.interval.ms`, and a synchronous one before a
-//!   rejoin (`onJoinPrepare`).
+//!   `commitAsync()` is sent once and never retried; auto-commit sends an asynchronous commit of
+//!   the positions reached by earlier polls at the start of a later `poll()`, every
+//!   `auto.commit.interval.ms`, and a synchronous one before a rejoin (`onJoinPrepare`).
 
 mod fetch;
 
