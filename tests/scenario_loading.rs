@@ -1769,6 +1769,7 @@ fn commit_and_enable_auto_commit_each_follow_from_the_other_when_one_is_left_out
         ("commit = \"auto\"\n[consumer.config]\n\"enable.auto.commit\" = true\n", CommitMode::Auto, true),
         ("commit = \"before-processing\"\n", CommitMode::BeforeProcessing, false),
         ("commit = \"after-processing\"\n", CommitMode::AfterProcessing, false),
+        ("commit = \"after-processing-async\"\n", CommitMode::Async, false),
         (
             "commit = \"after-processing\"\n[consumer.config]\n\"enable.auto.commit\" = false\n",
             CommitMode::AfterProcessing,
@@ -1785,7 +1786,7 @@ fn commit_and_enable_auto_commit_each_follow_from_the_other_when_one_is_left_out
 
 #[test]
 fn a_commit_mode_that_contradicts_enable_auto_commit_is_rejected_at_enable_auto_commit() {
-    for mode in ["before-processing", "after-processing"] {
+    for mode in ["before-processing", "after-processing", "after-processing-async"] {
         let e =
             consumer(&format!("commit = \"{mode}\"\n[consumer.config]\n\"enable.auto.commit\" = true\n")).unwrap_err();
         assert_eq!(
@@ -1940,8 +1941,8 @@ fn consumer_words_accept_kafkas_spellings_and_name_the_nearest_one() {
     }
     assert_eq!(
         error(&with_consumer("commit = \"after_processing\"\n")),
-        "s.toml:13:10: `commit` must be one of \"auto\", \"before-processing\" or \"after-processing\", \
-         found \"after_processing\"; did you mean \"after-processing\"?"
+        "s.toml:13:10: `commit` must be one of \"auto\", \"before-processing\", \"after-processing\" or \
+         \"after-processing-async\", found \"after_processing\"; did you mean \"after-processing\"?"
     );
     assert_eq!(
         consumer_config("\"auto.offset.reset\" = \"earlist\"\n").unwrap_err().to_string(),

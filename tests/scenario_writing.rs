@@ -482,7 +482,8 @@ fn consumer(d: &mut Draw<'_>, i: usize, topics: &[TopicSpec], b: &BrokerConfig) 
     let group = d.pick(&["g0", "g1", "g 2", "g\"3"]);
     let mut c = ConsumerSpec::new(&name, group, "");
     c.topics = d.subset(topics).into_iter().map(|t| t.name).collect();
-    c.commit = d.pick(&[CommitMode::Auto, CommitMode::BeforeProcessing, CommitMode::AfterProcessing]);
+    c.commit =
+        d.pick(&[CommitMode::Auto, CommitMode::BeforeProcessing, CommitMode::AfterProcessing, CommitMode::Async]);
     c.processing_ms = d.maybe(1, |d| d.range(0, 50));
     c.instances = d.maybe(1, |d| d.range(1, 4) as u32);
     c.poll_timeout_ms = d.maybe(100, |d| d.range(1, 1_000));
@@ -925,7 +926,7 @@ fn the_generator_covers_every_kind_of_client_fault_trigger_and_expectation() {
             wanted.push(format!("{what}={b}"));
         }
     }
-    for x in ["auto", "before-processing", "after-processing"] {
+    for x in ["auto", "before-processing", "after-processing", "after-processing-async"] {
         wanted.push(format!("commit={x}"));
     }
     wanted.extend(["isolation=ReadUncommitted".into(), "isolation=ReadCommitted".into()]);

@@ -29,8 +29,9 @@
 //!
 //! A consumer run by an application ignores its `commit` placement as a behaviour: the
 //! application decides when to commit. The placement still names the promise the checker judges
-//! the group by (`before-processing`: at-most-once; `after-processing` or `auto`: at-least-once),
-//! and `enable.auto.commit` still works as in Kafka (an auto-commit at the start of `poll()`).
+//! the group by (`before-processing`: at-most-once; `after-processing`, `after-processing-async` or
+//! `auto`: at-least-once), and `enable.auto.commit` still works as in Kafka (an auto-commit at the
+//! start of `poll()`).
 //!
 //! ```
 //! use kafkasim::app::{Apps, ConsumerApp, Plan, SimConsumer};

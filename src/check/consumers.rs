@@ -381,7 +381,7 @@ impl Consumers {
 pub(crate) fn promised_delivery(commit: CommitMode) -> &'static str {
     match commit {
         CommitMode::BeforeProcessing => "at-most-once",
-        CommitMode::AfterProcessing | CommitMode::Auto => "at-least-once",
+        CommitMode::AfterProcessing | CommitMode::Async | CommitMode::Auto => "at-least-once",
     }
 }
 

@@ -13,6 +13,10 @@ pub enum CommitMode {
     BeforeProcessing,
     /// `after-processing`: process the whole batch, then `commitSync()` (at-least-once).
     AfterProcessing,
+    /// `after-processing-async`: process the whole batch, then `commitAsync()` (not retried; a
+    /// later commit supersedes a failed one), with `commitSync()` on revocation and on close, as
+    /// Java's usual pattern does (at-least-once).
+    Async,
 }
 
 impl CommitMode {
@@ -22,6 +26,7 @@ impl CommitMode {
             CommitMode::Auto => "auto",
             CommitMode::BeforeProcessing => "before-processing",
             CommitMode::AfterProcessing => "after-processing",
+            CommitMode::Async => "after-processing-async",
         }
     }
 }

@@ -53,6 +53,7 @@ pub(crate) const COMMIT_MODES: &[(&str, CommitMode)] = &[
     ("auto", CommitMode::Auto),
     ("before-processing", CommitMode::BeforeProcessing),
     ("after-processing", CommitMode::AfterProcessing),
+    ("after-processing-async", CommitMode::Async),
 ];
 pub(crate) const COORDINATOR_KINDS: &[(&str, bool)] = &[("group", true), ("transaction", false)];
 

@@ -56,6 +56,8 @@ impl Consumer {
         }
     }
 
+    /// Auto-commit's asynchronous commit (`autoCommitOffsetsAsync`); without a known
+    /// coordinator it fails at once.
     pub(super) fn commit_async(&mut self, _now: u64, out: &mut ConsumerOut) {
         let offsets = self.consumed();
         if offsets.is_empty() {
@@ -156,6 +158,92 @@ impl Consumer {
             // A failed commit before processing: the batch is dropped (at-most-once); after
             // processing: logged, and the loop goes on.
             self.enter_poll(now, out);
+        }
+    }
+}
+
+/// Java's `commitAsync()` called by the application (`ConsumerCoordinator.commitOffsetsAsync`),
+/// and the built-in loop of `commit = "after-processing-async"` around it.
+impl Consumer {
+    /// Whether the built-in loop commits with `commitAsync()` after each batch and so, as the
+    /// usual pattern does, with `commitSync()` on revocation and in its `finally` before `close()`.
+    pub(super) fn async_loop(&self) -> bool {
+        self.spec.commit == CommitMode::Async && self.driver.is_none() && self.proc.is_none()
+    }
+
+    /// The built-in loop's commit after processing a batch: `commitSync()` (`true` while the
+    /// application waits for it) or `commitAsync()` (the loop polls again at once).
+    pub(super) fn commit_after_processing(&mut self, now: u64, out: &mut ConsumerOut) -> bool {
+        match self.spec.commit {
+            CommitMode::AfterProcessing => {
+                let deadline = now + self.spec.config.default_api_timeout_ms;
+                if self.start_sync_commit(now, deadline, out) {
+                    self.app = App::Committing { then_process: false };
+                    return true;
+                }
+            }
+            CommitMode::Async => self.commit_async_app(out),
+            CommitMode::Auto | CommitMode::BeforeProcessing => {}
+        }
+        false
+    }
+
+    /// `close()`'s commit and how long it may take: with auto-commit, close's own synchronous
+    /// commit; in the async loop, the application's `commitSync()` in its `finally`.
+    pub(super) fn close_commit_deadline(&self, now: u64) -> Option<u64> {
+        if self.spec.config.enable_auto_commit {
+            Some(now + CLOSE_TIMEOUT_MS)
+        } else if self.async_loop() {
+            Some(now + self.spec.config.default_api_timeout_ms)
+        } else {
+            None
+        }
+    }
+
+    /// The application's `commitAsync()` of the positions: sent once and never retried. With
+    /// the coordinator unknown it waits for the next lookup (Java chains it to
+    /// `lookupCoordinator()` rather than retry, so commits never overtake each other).
+    pub(super) fn commit_async_app(&mut self, out: &mut ConsumerOut) {
+        let offsets = self.consumed();
+        if offsets.is_empty() {
+            return;
+        }
+        if self.coordinator.is_none() {
+            self.pending_async.push(offsets);
+            return;
+        }
+        self.send_async(offsets, out);
+    }
+
+    /// `doCommitOffsetsAsync`: fails at once outside a stable generation (`sendOffsetCommitRequest`:
+    /// a RebalanceInProgressException while rejoining, else a CommitFailedException).
+    fn send_async(&mut self, offsets: Arc<[(u32, u64)]>, out: &mut ConsumerOut) {
+        let Some(coord) = self.coordinator else { return };
+        if self.phase != Phase::Stable || self.generation < 0 {
+            let rebalancing = self.rejoin_needed && self.member_id.is_known();
+            let e = if rebalancing { KafkaError::RebalanceInProgress } else { KafkaError::CommitFailed };
+            out.observe(self.commit_event(offsets, Err(e)));
+            return;
+        }
+        let req = self.send_commit(coord, offsets.clone(), out);
+        self.async_commits.insert(req, offsets);
+    }
+
+    /// The coordinator is known again: send the commits that waited for it, in order.
+    pub(super) fn send_pending_async(&mut self, out: &mut ConsumerOut) {
+        if self.coordinator.is_none() {
+            return;
+        }
+        for offsets in std::mem::take(&mut self.pending_async) {
+            self.send_async(offsets, out);
+        }
+    }
+
+    /// The coordinator lookup failed: each commit that waited for it fails (Java's callback sees
+    /// a RetriableCommitFailedException) and is not retried.
+    pub(super) fn fail_pending_async(&mut self, e: KafkaError, out: &mut ConsumerOut) {
+        for offsets in std::mem::take(&mut self.pending_async) {
+            out.observe(self.commit_event(offsets, Err(e)));
         }
     }
 }

@@ -82,7 +82,8 @@ impl Consumer {
         out: &mut ConsumerOut,
     ) -> bool {
         let revoked: Vec<u32> = self.assignment.iter().copied().filter(|p| !parts.contains(p)).collect();
-        let manual = matches!(self.spec.commit, CommitMode::BeforeProcessing | CommitMode::AfterProcessing);
+        let manual =
+            matches!(self.spec.commit, CommitMode::BeforeProcessing | CommitMode::AfterProcessing | CommitMode::Async);
         if !revoked.is_empty() && manual && !committed {
             self.pending_sync = Some((parts, true));
             let deadline = now + self.spec.config.default_api_timeout_ms;

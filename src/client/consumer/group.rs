@@ -148,14 +148,20 @@ impl Consumer {
             }
         }
         if self.generation >= 0 && !self.assignment.is_empty() && !self.join_prepared {
-            // onJoinPrepare: with auto-commit, commit what was consumed (both protocols).
+            // onJoinPrepare: with auto-commit, commit what was consumed (both protocols). The
+            // async loop's onPartitionsRevoked calls commitSync() (eager: everything is revoked;
+            // cooperative revocations commit in `complete_cooperative`).
             self.join_prepared = true;
-            if self.spec.config.enable_auto_commit {
-                let deadline = now + self.spec.config.max_poll_interval_ms;
-                if self.start_sync_commit(now, deadline, out) {
-                    self.app = App::Committing { then_process: false };
-                    return true;
-                }
+            let deadline = if self.spec.config.enable_auto_commit {
+                Some(now + self.spec.config.max_poll_interval_ms)
+            } else if self.async_loop() && !self.cooperative() {
+                Some(now + self.spec.config.default_api_timeout_ms)
+            } else {
+                None
+            };
+            if deadline.is_some_and(|d| self.start_sync_commit(now, d, out)) {
+                self.app = App::Committing { then_process: false };
+                return true;
             }
         }
         if !self.cooperative() || self.generation < 0 {

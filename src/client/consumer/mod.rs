@@ -13,9 +13,9 @@
 //!   they are processed; a newly assigned partition starts at the committed offset (OffsetFetch)
 //!   or where `auto.offset.reset` says.
 //! - **Commits**: `commitSync()` retries retriable errors until `default.api.timeout.ms`;
-//!   auto-commit sends an asynchronous commit of the positions reached by earlier polls at the
-//!   start of a later `poll()`, every `auto.commit.interval.ms`, and a synchronous one before a
-//!   rejoin (`onJoinPrepare`).
+//!   `commitAsync()` is sent once and never retried; auto-commit sends an asynchronous commit of
+//!   the positions reached by earlier polls at the start of a later `poll()`, every
+//!   `auto.commit.interval.ms`, and a synchronous one before a rejoin (`onJoinPrepare`).
 
 mod fetch;
 
@@ -199,6 +199,8 @@ pub struct Consumer {
     next_auto_commit: u64,
     sync_commit: Option<SyncCommit>,
     async_commits: BTreeMap<ReqId, Arc<[(u32, u64)]>>,
+    /// The application's `commitAsync()`s waiting for a coordinator lookup, in order.
+    pending_async: Vec<Arc<[(u32, u64)]>>,
     heartbeat_in_flight: bool,
     /// KIP-320 position validation (2.3+).
     validation: validate::Validation,
@@ -288,6 +290,7 @@ impl Consumer {
             next_auto_commit: now + spec.config.auto_commit_interval_ms,
             sync_commit: None,
             async_commits: BTreeMap::new(),
+            pending_async: Vec::new(),
             heartbeat_in_flight: false,
             validation: validate::Validation::new(n),
             fetch_backoff: vec![0; topo.brokers as usize + 1],
@@ -368,7 +371,8 @@ impl Consumer {
             Msg::Refused { .. } => self.fail_broker(now, broker, KafkaError::ConnectionRefused, out),
             Msg::MetadataResponse { leaders } => self.on_metadata(now, &leaders, out),
             Msg::FindCoordinatorResponse { result: Ok(b), .. } => self.coordinator = Some(b),
-            Msg::FindCoordinatorResponse { result: Err(_), .. } => {
+            Msg::FindCoordinatorResponse { result: Err(e), .. } => {
+                self.fail_pending_async(e, out);
                 self.retry_later(now, self.spec.config.retry_backoff_ms, out)
             }
             Msg::JoinGroupResponse { result, .. } => self.on_join_response(now, result, out),
@@ -417,7 +421,7 @@ impl Consumer {
             self.requests.remove(&req);
             match kind {
                 ReqKind::Metadata => self.metadata_wanted = true,
-                ReqKind::FindCoordinator => {}
+                ReqKind::FindCoordinator => self.fail_pending_async(e, out),
                 ReqKind::Join | ReqKind::Sync => {
                     self.coordinator = None;
                     self.phase = Phase::Unjoined;
@@ -505,6 +509,7 @@ impl Consumer {
                 self.finish_sync_commit(now, Err(KafkaError::ApiTimeout), out);
             }
         }
+        self.send_pending_async(out);
         if self.sync_commit.as_ref().is_some_and(|c| c.req.is_none()) {
             self.send_sync_commit(now, out);
         }
@@ -613,14 +618,9 @@ impl Consumer {
             }
             return;
         }
-        if self.spec.commit == CommitMode::AfterProcessing {
-            let deadline = now + self.spec.config.default_api_timeout_ms;
-            if self.start_sync_commit(now, deadline, out) {
-                self.app = App::Committing { then_process: false };
-                return;
-            }
+        if !self.commit_after_processing(now, out) {
+            self.enter_poll(now, out);
         }
-        self.enter_poll(now, out);
     }
 
     /// Write what was processed since the last flush into the history (at the end of a batch,
@@ -643,8 +643,9 @@ impl Consumer {
 
     // ---- the world's view -------------------------------------------------------------------
 
-    /// The application shuts down with `close()`: with auto-commit, a synchronous commit of
-    /// the positions reached (including records polled but not processed), then LeaveGroup.
+    /// The application shuts down with `close()`: with auto-commit (or, in the async loop, the
+    /// application's own `commitSync()` first), a synchronous commit of the positions reached
+    /// (including records polled but not processed), then LeaveGroup.
     pub fn close(&mut self, now: u64, out: &mut ConsumerOut) {
         if self.app != App::Polling {
             return;
@@ -656,7 +657,7 @@ impl Consumer {
             }
             return;
         }
-        if self.spec.config.enable_auto_commit && self.start_sync_commit(now, now + CLOSE_TIMEOUT_MS, out) {
+        if self.close_commit_deadline(now).is_some_and(|deadline| self.start_sync_commit(now, deadline, out)) {
             self.app = App::Closing;
             return;
         }
@@ -686,6 +687,7 @@ impl Consumer {
             && self.pending_sync.is_none()
             && !self.kip848.reconciling()
             && self.async_commits.is_empty()
+            && self.pending_async.is_empty()
             && self.assignment.iter().all(|&p| end(p).is_none_or(|e| self.position[p as usize] == Some(e)))
     }
 

@@ -73,7 +73,7 @@ impl Consumer {
                     }
                 }
                 Step::CommitAsync => {
-                    self.commit_async(now, out);
+                    self.commit_async_app(out);
                     answer = Answer::Done;
                 }
                 Step::Sleep(0) => answer = Answer::Done,

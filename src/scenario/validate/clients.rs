@@ -56,11 +56,13 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
                 "\"{eac}\" = false contradicts commit = \"auto\"; set it to true or use commit = \
                  \"before-processing\" or \"after-processing\""
             )),
-            manual @ (CommitMode::BeforeProcessing | CommitMode::AfterProcessing) if auto => Some(format!(
-                "\"{eac}\" = true contradicts commit = \"{}\" (a manual commit); set it to false or use commit = \
+            manual @ (CommitMode::BeforeProcessing | CommitMode::AfterProcessing | CommitMode::Async) if auto => {
+                Some(format!(
+                    "\"{eac}\" = true contradicts commit = \"{}\" (a manual commit); set it to false or use commit = \
                  \"auto\"",
-                manual.as_str()
-            )),
+                    manual.as_str()
+                ))
+            }
             _ => None,
         };
         if let Some(m) = contradiction {
