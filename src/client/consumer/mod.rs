@@ -28,6 +28,7 @@ mod validate;
 mod cooperative;
 
 mod kip848;
+mod librdkafka;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -78,6 +79,8 @@ pub enum ConsumerTimer {
         /// Number of the application's sleep call.
         sleep: u64,
     },
+    /// librdkafka's auto-commit timer (`auto.commit.interval.ms`) fires.
+    AutoCommit,
 }
 
 /// What a consumer reports besides messages.
@@ -218,6 +221,8 @@ pub struct Consumer {
     sleeps: u64,
     /// The user application returned (and closed its consumer).
     app_returned: bool,
+    /// librdkafka's offset store (`librdkafka.rs`); unused by a Java member.
+    rdk: librdkafka::OffsetStore,
 }
 
 impl Consumer {
@@ -298,11 +303,13 @@ impl Consumer {
             driver: None,
             sleeps: 0,
             app_returned: false,
+            rdk: librdkafka::OffsetStore::default(),
             spec,
             topo,
         };
         out.observe(ConsumerObs::History(EventKind::ConsumerStarted { consumer: idx, instance }));
         out.timer(c.heartbeat_interval_ms(), ConsumerTimer::Heartbeat);
+        c.rdk_start(out);
         c
     }
 
@@ -473,7 +480,7 @@ impl Consumer {
         self.poll_no += 1;
         out.timer(self.spec.poll_timeout_ms, ConsumerTimer::PollTimeout { poll: self.poll_no });
         // Auto-commit runs at the start of poll(), before new records are fetched or returned.
-        if self.spec.config.enable_auto_commit && now >= self.next_auto_commit {
+        if self.spec.config.enable_auto_commit && now >= self.next_auto_commit && !self.librdkafka() {
             self.next_auto_commit = now + self.spec.config.auto_commit_interval_ms;
             self.commit_async(now, out);
         }
@@ -596,6 +603,7 @@ impl Consumer {
         let d = self.batch[i];
         self.proc_output(now, i, out);
         self.processed_run.push(d);
+        self.rdk_processed(d);
         out.observe(ConsumerObs::ProcessedOne(d.record));
     }
 
@@ -761,6 +769,7 @@ impl Node<Msg> for Consumer {
                     self.user_next(now, crate::client::driver::Answer::Done, out);
                 }
             }
+            ConsumerTimer::AutoCommit => self.rdk_auto_commit_timer(now, out),
             ConsumerTimer::Heartbeat => {
                 self.heartbeat(now, out);
                 out.timer(self.heartbeat_interval_ms(), ConsumerTimer::Heartbeat);

@@ -4,8 +4,8 @@
 use super::{config_ranges, key_path, range, transaction_timeout_range, Problem, INVALID_TXN_TIMEOUT};
 use crate::scenario::keys::{self, CONSUMER, PROCESSOR, PRODUCER};
 use crate::scenario::model::{
-    Acks, BrokerConfig, CommitMode, ConsumerConfig, GroupProtocol, ProcessorConfig, ProducerConfig, ProducerSpec,
-    Scenario, TopicSpec,
+    Acks, BrokerConfig, ClientKind, CommitMode, ConsumerConfig, GroupProtocol, ProcessorConfig, ProducerConfig,
+    ProducerSpec, Scenario, TopicSpec,
 };
 use crate::scenario::spell::{delivery_timeout_floor, nearest, MAX_INSTANCES, MAX_IN_FLIGHT_FOR_IDEMPOTENCE};
 
@@ -67,6 +67,7 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
             out.push(Problem::new(key_path(&config, eac), m));
         }
         consumer_protocol(s, i, &config, out);
+        super::librdkafka::consumer(c, &here, out);
         let c = &c.config;
         group_session(c.session_timeout_ms, c.heartbeat_interval_ms, broker, &config, "[consumer.config]", out);
     }
@@ -297,6 +298,9 @@ fn producer(p: &ProducerSpec, broker: &BrokerConfig, here: &str, out: &mut Vec<P
     if transactional {
         let default = ProducerConfig::default().transaction_timeout_ms;
         transaction_timeout(c.transaction_timeout_ms, default, broker, &config, "[producer.config]", out);
+    }
+    if p.client == ClientKind::Librdkafka {
+        return super::librdkafka::producer(p, here, out);
     }
     let floor = delivery_timeout_floor(c.linger_ms, c.request_timeout_ms);
     if c.delivery_timeout_ms < floor {
