@@ -11,14 +11,14 @@ use crate::scenario::model::{ConsumerConfig, ProducerConfig};
 pub static MESSAGE_TIMEOUT_MS: ConfigKey = ConfigKey {
     name: "message.timeout.ms",
     kind: Kind::Int { min: 1, max: INT_MAX },
-    doc: "librdkafka's name of `delivery.timeout.ms`: how long a produced message may wait for successful delivery, retries included (default 300000; librdkafka's 0, infinite, is not modelled).",
+    doc: "librdkafka's name of `delivery.timeout.ms`: how long a produced message may wait for successful delivery, retries included (librdkafka's 0, infinite, is not modelled).",
 };
 
 /// `queue.buffering.max.ms`: librdkafka's name of `linger.ms` (CONFIGURATION.md).
 pub static QUEUE_BUFFERING_MAX_MS: ConfigKey = ConfigKey {
     name: "queue.buffering.max.ms",
     kind: Kind::Int { min: 0, max: 900_000 },
-    doc: "librdkafka's name of `linger.ms`: how long messages wait in the producer queue to fill a batch (default 5).",
+    doc: "librdkafka's name of `linger.ms`: how long messages wait in the producer queue to fill a batch.",
 };
 
 /// `enable.auto.offset.store`: whether librdkafka stores a message's offset for the next commit

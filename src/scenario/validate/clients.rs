@@ -294,13 +294,18 @@ fn producer(p: &ProducerSpec, broker: &BrokerConfig, here: &str, out: &mut Vec<P
             out.push(Problem::new(format!("{here}.{key}"), not_transactional(key, &p.name)).at_key());
         }
     }
+    if p.client == ClientKind::Librdkafka {
+        // librdkafka's own rules, its refusal of transactions first.
+        super::librdkafka::producer(p, here, out);
+        if !transactional {
+            idempotence(c, &config, out);
+        }
+        return;
+    }
     idempotence(c, &config, out);
     if transactional {
         let default = ProducerConfig::default().transaction_timeout_ms;
         transaction_timeout(c.transaction_timeout_ms, default, broker, &config, "[producer.config]", out);
-    }
-    if p.client == ClientKind::Librdkafka {
-        return super::librdkafka::producer(p, here, out);
     }
     let floor = delivery_timeout_floor(c.linger_ms, c.request_timeout_ms);
     if c.delivery_timeout_ms < floor {

@@ -11,6 +11,13 @@ use crate::scenario::model::{ClientKind, CommitMode, ConsumerSpec, GroupProtocol
 pub(super) fn producer(p: &ProducerSpec, here: &str, out: &mut Vec<Problem>) {
     let config = format!("{here}.config");
     let c = &p.config;
+    if c.transactional_id.is_some() {
+        out.push(Problem::new(
+            key_path(&config, keys::TRANSACTIONAL_ID.name),
+            "transactions of a librdkafka producer are not modelled: use client = \"java\" for a transactional \
+             producer",
+        ));
+    }
     if c.delivery_timeout_ms <= c.linger_ms {
         out.push(Problem::new(
             key_path(&config, keys::DELIVERY_TIMEOUT_MS.name),
@@ -21,13 +28,6 @@ pub(super) fn producer(p: &ProducerSpec, here: &str, out: &mut Vec<Problem>) {
                 c.delivery_timeout_ms,
                 c.linger_ms
             ),
-        ));
-    }
-    if c.transactional_id.is_some() {
-        out.push(Problem::new(
-            key_path(&config, keys::TRANSACTIONAL_ID.name),
-            "transactions of a librdkafka producer are not modelled: use client = \"java\" for a transactional \
-             producer",
         ));
     }
 }
