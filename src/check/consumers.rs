@@ -382,7 +382,7 @@ impl Consumers {
 }
 
 /// The semantic of a consumer that promises neither: it may lose and it may repeat.
-pub(crate) const NO_PROMISE: &str = "none";
+pub const NO_PROMISE: &str = "none";
 
 /// The delivery semantic consumer `info` promises: its commit placement's, except that a
 /// librdkafka consumer that auto-commits offsets stored when records are handed out promises
