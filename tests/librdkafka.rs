@@ -145,7 +145,7 @@ fn a_librdkafka_auto_commit_consumer_promises_no_semantic_and_a_manual_one_keeps
 fn the_auto_commit_timer_fires_for_a_librdkafka_consumer_only() {
     let opts = kafkasim::RunOptions { trace: TraceFilter::all(), ..Default::default() };
     let timer = |stem: &str| {
-        let out = kafkasim::run(&example(stem), 1, opts.clone()).unwrap();
+        let out = kafkasim::run(&example(stem), 1, opts).unwrap();
         out.trace.iter().filter(|l| l.contains("timer AutoCommit")).count()
     };
     assert!(timer(LIBRDKAFKA) > 10);
