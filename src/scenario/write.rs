@@ -25,7 +25,8 @@ use super::spell::{
 /// The file is short: it holds `name`, the cluster's broker count, each topic's name, partitions
 /// and replication factor, each client's required keys, each consumer's `commit` and each
 /// processor's `"processing.guarantee"`, and beyond those only the values that differ from what
-/// the loader would take with the key left out. Those defaults can depend on other fields, and
+/// the loader would take with the key left out (a `client = "librdkafka"` client, whose `client` is
+/// written, against librdkafka's defaults). Those defaults can depend on other fields, and
 /// the writer follows the loader there: a processor's `"commit.interval.ms"` (by its guarantee), a
 /// consumer's `"enable.auto.commit"` (by `commit`), a producer's `"enable.idempotence"` (written
 /// whenever it is false, which also covers more than 5 requests in flight) and

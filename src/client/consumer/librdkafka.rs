@@ -75,14 +75,20 @@ impl Consumer {
     /// What a commit without explicit offsets sends: each assigned partition's stored offset
     /// that differs from the committed one.
     pub(super) fn rdk_commit_offsets(&self) -> Arc<[(u32, u64)]> {
-        let started = |p: u32| self.position[p as usize].is_some();
-        self.assignment
-            .iter()
-            .filter(|&&p| started(p))
-            .filter_map(|&p| {
-                self.rdk.stored.get(&p).filter(|&&o| self.rdk.committed.get(&p) != Some(&o)).map(|&o| (p, o))
-            })
-            .collect()
+        let mut out = Vec::new();
+        for &p in &self.assignment {
+            let (Some(pos), Some(&o)) = (self.position[p as usize], self.rdk.stored.get(&p)) else { continue };
+            crate::invariant!(
+                44,
+                o <= pos,
+                "consumer#{}: stored offset {o} of partition {p} is past its position {pos}",
+                self.idx
+            );
+            if self.rdk.committed.get(&p) != Some(&o) {
+                out.push((p, o));
+            }
+        }
+        out.into()
     }
 
     /// Request `req` was an OffsetCommit that succeeded: its offsets are now the committed ones.
