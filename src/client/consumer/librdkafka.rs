@@ -10,8 +10,8 @@
 //! - **Committing** (`rd_kafka_cgrp_offset_commit_tmr_cb`, rdkafka_cgrp.c): a timer started with
 //!   the consumer fires every `auto.commit.interval.ms`, whatever the application is doing, and
 //!   commits the stored offsets of the assignment asynchronously; it skips a tick while the
-//!   group is not steady. Only stored offsets that differ from the committed one are sent
-//!   (`rd_kafka_topic_partition_list_set_offsets` with `is_commit`). A commit without explicit
+//!   group is not steady. Only stored offsets above the committed one are sent
+//!   (`rd_kafka_topic_partition_list_set_offsets` with `is_commit`, rdkafka_partition.c). A commit without explicit
 //!   offsets (`rd_kafka_commit(rk, NULL, ..)`, the revocation commit of
 //!   `rd_kafka_assignment_serve_removals`, the one on close) commits the stored offsets too.
 //! - **Assignment**: a newly assigned partition has no stored offset until a message of it is
@@ -73,7 +73,7 @@ impl Consumer {
     }
 
     /// What a commit without explicit offsets sends: each assigned partition's stored offset
-    /// that differs from the committed one.
+    /// above the committed one (INTRODUCTION.md: "Only greater offsets are committed").
     pub(super) fn rdk_commit_offsets(&self) -> Arc<[(u32, u64)]> {
         let mut out = Vec::new();
         for &p in &self.assignment {
@@ -84,7 +84,7 @@ impl Consumer {
                 "consumer#{}: stored offset {o} of partition {p} is past its position {pos}",
                 self.idx
             );
-            if self.rdk.committed.get(&p) != Some(&o) {
+            if self.rdk.committed.get(&p).is_none_or(|&c| o > c) {
                 out.push((p, o));
             }
         }
