@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use kafkasim::check::{check, Verdict, FINDINGS_CAP};
 use kafkasim::record::{
-    Anomaly, ConsumerInfo, Deliveries, Delivery, Event, EventKind, FaultNode, FaultTarget, FinalPartition,
+    Anomaly, ClientKind, ConsumerInfo, Deliveries, Delivery, Event, EventKind, FaultNode, FaultTarget, FinalPartition,
     FinalReplica, GroupRecord, Heal, History, LogBatch, MetaRecord, ProcessorInfo, RecordId, RecordList,
 };
 use kafkasim::report::json::to_json_line;
@@ -182,6 +182,8 @@ impl Run {
             commit,
             isolation: IsolationLevel::ReadUncommitted,
             processor: None,
+            client: ClientKind::Java,
+            auto_offset_store: true,
         });
         self
     }
@@ -1580,6 +1582,8 @@ impl Run {
             commit: CommitMode::AfterProcessing,
             isolation,
             processor: Some(h.processors.len() as u32),
+            client: ClientKind::Java,
+            auto_offset_store: true,
         });
         h.processors.push(ProcessorInfo {
             name: name.into(),

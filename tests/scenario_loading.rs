@@ -228,6 +228,7 @@ fn the_contract_example_without_its_processor_table_parses_to_the_expected_model
                 auto_offset_reset: OffsetReset::Earliest,
                 ..ConsumerConfig::default()
             },
+            client: ClientKind::Java,
         }],
         faults: vec![
             FaultSpec {
@@ -1678,6 +1679,7 @@ fn a_minimal_consumer_gets_kafka_defaults_and_commits_automatically() {
             instances: 1,
             poll_timeout_ms: 100,
             config: ConsumerConfig::default(),
+            client: ClientKind::Java,
         }
     );
     assert!(c.config.enable_auto_commit);
@@ -1744,7 +1746,9 @@ poll_timeout_ms = 7
                 group_instance_id: None,
                 assignment_strategy: AssignmentStrategy::CooperativeSticky,
                 group_protocol: GroupProtocol::Classic,
+                enable_auto_offset_store: true,
             },
+            client: ClientKind::Java,
         }]
     );
 }

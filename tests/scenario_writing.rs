@@ -441,10 +441,16 @@ fn producer(d: &mut Draw<'_>, i: usize, topics: &[TopicSpec], b: &BrokerConfig) 
     p.start_ms = d.maybe(0, |d| d.range(0, 5_000));
     p.record_bytes = d.maybe(100, |d| d.range(1, 20_000));
     p.on_restart = d.pick(&[OnRestart::ResendUnacked, OnRestart::SkipUnacked]);
+    // A librdkafka producer: its defaults, idempotence asked for or not, never transactional.
+    let rdk = d.coin();
+    if rdk {
+        p = p.librdkafka();
+    }
     let c = &mut p.config;
-    match d.range(0, 2) {
-        // Idempotent by default.
+    match d.range(0, if rdk { 1 } else { 2 }) {
+        // Idempotent by default (librdkafka: when asked for).
         0 => {
+            c.enable_idempotence = true;
             c.retries = d.maybe(c.retries, |d| d.range(1, INT_MAX) as u32);
             c.max_in_flight = d.maybe(5, |d| d.range(1, 5) as u32);
         }
@@ -472,7 +478,8 @@ fn producer(d: &mut Draw<'_>, i: usize, topics: &[TopicSpec], b: &BrokerConfig) 
     c.retry_backoff_max_ms = d.maybe(c.retry_backoff_max_ms, |d| d.range(0, 10_000));
     c.request_timeout_ms = d.maybe(c.request_timeout_ms, |d| d.range(1, 200_000));
     // At least linger.ms + request.timeout.ms; left out, the loader raises the default to it.
-    let floor = (c.linger_ms + c.request_timeout_ms).min(INT_MAX);
+    // librdkafka only wants message.timeout.ms above linger.ms.
+    let floor = if rdk { c.linger_ms + 1 } else { (c.linger_ms + c.request_timeout_ms).min(INT_MAX) };
     c.delivery_timeout_ms = d.maybe(c.delivery_timeout_ms.max(floor), |d| d.range(floor, INT_MAX));
     p
 }
@@ -509,7 +516,13 @@ fn consumer(d: &mut Draw<'_>, i: usize, topics: &[TopicSpec], b: &BrokerConfig) 
         // The KIP-848 protocol rules out most of the drawn keys; its own round trip is tested
         // in tests/consumer_protocol.rs.
         group_protocol: GroupProtocol::Classic,
+        enable_auto_offset_store: true,
     };
+    if d.coin() {
+        c.client = ClientKind::Librdkafka;
+        // Storing after processing is modelled with auto-commit only.
+        c.config.enable_auto_offset_store = c.commit != CommitMode::Auto || d.coin();
+    }
     c
 }
 

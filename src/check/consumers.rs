@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use super::index::{fault_verb, partition_name, Table};
 use super::stats::{ConsumerStats, Semantic};
-use crate::record::{ConsumerInfo, Event, EventKind, FaultNode, FaultTarget, History, MetaRecord, RecordId};
+use crate::record::{
+    ClientKind, ConsumerInfo, Event, EventKind, FaultNode, FaultTarget, History, MetaRecord, RecordId,
+};
 use crate::scenario::{CommitMode, IsolationLevel};
 
 /// A group's per-record byte: times the group processed the record (saturating at 127).
@@ -210,9 +212,11 @@ impl Consumers {
             }
             let g = self.group_of[c] as usize;
             let group = &self.groups[g];
-            let delivery = promised_delivery(info.commit);
+            let delivery = consumer_promise(info);
             let mut broken_by = Vec::new();
-            if info.commit == CommitMode::BeforeProcessing {
+            if delivery == NO_PROMISE {
+                // Nothing promised, nothing to break: the anomaly counts say what happened.
+            } else if info.commit == CommitMode::BeforeProcessing {
                 let n = self.seen[c].nonzero().filter(|&(r, _)| self.counts[g].get(r) & COUNT >= 2).count() as u64;
                 if n > 0 {
                     broken_by.push(format!("{n} record{} processed more than once by group {group}", plural(n)));
@@ -375,6 +379,21 @@ impl Consumers {
         let polls = self.polls.get(&(consumer, instance))?;
         polls.get(polls.partition_point(|&i| i <= after)).copied()
     }
+}
+
+/// The semantic of a consumer that promises neither: it may lose and it may repeat.
+pub const NO_PROMISE: &str = "none";
+
+/// The delivery semantic consumer `info` promises: its commit placement's, except that a
+/// librdkafka consumer that auto-commits offsets stored when records are handed out promises
+/// nothing. Its background timer commits records the application got but has not processed
+/// (a crash loses them: not at-least-once), and a crash repeats what was processed since the
+/// last tick (not at-most-once). librdkafka's INTRODUCTION.md, "At-least-once processing".
+pub(crate) fn consumer_promise(info: &ConsumerInfo) -> &'static str {
+    if info.client == ClientKind::Librdkafka && info.commit == CommitMode::Auto && info.auto_offset_store {
+        return NO_PROMISE;
+    }
+    promised_delivery(info.commit)
 }
 
 /// The delivery semantic a commit placement promises.

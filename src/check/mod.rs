@@ -47,6 +47,7 @@ mod stats;
 mod transactions;
 mod txnlog;
 
+pub use consumers::NO_PROMISE;
 pub use producers::promised_delivery;
 pub use stats::{ConsumerStats, ProcessorStats, ProducerStats, Semantic};
 

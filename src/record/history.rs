@@ -255,6 +255,10 @@ pub struct ConsumerInfo {
     /// The consuming side of processor `History::processors[i]`: judged by its outputs, not by
     /// its `Processed` events.
     pub processor: Option<u32>,
+    /// Whose client library it is: a librdkafka consumer's auto-commit promises less.
+    pub client: super::ClientKind,
+    /// librdkafka's `enable.auto.offset.store` (true for a Java consumer, which has none).
+    pub auto_offset_store: bool,
 }
 
 /// A consume-transform-produce application as the checker needs to know it. Its members are

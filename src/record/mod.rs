@@ -6,6 +6,7 @@
 //! - `log`: log batches and the internal records (offset commits, group metadata, transaction
 //!   state and markers) they may carry;
 //! - `anomaly`: the anomalies the checker counts, and their names;
+//! - `client`: whose client library a producer or consumer is (Java or librdkafka);
 //! - `config`: the client configs the history names (scenarios set them; `kafkasim::scenario`
 //!   re-exports them);
 //! - `fault`: fault actions (re-exported by `kafkasim::scenario` too) and the typed targets of
@@ -14,6 +15,7 @@
 //! - `version`: the Kafka releases the model reproduces and the behaviour switches between them.
 
 mod anomaly;
+mod client;
 mod config;
 mod fault;
 mod history;
@@ -22,6 +24,7 @@ mod log;
 mod version;
 
 pub use anomaly::*;
+pub use client::*;
 pub use config::*;
 pub use fault::*;
 pub use history::*;

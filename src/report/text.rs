@@ -192,6 +192,10 @@ fn semantics(s: &mut String, r: &Report) {
         } else {
             format!("broken: {}", sem.broken_by.join(", "))
         };
+        if sem.delivery == crate::check::NO_PROMISE {
+            let _ = writeln!(s, "  {name} promises none: it may lose and repeat records");
+            continue;
+        }
         let _ = writeln!(s, "  {name} promises {}: {verdict}", sem.delivery);
     }
 }

@@ -11,6 +11,8 @@ use super::model::{
     ProcessingGuarantee, ProcessorConfig, ProducerConfig, TopicSpec,
 };
 
+pub mod librdkafka;
+
 /// Java `int` bound of Kafka's INT-typed configs.
 pub const INT_MAX: i64 = i32::MAX as i64;
 /// Java `short` bound of Kafka's SHORT-typed configs.

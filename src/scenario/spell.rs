@@ -1,7 +1,9 @@
 //! How a scenario file spells things, shared by the loader, the writer and `validate`: the words
 //! of enumerated values, Kafka's name rules, the nearest-spelling hint and a few of Kafka's limits.
 
-use super::model::{ClientEvent, CommitMode, FaultAction, MetadataMode, OnRestart, RecordEvent, TargetClass};
+use super::model::{
+    ClientEvent, ClientKind, CommitMode, FaultAction, MetadataMode, OnRestart, RecordEvent, TargetClass,
+};
 
 /// The nemesis's `actions`: what it may draw (a partition is not one of them: it needs two sides).
 pub(crate) const ACTIONS: &[(&str, FaultAction)] = &[
@@ -55,6 +57,8 @@ pub(crate) const COMMIT_MODES: &[(&str, CommitMode)] = &[
     ("after-processing", CommitMode::AfterProcessing),
     ("after-processing-async", CommitMode::Async),
 ];
+/// `client`'s spellings: whose client library a producer or consumer is.
+pub(crate) const CLIENTS: &[(&str, ClientKind)] = &[("java", ClientKind::Java), ("librdkafka", ClientKind::Librdkafka)];
 pub(crate) const COORDINATOR_KINDS: &[(&str, bool)] = &[("group", true), ("transaction", false)];
 
 /// Most members one `[[consumer]]` or `[[processor]]` may run.

@@ -10,13 +10,13 @@ use std::fmt::{Display, Write as _};
 
 use super::keys::{self, Binding, BROKER, CONSUMER, PROCESSOR, PRODUCER, TOPIC};
 use super::model::{
-    Acks, Bound, BrokerConfig, ClientRef, CommitMode, ConsumerConfig, ConsumerSpec, Expectation, FaultSpec,
+    Acks, Bound, BrokerConfig, ClientKind, ClientRef, CommitMode, ConsumerConfig, ConsumerSpec, Expectation, FaultSpec,
     KafkaVersion, NemesisSpec, NetworkSpec, ProcessingGuarantee, ProcessorConfig, ProcessorSpec, ProducerConfig,
     ProducerSpec, Scenario, Target, TopicSpec, Trigger,
 };
 use super::spell::{
-    delivery_timeout_floor, legal_topic_name, spelling, CLIENT_EVENTS, CONTROLLER, ON_RESTART, RECORD_EVENTS,
-    TARGET_CLASSES,
+    delivery_timeout_floor, legal_topic_name, spelling, CLIENT_EVENTS, CONTROLLER, MAX_IN_FLIGHT_FOR_IDEMPOTENCE,
+    ON_RESTART, RECORD_EVENTS, TARGET_CLASSES,
 };
 
 /// Writes `s` as a scenario file that [`parse_str`](super::parse_str) loads back to a `Scenario`
@@ -25,7 +25,8 @@ use super::spell::{
 /// The file is short: it holds `name`, the cluster's broker count, each topic's name, partitions
 /// and replication factor, each client's required keys, each consumer's `commit` and each
 /// processor's `"processing.guarantee"`, and beyond those only the values that differ from what
-/// the loader would take with the key left out. Those defaults can depend on other fields, and
+/// the loader would take with the key left out (a `client = "librdkafka"` client, whose `client` is
+/// written, against librdkafka's defaults). Those defaults can depend on other fields, and
 /// the writer follows the loader there: a processor's `"commit.interval.ms"` (by its guarantee), a
 /// consumer's `"enable.auto.commit"` (by `commit`), a producer's `"enable.idempotence"` (written
 /// whenever it is false, which also covers more than 5 requests in flight) and
@@ -278,7 +279,22 @@ fn producer(p: &ProducerSpec, v: KafkaVersion) -> (Entries, Entries) {
     if let Some(k) = p.abort_every {
         e.bare("abort_every", k.to_string());
     }
+    if p.client != ClientKind::Java {
+        e.bare("client", quote(p.client.as_str()));
+        return (e, librdkafka_producer_config(&p.config));
+    }
     (e, producer_config(&p.config, v))
+}
+
+/// `[producer.config]` of a librdkafka producer, against librdkafka's defaults and its
+/// idempotent producer's at most 5 requests in flight (see the loader), in Java's key names,
+/// which librdkafka takes as aliases.
+fn librdkafka_producer_config(c: &ProducerConfig) -> Entries {
+    let mut d = ProducerConfig::librdkafka();
+    if c.enable_idempotence {
+        d.max_in_flight = MAX_IN_FLIGHT_FOR_IDEMPOTENCE;
+    }
+    config(PRODUCER, c, &d)
 }
 
 /// `[producer.config]`: what differs from what the loader derives without the key.
@@ -315,14 +331,20 @@ fn consumer(c: &ConsumerSpec, v: KafkaVersion) -> (Entries, Entries) {
     e.bare_if("processing_ms", c.processing_ms, 1);
     e.bare_if("instances", c.instances, 1);
     e.bare_if("poll_timeout_ms", c.poll_timeout_ms, 100);
-    (e, consumer_config(&c.config, c.commit, v))
+    if c.client != ClientKind::Java {
+        e.bare("client", quote(c.client.as_str()));
+    }
+    (e, consumer_config(&c.config, c.commit, c.client, v))
 }
 
-/// `[consumer.config]`; `enable.auto.commit` follows `commit` and is written only when it
-/// disagrees with it.
-fn consumer_config(c: &ConsumerConfig, commit: CommitMode, v: KafkaVersion) -> Entries {
-    let d = ConsumerConfig { enable_auto_commit: commit == CommitMode::Auto, ..ConsumerConfig::for_version(v) };
-    config(CONSUMER, c, &d)
+/// `[consumer.config]` against `client`'s defaults; `enable.auto.commit` follows `commit` and is
+/// written only when it disagrees with it. librdkafka's `enable.auto.offset.store` is written
+/// when false, whatever the client (a Java client's file then fails to load, saying why).
+fn consumer_config(c: &ConsumerConfig, commit: CommitMode, client: ClientKind, v: KafkaVersion) -> Entries {
+    let d = ConsumerConfig { enable_auto_commit: commit == CommitMode::Auto, ..ConsumerConfig::for_client(client, v) };
+    let mut e = config(CONSUMER, c, &d);
+    e.0.extend(config(keys::librdkafka::CONSUMER, c, &d).0);
+    e
 }
 
 /// `[[processor]]` and its `[processor.config]`.

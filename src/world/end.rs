@@ -272,6 +272,8 @@ impl World<'_> {
                         commit: c.commit,
                         isolation: c.config.isolation_level,
                         processor: i.checked_sub(s.consumers.len()).map(|p| p as u32),
+                        client: c.client,
+                        auto_offset_store: c.config.enable_auto_offset_store,
                     })
                     .collect(),
                 processors: s

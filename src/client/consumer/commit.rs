@@ -3,8 +3,12 @@
 use super::*;
 
 impl Consumer {
-    /// `allConsumed()`: the position of every assigned partition that has one.
+    /// `allConsumed()`: the position of every assigned partition that has one (librdkafka: the
+    /// stored offsets to commit).
     pub(super) fn consumed(&self) -> Arc<[(u32, u64)]> {
+        if self.librdkafka() {
+            return self.rdk_commit_offsets();
+        }
         self.assignment.iter().filter_map(|&p| self.position[p as usize].map(|o| (p, o))).collect()
     }
 
@@ -86,6 +90,9 @@ impl Consumer {
         result: Result<(), KafkaError>,
         out: &mut ConsumerOut,
     ) {
+        if result.is_ok() {
+            self.rdk_commit_succeeded(req);
+        }
         if let Some(offsets) = self.async_commits.remove(&req) {
             // commitAsync: never retried; a retriable failure re-arms the auto-commit timer.
             if let Err(e) = result {

@@ -1,8 +1,41 @@
-//! Why a member has not drained when a run stops at `duration_ms`: the hint the report gives.
+//! What the world asks a member about the end of a run: whether it has drained, closed or
+//! failed, and, when a run stops at `duration_ms`, why it has not drained (the report's hint).
 
 use super::*;
 
 impl Consumer {
+    /// Whether the member is closed, or stopped on an exception.
+    pub fn closed(&self) -> bool {
+        matches!(self.app, App::Closed | App::Failed)
+    }
+
+    /// Partitions assigned to this member now.
+    pub fn assignment(&self) -> &[u32] {
+        &self.assignment
+    }
+
+    /// Whether the member has read and handled everything up to `end(p)` of each assigned
+    /// partition and waits in `poll()` with nothing else to do (the drain phase is over for it).
+    pub fn drained(&self, end: impl Fn(u32) -> Option<u64>) -> bool {
+        if matches!(self.app, App::Failed | App::Closing | App::Closed) {
+            return true;
+        }
+        self.app == App::Polling
+            && self.phase == Phase::Stable
+            && !self.rejoin_needed
+            && self.sync_commit.is_none()
+            && self.pending_sync.is_none()
+            && !self.kip848.reconciling()
+            && self.async_commits.is_empty()
+            && self.pending_async.is_empty()
+            && self.assignment.iter().all(|&p| end(p).is_none_or(|e| self.position[p as usize] == Some(e)))
+    }
+
+    /// Whether the application stopped on an exception.
+    pub fn failed(&self) -> bool {
+        self.app == App::Failed
+    }
+
     /// What this member still waits for, in a phrase (`None`: drained). `end(p)` is partition
     /// `p`'s high watermark at its leader.
     pub fn waiting_for(&self, end: impl Fn(u32) -> Option<u64>) -> Option<String> {

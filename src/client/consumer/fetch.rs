@@ -40,6 +40,7 @@ impl Consumer {
                     if !self.assignment.contains(&p) || self.position[p as usize].is_some() {
                         continue;
                     }
+                    self.rdk_assigned(p, o);
                     match o {
                         Some(o) => self.position[p as usize] = Some(o),
                         None => self.reset_position(now, p, out),
@@ -171,6 +172,7 @@ impl Consumer {
                 );
                 self.position[p as usize] = Some(b.next_offset());
                 self.consumed_epoch(p, b.next_offset(), b.leader_epoch);
+                self.rdk_handed_out(p, b.next_offset());
                 self.buffer.pop_front();
                 continue;
             }
@@ -191,6 +193,7 @@ impl Consumer {
             );
             self.position[p as usize] = Some(next);
             self.consumed_epoch(p, next, b.leader_epoch);
+            self.rdk_handed_out(p, next);
             if next >= b.next_offset() {
                 self.buffer.pop_front();
             }

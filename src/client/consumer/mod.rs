@@ -29,6 +29,7 @@ mod cooperative;
 mod diagnose;
 
 mod kip848;
+mod librdkafka;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -79,6 +80,8 @@ pub enum ConsumerTimer {
         /// Number of the application's sleep call.
         sleep: u64,
     },
+    /// librdkafka's auto-commit timer (`auto.commit.interval.ms`) fires.
+    AutoCommit,
 }
 
 /// What a consumer reports besides messages.
@@ -221,6 +224,8 @@ pub struct Consumer {
     sleeps: u64,
     /// The user application returned (and closed its consumer).
     app_returned: bool,
+    /// librdkafka's offset store (`librdkafka.rs`); unused by a Java member.
+    rdk: librdkafka::OffsetStore,
 }
 
 impl Consumer {
@@ -302,11 +307,13 @@ impl Consumer {
             driver: None,
             sleeps: 0,
             app_returned: false,
+            rdk: librdkafka::OffsetStore::default(),
             spec,
             topo,
         };
         out.observe(ConsumerObs::History(EventKind::ConsumerStarted { consumer: idx, instance }));
         out.timer(c.heartbeat_interval_ms(), ConsumerTimer::Heartbeat);
+        c.rdk_start(out);
         c
     }
 
@@ -478,7 +485,7 @@ impl Consumer {
         self.poll_no += 1;
         out.timer(self.spec.poll_timeout_ms, ConsumerTimer::PollTimeout { poll: self.poll_no });
         // Auto-commit runs at the start of poll(), before new records are fetched or returned.
-        if self.spec.config.enable_auto_commit && now >= self.next_auto_commit {
+        if self.spec.config.enable_auto_commit && now >= self.next_auto_commit && !self.librdkafka() {
             self.next_auto_commit = now + self.spec.config.auto_commit_interval_ms;
             self.commit_async(now, out);
         }
@@ -602,6 +609,7 @@ impl Consumer {
         let d = self.batch[i];
         self.proc_output(now, i, out);
         self.processed_run.push(d);
+        self.rdk_processed(d);
         out.observe(ConsumerObs::ProcessedOne(d.record));
     }
 
@@ -662,38 +670,6 @@ impl Consumer {
             return;
         }
         self.leave(out);
-    }
-
-    /// Whether the member is closed, or stopped on an exception.
-    pub fn closed(&self) -> bool {
-        matches!(self.app, App::Closed | App::Failed)
-    }
-
-    /// Partitions assigned to this member now.
-    pub fn assignment(&self) -> &[u32] {
-        &self.assignment
-    }
-
-    /// Whether the member has read and handled everything up to `end(p)` of each assigned
-    /// partition and waits in `poll()` with nothing else to do (the drain phase is over for it).
-    pub fn drained(&self, end: impl Fn(u32) -> Option<u64>) -> bool {
-        if matches!(self.app, App::Failed | App::Closing | App::Closed) {
-            return true;
-        }
-        self.app == App::Polling
-            && self.phase == Phase::Stable
-            && !self.rejoin_needed
-            && self.sync_commit.is_none()
-            && self.pending_sync.is_none()
-            && !self.kip848.reconciling()
-            && self.async_commits.is_empty()
-            && self.pending_async.is_empty()
-            && self.assignment.iter().all(|&p| end(p).is_none_or(|e| self.position[p as usize] == Some(e)))
-    }
-
-    /// Whether the application stopped on an exception.
-    pub fn failed(&self) -> bool {
-        self.app == App::Failed
     }
 }
 
@@ -764,6 +740,7 @@ impl Node<Msg> for Consumer {
                     self.user_next(now, crate::client::driver::Answer::Done, out);
                 }
             }
+            ConsumerTimer::AutoCommit => self.rdk_auto_commit_timer(now, out),
             ConsumerTimer::Heartbeat => {
                 self.heartbeat(now, out);
                 out.timer(self.heartbeat_interval_ms(), ConsumerTimer::Heartbeat);

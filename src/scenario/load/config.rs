@@ -19,10 +19,22 @@ impl Cx<'_> {
     /// notes where each key stands. `txn_max` is the cluster's `transaction.max.timeout.ms`,
     /// which bounds `transaction.timeout.ms`.
     pub(super) fn config<C>(&self, t: &Tab<'_>, path: &str, bindings: &[Binding<C>], c: &mut C, txn_max: u64) -> R<()> {
-        let names: Vec<&str> = bindings.iter().map(|b| b.key.name).collect();
+        self.config_in(t, path, &[bindings], c, txn_max)
+    }
+
+    /// [`Cx::config`] through several binding tables at once (a librdkafka client's two).
+    pub(super) fn config_in<C>(
+        &self,
+        t: &Tab<'_>,
+        path: &str,
+        tables: &[&[Binding<C>]],
+        c: &mut C,
+        txn_max: u64,
+    ) -> R<()> {
+        let names: Vec<&str> = tables.iter().flat_map(|b| b.iter().map(|b| b.key.name)).collect();
         self.check_keys(t, &names)?;
         self.note_table(path, t);
-        for b in bindings {
+        for b in tables.iter().flat_map(|b| b.iter()) {
             let Some(f) = t.get(b.key.name) else { continue };
             self.note(&key_path(path, b.key), f);
             let v = self.config_value(f, b.key, txn_max)?;

@@ -8,7 +8,7 @@ use crate::scenario::spell::{COMMIT_MODES, MAX_INSTANCES};
 use crate::scenario::validate::classic_only;
 
 const CONSUMER_KEYS: &[&str] =
-    &["name", "group", "topics", "commit", "processing_ms", "instances", "poll_timeout_ms", "config"];
+    &["name", "group", "topics", "commit", "processing_ms", "instances", "poll_timeout_ms", "config", "client"];
 
 impl Cx<'_> {
     /// Every `[[consumer]]`; their names join `taken`.
@@ -49,12 +49,14 @@ impl Cx<'_> {
             Some(f) => self.u64_min(f, 1)?,
             None => 100,
         };
-        let mut config = ConsumerConfig::for_version(self.version.get());
+        let client = self.client_kind(t, here)?;
+        let mut config = ConsumerConfig::for_client(client, self.version.get());
         let mut auto_commit_written = false;
         if let Some(f) = t.get("config") {
             let c = self.table(f, "[consumer.config]")?;
             self.moved_keys(&c, &[&keys::GROUP_ID], "[[consumer]]")?;
-            self.config(&c, &format!("{here}.config"), CONSUMER, &mut config, 0)?;
+            let extra = keys::librdkafka::CONSUMER;
+            self.client_config(&c, &format!("{here}.config"), client, CONSUMER, extra, &mut config, 0)?;
             auto_commit_written = c.get(keys::ENABLE_AUTO_COMMIT.name).is_some();
             if config.group_protocol == GroupProtocol::Consumer {
                 // Kafka rejects these keys when written at all, even with their default value.
@@ -82,6 +84,7 @@ impl Cx<'_> {
             instances,
             poll_timeout_ms,
             config,
+            client,
         })
     }
 

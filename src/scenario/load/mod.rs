@@ -7,6 +7,7 @@
 //! between fields is [`Scenario::validate`]'s, run on what was parsed, whose problem paths the
 //! loader turns back into positions. One file per section of the format.
 
+mod client;
 mod cluster;
 mod config;
 mod consumer;

@@ -3,11 +3,11 @@
 use super::producer::Taken;
 use super::{Cx, Tab, R};
 use crate::scenario::keys::{self, PROCESSOR};
-use crate::scenario::model::{ProcessingGuarantee, ProcessorConfig, ProcessorSpec};
+use crate::scenario::model::{ClientKind, ProcessingGuarantee, ProcessorConfig, ProcessorSpec};
 use crate::scenario::spell::MAX_INSTANCES;
 
 const PROCESSOR_KEYS: &[&str] =
-    &["name", "group", "input", "output", "instances", "processing_ms", "poll_timeout_ms", "config"];
+    &["name", "group", "input", "output", "instances", "processing_ms", "poll_timeout_ms", "config", "client"];
 
 impl Cx<'_> {
     /// Every `[[processor]]`; their names join `taken`. `txn_max` bounds transaction timeouts.
@@ -26,6 +26,12 @@ impl Cx<'_> {
         self.check_keys(t, PROCESSOR_KEYS)?;
         self.note_table(here, t);
         let name = self.client_name(t, here, "processor", taken)?;
+        if self.client_kind(t, here)? != ClientKind::Java {
+            let at = t.get("client").map_or(t.at, |f| f.at);
+            return Err(
+                self.err(at, "a [[processor]] runs Kafka Streams, a Java library: `client` may only be \"java\"")
+            );
+        }
         let mut strings = [""; 3];
         for (slot, key) in strings.iter_mut().zip(["group", "input", "output"]) {
             let f = self.required(t, key)?;

@@ -3,7 +3,7 @@
 
 use super::{Cx, Tab, R};
 use crate::scenario::keys::{self, PRODUCER};
-use crate::scenario::model::{Acks, ProducerConfig, ProducerSpec};
+use crate::scenario::model::{Acks, ClientKind, ProducerConfig, ProducerSpec};
 use crate::scenario::spell::{delivery_timeout_floor, MAX_IN_FLIGHT_FOR_IDEMPOTENCE, ON_RESTART};
 use crate::scenario::validate::not_transactional;
 
@@ -19,6 +19,7 @@ const PRODUCER_KEYS: &[&str] = &[
     "config",
     "transaction_records",
     "abort_every",
+    "client",
 ];
 
 /// A client name already given, for the uniqueness check: producers, consumers and processors
@@ -46,7 +47,8 @@ impl Cx<'_> {
             let topic = self.string(topic_f)?;
             let records = self.u32_in(self.required(t, "records")?, 0, i64::from(u32::MAX))?;
             let mut p = ProducerSpec::new(name, topic, records);
-            p.config = ProducerConfig::for_version(self.version.get());
+            p.client = self.client_kind(t, &here)?;
+            p.config = ProducerConfig::for_client(p.client, self.version.get());
             if let Some(f) = t.get("keys") {
                 p.keys = Some(self.u32_in(f, 1, i64::from(u32::MAX))?);
             }
@@ -63,7 +65,11 @@ impl Cx<'_> {
                 p.on_restart = self.choice(f, ON_RESTART)?;
             }
             if let Some(f) = t.get("config") {
-                p.config = self.producer_config(&self.table(f, "[producer.config]")?, &here, txn_max)?;
+                let c = self.table(f, "[producer.config]")?;
+                p.config = match p.client {
+                    ClientKind::Java => self.producer_config(&c, &here, txn_max)?,
+                    ClientKind::Librdkafka => self.librdkafka_producer_config(&c, &here, txn_max)?,
+                };
             }
             // The transactional workload needs a transactional producer.
             if p.config.transactional_id.is_none() {
@@ -89,7 +95,8 @@ impl Cx<'_> {
     fn producer_config(&self, t: &Tab<'_>, here: &str, txn_max: u64) -> R<ProducerConfig> {
         let mut c = ProducerConfig::for_version(self.version.get());
         let path = format!("{here}.config");
-        self.config(t, &path, PRODUCER, &mut c, txn_max)?;
+        let extra = keys::librdkafka::PRODUCER;
+        self.client_config(t, &path, ClientKind::Java, PRODUCER, extra, &mut c, txn_max)?;
         let transactional = c.transactional_id.is_some();
 
         // Without a transactional.id the timeout means nothing.

@@ -1,6 +1,6 @@
 //! `[[consumer]]`: a consuming application, its commit placement and its Kafka client configs.
 
-use crate::record::{CommitMode, IsolationLevel};
+use crate::record::{ClientKind, CommitMode, IsolationLevel};
 
 /// `auto.offset.reset`: where a consumer starts without a valid committed offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +72,10 @@ pub struct ConsumerConfig {
     pub assignment_strategy: AssignmentStrategy,
     /// `group.protocol` (default classic; `consumer` is KIP-848, 4.0+).
     pub group_protocol: GroupProtocol,
+    /// librdkafka's `enable.auto.offset.store` (default true): store a record's offset for the
+    /// next commit when it is handed to the application; false: the application stores it
+    /// after processing. Only a librdkafka consumer may set it false.
+    pub enable_auto_offset_store: bool,
 }
 
 impl ConsumerConfig {
@@ -79,6 +83,23 @@ impl ConsumerConfig {
     /// (KIP-735).
     pub fn for_version(v: super::KafkaVersion) -> Self {
         ConsumerConfig { session_timeout_ms: v.consumer_session_timeout_ms_default(), ..ConsumerConfig::default() }
+    }
+
+    /// The defaults of `client`'s consumer: Java's in release `v`, or librdkafka's (whose
+    /// releases are not tied to Kafka's; see [`ConsumerConfig::librdkafka`]).
+    pub fn for_client(client: ClientKind, v: super::KafkaVersion) -> Self {
+        match client {
+            ClientKind::Java => ConsumerConfig::for_version(v),
+            ClientKind::Librdkafka => ConsumerConfig::librdkafka(),
+        }
+    }
+
+    /// librdkafka's consumer defaults where they differ from Java's and change delivery
+    /// (CONFIGURATION.md): `isolation.level` read_committed. The rest agree: auto-commit on every
+    /// 5000 ms, `enable.auto.offset.store` true, `session.timeout.ms` 45000 (since librdkafka
+    /// 1.7, KIP-735), `heartbeat.interval.ms` 3000, `max.poll.interval.ms` 300000, latest.
+    pub fn librdkafka() -> Self {
+        ConsumerConfig { isolation_level: IsolationLevel::ReadCommitted, ..ConsumerConfig::default() }
     }
 }
 
@@ -100,6 +121,7 @@ impl Default for ConsumerConfig {
             group_instance_id: None,
             assignment_strategy: AssignmentStrategy::Range,
             group_protocol: GroupProtocol::Classic,
+            enable_auto_offset_store: true,
         }
     }
 }
@@ -124,6 +146,8 @@ pub struct ConsumerSpec {
     pub poll_timeout_ms: u64,
     /// The Kafka client configs.
     pub config: ConsumerConfig,
+    /// Whose client library the members use (default Java).
+    pub client: ClientKind,
 }
 
 impl ConsumerSpec {
@@ -143,6 +167,18 @@ impl ConsumerSpec {
                 auto_offset_reset: OffsetReset::Earliest,
                 ..ConsumerConfig::default()
             },
+            client: ClientKind::Java,
         }
+    }
+
+    /// The same application on librdkafka: its consumer defaults (read_committed), with this
+    /// spec's commit placement and `auto.offset.reset`.
+    pub fn librdkafka(self) -> Self {
+        let config = ConsumerConfig {
+            enable_auto_commit: self.config.enable_auto_commit,
+            auto_offset_reset: self.config.auto_offset_reset,
+            ..ConsumerConfig::librdkafka()
+        };
+        ConsumerSpec { client: ClientKind::Librdkafka, config, ..self }
     }
 }

@@ -9,7 +9,7 @@ mod fault;
 mod processor;
 mod producer;
 
-pub use crate::record::{CommitMode, FaultAction, IsolationLevel, ProcessingGuarantee};
+pub use crate::record::{ClientKind, CommitMode, FaultAction, IsolationLevel, ProcessingGuarantee};
 pub use cluster::*;
 pub use consumer::*;
 pub use expect::*;

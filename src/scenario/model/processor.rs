@@ -1,6 +1,9 @@
 //! `[[processor]]`: a consume-transform-produce application (Kafka Streams style).
 
-use super::{CommitMode, ConsumerConfig, ConsumerSpec, IsolationLevel, OffsetReset, ProcessingGuarantee, ProducerSpec};
+use super::{
+    ClientKind, CommitMode, ConsumerConfig, ConsumerSpec, IsolationLevel, OffsetReset, ProcessingGuarantee,
+    ProducerSpec,
+};
 
 /// `[processor.config]`: the Streams configs a processor honours, with Streams' defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,6 +157,7 @@ impl ProcessorSpec {
                 request_timeout_ms: c.request_timeout_ms,
                 ..ConsumerConfig::default()
             },
+            client: ClientKind::Java,
         }
     }
 

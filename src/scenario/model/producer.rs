@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::record::ClientKind;
+
 /// `acks`: how many replicas must have a record before the leader answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Acks {
@@ -78,6 +80,33 @@ impl ProducerConfig {
     }
 }
 
+impl ProducerConfig {
+    /// The defaults of `client`'s producer: Java's in release `v`, or librdkafka's.
+    pub fn for_client(client: ClientKind, v: super::KafkaVersion) -> Self {
+        match client {
+            ClientKind::Java => ProducerConfig::for_version(v),
+            ClientKind::Librdkafka => ProducerConfig::librdkafka(),
+        }
+    }
+
+    /// librdkafka's producer defaults (CONFIGURATION.md, rdkafka_conf.c): `enable.idempotence`
+    /// false, `acks` all (-1 since librdkafka 1.0), `retries` 2147483647,
+    /// `max.in.flight.requests.per.connection` 1000000, `linger.ms` (`queue.buffering.max.ms`)
+    /// 5, `batch.size` 1000000, `message.timeout.ms` (`delivery.timeout.ms`) 300000.
+    pub fn librdkafka() -> Self {
+        ProducerConfig {
+            acks: Acks::All,
+            enable_idempotence: false,
+            retries: i32::MAX as u32,
+            max_in_flight: 1_000_000,
+            linger_ms: 5,
+            batch_size: 1_000_000,
+            delivery_timeout_ms: 300_000,
+            ..ProducerConfig::default()
+        }
+    }
+}
+
 impl Default for ProducerConfig {
     fn default() -> Self {
         ProducerConfig {
@@ -123,6 +152,8 @@ pub struct ProducerSpec {
     pub abort_every: Option<u32>,
     /// The Kafka client configs.
     pub config: ProducerConfig,
+    /// Whose client library the producer is (default Java).
+    pub client: ClientKind,
 }
 
 impl ProducerSpec {
@@ -140,6 +171,12 @@ impl ProducerSpec {
             transaction_records: 10,
             abort_every: None,
             config: ProducerConfig::default(),
+            client: ClientKind::Java,
         }
+    }
+
+    /// The same workload on librdkafka, with librdkafka's producer defaults.
+    pub fn librdkafka(self) -> Self {
+        ProducerSpec { client: ClientKind::Librdkafka, config: ProducerConfig::librdkafka(), ..self }
     }
 }

@@ -4,8 +4,8 @@
 use super::{config_ranges, key_path, range, transaction_timeout_range, Problem, INVALID_TXN_TIMEOUT};
 use crate::scenario::keys::{self, CONSUMER, PROCESSOR, PRODUCER};
 use crate::scenario::model::{
-    Acks, BrokerConfig, CommitMode, ConsumerConfig, GroupProtocol, ProcessorConfig, ProducerConfig, ProducerSpec,
-    Scenario, TopicSpec,
+    Acks, BrokerConfig, ClientKind, CommitMode, ConsumerConfig, GroupProtocol, ProcessorConfig, ProducerConfig,
+    ProducerSpec, Scenario, TopicSpec,
 };
 use crate::scenario::spell::{delivery_timeout_floor, nearest, MAX_INSTANCES, MAX_IN_FLIGHT_FOR_IDEMPOTENCE};
 
@@ -69,6 +69,7 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
             out.push(Problem::new(key_path(&config, eac), m));
         }
         consumer_protocol(s, i, &config, out);
+        super::librdkafka::consumer(c, &here, out);
         let c = &c.config;
         group_session(c.session_timeout_ms, c.heartbeat_interval_ms, broker, &config, "[consumer.config]", out);
     }
@@ -294,6 +295,14 @@ fn producer(p: &ProducerSpec, broker: &BrokerConfig, here: &str, out: &mut Vec<P
         for (key, _) in written.into_iter().filter(|(_, w)| *w) {
             out.push(Problem::new(format!("{here}.{key}"), not_transactional(key, &p.name)).at_key());
         }
+    }
+    if p.client == ClientKind::Librdkafka {
+        // librdkafka's own rules, its refusal of transactions first.
+        super::librdkafka::producer(p, here, out);
+        if !transactional {
+            idempotence(c, &config, out);
+        }
+        return;
     }
     idempotence(c, &config, out);
     if transactional {

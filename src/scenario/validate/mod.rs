@@ -8,6 +8,7 @@ mod clients;
 mod cluster;
 mod expect;
 mod faults;
+mod librdkafka;
 
 use std::fmt;
 
