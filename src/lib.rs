@@ -52,6 +52,8 @@ pub(crate) mod client;
 pub mod error;
 pub mod explore;
 pub(crate) mod fault;
+#[cfg(feature = "tokio")]
+pub mod rdkafka;
 pub mod record;
 pub mod report;
 pub mod scenario;

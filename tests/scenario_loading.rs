@@ -178,6 +178,7 @@ fn the_contract_example_without_its_processor_table_parses_to_the_expected_model
     let s = load(&src);
     let expected = Scenario {
         processors: Vec::new(),
+        services: Vec::new(),
         name: "acks=1 loses acknowledged writes when the leader fails".into(),
         description: Some("...".into()),
         seed: 1,
@@ -3141,6 +3142,7 @@ fn assert_consistent(s: &Scenario) {
         for t in targets {
             match t {
                 Target::Sides { .. } => panic!("a side holds sides"),
+                Target::Service { service, .. } => assert!(*service < s.services.len()),
                 Target::Controller => assert_eq!(f.action, FaultAction::Partition),
                 Target::Broker(b) => assert!((1..=s.cluster.brokers).contains(b)),
                 Target::Leader { topic, partition } => {

@@ -884,6 +884,7 @@ fn labels(s: &Scenario, seen: &mut BTreeSet<String>) {
             Target::TxnCoordinator(_) => "coordinator:transaction",
             Target::Controller => "controller",
             Target::Sides { .. } => "sides",
+            Target::Service { .. } => "service",
         };
         add(format!("target={target}"));
         add(match &f.trigger {

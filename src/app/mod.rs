@@ -73,6 +73,8 @@
 //! refuses inside another runtime's task. `tokio::select!` picks branches at random unless told
 //! `biased;`; the simulator cannot seed that, so use `biased;`.
 
+#[cfg(feature = "tokio")]
+pub(crate) mod service;
 mod sync;
 #[cfg(feature = "tokio")]
 mod task;
@@ -111,6 +113,9 @@ type ProducerFactory = std::convert::Infallible;
 pub struct Apps {
     consumers: BTreeMap<String, Factory>,
     producers: BTreeMap<String, ProducerFactory>,
+    /// Service code by `[[service]]` name.
+    #[cfg(feature = "tokio")]
+    services: BTreeMap<String, service::ServiceFactory>,
 }
 
 impl std::fmt::Debug for Apps {
@@ -173,9 +178,27 @@ impl Apps {
         self
     }
 
+    #[cfg(feature = "tokio")]
+    /// Run `[[service]]` `name` with `factory`'s code (written against
+    /// `kafkasim::rdkafka`): each start of a service instance (the first, and each restart after
+    /// a crash) runs a new task from it (docs/services.md).
+    pub fn service<F, Fut>(mut self, name: &str, factory: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let f = move || Box::pin(factory()) as service::hub::ServiceFuture;
+        self.services.insert(name.to_string(), Arc::new(f));
+        self
+    }
+
     /// Whether no application is registered.
     pub fn is_empty(&self) -> bool {
-        self.consumers.is_empty() && self.producers.is_empty()
+        #[cfg(feature = "tokio")]
+        let services = self.services.is_empty();
+        #[cfg(not(feature = "tokio"))]
+        let services = true;
+        self.consumers.is_empty() && self.producers.is_empty() && services
     }
 }
 
@@ -228,6 +251,13 @@ pub fn run(
             "an application is registered for producer {name}, but the scenario has no [[producer]] of that name"
         );
     }
+    #[cfg(feature = "tokio")]
+    let out = if scenario.services.is_empty() {
+        crate::world::run_with_apps(scenario, seed, opts, Some(apps))
+    } else {
+        crate::world::run_with_apps(scenario, seed, opts, Some(&service::Host::new(apps, scenario)))
+    };
+    #[cfg(not(feature = "tokio"))]
     let out = crate::world::run_with_apps(scenario, seed, opts, Some(apps));
     Ok((crate::judge(scenario, seed, &out), out))
 }

@@ -31,6 +31,13 @@ pub(crate) enum Step {
     BeginTxn,
     /// A producer's `commitTransaction()` (true) or `abortTransaction()` (false).
     EndTxn(bool),
+    /// A service has no call for this client now: it waits until the world pokes it.
+    Idle,
+    /// A service producer's `send(record)` to this partition of the topic (`None`: the
+    /// partitioner's choice) that returns at once; the outcome comes by [`Driver::delivered`].
+    Produce(u32, Option<u32>),
+    /// A service producer's `flush()`: what lingers goes out now; returns at once.
+    Flush,
 }
 
 /// What the previous call returned.
@@ -46,12 +53,31 @@ pub(crate) enum Answer {
     Committed(Result<(), KafkaError>),
     /// A producer call returned (a send's delivery, a transaction's end).
     Outcome(Result<(), KafkaError>),
+    /// The world pokes an idle client of a service: its service may have a call for it.
+    Wake,
 }
 
 /// The application side of one client process.
 pub(crate) trait Driver: Send {
     /// The previous call returned `answer` at virtual time `now`: the application's next call.
     fn next(&mut self, now: u64, answer: Answer) -> Step;
+
+    /// A record a `Step::Produce` sent is resolved: acknowledged at this partition (global
+    /// index) and offset, or failed.
+    fn delivered(&mut self, now: u64, record: u32, partition: u32, result: Result<i64, KafkaError>) {
+        let _ = (now, record, partition, result);
+    }
+}
+
+/// A client of a service, as the world knows its node: a `[[producer]]` table's process, or
+/// instance K of a `[[consumer]]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))] // services are async-only
+pub(crate) enum ClientRef {
+    /// `Scenario::producers[i]`.
+    Producer(u32),
+    /// Instance K of `Scenario::consumers[i]`.
+    Consumer(u32, u32),
 }
 
 /// Calls that return at once (no processing time, `commitAsync()`, a send) one application may
@@ -69,6 +95,22 @@ pub(crate) trait Drivers {
 
     /// The application of a new process of member `instance` of `[[consumer]]` `name`, if any.
     fn driver(&self, name: &str, instance: u32) -> Option<Box<dyn Driver>>;
+
+    /// Idle clients of services that have a call now (poke them, in this order).
+    fn pokes(&self) -> Vec<ClientRef> {
+        Vec::new()
+    }
+
+    /// The earliest virtual time a service's timer (a `sleep`) ends, if any.
+    fn next_timer(&self) -> Option<u64> {
+        None
+    }
+
+    /// Fire the services' timers due at `now`, except those of a service one of whose clients
+    /// `paused` says is paused, and let the services run.
+    fn tick(&self, now: u64, paused: &dyn Fn(ClientRef) -> bool) {
+        let _ = (now, paused);
+    }
 }
 
 impl std::fmt::Debug for dyn Driver {

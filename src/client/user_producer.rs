@@ -30,6 +30,8 @@ enum Wait {
     Ready(Step),
     /// Nothing: it returned.
     Returned,
+    /// Nothing now: its service has no call for it until the world pokes it.
+    Idle,
 }
 
 /// The application side of a producer process.
@@ -39,6 +41,8 @@ pub(crate) struct UserProducer {
     sleeps: u64,
     /// Output of the current step already looked through for what the application waits for.
     scanned: Option<usize>,
+    /// Records sent by `Step::Produce` whose outcome the application has not been told yet.
+    in_flight: std::collections::BTreeSet<u32>,
 }
 
 impl std::fmt::Debug for UserProducer {
@@ -80,7 +84,13 @@ impl Producer {
         if let Some(t) = p.txn.as_mut() {
             t.driven = true;
         }
-        p.user = Some(Box::new(UserProducer { driver: Some(driver), wait: Wait::Running, sleeps: 0, scanned: None }));
+        p.user = Some(Box::new(UserProducer {
+            driver: Some(driver),
+            wait: Wait::Running,
+            sleeps: 0,
+            scanned: None,
+            in_flight: Default::default(),
+        }));
         p.user_run(now, Next::Answer(Answer::Start), out);
         if let Some(u) = p.user.as_mut() {
             u.scanned = None;
@@ -134,7 +144,7 @@ impl Producer {
             "producer {} is not transactional (no transactional.id): no transactions",
             self.spec.name
         );
-        if matches!(step, Step::Send(_)) || txn_call {
+        if matches!(step, Step::Send(_) | Step::Produce(..)) || txn_call {
             if self.driven_fatal() {
                 return Some(Answer::Outcome(Err(KafkaError::ProducerFenced)));
             }
@@ -154,6 +164,26 @@ impl Producer {
                 let p = self.partition_for(r, out);
                 self.set_wait(Wait::Record(r));
                 self.driven_send(now, r, p, out);
+                None
+            }
+            Step::Produce(r, partition) => {
+                // The service checked the record and the partition against the table and topic.
+                let p = match partition {
+                    Some(p) if p < self.parts.len() as u32 => p,
+                    _ => self.partition_for(r, out),
+                };
+                if let Some(u) = self.user.as_mut() {
+                    u.in_flight.insert(r);
+                }
+                self.driven_send(now, r, p, out);
+                Some(Answer::Outcome(Ok(())))
+            }
+            Step::Flush => {
+                self.driven_flush(now, out);
+                Some(Answer::Done)
+            }
+            Step::Idle => {
+                self.set_wait(Wait::Idle);
                 None
             }
             Step::BeginTxn => {
@@ -207,8 +237,43 @@ impl Producer {
         None
     }
 
+    /// Tell the application the outcome of each record it sent without waiting that `out`
+    /// reports from `mark` on.
+    fn user_deliveries(&mut self, now: u64, mark: usize, out: &ProducerOut) {
+        let Some(u) = self.user.as_mut() else { return };
+        if u.in_flight.is_empty() {
+            return;
+        }
+        for o in out.obs.get(mark..).unwrap_or_default() {
+            let ProducerObs::History(kind) = o else { continue };
+            let (partition, records, result) = match kind {
+                EventKind::Acked { partition, records, offset, .. } => (*partition, records, Ok(*offset)),
+                EventKind::Failed { partition, records, error, .. } => (*partition, records, Err(*error)),
+                _ => continue,
+            };
+            for (i, r) in records.iter().enumerate() {
+                if u.in_flight.remove(r) {
+                    let at = result.map(|base| if base < 0 { base } else { base + i as i64 });
+                    if let Some(d) = u.driver.as_mut() {
+                        d.delivered(now, *r, partition, at);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The world pokes this producer: its service may have a call for it.
+    pub(crate) fn user_wake(&mut self, now: u64, out: &mut ProducerOut) {
+        let mark = out.obs.len();
+        if self.user.as_ref().is_some_and(|u| u.wait == Wait::Idle) {
+            self.user_run(now, Next::Answer(Answer::Wake), out);
+        }
+        self.user_after_step(now, mark, out);
+    }
+
     /// After a message or a timer: whatever the application waited for may have come.
     pub(crate) fn user_after_step(&mut self, now: u64, mark: usize, out: &mut ProducerOut) {
+        self.user_deliveries(now, mark, out);
         let Some(u) = self.user.as_mut() else { return };
         let from = u.scanned.take().unwrap_or(mark).max(mark);
         match u.wait.clone() {

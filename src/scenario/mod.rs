@@ -6,7 +6,7 @@
 pub mod keys;
 pub mod load;
 pub mod model;
-mod spell;
+pub(crate) mod spell;
 pub mod validate;
 pub mod write;
 

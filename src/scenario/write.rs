@@ -412,6 +412,10 @@ fn target(s: &Scenario, t: &Target) -> String {
         Target::Processor { processor, instance } => {
             format!("processor:{}", member(processor_name(s, *processor), *instance))
         }
+        Target::Service { service, instance } => {
+            let name = s.services.get(*service).map_or_else(|| "?".to_string(), |x| x.name.clone());
+            format!("service:{}", member(name, *instance))
+        }
         Target::GroupCoordinator(g) => format!("coordinator:group:{g}"),
         Target::TxnCoordinator(id) => format!("coordinator:transaction:{id}"),
         Target::Controller => CONTROLLER.to_string(),

@@ -209,6 +209,9 @@ impl World<'_> {
                 .into_iter()
                 .collect(),
             Target::Producer(p) => vec![NodeId::Producer(*p as u32)],
+            Target::Service { service, instance } => {
+                self.s.service_targets(*service, *instance).iter().flat_map(|t| self.resolve(t)).collect()
+            }
             Target::Processor { processor, instance } => {
                 let consumer = self.s.consumers.len() + processor;
                 self.resolve(&Target::Consumer { consumer, instance: *instance })
@@ -327,6 +330,15 @@ impl World<'_> {
             f.action.as_str(),
             f.target
         );
+        if let Target::Service { service, instance } = f.target {
+            // A service's process is every client it owns: the fault hits them all (a power
+            // loss of a client is its crash).
+            let action = if f.action == FaultAction::PowerLoss { FaultAction::Crash } else { f.action };
+            for target in self.s.service_targets(service, instance) {
+                self.apply_fault(FaultStep { target, action, ..f.clone() });
+            }
+            return;
+        }
         if let Target::Processor { processor, instance } = f.target {
             // A processor's members are consumer members (after the `[[consumer]]` tables').
             let consumer = self.s.consumers.len() + processor;
@@ -507,6 +519,7 @@ impl World<'_> {
                 return FaultTarget::Node(self.member_node(*consumer as u32, instance.unwrap_or(0)));
             }
             Target::Processor { .. } => unreachable!("a processor target is a consumer target by now"),
+            Target::Service { .. } => unreachable!("a service target is its clients' targets by now"),
             Target::Controller => return FaultTarget::Node(FaultNode::Controller),
             Target::Sides { .. } => unreachable!("a partition is struck by World::partition"),
             Target::Leader { topic, partition } => Role::Leader { topic: topic.clone(), partition: *partition },

@@ -174,6 +174,8 @@ enum Ev {
     /// The isolation, pause or partition of this id (see `Faults::holds`) ends.
     Heal(u64),
     Settle,
+    /// A timer of a user service (a `sleep`) may be due.
+    ServiceTick,
     /// The hold on a connection (isolation, partition, pause) may have ended: deliver what
     /// waits on it.
     Release {
@@ -376,6 +378,14 @@ impl<'a> World<'a> {
                 for (inc, gen, msg) in self.net.release(from, to) {
                     self.deliver(from, to, inc, gen, msg);
                 }
+            }
+            Ev::ServiceTick => {
+                self.work.service_tick = None;
+                if let Some(apps) = self.user_apps {
+                    let paused = |c| self.client_node(c).is_some_and(|n| self.net.paused_until(n) > self.k.now);
+                    apps.tick(self.k.now, &paused);
+                }
+                self.service_round();
             }
             Ev::Settle => {
                 if self.settled() {

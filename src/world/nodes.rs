@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::{Ev, Input, Timer, World};
 use crate::broker::{Broker, Controller, Msg, Topology};
 use crate::client::consumer::Proc;
+use crate::client::driver::ClientRef;
 use crate::client::{Consumer, Producer};
 use crate::record::FaultAction;
 use crate::scenario::{ConsumerSpec, ProducerSpec, RecordEvent, Scenario, Trigger};
@@ -47,8 +48,13 @@ pub(super) struct Nodes {
 impl Nodes {
     pub fn new(s: &Scenario) -> Self {
         let topo = Topology::new(s);
+        let mut consumers = s.consumers.clone();
+        for c in consumers.iter_mut().filter(|c| s.services.iter().any(|x| x.consumers.contains(&c.name))) {
+            // A service's `recv()` hands out one message per poll (docs/services.md).
+            c.config.max_poll_records = 1;
+        }
         let consumer_specs: Vec<Arc<ConsumerSpec>> =
-            s.consumers.iter().cloned().chain(s.processors.iter().map(|p| p.consumer_spec())).map(Arc::new).collect();
+            consumers.into_iter().chain(s.processors.iter().map(|p| p.consumer_spec())).map(Arc::new).collect();
         let members: Vec<(u32, u32)> = consumer_specs
             .iter()
             .enumerate()
@@ -158,10 +164,66 @@ impl World<'_> {
             NodeId::Producer(p) => {
                 let out = n.producers[p as usize].as_mut().map(|x| drive(x, now, input)).unwrap_or_default();
                 self.flush(id, out);
+                self.service_round();
             }
             NodeId::Consumer(m) => {
                 let out = n.consumers[m as usize].as_mut().map(|x| drive(x, now, input)).unwrap_or_default();
                 self.flush(id, out);
+                self.service_round();
+            }
+        }
+    }
+
+    /// The node of a service's client.
+    pub(super) fn client_node(&self, c: ClientRef) -> Option<NodeId> {
+        match c {
+            ClientRef::Producer(p) => Some(NodeId::Producer(p)),
+            ClientRef::Consumer(t, k) => self.nodes.member_of(t as usize, k).map(NodeId::Consumer),
+        }
+    }
+
+    /// After a service's client handled an event: poke, in order, each idle client whose
+    /// service has a call for it now (until none has), and queue the services' next timer.
+    pub(super) fn service_round(&mut self) {
+        let Some(apps) = self.user_apps else { return };
+        let mut skipped: Vec<ClientRef> = Vec::new();
+        loop {
+            let pokes: Vec<ClientRef> = apps.pokes().into_iter().filter(|c| !skipped.contains(c)).collect();
+            if pokes.is_empty() {
+                break;
+            }
+            for c in pokes {
+                let Some(node) = self.client_node(c) else { continue };
+                if self.nodes.life(node).down.is_some() || self.net.paused_until(node) > self.k.now {
+                    // Its pause ends with an event of its own, which pokes it again.
+                    skipped.push(c);
+                    continue;
+                }
+                let now = self.k.now;
+                match node {
+                    NodeId::Producer(p) => {
+                        let mut out = Out::default();
+                        if let Some(x) = self.nodes.producers[p as usize].as_mut() {
+                            x.user_wake(now, &mut out);
+                        }
+                        self.flush(node, out);
+                    }
+                    NodeId::Consumer(m) => {
+                        let mut out = Out::default();
+                        if let Some(x) = self.nodes.consumers[m as usize].as_mut() {
+                            x.user_wake(now, &mut out);
+                        }
+                        self.flush(node, out);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(t) = apps.next_timer() {
+            let t = t.max(self.k.now);
+            if self.work.service_tick.is_none_or(|q| t < q) {
+                self.work.service_tick = Some(t);
+                self.k.queue.push(t, Ev::ServiceTick);
             }
         }
     }

@@ -59,6 +59,8 @@ pub(super) struct Workload {
     pub member_counts: Vec<MemberCounts>,
     /// Members down with a restart scheduled.
     pub member_restart_pending: Vec<bool>,
+    /// When the queued `ServiceTick` fires (services' timers), if one is queued.
+    pub service_tick: Option<u64>,
 }
 
 impl Workload {
@@ -80,6 +82,7 @@ impl Workload {
                 .collect(),
             member_counts: vec![MemberCounts::default(); nodes.consumer_specs.len()],
             member_restart_pending: vec![false; nodes.members.len()],
+            service_tick: None,
         }
     }
 }

@@ -135,6 +135,8 @@ enum App {
     UserCommitting,
     /// A user application sleeps (until its sleep number `sleep` ends).
     UserSleeping { sleep: u64 },
+    /// A service has no call for this member now (until the world pokes it).
+    UserIdle,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -83,7 +83,11 @@ impl Consumer {
                     out.timer(ms, ConsumerTimer::AppWake { sleep: self.sleeps });
                     return;
                 }
-                Step::Send(_) | Step::BeginTxn | Step::EndTxn(_) => {
+                Step::Idle => {
+                    self.app = App::UserIdle;
+                    return;
+                }
+                Step::Send(_) | Step::BeginTxn | Step::EndTxn(_) | Step::Produce(..) | Step::Flush => {
                     unreachable!("a consumer application makes no producer calls")
                 }
                 Step::Finished => {
@@ -106,6 +110,13 @@ impl Consumer {
              waiting for anything (a loop without poll(), processing time or a sleep?)",
             self.spec.name
         );
+    }
+
+    /// The world pokes this member: its service may have a call for it.
+    pub(crate) fn user_wake(&mut self, now: u64, out: &mut ConsumerOut) {
+        if self.app == App::UserIdle {
+            self.user_next(now, Answer::Wake, out);
+        }
     }
 
     /// The record in processing is done.

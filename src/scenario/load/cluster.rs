@@ -68,6 +68,7 @@ impl Cx<'_> {
             producers,
             consumers,
             processors,
+            services: Vec::new(),
             faults: Vec::new(),
             nemesis: None,
             expect: Vec::new(),

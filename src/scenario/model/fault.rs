@@ -37,6 +37,14 @@ pub enum Target {
         /// `None` for every instance.
         instance: Option<u32>,
     },
+    /// `service:NAME` (every instance) or `service:NAME/K` (instance K): a user service's
+    /// process, which is every client node it owns.
+    Service {
+        /// Index into `Scenario::services`.
+        service: usize,
+        /// `None` for every instance.
+        instance: Option<u32>,
+    },
     /// `controller`: the KRaft controller quorum, as one node. Only a partition's side may name
     /// it (the quorum is modelled as reliable: it is never crashed, isolated or paused alone);
     /// `validate` refuses it elsewhere, and the world's other verbs panic on it.
@@ -64,6 +72,8 @@ impl fmt::Display for Target {
             Target::TxnCoordinator(id) => write!(f, "coordinator:transaction:{id}"),
             Target::Processor { processor, instance: None } => write!(f, "processor#{processor}"),
             Target::Processor { processor, instance: Some(k) } => write!(f, "processor#{processor}/{k}"),
+            Target::Service { service, instance: None } => write!(f, "service#{service}"),
+            Target::Service { service, instance: Some(k) } => write!(f, "service#{service}/{k}"),
             Target::Controller => f.write_str("controller"),
             Target::Sides { between, and } => {
                 let side = |s: &[Target]| s.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");

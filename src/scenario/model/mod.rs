@@ -8,6 +8,7 @@ mod expect;
 mod fault;
 mod processor;
 mod producer;
+mod service;
 
 pub use crate::record::{ClientKind, CommitMode, FaultAction, IsolationLevel, ProcessingGuarantee};
 pub use cluster::*;
@@ -16,6 +17,7 @@ pub use expect::*;
 pub use fault::*;
 pub use processor::*;
 pub use producer::*;
+pub use service::*;
 
 /// A whole scenario: cluster, workload, faults and expectations.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +42,8 @@ pub struct Scenario {
     pub consumers: Vec<ConsumerSpec>,
     /// Consume-transform-produce applications (Kafka Streams style).
     pub processors: Vec<ProcessorSpec>,
+    /// User services (Rust code) and the client tables each owns (docs/services.md).
+    pub services: Vec<ServiceSpec>,
     /// Scheduled faults, in file order.
     pub faults: Vec<FaultSpec>,
     /// Random faults drawn from the seed.
@@ -61,6 +65,7 @@ impl Default for Scenario {
             producers: Vec::new(),
             consumers: Vec::new(),
             processors: Vec::new(),
+            services: Vec::new(),
             faults: Vec::new(),
             nemesis: None,
             expect: Vec::new(),

@@ -264,6 +264,14 @@ fn target(s: &Scenario, t: &Target, path: &str, out: &mut Vec<Problem>) {
                 }
             }
         },
+        Target::Service { service, instance: k } => match s.services.get(*service) {
+            None => out.push(no_such_client(path, "service", *service, s.services.len())),
+            Some(x) => {
+                if let Some(k) = k {
+                    instance("service", &x.name, *k, x.instances, path, out);
+                }
+            }
+        },
         Target::GroupCoordinator(g) => {
             let groups =
                 || s.consumers.iter().map(|c| c.group.as_str()).chain(s.processors.iter().map(|p| p.group.as_str()));

@@ -1,0 +1,391 @@
+//! One incarnation of one service instance: its tokio current-thread runtime, its task, and the
+//! ports through which its client nodes ask for the task's calls (docs/services.md).
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use parking_lot::Mutex;
+use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
+
+use crate::client::driver::{Answer, ClientRef, Driver, Step};
+use crate::error::KafkaError;
+
+/// Yields of the runtime without any Kafka call before a service counts as waiting.
+const QUIET_ROUNDS: u32 = 64;
+/// Yields of the runtime in one go before the simulator calls the service a livelock.
+const SPIN_LIMIT: u32 = 1_000_000;
+
+/// A service's boxed task.
+pub(crate) type ServiceFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A payload of a record a service sent: what its consumers' messages carry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Payload {
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+    pub timestamp: Option<i64>,
+}
+
+/// A producer table a service owns.
+#[derive(Debug, Clone)]
+pub(crate) struct ProducerTable {
+    pub index: u32,
+    pub name: String,
+    pub topic: String,
+    pub partitions: u32,
+    pub records: u32,
+}
+
+/// A consumer table a service owns.
+#[derive(Debug, Clone)]
+pub(crate) struct ConsumerTable {
+    pub name: String,
+    pub group: String,
+    pub topics: Vec<String>,
+}
+
+/// What every incarnation of every service of one run shares, and what survives crashes (the
+/// payloads are the logs' content; the record counters the logs' ids).
+#[derive(Debug, Default)]
+pub(crate) struct RunData {
+    /// The next fresh record index, per producer table.
+    pub next_record: BTreeMap<u32, u32>,
+    /// Payloads by (producer table, record index).
+    pub payloads: BTreeMap<(u32, u32), Payload>,
+    /// Producer table names, by index (for records of built-in producers).
+    pub producer_names: Vec<String>,
+    /// (topic, first global partition, partitions), in topology order.
+    pub topics: Vec<(String, u32, u32)>,
+}
+
+impl RunData {
+    /// Topic and partition within it of global partition `p`.
+    pub fn partition_name(&self, p: u32) -> (String, i32) {
+        self.topics
+            .iter()
+            .find(|(_, first, n)| (*first..first + n).contains(&p))
+            .map_or((String::new(), p as i32), |(t, first, _)| (t.clone(), (p - first) as i32))
+    }
+}
+
+/// One client's side of the service.
+#[derive(Debug, Default)]
+pub(crate) struct Port {
+    /// The node waits for a poke.
+    idle: bool,
+    /// The node was told the service ended.
+    closed: bool,
+    /// Calls made, not handed to the node yet.
+    queue: VecDeque<(u64, Step)>,
+    /// The call the node carries out.
+    current: Option<u64>,
+    answers: BTreeMap<u64, Answer>,
+    wakers: BTreeMap<u64, Waker>,
+    next_call: u64,
+    /// Outcomes of records sent without waiting: (partition global, offset) or the error.
+    pub deliveries: BTreeMap<u32, Result<(u32, i64), KafkaError>>,
+    pub delivery_wakers: BTreeMap<u32, Waker>,
+    /// The code created this port's client.
+    pub created: bool,
+    /// A node holds this port.
+    claimed: bool,
+}
+
+impl Port {
+    /// Whether a node of this incarnation holds the port already.
+    pub fn created_node(&self) -> bool {
+        self.claimed
+    }
+
+    /// A node holds the port from now.
+    pub fn claim(&mut self) {
+        self.claimed = true;
+    }
+}
+
+/// What the task's handles and the ports share.
+pub(crate) struct HubState {
+    pub now: u64,
+    pub ports: Vec<Port>,
+    pub clients: Vec<ClientRef>,
+    pub producers: Vec<ProducerTable>,
+    pub consumers: Vec<ConsumerTable>,
+    /// Sleeps: (deadline, number) → waker, fired in order.
+    pub timers: BTreeMap<(u64, u64), Option<Waker>>,
+    timer_seq: u64,
+    /// Bumped by every interaction with a port: the service is not quiet while it moves.
+    progress: u64,
+    /// A node of this incarnation died: the incarnation is over.
+    pub dead: bool,
+    /// The task returned.
+    finished: bool,
+    pub run: Arc<Mutex<RunData>>,
+}
+
+impl std::fmt::Debug for HubState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubState").field("now", &self.now).field("clients", &self.clients).finish()
+    }
+}
+
+thread_local! {
+    /// The service whose runtime runs now: where `ClientConfig::create()` finds its clients.
+    static CURRENT: RefCell<Option<Arc<Mutex<HubState>>>> = const { RefCell::new(None) };
+}
+
+/// The service whose code runs now, if any.
+pub(crate) fn current() -> Option<Arc<Mutex<HubState>>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+impl HubState {
+    /// The state of a new incarnation.
+    pub fn new(
+        ports: Vec<Port>,
+        clients: Vec<ClientRef>,
+        producers: Vec<ProducerTable>,
+        consumers: Vec<ConsumerTable>,
+        run: Arc<Mutex<RunData>>,
+    ) -> Self {
+        HubState {
+            now: 0,
+            ports,
+            clients,
+            producers,
+            consumers,
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            progress: 0,
+            dead: false,
+            finished: false,
+            run,
+        }
+    }
+
+    /// Make a call on `port`: its id.
+    pub fn call(&mut self, port: usize, step: Step) -> u64 {
+        let p = &mut self.ports[port];
+        let id = p.next_call;
+        p.next_call += 1;
+        p.queue.push_back((id, step));
+        self.progress += 1;
+        id
+    }
+
+    /// The answer to call `id` of `port`, or register `waker` for it.
+    pub fn answer(&mut self, port: usize, id: u64, waker: &Waker) -> Option<Answer> {
+        let p = &mut self.ports[port];
+        match p.answers.remove(&id) {
+            Some(a) => Some(a),
+            None => {
+                p.wakers.insert(id, waker.clone());
+                None
+            }
+        }
+    }
+
+    /// A sleep until `at`: its key.
+    pub fn timer(&mut self, at: u64) -> (u64, u64) {
+        self.timer_seq += 1;
+        let key = (at, self.timer_seq);
+        self.timers.insert(key, None);
+        self.progress += 1;
+        key
+    }
+
+    /// Idle ports with a call, or told nothing of the service's end yet.
+    pub fn pokes(&self) -> impl Iterator<Item = ClientRef> + '_ {
+        self.ports
+            .iter()
+            .zip(&self.clients)
+            .filter(|(p, _)| p.idle && (!p.queue.is_empty() || (self.finished && !p.closed)))
+            .map(|(_, c)| *c)
+    }
+}
+
+/// A future that waits for the answer to one call.
+pub(crate) struct CallFuture {
+    pub st: Arc<Mutex<HubState>>,
+    pub port: usize,
+    pub step: Option<Step>,
+    pub id: u64,
+}
+
+impl Future for CallFuture {
+    type Output = Answer;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Answer> {
+        let this = self.get_mut();
+        let mut s = this.st.lock();
+        if let Some(step) = this.step.take() {
+            this.id = s.call(this.port, step);
+        }
+        match s.answer(this.port, this.id, cx.waker()) {
+            Some(a) => Poll::Ready(a),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// One incarnation of a service instance.
+pub(crate) struct Hub {
+    rt: Runtime,
+    task: Option<JoinHandle<()>>,
+    pub st: Arc<Mutex<HubState>>,
+    name: String,
+}
+
+impl Hub {
+    /// Start the service's code (`make`) on a new runtime.
+    pub fn start(name: String, st: HubState, make: &dyn Fn() -> ServiceFuture) -> Self {
+        // No I/O and no time driver: the task cannot reach the wall clock through tokio.
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("a current-thread runtime");
+        let st = Arc::new(Mutex::new(st));
+        CURRENT.with(|c| *c.borrow_mut() = Some(st.clone()));
+        let task = rt.spawn(make());
+        CURRENT.with(|c| *c.borrow_mut() = None);
+        Hub { rt, task: Some(task), st, name }
+    }
+
+    /// Run the task until `port` has a call (which it returns), or the service is quiet.
+    pub fn run(&mut self, port: Option<usize>) -> Option<(u64, Step)> {
+        let task = self.task.as_mut()?;
+        let st = self.st.clone();
+        CURRENT.with(|c| *c.borrow_mut() = Some(st.clone()));
+        let got = self.rt.block_on(async {
+            let (mut last, mut quiet) = (u64::MAX, 0);
+            for _ in 0..SPIN_LIMIT {
+                {
+                    let mut s = st.lock();
+                    if let Some(p) = port {
+                        if let Some(call) = s.ports[p].queue.pop_front() {
+                            return Some(Some(call));
+                        }
+                    }
+                    if task.is_finished() {
+                        return Some(None);
+                    }
+                    if s.progress == last {
+                        quiet += 1;
+                        if quiet > QUIET_ROUNDS {
+                            return Some(None);
+                        }
+                    } else {
+                        (last, quiet) = (s.progress, 0);
+                    }
+                }
+                tokio::task::yield_now().await;
+            }
+            None
+        });
+        CURRENT.with(|c| *c.borrow_mut() = None);
+        let Some(got) = got else {
+            panic!("service {} spins without waiting for anything the simulator drives", self.name)
+        };
+        if self.task.as_ref().is_some_and(|t| t.is_finished()) {
+            let task = self.task.take().expect("the task");
+            if let Err(e) = self.rt.block_on(task) {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+            }
+            self.st.lock().finished = true;
+        }
+        got
+    }
+
+    /// Fire the sleeps due at `now` and let the service run.
+    pub fn tick(&mut self, now: u64) {
+        let due: Vec<Waker> = {
+            let mut s = self.st.lock();
+            s.now = now;
+            let keys: Vec<(u64, u64)> = s.timers.range(..(now + 1, 0)).map(|(k, _)| *k).collect();
+            keys.iter().filter_map(|k| s.timers.remove(k).flatten()).collect()
+        };
+        if due.is_empty() {
+            return;
+        }
+        self.st.lock().progress += 1;
+        due.into_iter().for_each(Waker::wake);
+        self.run(None);
+    }
+}
+
+/// The driver a service's client node holds: its port of the service.
+pub(crate) struct PortDriver {
+    pub hub: Arc<Mutex<Hub>>,
+    pub port: usize,
+}
+
+impl Driver for PortDriver {
+    fn next(&mut self, now: u64, answer: Answer) -> Step {
+        let mut hub = self.hub.lock();
+        let waker = {
+            let mut s = hub.st.lock();
+            s.now = now;
+            s.progress += 1;
+            let p = &mut s.ports[self.port];
+            p.idle = false;
+            if p.closed {
+                return Step::Idle;
+            }
+            match answer {
+                Answer::Start | Answer::Wake => None,
+                a => p.current.take().and_then(|id| {
+                    p.answers.insert(id, a);
+                    p.wakers.remove(&id)
+                }),
+            }
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        let got = hub.run(Some(self.port));
+        let mut s = hub.st.lock();
+        let finished = s.finished;
+        let p = &mut s.ports[self.port];
+        match got {
+            Some((id, step)) => {
+                p.current = Some(id);
+                step
+            }
+            None if finished => {
+                p.closed = true;
+                Step::Finished
+            }
+            None => {
+                p.idle = true;
+                Step::Idle
+            }
+        }
+    }
+
+    fn delivered(&mut self, now: u64, record: u32, partition: u32, result: Result<i64, KafkaError>) {
+        let mut hub = self.hub.lock();
+        let waker = {
+            let mut s = hub.st.lock();
+            s.now = now;
+            s.progress += 1;
+            let p = &mut s.ports[self.port];
+            p.deliveries.insert(record, result.map(|o| (partition, o)));
+            p.delivery_wakers.remove(&record)
+        };
+        if let Some(w) = waker {
+            w.wake();
+            hub.run(None);
+        }
+    }
+}
+
+impl Drop for PortDriver {
+    fn drop(&mut self) {
+        // The client's process died (or closed): so did the service's.
+        self.hub.lock().st.lock().dead = true;
+    }
+}

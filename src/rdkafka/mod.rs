@@ -1,0 +1,14 @@
+//! rdkafka 0.39's client API over the simulated cluster: alias it
+//! (`use kafkasim::rdkafka as rdkafka;`) and a service written against rdkafka runs inside a
+//! `[[service]]` of the simulation (docs/services.md says what stage 1 covers).
+
+pub mod config;
+pub mod consumer;
+pub mod error;
+pub mod message;
+pub mod producer;
+pub mod util;
+
+pub use config::ClientConfig;
+pub use message::{Message, Timestamp};
+pub use util::{Offset, TopicPartitionList};
