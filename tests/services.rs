@@ -116,3 +116,15 @@ fn a_crashed_transform_service_ships_every_order_at_least_once() {
     assert!(out.acked >= 20, "{json}");
     assert_eq!(report.consumers["c1"].distinct, 20, "{json}");
 }
+
+#[test]
+fn a_delivery_has_rdkafka_0_38s_shape_partition_offset_and_timestamp() {
+    // Compiles only with rdkafka 0.38+'s `Delivery` struct (0.37 and before: a tuple).
+    let d = kafkasim::rdkafka::producer::Delivery {
+        partition: 1,
+        offset: 7,
+        timestamp: kafkasim::rdkafka::message::Timestamp::CreateTime(5),
+    };
+    let r: kafkasim::rdkafka::producer::OwnedDeliveryResult = Ok(d);
+    assert_eq!(r.map(|d| (d.partition, d.offset, d.timestamp.to_millis())).ok(), Some((1, 7, Some(5))));
+}

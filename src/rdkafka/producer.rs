@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 
 use super::config::{ClientConfig, FromClientConfig};
 use super::error::{KafkaError, KafkaResult};
-use super::message::{OwnedHeaders, OwnedMessage, Timestamp, ToBytes};
+use super::message::{Message, OwnedHeaders, OwnedMessage, Timestamp, ToBytes};
 use super::util::Timeout;
 use crate::app::service::hub::{current, CallFuture, HubState, Payload};
 use crate::client::driver::{Answer, Step};
@@ -66,8 +66,19 @@ impl<'a, K: ToBytes + ?Sized, P: ToBytes + ?Sized> FutureRecord<'a, K, P> {
     }
 }
 
-/// A send's outcome: (partition, offset), or the error and the message.
-pub type OwnedDeliveryResult = Result<(i32, i64), (KafkaError, OwnedMessage)>;
+/// Where a delivered message stands (rdkafka 0.38+; before, a `(partition, offset)` tuple).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The partition the message was delivered to.
+    pub partition: i32,
+    /// Its offset there.
+    pub offset: i64,
+    /// Its timestamp (the producer's `CreateTime`).
+    pub timestamp: Timestamp,
+}
+
+/// A send's outcome: where the message was delivered, or the error and the message.
+pub type OwnedDeliveryResult = Result<Delivery, (KafkaError, OwnedMessage)>;
 
 /// What every producer does.
 pub trait Producer {
@@ -255,7 +266,11 @@ impl Future for DeliveryFuture {
                 let run = this.st.lock().run.clone();
                 let m = this.msg.take().unwrap_or_else(empty);
                 Poll::Ready(Ok(match r {
-                    Ok((partition, offset)) => Ok((run.lock().partition_name(partition).1, offset)),
+                    Ok((partition, offset)) => Ok(Delivery {
+                        partition: run.lock().partition_name(partition).1,
+                        offset,
+                        timestamp: m.timestamp(),
+                    }),
                     Err(e) => Err((KafkaError::MessageProduction(e), m)),
                 }))
             }
