@@ -38,7 +38,10 @@
 //! run: the loop, and the fault verbs a Rust test drives it with) → [`check`] (judging the
 //! history) → [`report`] (text and JSON). [`record`] holds what the model writes and the checker
 //! reads: log batches, the history, typed fault targets and the [`record::Anomaly`] names.
-//! [`app`] runs your own application, synchronous or async, as a client; [`strategy`] generates
+//! [`app`] runs your own application, synchronous or async, as a client, and runs *services*:
+//! your async code written against [`rdkafka`] (rdkafka's names, so `use kafkasim::rdkafka as
+//! rdkafka;` is the only change), owning producers and consumers that crash and restart together
+//! (docs/services.md); [`strategy`] generates
 //! scenarios for property tests; [`explore`] sweeps a scenario's faults over every crash point of
 //! its fault-free run. The model itself (the kernel, brokers, clients) is private to the crate:
 //! it is reached through these, never directly. docs/architecture.md draws the whole house.
