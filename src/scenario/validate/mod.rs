@@ -9,6 +9,7 @@ mod cluster;
 mod expect;
 mod faults;
 mod librdkafka;
+mod services;
 
 use std::fmt;
 
@@ -101,6 +102,7 @@ impl Scenario {
         let mut out = Vec::new();
         cluster::check(self, &mut out);
         clients::check(self, &mut out);
+        services::check(self, &mut out);
         faults::check(self, &mut out);
         expect::check(self, &mut out);
         if out.is_empty() {
