@@ -1,6 +1,17 @@
 //! `[[service]]` in scenario files (issue 12, stage 2): loaded with positions, written back,
 //! validated, targeted by faults, and replayed with the user's code (`app::replay`).
 
+mod common;
+
+use std::time::Duration;
+
+use common::{kafkasim, temp_file};
+use kafkasim::app::{self, Apps, ReplayError};
+use kafkasim::rdkafka::config::ClientConfig;
+use kafkasim::rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use kafkasim::rdkafka::message::Message;
+use kafkasim::rdkafka::producer::{FutureProducer, FutureRecord};
+use kafkasim::record::Anomaly;
 use kafkasim::scenario::{parse_str, to_toml, Target};
 
 const BASE: &str = r#"name = "svc"
@@ -30,6 +41,9 @@ records = 1000
 name = "c1"
 group = "g1"
 topics = ["orders"]
+commit = "after-processing"
+[consumer.config]
+"auto.offset.reset" = "earliest"
 "#;
 
 fn file(rest: &str) -> String {
@@ -127,4 +141,59 @@ fn a_power_loss_of_a_service_is_refused() {
          [[fault]]\nat_ms = 30\naction = \"power-loss\"\ntarget = \"service:svc\"\n",
     );
     assert!(e.contains("power-loss applies to brokers"), "{e}");
+}
+
+const SERVICE: &str = "[[service]]\nname = \"svc\"\nproducers = [\"out\"]\nconsumers = [\"c1\"]\n\n\
+                       [[fault]]\nat_ms = 30\naction = \"crash\"\ntarget = \"service:svc\"\nrestart_after_ms = 500\n";
+
+/// At-least-once consume-transform-produce, looping on `recv()` forever.
+async fn transform() {
+    let consumer: StreamConsumer =
+        ClientConfig::new().set("group.id", "g1").set("bootstrap.servers", "sim").create().expect("consumer");
+    consumer.subscribe(&["orders"]).expect("subscribe");
+    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", "sim").create().expect("producer");
+    loop {
+        let Ok(msg) = consumer.recv().await else { continue };
+        let value = format!("shipped {}", String::from_utf8_lossy(msg.payload().unwrap_or_default()));
+        if producer.send(FutureRecord::to("shipments").key("k").payload(&value), Duration::from_secs(5)).await.is_ok() {
+            consumer.commit_message(&msg, CommitMode::Sync).expect("commit");
+        }
+    }
+}
+
+#[test]
+fn replay_runs_a_saved_file_with_the_users_code_and_settles() {
+    let path = temp_file("service-replay.toml", &file(SERVICE));
+    let (report, out) = app::replay(&path, 1, &Apps::new().service("svc", transform)).unwrap();
+    assert_eq!(report.seed, 1);
+    assert!(out.history.end.settled, "{:?}", out.history.end.waiting);
+    assert_eq!(report.anomalies[Anomaly::LostProcessing], 0);
+    assert_eq!(report.consumers["c1"].distinct, 20);
+    let again = app::replay(&path, 1, &Apps::new().service("svc", transform)).unwrap().1;
+    assert_eq!(out.trace_hash, again.trace_hash);
+}
+
+#[test]
+fn replay_without_the_services_code_is_an_error_naming_the_service() {
+    let path = temp_file("service-nocode.toml", &file(SERVICE));
+    let e = app::replay(&path, 1, &Apps::new()).unwrap_err();
+    assert!(matches!(&e, ReplayError::NoCode { service, .. } if service == "svc"), "{e}");
+    assert!(e.to_string().contains("Apps::service(\"svc\""), "{e}");
+}
+
+#[test]
+fn run_seed_refuses_a_scenario_with_services_saying_how_to_replay_it() {
+    let s = parse_str(&file(SERVICE), "s.toml").unwrap();
+    let e = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("kafkasim::app::replay"), "{e}");
+}
+
+#[test]
+fn kafkasim_run_on_a_file_with_services_exits_two_naming_the_service_and_replay() {
+    let path = temp_file("service-cli.toml", &file(SERVICE));
+    let (code, out, err) = kafkasim(&["run", &path]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty(), "nothing is run: {out}");
+    assert!(err.contains("[[service]] `svc`") && err.contains("kafkasim::app::replay("), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
 }

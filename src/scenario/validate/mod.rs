@@ -51,6 +51,11 @@ impl Problem {
         Problem { path: path.into(), message: message.into(), at: At::default() }
     }
 
+    /// A problem that is not the file's: the run lacks the user's code for it.
+    pub(crate) fn needs_code(path: &str, message: String) -> Self {
+        Problem::new(path, message)
+    }
+
     fn at_key(mut self) -> Self {
         self.at.key = true;
         self
