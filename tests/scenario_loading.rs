@@ -1418,7 +1418,7 @@ fn target_errors_name_what_was_wrong() {
             "node1",
             10,
             "`target` must be \"broker:N\", \"leader:TOPIC/P\", \"producer:NAME\", \"consumer:NAME\", \
-             \"consumer:NAME/K\", \"processor:NAME\", \"processor:NAME/K\", \"coordinator:group:GROUP\" or \
+             \"consumer:NAME/K\", \"processor:NAME\", \"processor:NAME/K\", \"service:NAME\", \"service:NAME/K\", \"coordinator:group:GROUP\" or \
              \"coordinator:transaction:ID\", found \"node1\"",
         ),
         (

@@ -840,7 +840,44 @@ fn build(name: String, description: Option<String>, raw: &[u64]) -> Scenario {
     s.faults = (0..d.range(0, 6)).map(|_| fault(d, &s)).collect();
     s.nemesis = d.maybe(None, |d| Some(nemesis(d, &s)));
     s.expect = expectations(d);
+    // Drawn last, so the draws above (and the scenarios they shrink to) stay as they were.
+    services(d, &mut s);
     s
+}
+
+/// Maybe a `[[service]]` owning some of the tables (one instance when it owns a producer; the
+/// consumer tables it owns run as many instances as it does), and maybe a fault on it.
+fn services(d: &mut Draw<'_>, s: &mut Scenario) {
+    if !d.coin() || (s.producers.is_empty() && s.consumers.is_empty()) {
+        return;
+    }
+    let mut svc = ServiceSpec::new(&format!("svc{}", d.client_suffix()));
+    let producers: Vec<String> = s.producers.iter().map(|p| p.name.clone()).collect();
+    if !producers.is_empty() && d.coin() {
+        svc.producers = d.subset(&producers);
+    }
+    svc.instances = if svc.producers.is_empty() { d.range(1, 3) as u32 } else { 1 };
+    let consumers: Vec<String> =
+        s.consumers.iter().filter(|c| c.instances == svc.instances).map(|c| c.name.clone()).collect();
+    if !consumers.is_empty() && d.coin() {
+        svc.consumers = d.subset(&consumers);
+    }
+    if svc.producers.is_empty() && svc.consumers.is_empty() {
+        return;
+    }
+    let instances = svc.instances;
+    s.services.push(svc);
+    if d.coin() {
+        let instance = d.maybe(None, |d| Some(d.range(0, u64::from(instances) - 1) as u32));
+        let pause = d.coin();
+        s.faults.push(FaultSpec {
+            trigger: Trigger::AtMs(d.range(0, 10_000)),
+            action: if pause { FaultAction::Pause } else { FaultAction::Crash },
+            target: Target::Service { service: 0, instance },
+            restart_after_ms: if pause { None } else { d.maybe(None, |d| Some(d.range(0, 10_000))) },
+            duration_ms: pause.then(|| d.range(1, 10_000)),
+        });
+    }
 }
 
 fn scenarios() -> impl Strategy<Value = Scenario> {

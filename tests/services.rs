@@ -81,7 +81,7 @@ fn a_service_run_gives_the_pinned_trace_hash_twice_in_every_build_profile() {
     assert_eq!(a.trace_hash, b.trace_hash);
     assert_eq!(a.events, b.events);
     // Pinned: the same in debug and release (CI runs this test in both).
-    assert_eq!(format!("{:016x}", a.trace_hash), "6c462b133eb70094");
+    assert_eq!(format!("{:016x}", a.trace_hash), "320953da2259f22b");
 }
 
 #[test]
@@ -127,4 +127,23 @@ fn a_delivery_has_rdkafka_0_38s_shape_partition_offset_and_timestamp() {
     };
     let r: kafkasim::rdkafka::producer::OwnedDeliveryResult = Ok(d);
     assert_eq!(r.map(|d| (d.partition, d.offset, d.timestamp.to_millis())).ok(), Some((1, 7, Some(5))));
+}
+
+#[test]
+fn a_service_looping_on_recv_lets_the_run_settle_once_the_input_is_drained() {
+    for crash in [None, Some(30)] {
+        let (report, out) = app::run(&scenario(crash), 1, RunOptions::default(), &apps()).unwrap();
+        assert!(out.history.end.settled, "{crash:?}: {:?}", out.history.end.waiting);
+        assert!(out.virtual_ms < 60_000, "{crash:?}: ran to duration_ms");
+        assert_eq!(report.consumers["c1"].distinct, 20);
+    }
+}
+
+#[test]
+fn a_service_whose_code_returns_lets_the_run_settle() {
+    let apps = Apps::new().service("svc", || async {
+        kafkasim::rdkafka::util::sleep(Duration::from_millis(100)).await;
+    });
+    let (_, out) = app::run(&scenario(None), 1, RunOptions::default(), &apps).unwrap();
+    assert!(out.history.end.settled, "{:?}", out.history.end.waiting);
 }

@@ -225,6 +225,53 @@ impl Drivers for Apps {
     }
 }
 
+/// Why [`replay`] did not run a scenario file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    /// The file did not load (`FILE:LINE:COL: MESSAGE`).
+    #[error(transparent)]
+    File(#[from] crate::scenario::ScenarioError),
+    /// The scenario is invalid.
+    #[error(transparent)]
+    Invalid(#[from] crate::scenario::InvalidScenario),
+    /// The file names a `[[service]]` whose code `apps` does not register.
+    #[error("{file}: [[service]] `{service}` has no code: register it with `Apps::service(\"{service}\", ...)`")]
+    NoCode {
+        /// The file, as given.
+        file: String,
+        /// The service without code.
+        service: String,
+    },
+}
+
+/// Replay a saved scenario file (a failing case a property test wrote with
+/// [`crate::scenario::to_toml`]) with `seed`, its services run by the code `apps` registers:
+/// loads the file, runs it, prints the text report to stdout and returns the report and the
+/// run. The file names the services it needs; `kafkasim run` cannot run them, this can.
+///
+/// ```no_run
+/// use kafkasim::app::{self, Apps};
+/// let apps = Apps::new().service("svc", || async { /* your rdkafka code */ });
+/// let (report, _) = app::replay("failing-case.toml", 7, &apps).unwrap();
+/// assert_eq!(report.seed, 7);
+/// ```
+pub fn replay(path: impl AsRef<std::path::Path>, seed: u64, apps: &Apps) -> Result<(Report, RunOutput), ReplayError> {
+    let path = path.as_ref();
+    let scenario = crate::scenario::load_file(path)?;
+    for svc in &scenario.services {
+        #[cfg(feature = "tokio")]
+        let registered = apps.services.contains_key(&svc.name);
+        #[cfg(not(feature = "tokio"))]
+        let registered = false;
+        if !registered {
+            return Err(ReplayError::NoCode { file: path.display().to_string(), service: svc.name.clone() });
+        }
+    }
+    let (report, out) = run(&scenario, seed, RunOptions::default(), apps)?;
+    print!("{}", crate::report::text::to_text(&report));
+    Ok((report, out))
+}
+
 /// Run one seed of `scenario` with the consumers `apps` names run by their applications, and
 /// judge it. Without applications this is [`crate::run_seed`].
 ///

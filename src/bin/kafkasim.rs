@@ -114,6 +114,10 @@ fn explore(path: PathBuf, seed: Option<u64>, depth: u8, max_runs: usize, format:
             return ExitCode::from(2);
         }
     };
+    if let Some(why) = sc.needs_user_code() {
+        eprintln!("{}: {why}", path.display());
+        return ExitCode::from(2);
+    }
     let opts = kafkasim::explore::ExploreOptions {
         depth,
         max_runs,
@@ -144,6 +148,10 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
             return ExitCode::from(2);
         }
     };
+    if let Some(why) = sc.needs_user_code() {
+        eprintln!("{}: {why}", path.display());
+        return ExitCode::from(2);
+    }
     let (first, last) = seeds.unwrap_or_else(|| {
         let s = seed.unwrap_or(sc.seed);
         (s, s)

@@ -106,6 +106,20 @@ pub(crate) trait Drivers {
         None
     }
 
+    /// Whether every live service waits on the cluster: no timer of its own, no call queued,
+    /// and every client it owns `quiet` (an idle producer with nothing in flight, a consumer
+    /// idle or waiting in `poll()` with nothing left to read).
+    fn services_quiet(&self, quiet: &dyn Fn(ClientRef) -> bool) -> bool {
+        let _ = quiet;
+        true
+    }
+
+    /// End every live service whose code has not returned (as if it had): its clients, to poke
+    /// so that they close.
+    fn end_services(&self) -> Vec<ClientRef> {
+        Vec::new()
+    }
+
     /// Fire the services' timers due at `now`, except those of a service one of whose clients
     /// `paused` says is paused, and let the services run.
     fn tick(&self, now: u64, paused: &dyn Fn(ClientRef) -> bool) {

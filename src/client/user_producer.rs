@@ -56,6 +56,11 @@ impl UserProducer {
     pub(crate) fn returned(&self) -> bool {
         self.wait == Wait::Returned
     }
+
+    /// Whether it waits for its service (or returned) with no record in flight.
+    pub(crate) fn quiet(&self) -> bool {
+        matches!(self.wait, Wait::Idle | Wait::Returned) && self.in_flight.is_empty()
+    }
 }
 
 /// The next thing to do: hand the application an answer, or carry out a call it made.

@@ -27,7 +27,7 @@ pub(crate) const TARGET_CLASSES: &[(&str, TargetClass)] = &[
     ("processors", TargetClass::Processors),
 ];
 pub(crate) const TARGET_KINDS: &[&str] =
-    &["broker", "leader", "producer", "coordinator", "consumer", "processor", "controller"];
+    &["broker", "leader", "producer", "coordinator", "consumer", "processor", "service", "controller"];
 /// The one target without a colon: the KRaft controller quorum, allowed on a partition's side.
 pub(crate) const CONTROLLER: &str = "controller";
 pub(crate) const RECORD_EVENTS: &[(&str, RecordEvent)] = &[

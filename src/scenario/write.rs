@@ -97,6 +97,18 @@ pub fn to_toml(s: &Scenario) -> String {
         doc.table("[[processor]]", &table);
         doc.sub_table("[processor.config]", &config);
     }
+    for x in &s.services {
+        let mut e = Entries::default();
+        e.bare("name", quote(&x.name));
+        e.bare_if("instances", x.instances, 1);
+        if !x.producers.is_empty() {
+            e.bare("producers", strings(x.producers.iter().map(String::as_str)));
+        }
+        if !x.consumers.is_empty() {
+            e.bare("consumers", strings(x.consumers.iter().map(String::as_str)));
+        }
+        doc.table("[[service]]", &e);
+    }
     for f in &s.faults {
         doc.table("[[fault]]", &fault(s, f));
     }

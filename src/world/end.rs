@@ -1,6 +1,7 @@
 //! The end of a run: when it has settled, and what it hands the checker.
 
 use super::{RunOutput, World};
+use crate::client::driver::ClientRef;
 use crate::client::{ConsumerObs, ProducerObs};
 use crate::error::KafkaError;
 use crate::record::{ConsumerInfo, FinalPartition, FinalReplica, History, ProcessorInfo};
@@ -8,10 +9,55 @@ use crate::sim::{NodeId, Out};
 
 impl World<'_> {
     fn workload_done(&self) -> bool {
-        (0..self.nodes.specs.len()).all(|p| match &self.nodes.producers[p] {
+        (0..self.nodes.specs.len()).all(|p| self.producer_done(p))
+    }
+
+    fn producer_done(&self, p: usize) -> bool {
+        match &self.nodes.producers[p] {
             Some(prod) => prod.is_done(),
             None => !self.work.producers[p].restart_pending,
-        })
+        }
+    }
+
+    /// The workload of every producer no service owns is done.
+    fn builtin_workload_done(&self) -> bool {
+        let owned = |p: usize| self.s.services.iter().any(|x| x.producers.contains(&self.nodes.specs[p].name));
+        (0..self.nodes.specs.len()).all(|p| owned(p) || self.producer_done(p))
+    }
+
+    /// Whether the client `c` of a service waits on the cluster (a down client waits for nothing).
+    fn service_client_quiet(&self, c: ClientRef) -> bool {
+        match c {
+            ClientRef::Producer(p) => match &self.nodes.producers[p as usize] {
+                Some(prod) => prod.service_quiet(),
+                None => !self.work.producers[p as usize].restart_pending,
+            },
+            ClientRef::Consumer(t, k) => self
+                .nodes
+                .member_of(t as usize, k)
+                .and_then(|m| self.nodes.consumers[m as usize].as_ref())
+                .is_none_or(|member| member.service_quiet(|p| self.leader_hw(p))),
+        }
+    }
+
+    /// Once the rest of the run is done and every service waits on the cluster with nothing
+    /// left to read, the services end as if their code had returned: their producers close and
+    /// their idle consumers close (a consumer waiting in `poll()` is closed with the others).
+    fn end_quiet_services(&mut self) -> bool {
+        let Some(apps) = self.user_apps else { return true };
+        if self.s.services.is_empty() {
+            return true;
+        }
+        if !apps.services_quiet(&|c| self.service_client_quiet(c)) {
+            return false;
+        }
+        for c in apps.end_services() {
+            if let Some(node) = self.client_node(c).filter(|&n| self.nodes.life(n).down.is_none()) {
+                self.poke(node);
+            }
+        }
+        self.service_round();
+        true
     }
 
     /// The run is over when the workload is done, every fault has healed, and every live
@@ -19,7 +65,8 @@ impl World<'_> {
     /// its old session to expire). A partition without a leader is over only when no ISR member
     /// is up to come back and be elected.
     pub(super) fn settled(&mut self) -> bool {
-        if !self.workload_done() {
+        // A service's producers are done when the service ends, which waits for the rest.
+        if !self.builtin_workload_done() {
             return false;
         }
         self.faults.nemesis_on = false;
@@ -28,7 +75,10 @@ impl World<'_> {
         }
         // Consumers drain what the settled logs hold: a new leader's high watermark may still
         // be catching up with what its predecessor acknowledged.
-        if !self.replicas_settled() || !self.consumers_drained() {
+        if !self.replicas_settled() || !self.end_quiet_services() {
+            return false;
+        }
+        if !self.workload_done() || !self.consumers_drained() {
             return false;
         }
         // The applications shut down: close() commits (with auto-commit; a processor commits its

@@ -94,6 +94,11 @@ pub struct RunOutput {
 /// Run `scenario` with `seed`, or refuse it, running nothing, when [`Scenario::validate`] finds
 /// problems (the loader's messages, with paths instead of positions).
 pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunOutput, InvalidScenario> {
+    if let Some(message) = scenario.needs_user_code() {
+        return Err(InvalidScenario {
+            problems: vec![crate::scenario::Problem::needs_code("service[0].name", message)],
+        });
+    }
     Ok(run_with_apps(scenario.validated()?, seed, opts, None))
 }
 

@@ -199,24 +199,7 @@ impl World<'_> {
                     skipped.push(c);
                     continue;
                 }
-                let now = self.k.now;
-                match node {
-                    NodeId::Producer(p) => {
-                        let mut out = Out::default();
-                        if let Some(x) = self.nodes.producers[p as usize].as_mut() {
-                            x.user_wake(now, &mut out);
-                        }
-                        self.flush(node, out);
-                    }
-                    NodeId::Consumer(m) => {
-                        let mut out = Out::default();
-                        if let Some(x) = self.nodes.consumers[m as usize].as_mut() {
-                            x.user_wake(now, &mut out);
-                        }
-                        self.flush(node, out);
-                    }
-                    _ => {}
-                }
+                self.poke(node);
             }
         }
         if let Some(t) = apps.next_timer() {
@@ -225,6 +208,28 @@ impl World<'_> {
                 self.work.service_tick = Some(t);
                 self.k.queue.push(t, Ev::ServiceTick);
             }
+        }
+    }
+
+    /// Poke the node of a service's client: its service may have a call for it.
+    pub(super) fn poke(&mut self, node: NodeId) {
+        let now = self.k.now;
+        match node {
+            NodeId::Producer(p) => {
+                let mut out = Out::default();
+                if let Some(x) = self.nodes.producers[p as usize].as_mut() {
+                    x.user_wake(now, &mut out);
+                }
+                self.flush(node, out);
+            }
+            NodeId::Consumer(m) => {
+                let mut out = Out::default();
+                if let Some(x) = self.nodes.consumers[m as usize].as_mut() {
+                    x.user_wake(now, &mut out);
+                }
+                self.flush(node, out);
+            }
+            _ => {}
         }
     }
 

@@ -199,6 +199,11 @@ impl HubState {
         key
     }
 
+    /// Whether the service waits on nothing of its own: no sleep and no call queued.
+    pub fn quiet(&self) -> bool {
+        self.timers.is_empty() && self.ports.iter().all(|p| p.queue.is_empty())
+    }
+
     /// Idle ports with a call, or told nothing of the service's end yet.
     pub fn pokes(&self) -> impl Iterator<Item = ClientRef> + '_ {
         self.ports
@@ -298,6 +303,15 @@ impl Hub {
             self.st.lock().finished = true;
         }
         got
+    }
+
+    /// End the service as if its code had returned (the run's workload is done and it waits on
+    /// nothing): the task is cancelled and never polled again. Whether it was still running.
+    pub fn end(&mut self) -> bool {
+        let Some(task) = self.task.take() else { return false };
+        task.abort();
+        self.st.lock().finished = true;
+        true
     }
 
     /// Fire the sleeps due at `now` and let the service run.

@@ -172,6 +172,25 @@ impl Drivers for Host<'_> {
         self.live().iter().filter_map(|h| h.lock().st.lock().timers.keys().next().map(|k| k.0)).min()
     }
 
+    fn services_quiet(&self, quiet: &dyn Fn(ClientRef) -> bool) -> bool {
+        self.live().iter().all(|h| {
+            let h = h.lock();
+            let s = h.st.lock();
+            s.quiet() && s.clients.iter().all(|&c| quiet(c))
+        })
+    }
+
+    fn end_services(&self) -> Vec<ClientRef> {
+        let mut clients = Vec::new();
+        for h in self.live() {
+            let mut h = h.lock();
+            if h.end() {
+                clients.extend(h.st.lock().clients.iter().copied());
+            }
+        }
+        clients
+    }
+
     fn tick(&self, now: u64, paused: &dyn Fn(ClientRef) -> bool) {
         for h in self.live() {
             let mut h = h.lock();

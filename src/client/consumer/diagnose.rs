@@ -31,6 +31,20 @@ impl Consumer {
             && self.assignment.iter().all(|&p| end(p).is_none_or(|e| self.position[p as usize] == Some(e)))
     }
 
+    /// Whether a service's member waits on the cluster: drained, or idle (its service makes no
+    /// call on it) in a stable group with no commit outstanding.
+    pub fn service_quiet(&self, end: impl Fn(u32) -> Option<u64>) -> bool {
+        self.drained(&end)
+            || (self.app == App::UserIdle
+                && self.phase == Phase::Stable
+                && !self.rejoin_needed
+                && self.sync_commit.is_none()
+                && self.pending_sync.is_none()
+                && !self.kip848.reconciling()
+                && self.async_commits.is_empty()
+                && self.pending_async.is_empty())
+    }
+
     /// Whether the application stopped on an exception.
     pub fn failed(&self) -> bool {
         self.app == App::Failed

@@ -335,6 +335,12 @@ impl Producer {
         !self.has_work() && self.parts.iter().all(|q| q.pending.is_empty() && q.batches.is_empty())
     }
 
+    /// Whether a service's producer waits for its service with nothing of its own outstanding.
+    pub(crate) fn service_quiet(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.quiet())
+            && self.parts.iter().all(|q| q.pending.is_empty() && q.batches.is_empty())
+    }
+
     /// Whether the application has records left to send.
     pub(crate) fn has_work(&self) -> bool {
         !self.plan.is_empty() || self.next_fresh < self.spec.records

@@ -17,6 +17,7 @@ const TOP_KEYS: &[&str] = &[
     "producer",
     "consumer",
     "processor",
+    "service",
     "fault",
     "nemesis",
     "expect",
@@ -49,6 +50,7 @@ impl Cx<'_> {
         let producers = self.producers(&root, txn_max, &mut taken)?;
         let consumers = self.consumers(&root, &mut taken)?;
         let processors = self.processors(&root, txn_max, &mut taken)?;
+        let services = self.services(&root)?;
         for p in &processors {
             if !topics.iter().any(|t| t.name == p.output) {
                 // The output's producer asks for metadata with auto-creation allowed: the broker
@@ -68,7 +70,7 @@ impl Cx<'_> {
             producers,
             consumers,
             processors,
-            services: Vec::new(),
+            services,
             faults: Vec::new(),
             nemesis: None,
             expect: Vec::new(),

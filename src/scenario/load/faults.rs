@@ -22,6 +22,8 @@ const TARGET_FORMS: &[&str] = &[
     "consumer:NAME/K",
     "processor:NAME",
     "processor:NAME/K",
+    "service:NAME",
+    "service:NAME/K",
     "coordinator:group:GROUP",
     "coordinator:transaction:ID",
 ];
@@ -181,6 +183,7 @@ impl Cx<'_> {
                 let (processor, instance) = self.member_target(v, kind, rest, s)?;
                 Ok(Target::Processor { processor, instance })
             }
+            "service" => self.service_target(v, rest, s),
             "coordinator" => {
                 let (which, id) = rest.split_once(':').unwrap_or((rest, ""));
                 let group = self.word(rest_at, "the coordinator kind", which, COORDINATOR_KINDS)?;
@@ -232,6 +235,36 @@ impl Cx<'_> {
                     format!("{kind} `{name}` runs {instances} instances, 0 to {}", instances - 1)
                 };
                 Err(self.err(k_at, format!("`{kind}:{name}/K` needs an instance number, found \"{k}\": {runs}")))
+            }
+        }
+    }
+
+    /// `service:NAME[/K]` (`rest` is what follows the colon of `v`).
+    fn service_target(&self, v: Str<'_>, rest: &str, s: &Scenario) -> R<Target> {
+        let rest_at = v.inside("service:".len());
+        let (name, k) = rest.split_once('/').map_or((rest, None), |(n, k)| (n, Some(k)));
+        if name.is_empty() {
+            return Err(self.err(rest_at, "`service:NAME` needs a service name after the colon"));
+        }
+        let Some(service) = s.services.iter().position(|x| x.name == name) else {
+            let hint = match nearest(name, s.services.iter().map(|x| x.name.as_str())) {
+                Some(n) => format!("; did you mean `{n}`?"),
+                None if s.services.is_empty() => " (the file declares no [[service]])".into(),
+                None => String::new(),
+            };
+            return Err(self.err(rest_at, format!("`{name}` names no service{hint}")));
+        };
+        let Some(k) = k else {
+            return Ok(Target::Service { service, instance: None });
+        };
+        match k.parse::<u32>() {
+            Ok(k) => Ok(Target::Service { service, instance: Some(k) }),
+            Err(_) => {
+                let n = s.services[service].instances;
+                Err(self.err(
+                    v.inside("service:".len() + name.len() + 1),
+                    format!("`service:{name}/K` needs an instance number, found \"{k}\": 0 to {}", n - 1),
+                ))
             }
         }
     }

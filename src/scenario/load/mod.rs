@@ -17,6 +17,7 @@ mod nemesis;
 mod network;
 mod processor;
 mod producer;
+mod service;
 mod topics;
 mod value;
 

@@ -36,6 +36,22 @@ impl ServiceSpec {
 }
 
 impl super::Scenario {
+    /// Why the scenario cannot run without the user's code (`None` when it names no
+    /// `[[service]]`): the message `kafkasim run` and [`crate::run_seed`] refuse it with.
+    pub fn needs_user_code(&self) -> Option<String> {
+        let svc = self.services.first()?;
+        let others = match self.services.len() {
+            1 => String::new(),
+            n => format!(" (and {} more service(s))", n - 1),
+        };
+        Some(format!(
+            "[[service]] `{name}`{others} runs your own Rust code, which this run does not have: replay the file \
+             from Rust with `kafkasim::app::replay(FILE, SEED, &Apps::new().service(\"{name}\", your_code))` \
+             (docs/services.md)",
+            name = svc.name
+        ))
+    }
+
     /// The client targets a service (instance `instance`, or every one) stands for: its
     /// producer tables' processes and its consumer tables' members. A table name that matches
     /// no table stands for nothing (`validate` refuses it).

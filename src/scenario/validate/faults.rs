@@ -92,6 +92,7 @@ fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
         Target::Producer(_) => Some("producer"),
         Target::Consumer { .. } => Some("consumer"),
         Target::Processor { .. } => Some("processor"),
+        Target::Service { .. } => Some("service"),
         _ => None,
     };
     if let (FaultAction::PowerLoss, Some(client)) = (f.action, client) {

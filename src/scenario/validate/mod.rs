@@ -9,6 +9,7 @@ mod cluster;
 mod expect;
 mod faults;
 mod librdkafka;
+mod services;
 
 use std::fmt;
 
@@ -48,6 +49,11 @@ pub(crate) struct At {
 impl Problem {
     fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         Problem { path: path.into(), message: message.into(), at: At::default() }
+    }
+
+    /// A problem that is not the file's: the run lacks the user's code for it.
+    pub(crate) fn needs_code(path: &str, message: String) -> Self {
+        Problem::new(path, message)
     }
 
     fn at_key(mut self) -> Self {
@@ -101,6 +107,7 @@ impl Scenario {
         let mut out = Vec::new();
         cluster::check(self, &mut out);
         clients::check(self, &mut out);
+        services::check(self, &mut out);
         faults::check(self, &mut out);
         expect::check(self, &mut out);
         if out.is_empty() {
