@@ -21,28 +21,25 @@ impl Consumer {
             return true;
         }
         self.app == App::Polling
-            && self.phase == Phase::Stable
+            && self.steady()
+            && self.assignment.iter().all(|&p| end(p).is_none_or(|e| self.position[p as usize] == Some(e)))
+    }
+
+    /// In a stable group with no rebalance, reconciliation or commit outstanding.
+    fn steady(&self) -> bool {
+        self.phase == Phase::Stable
             && !self.rejoin_needed
             && self.sync_commit.is_none()
             && self.pending_sync.is_none()
             && !self.kip848.reconciling()
             && self.async_commits.is_empty()
             && self.pending_async.is_empty()
-            && self.assignment.iter().all(|&p| end(p).is_none_or(|e| self.position[p as usize] == Some(e)))
     }
 
     /// Whether a service's member waits on the cluster: drained, or idle (its service makes no
     /// call on it) in a stable group with no commit outstanding.
     pub fn service_quiet(&self, end: impl Fn(u32) -> Option<u64>) -> bool {
-        self.drained(&end)
-            || (self.app == App::UserIdle
-                && self.phase == Phase::Stable
-                && !self.rejoin_needed
-                && self.sync_commit.is_none()
-                && self.pending_sync.is_none()
-                && !self.kip848.reconciling()
-                && self.async_commits.is_empty()
-                && self.pending_async.is_empty())
+        self.drained(&end) || (self.app == App::UserIdle && self.steady())
     }
 
     /// Whether the application stopped on an exception.
