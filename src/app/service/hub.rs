@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -238,10 +239,57 @@ impl Future for CallFuture {
     }
 }
 
+/// Whether the service's task has a wake outstanding: it was woken since its last poll, or was
+/// never polled. The real waker is the runtime's; this one stands between them.
+struct WakeFlag {
+    woken: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl std::task::Wake for WakeFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        if let Some(w) = self.waker.lock().as_ref() {
+            w.wake_by_ref();
+        }
+    }
+}
+
+/// The service's code, polled with a [`WakeFlag`]'s waker.
+struct Tracked {
+    inner: ServiceFuture,
+    flag: Arc<WakeFlag>,
+    waker: Waker,
+}
+
+impl Future for Tracked {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        {
+            let mut w = this.flag.waker.lock();
+            if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *w = Some(cx.waker().clone());
+            }
+        }
+        this.flag.woken.store(false, Ordering::SeqCst);
+        this.inner.as_mut().poll(&mut Context::from_waker(&this.waker))
+    }
+}
+
 /// One incarnation of a service instance.
 pub(crate) struct Hub {
     rt: Runtime,
     task: Option<JoinHandle<()>>,
+    /// The task's wake flag: a service whose only task has no wake outstanding is quiet at once
+    /// (nothing can run until the simulator answers or fires a timer), without the
+    /// [`QUIET_ROUNDS`] yields it takes otherwise.
+    flag: Arc<WakeFlag>,
     pub st: Arc<Mutex<HubState>>,
     name: String,
 }
@@ -253,15 +301,18 @@ impl Hub {
         let rt = tokio::runtime::Builder::new_current_thread().build().expect("a current-thread runtime");
         let st = Arc::new(Mutex::new(st));
         CURRENT.with(|c| *c.borrow_mut() = Some(st.clone()));
-        let task = rt.spawn(make());
+        let flag = Arc::new(WakeFlag { woken: AtomicBool::new(true), waker: Mutex::new(None) });
+        let tracked = Tracked { inner: make(), waker: Waker::from(flag.clone()), flag: flag.clone() };
+        let task = rt.spawn(tracked);
         CURRENT.with(|c| *c.borrow_mut() = None);
-        Hub { rt, task: Some(task), st, name }
+        Hub { rt, task: Some(task), flag, st, name }
     }
 
     /// Run the task until `port` has a call (which it returns), or the service is quiet.
     pub fn run(&mut self, port: Option<usize>) -> Option<(u64, Step)> {
         let task = self.task.as_mut()?;
         let st = self.st.clone();
+        let (flag, handle) = (self.flag.clone(), self.rt.handle().clone());
         CURRENT.with(|c| *c.borrow_mut() = Some(st.clone()));
         let got = self.rt.block_on(async {
             let (mut last, mut quiet) = (u64::MAX, 0);
@@ -274,6 +325,11 @@ impl Hub {
                         }
                     }
                     if task.is_finished() {
+                        return Some(None);
+                    }
+                    // The only task waits on nothing the runtime can resolve: yielding cannot
+                    // change anything (what QUIET_ROUNDS yields would conclude).
+                    if !flag.woken.load(Ordering::SeqCst) && handle.metrics().num_alive_tasks() == 1 {
                         return Some(None);
                     }
                     if s.progress == last {
