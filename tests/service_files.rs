@@ -65,6 +65,7 @@ fn a_service_table_loads_with_its_fault_target_and_writes_back_equal() {
     assert_eq!(s.services[0].producers, ["out"]);
     assert_eq!(s.services[0].consumers, ["c1"]);
     assert_eq!(s.faults[0].target, Target::Service { service: 0, instance: Some(0) });
+    assert_eq!(s.target_text(&s.faults[0].target), "service:svc/0", "printed as the file spells it");
     let written = to_toml(&s);
     assert!(written.contains("[[service]]"), "{written}");
     assert_eq!(parse_str(&written, "w.toml").unwrap(), s);

@@ -110,6 +110,10 @@ impl Scenario {
             Target::Processor { processor, instance: Some(k) } => {
                 format!("processor:{}/{k}", self.processors[*processor].name)
             }
+            Target::Service { service, instance: None } => format!("service:{}", self.services[*service].name),
+            Target::Service { service, instance: Some(k) } => {
+                format!("service:{}/{k}", self.services[*service].name)
+            }
             Target::Sides { between, and } => {
                 let side = |s: &[Target]| s.iter().map(|t| self.target_text(t)).collect::<Vec<_>>().join(", ");
                 format!("[{}] and [{}]", side(between), side(and))
