@@ -147,3 +147,19 @@ fn a_service_whose_code_returns_lets_the_run_settle() {
     let (_, out) = app::run(&scenario(None), 1, RunOptions::default(), &apps).unwrap();
     assert!(out.history.end.settled, "{:?}", out.history.end.waiting);
 }
+
+#[test]
+fn a_service_that_only_sleeps_keeps_the_run_from_settling_and_the_report_says_so() {
+    let apps = Apps::new().service("svc", || async {
+        loop {
+            kafkasim::rdkafka::util::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let (_, out) = app::run(&scenario(None), 1, RunOptions::default(), &apps).unwrap();
+    assert!(!out.history.end.settled);
+    assert!(
+        out.history.end.waiting.iter().any(|w| w.starts_with("a service has not ended")),
+        "{:?}",
+        out.history.end.waiting
+    );
+}

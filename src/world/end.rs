@@ -233,6 +233,15 @@ impl World<'_> {
                 None => {}
             }
         }
+        if let Some(apps) = self.user_apps.filter(|_| !self.s.services.is_empty()) {
+            if !apps.services_quiet(&|c| self.service_client_quiet(c)) {
+                why.push(
+                    "a service has not ended: its code has neither returned nor come to wait on the cluster with \
+                     nothing left to read (a sleep pending or a call queued keeps it running)"
+                        .to_string(),
+                );
+            }
+        }
         for (m, &(c, k)) in n.members.iter().enumerate() {
             let Some(member) = n.consumers[m].as_ref() else { continue };
             if let Some(w) = member.waiting_for(|p| self.leader_hw(p)) {
