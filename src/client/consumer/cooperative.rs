@@ -22,6 +22,24 @@ impl Consumer {
         self.spec.config.assignment_strategy == AssignmentStrategy::CooperativeSticky
     }
 
+    /// Take `parts` as the assignment once `revoked` are given up (the incremental paths:
+    /// cooperative-sticky and KIP-848): a revoked partition loses its position and its buffered
+    /// records, and the history records the new assignment.
+    pub(super) fn take_assignment(&mut self, parts: Vec<u32>, revoked: &[u32], out: &mut ConsumerOut) {
+        for &p in revoked {
+            self.position[p as usize] = None;
+            self.resetting[p as usize] = false;
+        }
+        self.buffer.retain(|(p, _, _)| !revoked.contains(p));
+        self.assignment = parts;
+        out.observe(ConsumerObs::History(EventKind::Assigned {
+            consumer: self.idx,
+            instance: self.instance,
+            generation: self.generation,
+            partitions: self.assignment.clone(),
+        }));
+    }
+
     /// Whether the member still owns partitions it may fetch and process while it rejoins: a
     /// cooperative member of a generation with an assignment.
     pub(super) fn keeps_partitions(&self) -> bool {
@@ -94,18 +112,7 @@ impl Consumer {
             let Some((parts, _)) = self.pending_sync.take() else { return false };
             return self.complete_cooperative(now, (parts, true), out);
         }
-        for &p in &revoked {
-            self.position[p as usize] = None;
-            self.resetting[p as usize] = false;
-        }
-        self.buffer.retain(|(p, _, _)| !revoked.contains(p));
-        self.assignment = parts;
-        out.observe(ConsumerObs::History(EventKind::Assigned {
-            consumer: self.idx,
-            instance: self.instance,
-            generation: self.generation,
-            partitions: self.assignment.clone(),
-        }));
+        self.take_assignment(parts, &revoked, out);
         if !revoked.is_empty() {
             // Java's requestRejoin("need to revoke partitions and re-join").
             self.rejoin_needed = true;

@@ -83,18 +83,7 @@ impl Consumer {
                 }
             }
             self.kip848.auto_revoking = false;
-            for &p in &revoked {
-                self.position[p as usize] = None;
-                self.resetting[p as usize] = false;
-            }
-            self.buffer.retain(|(p, _, _)| !revoked.contains(p));
-            self.assignment = target.to_vec();
-            out.observe(ConsumerObs::History(EventKind::Assigned {
-                consumer: self.idx,
-                instance: self.instance,
-                generation: self.generation,
-                partitions: self.assignment.clone(),
-            }));
+            self.take_assignment(target.to_vec(), &revoked, out);
             self.kip848 = Kip848 { urgent: true, ..Kip848::default() };
         }
         self.kip848_heartbeat(now, false, out);
