@@ -1,15 +1,19 @@
-//! A consume-transform-produce service written against rdkafka, run inside the simulated
-//! cluster as a `[[service]]` (docs/services.md) and checked by two proptest properties over
+//! A consume-transform-produce service written against rdkafka, in two versions, run inside the
+//! simulated cluster as a `[[service]]` (docs/services.md) whose producer table is its output
+//! (each shipment names the order it was made from), and checked by proptest properties over
 //! schedules of broker and service crashes:
 //!
-//! - "no input is lost": the at-least-once loop (recv, transform, send and await the delivery,
-//!   then commit) leaves no input unprocessed and loses no acknowledged record. It holds.
-//! - "no input is processed twice": it is false (a crash between the delivery and the commit
-//!   makes the restarted service read the input again); proptest finds a duplicate and shrinks
-//!   the schedule, which is printed with its report and written out as a scenario file that
-//!   `kafkasim::app::replay` reruns with this code.
+//! - [`at_least_once`] (recv, transform, send and await the delivery, then commit):
+//!   "no input is lost" holds; "no input is processed twice" is false (a crash between the
+//!   delivery and the commit makes the restarted service ship the order again). proptest finds
+//!   a duplicate and shrinks the schedule, which is printed with its report and written out as a
+//!   scenario file that `kafkasim::app::replay` reruns with this code.
+//! - [`exactly_once`] (each order shipped in a transaction that also commits its offset, with
+//!   `send_offsets_to_transaction`): "exactly once" (neither lost nor duplicated) holds.
 //!
-//! Apart from its first `use` line, [`at_least_once`] is what one writes against rdkafka 0.38+.
+//! Apart from its first `use` line, [`at_least_once`] is what one writes against rdkafka 0.38+;
+//! [`exactly_once`] is too, with `.await` after the transaction calls that block in rdkafka
+//! (docs/services.md says why).
 //!
 //! ```text
 //! cargo run --release --example rdkafka_service    # both properties, the shrunk case printed
@@ -35,8 +39,10 @@ use kafkasim::scenario::{
 };
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::Message;
+use rdkafka::error::KafkaResult;
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
 
 /// The service: read an order, ship it, and commit once the shipment is acknowledged
 /// (at-least-once: a crash after the delivery and before the commit ships the order again).
@@ -74,7 +80,74 @@ pub async fn at_least_once() {
     }
 }
 
-/// The code of service `svc`.
+/// The service, exactly once: each order is shipped in a transaction that also commits the
+/// order's offset; a transaction that fails is aborted and the order read again.
+pub async fn exactly_once() {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("group.id", "g1")
+        .set("bootstrap.servers", "localhost:9092")
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .create()
+        .expect("consumer creation failed");
+    consumer.subscribe(&["orders"]).expect("subscription failed");
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", "localhost:9092")
+        .set("transactional.id", "shipper")
+        .create()
+        .expect("producer creation failed");
+    let timeout = Duration::from_secs(30);
+    producer.init_transactions(timeout).await.expect("init_transactions failed");
+    loop {
+        let msg = match consumer.recv().await {
+            Ok(msg) => msg,
+            Err(e) => {
+                eprintln!("recv failed: {e}");
+                continue;
+            }
+        };
+        if let Err(e) = ship_in_transaction(&consumer, &producer, &msg).await {
+            eprintln!("shipping offset {} failed: {e}", msg.offset());
+            producer.abort_transaction(timeout).await.expect("abort_transaction failed");
+            // Read the order again (if the partition was revoked meanwhile, its next owner
+            // reads it from the committed offset).
+            let _ = consumer.seek(msg.topic(), msg.partition(), Offset::Offset(msg.offset()), timeout);
+        }
+    }
+}
+
+/// Ship one order: the shipment and the order's offset commit together, or neither does.
+async fn ship_in_transaction(
+    consumer: &StreamConsumer,
+    producer: &FutureProducer,
+    msg: &BorrowedMessage<'_>,
+) -> KafkaResult<()> {
+    let timeout = Duration::from_secs(30);
+    let key = format!("{}/{}", msg.partition(), msg.offset());
+    let shipment = format!("shipped {}", String::from_utf8_lossy(msg.payload().unwrap_or_default()));
+    producer.begin_transaction()?;
+    producer
+        .send(FutureRecord::to("shipments").key(&key).payload(&shipment), Duration::from_secs(5))
+        .await
+        .map_err(|(e, _)| e)?;
+    let mut offsets = TopicPartitionList::new();
+    offsets.add_partition_offset(msg.topic(), msg.partition(), Offset::Offset(msg.offset() + 1))?;
+    let group = consumer.group_metadata().expect("a group member");
+    producer.send_offsets_to_transaction(&offsets, &group, timeout).await?;
+    producer.commit_transaction(timeout).await
+}
+
+/// The code of service `svc`: the at-least-once version, or the exactly-once one for a
+/// scenario whose output is transactional.
+pub fn apps_for(s: &Scenario) -> Apps {
+    if s.producers.iter().any(|p| p.config.transactional_id.is_some()) {
+        Apps::new().service("svc", exactly_once)
+    } else {
+        apps()
+    }
+}
+
+/// The code of service `svc`, at least once.
 pub fn apps() -> Apps {
     Apps::new().service("svc", at_least_once)
 }
@@ -107,7 +180,7 @@ pub fn cases(faults: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = (
 
 /// 3 brokers (`min.insync.replicas = 2`), `orders` (2 partitions) written by `p1` (200 records,
 /// one per 10 ms), `shipments` (2 partitions), and service `svc` owning consumer `c1` (group
-/// `g1`, reading `orders`) and producer `out` (writing `shipments`), under `crashes`.
+/// `g1`, reading `orders`) and its output, producer `out` (writing `shipments`), under `crashes`.
 pub fn scenario(crashes: &[Crash]) -> Scenario {
     let mut s = Scenario { name: "rdkafka service".into(), duration_ms: 300_000, ..Scenario::default() };
     s.cluster.brokers = 3;
@@ -117,13 +190,13 @@ pub fn scenario(crashes: &[Crash]) -> Scenario {
     let mut p1 = ProducerSpec::new("p1", "orders", 200);
     p1.interval_ms = 10;
     s.producers.push(p1);
-    // The most records the service may send: every order, and then some shipped twice.
-    s.producers.push(ProducerSpec::new("out", "shipments", 2_000));
+    // An output's index is its order's: the orders number 0..200.
+    s.producers.push(ProducerSpec::new("out", "shipments", 200));
     let mut c1 = ConsumerSpec::new("c1", "g1", "orders");
     c1.config.session_timeout_ms = 6_000;
     c1.config.heartbeat_interval_ms = 2_000;
     s.consumers.push(c1);
-    s.services.push(ServiceSpec::new("svc").consumer("c1").producer("out"));
+    s.services.push(ServiceSpec::new("svc").consumer("c1").output("out"));
     s.faults = crashes
         .iter()
         .map(|c| FaultSpec {
@@ -140,9 +213,19 @@ pub fn scenario(crashes: &[Crash]) -> Scenario {
     s
 }
 
+/// The same with the exactly-once service: `out` transactional (`transactional.id` `shipper`),
+/// `c1` read_committed.
+pub fn eos_scenario(crashes: &[Crash]) -> Scenario {
+    let mut s = scenario(crashes);
+    s.name = "rdkafka service, exactly once".into();
+    s.producers[1].config.transactional_id = Some("shipper".into());
+    s.consumers[0].config.isolation_level = kafkasim::scenario::IsolationLevel::ReadCommitted;
+    s
+}
+
 /// Run `s` with the service's code.
 pub fn run(s: &Scenario, seed: u64) -> Report {
-    kafkasim::app::run(s, seed, kafkasim::RunOptions::default(), &apps()).expect("a valid scenario").0
+    kafkasim::app::run(s, seed, kafkasim::RunOptions::default(), &apps_for(s)).expect("a valid scenario").0
 }
 
 /// A runner whose search is the same every time.
@@ -159,6 +242,19 @@ pub fn no_input_is_lost(runner: &mut TestRunner, faults: std::ops::RangeInclusiv
             let r = run(&scenario(&crashes), seed);
             prop_assert_eq!(r.anomalies[Anomaly::LostProcessing], 0, "an order was never processed");
             prop_assert_eq!(r.anomalies[Anomaly::LostAcked], 0, "an acknowledged record was lost");
+            Ok(())
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// "Exactly once": the exactly-once service neither loses nor duplicates an order, under up to
+/// 5 crashes.
+pub fn exactly_once_holds(runner: &mut TestRunner) -> Result<(), String> {
+    runner
+        .run(&cases(0..=5), |(crashes, seed)| {
+            let r = run(&eos_scenario(&crashes), seed);
+            prop_assert_eq!(r.anomalies[Anomaly::LostProcessing], 0, "an order was never shipped");
+            prop_assert_eq!(r.anomalies[Anomaly::DuplicateProcessing], 0, "an order was shipped twice");
             Ok(())
         })
         .map_err(|e| e.to_string())
@@ -184,6 +280,10 @@ fn main() {
     match no_input_is_lost(&mut runner(256), 0..=5) {
         Ok(()) => println!("no input is lost: 256 cases passed"),
         Err(e) => panic!("no input is lost: {e}"),
+    }
+    match exactly_once_holds(&mut runner(1_000)) {
+        Ok(()) => println!("exactly once: 1000 cases passed"),
+        Err(e) => panic!("exactly once: {e}"),
     }
     let (s, seed) = find_duplicate(&mut runner(256));
     let report = run(&s, seed);

@@ -74,6 +74,10 @@ pub(crate) fn semantics(
 ) -> BTreeMap<String, Semantic> {
     let mut out = BTreeMap::new();
     for (p, spec) in scenario.producers.iter().enumerate() {
+        // A service's output table is judged with the service (`processors`).
+        if history.is_output(p as u32) {
+            continue;
+        }
         let delivery = promised_delivery(&spec.config);
         let lost = loss.get(p).map_or(0, |l| l.lost);
         let dup = duplicated.get(p).copied().unwrap_or(0);

@@ -7,7 +7,7 @@
 //! nothing from `app`: `app` implements [`Drivers`] and hands it to the world.
 
 use crate::error::KafkaError;
-use crate::record::{Deliveries, Delivery};
+use crate::record::{Deliveries, Delivery, MemberId};
 
 /// A call the application makes on its client.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +38,27 @@ pub(crate) enum Step {
     Produce(u32, Option<u32>),
     /// A service producer's `flush()`: what lingers goes out now; returns at once.
     Flush,
+    /// A service consumer's `seek(partition, offset)`: the next fetch of this assigned partition
+    /// (global index) starts at the offset; returns at once.
+    Seek(u32, u64),
+    /// A service producer's `initTransactions()`: returns once the producer id is there.
+    InitTxn,
+    /// A service producer's `sendOffsetsToTransaction(offsets, groupMetadata)`: the offsets
+    /// are written (AddOffsetsToTxn, TxnOffsetCommit) when the transaction commits; returns at once.
+    SendOffsets(crate::client::transactional::TxnOffsets),
+}
+
+/// What a consumer's application reads of its client without a call (`position()`,
+/// `groupMetadata()`): the client's state as of the application's last call, as a Java
+/// consumer's only changes inside `poll()`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ConsumerView {
+    /// Group index.
+    pub group: u32,
+    pub member_id: MemberId,
+    pub generation: i32,
+    /// Assigned partitions (global index) and their positions, if known.
+    pub positions: Vec<(u32, Option<u64>)>,
 }
 
 /// What the previous call returned.
@@ -66,6 +87,12 @@ pub(crate) trait Driver: Send {
     /// index) and offset, or failed.
     fn delivered(&mut self, now: u64, record: u32, partition: u32, result: Result<i64, KafkaError>) {
         let _ = (now, record, partition, result);
+    }
+
+    /// Before each call: the consumer's state as the application may read it (built only for
+    /// drivers that keep it).
+    fn view(&mut self, make: &mut dyn FnMut() -> ConsumerView) {
+        let _ = make;
     }
 }
 

@@ -5,7 +5,7 @@ pub(crate) mod driver;
 pub mod producer;
 #[cfg(test)]
 mod regressions;
-mod transactional;
+pub(crate) mod transactional;
 mod user_producer;
 
 pub use consumer::{Consumer, ConsumerObs, ConsumerTimer};

@@ -28,6 +28,8 @@ use crate::error::KafkaError;
 use crate::record::{EventKind, RecordList, ReqId};
 use crate::sim::NodeId;
 
+mod driven;
+
 /// Where the transaction manager stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -49,6 +51,8 @@ pub(crate) enum Phase {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TxnReq {
     Find,
+    /// FindCoordinator for the group of `sendOffsetsToTransaction` (a service's producer).
+    FindGroup,
     Init,
     Add,
     AddOffsets,
@@ -107,6 +111,10 @@ pub(crate) struct Txn {
     offsets: Option<(TxnOffsets, OffsetsStage)>,
     /// The group coordinator TxnOffsetCommit goes to (the processor's consumer knows it).
     pub(crate) group_coordinator: Option<u32>,
+    /// The producer looks the group coordinator up itself (FindCoordinator with the group's
+    /// key, as Java's `TxnOffsetCommitHandler` does): a service's producer, whose consumer is
+    /// another client.
+    pub(crate) own_group_lookup: bool,
     /// A group coordinator that answered NOT_COORDINATOR (or failed): the consumer must look
     /// the coordinator up again.
     lost_group_coordinator: Option<u32>,
@@ -142,6 +150,7 @@ impl Txn {
             driven: false,
             offsets: None,
             group_coordinator: None,
+            own_group_lookup: false,
             lost_group_coordinator: None,
             offsets_added: false,
             bump_required: false,
@@ -305,7 +314,19 @@ impl Producer {
                                 return;
                             }
                             OffsetsStage::Commit => {
-                                let Some(gc) = t.group_coordinator else { return };
+                                let Some(gc) = t.group_coordinator else {
+                                    if t.own_group_lookup {
+                                        let rr = t.lookup_rr;
+                                        let b = self.conns.pick(rr, now);
+                                        if !self.connected(now, b, out) {
+                                            return;
+                                        }
+                                        self.txn_mut().lookup_rr = b;
+                                        let msg = Msg::FindCoordinator { group: o.group };
+                                        self.txn_send(b, TxnReq::FindGroup, Vec::new(), msg, out);
+                                    }
+                                    return;
+                                };
                                 if !self.connected(now, gc, out) {
                                     return;
                                 }
@@ -402,7 +423,7 @@ impl Producer {
         if lost_coordinator {
             if kind == Some(TxnReq::OffsetCommit) {
                 t.lost_group_coordinator = t.group_coordinator.take();
-            } else {
+            } else if kind != Some(TxnReq::FindGroup) {
                 t.coordinator = None;
             }
         }
@@ -454,6 +475,7 @@ impl Producer {
             return matches!(
                 msg,
                 Msg::FindTxnCoordinatorResponse { .. }
+                    | Msg::FindCoordinatorResponse { .. }
                     | Msg::InitProducerIdResponse { .. }
                     | Msg::AddPartitionsToTxnResponse { .. }
                     | Msg::AddOffsetsToTxnResponse { .. }
@@ -468,6 +490,17 @@ impl Producer {
                 match result {
                     Ok(b) => t.coordinator = Some(*b),
                     Err(_) => self.txn_retry(now, true, out),
+                }
+            }
+            (Msg::FindCoordinatorResponse { result, .. }, TxnReq::FindGroup) if at == broker => {
+                let t = self.txn_mut();
+                t.request = None;
+                match result {
+                    Ok(b) => {
+                        t.group_coordinator = Some(*b);
+                        self.txn_pump(now, out);
+                    }
+                    Err(_) => self.txn_retry(now, false, out),
                 }
             }
             (Msg::InitProducerIdResponse { req: r, result }, TxnReq::Init) if *r == req => match result {
@@ -542,6 +575,7 @@ impl Producer {
             },
             (
                 Msg::FindTxnCoordinatorResponse { .. }
+                | Msg::FindCoordinatorResponse { .. }
                 | Msg::InitProducerIdResponse { .. }
                 | Msg::AddPartitionsToTxnResponse { .. }
                 | Msg::AddOffsetsToTxnResponse { .. }
@@ -692,107 +726,5 @@ impl Producer {
     /// Whether the transactional application has nothing left to do.
     pub(crate) fn txn_done(&self) -> bool {
         self.txn.as_ref().is_none_or(|t| t.phase == Phase::Fatal || (t.phase == Phase::Ready && !self.has_work()))
-    }
-
-    // ---- driven by a processor --------------------------------------------------------------
-
-    /// Whether a processor may hand this producer records: initialised, not ending a
-    /// transaction, not fenced.
-    pub(crate) fn driven_ready(&self) -> bool {
-        self.txn.as_ref().is_none_or(|t| matches!(t.phase, Phase::Ready | Phase::InTxn))
-    }
-
-    /// The index of its transactional id in the topology, if transactional.
-    pub(crate) fn txn_index(&self) -> Option<u32> {
-        self.txn.as_ref().map(|t| t.id)
-    }
-
-    /// Whether the producer stopped on a fatal error (fenced): it must be replaced.
-    pub(crate) fn driven_fatal(&self) -> bool {
-        self.txn.as_ref().is_some_and(|t| t.phase == Phase::Fatal)
-    }
-
-    /// Whether a transaction is open (records sent since the last commit or abort).
-    pub(crate) fn driven_in_txn(&self) -> bool {
-        self.txn.as_ref().is_some_and(|t| t.phase == Phase::InTxn)
-    }
-
-    /// Whether every record handed over so far is resolved (acknowledged or failed).
-    pub(crate) fn driven_flushed(&self) -> bool {
-        self.parts.iter().all(|q| q.pending.is_empty() && q.batches.is_empty())
-    }
-
-    /// `send(record)` to partition `p` of the topic (`beginTransaction()` first when needed).
-    pub(crate) fn driven_send(&mut self, now: u64, record: u32, p: u32, out: &mut ProducerOut) {
-        if let Some(t) = self.txn.as_mut() {
-            if t.phase == Phase::Ready {
-                t.phase = Phase::InTxn;
-                t.records.clear();
-                t.added.clear();
-                t.abortable = false;
-            }
-            t.records.push(record);
-        }
-        self.enqueue(now, record, p, out);
-        if self.txn.is_some() {
-            self.txn_pump(now, out);
-        }
-        self.drain(now, out);
-    }
-
-    /// `beginTransaction()`: a transaction is open from now (a no-op while one is).
-    pub(crate) fn driven_begin(&mut self) {
-        if let Some(t) = self.txn.as_mut() {
-            if t.phase == Phase::Ready {
-                t.phase = Phase::InTxn;
-                t.records.clear();
-                t.added.clear();
-                t.abortable = false;
-            }
-        }
-    }
-
-    /// `flush()`: everything lingering goes out now.
-    pub(crate) fn driven_flush(&mut self, now: u64, out: &mut ProducerOut) {
-        self.flush_now(now);
-        self.drain(now, out);
-    }
-
-    /// `sendOffsetsToTransaction(offsets)` then `commitTransaction()` (or `abortTransaction()`
-    /// when `commit` is false). The answer comes as a `TxnEnded` history event.
-    pub(crate) fn driven_end(&mut self, now: u64, commit: bool, offsets: Option<TxnOffsets>, out: &mut ProducerOut) {
-        let t = self.txn_mut();
-        if !matches!(t.phase, Phase::Ready | Phase::InTxn) {
-            return;
-        }
-        if t.phase == Phase::Ready {
-            t.records.clear();
-            t.added.clear();
-            t.abortable = false;
-        }
-        t.offsets = offsets.filter(|o| commit && !o.offsets.is_empty()).map(|o| (o, OffsetsStage::Add));
-        t.phase = Phase::Ending(commit);
-        self.flush_now(now);
-        self.drain(now, out);
-        self.txn_pump(now, out);
-    }
-
-    /// Whether the producer waits for the group coordinator to send TxnOffsetCommit.
-    pub(crate) fn driven_wants_group_coordinator(&self) -> bool {
-        self.txn.as_ref().is_some_and(|t| t.group_coordinator.is_none())
-    }
-
-    /// A group coordinator the producer gave up on since the last call (the consumer's may be
-    /// stale too).
-    pub(crate) fn driven_take_lost_group_coordinator(&mut self) -> Option<u32> {
-        self.txn.as_mut().and_then(|t| t.lost_group_coordinator.take())
-    }
-
-    /// The group coordinator the processor's consumer found; a waiting TxnOffsetCommit goes out.
-    pub(crate) fn driven_set_group_coordinator(&mut self, now: u64, broker: u32, out: &mut ProducerOut) {
-        if let Some(t) = self.txn.as_mut() {
-            t.group_coordinator = Some(broker);
-            self.txn_pump(now, out);
-        }
     }
 }

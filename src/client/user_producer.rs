@@ -14,6 +14,7 @@ use crate::record::EventKind;
 use crate::scenario::ProducerSpec;
 
 use crate::client::driver::INSTANT_CALLS_LIMIT;
+use crate::client::transactional::TxnOffsets;
 
 /// What the application waits for.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,8 +23,8 @@ enum Wait {
     Running,
     /// The acknowledgement or failure of this record.
     Record(u32),
-    /// The end of its transaction.
-    Txn,
+    /// The end of its transaction: `commitTransaction()` (true) or `abortTransaction()`.
+    Txn(bool),
     /// The end of its sleep number N.
     Sleep(u64),
     /// `initTransactions()`, before this call can go ahead.
@@ -43,6 +44,8 @@ pub(crate) struct UserProducer {
     scanned: Option<usize>,
     /// Records sent by `Step::Produce` whose outcome the application has not been told yet.
     in_flight: std::collections::BTreeSet<u32>,
+    /// `sendOffsetsToTransaction()` of the open transaction: written when it commits.
+    offsets: Option<TxnOffsets>,
 }
 
 impl std::fmt::Debug for UserProducer {
@@ -88,6 +91,7 @@ impl Producer {
         let mut p = Producer::start(idx, instance, spec, topo, producer_id, Vec::new(), records, watch_sends, out);
         if let Some(t) = p.txn.as_mut() {
             t.driven = true;
+            t.own_group_lookup = true;
         }
         p.user = Some(Box::new(UserProducer {
             driver: Some(driver),
@@ -95,6 +99,7 @@ impl Producer {
             sleeps: 0,
             scanned: None,
             in_flight: Default::default(),
+            offsets: None,
         }));
         p.user_run(now, Next::Answer(Answer::Start), out);
         if let Some(u) = p.user.as_mut() {
@@ -143,7 +148,7 @@ impl Producer {
 
     /// Carry out one call: its answer if it returned at once.
     fn user_call(&mut self, now: u64, step: Step, out: &mut ProducerOut) -> Option<Answer> {
-        let txn_call = matches!(step, Step::BeginTxn | Step::EndTxn(_));
+        let txn_call = matches!(step, Step::BeginTxn | Step::EndTxn(_) | Step::InitTxn | Step::SendOffsets(_));
         assert!(
             !txn_call || self.txn.is_some(),
             "producer {} is not transactional (no transactional.id): no transactions",
@@ -191,13 +196,23 @@ impl Producer {
                 self.set_wait(Wait::Idle);
                 None
             }
+            // Ready (checked above): the producer id is there.
+            Step::InitTxn => Some(Answer::Outcome(Ok(()))),
             Step::BeginTxn => {
                 self.driven_begin();
                 Some(Answer::Outcome(Ok(())))
             }
+            Step::SendOffsets(o) => {
+                self.driven_begin();
+                if let Some(u) = self.user.as_mut() {
+                    u.offsets = Some(o);
+                }
+                Some(Answer::Outcome(Ok(())))
+            }
             Step::EndTxn(commit) => {
-                self.set_wait(Wait::Txn);
-                self.driven_end(now, commit, None, out);
+                self.set_wait(Wait::Txn(commit));
+                let offsets = self.user.as_mut().and_then(|u| u.offsets.take());
+                self.driven_end(now, commit, offsets, out);
                 None
             }
             Step::Sleep(0) => Some(Answer::Done),
@@ -217,7 +232,7 @@ impl Producer {
                 self.driven_flush(now, out);
                 None
             }
-            Step::Poll | Step::Process(_) | Step::CommitSync | Step::CommitAsync => {
+            Step::Poll | Step::Process(_) | Step::CommitSync | Step::CommitAsync | Step::Seek(..) => {
                 unreachable!("a producer application makes no consumer calls")
             }
         }
@@ -235,7 +250,12 @@ impl Producer {
                 (Wait::Record(r), EventKind::Failed { records, error, .. }) if records.contains(r) => {
                     return Some(Answer::Outcome(Err(*error)))
                 }
-                (Wait::Txn, EventKind::TxnEnded { result, .. }) => return Some(Answer::Outcome(*result)),
+                // A commit that had to abort (a send or the offsets failed) throws the abortable
+                // error (`TransactionManager.maybeFailWithError`); the transaction is over.
+                (Wait::Txn(true), EventKind::TxnEnded { commit: false, result: Ok(()), .. }) => {
+                    return Some(Answer::Outcome(Err(KafkaError::TransactionAbortable)))
+                }
+                (Wait::Txn(_), EventKind::TxnEnded { result, .. }) => return Some(Answer::Outcome(*result)),
                 _ => {}
             }
         }
@@ -285,12 +305,12 @@ impl Producer {
             Wait::Ready(step) if self.driven_ready() || self.driven_fatal() => {
                 self.user_run(now, Next::Call(step), out)
             }
-            Wait::Record(_) | Wait::Txn => {
+            Wait::Record(_) | Wait::Txn(_) => {
                 if let Some(answer) = self.user_resolved(from, out) {
                     self.user_run(now, Next::Answer(answer), out);
                 } else if self.txn.is_some()
                     && self.driven_fatal()
-                    && self.user.as_ref().is_some_and(|u| u.wait == Wait::Txn)
+                    && self.user.as_ref().is_some_and(|u| matches!(u.wait, Wait::Txn(_)))
                 {
                     // Fenced while ending: the transaction's fate is the coordinator's.
                     self.user_run(now, Next::Answer(Answer::Outcome(Err(KafkaError::ProducerFenced))), out);

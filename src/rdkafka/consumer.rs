@@ -1,7 +1,9 @@
 //! `StreamConsumer`: a member of one of the service's `[[consumer]]` tables. Each `recv()`
 //! polls one record (the position is then past it), which counts as processed once handed to
-//! the code; `commit_message` and `commit_consumer_state` queue a `commitSync()` of the
-//! positions, carried out before the consumer's next call.
+//! the code. The calls that block in rdkafka (`commit_message`, `commit_consumer_state`,
+//! `seek`) return at once here; each is carried out before any later call or sleep of the
+//! service goes ahead, and an error it ends with is returned by the consumer's next such call.
+//! `position()` and `group_metadata()` read the consumer as of its last call.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -10,7 +12,11 @@ use parking_lot::Mutex;
 
 use super::config::{ClientConfig, FromClientConfig};
 use super::error::{KafkaError, KafkaResult};
+use super::error::RDKafkaErrorCode;
 use super::message::{BorrowedMessage, OwnedHeaders, OwnedMessage, Timestamp, RECORD_HEADER};
+use super::topic_partition_list::{Offset, TopicPartitionList};
+use super::util::Timeout;
+use crate::record::MemberId;
 use crate::app::service::hub::{current, CallFuture, HubState};
 use crate::client::driver::{Answer, Step};
 
@@ -23,6 +29,15 @@ pub enum CommitMode {
     Async,
 }
 
+/// What `send_offsets_to_transaction` needs of the consumer's group: its id, the member's id
+/// and generation (KIP-447 fences a commit of a stale generation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerGroupMetadata {
+    pub(crate) group: u32,
+    pub(crate) member_id: MemberId,
+    pub(crate) generation: i32,
+}
+
 /// What every consumer does.
 pub trait Consumer {
     /// Subscribe to `topics` (the table's topics: the model's member subscribes to them).
@@ -31,6 +46,13 @@ pub trait Consumer {
     fn commit_message(&self, msg: &BorrowedMessage<'_>, mode: CommitMode) -> KafkaResult<()>;
     /// Commit the positions of every assigned partition.
     fn commit_consumer_state(&self, mode: CommitMode) -> KafkaResult<()>;
+    /// Each assigned partition with its position (the offset of the next record to read).
+    fn position(&self) -> KafkaResult<TopicPartitionList>;
+    /// The group, member and generation, for `send_offsets_to_transaction`.
+    fn group_metadata(&self) -> Option<ConsumerGroupMetadata>;
+    /// Read `topic`/`partition` from `offset` next (an assigned partition only): what is
+    /// buffered for it is dropped.
+    fn seek<T: Into<Timeout>>(&self, topic: &str, partition: i32, offset: Offset, timeout: T) -> KafkaResult<()>;
 }
 
 /// A consumer of a service: instance K of one of the service's `[[consumer]]` tables.
@@ -80,7 +102,8 @@ impl StreamConsumer {
             }
         };
         CallFuture { st: self.st.clone(), port: self.port, step: Some(Step::Process(d)), id: 0 }.await;
-        let s = self.st.lock();
+        let mut s = self.st.lock();
+        s.last_input = Some(d.record);
         let run = s.run.lock();
         let (topic, partition) = run.partition_name(d.partition);
         let name = run.producer_names.get(d.record.producer as usize).cloned().unwrap_or_default();
@@ -102,12 +125,16 @@ impl StreamConsumer {
         Ok(BorrowedMessage { msg, _consumer: PhantomData })
     }
 
-    fn commit(&self, mode: CommitMode) {
-        let step = match mode {
-            CommitMode::Sync => Step::CommitSync,
-            CommitMode::Async => Step::CommitAsync,
-        };
-        self.st.lock().call(self.port, step);
+    fn commit(&self, mode: CommitMode) -> KafkaResult<()> {
+        let mut s = self.st.lock();
+        if let Some(e) = s.take_error(self.port) {
+            return Err(KafkaError::ConsumerCommit(e.into()));
+        }
+        match mode {
+            CommitMode::Sync => s.call_blocking(self.port, Step::CommitSync),
+            CommitMode::Async => _ = s.call(self.port, Step::CommitAsync),
+        }
+        Ok(())
     }
 }
 
@@ -129,12 +156,42 @@ impl Consumer for StreamConsumer {
     }
 
     fn commit_message(&self, _msg: &BorrowedMessage<'_>, mode: CommitMode) -> KafkaResult<()> {
-        self.commit(mode);
-        Ok(())
+        self.commit(mode)
     }
 
     fn commit_consumer_state(&self, mode: CommitMode) -> KafkaResult<()> {
-        self.commit(mode);
+        self.commit(mode)
+    }
+
+    fn position(&self) -> KafkaResult<TopicPartitionList> {
+        let s = self.st.lock();
+        let run = s.run.lock();
+        let mut tpl = TopicPartitionList::new();
+        for &(p, pos) in &s.ports[self.port].view.positions {
+            let (topic, partition) = run.partition_name(p);
+            let offset = pos.map_or(Offset::Invalid, |o| Offset::Offset(o as i64));
+            tpl.add_partition_offset(&topic, partition, offset)?;
+        }
+        Ok(tpl)
+    }
+
+    fn group_metadata(&self) -> Option<ConsumerGroupMetadata> {
+        let s = self.st.lock();
+        let v = &s.ports[self.port].view;
+        Some(ConsumerGroupMetadata { group: v.group, member_id: v.member_id, generation: v.generation })
+    }
+
+    fn seek<T: Into<Timeout>>(&self, topic: &str, partition: i32, offset: Offset, timeout: T) -> KafkaResult<()> {
+        let _ = timeout.into();
+        let mut s = self.st.lock();
+        let p = s.run.lock().partition_index(topic, partition);
+        let assigned = p.filter(|p| s.ports[self.port].view.positions.iter().any(|(x, _)| x == p));
+        let (Some(p), Offset::Offset(o)) = (assigned, offset) else {
+            // librdkafka: seeking a partition that is not assigned fails with __STATE; offsets
+            // other than a number are not modelled.
+            return Err(KafkaError::Seek(format!("{}: {topic}/{partition} at {offset:?}", RDKafkaErrorCode::State)));
+        };
+        s.call_blocking(self.port, Step::Seek(p, o.max(0) as u64));
         Ok(())
     }
 }

@@ -7,8 +7,9 @@ pub mod consumer;
 pub mod error;
 pub mod message;
 pub mod producer;
+pub mod topic_partition_list;
 pub mod util;
 
 pub use config::ClientConfig;
 pub use message::{Message, Timestamp};
-pub use util::{Offset, TopicPartitionList};
+pub use topic_partition_list::{Offset, TopicPartitionList};

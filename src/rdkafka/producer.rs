@@ -11,11 +11,15 @@ use std::task::{Context, Poll};
 use parking_lot::Mutex;
 
 use super::config::{ClientConfig, FromClientConfig};
-use super::error::{KafkaError, KafkaResult};
-use super::message::{Message, OwnedHeaders, OwnedMessage, Timestamp, ToBytes};
+use super::consumer::ConsumerGroupMetadata;
+use super::error::{KafkaError, KafkaResult, RDKafkaError, RDKafkaErrorCode};
+use super::message::{Headers, Message, OwnedHeaders, OwnedMessage, Timestamp, ToBytes, RECORD_HEADER};
+use super::topic_partition_list::{Offset, TopicPartitionList};
 use super::util::Timeout;
-use crate::app::service::hub::{current, CallFuture, HubState, Payload};
+use crate::app::service::hub::{current, CallFuture, HubState, Payload, RunData};
 use crate::client::driver::{Answer, Step};
+use crate::client::transactional::TxnOffsets;
+use crate::record::RecordId;
 
 /// A record to send.
 #[derive(Debug)]
@@ -82,9 +86,20 @@ pub type OwnedDeliveryResult = Result<Delivery, (KafkaError, OwnedMessage)>;
 
 /// What every producer does.
 pub trait Producer {
-    /// Send what lingers now. In the simulation it does not block: the delivery futures say
-    /// when each record is resolved.
+    /// Send what lingers now (it does not block: the delivery futures say when each record is
+    /// resolved).
     fn flush<T: Into<Timeout>>(&self, timeout: T) -> KafkaResult<()>;
+}
+
+/// The input a record's [`RECORD_HEADER`] names, if it carries one (the code passed its input's
+/// headers on).
+fn lineage(run: &RunData, headers: Option<&OwnedHeaders>) -> Option<RecordId> {
+    let h = headers?;
+    let v = (0..h.count()).filter_map(|i| h.try_get(i)).find(|h| h.key == RECORD_HEADER)?.value?;
+    let (name, index) = std::str::from_utf8(v).ok()?.rsplit_once('#')?;
+    let producer = run.producer_names.iter().position(|n| n == name)? as u32;
+    let index = index.parse().ok()?;
+    ((producer as usize) < run.record_base.len()).then_some(RecordId { producer, index })
 }
 
 /// A producer of a service: one of the service's `[[producer]]` tables.
@@ -113,6 +128,14 @@ impl FromClientConfig for FutureProducer {
                     "the service owns {n} [[producer]] table(s), and each has its producer already"
                 )));
             };
+            let want = s.producers[table].transactional_id.as_deref();
+            if config.get("transactional.id") != want {
+                return Err(KafkaError::ClientCreation(format!(
+                    "transactional.id must be {}, as [[producer]] {} sets it",
+                    want.map_or("unset".to_string(), |t| format!("`{t}`")),
+                    s.producers[table].name
+                )));
+            }
             s.ports[table].created = true;
             (table, table)
         };
@@ -149,12 +172,12 @@ impl FutureProducer {
             let s = self.st.lock();
             let t = &s.producers[self.table];
             if record.topic != t.topic {
-                let e = KafkaError::MessageProduction(crate::error::KafkaError::NotLeaderOrFollower);
+                let e = KafkaError::MessageProduction(RDKafkaErrorCode::UnknownTopicOrPartition);
                 return Err((e, record));
             }
             let partition = match record.partition {
                 Some(p) if p < 0 || p as u32 >= t.partitions => {
-                    let e = KafkaError::MessageProduction(crate::error::KafkaError::NotLeaderOrFollower);
+                    let e = KafkaError::MessageProduction(RDKafkaErrorCode::UnknownTopicOrPartition);
                     return Err((e, record));
                 }
                 Some(p) => Some(p as u32),
@@ -164,13 +187,24 @@ impl FutureProducer {
                 }),
             };
             let mut run = s.run.lock();
-            let next = run.next_record.entry(t.index).or_insert(0);
-            if *next >= t.records {
-                let e = KafkaError::MessageProduction(crate::error::KafkaError::DeliveryTimeout);
+            let index = if t.lineage {
+                // An output: its index is its input's global number (docs/services.md).
+                let input = lineage(&run, record.headers.as_ref()).or(s.last_input);
+                let Some(input) = input else {
+                    let e = KafkaError::MessageProduction(RDKafkaErrorCode::InvalidArgument);
+                    return Err((e, record));
+                };
+                run.record_base[input.producer as usize] + input.index
+            } else {
+                let next = run.next_record.entry(t.index).or_insert(0);
+                let index = *next;
+                *next += 1;
+                index
+            };
+            if index >= t.records {
+                let e = KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull);
                 return Err((e, record));
             }
-            let index = *next;
-            *next += 1;
             let payload = Payload {
                 key: record.key.map(|k| k.to_bytes().to_vec()),
                 value: record.payload.map(|p| p.to_bytes().to_vec()),
@@ -183,6 +217,81 @@ impl FutureProducer {
         let call =
             CallFuture { st: self.st.clone(), port: self.port, step: Some(Step::Produce(index, partition)), id: 0 };
         Ok(DeliveryFuture { st: self.st.clone(), port: self.port, index, call: Some(call), msg: Some(msg) })
+    }
+}
+
+/// Transactions. rdkafka's calls that wait for the cluster block the thread; a service's code
+/// runs inside the simulation, which cannot advance under a blocked call, so here those calls
+/// are `async`: the same code with `.await` after them (as madsim-rdkafka has them).
+impl FutureProducer {
+    /// A transaction call that waits for the cluster.
+    async fn txn_call(&self, step: Step) -> KafkaResult<()> {
+        if self.st.lock().producers[self.table].transactional_id.is_none() {
+            // librdkafka: "The Transactional API requires transactional.id to be configured".
+            return Err(KafkaError::Transaction(RDKafkaError::txn(crate::error::KafkaError::InvalidTxnState)));
+        }
+        match (CallFuture { st: self.st.clone(), port: self.port, step: Some(step), id: 0 }).await {
+            Answer::Outcome(Err(e)) => Err(KafkaError::Transaction(RDKafkaError::txn(e))),
+            _ => Ok(()),
+        }
+    }
+
+    /// `initTransactions()`: wait for the producer id (fencing an older instance of the
+    /// `transactional.id` and aborting its open transaction).
+    pub async fn init_transactions<T: Into<Timeout>>(&self, timeout: T) -> KafkaResult<()> {
+        let _ = timeout.into();
+        self.txn_call(Step::InitTxn).await
+    }
+
+    /// `beginTransaction()` (local: it does not wait for the cluster, as in rdkafka).
+    pub fn begin_transaction(&self) -> KafkaResult<()> {
+        let mut s = self.st.lock();
+        if s.producers[self.table].transactional_id.is_none() {
+            return Err(KafkaError::Transaction(RDKafkaError::txn(crate::error::KafkaError::InvalidTxnState)));
+        }
+        s.call_blocking(self.port, Step::BeginTxn);
+        Ok(())
+    }
+
+    /// `sendOffsetsToTransaction(offsets, groupMetadata)`: the consumer's offsets commit with
+    /// the transaction (KIP-447: fenced by the group generation). They are written when the
+    /// transaction commits; an error shows in `commit_transaction`.
+    pub async fn send_offsets_to_transaction<T: Into<Timeout>>(
+        &self,
+        offsets: &TopicPartitionList,
+        cgm: &ConsumerGroupMetadata,
+        timeout: T,
+    ) -> KafkaResult<()> {
+        let _ = timeout.into();
+        let list: Vec<(u32, u64)> = {
+            let s = self.st.lock();
+            let run = s.run.lock();
+            let mut v = Vec::new();
+            for e in offsets.elements() {
+                let (Some(p), Offset::Offset(o)) = (run.partition_index(e.topic(), e.partition()), e.offset()) else {
+                    let e = RDKafkaError::txn(crate::error::KafkaError::InvalidTxnState);
+                    return Err(KafkaError::Transaction(e));
+                };
+                v.push((p, o.max(0) as u64));
+            }
+            v
+        };
+        let o =
+            TxnOffsets { group: cgm.group, member_id: cgm.member_id, generation: cgm.generation, offsets: list.into() };
+        self.txn_call(Step::SendOffsets(o)).await
+    }
+
+    /// `commitTransaction()`: flush, write the offsets, commit. An error that requires an abort
+    /// means the transaction was aborted (its records and offsets will not be read).
+    pub async fn commit_transaction<T: Into<Timeout>>(&self, timeout: T) -> KafkaResult<()> {
+        let _ = timeout.into();
+        self.txn_call(Step::EndTxn(true)).await
+    }
+
+    /// `abortTransaction()`.
+    pub async fn abort_transaction<T: Into<Timeout>>(&self, timeout: T) -> KafkaResult<()> {
+        let _ = timeout.into();
+        self.txn_call(Step::EndTxn(false)).await
     }
 }
 
@@ -253,7 +362,7 @@ impl Future for DeliveryFuture {
                 Poll::Ready(Answer::Outcome(Err(e))) => {
                     this.call = None;
                     let m = this.msg.take().unwrap_or_else(empty);
-                    return Poll::Ready(Ok(Err((KafkaError::MessageProduction(e), m))));
+                    return Poll::Ready(Ok(Err((KafkaError::MessageProduction(e.into()), m))));
                 }
                 Poll::Ready(_) => this.call = None,
             }
@@ -271,7 +380,7 @@ impl Future for DeliveryFuture {
                         offset,
                         timestamp: m.timestamp(),
                     }),
-                    Err(e) => Err((KafkaError::MessageProduction(e), m)),
+                    Err(e) => Err((KafkaError::MessageProduction(e.into()), m)),
                 }))
             }
             None => {

@@ -1,4 +1,4 @@
-//! Timeouts, virtual-time sleep, offsets and partition lists.
+//! Timeouts and virtual-time sleep.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -61,6 +61,9 @@ impl Future for Sleep {
         let key = match this.key {
             Some(k) => k,
             None => {
+                if !s.unblocked(cx.waker()) {
+                    return Poll::Pending;
+                }
                 let at = s.now + this.ms;
                 let k = s.timer(at);
                 this.key = Some(k);
@@ -77,64 +80,4 @@ impl Future for Sleep {
     }
 }
 
-/// An offset, as rdkafka names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Offset {
-    /// The beginning of the partition.
-    Beginning,
-    /// The end of the partition.
-    End,
-    /// The committed offset.
-    Stored,
-    /// No offset.
-    Invalid,
-    /// This offset.
-    Offset(i64),
-    /// This many before the end.
-    OffsetTail(i64),
-}
-
-/// One partition of a list, with its offset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TopicPartitionListElem {
-    /// Topic.
-    pub topic: String,
-    /// Partition.
-    pub partition: i32,
-    /// Offset.
-    pub offset: Offset,
-}
-
-/// A list of topic partitions with offsets.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TopicPartitionList {
-    list: Vec<TopicPartitionListElem>,
-}
-
-impl TopicPartitionList {
-    /// An empty list.
-    pub fn new() -> Self {
-        TopicPartitionList::default()
-    }
-
-    /// Add `topic`/`partition` at `offset`.
-    pub fn add_partition_offset(
-        &mut self,
-        topic: &str,
-        partition: i32,
-        offset: Offset,
-    ) -> super::error::KafkaResult<()> {
-        self.list.push(TopicPartitionListElem { topic: topic.to_string(), partition, offset });
-        Ok(())
-    }
-
-    /// How many partitions it lists.
-    pub fn count(&self) -> usize {
-        self.list.len()
-    }
-
-    /// The partitions it lists.
-    pub fn elements(&self) -> Vec<TopicPartitionListElem> {
-        self.list.clone()
-    }
-}
+pub use super::topic_partition_list::{Offset, TopicPartitionList, TopicPartitionListElem};

@@ -107,6 +107,9 @@ pub fn to_toml(s: &Scenario) -> String {
         if !x.consumers.is_empty() {
             e.bare("consumers", strings(x.consumers.iter().map(String::as_str)));
         }
+        if !x.outputs.is_empty() {
+            e.bare("outputs", strings(x.outputs.iter().map(String::as_str)));
+        }
         doc.table("[[service]]", &e);
     }
     for f in &s.faults {

@@ -5,6 +5,7 @@ use crate::client::driver::ClientRef;
 use crate::client::{ConsumerObs, ProducerObs};
 use crate::error::KafkaError;
 use crate::record::{ConsumerInfo, FinalPartition, FinalReplica, History, ProcessorInfo};
+use crate::scenario::ProcessingGuarantee;
 use crate::sim::{NodeId, Out};
 
 impl World<'_> {
@@ -312,6 +313,7 @@ impl World<'_> {
             })
             .collect();
         let s = self.s;
+        let services = service_processors(s);
         RunOutput {
             history: History {
                 producers: n
@@ -330,7 +332,10 @@ impl World<'_> {
                         topics: c.topics.clone(),
                         commit: c.commit,
                         isolation: c.config.isolation_level,
-                        processor: i.checked_sub(s.consumers.len()).map(|p| p as u32),
+                        processor: i.checked_sub(s.consumers.len()).map(|p| p as u32).or_else(|| {
+                            let k = services.iter().position(|x| x.consumer == i as u32)?;
+                            Some((s.processors.len() + k) as u32)
+                        }),
                         client: c.client,
                         auto_offset_store: c.config.enable_auto_offset_store,
                     })
@@ -348,6 +353,7 @@ impl World<'_> {
                         consumer: (s.consumers.len() + i) as u32,
                         guarantee: p.config.processing_guarantee,
                     })
+                    .chain(services.iter().cloned())
                     .collect(),
                 record_base: n.record_base.to_vec(),
                 events: self.history,
@@ -361,4 +367,33 @@ impl World<'_> {
             faults_fired_at: self.faults.fired_at,
         }
     }
+}
+
+/// Services with an output table, judged as processors: the output table's records are their
+/// outputs, its consumer table's member their consuming side. A transactional output promises
+/// exactly-once (the code commits its input offsets in the transaction), any other at-least-once.
+fn service_processors(s: &crate::scenario::Scenario) -> Vec<ProcessorInfo> {
+    s.services
+        .iter()
+        .filter_map(|svc| {
+            let out = svc.outputs.first()?;
+            let p = s.producers.iter().position(|p| &p.name == out)?;
+            let c = svc.consumers.first().and_then(|c| s.consumers.iter().position(|x| &x.name == c))?;
+            let (pspec, cspec) = (&s.producers[p], &s.consumers[c]);
+            let guarantee = if pspec.config.transactional_id.is_some() {
+                ProcessingGuarantee::ExactlyOnceV2
+            } else {
+                ProcessingGuarantee::AtLeastOnce
+            };
+            Some(ProcessorInfo {
+                name: svc.name.clone(),
+                group: cspec.group.clone(),
+                input: cspec.topics.first()?.clone(),
+                output: pspec.topic.clone(),
+                producer: p as u32,
+                consumer: c as u32,
+                guarantee,
+            })
+        })
+        .collect()
 }

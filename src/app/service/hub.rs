@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
-use crate::client::driver::{Answer, ClientRef, Driver, Step};
+use crate::client::driver::{Answer, ClientRef, ConsumerView, Driver, Step};
 use crate::error::KafkaError;
 
 /// Yields of the runtime without any Kafka call before a service counts as waiting.
@@ -41,6 +41,10 @@ pub(crate) struct ProducerTable {
     pub topic: String,
     pub partitions: u32,
     pub records: u32,
+    /// An output table: a record's index is its input's global number.
+    pub lineage: bool,
+    /// Its `transactional.id`, if any.
+    pub transactional_id: Option<String>,
 }
 
 /// A consumer table a service owns.
@@ -63,6 +67,8 @@ pub(crate) struct RunData {
     pub producer_names: Vec<String>,
     /// (topic, first global partition, partitions), in topology order.
     pub topics: Vec<(String, u32, u32)>,
+    /// The first global input number of each producer table's records.
+    pub record_base: Vec<u32>,
 }
 
 impl RunData {
@@ -72,6 +78,12 @@ impl RunData {
             .iter()
             .find(|(_, first, n)| (*first..first + n).contains(&p))
             .map_or((String::new(), p as i32), |(t, first, _)| (t.clone(), (p - first) as i32))
+    }
+
+    /// The global partition index of `topic`/`partition`, if it exists.
+    pub fn partition_index(&self, topic: &str, partition: i32) -> Option<u32> {
+        let (_, first, n) = self.topics.iter().find(|(t, ..)| t == topic)?;
+        (0..*n as i32).contains(&partition).then(|| first + partition as u32)
     }
 }
 
@@ -94,6 +106,14 @@ pub(crate) struct Port {
     pub delivery_wakers: BTreeMap<u32, Waker>,
     /// The code created this port's client.
     pub created: bool,
+    /// Calls made by blocking methods (`commit_transaction()`, `commit(.., Sync)`): their
+    /// answers go to `error`, not to a waiting future.
+    blocking: std::collections::BTreeSet<u64>,
+    /// The error of a blocking call that has returned to the code already: the client's next
+    /// blocking call returns it.
+    pub error: Option<KafkaError>,
+    /// A consumer's state as of its last call (`position()`, `group_metadata()`).
+    pub view: ConsumerView,
     /// A node holds this port.
     claimed: bool,
 }
@@ -122,6 +142,14 @@ pub(crate) struct HubState {
     timer_seq: u64,
     /// Bumped by every interaction with a port: the service is not quiet while it moves.
     progress: u64,
+    /// Blocking calls not yet carried out: until they are, no future of the service makes its
+    /// call or starts its sleep (the code blocked in them, as far as the cluster can tell).
+    blocking: u32,
+    /// Futures waiting for the blocking calls.
+    barrier: Vec<Waker>,
+    /// The record the code received last: the input of the outputs it sends next, unless they
+    /// name theirs in a header.
+    pub last_input: Option<crate::record::RecordId>,
     /// A node of this incarnation died: the incarnation is over.
     pub dead: bool,
     /// The task returned.
@@ -163,6 +191,9 @@ impl HubState {
             timers: BTreeMap::new(),
             timer_seq: 0,
             progress: 0,
+            blocking: 0,
+            barrier: Vec::new(),
+            last_input: None,
             dead: false,
             finished: false,
             run,
@@ -177,6 +208,28 @@ impl HubState {
         p.queue.push_back((id, step));
         self.progress += 1;
         id
+    }
+
+    /// Make a blocking call on `port` (see [`Port::error`]): it is carried out before any
+    /// later call or sleep of the service starts.
+    pub fn call_blocking(&mut self, port: usize, step: Step) {
+        let id = self.call(port, step);
+        self.ports[port].blocking.insert(id);
+        self.blocking += 1;
+    }
+
+    /// Whether a future may go ahead; if not, `waker` waits for the blocking calls.
+    pub fn unblocked(&mut self, waker: &Waker) -> bool {
+        if self.blocking == 0 {
+            return true;
+        }
+        self.barrier.push(waker.clone());
+        false
+    }
+
+    /// The error a blocking call of `port` left, taken.
+    pub fn take_error(&mut self, port: usize) -> Option<KafkaError> {
+        self.ports[port].error.take()
     }
 
     /// The answer to call `id` of `port`, or register `waker` for it.
@@ -230,6 +283,10 @@ impl Future for CallFuture {
         let this = self.get_mut();
         let mut s = this.st.lock();
         if let Some(step) = this.step.take() {
+            if !s.unblocked(cx.waker()) {
+                this.step = Some(step);
+                return Poll::Pending;
+            }
             this.id = s.call(this.port, step);
         }
         match s.answer(this.port, this.id, cx.waker()) {
@@ -406,14 +463,28 @@ impl Driver for PortDriver {
                 return Step::Idle;
             }
             match answer {
-                Answer::Start | Answer::Wake => None,
-                a => p.current.take().and_then(|id| {
-                    p.answers.insert(id, a);
-                    p.wakers.remove(&id)
-                }),
+                Answer::Start | Answer::Wake => Vec::new(),
+                a => match p.current.take() {
+                    Some(id) if p.blocking.remove(&id) => {
+                        if let Answer::Outcome(Err(e)) | Answer::Committed(Err(e)) = a {
+                            p.error = Some(e);
+                        }
+                        s.blocking -= 1;
+                        if s.blocking == 0 {
+                            std::mem::take(&mut s.barrier)
+                        } else {
+                            Vec::new()
+                        }
+                    }
+                    Some(id) => {
+                        p.answers.insert(id, a);
+                        p.wakers.remove(&id).into_iter().collect()
+                    }
+                    None => Vec::new(),
+                },
             }
         };
-        if let Some(w) = waker {
+        for w in waker {
             w.wake();
         }
         let got = hub.run(Some(self.port));
@@ -434,6 +505,11 @@ impl Driver for PortDriver {
                 Step::Idle
             }
         }
+    }
+
+    fn view(&mut self, make: &mut dyn FnMut() -> ConsumerView) {
+        let hub = self.hub.lock();
+        hub.st.lock().ports[self.port].view = make();
     }
 
     fn delivered(&mut self, now: u64, record: u32, partition: u32, result: Result<i64, KafkaError>) {

@@ -35,9 +35,19 @@ impl<'a> Host<'a> {
             topics.push((t.name.clone(), first, t.partitions));
             first += t.partitions;
         }
+        let record_base = s
+            .producers
+            .iter()
+            .scan(0u32, |next, p| {
+                let base = *next;
+                *next = next.saturating_add(p.records);
+                Some(base)
+            })
+            .collect();
         let run = RunData {
             producer_names: s.producers.iter().map(|p| p.name.clone()).collect(),
             topics,
+            record_base,
             ..RunData::default()
         };
         Host { apps, s, run: Arc::new(Mutex::new(run)), hubs: Mutex::new(BTreeMap::new()) }
@@ -109,6 +119,8 @@ impl<'a> Host<'a> {
                         topic: spec.topic.clone(),
                         partitions,
                         records: spec.records,
+                        lineage: svc.outputs.contains(&spec.name),
+                        transactional_id: spec.config.transactional_id.clone(),
                     })
                 }
                 ClientRef::Consumer(..) => None,

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::{App, Consumer, ConsumerObs, ConsumerOut, ConsumerTimer, Topology, CLOSE_TIMEOUT_MS};
-use crate::client::driver::{Answer, Driver, Step};
+use crate::client::driver::{Answer, ConsumerView, Driver, Step};
 use crate::record::Delivery;
 use crate::scenario::ConsumerSpec;
 
@@ -41,8 +41,10 @@ impl Consumer {
     /// has to wait (for records, processing time, a commit's answer, a sleep).
     pub(super) fn user_next(&mut self, now: u64, mut answer: Answer, out: &mut ConsumerOut) {
         for _ in 0..INSTANT_CALLS_LIMIT {
-            let Some(driver) = self.driver.as_mut() else { return };
+            let Some(mut driver) = self.driver.take() else { return };
+            driver.view(&mut || self.view());
             let step = driver.next(now, answer);
+            self.driver = Some(driver);
             if !matches!(step, Step::Process(_)) {
                 // A run of processing ends with the first call that is not processing (as the
                 // built-in loop writes it when its batch ends).
@@ -76,6 +78,10 @@ impl Consumer {
                     self.commit_async_app(out);
                     answer = Answer::Done;
                 }
+                Step::Seek(p, offset) => {
+                    self.seek(p, offset);
+                    answer = Answer::Done;
+                }
                 Step::Sleep(0) => answer = Answer::Done,
                 Step::Sleep(ms) => {
                     self.sleeps += 1;
@@ -87,7 +93,13 @@ impl Consumer {
                     self.app = App::UserIdle;
                     return;
                 }
-                Step::Send(_) | Step::BeginTxn | Step::EndTxn(_) | Step::Produce(..) | Step::Flush => {
+                Step::Send(_)
+                | Step::BeginTxn
+                | Step::EndTxn(_)
+                | Step::Produce(..)
+                | Step::Flush
+                | Step::InitTxn
+                | Step::SendOffsets(_) => {
                     unreachable!("a consumer application makes no producer calls")
                 }
                 Step::Finished => {
@@ -110,6 +122,26 @@ impl Consumer {
              waiting for anything (a loop without poll(), processing time or a sleep?)",
             self.spec.name
         );
+    }
+
+    /// `seek()`: an assigned partition is read from `offset` next; what is buffered for it goes
+    /// (Java's `SubscriptionState.seek`: a new position, the fetch buffer of the partition cleared).
+    fn seek(&mut self, p: u32, offset: u64) {
+        if self.assignment.contains(&p) {
+            self.position[p as usize] = Some(offset);
+            self.resetting[p as usize] = false;
+            self.buffer.retain(|(x, _, _)| *x != p);
+        }
+    }
+
+    /// What the application may read of this member now.
+    fn view(&self) -> ConsumerView {
+        ConsumerView {
+            group: self.group,
+            member_id: self.member_id,
+            generation: self.generation,
+            positions: self.assignment.iter().map(|&p| (p, self.position[p as usize])).collect(),
+        }
     }
 
     /// The world pokes this member: its service may have a call for it.

@@ -6,7 +6,7 @@ use super::{Cx, Field, Tab, R};
 use crate::scenario::model::ServiceSpec;
 use crate::scenario::spell::MAX_INSTANCES;
 
-const SERVICE_KEYS: &[&str] = &["name", "instances", "producers", "consumers"];
+const SERVICE_KEYS: &[&str] = &["name", "instances", "producers", "consumers", "outputs"];
 
 impl Cx<'_> {
     /// Every `[[service]]`.
@@ -36,6 +36,15 @@ impl Cx<'_> {
         }
         if let Some(f) = t.get("consumers") {
             svc.consumers = self.table_names(f, &format!("{here}.consumers"), "[[consumer]]")?;
+        }
+        if let Some(f) = t.get("outputs") {
+            svc.outputs = self.table_names(f, &format!("{here}.outputs"), "[[producer]]")?;
+            // The service owns its output tables: `outputs` alone lists them.
+            for o in &svc.outputs {
+                if !svc.producers.contains(o) {
+                    svc.producers.push(o.clone());
+                }
+            }
         }
         Ok(svc)
     }

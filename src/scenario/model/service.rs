@@ -14,17 +14,34 @@ pub struct ServiceSpec {
     pub producers: Vec<String>,
     /// `[[consumer]]` tables (by name) whose members the code creates, in creation order.
     pub consumers: Vec<String>,
+    /// Producer tables (of `producers`) whose records are outputs of the service's input: each
+    /// names the input it was made from (its lineage), and the checker judges the service by
+    /// them as it judges a `[[processor]]` (docs/services.md, "Judged by its outputs").
+    pub outputs: Vec<String>,
 }
 
 impl ServiceSpec {
     /// A service `name` with one instance that owns no clients yet.
     pub fn new(name: &str) -> Self {
-        ServiceSpec { name: name.to_string(), instances: 1, producers: Vec::new(), consumers: Vec::new() }
+        ServiceSpec {
+            name: name.to_string(),
+            instances: 1,
+            producers: Vec::new(),
+            consumers: Vec::new(),
+            outputs: Vec::new(),
+        }
     }
 
     /// The same service owning `[[producer]]` `table` too.
     pub fn producer(mut self, table: &str) -> Self {
         self.producers.push(table.to_string());
+        self
+    }
+
+    /// The same service owning `[[producer]]` `table` too, whose records are outputs of its input.
+    pub fn output(mut self, table: &str) -> Self {
+        self.producers.push(table.to_string());
+        self.outputs.push(table.to_string());
         self
     }
 

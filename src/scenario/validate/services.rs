@@ -74,6 +74,7 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
                 }
             }
         }
+        outputs(s, svc, &here, out);
         if !svc.producers.is_empty() && svc.instances > 1 {
             out.push(
                 Problem::new(
@@ -86,6 +87,62 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
                 )
                 .or_at(format!("{here}.name")),
             );
+        }
+    }
+}
+
+/// `outputs`: tables the service owns, of a service reading one topic through one consumer
+/// table, each numbering its records by the inputs' global numbers (so it needs as many).
+fn outputs(s: &Scenario, svc: &crate::scenario::ServiceSpec, here: &str, out: &mut Vec<Problem>) {
+    if svc.outputs.is_empty() {
+        return;
+    }
+    let input = match svc.consumers.as_slice() {
+        [c] => s.consumers.iter().find(|x| &x.name == c).and_then(|c| match c.topics.as_slice() {
+            [t] => Some(t.as_str()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let Some(input) = input else {
+        out.push(Problem::new(
+            format!("{here}.outputs"),
+            format!(
+                "service `{}` has outputs, so it reads one topic through one [[consumer]] table (its input): the \
+                 checker judges each output by the input record it was made from",
+                svc.name
+            ),
+        ));
+        return;
+    };
+    // Inputs are numbered across the producers, in file order: an output's index is its input's.
+    let mut end = 0u32;
+    let mut next = 0u32;
+    for p in &s.producers {
+        next = next.saturating_add(p.records);
+        if p.topic == input {
+            end = next;
+        }
+    }
+    for (j, table) in svc.outputs.iter().enumerate() {
+        let path = format!("{here}.outputs[{j}]");
+        if !svc.producers.contains(table) {
+            out.push(Problem::new(
+                path,
+                format!("`{table}` is in `outputs` but not in `producers`: the service owns its output tables"),
+            ));
+            continue;
+        }
+        if let Some(p) = s.producers.iter().find(|p| &p.name == table) {
+            if p.records < end {
+                out.push(Problem::new(
+                    path,
+                    format!(
+                        "producer `{table}` numbers its outputs by their inputs' numbers, which reach {end} (the records \
+                         of the producers before it and of those writing `{input}`): set its `records` to at least {end}"
+                    ),
+                ));
+            }
         }
     }
 }
