@@ -371,7 +371,8 @@ pub(crate) fn record_name(history: &History, producer: u32, index: u32) -> Strin
 /// `(K << 16) | N`, `s1/K.N` (the N-th producer member K created).
 pub(crate) fn producer_instance(history: &History, producer: u32, instance: u32) -> String {
     let name = history.producers.get(producer as usize).cloned().unwrap_or_else(|| format!("producer{producer}"));
-    if history.is_output(producer) {
+    // A service's output table is a scenario producer: its instances are plain.
+    if history.is_output(producer) && producer as usize >= history.record_base.len() {
         format!("{name}/{}.{}", instance >> 16, instance & 0xffff)
     } else {
         format!("{name}/{instance}")

@@ -129,7 +129,7 @@ impl FromClientConfig for FutureProducer {
                 )));
             };
             let want = s.producers[table].transactional_id.as_deref();
-            if config.get("transactional.id") != want {
+            if config.get(crate::scenario::keys::TRANSACTIONAL_ID.name) != want {
                 return Err(KafkaError::ClientCreation(format!(
                     "transactional.id must be {}, as [[producer]] {} sets it",
                     want.map_or("unset".to_string(), |t| format!("`{t}`")),
