@@ -9,7 +9,10 @@
 //!   the schedule, which is printed with its report and written out as a scenario file that
 //!   `kafkasim::app::replay` reruns with this code.
 //!
-//! Apart from its first `use` line, [`at_least_once`] is what one writes against rdkafka 0.38+.
+//! The service code, [`at_least_once`], is in `rdkafka_service/at_least_once.rs`: apart from its
+//! first `use` line (`use super::rdkafka;`, which is `kafkasim::rdkafka` here) it is what one
+//! writes against rdkafka 0.39, and `tests/rdkafka_compat.rs` compiles that same file against
+//! the rdkafka crate (`cargo test --features rdkafka-compat-check --test rdkafka_compat`).
 //!
 //! ```text
 //! cargo run --release --example rdkafka_service    # both properties, the shrunk case printed
@@ -21,8 +24,12 @@
 
 use kafkasim::rdkafka;
 
+// The service code, in files that compile against rdkafka 0.39 too (tests/rdkafka_compat.rs).
+#[path = "rdkafka_service/at_least_once.rs"]
+mod at_least_once;
+pub use at_least_once::at_least_once;
+
 use std::path::Path;
-use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
@@ -33,46 +40,6 @@ use kafkasim::report::Report;
 use kafkasim::scenario::{
     ConsumerSpec, FaultAction, FaultSpec, ProducerSpec, Scenario, ServiceSpec, Target, TopicSpec, Trigger,
 };
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord};
-
-/// The service: read an order, ship it, and commit once the shipment is acknowledged
-/// (at-least-once: a crash after the delivery and before the commit ships the order again).
-pub async fn at_least_once() {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("group.id", "g1")
-        .set("bootstrap.servers", "localhost:9092")
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer creation failed");
-    consumer.subscribe(&["orders"]).expect("subscription failed");
-    let producer: FutureProducer =
-        ClientConfig::new().set("bootstrap.servers", "localhost:9092").create().expect("producer creation failed");
-    loop {
-        let msg = match consumer.recv().await {
-            Ok(msg) => msg,
-            Err(e) => {
-                eprintln!("recv failed: {e}");
-                continue;
-            }
-        };
-        // Keyed by the order's position, so shipments spread over the partitions.
-        let key = format!("{}/{}", msg.partition(), msg.offset());
-        let shipment = format!("shipped {}", String::from_utf8_lossy(msg.payload().unwrap_or_default()));
-        // Retry until the shipment is acknowledged: moving on would commit past an order that
-        // was never shipped.
-        let mut attempts = 0;
-        while let Err((e, _)) =
-            producer.send(FutureRecord::to("shipments").key(&key).payload(&shipment), Duration::from_secs(5)).await
-        {
-            attempts += 1;
-            assert!(attempts < 10, "shipping offset {} failed {attempts} times: {e}", msg.offset());
-        }
-        consumer.commit_message(&msg, CommitMode::Sync).expect("commit failed");
-    }
-}
 
 /// The code of service `svc`.
 pub fn apps() -> Apps {
