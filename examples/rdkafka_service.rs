@@ -11,9 +11,12 @@
 //! - [`exactly_once`] (each order shipped in a transaction that also commits its offset, with
 //!   `send_offsets_to_transaction`): "exactly once" (neither lost nor duplicated) holds.
 //!
-//! Apart from its first `use` line, [`at_least_once`] is what one writes against rdkafka 0.38+;
-//! [`exactly_once`] is too, with `.await` after the transaction calls that block in rdkafka
-//! (docs/services.md says why).
+//! The service code is in `rdkafka_service/`: apart from its first `use` line
+//! (`use super::rdkafka;`, which is `kafkasim::rdkafka` here), [`at_least_once`] is what one
+//! writes against rdkafka 0.39, and `tests/rdkafka_compat.rs` compiles that same file against
+//! the rdkafka crate (`cargo test --features rdkafka-compat-check --test rdkafka_compat`).
+//! [`exactly_once`] is too, with `.await` after the four transaction calls that block in rdkafka
+//! (docs/services.md, "Why the transaction calls are `async`").
 //!
 //! ```text
 //! cargo run --release --example rdkafka_service    # both properties, the shrunk case printed
@@ -25,8 +28,15 @@
 
 use kafkasim::rdkafka;
 
+// The service code, in files that compile against rdkafka 0.39 too (tests/rdkafka_compat.rs).
+#[path = "rdkafka_service/at_least_once.rs"]
+mod at_least_once;
+pub use at_least_once::at_least_once;
+#[path = "rdkafka_service/exactly_once.rs"]
+mod exactly_once;
+pub use exactly_once::exactly_once;
+
 use std::path::Path;
-use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
@@ -37,105 +47,6 @@ use kafkasim::report::Report;
 use kafkasim::scenario::{
     ConsumerSpec, FaultAction, FaultSpec, ProducerSpec, Scenario, ServiceSpec, Target, TopicSpec, Trigger,
 };
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::error::KafkaResult;
-use rdkafka::message::{BorrowedMessage, Message};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{Offset, TopicPartitionList};
-
-/// The service: read an order, ship it, and commit once the shipment is acknowledged
-/// (at-least-once: a crash after the delivery and before the commit ships the order again).
-pub async fn at_least_once() {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("group.id", "g1")
-        .set("bootstrap.servers", "localhost:9092")
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer creation failed");
-    consumer.subscribe(&["orders"]).expect("subscription failed");
-    let producer: FutureProducer =
-        ClientConfig::new().set("bootstrap.servers", "localhost:9092").create().expect("producer creation failed");
-    loop {
-        let msg = match consumer.recv().await {
-            Ok(msg) => msg,
-            Err(e) => {
-                eprintln!("recv failed: {e}");
-                continue;
-            }
-        };
-        // Keyed by the order's position, so shipments spread over the partitions.
-        let key = format!("{}/{}", msg.partition(), msg.offset());
-        let shipment = format!("shipped {}", String::from_utf8_lossy(msg.payload().unwrap_or_default()));
-        // Retry until the shipment is acknowledged: moving on would commit past an order that
-        // was never shipped.
-        let mut attempts = 0;
-        while let Err((e, _)) =
-            producer.send(FutureRecord::to("shipments").key(&key).payload(&shipment), Duration::from_secs(5)).await
-        {
-            attempts += 1;
-            assert!(attempts < 10, "shipping offset {} failed {attempts} times: {e}", msg.offset());
-        }
-        consumer.commit_message(&msg, CommitMode::Sync).expect("commit failed");
-    }
-}
-
-/// The service, exactly once: each order is shipped in a transaction that also commits the
-/// order's offset; a transaction that fails is aborted and the order read again.
-pub async fn exactly_once() {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("group.id", "g1")
-        .set("bootstrap.servers", "localhost:9092")
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", "read_committed")
-        .create()
-        .expect("consumer creation failed");
-    consumer.subscribe(&["orders"]).expect("subscription failed");
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", "localhost:9092")
-        .set("transactional.id", "shipper")
-        .create()
-        .expect("producer creation failed");
-    let timeout = Duration::from_secs(30);
-    producer.init_transactions(timeout).await.expect("init_transactions failed");
-    loop {
-        let msg = match consumer.recv().await {
-            Ok(msg) => msg,
-            Err(e) => {
-                eprintln!("recv failed: {e}");
-                continue;
-            }
-        };
-        if let Err(e) = ship_in_transaction(&consumer, &producer, &msg).await {
-            eprintln!("shipping offset {} failed: {e}", msg.offset());
-            producer.abort_transaction(timeout).await.expect("abort_transaction failed");
-            // Read the order again (if the partition was revoked meanwhile, its next owner
-            // reads it from the committed offset).
-            let _ = consumer.seek(msg.topic(), msg.partition(), Offset::Offset(msg.offset()), timeout);
-        }
-    }
-}
-
-/// Ship one order: the shipment and the order's offset commit together, or neither does.
-async fn ship_in_transaction(
-    consumer: &StreamConsumer,
-    producer: &FutureProducer,
-    msg: &BorrowedMessage<'_>,
-) -> KafkaResult<()> {
-    let timeout = Duration::from_secs(30);
-    let key = format!("{}/{}", msg.partition(), msg.offset());
-    let shipment = format!("shipped {}", String::from_utf8_lossy(msg.payload().unwrap_or_default()));
-    producer.begin_transaction()?;
-    producer
-        .send(FutureRecord::to("shipments").key(&key).payload(&shipment), Duration::from_secs(5))
-        .await
-        .map_err(|(e, _)| e)?;
-    let mut offsets = TopicPartitionList::new();
-    offsets.add_partition_offset(msg.topic(), msg.partition(), Offset::Offset(msg.offset() + 1))?;
-    let group = consumer.group_metadata().expect("a group member");
-    producer.send_offsets_to_transaction(&offsets, &group, timeout).await?;
-    producer.commit_transaction(timeout).await
-}
 
 /// The code of service `svc`: the at-least-once version, or the exactly-once one for a
 /// scenario whose output is transactional.
