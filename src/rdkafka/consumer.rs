@@ -11,14 +11,14 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::config::{ClientConfig, FromClientConfig};
-use super::error::{KafkaError, KafkaResult};
 use super::error::RDKafkaErrorCode;
+use super::error::{KafkaError, KafkaResult};
 use super::message::{BorrowedMessage, OwnedHeaders, OwnedMessage, Timestamp, RECORD_HEADER};
 use super::topic_partition_list::{Offset, TopicPartitionList};
 use super::util::Timeout;
-use crate::record::MemberId;
 use crate::app::service::hub::{current, CallFuture, HubState};
 use crate::client::driver::{Answer, Step};
+use crate::record::MemberId;
 
 /// Synchronous or asynchronous commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

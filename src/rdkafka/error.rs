@@ -188,7 +188,6 @@ impl RDKafkaError {
     }
 }
 
-
 /// What a configuration check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RDKafkaConfRes {

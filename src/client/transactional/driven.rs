@@ -5,7 +5,6 @@ use super::{OffsetsStage, Phase, TxnOffsets};
 use crate::client::producer::{Producer, ProducerOut};
 
 impl Producer {
-
     /// Whether a processor may hand this producer records: initialised, not ending a
     /// transaction, not fenced.
     pub(crate) fn driven_ready(&self) -> bool {
