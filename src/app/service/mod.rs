@@ -121,6 +121,7 @@ impl<'a> Host<'a> {
                         records: spec.records,
                         lineage: svc.outputs.contains(&spec.name),
                         transactional_id: spec.config.transactional_id.clone(),
+                        client: spec.client,
                     })
                 }
                 ClientRef::Consumer(..) => None,
