@@ -158,7 +158,7 @@ fn a_service_that_only_sleeps_keeps_the_run_from_settling_and_the_report_says_so
     let (_, out) = app::run(&scenario(None), 1, RunOptions::default(), &apps).unwrap();
     assert!(!out.history.end.settled);
     assert!(
-        out.history.end.waiting.iter().any(|w| w.starts_with("a service has not ended")),
+        out.history.end.waiting.iter().any(|w| w.starts_with("service svc/0: a sleep of its code ends at ")),
         "{:?}",
         out.history.end.waiting
     );

@@ -235,12 +235,11 @@ impl World<'_> {
             }
         }
         if let Some(apps) = self.user_apps.filter(|_| !self.s.services.is_empty()) {
-            if !apps.services_quiet(&|c| self.service_client_quiet(c)) {
-                why.push(
-                    "a service has not ended: its code has neither returned nor come to wait on the cluster with \
-                     nothing left to read (a sleep pending or a call queued keeps it running)"
-                        .to_string(),
-                );
+            for busy in apps.busy_services(&|c| self.service_client_quiet(c)) {
+                why.push(format!(
+                    "service {busy}: its code has neither returned nor come to wait on the cluster with nothing \
+                     left to read"
+                ));
             }
         }
         for (m, &(c, k)) in n.members.iter().enumerate() {

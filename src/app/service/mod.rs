@@ -193,6 +193,37 @@ impl Drivers for Host<'_> {
         })
     }
 
+    fn busy_services(&self, quiet: &dyn Fn(ClientRef) -> bool) -> Vec<String> {
+        let hubs: Vec<((usize, u32), SharedHub)> = {
+            let mut hubs = self.hubs.lock();
+            hubs.retain(|_, h| !h.lock().st.lock().dead);
+            hubs.iter().map(|(k, h)| (*k, h.clone())).collect()
+        };
+        let mut out = Vec::new();
+        for ((i, k), h) in hubs {
+            let h = h.lock();
+            let s = h.st.lock();
+            let why = if let Some(&(at, _)) = s.timers.keys().next() {
+                format!("a sleep of its code ends at {at} ms")
+            } else if !s.quiet() {
+                "a call of its code is queued".to_string()
+            } else if let Some(c) = s.clients.iter().find(|&&c| !quiet(c)) {
+                match *c {
+                    ClientRef::Producer(p) => {
+                        format!("producer {} has records in flight", self.s.producers[p as usize].name)
+                    }
+                    ClientRef::Consumer(t, k) => {
+                        format!("consumer {}/{k} has records to read", self.s.consumers[t as usize].name)
+                    }
+                }
+            } else {
+                continue;
+            };
+            out.push(format!("{}/{k}: {why}", self.s.services[i].name));
+        }
+        out
+    }
+
     fn end_services(&self) -> Vec<ClientRef> {
         let mut clients = Vec::new();
         for h in self.live() {
