@@ -177,3 +177,31 @@ fn error_codes_carry_rdkafkas_names_and_numbers() {
     let e = KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut);
     assert_eq!(e.rdkafka_error_code(), Some(RDKafkaErrorCode::MessageTimedOut));
 }
+
+/// Ship each order after 100 ms of work.
+async fn ship_slowly() {
+    let consumer: StreamConsumer =
+        ClientConfig::new().set("group.id", "g1").set("bootstrap.servers", "sim").create().expect("consumer");
+    consumer.subscribe(&["orders"]).expect("subscribe");
+    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", "sim").create().expect("producer");
+    loop {
+        let Ok(msg) = consumer.recv().await else { continue };
+        kafkasim::rdkafka::util::sleep(Duration::from_millis(100)).await;
+        let record = FutureRecord::<(), str>::to("shipments").payload("shipped");
+        if producer.send(record, Duration::from_secs(5)).await.is_ok() {
+            consumer.commit_message(&msg, CommitMode::Sync).expect("commit");
+        }
+    }
+}
+
+#[test]
+fn inputs_a_service_had_not_reached_when_the_run_stopped_are_unsettled_not_lost() {
+    let text = file(SERVICE).replace("duration_ms = 60000", "duration_ms = 4500");
+    let path = temp_file("outputs-unsettled.toml", &text);
+    let (report, out) = app::replay(&path, 1, &Apps::new().service("svc", ship_slowly)).unwrap();
+    assert!(!out.history.end.settled);
+    assert_eq!(report.anomalies[Anomaly::LostProcessing], 0);
+    let shipped = report.processors["svc"].distinct;
+    assert!(shipped > 0 && shipped < 20, "{shipped}");
+    assert_eq!(report.unsettled.get("svc").copied(), Some(20 - shipped), "{:?}", report.unsettled);
+}
