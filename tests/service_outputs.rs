@@ -85,12 +85,18 @@ fn a_service_with_outputs_and_two_consumer_tables_is_refused() {
     assert!(e.contains("reads one topic through one [[consumer]] table"), "{e}");
 }
 
-/// Ship each order, then commit (at least once).
-async fn ship() {
+/// The service's consumer (subscribed to `orders`) and producer.
+fn clients() -> (StreamConsumer, FutureProducer) {
     let consumer: StreamConsumer =
         ClientConfig::new().set("group.id", "g1").set("bootstrap.servers", "sim").create().expect("consumer");
     consumer.subscribe(&["orders"]).expect("subscribe");
     let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", "sim").create().expect("producer");
+    (consumer, producer)
+}
+
+/// Ship each order, then commit (at least once).
+async fn ship() {
+    let (consumer, producer) = clients();
     loop {
         let Ok(msg) = consumer.recv().await else { continue };
         let value = format!("shipped {}", String::from_utf8_lossy(msg.payload().unwrap_or_default()));
@@ -116,10 +122,7 @@ fn a_service_with_outputs_is_judged_by_them_as_a_processor_is() {
 /// Read two orders, then ship them in reverse order, each output carrying its input's headers
 /// (so its lineage is explicit: the input received last is the other one).
 async fn ship_pairs_reversed() {
-    let consumer: StreamConsumer =
-        ClientConfig::new().set("group.id", "g1").set("bootstrap.servers", "sim").create().expect("consumer");
-    consumer.subscribe(&["orders"]).expect("subscribe");
-    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", "sim").create().expect("producer");
+    let (consumer, producer) = clients();
     loop {
         let a = consumer.recv().await.expect("recv");
         let b = consumer.recv().await.expect("recv");
@@ -180,10 +183,7 @@ fn error_codes_carry_rdkafkas_names_and_numbers() {
 
 /// Ship each order after 100 ms of work.
 async fn ship_slowly() {
-    let consumer: StreamConsumer =
-        ClientConfig::new().set("group.id", "g1").set("bootstrap.servers", "sim").create().expect("consumer");
-    consumer.subscribe(&["orders"]).expect("subscribe");
-    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", "sim").create().expect("producer");
+    let (consumer, producer) = clients();
     loop {
         let Ok(msg) = consumer.recv().await else { continue };
         kafkasim::rdkafka::util::sleep(Duration::from_millis(100)).await;

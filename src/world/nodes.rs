@@ -60,15 +60,7 @@ impl Nodes {
             .enumerate()
             .flat_map(|(c, spec)| (0..spec.instances.max(1)).map(move |k| (c as u32, k)))
             .collect();
-        let record_base: Arc<[u32]> = s
-            .producers
-            .iter()
-            .scan(0u32, |next, p| {
-                let base = *next;
-                *next = next.saturating_add(p.records);
-                Some(base)
-            })
-            .collect();
+        let record_base: Arc<[u32]> = s.record_base().into();
         let layout =
             Layout { brokers: topo.brokers, producers: s.producers.len() as u32, members: members.len() as u32 };
         Nodes {

@@ -35,15 +35,7 @@ impl<'a> Host<'a> {
             topics.push((t.name.clone(), first, t.partitions));
             first += t.partitions;
         }
-        let record_base = s
-            .producers
-            .iter()
-            .scan(0u32, |next, p| {
-                let base = *next;
-                *next = next.saturating_add(p.records);
-                Some(base)
-            })
-            .collect();
+        let record_base = s.record_base();
         let run = RunData {
             producer_names: s.producers.iter().map(|p| p.name.clone()).collect(),
             topics,
