@@ -36,6 +36,7 @@ use std::collections::BTreeMap;
 mod consumers;
 mod divergence;
 mod duplicates;
+pub mod explain;
 mod index;
 mod loss;
 mod order;
