@@ -164,12 +164,22 @@ impl Drivers for Host<'_> {
         self.port(ClientRef::Consumer(c, instance)).or_else(|| self.apps.driver(name, instance))
     }
 
+    // `pokes` and `next_timer` run after every event of a service's client: they read the
+    // live incarnations in place rather than through `live`'s copy of the list.
     fn pokes(&self) -> Vec<ClientRef> {
-        self.live().iter().flat_map(|h| h.lock().st.lock().pokes().collect::<Vec<_>>()).collect()
+        let mut hubs = self.hubs.lock();
+        hubs.retain(|_, h| !h.lock().st.lock().dead);
+        let mut pokes = Vec::new();
+        for h in hubs.values() {
+            pokes.extend(h.lock().st.lock().pokes());
+        }
+        pokes
     }
 
     fn next_timer(&self) -> Option<u64> {
-        self.live().iter().filter_map(|h| h.lock().st.lock().timers.keys().next().map(|k| k.0)).min()
+        let mut hubs = self.hubs.lock();
+        hubs.retain(|_, h| !h.lock().st.lock().dead);
+        hubs.values().filter_map(|h| h.lock().st.lock().timers.keys().next().map(|k| k.0)).min()
     }
 
     fn services_quiet(&self, quiet: &dyn Fn(ClientRef) -> bool) -> bool {
