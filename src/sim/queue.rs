@@ -105,25 +105,41 @@ impl<E> Queue<E> {
             self.late.push(Late { at, seq: self.seq, event });
             return;
         }
-        let node = Node { at, next: NIL, event: Some(event) };
         let i = if self.free == NIL {
-            self.nodes.push(node);
+            self.nodes.push(Node { at, next: NIL, event: Some(event) });
             u32::try_from(self.nodes.len() - 1).expect("fewer than 2^32 queued events")
         } else {
+            // Reuse a free node in place: no copy of a whole node through the stack.
             let i = self.free;
-            self.free = std::mem::replace(&mut self.nodes[i as usize], node).next;
+            let node = &mut self.nodes[i as usize];
+            self.free = node.next;
+            node.at = at;
+            node.event = Some(event);
             i
         };
         self.link(i, at);
     }
 
     /// The earliest event, if any.
+    #[cfg(test)]
     pub fn pop(&mut self) -> Option<(u64, E)> {
-        if let Some(l) = self.late.pop() {
-            return Some((l.at, l.event));
+        self.pop_until(u64::MAX)
+    }
+
+    /// The earliest event if it is due at `limit` or before; `None` when there is none (the
+    /// queue is empty or its earliest event lies past `limit`).
+    pub fn pop_until(&mut self, limit: u64) -> Option<(u64, E)> {
+        if self.late.peek().is_some_and(|l| l.at <= limit) {
+            return self.late.pop().map(|l| (l.at, l.event));
+        }
+        if !self.late.is_empty() {
+            return None;
         }
         let slot = self.front()?;
         let i = self.lists[slot].head;
+        if self.nodes[i as usize].at > limit {
+            return None;
+        }
         let node = &mut self.nodes[i as usize];
         let (at, next) = (node.at, node.next);
         let event = node.event.take().expect("a linked node holds an event");
@@ -244,10 +260,20 @@ mod tests {
             let spread = [4u64, 100, 5_000, 300_000, 1 << 40][(round % 5) as usize];
             for n in 0..2_000u64 {
                 match draw(&mut rng, 0, 9) {
-                    0..=4 => {
+                    0..=3 => {
                         let at = now + draw(&mut rng, 0, spread);
                         q.push(at, n);
                         m.push(at, n);
+                    }
+                    4 => {
+                        // A pop bounded by the run's end, as `World::step` does.
+                        let limit = now + draw(&mut rng, 0, spread);
+                        let want = if m.peek_time().is_some_and(|t| t <= limit) { m.pop() } else { None };
+                        let got = q.pop_until(limit);
+                        assert_eq!(got, want, "round {round}, step {n}");
+                        if let Some((at, _)) = got {
+                            now = at;
+                        }
                     }
                     5 => {
                         // A push behind a peeked-at front, as a verb after `run_until` does.

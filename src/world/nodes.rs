@@ -148,12 +148,13 @@ where
 
 /// One out-buffer per kind of node, reused by every event: `flush` empties it and keeps its
 /// capacity, so handling an event allocates no vectors for its sends, timers and observations.
+/// A buffer in use is taken out (`None`); a nested flush of the same kind gets a new one.
 #[derive(Default)]
 pub(super) struct Outs {
-    controller: Out<Msg, ControllerTimer, BrokerObs>,
-    broker: Out<Msg, BrokerTimer, BrokerObs>,
-    producer: Out<Msg, ProducerTimer, ProducerObs>,
-    consumer: Out<Msg, ConsumerTimer, ConsumerObs>,
+    controller: Option<Out<Msg, ControllerTimer, BrokerObs>>,
+    broker: Option<Out<Msg, BrokerTimer, BrokerObs>>,
+    producer: Option<Out<Msg, ProducerTimer, ProducerObs>>,
+    consumer: Option<Out<Msg, ConsumerTimer, ConsumerObs>>,
 }
 
 impl World<'_> {
@@ -162,37 +163,36 @@ impl World<'_> {
     pub(super) fn dispatch(&mut self, id: NodeId, input: Input) {
         let now = self.k.now;
         crate::invariant!(21, self.nodes.life(id).down.is_none(), "{id} is down but was handed an event at {now}");
-        // A buffer is taken out while in use: a nested flush would find an empty one.
         let n = &mut self.nodes;
         match id {
             NodeId::Controller => {
-                let mut out = std::mem::take(&mut n.outs.controller);
+                let mut out = n.outs.controller.take().unwrap_or_default();
                 drive(&mut n.controller, now, input, &mut out);
                 self.flush(id, &mut out);
-                self.nodes.outs.controller = out;
+                self.nodes.outs.controller = Some(out);
             }
             NodeId::Broker(b) => {
-                let mut out = std::mem::take(&mut n.outs.broker);
+                let mut out = n.outs.broker.take().unwrap_or_default();
                 drive(&mut n.brokers[b as usize - 1], now, input, &mut out);
                 self.flush(id, &mut out);
-                self.nodes.outs.broker = out;
+                self.nodes.outs.broker = Some(out);
             }
             NodeId::Producer(p) => {
-                let mut out = std::mem::take(&mut n.outs.producer);
+                let mut out = n.outs.producer.take().unwrap_or_default();
                 if let Some(x) = n.producers[p as usize].as_mut() {
                     drive(x, now, input, &mut out);
                 }
                 self.flush(id, &mut out);
-                self.nodes.outs.producer = out;
+                self.nodes.outs.producer = Some(out);
                 self.service_round();
             }
             NodeId::Consumer(m) => {
-                let mut out = std::mem::take(&mut n.outs.consumer);
+                let mut out = n.outs.consumer.take().unwrap_or_default();
                 if let Some(x) = n.consumers[m as usize].as_mut() {
                     drive(x, now, input, &mut out);
                 }
                 self.flush(id, &mut out);
-                self.nodes.outs.consumer = out;
+                self.nodes.outs.consumer = Some(out);
                 self.service_round();
             }
         }
@@ -240,20 +240,20 @@ impl World<'_> {
         let now = self.k.now;
         match node {
             NodeId::Producer(p) => {
-                let mut out = std::mem::take(&mut self.nodes.outs.producer);
+                let mut out = self.nodes.outs.producer.take().unwrap_or_default();
                 if let Some(x) = self.nodes.producers[p as usize].as_mut() {
                     x.user_wake(now, &mut out);
                 }
                 self.flush(node, &mut out);
-                self.nodes.outs.producer = out;
+                self.nodes.outs.producer = Some(out);
             }
             NodeId::Consumer(m) => {
-                let mut out = std::mem::take(&mut self.nodes.outs.consumer);
+                let mut out = self.nodes.outs.consumer.take().unwrap_or_default();
                 if let Some(x) = self.nodes.consumers[m as usize].as_mut() {
                     x.user_wake(now, &mut out);
                 }
                 self.flush(node, &mut out);
-                self.nodes.outs.consumer = out;
+                self.nodes.outs.consumer = Some(out);
             }
             _ => {}
         }

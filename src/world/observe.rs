@@ -168,17 +168,25 @@ impl World<'_> {
         T: Into<Timer>,
         O: NodeObs,
     {
+        // Most events leave some of the three lists empty: skip those without a drain.
         for o in &out.obs {
             if let Some(broker) = o.closes() {
                 self.net.close(node, NodeId::Broker(broker));
             }
         }
-        for (to, msg) in out.sends.drain(..) {
-            self.send(node, to, msg);
+        if !out.sends.is_empty() {
+            for (to, msg) in out.sends.drain(..) {
+                self.send(node, to, msg);
+            }
         }
-        let inc = self.nodes.life(node).inc;
-        for (d, t) in out.timers.drain(..) {
-            self.k.queue.push(self.k.now + d, Ev::Timer { node, inc, timer: t.into() });
+        if !out.timers.is_empty() {
+            let inc = self.nodes.life(node).inc;
+            for (d, t) in out.timers.drain(..) {
+                self.k.queue.push(self.k.now + d, Ev::Timer { node, inc, timer: t.into() });
+            }
+        }
+        if out.obs.is_empty() {
+            return;
         }
         for o in out.obs.drain(..) {
             match o.into() {
