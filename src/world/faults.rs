@@ -285,6 +285,7 @@ impl World<'_> {
 
     /// Apply the faults fired in this step, each round a step of its own (triggers hit while
     /// they are applied fire in a later round).
+    #[inline]
     pub(super) fn apply_fired(&mut self) {
         while !self.faults.fire.is_empty() {
             self.k.step += 1;

@@ -141,6 +141,26 @@ impl<'a> Host<'a> {
         Hub::start(format!("{}/{k}", svc.name), st, &|| factory())
     }
 
+    /// Read each live incarnation's state in (service, instance) order, dropping dead ones
+    /// as [`Host::live`] does: `pokes` and `next_timer` run after every event of a service's
+    /// client, so they look in place instead of copying the list.
+    fn each_live(&self, mut f: impl FnMut(&HubState)) {
+        let mut hubs = self.hubs.lock();
+        let mut dead = false;
+        for h in hubs.values() {
+            let h = h.lock();
+            let s = h.st.lock();
+            if s.dead {
+                dead = true;
+            } else {
+                f(&s);
+            }
+        }
+        if dead {
+            hubs.retain(|_, h| !h.lock().st.lock().dead);
+        }
+    }
+
     /// Live incarnations, in (service, instance) order; dead ones are dropped.
     fn live(&self) -> Vec<Arc<Mutex<Hub>>> {
         let mut hubs = self.hubs.lock();
@@ -164,22 +184,20 @@ impl Drivers for Host<'_> {
         self.port(ClientRef::Consumer(c, instance)).or_else(|| self.apps.driver(name, instance))
     }
 
-    // `pokes` and `next_timer` run after every event of a service's client: they read the
-    // live incarnations in place rather than through `live`'s copy of the list.
     fn pokes(&self) -> Vec<ClientRef> {
-        let mut hubs = self.hubs.lock();
-        hubs.retain(|_, h| !h.lock().st.lock().dead);
         let mut pokes = Vec::new();
-        for h in hubs.values() {
-            pokes.extend(h.lock().st.lock().pokes());
-        }
+        self.each_live(|s| pokes.extend(s.pokes()));
         pokes
     }
 
     fn next_timer(&self) -> Option<u64> {
-        let mut hubs = self.hubs.lock();
-        hubs.retain(|_, h| !h.lock().st.lock().dead);
-        hubs.values().filter_map(|h| h.lock().st.lock().timers.keys().next().map(|k| k.0)).min()
+        let mut next: Option<u64> = None;
+        self.each_live(|s| {
+            if let Some(&(at, _)) = s.timers.keys().next() {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        });
+        next
     }
 
     fn services_quiet(&self, quiet: &dyn Fn(ClientRef) -> bool) -> bool {
