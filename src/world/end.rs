@@ -91,7 +91,7 @@ impl World<'_> {
             if let (Some(c), true) = (self.nodes.consumers[m as usize].as_mut(), drained) {
                 c.close(self.k.now, &mut out);
             }
-            self.flush(NodeId::Consumer(m), out);
+            self.flush(NodeId::Consumer(m), &mut out);
         }
         if !self.nodes.consumers.iter().flatten().all(|c| c.closed()) {
             return false;

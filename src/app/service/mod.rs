@@ -146,6 +146,26 @@ impl<'a> Host<'a> {
         Hub::start(format!("{}/{k}", svc.name), st, &|| factory())
     }
 
+    /// Read each live incarnation's state in (service, instance) order, dropping dead ones
+    /// as [`Host::live`] does: `pokes` and `next_timer` run after every event of a service's
+    /// client, so they look in place instead of copying the list.
+    fn each_live(&self, mut f: impl FnMut(&HubState)) {
+        let mut hubs = self.hubs.lock();
+        let mut dead = false;
+        for h in hubs.values() {
+            let h = h.lock();
+            let s = h.st.lock();
+            if s.dead {
+                dead = true;
+            } else {
+                f(&s);
+            }
+        }
+        if dead {
+            hubs.retain(|_, h| !h.lock().st.lock().dead);
+        }
+    }
+
     /// Live incarnations, in (service, instance) order; dead ones are dropped.
     fn live(&self) -> Vec<Arc<Mutex<Hub>>> {
         let mut hubs = self.hubs.lock();
@@ -170,11 +190,19 @@ impl Drivers for Host<'_> {
     }
 
     fn pokes(&self) -> Vec<ClientRef> {
-        self.live().iter().flat_map(|h| h.lock().st.lock().pokes().collect::<Vec<_>>()).collect()
+        let mut pokes = Vec::new();
+        self.each_live(|s| pokes.extend(s.pokes()));
+        pokes
     }
 
     fn next_timer(&self) -> Option<u64> {
-        self.live().iter().filter_map(|h| h.lock().st.lock().timers.keys().next().map(|k| k.0)).min()
+        let mut next: Option<u64> = None;
+        self.each_live(|s| {
+            if let Some(&(at, _)) = s.timers.keys().next() {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        });
+        next
     }
 
     fn services_quiet(&self, quiet: &dyn Fn(ClientRef) -> bool) -> bool {
