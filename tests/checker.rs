@@ -99,7 +99,16 @@ impl Run {
     ) -> &mut Self {
         self.ev(
             at,
-            EventKind::Acked { producer, instance, partition, records: recs(ids), offset, broker, leader_epoch },
+            EventKind::Acked {
+                producer,
+                instance,
+                partition,
+                records: recs(ids),
+                offset,
+                broker,
+                leader_epoch,
+                attempts: 1,
+            },
         )
     }
 
@@ -1997,4 +2006,49 @@ fn judging_a_million_processed_records_is_linear() {
     assert_eq!(v.anomalies[Anomaly::LostProcessing], n as u64);
     assert_eq!(v.processors["s1"].outputs, 2 * n as u64);
     assert!(!v.semantics["s2"].holds && v.semantics["s1"].holds);
+}
+
+/// Evidence of one producer's run: a batch acked on its second attempt, written once or twice.
+fn retried_batch(idempotent: bool, copies: u64) -> Verdict {
+    let mut r = Run::new(&["p1"], 2);
+    r.scenario.producers[0].config.enable_idempotence = idempotent;
+    r.sent(1, 0, 0, 0, &[0, 1]);
+    r.ev(
+        90,
+        EventKind::Acked {
+            producer: 0,
+            instance: 0,
+            partition: 0,
+            records: recs(&[0, 1]),
+            offset: 0,
+            broker: 1,
+            leader_epoch: 0,
+            attempts: 2,
+        },
+    );
+    r.single((0..copies).map(|c| batch(2 * c, 0, 0, 0, &[0, 1])).collect());
+    r.check()
+}
+
+#[test]
+fn a_retried_batch_of_an_idempotent_producer_written_once_is_evidence_of_deduplication() {
+    let v = retried_batch(true, 1);
+    assert_eq!(v.evidence.len(), 1, "{:?}", v.evidence);
+    assert_eq!((v.evidence[0].kind, v.evidence[0].count), ("deduplicated_retries", 1));
+    assert!(v.evidence[0].text.starts_with("1 retried batch acknowledged and written once"), "{}", v.evidence[0].text);
+    assert!(retried_batch(true, 2).evidence.is_empty(), "written twice: a duplicate, no evidence");
+    assert!(retried_batch(false, 1).evidence.is_empty(), "without idempotence nothing was deduplicated");
+}
+
+#[test]
+fn a_refused_commit_of_a_member_whose_generation_passed_is_evidence_of_fencing() {
+    let mut r = Run::new(&["p1"], 0);
+    r.consumer("c1", "g", &["orders"], CommitMode::AfterProcessing).single(Vec::new());
+    r.assigned(10, 0, 0, 1, &[0]).assigned(20, 0, 1, 2, &[0]);
+    r.committed(30, 0, 0, &[(0, 5)], Err(KafkaError::IllegalGeneration));
+    r.committed(40, 0, 1, &[(0, 5)], Err(KafkaError::CoordinatorNotAvailable));
+    let v = r.check();
+    assert_eq!(v.evidence.len(), 1, "{:?}", v.evidence);
+    assert_eq!(v.evidence[0].kind, "stale_commits_refused");
+    assert!(v.evidence[0].text.ends_with("(c1: generation 1 < 2)"), "{}", v.evidence[0].text);
 }

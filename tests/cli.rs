@@ -101,3 +101,56 @@ fn a_missing_file_exits_two() {
     assert_eq!(code, 2);
     assert!(err.contains("no/such/file.toml"), "{err}");
 }
+
+#[test]
+fn findings_all_prints_every_lost_record_and_findings_n_prints_n_and_counts_the_rest() {
+    let f = "examples/scenarios/acks1-leader-failure.toml";
+    let (_, all, _) = kafkasim(&["run", f, "--findings", "all"]);
+    let (_, two, _) = kafkasim(&["run", f, "--findings", "2"]);
+    let (_, default, _) = kafkasim(&["run", f]);
+    let lost = |out: &str| out.lines().filter(|l| l.starts_with("  - p1#")).count();
+    assert_eq!(lost(&all), 99, "{all}");
+    assert_eq!(lost(&two), 2, "{two}");
+    assert!(two.contains("... and 97 more not shown"), "{two}");
+    assert_eq!(lost(&default), 10, "{default}");
+    let (code, _, err) = kafkasim(&["run", f, "--findings", "some"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn explain_tells_one_records_story_and_an_unknown_record_exits_two_before_running() {
+    let f = "examples/scenarios/acks1-leader-failure.toml";
+    let (code, out, _) = kafkasim(&["run", f, "--explain", "p1#299"]);
+    assert_eq!(code, 0);
+    let story = out.split("explain p1#299:").nth(1).expect("an explain section");
+    assert!(story.contains("got its acknowledgement: orders/0 offset 299, from broker 1"), "{story}");
+    assert!(story.contains("no replica's log holds it"), "{story}");
+    let (code, out, err) = kafkasim(&["run", f, "--explain", "p9#1"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty(), "nothing ran: {out}");
+    assert!(err.contains("did you mean `p1`"), "{err}");
+}
+
+#[test]
+fn a_sweep_ends_with_a_summary_and_a_to_b_includes_b_written_either_way() {
+    let f = "examples/scenarios/process-then-commit-nemesis-sweep.toml";
+    let (_, a, _) = kafkasim(&["run", f, "--seeds", "1..3"]);
+    let (_, b, _) = kafkasim(&["run", f, "--seeds", "1..=3"]);
+    assert_eq!(a, b);
+    assert_eq!(a.lines().filter(|l| l.starts_with("seed ")).count(), 3, "{a}");
+    let summary = a.split("summary of seeds 1..=3 (3 runs):").nth(1).expect("a summary");
+    assert!(summary.contains("[expect] held for 3 of 3 seeds"), "{summary}");
+    let (_, json, _) = kafkasim(&["run", f, "--seeds", "1..=3", "--format", "json"]);
+    assert_eq!(json.lines().count(), 3, "JSON lines carry no summary: {json}");
+}
+
+#[test]
+fn a_report_with_no_anomaly_shows_its_evidence() {
+    let (_, out, _) = kafkasim(&["run", "examples/scenarios/idempotence-dedup.toml"]);
+    let evidence = out.split("\nevidence:\n").nth(1).expect("an evidence section");
+    assert!(evidence.contains("retried batch acknowledged and written once"), "{out}");
+    let (_, out, _) = kafkasim(&["run", "examples/scenarios/read-committed-skips-aborted.toml", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let skipped = v["evidence"].as_array().unwrap().iter().find(|e| e["kind"] == "aborted_skipped").cloned();
+    assert!(skipped.is_some_and(|e| e["count"].as_u64() > Some(0)), "{v}");
+}

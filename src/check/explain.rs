@@ -65,12 +65,13 @@ pub fn explain(history: &History, findings: &[Finding], record: RecordId) -> Vec
                 let who = producer_instance(history, *producer, *instance);
                 Some(format!("{at} ms: {who} sent it to {}", partition_name(history, *partition)))
             }
-            EventKind::Acked { producer, instance, partition, records, offset, broker, leader_epoch } => {
+            EventKind::Acked { producer, instance, partition, records, offset, broker, leader_epoch, attempts } => {
                 records.iter().position(|i| mine(producer, i)).map(|k| {
                     let who = producer_instance(history, *producer, *instance);
                     let at_offset = if *offset < 0 { String::new() } else { format!(" offset {}", offset + k as i64) };
+                    let retried = if *attempts > 1 { format!(" after {attempts} attempts") } else { String::new() };
                     format!(
-                        "{at} ms: {who} got its acknowledgement: {}{at_offset}, from broker {broker} (epoch {leader_epoch})",
+                        "{at} ms: {who} got its acknowledgement{retried}: {}{at_offset}, from broker {broker} (epoch {leader_epoch})",
                         partition_name(history, *partition)
                     )
                 })

@@ -36,6 +36,7 @@ use std::collections::BTreeMap;
 mod consumers;
 mod divergence;
 mod duplicates;
+mod evidence;
 pub mod explain;
 mod index;
 mod loss;
@@ -49,6 +50,7 @@ mod transactions;
 mod txnlog;
 
 pub use consumers::NO_PROMISE;
+pub use evidence::Evidence;
 pub use producers::promised_delivery;
 pub use stats::{ConsumerStats, ProcessorStats, ProducerStats, Semantic};
 
@@ -90,6 +92,9 @@ pub struct Verdict {
     /// neither judged lost nor done (a producer's sends still unresolved, a group's records not
     /// processed yet that no commit passed). Empty for a settled run.
     pub unsettled: BTreeMap<String, u64>,
+    /// What the run shows Kafka's mechanisms doing: retries deduplicated, aborted records
+    /// skipped, stale commits refused, zombies fenced.
+    pub evidence: Vec<Evidence>,
 }
 
 /// Judges a run from its history alone; `scenario` supplies workload sizes and client configs.
@@ -212,8 +217,10 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     findings.extend(proc_dup);
     findings.extend(stuck_findings);
     findings.extend(loss.unavailable_findings);
+    let evidence = evidence::gather(scenario, history, &table, &txns);
 
     Verdict {
+        evidence,
         unsettled,
         anomalies,
         findings,

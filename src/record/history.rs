@@ -60,6 +60,9 @@ pub enum EventKind {
         broker: u32,
         /// That broker's leader epoch: from its response, or from metadata for acks=0.
         leader_epoch: u32,
+        /// Produce requests the client sent for the batch: 1 when the first was acknowledged,
+        /// more when it was retried (the client knows its own retries).
+        attempts: u32,
     },
     /// The client reported failure for a batch. `maybe_written` is false only when no attempt
     /// can have been appended (never sent, or every attempt rejected before the append);

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::check::{ConsumerStats, Finding, ProcessorStats, ProducerStats, Semantic, Verdict};
+use crate::check::{ConsumerStats, Evidence, Finding, ProcessorStats, ProducerStats, Semantic, Verdict};
 use crate::record::{Anomalies, History};
 use crate::scenario::{Expectation, Scenario};
 
@@ -67,6 +67,9 @@ pub struct Report {
     pub anomalies: Anomalies,
     /// Up to a few example explanations per anomaly with a non-zero count.
     pub examples: BTreeMap<String, Vec<String>>,
+    /// Positive findings: Kafka's mechanisms seen working (deduplicated retries, aborted records
+    /// skipped, stale commits refused, zombies fenced).
+    pub evidence: Vec<Evidence>,
     /// Per-producer counts.
     pub producers: BTreeMap<String, ProducerStats>,
     /// Per-consumer counts.
@@ -128,7 +131,7 @@ pub fn build_report(
     history: &History,
     verdict: Verdict,
 ) -> Report {
-    let Verdict { anomalies, findings, producers, consumers, processors, semantics, unsettled } = verdict;
+    let Verdict { anomalies, findings, producers, consumers, processors, semantics, unsettled, evidence } = verdict;
     let examples = examples(&anomalies, &findings, EXAMPLES_PER_ANOMALY);
     let partitions = history
         .partitions
@@ -162,6 +165,7 @@ pub fn build_report(
         waiting: history.end.waiting.clone(),
         anomalies,
         examples,
+        evidence,
         producers,
         consumers,
         processors,

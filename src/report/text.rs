@@ -22,6 +22,7 @@ pub fn to_text_with(report: &Report, per_anomaly: Option<usize>) -> String {
     unsettled(&mut s, report);
     anomalies(&mut s, report);
     findings(&mut s, report, per_anomaly.unwrap_or(usize::MAX));
+    evidence(&mut s, report);
     producers(&mut s, report);
     consumers(&mut s, report);
     processors(&mut s, report);
@@ -106,6 +107,17 @@ fn findings(s: &mut String, r: &Report, per_anomaly: usize) {
         if shown > 0 && count > shown {
             let _ = writeln!(s, "  ... and {} more not shown", count - shown);
         }
+    }
+}
+
+/// What Kafka's mechanisms were seen doing: the reasons nothing went wrong where it could have.
+fn evidence(s: &mut String, r: &Report) {
+    if r.evidence.is_empty() {
+        return;
+    }
+    s.push_str("\nevidence:\n");
+    for e in &r.evidence {
+        wrap(s, &e.text, "  - ", "    ");
     }
 }
 

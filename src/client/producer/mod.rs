@@ -724,6 +724,7 @@ impl Producer {
                 offset: -1,
                 broker: leader,
                 leader_epoch,
+                attempts: b.attempts,
             }));
             return;
         }

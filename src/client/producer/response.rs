@@ -48,6 +48,7 @@ impl Producer {
                     offset: base as i64,
                     broker: f.broker,
                     leader_epoch,
+                    attempts: b.attempts,
                 }));
             }
             Err(e) => {
