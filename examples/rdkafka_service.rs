@@ -119,6 +119,7 @@ pub fn scenario(crashes: &[Crash]) -> Scenario {
             },
             restart_after_ms: Some(c.restart_after_ms),
             duration_ms: None,
+            pin: false,
         })
         .collect();
     s

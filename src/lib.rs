@@ -28,6 +28,7 @@
 //!     target: Target::Leader { topic: "orders".into(), partition: 0 },
 //!     restart_after_ms: Some(1_000),
 //!     duration_ms: None,
+//!     pin: false,
 //! });
 //! let (report, _) = kafkasim::run_seed(&s, 1, kafkasim::RunOptions::default())?;
 //! assert!(report.anomalies[kafkasim::record::Anomaly::LostAcked] > 0);

@@ -338,6 +338,7 @@ impl FaultDraft {
             target,
             restart_after_ms: (!timed).then_some(self.outage_ms),
             duration_ms: timed.then_some(self.outage_ms),
+            pin: false,
         })
     }
 }

@@ -93,6 +93,7 @@ fn faults(brokers: u32, instances: u32) -> impl Strategy<Value = Vec<FaultSpec>>
                 target,
                 restart_after_ms: if timed { None } else { restart },
                 duration_ms: timed.then_some(dur),
+                pin: false,
             }
         });
     proptest::collection::vec(one, 0..6)

@@ -35,6 +35,7 @@ fn fault() -> impl Strategy<Value = FaultSpec> {
             target: Target::Broker(broker),
             restart_after_ms: (!timed).then_some(restart),
             duration_ms: timed.then_some(dur),
+            pin: false,
         }
     })
 }
@@ -88,6 +89,7 @@ fn without_the_safe_schedule_rule_two_power_losses_lose_acknowledged_records() {
         target: Target::Broker(broker),
         restart_after_ms: restart,
         duration_ms: duration,
+        pin: false,
     };
     let schedule = || {
         vec![

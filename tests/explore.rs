@@ -375,3 +375,90 @@ fn the_explore_command_exits_two_on_a_scenario_without_faults() {
     assert!(out.is_empty());
     assert!(err.contains(&path) && err.contains("no [[fault]]"), "{err}");
 }
+
+#[test]
+fn a_pinned_fault_stays_where_the_file_puts_it_while_the_other_moves() {
+    // TINY with a second fault, pinned: a pause of the consumer at 3 s (it stays in every run).
+    let src = format!(
+        "{TINY}\n[[fault]]\nat_ms = 3000\naction = \"pause\"\ntarget = \"consumer:c1\"\nduration_ms = 500\npin = true\n"
+    );
+    let s = parse_str(&src, "pinned.toml").unwrap();
+    assert!(s.faults[1].pin && !s.faults[0].pin);
+    let x = explore(&s, &opts(1, 10_000)).unwrap();
+    assert_eq!(x.candidates.len(), 1, "a pinned fault is no candidate");
+    assert_eq!(x.pinned, vec!["pause consumer:c1 for 500 ms at 3000 ms".to_string()]);
+    // The baseline is the run with only the pinned fault; every run of the sweep keeps it.
+    let mut only_pinned = s.clone();
+    only_pinned.faults.remove(0);
+    assert_eq!(run_seed(&only_pinned, 1, RunOptions::default()).unwrap().0.trace_hash, x.baseline.trace_hash);
+    let r = &x.singles[x.singles.len() / 2];
+    let placed = place(&s, &[(0, &x.points[r.faults[0].point].trigger)]);
+    assert_eq!(placed.faults.len(), 2, "the pinned fault and the placed one");
+    assert_eq!(run_seed(&placed, 1, RunOptions::default()).unwrap().0.trace_hash, r.outcome.trace_hash);
+    assert!(x.to_text().contains("pinned: pause consumer:c1 for 500 ms at 3000 ms"), "{}", x.to_text());
+    assert!(x.to_text().contains("baseline (pinned faults only): trace_hash"));
+
+    // Every fault pinned: nothing to move.
+    let all =
+        parse_str(&src.replacen("restart_after_ms = 1000\n", "restart_after_ms = 1000\npin = true\n", 1), "all.toml")
+            .unwrap();
+    assert_eq!(explore(&all, &opts(1, 100)).unwrap_err(), ExploreError::NoFaults);
+    // `pin` takes a boolean.
+    let e = parse_str(&src.replace("pin = true", "pin = \"yes\""), "bad.toml").unwrap_err();
+    assert!(e.to_string().contains("bad.toml:"), "{e}");
+}
+
+#[test]
+fn the_readmes_acks1_example_shows_its_99_record_loss_with_its_pauses_pinned() {
+    let s = common::example("acks1-leader-failure");
+    assert_eq!(s.faults.iter().filter(|f| f.pin).count(), 2, "the two pauses are pinned");
+    let (report, _) = run_seed(&s, s.seed, RunOptions::default()).unwrap();
+    assert_eq!(report.anomalies[Anomaly::LostAcked], 99, "the file's own run");
+    // Sampled sweep (debug build): one instant in K, rows merged across unswept points.
+    let x = explore(&s, &opts(1, 150)).unwrap();
+    assert!(x.sampled);
+    let at_the_files_point: Vec<u64> = x
+        .singles
+        .iter()
+        .filter(|r| (395..=405).contains(&x.points[r.faults[0].point].at_ms))
+        .map(|r| r.outcome.anomalies[Anomaly::LostAcked])
+        .collect();
+    assert!(!at_the_files_point.is_empty());
+    assert!(at_the_files_point.iter().all(|&n| (94..=104).contains(&n)), "{at_the_files_point:?}");
+    let text = x.to_text();
+    let rows = text.lines().filter(|l| l.contains("lost_acked") && l.contains("holds")).count();
+    let runs_with_loss = x.singles.iter().filter(|r| r.outcome.anomalies[Anomaly::LostAcked] > 0).count();
+    assert!(rows < runs_with_loss, "rows merge across unswept points: {rows} rows for {runs_with_loss} runs");
+}
+
+#[test]
+fn interacting_pairs_are_ranked_by_how_much_worse_they_are_together_than_apart() {
+    // Two crashes of a consumer that commits before processing lose more than either alone.
+    let src = std::fs::read_to_string("examples/scenarios/commit-before-processing-crash.toml")
+        .unwrap()
+        .replace("records = 1000", "records = 100")
+        .replace("\"max.poll.records\" = 100", "\"max.poll.records\" = 30");
+    let x = explore(&parse_str(&src, "cbp.toml").unwrap(), &opts(2, 300)).unwrap();
+    for p in &x.pairs {
+        assert_eq!(
+            x.excess(p) > 0,
+            x.is_interaction(p),
+            "an interaction is exactly a pair worse than each fault alone"
+        );
+    }
+    let text = x.to_text();
+    let worse: Vec<u64> = text
+        .lines()
+        .skip_while(|l| !l.contains("worse by"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().last().unwrap().trim_start_matches('+').parse().unwrap())
+        .collect();
+    assert!(worse.len() > 5, "{text}");
+    let mut sorted = worse.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(worse, sorted, "worst first: {text}");
+    assert!(worse[0] > *worse.last().unwrap(), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&x.to_json()).unwrap();
+    assert!(json["pairs"].as_array().unwrap().iter().all(|p| p["worse_by"].is_u64()));
+}

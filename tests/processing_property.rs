@@ -36,6 +36,7 @@ fn fault() -> impl Strategy<Value = FaultSpec> {
             target,
             restart_after_ms: (!timed).then_some(restart),
             duration_ms: timed.then_some(dur),
+            pin: false,
         }
     })
 }
@@ -103,6 +104,7 @@ fn one_consumer_crash_breaks_the_other_promise_of_each_placement() {
             target: Target::Consumer { consumer: 0, instance: None },
             restart_after_ms: Some(1_000),
             duration_ms: None,
+            pin: false,
         }]
     };
     let (after, _) =

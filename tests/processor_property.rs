@@ -33,6 +33,7 @@ fn fault() -> impl Strategy<Value = FaultSpec> {
                 target,
                 restart_after_ms: (!timed).then_some(restart),
                 duration_ms: timed.then_some(dur),
+                pin: false,
             }
         },
     )
@@ -108,6 +109,7 @@ fn the_same_pipeline_at_least_once_repeats_outputs_after_a_processor_crash() {
         target: Target::Processor { processor: 0, instance: None },
         restart_after_ms: Some(1_000),
         duration_ms: None,
+        pin: false,
     };
     let mut s = scenario(vec![crash]);
     s.processors[0].config = kafkasim::scenario::ProcessorConfig {

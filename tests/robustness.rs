@@ -90,6 +90,7 @@ fn faults(brokers: u32) -> impl Strategy<Value = Vec<FaultSpec>> {
                 target,
                 restart_after_ms: if timed { None } else { restart },
                 duration_ms: timed.then_some(dur),
+                pin: false,
             }
         },
     );

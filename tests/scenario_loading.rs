@@ -238,6 +238,7 @@ fn the_contract_example_without_its_processor_table_parses_to_the_expected_model
                 target: Target::Leader { topic: "orders".into(), partition: 0 },
                 restart_after_ms: Some(2000),
                 duration_ms: None,
+                pin: false,
             },
             FaultSpec {
                 trigger: Trigger::Client { client: ClientRef::Consumer(0), event: ClientEvent::Processed, n: 10 },
@@ -245,6 +246,7 @@ fn the_contract_example_without_its_processor_table_parses_to_the_expected_model
                 target: Target::Consumer { consumer: 0, instance: None },
                 restart_after_ms: Some(500),
                 duration_ms: None,
+                pin: false,
             },
         ],
         nemesis: None,
@@ -970,6 +972,7 @@ fn a_transactional_file_parses_to_the_expected_model() {
                 target: Target::TxnCoordinator("tx-orders".into()),
                 restart_after_ms: Some(1_000),
                 duration_ms: None,
+                pin: false,
             },
             FaultSpec {
                 trigger: Trigger::Client { client: ClientRef::Producer(1), event: ClientEvent::TxnAborted, n: 1 },
@@ -977,6 +980,7 @@ fn a_transactional_file_parses_to_the_expected_model() {
                 target: Target::TxnCoordinator("tx-orders".into()),
                 restart_after_ms: None,
                 duration_ms: None,
+                pin: false,
             },
             FaultSpec {
                 trigger: Trigger::Record { producer: 0, index: 7, event: RecordEvent::Acked },
@@ -984,6 +988,7 @@ fn a_transactional_file_parses_to_the_expected_model() {
                 target: Target::Producer(0),
                 restart_after_ms: None,
                 duration_ms: None,
+                pin: false,
             },
         ]
     );
@@ -1328,6 +1333,7 @@ fn a_fault_with_a_time_trigger_and_a_broker_target_parses() {
             target: Target::Broker(3),
             restart_after_ms: None,
             duration_ms: None,
+            pin: false,
         }
     );
 }
@@ -1498,6 +1504,7 @@ fn a_partition_parses_its_between_and_and_sides_into_targets() {
             },
             restart_after_ms: None,
             duration_ms: Some(15000),
+            pin: false,
         }
     );
     assert_eq!(s.faults[0].target.to_string(), "[leader:orders/1, producer#0] and [controller, broker:2, broker:3]");

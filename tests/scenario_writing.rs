@@ -70,6 +70,7 @@ fn a_scenario_built_in_rust_written_to_a_file_replays_under_the_cli_to_the_same_
         target: Target::Processor { processor: 0, instance: Some(0) },
         restart_after_ms: Some(500),
         duration_ms: None,
+        pin: false,
     });
     s.faults.push(FaultSpec {
         trigger: Trigger::Record { producer: 0, index: 20, event: RecordEvent::Committed },
@@ -77,6 +78,7 @@ fn a_scenario_built_in_rust_written_to_a_file_replays_under_the_cli_to_the_same_
         target: Target::TxnCoordinator("tx 1".into()),
         restart_after_ms: Some(1_000),
         duration_ms: None,
+        pin: false,
     });
     let seed = 7;
     let (report, _) = kafkasim::run_seed(&s, seed, kafkasim::RunOptions::default()).unwrap();
@@ -114,6 +116,7 @@ fn a_small_scenario_is_written_with_only_what_differs_from_the_defaults() {
         target: Target::Leader { topic: "orders".into(), partition: 0 },
         restart_after_ms: Some(1_000),
         duration_ms: None,
+        pin: false,
     });
     s.expect.push(Expectation { anomaly: Anomaly::LostAcked, bound: Bound::Gt(0) });
     let expected = r#"name = "acks=1 loses \"acked\" writes"
@@ -211,6 +214,7 @@ fn a_created_output_whose_name_no_topic_table_may_carry_is_left_for_the_loader_t
         target: Target::Leader { topic: "ship ments".into(), partition: 0 },
         restart_after_ms: None,
         duration_ms: None,
+        pin: false,
     });
     let text = to_toml(&s);
     assert!(!text.contains("name = \"ship ments\""), "{text}");
@@ -250,6 +254,7 @@ fn a_partition_is_written_as_its_between_and_and_sides_and_loads_back_equal() {
         },
         restart_after_ms: None,
         duration_ms: Some(15_000),
+        pin: false,
     });
     let text = to_toml(&s);
     let fault = r#"[[fault]]
@@ -275,6 +280,7 @@ fn a_fault_naming_a_client_that_does_not_exist_is_written_so_that_the_loader_rej
         target: Target::Producer(3),
         restart_after_ms: None,
         duration_ms: None,
+        pin: false,
     });
     let text = to_toml(&s);
     assert!(text.contains("target = \"producer:#3\""), "{text}");
@@ -712,6 +718,7 @@ fn fault(d: &mut Draw<'_>, s: &Scenario) -> FaultSpec {
             target: sides(d, s),
             restart_after_ms: None,
             duration_ms: Some(d.range(1, 10_000)),
+            pin: d.maybe(false, |_| true),
         };
     }
     let target = target(d, s);
@@ -728,6 +735,7 @@ fn fault(d: &mut Draw<'_>, s: &Scenario) -> FaultSpec {
         target,
         restart_after_ms: if lasting { None } else { d.maybe(None, |d| Some(d.range(0, 10_000))) },
         duration_ms: lasting.then(|| d.range(1, 10_000)),
+        pin: d.maybe(false, |_| true),
     }
 }
 
@@ -876,6 +884,7 @@ fn services(d: &mut Draw<'_>, s: &mut Scenario) {
             target: Target::Service { service: 0, instance },
             restart_after_ms: if pause { None } else { d.maybe(None, |d| Some(d.range(0, 10_000))) },
             duration_ms: pause.then(|| d.range(1, 10_000)),
+            pin: false,
         });
     }
 }

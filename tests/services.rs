@@ -31,6 +31,7 @@ fn scenario(crash_at: Option<u64>) -> Scenario {
             target: Target::Service { service: 0, instance: None },
             restart_after_ms: Some(500),
             duration_ms: None,
+            pin: false,
         });
     }
     s
@@ -176,6 +177,7 @@ fn a_paused_service_processes_nothing_until_it_resumes_and_then_loses_nothing() 
         target: Target::Service { service: 0, instance: None },
         restart_after_ms: None,
         duration_ms: Some(to - from),
+        pin: false,
     });
     let (report, out) = app::run(&s, 1, RunOptions::default(), &apps()).unwrap();
     let processed_at = |range: std::ops::Range<u64>| {

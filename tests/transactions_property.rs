@@ -32,6 +32,7 @@ fn fault() -> impl Strategy<Value = FaultSpec> {
             target,
             restart_after_ms: (!timed).then_some(restart),
             duration_ms: timed.then_some(dur),
+            pin: false,
         }
     })
 }

@@ -53,6 +53,7 @@ fn validate_returns_every_problem_in_file_order_each_with_its_path() {
         target: Target::Broker(7),
         restart_after_ms: None,
         duration_ms: None,
+        pin: false,
     });
     let problems = s.validate().unwrap_err();
     let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -175,7 +176,7 @@ fn every_key_of_the_table_is_accepted_by_some_config_table() {
 
 /// A fault of `action` on `target`, lasting `duration_ms`, at 10 ms.
 fn fault_on(action: FaultAction, target: Target, duration_ms: Option<u64>) -> FaultSpec {
-    FaultSpec { trigger: Trigger::AtMs(10), action, target, restart_after_ms: None, duration_ms }
+    FaultSpec { trigger: Trigger::AtMs(10), action, target, restart_after_ms: None, duration_ms, pin: false }
 }
 
 #[test]

@@ -37,6 +37,7 @@ fn a_crash_struck_by_the_verb_replays_the_same_crash_written_in_the_scenario() {
         target: leader(),
         restart_after_ms: Some(2_000),
         duration_ms: None,
+        pin: false,
     });
     let from_file = run(&with_fault, 3, RunOptions::default()).unwrap();
 
@@ -108,6 +109,7 @@ fn a_partition_written_in_the_scenario_replays_the_partition_struck_by_the_verb(
         target: Target::Sides { between: between.clone(), and: and.clone() },
         restart_after_ms: None,
         duration_ms: Some(12_000),
+        pin: false,
     });
     let from_file = run(&with_fault, 2, RunOptions::default()).unwrap();
 

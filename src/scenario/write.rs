@@ -477,6 +477,9 @@ fn fault(s: &Scenario, f: &FaultSpec) -> Entries {
     if let Some(ms) = f.duration_ms {
         e.bare("duration_ms", ms.to_string());
     }
+    if f.pin {
+        e.bare("pin", "true".to_string());
+    }
     e
 }
 

@@ -34,6 +34,7 @@ fn a_consumer_reads_its_partition_after_two_leader_crashes() {
         target: Target::Broker(b),
         restart_after_ms: Some(r),
         duration_ms: None,
+        pin: false,
     };
     s.faults = vec![crash(14_783, 2, 243), crash(4_125, 1, 1_726), crash(13_533, 1, 1_141)];
     let (report, out) = kafkasim::run_seed(&s, 140, kafkasim::RunOptions::default()).unwrap();

@@ -21,6 +21,7 @@ fn a_member_restarted_during_its_dead_predecessor_s_pause_runs_at_once() {
             target: member.clone(),
             restart_after_ms: None,
             duration_ms: Some(10_000),
+            pin: false,
         },
         FaultSpec {
             trigger: Trigger::AtMs(3_000),
@@ -28,6 +29,7 @@ fn a_member_restarted_during_its_dead_predecessor_s_pause_runs_at_once() {
             target: member,
             restart_after_ms: Some(1_000),
             duration_ms: None,
+            pin: false,
         },
     ];
     let all = kafkasim::RunOptions { trace: kafkasim::TraceFilter::all(), ..Default::default() };

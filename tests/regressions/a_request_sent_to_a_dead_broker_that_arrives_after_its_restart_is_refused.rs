@@ -32,6 +32,7 @@ fn a_group_forms_after_its_coordinator_restarts_under_a_join_sent_while_it_was_d
         target: Target::Broker(b),
         restart_after_ms: Some(restart),
         duration_ms: None,
+        pin: false,
     };
     // The coordinator of g1 (broker 2) crashes twice; members keep asking it while it is down.
     s.faults = vec![crash(4_080, 2, 1_628), crash(7_472, 2, 3_011), crash(10_370, 1, 2_940)];

@@ -11,7 +11,7 @@ use crate::scenario::spell::{
 use crate::scenario::validate::undeclared_topic;
 
 const FAULT_KEYS: &[&str] =
-    &["at_ms", "after", "action", "target", "between", "and", "restart_after_ms", "duration_ms"];
+    &["at_ms", "after", "action", "target", "between", "and", "restart_after_ms", "duration_ms", "pin"];
 
 /// The forms of a target string, for messages (a side of a partition may also be `controller`).
 const TARGET_FORMS: &[&str] = &[
@@ -85,7 +85,14 @@ impl Cx<'_> {
             }
         }
         let [restart_after_ms, duration_ms] = durations;
-        Ok(FaultSpec { trigger, action, target, restart_after_ms, duration_ms })
+        let pin = match t.get("pin") {
+            Some(f) => {
+                self.note(&format!("{here}.pin"), f);
+                self.bool(f)?
+            }
+            None => false,
+        };
+        Ok(FaultSpec { trigger, action, target, restart_after_ms, duration_ms, pin })
     }
 
     /// A partition's side `key` (`between` or `and`): an array of target strings, each noted as

@@ -195,6 +195,9 @@ pub struct FaultSpec {
     pub restart_after_ms: Option<u64>,
     /// Isolate / pause / partition: how long it lasts.
     pub duration_ms: Option<u64>,
+    /// `pin = true`: `kafkasim explore` keeps it where the file puts it, as part of the schedule
+    /// the other faults move over, instead of moving it. A run ignores it.
+    pub pin: bool,
 }
 
 /// Classes of node the nemesis may pick.

@@ -9,6 +9,11 @@
 //! judges the run as `kafkasim run` does, and tabulates which points lead to which anomalies.
 //! With `depth = 2` it also runs pairs of faults: a first at one point, a second at a later one.
 //!
+//! A fault with `pin = true` is no candidate: it stays where the file puts it, in the fault-free
+//! run (then the *baseline*: the run with only the pinned faults) and in every run of the sweep,
+//! as part of the schedule the candidates move over (the pauses that leave a leader alone, with
+//! the crash that then loses what it acknowledged moving).
+//!
 //! Exactness. A run is deterministic, so up to the step where a crash point's trigger fires, the
 //! run with the fault is the fault-free run, and the trigger fires at the same instant. A fault a
 //! trigger fires is applied at the end of the world's step (the handled event) in which the
@@ -28,6 +33,8 @@ use thiserror::Error;
 use crate::record::{Anomalies, Anomaly};
 use crate::scenario::{FaultSpec, InvalidScenario, Scenario, Trigger};
 use crate::world::{run_recording_points, RunOptions, RunOutput};
+
+mod render;
 
 /// The default `--max-runs`: the most simulations one sweep runs.
 pub const DEFAULT_MAX_RUNS: usize = 20_000;
@@ -62,10 +69,11 @@ impl ExploreOptions {
 /// Why a sweep could not start.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ExploreError {
-    /// The scenario has no `[[fault]]` to place.
+    /// The scenario has no `[[fault]]` to place (none, or every one pinned).
     #[error(
-        "the scenario declares no [[fault]]: explore places each of the scenario's faults at every \
-         crash point (ignoring its own `at_ms` or `after`), so it needs at least one"
+        "the scenario declares no [[fault]] to move: explore places each of the scenario's faults \
+         that is not pinned (`pin = true`) at every crash point (ignoring its own `at_ms` or \
+         `after`), so it needs at least one"
     )]
     NoFaults,
     /// A depth other than 1 or 2.
@@ -167,8 +175,12 @@ pub struct Exploration {
     pub has_expect: bool,
     /// The fault-free run.
     pub baseline: Outcome,
-    /// The candidate faults, in file order.
+    /// The candidate faults (those not pinned), in file order.
     pub candidates: Vec<Candidate>,
+    /// The pinned faults, each as `pause broker:2 for 500 ms at 300 ms`: part of every run.
+    pub pinned: Vec<String>,
+    /// Whether the cap swept one instant in K: table rows then merge across unswept points.
+    pub sampled: bool,
     /// Every crash point of the fault-free run, in the order they happened.
     pub points: Vec<Point>,
     /// Number of instants the points fall into.
@@ -186,12 +198,13 @@ pub struct Exploration {
 }
 
 /// The crash points of `scenario` with `seed`: every trigger-able moment of its fault-free run
-/// (the scenario with its `[[fault]]` list emptied), in order, with that run's outcome.
+/// (the scenario with its `[[fault]]` list emptied but for the pinned faults), in order, with
+/// that run's outcome.
 /// An invalid scenario is refused, as `run` refuses it.
 pub fn crash_points(scenario: &Scenario, seed: u64) -> Result<(Outcome, Vec<Point>), InvalidScenario> {
     scenario.validated()?;
     let mut base = scenario.clone();
-    base.faults.clear();
+    base.faults.retain(|f| f.pin);
     let (out, recorded) = run_recording_points(&base, seed, RunOptions::default())?;
     let baseline = judge(&base, seed, out);
     let mut points = Vec::with_capacity(recorded.len());
@@ -210,11 +223,13 @@ pub fn crash_points(scenario: &Scenario, seed: u64) -> Result<(Outcome, Vec<Poin
     Ok((baseline, points))
 }
 
-/// `scenario` with its faults replaced by the candidates `(index into scenario.faults,
-/// trigger)` placed at those triggers, in that order: the scenario a run of the sweep runs.
+/// `scenario` with its faults replaced by its pinned faults and the candidates `(index into
+/// scenario.faults, trigger)` placed at those triggers, in that order: the scenario a run of
+/// the sweep runs.
 pub fn place(scenario: &Scenario, faults: &[(usize, &Trigger)]) -> Scenario {
     let mut s = scenario.clone();
-    s.faults = faults.iter().map(|&(c, t)| FaultSpec { trigger: t.clone(), ..scenario.faults[c].clone() }).collect();
+    let placed = faults.iter().map(|&(c, t)| FaultSpec { trigger: t.clone(), ..scenario.faults[c].clone() });
+    s.faults = scenario.faults.iter().filter(|f| f.pin).cloned().chain(placed).collect();
     s
 }
 
@@ -294,7 +309,10 @@ fn par_map<T: Sync, R: Send>(jobs: &[T], threads: usize, f: impl Fn(&T) -> R + S
 /// differs from the previous or the next swept instant's, plus the first and last. If even those
 /// pairs do not fit, every K-th of them in the order above is run. Each step is noted.
 pub fn explore(scenario: &Scenario, opts: &ExploreOptions) -> Result<Exploration, ExploreError> {
-    if scenario.faults.is_empty() {
+    // Candidates are the faults that are not pinned: `movable[ci]` is candidate ci's index in
+    // `scenario.faults`.
+    let movable: Vec<usize> = (0..scenario.faults.len()).filter(|&i| !scenario.faults[i].pin).collect();
+    if movable.is_empty() {
         return Err(ExploreError::NoFaults);
     }
     if !(1..=2).contains(&opts.depth) {
@@ -304,13 +322,22 @@ pub fn explore(scenario: &Scenario, opts: &ExploreOptions) -> Result<Exploration
         return Err(ExploreError::MaxRuns);
     }
     let seed = opts.seed;
-    let candidates: Vec<Candidate> = scenario
-        .faults
+    let candidates: Vec<Candidate> = movable
         .iter()
+        .map(|&i| &scenario.faults[i])
         .map(|f| Candidate {
             fault: f.clone(),
             target: scenario.target_text(&f.target),
             text: candidate_text(scenario, f),
+        })
+        .collect();
+    let pinned: Vec<String> = scenario
+        .faults
+        .iter()
+        .filter(|f| f.pin)
+        .map(|f| match f.trigger {
+            Trigger::AtMs(ms) => format!("{} at {ms} ms", candidate_text(scenario, f)),
+            ref t => format!("{} after {}", candidate_text(scenario, f), scenario.trigger_text(t)),
         })
         .collect();
     let (baseline, points) = crash_points(scenario, seed)?;
@@ -341,7 +368,7 @@ pub fn explore(scenario: &Scenario, opts: &ExploreOptions) -> Result<Exploration
     }
     let jobs: Vec<(usize, usize)> = (0..c).flat_map(|ci| swept.iter().map(move |&k| (ci, k))).collect();
     let single: Vec<Outcome> =
-        par_map(&jobs, opts.threads, |&(ci, k)| run_placed(scenario, seed, &[(ci, &points[reps[k]].trigger)]));
+        par_map(&jobs, opts.threads, |&(ci, k)| run_placed(scenario, seed, &[(movable[ci], &points[reps[k]].trigger)]));
     let mut runs = jobs.len();
     let mut singles = Vec::new();
     for (j, &(ci, k)) in jobs.iter().enumerate() {
@@ -417,7 +444,7 @@ pub fn explore(scenario: &Scenario, opts: &ExploreOptions) -> Result<Exploration
         }
         let outcomes = par_map(&chosen, opts.threads, |&((p1, a), (p2, b))| {
             let (x, y) = (reps[swept[p1]], reps[swept[p2]]);
-            run_placed(scenario, seed, &[(a, &points[x].trigger), (b, &points[y].trigger)])
+            run_placed(scenario, seed, &[(movable[a], &points[x].trigger), (movable[b], &points[y].trigger)])
         });
         runs += chosen.len();
         for (&((p1, a), (p2, b)), outcome) in chosen.iter().zip(outcomes) {
@@ -435,6 +462,8 @@ pub fn explore(scenario: &Scenario, opts: &ExploreOptions) -> Result<Exploration
         has_expect: !scenario.expect.is_empty(),
         baseline,
         candidates,
+        pinned,
+        sampled: stride > 1,
         points,
         instants,
         singles,
@@ -508,287 +537,18 @@ impl Exploration {
         })
     }
 
-    fn placed_text(&self, p: &Placed) -> String {
-        if self.candidates.len() > 1 {
-            format!("{} [#{}]", self.points[p.point].text, p.candidate + 1)
-        } else {
-            self.points[p.point].text.clone()
-        }
+    /// How much worse a pair is together than apart: per anomaly, what the pair counts beyond
+    /// the larger of its two faults alone, summed (0 for a pair that is no interaction).
+    pub fn excess(&self, pair: &Run) -> u64 {
+        let alone: Vec<&Anomalies> = pair
+            .faults
+            .iter()
+            .filter_map(|f| self.single(f.candidate, f.point))
+            .map(|r| &r.outcome.anomalies)
+            .collect();
+        Anomaly::ALL
+            .into_iter()
+            .map(|n| pair.outcome.anomalies[n].saturating_sub(alone.iter().map(|a| a[n]).max().unwrap_or(0)))
+            .sum()
     }
-
-    /// The text rendering: a header, then per candidate a table with one row per run of
-    /// consecutive swept points with the same outcome and a summary; at depth 2 the pairs that
-    /// lead to more than either of their faults alone, and a pair summary.
-    pub fn to_text(&self) -> String {
-        let mut o = String::new();
-        let w = &mut o;
-        let _ = writeln!(w, "explore: {}", self.scenario);
-        let _ = writeln!(
-            w,
-            "seed {}, depth {}: {} crash points at {} instants, {} candidate fault(s), {} runs",
-            self.seed,
-            self.depth,
-            self.points.len(),
-            self.instants,
-            self.candidates.len(),
-            self.runs
-        );
-        let _ = writeln!(
-            w,
-            "fault-free run: trace_hash {}, anomalies: {}",
-            self.baseline.trace_hash,
-            anomalies_text(&self.baseline.anomalies)
-        );
-        for n in &self.notes {
-            let _ = writeln!(w, "note: {n}");
-        }
-        for (ci, cand) in self.candidates.iter().enumerate() {
-            let _ = writeln!(w);
-            let _ = writeln!(w, "candidate #{}: {}", ci + 1, cand.text);
-            let _ = writeln!(w);
-            let mine: Vec<&Run> = self.singles.iter().filter(|r| r.faults[0].candidate == ci).collect();
-            // Rows: maximal runs of consecutive swept points with the same outcome.
-            let mut rows: Vec<[String; 5]> = Vec::new();
-            let mut i = 0;
-            while i < mine.len() {
-                let mut j = i;
-                while j + 1 < mine.len()
-                    && mine[j + 1].faults[0].point == mine[j].faults[0].point + 1
-                    && mine[j + 1].outcome.anomalies == mine[i].outcome.anomalies
-                {
-                    j += 1;
-                }
-                let (a, b) = (&self.points[mine[i].faults[0].point], &self.points[mine[j].faults[0].point]);
-                let points = if i == j { a.text.clone() } else { format!("{} .. {}", a.text, b.text) };
-                let at = if a.at_ms == b.at_ms { a.at_ms.to_string() } else { format!("{}..{}", a.at_ms, b.at_ms) };
-                let expect = if !self.has_expect {
-                    String::new()
-                } else if mine[i].outcome.expect_passed {
-                    "holds".into()
-                } else {
-                    "fails".into()
-                };
-                rows.push([points, at, (j - i + 1).to_string(), anomalies_text(&mine[i].outcome.anomalies), expect]);
-                i = j + 1;
-            }
-            let header = ["points", "at ms", "count", "anomalies", if self.has_expect { "expect" } else { "" }];
-            table(w, &header, &rows, &[false, true, true, false, false]);
-            let _ = writeln!(w);
-            let summary: Vec<SummaryRow> = self.summary().into_iter().filter(|r| r.candidate == ci).collect();
-            let clean = mine.iter().filter(|r| r.outcome.anomalies == Anomalies::default()).count();
-            let _ = writeln!(w, "summary of candidate #{} ({} points swept):", ci + 1, mine.len());
-            let mut rows: Vec<[String; 4]> = summary
-                .iter()
-                .map(|r| [r.anomaly.to_string(), r.points.to_string(), r.max.to_string(), r.first.clone()])
-                .collect();
-            rows.push(["none".into(), clean.to_string(), String::new(), String::new()]);
-            table(w, &["anomaly", "points", "max", "first point"], &rows, &[false, true, true, false]);
-            if self.has_expect {
-                let fails = mine.iter().filter(|r| !r.outcome.expect_passed).count();
-                let _ = writeln!(w, "  [expect] fails at {fails} of {} points", mine.len());
-            }
-        }
-        if self.depth == 2 {
-            let _ = writeln!(w);
-            let interactions: Vec<&Run> = self.pairs.iter().filter(|p| self.is_interaction(p)).collect();
-            let _ = writeln!(
-                w,
-                "pairs: {} runs; {} lead to more of some anomaly than either fault alone:",
-                self.pairs.len(),
-                interactions.len()
-            );
-            if !interactions.is_empty() {
-                let _ = writeln!(w);
-                let rows: Vec<[String; 4]> = interactions
-                    .iter()
-                    .map(|p| {
-                        let alone: Vec<String> = p
-                            .faults
-                            .iter()
-                            .map(|f| {
-                                self.single(f.candidate, f.point)
-                                    .map_or("?".into(), |r| anomalies_text(&r.outcome.anomalies))
-                            })
-                            .collect();
-                        [
-                            self.placed_text(&p.faults[0]),
-                            self.placed_text(&p.faults[1]),
-                            anomalies_text(&p.outcome.anomalies),
-                            alone.join(" / "),
-                        ]
-                    })
-                    .collect();
-                table(w, &["first", "second", "anomalies", "alone (first / second)"], &rows, &[false; 4]);
-            }
-            let _ = writeln!(w);
-            let _ = writeln!(w, "summary of pairs:");
-            let mut rows: Vec<[String; 3]> = Vec::new();
-            for name in Anomaly::ALL {
-                let with: Vec<u64> = self.pairs.iter().map(|p| p.outcome.anomalies[name]).filter(|&v| v > 0).collect();
-                if !with.is_empty() {
-                    rows.push([name.to_string(), with.len().to_string(), with.iter().max().unwrap_or(&0).to_string()]);
-                }
-            }
-            let clean = self.pairs.iter().filter(|p| p.outcome.anomalies == Anomalies::default()).count();
-            let unfired = self.pairs.iter().filter(|p| p.outcome.fired_at_ms.iter().any(Option::is_none)).count();
-            rows.push(["none".into(), clean.to_string(), String::new()]);
-            table(w, &["anomaly", "pairs", "max"], &rows, &[false, true, true]);
-            let _ = writeln!(w, "  the second fault never fired in {unfired} pairs");
-        }
-        o
-    }
-
-    /// The JSON rendering: one object on one line (see `docs/explore.md` for every field).
-    pub fn to_json(&self) -> String {
-        let outcome = |o: &'_ Outcome| JsonOutcome {
-            anomalies: o.anomalies,
-            trace_hash: o.trace_hash.clone(),
-            virtual_ms: o.virtual_ms,
-            expect_passed: o.expect_passed,
-        };
-        let run = |r: &Run, interaction: Option<bool>| JsonRun {
-            faults: r
-                .faults
-                .iter()
-                .zip(&r.outcome.fired_at_ms)
-                .map(|(f, at)| JsonFault {
-                    candidate: f.candidate,
-                    point: f.point,
-                    trigger: self.points[f.point].text.clone(),
-                    fired_at_ms: *at,
-                })
-                .collect(),
-            outcome: outcome(&r.outcome),
-            interaction,
-        };
-        let doc = JsonExploration {
-            scenario: &self.scenario,
-            seed: self.seed,
-            depth: self.depth,
-            max_runs: self.max_runs,
-            runs: self.runs,
-            notes: &self.notes,
-            baseline: outcome(&self.baseline),
-            candidates: self
-                .candidates
-                .iter()
-                .enumerate()
-                .map(|(i, c)| JsonCandidate {
-                    candidate: i,
-                    action: c.fault.action.as_str(),
-                    target: c.target.clone(),
-                    restart_after_ms: c.fault.restart_after_ms,
-                    duration_ms: c.fault.duration_ms,
-                    text: c.text.clone(),
-                })
-                .collect(),
-            points: self
-                .points
-                .iter()
-                .enumerate()
-                .map(|(i, p)| JsonPoint { point: i, trigger: &p.text, at_ms: p.at_ms, instant: p.instant })
-                .collect(),
-            singles: self.singles.iter().map(|r| run(r, None)).collect(),
-            pairs: self.pairs.iter().map(|r| run(r, Some(self.is_interaction(r)))).collect(),
-            summary: self.summary(),
-        };
-        serde_json::to_string(&doc).expect("an exploration always serialises to JSON")
-    }
-}
-
-/// Write an aligned table: two spaces of indent, columns two apart, `right` ones right-aligned;
-/// empty trailing columns are dropped.
-fn table<const N: usize>(w: &mut String, header: &[&str; N], rows: &[[String; N]], right: &[bool; N]) {
-    let mut width = [0usize; N];
-    for (k, h) in header.iter().enumerate() {
-        width[k] = h.chars().count();
-    }
-    for r in rows {
-        for k in 0..N {
-            width[k] = width[k].max(r[k].chars().count());
-        }
-    }
-    let line = |w: &mut String, cells: [&str; N]| {
-        let mut s = String::from("  ");
-        for k in 0..N {
-            if width[k] == 0 {
-                continue;
-            }
-            if k > 0 {
-                s.push_str("  ");
-            }
-            let pad = width[k] - cells[k].chars().count();
-            if right[k] {
-                s.push_str(&" ".repeat(pad));
-                s.push_str(cells[k]);
-            } else {
-                s.push_str(cells[k]);
-                s.push_str(&" ".repeat(pad));
-            }
-        }
-        let _ = writeln!(w, "{}", s.trim_end());
-    };
-    line(w, *header);
-    for r in rows {
-        line(w, std::array::from_fn(|k| r[k].as_str()));
-    }
-}
-
-#[derive(Serialize)]
-struct JsonExploration<'a> {
-    scenario: &'a str,
-    seed: u64,
-    depth: u8,
-    max_runs: usize,
-    runs: usize,
-    notes: &'a [String],
-    baseline: JsonOutcome,
-    candidates: Vec<JsonCandidate>,
-    points: Vec<JsonPoint<'a>>,
-    singles: Vec<JsonRun>,
-    pairs: Vec<JsonRun>,
-    summary: Vec<SummaryRow>,
-}
-
-#[derive(Serialize)]
-struct JsonCandidate {
-    candidate: usize,
-    action: &'static str,
-    target: String,
-    restart_after_ms: Option<u64>,
-    duration_ms: Option<u64>,
-    text: String,
-}
-
-#[derive(Serialize)]
-struct JsonPoint<'a> {
-    point: usize,
-    trigger: &'a str,
-    at_ms: u64,
-    instant: usize,
-}
-
-#[derive(Serialize)]
-struct JsonOutcome {
-    anomalies: Anomalies,
-    trace_hash: String,
-    virtual_ms: u64,
-    expect_passed: bool,
-}
-
-#[derive(Serialize)]
-struct JsonFault {
-    candidate: usize,
-    point: usize,
-    trigger: String,
-    fired_at_ms: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct JsonRun {
-    faults: Vec<JsonFault>,
-    #[serde(flatten)]
-    outcome: JsonOutcome,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    interaction: Option<bool>,
 }
