@@ -1332,6 +1332,7 @@ fn json_has_exactly_the_contracts_keys_in_order() {
     let line = to_json_line(&lossy_run().report());
     assert!(!line.contains('\n'));
     let keys = [
+        "schema_version",
         "scenario",
         "seed",
         "kafka_version",
@@ -1341,6 +1342,7 @@ fn json_has_exactly_the_contracts_keys_in_order() {
         "settled",
         "anomalies",
         "examples",
+        "evidence",
         "producers",
         "consumers",
         "partitions",

@@ -1,5 +1,6 @@
-//! Consumer groups and offset commits: the rules of kafka-model.md sections 4 and 6.2, each
-//! checked through a whole run and judged from the history.
+//! Consumer groups and offset commits: the rules of Kafka's group coordinator
+//! (`GroupCoordinator`, KIP-345, KIP-848) and of the consumer's commit placements, each checked
+//! through a whole run and judged from the history.
 
 mod common;
 use common::*;

@@ -1,4 +1,4 @@
-//! Consume-transform-produce processors (kafka-model.md section 6.3): each output names its
+//! Consume-transform-produce processors (KIP-98, KIP-447, KIP-732): each output names its
 //! input; `exactly_once_v2` commits outputs and offsets in one transaction, `at_least_once`
 //! flushes then commits; each crash point of the bundled examples does what Kafka does.
 

@@ -1,4 +1,4 @@
-//! Transactions: the rules of kafka-model.md section 3 for a transactional producer, the
+//! Transactions: the rules of KIP-98 (and KIP-447, KIP-890) for a transactional producer, the
 //! transaction coordinator, markers, the last stable offset and read_committed readers, each
 //! checked through a whole run and judged from the history.
 

@@ -9,8 +9,9 @@
 //! `ClusterControlManager.registerBroker` refuses a new incarnation with
 //! DUPLICATE_BROKER_REGISTRATION while the old one's session is alive; the broker retries, and
 //! only the session expiry (`broker.session.timeout.ms`) fences the old incarnation, so the
-//! broker that stopped heartbeating first leaves the ISR first (kafka-model.md sections 1.5 and
-//! 1.7: a restarted broker re-registers and must catch up before it rejoins the ISR). Fix:
+//! broker that stopped heartbeating first leaves the ISR first (KRaft's `BrokerHeartbeatManager`
+//! and `ClusterControlManager.registerBroker`: a restarted broker re-registers and must catch up
+//! before it rejoins the ISR). Fix:
 //! `Controller::on_message` answers `Register` with `RegisterRejected` while the registered
 //! incarnation is unfenced and its last heartbeat is within the session timeout.
 

@@ -9,7 +9,7 @@
 //! 0, so broker 2 appended all five a second time (duplicates at offsets 744..748). Kafka's
 //! `TransactionManager.canRetry` only requests a bump when the batch is the next one after the
 //! last acknowledged sequence (`isNextSequence`); a batch below it is retried with its sequence
-//! and epoch unchanged (kafka-model.md section 2.5). Fix: the producer tracks the last
+//! and epoch unchanged (KIP-360). Fix: the producer tracks the last
 //! acknowledged sequence per partition (reset by a bump) and bumps only for a head batch above
 //! it (`Producer::on_response` in src/client/producer.rs).
 
