@@ -19,6 +19,13 @@ pub enum RDKafkaErrorCode {
     OperationTimedOut = -185,
     /// The call is not valid in the client's state.
     State = -172,
+    /// Not implemented (here: the modelled client lacks the feature, e.g. a Java member's
+    /// offset store).
+    NotImplemented = -170,
+    /// No offset to commit.
+    NoOffset = -168,
+    /// No such partition (a local error).
+    UnknownPartition = -190,
     /// The producer hit a fatal error and must be recreated.
     Fatal = -150,
     /// The producer was fenced by a newer instance.

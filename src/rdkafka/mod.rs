@@ -2,6 +2,7 @@
 //! (`use kafkasim::rdkafka as rdkafka;`) and a service written against rdkafka runs inside a
 //! `[[service]]` of the simulation (docs/services.md says what stage 1 covers).
 
+pub mod client;
 pub mod config;
 pub mod consumer;
 pub mod error;

@@ -53,6 +53,12 @@ pub(crate) struct ConsumerTable {
     pub name: String,
     pub group: String,
     pub topics: Vec<String>,
+    /// `client = "librdkafka"`: the member has librdkafka's offset store.
+    pub librdkafka: bool,
+    /// `enable.auto.offset.store`.
+    pub auto_offset_store: bool,
+    /// `partition.assignment.strategy = "cooperative-sticky"` (incremental rebalances).
+    pub cooperative: bool,
 }
 
 /// What every incarnation of every service of one run shares, and what survives crashes (the
@@ -114,6 +120,8 @@ pub(crate) struct Port {
     pub error: Option<KafkaError>,
     /// A consumer's state as of its last call (`position()`, `group_metadata()`).
     pub view: ConsumerView,
+    /// A consumer's commits that ended, not yet handed to its context's `commit_callback`.
+    pub commits: Vec<(Vec<(u32, u64)>, Result<(), KafkaError>)>,
     /// A node holds this port.
     claimed: bool,
 }
@@ -510,6 +518,11 @@ impl Driver for PortDriver {
     fn view(&mut self, make: &mut dyn FnMut() -> ConsumerView) {
         let hub = self.hub.lock();
         hub.st.lock().ports[self.port].view = make();
+    }
+
+    fn committed(&mut self, offsets: &[(u32, u64)], result: Result<(), KafkaError>) {
+        let hub = self.hub.lock();
+        hub.st.lock().ports[self.port].commits.push((offsets.to_vec(), result));
     }
 
     fn delivered(&mut self, now: u64, record: u32, partition: u32, result: Result<i64, KafkaError>) {

@@ -28,6 +28,7 @@ mod validate;
 mod cooperative;
 mod diagnose;
 
+mod app_calls;
 mod kip848;
 mod librdkafka;
 
@@ -226,8 +227,10 @@ pub struct Consumer {
     sleeps: u64,
     /// The user application returned (and closed its consumer).
     app_returned: bool,
-    /// librdkafka's offset store (`librdkafka.rs`); unused by a Java member.
+    /// librdkafka's offset store (`librdkafka.rs`); a Java member keeps only its committed offsets.
     rdk: librdkafka::OffsetStore,
+    /// What a service's code set beyond positions: paused partitions (`app_calls.rs`).
+    calls: app_calls::AppCalls,
 }
 
 impl Consumer {
@@ -310,6 +313,7 @@ impl Consumer {
             sleeps: 0,
             app_returned: false,
             rdk: librdkafka::OffsetStore::default(),
+            calls: app_calls::AppCalls::default(),
             spec,
             topo,
         };
@@ -591,6 +595,7 @@ impl Consumer {
         self.assignment.clear();
         self.buffer.clear();
         self.offsets_req = None;
+        self.unpause_all();
     }
 
     fn start_processing(&mut self, now: u64, out: &mut ConsumerOut) {

@@ -82,6 +82,18 @@ impl Consumer {
                     self.seek(p, offset);
                     answer = Answer::Done;
                 }
+                Step::CommitOffsets(offsets, sync) => match self.commit_offsets(now, offsets, sync, out) {
+                    Some(a) => answer = a,
+                    None => return,
+                },
+                Step::StoreOffsets(offsets) => {
+                    self.store_offsets(&offsets);
+                    answer = Answer::Done;
+                }
+                Step::Pause(parts, on) => {
+                    self.pause(&parts, on);
+                    answer = Answer::Done;
+                }
                 Step::Sleep(0) => answer = Answer::Done,
                 Step::Sleep(ms) => {
                     self.sleeps += 1;
@@ -141,6 +153,8 @@ impl Consumer {
             member_id: self.member_id,
             generation: self.generation,
             positions: self.assignment.iter().map(|&p| (p, self.position[p as usize])).collect(),
+            committed: self.rdk_committed(),
+            paused: self.paused_list(),
         }
     }
 
