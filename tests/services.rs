@@ -158,8 +158,36 @@ fn a_service_that_only_sleeps_keeps_the_run_from_settling_and_the_report_says_so
     let (_, out) = app::run(&scenario(None), 1, RunOptions::default(), &apps).unwrap();
     assert!(!out.history.end.settled);
     assert!(
-        out.history.end.waiting.iter().any(|w| w.starts_with("a service has not ended")),
+        out.history.end.waiting.iter().any(|w| w.starts_with("service svc/0: a sleep of its code ends at ")),
         "{:?}",
         out.history.end.waiting
     );
+}
+
+#[test]
+fn a_paused_service_processes_nothing_until_it_resumes_and_then_loses_nothing() {
+    let mut s = scenario(None);
+    // p1 writes one record every 500 ms, before, during and after the pause.
+    s.producers[0].interval_ms = 500;
+    let (from, to) = (4_000, 7_000);
+    s.faults.push(FaultSpec {
+        trigger: Trigger::AtMs(from),
+        action: FaultAction::Pause,
+        target: Target::Service { service: 0, instance: None },
+        restart_after_ms: None,
+        duration_ms: Some(to - from),
+    });
+    let (report, out) = app::run(&s, 1, RunOptions::default(), &apps()).unwrap();
+    let processed_at = |range: std::ops::Range<u64>| {
+        out.history
+            .events
+            .iter()
+            .filter(|e| range.contains(&e.at) && matches!(e.kind, kafkasim::record::EventKind::Processed { .. }))
+            .count()
+    };
+    assert!(processed_at(0..from) > 0, "the service was working before the pause");
+    assert_eq!(processed_at(from + 1..to), 0, "nothing is processed while the service is paused");
+    assert!(processed_at(to..u64::MAX) > 0, "the service goes on once resumed");
+    assert_eq!(report.anomalies[Anomaly::LostProcessing], 0);
+    assert!(out.history.end.settled, "{:?}", out.history.end.waiting);
 }

@@ -154,7 +154,8 @@ impl SimProducer {
     }
 
     /// `commitTransaction()`: flush, then end the transaction; its outcome (an error leaves the
-    /// outcome to the coordinator, as in Kafka).
+    /// outcome to the coordinator, as in Kafka). `Err(TransactionAbortable)` when a failed send
+    /// made the commit an abort (Java throws the abortable error): the records are not committed.
     pub async fn commit_transaction(&mut self) -> Result<(), KafkaError> {
         self.outcome(Step::EndTxn(true)).await
     }

@@ -1,4 +1,5 @@
-//! `kafkasim run SCENARIO.toml [--seed N | --seeds A..B] [--format text|json] [--trace] [--check-invariants]`
+//! `kafkasim run SCENARIO.toml [--seed N | --seeds A..B] [--format text|json] [--trace] [--check-invariants]
+//! [--findings N|all] [--explain RECORD]`
 //! `kafkasim explore SCENARIO.toml [--seed N] [--depth 1|2] [--max-runs N] [--format text|json]`
 
 use std::io::Write;
@@ -32,7 +33,8 @@ enum Command {
         /// Run this seed instead of the file's `seed`.
         #[arg(long, conflicts_with = "seeds")]
         seed: Option<u64>,
-        /// Run every seed from A to B inclusive, e.g. `1..200`.
+        /// Run every seed from A to B inclusive, e.g. `1..200` (or `1..=200`, the same); the text
+        /// report ends with a summary of the sweep.
         #[arg(long, value_parser = parse_range)]
         seeds: Option<(u64, u64)>,
         /// Report format.
@@ -47,6 +49,14 @@ enum Command {
         /// violated one stops the process with `invariant N: ...` on stderr and exit status 101.
         #[arg(long)]
         check_invariants: bool,
+        /// Explanations per anomaly: in the text report (default 10) and as the JSON `examples`
+        /// (default 3); `all`: every finding the checker keeps (up to 100 per anomaly).
+        #[arg(long, value_name = "N|all", value_parser = parse_findings)]
+        findings: Option<Findings>,
+        /// One record's whole story (e.g. `p1#700`, or a processor's output `s1(p1#7)`): its sends,
+        /// acknowledgements, transactions, polls and processing, where it stands in the final logs.
+        #[arg(long, value_name = "RECORD")]
+        explain: Option<String>,
     },
     /// Place the scenario's faults at every crash point of its fault-free run and tabulate
     /// which points lead to which anomalies. Exits 0 whatever the runs find (2 on bad input).
@@ -74,8 +84,21 @@ enum Format {
     Json,
 }
 
+/// `--findings N|all`: `None` is all.
+#[derive(Clone, Copy, Debug)]
+struct Findings(Option<usize>);
+
+fn parse_findings(s: &str) -> Result<Findings, String> {
+    if s == "all" {
+        return Ok(Findings(None));
+    }
+    s.parse().map(|n| Findings(Some(n))).map_err(|_| format!("`{s}` is neither a number nor `all`"))
+}
+
+/// `A..B` or `A..=B`, both inclusive of B (the contract's meaning of `--seeds A..B`).
 fn parse_range(s: &str) -> Result<(u64, u64), String> {
     let (a, b) = s.split_once("..").ok_or_else(|| format!("`{s}` is not a range A..B"))?;
+    let b = b.strip_prefix('=').unwrap_or(b);
     let a: u64 = a.trim().parse().map_err(|_| format!("`{a}` is not a seed"))?;
     let b: u64 = b.trim().parse().map_err(|_| format!("`{b}` is not a seed"))?;
     if b < a {
@@ -91,14 +114,78 @@ struct Done {
     passed: bool,
     /// The run panicked (a violated invariant): no report.
     panicked: bool,
+    /// Its anomaly counts, for the sweep's summary.
+    summary: Option<Summary>,
+}
+
+/// One seed's anomaly counts and verdict, for the summary after a sweep.
+struct Summary {
+    seed: u64,
+    anomalies: Vec<(&'static str, u64)>,
+    passed: bool,
+}
+
+impl Summary {
+    fn of(r: &kafkasim::report::Report) -> Self {
+        let anomalies = kafkasim::record::Anomaly::ALL.iter().map(|&a| (a.name(), r.anomalies[a])).collect();
+        Summary { seed: r.seed, anomalies, passed: r.expect.passed }
+    }
+}
+
+/// The text after a sweep: per anomaly, how many seeds show it, the worst seed and the total.
+fn sweep_summary(first: u64, last: u64, all: &[Summary]) -> String {
+    use std::fmt::Write as _;
+    let mut s = format!("\nsummary of seeds {first}..={last} ({} runs):\n", all.len());
+    let failed: Vec<String> = all.iter().filter(|x| !x.passed).map(|x| x.seed.to_string()).collect();
+    let _ = writeln!(s, "  [expect] held for {} of {} seeds", all.len() - failed.len(), all.len());
+    let mut rows = Vec::new();
+    for (k, (name, _)) in all.first().map(|x| x.anomalies.as_slice()).unwrap_or_default().iter().enumerate() {
+        let counts: Vec<(u64, u64)> = all.iter().map(|x| (x.seed, x.anomalies[k].1)).collect();
+        let seeds = counts.iter().filter(|c| c.1 > 0).count();
+        if seeds == 0 {
+            continue;
+        }
+        let total: u64 = counts.iter().map(|c| c.1).sum();
+        // The worst seed: the most records, the lowest seed among equals.
+        let worst = counts.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).expect("a seed");
+        rows.push(format!("  {name:<22} {seeds:>6} seeds  worst seed {:>6} ({})  total {total}", worst.0, worst.1));
+    }
+    if rows.is_empty() {
+        s.push_str("  no anomaly in any seed\n");
+    }
+    for r in rows {
+        s.push_str(&r);
+        s.push('\n');
+    }
+    if !failed.is_empty() {
+        let shown: Vec<&str> = failed.iter().take(20).map(String::as_str).collect();
+        let more = if failed.len() > 20 { format!(" and {} more", failed.len() - 20) } else { String::new() };
+        let _ = writeln!(s, "  [expect] failed for seed(s) {}{more}", shown.join(", "));
+    }
+    s
+}
+
+/// The names records of a scenario's run go by, for checking `--explain` before running.
+fn names(sc: &kafkasim::scenario::Scenario) -> kafkasim::record::History {
+    kafkasim::record::History {
+        producers: sc
+            .producers
+            .iter()
+            .map(|p| p.name.clone())
+            .chain(sc.processors.iter().map(|p| p.name.clone()))
+            .collect(),
+        record_base: sc.record_base(),
+        ..Default::default()
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, seeds, format, trace, check_invariants } => {
+        Command::Run { scenario, seed, seeds, format, trace, check_invariants, findings, explain } => {
             let opts = RunOptions { trace: trace.unwrap_or_default(), check_invariants };
-            run(scenario, seed, seeds, format, opts)
+            let show = Show { format, findings, explain };
+            run(scenario, seed, seeds, &show, opts)
         }
         Command::Explore { scenario, seed, depth, max_runs, format } => {
             explore(scenario, seed, depth, max_runs as usize, format)
@@ -140,7 +227,15 @@ fn explore(path: PathBuf, seed: Option<u64>, depth: u8, max_runs: usize, format:
     ExitCode::SUCCESS
 }
 
-fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Format, opts: RunOptions) -> ExitCode {
+/// What to print of each seed's run.
+struct Show {
+    format: Format,
+    findings: Option<Findings>,
+    explain: Option<String>,
+}
+
+fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show, opts: RunOptions) -> ExitCode {
+    let format = show.format;
     let sc = match scenario::load_file(&path) {
         Ok(s) => Arc::new(s),
         Err(e) => {
@@ -151,6 +246,12 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
     if let Some(why) = sc.needs_user_code() {
         eprintln!("{}: {why}", path.display());
         return ExitCode::from(2);
+    }
+    if let Some(record) = &show.explain {
+        if let Err(e) = kafkasim::check::explain::parse_record(&names(&sc), record) {
+            eprintln!("{}: --explain: {e}", path.display());
+            return ExitCode::from(2);
+        }
     }
     let (first, last) = seeds.unwrap_or_else(|| {
         let s = seed.unwrap_or(sc.seed);
@@ -167,6 +268,7 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
     let mut pool = Vec::with_capacity(workers);
     for _ in 0..workers {
         let (sc, results, next, path) = (sc.clone(), results.clone(), next.clone(), path.clone());
+        let (findings, explain) = (show.findings, show.explain.clone());
         pool.push(std::thread::spawn(move || loop {
             let i = {
                 let mut n = next.lock();
@@ -181,14 +283,23 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 run_seed(&sc, first + i as u64, opts).expect("the loader validated the scenario")
             }));
-            let Ok((report, out)) = ran else {
+            let Ok((mut report, out)) = ran else {
                 let (lock, cv) = &*results;
                 let stderr =
                     format!("{}: seed {}: the run panicked (message above)\n", path.display(), first + i as u64);
-                lock.lock()[i] = Some(Done { stdout: String::new(), stderr, passed: false, panicked: true });
+                lock.lock()[i] =
+                    Some(Done { stdout: String::new(), stderr, passed: false, panicked: true, summary: None });
                 cv.notify_all();
                 continue;
             };
+            if let Some(Findings(n)) = findings {
+                report.set_examples(n);
+            }
+            if let Some(record) = &explain {
+                let r = kafkasim::check::explain::parse_record(&out.history, record).expect("checked above");
+                report.explain = kafkasim::check::explain::explain(&out.history, &report.findings, r);
+            }
+            let summary = Summary::of(&report);
             let mut stdout = String::new();
             let mut stderr = String::new();
             let lines = if format == Format::Json { &mut stderr } else { &mut stdout };
@@ -201,15 +312,21 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
                     stdout.push_str(&kafkasim::report::json::to_json_line(&report));
                     stdout.push('\n');
                 }
-                Format::Text => stdout.push_str(&kafkasim::report::text::to_text(&report)),
+                Format::Text => {
+                    let n = findings.map_or(Some(kafkasim::report::text::TEXT_FINDINGS_PER_ANOMALY), |f| f.0);
+                    stdout.push_str(&kafkasim::report::text::to_text_with(&report, n))
+                }
             }
             let (lock, cv) = &*results;
-            lock.lock()[i] = Some(Done { stdout, stderr, passed: report.expect.passed, panicked: false });
+            let done = Done { stdout, stderr, passed: report.expect.passed, panicked: false, summary: Some(summary) };
+            lock.lock()[i] = Some(done);
             cv.notify_all();
         }));
     }
     let mut all_passed = true;
     let mut panicked = false;
+    let mut summaries = Vec::with_capacity(count);
+    let progress = count > 1 && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let stdout = std::io::stdout();
     let (lock, cv) = &*results;
     for i in 0..count {
@@ -225,6 +342,10 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
         let _ = o.write_all(done.stdout.as_bytes());
         let _ = o.flush();
         all_passed &= done.passed;
+        summaries.extend(done.summary);
+        if progress {
+            eprint!("\r{}/{count} seeds run", i + 1);
+        }
         if done.panicked {
             panicked = true;
             break;
@@ -236,6 +357,14 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, format: Form
     }
     for worker in pool {
         let _ = worker.join();
+    }
+    if progress {
+        eprintln!();
+    }
+    if count > 1 && format == Format::Text {
+        let mut o = stdout.lock();
+        let _ = o.write_all(sweep_summary(first, last, &summaries).as_bytes());
+        let _ = o.flush();
     }
     if all_passed {
         ExitCode::SUCCESS

@@ -30,7 +30,9 @@ struct Registration {
 pub struct Controller {
     topo: Arc<Topology>,
     brokers: Vec<Registration>,
-    parts: Vec<PartitionState>,
+    /// Per partition, shared with the published images: a change copies only its partition
+    /// (`Arc::make_mut`), so publishing an image copies no partition state.
+    parts: Vec<Arc<PartitionState>>,
     /// Per partition, its eligible leader replicas (KIP-966, 4.1+): ex-ISR members that left
     /// while the ISR was below min ISR, so hold everything below the frozen high watermark.
     elr: Vec<Vec<u32>>,
@@ -54,14 +56,16 @@ impl Controller {
     pub fn new(topo: Arc<Topology>) -> Self {
         let brokers =
             (1..=topo.brokers).map(|b| Registration { epoch: b as u64, fenced: false, last_heartbeat: 0 }).collect();
-        let parts: Vec<PartitionState> = topo
+        let parts: Vec<Arc<PartitionState>> = topo
             .partitions
             .iter()
-            .map(|p| PartitionState {
-                leader: Some(p.replicas[0]),
-                leader_epoch: 0,
-                partition_epoch: 0,
-                isr: p.replicas.clone(),
+            .map(|p| {
+                Arc::new(PartitionState {
+                    leader: Some(p.replicas[0]),
+                    leader_epoch: 0,
+                    partition_epoch: 0,
+                    isr: p.replicas.clone(),
+                })
             })
             .collect();
         // KRaft's controller hands each broker a block of producer ids for its transaction
@@ -162,7 +166,7 @@ impl Controller {
                 return Err(KafkaError::IneligibleReplica);
             }
         }
-        let st = &mut self.parts[p as usize];
+        let st = Arc::make_mut(&mut self.parts[p as usize]);
         let before = std::mem::replace(&mut st.isr, isr.to_vec());
         st.partition_epoch += 1;
         crate::invariant!(
@@ -173,7 +177,7 @@ impl Controller {
         );
         self.track_elr(p as usize, &before, None);
         self.check_isr(p as usize);
-        Ok(self.parts[p as usize].clone())
+        Ok(PartitionState::clone(&self.parts[p as usize]))
     }
 
     /// Whether the controller keeps eligible leader replicas (KIP-966 as 4.1 enables it).
@@ -231,18 +235,19 @@ impl Controller {
         self.brokers[b as usize - 1].fenced = true;
         let elr = self.elr_enabled();
         for p in 0..self.parts.len() {
-            let st = &mut self.parts[p];
+            let st = &self.parts[p];
             let was_leader = st.leader == Some(b);
             let in_isr = st.isr.contains(&b);
             if !was_leader && !in_isr {
                 continue;
             }
+            let st = Arc::make_mut(&mut self.parts[p]);
             if in_isr && (st.isr.len() > 1 || elr) {
                 let before = st.isr.clone();
                 st.isr.retain(|&r| r != b);
                 self.track_elr(p, &before, None);
             }
-            let st = &mut self.parts[p];
+            let st = Arc::make_mut(&mut self.parts[p]);
             let before = st.partition_epoch;
             st.partition_epoch += 1;
             if was_leader {
@@ -263,11 +268,11 @@ impl Controller {
     /// Broker `b` registered after an unclean shutdown: out of every ISR and ELR.
     fn forget_unclean(&mut self, b: u32) {
         for p in 0..self.parts.len() {
-            let st = &mut self.parts[p];
             let in_elr = self.elr[p].contains(&b);
-            if !st.isr.contains(&b) && !in_elr {
+            if !self.parts[p].isr.contains(&b) && !in_elr {
                 continue;
             }
+            let st = Arc::make_mut(&mut self.parts[p]);
             let before = st.isr.clone();
             st.isr.retain(|&r| r != b);
             st.partition_epoch += 1;
@@ -307,7 +312,7 @@ impl Controller {
             (None, None) if info.unclean => (info.replicas.iter().copied().find(|&r| alive(r)), true),
             (None, None) => (None, false),
         };
-        let st = &mut self.parts[p];
+        let st = Arc::make_mut(&mut self.parts[p]);
         let (previous, epoch_before) = (st.leader, st.leader_epoch);
         st.leader = leader;
         if leader.is_some() {

@@ -25,8 +25,8 @@ pub struct PartitionState {
 pub struct MetadataImage {
     /// Monotonic version of the image.
     pub version: u64,
-    /// State per partition index.
-    pub partitions: Arc<Vec<PartitionState>>,
+    /// State per partition index, each shared with the controller until it changes.
+    pub partitions: Arc<Vec<Arc<PartitionState>>>,
     /// Brokers the controller has fenced (they are not ISR-eligible).
     pub fenced: Arc<Vec<u32>>,
 }

@@ -36,6 +36,7 @@ use std::collections::BTreeMap;
 mod consumers;
 mod divergence;
 mod duplicates;
+pub mod explain;
 mod index;
 mod loss;
 mod order;
@@ -178,6 +179,9 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     let room = (FINDINGS_CAP.saturating_sub(kept_lost), FINDINGS_CAP.saturating_sub(kept_dup));
     let procs = processors::Processors::check(history, &table, &txns, &mut cons, room);
     semantics.extend(procs.semantics.iter().map(|(k, v)| (k.clone(), v.clone())));
+    for (name, n) in &procs.unsettled {
+        *unsettled.entry(name.clone()).or_default() += n;
+    }
 
     let mut anomalies = Anomalies::default();
     anomalies[Anomaly::LostAcked] = loss.lost_acked;

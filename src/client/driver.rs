@@ -161,6 +161,13 @@ pub(crate) trait Drivers {
         true
     }
 
+    /// Live services that do not wait on the cluster (see [`Drivers::services_quiet`]): each
+    /// as `NAME/K` with what keeps it running.
+    fn busy_services(&self, quiet: &dyn Fn(ClientRef) -> bool) -> Vec<String> {
+        let _ = quiet;
+        Vec::new()
+    }
+
     /// End every live service whose code has not returned (as if it had): its clients, to poke
     /// so that they close.
     fn end_services(&self) -> Vec<ClientRef> {

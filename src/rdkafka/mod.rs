@@ -7,6 +7,7 @@ pub mod config;
 pub mod consumer;
 pub mod error;
 pub mod message;
+mod partitioner;
 pub mod producer;
 pub mod topic_partition_list;
 pub mod util;

@@ -181,10 +181,9 @@ impl FutureProducer {
                     return Err((e, record));
                 }
                 Some(p) => Some(p as u32),
-                None => record.key.map(|k| {
-                    let h = crate::client::producer::murmur2(k.to_bytes());
-                    ((h & 0x7fff_ffff) as u32) % t.partitions
-                }),
+                None => {
+                    record.key.and_then(|k| super::partitioner::key_partition(t.client, k.to_bytes(), t.partitions))
+                }
             };
             let mut run = s.run.lock();
             let index = if t.lineage {

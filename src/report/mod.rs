@@ -38,6 +38,8 @@ pub struct ExpectOutcome {
 /// One seed's report: the contract's JSON object, field for field.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// The version of this object's shape (docs/report.schema.json): [`SCHEMA_VERSION`].
+    pub schema_version: u32,
     /// Scenario name.
     pub scenario: String,
     /// Seed run.
@@ -78,6 +80,9 @@ pub struct Report {
     pub semantics: BTreeMap<String, Semantic>,
     /// `[expect]` outcome.
     pub expect: ExpectOutcome,
+    /// `--explain RECORD`: the record's story, one line per step (left out when not asked for).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explain: Vec<String>,
     /// Scenario description, for the text report only.
     #[serde(skip)]
     pub description: Option<String>,
@@ -88,6 +93,29 @@ pub struct Report {
 
 /// How many explanations per non-zero anomaly the JSON report carries as `examples`.
 pub const EXAMPLES_PER_ANOMALY: usize = 3;
+
+/// The report's `schema_version`: bumped when a key changes meaning or goes (adding one does not).
+pub const SCHEMA_VERSION: u32 = 1;
+
+impl Report {
+    /// Keep `per_anomaly` explanations per non-zero anomaly in `examples` (`None`: every finding
+    /// the checker kept, up to its cap of 100 per anomaly): `--findings N|all`.
+    pub fn set_examples(&mut self, per_anomaly: Option<usize>) {
+        self.examples = examples(&self.anomalies, &self.findings, per_anomaly.unwrap_or(usize::MAX));
+    }
+}
+
+fn examples(anomalies: &Anomalies, findings: &[Finding], per_anomaly: usize) -> BTreeMap<String, Vec<String>> {
+    let mut examples: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (anomaly, _) in anomalies.nonzero() {
+        let picked: Vec<String> =
+            findings.iter().filter(|f| f.anomaly == anomaly).take(per_anomaly).map(|f| f.explanation.clone()).collect();
+        if !picked.is_empty() {
+            examples.insert(anomaly.name().to_string(), picked);
+        }
+    }
+    examples
+}
 
 /// Assembles one seed's report from the run's totals, its history and the checker's verdict,
 /// evaluating the scenario's `[expect]` against the verdict's anomaly counts.
@@ -101,18 +129,7 @@ pub fn build_report(
     verdict: Verdict,
 ) -> Report {
     let Verdict { anomalies, findings, producers, consumers, processors, semantics, unsettled } = verdict;
-    let mut examples: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (anomaly, _) in anomalies.nonzero() {
-        let picked: Vec<String> = findings
-            .iter()
-            .filter(|f| f.anomaly == anomaly)
-            .take(EXAMPLES_PER_ANOMALY)
-            .map(|f| f.explanation.clone())
-            .collect();
-        if !picked.is_empty() {
-            examples.insert(anomaly.name().to_string(), picked);
-        }
-    }
+    let examples = examples(&anomalies, &findings, EXAMPLES_PER_ANOMALY);
     let partitions = history
         .partitions
         .iter()
@@ -130,6 +147,7 @@ pub fn build_report(
         })
         .collect();
     Report {
+        schema_version: SCHEMA_VERSION,
         scenario: scenario.name.clone(),
         seed,
         kafka_version: match scenario.cluster.metadata {
@@ -150,6 +168,7 @@ pub fn build_report(
         partitions,
         semantics,
         expect: evaluate_expect(&scenario.expect, &anomalies),
+        explain: Vec::new(),
         description: scenario.description.clone(),
         findings,
     }

@@ -11,17 +11,34 @@ use crate::record::Anomaly;
 /// anomaly, producer, consumer and processor counts, partition states, semantic verdicts and the `[expect]`
 /// outcome.
 pub fn to_text(report: &Report) -> String {
+    to_text_with(report, Some(TEXT_FINDINGS_PER_ANOMALY))
+}
+
+/// [`to_text`] with `per_anomaly` explanations per anomaly (`None`: every finding kept), and the
+/// report's `explain` story at the end.
+pub fn to_text_with(report: &Report, per_anomaly: Option<usize>) -> String {
     let mut s = String::new();
     header(&mut s, report);
     unsettled(&mut s, report);
     anomalies(&mut s, report);
-    findings(&mut s, report);
+    findings(&mut s, report, per_anomaly.unwrap_or(usize::MAX));
     producers(&mut s, report);
     consumers(&mut s, report);
     processors(&mut s, report);
     partitions(&mut s, report);
     semantics(&mut s, report);
     expect(&mut s, report);
+    if !report.explain.is_empty() {
+        s.push_str("\nexplain ");
+        for (i, line) in report.explain.iter().enumerate() {
+            if i == 0 {
+                s.push_str(line);
+                s.push('\n');
+            } else {
+                wrap(&mut s, line, "  - ", "    ");
+            }
+        }
+    }
     s
 }
 
@@ -71,14 +88,15 @@ fn anomalies(s: &mut String, r: &Report) {
     table(s, &rows, &[false, true], "  ");
 }
 
-/// Explanations printed per anomaly; the JSON keeps a few examples and the counts stay exact.
-const TEXT_FINDINGS_PER_ANOMALY: usize = 10;
+/// Explanations printed per anomaly by default (`--findings N|all` changes it); the JSON keeps
+/// a few examples and the counts stay exact.
+pub const TEXT_FINDINGS_PER_ANOMALY: usize = 10;
 
-fn findings(s: &mut String, r: &Report) {
+fn findings(s: &mut String, r: &Report, per_anomaly: usize) {
     for name in Anomaly::ALL {
         let count = r.anomalies[name];
         let mut shown = 0u64;
-        for f in r.findings.iter().filter(|f| f.anomaly == name).take(TEXT_FINDINGS_PER_ANOMALY) {
+        for f in r.findings.iter().filter(|f| f.anomaly == name).take(per_anomaly) {
             if shown == 0 {
                 let _ = writeln!(s, "\n{name} ({count}):");
             }

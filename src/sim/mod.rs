@@ -4,14 +4,13 @@
 //! and write what they want done into an [`Out`] buffer. The kernel owns time and randomness,
 //! which is what makes a run a pure function of (scenario, seed).
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-
 pub mod invariant;
 pub mod net;
+mod queue;
 pub mod trace;
 
 pub use net::Net;
+pub use queue::Queue;
 
 use rand::rngs::ChaCha8Rng;
 use rand::{Rng, SeedableRng};
@@ -90,61 +89,6 @@ impl Layout {
     /// How many nodes there are.
     pub fn len(self) -> usize {
         1 + self.brokers as usize + self.producers as usize + self.members as usize
-    }
-}
-
-/// A queued event: when, a tie-breaking sequence number, and what.
-struct Entry<E> {
-    at: u64,
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    // BinaryHeap is a max-heap: reverse so the earliest (then first-queued) pops first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.seq).cmp(&(self.at, self.seq))
-    }
-}
-
-/// Event queue ordered by (virtual time, insertion order): a deterministic tie-break.
-pub struct Queue<E> {
-    heap: BinaryHeap<Entry<E>>,
-    seq: u64,
-}
-
-impl<E> Default for Queue<E> {
-    fn default() -> Self {
-        Queue { heap: BinaryHeap::new(), seq: 0 }
-    }
-}
-
-impl<E> Queue<E> {
-    /// Queue `event` at virtual time `at`.
-    pub fn push(&mut self, at: u64, event: E) {
-        self.seq += 1;
-        self.heap.push(Entry { at, seq: self.seq, event });
-    }
-
-    /// The earliest event, if any.
-    pub fn pop(&mut self) -> Option<(u64, E)> {
-        self.heap.pop().map(|e| (e.at, e.event))
-    }
-
-    /// Time of the earliest event.
-    pub fn peek_time(&self) -> Option<u64> {
-        self.heap.peek().map(|e| e.at)
     }
 }
 
@@ -292,17 +236,6 @@ mod tests {
     use super::*;
 
     const PINNED_DRAWS: [u64; 6] = [3, 4, 5, 3, 2, 5]; // what rand 0.8.8 + rand_chacha 0.3.1 drew
-
-    #[test]
-    fn queue_pops_by_time_then_insertion_order() {
-        let mut q = Queue::default();
-        q.push(5, "c");
-        q.push(1, "a");
-        q.push(5, "d");
-        q.push(1, "b");
-        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
-        assert_eq!(order, ["a", "b", "c", "d"]);
-    }
 
     #[test]
     fn rng_streams_are_reproducible_and_independent_of_each_other() {

@@ -91,7 +91,7 @@ impl World<'_> {
             if let (Some(c), true) = (self.nodes.consumers[m as usize].as_mut(), drained) {
                 c.close(self.k.now, &mut out);
             }
-            self.flush(NodeId::Consumer(m), out);
+            self.flush(NodeId::Consumer(m), &mut out);
         }
         if !self.nodes.consumers.iter().flatten().all(|c| c.closed()) {
             return false;
@@ -235,12 +235,11 @@ impl World<'_> {
             }
         }
         if let Some(apps) = self.user_apps.filter(|_| !self.s.services.is_empty()) {
-            if !apps.services_quiet(&|c| self.service_client_quiet(c)) {
-                why.push(
-                    "a service has not ended: its code has neither returned nor come to wait on the cluster with \
-                     nothing left to read (a sleep pending or a call queued keeps it running)"
-                        .to_string(),
-                );
+            for busy in apps.busy_services(&|c| self.service_client_quiet(c)) {
+                why.push(format!(
+                    "service {busy}: its code has neither returned nor come to wait on the cluster with nothing \
+                     left to read"
+                ));
             }
         }
         for (m, &(c, k)) in n.members.iter().enumerate() {

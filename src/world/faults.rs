@@ -285,6 +285,7 @@ impl World<'_> {
 
     /// Apply the faults fired in this step, each round a step of its own (triggers hit while
     /// they are applied fire in a later round).
+    #[inline]
     pub(super) fn apply_fired(&mut self) {
         while !self.faults.fire.is_empty() {
             self.k.step += 1;
@@ -384,7 +385,7 @@ impl World<'_> {
             if let Some(c) = self.nodes.consumers[m as usize].as_mut() {
                 c.flush_processed(&mut out);
             }
-            self.flush(NodeId::Consumer(m), out);
+            self.flush(NodeId::Consumer(m), &mut out);
         }
         let target = self.fault_target(&f.target, node.and_then(broker_of));
         let at = node.unwrap_or(NodeId::Controller);
@@ -438,7 +439,7 @@ impl World<'_> {
                     prod.crash(KafkaError::ProducerCrashed, &mut out);
                     self.work.producers[p as usize].next_fresh = prod.next_fresh();
                 }
-                self.flush(node, out);
+                self.flush(node, &mut out);
             }
             NodeId::Consumer(m) => self.nodes.consumers[m as usize] = None,
             NodeId::Controller => {}
@@ -487,7 +488,7 @@ impl World<'_> {
                 self.nodes.brokers[b as usize - 1] =
                     Broker::restarted(old, how == FaultAction::PowerLoss, self.k.now, &mut out);
                 self.push_history(restarted(Some(b)));
-                self.flush(node, out);
+                self.flush(node, &mut out);
             }
             NodeId::Producer(p) => {
                 let app = &mut self.work.producers[p as usize];

@@ -277,13 +277,14 @@ impl<'a> World<'a> {
         if self.stop {
             return false;
         }
-        let Some(t) = self.k.queue.peek_time() else { return false };
-        if t > self.s.duration_ms {
-            self.k.now = self.s.duration_ms;
-            self.stop = true;
+        let Some((t, ev)) = self.k.queue.pop_until(self.s.duration_ms) else {
+            if self.k.queue.peek_time().is_some() {
+                // The next event lies past the end.
+                self.k.now = self.s.duration_ms;
+                self.stop = true;
+            }
             return false;
-        }
-        let (t, ev) = self.k.queue.pop().expect("peeked");
+        };
         crate::invariant!(20, t >= self.k.now, "the event queue went back in time: {t} < now {}", self.k.now);
         self.k.now = t;
         self.k.step += 1;

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use super::{Ev, Input, Timer, World};
-use crate::broker::{Broker, Controller, Msg, Topology};
+use crate::broker::{Broker, BrokerObs, BrokerTimer, Controller, ControllerTimer, Msg, Topology};
 use crate::client::consumer::Proc;
 use crate::client::driver::ClientRef;
-use crate::client::{Consumer, Producer};
+use crate::client::{Consumer, ConsumerObs, ConsumerTimer, Producer, ProducerObs, ProducerTimer};
 use crate::record::FaultAction;
 use crate::scenario::{ConsumerSpec, ProducerSpec, RecordEvent, Scenario, Trigger};
 use crate::sim::{Layout, Node, NodeId, Out};
@@ -43,6 +43,8 @@ pub(super) struct Nodes {
     pub record_base: Arc<[u32]>,
     /// The producer id the next plain producer instance gets.
     next_pid: i64,
+    /// The reusable out-buffers of `dispatch` and `poke`.
+    pub outs: Outs,
 }
 
 impl Nodes {
@@ -60,15 +62,7 @@ impl Nodes {
             .enumerate()
             .flat_map(|(c, spec)| (0..spec.instances.max(1)).map(move |k| (c as u32, k)))
             .collect();
-        let record_base: Arc<[u32]> = s
-            .producers
-            .iter()
-            .scan(0u32, |next, p| {
-                let base = *next;
-                *next = next.saturating_add(p.records);
-                Some(base)
-            })
-            .collect();
+        let record_base: Arc<[u32]> = s.record_base().into();
         let layout =
             Layout { brokers: topo.brokers, producers: s.producers.len() as u32, members: members.len() as u32 };
         Nodes {
@@ -84,6 +78,7 @@ impl Nodes {
             members,
             record_base,
             next_pid: 1000,
+            outs: Outs::default(),
         }
     }
 
@@ -128,21 +123,30 @@ impl Nodes {
     }
 }
 
-/// Hand `input` to `node` and collect what it wrote.
-fn drive<N>(node: &mut N, now: u64, input: Input) -> Out<Msg, N::Timer, N::Obs>
+/// Hand `input` to `node`; what it wants done goes into `out`.
+fn drive<N>(node: &mut N, now: u64, input: Input, out: &mut Out<Msg, N::Timer, N::Obs>)
 where
     N: Node<Msg>,
     N::Timer: TryFrom<Timer>,
 {
-    let mut out = Out::default();
     match input {
-        Input::Message(from, msg) => node.on_message(now, from, msg, &mut out),
+        Input::Message(from, msg) => node.on_message(now, from, msg, out),
         Input::Timer(t) => match N::Timer::try_from(t) {
-            Ok(t) => node.on_timer(now, t, &mut out),
+            Ok(t) => node.on_timer(now, t, out),
             Err(_) => unreachable!("a timer reaches only the kind of node that set it"),
         },
     }
-    out
+}
+
+/// One out-buffer per kind of node, reused by every event: `flush` empties it and keeps its
+/// capacity, so handling an event allocates no vectors for its sends, timers and observations.
+/// A buffer in use is taken out (`None`); a nested flush of the same kind gets a new one.
+#[derive(Default)]
+pub(super) struct Outs {
+    controller: Option<Out<Msg, ControllerTimer, BrokerObs>>,
+    broker: Option<Out<Msg, BrokerTimer, BrokerObs>>,
+    producer: Option<Out<Msg, ProducerTimer, ProducerObs>>,
+    consumer: Option<Out<Msg, ConsumerTimer, ConsumerObs>>,
 }
 
 impl World<'_> {
@@ -154,21 +158,33 @@ impl World<'_> {
         let n = &mut self.nodes;
         match id {
             NodeId::Controller => {
-                let out = drive(&mut n.controller, now, input);
-                self.flush(id, out);
+                let mut out = n.outs.controller.take().unwrap_or_default();
+                drive(&mut n.controller, now, input, &mut out);
+                self.flush(id, &mut out);
+                self.nodes.outs.controller = Some(out);
             }
             NodeId::Broker(b) => {
-                let out = drive(&mut n.brokers[b as usize - 1], now, input);
-                self.flush(id, out);
+                let mut out = n.outs.broker.take().unwrap_or_default();
+                drive(&mut n.brokers[b as usize - 1], now, input, &mut out);
+                self.flush(id, &mut out);
+                self.nodes.outs.broker = Some(out);
             }
             NodeId::Producer(p) => {
-                let out = n.producers[p as usize].as_mut().map(|x| drive(x, now, input)).unwrap_or_default();
-                self.flush(id, out);
+                let mut out = n.outs.producer.take().unwrap_or_default();
+                if let Some(x) = n.producers[p as usize].as_mut() {
+                    drive(x, now, input, &mut out);
+                }
+                self.flush(id, &mut out);
+                self.nodes.outs.producer = Some(out);
                 self.service_round();
             }
             NodeId::Consumer(m) => {
-                let out = n.consumers[m as usize].as_mut().map(|x| drive(x, now, input)).unwrap_or_default();
-                self.flush(id, out);
+                let mut out = n.outs.consumer.take().unwrap_or_default();
+                if let Some(x) = n.consumers[m as usize].as_mut() {
+                    drive(x, now, input, &mut out);
+                }
+                self.flush(id, &mut out);
+                self.nodes.outs.consumer = Some(out);
                 self.service_round();
             }
         }
@@ -216,18 +232,20 @@ impl World<'_> {
         let now = self.k.now;
         match node {
             NodeId::Producer(p) => {
-                let mut out = Out::default();
+                let mut out = self.nodes.outs.producer.take().unwrap_or_default();
                 if let Some(x) = self.nodes.producers[p as usize].as_mut() {
                     x.user_wake(now, &mut out);
                 }
-                self.flush(node, out);
+                self.flush(node, &mut out);
+                self.nodes.outs.producer = Some(out);
             }
             NodeId::Consumer(m) => {
-                let mut out = Out::default();
+                let mut out = self.nodes.outs.consumer.take().unwrap_or_default();
                 if let Some(x) = self.nodes.consumers[m as usize].as_mut() {
                     x.user_wake(now, &mut out);
                 }
-                self.flush(node, out);
+                self.flush(node, &mut out);
+                self.nodes.outs.consumer = Some(out);
             }
             _ => {}
         }
@@ -237,7 +255,7 @@ impl World<'_> {
     pub(super) fn start_nodes(&mut self) {
         let mut out = Out::default();
         self.nodes.controller.start(&mut out);
-        self.flush(NodeId::Controller, out);
+        self.flush(NodeId::Controller, &mut out);
         let image = self.nodes.controller.image();
         for b in 1..=self.nodes.layout.brokers {
             let mut out = Out::default();
@@ -245,7 +263,7 @@ impl World<'_> {
             let ids = (epoch, self.nodes.controller.producer_id_block(b));
             let broker = Broker::new(b, self.nodes.topo.clone(), ids, &image, 0, &mut out);
             self.nodes.brokers.push(broker);
-            self.flush(NodeId::Broker(b), out);
+            self.flush(NodeId::Broker(b), &mut out);
         }
         for p in 0..self.nodes.layout.producers {
             match self.nodes.specs[p as usize].start_ms {
@@ -278,7 +296,7 @@ impl World<'_> {
             None => Producer::start(p, app.instance, spec, topo, pid, resend, app.next_fresh, watch, &mut out),
         };
         self.nodes.producers[p as usize] = Some(prod);
-        self.flush(NodeId::Producer(p), out);
+        self.flush(NodeId::Producer(p), &mut out);
     }
 
     pub(super) fn start_consumer(&mut self, m: u32) {
@@ -304,6 +322,6 @@ impl World<'_> {
             }
         };
         self.nodes.consumers[m as usize] = Some(consumer);
-        self.flush(NodeId::Consumer(m), out);
+        self.flush(NodeId::Consumer(m), &mut out);
     }
 }

@@ -161,24 +161,34 @@ impl World<'_> {
     /// Carry out node `node`'s out-buffer: connections it closed first (a request retried at
     /// once goes out on the new connection), then its sends in order, its timers, and what it
     /// observed.
-    pub(super) fn flush<T, O>(&mut self, node: NodeId, out: Out<Msg, T, O>)
+    ///
+    /// It leaves `out` empty with its capacity, so a reused buffer allocates nothing.
+    pub(super) fn flush<T, O>(&mut self, node: NodeId, out: &mut Out<Msg, T, O>)
     where
         T: Into<Timer>,
         O: NodeObs,
     {
+        // Most events leave some of the three lists empty: skip those without a drain.
         for o in &out.obs {
             if let Some(broker) = o.closes() {
                 self.net.close(node, NodeId::Broker(broker));
             }
         }
-        for (to, msg) in out.sends {
-            self.send(node, to, msg);
+        if !out.sends.is_empty() {
+            for (to, msg) in out.sends.drain(..) {
+                self.send(node, to, msg);
+            }
         }
-        let inc = self.nodes.life(node).inc;
-        for (d, t) in out.timers {
-            self.k.queue.push(self.k.now + d, Ev::Timer { node, inc, timer: t.into() });
+        if !out.timers.is_empty() {
+            let inc = self.nodes.life(node).inc;
+            for (d, t) in out.timers.drain(..) {
+                self.k.queue.push(self.k.now + d, Ev::Timer { node, inc, timer: t.into() });
+            }
         }
-        for o in out.obs {
+        if out.obs.is_empty() {
+            return;
+        }
+        for o in out.obs.drain(..) {
             match o.into() {
                 Obs::Broker(o) => self.broker_obs(o),
                 Obs::Producer(o) => self.producer_obs(o),

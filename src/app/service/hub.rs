@@ -45,6 +45,8 @@ pub(crate) struct ProducerTable {
     pub lineage: bool,
     /// Its `transactional.id`, if any.
     pub transactional_id: Option<String>,
+    /// Whose client library it is (the default partitioner of keyed records).
+    pub client: crate::record::ClientKind,
 }
 
 /// A consumer table a service owns.

@@ -35,15 +35,7 @@ impl<'a> Host<'a> {
             topics.push((t.name.clone(), first, t.partitions));
             first += t.partitions;
         }
-        let record_base = s
-            .producers
-            .iter()
-            .scan(0u32, |next, p| {
-                let base = *next;
-                *next = next.saturating_add(p.records);
-                Some(base)
-            })
-            .collect();
+        let record_base = s.record_base();
         let run = RunData {
             producer_names: s.producers.iter().map(|p| p.name.clone()).collect(),
             topics,
@@ -121,6 +113,7 @@ impl<'a> Host<'a> {
                         records: spec.records,
                         lineage: svc.outputs.contains(&spec.name),
                         transactional_id: spec.config.transactional_id.clone(),
+                        client: spec.client,
                     })
                 }
                 ClientRef::Consumer(..) => None,
@@ -157,6 +150,26 @@ impl<'a> Host<'a> {
         Hub::start(format!("{}/{k}", svc.name), st, &|| factory())
     }
 
+    /// Read each live incarnation's state in (service, instance) order, dropping dead ones
+    /// as [`Host::live`] does: `pokes` and `next_timer` run after every event of a service's
+    /// client, so they look in place instead of copying the list.
+    fn each_live(&self, mut f: impl FnMut(&HubState)) {
+        let mut hubs = self.hubs.lock();
+        let mut dead = false;
+        for h in hubs.values() {
+            let h = h.lock();
+            let s = h.st.lock();
+            if s.dead {
+                dead = true;
+            } else {
+                f(&s);
+            }
+        }
+        if dead {
+            hubs.retain(|_, h| !h.lock().st.lock().dead);
+        }
+    }
+
     /// Live incarnations, in (service, instance) order; dead ones are dropped.
     fn live(&self) -> Vec<Arc<Mutex<Hub>>> {
         let mut hubs = self.hubs.lock();
@@ -181,11 +194,19 @@ impl Drivers for Host<'_> {
     }
 
     fn pokes(&self) -> Vec<ClientRef> {
-        self.live().iter().flat_map(|h| h.lock().st.lock().pokes().collect::<Vec<_>>()).collect()
+        let mut pokes = Vec::new();
+        self.each_live(|s| pokes.extend(s.pokes()));
+        pokes
     }
 
     fn next_timer(&self) -> Option<u64> {
-        self.live().iter().filter_map(|h| h.lock().st.lock().timers.keys().next().map(|k| k.0)).min()
+        let mut next: Option<u64> = None;
+        self.each_live(|s| {
+            if let Some(&(at, _)) = s.timers.keys().next() {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        });
+        next
     }
 
     fn services_quiet(&self, quiet: &dyn Fn(ClientRef) -> bool) -> bool {
@@ -194,6 +215,37 @@ impl Drivers for Host<'_> {
             let s = h.st.lock();
             s.quiet() && s.clients.iter().all(|&c| quiet(c))
         })
+    }
+
+    fn busy_services(&self, quiet: &dyn Fn(ClientRef) -> bool) -> Vec<String> {
+        let hubs: Vec<((usize, u32), SharedHub)> = {
+            let mut hubs = self.hubs.lock();
+            hubs.retain(|_, h| !h.lock().st.lock().dead);
+            hubs.iter().map(|(k, h)| (*k, h.clone())).collect()
+        };
+        let mut out = Vec::new();
+        for ((i, k), h) in hubs {
+            let h = h.lock();
+            let s = h.st.lock();
+            let why = if let Some(&(at, _)) = s.timers.keys().next() {
+                format!("a sleep of its code ends at {at} ms")
+            } else if !s.quiet() {
+                "a call of its code is queued".to_string()
+            } else if let Some(c) = s.clients.iter().find(|&&c| !quiet(c)) {
+                match *c {
+                    ClientRef::Producer(p) => {
+                        format!("producer {} has records in flight", self.s.producers[p as usize].name)
+                    }
+                    ClientRef::Consumer(t, k) => {
+                        format!("consumer {}/{k} has records to read", self.s.consumers[t as usize].name)
+                    }
+                }
+            } else {
+                continue;
+            };
+            out.push(format!("{}/{k}: {why}", self.s.services[i].name));
+        }
+        out
     }
 
     fn end_services(&self) -> Vec<ClientRef> {

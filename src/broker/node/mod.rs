@@ -240,7 +240,7 @@ pub struct Broker {
     metadata_version: u64,
     /// Replicas by partition index (`None` where not assigned).
     pub replicas: Vec<Option<Replica>>,
-    pub(super) cache: Arc<Vec<PartitionState>>,
+    pub(super) cache: Arc<Vec<Arc<PartitionState>>>,
     fenced: Arc<Vec<u32>>,
     timers_armed: bool,
     next_id: u64,
@@ -481,7 +481,8 @@ impl Node<Msg> for Broker {
             Msg::ApiVersions { req } => out.send(from, Msg::ApiVersionsResponse { req }),
             Msg::MetadataRequest => {
                 // Answer from this broker's (possibly stale) metadata cache.
-                out.send(from, Msg::MetadataResponse { leaders: self.cache.clone() });
+                let leaders = self.cache.iter().map(|st| PartitionState::clone(st)).collect();
+                out.send(from, Msg::MetadataResponse { leaders: Arc::new(leaders) });
             }
             Msg::Produce { req, partition, acks, timeout_ms, batch, txn } => {
                 self.on_produce(now, from, req, (partition, acks, timeout_ms), &batch, (txn, None), out)

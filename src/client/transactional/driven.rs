@@ -33,13 +33,8 @@ impl Producer {
 
     /// `send(record)` to partition `p` of the topic (`beginTransaction()` first when needed).
     pub(crate) fn driven_send(&mut self, now: u64, record: u32, p: u32, out: &mut ProducerOut) {
+        self.driven_begin();
         if let Some(t) = self.txn.as_mut() {
-            if t.phase == Phase::Ready {
-                t.phase = Phase::InTxn;
-                t.records.clear();
-                t.added.clear();
-                t.abortable = false;
-            }
             t.records.push(record);
         }
         self.enqueue(now, record, p, out);

@@ -74,6 +74,20 @@ impl Default for Scenario {
 }
 
 impl Scenario {
+    /// The first global input number of each producer's records: the producers' records are
+    /// numbered one after the other, in file order (a processor's or a service's output carries
+    /// its input's number).
+    pub fn record_base(&self) -> Vec<u32> {
+        self.producers
+            .iter()
+            .scan(0u32, |next, p| {
+                let base = *next;
+                *next = next.saturating_add(p.records);
+                Some(base)
+            })
+            .collect()
+    }
+
     /// The name of the client `c` refers to.
     pub fn client_name(&self, c: ClientRef) -> &str {
         match c {
