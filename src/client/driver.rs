@@ -90,6 +90,10 @@ pub(crate) enum Answer {
     Outcome(Result<(), KafkaError>),
     /// The world pokes an idle client of a service: its service may have a call for it.
     Wake,
+    /// `poll()` returned without records because the member's generation or assignment changed
+    /// (only to a driver that asks for it, [`Driver::rebalance_events`]): librdkafka serves a
+    /// rebalance callback from inside the consumer's poll, records or not.
+    Rebalanced,
 }
 
 /// The application side of one client process.
@@ -107,6 +111,12 @@ pub(crate) trait Driver: Send {
     /// partition index, offset) and its result.
     fn committed(&mut self, offsets: &[(u32, u64)], result: Result<(), KafkaError>) {
         let _ = (offsets, result);
+    }
+
+    /// Whether a waiting `poll()` returns ([`Answer::Rebalanced`]) when the member's generation
+    /// or assignment changes: a service consumer whose context has rebalance callbacks.
+    fn rebalance_events(&self) -> bool {
+        false
     }
 
     /// Before each call: the consumer's state as the application may read it (built only for

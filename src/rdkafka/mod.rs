@@ -12,6 +12,7 @@ pub mod producer;
 pub mod topic_partition_list;
 pub mod util;
 
+pub use client::ClientContext;
 pub use config::ClientConfig;
 pub use message::{Message, Timestamp};
 pub use topic_partition_list::{Offset, TopicPartitionList};

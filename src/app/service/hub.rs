@@ -124,6 +124,9 @@ pub(crate) struct Port {
     pub view: ConsumerView,
     /// A consumer's commits that ended, not yet handed to its context's `commit_callback`.
     pub commits: Vec<(Vec<(u32, u64)>, Result<(), KafkaError>)>,
+    /// A consumer whose context has rebalance callbacks: a waiting `recv()` returns to serve
+    /// them when the assignment changes ([`Answer::Rebalanced`]).
+    pub rebalance_events: bool,
     /// A node holds this port.
     claimed: bool,
 }
@@ -520,6 +523,10 @@ impl Driver for PortDriver {
     fn view(&mut self, make: &mut dyn FnMut() -> ConsumerView) {
         let hub = self.hub.lock();
         hub.st.lock().ports[self.port].view = make();
+    }
+
+    fn rebalance_events(&self) -> bool {
+        self.hub.lock().st.lock().ports[self.port].rebalance_events
     }
 
     fn committed(&mut self, offsets: &[(u32, u64)], result: Result<(), KafkaError>) {

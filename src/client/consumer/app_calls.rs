@@ -11,6 +11,11 @@
 //! - **Offset store** (`rd_kafka_offsets_store`, rdkafka_offset.c): the stored offset of an
 //!   assigned partition is what the next commit without explicit offsets (the auto-commit timer,
 //!   `commit_consumer_state`) sends.
+//! - **Rebalance callbacks** (librdkafka's `rebalance_cb`, served from the application's
+//!   `rd_kafka_consumer_poll`, rdkafka_cgrp.c `rd_kafka_rebalance_op`): a member whose service's
+//!   context has callbacks answers a waiting `poll()` without records when its generation or
+//!   assignment changed since the application last saw it, so the callbacks run even when no
+//!   record arrives.
 //! - **Pause** (Java's `KafkaConsumer.pause` → `SubscriptionState.pause`): a paused partition
 //!   keeps its position and buffered records, is left out of fetches (`fetchablePartitions`) and
 //!   `poll()` returns none of its records until it is resumed; a partition that leaves the
@@ -26,6 +31,8 @@ use crate::client::driver::Answer;
 pub(super) struct AppCalls {
     /// Partitions the application paused (global index).
     paused: BTreeSet<u32>,
+    /// The generation and assignment the application last saw (in its view).
+    told: Option<(i32, Vec<u32>)>,
 }
 
 impl Consumer {
@@ -49,6 +56,27 @@ impl Consumer {
     /// Every partition left the assignment (an eager revocation, a lost membership).
     pub(super) fn unpause_all(&mut self) {
         self.calls.paused.clear();
+    }
+
+    /// The application was shown the member as it is now.
+    pub(super) fn told_app(&mut self) {
+        if self.calls.told.as_ref().is_none_or(|(g, a)| *g != self.generation || *a != self.assignment) {
+            self.calls.told = Some((self.generation, self.assignment.clone()));
+        }
+    }
+
+    /// The application waits in `poll()`: if the generation or assignment changed since it last
+    /// saw the member and its driver asks for it, `poll()` returns without records so that the
+    /// context's rebalance callbacks run now.
+    pub(super) fn user_rebalanced(&mut self, now: u64, out: &mut ConsumerOut) {
+        if self.calls.told.as_ref().is_some_and(|(g, a)| *g == self.generation && *a == self.assignment) {
+            return;
+        }
+        if !self.driver.as_ref().is_some_and(|d| d.rebalance_events()) {
+            self.told_app();
+            return;
+        }
+        self.user_next(now, Answer::Rebalanced, out);
     }
 
     /// `pause(parts)` (`on`) or `resume(parts)`: only assigned partitions change (Java's

@@ -532,6 +532,9 @@ impl Consumer {
         if self.app == App::Polling {
             self.poll_step(now, out);
         }
+        if self.app == App::Polling && self.driver.is_some() {
+            self.user_rebalanced(now, out);
+        }
     }
 
     fn poll_step(&mut self, now: u64, out: &mut ConsumerOut) {

@@ -43,6 +43,7 @@ impl Consumer {
         for _ in 0..INSTANT_CALLS_LIMIT {
             let Some(mut driver) = self.driver.take() else { return };
             driver.view(&mut || self.view());
+            self.told_app();
             let step = driver.next(now, answer);
             self.driver = Some(driver);
             if !matches!(step, Step::Process(_)) {

@@ -54,6 +54,11 @@ impl<C: ConsumerContext + 'static> FromClientConfigAndContext<C> for StreamConsu
                 )));
             }
             s.ports[base + table].created = true;
+            // A context of the code's own may have rebalance callbacks: a waiting `recv()` then
+            // returns to run them when the assignment changes (librdkafka serves them from its
+            // poll). The default context has none, and its `recv()` waits for records only.
+            s.ports[base + table].rebalance_events =
+                std::any::TypeId::of::<C>() != std::any::TypeId::of::<DefaultConsumerContext>();
             (base + table, table)
         };
         Ok(StreamConsumer { base: Arc::new(BaseConsumer::new(st, port, table, context)) })
