@@ -73,6 +73,9 @@ pub(crate) struct ConsumerView {
     pub committed: Vec<(u32, u64)>,
     /// Paused partitions (global index).
     pub paused: Vec<u32>,
+    /// The generation whose assignment `positions` lists, once the member is in a stable group
+    /// (after SyncGroup, or a KIP-848 reconciliation); `None` while it (re)joins.
+    pub assigned_generation: Option<i32>,
 }
 
 /// What the previous call returned.

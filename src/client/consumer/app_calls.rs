@@ -31,8 +31,8 @@ use crate::client::driver::Answer;
 pub(super) struct AppCalls {
     /// Partitions the application paused (global index).
     paused: BTreeSet<u32>,
-    /// The generation and assignment the application last saw (in its view).
-    told: Option<(i32, Vec<u32>)>,
+    /// The settled generation and assignment the application last saw (in its view).
+    told: Option<(Option<i32>, Vec<u32>)>,
 }
 
 impl Consumer {
@@ -58,10 +58,21 @@ impl Consumer {
         self.calls.paused.clear();
     }
 
+    /// The generation of the assignment, once the member is in a stable group (`None` while
+    /// it joins: a JoinGroup answer's generation is not the application's until SyncGroup).
+    pub(super) fn assigned_generation(&self) -> Option<i32> {
+        (self.phase == Phase::Stable && self.generation >= 0).then_some(self.generation)
+    }
+
+    /// Whether the application saw the member's settled generation and assignment as they are.
+    fn app_told(&self) -> bool {
+        self.calls.told.as_ref().is_some_and(|(g, a)| *g == self.assigned_generation() && *a == self.assignment)
+    }
+
     /// The application was shown the member as it is now.
     pub(super) fn told_app(&mut self) {
-        if self.calls.told.as_ref().is_none_or(|(g, a)| *g != self.generation || *a != self.assignment) {
-            self.calls.told = Some((self.generation, self.assignment.clone()));
+        if !self.app_told() {
+            self.calls.told = Some((self.assigned_generation(), self.assignment.clone()));
         }
     }
 
@@ -69,7 +80,7 @@ impl Consumer {
     /// saw the member and its driver asks for it, `poll()` returns without records so that the
     /// context's rebalance callbacks run now.
     pub(super) fn user_rebalanced(&mut self, now: u64, out: &mut ConsumerOut) {
-        if self.calls.told.as_ref().is_some_and(|(g, a)| *g == self.generation && *a == self.assignment) {
+        if self.app_told() {
             return;
         }
         if !self.driver.as_ref().is_some_and(|d| d.rebalance_events()) {

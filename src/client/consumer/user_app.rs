@@ -156,6 +156,7 @@ impl Consumer {
             positions: self.assignment.iter().map(|&p| (p, self.position[p as usize])).collect(),
             committed: self.rdk_committed(),
             paused: self.paused_list(),
+            assigned_generation: self.assigned_generation(),
         }
     }
 

@@ -62,13 +62,19 @@ impl<C: ConsumerContext> BaseConsumer<C> {
             self.context.commit_callback(result, &tpl);
         }
         let new: Vec<u32> = view.positions.iter().map(|&(p, _)| p).collect();
-        let (old, old_generation) = {
+        // A generation counts once the member is in a stable group with it (`None` while it
+        // joins: an eager member has given everything up by then, a cooperative one keeps it).
+        let generation = view.assigned_generation;
+        let (old, new_generation) = {
             let mut seen = self.seen.lock();
-            if seen.generation == Some(view.generation) && seen.assignment == new {
+            let new_generation = generation.is_some() && seen.generation != generation;
+            if seen.assignment == new && !new_generation {
                 return;
             }
-            let old_generation = seen.generation.replace(view.generation);
-            (std::mem::replace(&mut seen.assignment, new.clone()), old_generation)
+            if generation.is_some() {
+                seen.generation = generation;
+            }
+            (std::mem::replace(&mut seen.assignment, new.clone()), new_generation)
         };
         let (revoked, assigned): (Vec<u32>, Vec<u32>) = if cooperative {
             (
@@ -81,8 +87,9 @@ impl<C: ConsumerContext> BaseConsumer<C> {
         if !revoked.is_empty() {
             self.rebalance(false, &revoked);
         }
-        let new_generation = old_generation != Some(view.generation);
-        if view.generation >= 0 && (new_generation || !assigned.is_empty()) {
+        // librdkafka calls the callback with `Assign` after every rebalance it took part in,
+        // even with nothing (new) assigned.
+        if generation.is_some() && (new_generation || !assigned.is_empty()) {
             self.rebalance(true, &assigned);
         }
     }
