@@ -279,10 +279,13 @@ fn a_paused_partition_is_not_delivered_until_it_is_resumed_and_then_nothing_of_i
     assert_eq!(r, (0..10).collect::<Vec<_>>(), "every return once: {log:?}");
 }
 
-/// A context that logs its rebalance callbacks: (incarnation, virtual ms, which, partitions).
+/// A rebalance callback: (incarnation, virtual ms, which, partitions).
+type Callback = (usize, u64, &'static str, Vec<i32>);
+
+/// A context that logs its rebalance callbacks.
 struct Recorder {
     id: usize,
-    log: Log<(usize, u64, &'static str, Vec<i32>)>,
+    log: Log<Callback>,
 }
 
 impl ClientContext for Recorder {}
@@ -332,7 +335,7 @@ fn rebalance_callbacks_name_the_partitions_when_a_second_member_joins_and_when_o
     // Restarted only at 45 s: the run goes on past the crash's session timeout (a crash never
     // restarted is healed at once, and the run may end before the group notices).
     s.faults.push(crash(Target::Service { service: 0, instance: Some(0) }, 15_000, Some(30_000)));
-    let (log, starts): (Log<(usize, u64, &'static str, Vec<i32>)>, Arc<AtomicUsize>) = Default::default();
+    let (log, starts): (Log<Callback>, Arc<AtomicUsize>) = Default::default();
     let l = log.clone();
     let apps = Apps::new().service("svc", move || {
         let (log, id) = (l.clone(), starts.fetch_add(1, Ordering::SeqCst));
@@ -404,4 +407,82 @@ fn assign_of_the_groups_assignment_is_accepted_and_any_other_is_refused_as_manua
     });
     app::run(&s, 1, RunOptions::default(), &apps).unwrap();
     assert_eq!(got.lock().unwrap().clone(), vec![(true, false)]);
+}
+
+/// A context that counts the commits its consumer reports (`commit_callback`).
+struct Commits(Log<Result<(), KafkaError>>);
+
+impl ClientContext for Commits {}
+
+impl ConsumerContext for Commits {
+    fn commit_callback(&self, result: kafkasim::rdkafka::error::KafkaResult<()>, offsets: &TopicPartitionList) {
+        assert!(offsets.count() > 0);
+        self.0.lock().unwrap().push(result);
+    }
+}
+
+/// At least once with `stream()`: read an order, ship it, await the delivery, `commit_message`.
+async fn streaming_shipper(commits: Log<Result<(), KafkaError>>) {
+    use kafkasim::rdkafka::producer::{FutureProducer, FutureRecord};
+    let consumer: StreamConsumer<Commits> = ClientConfig::new()
+        .set("group.id", "g1")
+        .set("enable.auto.commit", "false")
+        .create_with_context(Commits(commits))
+        .expect("consumer");
+    consumer.subscribe(&["orders"]).unwrap();
+    let producer: FutureProducer = ClientConfig::new().create().expect("producer");
+    let mut stream = consumer.stream();
+    while let Some(msg) = stream.next().await {
+        let msg = msg.unwrap();
+        let key = format!("{}/{}", msg.partition(), msg.offset());
+        while producer
+            .send(FutureRecord::to("shipments").key(&key).payload("shipped"), Duration::from_secs(5))
+            .await
+            .is_err()
+        {}
+        consumer.commit_message(&msg, CommitMode::Sync).unwrap();
+    }
+}
+
+/// orders (2 partitions, 40 records) → `svc` (consumer c1, output out) → shipments, on 3
+/// brokers, under `crashes` (target 0: the service; 1..=3 a broker; at ms; restart after ms).
+fn shipping(crashes: &[(u32, u64, u64)]) -> Scenario {
+    let mut s = scenario(&[("orders", 2, 40)]);
+    s.cluster.brokers = 3;
+    s.cluster.config.min_insync_replicas = 2;
+    s.topics.push(TopicSpec::new("shipments", 2, 3));
+    s.producers.push(ProducerSpec::new("out", "shipments", 40));
+    s.consumers[0].config.session_timeout_ms = 6_000;
+    s.consumers[0].config.heartbeat_interval_ms = 2_000;
+    s.services[0] = ServiceSpec::new("svc").consumer("c1").output("out");
+    for &(target, at, after) in crashes {
+        let target = if target == 0 { Target::Service { service: 0, instance: None } } else { Target::Broker(target) };
+        s.faults.push(crash(target, at, Some(after)));
+    }
+    s
+}
+
+#[test]
+fn an_at_least_once_service_written_with_stream_and_commit_message_loses_nothing_under_crashes() {
+    use kafkasim::record::Anomaly;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let config = Config { cases: 12, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let crash = (0u32..=3, 0u64..5_000, 100u64..=2_000);
+    let seen_commits: Log<Result<(), KafkaError>> = Default::default();
+    let sc = seen_commits.clone();
+    let apps = Apps::new().service("svc", move || streaming_shipper(sc.clone()));
+    runner
+        .run(&(prop::collection::vec(crash, 0..=3), 0u64..100), |(crashes, seed)| {
+            let (r, _) = app::run(&shipping(&crashes), seed, RunOptions::default(), &apps).unwrap();
+            prop_assert_eq!(r.anomalies[Anomaly::LostProcessing], 0, "an order was never shipped");
+            prop_assert_eq!(r.anomalies[Anomaly::LostAcked], 0);
+            prop_assert_eq!(r.processors["svc"].distinct, 40);
+            Ok(())
+        })
+        .unwrap();
+    // The context heard of the commits (commit_callback), and most succeeded.
+    let commits = seen_commits.lock().unwrap().clone();
+    assert!(commits.iter().filter(|r| r.is_ok()).count() >= 40, "{}", commits.len());
 }

@@ -95,6 +95,9 @@ impl RunData {
     }
 }
 
+/// A commit that ended: its offsets (global partition index, offset) and result.
+pub(crate) type EndedCommit = (Vec<(u32, u64)>, Result<(), KafkaError>);
+
 /// One client's side of the service.
 #[derive(Debug, Default)]
 pub(crate) struct Port {
@@ -123,7 +126,7 @@ pub(crate) struct Port {
     /// A consumer's state as of its last call (`position()`, `group_metadata()`).
     pub view: ConsumerView,
     /// A consumer's commits that ended, not yet handed to its context's `commit_callback`.
-    pub commits: Vec<(Vec<(u32, u64)>, Result<(), KafkaError>)>,
+    pub commits: Vec<EndedCommit>,
     /// A consumer whose context has rebalance callbacks: a waiting `recv()` returns to serve
     /// them when the assignment changes ([`Answer::Rebalanced`]).
     pub rebalance_events: bool,
