@@ -110,7 +110,7 @@ impl Driver for SyncDriver {
                 self.steps.extend(plan.steps);
             }
             Answer::Committed(result) => self.app.on_commit(result),
-            Answer::Start | Answer::Done | Answer::Outcome(_) | Answer::Wake => {}
+            Answer::Start | Answer::Done | Answer::Outcome(_) | Answer::Wake | Answer::Rebalanced => {}
         }
         self.steps.pop_front().unwrap_or(Step::Poll)
     }

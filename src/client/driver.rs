@@ -46,6 +46,15 @@ pub(crate) enum Step {
     /// A service producer's `sendOffsetsToTransaction(offsets, groupMetadata)`: the offsets
     /// are written (AddOffsetsToTxn, TxnOffsetCommit) when the transaction commits; returns at once.
     SendOffsets(crate::client::transactional::TxnOffsets),
+    /// A service consumer's `commit(&offsets, mode)`: these offsets (global partition index,
+    /// offset), not the positions; `commitSync()` (true) or `commitAsync()` of a map.
+    CommitOffsets(std::sync::Arc<[(u32, u64)]>, bool),
+    /// A service consumer's `rd_kafka_offsets_store`: the next commit without explicit offsets
+    /// sends these (a librdkafka member's offset store); returns at once.
+    StoreOffsets(Vec<(u32, u64)>),
+    /// A service consumer's `pause()` (true) or `resume()` (false) of these assigned partitions
+    /// (global index): a paused one is not fetched and `poll()` returns none of its records.
+    Pause(Vec<u32>, bool),
 }
 
 /// What a consumer's application reads of its client without a call (`position()`,
@@ -59,6 +68,14 @@ pub(crate) struct ConsumerView {
     pub generation: i32,
     /// Assigned partitions (global index) and their positions, if known.
     pub positions: Vec<(u32, Option<u64>)>,
+    /// The committed offsets the member knows (global index, offset): fetched at assignment
+    /// (OffsetFetch) or set by its own successful commits.
+    pub committed: Vec<(u32, u64)>,
+    /// Paused partitions (global index).
+    pub paused: Vec<u32>,
+    /// The generation whose assignment `positions` lists, once the member is in a stable group
+    /// (after SyncGroup, or a KIP-848 reconciliation); `None` while it (re)joins.
+    pub assigned_generation: Option<i32>,
 }
 
 /// What the previous call returned.
@@ -76,6 +93,10 @@ pub(crate) enum Answer {
     Outcome(Result<(), KafkaError>),
     /// The world pokes an idle client of a service: its service may have a call for it.
     Wake,
+    /// `poll()` returned without records because the member's generation or assignment changed
+    /// (only to a driver that asks for it, [`Driver::rebalance_events`]): librdkafka serves a
+    /// rebalance callback from inside the consumer's poll, records or not.
+    Rebalanced,
 }
 
 /// The application side of one client process.
@@ -87,6 +108,18 @@ pub(crate) trait Driver: Send {
     /// index) and offset, or failed.
     fn delivered(&mut self, now: u64, record: u32, partition: u32, result: Result<i64, KafkaError>) {
         let _ = (now, record, partition, result);
+    }
+
+    /// A commit of the consumer ended (for rdkafka's `commit_callback`): its offsets (global
+    /// partition index, offset) and its result.
+    fn committed(&mut self, offsets: &[(u32, u64)], result: Result<(), KafkaError>) {
+        let _ = (offsets, result);
+    }
+
+    /// Whether a waiting `poll()` returns ([`Answer::Rebalanced`]) when the member's generation
+    /// or assignment changes: a service consumer whose context has rebalance callbacks.
+    fn rebalance_events(&self) -> bool {
+        false
     }
 
     /// Before each call: the consumer's state as the application may read it (built only for

@@ -232,7 +232,14 @@ impl Producer {
                 self.driven_flush(now, out);
                 None
             }
-            Step::Poll | Step::Process(_) | Step::CommitSync | Step::CommitAsync | Step::Seek(..) => {
+            Step::Poll
+            | Step::Process(_)
+            | Step::CommitSync
+            | Step::CommitAsync
+            | Step::Seek(..)
+            | Step::CommitOffsets(..)
+            | Step::StoreOffsets(_)
+            | Step::Pause(..) => {
                 unreachable!("a producer application makes no consumer calls")
             }
         }

@@ -34,6 +34,12 @@ pub trait FromClientConfig: Sized {
     fn from_config(config: &ClientConfig) -> KafkaResult<Self>;
 }
 
+/// A client that can be created from a [`ClientConfig`] and a context.
+pub trait FromClientConfigAndContext<C: super::client::ClientContext>: Sized {
+    /// Create it.
+    fn from_config_and_context(config: &ClientConfig, context: C) -> KafkaResult<Self>;
+}
+
 impl ClientConfig {
     /// An empty configuration.
     pub fn new() -> Self {
@@ -61,6 +67,17 @@ impl ClientConfig {
     pub fn create<T: FromClientConfig>(&self) -> KafkaResult<T> {
         self.check()?;
         T::from_config(self)
+    }
+
+    /// Create the client with a user-defined `context` (a consumer's `ConsumerContext` gets the
+    /// rebalance and commit callbacks).
+    pub fn create_with_context<C, T>(&self, context: C) -> KafkaResult<T>
+    where
+        C: super::client::ClientContext,
+        T: FromClientConfigAndContext<C>,
+    {
+        self.check()?;
+        T::from_config_and_context(self, context)
     }
 
     /// Every key is known: librdkafka refuses an unknown one at creation.

@@ -1,24 +1,59 @@
-//! `StreamConsumer`: a member of one of the service's `[[consumer]]` tables. Each `recv()`
-//! polls one record (the position is then past it), which counts as processed once handed to
-//! the code. The calls that block in rdkafka (`commit_message`, `commit_consumer_state`,
-//! `seek`) return at once here; each is carried out before any later call or sleep of the
-//! service goes ahead, and an error it ends with is returned by the consumer's next such call.
-//! `position()` and `group_metadata()` read the consumer as of its last call.
+//! Consumers: [`StreamConsumer`] (a member of one of the service's `[[consumer]]` tables), the
+//! [`Consumer`] trait, and [`ConsumerContext`] with its rebalance and commit callbacks.
+//!
+//! The calls that block in rdkafka (commits with [`CommitMode::Sync`], `seek`) return at once
+//! here; each is carried out before any later call or sleep of the service goes ahead, and an
+//! error it ends with is returned by the consumer's next commit. Reads (`position()`,
+//! `assignment()`, `committed()`, `group_metadata()`) see the consumer as of its last call.
 
-use std::marker::PhantomData;
+pub mod base_consumer;
+pub mod stream_consumer;
+
+pub use base_consumer::BaseConsumer;
+pub use stream_consumer::{MessageStream, StreamConsumer};
+
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
-use super::config::{ClientConfig, FromClientConfig};
-use super::error::RDKafkaErrorCode;
+use super::client::ClientContext;
 use super::error::{KafkaError, KafkaResult};
-use super::message::{BorrowedMessage, OwnedHeaders, OwnedMessage, Timestamp, RECORD_HEADER};
+use super::message::BorrowedMessage;
 use super::topic_partition_list::{Offset, TopicPartitionList};
 use super::util::Timeout;
-use crate::app::service::hub::{current, CallFuture, HubState};
-use crate::client::driver::{Answer, Step};
 use crate::record::MemberId;
+
+/// A rebalance, as the context's callbacks see it.
+#[derive(Debug, Clone)]
+pub enum Rebalance<'a> {
+    /// These partitions were assigned.
+    Assign(&'a TopicPartitionList),
+    /// These partitions were revoked.
+    Revoke(&'a TopicPartitionList),
+    /// The rebalance failed (never given by the simulation).
+    Error(KafkaError),
+}
+
+/// A consumer's user-defined context: callbacks run on the service's task, from inside the
+/// consumer's calls (see docs/services.md, "Stage 4", for when).
+#[allow(unused_variables)]
+pub trait ConsumerContext: ClientContext + Sized {
+    /// Before the consumer takes a rebalance's change: `Revoke` of what it gives up, then
+    /// `Assign` of what it gets.
+    fn pre_rebalance(&self, base_consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {}
+
+    /// After the consumer took a rebalance's change.
+    fn post_rebalance(&self, base_consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {}
+
+    /// A commit of the consumer ended (explicit, or librdkafka's auto-commit): its result and
+    /// offsets.
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {}
+}
+
+/// A context with no callbacks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultConsumerContext;
+
+impl ClientContext for DefaultConsumerContext {}
+impl ConsumerContext for DefaultConsumerContext {}
 
 /// Synchronous or asynchronous commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +62,17 @@ pub enum CommitMode {
     Sync,
     /// `commitAsync()`.
     Async,
+}
+
+/// The group's rebalance protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RebalanceProtocol {
+    /// Not in a group.
+    None,
+    /// Every partition is revoked before a rebalance.
+    Eager,
+    /// Incremental cooperative rebalancing (KIP-429, `cooperative-sticky`).
+    Cooperative,
 }
 
 /// What `send_offsets_to_transaction` needs of the consumer's group: its id, the member's id
@@ -38,160 +84,52 @@ pub struct ConsumerGroupMetadata {
     pub(crate) generation: i32,
 }
 
-/// What every consumer does.
-pub trait Consumer {
-    /// Subscribe to `topics` (the table's topics: the model's member subscribes to them).
-    fn subscribe(&self, topics: &[&str]) -> KafkaResult<()>;
-    /// Commit the position past `msg` (see the module's note).
-    fn commit_message(&self, msg: &BorrowedMessage<'_>, mode: CommitMode) -> KafkaResult<()>;
-    /// Commit the positions of every assigned partition.
-    fn commit_consumer_state(&self, mode: CommitMode) -> KafkaResult<()>;
-    /// Each assigned partition with its position (the offset of the next record to read).
-    fn position(&self) -> KafkaResult<TopicPartitionList>;
+/// What every consumer does (rdkafka's `Consumer` trait, without its metadata and admin calls).
+pub trait Consumer<C: ConsumerContext = DefaultConsumerContext> {
+    /// The consumer's context.
+    fn context(&self) -> &Arc<C>;
     /// The group, member and generation, for `send_offsets_to_transaction`.
     fn group_metadata(&self) -> Option<ConsumerGroupMetadata>;
+    /// Subscribe to `topics` (the table's topics: the model's member subscribes to them).
+    fn subscribe(&self, topics: &[&str]) -> KafkaResult<()>;
+    /// Manual assignment: not modelled (an error saying so).
+    fn assign(&self, assignment: &TopicPartitionList) -> KafkaResult<()>;
+    /// Drop a manual assignment: not modelled (an error saying so).
+    fn unassign(&self) -> KafkaResult<()>;
     /// Read `topic`/`partition` from `offset` next (an assigned partition only): what is
     /// buffered for it is dropped.
     fn seek<T: Into<Timeout>>(&self, topic: &str, partition: i32, offset: Offset, timeout: T) -> KafkaResult<()>;
-}
-
-/// A consumer of a service: instance K of one of the service's `[[consumer]]` tables.
-#[derive(Debug, Clone)]
-pub struct StreamConsumer {
-    st: Arc<Mutex<HubState>>,
-    port: usize,
-    table: usize,
-}
-
-impl FromClientConfig for StreamConsumer {
-    fn from_config(config: &ClientConfig) -> KafkaResult<Self> {
-        let st = current().ok_or_else(|| {
-            KafkaError::ClientCreation("a StreamConsumer is created inside a service's code only".into())
-        })?;
-        let (port, table) = {
-            let mut s = st.lock();
-            let base = s.producers.len();
-            let Some(table) = (0..s.consumers.len()).find(|&i| !s.ports[base + i].created) else {
-                return Err(KafkaError::ClientCreation(
-                    "each [[consumer]] table of the service has its consumer already".into(),
-                ));
-            };
-            let group = &s.consumers[table].group;
-            if config.get("group.id") != Some(group.as_str()) {
-                return Err(KafkaError::ClientCreation(format!(
-                    "group.id must be `{group}`, the group of [[consumer]] {}",
-                    s.consumers[table].name
-                )));
-            }
-            s.ports[base + table].created = true;
-            (base + table, table)
-        };
-        Ok(StreamConsumer { st, port, table })
-    }
-}
-
-impl StreamConsumer {
-    /// The next message (after the table's `processing_ms`, the record counts as processed).
-    pub async fn recv(&self) -> Result<BorrowedMessage<'_>, KafkaError> {
-        let d = loop {
-            let call = CallFuture { st: self.st.clone(), port: self.port, step: Some(Step::Poll), id: 0 };
-            if let Answer::Records(batch) = call.await {
-                if let Some(d) = batch.first() {
-                    break *d;
-                }
-            }
-        };
-        CallFuture { st: self.st.clone(), port: self.port, step: Some(Step::Process(d)), id: 0 }.await;
-        let mut s = self.st.lock();
-        s.last_input = Some(d.record);
-        let run = s.run.lock();
-        let (topic, partition) = run.partition_name(d.partition);
-        let name = run.producer_names.get(d.record.producer as usize).cloned().unwrap_or_default();
-        let id = format!("{name}#{}", d.record.index);
-        let payload = run.payloads.get(&(d.record.producer, d.record.index)).cloned().unwrap_or_else(|| {
-            crate::app::service::hub::Payload { value: Some(id.clone().into_bytes()), ..Default::default() }
-        });
-        let mut headers = OwnedHeaders { list: payload.headers };
-        headers.list.push((RECORD_HEADER.to_string(), Some(id.into_bytes())));
-        let msg = OwnedMessage {
-            key: payload.key,
-            payload: payload.value,
-            topic,
-            partition,
-            offset: d.offset as i64,
-            timestamp: payload.timestamp.map_or(Timestamp::NotAvailable, Timestamp::CreateTime),
-            headers: Some(headers),
-        };
-        Ok(BorrowedMessage { msg, _consumer: PhantomData })
-    }
-
-    fn commit(&self, mode: CommitMode) -> KafkaResult<()> {
-        let mut s = self.st.lock();
-        if let Some(e) = s.take_error(self.port) {
-            return Err(KafkaError::ConsumerCommit(e.into()));
-        }
-        match mode {
-            CommitMode::Sync => s.call_blocking(self.port, Step::CommitSync),
-            CommitMode::Async => _ = s.call(self.port, Step::CommitAsync),
-        }
-        Ok(())
-    }
-}
-
-impl Consumer for StreamConsumer {
-    fn subscribe(&self, topics: &[&str]) -> KafkaResult<()> {
-        let s = self.st.lock();
-        let table = &s.consumers[self.table];
-        let mut want: Vec<&str> = topics.to_vec();
-        want.sort_unstable();
-        let mut have: Vec<&str> = table.topics.iter().map(String::as_str).collect();
-        have.sort_unstable();
-        if want != have {
-            return Err(KafkaError::Subscription(format!(
-                "[[consumer]] {} subscribes to {:?} (stage 1: the table's topics)",
-                table.name, table.topics
-            )));
-        }
-        Ok(())
-    }
-
-    fn commit_message(&self, _msg: &BorrowedMessage<'_>, mode: CommitMode) -> KafkaResult<()> {
-        self.commit(mode)
-    }
-
-    fn commit_consumer_state(&self, mode: CommitMode) -> KafkaResult<()> {
-        self.commit(mode)
-    }
-
-    fn position(&self) -> KafkaResult<TopicPartitionList> {
-        let s = self.st.lock();
-        let run = s.run.lock();
-        let mut tpl = TopicPartitionList::new();
-        for &(p, pos) in &s.ports[self.port].view.positions {
-            let (topic, partition) = run.partition_name(p);
-            let offset = pos.map_or(Offset::Invalid, |o| Offset::Offset(o as i64));
-            tpl.add_partition_offset(&topic, partition, offset)?;
-        }
-        Ok(tpl)
-    }
-
-    fn group_metadata(&self) -> Option<ConsumerGroupMetadata> {
-        let s = self.st.lock();
-        let v = &s.ports[self.port].view;
-        Some(ConsumerGroupMetadata { group: v.group, member_id: v.member_id, generation: v.generation })
-    }
-
-    fn seek<T: Into<Timeout>>(&self, topic: &str, partition: i32, offset: Offset, timeout: T) -> KafkaResult<()> {
-        let _ = timeout.into();
-        let mut s = self.st.lock();
-        let p = s.run.lock().partition_index(topic, partition);
-        let assigned = p.filter(|p| s.ports[self.port].view.positions.iter().any(|(x, _)| x == p));
-        let (Some(p), Offset::Offset(o)) = (assigned, offset) else {
-            // librdkafka: seeking a partition that is not assigned fails with __STATE; offsets
-            // other than a number are not modelled.
-            return Err(KafkaError::Seek(format!("{}: {topic}/{partition} at {offset:?}", RDKafkaErrorCode::State)));
-        };
-        s.call_blocking(self.port, Step::Seek(p, o.max(0) as u64));
-        Ok(())
-    }
+    /// Commit these offsets (each the offset of the next record to read), not the positions.
+    fn commit(&self, topic_partition_list: &TopicPartitionList, mode: CommitMode) -> KafkaResult<()>;
+    /// Commit the positions of every assigned partition (a librdkafka member: its stored offsets).
+    fn commit_consumer_state(&self, mode: CommitMode) -> KafkaResult<()>;
+    /// Commit the position past `msg` (docs/services.md: the consumer's positions).
+    fn commit_message(&self, message: &BorrowedMessage<'_>, mode: CommitMode) -> KafkaResult<()>;
+    /// Store `offset + 1` of `topic`/`partition` for the next commit (librdkafka's offset store).
+    fn store_offset(&self, topic: &str, partition: i32, offset: i64) -> KafkaResult<()>;
+    /// Store the offset past `message` for the next commit.
+    fn store_offset_from_message(&self, message: &BorrowedMessage<'_>) -> KafkaResult<()>;
+    /// Store these offsets for the next commit (`enable.auto.offset.store` must be false).
+    fn store_offsets(&self, tpl: &TopicPartitionList) -> KafkaResult<()>;
+    /// The subscribed topics (partition -1 each).
+    fn subscription(&self) -> KafkaResult<TopicPartitionList>;
+    /// The assigned partitions.
+    fn assignment(&self) -> KafkaResult<TopicPartitionList>;
+    /// The committed offset of each assigned partition, as the consumer knows it.
+    fn committed<T>(&self, timeout: T) -> KafkaResult<TopicPartitionList>
+    where
+        T: Into<Timeout>,
+        Self: Sized;
+    /// The committed offsets of these partitions, as the consumer knows them.
+    fn committed_offsets<T>(&self, tpl: TopicPartitionList, timeout: T) -> KafkaResult<TopicPartitionList>
+    where
+        T: Into<Timeout>;
+    /// Each assigned partition with its position (the offset of the next record to read).
+    fn position(&self) -> KafkaResult<TopicPartitionList>;
+    /// Stop fetching and handing out these assigned partitions' records.
+    fn pause(&self, partitions: &TopicPartitionList) -> KafkaResult<()>;
+    /// Fetch and hand out these partitions' records again.
+    fn resume(&self, partitions: &TopicPartitionList) -> KafkaResult<()>;
+    /// The group's rebalance protocol.
+    fn rebalance_protocol(&self) -> RebalanceProtocol;
 }

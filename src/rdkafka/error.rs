@@ -87,6 +87,13 @@ pub enum RDKafkaErrorCode {
     FencedMemberEpoch = 110,
     /// A stale member epoch in an offset commit (KIP-848).
     StaleMemberEpoch = 113,
+    /// Not implemented (here: the modelled client lacks the feature, e.g. a Java member's
+    /// offset store).
+    NotImplemented = -170,
+    /// No offset to commit.
+    NoOffset = -168,
+    /// No such partition (a local error).
+    UnknownPartition = -190,
 }
 
 impl From<crate::error::KafkaError> for RDKafkaErrorCode {
@@ -228,6 +235,12 @@ pub enum KafkaError {
     OffsetFetch(RDKafkaErrorCode),
     /// The operation was canceled (its client's service is over).
     Canceled,
+    /// Fetching metadata failed (rdkafka's error of `assignment()`, `committed()`, `position()`).
+    MetadataFetch(RDKafkaErrorCode),
+    /// Pausing or resuming partitions failed.
+    PauseResume(String),
+    /// A rebalance failed (`Rebalance::Error`).
+    Rebalance(RDKafkaErrorCode),
 }
 
 impl KafkaError {
@@ -240,7 +253,9 @@ impl KafkaError {
             | KafkaError::Flush(c)
             | KafkaError::SetPartitionOffset(c)
             | KafkaError::StoreOffset(c)
-            | KafkaError::OffsetFetch(c) => Some(*c),
+            | KafkaError::OffsetFetch(c)
+            | KafkaError::MetadataFetch(c)
+            | KafkaError::Rebalance(c) => Some(*c),
             KafkaError::Transaction(e) => Some(e.code),
             _ => None,
         }
@@ -263,6 +278,9 @@ impl std::fmt::Display for KafkaError {
             KafkaError::StoreOffset(e) => write!(f, "Store offset error: {e}"),
             KafkaError::OffsetFetch(e) => write!(f, "Offset fetch error: {e}"),
             KafkaError::Canceled => f.write_str("Operation canceled"),
+            KafkaError::MetadataFetch(e) => write!(f, "Meta data fetch error: {e}"),
+            KafkaError::PauseResume(e) => write!(f, "Pause/resume error: {e}"),
+            KafkaError::Rebalance(e) => write!(f, "Rebalance error: {e}"),
         }
     }
 }

@@ -55,6 +55,12 @@ pub(crate) struct ConsumerTable {
     pub name: String,
     pub group: String,
     pub topics: Vec<String>,
+    /// `client = "librdkafka"`: the member has librdkafka's offset store.
+    pub librdkafka: bool,
+    /// `enable.auto.offset.store`.
+    pub auto_offset_store: bool,
+    /// `partition.assignment.strategy = "cooperative-sticky"` (incremental rebalances).
+    pub cooperative: bool,
 }
 
 /// What every incarnation of every service of one run shares, and what survives crashes (the
@@ -89,6 +95,9 @@ impl RunData {
     }
 }
 
+/// A commit that ended: its offsets (global partition index, offset) and result.
+pub(crate) type EndedCommit = (Vec<(u32, u64)>, Result<(), KafkaError>);
+
 /// One client's side of the service.
 #[derive(Debug, Default)]
 pub(crate) struct Port {
@@ -116,6 +125,11 @@ pub(crate) struct Port {
     pub error: Option<KafkaError>,
     /// A consumer's state as of its last call (`position()`, `group_metadata()`).
     pub view: ConsumerView,
+    /// A consumer's commits that ended, not yet handed to its context's `commit_callback`.
+    pub commits: Vec<EndedCommit>,
+    /// A consumer whose context has rebalance callbacks: a waiting `recv()` returns to serve
+    /// them when the assignment changes ([`Answer::Rebalanced`]).
+    pub rebalance_events: bool,
     /// A node holds this port.
     claimed: bool,
 }
@@ -512,6 +526,15 @@ impl Driver for PortDriver {
     fn view(&mut self, make: &mut dyn FnMut() -> ConsumerView) {
         let hub = self.hub.lock();
         hub.st.lock().ports[self.port].view = make();
+    }
+
+    fn rebalance_events(&self) -> bool {
+        self.hub.lock().st.lock().ports[self.port].rebalance_events
+    }
+
+    fn committed(&mut self, offsets: &[(u32, u64)], result: Result<(), KafkaError>) {
+        let hub = self.hub.lock();
+        hub.st.lock().ports[self.port].commits.push((offsets.to_vec(), result));
     }
 
     fn delivered(&mut self, now: u64, record: u32, partition: u32, result: Result<i64, KafkaError>) {

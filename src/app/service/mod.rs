@@ -128,6 +128,10 @@ impl<'a> Host<'a> {
                         name: spec.name.clone(),
                         group: spec.group.clone(),
                         topics: spec.topics.clone(),
+                        librdkafka: spec.client == crate::record::ClientKind::Librdkafka,
+                        auto_offset_store: spec.config.enable_auto_offset_store,
+                        cooperative: spec.config.assignment_strategy
+                            == crate::scenario::AssignmentStrategy::CooperativeSticky,
                     })
                 }
                 ClientRef::Producer(_) => None,

@@ -12,7 +12,12 @@ impl Consumer {
         self.assignment.iter().filter_map(|&p| self.position[p as usize].map(|o| (p, o))).collect()
     }
 
-    pub(super) fn commit_event(&self, offsets: Arc<[(u32, u64)]>, result: Result<(), KafkaError>) -> ConsumerObs {
+    /// The history line of a commit that ended; a service's port hears of it too (rdkafka's
+    /// `commit_callback`).
+    pub(super) fn commit_event(&mut self, offsets: Arc<[(u32, u64)]>, result: Result<(), KafkaError>) -> ConsumerObs {
+        if let Some(d) = self.driver.as_mut() {
+            d.committed(&offsets, result);
+        }
         ConsumerObs::History(EventKind::OffsetCommit { consumer: self.idx, instance: self.instance, offsets, result })
     }
 
@@ -30,6 +35,18 @@ impl Consumer {
         out: &mut ConsumerOut,
     ) -> Option<Result<(), KafkaError>> {
         let offsets = self.consumed();
+        self.begin_sync_commit_of(now, deadline, offsets, out)
+    }
+
+    /// Begin `commitSync(offsets)` (Java's `commitSync(Map)`, librdkafka's `rd_kafka_commit` with
+    /// a list): as [`Consumer::begin_sync_commit`], with these offsets.
+    pub(super) fn begin_sync_commit_of(
+        &mut self,
+        now: u64,
+        deadline: u64,
+        offsets: Arc<[(u32, u64)]>,
+        out: &mut ConsumerOut,
+    ) -> Option<Result<(), KafkaError>> {
         if offsets.is_empty() {
             return Some(Ok(()));
         }
@@ -212,6 +229,11 @@ impl Consumer {
     /// `lookupCoordinator()` rather than retry, so commits never overtake each other).
     pub(super) fn commit_async_app(&mut self, out: &mut ConsumerOut) {
         let offsets = self.consumed();
+        self.commit_async_offsets(offsets, out);
+    }
+
+    /// `commitAsync(offsets, cb)`: as [`Consumer::commit_async_app`], with these offsets.
+    pub(super) fn commit_async_offsets(&mut self, offsets: Arc<[(u32, u64)]>, out: &mut ConsumerOut) {
         if offsets.is_empty() {
             return;
         }

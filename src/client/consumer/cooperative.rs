@@ -31,6 +31,7 @@ impl Consumer {
             self.resetting[p as usize] = false;
         }
         self.buffer.retain(|(p, _, _)| !revoked.contains(p));
+        self.unpause_revoked(revoked);
         self.assignment = parts;
         out.observe(ConsumerObs::History(EventKind::Assigned {
             consumer: self.idx,

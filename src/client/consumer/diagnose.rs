@@ -16,13 +16,17 @@ impl Consumer {
 
     /// Whether the member has read and handled everything up to `end(p)` of each assigned
     /// partition and waits in `poll()` with nothing else to do (the drain phase is over for it).
+    /// A paused partition is not read until the application resumes it: it does not count.
     pub fn drained(&self, end: impl Fn(u32) -> Option<u64>) -> bool {
         if matches!(self.app, App::Failed | App::Closing | App::Closed) {
             return true;
         }
         self.app == App::Polling
             && self.steady()
-            && self.assignment.iter().all(|&p| end(p).is_none_or(|e| self.position[p as usize] == Some(e)))
+            && self
+                .assignment
+                .iter()
+                .all(|&p| self.paused(p) || end(p).is_none_or(|e| self.position[p as usize] == Some(e)))
     }
 
     /// In a stable group with no rebalance, reconciliation or commit outstanding.

@@ -122,7 +122,8 @@ impl Consumer {
         let mut by_broker: BTreeMap<u32, Vec<FetchPartition>> = BTreeMap::new();
         for &p in &self.assignment {
             let Some(offset) = self.position[p as usize] else { continue };
-            if self.awaiting_validation(p) {
+            // A paused partition is not fetched (Java's `fetchablePartitions`).
+            if self.awaiting_validation(p) || self.paused(p) {
                 continue;
             }
             let Some((b, leader_epoch)) = self.leaders[p as usize] else {
@@ -156,11 +157,14 @@ impl Consumer {
         let max = self.spec.config.max_poll_records as usize;
         let mut got: Vec<Delivery> = Vec::new();
         while got.len() < max {
-            let Some((p, b, hidden)) = self.buffer.front().cloned() else { break };
+            // A paused partition's batches stay buffered until it is resumed (Java's fetch
+            // buffer keeps a paused partition's completed fetches).
+            let Some(at) = self.buffer.iter().position(|(p, _, _)| !self.paused(*p)) else { break };
+            let (p, b, hidden) = self.buffer[at].clone();
             let pos = self.position[p as usize];
             let Some(pos) = pos.filter(|&o| self.assignment.contains(&p) && o < b.next_offset() && o >= b.base_offset)
             else {
-                self.buffer.pop_front();
+                self.buffer.remove(at);
                 continue;
             };
             if hidden {
@@ -173,7 +177,7 @@ impl Consumer {
                 self.position[p as usize] = Some(b.next_offset());
                 self.consumed_epoch(p, b.next_offset(), b.leader_epoch);
                 self.rdk_handed_out(p, b.next_offset());
-                self.buffer.pop_front();
+                self.buffer.remove(at);
                 continue;
             }
             let skip = (pos - b.base_offset) as usize;
@@ -195,7 +199,7 @@ impl Consumer {
             self.consumed_epoch(p, next, b.leader_epoch);
             self.rdk_handed_out(p, next);
             if next >= b.next_offset() {
-                self.buffer.pop_front();
+                self.buffer.remove(at);
             }
         }
         if got.is_empty() {

@@ -78,9 +78,10 @@ impl Consumer {
         let mut out = Vec::new();
         for &p in &self.assignment {
             let (Some(pos), Some(&o)) = (self.position[p as usize], self.rdk.stored.get(&p)) else { continue };
+            // The application's own stores (`rd_kafka_offsets_store`) may name any offset.
             crate::invariant!(
                 44,
-                o <= pos,
+                o <= pos || self.driver.is_some(),
                 "consumer#{}: stored offset {o} of partition {p} is past its position {pos}",
                 self.idx
             );
@@ -92,10 +93,8 @@ impl Consumer {
     }
 
     /// Request `req` was an OffsetCommit that succeeded: its offsets are now the committed ones.
+    /// A Java member keeps this map too: a service's `committed()` reads it.
     pub(super) fn rdk_commit_succeeded(&mut self, req: ReqId) {
-        if !self.librdkafka() {
-            return;
-        }
         let sync = self.sync_commit.as_ref().filter(|c| c.req == Some(req)).map(|c| c.offsets.clone());
         let Some(offsets) = self.async_commits.get(&req).cloned().or(sync) else { return };
         for &(p, o) in offsets.iter() {
@@ -114,5 +113,15 @@ impl Consumer {
         if steady && self.coordinator.is_some() {
             self.commit_async(now, out);
         }
+    }
+
+    /// The application stores `o` as partition `p`'s offset to commit (`rd_kafka_offsets_store`).
+    pub(super) fn rdk_store(&mut self, p: u32, o: u64) {
+        self.rdk.stored.insert(p, o);
+    }
+
+    /// The committed offsets this member knows (from OffsetFetch and its own commits).
+    pub(super) fn rdk_committed(&self) -> Vec<(u32, u64)> {
+        self.rdk.committed.iter().map(|(&p, &o)| (p, o)).collect()
     }
 }

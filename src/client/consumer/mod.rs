@@ -28,6 +28,7 @@ mod validate;
 mod cooperative;
 mod diagnose;
 
+mod app_calls;
 mod kip848;
 mod librdkafka;
 
@@ -226,8 +227,10 @@ pub struct Consumer {
     sleeps: u64,
     /// The user application returned (and closed its consumer).
     app_returned: bool,
-    /// librdkafka's offset store (`librdkafka.rs`); unused by a Java member.
+    /// librdkafka's offset store (`librdkafka.rs`); a Java member keeps only its committed offsets.
     rdk: librdkafka::OffsetStore,
+    /// What a service's code set beyond positions: paused partitions (`app_calls.rs`).
+    calls: app_calls::AppCalls,
 }
 
 impl Consumer {
@@ -310,6 +313,7 @@ impl Consumer {
             sleeps: 0,
             app_returned: false,
             rdk: librdkafka::OffsetStore::default(),
+            calls: app_calls::AppCalls::default(),
             spec,
             topo,
         };
@@ -528,6 +532,9 @@ impl Consumer {
         if self.app == App::Polling {
             self.poll_step(now, out);
         }
+        if self.app == App::Polling && self.driver.is_some() {
+            self.user_rebalanced(now, out);
+        }
     }
 
     fn poll_step(&mut self, now: u64, out: &mut ConsumerOut) {
@@ -591,6 +598,7 @@ impl Consumer {
         self.assignment.clear();
         self.buffer.clear();
         self.offsets_req = None;
+        self.unpause_all();
     }
 
     fn start_processing(&mut self, now: u64, out: &mut ConsumerOut) {

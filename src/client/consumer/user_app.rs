@@ -43,6 +43,7 @@ impl Consumer {
         for _ in 0..INSTANT_CALLS_LIMIT {
             let Some(mut driver) = self.driver.take() else { return };
             driver.view(&mut || self.view());
+            self.told_app();
             let step = driver.next(now, answer);
             self.driver = Some(driver);
             if !matches!(step, Step::Process(_)) {
@@ -80,6 +81,18 @@ impl Consumer {
                 }
                 Step::Seek(p, offset) => {
                     self.seek(p, offset);
+                    answer = Answer::Done;
+                }
+                Step::CommitOffsets(offsets, sync) => match self.commit_offsets(now, offsets, sync, out) {
+                    Some(a) => answer = a,
+                    None => return,
+                },
+                Step::StoreOffsets(offsets) => {
+                    self.store_offsets(&offsets);
+                    answer = Answer::Done;
+                }
+                Step::Pause(parts, on) => {
+                    self.pause(&parts, on);
                     answer = Answer::Done;
                 }
                 Step::Sleep(0) => answer = Answer::Done,
@@ -141,6 +154,9 @@ impl Consumer {
             member_id: self.member_id,
             generation: self.generation,
             positions: self.assignment.iter().map(|&p| (p, self.position[p as usize])).collect(),
+            committed: self.rdk_committed(),
+            paused: self.paused_list(),
+            assigned_generation: self.assigned_generation(),
         }
     }
 
