@@ -41,7 +41,14 @@ fn scenario(topics: &[(&str, u32, u32)]) -> Scenario {
 }
 
 fn crash(target: Target, at: u64, restart_after_ms: Option<u64>) -> FaultSpec {
-    FaultSpec { trigger: Trigger::AtMs(at), action: FaultAction::Crash, target, restart_after_ms, duration_ms: None }
+    FaultSpec {
+        trigger: Trigger::AtMs(at),
+        action: FaultAction::Crash,
+        target,
+        restart_after_ms,
+        duration_ms: None,
+        pin: false,
+    }
 }
 
 fn consumer() -> StreamConsumer {

@@ -297,8 +297,12 @@ impl<C: ConsumerContext> Consumer<C> for BaseConsumer<C> {
         self.commit_positions(mode)
     }
 
-    fn commit_message(&self, _message: &BorrowedMessage<'_>, mode: CommitMode) -> KafkaResult<()> {
-        self.commit_positions(mode)
+    fn commit_message(&self, message: &BorrowedMessage<'_>, mode: CommitMode) -> KafkaResult<()> {
+        // rdkafka's `commit_message`: the offset after the message, for its partition only
+        // (other partitions' positions are not committed).
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(message.topic(), message.partition(), Offset::Offset(message.offset() + 1))?;
+        self.commit(&tpl, mode)
     }
 
     fn store_offset(&self, topic: &str, partition: i32, offset: i64) -> KafkaResult<()> {
