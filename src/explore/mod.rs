@@ -525,16 +525,7 @@ impl Exploration {
     /// Whether a pair leads to more of some anomaly than each of its two faults does alone
     /// (each single-fault outcome read at the pair's points).
     pub fn is_interaction(&self, pair: &Run) -> bool {
-        let alone: Vec<&Anomalies> = pair
-            .faults
-            .iter()
-            .filter_map(|f| self.single(f.candidate, f.point))
-            .map(|r| &r.outcome.anomalies)
-            .collect();
-        Anomaly::ALL.into_iter().any(|n| {
-            let v = pair.outcome.anomalies[n];
-            v > alone.iter().map(|a| a[n]).max().unwrap_or(0)
-        })
+        self.excess(pair) > 0
     }
 
     /// How much worse a pair is together than apart: per anomaly, what the pair counts beyond
