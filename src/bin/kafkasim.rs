@@ -183,7 +183,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run { scenario, seed, seeds, format, trace, check_invariants, findings, explain } => {
-            let opts = RunOptions { trace: trace.unwrap_or_default(), check_invariants };
+            let opts = RunOptions { trace: trace.unwrap_or_default(), check_invariants, timeline: false };
             let show = Show { format, findings, explain };
             run(scenario, seed, seeds, &show, opts)
         }
