@@ -48,6 +48,9 @@ mod stats;
 mod transactions;
 mod txnlog;
 
+pub(crate) use consumers::instance_name;
+pub(crate) use index::producer_instance;
+
 pub use consumers::NO_PROMISE;
 pub use producers::promised_delivery;
 pub use stats::{ConsumerStats, ProcessorStats, ProducerStats, Semantic};
