@@ -8,7 +8,6 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::check::explain;
-use crate::check::Finding;
 use crate::record::{
     CutCause, EventKind, FaultAction, FaultNode, FaultTarget, Heal, History, LogBatch, RecordId, Timeline,
 };
@@ -236,22 +235,42 @@ fn isr_bits(isr: &[u32]) -> u64 {
 /// Build the page's data from one run.
 pub fn build(history: &History, timeline: &Timeline, report: &Report, trace_faults: &[FaultTrigger]) -> Page {
     let producers = history.producers.clone();
-    let partitions = timeline.partitions.iter().map(|p| partition_view(history, p)).collect();
+    // Batches appended further apart than this start a new band (a band's growth is drawn as one slope).
+    let gap = (report.virtual_ms / 1000).max(1);
+    let partitions = timeline.partitions.iter().map(|p| partition_view(history, p, gap)).collect();
     let (senders, sender_of) = sender_lanes(history);
     let (members, member_of) = member_lanes(history);
     let faults = fault_views(history, trace_faults);
-    let mut stories = Vec::new();
+    // The findings' records, each told once, up to STORIES_MAX of them.
     let mut story_of: BTreeMap<String, usize> = BTreeMap::new();
-    let mut anomalies = Vec::new();
+    let mut records: Vec<RecordId> = Vec::new();
     for f in &report.findings {
-        let story = story_for(history, timeline, &report.findings, f, &sender_of, &member_of, &mut stories, &mut story_of);
-        anomalies.push(AnomalyView {
+        if story_of.contains_key(&f.subject) || records.len() >= STORIES_MAX {
+            continue;
+        }
+        if let Ok(r) = explain::parse_record(history, &f.subject) {
+            story_of.insert(f.subject.clone(), records.len());
+            records.push(r);
+        }
+    }
+    let lines = explain::explain_all(history, &report.findings, &records);
+    let marks = marks(history, timeline, &records, &sender_of, &member_of);
+    let stories: Vec<Story> = records
+        .iter()
+        .zip(lines)
+        .zip(marks)
+        .map(|((&r, lines), marks)| Story { record: history.record_name(r), lines, marks })
+        .collect();
+    let anomalies = report
+        .findings
+        .iter()
+        .map(|f| AnomalyView {
             kind: f.anomaly.name().to_string(),
             subject: f.subject.clone(),
             text: f.explanation.clone(),
-            story,
-        });
-    }
+            story: story_of.get(&f.subject).copied(),
+        })
+        .collect();
     let mut line_at: Vec<u64> = timeline.lines.iter().map(|l| l.at).collect();
     delta(&mut line_at, 1);
     // The time column is `line_at`; the page prints it again itself.
@@ -278,72 +297,61 @@ pub fn build(history: &History, timeline: &Timeline, report: &Report, trace_faul
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn story_for(
-    history: &History,
-    timeline: &Timeline,
-    findings: &[Finding],
-    f: &Finding,
-    sender_of: &BTreeMap<(u32, u32), usize>,
-    member_of: &BTreeMap<(u32, u32), usize>,
-    stories: &mut Vec<Story>,
-    story_of: &mut BTreeMap<String, usize>,
-) -> Option<usize> {
-    if let Some(&i) = story_of.get(&f.subject) {
-        return Some(i);
-    }
-    if stories.len() >= STORIES_MAX {
-        return None;
-    }
-    let record = explain::parse_record(history, &f.subject).ok()?;
-    let lines = explain::explain(history, findings, record);
-    let marks = marks(history, timeline, record, sender_of, member_of);
-    stories.push(Story { record: f.subject.clone(), lines, marks });
-    story_of.insert(f.subject.clone(), stories.len() - 1);
-    Some(stories.len() - 1)
-}
-
-/// Where record `r`'s story sits on the page: sends, acknowledgements, failures, transaction
-/// ends, every replica that held it, every poll and processing of it.
+/// Where each of `records`' stories sits on the page: sends, acknowledgements, failures,
+/// transaction ends, every replica that held it, every poll and processing of it (one pass).
 fn marks(
     history: &History,
     timeline: &Timeline,
-    r: RecordId,
+    records: &[RecordId],
     sender_of: &BTreeMap<(u32, u32), usize>,
     member_of: &BTreeMap<(u32, u32), usize>,
-) -> Vec<u64> {
-    let mut m: Vec<[u64; mark::WIDTH]> = Vec::new();
-    let mine = |p: u32, i: u32| p == r.producer && i == r.index;
+) -> Vec<Vec<u64>> {
+    let slot = explain::Slots::new(records);
+    let mut m: Vec<Vec<u64>> = vec![Vec::new(); records.len()];
+    let mut told: Vec<usize> = Vec::new();
+    let find = |p: u32, i: u32| slot.get(p, i);
     for ev in &history.events {
         let t = ev.at;
+        told.clear();
         match &ev.kind {
-            EventKind::Sent { producer, instance, records, .. } if records.iter().any(|&i| mine(*producer, i)) => {
-                m.push([mark::SENT, t, sender_of[&(*producer, *instance)] as u64, 0, 0, 0, 0]);
-            }
-            EventKind::Acked { producer, instance, partition, records, offset, broker, .. } => {
-                if let Some(k) = records.iter().position(|&i| mine(*producer, i)) {
-                    let off = if *offset < 0 { u64::MAX } else { *offset as u64 + k as u64 };
-                    let lane = sender_of[&(*producer, *instance)] as u64;
-                    m.push([mark::ACKED, t, lane, (*partition).into(), off, (*broker).into(), 0]);
+            EventKind::Sent { producer, instance, records, .. } => {
+                for &i in records.iter() {
+                    let Some(s) = find(*producer, i).filter(|s| !told.contains(s)) else { continue };
+                    told.push(s);
+                    m[s].extend([mark::SENT, t, sender_of[&(*producer, *instance)] as u64, 0, 0, 0, 0]);
                 }
             }
-            EventKind::Failed { producer, instance, records, maybe_written, .. }
-                if records.iter().any(|&i| mine(*producer, i)) =>
-            {
-                m.push([mark::FAILED, t, sender_of[&(*producer, *instance)] as u64, (*maybe_written).into(), 0, 0, 0]);
+            EventKind::Acked { producer, instance, partition, records, offset, broker, .. } => {
+                for (k, &i) in records.iter().enumerate() {
+                    let Some(s) = find(*producer, i).filter(|s| !told.contains(s)) else { continue };
+                    told.push(s);
+                    let off = if *offset < 0 { u64::MAX } else { *offset as u64 + k as u64 };
+                    let lane = sender_of.get(&(*producer, *instance)).copied().unwrap_or(0) as u64;
+                    m[s].extend([mark::ACKED, t, lane, (*partition).into(), off, (*broker).into(), 0]);
+                }
             }
-            EventKind::TxnEnded { producer, instance, commit, records, result, .. }
-                if records.iter().any(|&i| mine(*producer, i)) =>
-            {
-                if let Some(&lane) = sender_of.get(&(*producer, *instance)) {
-                    m.push([mark::TXN, t, lane as u64, (*commit).into(), result.is_ok().into(), 0, 0]);
+            EventKind::Failed { producer, instance, records, maybe_written, .. } => {
+                for &i in records.iter() {
+                    let Some(s) = find(*producer, i).filter(|s| !told.contains(s)) else { continue };
+                    told.push(s);
+                    let lane = sender_of.get(&(*producer, *instance)).copied().unwrap_or(0) as u64;
+                    m[s].extend([mark::FAILED, t, lane, (*maybe_written).into(), 0, 0, 0]);
+                }
+            }
+            EventKind::TxnEnded { producer, instance, commit, records, result, .. } => {
+                for &i in records.iter() {
+                    let Some(s) = find(*producer, i).filter(|s| !told.contains(s)) else { continue };
+                    told.push(s);
+                    let lane = sender_of.get(&(*producer, *instance)).copied().unwrap_or(0) as u64;
+                    m[s].extend([mark::TXN, t, lane, (*commit).into(), result.is_ok().into(), 0, 0]);
                 }
             }
             EventKind::Polled { consumer, instance, records } | EventKind::Processed { consumer, instance, records } => {
                 let kind = if matches!(ev.kind, EventKind::Polled { .. }) { mark::POLLED } else { mark::PROCESSED };
-                for d in records.iter().filter(|d| d.record == r) {
-                    let lane = member_of[&(*consumer, *instance)] as u64;
-                    m.push([kind, t, lane, d.partition.into(), d.offset, 0, 0]);
+                for d in records.iter() {
+                    let Some(s) = find(d.record.producer, d.record.index) else { continue };
+                    let lane = member_of.get(&(*consumer, *instance)).copied().unwrap_or(0) as u64;
+                    m[s].extend([kind, t, lane, d.partition.into(), d.offset, 0, 0]);
                 }
             }
             _ => {}
@@ -353,32 +361,41 @@ fn marks(
         for rep in &p.replicas {
             for h in &rep.batches {
                 let b = &h.batch;
-                if b.producer != r.producer || b.meta.is_some() {
+                if b.meta.is_some() || !slot.may_hold(b.producer, &b.records) {
                     continue;
                 }
-                if let Some(k) = b.records.iter().position(|&i| i == r.index) {
+                for (k, &i) in b.records.iter().enumerate() {
+                    let Some(s) = find(b.producer, i) else { continue };
                     let off = b.base_offset + k as u64;
-                    m.push([mark::HELD, p.partition.into(), rep.broker.into(), off, h.appended_at, h.cut_at.unwrap_or(0), 0]);
+                    let cut = h.cut_at.unwrap_or(0);
+                    m[s].extend([mark::HELD, p.partition.into(), rep.broker.into(), off, h.appended_at, cut, 0]);
                 }
             }
         }
     }
-    m.into_iter().flatten().collect()
+    m
 }
 
-fn partition_view(history: &History, p: &crate::record::PartitionTimeline) -> PartitionView {
+fn partition_view(history: &History, p: &crate::record::PartitionTimeline, gap: u64) -> PartitionView {
     let mut states = Vec::new();
     for (t, s) in &p.states {
         states.extend([*t, s.leader.map_or(0, u64::from), s.leader_epoch.into(), isr_bits(&s.isr)]);
     }
-    // Which replicas ever held each batch: a batch one replica alone held was never copied.
-    let mut holders: BTreeMap<*const LogBatch, u32> = BTreeMap::new();
-    for r in &p.replicas {
-        let mut seen: Vec<*const LogBatch> = r.batches.iter().map(|h| Arc::as_ptr(&h.batch)).collect();
-        seen.sort();
-        seen.dedup();
-        for b in seen {
-            *holders.entry(b).or_default() += 1;
+    // Batches one replica alone ever held were never copied: (batch, replica) pairs, sorted,
+    // where a batch's pairs all name one replica.
+    let mut held: Vec<(*const LogBatch, usize)> = p
+        .replicas
+        .iter()
+        .enumerate()
+        .flat_map(|(k, r)| r.batches.iter().map(move |h| (Arc::as_ptr(&h.batch), k)))
+        .collect();
+    held.sort_unstable();
+    held.dedup();
+    let mut lonely: Vec<*const LogBatch> = Vec::new();
+    for (i, &(b, _)) in held.iter().enumerate() {
+        let alone = (i == 0 || held[i - 1].0 != b) && held.get(i + 1).is_none_or(|n| n.0 != b);
+        if alone {
+            lonely.push(b);
         }
     }
     let several = p.replicas.len() > 1;
@@ -386,7 +403,7 @@ fn partition_view(history: &History, p: &crate::record::PartitionTimeline) -> Pa
         .replicas
         .iter()
         .map(|r| {
-            let alone_of = |b: &Arc<LogBatch>| several && holders.get(&Arc::as_ptr(b)).copied() == Some(1);
+            let alone_of = |b: &Arc<LogBatch>| several && lonely.binary_search(&Arc::as_ptr(b)).is_ok();
             let mut bands: Vec<u64> = Vec::new();
             let mut alone: Vec<u64> = Vec::new();
             for h in &r.batches {
@@ -407,7 +424,7 @@ fn partition_view(history: &History, p: &crate::record::PartitionTimeline) -> Pa
                         alone.extend([b.base_offset, b.next_offset() - 1, h.appended_at, cut]);
                     }
                 }
-                push_runs(&mut bands, b, flags, h.appended_at, cut);
+                push_runs(&mut bands, b, flags, (h.appended_at, gap), cut);
             }
             let leo: Vec<(u64, u64)> = r.leo.clone();
             let lso = if r.lso == r.hw { Vec::new() } else { series(&r.lso) };
@@ -423,13 +440,12 @@ fn partition_view(history: &History, p: &crate::record::PartitionTimeline) -> Pa
         })
         .collect();
     let top = p.replicas.iter().flat_map(|r| r.leo.iter().map(|x| x.1)).max().unwrap_or(0);
-    let _ = history;
     PartitionView { name: history.partitions[p.partition as usize].name(), idx: p.partition, states, replicas, top }
 }
 
 /// Push `b` as bands: runs of offsets whose record indices run on, merged into the last band
-/// when it continues it (same producer, instance, flags and fate).
-fn push_runs(bands: &mut Vec<u64>, b: &LogBatch, flags: u64, at: u64, cut: u64) {
+/// when it continues it (same producer, instance, flags and fate, appended within `gap` ms).
+fn push_runs(bands: &mut Vec<u64>, b: &LogBatch, flags: u64, (at, gap): (u64, u64), cut: u64) {
     let producer = if b.meta.is_some() { u64::MAX } else { b.producer.into() };
     let mut k = 0;
     let recs = &b.records;
@@ -450,6 +466,7 @@ fn push_runs(bands: &mut Vec<u64>, b: &LogBatch, flags: u64, at: u64, cut: u64) 
                 && last[4] + last[1] == u64::from(first)
                 && last[5] == flags
                 && last[8] == cut
+                && at <= last[7] + gap
         };
         if joins {
             bands[l - BAND + 1] += n as u64;

@@ -62,7 +62,7 @@
   if (!steps.length) steps = [0];
 
   // --- layout ---
-  var LABEL = 118, LANE = 74, HEAD = 20, SLANE = 26, MLANE = 30, AXIS = 22, GAP = 10;
+  var LABEL = 118, LANE = 74, HEAD = 20, SLANE = 26, MLANE = 30, AXIS = 40, GAP = 10;
   var svg = document.getElementById("svg");
   var chart = document.getElementById("chart");
   var view = { t0: 0, t1: END };
@@ -99,7 +99,7 @@
     for (var t = Math.ceil(view.t0 / step) * step; t <= view.t1; t += step) {
       var x = fmt(X(t));
       out.push('<line x1="' + x + '" x2="' + x + '" y1="' + (AXIS - 4) + '" y2="' + HEIGHT + '" stroke="#eee"/>');
-      out.push('<text class="small" x="' + x + '" y="' + (AXIS - 7) + '" text-anchor="middle">' + t + ' ms</text>');
+      out.push('<text class="small" x="' + x + '" y="' + (AXIS - 3) + '" text-anchor="middle">' + t + ' ms</text>');
     }
     out.push("</g>");
   }
@@ -136,7 +136,7 @@
       var o = i * 9, base = b[o], len = b[o + 1], p = b[o + 2], flags = b[o + 5], tin = b[o + 6], tlast = b[o + 7], cut = b[o + 8];
       if (flags & 6) { markers++; continue; }
       var key = p + ":" + (flags & 1) + ":" + cut;
-      if (cur && cur.key === key && cur.end === base) { cur.end = base + len; cur.tlast = tlast; continue; }
+      if (cur && cur.key === key && cur.end === base && X(tin) - X(cur.tlast) < 3) { cur.end = base + len; cur.tlast = tlast; continue; }
       flush();
       cur = { key: key, base: base, end: base + len, p: p, flags: flags, tin: tin, tlast: tlast, cut: cut };
     }
@@ -241,7 +241,8 @@
       var y1 = fmt(Y(row, c[2] + 1)), y2 = fmt(Y(row, c[1]));
       out.push('<g class="cut" data-partition="' + esc(p.name) + '" data-broker="' + r.b + '" data-at="' + c[0] + '" data-from="' + c[1] + '" data-to="' + c[2] + '" data-cause="' + (c[3] ? "power-loss" : "truncation") + '">');
       out.push('<line x1="' + x + '" x2="' + x + '" y1="' + y1 + '" y2="' + y2 + '" stroke="' + OI.red + '" stroke-width="3"/>');
-      out.push('<text x="' + (Number(x) + 3) + '" y="' + (Number(y1) + 9) + '" class="small" fill="' + OI.red + '">' + (c[3] ? "⚡ " : "✂ ") + c[1] + "–" + c[2] + "</text>");
+      var right = Number(x) > width() - 90;
+      out.push('<text x="' + (Number(x) + (right ? -3 : 3)) + '" y="' + (Number(y1) + 9) + '" class="small" fill="' + OI.red + '"' + (right ? ' text-anchor="end"' : "") + ">" + (c[3] ? "⚡ " : "✂ ") + c[1] + "–" + c[2] + "</text>");
       out.push("<title>" + esc("broker " + r.b + (c[3] ? " lost power" : " truncated") + " at " + c[0] + " ms: offsets " + c[1] + "–" + c[2] + " cut") + "</title></g>");
     }
     out.push("</g>");
@@ -289,9 +290,13 @@
     out.push("</g>");
   }
   function faultLabels(out) {
+    var free = [0, 0, 0];  // where each label row is free again
     D.faults.forEach(function (f, i) {
       var x = X(f.at); if (x < LABEL || x > width()) return;
-      out.push('<g class="faultlabel" data-i="' + i + '"><line x1="' + fmt(x) + '" x2="' + fmt(x) + '" y1="' + (AXIS - 4) + '" y2="' + AXIS + '" stroke="' + OI.red + '"/><text class="small" x="' + fmt(x + 2) + '" y="' + (AXIS - 12 - (i % 2) * 0) + '" fill="' + OI.red + '">' + esc(f.action) + "</text><title>" + esc(f.at + " ms: " + f.action + " " + f.target + " (" + f.trigger + ")") + "</title></g>");
+      var label = f.action + " " + f.target, row = 0;
+      while (row < 2 && free[row] > x) row++;
+      free[row] = x + label.length * 5.6 + 6;
+      out.push('<g class="faultlabel" data-i="' + i + '"><line x1="' + fmt(x) + '" x2="' + fmt(x) + '" y1="' + (AXIS - 28 + row * 9) + '" y2="' + AXIS + '" stroke="' + OI.red + '"/><text class="small" x="' + fmt(x + 2) + '" y="' + (AXIS - 20 + row * 9) + '" fill="' + OI.red + '">' + esc(label) + "</text><title>" + esc(f.at + " ms: " + f.action + " " + f.target + " (" + f.trigger + ")") + "</title></g>");
     });
   }
   function highlight(out) {

@@ -22,7 +22,7 @@ const LANE: f64 = 74.0;
 const HEAD: f64 = 20.0;
 const SLANE: f64 = 26.0;
 const MLANE: f64 = 30.0;
-const AXIS: f64 = 40.0;
+const AXIS: f64 = 56.0;
 const GAP: f64 = 10.0;
 
 /// `s` with `&`, `<`, `>` and `"` escaped for XML text and attributes.
@@ -218,7 +218,7 @@ fn replica(s: &mut String, g: &Geo, page: &Page, name: &str, top: u64, y: f64, r
         }
         let txn = u64::from(flags & TXN != 0);
         match cur.as_mut() {
-            Some(c) if c[2] == p && c[3] == txn && c[6] == cut && c[1] == base => {
+            Some(c) if c[2] == p && c[3] == txn && c[6] == cut && c[1] == base && g.x(tin) - g.x(c[5]) < 3.0 => {
                 c[1] = base + len;
                 c[5] = tlast;
             }
@@ -261,14 +261,14 @@ fn replica(s: &mut String, g: &Geo, page: &Page, name: &str, top: u64, y: f64, r
         let x = g.x(c[0]);
         let (y1, y2) = (y_of(top, y, c[2] + 1), y_of(top, y, c[1]));
         let sign = if c[3] == 1 { "⚡" } else { "✂" };
+        let (tx, anchor) = if x > WIDTH - 90.0 { (x - 3.0, "end") } else { (x + 3.0, "start") };
         let _ = write!(
             s,
-            "<g class=\"cut\" data-broker=\"{}\" data-at=\"{}\" data-from=\"{}\" data-to=\"{}\"><line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{y1:.1}\" y2=\"{y2:.1}\" stroke=\"{RED}\" stroke-width=\"3\"/><text class=\"s\" x=\"{:.1}\" y=\"{:.1}\" fill=\"{RED}\">{sign} {}–{}</text></g>",
+            "<g class=\"cut\" data-broker=\"{}\" data-at=\"{}\" data-from=\"{}\" data-to=\"{}\"><line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{y1:.1}\" y2=\"{y2:.1}\" stroke=\"{RED}\" stroke-width=\"3\"/><text class=\"s\" x=\"{tx:.1}\" y=\"{:.1}\" fill=\"{RED}\" text-anchor=\"{anchor}\">{sign} {}–{}</text></g>",
             r.b,
             c[0],
             c[1],
             c[2],
-            x + 3.0,
             y1 + 9.0,
             c[1],
             c[2]
@@ -326,7 +326,7 @@ pub fn render(page: &Page) -> String {
     let mut ticks = String::new();
     while t <= span {
         let x = g.x(t as u64);
-        let _ = write!(ticks, "<text class=\"s\" x=\"{x:.1}\" y=\"{:.0}\" text-anchor=\"middle\">{t} ms</text>", AXIS - 7.0);
+        let _ = write!(ticks, "<text class=\"s\" x=\"{x:.1}\" y=\"{:.0}\" text-anchor=\"middle\">{t} ms</text>", AXIS - 3.0);
         t += step;
     }
     for p in &page.partitions {
@@ -462,15 +462,20 @@ pub fn render(page: &Page) -> String {
         }
         y += MLANE + 2.0;
     }
+    // Fault labels on two rows under the title, each where its row is free.
+    let mut free = [0.0f64; 3];
     for f in &page.faults {
         let x = g.x(f.at);
+        let label = format!("{} {}", f.action, f.target);
+        let row = (0..2).find(|&r| free[r] <= x).unwrap_or(2);
+        free[row] = x + label.chars().count() as f64 * 5.6 + 6.0;
+        let top = AXIS - 36.0 + row as f64 * 10.0;
         let _ = write!(
             body,
-            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.0}\" y2=\"{AXIS}\" stroke=\"{RED}\"/><text class=\"s\" x=\"{:.1}\" y=\"{:.0}\" fill=\"{RED}\">{}</text>",
-            AXIS - 4.0,
+            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{top:.0}\" y2=\"{AXIS}\" stroke=\"{RED}\"/><text class=\"s\" x=\"{:.1}\" y=\"{:.0}\" fill=\"{RED}\">{}</text>",
             x + 2.0,
-            AXIS - 18.0,
-            escape(&f.action)
+            top + 8.0,
+            escape(&label)
         );
     }
     body.insert_str(axis_at, &ticks);
