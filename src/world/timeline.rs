@@ -28,6 +28,9 @@ fn line_budget(f: Family) -> u32 {
 struct Watched {
     tl: ReplicaTimeline,
     live: Vec<usize>,
+    /// What it looked like when last seen (LEO, HW, batch count, leader epoch, leads): most
+    /// steps change none of it, and then nothing else is compared.
+    seen: Option<(u64, u64, usize, Option<(u32, bool)>)>,
 }
 
 /// One workload partition being watched.
@@ -56,7 +59,7 @@ impl Recorder {
             let replicas = info
                 .replicas
                 .iter()
-                .map(|&b| Watched { tl: ReplicaTimeline { broker: b, ..Default::default() }, live: Vec::new() })
+                .map(|&b| Watched { tl: ReplicaTimeline { broker: b, ..Default::default() }, live: Vec::new(), seen: None })
                 .collect();
             parts.push(WatchedPartition { partition: p as u32, states: Vec::new(), replicas });
         }
@@ -120,6 +123,18 @@ impl World<'_> {
             let Some(r) = broker.replicas[p as usize].as_ref() else { continue };
             let Some(w) = part.replicas.iter_mut().find(|w| w.tl.broker == b) else { continue };
             let log = r.log.batches();
+            // A log that lost its tail and grew back to the same length in one step has another
+            // last batch; the count alone would miss it.
+            let last_same = match (w.live.last(), log.last()) {
+                (Some(&i), Some(b)) => Arc::ptr_eq(&w.tl.batches[i].batch, b),
+                (None, None) => true,
+                _ => false,
+            };
+            let seen = Some((r.log.leo(), r.hw, log.len(), broker.replica_epoch(p)));
+            if last_same && w.seen == seen {
+                continue;
+            }
+            w.seen = seen;
             // Logs only grow at the end and lose a suffix: the longest common prefix is where
             // the last equal batch stands.
             let n = w.live.len().min(log.len());
@@ -173,6 +188,7 @@ impl World<'_> {
             w.live.truncate(keep);
             w.tl.cuts.push(Cut { at: now, from, to, cause: CutCause::PowerLoss });
             note(&mut w.tl.leo, now, from);
+            w.seen = None;
         }
     }
 
