@@ -62,7 +62,8 @@
   if (!steps.length) steps = [0];
 
   // --- layout ---
-  var LABEL = 118, LANE = 74, HEAD = 20, SLANE = 26, MLANE = 30, AXIS = 40, GAP = 10;
+  var replicaLanes = D.partitions.reduce(function (n, p) { return n + p.replicas.length; }, 0);
+  var LABEL = 118, LANE = replicaLanes > 6 ? 52 : 74, HEAD = 20, SLANE = 26, MLANE = 30, AXIS = 48, GAP = 10;
   var svg = document.getElementById("svg");
   var chart = document.getElementById("chart");
   var view = { t0: 0, t1: END };
@@ -110,11 +111,10 @@
     for (var i = start; i < s.length; i += 2) {
       var t = s[i]; if (t > view.t1) break;
       px = Math.round(clampX(X(t)) * 2) / 2;
-      var y = fmt(Y(row, s[i + 1]));
+      var y = Math.round(Y(row, s[i + 1]) * 2) / 2;
       if (cur === null) { d += "M" + px + " " + y; }
-      else if (px === lastPx) { d += "V" + y; }
-      else { d += "H" + px + "V" + y; }
-      cur = y; lastPx = px;
+      else if (y !== cur) { d += (px === lastPx ? "" : "H" + px) + "V" + y; lastPx = px; }
+      cur = y;
     }
     if (cur !== null) d += "H" + fmt(clampX(X(Math.min(view.t1, END))));
     out.push('<path class="' + cls + '" d="' + d + '" fill="none" stroke="' + colour + '" stroke-width="' + width + '"' + (dash ? ' stroke-dasharray="' + dash + '"' : "") + "/>");
@@ -296,7 +296,7 @@
       var label = f.action + " " + f.target, row = 0;
       while (row < 2 && free[row] > x) row++;
       free[row] = x + label.length * 5.6 + 6;
-      out.push('<g class="faultlabel" data-i="' + i + '"><line x1="' + fmt(x) + '" x2="' + fmt(x) + '" y1="' + (AXIS - 28 + row * 9) + '" y2="' + AXIS + '" stroke="' + OI.red + '"/><text class="small" x="' + fmt(x + 2) + '" y="' + (AXIS - 20 + row * 9) + '" fill="' + OI.red + '">' + esc(label) + "</text><title>" + esc(f.at + " ms: " + f.action + " " + f.target + " (" + f.trigger + ")") + "</title></g>");
+      out.push('<g class="faultlabel" data-i="' + i + '"><line x1="' + fmt(x) + '" x2="' + fmt(x) + '" y1="' + (AXIS - 44 + row * 10) + '" y2="' + AXIS + '" stroke="' + OI.red + '"/><text class="small" x="' + fmt(x + 2) + '" y="' + (AXIS - 36 + row * 10) + '" fill="' + OI.red + '">' + esc(label) + "</text><title>" + esc(f.at + " ms: " + f.action + " " + f.target + " (" + f.trigger + ")") + "</title></g>");
     });
   }
   function highlight(out) {

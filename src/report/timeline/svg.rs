@@ -165,18 +165,17 @@ fn step_path(s: &mut String, g: &Geo, top: u64, y: f64, series: &[u64], style: &
     }
     let pts = undelta(series, 2);
     let mut d = String::new();
-    let mut last_px = f64::NAN;
+    // Half-pixel steps: a change too small to see draws nothing, and a flat stretch is one H.
+    let mut cur = f64::NAN;
     for (i, p) in pts.chunks(2).enumerate() {
         let px = (g.x(p[0]) * 2.0).round() / 2.0;
-        let py = y_of(top, y, p[1]);
+        let py = (y_of(top, y, p[1]) * 2.0).round() / 2.0;
         if i == 0 {
-            let _ = write!(d, "M{px:.1} {py:.1}");
-        } else if px == last_px {
-            let _ = write!(d, "V{py:.1}");
-        } else {
-            let _ = write!(d, "H{px:.1}V{py:.1}");
+            let _ = write!(d, "M{px} {py}");
+        } else if py != cur {
+            let _ = write!(d, "H{px}V{py}");
         }
-        last_px = px;
+        cur = py;
     }
     let _ = write!(d, "H{:.1}", g.x(g.end as u64));
     let _ = write!(s, "<path d=\"{d}\" fill=\"none\" {style}/>");
@@ -293,15 +292,15 @@ fn histogram(s: &mut String, g: &Geo, flat: &[u64], width: usize, count_at: usiz
     let pts = undelta(flat, width);
     let mut bins: std::collections::BTreeMap<i64, u64> = std::collections::BTreeMap::new();
     for p in pts.chunks(width) {
-        *bins.entry(((g.x(p[0]) - LABEL) / 2.0).floor() as i64).or_default() += p[count_at];
+        *bins.entry(((g.x(p[0]) - LABEL) / 3.0).floor() as i64).or_default() += p[count_at];
     }
     let max = bins.values().copied().max().unwrap_or(1).max(1) as f64;
     let mut d = String::new();
     for (k, n) in bins {
-        let x = LABEL + k as f64 * 2.0;
-        let v = ((n as f64 / max).sqrt() * h).max(2.0);
+        let x = LABEL + k as f64 * 3.0;
+        let v = (((n as f64 / max).sqrt() * h).max(2.0) * 2.0).round() / 2.0;
         let top = if up { y - v } else { y };
-        let _ = write!(d, "M{x:.1} {top:.1}h2v{v:.1}h-2Z");
+        let _ = write!(d, "M{x} {top}h3v{v}h-3Z");
     }
     if !d.is_empty() {
         let _ = write!(s, "<path d=\"{d}\" fill=\"{c}\"/>");
@@ -315,12 +314,15 @@ pub fn render(page: &Page) -> String {
     let mut y = AXIS;
     // Time axis.
     let span = g.end;
-    let mut step = 10f64.powf((span / 6.0).log10().floor());
-    if span / step > 12.0 {
-        step *= 5.0;
-    } else if span / step > 6.0 {
-        step *= 2.0;
+    // The smallest of 1, 2, 5, 10, 20, 50, ... ms that gives at most 12 ticks (integers only:
+    // the picture is the same on every machine).
+    let mut step = 1u64;
+    let mut k = 0;
+    while span as u64 / step > 12 {
+        step = [2, 5, 10][k % 3] * 10u64.pow(k as u32 / 3);
+        k += 1;
     }
+    let step = step as f64;
     let axis_at = body.len();
     let mut t = 0.0;
     let mut ticks = String::new();
