@@ -163,7 +163,7 @@
     return f.clients.some(function (c) { return c.charAt(c.length - 1) === "/" ? name.indexOf(c) === 0 : name === c; });
   }
   function histogram(out, arr, w, countAt, y, h, colour, up, cls) {
-    var bw = 2, bins = {}, max = 0;
+    var bw = 3, bins = {}, max = 0;
     var i0 = firstAtOrAfter(arr, w, view.t0);
     for (var i = i0 * w; i < arr.length; i += w) {
       var t = arr[i]; if (t > view.t1) break;
