@@ -15,9 +15,10 @@ use kafkasim::{run_seed, RunOptions};
 /// The browser, or `None` (with a notice) when it is missing and not required.
 fn chromium() -> Option<PathBuf> {
     let named = std::env::var_os("KAFKASIM_CHROMIUM").map(PathBuf::from);
-    let found = named.into_iter().chain(["chromium", "chromium-browser", "google-chrome"].map(PathBuf::from)).find(
-        |c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()),
-    );
+    let found = named
+        .into_iter()
+        .chain(["chromium", "chromium-browser", "google-chrome"].map(PathBuf::from))
+        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
     if found.is_none() {
         assert!(
             std::env::var("KAFKASIM_BROWSER_TESTS").as_deref() != Ok("1"),
@@ -97,7 +98,8 @@ fn attributes(tag: &str) -> BTreeMap<String, String> {
     while let Some(eq) = rest.find("=\"") {
         let name = rest[..eq].rsplit(|c: char| c.is_whitespace()).next().unwrap_or("").to_string();
         let close = rest[eq + 2..].find('"').expect("a quoted value") + eq + 2;
-        let value = rest[eq + 2..close].replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+        let value =
+            rest[eq + 2..close].replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
         m.insert(name, value);
         rest = &rest[close + 1..];
     }
@@ -124,12 +126,18 @@ fn the_acks1_page_answers_which_offsets_broker_1_held_alone_when_they_were_cut_a
     let b1: Vec<_> = alone.iter().filter(|a| a["data-broker"] == "1").collect();
     assert_eq!(b1.len(), 2, "one entry in the list, one outline in the lane: {alone:?}");
     for a in &b1 {
-        assert_eq!((a["data-partition"].as_str(), a["data-from"].as_str(), a["data-to"].as_str()), ("orders/0", "299", "397"));
+        assert_eq!(
+            (a["data-partition"].as_str(), a["data-from"].as_str(), a["data-to"].as_str()),
+            ("orders/0", "299", "397")
+        );
     }
     let cuts: Vec<_> = elements(&dom, "cut").into_iter().filter(|c| c["data-broker"] == "1").collect();
     assert!(!cuts.is_empty(), "broker 1's cut is on the page");
     for c in &cuts {
-        assert_eq!((c["data-from"].as_str(), c["data-to"].as_str(), c["data-cause"].as_str()), ("299", "397", "truncation"));
+        assert_eq!(
+            (c["data-from"].as_str(), c["data-to"].as_str(), c["data-cause"].as_str()),
+            ("299", "397", "truncation")
+        );
         let at: u64 = c["data-at"].parse().unwrap();
         assert!((10_000..=10_500).contains(&at), "cut when broker 1 followed broker 2 after 10000 ms, not at {at}");
         assert_eq!(b1[0]["data-until"], c["data-at"], "the alone offsets end with the cut");

@@ -308,8 +308,14 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
                 let (lock, cv) = &*results;
                 let stderr =
                     format!("{}: seed {}: the run panicked (message above)\n", path.display(), first + i as u64);
-                lock.lock()[i] =
-                    Some(Done { stdout: String::new(), stderr, passed: false, panicked: true, summary: None, unwritten: false });
+                lock.lock()[i] = Some(Done {
+                    stdout: String::new(),
+                    stderr,
+                    passed: false,
+                    panicked: true,
+                    summary: None,
+                    unwritten: false,
+                });
                 cv.notify_all();
                 continue;
             };
@@ -331,7 +337,9 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
                 } else {
                     kafkasim::report::timeline::html(&sc, &report, &out)
                 };
-                if let Err(e) = text.map_err(|e| e.to_string()).and_then(|t| std::fs::write(file, t).map_err(|e| e.to_string())) {
+                if let Err(e) =
+                    text.map_err(|e| e.to_string()).and_then(|t| std::fs::write(file, t).map_err(|e| e.to_string()))
+                {
                     stderr.push_str(&format!("{}: {e}\n", file.display()));
                     written = false;
                 }

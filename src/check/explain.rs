@@ -171,7 +171,8 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
                     out[s].push(format!("{at} ms: {who}'s transaction {txn} holding it {how}"));
                 }
             }
-            EventKind::Polled { consumer, instance, records } | EventKind::Processed { consumer, instance, records } => {
+            EventKind::Polled { consumer, instance, records }
+            | EventKind::Processed { consumer, instance, records } => {
                 let verb = if matches!(ev.kind, EventKind::Polled { .. }) { "polled" } else { "processed" };
                 for d in records.iter() {
                     let Some(s) = slot.get(d.record.producer, d.record.index) else { continue };

@@ -23,6 +23,9 @@ fn line_budget(f: Family) -> u32 {
     }
 }
 
+/// What a replica looked like when last seen: LEO, HW, batch count, (leader epoch, leads).
+type Look = (u64, u64, usize, Option<(u32, bool)>);
+
 /// One replica being watched: its timeline and the batches it holds now (indices into
 /// `ReplicaTimeline::batches`, in log order).
 struct Watched {
@@ -30,7 +33,7 @@ struct Watched {
     live: Vec<usize>,
     /// What it looked like when last seen (LEO, HW, batch count, leader epoch, leads): most
     /// steps change none of it, and then nothing else is compared.
-    seen: Option<(u64, u64, usize, Option<(u32, bool)>)>,
+    seen: Option<Look>,
 }
 
 /// One workload partition being watched.
@@ -59,7 +62,11 @@ impl Recorder {
             let replicas = info
                 .replicas
                 .iter()
-                .map(|&b| Watched { tl: ReplicaTimeline { broker: b, ..Default::default() }, live: Vec::new(), seen: None })
+                .map(|&b| Watched {
+                    tl: ReplicaTimeline { broker: b, ..Default::default() },
+                    live: Vec::new(),
+                    seen: None,
+                })
                 .collect();
             parts.push(WatchedPartition { partition: p as u32, states: Vec::new(), replicas });
         }
@@ -198,9 +205,10 @@ impl World<'_> {
         let now = self.k.now;
         for part in &mut rec.parts {
             let st = self.nodes.controller.partition(part.partition);
-            let same = part.states.last().is_some_and(|(_, s)| {
-                s.leader == st.leader && s.leader_epoch == st.leader_epoch && s.isr == st.isr
-            });
+            let same = part
+                .states
+                .last()
+                .is_some_and(|(_, s)| s.leader == st.leader && s.leader_epoch == st.leader_epoch && s.isr == st.isr);
             if !same {
                 let state = PartitionState { leader: st.leader, leader_epoch: st.leader_epoch, isr: st.isr.clone() };
                 note(&mut part.states, now, state);

@@ -54,10 +54,17 @@ pub fn render(page: &Page) -> String {
         "<section class=\"list\" id=\"anomalies\"><h2>Anomalies (click one to see its record's story)</h2>\
          <ul id=\"anomaly-list\"></ul></section>\n",
     );
-    s.push_str("<section class=\"list\" id=\"cuts\"><h2>Records lost from a replica</h2><ul id=\"cut-list\"></ul></section>\n");
+    s.push_str(
+        "<section class=\"list\" id=\"cuts\"><h2>Records lost from a replica</h2><ul id=\"cut-list\"></ul></section>\n",
+    );
     s.push_str("<section class=\"list\" id=\"faults\"><h2>Faults</h2><table id=\"fault-table\"></table></section>\n");
-    s.push_str(&format!("<section class=\"list\" id=\"legend\"><h2>Legend</h2>{}</section>\n", legend_svg(&page.producers)));
-    s.push_str("<div id=\"status\" data-errors=\"0\" data-ready=\"0\" class=\"mono\">the page needs JavaScript</div>\n");
+    s.push_str(&format!(
+        "<section class=\"list\" id=\"legend\"><h2>Legend</h2>{}</section>\n",
+        legend_svg(&page.producers)
+    ));
+    s.push_str(
+        "<div id=\"status\" data-errors=\"0\" data-ready=\"0\" class=\"mono\">the page needs JavaScript</div>\n",
+    );
     s.push_str(&format!("<script type=\"application/json\" id=\"data\">{json}</script>\n"));
     s.push_str(&format!("<script>\n{JS}</script>\n</body>\n</html>\n"));
     s

@@ -346,7 +346,8 @@ fn marks(
                     m[s].extend([mark::TXN, t, lane, (*commit).into(), result.is_ok().into(), 0, 0]);
                 }
             }
-            EventKind::Polled { consumer, instance, records } | EventKind::Processed { consumer, instance, records } => {
+            EventKind::Polled { consumer, instance, records }
+            | EventKind::Processed { consumer, instance, records } => {
                 let kind = if matches!(ev.kind, EventKind::Polled { .. }) { mark::POLLED } else { mark::PROCESSED };
                 for d in records.iter() {
                     let Some(s) = find(d.record.producer, d.record.index) else { continue };

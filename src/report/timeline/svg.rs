@@ -88,7 +88,10 @@ fn legend_items(producers: &[String]) -> Vec<(String, String)> {
         .take(8)
         .map(|(i, p)| {
             let c = PRODUCER[i % PRODUCER.len()];
-            (format!("<rect x=\"1\" y=\"2\" width=\"24\" height=\"10\" fill=\"{c}\" fill-opacity=\"0.55\"/>"), format!("batches of {p}"))
+            (
+                format!("<rect x=\"1\" y=\"2\" width=\"24\" height=\"10\" fill=\"{c}\" fill-opacity=\"0.55\"/>"),
+                format!("batches of {p}"),
+            )
         })
         .collect();
     let items: [(&str, &str); 14] = [
@@ -124,11 +127,8 @@ fn legend_items(producers: &[String]) -> Vec<(String, String)> {
 pub fn legend_svg(producers: &[String]) -> String {
     let mut s = format!("<svg width=\"0\" height=\"0\" style=\"position:absolute\">{}</svg>", defs());
     for (swatch, words) in legend_items(producers) {
-        let _ = write!(
-            s,
-            "<span class=\"item\"><svg width=\"26\" height=\"14\">{swatch}</svg> {}</span>",
-            escape(&words)
-        );
+        let _ =
+            write!(s, "<span class=\"item\"><svg width=\"26\" height=\"14\">{swatch}</svg> {}</span>", escape(&words));
     }
     s
 }
@@ -192,7 +192,11 @@ fn replica(s: &mut String, g: &Geo, page: &Page, name: &str, top: u64, y: f64, r
         let (i, c) = w;
         let t2 = r.role.get(i * 3 + 3).copied().unwrap_or(g.end as u64);
         let (x1, x2) = (g.x(c[0]), g.x(t2));
-        let _ = write!(s, "<rect x=\"{x1:.1}\" y=\"{y:.0}\" width=\"{:.1}\" height=\"4\" fill=\"#222\"/>", (x2 - x1).max(1.0));
+        let _ = write!(
+            s,
+            "<rect x=\"{x1:.1}\" y=\"{y:.0}\" width=\"{:.1}\" height=\"4\" fill=\"#222\"/>",
+            (x2 - x1).max(1.0)
+        );
     }
     // Bands merged by producer, transaction flag and fate while offsets run on.
     let mut cur: Option<[u64; 7]> = None; // base, end, producer, txn, tin, tlast, cut
@@ -200,8 +204,7 @@ fn replica(s: &mut String, g: &Geo, page: &Page, name: &str, top: u64, y: f64, r
         let Some([base, end, p, txn, tin, tlast, cut]) = c else { return };
         let (xi, xl, xc) = (g.x(tin), g.x(tlast), g.x(if cut == 0 { g.end as u64 } else { cut }));
         let (yb, ye) = (y_of(top, y, base), y_of(top, y, end));
-        let fill =
-            if txn == 1 { format!("url(#txn-{})", p as usize % PRODUCER.len()) } else { colour(p).to_string() };
+        let fill = if txn == 1 { format!("url(#txn-{})", p as usize % PRODUCER.len()) } else { colour(p).to_string() };
         let stroke = if cut > 0 { RED } else { "none" };
         let _ = write!(
             s,
@@ -328,11 +331,20 @@ pub fn render(page: &Page) -> String {
     let mut ticks = String::new();
     while t <= span {
         let x = g.x(t as u64);
-        let _ = write!(ticks, "<text class=\"s\" x=\"{x:.1}\" y=\"{:.0}\" text-anchor=\"middle\">{t} ms</text>", AXIS - 3.0);
+        let _ = write!(
+            ticks,
+            "<text class=\"s\" x=\"{x:.1}\" y=\"{:.0}\" text-anchor=\"middle\">{t} ms</text>",
+            AXIS - 3.0
+        );
         t += step;
     }
     for p in &page.partitions {
-        let _ = write!(body, "<text class=\"l\" font-weight=\"600\" x=\"4\" y=\"{:.0}\">{}</text>", y + 14.0, escape(&p.name));
+        let _ = write!(
+            body,
+            "<text class=\"l\" font-weight=\"600\" x=\"4\" y=\"{:.0}\">{}</text>",
+            y + 14.0,
+            escape(&p.name)
+        );
         for (i, st) in p.states.chunks(4).enumerate() {
             let t2 = p.states.get(i * 4 + 4).copied().unwrap_or(page.end);
             let (x1, x2) = (g.x(st[0]), g.x(t2));
@@ -415,8 +427,11 @@ pub fn render(page: &Page) -> String {
     }
     if !page.members.is_empty() {
         y += GAP;
-        let _ =
-            write!(body, "<text class=\"l\" font-weight=\"600\" x=\"4\" y=\"{:.0}\">consumer group members</text>", y + 12.0);
+        let _ = write!(
+            body,
+            "<text class=\"l\" font-weight=\"600\" x=\"4\" y=\"{:.0}\">consumer group members</text>",
+            y + 12.0
+        );
         y += 16.0;
     }
     let part_name = |idx: u32| {
@@ -507,22 +522,26 @@ pub fn render(page: &Page) -> String {
         y += 14.0;
     }
     if page.anomalies.len() > shown {
-        let _ = write!(body, "<text class=\"s\" x=\"4\" y=\"{y:.0}\">… and {} more findings</text>", page.anomalies.len() - shown);
+        let _ = write!(
+            body,
+            "<text class=\"s\" x=\"4\" y=\"{y:.0}\">… and {} more findings</text>",
+            page.anomalies.len() - shown
+        );
         y += 14.0;
     }
     let height = y + 6.0;
     let mut s = String::with_capacity(body.len() + 4096);
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" font-family=\"sans-serif\">\n"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" font-family=\"sans-serif\">"
     );
-    let _ = write!(s, "<title>{} (seed {})</title>\n", escape(&page.title), page.seed);
+    let _ = writeln!(s, "<title>{} (seed {})</title>", escape(&page.title), page.seed);
     s.push_str("<style>.l{font-size:11px;fill:#111}.s{font-size:10px;fill:#333}</style>\n");
     s.push_str(&defs());
     let _ = write!(s, "\n<rect width=\"{WIDTH}\" height=\"{height:.0}\" fill=\"#fff\"/>\n");
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<text x=\"4\" y=\"14\" font-size=\"13\" font-weight=\"600\">{} · seed {} · trace_hash {}</text>\n",
+        "<text x=\"4\" y=\"14\" font-size=\"13\" font-weight=\"600\">{} · seed {} · trace_hash {}</text>",
         escape(&page.title),
         page.seed,
         escape(&page.hash)
