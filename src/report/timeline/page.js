@@ -29,6 +29,25 @@
   D.senders.forEach(function (s) { s.sends = undelta(s.sends, 3); s.acks = undelta(s.acks, 6); s.fails = undelta(s.fails, 4); s.txns = undelta(s.txns, 4); });
   D.members.forEach(function (m) { m.polls = undelta(m.polls, 4); m.processed = undelta(m.processed, 4); m.commits = undelta(m.commits, 4); });
   var lineAt = undelta(D.line_at, 1);
+  // Per partition, per group: the committed offset and the position (the end of the last poll)
+  // over time, as (time, offset) series drawn on the partition's replica lanes.
+  var groupLines = {};
+  D.members.forEach(function (m) {
+    function add(kind, p, t, v) {
+      var k = p + "|" + m.group, g = groupLines[k] || (groupLines[k] = { group: m.group, committed: [], position: [] });
+      g[kind].push(t, v);
+    }
+    for (var i = 0; i < m.commits.length; i += 4) if (m.commits[i + 3]) add("committed", m.commits[i + 1], m.commits[i], m.commits[i + 2]);
+    for (i = 0; i < m.polls.length; i += 4) add("position", m.polls[i + 1], m.polls[i], m.polls[i + 2] + m.polls[i + 3]);
+  });
+  Object.keys(groupLines).forEach(function (k) {
+    ["committed", "position"].forEach(function (kind) {
+      var s = groupLines[k][kind], pairs = [];
+      for (var i = 0; i < s.length; i += 2) pairs.push([s[i], s[i + 1]]);
+      pairs.sort(function (a, b) { return a[0] - b[0]; });
+      groupLines[k][kind] = [].concat.apply([], pairs);
+    });
+  });
   var END = Math.max(D.end, 1);
   var BIG = 1e15;
 
@@ -236,6 +255,11 @@
     series(out, row, r.leo, "#555", "3 2", 1, "leo");
     series(out, row, r.hw, "#000", "", 1.6, "hw");
     if (r.lso.length) series(out, row, r.lso, OI.purple, "1 2", 1.6, "lso");
+    Object.keys(groupLines).forEach(function (k) {
+      if (k.split("|")[0] !== String(p.idx)) return;
+      series(out, row, groupLines[k].position, OI.sky, "6 2", 1.2, "position");
+      series(out, row, groupLines[k].committed, OI.green, "6 2 1 2", 1.4, "committed");
+    });
     for (i = 0; i < r.cuts.length; i += 4) {
       var c = r.cuts.slice(i, i + 4), x = fmt(clampX(X(c[0])));
       var y1 = fmt(Y(row, c[2] + 1)), y2 = fmt(Y(row, c[1]));
@@ -518,5 +542,6 @@
   showStep(steps[0]);
   applyHash();
   status.setAttribute("data-ready", "1");
+  status.setAttribute("data-ms", String(Math.round(performance.now())));
   if (!errors.length) status.textContent = "";
 })();

@@ -80,8 +80,9 @@ fn fault_pattern(action: &str) -> &'static str {
     }
 }
 
-/// The legend's entries: a swatch (SVG shapes in a 26×14 box) and its words.
-fn legend_items(producers: &[String]) -> Vec<(String, String)> {
+/// The legend's entries: a swatch (SVG shapes in a 26×14 box) and its words; `page` adds what
+/// only the page draws.
+fn legend_items(producers: &[String], page: bool) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = producers
         .iter()
         .enumerate()
@@ -120,13 +121,26 @@ fn legend_items(producers: &[String]) -> Vec<(String, String)> {
         ("<path d=\"M6 2l3 4l-3 4l-3 -4Z\" fill=\"#009E73\"/><path d=\"M16 2l5 5l-5 5Z\" fill=\"#444\"/>", "offset commit; member start"),
     ];
     v.extend(clients.iter().map(|(a, b)| (a.to_string(), b.to_string())));
+    if page {
+        let groups: [(&str, &str); 2] = [
+            (
+                "<line x1=\"1\" y1=\"7\" x2=\"25\" y2=\"7\" stroke=\"#56B4E9\" stroke-width=\"1.2\" stroke-dasharray=\"6 2\"/>",
+                "a group's position on a partition (the end of its last poll)",
+            ),
+            (
+                "<line x1=\"1\" y1=\"7\" x2=\"25\" y2=\"7\" stroke=\"#009E73\" stroke-width=\"1.4\" stroke-dasharray=\"6 2 1 2\"/>",
+                "a group's committed offset on a partition",
+            ),
+        ];
+        v.extend(groups.iter().map(|(a, b)| (a.to_string(), b.to_string())));
+    }
     v
 }
 
 /// The legend as HTML: one small inline SVG per entry.
 pub fn legend_svg(producers: &[String]) -> String {
     let mut s = format!("<svg width=\"0\" height=\"0\" style=\"position:absolute\">{}</svg>", defs());
-    for (swatch, words) in legend_items(producers) {
+    for (swatch, words) in legend_items(producers, true) {
         let _ =
             write!(s, "<span class=\"item\"><svg width=\"26\" height=\"14\">{swatch}</svg> {}</span>", escape(&words));
     }
@@ -499,7 +513,7 @@ pub fn render(page: &Page) -> String {
     // Legend, three entries a row... as many as fit a row of 1400 px.
     y += 14.0;
     let mut x = 4.0;
-    for (swatch, words) in legend_items(&page.producers) {
+    for (swatch, words) in legend_items(&page.producers, false) {
         let w = 34.0 + words.chars().count() as f64 * 6.2;
         if x + w > WIDTH {
             x = 4.0;
