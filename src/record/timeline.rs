@@ -1,6 +1,6 @@
 //! What the timeline page shows beyond the history: each workload replica's log, offsets and
 //! truncations over time, and the controller's leader and ISR changes. The world collects it
-//! only when [`RunOptions::timeline`](crate::world::RunOptions) is on; it is read, never hashed,
+//! only when the run's `RunOptions::timeline` is on; it is read, never hashed,
 //! so collecting it changes no run.
 
 use std::sync::Arc;
