@@ -1,5 +1,5 @@
 //! `kafkasim run SCENARIO.toml [--seed N | --seeds A..B] [--format text|json] [--trace] [--check-invariants]
-//! [--findings N|all] [--explain RECORD]`
+//! [--findings N|all] [--explain RECORD] [--html FILE] [--svg FILE]`
 //! `kafkasim explore SCENARIO.toml [--seed N] [--depth 1|2] [--max-runs N] [--format text|json]`
 
 use std::io::Write;
@@ -57,6 +57,12 @@ enum Command {
         /// acknowledgements, transactions, polls and processing, where it stands in the final logs.
         #[arg(long, value_name = "RECORD")]
         explain: Option<String>,
+        /// Write the run's timeline page (one self-contained HTML file) to FILE. One seed only.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Write a static SVG picture of the run's timeline to FILE. One seed only.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
     },
     /// Place the scenario's faults at every crash point of its fault-free run and tabulate
     /// which points lead to which anomalies. Exits 0 whatever the runs find (2 on bad input).
@@ -116,6 +122,8 @@ struct Done {
     panicked: bool,
     /// Its anomaly counts, for the sweep's summary.
     summary: Option<Summary>,
+    /// A `--html` or `--svg` file could not be written.
+    unwritten: bool,
 }
 
 /// One seed's anomaly counts and verdict, for the summary after a sweep.
@@ -182,9 +190,17 @@ fn names(sc: &kafkasim::scenario::Scenario) -> kafkasim::record::History {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, seeds, format, trace, check_invariants, findings, explain } => {
-            let opts = RunOptions { trace: trace.unwrap_or_default(), check_invariants };
-            let show = Show { format, findings, explain };
+        Command::Run { scenario, seed, seeds, format, trace, check_invariants, findings, explain, html, svg } => {
+            let timeline = html.is_some() || svg.is_some();
+            if timeline && seeds.is_some_and(|(a, b)| a != b) {
+                eprintln!(
+                    "{}: --html and --svg draw one run: give --seed N (or no seed: the file's), not --seeds",
+                    scenario.display()
+                );
+                return ExitCode::from(2);
+            }
+            let opts = RunOptions { trace: trace.unwrap_or_default(), check_invariants, timeline };
+            let show = Show { format, findings, explain, html, svg };
             run(scenario, seed, seeds, &show, opts)
         }
         Command::Explore { scenario, seed, depth, max_runs, format } => {
@@ -232,6 +248,10 @@ struct Show {
     format: Format,
     findings: Option<Findings>,
     explain: Option<String>,
+    /// `--html FILE`.
+    html: Option<PathBuf>,
+    /// `--svg FILE`.
+    svg: Option<PathBuf>,
 }
 
 fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show, opts: RunOptions) -> ExitCode {
@@ -269,6 +289,7 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
     for _ in 0..workers {
         let (sc, results, next, path) = (sc.clone(), results.clone(), next.clone(), path.clone());
         let (findings, explain) = (show.findings, show.explain.clone());
+        let pictures = (show.html.clone(), show.svg.clone());
         pool.push(std::thread::spawn(move || loop {
             let i = {
                 let mut n = next.lock();
@@ -287,8 +308,14 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
                 let (lock, cv) = &*results;
                 let stderr =
                     format!("{}: seed {}: the run panicked (message above)\n", path.display(), first + i as u64);
-                lock.lock()[i] =
-                    Some(Done { stdout: String::new(), stderr, passed: false, panicked: true, summary: None });
+                lock.lock()[i] = Some(Done {
+                    stdout: String::new(),
+                    stderr,
+                    passed: false,
+                    panicked: true,
+                    summary: None,
+                    unwritten: false,
+                });
                 cv.notify_all();
                 continue;
             };
@@ -302,6 +329,21 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
             let summary = Summary::of(&report);
             let mut stdout = String::new();
             let mut stderr = String::new();
+            let mut written = true;
+            for (file, svg) in [(&pictures.0, false), (&pictures.1, true)] {
+                let Some(file) = file else { continue };
+                let text = if svg {
+                    kafkasim::report::timeline::svg(&sc, &report, &out)
+                } else {
+                    kafkasim::report::timeline::html(&sc, &report, &out)
+                };
+                if let Err(e) =
+                    text.map_err(|e| e.to_string()).and_then(|t| std::fs::write(file, t).map_err(|e| e.to_string()))
+                {
+                    stderr.push_str(&format!("{}: {e}\n", file.display()));
+                    written = false;
+                }
+            }
             let lines = if format == Format::Json { &mut stderr } else { &mut stdout };
             for l in &out.trace {
                 lines.push_str(l);
@@ -318,12 +360,20 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
                 }
             }
             let (lock, cv) = &*results;
-            let done = Done { stdout, stderr, passed: report.expect.passed, panicked: false, summary: Some(summary) };
+            let done = Done {
+                stdout,
+                stderr,
+                passed: report.expect.passed,
+                panicked: false,
+                summary: Some(summary),
+                unwritten: !written,
+            };
             lock.lock()[i] = Some(done);
             cv.notify_all();
         }));
     }
     let mut all_passed = true;
+    let mut unwritten = false;
     let mut panicked = false;
     let mut summaries = Vec::with_capacity(count);
     let progress = count > 1 && std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -342,6 +392,7 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
         let _ = o.write_all(done.stdout.as_bytes());
         let _ = o.flush();
         all_passed &= done.passed;
+        unwritten |= done.unwritten;
         summaries.extend(done.summary);
         if progress {
             eprint!("\r{}/{count} seeds run", i + 1);
@@ -366,7 +417,9 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
         let _ = o.write_all(sweep_summary(first, last, &summaries).as_bytes());
         let _ = o.flush();
     }
-    if all_passed {
+    if unwritten {
+        ExitCode::from(2)
+    } else if all_passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

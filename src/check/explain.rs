@@ -55,95 +55,187 @@ fn producer_index(history: &History, name: &str) -> Result<u32, ExplainError> {
 /// The story of `record`, one line per step, in time order, then its places in the final logs
 /// and the findings about it.
 pub fn explain(history: &History, findings: &[Finding], record: RecordId) -> Vec<String> {
-    let name = history.record_name(record);
-    let mut out = vec![format!("{name}:")];
-    let mine = |producer: &u32, index: &u32| *producer == record.producer && *index == record.index;
+    explain_all(history, findings, &[record]).pop().expect("one story per record")
+}
+
+/// Which of a list of records a (producer, index) pair is, found by two array lookups: the
+/// stories of many records are told in one pass over a long history.
+#[derive(Debug, Clone, Default)]
+pub struct Slots(Vec<Vec<u32>>);
+
+impl Slots {
+    /// The slots of `records` (the position of each in the list).
+    pub fn new(records: &[RecordId]) -> Self {
+        let mut v: Vec<Vec<u32>> = Vec::new();
+        for (k, r) in records.iter().enumerate() {
+            let p = r.producer as usize;
+            if v.len() <= p {
+                v.resize(p + 1, Vec::new());
+            }
+            let row = &mut v[p];
+            if row.len() <= r.index as usize {
+                row.resize(r.index as usize + 1, u32::MAX);
+            }
+            if row[r.index as usize] == u32::MAX {
+                row[r.index as usize] = k as u32;
+            }
+        }
+        Slots(v)
+    }
+
+    /// Whether `records` of `producer` may hold a listed record: false only when they run on
+    /// (`I`, `I+1`, ...) over a stretch that holds none, which is found without reading them all.
+    pub fn may_hold(&self, producer: u32, records: &[u32]) -> bool {
+        let Some(row) = self.0.get(producer as usize) else { return false };
+        let (Some(&first), Some(&last)) = (records.first(), records.last()) else { return false };
+        if last.checked_sub(first) != Some(records.len() as u32 - 1) {
+            return true;
+        }
+        let end = (last as usize + 1).min(row.len());
+        (first as usize) < end && row[first as usize..end].iter().any(|&k| k != u32::MAX)
+    }
+
+    /// The slot of record `index` of `producer`, if it is in the list.
+    pub fn get(&self, producer: u32, index: u32) -> Option<usize> {
+        let k = *self.0.get(producer as usize)?.get(index as usize)?;
+        (k != u32::MAX).then_some(k as usize)
+    }
+}
+
+/// The stories of `records` (as [`explain`] tells each), read in one pass over the history and
+/// the final logs, however many records there are.
+pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]) -> Vec<Vec<String>> {
+    let slot = Slots::new(records);
+    let names: Vec<String> = records.iter().map(|&r| history.record_name(r)).collect();
+    let mut out: Vec<Vec<String>> = names.iter().map(|n| vec![format!("{n}:")]).collect();
+    // The stories an event or batch already told (each tells a record's story once).
+    let mut told: Vec<usize> = Vec::new();
     for ev in &history.events {
         let at = ev.at;
-        let line = match &ev.kind {
-            EventKind::Sent { producer, instance, partition, records } if records.iter().any(|i| mine(producer, i)) => {
-                let who = producer_instance(history, *producer, *instance);
-                Some(format!("{at} ms: {who} sent it to {}", partition_name(history, *partition)))
+        told.clear();
+        match &ev.kind {
+            EventKind::Sent { producer, instance, partition, records } => {
+                for &i in records.iter() {
+                    let Some(s) = slot.get(*producer, i) else { continue };
+                    if told.contains(&s) {
+                        continue;
+                    }
+                    told.push(s);
+                    let who = producer_instance(history, *producer, *instance);
+                    out[s].push(format!("{at} ms: {who} sent it to {}", partition_name(history, *partition)));
+                }
             }
             EventKind::Acked { producer, instance, partition, records, offset, broker, leader_epoch, attempts } => {
-                records.iter().position(|i| mine(producer, i)).map(|k| {
+                for (k, &i) in records.iter().enumerate() {
+                    let Some(s) = slot.get(*producer, i) else { continue };
+                    if told.contains(&s) {
+                        continue;
+                    }
+                    told.push(s);
                     let who = producer_instance(history, *producer, *instance);
                     let at_offset = if *offset < 0 { String::new() } else { format!(" offset {}", offset + k as i64) };
                     let retried = if *attempts > 1 { format!(" after {attempts} attempts") } else { String::new() };
-                    format!(
+                    out[s].push(format!(
                         "{at} ms: {who} got its acknowledgement{retried}: {}{at_offset}, from broker {broker} (epoch {leader_epoch})",
                         partition_name(history, *partition)
-                    )
-                })
+                    ));
+                }
             }
-            EventKind::Failed { producer, instance, partition, records, error, maybe_written }
-                if records.iter().any(|i| mine(producer, i)) =>
-            {
-                let who = producer_instance(history, *producer, *instance);
-                let maybe = if *maybe_written { " (maybe written)" } else { "" };
-                Some(format!("{at} ms: {who}'s send to {} failed with {error}{maybe}", partition_name(history, *partition)))
+            EventKind::Failed { producer, instance, partition, records, error, maybe_written } => {
+                for &i in records.iter() {
+                    let Some(s) = slot.get(*producer, i) else { continue };
+                    if told.contains(&s) {
+                        continue;
+                    }
+                    told.push(s);
+                    let who = producer_instance(history, *producer, *instance);
+                    let maybe = if *maybe_written { " (maybe written)" } else { "" };
+                    out[s].push(format!(
+                        "{at} ms: {who}'s send to {} failed with {error}{maybe}",
+                        partition_name(history, *partition)
+                    ));
+                }
             }
-            EventKind::TxnEnded { producer, instance, txn, commit, records, result }
-                if records.iter().any(|i| mine(producer, i)) =>
-            {
-                let who = producer_instance(history, *producer, *instance);
-                let how = match (commit, result) {
-                    (true, Ok(())) => "committed".to_string(),
-                    (false, Ok(())) => "aborted".to_string(),
-                    (c, Err(e)) => format!("{} failed with {e}", if *c { "commit" } else { "abort" }),
-                };
-                Some(format!("{at} ms: {who}'s transaction {txn} holding it {how}"))
+            EventKind::TxnEnded { producer, instance, txn, commit, records, result } => {
+                for &i in records.iter() {
+                    let Some(s) = slot.get(*producer, i) else { continue };
+                    if told.contains(&s) {
+                        continue;
+                    }
+                    told.push(s);
+                    let who = producer_instance(history, *producer, *instance);
+                    let how = match (commit, result) {
+                        (true, Ok(())) => "committed".to_string(),
+                        (false, Ok(())) => "aborted".to_string(),
+                        (c, Err(e)) => format!("{} failed with {e}", if *c { "commit" } else { "abort" }),
+                    };
+                    out[s].push(format!("{at} ms: {who}'s transaction {txn} holding it {how}"));
+                }
             }
-            EventKind::Polled { consumer, instance, records } | EventKind::Processed { consumer, instance, records } => {
-                records.iter().find(|d| d.record == record).map(|d| {
-                    let verb = if matches!(ev.kind, EventKind::Polled { .. }) { "polled" } else { "processed" };
-                    format!(
+            EventKind::Polled { consumer, instance, records }
+            | EventKind::Processed { consumer, instance, records } => {
+                let verb = if matches!(ev.kind, EventKind::Polled { .. }) { "polled" } else { "processed" };
+                for d in records.iter() {
+                    let Some(s) = slot.get(d.record.producer, d.record.index) else { continue };
+                    if told.contains(&s) {
+                        continue;
+                    }
+                    told.push(s);
+                    out[s].push(format!(
                         "{at} ms: {} {verb} it at {} offset {}",
                         instance_name(history, *consumer, *instance),
                         partition_name(history, d.partition),
                         d.offset
-                    )
-                })
+                    ));
+                }
             }
-            _ => None,
-        };
-        out.extend(line);
+            _ => {}
+        }
     }
     let txns = TxnLogs::build(history);
-    let before = out.len();
+    let before: Vec<usize> = out.iter().map(Vec::len).collect();
     for (x, part) in history.partitions.iter().enumerate().filter(|(_, p)| !p.is_internal()) {
         for r in &part.replicas {
             for (bi, b) in r.log.iter().enumerate() {
-                let Some(k) =
-                    (b.producer == record.producer).then(|| b.records.iter().position(|&i| i == record.index))
-                else {
+                if !slot.may_hold(b.producer, &b.records) {
                     continue;
-                };
-                let Some(k) = k else { continue };
-                let offset = b.base_offset + k as u64;
-                let leader = part.leader == Some(r.broker);
-                let view = if !leader {
-                    String::new()
-                } else if offset >= r.hw {
-                    " (leader; above the high watermark)".to_string()
-                } else if txns.fate(x as u32, bi).committed_view() {
-                    " (leader; in the read_committed view)".to_string()
-                } else {
-                    " (leader; not in the read_committed view: its transaction did not commit)".to_string()
-                };
-                out.push(format!(
-                    "at the end: broker {} holds it at {} offset {offset}{view}",
-                    r.broker,
-                    partition_name(history, x as u32)
-                ));
+                }
+                told.clear();
+                for (k, &i) in b.records.iter().enumerate() {
+                    let Some(s) = slot.get(b.producer, i) else { continue };
+                    if told.contains(&s) {
+                        continue;
+                    }
+                    told.push(s);
+                    let offset = b.base_offset + k as u64;
+                    let leader = part.leader == Some(r.broker);
+                    let view = if !leader {
+                        String::new()
+                    } else if offset >= r.hw {
+                        " (leader; above the high watermark)".to_string()
+                    } else if txns.fate(x as u32, bi).committed_view() {
+                        " (leader; in the read_committed view)".to_string()
+                    } else {
+                        " (leader; not in the read_committed view: its transaction did not commit)".to_string()
+                    };
+                    out[s].push(format!(
+                        "at the end: broker {} holds it at {} offset {offset}{view}",
+                        r.broker,
+                        partition_name(history, x as u32)
+                    ));
+                }
             }
         }
     }
-    if out.len() == before {
-        out.push("at the end: no replica's log holds it".to_string());
-    }
-    for f in findings.iter().filter(|f| f.subject == name || f.explanation.contains(&format!("{name} "))) {
-        out.push(format!("{}: {}", f.anomaly.name(), f.explanation));
+    for (s, lines) in out.iter_mut().enumerate() {
+        if lines.len() == before[s] {
+            lines.push("at the end: no replica's log holds it".to_string());
+        }
+        let name = &names[s];
+        let spaced = format!("{name} ");
+        for f in findings.iter().filter(|f| f.subject == *name || f.explanation.contains(&spaced)) {
+            lines.push(format!("{}: {}", f.anomaly.name(), f.explanation));
+        }
     }
     out
 }

@@ -49,6 +49,9 @@ mod stats;
 mod transactions;
 mod txnlog;
 
+pub(crate) use consumers::instance_name;
+pub(crate) use index::producer_instance;
+
 pub use consumers::NO_PROMISE;
 pub use evidence::Evidence;
 pub use producers::promised_delivery;

@@ -12,6 +12,8 @@
 //! - `fault`: fault actions (re-exported by `kafkasim::scenario` too) and the typed targets of
 //!   `Fault` and `Healed` events;
 //! - `history`: what clients and the operator observed, and the final logs;
+//! - `timeline`: what the timeline page needs beyond the history (replicas' logs, offsets and
+//!   truncations over time), collected only when asked for;
 //! - `version`: the Kafka releases the model reproduces and the behaviour switches between them.
 
 mod anomaly;
@@ -21,6 +23,7 @@ mod fault;
 mod history;
 mod ids;
 mod log;
+mod timeline;
 mod version;
 
 pub use anomaly::*;
@@ -30,4 +33,5 @@ pub use fault::*;
 pub use history::*;
 pub use ids::*;
 pub use log::*;
+pub use timeline::*;
 pub use version::*;

@@ -10,6 +10,7 @@ use crate::scenario::{Expectation, Scenario};
 
 pub mod json;
 pub mod text;
+pub mod timeline;
 
 /// One partition's final state, as reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -442,10 +442,15 @@ fn target(s: &Scenario, t: &Target) -> String {
     }
 }
 
-/// `[[fault]]`: the trigger (`at_ms` or `after`), action, target and the optional durations.
-fn fault(s: &Scenario, f: &FaultSpec) -> Entries {
+/// A fault's trigger as the file writes it: `at_ms = 400` or `after = "p1#17 acked"`.
+pub(crate) fn trigger_text(s: &Scenario, t: &Trigger) -> String {
     let mut e = Entries::default();
-    match &f.trigger {
+    fault_trigger(s, t, &mut e);
+    e.0.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ")
+}
+
+fn fault_trigger(s: &Scenario, t: &Trigger, e: &mut Entries) {
+    match t {
         Trigger::AtMs(t) => e.bare("at_ms", t.to_string()),
         Trigger::Record { producer, index, event } => {
             let event = spelling(RECORD_EVENTS, *event);
@@ -461,6 +466,12 @@ fn fault(s: &Scenario, f: &FaultSpec) -> Entries {
             e.bare("after", quote(&format!("{name} {event} {n}")));
         }
     }
+}
+
+/// `[[fault]]`: the trigger (`at_ms` or `after`), action, target and the optional durations.
+fn fault(s: &Scenario, f: &FaultSpec) -> Entries {
+    let mut e = Entries::default();
+    fault_trigger(s, &f.trigger, &mut e);
     e.bare("action", quote(f.action.as_str()));
     match &f.target {
         Target::Sides { between, and } => {

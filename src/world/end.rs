@@ -1,6 +1,6 @@
 //! The end of a run: when it has settled, and what it hands the checker.
 
-use super::{RunOutput, World};
+use super::{timeline, RunOutput, World};
 use crate::client::driver::ClientRef;
 use crate::client::{ConsumerObs, ProducerObs};
 use crate::error::KafkaError;
@@ -364,6 +364,7 @@ impl World<'_> {
             events: self.k.events,
             trace: self.k.trace,
             faults_fired_at: self.faults.fired_at,
+            timeline: self.timeline.map(timeline::Recorder::finish),
         }
     }
 }

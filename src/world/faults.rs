@@ -426,6 +426,9 @@ impl World<'_> {
         self.net.end_pause(node, self.k.now);
         match node {
             NodeId::Broker(b) => {
+                if how == FaultAction::PowerLoss {
+                    self.observe_power_loss(b);
+                }
                 if how == FaultAction::Crash {
                     // The OS resets every connection of the dead process.
                     for to in self.nodes.peers_of_broker(b) {
@@ -489,6 +492,7 @@ impl World<'_> {
                     Broker::restarted(old, how == FaultAction::PowerLoss, self.k.now, &mut out);
                 self.push_history(restarted(Some(b)));
                 self.flush(node, &mut out);
+                self.observe_broker(b);
             }
             NodeId::Producer(p) => {
                 let app = &mut self.work.producers[p as usize];

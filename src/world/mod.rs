@@ -31,6 +31,7 @@ mod faults;
 mod invariants;
 mod nodes;
 mod observe;
+mod timeline;
 mod trace;
 mod triggers;
 
@@ -64,6 +65,9 @@ pub struct RunOptions {
     /// a violated one panics with `invariant N: ...`. Building a World with it on turns on a
     /// process-wide switch (docs/architecture.md, "Invariants"); it never changes what a run does.
     pub check_invariants: bool,
+    /// Collect [`RunOutput::timeline`] (each replica's log and offsets over time, for the
+    /// timeline page). It only reads the nodes: the trace hash and verdict stay the same.
+    pub timeline: bool,
 }
 
 impl RunOptions {
@@ -89,6 +93,8 @@ pub struct RunOutput {
     /// Per `[[fault]]` of the scenario (file order): the virtual time it fired at, or `None` when
     /// it never fired (its trigger never happened, or its `at_ms` lies past the end).
     pub faults_fired_at: Vec<Option<u64>>,
+    /// What the timeline page shows beyond the history, when [`RunOptions::timeline`] asked for it.
+    pub timeline: Option<crate::record::Timeline>,
 }
 
 /// Run `scenario` with `seed`, or refuse it, running nothing, when [`Scenario::validate`] finds
@@ -222,6 +228,8 @@ pub struct World<'a> {
     stop: bool,
     /// The run settled (rather than reaching `duration_ms` or being told to stop).
     settled: bool,
+    /// The timeline being collected, when asked for.
+    timeline: Option<timeline::Recorder>,
 }
 
 impl<'a> World<'a> {
@@ -242,7 +250,7 @@ impl<'a> World<'a> {
         let nemesis = s.nemesis.as_ref().map(|n| nemesis_schedule(n, s.duration_ms, &mut rngs)).unwrap_or_default();
         let nodes = Nodes::new(s);
         let layout = nodes.layout;
-        World {
+        let mut w = World {
             s,
             user_apps,
             k: Kernel {
@@ -263,7 +271,12 @@ impl<'a> World<'a> {
             points: points.then(PointLog::default),
             stop: false,
             settled: false,
+            timeline: None,
+        };
+        if opts.timeline {
+            w.timeline = Some(timeline::Recorder::new(&w));
         }
+        w
     }
 
     /// Virtual time (ms).
@@ -332,6 +345,7 @@ impl<'a> World<'a> {
             self.k.queue.push(n.at_ms, Ev::Nemesis(i));
         }
         self.k.queue.push(SETTLE_CHECK_MS, Ev::Settle);
+        self.observe_all();
     }
 
     fn handle(&mut self, ev: Ev) {

@@ -162,12 +162,14 @@ impl World<'_> {
                 drive(&mut n.controller, now, input, &mut out);
                 self.flush(id, &mut out);
                 self.nodes.outs.controller = Some(out);
+                self.observe_controller();
             }
             NodeId::Broker(b) => {
                 let mut out = n.outs.broker.take().unwrap_or_default();
                 drive(&mut n.brokers[b as usize - 1], now, input, &mut out);
                 self.flush(id, &mut out);
                 self.nodes.outs.broker = Some(out);
+                self.observe_broker(b);
             }
             NodeId::Producer(p) => {
                 let mut out = n.outs.producer.take().unwrap_or_default();

@@ -17,11 +17,21 @@ impl World<'_> {
     pub(super) fn record(&mut self, ev: TraceEvent, extra: impl FnOnce(&Self) -> String) {
         self.k.events += 1;
         ev.hash_into(&mut self.k.hash);
-        if !self.k.filter.contains(ev.kind.family()) {
+        let family = ev.kind.family();
+        let print = self.k.filter.contains(family);
+        let page = self.timeline.as_mut().is_some_and(|t| t.wants_line(family));
+        if !print && !page {
             return;
         }
         let line = self.render(&ev, extra(self));
-        self.k.trace.push(line);
+        match self.timeline.as_mut().filter(|_| page) {
+            Some(t) if print => {
+                t.push_line(ev.at, line.clone());
+                self.k.trace.push(line);
+            }
+            Some(t) => t.push_line(ev.at, line),
+            None => self.k.trace.push(line),
+        }
     }
 
     /// One trace line: time, node, peer, then the event with its request id and facts.
