@@ -7,11 +7,19 @@ use super::svg::{escape, legend_svg};
 const CSS: &str = include_str!("page.css");
 const JS: &str = include_str!("page.js");
 
+/// `json` made safe inside a script element, where only `</` (and `<!--`) can end it early:
+/// `<\/` and `<\u0021--` mean the same in JSON. One scan for `<` (most pages have none).
+fn script_safe(json: String) -> String {
+    if !json.contains('<') {
+        return json;
+    }
+    json.replace("</", "<\\/").replace("<!--", "<\\u0021--")
+}
+
 /// The whole page for `page`.
 pub fn render(page: &Page) -> String {
     let json = serde_json::to_string(page).expect("the page's data serialises");
-    // Inside a script element only `</` can end it early; `<\/` means the same in JSON.
-    let json = json.replace("</", "<\\/").replace("<!--", "<\\u0021--");
+    let json = script_safe(json);
     let counts: String = if page.counts.is_empty() {
         "<span class=\"badge ok\">no anomaly</span>".to_string()
     } else {
