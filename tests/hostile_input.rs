@@ -75,3 +75,42 @@ fn writing_the_report_to_a_full_disk_exits_two_with_a_message() {
         assert!(err.contains("cannot write the report to standard output: No space left on device"), "{args:?}: {err}");
     }
 }
+
+/// `retries-duplicate.toml` with `old` replaced by `new` (once), written to a temporary file.
+fn variant(name: &str, old: &str, new: &str) -> String {
+    let src = std::fs::read_to_string(SCENARIO).expect("the example");
+    assert!(src.contains(old), "{old}");
+    common::temp_file(name, &src.replacen(old, new, 1))
+}
+
+/// Bug: a `\n` or terminal escape in a string value was copied raw into the error message, so
+/// `topic = "t\nFAKE.toml:1:1: everything is fine"` printed a second, fake error line. Fix: every
+/// `FILE:LINE:COL: message` writes control characters out (`\n`, `\u{1b}`).
+#[test]
+fn a_control_character_quoted_in_an_error_is_escaped_and_the_error_stays_one_line() {
+    let path =
+        variant("fake-line.toml", "topic = \"orders\"", "topic = \"t\\nFAKE.toml:1:1: everything is fine\\u001b[2J\"");
+    let (code, _, err) = kafkasim(&["run", &path]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("topic `t\\nFAKE.toml:1:1: everything is fine\\u{1b}[2J` is not declared"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err}");
+}
+
+/// Bug: the scenario's name and a client's name went raw into the text report, so a name with
+/// `\u001b[2J` cleared the reader's terminal and one with `\n` added report lines. Fix: the text
+/// report writes control characters out (its own line breaks stay).
+#[test]
+fn a_control_character_in_a_name_is_escaped_in_the_text_report() {
+    let path = variant("hostile-name.toml", "name = \"retries", "name = \"\\u001b[2J\\rexpect: passed\\nretries");
+    let path = {
+        let src = std::fs::read_to_string(&path).unwrap().replacen("name = \"p1\"", "name = \"p\\u0007\"", 1);
+        let src = src.replace("p1", "p\\u0007");
+        common::temp_file("hostile-name-2.toml", &src)
+    };
+    let (code, out, err) = kafkasim(&["run", &path]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("scenario: \\u{1b}[2J\\rexpect: passed\\nretries without"), "{out}");
+    assert!(out.contains("p\\u{7}"), "{out}");
+    assert!(!out.contains(['\u{1b}', '\r', '\u{7}']), "{out}");
+}

@@ -245,7 +245,7 @@ fn explore(path: PathBuf, seed: Option<u64>, depth: u8, max_runs: usize, format:
         }
     };
     if let Some(why) = sc.needs_user_code() {
-        eprintln!("{}: {why}", path.display());
+        eprintln!("{}: {}", esc(path.display()), esc(why));
         return ExitCode::from(2);
     }
     let opts = kafkasim::explore::ExploreOptions {
@@ -256,7 +256,7 @@ fn explore(path: PathBuf, seed: Option<u64>, depth: u8, max_runs: usize, format:
     let exploration = match kafkasim::explore::explore(&sc, &opts) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("{}: {e}", path.display());
+            eprintln!("{}: {}", esc(path.display()), esc(e));
             return ExitCode::from(2);
         }
     };
@@ -287,12 +287,12 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
         }
     };
     if let Some(why) = sc.needs_user_code() {
-        eprintln!("{}: {why}", path.display());
+        eprintln!("{}: {}", esc(path.display()), esc(why));
         return ExitCode::from(2);
     }
     if let Some(record) = &show.explain {
         if let Err(e) = kafkasim::check::explain::parse_record(&names(&sc), record) {
-            eprintln!("{}: --explain: {e}", path.display());
+            eprintln!("{}: --explain: {}", esc(path.display()), esc(e));
             return ExitCode::from(2);
         }
     }
@@ -339,7 +339,7 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
             }));
             let done = match ran {
                 Err(_) => {
-                    let stderr = format!("{}: seed {seed}: the run panicked (message above)\n", path.display());
+                    let stderr = format!("{}: seed {seed}: the run panicked (message above)\n", esc(path.display()));
                     Done { stdout: String::new(), stderr, passed: false, panicked: true, anomalies: Vec::new() }
                 }
                 Ok((mut report, out)) => {
@@ -355,7 +355,7 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
                     let mut stderr = String::new();
                     let lines = if format == Format::Json { &mut stderr } else { &mut stdout };
                     for l in &out.trace {
-                        lines.push_str(l);
+                        lines.push_str(&scenario::escape_controls(l));
                         lines.push('\n');
                     }
                     match format {
@@ -432,6 +432,11 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
     } else {
         ExitCode::from(1)
     }
+}
+
+/// `text` with its control characters written out, for a line of standard error.
+fn esc(text: impl std::fmt::Display) -> String {
+    scenario::escape_controls(&text.to_string()).into_owned()
 }
 
 /// The seeds of a run between the workers and the printer.

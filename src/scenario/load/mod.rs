@@ -34,8 +34,10 @@ use super::validate::Problem;
 /// A rejected scenario file: where (1-based line and column) and what was wrong.
 ///
 /// Displays as `FILE:LINE:COL: MESSAGE`, the form editors and the CLI's exit-2 path expect.
+/// Control characters of the file name or message (a `\n` quoted from a value, say) are written
+/// out (`\n`, `\u{1b}`), so the error stays one line and cannot fake another.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{file}:{line}:{column}: {message}")]
+#[error("{}:{line}:{column}: {}", super::escape_controls(file), super::escape_controls(message))]
 pub struct ScenarioError {
     /// The file name, as the caller gave it.
     pub file: String,
