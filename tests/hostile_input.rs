@@ -114,3 +114,84 @@ fn a_control_character_in_a_name_is_escaped_in_the_text_report() {
     assert!(out.contains("p\\u{7}"), "{out}");
     assert!(!out.contains(['\u{1b}', '\r', '\u{7}']), "{out}");
 }
+
+/// Bug: a fault whose `at_ms` is past `duration_ms` was accepted silently, though it can never
+/// fire. Fix: it is still accepted (the run is the same), with one warning line on standard
+/// error at the value: `FILE:LINE:COL: warning: this fault can never fire: ...`. Input:
+/// `acks1-leader-failure.toml` (duration_ms 60000) with its second pause at `at_ms = 90000`.
+#[test]
+fn a_fault_past_the_end_of_the_run_is_accepted_with_a_warning() {
+    let src = std::fs::read_to_string("examples/scenarios/acks1-leader-failure.toml").unwrap();
+    let lines: Vec<&str> = src.lines().collect();
+    assert_eq!(lines[37], "at_ms = 300", "line 38 of the example is its second pause's time");
+    let path = common::temp_file(
+        "late-fault.toml",
+        &src.replacen(
+            "\nat_ms = 300\naction = \"pause\"\ntarget = \"broker:3\"",
+            "\nat_ms = 90000\naction = \"pause\"\ntarget = \"broker:3\"",
+            1,
+        ),
+    );
+    let (code, out, err) = kafkasim(&["run", &path]);
+    assert!(code == 0 || code == 1, "accepted and run: {err}");
+    assert!(out.starts_with("scenario: "), "{out}");
+    let want = format!("{path}:38:9: warning: this fault can never fire: at_ms 90000 is past duration_ms 60000");
+    assert_eq!(err.trim_end(), want);
+    let (_, _, quiet) = kafkasim(&["run", "examples/scenarios/acks1-leader-failure.toml"]);
+    assert!(quiet.is_empty(), "no warning for a fault in time: {quiet}");
+}
+
+/// Bug: after a UTF-8 byte order mark, the columns of line 1 were one too many (the mark counted
+/// as a character). Input: `\u{feff}name = 1`. Fix: a leading byte order mark is no column.
+#[test]
+fn a_byte_order_mark_does_not_shift_the_columns_of_line_one() {
+    let e = kafkasim::scenario::parse_str("\u{feff}name = 1\n", "bom.toml").unwrap_err();
+    assert_eq!(e.to_string(), "bom.toml:1:8: `name` must be a string, found an integer");
+    let e = kafkasim::scenario::parse_str("name = 1\n", "plain.toml").unwrap_err();
+    assert_eq!((e.line, e.column), (1, 8));
+}
+
+/// Bug: `kafkasim run -` looked for a file called `-`. Fix: `-` reads the scenario from standard
+/// input, for `run` and `explore`, and messages name it `<stdin>`.
+#[test]
+fn a_dash_reads_the_scenario_from_standard_input_named_stdin_in_messages() {
+    use std::io::Write;
+    let feed = |args: &[&str], input: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kafkasim"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kafkasim");
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let src = std::fs::read(SCENARIO).unwrap();
+    let (code, out, err) = feed(&["run", "-"], &src);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, kafkasim(&["run", SCENARIO]).1, "the same report as from the file");
+    let (code, out, _) = feed(&["explore", "-", "--max-runs", "2"], &src);
+    assert_eq!(code, Some(0));
+    assert!(!out.is_empty());
+    for cmd in ["run", "explore"] {
+        let (code, out, err) = feed(&[cmd, "-"], b"name = 1\n");
+        assert_eq!(code, Some(2), "{cmd}");
+        assert!(out.is_empty(), "{cmd}: {out}");
+        assert_eq!(err, "<stdin>:1:8: `name` must be a string, found an integer\n", "{cmd}");
+    }
+}
+
+/// Bug: a scenario was read whole whatever its size, so `kafkasim run /dev/zero` or an endless
+/// standard input allocated without end. Fix: the loader reads at most 16 MiB and says so.
+#[test]
+fn an_endless_scenario_is_refused_after_sixteen_mebibytes() {
+    let (code, _, err) = kafkasim(&["run", "/dev/zero"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err, "/dev/zero:0:0: the scenario is longer than 16777216 bytes, the most the loader reads\n");
+}

@@ -29,7 +29,7 @@ struct Cli {
 enum Command {
     /// Run a scenario file and judge it.
     Run {
-        /// The scenario file (TOML).
+        /// The scenario file (TOML); `-` reads it from standard input.
         scenario: PathBuf,
         /// Run this seed instead of the file's `seed`.
         #[arg(long, conflicts_with = "seeds")]
@@ -63,7 +63,8 @@ enum Command {
     /// Place the scenario's faults at every crash point of its fault-free run and tabulate
     /// which points lead to which anomalies. Exits 0 whatever the runs find (2 on bad input).
     Explore {
-        /// The scenario file (TOML); its [[fault]] entries are the candidate faults.
+        /// The scenario file (TOML; `-`: standard input); its [[fault]] entries are the candidate
+        /// faults.
         scenario: PathBuf,
         /// Run this seed instead of the file's `seed`.
         #[arg(long)]
@@ -237,15 +238,12 @@ fn main() -> ExitCode {
 }
 
 fn explore(path: PathBuf, seed: Option<u64>, depth: u8, max_runs: usize, format: Format) -> ExitCode {
-    let sc = match scenario::load_file(&path) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+    let sc = match load(&path) {
+        Some(s) => s,
+        None => return ExitCode::from(2),
     };
     if let Some(why) = sc.needs_user_code() {
-        eprintln!("{}: {}", esc(path.display()), esc(why));
+        eprintln!("{}: {}", shown(&path), esc(why));
         return ExitCode::from(2);
     }
     let opts = kafkasim::explore::ExploreOptions {
@@ -256,7 +254,7 @@ fn explore(path: PathBuf, seed: Option<u64>, depth: u8, max_runs: usize, format:
     let exploration = match kafkasim::explore::explore(&sc, &opts) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("{}: {}", esc(path.display()), esc(e));
+            eprintln!("{}: {}", shown(&path), esc(e));
             return ExitCode::from(2);
         }
     };
@@ -279,20 +277,17 @@ struct Show {
 
 fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show, opts: RunOptions) -> ExitCode {
     let format = show.format;
-    let sc = match scenario::load_file(&path) {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+    let sc = match load(&path) {
+        Some(s) => Arc::new(s),
+        None => return ExitCode::from(2),
     };
     if let Some(why) = sc.needs_user_code() {
-        eprintln!("{}: {}", esc(path.display()), esc(why));
+        eprintln!("{}: {}", shown(&path), esc(why));
         return ExitCode::from(2);
     }
     if let Some(record) = &show.explain {
         if let Err(e) = kafkasim::check::explain::parse_record(&names(&sc), record) {
-            eprintln!("{}: --explain: {}", esc(path.display()), esc(e));
+            eprintln!("{}: --explain: {}", shown(&path), esc(e));
             return ExitCode::from(2);
         }
     }
@@ -339,7 +334,7 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
             }));
             let done = match ran {
                 Err(_) => {
-                    let stderr = format!("{}: seed {seed}: the run panicked (message above)\n", esc(path.display()));
+                    let stderr = format!("{}: seed {seed}: the run panicked (message above)\n", shown(&path));
                     Done { stdout: String::new(), stderr, passed: false, panicked: true, anomalies: Vec::new() }
                 }
                 Ok((mut report, out)) => {
@@ -431,6 +426,32 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// The scenario at `path` (`-`: standard input), its warnings printed on standard error; `None`
+/// when it is rejected, its error printed.
+fn load(path: &std::path::Path) -> Option<scenario::Scenario> {
+    match scenario::load_file_with_warnings(path) {
+        Ok((s, warnings)) => {
+            for w in warnings {
+                eprintln!("{w}");
+            }
+            Some(s)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            None
+        }
+    }
+}
+
+/// How messages name the scenario at `path`: `<stdin>` for `-`.
+fn shown(path: &std::path::Path) -> String {
+    if path.as_os_str() == "-" {
+        scenario::load::STDIN_NAME.to_string()
+    } else {
+        esc(path.display())
     }
 }
 

@@ -10,7 +10,7 @@ pub(crate) mod spell;
 pub mod validate;
 pub mod write;
 
-pub use load::{load_file, parse_str, ScenarioError};
+pub use load::{load_file, load_file_with_warnings, parse_str, parse_str_with_warnings, ScenarioError};
 pub use model::*;
 pub use validate::{InvalidScenario, Problem};
 pub use write::to_toml;
