@@ -195,3 +195,37 @@ fn an_endless_scenario_is_refused_after_sixteen_mebibytes() {
     assert_eq!(code, 2, "{err}");
     assert_eq!(err, "/dev/zero:0:0: the scenario is longer than 16777216 bytes, the most the loader reads\n");
 }
+
+/// Bug: a key written in the wrong table got the nearest spelling of that table's keys, which
+/// was no help: `brokers = 3` without its `[cluster]` header got "did you mean `producer`?", and
+/// `acks` written in `[[producer]]` instead of `[producer.config]` got "did you mean `keys`?".
+/// Fix: a key of another table (a client, topic or broker config key, a `[cluster]` key) is
+/// told where it belongs; a plain typo still gets the nearest key.
+#[test]
+fn a_key_written_in_the_wrong_table_is_told_where_it_belongs() {
+    let err = |src: &str| kafkasim::scenario::parse_str(src, "f.toml").unwrap_err().to_string();
+    assert_eq!(
+        err("name = \"x\"\nbrokers = 3\n"),
+        "f.toml:2:1: unknown key `brokers` at the top level: `brokers` is a cluster setting: put it under [cluster]"
+    );
+    assert_eq!(
+        err("name = \"x\"\n\"min.insync.replicas\" = 2\n"),
+        "f.toml:2:1: unknown key `min.insync.replicas` at the top level: `min.insync.replicas` is a broker \
+         setting: put it under [cluster.config]"
+    );
+    let src = std::fs::read_to_string(SCENARIO).unwrap();
+    let with = |old: &str, new: &str| err(&src.replacen(old, new, 1));
+    assert_eq!(
+        with("topic = \"orders\"\n", "topic = \"orders\"\nacks = \"all\"\n"),
+        "f.toml:21:1: unknown key `acks` in [[producer]]: `acks` is a client setting: put it under [producer.config]"
+    );
+    assert_eq!(
+        with("brokers = 3\n", "brokers = 3\n\"min.insync.replicas\" = 2\n"),
+        "f.toml:12:1: unknown key `min.insync.replicas` in [cluster]: `min.insync.replicas` is a broker setting: \
+         put it under [cluster.config]"
+    );
+    assert_eq!(
+        with("topic = \"orders\"\n", "topic = \"orders\"\nkey = 1\n"),
+        "f.toml:21:1: unknown key `key` in [[producer]]; did you mean `keys`?"
+    );
+}
