@@ -229,3 +229,15 @@ fn a_key_written_in_the_wrong_table_is_told_where_it_belongs() {
         "f.toml:21:1: unknown key `key` in [[producer]]; did you mean `keys`?"
     );
 }
+
+/// Bug: a group name is free text, and `group = "g1\nFAKE LINE"` started a line of its own in the
+/// text report's consumers table. Fix: every table cell writes its control characters out, line
+/// breaks included.
+#[test]
+fn a_line_break_in_a_group_name_stays_in_its_table_cell() {
+    let src = std::fs::read_to_string("examples/scenarios/zombie-consumer.toml").unwrap();
+    let path = common::temp_file("group-break.toml", &src.replacen("group = \"g1\"", "group = \"g1\\nFAKE LINE\"", 1));
+    let (_, out, err) = kafkasim(&["run", &path]);
+    assert!(out.contains("\n  c1        g1\\nFAKE LINE       "), "{out}{err}");
+    assert!(!out.lines().any(|l| l.starts_with("FAKE")), "{out}");
+}

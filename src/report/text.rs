@@ -281,6 +281,11 @@ fn wrap(s: &mut String, text: &str, first: &str, rest: &str) {
 /// Writes `rows` as aligned columns (two spaces apart), each line prefixed by `indent`; columns
 /// flagged in `right` are right-aligned. Trailing spaces are trimmed.
 fn table(s: &mut String, rows: &[Vec<String>], right: &[bool], indent: &str) {
+    // A cell quoting the file (a group name, say) has its control characters written out, line
+    // breaks included: a cell cannot start a line of its own.
+    let escaped: Vec<Vec<String>> =
+        rows.iter().map(|r| r.iter().map(|c| crate::scenario::escape_controls(c).into_owned()).collect()).collect();
+    let rows = &escaped;
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> =
         (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(String::len).max().unwrap_or(0)).collect();
