@@ -2,6 +2,7 @@
 //! [--findings N|all] [--explain RECORD] [--html FILE] [--svg FILE]`
 //! `kafkasim explore SCENARIO.toml [--seed N] [--depth 1|2] [--max-runs N] [--format text|json]`
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,13 +29,14 @@ struct Cli {
 enum Command {
     /// Run a scenario file and judge it.
     Run {
-        /// The scenario file (TOML).
+        /// The scenario file (TOML); `-` reads it from standard input.
         scenario: PathBuf,
         /// Run this seed instead of the file's `seed`.
         #[arg(long, conflicts_with = "seeds")]
         seed: Option<u64>,
         /// Run every seed from A to B inclusive, e.g. `1..200` (or `1..=200`, the same); the text
-        /// report ends with a summary of the sweep.
+        /// report ends with a summary of the sweep. At most 10,000,000 seeds; a closed output
+        /// (`| head -1`) stops the sweep with exit status 0.
         #[arg(long, value_parser = parse_range)]
         seeds: Option<(u64, u64)>,
         /// Report format.
@@ -67,7 +69,8 @@ enum Command {
     /// Place the scenario's faults at every crash point of its fault-free run and tabulate
     /// which points lead to which anomalies. Exits 0 whatever the runs find (2 on bad input).
     Explore {
-        /// The scenario file (TOML); its [[fault]] entries are the candidate faults.
+        /// The scenario file (TOML; `-`: standard input); its [[fault]] entries are the candidate
+        /// faults.
         scenario: PathBuf,
         /// Run this seed instead of the file's `seed`.
         #[arg(long)]
@@ -101,14 +104,22 @@ fn parse_findings(s: &str) -> Result<Findings, String> {
     s.parse().map(|n| Findings(Some(n))).map_err(|_| format!("`{s}` is neither a number nor `all`"))
 }
 
-/// `A..B` or `A..=B`, both inclusive of B (the contract's meaning of `--seeds A..B`).
+/// The most seeds one `--seeds` sweep may run (a bigger range is refused before anything runs).
+const MAX_SEEDS: u64 = 10_000_000;
+
+/// `A..B` or `A..=B`, both inclusive of B (the contract's meaning of `--seeds A..B`), of at most
+/// [`MAX_SEEDS`] seeds.
 fn parse_range(s: &str) -> Result<(u64, u64), String> {
     let (a, b) = s.split_once("..").ok_or_else(|| format!("`{s}` is not a range A..B"))?;
     let b = b.strip_prefix('=').unwrap_or(b);
-    let a: u64 = a.trim().parse().map_err(|_| format!("`{a}` is not a seed"))?;
-    let b: u64 = b.trim().parse().map_err(|_| format!("`{b}` is not a seed"))?;
+    let a: u64 = a.trim().parse().map_err(|_| format!("`{a}` is not a seed (a whole number up to {})", u64::MAX))?;
+    let b: u64 = b.trim().parse().map_err(|_| format!("`{b}` is not a seed (a whole number up to {})", u64::MAX))?;
     if b < a {
         return Err(format!("empty range {a}..{b}"));
+    }
+    // `b - a + 1` overflows only for 0..u64::MAX, which is over the limit anyway.
+    if b - a >= MAX_SEEDS {
+        return Err(format!("the range {a}..{b} has more than {MAX_SEEDS} seeds, the most one sweep runs"));
     }
     Ok((a, b))
 }
@@ -120,57 +131,90 @@ struct Done {
     passed: bool,
     /// The run panicked (a violated invariant): no report.
     panicked: bool,
-    /// Its anomaly counts, for the sweep's summary.
-    summary: Option<Summary>,
+    /// Its anomaly counts (in `Anomaly::ALL` order), for the sweep's summary.
+    anomalies: Vec<u64>,
     /// A `--html` or `--svg` file could not be written.
     unwritten: bool,
 }
 
-/// One seed's anomaly counts and verdict, for the summary after a sweep.
-struct Summary {
-    seed: u64,
-    anomalies: Vec<(&'static str, u64)>,
-    passed: bool,
+/// Per anomaly of a sweep: how many seeds show it, the total, and the worst seed and its count.
+#[derive(Clone, Copy, Default)]
+struct Tally {
+    seeds: u64,
+    total: u64,
+    worst: (u64, u64),
 }
 
-impl Summary {
-    fn of(r: &kafkasim::report::Report) -> Self {
-        let anomalies = kafkasim::record::Anomaly::ALL.iter().map(|&a| (a.name(), r.anomalies[a])).collect();
-        Summary { seed: r.seed, anomalies, passed: r.expect.passed }
+/// The summary after a sweep, added to seed by seed (in seed order) so that no seed's report is
+/// kept once printed.
+struct Sweep {
+    runs: u64,
+    tallies: Vec<Tally>,
+    /// The first 20 seeds whose `[expect]` failed, and how many failed in all.
+    failed: Vec<u64>,
+    failed_count: u64,
+}
+
+impl Sweep {
+    fn new() -> Self {
+        let tallies = vec![Tally::default(); kafkasim::record::Anomaly::ALL.len()];
+        Sweep { runs: 0, tallies, failed: Vec::new(), failed_count: 0 }
     }
-}
 
-/// The text after a sweep: per anomaly, how many seeds show it, the worst seed and the total.
-fn sweep_summary(first: u64, last: u64, all: &[Summary]) -> String {
-    use std::fmt::Write as _;
-    let mut s = format!("\nsummary of seeds {first}..={last} ({} runs):\n", all.len());
-    let failed: Vec<String> = all.iter().filter(|x| !x.passed).map(|x| x.seed.to_string()).collect();
-    let _ = writeln!(s, "  [expect] held for {} of {} seeds", all.len() - failed.len(), all.len());
-    let mut rows = Vec::new();
-    for (k, (name, _)) in all.first().map(|x| x.anomalies.as_slice()).unwrap_or_default().iter().enumerate() {
-        let counts: Vec<(u64, u64)> = all.iter().map(|x| (x.seed, x.anomalies[k].1)).collect();
-        let seeds = counts.iter().filter(|c| c.1 > 0).count();
-        if seeds == 0 {
-            continue;
+    /// Adds seed `seed`'s counts; seeds come in increasing order.
+    fn add(&mut self, seed: u64, anomalies: &[u64], passed: bool) {
+        self.runs += 1;
+        if !passed {
+            self.failed_count += 1;
+            if self.failed.len() < 20 {
+                self.failed.push(seed);
+            }
         }
-        let total: u64 = counts.iter().map(|c| c.1).sum();
-        // The worst seed: the most records, the lowest seed among equals.
-        let worst = counts.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).expect("a seed");
-        rows.push(format!("  {name:<22} {seeds:>6} seeds  worst seed {:>6} ({})  total {total}", worst.0, worst.1));
+        for (t, &n) in self.tallies.iter_mut().zip(anomalies) {
+            if n == 0 {
+                continue;
+            }
+            t.seeds += 1;
+            t.total += n;
+            // The worst seed: the most records, the lowest seed among equals.
+            if t.seeds == 1 || n > t.worst.1 {
+                t.worst = (seed, n);
+            }
+        }
     }
-    if rows.is_empty() {
-        s.push_str("  no anomaly in any seed\n");
+
+    /// The text after a sweep: per anomaly, how many seeds show it, the worst seed and the total.
+    fn text(&self, first: u64, last: u64) -> String {
+        use std::fmt::Write as _;
+        let runs = self.runs;
+        let mut s = format!("\nsummary of seeds {first}..={last} ({runs} runs):\n");
+        let _ = writeln!(s, "  [expect] held for {} of {runs} seeds", runs - self.failed_count);
+        let mut rows = Vec::new();
+        for (a, t) in kafkasim::record::Anomaly::ALL.iter().zip(&self.tallies) {
+            if t.seeds == 0 {
+                continue;
+            }
+            let (name, seeds, total) = (a.name(), t.seeds, t.total);
+            rows.push(format!(
+                "  {name:<22} {seeds:>6} seeds  worst seed {:>6} ({})  total {total}",
+                t.worst.0, t.worst.1
+            ));
+        }
+        if rows.is_empty() {
+            s.push_str("  no anomaly in any seed\n");
+        }
+        for r in rows {
+            s.push_str(&r);
+            s.push('\n');
+        }
+        if self.failed_count > 0 {
+            let shown: Vec<String> = self.failed.iter().map(u64::to_string).collect();
+            let more = self.failed_count - self.failed.len() as u64;
+            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+            let _ = writeln!(s, "  [expect] failed for seed(s) {}{more}", shown.join(", "));
+        }
+        s
     }
-    for r in rows {
-        s.push_str(&r);
-        s.push('\n');
-    }
-    if !failed.is_empty() {
-        let shown: Vec<&str> = failed.iter().take(20).map(String::as_str).collect();
-        let more = if failed.len() > 20 { format!(" and {} more", failed.len() - 20) } else { String::new() };
-        let _ = writeln!(s, "  [expect] failed for seed(s) {}{more}", shown.join(", "));
-    }
-    s
 }
 
 /// The names records of a scenario's run go by, for checking `--explain` before running.
@@ -210,15 +254,12 @@ fn main() -> ExitCode {
 }
 
 fn explore(path: PathBuf, seed: Option<u64>, depth: u8, max_runs: usize, format: Format) -> ExitCode {
-    let sc = match scenario::load_file(&path) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+    let sc = match load(&path) {
+        Some(s) => s,
+        None => return ExitCode::from(2),
     };
     if let Some(why) = sc.needs_user_code() {
-        eprintln!("{}: {why}", path.display());
+        eprintln!("{}: {}", shown(&path), esc(why));
         return ExitCode::from(2);
     }
     let opts = kafkasim::explore::ExploreOptions {
@@ -229,7 +270,7 @@ fn explore(path: PathBuf, seed: Option<u64>, depth: u8, max_runs: usize, format:
     let exploration = match kafkasim::explore::explore(&sc, &opts) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("{}: {e}", path.display());
+            eprintln!("{}: {}", shown(&path), esc(e));
             return ExitCode::from(2);
         }
     };
@@ -237,10 +278,10 @@ fn explore(path: PathBuf, seed: Option<u64>, depth: u8, max_runs: usize, format:
         Format::Text => exploration.to_text(),
         Format::Json => exploration.to_json() + "\n",
     };
-    let mut o = std::io::stdout().lock();
-    let _ = o.write_all(text.as_bytes());
-    let _ = o.flush();
-    ExitCode::SUCCESS
+    match emit(&text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => ExitCode::from(code),
+    }
 }
 
 /// What to print of each seed's run.
@@ -256,20 +297,17 @@ struct Show {
 
 fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show, opts: RunOptions) -> ExitCode {
     let format = show.format;
-    let sc = match scenario::load_file(&path) {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+    let sc = match load(&path) {
+        Some(s) => Arc::new(s),
+        None => return ExitCode::from(2),
     };
     if let Some(why) = sc.needs_user_code() {
-        eprintln!("{}: {why}", path.display());
+        eprintln!("{}: {}", shown(&path), esc(why));
         return ExitCode::from(2);
     }
     if let Some(record) = &show.explain {
         if let Err(e) = kafkasim::check::explain::parse_record(&names(&sc), record) {
-            eprintln!("{}: --explain: {e}", path.display());
+            eprintln!("{}: --explain: {}", shown(&path), esc(e));
             return ExitCode::from(2);
         }
     }
@@ -277,134 +315,154 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
         let s = seed.unwrap_or(sc.seed);
         (s, s)
     });
-    let count = (last - first + 1) as usize;
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(count).max(1);
+    // At most MAX_SEEDS (parse_range), so neither this nor the indices below overflow.
+    let count = last - first + 1;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get() as u64).min(count).max(1);
+    // Seeds run at most this far ahead of the one printed next, so a sweep holds a bounded
+    // number of reports whatever its length.
+    let window = workers * 4;
 
     // Seeds run on every core; each seed is still a deterministic single-threaded run.
     // Results are printed in seed order as soon as the next one is ready.
-    let results: Arc<(Mutex<Vec<Option<Done>>>, Condvar)> =
-        Arc::new((Mutex::new((0..count).map(|_| None).collect()), Condvar::new()));
-    let next = Arc::new(Mutex::new(0usize));
-    let mut pool = Vec::with_capacity(workers);
+    let state =
+        Arc::new((Mutex::new(Queue { next: 0, printed: 0, stop: false, done: BTreeMap::new() }), Condvar::new()));
+    let mut pool = Vec::new();
     for _ in 0..workers {
-        let (sc, results, next, path) = (sc.clone(), results.clone(), next.clone(), path.clone());
+        let (sc, state, path) = (sc.clone(), state.clone(), path.clone());
         let (findings, explain) = (show.findings, show.explain.clone());
         let pictures = (show.html.clone(), show.svg.clone());
         pool.push(std::thread::spawn(move || loop {
             let i = {
-                let mut n = next.lock();
-                if *n >= count {
-                    return;
+                let (lock, cv) = &*state;
+                let mut q = lock.lock();
+                loop {
+                    if q.stop || q.next >= count {
+                        return;
+                    }
+                    if q.next < q.printed + window {
+                        break;
+                    }
+                    cv.wait(&mut q);
                 }
-                *n += 1;
-                *n - 1
+                q.next += 1;
+                q.next - 1
             };
+            let seed = first + i;
             // A panic (a violated invariant) has printed its message to stderr already; the seed
             // counts as failed and the process exits 101 once the earlier seeds are printed.
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_seed(&sc, first + i as u64, opts).expect("the loader validated the scenario")
+                run_seed(&sc, seed, opts).expect("the loader validated the scenario")
             }));
-            let Ok((mut report, out)) = ran else {
-                let (lock, cv) = &*results;
-                let stderr =
-                    format!("{}: seed {}: the run panicked (message above)\n", path.display(), first + i as u64);
-                lock.lock()[i] = Some(Done {
-                    stdout: String::new(),
-                    stderr,
-                    passed: false,
-                    panicked: true,
-                    summary: None,
-                    unwritten: false,
-                });
-                cv.notify_all();
-                continue;
+            let done = match ran {
+                Err(_) => {
+                    let stderr = format!("{}: seed {seed}: the run panicked (message above)\n", shown(&path));
+                    Done {
+                        stdout: String::new(),
+                        stderr,
+                        passed: false,
+                        panicked: true,
+                        anomalies: Vec::new(),
+                        unwritten: false,
+                    }
+                }
+                Ok((mut report, out)) => {
+                    if let Some(Findings(n)) = findings {
+                        report.set_examples(n);
+                    }
+                    if let Some(record) = &explain {
+                        let r = kafkasim::check::explain::parse_record(&out.history, record).expect("checked above");
+                        report.explain = kafkasim::check::explain::explain(&out.history, &report.findings, r);
+                    }
+                    let anomalies = kafkasim::record::Anomaly::ALL.iter().map(|&a| report.anomalies[a]).collect();
+                    let mut stdout = String::new();
+                    let mut stderr = String::new();
+                    let mut written = true;
+                    for (file, svg) in [(&pictures.0, false), (&pictures.1, true)] {
+                        let Some(file) = file else { continue };
+                        let text = if svg {
+                            kafkasim::report::timeline::svg(&sc, &report, &out)
+                        } else {
+                            kafkasim::report::timeline::html(&sc, &report, &out)
+                        };
+                        if let Err(e) = text
+                            .map_err(|e| e.to_string())
+                            .and_then(|t| std::fs::write(file, t).map_err(|e| e.to_string()))
+                        {
+                            stderr.push_str(&format!("{}: {e}\n", file.display()));
+                            written = false;
+                        }
+                    }
+                    let lines = if format == Format::Json { &mut stderr } else { &mut stdout };
+                    for l in &out.trace {
+                        lines.push_str(&scenario::escape_controls(l));
+                        lines.push('\n');
+                    }
+                    match format {
+                        Format::Json => {
+                            stdout.push_str(&kafkasim::report::json::to_json_line(&report));
+                            stdout.push('\n');
+                        }
+                        Format::Text => {
+                            let n = findings.map_or(Some(kafkasim::report::text::TEXT_FINDINGS_PER_ANOMALY), |f| f.0);
+                            stdout.push_str(&kafkasim::report::text::to_text_with(&report, n))
+                        }
+                    }
+                    Done {
+                        stdout,
+                        stderr,
+                        passed: report.expect.passed,
+                        panicked: false,
+                        anomalies,
+                        unwritten: !written,
+                    }
+                }
             };
-            if let Some(Findings(n)) = findings {
-                report.set_examples(n);
-            }
-            if let Some(record) = &explain {
-                let r = kafkasim::check::explain::parse_record(&out.history, record).expect("checked above");
-                report.explain = kafkasim::check::explain::explain(&out.history, &report.findings, r);
-            }
-            let summary = Summary::of(&report);
-            let mut stdout = String::new();
-            let mut stderr = String::new();
-            let mut written = true;
-            for (file, svg) in [(&pictures.0, false), (&pictures.1, true)] {
-                let Some(file) = file else { continue };
-                let text = if svg {
-                    kafkasim::report::timeline::svg(&sc, &report, &out)
-                } else {
-                    kafkasim::report::timeline::html(&sc, &report, &out)
-                };
-                if let Err(e) =
-                    text.map_err(|e| e.to_string()).and_then(|t| std::fs::write(file, t).map_err(|e| e.to_string()))
-                {
-                    stderr.push_str(&format!("{}: {e}\n", file.display()));
-                    written = false;
-                }
-            }
-            let lines = if format == Format::Json { &mut stderr } else { &mut stdout };
-            for l in &out.trace {
-                lines.push_str(l);
-                lines.push('\n');
-            }
-            match format {
-                Format::Json => {
-                    stdout.push_str(&kafkasim::report::json::to_json_line(&report));
-                    stdout.push('\n');
-                }
-                Format::Text => {
-                    let n = findings.map_or(Some(kafkasim::report::text::TEXT_FINDINGS_PER_ANOMALY), |f| f.0);
-                    stdout.push_str(&kafkasim::report::text::to_text_with(&report, n))
-                }
-            }
-            let (lock, cv) = &*results;
-            let done = Done {
-                stdout,
-                stderr,
-                passed: report.expect.passed,
-                panicked: false,
-                summary: Some(summary),
-                unwritten: !written,
-            };
-            lock.lock()[i] = Some(done);
+            let (lock, cv) = &*state;
+            lock.lock().done.insert(i, done);
             cv.notify_all();
         }));
     }
     let mut all_passed = true;
+    let mut sweep = Sweep::new();
     let mut unwritten = false;
-    let mut panicked = false;
-    let mut summaries = Vec::with_capacity(count);
     let progress = count > 1 && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let stdout = std::io::stdout();
-    let (lock, cv) = &*results;
+    let (lock, cv) = &*state;
+    let stop = || {
+        lock.lock().stop = true;
+        cv.notify_all();
+    };
     for i in 0..count {
         let done = {
-            let mut r = lock.lock();
-            while r[i].is_none() {
-                cv.wait(&mut r);
-            }
-            r[i].take().expect("result")
+            let mut q = lock.lock();
+            let done = loop {
+                match q.done.remove(&i) {
+                    Some(d) => break d,
+                    None => cv.wait(&mut q),
+                }
+            };
+            q.printed = i + 1;
+            cv.notify_all();
+            done
         };
         eprint!("{}", done.stderr);
-        let mut o = stdout.lock();
-        let _ = o.write_all(done.stdout.as_bytes());
-        let _ = o.flush();
+        if let Err(code) = emit(&done.stdout) {
+            // Seeds still running are not waited for.
+            stop();
+            return ExitCode::from(code);
+        }
         all_passed &= done.passed;
         unwritten |= done.unwritten;
-        summaries.extend(done.summary);
+        if !done.panicked {
+            sweep.add(first + i, &done.anomalies, done.passed);
+        }
         if progress {
             eprint!("\r{}/{count} seeds run", i + 1);
         }
         if done.panicked {
-            panicked = true;
-            break;
+            // Seeds still running are not waited for.
+            stop();
+            return ExitCode::from(101);
         }
-    }
-    if panicked {
-        // Seeds still running are not waited for.
-        return ExitCode::from(101);
     }
     for worker in pool {
         let _ = worker.join();
@@ -413,9 +471,9 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
         eprintln!();
     }
     if count > 1 && format == Format::Text {
-        let mut o = stdout.lock();
-        let _ = o.write_all(sweep_summary(first, last, &summaries).as_bytes());
-        let _ = o.flush();
+        if let Err(code) = emit(&sweep.text(first, last)) {
+            return ExitCode::from(code);
+        }
     }
     if unwritten {
         ExitCode::from(2)
@@ -423,5 +481,63 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// The scenario at `path` (`-`: standard input), its warnings printed on standard error; `None`
+/// when it is rejected, its error printed.
+fn load(path: &std::path::Path) -> Option<scenario::Scenario> {
+    match scenario::load_file_with_warnings(path) {
+        Ok((s, warnings)) => {
+            for w in warnings {
+                eprintln!("{w}");
+            }
+            Some(s)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            None
+        }
+    }
+}
+
+/// How messages name the scenario at `path`: `<stdin>` for `-`.
+fn shown(path: &std::path::Path) -> String {
+    if path.as_os_str() == "-" {
+        scenario::load::STDIN_NAME.to_string()
+    } else {
+        esc(path.display())
+    }
+}
+
+/// `text` with its control characters written out, for a line of standard error.
+fn esc(text: impl std::fmt::Display) -> String {
+    scenario::escape_controls(&text.to_string()).into_owned()
+}
+
+/// The seeds of a run between the workers and the printer.
+struct Queue {
+    /// The next seed (as an index from the first) a worker takes.
+    next: u64,
+    /// How many seeds are printed; workers stay within a window of it.
+    printed: u64,
+    /// Set when the printer gives up (a closed stdout, a panicked run): workers take no more seeds.
+    stop: bool,
+    /// Finished seeds not yet printed, by index.
+    done: BTreeMap<u64, Done>,
+}
+
+/// Writes `text` to standard output and flushes it. A closed pipe (a reader such as `head -1`
+/// that has read enough) is `Err(0)`: the run ends quietly with status 0. Any other failure (a
+/// full disk) is reported on standard error and is `Err(2)`.
+fn emit(text: &str) -> Result<(), u8> {
+    let mut o = std::io::stdout().lock();
+    match o.write_all(text.as_bytes()).and_then(|()| o.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(0),
+        Err(e) => {
+            eprintln!("kafkasim: cannot write the report to standard output: {e}");
+            Err(2)
+        }
     }
 }

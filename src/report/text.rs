@@ -16,7 +16,18 @@ pub fn to_text(report: &Report) -> String {
 
 /// [`to_text`] with `per_anomaly` explanations per anomaly (`None`: every finding kept), and the
 /// report's `explain` story at the end.
+///
+/// Control characters in the report (from a scenario's name, description or client names) are
+/// written out (`\u{1b}`), so that a file cannot add lines to the report or drive a terminal.
 pub fn to_text_with(report: &Report, per_anomaly: Option<usize>) -> String {
+    let s = to_text_raw(report, per_anomaly);
+    match crate::scenario::escape_controls_in_lines(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(escaped) => escaped,
+    }
+}
+
+fn to_text_raw(report: &Report, per_anomaly: Option<usize>) -> String {
     let mut s = String::new();
     header(&mut s, report);
     unsettled(&mut s, report);
@@ -44,7 +55,7 @@ pub fn to_text_with(report: &Report, per_anomaly: Option<usize>) -> String {
 }
 
 fn header(s: &mut String, r: &Report) {
-    let _ = writeln!(s, "scenario: {}", r.scenario);
+    let _ = writeln!(s, "scenario: {}", crate::scenario::escape_controls(&r.scenario));
     if let Some(d) = r.description.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         for line in d.lines() {
             let _ = writeln!(s, "  {}", line.trim_end());
@@ -270,6 +281,11 @@ fn wrap(s: &mut String, text: &str, first: &str, rest: &str) {
 /// Writes `rows` as aligned columns (two spaces apart), each line prefixed by `indent`; columns
 /// flagged in `right` are right-aligned. Trailing spaces are trimmed.
 fn table(s: &mut String, rows: &[Vec<String>], right: &[bool], indent: &str) {
+    // A cell quoting the file (a group name, say) has its control characters written out, line
+    // breaks included: a cell cannot start a line of its own.
+    let escaped: Vec<Vec<String>> =
+        rows.iter().map(|r| r.iter().map(|c| crate::scenario::escape_controls(c).into_owned()).collect()).collect();
+    let rows = &escaped;
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> =
         (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(String::len).max().unwrap_or(0)).collect();

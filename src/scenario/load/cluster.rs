@@ -22,7 +22,7 @@ const TOP_KEYS: &[&str] = &[
     "nemesis",
     "expect",
 ];
-const CLUSTER_KEYS: &[&str] = &["brokers", "kafka_version", "metadata", "config"];
+pub(super) const CLUSTER_KEYS: &[&str] = &["brokers", "kafka_version", "metadata", "config"];
 
 impl Cx<'_> {
     /// The whole scenario, section by section.

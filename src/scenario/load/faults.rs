@@ -37,7 +37,17 @@ impl Cx<'_> {
             (Some(_), Some(after)) => {
                 return Err(self.err(after.key_at, "a fault has one trigger, `at_ms` or `after`, not both"));
             }
-            (Some(f), None) => Trigger::AtMs(self.u64_min(f, 0)?),
+            (Some(f), None) => {
+                let at_ms = self.u64_min(f, 0)?;
+                if at_ms > s.duration_ms {
+                    let duration_ms = s.duration_ms;
+                    self.warn(
+                        f.at,
+                        format!("this fault can never fire: at_ms {at_ms} is past duration_ms {duration_ms}"),
+                    );
+                }
+                Trigger::AtMs(at_ms)
+            }
             (None, Some(f)) => {
                 self.note(&format!("{here}.after"), f);
                 self.trigger(f, s)?

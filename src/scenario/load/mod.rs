@@ -34,8 +34,10 @@ use super::validate::Problem;
 /// A rejected scenario file: where (1-based line and column) and what was wrong.
 ///
 /// Displays as `FILE:LINE:COL: MESSAGE`, the form editors and the CLI's exit-2 path expect.
+/// Control characters of the file name or message (a `\n` quoted from a value, say) are written
+/// out (`\n`, `\u{1b}`), so the error stays one line and cannot fake another.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{file}:{line}:{column}: {message}")]
+#[error("{}:{line}:{column}: {}", super::escape_controls(file), super::escape_controls(message))]
 pub struct ScenarioError {
     /// The file name, as the caller gave it.
     pub file: String,
@@ -47,17 +49,45 @@ pub struct ScenarioError {
     pub message: String,
 }
 
-/// Reads and validates the scenario file at `path`; I/O and UTF-8 failures are errors too.
+/// The largest scenario the loader reads, so that `/dev/zero` or an endless standard input is an
+/// error rather than an allocation without end.
+pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+
+/// The file name [`load_file`] gives standard input, read for the path `-`.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Reads and validates the scenario file at `path` (`-`: standard input, named `<stdin>` in
+/// messages); I/O and UTF-8 failures are errors too.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
-    let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+    load_file_with_warnings(path).map(|(s, _)| s)
+}
+
+/// [`load_file`], with the warnings about what the file allows but cannot mean (a fault at a time
+/// past `duration_ms`), each displayed as `FILE:LINE:COL: warning: ...`.
+pub fn load_file_with_warnings(path: &Path) -> Result<(Scenario, Vec<ScenarioError>), ScenarioError> {
+    use std::io::Read;
+    let stdin = path.as_os_str() == "-";
+    let file = if stdin { STDIN_NAME.to_string() } else { path.display().to_string() };
+    let cannot = |e: std::io::Error| ScenarioError {
         file: file.clone(),
         line: 0,
         column: 0,
         message: format!("cannot read the scenario file: {e}"),
-    })?;
+    };
+    let mut bytes = Vec::new();
+    let reader: Box<dyn Read> =
+        if stdin { Box::new(std::io::stdin().lock()) } else { Box::new(std::fs::File::open(path).map_err(cannot)?) };
+    reader.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(ScenarioError {
+            file,
+            line: 0,
+            column: 0,
+            message: format!("the scenario is longer than {MAX_SCENARIO_BYTES} bytes, the most the loader reads"),
+        });
+    }
     match std::str::from_utf8(&bytes) {
-        Ok(source) => parse_str(source, &file),
+        Ok(source) => parse_str_with_warnings(source, &file),
         Err(e) => {
             let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
             let (line, column) = line_col(valid, valid.len());
@@ -68,7 +98,13 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Parses and validates scenario TOML `source`; `file` is only used to label errors.
 pub fn parse_str(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
-    let cx = Cx { src: source, file, spots: RefCell::default(), version: Default::default() };
+    parse_str_with_warnings(source, file).map(|(s, _)| s)
+}
+
+/// [`parse_str`], with the file's warnings (see [`load_file_with_warnings`]).
+pub fn parse_str_with_warnings(source: &str, file: &str) -> Result<(Scenario, Vec<ScenarioError>), ScenarioError> {
+    let cx =
+        Cx { src: source, file, spots: RefCell::default(), version: Default::default(), warnings: RefCell::default() };
     let doc = ImDocument::parse(source).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
         let what = one_line(e.message());
@@ -78,7 +114,7 @@ pub fn parse_str(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let root = Tab { t: doc.as_table(), at: 0, name: TOP };
     let scenario = cx.scenario(root)?;
     match scenario.validate() {
-        Ok(()) => Ok(scenario),
+        Ok(()) => Ok((scenario, cx.warnings.into_inner())),
         Err(problems) => Err(cx.problem(&scenario, &problems[0])),
     }
 }
@@ -89,6 +125,10 @@ fn line_col(src: &str, at: usize) -> (usize, usize) {
     for (i, ch) in src.char_indices() {
         if i >= at {
             break;
+        }
+        if i == 0 && ch == '\u{feff}' {
+            // A byte order mark opens the file: it is no column of line 1.
+            continue;
         }
         if ch == '\n' {
             line += 1;
@@ -192,6 +232,8 @@ struct Cx<'s> {
     spots: RefCell<HashMap<String, Spot>>,
     /// The file's `kafka_version`, once `[cluster]` is read: client config defaults follow it.
     version: std::cell::Cell<super::model::KafkaVersion>,
+    /// What the file allows but cannot mean, as `warning: ...` messages at their positions.
+    warnings: RefCell<Vec<ScenarioError>>,
 }
 
 impl Cx<'_> {
@@ -199,6 +241,12 @@ impl Cx<'_> {
     fn err(&self, at: usize, message: impl Into<String>) -> ScenarioError {
         let (line, column) = line_col(self.src, at);
         ScenarioError { file: self.file.to_string(), line, column, message: message.into() }
+    }
+
+    /// Notes a warning at byte offset `at`: `message` is prefixed with `warning: `.
+    fn warn(&self, at: usize, message: impl std::fmt::Display) {
+        let w = self.err(at, format!("warning: {message}"));
+        self.warnings.borrow_mut().push(w);
     }
 
     /// The line of byte offset `at`, for "first declared at line N" notes.

@@ -8,6 +8,41 @@ use crate::scenario::keys::range_text;
 use crate::scenario::spell::{nearest, one_of};
 use crate::scenario::ScenarioError;
 
+/// Where key `key`, unknown in the table called `table`, belongs, when it is a key of another
+/// table the user most likely meant: a client or topic config key written in the `[[producer]]`
+/// or `[[topic]]` table itself, a broker config key in `[cluster]`, a `[cluster]` key (or a config
+/// key) at the top level. Said instead of the nearest spelling, which would be a guess.
+fn misplaced(table: &str, key: &str) -> Option<String> {
+    use crate::scenario::keys::Scope;
+    let in_scope = |scope: Scope| scope.keys().iter().any(|k| k.name == key);
+    let setting = |scope: Scope| {
+        let what = match scope {
+            Scope::Broker => "broker",
+            Scope::Topic => "topic",
+            Scope::Producer | Scope::Consumer | Scope::Processor => "client",
+        };
+        format!("`{key}` is a {what} setting: put it under {}", scope.table())
+    };
+    let own = match table {
+        "[[producer]]" => Some(Scope::Producer),
+        "[[consumer]]" => Some(Scope::Consumer),
+        "[[processor]]" => Some(Scope::Processor),
+        "[[topic]]" => Some(Scope::Topic),
+        "[cluster]" => Some(Scope::Broker),
+        _ => None,
+    };
+    if let Some(scope) = own {
+        return in_scope(scope).then(|| setting(scope));
+    }
+    if table != super::TOP {
+        return None;
+    }
+    if super::cluster::CLUSTER_KEYS.contains(&key) && key != "config" {
+        return Some(format!("`{key}` is a cluster setting: put it under [cluster]"));
+    }
+    Scope::ALL.into_iter().find(|&scope| in_scope(scope)).map(setting)
+}
+
 /// "a string", "an integer", ...: what a value is, for type errors.
 pub(super) fn kind(item: &Item) -> &'static str {
     match item {
@@ -90,6 +125,9 @@ impl Cx<'_> {
                 Some(path) => path,
                 None => k.to_string(),
             };
+            if let Some(home) = misplaced(t.name, &shown) {
+                return Err(self.err(at, format!("unknown key `{shown}` {}: {home}", t.place())));
+            }
             let hint =
                 nearest(&shown, allowed.iter().copied()).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
             return Err(self.err(at, format!("unknown key `{shown}` {}{hint}", t.place())));

@@ -80,7 +80,7 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
+        write!(f, "{}: {}", super::escape_controls(&self.path), super::escape_controls(&self.message))
     }
 }
 

@@ -1,0 +1,243 @@
+//! Hardening against hostile or careless input (issue 15): each test below names a defect the
+//! command line or the loader had, the input that showed it, and the fix. Bad input gets one line
+//! `FILE:LINE:COL: message` (or the argument parser's `error: ...`) and exit status 2, never a
+//! panic and never an allocation that grows with a number the user typed.
+
+mod common;
+use common::kafkasim;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const SCENARIO: &str = "examples/scenarios/retries-duplicate.toml";
+
+/// Bug: `--seeds 0..18446744073709551615` printed nothing and exited 0 (the seed count wrapped to
+/// 0), `1..18446744073709551615` panicked with "capacity overflow", `1..100000000` allocated
+/// 5.5 GB before the first seed. Fix: the range is checked when parsed: an empty range, or one of
+/// more than 10,000,000 seeds, exits 2 with a message naming the range and the limit.
+#[test]
+fn an_empty_overflowing_or_too_long_seed_range_exits_two_naming_the_range_and_the_limit() {
+    for (range, says) in [
+        ("0..18446744073709551615", "the range 0..18446744073709551615 has more than 10000000 seeds"),
+        ("1..18446744073709551615", "the range 1..18446744073709551615 has more than 10000000 seeds"),
+        ("1..100000000", "the range 1..100000000 has more than 10000000 seeds"),
+        ("1..10000001", "the range 1..10000001 has more than 10000000 seeds"),
+        ("5..3", "empty range 5..3"),
+        ("1..1e9", "`1e9` is not a seed"),
+        ("1..18446744073709551616", "`18446744073709551616` is not a seed"),
+    ] {
+        let (code, out, err) = kafkasim(&["run", SCENARIO, "--seeds", range]);
+        assert_eq!(code, 2, "{range}: {err}");
+        assert!(out.is_empty(), "{range}: nothing is run: {out}");
+        assert!(err.contains(says), "{range}: {err}");
+        assert!(!err.contains("panicked"), "{range}: {err}");
+    }
+}
+
+/// Bug: a sweep allocated a slot per seed before running the first, and `| head -1` still
+/// computed every seed (its writes to the closed pipe were ignored). Fix: seeds run in a bounded
+/// window ahead of the one printed next, and a closed standard output ends the run quietly with
+/// status 0. Input: the largest sweep allowed, `--seeds 1..10000000`, read for one line.
+#[test]
+fn a_sweep_streams_its_reports_and_a_closed_pipe_ends_it_quietly_with_status_zero() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kafkasim"))
+        .args(["run", SCENARIO, "--seeds", "1..10000000", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kafkasim");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("a line");
+    assert!(first.starts_with('{') && first.contains("\"seed\":1"), "{first}");
+    // The reader is dropped here: the pipe is closed after one line, as `head -1` does.
+    let out = child.wait_with_output().expect("kafkasim ends");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "quietly: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Bug: `kafkasim run X > /dev/full` exited 0, the report silently lost. Fix: a failed write to
+/// standard output (other than a closed pipe) prints one line naming the error and exits 2, for
+/// `run`, a sweep and `explore` alike.
+#[test]
+#[cfg(target_os = "linux")]
+fn writing_the_report_to_a_full_disk_exits_two_with_a_message() {
+    for args in [
+        &["run", SCENARIO][..],
+        &["run", SCENARIO, "--seeds", "1..3"][..],
+        &["run", SCENARIO, "--format", "json"][..],
+        &["explore", SCENARIO, "--max-runs", "3"][..],
+    ] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+        let out = Command::new(env!("CARGO_BIN_EXE_kafkasim")).args(args).stdout(full).output().expect("run kafkasim");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("cannot write the report to standard output: No space left on device"), "{args:?}: {err}");
+    }
+}
+
+/// `retries-duplicate.toml` with `old` replaced by `new` (once), written to a temporary file.
+fn variant(name: &str, old: &str, new: &str) -> String {
+    let src = std::fs::read_to_string(SCENARIO).expect("the example");
+    assert!(src.contains(old), "{old}");
+    common::temp_file(name, &src.replacen(old, new, 1))
+}
+
+/// Bug: a `\n` or terminal escape in a string value was copied raw into the error message, so
+/// `topic = "t\nFAKE.toml:1:1: everything is fine"` printed a second, fake error line. Fix: every
+/// `FILE:LINE:COL: message` writes control characters out (`\n`, `\u{1b}`).
+#[test]
+fn a_control_character_quoted_in_an_error_is_escaped_and_the_error_stays_one_line() {
+    let path =
+        variant("fake-line.toml", "topic = \"orders\"", "topic = \"t\\nFAKE.toml:1:1: everything is fine\\u001b[2J\"");
+    let (code, _, err) = kafkasim(&["run", &path]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("topic `t\\nFAKE.toml:1:1: everything is fine\\u{1b}[2J` is not declared"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err}");
+}
+
+/// Bug: the scenario's name and a client's name went raw into the text report, so a name with
+/// `\u001b[2J` cleared the reader's terminal and one with `\n` added report lines. Fix: the text
+/// report writes control characters out (its own line breaks stay).
+#[test]
+fn a_control_character_in_a_name_is_escaped_in_the_text_report() {
+    let path = variant("hostile-name.toml", "name = \"retries", "name = \"\\u001b[2J\\rexpect: passed\\nretries");
+    let path = {
+        let src = std::fs::read_to_string(&path).unwrap().replacen("name = \"p1\"", "name = \"p\\u0007\"", 1);
+        let src = src.replace("p1", "p\\u0007");
+        common::temp_file("hostile-name-2.toml", &src)
+    };
+    let (code, out, err) = kafkasim(&["run", &path]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("scenario: \\u{1b}[2J\\rexpect: passed\\nretries without"), "{out}");
+    assert!(out.contains("p\\u{7}"), "{out}");
+    assert!(!out.contains(['\u{1b}', '\r', '\u{7}']), "{out}");
+}
+
+/// Bug: a fault whose `at_ms` is past `duration_ms` was accepted silently, though it can never
+/// fire. Fix: it is still accepted (the run is the same), with one warning line on standard
+/// error at the value: `FILE:LINE:COL: warning: this fault can never fire: ...`. Input:
+/// `acks1-leader-failure.toml` (duration_ms 60000) with its second pause at `at_ms = 90000`.
+#[test]
+fn a_fault_past_the_end_of_the_run_is_accepted_with_a_warning() {
+    let src = std::fs::read_to_string("examples/scenarios/acks1-leader-failure.toml").unwrap();
+    let lines: Vec<&str> = src.lines().collect();
+    assert_eq!(lines[37], "at_ms = 300", "line 38 of the example is its second pause's time");
+    let path = common::temp_file(
+        "late-fault.toml",
+        &src.replacen(
+            "\nat_ms = 300\naction = \"pause\"\ntarget = \"broker:3\"",
+            "\nat_ms = 90000\naction = \"pause\"\ntarget = \"broker:3\"",
+            1,
+        ),
+    );
+    let (code, out, err) = kafkasim(&["run", &path]);
+    assert!(code == 0 || code == 1, "accepted and run: {err}");
+    assert!(out.starts_with("scenario: "), "{out}");
+    let want = format!("{path}:38:9: warning: this fault can never fire: at_ms 90000 is past duration_ms 60000");
+    assert_eq!(err.trim_end(), want);
+    let (_, _, quiet) = kafkasim(&["run", "examples/scenarios/acks1-leader-failure.toml"]);
+    assert!(quiet.is_empty(), "no warning for a fault in time: {quiet}");
+}
+
+/// Bug: after a UTF-8 byte order mark, the columns of line 1 were one too many (the mark counted
+/// as a character). Input: `\u{feff}name = 1`. Fix: a leading byte order mark is no column.
+#[test]
+fn a_byte_order_mark_does_not_shift_the_columns_of_line_one() {
+    let e = kafkasim::scenario::parse_str("\u{feff}name = 1\n", "bom.toml").unwrap_err();
+    assert_eq!(e.to_string(), "bom.toml:1:8: `name` must be a string, found an integer");
+    let e = kafkasim::scenario::parse_str("name = 1\n", "plain.toml").unwrap_err();
+    assert_eq!((e.line, e.column), (1, 8));
+}
+
+/// Bug: `kafkasim run -` looked for a file called `-`. Fix: `-` reads the scenario from standard
+/// input, for `run` and `explore`, and messages name it `<stdin>`.
+#[test]
+fn a_dash_reads_the_scenario_from_standard_input_named_stdin_in_messages() {
+    use std::io::Write;
+    let feed = |args: &[&str], input: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kafkasim"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kafkasim");
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let src = std::fs::read(SCENARIO).unwrap();
+    let (code, out, err) = feed(&["run", "-"], &src);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, kafkasim(&["run", SCENARIO]).1, "the same report as from the file");
+    let (code, out, _) = feed(&["explore", "-", "--max-runs", "2"], &src);
+    assert_eq!(code, Some(0));
+    assert!(!out.is_empty());
+    for cmd in ["run", "explore"] {
+        let (code, out, err) = feed(&[cmd, "-"], b"name = 1\n");
+        assert_eq!(code, Some(2), "{cmd}");
+        assert!(out.is_empty(), "{cmd}: {out}");
+        assert_eq!(err, "<stdin>:1:8: `name` must be a string, found an integer\n", "{cmd}");
+    }
+}
+
+/// Bug: a scenario was read whole whatever its size, so `kafkasim run /dev/zero` or an endless
+/// standard input allocated without end. Fix: the loader reads at most 16 MiB and says so.
+#[test]
+fn an_endless_scenario_is_refused_after_sixteen_mebibytes() {
+    let (code, _, err) = kafkasim(&["run", "/dev/zero"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err, "/dev/zero:0:0: the scenario is longer than 16777216 bytes, the most the loader reads\n");
+}
+
+/// Bug: a key written in the wrong table got the nearest spelling of that table's keys, which
+/// was no help: `brokers = 3` without its `[cluster]` header got "did you mean `producer`?", and
+/// `acks` written in `[[producer]]` instead of `[producer.config]` got "did you mean `keys`?".
+/// Fix: a key of another table (a client, topic or broker config key, a `[cluster]` key) is
+/// told where it belongs; a plain typo still gets the nearest key.
+#[test]
+fn a_key_written_in_the_wrong_table_is_told_where_it_belongs() {
+    let err = |src: &str| kafkasim::scenario::parse_str(src, "f.toml").unwrap_err().to_string();
+    assert_eq!(
+        err("name = \"x\"\nbrokers = 3\n"),
+        "f.toml:2:1: unknown key `brokers` at the top level: `brokers` is a cluster setting: put it under [cluster]"
+    );
+    assert_eq!(
+        err("name = \"x\"\n\"min.insync.replicas\" = 2\n"),
+        "f.toml:2:1: unknown key `min.insync.replicas` at the top level: `min.insync.replicas` is a broker \
+         setting: put it under [cluster.config]"
+    );
+    let src = std::fs::read_to_string(SCENARIO).unwrap();
+    let with = |old: &str, new: &str| err(&src.replacen(old, new, 1));
+    assert_eq!(
+        with("topic = \"orders\"\n", "topic = \"orders\"\nacks = \"all\"\n"),
+        "f.toml:21:1: unknown key `acks` in [[producer]]: `acks` is a client setting: put it under [producer.config]"
+    );
+    assert_eq!(
+        with("brokers = 3\n", "brokers = 3\n\"min.insync.replicas\" = 2\n"),
+        "f.toml:12:1: unknown key `min.insync.replicas` in [cluster]: `min.insync.replicas` is a broker setting: \
+         put it under [cluster.config]"
+    );
+    assert_eq!(
+        with("topic = \"orders\"\n", "topic = \"orders\"\nkey = 1\n"),
+        "f.toml:21:1: unknown key `key` in [[producer]]; did you mean `keys`?"
+    );
+}
+
+/// Bug: a group name is free text, and `group = "g1\nFAKE LINE"` started a line of its own in the
+/// text report's consumers table. Fix: every table cell writes its control characters out, line
+/// breaks included.
+#[test]
+fn a_line_break_in_a_group_name_stays_in_its_table_cell() {
+    let src = std::fs::read_to_string("examples/scenarios/zombie-consumer.toml").unwrap();
+    let path = common::temp_file("group-break.toml", &src.replacen("group = \"g1\"", "group = \"g1\\nFAKE LINE\"", 1));
+    let (_, out, err) = kafkasim(&["run", &path]);
+    assert!(out.contains("\n  c1        g1\\nFAKE LINE       "), "{out}{err}");
+    assert!(!out.lines().any(|l| l.starts_with("FAKE")), "{out}");
+}
