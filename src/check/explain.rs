@@ -102,6 +102,17 @@ impl Slots {
     }
 }
 
+/// The story slot of record `index` of `producer` if it is listed and the event being read has
+/// not told its story yet (an event names a record once per story).
+fn first_telling(slot: &Slots, told: &mut Vec<usize>, producer: u32, index: u32) -> Option<usize> {
+    let s = slot.get(producer, index)?;
+    if told.contains(&s) {
+        return None;
+    }
+    told.push(s);
+    Some(s)
+}
+
 /// The stories of `records` (as [`explain`] tells each), read in one pass over the history and
 /// the final logs, however many records there are.
 pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]) -> Vec<Vec<String>> {
@@ -116,22 +127,14 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
         match &ev.kind {
             EventKind::Sent { producer, instance, partition, records } => {
                 for &i in records.iter() {
-                    let Some(s) = slot.get(*producer, i) else { continue };
-                    if told.contains(&s) {
-                        continue;
-                    }
-                    told.push(s);
+                    let Some(s) = first_telling(&slot, &mut told, *producer, i) else { continue };
                     let who = producer_instance(history, *producer, *instance);
                     out[s].push(format!("{at} ms: {who} sent it to {}", partition_name(history, *partition)));
                 }
             }
             EventKind::Acked { producer, instance, partition, records, offset, broker, leader_epoch, attempts } => {
                 for (k, &i) in records.iter().enumerate() {
-                    let Some(s) = slot.get(*producer, i) else { continue };
-                    if told.contains(&s) {
-                        continue;
-                    }
-                    told.push(s);
+                    let Some(s) = first_telling(&slot, &mut told, *producer, i) else { continue };
                     let who = producer_instance(history, *producer, *instance);
                     let at_offset = if *offset < 0 { String::new() } else { format!(" offset {}", offset + k as i64) };
                     let retried = if *attempts > 1 { format!(" after {attempts} attempts") } else { String::new() };
@@ -143,11 +146,7 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
             }
             EventKind::Failed { producer, instance, partition, records, error, maybe_written } => {
                 for &i in records.iter() {
-                    let Some(s) = slot.get(*producer, i) else { continue };
-                    if told.contains(&s) {
-                        continue;
-                    }
-                    told.push(s);
+                    let Some(s) = first_telling(&slot, &mut told, *producer, i) else { continue };
                     let who = producer_instance(history, *producer, *instance);
                     let maybe = if *maybe_written { " (maybe written)" } else { "" };
                     out[s].push(format!(
@@ -158,11 +157,7 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
             }
             EventKind::TxnEnded { producer, instance, txn, commit, records, result } => {
                 for &i in records.iter() {
-                    let Some(s) = slot.get(*producer, i) else { continue };
-                    if told.contains(&s) {
-                        continue;
-                    }
-                    told.push(s);
+                    let Some(s) = first_telling(&slot, &mut told, *producer, i) else { continue };
                     let who = producer_instance(history, *producer, *instance);
                     let how = match (commit, result) {
                         (true, Ok(())) => "committed".to_string(),
@@ -176,11 +171,7 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
             | EventKind::Processed { consumer, instance, records } => {
                 let verb = if matches!(ev.kind, EventKind::Polled { .. }) { "polled" } else { "processed" };
                 for d in records.iter() {
-                    let Some(s) = slot.get(d.record.producer, d.record.index) else { continue };
-                    if told.contains(&s) {
-                        continue;
-                    }
-                    told.push(s);
+                    let Some(s) = first_telling(&slot, &mut told, d.record.producer, d.record.index) else { continue };
                     out[s].push(format!(
                         "{at} ms: {} {verb} it at {} offset {}",
                         instance_name(history, *consumer, *instance),
