@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::consumers::plural;
 use super::index::Table;
 use super::txnlog::{Fate, TxnLogs};
 use crate::error::KafkaError;
@@ -141,10 +142,7 @@ fn aborted_skipped(history: &History, txns: &TxnLogs) -> Vec<Evidence> {
         if n > 0 {
             let client = consumer_name(history, c);
             let group = &history.consumers[c].group;
-            let text = format!(
-                "{n} aborted record{} skipped by read_committed group {group} ({client})",
-                if n == 1 { "" } else { "s" }
-            );
+            let text = format!("{n} aborted record{} skipped by read_committed group {group} ({client})", plural(n));
             out.push(Evidence { kind: "aborted_skipped", client, count: n, text });
         }
     }
@@ -201,7 +199,7 @@ fn stale_commits_refused(history: &History) -> Vec<Evidence> {
             let why = gens.map_or(String::new(), |(m, now)| format!(": generation {m} < {now}"));
             let text = format!(
                 "{n} offset commit{} of a stale member refused by the group coordinator ({client}{why})",
-                if n == 1 { "" } else { "s" }
+                plural(n)
             );
             Evidence { kind: "stale_commits_refused", client, count: n, text }
         })
@@ -241,7 +239,7 @@ fn zombies_fenced(history: &History, table: &Table) -> Vec<Evidence> {
             let n = instances.len() as u64;
             let text = format!(
                 "{n} zombie producer instance{} fenced by a newer epoch of the same transactional.id ({client})",
-                if n == 1 { "" } else { "s" }
+                plural(n)
             );
             Evidence { kind: "zombies_fenced", client, count: n, text }
         })

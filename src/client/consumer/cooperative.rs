@@ -32,6 +32,12 @@ impl Consumer {
         }
         self.buffer.retain(|(p, _, _)| !revoked.contains(p));
         self.unpause_revoked(revoked);
+        self.record_assignment(parts, out);
+    }
+
+    /// Make `parts` the member's assignment and record it (`Assigned`, at its generation): the
+    /// eager SyncGroup answer and the incremental paths (`take_assignment`) both end here.
+    pub(super) fn record_assignment(&mut self, parts: Vec<u32>, out: &mut ConsumerOut) {
         self.assignment = parts;
         out.observe(ConsumerObs::History(EventKind::Assigned {
             consumer: self.idx,

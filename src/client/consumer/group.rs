@@ -115,13 +115,7 @@ impl Consumer {
                     self.pending_sync = Some((parts, false));
                     return;
                 }
-                self.assignment = parts;
-                out.observe(ConsumerObs::History(EventKind::Assigned {
-                    consumer: self.idx,
-                    instance: self.instance,
-                    generation: self.generation,
-                    partitions: self.assignment.clone(),
-                }));
+                self.record_assignment(parts, out);
                 self.proc_assigned(now, out);
             }
             Err(e) => {
