@@ -135,6 +135,10 @@ pub enum KafkaError {
     /// 113: an OffsetCommit of a KIP-848 member carries an epoch that is not its current one.
     #[error("STALE_MEMBER_EPOCH")]
     StaleMemberEpoch,
+    /// 70: the leader has no fetch session of that id (KIP-227; it restarted, say): the
+    /// follower opens a new session with a full fetch.
+    #[error("FETCH_SESSION_ID_NOT_FOUND")]
+    FetchSessionIdNotFound,
 }
 
 impl KafkaError {
@@ -173,6 +177,7 @@ impl KafkaError {
             KafkaError::TransactionAbortable => 120,
             KafkaError::FencedMemberEpoch => 110,
             KafkaError::StaleMemberEpoch => 113,
+            KafkaError::FetchSessionIdNotFound => 70,
             _ => -1,
         }
     }

@@ -31,23 +31,39 @@ pub struct MetadataImage {
     pub fenced: Arc<Vec<u32>>,
 }
 
-/// Follower fetch (`Fetch` with a replica id).
+/// Follower fetch (`Fetch` with a replica id): one request per (follower, leader) pair naming
+/// every partition the follower replicates from that leader, as Kafka's replica fetcher thread
+/// sends it (`AbstractFetcherThread.maybeFetch` builds one `FetchRequest` over all its
+/// partitions; `num.replica.fetchers` = 1).
 #[derive(Debug, Clone)]
 pub struct FetchRequest {
-    /// Partition index.
-    pub partition: u32,
     /// Fetching broker.
     pub replica: u32,
     /// Follower's broker epoch (proves the incarnation).
     pub broker_epoch: u64,
+    /// Follower-chosen id, echoed so stale responses can be ignored.
+    pub id: u64,
+    /// The fetch session this request continues (KIP-227's incremental fetch), as the
+    /// leader named it; 0 opens a new session naming every partition.
+    pub session: u64,
+    /// The partitions new to the session or whose offset or epoch changed (all of them when
+    /// opening a session), in ascending partition order. The others are fetched as before.
+    pub partitions: Vec<ReplicaFetchPartition>,
+    /// Partitions leaving the session.
+    pub removed: Vec<u32>,
+}
+
+/// One partition of a follower fetch (ordered by partition first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReplicaFetchPartition {
+    /// Partition index.
+    pub partition: u32,
     /// Follower's LEO.
     pub fetch_offset: u64,
     /// Epoch of the follower's last batch.
     pub last_fetched_epoch: Option<u32>,
     /// The leader epoch the follower believes current.
     pub leader_epoch: u32,
-    /// Follower-chosen id, echoed so stale responses can be ignored.
-    pub id: u64,
 }
 
 /// What a fetch returns.
@@ -193,15 +209,19 @@ pub enum Msg {
         req: ReqId,
     },
     /// Follower → leader.
-    Fetch(FetchRequest),
-    /// Leader → follower.
+    Fetch(Box<FetchRequest>),
+    /// Leader → follower: the results of the session's partitions that have records, an
+    /// error, a divergence or a new high watermark, in partition order (KIP-227: the others
+    /// are left out).
     FetchResponse {
-        /// Partition index (into `Topology::partitions`).
-        partition: u32,
         /// The `FetchRequest::id` it answers.
         id: u64,
-        /// Records, a divergence or an error.
-        result: FetchResult,
+        /// The session's id (0 with `error`).
+        session: u64,
+        /// FETCH_SESSION_ID_NOT_FOUND: the leader knows no such session.
+        error: Option<KafkaError>,
+        /// Records, a divergence or an error, per partition index.
+        partitions: Vec<(u32, FetchResult)>,
     },
     /// Broker → controller at start: register a new incarnation.
     Register,

@@ -48,24 +48,43 @@ impl Msg {
             Msg::Refused { req } => s("Refused", Net, *req, []),
             Msg::ApiVersions { req } => s("ApiVersions", Net, r(req), []),
             Msg::ApiVersionsResponse { req } => s("ApiVersionsResp", Net, r(req), []),
-            Msg::Fetch(f) => s(
-                "Fetch",
-                Replication,
-                None,
-                [Fact::Partition(f.partition), Fact::Offset(f.fetch_offset), Fact::LeaderEpoch(f.leader_epoch)],
-            ),
-            Msg::FetchResponse { partition, result, .. } => {
-                let p = Fact::Partition(*partition);
-                match result {
-                    FetchResult::Records { batches, hw } => {
-                        s("FetchResp", Replication, None, [p, Fact::Batches(batches.len() as u64), Fact::Hw(*hw)])
+            // A fetch of one partition names it; a fetch of several says how many.
+            Msg::Fetch(f) => match f.partitions.as_slice() {
+                [one] => s(
+                    "Fetch",
+                    Replication,
+                    None,
+                    [Fact::Partition(one.partition), Fact::Offset(one.fetch_offset), Fact::LeaderEpoch(one.leader_epoch)],
+                ),
+                all => s("Fetch", Replication, None, [Fact::Partitions(all.len() as u64)]),
+            },
+            Msg::FetchResponse { partitions, .. } => match partitions.as_slice() {
+                [(partition, result)] => {
+                    let p = Fact::Partition(*partition);
+                    match result {
+                        FetchResult::Records { batches, hw } => {
+                            s("FetchResp", Replication, None, [p, Fact::Batches(batches.len() as u64), Fact::Hw(*hw)])
+                        }
+                        FetchResult::Diverging { epoch, end_offset } => s(
+                            "FetchResp",
+                            Replication,
+                            None,
+                            [p, Fact::LeaderEpoch(*epoch), Fact::Diverging(*end_offset)],
+                        ),
+                        FetchResult::Error(e) => s("FetchResp", Replication, None, [p, Fact::Error(*e)]),
                     }
-                    FetchResult::Diverging { epoch, end_offset } => {
-                        s("FetchResp", Replication, None, [p, Fact::LeaderEpoch(*epoch), Fact::Diverging(*end_offset)])
-                    }
-                    FetchResult::Error(e) => s("FetchResp", Replication, None, [p, Fact::Error(*e)]),
                 }
-            }
+                all => {
+                    let batches = all
+                        .iter()
+                        .map(|(_, r)| match r {
+                            FetchResult::Records { batches, .. } => batches.len() as u64,
+                            _ => 0,
+                        })
+                        .sum();
+                    s("FetchResp", Replication, None, [Fact::Partitions(all.len() as u64), Fact::Batches(batches)])
+                }
+            },
             Msg::Register => s("BrokerRegistration", Controller, None, []),
             Msg::Registered { broker_epoch, .. } => {
                 s("BrokerRegistrationResp", Controller, None, [Fact::BrokerEpoch(*broker_epoch)])

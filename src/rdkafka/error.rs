@@ -69,6 +69,8 @@ pub enum RDKafkaErrorCode {
     TransactionCoordinatorFenced = 52,
     /// The partition does not know the producer id.
     UnknownProducerId = 59,
+    /// The broker has no fetch session of that id.
+    FetchSessionIdNotFound = 70,
     /// A stale leader epoch.
     FencedLeaderEpoch = 74,
     /// A leader epoch newer than the broker's.
@@ -142,6 +144,7 @@ impl From<crate::error::KafkaError> for RDKafkaErrorCode {
             E::UnknownProducerId => RDKafkaErrorCode::UnknownProducerId,
             E::FencedMemberEpoch => RDKafkaErrorCode::FencedMemberEpoch,
             E::StaleMemberEpoch => RDKafkaErrorCode::StaleMemberEpoch,
+            E::FetchSessionIdNotFound => RDKafkaErrorCode::FetchSessionIdNotFound,
         }
     }
 }

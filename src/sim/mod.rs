@@ -10,7 +10,7 @@ mod queue;
 pub mod trace;
 
 pub use net::Net;
-pub use queue::Queue;
+pub use queue::{Handle, Queue};
 
 use rand::rngs::ChaCha8Rng;
 use rand::{Rng, SeedableRng};
@@ -203,13 +203,16 @@ pub struct Out<M, T, O> {
     pub sends: Vec<(NodeId, M)>,
     /// Timers to set: (delay in ms, timer).
     pub timers: Vec<(u64, T)>,
+    /// Timers set earlier to take back before they fire (only kinds the world can cancel:
+    /// see `Timer::cancel_key` in `world`).
+    pub cancels: Vec<T>,
     /// Observations for the world (history lines, trigger checks).
     pub obs: Vec<O>,
 }
 
 impl<M, T, O> Default for Out<M, T, O> {
     fn default() -> Self {
-        Out { sends: Vec::new(), timers: Vec::new(), obs: Vec::new() }
+        Out { sends: Vec::new(), timers: Vec::new(), cancels: Vec::new(), obs: Vec::new() }
     }
 }
 
@@ -223,6 +226,12 @@ impl<M, T, O> Out<M, T, O> {
     #[inline]
     pub fn timer(&mut self, delay_ms: u64, timer: T) {
         self.timers.push((delay_ms, timer));
+    }
+    /// Take back `timer`, set earlier and not fired yet, so that it never fires (a guard
+    /// whose request was answered): the queue then holds live events only.
+    #[inline]
+    pub fn cancel(&mut self, timer: T) {
+        self.cancels.push(timer);
     }
     /// Report an observation.
     #[inline]

@@ -24,6 +24,10 @@ const LEVELS: usize = 11;
 /// The end of a list.
 const NIL: u32 = u32::MAX;
 
+/// A queued event, for [`Queue::cancel`]; valid until the event pops or is cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handle(u32);
+
 /// A queued event in the slab: its time, the next event of its list (or of the free list), and
 /// the event (`None` while the node is free).
 struct Node<E> {
@@ -98,12 +102,13 @@ impl<E> Default for Queue<E> {
 }
 
 impl<E> Queue<E> {
-    /// Queue `event` at virtual time `at`.
-    pub fn push(&mut self, at: u64, event: E) {
+    /// Queue `event` at virtual time `at`; the handle cancels it (an event queued behind the
+    /// cursor has none).
+    pub fn push(&mut self, at: u64, event: E) -> Option<Handle> {
         self.seq += 1;
         if at < self.cursor {
             self.late.push(Late { at, seq: self.seq, event });
-            return;
+            return None;
         }
         let i = if self.free == NIL {
             self.nodes.push(Node { at, next: NIL, event: Some(event) });
@@ -118,6 +123,14 @@ impl<E> Queue<E> {
             i
         };
         self.link(i, at);
+        Some(Handle(i))
+    }
+
+    /// Take a queued event out: it never pops. Its node stays linked, empty, until its slot is
+    /// reached, and is then freed without being handed out (so the order of the others stays
+    /// what it was).
+    pub fn cancel(&mut self, h: Handle) -> Option<E> {
+        self.nodes[h.0 as usize].event.take()
     }
 
     /// The earliest event, if any.
@@ -135,14 +148,21 @@ impl<E> Queue<E> {
         if !self.late.is_empty() {
             return None;
         }
-        let slot = self.front()?;
+        let slot = self.live_front()?;
         let i = self.lists[slot].head;
         if self.nodes[i as usize].at > limit {
             return None;
         }
+        let (at, event) = self.unlink_head(slot);
+        Some((at, event.expect("a live node holds an event")))
+    }
+
+    /// Unlink the head of wheel-0 slot `slot` and free its node: its time and event.
+    fn unlink_head(&mut self, slot: usize) -> (u64, Option<E>) {
+        let i = self.lists[slot].head;
         let node = &mut self.nodes[i as usize];
         let (at, next) = (node.at, node.next);
-        let event = node.event.take().expect("a linked node holds an event");
+        let event = node.event.take();
         node.next = self.free;
         self.free = i;
         self.lists[slot].head = next;
@@ -151,7 +171,18 @@ impl<E> Queue<E> {
             self.occupied[0] &= !(1 << slot);
         }
         self.cursor = at;
-        Some((at, event))
+        (at, event)
+    }
+
+    /// [`Queue::front`], after freeing the cancelled events ahead of the first live one.
+    fn live_front(&mut self) -> Option<usize> {
+        loop {
+            let slot = self.front()?;
+            if self.nodes[self.lists[slot].head as usize].event.is_some() {
+                return Some(slot);
+            }
+            self.unlink_head(slot);
+        }
     }
 
     /// Time of the earliest event. It may move the cursor up to that event's slot; an event
@@ -160,7 +191,7 @@ impl<E> Queue<E> {
         if let Some(l) = self.late.peek() {
             return Some(l.at);
         }
-        let slot = self.front()?;
+        let slot = self.live_front()?;
         Some(self.nodes[self.lists[slot].head as usize].at)
     }
 

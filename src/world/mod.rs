@@ -143,6 +143,15 @@ enum Timer {
 }
 
 impl Timer {
+    /// The key under which the world keeps a timer's queue handle, for the kinds a node may
+    /// cancel (`Out::cancel`): an id unique within the node.
+    fn cancel_key(&self) -> Option<u64> {
+        match self {
+            Timer::Broker(BrokerTimer::FetchWait { id } | BrokerTimer::FetchTimeout { id, .. }) => Some(*id),
+            _ => None,
+        }
+    }
+
     /// The node's own name of the timer (`IsrCheck`, `PollTimeout { poll: 3 }`).
     fn name(&self) -> String {
         match self {
@@ -208,6 +217,8 @@ struct Kernel {
     /// Which families of events are printed into `trace`.
     filter: TraceFilter,
     trace: Vec<String>,
+    /// Queue handles of the cancellable timers queued, by node and `Timer::cancel_key`.
+    cancellable: std::collections::BTreeMap<(NodeId, u64), crate::sim::Handle>,
 }
 
 /// One run of a scenario: build it with [`World::new`], drive it with [`World::step`] and
@@ -262,6 +273,7 @@ impl<'a> World<'a> {
                 step: 0,
                 filter: opts.trace,
                 trace: if opts.trace.is_on() { vec![trace::TRACE_HEADER.to_string()] } else { Vec::new() },
+                cancellable: std::collections::BTreeMap::new(),
             },
             net: Net::new(layout),
             work: Workload::new(s, &nodes),
@@ -352,13 +364,19 @@ impl<'a> World<'a> {
         match ev {
             Ev::Deliver { from, to, inc, gen, msg } => self.deliver(from, to, inc, gen, msg),
             Ev::Timer { node, inc, timer } => {
+                if let Some(key) = timer.cancel_key() {
+                    self.k.cancellable.remove(&(node, key));
+                }
                 let life = self.nodes.life(node);
                 if life.down.is_some() || life.inc != inc {
                     return;
                 }
                 let paused = self.net.paused_until(node);
                 if paused > self.k.now {
-                    self.k.queue.push(paused, Ev::Timer { node, inc, timer });
+                    let h = self.k.queue.push(paused, Ev::Timer { node, inc, timer });
+                    if let (Some(key), Some(h)) = (timer.cancel_key(), h) {
+                        self.k.cancellable.insert((node, key), h);
+                    }
                     return;
                 }
                 let ev = TraceEvent { at: self.k.now, node, peer: None, kind: TraceKind::Timer };

@@ -96,18 +96,6 @@ impl Broker {
         self.maybe_advance_hw(now, p, out);
     }
 
-    pub(super) fn wake_parked_fetches(&mut self, p: u32, out: &mut BrokerOut) {
-        let r = self.replicas[p as usize].as_mut().expect("replica");
-        let Role::Leader(ls) = &mut r.role else { return };
-        for f in ls.parked.drain(..) {
-            let batches = r.log.read_from(f.fetch.fetch_offset, MAX_FETCH_BATCHES);
-            out.send(
-                NodeId::Broker(f.fetch.replica),
-                Msg::FetchResponse { partition: p, id: f.fetch.id, result: FetchResult::Records { batches, hw: r.hw } },
-            );
-        }
-    }
-
     /// A coordinator's own write of `batch` to partition `p`, which this broker must lead, with
     /// acks=all: completed through [`Broker::internal_write_done`] once the high watermark
     /// passes it, or failed (NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT after

@@ -3,6 +3,7 @@
 
 mod append;
 mod expiry;
+mod fetch;
 
 mod replication;
 
@@ -12,7 +13,7 @@ use std::sync::Arc;
 
 use super::coord::{ConsumerParked, Group, GroupWait, MarkerReq, TxnMeta, TxnWait};
 use super::log::{ReplicaLog, SeqCheck};
-use super::{BrokerObs, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, Topology};
+use super::{BrokerObs, ReplicaFetchPartition, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
 use crate::record::{MemberId, ReqId};
 use crate::scenario::Acks;
@@ -34,11 +35,10 @@ pub enum BrokerTimer {
     IsrCheck,
     /// Write the high-watermark checkpoint.
     HwCheckpoint,
-    /// Leader: a parked follower fetch has waited `replica.fetch.wait.max.ms`.
+    /// Leader: a parked follower fetch has waited `replica.fetch.wait.max.ms` (cancelled when
+    /// it is answered earlier).
     FetchWait {
-        /// Partition index (into `Topology::partitions`).
-        partition: u32,
-        /// Id this broker gave the parked fetch (gone if it was answered already).
+        /// Id this broker gave the parked fetch.
         id: u64,
     },
     /// Leader: an acks=all produce request reached its timeout.
@@ -48,11 +48,19 @@ pub enum BrokerTimer {
         /// Id this broker gave the waiting request in its purgatory (gone if it was answered).
         id: u64,
     },
-    /// Follower: fetch again after a backoff or a lost request.
+    /// Follower: the fetcher of `leader` may fetch again after a backoff.
     Refetch {
-        /// Partition index (into `Topology::partitions`).
-        partition: u32,
-        /// The follower's fetch id when armed; stale once a newer fetch went out.
+        /// The leader broker the fetcher fetches from.
+        leader: u32,
+        /// The fetcher's refetch token when armed; stale once it was armed again.
+        id: u64,
+    },
+    /// Follower: fetch `id` to `leader` outlived its request timeout (cancelled when it is
+    /// answered).
+    FetchTimeout {
+        /// The leader broker the fetcher fetches from.
+        leader: u32,
+        /// The fetch's id.
         id: u64,
     },
     /// Registration not answered yet: ask again.
@@ -146,6 +154,15 @@ struct FollowerState {
     last_fetch_leader_leo: u64,
     last_fetch_time: u64,
     broker_epoch: u64,
+    /// The high watermark last sent to this follower (`u64::MAX`: none yet, or it must be
+    /// sent again): a fetch response leaves out a partition with no records, no error and
+    /// no new high watermark (KIP-227's incremental fetch responses).
+    sent_hw: u64,
+    /// Caught up with a fully replicated log at the follower's last fetch: until the log or
+    /// the ISR changes, each fetch of its session fetches this partition at the same offset,
+    /// so its fetch times are the session's (`FetchSession::last_fetch`), written back when
+    /// it stops being steady.
+    steady: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -160,10 +177,51 @@ struct PendingProduce {
     internal: Option<InternalWait>,
 }
 
+/// A follower fetch parked until one of its partitions has data or
+/// `replica.fetch.wait.max.ms` passes (Kafka's `DelayedFetch`).
 #[derive(Debug, Clone)]
 struct ParkedFetch {
+    /// Id this broker gave the parked fetch (its `FetchWait` timer's).
+    parked: u64,
+    /// The fetching broker.
+    replica: u32,
+    /// The fetch's id.
     id: u64,
-    fetch: FetchRequest,
+}
+
+/// Leader side of a follower's fetch session (KIP-227): what the follower fetches, so an
+/// incremental fetch names only what changed.
+#[derive(Debug, Clone)]
+struct FetchSession {
+    id: u64,
+    /// Every partition of the session with the offset and epoch last asked for, ascending.
+    partitions: Vec<ReplicaFetchPartition>,
+    /// The session's partitions each fetch must look at: every one that is not steady.
+    dirty: Vec<u32>,
+    /// When the follower last fetched in this session.
+    last_fetch: u64,
+}
+
+/// A follower's fetcher for one leader broker (Kafka's `ReplicaFetcherThread`): at most one
+/// fetch in flight, naming every partition it replicates from that leader.
+#[derive(Debug, Clone, Default)]
+struct Fetcher {
+    /// Id of the fetch in flight (0: none).
+    in_flight: u64,
+    /// The leader's session id (0: open a new session with the next fetch).
+    session: u64,
+    /// The partitions, offsets and epochs of the session as of the last fetch sent.
+    sent: Vec<ReplicaFetchPartition>,
+    /// Partitions that may have changed since the last fetch sent (their log, epoch or
+    /// leader), with repeats: the next incremental fetch looks at these only.
+    changed: Vec<u32>,
+    /// Partitions backing off after an error, to rejoin the session when the backoff ends.
+    delayed: Vec<u32>,
+    /// Partitions that left the session while there was nothing to fetch: the next fetch
+    /// tells the leader.
+    forgotten: Vec<u32>,
+    /// Token of the armed `Refetch` timer (a newer arming makes older ones stale).
+    refetch: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -174,15 +232,15 @@ struct LeaderState {
     /// Proposed ISR of an in-flight AlterPartition.
     pending_isr: Option<Vec<u32>>,
     purgatory: Vec<PendingProduce>,
-    parked: Vec<ParkedFetch>,
 }
 
 #[derive(Debug, Clone)]
 enum Role {
     /// No metadata yet, or the partition is offline.
     None,
-    /// Fetching from `leader`; `fetch_id` names the fetch in flight.
-    Follower { leader: u32, fetch_id: u64 },
+    /// Fetching from `leader` through its fetcher, from `delayed_until` on (a backoff after
+    /// an error).
+    Follower { leader: u32, delayed_until: u64 },
     /// Leading.
     Leader(Box<LeaderState>),
 }
@@ -251,6 +309,12 @@ pub struct Broker {
     pub(super) groups: Vec<Option<Group>>,
     /// Consumer fetches waiting for data.
     pub(super) consumer_parked: Vec<ConsumerParked>,
+    /// Follower fetches waiting for data (this broker leads some of their partitions).
+    replica_parked: Vec<ParkedFetch>,
+    /// Leader side: the fetch session of each follower broker, indexed by broker id.
+    sessions: Vec<Option<FetchSession>>,
+    /// Follower side: one fetcher per leader broker, indexed by broker id.
+    fetchers: Vec<Fetcher>,
     /// Transactional ids this broker coordinates (loaded when it became leader of their
     /// `__transaction_state` partition), by transactional id index.
     pub(super) txns: Vec<Option<TxnMeta>>,
@@ -292,6 +356,9 @@ impl Broker {
             producer_ids,
             groups,
             consumer_parked: Vec::new(),
+            replica_parked: Vec::new(),
+            sessions: Vec::new(),
+            fetchers: Vec::new(),
             txns,
             marker_reqs: Vec::new(),
             verifying: Vec::new(),
@@ -347,6 +414,9 @@ impl Broker {
             producer_ids: old.producer_ids,
             groups: vec![None; old.topo.groups.len()],
             consumer_parked: Vec::new(),
+            replica_parked: Vec::new(),
+            sessions: Vec::new(),
+            fetchers: Vec::new(),
             txns: vec![None; old.topo.txn_ids.len()],
             marker_reqs: Vec::new(),
             verifying: Vec::new(),
@@ -544,7 +614,9 @@ impl Node<Msg> for Broker {
             Msg::ConsumerFetch { req, partitions, max_wait_ms, read_committed } => {
                 self.on_consumer_fetch(from, req, (partitions, read_committed), max_wait_ms, out)
             }
-            Msg::FetchResponse { partition, id, result } => self.on_fetch_response(now, partition, id, result, out),
+            Msg::FetchResponse { id, session, error, partitions } => {
+                self.on_fetch_response(now, from, (id, session, error), partitions, out)
+            }
             Msg::AlterPartitionResponse { partition, result } => {
                 let Some(r) = self.replicas[partition as usize].as_mut() else { return };
                 let Role::Leader(ls) = &mut r.role else { return };
@@ -562,6 +634,7 @@ impl Node<Msg> for Broker {
                         );
                     }
                 }
+                self.touch(partition);
                 self.maybe_advance_hw(now, partition, out);
             }
             Msg::FindTxnCoordinator { txn } => {
@@ -626,22 +699,7 @@ impl Node<Msg> for Broker {
                 let NodeId::Broker(dead) = from else { return };
                 self.on_txn_peer_down(dead, out);
                 self.on_verify_peer_down(now, dead, out);
-                for p in 0..self.replicas.len() as u32 {
-                    let fetching_from_dead = matches!(
-                        self.replicas[p as usize],
-                        Some(Replica { role: Role::Follower { leader, .. }, .. }) if leader == dead
-                    );
-                    if fetching_from_dead {
-                        // A new fetch id: the fetch in flight is forgotten, the refetch is awaited.
-                        let id = self.next_id();
-                        if let Some(Replica { role: Role::Follower { fetch_id, .. }, .. }) =
-                            self.replicas[p as usize].as_mut()
-                        {
-                            *fetch_id = id;
-                        }
-                        out.timer(self.topo.config.replica_fetch_backoff_ms, BrokerTimer::Refetch { partition: p, id });
-                    }
-                }
+                self.on_fetch_peer_down(now, dead, out);
             }
             _ => {}
         }
@@ -672,22 +730,7 @@ impl Node<Msg> for Broker {
                 }
                 out.timer(HW_CHECKPOINT_INTERVAL_MS, BrokerTimer::HwCheckpoint);
             }
-            BrokerTimer::FetchWait { partition, id } => {
-                let Some(r) = self.replicas[partition as usize].as_mut() else { return };
-                let Role::Leader(ls) = &mut r.role else { return };
-                if let Some(i) = ls.parked.iter().position(|f| f.id == id) {
-                    let f = ls.parked.swap_remove(i);
-                    let hw = r.hw;
-                    out.send(
-                        NodeId::Broker(f.fetch.replica),
-                        Msg::FetchResponse {
-                            partition,
-                            id: f.fetch.id,
-                            result: FetchResult::Records { batches: Vec::new(), hw },
-                        },
-                    );
-                }
-            }
+            BrokerTimer::FetchWait { id } => self.on_fetch_wait(id, out),
             BrokerTimer::ProduceTimeout { partition, id } => {
                 let Some(r) = self.replicas[partition as usize].as_mut() else { return };
                 let Role::Leader(ls) = &mut r.role else { return };
@@ -732,14 +775,12 @@ impl Node<Msg> for Broker {
             BrokerTimer::TxnCompleteRetry { txn, round } => self.on_txn_complete_retry(now, txn, round, out),
             BrokerTimer::TxnVerify { req, retry: false } => self.on_txn_verify_timeout(now, req, out),
             BrokerTimer::TxnVerify { req, retry: true } => self.on_txn_verify_retry(req, out),
-            BrokerTimer::Refetch { partition, id } => {
-                let Some(r) = self.replicas[partition as usize].as_ref() else { return };
-                if let Role::Follower { fetch_id, .. } = r.role {
-                    if fetch_id == id {
-                        self.send_fetch(partition, out);
-                    }
+            BrokerTimer::Refetch { leader, id } => {
+                if self.fetchers.get(leader as usize).is_some_and(|f| f.refetch == id) {
+                    self.send_fetch(now, leader, out);
                 }
             }
+            BrokerTimer::FetchTimeout { leader, id } => self.on_fetch_timeout(now, leader, id, out),
         }
     }
 }

@@ -27,11 +27,14 @@ impl Broker {
                 last_fetch_leader_leo: 0,
                 last_fetch_time: 0,
                 broker_epoch: 0,
+                sent_hw: u64::MAX,
+                steady: false,
             })
             .collect();
         let leso = r.log.leo();
-        let ls = LeaderState { followers, leso, pending_isr: None, purgatory: Vec::new(), parked: Vec::new() };
+        let ls = LeaderState { followers, leso, pending_isr: None, purgatory: Vec::new() };
         self.resign(p, Role::Leader(Box::new(ls)), out);
+        self.touch(p);
         if self.topo.is_offsets_partition(p) {
             self.load_groups(now, p, out);
         }
@@ -41,6 +44,8 @@ impl Broker {
         self.maybe_advance_hw(now, p, out);
     }
 
+    /// Follow `leader` for `p`: the partition joins the fetcher of that leader, whose next
+    /// fetch names it ([`Broker::start_fetchers`] sends it once the metadata is applied).
     pub(super) fn become_follower(&mut self, p: u32, leader: u32, out: &mut BrokerOut) {
         if !self.topo.version.leader_epochs() {
             // Before KIP-101 (0.10 `ReplicaManager.makeFollowers`): a new follower truncates
@@ -50,184 +55,8 @@ impl Broker {
             let hw = r.hw;
             r.log.truncate_to(hw);
         }
-        let id = self.next_id();
-        self.resign(p, Role::Follower { leader, fetch_id: id }, out);
-        self.send_fetch(p, out);
-    }
-
-    pub(super) fn send_fetch(&mut self, p: u32, out: &mut BrokerOut) {
-        let id = self.next_id();
-        let me = self.id;
-        let broker_epoch = self.broker_epoch;
-        let r = self.replicas[p as usize].as_mut().expect("replica");
-        let Role::Follower { leader, fetch_id } = &mut r.role else { return };
-        *fetch_id = id;
-        let fetch = FetchRequest {
-            partition: p,
-            replica: me,
-            broker_epoch,
-            fetch_offset: r.log.leo(),
-            // Before KIP-101 fetches carry no epoch and the leader checks nothing but the offset.
-            last_fetched_epoch: if self.topo.version.leader_epochs() { r.log.latest_cached_epoch() } else { None },
-            leader_epoch: r.leader_epoch,
-            id,
-        };
-        out.send(NodeId::Broker(*leader), Msg::Fetch(fetch));
-        out.timer(
-            FETCH_REQUEST_TIMEOUT_MS + self.topo.config.replica_fetch_wait_max_ms,
-            BrokerTimer::Refetch { partition: p, id },
-        );
-    }
-
-    pub(super) fn on_fetch(&mut self, now: u64, f: FetchRequest, out: &mut BrokerOut) {
-        let p = f.partition;
-        let to = NodeId::Broker(f.replica);
-        let reply = |out: &mut BrokerOut, result| out.send(to, Msg::FetchResponse { partition: p, id: f.id, result });
-        let Some(r) = self.replicas[p as usize].as_mut().filter(|r| r.is_leader()) else {
-            reply(out, FetchResult::Error(KafkaError::NotLeaderOrFollower));
-            return;
-        };
-        if f.leader_epoch < r.leader_epoch {
-            reply(out, FetchResult::Error(KafkaError::FencedLeaderEpoch));
-            return;
-        }
-        if f.leader_epoch > r.leader_epoch {
-            reply(out, FetchResult::Error(KafkaError::UnknownLeaderEpoch));
-            return;
-        }
-        if let Some(e) = f.last_fetched_epoch {
-            let (epoch, end) = r.log.end_offset_for(e).unwrap_or((e, r.log.earliest_epoch_start()));
-            // KIP-279 (2.0): diverging when the leader has no entry of the follower's last epoch
-            // or it ends before the follower's log does. Before it (0.11-1.1, OffsetsForLeaderEpoch
-            // v0) only the end offset counted: a follower whose last epoch the leader never had,
-            // but whose log ends before that end offset, kept a forked suffix.
-            let diverging =
-                if self.topo.version.kip279() { epoch < e || end < f.fetch_offset } else { end < f.fetch_offset };
-            if diverging {
-                reply(out, FetchResult::Diverging { epoch, end_offset: end });
-                return;
-            }
-        } else if f.fetch_offset > r.log.leo() {
-            // Before KIP-101: OFFSET_OUT_OF_RANGE, and the follower truncates to the leader's log
-            // end (0.10 `ReplicaFetcherThread.handleOffsetOutOfRange`).
-            reply(out, FetchResult::Diverging { epoch: r.leader_epoch, end_offset: r.log.leo() });
-            return;
-        }
-        let leo = r.log.leo();
-        let Role::Leader(ls) = &mut r.role else { unreachable!() };
-        let Some(fs) = ls.followers.iter_mut().find(|s| s.broker == f.replica) else {
-            reply(out, FetchResult::Error(KafkaError::NotLeaderOrFollower));
-            return;
-        };
-        // Kafka's lastCaughtUpTimeMs rule: caught up to the LEO now, or to the LEO of the previous fetch.
-        if f.fetch_offset >= leo {
-            fs.last_caught_up = now;
-        } else if f.fetch_offset >= fs.last_fetch_leader_leo {
-            fs.last_caught_up = fs.last_caught_up.max(fs.last_fetch_time);
-        }
-        fs.leo = f.fetch_offset;
-        crate::invariant!(
-            27,
-            fs.leo <= leo,
-            "broker:{} follower {} of partition {p} past the leader's LEO {leo}: {}",
-            self.id,
-            f.replica,
-            fs.leo
-        );
-        fs.last_fetch_leader_leo = leo;
-        fs.last_fetch_time = now;
-        fs.broker_epoch = f.broker_epoch;
-        self.maybe_expand_isr(p, f.replica, out);
-        self.maybe_advance_hw(now, p, out);
-        let r = self.replicas[p as usize].as_mut().expect("replica");
-        if f.fetch_offset < r.log.leo() {
-            let batches = r.log.read_from(f.fetch_offset, MAX_FETCH_BATCHES);
-            reply(out, FetchResult::Records { batches, hw: r.hw });
-        } else {
-            let id = self.next_id();
-            let r = self.replicas[p as usize].as_mut().expect("replica");
-            let Role::Leader(ls) = &mut r.role else { unreachable!() };
-            ls.parked.push(ParkedFetch { id, fetch: f });
-            out.timer(self.topo.config.replica_fetch_wait_max_ms, BrokerTimer::FetchWait { partition: p, id });
-        }
-    }
-
-    pub(super) fn on_fetch_response(&mut self, _now: u64, p: u32, id: u64, result: FetchResult, out: &mut BrokerOut) {
-        let flush_interval = self.topo.partitions[p as usize].flush_interval;
-        let backoff = self.topo.config.replica_fetch_backoff_ms;
-        let kip279 = self.topo.version.kip279();
-        let Some(r) = self.replicas[p as usize].as_mut() else { return };
-        let Role::Follower { fetch_id, .. } = &mut r.role else { return };
-        if *fetch_id != id {
-            return;
-        }
-        match result {
-            FetchResult::Records { batches, hw } => {
-                for b in batches {
-                    let leo = r.log.leo();
-                    if b.next_offset() <= leo {
-                        continue;
-                    }
-                    if b.base_offset < leo {
-                        // Our tail ends inside the leader's batch: cut back to its start.
-                        r.log.truncate_to(b.base_offset);
-                    }
-                    if b.base_offset != r.log.leo() {
-                        break;
-                    }
-                    crate::invariant!(
-                        34,
-                        b.leader_epoch <= r.leader_epoch,
-                        "a follower at leader epoch {} of partition {p} got a batch of epoch {} at {}",
-                        r.leader_epoch,
-                        b.leader_epoch,
-                        b.base_offset
-                    );
-                    r.log.append_replicated(b, !kip279);
-                }
-                if r.log.unflushed() >= flush_interval {
-                    r.log.flush();
-                }
-                r.hw = hw.min(r.log.leo());
-                crate::invariant!(1, r.hw <= r.log.leo(), "follower HW {} past LEO {}", r.hw, r.log.leo());
-                self.send_fetch(p, out);
-            }
-            FetchResult::Diverging { epoch, end_offset } => {
-                // KIP-279: truncate to where both histories agree; before it, to the leader's end
-                // offset (or the own log end if shorter).
-                let own = if kip279 {
-                    r.log.end_offset_for(epoch).map_or(r.log.earliest_epoch_start(), |(_, end)| end)
-                } else {
-                    r.log.leo()
-                };
-                r.log.truncate_to(own.min(end_offset));
-                crate::invariant!(
-                    15,
-                    r.log.leo() <= end_offset,
-                    "broker:{} partition {p}: after truncating to the leader's end offset {end_offset} of epoch {epoch}, LEO {}",
-                    self.id,
-                    r.log.leo()
-                );
-                r.hw = r.hw.min(r.log.leo());
-                crate::invariant!(
-                    1,
-                    r.hw <= r.log.leo(),
-                    "follower HW {} past LEO {} after truncation",
-                    r.hw,
-                    r.log.leo()
-                );
-                self.send_fetch(p, out);
-            }
-            FetchResult::Error(_) => {
-                // A new fetch id for the refetch after the backoff.
-                let id = self.next_id();
-                if let Some(Replica { role: Role::Follower { fetch_id, .. }, .. }) = self.replicas[p as usize].as_mut()
-                {
-                    *fetch_id = id;
-                }
-                out.timer(backoff, BrokerTimer::Refetch { partition: p, id });
-            }
-        }
+        self.resign(p, Role::Follower { leader, delayed_until: 0 }, out);
+        self.fetch_changed(leader, p);
     }
 
     pub(super) fn maybe_expand_isr(&mut self, p: u32, follower: u32, out: &mut BrokerOut) {
@@ -412,6 +241,8 @@ impl Broker {
             } else if st.leader_epoch == r.leader_epoch && st.partition_epoch > r.partition_epoch {
                 r.partition_epoch = st.partition_epoch;
                 r.isr = st.isr.clone();
+                self.touch(p as u32);
+                let r = self.replicas[p].as_mut().expect("replica");
                 crate::invariant!(
                     10,
                     !r.is_leader() || r.isr.contains(&self.id),
@@ -424,12 +255,18 @@ impl Broker {
                 }
             }
         }
+        self.start_fetchers(now, out);
     }
 
     /// Leave the leader role (if held), failing what waits on it.
     pub(super) fn resign(&mut self, p: u32, role: Role, out: &mut BrokerOut) {
         let r = self.replicas[p as usize].as_mut().expect("replica");
         let old = std::mem::replace(&mut r.role, role);
+        if let Role::Follower { leader, .. } = old {
+            // The partition leaves (or rejoins, at a new epoch) that leader's fetcher.
+            self.fetch_changed(leader, p);
+        }
+        let r = self.replicas[p as usize].as_mut().expect("replica");
         if let Role::Leader(ls) = old {
             let epoch = r.leader_epoch;
             if self.topo.is_offsets_partition(p) {
@@ -453,16 +290,9 @@ impl Broker {
                     },
                 );
             }
-            for f in ls.parked {
-                out.send(
-                    NodeId::Broker(f.fetch.replica),
-                    Msg::FetchResponse {
-                        partition: p,
-                        id: f.fetch.id,
-                        result: FetchResult::Error(KafkaError::NotLeaderOrFollower),
-                    },
-                );
-            }
+            // Kafka's `DelayedFetch.tryComplete`: a fetch naming a partition this broker no
+            // longer leads completes at once.
+            self.wake_parked_fetches(p, out);
         }
     }
 }
