@@ -84,7 +84,7 @@ fn a_failed_commit_async_is_not_retried_so_its_offsets_are_never_committed() {
 
 #[test]
 fn the_async_loop_keeps_processing_while_the_sync_loop_waits_for_the_new_coordinator() {
-    for (commit, processed_before_it_returns) in [("after-processing", 520), ("after-processing-async", 2000)] {
+    for (commit, processed_before_it_returns) in [("after-processing", 521), ("after-processing-async", 2000)] {
         let (_, out) = judge(&failover(commit), 1);
         let h = &out.history;
         let crash = fault_at(h, true);
@@ -203,7 +203,7 @@ fn the_sync_twin_repeats_part_of_one_batch_and_the_async_one_everything_since_it
     let h = &out.history;
     let crash = fault_at(h, false);
     let last_good = commits(h, 0, crash).iter().rev().find(|c| c.2).expect("a commit before the crash").1;
-    assert_eq!(last_good, 420, "no commit succeeds between the coordinator's crash and the consumer's");
+    assert_eq!(last_good, 421, "no commit succeeds between the coordinator's crash and the consumer's");
     assert_eq!(processed_until(h, crash), 1500);
     assert_eq!(report.anomalies[Anomaly::DuplicateProcessing], 1500 - last_good, "{}", to_text(&report));
     assert_eq!(report.anomalies[Anomaly::LostProcessing], 0);

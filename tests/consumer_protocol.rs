@@ -56,8 +56,10 @@ fn a_crash_repeats_the_same_records_under_both_protocols() {
     let (a, _) = judge(&example("classic-member-restart-4-0"), 1);
     let (b, _) = judge(&example("consumer-protocol-member-restart"), 1);
     let dups = |r: &kafkasim::report::Report| r.anomalies[Anomaly::DuplicateProcessing];
-    assert!(dups(&a) > 0);
-    assert_eq!(dups(&a), dups(&b), "auto-commit's window decides what a crash repeats, not the protocol");
+    assert!(dups(&a) > 50 && dups(&b) > 50, "{} {}", dups(&a), dups(&b));
+    // The crash fires when the group has processed 3100 records; the protocols split those
+    // among the members a record or two differently.
+    assert!(dups(&a).abs_diff(dups(&b)) <= 2, "auto-commit's window decides what a crash repeats, not the protocol");
 }
 
 #[test]
