@@ -240,3 +240,83 @@ fn acks_all_with_min_isr_two_acknowledges_nothing_on_a_leader_cut_off_from_the_c
     assert_eq!((r.anomalies[Anomaly::LostAcked], r.anomalies[Anomaly::Duplicated]), (0, 0));
     assert_eq!(r.producers["p1"].acked, 8_000, "every record was acknowledged by the new leader in the end");
 }
+
+/// Six partitions led by three brokers, a few records, and an idle minute: the cost of keeping
+/// a cluster replicated.
+fn idle_cluster(partitions: u32) -> kafkasim::scenario::Scenario {
+    inline(&format!(
+        r#"
+name = "idle"
+duration_ms = 60000
+[cluster]
+brokers = 3
+[[topic]]
+name = "orders"
+partitions = {partitions}
+replication_factor = 3
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 10
+"#
+    ))
+}
+
+#[test]
+fn a_follower_fetches_every_partition_of_a_leader_in_one_request() {
+    let s = idle_cluster(6);
+    let opts = kafkasim::RunOptions { trace: kafkasim::TraceFilter::all(), ..Default::default() };
+    let out = kafkasim::run(&s, 1, opts).unwrap();
+    // Six partitions over three leaders: each follower's first fetch to a leader names both of
+    // the partitions that leader leads (Kafka's replica fetcher thread, one per leader).
+    let first: Vec<&String> = out.trace.iter().filter(|l| l.contains(" Fetch ")).take(6).collect();
+    assert!(first.iter().all(|l| l.contains("partitions=2")), "{first:#?}");
+}
+
+#[test]
+fn an_idle_cluster_costs_the_same_whatever_its_partition_count() {
+    // Fetch sessions (KIP-227): a fetch names what changed, so idle partitions cost nothing,
+    // and an answered fetch leaves no dead timer behind.
+    let events = |n| kafkasim::run(&idle_cluster(n), 1, kafkasim::RunOptions::default()).unwrap().events;
+    let (few, many) = (events(3), events(60));
+    assert!(many < few * 3 / 2, "3 partitions: {few} events, 60 partitions: {many}");
+}
+
+#[test]
+fn a_restarted_leader_that_lost_the_fetch_session_is_fetched_from_again() {
+    // A leader that crashes and returns has no session: its followers open new ones (the reset
+    // of the crash, or FETCH_SESSION_ID_NOT_FOUND) and the partitions end in sync.
+    let s = inline(
+        r#"
+name = "leader restart"
+duration_ms = 120000
+[cluster]
+brokers = 3
+[[topic]]
+name = "orders"
+partitions = 6
+replication_factor = 3
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 2000
+interval_ms = 2
+[[fault]]
+at_ms = 1500
+action = "crash"
+target = "broker:1"
+restart_after_ms = 500
+[[fault]]
+at_ms = 3000
+action = "power-loss"
+target = "broker:2"
+restart_after_ms = 500
+"#,
+    );
+    let (r, out) = judge(&s, 1);
+    assert_eq!(r.anomalies[Anomaly::LostAcked], 0);
+    assert!(out.history.end.settled, "every replica caught up and rejoined the ISR");
+    for p in &out.history.partitions {
+        assert!(p.replicas.iter().all(|x| x.leo == p.replicas[0].leo), "{p:?}");
+    }
+}

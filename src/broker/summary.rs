@@ -54,7 +54,11 @@ impl Msg {
                     "Fetch",
                     Replication,
                     None,
-                    [Fact::Partition(one.partition), Fact::Offset(one.fetch_offset), Fact::LeaderEpoch(one.leader_epoch)],
+                    [
+                        Fact::Partition(one.partition),
+                        Fact::Offset(one.fetch_offset),
+                        Fact::LeaderEpoch(one.leader_epoch),
+                    ],
                 ),
                 all => s("Fetch", Replication, None, [Fact::Partitions(all.len() as u64)]),
             },

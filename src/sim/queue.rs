@@ -339,4 +339,28 @@ mod tests {
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(order, [(0, 1), (3, 5), (1 << 63, 3), (u64::MAX - 1, 2), (u64::MAX, 0), (u64::MAX, 4)]);
     }
+
+    #[test]
+    fn a_cancelled_event_never_pops_and_the_others_keep_their_order() {
+        let mut q = Queue::default();
+        q.push(5, "a");
+        let b = q.push(5, "b").expect("a handle");
+        q.push(5, "c");
+        let far = q.push(90_000, "far").expect("a handle");
+        q.push(7, "d");
+        assert_eq!(q.cancel(b), Some("b"));
+        assert_eq!(q.cancel(far), Some("far"));
+        assert_eq!(q.peek_time(), Some(5));
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(order, [(5, "a"), (5, "c"), (7, "d")]);
+        // A cancelled event at the front is not the next time either; one queued behind the
+        // cursor (moved past the cancelled `far`) has no handle and pops first.
+        let mut q = Queue::default();
+        let x = q.push(8, "x").expect("a handle");
+        q.push(9, "y");
+        q.cancel(x);
+        assert_eq!(q.peek_time(), Some(9));
+        assert_eq!(q.push(3, "late"), None);
+        assert_eq!(q.pop(), Some((3, "late")));
+    }
 }

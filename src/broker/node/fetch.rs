@@ -581,9 +581,11 @@ impl Broker {
         let mut i = 0;
         while i < self.replica_parked.len() {
             let b = self.replica_parked[i].replica as usize;
-            let fetches_p = self.sessions.get(b).and_then(|s| s.as_ref()).is_some_and(|s| {
-                s.partitions.binary_search_by_key(&p, |x| x.partition).is_ok()
-            });
+            let fetches_p = self
+                .sessions
+                .get(b)
+                .and_then(|s| s.as_ref())
+                .is_some_and(|s| s.partitions.binary_search_by_key(&p, |x| x.partition).is_ok());
             if fetches_p {
                 let f = self.replica_parked.remove(i);
                 out.cancel(BrokerTimer::FetchWait { id: f.parked });

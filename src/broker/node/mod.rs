@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use super::coord::{ConsumerParked, Group, GroupWait, MarkerReq, TxnMeta, TxnWait};
 use super::log::{ReplicaLog, SeqCheck};
-use super::{BrokerObs, ReplicaFetchPartition, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, Topology};
+use super::{
+    BrokerObs, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, ReplicaFetchPartition, Topology,
+};
 use crate::error::KafkaError;
 use crate::record::{MemberId, ReqId};
 use crate::scenario::Acks;
