@@ -245,3 +245,28 @@ fn the_page_of_a_100000_record_run_is_under_5_mb_and_opens_in_under_3_s() {
     let ms: u64 = status["data-ms"].parse().unwrap();
     assert!(ms < 3_000, "the page took {ms} ms to draw");
 }
+
+/// Issue 15, item 6: a page is safe to share. Every string a scenario file brings (its name,
+/// its description) is shown as text: markup in them neither runs nor becomes elements.
+#[test]
+fn a_scenario_named_like_a_script_renders_as_text() {
+    let Some(browser) = chromium() else { return };
+    let dir = scratch("hostile");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenarios/acks1-leader-failure.toml");
+    let body = std::fs::read_to_string(&path).unwrap();
+    let name_line = body.lines().find(|l| l.starts_with("name = ")).unwrap();
+    let hostile = body.replacen(
+        name_line,
+        "name = \"<script>alert(1)</script></script><img src=x onerror=\\\"document.title='pwned'\\\">\"",
+        1,
+    );
+    let sc = kafkasim::scenario::parse_str(&hostile, "hostile.toml").unwrap();
+    let (report, out) = run_seed(&sc, 1, RunOptions { timeline: true, ..RunOptions::default() }).unwrap();
+    let file = dir.join("hostile.html");
+    std::fs::write(&file, kafkasim::report::timeline::html(&sc, &report, &out).unwrap()).unwrap();
+    let dom = dom(&browser, &file, "");
+    ready_without_errors(&dom);
+    assert!(!dom.contains("<img src=\"x\""), "the name became an element");
+    assert!(!dom.contains("<title>pwned</title>"), "the name's handler ran");
+    assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the name is not shown as text");
+}
