@@ -4,7 +4,7 @@
 //! panic and never an allocation that grows with a number the user typed.
 
 mod common;
-use common::kafkasim;
+use common::{kafkasim, temp_file};
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -240,4 +240,39 @@ fn a_line_break_in_a_group_name_stays_in_its_table_cell() {
     let (_, out, err) = kafkasim(&["run", &path]);
     assert!(out.contains("\n  c1        g1\\nFAKE LINE       "), "{out}{err}");
     assert!(!out.lines().any(|l| l.starts_with("FAKE")), "{out}");
+}
+
+/// Issue 15, item 1: a pause that never heals under a `duration_ms` of centuries never
+/// settles; `--max-events` ends it with a message, its partial report, and exit status 2
+/// instead of running for hours.
+#[test]
+fn a_run_that_never_ends_is_stopped_by_max_events_with_exit_status_2() {
+    let path = temp_file(
+        "forever.toml",
+        r#"
+name = "a pause that never ends"
+duration_ms = 9000000000000
+[cluster]
+brokers = 1
+[[topic]]
+name = "t"
+partitions = 1
+replication_factor = 1
+[[producer]]
+name = "p1"
+topic = "t"
+records = 10
+[[fault]]
+at_ms = 100
+action = "pause"
+target = "broker:1"
+duration_ms = 9000000000000
+"#,
+    );
+    let (code, stdout, stderr) = kafkasim(&["run", &path, "--max-events", "20000"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("the run handled 20000 events") && stderr.contains("--max-events 20000"), "{stderr}");
+    assert!(stdout.contains("lost_acked") || stdout.contains("anomalies"), "the partial report is printed: {stdout}");
+    let (code, _, stderr) = kafkasim(&["run", &path, "--max-events", "0"]);
+    assert_eq!(code, 2, "{stderr}");
 }

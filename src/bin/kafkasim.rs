@@ -51,6 +51,12 @@ enum Command {
         /// violated one stops the process with `invariant N: ...` on stderr and exit status 101.
         #[arg(long)]
         check_invariants: bool,
+        /// End a run that has handled N events without ending (a scenario that never settles
+        /// before an enormous `duration_ms`): its report is printed, a message says so, and the
+        /// exit status is 2.
+        #[arg(long, value_name = "N", default_value_t = kafkasim::world::DEFAULT_MAX_EVENTS,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        max_events: u64,
         /// Explanations per anomaly: in the text report (default 10) and as the JSON `examples`
         /// (default 3); `all`: every finding the checker keeps (up to 100 per anomaly).
         #[arg(long, value_name = "N|all", value_parser = parse_findings)]
@@ -133,7 +139,7 @@ struct Done {
     panicked: bool,
     /// Its anomaly counts (in `Anomaly::ALL` order), for the sweep's summary.
     anomalies: Vec<u64>,
-    /// A `--html` or `--svg` file could not be written.
+    /// A `--html` or `--svg` file could not be written, or the run ran out of events.
     unwritten: bool,
 }
 
@@ -234,7 +240,7 @@ fn names(sc: &kafkasim::scenario::Scenario) -> kafkasim::record::History {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, seeds, format, trace, check_invariants, findings, explain, html, svg } => {
+        Command::Run { scenario, seed, seeds, format, trace, check_invariants, max_events, findings, explain, html, svg } => {
             let timeline = html.is_some() || svg.is_some();
             if timeline && seeds.is_some_and(|(a, b)| a != b) {
                 eprintln!(
@@ -243,7 +249,7 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            let opts = RunOptions { trace: trace.unwrap_or_default(), check_invariants, timeline };
+            let opts = RunOptions { trace: trace.unwrap_or_default(), check_invariants, timeline, max_events };
             let show = Show { format, findings, explain, html, svg };
             run(scenario, seed, seeds, &show, opts)
         }
@@ -391,6 +397,18 @@ fn run(path: PathBuf, seed: Option<u64>, seeds: Option<(u64, u64)>, show: &Show,
                             stderr.push_str(&format!("{}: {e}\n", file.display()));
                             written = false;
                         }
+                    }
+                    if out.out_of_events {
+                        stderr.push_str(&format!(
+                            "{}: seed {seed}: the run handled {} events and had not ended at {} ms of virtual time \
+                             (--max-events {}): its scenario may never settle (a fault that never heals, a \
+                             duration_ms far past the work); its report is partial\n",
+                            shown(&path),
+                            out.events,
+                            out.virtual_ms,
+                            opts.max_events
+                        ));
+                        written = false;
                     }
                     let lines = if format == Format::Json { &mut stderr } else { &mut stdout };
                     for l in &out.trace {

@@ -255,7 +255,12 @@ impl World<'_> {
         let end = if self.settled {
             crate::record::RunEnd::default()
         } else {
-            crate::record::RunEnd { settled: false, waiting: self.waiting() }
+            let mut waiting = self.waiting();
+            if self.out_of_events {
+                let budget = format!("the run handled {} events without ending (max_events)", self.k.events);
+                waiting.insert(0, budget);
+            }
+            crate::record::RunEnd { settled: false, waiting }
         };
         for m in 0..self.nodes.members.len() {
             let mut out = Out::default();
@@ -365,6 +370,7 @@ impl World<'_> {
             trace: self.k.trace,
             faults_fired_at: self.faults.fired_at,
             timeline: self.timeline.map(timeline::Recorder::finish),
+            out_of_events: self.out_of_events,
         }
     }
 }

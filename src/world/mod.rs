@@ -55,6 +55,11 @@ use triggers::PointLog;
 /// How often (virtual ms) the world checks whether the run has settled.
 const SETTLE_CHECK_MS: u64 = 100;
 
+/// The events a run may handle unless [`RunOptions::max_events`] says otherwise: far beyond any
+/// bundled example (the 100,000-record timeline bench handles about 260,000), small enough that
+/// a runaway run ends within minutes rather than never.
+pub const DEFAULT_MAX_EVENTS: u64 = 100_000_000;
+
 /// Options of one run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
@@ -68,6 +73,10 @@ pub struct RunOptions {
     /// Collect [`RunOutput::timeline`] (each replica's log and offsets over time, for the
     /// timeline page). It only reads the nodes: the trace hash and verdict stay the same.
     pub timeline: bool,
+    /// End the run after this many events, unsettled, with [`RunOutput::out_of_events`] set (0:
+    /// [`DEFAULT_MAX_EVENTS`]): a guard against a scenario that never ends, not a budget a
+    /// sound run meets.
+    pub max_events: u64,
 }
 
 impl RunOptions {
@@ -95,6 +104,8 @@ pub struct RunOutput {
     pub faults_fired_at: Vec<Option<u64>>,
     /// What the timeline page shows beyond the history, when [`RunOptions::timeline`] asked for it.
     pub timeline: Option<crate::record::Timeline>,
+    /// The run was ended by [`RunOptions::max_events`], not by settling or `duration_ms`.
+    pub out_of_events: bool,
 }
 
 /// Run `scenario` with `seed`, or refuse it, running nothing, when [`Scenario::validate`] finds
@@ -239,6 +250,10 @@ pub struct World<'a> {
     stop: bool,
     /// The run settled (rather than reaching `duration_ms` or being told to stop).
     settled: bool,
+    /// The most events the run may handle.
+    max_events: u64,
+    /// It handled them without ending.
+    out_of_events: bool,
     /// The timeline being collected, when asked for.
     timeline: Option<timeline::Recorder>,
 }
@@ -282,6 +297,8 @@ impl<'a> World<'a> {
             history: Vec::new(),
             points: points.then(PointLog::default),
             stop: false,
+            max_events: if opts.max_events == 0 { DEFAULT_MAX_EVENTS } else { opts.max_events },
+            out_of_events: false,
             settled: false,
             timeline: None,
         };
@@ -300,6 +317,11 @@ impl<'a> World<'a> {
     /// settled, its queue ran dry, or the next event lies past `duration_ms`.
     pub fn step(&mut self) -> bool {
         if self.stop {
+            return false;
+        }
+        if self.k.events >= self.max_events {
+            self.stop = true;
+            self.out_of_events = true;
             return false;
         }
         let Some((t, ev)) = self.k.queue.pop_until(self.s.duration_ms) else {
