@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::World;
 use crate::record::{
-    Cut, CutCause, HeldBatch, PartitionState, PartitionTimeline, ReplicaTimeline, Timeline, TimelineLine,
+    Cut, CutCause, HeldBatch, LogBatch, PartitionState, PartitionTimeline, ReplicaTimeline, Timeline, TimelineLine,
 };
 use crate::sim::trace::Family;
 
@@ -143,9 +143,41 @@ fn note<T: PartialEq>(s: &mut Vec<(u64, T)>, at: u64, v: T) {
     }
 }
 
+/// Bring `w`'s batches in line with `log`: cut what it lost, add what it gained.
+fn follow(w: &mut Watched, log: &[Arc<LogBatch>], now: u64) {
+    // Logs only grow at the end and lose a suffix: the longest common prefix is where the last
+    // equal batch stands.
+    let n = w.live.len().min(log.len());
+    let mut keep = n;
+    while keep > 0 && !Arc::ptr_eq(&w.tl.batches[w.live[keep - 1]].batch, &log[keep - 1]) {
+        keep -= 1;
+    }
+    if keep < w.live.len() {
+        let from = w.tl.batches[w.live[keep]].batch.base_offset;
+        let to = w.tl.batches[*w.live.last().expect("a live batch")].batch.next_offset();
+        for &i in &w.live[keep..] {
+            w.tl.batches[i].cut_at = Some(now);
+        }
+        w.live.truncate(keep);
+        w.tl.cuts.push(Cut { at: now, from, to, cause: CutCause::Truncation });
+    }
+    for batch in &log[keep..] {
+        w.live.push(w.tl.batches.len());
+        w.tl.batches.push(HeldBatch { batch: batch.clone(), appended_at: now, cut_at: None });
+    }
+}
+
 impl World<'_> {
-    /// Compare broker `b`'s workload replicas with what the timeline last saw of them.
+    /// Compare broker `b`'s workload replicas with what the timeline last saw of them (called
+    /// after every step of a broker: without a timeline, one test inlined into the caller).
+    #[inline]
     pub(super) fn observe_broker(&mut self, b: u32) {
+        if self.timeline.is_some() {
+            self.observe_broker_replicas(b);
+        }
+    }
+
+    fn observe_broker_replicas(&mut self, b: u32) {
         let Some(rec) = self.timeline.as_mut() else { return };
         let Some(places) = rec.places.get(b as usize) else { return };
         let now = self.k.now;
@@ -158,42 +190,22 @@ impl World<'_> {
             let log = r.log.batches();
             // A log that lost its tail and grew back to the same length in one step has another
             // last batch; the count alone would miss it.
-            let seen = Some(Look {
+            let look = Look {
                 leo: r.log.leo(),
                 hw: r.hw,
                 len: log.len(),
                 last: log.last().map_or(0, |b| Arc::as_ptr(b) as usize),
                 role: broker.replica_epoch(p),
-            });
-            if w.seen == seen {
+            };
+            if w.seen == Some(look) {
                 continue;
             }
-            w.seen = seen;
-            // Logs only grow at the end and lose a suffix: the longest common prefix is where
-            // the last equal batch stands.
-            let n = w.live.len().min(log.len());
-            let mut keep = n;
-            while keep > 0 && !Arc::ptr_eq(&w.tl.batches[w.live[keep - 1]].batch, &log[keep - 1]) {
-                keep -= 1;
-            }
-            if keep < w.live.len() {
-                let from = w.tl.batches[w.live[keep]].batch.base_offset;
-                let to = w.tl.batches[*w.live.last().expect("a live batch")].batch.next_offset();
-                for &i in &w.live[keep..] {
-                    w.tl.batches[i].cut_at = Some(now);
-                }
-                w.live.truncate(keep);
-                w.tl.cuts.push(Cut { at: now, from, to, cause: CutCause::Truncation });
-            }
-            for batch in &log[keep..] {
-                w.live.push(w.tl.batches.len());
-                w.tl.batches.push(HeldBatch { batch: batch.clone(), appended_at: now, cut_at: None });
-            }
-            let leo = r.log.leo();
-            note(&mut w.tl.leo, now, leo);
-            note(&mut w.tl.hw, now, r.hw);
-            note(&mut w.tl.lso, now, r.log.lso(r.hw));
-            if let Some(role) = broker.replica_epoch(p) {
+            w.seen = Some(look);
+            follow(w, log, now);
+            note(&mut w.tl.leo, now, look.leo);
+            note(&mut w.tl.hw, now, look.hw);
+            note(&mut w.tl.lso, now, r.log.lso(look.hw));
+            if let Some(role) = look.role {
                 note(&mut w.tl.role, now, role);
             }
         }

@@ -20,6 +20,25 @@ const PAIRS: [u8; 200] = {
     t
 };
 
+/// Whether `b` has a byte a JSON string escapes (below 0x20, `"`, `\\`) or a `<`: eight
+/// bytes at a time (a stray hit only takes the slow path, which writes the same).
+fn needs_escape(b: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let has = |x: u64, c: u8| {
+        let y = x ^ (ONES * u64::from(c));
+        y.wrapping_sub(ONES) & !y & HIGH != 0
+    };
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let x = u64::from_ne_bytes(c.try_into().expect("eight bytes"));
+        if x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0 || has(x, b'"') || has(x, b'\\') || has(x, b'<') {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\' || c == b'<')
+}
+
 /// A JSON writer into one byte buffer.
 struct W<'a>(&'a mut Vec<u8>);
 
@@ -28,14 +47,31 @@ impl W<'_> {
         self.0.extend_from_slice(s.as_bytes());
     }
 
+    #[inline]
     fn u64(&mut self, v: u64) {
+        let out = &mut *self.0;
         if v < 10 {
-            self.0.push(b'0' + v as u8);
-            return;
+            out.push(b'0' + v as u8);
+        } else if v < 100 {
+            let d = v as usize * 2;
+            out.extend_from_slice(&[PAIRS[d], PAIRS[d + 1]]);
+        } else if v < 10_000 {
+            let (hi, lo) = ((v / 100) as usize, (v % 100) as usize * 2);
+            if hi < 10 {
+                out.extend_from_slice(&[b'0' + hi as u8, PAIRS[lo], PAIRS[lo + 1]]);
+            } else {
+                let hi = hi * 2;
+                out.extend_from_slice(&[PAIRS[hi], PAIRS[hi + 1], PAIRS[lo], PAIRS[lo + 1]]);
+            }
+        } else {
+            Self::long(out, v);
         }
+    }
+
+    /// Numbers of five digits or more.
+    fn long(out: &mut Vec<u8>, mut v: u64) {
         let mut buf = [0u8; 20];
         let mut i = buf.len();
-        let mut v = v;
         while v >= 100 {
             let d = (v % 100) as usize * 2;
             v /= 100;
@@ -50,7 +86,7 @@ impl W<'_> {
             i -= 1;
             buf[i] = b'0' + v as u8;
         }
-        self.0.extend_from_slice(&buf[i..]);
+        out.extend_from_slice(&buf[i..]);
     }
 
     fn i64(&mut self, v: i64) {
@@ -76,7 +112,7 @@ impl W<'_> {
         let out = &mut *self.0;
         out.push(b'"');
         let b = s.as_bytes();
-        if !b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\' || c == b'<') {
+        if !needs_escape(b) {
             out.extend_from_slice(b);
             out.push(b'"');
             return;
@@ -349,6 +385,21 @@ mod tests {
             n += 1;
         }
         assert!(n > 0);
+    }
+
+    #[test]
+    fn a_byte_to_escape_is_found_at_every_place_of_a_long_string() {
+        for c in ['"', '\\', '<', '\n', '\u{0}', '\u{1f}', ' ', '\u{7f}', 'é'] {
+            for at in 0..24 {
+                let mut line: String = "abcdefghijklmnopqrstuvw".into();
+                line.insert(at, c);
+                line.push('/');
+                let mut out = Vec::new();
+                W(&mut out).str(&line);
+                let want = serde_json::to_string(&line).unwrap().replace("</", "<\\/");
+                assert_eq!(String::from_utf8(out).unwrap(), want, "{c:?} at {at}");
+            }
+        }
     }
 
     #[test]
