@@ -68,7 +68,8 @@ impl W<'_> {
         }
     }
 
-    /// Numbers of five digits or more.
+    /// Numbers of five digits or more (out of line, so that `u64` inlines into its loops).
+    #[inline(never)]
     fn long(out: &mut Vec<u8>, mut v: u64) {
         let mut buf = [0u8; 20];
         let mut i = buf.len();

@@ -546,7 +546,12 @@ fn sender_lanes(history: &History) -> (Vec<SenderLane>, LaneOf) {
         match &ev.kind {
             EventKind::ProducerStarted { producer, instance, .. }
             | EventKind::Sent { producer, instance, .. }
-            | EventKind::TxnEnded { producer, instance, .. } => keys.push((*producer, *instance)),
+            | EventKind::TxnEnded { producer, instance, .. } => {
+                // Most events repeat the last one's sender: sorted and deduplicated below anyway.
+                if keys.last() != Some(&(*producer, *instance)) {
+                    keys.push((*producer, *instance));
+                }
+            }
             _ => {}
         }
     }
