@@ -544,13 +544,13 @@ fn sender_lanes(history: &History) -> (Vec<SenderLane>, LaneOf) {
     let mut keys: Vec<(u32, u32)> = Vec::new();
     for ev in &history.events {
         match &ev.kind {
+            // Most events repeat the last one's sender (sorted and deduplicated below anyway).
             EventKind::ProducerStarted { producer, instance, .. }
             | EventKind::Sent { producer, instance, .. }
-            | EventKind::TxnEnded { producer, instance, .. } => {
-                // Most events repeat the last one's sender: sorted and deduplicated below anyway.
-                if keys.last() != Some(&(*producer, *instance)) {
-                    keys.push((*producer, *instance));
-                }
+            | EventKind::TxnEnded { producer, instance, .. }
+                if keys.last() != Some(&(*producer, *instance)) =>
+            {
+                keys.push((*producer, *instance));
             }
             _ => {}
         }
