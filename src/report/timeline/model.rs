@@ -289,8 +289,7 @@ pub fn build(history: &History, timeline: &Timeline, report: &Report, trace_faul
     // Batches appended further apart than this start a new band (a band's growth is drawn as one slope).
     let gap = (report.virtual_ms / 1000).max(1);
     let partitions = timeline.partitions.iter().map(|p| partition_view(history, p, gap)).collect();
-    let (senders, sender_of) = sender_lanes(history);
-    let (members, member_of) = member_lanes(history);
+    let ((senders, sender_of), (members, member_of)) = client_lanes(history);
     let faults = fault_views(history, trace_faults);
     // The findings' records, each told once, up to STORIES_MAX of them.
     let mut story_of: BTreeMap<String, usize> = BTreeMap::new();
@@ -539,9 +538,13 @@ fn push_runs(bands: &mut Vec<u64>, b: &LogBatch, flags: u64, (at, gap): (u64, u6
     }
 }
 
-fn sender_lanes(history: &History) -> (Vec<SenderLane>, LaneOf) {
-    // Lanes in (producer, instance) order: p1/0, p1/1, ..., then processors' outputs.
+/// The producer instances' and the group members' lanes, in two passes over the history (one
+/// for the lanes' keys, one for what they show).
+fn client_lanes(history: &History) -> ((Vec<SenderLane>, LaneOf), (Vec<MemberLane>, LaneOf)) {
+    // Lanes in (producer, instance) order: p1/0, p1/1, ..., then processors' outputs; members
+    // in (consumer, instance) order.
     let mut keys: Vec<(u32, u32)> = Vec::new();
+    let mut member_keys: Vec<(u32, u32)> = Vec::new();
     for ev in &history.events {
         match &ev.kind {
             // Most events repeat the last one's sender (sorted and deduplicated below anyway).
@@ -552,6 +555,7 @@ fn sender_lanes(history: &History) -> (Vec<SenderLane>, LaneOf) {
             {
                 keys.push((*producer, *instance));
             }
+            EventKind::ConsumerStarted { consumer, instance } => member_keys.push((*consumer, *instance)),
             _ => {}
         }
     }
@@ -570,50 +574,10 @@ fn sender_lanes(history: &History) -> (Vec<SenderLane>, LaneOf) {
             txns: Vec::new(),
         })
         .collect();
-    for ev in &history.events {
-        let t = ev.at;
-        match &ev.kind {
-            EventKind::Sent { producer, instance, partition, records } => {
-                let l = of.get(*producer, *instance).expect("a sender's lane");
-                lanes[l].sends.extend([t, (*partition).into(), records.len() as u64]);
-            }
-            EventKind::Acked { producer, instance, partition, records, offset, broker, leader_epoch, .. } => {
-                let Some(l) = of.get(*producer, *instance) else { continue };
-                let off = if *offset < 0 { u64::MAX } else { *offset as u64 };
-                let n = records.len() as u64;
-                lanes[l].acks.extend([t, (*partition).into(), n, off, (*broker).into(), (*leader_epoch).into()]);
-            }
-            EventKind::Failed { producer, instance, partition, records, maybe_written, .. } => {
-                let Some(l) = of.get(*producer, *instance) else { continue };
-                lanes[l].fails.extend([t, (*partition).into(), records.len() as u64, (*maybe_written).into()]);
-            }
-            EventKind::TxnEnded { producer, instance, txn, commit, result, .. } => {
-                let l = of.get(*producer, *instance).expect("a sender's lane");
-                lanes[l].txns.extend([t, (*txn).into(), (*commit).into(), result.is_ok().into()]);
-            }
-            _ => {}
-        }
-    }
-    for l in &mut lanes {
-        delta(&mut l.sends, 3);
-        delta(&mut l.acks, 6);
-        delta(&mut l.fails, 4);
-        delta(&mut l.txns, 4);
-    }
-    (lanes, of)
-}
-
-fn member_lanes(history: &History) -> (Vec<MemberLane>, LaneOf) {
-    let mut keys: Vec<(u32, u32)> = Vec::new();
-    for ev in &history.events {
-        if let EventKind::ConsumerStarted { consumer, instance } = ev.kind {
-            keys.push((consumer, instance));
-        }
-    }
-    keys.sort();
-    keys.dedup();
-    let of = LaneOf::new(&keys);
-    let mut lanes: Vec<MemberLane> = keys
+    member_keys.sort();
+    member_keys.dedup();
+    let member_of = LaneOf::new(&member_keys);
+    let mut members: Vec<MemberLane> = member_keys
         .iter()
         .map(|&(c, k)| {
             let info = &history.consumers[c as usize];
@@ -649,45 +613,69 @@ fn member_lanes(history: &History) -> (Vec<MemberLane>, LaneOf) {
     for ev in &history.events {
         let t = ev.at;
         match &ev.kind {
+            EventKind::Sent { producer, instance, partition, records } => {
+                let l = of.get(*producer, *instance).expect("a sender's lane");
+                lanes[l].sends.extend([t, (*partition).into(), records.len() as u64]);
+            }
+            EventKind::Acked { producer, instance, partition, records, offset, broker, leader_epoch, .. } => {
+                let Some(l) = of.get(*producer, *instance) else { continue };
+                let off = if *offset < 0 { u64::MAX } else { *offset as u64 };
+                let n = records.len() as u64;
+                lanes[l].acks.extend([t, (*partition).into(), n, off, (*broker).into(), (*leader_epoch).into()]);
+            }
+            EventKind::Failed { producer, instance, partition, records, maybe_written, .. } => {
+                let Some(l) = of.get(*producer, *instance) else { continue };
+                lanes[l].fails.extend([t, (*partition).into(), records.len() as u64, (*maybe_written).into()]);
+            }
+            EventKind::TxnEnded { producer, instance, txn, commit, result, .. } => {
+                let l = of.get(*producer, *instance).expect("a sender's lane");
+                lanes[l].txns.extend([t, (*txn).into(), (*commit).into(), result.is_ok().into()]);
+            }
             EventKind::ConsumerStarted { consumer, instance } => {
-                lanes[of.get(*consumer, *instance).expect("a member's lane")].started.push(t);
+                members[member_of.get(*consumer, *instance).expect("a member's lane")].started.push(t);
             }
             EventKind::Assigned { consumer, instance, generation, partitions } => {
-                if let Some(l) = of.get(*consumer, *instance) {
-                    lanes[l].assigned.push((t, *generation, partitions.clone()));
+                if let Some(l) = member_of.get(*consumer, *instance) {
+                    members[l].assigned.push((t, *generation, partitions.clone()));
                 }
             }
             EventKind::Polled { consumer, instance, records } => {
-                if let Some(l) = of.get(*consumer, *instance) {
-                    runs(records, t, &mut lanes[l].polls);
+                if let Some(l) = member_of.get(*consumer, *instance) {
+                    runs(records, t, &mut members[l].polls);
                 }
             }
             EventKind::Processed { consumer, instance, records } => {
-                if let Some(l) = of.get(*consumer, *instance) {
-                    runs(records, t, &mut lanes[l].processed);
+                if let Some(l) = member_of.get(*consumer, *instance) {
+                    runs(records, t, &mut members[l].processed);
                 }
             }
             EventKind::OffsetCommit { consumer, instance, offsets, result } => {
-                if let Some(l) = of.get(*consumer, *instance) {
+                if let Some(l) = member_of.get(*consumer, *instance) {
                     for &(p, o) in offsets.iter() {
-                        lanes[l].commits.extend([t, p.into(), o, result.is_ok().into()]);
+                        members[l].commits.extend([t, p.into(), o, result.is_ok().into()]);
                     }
                 }
             }
             EventKind::ConsumerFailed { consumer, instance, .. } => {
-                if let Some(l) = of.get(*consumer, *instance) {
-                    lanes[l].failed.push(t);
+                if let Some(l) = member_of.get(*consumer, *instance) {
+                    members[l].failed.push(t);
                 }
             }
             _ => {}
         }
     }
     for l in &mut lanes {
+        delta(&mut l.sends, 3);
+        delta(&mut l.acks, 6);
+        delta(&mut l.fails, 4);
+        delta(&mut l.txns, 4);
+    }
+    for l in &mut members {
         delta(&mut l.polls, 4);
         delta(&mut l.processed, 4);
         delta(&mut l.commits, 4);
     }
-    (lanes, of)
+    ((lanes, of), (members, member_of))
 }
 
 /// What made a fault of the history fire: its time and action, and the trigger's words.
