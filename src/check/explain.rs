@@ -125,7 +125,11 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
         let at = ev.at;
         told.clear();
         match &ev.kind {
+            // A list of records running on is skipped whole when it holds none of them.
             EventKind::Sent { producer, instance, partition, records } => {
+                if !slot.may_hold(*producer, records) {
+                    continue;
+                }
                 for &i in records.iter() {
                     let Some(s) = first_telling(&slot, &mut told, *producer, i) else { continue };
                     let who = producer_instance(history, *producer, *instance);
@@ -133,6 +137,9 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
                 }
             }
             EventKind::Acked { producer, instance, partition, records, offset, broker, leader_epoch, attempts } => {
+                if !slot.may_hold(*producer, records) {
+                    continue;
+                }
                 for (k, &i) in records.iter().enumerate() {
                     let Some(s) = first_telling(&slot, &mut told, *producer, i) else { continue };
                     let who = producer_instance(history, *producer, *instance);
@@ -145,6 +152,9 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
                 }
             }
             EventKind::Failed { producer, instance, partition, records, error, maybe_written } => {
+                if !slot.may_hold(*producer, records) {
+                    continue;
+                }
                 for &i in records.iter() {
                     let Some(s) = first_telling(&slot, &mut told, *producer, i) else { continue };
                     let who = producer_instance(history, *producer, *instance);
@@ -156,6 +166,9 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
                 }
             }
             EventKind::TxnEnded { producer, instance, txn, commit, records, result } => {
+                if !slot.may_hold(*producer, records) {
+                    continue;
+                }
                 for &i in records.iter() {
                     let Some(s) = first_telling(&slot, &mut told, *producer, i) else { continue };
                     let who = producer_instance(history, *producer, *instance);
@@ -218,14 +231,28 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
             }
         }
     }
+    // Where each finding's explanation has a `#`: a record's name is found only where its own
+    // `#` meets one (one scan of each explanation, not one search per record and finding).
+    let hashes: Vec<Vec<usize>> = findings
+        .iter()
+        .map(|f| f.explanation.bytes().enumerate().filter(|&(_, c)| c == b'#').map(|(j, _)| j).collect())
+        .collect();
     for (s, lines) in out.iter_mut().enumerate() {
         if lines.len() == before[s] {
             lines.push("at the end: no replica's log holds it".to_string());
         }
         let name = &names[s];
         let spaced = format!("{name} ");
-        for f in findings.iter().filter(|f| f.subject == *name || f.explanation.contains(&spaced)) {
-            lines.push(format!("{}: {}", f.anomaly.name(), f.explanation));
+        let mentions = |f: &Finding, hashes: &[usize]| match spaced.find('#') {
+            Some(k) => {
+                hashes.iter().any(|&j| j >= k && f.explanation.as_bytes()[j - k..].starts_with(spaced.as_bytes()))
+            }
+            None => f.explanation.contains(&spaced),
+        };
+        for (f, h) in findings.iter().zip(&hashes) {
+            if f.subject == *name || mentions(f, h) {
+                lines.push(format!("{}: {}", f.anomaly.name(), f.explanation));
+            }
         }
     }
     out

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::World;
 use crate::record::{
-    Cut, CutCause, HeldBatch, PartitionState, PartitionTimeline, ReplicaTimeline, Timeline, TimelineLine,
+    Cut, CutCause, HeldBatch, LogBatch, PartitionState, PartitionTimeline, ReplicaTimeline, Timeline, TimelineLine,
 };
 use crate::sim::trace::Family;
 
@@ -23,16 +23,25 @@ fn line_budget(f: Family) -> u32 {
     }
 }
 
-/// What a replica looked like when last seen: LEO, HW, batch count, (leader epoch, leads).
-type Look = (u64, u64, usize, Option<(u32, bool)>);
+/// What a replica looked like when last seen: LEO, HW, batch count, the last batch (by
+/// address: the timeline holds every batch it saw, so no other batch takes its place), leader
+/// epoch and whether it leads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Look {
+    leo: u64,
+    hw: u64,
+    len: usize,
+    last: usize,
+    role: Option<(u32, bool)>,
+}
 
 /// One replica being watched: its timeline and the batches it holds now (indices into
 /// `ReplicaTimeline::batches`, in log order).
 struct Watched {
     tl: ReplicaTimeline,
     live: Vec<usize>,
-    /// What it looked like when last seen (LEO, HW, batch count, leader epoch, leads): most
-    /// steps change none of it, and then nothing else is compared.
+    /// What it looked like when last seen: most steps change none of it, and then nothing else
+    /// is compared.
     seen: Option<Look>,
 }
 
@@ -46,6 +55,8 @@ struct WatchedPartition {
 /// The collector the world holds while a timeline is asked for.
 pub(super) struct Recorder {
     parts: Vec<WatchedPartition>,
+    /// By broker id: the (partition, replica) places in `parts` it holds.
+    places: Vec<Vec<(usize, usize)>>,
     budget: [u32; Family::ALL.len()],
     lines: Vec<TimelineLine>,
     dropped: u64,
@@ -70,11 +81,24 @@ impl Recorder {
                 .collect();
             parts.push(WatchedPartition { partition: p as u32, states: Vec::new(), replicas });
         }
+        let mut places: Vec<Vec<(usize, usize)>> = Vec::new();
+        for (k, part) in parts.iter().enumerate() {
+            for (i, w) in part.replicas.iter().enumerate() {
+                let b = w.tl.broker as usize;
+                if places.len() <= b {
+                    places.resize(b + 1, Vec::new());
+                }
+                // The first place of a broker in a partition, as a search would find it.
+                if !places[b].iter().any(|&(q, _)| q == k) {
+                    places[b].push((k, i));
+                }
+            }
+        }
         let mut budget = [0; Family::ALL.len()];
         for f in Family::ALL {
             budget[f as usize] = line_budget(f);
         }
-        Recorder { parts, budget, lines: Vec::new(), dropped: 0 }
+        Recorder { parts, places, budget, lines: Vec::new(), dropped: 0 }
     }
 
     /// Whether the page keeps a line of family `f` (spending its budget if so).
@@ -119,54 +143,69 @@ fn note<T: PartialEq>(s: &mut Vec<(u64, T)>, at: u64, v: T) {
     }
 }
 
+/// Bring `w`'s batches in line with `log`: cut what it lost, add what it gained.
+fn follow(w: &mut Watched, log: &[Arc<LogBatch>], now: u64) {
+    // Logs only grow at the end and lose a suffix: the longest common prefix is where the last
+    // equal batch stands.
+    let n = w.live.len().min(log.len());
+    let mut keep = n;
+    while keep > 0 && !Arc::ptr_eq(&w.tl.batches[w.live[keep - 1]].batch, &log[keep - 1]) {
+        keep -= 1;
+    }
+    if keep < w.live.len() {
+        let from = w.tl.batches[w.live[keep]].batch.base_offset;
+        let to = w.tl.batches[*w.live.last().expect("a live batch")].batch.next_offset();
+        for &i in &w.live[keep..] {
+            w.tl.batches[i].cut_at = Some(now);
+        }
+        w.live.truncate(keep);
+        w.tl.cuts.push(Cut { at: now, from, to, cause: CutCause::Truncation });
+    }
+    for batch in &log[keep..] {
+        w.live.push(w.tl.batches.len());
+        w.tl.batches.push(HeldBatch { batch: batch.clone(), appended_at: now, cut_at: None });
+    }
+}
+
 impl World<'_> {
-    /// Compare broker `b`'s workload replicas with what the timeline last saw of them.
+    /// Compare broker `b`'s workload replicas with what the timeline last saw of them (called
+    /// after every step of a broker: without a timeline, one test inlined into the caller).
+    #[inline]
     pub(super) fn observe_broker(&mut self, b: u32) {
+        if self.timeline.is_some() {
+            self.observe_broker_replicas(b);
+        }
+    }
+
+    fn observe_broker_replicas(&mut self, b: u32) {
         let Some(rec) = self.timeline.as_mut() else { return };
+        let Some(places) = rec.places.get(b as usize) else { return };
         let now = self.k.now;
         let broker = &self.nodes.brokers[b as usize - 1];
-        for part in &mut rec.parts {
+        for &(k, i) in places {
+            let part = &mut rec.parts[k];
             let p = part.partition;
             let Some(r) = broker.replicas[p as usize].as_ref() else { continue };
-            let Some(w) = part.replicas.iter_mut().find(|w| w.tl.broker == b) else { continue };
+            let w = &mut part.replicas[i];
             let log = r.log.batches();
             // A log that lost its tail and grew back to the same length in one step has another
             // last batch; the count alone would miss it.
-            let last_same = match (w.live.last(), log.last()) {
-                (Some(&i), Some(b)) => Arc::ptr_eq(&w.tl.batches[i].batch, b),
-                (None, None) => true,
-                _ => false,
+            let look = Look {
+                leo: r.log.leo(),
+                hw: r.hw,
+                len: log.len(),
+                last: log.last().map_or(0, |b| Arc::as_ptr(b) as usize),
+                role: broker.replica_epoch(p),
             };
-            let seen = Some((r.log.leo(), r.hw, log.len(), broker.replica_epoch(p)));
-            if last_same && w.seen == seen {
+            if w.seen == Some(look) {
                 continue;
             }
-            w.seen = seen;
-            // Logs only grow at the end and lose a suffix: the longest common prefix is where
-            // the last equal batch stands.
-            let n = w.live.len().min(log.len());
-            let mut keep = n;
-            while keep > 0 && !Arc::ptr_eq(&w.tl.batches[w.live[keep - 1]].batch, &log[keep - 1]) {
-                keep -= 1;
-            }
-            if keep < w.live.len() {
-                let from = w.tl.batches[w.live[keep]].batch.base_offset;
-                let to = w.tl.batches[*w.live.last().expect("a live batch")].batch.next_offset();
-                for &i in &w.live[keep..] {
-                    w.tl.batches[i].cut_at = Some(now);
-                }
-                w.live.truncate(keep);
-                w.tl.cuts.push(Cut { at: now, from, to, cause: CutCause::Truncation });
-            }
-            for batch in &log[keep..] {
-                w.live.push(w.tl.batches.len());
-                w.tl.batches.push(HeldBatch { batch: batch.clone(), appended_at: now, cut_at: None });
-            }
-            let leo = r.log.leo();
-            note(&mut w.tl.leo, now, leo);
-            note(&mut w.tl.hw, now, r.hw);
-            note(&mut w.tl.lso, now, r.log.lso(r.hw));
-            if let Some(role) = broker.replica_epoch(p) {
+            w.seen = Some(look);
+            follow(w, log, now);
+            note(&mut w.tl.leo, now, look.leo);
+            note(&mut w.tl.hw, now, look.hw);
+            note(&mut w.tl.lso, now, r.log.lso(look.hw));
+            if let Some(role) = look.role {
                 note(&mut w.tl.role, now, role);
             }
         }

@@ -1,5 +1,6 @@
-//! The page: a fixed skeleton, the run's data as one JSON blob in `<script type="application/json">`,
-//! and the inline stylesheet and script that draw it. No network, no external file.
+//! The page: a fixed skeleton, the run's data as one JSON blob in `<script type="application/json">`
+//! (written by `json.rs`), and the inline stylesheet and script that draw it. No network, no
+//! external file.
 
 use super::model::Page;
 use super::svg::{escape, legend_svg};
@@ -7,19 +8,8 @@ use super::svg::{escape, legend_svg};
 const CSS: &str = include_str!("page.css");
 const JS: &str = include_str!("page.js");
 
-/// `json` made safe inside a script element, where only `</` (and `<!--`) can end it early:
-/// `<\/` and `<\u0021--` mean the same in JSON. One scan for `<` (most pages have none).
-fn script_safe(json: String) -> String {
-    if !json.contains('<') {
-        return json;
-    }
-    json.replace("</", "<\\/").replace("<!--", "<\\u0021--")
-}
-
 /// The whole page for `page`.
 pub fn render(page: &Page) -> String {
-    let json = serde_json::to_string(page).expect("the page's data serialises");
-    let json = script_safe(json);
     let counts: String = if page.counts.is_empty() {
         "<span class=\"badge ok\">no anomaly</span>".to_string()
     } else {
@@ -31,11 +21,24 @@ pub fn render(page: &Page) -> String {
         "<span class=\"badge bad\">[expect] failed</span>"
     };
     let title = escape(&page.title);
-    let mut s = String::with_capacity(json.len() + CSS.len() + JS.len() + 8_192);
+    // The data is most of a long run's page: about 4 bytes per number, the trace lines as they are.
+    let numbers = page
+        .partitions
+        .iter()
+        .flat_map(|p| &p.replicas)
+        .map(|r| r.bands.len() + r.leo.len() + r.hw.len())
+        .chain(page.senders.iter().map(|l| l.sends.len() + l.acks.len()))
+        .chain(page.members.iter().map(|l| l.polls.len() + l.processed.len() + l.commits.len()))
+        .sum::<usize>();
+    let lines = page.lines.iter().map(|l| l.len() + 3).sum::<usize>();
+    let data = numbers * 4 + lines + page.line_at.len() * 3 + 65_536;
+    let mut s = String::with_capacity(CSS.len() + JS.len() + data);
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     s.push_str(&format!("<title>{title} (seed {}) · kafkasim timeline</title>\n", page.seed));
-    s.push_str(&format!("<style>\n{CSS}</style>\n</head>\n<body>\n"));
+    s.push_str("<style>\n");
+    s.push_str(CSS);
+    s.push_str("</style>\n</head>\n<body>\n");
     s.push_str(&format!(
         "<header><h1>{title}</h1><div class=\"meta\">seed {} · trace_hash {} · {} ms · {} events</div>\
          <div>{counts}{expect}</div><p class=\"desc\">{}</p></header>\n",
@@ -73,7 +76,11 @@ pub fn render(page: &Page) -> String {
     s.push_str(
         "<div id=\"status\" data-errors=\"0\" data-ready=\"0\" class=\"mono\">the page needs JavaScript</div>\n",
     );
-    s.push_str(&format!("<script type=\"application/json\" id=\"data\">{json}</script>\n"));
-    s.push_str(&format!("<script>\n{JS}</script>\n</body>\n</html>\n"));
-    s
+    s.push_str("<script type=\"application/json\" id=\"data\">");
+    let mut b = s.into_bytes();
+    super::json::write(&mut b, page);
+    b.extend_from_slice(b"</script>\n<script>\n");
+    b.extend_from_slice(JS.as_bytes());
+    b.extend_from_slice(b"</script>\n</body>\n</html>\n");
+    String::from_utf8(b).expect("the page is UTF-8")
 }

@@ -7,6 +7,7 @@
 //! docs/report.md, "The timeline page".
 
 mod html;
+mod json;
 pub mod model;
 mod svg;
 

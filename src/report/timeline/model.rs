@@ -2,7 +2,8 @@
 //! findings, turned into lanes of plain numbers (one JSON blob for the page's script, and what
 //! the static SVG draws). Long lists are flat arrays of fixed-width tuples, times in ms.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -223,9 +224,59 @@ fn delta(flat: &mut [u64], width: usize) {
 }
 
 fn series(s: &[(u64, u64)]) -> Vec<u64> {
-    let mut flat: Vec<u64> = s.iter().flat_map(|&(t, v)| [t, v]).collect();
-    delta(&mut flat, 2);
+    let mut flat = Vec::with_capacity(s.len() * 2);
+    let mut last = 0;
+    for &(t, v) in s {
+        flat.extend([t.saturating_sub(last), v]);
+        last = t;
+    }
     flat
+}
+
+/// Hashes an address (a map only looked up, never iterated, so its order reaches nothing).
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_usize(self.0 as usize ^ usize::from(b));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        let m = u128::from(n as u64 ^ self.0) * 0x9E37_79B9_7F4A_7C15;
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
+    }
+}
+
+/// Lane indices by (producer or consumer, instance).
+struct LaneOf(Vec<Vec<usize>>);
+
+impl LaneOf {
+    fn new(keys: &[(u32, u32)]) -> Self {
+        let mut v: Vec<Vec<usize>> = Vec::new();
+        for (lane, &(a, i)) in keys.iter().enumerate() {
+            let (a, i) = (a as usize, i as usize);
+            if v.len() <= a {
+                v.resize(a + 1, Vec::new());
+            }
+            if v[a].len() <= i {
+                v[a].resize(i + 1, usize::MAX);
+            }
+            v[a][i] = lane;
+        }
+        LaneOf(v)
+    }
+
+    fn get(&self, a: u32, i: u32) -> Option<usize> {
+        let lane = *self.0.get(a as usize)?.get(i as usize)?;
+        (lane != usize::MAX).then_some(lane)
+    }
 }
 
 fn isr_bits(isr: &[u32]) -> u64 {
@@ -238,8 +289,7 @@ pub fn build(history: &History, timeline: &Timeline, report: &Report, trace_faul
     // Batches appended further apart than this start a new band (a band's growth is drawn as one slope).
     let gap = (report.virtual_ms / 1000).max(1);
     let partitions = timeline.partitions.iter().map(|p| partition_view(history, p, gap)).collect();
-    let (senders, sender_of) = sender_lanes(history);
-    let (members, member_of) = member_lanes(history);
+    let ((senders, sender_of), (members, member_of)) = client_lanes(history);
     let faults = fault_views(history, trace_faults);
     // The findings' records, each told once, up to STORIES_MAX of them.
     let mut story_of: BTreeMap<String, usize> = BTreeMap::new();
@@ -303,8 +353,8 @@ fn marks(
     history: &History,
     timeline: &Timeline,
     records: &[RecordId],
-    sender_of: &BTreeMap<(u32, u32), usize>,
-    member_of: &BTreeMap<(u32, u32), usize>,
+    sender_of: &LaneOf,
+    member_of: &LaneOf,
 ) -> Vec<Vec<u64>> {
     let slot = explain::Slots::new(records);
     let mut m: Vec<Vec<u64>> = vec![Vec::new(); records.len()];
@@ -315,34 +365,47 @@ fn marks(
         told.clear();
         match &ev.kind {
             EventKind::Sent { producer, instance, records, .. } => {
+                if !slot.may_hold(*producer, records) {
+                    continue;
+                }
                 for &i in records.iter() {
                     let Some(s) = find(*producer, i).filter(|s| !told.contains(s)) else { continue };
                     told.push(s);
-                    m[s].extend([mark::SENT, t, sender_of[&(*producer, *instance)] as u64, 0, 0, 0, 0]);
+                    let lane = sender_of.get(*producer, *instance).expect("a sender's lane");
+                    m[s].extend([mark::SENT, t, lane as u64, 0, 0, 0, 0]);
                 }
             }
             EventKind::Acked { producer, instance, partition, records, offset, broker, .. } => {
+                if !slot.may_hold(*producer, records) {
+                    continue;
+                }
                 for (k, &i) in records.iter().enumerate() {
                     let Some(s) = find(*producer, i).filter(|s| !told.contains(s)) else { continue };
                     told.push(s);
                     let off = if *offset < 0 { u64::MAX } else { *offset as u64 + k as u64 };
-                    let lane = sender_of.get(&(*producer, *instance)).copied().unwrap_or(0) as u64;
+                    let lane = sender_of.get(*producer, *instance).unwrap_or(0) as u64;
                     m[s].extend([mark::ACKED, t, lane, (*partition).into(), off, (*broker).into(), 0]);
                 }
             }
             EventKind::Failed { producer, instance, records, maybe_written, .. } => {
+                if !slot.may_hold(*producer, records) {
+                    continue;
+                }
                 for &i in records.iter() {
                     let Some(s) = find(*producer, i).filter(|s| !told.contains(s)) else { continue };
                     told.push(s);
-                    let lane = sender_of.get(&(*producer, *instance)).copied().unwrap_or(0) as u64;
+                    let lane = sender_of.get(*producer, *instance).unwrap_or(0) as u64;
                     m[s].extend([mark::FAILED, t, lane, (*maybe_written).into(), 0, 0, 0]);
                 }
             }
             EventKind::TxnEnded { producer, instance, commit, records, result, .. } => {
+                if !slot.may_hold(*producer, records) {
+                    continue;
+                }
                 for &i in records.iter() {
                     let Some(s) = find(*producer, i).filter(|s| !told.contains(s)) else { continue };
                     told.push(s);
-                    let lane = sender_of.get(&(*producer, *instance)).copied().unwrap_or(0) as u64;
+                    let lane = sender_of.get(*producer, *instance).unwrap_or(0) as u64;
                     m[s].extend([mark::TXN, t, lane, (*commit).into(), result.is_ok().into(), 0, 0]);
                 }
             }
@@ -351,7 +414,7 @@ fn marks(
                 let kind = if matches!(ev.kind, EventKind::Polled { .. }) { mark::POLLED } else { mark::PROCESSED };
                 for d in records.iter() {
                     let Some(s) = find(d.record.producer, d.record.index) else { continue };
-                    let lane = member_of.get(&(*consumer, *instance)).copied().unwrap_or(0) as u64;
+                    let lane = member_of.get(*consumer, *instance).unwrap_or(0) as u64;
                     m[s].extend([kind, t, lane, d.partition.into(), d.offset, 0, 0]);
                 }
             }
@@ -382,21 +445,18 @@ fn partition_view(history: &History, p: &crate::record::PartitionTimeline, gap: 
     for (t, s) in &p.states {
         states.extend([*t, s.leader.map_or(0, u64::from), s.leader_epoch.into(), isr_bits(&s.isr)]);
     }
-    // Batches one replica alone ever held were never copied: (batch, replica) pairs, sorted,
-    // where a batch's pairs all name one replica.
-    let mut held: Vec<(*const LogBatch, usize)> = p
-        .replicas
-        .iter()
-        .enumerate()
-        .flat_map(|(k, r)| r.batches.iter().map(move |h| (Arc::as_ptr(&h.batch), k)))
-        .collect();
-    held.sort_unstable();
-    held.dedup();
-    let mut lonely: Vec<*const LogBatch> = Vec::new();
-    for (i, &(b, _)) in held.iter().enumerate() {
-        let alone = (i == 0 || held[i - 1].0 != b) && held.get(i + 1).is_none_or(|n| n.0 != b);
-        if alone {
-            lonely.push(b);
+    // Batches one replica alone ever held were never copied: each batch (by address: replicas
+    // share a copied batch) with the one replica that held it, or `SEVERAL`. Only looked up.
+    const SEVERAL: u32 = u32::MAX;
+    let n = p.replicas.iter().map(|r| r.batches.len()).sum();
+    let mut holder: HashMap<usize, u32, BuildHasherDefault<AddrHasher>> =
+        HashMap::with_capacity_and_hasher(n, BuildHasherDefault::default());
+    for (k, r) in p.replicas.iter().enumerate() {
+        for h in &r.batches {
+            let e = holder.entry(Arc::as_ptr(&h.batch) as usize).or_insert(k as u32);
+            if *e != k as u32 {
+                *e = SEVERAL;
+            }
         }
     }
     let several = p.replicas.len() > 1;
@@ -404,7 +464,7 @@ fn partition_view(history: &History, p: &crate::record::PartitionTimeline, gap: 
         .replicas
         .iter()
         .map(|r| {
-            let alone_of = |b: &Arc<LogBatch>| several && lonely.binary_search(&Arc::as_ptr(b)).is_ok();
+            let alone_of = |b: &Arc<LogBatch>| several && holder[&(Arc::as_ptr(b) as usize)] != SEVERAL;
             let mut bands: Vec<u64> = Vec::new();
             let mut alone: Vec<u64> = Vec::new();
             for h in &r.batches {
@@ -427,7 +487,6 @@ fn partition_view(history: &History, p: &crate::record::PartitionTimeline, gap: 
                 }
                 push_runs(&mut bands, b, flags, (h.appended_at, gap), cut);
             }
-            let leo: Vec<(u64, u64)> = r.leo.clone();
             let lso = if r.lso == r.hw { Vec::new() } else { series(&r.lso) };
             let mut role = Vec::new();
             for (t, (e, lead)) in &r.role {
@@ -437,7 +496,7 @@ fn partition_view(history: &History, p: &crate::record::PartitionTimeline, gap: 
             for c in &r.cuts {
                 cuts.extend([c.at, c.from, c.to.saturating_sub(1), u64::from(c.cause == CutCause::PowerLoss)]);
             }
-            ReplicaView { b: r.broker, bands, leo: series(&leo), hw: series(&r.hw), lso, role, cuts, alone }
+            ReplicaView { b: r.broker, bands, leo: series(&r.leo), hw: series(&r.hw), lso, role, cuts, alone }
         })
         .collect();
     let top = p.replicas.iter().flat_map(|r| r.leo.iter().map(|x| x.1)).max().unwrap_or(0);
@@ -479,20 +538,30 @@ fn push_runs(bands: &mut Vec<u64>, b: &LogBatch, flags: u64, (at, gap): (u64, u6
     }
 }
 
-fn sender_lanes(history: &History) -> (Vec<SenderLane>, BTreeMap<(u32, u32), usize>) {
-    // Lanes in (producer, instance) order: p1/0, p1/1, ..., then processors' outputs.
+/// The producer instances' and the group members' lanes, in two passes over the history (one
+/// for the lanes' keys, one for what they show).
+fn client_lanes(history: &History) -> ((Vec<SenderLane>, LaneOf), (Vec<MemberLane>, LaneOf)) {
+    // Lanes in (producer, instance) order: p1/0, p1/1, ..., then processors' outputs; members
+    // in (consumer, instance) order.
     let mut keys: Vec<(u32, u32)> = Vec::new();
+    let mut member_keys: Vec<(u32, u32)> = Vec::new();
     for ev in &history.events {
         match &ev.kind {
+            // Most events repeat the last one's sender (sorted and deduplicated below anyway).
             EventKind::ProducerStarted { producer, instance, .. }
             | EventKind::Sent { producer, instance, .. }
-            | EventKind::TxnEnded { producer, instance, .. } => keys.push((*producer, *instance)),
+            | EventKind::TxnEnded { producer, instance, .. }
+                if keys.last() != Some(&(*producer, *instance)) =>
+            {
+                keys.push((*producer, *instance));
+            }
+            EventKind::ConsumerStarted { consumer, instance } => member_keys.push((*consumer, *instance)),
             _ => {}
         }
     }
     keys.sort();
     keys.dedup();
-    let of: BTreeMap<(u32, u32), usize> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+    let of = LaneOf::new(&keys);
     let mut lanes: Vec<SenderLane> = keys
         .iter()
         .map(|&(producer, instance)| SenderLane {
@@ -505,50 +574,10 @@ fn sender_lanes(history: &History) -> (Vec<SenderLane>, BTreeMap<(u32, u32), usi
             txns: Vec::new(),
         })
         .collect();
-    for ev in &history.events {
-        let t = ev.at;
-        match &ev.kind {
-            EventKind::Sent { producer, instance, partition, records } => {
-                let l = of[&(*producer, *instance)];
-                lanes[l].sends.extend([t, (*partition).into(), records.len() as u64]);
-            }
-            EventKind::Acked { producer, instance, partition, records, offset, broker, leader_epoch, .. } => {
-                let Some(&l) = of.get(&(*producer, *instance)) else { continue };
-                let off = if *offset < 0 { u64::MAX } else { *offset as u64 };
-                let n = records.len() as u64;
-                lanes[l].acks.extend([t, (*partition).into(), n, off, (*broker).into(), (*leader_epoch).into()]);
-            }
-            EventKind::Failed { producer, instance, partition, records, maybe_written, .. } => {
-                let Some(&l) = of.get(&(*producer, *instance)) else { continue };
-                lanes[l].fails.extend([t, (*partition).into(), records.len() as u64, (*maybe_written).into()]);
-            }
-            EventKind::TxnEnded { producer, instance, txn, commit, result, .. } => {
-                let l = of[&(*producer, *instance)];
-                lanes[l].txns.extend([t, (*txn).into(), (*commit).into(), result.is_ok().into()]);
-            }
-            _ => {}
-        }
-    }
-    for l in &mut lanes {
-        delta(&mut l.sends, 3);
-        delta(&mut l.acks, 6);
-        delta(&mut l.fails, 4);
-        delta(&mut l.txns, 4);
-    }
-    (lanes, of)
-}
-
-fn member_lanes(history: &History) -> (Vec<MemberLane>, BTreeMap<(u32, u32), usize>) {
-    let mut keys: Vec<(u32, u32)> = Vec::new();
-    for ev in &history.events {
-        if let EventKind::ConsumerStarted { consumer, instance } = ev.kind {
-            keys.push((consumer, instance));
-        }
-    }
-    keys.sort();
-    keys.dedup();
-    let of: BTreeMap<(u32, u32), usize> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
-    let mut lanes: Vec<MemberLane> = keys
+    member_keys.sort();
+    member_keys.dedup();
+    let member_of = LaneOf::new(&member_keys);
+    let mut members: Vec<MemberLane> = member_keys
         .iter()
         .map(|&(c, k)| {
             let info = &history.consumers[c as usize];
@@ -584,45 +613,69 @@ fn member_lanes(history: &History) -> (Vec<MemberLane>, BTreeMap<(u32, u32), usi
     for ev in &history.events {
         let t = ev.at;
         match &ev.kind {
+            EventKind::Sent { producer, instance, partition, records } => {
+                let l = of.get(*producer, *instance).expect("a sender's lane");
+                lanes[l].sends.extend([t, (*partition).into(), records.len() as u64]);
+            }
+            EventKind::Acked { producer, instance, partition, records, offset, broker, leader_epoch, .. } => {
+                let Some(l) = of.get(*producer, *instance) else { continue };
+                let off = if *offset < 0 { u64::MAX } else { *offset as u64 };
+                let n = records.len() as u64;
+                lanes[l].acks.extend([t, (*partition).into(), n, off, (*broker).into(), (*leader_epoch).into()]);
+            }
+            EventKind::Failed { producer, instance, partition, records, maybe_written, .. } => {
+                let Some(l) = of.get(*producer, *instance) else { continue };
+                lanes[l].fails.extend([t, (*partition).into(), records.len() as u64, (*maybe_written).into()]);
+            }
+            EventKind::TxnEnded { producer, instance, txn, commit, result, .. } => {
+                let l = of.get(*producer, *instance).expect("a sender's lane");
+                lanes[l].txns.extend([t, (*txn).into(), (*commit).into(), result.is_ok().into()]);
+            }
             EventKind::ConsumerStarted { consumer, instance } => {
-                lanes[of[&(*consumer, *instance)]].started.push(t);
+                members[member_of.get(*consumer, *instance).expect("a member's lane")].started.push(t);
             }
             EventKind::Assigned { consumer, instance, generation, partitions } => {
-                if let Some(&l) = of.get(&(*consumer, *instance)) {
-                    lanes[l].assigned.push((t, *generation, partitions.clone()));
+                if let Some(l) = member_of.get(*consumer, *instance) {
+                    members[l].assigned.push((t, *generation, partitions.clone()));
                 }
             }
             EventKind::Polled { consumer, instance, records } => {
-                if let Some(&l) = of.get(&(*consumer, *instance)) {
-                    runs(records, t, &mut lanes[l].polls);
+                if let Some(l) = member_of.get(*consumer, *instance) {
+                    runs(records, t, &mut members[l].polls);
                 }
             }
             EventKind::Processed { consumer, instance, records } => {
-                if let Some(&l) = of.get(&(*consumer, *instance)) {
-                    runs(records, t, &mut lanes[l].processed);
+                if let Some(l) = member_of.get(*consumer, *instance) {
+                    runs(records, t, &mut members[l].processed);
                 }
             }
             EventKind::OffsetCommit { consumer, instance, offsets, result } => {
-                if let Some(&l) = of.get(&(*consumer, *instance)) {
+                if let Some(l) = member_of.get(*consumer, *instance) {
                     for &(p, o) in offsets.iter() {
-                        lanes[l].commits.extend([t, p.into(), o, result.is_ok().into()]);
+                        members[l].commits.extend([t, p.into(), o, result.is_ok().into()]);
                     }
                 }
             }
             EventKind::ConsumerFailed { consumer, instance, .. } => {
-                if let Some(&l) = of.get(&(*consumer, *instance)) {
-                    lanes[l].failed.push(t);
+                if let Some(l) = member_of.get(*consumer, *instance) {
+                    members[l].failed.push(t);
                 }
             }
             _ => {}
         }
     }
     for l in &mut lanes {
+        delta(&mut l.sends, 3);
+        delta(&mut l.acks, 6);
+        delta(&mut l.fails, 4);
+        delta(&mut l.txns, 4);
+    }
+    for l in &mut members {
         delta(&mut l.polls, 4);
         delta(&mut l.processed, 4);
         delta(&mut l.commits, 4);
     }
-    (lanes, of)
+    ((lanes, of), (members, member_of))
 }
 
 /// What made a fault of the history fire: its time and action, and the trigger's words.
