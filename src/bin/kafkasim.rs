@@ -240,7 +240,19 @@ fn names(sc: &kafkasim::scenario::Scenario) -> kafkasim::record::History {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, seeds, format, trace, check_invariants, max_events, findings, explain, html, svg } => {
+        Command::Run {
+            scenario,
+            seed,
+            seeds,
+            format,
+            trace,
+            check_invariants,
+            max_events,
+            findings,
+            explain,
+            html,
+            svg,
+        } => {
             let timeline = html.is_some() || svg.is_some();
             if timeline && seeds.is_some_and(|(a, b)| a != b) {
                 eprintln!(

@@ -34,10 +34,18 @@ impl World<'_> {
         }
     }
 
-    /// One trace line: time, node, peer, then the event with its request id and facts.
+    /// One trace line: time, node, peer, then the event with its request id and facts. Written
+    /// into one buffer, labels in place (the timeline page keeps a line per message).
     fn render(&self, ev: &TraceEvent, extra: String) -> String {
-        let peer = ev.peer.map_or_else(|| "-".to_string(), |p| self.label(p));
-        let mut line = format!("{:>9}  {:<12} {:<12} ", ev.at, self.label(ev.node), peer);
+        let mut line = String::with_capacity(64);
+        let _ = write!(line, "{:>9}  ", ev.at);
+        self.write_label(&mut line, ev.node, 12);
+        line.push(' ');
+        match ev.peer {
+            Some(p) => self.write_label(&mut line, p, 12),
+            None => line.push_str("-           "),
+        }
+        line.push(' ');
         match &ev.kind {
             TraceKind::Message(m) => {
                 let _ = write!(line, "{}", m.api);
@@ -48,7 +56,9 @@ impl World<'_> {
                         NodeId::Producer(_) | NodeId::Consumer(_) => ev.node,
                         _ => ev.peer.unwrap_or(ev.node),
                     };
-                    let _ = write!(line, " {}#{}", self.label(client), req.n);
+                    line.push(' ');
+                    self.write_label(&mut line, client, 0);
+                    let _ = write!(line, "#{}", req.n);
                 }
                 for f in m.facts.iter().flatten() {
                     let _ = write!(line, " {f}");
@@ -70,17 +80,23 @@ impl World<'_> {
     }
 
     /// How the trace names node `n`: `controller`, `broker:2`, a producer as `NAME/INSTANCE`
-    /// (the instance counts its restarts), a group member as `NAME/K`.
-    fn label(&self, n: NodeId) -> String {
-        match n {
+    /// (the instance counts its restarts), a group member as `NAME/K`; written onto `line` and
+    /// padded with spaces to `width` characters.
+    fn write_label(&self, line: &mut String, n: NodeId, width: usize) {
+        let start = line.len();
+        let _ = match n {
             NodeId::Producer(p) => {
-                format!("{}/{}", self.nodes.specs[p as usize].name, self.work.producers[p as usize].instance)
+                line.push_str(&self.nodes.specs[p as usize].name);
+                write!(line, "/{}", self.work.producers[p as usize].instance)
             }
             NodeId::Consumer(m) => {
                 let (c, k) = self.nodes.members[m as usize];
-                format!("{}/{k}", self.nodes.consumer_specs[c as usize].name)
+                line.push_str(&self.nodes.consumer_specs[c as usize].name);
+                write!(line, "/{k}")
             }
-            n => n.to_string(),
-        }
+            n => write!(line, "{n}"),
+        };
+        let written = line[start..].chars().count();
+        line.extend(std::iter::repeat_n(' ', width.saturating_sub(written)));
     }
 }
