@@ -297,7 +297,7 @@ impl Broker {
     /// A follower's fetch: update its session, look at every partition that changed or is
     /// not steady, and answer at once when one has records, an error or a divergence
     /// (Kafka's `ReplicaManager.fetchMessages`); otherwise park the fetch.
-    pub(super) fn on_fetch(&mut self, now: u64, f: Box<FetchRequest>, out: &mut BrokerOut) {
+    pub(super) fn on_fetch(&mut self, now: u64, f: FetchRequest, out: &mut BrokerOut) {
         let b = f.replica as usize;
         if self.sessions.len() <= b {
             self.sessions.resize_with(b + 1, || None);
@@ -314,7 +314,7 @@ impl Broker {
             let dirty = f.partitions.iter().map(|p| p.partition).collect();
             self.sessions[b] = Some(FetchSession { id, partitions: f.partitions.clone(), dirty, last_fetch: now });
         } else {
-            if !self.sessions[b].as_ref().is_some_and(|s| s.id == f.session) {
+            if self.sessions[b].as_ref().is_none_or(|s| s.id != f.session) {
                 let error = Some(KafkaError::FetchSessionIdNotFound);
                 out.send(
                     NodeId::Broker(f.replica),

@@ -559,7 +559,7 @@ impl Node<Msg> for Broker {
             Msg::Produce { req, partition, acks, timeout_ms, batch, txn } => {
                 self.on_produce(now, from, req, (partition, acks, timeout_ms), &batch, (txn, None), out)
             }
-            Msg::Fetch(f) => self.on_fetch(now, f, out),
+            Msg::Fetch(f) => self.on_fetch(now, *f, out),
             Msg::FindCoordinator { group } => {
                 let p = self.topo.group_partition(group) as usize;
                 let result = self.cache.get(p).and_then(|st| st.leader).ok_or(KafkaError::CoordinatorNotAvailable);
