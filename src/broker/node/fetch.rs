@@ -14,6 +14,15 @@
 
 use super::*;
 
+impl FetchSession {
+    /// What a fetch of this session looks at: each partition that is not steady, with the
+    /// offset and epoch last asked for.
+    fn look(&self) -> Vec<ReplicaFetchPartition> {
+        let at = |p: &u32| self.partitions.binary_search_by_key(p, |x| x.partition).ok();
+        self.dirty.iter().filter_map(|p| at(p).map(|i| self.partitions[i])).collect()
+    }
+}
+
 impl Broker {
     fn fetcher(&mut self, leader: u32) -> &mut Fetcher {
         let i = leader as usize;
@@ -344,12 +353,7 @@ impl Broker {
             s.last_fetch = now;
         }
         let s = self.sessions[b].as_ref().expect("session");
-        let session = s.id;
-        let look: Vec<ReplicaFetchPartition> = s
-            .dirty
-            .iter()
-            .filter_map(|p| s.partitions.binary_search_by_key(p, |x| x.partition).ok().map(|i| s.partitions[i]))
-            .collect();
+        let (session, look) = (s.id, s.look());
         let mut due = Vec::new();
         for part in &look {
             if let Some(result) = self.fetch_partition(now, f.replica, f.broker_epoch, part, out) {
@@ -542,12 +546,7 @@ impl Broker {
     /// leads at the fetch's epoch, and new high watermarks.
     fn answer_parked(&mut self, f: &ParkedFetch, out: &mut BrokerOut) {
         let Some(s) = self.sessions.get(f.replica as usize).and_then(|s| s.as_ref()) else { return };
-        let session = s.id;
-        let look: Vec<ReplicaFetchPartition> = s
-            .dirty
-            .iter()
-            .filter_map(|p| s.partitions.binary_search_by_key(p, |x| x.partition).ok().map(|i| s.partitions[i]))
-            .collect();
+        let (session, look) = (s.id, s.look());
         let due = look
             .iter()
             .filter_map(|part| {
