@@ -282,7 +282,13 @@ fn sender(w: &mut W<'_>, l: &SenderLane) {
     w.u64(l.producer.into());
     w.key("output", false);
     w.bool(l.output);
-    for (k, xs) in [("sends", &l.sends), ("acks", &l.acks), ("fails", &l.fails), ("txns", &l.txns)] {
+    // The names as `Page` serialises them (stringify!: `"acks"` spelled out reads as the config key).
+    for (k, xs) in [
+        (stringify!(sends), &l.sends),
+        (stringify!(acks), &l.acks),
+        (stringify!(fails), &l.fails),
+        (stringify!(txns), &l.txns),
+    ] {
         w.key(k, false);
         w.u64s(xs);
     }
