@@ -276,3 +276,31 @@ duration_ms = 9000000000000
     let (code, _, stderr) = kafkasim(&["run", &path, "--max-events", "0"]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+/// Issue 15: `records = 1000000000` with `duration_ms = 1` aborted the process ("memory
+/// allocation of 40000000000 bytes failed"): the checker's index allocated a slot for every
+/// declared record before reading the history. It now grows as the history names records, so
+/// the run (which sends a handful) is judged like any other.
+#[test]
+fn a_billion_declared_records_that_are_never_sent_cost_no_memory() {
+    let path = temp_file(
+        "billion.toml",
+        r#"
+name = "big"
+duration_ms = 1
+[cluster]
+brokers = 1
+[[topic]]
+name = "t"
+partitions = 1
+replication_factor = 1
+[[producer]]
+name = "p1"
+topic = "t"
+records = 1000000000
+"#,
+    );
+    let (code, stdout, stderr) = kafkasim(&["run", &path]);
+    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
+    assert!(stdout.contains("scenario: big"), "{stdout}");
+}

@@ -131,8 +131,10 @@ impl Table {
     /// Sizes the index from the scenario and fills it from the events.
     pub fn build(scenario: &Scenario, history: &History) -> Table {
         let n = scenario.producers.len().max(history.producers.len());
-        let recs =
-            (0..n).map(|p| vec![Rec::EMPTY; scenario.producers.get(p).map_or(0, |s| s.records as usize)]).collect();
+        // Slots grow as the history names records (`rec_mut`): a scenario may declare far more
+        // records than its run sends (`records = 1000000000` with `duration_ms = 1`), and the
+        // index must not allocate for records that never existed.
+        let recs = vec![Vec::new(); n];
         let online = history.partitions.iter().map(|p| p.leader_replica().is_some()).collect();
         let mut transactional: Vec<bool> =
             (0..n).map(|p| scenario.producers.get(p).is_some_and(|s| s.config.transactional_id.is_some())).collect();
@@ -145,14 +147,7 @@ impl Table {
                 transactional[p] = true;
             }
         }
-        let txn = transactional
-            .iter()
-            .enumerate()
-            .map(|(p, &tx)| {
-                let len = if tx { scenario.producers.get(p).map_or(0, |s| s.records as usize) } else { 0 };
-                vec![TxnAck::EMPTY; len]
-            })
-            .collect();
+        let txn = vec![Vec::new(); transactional.len()];
         let mut outputs = vec![false; n];
         for info in &history.processors {
             let p = info.producer as usize;
