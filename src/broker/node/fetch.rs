@@ -42,6 +42,13 @@ impl Broker {
         }
     }
 
+    /// The fetcher of `leader` fetches again after `delay_ms` (an earlier arming goes stale).
+    fn arm_refetch(&mut self, leader: u32, delay_ms: u64, out: &mut BrokerOut) {
+        let id = self.next_id();
+        self.fetcher(leader).refetch = id;
+        out.timer(delay_ms, BrokerTimer::Refetch { leader, id });
+    }
+
     /// Partition `p`, followed from `leader`, may have changed: its fetcher looks at it
     /// before its next fetch.
     pub(super) fn fetch_changed(&mut self, leader: u32, p: u32) {
@@ -134,9 +141,7 @@ impl Broker {
             f.sent = sent;
             f.forgotten = removed;
             if ready_at != u64::MAX {
-                let id = self.next_id();
-                self.fetcher(leader).refetch = id;
-                out.timer(ready_at - now, BrokerTimer::Refetch { leader, id });
+                self.arm_refetch(leader, ready_at - now, out);
             }
             return;
         }
@@ -186,9 +191,7 @@ impl Broker {
             out.cancel(BrokerTimer::FetchTimeout { leader: dead, id: lost });
         }
         if any {
-            let id = self.next_id();
-            self.fetcher(dead).refetch = id;
-            out.timer(backoff, BrokerTimer::Refetch { leader: dead, id });
+            self.arm_refetch(dead, backoff, out);
         }
     }
 
