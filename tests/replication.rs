@@ -320,3 +320,44 @@ restart_after_ms = 500
         assert!(p.replicas.iter().all(|x| x.leo == p.replicas[0].leo), "{p:?}");
     }
 }
+
+#[test]
+fn a_leader_sends_the_isr_changes_of_many_partitions_in_one_alter_partition_request() {
+    // Kafka's AlterPartition manager has one request in flight and sends every change that
+    // waited in it; the controller publishes one metadata update per request. A broker that
+    // restarts after an unclean shutdown leaves the ISR of the 24 partitions it replicates and
+    // rejoins them as it catches up: far fewer requests than partitions.
+    let s = inline(
+        r#"
+name = "many partitions rejoin"
+duration_ms = 60000
+[cluster]
+brokers = 3
+[[topic]]
+name = "orders"
+partitions = 24
+replication_factor = 3
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 2000
+interval_ms = 2
+[[fault]]
+at_ms = 1500
+action = "crash"
+target = "broker:3"
+restart_after_ms = 500
+"#,
+    );
+    let opts = kafkasim::RunOptions { trace: kafkasim::TraceFilter::all(), ..Default::default() };
+    let out = kafkasim::run(&s, 1, opts).unwrap();
+    let requests: Vec<&String> = out.trace.iter().filter(|l| l.contains(" AlterPartition ")).collect();
+    let updates = out.trace.iter().filter(|l| l.contains(" MetadataUpdate ")).count();
+    assert!(out.history.end.settled, "every replica caught up and rejoined the ISR");
+    for p in &out.history.partitions {
+        assert_eq!(p.isr.len(), 3, "{p:?}");
+    }
+    assert!(!requests.is_empty() && requests.len() <= 8, "{} AlterPartition requests: {requests:#?}", requests.len());
+    assert!(requests.iter().any(|l| l.contains("partitions=")), "one request names several partitions: {requests:#?}");
+    assert!(updates <= 3 * (requests.len() + 4), "{updates} metadata updates for {} requests", requests.len());
+}

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{BrokerObs, MetadataImage, Msg, PartitionState, Topology};
+use super::{BrokerObs, IsrProposal, MetadataImage, Msg, PartitionState, Topology};
 use crate::error::KafkaError;
 use crate::sim::{Node, NodeId, Out};
 
@@ -144,15 +144,8 @@ impl Controller {
         (self.topo.config.broker_heartbeat_interval_ms / 2).max(1)
     }
 
-    fn alter_partition(
-        &mut self,
-        leader: u32,
-        p: u32,
-        leader_epoch: u32,
-        partition_epoch: u32,
-        isr: &[u32],
-        epochs: &[u64],
-    ) -> Result<PartitionState, KafkaError> {
+    fn alter_partition(&mut self, leader: u32, x: &IsrProposal) -> Result<PartitionState, KafkaError> {
+        let IsrProposal { partition: p, leader_epoch, partition_epoch, ref isr, broker_epochs: ref epochs } = *x;
         let st = &self.parts[p as usize];
         if st.leader != Some(leader) || st.leader_epoch != leader_epoch {
             return Err(KafkaError::FencedLeaderEpoch);
@@ -412,12 +405,14 @@ impl Node<Msg> for Controller {
                 let image = (metadata_version < self.version).then(|| self.image());
                 out.send(from, Msg::HeartbeatResponse { image, stale: false });
             }
-            Msg::AlterPartition { partition, leader_epoch, partition_epoch, isr, broker_epochs } => {
-                let result = self.alter_partition(b, partition, leader_epoch, partition_epoch, &isr, &broker_epochs);
-                if result.is_ok() {
+            Msg::AlterPartition { proposals } => {
+                // `QuorumController.alterPartition`: one request's accepted changes are one batch
+                // of metadata records, which the brokers see as one metadata update.
+                let results: Vec<_> = proposals.iter().map(|x| (x.partition, self.alter_partition(b, x))).collect();
+                if results.iter().any(|(_, r)| r.is_ok()) {
                     self.publish(out);
                 }
-                out.send(from, Msg::AlterPartitionResponse { partition, result });
+                out.send(from, Msg::AlterPartitionResponse { results });
             }
             _ => {}
         }
@@ -551,17 +546,12 @@ mod tests {
     fn alter_partition_with_a_stale_partition_epoch_is_rejected() {
         let mut c = controller(false);
         let mut out = ControllerOut::default();
-        let msg = Msg::AlterPartition {
-            partition: 0,
-            leader_epoch: 0,
-            partition_epoch: 7,
-            isr: vec![1],
-            broker_epochs: vec![1],
-        };
-        c.on_message(0, NodeId::Broker(1), msg, &mut out);
+        let proposal =
+            IsrProposal { partition: 0, leader_epoch: 0, partition_epoch: 7, isr: vec![1], broker_epochs: vec![1] };
+        c.on_message(0, NodeId::Broker(1), Msg::AlterPartition { proposals: vec![proposal] }, &mut out);
         assert!(matches!(
             out.sends.last(),
-            Some((_, Msg::AlterPartitionResponse { result: Err(KafkaError::InvalidUpdateVersion), .. }))
+            Some((_, Msg::AlterPartitionResponse { results })) if results[..] == [(0, Err(KafkaError::InvalidUpdateVersion))]
         ));
     }
 }

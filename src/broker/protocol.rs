@@ -7,6 +7,21 @@ use crate::error::KafkaError;
 use crate::record::{LogBatch, MemberId, ReqId};
 use crate::scenario::Acks;
 
+/// A leader's proposed ISR for one partition, in an AlterPartition request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IsrProposal {
+    /// Partition index (into `Topology::partitions`).
+    pub partition: u32,
+    /// The leader's leader epoch (the controller rejects any other).
+    pub leader_epoch: u32,
+    /// The partition epoch the proposal is based on (INVALID_UPDATE_VERSION if outdated).
+    pub partition_epoch: u32,
+    /// Proposed ISR (broker ids).
+    pub isr: Vec<u32>,
+    /// Broker epoch of each `isr` entry as the leader last saw it (KIP-903).
+    pub broker_epochs: Vec<u64>,
+}
+
 /// The controller's view of one partition, as published in metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionState {
@@ -633,25 +648,17 @@ pub enum Msg {
         /// why not (INVALID_TXN_STATE / TRANSACTION_ABORTABLE, PRODUCER_FENCED, ...).
         result: Result<(), KafkaError>,
     },
-    /// Leader → controller: propose a new ISR.
+    /// Leader → controller: propose new ISRs, every change the broker's AlterPartition manager
+    /// had pending, in one request (Kafka's `DefaultAlterPartitionManager` sends one request at
+    /// a time, naming every partition whose change waited for it).
     AlterPartition {
-        /// Partition index (into `Topology::partitions`).
-        partition: u32,
-        /// The leader's leader epoch (the controller rejects any other).
-        leader_epoch: u32,
-        /// The partition epoch the proposal is based on (INVALID_UPDATE_VERSION if outdated).
-        partition_epoch: u32,
-        /// Proposed ISR (broker ids).
-        isr: Vec<u32>,
-        /// Broker epoch of each `isr` entry as the leader last saw it (KIP-903).
-        broker_epochs: Vec<u64>,
+        /// One proposal per partition, ascending by partition.
+        proposals: Vec<IsrProposal>,
     },
-    /// Controller → leader.
+    /// Controller → leader: the result of each proposal, in the request's order.
     AlterPartitionResponse {
-        /// Partition index (into `Topology::partitions`).
-        partition: u32,
-        /// The partition's new state, or why the proposal was rejected.
-        result: Result<PartitionState, KafkaError>,
+        /// Partition index and the partition's new state, or why the proposal was rejected.
+        results: Vec<(u32, Result<PartitionState, KafkaError>)>,
     },
 }
 

@@ -104,18 +104,28 @@ impl Msg {
                 s("BrokerHeartbeatResp", Controller, None, image.iter().map(|i| Fact::Version(i.version)))
             }
             Msg::MetadataUpdate(i) => s("MetadataUpdate", Controller, None, [Fact::Version(i.version)]),
-            Msg::AlterPartition { partition, leader_epoch, isr, .. } => s(
-                "AlterPartition",
-                Controller,
-                None,
-                [Fact::Partition(*partition), Fact::LeaderEpoch(*leader_epoch), Fact::IsrSize(isr.len() as u64)],
-            ),
-            Msg::AlterPartitionResponse { partition, result } => s(
-                "AlterPartitionResp",
-                Controller,
-                None,
-                [Fact::Partition(*partition), or_err(result, |st| Fact::LeaderEpoch(st.leader_epoch))],
-            ),
+            Msg::AlterPartition { proposals } => match &proposals[..] {
+                [x] => s(
+                    "AlterPartition",
+                    Controller,
+                    None,
+                    [
+                        Fact::Partition(x.partition),
+                        Fact::LeaderEpoch(x.leader_epoch),
+                        Fact::IsrSize(x.isr.len() as u64),
+                    ],
+                ),
+                all => s("AlterPartition", Controller, None, [Fact::Partitions(all.len() as u64)]),
+            },
+            Msg::AlterPartitionResponse { results } => match &results[..] {
+                [(partition, result)] => s(
+                    "AlterPartitionResp",
+                    Controller,
+                    None,
+                    [Fact::Partition(*partition), or_err(result, |st| Fact::LeaderEpoch(st.leader_epoch))],
+                ),
+                all => s("AlterPartitionResp", Controller, None, [Fact::Partitions(all.len() as u64)]),
+            },
             Msg::FindCoordinator { .. } => s("FindCoordinator", Groups, None, []),
             Msg::FindCoordinatorResponse { result, .. } => {
                 s("FindCoordinatorResp", Groups, None, [or_err(result, |b| Fact::Coordinator(*b))])

@@ -8,14 +8,6 @@ use super::World;
 use crate::broker::Broker;
 use crate::sim::NodeId;
 
-/// Invariant 35 is known not to hold (docs/architecture.md, "Findings"): a broker applies an
-/// AlterPartitionResponse whatever request it answers, so the FENCED_LEADER_EPOCH answer to a
-/// proposal it sent under an older leader epoch clears the pending ISR of its current proposal,
-/// which the controller then accepts. Kafka ignores a response that does not match its pending
-/// state (`Partition`'s AlterPartition callback). The assert stays, switched off by this flag
-/// until the model is fixed; then remove the flag.
-const KNOWN_STALE_ALTER_PARTITION_RESPONSE: bool = true;
-
 impl World<'_> {
     /// Invariants 24 to 26 and 35 (see `docs/architecture.md`, section "Invariants").
     pub(super) fn check_invariants(&self) {
@@ -53,9 +45,7 @@ impl World<'_> {
                 let maximal = b.maximal_isr(p).unwrap_or_default();
                 crate::invariant!(
                     35,
-                    KNOWN_STALE_ALTER_PARTITION_RESPONSE
-                        || epoch != controller
-                        || st.isr.iter().all(|m| maximal.contains(m)),
+                    epoch != controller || st.isr.iter().all(|m| maximal.contains(m)),
                     "broker:{} leads partition {p} at epoch {epoch} with maximal ISR {maximal:?}, not a superset of the controller's {:?}",
                     b.id,
                     st.isr

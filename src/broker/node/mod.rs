@@ -14,7 +14,8 @@ use std::sync::Arc;
 use super::coord::{ConsumerParked, Group, GroupWait, MarkerReq, TxnMeta, TxnWait};
 use super::log::{ReplicaLog, SeqCheck};
 use super::{
-    BrokerObs, FetchRequest, FetchResult, MetadataImage, Msg, PartitionState, ReplicaFetchPartition, Topology,
+    BrokerObs, FetchRequest, FetchResult, IsrProposal, MetadataImage, Msg, PartitionState, ReplicaFetchPartition,
+    Topology,
 };
 use crate::error::KafkaError;
 use crate::record::{MemberId, ReqId};
@@ -317,6 +318,10 @@ pub struct Broker {
     sessions: Vec<Option<FetchSession>>,
     /// Follower side: one fetcher per leader broker, indexed by broker id.
     fetchers: Vec<Fetcher>,
+    /// ISR changes proposed and not sent yet: they go in the next AlterPartition request.
+    alter_unsent: Vec<IsrProposal>,
+    /// The partitions and leader epochs of the AlterPartition request in flight (empty: none).
+    alter_in_flight: Vec<(u32, u32)>,
     /// Transactional ids this broker coordinates (loaded when it became leader of their
     /// `__transaction_state` partition), by transactional id index.
     pub(super) txns: Vec<Option<TxnMeta>>,
@@ -361,6 +366,8 @@ impl Broker {
             replica_parked: Vec::new(),
             sessions: Vec::new(),
             fetchers: Vec::new(),
+            alter_unsent: Vec::new(),
+            alter_in_flight: Vec::new(),
             txns,
             marker_reqs: Vec::new(),
             verifying: Vec::new(),
@@ -419,6 +426,8 @@ impl Broker {
             replica_parked: Vec::new(),
             sessions: Vec::new(),
             fetchers: Vec::new(),
+            alter_unsent: Vec::new(),
+            alter_in_flight: Vec::new(),
             txns: vec![None; old.topo.txn_ids.len()],
             marker_reqs: Vec::new(),
             verifying: Vec::new(),
@@ -520,8 +529,22 @@ impl Node<Msg> for Broker {
     type Timer = BrokerTimer;
     type Obs = BrokerObs;
 
-    /// Handle a message.
+    /// Handle a message, then send the ISR changes it proposed.
     fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut BrokerOut) {
+        self.handle_message(now, from, msg, out);
+        self.send_alter_partitions(out);
+    }
+
+    /// Handle a timer, then send the ISR changes it proposed.
+    fn on_timer(&mut self, now: u64, t: BrokerTimer, out: &mut BrokerOut) {
+        self.handle_timer(now, t, out);
+        self.send_alter_partitions(out);
+    }
+}
+
+impl Broker {
+    /// Handle a message.
+    fn handle_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut BrokerOut) {
         self.expire(now, out);
         match msg {
             Msg::Registered { broker_epoch, image } => {
@@ -619,26 +642,7 @@ impl Node<Msg> for Broker {
             Msg::FetchResponse { id, session, error, partitions } => {
                 self.on_fetch_response(now, from, (id, session, error), partitions, out)
             }
-            Msg::AlterPartitionResponse { partition, result } => {
-                let Some(r) = self.replicas[partition as usize].as_mut() else { return };
-                let Role::Leader(ls) = &mut r.role else { return };
-                ls.pending_isr = None;
-                if let Ok(st) = result {
-                    if st.leader_epoch == r.leader_epoch && st.partition_epoch >= r.partition_epoch {
-                        r.isr = st.isr;
-                        r.partition_epoch = st.partition_epoch;
-                        crate::invariant!(
-                            10,
-                            r.isr.contains(&self.id),
-                            "broker:{} leads partition {partition} outside its ISR {:?}",
-                            self.id,
-                            r.isr
-                        );
-                    }
-                }
-                self.touch(partition);
-                self.maybe_advance_hw(now, partition, out);
-            }
+            Msg::AlterPartitionResponse { results } => self.on_alter_partition_response(now, results, out),
             Msg::FindTxnCoordinator { txn } => {
                 let p = self.topo.txn_partition(txn) as usize;
                 let result = self.cache.get(p).and_then(|st| st.leader).ok_or(KafkaError::CoordinatorNotAvailable);
@@ -708,7 +712,7 @@ impl Node<Msg> for Broker {
     }
 
     /// Handle a timer.
-    fn on_timer(&mut self, now: u64, t: BrokerTimer, out: &mut BrokerOut) {
+    fn handle_timer(&mut self, now: u64, t: BrokerTimer, out: &mut BrokerOut) {
         self.expire(now, out);
         match t {
             BrokerTimer::Heartbeat => {

@@ -93,7 +93,15 @@ impl Broker {
         }
     }
 
-    pub(super) fn propose_isr(&mut self, p: u32, isr: Vec<u32>, out: &mut BrokerOut) {
+    /// Propose `isr` for partition `p`, which this broker leads: the change waits in the
+    /// AlterPartition manager for the next request. A partition with a change unsent or in
+    /// flight is not proposed again (Kafka's manager refuses a second item for a partition
+    /// with OPERATION_NOT_ATTEMPTED and `Partition` goes back to its committed state); the next
+    /// fetch or ISR check proposes it again.
+    pub(super) fn propose_isr(&mut self, p: u32, isr: Vec<u32>, _out: &mut BrokerOut) {
+        if self.alter_in_flight.iter().any(|&(q, _)| q == p) || self.alter_unsent.iter().any(|x| x.partition == p) {
+            return;
+        }
         let r = self.replicas[p as usize].as_mut().expect("replica");
         let Role::Leader(ls) = &mut r.role else { return };
         let me = self.id;
@@ -115,16 +123,68 @@ impl Broker {
             }
         }
         ls.pending_isr = Some(maximal);
-        out.send(
-            NodeId::Controller,
-            Msg::AlterPartition {
-                partition: p,
-                leader_epoch: r.leader_epoch,
-                partition_epoch: r.partition_epoch,
-                isr,
-                broker_epochs,
-            },
-        );
+        let proposal = IsrProposal {
+            partition: p,
+            leader_epoch: r.leader_epoch,
+            partition_epoch: r.partition_epoch,
+            isr,
+            broker_epochs,
+        };
+        let at = self.alter_unsent.partition_point(|x| x.partition < p);
+        self.alter_unsent.insert(at, proposal);
+    }
+
+    /// Send the proposed ISR changes in one AlterPartition request, unless one is in flight
+    /// (`DefaultAlterPartitionManager.maybePropagateIsrChanges`: one request at a time, naming
+    /// every change that waited). Called at the end of each of the broker's steps, so the
+    /// changes one step proposes (an ISR check over every partition) travel together.
+    pub(super) fn send_alter_partitions(&mut self, out: &mut BrokerOut) {
+        if self.alter_unsent.is_empty() || !self.alter_in_flight.is_empty() {
+            return;
+        }
+        let proposals = std::mem::take(&mut self.alter_unsent);
+        self.alter_in_flight = proposals.iter().map(|x| (x.partition, x.leader_epoch)).collect();
+        out.send(NodeId::Controller, Msg::AlterPartition { proposals });
+    }
+
+    /// The controller answered the AlterPartition request in flight. A partition takes its
+    /// answer only if it still waits for it: led at the epoch it was proposed in, with the
+    /// change pending (Kafka's `Partition` ignores an answer that does not match its pending
+    /// state, "ignoring out of date AlterPartition response"); a partition this broker has
+    /// since resigned, or leads again at a newer epoch, keeps its state.
+    pub(super) fn on_alter_partition_response(
+        &mut self,
+        now: u64,
+        results: Vec<(u32, Result<PartitionState, KafkaError>)>,
+        out: &mut BrokerOut,
+    ) {
+        let in_flight = std::mem::take(&mut self.alter_in_flight);
+        for (partition, result) in results {
+            let Some(&(_, proposed_epoch)) = in_flight.iter().find(|&&(q, _)| q == partition) else { continue };
+            let Some(r) = self.replicas[partition as usize].as_mut() else { continue };
+            if r.leader_epoch != proposed_epoch {
+                continue;
+            }
+            let Role::Leader(ls) = &mut r.role else { continue };
+            if ls.pending_isr.take().is_none() {
+                continue;
+            }
+            if let Ok(st) = result {
+                if st.leader_epoch == r.leader_epoch && st.partition_epoch >= r.partition_epoch {
+                    r.isr = st.isr;
+                    r.partition_epoch = st.partition_epoch;
+                    crate::invariant!(
+                        10,
+                        r.isr.contains(&self.id),
+                        "broker:{} leads partition {partition} outside its ISR {:?}",
+                        self.id,
+                        r.isr
+                    );
+                }
+            }
+            self.touch(partition);
+            self.maybe_advance_hw(now, partition, out);
+        }
     }
 
     /// Kafka's `maybeIncrementLeaderHW` (3.7+ rule): no advance while the ISR is below
