@@ -18,8 +18,15 @@ impl FetchSession {
     /// What a fetch of this session looks at: each partition that is not steady, with the
     /// offset and epoch last asked for.
     fn look(&self) -> Vec<ReplicaFetchPartition> {
+        let mut look = Vec::new();
+        self.look_into(&mut look);
+        look
+    }
+
+    /// [`FetchSession::look`] into `look`.
+    fn look_into(&self, look: &mut Vec<ReplicaFetchPartition>) {
         let at = |p: &u32| self.partitions.binary_search_by_key(p, |x| x.partition).ok();
-        self.dirty.iter().filter_map(|p| at(p).map(|i| self.partitions[i])).collect()
+        look.extend(self.dirty.iter().filter_map(|p| at(p).map(|i| self.partitions[i])));
     }
 }
 
@@ -514,34 +521,46 @@ impl Broker {
         let mut partitions = Vec::with_capacity(due.len());
         let mut due = due.into_iter().peekable();
         for part in look {
-            let p = part.partition;
-            let result = due.next_if(|(q, _)| *q == p).map(|(_, x)| x);
-            let Some(r) = self.replicas[p as usize].as_mut() else {
-                partitions.extend(result.map(|x| (p, x)));
-                continue;
-            };
-            let hw = r.hw;
-            let fs = match &mut r.role {
-                Role::Leader(ls) if r.leader_epoch == part.leader_epoch => {
-                    ls.followers.iter_mut().find(|s| s.broker == replica)
-                }
-                _ => None,
-            };
-            match (result, fs) {
-                (Some(x), fs) => {
-                    if let (FetchResult::Records { hw, .. }, Some(fs)) = (&x, fs) {
-                        fs.sent_hw = *hw;
-                    }
-                    partitions.push((p, x));
-                }
-                (None, Some(fs)) if fs.sent_hw != hw => {
-                    fs.sent_hw = hw;
-                    partitions.push((p, FetchResult::Records { batches: Vec::new(), hw }));
-                }
-                (None, _) => {}
-            }
+            let result = due.next_if(|(q, _)| *q == part.partition).map(|(_, x)| x);
+            self.respond_partition(replica, part, result, &mut partitions);
         }
         out.send(NodeId::Broker(replica), Msg::FetchResponse { id, session, error: None, partitions });
+    }
+
+    /// One partition of a fetch response to `replica`: `result` if there is one, otherwise a
+    /// new high watermark the follower has not been sent yet, if any.
+    fn respond_partition(
+        &mut self,
+        replica: u32,
+        part: &ReplicaFetchPartition,
+        result: Option<FetchResult>,
+        partitions: &mut Vec<(u32, FetchResult)>,
+    ) {
+        let p = part.partition;
+        let Some(r) = self.replicas[p as usize].as_mut() else {
+            partitions.extend(result.map(|x| (p, x)));
+            return;
+        };
+        let hw = r.hw;
+        let fs = match &mut r.role {
+            Role::Leader(ls) if r.leader_epoch == part.leader_epoch => {
+                ls.followers.iter_mut().find(|s| s.broker == replica)
+            }
+            _ => None,
+        };
+        match (result, fs) {
+            (Some(x), fs) => {
+                if let (FetchResult::Records { hw, .. }, Some(fs)) = (&x, fs) {
+                    fs.sent_hw = *hw;
+                }
+                partitions.push((p, x));
+            }
+            (None, Some(fs)) if fs.sent_hw != hw => {
+                fs.sent_hw = hw;
+                partitions.push((p, FetchResult::Records { batches: Vec::new(), hw }));
+            }
+            (None, _) => {}
+        }
     }
 
     /// Answer a parked fetch: of the session's partitions that are not steady, what each
@@ -549,23 +568,26 @@ impl Broker {
     /// leads at the fetch's epoch, and new high watermarks.
     fn answer_parked(&mut self, f: &ParkedFetch, out: &mut BrokerOut) {
         let Some(s) = self.sessions.get(f.replica as usize).and_then(|s| s.as_ref()) else { return };
-        let (session, look) = (s.id, s.look());
-        let due = look
-            .iter()
-            .filter_map(|part| {
-                let p = part.partition;
-                match self.replicas[p as usize].as_ref() {
-                    Some(r) if r.is_leader() && r.leader_epoch == part.leader_epoch => {
-                        (part.fetch_offset < r.log.leo()).then(|| {
-                            let batches = r.log.read_from(part.fetch_offset, MAX_FETCH_BATCHES);
-                            (p, FetchResult::Records { batches, hw: r.hw })
-                        })
-                    }
-                    _ => Some((p, FetchResult::Error(KafkaError::NotLeaderOrFollower))),
-                }
-            })
-            .collect();
-        self.respond_fetch(f.replica, f.id, session, &look, due, out);
+        let session = s.id;
+        // The partitions to look at, in a buffer kept for the purpose (this runs on every
+        // append that wakes a parked fetch).
+        let mut look = std::mem::take(&mut self.look_buf);
+        s.look_into(&mut look);
+        let mut partitions = Vec::new();
+        for part in &look {
+            let result = match self.replicas[part.partition as usize].as_ref() {
+                Some(r) if r.is_leader() && r.leader_epoch == part.leader_epoch => (part.fetch_offset < r.log.leo())
+                    .then(|| FetchResult::Records {
+                        batches: r.log.read_from(part.fetch_offset, MAX_FETCH_BATCHES),
+                        hw: r.hw,
+                    }),
+                _ => Some(FetchResult::Error(KafkaError::NotLeaderOrFollower)),
+            };
+            self.respond_partition(f.replica, part, result, &mut partitions);
+        }
+        look.clear();
+        self.look_buf = look;
+        out.send(NodeId::Broker(f.replica), Msg::FetchResponse { id: f.id, session, error: None, partitions });
     }
 
     /// Parked fetch `id` has waited `replica.fetch.wait.max.ms`: answer it.

@@ -318,6 +318,8 @@ pub struct Broker {
     sessions: Vec<Option<FetchSession>>,
     /// Follower side: one fetcher per leader broker, indexed by broker id.
     fetchers: Vec<Fetcher>,
+    /// A buffer for the partitions a parked fetch's answer looks at (empty between uses).
+    look_buf: Vec<ReplicaFetchPartition>,
     /// ISR changes proposed and not sent yet: they go in the next AlterPartition request.
     alter_unsent: Vec<IsrProposal>,
     /// The partitions and leader epochs of the AlterPartition request in flight (empty: none).
@@ -366,6 +368,7 @@ impl Broker {
             replica_parked: Vec::new(),
             sessions: Vec::new(),
             fetchers: Vec::new(),
+            look_buf: Vec::new(),
             alter_unsent: Vec::new(),
             alter_in_flight: Vec::new(),
             txns,
@@ -426,6 +429,7 @@ impl Broker {
             replica_parked: Vec::new(),
             sessions: Vec::new(),
             fetchers: Vec::new(),
+            look_buf: Vec::new(),
             alter_unsent: Vec::new(),
             alter_in_flight: Vec::new(),
             txns: vec![None; old.topo.txn_ids.len()],
