@@ -193,3 +193,37 @@ fn a_paused_service_processes_nothing_until_it_resumes_and_then_loses_nothing() 
     assert_eq!(report.anomalies[Anomaly::LostProcessing], 0);
     assert!(out.history.end.settled, "{:?}", out.history.end.waiting);
 }
+
+#[test]
+fn a_service_may_spawn_tasks_that_talk_to_it_through_channels() {
+    // The code's own future is polled by the simulator; a task it spawns runs on its runtime,
+    // which the simulator drives while such a task lives. Here the spawned task receives the
+    // orders and ships them, and the main future sleeps until it has shipped them all.
+    let apps = Apps::new().service("svc", || async {
+        let consumer: StreamConsumer =
+            ClientConfig::new().set("group.id", "g1").set("bootstrap.servers", "sim").create().expect("consumer");
+        consumer.subscribe(&["orders"]).expect("subscribe");
+        let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", "sim").create().expect("producer");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, i64)>();
+        let shipper = tokio::spawn(async move {
+            let mut shipped = 0;
+            while let Some((value, _offset)) = rx.recv().await {
+                let record = FutureRecord::to("shipments").key("k").payload(&value);
+                producer.send(record, Duration::from_secs(5)).await.expect("shipped");
+                shipped += 1;
+            }
+            shipped
+        });
+        for _ in 0..20 {
+            let msg = consumer.recv().await.expect("an order");
+            let value = format!("shipped {}", String::from_utf8_lossy(msg.payload().unwrap_or_default()));
+            tx.send((value, msg.offset())).expect("the shipper lives");
+            consumer.commit_message(&msg, CommitMode::Async).expect("commit");
+        }
+        drop(tx);
+        assert_eq!(shipper.await.expect("the shipper returns"), 20);
+    });
+    let (r, out) = app::run(&scenario(None), 1, RunOptions::default(), &apps).unwrap();
+    assert_eq!(r.producers["out"].acked, 20, "the spawned task shipped every order");
+    assert!(out.history.end.settled);
+}

@@ -11,7 +11,6 @@ use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
 use tokio::runtime::Runtime;
-use tokio::task::JoinHandle;
 
 use crate::client::driver::{Answer, ClientRef, ConsumerView, Driver, Step};
 use crate::error::KafkaError;
@@ -312,11 +311,10 @@ impl Future for CallFuture {
     }
 }
 
-/// Whether the service's task has a wake outstanding: it was woken since its last poll, or was
-/// never polled. The real waker is the runtime's; this one stands between them.
+/// Whether the service's code has a wake outstanding: it was woken since its last poll, or
+/// was never polled.
 struct WakeFlag {
     woken: AtomicBool,
-    waker: Mutex<Option<Waker>>,
 }
 
 impl std::task::Wake for WakeFlag {
@@ -326,43 +324,22 @@ impl std::task::Wake for WakeFlag {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::SeqCst);
-        if let Some(w) = self.waker.lock().as_ref() {
-            w.wake_by_ref();
-        }
-    }
-}
-
-/// The service's code, polled with a [`WakeFlag`]'s waker.
-struct Tracked {
-    inner: ServiceFuture,
-    flag: Arc<WakeFlag>,
-    waker: Waker,
-}
-
-impl Future for Tracked {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        {
-            let mut w = this.flag.waker.lock();
-            if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                *w = Some(cx.waker().clone());
-            }
-        }
-        this.flag.woken.store(false, Ordering::SeqCst);
-        this.inner.as_mut().poll(&mut Context::from_waker(&this.waker))
     }
 }
 
 /// One incarnation of a service instance.
 pub(crate) struct Hub {
+    /// The runtime the code runs in (its context is entered while the code runs, so
+    /// `tokio::spawn` and `tokio::sync` work); it polls only the tasks the code spawns.
     rt: Runtime,
-    task: Option<JoinHandle<()>>,
-    /// The task's wake flag: a service whose only task has no wake outstanding is quiet at once
-    /// (nothing can run until the simulator answers or fires a timer), without the
-    /// [`QUIET_ROUNDS`] yields it takes otherwise.
+    /// The service's code, polled by the hub itself while it has a wake outstanding (`None`
+    /// once it returned or was ended).
+    main: Option<ServiceFuture>,
+    /// The code's wake flag and its waker: code that has no wake outstanding and spawned no
+    /// task is quiet at once (nothing can run until the simulator answers or fires a timer),
+    /// without the [`QUIET_ROUNDS`] rounds it takes otherwise.
     flag: Arc<WakeFlag>,
+    waker: Waker,
     pub st: Arc<Mutex<HubState>>,
     name: String,
 }
@@ -370,82 +347,91 @@ pub(crate) struct Hub {
 impl Hub {
     /// Start the service's code (`make`) on a new runtime.
     pub fn start(name: String, st: HubState, make: &dyn Fn() -> ServiceFuture) -> Self {
-        // No I/O and no time driver: the task cannot reach the wall clock through tokio.
+        // No I/O and no time driver: the code cannot reach the wall clock through tokio.
         let rt = tokio::runtime::Builder::new_current_thread().build().expect("a current-thread runtime");
         let st = Arc::new(Mutex::new(st));
         CURRENT.with(|c| *c.borrow_mut() = Some(st.clone()));
-        let flag = Arc::new(WakeFlag { woken: AtomicBool::new(true), waker: Mutex::new(None) });
-        let tracked = Tracked { inner: make(), waker: Waker::from(flag.clone()), flag: flag.clone() };
-        let task = rt.spawn(tracked);
+        let main = {
+            let _context = rt.enter();
+            make()
+        };
         CURRENT.with(|c| *c.borrow_mut() = None);
-        Hub { rt, task: Some(task), flag, st, name }
+        let flag = Arc::new(WakeFlag { woken: AtomicBool::new(true) });
+        let waker = Waker::from(flag.clone());
+        Hub { rt, main: Some(main), flag, waker, st, name }
     }
 
-    /// Run the task until `port` has a call (which it returns), or the service is quiet.
+    /// Run the code until `port` has a call (which it returns), or the service is quiet.
     pub fn run(&mut self, port: Option<usize>) -> Option<(u64, Step)> {
-        let task = self.task.as_mut()?;
-        // A call the code made already is handed over without entering the runtime (what the
-        // loop's first round would do; the task is not finished, or the last run took it).
+        let main = self.main.as_mut()?;
+        // A call the code made already is handed over without polling anything.
         if let Some(p) = port {
             if let Some(call) = self.st.lock().ports[p].queue.pop_front() {
                 return Some(call);
             }
         }
         let st = self.st.clone();
-        let (flag, handle) = (self.flag.clone(), self.rt.handle().clone());
         CURRENT.with(|c| *c.borrow_mut() = Some(st.clone()));
-        let got = self.rt.block_on(async {
-            let (mut last, mut quiet) = (u64::MAX, 0);
-            for _ in 0..SPIN_LIMIT {
-                {
-                    let mut s = st.lock();
-                    if let Some(p) = port {
-                        if let Some(call) = s.ports[p].queue.pop_front() {
-                            return Some(Some(call));
-                        }
-                    }
-                    if task.is_finished() {
-                        return Some(None);
-                    }
-                    // The only task waits on nothing the runtime can resolve: yielding cannot
-                    // change anything (what QUIET_ROUNDS yields would conclude).
-                    if !flag.woken.load(Ordering::SeqCst) && handle.metrics().num_alive_tasks() == 1 {
-                        return Some(None);
-                    }
-                    if s.progress == last {
-                        quiet += 1;
-                        if quiet > QUIET_ROUNDS {
-                            return Some(None);
-                        }
-                    } else {
-                        (last, quiet) = (s.progress, 0);
+        let context = self.rt.enter();
+        let (mut last, mut quiet, mut done) = (u64::MAX, 0, false);
+        let mut got = None;
+        for _ in 0..SPIN_LIMIT {
+            // Spawned tasks still alive: the runtime must run them too.
+            let spawned = self.rt.handle().metrics().num_alive_tasks() > 0;
+            {
+                let mut s = st.lock();
+                if let Some(p) = port {
+                    if let Some(call) = s.ports[p].queue.pop_front() {
+                        got = Some(Some(call));
+                        break;
                     }
                 }
-                tokio::task::yield_now().await;
+                if done {
+                    got = Some(None);
+                    break;
+                }
+                // The code waits on nothing the runtime can resolve: another round cannot
+                // change anything (what QUIET_ROUNDS rounds would conclude).
+                if !self.flag.woken.load(Ordering::SeqCst) && !spawned {
+                    got = Some(None);
+                    break;
+                }
+                if s.progress == last {
+                    quiet += 1;
+                    if quiet > QUIET_ROUNDS {
+                        got = Some(None);
+                        break;
+                    }
+                } else {
+                    (last, quiet) = (s.progress, 0);
+                }
             }
-            None
-        });
+            // One round: the code if it was woken, then the tasks it spawned.
+            if self.flag.woken.swap(false, Ordering::SeqCst) {
+                done = main.as_mut().poll(&mut Context::from_waker(&self.waker)).is_ready();
+            }
+            if spawned {
+                self.rt.block_on(tokio::task::yield_now());
+            }
+        }
+        drop(context);
         CURRENT.with(|c| *c.borrow_mut() = None);
         let Some(got) = got else {
             panic!("service {} spins without waiting for anything the simulator drives", self.name)
         };
-        if self.task.as_ref().is_some_and(|t| t.is_finished()) {
-            let task = self.task.take().expect("the task");
-            if let Err(e) = self.rt.block_on(task) {
-                if e.is_panic() {
-                    std::panic::resume_unwind(e.into_panic());
-                }
-            }
+        if done {
+            self.main = None;
             self.st.lock().finished = true;
         }
         got
     }
 
     /// End the service as if its code had returned (the run's workload is done and it waits on
-    /// nothing): the task is cancelled and never polled again. Whether it was still running.
+    /// nothing): the code is dropped and never polled again. Whether it was still running.
     pub fn end(&mut self) -> bool {
-        let Some(task) = self.task.take() else { return false };
-        task.abort();
+        let Some(main) = self.main.take() else { return false };
+        let _context = self.rt.enter();
+        drop(main);
         self.st.lock().finished = true;
         true
     }
@@ -464,6 +450,14 @@ impl Hub {
         self.st.lock().progress += 1;
         due.into_iter().for_each(Waker::wake);
         self.run(None);
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        // The code's future may hold the runtime's resources: drop it while the runtime lives.
+        let _context = self.rt.enter();
+        self.main = None;
     }
 }
 
