@@ -55,7 +55,8 @@ const JOIN_GROUP_TIMEOUT_EXTRA_MS: u64 = 5_000;
 /// Consumer timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsumerTimer {
-    /// `poll(timeout)` number `poll` returns empty-handed.
+    /// `poll(timeout)` number `poll` returns empty-handed (cancelled once that poll is over, by
+    /// a member that does not count on its stale firing: `Consumer::cancels_stale_timers`).
     PollTimeout {
         /// Number of the `poll()` call; stale once another poll began.
         poll: u64,
@@ -67,7 +68,8 @@ pub enum ConsumerTimer {
     },
     /// The heartbeat thread wakes up.
     Heartbeat,
-    /// A request got no answer in time.
+    /// A request got no answer in time (cancelled once it is answered or failed, by a member
+    /// that does not count on its stale firing: `Consumer::cancels_stale_timers`).
     RequestTimeout {
         /// The request's id; ignored if it was answered meanwhile.
         req: ReqId,
@@ -198,6 +200,8 @@ pub struct Consumer {
     next_req: ReqId,
     app: App,
     poll_no: u64,
+    /// The poll whose `PollTimeout` is queued and not cancelled yet.
+    poll_timer: Option<u64>,
     batch_no: u64,
     batch: Deliveries,
     processed_run: Vec<Delivery>,
@@ -293,6 +297,7 @@ impl Consumer {
             next_req: ReqId { process: incarnation, n: 0 },
             app: App::Polling,
             poll_no: 0,
+            poll_timer: None,
             batch_no: 0,
             batch: Arc::from(Vec::new()),
             processed_run: Vec::new(),
@@ -351,6 +356,46 @@ impl Consumer {
         out.send(NodeId::Broker(broker), msg);
         out.timer(timeout, ConsumerTimer::RequestTimeout { req });
         req
+    }
+
+    /// Forget in-flight request `req` (answered, failed, or given up on): its timeout is taken
+    /// back, as it would find nothing to time out. What the request was, if it was in flight.
+    fn forget_req(&mut self, req: ReqId, out: &mut ConsumerOut) -> Option<(u32, ReqKind)> {
+        let r = self.requests.remove(&req);
+        if r.is_some() && self.cancels_stale_timers() {
+            out.cancel(ConsumerTimer::RequestTimeout { req });
+        }
+        r
+    }
+
+    /// After each step: a queued `PollTimeout` of a poll that is over (the application left
+    /// `poll()`, or called it again) would fire to find `poll` stale, so it is taken back. A
+    /// poll once over stays over: only `enter_poll` makes the application poll again, under a
+    /// new number.
+    fn cancel_stale_poll_timer(&mut self, out: &mut ConsumerOut) {
+        if let Some(poll) = self.poll_timer {
+            if poll != self.poll_no || self.app != App::Polling {
+                self.poll_timer = None;
+                if self.cancels_stale_timers() {
+                    out.cancel(ConsumerTimer::PollTimeout { poll });
+                }
+            }
+        }
+    }
+
+    /// Whether this member takes back its stale `PollTimeout`s and `RequestTimeout`s. A stale
+    /// one does nothing itself, but its step ends with a `pump`, and some members count on
+    /// that pump: `poll_step` returns as soon as it hands records over, so a member whose
+    /// next poll begins in that same step (a processor, `processing_ms = 0`, an at-most-once
+    /// commit failing at once, user code calling `poll()` again at once or from the world's
+    /// `poke`, which does not pump) fetches, or hands its next buffered record over, only at
+    /// its next event of any kind: a stale timer is often that event. Such a member keeps
+    /// them, so its run is what it was.
+    fn cancels_stale_timers(&self) -> bool {
+        self.proc.is_none()
+            && self.driver.is_none()
+            && self.spec.processing_ms > 0
+            && self.spec.commit != CommitMode::BeforeProcessing
     }
 
     fn in_flight(&self, kind: ReqKind) -> bool {
@@ -431,7 +476,7 @@ impl Consumer {
             self.requests.iter().filter(|(_, &(b, _))| b == broker).map(|(&r, &(_, k))| (r, k)).collect();
         let only_fetches = failed.iter().all(|&(_, k)| k == ReqKind::Fetch);
         for (req, kind) in failed {
-            self.requests.remove(&req);
+            self.forget_req(req, out);
             match kind {
                 ReqKind::Metadata => self.metadata_wanted = true,
                 ReqKind::FindCoordinator => self.fail_pending_async(e, out),
@@ -489,6 +534,8 @@ impl Consumer {
         self.app = App::Polling;
         self.last_poll = now;
         self.poll_no += 1;
+        self.cancel_stale_poll_timer(out);
+        self.poll_timer = Some(self.poll_no);
         out.timer(self.spec.poll_timeout_ms, ConsumerTimer::PollTimeout { poll: self.poll_no });
         // Auto-commit runs at the start of poll(), before new records are fetched or returned.
         if self.spec.config.enable_auto_commit && now >= self.next_auto_commit && !self.librdkafka() {
@@ -704,6 +751,7 @@ impl Node<Msg> for Consumer {
                 | Msg::Refused { req: Some(_) } => {
                     self.proc_message(now, from, msg, out);
                     self.pump(now, out);
+                    self.cancel_stale_poll_timer(out);
                     return;
                 }
                 Msg::MetadataResponse { .. } | Msg::Disconnected | Msg::Refused { req: None } => {
@@ -714,20 +762,24 @@ impl Node<Msg> for Consumer {
         }
         // A response counts only while its request is still outstanding.
         let expected = match &msg {
-            Msg::MetadataResponse { .. } => self.take_req_of(broker, ReqKind::Metadata),
-            Msg::FindCoordinatorResponse { .. } => self.take_req_of(broker, ReqKind::FindCoordinator),
-            m => m.consumer_req().is_none_or(|req| self.requests.remove(&req).is_some()),
+            Msg::MetadataResponse { .. } => self.take_req_of(broker, ReqKind::Metadata, out),
+            Msg::FindCoordinatorResponse { .. } => self.take_req_of(broker, ReqKind::FindCoordinator, out),
+            m => m.consumer_req().is_none_or(|req| self.forget_req(req, out).is_some()),
         };
         if expected {
             self.on_expected(now, broker, msg, out);
         }
         self.pump(now, out);
+        self.cancel_stale_poll_timer(out);
     }
 
     /// Handle a timer.
     fn on_timer(&mut self, now: u64, t: ConsumerTimer, out: &mut ConsumerOut) {
         match t {
             ConsumerTimer::PollTimeout { poll } => {
+                if self.poll_timer == Some(poll) {
+                    self.poll_timer = None;
+                }
                 if poll == self.poll_no && self.app == App::Polling && !self.proc_maybe_commit(now, out) {
                     // poll() returned nothing; the application calls it again.
                     self.enter_poll(now, out);
@@ -776,5 +828,6 @@ impl Node<Msg> for Consumer {
             }
         }
         self.pump(now, out);
+        self.cancel_stale_poll_timer(out);
     }
 }

@@ -26,7 +26,8 @@ pub enum ProducerTimer {
     Tick,
     /// Linger expired, a backoff ended or a deadline passed: try to send.
     Drain,
-    /// A produce request got no answer within `request.timeout.ms`.
+    /// A produce request got no answer within `request.timeout.ms` (cancelled once it is
+    /// answered or failed, except by a user application's producer or a processor's).
     RequestTimeout {
         /// The produce request's id; ignored if it was answered meanwhile.
         req: ReqId,
@@ -47,7 +48,8 @@ pub enum ProducerTimer {
     },
     /// Transactional: a backoff ended; try the coordinator again.
     TxnRetry,
-    /// Transactional: a coordinator request got no answer in time.
+    /// Transactional: a coordinator request got no answer in time (cancelled once it is no
+    /// longer in flight, except by a user application's producer or a processor's).
     TxnRequestTimeout {
         /// The coordinator request's id; ignored if it was answered meanwhile.
         req: ReqId,
@@ -370,6 +372,14 @@ impl Producer {
     /// First workload record no instance has sent yet.
     pub fn next_fresh(&self) -> u32 {
         self.next_fresh
+    }
+
+    /// Whether this producer takes back its stale `RequestTimeout`s and `TxnRequestTimeout`s.
+    /// A stale one does nothing itself, but a user application's producer runs the
+    /// application's waiting call after every step, so it keeps them (as a processor's
+    /// consumer keeps its own: see `Consumer::cancels_stale_timers`).
+    pub(crate) fn cancels_stale_timers(&self) -> bool {
+        self.user.is_none()
     }
 
     fn handle_timer(&mut self, now: u64, t: ProducerTimer, out: &mut ProducerOut) {
@@ -755,6 +765,7 @@ impl Node<Msg> for Producer {
         if self.user.is_some() {
             self.user_after_step(now, mark, out);
         }
+        self.cancel_stale_txn_timer(out);
     }
 
     /// Handle a timer.
@@ -764,6 +775,7 @@ impl Node<Msg> for Producer {
         if self.user.is_some() {
             self.user_after_step(now, mark, out);
         }
+        self.cancel_stale_txn_timer(out);
     }
 }
 

@@ -12,6 +12,10 @@ impl Producer {
         out: &mut ProducerOut,
     ) {
         let Some(f) = self.in_flight.remove(&req) else { return };
+        // Answered (or failed with its connection): its timeout would find nothing in flight.
+        if self.cancels_stale_timers() {
+            out.cancel(ProducerTimer::RequestTimeout { req });
+        }
         let spec = self.spec.clone();
         let q = &mut self.parts[f.partition as usize];
         if f.expired {
@@ -211,6 +215,11 @@ impl Producer {
                     error,
                     maybe_written: false,
                 }));
+            }
+        }
+        if self.cancels_stale_timers() {
+            for &req in self.in_flight.keys() {
+                out.cancel(ProducerTimer::RequestTimeout { req });
             }
         }
         self.in_flight.clear();
