@@ -508,9 +508,7 @@ impl<'a> World<'a> {
     /// `key`, if it is still queued. The handle is checked against the event it names.
     fn unqueue_timer(&mut self, node: NodeId, key: u128, h: crate::sim::Handle) {
         let inc = self.nodes.life(node).inc;
-        let same = |ev: &Ev| {
-            matches!(ev, Ev::Timer { node: n, inc: i, timer } if *n == node && *i == inc && timer.cancel_key() == Some(key))
-        };
+        let same = |ev: &Ev| matches!(ev, Ev::Timer { node: n, inc: i, timer } if *n == node && *i == inc && timer.cancel_key() == Some(key));
         let queued = self.k.queue.get(h).is_some_and(same);
         debug_assert!(queued, "{node}'s cancellable timer {key:#x} is not where its handle points");
         if queued {
@@ -607,6 +605,97 @@ enum Input {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A producer writing acks=all for a minute and a consumer processing each record for 1 ms.
+    const CLIENTS: &str = r#"
+name = "clients"
+seed = 1
+duration_ms = 120000
+[cluster]
+brokers = 3
+[[topic]]
+name = "orders"
+partitions = 2
+replication_factor = 3
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 300
+interval_ms = 200
+[[consumer]]
+name = "c1"
+group = "g1"
+topics = ["orders"]
+processing_ms = 1
+"#;
+
+    #[test]
+    fn a_crashed_nodes_cancellable_timers_leave_the_queue_with_it_and_its_restart_starts_clean() {
+        let s = crate::scenario::parse_str(CLIENTS, "clients.toml").unwrap();
+        let mut w = World::new(&s, 1, RunOptions::default()).unwrap();
+        w.run_until(20_000);
+        let node = NodeId::Consumer(0);
+        let i = w.nodes.layout.index(node);
+        // A polling member has its poll's timeout queued, and its fetch's.
+        let held = w.k.cancellable[i].clone();
+        assert!(!held.is_empty());
+        for &(key, h) in &held {
+            assert!(
+                matches!(w.k.queue.get(h), Some(Ev::Timer { node: n, timer, .. }) if *n == node && timer.cancel_key() == Some(key))
+            );
+        }
+        w.crash(crate::scenario::Target::Consumer { consumer: 0, instance: Some(0) }, Some(1_000));
+        assert!(w.k.cancellable[i].is_empty());
+        for &(_, h) in &held {
+            assert!(w.k.queue.get(h).is_none(), "a dead incarnation's timer stays queued");
+        }
+        // The run goes on to its end, the restarted member with timers of its own.
+        w.run_until(30_000);
+        assert!(!w.k.cancellable[i].is_empty());
+        let report = crate::judge(&s, 1, &w.run());
+        assert!(report.expect.passed, "{:?}", report.expect.failures);
+    }
+
+    /// Keys need only differ among one node's timers: a broker's, a member's (a processor's
+    /// producers' included), a producer's.
+    #[test]
+    fn cancel_keys_of_one_nodes_timers_differ_by_kind_id_and_process() {
+        use crate::record::ReqId;
+        let req = |process, n| ReqId { process, n };
+        let nodes = [
+            vec![
+                Timer::Broker(BrokerTimer::FetchWait { id: 7 }),
+                Timer::Broker(BrokerTimer::FetchTimeout { leader: 1, id: 7 }),
+                Timer::Broker(BrokerTimer::FetchTimeout { leader: 2, id: 7 }),
+                Timer::Broker(BrokerTimer::ProduceTimeout { partition: 0, id: 7 }),
+                Timer::Broker(BrokerTimer::ConsumerFetchWait { id: 7 }),
+                Timer::Broker(BrokerTimer::ConsumerFetchWait { id: u64::MAX }),
+            ],
+            vec![
+                Timer::Consumer(ConsumerTimer::PollTimeout { poll: 7 }),
+                Timer::Consumer(ConsumerTimer::RequestTimeout { req: req(0, 7) }),
+                Timer::Consumer(ConsumerTimer::RequestTimeout { req: req(1, 7) }),
+                Timer::Consumer(ConsumerTimer::Producer(0, ProducerTimer::RequestTimeout { req: req(0, 7) })),
+                Timer::Consumer(ConsumerTimer::Producer(1, ProducerTimer::RequestTimeout { req: req(0, 7) })),
+                Timer::Consumer(ConsumerTimer::Producer(0, ProducerTimer::TxnRequestTimeout { req: req(0, 7) })),
+            ],
+            vec![
+                Timer::Producer(ProducerTimer::RequestTimeout { req: req(0, 7) }),
+                Timer::Producer(ProducerTimer::RequestTimeout { req: req(7, 0) }),
+                Timer::Producer(ProducerTimer::TxnRequestTimeout { req: req(0, 7) }),
+                Timer::Producer(ProducerTimer::RequestTimeout { req: req(u32::MAX, u32::MAX) }),
+            ],
+        ];
+        for timers in nodes {
+            let keys: Vec<u128> = timers.iter().map(|t| t.cancel_key().expect("cancellable")).collect();
+            let distinct: std::collections::BTreeSet<_> = keys.iter().collect();
+            assert_eq!(distinct.len(), keys.len(), "{timers:?}");
+        }
+        assert_eq!(Timer::Broker(BrokerTimer::IsrCheck).cancel_key(), None);
+        assert_eq!(Timer::Producer(ProducerTimer::Tick).cancel_key(), None);
+    }
+
     /// Every queued event is moved on each push and pop of the heap: keeping it small is most
     /// of the queue's cost (a 16-byte member id once made it 96 bytes and the run 15% slower).
     #[test]

@@ -385,15 +385,15 @@ impl Consumer {
 
     /// Whether this member takes back its stale `PollTimeout`s and `RequestTimeout`s. A stale
     /// one does nothing itself, but its step ends with a `pump`, and some members count on
-    /// that pump: `poll_step` returns as soon as it hands records over, so a member whose
-    /// next poll begins in that same step (a processor, `processing_ms = 0`, an at-most-once
-    /// commit failing at once, user code calling `poll()` again at once or from the world's
-    /// `poke`, which does not pump) fetches, or hands its next buffered record over, only at
-    /// its next event of any kind: a stale timer is often that event. Such a member keeps
-    /// them, so its run is what it was.
+    /// that pump: `poll_step` returns as soon as it hands records over, so a member whose next
+    /// poll begins in that same step (a processor, `processing_ms = 0`, an at-most-once commit
+    /// failing at once) fetches only at its next event of any kind, and a service's member
+    /// whose `poll()` comes from a poke (`Driver::pokes`, which does not pump) hands buffered
+    /// records over only then: a stale timer is often that event. Such a member keeps them, so
+    /// its run is what it was.
     fn cancels_stale_timers(&self) -> bool {
         self.proc.is_none()
-            && self.driver.is_none()
+            && self.driver.as_ref().is_none_or(|d| !d.pokes())
             && self.spec.processing_ms > 0
             && self.spec.commit != CommitMode::BeforeProcessing
     }

@@ -375,11 +375,12 @@ impl Producer {
     }
 
     /// Whether this producer takes back its stale `RequestTimeout`s and `TxnRequestTimeout`s.
-    /// A stale one does nothing itself, but a user application's producer runs the
-    /// application's waiting call after every step, so it keeps them (as a processor's
-    /// consumer keeps its own: see `Consumer::cancels_stale_timers`).
+    /// A stale one does nothing itself, but a user application's producer goes on with the
+    /// application's waiting call after every step, and a service's producer, whose calls
+    /// may come from a poke (`Driver::pokes`), keeps them (as its consumer does: see
+    /// `Consumer::cancels_stale_timers`; a processor's producer's are dropped there too).
     pub(crate) fn cancels_stale_timers(&self) -> bool {
-        self.user.is_none()
+        self.user.as_ref().is_none_or(|u| !u.pokes)
     }
 
     fn handle_timer(&mut self, now: u64, t: ProducerTimer, out: &mut ProducerOut) {
