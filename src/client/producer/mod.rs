@@ -27,7 +27,7 @@ pub enum ProducerTimer {
     /// Linger expired, a backoff ended or a deadline passed: try to send.
     Drain,
     /// A produce request got no answer within `request.timeout.ms` (cancelled once it is
-    /// answered or failed, except by a user application's producer or a processor's).
+    /// answered or failed, except by a service's producer or a processor's).
     RequestTimeout {
         /// The produce request's id; ignored if it was answered meanwhile.
         req: ReqId,
@@ -49,7 +49,7 @@ pub enum ProducerTimer {
     /// Transactional: a backoff ended; try the coordinator again.
     TxnRetry,
     /// Transactional: a coordinator request got no answer in time (cancelled once it is no
-    /// longer in flight, except by a user application's producer or a processor's).
+    /// longer in flight, except by a service's producer or a processor's).
     TxnRequestTimeout {
         /// The coordinator request's id; ignored if it was answered meanwhile.
         req: ReqId,
@@ -372,15 +372,6 @@ impl Producer {
     /// First workload record no instance has sent yet.
     pub fn next_fresh(&self) -> u32 {
         self.next_fresh
-    }
-
-    /// Whether this producer takes back its stale `RequestTimeout`s and `TxnRequestTimeout`s.
-    /// A stale one does nothing itself, but a user application's producer goes on with the
-    /// application's waiting call after every step, and a service's producer, whose calls
-    /// may come from a poke (`Driver::pokes`), keeps them (as its consumer does: see
-    /// `Consumer::cancels_stale_timers`; a processor's producer's are dropped there too).
-    pub(crate) fn cancels_stale_timers(&self) -> bool {
-        self.user.as_ref().is_none_or(|u| !u.pokes)
     }
 
     fn handle_timer(&mut self, now: u64, t: ProducerTimer, out: &mut ProducerOut) {

@@ -3,6 +3,15 @@
 use super::*;
 
 impl Producer {
+    /// Whether this producer takes back its stale `RequestTimeout`s and `TxnRequestTimeout`s.
+    /// A stale one does nothing itself, but its step still ends with the application's waiting
+    /// call, if any: a service's producer, whose calls may come from a poke (`Driver::pokes`),
+    /// keeps them, as a service's consumer does (`Consumer::cancels_stale_timers`; a
+    /// processor's producer's cancels are dropped there too).
+    pub(crate) fn cancels_stale_timers(&self) -> bool {
+        self.user.as_ref().is_none_or(|u| !u.pokes)
+    }
+
     pub(super) fn on_response(
         &mut self,
         now: u64,
