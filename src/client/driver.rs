@@ -122,6 +122,14 @@ pub(crate) trait Driver: Send {
         false
     }
 
+    /// Whether the application may wait on something besides this client (`Step::Idle`) and
+    /// make its next call from a poke of the world, outside the client's own events: a
+    /// service's port. Such a client does not take back its stale timers (see
+    /// `Consumer::cancels_stale_timers`).
+    fn pokes(&self) -> bool {
+        false
+    }
+
     /// Before each call: the consumer's state as the application may read it (built only for
     /// drivers that keep it).
     fn view(&mut self, make: &mut dyn FnMut() -> ConsumerView) {

@@ -100,6 +100,8 @@ pub(crate) struct Txn {
     added: BTreeSet<u32>,
     /// The coordinator request in flight: (request id, broker, kind, partitions it adds).
     request: Option<(ReqId, u32, TxnReq, Vec<u32>)>,
+    /// The request whose `TxnRequestTimeout` is queued and not cancelled yet.
+    timer: Option<ReqId>,
     /// A send of the current transaction failed: it can only be aborted.
     abortable: bool,
     retry_at: u64,
@@ -144,6 +146,7 @@ impl Txn {
             records: Vec::new(),
             added: BTreeSet::new(),
             request: None,
+            timer: None,
             abortable: false,
             retry_at: 0,
             lookup_rr,
@@ -406,13 +409,32 @@ impl Producer {
             | Msg::EndTxn { req, .. } => *req,
             _ => self.next_txn_req(),
         };
-        self.txn_mut().request = Some((req, broker, kind, adding));
+        let t = self.txn_mut();
+        t.request = Some((req, broker, kind, adding));
+        let replaced = t.timer.replace(req);
+        if let Some(old) = replaced.filter(|&old| old != req && self.cancels_stale_timers()) {
+            out.cancel(ProducerTimer::TxnRequestTimeout { req: old });
+        }
         self.send_request(broker, msg, out);
         // Every request of the transaction manager, the coordinator lookup included, waits
         // `request.timeout.ms` (Java's `TransactionManager` requests go through the same
         // `NetworkClient` as produce requests, whose timeout is the producer's
         // `request.timeout.ms`), then the connection is closed and the coordinator looked up again.
         out.timer(self.spec.config.request_timeout_ms, ProducerTimer::TxnRequestTimeout { req });
+    }
+
+    /// After each step: a queued `TxnRequestTimeout` of a request no longer in flight (answered,
+    /// failed, or given up on) would find it gone and time nothing out; each request has a
+    /// fresh id, so it never comes back: the timer is taken back.
+    pub(crate) fn cancel_stale_txn_timer(&mut self, out: &mut ProducerOut) {
+        let Some(t) = self.txn.as_mut() else { return };
+        let Some(req) = t.timer else { return };
+        if t.request.as_ref().is_none_or(|r| r.0 != req) {
+            t.timer = None;
+            if self.cancels_stale_timers() {
+                out.cancel(ProducerTimer::TxnRequestTimeout { req });
+            }
+        }
     }
 
     /// A coordinator request failed or timed out: find the coordinator again, after a backoff.
@@ -455,7 +477,10 @@ impl Producer {
 
     /// A coordinator request got no answer in time.
     pub(crate) fn txn_timed_out(&mut self, now: u64, req: ReqId, out: &mut ProducerOut) {
-        let Some(t) = self.txn.as_ref() else { return };
+        let Some(t) = self.txn.as_mut() else { return };
+        if t.timer == Some(req) {
+            t.timer = None;
+        }
         if let Some((r, broker, _, _)) = t.request.as_ref() {
             if *r == req {
                 let broker = *broker;

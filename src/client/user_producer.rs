@@ -38,6 +38,8 @@ enum Wait {
 /// The application side of a producer process.
 pub(crate) struct UserProducer {
     driver: Option<Box<dyn Driver>>,
+    /// The driver is a service's port (`Driver::pokes`).
+    pub(crate) pokes: bool,
     wait: Wait,
     sleeps: u64,
     /// Output of the current step already looked through for what the application waits for.
@@ -94,6 +96,7 @@ impl Producer {
             t.own_group_lookup = true;
         }
         p.user = Some(Box::new(UserProducer {
+            pokes: driver.pokes(),
             driver: Some(driver),
             wait: Wait::Running,
             sleeps: 0,

@@ -133,6 +133,12 @@ impl<E> Queue<E> {
         self.nodes[h.0 as usize].event.take()
     }
 
+    /// The event `h` names while it is queued (`None` once it popped or was cancelled; after
+    /// that its node may hold a later event).
+    pub fn get(&self, h: Handle) -> Option<&E> {
+        self.nodes[h.0 as usize].event.as_ref()
+    }
+
     /// The earliest event, if any.
     #[cfg(test)]
     pub fn pop(&mut self) -> Option<(u64, E)> {

@@ -418,6 +418,7 @@ impl World<'_> {
     /// The process of `node` dies (`how`: crash or power loss), to restart after
     /// `restart_after_ms` if given.
     fn kill(&mut self, node: NodeId, how: FaultAction, restart_after_ms: Option<u64>) {
+        self.drop_cancellable(node);
         let life = self.nodes.life_mut(node);
         life.down = Some(how);
         life.inc += 1;
@@ -478,6 +479,7 @@ impl World<'_> {
     /// (timers, messages sent while it was down) is delivered.
     pub(super) fn restart_node(&mut self, node: NodeId) {
         let Some(how) = self.nodes.life(node).down else { return };
+        self.drop_cancellable(node);
         let life = self.nodes.life_mut(node);
         life.down = None;
         life.inc += 1;

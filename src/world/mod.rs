@@ -39,7 +39,7 @@ use crate::broker::{BrokerTimer, ControllerTimer, Msg};
 use crate::client::driver::Drivers;
 use crate::client::{ConsumerTimer, ProducerTimer};
 use crate::fault::{nemesis_schedule, FaultStep};
-use crate::record::{Event, EventKind, FaultAction, History};
+use crate::record::{Event, EventKind, FaultAction, History, ReqId};
 use crate::scenario::{InvalidScenario, Scenario, Trigger};
 use crate::sim::trace::{TraceEvent, TraceFilter, TraceKind};
 use crate::sim::{Net, NodeId, Queue, Rngs, TraceHash};
@@ -155,11 +155,36 @@ enum Timer {
 
 impl Timer {
     /// The key under which the world keeps a timer's queue handle, for the kinds a node may
-    /// cancel (`Out::cancel`): an id unique within the node.
-    fn cancel_key(&self) -> Option<u64> {
-        match self {
-            Timer::Broker(BrokerTimer::FetchWait { id } | BrokerTimer::FetchTimeout { id, .. }) => Some(*id),
+    /// cancel (`Out::cancel`): unique among the queued timers of one process. Each kind has
+    /// its own tag in bits 96 and up; below it the kind's ids in full (a broker's ids come from
+    /// one counter, a client's `ReqId` names its process and its count there, and a processor
+    /// member's producer timer adds the producer's instance in bits 64..96).
+    fn cancel_key(&self) -> Option<u128> {
+        let tagged = |tag: u128, payload: u128| Some((tag << 96) | payload);
+        let req = |r: &ReqId| (u128::from(r.process) << 32) | u128::from(r.n);
+        let producer = |t: &ProducerTimer| match t {
+            ProducerTimer::RequestTimeout { req: r } => tagged(7, req(r)),
+            ProducerTimer::TxnRequestTimeout { req: r } => tagged(8, req(r)),
             _ => None,
+        };
+        match self {
+            Timer::Broker(t) => match *t {
+                BrokerTimer::FetchWait { id } => tagged(1, u128::from(id)),
+                BrokerTimer::FetchTimeout { leader, id } => tagged(2, (u128::from(leader) << 64) | u128::from(id)),
+                BrokerTimer::ProduceTimeout { partition, id } => {
+                    tagged(3, (u128::from(partition) << 64) | u128::from(id))
+                }
+                BrokerTimer::ConsumerFetchWait { id } => tagged(4, u128::from(id)),
+                _ => None,
+            },
+            Timer::Consumer(t) => match t {
+                ConsumerTimer::PollTimeout { poll } => tagged(5, u128::from(*poll)),
+                ConsumerTimer::RequestTimeout { req: r } => tagged(6, req(r)),
+                ConsumerTimer::Producer(instance, t) => producer(t).map(|k| k | (u128::from(*instance) << 64)),
+                _ => None,
+            },
+            Timer::Producer(t) => producer(t),
+            Timer::Controller(_) => None,
         }
     }
 
@@ -228,8 +253,10 @@ struct Kernel {
     /// Which families of events are printed into `trace`.
     filter: TraceFilter,
     trace: Vec<String>,
-    /// Queue handles of the cancellable timers queued, by node and `Timer::cancel_key`.
-    cancellable: std::collections::BTreeMap<(NodeId, u64), crate::sim::Handle>,
+    /// Queue handles of the cancellable timers queued for each node's current incarnation, by
+    /// the node's dense index, as (`Timer::cancel_key`, handle): a node has a few at a time, so
+    /// a short list, scanned. Only looked up by key: its order reaches nothing.
+    cancellable: Vec<Vec<(u128, crate::sim::Handle)>>,
 }
 
 /// One run of a scenario: build it with [`World::new`], drive it with [`World::step`] and
@@ -288,7 +315,7 @@ impl<'a> World<'a> {
                 step: 0,
                 filter: opts.trace,
                 trace: if opts.trace.is_on() { vec![trace::TRACE_HEADER.to_string()] } else { Vec::new() },
-                cancellable: std::collections::BTreeMap::new(),
+                cancellable: vec![Vec::new(); layout.len()],
             },
             net: Net::new(layout),
             work: Workload::new(s, &nodes),
@@ -386,19 +413,19 @@ impl<'a> World<'a> {
         match ev {
             Ev::Deliver { from, to, inc, gen, msg } => self.deliver(from, to, inc, gen, msg),
             Ev::Timer { node, inc, timer } => {
-                if let Some(key) = timer.cancel_key() {
-                    self.k.cancellable.remove(&(node, key));
-                }
                 let life = self.nodes.life(node);
+                if life.inc == inc {
+                    if let Some(key) = timer.cancel_key() {
+                        self.forget_cancellable(node, key);
+                    }
+                }
                 if life.down.is_some() || life.inc != inc {
                     return;
                 }
                 let paused = self.net.paused_until(node);
                 if paused > self.k.now {
                     let h = self.k.queue.push(paused, Ev::Timer { node, inc, timer });
-                    if let (Some(key), Some(h)) = (timer.cancel_key(), h) {
-                        self.k.cancellable.insert((node, key), h);
-                    }
+                    self.keep_cancellable(node, timer, h);
                     return;
                 }
                 let ev = TraceEvent { at: self.k.now, node, peer: None, kind: TraceKind::Timer };
@@ -456,6 +483,57 @@ impl<'a> World<'a> {
                 }
             }
         }
+    }
+
+    /// Note the queue handle `h` of `timer`, just queued for `node`, if it is a kind a node may
+    /// cancel (a timer queued behind the cursor has no handle: it fires, stale).
+    fn keep_cancellable(&mut self, node: NodeId, timer: Timer, h: Option<crate::sim::Handle>) {
+        let (Some(key), Some(h)) = (timer.cancel_key(), h) else { return };
+        let list = &mut self.k.cancellable[self.nodes.layout.index(node)];
+        match list.iter_mut().find(|(k, _)| *k == key) {
+            Some(e) => e.1 = h,
+            None => list.push((key, h)),
+        }
+    }
+
+    /// Take the handle of `node`'s queued timer `key` out of the list (it popped, or is being
+    /// cancelled).
+    fn forget_cancellable(&mut self, node: NodeId, key: u128) -> Option<crate::sim::Handle> {
+        let list = &mut self.k.cancellable[self.nodes.layout.index(node)];
+        let i = list.iter().position(|(k, _)| *k == key)?;
+        Some(list.swap_remove(i).1)
+    }
+
+    /// Take a queued timer of `node`'s current incarnation out of the queue: the one under
+    /// `key`, if it is still queued. The handle is checked against the event it names.
+    fn unqueue_timer(&mut self, node: NodeId, key: u128, h: crate::sim::Handle) {
+        let inc = self.nodes.life(node).inc;
+        let same = |ev: &Ev| matches!(ev, Ev::Timer { node: n, inc: i, timer } if *n == node && *i == inc && timer.cancel_key() == Some(key));
+        let queued = self.k.queue.get(h).is_some_and(same);
+        debug_assert!(queued, "{node}'s cancellable timer {key:#x} is not where its handle points");
+        if queued {
+            self.k.queue.cancel(h);
+        }
+    }
+
+    /// `node` cancels its timer `key` (`Out::cancel`).
+    pub(super) fn cancel_timer(&mut self, node: NodeId, key: u128) {
+        if let Some(h) = self.forget_cancellable(node, key) {
+            self.unqueue_timer(node, key, h);
+        }
+    }
+
+    /// `node`'s current incarnation ends (it dies, or a new process replaces it): its queued
+    /// cancellable timers would pop only to be ignored, so they leave the queue now, and no
+    /// handle of theirs is left to be confused with a later incarnation's.
+    pub(super) fn drop_cancellable(&mut self, node: NodeId) {
+        let i = self.nodes.layout.index(node);
+        let mut list = std::mem::take(&mut self.k.cancellable[i]);
+        for (key, h) in list.drain(..) {
+            self.unqueue_timer(node, key, h);
+        }
+        // The next incarnation reuses the list's allocation.
+        self.k.cancellable[i] = list;
     }
 
     fn deliver(&mut self, from: NodeId, to: NodeId, inc: u32, gen: u32, msg: Msg) {
@@ -527,6 +605,97 @@ enum Input {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A producer writing acks=all for a minute and a consumer processing each record for 1 ms.
+    const CLIENTS: &str = r#"
+name = "clients"
+seed = 1
+duration_ms = 120000
+[cluster]
+brokers = 3
+[[topic]]
+name = "orders"
+partitions = 2
+replication_factor = 3
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 300
+interval_ms = 200
+[[consumer]]
+name = "c1"
+group = "g1"
+topics = ["orders"]
+processing_ms = 1
+"#;
+
+    #[test]
+    fn a_crashed_nodes_cancellable_timers_leave_the_queue_with_it_and_its_restart_starts_clean() {
+        let s = crate::scenario::parse_str(CLIENTS, "clients.toml").unwrap();
+        let mut w = World::new(&s, 1, RunOptions::default()).unwrap();
+        w.run_until(20_000);
+        let node = NodeId::Consumer(0);
+        let i = w.nodes.layout.index(node);
+        // A polling member has its poll's timeout queued, and its fetch's.
+        let held = w.k.cancellable[i].clone();
+        assert!(!held.is_empty());
+        for &(key, h) in &held {
+            assert!(
+                matches!(w.k.queue.get(h), Some(Ev::Timer { node: n, timer, .. }) if *n == node && timer.cancel_key() == Some(key))
+            );
+        }
+        w.crash(crate::scenario::Target::Consumer { consumer: 0, instance: Some(0) }, Some(1_000));
+        assert!(w.k.cancellable[i].is_empty());
+        for &(_, h) in &held {
+            assert!(w.k.queue.get(h).is_none(), "a dead incarnation's timer stays queued");
+        }
+        // The run goes on to its end, the restarted member with timers of its own.
+        w.run_until(30_000);
+        assert!(!w.k.cancellable[i].is_empty());
+        let report = crate::judge(&s, 1, &w.run());
+        assert!(report.expect.passed, "{:?}", report.expect.failures);
+    }
+
+    /// Keys need only differ among one node's timers: a broker's, a member's (a processor's
+    /// producers' included), a producer's.
+    #[test]
+    fn cancel_keys_of_one_nodes_timers_differ_by_kind_id_and_process() {
+        use crate::record::ReqId;
+        let req = |process, n| ReqId { process, n };
+        let nodes = [
+            vec![
+                Timer::Broker(BrokerTimer::FetchWait { id: 7 }),
+                Timer::Broker(BrokerTimer::FetchTimeout { leader: 1, id: 7 }),
+                Timer::Broker(BrokerTimer::FetchTimeout { leader: 2, id: 7 }),
+                Timer::Broker(BrokerTimer::ProduceTimeout { partition: 0, id: 7 }),
+                Timer::Broker(BrokerTimer::ConsumerFetchWait { id: 7 }),
+                Timer::Broker(BrokerTimer::ConsumerFetchWait { id: u64::MAX }),
+            ],
+            vec![
+                Timer::Consumer(ConsumerTimer::PollTimeout { poll: 7 }),
+                Timer::Consumer(ConsumerTimer::RequestTimeout { req: req(0, 7) }),
+                Timer::Consumer(ConsumerTimer::RequestTimeout { req: req(1, 7) }),
+                Timer::Consumer(ConsumerTimer::Producer(0, ProducerTimer::RequestTimeout { req: req(0, 7) })),
+                Timer::Consumer(ConsumerTimer::Producer(1, ProducerTimer::RequestTimeout { req: req(0, 7) })),
+                Timer::Consumer(ConsumerTimer::Producer(0, ProducerTimer::TxnRequestTimeout { req: req(0, 7) })),
+            ],
+            vec![
+                Timer::Producer(ProducerTimer::RequestTimeout { req: req(0, 7) }),
+                Timer::Producer(ProducerTimer::RequestTimeout { req: req(7, 0) }),
+                Timer::Producer(ProducerTimer::TxnRequestTimeout { req: req(0, 7) }),
+                Timer::Producer(ProducerTimer::RequestTimeout { req: req(u32::MAX, u32::MAX) }),
+            ],
+        ];
+        for timers in nodes {
+            let keys: Vec<u128> = timers.iter().map(|t| t.cancel_key().expect("cancellable")).collect();
+            let distinct: std::collections::BTreeSet<_> = keys.iter().collect();
+            assert_eq!(distinct.len(), keys.len(), "{timers:?}");
+        }
+        assert_eq!(Timer::Broker(BrokerTimer::IsrCheck).cancel_key(), None);
+        assert_eq!(Timer::Producer(ProducerTimer::Tick).cancel_key(), None);
+    }
+
     /// Every queued event is moved on each push and pop of the heap: keeping it small is most
     /// of the queue's cost (a 16-byte member id once made it 96 bytes and the run 15% slower).
     #[test]

@@ -179,23 +179,21 @@ impl World<'_> {
                 self.send(node, to, msg);
             }
         }
+        // Cancels first: a timer a node sets is never one it cancels in the same step (ids are
+        // fresh), and a cancel must never reach a timer set after it.
+        if !out.cancels.is_empty() {
+            for t in out.cancels.drain(..) {
+                let timer: Timer = t.into();
+                let key = timer.cancel_key().expect("only cancellable timers are cancelled");
+                self.cancel_timer(node, key);
+            }
+        }
         if !out.timers.is_empty() {
             let inc = self.nodes.life(node).inc;
             for (d, t) in out.timers.drain(..) {
                 let timer = t.into();
                 let h = self.k.queue.push(self.k.now + d, Ev::Timer { node, inc, timer });
-                if let (Some(key), Some(h)) = (timer.cancel_key(), h) {
-                    self.k.cancellable.insert((node, key), h);
-                }
-            }
-        }
-        if !out.cancels.is_empty() {
-            for t in out.cancels.drain(..) {
-                let timer: Timer = t.into();
-                let key = timer.cancel_key().expect("only cancellable timers are cancelled");
-                if let Some(h) = self.k.cancellable.remove(&(node, key)) {
-                    self.k.queue.cancel(h);
-                }
+                self.keep_cancellable(node, timer, h);
             }
         }
         if out.obs.is_empty() {

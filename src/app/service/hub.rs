@@ -468,6 +468,10 @@ pub(crate) struct PortDriver {
 }
 
 impl Driver for PortDriver {
+    fn pokes(&self) -> bool {
+        true
+    }
+
     fn next(&mut self, now: u64, answer: Answer) -> Step {
         let mut hub = self.hub.lock();
         let waker = {

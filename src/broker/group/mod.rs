@@ -600,6 +600,8 @@ impl Broker {
         while i < self.consumer_parked.len() {
             if self.consumer_parked[i].partitions.iter().any(|f| f.partition == p) {
                 let c = self.consumer_parked.swap_remove(i);
+                // Answered early: its wait would find it gone.
+                out.cancel(BrokerTimer::ConsumerFetchWait { id: c.id });
                 let partitions = self.consumer_fetch_answer(&c.partitions, c.read_committed);
                 out.send(c.from, Msg::ConsumerFetchResponse { req: c.req, partitions });
             } else {

@@ -44,7 +44,8 @@ pub enum BrokerTimer {
         /// Id this broker gave the parked fetch.
         id: u64,
     },
-    /// Leader: an acks=all produce request reached its timeout.
+    /// Leader: an acks=all produce request reached its timeout (cancelled when the request
+    /// leaves the purgatory earlier: completed, or failed on resignation).
     ProduceTimeout {
         /// Partition index (into `Topology::partitions`).
         partition: u32,
@@ -84,7 +85,8 @@ pub enum BrokerTimer {
         /// A joined member's expiry deadline (virtual ms) when armed; stale if it moved since.
         deadline: u64,
     },
-    /// Leader: a parked consumer fetch has waited `fetch.max.wait.ms`.
+    /// Leader: a parked consumer fetch has waited `fetch.max.wait.ms` (cancelled when it is
+    /// answered earlier).
     ConsumerFetchWait {
         /// Id this broker gave the parked fetch (gone if it was answered already).
         id: u64,

@@ -240,6 +240,8 @@ impl Broker {
         while i < ls.purgatory.len() {
             if ls.purgatory[i].required <= new_hw {
                 let w = ls.purgatory.swap_remove(i);
+                // Its timeout would find it gone.
+                out.cancel(BrokerTimer::ProduceTimeout { partition: p, id: w.id });
                 let result = if enough { Ok(w.base) } else { Err(KafkaError::NotEnoughReplicasAfterAppend) };
                 match w.internal {
                     Some(g) => internal_done.push((g, result)),
@@ -336,6 +338,7 @@ impl Broker {
                 self.unload_txns(p);
             }
             for w in ls.purgatory {
+                out.cancel(BrokerTimer::ProduceTimeout { partition: p, id: w.id });
                 if let Some(g) = w.internal {
                     self.internal_write_done(0, g, Err(KafkaError::NotLeaderOrFollower), out);
                     continue;

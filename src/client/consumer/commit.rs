@@ -164,7 +164,7 @@ impl Consumer {
     pub(super) fn finish_sync_commit(&mut self, now: u64, result: Result<(), KafkaError>, out: &mut ConsumerOut) {
         let Some(c) = self.sync_commit.take() else { return };
         if let Some(req) = c.req {
-            self.requests.remove(&req);
+            self.forget_req(req, out);
         }
         out.observe(self.commit_event(c.offsets, result));
         if self.app == App::Closing {

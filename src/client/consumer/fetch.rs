@@ -5,9 +5,9 @@ use super::*;
 impl Consumer {
     /// Fresh metadata: the leader of every partition (a missing one is asked for again).
     /// Remove the in-flight request of `kind` to `broker`; false if none (a stale answer).
-    pub(super) fn take_req_of(&mut self, broker: u32, kind: ReqKind) -> bool {
+    pub(super) fn take_req_of(&mut self, broker: u32, kind: ReqKind, out: &mut ConsumerOut) -> bool {
         let req = self.requests.iter().find(|(_, &(b, k))| b == broker && k == kind).map(|(&r, _)| r);
-        req.is_some_and(|r| self.requests.remove(&r).is_some())
+        req.is_some_and(|r| self.forget_req(r, out).is_some())
     }
 
     pub(super) fn on_metadata(&mut self, now: u64, states: &[PartitionState], out: &mut ConsumerOut) {

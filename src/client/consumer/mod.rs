@@ -31,6 +31,8 @@ mod diagnose;
 mod app_calls;
 mod kip848;
 mod librdkafka;
+// Taking back stale guard timers.
+mod stale;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -55,7 +57,8 @@ const JOIN_GROUP_TIMEOUT_EXTRA_MS: u64 = 5_000;
 /// Consumer timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsumerTimer {
-    /// `poll(timeout)` number `poll` returns empty-handed.
+    /// `poll(timeout)` number `poll` returns empty-handed (cancelled once that poll is over, by
+    /// a member that does not count on its stale firing: `Consumer::cancels_stale_timers`).
     PollTimeout {
         /// Number of the `poll()` call; stale once another poll began.
         poll: u64,
@@ -67,7 +70,8 @@ pub enum ConsumerTimer {
     },
     /// The heartbeat thread wakes up.
     Heartbeat,
-    /// A request got no answer in time.
+    /// A request got no answer in time (cancelled once it is answered or failed, by a member
+    /// that does not count on its stale firing: `Consumer::cancels_stale_timers`).
     RequestTimeout {
         /// The request's id; ignored if it was answered meanwhile.
         req: ReqId,
@@ -198,6 +202,8 @@ pub struct Consumer {
     next_req: ReqId,
     app: App,
     poll_no: u64,
+    /// The poll whose `PollTimeout` is queued and not cancelled yet.
+    poll_timer: Option<u64>,
     batch_no: u64,
     batch: Deliveries,
     processed_run: Vec<Delivery>,
@@ -293,6 +299,7 @@ impl Consumer {
             next_req: ReqId { process: incarnation, n: 0 },
             app: App::Polling,
             poll_no: 0,
+            poll_timer: None,
             batch_no: 0,
             batch: Arc::from(Vec::new()),
             processed_run: Vec::new(),
@@ -431,7 +438,7 @@ impl Consumer {
             self.requests.iter().filter(|(_, &(b, _))| b == broker).map(|(&r, &(_, k))| (r, k)).collect();
         let only_fetches = failed.iter().all(|&(_, k)| k == ReqKind::Fetch);
         for (req, kind) in failed {
-            self.requests.remove(&req);
+            self.forget_req(req, out);
             match kind {
                 ReqKind::Metadata => self.metadata_wanted = true,
                 ReqKind::FindCoordinator => self.fail_pending_async(e, out),
@@ -489,6 +496,8 @@ impl Consumer {
         self.app = App::Polling;
         self.last_poll = now;
         self.poll_no += 1;
+        self.cancel_stale_poll_timer(out);
+        self.poll_timer = Some(self.poll_no);
         out.timer(self.spec.poll_timeout_ms, ConsumerTimer::PollTimeout { poll: self.poll_no });
         // Auto-commit runs at the start of poll(), before new records are fetched or returned.
         if self.spec.config.enable_auto_commit && now >= self.next_auto_commit && !self.librdkafka() {
@@ -704,6 +713,7 @@ impl Node<Msg> for Consumer {
                 | Msg::Refused { req: Some(_) } => {
                     self.proc_message(now, from, msg, out);
                     self.pump(now, out);
+                    self.cancel_stale_poll_timer(out);
                     return;
                 }
                 Msg::MetadataResponse { .. } | Msg::Disconnected | Msg::Refused { req: None } => {
@@ -714,20 +724,24 @@ impl Node<Msg> for Consumer {
         }
         // A response counts only while its request is still outstanding.
         let expected = match &msg {
-            Msg::MetadataResponse { .. } => self.take_req_of(broker, ReqKind::Metadata),
-            Msg::FindCoordinatorResponse { .. } => self.take_req_of(broker, ReqKind::FindCoordinator),
-            m => m.consumer_req().is_none_or(|req| self.requests.remove(&req).is_some()),
+            Msg::MetadataResponse { .. } => self.take_req_of(broker, ReqKind::Metadata, out),
+            Msg::FindCoordinatorResponse { .. } => self.take_req_of(broker, ReqKind::FindCoordinator, out),
+            m => m.consumer_req().is_none_or(|req| self.forget_req(req, out).is_some()),
         };
         if expected {
             self.on_expected(now, broker, msg, out);
         }
         self.pump(now, out);
+        self.cancel_stale_poll_timer(out);
     }
 
     /// Handle a timer.
     fn on_timer(&mut self, now: u64, t: ConsumerTimer, out: &mut ConsumerOut) {
         match t {
             ConsumerTimer::PollTimeout { poll } => {
+                if self.poll_timer == Some(poll) {
+                    self.poll_timer = None;
+                }
                 if poll == self.poll_no && self.app == App::Polling && !self.proc_maybe_commit(now, out) {
                     // poll() returned nothing; the application calls it again.
                     self.enter_poll(now, out);
@@ -776,5 +790,6 @@ impl Node<Msg> for Consumer {
             }
         }
         self.pump(now, out);
+        self.cancel_stale_poll_timer(out);
     }
 }

@@ -241,6 +241,9 @@ impl Proc {
         for (d, t) in pout.timers {
             out.timer(d, ConsumerTimer::Producer(instance, t));
         }
+        // A processor's producer's stale timers are not taken back (`pout.cancels` is dropped):
+        // each pumps the member when it fires, which a processor counts on (see
+        // `Consumer::cancels_stale_timers`).
         (ended, closed)
     }
 

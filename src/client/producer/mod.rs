@@ -26,7 +26,8 @@ pub enum ProducerTimer {
     Tick,
     /// Linger expired, a backoff ended or a deadline passed: try to send.
     Drain,
-    /// A produce request got no answer within `request.timeout.ms`.
+    /// A produce request got no answer within `request.timeout.ms` (cancelled once it is
+    /// answered or failed, except by a service's producer or a processor's).
     RequestTimeout {
         /// The produce request's id; ignored if it was answered meanwhile.
         req: ReqId,
@@ -47,7 +48,8 @@ pub enum ProducerTimer {
     },
     /// Transactional: a backoff ended; try the coordinator again.
     TxnRetry,
-    /// Transactional: a coordinator request got no answer in time.
+    /// Transactional: a coordinator request got no answer in time (cancelled once it is no
+    /// longer in flight, except by a service's producer or a processor's).
     TxnRequestTimeout {
         /// The coordinator request's id; ignored if it was answered meanwhile.
         req: ReqId,
@@ -755,6 +757,7 @@ impl Node<Msg> for Producer {
         if self.user.is_some() {
             self.user_after_step(now, mark, out);
         }
+        self.cancel_stale_txn_timer(out);
     }
 
     /// Handle a timer.
@@ -764,6 +767,7 @@ impl Node<Msg> for Producer {
         if self.user.is_some() {
             self.user_after_step(now, mark, out);
         }
+        self.cancel_stale_txn_timer(out);
     }
 }
 

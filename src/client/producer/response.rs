@@ -3,6 +3,15 @@
 use super::*;
 
 impl Producer {
+    /// Whether this producer takes back its stale `RequestTimeout`s and `TxnRequestTimeout`s.
+    /// A stale one does nothing itself, but its step still ends with the application's waiting
+    /// call, if any: a service's producer, whose calls may come from a poke (`Driver::pokes`),
+    /// keeps them, as a service's consumer does (`Consumer::cancels_stale_timers`; a
+    /// processor's producer's cancels are dropped there too).
+    pub(crate) fn cancels_stale_timers(&self) -> bool {
+        self.user.as_ref().is_none_or(|u| !u.pokes)
+    }
+
     pub(super) fn on_response(
         &mut self,
         now: u64,
@@ -12,6 +21,10 @@ impl Producer {
         out: &mut ProducerOut,
     ) {
         let Some(f) = self.in_flight.remove(&req) else { return };
+        // Answered (or failed with its connection): its timeout would find nothing in flight.
+        if self.cancels_stale_timers() {
+            out.cancel(ProducerTimer::RequestTimeout { req });
+        }
         let spec = self.spec.clone();
         let q = &mut self.parts[f.partition as usize];
         if f.expired {
@@ -211,6 +224,11 @@ impl Producer {
                     error,
                     maybe_written: false,
                 }));
+            }
+        }
+        if self.cancels_stale_timers() {
+            for &req in self.in_flight.keys() {
+                out.cancel(ProducerTimer::RequestTimeout { req });
             }
         }
         self.in_flight.clear();
