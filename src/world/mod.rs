@@ -490,17 +490,20 @@ impl<'a> World<'a> {
     fn keep_cancellable(&mut self, node: NodeId, timer: Timer, h: Option<crate::sim::Handle>) {
         let (Some(key), Some(h)) = (timer.cancel_key(), h) else { return };
         let list = &mut self.k.cancellable[self.nodes.layout.index(node)];
-        match list.iter_mut().find(|(k, _)| *k == key) {
-            Some(e) => e.1 = h,
-            None => list.push((key, h)),
-        }
+        // Keys are fresh ids: a timer still queued is never queued again under its key (a
+        // paused node's timer left the list when it popped).
+        debug_assert!(list.iter().all(|(k, _)| *k != key), "{node}'s timer {key:#x} is queued twice");
+        list.push((key, h));
     }
 
     /// Take the handle of `node`'s queued timer `key` out of the list (it popped, or is being
     /// cancelled).
     fn forget_cancellable(&mut self, node: NodeId, key: u128) -> Option<crate::sim::Handle> {
         let list = &mut self.k.cancellable[self.nodes.layout.index(node)];
-        let i = list.iter().position(|(k, _)| *k == key)?;
+        // From the back: the short guards (a parked fetch's wait, a produce's timeout) are the
+        // ones cancelled, and the latest are nearest the end; a client that keeps its stale
+        // request timeouts holds many long ones nearer the front.
+        let i = list.iter().rposition(|(k, _)| *k == key)?;
         Some(list.swap_remove(i).1)
     }
 
