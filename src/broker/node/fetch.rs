@@ -499,7 +499,7 @@ impl Broker {
         fs.last_fetch_leader_leo = leo;
         fs.last_fetch_time = now;
         fs.broker_epoch = broker_epoch;
-        self.maybe_expand_isr(p, replica, out);
+        self.maybe_expand_isr(p, replica);
         self.maybe_advance_hw(now, p, out);
         let r = self.replicas[p as usize].as_mut().expect("replica");
         (f.fetch_offset < r.log.leo())

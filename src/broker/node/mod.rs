@@ -732,7 +732,7 @@ impl Broker {
             }
             BrokerTimer::IsrCheck => {
                 for p in 0..self.replicas.len() as u32 {
-                    self.maybe_shrink_isr(now, p, out);
+                    self.maybe_shrink_isr(now, p);
                 }
                 out.timer(self.isr_check_interval(), BrokerTimer::IsrCheck);
             }

@@ -59,7 +59,7 @@ impl Broker {
         self.fetch_changed(leader, p);
     }
 
-    pub(super) fn maybe_expand_isr(&mut self, p: u32, follower: u32, out: &mut BrokerOut) {
+    pub(super) fn maybe_expand_isr(&mut self, p: u32, follower: u32) {
         let r = self.replicas[p as usize].as_mut().expect("replica");
         let Role::Leader(ls) = &mut r.role else { return };
         if ls.pending_isr.is_some() || r.isr.contains(&follower) {
@@ -69,11 +69,11 @@ impl Broker {
         if fs.leo >= r.hw && fs.leo >= ls.leso {
             let mut isr = r.isr.clone();
             isr.push(follower);
-            self.propose_isr(p, isr, out);
+            self.propose_isr(p, isr);
         }
     }
 
-    pub(super) fn maybe_shrink_isr(&mut self, now: u64, p: u32, out: &mut BrokerOut) {
+    pub(super) fn maybe_shrink_isr(&mut self, now: u64, p: u32) {
         let lag = self.topo.config.replica_lag_time_max_ms;
         let Some(r) = self.replicas[p as usize].as_mut() else { return };
         let leo = r.log.leo();
@@ -89,7 +89,7 @@ impl Broker {
             .collect();
         if !out_of_sync.is_empty() {
             let isr = r.isr.iter().copied().filter(|b| !out_of_sync.contains(b)).collect();
-            self.propose_isr(p, isr, out);
+            self.propose_isr(p, isr);
         }
     }
 
@@ -98,7 +98,7 @@ impl Broker {
     /// flight is not proposed again (Kafka's manager refuses a second item for a partition
     /// with OPERATION_NOT_ATTEMPTED and `Partition` goes back to its committed state); the next
     /// fetch or ISR check proposes it again.
-    pub(super) fn propose_isr(&mut self, p: u32, isr: Vec<u32>, _out: &mut BrokerOut) {
+    pub(super) fn propose_isr(&mut self, p: u32, isr: Vec<u32>) {
         if self.alter_in_flight.iter().any(|&(q, _)| q == p) || self.alter_unsent.iter().any(|x| x.partition == p) {
             return;
         }
