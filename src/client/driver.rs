@@ -130,10 +130,10 @@ pub(crate) trait Driver: Send {
         false
     }
 
-    /// Before each call: the consumer's state as the application may read it (built only for
-    /// drivers that keep it).
-    fn view(&mut self, make: &mut dyn FnMut() -> ConsumerView) {
-        let _ = make;
+    /// Before each call: the consumer's state as the application may read it (written by
+    /// `fill` into the driver's kept view, only for drivers that keep one).
+    fn view(&mut self, fill: &mut dyn FnMut(&mut ConsumerView)) {
+        let _ = fill;
     }
 }
 

@@ -528,9 +528,9 @@ impl Driver for PortDriver {
         }
     }
 
-    fn view(&mut self, make: &mut dyn FnMut() -> ConsumerView) {
+    fn view(&mut self, fill: &mut dyn FnMut(&mut ConsumerView)) {
         let hub = self.hub.lock();
-        hub.st.lock().ports[self.port].view = make();
+        fill(&mut hub.st.lock().ports[self.port].view);
     }
 
     fn rebalance_events(&self) -> bool {

@@ -42,8 +42,8 @@ impl Consumer {
     }
 
     /// Partitions the application paused, in order.
-    pub(super) fn paused_list(&self) -> Vec<u32> {
-        self.calls.paused.iter().copied().collect()
+    pub(super) fn paused_list(&self) -> impl Iterator<Item = u32> + '_ {
+        self.calls.paused.iter().copied()
     }
 
     /// `revoked` left the assignment: they are no longer paused.

@@ -121,7 +121,7 @@ impl Consumer {
     }
 
     /// The committed offsets this member knows (from OffsetFetch and its own commits).
-    pub(super) fn rdk_committed(&self) -> Vec<(u32, u64)> {
-        self.rdk.committed.iter().map(|(&p, &o)| (p, o)).collect()
+    pub(super) fn rdk_committed(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.rdk.committed.iter().map(|(&p, &o)| (p, o))
     }
 }

@@ -42,7 +42,7 @@ impl Consumer {
     pub(super) fn user_next(&mut self, now: u64, mut answer: Answer, out: &mut ConsumerOut) {
         for _ in 0..INSTANT_CALLS_LIMIT {
             let Some(mut driver) = self.driver.take() else { return };
-            driver.view(&mut || self.view());
+            driver.view(&mut |v| self.fill_view(v));
             self.told_app();
             let step = driver.next(now, answer);
             self.driver = Some(driver);
@@ -147,17 +147,19 @@ impl Consumer {
         }
     }
 
-    /// What the application may read of this member now.
-    fn view(&self) -> ConsumerView {
-        ConsumerView {
-            group: self.group,
-            member_id: self.member_id,
-            generation: self.generation,
-            positions: self.assignment.iter().map(|&p| (p, self.position[p as usize])).collect(),
-            committed: self.rdk_committed(),
-            paused: self.paused_list(),
-            assigned_generation: self.assigned_generation(),
-        }
+    /// Write what the application may read of this member now into `v` (its lists reused: the
+    /// view is rewritten before every call).
+    fn fill_view(&self, v: &mut ConsumerView) {
+        v.group = self.group;
+        v.member_id = self.member_id;
+        v.generation = self.generation;
+        v.positions.clear();
+        v.positions.extend(self.assignment.iter().map(|&p| (p, self.position[p as usize])));
+        v.committed.clear();
+        v.committed.extend(self.rdk_committed());
+        v.paused.clear();
+        v.paused.extend(self.paused_list());
+        v.assigned_generation = self.assigned_generation();
     }
 
     /// The world pokes this member: its service may have a call for it.

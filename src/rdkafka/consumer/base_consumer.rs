@@ -50,21 +50,33 @@ impl<C: ConsumerContext> BaseConsumer<C> {
     /// eager protocol the whole old and new assignments, as librdkafka's rebalance callback
     /// gets them; with the cooperative one only what moved, as `incremental_(un)assign` does).
     pub(crate) fn serve_events(&self) {
-        let (commits, view, cooperative) = {
+        // The assignment as of the last call, copied only when it differs from what the
+        // callbacks saw (this runs around every `recv()`).
+        let (commits, changed, cooperative) = {
             let mut s = self.st.lock();
             let cooperative = s.consumers[self.table].cooperative;
             let port = &mut s.ports[self.port];
-            (std::mem::take(&mut port.commits), port.view.clone(), cooperative)
+            let view = &port.view;
+            // A generation counts once the member is in a stable group with it (`None` while
+            // it joins: an eager member has given everything up by then, a cooperative one
+            // keeps it).
+            let generation = view.assigned_generation;
+            let changed = {
+                let seen = self.seen.lock();
+                let same = seen.assignment.len() == view.positions.len()
+                    && seen.assignment.iter().zip(&view.positions).all(|(a, (p, _))| a == p);
+                let new_generation = generation.is_some() && seen.generation != generation;
+                (!same || new_generation)
+                    .then(|| (view.positions.iter().map(|&(p, _)| p).collect::<Vec<u32>>(), generation))
+            };
+            (std::mem::take(&mut port.commits), changed, cooperative)
         };
         for (offsets, result) in commits {
             let tpl = self.tpl(offsets.iter().map(|&(p, o)| (p, Offset::Offset(o as i64))));
             let result = result.map_err(|e| KafkaError::ConsumerCommit(e.into()));
             self.context.commit_callback(result, &tpl);
         }
-        let new: Vec<u32> = view.positions.iter().map(|&(p, _)| p).collect();
-        // A generation counts once the member is in a stable group with it (`None` while it
-        // joins: an eager member has given everything up by then, a cooperative one keeps it).
-        let generation = view.assigned_generation;
+        let Some((new, generation)) = changed else { return };
         let (old, new_generation) = {
             let mut seen = self.seen.lock();
             let new_generation = generation.is_some() && seen.generation != generation;
