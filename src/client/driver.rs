@@ -169,6 +169,18 @@ pub(crate) trait Drivers {
         Vec::new()
     }
 
+    /// Whether a service may have moved since [`Drivers::calm`]: its code or a driver of its
+    /// clients ran, an incarnation started, ended or died. Until then `pokes` and
+    /// `next_timer` are what they were, so the world need not ask again.
+    fn stirred(&self) -> bool {
+        true
+    }
+
+    /// Set (`true`) or clear the [`Drivers::stirred`] flag.
+    fn calm(&self, stirred: bool) {
+        let _ = stirred;
+    }
+
     /// The earliest virtual time a service's timer (a `sleep`) ends, if any.
     fn next_timer(&self) -> Option<u64> {
         None

@@ -471,6 +471,8 @@ impl<'a> World<'a> {
                 if let Some(apps) = self.user_apps {
                     let paused = |c| self.client_node(c).is_some_and(|n| self.net.paused_until(n) > self.k.now);
                     apps.tick(self.k.now, &paused);
+                    // The tick was spent: the services' next one is queued again.
+                    apps.calm(true);
                 }
                 self.service_round();
             }

@@ -204,6 +204,10 @@ impl World<'_> {
     /// service has a call for it now (until none has), and queue the services' next timer.
     pub(super) fn service_round(&mut self) {
         let Some(apps) = self.user_apps else { return };
+        // No service moved since the last round ended: its pokes and timer are as it left them.
+        if !apps.stirred() {
+            return;
+        }
         let mut skipped: Vec<ClientRef> = Vec::new();
         loop {
             let pokes: Vec<ClientRef> = apps.pokes().into_iter().filter(|c| !skipped.contains(c)).collect();
@@ -227,6 +231,9 @@ impl World<'_> {
                 self.k.queue.push(t, Ev::ServiceTick);
             }
         }
+        // Looked at as it is now; a client skipped (down or paused) is looked at again after
+        // the next event, which may be its own.
+        apps.calm(!skipped.is_empty());
     }
 
     /// Poke the node of a service's client: its service may have a call for it.

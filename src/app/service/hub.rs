@@ -170,6 +170,9 @@ pub(crate) struct HubState {
     /// The task returned.
     finished: bool,
     pub run: Arc<Mutex<RunData>>,
+    /// The host's flag that a service may have moved (`Drivers::stirred`), shared by every
+    /// incarnation of the run.
+    stir: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for HubState {
@@ -196,6 +199,7 @@ impl HubState {
         producers: Vec<ProducerTable>,
         consumers: Vec<ConsumerTable>,
         run: Arc<Mutex<RunData>>,
+        stir: Arc<AtomicBool>,
     ) -> Self {
         HubState {
             now: 0,
@@ -212,7 +216,13 @@ impl HubState {
             dead: false,
             finished: false,
             run,
+            stir,
         }
+    }
+
+    /// The service may have moved: the world looks for pokes and timers again.
+    pub fn stir(&self) {
+        self.stir.store(true, Ordering::Relaxed);
     }
 
     /// Make a call on `port`: its id.
@@ -363,6 +373,7 @@ impl Hub {
 
     /// Run the code until `port` has a call (which it returns), or the service is quiet.
     pub fn run(&mut self, port: Option<usize>) -> Option<(u64, Step)> {
+        self.st.lock().stir();
         let main = self.main.as_mut()?;
         // A call the code made already is handed over without polling anything.
         if let Some(p) = port {
@@ -429,6 +440,7 @@ impl Hub {
     /// End the service as if its code had returned (the run's workload is done and it waits on
     /// nothing): the code is dropped and never polled again. Whether it was still running.
     pub fn end(&mut self) -> bool {
+        self.st.lock().stir();
         let Some(main) = self.main.take() else { return false };
         let _context = self.rt.enter();
         drop(main);
@@ -440,6 +452,7 @@ impl Hub {
     pub fn tick(&mut self, now: u64) {
         let due: Vec<Waker> = {
             let mut s = self.st.lock();
+            s.stir();
             s.now = now;
             let keys: Vec<(u64, u64)> = s.timers.range(..(now + 1, 0)).map(|(k, _)| *k).collect();
             keys.iter().filter_map(|k| s.timers.remove(k).flatten()).collect()
@@ -476,6 +489,7 @@ impl Driver for PortDriver {
         let mut hub = self.hub.lock();
         let waker = {
             let mut s = hub.st.lock();
+            s.stir();
             s.now = now;
             s.progress += 1;
             let p = &mut s.ports[self.port];
@@ -539,13 +553,16 @@ impl Driver for PortDriver {
 
     fn committed(&mut self, offsets: &[(u32, u64)], result: Result<(), KafkaError>) {
         let hub = self.hub.lock();
-        hub.st.lock().ports[self.port].commits.push((offsets.to_vec(), result));
+        let mut s = hub.st.lock();
+        s.stir();
+        s.ports[self.port].commits.push((offsets.to_vec(), result));
     }
 
     fn delivered(&mut self, now: u64, record: u32, partition: u32, result: Result<i64, KafkaError>) {
         let mut hub = self.hub.lock();
         let waker = {
             let mut s = hub.st.lock();
+            s.stir();
             s.now = now;
             s.progress += 1;
             let p = &mut s.ports[self.port];
@@ -562,6 +579,9 @@ impl Driver for PortDriver {
 impl Drop for PortDriver {
     fn drop(&mut self) {
         // The client's process died (or closed): so did the service's.
-        self.hub.lock().st.lock().dead = true;
+        let hub = self.hub.lock();
+        let mut s = hub.st.lock();
+        s.stir();
+        s.dead = true;
     }
 }

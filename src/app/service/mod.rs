@@ -4,6 +4,7 @@
 pub(crate) mod hub;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -25,6 +26,8 @@ pub(crate) struct Host<'a> {
     run: Arc<Mutex<RunData>>,
     /// The live incarnation of each (service, instance).
     hubs: Mutex<BTreeMap<(usize, u32), SharedHub>>,
+    /// Some service may have moved since the world last looked (`Drivers::stirred`).
+    stir: Arc<AtomicBool>,
 }
 
 impl<'a> Host<'a> {
@@ -42,7 +45,8 @@ impl<'a> Host<'a> {
             record_base,
             ..RunData::default()
         };
-        Host { apps, s, run: Arc::new(Mutex::new(run)), hubs: Mutex::new(BTreeMap::new()) }
+        let stir = Arc::new(AtomicBool::new(true));
+        Host { apps, s, run: Arc::new(Mutex::new(run)), hubs: Mutex::new(BTreeMap::new()), stir }
     }
 
     /// The service owning client `c`, and `c`'s port in it.
@@ -78,6 +82,7 @@ impl<'a> Host<'a> {
     /// last one died (or this port is claimed already: a new process).
     fn port(&self, c: ClientRef) -> Option<Box<dyn Driver>> {
         let (i, k, port) = self.owner(c)?;
+        self.stir.store(true, Ordering::Relaxed);
         let mut hubs = self.hubs.lock();
         let live = hubs.get(&(i, k)).filter(|h| {
             let h = h.lock();
@@ -143,6 +148,7 @@ impl<'a> Host<'a> {
             producers,
             consumers,
             self.run.clone(),
+            self.stir.clone(),
         );
         let factory = self.apps.services.get(&svc.name).unwrap_or_else(|| {
             panic!("the scenario has [[service]] {}, but no code is registered for it (Apps::service)", svc.name)
@@ -197,6 +203,14 @@ impl Drivers for Host<'_> {
         let mut pokes = Vec::new();
         self.each_live(|s| pokes.extend(s.pokes()));
         pokes
+    }
+
+    fn stirred(&self) -> bool {
+        self.stir.load(Ordering::Relaxed)
+    }
+
+    fn calm(&self, stirred: bool) {
+        self.stir.store(stirred, Ordering::Relaxed);
     }
 
     fn next_timer(&self) -> Option<u64> {
