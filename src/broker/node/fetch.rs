@@ -15,15 +15,8 @@
 use super::*;
 
 impl FetchSession {
-    /// What a fetch of this session looks at: each partition that is not steady, with the
-    /// offset and epoch last asked for.
-    fn look(&self) -> Vec<ReplicaFetchPartition> {
-        let mut look = Vec::new();
-        self.look_into(&mut look);
-        look
-    }
-
-    /// [`FetchSession::look`] into `look`.
+    /// What a fetch of this session looks at, appended to `look`: each partition that is not
+    /// steady, with the offset and epoch last asked for, in partition order.
     fn look_into(&self, look: &mut Vec<ReplicaFetchPartition>) {
         let at = |p: &u32| self.partitions.binary_search_by_key(p, |x| x.partition).ok();
         look.extend(self.dirty.iter().filter_map(|p| at(p).map(|i| self.partitions[i])));
@@ -363,34 +356,35 @@ impl Broker {
             s.last_fetch = now;
         }
         let s = self.sessions[b].as_ref().expect("session");
-        let (session, look) = (s.id, s.look());
-        let mut due = Vec::new();
+        let session = s.id;
+        // The partitions to look at and their results, in buffers kept for the purpose (this
+        // runs on every follower fetch).
+        let mut look = std::mem::take(&mut self.look_buf);
+        s.look_into(&mut look);
+        let mut due = std::mem::take(&mut self.due_buf);
         for part in &look {
             if let Some(result) = self.fetch_partition(now, f.replica, f.broker_epoch, part, out) {
                 due.push((part.partition, result));
             }
         }
         // What stayed steady leaves the dirty list (a partition touched meanwhile is not).
-        let steady: Vec<u32> =
-            look.iter().map(|x| x.partition).filter(|&p| self.follower_steady(p, f.replica)).collect();
+        // `look` follows the dirty list's order: sorted by partition.
         if let Some(s) = self.sessions[b].as_mut() {
-            s.dirty.retain(|p| steady.binary_search(p).is_err());
+            let replicas = &self.replicas;
+            s.dirty.retain(|&p| {
+                look.binary_search_by_key(&p, |x| x.partition).is_err() || !follower_steady(replicas, p, f.replica)
+            });
         }
         if due.is_empty() {
             let parked = self.next_id();
             self.replica_parked.push(ParkedFetch { parked, replica: f.replica, id: f.id });
             out.timer(self.topo.config.replica_fetch_wait_max_ms, BrokerTimer::FetchWait { id: parked });
         } else {
-            self.respond_fetch(f.replica, f.id, session, &look, due, out);
+            self.respond_fetch(f.replica, f.id, session, &look, &mut due, out);
         }
-    }
-
-    /// Whether `replica`'s fetch state of `p`, which this broker leads, is steady.
-    fn follower_steady(&self, p: u32, replica: u32) -> bool {
-        match self.replicas[p as usize].as_ref().map(|r| &r.role) {
-            Some(Role::Leader(ls)) => ls.followers.iter().any(|f| f.broker == replica && f.steady),
-            _ => false,
-        }
+        look.clear();
+        self.look_buf = look;
+        self.due_buf = due;
     }
 
     /// `replica`'s fetch state of `p` stops being steady: its fetch times become the
@@ -515,11 +509,11 @@ impl Broker {
         id: u64,
         session: u64,
         look: &[ReplicaFetchPartition],
-        due: Vec<(u32, FetchResult)>,
+        due: &mut Vec<(u32, FetchResult)>,
         out: &mut BrokerOut,
     ) {
         let mut partitions = Vec::with_capacity(due.len());
-        let mut due = due.into_iter().peekable();
+        let mut due = due.drain(..).peekable();
         for part in look {
             let result = due.next_if(|(q, _)| *q == part.partition).map(|(_, x)| x);
             self.respond_partition(replica, part, result, &mut partitions);
@@ -618,5 +612,13 @@ impl Broker {
                 i += 1;
             }
         }
+    }
+}
+
+/// Whether `replica`'s fetch state of `p`, which the broker holding `replicas` leads, is steady.
+fn follower_steady(replicas: &[Option<Replica>], p: u32, replica: u32) -> bool {
+    match replicas[p as usize].as_ref().map(|r| &r.role) {
+        Some(Role::Leader(ls)) => ls.followers.iter().any(|f| f.broker == replica && f.steady),
+        _ => false,
     }
 }

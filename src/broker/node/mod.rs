@@ -322,6 +322,8 @@ pub struct Broker {
     fetchers: Vec<Fetcher>,
     /// A buffer for the partitions a parked fetch's answer looks at (empty between uses).
     look_buf: Vec<ReplicaFetchPartition>,
+    /// A buffer for the results a follower's fetch finds at once (empty between uses).
+    due_buf: Vec<(u32, FetchResult)>,
     /// ISR changes proposed and not sent yet: they go in the next AlterPartition request.
     alter_unsent: Vec<IsrProposal>,
     /// The partitions and leader epochs of the AlterPartition request in flight (empty: none).
@@ -371,6 +373,7 @@ impl Broker {
             sessions: Vec::new(),
             fetchers: Vec::new(),
             look_buf: Vec::new(),
+            due_buf: Vec::new(),
             alter_unsent: Vec::new(),
             alter_in_flight: Vec::new(),
             txns,
@@ -432,6 +435,7 @@ impl Broker {
             sessions: Vec::new(),
             fetchers: Vec::new(),
             look_buf: Vec::new(),
+            due_buf: Vec::new(),
             alter_unsent: Vec::new(),
             alter_in_flight: Vec::new(),
             txns: vec![None; old.topo.txn_ids.len()],
