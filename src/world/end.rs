@@ -74,6 +74,11 @@ impl World<'_> {
         if self.faults.restarts_pending > 0 || !self.faults.holds.is_empty() || self.faults.timed_pending > 0 {
             return false;
         }
+        // A service still at work keeps the run going whatever the replicas do: asked first, as
+        // it is cheaper than looking at every replica.
+        if self.user_apps.is_some_and(|apps| !apps.services_quiet(&|c| self.service_client_quiet(c))) {
+            return false;
+        }
         // Consumers drain what the settled logs hold: a new leader's high watermark may still
         // be catching up with what its predecessor acknowledged.
         if !self.replicas_settled() || !self.end_quiet_services() {
