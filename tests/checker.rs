@@ -696,8 +696,11 @@ fn in_a_run_that_did_not_settle_a_record_a_commit_passed_is_still_lost_and_one_n
     r.history.partitions[0].replicas[0].hw = 6;
     r.history.partitions[0].replicas[0].leo = 6;
     r.scenario.producers[0].records = 6;
-    r.history.end =
-        kafkasim::record::RunEnd { settled: false, waiting: vec!["consumer c1/0 is in a rebalance".into()] };
+    r.history.end = kafkasim::record::RunEnd {
+        settled: false,
+        waiting: vec!["consumer c1/0 is in a rebalance".into()],
+        reason: kafkasim::record::EndReason::DurationMs,
+    };
     let v = r.check();
     assert_eq!(v.anomalies[Anomaly::LostProcessing], 2, "p1#2 and p1#3: the commit of offset 4 passed them");
     assert_eq!(v.unsettled.get("c1"), Some(&2), "p1#4 and p1#5: no member got there");
@@ -1340,6 +1343,7 @@ fn json_has_exactly_the_contracts_keys_in_order() {
         "virtual_ms",
         "events",
         "settled",
+        "ended",
         "anomalies",
         "examples",
         "evidence",

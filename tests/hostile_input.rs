@@ -273,6 +273,9 @@ duration_ms = 9000000000000
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("the run handled 20000 events") && stderr.contains("--max-events 20000"), "{stderr}");
     assert!(stdout.contains("lost_acked") || stdout.contains("anomalies"), "the partial report is printed: {stdout}");
+    assert!(stdout.contains("the run stopped after 20000 events (max_events)"), "{stdout}");
+    let (_, json, _) = kafkasim(&["run", &path, "--max-events", "20000", "--format", "json"]);
+    assert!(json.contains("\"ended\":\"max_events\""), "{json}");
     let (code, _, stderr) = kafkasim(&["run", &path, "--max-events", "0"]);
     assert_eq!(code, 2, "{stderr}");
 }

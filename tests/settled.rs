@@ -39,6 +39,7 @@ fn a_run_cut_short_counts_the_records_its_group_had_not_reached_as_unsettled_not
     assert!(text.contains("consumer c1/0 is in a rebalance"), "the hint names what it waited for: {text}");
     let json: serde_json::Value = serde_json::from_str(&to_json_line(&report)).unwrap();
     assert_eq!(json["settled"], false);
+    assert_eq!(json["ended"], "duration_ms");
     assert_eq!(json["unsettled"]["c1"], 2000);
 }
 
@@ -60,5 +61,28 @@ fn a_settled_run_reports_settled_and_leaves_unsettled_out_of_the_json() {
     assert!(report.unsettled.is_empty());
     let line = to_json_line(&report);
     assert!(line.contains("\"settled\":true") && !line.contains("unsettled"), "{line}");
+    assert!(line.contains("\"ended\":\"settled\""), "{line}");
     assert!(!to_text(&report).contains("warning:"));
+}
+
+/// Issue 15, item 3: a group auto-committing every 100 ms kept a run going until `duration_ms`
+/// (300 s of virtual time, 42,000 events) although every record was processed and committed
+/// within seconds. Each auto-commit writes to `__consumer_offsets`, and a follower learns the
+/// high watermark of a write only from the fetch answer after the one that brought it, which
+/// waits for the next write: the settle check, which wanted every follower's high watermark
+/// equal to the leader's, never passed. Now a follower of `__consumer_offsets` that holds the
+/// leader's whole log counts as caught up, and the run ends when its work does.
+#[test]
+fn a_group_auto_committing_every_100_ms_lets_the_run_end_when_its_work_is_done() {
+    let s = inline(
+        &(CUT_SHORT
+            .replace("duration_ms = 3000", "duration_ms = 300000")
+            .replace("commit = \"after-processing\"\nprocessing_ms = 5", "commit = \"auto\"\nprocessing_ms = 1")
+            + "[consumer.config]\n\"enable.auto.commit\" = true\n\"auto.commit.interval.ms\" = 100\n\"auto.offset.reset\" = \"earliest\"\n"),
+    );
+    let (report, _) = judge(&s, 1);
+    assert!(report.settled, "{}", to_text(&report));
+    assert_eq!(report.ended, kafkasim::record::EndReason::Settled);
+    assert_eq!(report.anomalies[Anomaly::LostProcessing], 0);
+    assert!(report.virtual_ms < 30_000, "the run ended at {} ms", report.virtual_ms);
 }

@@ -293,13 +293,30 @@ pub struct RunEnd {
     pub settled: bool,
     /// When it did not: what was still outstanding, one phrase each, with a hint where one helps.
     pub waiting: Vec<String>,
+    /// Why the run ended (the report's `ended`).
+    pub reason: EndReason,
 }
 
 impl Default for RunEnd {
     /// Settled: a history built by hand judges every record as done or lost.
     fn default() -> Self {
-        RunEnd { settled: true, waiting: Vec::new() }
+        RunEnd { settled: true, waiting: Vec::new(), reason: EndReason::Settled }
     }
+}
+
+/// Why a run ended, as the report's `ended` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// Its work ended: every producer done, every fault healed and the nemesis over, every
+    /// replica caught up, every group's work processed and committed and its members closed,
+    /// every transaction decided. Idle client timers (auto-commit, heartbeats, metadata
+    /// refresh) do not keep a run going.
+    Settled,
+    /// It reached `duration_ms` with work outstanding.
+    DurationMs,
+    /// It handled `max_events` events without ending.
+    MaxEvents,
 }
 
 /// What one run produced for the checker.

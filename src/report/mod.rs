@@ -57,6 +57,8 @@ pub struct Report {
     /// Whether the run settled before `duration_ms`; false when it stopped there with client
     /// work outstanding (see `unsettled`).
     pub settled: bool,
+    /// Why the run ended: `settled` (its work ended), `duration_ms` or `max_events`.
+    pub ended: crate::record::EndReason,
     /// Per client, in a run that did not settle: records neither judged lost nor done (sends
     /// still unresolved, records a group had not reached). Left out of the JSON when empty.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -162,6 +164,7 @@ pub fn build_report(
         virtual_ms,
         events,
         settled: history.end.settled,
+        ended: history.end.reason,
         unsettled,
         waiting: history.end.waiting.clone(),
         anomalies,

@@ -71,13 +71,17 @@ fn header(s: &mut String, r: &Report) {
     table(s, &rows, &[false, false], "");
 }
 
-/// A run that stopped at `duration_ms` before it settled: what it waited for, and the records it
-/// leaves neither lost nor done. Nothing for a settled run.
+/// A run that stopped at `duration_ms` (or out of events) before it settled: what it waited for,
+/// and the records it leaves neither lost nor done. Nothing for a settled run.
 fn unsettled(s: &mut String, r: &Report) {
     if r.settled {
         return;
     }
-    let _ = writeln!(s, "\nwarning: the run stopped at duration_ms ({} ms) before it settled", r.virtual_ms);
+    let _ = if r.ended == crate::record::EndReason::MaxEvents {
+        writeln!(s, "\nwarning: the run stopped after {} events (max_events) before it settled", r.events)
+    } else {
+        writeln!(s, "\nwarning: the run stopped at duration_ms ({} ms) before it settled", r.virtual_ms)
+    };
     for w in &r.waiting {
         let _ = writeln!(s, "  - {w}");
     }

@@ -128,6 +128,15 @@ impl World<'_> {
                 return false;
             }
             let (leo, hw) = leader.replica_offsets(p).expect("a leader hosts a replica");
+            // A follower learns a high watermark from the fetch answer after the one that
+            // brought the records, which waits up to `replica.fetch.wait.max.ms` for more. An
+            // idle member's auto-commits keep writing to `__consumer_offsets`, so there a
+            // follower that holds the whole log is caught up: waiting for its high watermark
+            // too would wait for ever (issue 15).
+            let caught_up = |offsets: Option<(u64, u64)>| match offsets {
+                Some((l, h)) => l == leo && (h == hw || n.topo.is_offsets_partition(p)),
+                None => false,
+            };
             hw == leo
                 && n.topo.partitions[p as usize].replicas.iter().all(|&r| {
                     if !up(r) {
@@ -135,7 +144,7 @@ impl World<'_> {
                     }
                     let broker = &n.brokers[r as usize - 1];
                     let registered = broker.broker_epoch == n.controller.broker_epoch(r);
-                    broker.replica_offsets(p) == Some((leo, hw)) && st.isr.contains(&r) && registered
+                    caught_up(broker.replica_offsets(p)) && st.isr.contains(&r) && registered
                 })
         })
     }
@@ -265,7 +274,12 @@ impl World<'_> {
                 let budget = format!("the run handled {} events without ending (max_events)", self.k.events);
                 waiting.insert(0, budget);
             }
-            crate::record::RunEnd { settled: false, waiting }
+            let reason = if self.out_of_events {
+                crate::record::EndReason::MaxEvents
+            } else {
+                crate::record::EndReason::DurationMs
+            };
+            crate::record::RunEnd { settled: false, waiting, reason }
         };
         for m in 0..self.nodes.members.len() {
             let mut out = Out::default();
