@@ -15,6 +15,8 @@ use crate::record::{EventKind, RecordList, ReqId};
 use crate::scenario::{Acks, ProducerSpec};
 use crate::sim::{Node, NodeId, Out};
 
+use super::backoff::{ExponentialBackoff, MetadataBackoff};
+
 /// How long a metadata request may go unanswered before asking another broker
 /// (Kafka's `socket.connection.setup.timeout.ms` default bounds a dead node this way).
 const METADATA_TIMEOUT_MS: u64 = 10_000;
@@ -168,6 +170,10 @@ pub struct Producer {
     metadata_wanted: bool,
     /// The broker the last metadata request went to.
     metadata_rr: u32,
+    /// When the next metadata request may go (Java's `Metadata.timeToAllowUpdate`).
+    metadata_backoff: MetadataBackoff,
+    /// The time of the pending `MetadataRetry` wake-up, so one wait is not scheduled many times.
+    metadata_retry_armed: Option<u64>,
     /// The connection to each broker (`conn.rs`).
     pub(crate) conns: conn::Conns,
     in_flight: BTreeMap<ReqId, InFlight>,
@@ -293,6 +299,8 @@ impl Producer {
             metadata_in_flight: false,
             metadata_wanted: false,
             metadata_rr: idx + instance,
+            metadata_backoff: MetadataBackoff::default(),
+            metadata_retry_armed: None,
             conns: conn::Conns::new(topo.brokers),
             topo: topo.clone(),
             in_flight: BTreeMap::new(),
@@ -400,7 +408,14 @@ impl Producer {
                     self.disconnect(now, self.metadata_rr, out);
                 }
             }
-            ProducerTimer::MetadataRetry => self.request_metadata(now, out),
+            ProducerTimer::MetadataRetry => {
+                if self.metadata_retry_armed.is_some_and(|t| t <= now) {
+                    self.metadata_retry_armed = None;
+                }
+                if self.metadata_wanted {
+                    self.request_metadata(now, out);
+                }
+            }
             ProducerTimer::ConnectTimeout { broker, probe } => self.connect_timed_out(now, broker, probe, out),
             ProducerTimer::TxnRetry => {
                 self.txn_pump(now, out);
@@ -512,12 +527,23 @@ impl Producer {
     }
 
     /// Ask a broker for metadata: the next one in round-robin order whose connection is up (or,
-    /// with none up, once a connection is; see `Conns::pick`).
+    /// with none up, once a connection is; see `Conns::pick`), once the refresh backoff since
+    /// the last request has passed (Java's `Metadata.timeToNextUpdate`: a requested update waits
+    /// `timeToAllowUpdate`, which grows exponentially with failed requests and with answers that
+    /// brought nothing new, KIP-580 and KIP-951).
     fn request_metadata(&mut self, now: u64, out: &mut ProducerOut) {
         if self.metadata_in_flight {
             return;
         }
         self.metadata_wanted = true;
+        let allowed = self.metadata_backoff.allowed_at(&self.retry_backoff());
+        if now < allowed {
+            if !self.metadata_retry_armed.is_some_and(|t| t >= now && t <= allowed) {
+                self.metadata_retry_armed = Some(allowed);
+                out.timer(allowed - now, ProducerTimer::MetadataRetry);
+            }
+            return;
+        }
         let b = self.conns.pick(self.metadata_rr, now);
         if !self.connected(now, b, out) {
             return;
@@ -533,19 +559,30 @@ impl Producer {
     fn on_metadata(&mut self, now: u64, states: &[PartitionState], out: &mut ProducerOut) {
         self.metadata_in_flight = false;
         let mut missing = states.is_empty();
+        let mut changed = false;
         for (i, l) in self.leaders.iter_mut().enumerate() {
-            match states.get(self.first_partition as usize + i) {
-                Some(PartitionState { leader: Some(b), leader_epoch, .. }) => *l = Some((*b, *leader_epoch)),
+            let new = match states.get(self.first_partition as usize + i) {
+                Some(PartitionState { leader: Some(b), leader_epoch, .. }) => Some((*b, *leader_epoch)),
                 _ => {
-                    *l = None;
                     missing = true;
+                    None
                 }
-            }
+            };
+            changed |= new != *l;
+            *l = new;
         }
+        // `Metadata.update`: an answer that changed nothing counts as equivalent, and the
+        // refresh asked for because a partition still has no leader waits longer each time.
+        self.metadata_backoff.answered(now, changed);
         if missing {
-            out.timer(self.spec.config.retry_backoff_ms, ProducerTimer::MetadataRetry);
+            self.request_metadata(now, out);
         }
         self.drain(now, out);
+    }
+
+    /// The producer's `retry.backoff.ms` growing to `retry.backoff.max.ms` (KIP-580).
+    pub(crate) fn retry_backoff(&self) -> ExponentialBackoff {
+        ExponentialBackoff::new(self.spec.config.retry_backoff_ms, self.spec.config.retry_backoff_max_ms)
     }
 
     /// The connection to `broker` is gone (a reset, or the producer's own close): it is down
@@ -562,9 +599,10 @@ impl Producer {
         self.drain(now, out);
     }
 
+    /// The wait before a batch's next attempt after `attempts` tries (`RecordAccumulator`'s
+    /// `retryBackoff.backoff(attempts - 1)`, KIP-580).
     fn backoff(c: &crate::scenario::ProducerConfig, attempts: u32) -> u64 {
-        let exp = c.retry_backoff_ms.saturating_mul(1u64 << attempts.saturating_sub(1).min(20));
-        exp.min(c.retry_backoff_max_ms.max(c.retry_backoff_ms))
+        ExponentialBackoff::new(c.retry_backoff_ms, c.retry_backoff_max_ms).backoff(attempts.saturating_sub(1))
     }
 
     pub(crate) fn drain(&mut self, now: u64, out: &mut ProducerOut) {
