@@ -12,14 +12,22 @@ impl Consumer {
 
     pub(super) fn on_metadata(&mut self, now: u64, states: &[PartitionState], out: &mut ConsumerOut) {
         let mut missing = states.is_empty();
+        let mut changed = false;
         for (p, l) in self.leaders.iter_mut().enumerate() {
-            *l = states.get(p).and_then(|s| s.leader.map(|b| (b, s.leader_epoch)));
+            let new = states.get(p).and_then(|s| s.leader.map(|b| (b, s.leader_epoch)));
+            changed |= new != *l;
+            *l = new;
             missing |= l.is_none() && self.assignment.contains(&(p as u32));
         }
         self.check_leaders();
+        // `Metadata.update`: an answer that changed nothing makes the next refresh wait longer
+        // (KIP-951), so a partition that stays without a leader is asked about ever more slowly,
+        // up to `retry.backoff.max.ms`. The wait holds back only the refresh, not the lookups.
+        self.metadata_backoff.answered(now, changed);
         if missing {
             self.metadata_wanted = true;
-            self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+            let at = self.metadata_allowed_at();
+            self.wake_at(now, at, out);
         }
     }
 
@@ -36,6 +44,7 @@ impl Consumer {
         self.offsets_req = None;
         match result {
             Ok(offsets) => {
+                self.retry_succeeded();
                 for (p, o) in offsets {
                     if !self.assignment.contains(&p) || self.position[p as usize].is_some() {
                         continue;

@@ -43,6 +43,8 @@ use crate::record::{Deliveries, Delivery, EventKind, LogBatch, MemberId, RecordI
 use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
 use crate::sim::{Node, NodeId, Out};
 
+use super::backoff::{ExponentialBackoff, MetadataBackoff};
+
 mod processor;
 mod user_app;
 pub(crate) use processor::Proc;
@@ -220,6 +222,12 @@ pub struct Consumer {
     fetch_backoff: Vec<u64>,
     /// No lookup, group request or commit retry before this time.
     retry_at: u64,
+    /// Failures in a row of the coordinator paths whose backoff grows (the `attempts` of
+    /// `AbstractCoordinator.ensureCoordinatorReady`, `ConsumerCoordinator.commitOffsetsSync` and
+    /// `fetchCommittedOffsets`, and of the KIP-848 heartbeat's `RequestState`).
+    retry_attempts: u32,
+    /// When the next metadata request may go (Java's `Metadata.timeToAllowUpdate`).
+    metadata_backoff: MetadataBackoff,
     /// A wake-up wanted at this time that does not delay lookups (a fetch backoff's end).
     wake_until: u64,
     retry_armed: Option<u64>,
@@ -312,6 +320,8 @@ impl Consumer {
             validation: validate::Validation::new(n),
             fetch_backoff: vec![0; topo.brokers as usize + 1],
             retry_at: 0,
+            retry_attempts: 0,
+            metadata_backoff: MetadataBackoff::default(),
             wake_until: 0,
             retry_armed: None,
             proc: None,
@@ -364,6 +374,29 @@ impl Consumer {
         self.requests.values().any(|&(_, k)| k == kind)
     }
 
+    /// Wait `retry.backoff.ms` doubled per failure in a row, up to `retry.backoff.max.ms`
+    /// (`retryBackoff.backoff(attempts++)` in Java's coordinator loops, KIP-580), then try again
+    /// what waits.
+    fn retry_later_growing(&mut self, now: u64, out: &mut ConsumerOut) {
+        let c = &self.spec.config;
+        let delay = ExponentialBackoff::new(c.retry_backoff_ms, c.retry_backoff_max_ms).backoff(self.retry_attempts);
+        self.retry_attempts = self.retry_attempts.saturating_add(1);
+        self.retry_later(now, delay, out);
+    }
+
+    /// A coordinator request succeeded: the next failure waits `retry.backoff.ms` again (each of
+    /// Java's loops starts its `attempts` at 0).
+    fn retry_succeeded(&mut self) {
+        self.retry_attempts = 0;
+    }
+
+    /// The consumer's metadata refresh backoff (`Metadata` with `retry.backoff.ms` and
+    /// `retry.backoff.max.ms`).
+    fn metadata_allowed_at(&self) -> u64 {
+        let c = &self.spec.config;
+        self.metadata_backoff.allowed_at(&ExponentialBackoff::new(c.retry_backoff_ms, c.retry_backoff_max_ms))
+    }
+
     /// Wake up at `at` to try again what waits.
     fn retry_later(&mut self, now: u64, delay: u64, out: &mut ConsumerOut) {
         let at = now + delay.max(1);
@@ -390,10 +423,13 @@ impl Consumer {
             Msg::Disconnected => self.fail_broker(now, broker, KafkaError::NetworkException, out),
             Msg::Refused { .. } => self.fail_broker(now, broker, KafkaError::ConnectionRefused, out),
             Msg::MetadataResponse { leaders } => self.on_metadata(now, &leaders, out),
-            Msg::FindCoordinatorResponse { result: Ok(b), .. } => self.coordinator = Some(b),
+            Msg::FindCoordinatorResponse { result: Ok(b), .. } => {
+                self.coordinator = Some(b);
+                self.retry_succeeded();
+            }
             Msg::FindCoordinatorResponse { result: Err(e), .. } => {
                 self.fail_pending_async(e, out);
-                self.retry_later(now, self.spec.config.retry_backoff_ms, out)
+                self.retry_later_growing(now, out)
             }
             Msg::JoinGroupResponse { result, .. } => self.on_join_response(now, result, out),
             Msg::ConsumerGroupHeartbeatResponse { result, .. } => self.on_kip848_heartbeat(now, result, out),
@@ -440,7 +476,11 @@ impl Consumer {
         for (req, kind) in failed {
             self.forget_req(req, out);
             match kind {
-                ReqKind::Metadata => self.metadata_wanted = true,
+                ReqKind::Metadata => {
+                    // `DefaultMetadataUpdater.handleServerDisconnect`: `Metadata.failedUpdate`.
+                    self.metadata_wanted = true;
+                    self.metadata_backoff.failed(now);
+                }
                 ReqKind::FindCoordinator => self.fail_pending_async(e, out),
                 ReqKind::Join | ReqKind::Sync => {
                     self.coordinator = None;
@@ -476,7 +516,10 @@ impl Consumer {
             // The metadata refresh a failed fetch asks for is not held back by it.
             self.wake_at(now, now + self.spec.config.retry_backoff_ms, out);
         } else {
-            self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+            // A coordinator request cut off: the coordinator is looked up again after the
+            // growing backoff (`ensureCoordinatorReady` marks it unknown and sleeps
+            // `retryBackoff.backoff(attempts++)`).
+            self.retry_later_growing(now, out);
         }
     }
 
@@ -514,7 +557,11 @@ impl Consumer {
         if self.proc.is_some() {
             self.proc_progress(now, out);
         }
-        if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at {
+        let metadata_at = self.metadata_allowed_at();
+        if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at && now < metadata_at {
+            self.wake_at(now, metadata_at, out);
+        }
+        if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at.max(metadata_at) {
             self.metadata_wanted = false;
             self.metadata_rr = self.metadata_rr % self.topo.brokers + 1;
             let b = self.metadata_rr;
