@@ -423,10 +423,11 @@ impl Consumer {
             Msg::Disconnected => self.fail_broker(now, broker, KafkaError::NetworkException, out),
             Msg::Refused { .. } => self.fail_broker(now, broker, KafkaError::ConnectionRefused, out),
             Msg::MetadataResponse { leaders } => self.on_metadata(now, &leaders, out),
-            Msg::FindCoordinatorResponse { result: Ok(b), .. } => {
-                self.coordinator = Some(b);
-                self.retry_succeeded();
-            }
+            // Finding the coordinator does not end the growing backoff: in Java's
+            // `ensureCoordinatorReady` a found coordinator whose connection fails is marked unknown
+            // and the loop backs off again with `attempts` still counting (KAFKA-9047's tight
+            // loop of lookup and refusal); a request the coordinator answers ends it.
+            Msg::FindCoordinatorResponse { result: Ok(b), .. } => self.coordinator = Some(b),
             Msg::FindCoordinatorResponse { result: Err(e), .. } => {
                 self.fail_pending_async(e, out);
                 self.retry_later_growing(now, out)
@@ -436,8 +437,9 @@ impl Consumer {
             Msg::SyncGroupResponse { result, .. } => self.on_sync_response(now, result, out),
             Msg::GroupHeartbeatResponse { result, .. } => {
                 self.heartbeat_in_flight = false;
-                if let Err(e) = result {
-                    self.on_group_error(now, e, out);
+                match result {
+                    Err(e) => self.on_group_error(now, e, out),
+                    Ok(_) => self.retry_succeeded(),
                 }
             }
             Msg::OffsetCommitResponse { req, result } => self.on_commit_response(now, req, result, out),
