@@ -38,7 +38,7 @@ impl ExponentialBackoff {
 }
 
 /// When a client may ask for metadata again (Java's `Metadata.timeToAllowUpdate`).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct MetadataBackoff {
     /// When the last metadata request was answered or failed (`lastRefreshMs`); `None` before
     /// the first.
@@ -47,6 +47,9 @@ pub(crate) struct MetadataBackoff {
     attempts: u32,
     /// Answers in a row that changed nothing the client knew (`equivalentResponseCount`).
     equivalent: u32,
+    /// The highest leader epoch of each partition the client asks about, from the answers
+    /// (`lastSeenLeaderEpochs`), so an answer is new when some epoch grew.
+    epochs: Vec<u32>,
 }
 
 impl MetadataBackoff {
@@ -58,9 +61,24 @@ impl MetadataBackoff {
         last + for_attempts.max(for_equivalent)
     }
 
-    /// An answer came (`Metadata.update`): `changed` if it told the client something new (a
-    /// leader or leader epoch it did not know), which ends the slow-down for equivalent answers.
-    pub(crate) fn answered(&mut self, now: u64, changed: bool) {
+    /// An answer came with these leader epochs, one per partition (`Metadata.update`). It is
+    /// new if some epoch is higher than any seen before (`updateLatestMetadata` resets
+    /// `equivalentResponseCount` then), which ends the slow-down for equivalent answers.
+    pub(crate) fn answered(&mut self, now: u64, epochs: impl Iterator<Item = u32>) {
+        let mut changed = false;
+        for (i, e) in epochs.enumerate() {
+            match self.epochs.get_mut(i) {
+                Some(seen) if *seen >= e => {}
+                Some(seen) => {
+                    *seen = e;
+                    changed = true;
+                }
+                None => {
+                    self.epochs.push(e);
+                    changed = true;
+                }
+            }
+        }
         self.last_refresh = Some(now);
         self.attempts = 0;
         self.equivalent = if changed { 0 } else { self.equivalent.saturating_add(1) };
@@ -99,19 +117,19 @@ mod tests {
         let b = ExponentialBackoff::new(100, 1_000);
         let mut m = MetadataBackoff::default();
         assert_eq!(m.allowed_at(&b), 0, "the first request goes at once");
-        m.answered(1_000, true);
+        m.answered(1_000, [0, 0].into_iter());
         assert_eq!(m.allowed_at(&b), 1_100, "retry.backoff.ms after an answer");
         m.failed(2_000);
         assert_eq!(m.allowed_at(&b), 2_100);
         m.failed(2_100);
         m.failed(2_300);
         assert_eq!(m.allowed_at(&b), 2_700, "the third failure waits 400 ms");
-        m.answered(3_000, false);
+        m.answered(3_000, [0, 0].into_iter());
         assert_eq!(m.allowed_at(&b), 3_100);
-        m.answered(3_100, false);
-        m.answered(3_300, false);
+        m.answered(3_100, [0, 0].into_iter());
+        m.answered(3_300, [0, 0].into_iter());
         assert_eq!(m.allowed_at(&b), 3_700, "a third equivalent answer waits 400 ms");
-        m.answered(4_000, true);
+        m.answered(4_000, [0, 1].into_iter());
         assert_eq!(m.allowed_at(&b), 4_100);
     }
 }

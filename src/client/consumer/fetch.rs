@@ -12,18 +12,15 @@ impl Consumer {
 
     pub(super) fn on_metadata(&mut self, now: u64, states: &[PartitionState], out: &mut ConsumerOut) {
         let mut missing = states.is_empty();
-        let mut changed = false;
         for (p, l) in self.leaders.iter_mut().enumerate() {
-            let new = states.get(p).and_then(|s| s.leader.map(|b| (b, s.leader_epoch)));
-            changed |= new != *l;
-            *l = new;
+            *l = states.get(p).and_then(|s| s.leader.map(|b| (b, s.leader_epoch)));
             missing |= l.is_none() && self.assignment.contains(&(p as u32));
         }
         self.check_leaders();
         // `Metadata.update`: an answer that changed nothing makes the next refresh wait longer
         // (KIP-951), so a partition that stays without a leader is asked about ever more slowly,
         // up to `retry.backoff.max.ms`. The wait holds back only the refresh, not the lookups.
-        self.metadata_backoff.answered(now, changed);
+        self.metadata_backoff.answered(now, states.iter().map(|s| s.leader_epoch));
         if missing {
             self.metadata_wanted = true;
             let at = self.metadata_allowed_at();
@@ -141,6 +138,7 @@ impl Consumer {
             };
             if self.fetches.contains_key(&b)
                 || now < self.fetch_backoff[b as usize]
+                || now < self.reconnect[b as usize].0
                 || self.buffer.iter().any(|(x, _, _)| *x == p)
             {
                 continue;

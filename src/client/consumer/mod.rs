@@ -44,6 +44,7 @@ use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
 use crate::sim::{Node, NodeId, Out};
 
 use super::backoff::{ExponentialBackoff, MetadataBackoff};
+use super::producer::conn::{RECONNECT_BACKOFF_MAX_MS, RECONNECT_BACKOFF_MS};
 
 mod processor;
 mod user_app;
@@ -228,6 +229,9 @@ pub struct Consumer {
     retry_attempts: u32,
     /// When the next metadata request may go (Java's `Metadata.timeToAllowUpdate`).
     metadata_backoff: MetadataBackoff,
+    /// Per broker (index = id): no lookup or fetch before this time after a reset or refusal,
+    /// and the failures in a row (the reconnect backoff of Java's `ClusterConnectionStates`).
+    reconnect: Vec<(u64, u32)>,
     /// A wake-up wanted at this time that does not delay lookups (a fetch backoff's end).
     wake_until: u64,
     retry_armed: Option<u64>,
@@ -322,6 +326,7 @@ impl Consumer {
             retry_at: 0,
             retry_attempts: 0,
             metadata_backoff: MetadataBackoff::default(),
+            reconnect: vec![(0, 0); topo.brokers as usize + 1],
             wake_until: 0,
             retry_armed: None,
             proc: None,
@@ -395,6 +400,38 @@ impl Consumer {
     fn metadata_allowed_at(&self) -> u64 {
         let c = &self.spec.config;
         self.metadata_backoff.allowed_at(&ExponentialBackoff::new(c.retry_backoff_ms, c.retry_backoff_max_ms))
+    }
+
+    /// The broker for a metadata request or a coordinator lookup: the next in round-robin order
+    /// whose connection has not failed since its last answer, else the next whose reconnect
+    /// backoff is over, else the one whose backoff ends first (Java's `leastLoadedNode` prefers
+    /// a ready connection and skips a node that `canConnect` refuses).
+    fn lookup_broker(&mut self, now: u64) -> u32 {
+        let n = self.topo.brokers;
+        let order = (0..n).map(|i| (self.metadata_rr + i) % n + 1);
+        let b = order
+            .clone()
+            .find(|&b| self.reconnect[b as usize].1 == 0)
+            .or_else(|| order.clone().find(|&b| self.reconnect[b as usize].0 <= now))
+            .or_else(|| order.min_by_key(|&b| self.reconnect[b as usize].0))
+            .expect("a cluster has brokers");
+        self.metadata_rr = b;
+        b
+    }
+
+    /// `broker` reset or refused a connection: no lookup or fetch goes to it for
+    /// `reconnect.backoff.ms` (50), doubling per failure in a row up to
+    /// `reconnect.backoff.max.ms` (1000), as `ClusterConnectionStates.disconnected` sets (KIP-144;
+    /// the defaults, fixed, without the 20% jitter). Refusals that arrive during the backoff
+    /// (of requests sent before it) count once.
+    fn connection_failed(&mut self, now: u64, broker: u32, out: &mut ConsumerOut) {
+        let (at, failures) = self.reconnect[broker as usize];
+        if at > now {
+            return;
+        }
+        let until = now + ExponentialBackoff::new(RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MAX_MS).backoff(failures);
+        self.reconnect[broker as usize] = (until, failures.saturating_add(1));
+        self.wake_at(now, until, out);
     }
 
     /// Wake up at `at` to try again what waits.
@@ -565,14 +602,12 @@ impl Consumer {
         }
         if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at.max(metadata_at) {
             self.metadata_wanted = false;
-            self.metadata_rr = self.metadata_rr % self.topo.brokers + 1;
-            let b = self.metadata_rr;
+            let b = self.lookup_broker(now);
             self.request(b, ReqKind::Metadata, LOOKUP_TIMEOUT_MS, Msg::MetadataRequest, out);
         }
         if self.coordinator.is_none() {
             if !self.in_flight(ReqKind::FindCoordinator) && now >= self.retry_at {
-                self.metadata_rr = self.metadata_rr % self.topo.brokers + 1;
-                let b = self.metadata_rr;
+                let b = self.lookup_broker(now);
                 let msg = Msg::FindCoordinator { group: self.group };
                 self.request(b, ReqKind::FindCoordinator, LOOKUP_TIMEOUT_MS, msg, out);
             }
@@ -770,6 +805,10 @@ impl Node<Msg> for Consumer {
                 }
                 _ => {}
             }
+        }
+        match msg {
+            Msg::Disconnected | Msg::Refused { .. } => self.connection_failed(now, broker, out),
+            _ => self.reconnect[broker as usize].1 = 0,
         }
         // A response counts only while its request is still outstanding.
         let expected = match &msg {

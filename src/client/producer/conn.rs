@@ -25,9 +25,9 @@
 use super::*;
 
 /// Java's `reconnect.backoff.ms` default: the wait after a connection fails before the next try.
-const RECONNECT_BACKOFF_MS: u64 = 50;
+pub(crate) const RECONNECT_BACKOFF_MS: u64 = 50;
 /// Java's `reconnect.backoff.max.ms` default: the backoff doubles per failed try up to this.
-const RECONNECT_BACKOFF_MAX_MS: u64 = 1_000;
+pub(crate) const RECONNECT_BACKOFF_MAX_MS: u64 = 1_000;
 /// Java's `socket.connection.setup.timeout.ms` default: how long a connection attempt may take.
 const CONNECT_TIMEOUT_MS: u64 = 10_000;
 /// Java's `socket.connection.setup.timeout.max.ms` default: the setup timeout doubles per

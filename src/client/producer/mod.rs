@@ -559,21 +559,20 @@ impl Producer {
     fn on_metadata(&mut self, now: u64, states: &[PartitionState], out: &mut ProducerOut) {
         self.metadata_in_flight = false;
         let mut missing = states.is_empty();
-        let mut changed = false;
         for (i, l) in self.leaders.iter_mut().enumerate() {
-            let new = match states.get(self.first_partition as usize + i) {
-                Some(PartitionState { leader: Some(b), leader_epoch, .. }) => Some((*b, *leader_epoch)),
+            match states.get(self.first_partition as usize + i) {
+                Some(PartitionState { leader: Some(b), leader_epoch, .. }) => *l = Some((*b, *leader_epoch)),
                 _ => {
+                    *l = None;
                     missing = true;
-                    None
                 }
-            };
-            changed |= new != *l;
-            *l = new;
+            }
         }
-        // `Metadata.update`: an answer that changed nothing counts as equivalent, and the
-        // refresh asked for because a partition still has no leader waits longer each time.
-        self.metadata_backoff.answered(now, changed);
+        // `Metadata.update`: an answer with no higher leader epoch counts as equivalent, and
+        // the refresh asked for because a partition still has no leader waits longer each time.
+        let first = self.first_partition as usize;
+        let epochs = states.iter().skip(first).take(self.leaders.len()).map(|s| s.leader_epoch);
+        self.metadata_backoff.answered(now, epochs);
         if missing {
             self.request_metadata(now, out);
         }
