@@ -71,14 +71,18 @@ fn a_producer_whose_partition_has_no_leader_asks_for_metadata_about_once_a_secon
 }
 
 /// Bug: the consumer of the same partition asked for metadata every 100 ms too (236 requests
-/// in the minute), and each leaderless answer also held back its coordinator lookups. Fix: the
-/// consumer's refresh follows the same `Metadata` backoff (49 requests), and it delays only the
-/// refresh.
+/// in the minute, and 239 refusals: it asked the dead broker in its turn), and each leaderless
+/// answer also held back its coordinator lookups. Fix: the consumer's refresh follows the same
+/// `Metadata` backoff, delaying only the refresh, and a broker that refused waits out its
+/// reconnect backoff and is asked only when no other broker is up (`leastLoadedNode`): 54
+/// requests, 13 refusals.
 #[test]
 fn a_consumer_whose_partition_has_no_leader_asks_for_metadata_about_once_a_second() {
     let (_, out) = traced(LEADERLESS);
     let asked = requests(&out.trace, "c1/0", "Metadata");
     assert!((30..=75).contains(&asked), "{asked} metadata requests in 59 s without a leader");
+    let refused = out.trace.iter().filter(|l| l.contains(" c1/0 ") && l.trim_end().ends_with("Refused")).count();
+    assert!(refused <= 30, "{refused} refusals");
 }
 
 /// Two brokers; the group's coordinator crashes for good at 3 s. Broker 1 keeps naming broker 2
@@ -116,7 +120,8 @@ target = "coordinator:group:g1"
 /// refusals in the 12 s before the run ended. Fix: the lookup backs off as
 /// `AbstractCoordinator.ensureCoordinatorReady` does, `retryBackoff.backoff(attempts++)`, and a
 /// coordinator that is found but refuses does not reset the count (only an answered request
-/// does): 8 lookups and 15 refusals, the waits doubling to 1 s.
+/// does), and the refusing broker waits out its reconnect backoff: 12 lookups and 12 refusals,
+/// the waits doubling to 1 s.
 #[test]
 fn a_consumer_whose_coordinator_refuses_it_backs_off_its_lookups_exponentially() {
     let (_, out) = traced(COORDINATOR_GONE);
@@ -132,7 +137,9 @@ fn a_consumer_whose_coordinator_refuses_it_backs_off_its_lookups_exponentially()
         .collect();
     assert!((3..=15).contains(&lookups.len()), "{} lookups after the crash: {lookups:?}", lookups.len());
     let gaps: Vec<u64> = lookups.windows(2).map(|w| w[1] - w[0]).collect();
-    assert!(gaps.iter().any(|&g| g >= 1_500), "the waits grow: {gaps:?}");
+    // 216, 406, 815, then about 1,015 ms: the waits double to `retry.backoff.max.ms`.
+    assert!(gaps[0] <= 300 && gaps[2] >= 700, "the waits double: {gaps:?}");
+    assert!(gaps[3..].iter().all(|&g| g >= 900), "and stay at their cap: {gaps:?}");
 }
 
 /// A single broker, every message delivered in 0 ms (`latency_ms = [0, 0]`, documented as
@@ -206,7 +213,7 @@ fn with_zero_latency_and_the_only_broker_crashed_time_advances_for_every_kind_of
 /// against it cost 2,882, 5,723 and 11,547 events at 60, 120 and 240 s (48 events a second
 /// after the crash, mostly lookups and metadata requests every 100 ms) against a plain
 /// producer's 389, 630 and 773. Fix: every retry loop backs off to 1 s; the processor costs
-/// 1,364, 2,585 and 5,169, about 21 a second, which is its poll loop (a 100 ms poll timeout)
+/// 1,369, 2,590 and 5,174, about 21 a second, which is its poll loop (a 100 ms poll timeout)
 /// and heartbeats, not retries. Events grow linearly with virtual time.
 #[test]
 fn an_exactly_once_processor_without_a_broker_costs_events_linear_in_time_and_near_its_poll_loop() {
