@@ -184,6 +184,8 @@ pub struct Producer {
     bump_pending: bool,
     /// Before KIP-360: the idempotent producer gets a new producer id (`resetProducerId`).
     pid_reset: sequence::PidReset,
+    /// No producer id reset is asked for before this time (after a refused one).
+    pid_retry_at: u64,
     max_records: usize,
     /// Earliest pending `Drain` timer, so one wake-up is not scheduled many times.
     next_drain: Option<u64>,
@@ -312,6 +314,7 @@ impl Producer {
             sticky_bytes: 0,
             bump_pending: false,
             pid_reset: sequence::PidReset::Idle,
+            pid_retry_at: 0,
             max_records,
             next_drain: None,
             watch_sends,
