@@ -75,7 +75,7 @@ fn a_producer_whose_partition_has_no_leader_asks_for_metadata_about_once_a_secon
 /// answer also held back its coordinator lookups. Fix: the consumer's refresh follows the same
 /// `Metadata` backoff, delaying only the refresh, and a broker that refused waits out its
 /// reconnect backoff and is asked only when no other broker is up (`leastLoadedNode`): 54
-/// requests, 13 refusals.
+/// requests, 1 refusal.
 #[test]
 fn a_consumer_whose_partition_has_no_leader_asks_for_metadata_about_once_a_second() {
     let (_, out) = traced(LEADERLESS);
