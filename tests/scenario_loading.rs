@@ -1751,6 +1751,7 @@ poll_timeout_ms = 7
                 default_api_timeout_ms: 3,
                 fetch_max_wait_ms: 0,
                 retry_backoff_ms: 0,
+                retry_backoff_max_ms: 1_000,
                 group_instance_id: None,
                 assignment_strategy: AssignmentStrategy::CooperativeSticky,
                 group_protocol: GroupProtocol::Classic,

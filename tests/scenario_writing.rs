@@ -515,6 +515,7 @@ fn consumer(d: &mut Draw<'_>, i: usize, topics: &[TopicSpec], b: &BrokerConfig) 
         default_api_timeout_ms: d.maybe(x.default_api_timeout_ms, |d| d.range(1, 100_000)),
         fetch_max_wait_ms: d.maybe(x.fetch_max_wait_ms, |d| d.range(0, 5_000)),
         retry_backoff_ms: d.maybe(x.retry_backoff_ms, |d| d.range(0, 1_000)),
+        retry_backoff_max_ms: d.maybe(x.retry_backoff_max_ms, |d| d.range(0, 10_000)),
         // Unique per consumer: two of one group sharing a value are an error.
         group_instance_id: d.maybe(None, |_| Some(format!("app {i}\""))),
         // Every drawn release is 2.4 or later (KIP-429).

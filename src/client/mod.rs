@@ -1,5 +1,6 @@
 //! Clients: the producer and the consumer (processors come with transactions).
 
+pub(crate) mod backoff;
 pub mod consumer;
 pub(crate) mod driver;
 pub mod producer;

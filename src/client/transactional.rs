@@ -438,6 +438,11 @@ impl Producer {
     }
 
     /// A coordinator request failed or timed out: find the coordinator again, after a backoff.
+    /// The backoff is `retry.backoff.ms`, not growing: Java's `TransactionManager` re-enqueues a
+    /// failed `TxnRequestHandler` and the `Sender` sleeps its `retryBackoffMs()`, the producer's
+    /// static `retry.backoff.ms` (KIP-580 made only the metadata, coordinator-lookup, commit and
+    /// batch backoffs exponential). What keeps a transactional producer from spinning on a dead
+    /// coordinator is the reconnect backoff (`conn.rs`) and the metadata refresh backoff.
     pub(crate) fn txn_retry(&mut self, now: u64, lost_coordinator: bool, out: &mut ProducerOut) {
         let backoff = self.spec.config.retry_backoff_ms;
         let t = self.txn_mut();

@@ -406,9 +406,14 @@ key!(
     RETRY_BACKOFF_MS,
     "retry.backoff.ms",
     at_least(0),
-    "Pause before retrying a failed request (a producer doubles it with each attempt)."
+    "Pause before retrying a failed request (doubled per failed attempt where Java's client doubles it, KIP-580)."
 );
-key!(RETRY_BACKOFF_MAX_MS, "retry.backoff.max.ms", at_least(0), "Cap of the producer's retry backoff.");
+key!(
+    RETRY_BACKOFF_MAX_MS,
+    "retry.backoff.max.ms",
+    at_least(0),
+    "Cap of a client's growing retry backoff (KIP-580; the consumer's since 3.7)."
+);
 key!(
     REQUEST_TIMEOUT_MS,
     "request.timeout.ms",
@@ -651,6 +656,7 @@ pub static CONSUMER: &[Binding<ConsumerConfig>] = &[
     num!(DEFAULT_API_TIMEOUT_MS, default_api_timeout_ms),
     num!(FETCH_MAX_WAIT_MS, fetch_max_wait_ms),
     num!(RETRY_BACKOFF_MS, retry_backoff_ms),
+    num!(RETRY_BACKOFF_MAX_MS, retry_backoff_max_ms),
     Binding {
         key: &GROUP_INSTANCE_ID,
         get: |c| c.group_instance_id.clone().map(Val::Text),

@@ -129,14 +129,22 @@ impl Consumer {
                 if now >= c.deadline {
                     self.finish_sync_commit(now, Err(KafkaError::ApiTimeout), out);
                 } else {
-                    c.retry_at = now + self.spec.config.retry_backoff_ms;
+                    // `commitOffsetsSync`: `timer.sleep(retryBackoff.backoff(attempts++))`.
+                    let before = self.retry_at;
                     self.on_commit_error(now, e, out);
-                    self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+                    if self.retry_at == before {
+                        self.retry_later_growing(now, out);
+                    }
+                    let at = self.retry_at;
+                    if let Some(c) = self.sync_commit.as_mut() {
+                        c.retry_at = at;
+                    }
                 }
             }
             result => {
-                if let Err(e) = result {
-                    self.on_commit_error(now, e, out);
+                match result {
+                    Err(e) => self.on_commit_error(now, e, out),
+                    Ok(()) => self.retry_succeeded(),
                 }
                 self.finish_sync_commit(now, result, out);
             }
@@ -152,7 +160,7 @@ impl Consumer {
             | KafkaError::CoordinatorNotAvailable
             | KafkaError::CoordinatorLoadInProgress => {
                 self.coordinator = None;
-                self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+                self.retry_later_growing(now, out);
             }
             KafkaError::RebalanceInProgress | KafkaError::UnknownMemberId | KafkaError::IllegalGeneration => {
                 self.on_group_error(now, e, out)

@@ -17,9 +17,14 @@ impl Consumer {
             missing |= l.is_none() && self.assignment.contains(&(p as u32));
         }
         self.check_leaders();
+        // `Metadata.update`: an answer that changed nothing makes the next refresh wait longer
+        // (KIP-951), so a partition that stays without a leader is asked about ever more slowly,
+        // up to `retry.backoff.max.ms`. The wait holds back only the refresh, not the lookups.
+        self.metadata_backoff.answered(now, states.iter().map(|s| s.leader_epoch));
         if missing {
             self.metadata_wanted = true;
-            self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+            let at = self.metadata_allowed_at();
+            self.wake_at(now, at, out);
         }
     }
 
@@ -36,6 +41,7 @@ impl Consumer {
         self.offsets_req = None;
         match result {
             Ok(offsets) => {
+                self.retry_succeeded();
                 for (p, o) in offsets {
                     if !self.assignment.contains(&p) || self.position[p as usize].is_some() {
                         continue;
@@ -132,6 +138,7 @@ impl Consumer {
             };
             if self.fetches.contains_key(&b)
                 || now < self.fetch_backoff[b as usize]
+                || now < self.reconnect[b as usize].0
                 || self.buffer.iter().any(|(x, _, _)| *x == p)
             {
                 continue;

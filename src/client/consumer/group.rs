@@ -7,14 +7,15 @@ impl Consumer {
     pub(super) fn on_group_error(&mut self, now: u64, e: KafkaError, out: &mut ConsumerOut) {
         match e {
             // A transaction still holds offsets of these partitions: ask again (require_stable).
-            KafkaError::UnstableOffsetCommit => self.retry_later(now, self.spec.config.retry_backoff_ms, out),
+            // (`fetchCommittedOffsets` sleeps `retryBackoff.backoff(attempts++)`.)
+            KafkaError::UnstableOffsetCommit => self.retry_later_growing(now, out),
             KafkaError::RebalanceInProgress => self.rejoin_needed = true,
             // Another process joined with this member's instance id (KIP-345): fatal.
             KafkaError::FencedInstanceId => self.fail(now, e, out),
             KafkaError::UnknownMemberId | KafkaError::IllegalGeneration => self.reset_membership(),
             _ => {
                 self.coordinator = None;
-                self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+                self.retry_later_growing(now, out);
             }
         }
     }
@@ -54,6 +55,7 @@ impl Consumer {
                 }
             }
             Ok(r) => {
+                self.retry_succeeded();
                 self.member_id = r.member_id;
                 self.generation = r.generation;
                 let assignments = match r.leader == r.member_id {

@@ -132,6 +132,7 @@ impl Consumer {
         self.heartbeat_in_flight = false;
         match result {
             Ok(r) => {
+                self.retry_succeeded();
                 if r.member_epoch < 0 || self.generation < 0 {
                     // A leave's answer, or an answer to a heartbeat sent before the member left.
                     return;
@@ -157,11 +158,12 @@ impl Consumer {
             Err(KafkaError::NotCoordinator | KafkaError::CoordinatorNotAvailable) => {
                 self.coordinator = None;
                 self.kip848.urgent = true;
-                self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+                // The heartbeat's `RequestState` backs off exponentially (KIP-580).
+                self.retry_later_growing(now, out);
             }
             Err(_) => {
                 self.kip848.urgent = true;
-                self.retry_later(now, self.spec.config.retry_backoff_ms, out);
+                self.retry_later_growing(now, out);
             }
         }
     }

@@ -32,6 +32,7 @@ mod app_calls;
 mod kip848;
 mod librdkafka;
 // Taking back stale guard timers.
+mod retry;
 mod stale;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -42,6 +43,9 @@ use crate::error::KafkaError;
 use crate::record::{Deliveries, Delivery, EventKind, LogBatch, MemberId, RecordId, ReqId};
 use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
 use crate::sim::{Node, NodeId, Out};
+
+use super::backoff::{ExponentialBackoff, MetadataBackoff};
+use super::producer::conn::{RECONNECT_BACKOFF_MAX_MS, RECONNECT_BACKOFF_MS};
 
 mod processor;
 mod user_app;
@@ -220,6 +224,15 @@ pub struct Consumer {
     fetch_backoff: Vec<u64>,
     /// No lookup, group request or commit retry before this time.
     retry_at: u64,
+    /// Failures in a row of the coordinator paths whose backoff grows (the `attempts` of
+    /// `AbstractCoordinator.ensureCoordinatorReady`, `ConsumerCoordinator.commitOffsetsSync` and
+    /// `fetchCommittedOffsets`, and of the KIP-848 heartbeat's `RequestState`).
+    retry_attempts: u32,
+    /// When the next metadata request may go (Java's `Metadata.timeToAllowUpdate`).
+    metadata_backoff: MetadataBackoff,
+    /// Per broker (index = id): no lookup or fetch before this time after a reset or refusal,
+    /// and the failures in a row (the reconnect backoff of Java's `ClusterConnectionStates`).
+    reconnect: Vec<(u64, u32)>,
     /// A wake-up wanted at this time that does not delay lookups (a fetch backoff's end).
     wake_until: u64,
     retry_armed: Option<u64>,
@@ -312,6 +325,9 @@ impl Consumer {
             validation: validate::Validation::new(n),
             fetch_backoff: vec![0; topo.brokers as usize + 1],
             retry_at: 0,
+            retry_attempts: 0,
+            metadata_backoff: MetadataBackoff::default(),
+            reconnect: vec![(0, 0); topo.brokers as usize + 1],
             wake_until: 0,
             retry_armed: None,
             proc: None,
@@ -364,25 +380,6 @@ impl Consumer {
         self.requests.values().any(|&(_, k)| k == kind)
     }
 
-    /// Wake up at `at` to try again what waits.
-    fn retry_later(&mut self, now: u64, delay: u64, out: &mut ConsumerOut) {
-        let at = now + delay.max(1);
-        self.retry_at = self.retry_at.max(at);
-        self.wake_at(now, at, out);
-    }
-
-    /// Wake up at `at` without delaying lookups: a failed fetch backs off its broker only, as
-    /// Java's fetcher does, so fetches failing in turn at two dead leaders cannot keep pushing
-    /// back the metadata refresh and coordinator lookup that would find the new ones.
-    fn wake_at(&mut self, now: u64, at: u64, out: &mut ConsumerOut) {
-        self.wake_until = self.wake_until.max(at);
-        if self.retry_armed.is_some_and(|t| t >= now && t <= at) {
-            return;
-        }
-        self.retry_armed = Some(at);
-        out.timer(at - now, ConsumerTimer::Retry);
-    }
-
     // ---- handlers -------------------------------------------------------------------------
 
     fn on_expected(&mut self, now: u64, broker: u32, msg: Msg, out: &mut ConsumerOut) {
@@ -390,18 +387,23 @@ impl Consumer {
             Msg::Disconnected => self.fail_broker(now, broker, KafkaError::NetworkException, out),
             Msg::Refused { .. } => self.fail_broker(now, broker, KafkaError::ConnectionRefused, out),
             Msg::MetadataResponse { leaders } => self.on_metadata(now, &leaders, out),
+            // Finding the coordinator does not end the growing backoff: in Java's
+            // `ensureCoordinatorReady` a found coordinator whose connection fails is marked unknown
+            // and the loop backs off again with `attempts` still counting (KAFKA-9047's tight
+            // loop of lookup and refusal); a request the coordinator answers ends it.
             Msg::FindCoordinatorResponse { result: Ok(b), .. } => self.coordinator = Some(b),
             Msg::FindCoordinatorResponse { result: Err(e), .. } => {
                 self.fail_pending_async(e, out);
-                self.retry_later(now, self.spec.config.retry_backoff_ms, out)
+                self.retry_later_growing(now, out)
             }
             Msg::JoinGroupResponse { result, .. } => self.on_join_response(now, result, out),
             Msg::ConsumerGroupHeartbeatResponse { result, .. } => self.on_kip848_heartbeat(now, result, out),
             Msg::SyncGroupResponse { result, .. } => self.on_sync_response(now, result, out),
             Msg::GroupHeartbeatResponse { result, .. } => {
                 self.heartbeat_in_flight = false;
-                if let Err(e) = result {
-                    self.on_group_error(now, e, out);
+                match result {
+                    Err(e) => self.on_group_error(now, e, out),
+                    Ok(_) => self.retry_succeeded(),
                 }
             }
             Msg::OffsetCommitResponse { req, result } => self.on_commit_response(now, req, result, out),
@@ -430,53 +432,6 @@ impl Consumer {
                 self.on_fetch_response(now, partitions, out);
             }
             _ => {}
-        }
-    }
-
-    fn fail_broker(&mut self, now: u64, broker: u32, e: KafkaError, out: &mut ConsumerOut) {
-        let failed: Vec<(ReqId, ReqKind)> =
-            self.requests.iter().filter(|(_, &(b, _))| b == broker).map(|(&r, &(_, k))| (r, k)).collect();
-        let only_fetches = failed.iter().all(|&(_, k)| k == ReqKind::Fetch);
-        for (req, kind) in failed {
-            self.forget_req(req, out);
-            match kind {
-                ReqKind::Metadata => self.metadata_wanted = true,
-                ReqKind::FindCoordinator => self.fail_pending_async(e, out),
-                ReqKind::Join | ReqKind::Sync => {
-                    self.coordinator = None;
-                    self.phase = Phase::Unjoined;
-                }
-                ReqKind::Heartbeat => {
-                    self.heartbeat_in_flight = false;
-                    self.coordinator = None;
-                }
-                ReqKind::Commit => {
-                    // A coordinator request cut off by a disconnect marks the coordinator
-                    // unknown (`AbstractCoordinator`'s response handler on a DisconnectException).
-                    self.coordinator = None;
-                    self.on_commit_response(now, req, Err(e), out)
-                }
-                ReqKind::OffsetFetch => {
-                    self.offsets_req = None;
-                    self.coordinator = None;
-                }
-                ReqKind::ListOffsets(p) => {
-                    self.resetting[p as usize] = false;
-                    self.metadata_wanted = true;
-                }
-                ReqKind::Validate(p) => self.validation_failed(p),
-                ReqKind::Fetch => {
-                    self.fetches.remove(&broker);
-                    self.fetch_backoff[broker as usize] = now + self.spec.config.retry_backoff_ms;
-                    self.metadata_wanted = true;
-                }
-            }
-        }
-        if only_fetches {
-            // The metadata refresh a failed fetch asks for is not held back by it.
-            self.wake_at(now, now + self.spec.config.retry_backoff_ms, out);
-        } else {
-            self.retry_later(now, self.spec.config.retry_backoff_ms, out);
         }
     }
 
@@ -514,16 +469,18 @@ impl Consumer {
         if self.proc.is_some() {
             self.proc_progress(now, out);
         }
-        if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at {
+        let metadata_at = self.metadata_allowed_at();
+        if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at && now < metadata_at {
+            self.wake_at(now, metadata_at, out);
+        }
+        if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at.max(metadata_at) {
             self.metadata_wanted = false;
-            self.metadata_rr = self.metadata_rr % self.topo.brokers + 1;
-            let b = self.metadata_rr;
+            let b = self.lookup_broker(now);
             self.request(b, ReqKind::Metadata, LOOKUP_TIMEOUT_MS, Msg::MetadataRequest, out);
         }
         if self.coordinator.is_none() {
             if !self.in_flight(ReqKind::FindCoordinator) && now >= self.retry_at {
-                self.metadata_rr = self.metadata_rr % self.topo.brokers + 1;
-                let b = self.metadata_rr;
+                let b = self.lookup_broker(now);
                 let msg = Msg::FindCoordinator { group: self.group };
                 self.request(b, ReqKind::FindCoordinator, LOOKUP_TIMEOUT_MS, msg, out);
             }
@@ -721,6 +678,10 @@ impl Node<Msg> for Consumer {
                 }
                 _ => {}
             }
+        }
+        match msg {
+            Msg::Disconnected | Msg::Refused { .. } => self.connection_failed(now, broker, out),
+            _ => self.reconnect[broker as usize].1 = 0,
         }
         // A response counts only while its request is still outstanding.
         let expected = match &msg {

@@ -25,9 +25,9 @@
 use super::*;
 
 /// Java's `reconnect.backoff.ms` default: the wait after a connection fails before the next try.
-const RECONNECT_BACKOFF_MS: u64 = 50;
+pub(crate) const RECONNECT_BACKOFF_MS: u64 = 50;
 /// Java's `reconnect.backoff.max.ms` default: the backoff doubles per failed try up to this.
-const RECONNECT_BACKOFF_MAX_MS: u64 = 1_000;
+pub(crate) const RECONNECT_BACKOFF_MAX_MS: u64 = 1_000;
 /// Java's `socket.connection.setup.timeout.ms` default: how long a connection attempt may take.
 const CONNECT_TIMEOUT_MS: u64 = 10_000;
 /// Java's `socket.connection.setup.timeout.max.ms` default: the setup timeout doubles per
@@ -88,7 +88,8 @@ impl Conns {
     /// the reconnect backoff, which doubles with each failure since it was last up.
     fn lost(&mut self, now: u64, broker: u32) {
         let c = self.get_mut(broker);
-        let backoff = RECONNECT_BACKOFF_MS.saturating_mul(1 << c.failures.min(20)).min(RECONNECT_BACKOFF_MAX_MS);
+        let backoff = super::super::backoff::ExponentialBackoff::new(RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MAX_MS)
+            .backoff(c.failures);
         c.failures += 1;
         if matches!(c.state, State::Connecting { .. }) {
             c.setup_failures += 1;
@@ -165,8 +166,10 @@ impl Producer {
         let connecting = matches!(self.conns.get(broker).state, State::Connecting { .. });
         self.conns.lost(now, broker);
         if self.metadata_in_flight && self.metadata_rr == broker {
-            // Its answer cannot come on a connection that is gone.
+            // Its answer cannot come on a connection that is gone (`DefaultMetadataUpdater`'s
+            // `handleServerDisconnect` counts a failed update: `Metadata.failedUpdate`).
             self.metadata_in_flight = false;
+            self.metadata_backoff.failed(now);
         }
         if connecting {
             // A coordinator that cannot be reached is looked up again (the Sender's

@@ -3,6 +3,7 @@
 //! epoch, per-partition sequences, KIP-360 epoch bump on an unresolvable gap).
 
 pub(crate) mod conn;
+mod metadata;
 mod response;
 mod sequence;
 
@@ -14,6 +15,8 @@ use crate::error::KafkaError;
 use crate::record::{EventKind, RecordList, ReqId};
 use crate::scenario::{Acks, ProducerSpec};
 use crate::sim::{Node, NodeId, Out};
+
+use super::backoff::{ExponentialBackoff, MetadataBackoff};
 
 /// How long a metadata request may go unanswered before asking another broker
 /// (Kafka's `socket.connection.setup.timeout.ms` default bounds a dead node this way).
@@ -168,6 +171,10 @@ pub struct Producer {
     metadata_wanted: bool,
     /// The broker the last metadata request went to.
     metadata_rr: u32,
+    /// When the next metadata request may go (Java's `Metadata.timeToAllowUpdate`).
+    metadata_backoff: MetadataBackoff,
+    /// The time of the pending `MetadataRetry` wake-up, so one wait is not scheduled many times.
+    metadata_retry_armed: Option<u64>,
     /// The connection to each broker (`conn.rs`).
     pub(crate) conns: conn::Conns,
     in_flight: BTreeMap<ReqId, InFlight>,
@@ -177,6 +184,8 @@ pub struct Producer {
     bump_pending: bool,
     /// Before KIP-360: the idempotent producer gets a new producer id (`resetProducerId`).
     pid_reset: sequence::PidReset,
+    /// No producer id reset is asked for before this time (after a refused one).
+    pid_retry_at: u64,
     max_records: usize,
     /// Earliest pending `Drain` timer, so one wake-up is not scheduled many times.
     next_drain: Option<u64>,
@@ -293,6 +302,8 @@ impl Producer {
             metadata_in_flight: false,
             metadata_wanted: false,
             metadata_rr: idx + instance,
+            metadata_backoff: MetadataBackoff::default(),
+            metadata_retry_armed: None,
             conns: conn::Conns::new(topo.brokers),
             topo: topo.clone(),
             in_flight: BTreeMap::new(),
@@ -303,6 +314,7 @@ impl Producer {
             sticky_bytes: 0,
             bump_pending: false,
             pid_reset: sequence::PidReset::Idle,
+            pid_retry_at: 0,
             max_records,
             next_drain: None,
             watch_sends,
@@ -400,7 +412,14 @@ impl Producer {
                     self.disconnect(now, self.metadata_rr, out);
                 }
             }
-            ProducerTimer::MetadataRetry => self.request_metadata(now, out),
+            ProducerTimer::MetadataRetry => {
+                if self.metadata_retry_armed.is_some_and(|t| t <= now) {
+                    self.metadata_retry_armed = None;
+                }
+                if self.metadata_wanted {
+                    self.request_metadata(now, out);
+                }
+            }
             ProducerTimer::ConnectTimeout { broker, probe } => self.connect_timed_out(now, broker, probe, out),
             ProducerTimer::TxnRetry => {
                 self.txn_pump(now, out);
@@ -511,43 +530,6 @@ impl Producer {
         out.timer(at - now, ProducerTimer::Drain);
     }
 
-    /// Ask a broker for metadata: the next one in round-robin order whose connection is up (or,
-    /// with none up, once a connection is; see `Conns::pick`).
-    fn request_metadata(&mut self, now: u64, out: &mut ProducerOut) {
-        if self.metadata_in_flight {
-            return;
-        }
-        self.metadata_wanted = true;
-        let b = self.conns.pick(self.metadata_rr, now);
-        if !self.connected(now, b, out) {
-            return;
-        }
-        self.metadata_wanted = false;
-        self.metadata_in_flight = true;
-        self.metadata_id += 1;
-        self.metadata_rr = b;
-        self.send_request(b, Msg::MetadataRequest, out);
-        out.timer(METADATA_TIMEOUT_MS, ProducerTimer::MetadataTimeout { id: self.metadata_id });
-    }
-
-    fn on_metadata(&mut self, now: u64, states: &[PartitionState], out: &mut ProducerOut) {
-        self.metadata_in_flight = false;
-        let mut missing = states.is_empty();
-        for (i, l) in self.leaders.iter_mut().enumerate() {
-            match states.get(self.first_partition as usize + i) {
-                Some(PartitionState { leader: Some(b), leader_epoch, .. }) => *l = Some((*b, *leader_epoch)),
-                _ => {
-                    *l = None;
-                    missing = true;
-                }
-            }
-        }
-        if missing {
-            out.timer(self.spec.config.retry_backoff_ms, ProducerTimer::MetadataRetry);
-        }
-        self.drain(now, out);
-    }
-
     /// The connection to `broker` is gone (a reset, or the producer's own close): it is down
     /// until a new one is up, and every request in flight on it fails with an unknown outcome.
     pub(crate) fn disconnect(&mut self, now: u64, broker: u32, out: &mut ProducerOut) {
@@ -562,9 +544,10 @@ impl Producer {
         self.drain(now, out);
     }
 
+    /// The wait before a batch's next attempt after `attempts` tries (`RecordAccumulator`'s
+    /// `retryBackoff.backoff(attempts - 1)`, KIP-580).
     fn backoff(c: &crate::scenario::ProducerConfig, attempts: u32) -> u64 {
-        let exp = c.retry_backoff_ms.saturating_mul(1u64 << attempts.saturating_sub(1).min(20));
-        exp.min(c.retry_backoff_max_ms.max(c.retry_backoff_ms))
+        ExponentialBackoff::new(c.retry_backoff_ms, c.retry_backoff_max_ms).backoff(attempts.saturating_sub(1))
     }
 
     pub(crate) fn drain(&mut self, now: u64, out: &mut ProducerOut) {

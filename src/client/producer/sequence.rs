@@ -293,6 +293,10 @@ impl Producer {
         if self.pid_reset != PidReset::Wanted || self.in_flight.values().any(|f| !f.expired) {
             return;
         }
+        if now < self.pid_retry_at {
+            self.wake_at(now, self.pid_retry_at, out);
+            return;
+        }
         // Any broker hands out producer ids: the next whose connection is up (see `Conns::pick`).
         let broker = self.conns.pick(self.metadata_rr, now);
         if !self.connected(now, broker, out) {
@@ -325,7 +329,12 @@ impl Producer {
                 self.pid_reset = PidReset::Idle;
                 self.set_producer_ids(producer_id, epoch);
             }
-            Err(_) => self.pid_reset = PidReset::Wanted,
+            Err(_) => {
+                // A refused InitProducerId is asked again after `retry.backoff.ms`, static as
+                // the `TransactionManager`'s `InitProducerIdHandler` retries are.
+                self.pid_reset = PidReset::Wanted;
+                self.pid_retry_at = now + self.spec.config.retry_backoff_ms.max(1);
+            }
         }
         self.drain(now, out);
     }

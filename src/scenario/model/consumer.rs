@@ -65,6 +65,8 @@ pub struct ConsumerConfig {
     pub fetch_max_wait_ms: u64,
     /// `retry.backoff.ms` (default 100).
     pub retry_backoff_ms: u64,
+    /// `retry.backoff.max.ms` (default 1000, KIP-580): the cap of the backoffs that grow.
+    pub retry_backoff_max_ms: u64,
     /// `group.instance.id` (KIP-345, 2.3+; default none: dynamic members). Instance K of the
     /// `[[consumer]]` uses `<value>-<K>`, so the value is a prefix shared by its instances.
     pub group_instance_id: Option<String>,
@@ -118,6 +120,7 @@ impl Default for ConsumerConfig {
             default_api_timeout_ms: 60_000,
             fetch_max_wait_ms: 500,
             retry_backoff_ms: 100,
+            retry_backoff_max_ms: 1_000,
             group_instance_id: None,
             assignment_strategy: AssignmentStrategy::Range,
             group_protocol: GroupProtocol::Classic,
