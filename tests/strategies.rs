@@ -33,7 +33,7 @@ fn loses(s: &Scenario) -> bool {
 }
 
 #[test]
-fn shrinking_reduces_a_twenty_fault_failing_schedule_to_at_most_three_faults_that_all_matter() {
+fn shrinking_then_minimizing_reduces_a_twenty_fault_failing_schedule_to_at_most_three_faults_that_all_matter() {
     let base = acks_one();
     let strategy = prop::collection::vec(
         fault_draft(vec![FaultAction::Crash, FaultAction::Pause], vec![TargetClass::Brokers], 3_000, 2_000),
@@ -63,15 +63,20 @@ fn shrinking_reduces_a_twenty_fault_failing_schedule_to_at_most_three_faults_tha
         }
     }
     assert!(loses(&with_faults(&base, &smallest)), "the shrunk schedule still fails");
-    // Where proptest's greedy shrinking stops depends on the model's timing: this tree ends at
-    // three faults (a follower crash, a pause and a crash of the leader), none of which can be
-    // left out. (A single leader crash right after an acknowledgement also loses records; the
-    // shrinker just does not walk there from this schedule.)
-    assert!(smallest.len() <= 3, "shrunk to {} faults: {smallest:?}", smallest.len());
-    for i in 0..smallest.len() {
-        let mut fewer = smallest.clone();
-        fewer.remove(i);
-        assert!(!loses(&with_faults(&base, &fewer)), "fault {i} of {smallest:?} is not needed");
+    // Where proptest's greedy shrinking stops depends on the model's timing: it removes faults
+    // before it shrinks their times, so a fault that became redundant once the others moved
+    // stays (this tree stops at five, three of them redundant). `strategy::minimize_faults`,
+    // the pass the docs prescribe after shrinking, drops those. (A single leader crash right
+    // after an acknowledgement also loses records; the shrinker just does not walk there from
+    // this schedule.)
+    let minimal = kafkasim::strategy::minimize_faults(&with_faults(&base, &smallest), 1, |s, _| loses(s));
+    let faults = &minimal.faults;
+    assert!(faults.len() <= 3, "shrunk to {} faults: {faults:?}", faults.len());
+    assert!(loses(&minimal), "the minimized schedule still fails");
+    for i in 0..faults.len() {
+        let mut fewer = minimal.clone();
+        fewer.faults.remove(i);
+        assert!(!loses(&fewer), "fault {i} of {faults:?} is not needed");
     }
 }
 
