@@ -86,3 +86,22 @@ fn a_group_auto_committing_every_100_ms_lets_the_run_end_when_its_work_is_done()
     assert_eq!(report.anomalies[Anomaly::LostProcessing], 0);
     assert!(report.virtual_ms < 30_000, "the run ended at {} ms", report.virtual_ms);
 }
+
+/// Issue 15, item 3, its second half: a member with nothing to read (it starts at the log end,
+/// `auto.offset.reset = latest`) polls every 100 ms and auto-commits its unchanged positions at
+/// each poll, in step with the world's settle checks, which therefore always found an
+/// asynchronous commit in flight and judged the group undrained: the run went on to
+/// `duration_ms`. A commit that only repeats offsets the member already saw committed no
+/// longer holds the end back (`close()` commits the positions again).
+#[test]
+fn an_idle_member_re_committing_the_same_offsets_does_not_keep_the_run_going() {
+    let s = inline(
+        &(CUT_SHORT
+            .replace("duration_ms = 3000", "duration_ms = 300000")
+            .replace("commit = \"after-processing\"\nprocessing_ms = 5", "commit = \"auto\"\nprocessing_ms = 1")
+            + "[consumer.config]\n\"enable.auto.commit\" = true\n\"auto.commit.interval.ms\" = 100\n"),
+    );
+    let (report, _) = judge(&s, 1);
+    assert!(report.settled, "{}", to_text(&report));
+    assert!(report.virtual_ms < 30_000, "the run ended at {} ms", report.virtual_ms);
+}

@@ -36,8 +36,15 @@ impl Consumer {
             && self.sync_commit.is_none()
             && self.pending_sync.is_none()
             && !self.kip848.reconciling()
-            && self.async_commits.is_empty()
+            && self.async_commits.values().all(|offsets| self.commits_nothing_new(offsets))
             && self.pending_async.is_empty()
+    }
+
+    /// Whether an asynchronous commit of `offsets` only repeats what this member's own commits
+    /// (or its OffsetFetch) already saw committed: an idle member's auto-commit, which the end
+    /// of a run need not wait for (its `close()` commits the positions again).
+    fn commits_nothing_new(&self, offsets: &[(u32, u64)]) -> bool {
+        offsets.iter().all(|&(p, o)| self.rdk_committed().any(|c| c == (p, o)))
     }
 
     /// Whether a service's member waits on the cluster: drained, or idle (its service makes no
