@@ -9,25 +9,25 @@
 //! The net knows nothing of messages' contents nor of processes' lives; the world asks it
 //! where a message goes and when, and keeps held messages in the link's own queue.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use super::{Layout, NodeId};
 
-/// Per ordered pair of nodes: order, generation, and what waits.
-#[derive(Debug)]
-struct LinkState<H> {
+/// Per direction of a connection: order and generation.
+#[derive(Debug, Clone, Copy, Default)]
+struct LinkState {
     /// Latest delivery time of anything sent on the link: deliveries never overtake it.
     last_delivery: u64,
     /// Bumped when either end closes the connection: older messages are stale.
     generation: u32,
-    /// Messages waiting for a hold on the link to end, in send order.
-    held: VecDeque<H>,
 }
 
-impl<H> Default for LinkState<H> {
-    fn default() -> Self {
-        LinkState { last_delivery: 0, generation: 0, held: VecDeque::new() }
-    }
+/// The connection between a node and the lower-indexed `peer`, both directions: `dir[0]` from
+/// `peer` up to the node, `dir[1]` back down.
+#[derive(Debug, Clone, Copy)]
+struct Conn {
+    peer: u32,
+    dir: [LinkState; 2],
 }
 
 /// A network partition: nodes of `a` reach no node of `b` (and back) until `until`.
@@ -49,8 +49,13 @@ impl Cut {
 #[derive(Debug)]
 pub struct Net<H> {
     layout: Layout,
-    nodes: usize,
-    links: Vec<LinkState<H>>,
+    /// Per node, by dense index: its connections to lower-indexed nodes, sorted by peer. Only
+    /// pairs that ever exchanged a message or closed a connection have one, so memory follows
+    /// the connections used (clients talk to brokers only), never the square of the nodes.
+    conns: Vec<Vec<Conn>>,
+    /// Messages waiting for a hold on a link to end, in send order, by (from, to) dense index;
+    /// a link leaves the map when released, so it is empty while nothing is held.
+    held: BTreeMap<(u32, u32), VecDeque<H>>,
     /// Per node: isolated (reaches no other node) until this time, exclusive.
     isolated_until: Vec<u64>,
     /// Per node: paused until this time, exclusive (deliveries to it and its timers wait).
@@ -64,8 +69,8 @@ impl<H> Net<H> {
         let nodes = layout.len();
         Net {
             layout,
-            nodes,
-            links: (0..nodes * nodes).map(|_| LinkState::default()).collect(),
+            conns: vec![Vec::new(); nodes],
+            held: BTreeMap::new(),
             isolated_until: vec![0; nodes],
             paused_until: vec![0; nodes],
             cuts: Vec::new(),
@@ -82,16 +87,50 @@ impl<H> Net<H> {
         self.layout.node(i)
     }
 
-    fn link(&self, from: NodeId, to: NodeId) -> usize {
-        self.index(from) * self.nodes + self.index(to)
+    /// Where the direction `from` → `to` is kept: the higher index's list, the lower index as
+    /// peer, and which direction of the pair.
+    fn slot(&self, from: NodeId, to: NodeId) -> (usize, u32, usize) {
+        let (f, t) = (self.index(from), self.index(to));
+        if f < t {
+            (t, f as u32, 0)
+        } else {
+            (f, t as u32, 1)
+        }
+    }
+
+    /// The state of `from` → `to` (a link never used is at its start).
+    fn link(&self, from: NodeId, to: NodeId) -> LinkState {
+        let (hi, peer, d) = self.slot(from, to);
+        let list = &self.conns[hi];
+        list.binary_search_by_key(&peer, |c| c.peer).map_or(LinkState::default(), |i| list[i].dir[d])
+    }
+
+    /// The connection between the two ends of `from` → `to`, made on first use, and the
+    /// direction of `from` → `to` in it.
+    fn conn_mut(&mut self, from: NodeId, to: NodeId) -> (&mut Conn, usize) {
+        let (hi, peer, d) = self.slot(from, to);
+        let list = &mut self.conns[hi];
+        let i = match list.binary_search_by_key(&peer, |c| c.peer) {
+            Ok(i) => i,
+            Err(i) => {
+                list.insert(i, Conn { peer, dir: [LinkState::default(); 2] });
+                i
+            }
+        };
+        (&mut list[i], d)
+    }
+
+    /// The key of `from` → `to` in `held`.
+    fn held_key(&self, from: NodeId, to: NodeId) -> (u32, u32) {
+        (self.index(from) as u32, self.index(to) as u32)
     }
 
     /// A message leaves `from` for `to`, to arrive after `earliest` (now plus its latency) but
     /// never before anything sent earlier on the link (invariant 4, per-connection FIFO).
     /// Returns its delivery time and the connection generation it belongs to.
     pub fn send(&mut self, from: NodeId, to: NodeId, earliest: u64) -> (u64, u32) {
-        let l = self.link(from, to);
-        let link = &mut self.links[l];
+        let (conn, d) = self.conn_mut(from, to);
+        let link = &mut conn.dir[d];
         let at = earliest.max(link.last_delivery);
         crate::invariant!(
             4,
@@ -105,14 +144,14 @@ impl<H> Net<H> {
 
     /// The current generation of the connection `from` → `to`.
     pub fn generation(&self, from: NodeId, to: NodeId) -> u32 {
-        self.links[self.link(from, to)].generation
+        self.link(from, to).generation
     }
 
     /// `a` closed its connection to `b`: whatever is in flight on it, either way, is stale.
     pub fn close(&mut self, a: NodeId, b: NodeId) {
-        let (ab, ba) = (self.link(a, b), self.link(b, a));
-        self.links[ab].generation += 1;
-        self.links[ba].generation += 1;
+        let (conn, _) = self.conn_mut(a, b);
+        conn.dir[0].generation += 1;
+        conn.dir[1].generation += 1;
     }
 
     /// Until when a message on `from` → `to` must wait: an isolation of either end, a
@@ -125,22 +164,21 @@ impl<H> Net<H> {
 
     /// Whether messages wait on `from` → `to` (a later one must queue behind them).
     pub fn holding(&self, from: NodeId, to: NodeId) -> bool {
-        !self.links[self.link(from, to)].held.is_empty()
+        !self.held.is_empty() && self.held.contains_key(&self.held_key(from, to))
     }
 
     /// Keep `item` on the link until its hold ends. Returns true when the link held nothing
     /// before, so the caller must schedule the release.
     pub fn hold(&mut self, from: NodeId, to: NodeId, item: H) -> bool {
-        let l = self.link(from, to);
-        let first = self.links[l].held.is_empty();
-        self.links[l].held.push_back(item);
-        first
+        let queue = self.held.entry(self.held_key(from, to)).or_default();
+        queue.push_back(item);
+        queue.len() == 1
     }
 
     /// Everything held on `from` → `to`, in send order, leaving the link empty.
     pub fn release(&mut self, from: NodeId, to: NodeId) -> VecDeque<H> {
-        let l = self.link(from, to);
-        std::mem::take(&mut self.links[l].held)
+        let key = self.held_key(from, to);
+        self.held.remove(&key).unwrap_or_default()
     }
 
     /// `n` reaches no other node until `until` (a longer isolation already in force stays).
@@ -186,10 +224,7 @@ impl<H> Net<H> {
 
     /// Every link with messages waiting, as (from, to), in index order.
     pub fn held_links(&self) -> Vec<(NodeId, NodeId)> {
-        (0..self.links.len())
-            .filter(|&l| !self.links[l].held.is_empty())
-            .map(|l| (self.node(l / self.nodes), self.node(l % self.nodes)))
-            .collect()
+        self.held.keys().map(|&(f, t)| (self.node(f as usize), self.node(t as usize))).collect()
     }
 
     /// Forget partitions that ended at or before `now`.
