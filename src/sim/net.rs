@@ -22,13 +22,9 @@ struct LinkState {
     generation: u32,
 }
 
-/// The connection between a node and the lower-indexed `peer`, both directions: `dir[0]` from
-/// `peer` up to the node, `dir[1]` back down.
-#[derive(Debug, Clone, Copy)]
-struct Conn {
-    peer: u32,
-    dir: [LinkState; 2],
-}
+/// The connection between two nodes, both directions: `0` from the lower dense index up to the
+/// higher, `1` back down.
+type Conn = [LinkState; 2];
 
 /// A network partition: nodes of `a` reach no node of `b` (and back) until `until`.
 #[derive(Debug, Clone)]
@@ -49,10 +45,15 @@ impl Cut {
 #[derive(Debug)]
 pub struct Net<H> {
     layout: Layout,
-    /// Per node, by dense index: its connections to lower-indexed nodes, sorted by peer. Only
-    /// pairs that ever exchanged a message or closed a connection have one, so memory follows
-    /// the connections used (clients talk to brokers only), never the square of the nodes.
+    /// Per node, by dense index: its connections to the controller and the brokers (indices up
+    /// to `brokers`, the only nodes a client talks to), indexed by theirs and grown on first use,
+    /// so memory follows the connections used (at most nodes x (brokers + 1)), never the square
+    /// of the nodes.
     conns: Vec<Vec<Conn>>,
+    /// Connections between two clients, should there be any, by (lower, higher) index.
+    others: BTreeMap<(u32, u32), Conn>,
+    /// The highest dense index of a broker.
+    brokers: usize,
     /// Messages waiting for a hold on a link to end, in send order, by (from, to) dense index;
     /// a link leaves the map when released, so it is empty while nothing is held.
     held: BTreeMap<(u32, u32), VecDeque<H>>,
@@ -70,6 +71,8 @@ impl<H> Net<H> {
         Net {
             layout,
             conns: vec![Vec::new(); nodes],
+            others: BTreeMap::new(),
+            brokers: layout.brokers as usize,
             held: BTreeMap::new(),
             isolated_until: vec![0; nodes],
             paused_until: vec![0; nodes],
@@ -78,6 +81,7 @@ impl<H> Net<H> {
     }
 
     /// The dense index of `n`.
+    #[inline]
     pub fn index(&self, n: NodeId) -> usize {
         self.layout.index(n)
     }
@@ -87,37 +91,52 @@ impl<H> Net<H> {
         self.layout.node(i)
     }
 
-    /// Where the direction `from` → `to` is kept: the higher index's list, the lower index as
-    /// peer, and which direction of the pair.
-    fn slot(&self, from: NodeId, to: NodeId) -> (usize, u32, usize) {
+    /// The pair of `from` → `to` as (lower, higher) dense index, and the direction in it.
+    #[inline]
+    fn pair(&self, from: NodeId, to: NodeId) -> (usize, usize, usize) {
         let (f, t) = (self.index(from), self.index(to));
         if f < t {
-            (t, f as u32, 0)
+            (f, t, 0)
         } else {
-            (f, t as u32, 1)
+            (t, f, 1)
         }
     }
 
     /// The state of `from` → `to` (a link never used is at its start).
+    #[inline]
     fn link(&self, from: NodeId, to: NodeId) -> LinkState {
-        let (hi, peer, d) = self.slot(from, to);
-        let list = &self.conns[hi];
-        list.binary_search_by_key(&peer, |c| c.peer).map_or(LinkState::default(), |i| list[i].dir[d])
+        let (lo, hi, d) = self.pair(from, to);
+        match self.conns[hi].get(lo) {
+            Some(c) => c[d],
+            None if lo > self.brokers => {
+                self.others.get(&(lo as u32, hi as u32)).map_or(LinkState::default(), |c| c[d])
+            }
+            None => LinkState::default(),
+        }
     }
 
     /// The connection between the two ends of `from` → `to`, made on first use, and the
     /// direction of `from` → `to` in it.
+    #[inline]
     fn conn_mut(&mut self, from: NodeId, to: NodeId) -> (&mut Conn, usize) {
-        let (hi, peer, d) = self.slot(from, to);
+        let (lo, hi, d) = self.pair(from, to);
+        // Only connections to the controller and brokers are in `conns` (see `new_conn`).
+        if lo < self.conns[hi].len() {
+            return (&mut self.conns[hi][lo], d);
+        }
+        (self.new_conn(lo, hi), d)
+    }
+
+    /// The connection between `lo` and `hi` on its first use (or a client-to-client one).
+    #[cold]
+    #[inline(never)]
+    fn new_conn(&mut self, lo: usize, hi: usize) -> &mut Conn {
+        if lo > self.brokers {
+            return self.others.entry((lo as u32, hi as u32)).or_default();
+        }
         let list = &mut self.conns[hi];
-        let i = match list.binary_search_by_key(&peer, |c| c.peer) {
-            Ok(i) => i,
-            Err(i) => {
-                list.insert(i, Conn { peer, dir: [LinkState::default(); 2] });
-                i
-            }
-        };
-        (&mut list[i], d)
+        list.resize(lo + 1, Conn::default());
+        &mut list[lo]
     }
 
     /// The key of `from` → `to` in `held`.
@@ -128,9 +147,10 @@ impl<H> Net<H> {
     /// A message leaves `from` for `to`, to arrive after `earliest` (now plus its latency) but
     /// never before anything sent earlier on the link (invariant 4, per-connection FIFO).
     /// Returns its delivery time and the connection generation it belongs to.
+    #[inline]
     pub fn send(&mut self, from: NodeId, to: NodeId, earliest: u64) -> (u64, u32) {
         let (conn, d) = self.conn_mut(from, to);
-        let link = &mut conn.dir[d];
+        let link = &mut conn[d];
         let at = earliest.max(link.last_delivery);
         crate::invariant!(
             4,
@@ -143,6 +163,7 @@ impl<H> Net<H> {
     }
 
     /// The current generation of the connection `from` → `to`.
+    #[inline]
     pub fn generation(&self, from: NodeId, to: NodeId) -> u32 {
         self.link(from, to).generation
     }
@@ -150,8 +171,8 @@ impl<H> Net<H> {
     /// `a` closed its connection to `b`: whatever is in flight on it, either way, is stale.
     pub fn close(&mut self, a: NodeId, b: NodeId) {
         let (conn, _) = self.conn_mut(a, b);
-        conn.dir[0].generation += 1;
-        conn.dir[1].generation += 1;
+        conn[0].generation += 1;
+        conn[1].generation += 1;
     }
 
     /// Until when a message on `from` → `to` must wait: an isolation of either end, a
@@ -163,6 +184,7 @@ impl<H> Net<H> {
     }
 
     /// Whether messages wait on `from` → `to` (a later one must queue behind them).
+    #[inline]
     pub fn holding(&self, from: NodeId, to: NodeId) -> bool {
         !self.held.is_empty() && self.held.contains_key(&self.held_key(from, to))
     }

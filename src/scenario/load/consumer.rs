@@ -7,12 +7,12 @@ use crate::scenario::model::{CommitMode, ConsumerConfig, ConsumerSpec, GroupProt
 use crate::scenario::spell::{COMMIT_MODES, MAX_INSTANCES};
 use crate::scenario::validate::classic_only;
 
-const CONSUMER_KEYS: &[&str] =
+pub(super) const CONSUMER_KEYS: &[&str] =
     &["name", "group", "topics", "commit", "processing_ms", "instances", "poll_timeout_ms", "config", "client"];
 
 impl Cx<'_> {
     /// Every `[[consumer]]`; their names join `taken`.
-    pub(super) fn consumers(&self, root: &Tab<'_>, taken: &mut Vec<Taken>) -> R<Vec<ConsumerSpec>> {
+    pub(super) fn consumers(&self, root: &Tab<'_>, taken: &mut Taken) -> R<Vec<ConsumerSpec>> {
         let mut consumers = Vec::new();
         let Some(f) = root.get("consumer") else {
             return Ok(consumers);
@@ -25,7 +25,7 @@ impl Cx<'_> {
 
     /// One `[[consumer]]` at `here`. `commit` and `enable.auto.commit` say the same thing twice:
     /// either may be left out and follows the other; a contradiction is `validate`'s.
-    fn consumer(&self, t: &Tab<'_>, here: &str, taken: &mut Vec<Taken>) -> R<ConsumerSpec> {
+    fn consumer(&self, t: &Tab<'_>, here: &str, taken: &mut Taken) -> R<ConsumerSpec> {
         self.check_keys(t, CONSUMER_KEYS)?;
         self.note_table(here, t);
         let name = self.client_name(t, here, "consumer", taken)?;
@@ -42,7 +42,10 @@ impl Cx<'_> {
             None => 1,
         };
         let instances = match t.get("instances") {
-            Some(f) => self.u32_in(f, 1, MAX_INSTANCES)?,
+            Some(f) => {
+                self.note(&format!("{here}.instances"), f);
+                self.u32_in(f, 1, MAX_INSTANCES)?
+            }
             None => 1,
         };
         let poll_timeout_ms = match t.get("poll_timeout_ms") {

@@ -6,7 +6,7 @@ use crate::scenario::model::TopicSpec;
 use crate::scenario::spell::legal_topic_name;
 use crate::scenario::validate::{illegal_topic_name, MAX_PARTITIONS};
 
-const TOPIC_KEYS: &[&str] = &["name", "partitions", "replication_factor", "config"];
+pub(super) const TOPIC_KEYS: &[&str] = &["name", "partitions", "replication_factor", "config"];
 
 impl Cx<'_> {
     /// Every `[[topic]]`; `brokers` gives the replication factor's default.
@@ -26,7 +26,10 @@ impl Cx<'_> {
                 return Err(self.err(name_f.at, illegal_topic_name(name)));
             }
             let partitions = match t.get("partitions") {
-                Some(f) => self.u32_in(f, 1, MAX_PARTITIONS)?,
+                Some(f) => {
+                    self.note(&format!("{here}.partitions"), f);
+                    self.u32_in(f, 1, MAX_PARTITIONS)?
+                }
                 None => 1,
             };
             let replication_factor = match t.get("replication_factor") {

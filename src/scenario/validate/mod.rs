@@ -10,6 +10,7 @@ mod expect;
 mod faults;
 mod librdkafka;
 mod services;
+mod size;
 
 use std::fmt;
 
@@ -105,6 +106,12 @@ impl Scenario {
     /// each with the loader's message and a path instead of a line.
     pub fn validate(&self) -> Result<(), Vec<Problem>> {
         let mut out = Vec::new();
+        // A scenario too big for one process is refused on its size alone, before any check
+        // whose cost grows with it.
+        size::check(self, &mut out);
+        if !out.is_empty() {
+            return Err(out);
+        }
         cluster::check(self, &mut out);
         clients::check(self, &mut out);
         services::check(self, &mut out);
