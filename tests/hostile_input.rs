@@ -356,7 +356,7 @@ fn a_cluster_too_big_for_one_process_is_refused_naming_the_key_the_estimate_and_
          `brokers` keeps: 1024000 broker-partitions, about 307 MB: the most is 1000000"
     );
     let many = sized(1, &topics(10_001, 1, 1));
-    assert_eq!(err(&many), "f.toml:40005:8: this is topic 10001 of 10001: a scenario may have at most 10000 topics");
+    assert_eq!(err(&many), "f.toml:40004:1: this is topic 10001 of 10001: a scenario may have at most 10000 topics");
     let clients: String =
         (0..1001).map(|i| format!("[[producer]]\nname = \"p{i}\"\ntopic = \"t0\"\nrecords = 1\n")).collect();
     assert_eq!(
@@ -379,8 +379,11 @@ fn too_many_producers_or_group_members_are_refused_at_the_table_that_crosses_the
     let mut s = common::inline(&sized(1, "[[topic]]\nname = \"t\"\n"));
     s.producers = (0..50_001).map(|i| ProducerSpec::new(&format!("p{i}"), "t", 1)).collect();
     let problems = s.validate().unwrap_err();
-    assert_eq!(problems[0].path, "producer[50000].name");
+    assert_eq!(problems[0].path, "producer[50000]");
     assert_eq!(problems[0].message, "50001 `[[producer]]` tables, about 300 MB: the most is 50000");
+    // A file says so at the first table too many, before reading any.
+    let err = kafkasim::scenario::parse_str(&sized(1, &"[[producer]]\n".repeat(50_001)), "f.toml").unwrap_err();
+    assert_eq!(err.to_string(), "f.toml:50004:1: 50001 `[[producer]]` tables, about 300 MB: the most is 50000");
     s.producers.clear();
     s.consumers = (0..782)
         .map(|i| {

@@ -39,7 +39,12 @@ impl Cx<'_> {
         let Some(f) = root.get("producer") else {
             return Ok(producers);
         };
-        for (i, t) in self.tables(f, "[[producer]]")?.iter().enumerate() {
+        let tables = self.tables(f, "[[producer]]")?;
+        if let Some(m) = crate::scenario::validate::too_many_producers(tables.len()) {
+            // Refused before any is read: a 16 MiB file holds 300,000 of them.
+            return Err(self.err(tables[crate::scenario::validate::MAX_PRODUCERS as usize].at, m));
+        }
+        for (i, t) in tables.iter().enumerate() {
             let here = format!("producer[{i}]");
             self.check_keys(t, PRODUCER_KEYS)?;
             self.note_table(&here, t);

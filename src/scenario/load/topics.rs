@@ -15,7 +15,12 @@ impl Cx<'_> {
         let Some(f) = root.get("topic") else {
             return Ok(topics);
         };
-        for (i, t) in self.tables(f, "[[topic]]")?.iter().enumerate() {
+        let tables = self.tables(f, "[[topic]]")?;
+        if let Some(m) = crate::scenario::validate::too_many_topics(tables.len()) {
+            // Refused before any is read.
+            return Err(self.err(tables[crate::scenario::validate::MAX_TOPICS].at, m));
+        }
+        for (i, t) in tables.iter().enumerate() {
             let here = format!("topic[{i}]");
             self.check_keys(t, TOPIC_KEYS)?;
             self.note_table(&here, t);

@@ -45,7 +45,7 @@ fn misplaced(table: &str, key: &str) -> Option<String> {
 
 /// Every table of the format with its own keys (sub-tables left out), for keys written in the
 /// wrong table.
-fn tables() -> [(&'static str, &'static [&'static str]); 11] {
+fn table_keys() -> [(&'static str, &'static [&'static str]); 11] {
     use super::*;
     [
         (TOP, cluster::TOP_KEYS),
@@ -75,7 +75,7 @@ fn elsewhere(table: &str, key: &str, own: &[&str]) -> Option<String> {
     if sections.contains(&key) {
         return None;
     }
-    let homes: Vec<String> = (tables().into_iter())
+    let homes: Vec<String> = (table_keys().into_iter())
         .filter(|&(name, keys)| name != table && keys.contains(&key))
         .map(|(name, _)| if name == super::TOP { format!("at {name}") } else { format!("under {name}") })
         .collect();

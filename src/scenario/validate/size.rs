@@ -36,6 +36,20 @@ fn mb(bytes: u64) -> u64 {
     (bytes / 1_000_000).max(1)
 }
 
+/// The message when a scenario has `n` topics, more than [`MAX_TOPICS`] (the loader says it
+/// before reading them, at the first one too many).
+pub(crate) fn too_many_topics(n: usize) -> Option<String> {
+    (n > MAX_TOPICS)
+        .then(|| format!("this is topic {} of {n}: a scenario may have at most {MAX_TOPICS} topics", MAX_TOPICS + 1))
+}
+
+/// The message when a scenario has `n` producers, more than [`MAX_PRODUCERS`].
+pub(crate) fn too_many_producers(n: usize) -> Option<String> {
+    let n = n as u64;
+    (n > MAX_PRODUCERS)
+        .then(|| format!("{n} `[[producer]]` tables, about {} MB: the most is {MAX_PRODUCERS}", mb(n * PRODUCER_BYTES)))
+}
+
 pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
     topics(s, out);
     clients(s, out);
@@ -44,18 +58,8 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
 
 /// The topic count, replicas and broker-partitions, each at the topic that crosses its limit.
 fn topics(s: &Scenario, out: &mut Vec<Problem>) {
-    if s.topics.len() > MAX_TOPICS {
-        out.push(
-            Problem::new(
-                format!("topic[{MAX_TOPICS}].name"),
-                format!(
-                    "this is topic {} of {}: a scenario may have at most {MAX_TOPICS} topics",
-                    MAX_TOPICS + 1,
-                    s.topics.len()
-                ),
-            )
-            .or_at(format!("topic[{MAX_TOPICS}]")),
-        );
+    if let Some(m) = too_many_topics(s.topics.len()) {
+        out.push(Problem::new(format!("topic[{MAX_TOPICS}]"), m));
         return;
     }
     let brokers = u64::from(s.cluster.brokers);
@@ -102,18 +106,8 @@ fn topics(s: &Scenario, out: &mut Vec<Problem>) {
 /// The producer count, the member count, and clients times partitions.
 fn clients(s: &Scenario, out: &mut Vec<Problem>) {
     let producers = s.producers.len() as u64;
-    if producers > MAX_PRODUCERS {
-        let here = format!("producer[{MAX_PRODUCERS}]");
-        out.push(
-            Problem::new(
-                format!("{here}.name"),
-                format!(
-                    "{producers} `[[producer]]` tables, about {} MB: the most is {MAX_PRODUCERS}",
-                    mb(producers * PRODUCER_BYTES)
-                ),
-            )
-            .or_at(here),
-        );
+    if let Some(m) = too_many_producers(s.producers.len()) {
+        out.push(Problem::new(format!("producer[{MAX_PRODUCERS}]"), m));
         return;
     }
     let tables = s
