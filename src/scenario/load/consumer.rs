@@ -17,8 +17,16 @@ impl Cx<'_> {
         let Some(f) = root.get("consumer") else {
             return Ok(consumers);
         };
+        let mut members = 0u64;
         for (i, t) in self.tables(f, "[[consumer]]")?.iter().enumerate() {
-            consumers.push(self.consumer(t, &format!("consumer[{i}]"), taken)?);
+            let c = self.consumer(t, &format!("consumer[{i}]"), taken)?;
+            members += u64::from(c.instances);
+            if let Some(m) = crate::scenario::validate::too_many_members(members) {
+                // Said at once, rather than after reading the rest of a file of 200,000 tables.
+                let at = t.get("instances").map_or(t.at, |f| f.at);
+                return Err(self.err(at, m));
+            }
+            consumers.push(c);
         }
         Ok(consumers)
     }

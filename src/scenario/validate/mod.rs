@@ -21,7 +21,7 @@ use super::model::Scenario;
 
 pub(crate) use clients::{bad_client_name, classic_only, not_transactional, undeclared_topic};
 pub(crate) use cluster::{illegal_topic_name, MAX_BROKERS, MAX_PARTITIONS};
-pub(crate) use size::{too_many_producers, too_many_topics, MAX_PRODUCERS, MAX_TOPICS};
+pub(crate) use size::{too_many_members, too_many_producers, too_many_topics, MAX_PRODUCERS, MAX_TOPICS};
 
 /// One thing wrong with a scenario: where (a path such as `producer[0].config."linger.ms"`,
 /// `topic[1].replication_factor` or `fault[2].target`) and what, in the loader's words.

@@ -50,6 +50,18 @@ pub(crate) fn too_many_producers(n: usize) -> Option<String> {
         .then(|| format!("{n} `[[producer]]` tables, about {} MB: the most is {MAX_PRODUCERS}", mb(n * PRODUCER_BYTES)))
 }
 
+/// The message when the group members of the tables read so far are `members`, more than
+/// [`MAX_MEMBERS`].
+pub(crate) fn too_many_members(members: u64) -> Option<String> {
+    (members > MAX_MEMBERS).then(|| {
+        format!(
+            "the group members up to this table (`instances` summed over [[consumer]] and [[processor]]) are \
+             {members}, about {} MB: the most is {MAX_MEMBERS}",
+            mb(members * MEMBER_BYTES)
+        )
+    })
+}
+
 pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
     topics(s, out);
     clients(s, out);
@@ -122,18 +134,8 @@ fn clients(s: &Scenario, out: &mut Vec<Problem>) {
         let here = format!("{kind}[{}]", *i);
         *i += 1;
         members += u64::from(instances.max(1));
-        if members > MAX_MEMBERS {
-            out.push(
-                Problem::new(
-                    format!("{here}.instances"),
-                    format!(
-                        "the group members up to this table (`instances` summed over [[consumer]] and \
-                         [[processor]]) are {members}, about {} MB: the most is {MAX_MEMBERS}",
-                        mb(members * MEMBER_BYTES)
-                    ),
-                )
-                .or_at(here),
-            );
+        if let Some(m) = too_many_members(members) {
+            out.push(Problem::new(format!("{here}.instances"), m).or_at(here));
             return;
         }
     }
