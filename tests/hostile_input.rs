@@ -335,7 +335,8 @@ fn sized(brokers: u32, rest: &str) -> String {
 /// scenario beyond what one process holds is refused with the key, the estimate and the limit:
 /// at most 10,000 topics, 200,000 replicas (`partitions` x `replication_factor` summed over the
 /// topics), 1,000,000 broker-partitions (every broker keeps every partition's metadata), and
-/// 4,000,000 client-partitions (every producer and member keeps state per partition).
+/// 4,000,000 client-partitions (every producer and member keeps state per partition); the
+/// internal topics count with the file's.
 #[test]
 fn a_cluster_too_big_for_one_process_is_refused_naming_the_key_the_estimate_and_the_limit() {
     let err = |src: &str| kafkasim::scenario::parse_str(src, "f.toml").unwrap_err().to_string();
@@ -364,6 +365,16 @@ fn a_cluster_too_big_for_one_process_is_refused_naming_the_key_the_estimate_and_
         "f.toml:18:14: the topics up to this one have 4000 `partitions`, and each of the 1001 clients (1001 \
          producers, 0 group members) keeps state for every partition: 4004000 client-partitions, about 560 MB: \
          the most is 4000000"
+    );
+    // The internal `__consumer_offsets` counts too: 2,001 consumers of a 1,000-partition topic.
+    let consumers: String =
+        (0..2001).map(|i| format!("[[consumer]]\nname = \"c{i}\"\ngroup = \"g\"\ntopics = [\"t0\"]\n")).collect();
+    let offsets = "[cluster.config]\n\"offsets.topic.num.partitions\" = 1000\n";
+    assert_eq!(
+        err(&sized(3, &(offsets.to_string() + &topics(1, 1000, 1) + &consumers))),
+        "f.toml:8:14: the topics up to this one (with the internal topics' 1000 partitions) have 2000 \
+         `partitions`, and each of the 2001 clients (0 producers, 2001 group members) keeps state for every \
+         partition: 4002000 client-partitions, about 560 MB: the most is 4000000"
     );
     // Within every limit: loaded.
     assert!(kafkasim::scenario::parse_str(&sized(64, &topics(3, 1000, 64)), "f.toml").is_ok());

@@ -31,6 +31,15 @@ const MEMBER_BYTES: u64 = 11_000;
 const CLIENT_PARTITION_BYTES: u64 = 140;
 const NEMESIS_FAULT_BYTES: u64 = 100;
 
+/// " and the internal topics' N THINGS", when there are some, for messages.
+fn and_internal(n: u64, things: &str) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(" (with the internal topics' {n} {things})")
+    }
+}
+
 /// `bytes` in whole MB (at least 1), for messages.
 fn mb(bytes: u64) -> u64 {
     (bytes / 1_000_000).max(1)
@@ -62,6 +71,30 @@ pub(crate) fn too_many_members(members: u64) -> Option<String> {
     })
 }
 
+/// The partitions and replicas of the internal topics the cluster makes: `__consumer_offsets` when
+/// there is a group, `__transaction_state` when there is a transactional id. They count with the
+/// file's topics.
+fn internal(s: &Scenario) -> (u64, u64) {
+    use crate::scenario::model::ProcessingGuarantee;
+    let c = &s.cluster.config;
+    let brokers = u64::from(s.cluster.brokers.max(1));
+    let groups = !s.consumers.is_empty() || !s.processors.is_empty();
+    let txn = s.producers.iter().any(|p| p.config.transactional_id.is_some())
+        || s.processors.iter().any(|p| p.config.processing_guarantee != ProcessingGuarantee::AtLeastOnce);
+    let mut out = (0, 0);
+    for (on, partitions, rf) in [
+        (groups, c.offsets_topic_num_partitions, c.offsets_topic_replication_factor),
+        (txn, c.transaction_state_log_num_partitions, c.transaction_state_log_replication_factor),
+    ] {
+        if on {
+            let p = u64::from(partitions.max(1));
+            out.0 += p;
+            out.1 += p * u64::from(rf.max(1)).min(brokers);
+        }
+    }
+    out
+}
+
 pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
     topics(s, out);
     clients(s, out);
@@ -75,7 +108,8 @@ fn topics(s: &Scenario, out: &mut Vec<Problem>) {
         return;
     }
     let brokers = u64::from(s.cluster.brokers);
-    let (mut replicas, mut partitions) = (0u64, 0u64);
+    let (inner_partitions, inner_replicas) = internal(s);
+    let (mut replicas, mut partitions) = (inner_replicas, inner_partitions);
     let (mut replicas_told, mut brokers_told) = (false, false);
     for (i, t) in s.topics.iter().enumerate() {
         let (p, rf) = (u64::from(t.partitions), u64::from(t.replication_factor));
@@ -88,8 +122,9 @@ fn topics(s: &Scenario, out: &mut Vec<Problem>) {
                 Problem::new(
                     format!("{here}.partitions"),
                     format!(
-                        "the topics up to this one hold {replicas} replicas (`partitions` x `replication_factor` \
+                        "the topics up to this one{} hold {replicas} replicas (`partitions` x `replication_factor` \
                          summed; this topic {p} x {rf}), about {} MB of broker state: the most is {MAX_REPLICAS}",
+                        and_internal(inner_replicas, "replicas"),
                         mb(replicas.saturating_mul(REPLICA_BYTES))
                     ),
                 )
@@ -102,9 +137,10 @@ fn topics(s: &Scenario, out: &mut Vec<Problem>) {
                 Problem::new(
                     format!("{here}.partitions"),
                     format!(
-                        "the topics up to this one have {partitions} `partitions`, whose metadata each of the \
+                        "the topics up to this one{} have {partitions} `partitions`, whose metadata each of the \
                          {brokers} `brokers` keeps: {} broker-partitions, about {} MB: the most is \
                          {MAX_BROKER_PARTITIONS}",
+                        and_internal(inner_partitions, "partitions"),
                         partitions.saturating_mul(brokers),
                         mb(partitions.saturating_mul(brokers).saturating_mul(BROKER_PARTITION_BYTES))
                     ),
@@ -140,7 +176,7 @@ fn clients(s: &Scenario, out: &mut Vec<Problem>) {
         }
     }
     let clients = producers + members;
-    let mut partitions = 0u64;
+    let mut partitions = internal(s).0;
     for (i, t) in s.topics.iter().enumerate() {
         partitions = partitions.saturating_add(u64::from(t.partitions));
         if clients.saturating_mul(partitions) > MAX_CLIENT_PARTITIONS {
@@ -149,9 +185,10 @@ fn clients(s: &Scenario, out: &mut Vec<Problem>) {
                 Problem::new(
                     format!("{here}.partitions"),
                     format!(
-                        "the topics up to this one have {partitions} `partitions`, and each of the {clients} \
+                        "the topics up to this one{} have {partitions} `partitions`, and each of the {clients} \
                          clients ({producers} producers, {members} group members) keeps state for every \
                          partition: {} client-partitions, about {} MB: the most is {MAX_CLIENT_PARTITIONS}",
+                        and_internal(internal(s).0, "partitions"),
                         clients.saturating_mul(partitions),
                         mb(clients.saturating_mul(partitions).saturating_mul(CLIENT_PARTITION_BYTES))
                     ),
