@@ -9,26 +9,22 @@
 //! The net knows nothing of messages' contents nor of processes' lives; the world asks it
 //! where a message goes and when, and keeps held messages in the link's own queue.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use super::{Layout, NodeId};
 
-/// Per ordered pair of nodes: order, generation, and what waits.
-#[derive(Debug)]
-struct LinkState<H> {
+/// Per direction of a connection: order and generation.
+#[derive(Debug, Clone, Copy, Default)]
+struct LinkState {
     /// Latest delivery time of anything sent on the link: deliveries never overtake it.
     last_delivery: u64,
     /// Bumped when either end closes the connection: older messages are stale.
     generation: u32,
-    /// Messages waiting for a hold on the link to end, in send order.
-    held: VecDeque<H>,
 }
 
-impl<H> Default for LinkState<H> {
-    fn default() -> Self {
-        LinkState { last_delivery: 0, generation: 0, held: VecDeque::new() }
-    }
-}
+/// The connection between two nodes, both directions: `0` from the lower dense index up to the
+/// higher, `1` back down.
+type Conn = [LinkState; 2];
 
 /// A network partition: nodes of `a` reach no node of `b` (and back) until `until`.
 #[derive(Debug, Clone)]
@@ -49,8 +45,18 @@ impl Cut {
 #[derive(Debug)]
 pub struct Net<H> {
     layout: Layout,
-    nodes: usize,
-    links: Vec<LinkState<H>>,
+    /// Per node, by dense index: its connections to the controller and the brokers (indices up
+    /// to `brokers`, the only nodes a client talks to), indexed by theirs and grown on first use,
+    /// so memory follows the connections used (at most nodes x (brokers + 1)), never the square
+    /// of the nodes.
+    conns: Vec<Vec<Conn>>,
+    /// Connections between two clients, should there be any, by (lower, higher) index.
+    others: BTreeMap<(u32, u32), Conn>,
+    /// The highest dense index of a broker.
+    brokers: usize,
+    /// Messages waiting for a hold on a link to end, in send order, by (from, to) dense index;
+    /// a link leaves the map when released, so it is empty while nothing is held.
+    held: BTreeMap<(u32, u32), VecDeque<H>>,
     /// Per node: isolated (reaches no other node) until this time, exclusive.
     isolated_until: Vec<u64>,
     /// Per node: paused until this time, exclusive (deliveries to it and its timers wait).
@@ -64,8 +70,10 @@ impl<H> Net<H> {
         let nodes = layout.len();
         Net {
             layout,
-            nodes,
-            links: (0..nodes * nodes).map(|_| LinkState::default()).collect(),
+            conns: vec![Vec::new(); nodes],
+            others: BTreeMap::new(),
+            brokers: layout.brokers as usize,
+            held: BTreeMap::new(),
             isolated_until: vec![0; nodes],
             paused_until: vec![0; nodes],
             cuts: Vec::new(),
@@ -73,6 +81,7 @@ impl<H> Net<H> {
     }
 
     /// The dense index of `n`.
+    #[inline]
     pub fn index(&self, n: NodeId) -> usize {
         self.layout.index(n)
     }
@@ -82,16 +91,66 @@ impl<H> Net<H> {
         self.layout.node(i)
     }
 
-    fn link(&self, from: NodeId, to: NodeId) -> usize {
-        self.index(from) * self.nodes + self.index(to)
+    /// The pair of `from` → `to` as (lower, higher) dense index, and the direction in it.
+    #[inline]
+    fn pair(&self, from: NodeId, to: NodeId) -> (usize, usize, usize) {
+        let (f, t) = (self.index(from), self.index(to));
+        if f < t {
+            (f, t, 0)
+        } else {
+            (t, f, 1)
+        }
+    }
+
+    /// The state of `from` → `to` (a link never used is at its start).
+    #[inline]
+    fn link(&self, from: NodeId, to: NodeId) -> LinkState {
+        let (lo, hi, d) = self.pair(from, to);
+        match self.conns[hi].get(lo) {
+            Some(c) => c[d],
+            None if lo > self.brokers => {
+                self.others.get(&(lo as u32, hi as u32)).map_or(LinkState::default(), |c| c[d])
+            }
+            None => LinkState::default(),
+        }
+    }
+
+    /// The connection between the two ends of `from` → `to`, made on first use, and the
+    /// direction of `from` → `to` in it.
+    #[inline]
+    fn conn_mut(&mut self, from: NodeId, to: NodeId) -> (&mut Conn, usize) {
+        let (lo, hi, d) = self.pair(from, to);
+        // Only connections to the controller and brokers are in `conns` (see `new_conn`).
+        if lo < self.conns[hi].len() {
+            return (&mut self.conns[hi][lo], d);
+        }
+        (self.new_conn(lo, hi), d)
+    }
+
+    /// The connection between `lo` and `hi` on its first use (or a client-to-client one).
+    #[cold]
+    #[inline(never)]
+    fn new_conn(&mut self, lo: usize, hi: usize) -> &mut Conn {
+        if lo > self.brokers {
+            return self.others.entry((lo as u32, hi as u32)).or_default();
+        }
+        let list = &mut self.conns[hi];
+        list.resize(lo + 1, Conn::default());
+        &mut list[lo]
+    }
+
+    /// The key of `from` → `to` in `held`.
+    fn held_key(&self, from: NodeId, to: NodeId) -> (u32, u32) {
+        (self.index(from) as u32, self.index(to) as u32)
     }
 
     /// A message leaves `from` for `to`, to arrive after `earliest` (now plus its latency) but
     /// never before anything sent earlier on the link (invariant 4, per-connection FIFO).
     /// Returns its delivery time and the connection generation it belongs to.
+    #[inline]
     pub fn send(&mut self, from: NodeId, to: NodeId, earliest: u64) -> (u64, u32) {
-        let l = self.link(from, to);
-        let link = &mut self.links[l];
+        let (conn, d) = self.conn_mut(from, to);
+        let link = &mut conn[d];
         let at = earliest.max(link.last_delivery);
         crate::invariant!(
             4,
@@ -104,15 +163,16 @@ impl<H> Net<H> {
     }
 
     /// The current generation of the connection `from` → `to`.
+    #[inline]
     pub fn generation(&self, from: NodeId, to: NodeId) -> u32 {
-        self.links[self.link(from, to)].generation
+        self.link(from, to).generation
     }
 
     /// `a` closed its connection to `b`: whatever is in flight on it, either way, is stale.
     pub fn close(&mut self, a: NodeId, b: NodeId) {
-        let (ab, ba) = (self.link(a, b), self.link(b, a));
-        self.links[ab].generation += 1;
-        self.links[ba].generation += 1;
+        let (conn, _) = self.conn_mut(a, b);
+        conn[0].generation += 1;
+        conn[1].generation += 1;
     }
 
     /// Until when a message on `from` → `to` must wait: an isolation of either end, a
@@ -124,23 +184,23 @@ impl<H> Net<H> {
     }
 
     /// Whether messages wait on `from` → `to` (a later one must queue behind them).
+    #[inline]
     pub fn holding(&self, from: NodeId, to: NodeId) -> bool {
-        !self.links[self.link(from, to)].held.is_empty()
+        !self.held.is_empty() && self.held.contains_key(&self.held_key(from, to))
     }
 
     /// Keep `item` on the link until its hold ends. Returns true when the link held nothing
     /// before, so the caller must schedule the release.
     pub fn hold(&mut self, from: NodeId, to: NodeId, item: H) -> bool {
-        let l = self.link(from, to);
-        let first = self.links[l].held.is_empty();
-        self.links[l].held.push_back(item);
-        first
+        let queue = self.held.entry(self.held_key(from, to)).or_default();
+        queue.push_back(item);
+        queue.len() == 1
     }
 
     /// Everything held on `from` → `to`, in send order, leaving the link empty.
     pub fn release(&mut self, from: NodeId, to: NodeId) -> VecDeque<H> {
-        let l = self.link(from, to);
-        std::mem::take(&mut self.links[l].held)
+        let key = self.held_key(from, to);
+        self.held.remove(&key).unwrap_or_default()
     }
 
     /// `n` reaches no other node until `until` (a longer isolation already in force stays).
@@ -186,10 +246,7 @@ impl<H> Net<H> {
 
     /// Every link with messages waiting, as (from, to), in index order.
     pub fn held_links(&self) -> Vec<(NodeId, NodeId)> {
-        (0..self.links.len())
-            .filter(|&l| !self.links[l].held.is_empty())
-            .map(|l| (self.node(l / self.nodes), self.node(l % self.nodes)))
-            .collect()
+        self.held.keys().map(|&(f, t)| (self.node(f as usize), self.node(t as usize))).collect()
     }
 
     /// Forget partitions that ended at or before `now`.

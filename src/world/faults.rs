@@ -501,7 +501,7 @@ impl World<'_> {
                 app.restart_pending = false;
                 app.instance += 1;
                 let resend = match self.nodes.specs[p as usize].on_restart {
-                    OnRestart::ResendUnacked => (0..app.next_fresh).filter(|&r| !app.acked[r as usize]).collect(),
+                    OnRestart::ResendUnacked => (0..app.next_fresh).filter(|&r| !app.is_acked(r)).collect(),
                     OnRestart::SkipUnacked => Vec::new(),
                 };
                 self.push_history(restarted(None));

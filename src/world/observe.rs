@@ -13,7 +13,9 @@ use crate::sim::{NodeId, Out};
 /// database the application reads its work from).
 #[derive(Debug, Clone)]
 pub(super) struct ProducerApp {
-    pub acked: Vec<bool>,
+    /// Per record number, whether it was acknowledged; grows as records are acknowledged (never
+    /// sized by the declared `records` up front, which may be 4 billion).
+    acked: Vec<bool>,
     pub acked_count: u64,
     pub instance: u32,
     pub next_fresh: u32,
@@ -23,6 +25,23 @@ pub(super) struct ProducerApp {
     /// Transactions committed and aborted (for `txn-committed` / `txn-aborted` triggers).
     pub txns_committed: u64,
     pub txns_aborted: u64,
+}
+
+impl ProducerApp {
+    /// Record `r` was acknowledged.
+    pub fn set_acked(&mut self, r: u32) {
+        let r = r as usize;
+        if r >= self.acked.len() {
+            // Doubling: records are acknowledged in about their order, one resize per doubling.
+            self.acked.resize((r + 1).max(self.acked.len() * 2).max(64), false);
+        }
+        self.acked[r] = true;
+    }
+
+    /// Whether record `r` was acknowledged.
+    pub fn is_acked(&self, r: u32) -> bool {
+        self.acked.get(r as usize).copied().unwrap_or(false)
+    }
 }
 
 /// How often a `[[consumer]]` table's or processor's members did what a `CLIENT EVENT N`
@@ -70,7 +89,7 @@ impl Workload {
                 .producers
                 .iter()
                 .map(|p| ProducerApp {
-                    acked: vec![false; p.records as usize],
+                    acked: Vec::new(),
                     acked_count: 0,
                     instance: 0,
                     next_fresh: 0,
@@ -240,7 +259,7 @@ impl World<'_> {
                 if let Some((producer, records)) = acked {
                     let app = &mut self.work.producers[producer as usize];
                     for &r in records.iter() {
-                        app.acked[r as usize] = true;
+                        app.set_acked(r);
                     }
                     app.acked_count += records.len() as u64;
                     if self.watching() {

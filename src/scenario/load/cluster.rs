@@ -6,7 +6,7 @@ use crate::scenario::model::{ClusterSpec, KafkaVersion, Scenario, TopicSpec};
 use crate::scenario::spell::METADATA;
 use crate::scenario::validate::MAX_BROKERS;
 
-const TOP_KEYS: &[&str] = &[
+pub(super) const TOP_KEYS: &[&str] = &[
     "name",
     "description",
     "seed",
@@ -45,7 +45,7 @@ impl Cx<'_> {
         let cluster = self.cluster(&root)?;
         let network = self.network(&root)?;
         let mut topics = self.topics(&root, cluster.brokers)?;
-        let mut taken = Vec::new();
+        let mut taken = Default::default();
         let txn_max = cluster.config.transaction_max_timeout_ms;
         let producers = self.producers(&root, txn_max, &mut taken)?;
         let consumers = self.consumers(&root, &mut taken)?;

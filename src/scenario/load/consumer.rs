@@ -7,25 +7,33 @@ use crate::scenario::model::{CommitMode, ConsumerConfig, ConsumerSpec, GroupProt
 use crate::scenario::spell::{COMMIT_MODES, MAX_INSTANCES};
 use crate::scenario::validate::classic_only;
 
-const CONSUMER_KEYS: &[&str] =
+pub(super) const CONSUMER_KEYS: &[&str] =
     &["name", "group", "topics", "commit", "processing_ms", "instances", "poll_timeout_ms", "config", "client"];
 
 impl Cx<'_> {
     /// Every `[[consumer]]`; their names join `taken`.
-    pub(super) fn consumers(&self, root: &Tab<'_>, taken: &mut Vec<Taken>) -> R<Vec<ConsumerSpec>> {
+    pub(super) fn consumers(&self, root: &Tab<'_>, taken: &mut Taken) -> R<Vec<ConsumerSpec>> {
         let mut consumers = Vec::new();
         let Some(f) = root.get("consumer") else {
             return Ok(consumers);
         };
+        let mut members = 0u64;
         for (i, t) in self.tables(f, "[[consumer]]")?.iter().enumerate() {
-            consumers.push(self.consumer(t, &format!("consumer[{i}]"), taken)?);
+            let c = self.consumer(t, &format!("consumer[{i}]"), taken)?;
+            members += u64::from(c.instances);
+            if let Some(m) = crate::scenario::validate::too_many_members(members) {
+                // Said at once, rather than after reading the rest of a file of 200,000 tables.
+                let at = t.get("instances").map_or(t.at, |f| f.at);
+                return Err(self.err(at, m));
+            }
+            consumers.push(c);
         }
         Ok(consumers)
     }
 
     /// One `[[consumer]]` at `here`. `commit` and `enable.auto.commit` say the same thing twice:
     /// either may be left out and follows the other; a contradiction is `validate`'s.
-    fn consumer(&self, t: &Tab<'_>, here: &str, taken: &mut Vec<Taken>) -> R<ConsumerSpec> {
+    fn consumer(&self, t: &Tab<'_>, here: &str, taken: &mut Taken) -> R<ConsumerSpec> {
         self.check_keys(t, CONSUMER_KEYS)?;
         self.note_table(here, t);
         let name = self.client_name(t, here, "consumer", taken)?;
@@ -42,7 +50,10 @@ impl Cx<'_> {
             None => 1,
         };
         let instances = match t.get("instances") {
-            Some(f) => self.u32_in(f, 1, MAX_INSTANCES)?,
+            Some(f) => {
+                self.note(&format!("{here}.instances"), f);
+                self.u32_in(f, 1, MAX_INSTANCES)?
+            }
             None => 1,
         };
         let poll_timeout_ms = match t.get("poll_timeout_ms") {

@@ -10,7 +10,7 @@ use crate::scenario::spell::{
 };
 use crate::scenario::validate::undeclared_topic;
 
-const FAULT_KEYS: &[&str] =
+pub(super) const FAULT_KEYS: &[&str] =
     &["at_ms", "after", "action", "target", "between", "and", "restart_after_ms", "duration_ms", "pin"];
 
 /// The forms of a target string, for messages (a side of a partition may also be `controller`).

@@ -4,7 +4,7 @@ use super::{Cx, Tab, R};
 use crate::scenario::model::NemesisSpec;
 use crate::scenario::spell::{ACTIONS, TARGET_CLASSES};
 
-const NEMESIS_KEYS: &[&str] =
+pub(super) const NEMESIS_KEYS: &[&str] =
     &["actions", "targets", "interval_ms", "start_ms", "stop_ms", "restart_after_ms", "duration_ms", "safe_power_loss"];
 
 impl Cx<'_> {

@@ -3,7 +3,7 @@
 use super::{Cx, Tab, R};
 use crate::scenario::model::NetworkSpec;
 
-const NETWORK_KEYS: &[&str] = &["latency_ms"];
+pub(super) const NETWORK_KEYS: &[&str] = &["latency_ms"];
 
 impl Cx<'_> {
     /// `[network]`.

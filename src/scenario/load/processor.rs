@@ -6,12 +6,12 @@ use crate::scenario::keys::{self, PROCESSOR};
 use crate::scenario::model::{ClientKind, ProcessingGuarantee, ProcessorConfig, ProcessorSpec};
 use crate::scenario::spell::MAX_INSTANCES;
 
-const PROCESSOR_KEYS: &[&str] =
+pub(super) const PROCESSOR_KEYS: &[&str] =
     &["name", "group", "input", "output", "instances", "processing_ms", "poll_timeout_ms", "config", "client"];
 
 impl Cx<'_> {
     /// Every `[[processor]]`; their names join `taken`. `txn_max` bounds transaction timeouts.
-    pub(super) fn processors(&self, root: &Tab<'_>, txn_max: u64, taken: &mut Vec<Taken>) -> R<Vec<ProcessorSpec>> {
+    pub(super) fn processors(&self, root: &Tab<'_>, txn_max: u64, taken: &mut Taken) -> R<Vec<ProcessorSpec>> {
         let mut processors = Vec::new();
         if let Some(f) = root.get("processor") {
             for (i, t) in self.tables(f, "[[processor]]")?.iter().enumerate() {
@@ -22,7 +22,7 @@ impl Cx<'_> {
     }
 
     /// One `[[processor]]` at `here`.
-    fn processor(&self, t: &Tab<'_>, here: &str, txn_max: u64, taken: &mut Vec<Taken>) -> R<ProcessorSpec> {
+    fn processor(&self, t: &Tab<'_>, here: &str, txn_max: u64, taken: &mut Taken) -> R<ProcessorSpec> {
         self.check_keys(t, PROCESSOR_KEYS)?;
         self.note_table(here, t);
         let name = self.client_name(t, here, "processor", taken)?;

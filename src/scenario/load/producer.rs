@@ -7,7 +7,7 @@ use crate::scenario::model::{Acks, ClientKind, ProducerConfig, ProducerSpec};
 use crate::scenario::spell::{delivery_timeout_floor, MAX_IN_FLIGHT_FOR_IDEMPOTENCE, ON_RESTART};
 use crate::scenario::validate::not_transactional;
 
-const PRODUCER_KEYS: &[&str] = &[
+pub(super) const PRODUCER_KEYS: &[&str] = &[
     "name",
     "topic",
     "records",
@@ -24,20 +24,27 @@ const PRODUCER_KEYS: &[&str] = &[
 
 /// A client name already given, for the uniqueness check: producers, consumers and processors
 /// share one namespace, since triggers name clients.
-pub(super) struct Taken {
-    pub(super) name: String,
+pub(super) type Taken = std::collections::BTreeMap<String, TakenName>;
+
+/// Who took a client name, and where.
+pub(super) struct TakenName {
     pub(super) kind: &'static str,
     pub(super) at: usize,
 }
 
 impl Cx<'_> {
     /// Every `[[producer]]`; their names join `taken`. `txn_max` bounds transaction timeouts.
-    pub(super) fn producers(&self, root: &Tab<'_>, txn_max: u64, taken: &mut Vec<Taken>) -> R<Vec<ProducerSpec>> {
+    pub(super) fn producers(&self, root: &Tab<'_>, txn_max: u64, taken: &mut Taken) -> R<Vec<ProducerSpec>> {
         let mut producers: Vec<ProducerSpec> = Vec::new();
         let Some(f) = root.get("producer") else {
             return Ok(producers);
         };
-        for (i, t) in self.tables(f, "[[producer]]")?.iter().enumerate() {
+        let tables = self.tables(f, "[[producer]]")?;
+        if let Some(m) = crate::scenario::validate::too_many_producers(tables.len()) {
+            // Refused before any is read: a 16 MiB file holds 300,000 of them.
+            return Err(self.err(tables[crate::scenario::validate::MAX_PRODUCERS as usize].at, m));
+        }
+        for (i, t) in tables.iter().enumerate() {
             let here = format!("producer[{i}]");
             self.check_keys(t, PRODUCER_KEYS)?;
             self.note_table(&here, t);
@@ -180,20 +187,14 @@ impl Cx<'_> {
     /// The `name` of the client table `t` at `here` (`kind` is "producer", "consumer" or
     /// "processor"): usable, and unique among `taken`, which it then joins. A name given twice is
     /// reported at the later of the two.
-    pub(super) fn client_name<'a>(
-        &self,
-        t: &Tab<'a>,
-        here: &str,
-        kind: &'static str,
-        taken: &mut Vec<Taken>,
-    ) -> R<&'a str> {
+    pub(super) fn client_name<'a>(&self, t: &Tab<'a>, here: &str, kind: &'static str, taken: &mut Taken) -> R<&'a str> {
         let name_f = self.required(t, "name")?;
         self.note(&format!("{here}.name"), name_f);
         let name = self.string(name_f)?;
         if let Some(m) = crate::scenario::validate::bad_client_name(name, kind) {
             return Err(self.err(name_f.at, m));
         }
-        if let Some(first) = taken.iter().find(|x| x.name == name) {
+        if let Some(first) = taken.get(name) {
             let (at, earlier_kind, earlier_at) =
                 if first.at < name_f.at { (name_f.at, first.kind, first.at) } else { (first.at, kind, name_f.at) };
             return Err(self.err(
@@ -204,7 +205,7 @@ impl Cx<'_> {
                 ),
             ));
         }
-        taken.push(Taken { name: name.to_string(), kind, at: name_f.at });
+        taken.insert(name.to_string(), TakenName { kind, at: name_f.at });
         Ok(name)
     }
 }

@@ -6,7 +6,7 @@ use super::{Cx, Field, Tab, R};
 use crate::scenario::model::ServiceSpec;
 use crate::scenario::spell::MAX_INSTANCES;
 
-const SERVICE_KEYS: &[&str] = &["name", "instances", "producers", "consumers", "outputs"];
+pub(super) const SERVICE_KEYS: &[&str] = &["name", "instances", "producers", "consumers", "outputs"];
 
 impl Cx<'_> {
     /// Every `[[service]]`.

@@ -6,7 +6,7 @@ use crate::scenario::model::TopicSpec;
 use crate::scenario::spell::legal_topic_name;
 use crate::scenario::validate::{illegal_topic_name, MAX_PARTITIONS};
 
-const TOPIC_KEYS: &[&str] = &["name", "partitions", "replication_factor", "config"];
+pub(super) const TOPIC_KEYS: &[&str] = &["name", "partitions", "replication_factor", "config"];
 
 impl Cx<'_> {
     /// Every `[[topic]]`; `brokers` gives the replication factor's default.
@@ -15,7 +15,12 @@ impl Cx<'_> {
         let Some(f) = root.get("topic") else {
             return Ok(topics);
         };
-        for (i, t) in self.tables(f, "[[topic]]")?.iter().enumerate() {
+        let tables = self.tables(f, "[[topic]]")?;
+        if let Some(m) = crate::scenario::validate::too_many_topics(tables.len()) {
+            // Refused before any is read.
+            return Err(self.err(tables[crate::scenario::validate::MAX_TOPICS].at, m));
+        }
+        for (i, t) in tables.iter().enumerate() {
             let here = format!("topic[{i}]");
             self.check_keys(t, TOPIC_KEYS)?;
             self.note_table(&here, t);
@@ -26,7 +31,10 @@ impl Cx<'_> {
                 return Err(self.err(name_f.at, illegal_topic_name(name)));
             }
             let partitions = match t.get("partitions") {
-                Some(f) => self.u32_in(f, 1, MAX_PARTITIONS)?,
+                Some(f) => {
+                    self.note(&format!("{here}.partitions"), f);
+                    self.u32_in(f, 1, MAX_PARTITIONS)?
+                }
                 None => 1,
             };
             let replication_factor = match t.get("replication_factor") {

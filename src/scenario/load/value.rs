@@ -43,6 +43,47 @@ fn misplaced(table: &str, key: &str) -> Option<String> {
     Scope::ALL.into_iter().find(|&scope| in_scope(scope)).map(setting)
 }
 
+/// Every table of the format with its own keys (sub-tables left out), for keys written in the
+/// wrong table.
+fn table_keys() -> [(&'static str, &'static [&'static str]); 11] {
+    use super::*;
+    [
+        (TOP, cluster::TOP_KEYS),
+        ("[cluster]", cluster::CLUSTER_KEYS),
+        ("[network]", network::NETWORK_KEYS),
+        ("[[topic]]", topics::TOPIC_KEYS),
+        ("[[producer]]", producer::PRODUCER_KEYS),
+        ("[[consumer]]", consumer::CONSUMER_KEYS),
+        ("[[processor]]", processor::PROCESSOR_KEYS),
+        ("[[service]]", service::SERVICE_KEYS),
+        ("[[fault]]", faults::FAULT_KEYS),
+        ("[nemesis]", nemesis::NEMESIS_KEYS),
+        ("[expect]", &crate::record::Anomaly::NAMES),
+    ]
+}
+
+/// Where key `key`, unknown in the table called `table`, belongs when it is a key of other
+/// tables (not a sub-table's name): "`latency_ms` belongs under [network]". `None` when no other
+/// table has it, or when `table` has a key one edit away (a typo of its own key, said instead).
+fn elsewhere(table: &str, key: &str, own: &[&str]) -> Option<String> {
+    if own.iter().any(|k| crate::scenario::spell::levenshtein(&key.to_lowercase(), &k.to_lowercase()) <= 1) {
+        return None;
+    }
+    let sections =
+        super::cluster::TOP_KEYS.iter().filter(|k| !matches!(**k, "name" | "description" | "seed" | "duration_ms"));
+    let sections: Vec<&str> = sections.copied().chain(["config"]).collect();
+    if sections.contains(&key) {
+        return None;
+    }
+    let homes: Vec<String> = (table_keys().into_iter())
+        .filter(|&(name, keys)| name != table && keys.contains(&key))
+        .map(|(name, _)| if name == super::TOP { format!("at {name}") } else { format!("under {name}") })
+        .collect();
+    let (last, rest) = homes.split_last()?;
+    let list = if rest.is_empty() { last.clone() } else { format!("{} or {last}", rest.join(", ")) };
+    Some(format!("`{key}` belongs {list}"))
+}
+
 /// "a string", "an integer", ...: what a value is, for type errors.
 pub(super) fn kind(item: &Item) -> &'static str {
     match item {
@@ -125,7 +166,7 @@ impl Cx<'_> {
                 Some(path) => path,
                 None => k.to_string(),
             };
-            if let Some(home) = misplaced(t.name, &shown) {
+            if let Some(home) = misplaced(t.name, &shown).or_else(|| elsewhere(t.name, &shown, allowed)) {
                 return Err(self.err(at, format!("unknown key `{shown}` {}: {home}", t.place())));
             }
             let hint =

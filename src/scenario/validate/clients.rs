@@ -1,6 +1,8 @@
 //! `[[producer]]`, `[[consumer]]` and `[[processor]]`: names, topics, config ranges and the
 //! rules between a client's configs and the cluster's.
 
+use std::collections::BTreeMap;
+
 use super::{config_ranges, key_path, range, transaction_timeout_range, Problem, INVALID_TXN_TIMEOUT};
 use crate::scenario::keys::{self, CONSUMER, PROCESSOR, PRODUCER};
 use crate::scenario::model::{
@@ -11,7 +13,7 @@ use crate::scenario::spell::{delivery_timeout_floor, nearest, MAX_INSTANCES, MAX
 
 pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
     let broker = &s.cluster.config;
-    let mut names: Vec<(String, &str)> = Vec::new();
+    let mut names: BTreeMap<&str, String> = BTreeMap::new();
     for (i, p) in s.producers.iter().enumerate() {
         let here = format!("producer[{i}]");
         name(&p.name, "producer", &here, &mut names, out);
@@ -123,11 +125,17 @@ pub(crate) fn bad_client_name(name: &str, kind: &str) -> Option<String> {
 }
 
 /// A client name: usable, and not one an earlier client (in `names`, with its path) took.
-fn name<'s>(name: &'s str, kind: &'static str, here: &str, names: &mut Vec<(String, &'s str)>, out: &mut Vec<Problem>) {
+fn name<'s>(
+    name: &'s str,
+    kind: &'static str,
+    here: &str,
+    names: &mut BTreeMap<&'s str, String>,
+    out: &mut Vec<Problem>,
+) {
     if let Some(m) = bad_client_name(name, kind) {
         out.push(Problem::new(format!("{here}.name"), m));
     }
-    if let Some((first, _)) = names.iter().find(|(_, n)| *n == name) {
+    if let Some(first) = names.get(name) {
         let earlier = first.split('[').next().unwrap_or_default();
         out.push(
             Problem::new(
@@ -137,7 +145,7 @@ fn name<'s>(name: &'s str, kind: &'static str, here: &str, names: &mut Vec<(Stri
             .refers(first.clone()),
         );
     } else {
-        names.push((format!("{here}.name"), name));
+        names.insert(name, format!("{here}.name"));
     }
 }
 

@@ -10,6 +10,7 @@ mod expect;
 mod faults;
 mod librdkafka;
 mod services;
+mod size;
 
 use std::fmt;
 
@@ -20,6 +21,7 @@ use super::model::Scenario;
 
 pub(crate) use clients::{bad_client_name, classic_only, not_transactional, undeclared_topic};
 pub(crate) use cluster::{illegal_topic_name, MAX_BROKERS, MAX_PARTITIONS};
+pub(crate) use size::{too_many_members, too_many_producers, too_many_topics, MAX_PRODUCERS, MAX_TOPICS};
 
 /// One thing wrong with a scenario: where (a path such as `producer[0].config."linger.ms"`,
 /// `topic[1].replication_factor` or `fault[2].target`) and what, in the loader's words.
@@ -105,6 +107,12 @@ impl Scenario {
     /// each with the loader's message and a path instead of a line.
     pub fn validate(&self) -> Result<(), Vec<Problem>> {
         let mut out = Vec::new();
+        // A scenario too big for one process is refused on its size alone, before any check
+        // whose cost grows with it.
+        size::check(self, &mut out);
+        if !out.is_empty() {
+            return Err(out);
+        }
         cluster::check(self, &mut out);
         clients::check(self, &mut out);
         services::check(self, &mut out);
