@@ -14,6 +14,14 @@
 
 use super::*;
 
+/// Buffers a leader keeps for answering follower fetches, empty between uses: the partitions a
+/// fetch looks at and the results it finds at once (this runs on every follower fetch).
+#[derive(Debug, Default)]
+pub(super) struct FetchBufs {
+    look: Vec<ReplicaFetchPartition>,
+    due: Vec<(u32, FetchResult)>,
+}
+
 impl FetchSession {
     /// What a fetch of this session looks at, appended to `look`: each partition that is not
     /// steady, with the offset and epoch last asked for, in partition order.
@@ -359,9 +367,9 @@ impl Broker {
         let session = s.id;
         // The partitions to look at and their results, in buffers kept for the purpose (this
         // runs on every follower fetch).
-        let mut look = std::mem::take(&mut self.look_buf);
+        let mut look = std::mem::take(&mut self.fetch_bufs.look);
         s.look_into(&mut look);
-        let mut due = std::mem::take(&mut self.due_buf);
+        let mut due = std::mem::take(&mut self.fetch_bufs.due);
         for part in &look {
             if let Some(result) = self.fetch_partition(now, f.replica, f.broker_epoch, part, out) {
                 due.push((part.partition, result));
@@ -383,8 +391,8 @@ impl Broker {
             self.respond_fetch(f.replica, f.id, session, &look, &mut due, out);
         }
         look.clear();
-        self.look_buf = look;
-        self.due_buf = due;
+        self.fetch_bufs.look = look;
+        self.fetch_bufs.due = due;
     }
 
     /// `replica`'s fetch state of `p` stops being steady: its fetch times become the
@@ -565,7 +573,7 @@ impl Broker {
         let session = s.id;
         // The partitions to look at, in a buffer kept for the purpose (this runs on every
         // append that wakes a parked fetch).
-        let mut look = std::mem::take(&mut self.look_buf);
+        let mut look = std::mem::take(&mut self.fetch_bufs.look);
         s.look_into(&mut look);
         let mut partitions = Vec::new();
         for part in &look {
@@ -580,7 +588,7 @@ impl Broker {
             self.respond_partition(f.replica, part, result, &mut partitions);
         }
         look.clear();
-        self.look_buf = look;
+        self.fetch_bufs.look = look;
         out.send(NodeId::Broker(f.replica), Msg::FetchResponse { id: f.id, session, error: None, partitions });
     }
 

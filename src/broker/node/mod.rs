@@ -320,10 +320,8 @@ pub struct Broker {
     sessions: Vec<Option<FetchSession>>,
     /// Follower side: one fetcher per leader broker, indexed by broker id.
     fetchers: Vec<Fetcher>,
-    /// A buffer for the partitions a parked fetch's answer looks at (empty between uses).
-    look_buf: Vec<ReplicaFetchPartition>,
-    /// A buffer for the results a follower's fetch finds at once (empty between uses).
-    due_buf: Vec<(u32, FetchResult)>,
+    /// Buffers for answering follower fetches.
+    fetch_bufs: fetch::FetchBufs,
     /// ISR changes proposed and not sent yet: they go in the next AlterPartition request.
     alter_unsent: Vec<IsrProposal>,
     /// The partitions and leader epochs of the AlterPartition request in flight (empty: none).
@@ -372,8 +370,7 @@ impl Broker {
             replica_parked: Vec::new(),
             sessions: Vec::new(),
             fetchers: Vec::new(),
-            look_buf: Vec::new(),
-            due_buf: Vec::new(),
+            fetch_bufs: fetch::FetchBufs::default(),
             alter_unsent: Vec::new(),
             alter_in_flight: Vec::new(),
             txns,
@@ -434,8 +431,7 @@ impl Broker {
             replica_parked: Vec::new(),
             sessions: Vec::new(),
             fetchers: Vec::new(),
-            look_buf: Vec::new(),
-            due_buf: Vec::new(),
+            fetch_bufs: fetch::FetchBufs::default(),
             alter_unsent: Vec::new(),
             alter_in_flight: Vec::new(),
             txns: vec![None; old.topo.txn_ids.len()],
