@@ -14,6 +14,11 @@
 //! where `equivalent` counts the answers in a row that brought nothing new (KIP-951: a client
 //! that keeps asking because a partition has no leader slows down too).
 
+/// Java's `reconnect.backoff.ms` (50) doubling to `reconnect.backoff.max.ms` (1000), the
+/// defaults, which the model does not let a scenario change: the wait after a connection to a
+/// broker fails (`ClusterConnectionStates`, KIP-144).
+pub(crate) const RECONNECT: ExponentialBackoff = ExponentialBackoff::new(50, 1_000);
+
 /// Java's `ExponentialBackoff` with multiplier 2 and no jitter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ExponentialBackoff {
@@ -24,8 +29,9 @@ pub(crate) struct ExponentialBackoff {
 impl ExponentialBackoff {
     /// `retry.backoff.ms` and `retry.backoff.max.ms` (or `reconnect.backoff.ms` and
     /// `reconnect.backoff.max.ms`).
-    pub(crate) fn new(initial: u64, max: u64) -> Self {
-        ExponentialBackoff { initial: initial.min(max), max }
+    pub(crate) const fn new(initial: u64, max: u64) -> Self {
+        let initial = if initial < max { initial } else { max };
+        ExponentialBackoff { initial, max }
     }
 
     /// The wait before attempt `attempts + 1` (the first retry waits `backoff(0)`).

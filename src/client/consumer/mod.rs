@@ -44,8 +44,7 @@ use crate::record::{Deliveries, Delivery, EventKind, LogBatch, MemberId, RecordI
 use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
 use crate::sim::{Node, NodeId, Out};
 
-use super::backoff::{ExponentialBackoff, MetadataBackoff};
-use super::producer::conn::{RECONNECT_BACKOFF_MAX_MS, RECONNECT_BACKOFF_MS};
+use super::backoff::{ExponentialBackoff, MetadataBackoff, RECONNECT};
 
 mod processor;
 mod user_app;
@@ -469,14 +468,15 @@ impl Consumer {
         if self.proc.is_some() {
             self.proc_progress(now, out);
         }
-        let metadata_at = self.metadata_allowed_at();
-        if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at && now < metadata_at {
-            self.wake_at(now, metadata_at, out);
-        }
-        if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at.max(metadata_at) {
-            self.metadata_wanted = false;
-            let b = self.lookup_broker(now);
-            self.request(b, ReqKind::Metadata, LOOKUP_TIMEOUT_MS, Msg::MetadataRequest, out);
+        if self.metadata_wanted && !self.in_flight(ReqKind::Metadata) && now >= self.retry_at {
+            let metadata_at = self.metadata_allowed_at();
+            if now < metadata_at {
+                self.wake_at(now, metadata_at, out);
+            } else {
+                self.metadata_wanted = false;
+                let b = self.lookup_broker(now);
+                self.request(b, ReqKind::Metadata, LOOKUP_TIMEOUT_MS, Msg::MetadataRequest, out);
+            }
         }
         if self.coordinator.is_none() {
             if !self.in_flight(ReqKind::FindCoordinator) && now >= self.retry_at {

@@ -9,8 +9,7 @@ impl Consumer {
     /// (`retryBackoff.backoff(attempts++)` in Java's coordinator loops, KIP-580), then try again
     /// what waits.
     pub(super) fn retry_later_growing(&mut self, now: u64, out: &mut ConsumerOut) {
-        let c = &self.spec.config;
-        let delay = ExponentialBackoff::new(c.retry_backoff_ms, c.retry_backoff_max_ms).backoff(self.retry_attempts);
+        let delay = self.retry_backoff().backoff(self.retry_attempts);
         self.retry_attempts = self.retry_attempts.saturating_add(1);
         self.retry_later(now, delay, out);
     }
@@ -24,8 +23,12 @@ impl Consumer {
     /// The consumer's metadata refresh backoff (`Metadata` with `retry.backoff.ms` and
     /// `retry.backoff.max.ms`).
     pub(super) fn metadata_allowed_at(&self) -> u64 {
-        let c = &self.spec.config;
-        self.metadata_backoff.allowed_at(&ExponentialBackoff::new(c.retry_backoff_ms, c.retry_backoff_max_ms))
+        self.metadata_backoff.allowed_at(&self.retry_backoff())
+    }
+
+    /// The consumer's `retry.backoff.ms` growing to `retry.backoff.max.ms` (KIP-580).
+    fn retry_backoff(&self) -> ExponentialBackoff {
+        ExponentialBackoff::new(self.spec.config.retry_backoff_ms, self.spec.config.retry_backoff_max_ms)
     }
 
     /// The broker for a metadata request or a coordinator lookup: the next in round-robin order
@@ -55,7 +58,7 @@ impl Consumer {
         if at > now {
             return;
         }
-        let until = now + ExponentialBackoff::new(RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MAX_MS).backoff(failures);
+        let until = now + RECONNECT.backoff(failures);
         self.reconnect[broker as usize] = (until, failures.saturating_add(1));
         self.wake_at(now, until, out);
     }

@@ -24,10 +24,6 @@
 
 use super::*;
 
-/// Java's `reconnect.backoff.ms` default: the wait after a connection fails before the next try.
-pub(crate) const RECONNECT_BACKOFF_MS: u64 = 50;
-/// Java's `reconnect.backoff.max.ms` default: the backoff doubles per failed try up to this.
-pub(crate) const RECONNECT_BACKOFF_MAX_MS: u64 = 1_000;
 /// Java's `socket.connection.setup.timeout.ms` default: how long a connection attempt may take.
 const CONNECT_TIMEOUT_MS: u64 = 10_000;
 /// Java's `socket.connection.setup.timeout.max.ms` default: the setup timeout doubles per
@@ -88,8 +84,7 @@ impl Conns {
     /// the reconnect backoff, which doubles with each failure since it was last up.
     fn lost(&mut self, now: u64, broker: u32) {
         let c = self.get_mut(broker);
-        let backoff = super::super::backoff::ExponentialBackoff::new(RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MAX_MS)
-            .backoff(c.failures);
+        let backoff = crate::client::backoff::RECONNECT.backoff(c.failures);
         c.failures += 1;
         if matches!(c.state, State::Connecting { .. }) {
             c.setup_failures += 1;
