@@ -169,7 +169,7 @@ pub(crate) trait Drivers {
         Vec::new()
     }
 
-    /// Whether a service may have moved since [`Drivers::calm`]: its code or a driver of its
+    /// Whether a service may have moved since it was last cleared ([`Drivers::set_stirred`]): its code or a driver of its
     /// clients ran, an incarnation started, ended or died. Until then `pokes` and
     /// `next_timer` are what they were, so the world need not ask again.
     fn stirred(&self) -> bool {
@@ -177,7 +177,7 @@ pub(crate) trait Drivers {
     }
 
     /// Set (`true`) or clear the [`Drivers::stirred`] flag.
-    fn calm(&self, stirred: bool) {
+    fn set_stirred(&self, stirred: bool) {
         let _ = stirred;
     }
 

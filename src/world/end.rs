@@ -41,16 +41,18 @@ impl World<'_> {
         }
     }
 
-    /// Once the rest of the run is done and every service waits on the cluster with nothing
-    /// left to read, the services end as if their code had returned: their producers close and
-    /// their idle consumers close (a consumer waiting in `poll()` is closed with the others).
-    fn end_quiet_services(&mut self) -> bool {
-        let Some(apps) = self.user_apps else { return true };
+    /// Whether every live service waits on the cluster with nothing left to read.
+    fn services_quiet(&self) -> bool {
+        self.user_apps.is_none_or(|apps| apps.services_quiet(&|c| self.service_client_quiet(c)))
+    }
+
+    /// Once the rest of the run is done and every service is quiet ([`World::services_quiet`]),
+    /// the services end as if their code had returned: their producers close and their idle
+    /// consumers close (a consumer waiting in `poll()` is closed with the others).
+    fn end_quiet_services(&mut self) {
+        let Some(apps) = self.user_apps else { return };
         if self.s.services.is_empty() {
-            return true;
-        }
-        if !apps.services_quiet(&|c| self.service_client_quiet(c)) {
-            return false;
+            return;
         }
         for c in apps.end_services() {
             if let Some(node) = self.client_node(c).filter(|&n| self.nodes.life(n).down.is_none()) {
@@ -58,7 +60,6 @@ impl World<'_> {
             }
         }
         self.service_round();
-        true
     }
 
     /// The run is over when the workload is done, every fault has healed, and every live
@@ -76,14 +77,15 @@ impl World<'_> {
         }
         // A service still at work keeps the run going whatever the replicas do: asked first, as
         // it is cheaper than looking at every replica.
-        if self.user_apps.is_some_and(|apps| !apps.services_quiet(&|c| self.service_client_quiet(c))) {
+        if !self.services_quiet() {
             return false;
         }
         // Consumers drain what the settled logs hold: a new leader's high watermark may still
         // be catching up with what its predecessor acknowledged.
-        if !self.replicas_settled() || !self.end_quiet_services() {
+        if !self.replicas_settled() {
             return false;
         }
+        self.end_quiet_services();
         if !self.workload_done() || !self.consumers_drained() {
             return false;
         }

@@ -472,7 +472,7 @@ impl<'a> World<'a> {
                     let paused = |c| self.client_node(c).is_some_and(|n| self.net.paused_until(n) > self.k.now);
                     apps.tick(self.k.now, &paused);
                     // The tick was spent: the services' next one is queued again.
-                    apps.calm(true);
+                    apps.set_stirred(true);
                 }
                 self.service_round();
             }

@@ -233,7 +233,7 @@ impl World<'_> {
         }
         // Looked at as it is now; a client skipped (down or paused) is looked at again after
         // the next event, which may be its own.
-        apps.calm(!skipped.is_empty());
+        apps.set_stirred(!skipped.is_empty());
     }
 
     /// Poke the node of a service's client: its service may have a call for it.

@@ -32,8 +32,8 @@ impl ProducerApp {
     pub fn set_acked(&mut self, r: u32) {
         let r = r as usize;
         if r >= self.acked.len() {
-            // Doubling: records are acknowledged in about their order, one resize per doubling.
-            self.acked.resize((r + 1).max(self.acked.len() * 2).max(64), false);
+            // `resize` reserves with the vector's own doubling: records come in about their order.
+            self.acked.resize(r + 1, false);
         }
         self.acked[r] = true;
     }

@@ -371,9 +371,9 @@ impl Hub {
         Hub { rt, main: Some(main), flag, waker, st, name }
     }
 
-    /// Run the code until `port` has a call (which it returns), or the service is quiet.
+    /// Run the code until `port` has a call (which it returns), or the service is quiet. Its
+    /// callers (a port's driver, `tick`) have stirred the host already.
     pub fn run(&mut self, port: Option<usize>) -> Option<(u64, Step)> {
-        self.st.lock().stir();
         let main = self.main.as_mut()?;
         // A call the code made already is handed over without polling anything.
         if let Some(p) = port {

@@ -209,7 +209,7 @@ impl Drivers for Host<'_> {
         self.stir.load(Ordering::Relaxed)
     }
 
-    fn calm(&self, stirred: bool) {
+    fn set_stirred(&self, stirred: bool) {
         self.stir.store(stirred, Ordering::Relaxed);
     }
 
