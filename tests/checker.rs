@@ -2058,3 +2058,260 @@ fn a_refused_commit_of_a_member_whose_generation_passed_is_evidence_of_fencing()
     assert_eq!(v.evidence[0].kind, "stale_commits_refused");
     assert!(v.evidence[0].text.ends_with("(c1: generation 1 < 2)"), "{}", v.evidence[0].text);
 }
+
+// ---- evidence, against the checker's mutants (cargo-mutants over src/check, issue 15) ----
+
+#[test]
+fn a_read_committed_group_that_read_past_an_aborted_transaction_without_its_records_is_evidence_of_skipping() {
+    let mut r = txn_consumed_run();
+    r.history.events.retain(|e| !matches!(e.kind, EventKind::Polled { .. }));
+    r.polled(10, 0, 0, &[(0, 3, 2)]).read_committed(0);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::AbortedRead], 0);
+    let skipped: Vec<_> = v.evidence.iter().filter(|e| e.kind == "aborted_skipped").collect();
+    assert_eq!(skipped.len(), 1, "{:?}", v.evidence);
+    assert_eq!(skipped[0].count, 2, "p1#0 and p1#1, aborted at offsets 0 and 1, below offset 4");
+    assert_eq!(skipped[0].text, "2 aborted records skipped by read_committed group g1 (c1)");
+    // A successful commit past the aborted records counts as reading past them too.
+    let mut r = txn_consumed_run();
+    r.history.events.retain(|e| !matches!(e.kind, EventKind::Polled { .. }));
+    r.committed(11, 0, 0, &[(0, 1)], Ok(())).read_committed(0);
+    let v = r.check();
+    let skipped: Vec<_> = v.evidence.iter().filter(|e| e.kind == "aborted_skipped").collect();
+    assert_eq!(skipped.iter().map(|e| e.count).collect::<Vec<_>>(), [1], "only p1#0 is below offset 1");
+}
+
+#[test]
+fn a_read_uncommitted_group_or_one_handed_an_aborted_record_shows_no_skipping() {
+    let mut r = txn_consumed_run();
+    r.history.events.retain(|e| !matches!(e.kind, EventKind::Polled { .. }));
+    r.polled(10, 0, 0, &[(0, 3, 2)]);
+    assert!(r.check().evidence.iter().all(|e| e.kind != "aborted_skipped"), "read_uncommitted skips nothing");
+    let mut r = txn_consumed_run();
+    r.read_committed(0);
+    assert!(r.check().evidence.iter().all(|e| e.kind != "aborted_skipped"), "an aborted read speaks instead");
+}
+
+#[test]
+fn only_commits_refused_as_a_stale_members_are_counted_as_evidence_of_fencing() {
+    let mut r = Run::new(&["p1"], 0);
+    r.consumer("c1", "g", &["orders"], CommitMode::AfterProcessing).single(Vec::new());
+    r.assigned(10, 0, 0, 1, &[0]).assigned(20, 0, 1, 2, &[0]);
+    r.committed(30, 0, 0, &[(0, 5)], Err(KafkaError::UnknownMemberId));
+    r.committed(35, 0, 0, &[(0, 5)], Err(KafkaError::RequestTimedOut));
+    r.committed(40, 0, 1, &[(0, 5)], Err(KafkaError::CoordinatorNotAvailable));
+    let v = r.check();
+    assert_eq!(v.evidence.len(), 1, "{:?}", v.evidence);
+    assert_eq!(v.evidence[0].count, 1);
+    assert_eq!(
+        v.evidence[0].text,
+        "1 offset commit of a stale member refused by the group coordinator (c1: generation 1 < 2)"
+    );
+}
+
+#[test]
+fn a_fenced_instance_of_a_transactional_producer_is_evidence_of_fencing_and_other_errors_are_not() {
+    let fenced = |error: KafkaError, transactional: bool| {
+        let mut r = if transactional { Run::transactional(&["p1"], 2) } else { Run::new(&["p1"], 2) };
+        r.single(Vec::new());
+        r.failed(5, 0, 0, &[0], error, false);
+        if transactional {
+            r.txn_ended(6, 0, 1, 0, true, &[1], Err(KafkaError::InvalidProducerEpoch));
+        }
+        r.check()
+            .evidence
+            .into_iter()
+            .filter(|e| e.kind == "zombies_fenced")
+            .map(|e| (e.count, e.text))
+            .collect::<Vec<_>>()
+    };
+    let both = fenced(KafkaError::ProducerFenced, true);
+    assert_eq!(
+        both,
+        [(2, "2 zombie producer instances fenced by a newer epoch of the same transactional.id (p1)".to_string())]
+    );
+    assert_eq!(fenced(KafkaError::NotEnoughReplicas, true).iter().map(|e| e.0).collect::<Vec<_>>(), [1]);
+    assert!(fenced(KafkaError::ProducerFenced, false).is_empty(), "a producer without transactions is no zombie");
+}
+
+#[test]
+fn a_committed_transactional_record_on_an_offline_partition_is_unavailable_and_says_why() {
+    let mut r = Run::transactional(&["p1"], 1);
+    r.sent_acked(1, 0, &[0], 0).txn_ended(3, 0, 0, 0, true, &[0], Ok(()));
+    r.partition(None, 1, &[], vec![replica(1, false, vec![txn_batch(0, 0, 0, 7, &[0]), marker(1, 7, true)])]);
+    let v = r.check();
+    assert_eq!((v.anomalies[Anomaly::Unavailable], v.anomalies[Anomaly::LostAcked]), (1, 0));
+    let un = findings(&v, "unavailable");
+    assert!(
+        un[0].starts_with("p1#0 was in transaction 0 (1 record), whose commitTransaction() returned success at 3 ms"),
+        "{}",
+        un[0]
+    );
+    assert!(un[0].contains("orders/0 has no leader at the end, so it is neither lost nor present"), "{}", un[0]);
+}
+
+#[test]
+fn a_record_polled_many_times_and_never_processed_tells_its_first_polls_and_how_many_more() {
+    let mut r = consumed_run(3, CommitMode::AfterProcessing);
+    r.assigned(5, 0, 0, 1, &[0]).processed(10, 0, 0, &at_own_offsets(0..2));
+    for at in [20, 30, 40, 50, 60] {
+        r.polled(at, 0, 0, &[(0, 2, 2)]);
+    }
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 1);
+    let lost = findings(&v, "lost_processing");
+    assert!(lost[0].contains("c1/0 polled it at 40 ms; it was polled 2 more times;"), "{}", lost[0]);
+    // Assigned but never polled: the story says no member polled it, not that none was assigned.
+    let mut r = consumed_run(3, CommitMode::AfterProcessing);
+    r.assigned(5, 0, 0, 1, &[0]).processed(10, 0, 0, &at_own_offsets(0..2));
+    let v = r.check();
+    let lost = findings(&v, "lost_processing");
+    assert_eq!(
+        lost[0],
+        "p1#2 (orders/0 offset 2) never processed by group g1: no member of group g1 polled it; no commit of \
+         group g1 passed it; the final offsets log holds no committed offset of the group for orders/0"
+    );
+}
+
+#[test]
+fn a_failed_commit_of_another_member_does_not_explain_a_duplicate() {
+    let mut r = consumed_run(1, CommitMode::AfterProcessing);
+    r.assigned(10, 0, 0, 1, &[0])
+        .processed(12, 0, 0, &at_own_offsets(0..1))
+        .committed(13, 0, 1, &[(0, 1)], Err(KafkaError::NetworkException))
+        .processed(22, 0, 0, &at_own_offsets(0..1));
+    let v = r.check();
+    assert_eq!(
+        findings(&v, "duplicate_processing")[0],
+        "p1#0 (orders/0 offset 0) processed twice by group g1: by c1/0 at 12 ms, then by c1/0 at 22 ms"
+    );
+}
+
+#[test]
+fn a_records_story_tells_its_send_ack_and_every_replica_holding_it_and_skips_other_records() {
+    let mut r = Run::new(&["p1"], 8);
+    r.sent(1, 0, 0, 0, &[0, 1]).acked(2, 0, 0, 0, &[0, 1], 0, 1, 0);
+    // Later records, far past p1#1: lists that run on over a stretch holding no told record.
+    r.sent(3, 0, 0, 0, &[5, 6, 7]).acked(4, 0, 0, 0, &[5, 6, 7], 2, 1, 0);
+    let log = vec![batch(0, 0, 0, 0, &[0, 1]), batch(2, 0, 0, 0, &[5, 6, 7])];
+    let mut follower = replica(2, true, log.clone());
+    follower.hw = 1;
+    r.partition(Some(1), 0, &[1, 2], vec![replica(1, true, log), follower]);
+    let v = r.check();
+    let story = kafkasim::check::explain::explain(&r.history, &v.findings, RecordId { producer: 0, index: 1 });
+    assert_eq!(
+        story,
+        [
+            "p1#1:",
+            "1 ms: p1/0 sent it to orders/0",
+            "2 ms: p1/0 got its acknowledgement: orders/0 offset 1, from broker 1 (epoch 0)",
+            "at the end: broker 1 holds it at orders/0 offset 1 (leader; in the read_committed view)",
+            "at the end: broker 2 holds it at orders/0 offset 1",
+        ]
+    );
+    let stories = kafkasim::check::explain::explain_all(
+        &r.history,
+        &v.findings,
+        &[RecordId { producer: 0, index: 0 }, RecordId { producer: 0, index: 7 }],
+    );
+    assert_eq!(stories[1][1], "3 ms: p1/0 sent it to orders/0");
+    assert_eq!(stories[1][2], "4 ms: p1/0 got its acknowledgement: orders/0 offset 4, from broker 1 (epoch 0)");
+}
+
+#[test]
+fn two_transactional_producers_committing_into_one_partition_are_judged_each_on_its_own_commit() {
+    let mut r = Run::transactional(&["p1", "p2"], 2);
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).txn_ended(3, 0, 0, 0, true, &[0], Ok(()));
+    r.sent(4, 1, 0, 0, &[0, 1]).acked(5, 1, 0, 0, &[0, 1], 2, 1, 0).txn_ended(6, 1, 0, 0, true, &[0, 1], Ok(()));
+    r.sent(7, 0, 0, 0, &[1]).acked(8, 0, 0, 0, &[1], 5, 1, 0).txn_ended(9, 0, 0, 1, true, &[1], Ok(()));
+    r.single(vec![txn_batch(0, 0, 0, 7, &[0]), marker(1, 7, true), txn_batch(2, 1, 0, 8, &[0, 1]), marker(4, 8, true)]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 1, "only p1#1, committed at 9 ms, is missing");
+    assert!(findings(&v, "lost_acked")[0].starts_with("p1#1 was in transaction 1 (1 record)"), "{:?}", v.findings);
+    assert_eq!((v.producers["p1"].acked, v.producers["p2"].acked), (2, 2));
+}
+
+#[test]
+fn a_processor_stopped_by_the_end_of_a_run_that_did_not_settle_owes_its_unreached_inputs_as_unsettled() {
+    let mut r = eos_run();
+    r.assigned(6, 0, 0, 1, &[0])
+        .transform(10, 0, 0, 0..2)
+        .acked(12, 1, 0, 1, &[0, 1], 0, 1, 0)
+        .txn_ended(13, 1, 0, 0, true, &[0, 1], Ok(()))
+        .shipments(vec![txn_batch(0, 1, 0, 7, &[0, 1]), marker(2, 7, true)])
+        .txn_offsets_log(&[(7, &[(0, 2)])]);
+    assert_eq!(r.check().anomalies[Anomaly::LostProcessing], 2, "settled: p1#2 and p1#3 are lost");
+    r.history.end = kafkasim::record::RunEnd {
+        settled: false,
+        waiting: vec!["processor s1/0 is in a transaction".into()],
+        reason: kafkasim::record::EndReason::DurationMs,
+    };
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 0);
+    assert_eq!(v.unsettled.get("s1"), Some(&2), "p1#2 and p1#3: the run stopped before s1 got there");
+}
+
+#[test]
+fn a_read_committed_processor_owes_nothing_past_an_open_transaction_and_a_read_uncommitted_one_does() {
+    let owed = |guarantee: ProcessingGuarantee| {
+        let mut r = Run::new(&["p1", "p2"], 1);
+        r.scenario.producers[0].config.transactional_id = Some("p1".into());
+        r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0);
+        r.sent(3, 1, 0, 0, &[0]).acked(4, 1, 0, 0, &[0], 1, 1, 0);
+        r.single(vec![txn_batch(0, 0, 0, 7, &[0]), batch(1, 1, 0, 0, &[0])]);
+        r.processor("s1", guarantee);
+        r.check().anomalies[Anomaly::LostProcessing]
+    };
+    assert_eq!(owed(ProcessingGuarantee::ExactlyOnceV2), 0, "p2#0 at offset 1 is past the last stable offset 0");
+    assert_eq!(owed(ProcessingGuarantee::AtLeastOnce), 1, "p2#0 is below the high watermark");
+}
+
+#[test]
+fn a_processors_findings_are_capped_but_its_counts_stay_exact() {
+    let n = (FINDINGS_CAP + 5) as u32;
+    let mut r = Run::new(&["p1"], n);
+    let ids: Vec<u32> = (0..n).collect();
+    r.sent(1, 0, 0, 0, &ids).acked(2, 0, 0, 0, &ids, 0, 1, 0).single(vec![batch(0, 0, 0, 0, &ids)]);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], n as u64);
+    assert_eq!(findings(&v, "lost_processing").len(), FINDINGS_CAP);
+}
+
+#[test]
+fn a_stuck_lso_counts_the_other_unfinished_transactions_below_the_high_watermark_and_no_others() {
+    let mut r = Run::transactional(&["p1", "p2"], 2);
+    let mut rep =
+        replica(1, true, vec![txn_batch(0, 0, 0, 7, &[0]), txn_batch(1, 1, 0, 8, &[0]), txn_batch(2, 0, 1, 9, &[1])]);
+    rep.hw = 2;
+    r.partition(Some(1), 0, &[1], vec![rep]);
+    let stuck = r.check().findings.into_iter().filter(|f| f.anomaly == Anomaly::StuckLso).collect::<Vec<_>>();
+    assert_eq!(stuck.len(), 1);
+    assert!(
+        stuck[0].explanation.ends_with(
+            "; 1 more transaction after it is unfinished too; read_committed consumers cannot read offsets 0 to 1"
+        ),
+        "producer id 8's transaction at offset 1 is below the high watermark 2, producer id 9's is not: {}",
+        stuck[0].explanation
+    );
+}
+
+#[test]
+fn a_processor_input_polled_many_times_and_never_output_tells_its_first_polls_and_how_many_more() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce);
+    for at in [10, 20, 30, 40, 50, 60] {
+        r.polled(at, 0, 0, &[(0, 0, 0)]);
+    }
+    let v = r.check();
+    let lost = findings(&v, "lost_processing");
+    assert_eq!(lost.len(), 1);
+    assert!(
+        lost[0].contains(
+            "; s1/0 polled it at 30 ms; s1/0 polled it at 40 ms; its members polled it 2 more times; no commit"
+        ),
+        "the first four polls are told, then how many more: {}",
+        lost[0]
+    );
+}

@@ -130,7 +130,9 @@ pub(crate) struct Table {
 impl Table {
     /// Sizes the index from the scenario and fills it from the events.
     pub fn build(scenario: &Scenario, history: &History) -> Table {
-        let n = scenario.producers.len().max(history.producers.len());
+        // Every producer the scenario or the history names, processors' outputs included.
+        let outputs_end = history.processors.iter().map(|i| i.producer as usize + 1).max().unwrap_or(0);
+        let n = scenario.producers.len().max(history.producers.len()).max(outputs_end);
         // Slots grow as the history names records (`rec_mut`): a scenario may declare far more
         // records than its run sends (`records = 1000000000` with `duration_ms = 1`), and the
         // index must not allocate for records that never existed.
@@ -150,11 +152,7 @@ impl Table {
         let txn = vec![Vec::new(); transactional.len()];
         let mut outputs = vec![false; n];
         for info in &history.processors {
-            let p = info.producer as usize;
-            if p >= outputs.len() {
-                outputs.resize(p + 1, false);
-            }
-            outputs[p] = true;
+            outputs[info.producer as usize] = true;
         }
         let mut t = Table {
             outputs,

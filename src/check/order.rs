@@ -71,7 +71,7 @@ impl Order {
                     }
                 }
             }
-            Some(l) if l.partition == partition => *l = Latest { partition, seq, index, offset },
+            // In order, or the first record of this walk: it is the latest sent so far.
             _ => *slot = Some(Latest { partition, seq, index, offset }),
         }
     }

@@ -194,11 +194,8 @@ pub(crate) fn torn(history: &History, t: &Table, txns: &TxnLogs) -> Torn {
             continue;
         }
         out.count += 1;
-        let p = *producer as usize;
-        if p >= out.per_producer.len() {
-            out.per_producer.resize(p + 1, 0);
-        }
-        out.per_producer[p] += 1;
+        // A record the index holds belongs to a producer it sized `per_producer` for.
+        out.per_producer[*producer as usize] += 1;
         if kept.len() < FINDINGS_CAP {
             kept.push(ei as u32);
         }
