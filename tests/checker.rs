@@ -2117,6 +2117,8 @@ fn a_fenced_instance_of_a_transactional_producer_is_evidence_of_fencing_and_othe
         r.failed(5, 0, 0, &[0], error, false);
         if transactional {
             r.txn_ended(6, 0, 1, 0, true, &[1], Err(KafkaError::InvalidProducerEpoch));
+            // A commit that timed out is no fencing.
+            r.txn_ended(7, 0, 2, 0, true, &[1], Err(KafkaError::RequestTimedOut));
         }
         r.check()
             .evidence
@@ -2312,6 +2314,49 @@ fn a_processor_input_polled_many_times_and_never_output_tells_its_first_polls_an
             "; s1/0 polled it at 30 ms; s1/0 polled it at 40 ms; its members polled it 2 more times; no commit"
         ),
         "the first four polls are told, then how many more: {}",
+        lost[0]
+    );
+}
+
+#[test]
+fn records_a_producer_still_had_unresolved_when_the_run_stopped_are_unsettled_and_no_others_are() {
+    let mut r = consumed_run(3, CommitMode::AfterProcessing);
+    r.processed(10, 0, 0, &at_own_offsets(0..3));
+    r.sent(20, 0, 1, 0, &[0, 1]).failed(30, 0, 1, &[0, 1], KafkaError::UnresolvedAtEnd, true);
+    r.sent(21, 0, 1, 0, &[2]).failed(31, 0, 1, &[2], KafkaError::UnresolvedAtEnd, true);
+    let v = r.check();
+    assert_eq!(v.unsettled.get("p1"), Some(&3), "three records in flight at the end");
+    assert_eq!(v.unsettled.len(), 1, "c1 processed everything it owed: {:?}", v.unsettled);
+}
+
+#[test]
+fn a_record_two_groups_each_processed_twice_and_read_twice_where_no_log_holds_it_counts_once_each_way() {
+    let mut r = consumed_run(2, CommitMode::AfterProcessing);
+    r.consumer("c2", "g2", &["orders"], CommitMode::AfterProcessing);
+    for c in 0..2 {
+        r.processed(10, c, 0, &at_own_offsets(0..2)).processed(20, c, 0, &at_own_offsets(0..1));
+        // Both groups were handed p1#1 again at offset 5, past the log's end.
+        r.polled(30, c, 0, &[(0, 5, 1)]);
+    }
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 1, "p1#0, by g1 and by g2");
+    assert_eq!(v.anomalies[Anomaly::PhantomRead], 1, "p1#1 at offset 5, by c1 and by c2");
+}
+
+#[test]
+fn a_lost_records_story_ties_a_crash_to_the_last_poll_before_it_only() {
+    let mut r = consumed_run(3, CommitMode::AfterProcessing);
+    r.assigned(5, 0, 0, 1, &[0]).processed(10, 0, 0, &at_own_offsets(0..2));
+    r.polled(20, 0, 0, &[(0, 2, 2)]).polled(30, 0, 0, &[(0, 2, 2)]);
+    r.consumer_fault(40, FaultAction::Crash, 0, 0);
+    let v = r.check();
+    let lost = findings(&v, "lost_processing");
+    assert!(
+        lost[0].starts_with(
+            "p1#2 (orders/0 offset 2) never processed by group g1: c1/0 polled it at 20 ms; c1/0 polled it at 30 ms; \
+             c1/0 crashed at 40 ms; no commit"
+        ),
+        "{}",
         lost[0]
     );
 }
