@@ -584,6 +584,9 @@ fn in_sync_replicas_disagreeing_below_hw_count_as_divergence() {
     l.hw = 7;
     r.partition(Some(1), 2, &[1, 2, 3], vec![l, replica(2, true, follower), replica(3, true, third)]);
     r.leader_change(100, 0, Some(1), 2, true);
+    // An unclean election of another partition is not part of orders/0's story.
+    r.partition(Some(3), 4, &[3], vec![replica(3, true, Vec::new())]);
+    r.leader_change(50, 1, Some(3), 4, true);
     let v = r.check();
     assert_eq!(v.anomalies[Anomaly::Divergence], 2, "offsets 5 and 6, each counted once across the pairs");
     let d = &v.findings.iter().filter(|f| f.anomaly == Anomaly::Divergence).collect::<Vec<_>>();
