@@ -9,8 +9,8 @@
 mod fuzz_inputs;
 
 use fuzz_inputs::{
-    bundled, check_loaded_run, check_loader, check_model, model_case, mutate, mutated_example, run_model_input,
-    MUTANT_EVENTS,
+    bundled, check_loaded_run, check_loader, check_model, example_to_run, model_case, mutate, mutated_example,
+    run_model_input, MUTANT_EVENTS,
 };
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -28,6 +28,10 @@ fn config(default: u32, per_case: u32) -> ProptestConfig {
 }
 
 const EXAMPLES: &str = "examples/scenarios";
+
+/// Events a mutated example may run: [`MUTANT_EVENTS`] in release, a tenth of it in a debug build
+/// (ten times slower, and checking every invariant always), so that `cargo test` stays fast.
+const EVENTS: u64 = if cfg!(debug_assertions) { MUTANT_EVENTS / 10 } else { MUTANT_EVENTS };
 
 proptest! {
     #![proptest_config(config(32, 10))]
@@ -53,11 +57,11 @@ proptest! {
 
     #[test]
     fn a_mutated_example_the_loader_accepts_runs_with_every_invariant_checked_without_panicking(
-        case in mutated_example(),
+        case in example_to_run(),
     ) {
         let (examples, keys) = bundled(EXAMPLES);
         if let Some(s) = check_loader(&mutate(examples, keys, &case), "fuzz.toml") {
-            check_loaded_run(&s, MUTANT_EVENTS);
+            check_loaded_run(&s, EVENTS);
         }
     }
 }
@@ -84,7 +88,7 @@ fn every_file_of_the_loader_corpus_loads_or_is_refused_with_one_located_line() {
         let path = f.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
         if let Some(s) = check_loader(&String::from_utf8_lossy(&bytes), &path.display().to_string()) {
-            check_loaded_run(&s, MUTANT_EVENTS);
+            check_loaded_run(&s, EVENTS);
         }
     }
 }

@@ -237,6 +237,26 @@ pub fn mutated_example() -> impl Strategy<Value = (usize, Vec<Mutation>)> {
     (any::<usize>(), proptest::collection::vec(mutation(), 1..=4))
 }
 
+/// An example and 1..=3 of its values replaced by numbers and the usual suspects: edits that
+/// mostly leave a file the loader accepts, with values its authors did not try.
+pub fn example_with_new_values() -> impl Strategy<Value = (usize, Vec<Mutation>)> {
+    let value = prop_oneof![
+        2 => (0i64..5).prop_map(|n| n.to_string()),
+        2 => (0i64..100_000).prop_map(|n| n.to_string()),
+        1 => proptest::sample::select(vec!["2147483647", "9223372036854775807", "true", "false"]).prop_map(String::from),
+        2 => proptest::sample::select(JUNK).prop_map(String::from),
+    ];
+    (
+        any::<usize>(),
+        proptest::collection::vec((0usize..400, value).prop_map(|(l, v)| Mutation::ReplaceValue(l, v)), 1..=3),
+    )
+}
+
+/// A mutated example to run: [`mutated_example`] or [`example_with_new_values`].
+pub fn example_to_run() -> impl Strategy<Value = (usize, Vec<Mutation>)> {
+    prop_oneof![mutated_example(), example_with_new_values()]
+}
+
 /// The first line at or after `from` (wrapping around) that is `key = value`: its index and the
 /// byte where ` = ` starts.
 fn key_line(lines: &[String], from: usize) -> Option<(usize, usize)> {
@@ -397,7 +417,7 @@ pub fn check_loaded_run(s: &Scenario, max_events: u64) {
 pub const MUTANT_EVENTS: u64 = 200_000;
 
 /// The model fuzz target's input (a file of fuzz/corpus/model): an even first byte makes the rest
-/// a [`model_case`], run by [`check_model`]; an odd one a [`mutated_example`] of the examples in
+/// a [`model_case`], run by [`check_model`]; an odd one an [`example_to_run`] of the examples in
 /// `dir`, run by [`check_loaded_run`] when the loader accepts it.
 pub fn run_model_input(data: &[u8], dir: &str) {
     let Some((&first, rest)) = data.split_first() else { return };
@@ -405,7 +425,7 @@ pub fn run_model_input(data: &[u8], dir: &str) {
         if let Some((s, seed)) = decode(model_case(), rest) {
             check_model(&s, seed, 0);
         }
-    } else if let Some(case) = decode(mutated_example(), rest) {
+    } else if let Some(case) = decode(example_to_run(), rest) {
         let (examples, keys) = bundled(dir);
         if let Some(s) = check_loader(&mutate(examples, keys, &case), "fuzz.toml") {
             check_loaded_run(&s, MUTANT_EVENTS);
