@@ -5,6 +5,10 @@ use kafkasim::record::Anomaly;
 use kafkasim::scenario::*;
 use proptest::prelude::*;
 
+#[path = "common/fuzz_inputs.rs"]
+mod fuzz_inputs;
+use fuzz_inputs::{check_loader, JUNK};
+
 /// The contract's example file, verbatim.
 const CONTRACT_EXAMPLE: &str = r#"name = "acks=1 loses acknowledged writes when the leader fails"   # required
 description = "..."        # optional, shown in the text report
@@ -3212,12 +3216,8 @@ fn assert_consistent(s: &Scenario) {
 
 #[track_caller]
 fn check_no_panic(src: &str) {
-    match parse_str(src, "g.toml") {
-        Ok(s) => assert_consistent(&s),
-        Err(e) => {
-            assert!(e.line >= 1 && e.column >= 1, "{e}");
-            assert!(e.line <= src.lines().count() + 1, "{e}");
-        }
+    if let Some(s) = check_loader(src, "g.toml") {
+        assert_consistent(&s);
     }
 }
 
@@ -3256,81 +3256,6 @@ fn hostile_inputs_are_handled_without_panicking() {
         check_no_panic(&src);
     }
 }
-
-/// Values that stress the validators when put in place of a valid one.
-const JUNK: &[&str] = &[
-    "0",
-    "-1",
-    "1",
-    "2",
-    "5",
-    "64",
-    "65",
-    "1001",
-    "2147483648",
-    "9223372036854775807",
-    "1.5",
-    "true",
-    "\"\"",
-    "\"0\"",
-    "\"all\"",
-    "\"p1#0 acked\"",
-    "\"p1#999999999999 acked\"",
-    "\"p1 acked 0\"",
-    "\"broker:0\"",
-    "\"broker:99999999999\"",
-    "\"leader:orders/4294967295\"",
-    "\"leader:/0\"",
-    "\"producer:\"",
-    "\"consumer:c1/1\"",
-    "\"consumer:c1/\"",
-    "\"coordinator:group:g1\"",
-    "\"coordinator:transaction:tx\"",
-    "\"coordinator:transaction:\"",
-    "\"p1 txn-committed 1\"",
-    "\"p1 txn-aborted 0\"",
-    "\"tx\"",
-    "\" \"",
-    "900001",
-    "\"coordinator:group:\"",
-    "\"coordinator:\"",
-    "\"c1 processed 0\"",
-    "\"c1 polled 1\"",
-    "\"p1#0 processed\"",
-    "[\"orders\", \"orders\"]",
-    "[\"orders\"]",
-    "\"read_committed\"",
-    "\"after-processing\"",
-    "false",
-    "44999",
-    "\":\"",
-    "\"#\"",
-    "\"é\\u0000\"",
-    "[]",
-    "[1]",
-    "[2, 1]",
-    "[0, 18446744073709551615]",
-    "{}",
-    "{ a = 1 }",
-    "1979-05-27T07:32:00Z",
-    "\"processor:s1/1\"",
-    "\"processor:s1/2\"",
-    "\"processor:c1\"",
-    "\"s1 txn-committed 1\"",
-    "\"s2 txn-aborted 1\"",
-    "\"s1 acked 1\"",
-    "\"exactly_once\"",
-    "\"exactly_once_v2\"",
-    "\"at_least_once\"",
-    "\"orders\"",
-    "\"shipments\"",
-    "\"app\"",
-    "\"g1\"",
-    "\"coordinator:transaction:app-s1-1\"",
-    "\"coordinator:group:app\"",
-    "[\"processors\"]",
-    "10001",
-];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
