@@ -2363,3 +2363,26 @@ fn a_lost_records_story_ties_a_crash_to_the_last_poll_before_it_only() {
         lost[0]
     );
 }
+
+#[test]
+fn a_transactional_records_story_tells_its_failed_send_and_its_transactions_end() {
+    let mut r = Run::transactional(&["p1"], 2);
+    r.sent(1, 0, 0, 0, &[0, 1]).failed(2, 0, 0, &[0, 1], KafkaError::RequestTimedOut, true);
+    r.sent(3, 0, 0, 0, &[0, 1]).acked(4, 0, 0, 0, &[0, 1], 0, 1, 0).txn_ended(5, 0, 0, 0, true, &[0, 1], Ok(()));
+    r.single(vec![txn_batch(0, 0, 0, 7, &[0, 1]), marker(2, 7, true)]);
+    let v = r.check();
+    let story = kafkasim::check::explain::explain(&r.history, &v.findings, RecordId { producer: 0, index: 1 });
+    assert_eq!(story[2], "2 ms: p1/0's send to orders/0 failed with REQUEST_TIMED_OUT (maybe written)");
+    assert_eq!(story[5], "5 ms: p1/0's transaction 0 holding it committed");
+}
+
+#[test]
+fn a_record_processed_more_times_than_its_counter_holds_is_still_processed_and_duplicated_once() {
+    let mut r = consumed_run(1, CommitMode::AfterProcessing);
+    for at in 0..130 {
+        r.processed(10 + at, 0, 0, &at_own_offsets(0..1));
+    }
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 1);
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 0, "the counter saturates, it does not wrap");
+}
