@@ -2374,3 +2374,21 @@ fn a_record_processed_more_times_than_its_counter_holds_is_still_processed_and_d
     assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 1);
     assert_eq!(v.anomalies[Anomaly::LostProcessing], 0, "the counter saturates, it does not wrap");
 }
+
+#[test]
+fn a_restarted_instance_resending_records_out_of_order_is_judged_by_its_own_sends() {
+    let mut r = Run::new(&["p1"], 2);
+    // Instance 0 sent both and crashed unacknowledged; instance 1 resent p1#0, then p1#1, and the
+    // log holds its p1#1 first.
+    r.sent(1, 0, 0, 0, &[0, 1])
+        .sent(10, 0, 1, 0, &[0])
+        .sent(11, 0, 1, 0, &[1])
+        .single(vec![batch(0, 0, 1, 0, &[1]), batch(1, 0, 1, 0, &[0])]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::Reordered], 1, "instance 1 sent p1#0 first; it stands after p1#1");
+    assert!(
+        findings(&v, "reordered")[0].starts_with("p1#0 stands at orders/0 offset 1, after p1#1 at offset 0"),
+        "{:?}",
+        v.findings
+    );
+}
