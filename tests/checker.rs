@@ -2392,3 +2392,45 @@ fn a_restarted_instance_resending_records_out_of_order_is_judged_by_its_own_send
         v.findings
     );
 }
+
+#[test]
+fn a_torn_transaction_names_its_first_missing_records_and_counts_the_rest() {
+    let mut r = Run::transactional(&["p1"], 8);
+    let ids: Vec<u32> = (0..8).collect();
+    r.sent_acked(1, 0, &ids, 0).txn_ended(5, 0, 0, 0, true, &ids, Ok(()));
+    r.single(vec![txn_batch(0, 0, 0, 7, &[0]), marker(1, 7, true)]);
+    let torn = r.check().findings.into_iter().find(|f| f.anomaly == Anomaly::TornTransaction).expect("torn");
+    assert!(
+        torn.explanation.ends_with(
+            "missing: p1#1 (in no final log), p1#2 (in no final log), p1#3 (in no final log), p1#4 (in no final \
+             log), p1#5 (in no final log) and 2 more"
+        ),
+        "{}",
+        torn.explanation
+    );
+}
+
+#[test]
+fn a_lost_inputs_output_sent_many_times_tells_its_first_sends_and_how_many_more() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce).shipments(Vec::new());
+    r.polled(10, 0, 0, &[(0, 0, 0)]);
+    for at in 11..17 {
+        r.sent(at, 1, 0, 1, &[0]);
+    }
+    let lost = findings(&r.check(), "lost_processing").join("\n");
+    assert!(
+        lost.contains("s1/0.0 sent its output to shipments/0 at 14 ms; its output was sent 2 more times"),
+        "{lost}"
+    );
+}
+
+#[test]
+fn a_records_story_tells_an_event_that_names_it_alone() {
+    let mut r = Run::new(&["p1"], 2);
+    r.sent(1, 0, 0, 0, &[1]).single(Vec::new());
+    let v = r.check();
+    let story = kafkasim::check::explain::explain(&r.history, &v.findings, RecordId { producer: 0, index: 1 });
+    assert_eq!(story, ["p1#1:", "1 ms: p1/0 sent it to orders/0", "at the end: no replica's log holds it"]);
+}
