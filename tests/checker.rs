@@ -2430,7 +2430,11 @@ fn a_lost_inputs_output_sent_many_times_tells_its_first_sends_and_how_many_more(
 fn a_records_story_tells_an_event_that_names_it_alone() {
     let mut r = Run::new(&["p1"], 2);
     r.sent(1, 0, 0, 0, &[1]).single(Vec::new());
+    // p1#0 was acknowledged and lost: its finding is its story's, not p1#1's.
+    r.sent(2, 0, 0, 0, &[0]).acked(3, 0, 0, 0, &[0], 0, 1, 0);
     let v = r.check();
     let story = kafkasim::check::explain::explain(&r.history, &v.findings, RecordId { producer: 0, index: 1 });
     assert_eq!(story, ["p1#1:", "1 ms: p1/0 sent it to orders/0", "at the end: no replica's log holds it"]);
+    let story = kafkasim::check::explain::explain(&r.history, &v.findings, RecordId { producer: 0, index: 0 });
+    assert!(story.last().is_some_and(|l| l.starts_with("lost_acked: p1#0 ")), "{story:?}");
 }
