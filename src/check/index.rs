@@ -130,9 +130,7 @@ pub(crate) struct Table {
 impl Table {
     /// Sizes the index from the scenario and fills it from the events.
     pub fn build(scenario: &Scenario, history: &History) -> Table {
-        // Every producer the scenario or the history names, processors' outputs included.
-        let outputs_end = history.processors.iter().map(|i| i.producer as usize + 1).max().unwrap_or(0);
-        let n = scenario.producers.len().max(history.producers.len()).max(outputs_end);
+        let n = scenario.producers.len().max(history.producers.len());
         // Slots grow as the history names records (`rec_mut`): a scenario may declare far more
         // records than its run sends (`records = 1000000000` with `duration_ms = 1`), and the
         // index must not allocate for records that never existed.
@@ -151,8 +149,11 @@ impl Table {
         }
         let txn = vec![Vec::new(); transactional.len()];
         let mut outputs = vec![false; n];
+        // A processor's output producer is one the history lists.
         for info in &history.processors {
-            outputs[info.producer as usize] = true;
+            if let Some(o) = outputs.get_mut(info.producer as usize) {
+                *o = true;
+            }
         }
         let mut t = Table {
             outputs,
