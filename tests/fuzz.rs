@@ -96,7 +96,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config_per(4, WILD_PER_CASE))]
+    #![proptest_config(config_per(1, WILD_PER_CASE))]
 
     /// The wild generator of tests/scenario_writing.rs (names with quotes and non-ASCII, every
     /// kind of fault, trigger, nemesis, service and expectation, cluster configs at their bounds)
