@@ -41,7 +41,7 @@ fn config_per(default: u32, per: u32) -> ProptestConfig {
 }
 
 /// A wild scenario runs for up to [`EVENTS`] events and costs about 0.45 s in release, a hundred
-/// times a [`model_case`]: CI's N = 6,000 runs 30 of them, about 15 s (docs/architecture.md,
+/// times a [`model_case`]: CI's N = 6,000 runs 30 of them, 19.8 s measured (docs/architecture.md,
 /// "Fuzzing").
 const WILD_PER_CASE: u32 = 200;
 
