@@ -2366,13 +2366,15 @@ fn a_transactional_records_story_tells_its_failed_send_and_its_transactions_end(
 
 #[test]
 fn a_record_processed_more_times_than_its_counter_holds_is_still_processed_and_duplicated_once() {
-    let mut r = consumed_run(1, CommitMode::AfterProcessing);
-    for at in 0..130 {
+    let mut r = consumed_run(1, CommitMode::BeforeProcessing);
+    // 128 times: one past what the counter's seven bits hold.
+    for at in 0..128 {
         r.processed(10 + at, 0, 0, &at_own_offsets(0..1));
     }
     let v = r.check();
     assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 1);
     assert_eq!(v.anomalies[Anomaly::LostProcessing], 0, "the counter saturates, it does not wrap");
+    assert!(!v.semantics["c1"].holds, "at-most-once is broken by a record processed 128 times");
 }
 
 #[test]
