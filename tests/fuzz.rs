@@ -140,3 +140,29 @@ fn every_file_of_the_model_corpus_runs_with_every_invariant_checked() {
         run_model_input(&std::fs::read(f.unwrap().path()).unwrap(), EXAMPLES);
     }
 }
+
+/// Writes `KAFKASIM_FUZZ_CASES` (default 10,000) mutated examples, as files, into the directory
+/// `KAFKASIM_FUZZ_DUMP`: the input of `.ci/mutated-files`, which runs each through the release
+/// CLI as a tester would and checks status, time, memory and the shape of every refusal
+/// (docs/architecture.md, "Fuzzing"). One file in 25 also gets a byte that is not UTF-8, which
+/// only a file can carry. Ignored: it writes files; the script runs it.
+#[test]
+#[ignore = "writes the files of .ci/mutated-files"]
+fn mutated_examples_are_written_out_for_the_command_line_trial() {
+    use proptest::strategy::ValueTree;
+    let Ok(dir) = std::env::var("KAFKASIM_FUZZ_DUMP") else { return };
+    let n: usize = std::env::var("KAFKASIM_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let (examples, keys) = bundled(EXAMPLES);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = (example_to_run(), any::<usize>());
+    for i in 0..n {
+        let (case, at) = strategy.new_tree(&mut runner).unwrap().current();
+        let mut bytes = mutate(examples, keys, &case).into_bytes();
+        if i % 25 == 24 {
+            let at = at % (bytes.len() + 1);
+            bytes.insert(at, 0xff);
+        }
+        std::fs::write(format!("{dir}/{i:05}.toml"), bytes).unwrap();
+    }
+}
