@@ -105,11 +105,12 @@ impl World<'_> {
         }
         // A decided transaction's markers must be written: until then its partitions' LSO waits.
         // A write waiting for the transaction coordinator's verification (KIP-890) may still be
-        // appended.
+        // appended. An open transaction (its producer crashed mid-transaction, say) holds the
+        // LSO of what it wrote until a new instance fences it or its timeout aborts it.
         let markers_pending = (1..=self.nodes.layout.brokers).any(|b| {
             let broker = &self.nodes.brokers[b as usize - 1];
             self.nodes.life(NodeId::Broker(b)).down.is_none()
-                && (broker.txn_markers_pending() || broker.txn_verifications_pending())
+                && (broker.txn_markers_pending() || broker.txn_verifications_pending() || broker.txn_open())
         });
         !markers_pending && self.replicas_settled()
     }
@@ -248,6 +249,12 @@ impl World<'_> {
                     }
                 }
                 None => {}
+            }
+        }
+        for b in 1..=n.layout.brokers {
+            let broker = &n.brokers[b as usize - 1];
+            if up(b) && broker.txn_open() {
+                why.push(format!("a transaction coordinated by broker {b} is still open"));
             }
         }
         if let Some(apps) = self.user_apps.filter(|_| !self.s.services.is_empty()) {

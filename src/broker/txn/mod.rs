@@ -71,6 +71,14 @@ impl Broker {
         self.txns.iter().flatten().any(|m| matches!(m.state, TxnState::PrepareCommit | TxnState::PrepareAbort))
     }
 
+    /// Whether a transaction this broker coordinates is still open (Ongoing, or being fenced):
+    /// its partitions' LSO waits until its producer ends it, a new instance of its
+    /// transactional id fences it, or `transaction.timeout.ms` aborts it
+    /// (`TransactionCoordinator.abortTimedOutTransactions`).
+    pub fn txn_open(&self) -> bool {
+        self.txns.iter().flatten().any(|m| matches!(m.state, TxnState::Ongoing | TxnState::PrepareEpochFence))
+    }
+
     /// The transaction coordinator's answer to a client: NOT_COORDINATOR unless this broker
     /// leads the id's partition.
     /// The metadata of id `t` for a request from (`producer_id`, `epoch`), checked as the
