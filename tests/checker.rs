@@ -2440,3 +2440,80 @@ fn a_records_story_tells_an_event_that_names_it_alone() {
     let story = kafkasim::check::explain::explain(&r.history, &v.findings, RecordId { producer: 0, index: 0 });
     assert!(story.last().is_some_and(|l| l.starts_with("lost_acked: p1#0 ")), "{story:?}");
 }
+
+// ---- record names and stories, against the checker's mutants ----
+
+#[test]
+fn a_record_name_is_read_against_the_producers_the_history_lists() {
+    use kafkasim::check::explain::parse_record;
+    let r = Run::new(&["p1", "p2"], 8);
+    assert_eq!(parse_record(&r.history, "p2#5"), Ok(RecordId { producer: 1, index: 5 }));
+    assert_eq!(parse_record(&r.history, "p1#3"), Ok(RecordId { producer: 0, index: 3 }));
+    let e = parse_record(&r.history, "p3#1").unwrap_err();
+    assert!(
+        e.to_string().starts_with("no producer or processor writes records named `p3#...`; did you mean `p"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_records_story_reads_send_lists_that_do_not_run_on() {
+    // [0, 9, 3] and [0, 9, 4] are not runs (I, I+1, ...), though their ends are as far apart as
+    // a run of their length, or one more: the shortcut that skips a run holding no told record
+    // must read them.
+    let mut r = Run::new(&["p1"], 12);
+    r.sent(1, 0, 0, 0, &[0, 9, 3]).sent(2, 0, 0, 0, &[0, 9, 4]).single(vec![]);
+    let v = r.check();
+    let stories = kafkasim::check::explain::explain_all(&r.history, &v.findings, &[RecordId { producer: 0, index: 9 }]);
+    assert_eq!(
+        stories[0],
+        [
+            "p1#9:",
+            "1 ms: p1/0 sent it to orders/0",
+            "2 ms: p1/0 sent it to orders/0",
+            "at the end: no replica's log holds it"
+        ]
+    );
+}
+
+#[test]
+fn a_records_story_tells_retries_polls_processing_and_the_findings_that_name_it() {
+    let mut r = Run::new(&["p1"], 12);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
+    r.sent(1, 0, 0, 0, &[10, 11])
+        .ev(
+            3,
+            EventKind::Acked {
+                producer: 0,
+                instance: 0,
+                partition: 0,
+                records: recs(&[11]),
+                offset: 0,
+                broker: 1,
+                leader_epoch: 0,
+                attempts: 3,
+            },
+        )
+        .acked(4, 0, 0, 0, &[10], 1, 1, 0)
+        .polled(5, 0, 0, &[(0, 0, 11)])
+        .processed(6, 0, 0, &[(0, 0, 11)])
+        .single(vec![batch(0, 0, 0, 0, &[11]), batch(1, 0, 0, 0, &[10])]);
+    let v = r.check();
+    let ids = [RecordId { producer: 0, index: 11 }, RecordId { producer: 0, index: 1 }];
+    let stories = kafkasim::check::explain::explain_all(&r.history, &v.findings, &ids);
+    assert_eq!(
+        stories[0][..6],
+        [
+            "p1#11:",
+            "1 ms: p1/0 sent it to orders/0",
+            "3 ms: p1/0 got its acknowledgement after 3 attempts: orders/0 offset 0, from broker 1 (epoch 0)",
+            "5 ms: c1/0 polled it at orders/0 offset 0",
+            "6 ms: c1/0 processed it at orders/0 offset 0",
+            "at the end: broker 1 holds it at orders/0 offset 0 (leader; in the read_committed view)",
+        ]
+    );
+    // p1#10 is the reordered one; its finding names p1#11, which stood before it.
+    assert!(stories[0][6..].iter().any(|l| l.starts_with("reordered: p1#10 stands at orders/0 offset 1, after p1#11")));
+    // p1#1 was never sent: no line of p1#10's or p1#11's findings is about it.
+    assert_eq!(stories[1], ["p1#1:", "at the end: no replica's log holds it"]);
+}
