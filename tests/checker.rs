@@ -2517,3 +2517,115 @@ fn a_records_story_tells_retries_polls_processing_and_the_findings_that_name_it(
     // p1#1 was never sent: no line of p1#10's or p1#11's findings is about it.
     assert_eq!(stories[1], ["p1#1:", "at the end: no replica's log holds it"]);
 }
+
+#[test]
+fn only_batches_acked_after_a_retry_count_as_deduplicated_retries() {
+    let mut r = Run::new(&["p1"], 6);
+    r.scenario.producers[0].config.enable_idempotence = true;
+    r.sent(1, 0, 0, 0, &[0, 1, 2, 3, 4, 5]);
+    for (at, ids, offset, attempts) in [(10, [0, 1], 0, 3), (11, [2, 3], 2, 3), (12, [4, 5], 4, 1)] {
+        r.ev(
+            at,
+            EventKind::Acked {
+                producer: 0,
+                instance: 0,
+                partition: 0,
+                records: recs(&ids),
+                offset,
+                broker: 1,
+                leader_epoch: 0,
+                attempts,
+            },
+        );
+    }
+    r.single(vec![batch(0, 0, 0, 0, &[0, 1, 2, 3, 4, 5])]);
+    let v = r.check();
+    assert_eq!(v.evidence.len(), 1, "{:?}", v.evidence);
+    assert_eq!(v.evidence[0].count, 2, "the two batches acked on their third attempt, not the first-time one");
+}
+
+#[test]
+fn a_read_committed_member_handed_the_last_record_of_an_aborted_transaction_shows_no_skipping() {
+    let mut r = txn_consumed_run();
+    r.history.events.retain(|e| !matches!(e.kind, EventKind::Polled { .. }));
+    // Offset 1 is the last record of the aborted transaction at offsets 0 and 1.
+    r.polled(10, 0, 0, &[(0, 1, 1)]).read_committed(0);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::AbortedRead], 1);
+    assert!(v.evidence.iter().all(|e| e.kind != "aborted_skipped"), "{:?}", v.evidence);
+}
+
+#[test]
+fn a_read_committed_group_with_no_aborted_transaction_behind_it_shows_no_skipping() {
+    let mut r = consumed_run(4, CommitMode::AfterProcessing);
+    r.read_committed(0);
+    let v = r.check();
+    assert!(v.evidence.iter().all(|e| e.kind != "aborted_skipped"), "{:?}", v.evidence);
+}
+
+#[test]
+fn aborted_records_skipped_are_counted_where_the_aborted_transaction_stands() {
+    // A committed transaction at offsets 0-1 (marker at 2), an aborted one at 3-5 (marker at 6).
+    let mut r = Run::transactional(&["p1"], 5);
+    r.sent_acked(1, 0, &[0, 1], 0)
+        .txn_ended(3, 0, 0, 0, true, &[0, 1], Ok(()))
+        .sent_acked(4, 0, &[2, 3, 4], 3)
+        .txn_ended(6, 0, 0, 1, false, &[2, 3, 4], Ok(()))
+        .single(vec![
+            txn_batch(0, 0, 0, 7, &[0, 1]),
+            marker(2, 7, true),
+            txn_batch(3, 0, 0, 7, &[2, 3, 4]),
+            marker(6, 7, false),
+        ]);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing).read_committed(0);
+    r.polled(10, 0, 0, &[(0, 0, 0), (0, 1, 1)]).committed(11, 0, 0, &[(0, 7)], Ok(()));
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::AbortedRead], 0);
+    let skipped: Vec<_> = v.evidence.iter().filter(|e| e.kind == "aborted_skipped").map(|e| e.count).collect();
+    assert_eq!(skipped, [3], "{:?}", v.evidence);
+}
+
+#[test]
+fn a_refused_commit_of_a_member_of_the_newest_generation_names_no_generations() {
+    let mut r = Run::new(&["p1"], 0);
+    r.consumer("c1", "g", &["orders"], CommitMode::AfterProcessing).single(Vec::new());
+    r.assigned(10, 0, 0, 2, &[0]);
+    r.committed(30, 0, 0, &[(0, 5)], Err(KafkaError::IllegalGeneration));
+    let v = r.check();
+    assert_eq!(v.evidence.len(), 1, "{:?}", v.evidence);
+    assert_eq!(v.evidence[0].text, "1 offset commit of a stale member refused by the group coordinator (c1)");
+}
+
+#[test]
+fn a_record_reordered_in_the_logs_of_two_instances_counts_once() {
+    // Instance 0 sent 0 then 1 to orders/0; instance 1 resent both, in the same order, to orders/1.
+    // Each log holds 1 before 0: p1#0 is reordered in both walks, one record.
+    let mut r = Run::new(&["p1"], 2);
+    r.scenario.topics[0].partitions = 2;
+    r.sent(1, 0, 0, 0, &[0, 1]).sent(5, 0, 1, 1, &[0, 1]);
+    r.partition(Some(1), 0, &[1], vec![replica(1, true, vec![batch(0, 0, 0, 0, &[1]), batch(1, 0, 0, 0, &[0])])]);
+    r.partition(Some(1), 0, &[1], vec![replica(1, true, vec![batch(0, 0, 1, 0, &[1]), batch(1, 0, 1, 0, &[0])])]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::Reordered], 1, "one record, reordered twice");
+    assert_eq!(findings(&v, "reordered").len(), 1);
+}
+
+#[test]
+fn duplicate_findings_stop_at_the_cap_and_one_never_acknowledged_names_no_acknowledgement() {
+    let n = (FINDINGS_CAP + 1) as u32;
+    let mut r = Run::new(&["p1"], n);
+    let all: Vec<u32> = (0..n).collect();
+    r.sent(1, 0, 0, 0, &all).single(vec![batch(0, 0, 0, 0, &all), batch(n as u64, 0, 0, 0, &all)]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::Duplicated], n as u64);
+    let dups = findings(&v, "duplicated");
+    assert_eq!(dups.len(), FINDINGS_CAP);
+    assert!(
+        dups[0].ends_with(
+            "likely cause: instance 0 retried a batch whose earlier attempt had already been written, and without \
+             idempotence the broker cannot tell"
+        ),
+        "{}",
+        dups[0]
+    );
+}
