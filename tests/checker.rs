@@ -2629,3 +2629,66 @@ fn duplicate_findings_stop_at_the_cap_and_one_never_acknowledged_names_no_acknow
         dups[0]
     );
 }
+
+// ---- stories of network partitions, against the checker's mutants ----
+
+fn cut(a: &[FaultNode], b: &[FaultNode]) -> FaultTarget {
+    FaultTarget::Partition { a: a.to_vec(), b: b.to_vec() }
+}
+
+impl Run {
+    fn partition_fault(&mut self, at: u64, target: &FaultTarget) -> &mut Self {
+        self.ev(at, EventKind::Fault { action: FaultAction::Partition, target: target.clone(), broker: None })
+    }
+
+    fn partition_healed(&mut self, at: u64, target: &FaultTarget) -> &mut Self {
+        self.ev(at, EventKind::Healed { end: Heal::Partition, target: target.clone(), broker: None })
+    }
+}
+
+#[test]
+fn a_lost_records_story_tells_the_network_partitions_that_cut_its_leader_off() {
+    use FaultNode::{Broker, Controller};
+    let (a, b) = (cut(&[Broker(1)], &[Broker(2)]), cut(&[Controller], &[Broker(1)]));
+    let (later, elsewhere) = (cut(&[Broker(3)], &[Broker(1)]), cut(&[Broker(2)], &[Broker(3)]));
+    let mut r = Run::new(&["p1"], 2);
+    // In force when p1#0 is acknowledged at 10 ms: `a` (2 ms); `b` (4 ms) healed at 6 ms.
+    r.sent(1, 0, 0, 0, &[0, 1])
+        .partition_fault(2, &a)
+        .partition_fault(4, &b)
+        .partition_healed(6, &b)
+        .partition_fault(7, &elsewhere)
+        .acked(10, 0, 0, 0, &[0, 1], 0, 1, 0)
+        .partition_healed(20, &a)
+        .partition_fault(30, &later)
+        .partition_healed(35, &elsewhere)
+        .fault(36, FaultAction::Crash, 3)
+        .leader_change(37, 1, Some(3), 1, false)
+        .leader_change(40, 0, Some(2), 1, false)
+        .partition_healed(50, &later);
+    let old = vec![batch(0, 0, 0, 0, &[0, 1])];
+    r.partition(Some(2), 1, &[2], vec![replica(1, true, old), replica(2, true, Vec::new())]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 2);
+    assert_eq!(
+        findings(&v, "lost_acked")[0],
+        "p1#0 acked at orders/0 offset 0 by broker 1 (epoch 0) at 10 ms; a partition cut [broker:1] off from \
+         [broker:2] at 2 ms; the partition of broker 1 healed at 20 ms; a partition cut [broker:1] off from \
+         [broker:3] at 30 ms; broker 2 became leader at epoch 1 (40 ms); the partition of broker 1 healed at 50 ms; \
+         the final log ends before offset 0 (log end offset 0); broker 1's replica still holds it at offset 0 \
+         (alive, not in the ISR)"
+    );
+}
+
+#[test]
+fn a_long_story_tells_eight_steps_and_counts_the_rest() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0);
+    for k in 0..5 {
+        r.fault(10 + 10 * k, FaultAction::Crash, 1).healed(15 + 10 * k, 1);
+    }
+    r.partition(Some(2), 1, &[2], vec![replica(1, true, Vec::new()), replica(2, true, Vec::new())]);
+    let v = r.check();
+    let lost = findings(&v, "lost_acked");
+    assert!(lost[0].contains("broker 1 came back at 45 ms; 2 more faults and leader changes followed"), "{}", lost[0]);
+}

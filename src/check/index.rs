@@ -112,8 +112,6 @@ pub(crate) struct Table {
     walk_seen: BTreeSet<(u32, u32, u32, u32)>,
     /// Indices of `Fault`, `Healed` and `LeaderChange` events, in order: the material of stories.
     pub story: Vec<u32>,
-    /// Per producer: one more than the highest instance number seen.
-    pub instances: Vec<u32>,
     /// Per partition: whether it has a final log (a leader whose replica is known).
     pub online: Vec<bool>,
     /// Per producer: whether it is transactional (a `transactional.id` in the scenario, or a
@@ -161,7 +159,6 @@ impl Table {
             extra_sends: Vec::new(),
             walk_seen: BTreeSet::new(),
             story: Vec::new(),
-            instances: vec![0; n],
             online,
             transactional,
             txn,
@@ -175,7 +172,6 @@ impl Table {
         let (p, i) = (producer as usize, index as usize);
         if p >= self.recs.len() {
             self.recs.resize_with(p + 1, Vec::new);
-            self.instances.resize(p + 1, 0);
         }
         let v = &mut self.recs[p];
         if i >= v.len() {
@@ -217,24 +213,12 @@ impl Table {
         self.recs.get(producer as usize)?.get(index as usize)
     }
 
-    fn note_instance(&mut self, producer: u32, instance: u32) {
-        let p = producer as usize;
-        if p >= self.instances.len() {
-            self.instances.resize(p + 1, 0);
-            self.recs.resize_with(p + 1, Vec::new);
-        }
-        let n = &mut self.instances[p];
-        *n = (*n).max(instance.saturating_add(1));
-    }
-
     fn scan_events(&mut self, events: &[Event]) {
         let mut seq: u32 = 0;
         for (i, ev) in events.iter().enumerate() {
             let ei = i as u32;
             match &ev.kind {
-                EventKind::ProducerStarted { producer, instance, .. } => self.note_instance(*producer, *instance),
                 EventKind::Sent { producer, instance, records, .. } => {
-                    self.note_instance(*producer, *instance);
                     let txn = self.is_txn(*producer);
                     for &idx in records.iter() {
                         let r = self.rec_mut(*producer, idx);
