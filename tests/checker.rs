@@ -2692,3 +2692,68 @@ fn a_long_story_tells_eight_steps_and_counts_the_rest() {
     let lost = findings(&v, "lost_acked");
     assert!(lost[0].contains("broker 1 came back at 45 ms; 2 more faults and leader changes followed"), "{}", lost[0]);
 }
+
+// ---- loss, against the checker's mutants ----
+
+#[test]
+fn unavailable_findings_stop_at_the_cap() {
+    let n = (FINDINGS_CAP + 1) as u32;
+    let mut r = Run::new(&["p1"], n);
+    let all: Vec<u32> = (0..n).collect();
+    r.sent(1, 0, 0, 0, &all).acked(5, 0, 0, 0, &all, 0, 1, 0);
+    r.partition(None, 1, &[], vec![replica(1, false, vec![batch(0, 0, 0, 0, &all)])]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::Unavailable], n as u64);
+    assert_eq!(findings(&v, "unavailable").len(), FINDINGS_CAP);
+}
+
+/// p1 (transactional) commits p1#2 and p1#3 at orders/0 offsets 0-1, then p1#0 and p1#1 at
+/// offsets 3-4, which the final log of orders/0 holds in an aborted transaction; orders/1 holds a
+/// copy of p1#1 in an aborted transaction and p2's committed p2#0. With `offline`, orders/0 is
+/// offline and orders/1 lacks p2#0.
+fn committed_then_aborted(offline: bool) -> Run {
+    let mut r = Run::transactional(&["p1", "p2"], 4);
+    r.scenario.topics[0].partitions = 2;
+    r.sent_acked(1, 0, &[2, 3], 0)
+        .txn_ended(3, 0, 0, 0, true, &[2, 3], Ok(()))
+        .sent_acked(4, 0, &[0, 1], 3)
+        .txn_ended(6, 0, 0, 1, true, &[0, 1], Ok(()))
+        .sent(7, 1, 0, 1, &[0])
+        .acked(8, 1, 0, 1, &[0], 2, 1, 0)
+        .txn_ended(9, 1, 0, 0, true, &[0], Ok(()));
+    let zero =
+        vec![txn_batch(0, 0, 0, 7, &[2, 3]), marker(2, 7, true), txn_batch(3, 0, 0, 7, &[0, 1]), marker(5, 7, false)];
+    let mut one =
+        vec![txn_batch(0, 0, 0, 7, &[1]), marker(1, 7, false), txn_batch(2, 1, 0, 8, &[0]), marker(3, 8, true)];
+    if offline {
+        one.truncate(2);
+    }
+    if offline {
+        r.partition(None, 0, &[], vec![replica(1, false, zero)]);
+    } else {
+        r.partition(Some(1), 0, &[1], vec![replica(1, true, zero)]);
+    }
+    r.partition(Some(1), 0, &[1], vec![replica(1, true, one)]);
+    r
+}
+
+#[test]
+fn a_committed_record_standing_in_an_aborted_transaction_is_lost_and_its_copies_elsewhere_are_named() {
+    let v = committed_then_aborted(false).check();
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 2, "p1#0 and p1#1");
+    let lost = findings(&v, "lost_acked");
+    assert_eq!(
+        lost[1],
+        "p1#1 was in transaction 1 (2 records), whose commitTransaction() returned success at 6 ms; its batch was \
+         acked at orders/0 offset 4 by broker 1 (epoch 0) at 5 ms; the final log holds it at offset 4, in a \
+         transaction aborted by the marker at offset 5 that began at offset 3; a copy stands at orders/1 offset 0 in \
+         a transaction aborted by the marker at offset 1"
+    );
+}
+
+#[test]
+fn committed_records_are_judged_on_the_partition_their_batch_was_acked_on() {
+    // p1's four records sit on offline orders/0; p2#0, acked on orders/1, is missing there.
+    let v = committed_then_aborted(true).check();
+    assert_eq!((v.anomalies[Anomaly::LostAcked], v.anomalies[Anomaly::Unavailable]), (1, 4));
+}

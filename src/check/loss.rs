@@ -19,8 +19,6 @@ use crate::record::{Anomaly, EventKind, History};
 pub(crate) struct ProducerLoss {
     /// Missing from an online partition.
     pub lost: u64,
-    /// On an offline partition.
-    pub unavailable: u64,
 }
 
 /// The outcome of the loss family.
@@ -67,7 +65,6 @@ pub(crate) fn check(history: &History, t: &Table, txns: &TxnLogs) -> Loss {
                 }
             } else {
                 out.unavailable += 1;
-                out.per_producer[p as usize].unavailable += 1;
                 if out.unavailable_findings.len() < FINDINGS_CAP {
                     let f =
                         if txn { explain_txn(history, t, txns, p, i, false) } else { explain(history, t, p, i, false) };
