@@ -2757,3 +2757,26 @@ fn committed_records_are_judged_on_the_partition_their_batch_was_acked_on() {
     let v = committed_then_aborted(true).check();
     assert_eq!((v.anomalies[Anomaly::LostAcked], v.anomalies[Anomaly::Unavailable]), (1, 4));
 }
+
+#[test]
+fn a_lost_records_story_says_what_its_offset_holds_and_where_it_stands_instead() {
+    // p1#0 acked at orders/0 offset 1, which now holds a record-less batch; p1#2 acked at orders/0
+    // offset 2 stands at orders/1 offset 0 instead.
+    let mut r = Run::new(&["p1"], 3);
+    r.scenario.topics[0].partitions = 2;
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 1, 1, 0).sent(3, 0, 0, 0, &[2]).acked(4, 0, 0, 0, &[2], 2, 1, 0);
+    let zero = vec![batch(0, 0, 0, 0, &[1]), meta_batch(1, offset_commit("g", &[]))];
+    r.partition(Some(1), 0, &[1], vec![replica(1, true, zero)]);
+    r.partition(Some(1), 0, &[1], vec![replica(1, true, vec![batch(0, 0, 0, 0, &[2])])]);
+    let v = r.check();
+    let lost = findings(&v, "lost_acked");
+    assert_eq!(lost.len(), 2);
+    assert!(lost[0].ends_with("; the final log has no record at offset 1"), "{}", lost[0]);
+    assert!(
+        lost[1].ends_with(
+            "; the final log ends before offset 2 (log end offset 2); it stands at orders/1 offset 0 instead"
+        ),
+        "{}",
+        lost[1]
+    );
+}
