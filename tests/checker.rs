@@ -2780,3 +2780,74 @@ fn a_lost_records_story_says_what_its_offset_holds_and_where_it_stands_instead()
         lost[1]
     );
 }
+
+// ---- reordering, phantom reads and processing, against the checker's mutants ----
+
+/// p1 (without idempotence, with these configs) sent p1#0 before p1#1; the log holds p1#1 first.
+fn reordered_with(max_in_flight: u32, retries: u32) -> String {
+    let mut r = Run::new(&["p1"], 2);
+    r.scenario.producers[0].config.max_in_flight = max_in_flight;
+    r.scenario.producers[0].config.retries = retries;
+    r.sent(1, 0, 0, 0, &[0]).sent(2, 0, 0, 0, &[1]).single(vec![batch(0, 0, 0, 0, &[1]), batch(1, 0, 0, 0, &[0])]);
+    let v = r.check();
+    findings(&v, "reordered")[0].to_string()
+}
+
+#[test]
+fn a_reordering_is_blamed_on_the_config_that_allows_it_or_said_to_be_impossible() {
+    let one_in_flight = reordered_with(1, 3);
+    assert!(
+        one_in_flight.ends_with("; this should not happen with max.in.flight.requests.per.connection=1"),
+        "{one_in_flight}"
+    );
+    let no_retries = reordered_with(5, 0);
+    assert!(no_retries.ends_with("; this should not happen with retries=0"), "{no_retries}");
+    let both = reordered_with(5, 3);
+    assert!(both.contains("likely cause: a batch was retried after a later batch had been appended"), "{both}");
+}
+
+#[test]
+fn phantom_read_findings_stop_at_the_cap() {
+    let n = (FINDINGS_CAP + 1) as u32;
+    let mut r = consumed_run(1, CommitMode::AfterProcessing);
+    let reads: Vec<(u32, u64, u32)> = (0..n).map(|k| (0, 10 + k as u64, 0)).collect();
+    r.polled(20, 0, 0, &reads);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::PhantomRead], 1, "one record, read at many offsets where it never stood");
+    let mut r = Run::new(&["p1"], n);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing).single(Vec::new());
+    let reads: Vec<(u32, u64, u32)> = (0..n).map(|k| (0, k as u64, k)).collect();
+    r.polled(20, 0, 0, &reads);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::PhantomRead], n as u64);
+    assert_eq!(findings(&v, "phantom_read").len(), FINDINGS_CAP);
+}
+
+#[test]
+fn a_phantom_reads_story_names_the_leader_of_its_own_partition() {
+    let mut r = Run::new(&["p1"], 1);
+    r.scenario.topics[0].partitions = 2;
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
+    r.leader_change(3, 0, Some(1), 0, false).leader_change(4, 1, Some(3), 7, false).polled(20, 0, 0, &[(0, 0, 0)]);
+    r.partition(Some(1), 0, &[1], vec![replica(1, true, Vec::new())]);
+    r.partition(Some(3), 7, &[3], vec![replica(3, true, Vec::new())]);
+    let v = r.check();
+    let e = findings(&v, "phantom_read")[0];
+    assert!(e.starts_with("p1#0 read by c1/0 at orders/0 offset 0 at 20 ms (leader broker 1, epoch 0)"), "{e}");
+}
+
+#[test]
+fn a_duplicate_processing_finding_names_the_other_groups_that_processed_the_record_twice() {
+    let mut r = consumed_run(1, CommitMode::AfterProcessing);
+    r.consumer("c2", "g2", &["orders"], CommitMode::AfterProcessing);
+    r.processed(10, 0, 0, &[(0, 0, 0)]).processed(11, 0, 0, &[(0, 0, 0)]);
+    r.processed(12, 1, 0, &[(0, 0, 0)]).processed(13, 1, 0, &[(0, 0, 0)]).processed(14, 1, 0, &[(0, 0, 0)]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 1, "one record");
+    let e = findings(&v, "duplicate_processing")[0];
+    assert_eq!(
+        e,
+        "p1#0 (orders/0 offset 0) processed twice by group g1: by c1/0 at 10 ms, then by c1/0 at 11 ms; group g2 \
+         processed it more than once too"
+    );
+}
