@@ -694,11 +694,12 @@ fn a_crash_after_committing_and_before_processing_loses_the_uncommitted_records(
 #[test]
 fn in_a_run_that_did_not_settle_a_record_a_commit_passed_is_still_lost_and_one_not_reached_is_unsettled() {
     let mut r = commit_then_crash_run(CommitMode::BeforeProcessing);
-    // Two more records in the log that no member reached before the run stopped.
-    r.history.partitions[0].replicas[0].log.push(batch(4, 0, 0, 0, &[4, 5]));
-    r.history.partitions[0].replicas[0].hw = 6;
-    r.history.partitions[0].replicas[0].leo = 6;
-    r.scenario.producers[0].records = 6;
+    // Three more records in the log that no member reached before the run stopped (three, not
+    // two, so that the lost and the unsettled cannot swap unnoticed).
+    r.history.partitions[0].replicas[0].log.push(batch(4, 0, 0, 0, &[4, 5, 6]));
+    r.history.partitions[0].replicas[0].hw = 7;
+    r.history.partitions[0].replicas[0].leo = 7;
+    r.scenario.producers[0].records = 7;
     r.history.end = kafkasim::record::RunEnd {
         settled: false,
         waiting: vec!["consumer c1/0 is in a rebalance".into()],
@@ -706,9 +707,9 @@ fn in_a_run_that_did_not_settle_a_record_a_commit_passed_is_still_lost_and_one_n
     };
     let v = r.check();
     assert_eq!(v.anomalies[Anomaly::LostProcessing], 2, "p1#2 and p1#3: the commit of offset 4 passed them");
-    assert_eq!(v.unsettled.get("c1"), Some(&2), "p1#4 and p1#5: no member got there");
+    assert_eq!(v.unsettled.get("c1"), Some(&3), "p1#4 to p1#6: no member got there");
     r.history.end = kafkasim::record::RunEnd::default();
-    assert_eq!(r.check().anomalies[Anomaly::LostProcessing], 4, "in a settled run all four are lost");
+    assert_eq!(r.check().anomalies[Anomaly::LostProcessing], 5, "in a settled run all five are lost");
 }
 
 #[test]
