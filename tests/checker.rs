@@ -2852,3 +2852,28 @@ fn a_duplicate_processing_finding_names_the_other_groups_that_processed_the_reco
          processed it more than once too"
     );
 }
+
+#[test]
+fn a_restarted_instance_reordering_its_resends_among_the_old_copies_is_reordered() {
+    // Instance 0 wrote p1#0..2 at offsets 0-2; instance 1 resent p1#1 then p1#2 into the same
+    // partition, and its copies stand 2 then 1: reordered in instance 1's own order.
+    let mut r = Run::new(&["p1"], 3);
+    r.sent(1, 0, 0, 0, &[0, 1, 2]).sent(5, 0, 1, 0, &[1, 2]).single(vec![
+        batch(0, 0, 0, 0, &[0, 1, 2]),
+        batch(3, 0, 1, 0, &[2]),
+        batch(4, 0, 1, 0, &[1]),
+    ]);
+    let v = r.check();
+    assert_eq!((v.anomalies[Anomaly::Reordered], v.anomalies[Anomaly::Duplicated]), (1, 2));
+}
+
+#[test]
+fn a_lost_record_acked_at_an_offset_in_a_gap_of_the_final_log_is_told_so() {
+    // The final log holds offsets 0-1 and 5-6 (a gap, as compaction leaves); p1#3 was acked at 3.
+    let mut r = Run::new(&["p1"], 4);
+    r.sent(1, 0, 0, 0, &[3]).acked(2, 0, 0, 0, &[3], 3, 1, 0);
+    r.single(vec![batch(0, 0, 0, 0, &[0, 1]), batch(5, 0, 0, 0, &[2])]);
+    let v = r.check();
+    let lost = findings(&v, "lost_acked");
+    assert!(lost[0].ends_with("; the final log has no record at offset 3"), "{}", lost[0]);
+}
