@@ -9,12 +9,16 @@
 //!   judgement and the report (what `kafkasim run` does, without printing). One thread.
 //! - **MockCluster**: librdkafka's in-process mock brokers (`rd_kafka_mock_cluster_new`) with a
 //!   `BaseProducer` and a `BaseConsumer` on their own threads (librdkafka adds its broker and
-//!   main threads), timed from the clients' creation to the consumer's last record. librdkafka's
+//!   main threads), timed from the consumer's first assignment to its last record (the mock's
+//!   group join takes seconds of wall time, which kafkasim spends in virtual time). librdkafka's
 //!   consumer hands out one message per poll, so it commits after every 500 messages, the
 //!   `max.poll.records` of the Java poll loop the kafkasim member runs. The mock cluster keeps a
-//!   partition's log in memory up to about 5 MiB and drops older segments, so the consumer must
-//!   keep up: it reads concurrently, as the kafkasim member does.
+//!   partition's log in memory up to 5 MiB and drops older batches, so the consumer must keep
+//!   up: it reads concurrently, as the kafkasim member does, and the producer stays at most
+//!   20,000 records (2 MB) ahead of it.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kafkasim::record::EventKind;
@@ -93,43 +97,79 @@ fn kafkasim_job(records: u32) -> Duration {
     took
 }
 
-/// The job on librdkafka's mock cluster; panics unless the consumer read every record.
+/// How the librdkafka consumer commits: `KAFKASIM_PEER_COMMIT=sync` waits for each commit, as the
+/// kafkasim member's `commitSync()` does in virtual time; the default, async, does not block the
+/// consumer's thread on a round trip of wall time.
+static COMMIT: std::sync::LazyLock<RdCommitMode> =
+    std::sync::LazyLock::new(|| match std::env::var("KAFKASIM_PEER_COMMIT").as_deref() {
+        Ok("sync") => RdCommitMode::Sync,
+        _ => RdCommitMode::Async,
+    });
+
+/// Records the producer may run ahead of the consumer: 2 MB of payload, well inside the 5 MiB a
+/// mock partition keeps.
+const WINDOW: u32 = 20_000;
+
+/// The job on librdkafka's mock cluster; panics unless the consumer read every record. Timed
+/// from the consumer's first assignment (the mock's group join takes seconds of wall time, which
+/// kafkasim spends in virtual time) to its last record.
 fn mock_job(records: u32) -> Duration {
     let cluster = MockCluster::new(3).expect("a mock cluster");
     cluster.create_topic("orders", 1, 3).expect("the topic");
     let servers = cluster.bootstrap_servers();
-    let start = Instant::now();
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &servers)
         .set("group.id", "g1")
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
+        // The mock broker answers a fetch parked for data only when its wait runs out, not when a
+        // write arrives (a Kafka broker answers at once): with librdkafka's 500 ms default the
+        // job measured the wait (100,000 records: 2.2 s; with 10 ms, 0.32 s).
+        .set("fetch.wait.max.ms", &std::env::var("KAFKASIM_PEER_FETCH_WAIT").unwrap_or_else(|_| "10".into()))
         .create()
         .expect("a consumer");
     consumer.subscribe(&["orders"]).expect("subscribed");
-    let reader = std::thread::spawn(move || {
-        let mut read = 0u32;
-        while read < records {
-            match consumer.poll(Duration::from_millis(100)) {
-                Some(Ok(m)) => {
-                    read += 1;
-                    if read % POLL == 0 || read == records {
-                        consumer.commit_message(&m, RdCommitMode::Sync).expect("committed");
-                    }
+    let read = Arc::new(AtomicU32::new(0));
+    let (assigned_tx, assigned_rx) = std::sync::mpsc::channel();
+    let reader = {
+        let read = read.clone();
+        std::thread::spawn(move || {
+            while consumer.assignment().map_or(true, |a| a.count() == 0) {
+                if let Some(Err(e)) = consumer.poll(Duration::from_millis(10)) {
+                    panic!("consumer: {e}");
                 }
-                Some(Err(e)) => panic!("consumer: {e}"),
-                None => {}
             }
-        }
-    });
+            assigned_tx.send(()).expect("the producer waits");
+            let mut n = 0u32;
+            while n < records {
+                match consumer.poll(Duration::from_millis(100)) {
+                    Some(Ok(m)) => {
+                        n += 1;
+                        read.store(n, Ordering::Release);
+                        if n % POLL == 0 || n == records {
+                            consumer.commit_message(&m, *COMMIT).expect("committed");
+                        }
+                    }
+                    Some(Err(e)) => panic!("consumer: {e}"),
+                    None => {}
+                }
+            }
+        })
+    };
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", &servers)
         .set("acks", "all")
         .set("enable.idempotence", "true")
         .create()
         .expect("a producer");
+    assigned_rx.recv().expect("the consumer was assigned orders/0");
+    let start = Instant::now();
     let payload = [b'x'; 100];
     for i in 0..records {
+        // The consumer must keep up: the mock cluster drops a partition's oldest data past 5 MiB.
+        while i.saturating_sub(read.load(Ordering::Acquire)) >= WINDOW {
+            producer.poll(Duration::from_millis(1));
+        }
         let key = i.to_be_bytes();
         loop {
             match producer.send(BaseRecord::to("orders").key(&key[..]).payload(&payload[..])) {
