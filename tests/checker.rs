@@ -2877,3 +2877,37 @@ fn a_lost_record_acked_at_an_offset_in_a_gap_of_the_final_log_is_told_so() {
     let lost = findings(&v, "lost_acked");
     assert!(lost[0].ends_with("; the final log has no record at offset 3"), "{}", lost[0]);
 }
+
+// ---- consumers' stories and promises, against the checker's mutants ----
+
+#[test]
+fn a_lost_records_story_counts_only_its_own_groups_commits_and_assignments() {
+    // g1 (c1) was only ever assigned orders/1 and committed offset 0 of orders/0, which passes
+    // nothing; g2 (c2) was assigned orders/0 and committed offset 3, past every record.
+    let mut r = consumed_run(3, CommitMode::AfterProcessing);
+    r.scenario.topics[0].partitions = 2;
+    r.partition(Some(1), 0, &[1], vec![replica(1, true, Vec::new())]);
+    r.consumer("c2", "g2", &["orders"], CommitMode::AfterProcessing);
+    r.assigned(10, 0, 0, 1, &[1]).assigned(11, 1, 0, 1, &[0]);
+    r.committed(20, 0, 0, &[(0, 0)], Ok(())).committed(21, 1, 0, &[(0, 3)], Ok(()));
+    let v = r.check();
+    let g1: Vec<&str> =
+        findings(&v, "lost_processing").into_iter().filter(|e| e.contains("never processed by group g1")).collect();
+    assert_eq!(g1.len(), 3, "{g1:?}");
+    assert!(
+        g1[0].contains(
+            "no member of group g1 polled it (none was ever assigned orders/0); no commit of group g1 passed it"
+        ),
+        "{}",
+        g1[0]
+    );
+}
+
+#[test]
+fn a_librdkafka_consumer_committing_after_processing_promises_at_least_once() {
+    let mut r = commit_then_crash_run(CommitMode::AfterProcessing);
+    r.history.consumers[0].client = ClientKind::Librdkafka;
+    assert_eq!(r.check().semantics["c1"].delivery, "at-least-once");
+    r.history.consumers[0].commit = CommitMode::Auto;
+    assert_eq!(r.check().semantics["c1"].delivery, "none", "auto-commit of stored offsets promises nothing");
+}
