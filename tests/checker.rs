@@ -2911,3 +2911,53 @@ fn a_librdkafka_consumer_committing_after_processing_promises_at_least_once() {
     r.history.consumers[0].commit = CommitMode::Auto;
     assert_eq!(r.check().semantics["c1"].delivery, "none", "auto-commit of stored offsets promises nothing");
 }
+
+// ---- processors, against the checker's mutants ----
+
+#[test]
+fn a_processor_with_nothing_left_undone_reports_no_unsettled_inputs() {
+    let mut r = eos_run();
+    r.transform(10, 0, 0, 0..4)
+        .acked(12, 1, 0, 1, &[0, 1, 2, 3], 0, 1, 0)
+        .txn_ended(13, 1, 0, 0, true, &[0, 1, 2, 3], Ok(()))
+        .shipments(vec![txn_batch(0, 1, 0, 7, &[0, 1, 2, 3]), marker(4, 7, true)])
+        .txn_offsets_log(&[(7, &[(0, 4)])]);
+    r.history.end = kafkasim::record::RunEnd {
+        settled: false,
+        waiting: vec!["a fault has not ended".into()],
+        reason: kafkasim::record::EndReason::DurationMs,
+    };
+    let v = r.check();
+    assert!(v.unsettled.is_empty(), "{:?}", v.unsettled);
+}
+
+#[test]
+fn an_input_two_processors_both_lose_counts_once_and_its_finding_names_both() {
+    let mut r = Run::new(&["p1"], 1);
+    r.single(vec![batch(0, 0, 0, 0, &[0])]);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce).processor("s2", ProcessingGuarantee::AtLeastOnce);
+    r.shipments(Vec::new());
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 1);
+    let lost = findings(&v, "lost_processing");
+    assert_eq!(lost.len(), 1);
+    assert_eq!(
+        lost[0],
+        "p1#0 (orders/0 offset 0): no output of processor s1 stands in the read_committed view of the final logs \
+         (nor does one of processor s2); no member of processor s1 polled it; no member of processor s1 sent an \
+         output for it; no commit of group app passed it; the final offsets log holds no committed offset of group \
+         app for orders/0"
+    );
+}
+
+#[test]
+fn outputs_standing_twice_for_an_input_on_an_offline_partition_break_exactly_once() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0);
+    r.partition(None, 1, &[], vec![replica(1, false, vec![batch(0, 0, 0, 0, &[0])])]);
+    r.processor("s1", ProcessingGuarantee::ExactlyOnceV2);
+    r.shipments(vec![batch(0, 1, 0, 0, &[0]), batch(1, 1, 1, 0, &[0])]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 1);
+    assert_eq!(v.semantics["s1"].broken_by, vec!["1 input record with two or more outputs".to_string()]);
+}
