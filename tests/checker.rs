@@ -2961,3 +2961,24 @@ fn outputs_standing_twice_for_an_input_on_an_offline_partition_break_exactly_onc
     assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 1);
     assert_eq!(v.semantics["s1"].broken_by, vec!["1 input record with two or more outputs".to_string()]);
 }
+
+#[test]
+fn a_lost_records_story_tells_what_ended_its_own_members_run_not_another_members() {
+    // c1/0 polled p1#0 and p1#1 and committed past them before processing; c1/1 stopped on an
+    // exception first, then c1/0 did.
+    let mut r = consumed_run(2, CommitMode::BeforeProcessing);
+    r.assigned(10, 0, 0, 1, &[0])
+        .polled(20, 0, 0, &at_own_offsets(0..2))
+        .committed(21, 0, 0, &[(0, 2)], Ok(()))
+        .ev(22, EventKind::ConsumerFailed { consumer: 0, instance: 1, error: KafkaError::OffsetOutOfRange })
+        .ev(23, EventKind::ConsumerFailed { consumer: 0, instance: 0, error: KafkaError::NoOffsetForPartition })
+        .offsets_log(0, &[("g1", &[(0, 2)])], None);
+    let v = r.check();
+    let lost = findings(&v, "lost_processing");
+    assert_eq!(
+        lost[0],
+        "p1#0 (orders/0 offset 0) never processed by group g1: c1/0 polled it at 20 ms; c1/0 committed offset 2 \
+         for orders/0 at 21 ms, passing it; c1/0 failed with NO_OFFSET_FOR_PARTITION at 23 ms; the group's final \
+         committed offset for orders/0 is 2"
+    );
+}
