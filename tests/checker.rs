@@ -2982,3 +2982,20 @@ fn a_lost_records_story_tells_what_ended_its_own_members_run_not_another_members
          committed offset for orders/0 is 2"
     );
 }
+
+#[test]
+fn a_duplicates_story_names_only_its_own_members_assignments() {
+    // c1/0 processed p1#0 twice; in between, c1/1 (not c1/0) was assigned orders/0.
+    let mut r = consumed_run(1, CommitMode::AfterProcessing);
+    r.assigned(5, 0, 0, 1, &[0]).processed(10, 0, 0, &at_own_offsets(0..1)).assigned(11, 0, 1, 2, &[0]).processed(
+        12,
+        0,
+        0,
+        &at_own_offsets(0..1),
+    );
+    let v = r.check();
+    assert_eq!(
+        findings(&v, "duplicate_processing")[0],
+        "p1#0 (orders/0 offset 0) processed twice by group g1: by c1/0 at 10 ms, then by c1/0 at 12 ms"
+    );
+}
