@@ -2999,3 +2999,45 @@ fn a_duplicates_story_names_only_its_own_members_assignments() {
         "p1#0 (orders/0 offset 0) processed twice by group g1: by c1/0 at 10 ms, then by c1/0 at 12 ms"
     );
 }
+
+#[test]
+fn a_lost_inputs_story_tells_its_outputs_failed_send() {
+    let mut r = Run::new(&["p1"], 1);
+    r.single(vec![batch(0, 0, 0, 0, &[0])]).processor("s1", ProcessingGuarantee::AtLeastOnce);
+    r.transform(10, 0, 0, 0..1)
+        .ev(
+            12,
+            EventKind::Failed {
+                producer: 1,
+                instance: 0,
+                partition: 1,
+                records: recs(&[0]),
+                error: KafkaError::RequestTimedOut,
+                maybe_written: true,
+            },
+        )
+        .shipments(vec![])
+        .offsets_log(0, &[("app", &[(0, 1)])], None);
+    let v = r.check();
+    let lost = findings(&v, "lost_processing");
+    assert!(
+        lost[0].contains(
+            "s1/0.0 sent its output to shipments/0 at 11 ms; s1/0.0's send of its output failed with \
+             REQUEST_TIMED_OUT at 12 ms (maybe written)"
+        ),
+        "{}",
+        lost[0]
+    );
+}
+
+#[test]
+fn an_output_standing_once_for_an_input_that_is_not_owed_is_no_duplicate() {
+    // p1#0 sits on offline orders/0; its one output stands in shipments/0.
+    let mut r = Run::new(&["p1"], 1);
+    r.partition(None, 1, &[], vec![replica(1, false, vec![batch(0, 0, 0, 0, &[0])])]);
+    r.processor("s1", ProcessingGuarantee::ExactlyOnceV2);
+    r.shipments(vec![batch(0, 1, 0, 0, &[0])]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 0);
+    assert!(v.semantics["s1"].holds);
+}
