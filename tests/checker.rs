@@ -3041,3 +3041,15 @@ fn an_output_standing_once_for_an_input_that_is_not_owed_is_no_duplicate() {
     assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 0);
     assert!(v.semantics["s1"].holds);
 }
+
+#[test]
+fn reordered_findings_stop_at_the_cap() {
+    // p1 sent p1#0..=101 in order; the log holds them in reverse: all but the first are reordered.
+    let n = FINDINGS_CAP as u32 + 2;
+    let mut r = Run::new(&["p1"], n);
+    let sent: Vec<u32> = (0..n).collect();
+    r.sent(1, 0, 0, 0, &sent).single((0..n).map(|k| batch(k as u64, 0, 0, 0, &[n - 1 - k])).collect());
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::Reordered], n as u64 - 1);
+    assert_eq!(findings(&v, "reordered").len(), FINDINGS_CAP);
+}
