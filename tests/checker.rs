@@ -3053,3 +3053,20 @@ fn reordered_findings_stop_at_the_cap() {
     assert_eq!(v.anomalies[Anomaly::Reordered], n as u64 - 1);
     assert_eq!(findings(&v, "reordered").len(), FINDINGS_CAP);
 }
+
+#[test]
+fn lost_processing_findings_of_groups_and_processors_together_stop_at_the_cap() {
+    // Group g1 loses p1#0..99 (it processed only p1#100); processor s1 output all of those and
+    // loses p1#100: 101 records lost in all, 100 findings.
+    let cap = FINDINGS_CAP as u32;
+    let mut r = Run::new(&["p1"], cap + 1);
+    let all: Vec<u32> = (0..=cap).collect();
+    r.single(vec![batch(0, 0, 0, 0, &all)]);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce);
+    r.processed(10, 0, 0, &[(0, cap as u64, cap)]);
+    r.shipments(vec![batch(0, 1, 0, 0, &all[..cap as usize])]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], cap as u64 + 1);
+    assert_eq!(findings(&v, "lost_processing").len(), FINDINGS_CAP);
+}
