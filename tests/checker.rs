@@ -3070,3 +3070,16 @@ fn lost_processing_findings_of_groups_and_processors_together_stop_at_the_cap() 
     assert_eq!(v.anomalies[Anomaly::LostProcessing], cap as u64 + 1);
     assert_eq!(findings(&v, "lost_processing").len(), FINDINGS_CAP);
 }
+
+#[test]
+fn an_input_with_thirty_two_outputs_is_still_one_input_processed_more_than_once() {
+    // A processor's per-input output count saturates at 31; the 32nd copy must not spill into
+    // the flags beside it.
+    let mut r = Run::new(&["p1"], 1);
+    r.single(vec![batch(0, 0, 0, 0, &[0])]).processor("s1", ProcessingGuarantee::AtLeastOnce);
+    r.shipments((0..32).map(|k| batch(k, 1, 0, 0, &[0])).collect());
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 1);
+    let s1 = &v.processors["s1"];
+    assert_eq!((s1.inputs, s1.outputs, s1.distinct), (1, 32, 1));
+}
