@@ -3083,3 +3083,31 @@ fn an_input_with_thirty_two_outputs_is_still_one_input_processed_more_than_once(
     let s1 = &v.processors["s1"];
     assert_eq!((s1.inputs, s1.outputs, s1.distinct), (1, 32, 1));
 }
+
+#[test]
+fn a_duplicate_processed_many_times_tells_four_and_counts_the_rest() {
+    let mut r = consumed_run(1, CommitMode::AfterProcessing);
+    for k in 0..6 {
+        r.processed(10 + k, 0, 0, &at_own_offsets(0..1));
+    }
+    let v = r.check();
+    let e = findings(&v, "duplicate_processing")[0];
+    assert!(e.contains("then by c1/0 at 13 ms, and 2 more times"), "{e}");
+}
+
+#[test]
+fn a_duplicate_processed_at_two_offsets_points_at_the_producers_duplicate() {
+    // p1#0 stands twice in orders/0 (offsets 0 and 1); c1/0 processed both copies.
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).single(vec![batch(0, 0, 0, 0, &[0]), batch(1, 0, 0, 0, &[0])]);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
+    r.processed(10, 0, 0, &[(0, 0, 0)]).processed(11, 0, 0, &[(0, 1, 0)]);
+    let v = r.check();
+    let e = findings(&v, "duplicate_processing")[0];
+    assert_eq!(
+        e,
+        "p1#0 (orders/0 offsets 0 and 1) processed twice by group g1: by c1/0 at 10 ms (offset 0), then by c1/0 at \
+         11 ms (offset 1); the record stands 2 times in the final logs: the producer wrote it more than once (see \
+         duplicated)"
+    );
+}
