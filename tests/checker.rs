@@ -112,6 +112,24 @@ impl Run {
         )
     }
 
+    /// p1/0's batch `ids` acknowledged at `offset` of orders/0 by broker 1 (epoch 0) on its
+    /// `attempts`-th attempt.
+    fn acked_after(&mut self, at: u64, ids: &[u32], offset: i64, attempts: u32) -> &mut Self {
+        self.ev(
+            at,
+            EventKind::Acked {
+                producer: 0,
+                instance: 0,
+                partition: 0,
+                records: recs(ids),
+                offset,
+                broker: 1,
+                leader_epoch: 0,
+                attempts,
+            },
+        )
+    }
+
     fn failed(
         &mut self,
         at: u64,
@@ -2022,20 +2040,7 @@ fn judging_a_million_processed_records_is_linear() {
 fn retried_batch(idempotent: bool, copies: u64) -> Verdict {
     let mut r = Run::new(&["p1"], 2);
     r.scenario.producers[0].config.enable_idempotence = idempotent;
-    r.sent(1, 0, 0, 0, &[0, 1]);
-    r.ev(
-        90,
-        EventKind::Acked {
-            producer: 0,
-            instance: 0,
-            partition: 0,
-            records: recs(&[0, 1]),
-            offset: 0,
-            broker: 1,
-            leader_epoch: 0,
-            attempts: 2,
-        },
-    );
+    r.sent(1, 0, 0, 0, &[0, 1]).acked_after(90, &[0, 1], 0, 2);
     r.single((0..copies).map(|c| batch(2 * c, 0, 0, 0, &[0, 1])).collect());
     r.check()
 }
@@ -2482,19 +2487,7 @@ fn a_records_story_tells_retries_polls_processing_and_the_findings_that_name_it(
     let mut r = Run::new(&["p1"], 12);
     r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
     r.sent(1, 0, 0, 0, &[10, 11])
-        .ev(
-            3,
-            EventKind::Acked {
-                producer: 0,
-                instance: 0,
-                partition: 0,
-                records: recs(&[11]),
-                offset: 0,
-                broker: 1,
-                leader_epoch: 0,
-                attempts: 3,
-            },
-        )
+        .acked_after(3, &[11], 0, 3)
         .acked(4, 0, 0, 0, &[10], 1, 1, 0)
         .polled(5, 0, 0, &[(0, 0, 11)])
         .processed(6, 0, 0, &[(0, 0, 11)])
@@ -2525,19 +2518,7 @@ fn only_batches_acked_after_a_retry_count_as_deduplicated_retries() {
     r.scenario.producers[0].config.enable_idempotence = true;
     r.sent(1, 0, 0, 0, &[0, 1, 2, 3, 4, 5]);
     for (at, ids, offset, attempts) in [(10, [0, 1], 0, 3), (11, [2, 3], 2, 3), (12, [4, 5], 4, 1)] {
-        r.ev(
-            at,
-            EventKind::Acked {
-                producer: 0,
-                instance: 0,
-                partition: 0,
-                records: recs(&ids),
-                offset,
-                broker: 1,
-                leader_epoch: 0,
-                attempts,
-            },
-        );
+        r.acked_after(at, &ids, offset, attempts);
     }
     r.single(vec![batch(0, 0, 0, 0, &[0, 1, 2, 3, 4, 5])]);
     let v = r.check();

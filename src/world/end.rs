@@ -107,12 +107,12 @@ impl World<'_> {
         // A write waiting for the transaction coordinator's verification (KIP-890) may still be
         // appended. An open transaction (its producer crashed mid-transaction, say) holds the
         // LSO of what it wrote until a new instance fences it or its timeout aborts it.
-        let markers_pending = (1..=self.nodes.layout.brokers).any(|b| {
+        let txns_pending = (1..=self.nodes.layout.brokers).any(|b| {
             let broker = &self.nodes.brokers[b as usize - 1];
             self.nodes.life(NodeId::Broker(b)).down.is_none()
                 && (broker.txn_markers_pending() || broker.txn_verifications_pending() || broker.txn_open())
         });
-        !markers_pending && self.replicas_settled()
+        !txns_pending && self.replicas_settled()
     }
 
     /// Every partition has a live leader whose high watermark is its log end, and every live
