@@ -97,15 +97,6 @@ fn kafkasim_job(records: u32) -> Duration {
     took
 }
 
-/// How the librdkafka consumer commits: `KAFKASIM_PEER_COMMIT=sync` waits for each commit, as the
-/// kafkasim member's `commitSync()` does in virtual time; the default, async, does not block the
-/// consumer's thread on a round trip of wall time.
-static COMMIT: std::sync::LazyLock<RdCommitMode> =
-    std::sync::LazyLock::new(|| match std::env::var("KAFKASIM_PEER_COMMIT").as_deref() {
-        Ok("sync") => RdCommitMode::Sync,
-        _ => RdCommitMode::Async,
-    });
-
 /// Records the producer may run ahead of the consumer: 2 MB of payload, well inside the 5 MiB a
 /// mock partition keeps.
 const WINDOW: u32 = 20_000;
@@ -130,6 +121,13 @@ fn mock_job(records: u32) -> Duration {
         .create()
         .expect("a consumer");
     consumer.subscribe(&["orders"]).expect("subscribed");
+    // `KAFKASIM_PEER_COMMIT=sync` waits for each commit, as the kafkasim member's `commitSync()`
+    // does in virtual time; the default, async, does not block the consumer's thread on a round
+    // trip of wall time.
+    let commit = match std::env::var("KAFKASIM_PEER_COMMIT").as_deref() {
+        Ok("sync") => RdCommitMode::Sync,
+        _ => RdCommitMode::Async,
+    };
     let read = Arc::new(AtomicU32::new(0));
     let (assigned_tx, assigned_rx) = std::sync::mpsc::channel();
     let reader = {
@@ -148,7 +146,7 @@ fn mock_job(records: u32) -> Duration {
                         n += 1;
                         read.store(n, Ordering::Release);
                         if n % POLL == 0 || n == records {
-                            consumer.commit_message(&m, *COMMIT).expect("committed");
+                            consumer.commit_message(&m, commit).expect("committed");
                         }
                     }
                     Some(Err(e)) => panic!("consumer: {e}"),
