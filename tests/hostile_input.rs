@@ -200,7 +200,10 @@ fn an_endless_scenario_is_refused_after_sixteen_mebibytes() {
 /// was no help: `brokers = 3` without its `[cluster]` header got "did you mean `producer`?", and
 /// `acks` written in `[[producer]]` instead of `[producer.config]` got "did you mean `keys`?".
 /// Fix: a key of another table (a client, topic or broker config key, a `[cluster]` key) is
-/// told where it belongs; a plain typo still gets the nearest key.
+/// told where it belongs; a plain typo still gets the nearest key. The same for a Kafka setting
+/// spelled like a table key (`min_insync_replicas = 2` in `[[topic]]` got "did you mean
+/// `partitions`?"): it is told the setting's name and its table; and a processor's
+/// `application_id` (got "did you mean `config`?") is told it is the processor's `group`.
 #[test]
 fn a_key_written_in_the_wrong_table_is_told_where_it_belongs() {
     let err = |src: &str| kafkasim::scenario::parse_str(src, "f.toml").unwrap_err().to_string();
@@ -223,6 +226,21 @@ fn a_key_written_in_the_wrong_table_is_told_where_it_belongs() {
         with("brokers = 3\n", "brokers = 3\n\"min.insync.replicas\" = 2\n"),
         "f.toml:12:1: unknown key `min.insync.replicas` in [cluster]: `min.insync.replicas` is a broker setting: \
          put it under [cluster.config]"
+    );
+    assert_eq!(
+        with("topic = \"orders\"\n", "topic = \"orders\"\nenable_idempotence = true\n"),
+        "f.toml:21:1: unknown key `enable_idempotence` in [[producer]]: `enable_idempotence` is the client \
+         setting \"enable.idempotence\": put it under [producer.config] as \"enable.idempotence\" = ..."
+    );
+    assert_eq!(
+        err("name = \"x\"\n[[topic]]\nname = \"t\"\npartitions = 1\nmin_insync_replicas = 2\n"),
+        "f.toml:5:1: unknown key `min_insync_replicas` in [[topic]]: `min_insync_replicas` is the topic setting \
+         \"min.insync.replicas\": put it under [topic.config] as \"min.insync.replicas\" = ..."
+    );
+    assert_eq!(
+        err("name = \"x\"\n[[processor]]\nname = \"s1\"\napplication_id = \"app\"\n"),
+        "f.toml:4:1: unknown key `application_id` in [[processor]]: a processor's application.id is its \
+         consumer group: write `group = \"...\"`"
     );
     assert_eq!(
         with("topic = \"orders\"\n", "topic = \"orders\"\nkey = 1\n"),

@@ -14,14 +14,35 @@ use crate::scenario::ScenarioError;
 /// key) at the top level. Said instead of the nearest spelling, which would be a guess.
 fn misplaced(table: &str, key: &str) -> Option<String> {
     use crate::scenario::keys::Scope;
-    let in_scope = |scope: Scope| scope.keys().iter().any(|k| k.name == key);
+    // `min_insync_replicas` or `min-insync-replicas`: Kafka's `min.insync.replicas` spelled the
+    // way a table's own keys are, which is told apart from a typo.
+    let dotted = (!key.contains('.') && key.contains(['_', '-'])).then(|| key.replace(['_', '-'], "."));
+    let name = |scope: Scope| {
+        let keys = scope.keys();
+        if keys.iter().any(|k| k.name == key) {
+            Some(key.to_string())
+        } else {
+            dotted.as_deref().filter(|d| keys.iter().any(|k| k.name == *d)).map(str::to_string)
+        }
+    };
+    // Kafka Streams' `application.id` is the processor's group id (`StreamsConfig`: the
+    // application id is the consumer group's `group.id`).
+    if table == "[[processor]]" && matches!(dotted.as_deref().unwrap_or(key), "application.id") {
+        return Some("a processor's application.id is its consumer group: write `group = \"...\"`".to_string());
+    }
+    let in_scope = |scope: Scope| name(scope).is_some();
     let setting = |scope: Scope| {
         let what = match scope {
             Scope::Broker => "broker",
             Scope::Topic => "topic",
             Scope::Producer | Scope::Consumer | Scope::Processor => "client",
         };
-        format!("`{key}` is a {what} setting: put it under {}", scope.table())
+        match name(scope) {
+            Some(n) if n != key => {
+                format!("`{key}` is the {what} setting \"{n}\": put it under {} as \"{n}\" = ...", scope.table())
+            }
+            _ => format!("`{key}` is a {what} setting: put it under {}", scope.table()),
+        }
     };
     let own = match table {
         "[[producer]]" => Some(Scope::Producer),
