@@ -168,6 +168,7 @@ impl Table {
     }
 
     /// The record's slot, growing the index if the history names a record the scenario does not.
+    #[inline]
     pub fn rec_mut(&mut self, producer: u32, index: u32) -> &mut Rec {
         let (p, i) = (producer as usize, index as usize);
         if p >= self.recs.len() {
@@ -178,6 +179,22 @@ impl Table {
             v.resize(i + 1, Rec::EMPTY);
         }
         &mut v[i]
+    }
+
+    /// The slots of `producer`, grown once so that every record of `records` (not empty) has one:
+    /// a batch's loop then indexes them directly instead of growing per record.
+    fn slots_for<'a>(recs: &'a mut Vec<Vec<Rec>>, producer: u32, records: &[u32]) -> &'a mut Vec<Rec> {
+        let p = producer as usize;
+        if p >= recs.len() {
+            recs.resize_with(p + 1, Vec::new);
+        }
+        let v = &mut recs[p];
+        // A fold over u32s vectorizes where `max()`'s `Option` does not.
+        let max = records.iter().copied().fold(0, u32::max) as usize;
+        if max >= v.len() {
+            v.resize(max + 1, Rec::EMPTY);
+        }
+        v
     }
 
     /// Whether `producer` is a processor's pseudo-producer.
@@ -218,10 +235,11 @@ impl Table {
         for (i, ev) in events.iter().enumerate() {
             let ei = i as u32;
             match &ev.kind {
-                EventKind::Sent { producer, instance, records, .. } => {
+                EventKind::Sent { producer, instance, records, .. } if !records.is_empty() => {
                     let txn = self.is_txn(*producer);
+                    let v = Self::slots_for(&mut self.recs, *producer, records);
                     for &idx in records.iter() {
-                        let r = self.rec_mut(*producer, idx);
+                        let r = &mut v[idx as usize];
                         r.flags |= SENT;
                         if r.send_instance == NONE {
                             r.send_instance = *instance;
@@ -239,19 +257,20 @@ impl Table {
                         seq = seq.wrapping_add(1);
                     }
                 }
-                EventKind::Acked { producer, partition, records, .. } => {
+                EventKind::Acked { producer, partition, records, .. } if !records.is_empty() => {
                     let txn = self.is_txn(*producer);
+                    let v = Self::slots_for(&mut self.recs, *producer, records);
                     for &idx in records.iter() {
-                        let r = self.rec_mut(*producer, idx);
+                        let r = &mut v[idx as usize];
                         if r.ack_event == NONE {
                             r.ack_event = ei;
                             r.ack_partition = *partition;
                         }
-                        if txn {
-                            r.flags |= BATCH_ACKED;
+                        r.flags |= if txn { BATCH_ACKED } else { ACKED };
+                    }
+                    if txn {
+                        for &idx in records.iter() {
                             self.txn_mut(*producer, idx).last_batch_ack = ei;
-                        } else {
-                            r.flags |= ACKED;
                         }
                     }
                 }
@@ -292,6 +311,7 @@ impl Table {
 
     /// The send sequence number of `instance`'s send of the record, if that instance sent it: its
     /// first send, or for a transactional producer its latest.
+    #[inline]
     pub fn send_seq(&self, producer: u32, index: u32, instance: u32) -> Option<u32> {
         let r = self.rec(producer, index)?;
         if r.send_instance == instance {
@@ -314,6 +334,7 @@ impl Table {
     }
 
     /// Records one occurrence of a record in the final log of `partition`, written by `writer`.
+    #[inline]
     pub fn occur(&mut self, producer: u32, index: u32, partition: u32, offset: u64, writer: u32) -> Occurrence {
         let r = self.rec_mut(producer, index);
         let prior = r.count;

@@ -123,17 +123,21 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
             // A processor's outputs are judged by its processing (`processors`), not as a
             // producer's records: they are indexed (for torn transactions and stories) only.
             let output = table.is_output(p);
+            let mut latest = order.take(p, k);
             for (pos, &idx) in batch.records.iter().enumerate() {
                 let offset = batch.base_offset + pos as u64;
                 let occ = table.occur(p, idx, x, offset, k);
                 if output {
                     continue;
                 }
-                dups.observe(&mut table, p, idx, occ, x, offset);
+                if occ.prior > 0 {
+                    dups.observe(&mut table, p, idx, occ, x, offset);
+                }
                 if occ.first_for_walk {
-                    order.observe(&mut table, p, k, idx, x, offset);
+                    order.observe(&mut latest, &mut table, p, k, idx, x, offset);
                 }
             }
+            order.put(p, k, latest);
         }
     }
 

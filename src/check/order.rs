@@ -9,7 +9,7 @@ use crate::scenario::Scenario;
 
 /// The latest-sent record seen so far in one (instance, partition) walk.
 #[derive(Debug, Clone, Copy)]
-struct Latest {
+pub(crate) struct Latest {
     /// Partition of the walk it belongs to (stale entries of earlier partitions are ignored).
     partition: u32,
     seq: u32,
@@ -40,9 +40,17 @@ pub(crate) struct Order {
 }
 
 impl Order {
-    /// Notes the first copy, in its (instance, partition) walk, of a record at `offset`.
-    pub fn observe(&mut self, t: &mut Table, producer: u32, instance: u32, index: u32, partition: u32, offset: u64) {
-        let Some(seq) = t.send_seq(producer, index, instance) else { return };
+    /// The latest-sent record of `instance`'s walks so far, taken out for the length of one
+    /// batch (`observe` updates it; `put` gives it back).
+    pub fn take(&mut self, producer: u32, instance: u32) -> Option<Latest> {
+        self.latest.get_mut(producer as usize).and_then(|row| row.get_mut(instance as usize)).and_then(Option::take)
+    }
+
+    /// Gives back what `take` took.
+    pub fn put(&mut self, producer: u32, instance: u32, latest: Option<Latest>) {
+        if latest.is_none() {
+            return;
+        }
         let (p, k) = (producer as usize, instance as usize);
         if p >= self.latest.len() {
             self.latest.resize_with(p + 1, Vec::new);
@@ -51,7 +59,24 @@ impl Order {
         if k >= row.len() {
             row.resize(k + 1, None);
         }
-        let slot = &mut row[k];
+        row[k] = latest;
+    }
+
+    /// Notes the first copy, in its (instance, partition) walk, of a record at `offset`;
+    /// `slot` is what `take` gave for that instance.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn observe(
+        &mut self,
+        slot: &mut Option<Latest>,
+        t: &mut Table,
+        producer: u32,
+        instance: u32,
+        index: u32,
+        partition: u32,
+        offset: u64,
+    ) {
+        let Some(seq) = t.send_seq(producer, index, instance) else { return };
         match slot {
             Some(l) if l.partition == partition && seq < l.seq => {
                 let r = t.rec_mut(producer, index);
