@@ -619,6 +619,51 @@ fn in_sync_replicas_disagreeing_below_hw_count_as_divergence() {
     assert_eq!(d[1].subject, "orders/0@6");
 }
 
+/// Two replicas whose batches do not line up: one holds `[7, 8]` at offset 0, the other `[9]` at
+/// 0 and `[7, 8]` at 1. Equal record lists at different offsets are not one batch: offsets 0 and 1
+/// both differ. `orders/1` is the same pair in the other order, so each side is once the first.
+#[test]
+fn equal_batches_at_different_offsets_still_diverge() {
+    let mut r = Run::new(&["p1"], 10);
+    let one = || replica(1, true, vec![batch(0, 0, 0, 1, &[7, 8])]);
+    let two = || replica(2, true, vec![batch(0, 0, 0, 1, &[9]), batch(1, 0, 0, 1, &[7, 8])]);
+    let limit = |mut x: FinalReplica| {
+        x.hw = 2;
+        x
+    };
+    r.partition(Some(1), 1, &[1, 2], vec![limit(one()), two()]);
+    r.partition(Some(2), 1, &[1, 2], vec![limit(two()), one()]);
+    assert_eq!(r.check().anomalies[Anomaly::Divergence], 4, "offsets 0 and 1 of both partitions");
+}
+
+/// Batches of two producers naming the same record indices are different records: `p1#0, p1#1`
+/// against `p2#0, p2#1` differ at both offsets.
+#[test]
+fn batches_of_different_producers_with_the_same_indices_diverge() {
+    let mut r = Run::new(&["p1", "p2"], 10);
+    let a = replica(1, true, vec![batch(0, 0, 0, 1, &[0, 1])]);
+    let b = replica(2, true, vec![batch(0, 1, 0, 1, &[0, 1])]);
+    r.partition(Some(1), 1, &[1, 2], vec![a, b]);
+    assert_eq!(r.check().anomalies[Anomaly::Divergence], 2);
+}
+
+/// A gap in one replica's offsets (a batch with no records, as a transaction marker's offset
+/// looks to the record walk) against a record at that offset in the other: only that offset
+/// differs, whichever replica is compared first, and the records after the gap line up again.
+#[test]
+fn a_gap_against_a_record_diverges_at_that_offset_only() {
+    let mut r = Run::new(&["p1"], 10);
+    let gap = || replica(1, true, vec![batch(0, 0, 0, 1, &[0, 1]), batch(2, 0, 0, 1, &[]), batch(3, 0, 0, 1, &[3])]);
+    let full = || replica(2, true, vec![batch(0, 0, 0, 1, &[0, 1]), batch(2, 0, 0, 1, &[2, 3])]);
+    r.partition(Some(1), 1, &[1, 2], vec![gap(), full()]);
+    r.partition(Some(2), 1, &[1, 2], vec![full(), gap()]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::Divergence], 2, "offset 2 of each partition");
+    let subjects: Vec<&str> =
+        v.findings.iter().filter(|f| f.anomaly == Anomaly::Divergence).map(|f| f.subject.as_str()).collect();
+    assert_eq!(subjects, ["orders/0@2", "orders/1@2"]);
+}
+
 #[test]
 fn disagreement_above_hw_outside_isr_or_on_dead_replicas_is_not_divergence() {
     let mut r = Run::new(&["p1"], 10);
@@ -2149,6 +2194,18 @@ fn a_committed_transactional_record_on_an_offline_partition_is_unavailable_and_s
     assert!(un[0].contains("orders/0 has no leader at the end, so it is neither lost nor present"), "{}", un[0]);
 }
 
+/// A commit that returned before its batch's acknowledgement was recorded has no batch ack to
+/// rest on; the record's own first ack still places it, on an offline partition here, so it is
+/// unavailable, not lost.
+#[test]
+fn a_committed_record_whose_ack_came_after_the_commit_is_placed_by_that_ack() {
+    let mut r = Run::transactional(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).txn_ended(3, 0, 0, 0, true, &[0], Ok(())).acked(4, 0, 0, 0, &[0], 0, 1, 0);
+    r.partition(None, 1, &[], vec![replica(1, false, Vec::new())]);
+    let v = r.check();
+    assert_eq!((v.anomalies[Anomaly::Unavailable], v.anomalies[Anomaly::LostAcked]), (1, 0));
+}
+
 #[test]
 fn a_record_polled_many_times_and_never_processed_tells_its_first_polls_and_how_many_more() {
     let mut r = consumed_run(3, CommitMode::AfterProcessing);
@@ -2590,6 +2647,17 @@ fn a_record_reordered_in_the_logs_of_two_instances_counts_once() {
     let v = r.check();
     assert_eq!(v.anomalies[Anomaly::Reordered], 1, "one record, reordered twice");
     assert_eq!(findings(&v, "reordered").len(), 1);
+}
+
+/// A transactional producer's second instance resent records its first instance had sent: its
+/// own send order (0 before 1) judges its log, which holds 1 before 0. A lookup of the second
+/// instance's sends that found none would let the reordering pass.
+#[test]
+fn a_transactional_resend_by_another_instance_is_judged_by_that_instances_order() {
+    let mut r = Run::transactional(&["p1"], 2);
+    r.sent(1, 0, 0, 0, &[0, 1]).sent(5, 0, 1, 0, &[0]).sent(6, 0, 1, 0, &[1]);
+    r.single(vec![batch(0, 0, 1, 0, &[1]), batch(1, 0, 1, 0, &[0])]);
+    assert_eq!(r.check().anomalies[Anomaly::Reordered], 1);
 }
 
 #[test]

@@ -101,35 +101,48 @@ fn explain(scenario: &Scenario, history: &History, tr: &Tracked, evs: &[u32]) ->
     }
     s.push_str(&join_and(&copies));
 
-    // What each instance that handled it observed, in event order.
+    // What each instance that handled it observed, in event order, written straight into that
+    // instance's sentence (a run with many retries tells dozens of events per duplicate).
     let mut per_instance: Vec<(u32, String)> = Vec::new();
     let mut acks_seen: Vec<(u32, Option<u64>)> = Vec::new();
     for &ei in evs {
         let ev = &history.events[ei as usize];
-        let (instance, phrase) = match &ev.kind {
-            EventKind::Sent { instance, .. } => (*instance, format!("sent it at {} ms", ev.at)),
-            EventKind::Acked { instance, partition, broker, leader_epoch, .. } => {
-                let o = acked_offset(ev, tr.index);
-                acks_seen.push((*instance, o));
-                let where_ = match o {
-                    Some(o) => format!("at {} offset {o}", partition_name(history, *partition)),
-                    None => "with acks=0 (no response)".to_string(),
-                };
-                (*instance, format!("saw it acked {where_} by broker {broker} (epoch {leader_epoch}) at {} ms", ev.at))
-            }
-            EventKind::Failed { instance, error, maybe_written, .. } => {
-                let how = if *maybe_written { "maybe written" } else { "not written" };
-                (*instance, format!("got {error} at {} ms ({how})", ev.at))
-            }
+        let instance = match &ev.kind {
+            EventKind::Sent { instance, .. }
+            | EventKind::Acked { instance, .. }
+            | EventKind::Failed { instance, .. } => *instance,
             _ => continue,
         };
-        match per_instance.iter_mut().find(|(k, _)| *k == instance) {
-            Some((_, text)) => {
+        let text = match per_instance.iter().position(|(k, _)| *k == instance) {
+            Some(i) => {
+                let text = &mut per_instance[i].1;
                 text.push_str(", then ");
-                text.push_str(&phrase);
+                text
             }
-            None => per_instance.push((instance, format!("instance {instance} {phrase}"))),
-        }
+            None => {
+                per_instance.push((instance, format!("instance {instance} ")));
+                &mut per_instance.last_mut().expect("just pushed").1
+            }
+        };
+        let _ = match &ev.kind {
+            EventKind::Acked { partition, broker, leader_epoch, .. } => {
+                let o = acked_offset(ev, tr.index);
+                acks_seen.push((instance, o));
+                text.push_str("saw it acked ");
+                match o {
+                    Some(o) => {
+                        let _ = write!(text, "at {} offset {o}", partition_name(history, *partition));
+                    }
+                    None => text.push_str("with acks=0 (no response)"),
+                }
+                write!(text, " by broker {broker} (epoch {leader_epoch}) at {} ms", ev.at)
+            }
+            EventKind::Failed { error, maybe_written, .. } => {
+                let how = if *maybe_written { "maybe written" } else { "not written" };
+                write!(text, "got {error} at {} ms ({how})", ev.at)
+            }
+            _ => write!(text, "sent it at {} ms", ev.at),
+        };
     }
     for (_, text) in &per_instance {
         s.push_str("; ");

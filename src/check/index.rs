@@ -181,20 +181,22 @@ impl Table {
         &mut v[i]
     }
 
-    /// The slots of `producer`, grown once so that every record of `records` (not empty) has one:
-    /// a batch's loop then indexes them directly instead of growing per record.
-    fn slots_for<'a>(recs: &'a mut Vec<Vec<Rec>>, producer: u32, records: &[u32]) -> &'a mut Vec<Rec> {
+    /// The slots of `producer`, grown once so that every record of `records` has one (`None`
+    /// for an empty list, which names no record): a batch's loop then indexes them directly
+    /// instead of growing per record.
+    fn slots_for<'a>(recs: &'a mut Vec<Vec<Rec>>, producer: u32, records: &[u32]) -> Option<&'a mut Vec<Rec>> {
+        // A fold over u32s vectorizes where `max()`'s `Option` does not.
+        let (&first, rest) = records.split_first()?;
+        let max = rest.iter().copied().fold(first, u32::max) as usize;
         let p = producer as usize;
         if p >= recs.len() {
             recs.resize_with(p + 1, Vec::new);
         }
         let v = &mut recs[p];
-        // A fold over u32s vectorizes where `max()`'s `Option` does not.
-        let max = records.iter().copied().fold(0, u32::max) as usize;
         if max >= v.len() {
             v.resize(max + 1, Rec::EMPTY);
         }
-        v
+        Some(v)
     }
 
     /// Whether `producer` is a processor's pseudo-producer.
@@ -235,9 +237,9 @@ impl Table {
         for (i, ev) in events.iter().enumerate() {
             let ei = i as u32;
             match &ev.kind {
-                EventKind::Sent { producer, instance, records, .. } if !records.is_empty() => {
+                EventKind::Sent { producer, instance, records, .. } => {
                     let txn = self.is_txn(*producer);
-                    let v = Self::slots_for(&mut self.recs, *producer, records);
+                    let Some(v) = Self::slots_for(&mut self.recs, *producer, records) else { continue };
                     for &idx in records.iter() {
                         let r = &mut v[idx as usize];
                         r.flags |= SENT;
@@ -257,9 +259,9 @@ impl Table {
                         seq = seq.wrapping_add(1);
                     }
                 }
-                EventKind::Acked { producer, partition, records, .. } if !records.is_empty() => {
+                EventKind::Acked { producer, partition, records, .. } => {
                     let txn = self.is_txn(*producer);
-                    let v = Self::slots_for(&mut self.recs, *producer, records);
+                    let Some(v) = Self::slots_for(&mut self.recs, *producer, records) else { continue };
                     for &idx in records.iter() {
                         let r = &mut v[idx as usize];
                         if r.ack_event == NONE {

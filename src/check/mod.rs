@@ -130,6 +130,8 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
                 if output {
                     continue;
                 }
+                // Only a second copy concerns the duplicates family (a cheap test that keeps
+                // its call out of the loop for the first copies).
                 if occ.prior > 0 {
                     dups.observe(&mut table, p, idx, occ, x, offset);
                 }
