@@ -2491,6 +2491,70 @@ fn a_lost_inputs_output_sent_many_times_tells_its_first_sends_and_how_many_more(
     );
 }
 
+/// A lost input whose output was acknowledged six times (and stands nowhere): the first four
+/// acknowledgements are told, and none is kept past that.
+#[test]
+fn a_lost_inputs_output_acked_many_times_tells_four_acknowledgements() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce).shipments(Vec::new());
+    r.polled(10, 0, 0, &[(0, 0, 0)]).sent(11, 1, 0, 1, &[0]);
+    for at in 12..18 {
+        r.acked(at, 1, 0, 1, &[0], at as i64, 1, 0);
+    }
+    let v = r.check();
+    let lost = findings(&v, "lost_processing");
+    assert_eq!(lost[0].matches("saw its output acked").count(), 4, "{}", lost[0]);
+}
+
+/// An input processed once whose output stands six times: the first four copies are named and
+/// the other two counted.
+#[test]
+fn an_output_standing_six_times_names_four_copies_and_counts_two_more() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce);
+    r.shipments((0..6).map(|o| batch(o, 1, 0, 0, &[0])).collect());
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 1);
+    let dup = findings(&v, "duplicate_processing");
+    assert!(dup[0].contains(" stands 6 times in the read_committed view of the final logs, at "), "{}", dup[0]);
+    assert!(dup[0].contains("offset 3 (written by s1/0.0, not in a transaction) and 2 more;"), "{}", dup[0]);
+    assert!(!dup[0].contains("offset 4"), "{}", dup[0]);
+}
+
+/// A lost input whose output was in six transactions that ended (aborted): four are told, then
+/// how many more.
+#[test]
+fn a_lost_inputs_output_in_many_transactions_tells_four_and_counts_the_rest() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
+    r.processor("s1", ProcessingGuarantee::ExactlyOnceV2).shipments(Vec::new());
+    r.polled(10, 0, 0, &[(0, 0, 0)]);
+    for k in 0..6 {
+        r.txn_ended(20 + k as u64, 1, 0, k, false, &[0], Ok(()));
+    }
+    let v = r.check();
+    let lost = findings(&v, "lost_processing");
+    assert!(lost[0].contains("; 2 more transactions holding it ended"), "{}", lost[0]);
+}
+
+/// A lost input whose output was acknowledged before five crashes of its broker: the story after
+/// the acknowledgement tells eight steps and counts the rest.
+#[test]
+fn a_lost_inputs_output_acked_before_many_faults_counts_the_untold_ones() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce).shipments(Vec::new());
+    r.polled(5, 0, 0, &[(0, 0, 0)]).sent(6, 1, 0, 1, &[0]).acked(7, 1, 0, 1, &[0], 0, 1, 0);
+    for k in 0..5 {
+        r.fault(10 + 10 * k, FaultAction::Crash, 1).healed(15 + 10 * k, 1);
+    }
+    let v = r.check();
+    let lost = findings(&v, "lost_processing");
+    assert!(lost[0].contains("; 2 more faults and leader changes followed"), "{}", lost[0]);
+}
+
 #[test]
 fn a_records_story_tells_an_event_that_names_it_alone() {
     let mut r = Run::new(&["p1"], 2);
@@ -2996,6 +3060,27 @@ fn an_input_two_processors_both_lose_counts_once_and_its_finding_names_both() {
          (nor does one of processor s2); no member of processor s1 polled it; no member of processor s1 sent an \
          output for it; no commit of group app passed it; the final offsets log holds no committed offset of group \
          app for orders/0"
+    );
+}
+
+/// An input standing twice in its topic (a producer's duplicate), both copies lost by one
+/// processor: one lost input, whose finding names no other processor (the second copy is the
+/// same processor's, not another one that lost it too).
+#[test]
+fn an_input_standing_twice_and_lost_by_one_processor_names_no_other_processor() {
+    let mut r = Run::new(&["p1"], 1);
+    r.single(vec![batch(0, 0, 0, 0, &[0]), batch(1, 0, 0, 0, &[0])]);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce);
+    r.shipments(Vec::new());
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 1);
+    let lost = findings(&v, "lost_processing");
+    assert!(
+        lost[0].starts_with(
+            "p1#0 (orders/0 offset 0): no output of processor s1 stands in the read_committed view of the final logs; "
+        ),
+        "{}",
+        lost[0]
     );
 }
 
