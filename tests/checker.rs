@@ -1346,6 +1346,31 @@ fn a_read_committed_consumer_given_records_of_uncommitted_transactions_is_an_abo
     );
 }
 
+/// Two aborted batches one after the other, read in offset order: both reads are aborted reads
+/// (the lookup that follows a read to the next batch finds that batch, not the one before).
+#[test]
+fn reads_of_consecutive_aborted_batches_are_each_an_aborted_read() {
+    let mut r = Run::transactional(&["p1"], 2);
+    r.sent_acked(1, 0, &[0], 0).sent_acked(2, 0, &[1], 1).txn_ended(3, 0, 0, 0, false, &[0, 1], Ok(()));
+    r.single(vec![txn_batch(0, 0, 0, 7, &[0]), txn_batch(1, 0, 0, 7, &[1]), marker(2, 7, false)]);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing).read_committed(0);
+    r.polled(10, 0, 0, &[(0, 0, 0), (0, 1, 1)]);
+    assert_eq!(r.check().anomalies[Anomaly::AbortedRead], 2);
+}
+
+/// A read_committed consumer given `p1#0` at an offset whose aborted batch holds `p2#0` (same
+/// index, another producer) read something else: a phantom read, not an aborted one.
+#[test]
+fn a_read_of_another_producers_record_at_an_aborted_offset_is_no_aborted_read() {
+    let mut r = Run::transactional(&["p1", "p2"], 1);
+    r.sent(1, 1, 0, 0, &[0]).acked(2, 1, 0, 0, &[0], 0, 1, 0).txn_ended(3, 1, 0, 0, false, &[0], Ok(()));
+    r.single(vec![txn_batch(0, 1, 0, 7, &[0]), marker(1, 7, false)]);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing).read_committed(0);
+    r.polled(10, 0, 0, &[(0, 0, 0)]);
+    let v = r.check();
+    assert_eq!((v.anomalies[Anomaly::AbortedRead], v.anomalies[Anomaly::PhantomRead]), (0, 1));
+}
+
 #[test]
 fn a_record_read_by_two_read_committed_consumers_counts_once_and_read_uncommitted_reads_not_at_all() {
     let mut r = txn_consumed_run();
@@ -2456,6 +2481,34 @@ fn a_restarted_instance_resending_records_out_of_order_is_judged_by_its_own_send
         "{:?}",
         v.findings
     );
+}
+
+/// A torn transaction's missing records standing in an aborted batch further along the log are
+/// placed at their own offsets (the batch's base plus their position).
+#[test]
+fn a_torn_transactions_missing_record_is_placed_at_its_own_offset() {
+    let mut r = Run::transactional(&["p1"], 3);
+    r.sent_acked(1, 0, &[0, 1, 2], 0).txn_ended(5, 0, 0, 0, true, &[0, 1, 2], Ok(()));
+    r.single(vec![txn_batch(0, 0, 0, 7, &[0]), marker(1, 7, true), txn_batch(2, 0, 0, 8, &[1, 2]), marker(4, 8, false)]);
+    let torn = findings(&r.check(), "torn_transaction").join("\n");
+    assert!(torn.contains("p1#2 (at orders/0 offset 3, in a transaction aborted by the marker at offset 4)"), "{torn}");
+}
+
+/// 101 torn transactions: every one counts, and the findings stop at the cap.
+#[test]
+fn torn_transaction_findings_stop_at_the_cap() {
+    let n = FINDINGS_CAP as u32 + 1;
+    let mut r = Run::transactional(&["p1"], 2 * n);
+    let all: Vec<u32> = (0..2 * n).collect();
+    r.sent_acked(1, 0, &all, 0);
+    for k in 0..n {
+        r.txn_ended(5, 0, 0, k, true, &[2 * k, 2 * k + 1], Ok(()));
+    }
+    let evens: Vec<u32> = (0..n).map(|k| 2 * k).collect();
+    r.single(vec![batch(0, 0, 0, 0, &evens)]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::TornTransaction], n as u64);
+    assert_eq!(findings(&v, "torn_transaction").len(), FINDINGS_CAP);
 }
 
 #[test]
