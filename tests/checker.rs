@@ -589,6 +589,29 @@ fn first_occurrence_decides_for_reordering() {
     assert_eq!((v.anomalies[Anomaly::Reordered], v.anomalies[Anomaly::Duplicated]), (0, 1));
 }
 
+/// A history built by hand may name a producer it does not list (here producer 3, with one
+/// listed): the checker judges it instead of panicking, growing its per-record state for that
+/// producer. Its acknowledged record is lost; a consumer that read it (and a record of producer
+/// 5, which never sent) where `p1#0` stands read two phantoms; its later read of `p1#0` counts.
+#[test]
+fn a_history_naming_a_producer_it_does_not_list_is_judged() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0);
+    r.sent(3, 3, 0, 0, &[2]).acked(4, 3, 0, 0, &[2], 1, 1, 0);
+    r.single(vec![batch(0, 0, 0, 0, &[0])]);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
+    // Producer 3 sent and was acknowledged; producer 5 appears only in the reads.
+    let stranger = Delivery { partition: 0, offset: 0, record: RecordId { producer: 3, index: 2 } };
+    let unsent = Delivery { partition: 0, offset: 0, record: RecordId { producer: 5, index: 1 } };
+    r.ev(10, EventKind::Polled { consumer: 0, instance: 0, records: vec![stranger, unsent].into() });
+    r.ev(11, EventKind::Processed { consumer: 0, instance: 0, records: vec![stranger, unsent].into() });
+    r.polled(12, 0, 0, &[(0, 0, 0)]).processed(13, 0, 0, &[(0, 0, 0)]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 1, "{:?}", v.anomalies);
+    assert_eq!(v.anomalies[Anomaly::PhantomRead], 2, "{:?}", v.anomalies);
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 0, "{:?}", v.anomalies);
+}
+
 // ---- divergence ----
 
 #[test]
@@ -2489,7 +2512,12 @@ fn a_restarted_instance_resending_records_out_of_order_is_judged_by_its_own_send
 fn a_torn_transactions_missing_record_is_placed_at_its_own_offset() {
     let mut r = Run::transactional(&["p1"], 3);
     r.sent_acked(1, 0, &[0, 1, 2], 0).txn_ended(5, 0, 0, 0, true, &[0, 1, 2], Ok(()));
-    r.single(vec![txn_batch(0, 0, 0, 7, &[0]), marker(1, 7, true), txn_batch(2, 0, 0, 8, &[1, 2]), marker(4, 8, false)]);
+    r.single(vec![
+        txn_batch(0, 0, 0, 7, &[0]),
+        marker(1, 7, true),
+        txn_batch(2, 0, 0, 8, &[1, 2]),
+        marker(4, 8, false),
+    ]);
     let torn = findings(&r.check(), "torn_transaction").join("\n");
     assert!(torn.contains("p1#2 (at orders/0 offset 3, in a transaction aborted by the marker at offset 4)"), "{torn}");
 }
@@ -2606,6 +2634,18 @@ fn a_lost_inputs_output_acked_before_many_faults_counts_the_untold_ones() {
     let v = r.check();
     let lost = findings(&v, "lost_processing");
     assert!(lost[0].contains("; 2 more faults and leader changes followed"), "{}", lost[0]);
+}
+
+/// A lost input at the group's final committed offset itself: the commit does not pass it (the
+/// committed offset is the next one to read), and its story does not say it does.
+#[test]
+fn a_lost_input_at_the_committed_offset_is_not_said_to_be_passed() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
+    r.processor("s1", ProcessingGuarantee::AtLeastOnce).shipments(Vec::new()).txn_offsets_log(&[(7, &[(0, 0)])]);
+    let v = r.check();
+    let lost = findings(&v, "lost_processing");
+    assert!(lost[0].ends_with("; the group's final committed offset for orders/0 is 0"), "{}", lost[0]);
 }
 
 #[test]
