@@ -184,6 +184,9 @@ impl Producer {
             };
             expired.push(b);
         }
+        if expired.is_empty() {
+            return;
+        }
         for mut b in expired {
             if b.attempts == 0 && b.base_seq >= 0 && self.idempotent && self.txn.is_none() {
                 self.forget_unsent_sequence(p, b.base_seq, b.records.len() as i32);
@@ -246,13 +249,16 @@ impl Producer {
         let kip360 = self.topo.version.kip360();
         for p in 0..self.parts.len() {
             let q = &mut self.parts[p];
+            if !q.unresolved {
+                continue;
+            }
             // Java's `maybeResolveSequences` waits only for the partition's batches in flight
             // (`hasInflightBatches`), not for its queue: batches waiting to be (re)sent would
             // otherwise keep a gap unresolved, and keep being refused as out of order, until they
             // expire too.
             let out_there = self.in_flight.values().any(|f| f.partition == p as u32 && !f.expired)
                 || q.batches.iter().any(|b| b.in_flight.is_some());
-            if !q.unresolved || out_there {
+            if out_there {
                 continue;
             }
             q.unresolved = false;
