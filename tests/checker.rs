@@ -593,6 +593,7 @@ fn first_occurrence_decides_for_reordering() {
 /// listed): the checker judges it instead of panicking, growing its per-record state for that
 /// producer. Its acknowledged record is lost; a consumer that read it (and a record of producer
 /// 5, which never sent) where `p1#0` stands read two phantoms; its later read of `p1#0` counts.
+/// Producers named only by a failure or a commit are judged too.
 #[test]
 fn a_history_naming_a_producer_it_does_not_list_is_judged() {
     let mut r = Run::new(&["p1"], 1);
@@ -606,8 +607,12 @@ fn a_history_naming_a_producer_it_does_not_list_is_judged() {
     r.ev(10, EventKind::Polled { consumer: 0, instance: 0, records: vec![stranger, unsent].into() });
     r.ev(11, EventKind::Processed { consumer: 0, instance: 0, records: vec![stranger, unsent].into() });
     r.polled(12, 0, 0, &[(0, 0, 0)]).processed(13, 0, 0, &[(0, 0, 0)]);
+    // Producer 4 only failed a send; producer 6 only committed a transaction (which makes it
+    // transactional, its record acknowledged and, standing nowhere, lost).
+    r.failed(14, 4, 0, &[0], KafkaError::RequestTimedOut, false);
+    r.txn_ended(15, 6, 0, 0, true, &[0], Ok(()));
     let v = r.check();
-    assert_eq!(v.anomalies[Anomaly::LostAcked], 1, "{:?}", v.anomalies);
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 2, "{:?}", v.anomalies);
     assert_eq!(v.anomalies[Anomaly::PhantomRead], 2, "{:?}", v.anomalies);
     assert_eq!(v.anomalies[Anomaly::LostProcessing], 0, "{:?}", v.anomalies);
 }
@@ -2659,6 +2664,33 @@ fn a_records_story_tells_an_event_that_names_it_alone() {
     assert_eq!(story, ["p1#1:", "1 ms: p1/0 sent it to orders/0", "at the end: no replica's log holds it"]);
     let story = kafkasim::check::explain::explain(&r.history, &v.findings, RecordId { producer: 0, index: 0 });
     assert!(story.last().is_some_and(|l| l.starts_with("lost_acked: p1#0 ")), "{story:?}");
+}
+
+/// A lost record's story tells the faults of the broker that acknowledged it, not another
+/// broker's.
+#[test]
+fn a_lost_records_story_leaves_out_another_brokers_faults() {
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0);
+    r.fault(10, FaultAction::Crash, 2).healed(20, 2).fault(30, FaultAction::Crash, 1);
+    r.partition(Some(3), 1, &[3], vec![replica(3, true, Vec::new())]);
+    let v = r.check();
+    let lost = findings(&v, "lost_acked");
+    assert!(lost[0].contains("broker 1 "), "{}", lost[0]);
+    assert!(!lost[0].contains("broker 2"), "{}", lost[0]);
+}
+
+/// A committed transactional record lost from the offset it was acknowledged at, where the
+/// final log holds another record of the same producer (in an aborted transaction): the story
+/// does not say the final log holds it there.
+#[test]
+fn a_lost_committed_record_is_not_said_to_stand_where_another_record_of_its_producer_does() {
+    let mut r = Run::transactional(&["p1"], 2);
+    r.sent_acked(1, 0, &[0], 0).txn_ended(3, 0, 0, 0, true, &[0], Ok(()));
+    r.single(vec![txn_batch(0, 0, 0, 7, &[1]), marker(1, 7, false)]);
+    let v = r.check();
+    let lost = findings(&v, "lost_acked");
+    assert!(!lost[0].contains("holds it at offset 0"), "{}", lost[0]);
 }
 
 // ---- record names and stories, against the checker's mutants ----
