@@ -782,6 +782,22 @@ fn a_crash_after_committing_and_before_processing_loses_the_uncommitted_records(
     assert_eq!((c1.processed, c1.distinct), (2, 2));
 }
 
+/// In a run that did not settle, a group that never polled: the records below its final
+/// committed offset (2, in the final offsets log) are lost, the ones at and above it unsettled.
+#[test]
+fn in_a_run_that_did_not_settle_the_final_committed_offset_splits_lost_from_unsettled() {
+    let mut r = consumed_run(4, CommitMode::AfterProcessing);
+    r.offsets_log(0, &[("g1", &[(0, 2)])], None);
+    r.history.end = kafkasim::record::RunEnd {
+        settled: false,
+        waiting: vec!["consumer c1/0 is in a rebalance".into()],
+        reason: kafkasim::record::EndReason::DurationMs,
+    };
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 2, "p1#0 and p1#1, below the committed offset");
+    assert_eq!(v.unsettled.get("c1"), Some(&2), "p1#2 and p1#3");
+}
+
 #[test]
 fn in_a_run_that_did_not_settle_a_record_a_commit_passed_is_still_lost_and_one_not_reached_is_unsettled() {
     let mut r = commit_then_crash_run(CommitMode::BeforeProcessing);

@@ -209,12 +209,11 @@ impl Table {
         self.transactional.get(producer as usize).copied().unwrap_or(false)
     }
 
-    /// A transactional record's acknowledgement slot, growing the index as `rec_mut` does.
+    /// A transactional record's acknowledgement slot, growing its producer's slots as `rec_mut` does.
     fn txn_mut(&mut self, producer: u32, index: u32) -> &mut TxnAck {
         let (p, i) = (producer as usize, index as usize);
-        if p >= self.txn.len() {
-            self.txn.resize_with(p + 1, Vec::new);
-        }
+        // Only a transactional producer has slots, and `build` sized `txn` like `transactional`,
+        // which covers every producer `is_txn` says yes for.
         let v = &mut self.txn[p];
         if i >= v.len() {
             v.resize(i + 1, TxnAck::EMPTY);
