@@ -2577,11 +2577,18 @@ fn a_torn_transaction_names_its_first_missing_records_and_counts_the_rest() {
     );
 }
 
-#[test]
-fn a_lost_inputs_output_sent_many_times_tells_its_first_sends_and_how_many_more() {
+/// p1 wrote `p1#0` to orders/0 (acknowledged, standing at offset 0), and processor `s1` has
+/// written no output of it to an empty `shipments/0`: an input the processor lost.
+fn lost_input_run(guarantee: ProcessingGuarantee) -> Run {
     let mut r = Run::new(&["p1"], 1);
     r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
-    r.processor("s1", ProcessingGuarantee::AtLeastOnce).shipments(Vec::new());
+    r.processor("s1", guarantee).shipments(Vec::new());
+    r
+}
+
+#[test]
+fn a_lost_inputs_output_sent_many_times_tells_its_first_sends_and_how_many_more() {
+    let mut r = lost_input_run(ProcessingGuarantee::AtLeastOnce);
     r.polled(10, 0, 0, &[(0, 0, 0)]);
     for at in 11..17 {
         r.sent(at, 1, 0, 1, &[0]);
@@ -2597,9 +2604,7 @@ fn a_lost_inputs_output_sent_many_times_tells_its_first_sends_and_how_many_more(
 /// acknowledgements are told, and none is kept past that.
 #[test]
 fn a_lost_inputs_output_acked_many_times_tells_four_acknowledgements() {
-    let mut r = Run::new(&["p1"], 1);
-    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
-    r.processor("s1", ProcessingGuarantee::AtLeastOnce).shipments(Vec::new());
+    let mut r = lost_input_run(ProcessingGuarantee::AtLeastOnce);
     r.polled(10, 0, 0, &[(0, 0, 0)]).sent(11, 1, 0, 1, &[0]);
     for at in 12..18 {
         r.acked(at, 1, 0, 1, &[0], at as i64, 1, 0);
@@ -2629,9 +2634,7 @@ fn an_output_standing_six_times_names_four_copies_and_counts_two_more() {
 /// how many more.
 #[test]
 fn a_lost_inputs_output_in_many_transactions_tells_four_and_counts_the_rest() {
-    let mut r = Run::new(&["p1"], 1);
-    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
-    r.processor("s1", ProcessingGuarantee::ExactlyOnceV2).shipments(Vec::new());
+    let mut r = lost_input_run(ProcessingGuarantee::ExactlyOnceV2);
     r.polled(10, 0, 0, &[(0, 0, 0)]);
     for k in 0..6 {
         r.txn_ended(20 + k as u64, 1, 0, k, false, &[0], Ok(()));
@@ -2645,9 +2648,7 @@ fn a_lost_inputs_output_in_many_transactions_tells_four_and_counts_the_rest() {
 /// the acknowledgement tells eight steps and counts the rest.
 #[test]
 fn a_lost_inputs_output_acked_before_many_faults_counts_the_untold_ones() {
-    let mut r = Run::new(&["p1"], 1);
-    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
-    r.processor("s1", ProcessingGuarantee::AtLeastOnce).shipments(Vec::new());
+    let mut r = lost_input_run(ProcessingGuarantee::AtLeastOnce);
     r.polled(5, 0, 0, &[(0, 0, 0)]).sent(6, 1, 0, 1, &[0]).acked(7, 1, 0, 1, &[0], 0, 1, 0);
     for k in 0..5 {
         r.fault(10 + 10 * k, FaultAction::Crash, 1).healed(15 + 10 * k, 1);
@@ -2661,9 +2662,8 @@ fn a_lost_inputs_output_acked_before_many_faults_counts_the_untold_ones() {
 /// committed offset is the next one to read), and its story does not say it does.
 #[test]
 fn a_lost_input_at_the_committed_offset_is_not_said_to_be_passed() {
-    let mut r = Run::new(&["p1"], 1);
-    r.sent(1, 0, 0, 0, &[0]).acked(2, 0, 0, 0, &[0], 0, 1, 0).single(vec![batch(0, 0, 0, 0, &[0])]);
-    r.processor("s1", ProcessingGuarantee::AtLeastOnce).shipments(Vec::new()).txn_offsets_log(&[(7, &[(0, 0)])]);
+    let mut r = lost_input_run(ProcessingGuarantee::AtLeastOnce);
+    r.txn_offsets_log(&[(7, &[(0, 0)])]);
     let v = r.check();
     let lost = findings(&v, "lost_processing");
     assert!(lost[0].ends_with("; the group's final committed offset for orders/0 is 0"), "{}", lost[0]);
