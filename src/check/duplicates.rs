@@ -30,11 +30,18 @@ pub(crate) struct Duplicates {
 }
 
 impl Duplicates {
-    /// Notes one occurrence of a record in a final log.
+    /// Notes one occurrence of a record in a final log. Only a second or later copy concerns
+    /// this family: the test is inlined into the log walk, the rest is not.
+    #[inline]
     pub fn observe(&mut self, t: &mut Table, producer: u32, index: u32, occ: Occurrence, partition: u32, offset: u64) {
-        if occ.prior == 0 {
-            return;
+        if occ.prior > 0 {
+            self.observe_copy(t, producer, index, occ, partition, offset);
         }
+    }
+
+    /// `observe` for a copy after the first.
+    #[inline(never)]
+    fn observe_copy(&mut self, t: &mut Table, producer: u32, index: u32, occ: Occurrence, partition: u32, offset: u64) {
         if occ.prior == 1 {
             self.count += 1;
             if self.tracked.len() < FINDINGS_CAP {

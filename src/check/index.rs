@@ -170,15 +170,7 @@ impl Table {
     /// The record's slot, growing the index if the history names a record the scenario does not.
     #[inline]
     pub fn rec_mut(&mut self, producer: u32, index: u32) -> &mut Rec {
-        let (p, i) = (producer as usize, index as usize);
-        if p >= self.recs.len() {
-            self.recs.resize_with(p + 1, Vec::new);
-        }
-        let v = &mut self.recs[p];
-        if i >= v.len() {
-            v.resize(i + 1, Rec::EMPTY);
-        }
-        &mut v[i]
+        &mut Self::grown(&mut self.recs, producer, index)[index as usize]
     }
 
     /// The slots of `producer`, grown once so that every record of `records` has one (`None`
@@ -187,16 +179,22 @@ impl Table {
     fn slots_for<'a>(recs: &'a mut Vec<Vec<Rec>>, producer: u32, records: &[u32]) -> Option<&'a mut Vec<Rec>> {
         // A fold over u32s vectorizes where `max()`'s `Option` does not.
         let (&first, rest) = records.split_first()?;
-        let max = rest.iter().copied().fold(first, u32::max) as usize;
-        let p = producer as usize;
+        Some(Self::grown(recs, producer, rest.iter().copied().fold(first, u32::max)))
+    }
+
+    /// The slots of `producer`, grown to hold record `max` (and a slot list for the producer):
+    /// the one place the index grows for records the scenario does not name.
+    #[inline]
+    fn grown(recs: &mut Vec<Vec<Rec>>, producer: u32, max: u32) -> &mut Vec<Rec> {
+        let (p, i) = (producer as usize, max as usize);
         if p >= recs.len() {
             recs.resize_with(p + 1, Vec::new);
         }
         let v = &mut recs[p];
-        if max >= v.len() {
-            v.resize(max + 1, Rec::EMPTY);
+        if i >= v.len() {
+            v.resize(i + 1, Rec::EMPTY);
         }
-        Some(v)
+        v
     }
 
     /// Whether `producer` is a processor's pseudo-producer.

@@ -130,11 +130,7 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
                 if output {
                     continue;
                 }
-                // Only a second copy concerns the duplicates family (a cheap test that keeps
-                // its call out of the loop for the first copies).
-                if occ.prior > 0 {
-                    dups.observe(&mut table, p, idx, occ, x, offset);
-                }
+                dups.observe(&mut table, p, idx, occ, x, offset);
                 if occ.first_for_walk {
                     order.observe(&mut latest, &mut table, p, k, idx, x, offset);
                 }
