@@ -47,7 +47,7 @@ impl Duplicates {
             if self.tracked.len() < FINDINGS_CAP {
                 let r = t.rec_mut(producer, index);
                 r.flags |= TRACKED_DUPLICATE;
-                let first = (r.first_partition, r.first_offset);
+                let first = (r.first_partition, r.first_offset());
                 self.tracked.push(Tracked { producer, index, copies: vec![first, (partition, offset)] });
             }
         } else if t.rec(producer, index).is_some_and(|r| r.has(TRACKED_DUPLICATE)) {

@@ -32,7 +32,9 @@ pub(crate) const TXN_ABORTED: u16 = 1 << 8;
 /// "None" for the u32 fields of `Rec`.
 pub(crate) const NONE: u32 = u32::MAX;
 
-/// Everything the checker keeps per record (40 bytes).
+/// Everything the checker keeps per record (28 bytes: a run of 100M records keeps 2.8 GB of
+/// them, so what can be derived from the history is not kept here; see `Table::ack_partition`
+/// and `Table::occur`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rec {
     /// Bit set of the constants above.
@@ -44,17 +46,18 @@ pub(crate) struct Rec {
     /// That instance's send sequence number for it (global send order of the run).
     pub send_seq: u32,
     /// Index in `History::events` of the first `Acked` event naming it (for a transactional
-    /// record: of its batch; `ACKED` is set by its transaction's commit).
+    /// record: of its batch; `ACKED` is set by its transaction's commit). Its partition is
+    /// `Table::ack_partition`.
     pub ack_event: u32,
-    /// Partition of that ack.
-    pub ack_partition: u32,
     /// Partition of its first occurrence in the final logs.
     pub first_partition: u32,
-    /// Instance that wrote its first occurrence.
-    pub first_writer: u32,
-    /// Offset of its first occurrence.
-    pub first_offset: u64,
+    /// Offset of its first occurrence, as two halves (low, high): a `u64` field would align the
+    /// record to 8 bytes and pad it to 32.
+    first_offset: [u32; 2],
 }
+
+// The size the doc comment promises.
+const _: () = assert!(std::mem::size_of::<Rec>() == 28);
 
 impl Rec {
     const EMPTY: Rec = Rec {
@@ -63,11 +66,14 @@ impl Rec {
         send_instance: NONE,
         send_seq: 0,
         ack_event: NONE,
-        ack_partition: NONE,
         first_partition: NONE,
-        first_writer: NONE,
-        first_offset: 0,
+        first_offset: [0; 2],
     };
+
+    /// Offset of its first occurrence in the final logs (meaningful when `count > 0`).
+    pub fn first_offset(&self) -> u64 {
+        u64::from(self.first_offset[0]) | u64::from(self.first_offset[1]) << 32
+    }
 
     /// Whether any flag of `mask` is set.
     pub fn has(&self, mask: u16) -> bool {
@@ -104,6 +110,10 @@ pub(crate) struct Occurrence {
 pub(crate) struct Table {
     /// `recs[producer][index]`.
     pub recs: Vec<Vec<Rec>>,
+    /// Per event index, up to the last `Acked` event: the partition of an `Acked` event (`NONE`
+    /// for other events). Records keep only their ack's event; per event is far smaller than
+    /// per record, since a batch's records share it.
+    ack_partitions: Vec<u32>,
     /// Sends of a record by an instance other than its first sender: (producer, index, instance,
     /// seq), sorted after the event pass.
     extra_sends: Vec<(u32, u32, u32, u32)>,
@@ -156,6 +166,7 @@ impl Table {
         let mut t = Table {
             outputs,
             recs,
+            ack_partitions: Vec::new(),
             extra_sends: Vec::new(),
             walk_seen: BTreeSet::new(),
             story: Vec::new(),
@@ -259,11 +270,12 @@ impl Table {
                 EventKind::Acked { producer, partition, records, .. } => {
                     let txn = self.is_txn(*producer);
                     let Some(v) = Self::slots_for(&mut self.recs, *producer, records) else { continue };
+                    self.ack_partitions.resize(i, NONE);
+                    self.ack_partitions.push(*partition);
                     for &idx in records.iter() {
                         let r = &mut v[idx as usize];
                         if r.ack_event == NONE {
                             r.ack_event = ei;
-                            r.ack_partition = *partition;
                         }
                         r.flags |= if txn { BATCH_ACKED } else { ACKED };
                     }
@@ -332,22 +344,40 @@ impl Table {
         }
     }
 
-    /// Records one occurrence of a record in the final log of `partition`, written by `writer`.
+    /// The partition of the record's first acknowledgement (`NONE` if none).
     #[inline]
-    pub fn occur(&mut self, producer: u32, index: u32, partition: u32, offset: u64, writer: u32) -> Occurrence {
-        let r = self.rec_mut(producer, index);
+    pub fn ack_partition(&self, r: &Rec) -> u32 {
+        self.ack_partitions.get(r.ack_event as usize).copied().unwrap_or(NONE)
+    }
+
+    /// Records one occurrence of a record in the final log `log` of `partition`, written by
+    /// `writer`.
+    #[inline]
+    pub fn occur(
+        &mut self,
+        producer: u32,
+        index: u32,
+        partition: u32,
+        offset: u64,
+        writer: u32,
+        log: &[Arc<LogBatch>],
+    ) -> Occurrence {
+        let r = Self::grown(&mut self.recs, producer, index);
+        let r = &mut r[index as usize];
         let prior = r.count;
         r.count = r.count.saturating_add(1);
-        if r.ack_partition == partition {
+        if self.ack_partitions.get(r.ack_event as usize) == Some(&partition) {
             r.flags |= PRESENT_IN_ACK_PARTITION;
         }
         if prior == 0 {
             r.first_partition = partition;
-            r.first_offset = offset;
-            r.first_writer = writer;
+            r.first_offset = [offset as u32, (offset >> 32) as u32];
             return Occurrence { prior, first_for_walk: true };
         }
-        if r.first_partition == partition && r.first_writer == writer {
+        // The first occurrence's writer: the batch holding it, in this same log if it stands in
+        // this partition (the walk reads one final log per partition). Only copies get here.
+        let first_writer = (r.first_partition == partition).then(|| batch_at(log, r.first_offset())).flatten();
+        if first_writer.is_some_and(|b| b.instance == writer) {
             return Occurrence { prior, first_for_walk: false };
         }
         let fresh = self.walk_seen.insert((producer, index, writer, partition));

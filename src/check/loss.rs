@@ -50,7 +50,7 @@ pub(crate) fn check(history: &History, t: &Table, txns: &TxnLogs) -> Loss {
                 if !r.has(ACKED) || r.has(PRESENT_IN_ACK_PARTITION) {
                     continue;
                 }
-                Some(r.ack_partition)
+                Some(t.ack_partition(r))
             };
             // A committed record whose batch ack is unknown is judged lost: the final logs that
             // exist do not hold it.
@@ -83,7 +83,7 @@ fn txn_partition(history: &History, t: &Table, producer: u32, index: u32) -> Opt
     if let Some(EventKind::Acked { partition, .. }) = history.events.get(a as usize).map(|e| &e.kind) {
         return Some(*partition);
     }
-    t.rec(producer, index).map(|r| r.ack_partition).filter(|&x| x != NONE)
+    t.rec(producer, index).map(|r| t.ack_partition(r)).filter(|&x| x != NONE)
 }
 
 /// The fate of a committed transactional record: the commit that acknowledged it, its batch's
@@ -220,7 +220,7 @@ fn explain(history: &History, t: &Table, producer: u32, index: u32, online: bool
         parts.push(format!(
             "it stands at {} offset {} instead",
             partition_name(history, r.first_partition),
-            r.first_offset
+            r.first_offset()
         ));
     }
     Finding {

@@ -126,7 +126,7 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
             let mut latest = order.take(p, k);
             for (pos, &idx) in batch.records.iter().enumerate() {
                 let offset = batch.base_offset + pos as u64;
-                let occ = table.occur(p, idx, x, offset, k);
+                let occ = table.occur(p, idx, x, offset, k, &log.log);
                 if output {
                     continue;
                 }

@@ -116,8 +116,8 @@ fn explain(history: &History, t: &Table, h: &Hit, log: Option<&FinalReplica>) ->
         parts.push(holds_phrase(history, log, d.offset));
     }
     match t.rec(d.record.producer, d.record.index) {
-        Some(r) if r.count > 0 && (r.first_partition, r.first_offset) != (d.partition, d.offset) => parts.push(
-            format!("it stands at {} offset {} instead", partition_name(history, r.first_partition), r.first_offset),
+        Some(r) if r.count > 0 && (r.first_partition, r.first_offset()) != (d.partition, d.offset) => parts.push(
+            format!("it stands at {} offset {} instead", partition_name(history, r.first_partition), r.first_offset()),
         ),
         Some(r) if r.count > 0 => {}
         _ => parts.push("no final log holds it".to_string()),

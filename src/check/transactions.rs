@@ -247,7 +247,7 @@ fn explain_torn(
     let mut absent_count = 0usize;
     for &i in records.iter() {
         match t.rec(producer, i).filter(|r| r.count > 0) {
-            Some(r) => present.entry(r.first_partition).or_default().push(r.first_offset),
+            Some(r) => present.entry(r.first_partition).or_default().push(r.first_offset()),
             None => {
                 absent_count += 1;
                 if absent.len() < NAMES_CAP {
