@@ -479,6 +479,21 @@ fn record_at_two_offsets_counts_once_as_duplicated() {
 }
 
 #[test]
+fn a_duplicate_beyond_offset_four_billion_is_placed_at_its_own_offsets() {
+    // The index keeps a first copy's offset in two 32-bit halves: both must come back.
+    let base = 1u64 << 32;
+    let mut r = Run::new(&["p1"], 2);
+    r.sent(1, 0, 0, 0, &[0, 1])
+        .acked(50, 0, 0, 0, &[0, 1], base as i64, 1, 0)
+        .single(vec![batch(base, 0, 0, 0, &[0, 1]), batch(base + 2, 0, 0, 0, &[1])]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::Duplicated], 1);
+    let d = findings(&v, "duplicated")[0];
+    assert!(d.starts_with("p1#1 stands at orders/0 offsets 4294967297 (instance 0, epoch 0) and 4294967298"), "{d}");
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 0, "both records stand where they were acknowledged");
+}
+
+#[test]
 fn duplicate_written_by_two_instances_is_explained_by_the_restart() {
     let mut r = Run::new(&["p1"], 1);
     r.scenario.producers[0].config.enable_idempotence = true;

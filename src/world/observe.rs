@@ -13,9 +13,10 @@ use crate::sim::{NodeId, Out};
 /// database the application reads its work from).
 #[derive(Debug, Clone)]
 pub(super) struct ProducerApp {
-    /// Per record number, whether it was acknowledged; grows as records are acknowledged (never
-    /// sized by the declared `records` up front, which may be 4 billion).
-    acked: Vec<bool>,
+    /// Per record number, whether it was acknowledged, a bit each (bit `r & 63` of word
+    /// `r >> 6`); grows as records are acknowledged (never sized by the declared `records` up
+    /// front, which may be 4 billion).
+    acked: Vec<u64>,
     pub acked_count: u64,
     pub instance: u32,
     pub next_fresh: u32,
@@ -28,19 +29,23 @@ pub(super) struct ProducerApp {
 }
 
 impl ProducerApp {
-    /// Record `r` was acknowledged.
-    pub fn set_acked(&mut self, r: u32) {
-        let r = r as usize;
-        if r >= self.acked.len() {
+    /// The records of `records` were acknowledged.
+    pub fn set_acked(&mut self, records: &[u32]) {
+        // A fold over u32s vectorizes where `max()`'s `Option` does not.
+        let Some((&first, rest)) = records.split_first() else { return };
+        let words = (rest.iter().copied().fold(first, u32::max) as usize >> 6) + 1;
+        if words > self.acked.len() {
             // `resize` reserves with the vector's own doubling: records come in about their order.
-            self.acked.resize(r + 1, false);
+            self.acked.resize(words, 0);
         }
-        self.acked[r] = true;
+        for &r in records {
+            self.acked[r as usize >> 6] |= 1 << (r & 63);
+        }
     }
 
     /// Whether record `r` was acknowledged.
     pub fn is_acked(&self, r: u32) -> bool {
-        self.acked.get(r as usize).copied().unwrap_or(false)
+        self.acked.get(r as usize >> 6).is_some_and(|w| w & (1 << (r & 63)) != 0)
     }
 }
 
@@ -258,9 +263,7 @@ impl World<'_> {
                 };
                 if let Some((producer, records)) = acked {
                     let app = &mut self.work.producers[producer as usize];
-                    for &r in records.iter() {
-                        app.set_acked(r);
-                    }
+                    app.set_acked(&records);
                     app.acked_count += records.len() as u64;
                     if self.watching() {
                         for &r in records.iter() {

@@ -2,6 +2,7 @@
 //! with backoff, request and delivery timeouts, metadata refresh, and idempotence (producer id,
 //! epoch, per-partition sequences, KIP-360 epoch bump on an unresolvable gap).
 
+mod accumulator;
 pub(crate) mod conn;
 mod metadata;
 mod response;
@@ -17,6 +18,7 @@ use crate::scenario::{Acks, ProducerSpec};
 use crate::sim::{Node, NodeId, Out};
 
 use super::backoff::{ExponentialBackoff, MetadataBackoff};
+pub(crate) use accumulator::take_front;
 
 /// How long a metadata request may go unanswered before asking another broker
 /// (Kafka's `socket.connection.setup.timeout.ms` default bounds a dead node this way).
@@ -467,6 +469,9 @@ impl Producer {
         while let Some(r) = self.plan.pop_front() {
             self.app_send(now, r, out);
         }
+        if interval == 0 && self.spec.keys.is_none() && !self.watch_sends {
+            self.send_fresh_runs(now, out);
+        }
         loop {
             if self.next_fresh >= self.spec.records {
                 break;
@@ -480,54 +485,6 @@ impl Producer {
             }
         }
         self.drain(now, out);
-    }
-
-    pub(crate) fn app_send(&mut self, now: u64, record: u32, out: &mut ProducerOut) {
-        let p = self.partition_for(record, out);
-        self.enqueue(now, record, p, out);
-    }
-
-    /// The application calls `send(record)`: the partition (an index within the topic) the
-    /// partitioner chooses for it.
-    pub(crate) fn partition_for(&mut self, record: u32, out: &mut ProducerOut) -> u32 {
-        if self.watch_sends {
-            out.observe(ProducerObs::AppSent { producer: self.idx, index: record });
-        }
-        let n = self.parts.len() as u32;
-        match self.spec.keys {
-            Some(k) => key_partition(record % k.max(1), n),
-            None => {
-                // Sticky partitioning: stay on one partition for a batch's worth of bytes.
-                if self.sticky_bytes >= self.spec.config.batch_size {
-                    self.sticky = (self.sticky + 1) % n;
-                    self.sticky_bytes = 0;
-                }
-                self.sticky_bytes += self.spec.record_bytes;
-                self.sticky
-            }
-        }
-    }
-
-    /// Put `record` in the accumulator of partition `p` (an index within the topic).
-    pub(crate) fn enqueue(&mut self, now: u64, record: u32, p: u32, out: &mut ProducerOut) {
-        let q = &mut self.parts[p as usize];
-        let first = q.pending.is_empty();
-        if first {
-            q.pending_since = now;
-        }
-        q.pending.push_back(record);
-        if first {
-            self.wake_at(now, now + self.spec.config.linger_ms, out);
-        }
-    }
-
-    /// Schedule a `Drain` at `at` unless one is already due no later.
-    fn wake_at(&mut self, now: u64, at: u64, out: &mut ProducerOut) {
-        if self.next_drain.is_some_and(|t| t <= at && t >= now) {
-            return;
-        }
-        self.next_drain = Some(at);
-        out.timer(at - now, ProducerTimer::Drain);
     }
 
     /// The connection to `broker` is gone (a reset, or the producer's own close): it is down
@@ -644,7 +601,7 @@ impl Producer {
             return None;
         }
         let take = q.pending.len().min(self.max_records);
-        let records: RecordList = q.pending.drain(..take).collect();
+        let records = take_front(&mut q.pending, take);
         let created = q.pending_since;
         q.pending_since = now;
         let base_seq = if self.idempotent { q.next_seq } else { -1 };

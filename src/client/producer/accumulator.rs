@@ -1,0 +1,92 @@
+//! The accumulator's intake: the application's `send()`, the partitioner's choice, and the
+//! per-partition queue of records waiting to be batched.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::*;
+
+impl Producer {
+    pub(crate) fn app_send(&mut self, now: u64, record: u32, out: &mut ProducerOut) {
+        let p = self.partition_for(record, out);
+        self.enqueue(now, record, p, out);
+    }
+
+    /// The application calls `send(record)`: the partition (an index within the topic) the
+    /// partitioner chooses for it.
+    pub(crate) fn partition_for(&mut self, record: u32, out: &mut ProducerOut) -> u32 {
+        if self.watch_sends {
+            out.observe(ProducerObs::AppSent { producer: self.idx, index: record });
+        }
+        let n = self.parts.len() as u32;
+        match self.spec.keys {
+            Some(k) => key_partition(record % k.max(1), n),
+            None => {
+                // Sticky partitioning: stay on one partition for a batch's worth of bytes.
+                if self.sticky_bytes >= self.spec.config.batch_size {
+                    self.sticky = (self.sticky + 1) % n;
+                    self.sticky_bytes = 0;
+                }
+                self.sticky_bytes += self.spec.record_bytes;
+                self.sticky
+            }
+        }
+    }
+
+    /// `send()` of every fresh record at once, unkeyed and unwatched: the sticky partitioner's
+    /// choices (`partition_for`'s, exactly) made a run of records at a time instead of one by one.
+    pub(super) fn send_fresh_runs(&mut self, now: u64, out: &mut ProducerOut) {
+        let n = self.parts.len() as u32;
+        let (size, bytes) = (self.spec.config.batch_size, self.spec.record_bytes);
+        while self.next_fresh < self.spec.records {
+            if self.sticky_bytes >= size {
+                self.sticky = (self.sticky + 1) % n;
+                self.sticky_bytes = 0;
+            }
+            // The records that go to this partition before the next switch: each while the bytes
+            // before it are under a batch.
+            let left = u64::from(self.spec.records - self.next_fresh);
+            let k = if bytes == 0 { left } else { (size - self.sticky_bytes).div_ceil(bytes).clamp(1, left) };
+            let first = self.next_fresh;
+            self.next_fresh += k as u32;
+            self.sticky_bytes += k * bytes;
+            self.enqueue_run(now, first..self.next_fresh, self.sticky, out);
+        }
+    }
+
+    /// Put `record` in the accumulator of partition `p` (an index within the topic).
+    pub(crate) fn enqueue(&mut self, now: u64, record: u32, p: u32, out: &mut ProducerOut) {
+        self.enqueue_run(now, record..record + 1, p, out);
+    }
+
+    /// Put the records `run` in the accumulator of partition `p`, in order.
+    fn enqueue_run(&mut self, now: u64, run: std::ops::Range<u32>, p: u32, out: &mut ProducerOut) {
+        let q = &mut self.parts[p as usize];
+        let first = q.pending.is_empty();
+        if first {
+            q.pending_since = now;
+        }
+        q.pending.extend(run);
+        if first {
+            self.wake_at(now, now + self.spec.config.linger_ms, out);
+        }
+    }
+
+    /// Schedule a `Drain` at `at` unless one is already due no later.
+    pub(super) fn wake_at(&mut self, now: u64, at: u64, out: &mut ProducerOut) {
+        if self.next_drain.is_some_and(|t| t <= at && t >= now) {
+            return;
+        }
+        self.next_drain = Some(at);
+        out.timer(at - now, ProducerTimer::Drain);
+    }
+}
+
+/// The first `n` records of an accumulator as a batch's list, copied a slice at a time.
+pub(crate) fn take_front(pending: &mut VecDeque<u32>, n: usize) -> RecordList {
+    let (a, b) = pending.as_slices();
+    let list: RecordList =
+        if n <= a.len() { Arc::from(&a[..n]) } else { a.iter().chain(&b[..n - a.len()]).copied().collect() };
+    pending.drain(..n);
+    list
+}
