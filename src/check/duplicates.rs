@@ -17,7 +17,8 @@ use crate::scenario::Scenario;
 struct Tracked {
     producer: u32,
     index: u32,
-    /// (partition, offset) of each copy, in log-walk order.
+    /// (partition, offset) of each copy, in log-walk order. The first is filled in by `findings`
+    /// (the index keeps only its batch, `Table::first_copy`).
     copies: Vec<(u32, u64)>,
 }
 
@@ -45,10 +46,8 @@ impl Duplicates {
         if occ.prior == 1 {
             self.count += 1;
             if self.tracked.len() < FINDINGS_CAP {
-                let r = t.rec_mut(producer, index);
-                r.flags |= TRACKED_DUPLICATE;
-                let first = (r.first_partition, r.first_offset());
-                self.tracked.push(Tracked { producer, index, copies: vec![first, (partition, offset)] });
+                t.rec_mut(producer, index).flags |= TRACKED_DUPLICATE;
+                self.tracked.push(Tracked { producer, index, copies: vec![(partition, offset)] });
             }
         } else if t.rec(producer, index).is_some_and(|r| r.has(TRACKED_DUPLICATE)) {
             if let Some(tr) = self.tracked.iter_mut().find(|tr| (tr.producer, tr.index) == (producer, index)) {
@@ -81,7 +80,16 @@ impl Duplicates {
                 }
             }
         }
-        self.tracked.iter().zip(&events).map(|(tr, evs)| explain(scenario, history, tr, evs)).collect()
+        self.tracked
+            .iter()
+            .zip(&events)
+            .map(|(tr, evs)| {
+                let mut copies = Vec::with_capacity(tr.copies.len() + 1);
+                copies.extend(t.first_copy(history, tr.producer, tr.index));
+                copies.extend_from_slice(&tr.copies);
+                explain(scenario, history, &Tracked { copies, ..*tr }, evs)
+            })
+            .collect()
     }
 }
 

@@ -32,9 +32,9 @@ pub(crate) const TXN_ABORTED: u16 = 1 << 8;
 /// "None" for the u32 fields of `Rec`.
 pub(crate) const NONE: u32 = u32::MAX;
 
-/// Everything the checker keeps per record (28 bytes: a run of 100M records keeps 2.8 GB of
-/// them, so what can be derived from the history is not kept here; see `Table::ack_partition`
-/// and `Table::occur`).
+/// Everything the checker keeps per record (20 bytes: a run of 100M records keeps 2 GB of them,
+/// so what can be derived from the history is not kept here; see `Table::ack_partition` and
+/// `Table::first_copy`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rec {
     /// Bit set of the constants above.
@@ -49,15 +49,13 @@ pub(crate) struct Rec {
     /// record: of its batch; `ACKED` is set by its transaction's commit). Its partition is
     /// `Table::ack_partition`.
     pub ack_event: u32,
-    /// Partition of its first occurrence in the final logs.
-    pub first_partition: u32,
-    /// Offset of its first occurrence, as two halves (low, high): a `u64` field would align the
-    /// record to 8 bytes and pad it to 32.
-    first_offset: [u32; 2],
+    /// The batch of its first occurrence in the final logs, as an index into `Table::walked`
+    /// (`NONE` while it has none): its partition, writer and offset are read from there.
+    first_batch: u32,
 }
 
 // The size the doc comment promises.
-const _: () = assert!(std::mem::size_of::<Rec>() == 28);
+const _: () = assert!(std::mem::size_of::<Rec>() == 20);
 
 impl Rec {
     const EMPTY: Rec = Rec {
@@ -66,14 +64,8 @@ impl Rec {
         send_instance: NONE,
         send_seq: 0,
         ack_event: NONE,
-        first_partition: NONE,
-        first_offset: [0; 2],
+        first_batch: NONE,
     };
-
-    /// Offset of its first occurrence in the final logs (meaningful when `count > 0`).
-    pub fn first_offset(&self) -> u64 {
-        u64::from(self.first_offset[0]) | u64::from(self.first_offset[1]) << 32
-    }
 
     /// Whether any flag of `mask` is set.
     pub fn has(&self, mask: u16) -> bool {
@@ -114,6 +106,10 @@ pub(crate) struct Table {
     /// for other events). Records keep only their ack's event; per event is far smaller than
     /// per record, since a batch's records share it.
     ack_partitions: Vec<u32>,
+    /// The batches the log walk visited, in order, as (partition, index in its final log): a
+    /// record's first occurrence names one (`Rec::first_batch`), so a record keeps 4 bytes for
+    /// where it stands instead of 12.
+    walked: Vec<(u32, u32)>,
     /// Sends of a record by an instance other than its first sender: (producer, index, instance,
     /// seq), sorted after the event pass.
     extra_sends: Vec<(u32, u32, u32, u32)>,
@@ -167,6 +163,7 @@ impl Table {
             outputs,
             recs,
             ack_partitions: Vec::new(),
+            walked: Vec::new(),
             extra_sends: Vec::new(),
             walk_seen: BTreeSet::new(),
             story: Vec::new(),
@@ -206,6 +203,15 @@ impl Table {
             v.resize(i + 1, Rec::EMPTY);
         }
         v
+    }
+
+    /// Where the record's first occurrence in the final logs stands, as (partition, offset), if
+    /// it stands in one.
+    pub fn first_copy(&self, history: &History, producer: u32, index: u32) -> Option<(u32, u64)> {
+        let r = self.rec(producer, index).filter(|r| r.count > 0)?;
+        let &(partition, at) = self.walked.get(r.first_batch as usize)?;
+        let b = final_log(history, partition)?.log.get(at as usize)?;
+        Some((partition, b.base_offset + position(&b.records, index)? as u64))
     }
 
     /// Whether `producer` is a processor's pseudo-producer.
@@ -350,15 +356,22 @@ impl Table {
         self.ack_partitions.get(r.ack_event as usize).copied().unwrap_or(NONE)
     }
 
-    /// Records one occurrence of a record in the final log `log` of `partition`, written by
-    /// `writer`.
+    /// Notes that the log walk is at batch `index` of the final log of `partition`: the id the
+    /// occurrences of its records pass to [`Table::occur`].
+    pub fn walk_batch(&mut self, partition: u32, index: usize) -> u32 {
+        self.walked.push((partition, index as u32));
+        (self.walked.len() - 1) as u32
+    }
+
+    /// Records one occurrence of a record in the final log `log` of `partition`, in the batch
+    /// `batch` (from [`Table::walk_batch`]) that `writer` wrote.
     #[inline]
     pub fn occur(
         &mut self,
         producer: u32,
         index: u32,
         partition: u32,
-        offset: u64,
+        batch: u32,
         writer: u32,
         log: &[Arc<LogBatch>],
     ) -> Occurrence {
@@ -370,14 +383,13 @@ impl Table {
             r.flags |= PRESENT_IN_ACK_PARTITION;
         }
         if prior == 0 {
-            r.first_partition = partition;
-            r.first_offset = [offset as u32, (offset >> 32) as u32];
+            r.first_batch = batch;
             return Occurrence { prior, first_for_walk: true };
         }
-        // The first occurrence's writer: the batch holding it, in this same log if it stands in
-        // this partition (the walk reads one final log per partition). Only copies get here.
-        let first_writer = (r.first_partition == partition).then(|| batch_at(log, r.first_offset())).flatten();
-        if first_writer.is_some_and(|b| b.instance == writer) {
+        // Only copies get here: the first one's writer, when it stands in this partition (the
+        // walk reads one final log per partition, so its batch is in `log`).
+        let (first_partition, at) = self.walked[r.first_batch as usize];
+        if first_partition == partition && log.get(at as usize).is_some_and(|b| b.instance == writer) {
             return Occurrence { prior, first_for_walk: false };
         }
         let fresh = self.walk_seen.insert((producer, index, writer, partition));
@@ -413,6 +425,16 @@ pub(crate) fn partition_name(history: &History, partition: u32) -> String {
         Some(p) => p.name(),
         None => format!("partition{partition}"),
     }
+}
+
+/// Where `index` stands in a batch's records: its distance from the first record when the batch
+/// runs in order (nearly always), else found by a search.
+fn position(records: &[u32], index: u32) -> Option<usize> {
+    let guess = index.wrapping_sub(*records.first()?) as usize;
+    if records.get(guess) == Some(&index) {
+        return Some(guess);
+    }
+    records.iter().position(|&r| r == index)
 }
 
 /// The batch of `log` holding `offset`, if any.

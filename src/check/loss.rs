@@ -216,12 +216,8 @@ fn explain(history: &History, t: &Table, producer: u32, index: u32, online: bool
     if let Some(o) = offset {
         stranded_copies(history, partition, o, producer, index, &mut parts);
     }
-    if r.count > 0 && r.first_partition != partition {
-        parts.push(format!(
-            "it stands at {} offset {} instead",
-            partition_name(history, r.first_partition),
-            r.first_offset()
-        ));
+    if let Some((first, at)) = t.first_copy(history, producer, index).filter(|&(x, _)| x != partition) {
+        parts.push(format!("it stands at {} offset {at} instead", partition_name(history, first)));
     }
     Finding {
         anomaly: if online { Anomaly::LostAcked } else { Anomaly::Unavailable },

@@ -124,9 +124,10 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
             // producer's records: they are indexed (for torn transactions and stories) only.
             let output = table.is_output(p);
             let mut latest = order.take(p, k);
+            let id = table.walk_batch(x, bi);
             for (pos, &idx) in batch.records.iter().enumerate() {
                 let offset = batch.base_offset + pos as u64;
-                let occ = table.occur(p, idx, x, offset, k, &log.log);
+                let occ = table.occur(p, idx, x, id, k, &log.log);
                 if output {
                     continue;
                 }

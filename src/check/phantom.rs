@@ -115,12 +115,12 @@ fn explain(history: &History, t: &Table, h: &Hit, log: Option<&FinalReplica>) ->
     if let Some(log) = log {
         parts.push(holds_phrase(history, log, d.offset));
     }
-    match t.rec(d.record.producer, d.record.index) {
-        Some(r) if r.count > 0 && (r.first_partition, r.first_offset()) != (d.partition, d.offset) => parts.push(
-            format!("it stands at {} offset {} instead", partition_name(history, r.first_partition), r.first_offset()),
-        ),
-        Some(r) if r.count > 0 => {}
-        _ => parts.push("no final log holds it".to_string()),
+    match t.first_copy(history, d.record.producer, d.record.index) {
+        Some((x, at)) if (x, at) != (d.partition, d.offset) => {
+            parts.push(format!("it stands at {} offset {at} instead", partition_name(history, x)))
+        }
+        Some(_) => {}
+        None => parts.push("no final log holds it".to_string()),
     }
     Finding { anomaly: Anomaly::PhantomRead, subject: name, explanation: parts.join("; ") }
 }

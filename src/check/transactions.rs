@@ -246,8 +246,8 @@ fn explain_torn(
     let mut absent: Vec<String> = Vec::new();
     let mut absent_count = 0usize;
     for &i in records.iter() {
-        match t.rec(producer, i).filter(|r| r.count > 0) {
-            Some(r) => present.entry(r.first_partition).or_default().push(r.first_offset()),
+        match t.first_copy(history, producer, i) {
+            Some((x, at)) => present.entry(x).or_default().push(at),
             None => {
                 absent_count += 1;
                 if absent.len() < NAMES_CAP {
