@@ -292,6 +292,12 @@ impl World<'_> {
                     self.check_consumer_trigger(c, ClientEvent::Processed);
                 }
             }
+            ConsumerObs::ProcessedAll(records) if self.watching() => {
+                for d in records.iter() {
+                    self.consumer_obs(m, ConsumerObs::ProcessedOne(d.record));
+                }
+            }
+            ConsumerObs::ProcessedAll(records) => self.work.member_counts[c].processed += records.len() as u64,
             ConsumerObs::History(kind) => {
                 match &kind {
                     EventKind::Polled { .. } => {

@@ -53,11 +53,16 @@ impl Consumer {
         }
     }
 
+    /// Whether `rdk_processed` stores each processed record's offset (librdkafka without auto
+    /// offset store).
+    pub(super) fn rdk_stores_each(&self) -> bool {
+        self.librdkafka() && !self.spec.config.enable_auto_offset_store
+    }
+
     /// The application processed `d`: without auto offset store, it stores `d`'s offset + 1 now
     /// (`rd_kafka_offsets_store` refuses a partition no longer assigned).
     pub(super) fn rdk_processed(&mut self, d: Delivery) {
-        let manual = self.librdkafka() && !self.spec.config.enable_auto_offset_store;
-        if manual && self.assignment.contains(&d.partition) {
+        if self.rdk_stores_each() && self.assignment.contains(&d.partition) {
             self.rdk.stored.insert(d.partition, d.offset + 1);
         }
     }

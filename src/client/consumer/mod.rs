@@ -99,6 +99,8 @@ pub enum ConsumerObs {
     History(EventKind),
     /// One record's processing finished (for triggers; the history gets whole runs).
     ProcessedOne(RecordId),
+    /// Every record of a poll was processed in one step, in order: `ProcessedOne` for each.
+    ProcessedAll(Deliveries),
     /// The client closed its connection to `broker` after a request timeout.
     CloseConnection {
         /// Broker id (from 1).
@@ -210,6 +212,9 @@ pub struct Consumer {
     batch_no: u64,
     batch: Deliveries,
     processed_run: Vec<Delivery>,
+    /// The whole of `batch` was processed in one step and is not in the history yet: the
+    /// `Processed` event shares the poll's list instead of copying it into `processed_run`.
+    processed_all: bool,
     last_poll: u64,
     next_auto_commit: u64,
     sync_commit: Option<SyncCommit>,
@@ -315,6 +320,7 @@ impl Consumer {
             batch_no: 0,
             batch: Arc::from(Vec::new()),
             processed_run: Vec::new(),
+            processed_all: false,
             last_poll: now,
             next_auto_commit: now + spec.config.auto_commit_interval_ms,
             sync_commit: None,
@@ -570,8 +576,16 @@ impl Consumer {
     fn start_processing(&mut self, now: u64, out: &mut ConsumerOut) {
         self.app = App::Processing { next: 0 };
         if self.spec.processing_ms == 0 {
-            for i in 0..self.batch.len() {
-                self.process_one(now, i, out);
+            // Nothing per record to do but note it (no output to send, no offset to store), and
+            // nothing processed yet in this batch: the batch is one observation and one list.
+            if self.proc.is_none() && !self.rdk_stores_each() && self.processed_run.is_empty() && !self.batch.is_empty()
+            {
+                self.processed_all = true;
+                out.observe(ConsumerObs::ProcessedAll(self.batch.clone()));
+            } else {
+                for i in 0..self.batch.len() {
+                    self.process_one(now, i, out);
+                }
             }
             self.after_process(now, self.batch.len(), out);
         } else if self.batch.is_empty() {
@@ -610,10 +624,13 @@ impl Consumer {
     /// Write what was processed since the last flush into the history (at the end of a batch,
     /// and when a fault hits the member or the run ends).
     pub fn flush_processed(&mut self, out: &mut ConsumerOut) {
-        if self.processed_run.is_empty() {
+        let records: Deliveries = if std::mem::take(&mut self.processed_all) {
+            self.batch.clone()
+        } else if self.processed_run.is_empty() {
             return;
-        }
-        let records: Deliveries = std::mem::take(&mut self.processed_run).into();
+        } else {
+            std::mem::take(&mut self.processed_run).into()
+        };
         out.observe(ConsumerObs::History(EventKind::Processed {
             consumer: self.idx,
             instance: self.instance,
