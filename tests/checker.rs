@@ -494,6 +494,21 @@ fn a_duplicate_beyond_offset_four_billion_is_placed_at_its_own_offsets() {
 }
 
 #[test]
+fn a_duplicate_whose_first_copy_stands_out_of_order_in_its_batch_is_placed_at_its_own_offset() {
+    // The index finds a first copy's offset from its batch: by its distance from the batch's
+    // first record when the batch runs in order, else by a search, which this batch needs.
+    let mut r = Run::new(&["p1"], 6);
+    r.sent(1, 0, 0, 0, &[5, 3]).acked(50, 0, 0, 0, &[5, 3], 0, 1, 0).single(vec![
+        batch(0, 0, 0, 0, &[5, 3]),
+        batch(2, 0, 0, 0, &[3]),
+    ]);
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::Duplicated], 1);
+    let d = findings(&v, "duplicated")[0];
+    assert!(d.starts_with("p1#3 stands at orders/0 offsets 1 (instance 0, epoch 0) and 2"), "{d}");
+}
+
+#[test]
 fn duplicate_written_by_two_instances_is_explained_by_the_restart() {
     let mut r = Run::new(&["p1"], 1);
     r.scenario.producers[0].config.enable_idempotence = true;

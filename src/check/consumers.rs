@@ -45,8 +45,19 @@ impl RecordBytes {
         self.0.get(r.producer as usize).and_then(|v| v.get(r.index as usize)).copied().unwrap_or(0)
     }
 
+    #[inline]
     pub fn get_mut(&mut self, r: RecordId) -> &mut u8 {
         let (p, i) = (r.producer as usize, r.index as usize);
+        // Shaped like the index, the slot is nearly always there already.
+        if self.0.get(p).is_some_and(|v| i < v.len()) {
+            return &mut self.0[p][i];
+        }
+        self.grown(p, i)
+    }
+
+    /// `get_mut` for a record beyond the shape: grows the bytes to hold it.
+    #[cold]
+    fn grown(&mut self, p: usize, i: usize) -> &mut u8 {
         if p >= self.0.len() {
             self.0.resize_with(p + 1, Vec::new);
         }

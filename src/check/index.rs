@@ -58,14 +58,7 @@ pub(crate) struct Rec {
 const _: () = assert!(std::mem::size_of::<Rec>() == 20);
 
 impl Rec {
-    const EMPTY: Rec = Rec {
-        flags: 0,
-        count: 0,
-        send_instance: NONE,
-        send_seq: 0,
-        ack_event: NONE,
-        first_batch: NONE,
-    };
+    const EMPTY: Rec = Rec { flags: 0, count: 0, send_instance: NONE, send_seq: 0, ack_event: NONE, first_batch: NONE };
 
     /// Whether any flag of `mask` is set.
     pub fn has(&self, mask: u16) -> bool {
@@ -208,7 +201,8 @@ impl Table {
     /// Where the record's first occurrence in the final logs stands, as (partition, offset), if
     /// it stands in one.
     pub fn first_copy(&self, history: &History, producer: u32, index: u32) -> Option<(u32, u64)> {
-        let r = self.rec(producer, index).filter(|r| r.count > 0)?;
+        // A record that stands nowhere has no first batch (`NONE`, past every walked batch).
+        let r = self.rec(producer, index)?;
         let &(partition, at) = self.walked.get(r.first_batch as usize)?;
         let b = final_log(history, partition)?.log.get(at as usize)?;
         Some((partition, b.base_offset + position(&b.records, index)? as u64))

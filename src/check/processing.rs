@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use super::consumers::{instance_name, Consumers, COUNT, DUP, LOST, LOST_IN_GROUP, TRACK_DUP, TRACK_LOST};
+use super::consumers::{instance_name, Consumers, RecordBytes, COUNT, DUP, LOST, LOST_IN_GROUP, TRACK_DUP, TRACK_LOST};
 use super::index::{join_and, partition_name, record_name, Table};
 use super::txnlog::TxnLogs;
 use super::{Finding, FINDINGS_CAP};
@@ -77,35 +77,35 @@ impl Processing {
         }
         let Some(g) = c.group(consumer) else { return };
         c.processed[consumer as usize] += records.len() as u64;
+        let (seen, counts) = (&mut c.seen[consumer as usize], &mut c.counts[g as usize]);
         for d in records.iter() {
-            *c.seen[consumer as usize].get_mut(d.record) = 1;
-            let slot = c.counts[g as usize].get_mut(d.record);
+            *seen.get_mut(d.record) = 1;
+            let slot = counts.get_mut(d.record);
             let before = *slot & COUNT;
             if before < COUNT {
                 *slot += 1;
             }
-            if before != 1 {
-                continue;
+            if before == 1 {
+                self.processed_twice(&mut c.flags, g, d.record);
             }
-            let flags = c.flags.get_mut(d.record);
-            if *flags & DUP == 0 {
-                *flags |= DUP;
-                self.duplicated += 1;
-                if self.dup_kept.len() < FINDINGS_CAP {
-                    *flags |= TRACK_DUP;
-                    self.dup_kept.push(Dup {
-                        record: d.record,
-                        group: g,
-                        also: Vec::new(),
-                        steps: Vec::new(),
-                        step_count: 0,
-                    });
-                }
-            } else if *flags & TRACK_DUP != 0 {
-                if let Some(k) = self.dup_kept.iter_mut().find(|k| k.record == d.record) {
-                    if k.group != g && !k.also.contains(&g) {
-                        k.also.push(g);
-                    }
+        }
+    }
+
+    /// Group `g` processed `record` a second time.
+    #[inline(never)]
+    fn processed_twice(&mut self, flags: &mut RecordBytes, g: u32, record: RecordId) {
+        let flags = flags.get_mut(record);
+        if *flags & DUP == 0 {
+            *flags |= DUP;
+            self.duplicated += 1;
+            if self.dup_kept.len() < FINDINGS_CAP {
+                *flags |= TRACK_DUP;
+                self.dup_kept.push(Dup { record, group: g, also: Vec::new(), steps: Vec::new(), step_count: 0 });
+            }
+        } else if *flags & TRACK_DUP != 0 {
+            if let Some(k) = self.dup_kept.iter_mut().find(|k| k.record == record) {
+                if k.group != g && !k.also.contains(&g) {
+                    k.also.push(g);
                 }
             }
         }
@@ -123,7 +123,7 @@ impl Processing {
         self.lost_in = vec![vec![0; history.partitions.len()]; c.groups.len()];
         self.unsettled = vec![0; c.groups.len()];
         for (x, part) in history.partitions.iter().enumerate() {
-            let Some(groups) = c.subscribed.get(x).filter(|g| !g.is_empty()) else { continue };
+            let Some(groups) = c.subscribed.get(x).filter(|g| !g.is_empty()).cloned() else { continue };
             if part.is_internal() {
                 continue;
             }
@@ -131,51 +131,56 @@ impl Processing {
             let lso = txns.part(x as u32).map_or(log.hw, |p| p.lso);
             for (bi, batch) in log.log.iter().enumerate().take_while(|(_, b)| b.base_offset < log.hw) {
                 let committed_view = txns.fate(x as u32, bi).committed_view();
-                for (pos, &index) in batch.records.iter().enumerate() {
+                // The batch's records below the high watermark (the batch starts below it).
+                let below = (log.hw - batch.base_offset).min(batch.records.len() as u64) as usize;
+                for (pos, &index) in batch.records[..below].iter().enumerate() {
                     let offset = batch.base_offset + pos as u64;
-                    if offset >= log.hw {
-                        break;
-                    }
                     let record = RecordId { producer: batch.producer, index };
-                    for &g in groups {
+                    for &g in &groups {
                         if c.read_committed[g as usize] && (!committed_view || offset >= lso) {
                             continue;
                         }
-                        if c.counts[g as usize].get(record) != 0 {
-                            continue;
-                        }
-                        let passed = c.committed[g as usize].get(&(x as u32)).is_some_and(|&o| o > offset);
-                        if !history.end.settled && !passed {
-                            self.unsettled[g as usize] += 1;
-                            continue;
-                        }
-                        let slot = c.counts[g as usize].get_mut(record);
-                        *slot = LOST_IN_GROUP;
-                        self.lost_in[g as usize][x] += 1;
-                        let flags = c.flags.get_mut(record);
-                        if *flags & LOST == 0 {
-                            *flags |= LOST;
-                            self.lost += 1;
-                            if self.lost_kept.len() < FINDINGS_CAP {
-                                *flags |= TRACK_LOST;
-                                self.lost_kept.push(Lost {
-                                    record,
-                                    group: g,
-                                    partition: x as u32,
-                                    offset,
-                                    also: Vec::new(),
-                                    polls: Vec::new(),
-                                    poll_count: 0,
-                                });
-                            }
-                        } else if *flags & TRACK_LOST != 0 {
-                            if let Some(k) = self.lost_kept.iter_mut().find(|k| k.record == record) {
-                                if k.group != g && !k.also.contains(&g) {
-                                    k.also.push(g);
-                                }
-                            }
+                        if c.counts[g as usize].get(record) == 0 {
+                            self.not_processed(c, history, g, x as u32, record, offset);
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// A record of partition `x` at `offset` below the high watermark that group `g` never
+    /// processed: lost, unless the run stopped before the group's commits passed it.
+    #[inline(never)]
+    fn not_processed(&mut self, c: &mut Consumers, history: &History, g: u32, x: u32, record: RecordId, offset: u64) {
+        let passed = c.committed[g as usize].get(&x).is_some_and(|&o| o > offset);
+        if !history.end.settled && !passed {
+            self.unsettled[g as usize] += 1;
+            return;
+        }
+        let slot = c.counts[g as usize].get_mut(record);
+        *slot = LOST_IN_GROUP;
+        self.lost_in[g as usize][x as usize] += 1;
+        let flags = c.flags.get_mut(record);
+        if *flags & LOST == 0 {
+            *flags |= LOST;
+            self.lost += 1;
+            if self.lost_kept.len() < FINDINGS_CAP {
+                *flags |= TRACK_LOST;
+                self.lost_kept.push(Lost {
+                    record,
+                    group: g,
+                    partition: x,
+                    offset,
+                    also: Vec::new(),
+                    polls: Vec::new(),
+                    poll_count: 0,
+                });
+            }
+        } else if *flags & TRACK_LOST != 0 {
+            if let Some(k) = self.lost_kept.iter_mut().find(|k| k.record == record) {
+                if k.group != g && !k.also.contains(&g) {
+                    k.also.push(g);
                 }
             }
         }
