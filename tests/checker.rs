@@ -498,10 +498,9 @@ fn a_duplicate_whose_first_copy_stands_out_of_order_in_its_batch_is_placed_at_it
     // The index finds a first copy's offset from its batch: by its distance from the batch's
     // first record when the batch runs in order, else by a search, which this batch needs.
     let mut r = Run::new(&["p1"], 6);
-    r.sent(1, 0, 0, 0, &[5, 3]).acked(50, 0, 0, 0, &[5, 3], 0, 1, 0).single(vec![
-        batch(0, 0, 0, 0, &[5, 3]),
-        batch(2, 0, 0, 0, &[3]),
-    ]);
+    r.sent(1, 0, 0, 0, &[5, 3])
+        .acked(50, 0, 0, 0, &[5, 3], 0, 1, 0)
+        .single(vec![batch(0, 0, 0, 0, &[5, 3]), batch(2, 0, 0, 0, &[3])]);
     let v = r.check();
     assert_eq!(v.anomalies[Anomaly::Duplicated], 1);
     let d = findings(&v, "duplicated")[0];
@@ -645,6 +644,22 @@ fn a_history_naming_a_producer_it_does_not_list_is_judged() {
     assert_eq!(v.anomalies[Anomaly::LostAcked], 2, "{:?}", v.anomalies);
     assert_eq!(v.anomalies[Anomaly::PhantomRead], 2, "{:?}", v.anomalies);
     assert_eq!(v.anomalies[Anomaly::LostProcessing], 0, "{:?}", v.anomalies);
+}
+
+#[test]
+fn records_the_index_never_saw_processed_twice_are_duplicate_processing() {
+    // The consumer counts grow past the producer index's shape for records only the reads name.
+    let mut r = Run::new(&["p1"], 1);
+    r.sent(1, 3, 0, 0, &[2]).acked(2, 3, 0, 0, &[2], 0, 1, 0).single(vec![batch(0, 3, 0, 0, &[2])]);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
+    let unsent = Delivery { partition: 0, offset: 5, record: RecordId { producer: 5, index: 1 } };
+    let beyond = Delivery { partition: 0, offset: 6, record: RecordId { producer: 3, index: 7 } };
+    for at in [10, 20] {
+        r.ev(at, EventKind::Polled { consumer: 0, instance: 0, records: vec![unsent, beyond].into() });
+        r.ev(at + 1, EventKind::Processed { consumer: 0, instance: 0, records: vec![unsent, beyond].into() });
+    }
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::DuplicateProcessing], 2, "{:?}", v.anomalies);
 }
 
 // ---- divergence ----
@@ -1084,6 +1099,18 @@ fn records_above_the_high_watermark_or_on_offline_partitions_are_not_lost_proces
     let v = r.check();
     assert_eq!(v.anomalies[Anomaly::LostProcessing], 0);
     assert!(v.semantics["c1"].holds);
+}
+
+#[test]
+fn a_batch_across_the_high_watermark_can_lose_only_its_records_below_it() {
+    let mut r = Run::new(&["p1"], 5);
+    r.consumer("c1", "g1", &["orders"], CommitMode::AfterProcessing);
+    let mut leader = replica(1, true, vec![batch(0, 0, 0, 0, &[0, 1]), batch(2, 0, 0, 0, &[2, 3, 4])]);
+    leader.hw = 4;
+    r.partition(Some(1), 0, &[1], vec![leader]);
+    r.processed(10, 0, 0, &at_own_offsets(0..2));
+    let v = r.check();
+    assert_eq!(v.anomalies[Anomaly::LostProcessing], 2, "p1#2 and p1#3, below the high watermark; not p1#4");
 }
 
 #[test]

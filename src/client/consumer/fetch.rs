@@ -162,7 +162,8 @@ impl Consumer {
             return false;
         }
         let max = self.spec.config.max_poll_records as usize;
-        let mut got: Vec<Delivery> = Vec::new();
+        let mut got = std::mem::take(&mut self.gather);
+        got.clear();
         while got.len() < max {
             // A paused partition's batches stay buffered until it is resumed (Java's fetch
             // buffer keeps a paused partition's completed fetches).
@@ -209,10 +210,9 @@ impl Consumer {
                 self.buffer.remove(at);
             }
         }
-        if got.is_empty() {
-            return false;
-        }
-        let batch: Deliveries = got.into();
+        let batch: Option<Deliveries> = (!got.is_empty()).then(|| Arc::from(&got[..]));
+        self.gather = got;
+        let Some(batch) = batch else { return false };
         self.batch = batch.clone();
         self.batch_no += 1;
         out.observe(ConsumerObs::History(EventKind::Polled {

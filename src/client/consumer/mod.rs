@@ -203,6 +203,9 @@ pub struct Consumer {
     /// sees (a transaction marker, or read_committed data of an aborted transaction) that the
     /// position still moves past.
     buffer: VecDeque<(u32, Arc<LogBatch>, bool)>,
+    /// The list a poll's records are gathered in before they become the poll's `Deliveries`,
+    /// kept so its capacity is reused.
+    gather: Vec<Delivery>,
     requests: BTreeMap<ReqId, (u32, ReqKind)>,
     next_req: ReqId,
     app: App,
@@ -311,6 +314,7 @@ impl Consumer {
             offsets_req: None,
             fetches: BTreeMap::new(),
             buffer: VecDeque::new(),
+            gather: Vec::new(),
             requests: BTreeMap::new(),
             // Ids of this process: a restarted member's never match its predecessor's.
             next_req: ReqId { process: incarnation, n: 0 },
