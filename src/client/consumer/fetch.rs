@@ -162,9 +162,12 @@ impl Consumer {
             return false;
         }
         let max = self.spec.config.max_poll_records as usize;
+        // The stretches of buffered batches this poll hands out, in order: the list of records
+        // is written once, at the end, at its exact length.
         let mut got = std::mem::take(&mut self.gather);
         got.clear();
-        while got.len() < max {
+        let mut n = 0;
+        while n < max {
             // A paused partition's batches stay buffered until it is resumed (Java's fetch
             // buffer keeps a paused partition's completed fetches).
             let Some(at) = self.buffer.iter().position(|(p, _, _)| !self.paused(*p)) else { break };
@@ -189,12 +192,16 @@ impl Consumer {
                 continue;
             }
             let skip = (pos - b.base_offset) as usize;
-            let take = (b.records.len() - skip).min(max - got.len());
-            got.extend(b.records[skip..skip + take].iter().enumerate().map(|(k, &r)| Delivery {
+            let take = (b.records.len() - skip).min(max - n);
+            got.push(Stretch {
                 partition: p,
-                offset: pos + k as u64,
-                record: RecordId { producer: b.producer, index: r },
-            }));
+                offset: pos,
+                producer: b.producer,
+                records: b.records.clone(),
+                skip,
+                take,
+            });
+            n += take;
             let next = pos + take as u64;
             crate::invariant!(
                 32,
@@ -210,7 +217,25 @@ impl Consumer {
                 self.buffer.remove(at);
             }
         }
-        let batch: Option<Deliveries> = (!got.is_empty()).then(|| Arc::from(&got[..]));
+        let batch: Option<Deliveries> = (n > 0).then(|| {
+            let (mut at, mut k) = (0, 0);
+            // A `map` over a range has an exact length: the list is allocated once, filled in place.
+            (0..n)
+                .map(|_| {
+                    while k == got[at].take {
+                        (at, k) = (at + 1, 0);
+                    }
+                    let s = &got[at];
+                    k += 1;
+                    Delivery {
+                        partition: s.partition,
+                        offset: s.offset + (k - 1) as u64,
+                        record: RecordId { producer: s.producer, index: s.records[s.skip + k - 1] },
+                    }
+                })
+                .collect()
+        });
+        got.clear();
         self.gather = got;
         let Some(batch) = batch else { return false };
         self.batch = batch.clone();
@@ -238,4 +263,16 @@ impl Consumer {
         self.start_processing(now, out);
         true
     }
+}
+
+/// A stretch of one buffered batch that a poll hands out: `take` records from position `skip`,
+/// the first at `offset` of `partition`.
+#[derive(Debug, Clone)]
+pub(super) struct Stretch {
+    partition: u32,
+    offset: u64,
+    producer: u32,
+    records: crate::record::RecordList,
+    skip: usize,
+    take: usize,
 }

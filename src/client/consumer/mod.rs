@@ -203,9 +203,9 @@ pub struct Consumer {
     /// sees (a transaction marker, or read_committed data of an aborted transaction) that the
     /// position still moves past.
     buffer: VecDeque<(u32, Arc<LogBatch>, bool)>,
-    /// The list a poll's records are gathered in before they become the poll's `Deliveries`,
-    /// kept so its capacity is reused.
-    gather: Vec<Delivery>,
+    /// The stretches of buffered batches a poll hands out, gathered before they become the
+    /// poll's `Deliveries`; kept so its capacity is reused.
+    gather: Vec<fetch::Stretch>,
     requests: BTreeMap<ReqId, (u32, ReqKind)>,
     next_req: ReqId,
     app: App,
