@@ -248,8 +248,7 @@ impl Table {
                 EventKind::Sent { producer, instance, records, .. } => {
                     let txn = self.is_txn(*producer);
                     let Some(v) = Self::slots_for(&mut self.recs, *producer, records) else { continue };
-                    for &idx in records.iter() {
-                        let r = &mut v[idx as usize];
+                    each_slot(v, records, |idx, r| {
                         r.flags |= SENT;
                         if r.send_instance == NONE {
                             r.send_instance = *instance;
@@ -265,20 +264,20 @@ impl Table {
                             self.extra_sends.push((*producer, idx, *instance, seq));
                         }
                         seq = seq.wrapping_add(1);
-                    }
+                    });
                 }
                 EventKind::Acked { producer, partition, records, .. } => {
                     let txn = self.is_txn(*producer);
                     let Some(v) = Self::slots_for(&mut self.recs, *producer, records) else { continue };
                     self.ack_partitions.resize(i, NONE);
                     self.ack_partitions.push(*partition);
-                    for &idx in records.iter() {
-                        let r = &mut v[idx as usize];
+                    let bit = if txn { BATCH_ACKED } else { ACKED };
+                    each_slot(v, records, |_, r| {
                         if r.ack_event == NONE {
                             r.ack_event = ei;
                         }
-                        r.flags |= if txn { BATCH_ACKED } else { ACKED };
-                    }
+                        r.flags |= bit;
+                    });
                     if txn {
                         for &idx in records.iter() {
                             self.txn_mut(*producer, idx).last_batch_ack = ei;
@@ -388,6 +387,25 @@ impl Table {
         }
         let fresh = self.walk_seen.insert((producer, index, writer, partition));
         Occurrence { prior, first_for_walk: fresh }
+    }
+}
+
+/// Calls `f` with each record of `records` (in their order) and its slot in `v`, which holds them
+/// all: over a slice when they are consecutive, the usual batch, else slot by slot.
+#[inline]
+fn each_slot(v: &mut [Rec], records: &[u32], mut f: impl FnMut(u32, &mut Rec)) {
+    match crate::record::consecutive(records) {
+        Some(first) => {
+            // The slice first: it ends the zip before the range could step past `u32::MAX`.
+            for (r, idx) in v[first as usize..first as usize + records.len()].iter_mut().zip(first..) {
+                f(idx, r);
+            }
+        }
+        None => {
+            for &idx in records {
+                f(idx, &mut v[idx as usize]);
+            }
+        }
     }
 }
 

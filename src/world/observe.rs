@@ -33,9 +33,7 @@ impl ProducerApp {
     pub fn set_acked(&mut self, records: &[u32]) {
         let Some((&first, rest)) = records.split_first() else { return };
         // A batch's records are nearly always consecutive: then they are set a word at a time.
-        // (An or of differences vectorizes where an early-exit test does not.)
-        let run = first.checked_add(rest.len() as u32).is_some()
-            && records.iter().zip(0u32..).fold(0, |d, (&r, i)| d | (r ^ first.wrapping_add(i))) == 0;
+        let run = crate::record::consecutive(records).is_some();
         // (A fold over u32s vectorizes where `max()`'s `Option` does not.)
         let max = if run { first + rest.len() as u32 } else { rest.iter().copied().fold(first, u32::max) };
         let words = (max as usize >> 6) + 1;
