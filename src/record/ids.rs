@@ -105,6 +105,7 @@ mod tests {
         assert_eq!(consecutive(&[3, 5]), None, "a gap");
         assert_eq!(consecutive(&[4, 3]), None, "out of order");
         assert_eq!(consecutive(&[0, 0, 2]), None, "a repeat whose ends look like a run");
+        assert_eq!(consecutive(&[0, 0, 2, 2]), None, "two misfits whose differences would cancel in an xor");
         assert_eq!(consecutive(&[u32::MAX - 1, u32::MAX]), Some(u32::MAX - 1));
         assert_eq!(consecutive(&[u32::MAX, 0]), None, "no wrapping past u32::MAX");
     }
