@@ -388,6 +388,43 @@ impl Table {
         let fresh = self.walk_seen.insert((producer, index, writer, partition));
         Occurrence { prior, first_for_walk: fresh }
     }
+
+    /// The log walk's fast path for the usual record. From `from`, the records of a batch of
+    /// `producer` written by `writer`, in the batch `batch` of `partition`, are noted as
+    /// [`Table::occur`] notes a first copy while each is one (no copy stood before it), was sent
+    /// by `writer` or by no one, and `keep` (given the record, its send sequence number, `None`
+    /// if never sent, and its position) agrees, for the order check. Returns where it stopped:
+    /// that record is left untouched, for the per-record path.
+    #[inline]
+    pub fn first_copies(
+        &mut self,
+        (producer, writer): (u32, u32),
+        records: &[u32],
+        from: usize,
+        (partition, batch): (u32, u32),
+        mut keep: impl FnMut(u32, Option<u32>, usize) -> bool,
+    ) -> usize {
+        let Some(v) = self.recs.get_mut(producer as usize) else { return from };
+        let mut pos = from;
+        while let Some(&index) = records.get(pos) {
+            let Some(r) = v.get_mut(index as usize).filter(|r| r.count == 0) else { break };
+            let seq = match r.send_instance {
+                NONE => None,
+                k if k == writer => Some(r.send_seq),
+                _ => break,
+            };
+            if !keep(index, seq, pos) {
+                break;
+            }
+            r.count = 1;
+            if self.ack_partitions.get(r.ack_event as usize) == Some(&partition) {
+                r.flags |= PRESENT_IN_ACK_PARTITION;
+            }
+            r.first_batch = batch;
+            pos += 1;
+        }
+        pos
+    }
 }
 
 /// Calls `f` with each record of `records` (in their order) and its slot in `v`, which holds them

@@ -125,8 +125,15 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
             let output = table.is_output(p);
             let mut latest = order.take(p, k);
             let id = table.walk_batch(x, bi);
-            for (pos, &idx) in batch.records.iter().enumerate() {
+            let mut pos = 0;
+            loop {
+                // The usual records in one go; the first that is not goes the long way.
+                pos = table.first_copies((p, k), &batch.records, pos, (x, id), |index, seq, at| {
+                    output || order::Order::in_order(&mut latest, x, index, seq, batch.base_offset + at as u64)
+                });
+                let Some(&idx) = batch.records.get(pos) else { break };
                 let offset = batch.base_offset + pos as u64;
+                pos += 1;
                 let occ = table.occur(p, idx, x, id, k, &log.log);
                 if output {
                     continue;

@@ -62,6 +62,20 @@ impl Order {
         row[k] = latest;
     }
 
+    /// `observe` for the walk's fast path ([`Table::first_copies`]): whether the first copy of a
+    /// record at `offset`, with send sequence number `seq` in this walk's instance (`None`: never
+    /// sent, so never judged), keeps the order. If it does it is noted as `observe` notes it; if
+    /// not, nothing changes and `observe` judges it.
+    #[inline]
+    pub fn in_order(slot: &mut Option<Latest>, partition: u32, index: u32, seq: Option<u32>, offset: u64) -> bool {
+        let Some(seq) = seq else { return true };
+        if slot.is_some_and(|l| l.partition == partition && seq < l.seq) {
+            return false;
+        }
+        *slot = Some(Latest { partition, seq, index, offset });
+        true
+    }
+
     /// Notes the first copy, in its (instance, partition) walk, of a record at `offset`;
     /// `slot` is what `take` gave for that instance.
     #[allow(clippy::too_many_arguments)]
