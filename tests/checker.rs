@@ -569,6 +569,7 @@ fn later_send_at_earlier_offset_counts_as_reordered() {
     );
     assert!(o[0].contains("max.in.flight.requests.per.connection=5 without idempotence"), "{}", o[0]);
     assert_eq!(findings(&v, "reordered").len(), 2);
+    assert_eq!(v.anomalies[Anomaly::LostAcked], 0, "reordered, not lost: each stands where it was acknowledged");
 }
 
 #[test]
