@@ -101,7 +101,7 @@ pub(crate) struct Table {
     ack_partitions: Vec<u32>,
     /// The batches the log walk visited, in order, as (partition, index in its final log): a
     /// record's first occurrence names one (`Rec::first_batch`), so a record keeps 4 bytes for
-    /// where it stands instead of 12.
+    /// where it stands instead of 16 (a partition, a writer and an offset).
     walked: Vec<(u32, u32)>,
     /// Sends of a record by an instance other than its first sender: (producer, index, instance,
     /// seq), sorted after the event pass.

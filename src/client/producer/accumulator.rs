@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::*;
 
 impl Producer {
+    /// The application calls `send(record)`: partitioned, then queued in the accumulator.
     pub(crate) fn app_send(&mut self, now: u64, record: u32, out: &mut ProducerOut) {
         let p = self.partition_for(record, out);
         self.enqueue(now, record, p, out);
