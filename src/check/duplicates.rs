@@ -95,7 +95,10 @@ impl Duplicates {
 
 fn explain(scenario: &Scenario, history: &History, tr: &Tracked, evs: &[u32]) -> Finding {
     let name = record_name(history, tr.producer, tr.index);
-    let mut s = format!("{name} stands at ");
+    // Room for a whole story up front (about 500 characters): grown piece by piece, it was
+    // reallocated a dozen times.
+    let mut s = String::with_capacity(1024);
+    let _ = write!(s, "{name} stands at ");
     let one_partition = tr.copies.iter().all(|c| c.0 == tr.copies[0].0);
     let mut writers: Vec<u32> = Vec::new();
     let mut copies = Vec::with_capacity(tr.copies.len());
@@ -135,7 +138,9 @@ fn explain(scenario: &Scenario, history: &History, tr: &Tracked, evs: &[u32]) ->
                 text
             }
             None => {
-                per_instance.push((instance, format!("instance {instance} ")));
+                let mut text = String::with_capacity(256);
+                let _ = write!(text, "instance {instance} ");
+                per_instance.push((instance, text));
                 &mut per_instance.last_mut().expect("just pushed").1
             }
         };
