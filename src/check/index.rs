@@ -64,6 +64,19 @@ impl Rec {
     pub fn has(&self, mask: u16) -> bool {
         self.flags & mask != 0
     }
+
+    /// Notes one more copy of the record in the final log of `partition` (`ack_partitions` is
+    /// `Table::ack_partitions`), for the walk's per-record path and its fast path alike; returns
+    /// how many copies stood before it.
+    #[inline]
+    fn note_copy(&mut self, ack_partitions: &[u32], partition: u32) -> u8 {
+        let prior = self.count;
+        self.count = self.count.saturating_add(1);
+        if ack_partitions.get(self.ack_event as usize) == Some(&partition) {
+            self.flags |= PRESENT_IN_ACK_PARTITION;
+        }
+        prior
+    }
 }
 
 /// What a transactional record's acknowledgement rests on (12 bytes, kept only for the records of
@@ -370,11 +383,7 @@ impl Table {
     ) -> Occurrence {
         let r = Self::grown(&mut self.recs, producer, index);
         let r = &mut r[index as usize];
-        let prior = r.count;
-        r.count = r.count.saturating_add(1);
-        if self.ack_partitions.get(r.ack_event as usize) == Some(&partition) {
-            r.flags |= PRESENT_IN_ACK_PARTITION;
-        }
+        let prior = r.note_copy(&self.ack_partitions, partition);
         if prior == 0 {
             r.first_batch = batch;
             return Occurrence { prior, first_for_walk: true };
@@ -416,10 +425,7 @@ impl Table {
             if !keep(index, seq, pos) {
                 break;
             }
-            r.count = 1;
-            if self.ack_partitions.get(r.ack_event as usize) == Some(&partition) {
-                r.flags |= PRESENT_IN_ACK_PARTITION;
-            }
+            r.note_copy(&self.ack_partitions, partition);
             r.first_batch = batch;
             pos += 1;
         }
