@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::index::{
-    acked_offset, batch_at, final_log, join_and, partition_name, record_name, Occurrence, Table, TRACKED_DUPLICATE,
-};
+use super::index::{acked_offset, batch_at, final_log, record_name, Occurrence, Table, TRACKED_DUPLICATE};
+use super::text::{push_and, push_num, push_partition};
 use super::{Finding, FINDINGS_CAP};
 use crate::record::{Anomaly, EventKind, History};
 use crate::scenario::Scenario;
@@ -95,106 +94,148 @@ impl Duplicates {
 
 fn explain(scenario: &Scenario, history: &History, tr: &Tracked, evs: &[u32]) -> Finding {
     let name = record_name(history, tr.producer, tr.index);
-    // Room for a whole story up front (about 500 characters): grown piece by piece, it was
-    // reallocated a dozen times.
+    // Room for a whole story up front (about 500 characters), written straight into it: no
+    // `String` per copy, per instance or per name, and numbers without `write!`.
     let mut s = String::with_capacity(1024);
-    let _ = write!(s, "{name} stands at ");
+    s.push_str(&name);
+    s.push_str(" stands at ");
     let one_partition = tr.copies.iter().all(|c| c.0 == tr.copies[0].0);
+    if one_partition {
+        push_partition(&mut s, history, tr.copies[0].0);
+        s.push_str(" offsets ");
+    }
     let mut writers: Vec<u32> = Vec::new();
-    let mut copies = Vec::with_capacity(tr.copies.len());
-    for &(part, off) in &tr.copies {
-        let batch = final_log(history, part).and_then(|l| batch_at(&l.log, off));
-        let mut c =
-            if one_partition { format!("{off}") } else { format!("{} offset {off}", partition_name(history, part)) };
-        if let Some(b) = batch {
-            let _ = write!(c, " (instance {}, epoch {})", b.instance, b.leader_epoch);
+    for (i, &(part, off)) in tr.copies.iter().enumerate() {
+        push_and(&mut s, i, tr.copies.len());
+        if !one_partition {
+            push_partition(&mut s, history, part);
+            s.push_str(" offset ");
+        }
+        push_num(&mut s, off);
+        if let Some(b) = final_log(history, part).and_then(|l| batch_at(&l.log, off)) {
+            s.push_str(" (instance ");
+            push_num(&mut s, b.instance);
+            s.push_str(", epoch ");
+            push_num(&mut s, b.leader_epoch);
+            s.push(')');
             if !writers.contains(&b.instance) {
                 writers.push(b.instance);
             }
         }
-        copies.push(c);
     }
-    if one_partition {
-        let _ = write!(s, "{} offsets ", partition_name(history, tr.copies[0].0));
-    }
-    s.push_str(&join_and(&copies));
 
-    // What each instance that handled it observed, in event order, written straight into that
-    // instance's sentence (a run with many retries tells dozens of events per duplicate).
-    let mut per_instance: Vec<(u32, String)> = Vec::new();
-    let mut acks_seen: Vec<(u32, Option<u64>)> = Vec::new();
+    // What each instance that handled it observed, in event order: one sentence per instance,
+    // instances in the order they first appear (a run with many retries tells dozens of events
+    // per duplicate).
+    let instance_of = |ei: u32| match &history.events[ei as usize].kind {
+        EventKind::Sent { instance, .. } | EventKind::Acked { instance, .. } | EventKind::Failed { instance, .. } => {
+            Some(*instance)
+        }
+        _ => None,
+    };
+    let mut instances: Vec<u32> = Vec::new();
     for &ei in evs {
-        let ev = &history.events[ei as usize];
-        let instance = match &ev.kind {
-            EventKind::Sent { instance, .. }
-            | EventKind::Acked { instance, .. }
-            | EventKind::Failed { instance, .. } => *instance,
-            _ => continue,
-        };
-        let text = match per_instance.iter().position(|(k, _)| *k == instance) {
-            Some(i) => {
-                let text = &mut per_instance[i].1;
-                text.push_str(", then ");
-                text
+        if let Some(k) = instance_of(ei) {
+            if !instances.contains(&k) {
+                instances.push(k);
             }
-            None => {
-                let mut text = String::with_capacity(256);
-                let _ = write!(text, "instance {instance} ");
-                per_instance.push((instance, text));
-                &mut per_instance.last_mut().expect("just pushed").1
-            }
-        };
-        let _ = match &ev.kind {
-            EventKind::Acked { partition, broker, leader_epoch, .. } => {
-                let o = acked_offset(ev, tr.index);
-                acks_seen.push((instance, o));
-                text.push_str("saw it acked ");
-                match o {
-                    Some(o) => {
-                        let _ = write!(text, "at {} offset {o}", partition_name(history, *partition));
-                    }
-                    None => text.push_str("with acks=0 (no response)"),
-                }
-                write!(text, " by broker {broker} (epoch {leader_epoch}) at {} ms", ev.at)
-            }
-            EventKind::Failed { error, maybe_written, .. } => {
-                let how = if *maybe_written { "maybe written" } else { "not written" };
-                write!(text, "got {error} at {} ms ({how})", ev.at)
-            }
-            _ => write!(text, "sent it at {} ms", ev.at),
-        };
+        }
     }
-    for (_, text) in &per_instance {
-        s.push_str("; ");
-        s.push_str(text);
+    // The acknowledged offsets the only writer saw, for the likely cause.
+    let sole_writer = if writers.len() == 1 { Some(writers[0]) } else { None };
+    let mut writer_acks: Vec<u64> = Vec::new();
+    for &k in &instances {
+        s.push_str("; instance ");
+        push_num(&mut s, k);
+        s.push(' ');
+        let mut first = true;
+        for &ei in evs {
+            if instance_of(ei) != Some(k) {
+                continue;
+            }
+            if !first {
+                s.push_str(", then ");
+            }
+            first = false;
+            let ev = &history.events[ei as usize];
+            match &ev.kind {
+                EventKind::Acked { partition, broker, leader_epoch, .. } => {
+                    let o = acked_offset(ev, tr.index);
+                    s.push_str("saw it acked ");
+                    match o {
+                        Some(o) => {
+                            if sole_writer == Some(k) {
+                                writer_acks.push(o);
+                            }
+                            s.push_str("at ");
+                            push_partition(&mut s, history, *partition);
+                            s.push_str(" offset ");
+                            push_num(&mut s, o);
+                        }
+                        None => s.push_str("with acks=0 (no response)"),
+                    }
+                    s.push_str(" by broker ");
+                    push_num(&mut s, *broker);
+                    s.push_str(" (epoch ");
+                    push_num(&mut s, *leader_epoch);
+                    s.push_str(") at ");
+                    push_num(&mut s, ev.at);
+                    s.push_str(" ms");
+                }
+                EventKind::Failed { error, maybe_written, .. } => {
+                    let _ = write!(s, "got {error} at ");
+                    push_num(&mut s, ev.at);
+                    s.push_str(if *maybe_written { " ms (maybe written)" } else { " ms (not written)" });
+                }
+                _ => {
+                    s.push_str("sent it at ");
+                    push_num(&mut s, ev.at);
+                    s.push_str(" ms");
+                }
+            }
+        }
     }
 
     let idempotent = scenario.producers.get(tr.producer as usize).is_some_and(|p| p.config.enable_idempotence);
     s.push_str("; ");
     if writers.len() >= 2 {
-        let names: Vec<String> = writers.iter().map(|w| w.to_string()).collect();
-        let _ = write!(
-            s,
-            "likely cause: instances {} each wrote a copy, because a restarted producer resends what it never saw \
+        s.push_str("likely cause: instances ");
+        for (i, &w) in writers.iter().enumerate() {
+            push_and(&mut s, i, writers.len());
+            push_num(&mut s, w);
+        }
+        s.push_str(
+            " each wrote a copy, because a restarted producer resends what it never saw \
              acknowledged and a new instance's writes are not deduplicated against the old one's",
-            join_and(&names)
         );
-    } else if let Some(&w) = writers.first() {
-        let acks: Vec<String> =
-            acks_seen.iter().filter(|(k, _)| *k == w).filter_map(|(_, o)| o.map(|o| o.to_string())).collect();
-        let seen = match acks.len() {
-            0 => String::new(),
-            1 => format!(" (it saw one acknowledgement, for offset {})", acks[0]),
-            _ => format!(" (it saw acknowledgements for offsets {})", join_and(&acks)),
-        };
+    } else if let Some(w) = sole_writer {
         if idempotent {
-            let _ = write!(s, "instance {w} wrote every copy despite enable.idempotence=true{seen}");
+            s.push_str("instance ");
+            push_num(&mut s, w);
+            s.push_str(" wrote every copy despite enable.idempotence=true");
         } else {
-            let _ = write!(
-                s,
-                "likely cause: instance {w} retried a batch whose earlier attempt had already been written, and \
-                 without idempotence the broker cannot tell{seen}"
+            s.push_str("likely cause: instance ");
+            push_num(&mut s, w);
+            s.push_str(
+                " retried a batch whose earlier attempt had already been written, and \
+                 without idempotence the broker cannot tell",
             );
+        }
+        match writer_acks.len() {
+            0 => {}
+            1 => {
+                s.push_str(" (it saw one acknowledgement, for offset ");
+                push_num(&mut s, writer_acks[0]);
+                s.push(')');
+            }
+            n => {
+                s.push_str(" (it saw acknowledgements for offsets ");
+                for (i, &o) in writer_acks.iter().enumerate() {
+                    push_and(&mut s, i, n);
+                    push_num(&mut s, o);
+                }
+                s.push(')');
+            }
         }
     } else {
         s.push_str("the copies' batches could not be read back");

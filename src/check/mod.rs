@@ -46,6 +46,7 @@ mod processing;
 mod processors;
 mod producers;
 mod stats;
+mod text;
 mod transactions;
 mod txnlog;
 
