@@ -3,12 +3,13 @@
 //! epoch, per-partition sequences, KIP-360 epoch bump on an unresolvable gap).
 
 mod accumulator;
+mod inflight;
 pub(crate) mod conn;
 mod metadata;
 mod response;
 mod sequence;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::broker::{BatchTemplate, Msg, PartitionState, Topology};
@@ -179,7 +180,7 @@ pub struct Producer {
     metadata_retry_armed: Option<u64>,
     /// The connection to each broker (`conn.rs`).
     pub(crate) conns: conn::Conns,
-    in_flight: BTreeMap<ReqId, InFlight>,
+    in_flight: inflight::InFlights<InFlight>,
     pub(crate) next_req: ReqId,
     sticky: u32,
     sticky_bytes: u64,
@@ -308,7 +309,7 @@ impl Producer {
             metadata_retry_armed: None,
             conns: conn::Conns::new(topo.brokers),
             topo: topo.clone(),
-            in_flight: BTreeMap::new(),
+            in_flight: inflight::InFlights::default(),
             // Request ids are unique across instances: a response to a dead instance's request
             // (still answered by a broker's purgatory) must not match a new instance's request.
             next_req: ReqId { process: instance, n: 0 },
