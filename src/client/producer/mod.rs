@@ -512,8 +512,7 @@ impl Producer {
         if self.metadata_wanted {
             self.request_metadata(now, out);
         }
-        let spec = self.spec.clone();
-        let c = &spec.config;
+        let (max_in_flight, delivery_timeout_ms) = (self.spec.config.max_in_flight, self.spec.config.delivery_timeout_ms);
         for p in 0..self.parts.len() {
             self.expire(now, p, out);
         }
@@ -530,24 +529,32 @@ impl Producer {
                 }
                 let q = &self.parts[p];
                 let to_broker = self.in_flight.values().filter(|f| f.broker == leader).count() as u32;
-                if to_broker >= c.max_in_flight {
+                if to_broker >= max_in_flight {
                     break;
                 }
-                let part_in_flight_count = q.batches.iter().filter(|b| b.in_flight.is_some()).count() as u32;
+                // One pass over the partition's batches: how many are out, whether one waits
+                // to be retried, and the first not out.
+                let (mut part_in_flight_count, mut retrying, mut next) = (0u32, false, None);
+                for (i, b) in q.batches.iter().enumerate() {
+                    if b.in_flight.is_some() {
+                        part_in_flight_count += 1;
+                    } else {
+                        retrying |= b.attempts > 0;
+                        next = next.or(Some(i));
+                    }
+                }
                 let part_in_flight = part_in_flight_count > 0;
                 // An idempotent producer keeps at most max.in.flight batches of one partition
                 // outstanding across all brokers, so a retry always falls inside the broker's
                 // five-batch window even when requests to an old leader are still pending.
-                if self.idempotent && part_in_flight_count >= c.max_in_flight {
+                if self.idempotent && part_in_flight_count >= max_in_flight {
                     break;
                 }
-                let retrying = q.batches.iter().any(|b| b.attempts > 0 && b.in_flight.is_none());
                 // Ordering guarantees: max.in.flight=1 mutes the partition while a batch is out;
                 // idempotence sends only the head batch while a retry is outstanding.
-                if part_in_flight && (c.max_in_flight == 1 || (self.idempotent && retrying)) {
+                if part_in_flight && (max_in_flight == 1 || (self.idempotent && retrying)) {
                     break;
                 }
-                let next = q.batches.iter().position(|b| b.in_flight.is_none());
                 let pick = match next {
                     Some(i) if q.batches[i].retry_at <= now => Some(i),
                     Some(i) => {
@@ -579,7 +586,7 @@ impl Producer {
                 .chain(lingering)
                 .min()
             {
-                wake = wake.min(created + c.delivery_timeout_ms);
+                wake = wake.min(created + delivery_timeout_ms);
             }
         }
         if wake != u64::MAX && wake > now {
