@@ -102,6 +102,12 @@ impl<E> Default for Queue<E> {
 }
 
 impl<E> Queue<E> {
+    /// An empty queue with room for `n` events before its slab grows (each growth copies every
+    /// queued event).
+    pub fn with_capacity(n: usize) -> Self {
+        Queue { nodes: Vec::with_capacity(n), ..Queue::default() }
+    }
+
     /// Queue `event` at virtual time `at`; the handle cancels it (an event queued behind the
     /// cursor has none).
     pub fn push(&mut self, at: u64, event: E) -> Option<Handle> {

@@ -308,7 +308,8 @@ impl<'a> World<'a> {
             user_apps,
             k: Kernel {
                 now: 0,
-                queue: Queue::default(),
+                // A run of a few brokers and clients keeps a thousand or so events queued.
+                queue: Queue::with_capacity(1024),
                 rngs,
                 hash: TraceHash::default(),
                 events: 0,
