@@ -10,7 +10,8 @@
 //! slot's list is spread, in order, over the wheels below. A slot of wheel 0 holds one
 //! millisecond, so its list is in insertion order: the heap's tie-break, kept without a
 //! sequence number. An event queued behind the cursor (possible only after a peek moved it)
-//! goes to a small heap that pops first, as it would in the one heap.
+//! goes to a small heap that pops first, as it would in the one heap. Lists are doubly linked:
+//! a cancelled event (a third of a run's timers are) leaves its list and the slab at once.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -28,11 +29,13 @@ const NIL: u32 = u32::MAX;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Handle(u32);
 
-/// A queued event in the slab: its time, the next event of its list (or of the free list), and
-/// the event (`None` while the node is free).
+/// A queued event in the slab: its time, the next event of its list (or of the free list), the
+/// one before it in its list (so a cancel unlinks it at once), and the event (`None` while the
+/// node is free).
 struct Node<E> {
     at: u64,
     next: u32,
+    prev: u32,
     event: Option<E>,
 }
 
@@ -117,7 +120,7 @@ impl<E> Queue<E> {
             return None;
         }
         let i = if self.free == NIL {
-            self.nodes.push(Node { at, next: NIL, event: Some(event) });
+            self.nodes.push(Node { at, next: NIL, prev: NIL, event: Some(event) });
             u32::try_from(self.nodes.len() - 1).expect("fewer than 2^32 queued events")
         } else {
             // Reuse a free node in place: no copy of a whole node through the stack.
@@ -132,11 +135,35 @@ impl<E> Queue<E> {
         Some(Handle(i))
     }
 
-    /// Take a queued event out: it never pops. Its node stays linked, empty, until its slot is
-    /// reached, and is then freed without being handed out (so the order of the others stays
-    /// what it was).
+    /// Take a queued event out: it never pops. Its node leaves its list at once (the others keep
+    /// their order) and is free for the next push, so a run that cancels a third of its timers
+    /// neither spreads nor pops dead ones.
     pub fn cancel(&mut self, h: Handle) -> Option<E> {
-        self.nodes[h.0 as usize].event.take()
+        let i = h.0;
+        let node = &mut self.nodes[i as usize];
+        let event = node.event.take()?;
+        let (at, prev, next) = (node.at, node.prev, node.next);
+        // A queued node sits in the slot `link` gives it from the cursor now: the cursor never
+        // enters a slot of a higher wheel without spreading it (see `front`).
+        let (level, slot) = self.slot_of(at);
+        if prev == NIL {
+            debug_assert_eq!(self.lists[slot].head, i, "a cancelled event is not where its time puts it");
+            self.lists[slot].head = next;
+        } else {
+            self.nodes[prev as usize].next = next;
+        }
+        if next == NIL {
+            debug_assert_eq!(self.lists[slot].tail, i, "a cancelled event is not where its time puts it");
+            self.lists[slot].tail = prev;
+        } else {
+            self.nodes[next as usize].prev = prev;
+        }
+        if self.lists[slot].head == NIL {
+            self.occupied[level] &= !(1 << (slot % SLOTS));
+        }
+        self.nodes[i as usize].next = self.free;
+        self.free = i;
+        Some(event)
     }
 
     /// The event `h` names while it is queued (`None` once it popped or was cancelled; after
@@ -153,6 +180,7 @@ impl<E> Queue<E> {
 
     /// The earliest event if it is due at `limit` or before; `None` when there is none (the
     /// queue is empty or its earliest event lies past `limit`).
+    #[inline]
     pub fn pop_until(&mut self, limit: u64) -> Option<(u64, E)> {
         if self.late.peek().is_some_and(|l| l.at <= limit) {
             return self.late.pop().map(|l| (l.at, l.event));
@@ -160,13 +188,13 @@ impl<E> Queue<E> {
         if !self.late.is_empty() {
             return None;
         }
-        let slot = self.live_front()?;
+        let slot = self.front()?;
         let i = self.lists[slot].head;
         if self.nodes[i as usize].at > limit {
             return None;
         }
         let (at, event) = self.unlink_head(slot);
-        Some((at, event.expect("a live node holds an event")))
+        Some((at, event.expect("a queued node holds an event")))
     }
 
     /// Unlink the head of wheel-0 slot `slot` and free its node: its time and event.
@@ -181,20 +209,11 @@ impl<E> Queue<E> {
         if next == NIL {
             self.lists[slot].tail = NIL;
             self.occupied[0] &= !(1 << slot);
+        } else {
+            self.nodes[next as usize].prev = NIL;
         }
         self.cursor = at;
         (at, event)
-    }
-
-    /// [`Queue::front`], after freeing the cancelled events ahead of the first live one.
-    fn live_front(&mut self) -> Option<usize> {
-        loop {
-            let slot = self.front()?;
-            if self.nodes[self.lists[slot].head as usize].event.is_some() {
-                return Some(slot);
-            }
-            self.unlink_head(slot);
-        }
     }
 
     /// Time of the earliest event. It may move the cursor up to that event's slot; an event
@@ -203,24 +222,34 @@ impl<E> Queue<E> {
         if let Some(l) = self.late.peek() {
             return Some(l.at);
         }
-        let slot = self.live_front()?;
+        let slot = self.front()?;
         Some(self.nodes[self.lists[slot].head as usize].at)
+    }
+
+    /// The wheel and the list (an index into `lists`) of an event at `at`, not before the
+    /// cursor: the lowest wheel whose span holds both.
+    #[inline]
+    fn slot_of(&self, at: u64) -> (usize, usize) {
+        let level = ((at ^ self.cursor) | (SLOTS as u64 - 1)).ilog2() / BITS;
+        let slot = ((at >> (level * BITS)) as usize & (SLOTS - 1)) + level as usize * SLOTS;
+        (level as usize, slot)
     }
 
     /// Append node `i` (at time `at`, not before the cursor) to the list of its slot.
     #[inline]
     fn link(&mut self, i: u32, at: u64) {
-        let level = ((at ^ self.cursor) | (SLOTS as u64 - 1)).ilog2() / BITS;
-        let slot = ((at >> (level * BITS)) as usize & (SLOTS - 1)) + level as usize * SLOTS;
-        self.nodes[i as usize].next = NIL;
-        let list = &mut self.lists[slot];
-        if list.tail == NIL {
-            list.head = i;
-            self.occupied[level as usize] |= 1 << (slot % SLOTS);
+        let (level, slot) = self.slot_of(at);
+        let tail = self.lists[slot].tail;
+        let node = &mut self.nodes[i as usize];
+        node.next = NIL;
+        node.prev = tail;
+        if tail == NIL {
+            self.lists[slot].head = i;
+            self.occupied[level] |= 1 << (slot % SLOTS);
         } else {
-            self.nodes[list.tail as usize].next = i;
+            self.nodes[tail as usize].next = i;
         }
-        list.tail = i;
+        self.lists[slot].tail = i;
     }
 
     /// The slot of wheel 0 (an index into `lists`) whose head is the earliest event, spreading
@@ -299,14 +328,22 @@ mod tests {
         let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(11);
         for round in 0..200u64 {
             let (mut q, mut m) = (Queue::default(), Model::default());
+            // Queued events that have a handle, to cancel some.
+            let mut handles: Vec<(Handle, u64)> = Vec::new();
             let mut now = 0u64;
             let spread = [4u64, 100, 5_000, 300_000, 1 << 40][(round % 5) as usize];
             for n in 0..2_000u64 {
-                match draw(&mut rng, 0, 9) {
+                match draw(&mut rng, 0, 11) {
                     0..=3 => {
                         let at = now + draw(&mut rng, 0, spread);
-                        q.push(at, n);
+                        handles.extend(q.push(at, n).map(|h| (h, n)));
                         m.push(at, n);
+                    }
+                    10 | 11 if !handles.is_empty() => {
+                        // A cancel anywhere in a list: the rest keep their order.
+                        let (h, e) = handles.swap_remove(draw(&mut rng, 0, handles.len() as u64 - 1) as usize);
+                        assert_eq!(q.cancel(h), Some(e), "round {round}, step {n}");
+                        m.heap = std::mem::take(&mut m.heap).into_iter().filter(|l| l.event != e).collect();
                     }
                     4 => {
                         // A pop bounded by the run's end, as `World::step` does.
@@ -314,22 +351,24 @@ mod tests {
                         let want = if m.peek_time().is_some_and(|t| t <= limit) { m.pop() } else { None };
                         let got = q.pop_until(limit);
                         assert_eq!(got, want, "round {round}, step {n}");
-                        if let Some((at, _)) = got {
+                        if let Some((at, e)) = got {
                             now = at;
+                            handles.retain(|&(_, x)| x != e);
                         }
                     }
                     5 => {
                         // A push behind a peeked-at front, as a verb after `run_until` does.
                         assert_eq!(q.peek_time(), m.peek_time());
                         let at = now + draw(&mut rng, 0, 3);
-                        q.push(at, n);
+                        handles.extend(q.push(at, n).map(|h| (h, n)));
                         m.push(at, n);
                     }
                     _ => {
                         let got = q.pop();
                         assert_eq!(got, m.pop(), "round {round}, step {n}");
-                        if let Some((at, _)) = got {
+                        if let Some((at, e)) = got {
                             now = at;
+                            handles.retain(|&(_, x)| x != e);
                         }
                     }
                 }
@@ -365,14 +404,17 @@ mod tests {
         assert_eq!(q.peek_time(), Some(5));
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(order, [(5, "a"), (5, "c"), (7, "d")]);
-        // A cancelled event at the front is not the next time either; one queued behind the
-        // cursor (moved past the cancelled `far`) has no handle and pops first.
+        // A cancelled event at the front is not the next time either, and a cancelled handle
+        // cancels nothing more; an event queued after the peek, earlier, pops first.
         let mut q = Queue::default();
         let x = q.push(8, "x").expect("a handle");
         q.push(9, "y");
-        q.cancel(x);
+        assert_eq!(q.cancel(x), Some("x"));
+        assert_eq!(q.cancel(x), None);
         assert_eq!(q.peek_time(), Some(9));
-        assert_eq!(q.push(3, "late"), None);
-        assert_eq!(q.pop(), Some((3, "late")));
+        q.push(3, "early");
+        assert_eq!(q.pop(), Some((3, "early")));
+        assert_eq!(q.pop(), Some((9, "y")));
+        assert_eq!(q.pop(), None);
     }
 }
