@@ -198,6 +198,7 @@ impl<E> Queue<E> {
     }
 
     /// Unlink the head of wheel-0 slot `slot` and free its node: its time and event.
+    #[inline(always)]
     fn unlink_head(&mut self, slot: usize) -> (u64, Option<E>) {
         let i = self.lists[slot].head;
         let node = &mut self.nodes[i as usize];
