@@ -5,10 +5,12 @@
 //! which is what makes a run a pure function of (scenario, seed).
 
 pub mod invariant;
+mod mail;
 pub mod net;
 mod queue;
 pub mod trace;
 
+pub use mail::{Mail, MailId};
 pub use net::Net;
 pub use queue::{Handle, Queue};
 
