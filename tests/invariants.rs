@@ -53,3 +53,56 @@ fn the_cli_takes_check_invariants_and_exits_zero_when_they_hold() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.lines().count(), 3);
 }
+
+/// A record that joins a lingering batch without filling it does not wake the producer's sender
+/// (Kafka's `doSend`); invariant 45 runs the skipped drain anyway when invariants are checked
+/// and fails if it would have done anything. Producers that pause, crash and lose brokers
+/// mid-batch are where a skipped drain could matter.
+#[test]
+fn a_skipped_sender_wake_up_changes_nothing_when_producers_and_brokers_fail() {
+    let s = kafkasim::scenario::parse_str(
+        r#"
+name = "skipped-wake-ups"
+duration_ms = 60000
+[cluster]
+brokers = 3
+[[topic]]
+name = "orders"
+partitions = 2
+replication_factor = 3
+[topic.config]
+"min.insync.replicas" = 2
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 3000
+interval_ms = 1
+[[producer]]
+name = "p2"
+topic = "orders"
+records = 1000
+interval_ms = 3
+[producer.config]
+"enable.idempotence" = false
+"acks" = "1"
+[nemesis]
+actions = ["crash", "isolate", "pause"]
+targets = ["brokers", "producers"]
+interval_ms = [200, 1500]
+restart_after_ms = [100, 2000]
+duration_ms = [100, 2000]
+"#,
+        "skipped-wake-ups.toml",
+    )
+    .unwrap();
+    let checked = RunOptions { check_invariants: true, ..RunOptions::default() };
+    for seed in 0..8 {
+        let (plain, _) = judge(&s, seed);
+        let (with_checks, _) = kafkasim::run_seed(&s, seed, checked).unwrap();
+        assert_eq!(
+            kafkasim::report::json::to_json_line(&plain),
+            kafkasim::report::json::to_json_line(&with_checks),
+            "seed {seed}"
+        );
+    }
+}

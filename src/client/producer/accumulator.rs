@@ -79,6 +79,37 @@ impl Producer {
         }
     }
 
+    /// Whether a drain now would do nothing, after a record joined a lingering batch without
+    /// filling it. Only ticks reached the producer since a drain ended a step, so its state is
+    /// that drain's plus the records; every deadline that drain saw (linger, retry backoff,
+    /// delivery timeout, reconnect) has a `Drain` queued no earlier than `next_drain`, which is
+    /// still ahead; and no wait that a drain retries without a timer (metadata wanted, an epoch
+    /// bump or producer id reset, sequences to resolve) is pending.
+    pub(super) fn drain_is_idle(&self, now: u64) -> bool {
+        self.quiet_since_drain
+            && self.next_drain.is_some_and(|t| t > now)
+            && !self.metadata_wanted
+            && !self.bump_pending
+            && self.pid_reset == sequence::PidReset::Idle
+            && self.txn.is_none()
+            && self.parts.iter().all(|q| !q.unresolved)
+    }
+
+    /// Invariant 45, when invariants are checked: the drain a tick skipped changes nothing.
+    #[cold]
+    pub(super) fn check_idle_drain(&mut self, now: u64, out: &mut ProducerOut) {
+        let before = format!("{self:?}");
+        let lens = (out.sends.len(), out.timers.len(), out.cancels.len(), out.obs.len());
+        self.drain(now, out);
+        let after = (out.sends.len(), out.timers.len(), out.cancels.len(), out.obs.len());
+        crate::invariant!(
+            45,
+            lens == after && before == format!("{self:?}"),
+            "producer {} at {now}: the drain a tick skipped as idle did something ({lens:?} -> {after:?})",
+            self.idx
+        );
+    }
+
     /// Schedule a `Drain` at `at` unless one is already due no later.
     pub(super) fn wake_at(&mut self, now: u64, at: u64, out: &mut ProducerOut) {
         if self.next_drain.is_some_and(|t| t <= at && t >= now) {

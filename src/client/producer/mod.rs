@@ -3,8 +3,8 @@
 //! epoch, per-partition sequences, KIP-360 epoch bump on an unresolvable gap).
 
 mod accumulator;
-mod inflight;
 pub(crate) mod conn;
+mod inflight;
 mod metadata;
 mod response;
 mod sequence;
@@ -192,6 +192,9 @@ pub struct Producer {
     max_records: usize,
     /// Earliest pending `Drain` timer, so one wake-up is not scheduled many times.
     next_drain: Option<u64>,
+    /// Since the last step that ended with a drain, only `Tick`s reached this producer: its
+    /// state is what that drain left, plus appended records (see `tick`).
+    quiet_since_drain: bool,
     /// Report each application send (only when a fault waits for one).
     watch_sends: bool,
     /// The transaction manager of a transactional producer.
@@ -320,6 +323,7 @@ impl Producer {
             pid_retry_at: 0,
             max_records,
             next_drain: None,
+            quiet_since_drain: false,
             watch_sends,
             txn,
             user: None,
@@ -466,26 +470,46 @@ impl Producer {
             return;
         }
         let interval = self.spec.interval_ms;
-        // Resends of an earlier instance's unacknowledged records go out at once.
-        while let Some(r) = self.plan.pop_front() {
-            self.app_send(now, r, out);
-        }
-        if interval == 0 && self.spec.keys.is_none() && !self.watch_sends {
-            self.send_fresh_runs(now, out);
-        }
-        loop {
-            if self.next_fresh >= self.spec.records {
-                break;
-            }
+        if interval > 0 && self.plan.is_empty() && self.next_fresh < self.spec.records {
+            // One record this tick: `send()` wakes Kafka's Sender only when the record starts a
+            // batch or fills one (`KafkaProducer.doSend`: `batchIsFull || newBatchCreated`).
             let r = self.next_fresh;
             self.next_fresh += 1;
-            self.app_send(now, r, out);
-            if interval > 0 {
-                out.timer(interval, ProducerTimer::Tick);
-                break;
+            let p = self.partition_for(r, out);
+            let joined = !self.parts[p as usize].pending.is_empty();
+            self.enqueue(now, r, p, out);
+            out.timer(interval, ProducerTimer::Tick);
+            if joined && self.parts[p as usize].pending.len() < self.max_records && self.drain_is_idle(now) {
+                // Replaying the drain costs two dumps of the producer: only when a run asks for
+                // invariants (`check_invariants`), not in every debug-build run.
+                if crate::sim::invariant::switch_on() {
+                    self.check_idle_drain(now, out);
+                }
+                return;
+            }
+        } else {
+            // Resends of an earlier instance's unacknowledged records go out at once.
+            while let Some(r) = self.plan.pop_front() {
+                self.app_send(now, r, out);
+            }
+            if interval == 0 && self.spec.keys.is_none() && !self.watch_sends {
+                self.send_fresh_runs(now, out);
+            }
+            loop {
+                if self.next_fresh >= self.spec.records {
+                    break;
+                }
+                let r = self.next_fresh;
+                self.next_fresh += 1;
+                self.app_send(now, r, out);
+                if interval > 0 {
+                    out.timer(interval, ProducerTimer::Tick);
+                    break;
+                }
             }
         }
         self.drain(now, out);
+        self.quiet_since_drain = true;
     }
 
     /// The connection to `broker` is gone (a reset, or the producer's own close): it is down
@@ -512,7 +536,8 @@ impl Producer {
         if self.metadata_wanted {
             self.request_metadata(now, out);
         }
-        let (max_in_flight, delivery_timeout_ms) = (self.spec.config.max_in_flight, self.spec.config.delivery_timeout_ms);
+        let (max_in_flight, delivery_timeout_ms) =
+            (self.spec.config.max_in_flight, self.spec.config.delivery_timeout_ms);
         for p in 0..self.parts.len() {
             self.expire(now, p, out);
         }
@@ -700,6 +725,7 @@ impl Node<Msg> for Producer {
 
     /// Handle a message.
     fn on_message(&mut self, now: u64, from: NodeId, msg: Msg, out: &mut ProducerOut) {
+        self.quiet_since_drain = false;
         let mark = out.obs.len();
         self.handle_message(now, from, msg, out);
         if self.user.is_some() {
@@ -710,6 +736,9 @@ impl Node<Msg> for Producer {
 
     /// Handle a timer.
     fn on_timer(&mut self, now: u64, t: ProducerTimer, out: &mut ProducerOut) {
+        if !matches!(t, ProducerTimer::Tick) {
+            self.quiet_since_drain = false;
+        }
         let mark = out.obs.len();
         self.handle_timer(now, t, out);
         if self.user.is_some() {
