@@ -17,8 +17,10 @@ pub(crate) fn push_num(s: &mut String, n: impl Into<u64>) {
             break;
         }
     }
-    // Only ASCII digits were written.
-    s.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+    // ASCII digits, pushed as chars: no UTF-8 validation of the buffer.
+    for &d in &buf[at..] {
+        s.push(char::from(d));
+    }
 }
 
 /// Append a partition's name (`orders/0`), as [`super::index::partition_name`] spells it.
