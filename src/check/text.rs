@@ -59,6 +59,27 @@ mod tests {
     }
 
     #[test]
+    fn a_partition_is_named_as_reports_spell_it_and_an_unknown_one_by_its_number() {
+        let mut history = History::default();
+        history.partitions.push(crate::record::FinalPartition {
+            topic: "orders".into(),
+            partition: 3,
+            leader: None,
+            leader_epoch: 0,
+            isr: Vec::new(),
+            replicas: Vec::new(),
+        });
+        let name = |p: u32| {
+            let mut s = String::new();
+            push_partition(&mut s, &history, p);
+            s
+        };
+        assert_eq!(name(0), history.partitions[0].name());
+        assert_eq!(name(0), "orders/3");
+        assert_eq!(name(7), "partition7");
+    }
+
+    #[test]
     fn separators_join_items_as_a_list_in_prose() {
         let join = |items: &[&str]| {
             let mut s = String::new();

@@ -82,9 +82,10 @@ impl Producer {
     /// Whether a drain now would do nothing, after a record joined a lingering batch without
     /// filling it. Only ticks reached the producer since a drain ended a step, so its state is
     /// that drain's plus the records; every deadline that drain saw (linger, retry backoff,
-    /// delivery timeout, reconnect) has a `Drain` queued no earlier than `next_drain`, which is
-    /// still ahead; and no wait that a drain retries without a timer (metadata wanted, an epoch
-    /// bump or producer id reset, sequences to resolve) is pending.
+    /// delivery timeout, reconnect) is no earlier than `next_drain`, where a `Drain` is queued,
+    /// and that is still ahead; and no wait that a drain retries without a timer (metadata wanted, an epoch
+    /// bump or producer id reset, sequences to resolve) is pending. Only the workload's own
+    /// producers skip: a transaction's or a user service's producer always drains.
     pub(super) fn drain_is_idle(&self, now: u64) -> bool {
         self.quiet_since_drain
             && self.next_drain.is_some_and(|t| t > now)
@@ -92,6 +93,7 @@ impl Producer {
             && !self.bump_pending
             && self.pid_reset == sequence::PidReset::Idle
             && self.txn.is_none()
+            && self.user.is_none()
             && self.parts.iter().all(|q| !q.unresolved)
     }
 

@@ -91,6 +91,7 @@ mod tests {
         f.insert(id(5), 51);
         assert_eq!(f.iter().map(|(r, v)| (r.n, *v)).collect::<Vec<_>>(), [(1, 10), (2, 20), (4, 41), (5, 51), (9, 90)]);
         assert!(f.contains_key(&id(1)) && !f.contains_key(&id(6)));
+        assert_eq!(f.values().copied().collect::<Vec<_>>(), [10, 20, 41, 51, 90]);
         f.clear();
         assert_eq!(f.values().count(), 0);
     }
