@@ -57,7 +57,8 @@ fn the_cli_takes_check_invariants_and_exits_zero_when_they_hold() {
 /// A record that joins a lingering batch without filling it does not wake the producer's sender
 /// (Kafka's `doSend`); invariant 45 runs the skipped drain anyway when invariants are checked
 /// and fails if it would have done anything. Producers that pause, crash and lose brokers
-/// mid-batch are where a skipped drain could matter.
+/// mid-batch are where a skipped drain could matter, and a batch that fills before its linger
+/// ends (p3: five records a batch, a second of linger) must wake the sender.
 #[test]
 fn a_skipped_sender_wake_up_changes_nothing_when_producers_and_brokers_fail() {
     let s = kafkasim::scenario::parse_str(
@@ -85,6 +86,14 @@ interval_ms = 3
 [producer.config]
 "enable.idempotence" = false
 "acks" = "1"
+[[producer]]
+name = "p3"
+topic = "orders"
+records = 1000
+interval_ms = 2
+[producer.config]
+"linger.ms" = 1000
+"batch.size" = 500
 [nemesis]
 actions = ["crash", "isolate", "pause"]
 targets = ["brokers", "producers"]

@@ -135,3 +135,44 @@ target = "broker:1"
     assert!(errors.iter().all(|e| matches!(e, KafkaError::DeliveryTimeout | KafkaError::NetworkException)));
     assert_eq!(r.anomalies[Anomaly::Unavailable], p.acked, "the acked records sit on an offline partition");
 }
+
+/// `interval_ms = 0` sends every record in the application's first tick; only a producer that
+/// sends one record per tick (an interval) may skip the sender wake-up of a record that joins
+/// a lingering batch (invariant 45). The tick that sends everything drains once, and no
+/// further tick is queued.
+#[test]
+fn an_application_without_an_interval_sends_every_record_in_one_tick() {
+    let s = kafkasim::scenario::parse_str(
+        r#"
+name = "all-at-once"
+duration_ms = 10000
+[cluster]
+brokers = 3
+[[topic]]
+name = "orders"
+partitions = 2
+replication_factor = 3
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 500
+interval_ms = 0
+"#,
+        "all-at-once.toml",
+    )
+    .unwrap();
+    let out = kafkasim::run(&s, 1, kafkasim::RunOptions { trace: kafkasim::TraceFilter::all(), ..Default::default() })
+        .unwrap();
+    let ticks = out.trace.iter().filter(|l| l.contains("timer Tick")).count();
+    assert_eq!(ticks, 1, "one tick sends all 500 records");
+    let sent: usize = out
+        .history
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Sent { records, .. } => Some(records.len()),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(sent, 500, "every record went into a batch once");
+}
