@@ -136,7 +136,7 @@ target = "broker:1"
     assert_eq!(r.anomalies[Anomaly::Unavailable], p.acked, "the acked records sit on an offline partition");
 }
 
-/// `interval_ms = 0` sends every record in the application's first tick; only a producer that
+/// `interval_ms = 0` sends every record in the application's first tick, keyed or not; only a producer that
 /// sends one record per tick (an interval) may skip the sender wake-up of a record that joins
 /// a lingering batch (invariant 45). The tick that sends everything drains once, and no
 /// further tick is queued.
@@ -157,6 +157,12 @@ name = "p1"
 topic = "orders"
 records = 500
 interval_ms = 0
+[[producer]]
+name = "p2"
+topic = "orders"
+records = 300
+interval_ms = 0
+keys = 10
 "#,
         "all-at-once.toml",
     )
@@ -164,7 +170,9 @@ interval_ms = 0
     let out = kafkasim::run(&s, 1, kafkasim::RunOptions { trace: kafkasim::TraceFilter::all(), ..Default::default() })
         .unwrap();
     let ticks = out.trace.iter().filter(|l| l.contains("timer Tick")).count();
-    assert_eq!(ticks, 1, "one tick sends all 500 records");
+    // The unkeyed producer sends a run at a time (`send_fresh_runs`), the keyed one record by
+    // record in the same tick.
+    assert_eq!(ticks, 2, "one tick per producer sends all its records");
     let sent: usize = out
         .history
         .events
@@ -174,5 +182,5 @@ interval_ms = 0
             _ => None,
         })
         .sum();
-    assert_eq!(sent, 500, "every record went into a batch once");
+    assert_eq!(sent, 800, "every record went into a batch once");
 }
