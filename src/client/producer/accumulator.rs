@@ -7,10 +7,12 @@ use std::sync::Arc;
 use super::*;
 
 impl Producer {
-    /// The application calls `send(record)`: partitioned, then queued in the accumulator.
-    pub(crate) fn app_send(&mut self, now: u64, record: u32, out: &mut ProducerOut) {
+    /// The application calls `send(record)`: partitioned, then queued in the accumulator. The
+    /// partition it went to (an index within the topic).
+    pub(crate) fn app_send(&mut self, now: u64, record: u32, out: &mut ProducerOut) -> u32 {
         let p = self.partition_for(record, out);
         self.enqueue(now, record, p, out);
+        p
     }
 
     /// The application calls `send(record)`: the partition (an index within the topic) the
