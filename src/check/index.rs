@@ -3,7 +3,6 @@
 //! per-record allocation; strings are only made later, for findings.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::record::{Event, EventKind, FaultNode, FaultTarget, FinalReplica, Heal, History, LogBatch, RecordId};
@@ -476,10 +475,9 @@ pub(crate) fn producer_instance(history: &History, producer: u32, instance: u32)
 
 /// `topic/partition`, tolerating an index the history does not have.
 pub(crate) fn partition_name(history: &History, partition: u32) -> String {
-    match history.partitions.get(partition as usize) {
-        Some(p) => p.name(),
-        None => format!("partition{partition}"),
-    }
+    let mut s = String::new();
+    super::text::push_partition(&mut s, history, partition);
+    s
 }
 
 /// Where `index` stands in a batch's records: its distance from the first record when the batch
@@ -708,10 +706,8 @@ pub(crate) fn holds_phrase(history: &History, log: &FinalReplica, offset: u64) -
 pub(crate) fn join_and(parts: &[String]) -> String {
     let mut s = String::new();
     for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            s.push_str(if i + 1 == parts.len() { " and " } else { ", " });
-        }
-        let _ = write!(s, "{p}");
+        super::text::push_and(&mut s, i, parts.len());
+        s.push_str(p);
     }
     s
 }

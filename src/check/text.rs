@@ -23,7 +23,9 @@ pub(crate) fn push_num(s: &mut String, n: impl Into<u64>) {
     }
 }
 
-/// Append a partition's name (`orders/0`), as [`super::index::partition_name`] spells it.
+/// Append a partition's name (`orders/0`, as `FinalPartition::name` spells it), tolerating an
+/// index the history does not have (`partition7`). `index::partition_name` returns it as a
+/// `String`.
 pub(crate) fn push_partition(s: &mut String, history: &History, partition: u32) {
     match history.partitions.get(partition as usize) {
         Some(p) => {
