@@ -193,17 +193,17 @@ impl<E> Queue<E> {
         if self.nodes[i as usize].at > limit {
             return None;
         }
-        let (at, event) = self.unlink_head(slot);
-        Some((at, event.expect("a queued node holds an event")))
+        Some(self.unlink_head(slot))
     }
 
     /// Unlink the head of wheel-0 slot `slot` and free its node: its time and event.
     #[inline(always)]
-    fn unlink_head(&mut self, slot: usize) -> (u64, Option<E>) {
+    fn unlink_head(&mut self, slot: usize) -> (u64, E) {
         let i = self.lists[slot].head;
         let node = &mut self.nodes[i as usize];
         let (at, next) = (node.at, node.next);
-        let event = node.event.take();
+        // A cancel unlinks its node at once, so every node in a list holds its event.
+        let event = node.event.take().expect("a queued node holds an event");
         node.next = self.free;
         self.free = i;
         self.lists[slot].head = next;
