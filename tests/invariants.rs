@@ -61,7 +61,7 @@ fn the_cli_takes_check_invariants_and_exits_zero_when_they_hold() {
 /// ends (p3: five records a batch, a second of linger) must wake the sender.
 #[test]
 fn a_skipped_sender_wake_up_changes_nothing_when_producers_and_brokers_fail() {
-    let s = kafkasim::scenario::parse_str(
+    let s = inline(
         r#"
 name = "skipped-wake-ups"
 duration_ms = 60000
@@ -101,9 +101,7 @@ interval_ms = [200, 1500]
 restart_after_ms = [100, 2000]
 duration_ms = [100, 2000]
 "#,
-        "skipped-wake-ups.toml",
-    )
-    .unwrap();
+    );
     let checked = RunOptions { check_invariants: true, ..RunOptions::default() };
     for seed in 0..8 {
         let (plain, _) = judge(&s, seed);

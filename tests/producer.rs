@@ -142,7 +142,7 @@ target = "broker:1"
 /// further tick is queued.
 #[test]
 fn an_application_without_an_interval_sends_every_record_in_one_tick() {
-    let s = kafkasim::scenario::parse_str(
+    let s = inline(
         r#"
 name = "all-at-once"
 duration_ms = 10000
@@ -164,9 +164,7 @@ records = 300
 interval_ms = 0
 keys = 10
 "#,
-        "all-at-once.toml",
-    )
-    .unwrap();
+    );
     let out = kafkasim::run(&s, 1, kafkasim::RunOptions { trace: kafkasim::TraceFilter::all(), ..Default::default() })
         .unwrap();
     let ticks = out.trace.iter().filter(|l| l.contains("timer Tick")).count();
