@@ -461,7 +461,7 @@ fn nemesis(d: &mut Draw<'_>, s: &Scenario) -> NemesisSpec {
         targets.push(TargetClass::Brokers);
     }
     let start_ms = d.maybe(0, |d| d.range(0, 10_000));
-    NemesisSpec {
+    let mut n = NemesisSpec {
         actions,
         targets,
         interval_ms: d.maybe(x.interval_ms, |d| pair(d, 1)),
@@ -470,7 +470,12 @@ fn nemesis(d: &mut Draw<'_>, s: &Scenario) -> NemesisSpec {
         restart_after_ms: d.maybe(x.restart_after_ms, |d| pair(d, 0)),
         duration_ms: d.maybe(x.duration_ms, |d| pair(d, 1)),
         safe_power_loss: d.coin(),
-    }
+    };
+    // The loader refuses a nemesis that may draw more than a million faults (one every least
+    // `interval_ms` from `start_ms` to the end): a long run's least interval is raised to fit.
+    let least = n.stop_ms.min(s.duration_ms).saturating_sub(start_ms) / 1_000_000 + 1;
+    n.interval_ms = (n.interval_ms.0.max(least), n.interval_ms.1.max(least));
+    n
 }
 
 /// Some anomalies, each once, in a drawn order, with bounds of every form.
