@@ -45,7 +45,7 @@ impl Duplicates {
         if occ.prior == 1 {
             self.count += 1;
             if self.tracked.len() < FINDINGS_CAP {
-                t.rec_mut(producer, index).flags |= TRACKED_DUPLICATE;
+                t.set_flag(producer, index, TRACKED_DUPLICATE);
                 self.tracked.push(Tracked { producer, index, copies: vec![(partition, offset)] });
             }
         } else if t.rec(producer, index).is_some_and(|r| r.has(TRACKED_DUPLICATE)) {

@@ -1,6 +1,12 @@
-//! The per-record index every checker family shares: one flat `Vec<Rec>` per producer, indexed by
-//! workload index, filled by one pass over the events and one walk over the final logs. No
-//! per-record allocation; strings are only made later, for findings.
+//! The per-record index every checker family shares: one [`Slots`] per producer, indexed by
+//! workload index, filled by one pass over the events and one walk over the final logs. A batch's
+//! records are sent, acknowledged and written together, so they share a run of slots
+//! (`slots.rs`) and the passes do their work once per run, not once per record. No per-record
+//! allocation; strings are only made later, for findings.
+
+mod slots;
+
+pub(crate) use slots::Slots;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -31,9 +37,9 @@ pub(crate) const TXN_ABORTED: u16 = 1 << 8;
 /// "None" for the u32 fields of `Rec`.
 pub(crate) const NONE: u32 = u32::MAX;
 
-/// Everything the checker keeps per record (20 bytes: a run of 100M records keeps 2 GB of them,
-/// so what can be derived from the history is not kept here; see `Table::ack_partition` and
-/// `Table::first_copy`).
+/// Everything the checker knows of a record (20 bytes; a run of consecutive records shares one,
+/// see [`Slots`]; what can be derived from the history is not kept here, see
+/// `Table::ack_partition` and `Table::first_copy`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rec {
     /// Bit set of the constants above.
@@ -105,8 +111,8 @@ pub(crate) struct Occurrence {
 
 /// The shared per-record index.
 pub(crate) struct Table {
-    /// `recs[producer][index]`.
-    pub recs: Vec<Vec<Rec>>,
+    /// Per producer, its records' slots.
+    pub recs: Vec<Slots>,
     /// Per event index, up to the last `Acked` event: the partition of an `Acked` event (`NONE`
     /// for other events). Records keep only their ack's event; per event is far smaller than
     /// per record, since a batch's records share it.
@@ -143,7 +149,7 @@ impl Table {
         // Slots grow as the history names records (`rec_mut`): a scenario may declare far more
         // records than its run sends (`records = 1000000000` with `duration_ms = 1`), and the
         // index must not allocate for records that never existed.
-        let recs = vec![Vec::new(); n];
+        let recs = vec![Slots::default(); n];
         let online = history.partitions.iter().map(|p| p.leader_replica().is_some()).collect();
         let mut transactional: Vec<bool> =
             (0..n).map(|p| scenario.producers.get(p).is_some_and(|s| s.config.transactional_id.is_some())).collect();
@@ -180,34 +186,26 @@ impl Table {
         t
     }
 
-    /// The record's slot, growing the index if the history names a record the scenario does not.
+    /// The slots of `producer`, growing the list if the history names a producer the scenario
+    /// does not (each producer's slots grow as the history names its records).
     #[inline]
-    pub fn rec_mut(&mut self, producer: u32, index: u32) -> &mut Rec {
-        &mut Self::grown(&mut self.recs, producer, index)[index as usize]
-    }
-
-    /// The slots of `producer`, grown once so that every record of `records` has one (`None`
-    /// for an empty list, which names no record): a batch's loop then indexes them directly
-    /// instead of growing per record.
-    fn slots_for<'a>(recs: &'a mut Vec<Vec<Rec>>, producer: u32, records: &[u32]) -> Option<&'a mut Vec<Rec>> {
-        // A fold over u32s vectorizes where `max()`'s `Option` does not.
-        let (&first, rest) = records.split_first()?;
-        Some(Self::grown(recs, producer, rest.iter().copied().fold(first, u32::max)))
-    }
-
-    /// The slots of `producer`, grown to hold record `max` (and a slot list for the producer):
-    /// the one place the index grows for records the scenario does not name.
-    #[inline]
-    fn grown(recs: &mut Vec<Vec<Rec>>, producer: u32, max: u32) -> &mut Vec<Rec> {
-        let (p, i) = (producer as usize, max as usize);
+    fn slots(recs: &mut Vec<Slots>, producer: u32) -> &mut Slots {
+        let p = producer as usize;
         if p >= recs.len() {
-            recs.resize_with(p + 1, Vec::new);
+            recs.resize_with(p + 1, Slots::default);
         }
-        let v = &mut recs[p];
-        if i >= v.len() {
-            v.resize(i + 1, Rec::EMPTY);
-        }
-        v
+        &mut recs[p]
+    }
+
+    /// Sets `mask` on the record's slot; returns whether some flag of it was not set before.
+    pub fn set_flag(&mut self, producer: u32, index: u32, mask: u16) -> bool {
+        let mut fresh = false;
+        Self::slots(&mut self.recs, producer).update(index, 1, |_, _, r| {
+            fresh = !r.has(mask);
+            r.flags |= mask;
+            true
+        });
+        fresh
     }
 
     /// Where the record's first occurrence in the final logs stands, as (partition, offset), if
@@ -248,8 +246,9 @@ impl Table {
     }
 
     /// The record's slot, if the index has one.
-    pub fn rec(&self, producer: u32, index: u32) -> Option<&Rec> {
-        self.recs.get(producer as usize)?.get(index as usize)
+    #[inline]
+    pub fn rec(&self, producer: u32, index: u32) -> Option<Rec> {
+        self.recs.get(producer as usize)?.get(index)
     }
 
     fn scan_events(&mut self, events: &[Event]) {
@@ -258,33 +257,40 @@ impl Table {
             let ei = i as u32;
             match &ev.kind {
                 EventKind::Sent { producer, instance, records, .. } => {
-                    let txn = self.is_txn(*producer);
-                    let Some(v) = Self::slots_for(&mut self.recs, *producer, records) else { continue };
-                    each_slot(v, records, |idx, r| {
+                    let (producer, instance) = (*producer, *instance);
+                    let txn = self.is_txn(producer);
+                    let v = Self::slots(&mut self.recs, producer);
+                    let extra = &mut self.extra_sends;
+                    // The n-th record of the list is the run's n-th send.
+                    let first_seq = seq;
+                    each_run(v, records, |pos, idx, n, r| {
+                        let s = first_seq.wrapping_add(pos as u32);
                         r.flags |= SENT;
                         if r.send_instance == NONE {
-                            r.send_instance = *instance;
-                            r.send_seq = seq;
-                        } else if r.send_instance == *instance {
+                            r.send_instance = instance;
+                            r.send_seq = s;
+                        } else if r.send_instance == instance {
                             // A transactional instance resends a record only in a later
                             // transaction, after aborting the earlier one: the latest send is the
                             // one its order is judged by.
                             if txn {
-                                r.send_seq = seq;
+                                r.send_seq = s;
                             }
                         } else {
-                            self.extra_sends.push((*producer, idx, *instance, seq));
+                            extra.extend((0..n).map(|k| (producer, idx + k, instance, s.wrapping_add(k))));
                         }
-                        seq = seq.wrapping_add(1);
                     });
+                    seq = seq.wrapping_add(records.len() as u32);
                 }
                 EventKind::Acked { producer, partition, records, .. } => {
                     let txn = self.is_txn(*producer);
-                    let Some(v) = Self::slots_for(&mut self.recs, *producer, records) else { continue };
+                    if records.is_empty() {
+                        continue;
+                    }
                     self.ack_partitions.resize(i, NONE);
                     self.ack_partitions.push(*partition);
                     let bit = if txn { BATCH_ACKED } else { ACKED };
-                    each_slot(v, records, |_, r| {
+                    each_run(Self::slots(&mut self.recs, *producer), records, |_, _, _, r| {
                         if r.ack_event == NONE {
                             r.ack_event = ei;
                         }
@@ -297,28 +303,26 @@ impl Table {
                     }
                 }
                 EventKind::TxnEnded { producer, commit, records, result, .. } => {
-                    for &idx in records.iter() {
-                        let r = self.rec_mut(*producer, idx);
-                        match (commit, result) {
-                            (true, Ok(())) => {
-                                r.flags |= ACKED;
-                                let a = self.txn_mut(*producer, idx);
-                                if a.commit_event == NONE {
-                                    a.commit_event = ei;
-                                    a.commit_batch_ack = a.last_batch_ack;
-                                }
+                    let bit = match (commit, result) {
+                        (true, Ok(())) => ACKED,
+                        (false, Ok(())) => TXN_ABORTED,
+                        // The coordinator decides: a failed commit may still have committed.
+                        (_, Err(_)) => FAILED_MAYBE,
+                    };
+                    each_run(Self::slots(&mut self.recs, *producer), records, |_, _, _, r| r.flags |= bit);
+                    if let (true, Ok(())) = (commit, result) {
+                        for &idx in records.iter() {
+                            let a = self.txn_mut(*producer, idx);
+                            if a.commit_event == NONE {
+                                a.commit_event = ei;
+                                a.commit_batch_ack = a.last_batch_ack;
                             }
-                            (false, Ok(())) => r.flags |= TXN_ABORTED,
-                            // The coordinator decides: a failed commit may still have committed.
-                            (_, Err(_)) => r.flags |= FAILED_MAYBE,
                         }
                     }
                 }
                 EventKind::Failed { producer, records, maybe_written, .. } => {
                     let bit = if *maybe_written { FAILED_MAYBE } else { FAILED_NOT_WRITTEN };
-                    for &idx in records.iter() {
-                        self.rec_mut(*producer, idx).flags |= bit;
-                    }
+                    each_run(Self::slots(&mut self.recs, *producer), records, |_, _, _, r| r.flags |= bit);
                 }
                 EventKind::Fault { .. } | EventKind::Healed { .. } | EventKind::LeaderChange { .. } => {
                     self.story.push(ei)
@@ -380,16 +384,22 @@ impl Table {
         writer: u32,
         log: &[Arc<LogBatch>],
     ) -> Occurrence {
-        let r = Self::grown(&mut self.recs, producer, index);
-        let r = &mut r[index as usize];
-        let prior = r.note_copy(&self.ack_partitions, partition);
+        let (mut prior, mut first_batch) = (0, NONE);
+        let acks = &self.ack_partitions;
+        Self::slots(&mut self.recs, producer).update(index, 1, |_, _, r| {
+            prior = r.note_copy(acks, partition);
+            if prior == 0 {
+                r.first_batch = batch;
+            }
+            first_batch = r.first_batch;
+            true
+        });
         if prior == 0 {
-            r.first_batch = batch;
             return Occurrence { prior, first_for_walk: true };
         }
         // Only copies get here: the first one's writer, when it stands in this partition (the
         // walk reads one final log per partition, so its batch is in `log`).
-        let (first_partition, at) = self.walked[r.first_batch as usize];
+        let (first_partition, at) = self.walked[first_batch as usize];
         if first_partition == partition && log.get(at as usize).is_some_and(|b| b.instance == writer) {
             return Occurrence { prior, first_for_walk: false };
         }
@@ -403,6 +413,11 @@ impl Table {
     /// by `writer` or by no one, and `keep` (given the record, its send sequence number, `None`
     /// if never sent, and its position) agrees, for the order check. Returns where it stopped:
     /// that record is left untouched, for the per-record path.
+    ///
+    /// A run of consecutive records in one run of slots is judged as a whole: its records share
+    /// their copy count and sender, and their send sequence numbers step by one as their positions
+    /// do, so `keep` is asked about its first and last record only (the order check keeps the
+    /// latest record it was given).
     #[inline]
     pub fn first_copies(
         &mut self,
@@ -413,39 +428,67 @@ impl Table {
         mut keep: impl FnMut(u32, Option<u32>, usize) -> bool,
     ) -> usize {
         let Some(v) = self.recs.get_mut(producer as usize) else { return from };
+        let acks = &self.ack_partitions;
+        let rest = &records[from..];
         let mut pos = from;
-        while let Some(&index) = records.get(pos) {
-            let Some(r) = v.get_mut(index as usize).filter(|r| r.count == 0) else { break };
+        let mut note = |index: u32, n: u32, r: &mut Rec| {
+            if r.count != 0 {
+                return false;
+            }
             let seq = match r.send_instance {
                 NONE => None,
                 k if k == writer => Some(r.send_seq),
-                _ => break,
+                _ => return false,
             };
-            if !keep(index, seq, pos) {
-                break;
+            // Runs come in order, so this one starts at `pos`.
+            let at = pos;
+            if !keep(index, seq, at) {
+                return false;
             }
-            r.note_copy(&self.ack_partitions, partition);
+            if n > 1 {
+                keep(index + (n - 1), seq.map(|s| s.wrapping_add(n - 1)), at + (n - 1) as usize);
+            }
+            r.note_copy(acks, partition);
             r.first_batch = batch;
-            pos += 1;
+            pos = at + n as usize;
+            true
+        };
+        match crate::record::consecutive(rest) {
+            // Only records the index holds: the per-record path grows it for the others.
+            Some(first) => {
+                let n = (rest.len() as u64).min((v.len() as u64).saturating_sub(u64::from(first))) as u32;
+                v.update(first, n, |index, n, r| note(index, n, r));
+            }
+            None => {
+                for &index in rest {
+                    if index as usize >= v.len() || !v.update(index, 1, |index, n, r| note(index, n, r)) {
+                        break;
+                    }
+                }
+            }
         }
         pos
     }
 }
 
-/// Calls `f` with each record of `records` (in their order) and its slot in `v`, which holds them
-/// all: over a slice when they are consecutive, the usual batch, else slot by slot.
+/// Calls `f(position in records, first index, count, slot)` for each run of slots holding the
+/// records of `records` (grown to hold them all), in order: runs of the slots when the records
+/// are consecutive, the usual batch, else one record at a time.
 #[inline]
-fn each_slot(v: &mut [Rec], records: &[u32], mut f: impl FnMut(u32, &mut Rec)) {
+fn each_run(v: &mut Slots, records: &[u32], mut f: impl FnMut(usize, u32, u32, &mut Rec)) {
     match crate::record::consecutive(records) {
         Some(first) => {
-            // The slice first: it ends the zip before the range could step past `u32::MAX`.
-            for (r, idx) in v[first as usize..first as usize + records.len()].iter_mut().zip(first..) {
-                f(idx, r);
-            }
+            v.update(first, records.len() as u32, |idx, n, r| {
+                f((idx - first) as usize, idx, n, r);
+                true
+            });
         }
         None => {
-            for &idx in records {
-                f(idx, &mut v[idx as usize]);
+            for (pos, &idx) in records.iter().enumerate() {
+                v.update(idx, 1, |idx, n, r| {
+                    f(pos, idx, n, r);
+                    true
+                });
             }
         }
     }

@@ -7,7 +7,7 @@
 //! aborted or still open transaction does not count).
 
 use super::index::{
-    final_log, holds_phrase, partition_name, record_name, story_after, stranded_copies, Table, ACKED, NONE,
+    final_log, holds_phrase, partition_name, record_name, story_after, stranded_copies, Rec, Table, ACKED, NONE,
     PRESENT_IN_ACK_PARTITION,
 };
 use super::txnlog::{batch_index, ending_phrase, TxnLogs};
@@ -39,41 +39,43 @@ pub(crate) fn check(history: &History, t: &Table, txns: &TxnLogs) -> Loss {
             continue;
         }
         let txn = t.is_txn(p as u32);
-        for (i, r) in recs.iter().enumerate() {
-            let (p, i) = (p as u32, i as u32);
-            let partition = if txn {
-                if !r.has(ACKED) || r.count > 0 {
-                    continue;
-                }
-                txn_partition(history, t, p, i)
-            } else {
-                if !r.has(ACKED) || r.has(PRESENT_IN_ACK_PARTITION) {
-                    continue;
-                }
-                Some(t.ack_partition(r))
-            };
-            // A committed record whose batch ack is unknown is judged lost: the final logs that
-            // exist do not hold it.
-            let online = partition.is_none_or(|x| t.online.get(x as usize).copied().unwrap_or(false));
-            if online {
-                out.lost_acked += 1;
-                out.per_producer[p as usize].lost += 1;
-                if out.findings.len() < FINDINGS_CAP {
-                    let f =
-                        if txn { explain_txn(history, t, txns, p, i, true) } else { explain(history, t, p, i, true) };
-                    out.findings.push(f);
-                }
-            } else {
-                out.unavailable += 1;
-                if out.unavailable_findings.len() < FINDINGS_CAP {
-                    let f =
-                        if txn { explain_txn(history, t, txns, p, i, false) } else { explain(history, t, p, i, false) };
-                    out.unavailable_findings.push(f);
+        let p = p as u32;
+        // A run's records share their flags, copy count and ack: most runs are found present
+        // as a whole.
+        recs.for_each_run(|first, n, r| {
+            let missing = r.has(ACKED) && if txn { r.count == 0 } else { !r.has(PRESENT_IN_ACK_PARTITION) };
+            if missing {
+                for i in first..first + n {
+                    judge(history, t, txns, &mut out, (p, i, txn), r);
                 }
             }
-        }
+        });
     }
     out
+}
+
+/// Judges one acknowledged record (producer, index, whether its producer is transactional) that
+/// the final logs do not show: lost, or unavailable if its partition has no leader (`r` is its
+/// slot).
+fn judge(history: &History, t: &Table, txns: &TxnLogs, out: &mut Loss, (p, i, txn): (u32, u32, bool), r: &Rec) {
+    let partition = if txn { txn_partition(history, t, p, i) } else { Some(t.ack_partition(r)) };
+    // A committed record whose batch ack is unknown is judged lost: the final logs that exist do
+    // not hold it.
+    let online = partition.is_none_or(|x| t.online.get(x as usize).copied().unwrap_or(false));
+    if online {
+        out.lost_acked += 1;
+        out.per_producer[p as usize].lost += 1;
+        if out.findings.len() < FINDINGS_CAP {
+            let f = if txn { explain_txn(history, t, txns, p, i, true) } else { explain(history, t, p, i, true) };
+            out.findings.push(f);
+        }
+    } else {
+        out.unavailable += 1;
+        if out.unavailable_findings.len() < FINDINGS_CAP {
+            let f = if txn { explain_txn(history, t, txns, p, i, false) } else { explain(history, t, p, i, false) };
+            out.unavailable_findings.push(f);
+        }
+    }
 }
 
 /// The partition of the batch ack a transactional record's commit rests on (else of its first
@@ -83,7 +85,7 @@ fn txn_partition(history: &History, t: &Table, producer: u32, index: u32) -> Opt
     if let Some(EventKind::Acked { partition, .. }) = history.events.get(a as usize).map(|e| &e.kind) {
         return Some(*partition);
     }
-    t.rec(producer, index).map(|r| t.ack_partition(r)).filter(|&x| x != NONE)
+    t.rec(producer, index).map(|r| t.ack_partition(&r)).filter(|&x| x != NONE)
 }
 
 /// The fate of a committed transactional record: the commit that acknowledged it, its batch's

@@ -93,9 +93,7 @@ impl Order {
         let Some(seq) = t.send_seq(producer, index, instance) else { return };
         match slot {
             Some(l) if l.partition == partition && seq < l.seq => {
-                let r = t.rec_mut(producer, index);
-                if !r.has(REORDERED) {
-                    r.flags |= REORDERED;
+                if t.set_flag(producer, index, REORDERED) {
                     self.count += 1;
                     if self.hits.len() < FINDINGS_CAP {
                         self.hits.push(Hit {

@@ -29,20 +29,22 @@ pub(crate) fn stats(scenario: &Scenario, history: &History, t: &Table) -> (BTree
             continue;
         }
         let mut s = ProducerStats::default();
-        for r in recs {
-            s.sent += u64::from(r.has(SENT));
+        // A run's records share their flags and copy count: each run counts its records at once.
+        recs.for_each_run(|_, n, r| {
+            let n = u64::from(n);
+            s.sent += n * u64::from(r.has(SENT));
             // A transactional record: acked when its commit succeeded; failed when its abort
             // succeeded; indeterminate when its batch was acked but no transaction holding it
             // ended (the coordinator decides).
             if r.has(ACKED) {
-                s.acked += 1;
+                s.acked += n;
             } else if r.has(FAILED_MAYBE) || (r.has(BATCH_ACKED) && !r.has(TXN_ABORTED)) {
-                s.indeterminate += 1;
+                s.indeterminate += n;
             } else if r.has(FAILED_NOT_WRITTEN | TXN_ABORTED) {
-                s.failed += 1;
+                s.failed += n;
             }
-            duplicated[p] += u64::from(r.count >= 2);
-        }
+            duplicated[p] += n * u64::from(r.count >= 2);
+        });
         out.insert(name(scenario, history, p), s);
     }
     (out, duplicated)

@@ -1,0 +1,319 @@
+//! One producer's per-record slots, kept as runs (issue 14, item 1: a checker that works in
+//! ranges). Consecutive records that share every field, their send sequence numbers stepping by
+//! one, are one entry: a batch's records are sent, acknowledged and written together, so they
+//! cost one slot, not one each. A block of records that strays into many runs (a keyed
+//! producer's scattered batches, many duplicates) is kept record by record instead.
+
+use super::{Rec, NONE};
+
+/// Records per block: the unit a lookup finds in one step.
+const BLOCK: u32 = 256;
+/// Most runs a block keeps before it turns dense (24 bytes a run, 20 a record: at 32 runs a
+/// block of runs costs 768 bytes, a dense one 5,120).
+const MAX_RUNS: usize = 32;
+
+/// A run: the records from `start` (an offset in its block) to the next run's start share `rec`,
+/// whose `send_seq` is the first record's (the others' step by one).
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    start: u32,
+    rec: Rec,
+}
+
+impl Run {
+    /// The slot of the record `off` records into the run.
+    #[inline]
+    fn at(&self, off: u32) -> Rec {
+        let mut r = self.rec;
+        if r.send_instance != NONE {
+            r.send_seq = r.send_seq.wrapping_add(off);
+        }
+        r
+    }
+}
+
+/// `BLOCK` records: as runs (none yet: every record empty), or one slot each.
+#[derive(Debug, Clone)]
+enum Block {
+    Runs(Vec<Run>),
+    Dense(Box<[Rec]>),
+}
+
+/// The end (an offset in the block) of run `k` of `runs`.
+#[inline]
+fn run_end(runs: &[Run], k: usize) -> u32 {
+    runs.get(k + 1).map_or(BLOCK, |r| r.start)
+}
+
+/// Makes `at` the start of a run of `runs` (a split keeps every record's slot) and returns that
+/// run's index.
+fn split(runs: &mut Vec<Run>, at: u32) -> usize {
+    // The first run starts at 0, so some run starts at or before `at`.
+    let k = runs.partition_point(|r| r.start <= at) - 1;
+    if runs[k].start == at {
+        return k;
+    }
+    let run = Run { start: at, rec: runs[k].at(at - runs[k].start) };
+    runs.insert(k + 1, run);
+    k + 1
+}
+
+impl Block {
+    /// The slot of the record at `off`.
+    #[inline]
+    fn get(&self, off: u32) -> Rec {
+        match self {
+            Block::Dense(d) => d[off as usize],
+            Block::Runs(runs) => match runs.partition_point(|r| r.start <= off).checked_sub(1) {
+                Some(k) => runs[k].at(off - runs[k].start),
+                None => Rec::EMPTY,
+            },
+        }
+    }
+
+    /// Calls `f(first index, count, slot)` for each run of the records at offsets `lo..hi` (a run
+    /// of one in a dense block), in order, while it returns true; `base` is the block's first
+    /// index. Returns whether every call did.
+    fn update(&mut self, base: u32, lo: u32, hi: u32, f: &mut impl FnMut(u32, u32, &mut Rec) -> bool) -> bool {
+        let all = match self {
+            Block::Dense(d) => return (lo..hi).all(|off| f(base + off, 1, &mut d[off as usize])),
+            Block::Runs(runs) => {
+                if runs.is_empty() {
+                    runs.push(Run { start: 0, rec: Rec::EMPTY });
+                }
+                let a = split(runs, lo);
+                let b = if hi < BLOCK { split(runs, hi) } else { runs.len() };
+                let mut all = true;
+                for k in a..b {
+                    let (start, end) = (runs[k].start, run_end(runs, k));
+                    if !f(base + start, end - start, &mut runs[k].rec) {
+                        all = false;
+                        break;
+                    }
+                }
+                if runs.len() <= MAX_RUNS {
+                    return all;
+                }
+                all
+            }
+        };
+        self.densify();
+        all
+    }
+
+    /// Turns a block of runs into one slot per record.
+    #[cold]
+    fn densify(&mut self) {
+        let Block::Runs(runs) = self else { return };
+        let mut d = Vec::with_capacity(BLOCK as usize);
+        for (k, r) in runs.iter().enumerate() {
+            d.extend((0..run_end(runs, k) - r.start).map(|off| r.at(off)));
+        }
+        *self = Block::Dense(d.into_boxed_slice());
+    }
+}
+
+/// One producer's slots: `len` records, in blocks of `BLOCK`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Slots {
+    blocks: Vec<Block>,
+    len: usize,
+}
+
+impl Slots {
+    /// How many records it holds slots for: one past the highest index the history named.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The slot of record `index`, if it has one.
+    #[inline]
+    pub fn get(&self, index: u32) -> Option<Rec> {
+        if index as usize >= self.len {
+            return None;
+        }
+        Some(self.blocks[(index / BLOCK) as usize].get(index % BLOCK))
+    }
+
+    /// Grows to hold record `index` (an empty slot for each record it adds).
+    #[inline]
+    fn grow(&mut self, index: u32) {
+        let need = index as usize + 1;
+        if need > self.len {
+            self.len = need;
+            let blocks = need.div_ceil(BLOCK as usize);
+            if blocks > self.blocks.len() {
+                self.blocks.resize_with(blocks, || Block::Runs(Vec::new()));
+            }
+        }
+    }
+
+    /// Grows to hold the records `first..first + n` and calls `f(first index, count, slot)` for
+    /// each of their runs, in order, while it returns true; returns whether every call did. `f`
+    /// changes a run as a whole: the same change for each of its records, and a `send_seq` set
+    /// for the first record stands for the others stepping by one. `first + n` must not pass
+    /// `u32::MAX + 1`.
+    pub fn update(&mut self, first: u32, n: u32, mut f: impl FnMut(u32, u32, &mut Rec) -> bool) -> bool {
+        let Some(last) = n.checked_sub(1).map(|k| first + k) else { return true };
+        self.grow(last);
+        let mut at = first;
+        loop {
+            let b = at / BLOCK;
+            let done = last / BLOCK == b;
+            let hi = if done { last % BLOCK + 1 } else { BLOCK };
+            if !self.blocks[b as usize].update(b * BLOCK, at % BLOCK, hi, &mut f) {
+                return false;
+            }
+            if done {
+                return true;
+            }
+            at = (b + 1) * BLOCK;
+        }
+    }
+
+    /// Calls `f(first index, count, slot)` for each run of its records, in order (a run of one
+    /// for each record of a dense block).
+    pub fn for_each_run(&self, mut f: impl FnMut(u32, u32, &Rec)) {
+        for (b, block) in self.blocks.iter().enumerate() {
+            let base = b * BLOCK as usize;
+            // The block's records that the slots hold.
+            let end = (self.len - base).min(BLOCK as usize) as u32;
+            let base = base as u32;
+            match block {
+                Block::Runs(runs) if runs.is_empty() => f(base, end, &Rec::EMPTY),
+                Block::Runs(runs) => {
+                    for (k, r) in runs.iter().enumerate().take_while(|(_, r)| r.start < end) {
+                        f(base + r.start, run_end(runs, k).min(end) - r.start, &r.rec);
+                    }
+                }
+                Block::Dense(d) => {
+                    for (off, r) in d[..end as usize].iter().enumerate() {
+                        f(base + off as u32, 1, r);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(seq: u32, flags: u16) -> Rec {
+        Rec { flags, send_instance: 0, send_seq: seq, ..Rec::EMPTY }
+    }
+
+    /// A record's flags and send sequence number.
+    type Seen = Vec<(u16, u32)>;
+
+    /// Every record's slot, as `get` gives it and as `for_each_run` walks it.
+    fn both(s: &Slots) -> (Seen, Seen) {
+        let got = (0..s.len() as u32).map(|i| s.get(i).map(|r| (r.flags, r.send_seq)).unwrap()).collect();
+        let mut walked = Vec::new();
+        s.for_each_run(|first, n, r| {
+            let run = Run { start: first, rec: *r };
+            walked.extend((0..n).map(|off| run.at(off)).map(|r| (r.flags, r.send_seq)));
+        });
+        (got, walked)
+    }
+
+    #[test]
+    fn runs_give_the_same_slots_as_one_slot_per_record_under_random_updates() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(7);
+        // A draw from lo..=hi (the modulo's bias does not matter here).
+        let draw = |rng: &mut rand::rngs::ChaCha8Rng, lo: u64, hi: u64| lo + rng.next_u64() % (hi - lo + 1);
+        for _ in 0..50 {
+            let mut s = Slots::default();
+            let mut model: Vec<(u16, u32)> = Vec::new();
+            for _ in 0..draw(&mut rng, 1, 200) {
+                // Mostly batches of consecutive records, sometimes one record far off.
+                let first = draw(&mut rng, 0, 2_000) as u32;
+                let n = if draw(&mut rng, 0, 4) == 0 { 1 } else { draw(&mut rng, 1, 300) as u32 };
+                let (bit, seq) = (1u16 << draw(&mut rng, 0, 8), rng.next_u32());
+                s.update(first, n, |i, _, r| {
+                    *r = slot(seq.wrapping_add(i - first), r.flags | bit);
+                    true
+                });
+                let end = (first + n) as usize;
+                if model.len() < end {
+                    model.resize(end, (0, 0));
+                }
+                for i in first..first + n {
+                    let m = &mut model[i as usize];
+                    *m = (m.0 | bit, seq.wrapping_add(i - first));
+                }
+            }
+            let (got, walked) = both(&s);
+            // Never-touched records read as empty slots (flags 0, sequence 0).
+            assert_eq!(got, model);
+            assert_eq!(walked, model);
+        }
+    }
+
+    #[test]
+    fn an_update_stops_at_the_first_run_it_refuses_and_leaves_that_run_untouched() {
+        let mut s = Slots::default();
+        s.update(0, 100, |_, _, r| {
+            *r = slot(0, 1);
+            true
+        });
+        s.update(100, 100, |_, _, r| {
+            *r = slot(100, 2);
+            true
+        });
+        let mut seen = Vec::new();
+        let all = s.update(50, 300, |i, n, r| {
+            seen.push((i, n));
+            if r.flags == 2 {
+                return false;
+            }
+            r.flags |= 4;
+            true
+        });
+        assert!(!all);
+        assert_eq!(seen, [(50, 50), (100, 100)]);
+        assert_eq!(s.get(49).unwrap().flags, 1);
+        assert_eq!(s.get(50).unwrap().flags, 5);
+        assert_eq!(s.get(150).unwrap().flags, 2);
+        assert_eq!(s.get(151).unwrap().send_seq, 151);
+        // It grew for the whole range before walking it.
+        assert_eq!(s.len(), 350);
+    }
+
+    #[test]
+    fn a_block_split_into_many_runs_keeps_one_slot_per_record() {
+        let mut s = Slots::default();
+        for i in 0..BLOCK {
+            s.update(i, 1, |_, _, r| {
+                *r = slot(i * 2, (i % 2) as u16);
+                true
+            });
+        }
+        assert!(matches!(s.blocks[0], Block::Dense(_)));
+        assert_eq!(s.get(7).unwrap().send_seq, 14);
+        let mut runs = 0;
+        s.for_each_run(|_, n, _| {
+            assert_eq!(n, 1);
+            runs += 1;
+        });
+        assert_eq!(runs, BLOCK);
+    }
+
+    #[test]
+    fn a_batch_of_consecutive_records_is_a_handful_of_runs() {
+        let mut s = Slots::default();
+        for b in 0..10u32 {
+            s.update(b * 200, 200, |i, _, r| {
+                *r = slot(i, 1);
+                true
+            });
+        }
+        let mut runs = 0;
+        s.for_each_run(|_, _, _| runs += 1);
+        // 2,000 records: 10 batches, cut once more at each block boundary that falls inside one.
+        assert!(runs <= 18, "{runs} runs");
+        assert!(s.blocks.iter().all(|b| matches!(b, Block::Runs(_))));
+    }
+}
