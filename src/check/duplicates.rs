@@ -71,6 +71,17 @@ impl Duplicates {
                 | EventKind::Failed { producer, records, .. } => (*producer, records),
                 _ => continue,
             };
+            // A batch of consecutive records: the tracked records in its range (a lookup per
+            // event, not per record).
+            if let Some(first) = crate::record::consecutive(records) {
+                let end = u64::from(first) + records.len() as u64;
+                for (_, &s) in
+                    slot.range((producer, first)..).take_while(|(&(p, i), _)| p == producer && u64::from(i) < end)
+                {
+                    events[s].push(ei as u32);
+                }
+                continue;
+            }
             for &idx in records.iter() {
                 if t.rec(producer, idx).is_some_and(|r| r.has(TRACKED_DUPLICATE)) {
                     if let Some(&s) = slot.get(&(producer, idx)) {

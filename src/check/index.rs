@@ -40,7 +40,7 @@ pub(crate) const NONE: u32 = u32::MAX;
 /// Everything the checker knows of a record (20 bytes; a run of consecutive records shares one,
 /// see [`Slots`]; what can be derived from the history is not kept here, see
 /// `Table::ack_partition` and `Table::first_copy`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Rec {
     /// Bit set of the constants above.
     pub flags: u16,
@@ -200,7 +200,7 @@ impl Table {
     /// Sets `mask` on the record's slot; returns whether some flag of it was not set before.
     pub fn set_flag(&mut self, producer: u32, index: u32, mask: u16) -> bool {
         let mut fresh = false;
-        Self::slots(&mut self.recs, producer).update(index, 1, |_, _, r| {
+        Self::slots(&mut self.recs, producer).update_one(index, |r| {
             fresh = !r.has(mask);
             r.flags |= mask;
             true
@@ -386,7 +386,7 @@ impl Table {
     ) -> Occurrence {
         let (mut prior, mut first_batch) = (0, NONE);
         let acks = &self.ack_partitions;
-        Self::slots(&mut self.recs, producer).update(index, 1, |_, _, r| {
+        Self::slots(&mut self.recs, producer).update_one(index, |r| {
             prior = r.note_copy(acks, partition);
             if prior == 0 {
                 r.first_batch = batch;
@@ -461,7 +461,7 @@ impl Table {
             }
             None => {
                 for &index in rest {
-                    if index as usize >= v.len() || !v.update(index, 1, |index, n, r| note(index, n, r)) {
+                    if index as usize >= v.len() || !v.update_one(index, |r| note(index, 1, r)) {
                         break;
                     }
                 }
@@ -485,8 +485,8 @@ fn each_run(v: &mut Slots, records: &[u32], mut f: impl FnMut(usize, u32, u32, &
         }
         None => {
             for (pos, &idx) in records.iter().enumerate() {
-                v.update(idx, 1, |idx, n, r| {
-                    f(pos, idx, n, r);
+                v.update_one(idx, |r| {
+                    f(pos, idx, 1, r);
                     true
                 });
             }

@@ -8,9 +8,9 @@ use super::{Rec, NONE};
 
 /// Records per block: the unit a lookup finds in one step.
 const BLOCK: u32 = 256;
-/// Most runs a block keeps before it turns dense (24 bytes a run, 20 a record: at 32 runs a
-/// block of runs costs 768 bytes, a dense one 5,120).
-const MAX_RUNS: usize = 32;
+/// Most runs a block keeps before it turns dense: a lookup searches them, and records changed one
+/// at a time (duplicates, a keyed producer's scattered batches) are cheaper as slots.
+const MAX_RUNS: usize = 8;
 
 /// A run: the records from `start` (an offset in its block) to the next run's start share `rec`,
 /// whose `send_seq` is the first record's (the others' step by one).
@@ -32,11 +32,12 @@ impl Run {
     }
 }
 
-/// `BLOCK` records: as runs (none yet: every record empty), or one slot each.
+/// `BLOCK` records: as runs (none yet: every record empty), or one slot each (up to the last
+/// record that was set: the records after it are empty).
 #[derive(Debug, Clone)]
 enum Block {
     Runs(Vec<Run>),
-    Dense(Box<[Rec]>),
+    Dense(Vec<Rec>),
 }
 
 /// The end (an offset in the block) of run `k` of `runs`.
@@ -45,17 +46,33 @@ fn run_end(runs: &[Run], k: usize) -> u32 {
     runs.get(k + 1).map_or(BLOCK, |r| r.start)
 }
 
-/// Makes `at` the start of a run of `runs` (a split keeps every record's slot) and returns that
-/// run's index.
-fn split(runs: &mut Vec<Run>, at: u32) -> usize {
-    // The first run starts at 0, so some run starts at or before `at`.
-    let k = runs.partition_point(|r| r.start <= at) - 1;
-    if runs[k].start == at {
-        return k;
+/// Sets the records at offsets `at..stop`, inside run `k` of `runs`, to `rec` (the slot of the
+/// record at `at`): the run is cut around them, and the new run joins a neighbour it continues
+/// (same fields, send sequence numbers stepping on), so that records changed one at a time, as
+/// the copies of a duplicated batch are, still make one run.
+fn place(runs: &mut Vec<Run>, k: usize, at: u32, stop: u32, rec: Rec) {
+    let (start, end) = (runs[k].start, run_end(runs, k));
+    if stop < end {
+        let tail = Run { start: stop, rec: runs[k].at(stop - start) };
+        runs.insert(k + 1, tail);
     }
-    let run = Run { start: at, rec: runs[k].at(at - runs[k].start) };
-    runs.insert(k + 1, run);
-    k + 1
+    let mut j = k;
+    if at > start {
+        runs.insert(k + 1, Run { start: at, rec });
+        j = k + 1;
+    } else {
+        runs[k].rec = rec;
+    }
+    // The right neighbour, when it begins where these records end and continues them.
+    if let Some(next) = runs.get(j + 1) {
+        if next.start == stop && (Run { start: at, rec }).at(stop - at) == next.rec {
+            runs.remove(j + 1);
+        }
+    }
+    // The left one, when these records continue it.
+    if j > 0 && runs[j - 1].at(at - runs[j - 1].start) == rec {
+        runs.remove(j);
+    }
 }
 
 impl Block {
@@ -63,7 +80,7 @@ impl Block {
     #[inline]
     fn get(&self, off: u32) -> Rec {
         match self {
-            Block::Dense(d) => d[off as usize],
+            Block::Dense(d) => d.get(off as usize).copied().unwrap_or(Rec::EMPTY),
             Block::Runs(runs) => match runs.partition_point(|r| r.start <= off).checked_sub(1) {
                 Some(k) => runs[k].at(off - runs[k].start),
                 None => Rec::EMPTY,
@@ -76,20 +93,33 @@ impl Block {
     /// index. Returns whether every call did.
     fn update(&mut self, base: u32, lo: u32, hi: u32, f: &mut impl FnMut(u32, u32, &mut Rec) -> bool) -> bool {
         let all = match self {
-            Block::Dense(d) => return (lo..hi).all(|off| f(base + off, 1, &mut d[off as usize])),
+            Block::Dense(d) => {
+                if d.len() < hi as usize {
+                    d.resize(hi as usize, Rec::EMPTY);
+                }
+                return (lo..hi).all(|off| f(base + off, 1, &mut d[off as usize]));
+            }
             Block::Runs(runs) => {
                 if runs.is_empty() {
                     runs.push(Run { start: 0, rec: Rec::EMPTY });
                 }
-                let a = split(runs, lo);
-                let b = if hi < BLOCK { split(runs, hi) } else { runs.len() };
+                let mut at = lo;
                 let mut all = true;
-                for k in a..b {
-                    let (start, end) = (runs[k].start, run_end(runs, k));
-                    if !f(base + start, end - start, &mut runs[k].rec) {
-                        all = false;
+                while at < hi {
+                    // The first run starts at 0, so some run holds `at`.
+                    let k = runs.partition_point(|r| r.start <= at) - 1;
+                    let stop = run_end(runs, k).min(hi);
+                    let old = runs[k].at(at - runs[k].start);
+                    let mut rec = old;
+                    all = f(base + at, stop - at, &mut rec);
+                    // A run is cut only where its records change.
+                    if rec != old {
+                        place(runs, k, at, stop, rec);
+                    }
+                    if !all {
                         break;
                     }
+                    at = stop;
                 }
                 if runs.len() <= MAX_RUNS {
                     return all;
@@ -101,15 +131,17 @@ impl Block {
         all
     }
 
-    /// Turns a block of runs into one slot per record.
+    /// Turns a block of runs into one slot per record, up to its last run's start when that run
+    /// is empty (the records past the last one set, whose slots a dense block leaves out).
     #[cold]
     fn densify(&mut self) {
         let Block::Runs(runs) = self else { return };
-        let mut d = Vec::with_capacity(BLOCK as usize);
+        let last = runs.last().filter(|r| r.rec == Rec::EMPTY).map_or(BLOCK, |r| r.start);
+        let mut d = Vec::with_capacity(last as usize);
         for (k, r) in runs.iter().enumerate() {
-            d.extend((0..run_end(runs, k) - r.start).map(|off| r.at(off)));
+            d.extend((0..run_end(runs, k).min(last).saturating_sub(r.start)).map(|off| r.at(off)));
         }
-        *self = Block::Dense(d.into_boxed_slice());
+        *self = Block::Dense(d);
     }
 }
 
@@ -171,6 +203,20 @@ impl Slots {
         }
     }
 
+    /// `update` for one record, with a direct path for a dense block.
+    #[inline]
+    pub fn update_one(&mut self, index: u32, f: impl FnOnce(&mut Rec) -> bool) -> bool {
+        self.grow(index);
+        let (b, off) = ((index / BLOCK) as usize, (index % BLOCK) as usize);
+        if let Block::Dense(d) = &mut self.blocks[b] {
+            if let Some(r) = d.get_mut(off) {
+                return f(r);
+            }
+        }
+        let mut f = Some(f);
+        self.update(index, 1, |_, _, r| f.take().is_some_and(|f| f(r)))
+    }
+
     /// Calls `f(first index, count, slot)` for each run of its records, in order (a run of one
     /// for each record of a dense block).
     pub fn for_each_run(&self, mut f: impl FnMut(u32, u32, &Rec)) {
@@ -187,8 +233,12 @@ impl Slots {
                     }
                 }
                 Block::Dense(d) => {
-                    for (off, r) in d[..end as usize].iter().enumerate() {
+                    let set = d.len().min(end as usize);
+                    for (off, r) in d[..set].iter().enumerate() {
                         f(base + off as u32, 1, r);
+                    }
+                    if set < end as usize {
+                        f(base + set as u32, end - set as u32, &Rec::EMPTY);
                     }
                 }
             }
@@ -299,6 +349,32 @@ mod tests {
             runs += 1;
         });
         assert_eq!(runs, BLOCK);
+    }
+
+    #[test]
+    fn records_changed_one_at_a_time_as_a_duplicated_batch_is_walked_still_make_one_run() {
+        let mut s = Slots::default();
+        s.update(0, 100, |i, _, r| {
+            *r = slot(i, 1);
+            true
+        });
+        for i in 10..60 {
+            s.update(i, 1, |_, _, r| {
+                r.count += 1;
+                true
+            });
+        }
+        let mut runs = Vec::new();
+        s.for_each_run(|first, n, r| runs.push((first, n, r.count)));
+        assert_eq!(runs, [(0, 10, 0), (10, 50, 1), (60, 40, 0)]);
+        // An update that changes nothing cuts nothing.
+        s.update(20, 5, |_, _, r| {
+            r.flags |= 1;
+            true
+        });
+        let mut n = 0;
+        s.for_each_run(|_, _, _| n += 1);
+        assert_eq!(n, 3);
     }
 
     #[test]
