@@ -149,7 +149,7 @@ impl Table {
         // Slots grow as the history names records (`rec_mut`): a scenario may declare far more
         // records than its run sends (`records = 1000000000` with `duration_ms = 1`), and the
         // index must not allocate for records that never existed.
-        let recs = vec![Slots::default(); n];
+        let recs = (0..n).map(|p| Slots::for_records(scenario.producers.get(p).map(|s| s.records))).collect();
         let online = history.partitions.iter().map(|p| p.leader_replica().is_some()).collect();
         let mut transactional: Vec<bool> =
             (0..n).map(|p| scenario.producers.get(p).is_some_and(|s| s.config.transactional_id.is_some())).collect();

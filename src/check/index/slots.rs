@@ -150,9 +150,21 @@ impl Block {
 pub(crate) struct Slots {
     blocks: Vec<Block>,
     len: usize,
+    /// New blocks are dense from the start: for a producer with few records, where runs would
+    /// save no memory worth their searches.
+    dense: bool,
 }
 
+/// Producers with at most this many records keep one slot per record.
+pub(crate) const FEW: u32 = 4 * BLOCK;
+
 impl Slots {
+    /// Slots for a producer of `records` records (as the scenario declares them; `None` when it
+    /// does not): one per record for a few, in runs otherwise.
+    pub fn for_records(records: Option<u32>) -> Slots {
+        Slots { dense: records.is_some_and(|n| n <= FEW), ..Slots::default() }
+    }
+
     /// How many records it holds slots for: one past the highest index the history named.
     pub fn len(&self) -> usize {
         self.len
@@ -175,7 +187,9 @@ impl Slots {
             self.len = need;
             let blocks = need.div_ceil(BLOCK as usize);
             if blocks > self.blocks.len() {
-                self.blocks.resize_with(blocks, || Block::Runs(Vec::new()));
+                let dense = self.dense;
+                self.blocks
+                    .resize_with(blocks, || if dense { Block::Dense(Vec::new()) } else { Block::Runs(Vec::new()) });
             }
         }
     }
@@ -269,13 +283,14 @@ mod tests {
     }
 
     #[test]
-    fn runs_give_the_same_slots_as_one_slot_per_record_under_random_updates() {
+    fn runs_and_dense_blocks_give_the_same_slots_as_one_slot_per_record_under_random_updates() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(7);
         // A draw from lo..=hi (the modulo's bias does not matter here).
         let draw = |rng: &mut rand::rngs::ChaCha8Rng, lo: u64, hi: u64| lo + rng.next_u64() % (hi - lo + 1);
-        for _ in 0..50 {
-            let mut s = Slots::default();
+        for round in 0..100 {
+            // Half the rounds start dense, as a producer of few records does.
+            let mut s = Slots::for_records((round % 2 == 1).then_some(FEW));
             let mut model: Vec<(u16, u32)> = Vec::new();
             for _ in 0..draw(&mut rng, 1, 200) {
                 // Mostly batches of consecutive records, sometimes one record far off.
