@@ -149,7 +149,12 @@ impl Table {
         // Slots grow as the history names records (`rec_mut`): a scenario may declare far more
         // records than its run sends (`records = 1000000000` with `duration_ms = 1`), and the
         // index must not allocate for records that never existed.
-        let recs = (0..n).map(|p| Slots::for_records(scenario.producers.get(p).map(|s| s.records))).collect();
+        let recs = (0..n)
+            .map(|p| {
+                let spec = scenario.producers.get(p);
+                Slots::new(spec.map(|s| s.records), spec.is_some_and(|s| s.keys.is_some()))
+            })
+            .collect();
         let online = history.partitions.iter().map(|p| p.leader_replica().is_some()).collect();
         let mut transactional: Vec<bool> =
             (0..n).map(|p| scenario.producers.get(p).is_some_and(|s| s.config.transactional_id.is_some())).collect();
@@ -200,7 +205,7 @@ impl Table {
     /// Sets `mask` on the record's slot; returns whether some flag of it was not set before.
     pub fn set_flag(&mut self, producer: u32, index: u32, mask: u16) -> bool {
         let mut fresh = false;
-        Self::slots(&mut self.recs, producer).update_one(index, |r| {
+        Self::slots(&mut self.recs, producer).update_one(index, false, |r| {
             fresh = !r.has(mask);
             r.flags |= mask;
             true
@@ -386,7 +391,7 @@ impl Table {
     ) -> Occurrence {
         let (mut prior, mut first_batch) = (0, NONE);
         let acks = &self.ack_partitions;
-        Self::slots(&mut self.recs, producer).update_one(index, |r| {
+        Self::slots(&mut self.recs, producer).update_one(index, false, |r| {
             prior = r.note_copy(acks, partition);
             if prior == 0 {
                 r.first_batch = batch;
@@ -429,9 +434,8 @@ impl Table {
     ) -> usize {
         let Some(v) = self.recs.get_mut(producer as usize) else { return from };
         let acks = &self.ack_partitions;
-        let rest = &records[from..];
-        let mut pos = from;
-        let mut note = |index: u32, n: u32, r: &mut Rec| {
+        // Notes the `n` records from `index`, at position `at`, if they are usual.
+        let mut note = |index: u32, n: u32, r: &mut Rec, at: usize| {
             if r.count != 0 {
                 return false;
             }
@@ -440,8 +444,6 @@ impl Table {
                 k if k == writer => Some(r.send_seq),
                 _ => return false,
             };
-            // Runs come in order, so this one starts at `pos`.
-            let at = pos;
             if !keep(index, seq, at) {
                 return false;
             }
@@ -450,20 +452,39 @@ impl Table {
             }
             r.note_copy(acks, partition);
             r.first_batch = batch;
-            pos = at + n as usize;
             true
         };
+        let mut pos = from;
+        if let Some(flat) = v.flat_mut() {
+            // One slot per record: the plain loop (the index grows for the others on the
+            // per-record path).
+            while let Some(&index) = records.get(pos) {
+                let Some(r) = flat.get_mut(index as usize) else { break };
+                if !note(index, 1, r, pos) {
+                    break;
+                }
+                pos += 1;
+            }
+            return pos;
+        }
+        let rest = &records[from..];
         match crate::record::consecutive(rest) {
             // Only records the index holds: the per-record path grows it for the others.
             Some(first) => {
                 let n = (rest.len() as u64).min((v.len() as u64).saturating_sub(u64::from(first))) as u32;
-                v.update(first, n, |index, n, r| note(index, n, r));
+                // Runs come in order, so each starts at `pos`.
+                v.update(first, n, |index, n, r| {
+                    let ok = note(index, n, r, pos);
+                    pos += if ok { n as usize } else { 0 };
+                    ok
+                });
             }
             None => {
                 for &index in rest {
-                    if index as usize >= v.len() || !v.update_one(index, |r| note(index, 1, r)) {
+                    if index as usize >= v.len() || !v.update_one(index, true, |r| note(index, 1, r, pos)) {
                         break;
                     }
+                    pos += 1;
                 }
             }
         }
@@ -484,8 +505,19 @@ fn each_run(v: &mut Slots, records: &[u32], mut f: impl FnMut(usize, u32, u32, &
             });
         }
         None => {
+            // Flat slots grow once, to the list's highest record (a fold vectorizes where
+            // `max()`'s `Option` does not).
+            if let Some((&first, rest)) = records.split_first() {
+                v.update_one(rest.iter().copied().fold(first, u32::max), true, |_| true);
+            }
+            if let Some(flat) = v.flat_mut() {
+                for (pos, &idx) in records.iter().enumerate() {
+                    f(pos, idx, 1, &mut flat[idx as usize]);
+                }
+                return;
+            }
             for (pos, &idx) in records.iter().enumerate() {
-                v.update_one(idx, |r| {
+                v.update_one(idx, true, |r| {
                     f(pos, idx, 1, r);
                     true
                 });

@@ -42,14 +42,18 @@ pub(crate) fn check(history: &History, t: &Table, txns: &TxnLogs) -> Loss {
         let p = p as u32;
         // A run's records share their flags, copy count and ack: most runs are found present
         // as a whole.
+        // (A small closure, which the walk inlines: the judging is rare.)
+        let mut missing = Vec::new();
         recs.for_each_run(|first, n, r| {
-            let missing = r.has(ACKED) && if txn { r.count == 0 } else { !r.has(PRESENT_IN_ACK_PARTITION) };
-            if missing {
-                for i in first..first + n {
-                    judge(history, t, txns, &mut out, (p, i, txn), r);
-                }
+            if r.has(ACKED) && if txn { r.count == 0 } else { !r.has(PRESENT_IN_ACK_PARTITION) } {
+                missing.push((first, n, *r));
             }
         });
+        for (first, n, r) in missing {
+            for i in first..first + n {
+                judge(history, t, txns, &mut out, (p, i, txn), &r);
+            }
+        }
     }
     out
 }

@@ -95,6 +95,8 @@ impl Block {
         let all = match self {
             Block::Dense(d) => {
                 if d.len() < hi as usize {
+                    // Room for the whole block at most, never twice what it holds.
+                    d.reserve_exact(BLOCK as usize - d.len());
                     d.resize(hi as usize, Rec::EMPTY);
                 }
                 return (lo..hi).all(|off| f(base + off, 1, &mut d[off as usize]));
@@ -145,14 +147,16 @@ impl Block {
     }
 }
 
-/// One producer's slots: `len` records, in blocks of `BLOCK`.
+/// One producer's slots: `len` records, in blocks of `BLOCK`, or flat (one slot per record, in
+/// `flat`) for a producer whose batches are not runs of consecutive records (a keyed producer's
+/// batches are scattered over its records) or that has few records.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Slots {
     blocks: Vec<Block>,
     len: usize,
-    /// New blocks are dense from the start: for a producer with few records, where runs would
-    /// save no memory worth their searches.
-    dense: bool,
+    /// Whether the slots are `flat`, not blocks.
+    is_flat: bool,
+    flat: Vec<Rec>,
 }
 
 /// Producers with at most this many records keep one slot per record.
@@ -160,19 +164,33 @@ pub(crate) const FEW: u32 = 4 * BLOCK;
 
 impl Slots {
     /// Slots for a producer of `records` records (as the scenario declares them; `None` when it
-    /// does not): one per record for a few, in runs otherwise.
-    pub fn for_records(records: Option<u32>) -> Slots {
-        Slots { dense: records.is_some_and(|n| n <= FEW), ..Slots::default() }
+    /// does not) that is `keyed` or not: flat for a few records or a keyed producer, in runs
+    /// otherwise.
+    pub fn new(records: Option<u32>, keyed: bool) -> Slots {
+        Slots { is_flat: keyed || records.is_some_and(|n| n <= FEW), ..Slots::default() }
     }
 
     /// How many records it holds slots for: one past the highest index the history named.
     pub fn len(&self) -> usize {
-        self.len
+        if self.is_flat {
+            self.flat.len()
+        } else {
+            self.len
+        }
+    }
+
+    /// The slots, when they are flat.
+    #[inline]
+    pub fn flat_mut(&mut self) -> Option<&mut [Rec]> {
+        self.is_flat.then_some(&mut self.flat[..])
     }
 
     /// The slot of record `index`, if it has one.
     #[inline]
     pub fn get(&self, index: u32) -> Option<Rec> {
+        if self.is_flat {
+            return self.flat.get(index as usize).copied();
+        }
         if index as usize >= self.len {
             return None;
         }
@@ -183,13 +201,17 @@ impl Slots {
     #[inline]
     fn grow(&mut self, index: u32) {
         let need = index as usize + 1;
+        if self.is_flat {
+            if need > self.flat.len() {
+                self.flat.resize(need, Rec::EMPTY);
+            }
+            return;
+        }
         if need > self.len {
             self.len = need;
             let blocks = need.div_ceil(BLOCK as usize);
             if blocks > self.blocks.len() {
-                let dense = self.dense;
-                self.blocks
-                    .resize_with(blocks, || if dense { Block::Dense(Vec::new()) } else { Block::Runs(Vec::new()) });
+                self.blocks.resize_with(blocks, || Block::Runs(Vec::new()));
             }
         }
     }
@@ -202,6 +224,10 @@ impl Slots {
     pub fn update(&mut self, first: u32, n: u32, mut f: impl FnMut(u32, u32, &mut Rec) -> bool) -> bool {
         let Some(last) = n.checked_sub(1).map(|k| first + k) else { return true };
         self.grow(last);
+        if self.is_flat {
+            let slots = &mut self.flat[first as usize..=last as usize];
+            return slots.iter_mut().zip(first..).all(|(r, index)| f(index, 1, r));
+        }
         let mut at = first;
         loop {
             let b = at / BLOCK;
@@ -217,11 +243,19 @@ impl Slots {
         }
     }
 
-    /// `update` for one record, with a direct path for a dense block.
+    /// `update` for one record, with a direct path for a dense block. `scattered` says the
+    /// record is one of a list that is not consecutive (a keyed producer's batch): its block
+    /// turns dense at once, since such lists cut it into runs of one.
     #[inline]
-    pub fn update_one(&mut self, index: u32, f: impl FnOnce(&mut Rec) -> bool) -> bool {
+    pub fn update_one(&mut self, index: u32, scattered: bool, f: impl FnOnce(&mut Rec) -> bool) -> bool {
         self.grow(index);
+        if self.is_flat {
+            return f(&mut self.flat[index as usize]);
+        }
         let (b, off) = ((index / BLOCK) as usize, (index % BLOCK) as usize);
+        if scattered && matches!(self.blocks[b], Block::Runs(_)) {
+            self.blocks[b].densify();
+        }
         if let Block::Dense(d) = &mut self.blocks[b] {
             if let Some(r) = d.get_mut(off) {
                 return f(r);
@@ -232,8 +266,15 @@ impl Slots {
     }
 
     /// Calls `f(first index, count, slot)` for each run of its records, in order (a run of one
-    /// for each record of a dense block).
+    /// for each record of a dense block or of flat slots).
+    #[inline]
     pub fn for_each_run(&self, mut f: impl FnMut(u32, u32, &Rec)) {
+        if self.is_flat {
+            for (r, index) in self.flat.iter().zip(0u32..) {
+                f(index, 1, r);
+            }
+            return;
+        }
         for (b, block) in self.blocks.iter().enumerate() {
             let base = b * BLOCK as usize;
             // The block's records that the slots hold.
@@ -283,14 +324,18 @@ mod tests {
     }
 
     #[test]
-    fn runs_and_dense_blocks_give_the_same_slots_as_one_slot_per_record_under_random_updates() {
+    fn runs_dense_blocks_and_flat_slots_give_the_same_slots_as_one_slot_per_record_under_random_updates() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(7);
         // A draw from lo..=hi (the modulo's bias does not matter here).
         let draw = |rng: &mut rand::rngs::ChaCha8Rng, lo: u64, hi: u64| lo + rng.next_u64() % (hi - lo + 1);
         for round in 0..100 {
-            // Half the rounds start dense, as a producer of few records does.
-            let mut s = Slots::for_records((round % 2 == 1).then_some(FEW));
+            // In blocks, and flat as for a producer of few records or a keyed one.
+            let mut s = match round % 3 {
+                0 => Slots::default(),
+                1 => Slots::new(Some(FEW), false),
+                _ => Slots::new(None, true),
+            };
             let mut model: Vec<(u16, u32)> = Vec::new();
             for _ in 0..draw(&mut rng, 1, 200) {
                 // Mostly batches of consecutive records, sometimes one record far off.
