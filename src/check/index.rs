@@ -7,6 +7,7 @@
 mod slots;
 
 pub(crate) use slots::Slots;
+use slots::{each_run, stretch};
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -205,7 +206,7 @@ impl Table {
     /// Sets `mask` on the record's slot; returns whether some flag of it was not set before.
     pub fn set_flag(&mut self, producer: u32, index: u32, mask: u16) -> bool {
         let mut fresh = false;
-        Self::slots(&mut self.recs, producer).update_one(index, false, |r| {
+        Self::slots(&mut self.recs, producer).update_one(index, |r| {
             fresh = !r.has(mask);
             r.flags |= mask;
             true
@@ -391,7 +392,7 @@ impl Table {
     ) -> Occurrence {
         let (mut prior, mut first_batch) = (0, NONE);
         let acks = &self.ack_partitions;
-        Self::slots(&mut self.recs, producer).update_one(index, false, |r| {
+        Self::slots(&mut self.recs, producer).update_one(index, |r| {
             prior = r.note_copy(acks, partition);
             if prior == 0 {
                 r.first_batch = batch;
@@ -467,62 +468,23 @@ impl Table {
             }
             return pos;
         }
-        let rest = &records[from..];
-        match crate::record::consecutive(rest) {
+        // Stretch by stretch of consecutive records (the whole rest of the usual batch; a batch
+        // that took the end of one run of fresh records and the start of the next has two).
+        while let Some(&first) = records.get(pos) {
+            let n = stretch(&records[pos..]);
             // Only records the index holds: the per-record path grows it for the others.
-            Some(first) => {
-                let n = (rest.len() as u64).min((v.len() as u64).saturating_sub(u64::from(first))) as u32;
-                // Runs come in order, so each starts at `pos`.
-                v.update(first, n, |index, n, r| {
-                    let ok = note(index, n, r, pos);
-                    pos += if ok { n as usize } else { 0 };
-                    ok
-                });
-            }
-            None => {
-                for &index in rest {
-                    if index as usize >= v.len() || !v.update_one(index, true, |r| note(index, 1, r, pos)) {
-                        break;
-                    }
-                    pos += 1;
-                }
+            let held = (n as u64).min((v.len() as u64).saturating_sub(u64::from(first))) as u32;
+            // Runs come in order, so each starts at `pos`.
+            let all = v.update(first, held, |index, k, r| {
+                let ok = note(index, k, r, pos);
+                pos += if ok { k as usize } else { 0 };
+                ok
+            });
+            if !all || held == 0 || (held as usize) < n {
+                break;
             }
         }
         pos
-    }
-}
-
-/// Calls `f(position in records, first index, count, slot)` for each run of slots holding the
-/// records of `records` (grown to hold them all), in order: runs of the slots when the records
-/// are consecutive, the usual batch, else one record at a time.
-#[inline]
-fn each_run(v: &mut Slots, records: &[u32], mut f: impl FnMut(usize, u32, u32, &mut Rec)) {
-    match crate::record::consecutive(records) {
-        Some(first) => {
-            v.update(first, records.len() as u32, |idx, n, r| {
-                f((idx - first) as usize, idx, n, r);
-                true
-            });
-        }
-        None => {
-            // Flat slots grow once, to the list's highest record (a fold vectorizes where
-            // `max()`'s `Option` does not).
-            if let Some((&first, rest)) = records.split_first() {
-                v.update_one(rest.iter().copied().fold(first, u32::max), true, |_| true);
-            }
-            if let Some(flat) = v.flat_mut() {
-                for (pos, &idx) in records.iter().enumerate() {
-                    f(pos, idx, 1, &mut flat[idx as usize]);
-                }
-                return;
-            }
-            for (pos, &idx) in records.iter().enumerate() {
-                v.update_one(idx, true, |r| {
-                    f(pos, idx, 1, r);
-                    true
-                });
-            }
-        }
     }
 }
 

@@ -197,9 +197,14 @@ impl Slots {
         Some(self.blocks[(index / BLOCK) as usize].get(index % BLOCK))
     }
 
+    /// Whether the slots are flat.
+    pub fn is_flat(&self) -> bool {
+        self.is_flat
+    }
+
     /// Grows to hold record `index` (an empty slot for each record it adds).
     #[inline]
-    fn grow(&mut self, index: u32) {
+    pub fn grow(&mut self, index: u32) {
         let need = index as usize + 1;
         if self.is_flat {
             if need > self.flat.len() {
@@ -243,19 +248,14 @@ impl Slots {
         }
     }
 
-    /// `update` for one record, with a direct path for a dense block. `scattered` says the
-    /// record is one of a list that is not consecutive (a keyed producer's batch): its block
-    /// turns dense at once, since such lists cut it into runs of one.
+    /// `update` for one record, with a direct path for flat slots and a dense block.
     #[inline]
-    pub fn update_one(&mut self, index: u32, scattered: bool, f: impl FnOnce(&mut Rec) -> bool) -> bool {
+    pub fn update_one(&mut self, index: u32, f: impl FnOnce(&mut Rec) -> bool) -> bool {
         self.grow(index);
         if self.is_flat {
             return f(&mut self.flat[index as usize]);
         }
         let (b, off) = ((index / BLOCK) as usize, (index % BLOCK) as usize);
-        if scattered && matches!(self.blocks[b], Block::Runs(_)) {
-            self.blocks[b].densify();
-        }
         if let Block::Dense(d) = &mut self.blocks[b] {
             if let Some(r) = d.get_mut(off) {
                 return f(r);
@@ -299,6 +299,54 @@ impl Slots {
             }
         }
     }
+}
+
+/// Calls `f(position in records, first index, count, slot)` for each run of slots holding the
+/// records of `records` (grown to hold them all), in order: runs of the slots when the records
+/// are consecutive, the usual batch, else one record at a time.
+#[inline]
+pub(super) fn each_run(v: &mut Slots, records: &[u32], mut f: impl FnMut(usize, u32, u32, &mut Rec)) {
+    match crate::record::consecutive(records) {
+        Some(first) => {
+            v.update(first, records.len() as u32, |idx, n, r| {
+                f((idx - first) as usize, idx, n, r);
+                true
+            });
+        }
+        None if v.is_flat() => {
+            // Flat slots grow once, to the list's highest record (a fold vectorizes where
+            // `max()`'s `Option` does not).
+            let Some((&first, rest)) = records.split_first() else { return };
+            v.grow(rest.iter().copied().fold(first, u32::max));
+            let flat = v.flat_mut().expect("flat slots");
+            for (pos, &idx) in records.iter().enumerate() {
+                f(pos, idx, 1, &mut flat[idx as usize]);
+            }
+        }
+        None => {
+            // Stretch by stretch of consecutive records.
+            let mut pos = 0;
+            while let Some(&first) = records.get(pos) {
+                let n = stretch(&records[pos..]);
+                v.update(first, n as u32, |idx, k, r| {
+                    f(pos + (idx - first) as usize, idx, k, r);
+                    true
+                });
+                pos += n;
+            }
+        }
+    }
+}
+
+/// How many records of `records` (not empty) run on consecutively from its first: all of them,
+/// in the usual batch, found by `consecutive`'s vectorized test.
+#[inline]
+pub(super) fn stretch(records: &[u32]) -> usize {
+    if crate::record::consecutive(records).is_some() {
+        return records.len();
+    }
+    let first = records[0];
+    1 + records[1..].iter().zip(1u32..).take_while(|&(&r, k)| first.checked_add(k) == Some(r)).count()
 }
 
 #[cfg(test)]
@@ -435,6 +483,26 @@ mod tests {
         let mut n = 0;
         s.for_each_run(|_, _, _| n += 1);
         assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn a_stretch_is_the_consecutive_records_a_list_starts_with() {
+        assert_eq!(stretch(&[5, 6, 7, 20, 21]), 3);
+        assert_eq!(stretch(&[5, 6, 7]), 3);
+        assert_eq!(stretch(&[5, 5]), 1);
+        assert_eq!(stretch(&[u32::MAX, 0]), 1);
+    }
+
+    #[test]
+    fn a_list_of_two_stretches_updates_each_as_a_range_with_its_positions() {
+        let mut s = Slots::default();
+        let mut seen = Vec::new();
+        each_run(&mut s, &[300, 301, 302, 10, 11], |pos, idx, n, r| {
+            seen.push((pos, idx, n));
+            r.flags |= 1;
+        });
+        assert_eq!(seen, [(0, 300, 3), (3, 10, 2)]);
+        assert_eq!((0..s.len() as u32).filter(|&i| s.get(i).unwrap().flags == 1).count(), 5);
     }
 
     #[test]
