@@ -113,3 +113,68 @@ duration_ms = [100, 2000]
         );
     }
 }
+
+/// A processor's `send()` leaves its producer's transaction pump and drain undone when the
+/// record joined a lingering batch of a partition already in the transaction and nothing else
+/// reached the producer since its last send (`Producer::after_driven_send`); invariant 45
+/// replays both when invariants are checked. Processors that crash, pause and lose brokers
+/// mid-transaction, under transactions V2 (4.1, `exactly_once_v2`, and `at_least_once` beside
+/// it) and V1 (2.8, `exactly_once`, where a partition joins by AddPartitionsToTxn), are where a
+/// skipped pump or drain could matter.
+#[test]
+fn a_skipped_processor_send_wake_up_changes_nothing_when_processors_and_brokers_fail() {
+    for (version, guarantees) in
+        [("4.1", ["exactly_once_v2", "at_least_once"]), ("2.8", ["exactly_once", "exactly_once"])]
+    {
+        let mut text = format!(
+            r#"
+name = "skipped-processor-wake-ups"
+duration_ms = 60000
+[cluster]
+brokers = 3
+kafka_version = "{version}"
+[cluster.config]
+"min.insync.replicas" = 2
+[[topic]]
+name = "orders"
+partitions = 3
+replication_factor = 3
+[[topic]]
+name = "shipments"
+partitions = 3
+replication_factor = 3
+[[producer]]
+name = "p1"
+topic = "orders"
+records = 2000
+interval_ms = 1
+[nemesis]
+actions = ["crash", "isolate", "pause"]
+targets = ["brokers", "processors"]
+interval_ms = [500, 2000]
+restart_after_ms = [100, 2000]
+duration_ms = [100, 2000]
+"#
+        );
+        // A processor that takes a ms or two per record sends while its batches linger and
+        // their `Drain`s come due; one that takes none sends a poll's records in one step.
+        for (i, g) in guarantees.iter().enumerate().take(if version == "4.1" { 2 } else { 1 }) {
+            let ms = if i == 0 { 1 + u32::from(version == "2.8") } else { 0 };
+            text.push_str(&format!(
+                "[[processor]]\nname = \"s{i}\"\ngroup = \"app{i}\"\ninput = \"orders\"\noutput = \"shipments\"\n\
+                 processing_ms = {ms}\n[processor.config]\n\"processing.guarantee\" = \"{g}\"\n\"linger.ms\" = 4\n"
+            ));
+        }
+        let s = inline(&text);
+        let checked = RunOptions { check_invariants: true, ..RunOptions::default() };
+        for seed in 0..4 {
+            let (plain, _) = judge(&s, seed);
+            let (with_checks, _) = kafkasim::run_seed(&s, seed, checked).unwrap();
+            assert_eq!(
+                kafkasim::report::json::to_json_line(&plain),
+                kafkasim::report::json::to_json_line(&with_checks),
+                "{version} seed {seed}"
+            );
+        }
+    }
+}

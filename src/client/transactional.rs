@@ -184,6 +184,21 @@ impl Producer {
             .is_none_or(|t| matches!(t.phase, Phase::InTxn | Phase::Ending(_)) && (v2 || t.added.contains(&p)))
     }
 
+    /// Whether the pump would do nothing after records joined batches of partitions already in
+    /// the open transaction: it knows its coordinator and every partition with data has joined
+    /// (under transactions V2 at once, else when its AddPartitionsToTxn was answered), so no
+    /// AddPartitionsToTxn, lookup or end is due.
+    pub(crate) fn txn_pump_is_idle(&self) -> bool {
+        let Some(t) = self.txn.as_ref() else { return true };
+        t.phase == Phase::InTxn
+            && t.coordinator.is_some()
+            && self
+                .parts
+                .iter()
+                .enumerate()
+                .all(|(p, q)| (q.pending.is_empty() && q.batches.is_empty()) || t.added.contains(&(p as u32)))
+    }
+
     /// The application's loop, one step: begin a transaction, send its next record(s), or end it.
     pub(crate) fn txn_tick(&mut self, now: u64, out: &mut ProducerOut) {
         if self.txn_mut().driven {

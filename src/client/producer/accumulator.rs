@@ -89,21 +89,62 @@ impl Producer {
     /// bump or producer id reset, sequences to resolve) is pending. Only the workload's own
     /// producers skip: a transaction's or a user service's producer always drains.
     pub(super) fn drain_is_idle(&self, now: u64) -> bool {
+        self.txn.is_none() && self.user.is_none() && self.nothing_due(now)
+    }
+
+    /// `drain_is_idle`'s conditions on the producer's state, whoever sends: quiet since a drain,
+    /// the next `Drain` still ahead, no wait a drain retries without a timer.
+    fn nothing_due(&self, now: u64) -> bool {
         self.quiet_since_drain
             && self.next_drain.is_some_and(|t| t > now)
             && !self.metadata_wanted
             && !self.bump_pending
             && self.pid_reset == sequence::PidReset::Idle
-            && self.txn.is_none()
-            && self.user.is_none()
             && self.parts.iter().all(|q| !q.unresolved)
     }
 
-    /// Invariant 45, when invariants are checked: the drain a tick skipped changes nothing.
+    /// After a processor's `send(record)` to partition `p` (`driven_send`): the transaction
+    /// manager's pump and the drain. Both are left undone, as `tick` leaves a workload
+    /// producer's drain, when the record joined a lingering batch without filling it, only sends
+    /// reached the producer since the last pump and drain, nothing is due (`nothing_due`), and
+    /// the pump has nothing to do: no transaction, or one that was open before this record
+    /// whose partitions with data have all joined it (`txn_pump_is_idle`). A user service's
+    /// producer always pumps and drains.
+    pub(crate) fn after_driven_send(&mut self, now: u64, p: u32, was_in_txn: bool, out: &mut ProducerOut) {
+        let lingering = self.parts[p as usize].pending.len();
+        if lingering > 1
+            && lingering < self.max_records
+            && self.user.is_none()
+            && (self.txn.is_none() || (was_in_txn && self.txn_pump_is_idle()))
+            && self.nothing_due(now)
+        {
+            if crate::sim::invariant::switch_on() {
+                self.check_idle_drain(now, out);
+            }
+            return;
+        }
+        if self.txn.is_some() {
+            self.txn_pump(now, out);
+        }
+        self.drain(now, out);
+        self.quiet_since_drain = true;
+    }
+
+    /// Something other than a send or a tick reached the producer (a processor's flush, its
+    /// transaction's end, a group coordinator): the next send pumps and drains.
+    pub(crate) fn stirred(&mut self) {
+        self.quiet_since_drain = false;
+    }
+
+    /// Invariant 45, when invariants are checked: the drain a tick skipped (and the pump a
+    /// processor's send skipped with it) changes nothing.
     #[cold]
     pub(super) fn check_idle_drain(&mut self, now: u64, out: &mut ProducerOut) {
         let before = format!("{self:?}");
         let lens = (out.sends.len(), out.timers.len(), out.cancels.len(), out.obs.len());
+        if self.txn.is_some() {
+            self.txn_pump(now, out);
+        }
         self.drain(now, out);
         let after = (out.sends.len(), out.timers.len(), out.cancels.len(), out.obs.len());
         crate::invariant!(

@@ -33,15 +33,13 @@ impl Producer {
 
     /// `send(record)` to partition `p` of the topic (`beginTransaction()` first when needed).
     pub(crate) fn driven_send(&mut self, now: u64, record: u32, p: u32, out: &mut ProducerOut) {
+        let was_in_txn = self.txn.as_ref().is_some_and(|t| t.phase == Phase::InTxn);
         self.driven_begin();
         if let Some(t) = self.txn.as_mut() {
             t.records.push(record);
         }
         self.enqueue(now, record, p, out);
-        if self.txn.is_some() {
-            self.txn_pump(now, out);
-        }
-        self.drain(now, out);
+        self.after_driven_send(now, p, was_in_txn, out);
     }
 
     /// `beginTransaction()`: a transaction is open from now (a no-op while one is).
@@ -58,6 +56,7 @@ impl Producer {
 
     /// `flush()`: everything lingering goes out now.
     pub(crate) fn driven_flush(&mut self, now: u64, out: &mut ProducerOut) {
+        self.stirred();
         self.flush_now(now);
         self.drain(now, out);
     }
@@ -65,6 +64,7 @@ impl Producer {
     /// `sendOffsetsToTransaction(offsets)` then `commitTransaction()` (or `abortTransaction()`
     /// when `commit` is false). The answer comes as a `TxnEnded` history event.
     pub(crate) fn driven_end(&mut self, now: u64, commit: bool, offsets: Option<TxnOffsets>, out: &mut ProducerOut) {
+        self.stirred();
         let t = self.txn_mut();
         if !matches!(t.phase, Phase::Ready | Phase::InTxn) {
             return;
@@ -94,6 +94,7 @@ impl Producer {
 
     /// The group coordinator the processor's consumer found; a waiting TxnOffsetCommit goes out.
     pub(crate) fn driven_set_group_coordinator(&mut self, now: u64, broker: u32, out: &mut ProducerOut) {
+        self.stirred();
         if let Some(t) = self.txn.as_mut() {
             t.group_coordinator = Some(broker);
             self.txn_pump(now, out);
