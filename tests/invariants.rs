@@ -102,14 +102,20 @@ restart_after_ms = [100, 2000]
 duration_ms = [100, 2000]
 "#,
     );
+    same_reports_with_invariants_checked(&s, 0..8);
+}
+
+/// Each seed's report is the same with invariants checked (none fails) as without.
+fn same_reports_with_invariants_checked(s: &kafkasim::scenario::Scenario, seeds: std::ops::Range<u64>) {
     let checked = RunOptions { check_invariants: true, ..RunOptions::default() };
-    for seed in 0..8 {
-        let (plain, _) = judge(&s, seed);
-        let (with_checks, _) = kafkasim::run_seed(&s, seed, checked).unwrap();
+    for seed in seeds {
+        let (plain, _) = judge(s, seed);
+        let (with_checks, _) = kafkasim::run_seed(s, seed, checked).unwrap();
         assert_eq!(
             kafkasim::report::json::to_json_line(&plain),
             kafkasim::report::json::to_json_line(&with_checks),
-            "seed {seed}"
+            "{} seed {seed}",
+            s.name
         );
     }
 }
@@ -123,12 +129,15 @@ duration_ms = [100, 2000]
 /// skipped pump or drain could matter.
 #[test]
 fn a_skipped_processor_send_wake_up_changes_nothing_when_processors_and_brokers_fail() {
-    for (version, guarantees) in
-        [("4.1", ["exactly_once_v2", "at_least_once"]), ("2.8", ["exactly_once", "exactly_once"])]
-    {
+    // (guarantee, processing_ms) per processor: one that takes a ms or two per record sends
+    // while its batches linger and their `Drain`s come due; one that takes none sends a poll's
+    // records in one step.
+    let runs: [(&str, &[(&str, u32)]); 2] =
+        [("4.1", &[("exactly_once_v2", 1), ("at_least_once", 0)]), ("2.8", &[("exactly_once", 2)])];
+    for (version, processors) in runs {
         let mut text = format!(
             r#"
-name = "skipped-processor-wake-ups"
+name = "skipped processor wake-ups on {version}"
 duration_ms = 60000
 [cluster]
 brokers = 3
@@ -156,25 +165,12 @@ restart_after_ms = [100, 2000]
 duration_ms = [100, 2000]
 "#
         );
-        // A processor that takes a ms or two per record sends while its batches linger and
-        // their `Drain`s come due; one that takes none sends a poll's records in one step.
-        for (i, g) in guarantees.iter().enumerate().take(if version == "4.1" { 2 } else { 1 }) {
-            let ms = if i == 0 { 1 + u32::from(version == "2.8") } else { 0 };
+        for (i, (guarantee, ms)) in processors.iter().enumerate() {
             text.push_str(&format!(
                 "[[processor]]\nname = \"s{i}\"\ngroup = \"app{i}\"\ninput = \"orders\"\noutput = \"shipments\"\n\
-                 processing_ms = {ms}\n[processor.config]\n\"processing.guarantee\" = \"{g}\"\n\"linger.ms\" = 4\n"
+                 processing_ms = {ms}\n[processor.config]\n\"processing.guarantee\" = \"{guarantee}\"\n\"linger.ms\" = 4\n"
             ));
         }
-        let s = inline(&text);
-        let checked = RunOptions { check_invariants: true, ..RunOptions::default() };
-        for seed in 0..4 {
-            let (plain, _) = judge(&s, seed);
-            let (with_checks, _) = kafkasim::run_seed(&s, seed, checked).unwrap();
-            assert_eq!(
-                kafkasim::report::json::to_json_line(&plain),
-                kafkasim::report::json::to_json_line(&with_checks),
-                "{version} seed {seed}"
-            );
-        }
+        same_reports_with_invariants_checked(&inline(&text), 0..4);
     }
 }
