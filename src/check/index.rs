@@ -262,6 +262,12 @@ impl Table {
         for (i, ev) in events.iter().enumerate() {
             let ei = i as u32;
             match &ev.kind {
+                // A list that names no record names no producer either: the index does not grow.
+                EventKind::Sent { records, .. }
+                | EventKind::Acked { records, .. }
+                | EventKind::TxnEnded { records, .. }
+                | EventKind::Failed { records, .. }
+                    if records.is_empty() => {}
                 EventKind::Sent { producer, instance, records, .. } => {
                     let (producer, instance) = (*producer, *instance);
                     let txn = self.is_txn(producer);
@@ -290,9 +296,6 @@ impl Table {
                 }
                 EventKind::Acked { producer, partition, records, .. } => {
                     let txn = self.is_txn(*producer);
-                    if records.is_empty() {
-                        continue;
-                    }
                     self.ack_partitions.resize(i, NONE);
                     self.ack_partitions.push(*partition);
                     let bit = if txn { BATCH_ACKED } else { ACKED };

@@ -1,8 +1,9 @@
 //! One producer's per-record slots, kept as runs (issue 14, item 1: a checker that works in
 //! ranges). Consecutive records that share every field, their send sequence numbers stepping by
 //! one, are one entry: a batch's records are sent, acknowledged and written together, so they
-//! cost one slot, not one each. A block of records that strays into many runs (a keyed
-//! producer's scattered batches, many duplicates) is kept record by record instead.
+//! cost one slot, not one each. A block of records that strays into many runs (many duplicates,
+//! scattered batches) is kept record by record instead, and so are all the records of a keyed
+//! producer (its batches scatter over its records) and of one with few records.
 
 use super::{Rec, NONE};
 
@@ -123,13 +124,12 @@ impl Block {
                     }
                     at = stop;
                 }
-                if runs.len() <= MAX_RUNS {
-                    return all;
-                }
                 all
             }
         };
-        self.densify();
+        if matches!(self, Block::Runs(runs) if runs.len() > MAX_RUNS) {
+            self.densify();
+        }
         all
     }
 
@@ -302,8 +302,9 @@ impl Slots {
 }
 
 /// Calls `f(position in records, first index, count, slot)` for each run of slots holding the
-/// records of `records` (grown to hold them all), in order: runs of the slots when the records
-/// are consecutive, the usual batch, else one record at a time.
+/// records of `records` (grown to hold them all), in order: runs of the slots over each stretch
+/// of consecutive records (the whole list, in the usual batch), or record by record in flat
+/// slots.
 #[inline]
 pub(super) fn each_run(v: &mut Slots, records: &[u32], mut f: impl FnMut(usize, u32, u32, &mut Rec)) {
     match crate::record::consecutive(records) {
