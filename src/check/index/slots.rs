@@ -372,6 +372,19 @@ mod tests {
         (got, walked)
     }
 
+    /// Each block of runs starts a run at 0, its runs' starts rise strictly (no empty run), and
+    /// no run continues the one before it (they would be one run).
+    fn assert_runs_are_maximal(s: &Slots) {
+        for block in &s.blocks {
+            let Block::Runs(runs) = block else { continue };
+            assert!(runs.first().is_none_or(|r| r.start == 0), "{runs:?}");
+            for w in runs.windows(2) {
+                assert!(w[0].start < w[1].start, "an empty run: {runs:?}");
+                assert_ne!(w[0].at(w[1].start - w[0].start), w[1].rec, "runs that continue each other: {runs:?}");
+            }
+        }
+    }
+
     #[test]
     fn runs_dense_blocks_and_flat_slots_give_the_same_slots_as_one_slot_per_record_under_random_updates() {
         use rand::{Rng, SeedableRng};
@@ -390,7 +403,11 @@ mod tests {
                 // Mostly batches of consecutive records, sometimes one record far off.
                 let first = draw(&mut rng, 0, 2_000) as u32;
                 let n = if draw(&mut rng, 0, 4) == 0 { 1 } else { draw(&mut rng, 1, 300) as u32 };
-                let (bit, seq) = (1u16 << draw(&mut rng, 0, 8), rng.next_u32());
+                // Half the updates continue the records' sequence numbers (the index itself) with
+                // one of two flags, so that runs meet neighbours they continue and must join.
+                let continuing = round % 2 == 0;
+                let bit = 1u16 << if continuing { draw(&mut rng, 0, 1) } else { draw(&mut rng, 0, 8) };
+                let seq = if continuing { first } else { rng.next_u32() };
                 s.update(first, n, |i, _, r| {
                     *r = slot(seq.wrapping_add(i - first), r.flags | bit);
                     true
@@ -403,6 +420,7 @@ mod tests {
                     let m = &mut model[i as usize];
                     *m = (m.0 | bit, seq.wrapping_add(i - first));
                 }
+                assert_runs_are_maximal(&s);
             }
             let (got, walked) = both(&s);
             // Never-touched records read as empty slots (flags 0, sequence 0).
