@@ -364,8 +364,10 @@ mod tests {
     /// Every record's slot, as `get` gives it and as `for_each_run` walks it.
     fn both(s: &Slots) -> (Seen, Seen) {
         let got = (0..s.len() as u32).map(|i| s.get(i).map(|r| (r.flags, r.send_seq)).unwrap()).collect();
-        let mut walked = Vec::new();
+        let mut walked: Seen = Vec::new();
         s.for_each_run(|first, n, r| {
+            // Runs come in order, each where the last one ended.
+            assert_eq!(first as usize, walked.len());
             let run = Run { start: first, rec: *r };
             walked.extend((0..n).map(|off| run.at(off)).map(|r| (r.flags, r.send_seq)));
         });
@@ -408,10 +410,18 @@ mod tests {
                 let continuing = round % 2 == 0;
                 let bit = 1u16 << if continuing { draw(&mut rng, 0, 1) } else { draw(&mut rng, 0, 8) };
                 let seq = if continuing { first } else { rng.next_u32() };
-                s.update(first, n, |i, _, r| {
-                    *r = slot(seq.wrapping_add(i - first), r.flags | bit);
-                    true
-                });
+                if n == 1 && draw(&mut rng, 0, 1) == 0 {
+                    // The one-record path (direct in flat slots and dense blocks).
+                    s.update_one(first, |r| {
+                        *r = slot(seq, r.flags | bit);
+                        true
+                    });
+                } else {
+                    s.update(first, n, |i, _, r| {
+                        *r = slot(seq.wrapping_add(i - first), r.flags | bit);
+                        true
+                    });
+                }
                 let end = (first + n) as usize;
                 if model.len() < end {
                     model.resize(end, (0, 0));
