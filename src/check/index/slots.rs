@@ -532,6 +532,16 @@ mod tests {
         });
         assert_eq!(seen, [(0, 300, 3), (3, 10, 2)]);
         assert_eq!((0..s.len() as u32).filter(|&i| s.get(i).unwrap().flags == 1).count(), 5);
+        // A list, or a stretch of one, that crosses a block's end is two runs, each told its
+        // position in the list.
+        for (list, runs) in [
+            (&[250u32, 251, 252, 253, 254, 255, 256, 257, 258, 259][..], &[(0usize, 250u32, 6u32), (6, 256, 4)][..]),
+            (&[5, 254, 255, 256, 257], &[(0, 5, 1), (1, 254, 2), (3, 256, 2)]),
+        ] {
+            let mut seen = Vec::new();
+            each_run(&mut Slots::default(), list, |pos, idx, n, _| seen.push((pos, idx, n)));
+            assert_eq!(seen, runs);
+        }
     }
 
     #[test]
