@@ -489,6 +489,26 @@ mod tests {
     }
 
     #[test]
+    fn a_dense_blocks_records_past_its_last_set_one_are_walked_as_one_empty_run() {
+        let mut s = Slots::default();
+        for i in 0..20 {
+            s.update_one(i, |r| {
+                *r = slot(i * 2, 1);
+                true
+            });
+        }
+        s.update_one(300, |r| {
+            r.flags = 1;
+            true
+        });
+        assert!(matches!(&s.blocks[0], Block::Dense(d) if d.len() == 20));
+        let mut runs = Vec::new();
+        s.for_each_run(|first, n, r| runs.push((first, n, r.flags)));
+        assert_eq!(runs[19..22], [(19, 1, 1), (20, 236, 0), (256, 44, 0)]);
+        assert_eq!(s.get(100), Some(Rec::EMPTY));
+    }
+
+    #[test]
     fn records_changed_one_at_a_time_as_a_duplicated_batch_is_walked_still_make_one_run() {
         let mut s = Slots::default();
         s.update(0, 100, |i, _, r| {
