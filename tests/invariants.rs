@@ -122,7 +122,7 @@ fn same_reports_with_invariants_checked(s: &kafkasim::scenario::Scenario, seeds:
 
 /// A processor's `send()` leaves its producer's transaction pump and drain undone when the
 /// record joined a lingering batch of a partition already in the transaction and nothing else
-/// reached the producer since its last send (`Producer::after_driven_send`); invariant 45
+/// reached the producer since its last send (`Producer::wake_sender`); invariant 45
 /// replays both when invariants are checked. Processors that crash, pause and lose brokers
 /// mid-transaction, under transactions V2 (4.1, `exactly_once_v2`, and `at_least_once` beside
 /// it) and V1 (2.8, `exactly_once`, where a partition joins by AddPartitionsToTxn), are where a

@@ -81,19 +81,48 @@ impl Producer {
         }
     }
 
-    /// Whether a drain now would do nothing, after a record joined a lingering batch without
-    /// filling it. Only ticks reached the producer since a drain ended a step, so its state is
-    /// that drain's plus the records; every deadline that drain saw (linger, retry backoff,
-    /// delivery timeout, reconnect) is no earlier than `next_drain`, where a `Drain` is queued,
-    /// and that is still ahead; and no wait that a drain retries without a timer (metadata wanted, an epoch
-    /// bump or producer id reset, sequences to resolve) is pending. Only the workload's own
-    /// producers skip: a transaction's or a user service's producer always drains.
-    pub(super) fn drain_is_idle(&self, now: u64) -> bool {
-        self.txn.is_none() && self.user.is_none() && self.nothing_due(now)
+    /// After the application's `send()`s, Kafka's `Sender` is woken: the transaction manager's
+    /// pump (a transactional producer) and the drain. `KafkaProducer.doSend` wakes it only when a
+    /// record starts a batch or fills one (`batchIsFull || newBatchCreated`), so when the one
+    /// record sent, to partition `joined`, joined a lingering batch without filling it, both
+    /// are left undone if they would do nothing:
+    /// - only sends and ticks reached the producer since its last pump and drain, so its state is
+    ///   theirs plus the records; every deadline that drain saw (linger, retry backoff, delivery
+    ///   timeout, reconnect) is no earlier than `next_drain`, where a `Drain` is queued, and that
+    ///   is still ahead; and no wait that a drain retries without a timer (metadata wanted, an
+    ///   epoch bump or producer id reset, sequences to resolve) is pending (`nothing_due`);
+    /// - the pump has nothing to do: no transaction, or one open before this record
+    ///   (`was_in_txn`) whose partitions with data have all joined it (`txn_pump_is_idle`).
+    ///
+    /// A user service's producer always pumps and drains. Invariant 45 replays what was left
+    /// undone when invariants are checked.
+    pub(crate) fn wake_sender(&mut self, now: u64, joined: Option<u32>, was_in_txn: bool, out: &mut ProducerOut) {
+        if let Some(p) = joined {
+            // More than the one record: it joined a batch that was already lingering.
+            let lingering = self.parts[p as usize].pending.len();
+            if lingering > 1
+                && lingering < self.max_records
+                && self.user.is_none()
+                && (self.txn.is_none() || (was_in_txn && self.txn_pump_is_idle()))
+                && self.nothing_due(now)
+            {
+                // Replaying costs two dumps of the producer: only when a run asks for
+                // invariants (`check_invariants`), not in every debug-build run.
+                if crate::sim::invariant::switch_on() {
+                    self.check_idle_drain(now, out);
+                }
+                return;
+            }
+        }
+        if self.txn.is_some() {
+            self.txn_pump(now, out);
+        }
+        self.drain(now, out);
+        self.quiet_since_drain = true;
     }
 
-    /// `drain_is_idle`'s conditions on the producer's state, whoever sends: quiet since a drain,
-    /// the next `Drain` still ahead, no wait a drain retries without a timer.
+    /// `wake_sender`'s conditions on the producer's state: quiet since its last drain, the next
+    /// `Drain` still ahead, no wait a drain retries without a timer.
     fn nothing_due(&self, now: u64) -> bool {
         self.quiet_since_drain
             && self.next_drain.is_some_and(|t| t > now)
@@ -103,41 +132,15 @@ impl Producer {
             && self.parts.iter().all(|q| !q.unresolved)
     }
 
-    /// After a processor's `send(record)` to partition `p` (`driven_send`): the transaction
-    /// manager's pump and the drain. Both are left undone, as `tick` leaves a workload
-    /// producer's drain, when the record joined a lingering batch without filling it, only sends
-    /// reached the producer since the last pump and drain, nothing is due (`nothing_due`), and
-    /// the pump has nothing to do: no transaction, or one that was open before this record
-    /// whose partitions with data have all joined it (`txn_pump_is_idle`). A user service's
-    /// producer always pumps and drains.
-    pub(crate) fn after_driven_send(&mut self, now: u64, p: u32, was_in_txn: bool, out: &mut ProducerOut) {
-        let lingering = self.parts[p as usize].pending.len();
-        if lingering > 1
-            && lingering < self.max_records
-            && self.user.is_none()
-            && (self.txn.is_none() || (was_in_txn && self.txn_pump_is_idle()))
-            && self.nothing_due(now)
-        {
-            if crate::sim::invariant::switch_on() {
-                self.check_idle_drain(now, out);
-            }
-            return;
-        }
-        if self.txn.is_some() {
-            self.txn_pump(now, out);
-        }
-        self.drain(now, out);
-        self.quiet_since_drain = true;
-    }
-
     /// Something other than a send or a tick reached the producer (a processor's flush, its
-    /// transaction's end, a group coordinator): the next send pumps and drains.
+    /// transaction's end, a group coordinator): the next send pumps and drains (`on_message`
+    /// and a timer other than a tick clear the same flag).
     pub(crate) fn stirred(&mut self) {
         self.quiet_since_drain = false;
     }
 
-    /// Invariant 45, when invariants are checked: the drain a tick skipped (and the pump a
-    /// processor's send skipped with it) changes nothing.
+    /// Invariant 45, when invariants are checked: the pump and drain `wake_sender` left undone
+    /// change nothing.
     #[cold]
     pub(super) fn check_idle_drain(&mut self, now: u64, out: &mut ProducerOut) {
         let before = format!("{self:?}");

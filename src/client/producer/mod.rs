@@ -492,23 +492,8 @@ impl Producer {
                 break;
             }
         }
-        // `send()` wakes Kafka's Sender only when the record starts a batch or fills one
-        // (`KafkaProducer.doSend`: `batchIsFull || newBatchCreated`): a lone record that joined
-        // a lingering batch without filling it may leave the drain undone.
-        if let Some(p) = sent_to.filter(|_| single) {
-            // More than the one record: it joined a batch that was already lingering.
-            let lingering = self.parts[p as usize].pending.len();
-            if lingering > 1 && lingering < self.max_records && self.drain_is_idle(now) {
-                // Replaying the drain costs two dumps of the producer: only when a run asks for
-                // invariants (`check_invariants`), not in every debug-build run.
-                if crate::sim::invariant::switch_on() {
-                    self.check_idle_drain(now, out);
-                }
-                return;
-            }
-        }
-        self.drain(now, out);
-        self.quiet_since_drain = true;
+        // A lone record may leave the sender asleep (not transactional: `txn_tick` sends those).
+        self.wake_sender(now, sent_to.filter(|_| single), false, out);
     }
 
     /// The connection to `broker` is gone (a reset, or the producer's own close): it is down

@@ -39,7 +39,7 @@ impl Producer {
             t.records.push(record);
         }
         self.enqueue(now, record, p, out);
-        self.after_driven_send(now, p, was_in_txn, out);
+        self.wake_sender(now, Some(p), was_in_txn, out);
     }
 
     /// `beginTransaction()`: a transaction is open from now (a no-op while one is).
