@@ -147,7 +147,7 @@ impl Table {
     /// Sizes the index from the scenario and fills it from the events.
     pub fn build(scenario: &Scenario, history: &History) -> Table {
         let n = scenario.producers.len().max(history.producers.len());
-        // Slots grow as the history names records (`rec_mut`): a scenario may declare far more
+        // Slots grow as the history names records (`Slots::update`): a scenario may declare far more
         // records than its run sends (`records = 1000000000` with `duration_ms = 1`), and the
         // index must not allocate for records that never existed.
         let recs = (0..n)
@@ -234,7 +234,7 @@ impl Table {
         self.transactional.get(producer as usize).copied().unwrap_or(false)
     }
 
-    /// A transactional record's acknowledgement slot, growing its producer's slots as `rec_mut` does.
+    /// A transactional record's acknowledgement slot, growing its producer's slots as `Slots::grow` does.
     fn txn_mut(&mut self, producer: u32, index: u32) -> &mut TxnAck {
         let (p, i) = (producer as usize, index as usize);
         // Only a transactional producer has slots, and `build` sized `txn` like `transactional`,

@@ -41,8 +41,8 @@ pub(crate) fn check(history: &History, t: &Table, txns: &TxnLogs) -> Loss {
         let txn = t.is_txn(p as u32);
         let p = p as u32;
         // A run's records share their flags, copy count and ack: most runs are found present
-        // as a whole.
-        // (A small closure, which the walk inlines: the judging is rare.)
+        // as a whole. The rare missing ones are judged after the walk, whose closure stays small
+        // enough to inline.
         let mut missing = Vec::new();
         recs.for_each_run(|first, n, r| {
             if r.has(ACKED) && if txn { r.count == 0 } else { !r.has(PRESENT_IN_ACK_PARTITION) } {

@@ -160,7 +160,7 @@ pub(crate) struct Slots {
 }
 
 /// Producers with at most this many records keep one slot per record.
-pub(crate) const FEW: u32 = 4 * BLOCK;
+const FEW: u32 = 4 * BLOCK;
 
 impl Slots {
     /// Slots for a producer of `records` records (as the scenario declares them; `None` when it
