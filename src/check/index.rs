@@ -496,7 +496,15 @@ impl Table {
 pub(crate) fn record_name(history: &History, producer: u32, index: u32) -> String {
     match history.producers.get(producer as usize) {
         Some(_) if history.is_output(producer) => history.record_name(RecordId { producer, index }),
-        Some(name) => format!("{name}#{index}"),
+        Some(name) => {
+            // Written, not `format!`ed: a duplicate's story names its record, and a run may
+            // tell thousands.
+            let mut s = String::with_capacity(name.len() + 11);
+            s.push_str(name);
+            s.push('#');
+            super::text::push_num(&mut s, index);
+            s
+        }
         None => format!("producer{producer}#{index}"),
     }
 }

@@ -21,9 +21,9 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
             out.push(Problem::new(format!("{here}.topic"), m));
         }
         if let Some(k) = p.keys {
-            range(out, format!("{here}.keys"), "keys", k.into(), (1, i64::MAX));
+            range(out, || format!("{here}.keys"), "keys", k.into(), (1, i64::MAX));
         }
-        range(out, format!("{here}.record_bytes"), "record_bytes", p.record_bytes, (1, i64::MAX));
+        range(out, || format!("{here}.record_bytes"), "record_bytes", p.record_bytes, (1, i64::MAX));
         producer(p, broker, &here, out);
     }
     for (i, c) in s.consumers.iter().enumerate() {
@@ -47,8 +47,8 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
                 ));
             }
         }
-        range(out, format!("{here}.instances"), "instances", c.instances.into(), (1, MAX_INSTANCES));
-        range(out, format!("{here}.poll_timeout_ms"), "poll_timeout_ms", c.poll_timeout_ms, (1, i64::MAX));
+        range(out, || format!("{here}.instances"), "instances", c.instances.into(), (1, MAX_INSTANCES));
+        range(out, || format!("{here}.poll_timeout_ms"), "poll_timeout_ms", c.poll_timeout_ms, (1, i64::MAX));
         let config = format!("{here}.config");
         config_ranges(CONSUMER, &c.config, &config, &[], out);
         let auto = c.config.enable_auto_commit;
@@ -96,8 +96,8 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
                 ),
             ));
         }
-        range(out, format!("{here}.instances"), "instances", p.instances.into(), (1, MAX_INSTANCES));
-        range(out, format!("{here}.poll_timeout_ms"), "poll_timeout_ms", p.poll_timeout_ms, (1, i64::MAX));
+        range(out, || format!("{here}.instances"), "instances", p.instances.into(), (1, MAX_INSTANCES));
+        range(out, || format!("{here}.poll_timeout_ms"), "poll_timeout_ms", p.poll_timeout_ms, (1, i64::MAX));
         let config = format!("{here}.config");
         let c = &p.config;
         config_ranges(PROCESSOR, c, &config, &[keys::TRANSACTION_TIMEOUT_MS.name], out);
@@ -286,13 +286,13 @@ fn producer(p: &ProducerSpec, broker: &BrokerConfig, here: &str, out: &mut Vec<P
     if transactional {
         range(
             out,
-            format!("{here}.transaction_records"),
+            || format!("{here}.transaction_records"),
             "transaction_records",
             p.transaction_records.into(),
             (1, i64::MAX),
         );
         if let Some(k) = p.abort_every {
-            range(out, format!("{here}.abort_every"), "abort_every", k.into(), (1, i64::MAX));
+            range(out, || format!("{here}.abort_every"), "abort_every", k.into(), (1, i64::MAX));
         }
     } else {
         let d = ProducerSpec::new(&p.name, &p.topic, p.records);

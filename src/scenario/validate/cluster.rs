@@ -11,8 +11,8 @@ pub(crate) const MAX_BROKERS: i64 = 64;
 pub(crate) const MAX_PARTITIONS: i64 = 1000;
 
 pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
-    range(out, "duration_ms".into(), "duration_ms", s.duration_ms, (1, i64::MAX));
-    range(out, "cluster.brokers".into(), "brokers", s.cluster.brokers.into(), (1, MAX_BROKERS));
+    range(out, || "duration_ms".into(), "duration_ms", s.duration_ms, (1, i64::MAX));
+    range(out, || "cluster.brokers".into(), "brokers", s.cluster.brokers.into(), (1, MAX_BROKERS));
     version(s, out);
     broker_config(s, out);
     let (a, b) = s.network.latency_ms;
@@ -214,10 +214,10 @@ fn topics(s: &Scenario, out: &mut Vec<Problem>) {
                 .refers(first),
             );
         }
-        range(out, format!("{here}.partitions"), "partitions", t.partitions.into(), (1, MAX_PARTITIONS));
+        range(out, || format!("{here}.partitions"), "partitions", t.partitions.into(), (1, MAX_PARTITIONS));
         let rf = t.replication_factor;
         if rf == 0 {
-            range(out, format!("{here}.replication_factor"), "replication_factor", 0, (1, i64::MAX));
+            range(out, || format!("{here}.replication_factor"), "replication_factor", 0, (1, i64::MAX));
         } else if rf > brokers {
             out.push(Problem::new(
                 format!("{here}.replication_factor"),

@@ -1,7 +1,7 @@
 //! `[[fault]]` and `[nemesis]`: targets and triggers name what exists, and each key applies to
 //! its action.
 
-use super::{range, Problem};
+use super::{range, Path, Problem};
 use crate::scenario::model::{
     ClientEvent, ClientRef, FaultAction, FaultSpec, RecordEvent, Scenario, Target, TargetClass, Trigger,
 };
@@ -11,7 +11,7 @@ use super::clients::undeclared_topic;
 
 pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
     for (i, f) in s.faults.iter().enumerate() {
-        fault(s, f, &format!("fault[{i}]"), out);
+        fault(s, f, &|| format!("fault[{i}]"), out);
     }
     if let Some(n) = &s.nemesis {
         // Empty `actions` is allowed here: Rust code may switch on `safe_power_loss` alone.
@@ -66,27 +66,27 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
 }
 
 /// One fault: its trigger, its target (a partition's sides), and the duration keys of its action.
-fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
+fn fault(s: &Scenario, f: &FaultSpec, here: Path, out: &mut Vec<Problem>) {
     trigger(s, &f.trigger, here, out);
     let action = f.action.as_str();
     match (&f.target, f.action) {
         (Target::Sides { between, and }, FaultAction::Partition) => sides(s, between, and, here, out),
         (Target::Sides { .. }, _) => out.push(Problem::new(
-            format!("{here}.target"),
+            format!("{}.target", here()),
             format!("two sides (`between` and `and`) belong to a partition; `{action}` takes one `target`"),
         )),
         (_, FaultAction::Partition) => out.push(Problem::new(
-            format!("{here}.target"),
+            format!("{}.target", here()),
             "a partition has two sides, not a `target`: write `between = [TARGETS]` and `and = [TARGETS]`",
         )),
         (Target::Controller, _) => out.push(Problem::new(
-            format!("{here}.target"),
+            format!("{}.target", here()),
             format!(
                 "`controller` may only stand on a side of a partition (`between` or `and`), not be the target of \
                  `{action}`: the KRaft controller quorum is modelled as reliable"
             ),
         )),
-        (t, _) => target(s, t, &format!("{here}.target"), out),
+        (t, _) => target(s, t, &|| format!("{}.target", here()), out),
     }
     let client = match f.target {
         Target::Producer(_) => Some("producer"),
@@ -97,7 +97,7 @@ fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
     };
     if let (FaultAction::PowerLoss, Some(client)) = (f.action, client) {
         out.push(Problem::new(
-            format!("{here}.target"),
+            format!("{}.target", here()),
             format!(
                 "power-loss applies to brokers (broker:N, leader:TOPIC/P, coordinator:group:GROUP or \
                  coordinator:transaction:ID), not to a {client}"
@@ -108,7 +108,7 @@ fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
     if lasting && f.restart_after_ms.is_some() {
         out.push(
             Problem::new(
-                format!("{here}.restart_after_ms"),
+                format!("{}.restart_after_ms", here()),
                 format!("`restart_after_ms` applies to crash and power-loss; {action} ends after `duration_ms`"),
             )
             .at_key(),
@@ -117,7 +117,7 @@ fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
     match f.duration_ms {
         Some(_) if !lasting => out.push(
             Problem::new(
-                format!("{here}.duration_ms"),
+                format!("{}.duration_ms", here()),
                 format!(
                     "`duration_ms` applies to isolate, pause and partition; {action} lasts until `restart_after_ms` \
                      (omitted: the target stays down)"
@@ -125,9 +125,9 @@ fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
             )
             .at_key(),
         ),
-        Some(d) => range(out, format!("{here}.duration_ms"), "duration_ms", d, (1, i64::MAX)),
+        Some(d) => range(out, || format!("{}.duration_ms", here()), "duration_ms", d, (1, i64::MAX)),
         None if lasting => out.push(Problem::new(
-            format!("{here}.duration_ms"),
+            format!("{}.duration_ms", here()),
             format!("missing required key `duration_ms` in [[fault]]: how long the {action} lasts"),
         )),
         None => {}
@@ -138,19 +138,19 @@ fn fault(s: &Scenario, f: &FaultSpec, here: &str, out: &mut Vec<Problem>) {
 /// no target on both sides. Two targets that can name the same node only once resolved (a
 /// leader and a broker) are the world's: a node on both sides when the partition strikes stays
 /// on side a (`between`) only.
-fn sides(s: &Scenario, between: &[Target], and: &[Target], here: &str, out: &mut Vec<Problem>) {
+fn sides(s: &Scenario, between: &[Target], and: &[Target], here: Path, out: &mut Vec<Problem>) {
     for (key, side) in [("between", between), ("and", and)] {
         if side.is_empty() {
             out.push(Problem::new(
-                format!("{here}.{key}"),
+                format!("{}.{key}", here()),
                 format!("`{key}` must not be empty: a side of a partition lists at least one target"),
             ));
         }
         for (j, t) in side.iter().enumerate() {
-            let path = format!("{here}.{key}[{j}]");
+            let path = || format!("{}.{key}[{j}]", here());
             match t {
                 Target::Controller => {}
-                Target::Sides { .. } => out.push(Problem::new(path, "a side lists targets, not another partition")),
+                Target::Sides { .. } => out.push(Problem::new(path(), "a side lists targets, not another partition")),
                 t => target(s, t, &path, out),
             }
         }
@@ -160,7 +160,7 @@ fn sides(s: &Scenario, between: &[Target], and: &[Target], here: &str, out: &mut
             let (b, t) = (printable(s, &between[k]), printable(s, t));
             let same = if b == t { format!("`{t}` is") } else { format!("`{t}` and `{b}` (in `between`) name a node") };
             out.push(Problem::new(
-                format!("{here}.and[{j}]"),
+                format!("{}.and[{j}]", here()),
                 format!("{same} on both sides of the partition; a node stands on one side (it reaches its own)"),
             ));
         }
@@ -201,7 +201,7 @@ fn no_such_client(path: &str, kind: &str, i: usize, count: usize) -> Problem {
 }
 
 /// Instance `k` of a client running `instances` members (`kind` and `name` say which).
-fn instance(kind: &str, name: &str, k: u32, instances: u32, path: &str, out: &mut Vec<Problem>) {
+fn instance(kind: &str, name: &str, k: u32, instances: u32, path: Path, out: &mut Vec<Problem>) {
     if k < instances {
         return;
     }
@@ -211,17 +211,17 @@ fn instance(kind: &str, name: &str, k: u32, instances: u32, path: &str, out: &mu
         format!("{kind} `{name}` runs {instances} instances, 0 to {}", instances.saturating_sub(1))
     };
     let within = kind.len() + 1 + name.len() + 1;
-    out.push(Problem::new(path, format!("instance {k} does not exist: {runs}")).within(within));
+    out.push(Problem::new(path(), format!("instance {k} does not exist: {runs}")).within(within));
 }
 
 /// A target names a broker, topic partition, client, group or transactional id that exists
 /// (the controller and a partition's sides are the caller's).
-fn target(s: &Scenario, t: &Target, path: &str, out: &mut Vec<Problem>) {
+fn target(s: &Scenario, t: &Target, path: Path, out: &mut Vec<Problem>) {
     let brokers = s.cluster.brokers;
     match t {
         Target::Controller | Target::Sides { .. } => {}
         Target::Broker(b) if !(1..=brokers).contains(b) => out.push(
-            Problem::new(path, format!("broker {b} does not exist: the cluster has brokers 1 to {brokers}"))
+            Problem::new(path(), format!("broker {b} does not exist: the cluster has brokers 1 to {brokers}"))
                 .within("broker:".len()),
         ),
         Target::Broker(_) => {}
@@ -230,11 +230,11 @@ fn target(s: &Scenario, t: &Target, path: &str, out: &mut Vec<Problem>) {
             match s.topics.iter().find(|x| &x.name == topic) {
                 None => {
                     let m = undeclared_topic(topic, &s.topics).unwrap_or_default();
-                    out.push(Problem::new(path, m).within(within));
+                    out.push(Problem::new(path(), m).within(within));
                 }
                 Some(x) if *partition >= x.partitions => out.push(
                     Problem::new(
-                        path,
+                        path(),
                         format!(
                             "partition {partition} does not exist: topic `{topic}` has partitions 0 to {}",
                             x.partitions.saturating_sub(1)
@@ -246,11 +246,11 @@ fn target(s: &Scenario, t: &Target, path: &str, out: &mut Vec<Problem>) {
             }
         }
         Target::Producer(i) if *i >= s.producers.len() => {
-            out.push(no_such_client(path, "producer", *i, s.producers.len()))
+            out.push(no_such_client(&path(), "producer", *i, s.producers.len()))
         }
         Target::Producer(_) => {}
         Target::Consumer { consumer, instance: k } => match s.consumers.get(*consumer) {
-            None => out.push(no_such_client(path, "consumer", *consumer, s.consumers.len())),
+            None => out.push(no_such_client(&path(), "consumer", *consumer, s.consumers.len())),
             Some(c) => {
                 if let Some(k) = k {
                     instance("consumer", &c.name, *k, c.instances, path, out);
@@ -258,7 +258,7 @@ fn target(s: &Scenario, t: &Target, path: &str, out: &mut Vec<Problem>) {
             }
         },
         Target::Processor { processor, instance: k } => match s.processors.get(*processor) {
-            None => out.push(no_such_client(path, "processor", *processor, s.processors.len())),
+            None => out.push(no_such_client(&path(), "processor", *processor, s.processors.len())),
             Some(p) => {
                 if let Some(k) = k {
                     instance("processor", &p.name, *k, p.instances, path, out);
@@ -266,7 +266,7 @@ fn target(s: &Scenario, t: &Target, path: &str, out: &mut Vec<Problem>) {
             }
         },
         Target::Service { service, instance: k } => match s.services.get(*service) {
-            None => out.push(no_such_client(path, "service", *service, s.services.len())),
+            None => out.push(no_such_client(&path(), "service", *service, s.services.len())),
             Some(x) => {
                 if let Some(k) = k {
                     instance("service", &x.name, *k, x.instances, path, out);
@@ -282,7 +282,7 @@ fn target(s: &Scenario, t: &Target, path: &str, out: &mut Vec<Problem>) {
                     None => " (the file declares no [[consumer]] or [[processor]])".into(),
                 };
                 out.push(
-                    Problem::new(path, format!("group `{g}` is the group of no consumer or processor{hint}"))
+                    Problem::new(path(), format!("group `{g}` is the group of no consumer or processor{hint}"))
                         .within("coordinator:group:".len()),
                 );
             }
@@ -325,19 +325,19 @@ fn target(s: &Scenario, t: &Target, path: &str, out: &mut Vec<Problem>) {
                 };
                 format!("`{id}` is the transactional.id of no producer or exactly_once_v2 processor{hint}")
             };
-            out.push(Problem::new(path, message).within(within));
+            out.push(Problem::new(path(), message).within(within));
         }
     }
 }
 
 /// A trigger names a record the workload sends and an event its client has.
-fn trigger(s: &Scenario, t: &Trigger, here: &str, out: &mut Vec<Problem>) {
-    let path = format!("{here}.after");
+fn trigger(s: &Scenario, t: &Trigger, here: Path, out: &mut Vec<Problem>) {
+    let path = || format!("{}.after", here());
     match *t {
         Trigger::AtMs(_) => {}
         Trigger::Record { producer, index, event } => {
             let Some(p) = s.producers.get(producer) else {
-                out.push(no_such_client(&path, "producer", producer, s.producers.len()));
+                out.push(no_such_client(&path(), "producer", producer, s.producers.len()));
                 return;
             };
             let client = &p.name;
@@ -348,7 +348,7 @@ fn trigger(s: &Scenario, t: &Trigger, here: &str, out: &mut Vec<Problem>) {
                 } else {
                     format!("{client} sends records {client}#0 to {client}#{}", p.records - 1)
                 };
-                out.push(Problem::new(&path, format!("{has}; there is no {client}#{index}")).within(index_at));
+                out.push(Problem::new(path(), format!("{has}; there is no {client}#{index}")).within(index_at));
             }
             let topic = &p.topic;
             let read =
@@ -357,7 +357,7 @@ fn trigger(s: &Scenario, t: &Trigger, here: &str, out: &mut Vec<Problem>) {
                 let event_at = index_at + index.to_string().len() + 1;
                 out.push(
                     Problem::new(
-                        &path,
+                        path(),
                         format!(
                             "`{client}#{index} processed` can never happen: {client} writes to topic `{topic}`, which \
                              no [[consumer]] subscribes to and no [[processor]] reads"
@@ -374,19 +374,22 @@ fn trigger(s: &Scenario, t: &Trigger, here: &str, out: &mut Vec<Problem>) {
                 ClientRef::Processor(i) => ("processor", (i, s.processors.len())),
             };
             if count.0 >= count.1 {
-                out.push(no_such_client(&path, kind, count.0, count.1));
+                out.push(no_such_client(&path(), kind, count.0, count.1));
                 return;
             }
             let name = s.client_name(client);
             let event_at = name.len() + 1;
             if let Some(m) = client_event(s, client, event) {
-                out.push(Problem::new(&path, m).within(event_at));
+                out.push(Problem::new(path(), m).within(event_at));
             }
             if n < 1 {
                 let n_at = event_at + event.as_str().len() + 1;
                 out.push(
-                    Problem::new(&path, format!("the count N in \"CLIENT EVENT N\" must be at least 1, found \"{n}\""))
-                        .within(n_at),
+                    Problem::new(
+                        path(),
+                        format!("the count N in \"CLIENT EVENT N\" must be at least 1, found \"{n}\""),
+                    )
+                    .within(n_at),
                 );
             }
         }

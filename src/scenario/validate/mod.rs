@@ -150,11 +150,15 @@ fn config_ranges<C>(bindings: &[Binding<C>], c: &C, prefix: &str, skip: &[&str],
     }
 }
 
+/// A key's path in a problem, written only when there is a problem: a valid scenario (a
+/// proptest case's) is checked without formatting one.
+type Path<'a> = &'a dyn Fn() -> String;
+
 /// An integer field outside `min..=max`, in the loader's words.
-fn range(out: &mut Vec<Problem>, path: String, key: &str, n: u64, (min, max): (i64, i64)) {
+fn range(out: &mut Vec<Problem>, path: impl FnOnce() -> String, key: &str, n: u64, (min, max): (i64, i64)) {
     let above = max != i64::MAX && i128::from(n) > i128::from(max);
     if i128::from(n) < i128::from(min) || above {
-        out.push(Problem::new(path, format!("`{key}` must be {}, found {n}", super::keys::range_text(min, max))));
+        out.push(Problem::new(path(), format!("`{key}` must be {}, found {n}", super::keys::range_text(min, max))));
     }
 }
 
