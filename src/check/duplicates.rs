@@ -16,8 +16,8 @@ use crate::scenario::Scenario;
 struct Tracked {
     producer: u32,
     index: u32,
-    /// (partition, offset) of each copy, in log-walk order. The first is filled in by `findings`
-    /// (the index keeps only its batch, `Table::first_copy`).
+    /// (partition, offset) of each copy after the first, in log-walk order. `findings` puts the
+    /// first before them (the index keeps only its batch, `Table::first_copy`).
     copies: Vec<(u32, u64)>,
 }
 
@@ -90,34 +90,55 @@ impl Duplicates {
                 }
             }
         }
+        // One set of lists for every story, cleared between them: a run tells up to
+        // `FINDINGS_CAP` stories, a proptest case a dozen.
+        let mut scratch = Scratch::default();
         self.tracked
             .iter()
             .zip(&events)
             .map(|(tr, evs)| {
-                let mut copies = Vec::with_capacity(tr.copies.len() + 1);
-                copies.extend(t.first_copy(history, tr.producer, tr.index));
-                copies.extend_from_slice(&tr.copies);
-                explain(scenario, history, &Tracked { copies, ..*tr }, evs)
+                scratch.copies.clear();
+                scratch.copies.extend(t.first_copy(history, tr.producer, tr.index));
+                scratch.copies.extend_from_slice(&tr.copies);
+                explain(scenario, history, tr, evs, &mut scratch)
             })
             .collect()
     }
 }
 
-fn explain(scenario: &Scenario, history: &History, tr: &Tracked, evs: &[u32]) -> Finding {
+/// The lists a story is worked out in, kept across stories.
+#[derive(Default)]
+struct Scratch {
+    /// Every copy of the record (its first, then `Tracked::copies`).
+    copies: Vec<(u32, u64)>,
+    /// Instances whose batches hold a copy.
+    writers: Vec<u32>,
+    /// Instances that handled the record, in the order they first appear.
+    instances: Vec<u32>,
+    /// The acknowledged offsets the only writer saw.
+    writer_acks: Vec<u64>,
+}
+
+/// The story of the duplicated record `tr`, whose copies are `scratch.copies` and whose
+/// history events are `evs`.
+fn explain(scenario: &Scenario, history: &History, tr: &Tracked, evs: &[u32], scratch: &mut Scratch) -> Finding {
+    let Scratch { copies, writers, instances, writer_acks } = scratch;
+    writers.clear();
+    instances.clear();
+    writer_acks.clear();
     let name = record_name(history, tr.producer, tr.index);
     // Room for a whole story up front (about 500 characters), written straight into it: no
     // `String` per copy, per instance or per name, and numbers without `write!`.
     let mut s = String::with_capacity(1024);
     s.push_str(&name);
     s.push_str(" stands at ");
-    let one_partition = tr.copies.iter().all(|c| c.0 == tr.copies[0].0);
+    let one_partition = copies.iter().all(|c| c.0 == copies[0].0);
     if one_partition {
-        push_partition(&mut s, history, tr.copies[0].0);
+        push_partition(&mut s, history, copies[0].0);
         s.push_str(" offsets ");
     }
-    let mut writers: Vec<u32> = Vec::new();
-    for (i, &(part, off)) in tr.copies.iter().enumerate() {
-        push_and(&mut s, i, tr.copies.len());
+    for (i, &(part, off)) in copies.iter().enumerate() {
+        push_and(&mut s, i, copies.len());
         if !one_partition {
             push_partition(&mut s, history, part);
             s.push_str(" offset ");
@@ -144,7 +165,6 @@ fn explain(scenario: &Scenario, history: &History, tr: &Tracked, evs: &[u32]) ->
         }
         _ => None,
     };
-    let mut instances: Vec<u32> = Vec::new();
     for &ei in evs {
         if let Some(k) = instance_of(ei) {
             if !instances.contains(&k) {
@@ -154,8 +174,7 @@ fn explain(scenario: &Scenario, history: &History, tr: &Tracked, evs: &[u32]) ->
     }
     // The acknowledged offsets the only writer saw, for the likely cause.
     let sole_writer = if writers.len() == 1 { Some(writers[0]) } else { None };
-    let mut writer_acks: Vec<u64> = Vec::new();
-    for &k in &instances {
+    for &k in instances.iter() {
         s.push_str("; instance ");
         push_num(&mut s, k);
         s.push(' ');
