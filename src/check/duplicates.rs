@@ -63,7 +63,9 @@ impl Duplicates {
         }
         let slot: BTreeMap<(u32, u32), usize> =
             self.tracked.iter().enumerate().map(|(s, tr)| ((tr.producer, tr.index), s)).collect();
-        let mut events: Vec<Vec<u32>> = vec![Vec::new(); self.tracked.len()];
+        // (story, history event) for each event that handled a tracked record: one list for
+        // every story, sorted into one run per story below.
+        let mut hits: Vec<(u32, u32)> = Vec::new();
         for (ei, ev) in history.events.iter().enumerate() {
             let (producer, records) = match &ev.kind {
                 EventKind::Sent { producer, records, .. }
@@ -78,14 +80,14 @@ impl Duplicates {
                 for (_, &s) in
                     slot.range((producer, first)..).take_while(|(&(p, i), _)| p == producer && u64::from(i) < end)
                 {
-                    events[s].push(ei as u32);
+                    hits.push((s as u32, ei as u32));
                 }
                 continue;
             }
             for &idx in records.iter() {
                 if t.rec(producer, idx).is_some_and(|r| r.has(TRACKED_DUPLICATE)) {
                     if let Some(&s) = slot.get(&(producer, idx)) {
-                        events[s].push(ei as u32);
+                        hits.push((s as u32, ei as u32));
                     }
                 }
             }
@@ -93,10 +95,17 @@ impl Duplicates {
         // One set of lists for every story, cleared between them: a run tells up to
         // `FINDINGS_CAP` stories, a proptest case a dozen.
         let mut scratch = Scratch::default();
+        // Each story's events stay in history order (pushed in that order, sorted by story).
+        hits.sort_unstable();
+        let events: Vec<u32> = hits.iter().map(|&(_, ei)| ei).collect();
+        let mut at = 0;
         self.tracked
             .iter()
-            .zip(&events)
-            .map(|(tr, evs)| {
+            .enumerate()
+            .map(|(story, tr)| {
+                let end = at + hits[at..].iter().take_while(|&&(s, _)| s as usize == story).count();
+                let evs = &events[at..end];
+                at = end;
                 scratch.copies.clear();
                 scratch.copies.extend(t.first_copy(history, tr.producer, tr.index));
                 scratch.copies.extend_from_slice(&tr.copies);
