@@ -99,7 +99,9 @@ struct ProducerEntry {
 
 impl Default for ProducerEntry {
     fn default() -> Self {
-        ProducerEntry { epoch: 0, batches: VecDeque::new(), coordinator_epoch: -1, txn_first: None, last_timestamp: 0 }
+        // Room for the batches kept from the start: growing to five takes two allocations.
+        let batches = VecDeque::with_capacity(BATCHES_TO_RETAIN);
+        ProducerEntry { epoch: 0, batches, coordinator_epoch: -1, txn_first: None, last_timestamp: 0 }
     }
 }
 
