@@ -465,7 +465,7 @@ impl<'a> World<'a> {
             }
             Ev::Heal(id) => self.healed(id),
             Ev::Release { from, to } => {
-                let hold = self.net.hold_until(from, to);
+                let hold = self.net.hold_until_at(from, to, self.k.now);
                 if hold > self.k.now {
                     self.k.queue.push(hold, Ev::Release { from, to });
                     return;
@@ -574,7 +574,7 @@ impl<'a> World<'a> {
         }
         // An isolation or a partition holds a connection's traffic (TCP retransmits it after
         // the heal, in order); a pause holds deliveries until the process runs again.
-        let hold = self.net.hold_until(from, to);
+        let hold = self.net.hold_until_at(from, to, self.k.now);
         if hold > self.k.now || self.net.holding(from, to) {
             // Held messages wait in their connection's own queue, so they come out in the order
             // they were sent however often the hold is extended.
