@@ -68,6 +68,7 @@ pub struct Layout {
 
 impl Layout {
     /// The dense index of `n`.
+    #[inline]
     pub fn index(self, n: NodeId) -> usize {
         match n {
             NodeId::Controller => 0,

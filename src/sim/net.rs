@@ -276,6 +276,7 @@ impl<H> Net<H> {
     }
 
     /// Until when `n` is paused.
+    #[inline]
     pub fn paused_until(&self, n: NodeId) -> u64 {
         self.paused_until[self.index(n)]
     }

@@ -82,6 +82,7 @@ impl Nodes {
         }
     }
 
+    #[inline]
     pub fn life(&self, n: NodeId) -> Life {
         self.lives[self.layout.index(n)]
     }
