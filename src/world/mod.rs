@@ -159,6 +159,7 @@ impl Timer {
     /// its own tag in bits 96 and up; below it the kind's ids in full (a broker's ids come from
     /// one counter, a client's `ReqId` names its process and its count there, and a processor
     /// member's producer timer adds the producer's instance in bits 64..96).
+    #[inline]
     fn cancel_key(&self) -> Option<u128> {
         let tagged = |tag: u128, payload: u128| Some((tag << 96) | payload);
         let req = |r: &ReqId| (u128::from(r.process) << 32) | u128::from(r.n);
