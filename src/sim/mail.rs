@@ -22,6 +22,7 @@ impl<M> Default for Mail<M> {
 
 impl<M> Mail<M> {
     /// Keep `msg` until it is taken.
+    #[inline]
     pub fn put(&mut self, msg: M) -> MailId {
         match self.free.pop() {
             Some(i) => {
@@ -36,6 +37,7 @@ impl<M> Mail<M> {
     }
 
     /// The message `id` names; its slot is free again.
+    #[inline]
     pub fn take(&mut self, id: MailId) -> M {
         let msg = self.slots[id.0 as usize].take().expect("a message in transit is taken once");
         self.free.push(id.0);
