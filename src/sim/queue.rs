@@ -113,6 +113,7 @@ impl<E> Queue<E> {
 
     /// Queue `event` at virtual time `at`; the handle cancels it (an event queued behind the
     /// cursor has none).
+    #[inline]
     pub fn push(&mut self, at: u64, event: E) -> Option<Handle> {
         self.seq += 1;
         if at < self.cursor {
