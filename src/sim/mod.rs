@@ -151,6 +151,7 @@ impl Rngs {
     }
 
     /// A draw from the inclusive range `[lo, hi]` of stream `s` (`lo` when the range is empty).
+    #[inline]
     pub fn range(&mut self, s: Stream, lo: u64, hi: u64) -> u64 {
         if hi <= lo {
             lo
