@@ -83,9 +83,11 @@ impl Producer {
 
     /// After the application's `send()`s, Kafka's `Sender` is woken: the transaction manager's
     /// pump (a transactional producer) and the drain. `KafkaProducer.doSend` wakes it only when a
-    /// record starts a batch or fills one (`batchIsFull || newBatchCreated`), so when the one
-    /// record sent, to partition `joined`, joined a lingering batch without filling it, both
-    /// are left undone if they would do nothing:
+    /// record starts a batch or fills one (`batchIsFull || newBatchCreated`). When the one record
+    /// sent, to partition `joined`, left its batch lingering (it joined one without filling it,
+    /// or started one whose linger `enqueue_run` armed), a woken `Sender` finds nothing ready
+    /// (`RecordAccumulator.ready`) and only sleeps again, so both are left undone if they would
+    /// do nothing:
     /// - only sends and ticks reached the producer since its last pump and drain, so its state is
     ///   theirs plus the records; every deadline that drain saw (linger, retry backoff, delivery
     ///   timeout, reconnect) is no earlier than `next_drain`, where a `Drain` is queued, and that
@@ -98,10 +100,10 @@ impl Producer {
     /// undone when invariants are checked.
     pub(crate) fn wake_sender(&mut self, now: u64, joined: Option<u32>, was_in_txn: bool, out: &mut ProducerOut) {
         if let Some(p) = joined {
-            // More than the one record: it joined a batch that was already lingering.
+            // The batch lingers on: not full (a linger of 0 ms is due at once, and `nothing_due`
+            // sees it).
             let lingering = self.parts[p as usize].pending.len();
-            if lingering > 1
-                && lingering < self.max_records
+            if lingering < self.max_records
                 && self.user.is_none()
                 && (self.txn.is_none() || (was_in_txn && self.txn_pump_is_idle()))
                 && self.nothing_due(now)
