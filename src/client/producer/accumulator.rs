@@ -88,8 +88,9 @@ impl Producer {
     /// or started one whose linger `enqueue_run` armed), a woken `Sender` finds nothing ready
     /// (`RecordAccumulator.ready`) and only sleeps again, so both are left undone if they would
     /// do nothing:
-    /// - only sends and ticks reached the producer since its last pump and drain, so its state is
-    ///   theirs plus the records; every deadline that drain saw (linger, retry backoff, delivery
+    /// - only sends and ticks reached the producer since a step that ended with a pump and drain
+    ///   (a send that woke the sender, a `Drain` timer, a produce response: `drain_last`), so its
+    ///   state is what that left plus the records; every deadline that drain saw (linger, retry backoff, delivery
     ///   timeout, reconnect) is no earlier than `next_drain`, where a `Drain` is queued, and that
     ///   is still ahead; and no wait that a drain retries without a timer (metadata wanted, an
     ///   epoch bump or producer id reset, sequences to resolve) is pending (`nothing_due`);
@@ -121,6 +122,14 @@ impl Producer {
         }
         self.drain(now, out);
         self.quiet_since_drain = true;
+    }
+
+    /// The drain that ends the handling of an event (a `Drain` timer, a produce response): the
+    /// producer is then as a drain leaves it, so the records sent next may leave the sender
+    /// unwoken (`wake_sender`; invariant 45 replays each one left so).
+    pub(super) fn drain_last(&mut self, now: u64, out: &mut ProducerOut) {
+        self.drain(now, out);
+        self.quiet_since_drain = self.user.is_none();
     }
 
     /// `wake_sender`'s conditions on the producer's state: quiet since its last drain, the next

@@ -401,7 +401,7 @@ impl Producer {
                 if self.next_drain.is_some_and(|t| t <= now) {
                     self.next_drain = None;
                 }
-                self.drain(now, out)
+                self.drain_last(now, out)
             }
             ProducerTimer::RequestTimeout { req } => {
                 if let Some(f) = self.in_flight.get(&req).copied() {

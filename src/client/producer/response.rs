@@ -34,7 +34,7 @@ impl Producer {
             if result.is_ok() && self.idempotent && f.ids == (self.producer_id, self.producer_epoch) {
                 q.last_acked_seq = q.last_acked_seq.max(f.last_seq);
             }
-            self.drain(now, out);
+            self.drain_last(now, out);
             return;
         }
         let Some(pos) = q.batches.iter().position(|b| b.in_flight == Some(req)) else { return };
@@ -150,7 +150,7 @@ impl Producer {
                 }
             }
         }
-        self.drain(now, out);
+        self.drain_last(now, out);
     }
 
     pub(super) fn fail(&self, partition: u32, b: Batch, error: KafkaError, out: &mut ProducerOut) {
