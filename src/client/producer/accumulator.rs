@@ -90,10 +90,11 @@ impl Producer {
     /// do nothing:
     /// - only sends and ticks reached the producer since a step that ended with a pump and drain
     ///   (a send that woke the sender, a `Drain` timer, a produce response: `drain_last`), so its
-    ///   state is what that left plus the records; every deadline that drain saw (linger, retry backoff, delivery
-    ///   timeout, reconnect) is no earlier than `next_drain`, where a `Drain` is queued, and that
-    ///   is still ahead; and no wait that a drain retries without a timer (metadata wanted, an
-    ///   epoch bump or producer id reset, sequences to resolve) is pending (`nothing_due`);
+    ///   state is what that left plus the records; every deadline that drain saw (linger, retry
+    ///   backoff, delivery timeout, reconnect) is no earlier than `next_drain`, where a `Drain`
+    ///   is queued, and that is still ahead; and no wait that a drain retries without a timer
+    ///   (metadata wanted, an epoch bump or producer id reset, sequences to resolve) is pending
+    ///   (`nothing_due`);
     /// - the pump has nothing to do: no transaction, or one open before this record
     ///   (`was_in_txn`) whose partitions with data have all joined it (`txn_pump_is_idle`).
     ///
