@@ -133,10 +133,12 @@ impl Producer {
         self.quiet_since_drain = self.user.is_none();
     }
 
-    /// `wake_sender`'s conditions on the producer's state: quiet since its last drain, the next
-    /// `Drain` still ahead, no wait a drain retries without a timer.
+    /// `wake_sender`'s conditions on the producer's state: quiet since its last drain, no
+    /// `Drain` overdue (`drain_overdue`), the next one still ahead, no wait a drain retries
+    /// without a timer.
     fn nothing_due(&self, now: u64) -> bool {
         self.quiet_since_drain
+            && !self.drain_overdue
             && self.next_drain.is_some_and(|t| t > now)
             && !self.metadata_wanted
             && !self.bump_pending
@@ -174,6 +176,11 @@ impl Producer {
     pub(super) fn wake_at(&mut self, now: u64, at: u64, out: &mut ProducerOut) {
         if self.next_drain.is_some_and(|t| t <= at && t >= now) {
             return;
+        }
+        // A `Drain` held back past its time by a pause is still queued, and what it was for may
+        // be due: `nothing_due` must not read the later time as "nothing before it".
+        if self.next_drain.is_some_and(|t| t < now) {
+            self.drain_overdue = true;
         }
         self.next_drain = Some(at);
         out.timer(at - now, ProducerTimer::Drain);

@@ -192,6 +192,9 @@ pub struct Producer {
     max_records: usize,
     /// Earliest pending `Drain` timer, so one wake-up is not scheduled many times.
     next_drain: Option<u64>,
+    /// `wake_at` replaced a `next_drain` already past (a `Drain` a pause held back, still
+    /// queued): something may be due that `next_drain` no longer shows, until the next drain.
+    drain_overdue: bool,
     /// Since the last step that ended with a drain, only `Tick`s reached this producer: its
     /// state is what that drain left, plus appended records (see `tick`).
     quiet_since_drain: bool,
@@ -323,6 +326,7 @@ impl Producer {
             pid_retry_at: 0,
             max_records,
             next_drain: None,
+            drain_overdue: false,
             quiet_since_drain: false,
             watch_sends,
             txn,
@@ -517,6 +521,8 @@ impl Producer {
     }
 
     pub(crate) fn drain(&mut self, now: u64, out: &mut ProducerOut) {
+        // Whatever was due, this drain handles.
+        self.drain_overdue = false;
         if self.metadata_wanted {
             self.request_metadata(now, out);
         }
