@@ -121,16 +121,16 @@ impl Producer {
         if self.txn.is_some() {
             self.txn_pump(now, out);
         }
-        self.drain(now, out);
-        self.quiet_since_drain = true;
+        self.drain_last(now, out);
     }
 
-    /// The drain that ends the handling of an event (a `Drain` timer, a produce response): the
-    /// producer is then as a drain leaves it, so the records sent next may leave the sender
-    /// unwoken (`wake_sender`; invariant 45 replays each one left so).
+    /// The drain that ends the handling of an event (a send that woke the sender, a `Drain`
+    /// timer, a produce response): the producer is then as a drain leaves it, so the records
+    /// sent next may leave the sender unwoken (`wake_sender`, which never skips for a user
+    /// service's producer; invariant 45 replays each one left so).
     pub(super) fn drain_last(&mut self, now: u64, out: &mut ProducerOut) {
         self.drain(now, out);
-        self.quiet_since_drain = self.user.is_none();
+        self.quiet_since_drain = true;
     }
 
     /// `wake_sender`'s conditions on the producer's state: quiet since its last drain, no
