@@ -42,14 +42,14 @@ impl Plan {
     /// If the batch has no record `i`.
     pub fn process(&mut self, i: usize) -> &mut Self {
         let d =
-            *self.batch.get(i).unwrap_or_else(|| panic!("the batch has {} records, not {}", self.batch.len(), i + 1));
+            self.batch.get(i).unwrap_or_else(|| panic!("the batch has {} records, not {}", self.batch.len(), i + 1));
         self.steps.push(Step::Process(d));
         self
     }
 
     /// Process every record of the batch, in order.
     pub fn process_all(&mut self) -> &mut Self {
-        self.steps.extend(self.batch.iter().map(|&d| Step::Process(d)));
+        self.steps.extend(self.batch.iter().map(Step::Process));
         self
     }
 
@@ -75,7 +75,7 @@ impl Plan {
 
     /// The calls planned so far, in order (for tests and logs), e.g. `["process 0", "commitSync"]`.
     pub fn calls(&self) -> Vec<String> {
-        let index = |d: &Delivery| self.batch.iter().position(|x| x == d).unwrap_or(usize::MAX);
+        let index = |d: &Delivery| self.batch.iter().position(|x| x == *d).unwrap_or(usize::MAX);
         self.steps
             .iter()
             .map(|s| match s {
@@ -105,8 +105,10 @@ impl Driver for SyncDriver {
     fn next(&mut self, _now: u64, answer: Answer) -> Step {
         match answer {
             Answer::Records(batch) => {
-                let mut plan = Plan { batch: batch.clone(), steps: Vec::new() };
-                self.app.on_batch(&batch, &mut plan);
+                // The application sees the records one by one; the history keeps them as runs.
+                let records = batch.to_vec();
+                let mut plan = Plan { batch, steps: Vec::new() };
+                self.app.on_batch(&records, &mut plan);
                 self.steps.extend(plan.steps);
             }
             Answer::Committed(result) => self.app.on_commit(result),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::consumers::{instance_name, Consumers, PHANTOM};
 use super::index::{holds_phrase, partition_name, record_name, story_after, Table};
 use super::{Finding, FINDINGS_CAP};
-use crate::record::{Anomaly, Delivery, EventKind, FinalReplica, History, LogBatch};
+use crate::record::{Anomaly, Deliveries, Delivery, EventKind, FinalReplica, History, LogBatch};
 
 /// One phantom read kept for a finding.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +40,7 @@ impl<'a> Phantom<'a> {
     }
 
     /// Notes a `Polled` event.
-    pub fn observe(&mut self, c: &mut Consumers, event: u32, consumer: u32, instance: u32, records: &[Delivery]) {
+    pub fn observe(&mut self, c: &mut Consumers, event: u32, consumer: u32, instance: u32, records: &Deliveries) {
         for d in records {
             let x = d.partition as usize;
             let Some(Some(log)) = self.logs.get(x) else { continue };
@@ -55,7 +55,7 @@ impl<'a> Phantom<'a> {
             *flags |= PHANTOM;
             self.count += 1;
             if self.hits.len() < FINDINGS_CAP {
-                self.hits.push(Hit { event, consumer, instance, delivery: *d });
+                self.hits.push(Hit { event, consumer, instance, delivery: d });
             }
         }
     }

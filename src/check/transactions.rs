@@ -17,7 +17,7 @@ use super::consumers::{instance_name, Consumers, ABORTED_READ};
 use super::index::{final_log, join_and, partition_name, producer_instance, record_name, Table};
 use super::txnlog::{batch_index, ending_phrase, writer_phrase, LogTxn, TxnLogs};
 use super::{Finding, FINDINGS_CAP};
-use crate::record::{Anomaly, Delivery, EventKind, History, RecordId};
+use crate::record::{Anomaly, Deliveries, Delivery, EventKind, History, RecordId};
 
 /// Records named per list in a finding before summarising the rest.
 const NAMES_CAP: usize = 5;
@@ -61,7 +61,7 @@ impl AbortedRead {
         event: u32,
         consumer: u32,
         instance: u32,
-        records: &[Delivery],
+        records: &Deliveries,
     ) {
         if !self.read_committed.get(consumer as usize).copied().unwrap_or(false) {
             return;
@@ -87,7 +87,7 @@ impl AbortedRead {
             *flags |= ABORTED_READ;
             self.count += 1;
             if self.hits.len() < FINDINGS_CAP {
-                self.hits.push(Hit { event, consumer, instance, delivery: *d, batch: bi as u32 });
+                self.hits.push(Hit { event, consumer, instance, delivery: d, batch: bi as u32 });
             }
         }
     }

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use super::fault::{FaultTarget, Heal};
-use super::ids::{Deliveries, PartitionIdx, RecordId, RecordList};
 use super::log::LogBatch;
+use super::{Deliveries, PartitionIdx, RecordId, RecordList};
 use crate::error::KafkaError;
 
 /// One observed event with its virtual time in ms.

@@ -38,9 +38,6 @@ pub struct Delivery {
     pub record: RecordId,
 }
 
-/// Records of one poll (or of one run of processing), in the order the application got them.
-pub type Deliveries = Arc<[Delivery]>;
-
 /// A consumer group member's id, as its group coordinator gave it. Kafka's member ids are unique
 /// strings (`client.id` and a UUID); here they are the coordinator's broker and a number it
 /// counts, unique across coordinator failovers and ordered (by broker, then number) as the range

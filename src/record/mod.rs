@@ -19,6 +19,7 @@
 mod anomaly;
 mod client;
 mod config;
+mod deliveries;
 mod fault;
 mod history;
 mod ids;
@@ -29,6 +30,7 @@ mod version;
 pub use anomaly::*;
 pub use client::*;
 pub use config::*;
+pub use deliveries::*;
 pub use fault::*;
 pub use history::*;
 pub use ids::*;

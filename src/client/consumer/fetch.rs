@@ -217,23 +217,13 @@ impl Consumer {
                 self.buffer.remove(at);
             }
         }
+        // The history keeps the poll as runs: one per stretch of consecutive records.
         let batch: Option<Deliveries> = (n > 0).then(|| {
-            let (mut at, mut k) = (0, 0);
-            // A `map` over a range has an exact length: the list is allocated once, filled in place.
-            (0..n)
-                .map(|_| {
-                    while k == got[at].take {
-                        (at, k) = (at + 1, 0);
-                    }
-                    let s = &got[at];
-                    k += 1;
-                    Delivery {
-                        partition: s.partition,
-                        offset: s.offset + (k - 1) as u64,
-                        record: RecordId { producer: s.producer, index: s.records[s.skip + k - 1] },
-                    }
-                })
-                .collect()
+            let mut runs = DeliveriesBuilder::default();
+            for s in &got {
+                runs.push_stretch(s.partition, s.offset, s.producer, &s.records[s.skip..s.skip + s.take]);
+            }
+            runs.take()
         });
         got.clear();
         self.gather = got;

@@ -40,7 +40,7 @@ use std::sync::Arc;
 
 use crate::broker::{FetchPartition, FetchedPartition, JoinResult, Msg, PartitionState, Subscription, Topology};
 use crate::error::KafkaError;
-use crate::record::{Deliveries, Delivery, EventKind, LogBatch, MemberId, RecordId, ReqId};
+use crate::record::{Deliveries, DeliveriesBuilder, Delivery, EventKind, LogBatch, MemberId, RecordId, ReqId};
 use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset};
 use crate::sim::{Node, NodeId, Out};
 
@@ -214,7 +214,7 @@ pub struct Consumer {
     poll_timer: Option<u64>,
     batch_no: u64,
     batch: Deliveries,
-    processed_run: Vec<Delivery>,
+    processed_run: DeliveriesBuilder,
     /// The whole of `batch` was processed in one step and is not in the history yet: the
     /// `Processed` event shares the poll's list instead of copying it into `processed_run`.
     processed_all: bool,
@@ -322,8 +322,8 @@ impl Consumer {
             poll_no: 0,
             poll_timer: None,
             batch_no: 0,
-            batch: Arc::from(Vec::new()),
-            processed_run: Vec::new(),
+            batch: Deliveries::default(),
+            processed_run: DeliveriesBuilder::default(),
             processed_all: false,
             last_poll: now,
             next_auto_commit: now + spec.config.auto_commit_interval_ms,
@@ -600,8 +600,8 @@ impl Consumer {
     }
 
     fn process_one(&mut self, now: u64, i: usize, out: &mut ConsumerOut) {
-        let d = self.batch[i];
-        self.proc_output(now, i, out);
+        let Some(d) = self.batch.get(i) else { return };
+        self.proc_output(now, d, out);
         self.processed_run.push(d);
         self.rdk_processed(d);
         out.observe(ConsumerObs::ProcessedOne(d.record));
@@ -633,7 +633,7 @@ impl Consumer {
         } else if self.processed_run.is_empty() {
             return;
         } else {
-            std::mem::take(&mut self.processed_run).into()
+            self.processed_run.take()
         };
         out.observe(ConsumerObs::History(EventKind::Processed {
             consumer: self.idx,

@@ -34,7 +34,7 @@ use crate::client::producer::{Producer, ProducerObs, ProducerOut};
 use crate::client::transactional::TxnOffsets;
 use crate::client::ProducerTimer;
 use crate::error::KafkaError;
-use crate::record::{EventKind, MemberId};
+use crate::record::{Delivery, EventKind, MemberId};
 use crate::scenario::{ProcessingGuarantee, ProcessorSpec, ProducerSpec};
 use crate::sim::{Node, NodeId};
 
@@ -358,10 +358,9 @@ impl Consumer {
         }
     }
 
-    /// Transform input record `i` of the batch: send its output.
-    pub(super) fn proc_output(&mut self, now: u64, i: usize, out: &mut ConsumerOut) {
+    /// Transform input record `d` of the batch: send its output.
+    pub(super) fn proc_output(&mut self, now: u64, d: Delivery, out: &mut ConsumerOut) {
         let Some(proc) = self.proc.as_ref() else { return };
-        let d = self.batch[i];
         let global = proc.record_base[d.record.producer as usize] + d.record.index;
         let p = (d.partition - proc.input_first) % proc.output_n;
         let key = if proc.task_specs.is_empty() { MEMBER } else { d.partition };

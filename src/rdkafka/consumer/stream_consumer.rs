@@ -78,7 +78,7 @@ impl<C: ConsumerContext> StreamConsumer<C> {
             self.base.serve_events();
             if let Answer::Records(batch) = answer {
                 if let Some(d) = batch.first() {
-                    break *d;
+                    break d;
                 }
             }
         };

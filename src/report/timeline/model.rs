@@ -595,19 +595,14 @@ fn client_lanes(history: &History) -> ((Vec<SenderLane>, LaneOf), (Vec<MemberLan
         })
         .collect();
     let runs = |records: &crate::record::Deliveries, t: u64, out: &mut Vec<u64>| {
-        // Consecutive offsets of one partition make one entry.
-        let mut i = 0;
-        while i < records.len() {
-            let d = records[i];
-            let mut n = 1;
-            while i + n < records.len()
-                && records[i + n].partition == d.partition
-                && records[i + n].offset == d.offset + n as u64
-            {
-                n += 1;
+        // Consecutive offsets of one partition make one entry (runs of several producers too).
+        let mut runs = records.runs().iter().peekable();
+        while let Some(r) = runs.next() {
+            let mut n = u64::from(r.count);
+            while let Some(next) = runs.next_if(|x| x.partition == r.partition && x.offset == r.offset + n) {
+                n += u64::from(next.count);
             }
-            out.extend([t, d.partition.into(), d.offset, n as u64]);
-            i += n;
+            out.extend([t, r.partition.into(), r.offset, n]);
         }
     };
     for ev in &history.events {
