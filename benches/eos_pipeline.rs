@@ -43,7 +43,7 @@ fn assert_exactly_once(out: &kafkasim::RunOutput, records: u32) -> usize {
     for p in out.history.partitions.iter().filter(|p| p.topic == "shipments") {
         for b in &p.leader_replica().expect("leader").log {
             if b.meta.is_none() {
-                for &r in b.records.iter() {
+                for r in b.records.iter() {
                     outputs[r as usize] += 1;
                 }
             }

@@ -22,9 +22,9 @@ fn committed_outputs(out: &RunOutput) -> Vec<u32> {
                     v.extend(recs);
                 }
             } else if b.meta.is_none() && b.transactional {
-                open.entry(b.producer_id).or_default().extend(b.records.iter().copied());
+                open.entry(b.producer_id).or_default().extend(b.records.iter());
             } else if b.meta.is_none() {
-                v.extend(b.records.iter().copied());
+                v.extend(b.records.iter());
             }
         }
     }
@@ -86,14 +86,14 @@ fn an_output_names_its_input_and_lands_on_the_same_numbered_partition() {
     assert_eq!(h.record_name(RecordId { producer: s1, index: 17 }), "s1(p1#17)");
     for (i, p) in h.partitions.iter().enumerate().filter(|(_, p)| p.topic == "shipments") {
         for b in p.leader_replica().unwrap().log.iter().filter(|b| b.meta.is_none()) {
-            for &r in b.records.iter() {
+            for r in b.records.iter() {
                 let input = h.input_of(RecordId { producer: b.producer, index: r }).unwrap();
                 let input_partition = h
                     .partitions
                     .iter()
                     .position(|q| {
                         q.topic == "orders"
-                            && q.leader_replica().unwrap().log.iter().any(|x| x.records.contains(&input.index))
+                            && q.leader_replica().unwrap().log.iter().any(|x| x.records.contains(input.index))
                     })
                     .unwrap();
                 assert_eq!(h.partitions[input_partition].partition, h.partitions[i].partition, "{input:?}");
@@ -138,7 +138,7 @@ fn at_least_once_commits_offsets_only_after_every_output_before_them_is_acknowle
     for e in &h.events {
         match &e.kind {
             EventKind::Acked { producer, records, .. } if *producer == s1 => {
-                for &r in records.iter() {
+                for r in records.iter() {
                     acked[r as usize] = acked[r as usize].min(e.at);
                 }
             }
@@ -151,7 +151,7 @@ fn at_least_once_commits_offsets_only_after_every_output_before_them_is_acknowle
                 for &(p, next) in offsets.iter() {
                     let log = &h.partitions[p as usize].leader_replica().unwrap().log;
                     for b in log.iter().filter(|b| b.base_offset < next) {
-                        for &r in b.records.iter() {
+                        for r in b.records.iter() {
                             assert!(acked[r as usize] <= e.at, "p1#{r} committed at {} before its output", e.at);
                         }
                     }

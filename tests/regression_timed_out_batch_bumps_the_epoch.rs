@@ -99,7 +99,7 @@ fn writers_from(h: &History, from: u32) -> Vec<(i64, i16)> {
     let log = &h.partitions[0].leader_replica().expect("a leader").log;
     let mut w: Vec<(i64, i16)> = log
         .iter()
-        .filter(|b| b.meta.is_none() && b.records.iter().any(|&r| r >= from))
+        .filter(|b| b.meta.is_none() && b.records.iter().any(|r| r >= from))
         .map(|b| (b.producer_id, b.producer_epoch))
         .collect();
     w.dedup();
@@ -107,7 +107,7 @@ fn writers_from(h: &History, from: u32) -> Vec<(i64, i16)> {
 }
 
 fn acked(h: &History, index: u32) -> bool {
-    h.events.iter().any(|e| matches!(&e.kind, EventKind::Acked { records, .. } if records.contains(&index)))
+    h.events.iter().any(|e| matches!(&e.kind, EventKind::Acked { records, .. } if records.contains(index)))
 }
 
 #[test]

@@ -161,7 +161,7 @@ fn acked_by_broker_1(h: &kafkasim::record::History, from: u64, to: u64) -> Vec<(
         .filter(|e| (from..to).contains(&e.at))
         .flat_map(|e| match &e.kind {
             EventKind::Acked { producer: 0, records, broker: 1, leader_epoch, .. } => {
-                records.iter().map(|&r| (e.at, r, *leader_epoch)).collect::<Vec<_>>()
+                records.iter().map(|r| (e.at, r, *leader_epoch)).collect::<Vec<_>>()
             }
             _ => Vec::new(),
         })

@@ -53,7 +53,7 @@ impl BatchTemplate {
             base_sequence: -1,
             producer: u32::MAX,
             instance: 0,
-            records: Arc::from(Vec::new()),
+            records: RecordList::EMPTY,
             meta: Some(Arc::new(MetaRecord::TxnMarker { commit, coordinator_epoch })),
             transactional: true,
             timestamp: None,
@@ -68,7 +68,7 @@ impl BatchTemplate {
             base_sequence: -1,
             producer: u32::MAX,
             instance: 0,
-            records: Arc::from(Vec::new()),
+            records: RecordList::EMPTY,
             meta: Some(Arc::new(meta)),
             transactional: false,
             timestamp: None,
@@ -576,7 +576,7 @@ impl ReplicaLog {
             b.records
                 .iter()
                 .enumerate()
-                .map(move |(k, &r)| (&**b, b.base_offset + k as u64, r))
+                .map(move |(k, r)| (&**b, b.base_offset + k as u64, r))
                 .filter(move |&(_, o, _)| o >= from && o < to)
         })
     }

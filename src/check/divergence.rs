@@ -77,7 +77,7 @@ impl<'a> Cursor<'a> {
 
     fn record(&self) -> (u32, u32) {
         let b = &self.log[self.batch];
-        (b.producer, b.records[self.pos])
+        (b.producer, b.records.get(self.pos).expect("settle stops on a record"))
     }
 
     fn current(&self) -> &'a Arc<LogBatch> {

@@ -75,7 +75,7 @@ impl Duplicates {
             };
             // A batch of consecutive records: the tracked records in its range (a lookup per
             // event, not per record).
-            if let Some(first) = crate::record::consecutive(records) {
+            if let Some(first) = records.first_of_run() {
                 let end = u64::from(first) + records.len() as u64;
                 for (_, &s) in
                     slot.range((producer, first)..).take_while(|(&(p, i), _)| p == producer && u64::from(i) < end)
@@ -84,7 +84,7 @@ impl Duplicates {
                 }
                 continue;
             }
-            for &idx in records.iter() {
+            for idx in records.iter() {
                 if t.rec(producer, idx).is_some_and(|r| r.has(TRACKED_DUPLICATE)) {
                     if let Some(&s) = slot.get(&(producer, idx)) {
                         hits.push((s as u32, ei as u32));

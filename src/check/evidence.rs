@@ -59,7 +59,7 @@ fn deduplicated_retries(scenario: &Scenario, history: &History, table: &Table) -
         if *attempts < 2 || !idempotent || table.is_output(*producer) {
             continue;
         }
-        if records.iter().all(|&i| table.rec(*producer, i).is_some_and(|r| r.count == 1)) {
+        if records.iter().all(|i| table.rec(*producer, i).is_some_and(|r| r.count == 1)) {
             *per.entry(*producer).or_default() += 1;
         }
     }

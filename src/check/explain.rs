@@ -7,7 +7,7 @@ use super::consumers::instance_name;
 use super::index::{partition_name, producer_instance};
 use super::txnlog::TxnLogs;
 use super::Finding;
-use crate::record::{EventKind, History, RecordId};
+use crate::record::{EventKind, History, RecordId, RecordList};
 
 /// Why a record name cannot be explained.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,9 +85,9 @@ impl Slots {
 
     /// Whether `records` of `producer` may hold a listed record: false only when they run on
     /// (`I`, `I+1`, ...) over a stretch that holds none, which is found without reading them all.
-    pub fn may_hold(&self, producer: u32, records: &[u32]) -> bool {
+    pub fn may_hold(&self, producer: u32, records: &RecordList) -> bool {
         let Some(row) = self.0.get(producer as usize) else { return false };
-        let (Some(&first), Some(&last)) = (records.first(), records.last()) else { return false };
+        let (Some(first), Some(last)) = (records.first(), records.last()) else { return false };
         if last.checked_sub(first) != Some(records.len() as u32 - 1) {
             return true;
         }
@@ -130,7 +130,7 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
                 if !slot.may_hold(*producer, records) {
                     continue;
                 }
-                for &i in records.iter() {
+                for i in records.iter() {
                     let Some(s) = first_telling(&slot, &mut told, *producer, i) else { continue };
                     let who = producer_instance(history, *producer, *instance);
                     out[s].push(format!("{at} ms: {who} sent it to {}", partition_name(history, *partition)));
@@ -140,7 +140,7 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
                 if !slot.may_hold(*producer, records) {
                     continue;
                 }
-                for (k, &i) in records.iter().enumerate() {
+                for (k, i) in records.iter().enumerate() {
                     let Some(s) = first_telling(&slot, &mut told, *producer, i) else { continue };
                     let who = producer_instance(history, *producer, *instance);
                     let at_offset = if *offset < 0 { String::new() } else { format!(" offset {}", offset + k as i64) };
@@ -155,7 +155,7 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
                 if !slot.may_hold(*producer, records) {
                     continue;
                 }
-                for &i in records.iter() {
+                for i in records.iter() {
                     let Some(s) = first_telling(&slot, &mut told, *producer, i) else { continue };
                     let who = producer_instance(history, *producer, *instance);
                     let maybe = if *maybe_written { " (maybe written)" } else { "" };
@@ -169,7 +169,7 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
                 if !slot.may_hold(*producer, records) {
                     continue;
                 }
-                for &i in records.iter() {
+                for i in records.iter() {
                     let Some(s) = first_telling(&slot, &mut told, *producer, i) else { continue };
                     let who = producer_instance(history, *producer, *instance);
                     let how = match (commit, result) {
@@ -205,7 +205,7 @@ pub fn explain_all(history: &History, findings: &[Finding], records: &[RecordId]
                     continue;
                 }
                 told.clear();
-                for (k, &i) in b.records.iter().enumerate() {
+                for (k, i) in b.records.iter().enumerate() {
                     let Some(s) = slot.get(b.producer, i) else { continue };
                     if told.contains(&s) {
                         continue;

@@ -12,7 +12,9 @@ use slots::{each_run, stretch};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::record::{Event, EventKind, FaultNode, FaultTarget, FinalReplica, Heal, History, LogBatch, RecordId};
+use crate::record::{
+    Event, EventKind, FaultNode, FaultTarget, FinalReplica, Heal, History, LogBatch, RecordId, RecordList,
+};
 use crate::scenario::{FaultAction, Scenario};
 
 /// `Rec::flags`: some instance sent it.
@@ -221,7 +223,11 @@ impl Table {
         let r = self.rec(producer, index)?;
         let &(partition, at) = self.walked.get(r.first_batch as usize)?;
         let b = final_log(history, partition)?.log.get(at as usize)?;
-        Some((partition, b.base_offset + position(&b.records, index)? as u64))
+        let pos = match b.records.list() {
+            Some(list) => position(list, index)?,
+            None => b.records.position(index)?,
+        };
+        Some((partition, b.base_offset + pos as u64))
     }
 
     /// Whether `producer` is a processor's pseudo-producer.
@@ -306,7 +312,7 @@ impl Table {
                         r.flags |= bit;
                     });
                     if txn {
-                        for &idx in records.iter() {
+                        for idx in records.iter() {
                             self.txn_mut(*producer, idx).last_batch_ack = ei;
                         }
                     }
@@ -320,7 +326,7 @@ impl Table {
                     };
                     each_run(Self::slots(&mut self.recs, *producer), records, |_, _, _, r| r.flags |= bit);
                     if let (true, Ok(())) = (commit, result) {
-                        for &idx in records.iter() {
+                        for idx in records.iter() {
                             let a = self.txn_mut(*producer, idx);
                             if a.commit_event == NONE {
                                 a.commit_event = ei;
@@ -431,7 +437,7 @@ impl Table {
     pub fn first_copies(
         &mut self,
         (producer, writer): (u32, u32),
-        records: &[u32],
+        records: &RecordList,
         from: usize,
         (partition, batch): (u32, u32),
         mut keep: impl FnMut(u32, Option<u32>, usize) -> bool,
@@ -462,7 +468,7 @@ impl Table {
         if let Some(flat) = v.flat_mut() {
             // One slot per record: the plain loop (the index grows for the others on the
             // per-record path).
-            while let Some(&index) = records.get(pos) {
+            while let Some(index) = records.get(pos) {
                 let Some(r) = flat.get_mut(index as usize) else { break };
                 if !note(index, 1, r, pos) {
                     break;
@@ -473,8 +479,8 @@ impl Table {
         }
         // Stretch by stretch of consecutive records (the whole rest of the usual batch; a batch
         // that took the end of one run of fresh records and the start of the next has two).
-        while let Some(&first) = records.get(pos) {
-            let n = stretch(&records[pos..]);
+        while let Some(first) = records.get(pos) {
+            let n = records.list().map_or(records.len() - pos, |l| stretch(&l[pos..]));
             // Only records the index holds: the per-record path grows it for the others.
             let held = (n as u64).min((v.len() as u64).saturating_sub(u64::from(first))) as u32;
             // Runs come in order, so each starts at `pos`.
@@ -528,8 +534,8 @@ pub(crate) fn partition_name(history: &History, partition: u32) -> String {
     s
 }
 
-/// Where `index` stands in a batch's records: its distance from the first record when the batch
-/// runs in order (nearly always), else found by a search.
+/// Where `index` stands in a list of records: its distance from the first record when the list
+/// runs in order that far, else found by a search.
 fn position(records: &[u32], index: u32) -> Option<usize> {
     let guess = index.wrapping_sub(*records.first()?) as usize;
     if records.get(guess) == Some(&index) {
@@ -549,7 +555,7 @@ pub(crate) fn batch_at(log: &[Arc<LogBatch>], offset: u64) -> Option<&LogBatch> 
 /// internal record occupies).
 pub(crate) fn record_at(log: &[Arc<LogBatch>], offset: u64) -> Option<(&LogBatch, u32, u32)> {
     let b = batch_at(log, offset)?;
-    let &index = b.records.get((offset - b.base_offset) as usize)?;
+    let index = b.records.get((offset - b.base_offset) as usize)?;
     Some((b, b.producer, index))
 }
 
@@ -563,7 +569,7 @@ pub(crate) fn final_log(history: &History, partition: u32) -> Option<&FinalRepli
 pub(crate) fn acked_offset(ev: &Event, index: u32) -> Option<u64> {
     let EventKind::Acked { records, offset, .. } = &ev.kind else { return None };
     let base = u64::try_from(*offset).ok()?;
-    let pos = records.iter().position(|&r| r == index)?;
+    let pos = records.iter().position(|r| r == index)?;
     Some(base + pos as u64)
 }
 

@@ -141,7 +141,7 @@ fn explain_txn(history: &History, t: &Table, txns: &TxnLogs, producer: u32, inde
                 let mut cursor = 0;
                 let held = batch_index(&log.log, &mut cursor, o).map(|bi| (bi, &log.log[bi]));
                 let same = held.filter(|(_, b)| {
-                    b.producer == producer && b.records.get((o - b.base_offset) as usize) == Some(&index)
+                    b.producer == producer && b.records.get((o - b.base_offset) as usize) == Some(index)
                 });
                 match same.and_then(|(bi, _)| txns.part(partition)?.txn_of(bi)) {
                     Some(txn) => parts.push(format!(
@@ -162,11 +162,11 @@ fn explain_txn(history: &History, t: &Table, txns: &TxnLogs, producer: u32, inde
         let Some(part) = part.as_ref().filter(|p| p.any()) else { continue };
         let Some(log) = final_log(history, x as u32) else { continue };
         for (bi, b) in log.log.iter().enumerate() {
-            if b.producer != producer || !b.records.contains(&index) {
+            if b.producer != producer || !b.records.contains(index) {
                 continue;
             }
             let Some(txn) = part.txn_of(bi) else { continue };
-            let o = b.base_offset + b.records.iter().position(|&r| r == index).unwrap_or(0) as u64;
+            let o = b.base_offset + b.records.iter().position(|r| r == index).unwrap_or(0) as u64;
             if at == Some((x as u32, Some(o))) {
                 continue;
             }

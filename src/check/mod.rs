@@ -132,7 +132,7 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
                 pos = table.first_copies((p, k), &batch.records, pos, (x, id), |index, seq, at| {
                     output || order::Order::in_order(&mut latest, x, index, seq, batch.base_offset + at as u64)
                 });
-                let Some(&idx) = batch.records.get(pos) else { break };
+                let Some(idx) = batch.records.get(pos) else { break };
                 let offset = batch.base_offset + pos as u64;
                 pos += 1;
                 let occ = table.occur(p, idx, x, id, k, &log.log);

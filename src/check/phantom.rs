@@ -82,7 +82,7 @@ fn lookup(log: &[Arc<LogBatch>], cursor: &mut usize, offset: u64) -> Option<(u32
     };
     *cursor = i;
     let b = &log[i];
-    b.records.get((offset - b.base_offset) as usize).map(|&r| (b.producer, r))
+    b.records.get((offset - b.base_offset) as usize).map(|r| (b.producer, r))
 }
 
 /// Who read it where and when, what happened to the partition's leader since, and what the final

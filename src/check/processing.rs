@@ -133,7 +133,7 @@ impl Processing {
                 let committed_view = txns.fate(x as u32, bi).committed_view();
                 // The batch's records below the high watermark (the batch starts below it).
                 let below = (log.hw - batch.base_offset).min(batch.records.len() as u64) as usize;
-                for (pos, &index) in batch.records[..below].iter().enumerate() {
+                for (pos, index) in batch.records.iter().take(below).enumerate() {
                     let offset = batch.base_offset + pos as u64;
                     let record = RecordId { producer: batch.producer, index };
                     for &g in &groups {

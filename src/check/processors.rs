@@ -163,7 +163,7 @@ impl Processors {
                 continue;
             }
             let Some(pi) = proc_of_producer(*producer) else { continue };
-            for &key in records.iter() {
+            for key in records.iter() {
                 *bytes[pi].get_mut(key) |= OFFLINE;
             }
         }
@@ -188,7 +188,7 @@ impl Processors {
                     if batch.producer != info.producer || !txns.fate(x as u32, bi).committed_view() {
                         continue;
                     }
-                    for &key in batch.records.iter() {
+                    for key in batch.records.iter() {
                         stats.outputs += 1;
                         let slot = b.get_mut(key);
                         if *slot & COUNT < COUNT {
@@ -255,7 +255,7 @@ impl Processors {
                     if !txns.fate(x as u32, bi).committed_view() {
                         continue;
                     }
-                    for (pos, &index) in batch.records.iter().enumerate() {
+                    for (pos, index) in batch.records.iter().enumerate() {
                         let offset = batch.base_offset + pos as u64;
                         if offset >= limit {
                             break;
@@ -348,7 +348,7 @@ impl Processors {
                 | EventKind::Failed { producer, records, .. }
                 | EventKind::TxnEnded { producer, records, .. } => {
                     let Some(&pi) = proc_of_producer.get(producer) else { continue };
-                    for &key in records.iter() {
+                    for key in records.iter() {
                         if !tracked(pi, key) {
                             continue;
                         }
@@ -388,7 +388,7 @@ impl Processors {
                 }
                 let fate = txns.fate(x as u32, bi);
                 let marker = txns.part(x as u32).and_then(|p| p.txn_of(bi)).and_then(|t| t.marker);
-                for (pos, &key) in batch.records.iter().enumerate() {
+                for (pos, key) in batch.records.iter().enumerate() {
                     if !tracked(pi, key) {
                         continue;
                     }

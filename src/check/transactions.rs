@@ -73,7 +73,7 @@ impl AbortedRead {
             let b = &log.log[bi];
             // Another record there is a phantom read, not this anomaly.
             if b.producer != d.record.producer
-                || b.records.get((d.offset - b.base_offset) as usize) != Some(&d.record.index)
+                || b.records.get((d.offset - b.base_offset) as usize) != Some(d.record.index)
             {
                 continue;
             }
@@ -140,7 +140,7 @@ fn ended_events(history: &History, wanted: impl Iterator<Item = RecordId>) -> BT
     }
     for (ei, ev) in history.events.iter().enumerate() {
         let EventKind::TxnEnded { producer, instance, records, .. } = &ev.kind else { continue };
-        for &index in records.iter() {
+        for index in records.iter() {
             let r = RecordId { producer: *producer, index };
             if wanted.contains(&r) {
                 out.entry((r, *instance)).or_insert(ei as u32);
@@ -189,7 +189,7 @@ pub(crate) fn torn(history: &History, t: &Table, txns: &TxnLogs) -> Torn {
         if !seen.insert((*producer, *instance, *txn)) {
             continue;
         }
-        let present = records.iter().filter(|&&i| t.rec(*producer, i).is_some_and(|r| r.count > 0)).count();
+        let present = records.iter().filter(|&i| t.rec(*producer, i).is_some_and(|r| r.count > 0)).count();
         if present == 0 || present == records.len() {
             continue;
         }
@@ -207,7 +207,7 @@ pub(crate) fn torn(history: &History, t: &Table, txns: &TxnLogs) -> Torn {
     let mut missing: BTreeMap<RecordId, Vec<String>> = BTreeMap::new();
     for &ei in &kept {
         let EventKind::TxnEnded { producer, records, .. } = &history.events[ei as usize].kind else { continue };
-        for &i in records.iter().filter(|&&i| t.rec(*producer, i).is_none_or(|r| r.count == 0)) {
+        for i in records.iter().filter(|&i| t.rec(*producer, i).is_none_or(|r| r.count == 0)) {
             missing.insert(RecordId { producer: *producer, index: i }, Vec::new());
         }
     }
@@ -215,7 +215,7 @@ pub(crate) fn torn(history: &History, t: &Table, txns: &TxnLogs) -> Torn {
         let Some(part) = part.as_ref() else { continue };
         let Some(log) = final_log(history, x as u32) else { continue };
         for (bi, b) in log.log.iter().enumerate() {
-            for (pos, &i) in b.records.iter().enumerate() {
+            for (pos, i) in b.records.iter().enumerate() {
                 let Some(places) = missing.get_mut(&RecordId { producer: b.producer, index: i }) else { continue };
                 let o = b.base_offset + pos as u64;
                 let place = format!("{} offset {o}", partition_name(history, x as u32));
@@ -245,7 +245,7 @@ fn explain_torn(
     let mut present: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
     let mut absent: Vec<String> = Vec::new();
     let mut absent_count = 0usize;
-    for &i in records.iter() {
+    for i in records.iter() {
         match t.first_copy(history, producer, i) {
             Some((x, at)) => present.entry(x).or_default().push(at),
             None => {
@@ -335,7 +335,7 @@ fn explain_stuck(history: &History, x: u32, lso: u64, hw: u64, txn: &LogTxn, uns
         let mut cursor = 0;
         let bi = batch_index(&log.log, &mut cursor, txn.first_offset)?;
         let b = &log.log[bi];
-        b.records.first().map(|&i| RecordId { producer: b.producer, index: i })
+        b.records.first().map(|i| RecordId { producer: b.producer, index: i })
     });
     if let Some(r) = first {
         let ended = ended_events(history, std::iter::once(r));

@@ -710,7 +710,7 @@ impl Producer {
         }
         if unintended_abort && result.is_ok() {
             // The application retries what a failed send forced it to abort, in a new transaction.
-            for &r in records.iter().rev() {
+            for r in records.iter().rev() {
                 self.plan.push_front(r);
             }
         }

@@ -254,10 +254,10 @@ impl Producer {
         for o in out.obs.get(mark..).unwrap_or_default() {
             let ProducerObs::History(kind) = o else { continue };
             match (wait, kind) {
-                (Wait::Record(r), EventKind::Acked { records, .. }) if records.contains(r) => {
+                (Wait::Record(r), EventKind::Acked { records, .. }) if records.contains(*r) => {
                     return Some(Answer::Outcome(Ok(())))
                 }
-                (Wait::Record(r), EventKind::Failed { records, error, .. }) if records.contains(r) => {
+                (Wait::Record(r), EventKind::Failed { records, error, .. }) if records.contains(*r) => {
                     return Some(Answer::Outcome(Err(*error)))
                 }
                 // A commit that had to abort (a send or the offsets failed) throws the abortable
@@ -287,10 +287,10 @@ impl Producer {
                 _ => continue,
             };
             for (i, r) in records.iter().enumerate() {
-                if u.in_flight.remove(r) {
+                if u.in_flight.remove(&r) {
                     let at = result.map(|base| if base < 0 { base } else { base + i as i64 });
                     if let Some(d) = u.driver.as_mut() {
-                        d.delivered(now, *r, partition, at);
+                        d.delivered(now, r, partition, at);
                     }
                 }
             }

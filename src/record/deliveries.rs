@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::ids::{Delivery, PartitionIdx, RecordId};
+use super::RecordList;
 
 /// `count` records handed out one after another: consecutive offsets of one partition, holding
 /// consecutive workload records of one producer (a stretch of a batch, nearly always).
@@ -115,9 +116,9 @@ impl DeliveriesBuilder {
     }
 
     /// Append the records `indices` of `producer`, read from `partition` at consecutive offsets
-    /// from `offset`: one run per stretch of consecutive indices.
-    pub fn push_stretch(&mut self, partition: PartitionIdx, offset: u64, producer: u32, indices: &[u32]) {
-        if let Some(first) = super::ids::consecutive(indices) {
+    /// from `offset`: one run for a run of records, else one per stretch of consecutive ones.
+    pub fn push_stretch(&mut self, partition: PartitionIdx, offset: u64, producer: u32, indices: &RecordList) {
+        if let Some(first) = indices.first_of_run() {
             let count = indices.len() as u32;
             match self.0.last_mut() {
                 Some(r)
@@ -130,7 +131,7 @@ impl DeliveriesBuilder {
             }
             return;
         }
-        for (k, &index) in indices.iter().enumerate() {
+        for (k, index) in indices.iter().enumerate() {
             self.push(Delivery { partition, offset: offset + k as u64, record: RecordId { producer, index } });
         }
     }
@@ -255,7 +256,7 @@ mod tests {
         for (p, off, idx) in
             [(0u32, 0u64, vec![0u32, 1, 2]), (0, 3, vec![3, 4]), (0, 5, vec![9, 8, 10]), (1, 0, vec![])]
         {
-            a.push_stretch(p, off, 0, &idx);
+            a.push_stretch(p, off, 0, &RecordList::from(idx.as_slice()));
             for (k, &i) in idx.iter().enumerate() {
                 b.push(d(p, off + k as u64, 0, i));
             }

@@ -1,10 +1,5 @@
 //! Typed ids: records, partitions, and the records a consumer was handed.
 
-use std::sync::Arc;
-
-/// The records of one batch, as indices into one producer's workload (`p1#17` is index 17).
-pub type RecordList = Arc<[u32]>;
-
 /// The first record of `records` if they are consecutive record numbers in increasing order (a
 /// batch nearly always is), so a caller can treat them as a range; `None` for an empty list.
 pub fn consecutive(records: &[u32]) -> Option<u32> {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::ids::{PartitionIdx, RecordList};
+use super::{PartitionIdx, RecordList};
 
 /// A transaction's state at the coordinator (`TransactionState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -5,7 +5,7 @@ use super::nodes::Nodes;
 use super::{Ev, Timer, World};
 use crate::broker::{BrokerObs, BrokerTimer, ControllerTimer, Msg};
 use crate::client::{ConsumerObs, ConsumerTimer, ProducerObs, ProducerTimer};
-use crate::record::EventKind;
+use crate::record::{EventKind, RecordList};
 use crate::scenario::{ClientEvent, RecordEvent, Scenario};
 use crate::sim::{NodeId, Out};
 
@@ -30,12 +30,11 @@ pub(super) struct ProducerApp {
 
 impl ProducerApp {
     /// The records of `records` were acknowledged.
-    pub fn set_acked(&mut self, records: &[u32]) {
-        let Some((&first, rest)) = records.split_first() else { return };
-        // A batch's records are nearly always consecutive: then they are set a word at a time.
-        let run = crate::record::consecutive(records).is_some();
-        // (A fold over u32s vectorizes where `max()`'s `Option` does not.)
-        let max = if run { first + rest.len() as u32 } else { rest.iter().copied().fold(first, u32::max) };
+    pub fn set_acked(&mut self, records: &RecordList) {
+        let Some(first) = records.first() else { return };
+        // A batch's records are nearly always a run: then they are set a word at a time.
+        let run = records.first_of_run().is_some();
+        let max = if run { first + (records.len() as u32 - 1) } else { records.iter().fold(first, u32::max) };
         let words = (max as usize >> 6) + 1;
         if words > self.acked.len() {
             // `resize` reserves with the vector's own doubling: records come in about their order.
@@ -51,7 +50,7 @@ impl ProducerApp {
             }
             return;
         }
-        for &r in records {
+        for r in records.iter() {
             self.acked[r as usize >> 6] |= 1 << (r & 63);
         }
     }
@@ -279,7 +278,7 @@ impl World<'_> {
                     app.set_acked(&records);
                     app.acked_count += records.len() as u64;
                     if self.watching() {
-                        for &r in records.iter() {
+                        for r in records.iter() {
                             self.check_record_trigger(producer, r, RecordEvent::Acked);
                         }
                         self.check_client_trigger(producer);
@@ -343,7 +342,7 @@ impl World<'_> {
         match o {
             BrokerObs::Appended { batch, .. } => {
                 if self.watching() {
-                    for &r in batch.records.iter() {
+                    for r in batch.records.iter() {
                         self.check_record_trigger(batch.producer, r, RecordEvent::Appended);
                     }
                 }

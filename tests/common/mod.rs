@@ -26,7 +26,7 @@ pub fn judge(s: &Scenario, seed: u64) -> (Report, RunOutput) {
 pub fn acked_at(h: &History, index: u32) -> Option<(u64, i64)> {
     h.events.iter().find_map(|e| match &e.kind {
         EventKind::Acked { producer: 0, records, offset, .. } => {
-            records.iter().position(|&r| r == index).map(|k| (e.at, if *offset < 0 { -1 } else { offset + k as i64 }))
+            records.position(index).map(|k| (e.at, if *offset < 0 { -1 } else { offset + k as i64 }))
         }
         _ => None,
     })
@@ -37,7 +37,7 @@ pub fn offsets_of(h: &History, p: usize, index: u32) -> Vec<u64> {
     let Some(l) = h.partitions[p].leader_replica() else { return Vec::new() };
     l.log
         .iter()
-        .flat_map(|b| b.records.iter().enumerate().map(move |(k, &r)| (b.base_offset + k as u64, b.producer, r)))
+        .flat_map(|b| b.records.iter().enumerate().map(move |(k, r)| (b.base_offset + k as u64, b.producer, r)))
         .filter(|&(_, pr, r)| pr == 0 && r == index)
         .map(|(o, _, _)| o)
         .collect()

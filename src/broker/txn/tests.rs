@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::broker::{Controller, Topology};
-use crate::record::KafkaVersion;
+use crate::record::{KafkaVersion, RecordList};
 use crate::scenario::{Acks, ConsumerSpec, ProducerSpec, Scenario, TopicSpec};
 use crate::sim::{Node, Out};
 
@@ -138,7 +138,7 @@ fn produce(b: &mut Broker, now: u64, (pid, epoch): (i64, i16), seq: i32) -> Resu
         base_sequence: seq,
         producer: 0,
         instance: 0,
-        records: Arc::from(vec![1, 2]),
+        records: RecordList::from(vec![1, 2]),
         meta: None,
         transactional: true,
         timestamp: None,
@@ -537,7 +537,7 @@ fn an_abort_marker_written_while_the_coordinator_verifies_makes_the_verified_wri
         base_sequence: 0,
         producer: 0,
         instance: 0,
-        records: Arc::from(vec![1]),
+        records: RecordList::from(vec![1]),
         meta: None,
         transactional: true,
         timestamp: None,
@@ -599,7 +599,7 @@ fn under_transactions_v2_a_write_of_the_next_epoch_waits_for_the_last_transactio
         base_sequence: 0,
         producer: 0,
         instance: 0,
-        records: Arc::from(vec![1]),
+        records: RecordList::from(vec![1]),
         meta: None,
         transactional: true,
         timestamp: None,

@@ -6,6 +6,7 @@
 //! producer (its batches scatter over its records) and of one with few records.
 
 use super::{Rec, NONE};
+use crate::record::RecordList;
 
 /// Records per block: the unit a lookup finds in one step.
 const BLOCK: u32 = 256;
@@ -306,7 +307,15 @@ impl Slots {
 /// of consecutive records (the whole list, in the usual batch), or record by record in flat
 /// slots.
 #[inline]
-pub(super) fn each_run(v: &mut Slots, records: &[u32], mut f: impl FnMut(usize, u32, u32, &mut Rec)) {
+pub(super) fn each_run(v: &mut Slots, records: &RecordList, mut f: impl FnMut(usize, u32, u32, &mut Rec)) {
+    if let Some(first) = records.first_of_run() {
+        v.update(first, records.len() as u32, |idx, n, r| {
+            f((idx - first) as usize, idx, n, r);
+            true
+        });
+        return;
+    }
+    let Some(records) = records.list() else { return };
     match crate::record::consecutive(records) {
         Some(first) => {
             v.update(first, records.len() as u32, |idx, n, r| {
@@ -546,7 +555,7 @@ mod tests {
     fn a_list_of_two_stretches_updates_each_as_a_range_with_its_positions() {
         let mut s = Slots::default();
         let mut seen = Vec::new();
-        each_run(&mut s, &[300, 301, 302, 10, 11], |pos, idx, n, r| {
+        each_run(&mut s, &RecordList::from(vec![300, 301, 302, 10, 11]), |pos, idx, n, r| {
             seen.push((pos, idx, n));
             r.flags |= 1;
         });
@@ -559,7 +568,7 @@ mod tests {
             (&[5, 254, 255, 256, 257], &[(0, 5, 1), (1, 254, 2), (3, 256, 2)]),
         ] {
             let mut seen = Vec::new();
-            each_run(&mut Slots::default(), list, |pos, idx, n, _| seen.push((pos, idx, n)));
+            each_run(&mut Slots::default(), &RecordList::from(list), |pos, idx, n, _| seen.push((pos, idx, n)));
             assert_eq!(seen, runs);
         }
     }

@@ -221,7 +221,7 @@ impl Consumer {
         let batch: Option<Deliveries> = (n > 0).then(|| {
             let mut runs = DeliveriesBuilder::default();
             for s in &got {
-                runs.push_stretch(s.partition, s.offset, s.producer, &s.records[s.skip..s.skip + s.take]);
+                runs.push_stretch(s.partition, s.offset, s.producer, &s.records.slice(s.skip, s.skip + s.take));
             }
             runs.take()
         });

@@ -2,7 +2,6 @@
 //! per-partition queue of records waiting to be batched.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use super::*;
 
@@ -191,7 +190,7 @@ impl Producer {
 pub(crate) fn take_front(pending: &mut VecDeque<u32>, n: usize) -> RecordList {
     let (a, b) = pending.as_slices();
     let list: RecordList =
-        if n <= a.len() { Arc::from(&a[..n]) } else { a.iter().chain(&b[..n - a.len()]).copied().collect() };
+        if n <= a.len() { RecordList::from(&a[..n]) } else { a.iter().chain(&b[..n - a.len()]).copied().collect() };
     pending.drain(..n);
     list
 }

@@ -29,7 +29,7 @@ fn produces(out: &POut) -> Vec<(u64, i16, i32, u32)> {
         .iter()
         .filter_map(|(_, m)| match m {
             Msg::Produce { req, batch, .. } => {
-                Some((u64::from(req.n), batch.producer_epoch, batch.base_sequence, batch.records[0]))
+                Some((u64::from(req.n), batch.producer_epoch, batch.base_sequence, batch.records.first().unwrap_or(0)))
             }
             _ => None,
         })

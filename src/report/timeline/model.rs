@@ -368,7 +368,7 @@ fn marks(
                 if !slot.may_hold(*producer, records) {
                     continue;
                 }
-                for &i in records.iter() {
+                for i in records.iter() {
                     let Some(s) = find(*producer, i).filter(|s| !told.contains(s)) else { continue };
                     told.push(s);
                     let lane = sender_of.get(*producer, *instance).expect("a sender's lane");
@@ -379,7 +379,7 @@ fn marks(
                 if !slot.may_hold(*producer, records) {
                     continue;
                 }
-                for (k, &i) in records.iter().enumerate() {
+                for (k, i) in records.iter().enumerate() {
                     let Some(s) = find(*producer, i).filter(|s| !told.contains(s)) else { continue };
                     told.push(s);
                     let off = if *offset < 0 { u64::MAX } else { *offset as u64 + k as u64 };
@@ -391,7 +391,7 @@ fn marks(
                 if !slot.may_hold(*producer, records) {
                     continue;
                 }
-                for &i in records.iter() {
+                for i in records.iter() {
                     let Some(s) = find(*producer, i).filter(|s| !told.contains(s)) else { continue };
                     told.push(s);
                     let lane = sender_of.get(*producer, *instance).unwrap_or(0) as u64;
@@ -402,7 +402,7 @@ fn marks(
                 if !slot.may_hold(*producer, records) {
                     continue;
                 }
-                for &i in records.iter() {
+                for i in records.iter() {
                     let Some(s) = find(*producer, i).filter(|s| !told.contains(s)) else { continue };
                     told.push(s);
                     let lane = sender_of.get(*producer, *instance).unwrap_or(0) as u64;
@@ -428,7 +428,7 @@ fn marks(
                 if b.meta.is_some() || !slot.may_hold(b.producer, &b.records) {
                     continue;
                 }
-                for (k, &i) in b.records.iter().enumerate() {
+                for (k, i) in b.records.iter().enumerate() {
                     let Some(s) = find(b.producer, i) else { continue };
                     let off = b.base_offset + k as u64;
                     let cut = h.cut_at.unwrap_or(0);
@@ -511,11 +511,12 @@ fn push_runs(bands: &mut Vec<u64>, b: &LogBatch, flags: u64, (at, gap): (u64, u6
     let recs = &b.records;
     let len = b.len() as usize;
     while k < len {
-        let first = recs.get(k).copied().unwrap_or(0);
-        let mut n = 1;
-        while k + n < recs.len() && recs[k + n] == first + n as u32 {
-            n += 1;
-        }
+        let first = recs.get(k).unwrap_or(0);
+        // A run's records run on to its end; a list's, as far as they do.
+        let n = match recs.list() {
+            None => (recs.len() - k).max(1),
+            Some(l) => 1 + l[k + 1..].iter().zip(1u32..).take_while(|&(&r, n)| r == first.wrapping_add(n)).count(),
+        };
         let base = b.base_offset + k as u64;
         let l = bands.len();
         let joins = l >= BAND && flags & (COMMIT | ABORT) == 0 && {
