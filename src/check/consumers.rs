@@ -55,6 +55,22 @@ impl RecordBytes {
         self.grown(p, i)
     }
 
+    /// The bytes of the `count` records of `producer` from `first` on, if the shape holds them.
+    pub fn run(&self, producer: u32, first: u32, count: u32) -> Option<&[u8]> {
+        let (i, n) = (first as usize, count as usize);
+        self.0.get(producer as usize)?.get(i..i + n)
+    }
+
+    /// The bytes of the `count` records of `producer` from `first` on (grown to hold them).
+    #[inline]
+    pub fn run_mut(&mut self, producer: u32, first: u32, count: u32) -> &mut [u8] {
+        let (p, i, n) = (producer as usize, first as usize, count as usize);
+        if !self.0.get(p).is_some_and(|v| i + n <= v.len()) {
+            self.grown(p, i + n - 1);
+        }
+        &mut self.0[p][i..i + n]
+    }
+
     /// `get_mut` for a record beyond the shape: grows the bytes to hold it.
     #[cold]
     fn grown(&mut self, p: usize, i: usize) -> &mut u8 {

@@ -41,22 +41,43 @@ impl<'a> Phantom<'a> {
 
     /// Notes a `Polled` event.
     pub fn observe(&mut self, c: &mut Consumers, event: u32, consumer: u32, instance: u32, records: &Deliveries) {
-        for d in records {
-            let x = d.partition as usize;
-            let Some(Some(log)) = self.logs.get(x) else { continue };
-            let held = lookup(&log.log, &mut self.cursors[x], d.offset);
-            if held == Some((d.record.producer, d.record.index)) {
-                continue;
+        for run in records.runs() {
+            let x = run.partition as usize;
+            let Some(Some(log)) = self.logs.get(x).copied() else { continue };
+            let mut k = 0;
+            while k < run.count {
+                let d = run.get(k);
+                // How many records from `d` on stand where they were read: the rest of the
+                // batch at `d`'s offset, in one step, when it holds them as a run.
+                let held = match lookup(&log.log, &mut self.cursors[x], d.offset) {
+                    Some((b, pos)) if b.producer == d.record.producer => match b.records.first_of_run() {
+                        Some(first) if first.checked_add(pos as u32) == Some(d.record.index) => {
+                            ((b.records.len() - pos) as u32).min(run.count - k)
+                        }
+                        _ => u32::from(b.records.get(pos) == Some(d.record.index)),
+                    },
+                    _ => 0,
+                };
+                if held > 0 {
+                    k += held;
+                    continue;
+                }
+                self.read(c, event, consumer, instance, d);
+                k += 1;
             }
-            let flags = c.flags.get_mut(d.record);
-            if *flags & PHANTOM != 0 {
-                continue;
-            }
-            *flags |= PHANTOM;
-            self.count += 1;
-            if self.hits.len() < FINDINGS_CAP {
-                self.hits.push(Hit { event, consumer, instance, delivery: d });
-            }
+        }
+    }
+
+    /// A read of `d`, which the final log does not hold where it was read.
+    fn read(&mut self, c: &mut Consumers, event: u32, consumer: u32, instance: u32, d: Delivery) {
+        let flags = c.flags.get_mut(d.record);
+        if *flags & PHANTOM != 0 {
+            return;
+        }
+        *flags |= PHANTOM;
+        self.count += 1;
+        if self.hits.len() < FINDINGS_CAP {
+            self.hits.push(Hit { event, consumer, instance, delivery: d });
         }
     }
 
@@ -66,8 +87,9 @@ impl<'a> Phantom<'a> {
     }
 }
 
-/// The record at `offset` of `log`, trying the cursor's batch and the next one before searching.
-fn lookup(log: &[Arc<LogBatch>], cursor: &mut usize, offset: u64) -> Option<(u32, u32)> {
+/// The batch of `log` holding `offset` and the offset's position in it, trying the cursor's
+/// batch and the next one before searching.
+fn lookup<'l>(log: &'l [Arc<LogBatch>], cursor: &mut usize, offset: u64) -> Option<(&'l LogBatch, usize)> {
     let fits = |i: usize| log.get(i).is_some_and(|b| b.base_offset <= offset && offset < b.next_offset());
     let i = if fits(*cursor) {
         *cursor
@@ -82,7 +104,7 @@ fn lookup(log: &[Arc<LogBatch>], cursor: &mut usize, offset: u64) -> Option<(u32
     };
     *cursor = i;
     let b = &log[i];
-    b.records.get((offset - b.base_offset) as usize).map(|r| (b.producer, r))
+    Some((b, (offset - b.base_offset) as usize))
 }
 
 /// Who read it where and when, what happened to the partition's leader since, and what the final

@@ -78,15 +78,18 @@ impl Processing {
         let Some(g) = c.group(consumer) else { return };
         c.processed[consumer as usize] += records.len() as u64;
         let (seen, counts) = (&mut c.seen[consumer as usize], &mut c.counts[g as usize]);
-        for d in records.iter() {
-            *seen.get_mut(d.record) = 1;
-            let slot = counts.get_mut(d.record);
-            let before = *slot & COUNT;
-            if before < COUNT {
-                *slot += 1;
-            }
-            if before == 1 {
-                self.processed_twice(&mut c.flags, g, d.record);
+        // Run by run: a run's records are neighbours in each byte table.
+        for run in records.runs() {
+            seen.run_mut(run.producer, run.index, run.count).fill(1);
+            for (k, slot) in counts.run_mut(run.producer, run.index, run.count).iter_mut().enumerate() {
+                let before = *slot & COUNT;
+                if before < COUNT {
+                    *slot += 1;
+                }
+                if before == 1 {
+                    let record = RecordId { producer: run.producer, index: run.index + k as u32 };
+                    self.processed_twice(&mut c.flags, g, record);
+                }
             }
         }
     }
@@ -133,6 +136,21 @@ impl Processing {
                 let committed_view = txns.fate(x as u32, bi).committed_view();
                 // The batch's records below the high watermark (the batch starts below it).
                 let below = (log.hw - batch.base_offset).min(batch.records.len() as u64) as usize;
+                // Usually every subscribing group processed every record of a run (a count of
+                // zero marks one it did not): then the batch is done in a scan per group.
+                let done = batch.records.first_of_run().is_some_and(|first| {
+                    groups.iter().all(|&g| {
+                        let n = match (c.read_committed[g as usize], committed_view) {
+                            (false, _) => below as u64,
+                            (true, false) => 0,
+                            (true, true) => lso.saturating_sub(batch.base_offset).min(below as u64),
+                        };
+                        c.counts[g as usize].run(batch.producer, first, n as u32).is_some_and(|s| !s.contains(&0))
+                    })
+                });
+                if done {
+                    continue;
+                }
                 for (pos, index) in batch.records.iter().take(below).enumerate() {
                     let offset = batch.base_offset + pos as u64;
                     let record = RecordId { producer: batch.producer, index };

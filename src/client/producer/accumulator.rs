@@ -68,13 +68,7 @@ impl Producer {
         if first {
             q.pending_since = now;
         }
-        // A single record (every `send()` but the fresh runs) is pushed: `VecDeque::extend`
-        // costs several hundred instructions a call, which a run of records shares.
-        if run.len() == 1 {
-            q.pending.push_back(run.start);
-        } else {
-            q.pending.extend(run);
-        }
+        q.pending.extend(run);
         if first {
             self.wake_at(now, now + self.spec.config.linger_ms, out);
         }
@@ -186,11 +180,102 @@ impl Producer {
     }
 }
 
-/// The first `n` records of an accumulator as a batch's list, copied a slice at a time.
-pub(crate) fn take_front(pending: &mut VecDeque<u32>, n: usize) -> RecordList {
-    let (a, b) = pending.as_slices();
-    let list: RecordList =
-        if n <= a.len() { RecordList::from(&a[..n]) } else { a.iter().chain(&b[..n - a.len()]).copied().collect() };
-    pending.drain(..n);
-    list
+/// The records a partition's accumulator holds, in order, as runs of consecutive records: a
+/// producer sends its workload in order, so a million records sent at once are one run, and a
+/// batch taken from the front is a run too.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Pending {
+    /// (first record, count), each count at least one.
+    runs: VecDeque<(u32, u32)>,
+    /// Records in all runs.
+    len: usize,
+}
+
+impl Pending {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Append the records `run`, in order.
+    pub(crate) fn extend(&mut self, run: std::ops::Range<u32>) {
+        let n = run.end.saturating_sub(run.start);
+        if n == 0 {
+            return;
+        }
+        self.len += n as usize;
+        match self.runs.back_mut() {
+            Some((first, count)) if first.checked_add(*count) == Some(run.start) => *count += n,
+            _ => self.runs.push_back((run.start, n)),
+        }
+    }
+
+    /// The first `n` records (no more than there are) as a batch's list.
+    pub(crate) fn take_front(&mut self, n: usize) -> RecordList {
+        let n = n.min(self.len);
+        self.len -= n;
+        match self.runs.front_mut() {
+            Some((first, count)) if *count as usize >= n => {
+                let list = RecordList::run(*first, n as u32);
+                (*first, *count) = (*first + n as u32, *count - n as u32);
+                if *count == 0 {
+                    self.runs.pop_front();
+                }
+                list
+            }
+            _ => {
+                // Across runs: records that do not run on, so a list.
+                let mut v = Vec::with_capacity(n);
+                while v.len() < n {
+                    let Some((first, count)) = self.runs.front_mut() else { break };
+                    let k = (*count as usize).min(n - v.len()) as u32;
+                    v.extend(*first..*first + k);
+                    (*first, *count) = (*first + k, *count - k);
+                    if *count == 0 {
+                        self.runs.pop_front();
+                    }
+                }
+                RecordList::from(v)
+            }
+        }
+    }
+
+    /// All the records, as a list; none are left.
+    pub(crate) fn take_all(&mut self) -> RecordList {
+        self.take_front(self.len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pending;
+    use crate::record::RecordList;
+
+    #[test]
+    fn records_sent_in_order_stay_one_run_and_leave_as_runs() {
+        let mut q = Pending::default();
+        q.extend(0..1_000_000);
+        q.extend(1_000_000..1_000_001);
+        assert_eq!((q.len(), q.runs.len()), (1_000_001, 1));
+        assert_eq!(q.take_front(16_384), RecordList::run(0, 16_384));
+        assert_eq!(q.take_all(), RecordList::run(16_384, 1_000_001 - 16_384));
+        assert!(q.is_empty() && q.runs.is_empty());
+    }
+
+    #[test]
+    fn a_batch_across_runs_is_the_list_of_its_records_in_order() {
+        let mut q = Pending::default();
+        q.extend(7..9);
+        q.extend(3..4);
+        q.extend(4..6);
+        q.extend(2..2);
+        assert_eq!((q.len(), q.runs.len()), (5, 2));
+        assert_eq!(q.take_front(3).to_vec(), vec![7, 8, 3]);
+        assert_eq!(q.take_front(9), RecordList::run(4, 2), "no more than there are");
+        assert!(q.is_empty());
+        assert_eq!(q.take_all(), RecordList::EMPTY);
+    }
 }

@@ -19,7 +19,6 @@ use crate::scenario::{Acks, ProducerSpec};
 use crate::sim::{Node, NodeId, Out};
 
 use super::backoff::{ExponentialBackoff, MetadataBackoff};
-pub(crate) use accumulator::take_front;
 
 /// How long a metadata request may go unanswered before asking another broker
 /// (Kafka's `socket.connection.setup.timeout.ms` default bounds a dead node this way).
@@ -112,7 +111,7 @@ pub(crate) struct Batch {
 
 #[derive(Debug, Clone)]
 pub(crate) struct PartitionQueue {
-    pub(crate) pending: VecDeque<u32>,
+    pub(crate) pending: accumulator::Pending,
     pending_since: u64,
     pub(crate) batches: VecDeque<Batch>,
     pub(crate) next_seq: i32,
@@ -126,7 +125,7 @@ pub(crate) struct PartitionQueue {
 impl Default for PartitionQueue {
     fn default() -> Self {
         PartitionQueue {
-            pending: VecDeque::new(),
+            pending: accumulator::Pending::default(),
             pending_since: 0,
             batches: VecDeque::new(),
             next_seq: 0,
@@ -624,7 +623,7 @@ impl Producer {
             return None;
         }
         let take = q.pending.len().min(self.max_records);
-        let records = take_front(&mut q.pending, take);
+        let records = q.pending.take_front(take);
         let created = q.pending_since;
         q.pending_since = now;
         let base_seq = if self.idempotent { q.next_seq } else { -1 };

@@ -174,7 +174,7 @@ impl Producer {
         let (sent, unsent): (VecDeque<_>, VecDeque<_>) =
             std::mem::take(&mut q.batches).into_iter().partition(|b| b.in_flight.is_some());
         q.batches = sent;
-        let pending: RecordList = std::mem::take(&mut q.pending).into_iter().collect();
+        let pending = q.pending.take_all();
         for b in unsent {
             self.fail(global, b, e, out);
         }
@@ -202,14 +202,14 @@ impl Producer {
     pub fn crash(&mut self, error: KafkaError, out: &mut ProducerOut) {
         for p in 0..self.parts.len() {
             let global = self.first_partition + p as u32;
-            let q = std::mem::take(&mut self.parts[p]);
+            let mut q = std::mem::take(&mut self.parts[p]);
             for mut b in q.batches {
                 // A request still in flight may or may not have been appended.
                 b.maybe_written |= b.in_flight.is_some();
                 self.fail(global, b, error, out);
             }
             if !q.pending.is_empty() {
-                let records: RecordList = q.pending.into_iter().collect();
+                let records = q.pending.take_all();
                 out.observe(ProducerObs::History(EventKind::Sent {
                     producer: self.idx,
                     instance: self.instance,

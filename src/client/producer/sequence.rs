@@ -163,7 +163,7 @@ impl Producer {
         let q = &mut self.parts[p];
         if !q.pending.is_empty() && now >= q.pending_since + deadline {
             let take = q.pending.len().min(self.max_records);
-            let records = take_front(&mut q.pending, take);
+            let records = q.pending.take_front(take);
             let created = q.pending_since;
             q.pending_since = now;
             out.observe(ProducerObs::History(EventKind::Sent {
