@@ -65,7 +65,10 @@ impl RecordBytes {
     #[inline]
     pub fn run_mut(&mut self, producer: u32, first: u32, count: u32) -> &mut [u8] {
         let (p, i, n) = (producer as usize, first as usize, count as usize);
-        if !self.0.get(p).is_some_and(|v| i + n <= v.len()) {
+        if n == 0 {
+            return &mut [];
+        }
+        if self.0.get(p).is_none_or(|v| i + n > v.len()) {
             self.grown(p, i + n - 1);
         }
         &mut self.0[p][i..i + n]
@@ -509,5 +512,16 @@ mod tests {
         *b.get_mut(r) = 5;
         assert_eq!(b.get(r), 5);
         assert_eq!(b.nonzero().collect::<Vec<_>>(), vec![(r, 5)]);
+    }
+
+    #[test]
+    fn a_runs_bytes_are_the_records_bytes_and_grow_to_hold_the_run() {
+        let mut b = RecordBytes::default();
+        assert_eq!(b.run(1, 3, 2), None, "beyond the shape");
+        b.run_mut(1, 3, 2).fill(9);
+        assert_eq!(b.run(1, 3, 2), Some(&[9u8, 9][..]));
+        assert_eq!((b.get(RecordId { producer: 1, index: 4 }), b.get(RecordId { producer: 1, index: 5 })), (9, 0));
+        assert!(b.run_mut(7, 100, 0).is_empty());
+        assert_eq!(b.run(1, 0, 0), Some(&[][..]));
     }
 }
