@@ -587,8 +587,10 @@ impl Consumer {
                 self.processed_all = true;
                 out.observe(ConsumerObs::ProcessedAll(self.batch.clone()));
             } else {
-                for i in 0..self.batch.len() {
-                    self.process_one(now, i, out);
+                // The list is shared, not copied: its runs are read in order, not looked up.
+                let batch = self.batch.clone();
+                for d in batch.iter() {
+                    self.process_record(now, d, out);
                 }
             }
             self.after_process(now, self.batch.len(), out);
@@ -600,7 +602,12 @@ impl Consumer {
     }
 
     fn process_one(&mut self, now: u64, i: usize, out: &mut ConsumerOut) {
-        let Some(d) = self.batch.get(i) else { return };
+        if let Some(d) = self.batch.get(i) {
+            self.process_record(now, d, out);
+        }
+    }
+
+    fn process_record(&mut self, now: u64, d: Delivery, out: &mut ConsumerOut) {
         self.proc_output(now, d, out);
         self.processed_run.push(d);
         self.rdk_processed(d);

@@ -544,6 +544,19 @@ impl Consumer {
     /// Move a waiting commit on: a flush that completed, a fenced producer, a group
     /// coordinator the producer waits for.
     pub(super) fn proc_progress(&mut self, now: u64, out: &mut ConsumerOut) {
+        // Called after every step of a producer (a processor's each `send()`), and nearly always
+        // with nothing to move: then every branch below would pass it by.
+        let Some(proc) = self.proc.as_ref() else { return };
+        let coordinator = self.coordinator.is_some();
+        let due = proc.commit == Commit::Flushing
+            || proc.producers.values().any(|p| {
+                p.driven_fatal()
+                    || p.driven_lost_group_coordinator()
+                    || (coordinator && p.driven_wants_group_coordinator())
+            });
+        if !due {
+            return;
+        }
         let Some(proc) = self.proc.as_mut() else { return };
         for p in proc.producers.values_mut() {
             if let Some(lost) = p.driven_take_lost_group_coordinator() {

@@ -86,6 +86,12 @@ impl Producer {
         self.txn.as_ref().is_some_and(|t| t.group_coordinator.is_none())
     }
 
+    /// Whether the producer gave up on a group coordinator since the last
+    /// [`driven_take_lost_group_coordinator`](Self::driven_take_lost_group_coordinator).
+    pub(crate) fn driven_lost_group_coordinator(&self) -> bool {
+        self.txn.as_ref().is_some_and(|t| t.lost_group_coordinator.is_some())
+    }
+
     /// A group coordinator the producer gave up on since the last call (the consumer's may be
     /// stale too).
     pub(crate) fn driven_take_lost_group_coordinator(&mut self) -> Option<u32> {
