@@ -6,8 +6,8 @@
 
 mod slots;
 
+use slots::each_run;
 pub(crate) use slots::Slots;
-use slots::{each_run, stretch};
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -480,7 +480,7 @@ impl Table {
         // Stretch by stretch of consecutive records (the whole rest of the usual batch; a batch
         // that took the end of one run of fresh records and the start of the next has two).
         while let Some(first) = records.get(pos) {
-            let n = records.list().map_or(records.len() - pos, |l| stretch(&l[pos..]));
+            let n = records.stretch_at(pos);
             // Only records the index holds: the per-record path grows it for the others.
             let held = (n as u64).min((v.len() as u64).saturating_sub(u64::from(first))) as u32;
             // Runs come in order, so each starts at `pos`.

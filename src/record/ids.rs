@@ -10,6 +10,17 @@ pub fn consecutive(records: &[u32]) -> Option<u32> {
     (off == 0).then_some(first)
 }
 
+/// How many records of `records` run on consecutively from its first (0 for none): all of them,
+/// in the usual batch, found by `consecutive`'s vectorized test.
+#[inline]
+pub fn stretch(records: &[u32]) -> usize {
+    let Some(&first) = records.first() else { return 0 };
+    if consecutive(records).is_some() {
+        return records.len();
+    }
+    1 + records[1..].iter().zip(1u32..).take_while(|&(&r, k)| first.checked_add(k) == Some(r)).count()
+}
+
 /// A record's identity: producer (index into the scenario's producers) and workload index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RecordId {
@@ -87,7 +98,16 @@ impl ReqId {
 
 #[cfg(test)]
 mod tests {
-    use super::consecutive;
+    use super::{consecutive, stretch};
+
+    #[test]
+    fn a_stretch_is_the_consecutive_records_a_list_starts_with() {
+        assert_eq!(stretch(&[5, 6, 7, 20, 21]), 3);
+        assert_eq!(stretch(&[5, 6, 7]), 3);
+        assert_eq!(stretch(&[5, 5]), 1);
+        assert_eq!(stretch(&[u32::MAX, 0]), 1);
+        assert_eq!(stretch(&[]), 0);
+    }
 
     #[test]
     fn consecutive_finds_runs_of_record_numbers_and_nothing_else() {

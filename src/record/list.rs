@@ -30,17 +30,6 @@ impl RecordList {
         }
     }
 
-    /// `records` as a run when they are consecutive and the run fits, else as a list.
-    fn of_slice(records: &[u32], list: impl FnOnce() -> Arc<[u32]>) -> Self {
-        match super::ids::consecutive(records) {
-            Some(first) if first.checked_add(records.len() as u32).is_some() => {
-                RecordList(Repr::Run { first, len: records.len() as u32 })
-            }
-            _ if records.is_empty() => Self::EMPTY,
-            _ => RecordList(Repr::List(list())),
-        }
-    }
-
     /// Number of records.
     pub fn len(&self) -> usize {
         match &self.0 {
@@ -68,6 +57,14 @@ impl RecordList {
         match &self.0 {
             Repr::Run { .. } => None,
             Repr::List(l) => Some(l),
+        }
+    }
+
+    /// How many records from position `pos` on run on consecutively (0 past the end).
+    pub fn stretch_at(&self, pos: usize) -> usize {
+        match &self.0 {
+            Repr::Run { len, .. } => (*len as usize).saturating_sub(pos),
+            Repr::List(l) => l.get(pos..).map_or(0, super::ids::stretch),
         }
     }
 
@@ -153,14 +150,20 @@ impl std::fmt::Debug for RecordList {
 
 impl From<&[u32]> for RecordList {
     fn from(records: &[u32]) -> Self {
-        Self::of_slice(records, || Arc::from(records))
+        // A run when they are consecutive and the run stays below u32::MAX, else a list.
+        match super::ids::consecutive(records) {
+            Some(first) if first.checked_add(records.len() as u32).is_some() => {
+                RecordList(Repr::Run { first, len: records.len() as u32 })
+            }
+            _ if records.is_empty() => Self::EMPTY,
+            _ => RecordList(Repr::List(Arc::from(records))),
+        }
     }
 }
 
 impl From<Vec<u32>> for RecordList {
     fn from(records: Vec<u32>) -> Self {
-        let list = |v: &Vec<u32>| Arc::from(v.as_slice());
-        Self::of_slice(&records, || list(&records))
+        Self::from(records.as_slice())
     }
 }
 

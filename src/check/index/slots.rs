@@ -308,15 +308,10 @@ impl Slots {
 /// slots.
 #[inline]
 pub(super) fn each_run(v: &mut Slots, records: &RecordList, mut f: impl FnMut(usize, u32, u32, &mut Rec)) {
-    if let Some(first) = records.first_of_run() {
-        v.update(first, records.len() as u32, |idx, n, r| {
-            f((idx - first) as usize, idx, n, r);
-            true
-        });
-        return;
-    }
-    let Some(records) = records.list() else { return };
-    match crate::record::consecutive(records) {
+    // A run, or (at the very top of the record numbers) a list that runs on.
+    let run = records.first_of_run().or_else(|| records.list().and_then(crate::record::consecutive));
+    let list = records.list().unwrap_or_default();
+    match run {
         Some(first) => {
             v.update(first, records.len() as u32, |idx, n, r| {
                 f((idx - first) as usize, idx, n, r);
@@ -326,18 +321,18 @@ pub(super) fn each_run(v: &mut Slots, records: &RecordList, mut f: impl FnMut(us
         None if v.is_flat() => {
             // Flat slots grow once, to the list's highest record (a fold vectorizes where
             // `max()`'s `Option` does not).
-            let Some((&first, rest)) = records.split_first() else { return };
+            let Some((&first, rest)) = list.split_first() else { return };
             v.grow(rest.iter().copied().fold(first, u32::max));
             let flat = v.flat_mut().expect("flat slots");
-            for (pos, &idx) in records.iter().enumerate() {
+            for (pos, &idx) in list.iter().enumerate() {
                 f(pos, idx, 1, &mut flat[idx as usize]);
             }
         }
         None => {
             // Stretch by stretch of consecutive records.
             let mut pos = 0;
-            while let Some(&first) = records.get(pos) {
-                let n = stretch(&records[pos..]);
+            while let Some(&first) = list.get(pos) {
+                let n = crate::record::stretch(&list[pos..]);
                 v.update(first, n as u32, |idx, k, r| {
                     f(pos + (idx - first) as usize, idx, k, r);
                     true
@@ -346,17 +341,6 @@ pub(super) fn each_run(v: &mut Slots, records: &RecordList, mut f: impl FnMut(us
             }
         }
     }
-}
-
-/// How many records of `records` (not empty) run on consecutively from its first: all of them,
-/// in the usual batch, found by `consecutive`'s vectorized test.
-#[inline]
-pub(super) fn stretch(records: &[u32]) -> usize {
-    if crate::record::consecutive(records).is_some() {
-        return records.len();
-    }
-    let first = records[0];
-    1 + records[1..].iter().zip(1u32..).take_while(|&(&r, k)| first.checked_add(k) == Some(r)).count()
 }
 
 #[cfg(test)]
@@ -541,14 +525,6 @@ mod tests {
         let mut n = 0;
         s.for_each_run(|_, _, _| n += 1);
         assert_eq!(n, 3);
-    }
-
-    #[test]
-    fn a_stretch_is_the_consecutive_records_a_list_starts_with() {
-        assert_eq!(stretch(&[5, 6, 7, 20, 21]), 3);
-        assert_eq!(stretch(&[5, 6, 7]), 3);
-        assert_eq!(stretch(&[5, 5]), 1);
-        assert_eq!(stretch(&[u32::MAX, 0]), 1);
     }
 
     #[test]

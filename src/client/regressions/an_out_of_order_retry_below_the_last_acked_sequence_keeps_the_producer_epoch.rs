@@ -28,9 +28,12 @@ fn produces(out: &POut) -> Vec<(u64, i16, i32, u32)> {
     out.sends
         .iter()
         .filter_map(|(_, m)| match m {
-            Msg::Produce { req, batch, .. } => {
-                Some((u64::from(req.n), batch.producer_epoch, batch.base_sequence, batch.records.first().unwrap_or(0)))
-            }
+            Msg::Produce { req, batch, .. } => Some((
+                u64::from(req.n),
+                batch.producer_epoch,
+                batch.base_sequence,
+                batch.records.first().expect("a produce carries records"),
+            )),
             _ => None,
         })
         .collect()

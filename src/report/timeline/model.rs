@@ -512,11 +512,8 @@ fn push_runs(bands: &mut Vec<u64>, b: &LogBatch, flags: u64, (at, gap): (u64, u6
     let len = b.len() as usize;
     while k < len {
         let first = recs.get(k).unwrap_or(0);
-        // A run's records run on to its end; a list's, as far as they do.
-        let n = match recs.list() {
-            None => (recs.len() - k).max(1),
-            Some(l) => 1 + l[k + 1..].iter().zip(1u32..).take_while(|&(&r, n)| r == first.wrapping_add(n)).count(),
-        };
+        // An internal record (no workload records) is one band of its own.
+        let n = recs.stretch_at(k).max(1);
         let base = b.base_offset + k as u64;
         let l = bands.len();
         let joins = l >= BAND && flags & (COMMIT | ABORT) == 0 && {
