@@ -2,7 +2,7 @@
 //! `exactly_once_v2` processor carrying 100,000 records from `orders` to `shipments` (both
 //! 3 partitions at RF 3, `min.insync.replicas = 2`) with Streams' 100 ms commit interval. The
 //! producer writes one record per ms (100 s of virtual time), so the processor runs hundreds of
-//! transactions (416 on seed 1), each with its outputs and its offsets. No faults.
+//! transactions (612 on seed 1), each with its outputs and its offsets. No faults.
 //!
 //! `cargo bench --bench eos_pipeline`
 
