@@ -33,13 +33,13 @@ impl DeliveryRun {
         }
     }
 
-    /// Whether `d` comes right after the run's last record.
-    fn continued_by(&self, d: &Delivery) -> bool {
-        d.partition == self.partition
-            && d.record.producer == self.producer
-            && d.offset == self.offset + u64::from(self.count)
-            && self.index.checked_add(self.count) == Some(d.record.index)
-            && self.count < u32::MAX
+    /// Whether `next` starts right after this run's last record, and the two fit in one run.
+    fn continued_by(&self, next: &DeliveryRun) -> bool {
+        next.partition == self.partition
+            && next.producer == self.producer
+            && next.offset == self.offset + u64::from(self.count)
+            && self.index.checked_add(self.count) == Some(next.index)
+            && self.count.checked_add(next.count).is_some()
     }
 }
 
@@ -103,32 +103,28 @@ pub struct DeliveriesBuilder(Vec<DeliveryRun>);
 impl DeliveriesBuilder {
     /// Append one record.
     pub fn push(&mut self, d: Delivery) {
+        self.push_run(DeliveryRun {
+            offset: d.offset,
+            partition: d.partition,
+            producer: d.record.producer,
+            index: d.record.index,
+            count: 1,
+        });
+    }
+
+    /// Append a run, merged into the last one when it continues it.
+    fn push_run(&mut self, run: DeliveryRun) {
         match self.0.last_mut() {
-            Some(r) if r.continued_by(&d) => r.count += 1,
-            _ => self.0.push(DeliveryRun {
-                offset: d.offset,
-                partition: d.partition,
-                producer: d.record.producer,
-                index: d.record.index,
-                count: 1,
-            }),
+            Some(r) if r.continued_by(&run) => r.count += run.count,
+            _ => self.0.push(run),
         }
     }
 
     /// Append the records `indices` of `producer`, read from `partition` at consecutive offsets
     /// from `offset`: one run for a run of records, else one per stretch of consecutive ones.
     pub fn push_stretch(&mut self, partition: PartitionIdx, offset: u64, producer: u32, indices: &RecordList) {
-        if let Some(first) = indices.first_of_run() {
-            let count = indices.len() as u32;
-            match self.0.last_mut() {
-                Some(r)
-                    if r.continued_by(&Delivery { partition, offset, record: RecordId { producer, index: first } })
-                        && r.count.checked_add(count).is_some() =>
-                {
-                    r.count += count
-                }
-                _ => self.0.push(DeliveryRun { offset, partition, producer, index: first, count }),
-            }
+        if let Some(index) = indices.first_of_run() {
+            self.push_run(DeliveryRun { offset, partition, producer, index, count: indices.len() as u32 });
             return;
         }
         for (k, index) in indices.iter().enumerate() {
